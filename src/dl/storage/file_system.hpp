@@ -1,0 +1,49 @@
+// FileSystem: the storage operations the Delta log and the loader need.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dl/common/status.hpp"
+
+namespace dl {
+
+struct FileEntry {
+  std::string path;  ///< full path (List returns paths under the listed directory)
+  int64_t size = 0;
+  int64_t modification_time_ms = 0;
+  bool is_dir = false;
+};
+
+/// Storage behind a table. Paths are plain strings; the local implementation uses POSIX paths.
+/// Object stores can implement the same interface later (PutIfAbsent maps to conditional PUT).
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  /// List the entries of a directory (not recursive), sorted by path. NotFound if missing.
+  virtual Result<std::vector<FileEntry>> List(const std::string& dir) = 0;
+  /// List every regular file below dir (recursive), sorted by path.
+  virtual Result<std::vector<FileEntry>> ListRecursive(const std::string& dir) = 0;
+  virtual Result<FileEntry> Stat(const std::string& path) = 0;
+  virtual Result<bool> Exists(const std::string& path) = 0;
+  virtual Result<std::string> Read(const std::string& path) = 0;
+  /// Atomically create path with content; AlreadyExists if it exists. Never overwrites.
+  virtual Status PutIfAbsent(const std::string& path, const std::string& content) = 0;
+  /// Atomically replace path with content (temp file + rename). For files that may be
+  /// overwritten by design, such as _last_checkpoint; never for commits.
+  virtual Status WriteAtomic(const std::string& path, const std::string& content) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status Delete(const std::string& path) = 0;
+  virtual Status CreateDirs(const std::string& dir) = 0;
+};
+
+/// The local POSIX filesystem. PutIfAbsent uses link() of a fully written, fsynced temp file.
+std::unique_ptr<FileSystem> MakeLocalFileSystem();
+
+/// Join two path parts with exactly one '/'.
+std::string JoinPath(const std::string& a, const std::string& b);
+
+}  // namespace dl
