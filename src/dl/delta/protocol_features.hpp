@@ -1,0 +1,33 @@
+// Protocol versions and table features: what a table needs, and whether we may read/write it.
+#pragma once
+
+#include <string>
+
+#include "dl/delta/actions.hpp"
+#include "dl/delta/schema.hpp"
+
+namespace dl::delta {
+
+/// The smallest protocol for a new table with this schema and configuration: (1,2) unless a
+/// feature is needed (timestamp_ntz -> (3,7) with timestampNtz reader+writer features, plus
+/// invariants when a column is NOT NULL, appendOnly when delta.appendOnly is set).
+Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration);
+
+/// Merge `current` with what `schema`/`configuration` need (used on schema evolution, e.g. a
+/// new timestamp_ntz column upgrades (1,2) to (3,7) listing the features implied by (1,2)).
+Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
+                         const StringMap& configuration);
+
+/// Unsupported naming the feature and `table` if a reader feature (or reader version > 3)
+/// is one we cannot read (deletionVectors, columnMapping, typeWidening, v2Checkpoint, ...).
+Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table);
+/// Unsupported naming the feature and `table` if the table needs a writer feature we do not
+/// implement (changeDataFeed enabled, generatedColumns, identityColumns, checkConstraints,
+/// rowTracking, inCommitTimestamp, columnMapping, deletionVectors, ...).
+Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table);
+
+/// Validate the protocol action's shape (features present iff versions 3/7, reader features
+/// also listed as writer features, no (3,<7)). CorruptLog naming the table on violation.
+Status ValidateProtocol(const Protocol& protocol, const std::string& table);
+
+}  // namespace dl::delta

@@ -1,0 +1,97 @@
+// Engine: compute and data-file I/O behind a small interface. The Delta module owns the
+// protocol; an engine reads source files and table snapshots, runs SQL, and writes Parquet
+// data files (returning their add actions with stats). DuckDB is the embedded default.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dl/common/status.hpp"
+#include "dl/delta/actions.hpp"
+#include "dl/delta/parquet_handler.hpp"
+#include "dl/delta/schema.hpp"
+#include "dl/delta/snapshot.hpp"
+
+namespace dl::engine {
+
+struct EngineOptions {
+  int threads = 0;               ///< 0: engine default (all cores)
+  std::string memory_limit;      ///< e.g. "4GB"; empty: engine default
+  std::string temp_directory;    ///< spill directory; empty: engine default
+};
+
+/// Source file format and reader options (csv: header, delim, quote, escape, nullstr,
+/// columns as a DuckDB struct literal; json: format=newline_delimited|array|auto).
+struct SourceOptions {
+  std::string format = "parquet";  ///< parquet | csv | json
+  std::map<std::string, std::string> options;
+};
+
+struct WriteOptions {
+  std::vector<std::string> partition_columns;
+  int64_t target_file_size_bytes = 128LL << 20;
+  std::vector<std::string> order_by;  ///< sort rows within files by these columns
+  bool zorder = false;                ///< order by a Z-order (bit interleave) of order_by
+  int num_indexed_cols = 32;          ///< delta.dataSkippingNumIndexedCols
+};
+
+/// Small query results as text (NULL as nullopt).
+struct QueryRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+};
+
+class Engine : public delta::ParquetHandler {
+ public:
+  ~Engine() override = default;
+  virtual std::string_view name() const = 0;
+
+  /// A new session (connection) on the same database, for another thread.
+  virtual Result<std::unique_ptr<Engine>> NewSession() = 0;
+
+  /// Create or replace temp view `view` over source files. Engine errors name the file.
+  virtual Status RegisterFiles(const std::string& view, const std::vector<std::string>& files,
+                               const SourceOptions& options) = 0;
+  /// Create or replace temp view `view` over a snapshot's live files (or `subset` of them):
+  /// every schema column with the table's type, partition columns from the log, columns
+  /// missing from older files as NULL. Unsupported for deletion vectors / column mapping.
+  virtual Status RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
+                                  const std::vector<delta::AddFile>* subset = nullptr) = 0;
+
+  /// The Delta schema of a query's result. Unsupported naming the column for types with no
+  /// Delta equivalent that cannot be cast (see DeltaTypeFromEngine).
+  virtual Result<delta::Schema> SchemaOf(const std::string& sql) = 0;
+  /// A SELECT list that casts `sql`'s columns to Delta-compatible types (unsigned -> wider
+  /// signed, hugeint -> decimal(38,0), uuid/enum -> string, time -> string, ...).
+  virtual Result<std::string> DeltaCompatibleSelect(const std::string& sql) = 0;
+
+  /// Run `sql`, write its rows as Parquet under table_root (Hive-style partition directories,
+  /// unique part-<uuid> file names, files near target size) and return one add action per
+  /// file with size, modificationTime, partitionValues serialized per the protocol, and stats.
+  /// Partition columns are not stored in the files. Nothing is committed.
+  virtual Result<std::vector<delta::AddFile>> WriteDataFiles(const std::string& sql,
+                                                            const std::string& table_root,
+                                                            const delta::Schema& table_schema,
+                                                            const WriteOptions& options) = 0;
+
+  virtual Status Execute(const std::string& sql) = 0;
+  virtual Result<QueryRows> Query(const std::string& sql) = 0;
+  /// Write a query's rows to `path` ("/dev/stdout" allowed) as csv (with header) or jsonl.
+  virtual Status Export(const std::string& sql, const std::string& path,
+                        std::string_view format) = 0;
+  /// Interrupt the running query of this session (from another thread).
+  virtual void Interrupt() = 0;
+};
+
+Result<std::unique_ptr<Engine>> MakeDuckDbEngine(const EngineOptions& options = {});
+
+/// SQL quoting: every identifier and literal that reaches SQL goes through these.
+std::string QuoteIdent(std::string_view ident);
+std::string QuoteLiteral(std::string_view text);
+
+}  // namespace dl::engine
