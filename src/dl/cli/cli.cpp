@@ -2,7 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include <iostream>
+#include "dl/cli/table_command.hpp"
 
 namespace dl::cli {
 
@@ -10,8 +10,15 @@ int Main(int argc, char** argv) {
   CLI::App app{"data_loader: load files into Delta Lake tables, exactly once"};
   app.set_version_flag("--version", std::string("data_loader 0.1.0"));
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  int exit_code = 0;
+  AddTableCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;  // usage errors exit 2
+  }
+  return exit_code;
 }
 
 }  // namespace dl::cli

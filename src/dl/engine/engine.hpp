@@ -63,6 +63,20 @@ class Engine : public delta::ParquetHandler {
   virtual Status RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
                                   const std::vector<delta::AddFile>* subset = nullptr) = 0;
 
+  /// Same view as RegisterSnapshot plus a trailing VARCHAR column `_dl_file` holding each
+  /// row's add.path exactly as written in the log (copy-on-write planning: which files hold
+  /// rows matching a predicate).
+  virtual Status RegisterSnapshotWithFileColumn(const std::string& view,
+                                                const delta::Snapshot& snapshot,
+                                                const std::vector<delta::AddFile>* subset) = 0;
+
+  /// A SELECT over `sql` whose columns are exactly `schema`'s, by name and in order: columns
+  /// present are cast to the schema type (nested structs aligned recursively), absent ones
+  /// are NULL of that type. InvalidArgument naming the column when `sql` has a column the
+  /// schema lacks, or a cast is impossible.
+  virtual Result<std::string> AlignToSchema(const std::string& sql,
+                                            const delta::Schema& schema) = 0;
+
   /// The Delta schema of a query's result. Unsupported naming the column for types with no
   /// Delta equivalent that cannot be cast (see DeltaTypeFromEngine).
   virtual Result<delta::Schema> SchemaOf(const std::string& sql) = 0;
@@ -81,7 +95,8 @@ class Engine : public delta::ParquetHandler {
 
   virtual Status Execute(const std::string& sql) = 0;
   virtual Result<QueryRows> Query(const std::string& sql) = 0;
-  /// Write a query's rows to `path` ("/dev/stdout" allowed) as csv (with header) or jsonl.
+  /// Write a query's rows to `path` ("/dev/stdout" allowed) as csv (with header), jsonl or
+  /// parquet.
   virtual Status Export(const std::string& sql, const std::string& path,
                         std::string_view format) = 0;
   /// Interrupt the running query of this session (from another thread).

@@ -1,0 +1,18 @@
+// Turning results and errors into what the user sees, and exit codes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "dl/common/status.hpp"
+
+namespace dl::cli {
+
+/// 2 for usage and config errors, 1 for everything else that failed, 0 for OK.
+int ExitCode(const Status& status);
+/// Print "error: <message>" to stderr and return the exit code.
+int ReportError(const Status& status);
+void PrintJson(const nlohmann::ordered_json& value);
+
+}  // namespace dl::cli

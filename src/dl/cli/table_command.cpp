@@ -1,0 +1,405 @@
+#include "dl/cli/table_command.hpp"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "dl/cli/output.hpp"
+#include "dl/common/clock.hpp"
+#include "dl/delta/stats.hpp"
+#include "dl/table/table.hpp"
+
+namespace dl::cli {
+namespace {
+
+using nlohmann::ordered_json;
+
+struct TableArgs {
+  std::string path;
+  bool json = false;
+  std::optional<int64_t> version;
+  std::string timestamp;
+  std::optional<int64_t> limit;
+  std::string output = "/dev/stdout";
+  std::string format;
+  std::string columns;
+  std::string order_by;
+  std::string where;
+  std::vector<std::string> sources;
+  std::string mode = "append";
+  std::vector<std::string> partition_by;
+  std::string schema_evolution = "none";
+  int64_t target_size = 128LL << 20;
+  std::vector<std::string> zorder_by, sort_by;
+  bool dry_run = false, force = false;
+  std::optional<double> retention_hours;
+};
+
+// Every verb needs a filesystem and an engine (checkpoints are Parquet).
+struct Session {
+  std::unique_ptr<FileSystem> fs;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<table::TableContext> ctx;
+};
+
+Result<Session> OpenSession() {
+  Session s;
+  s.fs = MakeLocalFileSystem();
+  DL_ASSIGN_OR_RETURN(s.engine, engine::MakeDuckDbEngine());
+  s.ctx = std::make_unique<table::TableContext>(table::TableContext{*s.fs, *s.engine});
+  return s;
+}
+
+std::string StripSlash(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+Result<std::shared_ptr<const delta::Snapshot>> SnapshotFor(Session& s, const TableArgs& a) {
+  std::optional<int64_t> ts;
+  if (!a.timestamp.empty()) {
+    ts = ParseTimestampMs(a.timestamp);
+    if (!ts) return Status::InvalidArgument("--timestamp '{}' is not an ISO-8601 time", a.timestamp);
+  }
+  return table::LoadSnapshot(*s.ctx, a.path, a.version, ts);
+}
+
+ordered_json ProtocolJson(const delta::Protocol& p) {
+  ordered_json j{{"minReaderVersion", p.min_reader_version},
+                 {"minWriterVersion", p.min_writer_version}};
+  if (p.reader_features) j["readerFeatures"] = *p.reader_features;
+  if (p.writer_features) j["writerFeatures"] = *p.writer_features;
+  return j;
+}
+
+Status Describe(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
+  const auto& md = snap->metadata();
+  ordered_json j{{"path", a.path},
+                 {"version", snap->version()},
+                 {"id", md.id},
+                 {"name", md.name ? ordered_json(*md.name) : ordered_json()},
+                 {"schema", ordered_json::parse(md.schema_string)},
+                 {"partition_columns", md.partition_columns},
+                 {"protocol", ProtocolJson(snap->protocol())},
+                 {"properties", md.configuration},
+                 {"num_files", snap->files().size()},
+                 {"size_bytes", snap->TotalSize()},
+                 {"created_time", md.created_time ? ordered_json(*md.created_time) : ordered_json()},
+                 {"last_commit", FormatTimestampMs(snap->timestamp_ms())}};
+  if (a.json) {
+    PrintJson(j);
+    return Status::OK();
+  }
+  std::cout << "table      " << a.path << "\nversion    " << snap->version() << " ("
+            << FormatTimestampMs(snap->timestamp_ms()) << ")\nid         " << md.id
+            << "\nprotocol   " << j["protocol"].dump() << "\npartitions "
+            << ordered_json(md.partition_columns).dump() << "\nfiles      " << snap->files().size()
+            << " (" << snap->TotalSize() << " bytes)\nproperties " << j["properties"].dump()
+            << "\nschema\n";
+  for (const auto& f : snap->schema().fields) {
+    std::cout << "  " << f.name << " " << f.type->ToString() << (f.nullable ? "" : " NOT NULL")
+              << "\n";
+  }
+  return Status::OK();
+}
+
+Status History(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto entries, table::History(*s.ctx, a.path, a.limit));
+  ordered_json out = ordered_json::array();
+  for (const auto& e : entries) {
+    const auto& ci = e.commit_info;
+    auto get = [&](const char* k) { return ci.contains(k) ? ci[k] : ordered_json(); };
+    out.push_back({{"version", e.version},
+                   {"timestamp", FormatTimestampMs(e.timestamp_ms)},
+                   {"operation", get("operation")},
+                   {"operationParameters", get("operationParameters")},
+                   {"operationMetrics", get("operationMetrics")},
+                   {"engineInfo", get("engineInfo")}});
+  }
+  if (a.json) {
+    PrintJson(out);
+    return Status::OK();
+  }
+  for (const auto& e : out) {
+    std::cout << e["version"].get<int64_t>() << "\t" << e["timestamp"].get<std::string>() << "\t"
+              << (e["operation"].is_string() ? e["operation"].get<std::string>() : "?") << "\t"
+              << e["operationParameters"].dump() << "\t" << e["operationMetrics"].dump() << "\n";
+  }
+  return Status::OK();
+}
+
+Status Files(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
+  ordered_json out = ordered_json::array();
+  for (const auto& f : snap->files()) {
+    ordered_json pv = ordered_json::object();
+    for (const auto& [k, v] : f.partition_values) pv[k] = v ? ordered_json(*v) : ordered_json();
+    auto stats = delta::ParseStats(f.stats);
+    out.push_back({{"path", f.path},
+                   {"size", f.size},
+                   {"partitionValues", pv},
+                   {"modificationTime", f.modification_time},
+                   {"numRecords", stats.num_records ? ordered_json(*stats.num_records)
+                                                    : ordered_json()}});
+  }
+  if (a.json) {
+    PrintJson(out);
+    return Status::OK();
+  }
+  for (const auto& f : out) {
+    std::cout << f["path"].get<std::string>() << "\t" << f["size"].get<int64_t>() << "\t"
+              << f["numRecords"].dump() << "\t" << f["partitionValues"].dump() << "\n";
+  }
+  return Status::OK();
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size() && !s.empty()) {
+    size_t comma = s.find(',', start);
+    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos
+                                                                   : comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string FormatFromPath(const std::string& path, const std::string& fallback) {
+  auto ends = [&](const char* ext) {
+    std::string e(ext);
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends(".parquet")) return "parquet";
+  if (ends(".jsonl") || ends(".json") || ends(".ndjson")) return "jsonl";
+  if (ends(".csv")) return "csv";
+  return fallback;
+}
+
+Status Scan(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
+  DL_RETURN_IF_ERROR(s.engine->RegisterSnapshot("__dl_scan", *snap));
+  std::string select = "*";
+  if (!a.columns.empty()) {
+    select.clear();
+    for (const auto& c : SplitList(a.columns)) {
+      if (!snap->schema().Find(c)) return Status::InvalidArgument("no column '{}' in {}", c, a.path);
+      select += (select.empty() ? "" : ", ") + engine::QuoteIdent(c);
+    }
+  }
+  std::string sql = "SELECT " + select + " FROM __dl_scan";
+  if (!a.where.empty()) sql += " WHERE (" + a.where + ")";
+  if (!a.order_by.empty()) {
+    std::string order;
+    for (const auto& c : SplitList(a.order_by)) {
+      order += (order.empty() ? "" : ", ") + engine::QuoteIdent(c);
+    }
+    sql += " ORDER BY " + order;
+  }
+  if (a.limit) sql += " LIMIT " + std::to_string(*a.limit);
+  std::string format = a.format.empty() ? FormatFromPath(a.output, "csv") : a.format;
+  std::cout.flush();
+  return s.engine->Export(sql, a.output, format);
+}
+
+Result<std::vector<std::string>> ExpandSources(const std::vector<std::string>& patterns) {
+  std::vector<std::string> files;
+  for (const auto& p : patterns) {
+    glob_t g{};
+    int rc = ::glob(p.c_str(), 0, nullptr, &g);
+    if (rc == GLOB_NOMATCH) {
+      globfree(&g);
+      return Status::NotFound("--source {} matches no file", p);
+    }
+    for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+  }
+  return files;
+}
+
+Status WriteCmd(const TableArgs& a) {
+  if (a.mode != "append" && a.mode != "overwrite") {
+    return Status::InvalidArgument("--mode must be append or overwrite, not '{}'", a.mode);
+  }
+  if (a.schema_evolution != "none" && a.schema_evolution != "add_new_columns") {
+    return Status::InvalidArgument("--schema-evolution must be none or add_new_columns");
+  }
+  DL_ASSIGN_OR_RETURN(auto files, ExpandSources(a.sources));
+  std::string format = a.format.empty() ? FormatFromPath(files.front(), "parquet") : a.format;
+  if (format == "jsonl") format = "json";
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  engine::SourceOptions sopts;
+  sopts.format = format;
+  DL_RETURN_IF_ERROR(s.engine->RegisterFiles("__dl_source", files, sopts));
+  table::WriteRequest req;
+  req.source_sql = "SELECT * FROM __dl_source";
+  req.mode = a.mode == "overwrite" ? table::WriteMode::kOverwrite : table::WriteMode::kAppend;
+  req.partition_by = a.partition_by;
+  req.schema_evolution = a.schema_evolution == "add_new_columns"
+                             ? table::SchemaEvolution::kAddNewColumns
+                             : table::SchemaEvolution::kNone;
+  for (const auto& f : files) {
+    DL_ASSIGN_OR_RETURN(auto st, s.fs->Stat(f));
+    req.source_files.push_back({f, st.size, st.modification_time_ms});
+  }
+  DL_ASSIGN_OR_RETURN(auto r, table::Write(*s.ctx, a.path, req));
+  std::cout << "version " << r.version << ": wrote " << r.rows_written << " rows in "
+            << r.files_added << " files" << (r.files_removed ? ", removed " : "")
+            << (r.files_removed ? std::to_string(r.files_removed) + " files" : "") << "\n";
+  return Status::OK();
+}
+
+Status Delete(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto r, table::DeleteWhere(*s.ctx, a.path, a.where));
+  if (r.version < 0) {
+    std::cout << "no rows match; nothing changed\n";
+  } else {
+    std::cout << "version " << r.version << ": rewrote " << r.files_removed << " files into "
+              << r.files_added << "\n";
+  }
+  return Status::OK();
+}
+
+Status OptimizeCmd(const TableArgs& a) {
+  if (!a.zorder_by.empty() && !a.sort_by.empty()) {
+    return Status::InvalidArgument("--zorder-by and --sort-by cannot be combined");
+  }
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  table::OptimizeOptions o;
+  o.target_file_size_bytes = a.target_size;
+  o.zorder = !a.zorder_by.empty();
+  o.order_by = o.zorder ? a.zorder_by : a.sort_by;
+  DL_ASSIGN_OR_RETURN(auto r, table::Optimize(*s.ctx, a.path, o));
+  ordered_json j{{"version", r.version >= 0 ? ordered_json(r.version) : ordered_json()},
+                 {"files_removed", r.files_removed},
+                 {"files_added", r.files_added},
+                 {"partitions_optimized", r.partitions_optimized}};
+  if (a.json) {
+    PrintJson(j);
+  } else if (r.version < 0) {
+    std::cout << "nothing to optimize\n";
+  } else {
+    std::cout << "version " << r.version << ": compacted " << r.files_removed << " files into "
+              << r.files_added << " in " << r.partitions_optimized << " partitions\n";
+  }
+  return Status::OK();
+}
+
+Status VacuumCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  table::VacuumOptions o{a.dry_run, a.retention_hours, a.force};
+  DL_ASSIGN_OR_RETURN(auto r, table::Vacuum(*s.ctx, a.path, o));
+  if (a.json) {
+    PrintJson({{"dry_run", a.dry_run}, {"files", r.files}, {"bytes", r.bytes}});
+    return Status::OK();
+  }
+  for (const auto& f : r.files) std::cout << f << "\n";
+  std::cout << (a.dry_run ? "would delete " : "deleted ") << r.files.size() << " files ("
+            << r.bytes << " bytes)\n";
+  return Status::OK();
+}
+
+Status CheckpointCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_RETURN_IF_ERROR(table::Checkpoint(*s.ctx, a.path));
+  std::cout << "checkpoint written\n";
+  return Status::OK();
+}
+
+Status RestoreCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto r, table::Restore(*s.ctx, a.path, a.version.value()));
+  std::cout << "version " << r.version << ": restored to version " << *a.version << " (removed "
+            << r.files_removed << " files, re-added " << r.files_added << ")\n";
+  return Status::OK();
+}
+
+CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const char* name,
+               const char* help, Status (*run)(const TableArgs&), int& exit_code) {
+  auto* cmd = table->add_subcommand(name, help);
+  cmd->add_option("path", args->path, "Table directory")->required();
+  cmd->callback([args, run, &exit_code] {
+    args->path = StripSlash(args->path);
+    Status st = run(*args);
+    exit_code = st.ok() ? 0 : ReportError(st);
+  });
+  return cmd;
+}
+
+}  // namespace
+
+void AddTableCommand(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<TableArgs>();
+  auto* table = app.add_subcommand("table", "Look at and maintain a Delta table");
+  table->require_subcommand(1);
+
+  auto* d = Verb(table, args, "describe", "Schema, partitioning, protocol, properties, size",
+                 Describe, exit_code);
+  d->add_flag("--json", args->json, "Machine-readable output");
+  d->add_option("--version", args->version, "Table version");
+  d->add_option("--timestamp", args->timestamp, "Table as of this time (ISO-8601)");
+
+  auto* h = Verb(table, args, "history", "Commits, newest first", History, exit_code);
+  h->add_flag("--json", args->json, "Machine-readable output");
+  h->add_option("--limit", args->limit, "At most this many commits");
+
+  auto* f = Verb(table, args, "files", "Live data files", Files, exit_code);
+  f->add_flag("--json", args->json, "Machine-readable output");
+  f->add_option("--version", args->version, "Table version");
+  f->add_option("--timestamp", args->timestamp, "Table as of this time (ISO-8601)");
+
+  auto* sc = Verb(table, args, "scan", "Print or export rows", Scan, exit_code);
+  sc->add_option("--version", args->version, "Table version (time travel)");
+  sc->add_option("--timestamp", args->timestamp, "Table as of this time (ISO-8601)");
+  sc->add_option("--output", args->output, "Output file (.csv, .jsonl, .parquet); default stdout");
+  sc->add_option("--format", args->format, "csv | jsonl | parquet")
+      ->check(CLI::IsMember({"csv", "jsonl", "parquet"}));
+  sc->add_option("--columns", args->columns, "Comma-separated columns");
+  sc->add_option("--where", args->where, "SQL filter");
+  sc->add_option("--order-by", args->order_by, "Comma-separated columns");
+  sc->add_option("--limit", args->limit, "At most this many rows");
+
+  auto* w = Verb(table, args, "write", "Append or overwrite files into the table (creates it)",
+                 WriteCmd, exit_code);
+  w->add_option("--source", args->sources, "Source file or glob (repeatable)")->required();
+  w->add_option("--format", args->format, "parquet | csv | json (default: from extension)")
+      ->check(CLI::IsMember({"parquet", "csv", "json", "jsonl"}));
+  w->add_option("--mode", args->mode, "append | overwrite");
+  w->add_option("--partition-by", args->partition_by, "Partition columns of a new table")
+      ->delimiter(',');
+  w->add_option("--schema-evolution", args->schema_evolution, "none | add_new_columns");
+
+  auto* del = Verb(table, args, "delete", "Delete rows (copy-on-write)", Delete, exit_code);
+  del->add_option("--where", args->where, "SQL predicate of rows to delete")->required();
+
+  auto* o = Verb(table, args, "optimize", "Compact small files", OptimizeCmd, exit_code);
+  o->add_option("--target-size", args->target_size, "Target file size in bytes");
+  o->add_option("--zorder-by", args->zorder_by, "Z-order by columns")->delimiter(',');
+  o->add_option("--sort-by", args->sort_by, "Sort by columns")->delimiter(',');
+  o->add_flag("--json", args->json, "Machine-readable output");
+
+  auto* v = Verb(table, args, "vacuum", "Delete unreferenced old files", VacuumCmd, exit_code);
+  v->add_flag("--dry-run", args->dry_run, "List what would be deleted");
+  v->add_option("--retention-hours", args->retention_hours, "Retention (default: table's)");
+  v->add_flag("--force", args->force, "Allow a retention below the table's");
+  v->add_flag("--json", args->json, "Machine-readable output");
+
+  Verb(table, args, "checkpoint", "Write a checkpoint now", CheckpointCmd, exit_code);
+  auto* r = Verb(table, args, "restore", "Return the table to an earlier version (new commit)",
+                 RestoreCmd, exit_code);
+  r->add_option("--version", args->version, "Version to restore")->required();
+}
+
+}  // namespace dl::cli

@@ -1,0 +1,91 @@
+// OPTIMIZE: bin-pack small files per partition into files near the target size
+// (dataChange=false, so streaming readers skip the rewrite), optionally ordered.
+#include <map>
+
+#include "dl/common/clock.hpp"
+#include "dl/table/table.hpp"
+#include "dl/table/table_internal.hpp"
+
+namespace dl::table {
+namespace {
+
+// The files of one partition that OPTIMIZE should rewrite together.
+std::map<delta::PartitionValues, std::vector<delta::AddFile>> PlanBins(
+    const delta::Snapshot& snapshot, const OptimizeOptions& options) {
+  int64_t min_size = options.min_file_size_bytes > 0 ? options.min_file_size_bytes
+                                                     : options.target_file_size_bytes * 3 / 4;
+  bool ordering = !options.order_by.empty();
+  std::map<delta::PartitionValues, std::vector<delta::AddFile>> by_partition;
+  for (const auto& f : snapshot.files()) {
+    // With an ordering every file takes part (the point is to re-cluster the partition);
+    // plain compaction leaves files that are already big enough alone.
+    if (ordering || f.size < min_size) by_partition[f.partition_values].push_back(f);
+  }
+  for (auto it = by_partition.begin(); it != by_partition.end();) {
+    // A single small file gains nothing from being rewritten alone (unless re-sorting).
+    if (it->second.size() < 2 && !ordering) {
+      it = by_partition.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return by_partition;
+}
+
+}  // namespace
+
+Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
+                                const OptimizeOptions& options) {
+  DL_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(ctx, root));
+  for (const auto& col : options.order_by) {
+    if (!snapshot->schema().Find(col)) {
+      return Status::InvalidArgument("cannot order {} by '{}': no such column", root, col);
+    }
+    for (const auto& p : snapshot->partition_columns()) {
+      if (p == col) {
+        return Status::InvalidArgument(
+            "cannot order {} by partition column '{}': files are already split by it", root,
+            col);
+      }
+    }
+  }
+  auto bins = PlanBins(*snapshot, options);
+  OptimizeResult result;
+  if (bins.empty()) return result;
+
+  delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
+  int64_t now = NowMs();
+  engine::WriteOptions wopts;
+  wopts.partition_columns = snapshot->partition_columns();
+  wopts.target_file_size_bytes = options.target_file_size_bytes;
+  wopts.order_by = options.order_by;
+  wopts.zorder = options.zorder;
+  const std::string view = "__dl_optimize_src";
+  for (auto& [partition, files] : bins) {
+    DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(view, *snapshot, &files));
+    DL_ASSIGN_OR_RETURN(auto adds,
+                        ctx.engine.WriteDataFiles("SELECT * FROM " + engine::QuoteIdent(view),
+                                                  root, snapshot->schema(), wopts));
+    for (const auto& f : files) tx.Add(internal::RemoveFor(f, now, false));
+    for (auto& a : adds) {
+      a.data_change = false;
+      tx.Add(std::move(a));
+      result.files_added++;
+    }
+    result.files_removed += static_cast<int64_t>(files.size());
+    result.partitions_optimized++;
+    tx.read_set().partitions.push_back(partition);
+  }
+  if (snapshot->partition_columns().empty()) tx.read_set().whole_table = true;
+  delta::StringMap params{{"predicate", "[]"}};
+  params[options.zorder ? "zOrderBy" : "sortBy"] = internal::JsonList(options.order_by);
+  tx.SetOperation("OPTIMIZE", std::move(params));
+  tx.SetOperationMetrics({{"numRemovedFiles", std::to_string(result.files_removed)},
+                          {"numAddedFiles", std::to_string(result.files_added)},
+                          {"partitionsOptimized", std::to_string(result.partitions_optimized)}});
+  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit());
+  result.version = commit.version;
+  return result;
+}
+
+}  // namespace dl::table

@@ -1,0 +1,140 @@
+// Table operations that need only the log: snapshots, history, checkpoint, vacuum, restore.
+#include "dl/table/table.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "dl/common/clock.hpp"
+#include "dl/delta/log_segment.hpp"
+#include "dl/delta/maintenance.hpp"
+#include "dl/delta/partition.hpp"
+
+namespace dl::table {
+
+Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(TableContext& ctx,
+                                                            const std::string& root,
+                                                            std::optional<int64_t> version,
+                                                            std::optional<int64_t> timestamp_ms) {
+  if (timestamp_ms) {
+    return delta::Snapshot::LoadAtTimestamp(ctx.fs, &ctx.engine, root, *timestamp_ms);
+  }
+  return delta::Snapshot::Load(ctx.fs, &ctx.engine, root, version);
+}
+
+Result<std::vector<HistoryEntry>> History(TableContext& ctx, const std::string& root,
+                                          std::optional<int64_t> limit) {
+  DL_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(ctx, root));
+  DL_ASSIGN_OR_RETURN(auto entries, ctx.fs.List(delta::LogDir(root)));
+  std::vector<delta::LogPath> commits;
+  for (const auto& e : entries) {
+    auto name = e.path.substr(e.path.rfind('/') + 1);
+    auto lp = delta::LogPath::Parse(name);
+    if (lp && lp->kind == delta::LogPath::Kind::kCommit && lp->version <= snapshot->version()) {
+      lp->path = e.path;
+      lp->modification_time_ms = e.modification_time_ms;
+      commits.push_back(*lp);
+    }
+  }
+  std::sort(commits.begin(), commits.end(),
+            [](const auto& a, const auto& b) { return a.version > b.version; });
+  std::vector<HistoryEntry> out;
+  for (const auto& c : commits) {
+    if (limit && static_cast<int64_t>(out.size()) >= *limit) break;
+    DL_ASSIGN_OR_RETURN(std::string content, ctx.fs.Read(c.path));
+    DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(content, c.path));
+    HistoryEntry entry{c.version, c.modification_time_ms, nlohmann::ordered_json::object()};
+    for (const auto& a : actions) {
+      if (const auto* ci = std::get_if<delta::CommitInfo>(&a)) {
+        entry.commit_info = ci->json;
+        if (auto ts = ci->in_commit_timestamp()) {
+          entry.timestamp_ms = *ts;
+        } else if (auto ts2 = ci->timestamp()) {
+          entry.timestamp_ms = *ts2;
+        }
+        break;
+      }
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+Status Checkpoint(TableContext& ctx, const std::string& root) {
+  DL_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(ctx, root));
+  return delta::WriteCheckpoint(ctx.fs, ctx.engine, *snapshot, NowMs());
+}
+
+Result<VacuumResult> Vacuum(TableContext& ctx, const std::string& root,
+                            const VacuumOptions& options) {
+  DL_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(ctx, root));
+  std::optional<int64_t> retention_ms;
+  if (options.retention_hours) {
+    retention_ms = static_cast<int64_t>(*options.retention_hours * 3600.0 * 1000.0);
+  }
+  DL_ASSIGN_OR_RETURN(auto plan,
+                      delta::PlanVacuum(ctx.fs, *snapshot, NowMs(), retention_ms, options.force));
+  VacuumResult result;
+  result.bytes = plan.bytes;
+  for (const auto& f : plan.files) {
+    if (!options.dry_run) {
+      Status st = ctx.fs.Delete(f.path);
+      // A file deleted concurrently (another VACUUM) is already gone: not an error.
+      if (!st.ok() && st.code() != StatusCode::kNotFound) return st;
+    }
+    result.files.push_back(f.path);
+  }
+  return result;
+}
+
+Result<WriteResult> Restore(TableContext& ctx, const std::string& root, int64_t version) {
+  DL_ASSIGN_OR_RETURN(auto current, LoadSnapshot(ctx, root));
+  if (version == current->version()) {
+    return Status::InvalidArgument("table {} is already at version {}", root, version);
+  }
+  DL_ASSIGN_OR_RETURN(auto target, LoadSnapshot(ctx, root, version));
+  std::set<std::string> target_paths, current_paths;
+  for (const auto& f : target->files()) target_paths.insert(f.path);
+  for (const auto& f : current->files()) current_paths.insert(f.path);
+
+  delta::Transaction tx(ctx.fs, &ctx.engine, root, current);
+  tx.read_set().whole_table = true;
+  WriteResult result;
+  result.version = -1;
+  int64_t now = NowMs();
+  for (const auto& f : current->files()) {
+    if (target_paths.count(f.path)) continue;
+    tx.Add(delta::RemoveFile{f.path, now, true, true, f.partition_values, f.size, std::nullopt,
+                             f.tags, f.deletion_vector, f.base_row_id,
+                             f.default_row_commit_version});
+    result.files_removed++;
+  }
+  for (auto f : target->files()) {
+    if (current_paths.count(f.path)) continue;
+    std::string abs = delta::ResolveDataPath(root, f.path);
+    DL_ASSIGN_OR_RETURN(bool exists, ctx.fs.Exists(abs));
+    if (!exists) {
+      return Status::NotFound(
+          "cannot restore {} to version {}: data file {} no longer exists (removed by VACUUM)",
+          root, version, abs);
+    }
+    f.data_change = true;
+    tx.Add(std::move(f));
+    result.files_added++;
+  }
+  if (!(target->metadata() == current->metadata())) {
+    delta::Metadata md = target->metadata();
+    tx.Add(std::move(md));
+    result.schema_changed = !(target->schema() == current->schema());
+  }
+  tx.SetOperation("RESTORE", {{"version", std::to_string(version)}, {"timestamp", "null"}});
+  tx.SetOperationMetrics({{"numRemovedFile", std::to_string(result.files_removed)},
+                          {"numRestoredFile", std::to_string(result.files_added)},
+                          {"tableSizeAfterRestore", std::to_string(target->TotalSize())},
+                          {"numOfFilesAfterRestore", std::to_string(target->files().size())}});
+  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit());
+  result.version = commit.version;
+  return result;
+}
+
+}  // namespace dl::table

@@ -1,0 +1,116 @@
+// Table operations: the Delta protocol (dl::delta) and an engine (dl::engine) put together.
+// Strategies and the CLI use these; none of them writes SQL against files themselves.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dl/delta/snapshot.hpp"
+#include "dl/delta/transaction.hpp"
+#include "dl/engine/engine.hpp"
+#include "dl/storage/file_system.hpp"
+
+namespace dl::table {
+
+/// Where a table lives and what reads/writes it.
+struct TableContext {
+  FileSystem& fs;
+  engine::Engine& engine;
+};
+
+/// Load the latest snapshot, or one by version or timestamp (ms since epoch).
+Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(
+    TableContext& ctx, const std::string& root, std::optional<int64_t> version = {},
+    std::optional<int64_t> timestamp_ms = {});
+
+enum class WriteMode { kAppend, kOverwrite };
+enum class SchemaEvolution { kNone, kAddNewColumns };
+
+/// A source file a commit loaded; recorded in commitInfo so the table's own log says which
+/// files it contains (exactly-once reconciliation reads it back).
+struct SourceFile {
+  std::string path;
+  int64_t size = 0;
+  int64_t modification_time_ms = 0;
+};
+
+struct WriteRequest {
+  std::string source_sql;  ///< rows to write (a query over registered views)
+  WriteMode mode = WriteMode::kAppend;
+  std::vector<std::string> partition_by;  ///< for a new table; must match an existing one
+  SchemaEvolution schema_evolution = SchemaEvolution::kNone;
+  delta::StringMap configuration;  ///< table properties for a new table
+  std::optional<delta::SetTransaction> txn;  ///< idempotent write: skipped if already applied
+  std::vector<SourceFile> source_files;
+  engine::WriteOptions write_options;  ///< partition_columns is filled in from the table
+  delta::CommitOptions commit_options;
+};
+
+struct WriteResult {
+  int64_t version = -1;          ///< -1 when skipped by txn
+  bool skipped = false;          ///< txn already applied
+  bool created = false;
+  int64_t files_added = 0, files_removed = 0;
+  int64_t rows_written = 0, bytes_written = 0;
+  bool schema_changed = false;
+};
+
+/// Append or overwrite `request.source_sql` into the table at root (creating it if missing).
+Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& request);
+
+/// Copy-on-write delete: rewrite only the files containing rows matching `predicate`.
+Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
+                                const std::string& predicate);
+
+struct OptimizeOptions {
+  int64_t target_file_size_bytes = 128LL << 20;
+  int64_t min_file_size_bytes = 0;  ///< files below this are compacted; 0: target * 0.75
+  std::vector<std::string> order_by;
+  bool zorder = false;
+};
+
+struct OptimizeResult {
+  int64_t version = -1;  ///< -1 when there was nothing to do
+  int64_t files_removed = 0, files_added = 0;
+  int64_t partitions_optimized = 0;
+};
+
+/// Bin-pack small files per partition (dataChange=false), optionally ordering rows.
+Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
+                                const OptimizeOptions& options);
+
+struct VacuumOptions {
+  bool dry_run = false;
+  std::optional<double> retention_hours;
+  bool force = false;
+};
+
+struct VacuumResult {
+  std::vector<std::string> files;  ///< deleted (or to delete, for a dry run)
+  int64_t bytes = 0;
+};
+
+Result<VacuumResult> Vacuum(TableContext& ctx, const std::string& root,
+                            const VacuumOptions& options);
+
+/// A new commit that makes the table's contents those of `version`.
+Result<WriteResult> Restore(TableContext& ctx, const std::string& root, int64_t version);
+
+/// Write a checkpoint for the latest version now.
+Status Checkpoint(TableContext& ctx, const std::string& root);
+
+/// One history entry (commitInfo of one commit).
+struct HistoryEntry {
+  int64_t version = 0;
+  int64_t timestamp_ms = 0;
+  nlohmann::ordered_json commit_info;
+};
+
+/// Newest first; versions whose commit files were cleaned up are absent.
+Result<std::vector<HistoryEntry>> History(TableContext& ctx, const std::string& root,
+                                          std::optional<int64_t> limit = {});
+
+}  // namespace dl::table

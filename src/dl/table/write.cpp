@@ -1,0 +1,258 @@
+// Writes: append/overwrite (with table creation and schema evolution) and copy-on-write
+// delete.
+#include <algorithm>
+#include <set>
+
+#include "dl/common/clock.hpp"
+#include "dl/delta/protocol_features.hpp"
+#include "dl/table/table.hpp"
+#include "dl/table/table_internal.hpp"
+
+namespace dl::table {
+namespace {
+
+using engine::QuoteIdent;
+
+// A missing table may be created only where there is nothing else: never over a folder of
+// someone's files.
+Status CheckCanCreateAt(FileSystem& fs, const std::string& root) {
+  DL_ASSIGN_OR_RETURN(bool exists, fs.Exists(root));
+  if (!exists) return Status::OK();
+  DL_ASSIGN_OR_RETURN(auto entries, fs.List(root));
+  for (const auto& e : entries) {
+    auto name = e.path.substr(e.path.rfind('/') + 1);
+    if (name == "_delta_log" || name[0] == '.' || name[0] == '_') continue;
+    return Status::InvalidArgument(
+        "{} is not a Delta table (no _delta_log) and is not empty (found {}); refusing to "
+        "create a table over existing files",
+        root, name);
+  }
+  return Status::OK();
+}
+
+Result<delta::Metadata> NewTableMetadata(const delta::Schema& schema,
+                                         const std::vector<std::string>& partition_by,
+                                         const delta::StringMap& configuration,
+                                         const std::string& root) {
+  for (const auto& col : partition_by) {
+    const auto* f = schema.Find(col);
+    if (!f) {
+      return Status::SchemaMismatch("partition column '{}' is not in the data written to {}",
+                                    col, root);
+    }
+    if (f->type->kind != delta::DataType::Kind::kPrimitive &&
+        f->type->kind != delta::DataType::Kind::kDecimal) {
+      return Status::SchemaMismatch("partition column '{}' has type {}; only primitive types "
+                                    "can be partition columns",
+                                    col, f->type->ToString());
+    }
+  }
+  delta::Metadata md;
+  md.id = NewUuid();
+  md.schema_string = delta::SerializeSchema(schema);
+  md.partition_columns = partition_by;
+  md.configuration = configuration;
+  md.created_time = NowMs();
+  return md;
+}
+
+// New source columns are an error unless evolution is on; type conflicts always are.
+Result<delta::Schema> EvolveSchema(const delta::Schema& table, const delta::Schema& source,
+                                   SchemaEvolution mode, const std::string& root) {
+  if (mode == SchemaEvolution::kNone) {
+    for (const auto& f : source.fields) {
+      if (!table.Find(f.name)) {
+        return Status::SchemaMismatch(
+            "column '{}' ({}) is not in table {}; enable schema evolution to add it", f.name,
+            f.type->ToString(), root);
+      }
+    }
+  }
+  delta::SchemaMergeOptions opts;
+  opts.allow_new_columns = mode == SchemaEvolution::kAddNewColumns;
+  auto merged = delta::MergeSchema(table, source, opts);
+  if (!merged.ok()) return merged.status().WithContext("writing to " + root);
+  return merged;
+}
+
+// Delta NOT NULL columns (from Spark tables) are invariants a writer must enforce.
+Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta::Schema& schema,
+                    const delta::Schema& source, const std::string& root) {
+  for (const auto& f : schema.fields) {
+    if (f.nullable) continue;
+    if (!source.Find(f.name)) {
+      return Status::SchemaMismatch("column '{}' of {} is NOT NULL but the data lacks it",
+                                    f.name, root);
+    }
+    DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
+                                       "SELECT count(*) FROM ({}) WHERE {} IS NULL", sql,
+                                       QuoteIdent(f.name))));
+    std::string n = rows.rows.at(0).at(0).value_or("0");
+    if (n != "0") {
+      return Status::SchemaMismatch("column '{}' of {} is NOT NULL but {} rows have NULL",
+                                    f.name, root, n);
+    }
+  }
+  return Status::OK();
+}
+
+void RecordSourceFiles(delta::Transaction& tx, const std::vector<SourceFile>& files) {
+  if (files.empty()) return;
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& f : files) {
+    list.push_back({{"path", f.path}, {"size", f.size}, {"modificationTime",
+                                                         f.modification_time_ms}});
+  }
+  tx.SetCommitInfoField("dataLoader", {{"sourceFiles", std::move(list)}});
+}
+
+}  // namespace
+
+Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& req) {
+  std::shared_ptr<const delta::Snapshot> snapshot;
+  auto loaded = LoadSnapshot(ctx, root);
+  if (loaded.ok()) {
+    snapshot = *loaded;
+  } else if (loaded.status().code() == StatusCode::kNotFound) {
+    DL_RETURN_IF_ERROR(CheckCanCreateAt(ctx.fs, root));
+  } else {
+    return loaded.status();
+  }
+  WriteResult result;
+  if (snapshot && req.txn) {
+    auto applied = snapshot->TxnVersion(req.txn->app_id);
+    if (applied && *applied >= req.txn->version) {
+      result.skipped = true;
+      return result;
+    }
+  }
+  DL_ASSIGN_OR_RETURN(std::string source_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
+  DL_ASSIGN_OR_RETURN(delta::Schema source_schema, ctx.engine.SchemaOf(source_sql));
+
+  delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
+  delta::Schema schema;
+  std::vector<std::string> partition_by;
+  if (!snapshot) {
+    result.created = true;
+    schema = source_schema;
+    partition_by = req.partition_by;
+    DL_ASSIGN_OR_RETURN(auto md, NewTableMetadata(schema, partition_by, req.configuration, root));
+    tx.Add(delta::RequiredProtocol(schema, md.configuration));
+    tx.Add(std::move(md));
+  } else {
+    partition_by = snapshot->partition_columns();
+    if (!req.partition_by.empty() && req.partition_by != partition_by) {
+      return Status::InvalidArgument(
+          "table {} is partitioned by {}, not by {}; the partitioning of an existing table "
+          "cannot change",
+          root, internal::JsonList(partition_by), internal::JsonList(req.partition_by));
+    }
+    for (const auto& col : partition_by) {
+      if (!source_schema.Find(col)) {
+        return Status::SchemaMismatch("partition column '{}' of {} is missing from the data",
+                                      col, root);
+      }
+    }
+    DL_ASSIGN_OR_RETURN(schema, EvolveSchema(snapshot->schema(), source_schema,
+                                             req.schema_evolution, root));
+    if (!(schema == snapshot->schema())) {
+      result.schema_changed = true;
+      delta::Metadata md = snapshot->metadata();
+      md.schema_string = delta::SerializeSchema(schema);
+      delta::Protocol upgraded =
+          delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
+      if (!(upgraded == snapshot->protocol())) tx.Add(upgraded);
+      tx.Add(std::move(md));
+    }
+    DL_RETURN_IF_ERROR(CheckNotNull(ctx.engine, source_sql, schema, source_schema, root));
+  }
+
+  DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, schema));
+  engine::WriteOptions wopts = req.write_options;
+  wopts.partition_columns = partition_by;
+  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(aligned, root, schema, wopts));
+  result.files_added = static_cast<int64_t>(adds.size());
+  result.rows_written = internal::CountRecords(adds);
+  result.bytes_written = internal::TotalBytes(adds);
+
+  int64_t now = NowMs();
+  bool overwrite = req.mode == WriteMode::kOverwrite && snapshot;
+  if (overwrite) {
+    tx.read_set().whole_table = true;
+    for (const auto& f : snapshot->files()) tx.Add(internal::RemoveFor(f, now, true));
+    result.files_removed = static_cast<int64_t>(snapshot->files().size());
+  }
+  for (auto& a : adds) tx.Add(std::move(a));
+  if (req.txn) {
+    delta::SetTransaction txn = *req.txn;
+    txn.last_updated = now;
+    tx.read_set().app_ids.insert(txn.app_id);
+    tx.Add(std::move(txn));
+  }
+  const char* mode = !snapshot ? "ErrorIfExists" : overwrite ? "Overwrite" : "Append";
+  tx.SetOperation("WRITE", {{"mode", mode}, {"partitionBy", internal::JsonList(partition_by)}});
+  delta::StringMap metrics{{"numFiles", std::to_string(result.files_added)},
+                           {"numOutputRows", std::to_string(result.rows_written)},
+                           {"numOutputBytes", std::to_string(result.bytes_written)}};
+  if (overwrite) metrics["numRemovedFiles"] = std::to_string(result.files_removed);
+  tx.SetOperationMetrics(std::move(metrics));
+  RecordSourceFiles(tx, req.source_files);
+  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit(req.commit_options));
+  result.version = commit.version;
+  return result;
+}
+
+Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
+                                const std::string& predicate) {
+  if (predicate.find(';') != std::string::npos) {
+    return Status::InvalidArgument("delete predicate must be a single SQL expression: {}",
+                                   predicate);
+  }
+  DL_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(ctx, root));
+  const std::string scan = "__dl_delete_scan";
+  DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshotWithFileColumn(scan, *snapshot, nullptr));
+  // Parenthesised so the predicate cannot escape its clause.
+  DL_ASSIGN_OR_RETURN(auto hit, ctx.engine.Query(fmt::format(
+                                    "SELECT _dl_file, count(*) FROM {} WHERE ({}) GROUP BY 1",
+                                    QuoteIdent(scan), predicate)));
+  std::set<std::string> touched;
+  int64_t deleted_rows = 0;
+  for (const auto& row : hit.rows) {
+    touched.insert(row.at(0).value_or(""));
+    deleted_rows += std::stoll(row.at(1).value_or("0"));
+  }
+  WriteResult result;
+  if (touched.empty()) return result;  // nothing matches: no commit, like Spark
+
+  std::vector<delta::AddFile> rewrite;
+  for (const auto& f : snapshot->files()) {
+    if (touched.count(f.path)) rewrite.push_back(f);
+  }
+  const std::string src = "__dl_delete_src";
+  DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(src, *snapshot, &rewrite));
+  std::string keep = fmt::format("SELECT * FROM {} WHERE ({}) IS NOT TRUE", QuoteIdent(src),
+                                 predicate);
+  engine::WriteOptions wopts;
+  wopts.partition_columns = snapshot->partition_columns();
+  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(keep, root, snapshot->schema(), wopts));
+
+  delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
+  tx.read_set().whole_table = true;
+  int64_t now = NowMs();
+  for (const auto& f : rewrite) tx.Add(internal::RemoveFor(f, now, true));
+  result.files_removed = static_cast<int64_t>(rewrite.size());
+  result.files_added = static_cast<int64_t>(adds.size());
+  result.rows_written = internal::CountRecords(adds);
+  result.bytes_written = internal::TotalBytes(adds);
+  for (auto& a : adds) tx.Add(std::move(a));
+  tx.SetOperation("DELETE", {{"predicate", nlohmann::json::array({predicate}).dump()}});
+  tx.SetOperationMetrics({{"numRemovedFiles", std::to_string(result.files_removed)},
+                          {"numAddedFiles", std::to_string(result.files_added)},
+                          {"numDeletedRows", std::to_string(deleted_rows)},
+                          {"numCopiedRows", std::to_string(result.rows_written)}});
+  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit());
+  result.version = commit.version;
+  return result;
+}
+
+}  // namespace dl::table
