@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install what is needed, build, and run every test: C++ unit tests (ctest) and the Python
+# interop/end-to-end suites (pytest, real Spark + delta-spark, delta-rs and DuckDB).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/install_deps.sh"
+"$root/scripts/setup_python.sh"
+"$root/scripts/build.sh"
+status=0
+(cd "$root/build" && ctest --output-on-failure -j2) || status=1
+"$root/.venv/bin/python" -m pytest -q -p no:cacheprovider "$root/tests" || status=1
+exit $status
