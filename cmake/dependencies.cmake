@@ -7,7 +7,7 @@ find_package(CLI11 QUIET)
 if(NOT TARGET CLI11::CLI11)
   add_library(CLI11::CLI11 INTERFACE IMPORTED)  # Debian's CLI11 is header-only
 endif()
-find_package(yaml-cpp QUIET)
+find_package(yaml-cpp REQUIRED)
 find_package(CURL QUIET)
 find_package(Threads REQUIRED)
 

@@ -79,6 +79,7 @@ class Transaction {
   nlohmann::ordered_json extra_commit_info_ = nlohmann::ordered_json::object();
   std::vector<Action> actions_;
   ReadSet read_set_;
+  bool committed_ = false;  ///< a transaction commits at most once
 };
 
 /// The engine string we put in commitInfo.engineInfo.
