@@ -1,0 +1,181 @@
+#include "dl/tracker/file_tracker.hpp"
+
+#include "dl/common/clock.hpp"
+#include "dl/table/table.hpp"
+
+namespace dl::tracker {
+namespace {
+
+using engine::QuoteLiteral;
+
+// Column order of the tracker table, with the SQL type each value is cast to.
+constexpr const char* kColumns[][2] = {
+    {"file_path", "VARCHAR"},           {"file_size", "BIGINT"},
+    {"file_modified_time", "TIMESTAMPTZ"}, {"table_name", "VARCHAR"},
+    {"status", "VARCHAR"},              {"processing_start_time", "TIMESTAMPTZ"},
+    {"processing_end_time", "TIMESTAMPTZ"}, {"error_message", "VARCHAR"},
+    {"retry_count", "INTEGER"},         {"created_at", "TIMESTAMPTZ"},
+    {"updated_at", "TIMESTAMPTZ"},      {"batch_id", "VARCHAR"},
+    {"rows_loaded", "BIGINT"},          {"target_version", "BIGINT"},
+};
+constexpr size_t kNumColumns = sizeof(kColumns) / sizeof(kColumns[0]);
+
+std::string Str(const std::optional<std::string>& v) { return v ? QuoteLiteral(*v) : "NULL"; }
+std::string Int(std::optional<int64_t> v) { return v ? std::to_string(*v) : "NULL"; }
+std::string Ts(std::optional<int64_t> ms) {
+  return ms ? "epoch_ms(" + std::to_string(*ms) + ")" : "NULL";
+}
+
+std::string RowSql(const FileRecord& r) {
+  return fmt::format("({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                     QuoteLiteral(r.file_path), r.file_size, Ts(r.file_modified_time_ms),
+                     QuoteLiteral(r.table_name), QuoteLiteral(FileStatusName(r.status)),
+                     Ts(r.processing_start_time_ms), Ts(r.processing_end_time_ms),
+                     Str(r.error_message), r.retry_count, Ts(r.created_at_ms),
+                     Ts(r.updated_at_ms), Str(r.batch_id), Int(r.rows_loaded),
+                     Int(r.target_version));
+}
+
+std::string RowsSql(const std::vector<FileRecord>& rows) {
+  std::string names, casts;
+  for (size_t i = 0; i < kNumColumns; ++i) {
+    names += fmt::format("{}c{}", i ? ", " : "", i);
+    casts += fmt::format("{}CAST(c{} AS {}) AS {}", i ? ", " : "", i, kColumns[i][1],
+                         kColumns[i][0]);
+  }
+  std::string values;
+  for (const auto& r : rows) values += (values.empty() ? "" : ", ") + RowSql(r);
+  return fmt::format("SELECT {} FROM (VALUES {}) t({})", casts, values, names);
+}
+
+int64_t ToInt(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
+std::optional<int64_t> ToOptInt(const std::optional<std::string>& v) {
+  if (!v) return std::nullopt;
+  return std::stoll(*v);
+}
+
+// Latest row per (table, file): the tracker's current state.
+constexpr const char* kLatestSql =
+    "SELECT file_path, file_size, epoch_ms(file_modified_time), table_name, status, "
+    "epoch_ms(processing_start_time), epoch_ms(processing_end_time), error_message, "
+    "retry_count, epoch_ms(created_at), epoch_ms(updated_at), batch_id, rows_loaded, "
+    "target_version FROM __dl_tracker {} QUALIFY row_number() OVER (PARTITION BY table_name, "
+    "file_path ORDER BY updated_at DESC, status = 'completed' DESC) = 1";
+
+}  // namespace
+
+const char* FileStatusName(FileStatus status) {
+  switch (status) {
+    case FileStatus::kPending: return "pending";
+    case FileStatus::kProcessing: return "processing";
+    case FileStatus::kCompleted: return "completed";
+    case FileStatus::kFailed: return "failed";
+    case FileStatus::kSkipped: return "skipped";
+  }
+  return "pending";
+}
+
+std::optional<FileStatus> ParseFileStatus(std::string_view name) {
+  for (auto s : {FileStatus::kPending, FileStatus::kProcessing, FileStatus::kCompleted,
+                 FileStatus::kFailed, FileStatus::kSkipped}) {
+    if (name == FileStatusName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+FileTracker::FileTracker(FileSystem& fs, engine::Engine& engine, std::string path)
+    : fs_(fs), engine_(engine), path_(std::move(path)) {}
+
+Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& table_name) {
+  std::map<std::string, FileRecord> out;
+  table::TableContext ctx{fs_, engine_};
+  auto snapshot = table::LoadSnapshot(ctx, path_);
+  if (!snapshot.ok()) {
+    if (snapshot.status().code() == StatusCode::kNotFound) return out;  // nothing tracked yet
+    return snapshot.status().WithContext("reading the file tracker");
+  }
+  DL_RETURN_IF_ERROR(engine_.RegisterSnapshot("__dl_tracker", **snapshot));
+  std::string where = table_name.empty() ? "" : "WHERE table_name = " + QuoteLiteral(table_name);
+  DL_ASSIGN_OR_RETURN(auto rows, engine_.Query(fmt::format(kLatestSql, where)));
+  for (const auto& row : rows.rows) {
+    FileRecord r;
+    r.file_path = row[0].value_or("");
+    r.file_size = ToInt(row[1]);
+    r.file_modified_time_ms = ToInt(row[2]);
+    r.table_name = row[3].value_or("");
+    r.status = ParseFileStatus(row[4].value_or("")).value_or(FileStatus::kPending);
+    r.processing_start_time_ms = ToOptInt(row[5]);
+    r.processing_end_time_ms = ToOptInt(row[6]);
+    r.error_message = row[7];
+    r.retry_count = static_cast<int32_t>(ToInt(row[8]));
+    r.created_at_ms = ToInt(row[9]);
+    r.updated_at_ms = ToInt(row[10]);
+    r.batch_id = row[11];
+    r.rows_loaded = ToOptInt(row[12]);
+    r.target_version = ToOptInt(row[13]);
+    std::string key = table_name.empty() ? r.table_name + "\n" + r.file_path : r.file_path;
+    out.emplace(std::move(key), std::move(r));
+  }
+  return out;
+}
+
+void FileTracker::Record(FileRecord record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  buffer_.push_back(std::move(record));
+}
+
+size_t FileTracker::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return buffer_.size();
+}
+
+Status FileTracker::Flush() {
+  std::vector<FileRecord> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rows.swap(buffer_);
+  }
+  if (rows.empty()) return Status::OK();
+  table::TableContext ctx{fs_, engine_};
+  table::WriteRequest req;
+  req.source_sql = RowsSql(rows);
+  req.partition_by = {"table_name"};
+  req.schema_evolution = table::SchemaEvolution::kAddNewColumns;
+  req.write_options.target_file_size_bytes = 64LL << 20;
+  auto written = table::Write(ctx, path_, req);
+  if (!written.ok()) {
+    // Keep the records so a later Flush can still write them.
+    std::lock_guard<std::mutex> lock(mu_);
+    buffer_.insert(buffer_.begin(), rows.begin(), rows.end());
+    return written.status().WithContext("updating the file tracker " + path_);
+  }
+  return Status::OK();
+}
+
+Status FileTracker::Compact(double max_ratio) {
+  table::TableContext ctx{fs_, engine_};
+  auto snapshot = table::LoadSnapshot(ctx, path_);
+  if (!snapshot.ok()) return Status::OK();
+  DL_RETURN_IF_ERROR(engine_.RegisterSnapshot("__dl_tracker", **snapshot));
+  DL_ASSIGN_OR_RETURN(auto counts,
+                      engine_.Query("SELECT count(*), count(DISTINCT (table_name, file_path)) "
+                                    "FROM __dl_tracker"));
+  double rows = static_cast<double>(ToInt(counts.rows[0][0]));
+  double files = static_cast<double>(ToInt(counts.rows[0][1]));
+  if (files == 0 || rows / files <= max_ratio) return Status::OK();
+  DL_RETURN_IF_ERROR(engine_.Execute(
+      "CREATE OR REPLACE TEMP TABLE __dl_tracker_latest AS SELECT * FROM __dl_tracker QUALIFY "
+      "row_number() OVER (PARTITION BY table_name, file_path ORDER BY updated_at DESC, "
+      "status = 'completed' DESC) = 1"));
+  table::WriteRequest req;
+  req.source_sql = "SELECT * FROM __dl_tracker_latest";
+  req.mode = table::WriteMode::kOverwrite;
+  auto written = table::Write(ctx, path_, req);
+  // Losing to a concurrent tracker append only means compaction waits for the next run.
+  if (!written.ok() && written.status().code() != StatusCode::kCommitConflict) {
+    return written.status().WithContext("compacting the file tracker " + path_);
+  }
+  return Status::OK();
+}
+
+}  // namespace dl::tracker
