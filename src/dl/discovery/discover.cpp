@@ -1,0 +1,129 @@
+// Discover: walk from the literal prefix of a glob, pruning directories that cannot match.
+#include "dl/discovery/discover.hpp"
+
+#include <algorithm>
+
+#include "dl/common/clock.hpp"
+#include "dl/discovery/glob.hpp"
+
+namespace dl::discovery {
+namespace {
+
+std::string_view BaseName(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string ChildPath(const std::string& dir, std::string_view name) {
+  if (dir.empty()) return std::string(name);  // relative pattern: no "./" prefix
+  return JoinPath(dir, std::string(name));
+}
+
+// Strip trailing slashes (but keep "/" itself).
+std::string TrimTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+class Walker {
+ public:
+  Walker(FileSystem& fs, const GlobMatcher& matcher, const DiscoverOptions& opts,
+         DiscoverStats& stats, std::vector<DiscoveredFile>& out)
+      : fs_(fs), matcher_(matcher), opts_(opts), stats_(stats), out_(out) {}
+
+  // List dir and follow the entries the matcher's states allow.
+  Status Walk(const std::string& dir, const GlobMatcher::States& states, int depth) {
+    auto listed = fs_.List(dir.empty() ? "." : dir);
+    if (!listed.ok()) {
+      // A subdirectory removed while we walk is not an error; the base is checked earlier.
+      if (listed.status().code() == StatusCode::kNotFound && depth > 0) return Status::OK();
+      return listed.status();
+    }
+    ++stats_.directories_listed;
+    for (const FileEntry& e : *listed) {
+      std::string_view name = BaseName(e.path);
+      GlobMatcher::States next = matcher_.Step(states, name, /*skip_hidden=*/true);
+      if (next.empty()) continue;
+      if (!e.is_dir) {
+        if (matcher_.Accepts(next))
+          out_.push_back({ChildPath(dir, name), e.size, e.modification_time_ms});
+        continue;
+      }
+      if (!matcher_.CanContinue(next)) continue;
+      if (depth + 1 >= opts_.max_depth) {
+        return Status::Io(
+            "{}: more than {} directory levels below the pattern's base "
+            "(a symlink loop?)",
+            ChildPath(dir, name), opts_.max_depth);
+      }
+      DL_RETURN_IF_ERROR(Walk(ChildPath(dir, name), next, depth + 1));
+    }
+    return Status::OK();
+  }
+
+ private:
+  FileSystem& fs_;
+  const GlobMatcher& matcher_;
+  const DiscoverOptions& opts_;
+  DiscoverStats& stats_;
+  std::vector<DiscoveredFile>& out_;
+};
+
+// Walk base_dir with `rest` (a glob relative to it), appending matches to out.
+Status WalkBase(FileSystem& fs, const std::string& base_dir, const std::string& rest,
+                const DiscoverOptions& opts, DiscoverStats& stats,
+                std::vector<DiscoveredFile>& out) {
+  DL_ASSIGN_OR_RETURN(GlobMatcher matcher, GlobMatcher::Compile(rest));
+  Walker walker(fs, matcher, opts, stats, out);
+  return walker.Walk(base_dir, matcher.Start(), 0);
+}
+
+// Find the files for the pattern, before the age filter and sorting.
+Status Collect(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& opts,
+               DiscoverStats& stats, std::vector<DiscoveredFile>& out) {
+  const std::string& pattern = full.pattern();
+  const bool literal = !HasWildcards(pattern) && pattern.find("**") == std::string::npos;
+  GlobSplit split = SplitLiteralPrefix(pattern);
+  std::string base = literal ? TrimTrailingSlashes(UnescapeGlob(pattern)) : split.base_dir;
+  const std::string stat_path = base.empty() ? "." : base;
+  DL_ASSIGN_OR_RETURN(bool exists, fs.Exists(stat_path));
+  if (!exists) return Status::OK();
+  DL_ASSIGN_OR_RETURN(FileEntry entry, fs.Stat(stat_path));
+  if (!entry.is_dir) {
+    // The base itself is a file: it is the answer if the pattern matches it (a literal
+    // path, or "dir/file/**" since `**` also matches zero directories).
+    if (literal || full.Match(base)) out.push_back({base, entry.size, entry.modification_time_ms});
+    return Status::OK();
+  }
+  return WalkBase(fs, base, literal ? "**" : split.rest, opts, stats, out);
+}
+
+}  // namespace
+
+Result<std::vector<DiscoveredFile>> Discover(FileSystem& fs, const std::string& pattern,
+                                             const DiscoverOptions& opts, DiscoverStats* stats) {
+  DiscoverStats local_stats;
+  DiscoverStats& st = stats ? *stats : local_stats;
+  st = DiscoverStats{};
+  DL_ASSIGN_OR_RETURN(GlobMatcher matcher, GlobMatcher::Compile(pattern));
+  std::vector<DiscoveredFile> files;
+  DL_RETURN_IF_ERROR(
+      Collect(fs, matcher, opts, st, files).WithContext(fmt::format("discovering '{}'", pattern)));
+  st.files_matched = static_cast<int64_t>(files.size());
+  if (opts.min_file_age_seconds > 0) {
+    const int64_t now = opts.now_ms ? *opts.now_ms : NowMs();
+    const int64_t newest_allowed = now - opts.min_file_age_seconds * 1000;
+    auto young = [&](const DiscoveredFile& f) { return f.modification_time_ms > newest_allowed; };
+    auto it = std::remove_if(files.begin(), files.end(), young);
+    st.skipped_too_young = static_cast<int64_t>(files.end() - it);
+    files.erase(it, files.end());
+  }
+  std::sort(files.begin(), files.end(), [](const DiscoveredFile& a, const DiscoveredFile& b) {
+    if (a.modification_time_ms != b.modification_time_ms)
+      return a.modification_time_ms < b.modification_time_ms;
+    return a.path < b.path;
+  });
+  return files;
+}
+
+}  // namespace dl::discovery

@@ -1,0 +1,267 @@
+#include "dl/discovery/discover.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace dl::discovery {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+constexpr int64_t kBaseMs = 1'700'000'000'000;  // a fixed "old" mtime
+
+// Counts List calls so tests can check which directories were walked.
+class CountingFileSystem : public FileSystem {
+ public:
+  explicit CountingFileSystem(std::unique_ptr<FileSystem> inner) : inner_(std::move(inner)) {}
+  Result<std::vector<FileEntry>> List(const std::string& dir) override {
+    listed.insert(dir);
+    return inner_->List(dir);
+  }
+  Result<std::vector<FileEntry>> ListRecursive(const std::string& d) override {
+    return inner_->ListRecursive(d);
+  }
+  Result<FileEntry> Stat(const std::string& p) override { return inner_->Stat(p); }
+  Result<bool> Exists(const std::string& p) override { return inner_->Exists(p); }
+  Result<std::string> Read(const std::string& p) override { return inner_->Read(p); }
+  Status PutIfAbsent(const std::string& p, const std::string& c) override {
+    return inner_->PutIfAbsent(p, c);
+  }
+  Status WriteAtomic(const std::string& p, const std::string& c) override {
+    return inner_->WriteAtomic(p, c);
+  }
+  Status Rename(const std::string& a, const std::string& b) override {
+    return inner_->Rename(a, b);
+  }
+  Status Delete(const std::string& p) override { return inner_->Delete(p); }
+  Status CreateDirs(const std::string& d) override { return inner_->CreateDirs(d); }
+
+  std::set<std::string> listed;
+
+ private:
+  std::unique_ptr<FileSystem> inner_;
+};
+
+class DiscoverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (stdfs::temp_directory_path() / "dl_discover_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override { stdfs::remove_all(root_); }
+
+  // Create root/rel with `bytes` bytes and the given mtime (ms since the epoch).
+  void Touch(const std::string& rel, int64_t mtime_ms = kBaseMs, size_t bytes = 1) {
+    stdfs::path p = stdfs::path(root_) / rel;
+    stdfs::create_directories(p.parent_path());
+    std::ofstream(p) << std::string(bytes, 'x');
+    struct timespec ts[2];
+    ts[0].tv_sec = ts[1].tv_sec = mtime_ms / 1000;
+    ts[0].tv_nsec = ts[1].tv_nsec = (mtime_ms % 1000) * 1000000;
+    ASSERT_EQ(utimensat(AT_FDCWD, p.c_str(), ts, 0), 0);
+  }
+
+  std::vector<std::string> Paths(const std::string& pattern, DiscoverOptions opts = {}) {
+    auto r = Discover(*fs_, pattern, opts);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const auto& f : *r) out.push_back(f.path.substr(root_.size() + 1));
+    return out;
+  }
+
+  std::string P(const std::string& rel) const { return root_ + "/" + rel; }
+
+  std::string root_;
+  std::unique_ptr<FileSystem> fs_ = MakeLocalFileSystem();
+};
+
+using Names = std::vector<std::string>;
+
+TEST_F(DiscoverTest, StarInOneDirectory) {
+  Touch("raw/customers/a.parquet", kBaseMs + 2);
+  Touch("raw/customers/b.parquet", kBaseMs + 1);
+  Touch("raw/customers/c.csv");
+  Touch("raw/customers/sub/d.parquet");
+  EXPECT_EQ(Paths(P("raw/customers/*.parquet")),
+            (Names{"raw/customers/b.parquet", "raw/customers/a.parquet"}));
+}
+
+TEST_F(DiscoverTest, ReturnsSizeAndMtime) {
+  Touch("d/a.csv", kBaseMs + 1234, 42);
+  auto r = Discover(*fs_, P("d/*.csv"));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0], (DiscoveredFile{P("d/a.csv"), 42, kBaseMs + 1234}));
+}
+
+TEST_F(DiscoverTest, OrderIsMtimeThenPath) {
+  Touch("d/c.csv", kBaseMs);
+  Touch("d/a.csv", kBaseMs + 5);
+  Touch("d/b.csv", kBaseMs);  // ties with c.csv: path decides
+  EXPECT_EQ(Paths(P("d/*.csv")), (Names{"d/b.csv", "d/c.csv", "d/a.csv"}));
+}
+
+TEST_F(DiscoverTest, GlobStarMatchesZeroOrMoreDirectories) {
+  Touch("d/top.csv");
+  Touch("d/x/mid.csv");
+  Touch("d/x/y/deep.csv");
+  Touch("d/x/y/deep.json");
+  EXPECT_EQ(Paths(P("d/**/*.csv")), (Names{"d/top.csv", "d/x/mid.csv", "d/x/y/deep.csv"}));
+  EXPECT_EQ(Paths(P("d/**/deep.*")), (Names{"d/x/y/deep.csv", "d/x/y/deep.json"}));
+}
+
+TEST_F(DiscoverTest, SkipsHiddenAndUnderscoreEntries) {
+  Touch("t/part-0.parquet");
+  Touch("t/_SUCCESS");
+  Touch("t/.part-0.parquet.crc");
+  Touch("t/_delta_log/00000000000000000000.json");
+  Touch("t/.tmp/part-9.parquet");
+  Touch("t/_staging/part-8.parquet");
+  Touch("t/p=1/part-1.parquet");
+  EXPECT_EQ(Paths(P("t/**")), (Names{"t/p=1/part-1.parquet", "t/part-0.parquet"}));
+  EXPECT_EQ(Paths(P("t/*")), (Names{"t/part-0.parquet"}));
+}
+
+TEST_F(DiscoverTest, HiddenNamesAllowedWhenExplicit) {
+  Touch("_landing/.hidden/a.csv");
+  Touch("_landing/.hidden/_b.csv");
+  Touch("_landing/c.csv");
+  // Inside the literal prefix nothing is filtered.
+  EXPECT_EQ(Paths(P("_landing/.hidden/*.csv")), (Names{"_landing/.hidden/a.csv"}));
+  // A pattern segment starting with the literal '_' selects '_' names.
+  EXPECT_EQ(Paths(P("_landing/.hidden/_*.csv")), (Names{"_landing/.hidden/_b.csv"}));
+  EXPECT_EQ(Paths(P("_landing/*.csv")), (Names{"_landing/c.csv"}));
+}
+
+TEST_F(DiscoverTest, ClassesAndEscapes) {
+  Touch("d/a1.csv");
+  Touch("d/b1.csv");
+  Touch("d/d1.csv");
+  Touch("d/star*.csv");
+  Touch("d/starx.csv");
+  EXPECT_EQ(Paths(P("d/[a-c]1.csv")), (Names{"d/a1.csv", "d/b1.csv"}));
+  EXPECT_EQ(Paths(P("d/[!a-c]1.csv")), (Names{"d/d1.csv"}));
+  EXPECT_EQ(Paths(P("d/star\\*.csv")), (Names{"d/star*.csv"}));
+  EXPECT_EQ(Paths(P("d/star?.csv")), (Names{"d/star*.csv", "d/starx.csv"}));
+}
+
+TEST_F(DiscoverTest, EscapedWildcardInLiteralPrefix) {
+  Touch("we*ird/a.csv");
+  Touch("weXird/b.csv");
+  EXPECT_EQ(Paths(P("we\\*ird/*.csv")), (Names{"we*ird/a.csv"}));
+}
+
+TEST_F(DiscoverTest, MinFileAge) {
+  const int64_t now = kBaseMs + 3'600'000;
+  Touch("d/old.csv", now - 120'000);
+  Touch("d/edge.csv", now - 60'000);  // exactly the minimum age: old enough
+  Touch("d/new.csv", now - 10'000);
+  Touch("d/future.csv", now + 10'000);
+  DiscoverOptions opts;
+  opts.min_file_age_seconds = 60;
+  opts.now_ms = now;
+  EXPECT_EQ(Paths(P("d/*.csv"), opts), (Names{"d/old.csv", "d/edge.csv"}));
+  DiscoverStats stats;
+  ASSERT_TRUE(Discover(*fs_, P("d/*.csv"), opts, &stats).ok());
+  EXPECT_EQ(stats.files_matched, 4);
+  EXPECT_EQ(stats.skipped_too_young, 2);
+  opts.min_file_age_seconds = 0;
+  EXPECT_EQ(Paths(P("d/*.csv"), opts).size(), 4u);
+}
+
+TEST_F(DiscoverTest, MissingBaseIsEmpty) {
+  auto r = Discover(*fs_, P("nope/*.csv"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+  r = Discover(*fs_, P("nope.csv"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST_F(DiscoverTest, LiteralFileAndDirectory) {
+  Touch("d/one.csv");
+  Touch("d/p=1/two.csv");
+  Touch("d/_SUCCESS");
+  EXPECT_EQ(Paths(P("d/one.csv")), (Names{"d/one.csv"}));
+  EXPECT_EQ(Paths(P("d")), (Names{"d/one.csv", "d/p=1/two.csv"}));
+  EXPECT_EQ(Paths(P("d/")), (Names{"d/one.csv", "d/p=1/two.csv"}));
+}
+
+TEST_F(DiscoverTest, BaseIsAFileMatchingTheGlob) {
+  Touch("d/one.csv");
+  EXPECT_EQ(Paths(P("d/one.csv/**")), (Names{"d/one.csv"}));
+  EXPECT_TRUE(Paths(P("d/one.csv/*.csv")).empty());
+}
+
+TEST_F(DiscoverTest, WalksOnlyTheLiteralPrefixAndPrunes) {
+  Touch("raw/customers/2024-01/a.csv");
+  Touch("raw/customers/2023-12/b.csv");
+  Touch("raw/transactions/c.csv");
+  Touch("other/d.csv");
+  CountingFileSystem fs(MakeLocalFileSystem());
+  auto r = Discover(fs, P("raw/customers/2024-*/*.csv"));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ(fs.listed, (std::set<std::string>{P("raw/customers"), P("raw/customers/2024-01")}));
+}
+
+TEST_F(DiscoverTest, RelativePattern) {
+  Touch("rel/a.csv");
+  std::error_code ec;
+  stdfs::path old = stdfs::current_path();
+  stdfs::current_path(root_);
+  auto r = Discover(*fs_, "rel/*.csv");
+  auto r2 = Discover(*fs_, "*/a.csv");
+  stdfs::current_path(old);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].path, "rel/a.csv");
+  ASSERT_TRUE(r2.ok());
+  ASSERT_EQ(r2->size(), 1u);
+  EXPECT_EQ((*r2)[0].path, "rel/a.csv");
+}
+
+TEST_F(DiscoverTest, BadPatternIsInvalidArgument) {
+  auto r = Discover(*fs_, P("d/[ab.csv"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(DiscoverTest, SymlinkLoopIsAnError) {
+  Touch("d/a.csv");
+  stdfs::create_directory_symlink(P("d"), P("d/loop"));
+  DiscoverOptions opts;
+  opts.max_depth = 8;
+  auto r = Discover(*fs_, P("d/**/*.csv"), opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("symlink loop"), std::string::npos);
+  // Without `**` the walk is bounded by the pattern.
+  EXPECT_EQ(Paths(P("d/loop/*.csv")), (Names{"d/loop/a.csv"}));
+}
+
+// Run with --gtest_also_run_disabled_tests: lists 100,000 files and prints the time.
+TEST_F(DiscoverTest, DISABLED_Benchmark100kFiles) {
+  for (int d = 0; d < 10; ++d) {
+    for (int i = 0; i < 10'000; ++i) Touch(fmt::format("big/d{}/f{:05}.csv", d, i), kBaseMs + i);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = Discover(*fs_, P("big/**/*.csv"));
+  auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 100'000u);
+  double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  std::printf("discovered %zu files in %.1f ms\n", r->size(), ms);
+  EXPECT_LT(ms, 1000.0);
+}
+
+}  // namespace
+}  // namespace dl::discovery
