@@ -1,0 +1,51 @@
+// SQL quoting for DuckDB: identifiers in double quotes, literals in single quotes, with the
+// quote character doubled. Standard strings treat backslashes literally, so nothing else needs
+// escaping. A NUL byte would end the C string early, so it is dropped.
+#include "dl/engine/sql_util.hpp"
+
+#include "dl/engine/engine.hpp"
+
+namespace dl::engine {
+
+namespace {
+
+std::string Quote(std::string_view text, char quote) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back(quote);
+  for (char c : text) {
+    if (c == '\0') continue;
+    if (c == quote) out.push_back(quote);
+    out.push_back(c);
+  }
+  out.push_back(quote);
+  return out;
+}
+
+}  // namespace
+
+std::string QuoteIdent(std::string_view ident) { return Quote(ident, '"'); }
+std::string QuoteLiteral(std::string_view text) { return Quote(text, '\''); }
+
+std::string SqlStringList(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ", ";
+    out += QuoteLiteral(values[i]);
+  }
+  return out + "]";
+}
+
+std::string StripStatementEnd(std::string_view sql) {
+  while (!sql.empty()) {
+    char c = sql.back();
+    if (c == ';' || c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      sql.remove_suffix(1);
+    } else {
+      break;
+    }
+  }
+  return std::string(sql);
+}
+
+}  // namespace dl::engine
