@@ -1,0 +1,349 @@
+#include "dl/delta/maintenance.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "dl/delta/actions.hpp"
+#include "dl/delta/log_segment.hpp"
+#include "dl/delta/partition.hpp"
+
+namespace dl::delta {
+namespace {
+
+constexpr int64_t kHourMs = 3600LL * 1000;
+constexpr int64_t kDayMs = 24 * kHourMs;
+constexpr char kDefaultLogRetention[] = "interval 30 days";
+constexpr char kDefaultFileRetention[] = "interval 1 week";
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::vector<std::string> SplitWords(std::string_view text) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    size_t start = i;
+    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > start) words.push_back(Lower(text.substr(start, i - start)));
+  }
+  return words;
+}
+
+// Milliseconds per unit (negative: microseconds, divided instead); 0 for unknown units.
+int64_t UnitMs(std::string unit) {
+  if (unit.size() > 1 && unit.back() == 's' && unit != "ms") unit.pop_back();
+  if (unit == "week") return 7 * kDayMs;
+  if (unit == "day") return kDayMs;
+  if (unit == "hour") return kHourMs;
+  if (unit == "minute") return 60 * 1000;
+  if (unit == "second") return 1000;
+  if (unit == "millisecond" || unit == "ms") return 1;
+  if (unit == "microsecond") return -1000;
+  return 0;
+}
+
+std::string FormatHours(int64_t ms) {
+  if (ms % kHourMs == 0) return fmt::format("{}h", ms / kHourMs);
+  return fmt::format("{:g}h", static_cast<double>(ms) / kHourMs);
+}
+
+Result<int64_t> PropertyIntervalMs(const Snapshot& snapshot, const std::string& key,
+                                   const char* fallback) {
+  auto ms = ParseIntervalMs(snapshot.Property(key, fallback));
+  if (!ms.ok()) {
+    return Status::Config("table {}: {}: {}", snapshot.table_root(), key, ms.status().message());
+  }
+  return ms;
+}
+
+}  // namespace
+
+Result<int64_t> ParseIntervalMs(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument(
+        "invalid interval '{}': {} (expected e.g. 'interval 7 days', '168 hours', '1 week'; "
+        "units: weeks, days, hours, minutes, seconds, milliseconds)",
+        text, why);
+  };
+  std::vector<std::string> words = SplitWords(text);
+  size_t i = !words.empty() && words[0] == "interval" ? 1 : 0;
+  if (i == words.size()) return bad("no amount");
+  int64_t total = 0;
+  for (; i < words.size(); i += 2) {
+    const std::string& num = words[i];
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+    if (ec != std::errc() || end != num.data() + num.size() || n < 0) {
+      return bad(fmt::format("'{}' is not a non-negative whole number", num));
+    }
+    if (i + 1 == words.size()) return bad(fmt::format("no unit after {}", num));
+    int64_t unit = UnitMs(words[i + 1]);
+    if (unit == 0) return bad(fmt::format("unknown unit '{}'", words[i + 1]));
+    int64_t ms = 0;
+    if (unit < 0) {
+      ms = n / -unit;
+    } else if (__builtin_mul_overflow(n, unit, &ms)) {
+      return bad("too large");
+    }
+    if (__builtin_add_overflow(total, ms, &total)) return bad("too large");
+  }
+  return total;
+}
+
+Status WriteCheckpoint(FileSystem& fs, ParquetHandler& parquet, const Snapshot& snapshot,
+                       int64_t now_ms) {
+  DL_ASSIGN_OR_RETURN(
+      int64_t retention,
+      PropertyIntervalMs(snapshot, "delta.deletedFileRetentionDuration", kDefaultFileRetention));
+  std::vector<std::string> lines;
+  lines.reserve(snapshot.files().size() + snapshot.tombstones().size() + 2);
+  lines.push_back(SerializeAction(snapshot.protocol()));
+  lines.push_back(SerializeAction(snapshot.metadata()));
+  for (const auto& [app_id, txn] : snapshot.transactions()) lines.push_back(SerializeAction(txn));
+  for (const auto& [domain, dm] : snapshot.domains()) lines.push_back(SerializeAction(dm));
+  for (const auto& add : snapshot.files()) lines.push_back(SerializeAction(add));
+  for (const auto& tombstone : snapshot.tombstones()) {
+    // Spark treats a missing deletionTimestamp as 0, i.e. expired.
+    if (tombstone.deletion_timestamp.value_or(0) + retention <= now_ms) continue;
+    RemoveFile rm = tombstone;
+    rm.stats.reset();
+    rm.tags.reset();
+    lines.push_back(SerializeAction(rm));
+  }
+
+  const std::string& root = snapshot.table_root();
+  std::string path = CheckpointPath(root, snapshot.version());
+  DL_RETURN_IF_ERROR(parquet.WriteCheckpoint(path, lines));
+  DL_ASSIGN_OR_RETURN(FileEntry written, fs.Stat(path));
+
+  // Never move the hint backwards past a newer checkpoint written concurrently.
+  std::string last_path = LastCheckpointPath(root);
+  if (auto existing = fs.Read(last_path); existing.ok()) {
+    auto j = nlohmann::json::parse(*existing, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("version") && j["version"].is_number_integer() &&
+        j["version"].get<int64_t>() > snapshot.version()) {
+      return Status::OK();
+    }
+  }
+  nlohmann::ordered_json last = nlohmann::ordered_json::object();
+  last["version"] = snapshot.version();
+  last["size"] = static_cast<int64_t>(lines.size());
+  last["sizeInBytes"] = written.size;
+  last["numOfAddFiles"] = static_cast<int64_t>(snapshot.files().size());
+  return fs.WriteAtomic(last_path, last.dump());
+}
+
+namespace {
+
+// The log files of one version that cleanup may delete together.
+struct VersionFiles {
+  std::vector<FileEntry> files;
+  bool complete_checkpoint = false;
+  int64_t checkpoint_mtime = 0;
+  std::map<int32_t, std::set<int32_t>> parts;  // num_parts -> parts seen
+};
+
+std::optional<int64_t> CrcVersion(const std::string& name) {
+  if (name.size() != 24 || name.compare(20, 4, ".crc") != 0) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, v);
+  if (ec != std::errc() || end != name.data() + 20) return std::nullopt;
+  return v;
+}
+
+void Classify(const FileEntry& entry, std::map<int64_t, VersionFiles>& versions) {
+  std::string name = std::filesystem::path(entry.path).filename().string();
+  if (auto crc = CrcVersion(name)) {
+    versions[*crc].files.push_back(entry);
+    return;
+  }
+  auto log_path = LogPath::Parse(name);
+  if (!log_path) return;
+  using Kind = LogPath::Kind;
+  // A compacted file spans versions; file it under its end so it goes only when all do.
+  int64_t v = log_path->kind == Kind::kCompacted ? log_path->end_version : log_path->version;
+  VersionFiles& vf = versions[v];
+  vf.files.push_back(entry);
+  bool checkpoint = false;
+  if (log_path->kind == Kind::kCheckpoint || log_path->kind == Kind::kUuidCheckpoint) {
+    checkpoint = true;
+  } else if (log_path->kind == Kind::kMultiPartCheckpoint) {
+    auto& seen = vf.parts[log_path->num_parts];
+    seen.insert(log_path->part);
+    checkpoint = static_cast<int32_t>(seen.size()) == log_path->num_parts;
+  }
+  if (checkpoint && !vf.complete_checkpoint) {
+    vf.complete_checkpoint = true;
+    vf.checkpoint_mtime = entry.modification_time_ms;
+  }
+}
+
+// The newest complete checkpoint at or before the cutoff, such that everything older is also
+// past the cutoff (so nothing newer than the cutoff is ever deleted).
+std::optional<int64_t> CleanupBoundary(const std::map<int64_t, VersionFiles>& versions,
+                                       int64_t max_version, int64_t cutoff) {
+  std::optional<int64_t> boundary;
+  int64_t newest_below = INT64_MIN;  // newest mtime among versions before the current one
+  for (const auto& [version, vf] : versions) {
+    if (version > max_version || newest_below > cutoff) break;
+    if (vf.complete_checkpoint && vf.checkpoint_mtime <= cutoff) boundary = version;
+    for (const auto& f : vf.files) newest_below = std::max(newest_below, f.modification_time_ms);
+  }
+  return boundary;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> CleanupExpiredLogs(FileSystem& fs, const Snapshot& snapshot,
+                                                    int64_t now_ms) {
+  DL_ASSIGN_OR_RETURN(int64_t retention, PropertyIntervalMs(snapshot, "delta.logRetentionDuration",
+                                                            kDefaultLogRetention));
+  DL_ASSIGN_OR_RETURN(auto entries, fs.List(LogDir(snapshot.table_root())));
+  std::map<int64_t, VersionFiles> versions;
+  for (const auto& e : entries) {
+    if (!e.is_dir) Classify(e, versions);
+  }
+  std::vector<std::string> deleted;
+  auto boundary = CleanupBoundary(versions, snapshot.version(), now_ms - retention);
+  if (!boundary) return deleted;
+  // Oldest first, so an interrupted cleanup still leaves a contiguous log.
+  for (const auto& [version, vf] : versions) {
+    if (version >= *boundary) break;
+    for (const auto& f : vf.files) {
+      Status st = fs.Delete(f.path);
+      if (!st.ok() && st.code() != StatusCode::kNotFound) return st;
+      deleted.push_back(f.path);
+    }
+  }
+  return deleted;
+}
+
+namespace {
+
+// Z85 (ZeroMQ RFC 32), as used by deletion vector ids.
+std::optional<std::string> Z85Decode(std::string_view text) {
+  static constexpr std::string_view kAlphabet =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+  if (text.size() % 5 != 0) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < text.size(); i += 5) {
+    uint64_t value = 0;
+    for (size_t j = 0; j < 5; ++j) {
+      size_t digit = kAlphabet.find(text[i + j]);
+      if (digit == std::string_view::npos) return std::nullopt;
+      value = value * 85 + digit;
+    }
+    if (value > 0xffffffffULL) return std::nullopt;
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
+  }
+  return out;
+}
+
+// The file of an on-disk deletion vector (PROTOCOL.md "Deletion Vector Descriptor Schema").
+std::optional<std::string> DeletionVectorFile(const std::string& root, const DeletionVector& dv) {
+  if (dv.storage_type == "p") return ResolveDataPath(root, dv.path_or_inline_dv);
+  if (dv.storage_type != "u" || dv.path_or_inline_dv.size() < 20) return std::nullopt;
+  const std::string& s = dv.path_or_inline_dv;
+  std::string prefix = s.substr(0, s.size() - 20);
+  auto bytes = Z85Decode(std::string_view(s).substr(s.size() - 20));
+  if (!bytes || bytes->size() != 16) return std::nullopt;
+  std::string hex;
+  for (unsigned char c : *bytes) hex += fmt::format("{:02x}", c);
+  std::string uuid = fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4),
+                                 hex.substr(12, 4), hex.substr(16, 4), hex.substr(20));
+  std::string name = "deletion_vector_" + uuid + ".bin";
+  return JoinPath(root, prefix.empty() ? name : JoinPath(prefix, name));
+}
+
+std::string Normal(const std::string& path) {
+  return std::filesystem::path(path).lexically_normal().string();
+}
+
+// '_' and '.' names are hidden (the log, _change_data, temp and checksum files) unless they
+// are directories of a partition column that itself starts with '_'.
+bool IsHidden(const std::filesystem::path& relative, const std::vector<std::string>& columns) {
+  for (const auto& part : relative) {
+    std::string name = part.string();
+    if (name.empty() || (name[0] != '_' && name[0] != '.')) continue;
+    bool partition_dir = std::any_of(columns.begin(), columns.end(), [&](const std::string& c) {
+      return name.rfind(c + "=", 0) == 0;
+    });
+    if (!partition_dir) return true;
+  }
+  return false;
+}
+
+Result<int64_t> VacuumRetention(const Snapshot& snapshot, std::optional<int64_t> retention_ms,
+                                bool force) {
+  DL_ASSIGN_OR_RETURN(
+      int64_t table_ms,
+      PropertyIntervalMs(snapshot, "delta.deletedFileRetentionDuration", kDefaultFileRetention));
+  if (!retention_ms) return table_ms;
+  if (*retention_ms < 0) {
+    return Status::InvalidArgument("vacuum retention must not be negative (got {} ms)",
+                                   *retention_ms);
+  }
+  if (*retention_ms < table_ms && !force) {
+    return Status::InvalidArgument(
+        "retention of {} is below the table's delta.deletedFileRetentionDuration ({}); pass "
+        "--force to vacuum anyway (files still needed by readers of older versions or by "
+        "running writers may be deleted)",
+        FormatHours(*retention_ms), FormatHours(table_ms));
+  }
+  return *retention_ms;
+}
+
+}  // namespace
+
+Result<VacuumPlan> PlanVacuum(FileSystem& fs, const Snapshot& snapshot, int64_t now_ms,
+                              std::optional<int64_t> retention_ms, bool force) {
+  VacuumPlan plan;
+  DL_ASSIGN_OR_RETURN(plan.retention_ms, VacuumRetention(snapshot, retention_ms, force));
+  const std::string root = Normal(snapshot.table_root());
+  std::set<std::string> live;
+  for (const auto& add : snapshot.files()) {
+    live.insert(Normal(ResolveDataPath(root, add.path)));
+    if (add.deletion_vector) {
+      if (auto dv = DeletionVectorFile(root, *add.deletion_vector)) live.insert(Normal(*dv));
+    }
+  }
+  std::unordered_map<std::string, int64_t> deleted_at;
+  for (const auto& rm : snapshot.tombstones()) {
+    int64_t& ts = deleted_at[Normal(ResolveDataPath(root, rm.path))];
+    ts = std::max(ts, rm.deletion_timestamp.value_or(0));
+  }
+
+  const int64_t cutoff = now_ms - plan.retention_ms;
+  DL_ASSIGN_OR_RETURN(auto entries, fs.ListRecursive(root));
+  for (auto& entry : entries) {
+    std::string path = Normal(entry.path);
+    auto relative = std::filesystem::path(path).lexically_relative(root);
+    if (relative.empty() || *relative.begin() == "..") continue;
+    if (IsHidden(relative, snapshot.partition_columns()) || live.count(path) != 0) continue;
+    // A tombstoned file must also outlive its tombstone: readers of versions before the
+    // remove may still open it.
+    int64_t age_from = entry.modification_time_ms;
+    if (auto it = deleted_at.find(path); it != deleted_at.end()) {
+      age_from = std::max(age_from, it->second);
+    }
+    if (age_from > cutoff) continue;
+    plan.bytes += entry.size;
+    entry.path = path;
+    plan.files.push_back(std::move(entry));
+  }
+  return plan;
+}
+
+}  // namespace dl::delta
