@@ -1,0 +1,65 @@
+// The DuckDB engine: one in-memory database shared by sessions, one connection per session.
+// Methods are spread over duckdb_engine.cpp (sessions, SQL, sources), duckdb_snapshot.cpp,
+// duckdb_write.cpp and duckdb_checkpoint.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dl/engine/duckdb/duckdb_handle.hpp"
+#include "dl/engine/engine.hpp"
+
+namespace dl::engine::duck {
+
+class DuckDbEngine final : public Engine {
+ public:
+  DuckDbEngine(std::shared_ptr<Database> db, Connection conn)
+      : db_(std::move(db)), conn_(std::move(conn)) {}
+
+  /// Open a session on `db` (connection with the session settings applied).
+  static Result<std::unique_ptr<DuckDbEngine>> Open(std::shared_ptr<Database> db);
+
+  std::string_view name() const override { return "duckdb"; }
+  Result<std::unique_ptr<Engine>> NewSession() override;
+
+  Status RegisterFiles(const std::string& view, const std::vector<std::string>& files,
+                       const SourceOptions& options) override;
+  Status RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
+                          const std::vector<delta::AddFile>* subset) override;
+  Status RegisterSnapshotWithFileColumn(const std::string& view, const delta::Snapshot& snapshot,
+                                        const std::vector<delta::AddFile>* subset) override;
+  Result<std::string> AlignToSchema(const std::string& sql, const delta::Schema& schema) override;
+
+  Result<delta::Schema> SchemaOf(const std::string& sql) override;
+  Result<std::string> DeltaCompatibleSelect(const std::string& sql) override;
+
+  Result<std::vector<delta::AddFile>> WriteDataFiles(const std::string& sql,
+                                                    const std::string& table_root,
+                                                    const delta::Schema& table_schema,
+                                                    const WriteOptions& options) override;
+
+  Status Execute(const std::string& sql) override;
+  Result<QueryRows> Query(const std::string& sql) override;
+  Status Export(const std::string& sql, const std::string& path,
+                std::string_view format) override;
+  void Interrupt() override { conn_.Interrupt(); }
+
+  Result<std::vector<std::string>> ReadCheckpointActions(
+      const std::vector<std::string>& files) override;
+  Status WriteCheckpoint(const std::string& path,
+                         const std::vector<std::string>& action_lines) override;
+
+  Connection& connection() { return conn_; }
+
+ private:
+  /// Result columns of `sql` (prepared, not run).
+  Result<std::vector<Column>> Describe(const std::string& sql, std::string_view context);
+  Status RegisterSnapshotView(const std::string& view, const delta::Snapshot& snapshot,
+                              const std::vector<delta::AddFile>* subset, bool with_file_column);
+
+  std::shared_ptr<Database> db_;
+  Connection conn_;
+};
+
+}  // namespace dl::engine::duck

@@ -1,0 +1,174 @@
+// RegisterSnapshot: a temp view over a snapshot's live files.
+//
+// The data files are read with one read_parquet(union_by_name) over their absolute paths, so
+// columns missing from older files come back NULL. Partition values live in the log, not the
+// files: they go into a temp table keyed by file name and are joined back in, parsed from
+// their serialized strings. Every column is cast to the table's type, so the view has exactly
+// the table schema whatever the files hold (older narrower types, Spark's INT96 timestamps).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "dl/delta/partition.hpp"
+#include "dl/engine/duckdb/duckdb_engine.hpp"
+#include "dl/engine/duckdb/duckdb_types.hpp"
+#include "dl/engine/duckdb/engine_util.hpp"
+#include "dl/engine/duckdb/partition_sql.hpp"
+#include "dl/engine/sql_util.hpp"
+
+namespace dl::engine::duck {
+
+namespace {
+
+constexpr const char* kFileColumn = "__dl_file";
+
+Status CheckReadable(const delta::Snapshot& snapshot, const std::vector<delta::AddFile>& files) {
+  const auto& conf = snapshot.metadata().configuration;
+  auto mode = conf.find("delta.columnMapping.mode");
+  if (mode != conf.end() && mode->second != "none") {
+    return Status::Unsupported(
+        "table '{}' uses column mapping (mode '{}'), which the DuckDB engine cannot read",
+        snapshot.table_root(), mode->second);
+  }
+  for (const auto& f : files) {
+    if (f.deletion_vector) {
+      return Status::Unsupported(
+          "table '{}' has deletion vectors (file '{}'), which the DuckDB engine cannot apply",
+          snapshot.table_root(), f.path);
+    }
+  }
+  return Status::OK();
+}
+
+// The partition value of `column` in `values`: exact name first, then case-insensitive.
+std::optional<std::string> PartitionValueOf(const delta::PartitionValues& values,
+                                            const std::string& column) {
+  auto it = values.find(column);
+  if (it == values.end()) {
+    it = std::find_if(values.begin(), values.end(),
+                      [&](const auto& kv) { return AsciiLower(kv.first) == AsciiLower(column); });
+  }
+  if (it == values.end()) return std::nullopt;
+  return it->second;
+}
+
+// Data column as stored in the files -> the table's type.
+Result<std::string> DataColumnSql(const delta::StructField& field, const Column* file_column) {
+  DL_ASSIGN_OR_RETURN(std::string target, DuckDbTypeFromDelta(*field.type));
+  if (file_column == nullptr) return fmt::format("CAST(NULL AS {})", target);
+  std::string ref = "d." + QuoteIdent(field.name);
+  duckdb_type file_type = file_column->type->id();
+  bool naive_ts = file_type == DUCKDB_TYPE_TIMESTAMP || file_type == DUCKDB_TYPE_TIMESTAMP_NS ||
+                  file_type == DUCKDB_TYPE_TIMESTAMP_MS || file_type == DUCKDB_TYPE_TIMESTAMP_S;
+  if (field.type->is_primitive("timestamp") && naive_ts) {
+    // Spark's INT96 (and legacy writers') timestamps carry UTC instants without the
+    // isAdjustedToUTC flag; read them as UTC whatever the session time zone.
+    return fmt::format("timezone('UTC', CAST({} AS TIMESTAMP))", ref);
+  }
+  return fmt::format("CAST({} AS {})", ref, target);
+}
+
+Result<std::string> EmptyViewSelect(const delta::Schema& schema, bool with_file_column) {
+  std::string items;
+  for (const auto& field : schema.fields) {
+    DL_ASSIGN_OR_RETURN(std::string type, DuckDbTypeFromDelta(*field.type));
+    items += fmt::format("{}CAST(NULL AS {}) AS {}", items.empty() ? "" : ", ", type,
+                         QuoteIdent(field.name));
+  }
+  if (with_file_column) items += ", CAST(NULL AS VARCHAR) AS \"_dl_file\"";
+  return fmt::format("SELECT {} WHERE false", items);
+}
+
+// Fill the temp table of (resolved file, add.path, partition strings) of the files.
+Status FillFileTable(Connection& conn, const std::string& table,
+                     const std::vector<std::string>& paths,
+                     const std::vector<delta::AddFile>& files,
+                     const std::vector<std::string>& partition_columns) {
+  std::string columns = fmt::format("{} VARCHAR, \"add_path\" VARCHAR", QuoteIdent(kFileColumn));
+  for (size_t i = 0; i < partition_columns.size(); ++i) {
+    columns += fmt::format(", \"p{}\" VARCHAR", i);
+  }
+  DL_RETURN_IF_ERROR(conn.Execute(
+      fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", QuoteIdent(table), columns),
+      "creating partition table"));
+  DL_ASSIGN_OR_RETURN(Appender app, Appender::Create(conn, "temp", "main", table));
+  for (size_t f = 0; f < files.size(); ++f) {
+    DL_RETURN_IF_ERROR(app.AppendVarchar(paths[f]));
+    DL_RETURN_IF_ERROR(app.AppendVarchar(files[f].path));
+    for (const auto& column : partition_columns) {
+      DL_RETURN_IF_ERROR(app.AppendOptional(PartitionValueOf(files[f].partition_values, column)));
+    }
+    DL_RETURN_IF_ERROR(app.EndRow());
+  }
+  return app.Close();
+}
+
+}  // namespace
+
+Status DuckDbEngine::RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
+                                      const std::vector<delta::AddFile>* subset) {
+  return RegisterSnapshotView(view, snapshot, subset, false);
+}
+
+Status DuckDbEngine::RegisterSnapshotWithFileColumn(const std::string& view,
+                                                    const delta::Snapshot& snapshot,
+                                                    const std::vector<delta::AddFile>* subset) {
+  return RegisterSnapshotView(view, snapshot, subset, true);
+}
+
+Status DuckDbEngine::RegisterSnapshotView(const std::string& view,
+                                          const delta::Snapshot& snapshot,
+                                          const std::vector<delta::AddFile>* subset,
+                                          bool with_file_column) {
+  const std::vector<delta::AddFile>& files = subset ? *subset : snapshot.files();
+  DL_RETURN_IF_ERROR(CheckReadable(snapshot, files));
+  const delta::Schema& schema = snapshot.schema();
+  const std::vector<std::string>& partition_columns = snapshot.partition_columns();
+  std::string context = fmt::format("reading table '{}'", snapshot.table_root());
+  if (schema.fields.empty()) return Status::CorruptLog("{}: the schema has no columns", context);
+  std::string create = fmt::format("CREATE OR REPLACE TEMP VIEW {} AS ", QuoteIdent(view));
+  if (files.empty()) {
+    DL_ASSIGN_OR_RETURN(std::string select, EmptyViewSelect(schema, with_file_column));
+    return conn_.Execute(create + select, context);
+  }
+  for (const auto& column : partition_columns) {
+    if (schema.Find(column) == nullptr) {
+      return Status::CorruptLog("{}: partition column '{}' is not in the schema", context, column);
+    }
+  }
+  std::vector<std::string> paths;
+  paths.reserve(files.size());
+  for (const auto& f : files) paths.push_back(delta::ResolveDataPath(snapshot.table_root(), f.path));
+  std::string reader = fmt::format(
+      "read_parquet({}, union_by_name=true, hive_partitioning=false, filename={})",
+      SqlStringList(paths), QuoteLiteral(kFileColumn));
+  DL_ASSIGN_OR_RETURN(auto file_columns, Describe("SELECT * FROM " + reader, context));
+  std::map<std::string, const Column*> by_name;
+  for (const auto& c : file_columns) by_name.emplace(AsciiLower(c.name), &c);
+
+  std::string items;
+  for (const auto& field : schema.fields) {
+    std::string expr;
+    auto pos = std::find(partition_columns.begin(), partition_columns.end(), field.name);
+    if (pos != partition_columns.end()) {
+      std::string ref = fmt::format("p.\"p{}\"", pos - partition_columns.begin());
+      DL_ASSIGN_OR_RETURN(expr, PartitionFromStringSql(ref, *field.type, field.name));
+    } else {
+      auto it = by_name.find(AsciiLower(field.name));
+      DL_ASSIGN_OR_RETURN(expr, DataColumnSql(field, it == by_name.end() ? nullptr : it->second));
+    }
+    items += fmt::format("{}{} AS {}", items.empty() ? "" : ", ", expr, QuoteIdent(field.name));
+  }
+  std::string from = reader + " AS d";
+  if (with_file_column) items += ", p.\"add_path\" AS \"_dl_file\"";
+  if (!partition_columns.empty() || with_file_column) {
+    std::string table = "__dl_files_" + view;
+    DL_RETURN_IF_ERROR(FillFileTable(conn_, table, paths, files, partition_columns));
+    from += fmt::format(" JOIN {} AS p ON d.{} = p.{}", QuoteIdent(table),
+                        QuoteIdent(kFileColumn), QuoteIdent(kFileColumn));
+  }
+  return conn_.Execute(create + fmt::format("SELECT {} FROM {}", items, from), context);
+}
+
+}  // namespace dl::engine::duck

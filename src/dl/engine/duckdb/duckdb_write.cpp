@@ -1,0 +1,221 @@
+// WriteDataFiles: COPY the rows as Parquet into a staging directory under the table root,
+// then move each file to its Hive-style partition directory with a unique name and describe
+// it as an add action.
+//
+// DuckDB writes the files (snappy; TIMESTAMPTZ as isAdjustedToUTC=true and TIMESTAMP as
+// false, which is what Spark expects for timestamp / timestamp_ntz) and reports per-file row
+// counts, column statistics and partition keys (RETURN_STATS). The partition keys are the
+// Delta partition strings, serialized in SQL; the directory names are escaped by us
+// (delta::PartitionDirectory), not by DuckDB. DuckDB cannot combine PARTITION_BY with a file
+// size limit, and rotates files only between (large) row groups, so files well over the
+// target are split in a second COPY.
+// On failure the staging directory is removed; files already moved are unreferenced (no
+// commit names them) and VACUUM removes them.
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "dl/delta/partition.hpp"
+#include "dl/delta/stats.hpp"
+#include "dl/engine/duckdb/duckdb_engine.hpp"
+#include "dl/engine/duckdb/engine_util.hpp"
+#include "dl/engine/duckdb/write_sql.hpp"
+#include "dl/engine/sql_util.hpp"
+#include "dl/storage/file_system.hpp"
+
+namespace dl::engine::duck {
+
+namespace {
+
+// One file COPY wrote, before it is moved.
+struct StagedFile {
+  std::string path;
+  int64_t rows = 0;
+  int64_t size = 0;
+  delta::FileColumnStats stats;
+  delta::PartitionValues partition_values;  // by table column name
+};
+
+delta::ColumnStats ToColumnStats(
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& entries) {
+  delta::ColumnStats stats;
+  for (const auto& [key, value] : entries) {
+    if (!value) continue;
+    if (key == "min") stats.min = *value;
+    if (key == "max") stats.max = *value;
+    if (key == "has_nan") stats.has_nan = *value == "true";
+    if (key == "null_count") {
+      char* end = nullptr;
+      long long n = std::strtoll(value->c_str(), &end, 10);
+      if (end && *end == '\0') stats.null_count = n;
+    }
+  }
+  return stats;
+}
+
+// Stats of one row of COPY ... RETURN_STATS (a MAP(VARCHAR, MAP(VARCHAR, VARCHAR))).
+delta::FileColumnStats ReadColumnStats(duckdb_vector stats_vec, idx_t row) {
+  delta::FileColumnStats out;
+  auto range = VectorListEntry(stats_vec, row);
+  if (!range) return out;
+  duckdb_vector entries = duckdb_list_vector_get_child(stats_vec);
+  duckdb_vector keys = duckdb_struct_vector_get_child(entries, 0);
+  duckdb_vector values = duckdb_struct_vector_get_child(entries, 1);
+  for (idx_t i = range->first; i < range->second; ++i) {
+    auto key = VectorValueAsString(keys, i);
+    auto path = key ? ParseStatsKey(*key) : std::nullopt;
+    if (path) out[*path] = ToColumnStats(VectorStringMap(values, i));
+  }
+  return out;
+}
+
+// The rows of COPY ... RETURN_STATS: filename, count, file_size_bytes, footer_size_bytes,
+// column_statistics, partition_keys.
+Result<std::vector<StagedFile>> ReadCopyResult(QueryResult& result,
+                                               const std::vector<std::string>& partition_columns) {
+  std::vector<StagedFile> files;
+  if (result.column_count() < 6) return Status::Internal("unexpected COPY RETURN_STATS result");
+  while (DataChunk chunk = result.Next()) {
+    for (idx_t r = 0; r < chunk.size(); ++r) {
+      StagedFile f;
+      f.path = VectorValueAsString(chunk.column(0), r).value_or("");
+      f.rows = VectorValueAsInt64(chunk.column(1), r).value_or(0);
+      f.size = VectorValueAsInt64(chunk.column(2), r).value_or(0);
+      f.stats = ReadColumnStats(chunk.column(4), r);
+      auto keys = VectorStringMap(chunk.column(5), r);
+      for (size_t i = 0; i < partition_columns.size(); ++i) {
+        std::optional<std::string> value;
+        for (const auto& [k, v] : keys) {
+          if (k == PartitionKeyColumn(i)) value = v;
+        }
+        if (value && value->empty()) value.reset();  // "" means null in Delta
+        f.partition_values[partition_columns[i]] = value;
+      }
+      files.push_back(std::move(f));
+    }
+  }
+  return files;
+}
+
+std::string CopyOptions(const std::vector<std::string>& partition_columns, int64_t file_size) {
+  std::string options = "FORMAT parquet, COMPRESSION snappy, FILENAME_PATTERN 'part-{uuid}', "
+                        "RETURN_STATS true";
+  if (!partition_columns.empty()) {
+    std::string keys;
+    for (size_t i = 0; i < partition_columns.size(); ++i) {
+      keys += (i ? ", " : "") + QuoteIdent(PartitionKeyColumn(i));
+    }
+    return options + ", PARTITION_BY (" + keys + ")";
+  }
+  return options + fmt::format(", FILE_SIZE_BYTES {}", std::max<int64_t>(file_size, 1));
+}
+
+// Re-split one oversized file. COPY only rotates files between row groups (122,880 rows by
+// default) and not at all with PARTITION_BY, so size the row groups from the file's own bytes
+// per row and put one row group in each file.
+Result<std::vector<StagedFile>> SplitFile(Connection& conn, const StagedFile& big,
+                                          const std::string& staging, int64_t target) {
+  int64_t rows_per_file = std::max<int64_t>(1, static_cast<int64_t>(
+      static_cast<double>(big.rows) * static_cast<double>(target) / static_cast<double>(big.size)));
+  if (rows_per_file >= big.rows) return std::vector<StagedFile>{big};
+  std::string dir = JoinPath(staging, "split-" + NewUuid());
+  std::string sql = fmt::format(
+      "COPY (SELECT * FROM read_parquet({}, hive_partitioning=false)) TO {} (FORMAT parquet, "
+      "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', RETURN_STATS true, "
+      "ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1)",
+      QuoteLiteral(big.path), QuoteLiteral(dir), rows_per_file);
+  DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query(sql, "splitting a large data file"));
+  DL_ASSIGN_OR_RETURN(auto parts, ReadCopyResult(result, {}));
+  for (auto& p : parts) p.partition_values = big.partition_values;
+  std::error_code ec;
+  std::filesystem::remove(big.path, ec);
+  return parts;
+}
+
+// Move a staged file to <table_root>/<partition dir>/part-<uuid>.snappy.parquet.
+Result<delta::AddFile> PublishFile(FileSystem& fs, const StagedFile& f,
+                                   const std::string& table_root,
+                                   const std::vector<std::string>& partition_columns,
+                                   const delta::Schema& data_schema, int num_indexed_cols) {
+  std::string stem = std::filesystem::path(f.path).stem().string();  // part-<uuid>
+  std::string dir = delta::PartitionDirectory(partition_columns, f.partition_values);
+  std::string name = stem + ".snappy.parquet";
+  std::string relative = dir.empty() ? name : dir + "/" + name;
+  std::string target = JoinPath(table_root, relative);
+  if (!dir.empty()) DL_RETURN_IF_ERROR(fs.CreateDirs(JoinPath(table_root, dir)));
+  DL_RETURN_IF_ERROR(fs.Rename(f.path, target));
+  DL_ASSIGN_OR_RETURN(FileEntry entry, fs.Stat(target));
+  delta::AddFile add;
+  add.path = delta::UriEncodePath(relative);
+  add.partition_values = f.partition_values;
+  add.size = entry.size;
+  add.modification_time = entry.modification_time_ms;
+  add.data_change = true;
+  add.stats = delta::BuildStatsJson(data_schema, f.rows, f.stats, num_indexed_cols);
+  return add;
+}
+
+// Deletes the staging directory (and, unless released, the files already published).
+class WriteCleanup {
+ public:
+  explicit WriteCleanup(std::string staging) : staging_(std::move(staging)) {}
+  ~WriteCleanup() {
+    std::error_code ec;
+    std::filesystem::remove_all(staging_, ec);
+    for (const auto& f : published_) std::filesystem::remove(f, ec);
+  }
+  void Published(std::string path) { published_.push_back(std::move(path)); }
+  void Release() { published_.clear(); }
+
+ private:
+  std::string staging_;
+  std::vector<std::string> published_;
+};
+
+}  // namespace
+
+Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(
+    const std::string& sql, const std::string& table_root, const delta::Schema& table_schema,
+    const WriteOptions& options) {
+  std::string context = fmt::format("writing data files to '{}'", table_root);
+  DL_ASSIGN_OR_RETURN(auto query_columns, Describe(sql, context));
+  DL_ASSIGN_OR_RETURN(std::string select,
+                      BuildWriteSelect(sql, query_columns, table_schema, options));
+  auto fs = MakeLocalFileSystem();
+  DL_RETURN_IF_ERROR(fs->CreateDirs(table_root));
+  std::string staging = JoinPath(table_root, "_dl_staging_" + NewUuid());
+  WriteCleanup cleanup(staging);
+  const auto& partition_columns = options.partition_columns;
+  std::string copy = fmt::format("COPY ({}) TO {} ({})", select, QuoteLiteral(staging),
+                                 CopyOptions(partition_columns, options.target_file_size_bytes));
+  DL_ASSIGN_OR_RETURN(QueryResult result, conn_.Query(copy, context));
+  DL_ASSIGN_OR_RETURN(auto staged, ReadCopyResult(result, partition_columns));
+
+  std::vector<StagedFile> ready;
+  for (auto& f : staged) {
+    // Allow some slack: COPY rotates files per row group, so sizes overshoot a little anyway.
+    bool oversized = options.target_file_size_bytes > 0 &&
+                     f.size > options.target_file_size_bytes + options.target_file_size_bytes / 2;
+    if (!oversized) {
+      ready.push_back(std::move(f));
+      continue;
+    }
+    DL_ASSIGN_OR_RETURN(auto parts, SplitFile(conn_, f, staging, options.target_file_size_bytes));
+    for (auto& p : parts) ready.push_back(std::move(p));
+  }
+
+  delta::Schema data_schema = DataSchema(table_schema, partition_columns);
+  std::vector<delta::AddFile> adds;
+  for (const auto& f : ready) {
+    if (f.rows == 0) continue;  // COPY may leave an empty file for an empty result
+    auto add = PublishFile(*fs, f, table_root, partition_columns, data_schema,
+                           options.num_indexed_cols);
+    if (!add.ok()) return add.status().WithContext(context);
+    cleanup.Published(delta::ResolveDataPath(table_root, add->path));
+    adds.push_back(std::move(*add));
+  }
+  cleanup.Release();
+  return adds;
+}
+
+}  // namespace dl::engine::duck

@@ -1,0 +1,193 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "dl/engine/duckdb/source_reader.hpp"
+#include "dl/engine/tests/engine_test_util.hpp"
+
+namespace dl::engine {
+namespace {
+
+using testing::NewEngine;
+using testing::Scalar;
+using testing::TempDir;
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(Sql, Quoting) {
+  EXPECT_EQ(QuoteIdent("a"), "\"a\"");
+  EXPECT_EQ(QuoteIdent("we\"ird"), "\"we\"\"ird\"");
+  EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");
+  EXPECT_EQ(QuoteLiteral("back\\slash"), "'back\\slash'");
+}
+
+TEST(DuckDbEngine, QuotedValuesSurviveTheRoundTrip) {
+  auto engine = NewEngine();
+  std::string nasty = "x'); DROP TABLE t; --\"\\";
+  EXPECT_EQ(Scalar(*engine, "SELECT " + QuoteLiteral(nasty) + " AS " + QuoteIdent(nasty)), nasty);
+  auto rows = engine->Query("SELECT 1 AS " + QuoteIdent(nasty));
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->columns.at(0), nasty);
+}
+
+TEST(DuckDbEngine, QueryReturnsText) {
+  auto engine = NewEngine();
+  auto rows = engine->Query(
+      "SELECT 1 AS i, NULL::VARCHAR AS n, [1, 2] AS l, DATE '2024-01-02' AS d, "
+      "TIMESTAMPTZ '2024-01-01 10:00:00+02' AS ts, 1.50::DECIMAL(5,2) AS dec;");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->columns, (std::vector<std::string>{"i", "n", "l", "d", "ts", "dec"}));
+  ASSERT_EQ(rows->rows.size(), 1u);
+  EXPECT_EQ(rows->rows[0][0], "1");
+  EXPECT_EQ(rows->rows[0][1], std::nullopt);
+  EXPECT_EQ(rows->rows[0][2], "[1, 2]");
+  EXPECT_EQ(rows->rows[0][3], "2024-01-02");
+  EXPECT_EQ(rows->rows[0][4], "2024-01-01 08:00:00+00");  // session time zone is UTC
+  EXPECT_EQ(rows->rows[0][5], "1.50");
+  // Statements that are not queries still work.
+  ASSERT_TRUE(engine->Execute("CREATE TABLE t AS SELECT 1 AS a; INSERT INTO t VALUES (2)").ok());
+  EXPECT_EQ(Scalar(*engine, "SELECT sum(a) FROM t"), "3");
+  auto pragma = engine->Query("PRAGMA table_info('t')");
+  ASSERT_TRUE(pragma.ok()) << pragma.status().ToString();
+  EXPECT_EQ(pragma->rows.size(), 1u);
+}
+
+TEST(DuckDbEngine, ErrorsKeepDuckDbMessage) {
+  auto engine = NewEngine();
+  Status st = engine->Execute("SELECT * FROM no_such_table");
+  EXPECT_EQ(st.code(), StatusCode::kEngine);
+  EXPECT_NE(st.message().find("no_such_table"), std::string::npos) << st.message();
+  auto q = engine->Query("SELEC 1");
+  EXPECT_EQ(q.status().code(), StatusCode::kEngine);
+  EXPECT_NE(q.status().message().find("syntax error"), std::string::npos);
+}
+
+TEST(DuckDbEngine, CorruptParquetErrorNamesFile) {
+  TempDir dir;
+  std::string bad = dir / "corrupt.parquet";
+  WriteText(bad, "this is not parquet at all, just some bytes");
+  auto engine = NewEngine();
+  Status st = engine->RegisterFiles("src", {bad}, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kEngine);
+  EXPECT_NE(st.message().find("corrupt.parquet"), std::string::npos) << st.message();
+  // DuckDB's own words are kept.
+  EXPECT_NE(st.message().find("magic bytes"), std::string::npos) << st.message();
+}
+
+TEST(DuckDbEngine, RegisterFilesCsvWithOptions) {
+  TempDir dir;
+  WriteText(dir / "a.csv", "id;name\n1;x\n2;NA\n");
+  WriteText(dir / "b.csv", "id;name;extra\n3;z;e\n");
+  auto engine = NewEngine();
+  SourceOptions opts;
+  opts.format = "csv";
+  opts.options = {{"delim", ";"}, {"header", "true"}, {"nullstr", "NA"}};
+  ASSERT_TRUE(engine->RegisterFiles("src", {dir / "a.csv", dir / "b.csv"}, opts).ok());
+  EXPECT_EQ(Scalar(*engine, "SELECT count(*) FROM src"), "3");
+  EXPECT_EQ(Scalar(*engine, "SELECT count(*) FROM src WHERE name IS NULL"), "1");
+  EXPECT_EQ(Scalar(*engine, "SELECT extra FROM src WHERE id = 3"), "e");  // union_by_name
+
+  opts.options = {{"delim", ";"}, {"columns", "{'id': 'VARCHAR', 'name': 'VARCHAR'}"}};
+  ASSERT_TRUE(engine->RegisterFiles("typed", {dir / "a.csv"}, opts).ok());
+  auto schema = engine->SchemaOf("SELECT * FROM typed");
+  ASSERT_TRUE(schema.ok());
+  EXPECT_TRUE(schema->fields.at(0).type->is_primitive("string"));
+}
+
+TEST(DuckDbEngine, RegisterFilesRejectsUnknownOrUnsafeOptions) {
+  TempDir dir;
+  WriteText(dir / "a.csv", "id\n1\n");
+  auto engine = NewEngine();
+  SourceOptions opts;
+  opts.format = "csv";
+  opts.options = {{"delim) ; DROP TABLE x; --", ","}};
+  Status st = engine->RegisterFiles("src", {dir / "a.csv"}, opts);
+  EXPECT_EQ(st.code(), StatusCode::kConfig);
+  opts.options = {{"header", "maybe"}};
+  EXPECT_EQ(engine->RegisterFiles("src", {dir / "a.csv"}, opts).code(), StatusCode::kConfig);
+  opts.options = {{"columns", "{'a': 'INT'}) ; SELECT 1; --"}};
+  EXPECT_EQ(engine->RegisterFiles("src", {dir / "a.csv"}, opts).code(), StatusCode::kConfig);
+  opts.format = "xlsx";
+  opts.options = {};
+  EXPECT_EQ(engine->RegisterFiles("src", {dir / "a.csv"}, opts).code(), StatusCode::kConfig);
+  // A quote inside a string option stays a value.
+  opts.format = "csv";
+  opts.options = {{"nullstr", "it's"}};
+  EXPECT_TRUE(engine->RegisterFiles("src", {dir / "a.csv"}, opts).ok());
+}
+
+TEST(DuckDbEngine, SanitizeColumnsLiteral) {
+  auto ok = duck::SanitizeColumnsLiteral(R"({'a': 'INTEGER', "b c": 'DECIMAL(10,2)'})");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "{'a': 'INTEGER', 'b c': 'DECIMAL(10,2)'}");
+  EXPECT_FALSE(duck::SanitizeColumnsLiteral("{'a': INTEGER}").ok());
+  EXPECT_FALSE(duck::SanitizeColumnsLiteral("{}").ok());
+  EXPECT_FALSE(duck::SanitizeColumnsLiteral("{'a': 'x'} extra").ok());
+}
+
+TEST(DuckDbEngine, RegisterFilesJson) {
+  TempDir dir;
+  WriteText(dir / "a.jsonl", "{\"id\": 1, \"s\": {\"x\": \"a\"}}\n{\"id\": 2, \"s\": null}\n");
+  auto engine = NewEngine();
+  SourceOptions opts;
+  opts.format = "json";
+  opts.options = {{"format", "newline_delimited"}};
+  ASSERT_TRUE(engine->RegisterFiles("j", {dir / "a.jsonl"}, opts).ok());
+  EXPECT_EQ(Scalar(*engine, "SELECT s.x FROM j WHERE id = 1"), "a");
+}
+
+TEST(DuckDbEngine, ExportCsvAndJsonl) {
+  TempDir dir;
+  auto engine = NewEngine();
+  std::string sql = "SELECT * FROM (VALUES (1, 'a'), (2, NULL)) t(id, name) ORDER BY id";
+  ASSERT_TRUE(engine->Export(sql, dir / "out.csv", "csv").ok());
+  EXPECT_EQ(ReadText(dir / "out.csv"), "id,name\n1,a\n2,\n");
+  ASSERT_TRUE(engine->Export(sql, dir / "out.jsonl", "jsonl").ok());
+  EXPECT_EQ(ReadText(dir / "out.jsonl"), "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"name\":null}\n");
+  EXPECT_EQ(engine->Export(sql, dir / "x", "xml").code(), StatusCode::kInvalidArgument);
+}
+
+TEST(DuckDbEngine, SessionsShareTheDatabase) {
+  auto engine = NewEngine();
+  ASSERT_TRUE(engine->Execute("CREATE TABLE shared AS SELECT 42 AS v").ok());
+  auto session = engine->NewSession();
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ(Scalar(**session, "SELECT v FROM shared"), "42");
+  // Temp views are per session.
+  ASSERT_TRUE(engine->Execute("CREATE TEMP VIEW mine AS SELECT 1").ok());
+  EXPECT_FALSE((*session)->Query("SELECT * FROM mine").ok());
+  EXPECT_EQ(Scalar(**session, "SELECT current_setting('TimeZone')"), "UTC");
+}
+
+TEST(DuckDbEngine, InterruptCancelsRunningQuery) {
+  auto engine = NewEngine();
+  std::atomic<bool> done{false};
+  Result<QueryRows> result = Status::Internal("not run");
+  std::thread worker([&] {
+    result = engine->Query("SELECT count(*) FROM range(10000000000) a, range(1000) b");
+    done = true;
+  });
+  // Keep interrupting until the query notices (it may not have started on the first call).
+  for (int i = 0; i < 200 && !done; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    engine->Interrupt();
+  }
+  worker.join();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
+}
+
+}  // namespace
+}  // namespace dl::engine
