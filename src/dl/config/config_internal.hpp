@@ -1,0 +1,51 @@
+// Config-module internals shared by the loader, validation and rendering.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "dl/config/loader_config.hpp"
+#include "dl/config/yaml_reader_internal.hpp"
+
+namespace dl::config::internal {
+
+// YAML spellings of the enums, in the order error messages list them.
+extern const EnumNames<LoadingStrategy> kLoadingStrategyNames;
+extern const EnumNames<FileFormat> kFileFormatNames;
+extern const EnumNames<LogLevel> kLogLevelNames;
+extern const EnumNames<SchemaEvolutionMode> kSchemaEvolutionModeNames;
+extern const EnumNames<JsonFormat> kJsonFormatNames;
+extern const EnumNames<WhenNotMatchedBySource> kWhenNotMatchedBySourceNames;
+extern const EnumNames<OverwriteMode> kOverwriteModeNames;
+extern const EnumNames<OnBadRows> kOnBadRowsNames;
+
+/// Keys valid only at the top level, and keys valid only in a table entry (for the
+/// "it belongs elsewhere" hint on unknown keys).
+extern const std::vector<std::string_view> kRootOnlyKeys;
+extern const std::vector<std::string_view> kTableOnlyKeys;
+/// Table keys that may also be given at the top level as defaults for every table.
+extern const std::vector<std::string_view> kTableDefaultKeys;
+
+/// What the parser saw besides the values, for validation.
+struct TableParseInfo {
+  std::optional<SchemaEvolutionMode> explicit_mode;  ///< schema_evolution_mode as written
+  std::optional<bool> explicit_dedup;                ///< dedup as written
+};
+
+/// Check one parsed table; resolves derived fields (schema_evolution_mode, dedup, csv
+/// spellings). Errors go to the reader's diagnostics, at the offending key.
+void ValidateTable(MapReader& r, const TableParseInfo& info, TableConfig& table);
+
+/// Check the whole config: global values, duplicate tables (by storage location), Unity
+/// Catalog names, cluster keys. `r` reads the top-level map.
+void ValidateRoot(MapReader& r, const LoaderConfig& cfg);
+
+/// Why a SQL fragment from the config could escape its clause (';', comments, unbalanced
+/// quotes or parentheses), or nullopt if it looks self-contained.
+std::optional<std::string> CheckSqlFragment(std::string_view sql);
+
+/// True for [A-Za-z0-9_]+.
+bool IsIdentifier(std::string_view name);
+
+}  // namespace dl::config::internal

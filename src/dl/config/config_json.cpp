@@ -1,0 +1,133 @@
+// ToRedactedJson: the resolved config as JSON, values from ${ENV} replaced by "***".
+#include <nlohmann/json.hpp>
+
+#include "dl/config/config_internal.hpp"
+
+namespace dl::config {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+template <typename T>
+void PutOptional(Json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
+}
+
+Json ColumnsJson(const std::vector<ColumnSpec>& columns) {
+  Json j = Json::object();
+  for (const auto& c : columns) j[c.name] = c.type;
+  return j;
+}
+
+Json ReaderJson(const TableConfig& t, Json j) {
+  if (t.file_format == FileFormat::kCsv) {
+    Json c = {{"header", t.csv.header}};
+    PutOptional(c, "delimiter", t.csv.delimiter);
+    PutOptional(c, "quote", t.csv.quote);
+    PutOptional(c, "escape", t.csv.escape);
+    PutOptional(c, "null_value", t.csv.null_value);
+    c["encoding"] = t.csv.encoding;
+    if (!t.csv.columns.empty()) c["columns"] = ColumnsJson(t.csv.columns);
+    j["csv_options"] = std::move(c);
+  }
+  if (t.file_format == FileFormat::kJson) {
+    Json c = {{"format", ToString(t.json.format)}};
+    if (!t.json.columns.empty()) c["columns"] = ColumnsJson(t.json.columns);
+    j["json_options"] = std::move(c);
+  }
+  return j;
+}
+
+// Keys as in YAML, so the paths in env_keys address the same values here.
+Json TableJson(const TableConfig& t) {
+  Json j = {{"table_name", t.table_name},
+            {"database_name", t.database_name},
+            {"source_path_pattern", t.source_path_pattern},
+            {"loading_strategy", ToString(t.loading_strategy)},
+            {"file_format", ToString(t.file_format)},
+            {"schema_evolution", t.schema_evolution},
+            {"schema_evolution_mode", ToString(t.schema_evolution_mode)},
+            {"partition_columns", t.partition_columns},
+            {"primary_keys", t.primary_keys}};
+  if (t.loading_strategy == LoadingStrategy::kScd2) {
+    j["tracking_columns"] = t.tracking_columns;
+    j["scd2_effective_date_column"] = t.scd2_effective_date_column;
+    j["scd2_end_date_column"] = t.scd2_end_date_column;
+    j["scd2_current_flag_column"] = t.scd2_current_flag_column;
+    PutOptional(j, "scd2_open_end_value", t.scd2_open_end_value);
+    j["retire_absent_keys"] = t.retire_absent_keys;
+  }
+  j = ReaderJson(t, std::move(j));
+  j["max_files_per_batch"] = t.max_files_per_batch;
+  j["max_bytes_per_batch"] = t.max_bytes_per_batch;
+  j["min_file_age_seconds"] = t.min_file_age_seconds;
+  j["allow_overwrites"] = t.allow_overwrites;
+  j["audit_columns"] = {{"enabled", t.audit_columns.enabled},
+                        {"load_timestamp", t.audit_columns.load_timestamp},
+                        {"source_file", t.audit_columns.source_file},
+                        {"batch_id", t.audit_columns.batch_id}};
+  j["dedup"] = t.dedup;
+  j["dedup_keys"] = t.dedup_keys;
+  if (t.schema_evolution_mode == SchemaEvolutionMode::kRescue) {
+    j["rescued_data_column"] = t.rescued_data_column;
+  }
+  j["on_bad_rows"] = ToString(t.on_bad_rows);
+  PutOptional(j, "sequence_column", t.sequence_column);
+  PutOptional(j, "delete_condition", t.delete_condition);
+  if (t.loading_strategy == LoadingStrategy::kMerge) {
+    PutOptional(j, "merge_condition", t.merge_condition);
+    j["update_columns"] = t.update_columns;
+    j["except_columns"] = t.except_columns;
+    j["when_not_matched_by_source"] = ToString(t.when_not_matched_by_source);
+  }
+  if (t.loading_strategy == LoadingStrategy::kOverwrite) {
+    j["overwrite_mode"] = ToString(t.overwrite_mode);
+    PutOptional(j, "replace_where", t.replace_where);
+  }
+  return j;
+}
+
+Json ConfigJson(const LoaderConfig& cfg) {
+  Json j = {{"raw_data_path", cfg.raw_data_path},
+            {"processed_data_path", cfg.processed_data_path},
+            {"checkpoint_path", cfg.checkpoint_path},
+            {"file_tracker_table", cfg.file_tracker_table},
+            {"file_tracker_database", cfg.file_tracker_database},
+            {"max_parallel_jobs", cfg.max_parallel_jobs},
+            {"retry_attempts", cfg.retry_attempts},
+            {"timeout_minutes", cfg.timeout_minutes},
+            {"log_level", ToString(cfg.log_level)},
+            {"enable_metrics", cfg.enable_metrics},
+            {"use_unity_catalog", cfg.use_unity_catalog}};
+  PutOptional(j, "default_catalog", cfg.default_catalog);
+  PutOptional(j, "unity_catalog_url", cfg.unity_catalog_url);
+  j["upstream_dependencies"] = cfg.upstream_dependencies;
+  j["downstream_notifications"] = cfg.downstream_notifications;
+  Json tables = Json::array();
+  for (const auto& t : cfg.tables) tables.push_back(TableJson(t));
+  j["tables"] = std::move(tables);
+  return j;
+}
+
+// Replace every value whose key path is in `secret` (the paths the YAML reader recorded).
+void Redact(Json& j, const std::string& path, const std::set<std::string>& secret) {
+  if (!path.empty() && secret.count(path)) {
+    j = "***";
+    return;
+  }
+  if (j.is_object()) {
+    for (auto& [key, value] : j.items()) Redact(value, internal::JoinKeyPath(path, key), secret);
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) Redact(j[i], fmt::format("{}[{}]", path, i), secret);
+  }
+}
+
+}  // namespace
+
+std::string ToRedactedJson(const LoaderConfig& cfg) {
+  Json j = ConfigJson(cfg);
+  Redact(j, "", cfg.env_keys);
+  return j.dump(2);
+}
+
+}  // namespace dl::config

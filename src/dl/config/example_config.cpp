@@ -1,0 +1,124 @@
+// ExampleConfig: the commented config `create-example-config` writes.
+#include "dl/config/loader_config.hpp"
+#include "dl/storage/file_system.hpp"
+
+namespace dl::config {
+namespace {
+
+// A YAML double-quoted scalar; "${" is escaped so a path is never taken for a variable.
+std::string Quote(const std::string& text) {
+  std::string out = "\"";
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '$' && i + 1 < text.size() && text[i + 1] == '{') out.push_back('$');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+// Escape glob wildcards in a literal directory so a pattern under it matches it exactly.
+std::string EscapeGlob(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+constexpr const char* kTemplate = R"yaml(# data_loader configuration.
+# Compatible with the original Databricks Data Loader's YAML; keys marked "(ours)" are
+# additions. Any string value may use ${{ENV_VAR}} or ${{ENV_VAR:-default}}; values that come
+# from the environment are printed as "***" in logs.
+#
+# Where things go:
+#   tables        <processed_data_path>/<database_name>/<table_name>   (Delta tables)
+#   file tracker  <processed_data_path>/<file_tracker_database>/<file_tracker_table>
+#   loader state  <checkpoint_path>/ (per-table state under tables/, run metrics under metrics/)
+
+# Where files land; a relative source_path_pattern starts here.
+raw_data_path: {raw}
+# Root of the Delta tables the loader writes.
+processed_data_path: {processed}
+# Loader state and run metrics.
+checkpoint_path: {checkpoints}
+file_tracker_table: file_processing_tracker   # Delta table recording every file's status
+file_tracker_database: metadata
+max_parallel_jobs: 4      # tables/batches loaded at the same time
+retry_attempts: 3         # retries of a failed file (across runs) before it stays failed
+timeout_minutes: 60       # per batch
+log_level: INFO           # DEBUG | INFO | WARNING | ERROR
+enable_metrics: true      # write a metrics file per run under checkpoint_path/metrics
+
+# Defaults for every table (ours); a table may override each of them.
+max_files_per_batch: 1000     # files per Delta commit
+max_bytes_per_batch: 1GiB     # soft cap on bytes per commit
+min_file_age_seconds: 0       # skip files modified more recently (still being written)
+
+tables:
+  # Customers arrive as CSV snapshots; keep their history as SCD Type 2.
+  - table_name: customers
+    database_name: analytics
+    # A glob: * and ? within a directory, ** across directories, [a-z] classes.
+    source_path_pattern: {customers}
+    loading_strategy: scd2             # scd2 | append | overwrite | merge
+    file_format: csv                   # parquet | csv | json | delta
+    csv_options:                       # (ours) unset options are detected from the file
+      header: true
+      delimiter: ","
+    primary_keys:                      # required for scd2 and merge
+      - customer_id
+    tracking_columns:                  # a change here opens a new version
+      - name
+      - email
+      - address
+    scd2_effective_date_column: effective_date
+    scd2_end_date_column: end_date
+    scd2_current_flag_column: is_current
+    schema_evolution: true             # new columns are added to the table
+
+  # Transactions: plain appends, partitioned by day, duplicates dropped by id.
+  - table_name: transactions
+    database_name: analytics
+    source_path_pattern: {transactions}
+    loading_strategy: append
+    file_format: parquet
+    schema_evolution: true
+    partition_columns:
+      - transaction_date
+    dedup_keys:                        # (ours) drop rows whose id was already loaded
+      - transaction_id
+
+  # Events as JSON; unexpected fields are kept in a JSON column instead of failing.
+  - table_name: events
+    database_name: analytics
+    source_path_pattern: {events}
+    loading_strategy: append
+    file_format: json
+    json_options:
+      format: auto                     # (ours) lines | array | auto
+    # (ours) add_new_columns | fail_on_new_columns | rescue | none
+    schema_evolution_mode: rescue
+    rescued_data_column: _rescued_data
+    audit_columns:                     # (ours) columns added to every row
+      enabled: true
+      load_timestamp: _load_timestamp
+      source_file: _source_file
+      batch_id: _batch_id
+)yaml";
+
+}  // namespace
+
+std::string ExampleConfig(const std::string& base_dir) {
+  const std::string raw = JoinPath(base_dir, "raw");
+  const std::string raw_glob = EscapeGlob(raw);
+  return fmt::format(kTemplate, fmt::arg("raw", Quote(raw)),
+                     fmt::arg("processed", Quote(JoinPath(base_dir, "processed"))),
+                     fmt::arg("checkpoints", Quote(JoinPath(base_dir, "checkpoints"))),
+                     fmt::arg("customers", Quote(JoinPath(raw_glob, "customers/*.csv"))),
+                     fmt::arg("transactions", Quote(JoinPath(raw_glob, "transactions/*.parquet"))),
+                     fmt::arg("events", Quote(JoinPath(raw_glob, "events/*.json"))));
+}
+
+}  // namespace dl::config

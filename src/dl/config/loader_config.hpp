@@ -1,0 +1,222 @@
+// LoaderConfig: the loader's configuration (the original's YAML format plus our additions).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dl/common/status.hpp"
+
+namespace dl::config {
+
+// ---- Enumerations (YAML spellings in comments; parsing is case-insensitive) ----
+
+enum class LoadingStrategy { kScd2, kAppend, kOverwrite, kMerge };  // scd2 append overwrite merge
+enum class FileFormat { kParquet, kCsv, kJson, kDelta };            // parquet csv json delta
+enum class LogLevel { kDebug, kInfo, kWarning, kError };            // DEBUG INFO WARNING ERROR
+/// What happens when a file has columns the target table lacks (Auto Loader's modes).
+enum class SchemaEvolutionMode {
+  kAddNewColumns,     ///< add_new_columns: evolve the table (new columns are nullable)
+  kFailOnNewColumns,  ///< fail_on_new_columns: fail the file, leave the table unchanged
+  kRescue,            ///< rescue: keep the schema; unknown values go to rescued_data_column
+  kNone,              ///< none: silently drop the new columns
+};
+enum class JsonFormat { kAuto, kLines, kArray };       // auto lines array
+enum class WhenNotMatchedBySource { kKeep, kDelete };  // keep delete
+enum class OverwriteMode { kStatic, kDynamic };        // static dynamic
+enum class OnBadRows { kFail, kQuarantine };           // fail quarantine
+
+std::string_view ToString(LoadingStrategy v);
+std::string_view ToString(FileFormat v);
+std::string_view ToString(LogLevel v);
+std::string_view ToString(SchemaEvolutionMode v);
+std::string_view ToString(JsonFormat v);
+std::string_view ToString(WhenNotMatchedBySource v);
+std::string_view ToString(OverwriteMode v);
+std::string_view ToString(OnBadRows v);
+
+// ---- Table configuration ----
+
+/// One column of an explicit reader schema: `name: SQL type` (e.g. `amount: DECIMAL(10,2)`).
+struct ColumnSpec {
+  std::string name;
+  std::string type;  ///< a SQL type name; letters, digits, spaces, '_', '(', ')', ',' only
+  bool operator==(const ColumnSpec&) const = default;
+};
+
+/// `csv_options:` (only with file_format csv). Unset optionals are detected by the reader.
+struct CsvOptions {
+  bool header = true;                     ///< header: the first line names the columns
+  std::optional<std::string> delimiter;   ///< delimiter: 1-4 bytes; "\t" or 'tab' for tab
+  std::optional<std::string> quote;       ///< quote: one character, or "" for none
+  std::optional<std::string> escape;      ///< escape: one character, or "" for none
+  std::optional<std::string> null_value;  ///< null_value: text read as NULL (e.g. "NA")
+  std::string encoding = "utf-8";         ///< encoding: utf-8 | utf-16 | latin-1
+  std::vector<ColumnSpec> columns;        ///< columns: explicit schema (no inference), ordered
+};
+
+/// `json_options:` (only with file_format json).
+struct JsonOptions {
+  JsonFormat format = JsonFormat::kAuto;  ///< format: lines (NDJSON), array, or auto-detect
+  std::vector<ColumnSpec> columns;        ///< columns: explicit schema (no inference)
+};
+
+/// `audit_columns:` added to every loaded row. `audit_columns: false` turns them off.
+struct AuditColumns {
+  bool enabled = true;                             ///< enabled
+  std::string load_timestamp = "_load_timestamp";  ///< load_timestamp: when the batch loaded
+  std::string source_file = "_source_file";        ///< source_file: the file the row came from
+  std::string batch_id = "_batch_id";              ///< batch_id: the batch's id
+};
+
+inline constexpr int64_t kGiB = int64_t{1} << 30;
+
+/// One entry of `tables:`. Defaults are the ones a YAML without the key gets.
+struct TableConfig {
+  // -- The original's keys --
+  std::string table_name;     ///< required; [A-Za-z0-9_]+
+  std::string database_name;  ///< required; `schema` or `catalog.schema`
+  /// required; a glob (see dl/discovery/glob.hpp). A relative pattern is taken relative to
+  /// raw_data_path (the loaded config holds the joined, absolute-if-raw-is pattern).
+  std::string source_path_pattern;
+  LoadingStrategy loading_strategy = LoadingStrategy::kAppend;
+  FileFormat file_format = FileFormat::kParquet;
+  /// "Enable automatic schema evolution": true (the original's examples set it) picks
+  /// add_new_columns, false picks fail_on_new_columns, unless schema_evolution_mode is set.
+  bool schema_evolution = true;
+  std::vector<std::string> partition_columns;
+  std::vector<std::string> primary_keys;  ///< required for scd2 and merge
+  /// scd2 only; empty = every column that is not a key, audit or SCD2 column.
+  std::vector<std::string> tracking_columns;
+  std::string scd2_effective_date_column = "effective_date";  ///< scd2 only
+  std::string scd2_end_date_column = "end_date";              ///< scd2 only
+  std::string scd2_current_flag_column = "is_current";        ///< scd2 only
+
+  // -- Reading and batching --
+  CsvOptions csv;                      ///< `csv_options:`
+  JsonOptions json;                    ///< `json_options:`
+  int64_t max_files_per_batch = 1000;  ///< files per commit (>= 1)
+  /// Bytes per commit (a soft cap: a batch always takes at least one file). Accepts an
+  /// integer or a size with a binary unit: `512MB`, `1 GiB`, `64k` (1 KB = 1 KiB = 1024).
+  int64_t max_bytes_per_batch = kGiB;
+  int64_t min_file_age_seconds = 0;  ///< skip files modified more recently than this
+  bool allow_overwrites = false;     ///< reload files modified after they were loaded
+
+  // -- Row handling --
+  AuditColumns audit_columns;
+  /// Drop duplicate rows within the batch and against the target: on dedup_keys, else on
+  /// primary_keys, else on whole rows. Setting dedup_keys implies dedup: true.
+  bool dedup = false;
+  std::vector<std::string> dedup_keys;
+  /// Resolved mode: `schema_evolution_mode:` if set, else derived from schema_evolution.
+  SchemaEvolutionMode schema_evolution_mode = SchemaEvolutionMode::kAddNewColumns;
+  std::string rescued_data_column = "_rescued_data";  ///< rescue mode only
+  OnBadRows on_bad_rows = OnBadRows::kFail;
+
+  // -- Strategy options (issue 4): parsed and validated here, applied by the strategies --
+  std::optional<std::string> sequence_column;      ///< scd2/merge (or dedup): orders changes
+  std::optional<std::string> delete_condition;     ///< scd2/merge: SQL predicate marking deletes
+  bool retire_absent_keys = false;                 ///< scd2: close keys missing from a batch
+  std::optional<std::string> scd2_open_end_value;  ///< scd2: end date of open rows; unset=NULL
+  std::optional<std::string> merge_condition;      ///< merge: SQL over source./target.
+  std::vector<std::string> update_columns;         ///< merge: update only these ...
+  std::vector<std::string> except_columns;         ///< merge: ... or all but these
+  WhenNotMatchedBySource when_not_matched_by_source = WhenNotMatchedBySource::kKeep;  ///< merge
+  OverwriteMode overwrite_mode = OverwriteMode::kStatic;                              ///< overwrite
+  std::optional<std::string> replace_where;  ///< overwrite (static) predicate
+
+  int line = 0;  ///< where the entry starts in the config source (for later messages)
+
+  /// "database_name.table_name".
+  std::string QualifiedName() const { return database_name + "." + table_name; }
+};
+
+// ---- Global configuration ----
+
+struct LoaderConfig {
+  // -- The original's keys --
+  std::string raw_data_path;        ///< required; base of relative source_path_patterns
+  std::string processed_data_path;  ///< required; tables live below it (see TablePath)
+  std::string checkpoint_path;      ///< required; loader state and metrics (see StateDir)
+  std::string file_tracker_table = "file_processing_tracker";
+  std::string file_tracker_database = "metadata";
+  int max_parallel_jobs = 4;  ///< >= 1
+  int retry_attempts = 3;     ///< >= 0
+  int timeout_minutes = 60;   ///< > 0, per batch
+  LogLevel log_level = LogLevel::kInfo;
+  bool enable_metrics = true;
+  std::vector<TableConfig> tables;  ///< required, non-empty; (database, table) unique
+
+  // -- Cluster mode (issue 5): parsed and validated here --
+  bool use_unity_catalog = false;
+  std::optional<std::string> default_catalog;         ///< catalog for database_names without one
+  std::optional<std::string> unity_catalog_url;       ///< a Unity Catalog server (http[s]://...)
+  std::vector<std::string> upstream_dependencies;     ///< "table:..", "file:..", "job:.."
+  std::vector<std::string> downstream_notifications;  ///< "webhook:..", "job:.."
+
+  // -- Provenance --
+  std::string source_name;  ///< file path or "--config-json", for messages
+  /// Key paths ("tables[0].source_path_pattern") whose value came through ${ENV}
+  /// interpolation: possibly secrets, so ToRedactedJson prints them as "***".
+  std::set<std::string> env_keys;
+};
+
+// Table-level keys that may also be given at the top level as defaults for every table:
+// max_files_per_batch, max_bytes_per_batch, min_file_age_seconds, allow_overwrites,
+// on_bad_rows. A table's own value wins.
+
+// ---- Loading ----
+
+/// Load and validate a YAML (or JSON) config file. Errors are StatusCode::kConfig with one
+/// line per problem: "config.yaml:14: tables[1].loading_strategy: 'scd3' is not one of
+/// scd2, append, overwrite, merge". Every problem is reported, not just the first.
+///
+/// String values may use `${VAR}` or `${VAR:-default}` (environment variables); `$${` is a
+/// literal `${`. An unset variable without a default is an error naming key and variable.
+Result<LoaderConfig> LoadConfigFile(const std::string& path);
+
+/// Same for inline text (`--config-json`): YAML or JSON (JSON is YAML). Single-line text
+/// that is not JSON and contains a literal "\n" (the original's documented
+/// `--config-json 'raw_data_path: /mnt/raw/\n...'`) has those turned into newlines.
+Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json,
+                                    const std::string& source_name);
+
+/// A commented example config with every path under base_dir (raw/, processed/,
+/// checkpoints/), shaped for the quickstart demo data. LoadConfigText accepts it as is.
+std::string ExampleConfig(const std::string& base_dir);
+
+// ---- Where things live ----
+
+/// The directory of a database: "<processed>/<database>"; a `catalog.schema` name (or a
+/// default_catalog under use_unity_catalog) nests as "<processed>/<catalog>/<schema>".
+std::string DatabasePath(const LoaderConfig& cfg, const std::string& database_name);
+/// The Delta table: DatabasePath(database_name)/<table_name>.
+std::string TablePath(const LoaderConfig& cfg, const TableConfig& table);
+/// The file tracker Delta table: DatabasePath(file_tracker_database)/<file_tracker_table>.
+std::string TrackerPath(const LoaderConfig& cfg);
+/// Loader state root: checkpoint_path.
+std::string StateDir(const LoaderConfig& cfg);
+/// Per-table state: <checkpoint_path>/tables/<database_name>/<table_name>.
+std::string TableStateDir(const LoaderConfig& cfg, const TableConfig& table);
+/// Per-run metrics files: <checkpoint_path>/metrics.
+std::string MetricsDir(const LoaderConfig& cfg);
+/// The name users see: "catalog.schema.table" under Unity Catalog (when a catalog is
+/// known), else "database.table".
+std::string DisplayName(const LoaderConfig& cfg, const TableConfig& table);
+
+// ---- Helpers ----
+
+/// Pick tables by name (`--tables a,b`): each name is a table_name or database.table_name.
+/// Config error for an unknown name or a table_name that is ambiguous across databases.
+/// Empty `names` selects every table. Order follows the config.
+Result<std::vector<const TableConfig*>> SelectTables(const LoaderConfig& cfg,
+                                                     const std::vector<std::string>& names);
+
+/// The resolved config as pretty JSON (keys as in YAML), with every value that came from an
+/// environment variable replaced by "***". Safe to log.
+std::string ToRedactedJson(const LoaderConfig& cfg);
+
+}  // namespace dl::config

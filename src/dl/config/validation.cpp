@@ -1,0 +1,337 @@
+// Config validation: values and combinations the types alone do not rule out.
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "dl/common/clock.hpp"
+#include "dl/config/config_internal.hpp"
+
+namespace dl::config::internal {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Names become directory names: [A-Za-z0-9_]+, or two of them joined by one dot when
+// allow_dot (catalog.schema). Never '/', '..' or empty.
+void CheckName(MapReader& r, std::string_view key, const std::string& value, bool allow_dot) {
+  if ((!r.Has(key) && value.empty()) || r.Failed(key)) return;  // reported already
+  size_t dot = value.find('.');
+  bool ok = allow_dot && dot != std::string::npos
+                ? IsIdentifier(value.substr(0, dot)) && IsIdentifier(value.substr(dot + 1))
+                : IsIdentifier(value);
+  if (ok) return;
+  r.Error(key, fmt::format("'{}' is not a valid name: use letters, digits and '_'{}", value,
+                           allow_dot ? " (or catalog.schema)" : ""));
+}
+
+void CheckUnique(MapReader& r, std::string_view key, const std::vector<std::string>& values) {
+  std::set<std::string> seen;
+  for (const auto& v : values) {
+    if (!seen.insert(v).second) r.Error(key, fmt::format("'{}' is listed twice", v));
+  }
+}
+
+// Keys that only mean something under one loading strategy (or file format).
+void CheckOnlyWith(MapReader& r, std::string_view key, bool allowed, std::string_view needs,
+                   std::string_view actual) {
+  if (r.Has(key) && !allowed) {
+    r.Error(key, fmt::format("only used with {} (this table has {})", needs, actual));
+  }
+}
+
+void CheckStrategyKeys(MapReader& r, const TableConfig& t) {
+  const LoadingStrategy s = t.loading_strategy;
+  const std::string actual = fmt::format("loading_strategy: {}", ToString(s));
+  const bool scd2 = s == LoadingStrategy::kScd2, merge = s == LoadingStrategy::kMerge;
+  if ((scd2 || merge) && t.primary_keys.empty()) {
+    r.Error("primary_keys", fmt::format("required when loading_strategy is {}", ToString(s)));
+  }
+  for (std::string_view key :
+       {"tracking_columns", "scd2_effective_date_column", "scd2_end_date_column",
+        "scd2_current_flag_column", "scd2_open_end_value", "retire_absent_keys"}) {
+    CheckOnlyWith(r, key, scd2, "loading_strategy: scd2", actual);
+  }
+  for (std::string_view key :
+       {"merge_condition", "update_columns", "except_columns", "when_not_matched_by_source"}) {
+    CheckOnlyWith(r, key, merge, "loading_strategy: merge", actual);
+  }
+  CheckOnlyWith(r, "delete_condition", scd2 || merge, "loading_strategy: scd2 or merge", actual);
+  CheckOnlyWith(r, "sequence_column", scd2 || merge || t.dedup,
+                "loading_strategy: scd2 or merge, or with dedup", actual);
+  const bool overwrite = s == LoadingStrategy::kOverwrite;
+  CheckOnlyWith(r, "overwrite_mode", overwrite, "loading_strategy: overwrite", actual);
+  CheckOnlyWith(r, "replace_where", overwrite, "loading_strategy: overwrite", actual);
+
+  if (!t.update_columns.empty() && !t.except_columns.empty()) {
+    r.Error("except_columns", "give update_columns or except_columns, not both");
+  }
+  if (overwrite && t.overwrite_mode == OverwriteMode::kDynamic) {
+    if (t.partition_columns.empty()) {
+      r.Error("overwrite_mode", "dynamic overwrite replaces partitions: needs partition_columns");
+    }
+    if (t.replace_where) r.Error("replace_where", "not allowed with overwrite_mode: dynamic");
+  }
+  for (const auto& key : t.tracking_columns) {
+    if (std::count(t.primary_keys.begin(), t.primary_keys.end(), key)) {
+      r.Error("tracking_columns", fmt::format("'{}' is a primary key, not a tracked column", key));
+    }
+  }
+  if (t.scd2_open_end_value && !ParseTimestampMs(*t.scd2_open_end_value)) {
+    const std::string& v = *t.scd2_open_end_value;
+    bool integer =
+        !v.empty() && std::all_of(v.begin() + (v[0] == '-'), v.end(), ::isdigit) && v != "-";
+    if (!integer) {
+      r.Error("scd2_open_end_value",
+              fmt::format("'{}' is neither a date/timestamp (9999-12-31) nor an integer", v));
+    }
+  }
+}
+
+void CheckSql(MapReader& r, std::string_view key, const std::optional<std::string>& sql) {
+  if (!sql) return;
+  if (sql->find_first_not_of(" \t\r\n") == std::string::npos) {
+    r.Error(key, "must not be empty");
+  } else if (auto why = CheckSqlFragment(*sql)) {
+    r.Error(key, *why);
+  }
+}
+
+void CheckReaderOptions(MapReader& r, TableConfig& t) {
+  const std::string actual = fmt::format("file_format: {}", ToString(t.file_format));
+  CheckOnlyWith(r, "csv_options", t.file_format == FileFormat::kCsv, "file_format: csv", actual);
+  CheckOnlyWith(r, "json_options", t.file_format == FileFormat::kJson, "file_format: json", actual);
+  CsvOptions& csv = t.csv;
+  const std::string at = "csv_options";
+  if (csv.delimiter) {
+    std::string& d = *csv.delimiter;
+    if (d == "\\t" || Lower(d) == "tab") d = "\t";
+    if (d.empty() || d.size() > 4 || d.find_first_of("\r\n") != std::string::npos) {
+      r.Error(at, fmt::format("delimiter '{}' must be 1 to 4 characters, not a newline", d));
+    } else if (csv.quote && d == *csv.quote) {
+      r.Error(at, "delimiter and quote must differ");
+    }
+  }
+  if (csv.quote && csv.quote->size() > 1) r.Error(at, "quote must be one character or \"\"");
+  if (csv.escape && csv.escape->size() > 1) r.Error(at, "escape must be one character or \"\"");
+  static const std::map<std::string, std::string> kEncodings = {
+      {"utf-8", "utf-8"},     {"utf8", "utf-8"},     {"utf-16", "utf-16"},     {"utf16", "utf-16"},
+      {"latin-1", "latin-1"}, {"latin1", "latin-1"}, {"iso-8859-1", "latin-1"}};
+  auto enc = kEncodings.find(Lower(csv.encoding));
+  if (enc == kEncodings.end()) {
+    r.Error(at, fmt::format("encoding '{}' is not one of utf-8, utf-16, latin-1", csv.encoding));
+  } else {
+    csv.encoding = enc->second;
+  }
+  for (const auto* cols : {&t.csv.columns, &t.json.columns}) {
+    std::set<std::string> seen;
+    const std::string key = cols == &t.csv.columns ? "csv_options" : "json_options";
+    for (const ColumnSpec& c : *cols) {
+      if (c.name.empty() || !seen.insert(c.name).second) {
+        r.Error(key, fmt::format("columns: '{}' is empty or listed twice", c.name));
+      }
+      bool type_ok = !c.type.empty() && std::all_of(c.type.begin(), c.type.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) ||
+               std::string_view(" _(),[]").find(ch) != std::string_view::npos;
+      });
+      if (!type_ok) {
+        r.Error(key, fmt::format("columns: '{}' has type '{}', which is not a SQL type name",
+                                 c.name, c.type));
+      }
+    }
+  }
+}
+
+// Columns the loader adds must not collide with each other or with key columns.
+void CheckAddedColumns(MapReader& r, const TableConfig& t) {
+  std::vector<std::pair<std::string, std::string>> added;  // (name, which key set it)
+  if (t.audit_columns.enabled) {
+    added.emplace_back(t.audit_columns.load_timestamp, "audit_columns.load_timestamp");
+    added.emplace_back(t.audit_columns.source_file, "audit_columns.source_file");
+    added.emplace_back(t.audit_columns.batch_id, "audit_columns.batch_id");
+  }
+  if (t.loading_strategy == LoadingStrategy::kScd2) {
+    added.emplace_back(t.scd2_effective_date_column, "scd2_effective_date_column");
+    added.emplace_back(t.scd2_end_date_column, "scd2_end_date_column");
+    added.emplace_back(t.scd2_current_flag_column, "scd2_current_flag_column");
+  }
+  if (t.schema_evolution_mode == SchemaEvolutionMode::kRescue) {
+    added.emplace_back(t.rescued_data_column, "rescued_data_column");
+  }
+  std::map<std::string, std::string> by_name;
+  for (const auto& [name, key] : added) {
+    if (name.empty()) {
+      r.Error(key.substr(0, key.find('.')), fmt::format("{} must not be empty", key));
+      continue;
+    }
+    auto [it, fresh] = by_name.emplace(Lower(name), key);
+    if (!fresh) {
+      r.Error(key.substr(0, key.find('.')),
+              fmt::format("{} '{}' is also the name of {}", key, name, it->second));
+    }
+  }
+  for (std::string_view list : {"primary_keys", "tracking_columns", "dedup_keys"}) {
+    const auto& cols = list == "primary_keys"       ? t.primary_keys
+                       : list == "tracking_columns" ? t.tracking_columns
+                                                    : t.dedup_keys;
+    for (const auto& c : cols) {
+      auto it = by_name.find(Lower(c));
+      if (it != by_name.end()) {
+        r.Error(list, fmt::format("'{}' is a column the loader adds ({})", c, it->second));
+      }
+    }
+  }
+}
+
+// Resolve schema_evolution_mode and dedup, then check their companions.
+void ResolveModes(MapReader& r, const TableParseInfo& info, TableConfig& t) {
+  t.schema_evolution_mode =
+      info.explicit_mode.value_or(t.schema_evolution ? SchemaEvolutionMode::kAddNewColumns
+                                                     : SchemaEvolutionMode::kFailOnNewColumns);
+  if (r.Has("rescued_data_column") && t.schema_evolution_mode != SchemaEvolutionMode::kRescue) {
+    r.Error("rescued_data_column", "only used with schema_evolution_mode: rescue");
+  }
+  t.dedup = info.explicit_dedup.value_or(false) || !t.dedup_keys.empty();
+  if (info.explicit_dedup == false && !t.dedup_keys.empty()) {
+    r.Error("dedup_keys", "set, but dedup is false: remove one of them");
+  }
+}
+
+}  // namespace
+
+bool IsIdentifier(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+std::optional<std::string> CheckSqlFragment(std::string_view sql) {
+  int depth = 0;
+  char quote = 0;  // inside '...', "..." or `...`
+  for (size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (quote) {
+      if (c == quote) quote = 0;  // a doubled quote closes and reopens: still balanced
+      continue;
+    }
+    if (c == '\'' || c == '"' || c == '`') {
+      quote = c;
+    } else if (c == ';') {
+      return "must be a single expression: ';' is not allowed";
+    } else if (sql.compare(i, 2, "--") == 0 || sql.compare(i, 2, "/*") == 0) {
+      return "comments are not allowed";
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')' && --depth < 0) {
+      return "has a ')' without a matching '('";
+    }
+  }
+  if (quote) return fmt::format("has an unterminated {} quote", quote);
+  if (depth != 0) return "has a '(' without a matching ')'";
+  return std::nullopt;
+}
+
+void ValidateTable(MapReader& r, const TableParseInfo& info, TableConfig& t) {
+  CheckName(r, "table_name", t.table_name, /*allow_dot=*/false);
+  CheckName(r, "database_name", t.database_name, /*allow_dot=*/true);
+  if (r.Has("source_path_pattern") && !r.Failed("source_path_pattern") &&
+      t.source_path_pattern.empty()) {
+    r.Error("source_path_pattern", "must not be empty");
+  }
+  ResolveModes(r, info, t);
+  CheckStrategyKeys(r, t);
+  CheckReaderOptions(r, t);
+  for (std::string_view key : {"partition_columns", "primary_keys", "tracking_columns",
+                               "dedup_keys", "update_columns", "except_columns"}) {
+    const auto& v = key == "partition_columns"  ? t.partition_columns
+                    : key == "primary_keys"     ? t.primary_keys
+                    : key == "tracking_columns" ? t.tracking_columns
+                    : key == "dedup_keys"       ? t.dedup_keys
+                    : key == "update_columns"   ? t.update_columns
+                                                : t.except_columns;
+    CheckUnique(r, key, v);
+  }
+  if (t.sequence_column && t.sequence_column->empty()) {
+    r.Error("sequence_column", "must not be empty");
+  }
+  CheckSql(r, "delete_condition", t.delete_condition);
+  CheckSql(r, "merge_condition", t.merge_condition);
+  CheckSql(r, "replace_where", t.replace_where);
+  CheckAddedColumns(r, t);
+}
+
+namespace {
+
+// "kind:target" entries of upstream_dependencies / downstream_notifications.
+void CheckDependencies(MapReader& r, std::string_view key, const std::vector<std::string>& list,
+                       const std::vector<std::string_view>& kinds) {
+  for (const std::string& entry : list) {
+    size_t colon = entry.find(':');
+    std::string_view kind =
+        colon == std::string::npos ? "" : std::string_view(entry).substr(0, colon);
+    bool known = std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+    if (!known || colon + 1 >= entry.size()) {
+      std::string expected;
+      for (std::string_view k : kinds)
+        expected += (expected.empty() ? "" : ", ") + std::string(k) + ":...";
+      r.Error(key, fmt::format("'{}' must look like one of {}", entry, expected));
+    }
+  }
+}
+
+void CheckTablesAreDistinct(MapReader& r, const LoaderConfig& cfg) {
+  std::map<std::string, size_t> by_path;
+  for (size_t i = 0; i < cfg.tables.size(); ++i) {
+    const TableConfig& t = cfg.tables[i];
+    if (t.table_name.empty() || t.database_name.empty()) continue;
+    auto [it, fresh] = by_path.emplace(Lower(TablePath(cfg, t)), i);
+    if (!fresh) {
+      const TableConfig& first = cfg.tables[it->second];
+      r.diag().Add(t.line, fmt::format("tables[{}]", i),
+                   fmt::format("{} is already defined by tables[{}] (line {})", DisplayName(cfg, t),
+                               it->second, first.line));
+    }
+    if (cfg.use_unity_catalog && !cfg.default_catalog &&
+        t.database_name.find('.') == std::string::npos) {
+      r.diag().Add(t.line, fmt::format("tables[{}].database_name", i),
+                   fmt::format("'{}' has no catalog: with use_unity_catalog write "
+                               "catalog.schema or set default_catalog",
+                               t.database_name));
+    }
+  }
+  std::string tracker = Lower(TrackerPath(cfg));
+  if (auto it = by_path.find(tracker); it != by_path.end()) {
+    r.Error("file_tracker_table",
+            fmt::format("the tracker would share its location with "
+                        "tables[{}] ({})",
+                        it->second, DisplayName(cfg, cfg.tables[it->second])));
+  }
+}
+
+}  // namespace
+
+void ValidateRoot(MapReader& r, const LoaderConfig& cfg) {
+  for (std::string_view key : {"raw_data_path", "processed_data_path", "checkpoint_path"}) {
+    const std::string& v = key == "raw_data_path"         ? cfg.raw_data_path
+                           : key == "processed_data_path" ? cfg.processed_data_path
+                                                          : cfg.checkpoint_path;
+    if (r.Has(key) && !r.Failed(key) && v.empty()) r.Error(key, "must not be empty");
+  }
+  CheckName(r, "file_tracker_table", cfg.file_tracker_table, /*allow_dot=*/false);
+  CheckName(r, "file_tracker_database", cfg.file_tracker_database, /*allow_dot=*/true);
+  if (cfg.default_catalog) CheckName(r, "default_catalog", *cfg.default_catalog, false);
+  if (cfg.unity_catalog_url && cfg.unity_catalog_url->rfind("http://", 0) != 0 &&
+      cfg.unity_catalog_url->rfind("https://", 0) != 0) {
+    r.Error("unity_catalog_url", "must start with http:// or https://");
+  }
+  CheckDependencies(r, "upstream_dependencies", cfg.upstream_dependencies,
+                    {"table", "file", "job"});
+  CheckDependencies(r, "downstream_notifications", cfg.downstream_notifications,
+                    {"webhook", "job"});
+  if (!cfg.processed_data_path.empty()) CheckTablesAreDistinct(r, cfg);
+}
+
+}  // namespace dl::config::internal

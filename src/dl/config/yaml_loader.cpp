@@ -1,0 +1,263 @@
+// LoadConfigFile / LoadConfigText: YAML (or JSON) text to a validated LoaderConfig.
+#include <yaml-cpp/yaml.h>
+
+#include "dl/config/config_internal.hpp"
+#include "dl/storage/file_system.hpp"
+
+namespace dl::config {
+namespace {
+
+using internal::Diagnostics;
+using internal::LineOf;
+using internal::MapReader;
+
+constexpr int64_t kMaxFilesPerBatch = 10'000'000;
+constexpr int64_t kTenYearsSeconds = int64_t{10} * 366 * 24 * 3600;
+
+// Keys given at the top level as defaults for all tables (see kTableDefaultKeys).
+void ReadTableDefaults(MapReader& r, TableConfig& t) {
+  r.GetInt("max_files_per_batch", t.max_files_per_batch, 1, kMaxFilesPerBatch);
+  r.GetByteSize("max_bytes_per_batch", t.max_bytes_per_batch);
+  r.GetInt("min_file_age_seconds", t.min_file_age_seconds, 0, kTenYearsSeconds);
+  r.GetBool("allow_overwrites", t.allow_overwrites);
+  r.GetEnum("on_bad_rows", t.on_bad_rows, internal::kOnBadRowsNames);
+}
+
+void ReadColumns(MapReader& r, std::vector<ColumnSpec>& out) {
+  std::vector<std::pair<std::string, std::string>> columns;
+  if (!r.GetStringMap("columns", columns)) return;
+  out.clear();
+  for (auto& [name, type] : columns) out.push_back({name, type});
+}
+
+// A nested map such as csv_options; nullopt (after reporting) if it is not a map.
+std::optional<MapReader> SubMap(MapReader& r, std::string_view key) {
+  auto node = r.GetNode(key);
+  if (!node) return std::nullopt;
+  if (!node->IsMap()) {
+    r.Error(key, "expected a mapping of options");
+    return std::nullopt;
+  }
+  return MapReader(r.diag(), r.env_keys(), *node, r.PathOf(key), r.LineOfKey(key));
+}
+
+void ReadReaderOptions(MapReader& r, TableConfig& t) {
+  if (auto c = SubMap(r, "csv_options")) {
+    c->GetBool("header", t.csv.header);
+    c->GetOptString("delimiter", t.csv.delimiter);
+    c->GetOptString("quote", t.csv.quote);
+    c->GetOptString("escape", t.csv.escape);
+    c->GetOptString("null_value", t.csv.null_value);
+    c->GetString("encoding", t.csv.encoding);
+    ReadColumns(*c, t.csv.columns);
+    c->CheckUnknownKeys();
+  }
+  if (auto j = SubMap(r, "json_options")) {
+    j->GetEnum("format", t.json.format, internal::kJsonFormatNames);
+    ReadColumns(*j, t.json.columns);
+    j->CheckUnknownKeys();
+  }
+}
+
+void ReadAuditColumns(MapReader& r, TableConfig& t) {
+  auto node = r.GetNode("audit_columns");
+  if (node && node->IsScalar()) {  // `audit_columns: false` is short for enabled: false
+    r.GetBool("audit_columns", t.audit_columns.enabled);
+    return;
+  }
+  if (auto a = SubMap(r, "audit_columns")) {
+    a->GetBool("enabled", t.audit_columns.enabled);
+    a->GetString("load_timestamp", t.audit_columns.load_timestamp);
+    a->GetString("source_file", t.audit_columns.source_file);
+    a->GetString("batch_id", t.audit_columns.batch_id);
+    a->CheckUnknownKeys();
+  }
+}
+
+void ReadStrategyOptions(MapReader& r, TableConfig& t) {
+  r.GetOptString("sequence_column", t.sequence_column);
+  r.GetOptString("delete_condition", t.delete_condition);
+  r.GetBool("retire_absent_keys", t.retire_absent_keys);
+  r.GetOptString("scd2_open_end_value", t.scd2_open_end_value);
+  r.GetOptString("merge_condition", t.merge_condition);
+  r.GetStringList("update_columns", t.update_columns);
+  r.GetStringList("except_columns", t.except_columns);
+  r.GetEnum("when_not_matched_by_source", t.when_not_matched_by_source,
+            internal::kWhenNotMatchedBySourceNames);
+  r.GetEnum("overwrite_mode", t.overwrite_mode, internal::kOverwriteModeNames);
+  r.GetOptString("replace_where", t.replace_where);
+}
+
+// Relative patterns are taken relative to raw_data_path; URLs and absolute paths stay.
+void ResolvePattern(const LoaderConfig& cfg, const std::string& table_path, TableConfig& t,
+                    std::set<std::string>& env_keys) {
+  const std::string& p = t.source_path_pattern;
+  if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos) return;
+  if (cfg.raw_data_path.empty()) return;
+  t.source_path_pattern = JoinPath(cfg.raw_data_path, p);
+  if (cfg.env_keys.count("raw_data_path")) env_keys.insert(table_path + ".source_path_pattern");
+}
+
+TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderConfig& cfg) {
+  TableConfig t = defaults;
+  t.line = r.line();
+  for (std::string_view key : {"table_name", "database_name", "source_path_pattern"}) {
+    r.Require(key);
+  }
+  r.GetString("table_name", t.table_name);
+  r.GetString("database_name", t.database_name);
+  r.GetString("source_path_pattern", t.source_path_pattern);
+  r.GetEnum("loading_strategy", t.loading_strategy, internal::kLoadingStrategyNames);
+  r.GetEnum("file_format", t.file_format, internal::kFileFormatNames);
+  r.GetBool("schema_evolution", t.schema_evolution);
+  r.GetStringList("partition_columns", t.partition_columns);
+  r.GetStringList("primary_keys", t.primary_keys);
+  r.GetStringList("tracking_columns", t.tracking_columns);
+  r.GetString("scd2_effective_date_column", t.scd2_effective_date_column);
+  r.GetString("scd2_end_date_column", t.scd2_end_date_column);
+  r.GetString("scd2_current_flag_column", t.scd2_current_flag_column);
+  ReadReaderOptions(r, t);
+  ReadTableDefaults(r, t);
+  ReadAuditColumns(r, t);
+
+  internal::TableParseInfo info;
+  bool dedup = false;
+  if (r.GetBool("dedup", dedup)) info.explicit_dedup = dedup;
+  r.GetStringList("dedup_keys", t.dedup_keys);
+  SchemaEvolutionMode mode{};
+  if (r.GetEnum("schema_evolution_mode", mode, internal::kSchemaEvolutionModeNames)) {
+    info.explicit_mode = mode;
+  }
+  r.GetString("rescued_data_column", t.rescued_data_column);
+  ReadStrategyOptions(r, t);
+  r.CheckUnknownKeys(internal::kRootOnlyKeys, "at the top level");
+
+  // Inherited defaults that came from ${ENV} stay redacted in the table too.
+  for (std::string_view key : internal::kTableDefaultKeys) {
+    if (!r.Has(key) && cfg.env_keys.count(std::string(key))) r.env_keys().insert(r.PathOf(key));
+  }
+  ResolvePattern(cfg, r.path(), t, r.env_keys());
+  internal::ValidateTable(r, info, t);
+  return t;
+}
+
+void ReadCluster(MapReader& r, LoaderConfig& cfg) {
+  r.GetBool("use_unity_catalog", cfg.use_unity_catalog);
+  r.GetOptString("default_catalog", cfg.default_catalog);
+  r.GetOptString("unity_catalog_url", cfg.unity_catalog_url);
+  r.GetStringList("upstream_dependencies", cfg.upstream_dependencies);
+  r.GetStringList("downstream_notifications", cfg.downstream_notifications);
+}
+
+void ReadTables(MapReader& r, const TableConfig& defaults, LoaderConfig& cfg) {
+  r.Require("tables");
+  auto tables = r.GetNode("tables");
+  if (!tables) return;
+  if (!tables->IsSequence()) {
+    r.Error("tables", "expected a list of table entries");
+    return;
+  }
+  if (tables->size() == 0) {
+    r.Error("tables", "must list at least one table");
+    return;
+  }
+  for (size_t i = 0; i < tables->size(); ++i) {
+    const YAML::Node item = (*tables)[i];
+    std::string path = fmt::format("tables[{}]", i);
+    int line = LineOf(item) > 0 ? LineOf(item) : r.LineOfKey("tables");
+    if (!item.IsMap()) {
+      r.diag().Add(line, path, "expected a mapping of table keys (table_name: ...)");
+      continue;
+    }
+    MapReader tr(r.diag(), cfg.env_keys, item, path, line);
+    cfg.tables.push_back(ParseTable(tr, defaults, cfg));
+  }
+}
+
+void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
+  MapReader r(diag, cfg.env_keys, root, "", LineOf(root) > 0 ? LineOf(root) : 1);
+  for (std::string_view key : {"raw_data_path", "processed_data_path", "checkpoint_path"}) {
+    r.Require(key);
+  }
+  r.GetString("raw_data_path", cfg.raw_data_path);
+  r.GetString("processed_data_path", cfg.processed_data_path);
+  r.GetString("checkpoint_path", cfg.checkpoint_path);
+  r.GetString("file_tracker_table", cfg.file_tracker_table);
+  r.GetString("file_tracker_database", cfg.file_tracker_database);
+  r.GetInt("max_parallel_jobs", cfg.max_parallel_jobs, 1, 1024);
+  r.GetInt("retry_attempts", cfg.retry_attempts, 0, 100);
+  r.GetInt("timeout_minutes", cfg.timeout_minutes, 1, 366 * 24 * 60);
+  r.GetEnum("log_level", cfg.log_level, internal::kLogLevelNames);
+  r.GetBool("enable_metrics", cfg.enable_metrics);
+  ReadCluster(r, cfg);
+  TableConfig defaults;
+  ReadTableDefaults(r, defaults);
+  ReadTables(r, defaults, cfg);
+  r.CheckUnknownKeys(internal::kTableOnlyKeys, "in a table entry under tables:");
+  internal::ValidateRoot(r, cfg);
+}
+
+// The original documents `--config-json 'raw_data_path: /mnt/raw/\n...'`, where the shell
+// passes a literal backslash-n; turn those into newlines for one-line, non-JSON text.
+std::string UnescapeInlineNewlines(const std::string& text) {
+  size_t first = text.find_first_not_of(" \t");
+  bool json = first != std::string::npos && (text[first] == '{' || text[first] == '[');
+  if (json || text.find('\n') != std::string::npos || text.find("\\n") == std::string::npos)
+    return text;
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == 'n') {
+      out.push_back('\n');
+      ++i;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+Result<LoaderConfig> Parse(const std::string& text, const std::string& source) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    if (e.mark.is_null()) return Status::Config("{}: YAML syntax error: {}", source, e.msg);
+    return Status::Config("{}:{}:{}: YAML syntax error: {}", source, e.mark.line + 1,
+                          e.mark.column + 1, e.msg);
+  }
+  if (docs.empty() || docs[0].IsNull()) return Status::Config("{}: the config is empty", source);
+  if (docs.size() > 1) {
+    return Status::Config("{}: holds {} YAML documents ('---'); expected one", source, docs.size());
+  }
+  const YAML::Node& root = docs[0];
+  if (!root.IsMap()) {
+    return Status::Config("{}:{}: the config must be a mapping of keys (raw_data_path: ...)",
+                          source, std::max(1, LineOf(root)));
+  }
+  LoaderConfig cfg;
+  cfg.source_name = source;
+  Diagnostics diag(source);
+  try {
+    ParseRoot(root, diag, cfg);
+  } catch (const std::exception& e) {  // yaml-cpp throws; nothing may escape the module
+    return Status::Config("{}: cannot read the config: {}", source, e.what());
+  }
+  DL_RETURN_IF_ERROR(diag.ToStatus());
+  return cfg;
+}
+
+}  // namespace
+
+Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json,
+                                    const std::string& source_name) {
+  return Parse(UnescapeInlineNewlines(yaml_or_json), source_name);
+}
+
+Result<LoaderConfig> LoadConfigFile(const std::string& path) {
+  auto fs = MakeLocalFileSystem();
+  auto text = fs->Read(path);
+  if (!text.ok()) return Status::Config("cannot read config file: {}", text.status().message());
+  return Parse(*text, path);
+}
+
+}  // namespace dl::config
