@@ -176,18 +176,17 @@ void Classify(const FileEntry& entry, std::map<int64_t, VersionFiles>& versions)
   int64_t v = log_path->kind == Kind::kCompacted ? log_path->end_version : log_path->version;
   VersionFiles& vf = versions[v];
   vf.files.push_back(entry);
-  bool checkpoint = false;
   if (log_path->kind == Kind::kCheckpoint || log_path->kind == Kind::kUuidCheckpoint) {
-    checkpoint = true;
+    vf.complete_checkpoint = true;
   } else if (log_path->kind == Kind::kMultiPartCheckpoint) {
     auto& seen = vf.parts[log_path->num_parts];
     seen.insert(log_path->part);
-    checkpoint = static_cast<int32_t>(seen.size()) == log_path->num_parts;
+    vf.complete_checkpoint |= static_cast<int32_t>(seen.size()) == log_path->num_parts;
+  } else {
+    return;
   }
-  if (checkpoint && !vf.complete_checkpoint) {
-    vf.complete_checkpoint = true;
-    vf.checkpoint_mtime = entry.modification_time_ms;
-  }
+  // Conservative for multi-part checkpoints: the checkpoint is as young as its newest part.
+  vf.checkpoint_mtime = std::max(vf.checkpoint_mtime, entry.modification_time_ms);
 }
 
 // The newest complete checkpoint at or before the cutoff, such that everything older is also

@@ -236,6 +236,28 @@ TEST_F(MaintenanceLogCleanupTest, NothingExpiresWithoutAnOldEnoughCheckpoint) {
   EXPECT_EQ(Remaining().size(), 13u * 2 + 1);
 }
 
+TEST_F(MaintenanceLogCleanupTest, MultiPartCheckpointCountsOnlyWhenComplete) {
+  const int64_t old = now_ - 40 * kDayMs;
+  MakeLog(12, {}, [&](int64_t) { return old; });
+  auto part = [&](int p) {
+    std::string path = JoinPath(
+        LogDir(root_), fmt::format("{:020d}.checkpoint.{:010d}.{:010d}.parquet", 10, p, 2));
+    WriteFile(path, "{}");
+    SetMtime(path, old);
+  };
+  part(1);
+  TableState s;
+  s.version = 12;
+  auto deleted = CleanupExpiredLogs(*fs_, MakeSnapshot(root_, s), now_);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(deleted->empty());
+  part(2);
+  deleted = CleanupExpiredLogs(*fs_, MakeSnapshot(root_, s), now_);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->size(), 10u * 2);
+  EXPECT_EQ(Remaining().count(Commit(10)), 1u);
+}
+
 TEST_F(MaintenanceLogCleanupTest, NeverDeletesFilesNewerThanTheCutoff) {
   // Commit 5 was touched recently: checkpoint 10 cannot be the boundary, checkpoint 3 can.
   MakeLog(12, {3, 10}, [&](int64_t v) { return v == 5 ? now_ : now_ - 40 * kDayMs; });
