@@ -141,7 +141,7 @@ Result<DeletionVector> ParseDeletionVector(Json& j, const char* a) {
   DL_RETURN_IF_ERROR(
       Require(j, kD, {"storageType", "pathOrInlineDv", "sizeInBytes", "cardinality"}));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
+    std::string_view k = it.key();
     Json& v = it.value();
     if (v.is_null()) continue;
     Status st;
@@ -169,7 +169,7 @@ Result<AddFile> ParseAdd(Json& j) {
   DL_RETURN_IF_ERROR(
       Require(j, kA, {"path", "partitionValues", "size", "modificationTime", "dataChange"}));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
+    std::string_view k = it.key();
     Json& v = it.value();
     if (v.is_null()) continue;
     Status st;
@@ -201,7 +201,7 @@ Result<RemoveFile> ParseRemove(Json& j) {
   RemoveFile f;
   DL_RETURN_IF_ERROR(Require(j, kA, {"path", "dataChange"}));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
+    std::string_view k = it.key();
     Json& v = it.value();
     if (v.is_null()) continue;
     Status st;
@@ -226,7 +226,7 @@ Result<AddCdcFile> ParseCdc(Json& j) {
   AddCdcFile f;
   DL_RETURN_IF_ERROR(Require(j, kA, {"path", "partitionValues", "size", "dataChange"}));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
+    std::string_view k = it.key();
     Json& v = it.value();
     if (v.is_null()) continue;
     Status st;
@@ -260,7 +260,7 @@ Result<Metadata> ParseMetadata(Json& j) {
   Metadata m;
   DL_RETURN_IF_ERROR(Require(j, kA, {"id", "format", "schemaString", "partitionColumns"}));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
+    std::string_view k = it.key();
     Json& v = it.value();
     if (v.is_null()) continue;
     Status st;
@@ -282,7 +282,7 @@ Result<Protocol> ParseProtocol(Json& j) {
   Protocol p;
   DL_RETURN_IF_ERROR(Require(j, kA, {"minReaderVersion", "minWriterVersion"}));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
+    std::string_view k = it.key();
     Json& v = it.value();
     if (v.is_null()) continue;
     Status st;
@@ -300,7 +300,7 @@ Result<SetTransaction> ParseTxn(Json& j) {
   SetTransaction t;
   DL_RETURN_IF_ERROR(Require(j, kA, {"appId", "version"}));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
+    std::string_view k = it.key();
     Json& v = it.value();
     if (v.is_null()) continue;
     Status st;
@@ -317,7 +317,7 @@ Result<DomainMetadata> ParseDomain(Json& j) {
   DomainMetadata d;
   DL_RETURN_IF_ERROR(Require(j, kA, {"domain", "configuration", "removed"}));
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
+    std::string_view k = it.key();
     Json& v = it.value();
     if (v.is_null()) continue;
     Status st;
@@ -335,7 +335,7 @@ Result<std::optional<Action>> Wrap(Result<T> r) {
   return std::optional<Action>(Action(std::move(r).value()));
 }
 
-Result<std::optional<Action>> Dispatch(const std::string& key, Json& v) {
+Result<std::optional<Action>> Dispatch(std::string_view key, Json& v) {
   if (key == "add" || key == "remove" || key == "cdc" || key == "metaData" || key == "protocol" ||
       key == "txn" || key == "domainMetadata" || key == "commitInfo") {
     if (!v.is_object()) return TypeError("action", key, "an object", v);
@@ -541,8 +541,8 @@ Result<std::optional<Action>> ParseAction(std::string_view line) {
   }
 }
 
-Result<std::vector<Action>> ParseActions(std::string_view content, std::string_view source) {
-  std::vector<Action> actions;
+Status ForEachAction(std::string_view content, std::string_view source,
+                     const std::function<void(Action&&)>& fn) {
   size_t pos = 0;
   int64_t line_no = 0;
   while (pos < content.size()) {
@@ -557,8 +557,15 @@ Result<std::vector<Action>> ParseActions(std::string_view content, std::string_v
     if (!parsed.ok()) {
       return parsed.status().WithContext(fmt::format("{} line {}", source, line_no));
     }
-    if (*parsed) actions.push_back(std::move(**parsed));
+    if (*parsed) fn(std::move(**parsed));
   }
+  return Status::OK();
+}
+
+Result<std::vector<Action>> ParseActions(std::string_view content, std::string_view source) {
+  std::vector<Action> actions;
+  DL_RETURN_IF_ERROR(
+      ForEachAction(content, source, [&](Action&& a) { actions.push_back(std::move(a)); }));
   return actions;
 }
 

@@ -1,10 +1,10 @@
 // Delta log actions (PROTOCOL.md "Actions") and their JSON form.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -120,6 +120,10 @@ using Action = std::variant<CommitInfo, Protocol, Metadata, AddFile, RemoveFile,
 Result<std::optional<Action>> ParseAction(std::string_view line);
 /// Parse a whole commit file (newline-delimited JSON). `source` names the file in errors.
 Result<std::vector<Action>> ParseActions(std::string_view content, std::string_view source);
+/// Parse a commit file line by line, handing each known action to `fn` without building a
+/// vector (log replay of large commits). Errors name `source` and the line.
+Status ForEachAction(std::string_view content, std::string_view source,
+                     const std::function<void(Action&&)>& fn);
 /// Serialize one action as a single JSON line (no newline), field names as Spark writes them.
 std::string SerializeAction(const Action& action);
 /// Serialize a commit: one action per line, each ending in '\n'.

@@ -37,11 +37,26 @@ struct LogSegment {
   std::optional<int64_t> checkpoint_version;
   std::vector<LogPath> checkpoint_parts;  // empty when no checkpoint
   std::vector<LogPath> commits;           // ascending, versions checkpoint+1 .. version
+  /// The commit file of checkpoint_version when it still exists (for its timestamp only).
+  std::optional<LogPath> checkpoint_commit;
 
   /// List the log (using _last_checkpoint as a hint; missing, stale or corrupt hints fall back
   /// to listing) and choose the segment for `version` (latest if unset).
   static Result<LogSegment> Build(FileSystem& fs, const std::string& table_root,
                                   std::optional<int64_t> version = {});
+  /// The same choice from an existing listing (see ListLogFiles).
+  static Result<LogSegment> FromListing(const std::vector<LogPath>& files, FileSystem& fs,
+                                        const std::string& table_root,
+                                        std::optional<int64_t> version = {});
 };
+
+/// Every recognised _delta_log file, sorted by (version, kind, part). NotFound
+/// "<table_root> is not a Delta table (no _delta_log)" if the log is missing or holds neither
+/// a commit nor a checkpoint.
+Result<std::vector<LogPath>> ListLogFiles(FileSystem& fs, const std::string& table_root);
+
+/// The oldest version a reader can still rebuild from `files`: 0 while commit 0 exists, else
+/// the oldest complete checkpoint. nullopt if none.
+std::optional<int64_t> EarliestRecoverableVersion(const std::vector<LogPath>& files);
 
 }  // namespace dl::delta

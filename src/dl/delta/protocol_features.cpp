@@ -1,0 +1,316 @@
+// Table features: which a table needs, which we can read and write, and protocol shape checks.
+#include "dl/delta/protocol_features.hpp"
+
+#include <algorithm>
+#include <functional>
+
+namespace dl::delta {
+namespace {
+
+using Features = std::vector<std::string>;
+
+// Features a legacy (pre table-features) protocol implies, with the versions that imply them.
+struct LegacyFeature {
+  const char* name;
+  int32_t reader;
+  int32_t writer;
+};
+constexpr LegacyFeature kLegacy[] = {{"appendOnly", 1, 2},       {"invariants", 1, 2},
+                                     {"checkConstraints", 1, 3}, {"changeDataFeed", 1, 4},
+                                     {"generatedColumns", 1, 4}, {"columnMapping", 2, 5},
+                                     {"identityColumns", 1, 6}};
+
+// Reader-writer features: listed in readerFeatures as well as writerFeatures.
+constexpr std::string_view kReaderWriter[] = {
+    "columnMapping",        "deletionVectors", "timestampNtz",        "typeWidening",
+    "typeWidening-preview", "v2Checkpoint",    "variantType",         "variantType-preview",
+    "vacuumProtocolCheck",  "catalogManaged",  "catalogOwned-preview"};
+
+template <typename List>
+bool Contains(const List& list, std::string_view name) {
+  return std::find(std::begin(list), std::end(list), name) != std::end(list);
+}
+
+const LegacyFeature* FindLegacy(std::string_view name) {
+  for (const LegacyFeature& f : kLegacy) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+bool ConfigTrue(const StringMap& config, const std::string& key) {
+  auto it = config.find(key);
+  if (it == config.end()) return false;
+  std::string v = it->second;
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  return v == "true";
+}
+
+bool HasConfigPrefix(const StringMap& config, std::string_view prefix) {
+  auto it = config.lower_bound(std::string(prefix));
+  return it != config.end() && it->first.starts_with(prefix);
+}
+
+std::string ColumnMappingMode(const StringMap& config) {
+  auto it = config.find("delta.columnMapping.mode");
+  return it == config.end() ? "none" : it->second;
+}
+
+// Calls fn(path, field) for every field, recursing through structs, arrays and maps.
+void VisitFields(const std::vector<StructField>& fields, const std::string& prefix,
+                 const std::function<void(const std::string&, const StructField&)>& fn) {
+  std::function<void(const DataType&, const std::string&)> visit_type =
+      [&](const DataType& t, const std::string& path) {
+        if (t.kind == DataType::Kind::kStruct) VisitFields(t.fields, path + ".", fn);
+        if (t.kind == DataType::Kind::kArray) visit_type(*t.element, path);
+        if (t.kind == DataType::Kind::kMap) {
+          visit_type(*t.key, path);
+          visit_type(*t.value, path);
+        }
+      };
+  for (const StructField& f : fields) {
+    fn(prefix + f.name, f);
+    if (f.type) visit_type(*f.type, prefix + f.name);
+  }
+}
+
+// The first column whose field metadata has a key starting with `prefix`, or "".
+std::string ColumnWithMetadata(const Schema& schema, std::string_view prefix) {
+  std::string found;
+  VisitFields(schema.fields, "", [&](const std::string& path, const StructField& f) {
+    if (!found.empty() || !f.metadata.is_object()) return;
+    for (auto it = f.metadata.begin(); it != f.metadata.end(); ++it) {
+      if (it.key().starts_with(prefix)) found = path;
+    }
+  });
+  return found;
+}
+
+// Every feature the schema and configuration make necessary, in a stable order
+// (legacy features first, as Spark lists them after an upgrade).
+Features NeededFeatures(const Schema& schema, const StringMap& config) {
+  Features out;
+  auto need = [&](const char* name, bool cond) {
+    if (cond) out.push_back(name);
+  };
+  need("appendOnly", ConfigTrue(config, "delta.appendOnly"));
+  need("invariants",
+       SchemaHasNotNull(schema) || !ColumnWithMetadata(schema, "delta.invariants").empty());
+  need("checkConstraints", HasConfigPrefix(config, "delta.constraints."));
+  need("changeDataFeed", ConfigTrue(config, "delta.enableChangeDataFeed"));
+  need("generatedColumns", !ColumnWithMetadata(schema, "delta.generationExpression").empty());
+  need("columnMapping", ColumnMappingMode(config) != "none");
+  need("identityColumns", !ColumnWithMetadata(schema, "delta.identity.").empty());
+  need("deletionVectors", ConfigTrue(config, "delta.enableDeletionVectors"));
+  need("timestampNtz", SchemaUses(schema, "timestamp_ntz"));
+  need("variantType", SchemaUses(schema, "variant"));
+  need("typeWidening", ConfigTrue(config, "delta.enableTypeWidening"));
+  need("inCommitTimestamp", ConfigTrue(config, "delta.enableInCommitTimestamps"));
+  need("rowTracking", ConfigTrue(config, "delta.enableRowTracking"));
+  return out;
+}
+
+void AddUnique(Features* list, const std::string& f) {
+  if (!Contains(*list, f)) list->push_back(f);
+}
+
+// A table-features protocol listing `writer` (and the reader-writer ones as reader features).
+Protocol FeatureProtocol(const Features& writer) {
+  Protocol p;
+  p.min_writer_version = 7;
+  p.writer_features = Features();
+  Features reader;
+  for (const std::string& f : writer) {
+    AddUnique(&*p.writer_features, f);
+    if (Contains(kReaderWriter, f)) AddUnique(&reader, f);
+  }
+  p.min_reader_version = reader.empty() ? 1 : 3;
+  if (!reader.empty()) p.reader_features = std::move(reader);
+  return p;
+}
+
+// The smallest legacy protocol at least `base` that implies all of `features`, if any.
+std::optional<Protocol> LegacyProtocol(const Features& features, Protocol base) {
+  for (const std::string& f : features) {
+    const LegacyFeature* lf = FindLegacy(f);
+    if (!lf) return std::nullopt;
+    base.min_reader_version = std::max(base.min_reader_version, lf->reader);
+    base.min_writer_version = std::max(base.min_writer_version, lf->writer);
+  }
+  return base;
+}
+
+Features ImpliedByLegacy(int32_t reader, int32_t writer) {
+  Features out;
+  for (const LegacyFeature& f : kLegacy) {
+    if (writer >= f.writer || (f.reader > 1 && reader >= f.reader)) out.push_back(f.name);
+  }
+  return out;
+}
+
+Status CannotRead(const std::string& table, std::string_view feature) {
+  return Status::Unsupported("table {} uses reader feature {}, which data_loader cannot read yet",
+                             table, feature);
+}
+
+Status CheckColumnMappingReadable(const Metadata& metadata, const std::string& table) {
+  std::string mode = ColumnMappingMode(metadata.configuration);
+  if (mode == "none") return Status::OK();
+  return Status::Unsupported(
+      "table {} uses reader feature columnMapping (delta.columnMapping.mode={}), which "
+      "data_loader cannot read yet",
+      table, mode);
+}
+
+// Whether one writer feature puts an obligation on us that we do not implement. Features
+// whose obligations only apply when enabled are checked against the table's metadata.
+Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema& schema,
+                          const std::string& table) {
+  auto refuse = [&](std::string_view why) {
+    return Status::Unsupported(
+        "table {} uses writer feature {}{}, which data_loader cannot "
+        "write yet",
+        table, f, why);
+  };
+  const StringMap& config = m.configuration;
+  if (f == "appendOnly" || f == "timestampNtz" || f == "domainMetadata" ||
+      f == "vacuumProtocolCheck") {
+    return Status::OK();
+  }
+  if (f == "invariants") {  // NOT NULL is enforced; SQL invariants are not
+    std::string col = ColumnWithMetadata(schema, "delta.invariants");
+    return col.empty() ? Status::OK() : refuse(fmt::format(" (delta.invariants on {})", col));
+  }
+  if (f == "checkConstraints") {
+    return HasConfigPrefix(config, "delta.constraints.") ? refuse(" (delta.constraints.*)")
+                                                         : Status::OK();
+  }
+  if (f == "changeDataFeed") {
+    return ConfigTrue(config, "delta.enableChangeDataFeed")
+               ? refuse(" (delta.enableChangeDataFeed=true)")
+               : Status::OK();
+  }
+  if (f == "inCommitTimestamp") {
+    return ConfigTrue(config, "delta.enableInCommitTimestamps")
+               ? refuse(" (delta.enableInCommitTimestamps=true)")
+               : Status::OK();
+  }
+  if (f == "columnMapping") {
+    std::string mode = ColumnMappingMode(config);
+    return mode == "none" ? Status::OK()
+                          : refuse(fmt::format(" (delta.columnMapping.mode={})", mode));
+  }
+  const char* meta_key = f == "generatedColumns"  ? "delta.generationExpression"
+                         : f == "identityColumns" ? "delta.identity."
+                                                  : nullptr;
+  if (meta_key) {
+    std::string col = ColumnWithMetadata(schema, meta_key);
+    return col.empty() ? Status::OK() : refuse(fmt::format(" (column {})", col));
+  }
+  return refuse("");
+}
+
+}  // namespace
+
+Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration) {
+  Features needed = NeededFeatures(schema, configuration);
+  if (auto legacy = LegacyProtocol(needed, Protocol{1, 2, std::nullopt, std::nullopt})) {
+    return *legacy;
+  }
+  return FeatureProtocol(needed);  // only what is needed, as Spark does for a new table
+}
+
+Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
+                         const StringMap& configuration) {
+  Features needed = NeededFeatures(schema, configuration);
+  if (current.min_writer_version < 7) {
+    if (auto legacy = LegacyProtocol(needed, current)) return *legacy;
+    // Moving to table features: keep what the old versions implied, then add the new needs.
+    Features all = ImpliedByLegacy(current.min_reader_version, current.min_writer_version);
+    for (const std::string& f : needed) AddUnique(&all, f);
+    return FeatureProtocol(all);
+  }
+  Protocol p = current;
+  Features writer = p.writer_features.value_or(Features());
+  Features reader = p.reader_features.value_or(Features());
+  if (p.min_reader_version == 2) AddUnique(&reader, "columnMapping");
+  for (const std::string& f : needed) {
+    AddUnique(&writer, f);
+    if (Contains(kReaderWriter, f)) AddUnique(&reader, f);
+  }
+  for (const std::string& f : reader) AddUnique(&writer, f);
+  p.writer_features = std::move(writer);
+  if (!reader.empty()) {
+    p.min_reader_version = 3;
+    p.reader_features = std::move(reader);
+  }
+  return p;
+}
+
+Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table) {
+  const int32_t v = protocol.min_reader_version;
+  if (v > 3) {
+    return Status::Unsupported(
+        "table {} requires reader version {}, which data_loader cannot "
+        "read (it supports up to 3)",
+        table, v);
+  }
+  if (v == 2) return CheckColumnMappingReadable(metadata, table);
+  if (v < 3 || !protocol.reader_features) return Status::OK();
+  for (const std::string& f : *protocol.reader_features) {
+    if (f == "timestampNtz" || f == "vacuumProtocolCheck") continue;
+    // With mode "none" a columnMapping table stores logical names: readable as is.
+    if (f == "columnMapping") {
+      DL_RETURN_IF_ERROR(CheckColumnMappingReadable(metadata, table));
+      continue;
+    }
+    return CannotRead(table, f);
+  }
+  return Status::OK();
+}
+
+Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table) {
+  DL_RETURN_IF_ERROR(CheckCanRead(protocol, metadata, table));  // writing needs reading
+  const int32_t v = protocol.min_writer_version;
+  if (v > 7) {
+    return Status::Unsupported(
+        "table {} requires writer version {}, which data_loader cannot "
+        "write (it supports up to 7)",
+        table, v);
+  }
+  auto schema = ParseSchemaString(metadata.schema_string);
+  if (!schema.ok()) return schema.status().WithContext(fmt::format("table {}", table));
+  Features features = v == 7 ? protocol.writer_features.value_or(Features())
+                             : ImpliedByLegacy(protocol.min_reader_version, v);
+  for (const std::string& f : features) {
+    DL_RETURN_IF_ERROR(CheckWriterFeature(f, metadata, *schema, table));
+  }
+  return Status::OK();
+}
+
+Status ValidateProtocol(const Protocol& p, const std::string& table) {
+  auto bad = [&](std::string_view why) {
+    return Status::CorruptLog(
+        "table {} has an invalid protocol (minReaderVersion {}, "
+        "minWriterVersion {}): {}",
+        table, p.min_reader_version, p.min_writer_version, why);
+  };
+  if (p.min_reader_version < 1 || p.min_writer_version < 1) return bad("versions start at 1");
+  if ((p.min_reader_version == 3) != p.reader_features.has_value()) {
+    return bad("readerFeatures must be present exactly when minReaderVersion is 3");
+  }
+  if ((p.min_writer_version == 7) != p.writer_features.has_value()) {
+    return bad("writerFeatures must be present exactly when minWriterVersion is 7");
+  }
+  if (p.min_reader_version == 3 && p.min_writer_version < 7) {
+    return bad("reader version 3 needs writer version 7");
+  }
+  for (const std::string& f : p.reader_features.value_or(Features())) {
+    if (!Contains(*p.writer_features, f)) {
+      return bad(fmt::format("reader feature {} is not listed in writerFeatures", f));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace dl::delta

@@ -1,0 +1,305 @@
+// Log replay: checkpoint + commits -> the table state at one version.
+#include "dl/delta/snapshot.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "dl/delta/parquet_handler.hpp"
+#include "dl/delta/protocol_features.hpp"
+#include "dl/delta/time_util.hpp"
+
+namespace dl::delta {
+
+// Replay state. Files are keyed by (path, deletion vector id), compared as written in the log
+// (as Spark does); the newest add or remove of a key wins.
+struct Snapshot::State {
+  std::optional<Protocol> protocol;
+  std::optional<Metadata> metadata;
+  std::unordered_map<std::string, AddFile> adds;
+  std::unordered_map<std::string, RemoveFile> removes;
+  std::map<std::string, SetTransaction> txns;
+  std::map<std::string, DomainMetadata> domains;  // removed ones kept until the end
+  std::optional<CommitInfo> commit_info;          // of the commit being replayed
+
+  static std::string Key(const std::string& path, const std::optional<DeletionVector>& dv) {
+    if (!dv) return path;
+    std::string key = path;
+    key.push_back('\0');  // cannot occur in a path
+    key += dv->UniqueId();
+    return key;
+  }
+
+  void Apply(Action&& action) {
+    std::visit([this](auto&& a) { On(std::move(a)); }, std::move(action));
+  }
+  void On(AddFile&& a) {
+    std::string key = Key(a.path, a.deletion_vector);
+    removes.erase(key);
+    adds.insert_or_assign(std::move(key), std::move(a));
+  }
+  void On(RemoveFile&& r) {
+    std::string key = Key(r.path, r.deletion_vector);
+    adds.erase(key);
+    removes.insert_or_assign(std::move(key), std::move(r));
+  }
+  void On(Protocol&& p) { protocol = std::move(p); }
+  void On(Metadata&& m) { metadata = std::move(m); }
+  void On(SetTransaction&& t) { txns.insert_or_assign(t.app_id, std::move(t)); }
+  void On(DomainMetadata&& d) { domains.insert_or_assign(d.domain, std::move(d)); }
+  void On(CommitInfo&& c) { commit_info = std::move(c); }
+  void On(AddCdcFile&&) {}  // change data is not table state
+};
+
+namespace {
+
+using State = Snapshot::State;
+
+Status ApplyLines(const std::vector<std::string>& lines, const std::string& source, State* state) {
+  state->adds.reserve(state->adds.size() + lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto parsed = ParseAction(lines[i]);
+    if (!parsed.ok()) {
+      return parsed.status().WithContext(fmt::format("{} action {}", source, i + 1));
+    }
+    if (*parsed) state->Apply(std::move(**parsed));
+  }
+  return Status::OK();
+}
+
+std::vector<std::string> SplitLines(const std::string& content) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < content.size()) {
+    size_t end = content.find('\n', pos);
+    if (end == std::string::npos) end = content.size();
+    size_t len = end - pos;
+    if (len > 0 && content[end - 1] == '\r') --len;
+    if (len > 0) lines.emplace_back(content, pos, len);
+    pos = end + 1;
+  }
+  return lines;
+}
+
+Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegment& seg,
+                        State* state) {
+  const LogPath& first = seg.checkpoint_parts.front();
+  std::vector<std::string> lines;
+  if (first.kind == LogPath::Kind::kUuidCheckpoint && first.path.ends_with(".json")) {
+    DL_ASSIGN_OR_RETURN(std::string content, fs.Read(first.path));
+    lines = SplitLines(content);
+    for (const std::string& l : lines) {
+      if (l.find("\"sidecar\"") != std::string::npos) {
+        return Status::Unsupported(
+            "{} uses v2 checkpoint sidecars, which data_loader cannot "
+            "read yet",
+            first.path);
+      }
+    }
+  } else {
+    if (parquet == nullptr) {
+      return Status::Internal("reading checkpoint {} needs a ParquetHandler, but none was given",
+                              first.path);
+    }
+    std::vector<std::string> paths;
+    for (const LogPath& p : seg.checkpoint_parts) paths.push_back(p.path);
+    DL_ASSIGN_OR_RETURN(lines, parquet->ReadCheckpointActions(paths));
+  }
+  DL_RETURN_IF_ERROR(ApplyLines(lines, first.path, state));
+  state->commit_info.reset();  // checkpoints carry no commitInfo; never carry one forward
+  return Status::OK();
+}
+
+Status ReplayCommit(FileSystem& fs, const LogPath& commit, State* state) {
+  DL_ASSIGN_OR_RETURN(std::string content, fs.Read(commit.path));
+  state->commit_info.reset();
+  // Roughly one action per 300 bytes: reserving avoids rehashing while replaying big commits.
+  state->adds.reserve(state->adds.size() + content.size() / 300);
+  return ForEachAction(content, commit.path, [state](Action&& a) { state->Apply(std::move(a)); });
+}
+
+// Commit time of one commit file: inCommitTimestamp, else commitInfo.timestamp, else mtime.
+// Only lines mentioning commitInfo are parsed (it is normally the first line).
+Result<int64_t> CommitFileTimestamp(FileSystem& fs, const LogPath& commit) {
+  DL_ASSIGN_OR_RETURN(std::string content, fs.Read(commit.path));
+  size_t pos = 0;
+  for (int64_t line_no = 1; pos < content.size(); ++line_no) {
+    size_t end = content.find('\n', pos);
+    if (end == std::string::npos) end = content.size();
+    std::string_view line(content.data() + pos, end - pos);
+    pos = end + 1;
+    if (line.find("\"commitInfo\"") == std::string_view::npos) continue;
+    auto parsed = ParseAction(line);
+    if (!parsed.ok()) {
+      return parsed.status().WithContext(fmt::format("{} line {}", commit.path, line_no));
+    }
+    if (*parsed && std::holds_alternative<CommitInfo>(**parsed)) {
+      const auto& ci = std::get<CommitInfo>(**parsed);
+      if (auto t = ci.in_commit_timestamp()) return *t;
+      if (auto t = ci.timestamp()) return *t;
+      break;
+    }
+  }
+  return commit.modification_time_ms;
+}
+
+int64_t CheckpointMtime(const LogSegment& seg) {
+  int64_t t = 0;
+  for (const LogPath& p : seg.checkpoint_parts) t = std::max(t, p.modification_time_ms);
+  return t;
+}
+
+// The timestamp of the segment's version, from the state after replay.
+Result<int64_t> VersionTimestamp(FileSystem& fs, const LogSegment& seg, const State& state) {
+  if (!seg.commits.empty()) {
+    if (state.commit_info) {
+      if (auto t = state.commit_info->in_commit_timestamp()) return *t;
+      if (auto t = state.commit_info->timestamp()) return *t;
+    }
+    return seg.commits.back().modification_time_ms;
+  }
+  if (seg.checkpoint_commit) return CommitFileTimestamp(fs, *seg.checkpoint_commit);
+  return CheckpointMtime(seg);
+}
+
+// The map's values ordered by key (the key starts with the path). Sorts pointers, then moves
+// each value once: AddFile is large and std::sort would move it many times.
+template <typename T>
+std::vector<T> SortedValues(std::unordered_map<std::string, T>&& map) {
+  std::vector<std::pair<const std::string*, T*>> order;
+  order.reserve(map.size());
+  for (auto& [key, value] : map) order.emplace_back(&key, &value);
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  std::vector<T> out;
+  out.reserve(order.size());
+  for (auto& [key, value] : order) out.push_back(std::move(*value));
+  map.clear();
+  return out;
+}
+
+Status Validate(const State& state, const std::string& root, int64_t version) {
+  if (!state.protocol) {
+    return Status::CorruptLog("table {} has no protocol action at version {}", root, version);
+  }
+  if (!state.metadata) {
+    return Status::CorruptLog("table {} has no metaData action at version {}", root, version);
+  }
+  DL_RETURN_IF_ERROR(ValidateProtocol(*state.protocol, root));
+  return CheckCanRead(*state.protocol, *state.metadata, root);
+}
+
+Result<Schema> TableSchema(const Metadata& metadata, const std::string& root) {
+  auto schema = ParseSchemaString(metadata.schema_string);
+  if (!schema.ok()) return schema.status().WithContext(fmt::format("table {}", root));
+  for (const std::string& col : metadata.partition_columns) {
+    if (!schema->Find(col)) {
+      return Status::CorruptLog("table {}: partition column {} is not in the schema", root, col);
+    }
+  }
+  return schema;
+}
+
+}  // namespace
+
+Snapshot::Snapshot(std::string table_root, LogSegment segment, int64_t version,
+                   int64_t timestamp_ms, Protocol protocol, Metadata metadata, Schema schema,
+                   std::vector<AddFile> files, std::vector<RemoveFile> tombstones,
+                   std::map<std::string, SetTransaction> txns,
+                   std::map<std::string, DomainMetadata> domains)
+    : table_root_(std::move(table_root)),
+      segment_(std::move(segment)),
+      version_(version),
+      timestamp_ms_(timestamp_ms),
+      protocol_(std::move(protocol)),
+      metadata_(std::move(metadata)),
+      schema_(std::move(schema)),
+      files_(std::move(files)),
+      tombstones_(std::move(tombstones)),
+      txns_(std::move(txns)),
+      domains_(std::move(domains)) {}
+
+Result<std::shared_ptr<const Snapshot>> Snapshot::Load(FileSystem& fs, ParquetHandler* parquet,
+                                                       const std::string& table_root,
+                                                       std::optional<int64_t> version) {
+  DL_ASSIGN_OR_RETURN(LogSegment seg, LogSegment::Build(fs, table_root, version));
+  State state;
+  if (!seg.checkpoint_parts.empty()) {
+    DL_RETURN_IF_ERROR(ReplayCheckpoint(fs, parquet, seg, &state));
+  }
+  for (const LogPath& commit : seg.commits) DL_RETURN_IF_ERROR(ReplayCommit(fs, commit, &state));
+  DL_RETURN_IF_ERROR(Validate(state, table_root, seg.version));
+  DL_ASSIGN_OR_RETURN(Schema schema, TableSchema(*state.metadata, table_root));
+  DL_ASSIGN_OR_RETURN(int64_t timestamp, VersionTimestamp(fs, seg, state));
+
+  std::map<std::string, DomainMetadata> domains;
+  for (auto& [name, d] : state.domains) {
+    if (!d.removed) domains.emplace(name, std::move(d));
+  }
+  const int64_t v = seg.version;
+  return std::make_shared<const Snapshot>(
+      table_root, std::move(seg), v, timestamp, std::move(*state.protocol),
+      std::move(*state.metadata), std::move(schema), SortedValues(std::move(state.adds)),
+      SortedValues(std::move(state.removes)), std::move(state.txns), std::move(domains));
+}
+
+Result<std::shared_ptr<const Snapshot>> Snapshot::LoadAtTimestamp(FileSystem& fs,
+                                                                  ParquetHandler* parquet,
+                                                                  const std::string& table_root,
+                                                                  int64_t timestamp_ms) {
+  DL_ASSIGN_OR_RETURN(auto files, ListLogFiles(fs, table_root));
+  DL_ASSIGN_OR_RETURN(LogSegment latest, LogSegment::FromListing(files, fs, table_root));
+  std::optional<int64_t> earliest = EarliestRecoverableVersion(files);
+  if (!earliest) return Status::CorruptLog("missing version 0 in {}", LogDir(table_root));
+
+  std::map<int64_t, const LogPath*> commits;
+  for (const LogPath& f : files) {
+    if (f.kind == LogPath::Kind::kCommit) commits[f.version] = &f;
+  }
+  // Timestamp of version v: its commit file, or (cleaned-up commit) its checkpoint's mtime.
+  auto timestamp_of = [&](int64_t v) -> Result<int64_t> {
+    if (auto it = commits.find(v); it != commits.end()) return CommitFileTimestamp(fs, *it->second);
+    DL_ASSIGN_OR_RETURN(LogSegment seg, LogSegment::FromListing(files, fs, table_root, v));
+    if (seg.checkpoint_version != v) {
+      return Status::CorruptLog("missing version {} in {}", v, LogDir(table_root));
+    }
+    return CheckpointMtime(seg);
+  };
+  DL_ASSIGN_OR_RETURN(int64_t first_ts, timestamp_of(*earliest));
+  if (timestamp_ms < first_ts) {
+    return Status::NotFound(
+        "{} has no version at or before {} ({}); the earliest available version {} was "
+        "committed at {} ({})",
+        table_root, internal::FormatIsoMillis(timestamp_ms, true), timestamp_ms, *earliest,
+        internal::FormatIsoMillis(first_ts, true), first_ts);
+  }
+  // Commit timestamps increase with the version, so binary-search the last one <= timestamp.
+  int64_t lo = *earliest, hi = latest.version;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo + 1) / 2;
+    DL_ASSIGN_OR_RETURN(int64_t ts, timestamp_of(mid));
+    if (ts <= timestamp_ms)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return Load(fs, parquet, table_root, lo);
+}
+
+std::optional<int64_t> Snapshot::TxnVersion(const std::string& app_id) const {
+  auto it = txns_.find(app_id);
+  if (it == txns_.end()) return std::nullopt;
+  return it->second.version;
+}
+
+int64_t Snapshot::TotalSize() const {
+  int64_t total = 0;
+  for (const AddFile& f : files_) total += f.size;
+  return total;
+}
+
+std::string Snapshot::Property(const std::string& key, const std::string& fallback) const {
+  auto it = metadata_.configuration.find(key);
+  return it == metadata_.configuration.end() ? fallback : it->second;
+}
+
+}  // namespace dl::delta
