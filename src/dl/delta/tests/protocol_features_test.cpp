@@ -1,0 +1,172 @@
+#include "dl/delta/protocol_features.hpp"
+
+#include <gtest/gtest.h>
+
+namespace dl::delta {
+namespace {
+
+using Features = std::vector<std::string>;
+
+StructField F(std::string name, const char* type, bool nullable = true,
+              nlohmann::json metadata = nlohmann::json::object()) {
+  return {std::move(name), DataType::Primitive(type), nullable, std::move(metadata)};
+}
+
+Protocol P(int32_t r, int32_t w, std::optional<Features> rf = {}, std::optional<Features> wf = {}) {
+  return Protocol{r, w, std::move(rf), std::move(wf)};
+}
+
+Metadata M(const Schema& schema, StringMap config = {}) {
+  Metadata m;
+  m.id = "id";
+  m.schema_string = SerializeSchema(schema);
+  m.configuration = std::move(config);
+  return m;
+}
+
+const Schema kPlain{{F("a", "long")}};
+const Schema kNtz{{F("a", "long"), F("t", "timestamp_ntz")}};
+const Schema kNtzNotNull{{F("a", "long", false), F("t", "timestamp_ntz")}};
+
+TEST(ProtocolFeaturesTest, RequiredProtocol) {
+  EXPECT_EQ(RequiredProtocol(kPlain, {}), P(1, 2));
+  EXPECT_EQ(RequiredProtocol(Schema{{F("a", "long", false)}}, {}), P(1, 2));
+  EXPECT_EQ(RequiredProtocol(kNtz, {}),
+            P(3, 7, Features{"timestampNtz"}, Features{"timestampNtz"}));
+  EXPECT_EQ(
+      RequiredProtocol(kNtzNotNull, {{"delta.appendOnly", "true"}}),
+      P(3, 7, Features{"timestampNtz"}, Features{"appendOnly", "invariants", "timestampNtz"}));
+  // Legacy-only needs stay legacy: change data feed is writer version 4.
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.enableChangeDataFeed", "true"}}), P(1, 4));
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.columnMapping.mode", "name"}}), P(2, 5));
+  // Writer-only table features give (1,7) without readerFeatures.
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.enableInCommitTimestamps", "true"}}),
+            P(1, 7, std::nullopt, Features{"inCommitTimestamp"}));
+}
+
+TEST(ProtocolFeaturesTest, RequiredProtocolsAreValid) {
+  for (const auto& config : std::vector<StringMap>{{}, {{"delta.appendOnly", "true"}}}) {
+    for (const Schema* s : {&kPlain, &kNtz, &kNtzNotNull}) {
+      EXPECT_TRUE(ValidateProtocol(RequiredProtocol(*s, config), "t").ok());
+    }
+  }
+}
+
+TEST(ProtocolFeaturesTest, UpgradeProtocol) {
+  // Nothing new needed: unchanged.
+  EXPECT_EQ(UpgradeProtocol(P(1, 2), kPlain, {}), P(1, 2));
+  EXPECT_EQ(UpgradeProtocol(P(1, 4), kPlain, {}), P(1, 4));
+  // A new timestamp_ntz column on (1,2) lists the features (1,2) implied.
+  EXPECT_EQ(
+      UpgradeProtocol(P(1, 2), kNtz, {}),
+      P(3, 7, Features{"timestampNtz"}, Features{"appendOnly", "invariants", "timestampNtz"}));
+  // Legacy upgrades stay legacy when possible.
+  EXPECT_EQ(UpgradeProtocol(P(1, 2), kPlain, {{"delta.enableChangeDataFeed", "true"}}), P(1, 4));
+  // Feature protocols gain features, keeping the existing ones first.
+  Protocol cur = P(3, 7, Features{"timestampNtz"}, Features{"timestampNtz"});
+  EXPECT_EQ(UpgradeProtocol(cur, kNtzNotNull, {}),
+            P(3, 7, Features{"timestampNtz"}, Features{"timestampNtz", "invariants"}));
+  Protocol writer_only = P(1, 7, std::nullopt, Features{"appendOnly"});
+  EXPECT_EQ(UpgradeProtocol(writer_only, kNtz, {}),
+            P(3, 7, Features{"timestampNtz"}, Features{"appendOnly", "timestampNtz"}));
+  for (const Protocol& p : {P(1, 2), P(1, 3), P(2, 5), P(1, 6), cur, writer_only}) {
+    EXPECT_TRUE(ValidateProtocol(UpgradeProtocol(p, kNtzNotNull, {}), "t").ok());
+  }
+}
+
+TEST(ProtocolFeaturesTest, ValidateProtocolShape) {
+  EXPECT_TRUE(ValidateProtocol(P(1, 2), "t").ok());
+  EXPECT_TRUE(ValidateProtocol(P(1, 7, std::nullopt, Features{}), "t").ok());
+  EXPECT_TRUE(
+      ValidateProtocol(P(3, 7, Features{"timestampNtz"}, Features{"timestampNtz"}), "t").ok());
+  auto bad = [](const Protocol& p) {
+    Status st = ValidateProtocol(p, "/tables/x");
+    EXPECT_EQ(st.code(), StatusCode::kCorruptLog);
+    EXPECT_NE(st.message().find("/tables/x"), std::string::npos);
+  };
+  bad(P(3, 7, std::nullopt, Features{"timestampNtz"}));            // readerFeatures missing
+  bad(P(1, 7, Features{}, Features{}));                            // readerFeatures on v1
+  bad(P(1, 2, std::nullopt, Features{"appendOnly"}));              // writerFeatures on v2
+  bad(P(3, 5, Features{"timestampNtz"}, std::nullopt));            // (3, <7)
+  bad(P(3, 7, Features{"timestampNtz"}, Features{"appendOnly"}));  // reader not in writer
+  bad(P(0, 2));
+}
+
+TEST(ProtocolFeaturesTest, CheckCanRead) {
+  Metadata m = M(kPlain);
+  EXPECT_TRUE(CheckCanRead(P(1, 2), m, "t").ok());
+  EXPECT_TRUE(CheckCanRead(P(3, 7, Features{"timestampNtz", "vacuumProtocolCheck"},
+                             Features{"timestampNtz", "vacuumProtocolCheck"}),
+                           m, "t")
+                  .ok());
+  for (const char* f :
+       {"deletionVectors", "typeWidening", "v2Checkpoint", "variantType", "someFutureFeature"}) {
+    Status st = CheckCanRead(P(3, 7, Features{f}, Features{f}), m, "/t");
+    EXPECT_EQ(st.code(), StatusCode::kUnsupported) << f;
+    EXPECT_EQ(st.message(),
+              fmt::format("table /t uses reader feature {}, which data_loader cannot read yet", f));
+  }
+  EXPECT_EQ(CheckCanRead(P(4, 7, Features{}, Features{}), m, "t").code(), StatusCode::kUnsupported);
+  // Column mapping is readable only while the mode is none.
+  EXPECT_TRUE(CheckCanRead(P(2, 5), m, "t").ok());
+  Metadata named = M(kPlain, {{"delta.columnMapping.mode", "name"}});
+  EXPECT_EQ(CheckCanRead(P(2, 5), named, "t").code(), StatusCode::kUnsupported);
+  Protocol cm = P(3, 7, Features{"columnMapping"}, Features{"columnMapping"});
+  EXPECT_TRUE(CheckCanRead(cm, m, "t").ok());
+  Status st = CheckCanRead(cm, named, "t");
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
+  EXPECT_NE(st.message().find("columnMapping"), std::string::npos);
+}
+
+TEST(ProtocolFeaturesTest, CheckCanWriteLegacyVersions) {
+  Metadata m = M(kPlain);
+  for (int w = 1; w <= 6; ++w) EXPECT_TRUE(CheckCanWrite(P(1, w), m, "t").ok()) << w;
+  EXPECT_TRUE(CheckCanWrite(P(1, 2), M(Schema{{F("a", "long", false)}}), "t").ok());
+
+  auto refused = [](const Protocol& p, const Metadata& md, const char* feature) {
+    Status st = CheckCanWrite(p, md, "/t");
+    EXPECT_EQ(st.code(), StatusCode::kUnsupported) << feature;
+    EXPECT_NE(st.message().find(feature), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("/t"), std::string::npos);
+  };
+  refused(P(1, 3), M(kPlain, {{"delta.constraints.positive", "a > 0"}}), "checkConstraints");
+  EXPECT_TRUE(CheckCanWrite(P(1, 2), M(kPlain, {{"delta.constraints.positive", "a > 0"}}), "t")
+                  .ok());  // writer 2 does not imply constraints
+  refused(P(1, 4), M(kPlain, {{"delta.enableChangeDataFeed", "true"}}), "changeDataFeed");
+  EXPECT_TRUE(
+      CheckCanWrite(P(1, 4), M(kPlain, {{"delta.enableChangeDataFeed", "false"}}), "t").ok());
+  Schema generated{{F("g", "long", true, {{"delta.generationExpression", "a + 1"}})}};
+  refused(P(1, 4), M(generated), "generatedColumns");
+  refused(P(2, 5), M(kPlain, {{"delta.columnMapping.mode", "id"}}), "columnMapping");
+  Schema identity{{F("id", "long", false, {{"delta.identity.start", 1}})}};
+  refused(P(1, 6), M(identity), "identityColumns");
+  Schema invariant{{F("x", "long", true, {{"delta.invariants", "{\"expression\":\"x>0\"}"}})}};
+  refused(P(1, 2), M(invariant), "invariants");
+}
+
+TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {
+  Metadata m = M(kNtzNotNull, {{"delta.appendOnly", "true"}});
+  Protocol ok = P(3, 7, Features{"timestampNtz", "vacuumProtocolCheck"},
+                  Features{"appendOnly", "invariants", "timestampNtz", "domainMetadata",
+                           "vacuumProtocolCheck", "changeDataFeed", "checkConstraints"});
+  EXPECT_TRUE(CheckCanWrite(ok, m, "t").ok());  // listed but inactive features are fine
+  for (const char* f : {"rowTracking", "clustering", "icebergCompatV2", "allowColumnDefaults",
+                        "catalogManaged", "futureWriterFeature"}) {
+    Status st = CheckCanWrite(P(1, 7, std::nullopt, Features{f}), m, "/t");
+    EXPECT_EQ(st.code(), StatusCode::kUnsupported) << f;
+    EXPECT_EQ(
+        st.message(),
+        fmt::format("table /t uses writer feature {}, which data_loader cannot write yet", f));
+  }
+  Metadata ict = M(kPlain, {{"delta.enableInCommitTimestamps", "true"}});
+  Protocol ict_p = P(1, 7, std::nullopt, Features{"inCommitTimestamp"});
+  EXPECT_EQ(CheckCanWrite(ict_p, ict, "t").code(), StatusCode::kUnsupported);
+  EXPECT_TRUE(CheckCanWrite(ict_p, M(kPlain), "t").ok());
+  // Reader features we cannot read also block writing.
+  Protocol dv = P(3, 7, Features{"deletionVectors"}, Features{"deletionVectors"});
+  EXPECT_EQ(CheckCanWrite(dv, M(kPlain), "t").code(), StatusCode::kUnsupported);
+  EXPECT_EQ(CheckCanWrite(P(1, 8), M(kPlain), "t").code(), StatusCode::kUnsupported);
+}
+
+}  // namespace
+}  // namespace dl::delta
