@@ -1,26 +1,29 @@
 // Checkpoint Parquet: read into action JSON lines, write from action JSON lines.
 //
-// Reading turns each non-null top-level action struct into {"<action>":{...}} with DuckDB's
-// to_json in one scan per action column, so 100k adds take a fraction of a second. Null fields
-// are dropped (json_merge_patch against {} removes null members, as Spark omits them), except
-// inside partitionValues where null is a value and is kept. *_parsed fields are dropped.
+// Reading scans the action columns once (without Spark's *_parsed members) and prints each
+// non-null action struct as {"<action>":{...}} in C++ straight from the vectors: null members
+// omitted as Spark omits them, maps as objects, null map values (partition values) kept.
+// 100k adds take well under a second.
 //
-// Writing appends the lines to a temp table, parses them with from_json against the Spark
-// checkpoint schema (delta-lake-notes "Checkpoints") and COPYs the structs to Parquet. DuckDB
-// writes maps as key_value groups with a required key and lists as list/element, every field
-// optional, as Spark does.
+// Writing parses the lines with read_json against the Spark checkpoint schema
+// (delta-lake-notes "Checkpoints") and COPYs the structs to Parquet, one action per row.
+// DuckDB writes maps as key_value groups with a required key and lists as list/element, every
+// field optional, as Spark does.
 #include <fmt/format.h>
 
-#include <cstdio>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "dl/engine/duckdb/duckdb_engine.hpp"
-#include "dl/engine/duckdb/duckdb_types.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/duckdb/source_reader.hpp"
+#include "dl/engine/duckdb/vector_json.hpp"
 #include "dl/engine/sql_util.hpp"
 
 namespace dl::engine::duck {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -29,77 +32,90 @@ constexpr const char* kActionColumns[] = {"txn",      "add",     "remove",      
                                           "protocol", "sidecar", "checkpointMetadata",
                                           "domainMetadata"};
 
+constexpr const char* kStringMap = "MAP(VARCHAR, VARCHAR)";
 constexpr const char* kDeletionVector =
-    R"({"storageType":"VARCHAR","pathOrInlineDv":"VARCHAR","offset":"INTEGER",)"
-    R"("sizeInBytes":"INTEGER","cardinality":"BIGINT","maxRowIndex":"BIGINT"})";
+    "STRUCT(storageType VARCHAR, pathOrInlineDv VARCHAR, \"offset\" INTEGER, sizeInBytes "
+    "INTEGER, cardinality BIGINT, maxRowIndex BIGINT)";
 
-// from_json structure of a checkpoint row: Spark's field order.
-std::string CheckpointStructure() {
-  const std::string map = "\"MAP(VARCHAR, VARCHAR)\"";
-  return fmt::format(
-      R"({{"txn":{{"appId":"VARCHAR","version":"BIGINT","lastUpdated":"BIGINT"}},)"
-      R"("add":{{"path":"VARCHAR","partitionValues":{0},"size":"BIGINT",)"
-      R"("modificationTime":"BIGINT","dataChange":"BOOLEAN","tags":{0},)"
-      R"("deletionVector":{1},"baseRowId":"BIGINT","defaultRowCommitVersion":"BIGINT",)"
-      R"("stats":"VARCHAR","clusteringProvider":"VARCHAR"}},)"
-      R"("remove":{{"path":"VARCHAR","deletionTimestamp":"BIGINT","dataChange":"BOOLEAN",)"
-      R"("extendedFileMetadata":"BOOLEAN","partitionValues":{0},"size":"BIGINT",)"
-      R"("deletionVector":{1},"baseRowId":"BIGINT","defaultRowCommitVersion":"BIGINT"}},)"
-      R"("metaData":{{"id":"VARCHAR","name":"VARCHAR","description":"VARCHAR",)"
-      R"("format":{{"provider":"VARCHAR","options":{0}}},"schemaString":"VARCHAR",)"
-      R"("partitionColumns":["VARCHAR"],"configuration":{0},"createdTime":"BIGINT"}},)"
-      R"("protocol":{{"minReaderVersion":"INTEGER","minWriterVersion":"INTEGER",)"
-      R"("readerFeatures":["VARCHAR"],"writerFeatures":["VARCHAR"]}},)"
-      R"("domainMetadata":{{"domain":"VARCHAR","configuration":"VARCHAR","removed":"BOOLEAN"}}}})",
-      map, kDeletionVector);
+// The checkpoint columns as written, with Spark's field order (delta-lake-notes
+// "Checkpoints"); clusteringProvider is the optional newer add field.
+std::vector<std::pair<std::string, std::string>> CheckpointColumns() {
+  return {
+      {"txn", "STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)"},
+      {"add", fmt::format("STRUCT(path VARCHAR, partitionValues {0}, size BIGINT, "
+                          "modificationTime BIGINT, dataChange BOOLEAN, tags {0}, "
+                          "deletionVector {1}, baseRowId BIGINT, defaultRowCommitVersion BIGINT, "
+                          "stats VARCHAR, clusteringProvider VARCHAR)",
+                          kStringMap, kDeletionVector)},
+      {"remove", fmt::format("STRUCT(path VARCHAR, deletionTimestamp BIGINT, dataChange BOOLEAN, "
+                             "extendedFileMetadata BOOLEAN, partitionValues {0}, size BIGINT, "
+                             "deletionVector {1}, baseRowId BIGINT, "
+                             "defaultRowCommitVersion BIGINT)",
+                             kStringMap, kDeletionVector)},
+      {"metaData", fmt::format("STRUCT(id VARCHAR, name VARCHAR, description VARCHAR, "
+                               "format STRUCT(provider VARCHAR, options {0}), schemaString "
+                               "VARCHAR, partitionColumns VARCHAR[], configuration {0}, "
+                               "createdTime BIGINT)",
+                               kStringMap)},
+      {"protocol", "STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, "
+                   "readerFeatures VARCHAR[], writerFeatures VARCHAR[])"},
+      {"domainMetadata", "STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)"},
+  };
 }
 
-constexpr const char* kWrittenColumns[] = {"txn",      "add",     "remove",
-                                           "metaData", "protocol", "domainMetadata"};
-
-std::string TakeString(char* s) {
-  std::string out = s ? s : "";
-  if (s) duckdb_free(s);
-  return out;
+bool IsParsedField(const std::string& name) {
+  return name.size() > 7 && name.compare(name.size() - 7, 7, "_parsed") == 0;
 }
 
-// SELECT of the JSON lines {"<col>":{...}} for the non-null rows of action struct column `col`
-// (checkpoint type `type`) in `reader`.
-std::string ActionLinesSql(const std::string& col, duckdb_logical_type type,
-                           const std::string& reader) {
+// Select list item for action column `col`: the struct without its *_parsed members (Spark's
+// partitionValues_parsed / stats_parsed), which are large and not needed.
+std::string ProjectAction(const std::string& col, duckdb_logical_type type) {
   std::string ref = QuoteIdent(col);
-  std::string prefix = QuoteLiteral(fmt::format("{{\"{}\":", col));
-  std::string fields;
-  bool has_partition_values = false;
-  bool is_struct = duckdb_get_type_id(type) == DUCKDB_TYPE_STRUCT;
-  idx_t n = is_struct ? duckdb_struct_type_child_count(type) : 0;
+  if (duckdb_get_type_id(type) != DUCKDB_TYPE_STRUCT) return ref;
+  std::string members;
+  bool dropped = false;
+  idx_t n = duckdb_struct_type_child_count(type);
   for (idx_t i = 0; i < n; ++i) {
-    std::string name = TakeString(duckdb_struct_type_child_name(type, i));
-    if (name.size() > 7 && name.compare(name.size() - 7, 7, "_parsed") == 0) continue;
-    if (name == "partitionValues") {
-      has_partition_values = true;
+    char* raw = duckdb_struct_type_child_name(type, i);
+    std::string name = raw;
+    duckdb_free(raw);
+    if (IsParsedField(name)) {
+      dropped = true;
       continue;
     }
-    fields += fmt::format("{}{} := a.{}", fields.empty() ? "" : ", ", QuoteIdent(name),
-                          QuoteIdent(name));
+    members += fmt::format("{}{} := {}.{}", members.empty() ? "" : ", ", QuoteIdent(name), ref,
+                           QuoteIdent(name));
   }
-  std::string value = is_struct ? fmt::format("struct_pack({})", fields) : "a";
-  std::string body = is_struct && fields.empty()
-                         ? "'{}'"
-                         : fmt::format("json_merge_patch('{{}}', to_json({}))::VARCHAR", value);
-  std::string line;
-  if (has_partition_values) {
-    // partitionValues keeps its nulls: splice it in front of the other (null-free) members.
-    line = fmt::format(
-        "{} || '{{\"partitionValues\":' || COALESCE(to_json(a.\"partitionValues\")::VARCHAR, "
-        "'{{}}') || CASE WHEN b = '{{}}' THEN '}}' ELSE ',' || substr(b, 2) END || '}}'",
-        prefix);
-  } else {
-    line = fmt::format("{} || b || '}}'", prefix);
+  if (!dropped || members.empty()) return ref;
+  return fmt::format("CASE WHEN {0} IS NOT NULL THEN struct_pack({1}) END AS {0}", ref, members);
+}
+
+// Append each non-null action of the result rows as a {"<column>":{...}} line.
+void CollectLines(QueryResult& result, std::vector<std::string>& lines) {
+  idx_t ncols = result.column_count();
+  std::vector<JsonPlan> plans;
+  std::vector<std::string> prefixes;
+  for (idx_t c = 0; c < ncols; ++c) {
+    LogicalType type = result.column_logical_type(c);
+    plans.push_back(MakeJsonPlan(type.get()));
+    std::string prefix = "{";
+    AppendJsonString(result.column_name(c), prefix);
+    prefixes.push_back(prefix + ":");
   }
-  return fmt::format("SELECT {} FROM (SELECT {} AS a, {} AS b FROM (SELECT {} AS a FROM {} "
-                     "WHERE {} IS NOT NULL))",
-                     line, "a", body, ref, reader, ref);
+  while (DataChunk chunk = result.Next()) {
+    for (idx_t c = 0; c < ncols; ++c) {
+      duckdb_vector v = chunk.column(c);
+      for (idx_t r = 0; r < chunk.size(); ++r) {
+        if (!VectorIsValid(v, r)) continue;
+        std::string line;
+        line.reserve(256);
+        line += prefixes[c];
+        AppendJson(plans[c], v, r, line);
+        line.push_back('}');
+        lines.push_back(std::move(line));
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -113,67 +129,72 @@ Result<std::vector<std::string>> DuckDbEngine::ReadCheckpointActions(
                                    SqlStringList(files));
   auto columns = Describe("SELECT * FROM " + reader, context);
   if (!columns.ok()) return Status::CorruptLog("{}", columns.status().message());
-  std::string sql;
+  std::string items, any;
   for (const auto& column : *columns) {
     bool wanted = false;
     for (const char* name : kActionColumns) wanted |= column.name == name;
     if (!wanted) continue;
-    if (!sql.empty()) sql += " UNION ALL ";
-    sql += ActionLinesSql(column.name, column.type->get(), reader);
+    items += (items.empty() ? "" : ", ") + ProjectAction(column.name, column.type->get());
+    any += (any.empty() ? "" : " OR ") + QuoteIdent(column.name) + " IS NOT NULL";
   }
-  if (sql.empty()) return lines;
-  auto result = conn_.Query(sql, context);
+  if (items.empty()) return lines;
+  // One scan; the rows become JSON in C++ straight from the vectors (much faster than
+  // to_json plus null stripping in SQL).
+  auto result = conn_.Query(fmt::format("SELECT {} FROM {} WHERE {}", items, reader, any), context);
   if (!result.ok()) {
     if (result.status().code() == StatusCode::kCancelled) return result.status();
     return Status::CorruptLog("{}", result.status().message());
   }
-  while (DataChunk chunk = result->Next()) {
-    duckdb_vector v = chunk.column(0);
-    for (idx_t r = 0; r < chunk.size(); ++r) {
-      if (auto line = VectorValueAsString(v, r)) lines.push_back(std::move(*line));
-    }
-  }
+  CollectLines(*result, lines);
   return lines;
 }
 
 Status DuckDbEngine::WriteCheckpoint(const std::string& path,
                                      const std::vector<std::string>& action_lines) {
   std::string context = fmt::format("writing checkpoint '{}'", path);
-  const std::string table = "__dl_checkpoint_lines";
-  DL_RETURN_IF_ERROR(conn_.Execute(
-      fmt::format("CREATE OR REPLACE TEMP TABLE {} (line VARCHAR)", QuoteIdent(table)), context));
+  // The lines go through a temp NDJSON file: DuckDB's read_json parses it in parallel with
+  // the explicit checkpoint schema, about twice as fast as from_json over a table.
+  fs::path json_path = fs::temp_directory_path() / ("dl_checkpoint_" + NewUuid() + ".json");
+  size_t longest = 0;
   {
-    DL_ASSIGN_OR_RETURN(Appender app, Appender::Create(conn_, "temp", "main", table));
+    std::ofstream out(json_path, std::ios::binary);
     for (const auto& line : action_lines) {
-      DL_RETURN_IF_ERROR(app.AppendVarchar(line));
-      DL_RETURN_IF_ERROR(app.EndRow());
+      out << line << '\n';
+      longest = std::max(longest, line.size());
     }
-    DL_RETURN_IF_ERROR(app.Close());
+    out.close();
+    if (!out) return Status::Io("{}: cannot write temp file '{}'", context, json_path.string());
   }
-  std::string items, any;
-  for (const char* col : kWrittenColumns) {
-    items += fmt::format("{}j.{} AS {}", items.empty() ? "" : ", ", QuoteIdent(col), QuoteIdent(col));
-    any += fmt::format("{}j.{} IS NOT NULL", any.empty() ? "" : " OR ", QuoteIdent(col));
+  std::string columns, items, any;
+  for (const auto& [name, type] : CheckpointColumns()) {
+    columns += fmt::format("{}{}: {}", columns.empty() ? "" : ", ", QuoteLiteral(name),
+                           QuoteLiteral(type));
+    items += (items.empty() ? "" : ", ") + QuoteIdent(name);
+    any += (any.empty() ? "" : " OR ") + QuoteIdent(name) + " IS NOT NULL";
   }
   // A temp name in the same directory, renamed into place: readers never see a partial file,
   // and log listing ignores the temp name.
-  std::filesystem::path target(path);
+  fs::path target(path);
   std::string tmp =
       (target.parent_path() / ("." + target.filename().string() + "." + NewUuid() + ".tmp"))
           .string();
   std::string sql = fmt::format(
-      "COPY (SELECT {} FROM (SELECT from_json(line, {}) AS j FROM {}) WHERE {}) TO {} "
-      "(FORMAT parquet, COMPRESSION snappy)",
-      items, QuoteLiteral(CheckpointStructure()), QuoteIdent(table), any, QuoteLiteral(tmp));
+      "COPY (SELECT {} FROM read_json({}, format='newline_delimited', columns={{{}}}, "
+      "maximum_object_size={}) WHERE {}) TO {} (FORMAT parquet, COMPRESSION snappy, "
+      "ROW_GROUP_SIZE 32768)",
+      items, QuoteLiteral(json_path.string()), columns,
+      std::max<size_t>(size_t{16} << 20, longest + 1024), any, QuoteLiteral(tmp));
   Status st = conn_.Execute(sql, context);
-  (void)conn_.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(table)));
+  std::error_code ec;
+  fs::remove(json_path, ec);
   if (!st.ok()) {
-    std::remove(tmp.c_str());
+    fs::remove(tmp, ec);
     return st;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status::Io("{}: cannot rename '{}' into place", context, tmp);
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Status::Io("{}: cannot rename '{}' into place: {}", context, tmp, ec.message());
   }
   return Status::OK();
 }
