@@ -1,0 +1,580 @@
+"""Helpers shared by the interop tests: value canonicalisation, snapshot comparison, the four
+table readers (Spark + delta-spark, delta-rs, DuckDB, data_loader) and a tiny Delta log replay.
+
+Every reader returns a `Snapshot`: the table's logical schema as {column: delta type string}
+and its rows as canonical JSON strings, sorted.  Two snapshots are equal exactly when the
+schemas agree and the row multisets agree, so comparisons are independent of row order,
+column order, Arrow string/list flavours and timestamp units.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import glob
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import urllib.parse
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+UTC = dt.timezone.utc
+
+# --------------------------------------------------------------------------------------------
+# Types
+# --------------------------------------------------------------------------------------------
+
+
+def delta_type_of_arrow(t: pa.DataType) -> str:
+    """Arrow type -> Delta (Spark) type string, e.g. 'map<string,long>'."""
+    if pa.types.is_dictionary(t):
+        return delta_type_of_arrow(t.value_type)
+    if pa.types.is_int8(t):
+        return "byte"
+    if pa.types.is_int16(t):
+        return "short"
+    if pa.types.is_int32(t):
+        return "integer"
+    if pa.types.is_int64(t):
+        return "long"
+    if pa.types.is_float32(t):
+        return "float"
+    if pa.types.is_float64(t):
+        return "double"
+    if pa.types.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return "binary"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_date32(t) or pa.types.is_date64(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "timestamp" if t.tz is not None else "timestamp_ntz"
+    if pa.types.is_map(t):
+        return f"map<{delta_type_of_arrow(t.key_type)},{delta_type_of_arrow(t.item_type)}>"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t):
+        return f"array<{delta_type_of_arrow(t.value_type)}>"
+    if pa.types.is_struct(t):
+        inner = ",".join(f"{t.field(i).name}:{delta_type_of_arrow(t.field(i).type)}" for i in range(t.num_fields))
+        return f"struct<{inner}>"
+    if pa.types.is_null(t):
+        return "void"
+    return f"UNMAPPED[{t}]"
+
+
+def delta_type_of_json(t: Any) -> str:
+    """Delta schema JSON type (string or dict) -> the same type string format."""
+    if isinstance(t, str):
+        m = re.fullmatch(r"decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)", t)
+        if m:
+            return f"decimal({m.group(1)},{m.group(2)})"
+        return {"int": "integer", "bigint": "long", "tinyint": "byte", "smallint": "short"}.get(t, t)
+    kind = t["type"]
+    if kind == "array":
+        return f"array<{delta_type_of_json(t['elementType'])}>"
+    if kind == "map":
+        return f"map<{delta_type_of_json(t['keyType'])},{delta_type_of_json(t['valueType'])}>"
+    if kind == "struct":
+        return "struct<" + ",".join(f"{f['name']}:{delta_type_of_json(f['type'])}" for f in t["fields"]) + ">"
+    raise AssertionError(f"unknown Delta type {t!r}")
+
+
+def schema_of_delta_json(schema: dict) -> dict[str, str]:
+    assert schema.get("type") == "struct", schema
+    return {f["name"]: delta_type_of_json(f["type"]) for f in schema["fields"]}
+
+
+def _plain_type(t: pa.DataType) -> pa.DataType:
+    """Map Arrow type flavours onto one representative (string, list, us timestamps...)."""
+    if pa.types.is_dictionary(t):
+        return _plain_type(t.value_type)
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_binary_view(t) or pa.types.is_fixed_size_binary(t):
+        return pa.binary()
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us", tz=t.tz)
+    if pa.types.is_date64(t):
+        return pa.date32()
+    if pa.types.is_map(t):
+        return pa.map_(_plain_type(t.key_type), _plain_type(t.item_type))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t):
+        return pa.list_(_plain_type(t.value_type))
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(t.field(i).name, _plain_type(t.field(i).type)) for i in range(t.num_fields)])
+    return t
+
+
+def plain_table(tbl: pa.Table) -> pa.Table:
+    cols = []
+    for name, col in zip(tbl.column_names, tbl.columns):
+        target = _plain_type(col.type)
+        if pa.types.is_dictionary(col.type):
+            col = pc.cast(col, col.type.value_type)
+        if target != col.type:
+            col = col.cast(target)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, names=tbl.column_names)
+
+
+# --------------------------------------------------------------------------------------------
+# Values and snapshots
+# --------------------------------------------------------------------------------------------
+
+
+def canon_value(v: Any, t: pa.DataType) -> Any:
+    """A JSON-able canonical form of one Arrow value (after plain_table)."""
+    if v is None:
+        return None
+    if pa.types.is_floating(t):
+        f = float(v)
+        if math.isnan(f):
+            return "NaN"
+        if math.isinf(f):
+            return "+Inf" if f > 0 else "-Inf"
+        return f
+    if pa.types.is_timestamp(t):
+        if t.tz is None:
+            assert v.tzinfo is None
+            return "NTZ:" + v.isoformat(timespec="microseconds")
+        return "TS:" + v.astimezone(UTC).isoformat(timespec="microseconds")
+    if pa.types.is_date32(t):
+        return "D:" + v.isoformat()
+    if pa.types.is_decimal(t):
+        d = v.normalize()
+        return "DEC:" + format(d, "f")
+    if pa.types.is_binary(t):
+        return "B:" + bytes(v).hex()
+    if pa.types.is_map(t):
+        out = {}
+        for k, val in v:
+            out[json.dumps(canon_value(k, t.key_type), sort_keys=True)] = canon_value(val, t.item_type)
+        return {"MAP": sorted(out.items())}
+    if pa.types.is_list(t):
+        return [canon_value(x, t.value_type) for x in v]
+    if pa.types.is_struct(t):
+        return {t.field(i).name: canon_value(v.get(t.field(i).name), t.field(i).type) for i in range(t.num_fields)}
+    if pa.types.is_boolean(t):
+        return bool(v)
+    if pa.types.is_integer(t):
+        return int(v)
+    return v
+
+
+@dataclasses.dataclass
+class Snapshot:
+    schema: dict[str, str]
+    rows: list[str]  # canonical JSON of each row, sorted
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.rows)
+
+    def row_dicts(self) -> list[dict]:
+        return [json.loads(r) for r in self.rows]
+
+
+def snapshot_from_arrow(tbl: pa.Table, schema_override: dict[str, str] | None = None) -> Snapshot:
+    tbl = plain_table(tbl)
+    types = {n: tbl.schema.field(n).type for n in tbl.column_names}
+    rows = []
+    for r in tbl.to_pylist():
+        rows.append(json.dumps({k: canon_value(v, types[k]) for k, v in r.items()}, sort_keys=True, ensure_ascii=False))
+    rows.sort()
+    schema = schema_override if schema_override is not None else {n: delta_type_of_arrow(types[n]) for n in tbl.column_names}
+    return Snapshot(schema=dict(schema), rows=rows)
+
+
+def diff_snapshots(actual: Snapshot, expected: Snapshot, limit: int = 6) -> str:
+    """'' when equal, otherwise a readable description of the differences."""
+    problems = []
+    if actual.schema != expected.schema:
+        only_a = {k: v for k, v in actual.schema.items() if expected.schema.get(k) != v}
+        only_e = {k: v for k, v in expected.schema.items() if actual.schema.get(k) != v}
+        problems.append(f"schema differs: actual-only {only_a} vs expected {only_e}")
+    ca, ce = Counter(actual.rows), Counter(expected.rows)
+    if ca != ce:
+        missing = list((ce - ca).elements())
+        extra = list((ca - ce).elements())
+        msg = f"rows differ: actual {actual.num_rows} rows, expected {expected.num_rows}; " \
+              f"{len(missing)} expected rows missing, {len(extra)} unexpected rows"
+        if missing:
+            msg += "\n    missing e.g.: " + "\n                  ".join(missing[:limit])
+        if extra:
+            msg += "\n    unexpected e.g.: " + "\n                     ".join(extra[:limit])
+        problems.append(msg)
+    return "\n  ".join(problems)
+
+
+def assert_same(actual: Snapshot, expected: Snapshot, label: str) -> None:
+    d = diff_snapshots(actual, expected)
+    assert not d, f"{label}:\n  {d}"
+
+
+class Mismatches:
+    """Collects comparison failures so one test reports every reader/version that is wrong."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def check(self, label: str, fn: Callable[[], Snapshot], expected: Snapshot) -> Snapshot | None:
+        try:
+            got = fn()
+        except Exception as e:  # noqa: BLE001 - a reader crashing is a mismatch to report
+            self.items.append(f"{label}: reader raised {type(e).__name__}: {str(e)[:1500]}")
+            return None
+        d = diff_snapshots(got, expected)
+        if d:
+            self.items.append(f"{label}:\n  {d}")
+        return got
+
+    def add(self, msg: str) -> None:
+        self.items.append(msg)
+
+    def assert_none(self, header: str = "") -> None:
+        if self.items:
+            raise AssertionError((header + "\n" if header else "") + f"{len(self.items)} mismatch(es):\n- " + "\n- ".join(self.items))
+
+
+# --------------------------------------------------------------------------------------------
+# Spark session
+# --------------------------------------------------------------------------------------------
+
+
+def make_spark():
+    """local[2] Spark + delta-spark session: UTC, no UI, 2 shuffle partitions, quiet logs."""
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .appName("data_loader-interop")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        # Delta's log replay defaults to 50 partitions: far too many tasks for tiny test tables.
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
+    )
+    session = configure_spark_with_delta_pip(builder).getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+# --------------------------------------------------------------------------------------------
+# Readers
+# --------------------------------------------------------------------------------------------
+
+
+def read_spark(spark, path: str | os.PathLike, version: int | None = None, timestamp: str | None = None) -> Snapshot:
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    r = spark.read.format("delta")
+    if version is not None:
+        r = r.option("versionAsOf", int(version))
+    if timestamp is not None:
+        r = r.option("timestampAsOf", timestamp)
+    df = r.load(str(path))
+    batches = df._collect_as_arrow()  # keeps null structs and maps exact (unlike toPandas)
+    arrow_schema = to_arrow_schema(df.schema)
+    tbl = pa.Table.from_batches(batches, schema=arrow_schema) if batches else arrow_schema.empty_table()
+    schema = schema_of_delta_json(df.schema.jsonValue())
+    return snapshot_from_arrow(tbl, schema_override=schema)
+
+
+def read_delta_rs(path: str | os.PathLike, version: int | None = None) -> Snapshot:
+    from deltalake import DeltaTable
+
+    t = DeltaTable(str(path), version=version) if version is not None else DeltaTable(str(path))
+    return snapshot_from_arrow(t.to_pyarrow_table())
+
+
+# DuckDB: the `delta` extension cannot be downloaded from DuckDB's extension host here (only package
+# registries are reachable), but the PyPI package `duckdb-extension-delta` ships the same signed
+# binary; we LOAD it from there.  If it is not installed, the DuckDB check falls back to reading
+# the data files of the snapshot (listed by our log replay, cross-checked against
+# deltalake.DeltaTable.file_uris()) with read_parquet plus the partition values: that still checks
+# DuckDB can read our Parquet files, but not DuckDB's Delta log handling.  INTEROP_DUCKDB_MODE
+# selects: auto (default: extension if loadable, else files), extension (required), files.
+_DUCKDB_EXT: list[str | None] = []
+
+
+def duckdb_delta_extension_path() -> str | None:
+    if _DUCKDB_EXT:
+        return _DUCKDB_EXT[0]
+    found = None
+    try:
+        import duckdb_extension_delta  # type: ignore
+
+        import duckdb
+
+        cands = glob.glob(os.path.join(os.path.dirname(duckdb_extension_delta.__file__), "extensions",
+                                       f"{duckdb.__version__ if duckdb.__version__.startswith('v') else 'v' + duckdb.__version__}",
+                                       "delta.duckdb_extension"))
+        cands = cands or glob.glob(os.path.join(os.path.dirname(duckdb_extension_delta.__file__), "extensions", "*",
+                                                "delta.duckdb_extension"))
+        found = cands[0] if cands else None
+    except ImportError:
+        found = None
+    _DUCKDB_EXT.append(found)
+    return found
+
+
+def duckdb_mode() -> str:
+    mode = os.environ.get("INTEROP_DUCKDB_MODE", "auto")
+    assert mode in ("auto", "extension", "files"), f"bad INTEROP_DUCKDB_MODE={mode}"
+    if mode == "auto":
+        return "extension" if _duckdb_connect_with_delta(probe=True) is not None else "files"
+    return mode
+
+
+_DUCKDB_CON: list = []
+
+
+def _duckdb_connect_with_delta(probe: bool = False):
+    """One shared connection (loading the 70 MB extension takes ~2 s); callers must not close it."""
+    if _DUCKDB_CON:
+        return _DUCKDB_CON[0]
+    con = _duckdb_new_connection(probe)
+    if con is not None:
+        _DUCKDB_CON.append(con)
+    return con
+
+
+def _duckdb_new_connection(probe: bool):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    try:
+        con.execute("LOAD delta")  # installed in ~/.duckdb already?
+        return con
+    except Exception:  # noqa: BLE001
+        pass
+    ext = duckdb_delta_extension_path()
+    if ext:
+        try:
+            con.execute(f"LOAD '{ext}'")
+            return con
+        except Exception:  # noqa: BLE001
+            if not probe:
+                raise
+    try:
+        con.execute("INSTALL delta")
+        con.execute("LOAD delta")
+        return con
+    except Exception:  # noqa: BLE001
+        if probe:
+            return None
+        raise
+
+
+def _sql_str(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def read_duckdb(path: str | os.PathLike, version: int | None = None) -> Snapshot:
+    mode = duckdb_mode()
+    if mode == "files":
+        return read_duckdb_files(path, version)
+    con = _duckdb_connect_with_delta().cursor()
+    try:
+        if version is None:
+            tbl = con.execute(f"SELECT * FROM delta_scan({_sql_str(path)})").fetch_arrow_table()
+        else:
+            # delta_scan() of extension 1.4.4 has no version parameter; an attached table does.
+            alias = "tt_" + uuid.uuid4().hex[:12]
+            con.execute(f"ATTACH {_sql_str(path)} AS {alias} (TYPE delta)")
+            try:
+                tbl = con.execute(f"SELECT * FROM {alias} AT (VERSION => {int(version)})").fetch_arrow_table()
+            finally:
+                con.execute(f"DETACH {alias}")
+    finally:
+        con.close()
+    return snapshot_from_arrow(tbl)
+
+
+_DUCK_PRIMS = {"string": "VARCHAR", "long": "BIGINT", "integer": "INTEGER", "short": "SMALLINT", "byte": "TINYINT",
+               "float": "FLOAT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "binary": "BLOB",
+               "timestamp": "TIMESTAMPTZ", "timestamp_ntz": "TIMESTAMP"}
+
+
+def read_duckdb_files(path: str | os.PathLike, version: int | None = None) -> Snapshot:
+    """FALLBACK DuckDB reader (no delta extension): read_parquet over the snapshot's files."""
+    import duckdb
+    from deltalake import DeltaTable
+
+    snap = replay_log(path, version)
+    dtab = DeltaTable(str(path), version=snap.version)
+    uris = {os.path.normpath(u.replace("file://", "")) for u in dtab.file_uris()}
+    ours = {os.path.normpath(os.path.join(str(path), urllib.parse.unquote(a["path"]))): a for a in snap.adds.values()}
+    assert set(ours) == uris, f"our log replay and delta-rs disagree on the files of {path}@{snap.version}"
+    schema = schema_of_delta_json(json.loads(snap.metadata["schemaString"]))
+    pcols = snap.metadata.get("partitionColumns", [])
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    parts = []
+    for fpath, add in sorted(ours.items()):
+        sel = ["*"]
+        for c in pcols:
+            raw = (add.get("partitionValues") or {}).get(c)
+            typ = schema[c]
+            duck = _DUCK_PRIMS.get(typ) or typ.upper()
+            sel.append(f"{'NULL' if raw in (None, '') else _sql_str(raw)}::{duck} AS \"{c}\"")
+        parts.append(f"SELECT {', '.join(sel)} FROM read_parquet({_sql_str(fpath)})")
+    if parts:
+        tbl = con.execute(" UNION ALL BY NAME ".join(parts)).fetch_arrow_table()
+    else:
+        tbl = pa.table({})
+    con.close()
+    # Columns missing from every file (schema evolution) are null; cast to the table's types.
+    n = tbl.num_rows
+    cols = {}
+    for name in schema:
+        if name in tbl.column_names:
+            col = tbl.column(name)
+            if schema[name] == "timestamp" and pa.types.is_timestamp(col.type) and col.type.tz is None:
+                col = col.cast(pa.timestamp(col.type.unit, tz="UTC"))  # INT96 is read as naive
+            cols[name] = col
+        else:
+            cols[name] = pa.nulls(n)
+    out = pa.table(cols)
+    snapshot = snapshot_from_arrow(out, schema_override=schema)
+    return snapshot
+
+
+def read_dl(dl, path: str | os.PathLike, version: int | None = None, timestamp: str | None = None,
+            out_dir: str | os.PathLike | None = None) -> Snapshot:
+    out = Path(out_dir or "/tmp") / f"dl_scan_{uuid.uuid4().hex}.parquet"
+    args = ["table", "scan", str(path), "--output", str(out)]
+    if version is not None:
+        args += ["--version", str(version)]
+    if timestamp is not None:
+        args += ["--timestamp", timestamp]
+    dl.run(*args)
+    try:
+        tbl = pq.read_table(out)
+    finally:
+        if out.exists():
+            out.unlink()
+    return snapshot_from_arrow(tbl)
+
+
+# --------------------------------------------------------------------------------------------
+# Minimal Delta log replay (JSON commits only; for checking files/metadata independently)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class LogSnapshot:
+    version: int
+    adds: dict[str, dict]
+    metadata: dict
+    protocol: dict
+    commit_infos: dict[int, dict]
+
+
+def commit_path(table: str | os.PathLike, version: int) -> Path:
+    return Path(table) / "_delta_log" / f"{version:020d}.json"
+
+
+def commit_versions(table: str | os.PathLike) -> list[int]:
+    out = []
+    for p in (Path(table) / "_delta_log").iterdir():
+        if re.fullmatch(r"\d{20}\.json", p.name):
+            out.append(int(p.name[:20]))
+    return sorted(out)
+
+
+def read_commit(table: str | os.PathLike, version: int) -> list[dict]:
+    with open(commit_path(table, version), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def replay_log(table: str | os.PathLike, version: int | None = None) -> LogSnapshot:
+    versions = commit_versions(table)
+    assert versions, f"no commits in {table}"
+    if version is None:
+        version = versions[-1]
+    assert versions[: version + 1] == list(range(version + 1)), \
+        f"replay_log needs all JSON commits 0..{version}, found {versions}"
+    adds: dict[str, dict] = {}
+    metadata: dict = {}
+    protocol: dict = {}
+    infos: dict[int, dict] = {}
+    for v in range(version + 1):
+        for action in read_commit(table, v):
+            if "add" in action:
+                adds[action["add"]["path"]] = action["add"]
+            elif "remove" in action:
+                adds.pop(action["remove"]["path"], None)
+            elif "metaData" in action:
+                metadata = action["metaData"]
+            elif "protocol" in action:
+                protocol = action["protocol"]
+            elif "commitInfo" in action:
+                infos[v] = action["commitInfo"]
+    return LogSnapshot(version=version, adds=adds, metadata=metadata, protocol=protocol, commit_infos=infos)
+
+
+def file_abs_path(table: str | os.PathLike, add_path: str) -> Path:
+    return Path(table) / urllib.parse.unquote(add_path)
+
+
+# --------------------------------------------------------------------------------------------
+# Misc
+# --------------------------------------------------------------------------------------------
+
+
+def write_parquet(tbl: pa.Table, path: str | os.PathLike) -> str:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(tbl, str(path))
+    return str(path)
+
+
+def concat(tables: Sequence[pa.Table]) -> pa.Table:
+    """Concatenate expected tables, adding null columns for columns missing in older ones."""
+    return pa.concat_tables(list(tables), promote_options="default")
+
+
+def filter_rows(tbl: pa.Table, delete_if: Callable[[dict], bool]) -> pa.Table:
+    keep = [not bool(delete_if(r)) for r in tbl.to_pylist()]
+    return tbl.filter(pa.array(keep, pa.bool_()))
+
+
+def copy_table(src: str | os.PathLike, dst: str | os.PathLike) -> str:
+    shutil.copytree(src, dst)
+    return str(dst)
+
+
+def ms_to_iso(ms: float) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000.0, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_ts_ms(v: Any) -> int:
+    """A history timestamp as epoch ms: accepts an int (ms) or an ISO-8601 string."""
+    if isinstance(v, (int, float)):
+        return int(v)
+    s = str(v).replace("Z", "+00:00")
+    d = dt.datetime.fromisoformat(s)
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return int(round(d.timestamp() * 1000))
