@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -50,6 +51,11 @@ Result<Session> OpenSession() {
   DL_ASSIGN_OR_RETURN(s.engine, engine::MakeDuckDbEngine());
   s.ctx = std::make_unique<table::TableContext>(table::TableContext{*s.fs, *s.engine});
   return s;
+}
+
+std::string TempDir() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
 }
 
 std::string StripSlash(std::string p) {
@@ -209,8 +215,18 @@ Status Scan(const TableArgs& a) {
   }
   if (a.limit) sql += " LIMIT " + std::to_string(*a.limit);
   std::string format = a.format.empty() ? FormatFromPath(a.output, "csv") : a.format;
-  std::cout.flush();
-  return s.engine->Export(sql, a.output, format);
+  if (a.output != "/dev/stdout") return s.engine->Export(sql, a.output, format);
+  // The engine opens its output with truncation, which would wipe a redirected stdout
+  // file; export to a temp file and copy it to stdout instead.
+  std::string tmp = fmt::format("{}/dl_scan_{}.{}", TempDir(), NewUuid(), format);
+  Status st = s.engine->Export(sql, tmp, format);
+  if (st.ok()) {
+    auto content = s.fs->Read(tmp);
+    if (content.ok()) std::cout << *content << std::flush;
+    st = content.status();
+  }
+  (void)s.fs->Delete(tmp);
+  return st;
 }
 
 Result<std::vector<std::string>> ExpandSources(const std::vector<std::string>& patterns) {
