@@ -1,9 +1,8 @@
 // SQL quoting for DuckDB: identifiers in double quotes, literals in single quotes, with the
 // quote character doubled. Standard strings treat backslashes literally, so nothing else needs
 // escaping. A NUL byte would end the C string early, so it is dropped.
-#include "dl/engine/sql_util.hpp"
-
 #include "dl/engine/engine.hpp"
+#include "dl/engine/sql_util.hpp"
 
 namespace dl::engine {
 

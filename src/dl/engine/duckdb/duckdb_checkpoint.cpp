@@ -28,9 +28,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // Top-level checkpoint columns we read; others (commitInfo, cdc, unknown) are ignored.
-constexpr const char* kActionColumns[] = {"txn",      "add",     "remove",         "metaData",
-                                          "protocol", "sidecar", "checkpointMetadata",
-                                          "domainMetadata"};
+constexpr const char* kActionColumns[] = {
+    "txn",           "add", "remove", "metaData", "protocol", "sidecar", "checkpointMetadata",
+    "domainMetadata"};
 
 constexpr const char* kStringMap = "MAP(VARCHAR, VARCHAR)";
 constexpr const char* kDeletionVector =
@@ -57,8 +57,9 @@ std::vector<std::pair<std::string, std::string>> CheckpointColumns() {
                                "VARCHAR, partitionColumns VARCHAR[], configuration {0}, "
                                "createdTime BIGINT)",
                                kStringMap)},
-      {"protocol", "STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, "
-                   "readerFeatures VARCHAR[], writerFeatures VARCHAR[])"},
+      {"protocol",
+       "STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, "
+       "readerFeatures VARCHAR[], writerFeatures VARCHAR[])"},
       {"domainMetadata", "STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)"},
   };
 }

@@ -110,8 +110,8 @@ Status DuckDbEngine::Export(const std::string& sql, const std::string& path,
   } else {
     return Status::InvalidArgument("unknown export format '{}' (csv, jsonl or parquet)", format);
   }
-  std::string copy = fmt::format("COPY ({}) TO {} ({})", StripStatementEnd(sql),
-                                 QuoteLiteral(path), options);
+  std::string copy =
+      fmt::format("COPY ({}) TO {} ({})", StripStatementEnd(sql), QuoteLiteral(path), options);
   return conn_.Execute(copy, fmt::format("exporting to '{}'", path));
 }
 

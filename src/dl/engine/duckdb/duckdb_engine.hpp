@@ -35,14 +35,13 @@ class DuckDbEngine final : public Engine {
   Result<std::string> DeltaCompatibleSelect(const std::string& sql) override;
 
   Result<std::vector<delta::AddFile>> WriteDataFiles(const std::string& sql,
-                                                    const std::string& table_root,
-                                                    const delta::Schema& table_schema,
-                                                    const WriteOptions& options) override;
+                                                     const std::string& table_root,
+                                                     const delta::Schema& table_schema,
+                                                     const WriteOptions& options) override;
 
   Status Execute(const std::string& sql) override;
   Result<QueryRows> Query(const std::string& sql) override;
-  Status Export(const std::string& sql, const std::string& path,
-                std::string_view format) override;
+  Status Export(const std::string& sql, const std::string& path, std::string_view format) override;
   void Interrupt() override { conn_.Interrupt(); }
 
   Result<std::vector<std::string>> ReadCheckpointActions(

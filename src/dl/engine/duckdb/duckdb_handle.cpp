@@ -5,8 +5,8 @@
 namespace dl::engine::duck {
 
 Status DuckError(duckdb_error_type type, std::string_view message, std::string_view context) {
-  std::string text = context.empty() ? std::string(message)
-                                     : fmt::format("{}: {}", context, message);
+  std::string text =
+      context.empty() ? std::string(message) : fmt::format("{}: {}", context, message);
   if (type == DUCKDB_ERROR_INTERRUPT) return Status(StatusCode::kCancelled, std::move(text));
   return Status(StatusCode::kEngine, std::move(text));
 }
@@ -64,19 +64,32 @@ std::optional<std::string> VectorValueAsString(duckdb_vector v, idx_t row) {
   LogicalType type(duckdb_vector_get_column_type(v));
   switch (type.id()) {
     case DUCKDB_TYPE_VARCHAR:
-    case DUCKDB_TYPE_BLOB: return StringAt(v, row);
-    case DUCKDB_TYPE_BOOLEAN: return At<bool>(v, row) ? "true" : "false";
-    case DUCKDB_TYPE_TINYINT: return std::to_string(At<int8_t>(v, row));
-    case DUCKDB_TYPE_SMALLINT: return std::to_string(At<int16_t>(v, row));
-    case DUCKDB_TYPE_INTEGER: return std::to_string(At<int32_t>(v, row));
-    case DUCKDB_TYPE_BIGINT: return std::to_string(At<int64_t>(v, row));
-    case DUCKDB_TYPE_UTINYINT: return std::to_string(At<uint8_t>(v, row));
-    case DUCKDB_TYPE_USMALLINT: return std::to_string(At<uint16_t>(v, row));
-    case DUCKDB_TYPE_UINTEGER: return std::to_string(At<uint32_t>(v, row));
-    case DUCKDB_TYPE_UBIGINT: return std::to_string(At<uint64_t>(v, row));
-    case DUCKDB_TYPE_FLOAT: return fmt::format("{}", At<float>(v, row));
-    case DUCKDB_TYPE_DOUBLE: return fmt::format("{}", At<double>(v, row));
-    default: return fmt::format("<unsupported type {}>", static_cast<int>(type.id()));
+    case DUCKDB_TYPE_BLOB:
+      return StringAt(v, row);
+    case DUCKDB_TYPE_BOOLEAN:
+      return At<bool>(v, row) ? "true" : "false";
+    case DUCKDB_TYPE_TINYINT:
+      return std::to_string(At<int8_t>(v, row));
+    case DUCKDB_TYPE_SMALLINT:
+      return std::to_string(At<int16_t>(v, row));
+    case DUCKDB_TYPE_INTEGER:
+      return std::to_string(At<int32_t>(v, row));
+    case DUCKDB_TYPE_BIGINT:
+      return std::to_string(At<int64_t>(v, row));
+    case DUCKDB_TYPE_UTINYINT:
+      return std::to_string(At<uint8_t>(v, row));
+    case DUCKDB_TYPE_USMALLINT:
+      return std::to_string(At<uint16_t>(v, row));
+    case DUCKDB_TYPE_UINTEGER:
+      return std::to_string(At<uint32_t>(v, row));
+    case DUCKDB_TYPE_UBIGINT:
+      return std::to_string(At<uint64_t>(v, row));
+    case DUCKDB_TYPE_FLOAT:
+      return fmt::format("{}", At<float>(v, row));
+    case DUCKDB_TYPE_DOUBLE:
+      return fmt::format("{}", At<double>(v, row));
+    default:
+      return fmt::format("<unsupported type {}>", static_cast<int>(type.id()));
   }
 }
 
@@ -84,15 +97,24 @@ std::optional<int64_t> VectorValueAsInt64(duckdb_vector v, idx_t row) {
   if (!VectorIsValid(v, row)) return std::nullopt;
   LogicalType type(duckdb_vector_get_column_type(v));
   switch (type.id()) {
-    case DUCKDB_TYPE_TINYINT: return At<int8_t>(v, row);
-    case DUCKDB_TYPE_SMALLINT: return At<int16_t>(v, row);
-    case DUCKDB_TYPE_INTEGER: return At<int32_t>(v, row);
-    case DUCKDB_TYPE_BIGINT: return At<int64_t>(v, row);
-    case DUCKDB_TYPE_UTINYINT: return At<uint8_t>(v, row);
-    case DUCKDB_TYPE_USMALLINT: return At<uint16_t>(v, row);
-    case DUCKDB_TYPE_UINTEGER: return At<uint32_t>(v, row);
-    case DUCKDB_TYPE_UBIGINT: return static_cast<int64_t>(At<uint64_t>(v, row));
-    default: return std::nullopt;
+    case DUCKDB_TYPE_TINYINT:
+      return At<int8_t>(v, row);
+    case DUCKDB_TYPE_SMALLINT:
+      return At<int16_t>(v, row);
+    case DUCKDB_TYPE_INTEGER:
+      return At<int32_t>(v, row);
+    case DUCKDB_TYPE_BIGINT:
+      return At<int64_t>(v, row);
+    case DUCKDB_TYPE_UTINYINT:
+      return At<uint8_t>(v, row);
+    case DUCKDB_TYPE_USMALLINT:
+      return At<uint16_t>(v, row);
+    case DUCKDB_TYPE_UINTEGER:
+      return At<uint32_t>(v, row);
+    case DUCKDB_TYPE_UBIGINT:
+      return static_cast<int64_t>(At<uint64_t>(v, row));
+    default:
+      return std::nullopt;
   }
 }
 
@@ -102,8 +124,8 @@ std::optional<std::pair<idx_t, idx_t>> VectorListEntry(duckdb_vector v, idx_t ro
   return std::make_pair(static_cast<idx_t>(e.offset), static_cast<idx_t>(e.offset + e.length));
 }
 
-std::vector<std::pair<std::string, std::optional<std::string>>> VectorStringMap(
-    duckdb_vector v, idx_t row) {
+std::vector<std::pair<std::string, std::optional<std::string>>> VectorStringMap(duckdb_vector v,
+                                                                                idx_t row) {
   std::vector<std::pair<std::string, std::optional<std::string>>> out;
   auto range = VectorListEntry(v, row);
   if (!range) return out;
@@ -204,9 +226,9 @@ std::vector<Column> PreparedStatement::columns() const {
   std::vector<Column> cols;
   idx_t n = duckdb_prepared_statement_column_count(s_);
   for (idx_t i = 0; i < n; ++i) {
-    cols.push_back({duckdb_prepared_statement_column_name(s_, i),
-                    std::make_shared<LogicalType>(
-                        duckdb_prepared_statement_column_logical_type(s_, i))});
+    cols.push_back(
+        {duckdb_prepared_statement_column_name(s_, i),
+         std::make_shared<LogicalType>(duckdb_prepared_statement_column_logical_type(s_, i))});
   }
   return cols;
 }
@@ -310,8 +332,8 @@ Result<PreparedStatement> Connection::Prepare(const std::string& sql, std::strin
 Result<Appender> Appender::Create(const Connection& conn, const std::string& catalog,
                                   const std::string& schema, const std::string& table) {
   duckdb_appender raw = nullptr;
-  duckdb_state state = duckdb_appender_create_ext(conn.get(), catalog.c_str(), schema.c_str(),
-                                                  table.c_str(), &raw);
+  duckdb_state state =
+      duckdb_appender_create_ext(conn.get(), catalog.c_str(), schema.c_str(), table.c_str(), &raw);
   Appender app;
   app.a_ = raw;
   if (state == DuckDBError) {

@@ -71,8 +71,8 @@ std::optional<int64_t> VectorValueAsInt64(duckdb_vector v, idx_t row);
 /// For LIST and MAP vectors: the [offset, offset+length) rows of the child vector.
 std::optional<std::pair<idx_t, idx_t>> VectorListEntry(duckdb_vector v, idx_t row);
 /// A MAP(VARCHAR, VARCHAR) value as pairs (NULL values as nullopt).
-std::vector<std::pair<std::string, std::optional<std::string>>> VectorStringMap(
-    duckdb_vector v, idx_t row);
+std::vector<std::pair<std::string, std::optional<std::string>>> VectorStringMap(duckdb_vector v,
+                                                                                idx_t row);
 
 /// Owns a materialized duckdb_result.
 class QueryResult {

@@ -89,9 +89,9 @@ Status FillFileTable(Connection& conn, const std::string& table,
   for (size_t i = 0; i < partition_columns.size(); ++i) {
     columns += fmt::format(", \"p{}\" VARCHAR", i);
   }
-  DL_RETURN_IF_ERROR(conn.Execute(
-      fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", QuoteIdent(table), columns),
-      "creating partition table"));
+  DL_RETURN_IF_ERROR(
+      conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", QuoteIdent(table), columns),
+                   "creating partition table"));
   DL_ASSIGN_OR_RETURN(Appender app, Appender::Create(conn, "temp", "main", table));
   for (size_t f = 0; f < files.size(); ++f) {
     DL_RETURN_IF_ERROR(app.AppendVarchar(paths[f]));
@@ -117,8 +117,7 @@ Status DuckDbEngine::RegisterSnapshotWithFileColumn(const std::string& view,
   return RegisterSnapshotView(view, snapshot, subset, true);
 }
 
-Status DuckDbEngine::RegisterSnapshotView(const std::string& view,
-                                          const delta::Snapshot& snapshot,
+Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::Snapshot& snapshot,
                                           const std::vector<delta::AddFile>* subset,
                                           bool with_file_column) {
   const std::vector<delta::AddFile>& files = subset ? *subset : snapshot.files();
@@ -139,10 +138,11 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view,
   }
   std::vector<std::string> paths;
   paths.reserve(files.size());
-  for (const auto& f : files) paths.push_back(delta::ResolveDataPath(snapshot.table_root(), f.path));
-  std::string reader = fmt::format(
-      "read_parquet({}, union_by_name=true, hive_partitioning=false, filename={})",
-      SqlStringList(paths), QuoteLiteral(kFileColumn));
+  for (const auto& f : files)
+    paths.push_back(delta::ResolveDataPath(snapshot.table_root(), f.path));
+  std::string reader =
+      fmt::format("read_parquet({}, union_by_name=true, hive_partitioning=false, filename={})",
+                  SqlStringList(paths), QuoteLiteral(kFileColumn));
   DL_ASSIGN_OR_RETURN(auto file_columns, Describe("SELECT * FROM " + reader, context));
   std::map<std::string, const Column*> by_name;
   for (const auto& c : file_columns) by_name.emplace(AsciiLower(c.name), &c);
@@ -165,8 +165,8 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view,
   if (!partition_columns.empty() || with_file_column) {
     std::string table = "__dl_files_" + view;
     DL_RETURN_IF_ERROR(FillFileTable(conn_, table, paths, files, partition_columns));
-    from += fmt::format(" JOIN {} AS p ON d.{} = p.{}", QuoteIdent(table),
-                        QuoteIdent(kFileColumn), QuoteIdent(kFileColumn));
+    from += fmt::format(" JOIN {} AS p ON d.{} = p.{}", QuoteIdent(table), QuoteIdent(kFileColumn),
+                        QuoteIdent(kFileColumn));
   }
   return conn_.Execute(create + fmt::format("SELECT {} FROM {}", items, from), context);
 }

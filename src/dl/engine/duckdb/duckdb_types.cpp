@@ -67,45 +67,106 @@ Result<DeltaTypeMapping> MapNested(duckdb_logical_type type, const std::string& 
       DL_ASSIGN_OR_RETURN(auto v, DeltaTypeFromDuckDb(value.get(), column + ".value"));
       return DeltaTypeMapping{DataType::Map(k.type, v.type, true), k.needs_cast || v.needs_cast};
     }
-    case DUCKDB_TYPE_STRUCT: return MapStruct(type, column);
-    default: return Rejected(type, column);
+    case DUCKDB_TYPE_STRUCT:
+      return MapStruct(type, column);
+    default:
+      return Rejected(type, column);
   }
+}
+
+std::string PrimitiveTypeName(duckdb_type id) {
+  static const std::vector<std::pair<duckdb_type, std::string_view>> kNames = {
+      {DUCKDB_TYPE_BOOLEAN, "BOOLEAN"},
+      {DUCKDB_TYPE_TINYINT, "TINYINT"},
+      {DUCKDB_TYPE_SMALLINT, "SMALLINT"},
+      {DUCKDB_TYPE_INTEGER, "INTEGER"},
+      {DUCKDB_TYPE_BIGINT, "BIGINT"},
+      {DUCKDB_TYPE_UTINYINT, "UTINYINT"},
+      {DUCKDB_TYPE_USMALLINT, "USMALLINT"},
+      {DUCKDB_TYPE_UINTEGER, "UINTEGER"},
+      {DUCKDB_TYPE_UBIGINT, "UBIGINT"},
+      {DUCKDB_TYPE_HUGEINT, "HUGEINT"},
+      {DUCKDB_TYPE_UHUGEINT, "UHUGEINT"},
+      {DUCKDB_TYPE_FLOAT, "FLOAT"},
+      {DUCKDB_TYPE_DOUBLE, "DOUBLE"},
+      {DUCKDB_TYPE_VARCHAR, "VARCHAR"},
+      {DUCKDB_TYPE_BLOB, "BLOB"},
+      {DUCKDB_TYPE_DATE, "DATE"},
+      {DUCKDB_TYPE_TIME, "TIME"},
+      {DUCKDB_TYPE_TIME_TZ, "TIME WITH TIME ZONE"},
+      {DUCKDB_TYPE_TIME_NS, "TIME_NS"},
+      {DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP"},
+      {DUCKDB_TYPE_TIMESTAMP_TZ, "TIMESTAMP WITH TIME ZONE"},
+      {DUCKDB_TYPE_TIMESTAMP_S, "TIMESTAMP_S"},
+      {DUCKDB_TYPE_TIMESTAMP_MS, "TIMESTAMP_MS"},
+      {DUCKDB_TYPE_TIMESTAMP_NS, "TIMESTAMP_NS"},
+      {DUCKDB_TYPE_INTERVAL, "INTERVAL"},
+      {DUCKDB_TYPE_UUID, "UUID"},
+      {DUCKDB_TYPE_ENUM, "ENUM"},
+      {DUCKDB_TYPE_BIT, "BIT"},
+      {DUCKDB_TYPE_BIGNUM, "BIGNUM"},
+      {DUCKDB_TYPE_SQLNULL, "NULL"},
+  };
+  for (const auto& [tid, name] : kNames) {
+    if (tid == id) return std::string(name);
+  }
+  return fmt::format("TYPE#{}", static_cast<int>(id));
 }
 
 }  // namespace
 
 Result<DeltaTypeMapping> DeltaTypeFromDuckDb(duckdb_logical_type type, const std::string& column) {
   switch (duckdb_get_type_id(type)) {
-    case DUCKDB_TYPE_BOOLEAN: return Prim("boolean");
-    case DUCKDB_TYPE_TINYINT: return Prim("byte");
-    case DUCKDB_TYPE_SMALLINT: return Prim("short");
-    case DUCKDB_TYPE_INTEGER: return Prim("integer");
-    case DUCKDB_TYPE_BIGINT: return Prim("long");
-    case DUCKDB_TYPE_UTINYINT: return Prim("short", true);
-    case DUCKDB_TYPE_USMALLINT: return Prim("integer", true);
-    case DUCKDB_TYPE_UINTEGER: return Prim("long", true);
-    case DUCKDB_TYPE_UBIGINT: return DeltaTypeMapping{DataType::Decimal(20, 0), true};
-    case DUCKDB_TYPE_HUGEINT: return DeltaTypeMapping{DataType::Decimal(38, 0), true};
-    case DUCKDB_TYPE_FLOAT: return Prim("float");
-    case DUCKDB_TYPE_DOUBLE: return Prim("double");
+    case DUCKDB_TYPE_BOOLEAN:
+      return Prim("boolean");
+    case DUCKDB_TYPE_TINYINT:
+      return Prim("byte");
+    case DUCKDB_TYPE_SMALLINT:
+      return Prim("short");
+    case DUCKDB_TYPE_INTEGER:
+      return Prim("integer");
+    case DUCKDB_TYPE_BIGINT:
+      return Prim("long");
+    case DUCKDB_TYPE_UTINYINT:
+      return Prim("short", true);
+    case DUCKDB_TYPE_USMALLINT:
+      return Prim("integer", true);
+    case DUCKDB_TYPE_UINTEGER:
+      return Prim("long", true);
+    case DUCKDB_TYPE_UBIGINT:
+      return DeltaTypeMapping{DataType::Decimal(20, 0), true};
+    case DUCKDB_TYPE_HUGEINT:
+      return DeltaTypeMapping{DataType::Decimal(38, 0), true};
+    case DUCKDB_TYPE_FLOAT:
+      return Prim("float");
+    case DUCKDB_TYPE_DOUBLE:
+      return Prim("double");
     case DUCKDB_TYPE_DECIMAL:
       return DeltaTypeMapping{
           DataType::Decimal(duckdb_decimal_width(type), duckdb_decimal_scale(type)), false};
-    case DUCKDB_TYPE_VARCHAR: return Prim("string", Alias(type) == "JSON");
-    case DUCKDB_TYPE_BLOB: return Prim("binary");
-    case DUCKDB_TYPE_DATE: return Prim("date");
-    case DUCKDB_TYPE_TIMESTAMP_TZ: return Prim("timestamp");
-    case DUCKDB_TYPE_TIMESTAMP: return Prim("timestamp_ntz");
+    case DUCKDB_TYPE_VARCHAR:
+      return Prim("string", Alias(type) == "JSON");
+    case DUCKDB_TYPE_BLOB:
+      return Prim("binary");
+    case DUCKDB_TYPE_DATE:
+      return Prim("date");
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+      return Prim("timestamp");
+    case DUCKDB_TYPE_TIMESTAMP:
+      return Prim("timestamp_ntz");
     case DUCKDB_TYPE_TIMESTAMP_S:
     case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS: return Prim("timestamp_ntz", true);
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+      return Prim("timestamp_ntz", true);
     case DUCKDB_TYPE_UUID:
     case DUCKDB_TYPE_ENUM:
     case DUCKDB_TYPE_TIME:
     case DUCKDB_TYPE_TIME_TZ:
     case DUCKDB_TYPE_TIME_NS:
-    case DUCKDB_TYPE_SQLNULL: return Prim("string", true);
-    default: return MapNested(type, column);
+    case DUCKDB_TYPE_SQLNULL:
+      return Prim("string", true);
+    default:
+      return MapNested(type, column);
   }
 }
 
@@ -134,14 +195,14 @@ Result<std::string> DuckDbTypeFromDelta(const DataType& type) {
       }
       return out + ")";
     }
-    case DataType::Kind::kPrimitive: break;
+    case DataType::Kind::kPrimitive:
+      break;
   }
   static const std::vector<std::pair<std::string_view, std::string_view>> kPrimitives = {
-      {"string", "VARCHAR"},     {"long", "BIGINT"},       {"integer", "INTEGER"},
-      {"short", "SMALLINT"},     {"byte", "TINYINT"},      {"float", "FLOAT"},
-      {"double", "DOUBLE"},      {"boolean", "BOOLEAN"},   {"binary", "BLOB"},
-      {"date", "DATE"},          {"timestamp", "TIMESTAMPTZ"},
-      {"timestamp_ntz", "TIMESTAMP"},
+      {"string", "VARCHAR"}, {"long", "BIGINT"},           {"integer", "INTEGER"},
+      {"short", "SMALLINT"}, {"byte", "TINYINT"},          {"float", "FLOAT"},
+      {"double", "DOUBLE"},  {"boolean", "BOOLEAN"},       {"binary", "BLOB"},
+      {"date", "DATE"},      {"timestamp", "TIMESTAMPTZ"}, {"timestamp_ntz", "TIMESTAMP"},
   };
   for (const auto& [delta_name, duck_name] : kPrimitives) {
     if (type.name == delta_name) return std::string(duck_name);
@@ -161,8 +222,7 @@ std::string DuckDbTypeName(duckdb_logical_type type) {
     }
     case DUCKDB_TYPE_ARRAY: {
       LogicalType child(duckdb_array_type_child_type(type));
-      return fmt::format("{}[{}]", DuckDbTypeName(child.get()),
-                         duckdb_array_type_array_size(type));
+      return fmt::format("{}[{}]", DuckDbTypeName(child.get()), duckdb_array_type_array_size(type));
     }
     case DUCKDB_TYPE_MAP: {
       LogicalType k(duckdb_map_type_key_type(type)), v(duckdb_map_type_value_type(type));
@@ -171,44 +231,22 @@ std::string DuckDbTypeName(duckdb_logical_type type) {
     case DUCKDB_TYPE_STRUCT:
     case DUCKDB_TYPE_UNION: {
       bool is_union = duckdb_get_type_id(type) == DUCKDB_TYPE_UNION;
-      idx_t n = is_union ? duckdb_union_type_member_count(type)
-                         : duckdb_struct_type_child_count(type);
+      idx_t n =
+          is_union ? duckdb_union_type_member_count(type) : duckdb_struct_type_child_count(type);
       std::string out = is_union ? "UNION(" : "STRUCT(";
       for (idx_t i = 0; i < n; ++i) {
         std::string name = TakeString(is_union ? duckdb_union_type_member_name(type, i)
                                                : duckdb_struct_type_child_name(type, i));
         LogicalType child(is_union ? duckdb_union_type_member_type(type, i)
                                    : duckdb_struct_type_child_type(type, i));
-        out += fmt::format("{}{} {}", i ? ", " : "", QuoteIdent(name),
-                           DuckDbTypeName(child.get()));
+        out += fmt::format("{}{} {}", i ? ", " : "", QuoteIdent(name), DuckDbTypeName(child.get()));
       }
       return out + ")";
     }
-    default: break;
+    default:
+      break;
   }
-  static const std::vector<std::pair<duckdb_type, std::string_view>> kNames = {
-      {DUCKDB_TYPE_BOOLEAN, "BOOLEAN"},      {DUCKDB_TYPE_TINYINT, "TINYINT"},
-      {DUCKDB_TYPE_SMALLINT, "SMALLINT"},    {DUCKDB_TYPE_INTEGER, "INTEGER"},
-      {DUCKDB_TYPE_BIGINT, "BIGINT"},        {DUCKDB_TYPE_UTINYINT, "UTINYINT"},
-      {DUCKDB_TYPE_USMALLINT, "USMALLINT"},  {DUCKDB_TYPE_UINTEGER, "UINTEGER"},
-      {DUCKDB_TYPE_UBIGINT, "UBIGINT"},      {DUCKDB_TYPE_HUGEINT, "HUGEINT"},
-      {DUCKDB_TYPE_UHUGEINT, "UHUGEINT"},    {DUCKDB_TYPE_FLOAT, "FLOAT"},
-      {DUCKDB_TYPE_DOUBLE, "DOUBLE"},        {DUCKDB_TYPE_VARCHAR, "VARCHAR"},
-      {DUCKDB_TYPE_BLOB, "BLOB"},            {DUCKDB_TYPE_DATE, "DATE"},
-      {DUCKDB_TYPE_TIME, "TIME"},            {DUCKDB_TYPE_TIME_TZ, "TIME WITH TIME ZONE"},
-      {DUCKDB_TYPE_TIME_NS, "TIME_NS"},      {DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP"},
-      {DUCKDB_TYPE_TIMESTAMP_TZ, "TIMESTAMP WITH TIME ZONE"},
-      {DUCKDB_TYPE_TIMESTAMP_S, "TIMESTAMP_S"}, {DUCKDB_TYPE_TIMESTAMP_MS, "TIMESTAMP_MS"},
-      {DUCKDB_TYPE_TIMESTAMP_NS, "TIMESTAMP_NS"}, {DUCKDB_TYPE_INTERVAL, "INTERVAL"},
-      {DUCKDB_TYPE_UUID, "UUID"},            {DUCKDB_TYPE_ENUM, "ENUM"},
-      {DUCKDB_TYPE_BIT, "BIT"},              {DUCKDB_TYPE_BIGNUM, "BIGNUM"},
-      {DUCKDB_TYPE_SQLNULL, "NULL"},
-  };
-  duckdb_type id = duckdb_get_type_id(type);
-  for (const auto& [tid, name] : kNames) {
-    if (tid == id) return std::string(name);
-  }
-  return fmt::format("TYPE#{}", static_cast<int>(id));
+  return PrimitiveTypeName(duckdb_get_type_id(type));
 }
 
 Result<delta::Schema> SchemaFromColumns(const std::vector<Column>& columns) {
@@ -216,8 +254,10 @@ Result<delta::Schema> SchemaFromColumns(const std::vector<Column>& columns) {
   std::set<std::string> seen;
   for (const Column& col : columns) {
     if (!seen.insert(AsciiLower(col.name)).second) {
-      return Status::InvalidArgument("duplicate column name '{}' (Delta names are "
-                                     "case-insensitive)", col.name);
+      return Status::InvalidArgument(
+          "duplicate column name '{}' (Delta names are "
+          "case-insensitive)",
+          col.name);
     }
     DL_ASSIGN_OR_RETURN(auto m, DeltaTypeFromDuckDb(col.type->get(), col.name));
     schema.fields.push_back({col.name, m.type, true, nlohmann::json::object()});

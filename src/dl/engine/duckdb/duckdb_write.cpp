@@ -98,8 +98,9 @@ Result<std::vector<StagedFile>> ReadCopyResult(QueryResult& result,
 }
 
 std::string CopyOptions(const std::vector<std::string>& partition_columns, int64_t file_size) {
-  std::string options = "FORMAT parquet, COMPRESSION snappy, FILENAME_PATTERN 'part-{uuid}', "
-                        "RETURN_STATS true";
+  std::string options =
+      "FORMAT parquet, COMPRESSION snappy, FILENAME_PATTERN 'part-{uuid}', "
+      "RETURN_STATS true";
   if (!partition_columns.empty()) {
     std::string keys;
     for (size_t i = 0; i < partition_columns.size(); ++i) {
@@ -115,8 +116,9 @@ std::string CopyOptions(const std::vector<std::string>& partition_columns, int64
 // per row and put one row group in each file.
 Result<std::vector<StagedFile>> SplitFile(Connection& conn, const StagedFile& big,
                                           const std::string& staging, int64_t target) {
-  int64_t rows_per_file = std::max<int64_t>(1, static_cast<int64_t>(
-      static_cast<double>(big.rows) * static_cast<double>(target) / static_cast<double>(big.size)));
+  int64_t rows_per_file = std::max<int64_t>(
+      1, static_cast<int64_t>(static_cast<double>(big.rows) * static_cast<double>(target) /
+                              static_cast<double>(big.size)));
   if (rows_per_file >= big.rows) return std::vector<StagedFile>{big};
   std::string dir = JoinPath(staging, "split-" + NewUuid());
   std::string sql = fmt::format(
@@ -174,9 +176,10 @@ class WriteCleanup {
 
 }  // namespace
 
-Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(
-    const std::string& sql, const std::string& table_root, const delta::Schema& table_schema,
-    const WriteOptions& options) {
+Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(const std::string& sql,
+                                                                 const std::string& table_root,
+                                                                 const delta::Schema& table_schema,
+                                                                 const WriteOptions& options) {
   std::string context = fmt::format("writing data files to '{}'", table_root);
   DL_ASSIGN_OR_RETURN(auto query_columns, Describe(sql, context));
   DL_ASSIGN_OR_RETURN(std::string select,
@@ -208,8 +211,8 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(
   std::vector<delta::AddFile> adds;
   for (const auto& f : ready) {
     if (f.rows == 0) continue;  // COPY may leave an empty file for an empty result
-    auto add = PublishFile(*fs, f, table_root, partition_columns, data_schema,
-                           options.num_indexed_cols);
+    auto add =
+        PublishFile(*fs, f, table_root, partition_columns, data_schema, options.num_indexed_cols);
     if (!add.ok()) return add.status().WithContext(context);
     cleanup.Published(delta::ResolveDataPath(table_root, add->path));
     adds.push_back(std::move(*add));

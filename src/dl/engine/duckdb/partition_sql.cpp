@@ -19,9 +19,10 @@ bool IsPlainPrimitive(const delta::DataType& type) {
 }
 
 Status NotPartitionable(const delta::DataType& type, const std::string& column) {
-  return Status::Unsupported("partition column '{}' has type {}, which cannot be a partition "
-                             "column",
-                             column, type.ToString());
+  return Status::Unsupported(
+      "partition column '{}' has type {}, which cannot be a partition "
+      "column",
+      column, type.ToString());
 }
 
 }  // namespace

@@ -21,25 +21,42 @@ using OptionTable = std::map<std::string, Kind, std::less<>>;
 
 const OptionTable& AllowedOptions(std::string_view format) {
   static const OptionTable kCsv = {
-      {"header", Kind::kBool},          {"delim", Kind::kString},
-      {"sep", Kind::kString},           {"quote", Kind::kString},
-      {"escape", Kind::kString},        {"nullstr", Kind::kString},
-      {"columns", Kind::kColumns},      {"auto_detect", Kind::kBool},
-      {"skip", Kind::kInt},             {"dateformat", Kind::kString},
-      {"timestampformat", Kind::kString}, {"all_varchar", Kind::kBool},
-      {"ignore_errors", Kind::kBool},   {"null_padding", Kind::kBool},
-      {"compression", Kind::kString},   {"encoding", Kind::kString},
-      {"new_line", Kind::kString},      {"comment", Kind::kString},
-      {"decimal_separator", Kind::kString}, {"sample_size", Kind::kInt},
-      {"max_line_size", Kind::kInt},    {"normalize_names", Kind::kBool},
-      {"strict_mode", Kind::kBool},     {"parallel", Kind::kBool},
+      {"header", Kind::kBool},
+      {"delim", Kind::kString},
+      {"sep", Kind::kString},
+      {"quote", Kind::kString},
+      {"escape", Kind::kString},
+      {"nullstr", Kind::kString},
+      {"columns", Kind::kColumns},
+      {"auto_detect", Kind::kBool},
+      {"skip", Kind::kInt},
+      {"dateformat", Kind::kString},
+      {"timestampformat", Kind::kString},
+      {"all_varchar", Kind::kBool},
+      {"ignore_errors", Kind::kBool},
+      {"null_padding", Kind::kBool},
+      {"compression", Kind::kString},
+      {"encoding", Kind::kString},
+      {"new_line", Kind::kString},
+      {"comment", Kind::kString},
+      {"decimal_separator", Kind::kString},
+      {"sample_size", Kind::kInt},
+      {"max_line_size", Kind::kInt},
+      {"normalize_names", Kind::kBool},
+      {"strict_mode", Kind::kBool},
+      {"parallel", Kind::kBool},
   };
   static const OptionTable kJson = {
-      {"format", Kind::kString},        {"records", Kind::kString},
-      {"columns", Kind::kColumns},      {"compression", Kind::kString},
-      {"dateformat", Kind::kString},    {"timestampformat", Kind::kString},
-      {"ignore_errors", Kind::kBool},   {"sample_size", Kind::kInt},
-      {"maximum_object_size", Kind::kInt}, {"maximum_depth", Kind::kInt},
+      {"format", Kind::kString},
+      {"records", Kind::kString},
+      {"columns", Kind::kColumns},
+      {"compression", Kind::kString},
+      {"dateformat", Kind::kString},
+      {"timestampformat", Kind::kString},
+      {"ignore_errors", Kind::kBool},
+      {"sample_size", Kind::kInt},
+      {"maximum_object_size", Kind::kInt},
+      {"maximum_depth", Kind::kInt},
       {"convert_strings_to_integers", Kind::kBool},
   };
   static const OptionTable kParquet = {
@@ -68,7 +85,8 @@ Result<std::string> OptionValue(const std::string& key, const std::string& value
       if (!ok) return Status::Config("reader option '{}' must be an integer, got '{}'", key, value);
       return value;
     }
-    case Kind::kString: return QuoteLiteral(value);
+    case Kind::kString:
+      return QuoteLiteral(value);
     case Kind::kColumns: {
       auto sanitized = SanitizeColumnsLiteral(value);
       if (!sanitized.ok()) return sanitized.status().WithContext("reader option 'columns'");

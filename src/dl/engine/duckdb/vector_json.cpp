@@ -131,35 +131,53 @@ JsonPlan MakeJsonPlan(duckdb_logical_type type) {
       plan.children.push_back(MakeJsonPlan(value.get()));
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return plan;
 }
 
 void AppendJson(const JsonPlan& plan, duckdb_vector v, idx_t row, std::string& out) {
   switch (plan.id) {
-    case DUCKDB_TYPE_STRUCT: return AppendStruct(plan, v, row, out);
+    case DUCKDB_TYPE_STRUCT:
+      return AppendStruct(plan, v, row, out);
     case DUCKDB_TYPE_LIST:
-    case DUCKDB_TYPE_ARRAY: return AppendList(plan, v, row, out);
-    case DUCKDB_TYPE_MAP: return AppendMap(plan, v, row, out);
+    case DUCKDB_TYPE_ARRAY:
+      return AppendList(plan, v, row, out);
+    case DUCKDB_TYPE_MAP:
+      return AppendMap(plan, v, row, out);
     case DUCKDB_TYPE_VARCHAR:
     case DUCKDB_TYPE_BLOB: {
       auto* s = static_cast<duckdb_string_t*>(duckdb_vector_get_data(v)) + row;
       return AppendJsonString(std::string_view(duckdb_string_t_data(s), duckdb_string_t_length(*s)),
                               out);
     }
-    case DUCKDB_TYPE_BOOLEAN: out += At<bool>(v, row) ? "true" : "false"; return;
-    case DUCKDB_TYPE_TINYINT: return AppendNumber(At<int8_t>(v, row), out);
-    case DUCKDB_TYPE_SMALLINT: return AppendNumber(At<int16_t>(v, row), out);
-    case DUCKDB_TYPE_INTEGER: return AppendNumber(At<int32_t>(v, row), out);
-    case DUCKDB_TYPE_BIGINT: return AppendNumber(At<int64_t>(v, row), out);
-    case DUCKDB_TYPE_UTINYINT: return AppendNumber(At<uint8_t>(v, row), out);
-    case DUCKDB_TYPE_USMALLINT: return AppendNumber(At<uint16_t>(v, row), out);
-    case DUCKDB_TYPE_UINTEGER: return AppendNumber(At<uint32_t>(v, row), out);
-    case DUCKDB_TYPE_UBIGINT: return AppendNumber(At<uint64_t>(v, row), out);
-    case DUCKDB_TYPE_FLOAT: return AppendFloating(At<float>(v, row), out);
-    case DUCKDB_TYPE_DOUBLE: return AppendFloating(At<double>(v, row), out);
-    default: out += "null"; return;  // not in action schemas (only in dropped *_parsed)
+    case DUCKDB_TYPE_BOOLEAN:
+      out += At<bool>(v, row) ? "true" : "false";
+      return;
+    case DUCKDB_TYPE_TINYINT:
+      return AppendNumber(At<int8_t>(v, row), out);
+    case DUCKDB_TYPE_SMALLINT:
+      return AppendNumber(At<int16_t>(v, row), out);
+    case DUCKDB_TYPE_INTEGER:
+      return AppendNumber(At<int32_t>(v, row), out);
+    case DUCKDB_TYPE_BIGINT:
+      return AppendNumber(At<int64_t>(v, row), out);
+    case DUCKDB_TYPE_UTINYINT:
+      return AppendNumber(At<uint8_t>(v, row), out);
+    case DUCKDB_TYPE_USMALLINT:
+      return AppendNumber(At<uint16_t>(v, row), out);
+    case DUCKDB_TYPE_UINTEGER:
+      return AppendNumber(At<uint32_t>(v, row), out);
+    case DUCKDB_TYPE_UBIGINT:
+      return AppendNumber(At<uint64_t>(v, row), out);
+    case DUCKDB_TYPE_FLOAT:
+      return AppendFloating(At<float>(v, row), out);
+    case DUCKDB_TYPE_DOUBLE:
+      return AppendFloating(At<double>(v, row), out);
+    default:
+      out += "null";
+      return;  // not in action schemas (only in dropped *_parsed)
   }
 }
 
@@ -172,14 +190,29 @@ void AppendJsonString(std::string_view text, std::string& out) {
     out.append(text.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
     }
   }
   out.append(text.data() + run, text.size() - run);

@@ -61,7 +61,8 @@ Status CheckAlignable(const delta::DataType& src, const delta::DataType& dst,
                                     src.ToString(), dst.ToString()));
   }
   switch (src.kind) {
-    case Kind::kArray: return CheckAlignable(*src.element, *dst.element, path, code);
+    case Kind::kArray:
+      return CheckAlignable(*src.element, *dst.element, path, code);
     case Kind::kMap:
       DL_RETURN_IF_ERROR(CheckAlignable(*src.key, *dst.key, path, code));
       return CheckAlignable(*src.value, *dst.value, path, code);
@@ -70,13 +71,14 @@ Status CheckAlignable(const delta::DataType& src, const delta::DataType& dst,
         std::string child = path + "." + f.name;
         const delta::StructField* target = FindField(dst.fields, f.name);
         if (target == nullptr) {
-          return Status(code, fmt::format("column '{}' of the data is not in the table schema",
-                                          child));
+          return Status(code,
+                        fmt::format("column '{}' of the data is not in the table schema", child));
         }
         DL_RETURN_IF_ERROR(CheckAlignable(*f.type, *target->type, child, code));
       }
       return Status::OK();
-    default: return Status::OK();
+    default:
+      return Status::OK();
   }
 }
 
@@ -85,8 +87,8 @@ Status CheckQueryColumns(const std::vector<Column>& query_columns, const delta::
   for (const auto& c : query_columns) {
     const delta::StructField* field = FindField(schema.fields, c.name);
     if (field == nullptr) {
-      return Status(code, fmt::format("column '{}' of the data is not in the table schema",
-                                      c.name));
+      return Status(code,
+                    fmt::format("column '{}' of the data is not in the table schema", c.name));
     }
     DL_ASSIGN_OR_RETURN(auto mapped, DeltaTypeFromDuckDb(c.type->get(), c.name));
     DL_RETURN_IF_ERROR(CheckAlignable(*mapped.type, *field->type, c.name, code));
@@ -142,8 +144,8 @@ std::string ZOrderKeySql(const std::vector<std::string>& rank_columns, int bits)
   for (int j = bits - 1; j >= 0; --j) {
     for (size_t i = 0; i < k; ++i) {
       size_t pos = static_cast<size_t>(j) * k + (k - 1 - i);
-      key += fmt::format("{}((({} >> {}) & 1) << {})", key.empty() ? "" : " | ",
-                         rank_columns[i], j, pos);
+      key += fmt::format("{}((({} >> {}) & 1) << {})", key.empty() ? "" : " | ", rank_columns[i], j,
+                         pos);
     }
   }
   return "(" + key + ")";
@@ -167,7 +169,8 @@ Result<std::string> BuildWriteSelect(const std::string& sql,
     DL_ASSIGN_OR_RETURN(std::string expr, ColumnValueSql(index, field));
     add_item(expr, field.name);
   }
-  if (items.empty()) return Status::InvalidArgument("the table has no data (non-partition) columns");
+  if (items.empty())
+    return Status::InvalidArgument("the table has no data (non-partition) columns");
   for (size_t i = 0; i < options.partition_columns.size(); ++i) {
     const std::string& column = options.partition_columns[i];
     const delta::StructField* field = table_schema.Find(column);

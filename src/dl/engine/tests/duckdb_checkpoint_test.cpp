@@ -37,8 +37,8 @@ std::vector<delta::Action> SampleActions(int num_adds) {
   for (int i = 0; i < num_adds; ++i) {
     delta::AddFile add;
     add.path = fmt::format("p=v%253D{}/part-{:05d}.snappy.parquet", i % 7, i);
-    add.partition_values = {{"p", i % 5 == 0 ? std::nullopt : std::optional<std::string>(
-                                                                   fmt::format("v={}", i % 7))}};
+    add.partition_values = {
+        {"p", i % 5 == 0 ? std::nullopt : std::optional<std::string>(fmt::format("v={}", i % 7))}};
     add.size = 1000 + i;
     add.modification_time = 1700000000000 + i;
     add.data_change = true;
@@ -102,8 +102,10 @@ TEST(DuckDbCheckpoint, FileHasSparkCheckpointSchema) {
   ASSERT_TRUE(engine->WriteCheckpoint(path, Serialize(SampleActions(3))).ok());
   std::string file = QuoteLiteral(path);
   // Top-level columns in Spark's order, each a struct; one action per row.
-  auto cols = engine->Query("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
-                            "read_parquet(" + file + "))");
+  auto cols = engine->Query(
+      "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
+      "read_parquet(" +
+      file + "))");
   ASSERT_TRUE(cols.ok());
   std::vector<std::string> names;
   for (const auto& r : cols->rows) names.push_back(*r[0]);
@@ -118,10 +120,11 @@ TEST(DuckDbCheckpoint, FileHasSparkCheckpointSchema) {
   EXPECT_EQ(*cols->rows[4][1],
             "STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], "
             "writerFeatures VARCHAR[])");
-  EXPECT_EQ(Scalar(*engine, "SELECT count(*) FROM read_parquet(" + file + ") WHERE "
-                            "(txn IS NOT NULL)::INT + (add IS NOT NULL)::INT + (remove IS NOT "
-                            "NULL)::INT + (metaData IS NOT NULL)::INT + (protocol IS NOT "
-                            "NULL)::INT + (domainMetadata IS NOT NULL)::INT <> 1"),
+  EXPECT_EQ(Scalar(*engine, "SELECT count(*) FROM read_parquet(" + file +
+                                ") WHERE "
+                                "(txn IS NOT NULL)::INT + (add IS NOT NULL)::INT + (remove IS NOT "
+                                "NULL)::INT + (metaData IS NOT NULL)::INT + (protocol IS NOT "
+                                "NULL)::INT + (domainMetadata IS NOT NULL)::INT <> 1"),
             "0");
   // Maps are key_value groups with a required key; lists are list/element.
   auto leaves = engine->Query("SELECT name, repetition_type FROM parquet_schema(" + file +
@@ -139,8 +142,9 @@ TEST(DuckDbCheckpoint, FeatureListsStayNullForLegacyProtocol) {
   TempDir dir;
   auto engine = NewEngine();
   std::string path = dir / "c.parquet";
-  ASSERT_TRUE(engine->WriteCheckpoint(path, {R"({"protocol":{"minReaderVersion":1,)"
-                                             R"("minWriterVersion":2}})"})
+  ASSERT_TRUE(engine
+                  ->WriteCheckpoint(path, {R"({"protocol":{"minReaderVersion":1,)"
+                                           R"("minWriterVersion":2}})"})
                   .ok());
   EXPECT_EQ(Scalar(*engine, "SELECT protocol.readerFeatures IS NULL FROM read_parquet(" +
                                 QuoteLiteral(path) + ")"),
@@ -162,7 +166,8 @@ TEST(DuckDbCheckpoint, ReadDropsParsedColumnsAndKeepsNullPartitionValues) {
                             "'dataChange': false, 'stats': NULL::VARCHAR, "
                             "'partitionValues_parsed': {'p': NULL::INT}, 'stats_parsed': "
                             "{'numRecords': 3::BIGINT}} AS add, NULL::STRUCT(appId VARCHAR) AS "
-                            "txn) TO " + QuoteLiteral(path) + " (FORMAT parquet)")
+                            "txn) TO " +
+                            QuoteLiteral(path) + " (FORMAT parquet)")
                   .ok());
   auto read = engine->ReadCheckpointActions({path});
   ASSERT_TRUE(read.ok()) << read.status().ToString();

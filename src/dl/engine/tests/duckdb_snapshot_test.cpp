@@ -70,16 +70,16 @@ TEST(DuckDbSnapshot, EvolvedSchemasAndPartitionValues) {
                              {"n", std::nullopt},
                              {"flag", "false"},
                              {"dec", std::nullopt}}));
-  auto snapshot = MakeSnapshot(
-      dir.path(),
-      Field("id", "\"long\"") + "," + Field("p", "\"string\"") + "," + Field("b", "\"double\"") +
-          "," + Field("d", "\"date\"") + "," +
-          Field("st", R"({"type":"struct","fields":[)" + Field("x", "\"long\"") + "," +
-                          Field("y", "\"string\"") + "]}") +
-          "," + Field("never", "\"date\"") + "," + Field("ts", "\"timestamp\"") + "," +
-          Field("ntz", "\"timestamp_ntz\"") + "," + Field("n", "\"integer\"") + "," +
-          Field("flag", "\"boolean\"") + "," + Field("dec", "\"decimal(5,2)\""),
-      {"p", "d", "ts", "ntz", "n", "flag", "dec"}, files);
+  auto snapshot =
+      MakeSnapshot(dir.path(),
+                   Field("id", "\"long\"") + "," + Field("p", "\"string\"") + "," +
+                       Field("b", "\"double\"") + "," + Field("d", "\"date\"") + "," +
+                       Field("st", R"({"type":"struct","fields":[)" + Field("x", "\"long\"") + "," +
+                                       Field("y", "\"string\"") + "]}") +
+                       "," + Field("never", "\"date\"") + "," + Field("ts", "\"timestamp\"") + "," +
+                       Field("ntz", "\"timestamp_ntz\"") + "," + Field("n", "\"integer\"") + "," +
+                       Field("flag", "\"boolean\"") + "," + Field("dec", "\"decimal(5,2)\""),
+                   {"p", "d", "ts", "ntz", "n", "flag", "dec"}, files);
   ASSERT_TRUE(engine->RegisterSnapshot("snap", snapshot).ok());
 
   auto schema = engine->SchemaOf("SELECT * FROM snap");
@@ -89,12 +89,12 @@ TEST(DuckDbSnapshot, EvolvedSchemasAndPartitionValues) {
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   ASSERT_EQ(rows->rows.size(), 2u);
   using Row = std::vector<std::optional<std::string>>;
-  EXPECT_EQ(rows->rows[0], (Row{"1", "a/b", std::nullopt, "2021-09-08", "{'x': 1, 'y': NULL}",
-                                std::nullopt, "2021-09-08 11:11:11+00",
-                                "2013-07-05 17:01:00.123456", "7", "true", "1.50"}));
-  EXPECT_EQ(rows->rows[1], (Row{"2", std::nullopt, "0.5", std::nullopt, "{'x': 2, 'y': why}",
-                                std::nullopt, "2024-01-01 10:00:00+00", std::nullopt,
-                                std::nullopt, "false", std::nullopt}));
+  EXPECT_EQ(rows->rows[0],
+            (Row{"1", "a/b", std::nullopt, "2021-09-08", "{'x': 1, 'y': NULL}", std::nullopt,
+                 "2021-09-08 11:11:11+00", "2013-07-05 17:01:00.123456", "7", "true", "1.50"}));
+  EXPECT_EQ(rows->rows[1],
+            (Row{"2", std::nullopt, "0.5", std::nullopt, "{'x': 2, 'y': why}", std::nullopt,
+                 "2024-01-01 10:00:00+00", std::nullopt, std::nullopt, "false", std::nullopt}));
 }
 
 TEST(DuckDbSnapshot, SparkInt96TimestampsReadAsUtc) {
@@ -102,8 +102,8 @@ TEST(DuckDbSnapshot, SparkInt96TimestampsReadAsUtc) {
   fs::copy_file(testing::TestDataDir() + "/int96_timestamps.parquet", dir / "part-0.parquet");
   delta::AddFile add;
   add.path = "part-0.parquet";
-  auto snapshot = MakeSnapshot(dir.path(), Field("id", "\"long\"") + "," +
-                                               Field("ts", "\"timestamp\""), {}, {add});
+  auto snapshot = MakeSnapshot(
+      dir.path(), Field("id", "\"long\"") + "," + Field("ts", "\"timestamp\""), {}, {add});
   auto engine = NewEngine();
   ASSERT_TRUE(engine->RegisterSnapshot("snap", snapshot).ok());
   EXPECT_EQ(Scalar(*engine, "SELECT ts FROM snap WHERE id = 1"), "2024-01-01 10:00:00.123456+00");
@@ -116,8 +116,8 @@ TEST(DuckDbSnapshot, SparkInt96TimestampsReadAsUtc) {
 TEST(DuckDbSnapshot, NoFilesGivesEmptyTypedView) {
   TempDir dir;
   auto engine = NewEngine();
-  auto snapshot = MakeSnapshot(dir.path(), Field("id", "\"long\"") + "," +
-                                               Field("p", "\"date\""), {"p"}, {});
+  auto snapshot =
+      MakeSnapshot(dir.path(), Field("id", "\"long\"") + "," + Field("p", "\"date\""), {"p"}, {});
   ASSERT_TRUE(engine->RegisterSnapshot("snap", snapshot).ok());
   EXPECT_EQ(Scalar(*engine, "SELECT count(*) FROM snap"), "0");
   auto schema = engine->SchemaOf("SELECT * FROM snap");
@@ -182,8 +182,8 @@ TEST(DuckDbSnapshot, MissingDataFileErrorNamesIt) {
 TEST(DuckDbSnapshot, WrittenFilesReadBackThroughTheView) {
   TempDir dir;
   auto engine = NewEngine();
-  std::string fields = Field("id", "\"long\"") + "," + Field("p", "\"string\"") + "," +
-                       Field("ts", "\"timestamp\"");
+  std::string fields =
+      Field("id", "\"long\"") + "," + Field("p", "\"string\"") + "," + Field("ts", "\"timestamp\"");
   auto schema = delta::ParseSchemaString(R"({"type":"struct","fields":[)" + fields + "]}");
   ASSERT_TRUE(schema.ok());
   WriteOptions opts;
@@ -197,9 +197,9 @@ TEST(DuckDbSnapshot, WrittenFilesReadBackThroughTheView) {
   auto snapshot = MakeSnapshot(dir.path(), fields, {"p", "ts"}, *adds);
   ASSERT_TRUE(engine->RegisterSnapshot("snap", snapshot).ok());
   std::string expected = "SELECT id, NULLIF(p, '') AS p, ts FROM (" + sql + ")";
-  EXPECT_EQ(Scalar(*engine, "SELECT count(*) FROM ((SELECT * FROM snap) EXCEPT (" + expected +
-                                "))"),
-            "0");
+  EXPECT_EQ(
+      Scalar(*engine, "SELECT count(*) FROM ((SELECT * FROM snap) EXCEPT (" + expected + "))"),
+      "0");
   EXPECT_EQ(Scalar(*engine, "SELECT count(*) FROM snap"), "100");
 }
 

@@ -121,8 +121,9 @@ TEST(DuckDbTypes, RoundTripThroughDuckDb) {
   // Delta -> DuckDB type -> Delta gives the same type back.
   auto engine = NewEngine();
   auto type = DataType::Struct(
-      {{"x", DataType::Map(DataType::Primitive("string"),
-                           DataType::Array(DataType::Primitive("timestamp"))),
+      {{"x",
+        DataType::Map(DataType::Primitive("string"),
+                      DataType::Array(DataType::Primitive("timestamp"))),
         true, nlohmann::json::object()},
        {"y", DataType::Decimal(38, 10), true, nlohmann::json::object()},
        {"z", DataType::Primitive("timestamp_ntz"), true, nlohmann::json::object()}});

@@ -50,7 +50,8 @@ TEST(DuckDbWrite, PartitionedWithSpecialCharactersAndNulls) {
 
   std::map<std::string, delta::AddFile> by_dir;
   int64_t rows = 0;
-  std::regex file_name(R"(part-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.snappy\.parquet)");
+  std::regex file_name(
+      R"(part-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.snappy\.parquet)");
   for (const auto& add : *adds) {
     std::string relative = delta::UriDecodePath(add.path);
     std::string directory = fs::path(relative).parent_path().string();
@@ -66,7 +67,7 @@ TEST(DuckDbWrite, PartitionedWithSpecialCharactersAndNulls) {
     rows += *delta::ParseStats(add.stats).num_records;
     // Partition columns are not stored in the files.
     auto cols = engine->Query("DESCRIBE SELECT * FROM read_parquet(" + QuoteLiteral(abs) +
-                                ", hive_partitioning=false)");
+                              ", hive_partitioning=false)");
     ASSERT_TRUE(cols.ok());
     ASSERT_EQ(cols->rows.size(), 1u);
     EXPECT_EQ(cols->rows[0][0], "id");
@@ -95,11 +96,11 @@ TEST(DuckDbWrite, PartitionedWithSpecialCharactersAndNulls) {
 TEST(DuckDbWrite, StatsContent) {
   TempDir dir;
   auto engine = NewEngine();
-  auto schema = Schema(
-      Field("id", "\"long\"") + "," + Field("s", "\"string\"") + "," +
-      Field("ts", "\"timestamp\"") + "," + Field("ntz", "\"timestamp_ntz\"") + "," +
-      Field("st", R"({"type":"struct","fields":[)" + Field("x", "\"double\"") + "]}") + "," +
-      Field("b", "\"boolean\"") + "," + Field("dec", "\"decimal(10,2)\""));
+  auto schema =
+      Schema(Field("id", "\"long\"") + "," + Field("s", "\"string\"") + "," +
+             Field("ts", "\"timestamp\"") + "," + Field("ntz", "\"timestamp_ntz\"") + "," +
+             Field("st", R"({"type":"struct","fields":[)" + Field("x", "\"double\"") + "]}") + "," +
+             Field("b", "\"boolean\"") + "," + Field("dec", "\"decimal(10,2)\""));
   std::string sql =
       "SELECT i AS id, CASE WHEN i = 2 THEN NULL ELSE repeat('y', 40) || i END AS s, "
       "TIMESTAMPTZ '2024-01-01 10:00:00.123456+00' + to_seconds(i) AS ts, "
@@ -135,8 +136,8 @@ TEST(DuckDbWrite, TimestampsAreUtcAdjustedOnlyForTimestamp) {
       dir.path(), schema, {});
   ASSERT_TRUE(adds.ok()) << adds.status().ToString();
   std::string file = delta::ResolveDataPath(dir.path(), adds->at(0).path);
-  auto rows = engine->Query("SELECT name, logical_type FROM parquet_schema(" +
-                            QuoteLiteral(file) + ") WHERE name IN ('ts', 'ntz') ORDER BY name");
+  auto rows = engine->Query("SELECT name, logical_type FROM parquet_schema(" + QuoteLiteral(file) +
+                            ") WHERE name IN ('ts', 'ntz') ORDER BY name");
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->rows.size(), 2u);
   EXPECT_NE(rows->rows[0][1]->find("isAdjustedToUTC=0"), std::string::npos);  // ntz
@@ -206,8 +207,10 @@ TEST(DuckDbWrite, OrderByAndZOrder) {
   auto sorted = engine->WriteDataFiles(grid, dir / "sorted", schema, opts);
   ASSERT_TRUE(sorted.ok()) << sorted.status().ToString();
   std::string file = QuoteLiteral(delta::ResolveDataPath(dir / "sorted", sorted->at(0).path));
-  EXPECT_EQ(Scalar(*engine, "SELECT bool_and(y >= prev) FROM (SELECT y, lag(y, 1, 0) OVER () "
-                            "AS prev FROM read_parquet(" + file + "))"),
+  EXPECT_EQ(Scalar(*engine,
+                   "SELECT bool_and(y >= prev) FROM (SELECT y, lag(y, 1, 0) OVER () "
+                   "AS prev FROM read_parquet(" +
+                       file + "))"),
             "true");
 
   opts.order_by = {"x", "y"};
@@ -219,8 +222,9 @@ TEST(DuckDbWrite, OrderByAndZOrder) {
   EXPECT_EQ(Scalar(*engine, "SELECT max(x) || ',' || max(y) FROM (SELECT * FROM read_parquet(" +
                                 file + ") LIMIT 64)"),
             "7,7");
-  EXPECT_EQ(Scalar(*engine, "SELECT x || ',' || y FROM read_parquet(" + file + ") LIMIT 1 "
-                            "OFFSET 1"),
+  EXPECT_EQ(Scalar(*engine, "SELECT x || ',' || y FROM read_parquet(" + file +
+                                ") LIMIT 1 "
+                                "OFFSET 1"),
             "0,1");
   opts.order_by = {"nope"};
   EXPECT_EQ(engine->WriteDataFiles(grid, dir / "bad", schema, opts).status().code(),
@@ -231,8 +235,9 @@ TEST(DuckDbWrite, ZOrderKeyInterleavesBits) {
   EXPECT_EQ(duck::ZOrderBitsPerColumn(2), 31);
   EXPECT_EQ(duck::ZOrderBitsPerColumn(3), 20);
   std::string key = duck::ZOrderKeySql({"a", "b"}, 2);
-  EXPECT_EQ(key, "((((a >> 1) & 1) << 3) | (((b >> 1) & 1) << 2) | (((a >> 0) & 1) << 1) | "
-                 "(((b >> 0) & 1) << 0))");
+  EXPECT_EQ(key,
+            "((((a >> 1) & 1) << 3) | (((b >> 1) & 1) << 2) | (((a >> 0) & 1) << 1) | "
+            "(((b >> 0) & 1) << 0))");
 }
 
 TEST(DuckDbWrite, ParseStatsKey) {
