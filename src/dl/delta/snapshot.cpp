@@ -61,7 +61,13 @@ Status ApplyLines(const std::vector<std::string>& lines, const std::string& sour
     if (!parsed.ok()) {
       return parsed.status().WithContext(fmt::format("{} action {}", source, i + 1));
     }
-    if (*parsed) state->Apply(std::move(**parsed));
+    if (*parsed) {
+      state->Apply(std::move(**parsed));
+    } else if (lines[i].starts_with("{\"sidecar\"")) {
+      // Skipping it would silently drop the files listed in the sidecar.
+      return Status::Unsupported(
+          "{} uses v2 checkpoint sidecars, which data_loader cannot read yet", source);
+    }
   }
   return Status::OK();
 }
@@ -87,14 +93,6 @@ Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegmen
   if (first.kind == LogPath::Kind::kUuidCheckpoint && first.path.ends_with(".json")) {
     DL_ASSIGN_OR_RETURN(std::string content, fs.Read(first.path));
     lines = SplitLines(content);
-    for (const std::string& l : lines) {
-      if (l.find("\"sidecar\"") != std::string::npos) {
-        return Status::Unsupported(
-            "{} uses v2 checkpoint sidecars, which data_loader cannot "
-            "read yet",
-            first.path);
-      }
-    }
   } else {
     if (parquet == nullptr) {
       return Status::Internal("reading checkpoint {} needs a ParquetHandler, but none was given",

@@ -144,6 +144,23 @@ TEST_F(SnapshotTest, CheckpointReplay) {
   EXPECT_EQ(no_parquet.status().code(), StatusCode::kInternal);
 }
 
+TEST_F(SnapshotTest, CorruptCheckpointNamesTheFile) {
+  WriteFile(CheckpointPath(root(), 5),
+            SerializeActions({MakeProtocol(), MakeMetadata()}) + R"({"add":{"path":1}})" + "\n");
+  auto s = Load();
+  ASSERT_EQ(s.status().code(), StatusCode::kCorruptLog);
+  EXPECT_TRUE(Contains(s.status().message(), "00000000000000000005.checkpoint.parquet action 3"))
+      << s.status().message();
+}
+
+TEST_F(SnapshotTest, V2CheckpointSidecarsAreRefusedNotSkipped) {
+  WriteFile(CheckpointPath(root(), 5),
+            SerializeActions({MakeProtocol(), MakeMetadata()}) +
+                R"({"checkpointMetadata":{"version":5}})" + "\n" +
+                R"({"sidecar":{"path":"a.parquet","sizeInBytes":1,"modificationTime":1}})" + "\n");
+  EXPECT_EQ(Load().status().code(), StatusCode::kUnsupported);
+}
+
 TEST_F(SnapshotTest, CheckpointOnlyVersionTimestamps) {
   WriteCheckpointFile(CheckpointPath(root(), 10), {MakeProtocol(), MakeMetadata(), MakeAdd("x")});
   SetMtimeMs(CheckpointPath(root(), 10), 123456000);
@@ -290,7 +307,9 @@ TEST_F(SnapshotTest, ReplayOf100kAddsIsFast) {
                 .count();
   ASSERT_TRUE(s);
   EXPECT_EQ(s->files().size(), 100000u);
-  EXPECT_LT(ms, 5000) << "replay of 100k adds took " << ms << " ms";
+  // CPU time, so a loaded machine does not fail it; generous enough for Debug builds while
+  // still catching accidental quadratic replay. Typical: ~0.5 s optimised.
+  EXPECT_LT(cpu_ms, 10000) << "replay of 100k adds took " << cpu_ms << " ms cpu";
   std::cout << "[ perf     ] replay of 100000 adds: " << ms << " ms wall, " << cpu_ms
             << " ms cpu\n";
 }
