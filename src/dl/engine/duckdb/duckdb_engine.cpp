@@ -2,8 +2,18 @@
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <vector>
 
 #include "dl/engine/duckdb/duckdb_types.hpp"
+#include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/duckdb/source_reader.hpp"
 #include "dl/engine/duckdb/write_sql.hpp"
 #include "dl/engine/sql_util.hpp"
@@ -98,6 +108,32 @@ Result<QueryRows> DuckDbEngine::Query(const std::string& sql) {
   return result.ToText();
 }
 
+namespace {
+
+// Append the file at `path` to standard output, in chunks.
+Status CopyToStdout(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Io("cannot read '{}'", path);
+  std::cout.flush();
+  std::fflush(stdout);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const char* p = buf.data();
+    size_t left = static_cast<size_t>(in.gcount());
+    while (left > 0) {
+      ssize_t n = ::write(STDOUT_FILENO, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Status::Io("cannot write to standard output: {}", std::strerror(errno));
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status DuckDbEngine::Export(const std::string& sql, const std::string& path,
                             std::string_view format) {
   std::string options;
@@ -110,9 +146,21 @@ Status DuckDbEngine::Export(const std::string& sql, const std::string& path,
   } else {
     return Status::InvalidArgument("unknown export format '{}' (csv, jsonl or parquet)", format);
   }
+  // DuckDB opens its output with truncation, which would wipe a file that stdout is
+  // redirected to; standard output gets a temp file copied to it instead.
+  bool to_stdout = path == "/dev/stdout" || path == "-";
+  std::string target =
+      to_stdout ? (std::filesystem::temp_directory_path() / ("dl_export_" + NewUuid())).string()
+                : path;
   std::string copy =
-      fmt::format("COPY ({}) TO {} ({})", StripStatementEnd(sql), QuoteLiteral(path), options);
-  return conn_.Execute(copy, fmt::format("exporting to '{}'", path));
+      fmt::format("COPY ({}) TO {} ({})", StripStatementEnd(sql), QuoteLiteral(target), options);
+  Status st = conn_.Execute(copy, fmt::format("exporting to '{}'", path));
+  if (to_stdout) {
+    if (st.ok()) st = CopyToStdout(target);
+    std::error_code ec;
+    std::filesystem::remove(target, ec);
+  }
+  return st;
 }
 
 }  // namespace duck

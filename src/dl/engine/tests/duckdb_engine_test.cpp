@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -157,6 +159,25 @@ TEST(DuckDbEngine, ExportCsvAndJsonl) {
   ASSERT_TRUE(engine->Export(sql, dir / "out.jsonl", "jsonl").ok());
   EXPECT_EQ(ReadText(dir / "out.jsonl"), "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"name\":null}\n");
   EXPECT_EQ(engine->Export(sql, dir / "x", "xml").code(), StatusCode::kInvalidArgument);
+}
+
+TEST(DuckDbEngine, ExportToRedirectedStdoutKeepsEarlierOutput) {
+  TempDir dir;
+  auto engine = NewEngine();
+  std::string file = dir / "stdout.txt";
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "before\n", 7), 7);
+  std::fflush(stdout);
+  int saved = ::dup(STDOUT_FILENO);
+  ::dup2(fd, STDOUT_FILENO);
+  Status st = engine->Export("SELECT 1 AS a", "/dev/stdout", "csv");
+  std::fflush(stdout);
+  ::dup2(saved, STDOUT_FILENO);
+  ::close(saved);
+  ::close(fd);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(ReadText(file), "before\na\n1\n");
 }
 
 TEST(DuckDbEngine, SessionsShareTheDatabase) {
