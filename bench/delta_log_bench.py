@@ -79,7 +79,7 @@ def main():
             write_deltalake(str(copy), pq.read_table(one), mode="append")
         rs_app = timed(rs_append, args.reps)
 
-        out = subprocess.run([str(BUILD / "dl_bench_delta_log"), str(table), str(work),
+        out = subprocess.run([str(BUILD / "bench" / "dl_bench_delta_log"), str(table), str(work),
                               str(one), str(args.reps)], check=True, capture_output=True,
                              text=True).stdout
         ours = json.loads(out)
