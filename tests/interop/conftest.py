@@ -30,6 +30,14 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
 
+def pytest_report_header(config):
+    binary = os.environ.get("DATA_LOADER_BIN", str(REPO / "build" / "data_loader"))
+    mode = il.duckdb_mode()
+    duck = (f"delta extension ({il.duckdb_delta_extension_path() or 'installed'})" if mode == "extension"
+            else "FALLBACK: read_parquet over the snapshot's files (delta extension unavailable)")
+    return [f"data_loader: {binary}", f"duckdb reader: {duck}"]
+
+
 class DataLoaderError(AssertionError):
     pass
 

@@ -310,9 +310,9 @@ def read_delta_rs(path: str | os.PathLike, version: int | None = None) -> Snapsh
 # DuckDB: the `delta` extension cannot be downloaded from DuckDB's extension host here (only package
 # registries are reachable), but the PyPI package `duckdb-extension-delta` ships the same signed
 # binary; we LOAD it from there.  If it is not installed, the DuckDB check falls back to reading
-# the data files of the snapshot (listed by our log replay, cross-checked against
-# deltalake.DeltaTable.file_uris()) with read_parquet plus the partition values: that still checks
-# DuckDB can read our Parquet files, but not DuckDB's Delta log handling.  INTEROP_DUCKDB_MODE
+# the data files of the snapshot (listed by deltalake's DeltaTable.file_uris()) with read_parquet
+# plus the partition values: that still checks DuckDB can read our Parquet files, but not DuckDB's
+# Delta log handling (see read_duckdb_files).  INTEROP_DUCKDB_MODE
 # selects: auto (default: extension if loadable, else files), extension (required), files.
 _DUCKDB_EXT: list[str | None] = []
 
@@ -412,53 +412,40 @@ def read_duckdb(path: str | os.PathLike, version: int | None = None) -> Snapshot
     return snapshot_from_arrow(tbl)
 
 
-_DUCK_PRIMS = {"string": "VARCHAR", "long": "BIGINT", "integer": "INTEGER", "short": "SMALLINT", "byte": "TINYINT",
-               "float": "FLOAT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "binary": "BLOB",
-               "timestamp": "TIMESTAMPTZ", "timestamp_ntz": "TIMESTAMP"}
-
-
 def read_duckdb_files(path: str | os.PathLike, version: int | None = None) -> Snapshot:
-    """FALLBACK DuckDB reader (no delta extension): read_parquet over the snapshot's files."""
+    """FALLBACK DuckDB reader, used only when the delta extension cannot be loaded: DuckDB's
+    read_parquet over the files of the snapshot as listed by deltalake's DeltaTable.file_uris(),
+    plus the partition values delta-rs parsed from the log.  Checks that DuckDB reads our Parquet
+    files, NOT DuckDB's own Delta log handling."""
     import duckdb
     from deltalake import DeltaTable
 
-    snap = replay_log(path, version)
-    dtab = DeltaTable(str(path), version=snap.version)
-    uris = {os.path.normpath(u.replace("file://", "")) for u in dtab.file_uris()}
-    ours = {os.path.normpath(os.path.join(str(path), urllib.parse.unquote(a["path"]))): a for a in snap.adds.values()}
-    assert set(ours) == uris, f"our log replay and delta-rs disagree on the files of {path}@{snap.version}"
-    schema = schema_of_delta_json(json.loads(snap.metadata["schemaString"]))
-    pcols = snap.metadata.get("partitionColumns", [])
+    dtab = DeltaTable(str(path), version=version) if version is not None else DeltaTable(str(path))
+    uris = dtab.file_uris()
+    adds = pa.table(dtab.get_add_actions(flatten=True))
+    assert adds.num_rows == len(uris)
+    schema = schema_of_delta_json(json.loads(dtab.schema().to_json()))
+    pcols = list(dtab.metadata().partition_columns)
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
-    parts = []
-    for fpath, add in sorted(ours.items()):
-        sel = ["*"]
+    pieces = []
+    for i, uri in enumerate(uris):
+        fpath = urllib.parse.unquote(uri[len("file://"):]) if uri.startswith("file://") else uri
+        t = con.execute(f"SELECT * FROM read_parquet({_sql_str(fpath)}, hive_partitioning = false)").fetch_arrow_table()
         for c in pcols:
-            raw = (add.get("partitionValues") or {}).get(c)
-            typ = schema[c]
-            duck = _DUCK_PRIMS.get(typ) or typ.upper()
-            sel.append(f"{'NULL' if raw in (None, '') else _sql_str(raw)}::{duck} AS \"{c}\"")
-        parts.append(f"SELECT {', '.join(sel)} FROM read_parquet({_sql_str(fpath)})")
-    if parts:
-        tbl = con.execute(" UNION ALL BY NAME ".join(parts)).fetch_arrow_table()
-    else:
-        tbl = pa.table({})
+            val = adds.column(f"partition.{c}")[i]
+            t = t.append_column(c, pa.array([val.as_py()] * t.num_rows, val.type))
+        t = plain_table(t)
+        for name in t.column_names:  # INT96 is read as a naive TIMESTAMP
+            col = t.column(name)
+            if schema.get(name) == "timestamp" and pa.types.is_timestamp(col.type) and col.type.tz is None:
+                t = t.set_column(t.column_names.index(name), name, col.cast(pa.timestamp("us", tz="UTC")))
+        pieces.append(t)
     con.close()
-    # Columns missing from every file (schema evolution) are null; cast to the table's types.
+    tbl = pa.concat_tables(pieces, promote_options="permissive") if pieces else pa.table({})
     n = tbl.num_rows
-    cols = {}
-    for name in schema:
-        if name in tbl.column_names:
-            col = tbl.column(name)
-            if schema[name] == "timestamp" and pa.types.is_timestamp(col.type) and col.type.tz is None:
-                col = col.cast(pa.timestamp(col.type.unit, tz="UTC"))  # INT96 is read as naive
-            cols[name] = col
-        else:
-            cols[name] = pa.nulls(n)
-    out = pa.table(cols)
-    snapshot = snapshot_from_arrow(out, schema_override=schema)
-    return snapshot
+    cols = {name: (tbl.column(name) if name in tbl.column_names else pa.nulls(n)) for name in schema}
+    return snapshot_from_arrow(pa.table(cols), schema_override=schema)
 
 
 def read_dl(dl, path: str | os.PathLike, version: int | None = None, timestamp: str | None = None,
