@@ -1,5 +1,8 @@
 // LoadConfigFile / LoadConfigText: YAML (or JSON) text to a validated LoaderConfig.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
+
+#include <sstream>
 
 #include "dl/config/config_internal.hpp"
 #include "dl/storage/file_system.hpp"
@@ -216,20 +219,58 @@ std::string UnescapeInlineNewlines(const std::string& text) {
   return out;
 }
 
+// Ignores parse events: used only to count the documents in the text.
+class NullEventHandler : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Count documents without YAML::LoadAll, which never returns on a document that starts
+// with a stray ',' (yaml-cpp 0.7 yields empty documents forever): stop at a cap instead.
+Result<int> CountDocuments(const std::string& text, const std::string& source) {
+  constexpr int kCap = 32;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  NullEventHandler handler;
+  int docs = 0;
+  while (docs < kCap && parser.HandleNextDocument(handler)) ++docs;
+  if (docs < kCap) return docs;
+  std::istringstream lines(text);
+  std::string line;
+  for (int n = 1; std::getline(lines, line); ++n) {
+    size_t first = line.find_first_not_of(" \t");
+    if (first != std::string::npos && line[first] == ',') {
+      return Status::Config("{}:{}:{}: YAML syntax error: unexpected ','", source, n, first + 1);
+    }
+  }
+  return Status::Config("{}: YAML syntax error: the text does not parse", source);
+}
+
 Result<LoaderConfig> Parse(const std::string& text, const std::string& source) {
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(text);
+    DL_ASSIGN_OR_RETURN(int docs, CountDocuments(text, source));
+    if (docs > 1) {
+      return Status::Config("{}: holds {} YAML documents ('---'); expected one", source, docs);
+    }
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return Status::Config("{}: YAML syntax error: {}", source, e.msg);
     return Status::Config("{}:{}:{}: YAML syntax error: {}", source, e.mark.line + 1,
                           e.mark.column + 1, e.msg);
   }
-  if (docs.empty() || docs[0].IsNull()) return Status::Config("{}: the config is empty", source);
-  if (docs.size() > 1) {
-    return Status::Config("{}: holds {} YAML documents ('---'); expected one", source, docs.size());
-  }
-  const YAML::Node& root = docs[0];
+  if (!root.IsDefined() || root.IsNull()) return Status::Config("{}: the config is empty", source);
   if (!root.IsMap()) {
     return Status::Config("{}:{}: the config must be a mapping of keys (raw_data_path: ...)",
                           source, std::max(1, LineOf(root)));

@@ -129,6 +129,9 @@ TEST(ValidationTest, DocumentShape) {
             "config.yaml:1: the config must be a mapping of keys (raw_data_path: ...)");
   EXPECT_THAT(Errors("raw_data_path: [unclosed\n"), HasSubstr("YAML syntax error"));
   EXPECT_THAT(Errors("a: 1\n---\nb: 2\n"), HasSubstr("holds 2 YAML documents"));
+  // yaml-cpp's LoadAll never returns on these; we must.
+  EXPECT_EQ(Errors(","), "config.yaml:1:1: YAML syntax error: unexpected ','");
+  EXPECT_EQ(Errors("a: 1\n---\n  , b\n"), "config.yaml:3:3: YAML syntax error: unexpected ','");
   EXPECT_EQ(Errors(std::string(kHeader) + "raw_data_path: /x\ntables:\n  - {table_name: t, "
                                           "database_name: d, source_path_pattern: /r}\n"),
             "config.yaml:4: raw_data_path: duplicate key (first given on line 1)");
