@@ -3,6 +3,7 @@
 
 #include <type_traits>
 
+#include "dl/delta/action_fast_path.hpp"
 #include "dl/delta/json_util.hpp"
 
 namespace dl::delta {
@@ -524,6 +525,11 @@ std::string CommitInfo::operation() const {
 }
 
 Result<std::optional<Action>> ParseAction(std::string_view line) {
+  if (auto fast = internal::TryParseFileAction(line)) return fast;
+  return internal::ParseActionWithDom(line);
+}
+
+Result<std::optional<Action>> internal::ParseActionWithDom(std::string_view line) {
   try {
     Json doc = Json::parse(line);
     if (!doc.is_object()) {

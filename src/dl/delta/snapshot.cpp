@@ -2,7 +2,6 @@
 #include "dl/delta/snapshot.hpp"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "dl/delta/parquet_handler.hpp"
 #include "dl/delta/protocol_features.hpp"
@@ -10,37 +9,38 @@
 
 namespace dl::delta {
 
-// Replay state. Files are keyed by (path, deletion vector id), compared as written in the log
-// (as Spark does); the newest add or remove of a key wins.
+// Replay state. A logical file is keyed by (path, deletion vector id), paths compared as
+// written in the log (as Spark does); the newest add or remove of a key wins. File actions
+// are collected in replay order and reconciled by one sort at the end (Reconcile), which
+// also yields the path order files() promises: cheaper than a hash map plus a sort.
 struct Snapshot::State {
   std::optional<Protocol> protocol;
   std::optional<Metadata> metadata;
-  std::unordered_map<std::string, AddFile> adds;
-  std::unordered_map<std::string, RemoveFile> removes;
+  std::vector<AddFile> adds;  // every add and remove seen, in replay order
+  std::vector<RemoveFile> removes;
+  std::vector<int64_t> add_seq, remove_seq;  // their positions in the replay
+  int64_t seq = 0;
   std::map<std::string, SetTransaction> txns;
   std::map<std::string, DomainMetadata> domains;  // removed ones kept until the end
   std::optional<CommitInfo> commit_info;          // of the commit being replayed
 
-  static std::string Key(const std::string& path, const std::optional<DeletionVector>& dv) {
-    if (!dv) return path;
-    std::string key = path;
-    key.push_back('\0');  // cannot occur in a path
-    key += dv->UniqueId();
-    return key;
+  // Room for n more adds; grows geometrically, so reserving per small commit stays linear.
+  void Reserve(size_t n) {
+    if (adds.capacity() >= adds.size() + n) return;
+    size_t cap = std::max(adds.size() + n, 2 * adds.capacity());
+    adds.reserve(cap);
+    add_seq.reserve(cap);
   }
-
   void Apply(Action&& action) {
     std::visit([this](auto&& a) { On(std::move(a)); }, std::move(action));
   }
   void On(AddFile&& a) {
-    std::string key = Key(a.path, a.deletion_vector);
-    removes.erase(key);
-    adds.insert_or_assign(std::move(key), std::move(a));
+    adds.push_back(std::move(a));
+    add_seq.push_back(seq++);
   }
   void On(RemoveFile&& r) {
-    std::string key = Key(r.path, r.deletion_vector);
-    adds.erase(key);
-    removes.insert_or_assign(std::move(key), std::move(r));
+    removes.push_back(std::move(r));
+    remove_seq.push_back(seq++);
   }
   void On(Protocol&& p) { protocol = std::move(p); }
   void On(Metadata&& m) { metadata = std::move(m); }
@@ -55,7 +55,7 @@ namespace {
 using State = Snapshot::State;
 
 Status ApplyLines(const std::vector<std::string>& lines, const std::string& source, State* state) {
-  state->adds.reserve(state->adds.size() + lines.size());
+  state->Reserve(lines.size());
   for (size_t i = 0; i < lines.size(); ++i) {
     auto parsed = ParseAction(lines[i]);
     if (!parsed.ok()) {
@@ -110,8 +110,7 @@ Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegmen
 Status ReplayCommit(FileSystem& fs, const LogPath& commit, State* state) {
   DL_ASSIGN_OR_RETURN(std::string content, fs.Read(commit.path));
   state->commit_info.reset();
-  // Roughly one action per 300 bytes: reserving avoids rehashing while replaying big commits.
-  state->adds.reserve(state->adds.size() + content.size() / 300);
+  state->Reserve(content.size() / 400);  // roughly one add per 300-400 bytes
   return ForEachAction(content, commit.path, [state](Action&& a) { state->Apply(std::move(a)); });
 }
 
@@ -159,20 +158,47 @@ Result<int64_t> VersionTimestamp(FileSystem& fs, const LogSegment& seg, const St
   return CheckpointMtime(seg);
 }
 
-// The map's values ordered by key (the key starts with the path). Sorts pointers, then moves
-// each value once: AddFile is large and std::sort would move it many times.
-template <typename T>
-std::vector<T> SortedValues(std::unordered_map<std::string, T>&& map) {
-  std::vector<std::pair<const std::string*, T*>> order;
-  order.reserve(map.size());
-  for (auto& [key, value] : map) order.emplace_back(&key, &value);
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return *a.first < *b.first; });
-  std::vector<T> out;
-  out.reserve(order.size());
-  for (auto& [key, value] : order) out.push_back(std::move(*value));
-  map.clear();
-  return out;
+// One add or remove of the replay, for reconciliation.
+struct FileRef {
+  const std::string* path;
+  const std::optional<DeletionVector>* dv;
+  int64_t seq;
+  size_t index;
+  bool is_add;
+};
+
+// Order by path, then deletion vector id (no DV first), then replay position.
+int CompareKeys(const FileRef& a, const FileRef& b) {
+  if (int c = a.path->compare(*b.path); c != 0) return c;
+  if (!*a.dv || !*b.dv) return static_cast<int>(a.dv->has_value()) - b.dv->has_value();
+  return (*a.dv)->UniqueId().compare((*b.dv)->UniqueId());  // rare: same path, two DVs
+}
+
+// The newest action of each logical file wins: adds become files(), removes tombstones(),
+// both in path order.
+void Reconcile(State* state, std::vector<AddFile>* files, std::vector<RemoveFile>* tombstones) {
+  std::vector<FileRef> refs;
+  refs.reserve(state->adds.size() + state->removes.size());
+  for (size_t i = 0; i < state->adds.size(); ++i) {
+    refs.push_back(
+        {&state->adds[i].path, &state->adds[i].deletion_vector, state->add_seq[i], i, true});
+  }
+  for (size_t i = 0; i < state->removes.size(); ++i) {
+    const RemoveFile& r = state->removes[i];
+    refs.push_back({&r.path, &r.deletion_vector, state->remove_seq[i], i, false});
+  }
+  std::sort(refs.begin(), refs.end(), [](const FileRef& a, const FileRef& b) {
+    int c = CompareKeys(a, b);
+    return c != 0 ? c < 0 : a.seq < b.seq;
+  });
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const FileRef& r = refs[i];
+    if (i + 1 < refs.size() && CompareKeys(r, refs[i + 1]) == 0) continue;  // superseded
+    if (r.is_add)
+      files->push_back(std::move(state->adds[r.index]));
+    else
+      tombstones->push_back(std::move(state->removes[r.index]));
+  }
 }
 
 Status Validate(const State& state, const std::string& root, int64_t version) {
@@ -233,11 +259,14 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(FileSystem& fs, ParquetHa
   for (auto& [name, d] : state.domains) {
     if (!d.removed) domains.emplace(name, std::move(d));
   }
+  std::vector<AddFile> files;
+  std::vector<RemoveFile> tombstones;
+  Reconcile(&state, &files, &tombstones);
   const int64_t v = seg.version;
   return std::make_shared<const Snapshot>(
       table_root, std::move(seg), v, timestamp, std::move(*state.protocol),
-      std::move(*state.metadata), std::move(schema), SortedValues(std::move(state.adds)),
-      SortedValues(std::move(state.removes)), std::move(state.txns), std::move(domains));
+      std::move(*state.metadata), std::move(schema), std::move(files), std::move(tombstones),
+      std::move(state.txns), std::move(domains));
 }
 
 Result<std::shared_ptr<const Snapshot>> Snapshot::LoadAtTimestamp(FileSystem& fs,

@@ -95,6 +95,38 @@ TEST_F(SnapshotTest, DeletionVectorsArePartOfTheFileKey) {
   EXPECT_TRUE(MustLoad()->files().empty());
 }
 
+TEST_F(SnapshotTest, ManySmallCommitsReconcile) {
+  Create();
+  for (int v = 1; v <= 500; ++v) {
+    std::vector<Action> actions{MakeAdd(fmt::format("f{:04d}", v))};
+    if (v > 2) actions.push_back(MakeRemove(fmt::format("f{:04d}", v - 2), v));
+    if (v % 100 == 0) actions.push_back(MakeAdd("f0001"));  // re-added, then removed again
+    if (v % 100 == 1 && v > 100) actions.push_back(MakeRemove("f0001", v));
+    WriteCommit(root(), v, actions);
+  }
+  auto s = MustLoad();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(Paths(*s), (std::vector<std::string>{"f0001", "f0499", "f0500"}));
+  EXPECT_EQ(s->tombstones().size(), 497u);  // f0002..f0498
+  EXPECT_EQ(s->tombstones().front().path, "f0002");
+  auto s401 = MustLoad(401);
+  EXPECT_EQ(Paths(*s401), (std::vector<std::string>{"f0400", "f0401"}));
+}
+
+TEST_F(SnapshotTest, SamePathWithTwoDeletionVectorsIsTwoFiles) {
+  Create();
+  AddFile a = MakeAdd("f"), b = MakeAdd("f"), c = MakeAdd("e");
+  a.deletion_vector = DeletionVector{"u", "bbb", {}, 10, 1, {}};
+  b.deletion_vector = DeletionVector{"u", "aaa", {}, 10, 2, {}};
+  WriteCommit(root(), 1, {a, b, c, MakeAdd("f")});
+  auto s = MustLoad();
+  ASSERT_EQ(s->files().size(), 4u);
+  EXPECT_EQ(s->files()[0].path, "e");
+  EXPECT_FALSE(s->files()[1].deletion_vector);  // no DV sorts first
+  EXPECT_EQ(s->files()[2].deletion_vector->path_or_inline_dv, "aaa");
+  EXPECT_EQ(s->files()[3].deletion_vector->path_or_inline_dv, "bbb");
+}
+
 TEST_F(SnapshotTest, LastMetadataProtocolTxnAndDomainsWin) {
   Create();
   Metadata m2 = MakeMetadata({}, {{"delta.appendOnly", "true"}});
