@@ -13,7 +13,9 @@ UTC = dt.timezone.utc
 # ('' is not used: Delta treats an empty partition value as null.)
 PARTS = ["a/b", "x y", "%", "=", "ünï©ødé €", None, "a%20b:c#", "plain"]
 DATES = [dt.date(2024, 1, 1), dt.date(1999, 12, 31), None, dt.date(2024, 2, 29)]
-STRINGS = ["héllo wörld", "日本語", "emoji 🎉", "", "plain", None, "quote'\"", "tab\tnl\n"]
+# LONG_STRING is longer than the 32-character prefix Delta writers keep in string min/max stats.
+LONG_STRING = "long-" + "ł" * 40 + "-end"
+STRINGS = ["héllo wörld", "日本語", "emoji 🎉", "", "plain", None, "quote'\"", "tab\tnl\n", LONG_STRING]
 
 STRUCT_T = pa.struct([("a", pa.int64()), ("b", pa.string())])
 

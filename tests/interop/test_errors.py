@@ -205,3 +205,103 @@ def test_vacuum_retention(dl, spark, tmp_path):
     exp = il.snapshot_from_arrow(_small(range(100, 103)))
     il.assert_same(il.read_spark(spark, path), exp, "spark after vacuum")
     il.assert_same(il.read_delta_rs(path), exp, "delta-rs after vacuum")
+
+
+# --------------------------------------------------------------------------------------------
+# Writer obligations on tables Spark created: NOT NULL, appendOnly, CHECK constraints,
+# column mapping (implement them or refuse; never write data that breaks them)
+# --------------------------------------------------------------------------------------------
+
+
+def _spark_table(spark, path, ddl_cols, props=None, partitioned_by=None):
+    tbl = f"CREATE TABLE delta.`{path}` ({ddl_cols}) USING delta"
+    if partitioned_by:
+        tbl += f" PARTITIONED BY ({partitioned_by})"
+    if props:
+        tbl += " TBLPROPERTIES (" + ", ".join(f"'{k}' = '{v}'" for k, v in props.items()) + ")"
+    spark.sql(tbl)
+    spark.sql(f"INSERT INTO delta.`{path}` VALUES (1, 'a'), (2, 'b')")
+    return path
+
+
+def test_not_null_column_enforced(dl, spark, tmp_path):
+    path = _spark_table(spark, str(tmp_path / "t"), "id BIGINT NOT NULL, s STRING")
+    versions = il.commit_versions(path)
+    bad = pa.table({"id": pa.array([3, None], pa.int64()), "s": pa.array(["c", "d"])})
+    p = dl.run("table", "write", path, "--source", il.write_parquet(bad, tmp_path / "bad.parquet"), check=False)
+    assert p.returncode == 1, f"a null in NOT NULL column id must be refused: exit {p.returncode} {_out(p)}"
+    assert re.search(r"\bid\b", _out(p)), f"error must name column id: {_out(p)!r}"
+    assert il.commit_versions(path) == versions
+    good = pa.table({"id": pa.array([3, 4], pa.int64()), "s": pa.array(["c", None])})
+    dl.run("table", "write", path, "--source", il.write_parquet(good, tmp_path / "good.parquet"))
+    schema = json.loads(il.replay_log(path).metadata["schemaString"])
+    assert schema["fields"][0]["nullable"] is False, "the NOT NULL flag was lost"
+    exp = il.snapshot_from_arrow(pa.table({"id": [1, 2, 3, 4], "s": ["a", "b", "c", None]}))
+    il.assert_same(il.read_spark(spark, path), exp, "spark after data_loader append to a NOT NULL table")
+
+
+def test_append_only_table(dl, spark, tmp_path):
+    path = _spark_table(spark, str(tmp_path / "t"), "id BIGINT, s STRING", {"delta.appendOnly": "true"})
+    versions = il.commit_versions(path)
+    p = dl.run("table", "delete", path, "--where", "id = 1", check=False)
+    assert p.returncode == 1 and "appendOnly" in _out(p), f"delete on an appendOnly table: exit {p.returncode} {_out(p)!r}"
+    src = il.write_parquet(pa.table({"id": pa.array([3], pa.int64()), "s": ["c"]}), tmp_path / "n.parquet")
+    p = dl.run("table", "write", path, "--source", src, "--mode", "overwrite", check=False)
+    assert p.returncode == 1 and "appendOnly" in _out(p), f"overwrite of an appendOnly table: exit {p.returncode} {_out(p)!r}"
+    assert il.commit_versions(path) == versions, "a refused operation committed"
+    dl.run("table", "write", path, "--source", src)
+    il.assert_same(il.read_spark(spark, path), il.snapshot_from_arrow(pa.table({"id": [1, 2, 3], "s": ["a", "b", "c"]})),
+                   "spark after append to an appendOnly table")
+
+
+def test_check_constraint_never_violated(dl, spark, tmp_path):
+    path = _spark_table(spark, str(tmp_path / "t"), "id BIGINT, s STRING")
+    spark.sql(f"ALTER TABLE delta.`{path}` ADD CONSTRAINT id_positive CHECK (id > 0)")
+    versions = il.commit_versions(path)
+    bad = il.write_parquet(pa.table({"id": pa.array([5, -1], pa.int64()), "s": ["e", "f"]}), tmp_path / "bad.parquet")
+    p = dl.run("table", "write", path, "--source", bad, check=False)
+    assert p.returncode == 1, f"a row violating CHECK (id > 0) was accepted: exit {p.returncode}"
+    assert il.commit_versions(path) == versions
+    good = il.write_parquet(pa.table({"id": pa.array([5], pa.int64()), "s": ["e"]}), tmp_path / "good.parquet")
+    p = dl.run("table", "write", path, "--source", good, check=False)
+    if p.returncode == 0:  # constraints implemented: the valid row is there for Spark
+        il.assert_same(il.read_spark(spark, path),
+                       il.snapshot_from_arrow(pa.table({"id": [1, 2, 5], "s": ["a", "b", "e"]})), "spark")
+        assert "delta.constraints.id_positive" in il.replay_log(path).metadata["configuration"]
+    else:  # or refused as a whole, naming the feature
+        assert p.returncode == 1 and re.search(r"checkConstraints|constraint", _out(p), re.I), _out(p)
+        assert il.commit_versions(path) == versions
+
+
+def test_column_mapping_table_read_correctly_or_refused(dl, spark, tmp_path):
+    """A Spark table with column mapping (name mode) and a renamed column: data_loader must read
+    it by physical name exactly as Spark does, or refuse naming columnMapping (never return
+    nulls for the renamed/partition columns)."""
+    path = str(tmp_path / "t")
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, s STRING, p STRING) USING delta PARTITIONED BY (p) "
+              f"TBLPROPERTIES ('delta.columnMapping.mode' = 'name', 'delta.minReaderVersion' = '2', "
+              f"'delta.minWriterVersion' = '5')")
+    spark.sql(f"INSERT INTO delta.`{path}` VALUES (1, 'a', 'x y'), (2, 'b', NULL)")
+    spark.sql(f"ALTER TABLE delta.`{path}` RENAME COLUMN s TO s_renamed")
+    spark.sql(f"INSERT INTO delta.`{path}` VALUES (3, 'c', 'x y')")
+    expected = il.read_spark(spark, path)
+    assert expected.schema == {"id": "long", "s_renamed": "string", "p": "string"}
+    p = dl.run("table", "scan", path, "--output", tmp_path / "o.parquet", check=False)
+    if p.returncode == 0:
+        import pyarrow.parquet as pq
+        il.assert_same(il.snapshot_from_arrow(pq.read_table(tmp_path / "o.parquet")), expected,
+                       "data_loader scan of a column-mapping table")
+    else:
+        assert p.returncode == 1 and "columnMapping" in _out(p), f"exit {p.returncode}: {_out(p)!r}"
+    versions = il.commit_versions(path)
+    src = il.write_parquet(pa.table({"id": pa.array([4], pa.int64()), "s_renamed": ["d"], "p": [None]}),
+                           tmp_path / "n.parquet")
+    w = dl.run("table", "write", path, "--source", src, check=False)
+    if w.returncode == 0:
+        got = il.read_spark(spark, path)
+        want = il.snapshot_from_arrow(pa.table({"id": [1, 2, 3, 4], "s_renamed": ["a", "b", "c", "d"],
+                                                "p": ["x y", None, "x y", None]}))
+        il.assert_same(got, want, "spark after data_loader append to a column-mapping table")
+    else:
+        assert w.returncode == 1 and "columnMapping" in _out(w), f"exit {w.returncode}: {_out(w)!r}"
+        assert il.commit_versions(path) == versions
