@@ -183,7 +183,7 @@ def test_vacuum_retention(dl, spark, tmp_path):
     before = _tree(path)
 
     p = dl.run("table", "vacuum", path, "--retention-hours", "0", check=False)
-    assert p.returncode == 1, f"vacuum below the retention period without --force must be refused: {_out(p)}"
+    assert p.returncode == 2, f"vacuum below the retention period without --force is a usage error (exit 2): {_out(p)}"
     assert re.search(r"retention", _out(p), re.I), _out(p)
     assert _tree(path) == before
 
