@@ -253,14 +253,16 @@ TEST_F(DiscoverTest, DISABLED_Benchmark100kFiles) {
   for (int d = 0; d < 10; ++d) {
     for (int i = 0; i < 10'000; ++i) Touch(fmt::format("big/d{}/f{:05}.csv", d, i), kBaseMs + i);
   }
-  auto t0 = std::chrono::steady_clock::now();
-  auto r = Discover(*fs_, P("big/**/*.csv"));
-  auto t1 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->size(), 100'000u);
-  double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-  std::printf("discovered %zu files in %.1f ms\n", r->size(), ms);
-  EXPECT_LT(ms, 1000.0);
+  for (int rep = 0; rep < 3; ++rep) {  // the first run may pay for a cold cache
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = Discover(*fs_, P("big/**/*.csv"));
+    auto t1 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->size(), 100'000u);
+    double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    std::printf("discovered %zu files in %.1f ms\n", r->size(), ms);
+    EXPECT_LT(ms, 1000.0);
+  }
 }
 
 }  // namespace
