@@ -79,8 +79,8 @@ struct TableConfig {
   // -- The original's keys --
   std::string table_name;     ///< required; [A-Za-z0-9_]+
   std::string database_name;  ///< required; `schema` or `catalog.schema`
-  /// required; a glob (see dl/discovery/glob.hpp). A relative pattern is taken relative to
-  /// raw_data_path (the loaded config holds the joined, absolute-if-raw-is pattern).
+  /// required; a glob (see dl/discovery/glob.hpp). A relative pattern is resolved against
+  /// raw_data_path when the config is loaded; absolute paths and URLs are kept as written.
   std::string source_path_pattern;
   LoadingStrategy loading_strategy = LoadingStrategy::kAppend;
   FileFormat file_format = FileFormat::kParquet;
