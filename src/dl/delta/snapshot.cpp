@@ -2,15 +2,17 @@
 #include "dl/delta/snapshot.hpp"
 
 #include <algorithm>
+#include <deque>
 
 #include "dl/delta/parquet_handler.hpp"
+#include "dl/delta/partition.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/delta/time_util.hpp"
 
 namespace dl::delta {
 
-// Replay state. A logical file is keyed by (path, deletion vector id), paths compared as
-// written in the log (as Spark does); the newest add or remove of a key wins. File actions
+// Replay state. A logical file is keyed by (path, deletion vector id), paths compared
+// after percent-decoding; the newest add or remove of a key wins. File actions
 // are collected in replay order and reconciled by one sort at the end (Reconcile), which
 // also yields the path order files() promises: cheaper than a hash map plus a sort.
 struct Snapshot::State {
@@ -179,13 +181,21 @@ int CompareKeys(const FileRef& a, const FileRef& b) {
 void Reconcile(State* state, std::vector<AddFile>* files, std::vector<RemoveFile>* tombstones) {
   std::vector<FileRef> refs;
   refs.reserve(state->adds.size() + state->removes.size());
+  // Writers differ in how much of a path they percent-encode (delta-rs encodes non-ASCII,
+  // Spark keeps it), so keys compare decoded paths; most paths have no '%' and are used as is.
+  std::deque<std::string> decoded;
+  auto key = [&decoded](const std::string& path) -> const std::string* {
+    if (path.find('%') == std::string::npos) return &path;
+    decoded.push_back(UriDecodePath(path));
+    return &decoded.back();
+  };
   for (size_t i = 0; i < state->adds.size(); ++i) {
-    refs.push_back(
-        {&state->adds[i].path, &state->adds[i].deletion_vector, state->add_seq[i], i, true});
+    refs.push_back({key(state->adds[i].path), &state->adds[i].deletion_vector,
+                    state->add_seq[i], i, true});
   }
   for (size_t i = 0; i < state->removes.size(); ++i) {
     const RemoveFile& r = state->removes[i];
-    refs.push_back({&r.path, &r.deletion_vector, state->remove_seq[i], i, false});
+    refs.push_back({key(r.path), &r.deletion_vector, state->remove_seq[i], i, false});
   }
   std::sort(refs.begin(), refs.end(), [](const FileRef& a, const FileRef& b) {
     int c = CompareKeys(a, b);
