@@ -2,12 +2,17 @@
 # Install the build dependencies (Debian packages) and fetch DuckDB. Idempotent.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-pkgs=(cmake ninja-build g++ pkg-config openssl ca-certificates nodejs npm
-      libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-      libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev)
+pkgs=(libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+      libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+# Tools may come from elsewhere (e.g. Node.js from its own packages): install only if absent.
+declare -A tool_pkg=([cmake]=cmake [ninja]=ninja-build [g++]=g++ [openssl]=openssl [npm]=npm
+                     [python3]=python3-venv)
+for t in "${!tool_pkg[@]}"; do
+  command -v "$t" >/dev/null 2>&1 || missing+=("${tool_pkg[$t]}")
 done
 if ((${#missing[@]})); then
   sudo=""
