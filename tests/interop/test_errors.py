@@ -305,3 +305,121 @@ def test_column_mapping_table_read_correctly_or_refused(dl, spark, tmp_path):
     else:
         assert w.returncode == 1 and "columnMapping" in _out(w), f"exit {w.returncode}: {_out(w)!r}"
         assert il.commit_versions(path) == versions
+
+
+# --------------------------------------------------------------------------------------------
+# More table features: implement them or refuse naming the feature (never silently wrong)
+# --------------------------------------------------------------------------------------------
+
+
+def _ids_table(ids) -> pa.Table:
+    return pa.table({"id": pa.array(list(ids), pa.int64())})
+
+
+def _refused(p, feature: str) -> bool:
+    """False when the command succeeded; True when it was refused naming `feature` (asserted;
+    `feature` is a regex, e.g. the protocol feature name or a plain-words spelling of it)."""
+    if p.returncode == 0:
+        return False
+    assert p.returncode == 1 and re.search(feature, _out(p), re.I), \
+        f"expected success or a refusal naming {feature}: exit {p.returncode} {_out(p)!r}"
+    print(f"refused ({' '.join(map(str, p.args[1:3]))}): {_out(p).strip()}")
+    return True
+
+
+def test_v2_checkpoint_table(dl, spark, tmp_path):
+    path = str(tmp_path / "t")
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta "
+              f"TBLPROPERTIES ('delta.checkpointPolicy' = 'v2', 'delta.checkpointInterval' = '2')")
+    for i in range(3):
+        spark.sql(f"INSERT INTO delta.`{path}` VALUES ({i})")
+    assert any(".checkpoint." in f and f.endswith(".json") for f in os.listdir(Path(path) / "_delta_log")), \
+        "precondition: Spark wrote a V2 (UUID-named) checkpoint"
+    p = dl.run("table", "scan", path, "--output", tmp_path / "o.parquet", check=False)
+    if not _refused(p, r"v2 ?checkpoint"):
+        import pyarrow.parquet as pq
+        il.assert_same(il.snapshot_from_arrow(pq.read_table(tmp_path / "o.parquet")), il.read_spark(spark, path),
+                       "data_loader scan of a V2-checkpoint table")
+    versions = il.commit_versions(path)
+    w = dl.run("table", "write", path, "--source", il.write_parquet(_ids_table([7]), tmp_path / "n.parquet"), check=False)
+    if not _refused(w, r"v2 ?checkpoint"):
+        il.assert_same(il.read_spark(spark, path), il.snapshot_from_arrow(_ids_table([0, 1, 2, 7])), "spark")
+    else:
+        assert il.commit_versions(path) == versions
+
+
+def test_in_commit_timestamp_table(dl, spark, tmp_path):
+    path = str(tmp_path / "t")
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta TBLPROPERTIES ('delta.enableInCommitTimestamps' = 'true')")
+    spark.sql(f"INSERT INTO delta.`{path}` VALUES (1)")
+    prev = il.read_commit(path, 1)[0]["commitInfo"]["inCommitTimestamp"]
+    w = dl.run("table", "write", path, "--source", il.write_parquet(_ids_table([2]), tmp_path / "n.parquet"), check=False)
+    if _refused(w, r"inCommitTimestamp|in-commit timestamp"):
+        assert il.commit_versions(path) == [0, 1]
+        return
+    first = il.read_commit(path, 2)[0]
+    assert "commitInfo" in first, "with inCommitTimestamp enabled, commitInfo must be the first action"
+    assert first["commitInfo"].get("inCommitTimestamp", 0) > prev, first
+    il.assert_same(il.read_spark(spark, path), il.snapshot_from_arrow(_ids_table([1, 2])), "spark")
+    hist = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select("version").collect()
+    assert sorted(r["version"] for r in hist) == [0, 1, 2]
+
+
+def test_change_data_feed_table(dl, spark, tmp_path):
+    path = str(tmp_path / "t")
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, s STRING) USING delta "
+              f"TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')")
+    spark.sql(f"INSERT INTO delta.`{path}` VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    src = il.write_parquet(pa.table({"id": pa.array([4], pa.int64()), "s": ["d"]}), tmp_path / "n.parquet")
+    w = dl.run("table", "write", path, "--source", src, check=False)
+    if not _refused(w, r"changeDataFeed|change data feed"):
+        ch = spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", 2).load(path)
+        assert sorted((r["id"], r["_change_type"]) for r in ch.collect()) == [(4, "insert")]
+    v = il.commit_versions(path)[-1]
+    d = dl.run("table", "delete", path, "--where", "id = 2", check=False)
+    if _refused(d, r"changeDataFeed|change data feed"):
+        assert il.commit_versions(path)[-1] == v
+        return
+    ch = spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", v + 1).load(path)
+    assert sorted((r["id"], r["s"], r["_change_type"]) for r in ch.collect()) == [(2, "b", "delete")], \
+        "copy-on-write delete on a CDF table must write cdc files with the deleted rows"
+
+
+def test_generated_column_table(dl, spark, tmp_path):
+    path = str(tmp_path / "t")
+    from delta.tables import DeltaTable
+
+    DeltaTable.create(spark).location(path).addColumn("id", "BIGINT") \
+        .addColumn("g", "BIGINT", generatedAlwaysAs="id * 2").execute()
+    spark.range(1, 2).write.format("delta").mode("append").save(path)
+    assert il.replay_log(path).protocol.get("minWriterVersion", 0) >= 4
+    versions = il.commit_versions(path)
+    wrong = pa.table({"id": pa.array([5], pa.int64()), "g": pa.array([11], pa.int64())})
+    p = dl.run("table", "write", path, "--source", il.write_parquet(wrong, tmp_path / "wrong.parquet"), check=False)
+    assert p.returncode == 1, "a value contradicting the generation expression (g = id * 2) was accepted"
+    assert il.commit_versions(path) == versions
+    p = dl.run("table", "write", path, "--source", il.write_parquet(_ids_table([3]), tmp_path / "ids.parquet"), check=False)
+    if _refused(p, r"generatedColumns|generated column"):
+        assert il.commit_versions(path) == versions
+        return
+    rows = sorted((r["id"], r["g"]) for r in spark.read.format("delta").load(path).collect())
+    assert rows == [(1, 2), (3, 6)], f"generated column not computed: {rows}"
+
+
+def test_identity_column_table(dl, spark, tmp_path):
+    path = str(tmp_path / "t")
+    from delta.tables import DeltaTable, IdentityGenerator
+
+    DeltaTable.create(spark).location(path).addColumn("k", "BIGINT", generatedAlwaysAs=IdentityGenerator()) \
+        .addColumn("s", "STRING").execute()
+    spark.createDataFrame([("a",), ("b",)], "s string").write.format("delta").mode("append").save(path)
+    versions = il.commit_versions(path)
+    src = il.write_parquet(pa.table({"s": ["c", "d"]}), tmp_path / "s.parquet")
+    p = dl.run("table", "write", path, "--source", src, check=False)
+    if _refused(p, r"identityColumns|identity column"):
+        assert il.commit_versions(path) == versions
+        return
+    # Spark continues from the high-water mark data_loader must have advanced.
+    spark.createDataFrame([("e",)], "s string").write.format("delta").mode("append").save(path)
+    ks = [r["k"] for r in spark.read.format("delta").load(path).collect()]
+    assert None not in ks and len(set(ks)) == len(ks) == 5, f"identity values must be unique and non-null: {ks}"

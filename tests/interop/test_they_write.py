@@ -194,7 +194,28 @@ def delta_rs_table(tmp_path_factory) -> TheirTable:
     return TheirTable("delta_rs", path, ["part"], expected, lambda ids: data.make_batch(ids, extra=True), base / "src")
 
 
-KINDS = ["spark_table", "spark_int96_table", "delta_rs_table"]
+@pytest.fixture(scope="module")
+def spark_multipart_table(spark, tmp_path_factory) -> TheirTable:
+    """Spark table whose version-10 checkpoint is multi-part (checkpoint.partSize=3)."""
+    base = tmp_path_factory.mktemp("spark_multipart")
+    path, src = str(base / "table"), base / "src"
+    old = _spark_conf(spark, "spark.databricks.delta.checkpoint.partSize", "3")
+    expected, cur = {}, None
+    try:
+        for v in range(12):
+            b = data.make_batch(range(v * 10, v * 10 + 3))
+            _spark_write(spark, il.write_parquet(b, src / f"v{v}.parquet"), path, "append" if v else "overwrite")
+            cur = b if cur is None else il.concat([cur, b])
+            if v in (0, 6, 9, 10, 11):
+                expected[v] = cur
+    finally:
+        _restore_conf(spark, "spark.databricks.delta.checkpoint.partSize", old)
+    parts = [f for f in os.listdir(Path(path) / "_delta_log") if f.startswith(f"{10:020d}.checkpoint.0")]
+    assert len(parts) > 1, f"precondition: multi-part checkpoint, found {parts}"
+    return TheirTable("spark_multipart", path, [], expected, lambda ids: data.make_batch(ids), src)
+
+
+KINDS = ["spark_table", "spark_int96_table", "delta_rs_table", "spark_multipart_table"]
 
 
 @pytest.fixture(params=KINDS)
