@@ -1,0 +1,70 @@
+// Run metrics: what one loader run did, per table, and its renderings (JSON, Prometheus text
+// format, a human summary) and the metrics files written under <checkpoint_path>/metrics/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dl/common/status.hpp"
+
+namespace dl::monitoring {
+
+struct FileError {
+  std::string file;
+  std::string error;
+};
+
+struct TableMetrics {
+  std::string table;     // display name, e.g. "sales.orders"
+  std::string strategy;  // "append", ...
+  int64_t files_discovered = 0, files_loaded = 0, files_failed = 0, files_skipped = 0;
+  int64_t batches = 0, batches_failed = 0, retries = 0;
+  int64_t rows_loaded = 0, bytes_loaded = 0;  // bytes = source file bytes
+  double seconds = 0;                         // wall time spent on this table
+  std::optional<int64_t> target_version;      // table version after the run
+  std::vector<FileError> errors;              // failed files with their errors
+};
+
+struct RunMetrics {
+  std::string run_id;
+  int64_t start_ms = 0, end_ms = 0;
+  std::string command = "run";
+  bool dry_run = false;
+  std::vector<TableMetrics> tables;
+
+  // totals over tables
+  int64_t files_loaded() const;
+  int64_t files_failed() const;
+  int64_t files_skipped() const;
+  int64_t files_discovered() const;
+  int64_t rows_loaded() const;
+  int64_t bytes_loaded() const;
+  /// Sum of the tables' seconds (more than the run's wall time when tables load in parallel).
+  double seconds() const;
+  /// Wall time of the run (end_ms - start_ms), or seconds() when the run has no end yet.
+  double duration_seconds() const;
+};
+
+/// Pretty JSON: run fields, "totals" and "tables" (error messages pass through RedactSecrets).
+std::string ToJson(const RunMetrics& m);
+/// Prometheus text exposition format: # HELP/# TYPE once per family, names prefixed
+/// data_loader_, per-table samples labelled {table="..."} (label values escaped: \\, \", \n),
+/// run totals, run duration and the last run timestamp.
+std::string ToPrometheus(const RunMetrics& m);
+/// Write <dir>/run-<UTC yyyymmddThhmmssZ>-<run_id>.json and .prom (atomically: temp + rename),
+/// and also <dir>/latest.prom (overwritten) so a node_exporter textfile collector can scrape
+/// it. Creates dir. Returns the .json path. The timestamp is the run's start (now if unset).
+Result<std::string> WriteMetricsFiles(const std::string& dir, const RunMetrics& m);
+/// Human summary printed at the end of a run: one line per table (loaded/failed/skipped files,
+/// rows, bytes human-readable, seconds, rows/s) and a total line; failed files listed with
+/// their errors (at most 20, then "... and N more").
+std::string FormatSummary(const RunMetrics& m);
+
+/// "0 B", "999 B", "1.5 KiB", "12.3 MiB", ... (binary units).
+std::string HumanBytes(int64_t bytes);
+/// "999", "1.2K", "3.4M", "5.6B" (decimal units, for row counts and rates).
+std::string HumanCount(double n);
+
+}  // namespace dl::monitoring
