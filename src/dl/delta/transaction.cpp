@@ -269,6 +269,7 @@ Result<Published> PublishWithRetries(FileSystem& fs, const std::string& root, in
         conflict = checker.Check(actions);
       }
       if (conflict) return ConflictStatus(root, version, *conflict, WinningOperation(actions));
+      if (options.check_winner) DL_RETURN_IF_ERROR(options.check_winner(version, actions));
     }
     if (attempt > options.max_retries) {
       return Status::CommitConflict(

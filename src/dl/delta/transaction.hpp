@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -28,6 +29,10 @@ struct CommitOptions {
   int max_retries = 15;          ///< bounded retries on lost races
   int base_backoff_ms = 5;       ///< exponential backoff with jitter between retries
   int max_backoff_ms = 1000;
+  /// Extra check of each commit that won a race, after the protocol's conflict checks pass
+  /// (e.g. the loader refuses to commit files another writer loaded meanwhile). A non-OK
+  /// status aborts the commit with that status.
+  std::function<Status(int64_t version, const std::vector<Action>& winning)> check_winner;
 };
 
 struct CommitResult {

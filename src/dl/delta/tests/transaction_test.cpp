@@ -215,6 +215,31 @@ TEST_F(TransactionTest, LostRaceRetriesBlindAppend) {
   EXPECT_EQ(LoadLatest(*fs_, root_)->files().size(), 3u);
 }
 
+TEST_F(TransactionTest, CheckWinnerSeesEachWinningCommitAndCanRefuse) {
+  CreateTable(*fs_, root_);
+  auto snap = LoadLatest(*fs_, root_);
+  Transaction txn(*fs_, nullptr, root_, snap);
+  txn.Add(MakeAdd("mine.parquet"));
+  ASSERT_EQ(CommitActions(*fs_, root_, {MakeAdd("theirs1.parquet")}), 1);
+  ASSERT_EQ(CommitActions(*fs_, root_, {MakeAdd("theirs2.parquet")}), 2);
+  CommitOptions opts;
+  std::vector<int64_t> seen;
+  opts.check_winner = [&](int64_t version, const std::vector<Action>& winning) {
+    seen.push_back(version);
+    bool theirs2 = std::any_of(winning.begin(), winning.end(), [](const Action& a) {
+      const auto* add = std::get_if<AddFile>(&a);
+      return add && add->path == "theirs2.parquet";
+    });
+    return theirs2 ? Status::CommitConflict("theirs2 loaded my file") : Status::OK();
+  };
+  auto r = txn.Commit(opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCommitConflict);
+  EXPECT_EQ(r.status().message(), "theirs2 loaded my file");
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(LoadLatest(*fs_, root_)->version(), 2);
+}
+
 TEST_F(TransactionTest, LostRaceConflictsWhenTheWholeTableWasRead) {
   CreateTable(*fs_, root_, {}, {}, {MakeAdd("old.parquet")});
   auto snap = LoadLatest(*fs_, root_);
