@@ -26,7 +26,8 @@ struct EngineOptions {
 };
 
 /// Source file format and reader options (csv: header, delim, quote, escape, nullstr,
-/// columns as a DuckDB struct literal; json: format=newline_delimited|array|auto).
+/// columns as a DuckDB struct literal; json: format=newline_delimited|array|auto; any format:
+/// filename=<column> adds a column holding each row's source file path).
 struct SourceOptions {
   std::string format = "parquet";  ///< parquet | csv | json
   std::map<std::string, std::string> options;

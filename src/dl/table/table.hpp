@@ -45,6 +45,12 @@ struct WriteRequest {
   delta::StringMap configuration;  ///< table properties for a new table
   std::optional<delta::SetTransaction> txn;  ///< idempotent write: skipped if already applied
   std::vector<SourceFile> source_files;
+  /// The rows were computed from the table (e.g. dedup against it): a concurrent commit that
+  /// adds or removes files then conflicts instead of being blindly appended past.
+  bool reads_table = false;
+  /// The snapshot the rows were computed from (latest when unset); commits are checked
+  /// against what happened after it.
+  std::shared_ptr<const delta::Snapshot> read_snapshot;
   engine::WriteOptions write_options;  ///< partition_columns is filled in from the table
   delta::CommitOptions commit_options;
 };
@@ -56,6 +62,7 @@ struct WriteResult {
   int64_t files_added = 0, files_removed = 0;
   int64_t rows_written = 0, bytes_written = 0;
   bool schema_changed = false;
+  std::vector<std::string> added_paths;  ///< add.path of each new data file
 };
 
 /// Append or overwrite `request.source_sql` into the table at root (creating it if missing).

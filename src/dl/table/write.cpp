@@ -109,8 +109,9 @@ void RecordSourceFiles(delta::Transaction& tx, const std::vector<SourceFile>& fi
 }  // namespace
 
 Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& req) {
-  std::shared_ptr<const delta::Snapshot> snapshot;
-  auto loaded = LoadSnapshot(ctx, root);
+  std::shared_ptr<const delta::Snapshot> snapshot = req.read_snapshot;
+  auto loaded = snapshot ? Result<std::shared_ptr<const delta::Snapshot>>(snapshot)
+                         : LoadSnapshot(ctx, root);
   if (loaded.ok()) {
     snapshot = *loaded;
   } else if (loaded.status().code() == StatusCode::kNotFound) {
@@ -174,8 +175,10 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   result.files_added = static_cast<int64_t>(adds.size());
   result.rows_written = internal::CountRecords(adds);
   result.bytes_written = internal::TotalBytes(adds);
+  for (const auto& a : adds) result.added_paths.push_back(a.path);
 
   int64_t now = NowMs();
+  if (req.reads_table && snapshot) tx.read_set().whole_table = true;
   bool overwrite = req.mode == WriteMode::kOverwrite && snapshot;
   if (overwrite) {
     tx.read_set().whole_table = true;

@@ -45,6 +45,7 @@ const OptionTable& AllowedOptions(std::string_view format) {
       {"normalize_names", Kind::kBool},
       {"strict_mode", Kind::kBool},
       {"parallel", Kind::kBool},
+      {"filename", Kind::kString},
   };
   static const OptionTable kJson = {
       {"format", Kind::kString},
@@ -58,10 +59,13 @@ const OptionTable& AllowedOptions(std::string_view format) {
       {"maximum_object_size", Kind::kInt},
       {"maximum_depth", Kind::kInt},
       {"convert_strings_to_integers", Kind::kBool},
+      {"filename", Kind::kString},
   };
   static const OptionTable kParquet = {
       {"binary_as_string", Kind::kBool},
       {"hive_partitioning", Kind::kBool},
+      {"filename", Kind::kString},
+      {"file_row_number", Kind::kBool},
   };
   if (format == "csv") return kCsv;
   if (format == "json") return kJson;
