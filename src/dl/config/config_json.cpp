@@ -96,6 +96,7 @@ Json ConfigJson(const LoaderConfig& cfg) {
             {"max_parallel_jobs", cfg.max_parallel_jobs},
             {"retry_attempts", cfg.retry_attempts},
             {"timeout_minutes", cfg.timeout_minutes},
+            {"retry_backoff_ms", cfg.retry_backoff_ms},
             {"log_level", ToString(cfg.log_level)},
             {"enable_metrics", cfg.enable_metrics},
             {"use_unity_catalog", cfg.use_unity_catalog}};

@@ -48,6 +48,7 @@ file_tracker_database: metadata
 max_parallel_jobs: 4      # tables/batches loaded at the same time
 retry_attempts: 3         # retries of a failed file (across runs) before it stays failed
 timeout_minutes: 60       # per batch
+retry_backoff_ms: 1000    # (ours) first delay before retrying a transient failure
 log_level: INFO           # DEBUG | INFO | WARNING | ERROR
 enable_metrics: true      # write a metrics file per run under checkpoint_path/metrics
 
@@ -57,26 +58,20 @@ max_bytes_per_batch: 1GiB     # soft cap on bytes per commit
 min_file_age_seconds: 0       # skip files modified more recently (still being written)
 
 tables:
-  # Customers arrive as CSV snapshots; keep their history as SCD Type 2.
+  # Customers arrive as CSV extracts; every delivered version is kept, with audit columns
+  # saying which file and batch it came from.
   - table_name: customers
     database_name: analytics
     # A glob: * and ? within a directory, ** across directories, [a-z] classes.
     source_path_pattern: {customers}
-    loading_strategy: scd2             # scd2 | append | overwrite | merge
+    loading_strategy: append           # append | scd2 | merge | overwrite
     file_format: csv                   # parquet | csv | json | delta
     csv_options:                       # (ours) unset options are detected from the file
       header: true
       delimiter: ","
-    primary_keys:                      # required for scd2 and merge
-      - customer_id
-    tracking_columns:                  # a change here opens a new version
-      - name
-      - email
-      - address
-    scd2_effective_date_column: effective_date
-    scd2_end_date_column: end_date
-    scd2_current_flag_column: is_current
     schema_evolution: true             # new columns are added to the table
+    partition_columns:
+      - date_partition
 
   # Transactions: plain appends, partitioned by day, duplicates dropped by id.
   - table_name: transactions

@@ -38,6 +38,7 @@ const EnumNames<OnBadRows> kOnBadRowsNames = {{"fail", OnBadRows::kFail},
 const std::vector<std::string_view> kRootOnlyKeys = {
     "raw_data_path", "processed_data_path", "checkpoint_path", "file_tracker_table",
     "file_tracker_database", "max_parallel_jobs", "retry_attempts", "timeout_minutes",
+    "retry_backoff_ms",
     "log_level", "enable_metrics", "tables", "use_unity_catalog", "default_catalog",
     "unity_catalog_url", "upstream_dependencies", "downstream_notifications"};
 const std::vector<std::string_view> kTableOnlyKeys = {

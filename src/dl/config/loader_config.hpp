@@ -146,6 +146,8 @@ struct LoaderConfig {
   int max_parallel_jobs = 4;  ///< >= 1
   int retry_attempts = 3;     ///< >= 0
   int timeout_minutes = 60;   ///< > 0, per batch
+  /// First delay before retrying a transient failure; doubles each attempt, with jitter.
+  int retry_backoff_ms = 1000;
   LogLevel log_level = LogLevel::kInfo;
   bool enable_metrics = true;
   std::vector<TableConfig> tables;  ///< required, non-empty; (database, table) unique

@@ -190,6 +190,7 @@ void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
   r.GetInt("max_parallel_jobs", cfg.max_parallel_jobs, 1, 1024);
   r.GetInt("retry_attempts", cfg.retry_attempts, 0, 100);
   r.GetInt("timeout_minutes", cfg.timeout_minutes, 1, 366 * 24 * 60);
+  r.GetInt("retry_backoff_ms", cfg.retry_backoff_ms, 0, 600000);
   r.GetEnum("log_level", cfg.log_level, internal::kLogLevelNames);
   r.GetBool("enable_metrics", cfg.enable_metrics);
   ReadCluster(r, cfg);
