@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "dl/cli/run_command.hpp"
+#include "dl/cli/status_command.hpp"
 #include "dl/cli/table_command.hpp"
 
 namespace dl::cli {
@@ -11,6 +13,8 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("data_loader 0.1.0"));
   app.require_subcommand(1);
   int exit_code = 0;
+  AddRunCommands(app, exit_code);
+  AddStatusCommand(app, exit_code);
   AddTableCommand(app, exit_code);
   try {
     app.parse(argc, argv);

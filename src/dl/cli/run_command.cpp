@@ -1,0 +1,192 @@
+// `data_loader run | validate | create-example-config`: the loader's main job.
+#include "dl/cli/run_command.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "dl/cli/output.hpp"
+#include "dl/common/logging.hpp"
+#include "dl/loader/loader.hpp"
+#include "dl/monitoring/progress.hpp"
+#include "dl/storage/file_system.hpp"
+
+namespace dl::cli {
+namespace {
+
+log::Level ToLogLevel(config::LogLevel level) {
+  switch (level) {
+    case config::LogLevel::kDebug:
+      return log::Level::kDebug;
+    case config::LogLevel::kInfo:
+      return log::Level::kInfo;
+    case config::LogLevel::kWarning:
+      return log::Level::kWarning;
+    case config::LogLevel::kError:
+      return log::Level::kError;
+  }
+  return log::Level::kInfo;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+int Run(const ConfigArgs& args, const std::string& tables, bool dry_run, bool optimize,
+        bool vacuum, bool watch, double interval_seconds) {
+  auto cfg = LoadConfig(args);
+  if (!cfg.ok()) return ReportError(cfg.status());
+  loader::RunOptions options;
+  options.tables = SplitList(tables);
+  options.dry_run = dry_run;
+  options.optimize = optimize;
+  options.vacuum = vacuum;
+  options.progress = !dry_run && monitoring::StderrIsTerminal() &&
+                     log::CurrentFormat() == log::Format::kText;
+  loader::StopToken stop;
+  loader::InstallSignalHandlers(stop);
+  int exit_code = 0;
+  for (int pass = 1;; ++pass) {
+    auto result = loader::RunOnce(*cfg, options, stop);
+    if (!result.ok()) return ReportError(result.status());
+    if (dry_run) {
+      std::cout << result->plan;
+    } else if (!watch || result->metrics.files_loaded() + result->metrics.files_failed() > 0) {
+      std::cout << monitoring::FormatSummary(result->metrics) << std::flush;
+    }
+    exit_code = std::max(exit_code, result->ExitCode());
+    if (!watch || dry_run || stop.stopping()) break;
+    // Wait for the next pass; a stop signal ends the wait at once.
+    auto until = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(static_cast<int64_t>(interval_seconds * 1000));
+    while (!stop.stopping() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (stop.stopping()) break;
+  }
+  if (stop.stopping()) log::Info("stopped by signal; the next run continues from here");
+  return exit_code;
+}
+
+int Validate(const ConfigArgs& args) {
+  auto cfg = LoadConfig(args);
+  if (!cfg.ok()) return ReportError(cfg.status());
+  std::cout << fmt::format("{}: valid, {} table(s)\n", cfg->source_name, cfg->tables.size());
+  for (const auto& t : cfg->tables) {
+    std::cout << fmt::format("  {} ({}, {}) <- {}\n  -> {}\n", config::DisplayName(*cfg, t),
+                             config::ToString(t.loading_strategy), config::ToString(t.file_format),
+                             t.source_path_pattern, config::TablePath(*cfg, t));
+  }
+  return 0;
+}
+
+int CreateExampleConfig(const std::string& output, const std::string& base_dir, bool force) {
+  auto fs = MakeLocalFileSystem();
+  if (!force) {
+    auto exists = fs->Exists(output);
+    if (exists.ok() && *exists) {
+      return ReportError(Status::InvalidArgument("{} exists; pass --force to overwrite it",
+                                                 output));
+    }
+  }
+  std::string base = base_dir;
+  if (base.empty()) {
+    char cwd[4096];
+    base = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
+  }
+  Status st = fs->WriteAtomic(output, config::ExampleConfig(base));
+  if (!st.ok()) return ReportError(st);
+  std::cerr << fmt::format("wrote {} (data under {})\n", output, base);
+  return 0;
+}
+
+}  // namespace
+
+void AddConfigOptions(CLI::App& cmd, ConfigArgs& args) {
+  auto* file = cmd.add_option("--config,-c", args.file, "YAML or JSON config file");
+  auto* inline_cfg =
+      cmd.add_option("--config-json", args.inline_text, "the config inline (YAML or JSON)");
+  file->excludes(inline_cfg);
+  cmd.add_option("--log-level", args.log_level, "DEBUG, INFO, WARNING or ERROR")
+      ->check(CLI::IsMember({"DEBUG", "INFO", "WARNING", "ERROR"}, CLI::ignore_case));
+  cmd.add_option("--log-format", args.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}, CLI::ignore_case));
+}
+
+Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args) {
+  // Logging comes first so config errors are logged in the requested format too.
+  log::Format format = args.log_format == "json" || args.log_format == "JSON" ? log::Format::kJson
+                                                                             : log::Format::kText;
+  log::Configure(log::ParseLevel(args.log_level).value_or(log::Level::kInfo), format);
+  if (args.file.empty() && args.inline_text.empty()) {
+    return Status::InvalidArgument("give --config FILE or --config-json TEXT");
+  }
+  auto cfg = args.file.empty() ? config::LoadConfigText(args.inline_text, "--config-json")
+                               : config::LoadConfigFile(args.file);
+  if (!cfg.ok()) return cfg.status();
+  // --log-level wins over the config's log_level.
+  log::Level level = args.log_level.empty() ? ToLogLevel(cfg->log_level)
+                                            : log::ParseLevel(args.log_level).value();
+  log::Configure(level, format);
+  return cfg;
+}
+
+void AddRunCommands(CLI::App& app, int& exit_code) {
+  struct RunArgs {
+    ConfigArgs config;
+    std::string tables;
+    bool dry_run = false, optimize = false, vacuum = false, watch = false;
+    double interval = 60;
+  };
+  auto args = std::make_shared<RunArgs>();
+  auto* run = app.add_subcommand("run", "Load every new file of the configured tables");
+  AddConfigOptions(*run, args->config);
+  run->add_option("--tables", args->tables, "only these tables (comma-separated names)");
+  run->add_flag("--dry-run", args->dry_run, "show what would be loaded; change nothing");
+  run->add_flag("--optimize", args->optimize, "compact small files of each table afterwards");
+  run->add_flag("--vacuum", args->vacuum, "delete unreferenced files afterwards (7-day retention)");
+  run->add_flag("--watch", args->watch, "keep loading new files until stopped (SIGINT/SIGTERM)");
+  run->add_option("--interval", args->interval, "seconds between passes with --watch")
+      ->check(CLI::PositiveNumber);
+  run->callback([args, &exit_code] {
+    exit_code = Run(args->config, args->tables, args->dry_run, args->optimize, args->vacuum,
+                    args->watch, args->interval);
+  });
+
+  auto vargs = std::make_shared<ConfigArgs>();
+  auto* validate = app.add_subcommand("validate", "Check a config; exit 2 naming each problem");
+  AddConfigOptions(*validate, *vargs);
+  validate->callback([vargs, &exit_code] { exit_code = Validate(*vargs); });
+
+  struct ExampleArgs {
+    std::string output = "config.yaml";
+    std::string base_dir;
+    bool force = false;
+  };
+  auto eargs = std::make_shared<ExampleArgs>();
+  auto* example = app.add_subcommand("create-example-config",
+                                     "Write a commented example config for the demo data");
+  example->add_option("--output,-o", eargs->output, "where to write it")->capture_default_str();
+  example->add_option("--base-dir", eargs->base_dir,
+                      "directory holding raw/, processed/ and checkpoints/ (default: current)");
+  example->add_flag("--force", eargs->force, "overwrite an existing file");
+  example->callback([eargs, &exit_code] {
+    exit_code = CreateExampleConfig(eargs->output, eargs->base_dir, eargs->force);
+  });
+}
+
+}  // namespace dl::cli

@@ -1,0 +1,126 @@
+#include "dl/cli/status_command.hpp"
+
+#include <iostream>
+
+#include "dl/cli/output.hpp"
+#include "dl/cli/run_command.hpp"
+#include "dl/common/clock.hpp"
+#include "dl/table/table.hpp"
+#include "dl/tracker/file_tracker.hpp"
+
+namespace dl::cli {
+namespace {
+
+using nlohmann::ordered_json;
+
+Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::TableConfig& t,
+                                 FileSystem& fs, engine::Engine& engine,
+                                 tracker::FileTracker& tracker) {
+  const std::string name = config::DisplayName(cfg, t);
+  ordered_json out = {{"table", name}, {"path", config::TablePath(cfg, t)},
+                      {"strategy", config::ToString(t.loading_strategy)}};
+  table::TableContext ctx{fs, engine};
+  auto snap = table::LoadSnapshot(ctx, config::TablePath(cfg, t));
+  if (snap.ok()) {
+    out["version"] = (*snap)->version();
+    out["data_files"] = (*snap)->files().size();
+  } else if (snap.status().code() == StatusCode::kNotFound) {
+    out["version"] = nullptr;
+  } else {
+    out["table_error"] = snap.status().ToString();
+  }
+  DL_ASSIGN_OR_RETURN(auto records, tracker.Load(name));
+  std::map<std::string, int64_t> counts;
+  for (const char* s : {"pending", "processing", "completed", "failed", "skipped"}) counts[s] = 0;
+  int64_t rows = 0, last_load = -1;
+  ordered_json failures = ordered_json::array();
+  for (const auto& [path, r] : records) {
+    ++counts[tracker::FileStatusName(r.status)];
+    if (r.status == tracker::FileStatus::kCompleted) {
+      rows += r.rows_loaded.value_or(0);
+      last_load = std::max(last_load, r.processing_end_time_ms.value_or(r.updated_at_ms));
+    }
+    if (r.status == tracker::FileStatus::kFailed) {
+      failures.push_back({{"file", path},
+                          {"retries", r.retry_count},
+                          {"error", r.error_message.value_or("")}});
+    }
+  }
+  out["files"] = counts;
+  out["rows_loaded"] = rows;
+  out["last_load"] = last_load >= 0 ? ordered_json(FormatTimestampMs(last_load)) : nullptr;
+  out["failures"] = failures;
+  return out;
+}
+
+void PrintText(const ordered_json& tables) {
+  for (const auto& t : tables) {
+    std::string version = t.contains("version") && !t["version"].is_null()
+                              ? std::to_string(t["version"].get<int64_t>())
+                              : "(no table yet)";
+    std::cout << fmt::format("{} [{}] version {}\n", t["table"].get<std::string>(),
+                             t["strategy"].get<std::string>(), version);
+    if (t.contains("table_error")) {
+      std::cout << "  error: " << t["table_error"].get<std::string>() << "\n";
+    }
+    const auto& f = t["files"];
+    std::cout << fmt::format(
+        "  files: {} completed, {} failed, {} skipped, {} pending, {} processing\n",
+        f["completed"].get<int64_t>(), f["failed"].get<int64_t>(), f["skipped"].get<int64_t>(),
+        f["pending"].get<int64_t>(), f["processing"].get<int64_t>());
+    std::cout << fmt::format("  rows loaded: {}   last load: {}\n", t["rows_loaded"].get<int64_t>(),
+                             t["last_load"].is_null() ? "never"
+                                                      : t["last_load"].get<std::string>());
+    for (const auto& fail : t["failures"]) {
+      std::cout << fmt::format("  failed: {} (attempts {}): {}\n", fail["file"].get<std::string>(),
+                               fail["retries"].get<int>(), fail["error"].get<std::string>());
+    }
+  }
+}
+
+int ShowStatus(const ConfigArgs& args, const std::string& tables, bool json) {
+  auto cfg = LoadConfig(args);
+  if (!cfg.ok()) return ReportError(cfg.status());
+  std::vector<std::string> names;
+  for (size_t start = 0; start < tables.size();) {
+    size_t comma = std::min(tables.find(',', start), tables.size());
+    if (comma > start) names.push_back(tables.substr(start, comma - start));
+    start = comma + 1;
+  }
+  auto selected = config::SelectTables(*cfg, names);
+  if (!selected.ok()) return ReportError(selected.status());
+  auto fs = MakeLocalFileSystem();
+  auto engine = engine::MakeDuckDbEngine();
+  if (!engine.ok()) return ReportError(engine.status());
+  tracker::FileTracker tracker(*fs, **engine, config::TrackerPath(*cfg));
+  ordered_json out = ordered_json::array();
+  for (const auto* t : *selected) {
+    auto st = TableStatus(*cfg, *t, *fs, **engine, tracker);
+    if (!st.ok()) return ReportError(st.status());
+    out.push_back(std::move(*st));
+  }
+  if (json) {
+    PrintJson({{"tracker", config::TrackerPath(*cfg)}, {"tables", out}});
+  } else {
+    PrintText(out);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddStatusCommand(CLI::App& app, int& exit_code) {
+  struct Args {
+    ConfigArgs config;
+    std::string tables;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("status", "Per table: files by status, rows, version, failures");
+  AddConfigOptions(*cmd, args->config);
+  cmd->add_option("--tables", args->tables, "only these tables (comma-separated names)");
+  cmd->add_flag("--json", args->json, "print JSON");
+  cmd->callback([args, &exit_code] { exit_code = ShowStatus(args->config, args->tables, args->json); });
+}
+
+}  // namespace dl::cli

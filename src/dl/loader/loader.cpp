@@ -1,0 +1,341 @@
+#include "dl/loader/loader.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "dl/common/clock.hpp"
+#include "dl/common/logging.hpp"
+#include "dl/loader/batch_runner.hpp"
+#include "dl/loader/table_state.hpp"
+#include "dl/monitoring/progress.hpp"
+#include "dl/strategy/load_strategy.hpp"
+#include "dl/table/table.hpp"
+
+namespace dl::loader {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One table in this run: its plan, scheduling state and metrics.
+struct TableRun {
+  const config::TableConfig* config = nullptr;
+  std::string root, name;
+  TableStart start;
+  bool exists = false;       // the table has a first commit (parallel batches need one)
+  bool parallel_ok = false;  // batches may commit side by side
+  size_t next_batch = 0;
+  int in_flight = 0;
+  monitoring::TableMetrics metrics;
+};
+
+std::string DescribePlan(const std::vector<TableRun>& tables,
+                         const std::vector<std::string>& errors) {
+  std::string out;
+  for (const auto& t : tables) {
+    const TablePlan& p = t.start.plan;
+    out += fmt::format("{}: {} new file(s) in {} batch(es), {} bytes; {} already loaded, {} "
+                       "skipped -> {}\n",
+                       t.name, p.files_planned(), p.batches.size(), p.bytes_planned,
+                       p.already_loaded, p.skipped.size(), t.root);
+    size_t shown = 0;
+    for (const auto& batch : p.batches) {
+      for (const auto& f : batch) {
+        if (++shown > 20) break;
+        out += fmt::format("  load  {}{}\n", f.file.path, f.reload ? " (new version)" : "");
+      }
+    }
+    if (shown > 20) out += fmt::format("  ... and {} more\n", shown - 20);
+    for (const auto& s : p.skipped) {
+      out += fmt::format("  skip  {} ({})\n", s.file.path, s.detail);
+    }
+  }
+  for (const auto& e : errors) out += fmt::format("error: {}\n", e);
+  return out;
+}
+
+tracker::FileRecord RecordFor(const TableRun& t, const FileOutcome& o) {
+  tracker::FileRecord r;
+  r.file_path = o.file.file.path;
+  r.file_size = o.file.file.size;
+  r.file_modified_time_ms = o.file.file.modification_time_ms;
+  r.table_name = t.name;
+  r.created_at_ms = o.file.created_at_ms;
+  r.updated_at_ms = NowMs();
+  r.processing_start_time_ms = o.start_ms;
+  r.processing_end_time_ms = o.end_ms;
+  r.retry_count = o.file.retry_count;
+  if (o.kind == FileOutcome::Kind::kLoaded) {
+    r.status = tracker::FileStatus::kCompleted;
+    r.batch_id = o.batch_id;
+    r.rows_loaded = o.rows;
+    if (o.version >= 0) r.target_version = o.version;
+  } else {
+    r.status = tracker::FileStatus::kFailed;
+    r.error_message = o.error;
+    r.retry_count = o.file.retry_count + 1;
+  }
+  return r;
+}
+
+// Runs the planned batches on max_parallel_jobs workers, each with its own engine session.
+class Scheduler {
+ public:
+  Scheduler(const config::LoaderConfig& config, FileSystem& fs, std::vector<TableRun>& tables,
+            tracker::FileTracker& tracker, monitoring::Progress& progress, StopToken& stop)
+      : config_(config), fs_(fs), tables_(tables), tracker_(tracker), progress_(progress),
+        stop_(stop), watchdog_(stop) {}
+
+  Status Run(engine::Engine& engine) {
+    size_t batches = 0;
+    for (const auto& t : tables_) batches += t.start.plan.batches.size();
+    int workers = static_cast<int>(std::min<size_t>(config_.max_parallel_jobs, batches));
+    std::vector<std::unique_ptr<engine::Engine>> sessions;
+    for (int i = 0; i < workers; ++i) {
+      DL_ASSIGN_OR_RETURN(auto s, engine.NewSession());
+      sessions.push_back(std::move(s));
+    }
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers; ++i) {
+      threads.emplace_back([this, i, s = sessions[i].get()] { Work(i, *s); });
+    }
+    // Tracker writes are batched: one commit every few seconds, not one per status change.
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (!cv_.wait_for(lock, std::chrono::seconds(10),
+                           [&] { return finished_workers_ == workers; })) {
+        lock.unlock();
+        FlushTracker();
+        lock.lock();
+      }
+    }
+    for (auto& t : threads) t.join();
+    return Status::OK();
+  }
+
+ private:
+  void FlushTracker() {
+    Status st = tracker_.Flush();
+    if (!st.ok()) log::Warn("tracker update failed; will retry", {{"error", st.ToString()}});
+  }
+
+  // The next batch some worker may start: round-robin over tables; a table runs one batch at
+  // a time until it exists, and always when its batches read the table.
+  std::optional<std::pair<TableRun*, std::vector<PlannedFile>>> Next() {
+    for (size_t i = 0; i < tables_.size(); ++i) {
+      TableRun& t = tables_[(rr_ + i) % tables_.size()];
+      if (t.next_batch >= t.start.plan.batches.size()) continue;
+      if (t.in_flight > 0 && !(t.parallel_ok && t.exists)) continue;
+      rr_ = (rr_ + i + 1) % tables_.size();
+      ++t.in_flight;
+      return std::make_pair(&t, std::move(t.start.plan.batches[t.next_batch++]));
+    }
+    return std::nullopt;
+  }
+
+  bool AnyLeft() const {
+    for (const auto& t : tables_) {
+      if (t.next_batch < t.start.plan.batches.size()) return true;
+    }
+    return false;
+  }
+
+  void Work(int slot, engine::Engine& session) {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      std::optional<std::pair<TableRun*, std::vector<PlannedFile>>> job;
+      cv_.wait(lock, [&] { return stop_.stopping() || !AnyLeft() || (job = Next()); });
+      if (!job) break;
+      lock.unlock();
+      TableRun& t = *job->first;
+      progress_.SetCurrent(t.name);
+      auto started = Clock::now();
+      BatchContext ctx{config_, *t.config, t.root, t.name, fs_, session, watchdog_, stop_, slot};
+      BatchReport report = RunBatch(ctx, std::move(job->second));
+      double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      for (const auto& o : report.files) {
+        if (o.kind == FileOutcome::Kind::kLoaded || o.kind == FileOutcome::Kind::kFailed) {
+          tracker_.Record(RecordFor(t, o));
+        }
+      }
+      lock.lock();
+      Apply(t, report, seconds);
+      --t.in_flight;
+      cv_.notify_all();
+    }
+    ++finished_workers_;
+    cv_.notify_all();
+  }
+
+  void Apply(TableRun& t, const BatchReport& report, double seconds) {
+    auto& m = t.metrics;
+    m.seconds += seconds;
+    m.batches += report.commits;
+    m.batches_failed += report.failed_attempts;
+    m.retries += report.retries;
+    m.rows_loaded += report.rows;
+    if (report.commits > 0) t.exists = true;
+    for (const auto& o : report.files) {
+      switch (o.kind) {
+        case FileOutcome::Kind::kLoaded:
+          ++m.files_loaded;
+          m.bytes_loaded += o.file.file.size;
+          progress_.FileDone(1, o.rows.value_or(0), o.file.file.size);
+          break;
+        case FileOutcome::Kind::kFailed:
+          ++m.files_failed;
+          m.errors.push_back({o.file.file.path, o.error});
+          progress_.FileFailed(1);
+          break;
+        case FileOutcome::Kind::kLoadedElsewhere:
+          ++m.files_skipped;
+          break;
+        case FileOutcome::Kind::kNotAttempted:
+          break;
+      }
+    }
+  }
+
+  const config::LoaderConfig& config_;
+  FileSystem& fs_;
+  std::vector<TableRun>& tables_;
+  tracker::FileTracker& tracker_;
+  monitoring::Progress& progress_;
+  StopToken& stop_;
+  Watchdog watchdog_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t rr_ = 0;
+  int finished_workers_ = 0;
+};
+
+void Maintain(const RunOptions& options, FileSystem& fs, engine::Engine& engine,
+              std::vector<TableRun>& tables) {
+  for (auto& t : tables) {
+    table::TableContext ctx{fs, engine};
+    if (!t.exists && !t.start.snapshot) continue;
+    if (options.optimize) {
+      auto r = table::Optimize(ctx, t.root, {});
+      if (r.ok()) {
+        log::Info("optimized", {{"table", t.name},
+                                {"files_removed", r->files_removed},
+                                {"files_added", r->files_added}});
+      } else {
+        log::Error("optimize failed", {{"table", t.name}, {"error", r.status().ToString()}});
+      }
+    }
+    if (options.vacuum) {
+      auto r = table::Vacuum(ctx, t.root, {});
+      if (r.ok()) {
+        log::Info("vacuumed", {{"table", t.name}, {"files_deleted", r->files.size()}});
+      } else {
+        log::Error("vacuum failed", {{"table", t.name}, {"error", r.status().ToString()}});
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int RunResult::ExitCode() const {
+  return metrics.files_failed() > 0 || !table_errors.empty() ? 1 : 0;
+}
+
+Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& options,
+                          StopToken& stop) {
+  RunResult result;
+  auto& metrics = result.metrics;
+  metrics.run_id = NewUuid();
+  metrics.start_ms = NowMs();
+  metrics.dry_run = options.dry_run;
+  DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(config, options.tables));
+  auto fs = MakeLocalFileSystem();
+  engine::EngineOptions eopts;
+  eopts.threads = options.engine_threads;
+  eopts.memory_limit = options.memory_limit;
+  DL_ASSIGN_OR_RETURN(auto engine, engine::MakeDuckDbEngine(eopts));
+  tracker::FileTracker tracker(*fs, *engine, config::TrackerPath(config));
+
+  std::vector<TableRun> tables;
+  for (const config::TableConfig* t : selected) {
+    TableRun run;
+    run.config = t;
+    run.root = config::TablePath(config, *t);
+    run.name = config::DisplayName(config, *t);
+    run.metrics.table = run.name;
+    run.metrics.strategy = std::string(config::ToString(t->loading_strategy));
+    auto start = StartTable(config, *t, *fs, *engine, tracker);
+    if (!start.ok()) {
+      std::string error = fmt::format("{}: {}", run.name, start.status().ToString());
+      log::Error("table not loaded", {{"table", run.name}, {"error", start.status().ToString()}});
+      result.table_errors.push_back(error);
+      metrics.tables.push_back(run.metrics);
+      continue;
+    }
+    run.start = std::move(*start);
+    run.exists = run.start.snapshot != nullptr;
+    run.parallel_ok = strategy::BatchesMayRunInParallel(*t);
+    auto& m = run.metrics;
+    m.files_discovered = run.start.plan.files_discovered;
+    m.files_skipped = static_cast<int64_t>(run.start.plan.skipped.size());
+    for (const auto& s : run.start.plan.skipped) {
+      log::Warn("file skipped", {{"table", run.name}, {"file", s.file.path}, {"reason", s.detail}});
+      if (s.reason == SkipReason::kRetriesExhausted) m.errors.push_back({s.file.path, s.detail});
+    }
+    log::Info("planned", {{"table", run.name},
+                          {"files", run.start.plan.files_planned()},
+                          {"batches", run.start.plan.batches.size()},
+                          {"bytes", run.start.plan.bytes_planned},
+                          {"already_loaded", run.start.plan.already_loaded}});
+    if (!options.dry_run) {
+      for (auto& r : run.start.reconciled) tracker.Record(r);
+    }
+    tables.push_back(std::move(run));
+  }
+
+  if (options.dry_run) {
+    result.plan = DescribePlan(tables, result.table_errors);
+    metrics.end_ms = NowMs();
+    for (auto& t : tables) metrics.tables.push_back(t.metrics);
+    return result;
+  }
+
+  monitoring::Progress progress(options.progress);
+  for (const auto& t : tables) {
+    progress.AddPlanned(t.start.plan.files_planned(), t.start.plan.bytes_planned);
+  }
+  Scheduler scheduler(config, *fs, tables, tracker, progress, stop);
+  Status ran = scheduler.Run(*engine);
+  progress.Stop();
+  Status flushed = tracker.Flush();
+  if (!flushed.ok()) {
+    // The loads are committed in their tables; the next run reconciles the tracker from them.
+    log::Error("tracker update failed", {{"error", flushed.ToString()}});
+  } else if (Status c = tracker.Compact(); !c.ok()) {
+    log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
+  }
+  DL_RETURN_IF_ERROR(ran);
+  result.stopped = stop.stopping();
+  if (!result.stopped) Maintain(options, *fs, *engine, tables);
+
+  table::TableContext ctx{*fs, *engine};
+  for (auto& t : tables) {
+    if (auto snap = table::LoadSnapshot(ctx, t.root); snap.ok()) {
+      t.metrics.target_version = (*snap)->version();
+    }
+    metrics.tables.push_back(t.metrics);
+  }
+  metrics.end_ms = NowMs();
+  if (config.enable_metrics) {
+    auto written = monitoring::WriteMetricsFiles(config::MetricsDir(config), metrics);
+    if (!written.ok()) {
+      log::Warn("metrics not written", {{"error", written.status().ToString()}});
+    }
+  }
+  return result;
+}
+
+}  // namespace dl::loader

@@ -1,0 +1,40 @@
+// The loader: discover each table's new files, reconcile with what the table already holds,
+// and load them in batches, in parallel, exactly once.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "dl/config/loader_config.hpp"
+#include "dl/loader/stop_token.hpp"
+#include "dl/monitoring/run_metrics.hpp"
+
+namespace dl::loader {
+
+struct RunOptions {
+  std::vector<std::string> tables;  ///< --tables (empty: all)
+  bool dry_run = false;             ///< plan and print, touch nothing
+  bool optimize = false;            ///< OPTIMIZE each loaded table afterwards
+  bool vacuum = false;              ///< VACUUM each table afterwards (default retention)
+  bool progress = false;            ///< live progress display on stderr
+  int engine_threads = 0;           ///< engine threads (0: every core)
+  std::string memory_limit;         ///< engine memory limit (empty: engine default)
+};
+
+struct RunResult {
+  monitoring::RunMetrics metrics;
+  std::vector<std::string> table_errors;  ///< tables that could not be loaded at all
+  std::string plan;                       ///< --dry-run: what would be loaded
+  bool stopped = false;                   ///< a stop signal ended the run early
+  /// 0 when every file loaded, 1 when a file or table failed.
+  int ExitCode() const;
+};
+
+/// One pass: plan every selected table, load the batches (up to max_parallel_jobs at a time),
+/// record outcomes in the tracker, write metrics. Fails only when the run cannot start
+/// (tracker unreadable, engine unavailable); table and file errors are in the result.
+Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& options,
+                          StopToken& stop);
+
+}  // namespace dl::loader

@@ -1,0 +1,99 @@
+#include "dl/loader/planner.hpp"
+
+#include "dl/common/clock.hpp"
+
+namespace dl::loader {
+
+const char* SkipReasonName(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::kAlreadyLoaded:
+      return "already loaded";
+    case SkipReason::kModifiedAfterLoad:
+      return "modified after it was loaded";
+    case SkipReason::kRetriesExhausted:
+      return "retries exhausted";
+  }
+  return "?";
+}
+
+int64_t TablePlan::files_planned() const {
+  int64_t n = 0;
+  for (const auto& b : batches) n += static_cast<int64_t>(b.size());
+  return n;
+}
+
+TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
+                    const std::vector<discovery::DiscoveredFile>& discovered,
+                    const LoadState& state) {
+  TablePlan plan;
+  plan.files_discovered = static_cast<int64_t>(discovered.size());
+  std::vector<PlannedFile> todo;
+  const int64_t now = NowMs();
+  for (const auto& d : discovered) {
+    table::SourceFile file{d.path, d.size, d.modification_time_ms};
+    PlannedFile p{file, 0, now, false};
+    auto committed = state.committed.find(d.path);
+    auto rec = state.records.find(d.path);
+    if (rec != state.records.end()) p.created_at_ms = rec->second.created_at_ms;
+
+    // The version the table holds, if any: the log's record beats the tracker's.
+    std::optional<table::SourceFile> loaded;
+    if (committed != state.committed.end()) {
+      loaded = committed->second.file;
+    } else if (rec != state.records.end() &&
+               rec->second.status == tracker::FileStatus::kCompleted) {
+      loaded = table::SourceFile{d.path, rec->second.file_size, rec->second.file_modified_time_ms};
+    }
+    if ((loaded && SameVersion(*loaded, file)) ||
+        (!loaded && state.loaded_paths.count(d.path) != 0)) {
+      ++plan.already_loaded;
+      continue;
+    }
+    if (loaded) {
+      if (!table.allow_overwrites) {
+        plan.skipped.push_back(SkippedFile{
+            file, SkipReason::kModifiedAfterLoad,
+            fmt::format("{} changed after it was loaded (size {} -> {}); set allow_overwrites: "
+                        "true to load the new version",
+                        d.path, loaded->size, d.size)});
+        continue;
+      }
+      p.reload = true;
+    } else if (rec != state.records.end() &&
+               rec->second.status == tracker::FileStatus::kFailed &&
+               rec->second.file_size == d.size &&
+               rec->second.file_modified_time_ms == d.modification_time_ms) {
+      // A failed file is tried again on later runs until its attempts are used up; a new
+      // version of it starts afresh.
+      p.retry_count = rec->second.retry_count;
+      if (p.retry_count > retry_attempts) {
+        plan.skipped.push_back(SkippedFile{
+            file, SkipReason::kRetriesExhausted,
+            fmt::format("failed {} times, last error: {}", p.retry_count,
+                        rec->second.error_message.value_or("(none)"))});
+        continue;
+      }
+    }
+    todo.push_back(std::move(p));
+  }
+
+  std::vector<PlannedFile> batch;
+  int64_t bytes = 0;
+  for (auto& p : todo) {
+    bool full = !batch.empty() &&
+                (static_cast<int64_t>(batch.size()) >= table.max_files_per_batch ||
+                 bytes + p.file.size > table.max_bytes_per_batch);
+    if (full) {
+      plan.batches.push_back(std::move(batch));
+      batch.clear();
+      bytes = 0;
+    }
+    bytes += p.file.size;
+    plan.bytes_planned += p.file.size;
+    batch.push_back(std::move(p));
+  }
+  if (!batch.empty()) plan.batches.push_back(std::move(batch));
+  return plan;
+}
+
+}  // namespace dl::loader

@@ -1,0 +1,47 @@
+// Reconciliation: which source files a table already holds, read from the table's own log.
+// Every loader commit lists its source files in commitInfo.dataLoader.sourceFiles, so the
+// target's log is the truth about what was loaded, whatever the tracker managed to record
+// before a crash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dl/delta/actions.hpp"
+#include "dl/storage/file_system.hpp"
+#include "dl/table/table.hpp"
+
+namespace dl::loader {
+
+/// One version of a source file: a file rewritten in place is a new version.
+bool SameVersion(const table::SourceFile& a, const table::SourceFile& b);
+
+/// A source file a commit recorded.
+struct RecordedLoad {
+  table::SourceFile file;
+  int64_t version = 0;  ///< the table version that loaded it
+};
+
+struct CommitScan {
+  std::vector<RecordedLoad> loads;  ///< in commit order
+  int64_t latest_version = -1;      ///< newest commit seen (-1: no table)
+  /// Commits after `after_version` that no longer exist (log cleanup): what they loaded is
+  /// unknown to this scan.
+  bool gap = false;
+};
+
+/// The source files recorded by the table's commits after `after_version` (-1: all).
+Result<CommitScan> ScanLoaderCommits(FileSystem& fs, const std::string& table_root,
+                                     int64_t after_version);
+
+/// The source files one commit's actions record (from its commitInfo).
+std::vector<table::SourceFile> RecordedSourceFiles(const std::vector<delta::Action>& actions);
+
+/// A CommitOptions::check_winner refusing a commit when a concurrent commit loaded one of
+/// `files` (same path, size and modification time): another loader got there first.
+std::function<Status(int64_t, const std::vector<delta::Action>&)> RefuseFilesLoadedBy(
+    std::vector<table::SourceFile> files, std::string table_name);
+
+}  // namespace dl::loader

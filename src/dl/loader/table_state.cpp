@@ -1,0 +1,116 @@
+#include "dl/loader/table_state.hpp"
+
+#include <fmt/format.h>
+
+#include "dl/common/clock.hpp"
+#include "dl/common/logging.hpp"
+#include "dl/table/table.hpp"
+
+namespace dl::loader {
+namespace {
+
+// A missing table may only be created where there is nothing else.
+Status CheckCreatable(FileSystem& fs, const std::string& root) {
+  DL_ASSIGN_OR_RETURN(bool exists, fs.Exists(root));
+  if (!exists) return Status::OK();
+  DL_ASSIGN_OR_RETURN(auto entries, fs.List(root));
+  for (const auto& e : entries) {
+    auto name = e.path.substr(e.path.rfind('/') + 1);
+    if (name.empty() || name[0] == '.' || name[0] == '_') continue;
+    return Status::InvalidArgument(
+        "{} is not a Delta table (no _delta_log) but holds other files (e.g. {}); point the "
+        "table somewhere else or move those files",
+        root, name);
+  }
+  return Status::OK();
+}
+
+// Loads the table's log records that the tracker does not know yet.
+Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConfig& table,
+                 const std::string& name, const std::string& root, TableStart& start) {
+  int64_t known = -1;
+  for (const auto& [path, rec] : start.state.records) {
+    if (rec.status == tracker::FileStatus::kCompleted && rec.target_version) {
+      known = std::max(known, *rec.target_version);
+    }
+  }
+  DL_ASSIGN_OR_RETURN(auto scan, ScanLoaderCommits(fs, root, known));
+  int64_t now = NowMs();
+  for (const auto& load : scan.loads) {
+    start.state.committed[load.file.path] = load;
+    auto rec = start.state.records.find(load.file.path);
+    bool tracked = rec != start.state.records.end() &&
+                   rec->second.status == tracker::FileStatus::kCompleted &&
+                   rec->second.target_version == load.version;
+    if (tracked) continue;
+    tracker::FileRecord r;
+    r.file_path = load.file.path;
+    r.file_size = load.file.size;
+    r.file_modified_time_ms = load.file.modification_time_ms;
+    r.table_name = name;
+    r.status = tracker::FileStatus::kCompleted;
+    r.created_at_ms = rec != start.state.records.end() ? rec->second.created_at_ms : now;
+    r.updated_at_ms = now;
+    r.target_version = load.version;
+    r.error_message = "reconciled from the table's log (the tracker missed this load)";
+    start.reconciled.push_back(std::move(r));
+  }
+  if (!start.reconciled.empty()) {
+    log::Warn("reconciled loads the tracker missed",
+              {{"table", name}, {"files", start.reconciled.size()}});
+  }
+  if (scan.gap && start.snapshot) {
+    // The commits that would say what was loaded are gone (log cleanup): ask the data.
+    const std::string& col = table.audit_columns.source_file;
+    if (!table.audit_columns.enabled || !start.snapshot->schema().Find(col)) {
+      log::Warn("the table's log no longer lists every load and it has no source-file column; "
+                "files loaded before the oldest remaining commit cannot be recognised",
+                {{"table", name}});
+      return Status::OK();
+    }
+    DL_RETURN_IF_ERROR(engine.RegisterSnapshot("__dl_reconcile", *start.snapshot));
+    DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
+                                       "SELECT DISTINCT {} FROM __dl_reconcile WHERE {} IS NOT NULL",
+                                       engine::QuoteIdent(col), engine::QuoteIdent(col))));
+    for (const auto& row : rows.rows) start.state.loaded_paths.insert(row.at(0).value_or(""));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<TableStart> StartTable(const config::LoaderConfig& config, const config::TableConfig& table,
+                              FileSystem& fs, engine::Engine& engine,
+                              tracker::FileTracker& tracker) {
+  TableStart start;
+  const std::string root = config::TablePath(config, table);
+  const std::string name = config::DisplayName(config, table);
+  if (table.file_format == config::FileFormat::kDelta) {
+    return Status::Unsupported("file_format: delta (a Delta table as the source) is not "
+                               "supported yet");
+  }
+  table::TableContext ctx{fs, engine};
+  auto snapshot = table::LoadSnapshot(ctx, root);
+  if (snapshot.ok()) {
+    start.snapshot = *snapshot;
+  } else if (snapshot.status().code() == StatusCode::kNotFound) {
+    DL_RETURN_IF_ERROR(CheckCreatable(fs, root));
+  } else {
+    return snapshot.status().WithContext("reading target table " + root);
+  }
+
+  DL_ASSIGN_OR_RETURN(start.state.records, tracker.Load(name));
+  if (start.snapshot) DL_RETURN_IF_ERROR(Reconcile(fs, engine, table, name, root, start));
+
+  discovery::DiscoverOptions dopts;
+  dopts.min_file_age_seconds = table.min_file_age_seconds;
+  auto discovered = discovery::Discover(fs, table.source_path_pattern, dopts);
+  if (!discovered.ok()) {
+    return discovered.status().WithContext("listing source_path_pattern " +
+                                           table.source_path_pattern);
+  }
+  start.plan = PlanTable(table, config.retry_attempts, *discovered, start.state);
+  return start;
+}
+
+}  // namespace dl::loader

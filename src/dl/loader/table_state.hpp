@@ -1,0 +1,32 @@
+// A table's starting point for a run: its snapshot, what it already holds (tracker records
+// reconciled with the table's log) and the files to load.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dl/config/loader_config.hpp"
+#include "dl/delta/snapshot.hpp"
+#include "dl/engine/engine.hpp"
+#include "dl/loader/planner.hpp"
+#include "dl/tracker/file_tracker.hpp"
+
+namespace dl::loader {
+
+struct TableStart {
+  std::shared_ptr<const delta::Snapshot> snapshot;  ///< null: the table does not exist yet
+  LoadState state;
+  /// Tracker records to add: loads the table's log shows but the tracker missed (a crash
+  /// between the target commit and the tracker update).
+  std::vector<tracker::FileRecord> reconciled;
+  TablePlan plan;
+};
+
+/// Everything up to the plan. Errors are about the table as a whole (its path is not a Delta
+/// table, its log is unreadable, its pattern is bad): the caller reports them and moves on.
+Result<TableStart> StartTable(const config::LoaderConfig& config, const config::TableConfig& table,
+                              FileSystem& fs, engine::Engine& engine, tracker::FileTracker& tracker);
+
+}  // namespace dl::loader

@@ -1,0 +1,186 @@
+// Append: every row of the batch is added (audit columns, optional dedup within the batch
+// and against the table), one blind-append commit per batch.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "dl/delta/partition.hpp"
+#include "dl/engine/sql_util.hpp"
+#include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/source.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using config::SchemaEvolutionMode;
+using config::TableConfig;
+using engine::QuoteIdent;
+
+bool DedupEnabled(const TableConfig& t) { return t.dedup || !t.dedup_keys.empty(); }
+
+// dedup_keys, else primary_keys, else every data column (whole-row duplicates).
+std::vector<std::string> DedupKeys(const TableConfig& t,
+                                   const std::vector<std::string>& data_columns) {
+  if (!t.dedup_keys.empty()) return t.dedup_keys;
+  if (!t.primary_keys.empty()) return t.primary_keys;
+  return data_columns;
+}
+
+Status CheckColumnsPresent(const std::vector<std::string>& wanted,
+                           const std::vector<std::string>& have, const char* key,
+                           const Target& target) {
+  for (const auto& k : wanted) {
+    if (std::find(have.begin(), have.end(), k) == have.end()) {
+      return Status::SchemaMismatch("{} column '{}' of {} is not in the files", key, k,
+                                    target.display_name);
+    }
+  }
+  return Status::OK();
+}
+
+// The first delivery of each key wins (or the highest sequence_column value), then rows whose
+// key the table already holds are dropped.
+Result<std::string> DedupSql(engine::Engine& engine, const Target& target,
+                             const SourceProjection& source,
+                             const delta::Snapshot* snapshot) {
+  const TableConfig& t = target.config;
+  std::vector<std::string> keys = DedupKeys(t, source.data_columns);
+  DL_RETURN_IF_ERROR(CheckColumnsPresent(keys, source.data_columns,
+                                         t.dedup_keys.empty() ? "primary_keys" : "dedup_keys",
+                                         target));
+  std::vector<std::string> partition, order;
+  for (const auto& k : keys) partition.push_back(QuoteIdent(k));
+  if (t.sequence_column) {
+    DL_RETURN_IF_ERROR(
+        CheckColumnsPresent({*t.sequence_column}, source.data_columns, "sequence_column", target));
+    order.push_back(QuoteIdent(*t.sequence_column) + " DESC NULLS LAST");
+  }
+  order.push_back(QuoteIdent(kFileOrderColumn));
+  order.push_back(QuoteIdent(kRowOrderColumn));
+  std::string sql = fmt::format(
+      "SELECT * EXCLUDE ({}, {}) FROM ({}) QUALIFY row_number() OVER (PARTITION BY {} ORDER BY "
+      "{}) = 1",
+      QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn), source.sql,
+      fmt::join(partition, ", "), fmt::join(order, ", "));
+  if (snapshot == nullptr) return sql;
+
+  for (const auto& k : keys) {
+    if (!snapshot->schema().Find(k)) return sql;  // the table cannot hold this key yet
+  }
+  const std::string existing = "__dl_dedup_target";
+  DL_RETURN_IF_ERROR(engine.RegisterSnapshot(existing, *snapshot));
+  std::vector<std::string> match;
+  for (const auto& k : keys) {
+    match.push_back(fmt::format("t.{0} IS NOT DISTINCT FROM s.{0}", QuoteIdent(k)));
+  }
+  return fmt::format("SELECT s.* FROM ({}) s WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE {})", sql,
+                     QuoteIdent(existing), fmt::join(match, " AND "));
+}
+
+// Rows per source file, read back from the audit column of the files just written (one
+// dictionary-encoded column: cheap, and it counts what landed, after dedup).
+Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const Target& target,
+                                                   const table::WriteResult& written) {
+  std::map<std::string, int64_t> out;
+  if (!target.config.audit_columns.enabled || written.added_paths.empty()) return out;
+  std::vector<std::string> files;
+  for (const auto& p : written.added_paths) files.push_back(delta::ResolveDataPath(target.root, p));
+  const std::string& col = target.config.audit_columns.source_file;
+  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
+                                     "SELECT {0}, count(*) FROM read_parquet({1}) GROUP BY 1",
+                                     QuoteIdent(col), engine::SqlStringList(files))));
+  for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
+  return out;
+}
+
+table::SchemaEvolution WriteEvolution(const TableConfig& t) {
+  switch (t.schema_evolution_mode) {
+    case SchemaEvolutionMode::kAddNewColumns:
+      return table::SchemaEvolution::kAddNewColumns;
+    case SchemaEvolutionMode::kRescue:
+      // New source columns were folded into the rescued column (ProjectSource); the table
+      // may only gain that one.
+      return table::SchemaEvolution::kAddNewColumns;
+    case SchemaEvolutionMode::kFailOnNewColumns:
+    case SchemaEvolutionMode::kNone:
+      return table::SchemaEvolution::kNone;
+  }
+  return table::SchemaEvolution::kNone;
+}
+
+Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
+                                const Batch& batch, const delta::CommitOptions& commit_options) {
+  const TableConfig& t = target.config;
+  std::shared_ptr<const delta::Snapshot> snapshot;
+  auto loaded = table::LoadSnapshot(ctx, target.root);
+  if (loaded.ok()) {
+    snapshot = *loaded;
+  } else if (loaded.status().code() != StatusCode::kNotFound) {
+    return loaded.status();
+  }
+
+  std::vector<std::string> paths;
+  for (const auto& f : batch.files) paths.push_back(f.path);
+  const std::string view = "__dl_batch";
+  const bool dedup = DedupEnabled(t);
+  auto source = ProjectSource(ctx.engine, view, t, paths, snapshot ? &snapshot->schema() : nullptr,
+                              batch.id, batch.load_time_ms, dedup);
+  if (!source.ok()) {
+    ReleaseSource(ctx.engine, view);
+    return source.status();
+  }
+  table::WriteRequest req;
+  req.source_sql = source->sql;
+  if (dedup) {
+    auto sql = DedupSql(ctx.engine, target, *source, snapshot.get());
+    if (!sql.ok()) {
+      ReleaseSource(ctx.engine, view);
+      return sql.status();
+    }
+    req.source_sql = *sql;
+    req.reads_table = snapshot != nullptr;
+  }
+  req.read_snapshot = snapshot;
+  req.mode = table::WriteMode::kAppend;
+  req.partition_by = t.partition_columns;
+  req.schema_evolution = WriteEvolution(t);
+  const std::string app_id = TxnAppId(batch.slot);
+  int64_t applied = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
+  req.txn = delta::SetTransaction{app_id, applied + 1, std::nullopt};
+  req.source_files = batch.files;
+  req.commit_options = commit_options;
+
+  auto written = table::Write(ctx, target.root, req);
+  BatchOutcome out;
+  if (written.ok()) {
+    out.write = std::move(*written);
+    auto rows = RowsPerFile(ctx.engine, target, out.write);
+    if (rows.ok()) out.rows_per_file = std::move(*rows);
+  }
+  ReleaseSource(ctx.engine, view);
+  if (!written.ok()) return written.status();
+  return out;
+}
+
+}  // namespace
+
+bool BatchesMayRunInParallel(const TableConfig& table) {
+  return table.loading_strategy == config::LoadingStrategy::kAppend && !DedupEnabled(table);
+}
+
+std::string TxnAppId(int slot) { return fmt::format("data_loader/{}", slot); }
+
+Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
+                               const delta::CommitOptions& commit_options) {
+  switch (target.config.loading_strategy) {
+    case config::LoadingStrategy::kAppend:
+      return LoadAppend(ctx, target, batch, commit_options);
+    default:
+      return Status::Unsupported("loading_strategy '{}' of {} is not implemented yet",
+                                 config::ToString(target.config.loading_strategy),
+                                 target.display_name);
+  }
+}
+
+}  // namespace dl::strategy

@@ -1,0 +1,53 @@
+// Loading strategies: how one batch of source files becomes one commit on its target table.
+// The loader decides which files form a batch and retries; a strategy only turns the batch
+// into rows and commits them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dl/config/loader_config.hpp"
+#include "dl/delta/transaction.hpp"
+#include "dl/table/table.hpp"
+
+namespace dl::strategy {
+
+/// One batch of source files for one table, in load order (modification time, then path).
+struct Batch {
+  std::string id;
+  std::vector<table::SourceFile> files;
+  int64_t load_time_ms = 0;
+  /// The loader's worker slot; names the batch's txn app id so in-process batches running in
+  /// parallel never collide on it while another process using the same slot does.
+  int slot = 0;
+};
+
+/// Where a batch goes.
+struct Target {
+  const config::TableConfig& config;
+  std::string root;          ///< the Delta table's directory
+  std::string display_name;  ///< "database.table" for messages
+};
+
+struct BatchOutcome {
+  table::WriteResult write;
+  /// Rows each source file contributed to the table (after dedup); empty when the audit
+  /// source-file column is off.
+  std::map<std::string, int64_t> rows_per_file;
+};
+
+/// Whether batches of this table may commit in parallel: only blind appends can; anything
+/// that reads the target (dedup against it, merges) runs one batch at a time.
+bool BatchesMayRunInParallel(const config::TableConfig& table);
+
+/// The txn app id a loader slot writes to a table: "data_loader/<slot>".
+std::string TxnAppId(int slot);
+
+/// Load `batch` into `target` with the table's strategy and commit it. `commit_options`
+/// carries the loader's check of concurrent winners (files another writer loaded).
+Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
+                               const delta::CommitOptions& commit_options);
+
+}  // namespace dl::strategy

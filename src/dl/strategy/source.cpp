@@ -1,0 +1,198 @@
+#include "dl/strategy/source.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "dl/common/clock.hpp"
+#include "dl/engine/sql_util.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using config::FileFormat;
+using config::SchemaEvolutionMode;
+using engine::QuoteIdent;
+using engine::QuoteLiteral;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// {'a': 'INTEGER', 'b': 'VARCHAR'}: the struct literal DuckDB's readers take as `columns`.
+std::string ColumnsLiteral(const std::vector<config::ColumnSpec>& columns) {
+  std::vector<std::string> parts;
+  for (const auto& c : columns) {
+    parts.push_back(fmt::format("{}: {}", QuoteLiteral(c.name), QuoteLiteral(c.type)));
+  }
+  return fmt::format("{{{}}}", fmt::join(parts, ", "));
+}
+
+// Source columns, by exact name, keyed by their lower-case spelling (Delta column names are
+// case-insensitive).
+Result<std::vector<std::string>> SourceColumns(engine::Engine& engine, const std::string& view) {
+  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
+                                     "SELECT column_name FROM (DESCRIBE SELECT * FROM {})",
+                                     QuoteIdent(view))));
+  std::vector<std::string> out;
+  for (const auto& row : rows.rows) {
+    std::string name = row.at(0).value_or("");
+    if (name != kSourceFileColumn && name != "file_row_number") out.push_back(std::move(name));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<engine::SourceOptions> SourceOptionsFor(const config::TableConfig& table) {
+  engine::SourceOptions out;
+  auto& o = out.options;
+  switch (table.file_format) {
+    case FileFormat::kParquet:
+      out.format = "parquet";
+      break;
+    case FileFormat::kCsv: {
+      out.format = "csv";
+      const auto& csv = table.csv;
+      o["header"] = csv.header ? "true" : "false";
+      if (csv.delimiter) o["delim"] = *csv.delimiter;
+      if (csv.quote) o["quote"] = *csv.quote;
+      if (csv.escape) o["escape"] = *csv.escape;
+      if (csv.null_value) o["nullstr"] = *csv.null_value;
+      if (csv.encoding != "utf-8") o["encoding"] = csv.encoding;
+      if (!csv.columns.empty()) o["columns"] = ColumnsLiteral(csv.columns);
+      break;
+    }
+    case FileFormat::kJson: {
+      out.format = "json";
+      switch (table.json.format) {
+        case config::JsonFormat::kLines:
+          o["format"] = "newline_delimited";
+          break;
+        case config::JsonFormat::kArray:
+          o["format"] = "array";
+          break;
+        case config::JsonFormat::kAuto:
+          o["format"] = "auto";
+          break;
+      }
+      if (!table.json.columns.empty()) o["columns"] = ColumnsLiteral(table.json.columns);
+      break;
+    }
+    case FileFormat::kDelta:
+      return Status::InvalidArgument("a Delta source is read as a table, not as files");
+  }
+  o["filename"] = kSourceFileColumn;
+  if (table.file_format == FileFormat::kParquet) o["file_row_number"] = "true";
+  return out;
+}
+
+Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string& view,
+                                       const config::TableConfig& table,
+                                       const std::vector<std::string>& files,
+                                       const delta::Schema* target_schema,
+                                       const std::string& batch_id, int64_t load_time_ms,
+                                       bool with_order) {
+  DL_ASSIGN_OR_RETURN(auto options, SourceOptionsFor(table));
+  const std::string files_view = view + "_files";
+  DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
+  // Each bind of a csv/json view sniffs every file again, and a batch is bound several times
+  // (schema, alignment, write): read such files once into a temp table. Parquet binds from
+  // its footer, so it stays a view and streams.
+  const char* kind = table.file_format == FileFormat::kParquet ? "VIEW" : "TABLE";
+  DL_RETURN_IF_ERROR(engine.Execute(fmt::format("CREATE OR REPLACE TEMP {} {} AS SELECT * FROM {}",
+                                                kind, QuoteIdent(view), QuoteIdent(files_view))));
+  DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
+
+  const auto& audit = table.audit_columns;
+  std::map<std::string, std::string> reserved;  // lower-case name -> config key
+  if (audit.enabled) {
+    reserved[Lower(audit.load_timestamp)] = "audit_columns.load_timestamp";
+    reserved[Lower(audit.source_file)] = "audit_columns.source_file";
+    reserved[Lower(audit.batch_id)] = "audit_columns.batch_id";
+  }
+  const bool rescue = table.schema_evolution_mode == SchemaEvolutionMode::kRescue;
+  if (rescue) reserved[Lower(table.rescued_data_column)] = "rescued_data_column";
+
+  // The table's spelling of each column, so "Amount" in a file lands in "amount".
+  std::map<std::string, std::string> target_names;
+  if (target_schema) {
+    for (const auto& f : target_schema->fields) target_names[Lower(f.name)] = f.name;
+  }
+
+  SourceProjection out;
+  std::vector<std::string> select;
+  std::vector<std::string> rescued;
+  for (const auto& c : columns) {
+    std::string lower = Lower(c);
+    if (auto r = reserved.find(lower); r != reserved.end()) {
+      return Status::SchemaMismatch(
+          "column '{}' of the source clashes with the column the loader adds ({}); rename it "
+          "there",
+          c, r->second);
+    }
+    auto t = target_names.find(lower);
+    bool is_new = target_schema != nullptr && t == target_names.end();
+    if (is_new && (rescue || table.schema_evolution_mode == SchemaEvolutionMode::kNone)) {
+      out.dropped_columns.push_back(c);
+      if (rescue) rescued.push_back(c);
+      continue;
+    }
+    const std::string& name = t != target_names.end() ? t->second : c;
+    select.push_back(name == c ? QuoteIdent(c)
+                               : fmt::format("{} AS {}", QuoteIdent(c), QuoteIdent(name)));
+    out.data_columns.push_back(name);
+  }
+  if (select.empty()) {
+    return Status::SchemaMismatch("the files have no columns to load into {}",
+                                  table.QualifiedName());
+  }
+  if (rescue) {
+    // Values of columns the table lacks, kept as a JSON object instead of being lost.
+    std::string value = "CAST(NULL AS VARCHAR)";
+    if (!rescued.empty()) {
+      std::vector<std::string> fields, nulls;
+      for (const auto& c : rescued) {
+        fields.push_back(fmt::format("{} := {}", QuoteIdent(c), QuoteIdent(c)));
+        nulls.push_back(fmt::format("{} IS NULL", QuoteIdent(c)));
+      }
+      value = fmt::format("CASE WHEN {} THEN NULL ELSE CAST(to_json(struct_pack({})) AS VARCHAR) END",
+                          fmt::join(nulls, " AND "), fmt::join(fields, ", "));
+    }
+    select.push_back(fmt::format("{} AS {}", value, QuoteIdent(table.rescued_data_column)));
+    out.rescued = true;
+  }
+  if (audit.enabled) {
+    select.push_back(fmt::format("CAST({} AS TIMESTAMPTZ) AS {}",
+                                 QuoteLiteral(FormatTimestampMs(load_time_ms)),
+                                 QuoteIdent(audit.load_timestamp)));
+    select.push_back(
+        fmt::format("{} AS {}", QuoteIdent(kSourceFileColumn), QuoteIdent(audit.source_file)));
+    select.push_back(fmt::format("{} AS {}", QuoteLiteral(batch_id), QuoteIdent(audit.batch_id)));
+  }
+  if (with_order) {
+    select.push_back(fmt::format("list_position({}, {}) AS {}", engine::SqlStringList(files),
+                                 QuoteIdent(kSourceFileColumn), QuoteIdent(kFileOrderColumn)));
+    // Parquet reports row numbers; a materialized csv/json batch keeps insertion order.
+    select.push_back(fmt::format("{} AS {}",
+                                 table.file_format == FileFormat::kParquet ? "file_row_number"
+                                                                           : "rowid",
+                                 QuoteIdent(kRowOrderColumn)));
+  }
+  out.sql = fmt::format("SELECT {} FROM {}", fmt::join(select, ", "), QuoteIdent(view));
+  return out;
+}
+
+void ReleaseSource(engine::Engine& engine, const std::string& view) {
+  // Either may not exist (the batch failed early); errors here change nothing.
+  (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(view)));
+  (void)engine.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(view)));
+  (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(view + "_files")));
+}
+
+}  // namespace dl::strategy
