@@ -1,6 +1,6 @@
 // Demo data generator: writes batches of customers (csv) and transactions (parquet and json)
 // under <out>/raw, the way files land in storage. Deterministic for a given batch number.
-//   dl_demo_gen <out_dir> [batches]
+//   dl_demo_gen <out_dir> [batches] [first]   (batches first .. first+batches-1)
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -42,11 +42,12 @@ dl::Status WriteBatch(dl::engine::Engine& engine, const std::string& raw, int ba
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: dl_demo_gen <out_dir> [batches]\n";
+    std::cerr << "usage: dl_demo_gen <out_dir> [batches] [first]\n";
     return 2;
   }
   std::string raw = dl::JoinPath(argv[1], "raw");
   int batches = argc > 2 ? std::atoi(argv[2]) : 3;
+  int first = argc > 3 ? std::atoi(argv[3]) : 0;
   auto fs = dl::MakeLocalFileSystem();
   for (const char* sub : {"customers", "transactions", "events"}) {
     if (auto st = fs->CreateDirs(dl::JoinPath(raw, sub)); !st.ok()) {
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << engine.status().message() << "\n";
     return 1;
   }
-  for (int b = 0; b < batches; ++b) {
+  for (int b = first; b < first + batches; ++b) {
     if (auto st = WriteBatch(**engine, raw, b); !st.ok()) {
       std::cerr << "error: " << st.message() << "\n";
       return 1;
