@@ -2,12 +2,23 @@
 // The Delta module never sees an engine; engines (DuckDB today) implement this interface.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "dl/common/status.hpp"
+#include "dl/delta/actions.hpp"
 
 namespace dl::delta {
+
+/// The actions of a checkpoint as structs, grouped for log replay. A checkpoint holds at most
+/// one action per logical file, so the order of adds against removes carries no meaning.
+struct CheckpointActions {
+  std::vector<AddFile> adds;
+  std::vector<RemoveFile> removes;
+  std::vector<Action> others;  ///< protocol, metaData, txn, domainMetadata, in file order
+  size_t sidecars = 0;         ///< v2 sidecar actions (their files are not read here)
+};
 
 class ParquetHandler {
  public:
@@ -20,6 +31,11 @@ class ParquetHandler {
   virtual Result<std::vector<std::string>> ReadCheckpointActions(
       const std::vector<std::string>& files) = 0;
 
+  /// The same actions as structs, as log replay wants them. This default parses the lines of
+  /// ReadCheckpointActions; engines override it to build the structs straight from columns
+  /// (a JSON round trip per file action dominates replay of big tables).
+  virtual Result<CheckpointActions> ReadCheckpoint(const std::vector<std::string>& files);
+
   /// Write `action_lines` (one action per line, as SerializeAction produces) as a checkpoint
   /// Parquet file at `path`, with the schema Spark writes (see delta-lake-notes: one row per
   /// action, top-level columns txn, add, remove, metaData, protocol, domainMetadata, every
@@ -28,5 +44,13 @@ class ParquetHandler {
   virtual Status WriteCheckpoint(const std::string& path,
                                  const std::vector<std::string>& action_lines) = 0;
 };
+
+/// Parse checkpoint action lines into `out` (the default ReadCheckpoint, also used for JSON
+/// checkpoints). Errors name `source` and the action's position.
+Status ParseCheckpointLines(const std::vector<std::string>& lines, const std::string& source,
+                            CheckpointActions* out);
+
+/// Put one parsed checkpoint action into its group of `out`; commitInfo and cdc are dropped.
+void AddCheckpointAction(Action&& action, CheckpointActions* out);
 
 }  // namespace dl::delta

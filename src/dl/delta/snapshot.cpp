@@ -56,24 +56,6 @@ namespace {
 
 using State = Snapshot::State;
 
-Status ApplyLines(const std::vector<std::string>& lines, const std::string& source, State* state) {
-  state->Reserve(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) {
-    auto parsed = ParseAction(lines[i]);
-    if (!parsed.ok()) {
-      return parsed.status().WithContext(fmt::format("{} action {}", source, i + 1));
-    }
-    if (*parsed) {
-      state->Apply(std::move(**parsed));
-    } else if (lines[i].starts_with("{\"sidecar\"")) {
-      // Skipping it would silently drop the files listed in the sidecar.
-      return Status::Unsupported(
-          "{} uses v2 checkpoint sidecars, which data_loader cannot read yet", source);
-    }
-  }
-  return Status::OK();
-}
-
 std::vector<std::string> SplitLines(const std::string& content) {
   std::vector<std::string> lines;
   size_t pos = 0;
@@ -88,13 +70,25 @@ std::vector<std::string> SplitLines(const std::string& content) {
   return lines;
 }
 
+// The checkpoint is replayed first, into an empty state: its file lists become the state's
+// (no per-file move), numbered before every commit action.
+void AdoptCheckpoint(CheckpointActions&& cp, State* state) {
+  state->adds = std::move(cp.adds);
+  state->removes = std::move(cp.removes);
+  state->add_seq.resize(state->adds.size());
+  for (auto& s : state->add_seq) s = state->seq++;
+  state->remove_seq.resize(state->removes.size());
+  for (auto& s : state->remove_seq) s = state->seq++;
+  for (Action& a : cp.others) state->Apply(std::move(a));
+}
+
 Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegment& seg,
                         State* state) {
   const LogPath& first = seg.checkpoint_parts.front();
-  std::vector<std::string> lines;
+  CheckpointActions actions;
   if (first.kind == LogPath::Kind::kUuidCheckpoint && first.path.ends_with(".json")) {
     DL_ASSIGN_OR_RETURN(std::string content, fs.Read(first.path));
-    lines = SplitLines(content);
+    DL_RETURN_IF_ERROR(ParseCheckpointLines(SplitLines(content), first.path, &actions));
   } else {
     if (parquet == nullptr) {
       return Status::Internal("reading checkpoint {} needs a ParquetHandler, but none was given",
@@ -102,9 +96,14 @@ Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegmen
     }
     std::vector<std::string> paths;
     for (const LogPath& p : seg.checkpoint_parts) paths.push_back(p.path);
-    DL_ASSIGN_OR_RETURN(lines, parquet->ReadCheckpointActions(paths));
+    DL_ASSIGN_OR_RETURN(actions, parquet->ReadCheckpoint(paths));
   }
-  DL_RETURN_IF_ERROR(ApplyLines(lines, first.path, state));
+  if (actions.sidecars > 0) {
+    // Skipping them would silently drop the files listed in the sidecars.
+    return Status::Unsupported("{} uses v2 checkpoint sidecars, which data_loader cannot read yet",
+                               first.path);
+  }
+  AdoptCheckpoint(std::move(actions), state);
   state->commit_info.reset();  // checkpoints carry no commitInfo; never carry one forward
   return Status::OK();
 }
@@ -197,17 +196,38 @@ void Reconcile(State* state, std::vector<AddFile>* files, std::vector<RemoveFile
     const RemoveFile& r = state->removes[i];
     refs.push_back({key(r.path), &r.deletion_vector, state->remove_seq[i], i, false});
   }
-  std::sort(refs.begin(), refs.end(), [](const FileRef& a, const FileRef& b) {
+  auto less = [](const FileRef& a, const FileRef& b) {
     int c = CompareKeys(a, b);
     return c != 0 ? c < 0 : a.seq < b.seq;
-  });
+  };
+  // Often already in order (a path-ordered checkpoint plus appends): one pass instead of a sort.
+  if (!std::is_sorted(refs.begin(), refs.end(), less)) std::sort(refs.begin(), refs.end(), less);
+  std::vector<const FileRef*> winners;
+  winners.reserve(refs.size());
+  bool adds_in_order = true;  // every add wins, and adds are already in path order
+  size_t add_winners = 0;
   for (size_t i = 0; i < refs.size(); ++i) {
     const FileRef& r = refs[i];
-    if (i + 1 < refs.size() && CompareKeys(r, refs[i + 1]) == 0) continue;  // superseded
-    if (r.is_add)
-      files->push_back(std::move(state->adds[r.index]));
-    else
-      tombstones->push_back(std::move(state->removes[r.index]));
+    if (i + 1 < refs.size() && CompareKeys(r, refs[i + 1]) == 0) {  // superseded
+      adds_in_order &= !r.is_add;
+      continue;
+    }
+    winners.push_back(&r);
+    if (r.is_add) adds_in_order &= r.index == add_winners++;
+  }
+  // Common for big tables (checkpoints are written in path order, appends add new paths):
+  // take the adds as they are instead of moving every file into a new vector.
+  if (adds_in_order && add_winners == state->adds.size()) {
+    *files = std::move(state->adds);
+  } else {
+    files->reserve(add_winners);
+    for (const FileRef* r : winners) {
+      if (r->is_add) files->push_back(std::move(state->adds[r->index]));
+    }
+  }
+  tombstones->reserve(winners.size() - add_winners);
+  for (const FileRef* r : winners) {
+    if (!r->is_add) tombstones->push_back(std::move(state->removes[r->index]));
   }
 }
 

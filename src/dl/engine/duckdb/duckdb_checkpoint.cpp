@@ -1,9 +1,11 @@
-// Checkpoint Parquet: read into action JSON lines, write from action JSON lines.
+// Checkpoint Parquet: read into action structs (log replay) or JSON lines, write from action
+// JSON lines.
 //
-// Reading scans the action columns once (without Spark's *_parsed members) and prints each
-// non-null action struct as {"<action>":{...}} in C++ straight from the vectors: null members
-// omitted as Spark omits them, maps as objects, null map values (partition values) kept.
-// 100k adds take well under a second.
+// Reading streams one scan of the action columns (without Spark's *_parsed members). Log
+// replay gets structs built from the vectors (checkpoint_reader.cpp); ReadCheckpointActions
+// prints each non-null action struct as {"<action>":{...}} straight from the vectors: null
+// members omitted as Spark omits them, maps as objects, null map values (partition values)
+// kept.
 //
 // Writing parses the lines with read_json against the Spark checkpoint schema
 // (delta-lake-notes "Checkpoints") and COPYs the structs to Parquet, one action per row.
@@ -15,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dl/engine/duckdb/checkpoint_reader.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/duckdb/source_reader.hpp"
@@ -91,6 +94,12 @@ std::string ProjectAction(const std::string& col, duckdb_logical_type type) {
   return fmt::format("CASE WHEN {0} IS NOT NULL THEN struct_pack({1}) END AS {0}", ref, members);
 }
 
+// Engine errors while reading mean an unreadable checkpoint; a cancelled read stays cancelled.
+Status CheckpointReadError(const Status& st) {
+  if (st.code() == StatusCode::kEngine) return Status::CorruptLog("{}", st.message());
+  return st;
+}
+
 // Append each non-null action of the result rows as a {"<column>":{...}} line.
 void CollectLines(QueryResult& result, std::vector<std::string>& lines) {
   idx_t ncols = result.column_count();
@@ -121,33 +130,79 @@ void CollectLines(QueryResult& result, std::vector<std::string>& lines) {
 
 }  // namespace
 
-Result<std::vector<std::string>> DuckDbEngine::ReadCheckpointActions(
-    const std::vector<std::string>& files) {
-  std::vector<std::string> lines;
-  if (files.empty()) return lines;
+CheckpointLayout DuckDbEngine::InspectCheckpoint(const std::vector<std::string>& files) {
+  // A column whose every leaf is null in every row group holds no action; the footers say
+  // so. Reading such a column still costs (DuckDB builds each null struct), as much as the
+  // adds for a checkpoint without removes. A struct whose members are all null is no valid
+  // action, so skipping it loses nothing. Missing statistics count as "has values".
+  std::string list = SqlStringList(files);
+  auto rows = conn_.Query(
+      fmt::format("WITH m AS (SELECT * FROM parquet_metadata({0})) "
+                  "SELECT split_part(path_in_schema, ', ', 1), "
+                  "bool_and(coalesce(stats_null_count = num_values, false)), "
+                  "(SELECT sum(n)::BIGINT FROM (SELECT DISTINCT file_name, row_group_id, "
+                  "row_group_num_rows AS n FROM m)) FROM m GROUP BY 1",
+                  list));
+  CheckpointLayout layout;
+  if (!rows.ok()) return layout;  // the scan reports an unreadable file
+  while (DataChunk chunk = rows->Next()) {
+    for (idx_t r = 0; r < chunk.size(); ++r) {
+      auto column = VectorValueAsString(chunk.column(0), r);
+      if (column && VectorValueAsString(chunk.column(1), r) == "true") {
+        layout.empty_columns.insert(*column);
+      }
+      layout.rows = static_cast<size_t>(
+          std::max<int64_t>(0, VectorValueAsInt64(chunk.column(2), r).value_or(0)));
+    }
+  }
+  return layout;
+}
+
+Result<QueryResult> DuckDbEngine::ScanCheckpoint(const std::vector<std::string>& files,
+                                                 const CheckpointLayout& layout) {
   std::string context = fmt::format("reading checkpoint {}", DescribeFiles(files));
   std::string reader = fmt::format("read_parquet({}, union_by_name=true, hive_partitioning=false)",
                                    SqlStringList(files));
   auto columns = Describe("SELECT * FROM " + reader, context);
   if (!columns.ok()) return Status::CorruptLog("{}", columns.status().message());
-  std::string items, any;
+  std::string items;
   for (const auto& column : *columns) {
     bool wanted = false;
     for (const char* name : kActionColumns) wanted |= column.name == name;
-    if (!wanted) continue;
+    if (!wanted || layout.empty_columns.count(column.name)) continue;
     items += (items.empty() ? "" : ", ") + ProjectAction(column.name, column.type->get());
-    any += (any.empty() ? "" : " OR ") + QuoteIdent(column.name) + " IS NOT NULL";
   }
-  if (items.empty()) return lines;
-  // One scan; the rows become JSON in C++ straight from the vectors (much faster than
-  // to_json plus null stripping in SQL).
-  auto result = conn_.Query(fmt::format("SELECT {} FROM {} WHERE {}", items, reader, any), context);
-  if (!result.ok()) {
-    if (result.status().code() == StatusCode::kCancelled) return result.status();
-    return Status::CorruptLog("{}", result.status().message());
-  }
-  CollectLines(*result, lines);
+  if (items.empty()) items = "NULL AS none";  // no action columns: nothing to read
+  // Streamed, and unfiltered (readers skip null actions): materializing or filtering 100k
+  // rows of strings would copy them all once more.
+  auto result = [&]() -> Result<QueryResult> {
+    DL_ASSIGN_OR_RETURN(auto stmt,
+                        conn_.Prepare(fmt::format("SELECT {} FROM {}", items, reader), context));
+    return stmt.ExecuteStreaming(context);
+  }();
+  if (!result.ok()) return CheckpointReadError(result.status());
+  return result;
+}
+
+Result<std::vector<std::string>> DuckDbEngine::ReadCheckpointActions(
+    const std::vector<std::string>& files) {
+  std::vector<std::string> lines;
+  if (files.empty()) return lines;
+  DL_ASSIGN_OR_RETURN(QueryResult result, ScanCheckpoint(files, InspectCheckpoint(files)));
+  CollectLines(result, lines);
+  Status st = result.FetchStatus(fmt::format("reading checkpoint {}", DescribeFiles(files)));
+  if (!st.ok()) return CheckpointReadError(st);
   return lines;
+}
+
+Result<delta::CheckpointActions> DuckDbEngine::ReadCheckpoint(
+    const std::vector<std::string>& files) {
+  if (files.empty()) return delta::CheckpointActions{};
+  CheckpointLayout layout = InspectCheckpoint(files);
+  DL_ASSIGN_OR_RETURN(QueryResult result, ScanCheckpoint(files, layout));
+  auto actions = ReadCheckpointRows(result, files.front(), layout.rows);
+  if (!actions.ok()) return CheckpointReadError(actions.status());
+  return actions;
 }
 
 Status DuckDbEngine::WriteCheckpoint(const std::string& path,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,13 @@
 #include "dl/engine/engine.hpp"
 
 namespace dl::engine::duck {
+
+/// From the footers of checkpoint files: action columns that are null in every row, and the
+/// row count.
+struct CheckpointLayout {
+  std::set<std::string> empty_columns;
+  size_t rows = 0;
+};
 
 class DuckDbEngine final : public Engine {
  public:
@@ -46,12 +54,19 @@ class DuckDbEngine final : public Engine {
 
   Result<std::vector<std::string>> ReadCheckpointActions(
       const std::vector<std::string>& files) override;
+  Result<delta::CheckpointActions> ReadCheckpoint(const std::vector<std::string>& files) override;
   Status WriteCheckpoint(const std::string& path,
                          const std::vector<std::string>& action_lines) override;
 
   Connection& connection() { return conn_; }
 
  private:
+  /// What the footers of checkpoint `files` tell (empty if they cannot be read).
+  CheckpointLayout InspectCheckpoint(const std::vector<std::string>& files);
+  /// A streaming scan of the action columns of checkpoint `files` that hold values (CorruptLog
+  /// if unreadable).
+  Result<QueryResult> ScanCheckpoint(const std::vector<std::string>& files,
+                                     const CheckpointLayout& layout);
   /// Result columns of `sql` (prepared, not run).
   Result<std::vector<Column>> Describe(const std::string& sql, std::string_view context);
   Status RegisterSnapshotView(const std::string& view, const delta::Snapshot& snapshot,

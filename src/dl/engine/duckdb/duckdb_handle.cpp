@@ -179,6 +179,12 @@ QueryRows QueryResult::ToText() {
   return rows;
 }
 
+Status QueryResult::FetchStatus(std::string_view context) const {
+  const char* err = duckdb_result_error(r_.get());
+  if (err == nullptr) return Status::OK();
+  return DuckError(duckdb_result_error_type(r_.get()), err, context);
+}
+
 // ---- PreparedStatement ----
 
 PreparedStatement& PreparedStatement::operator=(PreparedStatement&& o) noexcept {
@@ -216,6 +222,25 @@ Result<QueryResult> PreparedStatement::Execute(std::string_view context) {
   QueryResult result;
   result.set_valid();
   if (duckdb_execute_prepared(s_, result.raw()) == DuckDBError) {
+    return DuckError(duckdb_result_error_type(result.raw()), duckdb_result_error(result.raw()),
+                     context);
+  }
+  return result;
+}
+
+Result<QueryResult> PreparedStatement::ExecuteStreaming(std::string_view context) {
+  duckdb_pending_result pending = nullptr;
+  if (duckdb_pending_prepared_streaming(s_, &pending) == DuckDBError) {
+    const char* err = pending ? duckdb_pending_error(pending) : nullptr;
+    Status st = DuckError(DUCKDB_ERROR_INVALID, err ? err : "cannot start the query", context);
+    if (pending) duckdb_destroy_pending(&pending);
+    return st;
+  }
+  QueryResult result;
+  result.set_valid();
+  duckdb_state state = duckdb_execute_pending(pending, result.raw());
+  duckdb_destroy_pending(&pending);
+  if (state == DuckDBError) {
     return DuckError(duckdb_result_error_type(result.raw()), duckdb_result_error(result.raw()),
                      context);
   }

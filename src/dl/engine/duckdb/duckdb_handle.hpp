@@ -92,6 +92,8 @@ class QueryResult {
   DataChunk Next() { return DataChunk(duckdb_fetch_chunk(*r_)); }
   /// All rows as text via VectorValueAsString (small results only).
   QueryRows ToText();
+  /// After Next() returned the end: the error that ended a streaming result early, if any.
+  Status FetchStatus(std::string_view context) const;
 
   void set_valid() { valid_ = true; }
 
@@ -115,6 +117,9 @@ class PreparedStatement {
   Status BindBool(idx_t index, bool value);
   Status BindNull(idx_t index);
   Result<QueryResult> Execute(std::string_view context = {});
+  /// Execute without materializing: chunks are produced as Next() asks for them, which saves
+  /// copying big results. The connection runs nothing else until the result is consumed.
+  Result<QueryResult> ExecuteStreaming(std::string_view context = {});
 
   duckdb_statement_type statement_type() const { return duckdb_prepared_statement_type(s_); }
   /// Result columns (names and types) without running the statement.

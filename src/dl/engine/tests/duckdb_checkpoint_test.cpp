@@ -3,8 +3,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "dl/delta/actions.hpp"
+#include "dl/delta/parquet_handler.hpp"
 #include "dl/engine/tests/engine_test_util.hpp"
 
 namespace dl::engine {
@@ -204,6 +206,84 @@ TEST(DuckDbCheckpoint, MultiPartRead) {
   EXPECT_EQ(Canonical(*read), Canonical(lines));
 }
 
+// Structs built from the columns must equal the parsed JSON lines of the same checkpoint.
+std::multiset<std::string> ActionsAsLines(const delta::CheckpointActions& read) {
+  std::multiset<std::string> out;
+  for (const auto& a : read.adds) out.insert(delta::SerializeAction(a));
+  for (const auto& r : read.removes) out.insert(delta::SerializeAction(r));
+  for (const auto& o : read.others) out.insert(delta::SerializeAction(o));
+  return out;
+}
+
+TEST(DuckDbCheckpoint, ReadCheckpointMatchesParsedLines) {
+  TempDir dir;
+  auto engine = NewEngine();
+  auto actions = SampleActions(300);
+  delta::RemoveFile plain;  // a remove the direct path reads (no deletion vector)
+  plain.path = "p=x/gone.parquet";
+  plain.deletion_timestamp = 1700000000600;
+  plain.partition_values = delta::PartitionValues{{"p", std::nullopt}};  // no tags: Spark's
+  plain.size = 12;  // checkpoint schema has no remove.tags
+  actions.push_back(plain);
+  std::string path = dir / "c.parquet";
+  ASSERT_TRUE(engine->WriteCheckpoint(path, Serialize(actions)).ok());
+
+  auto direct = engine->ReadCheckpoint({path});
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  auto lines = engine->ReadCheckpointActions({path});
+  ASSERT_TRUE(lines.ok());
+  delta::CheckpointActions parsed;
+  ASSERT_TRUE(delta::ParseCheckpointLines(*lines, path, &parsed).ok());
+  EXPECT_EQ(direct->adds.size(), 300u);
+  EXPECT_EQ(direct->removes.size(), 2u);
+  EXPECT_EQ(direct->others.size(), 4u);
+  EXPECT_EQ(ActionsAsLines(*direct), ActionsAsLines(parsed));
+  std::multiset<std::string> written;
+  for (const auto& a : actions) written.insert(delta::SerializeAction(a));
+  EXPECT_EQ(ActionsAsLines(*direct), written);
+}
+
+TEST(DuckDbCheckpoint, ReadCheckpointReportsAddWithoutPath) {
+  TempDir dir;
+  auto engine = NewEngine();
+  std::string path = dir / "00000000000000000003.checkpoint.parquet";
+  ASSERT_TRUE(engine
+                  ->Execute("COPY (SELECT {'path': NULL::VARCHAR, 'partitionValues': MAP {}::"
+                            "MAP(VARCHAR, VARCHAR), 'size': 1::BIGINT, 'modificationTime': "
+                            "1::BIGINT, 'dataChange': true} AS add) TO " +
+                            QuoteLiteral(path) + " (FORMAT parquet)")
+                  .ok());
+  auto read = engine->ReadCheckpoint({path});
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kCorruptLog);
+  EXPECT_NE(read.status().message().find("path"), std::string::npos) << read.status().message();
+  EXPECT_NE(read.status().message().find("00000000000000000003.checkpoint.parquet"),
+            std::string::npos)
+      << read.status().message();
+}
+
+TEST(DuckDbCheckpoint, ReadCheckpointCountsSidecarsAndKeepsIntegerWidths) {
+  TempDir dir;
+  auto engine = NewEngine();
+  std::string path = dir / "v2.parquet";
+  // INTEGER size/modificationTime (a lenient writer) are read as int64.
+  ASSERT_TRUE(engine
+                  ->Execute("COPY (SELECT {'path': 'a.parquet', 'partitionValues': MAP {'p': ''}, "
+                            "'size': 7::INTEGER, 'modificationTime': 9::INTEGER, 'dataChange': "
+                            "true} AS add, NULL::STRUCT(path VARCHAR, sizeInBytes BIGINT) AS "
+                            "sidecar UNION ALL SELECT NULL, {'path': 's.parquet', 'sizeInBytes': "
+                            "1}) TO " +
+                            QuoteLiteral(path) + " (FORMAT parquet)")
+                  .ok());
+  auto read = engine->ReadCheckpoint({path});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->sidecars, 1u);
+  ASSERT_EQ(read->adds.size(), 1u);
+  EXPECT_EQ(read->adds[0].size, 7);
+  EXPECT_EQ(read->adds[0].modification_time, 9);
+  EXPECT_EQ(read->adds[0].partition_values.at("p"), std::nullopt);  // "" means null
+}
+
 TEST(DuckDbCheckpoint, HundredThousandAddsReadFast) {
   TempDir dir;
   auto engine = NewEngine();
@@ -216,10 +296,16 @@ TEST(DuckDbCheckpoint, HundredThousandAddsReadFast) {
   auto t2 = std::chrono::steady_clock::now();
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->size(), lines.size());
+  auto structs = engine->ReadCheckpoint({path});
+  auto t3 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(structs.ok()) << structs.status().ToString();
+  EXPECT_EQ(structs->adds.size(), 100000u);
   auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
-  std::printf("checkpoint with %zu actions: write %lld ms, read %lld ms\n", lines.size(),
-              static_cast<long long>(ms(t1 - t0)), static_cast<long long>(ms(t2 - t1)));
+  std::printf("checkpoint with %zu actions: write %lld ms, read lines %lld ms, structs %lld ms\n",
+              lines.size(), static_cast<long long>(ms(t1 - t0)),
+              static_cast<long long>(ms(t2 - t1)), static_cast<long long>(ms(t3 - t2)));
   EXPECT_LT(ms(t2 - t1), 3000);  // generous for slow CI; typically well under a second
+  EXPECT_LT(ms(t3 - t2), 3000);
 }
 
 }  // namespace
