@@ -98,6 +98,11 @@ CurrentTransactionInfo MakeTransactionInfo(const Snapshot* read_snapshot, const 
   info.isolation = isolation;
   if (read_snapshot != nullptr) {
     info.partition_columns = read_snapshot->partition_columns();
+    // Without the file list the files read are unknown: assume all were, so no conflict is
+    // missed (a blind append, the intended use, reads none).
+    if (!read_snapshot->has_files() && !read_set.is_blind_append()) {
+      info.read_set.whole_table = true;
+    }
     for (const auto& f : read_snapshot->files()) {
       bool covered = read_set.whole_table;
       for (size_t i = 0; !covered && i < read_set.partitions.size(); ++i) {

@@ -32,10 +32,15 @@ Status ParseCheckpointLines(const std::vector<std::string>& lines, const std::st
   return Status::OK();
 }
 
-Result<CheckpointActions> ParquetHandler::ReadCheckpoint(const std::vector<std::string>& files) {
+Result<CheckpointActions> ParquetHandler::ReadCheckpoint(const std::vector<std::string>& files,
+                                                         bool with_files) {
   DL_ASSIGN_OR_RETURN(std::vector<std::string> lines, ReadCheckpointActions(files));
   CheckpointActions out;
   DL_RETURN_IF_ERROR(ParseCheckpointLines(lines, files.empty() ? "" : files.front(), &out));
+  if (!with_files) {
+    out.adds = {};
+    out.removes = {};
+  }
   return out;
 }
 

@@ -31,10 +31,12 @@ class ParquetHandler {
   virtual Result<std::vector<std::string>> ReadCheckpointActions(
       const std::vector<std::string>& files) = 0;
 
-  /// The same actions as structs, as log replay wants them. This default parses the lines of
-  /// ReadCheckpointActions; engines override it to build the structs straight from columns
-  /// (a JSON round trip per file action dominates replay of big tables).
-  virtual Result<CheckpointActions> ReadCheckpoint(const std::vector<std::string>& files);
+  /// The same actions as structs, as log replay wants them; without adds and removes unless
+  /// `with_files` (a blind append needs only the table's metadata). This default parses the
+  /// lines of ReadCheckpointActions; engines override it to build the structs straight from
+  /// columns (a JSON round trip per file action dominates replay of big tables).
+  virtual Result<CheckpointActions> ReadCheckpoint(const std::vector<std::string>& files,
+                                                   bool with_files);
 
   /// Write `action_lines` (one action per line, as SerializeAction produces) as a checkpoint
   /// Parquet file at `path`, with the schema Spark writes (see delta-lake-notes: one row per

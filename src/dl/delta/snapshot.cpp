@@ -25,6 +25,7 @@ struct Snapshot::State {
   std::map<std::string, SetTransaction> txns;
   std::map<std::string, DomainMetadata> domains;  // removed ones kept until the end
   std::optional<CommitInfo> commit_info;          // of the commit being replayed
+  bool keep_files = true;                         // false: metadata-only replay
 
   // Room for n more adds; grows geometrically, so reserving per small commit stays linear.
   void Reserve(size_t n) {
@@ -37,10 +38,12 @@ struct Snapshot::State {
     std::visit([this](auto&& a) { On(std::move(a)); }, std::move(action));
   }
   void On(AddFile&& a) {
+    if (!keep_files) return;
     adds.push_back(std::move(a));
     add_seq.push_back(seq++);
   }
   void On(RemoveFile&& r) {
+    if (!keep_files) return;
     removes.push_back(std::move(r));
     remove_seq.push_back(seq++);
   }
@@ -73,13 +76,14 @@ std::vector<std::string> SplitLines(const std::string& content) {
 // The checkpoint is replayed first, into an empty state: its file lists become the state's
 // (no per-file move), numbered before every commit action.
 void AdoptCheckpoint(CheckpointActions&& cp, State* state) {
+  for (Action& a : cp.others) state->Apply(std::move(a));
+  if (!state->keep_files) return;
   state->adds = std::move(cp.adds);
   state->removes = std::move(cp.removes);
   state->add_seq.resize(state->adds.size());
   for (auto& s : state->add_seq) s = state->seq++;
   state->remove_seq.resize(state->removes.size());
   for (auto& s : state->remove_seq) s = state->seq++;
-  for (Action& a : cp.others) state->Apply(std::move(a));
 }
 
 Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegment& seg,
@@ -96,7 +100,7 @@ Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegmen
     }
     std::vector<std::string> paths;
     for (const LogPath& p : seg.checkpoint_parts) paths.push_back(p.path);
-    DL_ASSIGN_OR_RETURN(actions, parquet->ReadCheckpoint(paths));
+    DL_ASSIGN_OR_RETURN(actions, parquet->ReadCheckpoint(paths, state->keep_files));
   }
   if (actions.sidecars > 0) {
     // Skipping them would silently drop the files listed in the sidecars.
@@ -259,7 +263,7 @@ Snapshot::Snapshot(std::string table_root, LogSegment segment, int64_t version,
                    int64_t timestamp_ms, Protocol protocol, Metadata metadata, Schema schema,
                    std::vector<AddFile> files, std::vector<RemoveFile> tombstones,
                    std::map<std::string, SetTransaction> txns,
-                   std::map<std::string, DomainMetadata> domains)
+                   std::map<std::string, DomainMetadata> domains, bool has_files)
     : table_root_(std::move(table_root)),
       segment_(std::move(segment)),
       version_(version),
@@ -270,13 +274,29 @@ Snapshot::Snapshot(std::string table_root, LogSegment segment, int64_t version,
       files_(std::move(files)),
       tombstones_(std::move(tombstones)),
       txns_(std::move(txns)),
-      domains_(std::move(domains)) {}
+      domains_(std::move(domains)),
+      has_files_(has_files) {}
 
 Result<std::shared_ptr<const Snapshot>> Snapshot::Load(FileSystem& fs, ParquetHandler* parquet,
                                                        const std::string& table_root,
                                                        std::optional<int64_t> version) {
   DL_ASSIGN_OR_RETURN(LogSegment seg, LogSegment::Build(fs, table_root, version));
+  return LoadSegment(fs, parquet, table_root, std::move(seg), true);
+}
+
+Result<std::shared_ptr<const Snapshot>> Snapshot::LoadWithoutFiles(FileSystem& fs,
+                                                                   ParquetHandler* parquet,
+                                                                   const std::string& table_root) {
+  DL_ASSIGN_OR_RETURN(LogSegment seg, LogSegment::Build(fs, table_root));
+  return LoadSegment(fs, parquet, table_root, std::move(seg), false);
+}
+
+Result<std::shared_ptr<const Snapshot>> Snapshot::LoadSegment(FileSystem& fs,
+                                                              ParquetHandler* parquet,
+                                                              const std::string& table_root,
+                                                              LogSegment seg, bool with_files) {
   State state;
+  state.keep_files = with_files;
   if (!seg.checkpoint_parts.empty()) {
     DL_RETURN_IF_ERROR(ReplayCheckpoint(fs, parquet, seg, &state));
   }
@@ -296,7 +316,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::Load(FileSystem& fs, ParquetHa
   return std::make_shared<const Snapshot>(
       table_root, std::move(seg), v, timestamp, std::move(*state.protocol),
       std::move(*state.metadata), std::move(schema), std::move(files), std::move(tombstones),
-      std::move(state.txns), std::move(domains));
+      std::move(state.txns), std::move(domains), with_files);
 }
 
 Result<std::shared_ptr<const Snapshot>> Snapshot::LoadAtTimestamp(FileSystem& fs,

@@ -33,6 +33,14 @@ class Snapshot {
                                                                   const std::string& table_root,
                                                                   int64_t timestamp_ms);
 
+  /// The latest version without its file list: protocol, metadata, txns and domains only;
+  /// files() and tombstones() are empty and has_files() is false. Enough for a blind append
+  /// (its conflict checks look only at the winning commits), at a fraction of the cost on big
+  /// tables. Never use one to plan removes or reads.
+  static Result<std::shared_ptr<const Snapshot>> LoadWithoutFiles(FileSystem& fs,
+                                                                  ParquetHandler* parquet,
+                                                                  const std::string& table_root);
+
   const std::string& table_root() const { return table_root_; }
   int64_t version() const { return version_; }
   int64_t timestamp_ms() const { return timestamp_ms_; }  ///< commit time of version()
@@ -42,8 +50,10 @@ class Snapshot {
   const std::vector<std::string>& partition_columns() const {
     return metadata_.partition_columns;
   }
-  /// Live files, in a deterministic order (by path).
+  /// Live files, in a deterministic order (by path). Empty unless has_files().
   const std::vector<AddFile>& files() const { return files_; }
+  /// False for a snapshot from LoadWithoutFiles.
+  bool has_files() const { return has_files_; }
   /// Remove tombstones still in the log (needed by checkpoints and VACUUM).
   const std::vector<RemoveFile>& tombstones() const { return tombstones_; }
   const std::map<std::string, SetTransaction>& transactions() const { return txns_; }
@@ -61,7 +71,7 @@ class Snapshot {
   Snapshot(std::string table_root, LogSegment segment, int64_t version, int64_t timestamp_ms,
            Protocol protocol, Metadata metadata, Schema schema, std::vector<AddFile> files,
            std::vector<RemoveFile> tombstones, std::map<std::string, SetTransaction> txns,
-           std::map<std::string, DomainMetadata> domains);
+           std::map<std::string, DomainMetadata> domains, bool has_files = true);
 
  private:
   std::string table_root_;
@@ -75,6 +85,12 @@ class Snapshot {
   std::vector<RemoveFile> tombstones_;
   std::map<std::string, SetTransaction> txns_;
   std::map<std::string, DomainMetadata> domains_;
+  bool has_files_ = true;
+
+  static Result<std::shared_ptr<const Snapshot>> LoadSegment(FileSystem& fs,
+                                                             ParquetHandler* parquet,
+                                                             const std::string& table_root,
+                                                             LogSegment seg, bool with_files);
 };
 
 }  // namespace dl::delta

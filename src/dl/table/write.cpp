@@ -110,8 +110,12 @@ void RecordSourceFiles(delta::Transaction& tx, const std::vector<SourceFile>& fi
 
 Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& req) {
   std::shared_ptr<const delta::Snapshot> snapshot = req.read_snapshot;
-  auto loaded = snapshot ? Result<std::shared_ptr<const delta::Snapshot>>(snapshot)
-                         : LoadSnapshot(ctx, root);
+  // A blind append needs the table's metadata, not its file list (the costly part of a big
+  // log); an overwrite removes every file and a write that read the table checks them.
+  bool blind_append = req.mode == WriteMode::kAppend && !req.reads_table;
+  auto loaded = snapshot       ? Result<std::shared_ptr<const delta::Snapshot>>(snapshot)
+                : blind_append ? delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, root)
+                               : LoadSnapshot(ctx, root);
   if (loaded.ok()) {
     snapshot = *loaded;
   } else if (loaded.status().code() == StatusCode::kNotFound) {

@@ -78,6 +78,18 @@ TEST(ConflictCheckerTest, ReadPathsFollowTheReadSet) {
   EXPECT_TRUE(info.read_paths.empty());
 }
 
+TEST(ConflictCheckerTest, SnapshotWithoutFilesAssumesEverythingWasRead) {
+  auto files_less = std::make_shared<Snapshot>(
+      "/t", LogSegment{}, 5, 0, Protocol{}, MakeMetadata({"k"}), Schema{}, std::vector<AddFile>{},
+      std::vector<RemoveFile>{}, std::map<std::string, SetTransaction>{},
+      std::map<std::string, DomainMetadata>{}, /*has_files=*/false);
+  auto info = MakeTransactionInfo(files_less.get(), Partitions({{{"k", "a"}}}), {},
+                                  IsolationLevel::kSerializable);
+  EXPECT_TRUE(info.read_set.whole_table);  // conservative: conflicts are never missed
+  info = MakeTransactionInfo(files_less.get(), ReadSet{}, {}, IsolationLevel::kSerializable);
+  EXPECT_TRUE(info.read_set.is_blind_append());
+}
+
 TEST(ConflictCheckerTest, BlindAppendNeverConflictsWithAppends) {
   auto checker = Checker(ReadSet{});
   EXPECT_FALSE(checker.Check({Info("WRITE", true), MakeAdd("k=a/new.parquet", {{"k", "a"}})}));

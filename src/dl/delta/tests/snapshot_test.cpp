@@ -176,6 +176,28 @@ TEST_F(SnapshotTest, CheckpointReplay) {
   EXPECT_EQ(no_parquet.status().code(), StatusCode::kInternal);
 }
 
+TEST_F(SnapshotTest, LoadWithoutFilesKeepsMetadataAndTxns) {
+  Create();
+  std::vector<Action> cp{MakeProtocol(), MakeMetadata(), SetTransaction{"app", 7, {}},
+                         MakeAdd("f01"), MakeRemove("gone")};
+  WriteCommit(root(), 1, {MakeAdd("f01")});
+  WriteCheckpointFile(CheckpointPath(root(), 1), cp);
+  Metadata changed = MakeMetadata({}, {{"delta.appendOnly", "true"}});
+  WriteCommit(root(), 2,
+              {MakeCommitInfo(5000), changed, SetTransaction{"app", 8, {}}, MakeAdd("f02")});
+  auto s = Snapshot::LoadWithoutFiles(*fs_, &parquet_, root());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE((*s)->has_files());
+  EXPECT_TRUE((*s)->files().empty());
+  EXPECT_TRUE((*s)->tombstones().empty());
+  EXPECT_EQ((*s)->version(), 2);
+  EXPECT_EQ((*s)->metadata(), changed);
+  EXPECT_EQ((*s)->TxnVersion("app"), 8);
+  EXPECT_EQ((*s)->timestamp_ms(), 5000);
+  EXPECT_TRUE(MustLoad()->has_files());
+  EXPECT_EQ(MustLoad()->files().size(), 2u);
+}
+
 TEST_F(SnapshotTest, CorruptCheckpointNamesTheFile) {
   WriteFile(CheckpointPath(root(), 5),
             SerializeActions({MakeProtocol(), MakeMetadata()}) + R"({"add":{"path":1}})" + "\n");

@@ -195,10 +195,14 @@ Result<std::vector<std::string>> DuckDbEngine::ReadCheckpointActions(
   return lines;
 }
 
-Result<delta::CheckpointActions> DuckDbEngine::ReadCheckpoint(
-    const std::vector<std::string>& files) {
+Result<delta::CheckpointActions> DuckDbEngine::ReadCheckpoint(const std::vector<std::string>& files,
+                                                              bool with_files) {
   if (files.empty()) return delta::CheckpointActions{};
   CheckpointLayout layout = InspectCheckpoint(files);
+  if (!with_files) {  // then the scan reads only the few metadata rows' columns
+    layout.empty_columns.insert({"add", "remove"});
+    layout.rows = 0;
+  }
   DL_ASSIGN_OR_RETURN(QueryResult result, ScanCheckpoint(files, layout));
   auto actions = ReadCheckpointRows(result, files.front(), layout.rows);
   if (!actions.ok()) return CheckpointReadError(actions.status());

@@ -54,7 +54,8 @@ class DuckDbEngine final : public Engine {
 
   Result<std::vector<std::string>> ReadCheckpointActions(
       const std::vector<std::string>& files) override;
-  Result<delta::CheckpointActions> ReadCheckpoint(const std::vector<std::string>& files) override;
+  Result<delta::CheckpointActions> ReadCheckpoint(const std::vector<std::string>& files,
+                                                  bool with_files) override;
   Status WriteCheckpoint(const std::string& path,
                          const std::vector<std::string>& action_lines) override;
 

@@ -228,7 +228,7 @@ TEST(DuckDbCheckpoint, ReadCheckpointMatchesParsedLines) {
   std::string path = dir / "c.parquet";
   ASSERT_TRUE(engine->WriteCheckpoint(path, Serialize(actions)).ok());
 
-  auto direct = engine->ReadCheckpoint({path});
+  auto direct = engine->ReadCheckpoint({path}, true);
   ASSERT_TRUE(direct.ok()) << direct.status().ToString();
   auto lines = engine->ReadCheckpointActions({path});
   ASSERT_TRUE(lines.ok());
@@ -241,6 +241,12 @@ TEST(DuckDbCheckpoint, ReadCheckpointMatchesParsedLines) {
   std::multiset<std::string> written;
   for (const auto& a : actions) written.insert(delta::SerializeAction(a));
   EXPECT_EQ(ActionsAsLines(*direct), written);
+
+  auto metadata_only = engine->ReadCheckpoint({path}, false);
+  ASSERT_TRUE(metadata_only.ok()) << metadata_only.status().ToString();
+  EXPECT_TRUE(metadata_only->adds.empty());
+  EXPECT_TRUE(metadata_only->removes.empty());
+  EXPECT_EQ(metadata_only->others.size(), 4u);
 }
 
 TEST(DuckDbCheckpoint, ReadCheckpointReportsAddWithoutPath) {
@@ -253,7 +259,7 @@ TEST(DuckDbCheckpoint, ReadCheckpointReportsAddWithoutPath) {
                             "1::BIGINT, 'dataChange': true} AS add) TO " +
                             QuoteLiteral(path) + " (FORMAT parquet)")
                   .ok());
-  auto read = engine->ReadCheckpoint({path});
+  auto read = engine->ReadCheckpoint({path}, true);
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.status().code(), StatusCode::kCorruptLog);
   EXPECT_NE(read.status().message().find("path"), std::string::npos) << read.status().message();
@@ -275,7 +281,7 @@ TEST(DuckDbCheckpoint, ReadCheckpointCountsSidecarsAndKeepsIntegerWidths) {
                             "1}) TO " +
                             QuoteLiteral(path) + " (FORMAT parquet)")
                   .ok());
-  auto read = engine->ReadCheckpoint({path});
+  auto read = engine->ReadCheckpoint({path}, true);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->sidecars, 1u);
   ASSERT_EQ(read->adds.size(), 1u);
@@ -296,7 +302,7 @@ TEST(DuckDbCheckpoint, HundredThousandAddsReadFast) {
   auto t2 = std::chrono::steady_clock::now();
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->size(), lines.size());
-  auto structs = engine->ReadCheckpoint({path});
+  auto structs = engine->ReadCheckpoint({path}, true);
   auto t3 = std::chrono::steady_clock::now();
   ASSERT_TRUE(structs.ok()) << structs.status().ToString();
   EXPECT_EQ(structs->adds.size(), 100000u);
