@@ -1,78 +1,25 @@
 // Helpers for Delta log tests: temp tables on the local filesystem and action builders.
 #pragma once
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "dl/common/testing/temp_dir.hpp"
 #include "dl/delta/actions.hpp"
 #include "dl/delta/log_segment.hpp"
-#include "dl/delta/parquet_handler.hpp"
+#include "dl/delta/tests/json_lines_parquet.hpp"
 #include "dl/storage/file_system.hpp"
 
 namespace dl::delta::testing {
 
-/// A fresh directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dl_delta_XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-inline void WriteFile(const std::string& path, const std::string& content) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << content;
-}
+using dl::testing::TempDir;
+using dl::testing::WriteFile;
 
 inline void SetMtimeMs(const std::string& path, int64_t ms) {
-  struct timespec ts[2];
-  ts[0].tv_sec = ts[1].tv_sec = ms / 1000;
-  ts[0].tv_nsec = ts[1].tv_nsec = (ms % 1000) * 1000000;
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), ts, 0), 0) << path;
+  ASSERT_TRUE(dl::testing::SetMtimeMs(path, ms)) << path;
 }
-
-/// Test double of the engine boundary: a "checkpoint .parquet" here is a text file of JSON
-/// action lines. The real Parquet path is covered by the engine's tests (dl_engine_test).
-class JsonLinesParquet : public ParquetHandler {
- public:
-  Result<std::vector<std::string>> ReadCheckpointActions(
-      const std::vector<std::string>& files) override {
-    ++reads;
-    std::vector<std::string> lines;
-    for (const std::string& f : files) {
-      std::ifstream in(f);
-      if (!in) return Status::CorruptLog("cannot read checkpoint {}", f);
-      for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) lines.push_back(line);
-      }
-    }
-    return lines;
-  }
-  Status WriteCheckpoint(const std::string& path, const std::vector<std::string>& lines) override {
-    std::string content;
-    for (const auto& l : lines) content += l + "\n";
-    WriteFile(path, content);
-    return Status::OK();
-  }
-  int reads = 0;
-};
 
 // ---------------------------------------------------------------- action builders
 

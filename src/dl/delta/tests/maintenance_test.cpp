@@ -161,7 +161,7 @@ TEST_F(MaintenanceFsTest, LastCheckpointNeverMovesBackwards) {
 }
 
 TEST_F(MaintenanceFsTest, CheckpointWriterErrorsPropagate) {
-  parquet_.fail = true;
+  parquet_.fail_writes = true;
   TableState s;
   s.version = 10;
   Status st = WriteCheckpoint(*fs_, parquet_, MakeSnapshot(root_, s), now_);

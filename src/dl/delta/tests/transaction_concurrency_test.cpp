@@ -149,7 +149,7 @@ TEST_F(TransactionConcurrencyTest, DefaultIntervalIsTenAndNeedsAParquetHandler) 
 
 TEST_F(TransactionConcurrencyTest, CheckpointFailureDoesNotFailTheCommit) {
   JsonLinesParquet parquet;
-  parquet.fail = true;
+  parquet.fail_writes = true;
   CreateTable(*fs_, root_, {}, {{"delta.checkpointInterval", "1"}});
   Transaction txn(*fs_, &parquet, root_, LoadLatest(*fs_, root_));
   txn.Add(MakeAdd("f.parquet"));

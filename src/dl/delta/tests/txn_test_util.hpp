@@ -1,24 +1,20 @@
 // Shared fixtures for the transaction, conflict checker and maintenance tests: temp tables on
-// the real local filesystem and a JSON-lines stand-in for the engine's checkpoint Parquet.
+// the real local filesystem and the JSON-lines stand-in for the engine's checkpoint Parquet.
 #pragma once
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "dl/common/testing/temp_dir.hpp"
 #include "dl/delta/actions.hpp"
 #include "dl/delta/log_segment.hpp"
-#include "dl/delta/parquet_handler.hpp"
 #include "dl/delta/snapshot.hpp"
+#include "dl/delta/tests/json_lines_parquet.hpp"
 #include "dl/delta/transaction.hpp"
 #include "dl/storage/file_system.hpp"
 
@@ -32,53 +28,8 @@ inline int64_t NowMs() {
 
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
-/// A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dl_txn_XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-/// The engine boundary stand-in: "checkpoint Parquet" as JSON lines, written temp + rename.
-class JsonLinesParquet final : public ParquetHandler {
- public:
-  Result<std::vector<std::string>> ReadCheckpointActions(
-      const std::vector<std::string>& files) override {
-    std::vector<std::string> out;
-    for (const auto& f : files) {
-      std::ifstream in(f);
-      if (!in) return Status::CorruptLog("cannot read checkpoint {}", f);
-      for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) out.push_back(line);
-      }
-    }
-    return out;
-  }
-  Status WriteCheckpoint(const std::string& path,
-                         const std::vector<std::string>& action_lines) override {
-    ++writes;
-    if (fail) return Status::Engine("checkpoint writer failed (test)");
-    std::string tmp = path + ".tmp";
-    {
-      std::ofstream out(tmp);
-      for (const auto& l : action_lines) out << l << "\n";
-    }
-    std::filesystem::rename(tmp, path);
-    return Status::OK();
-  }
-  bool fail = false;
-  int writes = 0;
-};
+using dl::delta::testing::JsonLinesParquet;
+using dl::testing::TempDir;
 
 inline const char* kSchema =
     R"({"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},)"
@@ -165,15 +116,12 @@ inline std::vector<nlohmann::json> ReadCommitJson(FileSystem& fs, const std::str
 
 /// Set a file's modification time (ms since the epoch).
 inline void SetMtime(const std::string& path, int64_t ms) {
-  struct timespec times[2];
-  times[0].tv_sec = times[1].tv_sec = ms / 1000;
-  times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1000000;
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+  ASSERT_TRUE(dl::testing::SetMtimeMs(path, ms)) << path;
 }
 
+/// Write a file (placeholder content unless given).
 inline void WriteFile(const std::string& path, const std::string& content = "x") {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path) << content;
+  dl::testing::WriteFile(path, content);
 }
 
 }  // namespace dl::delta::test_util

@@ -1,14 +1,12 @@
 #include "dl/discovery/discover.hpp"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <set>
+
+#include "dl/common/testing/temp_dir.hpp"
 
 namespace dl::discovery {
 namespace {
@@ -51,22 +49,11 @@ class CountingFileSystem : public FileSystem {
 
 class DiscoverTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (stdfs::temp_directory_path() / "dl_discover_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { stdfs::remove_all(root_); }
-
   // Create root/rel with `bytes` bytes and the given mtime (ms since the epoch).
   void Touch(const std::string& rel, int64_t mtime_ms = kBaseMs, size_t bytes = 1) {
-    stdfs::path p = stdfs::path(root_) / rel;
-    stdfs::create_directories(p.parent_path());
-    std::ofstream(p) << std::string(bytes, 'x');
-    struct timespec ts[2];
-    ts[0].tv_sec = ts[1].tv_sec = mtime_ms / 1000;
-    ts[0].tv_nsec = ts[1].tv_nsec = (mtime_ms % 1000) * 1000000;
-    ASSERT_EQ(utimensat(AT_FDCWD, p.c_str(), ts, 0), 0);
+    std::string p = P(rel);
+    dl::testing::WriteFile(p, std::string(bytes, 'x'));
+    ASSERT_TRUE(dl::testing::SetMtimeMs(p, mtime_ms)) << p;
   }
 
   std::vector<std::string> Paths(const std::string& pattern, DiscoverOptions opts = {}) {
@@ -80,7 +67,8 @@ class DiscoverTest : public ::testing::Test {
 
   std::string P(const std::string& rel) const { return root_ + "/" + rel; }
 
-  std::string root_;
+  dl::testing::TempDir dir_;
+  const std::string root_ = dir_.path();
   std::unique_ptr<FileSystem> fs_ = MakeLocalFileSystem();
 };
 

@@ -5,31 +5,14 @@
 
 #include <filesystem>
 #include <memory>
-#include <random>
 #include <string>
 
+#include "dl/common/testing/temp_dir.hpp"
 #include "dl/engine/engine.hpp"
 
 namespace dl::engine::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("dl_engine_test_" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string path() const { return path_.string(); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using dl::testing::TempDir;
 
 inline std::unique_ptr<Engine> NewEngine() {
   EngineOptions options;
