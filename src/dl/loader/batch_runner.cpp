@@ -91,6 +91,23 @@ bool IsTableLevel(const Status& status) {
   }
 }
 
+// DuckDB echoes the failing SQL after "\n\nLINE n:"; users need the error, not our SQL.
+std::string WithoutSqlEcho(const std::string& message) {
+  return message.substr(0, message.find("\n\nLINE "));
+}
+
+// The batch files an engine error names. Our own context ("reading 6 files ('a', ...): ")
+// and the SQL echo list every file, so only the engine's own words after them count.
+std::vector<size_t> FilesNamedIn(const std::string& message, const std::vector<PlannedFile>& files) {
+  std::string text = WithoutSqlEcho(message);
+  if (size_t e = text.find(" Error: "); e != std::string::npos) text = text.substr(e);
+  std::vector<size_t> named;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (text.find(files[i].file.path) != std::string::npos) named.push_back(i);
+  }
+  return named;
+}
+
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng;
@@ -98,7 +115,8 @@ std::mt19937_64& Rng() {
 
 class Runner {
  public:
-  Runner(const BatchContext& ctx, BatchReport& report) : ctx_(ctx), report_(report) {}
+  Runner(const BatchContext& ctx, BatchReport& report)
+      : ctx_(ctx), report_(report), checked_version_(ctx.planned_version) {}
 
   // Load `files`; on a permanent error isolate the files at fault and load the rest.
   void Run(std::vector<PlannedFile> files) {
@@ -111,9 +129,11 @@ class Runner {
         IsTableLevel(st)) {
       return Fail(files, st.ToString());
     }
+    std::vector<size_t> named_at = FilesNamedIn(st.message(), files);
     std::vector<PlannedFile> named, rest;
-    for (auto& f : files) {
-      (st.message().find(f.file.path) != std::string::npos ? named : rest).push_back(f);
+    for (size_t i = 0; i < files.size(); ++i) {
+      bool is_named = std::find(named_at.begin(), named_at.end(), i) != named_at.end();
+      (is_named ? named : rest).push_back(files[i]);
     }
     if (!named.empty() && !rest.empty()) {
       Fail(named, st.ToString());
@@ -154,6 +174,7 @@ class Runner {
     batch.id = NewUuid();
     batch.load_time_ms = NowMs();
     batch.slot = ctx_.slot;
+    batch.checked_version = checked_version_;
     for (const auto& f : files) batch.files.push_back(f.file);
     strategy::Target target{ctx_.table, ctx_.root, ctx_.display_name};
     table::TableContext tctx{ctx_.fs, ctx_.session};
@@ -199,8 +220,9 @@ class Runner {
 
   // Files another writer committed while we were trying: theirs now, not ours to load.
   void DropLoadedElsewhere(std::vector<PlannedFile>& files) {
-    auto scan = ScanLoaderCommits(ctx_.fs, ctx_.root, -1);
+    auto scan = ScanLoaderCommits(ctx_.fs, ctx_.root, checked_version_);
     if (!scan.ok()) return;
+    checked_version_ = std::max(checked_version_, scan->latest_version);
     std::vector<PlannedFile> keep;
     for (auto& f : files) {
       bool elsewhere = std::any_of(scan->loads.begin(), scan->loads.end(),
@@ -237,7 +259,8 @@ class Runner {
     return !ctx_.stop.stopping();
   }
 
-  void Fail(const std::vector<PlannedFile>& files, const std::string& error) {
+  void Fail(const std::vector<PlannedFile>& files, const std::string& full_error) {
+    const std::string error = WithoutSqlEcho(full_error);
     int64_t now = NowMs();
     for (const auto& f : files) {
       FileOutcome o;
@@ -261,6 +284,7 @@ class Runner {
 
   const BatchContext& ctx_;
   BatchReport& report_;
+  int64_t checked_version_;
 };
 
 }  // namespace

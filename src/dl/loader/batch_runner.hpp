@@ -76,6 +76,8 @@ struct BatchContext {
   Watchdog& watchdog;
   StopToken& stop;
   int slot = 0;
+  /// The table version the files were planned against (-1: no table then).
+  int64_t planned_version = -1;
 };
 
 /// Load `files` (isolating bad ones; each sub-batch is its own commit) and report every

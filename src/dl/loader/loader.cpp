@@ -27,6 +27,7 @@ struct TableRun {
   TableStart start;
   bool exists = false;       // the table has a first commit (parallel batches need one)
   bool parallel_ok = false;  // batches may commit side by side
+  int64_t planned_version = -1;  // the table version the plan was made against
   size_t next_batch = 0;
   int in_flight = 0;
   monitoring::TableMetrics metrics;
@@ -153,7 +154,8 @@ class Scheduler {
       TableRun& t = *job->first;
       progress_.SetCurrent(t.name);
       auto started = Clock::now();
-      BatchContext ctx{config_, *t.config, t.root, t.name, fs_, session, watchdog_, stop_, slot};
+      BatchContext ctx{config_, *t.config, t.root, t.name, fs_, session,
+                       watchdog_, stop_, slot, t.planned_version};
       BatchReport report = RunBatch(ctx, std::move(job->second));
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       for (const auto& o : report.files) {
@@ -277,6 +279,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     }
     run.start = std::move(*start);
     run.exists = run.start.snapshot != nullptr;
+    run.planned_version = run.start.snapshot ? run.start.snapshot->version() : -1;
     run.parallel_ok = strategy::BatchesMayRunInParallel(*t);
     auto& m = run.metrics;
     m.files_discovered = run.start.plan.files_discovered;

@@ -9,22 +9,6 @@
 namespace dl::loader {
 namespace {
 
-// A missing table may only be created where there is nothing else.
-Status CheckCreatable(FileSystem& fs, const std::string& root) {
-  DL_ASSIGN_OR_RETURN(bool exists, fs.Exists(root));
-  if (!exists) return Status::OK();
-  DL_ASSIGN_OR_RETURN(auto entries, fs.List(root));
-  for (const auto& e : entries) {
-    auto name = e.path.substr(e.path.rfind('/') + 1);
-    if (name.empty() || name[0] == '.' || name[0] == '_') continue;
-    return Status::InvalidArgument(
-        "{} is not a Delta table (no _delta_log) but holds other files (e.g. {}); point the "
-        "table somewhere else or move those files",
-        root, name);
-  }
-  return Status::OK();
-}
-
 // Loads the table's log records that the tracker does not know yet.
 Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConfig& table,
                  const std::string& name, const std::string& root, TableStart& start) {
@@ -94,7 +78,7 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   if (snapshot.ok()) {
     start.snapshot = *snapshot;
   } else if (snapshot.status().code() == StatusCode::kNotFound) {
-    DL_RETURN_IF_ERROR(CheckCreatable(fs, root));
+    DL_RETURN_IF_ERROR(table::CheckCanCreateAt(fs, root));
   } else {
     return snapshot.status().WithContext("reading target table " + root);
   }

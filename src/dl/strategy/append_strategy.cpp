@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "dl/delta/log_segment.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/load_strategy.hpp"
@@ -119,6 +120,10 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
   } else if (loaded.status().code() != StatusCode::kNotFound) {
     return loaded.status();
   }
+  if (snapshot) {
+    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, target.root, batch.checked_version,
+                                         snapshot->version(), commit_options));
+  }
 
   std::vector<std::string> paths;
   for (const auto& f : batch.files) paths.push_back(f.path);
@@ -152,6 +157,11 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
   req.commit_options = commit_options;
 
   auto written = table::Write(ctx, target.root, req);
+  if (written.ok() && written->skipped) {
+    // Our token was already applied: a commit we did not make used this slot's txn.
+    written = Status::CommitConflict("txn {} of {} was already applied by another writer",
+                                     app_id, target.display_name);
+  }
   BatchOutcome out;
   if (written.ok()) {
     out.write = std::move(*written);
@@ -164,6 +174,23 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
 }
 
 }  // namespace
+
+Status CheckCommitsSince(table::TableContext& ctx, const std::string& root, int64_t after,
+                         int64_t until, const delta::CommitOptions& options) {
+  if (!options.check_winner) return Status::OK();
+  for (int64_t v = std::max<int64_t>(after + 1, 0); v <= until; ++v) {
+    std::string path = delta::CommitPath(root, v);
+    auto content = ctx.fs.Read(path);
+    if (!content.ok()) {
+      // Cleaned up long ago: older than anything a running loader can have planned against.
+      if (content.status().code() == StatusCode::kNotFound) continue;
+      return content.status();
+    }
+    DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(*content, path));
+    DL_RETURN_IF_ERROR(options.check_winner(v, actions));
+  }
+  return Status::OK();
+}
 
 bool BatchesMayRunInParallel(const TableConfig& table) {
   return table.loading_strategy == config::LoadingStrategy::kAppend && !DedupEnabled(table);

@@ -22,6 +22,10 @@ struct Batch {
   /// The loader's worker slot; names the batch's txn app id so in-process batches running in
   /// parallel never collide on it while another process using the same slot does.
   int slot = 0;
+  /// Commits up to this version are known not to hold any of `files` (-1: none checked).
+  /// Later ones, up to the snapshot the batch reads, are checked with the commit options'
+  /// check_winner before anything is written; the commit itself checks the rest.
+  int64_t checked_version = -1;
 };
 
 /// Where a batch goes.
@@ -44,6 +48,11 @@ bool BatchesMayRunInParallel(const config::TableConfig& table);
 
 /// The txn app id a loader slot writes to a table: "data_loader/<slot>".
 std::string TxnAppId(int slot);
+
+/// Apply commit_options.check_winner to the table's commits (after, until]: what happened
+/// between planning a batch and reading the snapshot it is computed from.
+Status CheckCommitsSince(table::TableContext& ctx, const std::string& root, int64_t after,
+                         int64_t until, const delta::CommitOptions& options);
 
 /// Load `batch` into `target` with the table's strategy and commit it. `commit_options`
 /// carries the loader's check of concurrent winners (files another writer loaded).

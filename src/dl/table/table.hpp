@@ -48,9 +48,10 @@ struct WriteRequest {
   /// The rows were computed from the table (e.g. dedup against it): a concurrent commit that
   /// adds or removes files then conflicts instead of being blindly appended past.
   bool reads_table = false;
-  /// The snapshot the rows were computed from (latest when unset); commits are checked
-  /// against what happened after it.
-  std::shared_ptr<const delta::Snapshot> read_snapshot;
+  /// The snapshot the rows were computed from (latest when unset; a null pointer: the table
+  /// did not exist, so the write creates it or conflicts); commits are checked against what
+  /// happened after it.
+  std::optional<std::shared_ptr<const delta::Snapshot>> read_snapshot;
   engine::WriteOptions write_options;  ///< partition_columns is filled in from the table
   delta::CommitOptions commit_options;
 };
@@ -64,6 +65,10 @@ struct WriteResult {
   bool schema_changed = false;
   std::vector<std::string> added_paths;  ///< add.path of each new data file
 };
+
+/// OK when a table may be created at `root`: nothing there, or only what writers of a table
+/// leave (data files, partition directories, hidden files); InvalidArgument otherwise.
+Status CheckCanCreateAt(FileSystem& fs, const std::string& root);
 
 /// Append or overwrite `request.source_sql` into the table at root (creating it if missing).
 Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& request);

@@ -13,23 +13,6 @@ namespace {
 
 using engine::QuoteIdent;
 
-// A missing table may be created only where there is nothing else: never over a folder of
-// someone's files.
-Status CheckCanCreateAt(FileSystem& fs, const std::string& root) {
-  DL_ASSIGN_OR_RETURN(bool exists, fs.Exists(root));
-  if (!exists) return Status::OK();
-  DL_ASSIGN_OR_RETURN(auto entries, fs.List(root));
-  for (const auto& e : entries) {
-    auto name = e.path.substr(e.path.rfind('/') + 1);
-    if (name == "_delta_log" || name[0] == '.' || name[0] == '_') continue;
-    return Status::InvalidArgument(
-        "{} is not a Delta table (no _delta_log) and is not empty (found {}); refusing to "
-        "create a table over existing files",
-        root, name);
-  }
-  return Status::OK();
-}
-
 Result<delta::Metadata> NewTableMetadata(const delta::Schema& schema,
                                          const std::vector<std::string>& partition_by,
                                          const delta::StringMap& configuration,
@@ -108,12 +91,37 @@ void RecordSourceFiles(delta::Transaction& tx, const std::vector<SourceFile>& fi
 
 }  // namespace
 
+// A missing table may be created only where there is nothing else: never over a folder of
+// someone's files. Data files a writer creating the table left (or is writing right now:
+// concurrent loaders race to create a table) are ours and do not count.
+Status CheckCanCreateAt(FileSystem& fs, const std::string& root) {
+  DL_ASSIGN_OR_RETURN(bool exists, fs.Exists(root));
+  if (!exists) return Status::OK();
+  DL_ASSIGN_OR_RETURN(auto entries, fs.List(root));
+  for (const auto& e : entries) {
+    auto name = e.path.substr(e.path.rfind('/') + 1);
+    if (name.empty() || name == "_delta_log" || name[0] == '.' || name[0] == '_') continue;
+    bool data_file = name.rfind("part-", 0) == 0 && name.size() > 8 &&
+                     name.compare(name.size() - 8, 8, ".parquet") == 0;
+    bool partition_dir = e.is_dir && name.find('=') != std::string::npos;
+    if (data_file || partition_dir) continue;
+    return Status::InvalidArgument(
+        "{} is not a Delta table (no _delta_log) but holds other files (e.g. {}); refusing "
+        "to create a table over them: point the table somewhere else or move those files",
+        root, name);
+  }
+  return Status::OK();
+}
+
 Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& req) {
-  std::shared_ptr<const delta::Snapshot> snapshot = req.read_snapshot;
+  using SnapshotResult = Result<std::shared_ptr<const delta::Snapshot>>;
+  std::shared_ptr<const delta::Snapshot> snapshot;
   // A blind append needs the table's metadata, not its file list (the costly part of a big
   // log); an overwrite removes every file and a write that read the table checks them.
   bool blind_append = req.mode == WriteMode::kAppend && !req.reads_table;
-  auto loaded = snapshot       ? Result<std::shared_ptr<const delta::Snapshot>>(snapshot)
+  auto loaded = req.read_snapshot
+                    ? (*req.read_snapshot ? SnapshotResult(*req.read_snapshot)
+                                          : SnapshotResult(Status::NotFound("no table yet")))
                 : blind_append ? delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, root)
                                : LoadSnapshot(ctx, root);
   if (loaded.ok()) {

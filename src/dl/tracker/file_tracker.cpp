@@ -1,5 +1,8 @@
 #include "dl/tracker/file_tracker.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "dl/common/clock.hpp"
 #include "dl/table/table.hpp"
 
@@ -142,7 +145,15 @@ Status FileTracker::Flush() {
   req.partition_by = {"table_name"};
   req.schema_evolution = table::SchemaEvolution::kAddNewColumns;
   req.write_options.target_file_size_bytes = 64LL << 20;
+  // Appends never conflict with each other, but concurrent loaders can race to create the
+  // tracker (or add a column): those conflicts pass on a retry against the new snapshot.
   auto written = table::Write(ctx, path_, req);
+  for (int attempt = 1; attempt < 5 && !written.ok() &&
+                        written.status().code() == StatusCode::kCommitConflict;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+    written = table::Write(ctx, path_, req);
+  }
   if (!written.ok()) {
     // Keep the records so a later Flush can still write them.
     std::lock_guard<std::mutex> lock(mu_);

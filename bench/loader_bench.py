@@ -1,0 +1,140 @@
+"""The loader end to end (`data_loader run`), against peers measured in the same run:
+
+- small-file storm: N csv files of 100 rows into one table (goal: >= 1,000 files/s,
+  tracking included); peer: one DuckDB `COPY (SELECT * FROM read_csv([...]))` of the same
+  files to a Parquet file (no tracking, no Delta);
+- no-op rerun over the N tracked files (goal: well under a second);
+- large append: 20 parquet files of 1M rows (goal: within 1.3x of DuckDB's bare COPY of the
+  same files, faster than delta-rs `write_deltalake`).
+
+    .venv/bin/python bench/loader_bench.py [--small-files 10000] [--large-files 20]
+        [--large-rows 1000000] [--reps 3]
+"""
+import argparse
+import os
+import pathlib
+import platform
+import shutil
+import subprocess
+import tempfile
+
+import duckdb
+import pyarrow.dataset as ds
+from deltalake import write_deltalake
+
+from common import BUILD, timed, update_doc
+
+DL = BUILD / "data_loader"
+
+
+def config(work, pattern, fmt, name):
+    return (f"raw_data_path: {work}/raw\nprocessed_data_path: {work}/out_{name}\n"
+            f"checkpoint_path: {work}/state_{name}\nenable_metrics: false\nlog_level: WARNING\n"
+            f"max_parallel_jobs: 2\ntables:\n  - table_name: t\n    database_name: bench\n"
+            f"    source_path_pattern: \"{pattern}\"\n    file_format: {fmt}\n"
+            f"    max_files_per_batch: 5000\n    max_bytes_per_batch: 8GiB\n")
+
+
+def run_loader(cfg_path):
+    subprocess.run([str(DL), "run", "--config", str(cfg_path)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def fresh(work, name):
+    for d in (work / f"out_{name}", work / f"state_{name}"):
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def small_files(work, n, reps):
+    raw = work / "raw" / "small"
+    raw.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE rows AS SELECT i AS id, 'name ' || i AS name, i * 1.5 AS amount, "
+                "DATE '2024-01-01' + (i % 30)::INT AS day FROM range(100) t(i)")
+    for i in range(n):
+        con.execute(f"COPY (SELECT id + {i * 100} AS id, name, amount, day FROM rows) "
+                    f"TO '{raw}/f{i:06}.csv' (FORMAT csv, HEADER)")
+    cfg = work / "small.yaml"
+    cfg.write_text(config(work, f"{raw}/*.csv", "csv", "small"))
+    files = sorted(str(p) for p in raw.glob("*.csv"))
+
+    def ours():
+        fresh(work, "small")
+        run_loader(cfg)
+    t_ours = timed(ours, reps)
+    t_rerun = timed(lambda: run_loader(cfg), reps)
+
+    def duck():
+        out = work / "duck_small.parquet"
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_csv({files!r})) TO '{out}' "
+                                 "(FORMAT parquet)")
+    t_duck = timed(duck, reps)
+    return t_ours, t_rerun, t_duck
+
+
+def large_files(work, n, rows, reps):
+    raw = work / "raw" / "large"
+    raw.mkdir(parents=True)
+    con = duckdb.connect()
+    for i in range(n):
+        con.execute(f"COPY (SELECT {i} * {rows} + r AS id, 'customer ' || (r % 100000) AS name, "
+                    f"(r % 10000) / 100.0 AS amount, TIMESTAMP '2024-01-01' + "
+                    f"INTERVAL (r) SECOND AS ts, r % 7 AS kind FROM range({rows}) t(r)) "
+                    f"TO '{raw}/part{i:03}.parquet' (FORMAT parquet)")
+    files = sorted(str(p) for p in raw.glob("*.parquet"))
+    cfg = work / "large.yaml"
+    cfg.write_text(config(work, f"{raw}/*.parquet", "parquet", "large"))
+
+    def ours():
+        fresh(work, "large")
+        run_loader(cfg)
+    t_ours = timed(ours, reps)
+
+    def duck():
+        out = work / "duck_large.parquet"
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet({files!r})) TO '{out}' "
+                                 "(FORMAT parquet)")
+    t_duck = timed(duck, reps)
+
+    def rs():
+        out = work / "rs_large"
+        shutil.rmtree(out, ignore_errors=True)
+        write_deltalake(str(out), ds.dataset(files, format="parquet"), mode="append")
+    t_rs = timed(rs, reps)
+    return t_ours, t_duck, t_rs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--small-files", type=int, default=10_000)
+    ap.add_argument("--large-files", type=int, default=20)
+    ap.add_argument("--large-rows", type=int, default=1_000_000)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    work = pathlib.Path(tempfile.mkdtemp(prefix="dl_bench_loader_"))
+    try:
+        s_ours, s_rerun, s_duck = small_files(work, args.small_files, args.reps)
+        l_ours, l_duck, l_rs = large_files(work, args.large_files, args.large_rows, args.reps)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    n = args.small_files
+    md = [f"`data_loader run` end to end (process start, discovery, tracker, Delta commits), "
+          f"median of {args.reps} runs on {os.cpu_count()} cores ({platform.machine()}); "
+          "peers measured in the same run.", "",
+          "| case | data_loader (s) | peer (s) | ratio | goal |", "|---|---|---|---|---|",
+          f"| small-file storm: {n:,} csv x 100 rows | {s_ours[0]:.2f} "
+          f"({n / s_ours[0]:,.0f} files/s) | DuckDB COPY of the same files: {s_duck[0]:.2f} | "
+          f"{s_ours[0] / s_duck[0]:.2f}x DuckDB | >= 1,000 files/s |",
+          f"| no-op rerun, {n:,} tracked files | {s_rerun[0]:.2f} | - | - | well under 1 s |",
+          f"| large append: {args.large_files} parquet x {args.large_rows:,} rows | "
+          f"{l_ours[0]:.2f} | DuckDB COPY: {l_duck[0]:.2f}; delta-rs write_deltalake: "
+          f"{l_rs[0]:.2f} | {l_ours[0] / l_duck[0]:.2f}x DuckDB, {l_rs[0] / l_ours[0]:.2f}x "
+          "faster than delta-rs | <= 1.3x DuckDB, faster than delta-rs |"]
+    text = "\n".join(md)
+    print(text)
+    update_doc("loader", "## Loader: `data_loader run` end to end\n\n"
+               "Reproduce: `.venv/bin/python bench/loader_bench.py`\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+#include "dl/loader/loader.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "dl/common/testing/temp_dir.hpp"
+#include "dl/engine/engine.hpp"
+#include "dl/loader/batch_runner.hpp"
+#include "dl/table/table.hpp"
+#include "dl/tracker/file_tracker.hpp"
+
+namespace dl::loader {
+namespace {
+
+using ::testing::HasSubstr;
+
+class LoaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto e = engine::MakeDuckDbEngine();
+    ASSERT_TRUE(e.ok());
+    engine_ = std::move(*e);
+  }
+
+  config::LoaderConfig Config(const std::string& tables_yaml, const std::string& extra = "") {
+    std::string yaml = fmt::format(
+        "raw_data_path: {0}/raw\nprocessed_data_path: {0}/processed\ncheckpoint_path: "
+        "{0}/state\nretry_attempts: 1\nretry_backoff_ms: 0\nenable_metrics: false\n{1}"
+        "tables:\n{2}",
+        dir_.path(), extra, tables_yaml);
+    auto cfg = config::LoadConfigText(yaml, "test.yaml");
+    EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
+    return *cfg;
+  }
+
+  static std::string CsvTable(const std::string& name, const std::string& pattern,
+                              const std::string& more = "") {
+    return fmt::format(
+        "  - table_name: {}\n    database_name: db\n    source_path_pattern: {}\n"
+        "    file_format: csv\n{}",
+        name, pattern, more);
+  }
+
+  void Csv(const std::string& name, const std::string& content) {
+    dl::testing::WriteFile(dir_.path() + "/raw/" + name, content);
+  }
+
+  void Parquet(const std::string& name, int first, int rows) {
+    std::string path = dir_.path() + "/raw/" + name;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    ASSERT_TRUE(engine_
+                    ->Execute(fmt::format("COPY (SELECT i AS id FROM range({}, {}) t(i)) TO {} "
+                                          "(FORMAT parquet)",
+                                          first, first + rows, engine::QuoteLiteral(path)))
+                    .ok());
+  }
+
+  RunResult Run(const config::LoaderConfig& cfg, RunOptions options = {}) {
+    StopToken stop;
+    auto r = RunOnce(cfg, options, stop);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(*r) : RunResult{};
+  }
+
+  std::string Query(const std::string& table, const std::string& select) {
+    auto fs = MakeLocalFileSystem();
+    table::TableContext ctx{*fs, *engine_};
+    auto snap = table::LoadSnapshot(ctx, dir_.path() + "/processed/db/" + table);
+    EXPECT_TRUE(snap.ok()) << snap.status().ToString();
+    if (!snap.ok()) return "";
+    EXPECT_TRUE(engine_->RegisterSnapshot("tbl", **snap).ok());
+    auto rows = engine_->Query(select);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() && !rows->rows.empty() ? rows->rows[0][0].value_or("NULL") : "";
+  }
+
+  std::map<std::string, tracker::FileRecord> TrackerRecords(const std::string& table) {
+    auto fs = MakeLocalFileSystem();
+    tracker::FileTracker tracker(*fs, *engine_,
+                                 dir_.path() + "/processed/metadata/file_processing_tracker");
+    auto records = tracker.Load(table);
+    EXPECT_TRUE(records.ok()) << records.status().ToString();
+    return records.ok() ? *records : std::map<std::string, tracker::FileRecord>{};
+  }
+
+  dl::testing::TempDir dir_;
+  std::unique_ptr<engine::Engine> engine_;
+};
+
+TEST_F(LoaderTest, LoadsEachFileOnceAndASecondRunDoesNothing) {
+  for (int i = 0; i < 5; ++i) Csv(fmt::format("in/f{}.csv", i), fmt::format("id\n{}\n{}\n", i, i + 100));
+  auto cfg = Config(CsvTable("t", "in/*.csv", "    max_files_per_batch: 2\n"));
+  auto first = Run(cfg);
+  EXPECT_EQ(first.ExitCode(), 0);
+  EXPECT_EQ(first.metrics.files_loaded(), 5);
+  EXPECT_EQ(first.metrics.tables[0].batches, 3);
+  EXPECT_EQ(Query("t", "SELECT count(*) FROM tbl"), "10");
+  auto records = TrackerRecords("db.t");
+  ASSERT_EQ(records.size(), 5u);
+  for (const auto& [path, r] : records) {
+    EXPECT_EQ(r.status, tracker::FileStatus::kCompleted) << path;
+    EXPECT_EQ(r.rows_loaded, 2) << path;
+    EXPECT_TRUE(r.target_version.has_value());
+  }
+  auto second = Run(cfg);
+  EXPECT_EQ(second.metrics.files_loaded(), 0);
+  EXPECT_EQ(second.metrics.tables[0].target_version, first.metrics.tables[0].target_version);
+
+  Csv("in/f9.csv", "id\n9\n");
+  auto third = Run(cfg);
+  EXPECT_EQ(third.metrics.files_loaded(), 1);
+  EXPECT_EQ(Query("t", "SELECT count(*) FROM tbl"), "11");
+}
+
+TEST_F(LoaderTest, DryRunTouchesNothing) {
+  Csv("in/a.csv", "id\n1\n");
+  auto cfg = Config(CsvTable("t", "in/*.csv"));
+  RunOptions options;
+  options.dry_run = true;
+  auto r = Run(cfg, options);
+  EXPECT_THAT(r.plan, HasSubstr("db.t: 1 new file(s) in 1 batch(es)"));
+  EXPECT_THAT(r.plan, HasSubstr("in/a.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/processed"));
+}
+
+TEST_F(LoaderTest, ALostTrackerIsRebuiltFromTheTableLog) {
+  for (int i = 0; i < 3; ++i) Csv(fmt::format("in/f{}.csv", i), "id\n1\n");
+  auto cfg = Config(CsvTable("t", "in/*.csv", "    max_files_per_batch: 1\n"));
+  ASSERT_EQ(Run(cfg).metrics.files_loaded(), 3);
+  // A crash after the target commits and before the tracker update looks like this.
+  std::filesystem::remove_all(dir_.path() + "/processed/metadata");
+  auto again = Run(cfg);
+  EXPECT_EQ(again.metrics.files_loaded(), 0);
+  EXPECT_EQ(Query("t", "SELECT count(*) FROM tbl"), "3");
+  auto records = TrackerRecords("db.t");
+  ASSERT_EQ(records.size(), 3u);
+  for (const auto& [path, r] : records) {
+    EXPECT_EQ(r.status, tracker::FileStatus::kCompleted);
+    EXPECT_THAT(r.error_message.value_or(""), HasSubstr("reconciled"));
+  }
+}
+
+TEST_F(LoaderTest, ABadFileFailsAloneAndIsRetriedUntilAttemptsRunOut) {
+  for (int i = 0; i < 6; ++i) Parquet(fmt::format("p/f{}.parquet", i), i * 10, 10);
+  dl::testing::WriteFile(dir_.path() + "/raw/p/f3.parquet", "PAR1 definitely not parquet PAR1");
+  auto cfg = Config(
+      "  - table_name: p\n    database_name: db\n    source_path_pattern: p/*.parquet\n");
+  auto r = Run(cfg);
+  EXPECT_EQ(r.ExitCode(), 1);
+  EXPECT_EQ(r.metrics.files_loaded(), 5);
+  ASSERT_EQ(r.metrics.tables[0].errors.size(), 1u);
+  EXPECT_THAT(r.metrics.tables[0].errors[0].file, HasSubstr("f3.parquet"));
+  EXPECT_EQ(Query("p", "SELECT count(*) FROM tbl"), "50");
+  auto records = TrackerRecords("db.p");
+  const auto& bad = records.at(dir_.path() + "/raw/p/f3.parquet");
+  EXPECT_EQ(bad.status, tracker::FileStatus::kFailed);
+  EXPECT_EQ(bad.retry_count, 1);
+  EXPECT_THAT(bad.error_message.value_or(""), HasSubstr("f3.parquet"));
+
+  // retry_attempts: 1 -> one more try on the next run, then it stays failed.
+  EXPECT_EQ(Run(cfg).metrics.files_failed(), 1);
+  auto last = Run(cfg);
+  EXPECT_EQ(last.metrics.files_failed(), 0);
+  EXPECT_EQ(last.metrics.files_skipped(), 1);
+  EXPECT_EQ(last.ExitCode(), 0);
+  // A fixed file is a new version and loads.
+  Parquet("p/f3.parquet", 1000, 7);
+  auto fixed = Run(cfg);
+  EXPECT_EQ(fixed.metrics.files_loaded(), 1);
+  EXPECT_EQ(Query("p", "SELECT count(*) FROM tbl"), "57");
+}
+
+TEST_F(LoaderTest, ABadRowThatNamesNoFileIsIsolatedByBisection) {
+  auto cfg = Config(CsvTable("t", "in/*.csv"));
+  Csv("in/a0.csv", "id\n1\n");
+  ASSERT_EQ(Run(cfg).metrics.files_loaded(), 1);  // id is now BIGINT
+  for (int i = 1; i < 8; ++i) Csv(fmt::format("in/b{}.csv", i), fmt::format("id\n{}\n", i));
+  Csv("in/b5.csv", "id\nnot-a-number\n");
+  auto r = Run(cfg);
+  EXPECT_EQ(r.metrics.files_loaded(), 6);
+  ASSERT_EQ(r.metrics.files_failed(), 1);
+  EXPECT_THAT(r.metrics.tables[0].errors[0].file, HasSubstr("b5.csv"));
+  EXPECT_EQ(Query("t", "SELECT count(*) FROM tbl"), "7");
+}
+
+TEST_F(LoaderTest, ATableThatCannotLoadDoesNotStopTheOthers) {
+  Csv("in/a.csv", "id\n1\n");
+  dl::testing::WriteFile(dir_.path() + "/processed/db/bad/somebody_elses.txt", "x");
+  auto cfg = Config(CsvTable("bad", "in/*.csv") + CsvTable("good", "in/*.csv"));
+  auto r = Run(cfg);
+  EXPECT_EQ(r.ExitCode(), 1);
+  ASSERT_EQ(r.table_errors.size(), 1u);
+  EXPECT_THAT(r.table_errors[0], HasSubstr("not a Delta table"));
+  EXPECT_EQ(Query("good", "SELECT count(*) FROM tbl"), "1");
+}
+
+TEST_F(LoaderTest, ConcurrentLoadersLoadEveryFileExactlyOnce) {
+  for (int i = 0; i < 40; ++i) Csv(fmt::format("in/f{:02}.csv", i), fmt::format("id\n{}\n", i));
+  auto cfg = Config(CsvTable("t", "in/*.csv", "    max_files_per_batch: 3\n"));
+  cfg.max_parallel_jobs = 3;
+  cfg.retry_attempts = 10;
+  std::vector<RunResult> results(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      StopToken stop;
+      auto r = RunOnce(cfg, {}, stop);
+      if (r.ok()) results[i] = std::move(*r);
+    });
+  }
+  for (auto& t : threads) t.join();
+  int64_t loaded = 0;
+  for (const auto& r : results) loaded += r.metrics.files_loaded();
+  EXPECT_EQ(loaded, 40);
+  EXPECT_EQ(Query("t", "SELECT count(*) FROM tbl"), "40");
+  EXPECT_EQ(Query("t", "SELECT count(DISTINCT _source_file) FROM tbl"), "40");
+  // Every loader's tracker updates survive the others (and the race to create the tracker).
+  auto records = TrackerRecords("db.t");
+  EXPECT_EQ(records.size(), 40u);
+  for (const auto& [path, r] : records) {
+    EXPECT_EQ(r.status, tracker::FileStatus::kCompleted) << path << r.error_message.value_or("");
+    EXPECT_TRUE(r.target_version.has_value()) << path;
+  }
+}
+
+TEST_F(LoaderTest, AnAbandonedRunCommitsNothingAndRecordsNothing) {
+  Csv("in/a.csv", "id\n1\n");
+  auto cfg = Config(CsvTable("t", "in/*.csv"));
+  StopToken stop;
+  stop.Escalate();
+  stop.Escalate();
+  auto r = RunOnce(cfg, {}, stop);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->stopped);
+  EXPECT_EQ(r->metrics.files_loaded(), 0);
+  EXPECT_EQ(r->metrics.files_failed(), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/processed/db/t/_delta_log"));
+  // The next run picks the file up.
+  EXPECT_EQ(Run(cfg).metrics.files_loaded(), 1);
+}
+
+TEST_F(LoaderTest, WatchdogInterruptsAQueryPastItsDeadline) {
+  StopToken stop;
+  Watchdog watchdog(stop);
+  watchdog.Arm(0, engine_.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+  Status st = engine_->Execute("SELECT count(*) FROM range(1000000000000) a");
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(watchdog.Disarm(0));
+  watchdog.Arm(0, engine_.get(), std::chrono::steady_clock::now() + std::chrono::hours(1));
+  EXPECT_TRUE(engine_->Execute("SELECT 1").ok());
+  EXPECT_FALSE(watchdog.Disarm(0));
+}
+
+TEST_F(LoaderTest, WritesMetricsFilesWhenEnabled) {
+  Csv("in/a.csv", "id\n1\n");
+  auto cfg = Config(CsvTable("t", "in/*.csv"));
+  cfg.enable_metrics = true;
+  Run(cfg);
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/state/metrics/latest.prom"));
+}
+
+}  // namespace
+}  // namespace dl::loader

@@ -1,0 +1,96 @@
+#include "dl/loader/planner.hpp"
+
+#include <gtest/gtest.h>
+
+namespace dl::loader {
+namespace {
+
+discovery::DiscoveredFile File(const std::string& path, int64_t size, int64_t mtime = 1000) {
+  return {path, size, mtime};
+}
+
+tracker::FileRecord Record(const std::string& path, int64_t size, tracker::FileStatus status,
+                           int retries = 0, int64_t mtime = 1000) {
+  tracker::FileRecord r;
+  r.file_path = path;
+  r.file_size = size;
+  r.file_modified_time_ms = mtime;
+  r.status = status;
+  r.retry_count = retries;
+  r.error_message = "boom";
+  return r;
+}
+
+TEST(PlannerTest, CutsBatchesByFilesAndBytes) {
+  config::TableConfig t;
+  t.max_files_per_batch = 3;
+  t.max_bytes_per_batch = 100;
+  std::vector<discovery::DiscoveredFile> files;
+  for (int i = 0; i < 7; ++i) files.push_back(File("f" + std::to_string(i), 10));
+  files.push_back(File("big", 500));  // over the byte cap alone: a batch of its own
+  files.push_back(File("last", 10));
+  auto plan = PlanTable(t, 3, files, {});
+  ASSERT_EQ(plan.batches.size(), 5u);
+  EXPECT_EQ(plan.batches[0].size(), 3u);
+  EXPECT_EQ(plan.batches[1].size(), 3u);
+  EXPECT_EQ(plan.batches[2].size(), 1u);
+  EXPECT_EQ(plan.batches[3][0].file.path, "big");
+  EXPECT_EQ(plan.batches[4][0].file.path, "last");
+  EXPECT_EQ(plan.files_planned(), 9);
+  EXPECT_EQ(plan.bytes_planned, 580);
+}
+
+TEST(PlannerTest, SkipsWhatTheTableHolds) {
+  config::TableConfig t;
+  LoadState state;
+  state.records["a"] = Record("a", 10, tracker::FileStatus::kCompleted);
+  state.committed["b"] = RecordedLoad{{"b", 20, 1000}, 4};
+  // The log beats the tracker: "c" failed per the tracker but a commit loaded it.
+  state.records["c"] = Record("c", 30, tracker::FileStatus::kFailed);
+  state.committed["c"] = RecordedLoad{{"c", 30, 1000}, 5};
+  state.loaded_paths.insert("d");
+  auto plan = PlanTable(t, 3, {File("a", 10), File("b", 20), File("c", 30), File("d", 1), File("e", 5)},
+                        state);
+  EXPECT_EQ(plan.already_loaded, 4);
+  ASSERT_EQ(plan.batches.size(), 1u);
+  ASSERT_EQ(plan.batches[0].size(), 1u);
+  EXPECT_EQ(plan.batches[0][0].file.path, "e");
+}
+
+TEST(PlannerTest, ModifiedFilesFollowAllowOverwrites) {
+  config::TableConfig t;
+  LoadState state;
+  state.records["a"] = Record("a", 10, tracker::FileStatus::kCompleted);
+  auto plan = PlanTable(t, 3, {File("a", 12, 2000)}, state);
+  EXPECT_TRUE(plan.batches.empty());
+  ASSERT_EQ(plan.skipped.size(), 1u);
+  EXPECT_EQ(plan.skipped[0].reason, SkipReason::kModifiedAfterLoad);
+  EXPECT_NE(plan.skipped[0].detail.find("allow_overwrites"), std::string::npos);
+
+  t.allow_overwrites = true;
+  plan = PlanTable(t, 3, {File("a", 12, 2000)}, state);
+  ASSERT_EQ(plan.batches.size(), 1u);
+  EXPECT_TRUE(plan.batches[0][0].reload);
+}
+
+TEST(PlannerTest, FailedFilesAreRetriedUntilAttemptsAreUsedUp) {
+  config::TableConfig t;
+  LoadState state;
+  state.records["a"] = Record("a", 10, tracker::FileStatus::kFailed, 2);
+  state.records["b"] = Record("b", 10, tracker::FileStatus::kFailed, 4);
+  state.records["c"] = Record("c", 10, tracker::FileStatus::kFailed, 4);
+  // "c" changed since it failed: a new version starts afresh.
+  auto plan = PlanTable(t, 3, {File("a", 10), File("b", 10), File("c", 11, 5000)}, state);
+  ASSERT_EQ(plan.batches.size(), 1u);
+  ASSERT_EQ(plan.batches[0].size(), 2u);
+  EXPECT_EQ(plan.batches[0][0].file.path, "a");
+  EXPECT_EQ(plan.batches[0][0].retry_count, 2);
+  EXPECT_EQ(plan.batches[0][1].file.path, "c");
+  EXPECT_EQ(plan.batches[0][1].retry_count, 0);
+  ASSERT_EQ(plan.skipped.size(), 1u);
+  EXPECT_EQ(plan.skipped[0].reason, SkipReason::kRetriesExhausted);
+  EXPECT_NE(plan.skipped[0].detail.find("boom"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dl::loader

@@ -1,0 +1,223 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "dl/common/clock.hpp"
+#include "dl/common/testing/temp_dir.hpp"
+#include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/source.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using ::testing::HasSubstr;
+
+class AppendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs_ = MakeLocalFileSystem();
+    auto e = engine::MakeDuckDbEngine();
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(*e);
+    table_.table_name = "t";
+    table_.database_name = "db";
+    table_.file_format = config::FileFormat::kCsv;
+  }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    std::string path = dir_.path() + "/raw/" + name;
+    dl::testing::WriteFile(path, content);
+    return path;
+  }
+
+  Result<BatchOutcome> Load(const std::vector<std::string>& paths, int slot = 0) {
+    Batch batch;
+    batch.id = NewUuid();
+    batch.load_time_ms = NowMs();
+    batch.slot = slot;
+    for (const auto& p : paths) {
+      auto st = fs_->Stat(p);
+      if (!st.ok()) return st.status();
+      batch.files.push_back({p, st->size, st->modification_time_ms});
+    }
+    table::TableContext ctx{*fs_, *engine_};
+    Target target{table_, root(), "db.t"};
+    return LoadBatch(ctx, target, batch, {});
+  }
+
+  std::string root() const { return dir_.path() + "/db/t"; }
+
+  std::vector<std::vector<std::optional<std::string>>> Rows(const std::string& select) {
+    table::TableContext ctx{*fs_, *engine_};
+    auto snap = table::LoadSnapshot(ctx, root());
+    EXPECT_TRUE(snap.ok()) << snap.status().ToString();
+    EXPECT_TRUE(engine_->RegisterSnapshot("tbl", **snap).ok());
+    auto rows = engine_->Query(select);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? rows->rows : decltype(rows->rows){};
+  }
+
+  dl::testing::TempDir dir_;
+  std::unique_ptr<FileSystem> fs_;
+  std::unique_ptr<engine::Engine> engine_;
+  config::TableConfig table_;
+};
+
+TEST_F(AppendTest, AddsAuditColumnsAndCountsRowsPerFile) {
+  auto a = Write("a.csv", "id,name\n1,x\n2,y\n");
+  auto b = Write("b.csv", "id,name\n3,z\n");
+  auto r = Load({a, b});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->write.rows_written, 3);
+  EXPECT_EQ(r->rows_per_file.at(a), 2);
+  EXPECT_EQ(r->rows_per_file.at(b), 1);
+  auto rows = Rows("SELECT id, name, _source_file, _batch_id IS NOT NULL, "
+                   "typeof(_load_timestamp) FROM tbl ORDER BY id");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][2], a);
+  EXPECT_EQ(rows[2][2], b);
+  EXPECT_EQ(rows[0][3], "true");
+  EXPECT_EQ(rows[0][4], "TIMESTAMP WITH TIME ZONE");
+}
+
+TEST_F(AppendTest, RecordsSourceFilesAndTxnInTheCommit) {
+  auto a = Write("a.csv", "id\n1\n");
+  ASSERT_TRUE(Load({a}, 3).ok());
+  table::TableContext ctx{*fs_, *engine_};
+  auto history = table::History(ctx, root());
+  ASSERT_TRUE(history.ok());
+  const auto& files = history->at(0).commit_info["dataLoader"]["sourceFiles"];
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0]["path"], a);
+  auto snap = table::LoadSnapshot(ctx, root());
+  EXPECT_EQ((*snap)->TxnVersion(TxnAppId(3)), 1);
+  ASSERT_TRUE(Load({Write("b.csv", "id\n2\n")}, 3).ok());
+  snap = table::LoadSnapshot(ctx, root());
+  EXPECT_EQ((*snap)->TxnVersion(TxnAppId(3)), 2);
+}
+
+TEST_F(AppendTest, DedupWithinTheBatchAndAgainstTheTable) {
+  table_.dedup_keys = {"id"};
+  auto a = Write("a.csv", "id,v\n1,first\n1,second\n2,x\n");
+  ASSERT_TRUE(Load({a}).ok());
+  auto b = Write("b.csv", "id,v\n2,again\n3,new\n");
+  auto r = Load({b});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->write.rows_written, 1);
+  auto rows = Rows("SELECT id, v FROM tbl ORDER BY id");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][1], "first");  // the first delivery wins
+  EXPECT_EQ(rows[1][1], "x");
+  EXPECT_EQ(rows[2][1], "new");
+}
+
+TEST_F(AppendTest, DedupWithSequenceColumnKeepsTheLatest) {
+  table_.dedup_keys = {"id"};
+  table_.sequence_column = "seq";
+  auto a = Write("a.csv", "id,seq,v\n1,1,old\n1,3,newest\n1,2,mid\n");
+  ASSERT_TRUE(Load({a}).ok());
+  auto rows = Rows("SELECT v FROM tbl");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "newest");
+}
+
+TEST_F(AppendTest, NewColumnsAreAddedByDefault) {
+  ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
+  auto r = Load({Write("b.csv", "id,extra\n2,e\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->write.schema_changed);
+  auto rows = Rows("SELECT id, extra FROM tbl ORDER BY id");
+  EXPECT_EQ(rows[0][1], std::nullopt);
+  EXPECT_EQ(rows[1][1], "e");
+}
+
+TEST_F(AppendTest, FailOnNewColumnsNamesTheColumn) {
+  table_.schema_evolution_mode = config::SchemaEvolutionMode::kFailOnNewColumns;
+  ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
+  auto r = Load({Write("b.csv", "id,extra\n2,e\n")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kSchemaMismatch);
+  EXPECT_THAT(r.status().message(), HasSubstr("'extra'"));
+}
+
+TEST_F(AppendTest, RescueKeepsUnknownColumnsAsJson) {
+  table_.schema_evolution_mode = config::SchemaEvolutionMode::kRescue;
+  ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
+  auto r = Load({Write("b.csv", "id,extra,more\n2,e,5\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto rows = Rows("SELECT id, _rescued_data FROM tbl ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1], std::nullopt);
+  EXPECT_EQ(rows[1][1], R"({"extra":"e","more":5})");
+  EXPECT_TRUE(Rows("SELECT * FROM (DESCRIBE tbl) WHERE column_name = 'extra'").empty());
+}
+
+TEST_F(AppendTest, NoneDropsUnknownColumns) {
+  table_.schema_evolution_mode = config::SchemaEvolutionMode::kNone;
+  ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
+  ASSERT_TRUE(Load({Write("b.csv", "id,extra\n2,e\n")}).ok());
+  EXPECT_TRUE(Rows("SELECT * FROM (DESCRIBE tbl) WHERE column_name = 'extra'").empty());
+  EXPECT_EQ(Rows("SELECT count(*) FROM tbl")[0][0], "2");
+}
+
+TEST_F(AppendTest, ColumnNamesMatchTheTableCaseInsensitively) {
+  ASSERT_TRUE(Load({Write("a.csv", "id,Name\n1,x\n")}).ok());
+  auto r = Load({Write("b.csv", "ID,name\n2,y\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->write.schema_changed);
+  EXPECT_EQ(Rows("SELECT count(*) FROM tbl WHERE Name IS NOT NULL")[0][0], "2");
+}
+
+TEST_F(AppendTest, CsvOptionsReachTheReader) {
+  table_.csv.delimiter = ";";
+  table_.csv.null_value = "NA";
+  table_.csv.columns = {{"id", "BIGINT"}, {"amount", "DECIMAL(10,2)"}};
+  auto r = Load({Write("a.csv", "id;amount\n1;2.50\n2;NA\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto rows = Rows("SELECT id, amount, typeof(amount) FROM tbl ORDER BY id");
+  EXPECT_EQ(rows[0][1], "2.50");
+  EXPECT_EQ(rows[0][2], "DECIMAL(10,2)");
+  EXPECT_EQ(rows[1][1], std::nullopt);
+}
+
+TEST_F(AppendTest, SourceColumnNamedLikeAnAuditColumnIsRefused) {
+  auto r = Load({Write("a.csv", "id,_source_file\n1,x\n")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("audit_columns.source_file"));
+}
+
+TEST_F(AppendTest, AuditColumnsCanBeRenamed) {
+  table_.audit_columns.source_file = "src";
+  ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
+  EXPECT_EQ(Rows("SELECT count(*) FROM tbl WHERE src IS NOT NULL")[0][0], "1");
+}
+
+TEST_F(AppendTest, AuditColumnsCanBeTurnedOff) {
+  table_.audit_columns.enabled = false;
+  auto r = Load({Write("a.csv", "id\n1\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->rows_per_file.empty());
+  EXPECT_EQ(Rows("SELECT count(*) FROM (DESCRIBE tbl)")[0][0], "1");
+}
+
+TEST_F(AppendTest, CorruptParquetErrorNamesTheFile) {
+  table_.file_format = config::FileFormat::kParquet;
+  auto bad = Write("bad.parquet", "PAR1 this is not parquet");
+  auto r = Load({bad});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("bad.parquet"));
+}
+
+TEST_F(AppendTest, JsonLinesAndArrays) {
+  table_.file_format = config::FileFormat::kJson;
+  auto a = Write("a.json", "{\"id\": 1, \"tags\": [\"x\"]}\n{\"id\": 2, \"tags\": []}\n");
+  auto b = Write("b.json", "[{\"id\": 3, \"tags\": [\"y\", \"z\"]}]");
+  auto r = Load({a, b});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Rows("SELECT sum(len(tags)) FROM tbl")[0][0], "3");
+}
+
+}  // namespace
+}  // namespace dl::strategy
