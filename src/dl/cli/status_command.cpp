@@ -26,6 +26,9 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
     out["data_files"] = (*snap)->files().size();
   } else if (snap.status().code() == StatusCode::kNotFound) {
     out["version"] = nullptr;
+    if (Status can = table::CheckCanCreateAt(fs, config::TablePath(cfg, t)); !can.ok()) {
+      out["table_error"] = can.ToString();
+    }
   } else {
     out["table_error"] = snap.status().ToString();
   }

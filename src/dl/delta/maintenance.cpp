@@ -345,4 +345,26 @@ Result<VacuumPlan> PlanVacuum(FileSystem& fs, const Snapshot& snapshot, int64_t 
   return plan;
 }
 
+Result<std::vector<std::string>> RemoveStaleLogTemps(FileSystem& fs, const std::string& table_root,
+                                                     int64_t latest_version) {
+  std::vector<std::string> removed;
+  DL_ASSIGN_OR_RETURN(auto entries, fs.List(LogDir(table_root)));
+  for (const auto& e : entries) {
+    std::string name = e.path.substr(e.path.rfind('/') + 1);
+    if (name.size() < 26 || name[0] != '.' || name.compare(name.size() - 4, 4, ".tmp") != 0) {
+      continue;
+    }
+    std::string_view digits(name.data() + 1, 20);
+    if (name[21] != '.' ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    int64_t version = std::stoll(std::string(digits));
+    bool commit = name.compare(21, 6, ".json.") == 0;
+    if (version > latest_version || (!commit && version == latest_version)) continue;
+    if (fs.Delete(e.path).ok()) removed.push_back(name);
+  }
+  return removed;
+}
+
 }  // namespace dl::delta

@@ -21,6 +21,13 @@ Result<int64_t> ParseIntervalMs(std::string_view text);
 Status WriteCheckpoint(FileSystem& fs, ParquetHandler& parquet, const Snapshot& snapshot,
                        int64_t now_ms);
 
+/// Delete temp files writers that died mid-commit left in _delta_log: commit temps
+/// (".<version>.json.<x>.tmp") up to `latest_version` (those versions are decided, no writer
+/// can publish them any more) and checkpoint temps below it (the latest one may be being
+/// written right now). Returns the names removed.
+Result<std::vector<std::string>> RemoveStaleLogTemps(FileSystem& fs, const std::string& table_root,
+                                                     int64_t latest_version);
+
 /// Delete commits, checkpoints and .crc files older than delta.logRetentionDuration (default
 /// 30 days) that precede the newest checkpoint at or before the cutoff. Returns files deleted.
 Result<std::vector<std::string>> CleanupExpiredLogs(FileSystem& fs, const Snapshot& snapshot,

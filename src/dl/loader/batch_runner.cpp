@@ -122,6 +122,14 @@ class Runner {
   void Run(std::vector<PlannedFile> files) {
     if (files.empty()) return;
     if (ctx_.stop.stopping()) return NotAttempted(files);
+    // A 0-byte file is a failed delivery, not an empty table: say so instead of loading nothing.
+    auto empty = std::stable_partition(files.begin(), files.end(),
+                                       [](const PlannedFile& f) { return f.file.size > 0; });
+    for (auto it = empty; it != files.end(); ++it) {
+      Fail({*it}, fmt::format("{} is empty (0 bytes): nothing to load", it->file.path));
+    }
+    files.erase(empty, files.end());
+    if (files.empty()) return;
     Status st = Attempt(files);
     if (st.ok()) return;
     if (st.code() == StatusCode::kCancelled) return NotAttempted(files);

@@ -4,6 +4,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
+#include "dl/delta/maintenance.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::loader {
@@ -77,6 +78,12 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   auto snapshot = table::LoadSnapshot(ctx, root);
   if (snapshot.ok()) {
     start.snapshot = *snapshot;
+    // Leftovers of a writer killed mid-commit: harmless to readers, but not ours to keep.
+    auto removed = delta::RemoveStaleLogTemps(fs, root, start.snapshot->version());
+    if (removed.ok() && !removed->empty()) {
+      log::Info("removed temp files of interrupted commits",
+                {{"table", name}, {"files", removed->size()}});
+    }
   } else if (snapshot.status().code() == StatusCode::kNotFound) {
     DL_RETURN_IF_ERROR(table::CheckCanCreateAt(fs, root));
   } else {

@@ -47,6 +47,39 @@ Result<std::vector<std::string>> SourceColumns(engine::Engine& engine, const std
   return out;
 }
 
+// union_by_name fills a column a file lacks with NULL; for a partition column that would file
+// the rows under the null partition. Only files with NULLs there can lack it, so only those
+// are inspected; one that lacks it fails, named.
+Status CheckPartitionColumns(engine::Engine& engine, const std::string& view,
+                             const config::TableConfig& table,
+                             const std::vector<std::string>& columns,
+                             const engine::SourceOptions& options) {
+  for (const auto& col : table.partition_columns) {
+    bool present = std::any_of(columns.begin(), columns.end(),
+                               [&](const std::string& c) { return Lower(c) == Lower(col); });
+    if (!present) {
+      return Status::SchemaMismatch("partition column '{}' is missing from the files", col);
+    }
+    DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
+                                       "SELECT DISTINCT {} FROM {} WHERE {} IS NULL",
+                                       QuoteIdent(kSourceFileColumn), QuoteIdent(view),
+                                       QuoteIdent(col))));
+    for (const auto& row : rows.rows) {
+      std::string file = row.at(0).value_or("");
+      const std::string probe = view + "_probe";
+      DL_RETURN_IF_ERROR(engine.RegisterFiles(probe, {file}, options));
+      DL_ASSIGN_OR_RETURN(auto own, SourceColumns(engine, probe));
+      (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(probe)));
+      bool has = std::any_of(own.begin(), own.end(),
+                             [&](const std::string& c) { return Lower(c) == Lower(col); });
+      if (!has) {
+        return Status::SchemaMismatch("{} has no partition column '{}'", file, col);
+      }
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<engine::SourceOptions> SourceOptionsFor(const config::TableConfig& table) {
@@ -108,6 +141,7 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
   DL_RETURN_IF_ERROR(engine.Execute(fmt::format("CREATE OR REPLACE TEMP {} {} AS SELECT * FROM {}",
                                                 kind, QuoteIdent(view), QuoteIdent(files_view))));
   DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
+  DL_RETURN_IF_ERROR(CheckPartitionColumns(engine, view, table, columns, options));
 
   const auto& audit = table.audit_columns;
   std::map<std::string, std::string> reserved;  // lower-case name -> config key

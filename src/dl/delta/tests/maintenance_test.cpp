@@ -102,6 +102,27 @@ class MaintenanceFsTest : public ::testing::Test {
   int64_t now_ = test_util::NowMs();
 };
 
+TEST_F(MaintenanceFsTest, RemovesTempFilesOfDecidedVersionsOnly) {
+  const std::string log = LogDir(root_);
+  for (const char* name :
+       {".00000000000000000001.json.1a2b.tmp", ".00000000000000000003.json.ff.tmp",
+        ".00000000000000000004.json.ee.tmp", ".00000000000000000002.checkpoint.parquet.aa.tmp",
+        ".00000000000000000003.checkpoint.parquet.bb.tmp", ".something.tmp",
+        "00000000000000000000.json"}) {
+    WriteFile(log + "/" + name, "x");
+  }
+  auto removed = RemoveStaleLogTemps(*fs_, root_, 3);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  std::sort(removed->begin(), removed->end());
+  EXPECT_EQ(*removed, (std::vector<std::string>{".00000000000000000001.json.1a2b.tmp",
+                                                ".00000000000000000002.checkpoint.parquet.aa.tmp",
+                                                ".00000000000000000003.json.ff.tmp"}));
+  // Version 4 may still be published; the checkpoint of 3 may still be being written.
+  EXPECT_TRUE(*fs_->Exists(log + "/.00000000000000000004.json.ee.tmp"));
+  EXPECT_TRUE(*fs_->Exists(log + "/.00000000000000000003.checkpoint.parquet.bb.tmp"));
+  EXPECT_TRUE(*fs_->Exists(log + "/00000000000000000000.json"));
+}
+
 TEST_F(MaintenanceFsTest, CheckpointHoldsStateAndUnexpiredTombstonesWithoutStats) {
   TableState s;
   s.version = 7;
