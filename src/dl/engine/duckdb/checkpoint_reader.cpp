@@ -5,6 +5,10 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "dl/engine/duckdb/vector_json.hpp"
 
@@ -242,6 +246,92 @@ bool TryDirect(const Members& in, idx_t row, std::vector<F>* list) {
   return false;
 }
 
+// The actions of one chunk into `out`; `action_no` counts actions for error messages.
+Status ReadChunk(const std::vector<ColumnPlan>& plans, const DataChunk& chunk,
+                 const std::string& source, int64_t* action_no, delta::CheckpointActions* out) {
+  std::string line;
+  for (size_t c = 0; c < plans.size(); ++c) {
+    const ColumnPlan& plan = plans[c];
+    duckdb_vector v = chunk.column(c);
+    std::optional<Members> members;
+    if (plan.direct) members.emplace(plan, v);
+    const bool file_action =
+        plan.kind == ColumnPlan::Kind::kAdd || plan.kind == ColumnPlan::Kind::kRemove;
+    for (idx_t r = 0; r < chunk.size(); ++r) {
+      if (!VectorIsValid(v, r)) continue;
+      if (file_action && !(members && members->Valid(kPath, r)) && AllMembersNull(v, r)) continue;
+      ++*action_no;
+      if (plan.kind == ColumnPlan::Kind::kSidecar) {
+        ++out->sidecars;
+        continue;
+      }
+      if (members) {
+        bool done = plan.kind == ColumnPlan::Kind::kAdd ? TryDirect(*members, r, &out->adds)
+                                                        : TryDirect(*members, r, &out->removes);
+        if (done) continue;
+      }
+      line = plan.prefix;
+      AppendJson(plan.json, v, r, line);
+      line.push_back('}');
+      auto parsed = delta::ParseAction(line);
+      if (!parsed.ok()) {
+        return parsed.status().WithContext(fmt::format("{} action {}", source, *action_no));
+      }
+      if (*parsed) delta::AddCheckpointAction(std::move(**parsed), out);
+    }
+  }
+  return Status::OK();
+}
+
+// Fetches the chunks of a streaming result on a second thread while the caller turns the
+// previous ones into structs: the Parquet scan and the struct building then use two cores
+// instead of taking turns on one. Only the fetching thread touches the result until joined.
+class ChunkPipe {
+ public:
+  explicit ChunkPipe(QueryResult& result) : thread_([this, &result] { Fetch(result); }) {}
+  ~ChunkPipe() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    space_.notify_all();
+    thread_.join();
+  }
+  ChunkPipe(const ChunkPipe&) = delete;
+  ChunkPipe& operator=(const ChunkPipe&) = delete;
+
+  /// The next chunk; an empty one at the end (or when the scan failed).
+  DataChunk Next() {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [this] { return !queue_.empty(); });
+    DataChunk chunk = std::move(queue_.front());
+    queue_.pop_front();
+    space_.notify_one();
+    return chunk;
+  }
+
+ private:
+  static constexpr size_t kDepth = 4;  // chunks fetched ahead (2048 rows each)
+
+  void Fetch(QueryResult& result) {
+    for (bool end = false; !end;) {
+      DataChunk chunk = result.Next();
+      end = !chunk;
+      std::unique_lock lock(mu_);
+      space_.wait(lock, [this] { return queue_.size() < kDepth || stop_; });
+      if (stop_) return;
+      queue_.push_back(std::move(chunk));
+      ready_.notify_one();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<DataChunk> queue_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
 }  // namespace
 
 Result<delta::CheckpointActions> ReadCheckpointRows(QueryResult& result, const std::string& source,
@@ -256,38 +346,24 @@ Result<delta::CheckpointActions> ReadCheckpointRows(QueryResult& result, const s
   // moves them all (untouched capacity costs no memory).
   out.adds.reserve(expected_rows + expected_rows / 4);
   int64_t action_no = 0;
-  std::string line;
-  while (DataChunk chunk = result.Next()) {
-    for (size_t c = 0; c < plans.size(); ++c) {
-      const ColumnPlan& plan = plans[c];
-      duckdb_vector v = chunk.column(c);
-      std::optional<Members> members;
-      if (plan.direct) members.emplace(plan, v);
-      for (idx_t r = 0; r < chunk.size(); ++r) {
-        if (!VectorIsValid(v, r)) continue;
-        ++action_no;
-        if (plan.kind == ColumnPlan::Kind::kSidecar) {
-          ++out.sidecars;
-          continue;
-        }
-        if (members) {
-          bool done = plan.kind == ColumnPlan::Kind::kAdd ? TryDirect(*members, r, &out.adds)
-                                                          : TryDirect(*members, r, &out.removes);
-          if (done) continue;
-        }
-        line = plan.prefix;
-        AppendJson(plan.json, v, r, line);
-        line.push_back('}');
-        auto parsed = delta::ParseAction(line);
-        if (!parsed.ok()) {
-          return parsed.status().WithContext(fmt::format("{} action {}", source, action_no));
-        }
-        if (*parsed) delta::AddCheckpointAction(std::move(**parsed), &out);
-      }
+  {
+    ChunkPipe pipe(result);
+    while (DataChunk chunk = pipe.Next()) {
+      DL_RETURN_IF_ERROR(ReadChunk(plans, chunk, source, &action_no, &out));
     }
   }
   DL_RETURN_IF_ERROR(result.FetchStatus("reading checkpoint " + source));
   return out;
+}
+
+bool AllMembersNull(duckdb_vector v, idx_t row) {
+  LogicalType type(duckdb_vector_get_column_type(v));
+  if (type.id() != DUCKDB_TYPE_STRUCT) return false;
+  idx_t n = duckdb_struct_type_child_count(type.get());
+  for (idx_t i = 0; i < n; ++i) {
+    if (VectorIsValid(duckdb_struct_vector_get_child(v, i), row)) return false;
+  }
+  return true;
 }
 
 }  // namespace dl::engine::duck

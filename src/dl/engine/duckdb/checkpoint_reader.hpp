@@ -17,4 +17,9 @@ namespace dl::engine::duck {
 Result<delta::CheckpointActions> ReadCheckpointRows(QueryResult& result, const std::string& source,
                                                     size_t expected_rows);
 
+/// Whether the STRUCT value at `row` of `v` has only null members. A file action packed from
+/// some of its members (ProjectAction in duckdb_checkpoint.cpp) is never null itself: one
+/// whose members are all null stands for no action.
+bool AllMembersNull(duckdb_vector v, idx_t row);
+
 }  // namespace dl::engine::duck

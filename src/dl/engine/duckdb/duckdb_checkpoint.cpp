@@ -71,11 +71,23 @@ bool IsParsedField(const std::string& name) {
   return name.size() > 7 && name.compare(name.size() - 7, 7, "_parsed") == 0;
 }
 
+bool IsRequiredFileMember(const std::string& col, const std::string& member) {
+  if (member == "path" || member == "dataChange") return true;
+  return col == "add" &&
+         (member == "partitionValues" || member == "size" || member == "modificationTime");
+}
+
 // Select list item for action column `col`: the struct without its *_parsed members (Spark's
-// partitionValues_parsed / stats_parsed), which are large and not needed.
-std::string ProjectAction(const std::string& col, duckdb_logical_type type) {
+// partitionValues_parsed / stats_parsed), which are large and not needed, and, for add and
+// remove, without optional members that are null in every row (per the footers): reading the
+// deletion vector, tags and row-id members of 100k adds costs as much as the paths and stats.
+// Packed file actions carry no CASE (it would read the whole struct again): the reader treats
+// a file action whose members are all null as absent.
+std::string ProjectAction(const std::string& col, duckdb_logical_type type,
+                          const CheckpointLayout& layout) {
   std::string ref = QuoteIdent(col);
   if (duckdb_get_type_id(type) != DUCKDB_TYPE_STRUCT) return ref;
+  const bool file_action = col == "add" || col == "remove";
   std::string members;
   bool dropped = false;
   idx_t n = duckdb_struct_type_child_count(type);
@@ -83,7 +95,8 @@ std::string ProjectAction(const std::string& col, duckdb_logical_type type) {
     char* raw = duckdb_struct_type_child_name(type, i);
     std::string name = raw;
     duckdb_free(raw);
-    if (IsParsedField(name)) {
+    bool all_null = layout.empty_members.count({col, name}) > 0;
+    if (IsParsedField(name) || (file_action && all_null && !IsRequiredFileMember(col, name))) {
       dropped = true;
       continue;
     }
@@ -91,6 +104,7 @@ std::string ProjectAction(const std::string& col, duckdb_logical_type type) {
                            QuoteIdent(name));
   }
   if (!dropped || members.empty()) return ref;
+  if (file_action) return fmt::format("struct_pack({1}) AS {0}", ref, members);
   return fmt::format("CASE WHEN {0} IS NOT NULL THEN struct_pack({1}) END AS {0}", ref, members);
 }
 
@@ -112,11 +126,16 @@ void CollectLines(QueryResult& result, std::vector<std::string>& lines) {
     AppendJsonString(result.column_name(c), prefix);
     prefixes.push_back(prefix + ":");
   }
+  std::vector<bool> file_action;
+  for (idx_t c = 0; c < ncols; ++c) {
+    std::string name = result.column_name(c);
+    file_action.push_back(name == "add" || name == "remove");
+  }
   while (DataChunk chunk = result.Next()) {
     for (idx_t c = 0; c < ncols; ++c) {
       duckdb_vector v = chunk.column(c);
       for (idx_t r = 0; r < chunk.size(); ++r) {
-        if (!VectorIsValid(v, r)) continue;
+        if (!VectorIsValid(v, r) || (file_action[c] && AllMembersNull(v, r))) continue;
         std::string line;
         line.reserve(256);
         line += prefixes[c];
@@ -136,25 +155,32 @@ CheckpointLayout DuckDbEngine::InspectCheckpoint(const std::vector<std::string>&
   // adds for a checkpoint without removes. A struct whose members are all null is no valid
   // action, so skipping it loses nothing. Missing statistics count as "has values".
   std::string list = SqlStringList(files);
-  auto rows = conn_.Query(
-      fmt::format("WITH m AS (SELECT * FROM parquet_metadata({0})) "
-                  "SELECT split_part(path_in_schema, ', ', 1), "
-                  "bool_and(coalesce(stats_null_count = num_values, false)), "
-                  "(SELECT sum(n)::BIGINT FROM (SELECT DISTINCT file_name, row_group_id, "
-                  "row_group_num_rows AS n FROM m)) FROM m GROUP BY 1",
-                  list));
+  auto rows = conn_.Query(fmt::format(
+      "WITH m AS (SELECT * FROM parquet_metadata({0})) "
+      "SELECT split_part(path_in_schema, ', ', 1), split_part(path_in_schema, ', ', 2), "
+      "bool_and(coalesce(stats_null_count = num_values, false)), "
+      "(SELECT sum(n)::BIGINT FROM (SELECT DISTINCT file_name, row_group_id, "
+      "row_group_num_rows AS n FROM m)) FROM m GROUP BY 1, 2",
+      list));
   CheckpointLayout layout;
   if (!rows.ok()) return layout;  // the scan reports an unreadable file
+  std::set<std::string> has_values;
   while (DataChunk chunk = rows->Next()) {
     for (idx_t r = 0; r < chunk.size(); ++r) {
       auto column = VectorValueAsString(chunk.column(0), r);
-      if (column && VectorValueAsString(chunk.column(1), r) == "true") {
+      auto member = VectorValueAsString(chunk.column(1), r);
+      if (!column || !member) continue;
+      if (VectorValueAsString(chunk.column(2), r) == "true") {
+        layout.empty_members.insert({*column, *member});
         layout.empty_columns.insert(*column);
+      } else {
+        has_values.insert(*column);
       }
       layout.rows = static_cast<size_t>(
-          std::max<int64_t>(0, VectorValueAsInt64(chunk.column(2), r).value_or(0)));
+          std::max<int64_t>(0, VectorValueAsInt64(chunk.column(3), r).value_or(0)));
     }
   }
+  for (const auto& column : has_values) layout.empty_columns.erase(column);
   return layout;
 }
 
@@ -170,7 +196,7 @@ Result<QueryResult> DuckDbEngine::ScanCheckpoint(const std::vector<std::string>&
     bool wanted = false;
     for (const char* name : kActionColumns) wanted |= column.name == name;
     if (!wanted || layout.empty_columns.count(column.name)) continue;
-    items += (items.empty() ? "" : ", ") + ProjectAction(column.name, column.type->get());
+    items += (items.empty() ? "" : ", ") + ProjectAction(column.name, column.type->get(), layout);
   }
   if (items.empty()) items = "NULL AS none";  // no action columns: nothing to read
   // Streamed, and unfiltered (readers skip null actions): materializing or filtering 100k

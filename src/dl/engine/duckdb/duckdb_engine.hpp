@@ -13,10 +13,11 @@
 
 namespace dl::engine::duck {
 
-/// From the footers of checkpoint files: action columns that are null in every row, and the
-/// row count.
+/// From the footers of checkpoint files: action columns and (column, member) pairs that are
+/// null in every row, and the row count.
 struct CheckpointLayout {
   std::set<std::string> empty_columns;
+  std::set<std::pair<std::string, std::string>> empty_members;
   size_t rows = 0;
 };
 
