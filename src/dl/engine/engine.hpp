@@ -31,6 +31,9 @@ struct EngineOptions {
 struct SourceOptions {
   std::string format = "parquet";  ///< parquet | csv | json
   std::map<std::string, std::string> options;
+  /// csv: infer each file's types on its own (slow: ms per file). By default files sharing a
+  /// header line are read with the types inferred from the first of them.
+  bool sniff_every_file = false;
 };
 
 struct WriteOptions {

@@ -138,8 +138,17 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
   // (schema, alignment, write): read such files once into a temp table. Parquet binds from
   // its footer, so it stays a view and streams.
   const char* kind = table.file_format == FileFormat::kParquet ? "VIEW" : "TABLE";
-  DL_RETURN_IF_ERROR(engine.Execute(fmt::format("CREATE OR REPLACE TEMP {} {} AS SELECT * FROM {}",
-                                                kind, QuoteIdent(view), QuoteIdent(files_view))));
+  const std::string materialize = fmt::format("CREATE OR REPLACE TEMP {} {} AS SELECT * FROM {}",
+                                              kind, QuoteIdent(view), QuoteIdent(files_view));
+  Status st = engine.Execute(materialize);
+  if (!st.ok() && table.file_format == FileFormat::kCsv && files.size() > 1) {
+    // Types inferred from the first file of each header may not fit later files (integers
+    // first, decimals later): infer per file, which is slower but exact.
+    options.sniff_every_file = true;
+    DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
+    st = engine.Execute(materialize);
+  }
+  DL_RETURN_IF_ERROR(st);
   DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
   DL_RETURN_IF_ERROR(CheckPartitionColumns(engine, view, table, columns, options));
 

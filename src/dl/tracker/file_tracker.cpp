@@ -141,14 +141,19 @@ Status FileTracker::Flush() {
   if (rows.empty()) return Status::OK();
   table::TableContext ctx{fs_, engine_};
   table::WriteRequest req;
-  req.source_sql = RowsSql(rows);
+  // A write binds its query several times (schema, alignment, write): parse the VALUES list
+  // once into a temp table rather than at every bind.
+  Status staged =
+      engine_.Execute("CREATE OR REPLACE TEMP TABLE __dl_tracker_rows AS " + RowsSql(rows));
+  req.source_sql = "SELECT * FROM __dl_tracker_rows";
   req.partition_by = {"table_name"};
   req.schema_evolution = table::SchemaEvolution::kAddNewColumns;
   req.write_options.target_file_size_bytes = 64LL << 20;
   // Appends never conflict with each other, but concurrent loaders can race to create the
   // tracker (or add a column): those conflicts pass on a retry against the new snapshot.
-  auto written = table::Write(ctx, path_, req);
-  for (int attempt = 1; attempt < 5 && !written.ok() &&
+  Result<table::WriteResult> written =
+      staged.ok() ? table::Write(ctx, path_, req) : Result<table::WriteResult>(staged);
+  for (int attempt = 1; staged.ok() && attempt < 5 && !written.ok() &&
                         written.status().code() == StatusCode::kCommitConflict;
        ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));

@@ -2,6 +2,7 @@
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "dl/engine/duckdb/duckdb_types.hpp"
@@ -53,11 +56,107 @@ Result<std::vector<Column>> DuckDbEngine::Describe(const std::string& sql,
   return stmt.columns();
 }
 
+namespace {
+
+// The first line of a file (its csv header), at most 64 KiB; empty if unreadable.
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  char buf[4096];
+  while (in && line.size() < (64u << 10)) {
+    in.read(buf, sizeof(buf));
+    std::string_view chunk(buf, static_cast<size_t>(in.gcount()));
+    size_t nl = chunk.find('\n');
+    line.append(chunk.substr(0, nl));
+    if (nl != std::string_view::npos) break;
+  }
+  return line;
+}
+
+bool CsvFastPathApplies(const std::vector<std::string>& files, const SourceOptions& options) {
+  if (AsciiLower(options.format) != "csv" || files.size() < 2 || options.sniff_every_file) {
+    return false;
+  }
+  for (const auto& [key, value] : options.options) {
+    std::string k = AsciiLower(key);
+    if (k == "columns" || k == "compression" || (k == "header" && AsciiLower(value) == "false")) {
+      return false;
+    }
+  }
+  return std::none_of(files.begin(), files.end(), [](const std::string& f) {
+    return f.size() > 3 && (f.compare(f.size() - 3, 3, ".gz") == 0 ||
+                            f.compare(f.size() - 4, 4, ".zst") == 0);
+  });
+}
+
+// union_by_name makes DuckDB sniff every csv file (milliseconds each: the small-file storm
+// would be bound by it). Files with the same header line have the same columns, so each
+// header's first file is sniffed and the others are read with its column types; the groups
+// are combined by name. Callers retry with sniff_every_file when a later file's values do not
+// fit the first one's types.
+Result<std::string> CsvByHeaderSql(Engine& engine, const std::vector<std::string>& files,
+                                   const SourceOptions& options) {
+  std::vector<std::vector<std::string>> groups;
+  std::map<std::string, size_t> by_header;
+  for (const auto& f : files) {
+    auto [it, added] = by_header.try_emplace(FirstLine(f), groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(f);
+  }
+  // The reader adds the filename column itself; it must not be listed among the columns.
+  auto fn = options.options.find("filename");
+  const std::string file_column = fn == options.options.end() ? "" : fn->second;
+  std::vector<std::string> selects;
+  for (const auto& group : groups) {
+    DL_ASSIGN_OR_RETURN(std::string one, SourceReaderCall({group.front()}, options, false));
+    DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
+                                       "SELECT column_name, column_type FROM (DESCRIBE SELECT * "
+                                       "FROM {})",
+                                       one)));
+    std::vector<std::string> columns, checked;
+    for (const auto& r : rows.rows) {
+      std::string name = r.at(0).value_or("");
+      std::string type = r.at(1).value_or("VARCHAR");
+      if (!file_column.empty() && name == file_column) continue;
+      // DuckDB casts '2.75' to an integer as 3: read integer columns as text and accept only
+      // integer text, so a later file that needs a wider type fails here (and the caller
+      // infers per file) instead of being rounded.
+      static const std::set<std::string> kIntegers = {
+          "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+          "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"};
+      if (kIntegers.count(type) != 0) {
+        checked.push_back(fmt::format(
+            "CASE WHEN {0} IS NULL OR regexp_full_match(trim({0}), '[+-]?[0-9]+') THEN "
+            "CAST(trim({0}) AS {1}) ELSE error('not an integer: ' || {0}) END AS {0}",
+            QuoteIdent(name), type));
+        type = "VARCHAR";
+      }
+      columns.push_back(fmt::format("{}: {}", QuoteLiteral(name), QuoteLiteral(type)));
+    }
+    SourceOptions typed = options;
+    typed.options["columns"] = fmt::format("{{{}}}", fmt::join(columns, ", "));
+    DL_ASSIGN_OR_RETURN(std::string call, SourceReaderCall(group, typed, false));
+    selects.push_back(checked.empty() ? "SELECT * FROM " + call
+                                      : fmt::format("SELECT * REPLACE ({}) FROM {}",
+                                                    fmt::join(checked, ", "), call));
+  }
+  return fmt::format("{}", fmt::join(selects, " UNION ALL BY NAME "));
+}
+
+}  // namespace
+
 Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<std::string>& files,
                                    const SourceOptions& options) {
-  DL_ASSIGN_OR_RETURN(std::string call, SourceReaderCall(files, options));
-  std::string sql =
-      fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT * FROM {}", QuoteIdent(view), call);
+  std::string body;
+  if (CsvFastPathApplies(files, options)) {
+    auto sql = CsvByHeaderSql(*this, files, options);
+    if (!sql.ok()) return sql.status().WithContext(fmt::format("reading {}", DescribeFiles(files)));
+    body = *sql;
+  } else {
+    DL_ASSIGN_OR_RETURN(std::string call, SourceReaderCall(files, options));
+    body = "SELECT * FROM " + call;
+  }
+  std::string sql = fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", QuoteIdent(view), body);
   return conn_.Execute(sql, fmt::format("reading {}", DescribeFiles(files)));
 }
 

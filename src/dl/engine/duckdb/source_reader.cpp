@@ -168,7 +168,7 @@ Result<std::string> SanitizeColumnsLiteral(std::string_view text) {
 }
 
 Result<std::string> SourceReaderCall(const std::vector<std::string>& files,
-                                     const SourceOptions& options) {
+                                     const SourceOptions& options, bool union_by_name) {
   std::string format = AsciiLower(options.format);
   if (format == "jsonl" || format == "ndjson") format = "json";
   if (format != "parquet" && format != "csv" && format != "json") {
@@ -176,7 +176,8 @@ Result<std::string> SourceReaderCall(const std::vector<std::string>& files,
   }
   if (files.empty()) return Status::InvalidArgument("no source files given");
   const OptionTable& allowed = AllowedOptions(format);
-  std::string call = fmt::format("read_{}({}, union_by_name=true", format, SqlStringList(files));
+  std::string call = fmt::format("read_{}({}{}", format, SqlStringList(files),
+                                 union_by_name ? ", union_by_name=true" : "");
   for (const auto& [raw_key, value] : options.options) {
     std::string key = AsciiLower(raw_key);
     auto it = allowed.find(key);

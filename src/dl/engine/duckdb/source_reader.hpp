@@ -13,7 +13,7 @@ namespace dl::engine::duck {
 /// "read_csv(['a.csv'], union_by_name=true, header=true, ...)". Config naming the key for an
 /// unknown format or option, or a value of the wrong kind.
 Result<std::string> SourceReaderCall(const std::vector<std::string>& files,
-                                     const SourceOptions& options);
+                                     const SourceOptions& options, bool union_by_name = true);
 
 /// Re-emit a DuckDB struct literal of string pairs ({'a': 'INTEGER', "b": 'VARCHAR'}) with every
 /// key and value quoted by QuoteLiteral; Config if it is anything else.

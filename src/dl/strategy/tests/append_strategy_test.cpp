@@ -202,6 +202,29 @@ TEST_F(AppendTest, AuditColumnsCanBeTurnedOff) {
   EXPECT_EQ(Rows("SELECT count(*) FROM (DESCRIBE tbl)")[0][0], "1");
 }
 
+TEST_F(AppendTest, CsvFilesWithDifferentHeadersCombineByName) {
+  auto a = Write("a.csv", "id,name\n1,x\n");
+  auto b = Write("b.csv", "name,id,extra\ny,2,e\n");
+  auto c = Write("c.csv", "id,name\n3,z\n");
+  auto r = Load({a, b, c});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto rows = Rows("SELECT id, name, extra, _source_file FROM tbl ORDER BY id");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1][1], "y");
+  EXPECT_EQ(rows[1][2], "e");
+  EXPECT_EQ(rows[1][3], b);
+  EXPECT_EQ(rows[2][2], std::nullopt);
+}
+
+TEST_F(AppendTest, CsvTypesWidenWhenALaterFileNeedsIt) {
+  // The first file's integers would make `amount` BIGINT; the second needs a decimal.
+  auto a = Write("a.csv", "id,amount\n1,2\n");
+  auto b = Write("b.csv", "id,amount\n2,2.75\n");
+  auto r = Load({a, b});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Rows("SELECT amount FROM tbl WHERE id = 2")[0][0], "2.75");
+}
+
 TEST_F(AppendTest, CorruptParquetErrorNamesTheFile) {
   table_.file_format = config::FileFormat::kParquet;
   auto bad = Write("bad.parquet", "PAR1 this is not parquet");
