@@ -99,7 +99,7 @@ def large_files(work, n, rows, reps):
     def rs():
         out = work / "rs_large"
         shutil.rmtree(out, ignore_errors=True)
-        write_deltalake(str(out), ds.dataset(files, format="parquet"), mode="append")
+        write_deltalake(str(out), ds.dataset(files, format="parquet").scanner().to_reader(), mode="append")
     t_rs = timed(rs, reps)
     return t_ours, t_duck, t_rs
 
