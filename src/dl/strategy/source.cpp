@@ -121,7 +121,6 @@ Result<engine::SourceOptions> SourceOptionsFor(const config::TableConfig& table)
       return Status::InvalidArgument("a Delta source is read as a table, not as files");
   }
   o["filename"] = kSourceFileColumn;
-  if (table.file_format == FileFormat::kParquet) o["file_row_number"] = "true";
   return out;
 }
 
@@ -132,6 +131,10 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
                                        const std::string& batch_id, int64_t load_time_ms,
                                        bool with_order) {
   DL_ASSIGN_OR_RETURN(auto options, SourceOptionsFor(table));
+  // Row positions cost a column per row; only "first delivery wins" decisions need them.
+  if (with_order && table.file_format == FileFormat::kParquet) {
+    options.options["file_row_number"] = "true";
+  }
   const std::string files_view = view + "_files";
   DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
   // Each bind of a csv/json view sniffs every file again, and a batch is bound several times
