@@ -326,7 +326,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
 
   table::TableContext ctx{*fs, *engine};
   for (auto& t : tables) {
-    if (auto snap = table::LoadSnapshot(ctx, t.root); snap.ok()) {
+    if (auto snap = delta::Snapshot::LoadWithoutFiles(*fs, engine.get(), t.root); snap.ok()) {
       t.metrics.target_version = (*snap)->version();
     }
     metrics.tables.push_back(t.metrics);

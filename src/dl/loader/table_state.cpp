@@ -53,7 +53,9 @@ Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConf
                 {{"table", name}});
       return Status::OK();
     }
-    DL_RETURN_IF_ERROR(engine.RegisterSnapshot("__dl_reconcile", *start.snapshot));
+    table::TableContext ctx{fs, engine};
+    DL_ASSIGN_OR_RETURN(auto full, table::LoadSnapshot(ctx, root, start.snapshot->version()));
+    DL_RETURN_IF_ERROR(engine.RegisterSnapshot("__dl_reconcile", *full));
     DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
                                        "SELECT DISTINCT {} FROM __dl_reconcile WHERE {} IS NOT NULL",
                                        engine::QuoteIdent(col), engine::QuoteIdent(col))));
@@ -74,8 +76,9 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
     return Status::Unsupported("file_format: delta (a Delta table as the source) is not "
                                "supported yet");
   }
-  table::TableContext ctx{fs, engine};
-  auto snapshot = table::LoadSnapshot(ctx, root);
+  // Planning needs the version, schema and txns; the file list is read only if reconciliation
+  // has to ask the data (see Reconcile).
+  auto snapshot = delta::Snapshot::LoadWithoutFiles(fs, &engine, root);
   if (snapshot.ok()) {
     start.snapshot = *snapshot;
     // Leftovers of a writer killed mid-commit: harmless to readers, but not ours to keep.

@@ -114,7 +114,11 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
                                 const Batch& batch, const delta::CommitOptions& commit_options) {
   const TableConfig& t = target.config;
   std::shared_ptr<const delta::Snapshot> snapshot;
-  auto loaded = table::LoadSnapshot(ctx, target.root);
+  // A blind append needs metadata and txns, not the file list (the costly part of a big
+  // log); dedup reads the table, so it needs the files.
+  const bool dedup = DedupEnabled(t);
+  auto loaded = dedup ? table::LoadSnapshot(ctx, target.root)
+                      : delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, target.root);
   if (loaded.ok()) {
     snapshot = *loaded;
   } else if (loaded.status().code() != StatusCode::kNotFound) {
@@ -128,7 +132,6 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
   std::vector<std::string> paths;
   for (const auto& f : batch.files) paths.push_back(f.path);
   const std::string view = "__dl_batch";
-  const bool dedup = DedupEnabled(t);
   auto source = ProjectSource(ctx.engine, view, t, paths, snapshot ? &snapshot->schema() : nullptr,
                               batch.id, batch.load_time_ms, dedup);
   if (!source.ok()) {

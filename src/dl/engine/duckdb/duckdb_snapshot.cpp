@@ -120,6 +120,11 @@ Status DuckDbEngine::RegisterSnapshotWithFileColumn(const std::string& view,
 Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::Snapshot& snapshot,
                                           const std::vector<delta::AddFile>* subset,
                                           bool with_file_column) {
+  if (!subset && !snapshot.has_files()) {
+    // Scanning it would silently show an empty table.
+    return Status::Internal("the snapshot of {} was loaded without its file list",
+                            snapshot.table_root());
+  }
   const std::vector<delta::AddFile>& files = subset ? *subset : snapshot.files();
   DL_RETURN_IF_ERROR(CheckReadable(snapshot, files));
   const delta::Schema& schema = snapshot.schema();
