@@ -324,7 +324,6 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   result.stopped = stop.stopping();
   if (!result.stopped) Maintain(options, *fs, *engine, tables);
 
-  table::TableContext ctx{*fs, *engine};
   for (auto& t : tables) {
     if (auto snap = delta::Snapshot::LoadWithoutFiles(*fs, engine.get(), t.root); snap.ok()) {
       t.metrics.target_version = (*snap)->version();
