@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <random>
 
 #include "dl/common/clock.hpp"
@@ -133,8 +134,9 @@ class Runner {
     Status st = Attempt(files);
     if (st.ok()) return;
     if (st.code() == StatusCode::kCancelled) return NotAttempted(files);
+    // A Delta source's batch is one source version range: it loads whole or not at all.
     if (files.size() == 1 || st.code() == StatusCode::kTimeout || IsTransient(st) ||
-        IsTableLevel(st)) {
+        IsTableLevel(st) || ctx_.delta_source) {
       return Fail(files, st.ToString());
     }
     std::vector<size_t> named_at = FilesNamedIn(st.message(), files);
@@ -183,6 +185,19 @@ class Runner {
     batch.load_time_ms = NowMs();
     batch.slot = ctx_.slot;
     batch.checked_version = checked_version_;
+    if (ctx_.delta_source) {
+      // Files another loader committed meanwhile are gone from `files`; keep the rest.
+      auto source = std::make_shared<strategy::DeltaSource>(*ctx_.delta_source);
+      std::set<std::string> keep;
+      for (const auto& f : files) keep.insert(f.file.path);
+      source->adds.clear();
+      for (const auto& a : ctx_.delta_source->adds) {
+        if (keep.count(strategy::DeltaSourceFilePath(*source->snapshot, a))) {
+          source->adds.push_back(a);
+        }
+      }
+      batch.delta_source = std::move(source);
+    }
     for (const auto& f : files) batch.files.push_back(f.file);
     strategy::Target target{ctx_.table, ctx_.root, ctx_.display_name};
     table::TableContext tctx{ctx_.fs, ctx_.session};

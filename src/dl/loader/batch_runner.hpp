@@ -78,6 +78,8 @@ struct BatchContext {
   int slot = 0;
   /// The table version the files were planned against (-1: no table then).
   int64_t planned_version = -1;
+  /// file_format delta: the source's new files (the batch is loaded whole or not at all).
+  std::shared_ptr<const strategy::DeltaSource> delta_source;
 };
 
 /// Load `files` (isolating bad ones; each sub-batch is its own commit) and report every

@@ -154,8 +154,9 @@ class Scheduler {
       TableRun& t = *job->first;
       progress_.SetCurrent(t.name);
       auto started = Clock::now();
-      BatchContext ctx{config_, *t.config, t.root, t.name, fs_, session,
-                       watchdog_, stop_, slot, t.planned_version};
+      BatchContext ctx{config_,  *t.config, t.root, t.name,          fs_,
+                       session,  watchdog_, stop_,  slot,   t.planned_version,
+                       t.start.delta_source};
       BatchReport report = RunBatch(ctx, std::move(job->second));
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       for (const auto& o : report.files) {

@@ -4,6 +4,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
+#include "dl/delta/log_segment.hpp"
 #include "dl/delta/maintenance.hpp"
 #include "dl/table/table.hpp"
 
@@ -64,6 +65,64 @@ Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConf
   return Status::OK();
 }
 
+// A Delta source is loaded version by version: the target's txn for the source says up to
+// which version it holds; the data files its later commits added (dataChange) are the batch.
+// The first load takes every live file of the source's latest version.
+Status PlanDeltaSource(FileSystem& fs, engine::Engine& engine, const config::TableConfig& table,
+                       TableStart& start) {
+  std::string root = table.source_path_pattern;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  table::TableContext ctx{fs, engine};
+  auto loaded = table::LoadSnapshot(ctx, root);
+  if (!loaded.ok()) return loaded.status().WithContext("reading the source Delta table " + root);
+  auto source = std::make_shared<strategy::DeltaSource>();
+  source->snapshot = *loaded;
+  source->version = source->snapshot->version();
+  source->app_id = "data_loader/source/" + source->snapshot->metadata().id;
+  std::optional<int64_t> done;
+  if (start.snapshot) done = start.snapshot->TxnVersion(source->app_id);
+  int64_t removes = 0;
+  if (!done) {
+    source->adds = source->snapshot->files();
+  } else {
+    for (int64_t v = *done + 1; v <= source->version; ++v) {
+      std::string path = delta::CommitPath(root, v);
+      auto content = fs.Read(path);
+      if (!content.ok()) {
+        return content.status().WithContext(fmt::format(
+            "version {} of source {} is no longer in its log (last loaded: {}); the versions "
+            "in between cannot be loaded incrementally",
+            v, root, *done));
+      }
+      DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(*content, path));
+      for (auto& a : actions) {
+        if (auto* add = std::get_if<delta::AddFile>(&a); add && add->data_change) {
+          source->adds.push_back(std::move(*add));
+        } else if (auto* rm = std::get_if<delta::RemoveFile>(&a); rm && rm->data_change) {
+          ++removes;
+        }
+      }
+    }
+  }
+  if (removes > 0) {
+    log::Warn("the source deleted or rewrote rows; append loads only what was added",
+              {{"table", table.QualifiedName()}, {"source", root}, {"removed_files", removes}});
+  }
+  TablePlan& plan = start.plan;
+  plan.files_discovered = static_cast<int64_t>(source->adds.size());
+  std::vector<PlannedFile> batch;
+  int64_t now = NowMs();
+  for (const auto& add : source->adds) {
+    table::SourceFile f{strategy::DeltaSourceFilePath(*source->snapshot, add), add.size,
+                        add.modification_time};
+    plan.bytes_planned += add.size;
+    batch.push_back(PlannedFile{f, 0, now, false});
+  }
+  if (!batch.empty()) plan.batches.push_back(std::move(batch));
+  start.delta_source = std::move(source);
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<TableStart> StartTable(const config::LoaderConfig& config, const config::TableConfig& table,
@@ -72,10 +131,6 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   TableStart start;
   const std::string root = config::TablePath(config, table);
   const std::string name = config::DisplayName(config, table);
-  if (table.file_format == config::FileFormat::kDelta) {
-    return Status::Unsupported("file_format: delta (a Delta table as the source) is not "
-                               "supported yet");
-  }
   // Planning needs the version, schema and txns; the file list is read only if reconciliation
   // has to ask the data (see Reconcile).
   auto snapshot = delta::Snapshot::LoadWithoutFiles(fs, &engine, root);
@@ -96,6 +151,10 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   DL_ASSIGN_OR_RETURN(start.state.records, tracker.Load(name));
   if (start.snapshot) DL_RETURN_IF_ERROR(Reconcile(fs, engine, table, name, root, start));
 
+  if (table.file_format == config::FileFormat::kDelta) {
+    DL_RETURN_IF_ERROR(PlanDeltaSource(fs, engine, table, start));
+    return start;
+  }
   discovery::DiscoverOptions dopts;
   dopts.min_file_age_seconds = table.min_file_age_seconds;
   auto discovered = discovery::Discover(fs, table.source_path_pattern, dopts);

@@ -11,6 +11,7 @@
 #include "dl/delta/snapshot.hpp"
 #include "dl/engine/engine.hpp"
 #include "dl/loader/planner.hpp"
+#include "dl/strategy/source.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
 namespace dl::loader {
@@ -22,6 +23,8 @@ struct TableStart {
   /// between the target commit and the tracker update).
   std::vector<tracker::FileRecord> reconciled;
   TablePlan plan;
+  /// file_format delta: the source table and its new files (the plan's one batch).
+  std::shared_ptr<const strategy::DeltaSource> delta_source;
 };
 
 /// Everything up to the plan. Errors are about the table as a whole (its path is not a Delta

@@ -133,7 +133,7 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
   for (const auto& f : batch.files) paths.push_back(f.path);
   const std::string view = "__dl_batch";
   auto source = ProjectSource(ctx.engine, view, t, paths, snapshot ? &snapshot->schema() : nullptr,
-                              batch.id, batch.load_time_ms, dedup);
+                              batch.id, batch.load_time_ms, dedup, batch.delta_source.get());
   if (!source.ok()) {
     ReleaseSource(ctx.engine, view);
     return source.status();
@@ -153,9 +153,15 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
   req.mode = table::WriteMode::kAppend;
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
-  const std::string app_id = TxnAppId(batch.slot);
+  // The txn is the idempotency token: a slot's batch counter, or for a Delta source the
+  // source version this commit loads up to (what the next run continues from).
+  std::string app_id = TxnAppId(batch.slot);
   int64_t applied = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
   req.txn = delta::SetTransaction{app_id, applied + 1, std::nullopt};
+  if (batch.delta_source) {
+    app_id = batch.delta_source->app_id;
+    req.txn = delta::SetTransaction{app_id, batch.delta_source->version, std::nullopt};
+  }
   req.source_files = batch.files;
   req.commit_options = commit_options;
 

@@ -10,6 +10,7 @@
 
 #include "dl/config/loader_config.hpp"
 #include "dl/delta/transaction.hpp"
+#include "dl/strategy/source.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::strategy {
@@ -26,6 +27,9 @@ struct Batch {
   /// Later ones, up to the snapshot the batch reads, are checked with the commit options'
   /// check_winner before anything is written; the commit itself checks the rest.
   int64_t checked_version = -1;
+  /// Set when the table's source is a Delta table: `files` are its data files, and the
+  /// commit records the source version loaded in a txn.
+  std::shared_ptr<const DeltaSource> delta_source;
 };
 
 /// Where a batch goes.

@@ -80,81 +80,11 @@ Status CheckPartitionColumns(engine::Engine& engine, const std::string& view,
   return Status::OK();
 }
 
-}  // namespace
-
-Result<engine::SourceOptions> SourceOptionsFor(const config::TableConfig& table) {
-  engine::SourceOptions out;
-  auto& o = out.options;
-  switch (table.file_format) {
-    case FileFormat::kParquet:
-      out.format = "parquet";
-      break;
-    case FileFormat::kCsv: {
-      out.format = "csv";
-      const auto& csv = table.csv;
-      o["header"] = csv.header ? "true" : "false";
-      if (csv.delimiter) o["delim"] = *csv.delimiter;
-      if (csv.quote) o["quote"] = *csv.quote;
-      if (csv.escape) o["escape"] = *csv.escape;
-      if (csv.null_value) o["nullstr"] = *csv.null_value;
-      if (csv.encoding != "utf-8") o["encoding"] = csv.encoding;
-      if (!csv.columns.empty()) o["columns"] = ColumnsLiteral(csv.columns);
-      break;
-    }
-    case FileFormat::kJson: {
-      out.format = "json";
-      switch (table.json.format) {
-        case config::JsonFormat::kLines:
-          o["format"] = "newline_delimited";
-          break;
-        case config::JsonFormat::kArray:
-          o["format"] = "array";
-          break;
-        case config::JsonFormat::kAuto:
-          o["format"] = "auto";
-          break;
-      }
-      if (!table.json.columns.empty()) o["columns"] = ColumnsLiteral(table.json.columns);
-      break;
-    }
-    case FileFormat::kDelta:
-      return Status::InvalidArgument("a Delta source is read as a table, not as files");
-  }
-  o["filename"] = kSourceFileColumn;
-  return out;
-}
-
-Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string& view,
-                                       const config::TableConfig& table,
-                                       const std::vector<std::string>& files,
-                                       const delta::Schema* target_schema,
-                                       const std::string& batch_id, int64_t load_time_ms,
-                                       bool with_order) {
-  DL_ASSIGN_OR_RETURN(auto options, SourceOptionsFor(table));
-  // Row positions cost a column per row; only "first delivery wins" decisions need them.
-  if (with_order && table.file_format == FileFormat::kParquet) {
-    options.options["file_row_number"] = "true";
-  }
-  const std::string files_view = view + "_files";
-  DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
-  // Each bind of a csv/json view sniffs every file again, and a batch is bound several times
-  // (schema, alignment, write): read such files once into a temp table. Parquet binds from
-  // its footer, so it stays a view and streams.
-  const char* kind = table.file_format == FileFormat::kParquet ? "VIEW" : "TABLE";
-  const std::string materialize = fmt::format("CREATE OR REPLACE TEMP {} {} AS SELECT * FROM {}",
-                                              kind, QuoteIdent(view), QuoteIdent(files_view));
-  Status st = engine.Execute(materialize);
-  if (!st.ok() && table.file_format == FileFormat::kCsv && files.size() > 1) {
-    // Types inferred from the first file of each header may not fit later files (integers
-    // first, decimals later): infer per file, which is slower but exact.
-    options.sniff_every_file = true;
-    DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
-    st = engine.Execute(materialize);
-  }
-  DL_RETURN_IF_ERROR(st);
-  DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
-  DL_RETURN_IF_ERROR(CheckPartitionColumns(engine, view, table, columns, options));
-
+Result<SourceProjection> Project(const std::string& view, const config::TableConfig& table,
+                                 const std::vector<std::string>& columns,
+                                 const std::vector<std::string>& files,
+                                 const delta::Schema* target_schema, const std::string& batch_id,
+                                 int64_t load_time_ms, const std::string& row_order) {
   const auto& audit = table.audit_columns;
   std::map<std::string, std::string> reserved;  // lower-case name -> config key
   if (audit.enabled) {
@@ -221,17 +151,126 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
         fmt::format("{} AS {}", QuoteIdent(kSourceFileColumn), QuoteIdent(audit.source_file)));
     select.push_back(fmt::format("{} AS {}", QuoteLiteral(batch_id), QuoteIdent(audit.batch_id)));
   }
-  if (with_order) {
+  if (!row_order.empty()) {
     select.push_back(fmt::format("list_position({}, {}) AS {}", engine::SqlStringList(files),
                                  QuoteIdent(kSourceFileColumn), QuoteIdent(kFileOrderColumn)));
     // Parquet reports row numbers; a materialized csv/json batch keeps insertion order.
-    select.push_back(fmt::format("{} AS {}",
-                                 table.file_format == FileFormat::kParquet ? "file_row_number"
-                                                                           : "rowid",
-                                 QuoteIdent(kRowOrderColumn)));
+    select.push_back(fmt::format("{} AS {}", row_order, QuoteIdent(kRowOrderColumn)));
   }
   out.sql = fmt::format("SELECT {} FROM {}", fmt::join(select, ", "), QuoteIdent(view));
   return out;
+}
+
+
+Result<SourceProjection> ProjectDeltaSource(engine::Engine& engine, const std::string& view,
+                                            const config::TableConfig& table,
+                                            const DeltaSource& source,
+                                            const delta::Schema* target_schema,
+                                            const std::string& batch_id, int64_t load_time_ms,
+                                            bool with_order) {
+  const std::string files_view = view + "_files";
+  DL_RETURN_IF_ERROR(
+      engine.RegisterSnapshotWithFileColumn(files_view, *source.snapshot, &source.adds));
+  // The file column holds add.path as logged (relative); audit columns want the full path.
+  std::string root = source.snapshot->table_root();
+  DL_RETURN_IF_ERROR(engine.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP VIEW {} AS SELECT * EXCLUDE (_dl_file), {} || _dl_file AS {} "
+      "FROM {}",
+      QuoteIdent(view), QuoteLiteral(root + "/"), QuoteIdent(kSourceFileColumn),
+      QuoteIdent(files_view))));
+  DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
+  std::vector<std::string> files;
+  for (const auto& a : source.adds) files.push_back(root + "/" + a.path);
+  return Project(view, table, columns, files, target_schema, batch_id, load_time_ms,
+                 with_order ? "0" : "");
+}
+
+}  // namespace
+
+Result<engine::SourceOptions> SourceOptionsFor(const config::TableConfig& table) {
+  engine::SourceOptions out;
+  auto& o = out.options;
+  switch (table.file_format) {
+    case FileFormat::kParquet:
+      out.format = "parquet";
+      break;
+    case FileFormat::kCsv: {
+      out.format = "csv";
+      const auto& csv = table.csv;
+      o["header"] = csv.header ? "true" : "false";
+      if (csv.delimiter) o["delim"] = *csv.delimiter;
+      if (csv.quote) o["quote"] = *csv.quote;
+      if (csv.escape) o["escape"] = *csv.escape;
+      if (csv.null_value) o["nullstr"] = *csv.null_value;
+      if (csv.encoding != "utf-8") o["encoding"] = csv.encoding;
+      if (!csv.columns.empty()) o["columns"] = ColumnsLiteral(csv.columns);
+      break;
+    }
+    case FileFormat::kJson: {
+      out.format = "json";
+      switch (table.json.format) {
+        case config::JsonFormat::kLines:
+          o["format"] = "newline_delimited";
+          break;
+        case config::JsonFormat::kArray:
+          o["format"] = "array";
+          break;
+        case config::JsonFormat::kAuto:
+          o["format"] = "auto";
+          break;
+      }
+      if (!table.json.columns.empty()) o["columns"] = ColumnsLiteral(table.json.columns);
+      break;
+    }
+    case FileFormat::kDelta:
+      return Status::InvalidArgument("a Delta source is read as a table, not as files");
+  }
+  o["filename"] = kSourceFileColumn;
+  return out;
+}
+
+Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string& view,
+                                       const config::TableConfig& table,
+                                       const std::vector<std::string>& files,
+                                       const delta::Schema* target_schema,
+                                       const std::string& batch_id, int64_t load_time_ms,
+                                       bool with_order, const DeltaSource* delta_source) {
+  if (delta_source) {
+    return ProjectDeltaSource(engine, view, table, *delta_source, target_schema, batch_id,
+                              load_time_ms, with_order);
+  }
+  DL_ASSIGN_OR_RETURN(auto options, SourceOptionsFor(table));
+  // Row positions cost a column per row; only "first delivery wins" decisions need them.
+  if (with_order && table.file_format == FileFormat::kParquet) {
+    options.options["file_row_number"] = "true";
+  }
+  const std::string files_view = view + "_files";
+  DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
+  // Each bind of a csv/json view sniffs every file again, and a batch is bound several times
+  // (schema, alignment, write): read such files once into a temp table. Parquet binds from
+  // its footer, so it stays a view and streams.
+  const char* kind = table.file_format == FileFormat::kParquet ? "VIEW" : "TABLE";
+  const std::string materialize = fmt::format("CREATE OR REPLACE TEMP {} {} AS SELECT * FROM {}",
+                                              kind, QuoteIdent(view), QuoteIdent(files_view));
+  Status st = engine.Execute(materialize);
+  if (!st.ok() && table.file_format == FileFormat::kCsv && files.size() > 1) {
+    // Types inferred from the first file of each header may not fit later files (integers
+    // first, decimals later): infer per file, which is slower but exact.
+    options.sniff_every_file = true;
+    DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
+    st = engine.Execute(materialize);
+  }
+  DL_RETURN_IF_ERROR(st);
+  DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
+  DL_RETURN_IF_ERROR(CheckPartitionColumns(engine, view, table, columns, options));
+  return Project(view, table, columns, files, target_schema, batch_id, load_time_ms,
+                 with_order ? (table.file_format == FileFormat::kParquet ? "file_row_number"
+                                                                         : "rowid")
+                            : "");
+}
+
+std::string DeltaSourceFilePath(const delta::Snapshot& source, const delta::AddFile& add) {
+  return source.table_root() + "/" + add.path;
 }
 
 void ReleaseSource(engine::Engine& engine, const std::string& view) {

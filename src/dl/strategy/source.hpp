@@ -2,6 +2,7 @@
 // projection every strategy starts from.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,18 @@ inline constexpr const char* kRowOrderColumn = "__dl_row_order";
 /// Reader format and options for a table's file_format and csv_options/json_options.
 Result<engine::SourceOptions> SourceOptionsFor(const config::TableConfig& table);
 
+/// A Delta table as a batch's source: the new data files of its versions after the last one
+/// loaded (or all of them, the first time).
+struct DeltaSource {
+  std::shared_ptr<const delta::Snapshot> snapshot;  ///< the source at `version`
+  std::vector<delta::AddFile> adds;                 ///< the files to load
+  int64_t version = -1;                             ///< loaded up to and including this
+  std::string app_id;                               ///< the target txn that records `version`
+};
+
+/// The path a Delta source's data file is known by (audit column, tracker, commitInfo).
+std::string DeltaSourceFilePath(const delta::Snapshot& source, const delta::AddFile& add);
+
 /// What a batch's rows look like before they meet the table.
 struct SourceProjection {
   std::string sql;  ///< SELECT over the registered files: data columns, then audit columns
@@ -40,7 +53,8 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
                                        const std::vector<std::string>& files,
                                        const delta::Schema* target_schema,
                                        const std::string& batch_id, int64_t load_time_ms,
-                                       bool with_order = false);
+                                       bool with_order = false,
+                                       const DeltaSource* delta_source = nullptr);
 
 /// Drop what ProjectSource registered (a materialized batch holds memory).
 void ReleaseSource(engine::Engine& engine, const std::string& view);

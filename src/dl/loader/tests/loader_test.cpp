@@ -242,6 +242,44 @@ TEST_F(LoaderTest, AnAbandonedRunCommitsNothingAndRecordsNothing) {
   EXPECT_EQ(Run(cfg).metrics.files_loaded(), 1);
 }
 
+TEST_F(LoaderTest, ADeltaSourceIsLoadedVersionByVersion) {
+  auto fs = MakeLocalFileSystem();
+  table::TableContext ctx{*fs, *engine_};
+  const std::string source = dir_.path() + "/source_table";
+  auto append = [&](int first, int n) {
+    table::WriteRequest req;
+    req.source_sql = fmt::format("SELECT i AS id FROM range({}, {}) t(i)", first, first + n);
+    auto r = table::Write(ctx, source, req);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  };
+  append(0, 3);
+  append(3, 1);
+  auto cfg = Config(fmt::format("  - table_name: d\n    database_name: db\n"
+                                "    source_path_pattern: {}\n    file_format: delta\n",
+                                source));
+  auto first = Run(cfg);
+  EXPECT_EQ(first.ExitCode(), 0);
+  EXPECT_EQ(first.metrics.files_loaded(), 2);
+  EXPECT_EQ(Query("d", "SELECT count(*) FROM tbl"), "4");
+  EXPECT_EQ(Query("d", "SELECT count(*) FROM tbl WHERE _source_file LIKE '%source_table/part-%'"),
+            "4");
+
+  // New rows, then a compaction (dataChange=false): only the new rows are loaded.
+  append(4, 2);
+  ASSERT_TRUE(table::Optimize(ctx, source, {}).ok());
+  auto second = Run(cfg);
+  EXPECT_EQ(second.metrics.files_loaded(), 1);
+  EXPECT_EQ(Query("d", "SELECT count(*), count(DISTINCT id) FROM tbl"), "6");
+  EXPECT_EQ(Run(cfg).metrics.files_loaded(), 0);
+
+  // The target's txn records the source version loaded.
+  auto target = table::LoadSnapshot(ctx, dir_.path() + "/processed/db/d");
+  auto src = table::LoadSnapshot(ctx, source);
+  ASSERT_TRUE(target.ok() && src.ok());
+  EXPECT_EQ((*target)->TxnVersion("data_loader/source/" + (*src)->metadata().id),
+            (*src)->version());
+}
+
 TEST_F(LoaderTest, WatchdogInterruptsAQueryPastItsDeadline) {
   StopToken stop;
   Watchdog watchdog(stop);
