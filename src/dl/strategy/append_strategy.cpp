@@ -164,6 +164,25 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
   }
   req.source_files = batch.files;
   req.commit_options = commit_options;
+  if (!batch.delta_source) {
+    // The commit records each file's size and mtime as planned; a file rewritten (or deleted)
+    // while it was read may have given us part of either version, so it must not commit.
+    req.before_commit = [&ctx, &batch]() -> Status {
+      for (const auto& f : batch.files) {
+        auto now = ctx.fs.Stat(f.path);
+        if (!now.ok()) {
+          return Status::NotFound("{} disappeared while it was being loaded", f.path);
+        }
+        if (now->size != f.size || now->modification_time_ms != f.modification_time_ms) {
+          return Status::NotFound(
+              "{} changed while it was being loaded (size {} -> {}); it is loaded again on "
+              "the next run",
+              f.path, f.size, now->size);
+        }
+      }
+      return Status::OK();
+    };
+  }
 
   auto written = table::Write(ctx, target.root, req);
   if (written.ok() && written->skipped) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,9 @@ struct WriteRequest {
   /// did not exist, so the write creates it or conflicts); commits are checked against what
   /// happened after it.
   std::optional<std::shared_ptr<const delta::Snapshot>> read_snapshot;
+  /// Called after the data files are written and before the commit; an error abandons the
+  /// write (e.g. a source file changed while it was read).
+  std::function<Status()> before_commit;
   engine::WriteOptions write_options;  ///< partition_columns is filled in from the table
   delta::CommitOptions commit_options;
 };

@@ -212,6 +212,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   if (overwrite) metrics["numRemovedFiles"] = std::to_string(result.files_removed);
   tx.SetOperationMetrics(std::move(metrics));
   RecordSourceFiles(tx, req.source_files);
+  if (req.before_commit) DL_RETURN_IF_ERROR(req.before_commit());
   DL_ASSIGN_OR_RETURN(auto commit, tx.Commit(req.commit_options));
   result.version = commit.version;
   return result;

@@ -225,6 +225,32 @@ TEST_F(AppendTest, CsvTypesWidenWhenALaterFileNeedsIt) {
   EXPECT_EQ(Rows("SELECT amount FROM tbl WHERE id = 2")[0][0], "2.75");
 }
 
+TEST_F(AppendTest, AFileChangedSincePlanningDoesNotCommit) {
+  auto a = Write("a.csv", "id\n1\n");
+  auto b = Write("b.csv", "id\n2\n");
+  Batch batch;
+  batch.id = NewUuid();
+  batch.load_time_ms = NowMs();
+  for (const auto& p : {a, b}) {
+    auto st = fs_->Stat(p);
+    ASSERT_TRUE(st.ok());
+    batch.files.push_back({p, st->size, st->modification_time_ms});
+  }
+  batch.files[1].size += 1;  // what planning saw is not what is there now
+  table::TableContext ctx{*fs_, *engine_};
+  Target target{table_, root(), "db.t"};
+  auto r = LoadBatch(ctx, target, batch, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr(b + " changed while it was being loaded"));
+  EXPECT_FALSE(std::filesystem::exists(root() + "/_delta_log/00000000000000000000.json"));
+
+  std::filesystem::remove(a);
+  batch.files[1].size -= 1;
+  r = LoadBatch(ctx, target, batch, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("a.csv"));
+}
+
 TEST_F(AppendTest, CorruptParquetErrorNamesTheFile) {
   table_.file_format = config::FileFormat::kParquet;
   auto bad = Write("bad.parquet", "PAR1 this is not parquet");
