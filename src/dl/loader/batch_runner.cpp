@@ -149,6 +149,8 @@ class Runner {
       Fail(named, st.ToString());
       return Run(std::move(rest));
     }
+    // Halves would be two commits, the second replacing the first.
+    if (strategy::LoadsWholeRunAsOneBatch(ctx_.table)) return Fail(files, st.ToString());
     size_t half = files.size() / 2;
     std::vector<PlannedFile> first(files.begin(), files.begin() + half);
     std::vector<PlannedFile> second(files.begin() + half, files.end());

@@ -1,6 +1,7 @@
 #include "dl/loader/planner.hpp"
 
 #include "dl/common/clock.hpp"
+#include "dl/strategy/load_strategy.hpp"
 
 namespace dl::loader {
 
@@ -77,10 +78,12 @@ TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
     todo.push_back(std::move(p));
   }
 
+  // An overwrite replaces the table with everything that arrived: one commit.
+  const bool one_batch = strategy::LoadsWholeRunAsOneBatch(table);
   std::vector<PlannedFile> batch;
   int64_t bytes = 0;
   for (auto& p : todo) {
-    bool full = !batch.empty() &&
+    bool full = !batch.empty() && !one_batch &&
                 (static_cast<int64_t>(batch.size()) >= table.max_files_per_batch ||
                  bytes + p.file.size > table.max_bytes_per_batch);
     if (full) {

@@ -110,15 +110,19 @@ table::SchemaEvolution WriteEvolution(const TableConfig& t) {
   return table::SchemaEvolution::kNone;
 }
 
-Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
-                                const Batch& batch, const delta::CommitOptions& commit_options) {
+// Append (mode kAppend) or overwrite (kOverwrite: the batch replaces the table, or with
+// overwrite_mode dynamic only the partitions it touches): the batch's rows as they are.
+Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, const Batch& batch,
+                              const delta::CommitOptions& commit_options, table::WriteMode mode) {
   const TableConfig& t = target.config;
   std::shared_ptr<const delta::Snapshot> snapshot;
   // A blind append needs metadata and txns, not the file list (the costly part of a big
-  // log); dedup reads the table, so it needs the files.
+  // log); dedup and overwrite read the table, so they need the files.
   const bool dedup = DedupEnabled(t);
-  auto loaded = dedup ? table::LoadSnapshot(ctx, target.root)
-                      : delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, target.root);
+  const bool reads_files = dedup || mode == table::WriteMode::kOverwrite;
+  auto loaded = reads_files
+                    ? table::LoadSnapshot(ctx, target.root)
+                    : delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, target.root);
   if (loaded.ok()) {
     snapshot = *loaded;
   } else if (loaded.status().code() != StatusCode::kNotFound) {
@@ -150,7 +154,8 @@ Result<BatchOutcome> LoadAppend(table::TableContext& ctx, const Target& target,
     req.reads_table = snapshot != nullptr;
   }
   req.read_snapshot = snapshot;
-  req.mode = table::WriteMode::kAppend;
+  req.mode = mode;
+  req.dynamic_partition_overwrite = t.overwrite_mode == config::OverwriteMode::kDynamic;
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
   // The txn is the idempotency token: a slot's batch counter, or for a Delta source the
@@ -224,13 +229,23 @@ bool BatchesMayRunInParallel(const TableConfig& table) {
   return table.loading_strategy == config::LoadingStrategy::kAppend && !DedupEnabled(table);
 }
 
+bool LoadsWholeRunAsOneBatch(const TableConfig& table) {
+  return table.loading_strategy == config::LoadingStrategy::kOverwrite;
+}
+
 std::string TxnAppId(int slot) { return fmt::format("data_loader/{}", slot); }
 
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options) {
   switch (target.config.loading_strategy) {
     case config::LoadingStrategy::kAppend:
-      return LoadAppend(ctx, target, batch, commit_options);
+      return LoadRows(ctx, target, batch, commit_options, table::WriteMode::kAppend);
+    case config::LoadingStrategy::kOverwrite:
+      if (target.config.replace_where) {
+        return Status::Unsupported("replace_where of {} is not implemented yet",
+                                   target.display_name);
+      }
+      return LoadRows(ctx, target, batch, commit_options, table::WriteMode::kOverwrite);
     default:
       return Status::Unsupported("loading_strategy '{}' of {} is not implemented yet",
                                  config::ToString(target.config.loading_strategy),

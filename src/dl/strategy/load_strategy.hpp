@@ -50,6 +50,10 @@ struct BatchOutcome {
 /// that reads the target (dedup against it, merges) runs one batch at a time.
 bool BatchesMayRunInParallel(const config::TableConfig& table);
 
+/// Whether all of a run's new files form one batch: an overwrite replaces the table with
+/// everything that arrived, so it cannot be split into commits.
+bool LoadsWholeRunAsOneBatch(const config::TableConfig& table);
+
 /// The txn app id a loader slot writes to a table: "data_loader/<slot>".
 std::string TxnAppId(int slot);
 

@@ -41,6 +41,8 @@ struct SourceFile {
 struct WriteRequest {
   std::string source_sql;  ///< rows to write (a query over registered views)
   WriteMode mode = WriteMode::kAppend;
+  /// With kOverwrite on a partitioned table: replace only the partitions the rows fall into.
+  bool dynamic_partition_overwrite = false;
   std::vector<std::string> partition_by;  ///< for a new table; must match an existing one
   SchemaEvolution schema_evolution = SchemaEvolution::kNone;
   delta::StringMap configuration;  ///< table properties for a new table

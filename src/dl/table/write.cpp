@@ -192,7 +192,19 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   int64_t now = NowMs();
   if (req.reads_table && snapshot) tx.read_set().whole_table = true;
   bool overwrite = req.mode == WriteMode::kOverwrite && snapshot;
-  if (overwrite) {
+  bool dynamic = overwrite && req.dynamic_partition_overwrite && !partition_by.empty();
+  if (dynamic) {
+    // Replace only the partitions the new rows fall into (Spark's
+    // partitionOverwriteMode=dynamic); a concurrent change to them conflicts.
+    std::set<delta::PartitionValues> touched;
+    for (const auto& a : adds) touched.insert(a.partition_values);
+    for (const auto& f : snapshot->files()) {
+      if (touched.count(f.partition_values) == 0) continue;
+      tx.Add(internal::RemoveFor(f, now, true));
+      ++result.files_removed;
+    }
+    tx.read_set().partitions.assign(touched.begin(), touched.end());
+  } else if (overwrite) {
     tx.read_set().whole_table = true;
     for (const auto& f : snapshot->files()) tx.Add(internal::RemoveFor(f, now, true));
     result.files_removed = static_cast<int64_t>(snapshot->files().size());
@@ -205,7 +217,9 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     tx.Add(std::move(txn));
   }
   const char* mode = !snapshot ? "ErrorIfExists" : overwrite ? "Overwrite" : "Append";
-  tx.SetOperation("WRITE", {{"mode", mode}, {"partitionBy", internal::JsonList(partition_by)}});
+  delta::StringMap parameters{{"mode", mode}, {"partitionBy", internal::JsonList(partition_by)}};
+  if (dynamic) parameters["partitionOverwriteMode"] = "DYNAMIC";
+  tx.SetOperation("WRITE", std::move(parameters));
   delta::StringMap metrics{{"numFiles", std::to_string(result.files_added)},
                            {"numOutputRows", std::to_string(result.rows_written)},
                            {"numOutputBytes", std::to_string(result.bytes_written)}};

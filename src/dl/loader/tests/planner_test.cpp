@@ -92,5 +92,14 @@ TEST(PlannerTest, FailedFilesAreRetriedUntilAttemptsAreUsedUp) {
   EXPECT_NE(plan.skipped[0].detail.find("boom"), std::string::npos);
 }
 
+TEST(PlannerTest, AnOverwriteTakesTheWholeRunInOneBatch) {
+  config::TableConfig t;
+  t.loading_strategy = config::LoadingStrategy::kOverwrite;
+  t.max_files_per_batch = 1;
+  auto plan = PlanTable(t, 3, {File("a", 10), File("b", 10), File("c", 10)}, {});
+  ASSERT_EQ(plan.batches.size(), 1u);
+  EXPECT_EQ(plan.batches[0].size(), 3u);
+}
+
 }  // namespace
 }  // namespace dl::loader

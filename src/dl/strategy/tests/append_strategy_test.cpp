@@ -251,6 +251,29 @@ TEST_F(AppendTest, AFileChangedSincePlanningDoesNotCommit) {
   EXPECT_THAT(r.status().message(), HasSubstr("a.csv"));
 }
 
+TEST_F(AppendTest, OverwriteReplacesTheTableAndKeepsHistory) {
+  table_.loading_strategy = config::LoadingStrategy::kOverwrite;
+  ASSERT_TRUE(Load({Write("a.csv", "id\n1\n2\n")}).ok());
+  auto r = Load({Write("b.csv", "id\n3\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Rows("SELECT string_agg(id::VARCHAR, ',' ORDER BY id) FROM tbl")[0][0], "3");
+  table::TableContext ctx{*fs_, *engine_};
+  auto previous = table::LoadSnapshot(ctx, root(), r->write.version - 1);
+  ASSERT_TRUE(previous.ok());
+  ASSERT_TRUE(engine_->RegisterSnapshot("old", **previous).ok());
+  EXPECT_EQ(engine_->Query("SELECT count(*) FROM old")->rows[0][0], "2");
+}
+
+TEST_F(AppendTest, DynamicOverwriteReplacesOnlyTouchedPartitions) {
+  table_.loading_strategy = config::LoadingStrategy::kOverwrite;
+  table_.overwrite_mode = config::OverwriteMode::kDynamic;
+  table_.partition_columns = {"day"};
+  ASSERT_TRUE(Load({Write("a.csv", "id,day\n1,2024-01-01\n2,2024-01-02\n")}).ok());
+  auto r = Load({Write("b.csv", "id,day\n3,2024-01-02\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Rows("SELECT string_agg(id::VARCHAR, ',' ORDER BY id) FROM tbl")[0][0], "1,3");
+}
+
 TEST_F(AppendTest, CorruptParquetErrorNamesTheFile) {
   table_.file_format = config::FileFormat::kParquet;
   auto bad = Write("bad.parquet", "PAR1 this is not parquet");
