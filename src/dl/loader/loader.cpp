@@ -42,14 +42,16 @@ std::string DescribePlan(const std::vector<TableRun>& tables,
                        "skipped -> {}\n",
                        t.name, p.files_planned(), p.batches.size(), p.bytes_planned,
                        p.already_loaded, p.skipped.size(), t.root);
-    size_t shown = 0;
+    int64_t shown = 0;
     for (const auto& batch : p.batches) {
       for (const auto& f : batch) {
-        if (++shown > 20) break;
+        if (shown++ == 20) break;
         out += fmt::format("  load  {}{}\n", f.file.path, f.reload ? " (new version)" : "");
       }
     }
-    if (shown > 20) out += fmt::format("  ... and {} more\n", shown - 20);
+    if (p.files_planned() > 20) {
+      out += fmt::format("  ... and {} more\n", p.files_planned() - 20);
+    }
     for (const auto& s : p.skipped) {
       out += fmt::format("  skip  {} ({})\n", s.file.path, s.detail);
     }
@@ -244,7 +246,7 @@ void Maintain(const RunOptions& options, FileSystem& fs, engine::Engine& engine,
 }  // namespace
 
 int RunResult::ExitCode() const {
-  return metrics.files_failed() > 0 || !table_errors.empty() ? 1 : 0;
+  return metrics.files_failed() > 0 || files_left_failed > 0 || !table_errors.empty() ? 1 : 0;
 }
 
 Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& options,
@@ -287,7 +289,10 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     m.files_skipped = static_cast<int64_t>(run.start.plan.skipped.size());
     for (const auto& s : run.start.plan.skipped) {
       log::Warn("file skipped", {{"table", run.name}, {"file", s.file.path}, {"reason", s.detail}});
-      if (s.reason == SkipReason::kRetriesExhausted) m.errors.push_back({s.file.path, s.detail});
+      if (s.reason == SkipReason::kRetriesExhausted) {
+        m.errors.push_back({s.file.path, s.detail});
+        ++result.files_left_failed;
+      }
     }
     log::Info("planned", {{"table", run.name},
                           {"files", run.start.plan.files_planned()},

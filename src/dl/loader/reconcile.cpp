@@ -69,7 +69,6 @@ Result<CommitScan> ScanLoaderCommits(FileSystem& fs, const std::string& table_ro
       scan.loads.push_back(RecordedLoad{std::move(f), c.version});
     }
   }
-  if (commits.empty() && scan.latest_version > after_version) scan.gap = true;
   return scan;
 }
 

@@ -123,6 +123,9 @@ TEST_F(LoaderTest, DryRunTouchesNothing) {
   auto r = Run(cfg, options);
   EXPECT_THAT(r.plan, HasSubstr("db.t: 1 new file(s) in 1 batch(es)"));
   EXPECT_THAT(r.plan, HasSubstr("in/a.csv"));
+  for (int i = 0; i < 30; ++i) Csv(fmt::format("in/m{:02}.csv", i), "id\n1\n");
+  r = Run(cfg, options);
+  EXPECT_THAT(r.plan, HasSubstr("... and 11 more"));
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/processed"));
 }
 
@@ -165,7 +168,7 @@ TEST_F(LoaderTest, ABadFileFailsAloneAndIsRetriedUntilAttemptsRunOut) {
   auto last = Run(cfg);
   EXPECT_EQ(last.metrics.files_failed(), 0);
   EXPECT_EQ(last.metrics.files_skipped(), 1);
-  EXPECT_EQ(last.ExitCode(), 0);
+  EXPECT_EQ(last.ExitCode(), 1);  // still not loaded: the run is not a success
   // A fixed file is a new version and loads.
   Parquet("p/f3.parquet", 1000, 7);
   auto fixed = Run(cfg);
