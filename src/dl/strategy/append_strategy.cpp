@@ -10,6 +10,7 @@
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/load_strategy.hpp"
 #include "dl/strategy/source.hpp"
+#include "dl/strategy/strategy_internal.hpp"
 
 namespace dl::strategy {
 namespace {
@@ -17,6 +18,7 @@ namespace {
 using config::SchemaEvolutionMode;
 using config::TableConfig;
 using engine::QuoteIdent;
+using namespace internal;
 
 bool DedupEnabled(const TableConfig& t) { return t.dedup || !t.dedup_keys.empty(); }
 
@@ -28,28 +30,14 @@ std::vector<std::string> DedupKeys(const TableConfig& t,
   return data_columns;
 }
 
-Status CheckColumnsPresent(const std::vector<std::string>& wanted,
-                           const std::vector<std::string>& have, const char* key,
-                           const Target& target) {
-  for (const auto& k : wanted) {
-    if (std::find(have.begin(), have.end(), k) == have.end()) {
-      return Status::SchemaMismatch("{} column '{}' of {} is not in the files", key, k,
-                                    target.display_name);
-    }
-  }
-  return Status::OK();
-}
-
 // The first delivery of each key wins (or the highest sequence_column value), then rows whose
 // key the table already holds are dropped.
 Result<std::string> DedupSql(engine::Engine& engine, const Target& target,
-                             const SourceProjection& source,
-                             const delta::Snapshot* snapshot) {
+                             const SourceProjection& source, const delta::Snapshot* snapshot) {
   const TableConfig& t = target.config;
   std::vector<std::string> keys = DedupKeys(t, source.data_columns);
-  DL_RETURN_IF_ERROR(CheckColumnsPresent(keys, source.data_columns,
-                                         t.dedup_keys.empty() ? "primary_keys" : "dedup_keys",
-                                         target));
+  DL_RETURN_IF_ERROR(CheckColumnsPresent(
+      keys, source.data_columns, t.dedup_keys.empty() ? "primary_keys" : "dedup_keys", target));
   std::vector<std::string> partition, order;
   for (const auto& k : keys) partition.push_back(QuoteIdent(k));
   if (t.sequence_column) {
@@ -79,37 +67,6 @@ Result<std::string> DedupSql(engine::Engine& engine, const Target& target,
                      QuoteIdent(existing), fmt::join(match, " AND "));
 }
 
-// Rows per source file, read back from the audit column of the files just written (one
-// dictionary-encoded column: cheap, and it counts what landed, after dedup).
-Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const Target& target,
-                                                   const table::WriteResult& written) {
-  std::map<std::string, int64_t> out;
-  if (!target.config.audit_columns.enabled || written.added_paths.empty()) return out;
-  std::vector<std::string> files;
-  for (const auto& p : written.added_paths) files.push_back(delta::ResolveDataPath(target.root, p));
-  const std::string& col = target.config.audit_columns.source_file;
-  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
-                                     "SELECT {0}, count(*) FROM read_parquet({1}) GROUP BY 1",
-                                     QuoteIdent(col), engine::SqlStringList(files))));
-  for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
-  return out;
-}
-
-table::SchemaEvolution WriteEvolution(const TableConfig& t) {
-  switch (t.schema_evolution_mode) {
-    case SchemaEvolutionMode::kAddNewColumns:
-      return table::SchemaEvolution::kAddNewColumns;
-    case SchemaEvolutionMode::kRescue:
-      // New source columns were folded into the rescued column (ProjectSource); the table
-      // may only gain that one.
-      return table::SchemaEvolution::kAddNewColumns;
-    case SchemaEvolutionMode::kFailOnNewColumns:
-    case SchemaEvolutionMode::kNone:
-      return table::SchemaEvolution::kNone;
-  }
-  return table::SchemaEvolution::kNone;
-}
-
 // Append (mode kAppend) or overwrite (kOverwrite: the batch replaces the table, or with
 // overwrite_mode dynamic only the partitions it touches): the batch's rows as they are.
 Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, const Batch& batch,
@@ -120,9 +77,8 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   // log); dedup and overwrite read the table, so they need the files.
   const bool dedup = DedupEnabled(t);
   const bool reads_files = dedup || mode == table::WriteMode::kOverwrite;
-  auto loaded = reads_files
-                    ? table::LoadSnapshot(ctx, target.root)
-                    : delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, target.root);
+  auto loaded = reads_files ? table::LoadSnapshot(ctx, target.root)
+                            : delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, target.root);
   if (loaded.ok()) {
     snapshot = *loaded;
   } else if (loaded.status().code() != StatusCode::kNotFound) {
@@ -158,42 +114,12 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   req.dynamic_partition_overwrite = t.overwrite_mode == config::OverwriteMode::kDynamic;
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
-  // The txn is the idempotency token: a slot's batch counter, or for a Delta source the
-  // source version this commit loads up to (what the next run continues from).
-  std::string app_id = TxnAppId(batch.slot);
-  int64_t applied = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
-  req.txn = delta::SetTransaction{app_id, applied + 1, std::nullopt};
-  if (batch.delta_source) {
-    app_id = batch.delta_source->app_id;
-    req.txn = delta::SetTransaction{app_id, batch.delta_source->version, std::nullopt};
-  }
-  req.source_files = batch.files;
-  req.commit_options = commit_options;
-  if (!batch.delta_source) {
-    // The commit records each file's size and mtime as planned; a file rewritten (or deleted)
-    // while it was read may have given us part of either version, so it must not commit.
-    req.before_commit = [&ctx, &batch]() -> Status {
-      for (const auto& f : batch.files) {
-        auto now = ctx.fs.Stat(f.path);
-        if (!now.ok()) {
-          return Status::NotFound("{} disappeared while it was being loaded", f.path);
-        }
-        if (now->size != f.size || now->modification_time_ms != f.modification_time_ms) {
-          return Status::NotFound(
-              "{} changed while it was being loaded (size {} -> {}); it is loaded again on "
-              "the next run",
-              f.path, f.size, now->size);
-        }
-      }
-      return Status::OK();
-    };
-  }
+  std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
 
   auto written = table::Write(ctx, target.root, req);
   if (written.ok() && written->skipped) {
     // Our token was already applied: a commit we did not make used this slot's txn.
-    written = Status::CommitConflict("txn {} of {} was already applied by another writer",
-                                     app_id, target.display_name);
+    written = TxnTakenError(app_id, target);
   }
   BatchOutcome out;
   if (written.ok()) {

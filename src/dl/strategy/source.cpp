@@ -36,9 +36,9 @@ std::string ColumnsLiteral(const std::vector<config::ColumnSpec>& columns) {
 // Source columns, by exact name, keyed by their lower-case spelling (Delta column names are
 // case-insensitive).
 Result<std::vector<std::string>> SourceColumns(engine::Engine& engine, const std::string& view) {
-  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
-                                     "SELECT column_name FROM (DESCRIBE SELECT * FROM {})",
-                                     QuoteIdent(view))));
+  DL_ASSIGN_OR_RETURN(
+      auto rows, engine.Query(fmt::format("SELECT column_name FROM (DESCRIBE SELECT * FROM {})",
+                                          QuoteIdent(view))));
   std::vector<std::string> out;
   for (const auto& row : rows.rows) {
     std::string name = row.at(0).value_or("");
@@ -60,10 +60,10 @@ Status CheckPartitionColumns(engine::Engine& engine, const std::string& view,
     if (!present) {
       return Status::SchemaMismatch("partition column '{}' is missing from the files", col);
     }
-    DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
-                                       "SELECT DISTINCT {} FROM {} WHERE {} IS NULL",
-                                       QuoteIdent(kSourceFileColumn), QuoteIdent(view),
-                                       QuoteIdent(col))));
+    DL_ASSIGN_OR_RETURN(auto rows,
+                        engine.Query(fmt::format("SELECT DISTINCT {} FROM {} WHERE {} IS NULL",
+                                                 QuoteIdent(kSourceFileColumn), QuoteIdent(view),
+                                                 QuoteIdent(col))));
     for (const auto& row : rows.rows) {
       std::string file = row.at(0).value_or("");
       const std::string probe = view + "_probe";
@@ -137,8 +137,9 @@ Result<SourceProjection> Project(const std::string& view, const config::TableCon
         fields.push_back(fmt::format("{} := {}", QuoteIdent(c), QuoteIdent(c)));
         nulls.push_back(fmt::format("{} IS NULL", QuoteIdent(c)));
       }
-      value = fmt::format("CASE WHEN {} THEN NULL ELSE CAST(to_json(struct_pack({})) AS VARCHAR) END",
-                          fmt::join(nulls, " AND "), fmt::join(fields, ", "));
+      value =
+          fmt::format("CASE WHEN {} THEN NULL ELSE CAST(to_json(struct_pack({})) AS VARCHAR) END",
+                      fmt::join(nulls, " AND "), fmt::join(fields, ", "));
     }
     select.push_back(fmt::format("{} AS {}", value, QuoteIdent(table.rescued_data_column)));
     out.rescued = true;
@@ -160,7 +161,6 @@ Result<SourceProjection> Project(const std::string& view, const config::TableCon
   out.sql = fmt::format("SELECT {} FROM {}", fmt::join(select, ", "), QuoteIdent(view));
   return out;
 }
-
 
 Result<SourceProjection> ProjectDeltaSource(engine::Engine& engine, const std::string& view,
                                             const config::TableConfig& table,
@@ -262,10 +262,9 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
   DL_RETURN_IF_ERROR(st);
   DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
   DL_RETURN_IF_ERROR(CheckPartitionColumns(engine, view, table, columns, options));
-  return Project(view, table, columns, files, target_schema, batch_id, load_time_ms,
-                 with_order ? (table.file_format == FileFormat::kParquet ? "file_row_number"
-                                                                         : "rowid")
-                            : "");
+  return Project(
+      view, table, columns, files, target_schema, batch_id, load_time_ms,
+      with_order ? (table.file_format == FileFormat::kParquet ? "file_row_number" : "rowid") : "");
 }
 
 std::string DeltaSourceFilePath(const delta::Snapshot& source, const delta::AddFile& add) {

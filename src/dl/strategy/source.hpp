@@ -39,7 +39,7 @@ std::string DeltaSourceFilePath(const delta::Snapshot& source, const delta::AddF
 /// What a batch's rows look like before they meet the table.
 struct SourceProjection {
   std::string sql;  ///< SELECT over the registered files: data columns, then audit columns
-  std::vector<std::string> data_columns;  ///< source columns kept (after evolution mode)
+  std::vector<std::string> data_columns;     ///< source columns kept (after evolution mode)
   std::vector<std::string> dropped_columns;  ///< new columns dropped (mode none) or rescued
   bool rescued = false;                      ///< the rescued-data column is present
 };

@@ -45,7 +45,7 @@ struct WriteRequest {
   bool dynamic_partition_overwrite = false;
   std::vector<std::string> partition_by;  ///< for a new table; must match an existing one
   SchemaEvolution schema_evolution = SchemaEvolution::kNone;
-  delta::StringMap configuration;  ///< table properties for a new table
+  delta::StringMap configuration;            ///< table properties for a new table
   std::optional<delta::SetTransaction> txn;  ///< idempotent write: skipped if already applied
   std::vector<SourceFile> source_files;
   /// The rows were computed from the table (e.g. dedup against it): a concurrent commit that
@@ -55,6 +55,14 @@ struct WriteRequest {
   /// did not exist, so the write creates it or conflicts); commits are checked against what
   /// happened after it.
   std::optional<std::shared_ptr<const delta::Snapshot>> read_snapshot;
+  /// Copy-on-write: files of the read snapshot this write replaces. They are removed in the
+  /// same commit, so `source_sql` must include the rows of theirs that survive.
+  std::vector<delta::AddFile> rewritten_files;
+  /// commitInfo operation and parameters; empty: "WRITE" with mode and partitionBy.
+  std::string operation;
+  delta::StringMap operation_parameters;
+  /// Extra fields of commitInfo.dataLoader (beside sourceFiles).
+  nlohmann::ordered_json data_loader_info = nlohmann::ordered_json::object();
   /// Called after the data files are written and before the commit; an error abandons the
   /// write (e.g. a source file changed while it was read).
   std::function<Status()> before_commit;
@@ -63,8 +71,8 @@ struct WriteRequest {
 };
 
 struct WriteResult {
-  int64_t version = -1;          ///< -1 when skipped by txn
-  bool skipped = false;          ///< txn already applied
+  int64_t version = -1;  ///< -1 when skipped by txn
+  bool skipped = false;  ///< txn already applied
   bool created = false;
   int64_t files_added = 0, files_removed = 0;
   int64_t rows_written = 0, bytes_written = 0;

@@ -20,14 +20,15 @@ Result<delta::Metadata> NewTableMetadata(const delta::Schema& schema,
   for (const auto& col : partition_by) {
     const auto* f = schema.Find(col);
     if (!f) {
-      return Status::SchemaMismatch("partition column '{}' is not in the data written to {}",
-                                    col, root);
+      return Status::SchemaMismatch("partition column '{}' is not in the data written to {}", col,
+                                    root);
     }
     if (f->type->kind != delta::DataType::Kind::kPrimitive &&
         f->type->kind != delta::DataType::Kind::kDecimal) {
-      return Status::SchemaMismatch("partition column '{}' has type {}; only primitive types "
-                                    "can be partition columns",
-                                    col, f->type->ToString());
+      return Status::SchemaMismatch(
+          "partition column '{}' has type {}; only primitive types "
+          "can be partition columns",
+          col, f->type->ToString());
     }
   }
   delta::Metadata md;
@@ -64,29 +65,34 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
   for (const auto& f : schema.fields) {
     if (f.nullable) continue;
     if (!source.Find(f.name)) {
-      return Status::SchemaMismatch("column '{}' of {} is NOT NULL but the data lacks it",
-                                    f.name, root);
+      return Status::SchemaMismatch("column '{}' of {} is NOT NULL but the data lacks it", f.name,
+                                    root);
     }
-    DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
-                                       "SELECT count(*) FROM ({}) WHERE {} IS NULL", sql,
-                                       QuoteIdent(f.name))));
+    DL_ASSIGN_OR_RETURN(auto rows,
+                        engine.Query(fmt::format("SELECT count(*) FROM ({}) WHERE {} IS NULL", sql,
+                                                 QuoteIdent(f.name))));
     std::string n = rows.rows.at(0).at(0).value_or("0");
     if (n != "0") {
-      return Status::SchemaMismatch("column '{}' of {} is NOT NULL but {} rows have NULL",
-                                    f.name, root, n);
+      return Status::SchemaMismatch("column '{}' of {} is NOT NULL but {} rows have NULL", f.name,
+                                    root, n);
     }
   }
   return Status::OK();
 }
 
-void RecordSourceFiles(delta::Transaction& tx, const std::vector<SourceFile>& files) {
-  if (files.empty()) return;
-  nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const auto& f : files) {
-    list.push_back({{"path", f.path}, {"size", f.size}, {"modificationTime",
-                                                         f.modification_time_ms}});
+void RecordSourceFiles(delta::Transaction& tx, const std::vector<SourceFile>& files,
+                       const nlohmann::ordered_json& extra) {
+  nlohmann::ordered_json info = nlohmann::ordered_json::object();
+  if (!files.empty()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& f : files) {
+      list.push_back(
+          {{"path", f.path}, {"size", f.size}, {"modificationTime", f.modification_time_ms}});
+    }
+    info["sourceFiles"] = std::move(list);
   }
-  tx.SetCommitInfoField("dataLoader", {{"sourceFiles", std::move(list)}});
+  for (const auto& [k, v] : extra.items()) info[k] = v;
+  if (!info.empty()) tx.SetCommitInfoField("dataLoader", std::move(info));
 }
 
 }  // namespace
@@ -162,12 +168,12 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     }
     for (const auto& col : partition_by) {
       if (!source_schema.Find(col)) {
-        return Status::SchemaMismatch("partition column '{}' of {} is missing from the data",
-                                      col, root);
+        return Status::SchemaMismatch("partition column '{}' of {} is missing from the data", col,
+                                      root);
       }
     }
-    DL_ASSIGN_OR_RETURN(schema, EvolveSchema(snapshot->schema(), source_schema,
-                                             req.schema_evolution, root));
+    DL_ASSIGN_OR_RETURN(
+        schema, EvolveSchema(snapshot->schema(), source_schema, req.schema_evolution, root));
     if (!(schema == snapshot->schema())) {
       result.schema_changed = true;
       delta::Metadata md = snapshot->metadata();
@@ -208,6 +214,11 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     tx.read_set().whole_table = true;
     for (const auto& f : snapshot->files()) tx.Add(internal::RemoveFor(f, now, true));
     result.files_removed = static_cast<int64_t>(snapshot->files().size());
+  } else if (!req.rewritten_files.empty()) {
+    if (!snapshot) return Status::Internal("rewriting files of a table that does not exist");
+    tx.read_set().whole_table = true;
+    for (const auto& f : req.rewritten_files) tx.Add(internal::RemoveFor(f, now, true));
+    result.files_removed = static_cast<int64_t>(req.rewritten_files.size());
   }
   for (auto& a : adds) tx.Add(std::move(a));
   if (req.txn) {
@@ -216,16 +227,20 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     tx.read_set().app_ids.insert(txn.app_id);
     tx.Add(std::move(txn));
   }
-  const char* mode = !snapshot ? "ErrorIfExists" : overwrite ? "Overwrite" : "Append";
-  delta::StringMap parameters{{"mode", mode}, {"partitionBy", internal::JsonList(partition_by)}};
-  if (dynamic) parameters["partitionOverwriteMode"] = "DYNAMIC";
-  tx.SetOperation("WRITE", std::move(parameters));
   delta::StringMap metrics{{"numFiles", std::to_string(result.files_added)},
                            {"numOutputRows", std::to_string(result.rows_written)},
                            {"numOutputBytes", std::to_string(result.bytes_written)}};
-  if (overwrite) metrics["numRemovedFiles"] = std::to_string(result.files_removed);
+  if (req.operation.empty()) {
+    const char* mode = !snapshot ? "ErrorIfExists" : overwrite ? "Overwrite" : "Append";
+    delta::StringMap parameters{{"mode", mode}, {"partitionBy", internal::JsonList(partition_by)}};
+    if (dynamic) parameters["partitionOverwriteMode"] = "DYNAMIC";
+    tx.SetOperation("WRITE", std::move(parameters));
+  } else {
+    tx.SetOperation(req.operation, req.operation_parameters);
+  }
+  if (result.files_removed > 0) metrics["numRemovedFiles"] = std::to_string(result.files_removed);
   tx.SetOperationMetrics(std::move(metrics));
-  RecordSourceFiles(tx, req.source_files);
+  RecordSourceFiles(tx, req.source_files, req.data_loader_info);
   if (req.before_commit) DL_RETURN_IF_ERROR(req.before_commit());
   DL_ASSIGN_OR_RETURN(auto commit, tx.Commit(req.commit_options));
   result.version = commit.version;
@@ -260,8 +275,8 @@ Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
   }
   const std::string src = "__dl_delete_src";
   DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(src, *snapshot, &rewrite));
-  std::string keep = fmt::format("SELECT * FROM {} WHERE ({}) IS NOT TRUE", QuoteIdent(src),
-                                 predicate);
+  std::string keep =
+      fmt::format("SELECT * FROM {} WHERE ({}) IS NOT TRUE", QuoteIdent(src), predicate);
   engine::WriteOptions wopts;
   wopts.partition_columns = snapshot->partition_columns();
   DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(keep, root, snapshot->schema(), wopts));

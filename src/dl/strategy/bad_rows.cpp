@@ -1,0 +1,73 @@
+#include "dl/strategy/bad_rows.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "dl/common/clock.hpp"
+#include "dl/engine/sql_util.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using engine::QuoteIdent;
+using engine::QuoteLiteral;
+
+std::string BatchFileList(const Batch& batch) {
+  std::vector<std::string> paths;
+  for (const auto& f : batch.files) paths.push_back(f.path);
+  return engine::SqlStringList(paths);
+}
+
+}  // namespace
+
+Result<BadRows> SeparateBadRows(table::TableContext& ctx, const Target& target, const Batch& batch,
+                                const std::string& source_sql,
+                                const std::vector<RequiredColumn>& required) {
+  BadRows out;
+  std::vector<std::string> is_null, reasons;
+  for (const auto& r : required) {
+    is_null.push_back(fmt::format("{} IS NULL", QuoteIdent(r.column)));
+    reasons.push_back(
+        fmt::format("WHEN {} IS NULL THEN {}", QuoteIdent(r.column),
+                    QuoteLiteral(fmt::format("NULL in {} column '{}'", r.key, r.column))));
+  }
+  if (is_null.empty()) return out;
+  const std::string bad = fmt::format("({})", fmt::join(is_null, " OR "));
+  out.keep = fmt::format("NOT {}", bad);
+  // A Delta source's batch.files are its data files in the same order as the file column.
+  const std::string file =
+      fmt::format("{}[{}]", BatchFileList(batch), QuoteIdent(kFileOrderColumn));
+  const std::string reason = fmt::format("CASE {} END", fmt::join(reasons, " "));
+  DL_ASSIGN_OR_RETURN(
+      auto counts, ctx.engine.Query(fmt::format(
+                       "SELECT {0}, {1}, count(*) FROM ({2}) WHERE {3} GROUP BY 1, 2 ORDER BY 1, 2",
+                       file, reason, source_sql, bad)));
+  if (counts.rows.empty()) return out;
+
+  if (target.config.on_bad_rows == config::OnBadRows::kFail) {
+    std::vector<std::string> parts;
+    for (const auto& row : counts.rows) {
+      parts.push_back(fmt::format("{}: {} rows with {}", row.at(0).value_or("?"),
+                                  row.at(2).value_or("0"), row.at(1).value_or("?")));
+    }
+    return Status::SchemaMismatch(
+        "rows that {} cannot load ({}); fix the source or set on_bad_rows: quarantine",
+        target.display_name, fmt::join(parts, "; "));
+  }
+  for (const auto& row : counts.rows) out.quarantined += std::stoll(row.at(2).value_or("0"));
+  DL_ASSIGN_OR_RETURN(auto current, LoadCompanion(ctx, QuarantineRoot(target.root)));
+  const auto& audit = target.config.audit_columns;
+  std::string source_file =
+      audit.enabled ? "" : fmt::format(", {} AS {}", file, QuoteIdent(audit.source_file));
+  std::string rows = fmt::format(
+      "SELECT * EXCLUDE ({}, {}){}, {} AS _quarantine_reason, CAST({} AS TIMESTAMPTZ) AS "
+      "_quarantined_at FROM ({}) WHERE {}",
+      QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn), source_file, reason,
+      QuoteLiteral(FormatTimestampMs(batch.load_time_ms)), source_sql, bad);
+  DL_ASSIGN_OR_RETURN(
+      out.quarantine,
+      WriteCompanionFiles(ctx, "quarantine", QuarantineRoot(target.root), current.get(), rows));
+  return out;
+}
+
+}  // namespace dl::strategy

@@ -1,0 +1,150 @@
+#include "dl/strategy/companion.hpp"
+
+#include <fmt/format.h>
+
+#include "dl/common/clock.hpp"
+#include "dl/delta/log_segment.hpp"
+#include "dl/delta/protocol_features.hpp"
+#include "dl/delta/transaction.hpp"
+
+namespace dl::strategy {
+namespace {
+
+// The companion's txn: the target version whose files it last committed.
+constexpr const char* kCompanionAppId = "data_loader/companion";
+// Loader commits are found by walking back from the latest target version; other writers
+// (OPTIMIZE, Spark jobs) may have committed since, but not this many.
+constexpr int64_t kMaxWalkBack = 100;
+
+Result<CompanionFiles> ParseRecorded(const nlohmann::json& j, const std::string& role,
+                                     const std::string& root) {
+  CompanionFiles out;
+  out.role = role;
+  out.root = root;
+  out.schema_string = j.value("schemaString", "");
+  if (!j.contains("adds") || !j["adds"].is_array() || out.schema_string.empty()) {
+    return Status::CorruptLog("commitInfo.dataLoader.{} is malformed", role);
+  }
+  for (const auto& a : j["adds"]) {
+    DL_ASSIGN_OR_RETURN(auto action, delta::ParseAction(a.dump()));
+    const auto* add = action ? std::get_if<delta::AddFile>(&*action) : nullptr;
+    if (!add) return Status::CorruptLog("commitInfo.dataLoader.{} holds a non-add", role);
+    out.adds.push_back(*add);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ChangeStoreRoot(const std::string& target_root) {
+  return target_root + "/_dl_scd2_changes";
+}
+
+std::string QuarantineRoot(const std::string& target_root) { return target_root + "_quarantine"; }
+
+Result<std::shared_ptr<const delta::Snapshot>> LoadCompanion(table::TableContext& ctx,
+                                                             const std::string& root) {
+  auto loaded = table::LoadSnapshot(ctx, root);
+  if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound) {
+    return std::shared_ptr<const delta::Snapshot>();
+  }
+  return loaded;
+}
+
+Result<CompanionFiles> WriteCompanionFiles(table::TableContext& ctx, const std::string& role,
+                                           const std::string& root, const delta::Snapshot* current,
+                                           const std::string& sql) {
+  DL_ASSIGN_OR_RETURN(std::string select, ctx.engine.DeltaCompatibleSelect(sql));
+  DL_ASSIGN_OR_RETURN(delta::Schema schema, ctx.engine.SchemaOf(select));
+  if (current) {
+    delta::SchemaMergeOptions opts;
+    opts.allow_new_columns = true;
+    auto merged = delta::MergeSchema(current->schema(), schema, opts);
+    if (!merged.ok()) return merged.status().WithContext("writing " + root);
+    schema = std::move(*merged);
+  }
+  DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(select, schema));
+  CompanionFiles out;
+  out.role = role;
+  out.root = root;
+  out.schema_string = delta::SerializeSchema(schema);
+  DL_ASSIGN_OR_RETURN(out.adds, ctx.engine.WriteDataFiles(aligned, root, schema, {}));
+  return out;
+}
+
+void RecordCompanion(nlohmann::ordered_json& info, const CompanionFiles& files) {
+  nlohmann::ordered_json adds = nlohmann::ordered_json::array();
+  for (const auto& a : files.adds) {
+    adds.push_back(nlohmann::ordered_json::parse(delta::SerializeAction(a)));
+  }
+  info[files.role] = {{"schemaString", files.schema_string}, {"adds", std::move(adds)}};
+}
+
+Status CommitCompanion(table::TableContext& ctx, const CompanionFiles& files,
+                       int64_t target_version) {
+  // A concurrent roll-forward of the same files conflicts on the txn; the retry sees them.
+  for (int attempt = 0;; ++attempt) {
+    auto loaded = delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, files.root);
+    std::shared_ptr<const delta::Snapshot> snapshot;
+    if (loaded.ok()) {
+      snapshot = *loaded;
+      if (snapshot->TxnVersion(kCompanionAppId).value_or(-1) >= target_version) {
+        return Status::OK();
+      }
+    } else if (loaded.status().code() != StatusCode::kNotFound) {
+      return loaded.status();
+    }
+    DL_ASSIGN_OR_RETURN(delta::Schema schema, delta::ParseSchemaString(files.schema_string));
+    delta::Transaction tx(ctx.fs, &ctx.engine, files.root, snapshot);
+    if (!snapshot) {
+      delta::Metadata md;
+      md.id = NewUuid();
+      md.schema_string = files.schema_string;
+      md.created_time = NowMs();
+      tx.Add(delta::RequiredProtocol(schema, md.configuration));
+      tx.Add(std::move(md));
+    } else if (!(schema == snapshot->schema())) {
+      delta::Metadata md = snapshot->metadata();
+      md.schema_string = files.schema_string;
+      auto upgraded = delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
+      if (!(upgraded == snapshot->protocol())) tx.Add(upgraded);
+      tx.Add(std::move(md));
+    }
+    for (const auto& a : files.adds) tx.Add(a);
+    tx.Add(delta::SetTransaction{kCompanionAppId, target_version, NowMs()});
+    tx.read_set().app_ids.insert(kCompanionAppId);
+    tx.SetOperation("WRITE", {{"mode", snapshot ? "Append" : "ErrorIfExists"}});
+    auto committed = tx.Commit();
+    if (committed.ok()) return Status::OK();
+    if (committed.status().code() != StatusCode::kCommitConflict || attempt >= 5) {
+      return committed.status().WithContext("committing " + files.root);
+    }
+  }
+}
+
+Status RollForwardCompanion(table::TableContext& ctx, const delta::Snapshot& target,
+                            const std::string& role, const std::string& root) {
+  for (int64_t v = target.version(); v >= 0 && v > target.version() - kMaxWalkBack; --v) {
+    std::string path = delta::CommitPath(target.table_root(), v);
+    auto content = ctx.fs.Read(path);
+    if (!content.ok()) {
+      if (content.status().code() == StatusCode::kNotFound) return Status::OK();  // cleaned up
+      return content.status();
+    }
+    DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(*content, path));
+    for (const auto& a : actions) {
+      const auto* ci = std::get_if<delta::CommitInfo>(&a);
+      if (!ci) continue;
+      auto dl = ci->json.find("dataLoader");
+      if (dl == ci->json.end() || !dl->is_object()) continue;
+      // The latest loader commit: earlier ones were rolled forward before it was made.
+      auto recorded = dl->find(role);
+      if (recorded == dl->end()) return Status::OK();
+      DL_ASSIGN_OR_RETURN(auto files, ParseRecorded(*recorded, role, root));
+      return CommitCompanion(ctx, files, v);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace dl::strategy

@@ -1,0 +1,26 @@
+// Copy-on-write planning: which data files of a table hold rows with given keys. Only those
+// files are rewritten by a merge or an SCD2 batch; every other file stays as it is.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dl/delta/snapshot.hpp"
+#include "dl/engine/engine.hpp"
+
+namespace dl::strategy {
+
+struct KeyFiles {
+  std::vector<delta::AddFile> files;  ///< live files holding at least one matching row
+  int64_t candidates = 0;             ///< files left after pruning by min/max stats
+};
+
+/// The live files of `snapshot` holding a row whose `keys` equal a row of `keys_sql` (a query
+/// with those columns) and, when `row_filter` is not empty, satisfying it (a SQL predicate
+/// over the table's columns). Files are first pruned by the min/max stats of the first key
+/// column, then the candidates' key columns are read to find the exact files.
+Result<KeyFiles> FindFilesWithKeys(engine::Engine& engine, const delta::Snapshot& snapshot,
+                                   const std::vector<std::string>& keys,
+                                   const std::string& keys_sql, const std::string& row_filter = "");
+
+}  // namespace dl::strategy

@@ -1,0 +1,106 @@
+#include "dl/strategy/strategy_internal.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "dl/delta/log_segment.hpp"
+#include "dl/delta/partition.hpp"
+#include "dl/engine/sql_util.hpp"
+
+namespace dl::strategy::internal {
+
+using engine::QuoteIdent;
+
+Result<std::shared_ptr<const delta::Snapshot>> LoadTarget(table::TableContext& ctx,
+                                                          const std::string& root) {
+  auto loaded = table::LoadSnapshot(ctx, root);
+  if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound) {
+    return std::shared_ptr<const delta::Snapshot>();
+  }
+  return loaded;
+}
+
+Status CheckColumnsPresent(const std::vector<std::string>& wanted,
+                           const std::vector<std::string>& have, const char* key,
+                           const Target& target) {
+  for (const auto& k : wanted) {
+    if (std::find(have.begin(), have.end(), k) == have.end()) {
+      return Status::SchemaMismatch("{} column '{}' of {} is not in the files", key, k,
+                                    target.display_name);
+    }
+  }
+  return Status::OK();
+}
+
+table::SchemaEvolution WriteEvolution(const config::TableConfig& t) {
+  switch (t.schema_evolution_mode) {
+    case config::SchemaEvolutionMode::kAddNewColumns:
+      return table::SchemaEvolution::kAddNewColumns;
+    case config::SchemaEvolutionMode::kRescue:
+      // New source columns were folded into the rescued column (ProjectSource); the table
+      // may only gain that one.
+      return table::SchemaEvolution::kAddNewColumns;
+    case config::SchemaEvolutionMode::kFailOnNewColumns:
+    case config::SchemaEvolutionMode::kNone:
+      return table::SchemaEvolution::kNone;
+  }
+  return table::SchemaEvolution::kNone;
+}
+
+std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
+                               const delta::Snapshot* snapshot,
+                               const delta::CommitOptions& commit_options,
+                               table::WriteRequest& req) {
+  std::string app_id = TxnAppId(batch.slot);
+  int64_t applied = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
+  req.txn = delta::SetTransaction{app_id, applied + 1, std::nullopt};
+  if (batch.delta_source) {
+    app_id = batch.delta_source->app_id;
+    req.txn = delta::SetTransaction{app_id, batch.delta_source->version, std::nullopt};
+  }
+  req.source_files = batch.files;
+  req.commit_options = commit_options;
+  if (!batch.delta_source) {
+    // The commit records each file's size and mtime as planned; a file rewritten (or deleted)
+    // while it was read may have given us part of either version, so it must not commit.
+    req.before_commit = [&ctx, &batch]() -> Status {
+      for (const auto& f : batch.files) {
+        auto now = ctx.fs.Stat(f.path);
+        if (!now.ok()) {
+          return Status::NotFound("{} disappeared while it was being loaded", f.path);
+        }
+        if (now->size != f.size || now->modification_time_ms != f.modification_time_ms) {
+          return Status::NotFound(
+              "{} changed while it was being loaded (size {} -> {}); it is loaded again on "
+              "the next run",
+              f.path, f.size, now->size);
+        }
+      }
+      return Status::OK();
+    };
+  }
+  return app_id;
+}
+
+Status TxnTakenError(const std::string& app_id, const Target& target) {
+  return Status::CommitConflict("txn {} of {} was already applied by another writer", app_id,
+                                target.display_name);
+}
+
+// One dictionary-encoded column: cheap, and it counts what landed (after dedup).
+Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const Target& target,
+                                                   const table::WriteResult& written) {
+  std::map<std::string, int64_t> out;
+  if (!target.config.audit_columns.enabled || written.added_paths.empty()) return out;
+  std::vector<std::string> files;
+  for (const auto& p : written.added_paths) files.push_back(delta::ResolveDataPath(target.root, p));
+  const std::string& col = target.config.audit_columns.source_file;
+  DL_ASSIGN_OR_RETURN(
+      auto rows, engine.Query(fmt::format("SELECT {0}, count(*) FROM read_parquet({1}) GROUP BY 1",
+                                          QuoteIdent(col), engine::SqlStringList(files))));
+  for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
+  return out;
+}
+
+}  // namespace dl::strategy::internal

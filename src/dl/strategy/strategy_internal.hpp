@@ -1,0 +1,41 @@
+// Pieces every strategy's commit shares (private to dl/strategy).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dl/strategy/load_strategy.hpp"
+
+namespace dl::strategy::internal {
+
+/// The table's latest snapshot with its file list; null when there is no table yet.
+Result<std::shared_ptr<const delta::Snapshot>> LoadTarget(table::TableContext& ctx,
+                                                          const std::string& root);
+
+/// SchemaMismatch naming `key` and the column when one of `wanted` is not in `have`.
+Status CheckColumnsPresent(const std::vector<std::string>& wanted,
+                           const std::vector<std::string>& have, const char* key,
+                           const Target& target);
+
+/// The table-write evolution mode for the table's schema_evolution_mode.
+table::SchemaEvolution WriteEvolution(const config::TableConfig& t);
+
+/// Fill what every batch commit carries: the txn (idempotency token: the slot's batch
+/// counter, or for a Delta source the source version), the source files, commit options and
+/// the check that no source file changed while it was read. Returns the txn's app id.
+std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
+                               const delta::Snapshot* snapshot,
+                               const delta::CommitOptions& commit_options,
+                               table::WriteRequest& req);
+
+/// A write skipped because its txn was applied: someone else used this slot's token.
+Status TxnTakenError(const std::string& app_id, const Target& target);
+
+/// Rows each source file contributed, read back from the audit column of the files written.
+Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const Target& target,
+                                                   const table::WriteResult& written);
+
+}  // namespace dl::strategy::internal
