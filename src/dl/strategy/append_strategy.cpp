@@ -9,6 +9,7 @@
 #include "dl/delta/partition.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/merge_strategy.hpp"
 #include "dl/strategy/source.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 
@@ -168,10 +169,11 @@ Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, c
       return LoadRows(ctx, target, batch, commit_options, table::WriteMode::kAppend);
     case config::LoadingStrategy::kOverwrite:
       if (target.config.replace_where) {
-        return Status::Unsupported("replace_where of {} is not implemented yet",
-                                   target.display_name);
+        return LoadReplaceWhere(ctx, target, batch, commit_options);
       }
       return LoadRows(ctx, target, batch, commit_options, table::WriteMode::kOverwrite);
+    case config::LoadingStrategy::kMerge:
+      return LoadMerge(ctx, target, batch, commit_options);
     default:
       return Status::Unsupported("loading_strategy '{}' of {} is not implemented yet",
                                  config::ToString(target.config.loading_strategy),

@@ -29,12 +29,12 @@ std::optional<std::string> StatText(const nlohmann::json& values, const std::str
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-// Files whose [min, max] of the first key column may hold one of the keys; files without
-// stats on it are always candidates.
-Result<std::vector<delta::AddFile>> PruneByStats(engine::Engine& engine,
-                                                 const delta::Snapshot& snapshot,
-                                                 const std::string& key,
-                                                 const std::string& keys_sql) {
+}  // namespace
+
+Result<std::vector<delta::AddFile>> PruneFilesByKeyStats(engine::Engine& engine,
+                                                         const delta::Snapshot& snapshot,
+                                                         const std::string& key,
+                                                         const std::string& keys_sql) {
   const auto& files = snapshot.files();
   const auto* field = snapshot.schema().Find(key);
   bool partition_key = false;
@@ -70,13 +70,12 @@ Result<std::vector<delta::AddFile>> PruneByStats(engine::Engine& engine,
   return out;
 }
 
-}  // namespace
-
 Result<KeyFiles> FindFilesWithKeys(engine::Engine& engine, const delta::Snapshot& snapshot,
                                    const std::vector<std::string>& keys,
                                    const std::string& keys_sql, const std::string& row_filter) {
   KeyFiles out;
-  DL_ASSIGN_OR_RETURN(auto candidates, PruneByStats(engine, snapshot, keys.at(0), keys_sql));
+  DL_ASSIGN_OR_RETURN(auto candidates,
+                      PruneFilesByKeyStats(engine, snapshot, keys.at(0), keys_sql));
   out.candidates = static_cast<int64_t>(candidates.size());
   if (candidates.empty()) return out;
 

@@ -19,6 +19,14 @@ struct KeyFiles {
 /// with those columns) and, when `row_filter` is not empty, satisfying it (a SQL predicate
 /// over the table's columns). Files are first pruned by the min/max stats of the first key
 /// column, then the candidates' key columns are read to find the exact files.
+/// The live files of `snapshot` whose min/max stats of `key` may hold one of the values of
+/// column `key` of `keys_sql`; files without such stats (or a key that is a partition column
+/// or of a type whose stats are inexact) are always kept.
+Result<std::vector<delta::AddFile>> PruneFilesByKeyStats(engine::Engine& engine,
+                                                         const delta::Snapshot& snapshot,
+                                                         const std::string& key,
+                                                         const std::string& keys_sql);
+
 Result<KeyFiles> FindFilesWithKeys(engine::Engine& engine, const delta::Snapshot& snapshot,
                                    const std::vector<std::string>& keys,
                                    const std::string& keys_sql, const std::string& row_filter = "");

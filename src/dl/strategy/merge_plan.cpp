@@ -1,0 +1,241 @@
+#include "dl/strategy/merge_plan.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "dl/engine/engine.hpp"
+#include "dl/strategy/merge_strategy.hpp"
+#include "dl/strategy/source.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using engine::QuoteIdent;
+
+const std::string kSource = QuoteIdent("source");
+const std::string kTarget = QuoteIdent("target");
+const std::string kAction = QuoteIdent("__dl_action");
+const std::string kFile = QuoteIdent("__dl_file");
+
+std::string Q(const std::string& alias, const std::string& column) {
+  return alias + "." + QuoteIdent(column);
+}
+
+std::string Slot(char side, size_t i) { return QuoteIdent(fmt::format("__dl_{}{}", side, i)); }
+
+}  // namespace
+
+MergeSql::MergeSql(const config::TableConfig& table, std::vector<std::string> target_columns)
+    : table_(table), keys_(table.primary_keys), target_columns_(std::move(target_columns)) {
+  const auto& a = table.audit_columns;
+  if (a.enabled) audit_columns_ = {a.load_timestamp, a.source_file, a.batch_id};
+}
+
+void MergeSql::set_source_columns(std::vector<std::string> columns) {
+  source_columns_ = std::move(columns);
+}
+
+// Keys never change (they matched); audit columns always say which load wrote the row.
+bool MergeSql::Updatable(const std::string& column) const {
+  if (std::count(keys_.begin(), keys_.end(), column)) return false;
+  if (audit_columns_.count(column)) return true;
+  const auto& only = table_.update_columns;
+  const auto& except = table_.except_columns;
+  if (!only.empty()) return std::count(only.begin(), only.end(), column) > 0;
+  return std::count(except.begin(), except.end(), column) == 0;
+}
+
+std::string MergeSql::KeyJoin(const std::string& left, const std::string& right) const {
+  std::vector<std::string> eq;
+  for (const auto& k : keys_) eq.push_back(fmt::format("{} = {}", Q(left, k), Q(right, k)));
+  return fmt::format("{}", fmt::join(eq, " AND "));
+}
+
+std::string MergeSql::Deduplicated(const std::string& source_sql, const std::string& keep) const {
+  std::vector<std::string> partition, order;
+  for (const auto& k : keys_) partition.push_back(QuoteIdent(k));
+  if (table_.sequence_column) {
+    order.push_back(QuoteIdent(*table_.sequence_column) + " DESC NULLS LAST");
+  }
+  order.push_back(QuoteIdent(kFileOrderColumn) + " DESC");
+  order.push_back(QuoteIdent(kRowOrderColumn) + " DESC");
+  const std::string by = fmt::format("{}", fmt::join(partition, ", "));
+  return fmt::format(
+      "SELECT * EXCLUDE ({0}, {1}), count(*) OVER (PARTITION BY {2}) - 1 AS {3} FROM ({4}) "
+      "WHERE {5} QUALIFY row_number() OVER (PARTITION BY {2} ORDER BY {6}) = 1",
+      QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn), by, QuoteIdent(kDupCountColumn),
+      source_sql, keep.empty() ? "true" : "(" + keep + ")", fmt::join(order, ", "));
+}
+
+std::string MergeSql::CreateSource(const std::string& typed) const {
+  const std::string is_delete =
+      table_.delete_condition ? fmt::format("coalesce(({}), false)", *table_.delete_condition)
+                              : "false";
+  return fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {}.*, {} AS {} FROM ({}) AS {}",
+                     QuoteIdent(kSourceTable), kSource, is_delete, QuoteIdent(kDeleteColumn),
+                     typed, kSource);
+}
+
+std::string MergeSql::SourceStats() const {
+  return fmt::format("SELECT count(*) + coalesce(sum({0}), 0), coalesce(sum({0}), 0) FROM {1}",
+                     QuoteIdent(kDupCountColumn), QuoteIdent(kSourceTable));
+}
+
+std::string MergeSql::SourceKeys() const {
+  std::vector<std::string> cols;
+  for (const auto& k : keys_) cols.push_back(QuoteIdent(k));
+  return fmt::format("SELECT {} FROM {}", fmt::join(cols, ", "), QuoteIdent(kSourceTable));
+}
+
+std::string MergeSql::MatchPredicate() const { return KeyJoin("target", "source"); }
+
+std::string MergeSql::MatchedAction() const {
+  const std::string del = Q(kSource, kDeleteColumn);
+  if (!table_.merge_condition) return fmt::format("CASE WHEN {} THEN 2 ELSE 1 END", del);
+  return fmt::format("CASE WHEN NOT coalesce(({}), false) THEN 0 WHEN {} THEN 2 ELSE 1 END",
+                     *table_.merge_condition, del);
+}
+
+std::string MergeSql::CreateHits() const {
+  std::vector<std::string> cols{
+      fmt::format("{}.{} AS {}", kTarget, QuoteIdent("_dl_file"), kFile)};
+  for (const auto& k : keys_) cols.push_back(Q(kSource, k));
+  cols.push_back(MatchedAction() + " AS " + kAction);
+  return fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {} AS {} JOIN {} AS {} ON {}",
+      QuoteIdent(kHitTable), fmt::join(cols, ", "), QuoteIdent(kScanView), kTarget,
+      QuoteIdent(kSourceTable), kSource, KeyJoin(kTarget, kSource));
+}
+
+std::string MergeSql::SourceOutcomes(const std::string& file_column, bool with_hits) const {
+  const std::string file = file_column.empty() ? "''" : Q(kSource, file_column);
+  const std::string unmatched =
+      fmt::format("CASE WHEN {} THEN 'absent_delete' ELSE 'insert' END", Q(kSource, kDeleteColumn));
+  if (!with_hits) {
+    return fmt::format("SELECT {}, {}, count(*) FROM {} AS {} GROUP BY 1, 2", file, unmatched,
+                       QuoteIdent(kSourceTable), kSource);
+  }
+  std::vector<std::string> keys;
+  for (const auto& k : keys_) keys.push_back(QuoteIdent(k));
+  const std::string h = QuoteIdent("h");
+  return fmt::format(
+      "SELECT {0}, CASE WHEN {1}.{2} IS NULL THEN {3} WHEN {1}.{2} = 2 THEN 'delete' "
+      "WHEN {1}.{2} = 1 THEN 'update' ELSE 'unchanged' END, count(*) FROM {4} AS {5} LEFT JOIN "
+      "(SELECT {6}, max({2}) AS {2} FROM {7} GROUP BY ALL) AS {1} ON {8} GROUP BY 1, 2",
+      file, h, kAction, unmatched, QuoteIdent(kSourceTable), kSource, fmt::join(keys, ", "),
+      QuoteIdent(kHitTable), KeyJoin(kSource, h));
+}
+
+std::string MergeSql::ChangedFiles() const {
+  return fmt::format("SELECT DISTINCT {} FROM {} WHERE {} > 0", kFile, QuoteIdent(kHitTable),
+                     kAction);
+}
+
+std::string MergeSql::CountUnmatchedTargetRows() const {
+  return fmt::format("SELECT (SELECT count(*) FROM {}) - (SELECT count(*) FROM {})",
+                     QuoteIdent(kTargetView), QuoteIdent(kHitTable));
+}
+
+std::string MergeSql::Output() const {
+  const bool delete_unmatched =
+      table_.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
+  std::vector<std::string> inner, outer, inserts;
+  for (size_t i = 0; i < target_columns_.size(); ++i) {
+    inner.push_back(fmt::format("{} AS {}", Q(kTarget, target_columns_[i]), Slot('t', i)));
+  }
+  for (size_t j = 0; j < source_columns_.size(); ++j) {
+    inner.push_back(fmt::format("{} AS {}", Q(kSource, source_columns_[j]), Slot('s', j)));
+  }
+  // Unmatched target rows have a NULL kDeleteColumn (it is never NULL in the source).
+  inner.push_back(fmt::format("CASE WHEN {} IS NULL THEN {} ELSE {} END AS {}",
+                              Q(kSource, kDeleteColumn), delete_unmatched ? 2 : 0, MatchedAction(),
+                              kAction));
+  auto source_index = [&](const std::string& c) {
+    return std::find(source_columns_.begin(), source_columns_.end(), c) - source_columns_.begin();
+  };
+  for (size_t i = 0; i < target_columns_.size(); ++i) {
+    const std::string& c = target_columns_[i];
+    size_t j = source_index(c);
+    bool in_source = j < source_columns_.size();
+    outer.push_back(in_source && Updatable(c)
+                        ? fmt::format("CASE WHEN {} = 1 THEN {} ELSE {} END AS {}", kAction,
+                                      Slot('s', j), Slot('t', i), QuoteIdent(c))
+                        : fmt::format("{} AS {}", Slot('t', i), QuoteIdent(c)));
+    inserts.push_back(in_source ? Q(kSource, c) : "NULL");
+  }
+  for (size_t j = 0; j < source_columns_.size(); ++j) {
+    const std::string& c = source_columns_[j];
+    if (std::count(target_columns_.begin(), target_columns_.end(), c)) continue;
+    outer.push_back(Updatable(c) ? fmt::format("CASE WHEN {} = 1 THEN {} END AS {}", kAction,
+                                               Slot('s', j), QuoteIdent(c))
+                                 : fmt::format("NULL AS {}", QuoteIdent(c)));
+    inserts.push_back(Q(kSource, c));
+  }
+  std::vector<std::string> keys;
+  for (const auto& k : keys_) keys.push_back(QuoteIdent(k));
+  const std::string h = QuoteIdent("h");
+  return fmt::format(
+      "SELECT {0} FROM (SELECT {1} FROM {2} AS {3} LEFT JOIN {4} AS {5} ON {6}) WHERE {7} IN "
+      "(0, 1) UNION ALL SELECT {8} FROM {4} AS {5} WHERE NOT {9} AND NOT EXISTS (SELECT 1 FROM "
+      "{10} AS {11} WHERE {12})",
+      fmt::join(outer, ", "), fmt::join(inner, ", "), QuoteIdent(kRewriteView), kTarget,
+      QuoteIdent(kSourceTable), kSource, KeyJoin(kTarget, kSource), kAction,
+      fmt::join(inserts, ", "), Q(kSource, kDeleteColumn), QuoteIdent(kHitTable), h,
+      KeyJoin(h, kSource));
+}
+
+std::string MergeSql::InsertsOnly() const {
+  std::vector<std::string> cols;
+  for (const auto& c : source_columns_) cols.push_back(QuoteIdent(c));
+  return fmt::format("SELECT {} FROM {} WHERE NOT {}", fmt::join(cols, ", "),
+                     QuoteIdent(kSourceTable), QuoteIdent(kDeleteColumn));
+}
+
+namespace internal {
+
+Status CheckBinds(engine::Engine& engine, const std::string& select, const char* key,
+                  const Target& target) {
+  auto r = engine.Query(fmt::format("SELECT * FROM ({}) LIMIT 0", select));
+  if (r.ok()) return Status::OK();
+  const std::string& m = r.status().message();
+  // Only errors of the fragment itself are the config's fault (not e.g. an unreadable file).
+  bool fragment = m.find("Binder Error") != std::string::npos ||
+                  m.find("Parser Error") != std::string::npos ||
+                  m.find("Catalog Error") != std::string::npos;
+  if (!fragment) return r.status();
+  return Status::Config("{} of {} does not fit the data: {}", key, target.display_name,
+                        m.substr(0, m.find("\n\nLINE ")));
+}
+
+Result<std::string> TypedLikeTable(engine::Engine& engine, const std::string& sql,
+                                   const delta::Snapshot* snapshot) {
+  if (!snapshot) return sql;
+  DL_ASSIGN_OR_RETURN(delta::Schema incoming, engine.SchemaOf(sql));
+  delta::SchemaMergeOptions opts;
+  opts.allow_new_columns = true;  // whether new columns may stay is the write's decision
+  DL_ASSIGN_OR_RETURN(delta::Schema merged,
+                      delta::MergeSchema(snapshot->schema(), incoming, opts));
+  delta::Schema typed;
+  for (const auto& f : incoming.fields) {
+    const auto* m = merged.Find(f.name);
+    typed.fields.push_back(m ? *m : f);
+  }
+  return engine.AlignToSchema(sql, typed);
+}
+
+Result<std::vector<std::string>> ColumnsOf(engine::Engine& engine, const std::string& sql) {
+  DL_ASSIGN_OR_RETURN(auto r, engine.Query(fmt::format("SELECT * FROM ({}) LIMIT 0", sql)));
+  return r.columns;
+}
+
+void DropRelations(engine::Engine& engine, const std::vector<std::string>& names) {
+  for (const auto& n : names) {
+    (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(n)));
+    (void)engine.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(n)));
+  }
+}
+
+}  // namespace internal
+}  // namespace dl::strategy

@@ -1,0 +1,313 @@
+// Merge (upsert, SCD Type 1), set-based in the engine:
+//   1. the batch, without bad rows, deduplicated per key into a temp table typed like the
+//      table, with each row's delete_condition evaluated (kSource);
+//   2. the live files that may hold its keys (min/max stats), then the exact matches and what
+//      happens to each matched target row (kHits: keep, update, delete);
+//   3. one write: the rows of the files with an update or delete (every file with
+//      when_not_matched_by_source: delete), changed as planned, plus the inserts; the commit
+//      removes exactly those files. Other files are never read in full nor rewritten.
+#include "dl/strategy/merge_strategy.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <set>
+
+#include "dl/common/logging.hpp"
+#include "dl/delta/stats.hpp"
+#include "dl/engine/sql_util.hpp"
+#include "dl/strategy/bad_rows.hpp"
+#include "dl/strategy/key_files.hpp"
+#include "dl/strategy/merge_plan.hpp"
+#include "dl/strategy/strategy_internal.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using config::TableConfig;
+using engine::QuoteIdent;
+using engine::QuoteLiteral;
+using namespace internal;
+
+// Re-plans after a lost commit race before the batch fails (the loader may retry it later).
+constexpr int kMaxReplans = 3;
+
+Status CheckMergeColumns(const Target& target, const SourceProjection& source) {
+  const TableConfig& t = target.config;
+  DL_RETURN_IF_ERROR(
+      CheckColumnsPresent(t.primary_keys, source.data_columns, "primary_keys", target));
+  if (t.sequence_column) {
+    DL_RETURN_IF_ERROR(
+        CheckColumnsPresent({*t.sequence_column}, source.data_columns, "sequence_column", target));
+  }
+  DL_RETURN_IF_ERROR(
+      CheckColumnsPresent(t.update_columns, source.data_columns, "update_columns", target));
+  return CheckColumnsPresent(t.except_columns, source.data_columns, "except_columns", target);
+}
+
+// delete_condition sees the source row (bare or as source.col); merge_condition sees
+// source.col and target.col (before the table exists, the batch stands in for it).
+Status CheckMergeSql(engine::Engine& engine, const Target& target, const std::string& source_sql,
+                     const std::string& target_sql) {
+  const TableConfig& t = target.config;
+  const std::string src = QuoteIdent("source"), tgt = QuoteIdent("target");
+  if (t.delete_condition) {
+    DL_RETURN_IF_ERROR(CheckBinds(
+        engine,
+        fmt::format("SELECT coalesce(({}), false) FROM ({}) AS {}", *t.delete_condition,
+                    source_sql, src),
+        "delete_condition", target));
+  }
+  if (t.merge_condition) {
+    DL_RETURN_IF_ERROR(CheckBinds(
+        engine,
+        fmt::format("SELECT coalesce(({}), false) FROM ({}) AS {}, ({}) AS {}",
+                    *t.merge_condition, source_sql, src, target_sql, tgt),
+        "merge_condition", target));
+  }
+  return Status::OK();
+}
+
+void Cleanup(engine::Engine& engine) {
+  DropRelations(engine, {kSourceTable, kHitTable, kScanView, kRewriteView, kTargetView});
+  ReleaseSource(engine, kBatchView);
+}
+
+Result<MergeCounts> CountBySourceRow(engine::Engine& engine, const MergeSql& sql,
+                                     const Target& target, bool with_hits,
+                                     std::map<std::string, int64_t>* rows_per_file) {
+  MergeCounts c;
+  const auto& audit = target.config.audit_columns;
+  std::string file = audit.enabled ? audit.source_file : "";
+  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(sql.SourceOutcomes(file, with_hits)));
+  for (const auto& r : rows.rows) {
+    const std::string kind = r.at(1).value_or("");
+    int64_t n = std::stoll(r.at(2).value_or("0"));
+    if (kind == "insert") c.inserted += n;
+    if (kind == "update") c.updated += n;
+    if (kind == "delete") c.deleted += n;
+    if (kind == "unchanged") c.unchanged += n;
+    if (kind == "absent_delete") c.absent_deletes += n;
+    if (audit.enabled && (kind == "insert" || kind == "update")) {
+      (*rows_per_file)[r.at(0).value_or("")] += n;
+    }
+  }
+  return c;
+}
+
+// The files the write replaces: every file with when_not_matched_by_source: delete, else
+// those holding a target row that is updated or deleted.
+Result<std::vector<delta::AddFile>> FilesToRewrite(engine::Engine& engine,
+                                                   const delta::Snapshot& snapshot,
+                                                   const MergeSql& sql, bool delete_unmatched) {
+  if (delete_unmatched) return snapshot.files();
+  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(sql.ChangedFiles()));
+  std::set<std::string> changed;
+  for (const auto& r : rows.rows) changed.insert(r.at(0).value_or(""));
+  std::vector<delta::AddFile> out;
+  for (const auto& f : snapshot.files()) {
+    if (changed.count(f.path)) out.push_back(f);
+  }
+  return out;
+}
+
+// Match the batch against the table: kHits, the counts, the files to rewrite.
+Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
+                        const delta::Snapshot& snapshot, MergeSql& sql, MergeCounts& counts,
+                        std::vector<delta::AddFile>& rewrite,
+                        std::map<std::string, int64_t>* rows_per_file) {
+  engine::Engine& engine = ctx.engine;
+  const bool delete_unmatched =
+      target.config.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
+  const std::string keys_sql = sql.SourceKeys();
+  DL_ASSIGN_OR_RETURN(auto candidates,
+                      PruneFilesByKeyStats(engine, snapshot, sql.keys().at(0), keys_sql));
+  counts.candidate_files = static_cast<int64_t>(candidates.size());
+  DL_RETURN_IF_ERROR(engine.RegisterSnapshotWithFileColumn(kScanView, snapshot, &candidates));
+  DL_RETURN_IF_ERROR(engine.Execute(sql.CreateHits()));
+  MergeCounts by_row;
+  DL_ASSIGN_OR_RETURN(by_row, CountBySourceRow(engine, sql, target, true, rows_per_file));
+  by_row.source_rows = counts.source_rows;
+  by_row.collapsed = counts.collapsed;
+  by_row.candidate_files = counts.candidate_files;
+  counts = by_row;
+  if (delete_unmatched) {
+    DL_ASSIGN_OR_RETURN(auto n, engine.Query(sql.CountUnmatchedTargetRows()));
+    counts.unmatched_deleted = std::stoll(n.rows.at(0).at(0).value_or("0"));
+  }
+  DL_ASSIGN_OR_RETURN(rewrite, FilesToRewrite(engine, snapshot, sql, delete_unmatched));
+  // An empty subset still has the table's columns (and no rows).
+  return engine.RegisterSnapshot(kRewriteView, snapshot, &rewrite);
+}
+
+nlohmann::ordered_json CountsJson(const MergeCounts& c) {
+  return {{"sourceRows", c.source_rows},         {"collapsedDuplicates", c.collapsed},
+          {"inserted", c.inserted},              {"updated", c.updated},
+          {"deleted", c.deleted + c.unmatched_deleted},
+          {"unchanged", c.unchanged},            {"candidateFiles", c.candidate_files},
+          {"rewrittenFiles", c.rewritten_files}};
+}
+
+void LogMerge(const Target& target, const Batch& batch, const MergeCounts& c, int64_t version) {
+  log::Info("merge applied", {{"table", target.display_name},
+                              {"batch", batch.id},
+                              {"version", version},
+                              {"source_rows", c.source_rows},
+                              {"collapsed_duplicates", c.collapsed},
+                              {"inserted", c.inserted},
+                              {"updated", c.updated},
+                              {"deleted", c.deleted},
+                              {"unmatched_deleted", c.unmatched_deleted},
+                              {"unchanged", c.unchanged},
+                              {"candidate_files", c.candidate_files},
+                              {"rewritten_files", c.rewritten_files}});
+  if (c.collapsed > 0) {
+    log::Info("several batch rows for one key: the latest of each was merged",
+              {{"table", target.display_name},
+               {"collapsed_rows", c.collapsed},
+               {"order", target.config.sequence_column
+                             ? "sequence_column, then file and row order"
+                             : "file order, then row order (last delivered wins)"}});
+  }
+}
+
+// Stage 1: the projected batch, checked, without bad rows, deduplicated and typed (kSource).
+Result<BadRows> StageSource(table::TableContext& ctx, const Target& target, const Batch& batch,
+                            const delta::Snapshot* snapshot, MergeSql& sql, MergeCounts& counts) {
+  engine::Engine& engine = ctx.engine;
+  const TableConfig& t = target.config;
+  std::vector<std::string> paths;
+  for (const auto& f : batch.files) paths.push_back(f.path);
+  DL_ASSIGN_OR_RETURN(auto source,
+                      ProjectSource(engine, kBatchView, t, paths,
+                                    snapshot ? &snapshot->schema() : nullptr, batch.id,
+                                    batch.load_time_ms, /*with_order=*/true,
+                                    batch.delta_source.get()));
+  DL_RETURN_IF_ERROR(CheckMergeColumns(target, source));
+  std::string target_sql = source.sql;
+  if (snapshot) {
+    DL_RETURN_IF_ERROR(engine.RegisterSnapshot(kTargetView, *snapshot));
+    target_sql = fmt::format("SELECT * FROM {}", QuoteIdent(kTargetView));
+  }
+  DL_RETURN_IF_ERROR(CheckMergeSql(engine, target, source.sql, target_sql));
+
+  std::vector<RequiredColumn> required;
+  for (const auto& k : t.primary_keys) required.push_back({k, "primary_keys"});
+  if (t.sequence_column) required.push_back({*t.sequence_column, "sequence_column"});
+  DL_ASSIGN_OR_RETURN(auto bad, SeparateBadRows(ctx, target, batch, source.sql, required));
+
+  DL_ASSIGN_OR_RETURN(std::string deduped,
+                      engine.DeltaCompatibleSelect(sql.Deduplicated(source.sql, bad.keep)));
+  DL_ASSIGN_OR_RETURN(std::string typed, TypedLikeTable(engine, deduped, snapshot));
+  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(engine, typed));
+  DL_RETURN_IF_ERROR(engine.Execute(sql.CreateSource(typed)));
+  DL_ASSIGN_OR_RETURN(auto n, engine.Query(sql.SourceStats()));
+  counts.source_rows = std::stoll(n.rows.at(0).at(0).value_or("0"));
+  counts.collapsed = std::stoll(n.rows.at(0).at(1).value_or("0"));
+  columns.erase(std::remove(columns.begin(), columns.end(), kDupCountColumn), columns.end());
+  sql.set_source_columns(std::move(columns));
+  ReleaseSource(engine, kBatchView);  // kSource holds what is needed
+  return bad;
+}
+
+// `lost_race` is set when the commit lost to a conflicting concurrent commit.
+Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, const Batch& batch,
+                               const delta::CommitOptions& commit_options, bool* lost_race) {
+  const TableConfig& t = target.config;
+  DL_ASSIGN_OR_RETURN(auto snapshot, LoadTarget(ctx, target.root));
+  if (snapshot) {
+    DL_RETURN_IF_ERROR(
+        RollForwardCompanion(ctx, *snapshot, "quarantine", QuarantineRoot(target.root)));
+    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, target.root, batch.checked_version,
+                                         snapshot->version(), commit_options));
+  }
+  std::vector<std::string> target_columns;
+  if (snapshot) {
+    for (const auto& f : snapshot->schema().fields) target_columns.push_back(f.name);
+  }
+  MergeSql sql(t, target_columns);
+  MergeCounts counts;
+  DL_ASSIGN_OR_RETURN(auto bad, StageSource(ctx, target, batch, snapshot.get(), sql, counts));
+
+  BatchOutcome out;
+  std::vector<delta::AddFile> rewrite;
+  table::WriteRequest req;
+  if (snapshot) {
+    DL_RETURN_IF_ERROR(
+        PlanAgainstTable(ctx, target, *snapshot, sql, counts, rewrite, &out.rows_per_file));
+    req.source_sql = sql.Output();
+  } else {
+    DL_ASSIGN_OR_RETURN(auto by_row,
+                        CountBySourceRow(ctx.engine, sql, target, false, &out.rows_per_file));
+    counts.inserted = by_row.inserted;
+    counts.absent_deletes = by_row.absent_deletes;
+    req.source_sql = sql.InsertsOnly();
+  }
+  counts.rewritten_files = static_cast<int64_t>(rewrite.size());
+  req.rewritten_files = rewrite;
+  req.reads_table = snapshot != nullptr;
+  req.read_snapshot = snapshot;
+  req.mode = table::WriteMode::kAppend;
+  req.partition_by = t.partition_columns;
+  req.schema_evolution = WriteEvolution(t);
+  req.operation = "MERGE";
+  req.operation_parameters = {
+      {"predicate", nlohmann::json::array({sql.MatchPredicate()}).dump()},
+      {"matchedPredicates", nlohmann::json::array({t.merge_condition.value_or("")}).dump()},
+      {"notMatchedBySourcePredicates",
+       t.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete ? "[\"delete\"]"
+                                                                               : "[]"}};
+  req.data_loader_info["merge"] = CountsJson(counts);
+  if (bad.quarantine) RecordCompanion(req.data_loader_info, *bad.quarantine);
+  std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
+
+  auto written = table::Write(ctx, target.root, req);
+  if (written.ok() && written->skipped) return TxnTakenError(app_id, target);
+  if (!written.ok()) {
+    *lost_race = written.status().code() == StatusCode::kCommitConflict;
+    return written.status();
+  }
+  if (bad.quarantine) {
+    DL_RETURN_IF_ERROR(CommitCompanion(ctx, *bad.quarantine, written->version));
+  }
+  LogMerge(target, batch, counts, written->version);
+  out.write = std::move(*written);
+  // The loader counts a batch's rows as what it brought in, not the unchanged rows copied
+  // along with the rewritten files.
+  out.write.rows_written = counts.inserted + counts.updated;
+  return out;
+}
+
+}  // namespace
+
+Result<BatchOutcome> LoadMerge(table::TableContext& ctx, const Target& target, const Batch& batch,
+                               const delta::CommitOptions& commit_options) {
+  return Replanning("merge", target, [&](bool* lost_race) {
+    auto r = MergeOnce(ctx, target, batch, commit_options, lost_race);
+    Cleanup(ctx.engine);
+    return r;
+  });
+}
+
+Result<BatchOutcome> internal::Replanning(
+    const char* what, const Target& target,
+    const std::function<Result<BatchOutcome>(bool*)>& attempt) {
+  Status last;
+  for (int i = 0; i <= kMaxReplans; ++i) {
+    bool lost_race = false;
+    auto r = attempt(&lost_race);
+    if (r.ok() || !lost_race) return r;
+    last = r.status();
+    log::Warn("lost a commit race; planning the batch again against the new snapshot",
+              {{"table", target.display_name},
+               {"operation", what},
+               {"attempt", i + 1},
+               {"error", last.message()}});
+  }
+  return Status::CommitConflict(
+      "{} into {} conflicted with concurrent commits {} times in a row; last: {}", what,
+      target.display_name, kMaxReplans + 1, last.message());
+}
+
+}  // namespace dl::strategy

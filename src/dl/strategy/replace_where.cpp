@@ -1,0 +1,178 @@
+// Overwrite with replace_where (Delta's replaceWhere): the table's rows matching the predicate
+// are replaced by the batch, every other row stays. Every batch row must match it, so the
+// result holds exactly the batch where the predicate holds. Copy-on-write: a file none of
+// whose rows match stays; a file all of whose rows match is removed without being read again;
+// the others are rewritten with their non-matching rows. One commit.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+
+#include "dl/common/logging.hpp"
+#include "dl/delta/stats.hpp"
+#include "dl/engine/sql_util.hpp"
+#include "dl/strategy/merge_strategy.hpp"
+#include "dl/strategy/strategy_internal.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using engine::QuoteIdent;
+using engine::QuoteLiteral;
+using namespace internal;
+
+constexpr const char* kBatch = "__dl_rw_batch";
+constexpr const char* kTargetScan = "__dl_rw_scan";
+constexpr const char* kKeptView = "__dl_rw_kept";
+
+struct Replaced {
+  std::vector<delta::AddFile> removed;    ///< every file holding a matching row
+  std::vector<delta::AddFile> partial;    ///< those of them that also hold other rows
+  int64_t rows = 0;                       ///< target rows replaced
+};
+
+// Batch rows where the predicate is not TRUE fail the batch before anything is written.
+Status CheckBatchRows(engine::Engine& engine, const Target& target, const std::string& batch_sql,
+                      const std::string& predicate) {
+  DL_ASSIGN_OR_RETURN(auto r, engine.Query(fmt::format(
+                                  "SELECT count(*) FILTER (WHERE ({}) IS NOT TRUE), count(*) "
+                                  "FROM ({})",
+                                  predicate, batch_sql)));
+  const std::string bad = r.rows.at(0).at(0).value_or("0");
+  if (bad == "0") return Status::OK();
+  return Status::InvalidArgument(
+      "{} of the batch's {} rows for {} violate replace_where ({}): every row an overwrite "
+      "with replace_where writes must match it (NULL does not); nothing was written",
+      bad, r.rows.at(0).at(1).value_or("?"), target.display_name, predicate);
+}
+
+// The files with rows matching the predicate; the engine reads only the predicate's columns
+// and skips row groups whose statistics rule a match out.
+Result<Replaced> FindReplaced(engine::Engine& engine, const delta::Snapshot& snapshot,
+                              const std::string& predicate) {
+  DL_RETURN_IF_ERROR(engine.RegisterSnapshotWithFileColumn(kTargetScan, snapshot, nullptr));
+  DL_ASSIGN_OR_RETURN(auto hits, engine.Query(fmt::format(
+                                     "SELECT {}, count(*) FROM {} WHERE ({}) IS TRUE GROUP BY 1",
+                                     QuoteIdent("_dl_file"), QuoteIdent(kTargetScan), predicate)));
+  std::map<std::string, int64_t> matched;
+  for (const auto& row : hits.rows) {
+    matched[row.at(0).value_or("")] = std::stoll(row.at(1).value_or("0"));
+  }
+  Replaced out;
+  for (const auto& f : snapshot.files()) {
+    auto it = matched.find(f.path);
+    if (it == matched.end()) continue;
+    out.removed.push_back(f);
+    out.rows += it->second;
+    auto records = delta::ParseStats(f.stats).num_records;
+    if (!records || *records != it->second) out.partial.push_back(f);
+  }
+  return out;
+}
+
+Result<std::map<std::string, int64_t>> BatchRowsPerFile(engine::Engine& engine,
+                                                        const Target& target,
+                                                        const std::string& batch_sql) {
+  std::map<std::string, int64_t> out;
+  const auto& audit = target.config.audit_columns;
+  if (!audit.enabled) return out;
+  DL_ASSIGN_OR_RETURN(auto rows,
+                      engine.Query(fmt::format("SELECT {}, count(*) FROM ({}) GROUP BY 1",
+                                               QuoteIdent(audit.source_file), batch_sql)));
+  for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
+  return out;
+}
+
+Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
+                                 const Batch& batch, const delta::CommitOptions& commit_options,
+                                 bool* lost_race) {
+  const config::TableConfig& t = target.config;
+  const std::string& predicate = *t.replace_where;
+  DL_ASSIGN_OR_RETURN(auto snapshot, LoadTarget(ctx, target.root));
+  if (snapshot) {
+    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, target.root, batch.checked_version,
+                                         snapshot->version(), commit_options));
+  }
+  std::vector<std::string> paths;
+  for (const auto& f : batch.files) paths.push_back(f.path);
+  DL_ASSIGN_OR_RETURN(auto source,
+                      ProjectSource(ctx.engine, kBatch, t, paths,
+                                    snapshot ? &snapshot->schema() : nullptr, batch.id,
+                                    batch.load_time_ms, false, batch.delta_source.get()));
+  DL_RETURN_IF_ERROR(CheckBinds(ctx.engine,
+                                fmt::format("SELECT ({}) IS TRUE FROM ({})", predicate, source.sql),
+                                "replace_where", target));
+  if (snapshot) {
+    DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(kKeptView, *snapshot));
+    DL_RETURN_IF_ERROR(CheckBinds(
+        ctx.engine,
+        fmt::format("SELECT ({}) IS TRUE FROM {}", predicate, QuoteIdent(kKeptView)),
+        "replace_where", target));
+  }
+  DL_RETURN_IF_ERROR(CheckBatchRows(ctx.engine, target, source.sql, predicate));
+
+  BatchOutcome out;
+  DL_ASSIGN_OR_RETURN(out.rows_per_file, BatchRowsPerFile(ctx.engine, target, source.sql));
+  DL_ASSIGN_OR_RETURN(auto batch_rows,
+                      ctx.engine.Query(fmt::format("SELECT count(*) FROM ({})", source.sql)));
+  table::WriteRequest req;
+  req.source_sql = source.sql;
+  Replaced replaced;
+  if (snapshot) {
+    DL_ASSIGN_OR_RETURN(replaced, FindReplaced(ctx.engine, *snapshot, predicate));
+    DL_ASSIGN_OR_RETURN(std::string compatible, ctx.engine.DeltaCompatibleSelect(source.sql));
+    DL_ASSIGN_OR_RETURN(std::string typed, TypedLikeTable(ctx.engine, compatible, snapshot.get()));
+    req.source_sql = typed;
+    if (!replaced.partial.empty()) {
+      DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(kKeptView, *snapshot, &replaced.partial));
+      req.source_sql = fmt::format(
+          "SELECT * FROM ({}) UNION ALL BY NAME SELECT * FROM {} WHERE ({}) IS NOT TRUE", typed,
+          QuoteIdent(kKeptView), predicate);
+    }
+  }
+  req.rewritten_files = replaced.removed;
+  req.reads_table = snapshot != nullptr;
+  req.read_snapshot = snapshot;
+  req.mode = table::WriteMode::kAppend;
+  req.partition_by = t.partition_columns;
+  req.schema_evolution = WriteEvolution(t);
+  req.operation = "WRITE";
+  req.operation_parameters = {{"mode", snapshot ? "Overwrite" : "ErrorIfExists"},
+                              {"partitionBy", nlohmann::json(t.partition_columns).dump()},
+                              {"predicate", nlohmann::json::array({predicate}).dump()}};
+  req.data_loader_info["replaceWhere"] = {
+      {"predicate", predicate},
+      {"replacedRows", replaced.rows},
+      {"removedFiles", static_cast<int64_t>(replaced.removed.size())},
+      {"rewrittenFiles", static_cast<int64_t>(replaced.partial.size())}};
+  std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
+  auto written = table::Write(ctx, target.root, req);
+  if (written.ok() && written->skipped) return TxnTakenError(app_id, target);
+  if (!written.ok()) {
+    *lost_race = written.status().code() == StatusCode::kCommitConflict;
+    return written.status();
+  }
+  log::Info("replace_where applied", {{"table", target.display_name},
+                                      {"version", written->version},
+                                      {"replaced_rows", replaced.rows},
+                                      {"removed_files", replaced.removed.size()},
+                                      {"rewritten_files", replaced.partial.size()}});
+  out.write = std::move(*written);
+  out.write.rows_written = std::stoll(batch_rows.rows.at(0).at(0).value_or("0"));
+  return out;
+}
+
+}  // namespace
+
+Result<BatchOutcome> LoadReplaceWhere(table::TableContext& ctx, const Target& target,
+                                      const Batch& batch,
+                                      const delta::CommitOptions& commit_options) {
+  return Replanning("replace_where", target, [&](bool* lost_race) {
+    auto r = ReplaceOnce(ctx, target, batch, commit_options, lost_race);
+    DropRelations(ctx.engine, {kTargetScan, kKeptView});
+    ReleaseSource(ctx.engine, kBatch);
+    return r;
+  });
+}
+
+}  // namespace dl::strategy

@@ -1,0 +1,324 @@
+// Merge (upsert) and overwrite's replace_where against real DuckDB and real Delta tables.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "dl/common/clock.hpp"
+#include "dl/common/testing/temp_dir.hpp"
+#include "dl/delta/log_segment.hpp"
+#include "dl/strategy/load_strategy.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using ::testing::HasSubstr;
+using Rows = std::vector<std::vector<std::optional<std::string>>>;
+
+class MergeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs_ = MakeLocalFileSystem();
+    auto e = engine::MakeDuckDbEngine();
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(*e);
+    table_.table_name = "t";
+    table_.database_name = "db";
+    table_.file_format = config::FileFormat::kCsv;
+    table_.loading_strategy = config::LoadingStrategy::kMerge;
+    table_.primary_keys = {"id"};
+    table_.audit_columns.enabled = false;
+  }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    std::string path = dir_.path() + "/raw/" + name;
+    dl::testing::WriteFile(path, content);
+    return path;
+  }
+
+  Result<BatchOutcome> Load(const std::vector<std::string>& paths) {
+    Batch batch;
+    batch.id = NewUuid();
+    batch.load_time_ms = NowMs();
+    for (const auto& p : paths) {
+      auto st = fs_->Stat(p);
+      if (!st.ok()) return st.status();
+      batch.files.push_back({p, st->size, st->modification_time_ms});
+    }
+    table::TableContext ctx{*fs_, *engine_};
+    Target target{table_, root(), "db.t"};
+    return LoadBatch(ctx, target, batch, {});
+  }
+
+  // Load one csv file as its own batch; the test fails if it does not load.
+  BatchOutcome MustLoad(const std::string& name, const std::string& content) {
+    auto r = Load({Write(name, content)});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : BatchOutcome{};
+  }
+
+  std::string root() const { return dir_.path() + "/db/t"; }
+
+  std::shared_ptr<const delta::Snapshot> Snapshot() {
+    table::TableContext ctx{*fs_, *engine_};
+    auto snap = table::LoadSnapshot(ctx, root());
+    EXPECT_TRUE(snap.ok()) << snap.status().ToString();
+    return snap.ok() ? *snap : nullptr;
+  }
+
+  Rows Query(const std::string& select) {
+    auto snap = Snapshot();
+    if (!snap) return {};
+    EXPECT_TRUE(engine_->RegisterSnapshot("tbl", *snap).ok());
+    auto rows = engine_->Query(select);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? rows->rows : Rows{};
+  }
+
+  // "id:name" per row, by id.
+  std::vector<std::string> Table(const std::string& cols = "id || ':' || name") {
+    std::vector<std::string> out;
+    for (const auto& r : Query("SELECT " + cols + " FROM tbl ORDER BY id")) {
+      out.push_back(r.at(0).value_or("NULL"));
+    }
+    return out;
+  }
+
+  std::set<std::string> LivePaths() {
+    std::set<std::string> out;
+    auto snap = Snapshot();  // keeps the file list alive through the loop
+    for (const auto& f : snap->files()) out.insert(f.path);
+    return out;
+  }
+
+  nlohmann::json CommitInfo(int64_t version) {
+    auto content = fs_->Read(delta::CommitPath(root(), version));
+    EXPECT_TRUE(content.ok());
+    std::istringstream lines(content.ok() ? *content : "");
+    for (std::string line; std::getline(lines, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j.contains("commitInfo")) return j["commitInfo"];
+    }
+    return {};
+  }
+
+  dl::testing::TempDir dir_;
+  std::unique_ptr<FileSystem> fs_;
+  std::unique_ptr<engine::Engine> engine_;
+  config::TableConfig table_;
+};
+
+TEST_F(MergeTest, InsertsNewKeysAndUpdatesMatchedOnes) {
+  MustLoad("a.csv", "id,name\n1,a\n2,b\n");
+  auto r = MustLoad("b.csv", "id,name\n2,B\n3,c\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:B", "3:c"));
+  EXPECT_EQ(r.write.rows_written, 2);  // one update, one insert
+  auto info = CommitInfo(1);
+  EXPECT_EQ(info["operation"], "MERGE");
+  EXPECT_EQ(info["dataLoader"]["merge"]["inserted"], 1);
+  EXPECT_EQ(info["dataLoader"]["merge"]["updated"], 1);
+}
+
+TEST_F(MergeTest, RewritesOnlyTheFilesHoldingChangedKeys) {
+  MustLoad("a.csv", "id,name\n1,a\n2,b\n");
+  MustLoad("b.csv", "id,name\n10,x\n11,y\n");
+  auto before = LivePaths();
+  ASSERT_EQ(before.size(), 2u);
+  auto r = MustLoad("c.csv", "id,name\n11,Y\n20,z\n");
+  auto after = LivePaths();
+  // The file of ids 1, 2 is untouched; the one holding 11 was replaced.
+  std::vector<std::string> kept;
+  for (const auto& p : before) {
+    if (after.count(p)) kept.push_back(p);
+  }
+  EXPECT_EQ(kept.size(), 1u);
+  EXPECT_EQ(r.write.files_removed, 1);
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:b", "10:x", "11:Y", "20:z"));
+  EXPECT_EQ(CommitInfo(2)["dataLoader"]["merge"]["rewrittenFiles"], 1);
+}
+
+TEST_F(MergeTest, UnchangedTableFilesAreNotRewrittenForInsertsOnly) {
+  MustLoad("a.csv", "id,name\n1,a\n");
+  auto r = MustLoad("b.csv", "id,name\n2,b\n");
+  EXPECT_EQ(r.write.files_removed, 0);
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:b"));
+}
+
+TEST_F(MergeTest, SeveralRowsPerKeyLastDeliveredWins) {
+  MustLoad("a.csv", "id,name\n1,a\n");
+  auto f1 = Write("b1.csv", "id,name\n1,first\n2,x1\n2,x2\n");
+  auto f2 = Write("b2.csv", "id,name\n1,second\n");
+  auto r = Load({f1, f2});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:second", "2:x2"));
+  EXPECT_EQ(CommitInfo(1)["dataLoader"]["merge"]["collapsedDuplicates"], 2);
+}
+
+TEST_F(MergeTest, SequenceColumnPicksTheLatestOfSeveralRows) {
+  table_.sequence_column = "seq";
+  auto f1 = Write("b1.csv", "id,name,seq\n1,new,5\n");
+  auto f2 = Write("b2.csv", "id,name,seq\n1,old,3\n");
+  ASSERT_TRUE(Load({f1, f2}).ok());
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:new"));
+}
+
+TEST_F(MergeTest, DeleteConditionDeletesMatchedRowsAndInsertsNothing) {
+  table_.delete_condition = "op = 'D'";
+  MustLoad("a.csv", "id,name,op\n1,a,U\n2,b,U\n");
+  MustLoad("b.csv", "id,name,op\n1,a,D\n3,c,D\n4,d,U\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("2:b", "4:d"));
+  auto merge = CommitInfo(1)["dataLoader"]["merge"];
+  EXPECT_EQ(merge["deleted"], 1);
+  EXPECT_EQ(merge["inserted"], 1);
+}
+
+TEST_F(MergeTest, MergeConditionGuardsUpdatesAndDeletes) {
+  table_.merge_condition = "source.ts > target.ts";
+  table_.delete_condition = "source.op = 'D'";
+  MustLoad("a.csv", "id,name,ts,op\n1,a,10,U\n2,b,10,U\n3,c,10,U\n");
+  MustLoad("b.csv", "id,name,ts,op\n1,stale,5,U\n2,fresh,20,U\n3,gone,5,D\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:fresh", "3:c"));
+  EXPECT_EQ(CommitInfo(1)["dataLoader"]["merge"]["unchanged"], 2);
+}
+
+TEST_F(MergeTest, UpdateColumnsAndExceptColumnsLimitWhatAnUpdateWrites) {
+  table_.update_columns = {"name"};
+  MustLoad("a.csv", "id,name,city\n1,a,x\n");
+  MustLoad("b.csv", "id,name,city\n1,b,y\n");
+  EXPECT_THAT(Table("id || name || city"), ::testing::ElementsAre("1bx"));
+  table_.update_columns.clear();
+  table_.except_columns = {"name"};
+  MustLoad("c.csv", "id,name,city\n1,c,z\n2,n,w\n");
+  EXPECT_THAT(Table("id || name || city"), ::testing::ElementsAre("1bz", "2nw"));
+}
+
+TEST_F(MergeTest, WhenNotMatchedBySourceDeleteKeepsOnlyTheBatchKeys) {
+  MustLoad("a.csv", "id,name\n1,a\n2,b\n3,c\n");
+  table_.when_not_matched_by_source = config::WhenNotMatchedBySource::kDelete;
+  auto r = MustLoad("b.csv", "id,name\n2,B\n4,d\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("2:B", "4:d"));
+  EXPECT_EQ(CommitInfo(1)["dataLoader"]["merge"]["deleted"], 2);
+  EXPECT_EQ(r.write.files_removed, 1);
+}
+
+TEST_F(MergeTest, NewSourceColumnsAreAddedToTheTable) {
+  MustLoad("a.csv", "id,name,amount\n1,a,1.5\n2,b,2.5\n");
+  MustLoad("b.csv", "id,name,amount,extra\n2,B,3.25,e\n");
+  table_.except_columns = {"extra"};  // the inserted row has it, the updated one does not
+  MustLoad("c.csv", "id,name,amount,extra\n1,A,1.5,x\n3,c,1.5,y\n");
+  EXPECT_THAT(Table("id || name || amount || coalesce(extra, '-')"),
+              ::testing::ElementsAre("1A1.5-", "2B3.25e", "3c1.5y"));
+}
+
+TEST_F(MergeTest, NullKeysFailTheBatchNamingColumnAndCount) {
+  MustLoad("a.csv", "id,name\n1,a\n");
+  auto bad = Write("b.csv", "id,name\n,x\n,y\n2,b\n");
+  auto r = Load({bad});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("2 rows with NULL in primary_keys column 'id'"));
+  EXPECT_THAT(r.status().message(), HasSubstr(bad));
+  EXPECT_EQ(Snapshot()->version(), 0);
+}
+
+TEST_F(MergeTest, QuarantinedRowsGoToTheQuarantineTable) {
+  table_.on_bad_rows = config::OnBadRows::kQuarantine;
+  MustLoad("a.csv", "id,name\n1,a\n,x\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a"));
+  table::TableContext ctx{*fs_, *engine_};
+  auto q = table::LoadSnapshot(ctx, root() + "_quarantine");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_TRUE(engine_->RegisterSnapshot("q", **q).ok());
+  auto rows = engine_->Query("SELECT name, _quarantine_reason FROM q");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->rows.size(), 1u);
+  EXPECT_EQ(rows->rows[0][0], "x");
+}
+
+TEST_F(MergeTest, ConditionNamingAnUnknownColumnFailsBeforeAnythingIsWritten) {
+  MustLoad("a.csv", "id,name\n1,a\n");
+  table_.merge_condition = "source.nope > target.name";
+  auto r = Load({Write("b.csv", "id,name\n1,b\n")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kConfig);
+  EXPECT_THAT(r.status().message(), HasSubstr("merge_condition of db.t"));
+  EXPECT_THAT(r.status().message(), HasSubstr("nope"));
+  table_.merge_condition.reset();
+  table_.delete_condition = "missing = 1";
+  r = Load({Write("c.csv", "id,name\n1,b\n")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("delete_condition of db.t"));
+  EXPECT_EQ(Snapshot()->version(), 0);
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a"));
+}
+
+TEST_F(MergeTest, RowsPerFileCountWhatEachFileBroughtIn) {
+  table_.audit_columns.enabled = true;
+  MustLoad("a.csv", "id,name\n1,a\n2,b\n");
+  auto f = Write("b.csv", "id,name\n2,B\n3,c\n3,c2\n");
+  auto r = Load({f});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows_per_file.at(f), 2);
+  EXPECT_THAT(Table("id || ':' || name || ':' || (_source_file = '" + f + "')"),
+              ::testing::ElementsAre("1:a:false", "2:B:true", "3:c2:true"));
+}
+
+class ReplaceWhereTest : public MergeTest {
+ protected:
+  void SetUp() override {
+    MergeTest::SetUp();
+    table_.loading_strategy = config::LoadingStrategy::kAppend;  // to set the table up
+    table_.primary_keys.clear();
+  }
+
+  void ReplaceWhere(const std::string& predicate) {
+    table_.loading_strategy = config::LoadingStrategy::kOverwrite;
+    table_.replace_where = predicate;
+  }
+};
+
+TEST_F(ReplaceWhereTest, ReplacesMatchingRowsAndKeepsTheRest) {
+  MustLoad("a.csv", "id,name,day\n1,a,1\n2,b,2\n");  // one file holding both days
+  MustLoad("b.csv", "id,name,day\n3,c,3\n");          // a file no day-2 row is in
+  auto untouched = LivePaths();
+  ReplaceWhere("day = 2");
+  auto r = MustLoad("c.csv", "id,name,day\n20,x,2\n21,y,2\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "3:c", "20:x", "21:y"));
+  EXPECT_EQ(r.write.files_removed, 1);  // only the file holding day 2
+  EXPECT_EQ(r.write.rows_written, 2);
+  size_t still = 0;
+  for (const auto& p : LivePaths()) still += untouched.count(p);
+  EXPECT_EQ(still, 1u);
+  auto info = CommitInfo(2);
+  EXPECT_EQ(info["dataLoader"]["replaceWhere"]["replacedRows"], 1);
+  // Time travel to the previous version still sees the replaced rows.
+  table::TableContext ctx{*fs_, *engine_};
+  auto v1 = table::LoadSnapshot(ctx, root(), 1);
+  ASSERT_TRUE(v1.ok());
+  ASSERT_TRUE(engine_->RegisterSnapshot("v1", **v1).ok());
+  auto old = engine_->Query("SELECT count(*) FROM v1 WHERE day = 2");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->rows[0][0], "1");
+}
+
+TEST_F(ReplaceWhereTest, RowsViolatingThePredicateFailTheBatch) {
+  MustLoad("a.csv", "id,name,day\n1,a,1\n");
+  ReplaceWhere("day = 2");
+  auto r = Load({Write("b.csv", "id,name,day\n5,x,2\n6,y,3\n7,z,\n")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("2 of the batch's 3 rows"));
+  EXPECT_THAT(r.status().message(), HasSubstr("day = 2"));
+  EXPECT_EQ(Snapshot()->version(), 0);
+}
+
+TEST_F(ReplaceWhereTest, UnknownColumnIsAConfigError) {
+  MustLoad("a.csv", "id,name,day\n1,a,1\n");
+  ReplaceWhere("nope = 2");
+  auto r = Load({Write("b.csv", "id,name,day\n5,x,2\n")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kConfig);
+  EXPECT_THAT(r.status().message(), HasSubstr("replace_where of db.t"));
+}
+
+}  // namespace
+}  // namespace dl::strategy
