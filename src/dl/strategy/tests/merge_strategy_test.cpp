@@ -4,11 +4,13 @@
 
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "dl/common/clock.hpp"
 #include "dl/common/testing/temp_dir.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/merge_strategy.hpp"
 
 namespace dl::strategy {
 namespace {
@@ -261,6 +263,60 @@ TEST_F(MergeTest, RowsPerFileCountWhatEachFileBroughtIn) {
   EXPECT_EQ(r->rows_per_file.at(f), 2);
   EXPECT_THAT(Table("id || ':' || name || ':' || (_source_file = '" + f + "')"),
               ::testing::ElementsAre("1:a:false", "2:B:true", "3:c2:true"));
+}
+
+// Blind appends commit while merges run: a merge that loses the race is planned again against
+// the new snapshot (or, past its bound, fails with CommitConflict and is retried here as the
+// loader would). Nothing either writer committed may be lost.
+TEST_F(MergeTest, ConcurrentCommitsNeverLoseRows) {
+  MustLoad("a.csv", "id,name\n0,v0\n1,v0\n2,v0\n");
+  std::thread appender([this] {
+    auto fs = MakeLocalFileSystem();
+    auto engine = engine::MakeDuckDbEngine();
+    ASSERT_TRUE(engine.ok());
+    table::TableContext ctx{*fs, **engine};
+    for (int i = 0; i < 8; ++i) {
+      table::WriteRequest req;
+      req.source_sql = fmt::format("SELECT {}::BIGINT AS id, 'b' AS name", 100 + i);
+      auto w = table::Write(ctx, root(), req);
+      ASSERT_TRUE(w.ok()) << w.status().ToString();
+    }
+  });
+  for (int j = 1; j <= 8; ++j) {
+    auto file = Write(fmt::format("m{}.csv", j), fmt::format("id,name\n{},v{}\n", j % 3, j));
+    Result<BatchOutcome> r = Status::CommitConflict("not run yet");
+    for (int attempt = 0; attempt < 20 && !r.ok(); ++attempt) {
+      r = Load({file});
+      if (!r.ok()) {
+        ASSERT_EQ(r.status().code(), StatusCode::kCommitConflict) << r.status().ToString();
+      }
+    }
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  appender.join();
+  EXPECT_THAT(Table(), ::testing::ElementsAre("0:v6", "1:v7", "2:v8", "100:b", "101:b", "102:b",
+                                              "103:b", "104:b", "105:b", "106:b", "107:b"));
+}
+
+TEST_F(MergeTest, ReplanningIsBoundedAndNamesTheTable) {
+  Target target{table_, root(), "db.t"};
+  int calls = 0;
+  auto r = internal::Replanning("merge", target, [&](bool* lost_race) -> Result<BatchOutcome> {
+    ++calls;
+    *lost_race = true;
+    return Status::CommitConflict("commit conflicts with version {}", calls);
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCommitConflict);
+  EXPECT_THAT(r.status().message(), HasSubstr("merge into db.t conflicted"));
+  EXPECT_EQ(calls, 4);
+  // Other errors are not retried.
+  calls = 0;
+  r = internal::Replanning("merge", target, [&](bool*) -> Result<BatchOutcome> {
+    ++calls;
+    return Status::CommitConflict("txn taken");
+  });
+  EXPECT_EQ(calls, 1);
 }
 
 class ReplaceWhereTest : public MergeTest {
