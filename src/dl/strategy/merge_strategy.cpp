@@ -141,6 +141,29 @@ Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
   return engine.RegisterSnapshot(kRewriteView, snapshot, &rewrite);
 }
 
+// commitInfo.operationParameters as Spark writes them for a MERGE (JSON-encoded strings).
+delta::StringMap OperationParameters(const TableConfig& t, const MergeSql& sql) {
+  const std::string cond = t.merge_condition ? "(" + *t.merge_condition + ")" : "";
+  const std::string del = t.delete_condition ? "(" + *t.delete_condition + ")" : "";
+  auto clause = [](const std::string& predicate, const char* action) {
+    nlohmann::json j{{"actionType", action}};
+    if (!predicate.empty()) j["predicate"] = predicate;
+    return j;
+  };
+  nlohmann::json matched = nlohmann::json::array();
+  if (!del.empty()) matched.push_back(clause(cond.empty() ? del : cond + " AND " + del, "delete"));
+  matched.push_back(clause(cond, "update"));
+  nlohmann::json by_source = nlohmann::json::array();
+  if (t.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete) {
+    by_source.push_back(clause("", "delete"));
+  }
+  return {{"predicate", nlohmann::json::array({sql.MatchPredicate()}).dump()},
+          {"matchedPredicates", matched.dump()},
+          {"notMatchedPredicates",
+           nlohmann::json::array({clause(del.empty() ? "" : "NOT " + del, "insert")}).dump()},
+          {"notMatchedBySourcePredicates", by_source.dump()}};
+}
+
 nlohmann::ordered_json CountsJson(const MergeCounts& c) {
   return {{"sourceRows", c.source_rows},         {"collapsedDuplicates", c.collapsed},
           {"inserted", c.inserted},              {"updated", c.updated},
@@ -252,12 +275,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
   req.operation = "MERGE";
-  req.operation_parameters = {
-      {"predicate", nlohmann::json::array({sql.MatchPredicate()}).dump()},
-      {"matchedPredicates", nlohmann::json::array({t.merge_condition.value_or("")}).dump()},
-      {"notMatchedBySourcePredicates",
-       t.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete ? "[\"delete\"]"
-                                                                               : "[]"}};
+  req.operation_parameters = OperationParameters(t, sql);
   req.data_loader_info["merge"] = CountsJson(counts);
   if (bad.quarantine) RecordCompanion(req.data_loader_info, *bad.quarantine);
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);

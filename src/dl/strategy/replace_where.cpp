@@ -46,6 +46,37 @@ Status CheckBatchRows(engine::Engine& engine, const Target& target, const std::s
       bad, r.rows.at(0).at(1).value_or("?"), target.display_name, predicate);
 }
 
+// The predicate binds against the batch and the table; every batch row satisfies it.
+Status CheckPredicate(engine::Engine& engine, const Target& target, const std::string& batch_sql,
+                      const delta::Snapshot* snapshot) {
+  const std::string& predicate = *target.config.replace_where;
+  DL_RETURN_IF_ERROR(CheckBinds(engine,
+                                fmt::format("SELECT ({}) IS TRUE FROM ({})", predicate, batch_sql),
+                                "replace_where", target));
+  if (snapshot) {
+    DL_RETURN_IF_ERROR(engine.RegisterSnapshot(kKeptView, *snapshot));
+    DL_RETURN_IF_ERROR(CheckBinds(
+        engine, fmt::format("SELECT ({}) IS TRUE FROM {}", predicate, QuoteIdent(kKeptView)),
+        "replace_where", target));
+  }
+  return CheckBatchRows(engine, target, batch_sql, predicate);
+}
+
+// commitInfo: a WRITE in mode Overwrite with the predicate, as Spark records replaceWhere.
+void Describe(const config::TableConfig& t, bool table_exists, const Replaced& replaced,
+              table::WriteRequest& req) {
+  const std::string& predicate = *t.replace_where;
+  req.operation = "WRITE";
+  req.operation_parameters = {{"mode", table_exists ? "Overwrite" : "ErrorIfExists"},
+                              {"partitionBy", nlohmann::json(t.partition_columns).dump()},
+                              {"predicate", nlohmann::json::array({predicate}).dump()}};
+  req.data_loader_info["replaceWhere"] = {
+      {"predicate", predicate},
+      {"replacedRows", replaced.rows},
+      {"removedFiles", static_cast<int64_t>(replaced.removed.size())},
+      {"rewrittenFiles", static_cast<int64_t>(replaced.partial.size())}};
+}
+
 // The files with rows matching the predicate; the engine reads only the predicate's columns
 // and skips row groups whose statistics rule a match out.
 Result<Replaced> FindReplaced(engine::Engine& engine, const delta::Snapshot& snapshot,
@@ -99,17 +130,7 @@ Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
                       ProjectSource(ctx.engine, kBatch, t, paths,
                                     snapshot ? &snapshot->schema() : nullptr, batch.id,
                                     batch.load_time_ms, false, batch.delta_source.get()));
-  DL_RETURN_IF_ERROR(CheckBinds(ctx.engine,
-                                fmt::format("SELECT ({}) IS TRUE FROM ({})", predicate, source.sql),
-                                "replace_where", target));
-  if (snapshot) {
-    DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(kKeptView, *snapshot));
-    DL_RETURN_IF_ERROR(CheckBinds(
-        ctx.engine,
-        fmt::format("SELECT ({}) IS TRUE FROM {}", predicate, QuoteIdent(kKeptView)),
-        "replace_where", target));
-  }
-  DL_RETURN_IF_ERROR(CheckBatchRows(ctx.engine, target, source.sql, predicate));
+  DL_RETURN_IF_ERROR(CheckPredicate(ctx.engine, target, source.sql, snapshot.get()));
 
   BatchOutcome out;
   DL_ASSIGN_OR_RETURN(out.rows_per_file, BatchRowsPerFile(ctx.engine, target, source.sql));
@@ -136,15 +157,7 @@ Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
   req.mode = table::WriteMode::kAppend;
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
-  req.operation = "WRITE";
-  req.operation_parameters = {{"mode", snapshot ? "Overwrite" : "ErrorIfExists"},
-                              {"partitionBy", nlohmann::json(t.partition_columns).dump()},
-                              {"predicate", nlohmann::json::array({predicate}).dump()}};
-  req.data_loader_info["replaceWhere"] = {
-      {"predicate", predicate},
-      {"replacedRows", replaced.rows},
-      {"removedFiles", static_cast<int64_t>(replaced.removed.size())},
-      {"rewrittenFiles", static_cast<int64_t>(replaced.partial.size())}};
+  Describe(t, snapshot != nullptr, replaced, req);
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
   auto written = table::Write(ctx, target.root, req);
   if (written.ok() && written->skipped) return TxnTakenError(app_id, target);

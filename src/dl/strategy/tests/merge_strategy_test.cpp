@@ -213,6 +213,18 @@ TEST_F(MergeTest, NewSourceColumnsAreAddedToTheTable) {
               ::testing::ElementsAre("1A1.5-", "2B3.25e", "3c1.5y"));
 }
 
+TEST_F(MergeTest, PartitionedTableRewritesOnlyTheChangedPartitionsFiles) {
+  table_.partition_columns = {"region"};
+  MustLoad("a.csv", "id,name,region\n1,a,eu\n2,b,us\n3,c,us\n");
+  auto r = MustLoad("b.csv", "id,name,region\n1,A,eu\n");
+  EXPECT_EQ(r.write.files_removed, 1);
+  EXPECT_EQ(r.write.files_added, 1);
+  // An update may move a row to another partition.
+  r = MustLoad("c.csv", "id,name,region\n2,B,eu\n");
+  EXPECT_EQ(r.write.files_removed, 1);
+  EXPECT_THAT(Table("id || name || region"), ::testing::ElementsAre("1Aeu", "2Beu", "3cus"));
+}
+
 TEST_F(MergeTest, NullKeysFailTheBatchNamingColumnAndCount) {
   MustLoad("a.csv", "id,name\n1,a\n");
   auto bad = Write("b.csv", "id,name\n,x\n,y\n2,b\n");
