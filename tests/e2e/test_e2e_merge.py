@@ -249,3 +249,52 @@ def test_replace_where_fails_the_batch_for_rows_outside_the_predicate(env: Loade
     assert "2 of the batch's 3 rows" in r.out and "day = 2" in r.out, str(r)
     assert rows_of(path) == [(1, 2, "a")]
     assert DeltaTable(str(path)).version() == 0
+
+
+# ------------------------------------------------------------------------------------------
+# Through the loader: exactly once, bad rows
+# ------------------------------------------------------------------------------------------
+
+def merge_entry(env: LoaderEnv) -> dict:
+    return env.table_entry("dim", "dim/*.parquet", "parquet", loading_strategy="merge",
+                           primary_keys=["id"], sequence_column="seq",
+                           delete_condition=DELETE_SQL)
+
+
+def dim_rows(ids, seq, op="U", name="n"):
+    return [{"id": i, "name": f"{name}{i}", "amount": 1.0, "category": "a", "seq": seq, "op": op}
+            for i in ids]
+
+
+def test_merged_files_are_not_merged_again(env: LoaderEnv):
+    env.write_config([merge_entry(env)])
+    write_file(env.raw / "dim" / "a.parquet", dim_rows([1, 2, 3], 1), "parquet", 1_700_000_000)
+    env.load()
+    write_file(env.raw / "dim" / "b.parquet", dim_rows([2], 2, op="D") + dim_rows([4], 2),
+               "parquet", 1_700_000_100)
+    env.load()
+    version = env.version("dim")
+    r = env.load()
+    assert env.version("dim") == version, str(r)
+    t = env.read("dim")
+    assert sorted(t.column("id").to_pylist()) == [1, 3, 4]
+    assert env.rows_by_file("dim") == {str(env.raw / "dim" / "a.parquet"): 2,
+                                       str(env.raw / "dim" / "b.parquet"): 1}
+    recs = env.tracker_for("dim")
+    assert {Path(p).name: r["status"] for p, r in recs.items()} == {"a.parquet": "completed",
+                                                                    "b.parquet": "completed"}
+
+
+def test_null_key_fails_its_file_and_the_rest_of_the_batch_merges(env: LoaderEnv):
+    env.write_config([merge_entry(env)])
+    good = env.raw / "dim" / "good.parquet"
+    bad = env.raw / "dim" / "bad.parquet"
+    write_file(good, dim_rows([1, 2], 1), "parquet", 1_700_000_000)
+    write_file(bad, dim_rows([3], 1) + [{**dim_rows([0], 1)[0], "id": None}], "parquet",
+               1_700_000_010)
+    r = env.load(expect=1)
+    assert any(str(bad) in line and "NULL in primary_keys column 'id'" in line
+               for line in r.out.splitlines()), str(r)
+    assert sorted(env.read("dim").column("id").to_pylist()) == [1, 2]
+    recs = env.tracker_for("dim")
+    assert recs[str(good)]["status"] == "completed" and recs[str(bad)]["status"] == "failed"
