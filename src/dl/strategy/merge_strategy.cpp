@@ -185,6 +185,12 @@ void LogMerge(const Target& target, const Batch& batch, const MergeCounts& c, in
                               {"unchanged", c.unchanged},
                               {"candidate_files", c.candidate_files},
                               {"rewritten_files", c.rewritten_files}});
+  if (target.config.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete) {
+    log::Info("when_not_matched_by_source: delete rewrites every file of the table",
+              {{"table", target.display_name},
+               {"rewritten_files", c.rewritten_files},
+               {"unmatched_deleted", c.unmatched_deleted}});
+  }
   if (c.collapsed > 0) {
     log::Info("several batch rows for one key: the latest of each was merged",
               {{"table", target.display_name},

@@ -225,6 +225,17 @@ TEST_F(MergeTest, PartitionedTableRewritesOnlyTheChangedPartitionsFiles) {
   EXPECT_THAT(Table("id || name || region"), ::testing::ElementsAre("1Aeu", "2Beu", "3cus"));
 }
 
+TEST_F(MergeTest, BatchThatChangesNothingStillCommitsItsSourceFiles) {
+  table_.delete_condition = "op = 'D'";
+  MustLoad("a.csv", "id,name,op\n1,a,U\n");
+  auto r = MustLoad("b.csv", "id,name,op\n5,x,D\n");  // deletes a key the table lacks
+  EXPECT_EQ(r.write.files_removed, 0);
+  EXPECT_EQ(r.write.files_added, 0);
+  EXPECT_EQ(r.write.rows_written, 0);
+  EXPECT_EQ(r.write.version, 1);  // the commit records b.csv as loaded
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a"));
+}
+
 TEST_F(MergeTest, NullKeysFailTheBatchNamingColumnAndCount) {
   MustLoad("a.csv", "id,name\n1,a\n");
   auto bad = Write("b.csv", "id,name\n,x\n,y\n2,b\n");
