@@ -66,7 +66,11 @@ int RunLoaded(const config::LoaderConfig& cfg, const RunFlags& flags) {
   int exit_code = 0;
   for (int pass = 1;; ++pass) {
     auto result = loader::RunOnce(cfg, options, stop);
-    if (!result.ok()) return ReportError(result.status());
+    if (!result.ok()) {
+      // Usage errors (exit 2) are the caller's mistake, not a run to report downstream.
+      if (!dry_run && ExitCode(result.status()) == 1) NotifyRunError(cfg, result.status(), stop);
+      return ReportError(result.status());
+    }
     const bool did_work = result->metrics.files_loaded() + result->metrics.files_failed() > 0;
     int pass_code = result->ExitCode();
     if (dry_run) {

@@ -87,4 +87,14 @@ int AfterPass(const config::LoaderConfig& cfg, const loader::RunOptions& options
   return exit_code;
 }
 
+void NotifyRunError(const config::LoaderConfig& cfg, const Status& error,
+                    loader::StopToken& stop) {
+  if (cfg.downstream_notifications.empty()) return;
+  monitoring::RunMetrics m;
+  m.run_id = NewUuid();
+  m.start_ms = m.end_ms = NowMs();
+  orchestration::SendNotifications(cfg, orchestration::BuildRunSummary(m, 1, error.message()),
+                                   StoppableSleep(stop));
+}
+
 }  // namespace dl::cli

@@ -23,4 +23,8 @@ int CheckUpstream(const config::LoaderConfig& cfg, bool dry_run, loader::StopTok
 int AfterPass(const config::LoaderConfig& cfg, const loader::RunOptions& options,
               const loader::RunResult& result, int exit_code, loader::StopToken& stop);
 
+/// The run could not start or finish (RunOnce failed): notify downstream with status failed
+/// and the error. Never changes the exit code.
+void NotifyRunError(const config::LoaderConfig& cfg, const Status& error, loader::StopToken& stop);
+
 }  // namespace dl::cli

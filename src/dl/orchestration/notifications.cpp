@@ -74,7 +74,8 @@ NotificationOutcome TriggerJob(const config::LoaderConfig& cfg, const std::strin
 
 }  // namespace
 
-nlohmann::ordered_json BuildRunSummary(const monitoring::RunMetrics& m, int exit_code) {
+nlohmann::ordered_json BuildRunSummary(const monitoring::RunMetrics& m, int exit_code,
+                                       const std::string& error) {
   nlohmann::ordered_json tables = nlohmann::ordered_json::array();
   for (const auto& t : m.tables) {
     nlohmann::ordered_json row = {{"table", t.table},
@@ -90,20 +91,24 @@ nlohmann::ordered_json BuildRunSummary(const monitoring::RunMetrics& m, int exit
       "data_loader run {} {}: {} file(s) loaded, {} failed, {} rows into {} table(s) in {:.1f} s",
       m.run_id, success ? "succeeded" : "FAILED", m.files_loaded(), m.files_failed(),
       m.rows_loaded(), m.tables.size(), m.duration_seconds());
-  return {{"event", "data_loader.run"},
-          {"run_id", m.run_id},
-          {"status", success ? "success" : "failed"},
-          {"exit_code", exit_code},
-          {"started_at", FormatTimestampMs(m.start_ms)},
-          {"finished_at", FormatTimestampMs(m.end_ms ? m.end_ms : NowMs())},
-          {"duration_seconds", m.duration_seconds()},
-          {"totals",
-           {{"files_loaded", m.files_loaded()},
-            {"files_failed", m.files_failed()},
-            {"rows_loaded", m.rows_loaded()},
-            {"bytes_loaded", m.bytes_loaded()}}},
-          {"tables", std::move(tables)},
-          {"text", log::RedactSecrets(text)}};
+  if (!error.empty()) text = fmt::format("data_loader run FAILED before loading: {}", error);
+  nlohmann::ordered_json summary = {
+      {"event", "data_loader.run"},
+      {"run_id", m.run_id},
+      {"status", success ? "success" : "failed"},
+      {"exit_code", exit_code},
+      {"started_at", FormatTimestampMs(m.start_ms)},
+      {"finished_at", FormatTimestampMs(m.end_ms ? m.end_ms : NowMs())},
+      {"duration_seconds", m.duration_seconds()},
+      {"totals",
+       {{"files_loaded", m.files_loaded()},
+        {"files_failed", m.files_failed()},
+        {"rows_loaded", m.rows_loaded()},
+        {"bytes_loaded", m.bytes_loaded()}}},
+      {"tables", std::move(tables)},
+      {"text", log::RedactSecrets(text)}};
+  if (!error.empty()) summary["error"] = log::RedactSecrets(error);
+  return summary;
 }
 
 bool IsSlackWebhook(const std::string& url) {

@@ -19,7 +19,9 @@ namespace dl::orchestration {
 /// The run summary webhooks receive: event, run_id, status (success|failed), exit_code,
 /// started_at/finished_at (UTC), duration_seconds, totals, per-table figures, and `text`,
 /// a one-line human summary.
-nlohmann::ordered_json BuildRunSummary(const monitoring::RunMetrics& metrics, int exit_code);
+/// `error`: why the run could not run at all (the summary then has "error" and status failed).
+nlohmann::ordered_json BuildRunSummary(const monitoring::RunMetrics& metrics, int exit_code,
+                                       const std::string& error = {});
 
 /// True for Slack incoming-webhook URLs: host hooks.slack.com, or a path under /services/
 /// (Slack's webhook path shape, also used by Slack-compatible receivers).

@@ -179,6 +179,10 @@ TEST(NotificationsTest, SummaryAndSlackBody) {
   EXPECT_THAT(summary["text"].get<std::string>(),
               HasSubstr("run-1 succeeded: 3 file(s) loaded, 0 failed, 1200 rows into 1 table(s)"));
   EXPECT_EQ(BuildRunSummary(SampleMetrics(), 1)["status"], "failed");
+  auto broken = BuildRunSummary({}, 1, "engine unavailable: password=hunter2");
+  EXPECT_EQ(broken["status"], "failed");
+  EXPECT_EQ(broken["error"], "engine unavailable: password=***");
+  EXPECT_THAT(broken["text"].get<std::string>(), HasSubstr("FAILED before loading"));
 
   EXPECT_TRUE(IsSlackWebhook("https://hooks.slack.com/services/T0/B0/XYZ"));
   EXPECT_TRUE(IsSlackWebhook("http://127.0.0.1:8080/services/T0/B0/XYZ"));
