@@ -142,7 +142,10 @@ class UnityCatalogStandIn:
         for c in b["columns"]:
             if c.get("type_name") not in COLUMN_TYPE_NAMES:
                 return 400, _err("INVALID_ARGUMENT", f"bad type_name {c.get('type_name')}")
-            json.loads(c["type_json"])  # must be JSON text
+            try:
+                json.loads(c.get("type_json", ""))
+            except (TypeError, json.JSONDecodeError):
+                return 400, _err("INVALID_ARGUMENT", f"type_json of {c.get('name')} is not JSON")
         full = f"{schema}.{b['name']}"
         if full in self.tables:
             return 409, _err("ALREADY_EXISTS", f"Table already exists: {full}")

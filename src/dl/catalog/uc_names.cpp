@@ -1,6 +1,7 @@
 #include "dl/catalog/uc_names.hpp"
 
 #include <cctype>
+#include <map>
 
 namespace dl::catalog {
 namespace {
@@ -59,6 +60,27 @@ Result<UcTableName> ResolveUcName(const config::LoaderConfig& cfg, const config:
     *name = Lower(*name);
   }
   return n;
+}
+
+Status ValidateUcNames(const config::LoaderConfig& cfg) {
+  std::string problems;
+  std::map<std::string, std::string> seen;  // full name -> the config's name
+  for (const auto& t : cfg.tables) {
+    auto n = ResolveUcName(cfg, t);
+    if (!n.ok()) {
+      problems += (problems.empty() ? "" : "\n") + n.status().message();
+      continue;
+    }
+    auto [it, fresh] = seen.emplace(n->FullName(), t.QualifiedName());
+    if (!fresh) {
+      problems += fmt::format("{}tables {} and {} are both {} in Unity Catalog (names are "
+                              "case-insensitive)",
+                              problems.empty() ? "" : "\n", it->second, t.QualifiedName(),
+                              n->FullName());
+    }
+  }
+  if (problems.empty()) return Status::OK();
+  return Status::Config("{}", problems);
 }
 
 std::string StorageLocation(const std::string& path) {

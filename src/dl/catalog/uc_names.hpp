@@ -26,6 +26,11 @@ Status CheckUcIdentifier(std::string_view what, std::string_view name);
 /// Unity Catalog rejects. Works whether use_unity_catalog came from the config or a flag.
 Result<UcTableName> ResolveUcName(const config::LoaderConfig& cfg, const config::TableConfig& t);
 
+/// Every table's Unity Catalog name (ResolveUcName) and no two tables on one name: a Config
+/// error listing each problem. The config loader checks the same with line numbers; this is
+/// for use_unity_catalog turned on after loading (`run-cluster --unity-catalog`).
+Status ValidateUcNames(const config::LoaderConfig& cfg);
+
 /// "file:///abs/path" for a local path; URLs (s3://, abfss://, file:/...) are kept.
 std::string StorageLocation(const std::string& path);
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dl/cli/output.hpp"
+#include "dl/catalog/uc_names.hpp"
 #include "dl/cli/run_hooks.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/loader.hpp"
@@ -59,6 +60,10 @@ int RunLoaded(const config::LoaderConfig& cfg, const RunFlags& flags) {
   options.vacuum = flags.vacuum;
   options.progress = !dry_run && monitoring::StderrIsTerminal() &&
                      log::CurrentFormat() == log::Format::kText;
+  // use_unity_catalog may come from a flag (run-cluster --unity-catalog), after validation.
+  if (cfg.use_unity_catalog) {
+    if (Status st = catalog::ValidateUcNames(cfg); !st.ok()) return ReportError(st);
+  }
   loader::StopToken stop;
   loader::InstallSignalHandlers(stop);
   // Upstream dependencies gate the run (exit 3 when unmet); see run_hooks.hpp.

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "dl/catalog/registration.hpp"
 #include "dl/catalog/uc_columns.hpp"
 #include "dl/catalog/uc_names.hpp"
 #include "dl/config/loader_config.hpp"
@@ -69,6 +70,19 @@ TEST(UcNamesTest, StoragePathNestsCatalogSchemaTableLowerCase) {
   EXPECT_EQ(config::TablePath(cfg, Table("dev.raw", "e")), "/p/dev/raw/e");
   cfg.use_unity_catalog = false;  // without Unity Catalog names keep their case
   EXPECT_EQ(config::TablePath(cfg, Table("Sales", "Orders")), "/p/Sales/Orders");
+}
+
+TEST(UcNamesTest, ValidateAllNamesForAFlagTurnedOnAfterLoading) {
+  auto cfg = UcConfig(std::nullopt);
+  cfg.tables = {Table("dev.raw", "events"), Table("sales", "orders"), Table("Dev.RAW", "Events")};
+  Status st = ValidateUcNames(cfg);
+  ASSERT_EQ(st.code(), StatusCode::kConfig);
+  EXPECT_THAT(st.message(), HasSubstr("sales.orders: database_name 'sales' has no catalog"));
+  EXPECT_THAT(st.message(), HasSubstr("tables dev.raw.events and Dev.RAW.Events are both "
+                                      "dev.raw.events"));
+  cfg.tables.pop_back();
+  cfg.default_catalog = "prod";
+  EXPECT_TRUE(ValidateUcNames(cfg).ok());
 }
 
 TEST(UcNamesTest, StorageLocation) {
@@ -174,6 +188,24 @@ TEST(UcConfigTest, ValidationNamesTheKeyForUnityCatalogRules) {
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("unity_catalog_token_env"));
   EXPECT_THAT(r.status().message(), ::testing::Not(HasSubstr("secret-value")));
+}
+
+TEST(UcTokenTest, FromTheNamedVariableWithDatabricksFallbackForTheDefault) {
+  config::LoaderConfig cfg;
+  cfg.databricks_token_env = "DL_TEST_DBX_TOKEN";
+  ::unsetenv("UC_TOKEN");
+  ::setenv("DL_TEST_DBX_TOKEN", "dbx-token", 1);
+  EXPECT_EQ(UcToken(cfg), "dbx-token");  // UC_TOKEN unset: the Databricks token
+  ::setenv("UC_TOKEN", "uc-token", 1);
+  EXPECT_EQ(UcToken(cfg), "uc-token");
+  cfg.unity_catalog_token_env = "DL_TEST_OTHER_UNSET";
+  EXPECT_EQ(UcToken(cfg), "");  // a variable named explicitly: no fallback
+  ::unsetenv("UC_TOKEN");
+  ::unsetenv("DL_TEST_DBX_TOKEN");
+  EXPECT_FALSE(RegistrationEnabled(cfg));
+  cfg.use_unity_catalog = true;
+  cfg.unity_catalog_url = "http://127.0.0.1:8080";
+  EXPECT_TRUE(RegistrationEnabled(cfg));
 }
 
 }  // namespace
