@@ -8,6 +8,7 @@
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/delta/snapshot.hpp"
+#include "dl/engine/engine.hpp"
 #include "dl/orchestration/jobs_api.hpp"
 
 namespace dl::orchestration {
@@ -149,6 +150,18 @@ std::vector<DependencyState> CheckDependenciesOnce(const config::LoaderConfig& c
     fs = own_fs.get();
   }
   const int64_t now = ctx.now_ms ? ctx.now_ms : NowMs();
+  // Tables with checkpoints need a Parquet reader: bring an engine when the caller has none.
+  DependencyContext local = ctx;
+  std::unique_ptr<engine::Engine> own_engine;
+  bool has_table = std::any_of(cfg.upstream_dependencies.begin(), cfg.upstream_dependencies.end(),
+                               [](const std::string& d) { return d.rfind("table:", 0) == 0; });
+  if (!local.parquet && has_table) {
+    auto e = engine::MakeDuckDbEngine();
+    if (e.ok()) {
+      own_engine = std::move(*e);
+      local.parquet = own_engine.get();
+    }
+  }
   std::vector<DependencyState> out;
   for (const std::string& spec : cfg.upstream_dependencies) {
     auto d = ParseDependency(spec);
@@ -158,7 +171,7 @@ std::vector<DependencyState> CheckDependenciesOnce(const config::LoaderConfig& c
     }
     switch (d->kind) {
       case DependencyKind::kTable:
-        out.push_back(CheckTable(cfg, *d, ctx, *fs, now));
+        out.push_back(CheckTable(cfg, *d, local, *fs, now));
         break;
       case DependencyKind::kFile:
         out.push_back(CheckFile(*d, *fs));

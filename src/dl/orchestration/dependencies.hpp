@@ -43,7 +43,7 @@ struct DependencyState {
 
 struct DependencyContext {
   FileSystem* fs = nullptr;                  ///< null: the local file system
-  delta::ParquetHandler* parquet = nullptr;  ///< reads table checkpoints; null: none
+  delta::ParquetHandler* parquet = nullptr;  ///< reads table checkpoints; null: a new engine
   int64_t now_ms = 0;                        ///< 0: the clock
   /// The start of our last successful run; unset: read from the state under checkpoint_path.
   std::optional<int64_t> last_run_start_ms;

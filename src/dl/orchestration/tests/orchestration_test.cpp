@@ -94,6 +94,18 @@ TEST_F(DependenciesTest, TableMissingThenPresent) {
   EXPECT_THAT(s.detail, HasSubstr("no earlier run of ours"));
 }
 
+TEST_F(DependenciesTest, CheckpointedTableWithoutAGivenEngine) {
+  const std::string root = cfg_.processed_data_path + "/bronze/events";
+  MakeTable(root);
+  table::TableContext tctx{*fs_, *engine_};
+  ASSERT_TRUE(table::Checkpoint(tctx, root).ok());
+  cfg_.upstream_dependencies = {"table:bronze.events"};
+  auto states = CheckDependenciesOnce(cfg_);  // what cluster-status calls: no context
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_TRUE(states[0].met) << states[0].detail;
+  EXPECT_THAT(states[0].detail, HasSubstr("version 0 committed"));
+}
+
 TEST_F(DependenciesTest, TableNewerThanLastRunOrMaxAge) {
   MakeTable(cfg_.processed_data_path + "/bronze/events");
   // Our last successful run started after the table's commit: not met.
