@@ -93,6 +93,10 @@ def test_job_dependency_reads_the_latest_run_through_the_jobs_api(env, monkeypat
         assert "job:43 (latest run 9: TERMINATED FAILED)" in r.out, r
         assert "job:44 (latest run 11: RUNNING)" in r.out, r
         assert DB_TOKEN not in r.out
+    monkeypatch.setenv("DATABRICKS_HOST", f"http://127.0.0.1:{closed_port()}")  # refusing
+    r = env.run("run")
+    assert r.rc == 3 and "job:42 (GET http://127.0.0.1:" in r.out, r
+    assert "connect" in r.out.lower() and DB_TOKEN not in r.out, r
     monkeypatch.delenv("DATABRICKS_HOST")
     r = env.run("run")
     assert r.rc == 3 and "$DATABRICKS_HOST is not set" in r.out, r
