@@ -55,6 +55,7 @@ Result<Response> Send(const Request& req) {
     curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, req.body.c_str());
     curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
     c.headers = curl_slist_append(c.headers, "Content-Type: application/json");
+    c.headers = curl_slist_append(c.headers, "Expect:");  // no 100-continue round trip
   }
   c.headers = curl_slist_append(c.headers, "Accept: application/json");
   if (!req.bearer_token.empty()) {

@@ -119,6 +119,15 @@ TEST(HttpClientTest, PostsJsonWithBearerTokenAndReadsTheAnswer) {
   EXPECT_THAT(reqs[0], HasSubstr("Authorization: Bearer tok-123\r\n"));
   EXPECT_THAT(reqs[0], HasSubstr("Content-Type: application/json\r\n"));
   EXPECT_THAT(reqs[0], HasSubstr("\r\n\r\n{\"job_id\": 77}"));
+
+  // A large body goes at once, without waiting for "100 Continue".
+  ScriptedServer big({ScriptedServer::Reply(200, "{}")});
+  req.url = big.url("/big");
+  req.body = "{\"pad\": \"" + std::string(100000, 'x') + "\"}";
+  ASSERT_TRUE(Send(req).ok());
+  ASSERT_EQ(big.requests().size(), 1u);
+  EXPECT_THAT(big.requests()[0], ::testing::Not(HasSubstr("Expect:")));
+  EXPECT_THAT(big.requests()[0], HasSubstr(std::string(100000, 'x') + "\"}"));
 }
 
 TEST(HttpClientTest, RetriesServerErrorsWithBackoffButNotClientErrors) {
