@@ -4,7 +4,10 @@ healthy, slow, failing or absent, and the Databricks Jobs API calls), recording 
 every request."""
 from __future__ import annotations
 
+import signal
+import subprocess
 import threading
+import time
 
 import pyarrow as pa
 from deltalake import write_deltalake
@@ -58,6 +61,26 @@ def test_wait_mode_gives_up_after_the_timeout(env):
            dependency_poll_interval_seconds=1, dependency_wait_timeout_seconds=1)
     r = env.run("run")
     assert r.rc == 3 and "waited 1 s" in r.out, r
+    assert not env.table_path("orders").exists()
+
+
+def test_sigterm_ends_the_wait(env):
+    config(env, deps=[f"file:{env.root / 'never.flag'}"], on_unmet_dependencies="wait",
+           dependency_poll_interval_seconds=1, dependency_wait_timeout_seconds=600)
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        deadline = time.monotonic() + 60
+        seen = ""
+        while "upstream dependency not met" not in seen and time.monotonic() < deadline:
+            seen += p.stderr.readline()
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 1, (out, seen + err)
+    assert "stopped by signal while waiting" in seen + err
     assert not env.table_path("orders").exists()
 
 
