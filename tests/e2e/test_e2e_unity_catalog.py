@@ -139,3 +139,41 @@ def test_unity_catalog_name_rules_are_config_errors(env):
     env.write_config([entry], use_unity_catalog=True)  # no catalog anywhere
     r = env.run("validate")
     assert r.rc == 2 and "tables[0].database_name" in r.out and "default_catalog" in r.out, r
+
+
+def test_registered_columns_match_what_spark_sees(env, spark):
+    """type_text is Spark's type string (simpleString) and type_json Spark's StructField JSON, for every
+    column of a table with nested and parameterized types (Spark reads the loaded table)."""
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+
+    schema = pa.schema([
+        ("id", pa.int64()), ("small", pa.int16()), ("tiny", pa.int8()), ("n", pa.int32()),
+        ("f", pa.float32()), ("amount", pa.decimal128(10, 2)), ("day", pa.date32()),
+        ("ts", pa.timestamp("us", tz="UTC")), ("flag", pa.bool_()), ("blob", pa.binary()),
+        ("tags", pa.list_(pa.string())),
+        ("point", pa.struct([("x", pa.float64()), ("label", pa.string())])),
+        ("attrs", pa.map_(pa.string(), pa.int64())),
+    ])
+    row = {"id": [1], "small": [2], "tiny": [3], "n": [4], "f": [1.5],
+           "amount": [decimal.Decimal("12.34")], "day": [datetime.date(2026, 1, 2)],
+           "ts": [datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)],
+           "flag": [True], "blob": [b"\x00\x01"], "tags": [["a", "b"]],
+           "point": [{"x": 1.0, "label": "p"}], "attrs": [[("k", 1)]]}
+    write_parquet(env.raw / "orders" / "a.parquet", row, schema=schema)
+    with UnityCatalogStandIn() as uc:
+        uc_config(env, uc.url)
+        env.load()
+        info = uc.tables["prod.sales.orders"]
+    df = spark.read.format("delta").load(str(env.processed / "prod" / "sales" / "orders"))
+    spark_fields = {f.name: f for f in df.schema.fields}
+    assert [c["name"] for c in info["columns"]] == [f.name for f in df.schema.fields]
+    for c in info["columns"]:
+        f = spark_fields[c["name"]]
+        assert c["type_text"] == f.dataType.simpleString(), (c["name"], c["type_text"])
+        assert json.loads(c["type_json"]) == json.loads(f.json()), c["name"]
+        assert c["nullable"] == f.nullable, c["name"]
+    amount = next(c for c in info["columns"] if c["name"] == "amount")
+    assert (amount["type_precision"], amount["type_scale"]) == (10, 2)
