@@ -142,8 +142,8 @@ def test_unity_catalog_name_rules_are_config_errors(env):
 
 
 def test_registered_columns_match_what_spark_sees(env, spark):
-    """type_text is Spark's type string (simpleString) and type_json Spark's StructField JSON, for every
-    column of a table with nested and parameterized types (Spark reads the loaded table)."""
+    """type_text is Spark's type string (simpleString) and type_json Spark's StructField JSON,
+    for every column of a table with nested and parameterized types (Spark reads the loaded table)."""
     import datetime
     import decimal
 
