@@ -102,6 +102,21 @@ def test_explicit_catalog_schema_database_name(env):
         assert set(uc.catalogs) == {"dev"}
 
 
+def test_a_concurrent_registration_of_the_same_table_is_fine(env):
+    write_parquet(env.raw / "orders" / "a.parquet", {"id": [1]})
+    with UnityCatalogStandIn() as uc:
+        uc_config(env, uc.url)
+        env.load()
+        registered = dict(uc.tables["prod.sales.orders"])
+        # Next run: another loader "creates" the entry between our GET (404) and our POST.
+        uc.hide_once.add("prod.sales.orders")
+        write_parquet(env.raw / "orders" / "b.parquet", {"id": [2]})
+        r = env.load()  # POST answers 409; the entry is ours and current: exit 0
+        assert "result=unchanged" in r.out, r
+        assert uc.calls("POST", "/api/2.1/unity-catalog/tables")[-1]["body"]["name"] == "orders"
+        assert uc.tables["prod.sales.orders"] == registered
+
+
 def test_catalog_unreachable_keeps_the_data_and_exits_1(env):
     from loopback_http import closed_port
     write_parquet(env.raw / "orders" / "a.parquet", {"id": [1, 2, 3]})

@@ -43,6 +43,9 @@ class UnityCatalogStandIn:
         self.schemas: dict[str, dict] = {}
         self.tables: dict[str, dict] = {}
         self.requests: list[dict] = []
+        # Full table names whose next GET answers 404 although the table exists: another
+        # client registering it between our GET and POST (a race, made deterministic).
+        self.hide_once: set[str] = set()
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -116,6 +119,9 @@ class UnityCatalogStandIn:
 
     def _tables(self, method, full, body):
         if method == "GET" and full:
+            if full in self.hide_once:
+                self.hide_once.discard(full)
+                return 404, _err("NOT_FOUND", f"Table not found: {full}")
             t = self.tables.get(full)
             return (200, t) if t else (404, _err("NOT_FOUND", f"Table not found: {full}"))
         if method == "DELETE" and full:

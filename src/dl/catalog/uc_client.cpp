@@ -92,7 +92,11 @@ Result<std::optional<nlohmann::json>> UcClient::GetTable(const std::string& full
 Status UcClient::CreateTable(const nlohmann::json& body) {
   std::string full = body.value("catalog_name", "") + "." + body.value("schema_name", "") + "." +
                      body.value("name", "");
-  return Expect(Call("POST", "/tables", body.dump()), "create table " + full);
+  auto made = Call("POST", "/tables", body.dump());
+  if (made.ok() && made->status == 409) {
+    return Status::AlreadyExists("Unity Catalog: create table {}: {}", full, ServerMessage(*made));
+  }
+  return Expect(made, "create table " + full);
 }
 
 Status UcClient::DeleteTable(const std::string& full_name) {
@@ -123,6 +127,30 @@ bool SameLocation(std::string a, std::string b) {
 
 }  // namespace
 
+namespace {
+
+// What an existing entry means for us: ours and current (unchanged), ours with other columns
+// (nullopt: replace it), or somebody else's (an error).
+Result<std::optional<RegisterAction>> Compare(const nlohmann::json& existing,
+                                              const UcTableName& name,
+                                              const std::string& storage_location,
+                                              const nlohmann::json& columns) {
+  std::string type = existing.value("table_type", "");
+  std::string location = existing.value("storage_location", "");
+  if (type != "EXTERNAL" || !SameLocation(location, storage_location)) {
+    return Status::AlreadyExists(
+        "Unity Catalog already has {} as a {} table at '{}', not as our EXTERNAL table at "
+        "'{}': left alone (drop it or pick another name)",
+        name.FullName(), type.empty() ? "?" : type, location, storage_location);
+  }
+  if (SameColumns(existing.value("columns", nlohmann::json::array()), columns)) {
+    return std::optional<RegisterAction>(RegisterAction::kUnchanged);
+  }
+  return std::optional<RegisterAction>();
+}
+
+}  // namespace
+
 Result<RegisterAction> RegisterTable(UcClient& client, const UcTableName& name,
                                      const std::string& storage_location,
                                      const delta::Schema& schema,
@@ -133,17 +161,8 @@ Result<RegisterAction> RegisterTable(UcClient& client, const UcTableName& name,
   DL_ASSIGN_OR_RETURN(auto existing, client.GetTable(name.FullName()));
   RegisterAction action = RegisterAction::kCreated;
   if (existing) {
-    std::string type = existing->value("table_type", "");
-    std::string location = existing->value("storage_location", "");
-    if (type != "EXTERNAL" || !SameLocation(location, storage_location)) {
-      return Status::AlreadyExists(
-          "Unity Catalog already has {} as a {} table at '{}', not as our EXTERNAL table at "
-          "'{}': left alone (drop it or pick another name)",
-          name.FullName(), type.empty() ? "?" : type, location, storage_location);
-    }
-    if (SameColumns(existing->value("columns", nlohmann::json::array()), columns)) {
-      return RegisterAction::kUnchanged;
-    }
+    DL_ASSIGN_OR_RETURN(auto same, Compare(*existing, name, storage_location, columns));
+    if (same) return *same;
     // The OSS update call cannot change columns: replace the entry (external: data stays).
     DL_RETURN_IF_ERROR(client.DeleteTable(name.FullName()));
     action = RegisterAction::kColumnsUpdated;
@@ -153,10 +172,21 @@ Result<RegisterAction> RegisterTable(UcClient& client, const UcTableName& name,
                          {"schema_name", name.schema},
                          {"table_type", "EXTERNAL"},
                          {"data_source_format", "DELTA"},
-                         {"columns", std::move(columns)},
+                         {"columns", columns},
                          {"storage_location", storage_location},
                          {"comment", "loaded by data_loader"}};
-  DL_RETURN_IF_ERROR(client.CreateTable(body));
+  Status made = client.CreateTable(body);
+  if (made.code() == StatusCode::kAlreadyExists) {
+    // Another loader registered it between our GET and POST: fine if it is the same table.
+    DL_ASSIGN_OR_RETURN(auto now, client.GetTable(name.FullName()));
+    if (!now) return made;
+    DL_ASSIGN_OR_RETURN(auto same, Compare(*now, name, storage_location, columns));
+    if (same) return *same;
+    return Status::AlreadyExists("{}, with other columns (another loader registered it meanwhile; "
+                                 "the next run updates it)",
+                                 made.message());
+  }
+  DL_RETURN_IF_ERROR(made);
   return action;
 }
 
