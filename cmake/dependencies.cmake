@@ -8,7 +8,7 @@ if(NOT TARGET CLI11::CLI11)
   add_library(CLI11::CLI11 INTERFACE IMPORTED)  # Debian's CLI11 is header-only
 endif()
 find_package(yaml-cpp REQUIRED)
-find_package(CURL QUIET)
+find_package(CURL REQUIRED)  # cluster mode's REST calls (src/dl/common/http_client)
 find_package(Threads REQUIRED)
 
 set(DUCKDB_ROOT "${CMAKE_CURRENT_SOURCE_DIR}/third_party/duckdb" CACHE PATH

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "dl/cli/output.hpp"
+#include "dl/catalog/uc_names.hpp"
+#include "dl/cli/run_hooks.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/loader.hpp"
 #include "dl/monitoring/progress.hpp"
@@ -46,29 +48,46 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-int Run(const ConfigArgs& args, const std::string& tables, bool dry_run, bool optimize,
-        bool vacuum, bool watch, double interval_seconds) {
-  auto cfg = LoadConfig(args);
-  if (!cfg.ok()) return ReportError(cfg.status());
+}  // namespace
+
+int RunLoaded(const config::LoaderConfig& cfg, const RunFlags& flags) {
+  const bool dry_run = flags.dry_run, watch = flags.watch;
+  const double interval_seconds = flags.interval_seconds;
   loader::RunOptions options;
-  options.tables = SplitList(tables);
+  options.tables = SplitList(flags.tables);
   options.dry_run = dry_run;
-  options.optimize = optimize;
-  options.vacuum = vacuum;
+  options.optimize = flags.optimize;
+  options.vacuum = flags.vacuum;
   options.progress = !dry_run && monitoring::StderrIsTerminal() &&
                      log::CurrentFormat() == log::Format::kText;
+  // use_unity_catalog may come from a flag (run-cluster --unity-catalog), after validation.
+  if (cfg.use_unity_catalog) {
+    if (Status st = catalog::ValidateUcNames(cfg); !st.ok()) return ReportError(st);
+  }
   loader::StopToken stop;
   loader::InstallSignalHandlers(stop);
+  // Upstream dependencies gate the run (exit 3 when unmet); see run_hooks.hpp.
+  if (int code = CheckUpstream(cfg, dry_run, stop); code != 0) return code;
   int exit_code = 0;
   for (int pass = 1;; ++pass) {
-    auto result = loader::RunOnce(*cfg, options, stop);
-    if (!result.ok()) return ReportError(result.status());
+    auto result = loader::RunOnce(cfg, options, stop);
+    if (!result.ok()) {
+      // Usage errors (exit 2) are the caller's mistake, not a run to report downstream.
+      if (!dry_run && ExitCode(result.status()) == 1) NotifyRunError(cfg, result.status(), stop);
+      return ReportError(result.status());
+    }
+    const bool did_work = result->metrics.files_loaded() + result->metrics.files_failed() > 0;
+    int pass_code = result->ExitCode();
     if (dry_run) {
       std::cout << result->plan;
-    } else if (!watch || result->metrics.files_loaded() + result->metrics.files_failed() > 0) {
+    } else if (!watch || did_work) {
       std::cout << monitoring::FormatSummary(result->metrics) << std::flush;
     }
-    exit_code = std::max(exit_code, result->ExitCode());
+    // Unity Catalog registration, run state, notifications (watch: only passes with work).
+    if (!dry_run && (!watch || did_work)) {
+      pass_code = AfterPass(cfg, options, *result, pass_code, stop);
+    }
+    exit_code = std::max(exit_code, pass_code);
     if (!watch || dry_run || stop.stopping()) break;
     // Wait for the next pass; a stop signal ends the wait at once.
     auto until = std::chrono::steady_clock::now() +
@@ -80,6 +99,14 @@ int Run(const ConfigArgs& args, const std::string& tables, bool dry_run, bool op
   }
   if (stop.stopping()) log::Info("stopped by signal; the next run continues from here");
   return exit_code;
+}
+
+namespace {
+
+int Run(const ConfigArgs& args, const RunFlags& flags) {
+  auto cfg = LoadConfig(args);
+  if (!cfg.ok()) return ReportError(cfg.status());
+  return RunLoaded(*cfg, flags);
 }
 
 int Validate(const ConfigArgs& args) {
@@ -148,24 +175,20 @@ Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args) {
 void AddRunCommands(CLI::App& app, int& exit_code) {
   struct RunArgs {
     ConfigArgs config;
-    std::string tables;
-    bool dry_run = false, optimize = false, vacuum = false, watch = false;
-    double interval = 60;
+    RunFlags flags;
   };
   auto args = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Load every new file of the configured tables");
   AddConfigOptions(*run, args->config);
-  run->add_option("--tables", args->tables, "only these tables (comma-separated names)");
-  run->add_flag("--dry-run", args->dry_run, "show what would be loaded; change nothing");
-  run->add_flag("--optimize", args->optimize, "compact small files of each table afterwards");
-  run->add_flag("--vacuum", args->vacuum, "delete unreferenced files afterwards (7-day retention)");
-  run->add_flag("--watch", args->watch, "keep loading new files until stopped (SIGINT/SIGTERM)");
-  run->add_option("--interval", args->interval, "seconds between passes with --watch")
+  RunFlags& f = args->flags;
+  run->add_option("--tables", f.tables, "only these tables (comma-separated names)");
+  run->add_flag("--dry-run", f.dry_run, "show what would be loaded; change nothing");
+  run->add_flag("--optimize", f.optimize, "compact small files of each table afterwards");
+  run->add_flag("--vacuum", f.vacuum, "delete unreferenced files afterwards (7-day retention)");
+  run->add_flag("--watch", f.watch, "keep loading new files until stopped (SIGINT/SIGTERM)");
+  run->add_option("--interval", f.interval_seconds, "seconds between passes with --watch")
       ->check(CLI::PositiveNumber);
-  run->callback([args, &exit_code] {
-    exit_code = Run(args->config, args->tables, args->dry_run, args->optimize, args->vacuum,
-                    args->watch, args->interval);
-  });
+  run->callback([args, &exit_code] { exit_code = Run(args->config, args->flags); });
 
   auto vargs = std::make_shared<ConfigArgs>();
   auto* validate = app.add_subcommand("validate", "Check a config; exit 2 naming each problem");

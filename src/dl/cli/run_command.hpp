@@ -23,4 +23,16 @@ Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args);
 
 void AddRunCommands(CLI::App& app, int& exit_code);
 
+/// The flags of `run` (and `run-cluster`).
+struct RunFlags {
+  std::string tables;  ///< --tables a,b
+  bool dry_run = false, optimize = false, vacuum = false, watch = false;
+  double interval_seconds = 60;  ///< --interval (with --watch)
+};
+
+/// The run path every loading command shares: upstream dependencies (exit 3 when unmet),
+/// RunOnce pass(es), summary, then per pass Unity Catalog registration, run state and
+/// downstream notifications (run_hooks.hpp). Returns the exit code.
+int RunLoaded(const config::LoaderConfig& cfg, const RunFlags& flags);
+
 }  // namespace dl::cli

@@ -1,6 +1,7 @@
 // ToRedactedJson: the resolved config as JSON, values from ${ENV} replaced by "***".
 #include <nlohmann/json.hpp>
 
+#include "dl/common/http_client.hpp"
 #include "dl/config/config_internal.hpp"
 
 namespace dl::config {
@@ -103,7 +104,24 @@ Json ConfigJson(const LoaderConfig& cfg) {
   PutOptional(j, "default_catalog", cfg.default_catalog);
   PutOptional(j, "unity_catalog_url", cfg.unity_catalog_url);
   j["upstream_dependencies"] = cfg.upstream_dependencies;
-  j["downstream_notifications"] = cfg.downstream_notifications;
+  // Webhook URLs carry their secret in the path (Slack): show scheme, host and first segment.
+  Json notifications = Json::array();
+  for (const auto& n : cfg.downstream_notifications) {
+    notifications.push_back(n.rfind("webhook:", 0) == 0 ? "webhook:" + http::RedactUrl(n.substr(8))
+                                                        : n);
+  }
+  j["downstream_notifications"] = std::move(notifications);
+  // Cluster mode part 2 (branch uc).
+  j["unity_catalog_token_env"] = cfg.unity_catalog_token_env;
+  j["databricks_host_env"] = cfg.databricks_host_env;
+  j["databricks_token_env"] = cfg.databricks_token_env;
+  j["on_unmet_dependencies"] = ToString(cfg.on_unmet_dependencies);
+  j["dependency_wait_timeout_seconds"] = cfg.dependency_wait_timeout_seconds;
+  j["dependency_poll_interval_seconds"] = cfg.dependency_poll_interval_seconds;
+  PutOptional(j, "dependency_max_age_seconds", cfg.dependency_max_age_seconds);
+  j["notification_retries"] = cfg.notification_retries;
+  j["notification_backoff_ms"] = cfg.notification_backoff_ms;
+  j["http_timeout_seconds"] = cfg.http_timeout_seconds;
   Json tables = Json::array();
   for (const auto& t : cfg.tables) tables.push_back(TableJson(t));
   j["tables"] = std::move(tables);

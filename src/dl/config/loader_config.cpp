@@ -1,6 +1,8 @@
 // Enum spellings, storage locations, table selection and redacted rendering of the config.
 #include "dl/config/loader_config.hpp"
 
+#include <cctype>
+
 #include "dl/config/config_internal.hpp"
 #include "dl/storage/file_system.hpp"
 
@@ -33,6 +35,8 @@ const EnumNames<OverwriteMode> kOverwriteModeNames = {{"static", OverwriteMode::
                                                       {"dynamic", OverwriteMode::kDynamic}};
 const EnumNames<OnBadRows> kOnBadRowsNames = {{"fail", OnBadRows::kFail},
                                               {"quarantine", OnBadRows::kQuarantine}};
+const EnumNames<OnUnmetDependencies> kOnUnmetDependenciesNames = {
+    {"fail", OnUnmetDependencies::kFail}, {"wait", OnUnmetDependencies::kWait}};
 
 // clang-format off
 const std::vector<std::string_view> kRootOnlyKeys = {
@@ -40,7 +44,12 @@ const std::vector<std::string_view> kRootOnlyKeys = {
     "file_tracker_database", "max_parallel_jobs", "retry_attempts", "timeout_minutes",
     "retry_backoff_ms",
     "log_level", "enable_metrics", "tables", "use_unity_catalog", "default_catalog",
-    "unity_catalog_url", "upstream_dependencies", "downstream_notifications"};
+    "unity_catalog_url", "upstream_dependencies", "downstream_notifications",
+    // cluster mode part 2 (branch uc)
+    "unity_catalog_token_env", "databricks_host_env", "databricks_token_env",
+    "on_unmet_dependencies", "dependency_wait_timeout_seconds",
+    "dependency_poll_interval_seconds", "dependency_max_age_seconds", "notification_retries",
+    "notification_backoff_ms", "http_timeout_seconds"};
 const std::vector<std::string_view> kTableOnlyKeys = {
     "table_name", "database_name", "source_path_pattern", "loading_strategy", "file_format",
     "schema_evolution", "partition_columns", "primary_keys", "tracking_columns",
@@ -66,12 +75,24 @@ std::string_view NameOf(const internal::EnumNames<E>& names, E v) {
   return "?";
 }
 
+// Unity Catalog stores names lower-case (and compares them so): under use_unity_catalog the
+// storage path and the displayed name use the lower-case form.
+std::string UcCase(const LoaderConfig& cfg, std::string name) {
+  if (!cfg.use_unity_catalog) return name;
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
 // (catalog, schema) of a database name: "c.s" -> {c, s}; "s" -> {default_catalog or "", s}.
 std::pair<std::string, std::string> SplitDatabase(const LoaderConfig& cfg,
                                                   const std::string& database) {
   size_t dot = database.find('.');
-  if (dot != std::string::npos) return {database.substr(0, dot), database.substr(dot + 1)};
-  if (cfg.use_unity_catalog && cfg.default_catalog) return {*cfg.default_catalog, database};
+  if (dot != std::string::npos) {
+    return {UcCase(cfg, database.substr(0, dot)), UcCase(cfg, database.substr(dot + 1))};
+  }
+  if (cfg.use_unity_catalog && cfg.default_catalog) {
+    return {UcCase(cfg, *cfg.default_catalog), UcCase(cfg, database)};
+  }
   return {"", database};
 }
 
@@ -89,6 +110,9 @@ std::string_view ToString(WhenNotMatchedBySource v) {
 }
 std::string_view ToString(OverwriteMode v) { return NameOf(internal::kOverwriteModeNames, v); }
 std::string_view ToString(OnBadRows v) { return NameOf(internal::kOnBadRowsNames, v); }
+std::string_view ToString(OnUnmetDependencies v) {
+  return NameOf(internal::kOnUnmetDependenciesNames, v);
+}
 
 std::string DatabasePath(const LoaderConfig& cfg, const std::string& database_name) {
   auto [catalog, schema] = SplitDatabase(cfg, database_name);
@@ -98,7 +122,7 @@ std::string DatabasePath(const LoaderConfig& cfg, const std::string& database_na
 }
 
 std::string TablePath(const LoaderConfig& cfg, const TableConfig& table) {
-  return JoinPath(DatabasePath(cfg, table.database_name), table.table_name);
+  return JoinPath(DatabasePath(cfg, table.database_name), UcCase(cfg, table.table_name));
 }
 
 std::string TrackerPath(const LoaderConfig& cfg) {
@@ -117,7 +141,7 @@ std::string MetricsDir(const LoaderConfig& cfg) { return JoinPath(cfg.checkpoint
 std::string DisplayName(const LoaderConfig& cfg, const TableConfig& table) {
   auto [catalog, schema] = SplitDatabase(cfg, table.database_name);
   if (catalog.empty()) return schema + "." + table.table_name;
-  return catalog + "." + schema + "." + table.table_name;
+  return catalog + "." + schema + "." + UcCase(cfg, table.table_name);
 }
 
 Result<std::vector<const TableConfig*>> SelectTables(const LoaderConfig& cfg,

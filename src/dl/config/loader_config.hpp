@@ -28,6 +28,7 @@ enum class JsonFormat { kAuto, kLines, kArray };       // auto lines array
 enum class WhenNotMatchedBySource { kKeep, kDelete };  // keep delete
 enum class OverwriteMode { kStatic, kDynamic };        // static dynamic
 enum class OnBadRows { kFail, kQuarantine };           // fail quarantine
+enum class OnUnmetDependencies { kFail, kWait };       // fail wait (cluster mode part 2)
 
 std::string_view ToString(LoadingStrategy v);
 std::string_view ToString(FileFormat v);
@@ -37,6 +38,7 @@ std::string_view ToString(JsonFormat v);
 std::string_view ToString(WhenNotMatchedBySource v);
 std::string_view ToString(OverwriteMode v);
 std::string_view ToString(OnBadRows v);
+std::string_view ToString(OnUnmetDependencies v);
 
 // ---- Table configuration ----
 
@@ -158,6 +160,27 @@ struct LoaderConfig {
   std::optional<std::string> unity_catalog_url;       ///< a Unity Catalog server (http[s]://...)
   std::vector<std::string> upstream_dependencies;     ///< "table:..", "file:..", "job:.."
   std::vector<std::string> downstream_notifications;  ///< "webhook:..", "job:.."
+
+  // ==== Cluster mode part 2 (branch uc): Unity Catalog registration, dependencies and
+  // notifications. Keys are read in yaml_loader.cpp ReadCatalogAndOrchestration. ====
+  /// Environment variable holding the Unity Catalog token (unset/empty: no Authorization;
+  /// the default falls back to DATABRICKS_TOKEN when UC_TOKEN is unset).
+  std::string unity_catalog_token_env = "UC_TOKEN";
+  /// Environment variables with the Databricks workspace URL and token (job:... entries).
+  std::string databricks_host_env = "DATABRICKS_HOST";
+  std::string databricks_token_env = "DATABRICKS_TOKEN";
+  /// What an unmet upstream dependency does: fail (exit 3 at once) or wait (poll until met or
+  /// dependency_wait_timeout_seconds, then exit 3).
+  OnUnmetDependencies on_unmet_dependencies = OnUnmetDependencies::kFail;
+  int dependency_wait_timeout_seconds = 3600;  ///< wait mode: give up after this (> 0)
+  int dependency_poll_interval_seconds = 30;   ///< wait mode: between checks (> 0)
+  /// table:... is met when its newest commit is at most this old; unset: newer than the start
+  /// of our last successful run (any commit when there was none).
+  std::optional<int64_t> dependency_max_age_seconds;
+  int notification_retries = 3;        ///< further attempts per notification (0-10)
+  int notification_backoff_ms = 1000;  ///< first delay between attempts; doubles
+  int http_timeout_seconds = 30;       ///< per HTTP request (Unity Catalog, Jobs API, webhooks)
+  // ==== end of cluster mode part 2 ====
 
   // -- Provenance --
   std::string source_name;  ///< file path or "--config-json", for messages

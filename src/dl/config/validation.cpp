@@ -9,6 +9,8 @@
 namespace dl::config::internal {
 namespace {
 
+constexpr size_t kMaxUnityCatalogName = 255;
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -282,6 +284,34 @@ void CheckDependencies(MapReader& r, std::string_view key, const std::vector<std
   }
 }
 
+// Unity Catalog's rules for catalog, schema and table names: at most 255 characters, no
+// '.', space, '/', control characters or DEL (our [A-Za-z0-9_]+ already excludes those).
+// Names are case-insensitive and stored lower-case; the storage path uses that form.
+void CheckUnityCatalogNames(MapReader& r, const TableConfig& t, size_t i) {
+  size_t dot = t.database_name.find('.');
+  std::vector<std::pair<std::string, std::string>> parts;  // (which, name)
+  if (dot != std::string::npos) {
+    parts = {{"catalog", t.database_name.substr(0, dot)},
+             {"schema", t.database_name.substr(dot + 1)}};
+  } else {
+    parts = {{"schema", t.database_name}};
+  }
+  for (const auto& [which, name] : parts) {
+    if (name.size() > kMaxUnityCatalogName) {
+      r.diag().Add(t.line, fmt::format("tables[{}].database_name", i),
+                   fmt::format("the {} name '{}...' has {} characters: Unity Catalog allows "
+                               "at most {}",
+                               which, name.substr(0, 20), name.size(), kMaxUnityCatalogName));
+    }
+  }
+  if (t.table_name.size() > kMaxUnityCatalogName) {
+    r.diag().Add(t.line, fmt::format("tables[{}].table_name", i),
+                 fmt::format("'{}...' has {} characters: Unity Catalog allows at most {}",
+                             t.table_name.substr(0, 20), t.table_name.size(),
+                             kMaxUnityCatalogName));
+  }
+}
+
 void CheckTablesAreDistinct(MapReader& r, const LoaderConfig& cfg) {
   std::map<std::string, size_t> by_path;
   for (size_t i = 0; i < cfg.tables.size(); ++i) {
@@ -294,6 +324,7 @@ void CheckTablesAreDistinct(MapReader& r, const LoaderConfig& cfg) {
                    fmt::format("{} is already defined by tables[{}] (line {})", DisplayName(cfg, t),
                                it->second, first.line));
     }
+    if (cfg.use_unity_catalog) CheckUnityCatalogNames(r, t, i);
     if (cfg.use_unity_catalog && !cfg.default_catalog &&
         t.database_name.find('.') == std::string::npos) {
       r.diag().Add(t.line, fmt::format("tables[{}].database_name", i),
@@ -322,7 +353,29 @@ void ValidateRoot(MapReader& r, const LoaderConfig& cfg) {
   }
   CheckName(r, "file_tracker_table", cfg.file_tracker_table, /*allow_dot=*/false);
   CheckName(r, "file_tracker_database", cfg.file_tracker_database, /*allow_dot=*/true);
-  if (cfg.default_catalog) CheckName(r, "default_catalog", *cfg.default_catalog, false);
+  if (cfg.default_catalog) {
+    CheckName(r, "default_catalog", *cfg.default_catalog, false);
+    if (cfg.default_catalog->size() > kMaxUnityCatalogName) {
+      r.Error("default_catalog",
+              fmt::format("has {} characters: Unity Catalog allows at most {}",
+                          cfg.default_catalog->size(), kMaxUnityCatalogName));
+    }
+  }
+  for (std::string_view key :
+       {"unity_catalog_token_env", "databricks_host_env", "databricks_token_env"}) {
+    const std::string& v = key == "unity_catalog_token_env" ? cfg.unity_catalog_token_env
+                           : key == "databricks_host_env"   ? cfg.databricks_host_env
+                                                            : cfg.databricks_token_env;
+    if (!r.Failed(key) && !IsIdentifier(v)) {
+      r.Error(key, fmt::format("'{}' is not an environment variable name (letters, digits, '_'); "
+                               "give the variable's name, never the secret itself",
+                               v.size() > 8 ? v.substr(0, 4) + "..." : v));
+    }
+  }
+  if (r.Has("dependency_wait_timeout_seconds") &&
+      cfg.on_unmet_dependencies != OnUnmetDependencies::kWait) {
+    r.Error("dependency_wait_timeout_seconds", "only used with on_unmet_dependencies: wait");
+  }
   if (cfg.unity_catalog_url && cfg.unity_catalog_url->rfind("http://", 0) != 0 &&
       cfg.unity_catalog_url->rfind("https://", 0) != 0) {
     r.Error("unity_catalog_url", "must start with http:// or https://");

@@ -152,6 +152,25 @@ void ReadCluster(MapReader& r, LoaderConfig& cfg) {
   r.GetStringList("downstream_notifications", cfg.downstream_notifications);
 }
 
+// Cluster mode part 2 (branch uc): Unity Catalog token, dependency waiting, notifications.
+void ReadCatalogAndOrchestration(MapReader& r, LoaderConfig& cfg) {
+  r.GetString("unity_catalog_token_env", cfg.unity_catalog_token_env);
+  r.GetString("databricks_host_env", cfg.databricks_host_env);
+  r.GetString("databricks_token_env", cfg.databricks_token_env);
+  r.GetEnum("on_unmet_dependencies", cfg.on_unmet_dependencies,
+            internal::kOnUnmetDependenciesNames);
+  r.GetInt("dependency_wait_timeout_seconds", cfg.dependency_wait_timeout_seconds, 1,
+           7 * 24 * 3600);
+  r.GetInt("dependency_poll_interval_seconds", cfg.dependency_poll_interval_seconds, 1, 24 * 3600);
+  int64_t max_age = 0;
+  if (r.GetInt("dependency_max_age_seconds", max_age, int64_t{1}, kTenYearsSeconds)) {
+    cfg.dependency_max_age_seconds = max_age;
+  }
+  r.GetInt("notification_retries", cfg.notification_retries, 0, 10);
+  r.GetInt("notification_backoff_ms", cfg.notification_backoff_ms, 0, 600000);
+  r.GetInt("http_timeout_seconds", cfg.http_timeout_seconds, 1, 3600);
+}
+
 void ReadTables(MapReader& r, const TableConfig& defaults, LoaderConfig& cfg) {
   r.Require("tables");
   auto tables = r.GetNode("tables");
@@ -194,6 +213,7 @@ void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
   r.GetEnum("log_level", cfg.log_level, internal::kLogLevelNames);
   r.GetBool("enable_metrics", cfg.enable_metrics);
   ReadCluster(r, cfg);
+  ReadCatalogAndOrchestration(r, cfg);
   TableConfig defaults;
   ReadTableDefaults(r, defaults);
   ReadTables(r, defaults, cfg);

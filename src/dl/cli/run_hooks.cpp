@@ -1,0 +1,100 @@
+#include "dl/cli/run_hooks.hpp"
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "dl/catalog/registration.hpp"
+#include "dl/common/clock.hpp"
+#include "dl/common/logging.hpp"
+#include "dl/engine/engine.hpp"
+#include "dl/orchestration/dependencies.hpp"
+#include "dl/orchestration/notifications.hpp"
+
+namespace dl::cli {
+namespace {
+
+// Sleeps in small steps so a stop signal ends the wait at once; false when stopping.
+std::function<bool(int64_t)> StoppableSleep(loader::StopToken& stop) {
+  return [&stop](int64_t ms) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!stop.stopping() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return !stop.stopping();
+  };
+}
+
+void PrintStates(const std::vector<orchestration::DependencyState>& states) {
+  std::cout << "upstream dependencies:\n";
+  for (const auto& s : states) {
+    std::cout << fmt::format("  {} {}: {}\n", s.met ? "met    " : "NOT MET", s.spec,
+                             log::RedactSecrets(s.detail));
+  }
+}
+
+}  // namespace
+
+int CheckUpstream(const config::LoaderConfig& cfg, bool dry_run, loader::StopToken& stop) {
+  if (cfg.upstream_dependencies.empty()) return 0;
+  auto engine = engine::MakeDuckDbEngine();  // reads table checkpoints
+  orchestration::DependencyContext ctx;
+  ctx.parquet = engine.ok() ? engine->get() : nullptr;
+  if (dry_run) {
+    PrintStates(orchestration::CheckDependenciesOnce(cfg, ctx));
+    return 0;
+  }
+  auto outcome = orchestration::AwaitDependencies(cfg, ctx, StoppableSleep(stop));
+  if (outcome.met) {
+    log::Info("upstream dependencies met", {{"dependencies", outcome.states.size()},
+                                             {"checks", outcome.checks}});
+    return 0;
+  }
+  if (outcome.stopped) {
+    log::Info("stopped by signal while waiting for upstream dependencies");
+    return 1;
+  }
+  std::cerr << "error: " << log::RedactSecrets(orchestration::UnmetMessage(outcome.states))
+            << (cfg.on_unmet_dependencies == config::OnUnmetDependencies::kWait
+                    ? fmt::format(" (waited {} s)", cfg.dependency_wait_timeout_seconds)
+                    : std::string())
+            << "\n";
+  return kExitDependenciesUnmet;
+}
+
+int AfterPass(const config::LoaderConfig& cfg, const loader::RunOptions& options,
+              const loader::RunResult& result, int exit_code, loader::StopToken& stop) {
+  auto fs = MakeLocalFileSystem();
+  if (catalog::RegistrationEnabled(cfg)) {
+    auto selected = config::SelectTables(cfg, options.tables);
+    auto engine = engine::MakeDuckDbEngine();
+    if (selected.ok()) {
+      auto regs = catalog::RegisterTables(cfg, *selected, *fs,
+                                          engine.ok() ? engine->get() : nullptr);
+      for (const auto& r : regs) {
+        if (!r.ok) exit_code = std::max(exit_code, 1);
+      }
+    }
+  }
+  const auto& m = result.metrics;
+  Status st = orchestration::RecordRun(cfg, *fs, m.run_id, m.start_ms, m.end_ms ? m.end_ms : NowMs(),
+                                       exit_code == 0 && !result.stopped);
+  if (!st.ok()) log::Warn("cannot record the run state", {{"error", st.message()}});
+  if (!cfg.downstream_notifications.empty()) {
+    orchestration::SendNotifications(cfg, orchestration::BuildRunSummary(m, exit_code),
+                                     StoppableSleep(stop));
+  }
+  return exit_code;
+}
+
+void NotifyRunError(const config::LoaderConfig& cfg, const Status& error,
+                    loader::StopToken& stop) {
+  if (cfg.downstream_notifications.empty()) return;
+  monitoring::RunMetrics m;
+  m.run_id = NewUuid();
+  m.start_ms = m.end_ms = NowMs();
+  orchestration::SendNotifications(cfg, orchestration::BuildRunSummary(m, 1, error.message()),
+                                   StoppableSleep(stop));
+}
+
+}  // namespace dl::cli

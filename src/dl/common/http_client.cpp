@@ -1,0 +1,137 @@
+#include "dl/common/http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "dl/common/logging.hpp"
+
+namespace dl::http {
+namespace {
+
+// curl_global_init is not thread-safe: run it once before the first handle.
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t AppendBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+struct CurlHandle {
+  CURL* h = curl_easy_init();
+  curl_slist* headers = nullptr;
+  ~CurlHandle() {
+    if (headers) curl_slist_free_all(headers);
+    if (h) curl_easy_cleanup(h);
+  }
+};
+
+}  // namespace
+
+Result<Response> Send(const Request& req) {
+  GlobalInit();
+  CurlHandle c;
+  if (!c.h) return Status::Internal("cannot create an HTTP handle");
+  const std::string where = req.method + " " + RedactUrl(req.url);
+  Response resp;
+  curl_easy_setopt(c.h, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(c.h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for timeouts
+  curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout_ms));
+  curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout_ms));
+  curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could carry the token away
+  curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &resp.body);
+  curl_easy_setopt(c.h, CURLOPT_USERAGENT, "data_loader");
+  if (!req.body.empty() || req.method == "POST" || req.method == "PATCH") {
+    curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, req.body.c_str());
+    curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
+    c.headers = curl_slist_append(c.headers, "Content-Type: application/json");
+    c.headers = curl_slist_append(c.headers, "Expect:");  // no 100-continue round trip
+  }
+  c.headers = curl_slist_append(c.headers, "Accept: application/json");
+  if (!req.bearer_token.empty()) {
+    std::string auth = "Authorization: Bearer " + req.bearer_token;
+    c.headers = curl_slist_append(c.headers, auth.c_str());
+  }
+  for (const auto& [k, v] : req.headers) {
+    std::string line = k + ": " + v;
+    c.headers = curl_slist_append(c.headers, line.c_str());
+  }
+  curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
+  CURLcode rc = curl_easy_perform(c.h);
+  if (rc == CURLE_OPERATION_TIMEDOUT) {
+    return Status::Timeout("{}: no answer within {} ms", where, req.timeout_ms);
+  }
+  if (rc != CURLE_OK) return Status::Io("{}: {}", where, curl_easy_strerror(rc));
+  curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &resp.status);
+  return resp;
+}
+
+Attempted SendWithRetries(const Request& request, const RetryPolicy& policy) {
+  Attempted out;
+  int64_t delay = policy.backoff_ms;
+  for (int attempt = 0;; ++attempt) {
+    out.last = Send(request);
+    out.attempts = attempt + 1;
+    bool again = out.last.ok() ? out.last->retryable()
+                               : out.last.status().code() == StatusCode::kIo ||
+                                     out.last.status().code() == StatusCode::kTimeout;
+    if (!again || attempt >= policy.retries) return out;
+    int64_t wait = std::min(delay, policy.max_backoff_ms);
+    if (policy.sleep) {
+      if (!policy.sleep(wait)) return out;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+    }
+    delay *= 2;
+  }
+}
+
+std::string RedactUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return "***";
+  size_t host_start = scheme + 3;
+  size_t path = url.find_first_of("/?#", host_start);
+  std::string host = url.substr(host_start, path == std::string::npos ? std::string::npos
+                                                                      : path - host_start);
+  if (size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  std::string out = url.substr(0, host_start) + host;
+  if (path == std::string::npos || url[path] != '/') return out;
+  size_t end = url.find_first_of("/?#", path + 1);
+  out += url.substr(path, end == std::string::npos ? std::string::npos : end - path);
+  if (end != std::string::npos) out += url[end] + std::string("***");  // "/***", "?***"...
+  return out;
+}
+
+std::string UrlEncode(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string BodyExcerpt(const std::string& body, size_t max_chars) {
+  std::string one_line;
+  for (char c : body.substr(0, max_chars)) one_line.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  if (body.size() > max_chars) one_line += "...";
+  return log::RedactSecrets(one_line);
+}
+
+}  // namespace dl::http
