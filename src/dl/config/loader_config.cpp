@@ -40,7 +40,8 @@ const std::vector<std::string_view> kRootOnlyKeys = {
     "file_tracker_database", "max_parallel_jobs", "retry_attempts", "timeout_minutes",
     "retry_backoff_ms",
     "log_level", "enable_metrics", "tables", "use_unity_catalog", "default_catalog",
-    "unity_catalog_url", "upstream_dependencies", "downstream_notifications"};
+    "unity_catalog_url", "upstream_dependencies", "downstream_notifications",
+    "cluster"};  // cluster: cluster mode (environment and resources)
 const std::vector<std::string_view> kTableOnlyKeys = {
     "table_name", "database_name", "source_path_pattern", "loading_strategy", "file_format",
     "schema_evolution", "partition_columns", "primary_keys", "tracking_columns",
