@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -46,17 +47,27 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-int Run(const ConfigArgs& args, const std::string& tables, bool dry_run, bool optimize,
-        bool vacuum, bool watch, double interval_seconds) {
-  auto cfg = LoadConfig(args);
+int Run(const RunArgs& args, const RunHooks& hooks) {
+  ConfigArgs cargs = args.config;
+  // Job runner mode: the config may come from the environment when no option names one.
+  if (cargs.file.empty() && cargs.inline_text.empty()) {
+    if (const char* f = std::getenv("DATALOADER_CONFIG_FILE"); f && *f) cargs.file = f;
+    else if (const char* j = std::getenv("DATALOADER_CONFIG_JSON"); j && *j) cargs.inline_text = j;
+  }
+  auto cfg = LoadConfig(cargs);
   if (!cfg.ok()) return ReportError(cfg.status());
+  const bool dry_run = args.dry_run, watch = args.watch;
   loader::RunOptions options;
-  options.tables = SplitList(tables);
+  options.tables = SplitList(args.tables);
   options.dry_run = dry_run;
-  options.optimize = optimize;
-  options.vacuum = vacuum;
+  options.optimize = args.optimize;
+  options.vacuum = args.vacuum;
   options.progress = !dry_run && monitoring::StderrIsTerminal() &&
                      log::CurrentFormat() == log::Format::kText;
+  if (hooks.prepare) {
+    if (Status st = hooks.prepare(*cfg, options); !st.ok()) return ReportError(st);
+  }
+  const double interval_seconds = args.interval;
   loader::StopToken stop;
   loader::InstallSignalHandlers(stop);
   int exit_code = 0;
@@ -145,27 +156,32 @@ Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args) {
   return cfg;
 }
 
+void AddRunOptions(CLI::App& cmd, RunArgs& args) {
+  AddConfigOptions(cmd, args.config);
+  cmd.get_option("--log-level")->envname("DATALOADER_LOG_LEVEL");
+  cmd.get_option("--log-format")->envname("DATALOADER_LOG_FORMAT");
+  cmd.add_option("--tables", args.tables, "only these tables (comma-separated names)")
+      ->envname("DATALOADER_TABLES");
+  cmd.add_flag("--dry-run", args.dry_run, "show what would be loaded; change nothing")
+      ->envname("DATALOADER_DRY_RUN");
+  cmd.add_flag("--optimize", args.optimize, "compact small files of each table afterwards")
+      ->envname("DATALOADER_OPTIMIZE");
+  cmd.add_flag("--vacuum", args.vacuum, "delete unreferenced files afterwards (7-day retention)")
+      ->envname("DATALOADER_VACUUM");
+  cmd.add_flag("--watch", args.watch, "keep loading new files until stopped (SIGINT/SIGTERM)")
+      ->envname("DATALOADER_WATCH");
+  cmd.add_option("--interval", args.interval, "seconds between passes with --watch")
+      ->check(CLI::PositiveNumber)
+      ->envname("DATALOADER_INTERVAL");
+}
+
+int RunLoader(const RunArgs& args, const RunHooks& hooks) { return Run(args, hooks); }
+
 void AddRunCommands(CLI::App& app, int& exit_code) {
-  struct RunArgs {
-    ConfigArgs config;
-    std::string tables;
-    bool dry_run = false, optimize = false, vacuum = false, watch = false;
-    double interval = 60;
-  };
   auto args = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Load every new file of the configured tables");
-  AddConfigOptions(*run, args->config);
-  run->add_option("--tables", args->tables, "only these tables (comma-separated names)");
-  run->add_flag("--dry-run", args->dry_run, "show what would be loaded; change nothing");
-  run->add_flag("--optimize", args->optimize, "compact small files of each table afterwards");
-  run->add_flag("--vacuum", args->vacuum, "delete unreferenced files afterwards (7-day retention)");
-  run->add_flag("--watch", args->watch, "keep loading new files until stopped (SIGINT/SIGTERM)");
-  run->add_option("--interval", args->interval, "seconds between passes with --watch")
-      ->check(CLI::PositiveNumber);
-  run->callback([args, &exit_code] {
-    exit_code = Run(args->config, args->tables, args->dry_run, args->optimize, args->vacuum,
-                    args->watch, args->interval);
-  });
+  AddRunOptions(*run, *args);
+  run->callback([args, &exit_code] { exit_code = Run(*args, {}); });
 
   auto vargs = std::make_shared<ConfigArgs>();
   auto* validate = app.add_subcommand("validate", "Check a config; exit 2 naming each problem");
