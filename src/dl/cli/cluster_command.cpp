@@ -68,8 +68,9 @@ Status Prepare(const ClusterArgs& args, config::LoaderConfig& cfg, loader::RunOp
     return Status::OK();
   }
   if (!args.monitoring) return Status::OK();
-  auto monitor = std::make_shared<cluster::ResourceMonitor>(
-      plan, cfg.cluster.monitoring_interval_ms, cfg.cluster.system_root);
+  // The process is real even when detection reads a fake system_root.
+  auto monitor =
+      std::make_shared<cluster::ResourceMonitor>(plan, cfg.cluster.monitoring_interval_ms);
   monitor->Start();
   options.may_start_batch = [monitor](int running) { return monitor->MayStartBatch(running); };
   std::string kind(cluster::ToString(env.kind));
