@@ -52,6 +52,7 @@ std::vector<CgroupLine> ParseProcCgroup(const std::string& text) {
     std::string list = line.substr(a + 1, b - a - 1);
     std::istringstream items(list);
     for (std::string c; std::getline(items, c, ',');) l.controllers.push_back(c);
+    if (l.controllers.empty()) l.controllers.push_back("");  // "0::/path": the v2 hierarchy
     l.path = Trim(line.substr(b + 1));
     out.push_back(std::move(l));
   }
