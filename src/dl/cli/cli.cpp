@@ -25,7 +25,9 @@ int Main(int argc, char** argv) {
   // Job runner mode: no arguments and a config in the environment run DATALOADER_COMMAND
   // (run-cluster unless it says run); every option then comes from DATALOADER_* variables.
   std::vector<std::string> job_args;
-  if (argc == 1 && (std::getenv("DATALOADER_CONFIG_FILE") || std::getenv("DATALOADER_CONFIG_JSON"))) {
+  const bool env_config =
+      std::getenv("DATALOADER_CONFIG_FILE") || std::getenv("DATALOADER_CONFIG_JSON");
+  if (argc == 1 && env_config) {
     const char* command = std::getenv("DATALOADER_COMMAND");
     job_args = {command && *command ? command : "run-cluster"};
   }

@@ -72,7 +72,8 @@ void PrintText(const cluster::Environment& env, const cluster::ResourcePlan& pla
     const auto& m = *in.last_run;
     std::cout << fmt::format("last monitored run: cpu {:.0f}% avg, peak RSS {}, {} backpressure "
                              "pause(s)\n",
-                             m.cpu_percent_avg, HumanBytes(m.rss_peak_bytes), m.backpressure_pauses);
+                             m.cpu_percent_avg, HumanBytes(m.rss_peak_bytes),
+                             m.backpressure_pauses);
   }
   std::cout << "dependencies:" << (in.dependencies.empty() ? " none configured\n" : "\n");
   for (const auto& d : in.dependencies) {
@@ -105,12 +106,12 @@ ordered_json StatusJson(const cluster::Environment& env, const cluster::Resource
   }
   ordered_json out = {{"environment", EnvironmentJson(env)}, {"resources", PlanJson(plan)},
                       {"disks", disks}, {"tables", tables}};
-  out["last_run"] = in.last_run ? ordered_json::parse(monitoring::ToJson([&] {
-                                    monitoring::RunMetrics m;
-                                    m.resources = in.last_run;
-                                    return m;
-                                  }()))["resources"]
-                                : ordered_json(nullptr);
+  out["last_run"] = nullptr;
+  if (in.last_run) {  // the same fields as the run's metrics file
+    monitoring::RunMetrics m;
+    m.resources = in.last_run;
+    out["last_run"] = ordered_json::parse(monitoring::ToJson(m))["resources"];
+  }
   out["health"] = HealthJson(h);
   out["recommendations"] = h.recommendations;
   out["dependencies"] = deps;
@@ -137,7 +138,8 @@ ordered_json EnvironmentJson(const cluster::Environment& e) {
                           {"cluster_id", Opt(d.cluster_id)}, {"cluster_name", Opt(d.cluster_name)},
                           {"cluster_type", Opt(d.cluster_type)}, {"node_type", Opt(d.node_type)},
                           {"spark_version", Opt(d.spark_version)}, {"workers", Opt(d.workers)},
-                          {"is_driver", Opt(d.is_driver)}, {"is_job_cluster", Opt(d.is_job_cluster)}}},
+                          {"is_driver", Opt(d.is_driver)},
+                          {"is_job_cluster", Opt(d.is_job_cluster)}}},
           {"sources", sources}};
 }
 
@@ -192,8 +194,9 @@ int ClusterStatus(const ConfigArgs& args, bool json) {
   in.config = &*cfg;
   in.environment = &env;
   in.plan = &plan;
-  for (const auto& [label, path] : {std::pair<std::string, std::string>{"processed_data_path", cfg->processed_data_path},
-                                    {"checkpoint_path", cfg->checkpoint_path}}) {
+  const std::pair<std::string, std::string> paths[] = {
+      {"processed_data_path", cfg->processed_data_path}, {"checkpoint_path", cfg->checkpoint_path}};
+  for (const auto& [label, path] : paths) {
     auto disk = cluster::MeasureDisk(path);
     if (!disk.ok()) return ReportError(disk.status());
     in.disks.push_back({label, *disk});

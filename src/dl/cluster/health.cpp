@@ -48,7 +48,8 @@ void CheckMemoryNow(const Environment& e, Checks& c) {
                     HumanBytes(limit), pct));
 }
 
-void CheckLastRun(const monitoring::ResourceMetrics& m, const ResourcePlan& plan, Checks& c) {
+void CheckLastRun(const monitoring::ResourceMetrics& m, const ResourcePlan& plan,
+                  int64_t memory_per_job, Checks& c) {
   if (m.hard_limit_bytes > 0 && m.rss_peak_bytes >= m.hard_limit_bytes) {
     c.Add(HealthLevel::kCritical, "memory",
           fmt::format("the last run's peak RSS {} reached the hard limit {}",
@@ -65,13 +66,14 @@ void CheckLastRun(const monitoring::ResourceMetrics& m, const ResourcePlan& plan
         "or max_parallel_jobs",
         m.backpressure_pauses, m.backpressure_seconds, HumanBytes(m.rss_peak_bytes),
         HumanBytes(m.memory_budget_bytes)));
-  } else if (m.samples > 0 && m.memory_budget_bytes > 0 &&
-             m.rss_peak_bytes * 4 < m.memory_budget_bytes && plan.memory_parallelism < plan.cpu_parallelism) {
+  } else if (m.samples > 0 && m.rss_peak_bytes * 4 < m.memory_budget_bytes &&
+             plan.memory_parallelism < plan.cpu_parallelism) {
+    // Measured use far below the budget that caps parallelism: the per-job estimate is high.
     c.Recommend(fmt::format(
         "the last run peaked at {} of a {} budget while memory caps parallelism at {}: a "
         "smaller cluster.memory_per_job ({} now) would let more batches run",
         HumanBytes(m.rss_peak_bytes), HumanBytes(m.memory_budget_bytes), plan.memory_parallelism,
-        HumanBytes(plan.memory_parallelism > 0 ? m.memory_budget_bytes / plan.memory_parallelism : 0)));
+        HumanBytes(memory_per_job)));
   }
 }
 
@@ -141,11 +143,11 @@ void RecommendPlan(const HealthInput& in, Checks& c) {
                             p.parallelism, e.cpu_cores));
   }
   if (p.parallelism_from_config && p.parallelism > p.memory_parallelism) {
+    const int64_t per_job = in.config->cluster.memory_per_job;
     c.Recommend(fmt::format("max_parallel_jobs {} needs about {} at {} per job, above the {} "
                             "budget: expect backpressure",
-                            p.parallelism, HumanBytes(p.parallelism * in.config->cluster.memory_per_job),
-                            HumanBytes(in.config->cluster.memory_per_job),
-                            HumanBytes(p.memory_budget)));
+                            p.parallelism, HumanBytes(p.parallelism * per_job),
+                            HumanBytes(per_job), HumanBytes(p.memory_budget)));
   }
   if (e.cgroup.cpu_quota && e.cpu_cores < e.host_cores) {
     c.Recommend(fmt::format("the container's CPU quota ({:.2f}) allows {} of the host's {} cores",
@@ -171,7 +173,7 @@ HealthReport EvaluateHealth(const HealthInput& in) {
   HealthReport r;
   Checks c(r);
   CheckMemoryNow(*in.environment, c);
-  if (in.last_run) CheckLastRun(*in.last_run, *in.plan, c);
+  if (in.last_run) CheckLastRun(*in.last_run, *in.plan, in.config->cluster.memory_per_job, c);
   CheckDisks(in, c);
   CheckFiles(in, c);
   CheckDependencies(in, c);

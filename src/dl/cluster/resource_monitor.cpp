@@ -42,7 +42,9 @@ Result<ProcessSample> ReadProcessSample(const std::string& root) {
   ProcessSample s;
   auto rss = internal::MeminfoBytes(*status, "VmRSS");
   auto cpu = CpuSecondsFromStat(*stat);
-  if (!rss || !cpu) return Status::Io("cannot parse VmRSS of {} or CPU times of {}", status_path, stat_path);
+  if (!rss || !cpu) {
+    return Status::Io("cannot parse VmRSS of {} or CPU times of {}", status_path, stat_path);
+  }
   s.rss_bytes = *rss;
   s.cpu_seconds = *cpu;
   return s;
@@ -72,7 +74,9 @@ void ResourceMonitor::Stop() {
   if (thread_.joinable()) thread_.join();
   SampleNow();
   std::lock_guard<std::mutex> lock(mu_);
-  if (gate_closed_) paused_seconds_ += std::chrono::duration<double>(Clock::now() - closed_at_).count();
+  if (gate_closed_) {
+    paused_seconds_ += std::chrono::duration<double>(Clock::now() - closed_at_).count();
+  }
   gate_closed_ = false;
 }
 

@@ -37,7 +37,8 @@ void PlanParallelism(const Environment& env, const config::LoaderConfig& cfg, Re
   if (cfg.max_parallel_jobs_given) {
     p.parallelism = cfg.max_parallel_jobs;
     p.parallelism_from_config = true;
-    p.reasons.push_back(fmt::format("parallelism {}: max_parallel_jobs in the config", p.parallelism));
+    p.reasons.push_back(
+        fmt::format("parallelism {}: max_parallel_jobs in the config", p.parallelism));
     return;
   }
   p.parallelism = std::min(p.cpu_parallelism, p.memory_parallelism);

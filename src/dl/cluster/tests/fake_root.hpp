@@ -29,7 +29,8 @@ class FakeRoot {
   void MakeDir(const std::string& rel) { std::filesystem::create_directories(root_ + rel); }
   /// A host with `cores` CPUs and `mem_kb` of memory (MemAvailable = half).
   void Host(int cores, int64_t mem_kb) {
-    Write("/sys/devices/system/cpu/online", cores == 1 ? "0\n" : "0-" + std::to_string(cores - 1) + "\n");
+    std::string online = cores == 1 ? "0" : "0-" + std::to_string(cores - 1);
+    Write("/sys/devices/system/cpu/online", online + "\n");
     Write("/proc/meminfo", "MemTotal:       " + std::to_string(mem_kb) +
                                " kB\nMemFree:  1 kB\nMemAvailable:   " +
                                std::to_string(mem_kb / 2) + " kB\n");

@@ -128,6 +128,22 @@ TEST(HealthTest, PlanAndLastRunRecommendations) {
   EXPECT_THAT(recs, HasSubstr("held back new batches 3 time(s) for 1.5 s"));
 }
 
+TEST(HealthTest, LastRunFarBelowBudgetSuggestsSmallerJobEstimate) {
+  Fixture f;
+  f.env.memory_limit = 1 * kGiB;
+  f.plan = PlanResources(f.env, f.cfg);
+  monitoring::ResourceMetrics last;
+  last.samples = 5;
+  last.memory_budget_bytes = f.plan.memory_budget;
+  last.rss_peak_bytes = 100 << 20;
+  f.in.last_run = last;
+  HealthReport h = f.Eval();
+  EXPECT_EQ(h.level, HealthLevel::kOk);
+  EXPECT_THAT(Joined(h.recommendations),
+              HasSubstr("peaked at 100.0 MiB of a 768.0 MiB budget while memory caps parallelism "
+                        "at 1: a smaller cluster.memory_per_job (512.0 MiB now)"));
+}
+
 TEST(HealthTest, ConfigParallelismAboveCpus) {
   Fixture f;
   f.cfg.max_parallel_jobs = 16;
