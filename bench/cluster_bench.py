@@ -62,19 +62,22 @@ def main():
         for name in ("plain", "cluster"):
             (work / f"{name}.yaml").write_text(config(work, raw, name))
         one_run(work, "plain", ["run"])  # warm the page cache for both
+        load_before = os.getloadavg()[0]
         plain, cluster = [], []
         for _ in range(args.reps):
             plain.append(one_run(work, "plain", ["run"]))
             cluster.append(one_run(work, "cluster", ["run-cluster", "--monitoring"]))
         metrics = sorted((work / "state_cluster" / "metrics").glob("run-*.json"))
         res = json.loads(metrics[-1].read_text())["resources"]
+        load_after = os.getloadavg()[0]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     p, c = statistics.median(plain), statistics.median(cluster)
     md = [f"Large append ({args.files} parquet x {args.rows:,} rows, audit columns on), `run` and "
           f"`run-cluster --monitoring` alternating, median of {args.reps} each on "
-          f"{os.cpu_count()} cores ({platform.machine()}); the machine was shared with other "
-          "work while this ran, so single runs vary; the ratio is what counts.", "",
+          f"{os.cpu_count()} cores ({platform.machine()}). The machine was shared with other work "
+          f"while this ran (1-minute load average {load_before:.1f} before, {load_after:.1f} "
+          "after), so single runs vary; alternating runs expose both to the same noise.", "",
           "| case | seconds (median) | all runs | ratio | goal |", "|---|---|---|---|---|",
           f"| `run` | {p:.2f} | {', '.join(f'{x:.2f}' for x in plain)} | 1.00 | - |",
           f"| `run-cluster --monitoring` | {c:.2f} | {', '.join(f'{x:.2f}' for x in cluster)} | "

@@ -225,3 +225,17 @@ def test_job_runner_mode_from_environment(env):
     r = run_env(env, config=False, extra_env={**base, "DATALOADER_COMMAND": "run"})
     assert r.returncode == 0, r.stderr
     assert "run " in r.stdout
+
+
+def test_cluster_status_critical_memory_pressure_exits_1(env, tmp_path):
+    root = fake_container(tmp_path / "sysroot", memory_max=str(GIB))
+    (root / "sys/fs/cgroup/memory.current").write_text(str(GIB - (20 << 20)) + "\n")  # 98%
+    csv_files(env, "m", 1)
+    cluster_config(env, [env.table_entry("m", "m/*.csv", "csv")], cluster={"system_root": str(root)})
+    r = env.run("cluster-status", "--json")
+    assert r.rc == 1, str(r)
+    h = json.loads(r.stdout)["health"]
+    assert h["status"] == "critical"
+    assert h["reasons"] == [{"level": "critical", "check": "memory",
+                             "message": "memory pressure: the container uses 1004.0 MiB of "
+                                        "1.0 GiB (98%)"}]
