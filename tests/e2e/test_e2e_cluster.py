@@ -221,6 +221,10 @@ def test_job_runner_mode_from_environment(env):
     assert r.returncode == 0, r.stderr
     assert " INFO " in r.stderr  # DATALOADER_LOG_LEVEL is unset here
     assert_loaded_exactly(env, "jb", b)
+    # cluster-status finds the config the same way.
+    r = run_env(env, "cluster-status", "--json", config=False, extra_env=base)
+    assert r.returncode == 0, r.stderr
+    assert {t["table"] for t in json.loads(r.stdout)["tables"]} == {"e2e.ja", "e2e.jb"}
     # DATALOADER_COMMAND=run picks the plain run path.
     r = run_env(env, config=False, extra_env={**base, "DATALOADER_COMMAND": "run"})
     assert r.returncode == 0, r.stderr

@@ -186,7 +186,7 @@ std::string PlanText(const cluster::ResourcePlan& p) {
 }
 
 int ClusterStatus(const ConfigArgs& args, bool json) {
-  auto cfg = LoadConfig(args);
+  auto cfg = LoadConfig(WithConfigFromEnv(args));
   if (!cfg.ok()) return ReportError(cfg.status());
   cluster::Environment env = DetectFor(*cfg);
   cluster::ResourcePlan plan = cluster::PlanResources(env, *cfg);

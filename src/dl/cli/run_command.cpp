@@ -48,13 +48,7 @@ std::vector<std::string> SplitList(const std::string& text) {
 }
 
 int Run(const RunArgs& args, const RunHooks& hooks) {
-  ConfigArgs cargs = args.config;
-  // Job runner mode: the config may come from the environment when no option names one.
-  if (cargs.file.empty() && cargs.inline_text.empty()) {
-    if (const char* f = std::getenv("DATALOADER_CONFIG_FILE"); f && *f) cargs.file = f;
-    else if (const char* j = std::getenv("DATALOADER_CONFIG_JSON"); j && *j) cargs.inline_text = j;
-  }
-  auto cfg = LoadConfig(cargs);
+  auto cfg = LoadConfig(WithConfigFromEnv(args.config));
   if (!cfg.ok()) return ReportError(cfg.status());
   const bool dry_run = args.dry_run, watch = args.watch;
   loader::RunOptions options;
@@ -154,6 +148,17 @@ Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args) {
                                             : log::ParseLevel(args.log_level).value();
   log::Configure(level, format);
   return cfg;
+}
+
+ConfigArgs WithConfigFromEnv(ConfigArgs args) {
+  if (args.file.empty() && args.inline_text.empty()) {
+    if (const char* f = std::getenv("DATALOADER_CONFIG_FILE"); f && *f) {
+      args.file = f;
+    } else if (const char* j = std::getenv("DATALOADER_CONFIG_JSON"); j && *j) {
+      args.inline_text = j;
+    }
+  }
+  return args;
 }
 
 void AddRunOptions(CLI::App& cmd, RunArgs& args) {

@@ -34,6 +34,9 @@ struct RunHooks {
 };
 
 void AddConfigOptions(CLI::App& cmd, ConfigArgs& args);
+/// Job runner mode: without --config / --config-json, DATALOADER_CONFIG_FILE (else
+/// DATALOADER_CONFIG_JSON) names the config.
+ConfigArgs WithConfigFromEnv(ConfigArgs args);
 /// The `run` option set; in job runner mode each option may also come from a DATALOADER_*
 /// environment variable (see docs/cluster.md); the command line wins.
 void AddRunOptions(CLI::App& cmd, RunArgs& args);
