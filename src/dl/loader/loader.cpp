@@ -128,19 +128,29 @@ class Scheduler {
 
   // The next batch some worker may start: round-robin over tables; a table runs one batch at
   // a time until it exists, and always when its batches read the table.
-  std::optional<std::pair<TableRun*, std::vector<PlannedFile>>> Next() {
+  std::optional<size_t> Startable() const {
     for (size_t i = 0; i < tables_.size(); ++i) {
-      TableRun& t = tables_[(rr_ + i) % tables_.size()];
+      const TableRun& t = tables_[(rr_ + i) % tables_.size()];
       if (t.next_batch >= t.start.plan.batches.size()) continue;
       if (t.in_flight > 0 && !(t.parallel_ok && t.exists)) continue;
-      rr_ = (rr_ + i + 1) % tables_.size();
-      ++t.in_flight;
-      return std::make_pair(&t, std::move(t.start.plan.batches[t.next_batch++]));
+      return i;
     }
     return std::nullopt;
   }
 
-  bool Admit() const { return !options_.may_start_batch || options_.may_start_batch(running_); }
+  std::optional<std::pair<TableRun*, std::vector<PlannedFile>>> Next() {
+    std::optional<size_t> i = Startable();
+    if (!i) return std::nullopt;
+    TableRun& t = tables_[(rr_ + *i) % tables_.size()];
+    rr_ = (rr_ + *i + 1) % tables_.size();
+    ++t.in_flight;
+    return std::make_pair(&t, std::move(t.start.plan.batches[t.next_batch++]));
+  }
+
+  // Backpressure is asked only when a batch could start now, so it counts real holds.
+  bool Admit() const {
+    return !options_.may_start_batch || (Startable() && options_.may_start_batch(running_));
+  }
 
   bool AnyLeft() const {
     for (const auto& t : tables_) {
