@@ -243,3 +243,23 @@ def test_cluster_status_critical_memory_pressure_exits_1(env, tmp_path):
     assert h["reasons"] == [{"level": "critical", "check": "memory",
                              "message": "memory pressure: the container uses 1004.0 MiB of "
                                         "1.0 GiB (98%)"}]
+
+
+def test_cluster_status_reports_an_unreadable_table_and_goes_on(env):
+    good = csv_files(env, "g", 1)
+    csv_files(env, "x", 1)
+    cluster_config(env, [env.table_entry("g", "g/*.csv", "csv"),
+                         env.table_entry("x", "x/*.csv", "csv")])
+    assert env.run("run-cluster", "--tables", "g").rc == 0
+    log = env.table_path("x") / "_delta_log"
+    log.mkdir(parents=True)
+    (log / "00000000000000000000.json").write_text("this is not a Delta log\n")
+    r = env.run("cluster-status", "--json")
+    assert r.rc == 0, str(r)
+    s = json.loads(r.stdout)
+    tables = {t["table"]: t for t in s["tables"]}
+    assert tables["e2e.g"]["files_completed"] == len(good) and tables["e2e.g"]["error"] is None
+    assert tables["e2e.x"]["error"]
+    assert s["health"]["status"] == "warning"
+    assert [x["check"] for x in s["health"]["reasons"]] == ["tables"]
+    assert "e2e.x" in s["health"]["reasons"][0]["message"]

@@ -36,7 +36,7 @@ Result<cluster::TableFacts> Facts(const config::LoaderConfig& cfg, const config:
       if (file.size < cfg.cluster.small_file_bytes) ++f.small_files;
     }
   } else if (snap.status().code() != StatusCode::kNotFound) {
-    return snap.status();
+    f.error = snap.status().ToString();  // reported; the other tables still count
   }
   DL_ASSIGN_OR_RETURN(auto records, tracker.Load(f.name));
   for (const auto& [path, r] : records) {
@@ -99,7 +99,8 @@ ordered_json StatusJson(const cluster::Environment& env, const cluster::Resource
     tables.push_back({{"table", t.name}, {"path", t.path}, {"exists", t.exists},
                       {"data_files", t.data_files}, {"data_bytes", t.data_bytes},
                       {"small_files", t.small_files}, {"files_completed", t.files_completed},
-                      {"files_failed", t.files_failed}});
+                      {"files_failed", t.files_failed},
+                      {"error", t.error.empty() ? ordered_json(nullptr) : ordered_json(t.error)}});
   }
   for (const auto& d : in.dependencies) {
     deps.push_back({{"dependency", d.dependency}, {"state", d.state}, {"detail", d.detail}});

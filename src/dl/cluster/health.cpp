@@ -96,6 +96,9 @@ void CheckFiles(const HealthInput& in, Checks& c) {
   const auto& s = in.config->cluster;
   int64_t done = 0, failed = 0;
   for (const auto& t : in.tables) {
+    if (!t.error.empty()) {
+      c.Add(HealthLevel::kWarning, "tables", fmt::format("{}: {}", t.name, t.error));
+    }
     done += t.files_completed;
     failed += t.files_failed;
     if (t.files_failed > 0) {

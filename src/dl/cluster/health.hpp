@@ -24,6 +24,7 @@ struct TableFacts {
   int64_t data_files = 0, data_bytes = 0;
   int64_t small_files = 0;  ///< data files below cluster.small_file_bytes
   int64_t files_completed = 0, files_failed = 0;
+  std::string error;  ///< the table could not be read (it counts as a warning)
 };
 
 /// An upstream dependency's state: ok | waiting | timeout | failed | unknown.
@@ -48,7 +49,7 @@ struct HealthInput {
 
 struct HealthReason {
   HealthLevel level = HealthLevel::kOk;
-  std::string check;  ///< memory | disk | failed_files | dependencies
+  std::string check;  ///< memory | disk | failed_files | dependencies | tables
   std::string message;
 };
 

@@ -88,6 +88,18 @@ TEST(HealthTest, FailedFileRatio) {
   EXPECT_EQ(f.Eval().level, HealthLevel::kCritical);
 }
 
+TEST(HealthTest, AnUnreadableTableIsAWarning) {
+  Fixture f;
+  cluster::TableFacts t;
+  t.name = "db.bad";
+  t.error = "CorruptLog: 00000000000000000000.json is not JSON";
+  f.in.tables.push_back(t);
+  HealthReport h = f.Eval();
+  EXPECT_EQ(h.level, HealthLevel::kWarning);
+  EXPECT_EQ(h.reasons[0].check, "tables");
+  EXPECT_THAT(h.reasons[0].message, HasSubstr("db.bad: CorruptLog"));
+}
+
 TEST(HealthTest, SmallFilesRecommendOptimize) {
   Fixture f;
   f.in.tables.push_back({"db.s", "/p/db/s", true, 500, 500 << 10, 500, 500, 0});
