@@ -55,7 +55,9 @@ Status Prepare(const ClusterArgs& args, config::LoaderConfig& cfg, loader::RunOp
   cluster::ResourcePlan plan = cluster::PlanResources(env, cfg);
   cfg.max_parallel_jobs = plan.parallelism;
   options.engine_threads = plan.engine_threads;
-  options.memory_limit = cluster::EngineMemorySetting(plan.engine_memory);
+  if (plan.engine_memory > 0) {
+    options.memory_limit = cluster::EngineMemorySetting(plan.engine_memory);
+  }
   options.command = "run-cluster";
   log::Info("cluster environment", {{"environment", std::string(cluster::ToString(env.kind))},
                                     {"cpu_cores", env.cpu_cores},

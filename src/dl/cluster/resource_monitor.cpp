@@ -112,7 +112,8 @@ void ResourceMonitor::SampleNow() {
 
 bool ResourceMonitor::MayStartBatch(int batches_running) {
   int64_t rss = last_rss_.load();
-  bool over = rss >= plan_.backpressure_at || (plan_.hard_limit > 0 && rss >= plan_.hard_limit);
+  bool over = (plan_.backpressure_at > 0 && rss >= plan_.backpressure_at) ||
+              (plan_.hard_limit > 0 && rss >= plan_.hard_limit);
   bool open = !over || batches_running == 0;
   std::lock_guard<std::mutex> lock(mu_);
   if (!open && !gate_closed_) {

@@ -11,13 +11,18 @@ std::string Mib(int64_t bytes) { return fmt::format("{} MiB", bytes >> 20); }
 
 // The budget: memory_budget_percent of the limit, never above the hard limit.
 void PlanMemory(const Environment& env, const config::ClusterSettings& c, ResourcePlan& p) {
+  if (env.memory_limit <= 0 && !c.memory_hard_limit) {
+    p.reasons.push_back("memory limit unknown: no memory budget, no backpressure, the engine's "
+                        "default memory limit (set cluster.memory_limit to plan with one)");
+    return;
+  }
   p.memory_budget = env.memory_limit * c.memory_budget_percent / 100;
   p.reasons.push_back(fmt::format("memory budget {}: {}% of the {} memory limit",
                                   Mib(p.memory_budget), c.memory_budget_percent,
                                   Mib(env.memory_limit)));
   if (c.memory_hard_limit) {
     p.hard_limit = *c.memory_hard_limit;
-    if (p.hard_limit < p.memory_budget) {
+    if (p.memory_budget <= 0 || p.hard_limit < p.memory_budget) {
       p.memory_budget = p.hard_limit;
       p.reasons.push_back(fmt::format("memory budget lowered to the hard limit {}",
                                       Mib(p.hard_limit)));
@@ -32,8 +37,11 @@ void PlanMemory(const Environment& env, const config::ClusterSettings& c, Resour
 void PlanParallelism(const Environment& env, const config::LoaderConfig& cfg, ResourcePlan& p) {
   const auto& c = cfg.cluster;
   p.cpu_parallelism = std::max(1, env.cpu_cores);
-  p.memory_parallelism = static_cast<int>(
-      std::clamp<int64_t>(p.memory_budget / std::max<int64_t>(1, c.memory_per_job), 1, 1024));
+  p.memory_parallelism =
+      p.memory_budget <= 0
+          ? p.cpu_parallelism  // unknown memory caps nothing
+          : static_cast<int>(std::clamp<int64_t>(
+                p.memory_budget / std::max<int64_t>(1, c.memory_per_job), 1, 1024));
   if (cfg.max_parallel_jobs_given) {
     p.parallelism = cfg.max_parallel_jobs;
     p.parallelism_from_config = true;
@@ -75,7 +83,7 @@ ResourcePlan PlanResources(const Environment& env, const config::LoaderConfig& c
     p.engine_memory = *c.engine_memory_limit;
     p.reasons.push_back(fmt::format("engine memory limit {}: cluster.engine_memory_limit",
                                     Mib(p.engine_memory)));
-  } else {
+  } else if (p.memory_budget > 0) {
     p.engine_memory = std::max<int64_t>(64LL << 20, p.memory_budget * 4 / 5);
     p.reasons.push_back(fmt::format("engine memory limit {}: 80% of the memory budget",
                                     Mib(p.engine_memory)));

@@ -14,9 +14,9 @@ namespace dl::cluster {
 struct ResourcePlan {
   int parallelism = 1;           ///< max_parallel_jobs for the run
   int engine_threads = 1;        ///< DuckDB threads
-  int64_t engine_memory = 0;     ///< DuckDB memory_limit (bytes)
-  int64_t memory_budget = 0;     ///< what the process may use
-  int64_t backpressure_at = 0;   ///< RSS at which no new batch starts
+  int64_t engine_memory = 0;     ///< DuckDB memory_limit (bytes; 0: the engine's default)
+  int64_t memory_budget = 0;     ///< what the process may use (0: unknown)
+  int64_t backpressure_at = 0;   ///< RSS at which no new batch starts (0: no backpressure)
   int64_t hard_limit = 0;        ///< RSS never to exceed (0: none configured)
   int cpu_parallelism = 1;       ///< what the CPUs alone would allow
   int memory_parallelism = 1;    ///< what the memory budget alone would allow

@@ -67,6 +67,14 @@ TEST(ResourceMonitorTest, GateClosesAboveThresholdAndOpensWhenMemoryFalls) {
   EXPECT_EQ(metrics.backpressure_at_bytes, 4 << 20);
 }
 
+TEST(ResourceMonitorTest, NoThresholdNeverCloses) {
+  FakeRoot root;
+  FakeProcess(root, 1 << 20, 0, 0);  // 1 GiB
+  ResourceMonitor m(Plan(0), 1000, root.path());
+  m.SampleNow();
+  EXPECT_TRUE(m.MayStartBatch(5));
+}
+
 TEST(ResourceMonitorTest, HardLimitClosesTheGate) {
   FakeRoot root;
   FakeProcess(root, 3 * 1024, 0, 0);

@@ -76,6 +76,20 @@ TEST(ResourcesTest, HardLimitBoundsBudgetAndEngine) {
   EXPECT_TRUE(AnyReason(p, "hard limit"));
 }
 
+TEST(ResourcesTest, UnknownMemoryPlansWithoutABudget) {
+  config::LoaderConfig cfg;
+  ResourcePlan p = PlanResources(Env(3, 0), cfg);
+  EXPECT_EQ(p.memory_budget, 0);
+  EXPECT_EQ(p.engine_memory, 0);  // the engine's default
+  EXPECT_EQ(p.backpressure_at, 0);
+  EXPECT_EQ(p.parallelism, 3);
+  EXPECT_TRUE(AnyReason(p, "memory limit unknown"));
+  cfg.cluster.memory_hard_limit = 2 * kGiB;  // a hard limit alone is a budget
+  p = PlanResources(Env(3, 0), cfg);
+  EXPECT_EQ(p.memory_budget, 2 * kGiB);
+  EXPECT_GT(p.backpressure_at, 0);
+}
+
 TEST(ResourcesTest, EngineSettingSpelling) {
   EXPECT_EQ(EngineMemorySetting(1536 * kMiB), "1536MiB");
   EXPECT_EQ(EngineMemorySetting(10), "1MiB");
