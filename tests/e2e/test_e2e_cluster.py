@@ -229,6 +229,8 @@ def test_job_runner_mode_from_environment(env):
     r = run_env(env, config=False, extra_env={**base, "DATALOADER_COMMAND": "run"})
     assert r.returncode == 0, r.stderr
     assert "run " in r.stdout
+    r = run_env(env, config=False, extra_env={**base, "DATALOADER_COMMAND": "vacuum"})
+    assert r.returncode == 2 and "DATALOADER_COMMAND must be run or run-cluster" in r.stderr
 
 
 def test_cluster_status_critical_memory_pressure_exits_1(env, tmp_path):

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,12 @@ int Main(int argc, char** argv) {
       std::getenv("DATALOADER_CONFIG_FILE") || std::getenv("DATALOADER_CONFIG_JSON");
   if (argc == 1 && env_config) {
     const char* command = std::getenv("DATALOADER_COMMAND");
-    job_args = {command && *command ? command : "run-cluster"};
+    std::string name = command && *command ? command : "run-cluster";
+    if (name != "run" && name != "run-cluster") {
+      std::cerr << "error: DATALOADER_COMMAND must be run or run-cluster, not '" << name << "'\n";
+      return 2;
+    }
+    job_args = {name};
   }
   try {
     if (!job_args.empty()) {

@@ -2,6 +2,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <sstream>
 
 #include "dl/config/config_internal.hpp"
@@ -170,6 +171,9 @@ void ReadClusterSettings(MapReader& root, LoaderConfig& cfg) {
   if (!r) return;
   ClusterSettings& c = cfg.cluster;
   r->GetString("environment", c.environment);
+  for (char& ch : c.environment) {
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
   r->GetString("system_root", c.system_root);
   GetOptInt(*r, "cpu_cores", c.cpu_cores, 1, 4096);
   GetOptBytes(*r, "memory_limit", c.memory_limit);

@@ -26,7 +26,7 @@ TEST(ClusterSettingsTest, DefaultsWhenAbsent) {
 TEST(ClusterSettingsTest, ParsesEveryKey) {
   std::string yaml = std::string(kBase) +
                      "max_parallel_jobs: 3\n"
-                     "cluster:\n  environment: container\n  system_root: /fake\n"
+                     "cluster:\n  environment: Container\n  system_root: /fake\n"
                      "  cpu_cores: 6\n  memory_limit: 8GiB\n  cluster_name: etl\n"
                      "  engine_threads: 5\n  engine_memory_limit: 2GiB\n"
                      "  memory_budget_percent: 50\n  memory_per_job: 256MiB\n"
