@@ -97,6 +97,9 @@ def main():
           f"| `run-cluster --monitoring` | {c:.2f} | {cmin:.2f} | {ccpu:.2f} | "
           f"{', '.join(f'{x:.2f}' for x in cw)} |",
           f"| ratio (goal <= 1.03) | {c / p:.3f} | {cmin / pmin:.3f} | {ccpu / pcpu:.3f} | |", "",
+          f"Wall times of one command varied up to {max(pw + cw) / min(pw + cw):.1f}x between "
+          "runs here, so the wall ratios carry that noise; the CPU-time ratio is the steadiest "
+          "measure of what monitoring adds.", "",
           f"The monitored run took {res['samples']} samples (every 200 ms), CPU "
           f"{res['cpu_percent_avg']:.0f}% average, RSS peak "
           f"{res['rss_peak_bytes'] / 2**20:.0f} MiB of a {res['memory_budget_bytes'] / 2**20:.0f} "
