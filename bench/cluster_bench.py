@@ -109,7 +109,8 @@ def main():
     text = "\n".join(md)
     print(text)
     update_doc("cluster", "## Cluster mode: monitoring overhead\n\n"
-               "Reproduce: `.venv/bin/python bench/cluster_bench.py`\n\n" + text)
+               f"Reproduce: `.venv/bin/python bench/cluster_bench.py --files {args.files} "
+               f"--rows {args.rows} --reps {args.reps}`\n\n" + text)
 
 
 if __name__ == "__main__":
