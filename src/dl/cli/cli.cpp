@@ -2,6 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "dl/cli/cluster_command.hpp"
 #include "dl/cli/run_command.hpp"
 #include "dl/cli/status_command.hpp"
 #include "dl/cli/table_command.hpp"
@@ -16,8 +22,28 @@ int Main(int argc, char** argv) {
   AddRunCommands(app, exit_code);
   AddStatusCommand(app, exit_code);
   AddTableCommand(app, exit_code);
+  AddClusterCommands(app, exit_code);
+  // Job runner mode: no arguments and a config in the environment run DATALOADER_COMMAND
+  // (run-cluster unless it says run); every option then comes from DATALOADER_* variables.
+  std::vector<std::string> job_args;
+  const bool env_config =
+      std::getenv("DATALOADER_CONFIG_FILE") || std::getenv("DATALOADER_CONFIG_JSON");
+  if (argc == 1 && env_config) {
+    const char* command = std::getenv("DATALOADER_COMMAND");
+    std::string name = command && *command ? command : "run-cluster";
+    if (name != "run" && name != "run-cluster") {
+      std::cerr << "error: DATALOADER_COMMAND must be run or run-cluster, not '" << name << "'\n";
+      return 2;
+    }
+    job_args = {name};
+  }
   try {
-    app.parse(argc, argv);
+    if (!job_args.empty()) {
+      std::vector<std::string> reversed(job_args.rbegin(), job_args.rend());
+      app.parse(reversed);
+    } else {
+      app.parse(argc, argv);
+    }
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;  // usage errors exit 2

@@ -4,12 +4,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
-#include "dl/cli/output.hpp"
 #include "dl/catalog/uc_names.hpp"
+#include "dl/cli/output.hpp"
 #include "dl/cli/run_hooks.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/loader.hpp"
@@ -48,32 +49,35 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-}  // namespace
-
-int RunLoaded(const config::LoaderConfig& cfg, const RunFlags& flags) {
-  const bool dry_run = flags.dry_run, watch = flags.watch;
-  const double interval_seconds = flags.interval_seconds;
+int Run(const RunArgs& args, const RunHooks& hooks) {
+  auto cfg = LoadConfig(WithConfigFromEnv(args.config));
+  if (!cfg.ok()) return ReportError(cfg.status());
+  const bool dry_run = args.dry_run, watch = args.watch;
   loader::RunOptions options;
-  options.tables = SplitList(flags.tables);
+  options.tables = SplitList(args.tables);
   options.dry_run = dry_run;
-  options.optimize = flags.optimize;
-  options.vacuum = flags.vacuum;
+  options.optimize = args.optimize;
+  options.vacuum = args.vacuum;
   options.progress = !dry_run && monitoring::StderrIsTerminal() &&
                      log::CurrentFormat() == log::Format::kText;
-  // use_unity_catalog may come from a flag (run-cluster --unity-catalog), after validation.
-  if (cfg.use_unity_catalog) {
-    if (Status st = catalog::ValidateUcNames(cfg); !st.ok()) return ReportError(st);
+  if (hooks.prepare) {
+    if (Status st = hooks.prepare(*cfg, options); !st.ok()) return ReportError(st);
   }
+  // use_unity_catalog may come from a flag (run-cluster --unity-catalog), after validation.
+  if (cfg->use_unity_catalog) {
+    if (Status st = catalog::ValidateUcNames(*cfg); !st.ok()) return ReportError(st);
+  }
+  const double interval_seconds = args.interval;
   loader::StopToken stop;
   loader::InstallSignalHandlers(stop);
   // Upstream dependencies gate the run (exit 3 when unmet); see run_hooks.hpp.
-  if (int code = CheckUpstream(cfg, dry_run, stop); code != 0) return code;
+  if (int code = CheckUpstream(*cfg, dry_run, stop); code != 0) return code;
   int exit_code = 0;
   for (int pass = 1;; ++pass) {
-    auto result = loader::RunOnce(cfg, options, stop);
+    auto result = loader::RunOnce(*cfg, options, stop);
     if (!result.ok()) {
       // Usage errors (exit 2) are the caller's mistake, not a run to report downstream.
-      if (!dry_run && ExitCode(result.status()) == 1) NotifyRunError(cfg, result.status(), stop);
+      if (!dry_run && ExitCode(result.status()) == 1) NotifyRunError(*cfg, result.status(), stop);
       return ReportError(result.status());
     }
     const bool did_work = result->metrics.files_loaded() + result->metrics.files_failed() > 0;
@@ -85,7 +89,7 @@ int RunLoaded(const config::LoaderConfig& cfg, const RunFlags& flags) {
     }
     // Unity Catalog registration, run state, notifications (watch: only passes with work).
     if (!dry_run && (!watch || did_work)) {
-      pass_code = AfterPass(cfg, options, *result, pass_code, stop);
+      pass_code = AfterPass(*cfg, options, *result, pass_code, stop);
     }
     exit_code = std::max(exit_code, pass_code);
     if (!watch || dry_run || stop.stopping()) break;
@@ -99,14 +103,6 @@ int RunLoaded(const config::LoaderConfig& cfg, const RunFlags& flags) {
   }
   if (stop.stopping()) log::Info("stopped by signal; the next run continues from here");
   return exit_code;
-}
-
-namespace {
-
-int Run(const ConfigArgs& args, const RunFlags& flags) {
-  auto cfg = LoadConfig(args);
-  if (!cfg.ok()) return ReportError(cfg.status());
-  return RunLoaded(*cfg, flags);
 }
 
 int Validate(const ConfigArgs& args) {
@@ -172,23 +168,43 @@ Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args) {
   return cfg;
 }
 
+ConfigArgs WithConfigFromEnv(ConfigArgs args) {
+  if (args.file.empty() && args.inline_text.empty()) {
+    if (const char* f = std::getenv("DATALOADER_CONFIG_FILE"); f && *f) {
+      args.file = f;
+    } else if (const char* j = std::getenv("DATALOADER_CONFIG_JSON"); j && *j) {
+      args.inline_text = j;
+    }
+  }
+  return args;
+}
+
+void AddRunOptions(CLI::App& cmd, RunArgs& args) {
+  AddConfigOptions(cmd, args.config);
+  cmd.get_option("--log-level")->envname("DATALOADER_LOG_LEVEL");
+  cmd.get_option("--log-format")->envname("DATALOADER_LOG_FORMAT");
+  cmd.add_option("--tables", args.tables, "only these tables (comma-separated names)")
+      ->envname("DATALOADER_TABLES");
+  cmd.add_flag("--dry-run", args.dry_run, "show what would be loaded; change nothing")
+      ->envname("DATALOADER_DRY_RUN");
+  cmd.add_flag("--optimize", args.optimize, "compact small files of each table afterwards")
+      ->envname("DATALOADER_OPTIMIZE");
+  cmd.add_flag("--vacuum", args.vacuum, "delete unreferenced files afterwards (7-day retention)")
+      ->envname("DATALOADER_VACUUM");
+  cmd.add_flag("--watch", args.watch, "keep loading new files until stopped (SIGINT/SIGTERM)")
+      ->envname("DATALOADER_WATCH");
+  cmd.add_option("--interval", args.interval, "seconds between passes with --watch")
+      ->check(CLI::PositiveNumber)
+      ->envname("DATALOADER_INTERVAL");
+}
+
+int RunLoader(const RunArgs& args, const RunHooks& hooks) { return Run(args, hooks); }
+
 void AddRunCommands(CLI::App& app, int& exit_code) {
-  struct RunArgs {
-    ConfigArgs config;
-    RunFlags flags;
-  };
   auto args = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Load every new file of the configured tables");
-  AddConfigOptions(*run, args->config);
-  RunFlags& f = args->flags;
-  run->add_option("--tables", f.tables, "only these tables (comma-separated names)");
-  run->add_flag("--dry-run", f.dry_run, "show what would be loaded; change nothing");
-  run->add_flag("--optimize", f.optimize, "compact small files of each table afterwards");
-  run->add_flag("--vacuum", f.vacuum, "delete unreferenced files afterwards (7-day retention)");
-  run->add_flag("--watch", f.watch, "keep loading new files until stopped (SIGINT/SIGTERM)");
-  run->add_option("--interval", f.interval_seconds, "seconds between passes with --watch")
-      ->check(CLI::PositiveNumber);
-  run->callback([args, &exit_code] { exit_code = Run(args->config, args->flags); });
+  AddRunOptions(*run, *args);
+  run->callback([args, &exit_code] { exit_code = Run(*args, {}); });
 
   auto vargs = std::make_shared<ConfigArgs>();
   auto* validate = app.add_subcommand("validate", "Check a config; exit 2 naming each problem");

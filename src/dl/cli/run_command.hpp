@@ -4,9 +4,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 
 #include "dl/config/loader_config.hpp"
+#include "dl/loader/loader.hpp"
 
 namespace dl::cli {
 
@@ -17,22 +19,32 @@ struct ConfigArgs {
   std::string log_format = "text";
 };
 
+/// The options of `run` (and `run-cluster`, which adds its own to the same set).
+struct RunArgs {
+  ConfigArgs config;
+  std::string tables;
+  bool dry_run = false, optimize = false, vacuum = false, watch = false;
+  double interval = 60;
+};
+
+/// What a command built on `run` adds: `prepare` adjusts the loaded config and the run's
+/// options (and may print before the plan); a failed Status stops before any work.
+struct RunHooks {
+  std::function<Status(config::LoaderConfig&, loader::RunOptions&)> prepare;
+};
+
 void AddConfigOptions(CLI::App& cmd, ConfigArgs& args);
+/// Job runner mode: without --config / --config-json, DATALOADER_CONFIG_FILE (else
+/// DATALOADER_CONFIG_JSON) names the config.
+ConfigArgs WithConfigFromEnv(ConfigArgs args);
+/// The `run` option set; in job runner mode each option may also come from a DATALOADER_*
+/// environment variable (see docs/cluster.md); the command line wins.
+void AddRunOptions(CLI::App& cmd, RunArgs& args);
+/// `run`: load, then every pass of the loader; returns the exit code.
+int RunLoader(const RunArgs& args, const RunHooks& hooks = {});
 /// Configure logging from the options, then load and validate the config.
 Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args);
 
 void AddRunCommands(CLI::App& app, int& exit_code);
-
-/// The flags of `run` (and `run-cluster`).
-struct RunFlags {
-  std::string tables;  ///< --tables a,b
-  bool dry_run = false, optimize = false, vacuum = false, watch = false;
-  double interval_seconds = 60;  ///< --interval (with --watch)
-};
-
-/// The run path every loading command shares: upstream dependencies (exit 3 when unmet),
-/// RunOnce pass(es), summary, then per pass Unity Catalog registration, run state and
-/// downstream notifications (run_hooks.hpp). Returns the exit code.
-int RunLoaded(const config::LoaderConfig& cfg, const RunFlags& flags);
 
 }  // namespace dl::cli

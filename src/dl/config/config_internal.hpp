@@ -42,6 +42,9 @@ void ValidateTable(MapReader& r, const TableParseInfo& info, TableConfig& table)
 /// Catalog names, cluster keys. `r` reads the top-level map.
 void ValidateRoot(MapReader& r, const LoaderConfig& cfg);
 
+/// Cluster mode: check the `cluster:` map (`r` reads it) once its keys are parsed.
+void ValidateClusterSettings(MapReader& r, const ClusterSettings& c);
+
 /// Why a SQL fragment from the config could escape its clause (';', comments, unbalanced
 /// quotes or parentheses), or nullopt if it looks self-contained.
 std::optional<std::string> CheckSqlFragment(std::string_view sql);

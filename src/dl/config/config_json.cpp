@@ -88,6 +88,30 @@ Json TableJson(const TableConfig& t) {
   return j;
 }
 
+// ---- Cluster mode: `cluster:` ----
+Json ClusterJson(const ClusterSettings& c) {
+  Json j = {{"environment", c.environment}, {"system_root", c.system_root}};
+  PutOptional(j, "cpu_cores", c.cpu_cores);
+  PutOptional(j, "memory_limit", c.memory_limit);
+  PutOptional(j, "runtime_version", c.runtime_version);
+  PutOptional(j, "cluster_id", c.cluster_id);
+  PutOptional(j, "cluster_name", c.cluster_name);
+  PutOptional(j, "cluster_type", c.cluster_type);
+  PutOptional(j, "engine_threads", c.engine_threads);
+  PutOptional(j, "engine_memory_limit", c.engine_memory_limit);
+  j["memory_budget_percent"] = c.memory_budget_percent;
+  j["memory_per_job"] = c.memory_per_job;
+  j["backpressure_percent"] = c.backpressure_percent;
+  PutOptional(j, "memory_hard_limit", c.memory_hard_limit);
+  j["monitoring_interval_ms"] = c.monitoring_interval_ms;
+  j["min_free_disk_percent"] = c.min_free_disk_percent;
+  j["failed_files_warning_percent"] = c.failed_files_warning_percent;
+  j["failed_files_critical_percent"] = c.failed_files_critical_percent;
+  j["small_file_bytes"] = c.small_file_bytes;
+  j["small_files_min"] = c.small_files_min;
+  return j;
+}
+
 Json ConfigJson(const LoaderConfig& cfg) {
   Json j = {{"raw_data_path", cfg.raw_data_path},
             {"processed_data_path", cfg.processed_data_path},
@@ -111,7 +135,7 @@ Json ConfigJson(const LoaderConfig& cfg) {
                                                         : n);
   }
   j["downstream_notifications"] = std::move(notifications);
-  // Cluster mode part 2 (branch uc).
+  // Unity Catalog, dependencies, notifications.
   j["unity_catalog_token_env"] = cfg.unity_catalog_token_env;
   j["databricks_host_env"] = cfg.databricks_host_env;
   j["databricks_token_env"] = cfg.databricks_token_env;
@@ -122,6 +146,7 @@ Json ConfigJson(const LoaderConfig& cfg) {
   j["notification_retries"] = cfg.notification_retries;
   j["notification_backoff_ms"] = cfg.notification_backoff_ms;
   j["http_timeout_seconds"] = cfg.http_timeout_seconds;
+  j["cluster"] = ClusterJson(cfg.cluster);  // cluster mode
   Json tables = Json::array();
   for (const auto& t : cfg.tables) tables.push_back(TableJson(t));
   j["tables"] = std::move(tables);

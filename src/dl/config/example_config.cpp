@@ -57,6 +57,13 @@ max_files_per_batch: 1000     # files per Delta commit
 max_bytes_per_batch: 1GiB     # soft cap on bytes per commit
 min_file_age_seconds: 0       # skip files modified more recently (still being written)
 
+# Cluster mode (ours; `run-cluster`, `cluster-status`, docs/cluster.md). Without max_parallel_jobs
+# above, run-cluster derives parallelism from the detected CPUs and memory. Overrides, e.g.:
+# cluster:
+#   memory_limit: 8GiB          # instead of the detected (cgroup or host) limit
+#   memory_hard_limit: 6GiB     # RSS never to exceed
+#   memory_per_job: 512MiB      # one batch's share of the budget: caps parallelism
+
 tables:
   # Customers arrive as CSV extracts; every delivered version is kept, with audit columns
   # saying which file and batch it came from.

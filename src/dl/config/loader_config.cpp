@@ -45,11 +45,12 @@ const std::vector<std::string_view> kRootOnlyKeys = {
     "retry_backoff_ms",
     "log_level", "enable_metrics", "tables", "use_unity_catalog", "default_catalog",
     "unity_catalog_url", "upstream_dependencies", "downstream_notifications",
-    // cluster mode part 2 (branch uc)
+    // Unity Catalog, dependencies, notifications
     "unity_catalog_token_env", "databricks_host_env", "databricks_token_env",
     "on_unmet_dependencies", "dependency_wait_timeout_seconds",
     "dependency_poll_interval_seconds", "dependency_max_age_seconds", "notification_retries",
-    "notification_backoff_ms", "http_timeout_seconds"};
+    "notification_backoff_ms", "http_timeout_seconds",
+    "cluster"};  // cluster: cluster mode (environment and resources)
 const std::vector<std::string_view> kTableOnlyKeys = {
     "table_name", "database_name", "source_path_pattern", "loading_strategy", "file_format",
     "schema_evolution", "partition_columns", "primary_keys", "tracking_columns",

@@ -136,6 +136,30 @@ struct TableConfig {
   std::string QualifiedName() const { return database_name + "." + table_name; }
 };
 
+// ---- Cluster mode: environment, resources, health (`cluster:`; run-cluster, cluster-status) ----
+
+/// What detection found can be overridden here; unset keys keep what was detected. Byte sizes
+/// accept units like max_bytes_per_batch; percentages are integers 1-100.
+struct ClusterSettings {
+  std::string environment = "auto";        ///< environment: auto | databricks | container | host
+  std::string system_root = "/";           ///< system_root: where /proc, /sys, /databricks are read
+  std::optional<int> cpu_cores;            ///< cpu_cores: CPUs the loader may use
+  std::optional<int64_t> memory_limit;     ///< memory_limit: memory the process may use
+  std::optional<std::string> runtime_version, cluster_id, cluster_name, cluster_type;
+  std::optional<int> engine_threads;           ///< engine_threads: DuckDB threads
+  std::optional<int64_t> engine_memory_limit;  ///< engine_memory_limit: DuckDB memory_limit
+  int memory_budget_percent = 75;   ///< memory_budget_percent: of memory_limit, for this run
+  int64_t memory_per_job = 512LL << 20;  ///< memory_per_job: one batch's share (caps parallelism)
+  int backpressure_percent = 90;  ///< backpressure_percent: of the budget; no new batch above it
+  std::optional<int64_t> memory_hard_limit;  ///< memory_hard_limit: never more (RSS)
+  int monitoring_interval_ms = 200;          ///< monitoring_interval_ms: sampling period
+  int min_free_disk_percent = 10;            ///< min_free_disk_percent: warning below, critical at half
+  int failed_files_warning_percent = 5;      ///< failed_files_warning_percent
+  int failed_files_critical_percent = 25;    ///< failed_files_critical_percent
+  int64_t small_file_bytes = 16LL << 20;     ///< small_file_bytes: "small" for recommendations
+  int small_files_min = 64;                  ///< small_files_min: this many small files -> optimize
+};
+
 // ---- Global configuration ----
 
 struct LoaderConfig {
@@ -161,7 +185,7 @@ struct LoaderConfig {
   std::vector<std::string> upstream_dependencies;     ///< "table:..", "file:..", "job:.."
   std::vector<std::string> downstream_notifications;  ///< "webhook:..", "job:.."
 
-  // ==== Cluster mode part 2 (branch uc): Unity Catalog registration, dependencies and
+  // ==== Unity Catalog, dependencies, notifications: Unity Catalog registration, dependencies and
   // notifications. Keys are read in yaml_loader.cpp ReadCatalogAndOrchestration. ====
   /// Environment variable holding the Unity Catalog token (unset/empty: no Authorization;
   /// the default falls back to DATABRICKS_TOKEN when UC_TOKEN is unset).
@@ -180,7 +204,10 @@ struct LoaderConfig {
   int notification_retries = 3;        ///< further attempts per notification (0-10)
   int notification_backoff_ms = 1000;  ///< first delay between attempts; doubles
   int http_timeout_seconds = 30;       ///< per HTTP request (Unity Catalog, Jobs API, webhooks)
-  // ==== end of cluster mode part 2 ====
+  // ==== end of Unity Catalog, dependencies, notifications ====
+  // -- Cluster mode: environment and resources (run-cluster, cluster-status) --
+  ClusterSettings cluster;                ///< `cluster:`
+  bool max_parallel_jobs_given = false;  ///< max_parallel_jobs was written (run-cluster keeps it)
 
   // -- Provenance --
   std::string source_name;  ///< file path or "--config-json", for messages

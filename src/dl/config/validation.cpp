@@ -344,6 +344,29 @@ void CheckTablesAreDistinct(MapReader& r, const LoaderConfig& cfg) {
 
 }  // namespace
 
+// ---- Cluster mode: `cluster:` settings ----
+void ValidateClusterSettings(MapReader& r, const ClusterSettings& c) {
+  static const std::vector<std::string> kEnvironments = {"auto", "databricks", "container",
+                                                         "host"};
+  if (std::find(kEnvironments.begin(), kEnvironments.end(), Lower(c.environment)) ==
+      kEnvironments.end()) {
+    r.Error("environment", fmt::format("'{}' is not one of auto, databricks, container, host",
+                                       c.environment));
+  }
+  if (c.system_root.empty()) r.Error("system_root", "must not be empty");
+  if (c.memory_hard_limit && c.engine_memory_limit &&
+      *c.engine_memory_limit > *c.memory_hard_limit) {
+    r.Error("engine_memory_limit", "must not exceed memory_hard_limit");
+  }
+  if (c.memory_hard_limit && c.memory_limit && *c.memory_hard_limit > *c.memory_limit) {
+    r.Error("memory_hard_limit", "must not exceed memory_limit");
+  }
+  if (c.failed_files_warning_percent > c.failed_files_critical_percent) {
+    r.Error("failed_files_warning_percent", "must not exceed failed_files_critical_percent");
+  }
+}
+// ---- end of cluster mode ----
+
 void ValidateRoot(MapReader& r, const LoaderConfig& cfg) {
   for (std::string_view key : {"raw_data_path", "processed_data_path", "checkpoint_path"}) {
     const std::string& v = key == "raw_data_path"         ? cfg.raw_data_path

@@ -2,6 +2,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <sstream>
 
 #include "dl/config/config_internal.hpp"
@@ -152,7 +153,7 @@ void ReadCluster(MapReader& r, LoaderConfig& cfg) {
   r.GetStringList("downstream_notifications", cfg.downstream_notifications);
 }
 
-// Cluster mode part 2 (branch uc): Unity Catalog token, dependency waiting, notifications.
+// Unity Catalog, dependencies, notifications: Unity Catalog token, dependency waiting, notifications.
 void ReadCatalogAndOrchestration(MapReader& r, LoaderConfig& cfg) {
   r.GetString("unity_catalog_token_env", cfg.unity_catalog_token_env);
   r.GetString("databricks_host_env", cfg.databricks_host_env);
@@ -170,6 +171,51 @@ void ReadCatalogAndOrchestration(MapReader& r, LoaderConfig& cfg) {
   r.GetInt("notification_backoff_ms", cfg.notification_backoff_ms, 0, 600000);
   r.GetInt("http_timeout_seconds", cfg.http_timeout_seconds, 1, 3600);
 }
+
+// ---- Cluster mode: `cluster:` (environment overrides, resource budget, health thresholds) ----
+template <typename T>
+void GetOptInt(MapReader& r, std::string_view key, std::optional<T>& out, T min, T max) {
+  T v{};
+  if (r.GetInt(key, v, min, max)) out = v;
+}
+
+void GetOptBytes(MapReader& r, std::string_view key, std::optional<int64_t>& out) {
+  int64_t v = 0;
+  if (r.GetByteSize(key, v)) out = v;
+}
+
+void ReadClusterSettings(MapReader& root, LoaderConfig& cfg) {
+  cfg.max_parallel_jobs_given = root.Has("max_parallel_jobs");
+  auto r = SubMap(root, "cluster");
+  if (!r) return;
+  ClusterSettings& c = cfg.cluster;
+  r->GetString("environment", c.environment);
+  for (char& ch : c.environment) {
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  r->GetString("system_root", c.system_root);
+  GetOptInt(*r, "cpu_cores", c.cpu_cores, 1, 4096);
+  GetOptBytes(*r, "memory_limit", c.memory_limit);
+  r->GetOptString("runtime_version", c.runtime_version);
+  r->GetOptString("cluster_id", c.cluster_id);
+  r->GetOptString("cluster_name", c.cluster_name);
+  r->GetOptString("cluster_type", c.cluster_type);
+  GetOptInt(*r, "engine_threads", c.engine_threads, 1, 4096);
+  GetOptBytes(*r, "engine_memory_limit", c.engine_memory_limit);
+  r->GetInt("memory_budget_percent", c.memory_budget_percent, 1, 100);
+  r->GetByteSize("memory_per_job", c.memory_per_job);
+  r->GetInt("backpressure_percent", c.backpressure_percent, 1, 100);
+  GetOptBytes(*r, "memory_hard_limit", c.memory_hard_limit);
+  r->GetInt("monitoring_interval_ms", c.monitoring_interval_ms, 10, 60000);
+  r->GetInt("min_free_disk_percent", c.min_free_disk_percent, 0, 100);
+  r->GetInt("failed_files_warning_percent", c.failed_files_warning_percent, 0, 100);
+  r->GetInt("failed_files_critical_percent", c.failed_files_critical_percent, 0, 100);
+  r->GetByteSize("small_file_bytes", c.small_file_bytes);
+  r->GetInt("small_files_min", c.small_files_min, 1, 100000000);
+  internal::ValidateClusterSettings(*r, c);
+  r->CheckUnknownKeys();
+}
+// ---- end of cluster mode ----
 
 void ReadTables(MapReader& r, const TableConfig& defaults, LoaderConfig& cfg) {
   r.Require("tables");
@@ -214,6 +260,7 @@ void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
   r.GetBool("enable_metrics", cfg.enable_metrics);
   ReadCluster(r, cfg);
   ReadCatalogAndOrchestration(r, cfg);
+  ReadClusterSettings(r, cfg);  // cluster mode: environment and resources
   TableConfig defaults;
   ReadTableDefaults(r, defaults);
   ReadTables(r, defaults, cfg);

@@ -87,10 +87,11 @@ tracker::FileRecord RecordFor(const TableRun& t, const FileOutcome& o) {
 // Runs the planned batches on max_parallel_jobs workers, each with its own engine session.
 class Scheduler {
  public:
-  Scheduler(const config::LoaderConfig& config, FileSystem& fs, std::vector<TableRun>& tables,
-            tracker::FileTracker& tracker, monitoring::Progress& progress, StopToken& stop)
-      : config_(config), fs_(fs), tables_(tables), tracker_(tracker), progress_(progress),
-        stop_(stop), watchdog_(stop) {}
+  Scheduler(const config::LoaderConfig& config, const RunOptions& options, FileSystem& fs,
+            std::vector<TableRun>& tables, tracker::FileTracker& tracker,
+            monitoring::Progress& progress, StopToken& stop)
+      : config_(config), options_(options), fs_(fs), tables_(tables), tracker_(tracker),
+        progress_(progress), stop_(stop), watchdog_(stop) {}
 
   Status Run(engine::Engine& engine) {
     size_t batches = 0;
@@ -127,16 +128,28 @@ class Scheduler {
 
   // The next batch some worker may start: round-robin over tables; a table runs one batch at
   // a time until it exists, and always when its batches read the table.
-  std::optional<std::pair<TableRun*, std::vector<PlannedFile>>> Next() {
+  std::optional<size_t> Startable() const {
     for (size_t i = 0; i < tables_.size(); ++i) {
-      TableRun& t = tables_[(rr_ + i) % tables_.size()];
+      const TableRun& t = tables_[(rr_ + i) % tables_.size()];
       if (t.next_batch >= t.start.plan.batches.size()) continue;
       if (t.in_flight > 0 && !(t.parallel_ok && t.exists)) continue;
-      rr_ = (rr_ + i + 1) % tables_.size();
-      ++t.in_flight;
-      return std::make_pair(&t, std::move(t.start.plan.batches[t.next_batch++]));
+      return i;
     }
     return std::nullopt;
+  }
+
+  std::optional<std::pair<TableRun*, std::vector<PlannedFile>>> Next() {
+    std::optional<size_t> i = Startable();
+    if (!i) return std::nullopt;
+    TableRun& t = tables_[(rr_ + *i) % tables_.size()];
+    rr_ = (rr_ + *i + 1) % tables_.size();
+    ++t.in_flight;
+    return std::make_pair(&t, std::move(t.start.plan.batches[t.next_batch++]));
+  }
+
+  // Backpressure is asked only when a batch could start now, so it counts real holds.
+  bool Admit() const {
+    return !options_.may_start_batch || (Startable() && options_.may_start_batch(running_));
   }
 
   bool AnyLeft() const {
@@ -150,8 +163,16 @@ class Scheduler {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       std::optional<std::pair<TableRun*, std::vector<PlannedFile>>> job;
-      cv_.wait(lock, [&] { return stop_.stopping() || !AnyLeft() || (job = Next()); });
+      auto ready = [&] { return stop_.stopping() || !AnyLeft() || (Admit() && (job = Next())); };
+      if (options_.may_start_batch) {
+        // Backpressure can open without a batch finishing (memory falls): look again soon.
+        while (!cv_.wait_for(lock, std::chrono::milliseconds(20), ready)) {
+        }
+      } else {
+        cv_.wait(lock, ready);
+      }
       if (!job) break;
+      ++running_;
       lock.unlock();
       TableRun& t = *job->first;
       progress_.SetCurrent(t.name);
@@ -169,6 +190,7 @@ class Scheduler {
       lock.lock();
       Apply(t, report, seconds);
       --t.in_flight;
+      --running_;
       cv_.notify_all();
     }
     ++finished_workers_;
@@ -205,6 +227,7 @@ class Scheduler {
   }
 
   const config::LoaderConfig& config_;
+  const RunOptions& options_;
   FileSystem& fs_;
   std::vector<TableRun>& tables_;
   tracker::FileTracker& tracker_;
@@ -214,6 +237,7 @@ class Scheduler {
   std::mutex mu_;
   std::condition_variable cv_;
   size_t rr_ = 0;
+  int running_ = 0;  // batches in flight over all tables
   int finished_workers_ = 0;
 };
 
@@ -256,6 +280,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   metrics.run_id = NewUuid();
   metrics.start_ms = NowMs();
   metrics.dry_run = options.dry_run;
+  metrics.command = options.command;
   DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(config, options.tables));
   auto fs = MakeLocalFileSystem();
   engine::EngineOptions eopts;
@@ -316,7 +341,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   for (const auto& t : tables) {
     progress.AddPlanned(t.start.plan.files_planned(), t.start.plan.bytes_planned);
   }
-  Scheduler scheduler(config, *fs, tables, tracker, progress, stop);
+  Scheduler scheduler(config, options, *fs, tables, tracker, progress, stop);
   Status ran = scheduler.Run(*engine);
   progress.Stop();
   Status flushed = tracker.Flush();
@@ -337,6 +362,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     metrics.tables.push_back(t.metrics);
   }
   metrics.end_ms = NowMs();
+  if (options.finish_metrics) options.finish_metrics(metrics);
   if (config.enable_metrics) {
     auto written = monitoring::WriteMetricsFiles(config::MetricsDir(config), metrics);
     if (!written.ok()) {

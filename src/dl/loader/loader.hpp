@@ -2,6 +2,7 @@
 // and load them in batches, in parallel, exactly once.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -20,6 +21,13 @@ struct RunOptions {
   bool progress = false;            ///< live progress display on stderr
   int engine_threads = 0;           ///< engine threads (0: every core)
   std::string memory_limit;         ///< engine memory limit (empty: engine default)
+  std::string command = "run";      ///< the command, for the run's metrics
+  /// Backpressure (cluster mode): asked under the scheduler's lock before a batch starts, with
+  /// the number of batches running; false holds it back and asks again shortly.
+  std::function<bool(int running)> may_start_batch;
+  /// Called with the finished run's metrics before they are written (cluster mode adds the
+  /// process's CPU and memory figures).
+  std::function<void(monitoring::RunMetrics&)> finish_metrics;
 };
 
 struct RunResult {

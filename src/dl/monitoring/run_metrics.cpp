@@ -136,6 +136,49 @@ class PromWriter {
   std::vector<Family> families_;
 };
 
+nlohmann::ordered_json ResourcesJson(const ResourceMetrics& r) {
+  nlohmann::ordered_json j;
+  j["environment"] = r.environment;
+  j["parallelism"] = r.parallelism;
+  j["engine_threads"] = r.engine_threads;
+  j["engine_memory_bytes"] = r.engine_memory_bytes;
+  j["memory_budget_bytes"] = r.memory_budget_bytes;
+  j["backpressure_at_bytes"] = r.backpressure_at_bytes;
+  j["hard_limit_bytes"] = r.hard_limit_bytes;
+  j["samples"] = r.samples;
+  j["cpu_seconds"] = r.cpu_seconds;
+  j["cpu_percent_avg"] = r.cpu_percent_avg;
+  j["cpu_percent_max"] = r.cpu_percent_max;
+  j["rss_peak_bytes"] = r.rss_peak_bytes;
+  j["rss_avg_bytes"] = r.rss_avg_bytes;
+  j["rss_end_bytes"] = r.rss_end_bytes;
+  j["backpressure_pauses"] = r.backpressure_pauses;
+  j["backpressure_seconds"] = r.backpressure_seconds;
+  return j;
+}
+
+void AddResources(PromWriter& w, const std::string& p, const ResourceMetrics& r) {
+  w.Add(p + "process_cpu_seconds", "CPU time (user + system) of the last run.", {},
+        r.cpu_seconds);
+  w.Add(p + "process_cpu_percent_avg", "Average CPU use of the last run (100 = one core).", {},
+        r.cpu_percent_avg);
+  w.Add(p + "process_cpu_percent_max", "Highest sampled CPU use of the last run.", {},
+        r.cpu_percent_max);
+  w.Add(p + "process_rss_peak_bytes", "Highest sampled resident memory of the last run.", {},
+        r.rss_peak_bytes);
+  w.Add(p + "process_rss_avg_bytes", "Average sampled resident memory of the last run.", {},
+        r.rss_avg_bytes);
+  w.Add(p + "process_memory_budget_bytes", "Memory budget the last run planned with.", {},
+        r.memory_budget_bytes);
+  w.Add(p + "process_backpressure_pauses", "Times the last run held back batches for memory.",
+        {}, r.backpressure_pauses);
+  w.Add(p + "process_backpressure_seconds", "Time the last run held back batches for memory.",
+        {}, r.backpressure_seconds);
+  w.Add(p + "run_parallelism", "Parallel batches the last run allowed.", {},
+        static_cast<int64_t>(r.parallelism));
+  w.Add(p + "resource_samples", "CPU and memory samples taken in the last run.", {}, r.samples);
+}
+
 std::string CompactUtc(int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -251,6 +294,7 @@ std::string ToJson(const RunMetrics& m) {
   j["totals"] = std::move(totals);
   j["tables"] = nlohmann::ordered_json::array();
   for (const auto& t : m.tables) j["tables"].push_back(TableJson(t));
+  if (m.resources) j["resources"] = ResourcesJson(*m.resources);
   // File names are not guaranteed UTF-8; replace bad bytes rather than throw.
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
@@ -307,6 +351,7 @@ std::string ToPrometheus(const RunMetrics& m) {
     w.Add(p + "last_run_start_timestamp_seconds", "Unix time the last run started.", {},
           static_cast<double>(m.start_ms) / 1000.0);
   }
+  if (m.resources) AddResources(w, p, *m.resources);
   int64_t last = m.end_ms > 0 ? m.end_ms : (m.start_ms > 0 ? m.start_ms : NowMs());
   w.Add(p + "last_run_timestamp_seconds", "Unix time the last run finished.", {},
         static_cast<double>(last) / 1000.0);
@@ -370,6 +415,13 @@ std::string FormatSummary(const RunMetrics& m) {
       Grouped(m.files_skipped()), Grouped(m.rows_loaded()), HumanBytes(m.bytes_loaded()), duration);
   out += line(header);
   for (const auto& r : rows) out += line(r);
+  if (m.resources) {
+    const ResourceMetrics& r = *m.resources;
+    out += fmt::format("resources: cpu {:.0f}% avg ({:.0f}% max), RSS peak {} of a {} budget, "
+                       "{} backpressure pause(s), parallelism {}\n",
+                       r.cpu_percent_avg, r.cpu_percent_max, HumanBytes(r.rss_peak_bytes),
+                       HumanBytes(r.memory_budget_bytes), r.backpressure_pauses, r.parallelism);
+  }
 
   constexpr size_t kMaxErrors = 20;
   size_t total_errors = 0;

@@ -27,12 +27,28 @@ struct TableMetrics {
   std::vector<FileError> errors;              // failed files with their errors
 };
 
+/// Cluster mode (`run-cluster --monitoring`): the process's CPU and memory over the run, sampled
+/// from /proc/self, and the resource plan it ran under.
+struct ResourceMetrics {
+  std::string environment;                ///< databricks | container | host
+  int parallelism = 0, engine_threads = 0;
+  int64_t engine_memory_bytes = 0, memory_budget_bytes = 0, backpressure_at_bytes = 0;
+  int64_t hard_limit_bytes = 0;           ///< 0: none configured
+  int64_t samples = 0;
+  double cpu_seconds = 0;                 ///< user + system CPU time over the run
+  double cpu_percent_avg = 0, cpu_percent_max = 0;  ///< 100 = one core busy
+  int64_t rss_peak_bytes = 0, rss_avg_bytes = 0, rss_end_bytes = 0;
+  int64_t backpressure_pauses = 0;        ///< times new batches were held back for memory
+  double backpressure_seconds = 0;        ///< time spent holding them back
+};
+
 struct RunMetrics {
   std::string run_id;
   int64_t start_ms = 0, end_ms = 0;
   std::string command = "run";
   bool dry_run = false;
   std::vector<TableMetrics> tables;
+  std::optional<ResourceMetrics> resources;  ///< run-cluster --monitoring
 
   // totals over tables
   int64_t files_loaded() const;

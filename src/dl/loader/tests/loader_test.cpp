@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "dl/common/testing/temp_dir.hpp"
@@ -301,6 +303,51 @@ TEST_F(LoaderTest, WritesMetricsFilesWhenEnabled) {
   cfg.enable_metrics = true;
   Run(cfg);
   EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/state/metrics/latest.prom"));
+}
+
+TEST_F(LoaderTest, TheBackpressureGateDecidesWhenBatchesStart) {
+  for (int i = 0; i < 4; ++i) {
+    Csv(fmt::format("a/f{}.csv", i), fmt::format("id\n{}\n", i));
+    Csv(fmt::format("b/f{}.csv", i), fmt::format("id\n{}\n", i));
+  }
+  auto cfg = Config(CsvTable("a", "a/*.csv", "    max_files_per_batch: 1\n") +
+                        CsvTable("b", "b/*.csv", "    max_files_per_batch: 1\n"),
+                    "max_parallel_jobs: 3\n");
+  cfg.enable_metrics = true;
+  RunOptions options;
+  options.command = "run-cluster";
+  std::atomic<int> admitted{0}, asked{0};
+  // A gate that only lets a batch start when none runs: batches go one at a time.
+  options.may_start_batch = [&](int running) {
+    ++asked;
+    if (running > 0) return false;
+    ++admitted;
+    return true;
+  };
+  options.finish_metrics = [](monitoring::RunMetrics& m) {
+    m.resources = monitoring::ResourceMetrics{};
+    m.resources->backpressure_pauses = 7;
+  };
+  auto r = Run(cfg, options);
+  EXPECT_EQ(r.ExitCode(), 0);
+  EXPECT_EQ(r.metrics.files_loaded(), 8);
+  // 8 one-file batches, each started only after the gate said yes with nothing running.
+  EXPECT_EQ(r.metrics.tables[0].batches + r.metrics.tables[1].batches, 8);
+  EXPECT_EQ(admitted.load(), 8);
+  EXPECT_GE(asked.load(), admitted.load());
+  EXPECT_EQ(Query("a", "SELECT count(*) FROM tbl"), "4");
+  EXPECT_EQ(Query("b", "SELECT count(*) FROM tbl"), "4");
+  ASSERT_TRUE(r.metrics.resources.has_value());
+  EXPECT_EQ(r.metrics.command, "run-cluster");
+  bool found = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() + "/state/metrics")) {
+    if (e.path().extension() != ".json") continue;
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    found = text.find("\"backpressure_pauses\": 7") != std::string::npos &&
+            text.find("\"command\": \"run-cluster\"") != std::string::npos;
+  }
+  EXPECT_TRUE(found) << "the metrics file lacks what finish_metrics added";
 }
 
 }  // namespace

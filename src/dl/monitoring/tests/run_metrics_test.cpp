@@ -331,3 +331,41 @@ TEST(HumanTest, BytesAndCounts) {
 
 }  // namespace
 }  // namespace dl::monitoring
+
+namespace dl::monitoring {
+namespace {
+
+TEST(ResourceMetricsTest, JsonPrometheusAndSummaryCarryThem) {
+  RunMetrics m;
+  m.run_id = "r1";
+  m.command = "run-cluster";
+  m.start_ms = 1'000'000;
+  m.end_ms = 1'002'000;
+  EXPECT_EQ(ToJson(m).find("\"resources\""), std::string::npos);  // plain runs: none
+  ResourceMetrics r;
+  r.environment = "container";
+  r.parallelism = 2;
+  r.samples = 10;
+  r.cpu_seconds = 1.5;
+  r.cpu_percent_avg = 75;
+  r.cpu_percent_max = 140;
+  r.rss_peak_bytes = 200 << 20;
+  r.memory_budget_bytes = int64_t{1} << 30;
+  r.backpressure_pauses = 3;
+  r.backpressure_seconds = 0.25;
+  m.resources = r;
+  auto j = nlohmann::json::parse(ToJson(m));
+  EXPECT_EQ(j["resources"]["environment"], "container");
+  EXPECT_EQ(j["resources"]["rss_peak_bytes"], 200 << 20);
+  EXPECT_EQ(j["resources"]["backpressure_pauses"], 3);
+  std::string prom = ToPrometheus(m);
+  EXPECT_NE(prom.find("data_loader_process_rss_peak_bytes 209715200\n"), std::string::npos);
+  EXPECT_NE(prom.find("data_loader_process_backpressure_pauses 3\n"), std::string::npos);
+  EXPECT_NE(prom.find("# TYPE data_loader_process_cpu_seconds gauge\n"), std::string::npos);
+  EXPECT_NE(FormatSummary(m).find("resources: cpu 75% avg (140% max), RSS peak 200.0 MiB of a "
+                                  "1.0 GiB budget, 3 backpressure pause(s), parallelism 2\n"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace dl::monitoring
