@@ -9,6 +9,7 @@
 #include "dl/delta/partition.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/scd2_strategy.hpp"
 #include "dl/strategy/source.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 
@@ -172,6 +173,8 @@ Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, c
                                    target.display_name);
       }
       return LoadRows(ctx, target, batch, commit_options, table::WriteMode::kOverwrite);
+    case config::LoadingStrategy::kScd2:
+      return LoadScd2(ctx, target, batch, commit_options);
     default:
       return Status::Unsupported("loading_strategy '{}' of {} is not implemented yet",
                                  config::ToString(target.config.loading_strategy),

@@ -1,0 +1,118 @@
+#include "dl/strategy/scd2_sql.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "dl/engine/engine.hpp"
+#include "dl/strategy/source.hpp"
+
+namespace dl::strategy::scd2 {
+namespace {
+
+using engine::QuoteIdent;
+
+std::vector<std::string> Quoted(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) out.push_back(QuoteIdent(n));
+  return out;
+}
+
+// The columns as one NULL-safe comparable value; a constant when there are none.
+std::string Pack(const std::vector<std::string>& cols) {
+  if (cols.empty()) return "0";
+  std::vector<std::string> fields;
+  for (const auto& c : cols) fields.push_back(fmt::format("{0} := {0}", QuoteIdent(c)));
+  return fmt::format("struct_pack({})", fmt::join(fields, ", "));
+}
+
+}  // namespace
+
+std::string KeyMatch(const std::vector<std::string>& keys, const std::string& a,
+                     const std::string& b) {
+  std::vector<std::string> parts;
+  for (const auto& k : keys) {
+    parts.push_back(fmt::format("{0}.{2} = {1}.{2}", a, b, QuoteIdent(k)));
+  }
+  return fmt::format("{}", fmt::join(parts, " AND "));
+}
+
+std::string StepsSql(const Columns& c, const std::string& events) {
+  const std::string tracked = Pack(c.tracked), untracked = Pack(c.untracked);
+  const std::string keys = fmt::format("{}", fmt::join(Quoted(c.keys), ", "));
+  const std::string del = QuoteIdent(kDelete);
+  // A key's current version (pseudo event) comes first, then event order: sequence value,
+  // batch, file, row.
+  const std::string window = fmt::format(
+      "PARTITION BY {} ORDER BY {} DESC, {}, {}, {}, {}", keys, QuoteIdent(kPseudo),
+      QuoteIdent(kSeq), QuoteIdent(kBatch), QuoteIdent(kFileOrderColumn),
+      QuoteIdent(kRowOrderColumn));
+  // lag(del) IS DISTINCT FROM false: no previous event, or a delete.
+  std::string flags = fmt::format(
+      "SELECT *, row_number() OVER w AS __dl_rn, "
+      "NOT {0} AND (lag({0}) OVER w IS DISTINCT FROM false OR {1} IS DISTINCT FROM lag({1}) "
+      "OVER w) AS __dl_opener, "
+      "NOT {0} AND (lag({0}) OVER w IS DISTINCT FROM false OR {1} IS DISTINCT FROM lag({1}) "
+      "OVER w OR {2} IS DISTINCT FROM lag({2}) OVER w) AS __dl_writer, "
+      "{0} AND lag({0}) OVER w = false AS __dl_closes, "
+      "NOT {0} AND (lead({0}) OVER w IS DISTINCT FROM false OR {1} IS DISTINCT FROM lead({1}) "
+      "OVER w) AS __dl_last, "
+      "lead({3}) OVER w AS __dl_next "
+      "FROM ({4}) WINDOW w AS ({5})",
+      del, tracked, untracked, QuoteIdent(kSeq), events, window);
+  return fmt::format(
+      "SELECT *, sum(CAST(__dl_opener AS INTEGER)) OVER (PARTITION BY {} ORDER BY __dl_rn ROWS "
+      "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __dl_vid FROM ({})",
+      keys, flags);
+}
+
+std::string TouchedKeysSql(const Columns& c, const std::string& steps) {
+  const std::string keys = fmt::format("{}", fmt::join(Quoted(c.keys), ", "));
+  return fmt::format(
+      "SELECT {0}, bool_or({1}) AS {1} FROM {2} GROUP BY {0} HAVING bool_or(NOT {3} AND "
+      "(__dl_opener OR __dl_writer OR __dl_closes))",
+      keys, QuoteIdent(kLate), steps, QuoteIdent(kPseudo));
+}
+
+std::string VersionsSql(const Columns& c, const std::string& steps, const std::string& touched) {
+  std::vector<std::string> skeys, columns;
+  for (const auto& k : c.keys) skeys.push_back("s." + QuoteIdent(k));
+  for (const auto& v : c.columns) {
+    bool key = std::find(c.keys.begin(), c.keys.end(), v) != c.keys.end();
+    columns.push_back(key ? QuoteIdent(v)
+                          : fmt::format("struct_extract(__dl_v, {}) AS {}",
+                                        engine::QuoteLiteral(v), QuoteIdent(v)));
+  }
+  // The version's row is its last writer's; it starts at its opener (a pseudo event opens
+  // the table's current version: its kEff is that version's effective value).
+  std::string grouped = fmt::format(
+      "SELECT {0}, arg_max({1}, s.__dl_rn) FILTER (WHERE s.__dl_writer) AS __dl_v, "
+      "max(s.{2}) FILTER (WHERE s.__dl_opener) AS __dl_e, "
+      "max(s.__dl_next) FILTER (WHERE s.__dl_last) AS __dl_end, "
+      "bool_or(s.__dl_last AND s.__dl_next IS NULL) AS __dl_cur "
+      "FROM {3} s WHERE NOT s.{4} AND EXISTS (SELECT 1 FROM {5} t WHERE {6}) "
+      "GROUP BY {0}, s.__dl_vid",
+      fmt::join(skeys, ", "), Pack(c.values), QuoteIdent(kEff), steps, QuoteIdent(kDelete),
+      touched, KeyMatch(c.keys, "t", "s"));
+  return fmt::format(
+      "SELECT {0}, __dl_e AS {1}, CASE WHEN __dl_cur THEN {2} ELSE __dl_end END AS {3}, "
+      "__dl_cur AS {4} FROM ({5})",
+      fmt::join(columns, ", "), QuoteIdent(c.effective), c.open_end, QuoteIdent(c.end),
+      QuoteIdent(c.current), grouped);
+}
+
+std::string OutputSql(const Columns& c, const std::string& rewritten, const std::string& touched,
+                      const std::string& versions) {
+  if (rewritten.empty()) return fmt::format("SELECT * FROM {}", versions);
+  const std::string match = KeyMatch(c.keys, "t", "o");
+  return fmt::format(
+      "SELECT o.* FROM {0} o WHERE NOT EXISTS (SELECT 1 FROM {1} t WHERE {2}) "
+      "UNION ALL BY NAME "
+      "SELECT o.* FROM {0} o WHERE o.{3} IS NOT TRUE AND EXISTS (SELECT 1 FROM {1} t WHERE {2} "
+      "AND NOT t.{4}) "
+      "UNION ALL BY NAME SELECT * FROM {5}",
+      rewritten, touched, match, QuoteIdent(c.current), QuoteIdent(kLate), versions);
+}
+
+}  // namespace dl::strategy::scd2

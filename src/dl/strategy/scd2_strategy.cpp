@@ -1,0 +1,480 @@
+// SCD Type 2: a batch's rows are events; the table after any series of batches is what
+// applying every event one at a time, in event order, to an empty table gives. Event order is
+// (sequence value, batch, file, row), or without sequence_column (batch, file, row) with the
+// load time as the effective value.
+//
+// A key whose new events all come at or after its latest known event folds them onto its
+// current version (read from the table as a "pseudo event"); a key with a late event replays
+// its whole history from the change store (every event ever applied). Only files holding
+// touched keys are rewritten, in the commit that adds the new versions.
+#include "dl/strategy/scd2_strategy.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <set>
+
+#include "dl/common/clock.hpp"
+#include "dl/common/logging.hpp"
+#include "dl/engine/sql_util.hpp"
+#include "dl/strategy/bad_rows.hpp"
+#include "dl/strategy/companion.hpp"
+#include "dl/strategy/key_files.hpp"
+#include "dl/strategy/scd2_sql.hpp"
+#include "dl/strategy/strategy_internal.hpp"
+
+namespace dl::strategy {
+namespace {
+
+using config::TableConfig;
+using engine::QuoteIdent;
+using engine::QuoteLiteral;
+using namespace internal;
+using namespace scd2;
+
+// Commits that conflict are re-planned against the new snapshot at most this many times.
+constexpr int kMaxPlans = 4;
+// After every file of the batch: where retire events (retire_absent_keys) sort.
+constexpr const char* kRetireFileOrder = "2147483647";
+
+constexpr const char* kView = "__dl_scd2_src";
+constexpr const char* kEvents = "__dl_scd2_events";
+constexpr const char* kBatchKeys = "__dl_scd2_keys";
+constexpr const char* kLateKeys = "__dl_scd2_late";
+constexpr const char* kStoreView = "__dl_scd2_store";
+constexpr const char* kTargetView = "__dl_scd2_target";
+constexpr const char* kOld = "__dl_scd2_old";
+constexpr const char* kSteps = "__dl_scd2_steps";
+constexpr const char* kTouched = "__dl_scd2_touched";
+constexpr const char* kVersions = "__dl_scd2_versions";
+constexpr const char* kRewritten = "__dl_scd2_rewritten";
+
+std::string Join(const std::vector<std::string>& quoted, const char* sep = ", ") {
+  return fmt::format("{}", fmt::join(quoted, sep));
+}
+
+std::vector<std::string> QuotedAs(const std::vector<std::string>& cols, const std::string& alias) {
+  std::vector<std::string> out;
+  for (const auto& c : cols) out.push_back((alias.empty() ? "" : alias + ".") + QuoteIdent(c));
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// One planning of a batch against one snapshot of the target.
+class Scd2Batch {
+ public:
+  Scd2Batch(table::TableContext& ctx, const Target& target, const Batch& batch)
+      : ctx_(ctx), engine_(ctx.engine), target_(target), t_(target.config), batch_(batch) {}
+  ~Scd2Batch() { Release(); }
+
+  // Plan and commit. `*replan` is set when the commit lost to a conflicting writer.
+  Result<BatchOutcome> Run(const delta::CommitOptions& commit_options, bool* replan);
+
+ private:
+  Status LoadTables(const delta::CommitOptions& commit_options);
+  Status ReadEvents();
+  Status ResolveColumns(const delta::Schema& event_schema);
+  Status ResolveOpenEnd();
+  Status AddRetireEvents();
+  Status FindLateKeys();
+  Status BuildVersions();
+  Result<std::vector<delta::AddFile>> RewrittenFiles();
+  Result<std::optional<CompanionFiles>> WriteChangeStore();
+  Result<std::map<std::string, int64_t>> RowsPerSourceFile();
+  Result<int64_t> Count(const std::string& relation);
+  void Release();
+
+  table::TableContext& ctx_;
+  engine::Engine& engine_;
+  const Target& target_;
+  const TableConfig& t_;
+  const Batch& batch_;
+
+  std::shared_ptr<const delta::Snapshot> snapshot_;  // null: no table yet
+  std::shared_ptr<const delta::Snapshot> store_;     // the change store (sequence_column)
+  std::vector<delta::AddFile> key_files_;            // files holding the batch's keys
+  SourceProjection source_;
+  BadRows bad_;
+  Columns cols_;
+  std::string seq_type_;  // the engine type of kSeq
+  int64_t ordinal_ = 0;   // this batch's place in event order (ties on the sequence value)
+};
+
+Status Scd2Batch::LoadTables(const delta::CommitOptions& commit_options) {
+  DL_ASSIGN_OR_RETURN(snapshot_, LoadTarget(ctx_, target_.root));
+  if (!snapshot_) return Status::OK();
+  DL_RETURN_IF_ERROR(CheckCommitsSince(ctx_, target_.root, batch_.checked_version,
+                                       snapshot_->version(), commit_options));
+  // A crash between a target commit and its companions' leaves them behind: commit them now.
+  DL_RETURN_IF_ERROR(RollForwardCompanion(ctx_, *snapshot_, "quarantine",
+                                          QuarantineRoot(target_.root)));
+  DL_RETURN_IF_ERROR(RollForwardCompanion(ctx_, *snapshot_, "changeStore",
+                                          ChangeStoreRoot(target_.root)));
+  if (t_.sequence_column) {
+    DL_ASSIGN_OR_RETURN(store_, LoadCompanion(ctx_, ChangeStoreRoot(target_.root)));
+  }
+  ordinal_ = snapshot_->version() + 1;
+  return Status::OK();
+}
+
+// The batch's valid rows as events (kEvents), aligned to the table's columns plus the
+// batch's new ones, with their delete flag and place in event order.
+Status Scd2Batch::ReadEvents() {
+  std::vector<std::string> paths;
+  for (const auto& f : batch_.files) paths.push_back(f.path);
+  DL_ASSIGN_OR_RETURN(source_, ProjectSource(engine_, kView, t_, paths,
+                                             snapshot_ ? &snapshot_->schema() : nullptr, batch_.id,
+                                             batch_.load_time_ms, true, batch_.delta_source.get()));
+  for (const auto* added : {&t_.scd2_effective_date_column, &t_.scd2_end_date_column,
+                            &t_.scd2_current_flag_column}) {
+    if (Contains(source_.data_columns, *added)) {
+      return Status::SchemaMismatch("column '{}' of the files clashes with the SCD2 column of {}",
+                                    *added, target_.display_name);
+    }
+  }
+  DL_RETURN_IF_ERROR(
+      CheckColumnsPresent(t_.primary_keys, source_.data_columns, "primary_keys", target_));
+  std::vector<RequiredColumn> required;
+  for (const auto& k : t_.primary_keys) required.push_back({k, "primary_keys"});
+  if (t_.sequence_column) {
+    DL_RETURN_IF_ERROR(CheckColumnsPresent({*t_.sequence_column}, source_.data_columns,
+                                           "sequence_column", target_));
+    required.push_back({*t_.sequence_column, "sequence_column"});
+  }
+  DL_ASSIGN_OR_RETURN(bad_, SeparateBadRows(ctx_, target_, batch_, source_.sql, required));
+
+  std::string is_delete = "false";
+  if (t_.delete_condition) {
+    // Parenthesised (and checked when the config was read) so it cannot leave its clause.
+    is_delete = fmt::format("COALESCE(({}), false)", *t_.delete_condition);
+    auto probe = engine_.Query(fmt::format("SELECT {} FROM ({}) LIMIT 0", is_delete, source_.sql));
+    if (!probe.ok()) {
+      return Status::InvalidArgument("delete_condition of {} does not apply to the files: {}",
+                                     target_.display_name, probe.status().message());
+    }
+  }
+  std::string rows = fmt::format("SELECT *, {} AS {} FROM ({}){}", is_delete, QuoteIdent(kDelete),
+                                 source_.sql, bad_.keep.empty() ? "" : " WHERE " + bad_.keep);
+  DL_ASSIGN_OR_RETURN(std::string compatible, engine_.DeltaCompatibleSelect(rows));
+  DL_ASSIGN_OR_RETURN(delta::Schema schema, engine_.SchemaOf(compatible));
+  if (snapshot_) {
+    DL_ASSIGN_OR_RETURN(schema, delta::MergeSchema(snapshot_->schema(), schema));
+  }
+  delta::Schema event_schema;
+  for (const auto& f : schema.fields) {
+    if (f.name != t_.scd2_effective_date_column && f.name != t_.scd2_end_date_column &&
+        f.name != t_.scd2_current_flag_column) {
+      event_schema.fields.push_back(f);
+    }
+  }
+  DL_ASSIGN_OR_RETURN(std::string aligned, engine_.AlignToSchema(compatible, event_schema));
+  const std::string seq =
+      t_.sequence_column
+          ? QuoteIdent(*t_.sequence_column)
+          : fmt::format("CAST({} AS TIMESTAMPTZ)",
+                        QuoteLiteral(FormatTimestampMs(batch_.load_time_ms)));
+  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {0} AS SELECT *, {1} AS {2}, {1} AS {3}, false AS {4}, "
+      "CAST({5} AS BIGINT) AS {6}, false AS {7} FROM ({8})",
+      QuoteIdent(kEvents), seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kPseudo),
+      ordinal_, QuoteIdent(kBatch), QuoteIdent(kLate), aligned)));
+  return ResolveColumns(event_schema);
+}
+
+// Keys, tracked and untracked columns over the table's columns plus the batch's.
+Status Scd2Batch::ResolveColumns(const delta::Schema& event_schema) {
+  const auto& audit = t_.audit_columns;
+  std::vector<std::string> audit_cols;
+  if (audit.enabled) audit_cols = {audit.load_timestamp, audit.source_file, audit.batch_id};
+  const std::set<std::string> internal_cols = {kFileOrderColumn, kRowOrderColumn, kDelete};
+  cols_ = Columns{};
+  cols_.keys = t_.primary_keys;
+  cols_.effective = t_.scd2_effective_date_column;
+  cols_.end = t_.scd2_end_date_column;
+  cols_.current = t_.scd2_current_flag_column;
+  std::vector<std::string> data;
+  for (const auto& f : event_schema.fields) {
+    if (internal_cols.count(f.name) || Contains(audit_cols, f.name)) continue;
+    cols_.columns.push_back(f.name);
+    if (!Contains(cols_.keys, f.name)) cols_.values.push_back(f.name);
+    if (Contains(cols_.keys, f.name) || f.name == t_.sequence_column.value_or("")) continue;
+    data.push_back(f.name);
+  }
+  if (!t_.tracking_columns.empty()) {
+    // The sequence column orders events; it is never compared.
+    for (const auto& c : t_.tracking_columns) {
+      if (c != t_.sequence_column.value_or("")) cols_.tracked.push_back(c);
+    }
+    DL_RETURN_IF_ERROR(CheckColumnsPresent(cols_.tracked, data, "tracking_columns", target_));
+  } else {
+    cols_.tracked = data;
+  }
+  for (const auto& c : data) {
+    if (!Contains(cols_.tracked, c)) cols_.untracked.push_back(c);
+  }
+  for (const auto& c : audit_cols) {
+    cols_.values.push_back(c);
+    cols_.columns.push_back(c);
+  }
+  DL_ASSIGN_OR_RETURN(auto type, engine_.Query(fmt::format(
+                                     "SELECT column_type FROM (DESCRIBE SELECT {} FROM {})",
+                                     QuoteIdent(kSeq), QuoteIdent(kEvents))));
+  seq_type_ = type.rows.at(0).at(0).value_or("VARCHAR");
+  return ResolveOpenEnd();
+}
+
+Status Scd2Batch::ResolveOpenEnd() {
+  if (!t_.scd2_open_end_value) return Status::OK();
+  // seq_type_ comes from the engine (DESCRIBE), not from the user.
+  std::string value = fmt::format("CAST({} AS {})", QuoteLiteral(*t_.scd2_open_end_value),
+                                  seq_type_);
+  auto ok = engine_.Query(fmt::format("SELECT TRY_{}", value));
+  if (!ok.ok() || ok->rows.empty() || !ok->rows[0][0]) {
+    return Status::InvalidArgument(
+        "scd2_open_end_value '{}' of {} is not a value of the effective/end columns' type {} "
+        "(the {})",
+        *t_.scd2_open_end_value, target_.display_name, seq_type_,
+        t_.sequence_column ? "sequence column's type" : "load time");
+  }
+  cols_.open_end = value;
+  return Status::OK();
+}
+
+// retire_absent_keys: a delete for every current key the batch lacks, at the batch's latest
+// sequence value (its load time without one), after all of its rows.
+Status Scd2Batch::AddRetireEvents() {
+  if (!t_.retire_absent_keys || !snapshot_) return Status::OK();
+  DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kTargetView, *snapshot_));
+  std::string seq_col =
+      t_.sequence_column ? fmt::format(", m.s AS {}", QuoteIdent(*t_.sequence_column)) : "";
+  return engine_.Execute(fmt::format(
+      "INSERT INTO {0} BY NAME SELECT {1}, m.s AS {2}, m.s AS {3}{4}, true AS {5}, false AS {6}, "
+      "CAST({7} AS BIGINT) AS {8}, false AS {9}, {10} AS {11}, 0 AS {12} "
+      "FROM (SELECT DISTINCT {13} FROM {14} WHERE {15} IS TRUE) c, "
+      "(SELECT max({2}) AS s FROM {0}) m "
+      "WHERE m.s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {0} e WHERE {16})",
+      QuoteIdent(kEvents), Join(QuotedAs(cols_.keys, "c")), QuoteIdent(kSeq), QuoteIdent(kEff),
+      seq_col, QuoteIdent(kDelete), QuoteIdent(kPseudo), ordinal_, QuoteIdent(kBatch),
+      QuoteIdent(kLate), kRetireFileOrder, QuoteIdent(kFileOrderColumn),
+      QuoteIdent(kRowOrderColumn), Join(QuotedAs(cols_.keys, "")), QuoteIdent(kTargetView),
+      QuoteIdent(cols_.current), KeyMatch(cols_.keys, "e", "c")));
+}
+
+// Keys with an event earlier than their latest stored one: their history is replayed.
+Status Scd2Batch::FindLateKeys() {
+  const std::string keys = Join(QuotedAs(cols_.keys, ""));
+  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {} AS SELECT {}, min({}) AS __dl_min FROM {} GROUP BY {}",
+      QuoteIdent(kBatchKeys), keys, QuoteIdent(kSeq), QuoteIdent(kEvents), keys)));
+  if (!store_ || !store_->schema().Find(*t_.sequence_column)) {
+    return engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {} "
+                                       "WHERE false",
+                                       QuoteIdent(kLateKeys), keys, QuoteIdent(kBatchKeys)));
+  }
+  DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kStoreView, *store_));
+  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {0} AS SELECT {1} FROM {2} b JOIN (SELECT {3}, max({4}) AS "
+      "__dl_max FROM {5} s WHERE EXISTS (SELECT 1 FROM {2} b WHERE {6}) GROUP BY {3}) s ON {7} "
+      "WHERE b.__dl_min < s.__dl_max",
+      QuoteIdent(kLateKeys), Join(QuotedAs(cols_.keys, "b")), QuoteIdent(kBatchKeys),
+      Join(QuotedAs(cols_.keys, "s")), QuoteIdent(*t_.sequence_column), QuoteIdent(kStoreView),
+      KeyMatch(cols_.keys, "b", "s"), KeyMatch(cols_.keys, "b", "s"))));
+  return engine_.Execute(fmt::format("UPDATE {0} SET {1} = true WHERE EXISTS (SELECT 1 FROM {2} "
+                                     "l WHERE {3})",
+                                     QuoteIdent(kEvents), QuoteIdent(kLate),
+                                     QuoteIdent(kLateKeys),
+                                     KeyMatch(cols_.keys, "l", QuoteIdent(kEvents))));
+}
+
+// The batch's events, the stored events of late keys and the current versions of the other
+// keys (pseudo events), stepped (kSteps); the keys that change (kTouched) and their versions.
+Status Scd2Batch::BuildVersions() {
+  std::vector<std::string> parts = {fmt::format("SELECT * FROM {}", QuoteIdent(kEvents))};
+  const std::vector<std::string>& row_cols = cols_.columns;
+  auto present = [&](const delta::Snapshot& s) {
+    std::vector<std::string> out;
+    for (const auto& c : row_cols) {
+      if (s.schema().Find(c)) out.push_back(QuoteIdent(c));
+    }
+    return Join(out);
+  };
+  if (store_ && store_->schema().Find(*t_.sequence_column)) {
+    const std::string seq = QuoteIdent(*t_.sequence_column);
+    parts.push_back(fmt::format(
+        "SELECT {0}, {1} AS {2}, {1} AS {3}, {4} AS {5}, false AS {6}, {7} AS {8}, true AS {9}, "
+        "{10} AS {11}, {12} AS {13} FROM {14} s WHERE EXISTS (SELECT 1 FROM {15} l WHERE {16})",
+        present(*store_), seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kStoreDelete),
+        QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kStoreBatch), QuoteIdent(kBatch),
+        QuoteIdent(kLate), QuoteIdent(kStoreFile), QuoteIdent(kFileOrderColumn),
+        QuoteIdent(kStoreRow), QuoteIdent(kRowOrderColumn), QuoteIdent(kStoreView),
+        QuoteIdent(kLateKeys), KeyMatch(cols_.keys, "l", "s")));
+  }
+  if (snapshot_) {
+    parts.push_back(fmt::format(
+        "SELECT {0}, CAST(NULL AS {1}) AS {2}, {3} AS {4}, false AS {5}, true AS {6}, "
+        "CAST(-1 AS BIGINT) AS {7}, false AS {8}, 0 AS {9}, 0 AS {10} FROM {11} o WHERE {12} IS "
+        "TRUE AND EXISTS (SELECT 1 FROM {13} b WHERE {14}) AND NOT EXISTS (SELECT 1 FROM {15} l "
+        "WHERE {16})",
+        present(*snapshot_), seq_type_, QuoteIdent(kSeq), QuoteIdent(cols_.effective),
+        QuoteIdent(kEff), QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kBatch),
+        QuoteIdent(kLate), QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn),
+        QuoteIdent(kOld), QuoteIdent(cols_.current), QuoteIdent(kBatchKeys),
+        KeyMatch(cols_.keys, "b", "o"), QuoteIdent(kLateKeys), KeyMatch(cols_.keys, "l", "o")));
+  }
+  const std::string events = Join(parts, " UNION ALL BY NAME ");
+  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
+                                                 QuoteIdent(kSteps), StepsSql(cols_, events))));
+  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
+                                                 QuoteIdent(kTouched),
+                                                 TouchedKeysSql(cols_, QuoteIdent(kSteps)))));
+  return engine_.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {} AS {}", QuoteIdent(kVersions),
+      VersionsSql(cols_, QuoteIdent(kSteps), QuoteIdent(kTouched))));
+}
+
+// The files of the table holding a touched key: exactly the ones the commit replaces.
+Result<std::vector<delta::AddFile>> Scd2Batch::RewrittenFiles() {
+  std::vector<delta::AddFile> out;
+  if (!snapshot_ || key_files_.empty()) return out;
+  DL_ASSIGN_OR_RETURN(auto hit, engine_.Query(fmt::format(
+                                    "SELECT DISTINCT o._dl_file FROM {} o WHERE EXISTS (SELECT 1 "
+                                    "FROM {} t WHERE {})",
+                                    QuoteIdent(kOld), QuoteIdent(kTouched),
+                                    KeyMatch(cols_.keys, "t", "o"))));
+  std::set<std::string> touched;
+  for (const auto& row : hit.rows) touched.insert(row.at(0).value_or(""));
+  for (const auto& f : key_files_) {
+    if (touched.count(f.path)) out.push_back(f);
+  }
+  return out;
+}
+
+// With sequence_column every event is kept (late events are placed by replaying them).
+Result<std::optional<CompanionFiles>> Scd2Batch::WriteChangeStore() {
+  std::optional<CompanionFiles> out;
+  if (!t_.sequence_column) return out;
+  DL_ASSIGN_OR_RETURN(int64_t n, Count(QuoteIdent(kEvents)));
+  if (n == 0) return out;
+  std::vector<std::string> cols = QuotedAs(cols_.columns, "");
+  cols.push_back(fmt::format("{} AS {}", QuoteIdent(kDelete), QuoteIdent(kStoreDelete)));
+  cols.push_back(fmt::format("{} AS {}", QuoteIdent(kBatch), QuoteIdent(kStoreBatch)));
+  cols.push_back(fmt::format("CAST({} AS BIGINT) AS {}", QuoteIdent(kFileOrderColumn),
+                             QuoteIdent(kStoreFile)));
+  cols.push_back(fmt::format("CAST({} AS BIGINT) AS {}", QuoteIdent(kRowOrderColumn),
+                             QuoteIdent(kStoreRow)));
+  DL_ASSIGN_OR_RETURN(
+      out, WriteCompanionFiles(ctx_, "changeStore", ChangeStoreRoot(target_.root), store_.get(),
+                               fmt::format("SELECT {} FROM {}", Join(cols), QuoteIdent(kEvents))));
+  return out;
+}
+
+// Versions each source file's rows became (what the file contributed to the table).
+Result<std::map<std::string, int64_t>> Scd2Batch::RowsPerSourceFile() {
+  std::map<std::string, int64_t> out;
+  if (!t_.audit_columns.enabled) return out;
+  DL_ASSIGN_OR_RETURN(auto rows, engine_.Query(fmt::format(
+                                     "SELECT {0}, count(*) FROM {1} WHERE {0} IS NOT NULL "
+                                     "GROUP BY 1",
+                                     QuoteIdent(t_.audit_columns.source_file),
+                                     QuoteIdent(kVersions))));
+  for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
+  return out;
+}
+
+Result<int64_t> Scd2Batch::Count(const std::string& relation) {
+  DL_ASSIGN_OR_RETURN(auto rows, engine_.Query("SELECT count(*) FROM " + relation));
+  return std::stoll(rows.rows.at(0).at(0).value_or("0"));
+}
+
+Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, bool* replan) {
+  *replan = false;
+  DL_RETURN_IF_ERROR(LoadTables(commit_options));
+  DL_RETURN_IF_ERROR(ReadEvents());
+  DL_RETURN_IF_ERROR(AddRetireEvents());
+  DL_RETURN_IF_ERROR(FindLateKeys());
+  if (snapshot_) {
+    DL_ASSIGN_OR_RETURN(auto found,
+                        FindFilesWithKeys(engine_, *snapshot_, cols_.keys,
+                                          fmt::format("SELECT * FROM {}", QuoteIdent(kBatchKeys))));
+    key_files_ = std::move(found.files);
+    DL_RETURN_IF_ERROR(engine_.RegisterSnapshotWithFileColumn(kOld, *snapshot_, &key_files_));
+  }
+  DL_RETURN_IF_ERROR(BuildVersions());
+  DL_ASSIGN_OR_RETURN(auto rewritten, RewrittenFiles());
+  if (!rewritten.empty()) {
+    DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kRewritten, *snapshot_, &rewritten));
+  }
+  DL_ASSIGN_OR_RETURN(auto changes, WriteChangeStore());
+
+  table::WriteRequest req;
+  req.source_sql = OutputSql(cols_, rewritten.empty() ? "" : QuoteIdent(kRewritten),
+                             QuoteIdent(kTouched), QuoteIdent(kVersions));
+  req.read_snapshot = snapshot_;
+  req.reads_table = snapshot_ != nullptr;
+  req.rewritten_files = rewritten;
+  req.partition_by = t_.partition_columns;
+  req.schema_evolution = WriteEvolution(t_);
+  req.operation = "MERGE";
+  req.operation_parameters = {
+      {"predicate", nlohmann::json::array({"scd2 on " + fmt::format("{}", fmt::join(
+                                                                         cols_.keys, ", "))})
+                        .dump()}};
+  if (changes) RecordCompanion(req.data_loader_info, *changes);
+  if (bad_.quarantine) RecordCompanion(req.data_loader_info, *bad_.quarantine);
+  std::string app_id = PrepareBatchCommit(ctx_, batch_, snapshot_.get(), commit_options, req);
+  auto written = table::Write(ctx_, target_.root, req);
+  if (!written.ok()) {
+    *replan = written.status().code() == StatusCode::kCommitConflict;
+    return written.status();
+  }
+  if (written->skipped) return TxnTakenError(app_id, target_);
+  for (const auto* files : {&changes, &bad_.quarantine}) {
+    if (!*files) continue;
+    // The target commit stands; a companion left behind is rolled forward by the next batch.
+    Status st = CommitCompanion(ctx_, **files, written->version);
+    if (!st.ok()) {
+      log::Warn("companion table not committed yet",
+                {{"table", target_.display_name}, {"error", st.message()}});
+    }
+  }
+  BatchOutcome out;
+  out.write = std::move(*written);
+  auto rows = RowsPerSourceFile();
+  if (rows.ok()) out.rows_per_file = std::move(*rows);
+  return out;
+}
+
+void Scd2Batch::Release() {
+  ReleaseSource(engine_, kView);
+  for (const char* table : {kEvents, kBatchKeys, kLateKeys, kSteps, kTouched, kVersions}) {
+    (void)engine_.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(table)));
+  }
+  for (const char* view : {kStoreView, kTargetView, kOld, kRewritten}) {
+    (void)engine_.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(view)));
+  }
+}
+
+}  // namespace
+
+Result<BatchOutcome> LoadScd2(table::TableContext& ctx, const Target& target, const Batch& batch,
+                              const delta::CommitOptions& commit_options) {
+  for (int plan = 1;; ++plan) {
+    bool replan = false;
+    Result<BatchOutcome> out = Scd2Batch(ctx, target, batch).Run(commit_options, &replan);
+    if (out.ok() || !replan) return out;
+    if (plan >= kMaxPlans) {
+      return Status::CommitConflict(
+          "SCD2 batch of {} conflicted with concurrent commits {} times (re-planned against "
+          "each new snapshot); last conflict: {}",
+          target.display_name, plan, out.status().message());
+    }
+    log::Info("SCD2 batch conflicted with a concurrent commit; re-planning",
+              {{"table", target.display_name}, {"attempt", plan}, {"error", out.status().message()}});
+  }
+}
+
+}  // namespace dl::strategy
