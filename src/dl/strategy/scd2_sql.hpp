@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "dl/engine/engine.hpp"
+
 namespace dl::strategy::scd2 {
 
 // Columns of the event relation (beside the keys and value columns) and of the change store.
@@ -41,6 +43,12 @@ struct Columns {
   std::string effective, end, current;
   std::string open_end = "NULL";  ///< SQL expression of the open end value
 };
+
+/// The columns a SQL predicate (delete_condition, named by `key`) refers to, as the engine's
+/// parser reads it. InvalidArgument when it is not one expression or holds a subquery (it
+/// may only look at the row it is evaluated on).
+Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
+                                                  const std::string& predicate, const char* key);
 
 /// "a.k1 = b.k1 AND a.k2 = b.k2"
 std::string KeyMatch(const std::vector<std::string>& keys, const std::string& a,

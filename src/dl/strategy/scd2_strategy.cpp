@@ -77,6 +77,8 @@ class Scd2Batch {
  private:
   Status LoadTables(const delta::CommitOptions& commit_options);
   Status ReadEvents();
+  Result<std::string> EventsWithDeleteFlag(const std::string& aligned,
+                                           const delta::Schema& event_schema);
   Status ResolveColumns(const delta::Schema& event_schema);
   Status ResolveOpenEnd();
   Status AddRetireEvents();
@@ -147,18 +149,8 @@ Status Scd2Batch::ReadEvents() {
   }
   DL_ASSIGN_OR_RETURN(bad_, SeparateBadRows(ctx_, target_, batch_, source_.sql, required));
 
-  std::string is_delete = "false";
-  if (t_.delete_condition) {
-    // Parenthesised (and checked when the config was read) so it cannot leave its clause.
-    is_delete = fmt::format("COALESCE(({}), false)", *t_.delete_condition);
-    auto probe = engine_.Query(fmt::format("SELECT {} FROM ({}) LIMIT 0", is_delete, source_.sql));
-    if (!probe.ok()) {
-      return Status::InvalidArgument("delete_condition of {} does not apply to the files: {}",
-                                     target_.display_name, probe.status().message());
-    }
-  }
-  std::string rows = fmt::format("SELECT *, {} AS {} FROM ({}){}", is_delete, QuoteIdent(kDelete),
-                                 source_.sql, bad_.keep.empty() ? "" : " WHERE " + bad_.keep);
+  std::string rows = fmt::format("SELECT * FROM ({}){}", source_.sql,
+                                 bad_.keep.empty() ? "" : " WHERE " + bad_.keep);
   DL_ASSIGN_OR_RETURN(std::string compatible, engine_.DeltaCompatibleSelect(rows));
   DL_ASSIGN_OR_RETURN(delta::Schema schema, engine_.SchemaOf(compatible));
   if (snapshot_) {
@@ -172,6 +164,7 @@ Status Scd2Batch::ReadEvents() {
     }
   }
   DL_ASSIGN_OR_RETURN(std::string aligned, engine_.AlignToSchema(compatible, event_schema));
+  DL_ASSIGN_OR_RETURN(std::string from, EventsWithDeleteFlag(aligned, event_schema));
   const std::string seq =
       t_.sequence_column
           ? QuoteIdent(*t_.sequence_column)
@@ -181,8 +174,42 @@ Status Scd2Batch::ReadEvents() {
       "CREATE OR REPLACE TEMP TABLE {0} AS SELECT *, {1} AS {2}, {1} AS {3}, false AS {4}, "
       "CAST({5} AS BIGINT) AS {6}, false AS {7} FROM ({8})",
       QuoteIdent(kEvents), seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kPseudo),
-      ordinal_, QuoteIdent(kBatch), QuoteIdent(kLate), aligned)));
+      ordinal_, QuoteIdent(kBatch), QuoteIdent(kLate), from)));
   return ResolveColumns(event_schema);
+}
+
+// `aligned` with kDelete: delete_condition over the row (the table's columns and the batch's;
+// a column it names that neither has is NULL, as in a batch whose files lack the op column).
+Result<std::string> Scd2Batch::EventsWithDeleteFlag(const std::string& aligned,
+                                                    const delta::Schema& event_schema) {
+  if (!t_.delete_condition) {
+    return fmt::format("SELECT *, false AS {} FROM ({})", QuoteIdent(kDelete), aligned);
+  }
+  DL_ASSIGN_OR_RETURN(auto referenced,
+                      PredicateColumns(engine_, *t_.delete_condition, "delete_condition"));
+  std::vector<std::string> missing;
+  for (const auto& c : referenced) {
+    if (!event_schema.Find(c) && !Contains(missing, c)) missing.push_back(c);
+  }
+  std::string nulls;
+  if (!missing.empty()) {
+    log::Warn("delete_condition names columns neither the table nor the batch has; they are "
+              "NULL (no row of the batch is a delete by them)",
+              {{"table", target_.display_name}, {"columns", Join(missing)}});
+    std::vector<std::string> cols;
+    for (const auto& c : missing) cols.push_back("CAST(NULL AS VARCHAR) AS " + QuoteIdent(c));
+    nulls = fmt::format(", (SELECT {}) __dl_nulls", Join(cols));
+  }
+  // Parenthesised (and checked when the config was read) so it cannot leave its clause.
+  std::string sql = fmt::format("SELECT __dl_row.*, COALESCE(({}), false) AS {} FROM ({}) "
+                                "__dl_row{}",
+                                *t_.delete_condition, QuoteIdent(kDelete), aligned, nulls);
+  auto probe = engine_.Query(fmt::format("SELECT * FROM ({}) LIMIT 0", sql));
+  if (!probe.ok()) {
+    return Status::InvalidArgument("delete_condition of {} does not apply to the rows: {}",
+                                   target_.display_name, probe.status().message());
+  }
+  return sql;
 }
 
 // Keys, tracked and untracked columns over the table's columns plus the batch's.

@@ -229,13 +229,24 @@ TEST_F(Scd2Test, QuarantineKeepsBadRowsAsideAndLoadsTheRest) {
             (Rows{{"2", "NULL in sequence_column column 'seq'"}}));
 }
 
-TEST_F(Scd2Test, DeleteConditionOverUnknownColumnsFailsBeforeAnyCommit) {
-  table_.delete_condition = "nope = 'D'";
-  auto r = Load({Write("1.csv", "id,a,op,seq\n1,x,U,1\n")});
+TEST_F(Scd2Test, DeleteConditionWithASubqueryFailsBeforeAnyCommit) {
+  table_.delete_condition = "op IN (SELECT 'D')";
+  auto r = Load({Write("1.csv", "id,a,op,seq\n1,x,D,1\n")});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("delete_condition"));
+  EXPECT_THAT(r.status().message(), HasSubstr("subquery"));
   EXPECT_EQ(Version(), -1);
+}
+
+// Files without the op column (a full snapshot among change files) have no deletes.
+TEST_F(Scd2Test, DeleteConditionOverAColumnTheFilesLackIsNull) {
+  auto r = Load({Write("1.csv", "id,a,seq\n1,x,1\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(Load({Write("2.csv", "id,a,op,seq\n1,x,D,2\n")}).ok());
+  ASSERT_TRUE(Load({Write("3.csv", "id,a,seq\n1,x,3\n")}).ok());
+  EXPECT_EQ(Versions(),
+            (Rows{V("1", "x", "1", "2", false), V("1", "x", "3", std::nullopt, true)}));
 }
 
 TEST_F(Scd2Test, OpenEndValueMustFitTheSequenceType) {
