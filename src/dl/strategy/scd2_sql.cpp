@@ -89,9 +89,18 @@ std::string KeyMatch(const std::vector<std::string>& keys, const std::string& a,
 }
 
 std::string StepsSql(const Columns& c, const std::string& events) {
-  const std::string tracked = Pack(c.tracked), untracked = Pack(c.untracked);
   const std::string keys = fmt::format("{}", fmt::join(Quoted(c.keys), ", "));
   const std::string del = QuoteIdent(kDelete);
+  // Windows carry every column through their sort: give them only what the steps need, the
+  // value columns packed into two comparable values.
+  std::vector<std::string> narrow = Quoted(c.keys);
+  narrow.push_back(fmt::format("{} AS {}", c.event_id, QuoteIdent(kId)));
+  for (const char* col : {kSeq, kEff, kDelete, kPseudo, kLate, kBatch, kFileOrderColumn,
+                          kRowOrderColumn}) {
+    narrow.push_back(QuoteIdent(col));
+  }
+  narrow.push_back(Pack(c.tracked) + " AS __dl_t");
+  narrow.push_back(Pack(c.untracked) + " AS __dl_u");
   // A key's current version (pseudo event) comes first, then event order: sequence value,
   // batch, file, row.
   const std::string window = fmt::format(
@@ -100,17 +109,18 @@ std::string StepsSql(const Columns& c, const std::string& events) {
       QuoteIdent(kRowOrderColumn));
   // lag(del) IS DISTINCT FROM false: no previous event, or a delete.
   std::string flags = fmt::format(
-      "SELECT *, row_number() OVER w AS __dl_rn, "
-      "NOT {0} AND (lag({0}) OVER w IS DISTINCT FROM false OR {1} IS DISTINCT FROM lag({1}) "
-      "OVER w) AS __dl_opener, "
-      "NOT {0} AND (lag({0}) OVER w IS DISTINCT FROM false OR {1} IS DISTINCT FROM lag({1}) "
-      "OVER w OR {2} IS DISTINCT FROM lag({2}) OVER w) AS __dl_writer, "
-      "{0} AND lag({0}) OVER w = false AS __dl_closes, "
-      "NOT {0} AND (lead({0}) OVER w IS DISTINCT FROM false OR {1} IS DISTINCT FROM lead({1}) "
-      "OVER w) AS __dl_last, "
-      "lead({3}) OVER w AS __dl_next "
-      "FROM ({4}) WINDOW w AS ({5})",
-      del, tracked, untracked, QuoteIdent(kSeq), events, window);
+      "SELECT {0}, {1}, {2}, {3}, {4}, {5}, row_number() OVER w AS __dl_rn, "
+      "NOT {2} AND (lag({2}) OVER w IS DISTINCT FROM false OR __dl_t IS DISTINCT FROM "
+      "lag(__dl_t) OVER w) AS __dl_opener, "
+      "NOT {2} AND (lag({2}) OVER w IS DISTINCT FROM false OR __dl_t IS DISTINCT FROM "
+      "lag(__dl_t) OVER w OR __dl_u IS DISTINCT FROM lag(__dl_u) OVER w) AS __dl_writer, "
+      "{2} AND lag({2}) OVER w = false AS __dl_closes, "
+      "NOT {2} AND (lead({2}) OVER w IS DISTINCT FROM false OR __dl_t IS DISTINCT FROM "
+      "lead(__dl_t) OVER w) AS __dl_last, "
+      "lead({6}) OVER w AS __dl_next "
+      "FROM (SELECT {7} FROM {8}) WINDOW w AS ({9})",
+      keys, QuoteIdent(kId), del, QuoteIdent(kEff), QuoteIdent(kPseudo), QuoteIdent(kLate),
+      QuoteIdent(kSeq), fmt::join(narrow, ", "), events, window);
   return fmt::format(
       "SELECT *, sum(CAST(__dl_opener AS INTEGER)) OVER (PARTITION BY {} ORDER BY __dl_rn ROWS "
       "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __dl_vid FROM ({})",
@@ -125,31 +135,30 @@ std::string TouchedKeysSql(const Columns& c, const std::string& steps) {
       keys, QuoteIdent(kLate), steps, QuoteIdent(kPseudo));
 }
 
-std::string VersionsSql(const Columns& c, const std::string& steps, const std::string& touched) {
+std::string VersionsSql(const Columns& c, const std::string& steps, const std::string& touched,
+                        const std::string& events) {
   std::vector<std::string> skeys, columns;
   for (const auto& k : c.keys) skeys.push_back("s." + QuoteIdent(k));
   for (const auto& v : c.columns) {
     bool key = std::find(c.keys.begin(), c.keys.end(), v) != c.keys.end();
-    columns.push_back(key ? QuoteIdent(v)
-                          : fmt::format("struct_extract(__dl_v, {}) AS {}",
-                                        engine::QuoteLiteral(v), QuoteIdent(v)));
+    columns.push_back((key ? "g." : "e.") + QuoteIdent(v));
   }
   // The version's row is its last writer's; it starts at its opener (a pseudo event opens
   // the table's current version: its kEff is that version's effective value).
   std::string grouped = fmt::format(
-      "SELECT {0}, arg_max({1}, s.__dl_rn) FILTER (WHERE s.__dl_writer) AS __dl_v, "
+      "SELECT {0}, arg_max(s.{1}, s.__dl_rn) FILTER (WHERE s.__dl_writer) AS __dl_w, "
       "max(s.{2}) FILTER (WHERE s.__dl_opener) AS __dl_e, "
       "max(s.__dl_next) FILTER (WHERE s.__dl_last) AS __dl_end, "
       "bool_or(s.__dl_last AND s.__dl_next IS NULL) AS __dl_cur "
-      "FROM {3} s WHERE NOT s.{4} AND EXISTS (SELECT 1 FROM {5} t WHERE {6}) "
+      "FROM {3} s SEMI JOIN {5} t ON {6} WHERE NOT s.{4} "
       "GROUP BY {0}, s.__dl_vid",
-      fmt::join(skeys, ", "), Pack(c.values), QuoteIdent(kEff), steps, QuoteIdent(kDelete),
+      fmt::join(skeys, ", "), QuoteIdent(kId), QuoteIdent(kEff), steps, QuoteIdent(kDelete),
       touched, KeyMatch(c.keys, "t", "s"));
   return fmt::format(
-      "SELECT {0}, __dl_e AS {1}, CASE WHEN __dl_cur THEN {2} ELSE __dl_end END AS {3}, "
-      "__dl_cur AS {4} FROM ({5})",
+      "SELECT {0}, g.__dl_e AS {1}, CASE WHEN g.__dl_cur THEN {2} ELSE g.__dl_end END AS {3}, "
+      "g.__dl_cur AS {4} FROM ({5}) g JOIN {6} e ON e.{7} = g.__dl_w",
       fmt::join(columns, ", "), QuoteIdent(c.effective), c.open_end, QuoteIdent(c.end),
-      QuoteIdent(c.current), grouped);
+      QuoteIdent(c.current), grouped, events, c.event_id);
 }
 
 std::string OutputSql(const Columns& c, const std::string& rewritten, const std::string& touched,
@@ -157,10 +166,10 @@ std::string OutputSql(const Columns& c, const std::string& rewritten, const std:
   if (rewritten.empty()) return fmt::format("SELECT * FROM {}", versions);
   const std::string match = KeyMatch(c.keys, "t", "o");
   return fmt::format(
-      "SELECT o.* FROM {0} o WHERE NOT EXISTS (SELECT 1 FROM {1} t WHERE {2}) "
+      "SELECT o.* FROM {0} o ANTI JOIN {1} t ON {2} "
       "UNION ALL BY NAME "
-      "SELECT o.* FROM {0} o WHERE o.{3} IS NOT TRUE AND EXISTS (SELECT 1 FROM {1} t WHERE {2} "
-      "AND NOT t.{4}) "
+      "SELECT o.* FROM {0} o SEMI JOIN (SELECT * FROM {1} WHERE NOT {4}) t ON {2} "
+      "WHERE o.{3} IS NOT TRUE "
       "UNION ALL BY NAME SELECT * FROM {5}",
       rewritten, touched, match, QuoteIdent(c.current), QuoteIdent(kLate), versions);
 }

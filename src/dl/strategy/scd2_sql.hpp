@@ -25,6 +25,7 @@ inline constexpr const char* kDelete = "__dl_delete";  ///< the event is a delet
 inline constexpr const char* kPseudo = "__dl_pseudo";  ///< a key's current version, as an event
 inline constexpr const char* kBatch = "__dl_batch";    ///< the batch's ordinal (ties on seq)
 inline constexpr const char* kLate = "__dl_late";      ///< the key's history is replayed
+inline constexpr const char* kId = "__dl_id";          ///< the event's unique id
 
 inline constexpr const char* kStoreDelete = "_dl_event_delete";
 inline constexpr const char* kStoreBatch = "_dl_event_batch";
@@ -42,6 +43,8 @@ struct Columns {
   std::vector<std::string> columns;  ///< keys and values, in the order the table has them
   std::string effective, end, current;
   std::string open_end = "NULL";  ///< SQL expression of the open end value
+  /// The events' unique id: the rowid of a table, or a column.
+  std::string event_id = "rowid";
 };
 
 /// The columns a SQL predicate (delete_condition, named by `key`) refers to, as the engine's
@@ -54,10 +57,12 @@ Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
 std::string KeyMatch(const std::vector<std::string>& keys, const std::string& a,
                      const std::string& b);
 
-/// Each event of `events` (keys, values, kSeq, kEff, kDelete, kPseudo, kBatch and the file/row
-/// order columns) with its step flags: __dl_rn (position in its key), __dl_opener,
-/// __dl_writer, __dl_closes (a delete that closes a version), __dl_last (last member of its
-/// version), __dl_next (the next event's kSeq) and __dl_vid (version number within the key).
+/// The step flags of each event of `events` (a query or relation with keys, tracked and
+/// untracked columns, the event id, kSeq, kEff, kDelete, kPseudo, kLate, kBatch and the file/row order
+/// columns): keys, kId, kDelete, kEff, kPseudo, kLate, __dl_rn (position in its key),
+/// __dl_opener, __dl_writer, __dl_closes (a delete that closes a version), __dl_last (last
+/// member of its version), __dl_next (the next event's kSeq) and __dl_vid (version number
+/// within the key).
 std::string StepsSql(const Columns& c, const std::string& events);
 
 // `steps`, `touched`, `versions` and `rewritten` below are relations: a (quoted) table name
@@ -66,8 +71,10 @@ std::string StepsSql(const Columns& c, const std::string& events);
 /// Keys (and kLate) whose versions change: some non-pseudo event opens, writes or closes.
 std::string TouchedKeysSql(const Columns& c, const std::string& steps);
 
-/// The version rows (keys, values, effective, end, current) of the keys in `touched`.
-std::string VersionsSql(const Columns& c, const std::string& steps, const std::string& touched);
+/// The version rows (keys, values, effective, end, current) of the keys in `touched`; the
+/// values are the writing event's row of `events` (a relation with kId).
+std::string VersionsSql(const Columns& c, const std::string& steps, const std::string& touched,
+                        const std::string& events);
 
 /// The rows a copy-on-write commit writes: rows of `rewritten` (the old files' rows) whose
 /// key is untouched, closed versions of touched keys folded onto their current version (not

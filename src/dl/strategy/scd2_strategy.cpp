@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "dl/common/clock.hpp"
@@ -44,7 +45,9 @@ constexpr const char* kBatchKeys = "__dl_scd2_keys";
 constexpr const char* kLateKeys = "__dl_scd2_late";
 constexpr const char* kStoreView = "__dl_scd2_store";
 constexpr const char* kTargetView = "__dl_scd2_target";
-constexpr const char* kOld = "__dl_scd2_old";
+constexpr const char* kOld = "__dl_scd2_old";  // key files' rows with their file
+constexpr const char* kKeyRows = "__dl_scd2_key_rows";  // the same rows, read without the file
+constexpr const char* kAll = "__dl_scd2_all";
 constexpr const char* kSteps = "__dl_scd2_steps";
 constexpr const char* kTouched = "__dl_scd2_touched";
 constexpr const char* kVersions = "__dl_scd2_versions";
@@ -75,6 +78,11 @@ class Scd2Batch {
   Result<BatchOutcome> Run(const delta::CommitOptions& commit_options, bool* replan);
 
  private:
+  // Everything up to the target commit: events, versions, the files to rewrite, the change
+  // store's new files.
+  Status Plan(const delta::CommitOptions& commit_options);
+  // Debug log of the time since the last phase (what a slow batch spent its time on).
+  void Phase(const char* name);
   Status LoadTables(const delta::CommitOptions& commit_options);
   Status ReadEvents();
   Result<std::string> EventsWithDeleteFlag(const std::string& aligned,
@@ -104,6 +112,9 @@ class Scd2Batch {
   Columns cols_;
   std::string seq_type_;  // the engine type of kSeq
   int64_t ordinal_ = 0;   // this batch's place in event order (ties on the sequence value)
+  std::vector<delta::AddFile> rewritten_;  // files the commit replaces
+  std::optional<CompanionFiles> changes_;  // the change store's files of this batch
+  std::chrono::steady_clock::time_point phase_start_ = std::chrono::steady_clock::now();
 };
 
 Status Scd2Batch::LoadTables(const delta::CommitOptions& commit_options) {
@@ -281,9 +292,8 @@ Status Scd2Batch::AddRetireEvents() {
   return engine_.Execute(fmt::format(
       "INSERT INTO {0} BY NAME SELECT {1}, m.s AS {2}, m.s AS {3}{4}, true AS {5}, false AS {6}, "
       "CAST({7} AS BIGINT) AS {8}, false AS {9}, {10} AS {11}, 0 AS {12} "
-      "FROM (SELECT DISTINCT {13} FROM {14} WHERE {15} IS TRUE) c, "
-      "(SELECT max({2}) AS s FROM {0}) m "
-      "WHERE m.s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {0} e WHERE {16})",
+      "FROM (SELECT DISTINCT {13} FROM {14} WHERE {15} IS TRUE) c ANTI JOIN {0} e ON {16} "
+      "CROSS JOIN (SELECT max({2}) AS s FROM {0}) m WHERE m.s IS NOT NULL",
       QuoteIdent(kEvents), Join(QuotedAs(cols_.keys, "c")), QuoteIdent(kSeq), QuoteIdent(kEff),
       seq_col, QuoteIdent(kDelete), QuoteIdent(kPseudo), ordinal_, QuoteIdent(kBatch),
       QuoteIdent(kLate), kRetireFileOrder, QuoteIdent(kFileOrderColumn),
@@ -304,14 +314,13 @@ Status Scd2Batch::FindLateKeys() {
   }
   DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kStoreView, *store_));
   DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {0} AS SELECT {1} FROM {2} b JOIN (SELECT {3}, max({4}) AS "
-      "__dl_max FROM {5} s WHERE EXISTS (SELECT 1 FROM {2} b WHERE {6}) GROUP BY {3}) s ON {7} "
+      "CREATE OR REPLACE TEMP TABLE {0} AS SELECT {1} FROM {2} b JOIN (SELECT {3}, max(s.{4}) AS "
+      "__dl_max FROM {5} s SEMI JOIN {2} b ON {6} GROUP BY {3}) s ON {7} "
       "WHERE b.__dl_min < s.__dl_max",
       QuoteIdent(kLateKeys), Join(QuotedAs(cols_.keys, "b")), QuoteIdent(kBatchKeys),
       Join(QuotedAs(cols_.keys, "s")), QuoteIdent(*t_.sequence_column), QuoteIdent(kStoreView),
       KeyMatch(cols_.keys, "b", "s"), KeyMatch(cols_.keys, "b", "s"))));
-  return engine_.Execute(fmt::format("UPDATE {0} SET {1} = true WHERE EXISTS (SELECT 1 FROM {2} "
-                                     "l WHERE {3})",
+  return engine_.Execute(fmt::format("UPDATE {0} SET {1} = true FROM {2} l WHERE {3}",
                                      QuoteIdent(kEvents), QuoteIdent(kLate),
                                      QuoteIdent(kLateKeys),
                                      KeyMatch(cols_.keys, "l", QuoteIdent(kEvents))));
@@ -322,10 +331,10 @@ Status Scd2Batch::FindLateKeys() {
 Status Scd2Batch::BuildVersions() {
   std::vector<std::string> parts = {fmt::format("SELECT * FROM {}", QuoteIdent(kEvents))};
   const std::vector<std::string>& row_cols = cols_.columns;
-  auto present = [&](const delta::Snapshot& s) {
+  auto present = [&](const delta::Snapshot& s, const std::string& alias) {
     std::vector<std::string> out;
     for (const auto& c : row_cols) {
-      if (s.schema().Find(c)) out.push_back(QuoteIdent(c));
+      if (s.schema().Find(c)) out.push_back(fmt::format("{}.{}", alias, QuoteIdent(c)));
     }
     return Join(out);
   };
@@ -333,8 +342,8 @@ Status Scd2Batch::BuildVersions() {
     const std::string seq = QuoteIdent(*t_.sequence_column);
     parts.push_back(fmt::format(
         "SELECT {0}, {1} AS {2}, {1} AS {3}, {4} AS {5}, false AS {6}, {7} AS {8}, true AS {9}, "
-        "{10} AS {11}, {12} AS {13} FROM {14} s WHERE EXISTS (SELECT 1 FROM {15} l WHERE {16})",
-        present(*store_), seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kStoreDelete),
+        "{10} AS {11}, {12} AS {13} FROM {14} s SEMI JOIN {15} l ON {16}",
+        present(*store_, "s"), "s." + seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kStoreDelete),
         QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kStoreBatch), QuoteIdent(kBatch),
         QuoteIdent(kLate), QuoteIdent(kStoreFile), QuoteIdent(kFileOrderColumn),
         QuoteIdent(kStoreRow), QuoteIdent(kRowOrderColumn), QuoteIdent(kStoreView),
@@ -343,24 +352,31 @@ Status Scd2Batch::BuildVersions() {
   if (snapshot_) {
     parts.push_back(fmt::format(
         "SELECT {0}, CAST(NULL AS {1}) AS {2}, {3} AS {4}, false AS {5}, true AS {6}, "
-        "CAST(-1 AS BIGINT) AS {7}, false AS {8}, 0 AS {9}, 0 AS {10} FROM {11} o WHERE {12} IS "
-        "TRUE AND EXISTS (SELECT 1 FROM {13} b WHERE {14}) AND NOT EXISTS (SELECT 1 FROM {15} l "
-        "WHERE {16})",
-        present(*snapshot_), seq_type_, QuoteIdent(kSeq), QuoteIdent(cols_.effective),
+        "CAST(-1 AS BIGINT) AS {7}, false AS {8}, 0 AS {9}, 0 AS {10} FROM {11} o SEMI JOIN {13} b "
+        "ON {14} ANTI JOIN {15} l ON {16} WHERE o.{12} IS TRUE",
+        present(*snapshot_, "o"), seq_type_, QuoteIdent(kSeq), QuoteIdent(cols_.effective),
         QuoteIdent(kEff), QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kBatch),
         QuoteIdent(kLate), QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn),
-        QuoteIdent(kOld), QuoteIdent(cols_.current), QuoteIdent(kBatchKeys),
+        QuoteIdent(kKeyRows), QuoteIdent(cols_.current), QuoteIdent(kBatchKeys),
         KeyMatch(cols_.keys, "b", "o"), QuoteIdent(kLateKeys), KeyMatch(cols_.keys, "l", "o")));
   }
   const std::string events = Join(parts, " UNION ALL BY NAME ");
+  // A table, so the steps (windows over narrow rows) can point back at each event's row by
+  // its rowid.
   DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
-                                                 QuoteIdent(kSteps), StepsSql(cols_, events))));
+                                                 QuoteIdent(kAll), events)));
+  Phase("all events");
+  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
+                                                 QuoteIdent(kSteps),
+                                                 StepsSql(cols_, QuoteIdent(kAll)))));
+  Phase("steps");
   DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
                                                  QuoteIdent(kTouched),
                                                  TouchedKeysSql(cols_, QuoteIdent(kSteps)))));
+  Phase("touched keys");
   return engine_.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE {} AS {}", QuoteIdent(kVersions),
-      VersionsSql(cols_, QuoteIdent(kSteps), QuoteIdent(kTouched))));
+      VersionsSql(cols_, QuoteIdent(kSteps), QuoteIdent(kTouched), QuoteIdent(kAll))));
 }
 
 // The files of the table holding a touched key: exactly the ones the commit replaces.
@@ -368,8 +384,7 @@ Result<std::vector<delta::AddFile>> Scd2Batch::RewrittenFiles() {
   std::vector<delta::AddFile> out;
   if (!snapshot_ || key_files_.empty()) return out;
   DL_ASSIGN_OR_RETURN(auto hit, engine_.Query(fmt::format(
-                                    "SELECT DISTINCT o._dl_file FROM {} o WHERE EXISTS (SELECT 1 "
-                                    "FROM {} t WHERE {})",
+                                    "SELECT DISTINCT o._dl_file FROM {} o SEMI JOIN {} t ON {}",
                                     QuoteIdent(kOld), QuoteIdent(kTouched),
                                     KeyMatch(cols_.keys, "t", "o"))));
   std::set<std::string> touched;
@@ -417,26 +432,47 @@ Result<int64_t> Scd2Batch::Count(const std::string& relation) {
   return std::stoll(rows.rows.at(0).at(0).value_or("0"));
 }
 
-Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, bool* replan) {
-  *replan = false;
-  DL_RETURN_IF_ERROR(LoadTables(commit_options));
-  DL_RETURN_IF_ERROR(ReadEvents());
-  DL_RETURN_IF_ERROR(AddRetireEvents());
-  DL_RETURN_IF_ERROR(FindLateKeys());
+void Scd2Batch::Phase(const char* name) {
+  auto now = std::chrono::steady_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - phase_start_).count();
+  log::Debug("scd2 phase", {{"table", target_.display_name}, {"phase", name}, {"ms", ms}});
+  phase_start_ = now;
+}
+
+Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
+  auto phase = [&](const char* name, const Status& st) {
+    Phase(name);
+    return st;
+  };
+  DL_RETURN_IF_ERROR(phase("snapshot", LoadTables(commit_options)));
+  DL_RETURN_IF_ERROR(phase("events", ReadEvents()));
+  DL_RETURN_IF_ERROR(phase("retire", AddRetireEvents()));
+  DL_RETURN_IF_ERROR(phase("late keys", FindLateKeys()));
   if (snapshot_) {
     DL_ASSIGN_OR_RETURN(auto found,
                         FindFilesWithKeys(engine_, *snapshot_, cols_.keys,
                                           fmt::format("SELECT * FROM {}", QuoteIdent(kBatchKeys))));
     key_files_ = std::move(found.files);
     DL_RETURN_IF_ERROR(engine_.RegisterSnapshotWithFileColumn(kOld, *snapshot_, &key_files_));
+    DL_RETURN_IF_ERROR(
+        phase("key files", engine_.RegisterSnapshot(kKeyRows, *snapshot_, &key_files_)));
   }
-  DL_RETURN_IF_ERROR(BuildVersions());
-  DL_ASSIGN_OR_RETURN(auto rewritten, RewrittenFiles());
-  if (!rewritten.empty()) {
-    DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kRewritten, *snapshot_, &rewritten));
+  DL_RETURN_IF_ERROR(phase("versions", BuildVersions()));
+  DL_ASSIGN_OR_RETURN(rewritten_, RewrittenFiles());
+  if (!rewritten_.empty()) {
+    DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kRewritten, *snapshot_, &rewritten_));
   }
-  DL_ASSIGN_OR_RETURN(auto changes, WriteChangeStore());
+  Phase("rewritten files");
+  DL_ASSIGN_OR_RETURN(changes_, WriteChangeStore());
+  Phase("change store");
+  return Status::OK();
+}
 
+Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, bool* replan) {
+  *replan = false;
+  DL_RETURN_IF_ERROR(Plan(commit_options));
+  auto& rewritten = rewritten_;
+  auto& changes = changes_;
   table::WriteRequest req;
   req.source_sql = OutputSql(cols_, rewritten.empty() ? "" : QuoteIdent(kRewritten),
                              QuoteIdent(kTouched), QuoteIdent(kVersions));
@@ -454,6 +490,7 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   if (bad_.quarantine) RecordCompanion(req.data_loader_info, *bad_.quarantine);
   std::string app_id = PrepareBatchCommit(ctx_, batch_, snapshot_.get(), commit_options, req);
   auto written = table::Write(ctx_, target_.root, req);
+  Phase("target commit");
   if (!written.ok()) {
     *replan = written.status().code() == StatusCode::kCommitConflict;
     return written.status();
@@ -477,10 +514,10 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
 
 void Scd2Batch::Release() {
   ReleaseSource(engine_, kView);
-  for (const char* table : {kEvents, kBatchKeys, kLateKeys, kSteps, kTouched, kVersions}) {
+  for (const char* table : {kEvents, kBatchKeys, kLateKeys, kAll, kSteps, kTouched, kVersions}) {
     (void)engine_.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(table)));
   }
-  for (const char* view : {kStoreView, kTargetView, kOld, kRewritten}) {
+  for (const char* view : {kStoreView, kTargetView, kOld, kKeyRows, kRewritten}) {
     (void)engine_.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(view)));
   }
 }

@@ -298,8 +298,8 @@ TEST(Scd2SqlTest, StepsGiveOneVersionPerTrackedChange) {
                            "(1, 'y', 'n2', 7, false)) v(id, a, note, s, d)")
                   .ok());
   std::string events =
-      "SELECT id, a, note, s AS __dl_seq, s AS __dl_eff, d AS __dl_delete, false AS __dl_pseudo, "
-      "0 AS __dl_batch, false AS __dl_late, 0 AS __dl_file_order, 0 AS __dl_row_order FROM ev";
+      "(SELECT row_number() OVER () AS __dl_id, id, a, note, s AS __dl_seq, s AS __dl_eff, d AS __dl_delete, false AS __dl_pseudo, "
+      "0 AS __dl_batch, false AS __dl_late, 0 AS __dl_file_order, 0 AS __dl_row_order FROM ev)";
   scd2::Columns c;
   c.keys = {"id"};
   c.tracked = {"a"};
@@ -309,10 +309,11 @@ TEST(Scd2SqlTest, StepsGiveOneVersionPerTrackedChange) {
   c.effective = "eff";
   c.end = "end";
   c.current = "cur";
+  c.event_id = "__dl_id";
   std::string steps = "(" + scd2::StepsSql(c, events) + ")";
   std::string touched = "(" + scd2::TouchedKeysSql(c, steps) + ")";
   auto rows = engine.Query("SELECT a, note, eff, \"end\", cur FROM (" +
-                           scd2::VersionsSql(c, steps, touched) + ") ORDER BY eff");
+                           scd2::VersionsSql(c, steps, touched, events) + ") ORDER BY eff");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(rows->rows, (Rows{{"x", "n2", "1", "4", "false"},
                               {"y", "n2", "4", "5", "false"},
