@@ -129,6 +129,12 @@ Status Scd2Batch::LoadTables(const delta::CommitOptions& commit_options) {
                                           ChangeStoreRoot(target_.root)));
   if (t_.sequence_column) {
     DL_ASSIGN_OR_RETURN(store_, LoadCompanion(ctx_, ChangeStoreRoot(target_.root)));
+    if (!store_ && !snapshot_->files().empty()) {
+      // Its history is gone (deleted, or the table was loaded before sequence_column was
+      // set): new events are folded onto the current versions, late ones cannot be placed.
+      log::Warn("SCD2 change store missing: late events cannot be placed exactly",
+                {{"table", target_.display_name}, {"store", ChangeStoreRoot(target_.root)}});
+    }
   }
   ordinal_ = snapshot_->version() + 1;
   return Status::OK();

@@ -285,6 +285,24 @@ TEST_F(Scd2Test, EndlessConflictsFailWithAConflictError) {
   EXPECT_THAT(r.status().message(), HasSubstr("re-planned"));
 }
 
+// The change store lives inside the table's directory; VACUUM of the table leaves it alone.
+TEST_F(Scd2Test, VacuumOfTheTableKeepsTheChangeStore) {
+  ASSERT_TRUE(Load({Write("1.csv", "id,a,op,seq\n1,x,U,1\n")}).ok());
+  ASSERT_TRUE(Load({Write("2.csv", "id,a,op,seq\n1,y,U,2\n")}).ok());
+  table::TableContext ctx{*fs_, *engine_};
+  table::VacuumOptions options;
+  options.retention_hours = 0;
+  options.force = true;
+  auto vacuumed = table::Vacuum(ctx, root(), options);
+  ASSERT_TRUE(vacuumed.ok()) << vacuumed.status().ToString();
+  EXPECT_EQ(vacuumed->files.size(), 1u);  // the file the second batch rewrote
+  for (const auto& f : vacuumed->files) EXPECT_THAT(f, ::testing::Not(HasSubstr("_dl_scd2")));
+  EXPECT_EQ(Query(ChangeStoreRoot(root()), "SELECT count(*) FROM tbl"), (Rows{{"2"}}));
+  ASSERT_TRUE(Load({Write("3.csv", "id,a,op,seq\n1,w,U,0\n")}).ok());  // late: replayed
+  EXPECT_EQ(Versions(), (Rows{V("1", "w", "0", "1", false), V("1", "x", "1", "2", false),
+                              V("1", "y", "2", std::nullopt, true)}));
+}
+
 // The step SQL on its own: one key's events, hand-made.
 TEST(Scd2SqlTest, StepsGiveOneVersionPerTrackedChange) {
   auto e = engine::MakeDuckDbEngine();
