@@ -157,7 +157,10 @@ bool BatchesMayRunInParallel(const TableConfig& table) {
 }
 
 bool LoadsWholeRunAsOneBatch(const TableConfig& table) {
-  return table.loading_strategy == config::LoadingStrategy::kOverwrite;
+  // An SCD2 batch that retires absent keys is a full snapshot: split, each part would retire
+  // the keys of the others.
+  return table.loading_strategy == config::LoadingStrategy::kOverwrite ||
+         (table.loading_strategy == config::LoadingStrategy::kScd2 && table.retire_absent_keys);
 }
 
 std::string TxnAppId(int slot) { return fmt::format("data_loader/{}", slot); }

@@ -210,6 +210,11 @@ TEST_F(Scd2Test, RetireAbsentKeysClosesKeysMissingFromTheBatch) {
   ASSERT_TRUE(Load({Write("1.csv", "id,a,op,seq\n1,x,U,1\n2,x,U,1\n")}).ok());
   ASSERT_TRUE(Load({Write("2.csv", "id,a,op,seq\n1,x,U,5\n")}).ok());
   EXPECT_EQ(Versions(), (Rows{V("1", "x", "1", std::nullopt, true), V("2", "x", "1", "5", false)}));
+  // A full snapshot split into several commits would retire its own keys.
+  EXPECT_TRUE(LoadsWholeRunAsOneBatch(table_));
+  table_.retire_absent_keys = false;
+  EXPECT_FALSE(LoadsWholeRunAsOneBatch(table_));
+  EXPECT_FALSE(BatchesMayRunInParallel(table_));
 }
 
 TEST_F(Scd2Test, NullKeysFailTheFileNamingColumnAndCount) {
