@@ -120,6 +120,15 @@ class Scd2Batch {
 Status Scd2Batch::LoadTables(const delta::CommitOptions& commit_options) {
   DL_ASSIGN_OR_RETURN(snapshot_, LoadTarget(ctx_, target_.root));
   if (!snapshot_) return Status::OK();
+  for (const auto* col : {&t_.scd2_effective_date_column, &t_.scd2_end_date_column,
+                          &t_.scd2_current_flag_column}) {
+    if (!snapshot_->schema().Find(*col)) {
+      return Status::InvalidArgument(
+          "{} has no column '{}': it was not written by loading_strategy: scd2 with these "
+          "scd2_*_column names",
+          target_.display_name, *col);
+    }
+  }
   DL_RETURN_IF_ERROR(CheckCommitsSince(ctx_, target_.root, batch_.checked_version,
                                        snapshot_->version(), commit_options));
   // A crash between a target commit and its companions' leaves them behind: commit them now.

@@ -290,6 +290,16 @@ TEST_F(Scd2Test, EndlessConflictsFailWithAConflictError) {
   EXPECT_THAT(r.status().message(), HasSubstr("re-planned"));
 }
 
+TEST_F(Scd2Test, ATableWithoutTheScd2ColumnsIsRefused) {
+  table_.loading_strategy = config::LoadingStrategy::kAppend;
+  ASSERT_TRUE(Load({Write("1.csv", "id,a,op,seq\n1,x,U,1\n")}).ok());
+  table_.loading_strategy = config::LoadingStrategy::kScd2;
+  auto r = Load({Write("2.csv", "id,a,op,seq\n1,y,U,2\n")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("no column 'effective_date'"));
+}
+
 // The change store lives inside the table's directory; VACUUM of the table leaves it alone.
 TEST_F(Scd2Test, VacuumOfTheTableKeepsTheChangeStore) {
   ASSERT_TRUE(Load({Write("1.csv", "id,a,op,seq\n1,x,U,1\n")}).ok());
