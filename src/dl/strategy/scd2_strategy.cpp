@@ -111,6 +111,7 @@ class Scd2Batch {
   BadRows bad_;
   Columns cols_;
   std::string seq_type_;  // the engine type of kSeq
+  std::vector<std::string> delete_columns_;  // the columns delete_condition names
   int64_t ordinal_ = 0;   // this batch's place in event order (ties on the sequence value)
   std::vector<delta::AddFile> rewritten_;  // files the commit replaces
   std::optional<CompanionFiles> changes_;  // the change store's files of this batch
@@ -211,10 +212,8 @@ Result<std::string> Scd2Batch::EventsWithDeleteFlag(const std::string& aligned,
   if (!t_.delete_condition) {
     return fmt::format("SELECT *, false AS {} FROM ({})", QuoteIdent(kDelete), aligned);
   }
-  DL_ASSIGN_OR_RETURN(auto referenced,
-                      PredicateColumns(engine_, *t_.delete_condition, "delete_condition"));
   std::vector<std::string> missing;
-  for (const auto& c : referenced) {
+  for (const auto& c : delete_columns_) {
     if (!event_schema.Find(c) && !Contains(missing, c)) missing.push_back(c);
   }
   std::string nulls;
@@ -459,6 +458,11 @@ Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
     Phase(name);
     return st;
   };
+  if (t_.delete_condition) {
+    // Checked before anything is read: one expression over the row, nothing else.
+    DL_ASSIGN_OR_RETURN(delete_columns_,
+                        PredicateColumns(engine_, *t_.delete_condition, "delete_condition"));
+  }
   DL_RETURN_IF_ERROR(phase("snapshot", LoadTables(commit_options)));
   DL_RETURN_IF_ERROR(phase("events", ReadEvents()));
   DL_RETURN_IF_ERROR(phase("retire", AddRetireEvents()));
