@@ -44,6 +44,7 @@ constexpr const char* kEvents = "__dl_scd2_events";
 constexpr const char* kBatchKeys = "__dl_scd2_keys";
 constexpr const char* kLateKeys = "__dl_scd2_late";
 constexpr const char* kStoreView = "__dl_scd2_store";
+constexpr const char* kSeed = "__dl_scd2_seed";
 constexpr const char* kTargetView = "__dl_scd2_target";
 constexpr const char* kOld = "__dl_scd2_old";  // key files' rows with their file
 constexpr const char* kKeyRows = "__dl_scd2_key_rows";  // the same rows, read without the file
@@ -90,6 +91,9 @@ class Scd2Batch {
   Status ResolveColumns(const delta::Schema& event_schema);
   Status ResolveOpenEnd();
   Status AddRetireEvents();
+  std::set<std::string> TableColumns() const;
+  Status OpenStore();
+  Status SeedStore();
   Status FindLateKeys();
   Status BuildVersions();
   Result<std::vector<delta::AddFile>> RewrittenFiles();
@@ -106,6 +110,10 @@ class Scd2Batch {
 
   std::shared_ptr<const delta::Snapshot> snapshot_;  // null: no table yet
   std::shared_ptr<const delta::Snapshot> store_;     // the change store (sequence_column)
+  // The stored events as a relation (the store, or kSeed rebuilt from the table) and its
+  // columns; empty when there is no history to replay.
+  std::string store_relation_;
+  std::set<std::string> store_columns_;
   std::vector<delta::AddFile> key_files_;            // files holding the batch's keys
   SourceProjection source_;
   BadRows bad_;
@@ -139,12 +147,6 @@ Status Scd2Batch::LoadTables(const delta::CommitOptions& commit_options) {
                                           ChangeStoreRoot(target_.root)));
   if (t_.sequence_column) {
     DL_ASSIGN_OR_RETURN(store_, LoadCompanion(ctx_, ChangeStoreRoot(target_.root)));
-    if (!store_ && !snapshot_->files().empty()) {
-      // Its history is gone (deleted, or the table was loaded before sequence_column was
-      // set): new events are folded onto the current versions, late ones cannot be placed.
-      log::Warn("SCD2 change store missing: late events cannot be placed exactly",
-                {{"table", target_.display_name}, {"store", ChangeStoreRoot(target_.root)}});
-    }
   }
   ordinal_ = snapshot_->version() + 1;
   return Status::OK();
@@ -315,24 +317,79 @@ Status Scd2Batch::AddRetireEvents() {
       QuoteIdent(cols_.current), KeyMatch(cols_.keys, "e", "c")));
 }
 
+std::set<std::string> Scd2Batch::TableColumns() const {
+  std::set<std::string> out;
+  if (snapshot_) {
+    for (const auto& f : snapshot_->schema().fields) out.insert(f.name);
+  }
+  return out;
+}
+
+// The stored events (with sequence_column): the change store, or when it is missing while
+// the table has rows (deleted, or the table was loaded before sequence_column was set) a
+// history rebuilt from the table's versions, which this batch then stores.
+Status Scd2Batch::OpenStore() {
+  if (!t_.sequence_column || !snapshot_) return Status::OK();
+  if (store_ && store_->schema().Find(*t_.sequence_column)) {
+    DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kStoreView, *store_));
+    store_relation_ = QuoteIdent(kStoreView);
+    for (const auto& f : store_->schema().fields) store_columns_.insert(f.name);
+    return Status::OK();
+  }
+  if (store_ || snapshot_->files().empty()) return Status::OK();
+  log::Warn("SCD2 change store missing: rebuilding it from the table's versions",
+            {{"table", target_.display_name}, {"store", ChangeStoreRoot(target_.root)}});
+  DL_RETURN_IF_ERROR(SeedStore());
+  store_relation_ = QuoteIdent(kSeed);
+  store_columns_ = TableColumns();
+  store_columns_.insert(*t_.sequence_column);
+  return Status::OK();
+}
+
+// Each version as an upsert at its effective value, and a delete where a closed version ends
+// without another starting: replaying them gives the table back (what in-place updates and
+// no-op re-deliveries did is lost with the store, so late events are placed approximately).
+Status Scd2Batch::SeedStore() {
+  DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kTargetView, *snapshot_));
+  std::vector<std::string> cols;
+  for (const auto& c : cols_.columns) {
+    if (snapshot_->schema().Find(c) && c != *t_.sequence_column) {
+      cols.push_back("t." + QuoteIdent(c));
+    }
+  }
+  const std::string seq = QuoteIdent(*t_.sequence_column), eff = QuoteIdent(cols_.effective);
+  const std::string end = QuoteIdent(cols_.end), keys = Join(QuotedAs(cols_.keys, "t"));
+  return engine_.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {0} AS "
+      "SELECT {1}, t.{2} AS {3}, false AS {4}, CAST(-1 AS BIGINT) AS {5}, CAST(0 AS BIGINT) AS "
+      "{6}, CAST(row_number() OVER (ORDER BY {7}, t.{2}, t.{8} NULLS LAST) AS BIGINT) AS {9} "
+      "FROM {10} t UNION ALL BY NAME "
+      "SELECT {7}, t.{8} AS {3}, true AS {4}, CAST(-1 AS BIGINT) AS {5}, CAST(-1 AS BIGINT) AS "
+      "{6}, CAST(0 AS BIGINT) AS {9} FROM {10} t ANTI JOIN {10} n ON {12} AND n.{2} = t.{8} "
+      "WHERE t.{11} IS NOT TRUE AND t.{8} IS NOT NULL",
+      QuoteIdent(kSeed), Join(cols), eff, seq, QuoteIdent(kStoreDelete), QuoteIdent(kStoreBatch),
+      QuoteIdent(kStoreFile), keys, end, QuoteIdent(kStoreRow), QuoteIdent(kTargetView),
+      QuoteIdent(cols_.current), KeyMatch(cols_.keys, "n", "t")));
+}
+
 // Keys with an event earlier than their latest stored one: their history is replayed.
 Status Scd2Batch::FindLateKeys() {
   const std::string keys = Join(QuotedAs(cols_.keys, ""));
   DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE {} AS SELECT {}, min({}) AS __dl_min FROM {} GROUP BY {}",
       QuoteIdent(kBatchKeys), keys, QuoteIdent(kSeq), QuoteIdent(kEvents), keys)));
-  if (!store_ || !store_->schema().Find(*t_.sequence_column)) {
+  DL_RETURN_IF_ERROR(OpenStore());
+  if (store_relation_.empty()) {
     return engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {} "
                                        "WHERE false",
                                        QuoteIdent(kLateKeys), keys, QuoteIdent(kBatchKeys)));
   }
-  DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kStoreView, *store_));
   DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE {0} AS SELECT {1} FROM {2} b JOIN (SELECT {3}, max(s.{4}) AS "
       "__dl_max FROM {5} s SEMI JOIN {2} b ON {6} GROUP BY {3}) s ON {7} "
       "WHERE b.__dl_min < s.__dl_max",
       QuoteIdent(kLateKeys), Join(QuotedAs(cols_.keys, "b")), QuoteIdent(kBatchKeys),
-      Join(QuotedAs(cols_.keys, "s")), QuoteIdent(*t_.sequence_column), QuoteIdent(kStoreView),
+      Join(QuotedAs(cols_.keys, "s")), QuoteIdent(*t_.sequence_column), store_relation_,
       KeyMatch(cols_.keys, "b", "s"), KeyMatch(cols_.keys, "b", "s"))));
   return engine_.Execute(fmt::format("UPDATE {0} SET {1} = true FROM {2} l WHERE {3}",
                                      QuoteIdent(kEvents), QuoteIdent(kLate),
@@ -345,22 +402,22 @@ Status Scd2Batch::FindLateKeys() {
 Status Scd2Batch::BuildVersions() {
   std::vector<std::string> parts = {fmt::format("SELECT * FROM {}", QuoteIdent(kEvents))};
   const std::vector<std::string>& row_cols = cols_.columns;
-  auto present = [&](const delta::Snapshot& s, const std::string& alias) {
+  auto present = [&](const std::set<std::string>& have, const std::string& alias) {
     std::vector<std::string> out;
     for (const auto& c : row_cols) {
-      if (s.schema().Find(c)) out.push_back(fmt::format("{}.{}", alias, QuoteIdent(c)));
+      if (have.count(c)) out.push_back(fmt::format("{}.{}", alias, QuoteIdent(c)));
     }
     return Join(out);
   };
-  if (store_ && store_->schema().Find(*t_.sequence_column)) {
+  if (!store_relation_.empty()) {
     const std::string seq = QuoteIdent(*t_.sequence_column);
     parts.push_back(fmt::format(
         "SELECT {0}, {1} AS {2}, {1} AS {3}, {4} AS {5}, false AS {6}, {7} AS {8}, true AS {9}, "
         "{10} AS {11}, {12} AS {13} FROM {14} s SEMI JOIN {15} l ON {16}",
-        present(*store_, "s"), "s." + seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kStoreDelete),
+        present(store_columns_, "s"), "s." + seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kStoreDelete),
         QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kStoreBatch), QuoteIdent(kBatch),
         QuoteIdent(kLate), QuoteIdent(kStoreFile), QuoteIdent(kFileOrderColumn),
-        QuoteIdent(kStoreRow), QuoteIdent(kRowOrderColumn), QuoteIdent(kStoreView),
+        QuoteIdent(kStoreRow), QuoteIdent(kRowOrderColumn), store_relation_,
         QuoteIdent(kLateKeys), KeyMatch(cols_.keys, "l", "s")));
   }
   if (snapshot_) {
@@ -368,7 +425,7 @@ Status Scd2Batch::BuildVersions() {
         "SELECT {0}, CAST(NULL AS {1}) AS {2}, {3} AS {4}, false AS {5}, true AS {6}, "
         "CAST(-1 AS BIGINT) AS {7}, false AS {8}, 0 AS {9}, 0 AS {10} FROM {11} o SEMI JOIN {13} b "
         "ON {14} ANTI JOIN {15} l ON {16} WHERE o.{12} IS TRUE",
-        present(*snapshot_, "o"), seq_type_, QuoteIdent(kSeq), QuoteIdent(cols_.effective),
+        present(TableColumns(), "o"), seq_type_, QuoteIdent(kSeq), QuoteIdent(cols_.effective),
         QuoteIdent(kEff), QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kBatch),
         QuoteIdent(kLate), QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn),
         QuoteIdent(kKeyRows), QuoteIdent(cols_.current), QuoteIdent(kBatchKeys),
@@ -422,9 +479,12 @@ Result<std::optional<CompanionFiles>> Scd2Batch::WriteChangeStore() {
                              QuoteIdent(kStoreFile)));
   cols.push_back(fmt::format("CAST({} AS BIGINT) AS {}", QuoteIdent(kRowOrderColumn),
                              QuoteIdent(kStoreRow)));
-  DL_ASSIGN_OR_RETURN(
-      out, WriteCompanionFiles(ctx_, "changeStore", ChangeStoreRoot(target_.root), store_.get(),
-                               fmt::format("SELECT {} FROM {}", Join(cols), QuoteIdent(kEvents))));
+  std::string rows = fmt::format("SELECT {} FROM {}", Join(cols), QuoteIdent(kEvents));
+  if (store_relation_ == QuoteIdent(kSeed)) {
+    rows = fmt::format("SELECT * FROM {} UNION ALL BY NAME {}", QuoteIdent(kSeed), rows);
+  }
+  DL_ASSIGN_OR_RETURN(out, WriteCompanionFiles(ctx_, "changeStore", ChangeStoreRoot(target_.root),
+                                               store_.get(), rows));
   return out;
 }
 
@@ -533,7 +593,8 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
 
 void Scd2Batch::Release() {
   ReleaseSource(engine_, kView);
-  for (const char* table : {kEvents, kBatchKeys, kLateKeys, kAll, kSteps, kTouched, kVersions}) {
+  for (const char* table :
+       {kEvents, kBatchKeys, kLateKeys, kSeed, kAll, kSteps, kTouched, kVersions}) {
     (void)engine_.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(table)));
   }
   for (const char* view : {kStoreView, kTargetView, kOld, kKeyRows, kRewritten}) {

@@ -314,6 +314,25 @@ TEST_F(Scd2Test, ChangeStoreLeftBehindByACrashIsRolledForward) {
                               V("1", "z", "30", std::nullopt, true)}));
 }
 
+// A table whose change store is gone gets one rebuilt from its versions; late events are
+// placed in that history.
+TEST_F(Scd2Test, AMissingChangeStoreIsRebuiltFromTheTable) {
+  ASSERT_TRUE(Load({Write("1.csv", "id,a,op,seq\n1,x,U,10\n2,p,U,10\n")}).ok());
+  ASSERT_TRUE(Load({Write("2.csv", "id,a,op,seq\n1,z,U,30\n2,p,D,20\n")}).ok());
+  std::filesystem::remove_all(ChangeStoreRoot(root()));
+  auto r = Load({Write("3.csv", "id,a,op,seq\n1,y,U,20\n2,q,U,15\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Versions(), (Rows{V("1", "x", "10", "20", false), V("1", "y", "20", "30", false),
+                              V("1", "z", "30", std::nullopt, true),
+                              V("2", "p", "10", "15", false), V("2", "q", "15", "20", false)}));
+  // 3 versions and a delete rebuilt, then the batch's 2 events.
+  EXPECT_EQ(Query(ChangeStoreRoot(root()), "SELECT count(*) FROM tbl"), (Rows{{"6"}}));
+  ASSERT_TRUE(Load({Write("4.csv", "id,a,op,seq\n1,w,U,25\n")}).ok());
+  EXPECT_EQ(Query(root(), "SELECT a, effective_date, end_date FROM tbl WHERE id = 1 ORDER BY 2"),
+            (Rows{{"x", "10", "20"}, {"y", "20", "25"}, {"w", "25", "30"},
+                  {"z", "30", std::nullopt}}));
+}
+
 // The change store lives inside the table's directory; VACUUM of the table leaves it alone.
 TEST_F(Scd2Test, VacuumOfTheTableKeepsTheChangeStore) {
   ASSERT_TRUE(Load({Write("1.csv", "id,a,op,seq\n1,x,U,1\n")}).ok());
