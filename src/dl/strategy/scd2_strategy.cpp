@@ -9,122 +9,18 @@
 // touched keys are rewritten, in the commit that adds the new versions.
 #include "dl/strategy/scd2_strategy.hpp"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
-#include <algorithm>
-#include <chrono>
-#include <set>
-
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
-#include "dl/engine/sql_util.hpp"
-#include "dl/strategy/bad_rows.hpp"
-#include "dl/strategy/companion.hpp"
 #include "dl/strategy/key_files.hpp"
-#include "dl/strategy/scd2_sql.hpp"
+#include "dl/strategy/scd2_batch.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 
 namespace dl::strategy {
-namespace {
+namespace scd2 {
 
-using config::TableConfig;
 using engine::QuoteIdent;
 using engine::QuoteLiteral;
 using namespace internal;
-using namespace scd2;
-
-// Commits that conflict are re-planned against the new snapshot at most this many times.
-constexpr int kMaxPlans = 4;
-// After every file of the batch: where retire events (retire_absent_keys) sort.
-constexpr const char* kRetireFileOrder = "2147483647";
-
-constexpr const char* kView = "__dl_scd2_src";
-constexpr const char* kEvents = "__dl_scd2_events";
-constexpr const char* kBatchKeys = "__dl_scd2_keys";
-constexpr const char* kLateKeys = "__dl_scd2_late";
-constexpr const char* kStoreView = "__dl_scd2_store";
-constexpr const char* kSeed = "__dl_scd2_seed";
-constexpr const char* kTargetView = "__dl_scd2_target";
-constexpr const char* kOld = "__dl_scd2_old";  // key files' rows with their file
-constexpr const char* kKeyRows = "__dl_scd2_key_rows";  // the same rows, read without the file
-constexpr const char* kAll = "__dl_scd2_all";
-constexpr const char* kSteps = "__dl_scd2_steps";
-constexpr const char* kTouched = "__dl_scd2_touched";
-constexpr const char* kVersions = "__dl_scd2_versions";
-constexpr const char* kRewritten = "__dl_scd2_rewritten";
-
-std::string Join(const std::vector<std::string>& quoted, const char* sep = ", ") {
-  return fmt::format("{}", fmt::join(quoted, sep));
-}
-
-std::vector<std::string> QuotedAs(const std::vector<std::string>& cols, const std::string& alias) {
-  std::vector<std::string> out;
-  for (const auto& c : cols) out.push_back((alias.empty() ? "" : alias + ".") + QuoteIdent(c));
-  return out;
-}
-
-bool Contains(const std::vector<std::string>& v, const std::string& x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-// One planning of a batch against one snapshot of the target.
-class Scd2Batch {
- public:
-  Scd2Batch(table::TableContext& ctx, const Target& target, const Batch& batch)
-      : ctx_(ctx), engine_(ctx.engine), target_(target), t_(target.config), batch_(batch) {}
-  ~Scd2Batch() { Release(); }
-
-  // Plan and commit. `*replan` is set when the commit lost to a conflicting writer.
-  Result<BatchOutcome> Run(const delta::CommitOptions& commit_options, bool* replan);
-
- private:
-  // Everything up to the target commit: events, versions, the files to rewrite, the change
-  // store's new files.
-  Status Plan(const delta::CommitOptions& commit_options);
-  // Debug log of the time since the last phase (what a slow batch spent its time on).
-  void Phase(const char* name);
-  Status LoadTables(const delta::CommitOptions& commit_options);
-  Status ReadEvents();
-  Result<std::string> EventsWithDeleteFlag(const std::string& aligned,
-                                           const delta::Schema& event_schema);
-  Status ResolveColumns(const delta::Schema& event_schema);
-  Status ResolveOpenEnd();
-  Status AddRetireEvents();
-  std::set<std::string> TableColumns() const;
-  Status OpenStore();
-  Status SeedStore();
-  Status FindLateKeys();
-  Status BuildVersions();
-  Result<std::vector<delta::AddFile>> RewrittenFiles();
-  Result<std::optional<CompanionFiles>> WriteChangeStore();
-  Result<std::map<std::string, int64_t>> RowsPerSourceFile();
-  Result<int64_t> Count(const std::string& relation);
-  void Release();
-
-  table::TableContext& ctx_;
-  engine::Engine& engine_;
-  const Target& target_;
-  const TableConfig& t_;
-  const Batch& batch_;
-
-  std::shared_ptr<const delta::Snapshot> snapshot_;  // null: no table yet
-  std::shared_ptr<const delta::Snapshot> store_;     // the change store (sequence_column)
-  // The stored events as a relation (the store, or kSeed rebuilt from the table) and its
-  // columns; empty when there is no history to replay.
-  std::string store_relation_;
-  std::set<std::string> store_columns_;
-  std::vector<delta::AddFile> key_files_;            // files holding the batch's keys
-  SourceProjection source_;
-  BadRows bad_;
-  Columns cols_;
-  std::string seq_type_;  // the engine type of kSeq
-  std::vector<std::string> delete_columns_;  // the columns delete_condition names
-  int64_t ordinal_ = 0;   // this batch's place in event order (ties on the sequence value)
-  std::vector<delta::AddFile> rewritten_;  // files the commit replaces
-  std::optional<CompanionFiles> changes_;  // the change store's files of this batch
-  std::chrono::steady_clock::time_point phase_start_ = std::chrono::steady_clock::now();
-};
 
 Status Scd2Batch::LoadTables(const delta::CommitOptions& commit_options) {
   DL_ASSIGN_OR_RETURN(snapshot_, LoadTarget(ctx_, target_.root));
@@ -298,214 +194,6 @@ Status Scd2Batch::ResolveOpenEnd() {
   return Status::OK();
 }
 
-// retire_absent_keys: a delete for every current key the batch lacks, at the batch's latest
-// sequence value (its load time without one), after all of its rows.
-Status Scd2Batch::AddRetireEvents() {
-  if (!t_.retire_absent_keys || !snapshot_) return Status::OK();
-  DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kTargetView, *snapshot_));
-  std::string seq_col =
-      t_.sequence_column ? fmt::format(", m.s AS {}", QuoteIdent(*t_.sequence_column)) : "";
-  return engine_.Execute(fmt::format(
-      "INSERT INTO {0} BY NAME SELECT {1}, m.s AS {2}, m.s AS {3}{4}, true AS {5}, false AS {6}, "
-      "CAST({7} AS BIGINT) AS {8}, false AS {9}, {10} AS {11}, 0 AS {12} "
-      "FROM (SELECT DISTINCT {13} FROM {14} WHERE {15} IS TRUE) c ANTI JOIN {0} e ON {16} "
-      "CROSS JOIN (SELECT max({2}) AS s FROM {0}) m WHERE m.s IS NOT NULL",
-      QuoteIdent(kEvents), Join(QuotedAs(cols_.keys, "c")), QuoteIdent(kSeq), QuoteIdent(kEff),
-      seq_col, QuoteIdent(kDelete), QuoteIdent(kPseudo), ordinal_, QuoteIdent(kBatch),
-      QuoteIdent(kLate), kRetireFileOrder, QuoteIdent(kFileOrderColumn),
-      QuoteIdent(kRowOrderColumn), Join(QuotedAs(cols_.keys, "")), QuoteIdent(kTargetView),
-      QuoteIdent(cols_.current), KeyMatch(cols_.keys, "e", "c")));
-}
-
-std::set<std::string> Scd2Batch::TableColumns() const {
-  std::set<std::string> out;
-  if (snapshot_) {
-    for (const auto& f : snapshot_->schema().fields) out.insert(f.name);
-  }
-  return out;
-}
-
-// The stored events (with sequence_column): the change store, or when it is missing while
-// the table has rows (deleted, or the table was loaded before sequence_column was set) a
-// history rebuilt from the table's versions, which this batch then stores.
-Status Scd2Batch::OpenStore() {
-  if (!t_.sequence_column || !snapshot_) return Status::OK();
-  if (store_ && store_->schema().Find(*t_.sequence_column)) {
-    DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kStoreView, *store_));
-    store_relation_ = QuoteIdent(kStoreView);
-    for (const auto& f : store_->schema().fields) store_columns_.insert(f.name);
-    return Status::OK();
-  }
-  if (store_ || snapshot_->files().empty()) return Status::OK();
-  log::Warn("SCD2 change store missing: rebuilding it from the table's versions",
-            {{"table", target_.display_name}, {"store", ChangeStoreRoot(target_.root)}});
-  DL_RETURN_IF_ERROR(SeedStore());
-  store_relation_ = QuoteIdent(kSeed);
-  store_columns_ = TableColumns();
-  store_columns_.insert(*t_.sequence_column);
-  return Status::OK();
-}
-
-// Each version as an upsert at its effective value, and a delete where a closed version ends
-// without another starting: replaying them gives the table back (what in-place updates and
-// no-op re-deliveries did is lost with the store, so late events are placed approximately).
-Status Scd2Batch::SeedStore() {
-  DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kTargetView, *snapshot_));
-  std::vector<std::string> cols;
-  for (const auto& c : cols_.columns) {
-    if (snapshot_->schema().Find(c) && c != *t_.sequence_column) {
-      cols.push_back("t." + QuoteIdent(c));
-    }
-  }
-  const std::string seq = QuoteIdent(*t_.sequence_column), eff = QuoteIdent(cols_.effective);
-  const std::string end = QuoteIdent(cols_.end), keys = Join(QuotedAs(cols_.keys, "t"));
-  return engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {0} AS "
-      "SELECT {1}, t.{2} AS {3}, false AS {4}, CAST(-1 AS BIGINT) AS {5}, CAST(0 AS BIGINT) AS "
-      "{6}, CAST(row_number() OVER (ORDER BY {7}, t.{2}, t.{8} NULLS LAST) AS BIGINT) AS {9} "
-      "FROM {10} t UNION ALL BY NAME "
-      "SELECT {7}, t.{8} AS {3}, true AS {4}, CAST(-1 AS BIGINT) AS {5}, CAST(-1 AS BIGINT) AS "
-      "{6}, CAST(0 AS BIGINT) AS {9} FROM {10} t ANTI JOIN {10} n ON {12} AND n.{2} = t.{8} "
-      "WHERE t.{11} IS NOT TRUE AND t.{8} IS NOT NULL",
-      QuoteIdent(kSeed), Join(cols), eff, seq, QuoteIdent(kStoreDelete), QuoteIdent(kStoreBatch),
-      QuoteIdent(kStoreFile), keys, end, QuoteIdent(kStoreRow), QuoteIdent(kTargetView),
-      QuoteIdent(cols_.current), KeyMatch(cols_.keys, "n", "t")));
-}
-
-// Keys with an event earlier than their latest stored one: their history is replayed.
-Status Scd2Batch::FindLateKeys() {
-  const std::string keys = Join(QuotedAs(cols_.keys, ""));
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {} AS SELECT {}, min({}) AS __dl_min FROM {} GROUP BY {}",
-      QuoteIdent(kBatchKeys), keys, QuoteIdent(kSeq), QuoteIdent(kEvents), keys)));
-  DL_RETURN_IF_ERROR(OpenStore());
-  if (store_relation_.empty()) {
-    return engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {} "
-                                       "WHERE false",
-                                       QuoteIdent(kLateKeys), keys, QuoteIdent(kBatchKeys)));
-  }
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {0} AS SELECT {1} FROM {2} b JOIN (SELECT {3}, max(s.{4}) AS "
-      "__dl_max FROM {5} s SEMI JOIN {2} b ON {6} GROUP BY {3}) s ON {7} "
-      "WHERE b.__dl_min < s.__dl_max",
-      QuoteIdent(kLateKeys), Join(QuotedAs(cols_.keys, "b")), QuoteIdent(kBatchKeys),
-      Join(QuotedAs(cols_.keys, "s")), QuoteIdent(*t_.sequence_column), store_relation_,
-      KeyMatch(cols_.keys, "b", "s"), KeyMatch(cols_.keys, "b", "s"))));
-  return engine_.Execute(fmt::format("UPDATE {0} SET {1} = true FROM {2} l WHERE {3}",
-                                     QuoteIdent(kEvents), QuoteIdent(kLate),
-                                     QuoteIdent(kLateKeys),
-                                     KeyMatch(cols_.keys, "l", QuoteIdent(kEvents))));
-}
-
-// The batch's events, the stored events of late keys and the current versions of the other
-// keys (pseudo events), stepped (kSteps); the keys that change (kTouched) and their versions.
-Status Scd2Batch::BuildVersions() {
-  std::vector<std::string> parts = {fmt::format("SELECT * FROM {}", QuoteIdent(kEvents))};
-  const std::vector<std::string>& row_cols = cols_.columns;
-  auto present = [&](const std::set<std::string>& have, const std::string& alias) {
-    std::vector<std::string> out;
-    for (const auto& c : row_cols) {
-      if (have.count(c)) out.push_back(fmt::format("{}.{}", alias, QuoteIdent(c)));
-    }
-    return Join(out);
-  };
-  if (!store_relation_.empty()) {
-    const std::string seq = QuoteIdent(*t_.sequence_column);
-    parts.push_back(fmt::format(
-        "SELECT {0}, {1} AS {2}, {1} AS {3}, {4} AS {5}, false AS {6}, {7} AS {8}, true AS {9}, "
-        "{10} AS {11}, {12} AS {13} FROM {14} s SEMI JOIN {15} l ON {16}",
-        present(store_columns_, "s"), "s." + seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kStoreDelete),
-        QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kStoreBatch), QuoteIdent(kBatch),
-        QuoteIdent(kLate), QuoteIdent(kStoreFile), QuoteIdent(kFileOrderColumn),
-        QuoteIdent(kStoreRow), QuoteIdent(kRowOrderColumn), store_relation_,
-        QuoteIdent(kLateKeys), KeyMatch(cols_.keys, "l", "s")));
-  }
-  if (snapshot_) {
-    parts.push_back(fmt::format(
-        "SELECT {0}, CAST(NULL AS {1}) AS {2}, {3} AS {4}, false AS {5}, true AS {6}, "
-        "CAST(-1 AS BIGINT) AS {7}, false AS {8}, 0 AS {9}, 0 AS {10} FROM {11} o SEMI JOIN {13} b "
-        "ON {14} ANTI JOIN {15} l ON {16} WHERE o.{12} IS TRUE",
-        present(TableColumns(), "o"), seq_type_, QuoteIdent(kSeq), QuoteIdent(cols_.effective),
-        QuoteIdent(kEff), QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kBatch),
-        QuoteIdent(kLate), QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn),
-        QuoteIdent(kKeyRows), QuoteIdent(cols_.current), QuoteIdent(kBatchKeys),
-        KeyMatch(cols_.keys, "b", "o"), QuoteIdent(kLateKeys), KeyMatch(cols_.keys, "l", "o")));
-  }
-  const std::string events = Join(parts, " UNION ALL BY NAME ");
-  // A table, so the steps (windows over narrow rows) can point back at each event's row by
-  // its rowid.
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
-                                                 QuoteIdent(kAll), events)));
-  Phase("all events");
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
-                                                 QuoteIdent(kSteps),
-                                                 StepsSql(cols_, QuoteIdent(kAll)))));
-  Phase("steps");
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
-                                                 QuoteIdent(kTouched),
-                                                 TouchedKeysSql(cols_, QuoteIdent(kSteps)))));
-  Phase("touched keys");
-  return engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {} AS {}", QuoteIdent(kVersions),
-      VersionsSql(cols_, QuoteIdent(kSteps), QuoteIdent(kTouched), QuoteIdent(kAll))));
-}
-
-// The files of the table holding a touched key: exactly the ones the commit replaces.
-Result<std::vector<delta::AddFile>> Scd2Batch::RewrittenFiles() {
-  std::vector<delta::AddFile> out;
-  if (!snapshot_ || key_files_.empty()) return out;
-  DL_ASSIGN_OR_RETURN(auto hit, engine_.Query(fmt::format(
-                                    "SELECT DISTINCT o._dl_file FROM {} o SEMI JOIN {} t ON {}",
-                                    QuoteIdent(kOld), QuoteIdent(kTouched),
-                                    KeyMatch(cols_.keys, "t", "o"))));
-  std::set<std::string> touched;
-  for (const auto& row : hit.rows) touched.insert(row.at(0).value_or(""));
-  for (const auto& f : key_files_) {
-    if (touched.count(f.path)) out.push_back(f);
-  }
-  return out;
-}
-
-// With sequence_column every event is kept (late events are placed by replaying them).
-Result<std::optional<CompanionFiles>> Scd2Batch::WriteChangeStore() {
-  std::optional<CompanionFiles> out;
-  if (!t_.sequence_column) return out;
-  DL_ASSIGN_OR_RETURN(int64_t n, Count(QuoteIdent(kEvents)));
-  if (n == 0) return out;
-  std::vector<std::string> cols = QuotedAs(cols_.columns, "");
-  cols.push_back(fmt::format("{} AS {}", QuoteIdent(kDelete), QuoteIdent(kStoreDelete)));
-  cols.push_back(fmt::format("{} AS {}", QuoteIdent(kBatch), QuoteIdent(kStoreBatch)));
-  cols.push_back(fmt::format("CAST({} AS BIGINT) AS {}", QuoteIdent(kFileOrderColumn),
-                             QuoteIdent(kStoreFile)));
-  cols.push_back(fmt::format("CAST({} AS BIGINT) AS {}", QuoteIdent(kRowOrderColumn),
-                             QuoteIdent(kStoreRow)));
-  std::string rows = fmt::format("SELECT {} FROM {}", Join(cols), QuoteIdent(kEvents));
-  if (store_relation_ == QuoteIdent(kSeed)) {
-    rows = fmt::format("SELECT * FROM {} UNION ALL BY NAME {}", QuoteIdent(kSeed), rows);
-  }
-  DL_ASSIGN_OR_RETURN(out, WriteCompanionFiles(ctx_, "changeStore", ChangeStoreRoot(target_.root),
-                                               store_.get(), rows));
-  return out;
-}
-
-// Versions each source file's rows became (what the file contributed to the table).
-Result<std::map<std::string, int64_t>> Scd2Batch::RowsPerSourceFile() {
-  std::map<std::string, int64_t> out;
-  if (!t_.audit_columns.enabled) return out;
-  DL_ASSIGN_OR_RETURN(auto rows, engine_.Query(fmt::format(
-                                     "SELECT {0}, count(*) FROM {1} WHERE {0} IS NOT NULL "
-                                     "GROUP BY 1",
-                                     QuoteIdent(t_.audit_columns.source_file),
-                                     QuoteIdent(kVersions))));
-  for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
-  return out;
-}
-
-Result<int64_t> Scd2Batch::Count(const std::string& relation) {
-  DL_ASSIGN_OR_RETURN(auto rows, engine_.Query("SELECT count(*) FROM " + relation));
-  return std::stoll(rows.rows.at(0).at(0).value_or("0"));
-}
-
 void Scd2Batch::Phase(const char* name) {
   auto now = std::chrono::steady_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - phase_start_).count();
@@ -602,13 +290,18 @@ void Scd2Batch::Release() {
   }
 }
 
+}  // namespace scd2
+
+namespace {
+// Commits that conflict are re-planned against the new snapshot at most this many times.
+constexpr int kMaxPlans = 4;
 }  // namespace
 
 Result<BatchOutcome> LoadScd2(table::TableContext& ctx, const Target& target, const Batch& batch,
                               const delta::CommitOptions& commit_options) {
   for (int plan = 1;; ++plan) {
     bool replan = false;
-    Result<BatchOutcome> out = Scd2Batch(ctx, target, batch).Run(commit_options, &replan);
+    Result<BatchOutcome> out = scd2::Scd2Batch(ctx, target, batch).Run(commit_options, &replan);
     if (out.ok() || !replan) return out;
     if (plan >= kMaxPlans) {
       return Status::CommitConflict(
