@@ -124,7 +124,8 @@ Status Scd2Batch::BuildVersions() {
     parts.push_back(fmt::format(
         "SELECT {0}, {1} AS {2}, {1} AS {3}, {4} AS {5}, false AS {6}, {7} AS {8}, true AS {9}, "
         "{10} AS {11}, {12} AS {13} FROM {14} s SEMI JOIN {15} l ON {16}",
-        present(store_columns_, "s"), "s." + seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kStoreDelete),
+        present(store_columns_, "s"), "s." + seq, QuoteIdent(kSeq), QuoteIdent(kEff),
+        QuoteIdent(kStoreDelete),
         QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kStoreBatch), QuoteIdent(kBatch),
         QuoteIdent(kLate), QuoteIdent(kStoreFile), QuoteIdent(kFileOrderColumn),
         QuoteIdent(kStoreRow), QuoteIdent(kRowOrderColumn), store_relation_,

@@ -57,8 +57,8 @@ Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
 std::string KeyMatch(const std::vector<std::string>& keys, const std::string& a,
                      const std::string& b);
 
-/// The step flags of each event of `events` (a query or relation with keys, tracked and
-/// untracked columns, the event id, kSeq, kEff, kDelete, kPseudo, kLate, kBatch and the file/row order
+/// The step flags of each event of `events` (a relation with keys, tracked and untracked
+/// columns, the event id, kSeq, kEff, kDelete, kPseudo, kLate, kBatch and the file/row order
 /// columns): keys, kId, kDelete, kEff, kPseudo, kLate, __dl_rn (position in its key),
 /// __dl_opener, __dl_writer, __dl_closes (a delete that closes a version), __dl_last (last
 /// member of its version), __dl_next (the next event's kSeq) and __dl_vid (version number

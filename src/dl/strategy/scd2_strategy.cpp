@@ -310,7 +310,9 @@ Result<BatchOutcome> LoadScd2(table::TableContext& ctx, const Target& target, co
           target.display_name, plan, out.status().message());
     }
     log::Info("SCD2 batch conflicted with a concurrent commit; re-planning",
-              {{"table", target.display_name}, {"attempt", plan}, {"error", out.status().message()}});
+              {{"table", target.display_name},
+               {"attempt", plan},
+               {"error", out.status().message()}});
   }
 }
 

@@ -221,7 +221,8 @@ TEST_F(Scd2Test, NullKeysFailTheFileNamingColumnAndCount) {
   auto bad = Write("1.csv", "id,a,op,seq\n1,x,U,1\n,y,U,1\n,z,U,2\n");
   auto r = Load({bad});
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.status().message(), HasSubstr(bad + ": 2 rows with NULL in primary_keys column 'id'"));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr(bad + ": 2 rows with NULL in primary_keys column 'id'"));
   EXPECT_EQ(Version(), -1);
 }
 
@@ -364,7 +365,8 @@ TEST(Scd2SqlTest, StepsGiveOneVersionPerTrackedChange) {
                            "(1, 'y', 'n2', 7, false)) v(id, a, note, s, d)")
                   .ok());
   std::string events =
-      "(SELECT row_number() OVER () AS __dl_id, id, a, note, s AS __dl_seq, s AS __dl_eff, d AS __dl_delete, false AS __dl_pseudo, "
+      "(SELECT row_number() OVER () AS __dl_id, id, a, note, s AS __dl_seq, s AS __dl_eff, "
+      "d AS __dl_delete, false AS __dl_pseudo, "
       "0 AS __dl_batch, false AS __dl_late, 0 AS __dl_file_order, 0 AS __dl_row_order FROM ev)";
   scd2::Columns c;
   c.keys = {"id"};
