@@ -1,5 +1,5 @@
-"""A reference implementation of data_loader's SCD Type 2 semantics (/work/notes/scd2_semantics.md,
-issue 4), written from the document and nothing else: plain loops over the full event history.
+"""A reference implementation of data_loader's SCD Type 2 semantics (issue 4; summarised in
+docs/architecture.md, "SCD Type 2"): plain loops over the full event history.
 
 The table after any series of batches is what you get by applying every event, one at a time in
 event order, to an empty table.  `build_table` does exactly that, from scratch, every time it is

@@ -1,5 +1,5 @@
-"""SCD Type 2 end to end (issue 4; the contract is /work/notes/scd2_semantics.md, mirrored in
-scd2_reference.py). The real loader runs once per batch; after every batch the target, read with
+"""SCD Type 2 end to end (issue 4; the contract is docs/architecture.md, "SCD Type 2", mirrored
+in scd2_reference.py). The real loader runs once per batch; after every batch the target, read with
 delta-rs, must equal the reference implementation row for row over every column (effective, end,
 current flag, audit columns) and the timeline invariants must hold.
 

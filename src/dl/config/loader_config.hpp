@@ -28,7 +28,7 @@ enum class JsonFormat { kAuto, kLines, kArray };       // auto lines array
 enum class WhenNotMatchedBySource { kKeep, kDelete };  // keep delete
 enum class OverwriteMode { kStatic, kDynamic };        // static dynamic
 enum class OnBadRows { kFail, kQuarantine };           // fail quarantine
-enum class OnUnmetDependencies { kFail, kWait };       // fail wait (cluster mode part 2)
+enum class OnUnmetDependencies { kFail, kWait };       // fail wait
 
 std::string_view ToString(LoadingStrategy v);
 std::string_view ToString(FileFormat v);

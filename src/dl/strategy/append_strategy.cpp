@@ -10,6 +10,7 @@
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/load_strategy.hpp"
 #include "dl/strategy/merge_strategy.hpp"
+#include "dl/strategy/scd2_strategy.hpp"
 #include "dl/strategy/source.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 
@@ -157,7 +158,10 @@ bool BatchesMayRunInParallel(const TableConfig& table) {
 }
 
 bool LoadsWholeRunAsOneBatch(const TableConfig& table) {
-  return table.loading_strategy == config::LoadingStrategy::kOverwrite;
+  // An SCD2 batch that retires absent keys is a full snapshot: split, each part would retire
+  // the keys of the others.
+  return table.loading_strategy == config::LoadingStrategy::kOverwrite ||
+         (table.loading_strategy == config::LoadingStrategy::kScd2 && table.retire_absent_keys);
 }
 
 std::string TxnAppId(int slot) { return fmt::format("data_loader/{}", slot); }
@@ -174,6 +178,8 @@ Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, c
       return LoadRows(ctx, target, batch, commit_options, table::WriteMode::kOverwrite);
     case config::LoadingStrategy::kMerge:
       return LoadMerge(ctx, target, batch, commit_options);
+    case config::LoadingStrategy::kScd2:
+      return LoadScd2(ctx, target, batch, commit_options);
     default:
       return Status::Unsupported("loading_strategy '{}' of {} is not implemented yet",
                                  config::ToString(target.config.loading_strategy),

@@ -4,6 +4,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/delta/log_segment.hpp"
+#include "dl/delta/partition.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/delta/transaction.hpp"
 
@@ -141,6 +142,11 @@ Status RollForwardCompanion(table::TableContext& ctx, const delta::Snapshot& tar
       auto recorded = dl->find(role);
       if (recorded == dl->end()) return Status::OK();
       DL_ASSIGN_OR_RETURN(auto files, ParseRecorded(*recorded, role, root));
+      for (const auto& add : files.adds) {
+        // Gone with the companion (deleted by hand): committing them would break it.
+        DL_ASSIGN_OR_RETURN(bool there, ctx.fs.Exists(delta::ResolveDataPath(root, add.path)));
+        if (!there) return Status::OK();
+      }
       return CommitCompanion(ctx, files, v);
     }
   }

@@ -51,7 +51,8 @@ struct BatchOutcome {
 bool BatchesMayRunInParallel(const config::TableConfig& table);
 
 /// Whether all of a run's new files form one batch: an overwrite replaces the table with
-/// everything that arrived, so it cannot be split into commits.
+/// everything that arrived, and an SCD2 batch with retire_absent_keys is a full snapshot
+/// (keys it lacks are closed), so neither can be split into commits.
 bool LoadsWholeRunAsOneBatch(const config::TableConfig& table);
 
 /// The txn app id a loader slot writes to a table: "data_loader/<slot>".

@@ -1,0 +1,85 @@
+// The SQL of the SCD2 strategy: how a key's events (in event order) become its versions.
+//
+// Every key's timeline is the result of applying its events one at a time, but that replay is
+// expressible with window functions because of two facts:
+// - after an upsert event, the current version's tracked values are that event's (it either
+//   matched them or opened a new version with them), so an upsert opens a new version exactly
+//   when the previous event is absent, a delete, or has other tracked values;
+// - likewise the current version's untracked values are the previous event's, so an upsert
+//   rewrites the version in place exactly when it opens it or its untracked values differ
+//   from the previous event's. The version's row is its last such "writer".
+// A version ends at the event after its last member (the next opener or a delete).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dl/engine/engine.hpp"
+
+namespace dl::strategy::scd2 {
+
+// Columns of the event relation (beside the keys and value columns) and of the change store.
+inline constexpr const char* kSeq = "__dl_seq";        ///< the event's position in time
+inline constexpr const char* kEff = "__dl_eff";        ///< effective value if it opens a version
+inline constexpr const char* kDelete = "__dl_delete";  ///< the event is a delete
+inline constexpr const char* kPseudo = "__dl_pseudo";  ///< a key's current version, as an event
+inline constexpr const char* kBatch = "__dl_batch";    ///< the batch's ordinal (ties on seq)
+inline constexpr const char* kLate = "__dl_late";      ///< the key's history is replayed
+inline constexpr const char* kId = "__dl_id";          ///< the event's unique id
+
+inline constexpr const char* kStoreDelete = "_dl_event_delete";
+inline constexpr const char* kStoreBatch = "_dl_event_batch";
+inline constexpr const char* kStoreFile = "_dl_event_file";
+inline constexpr const char* kStoreRow = "_dl_event_row";
+
+/// Column names the SQL is built from (quoted here, never by the caller).
+struct Columns {
+  std::vector<std::string> keys;
+  std::vector<std::string> tracked;    ///< a change here opens a new version
+  std::vector<std::string> untracked;  ///< a change here updates the current one in place
+  /// Every column a version row carries besides keys and the SCD2 columns: tracked,
+  /// untracked, the sequence column and the audit columns.
+  std::vector<std::string> values;
+  std::vector<std::string> columns;  ///< keys and values, in the order the table has them
+  std::string effective, end, current;
+  std::string open_end = "NULL";  ///< SQL expression of the open end value
+  /// The events' unique id: the rowid of a table, or a column.
+  std::string event_id = "rowid";
+};
+
+/// The columns a SQL predicate (delete_condition, named by `key`) refers to, as the engine's
+/// parser reads it. InvalidArgument when it is not one expression or holds a subquery (it
+/// may only look at the row it is evaluated on).
+Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
+                                                  const std::string& predicate, const char* key);
+
+/// "a.k1 = b.k1 AND a.k2 = b.k2"
+std::string KeyMatch(const std::vector<std::string>& keys, const std::string& a,
+                     const std::string& b);
+
+/// The step flags of each event of `events` (a relation with keys, tracked and untracked
+/// columns, the event id, kSeq, kEff, kDelete, kPseudo, kLate, kBatch and the file/row order
+/// columns): keys, kId, kDelete, kEff, kPseudo, kLate, __dl_rn (position in its key),
+/// __dl_opener, __dl_writer, __dl_closes (a delete that closes a version), __dl_last (last
+/// member of its version), __dl_next (the next event's kSeq) and __dl_vid (version number
+/// within the key).
+std::string StepsSql(const Columns& c, const std::string& events);
+
+// `steps`, `touched`, `versions` and `rewritten` below are relations: a (quoted) table name
+// or a parenthesised query.
+
+/// Keys (and kLate) whose versions change: some non-pseudo event opens, writes or closes.
+std::string TouchedKeysSql(const Columns& c, const std::string& steps);
+
+/// The version rows (keys, values, effective, end, current) of the keys in `touched`; the
+/// values are the writing event's row of `events` (a relation with kId).
+std::string VersionsSql(const Columns& c, const std::string& steps, const std::string& touched,
+                        const std::string& events);
+
+/// The rows a copy-on-write commit writes: rows of `rewritten` (the old files' rows) whose
+/// key is untouched, closed versions of touched keys folded onto their current version (not
+/// late), and `versions`. `rewritten` empty: only the versions (a new table).
+std::string OutputSql(const Columns& c, const std::string& rewritten, const std::string& touched,
+                      const std::string& versions);
+
+}  // namespace dl::strategy::scd2
