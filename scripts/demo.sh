@@ -26,3 +26,7 @@ echo "== history of $table"
 "$dl" table history "$table"
 echo "== first rows"
 "$dl" table scan "$table" --order-by transaction_id --limit 5
+customers="$demo/processed/analytics/customers"
+echo "== SCD Type 2: customer 101's versions (the second run changed its email)"
+"$dl" table scan "$customers" --where "customer_id = 101" --order-by effective_date \
+  --columns customer_id,email,effective_date,end_date,is_current

@@ -65,13 +65,21 @@ min_file_age_seconds: 0       # skip files modified more recently (still being w
 #   memory_per_job: 512MiB      # one batch's share of the budget: caps parallelism
 
 tables:
-  # Customers arrive as CSV extracts; every delivered version is kept, with audit columns
-  # saying which file and batch it came from.
+  # Customers arrive as CSV extracts; SCD Type 2 keeps each customer's history: a change in
+  # a tracked column closes the current version (end_date, is_current) and opens a new one.
   - table_name: customers
     database_name: analytics
     # A glob: * and ? within a directory, ** across directories, [a-z] classes.
     source_path_pattern: {customers}
-    loading_strategy: append           # append | scd2 | merge | overwrite
+    loading_strategy: scd2             # append | scd2 | merge | overwrite
+    primary_keys:
+      - customer_id
+    tracking_columns:                  # default: every column but keys and audit columns
+      - name
+      - email
+      - address
+    # sequence_column: updated_at      # (ours) orders changes; late ones land in history
+    # delete_condition: "op = 'D'"     # (ours) rows that close the key's current version
     file_format: csv                   # parquet | csv | json | delta
     csv_options:                       # (ours) unset options are detected from the file
       header: true
