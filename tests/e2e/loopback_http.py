@@ -28,7 +28,9 @@ def closed_port() -> int:
     return port
 
 
-class _Base:
+class LoopbackServer:
+    """A recording JSON server on 127.0.0.1; subclasses answer each request."""
+
     def __init__(self):
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -84,12 +86,12 @@ class _Base:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout): nothing to answer
 
-            do_GET = do_POST = do_PUT = do_DELETE = _serve
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
         return Handler
 
 
-class RecordingServer(_Base):
+class RecordingServer(LoopbackServer):
     def __init__(self, behaviour: str = "ok", failures: int = 1, delay: float = 0.0):
         super().__init__()
         self.behaviour, self.failures, self.delay = behaviour, failures, delay
@@ -105,7 +107,7 @@ class RecordingServer(_Base):
         return 200, {"ok": True}
 
 
-class JobsApiServer(_Base):
+class JobsApiServer(LoopbackServer):
     def __init__(self, runs: dict[int, list[dict]] | None = None, token: str | None = None):
         super().__init__()
         self.runs = runs or {}

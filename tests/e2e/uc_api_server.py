@@ -22,11 +22,11 @@ every request is recorded (method, path, headers, parsed body).
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
+
+from loopback_http import LoopbackServer
 
 API = "/api/2.1/unity-catalog"
 COLUMN_TYPE_NAMES = {
@@ -36,32 +36,16 @@ COLUMN_TYPE_NAMES = {
 }
 
 
-class UnityCatalogStandIn:
+class UnityCatalogStandIn(LoopbackServer):
     def __init__(self, token: str | None = None):
         self.token = token  # when set, requests need "Authorization: Bearer <token>"
         self.catalogs: dict[str, dict] = {}
         self.schemas: dict[str, dict] = {}
         self.tables: dict[str, dict] = {}
-        self.requests: list[dict] = []
         # Full table names whose next GET answers 404 although the table exists: another
         # client registering it between our GET and POST (a race, made deterministic).
         self.hide_once: set[str] = set()
-        self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def calls(self, method: str | None = None, prefix: str = "") -> list[dict]:
         with self.lock:
@@ -161,37 +145,10 @@ class UnityCatalogStandIn:
         self.tables[full] = info
         return 200, info
 
-    def _handler_class(self):
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _serve(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n) if n else b""
-                body = json.loads(raw) if raw else None
-                path = urlsplit(self.path).path
-                with outer.lock:
-                    outer.requests.append({"method": self.command, "path": path,
-                                           "headers": dict(self.headers), "body": body})
-                if outer.token and self.headers.get("Authorization") != f"Bearer {outer.token}":
-                    status, reply = 401, _err("UNAUTHENTICATED", "missing or wrong token")
-                else:
-                    status, reply = outer.handle(self.command, path, body)
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_DELETE = do_PATCH = _serve
-
-        return Handler
+    def answer(self, method, path, query, headers, body):
+        if self.token and headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, _err("UNAUTHENTICATED", "missing or wrong token")
+        return self.handle(method, path, body)
 
 
 def _err(code: str, message: str) -> dict:

@@ -5,8 +5,7 @@
 #include <fstream>
 
 #include "dl/common/clock.hpp"
-#include "dl/common/testing/temp_dir.hpp"
-#include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/tests/strategy_test_util.hpp"
 #include "dl/strategy/source.hpp"
 
 namespace dl::strategy {
@@ -14,56 +13,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class AppendTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    fs_ = MakeLocalFileSystem();
-    auto e = engine::MakeDuckDbEngine();
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(*e);
-    table_.table_name = "t";
-    table_.database_name = "db";
-    table_.file_format = config::FileFormat::kCsv;
-  }
-
-  std::string Write(const std::string& name, const std::string& content) {
-    std::string path = dir_.path() + "/raw/" + name;
-    dl::testing::WriteFile(path, content);
-    return path;
-  }
-
-  Result<BatchOutcome> Load(const std::vector<std::string>& paths, int slot = 0) {
-    Batch batch;
-    batch.id = NewUuid();
-    batch.load_time_ms = NowMs();
-    batch.slot = slot;
-    for (const auto& p : paths) {
-      auto st = fs_->Stat(p);
-      if (!st.ok()) return st.status();
-      batch.files.push_back({p, st->size, st->modification_time_ms});
-    }
-    table::TableContext ctx{*fs_, *engine_};
-    Target target{table_, root(), "db.t"};
-    return LoadBatch(ctx, target, batch, {});
-  }
-
-  std::string root() const { return dir_.path() + "/db/t"; }
-
-  std::vector<std::vector<std::optional<std::string>>> Rows(const std::string& select) {
-    table::TableContext ctx{*fs_, *engine_};
-    auto snap = table::LoadSnapshot(ctx, root());
-    EXPECT_TRUE(snap.ok()) << snap.status().ToString();
-    EXPECT_TRUE(engine_->RegisterSnapshot("tbl", **snap).ok());
-    auto rows = engine_->Query(select);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
-    return rows.ok() ? rows->rows : decltype(rows->rows){};
-  }
-
-  dl::testing::TempDir dir_;
-  std::unique_ptr<FileSystem> fs_;
-  std::unique_ptr<engine::Engine> engine_;
-  config::TableConfig table_;
-};
+class AppendTest : public StrategyTest {};
 
 TEST_F(AppendTest, AddsAuditColumnsAndCountsRowsPerFile) {
   auto a = Write("a.csv", "id,name\n1,x\n2,y\n");
@@ -73,7 +23,7 @@ TEST_F(AppendTest, AddsAuditColumnsAndCountsRowsPerFile) {
   EXPECT_EQ(r->write.rows_written, 3);
   EXPECT_EQ(r->rows_per_file.at(a), 2);
   EXPECT_EQ(r->rows_per_file.at(b), 1);
-  auto rows = Rows("SELECT id, name, _source_file, _batch_id IS NOT NULL, "
+  auto rows = Query("SELECT id, name, _source_file, _batch_id IS NOT NULL, "
                    "typeof(_load_timestamp) FROM tbl ORDER BY id");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][2], a);
@@ -106,7 +56,7 @@ TEST_F(AppendTest, DedupWithinTheBatchAndAgainstTheTable) {
   auto r = Load({b});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->write.rows_written, 1);
-  auto rows = Rows("SELECT id, v FROM tbl ORDER BY id");
+  auto rows = Query("SELECT id, v FROM tbl ORDER BY id");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][1], "first");  // the first delivery wins
   EXPECT_EQ(rows[1][1], "x");
@@ -118,7 +68,7 @@ TEST_F(AppendTest, DedupWithSequenceColumnKeepsTheLatest) {
   table_.sequence_column = "seq";
   auto a = Write("a.csv", "id,seq,v\n1,1,old\n1,3,newest\n1,2,mid\n");
   ASSERT_TRUE(Load({a}).ok());
-  auto rows = Rows("SELECT v FROM tbl");
+  auto rows = Query("SELECT v FROM tbl");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0], "newest");
 }
@@ -128,7 +78,7 @@ TEST_F(AppendTest, NewColumnsAreAddedByDefault) {
   auto r = Load({Write("b.csv", "id,extra\n2,e\n")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->write.schema_changed);
-  auto rows = Rows("SELECT id, extra FROM tbl ORDER BY id");
+  auto rows = Query("SELECT id, extra FROM tbl ORDER BY id");
   EXPECT_EQ(rows[0][1], std::nullopt);
   EXPECT_EQ(rows[1][1], "e");
 }
@@ -147,19 +97,19 @@ TEST_F(AppendTest, RescueKeepsUnknownColumnsAsJson) {
   ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
   auto r = Load({Write("b.csv", "id,extra,more\n2,e,5\n")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  auto rows = Rows("SELECT id, _rescued_data FROM tbl ORDER BY id");
+  auto rows = Query("SELECT id, _rescued_data FROM tbl ORDER BY id");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0][1], std::nullopt);
   EXPECT_EQ(rows[1][1], R"({"extra":"e","more":5})");
-  EXPECT_TRUE(Rows("SELECT * FROM (DESCRIBE tbl) WHERE column_name = 'extra'").empty());
+  EXPECT_TRUE(Query("SELECT * FROM (DESCRIBE tbl) WHERE column_name = 'extra'").empty());
 }
 
 TEST_F(AppendTest, NoneDropsUnknownColumns) {
   table_.schema_evolution_mode = config::SchemaEvolutionMode::kNone;
   ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
   ASSERT_TRUE(Load({Write("b.csv", "id,extra\n2,e\n")}).ok());
-  EXPECT_TRUE(Rows("SELECT * FROM (DESCRIBE tbl) WHERE column_name = 'extra'").empty());
-  EXPECT_EQ(Rows("SELECT count(*) FROM tbl")[0][0], "2");
+  EXPECT_TRUE(Query("SELECT * FROM (DESCRIBE tbl) WHERE column_name = 'extra'").empty());
+  EXPECT_EQ(Query("SELECT count(*) FROM tbl")[0][0], "2");
 }
 
 TEST_F(AppendTest, ColumnNamesMatchTheTableCaseInsensitively) {
@@ -167,7 +117,7 @@ TEST_F(AppendTest, ColumnNamesMatchTheTableCaseInsensitively) {
   auto r = Load({Write("b.csv", "ID,name\n2,y\n")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(r->write.schema_changed);
-  EXPECT_EQ(Rows("SELECT count(*) FROM tbl WHERE Name IS NOT NULL")[0][0], "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM tbl WHERE Name IS NOT NULL")[0][0], "2");
 }
 
 TEST_F(AppendTest, CsvOptionsReachTheReader) {
@@ -176,7 +126,7 @@ TEST_F(AppendTest, CsvOptionsReachTheReader) {
   table_.csv.columns = {{"id", "BIGINT"}, {"amount", "DECIMAL(10,2)"}};
   auto r = Load({Write("a.csv", "id;amount\n1;2.50\n2;NA\n")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  auto rows = Rows("SELECT id, amount, typeof(amount) FROM tbl ORDER BY id");
+  auto rows = Query("SELECT id, amount, typeof(amount) FROM tbl ORDER BY id");
   EXPECT_EQ(rows[0][1], "2.50");
   EXPECT_EQ(rows[0][2], "DECIMAL(10,2)");
   EXPECT_EQ(rows[1][1], std::nullopt);
@@ -191,7 +141,7 @@ TEST_F(AppendTest, SourceColumnNamedLikeAnAuditColumnIsRefused) {
 TEST_F(AppendTest, AuditColumnsCanBeRenamed) {
   table_.audit_columns.source_file = "src";
   ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
-  EXPECT_EQ(Rows("SELECT count(*) FROM tbl WHERE src IS NOT NULL")[0][0], "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM tbl WHERE src IS NOT NULL")[0][0], "1");
 }
 
 TEST_F(AppendTest, AuditColumnsCanBeTurnedOff) {
@@ -199,7 +149,7 @@ TEST_F(AppendTest, AuditColumnsCanBeTurnedOff) {
   auto r = Load({Write("a.csv", "id\n1\n")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->rows_per_file.empty());
-  EXPECT_EQ(Rows("SELECT count(*) FROM (DESCRIBE tbl)")[0][0], "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM (DESCRIBE tbl)")[0][0], "1");
 }
 
 TEST_F(AppendTest, CsvFilesWithDifferentHeadersCombineByName) {
@@ -208,7 +158,7 @@ TEST_F(AppendTest, CsvFilesWithDifferentHeadersCombineByName) {
   auto c = Write("c.csv", "id,name\n3,z\n");
   auto r = Load({a, b, c});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  auto rows = Rows("SELECT id, name, extra, _source_file FROM tbl ORDER BY id");
+  auto rows = Query("SELECT id, name, extra, _source_file FROM tbl ORDER BY id");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[1][1], "y");
   EXPECT_EQ(rows[1][2], "e");
@@ -222,7 +172,7 @@ TEST_F(AppendTest, CsvTypesWidenWhenALaterFileNeedsIt) {
   auto b = Write("b.csv", "id,amount\n2,2.75\n");
   auto r = Load({a, b});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(Rows("SELECT amount FROM tbl WHERE id = 2")[0][0], "2.75");
+  EXPECT_EQ(Query("SELECT amount FROM tbl WHERE id = 2")[0][0], "2.75");
 }
 
 TEST_F(AppendTest, AFileChangedSincePlanningDoesNotCommit) {
@@ -256,7 +206,7 @@ TEST_F(AppendTest, OverwriteReplacesTheTableAndKeepsHistory) {
   ASSERT_TRUE(Load({Write("a.csv", "id\n1\n2\n")}).ok());
   auto r = Load({Write("b.csv", "id\n3\n")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(Rows("SELECT string_agg(id::VARCHAR, ',' ORDER BY id) FROM tbl")[0][0], "3");
+  EXPECT_EQ(Query("SELECT string_agg(id::VARCHAR, ',' ORDER BY id) FROM tbl")[0][0], "3");
   table::TableContext ctx{*fs_, *engine_};
   auto previous = table::LoadSnapshot(ctx, root(), r->write.version - 1);
   ASSERT_TRUE(previous.ok());
@@ -271,7 +221,7 @@ TEST_F(AppendTest, DynamicOverwriteReplacesOnlyTouchedPartitions) {
   ASSERT_TRUE(Load({Write("a.csv", "id,day\n1,2024-01-01\n2,2024-01-02\n")}).ok());
   auto r = Load({Write("b.csv", "id,day\n3,2024-01-02\n")});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(Rows("SELECT string_agg(id::VARCHAR, ',' ORDER BY id) FROM tbl")[0][0], "1,3");
+  EXPECT_EQ(Query("SELECT string_agg(id::VARCHAR, ',' ORDER BY id) FROM tbl")[0][0], "1,3");
 }
 
 TEST_F(AppendTest, CorruptParquetErrorNamesTheFile) {
@@ -288,7 +238,7 @@ TEST_F(AppendTest, JsonLinesAndArrays) {
   auto b = Write("b.json", "[{\"id\": 3, \"tags\": [\"y\", \"z\"]}]");
   auto r = Load({a, b});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(Rows("SELECT sum(len(tags)) FROM tbl")[0][0], "3");
+  EXPECT_EQ(Query("SELECT sum(len(tags)) FROM tbl")[0][0], "3");
 }
 
 }  // namespace

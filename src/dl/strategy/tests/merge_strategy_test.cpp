@@ -6,51 +6,22 @@
 #include <sstream>
 #include <thread>
 
-#include "dl/common/clock.hpp"
-#include "dl/common/testing/temp_dir.hpp"
 #include "dl/delta/log_segment.hpp"
-#include "dl/strategy/load_strategy.hpp"
 #include "dl/strategy/merge_strategy.hpp"
+#include "dl/strategy/tests/strategy_test_util.hpp"
 
 namespace dl::strategy {
 namespace {
 
 using ::testing::HasSubstr;
-using Rows = std::vector<std::vector<std::optional<std::string>>>;
 
-class MergeTest : public ::testing::Test {
+class MergeTest : public StrategyTest {
  protected:
   void SetUp() override {
-    fs_ = MakeLocalFileSystem();
-    auto e = engine::MakeDuckDbEngine();
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(*e);
-    table_.table_name = "t";
-    table_.database_name = "db";
-    table_.file_format = config::FileFormat::kCsv;
+    StrategyTest::SetUp();
     table_.loading_strategy = config::LoadingStrategy::kMerge;
     table_.primary_keys = {"id"};
     table_.audit_columns.enabled = false;
-  }
-
-  std::string Write(const std::string& name, const std::string& content) {
-    std::string path = dir_.path() + "/raw/" + name;
-    dl::testing::WriteFile(path, content);
-    return path;
-  }
-
-  Result<BatchOutcome> Load(const std::vector<std::string>& paths) {
-    Batch batch;
-    batch.id = NewUuid();
-    batch.load_time_ms = NowMs();
-    for (const auto& p : paths) {
-      auto st = fs_->Stat(p);
-      if (!st.ok()) return st.status();
-      batch.files.push_back({p, st->size, st->modification_time_ms});
-    }
-    table::TableContext ctx{*fs_, *engine_};
-    Target target{table_, root(), "db.t"};
-    return LoadBatch(ctx, target, batch, {});
   }
 
   // Load one csv file as its own batch; the test fails if it does not load.
@@ -58,24 +29,6 @@ class MergeTest : public ::testing::Test {
     auto r = Load({Write(name, content)});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : BatchOutcome{};
-  }
-
-  std::string root() const { return dir_.path() + "/db/t"; }
-
-  std::shared_ptr<const delta::Snapshot> Snapshot() {
-    table::TableContext ctx{*fs_, *engine_};
-    auto snap = table::LoadSnapshot(ctx, root());
-    EXPECT_TRUE(snap.ok()) << snap.status().ToString();
-    return snap.ok() ? *snap : nullptr;
-  }
-
-  Rows Query(const std::string& select) {
-    auto snap = Snapshot();
-    if (!snap) return {};
-    EXPECT_TRUE(engine_->RegisterSnapshot("tbl", *snap).ok());
-    auto rows = engine_->Query(select);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
-    return rows.ok() ? rows->rows : Rows{};
   }
 
   // "id:name" per row, by id.
@@ -104,11 +57,6 @@ class MergeTest : public ::testing::Test {
     }
     return {};
   }
-
-  dl::testing::TempDir dir_;
-  std::unique_ptr<FileSystem> fs_;
-  std::unique_ptr<engine::Engine> engine_;
-  config::TableConfig table_;
 };
 
 TEST_F(MergeTest, InsertsNewKeysAndUpdatesMatchedOnes) {

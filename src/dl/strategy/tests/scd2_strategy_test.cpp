@@ -6,17 +6,14 @@
 #include <filesystem>
 #include <functional>
 
-#include "dl/common/clock.hpp"
-#include "dl/common/testing/temp_dir.hpp"
 #include "dl/strategy/companion.hpp"
-#include "dl/strategy/load_strategy.hpp"
 #include "dl/strategy/scd2_sql.hpp"
+#include "dl/strategy/tests/strategy_test_util.hpp"
 
 namespace dl::strategy {
 namespace {
 
 using ::testing::HasSubstr;
-using Rows = std::vector<std::vector<std::optional<std::string>>>;
 
 // A file system that runs `on_stat` when a given path is stat'ed: the loader stats a batch's
 // source files right before committing, so this lets another writer commit in between.
@@ -50,55 +47,18 @@ class HookedFileSystem : public FileSystem {
   FileSystem& base_;
 };
 
-class Scd2Test : public ::testing::Test {
+class Scd2Test : public StrategyTest {
  protected:
   void SetUp() override {
-    fs_ = MakeLocalFileSystem();
+    StrategyTest::SetUp();
     hooked_ = std::make_unique<HookedFileSystem>(*fs_);
-    auto e = engine::MakeDuckDbEngine();
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    engine_ = std::move(*e);
-    table_.table_name = "t";
-    table_.database_name = "db";
-    table_.file_format = config::FileFormat::kCsv;
     table_.loading_strategy = config::LoadingStrategy::kScd2;
     table_.primary_keys = {"id"};
     table_.sequence_column = "seq";
     table_.delete_condition = "op = 'D'";
   }
+  FileSystem& load_fs() override { return *hooked_; }
 
-  std::string Write(const std::string& name, const std::string& content) {
-    std::string path = dir_.path() + "/raw/" + name;
-    dl::testing::WriteFile(path, content);
-    return path;
-  }
-
-  Result<BatchOutcome> Load(const std::vector<std::string>& paths) {
-    Batch batch;
-    batch.id = NewUuid();
-    batch.load_time_ms = NowMs();
-    for (const auto& p : paths) {
-      auto st = fs_->Stat(p);
-      if (!st.ok()) return st.status();
-      batch.files.push_back({p, st->size, st->modification_time_ms});
-    }
-    table::TableContext ctx{*hooked_, *engine_};
-    Target target{table_, root(), "db.t"};
-    return LoadBatch(ctx, target, batch, {});
-  }
-
-  std::string root() const { return dir_.path() + "/db/t"; }
-
-  Rows Query(const std::string& table_root, const std::string& select) {
-    table::TableContext ctx{*fs_, *engine_};
-    auto snap = table::LoadSnapshot(ctx, table_root);
-    EXPECT_TRUE(snap.ok()) << snap.status().ToString();
-    if (!snap.ok()) return {};
-    EXPECT_TRUE(engine_->RegisterSnapshot("tbl", **snap).ok());
-    auto rows = engine_->Query(select);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
-    return rows.ok() ? rows->rows : Rows{};
-  }
   Rows Versions() {
     return Query(root(),
                  "SELECT id, a, effective_date, end_date, is_current FROM tbl ORDER BY id, "
@@ -131,11 +91,7 @@ class Scd2Test : public ::testing::Test {
     return {id, a, eff, end, current ? "true" : "false"};
   }
 
-  dl::testing::TempDir dir_;
-  std::unique_ptr<FileSystem> fs_;
   std::unique_ptr<HookedFileSystem> hooked_;
-  std::unique_ptr<engine::Engine> engine_;
-  config::TableConfig table_;
 };
 
 TEST_F(Scd2Test, TrackedChangeClosesAndOpensUntrackedUpdatesInPlace) {
