@@ -9,8 +9,6 @@ import tempfile
 import threading
 import time
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
 
 @dataclasses.dataclass
 class Measured:
@@ -36,11 +34,16 @@ def _tree(pid):
 
 
 def _rss(pid):
+    """The process's peak RSS so far (VmHWM; reset by exec, unlike getrusage's ru_maxrss,
+    which keeps the forking harness's size)."""
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * PAGE
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
     except (OSError, IndexError, ValueError):
-        return 0
+        pass
+    return 0
 
 
 def run_measured(cmd, interval=0.02):
@@ -57,16 +60,14 @@ def run_measured(cmd, interval=0.02):
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, _ = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t
         done.set()
         sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        # ru_maxrss (KiB) is the exact peak of the direct child, which sampling may miss.
-        return Measured(proc.returncode, wall, max(peak[0], usage.ru_maxrss * 1024), out.read(),
-                        err.read())
+        return Measured(proc.returncode, wall, peak[0], out.read(), err.read())
 
 
 def _commits(table):
