@@ -274,6 +274,12 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   }
   BatchOutcome out;
   out.write = std::move(*written);
+  // The loader counts a batch's rows as the versions it opened, closed or updated, not the
+  // rows of other keys copied along with the rewritten files.
+  auto versions = engine_.Query(fmt::format("SELECT count(*) FROM {}", QuoteIdent(kVersions)));
+  if (versions.ok() && !versions->rows.empty()) {
+    out.write.rows_written = std::stoll(versions->rows.at(0).at(0).value_or("0"));
+  }
   auto rows = RowsPerSourceFile();
   if (rows.ok()) out.rows_per_file = std::move(*rows);
   return out;
