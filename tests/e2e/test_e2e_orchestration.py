@@ -4,6 +4,7 @@ healthy, slow, failing or absent, and the Databricks Jobs API calls), recording 
 every request."""
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import threading
@@ -57,11 +58,22 @@ def test_wait_mode_polls_until_the_flag_lands(env):
 
 
 def test_wait_mode_gives_up_after_the_timeout(env):
-    config(env, deps=[f"file:{env.root / 'never.flag'}"], on_unmet_dependencies="wait",
+    flag = env.root / "late.flag"
+    config(env, deps=[f"file:{flag}"], on_unmet_dependencies="wait",
            dependency_poll_interval_seconds=1, dependency_wait_timeout_seconds=1)
     r = env.run("run")
     assert r.rc == 3 and "waited 1 s" in r.out, r
     assert not env.table_path("orders").exists()
+    # cluster-status reports the timed-out dependency as critical until a run finds it met.
+    s = env.run("cluster-status", "--json")
+    assert s.rc == 1, s
+    status = json.loads(s.stdout)
+    assert status["dependencies"][0]["state"] == "timeout", status["dependencies"]
+    assert status["health"]["status"] == "critical", status["health"]
+    flag.write_text("")
+    env.load()
+    s = env.run("cluster-status", "--json")
+    assert json.loads(s.stdout)["dependencies"][0]["state"] == "ok", s.stdout
 
 
 def test_sigterm_ends_the_wait(env):

@@ -1,5 +1,6 @@
 // `data_loader cluster-status`: environment, resource plan, health with reasons,
 // recommendations and dependency states, as text or JSON.
+#include <algorithm>
 #include <iostream>
 
 #include "dl/cli/cluster_command.hpp"
@@ -219,8 +220,14 @@ int ClusterStatus(const ConfigArgs& args, bool json) {
   orchestration::DependencyContext dctx;
   dctx.fs = fs.get();
   dctx.parquet = engine->get();
+  auto timed_out = orchestration::TimedOutDependencies(*cfg, *fs);
   for (const auto& d : orchestration::CheckDependenciesOnce(*cfg, dctx)) {
-    in.dependencies.push_back({d.spec, d.met ? "ok" : "waiting", log::RedactSecrets(d.detail)});
+    std::string state = d.met ? "ok" : "waiting", detail = log::RedactSecrets(d.detail);
+    if (!d.met && std::find(timed_out.begin(), timed_out.end(), d.spec) != timed_out.end()) {
+      state = "timeout";  // and still unmet: the last run gave up waiting for it
+      detail += "; the last run timed out waiting for it";
+    }
+    in.dependencies.push_back({d.spec, state, detail});
   }
   in.last_run = cluster::LastRunResources(config::MetricsDir(*cfg));
   cluster::HealthReport health = cluster::EvaluateHealth(in);

@@ -45,14 +45,22 @@ int CheckUpstream(const config::LoaderConfig& cfg, bool dry_run, loader::StopTok
     return 0;
   }
   auto outcome = orchestration::AwaitDependencies(cfg, ctx, StoppableSleep(stop));
+  auto fs = MakeLocalFileSystem();
   if (outcome.met) {
     log::Info("upstream dependencies met", {{"dependencies", outcome.states.size()},
                                              {"checks", outcome.checks}});
+    (void)orchestration::ClearUnmet(cfg, *fs);
     return 0;
   }
   if (outcome.stopped) {
     log::Info("stopped by signal while waiting for upstream dependencies");
     return 1;
+  }
+  // Kept for cluster-status: a dependency waited for in vain is a critical health finding.
+  const bool waited = cfg.on_unmet_dependencies == config::OnUnmetDependencies::kWait;
+  if (Status st = orchestration::RecordUnmet(cfg, *fs, outcome.states, waited, NowMs());
+      !st.ok()) {
+    log::Warn("could not record the unmet dependencies", {{"error", st.message()}});
   }
   std::cerr << "error: " << log::RedactSecrets(orchestration::UnmetMessage(outcome.states))
             << (cfg.on_unmet_dependencies == config::OnUnmetDependencies::kWait

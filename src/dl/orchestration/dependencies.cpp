@@ -259,4 +259,37 @@ std::optional<int64_t> LastSuccessfulRunStart(const config::LoaderConfig& cfg, F
   return j["last_successful_run_start_ms"].get<int64_t>();
 }
 
+std::string UnmetStatePath(const config::LoaderConfig& cfg) {
+  return JoinPath(JoinPath(cfg.checkpoint_path, "orchestration"), "unmet_dependencies.json");
+}
+
+Status RecordUnmet(const config::LoaderConfig& cfg, FileSystem& fs,
+                   const std::vector<DependencyState>& states, bool timed_out, int64_t at_ms) {
+  nlohmann::ordered_json unmet = nlohmann::ordered_json::array();
+  for (const auto& s : states) {
+    if (!s.met) unmet.push_back(s.spec);
+  }
+  nlohmann::ordered_json j = {{"at_ms", at_ms}, {"timed_out", timed_out}, {"unmet", unmet}};
+  DL_RETURN_IF_ERROR(fs.CreateDirs(JoinPath(cfg.checkpoint_path, "orchestration")));
+  return fs.WriteAtomic(UnmetStatePath(cfg), j.dump(2) + "\n");
+}
+
+Status ClearUnmet(const config::LoaderConfig& cfg, FileSystem& fs) {
+  auto there = fs.Exists(UnmetStatePath(cfg));
+  if (!there.ok() || !*there) return there.status();
+  return fs.Delete(UnmetStatePath(cfg));
+}
+
+std::vector<std::string> TimedOutDependencies(const config::LoaderConfig& cfg, FileSystem& fs) {
+  auto text = fs.Read(UnmetStatePath(cfg));
+  if (!text.ok()) return {};
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || !j.value("timed_out", false) || !j["unmet"].is_array()) return {};
+  std::vector<std::string> out;
+  for (const auto& spec : j["unmet"]) {
+    if (spec.is_string()) out.push_back(spec.get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace dl::orchestration

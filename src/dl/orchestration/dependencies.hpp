@@ -81,4 +81,13 @@ Status RecordRun(const config::LoaderConfig& cfg, FileSystem& fs, const std::str
 /// The start of the last successful run, if any was recorded.
 std::optional<int64_t> LastSuccessfulRunStart(const config::LoaderConfig& cfg, FileSystem& fs);
 
+/// <checkpoint_path>/orchestration/unmet_dependencies.json: the dependencies a run stopped
+/// on (exit 3), and whether it gave up after waiting; removed once a run finds all met.
+std::string UnmetStatePath(const config::LoaderConfig& cfg);
+Status RecordUnmet(const config::LoaderConfig& cfg, FileSystem& fs,
+                   const std::vector<DependencyState>& states, bool timed_out, int64_t at_ms);
+Status ClearUnmet(const config::LoaderConfig& cfg, FileSystem& fs);
+/// The dependencies the last run waited for in vain (wait mode timed out), if any.
+std::vector<std::string> TimedOutDependencies(const config::LoaderConfig& cfg, FileSystem& fs);
+
 }  // namespace dl::orchestration
