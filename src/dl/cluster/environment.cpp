@@ -103,6 +103,11 @@ void ApplyOverrides(const config::ClusterSettings& c, Environment& e) {
   take(e.databricks.cluster_id, c.cluster_id, "cluster_id");
   take(e.databricks.cluster_name, c.cluster_name, "cluster_name");
   take(e.databricks.cluster_type, c.cluster_type, "cluster_type");
+  take(e.databricks.node_type, c.node_type, "node_type");
+  if (c.workers) {
+    e.databricks.workers = *c.workers;
+    e.sources.emplace_back("workers", src + "workers");
+  }
   if (c.cpu_cores) {
     e.cpu_cores = *c.cpu_cores;
     e.sources.emplace_back("cpu_cores", src + "cpu_cores");

@@ -97,6 +97,8 @@ Json ClusterJson(const ClusterSettings& c) {
   PutOptional(j, "cluster_id", c.cluster_id);
   PutOptional(j, "cluster_name", c.cluster_name);
   PutOptional(j, "cluster_type", c.cluster_type);
+  PutOptional(j, "node_type", c.node_type);
+  PutOptional(j, "workers", c.workers);
   PutOptional(j, "engine_threads", c.engine_threads);
   PutOptional(j, "engine_memory_limit", c.engine_memory_limit);
   j["memory_budget_percent"] = c.memory_budget_percent;

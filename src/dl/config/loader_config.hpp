@@ -145,7 +145,8 @@ struct ClusterSettings {
   std::string system_root = "/";           ///< system_root: where /proc, /sys, /databricks are read
   std::optional<int> cpu_cores;            ///< cpu_cores: CPUs the loader may use
   std::optional<int64_t> memory_limit;     ///< memory_limit: memory the process may use
-  std::optional<std::string> runtime_version, cluster_id, cluster_name, cluster_type;
+  std::optional<std::string> runtime_version, cluster_id, cluster_name, cluster_type, node_type;
+  std::optional<int> workers;  ///< workers: the cluster's worker count (reported)
   std::optional<int> engine_threads;           ///< engine_threads: DuckDB threads
   std::optional<int64_t> engine_memory_limit;  ///< engine_memory_limit: DuckDB memory_limit
   int memory_budget_percent = 75;   ///< memory_budget_percent: of memory_limit, for this run

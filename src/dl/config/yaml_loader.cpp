@@ -200,6 +200,8 @@ void ReadClusterSettings(MapReader& root, LoaderConfig& cfg) {
   r->GetOptString("cluster_id", c.cluster_id);
   r->GetOptString("cluster_name", c.cluster_name);
   r->GetOptString("cluster_type", c.cluster_type);
+  r->GetOptString("node_type", c.node_type);
+  GetOptInt(*r, "workers", c.workers, 0, 100000);
   GetOptInt(*r, "engine_threads", c.engine_threads, 1, 4096);
   GetOptBytes(*r, "engine_memory_limit", c.engine_memory_limit);
   r->GetInt("memory_budget_percent", c.memory_budget_percent, 1, 100);

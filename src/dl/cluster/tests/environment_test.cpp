@@ -170,7 +170,12 @@ TEST(EnvironmentTest, OverridesWin) {
   c.memory_limit = 5 * kGiB;
   c.cluster_name = "override";
   c.cluster_type = "single_user";
+  c.node_type = "i3.xlarge";
+  c.workers = 4;
   Environment e = DetectEnvironment(root.Options(), c);
+  EXPECT_EQ(e.databricks.node_type, "i3.xlarge");
+  EXPECT_EQ(e.databricks.workers, 4);
+  EXPECT_THAT(e.sources, Contains(Pair("workers", "config cluster.workers")));
   EXPECT_EQ(e.kind, EnvironmentKind::kDatabricks);
   EXPECT_EQ(e.cpu_cores, 3);
   EXPECT_EQ(e.memory_limit, 5 * kGiB);

@@ -118,7 +118,7 @@ TEST_F(EnvTest, RedactedJsonOfPlainConfigHasEverything) {
   EXPECT_EQ(j["processed_data_path"], "/demo/processed");
   EXPECT_EQ(j["log_level"], "INFO");
   EXPECT_EQ(j["tables"].size(), 3u);
-  EXPECT_EQ(j["tables"][0]["loading_strategy"], "append");
+  EXPECT_EQ(j["tables"][0]["loading_strategy"], "scd2");
   EXPECT_EQ(j["tables"][0]["csv_options"]["delimiter"], ",");
   EXPECT_EQ(j["tables"][1]["dedup"], true);
   EXPECT_EQ(j["tables"][2]["schema_evolution_mode"], "rescue");

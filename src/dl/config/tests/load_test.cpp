@@ -349,7 +349,8 @@ TEST(LoadTest, ExampleConfigLoads) {
     EXPECT_TRUE(r->env_keys.empty());
     ASSERT_EQ(r->tables.size(), 3u);
     EXPECT_EQ(r->tables[0].file_format, FileFormat::kCsv);
-    EXPECT_EQ(r->tables[0].loading_strategy, LoadingStrategy::kAppend);
+    EXPECT_EQ(r->tables[0].loading_strategy, LoadingStrategy::kScd2);
+    EXPECT_EQ(r->tables[0].primary_keys, std::vector<std::string>{"customer_id"});
     EXPECT_EQ(r->tables[1].file_format, FileFormat::kParquet);
     EXPECT_EQ(r->tables[2].file_format, FileFormat::kJson);
     EXPECT_EQ(r->tables[2].schema_evolution_mode, SchemaEvolutionMode::kRescue);
