@@ -69,6 +69,21 @@ std::string MergeSql::Deduplicated(const std::string& source_sql, const std::str
       source_sql, keep.empty() ? "true" : "(" + keep + ")", fmt::join(order, ", "));
 }
 
+std::string MergeSql::DuplicateKeys(const std::string& source_sql, const std::string& keep) const {
+  std::vector<std::string> partition;
+  for (const auto& k : keys_) partition.push_back(QuoteIdent(k));
+  return fmt::format(
+      "SELECT count(*) FROM (SELECT 1 FROM ({}) WHERE {} GROUP BY {} HAVING count(*) > 1 LIMIT 1)",
+      source_sql, keep.empty() ? "true" : "(" + keep + ")", fmt::join(partition, ", "));
+}
+
+std::string MergeSql::Distinct(const std::string& source_sql, const std::string& keep) const {
+  return fmt::format("SELECT * EXCLUDE ({}, {}), CAST(0 AS BIGINT) AS {} FROM ({}) WHERE {}",
+                     QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn),
+                     QuoteIdent(kDupCountColumn), source_sql,
+                     keep.empty() ? "true" : "(" + keep + ")");
+}
+
 std::string MergeSql::CreateSource(const std::string& typed) const {
   const std::string is_delete =
       table_.delete_condition ? fmt::format("coalesce(({}), false)", *table_.delete_condition)

@@ -226,8 +226,12 @@ Result<BadRows> StageSource(table::TableContext& ctx, const Target& target, cons
   if (t.sequence_column) required.push_back({*t.sequence_column, "sequence_column"});
   DL_ASSIGN_OR_RETURN(auto bad, SeparateBadRows(ctx, target, batch, source.sql, required));
 
+  // The windows that pick each key's latest row sort the whole wide batch: only when needed.
+  DL_ASSIGN_OR_RETURN(auto dups, engine.Query(sql.DuplicateKeys(source.sql, bad.keep)));
+  const bool repeated = dups.rows.at(0).at(0).value_or("0") != "0";
   DL_ASSIGN_OR_RETURN(std::string deduped,
-                      engine.DeltaCompatibleSelect(sql.Deduplicated(source.sql, bad.keep)));
+                      engine.DeltaCompatibleSelect(repeated ? sql.Deduplicated(source.sql, bad.keep)
+                                                            : sql.Distinct(source.sql, bad.keep)));
   DL_ASSIGN_OR_RETURN(std::string typed, TypedLikeTable(engine, deduped, snapshot));
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(engine, typed));
   DL_RETURN_IF_ERROR(engine.Execute(sql.CreateSource(typed)));

