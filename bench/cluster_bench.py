@@ -19,9 +19,8 @@ import subprocess
 import tempfile
 import time
 
-import duckdb
 
-from common import BUILD, update_doc
+from common import BUILD, update_doc, write_large_parquet
 
 DL = BUILD / "data_loader"
 
@@ -32,16 +31,6 @@ def config(work, raw, name):
             f"max_parallel_jobs: 2\ntables:\n  - table_name: t\n    database_name: bench\n"
             f"    source_path_pattern: \"{raw}/*.parquet\"\n    file_format: parquet\n"
             f"    max_files_per_batch: 5000\n    max_bytes_per_batch: 8GiB\n")
-
-
-def make_files(raw, n, rows):
-    raw.mkdir(parents=True)
-    con = duckdb.connect()
-    for i in range(n):
-        con.execute(f"COPY (SELECT {i} * {rows} + r AS id, 'customer ' || (r % 100000) AS name, "
-                    f"(r % 10000) / 100.0 AS amount, TIMESTAMP '2024-01-01' + "
-                    f"INTERVAL (r) SECOND AS ts, r % 7 AS kind FROM range({rows}) t(r)) "
-                    f"TO '{raw}/part{i:03}.parquet' (FORMAT parquet)")
 
 
 def one_run(work, name, args):
@@ -66,7 +55,7 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="dl_bench_cluster_"))
     try:
         raw = work / "raw"
-        make_files(raw, args.files, args.rows)
+        write_large_parquet(raw, args.files, args.rows)
         for name in ("plain", "cluster"):
             (work / f"{name}.yaml").write_text(config(work, raw, name))
         one_run(work, "plain", ["run"])  # warm the page cache for both

@@ -29,3 +29,16 @@ def update_doc(section, markdown):
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOC.write_text(text)
+
+
+def write_large_parquet(raw, n, rows):
+    """The large-append input: n parquet files of `rows` rows each (5 columns) under raw."""
+    import duckdb
+
+    raw.mkdir(parents=True)
+    con = duckdb.connect()
+    for i in range(n):
+        con.execute(f"COPY (SELECT {i} * {rows} + r AS id, 'customer ' || (r % 100000) AS name, "
+                    f"(r % 10000) / 100.0 AS amount, TIMESTAMP '2024-01-01' + "
+                    f"INTERVAL (r) SECOND AS ts, r % 7 AS kind FROM range({rows}) t(r)) "
+                    f"TO '{raw}/part{i:03}.parquet' (FORMAT parquet)")

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from deltalake import write_deltalake
 
-from common import BUILD, timed, update_doc
+from common import BUILD, timed, update_doc, write_large_parquet
 
 DL = BUILD / "data_loader"
 
@@ -78,13 +78,7 @@ def small_files(work, n, reps):
 
 def large_files(work, n, rows, reps):
     raw = work / "raw" / "large"
-    raw.mkdir(parents=True)
-    con = duckdb.connect()
-    for i in range(n):
-        con.execute(f"COPY (SELECT {i} * {rows} + r AS id, 'customer ' || (r % 100000) AS name, "
-                    f"(r % 10000) / 100.0 AS amount, TIMESTAMP '2024-01-01' + "
-                    f"INTERVAL (r) SECOND AS ts, r % 7 AS kind FROM range({rows}) t(r)) "
-                    f"TO '{raw}/part{i:03}.parquet' (FORMAT parquet)")
+    write_large_parquet(raw, n, rows)
     files = sorted(str(p) for p in raw.glob("*.parquet"))
     cfg = work / "large.yaml"
     cfg.write_text(config(work, f"{raw}/*.parquet", "parquet", "large"))
