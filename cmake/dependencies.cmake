@@ -10,6 +10,14 @@ endif()
 find_package(yaml-cpp REQUIRED)
 find_package(CURL REQUIRED)  # cluster mode's REST calls (src/dl/common/http_client)
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)  # CRC-32 of deletion vector files
+# CRoaring (libroaring-dev) ships neither a CMake config nor a .pc file in Debian 12.
+find_path(ROARING_INCLUDE_DIR roaring/roaring.h REQUIRED)
+find_library(ROARING_LIBRARY roaring REQUIRED)
+add_library(roaring::roaring UNKNOWN IMPORTED)
+set_target_properties(roaring::roaring PROPERTIES
+  IMPORTED_LOCATION ${ROARING_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${ROARING_INCLUDE_DIR})
 
 set(DUCKDB_ROOT "${CMAKE_CURRENT_SOURCE_DIR}/third_party/duckdb" CACHE PATH
     "Directory with include/duckdb.h and lib/libduckdb.so (DuckDB 1.4.x)")
