@@ -173,8 +173,10 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
         table, f, why);
   };
   const StringMap& config = m.configuration;
+  // deletionVectors: writers that delete rows may mark them in a DV (only while
+  // delta.enableDeletionVectors is true); appends are unaffected, vacuum keeps DV files.
   if (f == "appendOnly" || f == "timestampNtz" || f == "domainMetadata" ||
-      f == "vacuumProtocolCheck") {
+      f == "vacuumProtocolCheck" || f == "deletionVectors") {
     return Status::OK();
   }
   if (f == "invariants") {  // NOT NULL is enforced; SQL invariants are not
@@ -258,7 +260,8 @@ Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const st
   if (v == 2) return CheckColumnMappingReadable(metadata, table);
   if (v < 3 || !protocol.reader_features) return Status::OK();
   for (const std::string& f : *protocol.reader_features) {
-    if (f == "timestampNtz" || f == "vacuumProtocolCheck") continue;
+    // deletionVectors: the engine drops the rows each file's DV marks deleted.
+    if (f == "timestampNtz" || f == "vacuumProtocolCheck" || f == "deletionVectors") continue;
     // With mode "none" a columnMapping table stores logical names: readable as is.
     if (f == "columnMapping") {
       DL_RETURN_IF_ERROR(CheckColumnMappingReadable(metadata, table));

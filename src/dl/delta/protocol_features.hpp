@@ -10,7 +10,8 @@ namespace dl::delta {
 
 /// The smallest protocol for a new table with this schema and configuration: (1,2) unless a
 /// feature is needed (timestamp_ntz -> (3,7) with timestampNtz reader+writer features, plus
-/// invariants when a column is NOT NULL, appendOnly when delta.appendOnly is set).
+/// invariants when a column is NOT NULL, appendOnly when delta.appendOnly is set,
+/// deletionVectors (reader+writer, so (3,7)) when delta.enableDeletionVectors=true).
 Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration);
 
 /// Merge `current` with what `schema`/`configuration` need (used on schema evolution, e.g. a
@@ -19,11 +20,12 @@ Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
                          const StringMap& configuration);
 
 /// Unsupported naming the feature and `table` if a reader feature (or reader version > 3)
-/// is one we cannot read (deletionVectors, columnMapping, typeWidening, v2Checkpoint, ...).
+/// is one we cannot read (columnMapping other than "none", typeWidening, v2Checkpoint, ...).
+/// deletionVectors is readable: the engine applies each file's DV.
 Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 /// Unsupported naming the feature and `table` if the table needs a writer feature we do not
 /// implement (changeDataFeed enabled, generatedColumns, identityColumns, checkConstraints,
-/// rowTracking, inCommitTimestamp, columnMapping, deletionVectors, ...).
+/// rowTracking, inCommitTimestamp, columnMapping, ...). deletionVectors is writable.
 Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 
 /// Validate the protocol action's shape (features present iff versions 3/7, reader features

@@ -44,6 +44,36 @@ TEST(ProtocolFeaturesTest, RequiredProtocol) {
             P(1, 7, std::nullopt, Features{"inCommitTimestamp"}));
 }
 
+TEST(ProtocolFeaturesTest, DeletionVectorsProtocol) {
+  const StringMap dv_on{{"delta.enableDeletionVectors", "true"}};
+  const Protocol dv = P(3, 7, Features{"deletionVectors"}, Features{"deletionVectors"});
+  EXPECT_EQ(RequiredProtocol(kPlain, dv_on), dv);
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.enableDeletionVectors", "false"}}), P(1, 2));
+  // With what the table otherwise needs: legacy-implied writer features are listed too.
+  StringMap dv_append = dv_on;
+  dv_append["delta.appendOnly"] = "true";
+  EXPECT_EQ(RequiredProtocol(kNtzNotNull, dv_append),
+            P(3, 7, Features{"deletionVectors", "timestampNtz"},
+              Features{"appendOnly", "invariants", "deletionVectors", "timestampNtz"}));
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.enableDeletionVectors", "true"},
+                                      {"delta.enableChangeDataFeed", "true"}}),
+            P(3, 7, Features{"deletionVectors"}, Features{"changeDataFeed", "deletionVectors"}));
+  // Upgrades: (1,2) lists what it implied; feature protocols gain it in both lists.
+  EXPECT_EQ(UpgradeProtocol(P(1, 2), kPlain, dv_on),
+            P(3, 7, Features{"deletionVectors"},
+              Features{"appendOnly", "invariants", "deletionVectors"}));
+  EXPECT_EQ(UpgradeProtocol(P(1, 7, std::nullopt, Features{"appendOnly"}), kPlain, dv_on),
+            P(3, 7, Features{"deletionVectors"}, Features{"appendOnly", "deletionVectors"}));
+  EXPECT_EQ(UpgradeProtocol(dv, kPlain, dv_on), dv);
+  for (const Protocol& p : {P(1, 2), P(2, 5), P(1, 7, std::nullopt, Features{}), dv}) {
+    EXPECT_TRUE(ValidateProtocol(UpgradeProtocol(p, kPlain, dv_on), "t").ok());
+  }
+  // Readable and writable, enabled or not.
+  EXPECT_TRUE(CheckCanRead(dv, M(kPlain), "t").ok());
+  EXPECT_TRUE(CheckCanWrite(dv, M(kPlain, dv_on), "t").ok());
+  EXPECT_TRUE(CheckCanWrite(dv, M(kPlain), "t").ok());
+}
+
 TEST(ProtocolFeaturesTest, RequiredProtocolsAreValid) {
   for (const auto& config : std::vector<StringMap>{{}, {{"delta.appendOnly", "true"}}}) {
     for (const Schema* s : {&kPlain, &kNtz, &kNtzNotNull}) {
@@ -100,7 +130,7 @@ TEST(ProtocolFeaturesTest, CheckCanRead) {
                            m, "t")
                   .ok());
   for (const char* f :
-       {"deletionVectors", "typeWidening", "v2Checkpoint", "variantType", "someFutureFeature"}) {
+       {"typeWidening", "v2Checkpoint", "variantType", "someFutureFeature"}) {
     Status st = CheckCanRead(P(3, 7, Features{f}, Features{f}), m, "/t");
     EXPECT_EQ(st.code(), StatusCode::kUnsupported) << f;
     EXPECT_EQ(st.message(),
@@ -163,8 +193,8 @@ TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {
   EXPECT_EQ(CheckCanWrite(ict_p, ict, "t").code(), StatusCode::kUnsupported);
   EXPECT_TRUE(CheckCanWrite(ict_p, M(kPlain), "t").ok());
   // Reader features we cannot read also block writing.
-  Protocol dv = P(3, 7, Features{"deletionVectors"}, Features{"deletionVectors"});
-  EXPECT_EQ(CheckCanWrite(dv, M(kPlain), "t").code(), StatusCode::kUnsupported);
+  Protocol tw = P(3, 7, Features{"typeWidening"}, Features{"typeWidening"});
+  EXPECT_EQ(CheckCanWrite(tw, M(kPlain), "t").code(), StatusCode::kUnsupported);
   EXPECT_EQ(CheckCanWrite(P(1, 8), M(kPlain), "t").code(), StatusCode::kUnsupported);
 }
 

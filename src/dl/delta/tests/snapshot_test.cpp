@@ -298,12 +298,12 @@ TEST_F(SnapshotTest, MissingProtocolOrMetadataIsCorrupt) {
 }
 
 TEST_F(SnapshotTest, UnreadableTablesAreRejected) {
-  Protocol dv{3, 7, std::vector<std::string>{"deletionVectors"},
-              std::vector<std::string>{"deletionVectors"}};
-  Create(MakeMetadata(), dv);
+  Protocol tw{3, 7, std::vector<std::string>{"typeWidening"},
+              std::vector<std::string>{"typeWidening"}};
+  Create(MakeMetadata(), tw);
   auto s = Load();
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
-  EXPECT_EQ(s.status().message(), fmt::format("table {} uses reader feature deletionVectors, "
+  EXPECT_EQ(s.status().message(), fmt::format("table {} uses reader feature typeWidening, "
                                               "which data_loader cannot read yet",
                                               root()));
   Create(MakeMetadata(), Protocol{3, 2, std::vector<std::string>{"timestampNtz"}, {}});
