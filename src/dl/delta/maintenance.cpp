@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "dl/delta/actions.hpp"
+#include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/partition.hpp"
 
@@ -231,39 +232,14 @@ Result<std::vector<std::string>> CleanupExpiredLogs(FileSystem& fs, const Snapsh
 
 namespace {
 
-// Z85 (ZeroMQ RFC 32), as used by deletion vector ids.
-std::optional<std::string> Z85Decode(std::string_view text) {
-  static constexpr std::string_view kAlphabet =
-      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-  if (text.size() % 5 != 0) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < text.size(); i += 5) {
-    uint64_t value = 0;
-    for (size_t j = 0; j < 5; ++j) {
-      size_t digit = kAlphabet.find(text[i + j]);
-      if (digit == std::string_view::npos) return std::nullopt;
-      value = value * 85 + digit;
-    }
-    if (value > 0xffffffffULL) return std::nullopt;
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
-  }
-  return out;
-}
-
-// The file of an on-disk deletion vector (PROTOCOL.md "Deletion Vector Descriptor Schema").
-std::optional<std::string> DeletionVectorFile(const std::string& root, const DeletionVector& dv) {
-  if (dv.storage_type == "p") return ResolveDataPath(root, dv.path_or_inline_dv);
-  if (dv.storage_type != "u" || dv.path_or_inline_dv.size() < 20) return std::nullopt;
-  const std::string& s = dv.path_or_inline_dv;
-  std::string prefix = s.substr(0, s.size() - 20);
-  auto bytes = Z85Decode(std::string_view(s).substr(s.size() - 20));
-  if (!bytes || bytes->size() != 16) return std::nullopt;
-  std::string hex;
-  for (unsigned char c : *bytes) hex += fmt::format("{:02x}", c);
-  std::string uuid = fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4),
-                                 hex.substr(12, 4), hex.substr(16, 4), hex.substr(20));
-  std::string name = "deletion_vector_" + uuid + ".bin";
-  return JoinPath(root, prefix.empty() ? name : JoinPath(prefix, name));
+// The file of an on-disk deletion vector; none for inline ones or undecodable descriptors
+// (which the reader reports when the file is read).
+std::optional<std::string> DeletionVectorFile(const std::string& root,
+                                              const std::optional<DeletionVector>& dv) {
+  if (!dv || dv->storage_type == "i") return std::nullopt;
+  auto path = DeletionVectorPath(root, *dv);
+  if (!path.ok()) return std::nullopt;
+  return *path;
 }
 
 std::string Normal(const std::string& path) {
@@ -314,14 +290,19 @@ Result<VacuumPlan> PlanVacuum(FileSystem& fs, const Snapshot& snapshot, int64_t 
   std::set<std::string> live;
   for (const auto& add : snapshot.files()) {
     live.insert(Normal(ResolveDataPath(root, add.path)));
-    if (add.deletion_vector) {
-      if (auto dv = DeletionVectorFile(root, *add.deletion_vector)) live.insert(Normal(*dv));
-    }
+    if (auto dv = DeletionVectorFile(root, add.deletion_vector)) live.insert(Normal(*dv));
   }
+  // A tombstone keeps its data file and its DV file: readers of versions before the remove
+  // still need both. They age from the tombstone, not from the file.
   std::unordered_map<std::string, int64_t> deleted_at;
+  auto tombstoned = [&](const std::string& path, int64_t ts) {
+    int64_t& at = deleted_at[Normal(path)];
+    at = std::max(at, ts);
+  };
   for (const auto& rm : snapshot.tombstones()) {
-    int64_t& ts = deleted_at[Normal(ResolveDataPath(root, rm.path))];
-    ts = std::max(ts, rm.deletion_timestamp.value_or(0));
+    const int64_t ts = rm.deletion_timestamp.value_or(0);
+    tombstoned(ResolveDataPath(root, rm.path), ts);
+    if (auto dv = DeletionVectorFile(root, rm.deletion_vector)) tombstoned(*dv, ts);
   }
 
   const int64_t cutoff = now_ms - plan.retention_ms;

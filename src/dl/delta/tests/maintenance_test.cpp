@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/tests/txn_test_util.hpp"
 
 namespace dl::delta {
@@ -351,6 +352,53 @@ TEST_F(MaintenanceVacuumTest, PlansUnreferencedFilesPastRetention) {
   EXPECT_EQ(plan->retention_ms, 7 * kDayMs);
   EXPECT_EQ(plan->bytes, 3);
   for (const auto& f : plan->files) EXPECT_EQ(f.path.front(), '/');
+}
+
+TEST_F(MaintenanceVacuumTest, KeepsDeletionVectorFilesOfLiveFilesAndRetainedTombstones) {
+  const int64_t old = now_ - 30 * kDayMs;
+  // A 'u' descriptor (optional random prefix) whose UUID is 16 copies of `b`.
+  auto dv = [](char b, const std::string& prefix = "") {
+    return DeletionVector{"u", prefix + Z85Encode(std::string(16, b)), 1, 36, 2, {}};
+  };
+  auto file_of = [&](const DeletionVector& d) {
+    std::string path = DeletionVectorPath(root_, d).value();
+    WriteFile(path);
+    SetMtime(path, old);
+    return std::filesystem::path(path).lexically_relative(root_).string();
+  };
+  DeletionVector absolute{"p", "file://" + P("dvs/abs.bin"), 1, 36, 2, {}};
+  WriteFile(P("dvs/abs.bin"));
+  SetMtime(P("dvs/abs.bin"), old);
+  const std::string live_dv = file_of(dv('\x01', "xy"));
+  file_of(dv('\x02'));  // of a recent tombstone: kept
+  const std::string expired_rm_dv = file_of(dv('\x03'));
+  file_of(dv('\x04'));  // of an expired tombstone and a live add: kept
+  const std::string orphan_dv = file_of(dv('\x05'));
+  SetMtime(P(file_of(dv('\x06'))), now_ - kHourMs);  // a running writer's DV: too young
+  for (const char* f : {"a.parquet", "b.parquet", "c.parquet", "d.parquet"}) {
+    WriteFile(P(f));
+    SetMtime(P(f), old);
+  }
+
+  TableState s;
+  AddFile a = MakeAdd("a.parquet", {});
+  a.deletion_vector = dv('\x01', "xy");
+  AddFile d = MakeAdd("d.parquet", {});
+  d.deletion_vector = dv('\x04');
+  AddFile abs = MakeAdd("c.parquet", {});
+  abs.deletion_vector = absolute;
+  s.files = {a, d, abs};
+  RemoveFile recent = Tombstone("b.parquet", now_ - kHourMs);  // b with its old DV
+  recent.deletion_vector = dv('\x02');
+  RemoveFile expired = Tombstone("b.parquet", now_ - 8 * kDayMs);
+  expired.deletion_vector = dv('\x03');
+  RemoveFile expired_shared = Tombstone("d.parquet", now_ - 8 * kDayMs);
+  expired_shared.deletion_vector = dv('\x04');  // its DV file still serves a live add
+  s.tombstones = {recent, expired, expired_shared};
+
+  auto plan = PlanVacuum(*fs_, MakeSnapshot(root_, s), now_, std::nullopt, false);
+  EXPECT_EQ(Planned(plan), (std::set<std::string>{expired_rm_dv, orphan_dv}));
+  EXPECT_EQ(live_dv.rfind("xy/deletion_vector_01010101-", 0), 0u) << live_dv;
 }
 
 TEST_F(MaintenanceVacuumTest, EncodedPathsAndUnderscorePartitionColumns) {
