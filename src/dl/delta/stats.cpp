@@ -320,4 +320,65 @@ FileStats ParseStats(const std::optional<std::string>& stats_json) {
   return out;
 }
 
+namespace {
+
+// Index of the quote closing the JSON string that opens at `open`.
+size_t StringEnd(std::string_view json, size_t open) {
+  size_t i = open + 1;
+  while (i < json.size() && json[i] != '"') i += json[i] == '\\' ? 2 : 1;
+  return i;
+}
+
+// [begin, end) of the literal value (true/false/null) of a top-level `key`, if present.
+std::optional<std::pair<size_t, size_t>> TopLevelLiteral(std::string_view json,
+                                                         std::string_view key) {
+  int depth = 0;
+  bool expect_key = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '"') {
+      const size_t end = StringEnd(json, i);
+      if (depth == 1 && expect_key && json.substr(i + 1, end - i - 1) == key) {
+        size_t v = json.find(':', end) + 1;
+        while (v < json.size() && std::isspace(static_cast<unsigned char>(json[v]))) ++v;
+        size_t e = v;
+        while (e < json.size() && std::isalpha(static_cast<unsigned char>(json[e]))) ++e;
+        return std::make_pair(v, e);
+      }
+      expect_key = false;
+      i = end;
+    } else if (c == '{' || c == '[') {
+      expect_key = ++depth == 1;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      expect_key = true;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::string> WithWideBounds(const std::string& stats_json) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument("add.stats {}: {}", stats_json, why);
+  };
+  auto j = nlohmann::json::parse(stats_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return bad("not a JSON object");
+  auto n = j.find("numRecords");
+  if (n == j.end() || !n->is_number_integer()) {
+    return bad("a file with a deletion vector needs numRecords");
+  }
+  std::string out = stats_json;
+  if (auto t = j.find("tightBounds"); t != j.end()) {
+    if (!t->is_boolean()) return bad("tightBounds is not a boolean");
+    auto at = TopLevelLiteral(out, "tightBounds");
+    if (!at) return bad("tightBounds not found");  // escaped key spelling: not ours to edit
+    return out.replace(at->first, at->second - at->first, "false");
+  }
+  out.insert(out.rfind('}'), ",\"tightBounds\":false");  // numRecords: never empty
+  return out;
+}
+
 }  // namespace dl::delta

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dl/common/status.hpp"
 #include "dl/delta/schema.hpp"
 
 namespace dl::delta {
@@ -41,5 +42,12 @@ struct FileStats {
   nlohmann::json null_count = nlohmann::json::object();
 };
 FileStats ParseStats(const std::optional<std::string>& stats_json);
+
+/// add.stats for a file that gets a deletion vector: the same JSON text with
+/// "tightBounds":false (PROTOCOL.md "Per-file Statistics": min/max may now be wide). Every
+/// other byte is kept, so number literals (e.g. decimal(38,s) bounds) are not re-rounded.
+/// InvalidArgument when the stats are not a JSON object with an integer numRecords (which
+/// the protocol requires for any file with a DV) or tightBounds is not a boolean.
+Result<std::string> WithWideBounds(const std::string& stats_json);
 
 }  // namespace dl::delta

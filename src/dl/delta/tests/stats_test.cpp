@@ -156,5 +156,32 @@ TEST(StatsTest, JsonEscapingOfNamesAndValues) {
   EXPECT_EQ(s.max_values["we\"ird"], "c\\d");
 }
 
+TEST(StatsTest, WithWideBoundsKeepsEverythingElse) {
+  // Decimal bounds beyond double precision must survive byte for byte.
+  const std::string spark =
+      R"({"numRecords":3,"minValues":{"d":12345678901234567890.12,"s":"a,\"tightBounds\":x"},)"
+      R"("maxValues":{"tightBounds":true},"nullCount":{"d":0},"tightBounds":true})";
+  EXPECT_EQ(WithWideBounds(spark).value(),
+            R"({"numRecords":3,"minValues":{"d":12345678901234567890.12,"s":"a,\"tightBounds\":x"},)"
+            R"("maxValues":{"tightBounds":true},"nullCount":{"d":0},"tightBounds":false})");
+  EXPECT_EQ(WithWideBounds(R"({"numRecords":2, "tightBounds" : false})").value(),
+            R"({"numRecords":2, "tightBounds" : false})");
+  // Our own writer omits tightBounds: it is added.
+  EXPECT_EQ(WithWideBounds(R"({"numRecords":7,"minValues":{"a":1}} )").value(),
+            R"({"numRecords":7,"minValues":{"a":1},"tightBounds":false} )");
+  auto parsed = nlohmann::json::parse(WithWideBounds(R"({"numRecords":7})").value());
+  EXPECT_EQ(parsed["tightBounds"], false);
+  EXPECT_EQ(parsed["numRecords"], 7);
+}
+
+TEST(StatsTest, WithWideBoundsNeedsNumRecords) {
+  for (const char* bad : {"", "[]", "{}", R"({"numRecords":"3"})", "{\"numRecords\":1",
+                          R"({"numRecords":1,"tightBounds":1})"}) {
+    auto r = WithWideBounds(bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find("add.stats"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace dl::delta
