@@ -5,8 +5,15 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dl/delta/partition.hpp"
+
 namespace dl::delta {
 namespace {
+
+// Paths compare decoded, as in log replay: writers differ in how much they percent-encode.
+std::string PathKey(const std::string& path) {
+  return path.find('%') == std::string::npos ? path : UriDecodePath(path);
+}
 
 // Empty string and null are both the null partition value (PROTOCOL.md).
 std::optional<std::string> Normalized(const std::optional<std::string>& v) {
@@ -108,11 +115,13 @@ CurrentTransactionInfo MakeTransactionInfo(const Snapshot* read_snapshot, const 
       for (size_t i = 0; !covered && i < read_set.partitions.size(); ++i) {
         covered = PartitionMatches(read_set.partitions[i], f.partition_values);
       }
-      if (covered) info.read_paths.insert(f.path);
+      if (covered) info.read_paths.insert(PathKey(f.path));
     }
   }
   for (const auto& a : actions) {
-    if (const auto* r = std::get_if<RemoveFile>(&a)) info.removed_paths.insert(r->path);
+    // By path alone, whatever the DV: one physical file has one live (path, DV) at a time, so
+    // two removes of the path act on the same file (e.g. both replacing its DV).
+    if (const auto* r = std::get_if<RemoveFile>(&a)) info.removed_paths.insert(PathKey(r->path));
     // Writing a txn means we checked its version: a concurrent txn for it must conflict.
     if (const auto* t = std::get_if<SetTransaction>(&a)) info.app_ids.insert(t->app_id);
     if (const auto* d = std::get_if<DomainMetadata>(&a)) info.domains.insert(d->domain);
@@ -147,12 +156,13 @@ std::optional<Conflict> ConflictChecker::CheckRemoves(const std::vector<Action>&
   for (const auto& a : winning) {
     const auto* rm = std::get_if<RemoveFile>(&a);
     if (rm == nullptr) continue;
-    if (info_.removed_paths.count(rm->path) != 0) {
+    const std::string key = PathKey(rm->path);
+    if (info_.removed_paths.count(key) != 0) {
       return Conflict{Conflict::Kind::kConcurrentDeleteDelete, rm->path};
     }
     // Any remove (compaction included) invalidates a file we read: it may be gone by the
     // time our commit is replayed.
-    bool read = info_.read_set.whole_table || info_.read_paths.count(rm->path) != 0 ||
+    bool read = info_.read_set.whole_table || info_.read_paths.count(key) != 0 ||
                 (rm->partition_values && !info_.read_set.partitions.empty() &&
                  ReadCovers(*rm->partition_values));
     if (read) return Conflict{Conflict::Kind::kConcurrentDeleteRead, rm->path};

@@ -46,7 +46,7 @@ struct CurrentTransactionInfo {
   ReadSet read_set;
   std::vector<std::string> partition_columns;
   /// Paths of the read snapshot's files that the read set covers (all when whole_table).
-  std::set<std::string> read_paths;
+  std::set<std::string> read_paths;     ///< percent-decoded, as are removed_paths
   std::set<std::string> removed_paths;  ///< paths our transaction removes
   std::set<std::string> app_ids;        ///< read app ids plus app ids of our txn actions
   std::set<std::string> domains;        ///< domains our transaction writes

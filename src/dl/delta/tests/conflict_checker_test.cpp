@@ -145,6 +145,36 @@ TEST(ConflictCheckerTest, DeleteOfAFileWeDeleteConflicts) {
   EXPECT_FALSE(checker.Check({MakeRemove(MakeAdd("k=a/a1.parquet", {{"k", "a"}}))}));
 }
 
+TEST(ConflictCheckerTest, RemovesOfTheSameFileWithDeletionVectorsConflict) {
+  // Both transactions replace the DV of the same file: each removes (path, old DV).
+  const DeletionVector old_dv{"u", "vBn[lx{q8@P<9BNH/isA", 1, 36, 2, {}};
+  const DeletionVector ours_dv{"u", "5<w-%>:JjlQ/G/]6C<1m", 1, 40, 3, {}};
+  const DeletionVector theirs_dv{"u", "rsTVZ&*Sl-RXRWjryu/!", 1, 40, 3, {}};
+  auto rm = [&](const std::string& path) {
+    RemoveFile r = MakeRemove(MakeAdd(path, {{"k", "b"}}));
+    r.deletion_vector = old_dv;
+    return r;
+  };
+  auto add = [&](const std::string& path, const DeletionVector& dv) {
+    AddFile a = MakeAdd(path, {{"k", "b"}});
+    a.deletion_vector = dv;
+    return a;
+  };
+  auto checker = Checker(ReadSet{}, {rm("k=b/b 1.parquet"), add("k=b/b 1.parquet", ours_dv)});
+  auto c = checker.Check(
+      {Info("DELETE", false), rm("k=b/b%201.parquet"), add("k=b/b%201.parquet", theirs_dv)});
+  ASSERT_TRUE(c);  // the same (path, DV), whichever way the writer encoded the path
+  EXPECT_EQ(c->kind, Kind::kConcurrentDeleteDelete);
+  EXPECT_EQ(c->detail, "k=b/b%201.parquet");
+  EXPECT_FALSE(checker.Check({Info("DELETE", false), rm("k=b/other.parquet")}));
+  // A file we read (k=a) whose DV a winner replaced was deleted from under us.
+  auto reader = Checker(Partitions({{{"k", "a"}}}));
+  RemoveFile a1 = MakeRemove(MakeAdd("k=a/a1.parquet", {{"k", "a"}}));
+  a1.partition_values.reset();
+  a1.path = "k%3Da/a1.parquet";
+  EXPECT_EQ(KindOf(reader.Check({a1})), Kind::kConcurrentDeleteRead);
+}
+
 TEST(ConflictCheckerTest, ProtocolAndMetadataChangesAlwaysConflict) {
   auto checker = Checker(ReadSet{});
   EXPECT_EQ(KindOf(checker.Check({Protocol{1, 3, {}, {}}})), Kind::kProtocolChanged);

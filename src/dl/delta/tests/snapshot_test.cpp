@@ -95,6 +95,39 @@ TEST_F(SnapshotTest, DeletionVectorsArePartOfTheFileKey) {
   EXPECT_TRUE(MustLoad()->files().empty());
 }
 
+TEST_F(SnapshotTest, ReplacingADeletionVectorLeavesOneFileWithTheNewDv) {
+  Create();
+  // Two DVs in one DV file differ only by offset: uniqueId "u<id>@<offset>" tells them apart.
+  const DeletionVector dv1{"u", "vBn[lx{q8@P<9BNH/isA", 1, 36, 2, {}};
+  const DeletionVector dv2{"u", "vBn[lx{q8@P<9BNH/isA", 45, 38, 3, {}};
+  AddFile first = MakeAdd("a%20b.parquet");  // paths compare decoded
+  first.deletion_vector = dv1;
+  // The checkpoint holds the file with dv1; the next commit swaps in dv2 (DELETE again).
+  WriteCheckpointFile(CheckpointPath(root(), 1), {MakeProtocol(), MakeMetadata(), first});
+  RemoveFile old = MakeRemove("a b.parquet", 7000);
+  old.deletion_vector = dv1;
+  AddFile replaced = MakeAdd("a%20b.parquet");
+  replaced.deletion_vector = dv2;
+  WriteCommit(root(), 2, {MakeCommitInfo(7000), replaced, old});
+  auto s = MustLoad();
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->files().size(), 1u);
+  EXPECT_EQ(s->files()[0].deletion_vector, dv2);
+  ASSERT_EQ(s->tombstones().size(), 1u);
+  EXPECT_EQ(s->tombstones()[0].deletion_vector, dv1);
+  // And once more from the commit log alone, the remove listed first.
+  RemoveFile old2 = MakeRemove("a%20b.parquet", 8000);
+  old2.deletion_vector = dv2;
+  AddFile third = MakeAdd("a%20b.parquet");
+  third.deletion_vector = DeletionVector{"i", "^Bg9^0rr910000000000iXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L",
+                                         std::nullopt, 44, 6, {}};
+  WriteCommit(root(), 3, {old2, third});
+  s = MustLoad();
+  ASSERT_EQ(s->files().size(), 1u);
+  EXPECT_EQ(s->files()[0].deletion_vector, third.deletion_vector);
+  EXPECT_EQ(s->tombstones().size(), 2u);
+}
+
 TEST_F(SnapshotTest, ManySmallCommitsReconcile) {
   Create();
   for (int v = 1; v <= 500; ++v) {
