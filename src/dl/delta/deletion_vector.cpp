@@ -199,7 +199,8 @@ Result<RowIndexes> DeserializeRowIndexes(std::string_view bytes) {
     pos += size;
   }
   if (pos != bytes.size()) {
-    return BadBitmap(fmt::format("{} trailing bytes after {} buckets", bytes.size() - pos, buckets));
+    return BadBitmap(
+        fmt::format("{} trailing bytes after {} buckets", bytes.size() - pos, buckets));
   }
   return rows;
 }

@@ -119,8 +119,8 @@ TEST_F(SnapshotTest, ReplacingADeletionVectorLeavesOneFileWithTheNewDv) {
   RemoveFile old2 = MakeRemove("a%20b.parquet", 8000);
   old2.deletion_vector = dv2;
   AddFile third = MakeAdd("a%20b.parquet");
-  third.deletion_vector = DeletionVector{"i", "^Bg9^0rr910000000000iXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L",
-                                         std::nullopt, 44, 6, {}};
+  third.deletion_vector = DeletionVector{
+      "i", "^Bg9^0rr910000000000iXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L", std::nullopt, 44, 6, {}};
   WriteCommit(root(), 3, {old2, third});
   s = MustLoad();
   ASSERT_EQ(s->files().size(), 1u);

@@ -161,9 +161,9 @@ TEST(StatsTest, WithWideBoundsKeepsEverythingElse) {
   const std::string spark =
       R"({"numRecords":3,"minValues":{"d":12345678901234567890.12,"s":"a,\"tightBounds\":x"},)"
       R"("maxValues":{"tightBounds":true},"nullCount":{"d":0},"tightBounds":true})";
-  EXPECT_EQ(WithWideBounds(spark).value(),
-            R"({"numRecords":3,"minValues":{"d":12345678901234567890.12,"s":"a,\"tightBounds\":x"},)"
-            R"("maxValues":{"tightBounds":true},"nullCount":{"d":0},"tightBounds":false})");
+  const std::string wide = spark.substr(0, spark.size() - 5) + "false}";
+  ASSERT_EQ(wide.substr(wide.size() - 20), R"("tightBounds":false})");
+  EXPECT_EQ(WithWideBounds(spark).value(), wide);
   EXPECT_EQ(WithWideBounds(R"({"numRecords":2, "tightBounds" : false})").value(),
             R"({"numRecords":2, "tightBounds" : false})");
   // Our own writer omits tightBounds: it is added.
