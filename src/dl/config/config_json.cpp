@@ -85,6 +85,7 @@ Json TableJson(const TableConfig& t) {
     j["overwrite_mode"] = ToString(t.overwrite_mode);
     PutOptional(j, "replace_where", t.replace_where);
   }
+  if (!t.table_properties.empty()) j["table_properties"] = t.table_properties;
   return j;
 }
 

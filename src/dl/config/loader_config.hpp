@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -129,6 +130,9 @@ struct TableConfig {
   WhenNotMatchedBySource when_not_matched_by_source = WhenNotMatchedBySource::kKeep;  ///< merge
   OverwriteMode overwrite_mode = OverwriteMode::kStatic;                              ///< overwrite
   std::optional<std::string> replace_where;  ///< overwrite (static) predicate
+  /// `table_properties:` Delta table properties (e.g. delta.enableDeletionVectors: true), set
+  /// when the table is created and added to an existing table's on its next write.
+  std::map<std::string, std::string> table_properties;
 
   int line = 0;  ///< where the entry starts in the config source (for later messages)
 

@@ -34,6 +34,20 @@ void ReadColumns(MapReader& r, std::vector<ColumnSpec>& out) {
   for (auto& [name, type] : columns) out.push_back({name, type});
 }
 
+// Delta table properties; the ones we act on must have values we understand.
+void ReadTableProperties(MapReader& r, TableConfig& t) {
+  std::vector<std::pair<std::string, std::string>> props;
+  if (!r.GetStringMap("table_properties", props)) return;
+  for (auto& [name, value] : props) {
+    bool boolean = name == "delta.enableDeletionVectors" || name == "delta.appendOnly";
+    if (boolean && value != "true" && value != "false") {
+      r.Error("table_properties", fmt::format("{} must be true or false, got '{}'", name, value));
+      continue;
+    }
+    t.table_properties[name] = value;
+  }
+}
+
 // A nested map such as csv_options; nullopt (after reporting) if it is not a map.
 std::optional<MapReader> SubMap(MapReader& r, std::string_view key) {
   auto node = r.GetNode(key);
@@ -134,6 +148,7 @@ TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderCo
   }
   r.GetString("rescued_data_column", t.rescued_data_column);
   ReadStrategyOptions(r, t);
+  ReadTableProperties(r, t);
   r.CheckUnknownKeys(internal::kRootOnlyKeys, "at the top level");
 
   // Inherited defaults that came from ${ENV} stay redacted in the table too.

@@ -248,6 +248,16 @@ TEST(LoadTest, StrategyOptions) {
   EXPECT_EQ(*r->tables[0].replace_where, "day >= '2024-01-01'");
 }
 
+TEST(LoadTest, TableProperties) {
+  auto r = LoadTable(
+      "    table_properties:\n      delta.enableDeletionVectors: true\n"
+      "      delta.logRetentionDuration: interval 30 days\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->tables[0].table_properties,
+            (std::map<std::string, std::string>{{"delta.enableDeletionVectors", "true"},
+                                                {"delta.logRetentionDuration", "interval 30 days"}}));
+}
+
 TEST(LoadTest, TableDefaultsAtTopLevel) {
   auto r = LoadConfigText(std::string(kHeader) + R"(max_files_per_batch: 10
 max_bytes_per_batch: 1k

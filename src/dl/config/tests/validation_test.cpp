@@ -315,4 +315,11 @@ TEST(ValidationTest, ClusterKeys) {
 }
 
 }  // namespace
+TEST(ValidationTest, TablePropertiesWeActOnNeedBooleans) {
+  EXPECT_THAT(Errors(OneTable("    table_properties: {delta.enableDeletionVectors: yes please}\n")),
+              HasSubstr("table_properties: delta.enableDeletionVectors must be true or false"));
+  EXPECT_THAT(Errors(OneTable("    table_properties: [a]\n")),
+              HasSubstr("table_properties: expected a mapping"));
+}
+
 }  // namespace dl::config
