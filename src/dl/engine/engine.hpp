@@ -63,13 +63,14 @@ class Engine : public delta::ParquetHandler {
                                const SourceOptions& options) = 0;
   /// Create or replace temp view `view` over a snapshot's live files (or `subset` of them):
   /// every schema column with the table's type, partition columns from the log, columns
-  /// missing from older files as NULL. Unsupported for deletion vectors / column mapping.
+  /// missing from older files as NULL, rows deleted by deletion vectors left out.
+  /// Unsupported for column mapping.
   virtual Status RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
                                   const std::vector<delta::AddFile>* subset = nullptr) = 0;
 
-  /// Same view as RegisterSnapshot plus a trailing VARCHAR column `_dl_file` holding each
-  /// row's add.path exactly as written in the log (copy-on-write planning: which files hold
-  /// rows matching a predicate).
+  /// Same view as RegisterSnapshot plus trailing columns `_dl_file` (VARCHAR: each row's
+  /// add.path exactly as written in the log) and `_dl_row` (BIGINT: its row index in that
+  /// file), for planning which files, and which rows of them, a write changes.
   virtual Status RegisterSnapshotWithFileColumn(const std::string& view,
                                                 const delta::Snapshot& snapshot,
                                                 const std::vector<delta::AddFile>* subset) = 0;

@@ -174,9 +174,9 @@ Result<SourceProjection> ProjectDeltaSource(engine::Engine& engine, const std::s
   // The file column holds add.path as logged (relative); audit columns want the full path.
   std::string root = source.snapshot->table_root();
   DL_RETURN_IF_ERROR(engine.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT * EXCLUDE ({1}), {2} || {1} AS {3} FROM {4}",
+      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT * EXCLUDE ({1}, {5}), {2} || {1} AS {3} FROM {4}",
       QuoteIdent(view), QuoteIdent("_dl_file"), QuoteLiteral(root + "/"),
-      QuoteIdent(kSourceFileColumn), QuoteIdent(files_view))));
+      QuoteIdent(kSourceFileColumn), QuoteIdent(files_view), QuoteIdent("_dl_row"))));
   DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
   std::vector<std::string> files;
   for (const auto& a : source.adds) files.push_back(root + "/" + a.path);

@@ -5,11 +5,14 @@
 // files: they go into a temp table keyed by file name and are joined back in, parsed from
 // their serialized strings. Every column is cast to the table's type, so the view has exactly
 // the table schema whatever the files hold (older narrower types, Spark's INT96 timestamps).
+// Rows a deletion vector marks deleted go into a temp table of (file, row index) that the
+// scan anti-joins on DuckDB's file_row_number.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
+#include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/duckdb_types.hpp"
@@ -22,8 +25,9 @@ namespace dl::engine::duck {
 namespace {
 
 constexpr const char* kFileColumn = "__dl_file";
+constexpr const char* kRowColumn = "__dl_row";
 
-Status CheckReadable(const delta::Snapshot& snapshot, const std::vector<delta::AddFile>& files) {
+Status CheckReadable(const delta::Snapshot& snapshot) {
   const auto& conf = snapshot.metadata().configuration;
   auto mode = conf.find("delta.columnMapping.mode");
   if (mode != conf.end() && mode->second != "none") {
@@ -31,14 +35,39 @@ Status CheckReadable(const delta::Snapshot& snapshot, const std::vector<delta::A
         "table '{}' uses column mapping (mode '{}'), which the DuckDB engine cannot read",
         snapshot.table_root(), mode->second);
   }
-  for (const auto& f : files) {
-    if (f.deletion_vector) {
-      return Status::Unsupported(
-          "table '{}' has deletion vectors (file '{}'), which the DuckDB engine cannot apply",
-          snapshot.table_root(), f.path);
+  return Status::OK();
+}
+
+bool HasDeletionVectors(const std::vector<delta::AddFile>& files) {
+  return std::any_of(files.begin(), files.end(),
+                     [](const auto& f) { return f.deletion_vector.has_value(); });
+}
+
+// Fill the temp table of (resolved file, deleted row index) from the files' deletion vectors.
+Status FillDeletedRows(Connection& conn, const std::string& table, const delta::Snapshot& snapshot,
+                       const std::vector<std::string>& paths,
+                       const std::vector<delta::AddFile>& files) {
+  DL_RETURN_IF_ERROR(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({} VARCHAR, {} "
+                                              "BIGINT)",
+                                              QuoteIdent(table), QuoteIdent(kFileColumn),
+                                              QuoteIdent(kRowColumn)),
+                                  "creating deleted-rows table"));
+  auto fs = MakeLocalFileSystem();
+  DL_ASSIGN_OR_RETURN(Appender app, Appender::Create(conn, "temp", "main", table));
+  for (size_t f = 0; f < files.size(); ++f) {
+    if (!files[f].deletion_vector) continue;
+    auto rows = delta::ReadDeletionVector(*fs, snapshot.table_root(), *files[f].deletion_vector);
+    if (!rows.ok()) {
+      return rows.status().WithContext(
+          fmt::format("reading the deletion vector of '{}'", files[f].path));
+    }
+    for (uint64_t row : *rows) {
+      DL_RETURN_IF_ERROR(app.AppendVarchar(paths[f]));
+      DL_RETURN_IF_ERROR(app.AppendInt64(static_cast<int64_t>(row)));
+      DL_RETURN_IF_ERROR(app.EndRow());
     }
   }
-  return Status::OK();
+  return app.Close();
 }
 
 // The partition value of `column` in `values`: exact name first, then case-insensitive.
@@ -76,7 +105,9 @@ Result<std::string> EmptyViewSelect(const delta::Schema& schema, bool with_file_
     items += fmt::format("{}CAST(NULL AS {}) AS {}", items.empty() ? "" : ", ", type,
                          QuoteIdent(field.name));
   }
-  if (with_file_column) items += ", CAST(NULL AS VARCHAR) AS \"_dl_file\"";
+  if (with_file_column) {
+    items += ", CAST(NULL AS VARCHAR) AS \"_dl_file\", CAST(NULL AS BIGINT) AS \"_dl_row\"";
+  }
   return fmt::format("SELECT {} WHERE false", items);
 }
 
@@ -126,7 +157,7 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
                             snapshot.table_root());
   }
   const std::vector<delta::AddFile>& files = subset ? *subset : snapshot.files();
-  DL_RETURN_IF_ERROR(CheckReadable(snapshot, files));
+  DL_RETURN_IF_ERROR(CheckReadable(snapshot));
   const delta::Schema& schema = snapshot.schema();
   const std::vector<std::string>& partition_columns = snapshot.partition_columns();
   std::string context = fmt::format("reading table '{}'", snapshot.table_root());
@@ -145,9 +176,11 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
   paths.reserve(files.size());
   for (const auto& f : files)
     paths.push_back(delta::ResolveDataPath(snapshot.table_root(), f.path));
-  std::string reader =
-      fmt::format("read_parquet({}, union_by_name=true, hive_partitioning=false, filename={})",
-                  SqlStringList(paths), QuoteLiteral(kFileColumn));
+  const bool deletes = HasDeletionVectors(files);
+  const bool row_numbers = deletes || with_file_column;
+  std::string reader = fmt::format(
+      "read_parquet({}, union_by_name=true, hive_partitioning=false, filename={}{})",
+      SqlStringList(paths), QuoteLiteral(kFileColumn), row_numbers ? ", file_row_number=true" : "");
   DL_ASSIGN_OR_RETURN(auto file_columns, Describe("SELECT * FROM " + reader, context));
   std::map<std::string, const Column*> by_name;
   for (const auto& c : file_columns) by_name.emplace(AsciiLower(c.name), &c);
@@ -166,12 +199,20 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
     items += fmt::format("{}{} AS {}", items.empty() ? "" : ", ", expr, QuoteIdent(field.name));
   }
   std::string from = reader + " AS d";
-  if (with_file_column) items += ", p.\"add_path\" AS \"_dl_file\"";
+  if (with_file_column) {
+    items += ", p.\"add_path\" AS \"_dl_file\", d.\"file_row_number\" AS \"_dl_row\"";
+  }
   if (!partition_columns.empty() || with_file_column) {
     std::string table = "__dl_files_" + view;
     DL_RETURN_IF_ERROR(FillFileTable(conn_, table, paths, files, partition_columns));
     from += fmt::format(" JOIN {} AS p ON d.{} = p.{}", QuoteIdent(table), QuoteIdent(kFileColumn),
                         QuoteIdent(kFileColumn));
+  }
+  if (deletes) {
+    std::string table = "__dl_deleted_" + view;
+    DL_RETURN_IF_ERROR(FillDeletedRows(conn_, table, snapshot, paths, files));
+    from += fmt::format(" ANTI JOIN {0} AS x ON d.{1} = x.{1} AND d.\"file_row_number\" = x.{2}",
+                        QuoteIdent(table), QuoteIdent(kFileColumn), QuoteIdent(kRowColumn));
   }
   return conn_.Execute(create + fmt::format("SELECT {} FROM {}", items, from), context);
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/snapshot.hpp"
 #include "dl/engine/tests/engine_test_util.hpp"
@@ -126,7 +127,7 @@ TEST(DuckDbSnapshot, NoFilesGivesEmptyTypedView) {
   ASSERT_TRUE(engine->RegisterSnapshotWithFileColumn("snap2", snapshot, nullptr).ok());
   auto cols = engine->Query("SELECT * FROM snap2");
   ASSERT_TRUE(cols.ok());
-  EXPECT_EQ(cols->columns, (std::vector<std::string>{"id", "p", "_dl_file"}));
+  EXPECT_EQ(cols->columns, (std::vector<std::string>{"id", "p", "_dl_file", "_dl_row"}));
 }
 
 TEST(DuckDbSnapshot, FileColumnAndSubset) {
@@ -148,21 +149,36 @@ TEST(DuckDbSnapshot, FileColumnAndSubset) {
   EXPECT_EQ(Scalar(*engine, "SELECT sum(id) FROM part"), "21");
 }
 
-TEST(DuckDbSnapshot, DeletionVectorsAndColumnMappingAreUnsupported) {
+TEST(DuckDbSnapshot, DeletionVectorsHideTheirRows) {
   TempDir dir;
   auto engine = NewEngine();
-  delta::AddFile add;
-  add.path = "x.parquet";
-  add.deletion_vector = delta::DeletionVector{"u", "abc", 1, 10, 2, std::nullopt};
-  auto with_dv = MakeSnapshot(dir.path(), Field("id", "\"long\""), {}, {add});
-  Status st = engine->RegisterSnapshot("snap", with_dv);
-  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
-  EXPECT_NE(st.message().find(dir.path()), std::string::npos);
-  EXPECT_NE(st.message().find("deletion vector"), std::string::npos);
+  auto fs = MakeLocalFileSystem();
+  delta::AddFile add = WriteFile(*engine, dir.path(), "a.parquet", "SELECT range AS id FROM range(6)");
+  delta::AddFile plain = WriteFile(*engine, dir.path(), "b.parquet", "SELECT 100 AS id");
+  auto dv = delta::WriteDeletionVector(*fs, dir.path(), {1, 4, 5});
+  ASSERT_TRUE(dv.ok()) << dv.status().ToString();
+  add.deletion_vector = *dv;
+  auto snapshot = MakeSnapshot(dir.path(), Field("id", "\"long\""), {}, {add, plain});
+  ASSERT_TRUE(engine->RegisterSnapshotWithFileColumn("snap", snapshot, nullptr).ok());
+  auto rows = engine->Query("SELECT id, _dl_row FROM snap ORDER BY id");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<std::string> got;
+  for (const auto& r : rows->rows) got.push_back(*r.at(0) + "@" + *r.at(1));
+  EXPECT_EQ(got, (std::vector<std::string>{"0@0", "2@2", "3@3", "100@0"}));
 
+  // A missing DV file is an error naming the data file, never a scan showing deleted rows.
+  ASSERT_TRUE(fs->Delete(*delta::DeletionVectorPath(dir.path(), *dv)).ok());
+  Status st = engine->RegisterSnapshot("snap", snapshot);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("a.parquet"), std::string::npos) << st.message();
+}
+
+TEST(DuckDbSnapshot, ColumnMappingIsUnsupported) {
+  TempDir dir;
+  auto engine = NewEngine();
   auto mapped = MakeSnapshot(dir.path(), Field("id", "\"long\""), {}, {},
                              {{"delta.columnMapping.mode", "name"}});
-  st = engine->RegisterSnapshot("snap", mapped);
+  Status st = engine->RegisterSnapshot("snap", mapped);
   EXPECT_EQ(st.code(), StatusCode::kUnsupported);
   EXPECT_NE(st.message().find("column mapping"), std::string::npos);
 }
