@@ -153,6 +153,7 @@ Status Files(const TableArgs& a) {
                    {"modificationTime", f.modification_time},
                    {"numRecords", stats.num_records ? ordered_json(*stats.num_records)
                                                     : ordered_json()}});
+    if (f.deletion_vector) out.back()["deletedRows"] = f.deletion_vector->cardinality;
   }
   if (a.json) {
     PrintJson(out);

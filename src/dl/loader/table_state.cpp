@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/delta/log_segment.hpp"
@@ -95,12 +97,20 @@ Status PlanDeltaSource(FileSystem& fs, engine::Engine& engine, const config::Tab
             v, root, *done));
       }
       DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(*content, path));
-      for (auto& a : actions) {
-        if (auto* add = std::get_if<delta::AddFile>(&a); add && add->data_change) {
-          source->adds.push_back(std::move(*add));
-        } else if (auto* rm = std::get_if<delta::RemoveFile>(&a); rm && rm->data_change) {
+      // A file removed and added back in one commit with a deletion vector had rows
+      // deleted in place: nothing new to load from it.
+      std::set<std::string> removed_paths;
+      for (const auto& a : actions) {
+        if (auto* rm = std::get_if<delta::RemoveFile>(&a); rm && rm->data_change) {
+          removed_paths.insert(rm->path);
           ++removes;
         }
+      }
+      for (auto& a : actions) {
+        auto* add = std::get_if<delta::AddFile>(&a);
+        if (!add || !add->data_change) continue;
+        if (add->deletion_vector && removed_paths.count(add->path)) continue;
+        source->adds.push_back(std::move(*add));
       }
     }
   }

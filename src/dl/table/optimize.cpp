@@ -1,6 +1,11 @@
 // OPTIMIZE: bin-pack small files per partition into files near the target size
-// (dataChange=false, so streaming readers skip the rewrite), optionally ordered.
+// (dataChange=false, so streaming readers skip the rewrite), optionally ordered. Files whose
+// deletion vector hides more than 5% of their rows are rewritten without those rows (as
+// Delta's OPTIMIZE does with delta.optimize.maxDeletedRowsRatio).
+#include <algorithm>
 #include <map>
+
+#include "dl/delta/stats.hpp"
 
 #include "dl/common/clock.hpp"
 #include "dl/table/table.hpp"
@@ -8,6 +13,16 @@
 
 namespace dl::table {
 namespace {
+
+constexpr double kMaxDeletedRowsRatio = 0.05;
+
+bool WorthPurging(const delta::AddFile& f) {
+  if (!f.deletion_vector) return false;
+  auto records = delta::ParseStats(f.stats).num_records;
+  if (!records || *records <= 0) return true;
+  return static_cast<double>(f.deletion_vector->cardinality) >
+         kMaxDeletedRowsRatio * static_cast<double>(*records);
+}
 
 // The files of one partition that OPTIMIZE should rewrite together.
 std::map<delta::PartitionValues, std::vector<delta::AddFile>> PlanBins(
@@ -19,11 +34,15 @@ std::map<delta::PartitionValues, std::vector<delta::AddFile>> PlanBins(
   for (const auto& f : snapshot.files()) {
     // With an ordering every file takes part (the point is to re-cluster the partition);
     // plain compaction leaves files that are already big enough alone.
-    if (ordering || f.size < min_size) by_partition[f.partition_values].push_back(f);
+    if (ordering || f.size < min_size || WorthPurging(f)) {
+      by_partition[f.partition_values].push_back(f);
+    }
   }
   for (auto it = by_partition.begin(); it != by_partition.end();) {
-    // A single small file gains nothing from being rewritten alone (unless re-sorting).
-    if (it->second.size() < 2 && !ordering) {
+    // A single small file gains nothing from being rewritten alone (unless re-sorting or
+    // dropping deleted rows).
+    bool purge = std::any_of(it->second.begin(), it->second.end(), WorthPurging);
+    if (it->second.size() < 2 && !ordering && !purge) {
       it = by_partition.erase(it);
     } else {
       ++it;

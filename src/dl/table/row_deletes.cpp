@@ -77,7 +77,11 @@ Status AddRowDeletes(FileSystem& fs, const std::string& root,
     delta::AddFile add = d.file;
     add.deletion_vector = std::move(dv);
     add.data_change = true;
-    if (add.stats) add.stats = delta::WithWideBounds(*add.stats);
+    if (add.stats) {
+      auto wide = delta::WithWideBounds(*add.stats);
+      if (!wide.ok()) return wide.status().WithContext(fmt::format("stats of '{}'", add.path));
+      add.stats = std::move(*wide);
+    }
     tx.Add(std::move(add));
     ++result.deletion_vectors_added;
   }

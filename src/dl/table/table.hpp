@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/snapshot.hpp"
 #include "dl/delta/transaction.hpp"
 #include "dl/engine/engine.hpp"
@@ -38,6 +39,23 @@ struct SourceFile {
   int64_t modification_time_ms = 0;
 };
 
+/// Rows of one data file a write marks deleted.
+struct RowDeletes {
+  delta::AddFile file;      ///< the live add (with its current deletion vector, if any)
+  delta::RowIndexes rows;   ///< row indexes in the file, sorted and unique
+};
+
+/// Whether writes to this table mark rows deleted with deletion vectors instead of
+/// rewriting files: the table property delta.enableDeletionVectors=true on a protocol that
+/// lists the deletionVectors writer feature.
+bool UsesDeletionVectors(const delta::Snapshot& snapshot);
+
+/// The rows of `rows_sql` (a query with the `_dl_file` and `_dl_row` columns of a view
+/// registered with RegisterSnapshotWithFileColumn over `snapshot`), grouped by file.
+Result<std::vector<RowDeletes>> CollectRowDeletes(engine::Engine& engine,
+                                                  const delta::Snapshot& snapshot,
+                                                  const std::string& rows_sql);
+
 struct WriteRequest {
   std::string source_sql;  ///< rows to write (a query over registered views)
   WriteMode mode = WriteMode::kAppend;
@@ -58,6 +76,10 @@ struct WriteRequest {
   /// Copy-on-write: files of the read snapshot this write replaces. They are removed in the
   /// same commit, so `source_sql` must include the rows of theirs that survive.
   std::vector<delta::AddFile> rewritten_files;
+  /// Deletion vectors: rows of live files of the read snapshot this write deletes in place
+  /// (the file stays; its deletion vector grows). Only for tables with deletion vectors
+  /// enabled (see UsesDeletionVectors).
+  std::vector<RowDeletes> row_deletes;
   /// commitInfo operation and parameters; empty: "WRITE" with mode and partitionBy.
   std::string operation;
   delta::StringMap operation_parameters;
@@ -75,6 +97,8 @@ struct WriteResult {
   bool skipped = false;  ///< txn already applied
   bool created = false;
   int64_t files_added = 0, files_removed = 0;
+  int64_t deletion_vectors_added = 0;  ///< files that got a (larger) deletion vector
+  int64_t rows_deleted_in_place = 0;   ///< rows newly marked deleted by deletion vectors
   int64_t rows_written = 0, bytes_written = 0;
   bool schema_changed = false;
   std::vector<std::string> added_paths;  ///< add.path of each new data file

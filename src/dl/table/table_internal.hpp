@@ -6,8 +6,22 @@
 
 #include "dl/delta/actions.hpp"
 #include "dl/delta/schema.hpp"
+#include "dl/delta/transaction.hpp"
+#include "dl/storage/file_system.hpp"
+
+namespace dl::table {
+struct RowDeletes;
+struct WriteResult;
+}  // namespace dl::table
 
 namespace dl::table::internal {
+
+/// Add to `tx`, per file of `deletes`, the remove of its current version and the add of the
+/// same file with a deletion vector of its old and new deleted rows (written under root); a
+/// file left with no row is only removed. Counts go to `result`.
+Status AddRowDeletes(FileSystem& fs, const std::string& root,
+                     const std::vector<RowDeletes>& deletes, int64_t now_ms,
+                     delta::Transaction& tx, WriteResult& result);
 
 /// The remove action that retires `add` (carrying its deletion vector, per the protocol).
 delta::RemoveFile RemoveFor(const delta::AddFile& add, int64_t now_ms, bool data_change);

@@ -174,10 +174,19 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     }
     DL_ASSIGN_OR_RETURN(
         schema, EvolveSchema(snapshot->schema(), source_schema, req.schema_evolution, root));
-    if (!(schema == snapshot->schema())) {
-      result.schema_changed = true;
-      delta::Metadata md = snapshot->metadata();
-      md.schema_string = delta::SerializeSchema(schema);
+    delta::Metadata md = snapshot->metadata();
+    result.schema_changed = !(schema == snapshot->schema());
+    if (result.schema_changed) md.schema_string = delta::SerializeSchema(schema);
+    // Table properties of the config that the table lacks (or has with another value) are
+    // set, as ALTER TABLE SET TBLPROPERTIES would; properties are never unset this way.
+    bool properties_changed = false;
+    for (const auto& [key, value] : req.configuration) {
+      auto it = md.configuration.find(key);
+      if (it != md.configuration.end() && it->second == value) continue;
+      md.configuration[key] = value;
+      properties_changed = true;
+    }
+    if (result.schema_changed || properties_changed) {
       delta::Protocol upgraded =
           delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
       if (!(upgraded == snapshot->protocol())) tx.Add(upgraded);
@@ -220,6 +229,14 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     for (const auto& f : req.rewritten_files) tx.Add(internal::RemoveFor(f, now, true));
     result.files_removed = static_cast<int64_t>(req.rewritten_files.size());
   }
+  if (!req.row_deletes.empty()) {
+    if (!snapshot || !UsesDeletionVectors(*snapshot)) {
+      return Status::Internal("deleting rows in place in {}, which has no deletion vectors", root);
+    }
+    tx.read_set().whole_table = true;
+    DL_RETURN_IF_ERROR(
+        internal::AddRowDeletes(ctx.fs, root, req.row_deletes, now, tx, result));
+  }
   for (auto& a : adds) tx.Add(std::move(a));
   if (req.txn) {
     delta::SetTransaction txn = *req.txn;
@@ -239,6 +256,10 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     tx.SetOperation(req.operation, req.operation_parameters);
   }
   if (result.files_removed > 0) metrics["numRemovedFiles"] = std::to_string(result.files_removed);
+  if (result.deletion_vectors_added > 0) {
+    metrics["numDeletionVectorsAdded"] = std::to_string(result.deletion_vectors_added);
+    metrics["numDeletedRows"] = std::to_string(result.rows_deleted_in_place);
+  }
   tx.SetOperationMetrics(std::move(metrics));
   RecordSourceFiles(tx, req.source_files, req.data_loader_info);
   if (req.before_commit) DL_RETURN_IF_ERROR(req.before_commit());
@@ -246,6 +267,31 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   result.version = commit.version;
   return result;
 }
+
+namespace {
+
+// DELETE on a table with deletion vectors: no data file is rewritten.
+Result<WriteResult> DeleteInPlace(TableContext& ctx, const std::string& root,
+                                  const std::shared_ptr<const delta::Snapshot>& snapshot,
+                                  const std::string& rows_sql, const std::string& predicate,
+                                  int64_t deleted_rows) {
+  DL_ASSIGN_OR_RETURN(auto deletes, CollectRowDeletes(ctx.engine, *snapshot, rows_sql));
+  delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
+  tx.read_set().whole_table = true;
+  WriteResult result;
+  DL_RETURN_IF_ERROR(internal::AddRowDeletes(ctx.fs, root, deletes, NowMs(), tx, result));
+  tx.SetOperation("DELETE", {{"predicate", nlohmann::json::array({predicate}).dump()}});
+  tx.SetOperationMetrics({{"numRemovedFiles", std::to_string(result.files_removed)},
+                          {"numAddedFiles", "0"},
+                          {"numDeletionVectorsAdded", std::to_string(result.deletion_vectors_added)},
+                          {"numDeletedRows", std::to_string(deleted_rows)},
+                          {"numCopiedRows", "0"}});
+  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit());
+  result.version = commit.version;
+  return result;
+}
+
+}  // namespace
 
 Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
                                 const std::string& predicate) {
@@ -268,6 +314,11 @@ Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
   }
   WriteResult result;
   if (touched.empty()) return result;  // nothing matches: no commit, like Spark
+  if (UsesDeletionVectors(*snapshot)) {
+    return DeleteInPlace(ctx, root, snapshot,
+                         fmt::format("SELECT * FROM {} WHERE ({})", QuoteIdent(scan), predicate),
+                         predicate, deleted_rows);
+  }
 
   std::vector<delta::AddFile> rewrite;
   for (const auto& f : snapshot->files()) {
