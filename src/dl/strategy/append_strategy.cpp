@@ -116,6 +116,7 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   req.dynamic_partition_overwrite = t.overwrite_mode == config::OverwriteMode::kDynamic;
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
+  req.configuration = t.table_properties;
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
 
   auto written = table::Write(ctx, target.root, req);

@@ -113,9 +113,14 @@ std::string MergeSql::MatchedAction() const {
                      *table_.merge_condition, del);
 }
 
-std::string MergeSql::CreateHits() const {
+std::string MergeSql::CreateHits(bool with_target_rows) const {
   std::vector<std::string> cols{
       fmt::format("{}.{} AS {}", kTarget, QuoteIdent("_dl_file"), kFile)};
+  if (with_target_rows) {
+    std::vector<std::string> excluded{QuoteIdent("_dl_file")};
+    for (const auto& k : keys_) excluded.push_back(QuoteIdent(k));
+    cols.push_back(fmt::format("{}.* EXCLUDE ({})", kTarget, fmt::join(excluded, ", ")));
+  }
   for (const auto& k : keys_) cols.push_back(Q(kSource, k));
   cols.push_back(MatchedAction() + " AS " + kAction);
   return fmt::format(
@@ -141,6 +146,19 @@ std::string MergeSql::SourceOutcomes(const std::string& file_column, bool with_h
       "(SELECT {6}, max({2}) AS {2} FROM {7} GROUP BY ALL) AS {1} ON {8} GROUP BY 1, 2",
       file, h, kAction, unmatched, QuoteIdent(kSourceTable), kSource, fmt::join(keys, ", "),
       QuoteIdent(kHitTable), KeyJoin(kSource, h));
+}
+
+std::string MergeSql::CreateUpdatedTargetRows() const {
+  std::vector<std::string> cols;
+  for (const auto& c : target_columns_) cols.push_back(QuoteIdent(c));
+  return fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {} WHERE {} = 1",
+                     QuoteIdent(kRewriteView), fmt::join(cols, ", "), QuoteIdent(kHitTable),
+                     kAction);
+}
+
+std::string MergeSql::DeletedTargetRows() const {
+  return fmt::format("SELECT {} AS {}, {} FROM {} WHERE {} > 0", kFile, QuoteIdent("_dl_file"),
+                     QuoteIdent("_dl_row"), QuoteIdent(kHitTable), kAction);
 }
 
 std::string MergeSql::ChangedFiles() const {

@@ -33,6 +33,7 @@ struct MergeCounts {
   int64_t unmatched_deleted = 0;  ///< target rows deleted by when_not_matched_by_source
   int64_t candidate_files = 0;    ///< files left after pruning by key stats
   int64_t rewritten_files = 0;
+  int64_t deletion_vector_files = 0;  ///< files whose deletion vector grew instead
 };
 
 class MergeSql {
@@ -60,8 +61,14 @@ class MergeSql {
   /// "target.k = source.k AND ...".
   std::string MatchPredicate() const;
   /// CREATE kHitTable: per matched row of kScanView, its file, key and action (0 keep,
-  /// 1 update, 2 delete).
-  std::string CreateHits() const;
+  /// 1 update, 2 delete); `with_target_rows` adds the target row's other columns and its
+  /// `_dl_row` (for deletion vectors).
+  std::string CreateHits(bool with_target_rows) const;
+  /// Deletion vectors: kRewriteView as the matched target rows that are updated (from a
+  /// kHitTable made with target rows); Output then writes just their new versions.
+  std::string CreateUpdatedTargetRows() const;
+  /// Deletion vectors: `_dl_file`, `_dl_row` of the target rows updated or deleted.
+  std::string DeletedTargetRows() const;
   /// Per source row: (source file or '', outcome, count); outcome is insert, update, delete,
   /// unchanged or absent_delete. Without kHitTable (no table yet) every row is unmatched.
   std::string SourceOutcomes(const std::string& file_column, bool with_hits) const;

@@ -116,6 +116,7 @@ Result<std::vector<delta::AddFile>> FilesToRewrite(engine::Engine& engine,
 Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
                         const delta::Snapshot& snapshot, MergeSql& sql, MergeCounts& counts,
                         std::vector<delta::AddFile>& rewrite,
+                        std::vector<table::RowDeletes>* row_deletes,
                         std::map<std::string, int64_t>* rows_per_file) {
   engine::Engine& engine = ctx.engine;
   const bool delete_unmatched =
@@ -124,8 +125,11 @@ Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
   DL_ASSIGN_OR_RETURN(auto candidates,
                       PruneFilesByKeyStats(engine, snapshot, sql.keys().at(0), keys_sql));
   counts.candidate_files = static_cast<int64_t>(candidates.size());
+  // With deletion vectors, changed rows are marked deleted and only their new versions are
+  // written; when_not_matched_by_source: delete still rewrites (it touches every file).
+  const bool in_place = table::UsesDeletionVectors(snapshot) && !delete_unmatched;
   DL_RETURN_IF_ERROR(engine.RegisterSnapshotWithFileColumn(kScanView, snapshot, &candidates));
-  DL_RETURN_IF_ERROR(engine.Execute(sql.CreateHits()));
+  DL_RETURN_IF_ERROR(engine.Execute(sql.CreateHits(in_place)));
   MergeCounts by_row;
   DL_ASSIGN_OR_RETURN(by_row, CountBySourceRow(engine, sql, target, true, rows_per_file));
   by_row.source_rows = counts.source_rows;
@@ -135,6 +139,11 @@ Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
   if (delete_unmatched) {
     DL_ASSIGN_OR_RETURN(auto n, engine.Query(sql.CountUnmatchedTargetRows()));
     counts.unmatched_deleted = std::stoll(n.rows.at(0).at(0).value_or("0"));
+  }
+  if (in_place) {
+    DL_ASSIGN_OR_RETURN(*row_deletes,
+                        table::CollectRowDeletes(engine, snapshot, sql.DeletedTargetRows()));
+    return engine.Execute(sql.CreateUpdatedTargetRows());
   }
   DL_ASSIGN_OR_RETURN(rewrite, FilesToRewrite(engine, snapshot, sql, delete_unmatched));
   // An empty subset still has the table's columns (and no rows).
@@ -169,7 +178,8 @@ nlohmann::ordered_json CountsJson(const MergeCounts& c) {
           {"inserted", c.inserted},              {"updated", c.updated},
           {"deleted", c.deleted + c.unmatched_deleted},
           {"unchanged", c.unchanged},            {"candidateFiles", c.candidate_files},
-          {"rewrittenFiles", c.rewritten_files}};
+          {"rewrittenFiles", c.rewritten_files},
+          {"deletionVectorFiles", c.deletion_vector_files}};
 }
 
 void LogMerge(const Target& target, const Batch& batch, const MergeCounts& c, int64_t version) {
@@ -184,7 +194,8 @@ void LogMerge(const Target& target, const Batch& batch, const MergeCounts& c, in
                               {"unmatched_deleted", c.unmatched_deleted},
                               {"unchanged", c.unchanged},
                               {"candidate_files", c.candidate_files},
-                              {"rewritten_files", c.rewritten_files}});
+                              {"rewritten_files", c.rewritten_files},
+                              {"deletion_vector_files", c.deletion_vector_files}});
   if (target.config.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete) {
     log::Info("when_not_matched_by_source: delete rewrites every file of the table",
               {{"table", target.display_name},
@@ -267,8 +278,9 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   std::vector<delta::AddFile> rewrite;
   table::WriteRequest req;
   if (snapshot) {
-    DL_RETURN_IF_ERROR(
-        PlanAgainstTable(ctx, target, *snapshot, sql, counts, rewrite, &out.rows_per_file));
+    DL_RETURN_IF_ERROR(PlanAgainstTable(ctx, target, *snapshot, sql, counts, rewrite,
+                                        &req.row_deletes, &out.rows_per_file));
+    counts.deletion_vector_files = static_cast<int64_t>(req.row_deletes.size());
     req.source_sql = sql.Output();
   } else {
     DL_ASSIGN_OR_RETURN(auto by_row,
@@ -284,6 +296,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   req.mode = table::WriteMode::kAppend;
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
+  req.configuration = t.table_properties;
   req.operation = "MERGE";
   req.operation_parameters = OperationParameters(t, sql);
   req.data_loader_info["merge"] = CountsJson(counts);

@@ -96,7 +96,8 @@ Result<Replaced> FindReplaced(engine::Engine& engine, const delta::Snapshot& sna
     out.removed.push_back(f);
     out.rows += it->second;
     auto records = delta::ParseStats(f.stats).num_records;
-    if (!records || *records != it->second) out.partial.push_back(f);
+    int64_t hidden = f.deletion_vector ? f.deletion_vector->cardinality : 0;
+    if (!records || *records - hidden != it->second) out.partial.push_back(f);
   }
   return out;
 }
@@ -157,6 +158,7 @@ Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
   req.mode = table::WriteMode::kAppend;
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
+  req.configuration = t.table_properties;
   Describe(t, snapshot != nullptr, replaced, req);
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
   auto written = table::Write(ctx, target.root, req);

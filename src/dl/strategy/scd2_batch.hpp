@@ -111,6 +111,7 @@ class Scd2Batch {
   std::vector<std::string> delete_columns_;  // the columns delete_condition names
   int64_t ordinal_ = 0;   // this batch's place in event order (ties on the sequence value)
   std::vector<delta::AddFile> rewritten_;  // files the commit replaces
+  std::vector<table::RowDeletes> row_deletes_;  // or, with deletion vectors, rows it deletes
   std::optional<CompanionFiles> changes_;  // the change store's files of this batch
   std::chrono::steady_clock::time_point phase_start_ = std::chrono::steady_clock::now();
 };

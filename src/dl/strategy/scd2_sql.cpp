@@ -174,4 +174,11 @@ std::string OutputSql(const Columns& c, const std::string& rewritten, const std:
       rewritten, touched, match, QuoteIdent(c.current), QuoteIdent(kLate), versions);
 }
 
+std::string ReplacedRowsSql(const Columns& c, const std::string& old, const std::string& touched) {
+  return fmt::format(
+      "SELECT o.\"_dl_file\", o.\"_dl_row\" FROM {0} o SEMI JOIN {1} t ON {2} AND (t.{3} OR "
+      "o.{4} IS TRUE)",
+      old, touched, KeyMatch(c.keys, "t", "o"), QuoteIdent(kLate), QuoteIdent(c.current));
+}
+
 }  // namespace dl::strategy::scd2

@@ -82,4 +82,9 @@ std::string VersionsSql(const Columns& c, const std::string& steps, const std::s
 std::string OutputSql(const Columns& c, const std::string& rewritten, const std::string& touched,
                       const std::string& versions);
 
+/// Deletion vectors: the `_dl_file`, `_dl_row` of the rows of `old` (the table's files
+/// holding batch keys) that OutputSql would not copy: every row of a late key (its history is
+/// rebuilt) and the current row of every other touched key (closed or replaced).
+std::string ReplacedRowsSql(const Columns& c, const std::string& old, const std::string& touched);
+
 }  // namespace dl::strategy::scd2

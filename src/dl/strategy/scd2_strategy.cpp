@@ -225,9 +225,19 @@ Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
         phase("key files", engine_.RegisterSnapshot(kKeyRows, *snapshot_, &key_files_)));
   }
   DL_RETURN_IF_ERROR(phase("versions", BuildVersions()));
-  DL_ASSIGN_OR_RETURN(rewritten_, RewrittenFiles());
-  if (!rewritten_.empty()) {
-    DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kRewritten, *snapshot_, &rewritten_));
+  if (snapshot_ && table::UsesDeletionVectors(*snapshot_)) {
+    // The replaced rows are marked deleted; the write adds only the new versions.
+    if (!key_files_.empty()) {
+      DL_ASSIGN_OR_RETURN(row_deletes_,
+                          table::CollectRowDeletes(engine_, *snapshot_,
+                                                   ReplacedRowsSql(cols_, QuoteIdent(kOld),
+                                                                   QuoteIdent(kTouched))));
+    }
+  } else {
+    DL_ASSIGN_OR_RETURN(rewritten_, RewrittenFiles());
+    if (!rewritten_.empty()) {
+      DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kRewritten, *snapshot_, &rewritten_));
+    }
   }
   Phase("rewritten files");
   DL_ASSIGN_OR_RETURN(changes_, WriteChangeStore());
@@ -246,8 +256,10 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   req.read_snapshot = snapshot_;
   req.reads_table = snapshot_ != nullptr;
   req.rewritten_files = rewritten;
+  req.row_deletes = row_deletes_;
   req.partition_by = t_.partition_columns;
   req.schema_evolution = WriteEvolution(t_);
+  req.configuration = t_.table_properties;
   req.operation = "MERGE";
   req.operation_parameters = {
       {"predicate", nlohmann::json::array({"scd2 on " + fmt::format("{}", fmt::join(

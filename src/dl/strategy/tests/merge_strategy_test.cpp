@@ -347,5 +347,70 @@ TEST_F(ReplaceWhereTest, UnknownColumnIsAConfigError) {
   EXPECT_THAT(r.status().message(), HasSubstr("replace_where of db.t"));
 }
 
+// With delta.enableDeletionVectors the table's files stay: changed rows are marked deleted
+// and only their new versions are written.
+class MergeDvTest : public MergeTest {
+ protected:
+  void SetUp() override {
+    MergeTest::SetUp();
+    table_.table_properties["delta.enableDeletionVectors"] = "true";
+  }
+  // The deletion vector cardinality of each live file that has one.
+  std::vector<int64_t> DvCardinalities() {
+    std::vector<int64_t> out;
+    auto snap = Snapshot();
+    for (const auto& f : snap->files()) {
+      if (f.deletion_vector) out.push_back(f.deletion_vector->cardinality);
+    }
+    return out;
+  }
+};
+
+TEST_F(MergeDvTest, UpdatesAndDeletesMarkRowsDeletedWithoutRewritingFiles) {
+  table_.delete_condition = "op = 'D'";
+  MustLoad("a.csv", "id,name,op\n1,a,U\n2,b,U\n3,c,U\n");
+  auto before = LivePaths();
+  auto r = MustLoad("b.csv", "id,name,op\n2,B,U\n3,c,D\n4,d,U\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:B", "4:d"));
+  auto after = LivePaths();
+  for (const auto& p : before) EXPECT_TRUE(after.count(p)) << p << " was rewritten";
+  EXPECT_THAT(DvCardinalities(), ::testing::ElementsAre(2));
+  auto merge = CommitInfo(1)["dataLoader"]["merge"];
+  EXPECT_EQ(merge["rewrittenFiles"], 0);
+  EXPECT_EQ(merge["deletionVectorFiles"], 1);
+  EXPECT_EQ(r.write.rows_written, 2);  // the update and the insert
+}
+
+TEST_F(MergeDvTest, LaterChangesGrowTheDeletionVectorAndKeepEarlierDeletes) {
+  MustLoad("a.csv", "id,name\n1,a\n2,b\n3,c\n");
+  MustLoad("b.csv", "id,name\n1,A\n");
+  MustLoad("c.csv", "id,name\n2,B\n1,AA\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:AA", "2:B", "3:c"));
+  // The first file hides 1 and 2; the second file (1:A) hides its only row, so it is gone.
+  EXPECT_THAT(DvCardinalities(), ::testing::ElementsAre(2));
+  EXPECT_EQ(LivePaths().size(), 2u);
+}
+
+TEST_F(MergeDvTest, MergeConditionThatFailsLeavesTheRowInPlace) {
+  table_.merge_condition = "source.ts > target.ts";
+  MustLoad("a.csv", "id,name,ts\n1,a,10\n2,b,10\n");
+  MustLoad("b.csv", "id,name,ts\n1,stale,5\n2,fresh,20\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:fresh"));
+  EXPECT_THAT(DvCardinalities(), ::testing::ElementsAre(1));
+}
+
+TEST_F(MergeDvTest, PropertyAddedToAnExistingTableTakesEffectFromTheNextBatch) {
+  table_.table_properties.clear();
+  MustLoad("a.csv", "id,name\n1,a\n2,b\n");
+  table_.table_properties["delta.enableDeletionVectors"] = "true";
+  MustLoad("b.csv", "id,name\n1,A\n");  // sets the property (this batch still rewrites)
+  auto snap = Snapshot();
+  EXPECT_TRUE(table::UsesDeletionVectors(*snap));
+  EXPECT_EQ(snap->protocol().min_reader_version, 3);
+  MustLoad("c.csv", "id,name\n2,B\n");
+  EXPECT_THAT(DvCardinalities(), ::testing::ElementsAre(1));
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:A", "2:B"));
+}
+
 }  // namespace
 }  // namespace dl::strategy

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <set>
 
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/scd2_sql.hpp"
@@ -342,6 +343,54 @@ TEST(Scd2SqlTest, StepsGiveOneVersionPerTrackedChange) {
   EXPECT_EQ(rows->rows, (Rows{{"x", "n2", "1", "4", "false"},
                               {"y", "n2", "4", "5", "false"},
                               {"y", "n2", "7", std::nullopt, "true"}}));
+}
+
+// With delta.enableDeletionVectors: the same history, and no data file is rewritten.
+class Scd2DvTest : public Scd2Test {
+ protected:
+  void SetUp() override {
+    Scd2Test::SetUp();
+    table_.table_properties["delta.enableDeletionVectors"] = "true";
+  }
+  std::set<std::string> LivePaths() {
+    std::set<std::string> out;
+    auto snap = Snapshot();
+    for (const auto& f : snap->files()) out.insert(f.path);
+    return out;
+  }
+};
+
+TEST_F(Scd2DvTest, TrackedChangeClosesAndOpensWithoutRewritingFiles) {
+  table_.tracking_columns = {"a"};
+  ASSERT_TRUE(Load({Write("1.csv", "id,a,b,op,seq\n1,x,1,U,10\n2,p,1,U,10\n3,q,1,U,10\n")}).ok());
+  auto before = LivePaths();
+  auto r = Load({Write("2.csv", "id,a,b,op,seq\n1,y,1,U,20\n2,p,5,U,20\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Query(root(), "SELECT id, a, effective_date, end_date, is_current FROM tbl WHERE id "
+                          "< 3 ORDER BY id, effective_date"),
+            (Rows{V("1", "x", "10", "20", false), V("1", "y", "20", std::nullopt, true),
+                  V("2", "p", "10", std::nullopt, true)}));
+  EXPECT_EQ(Query(root(), "SELECT b, seq FROM tbl WHERE id = 2"), (Rows{{"5", "20"}}));
+  auto after = LivePaths();
+  for (const auto& p : before) EXPECT_TRUE(after.count(p)) << p << " was rewritten";
+  auto snap = Snapshot();
+  int64_t hidden = 0;
+  for (const auto& f : snap->files()) {
+    if (f.deletion_vector) hidden += f.deletion_vector->cardinality;
+  }
+  EXPECT_EQ(hidden, 2);  // the old current rows of 1 and 2
+}
+
+TEST_F(Scd2DvTest, LateEventsAndDeletesGiveTheSameHistory) {
+  ASSERT_TRUE(Load({Write("1.csv", "id,a,op,seq\n1,x,U,10\n1,z,U,30\n2,k,U,10\n")}).ok());
+  ASSERT_TRUE(Load({Write("2.csv", "id,a,op,seq\n1,z,U,40\n2,k,D,15\n")}).ok());
+  auto r = Load({Write("3.csv", "id,a,op,seq\n1,y,U,20\n1,w,U,35\n2,m,U,50\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Versions(),
+            (Rows{V("1", "x", "10", "20", false), V("1", "y", "20", "30", false),
+                  V("1", "z", "30", "35", false), V("1", "w", "35", "40", false),
+                  V("1", "z", "40", std::nullopt, true), V("2", "k", "10", "15", false),
+                  V("2", "m", "50", std::nullopt, true)}));
 }
 
 }  // namespace
