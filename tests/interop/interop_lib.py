@@ -496,6 +496,15 @@ def read_commit(table: str | os.PathLike, version: int) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _file_key(action: dict) -> str:
+    """A logical file is (path, deletion vector id); files without a DV are keyed by path."""
+    dv = action.get("deletionVector")
+    if not dv:
+        return action["path"]
+    return (f'{action["path"]}#{dv["storageType"]}{dv["pathOrInlineDv"]}'
+            f'@{dv.get("offset")}')
+
+
 def replay_log(table: str | os.PathLike, version: int | None = None) -> LogSnapshot:
     versions = commit_versions(table)
     assert versions, f"no commits in {table}"
@@ -510,9 +519,9 @@ def replay_log(table: str | os.PathLike, version: int | None = None) -> LogSnaps
     for v in range(version + 1):
         for action in read_commit(table, v):
             if "add" in action:
-                adds[action["add"]["path"]] = action["add"]
+                adds[_file_key(action["add"])] = action["add"]
             elif "remove" in action:
-                adds.pop(action["remove"]["path"], None)
+                adds.pop(_file_key(action["remove"]), None)
             elif "metaData" in action:
                 metadata = action["metaData"]
             elif "protocol" in action:
@@ -520,6 +529,11 @@ def replay_log(table: str | os.PathLike, version: int | None = None) -> LogSnaps
             elif "commitInfo" in action:
                 infos[v] = action["commitInfo"]
     return LogSnapshot(version=version, adds=adds, metadata=metadata, protocol=protocol, commit_infos=infos)
+
+
+def deletion_vector_count(table: str | os.PathLike) -> int:
+    """Live files of the table's latest version that carry a deletion vector."""
+    return sum(1 for a in replay_log(table).adds.values() if a.get("deletionVector"))
 
 
 def file_abs_path(table: str | os.PathLike, add_path: str) -> Path:

@@ -71,37 +71,36 @@ def test_usage_errors_exit_2(dl, args):
 
 
 # --------------------------------------------------------------------------------------------
-# Deletion vectors
+# Table features we do not implement (deletion vectors are supported: test_deletion_vectors.py)
 # --------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def dv_table(spark, tmp_path_factory) -> str:
-    path = str(tmp_path_factory.mktemp("dv") / "table")
+def column_mapping_table(spark, tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("cm") / "table")
     spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, s STRING) USING delta "
-              f"TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
-    spark.range(0, 200).selectExpr("id", "cast(id as string) as s").coalesce(1) \
+              f"TBLPROPERTIES ('delta.columnMapping.mode' = 'name', "
+              f"'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')")
+    spark.range(0, 20).selectExpr("id", "cast(id as string) as s") \
         .write.format("delta").mode("append").save(path)
-    spark.sql(f"DELETE FROM delta.`{path}` WHERE id % 10 = 3")
-    dvs = [a["add"]["deletionVector"] for v in il.commit_versions(path) for a in il.read_commit(path, v)
-           if "add" in a and a["add"].get("deletionVector")]
-    assert dvs, "precondition: Spark's DELETE wrote a deletion vector"
     return path
 
 
-def test_deletion_vectors_scan_refused(dl, dv_table):
-    p = dl.run("table", "scan", dv_table, check=False)
-    assert p.returncode == 1, f"scan of a table with deletion vectors must be refused (exit {p.returncode}): {_out(p)[:500]}"
-    assert "deletionVectors" in _out(p), f"message must name the deletionVectors feature: {_out(p)!r}"
+def test_unsupported_feature_scan_refused(dl, column_mapping_table):
+    p = dl.run("table", "scan", column_mapping_table, check=False)
+    assert p.returncode == 1, f"scan of a column-mapped table must be refused (exit {p.returncode}): {_out(p)[:500]}"
+    assert "column mapping" in _out(p) or "columnMapping" in _out(p), \
+        f"message must name column mapping: {_out(p)!r}"
 
 
-def test_deletion_vectors_write_refused(dl, dv_table, tmp_path):
-    before = _tree(dv_table)
+def test_unsupported_feature_write_refused(dl, column_mapping_table, tmp_path):
+    before = _tree(column_mapping_table)
     src = il.write_parquet(_small(range(1000, 1003)), tmp_path / "new.parquet")
-    p = dl.run("table", "write", dv_table, "--source", src, check=False)
-    assert p.returncode == 1, f"write to a table with deletion vectors must be refused (exit {p.returncode})"
-    assert "deletionVectors" in _out(p), f"message must name the deletionVectors feature: {_out(p)!r}"
-    assert _tree(dv_table) == before, "a refused write must not touch the table"
+    p = dl.run("table", "write", column_mapping_table, "--source", src, check=False)
+    assert p.returncode == 1, f"write to a column-mapped table must be refused (exit {p.returncode})"
+    assert "column mapping" in _out(p) or "columnMapping" in _out(p), \
+        f"message must name column mapping: {_out(p)!r}"
+    assert _tree(column_mapping_table) == before, "a refused write must not touch the table"
 
 
 # --------------------------------------------------------------------------------------------
