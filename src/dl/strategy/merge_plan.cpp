@@ -117,9 +117,8 @@ std::string MergeSql::CreateHits(bool with_target_rows) const {
   std::vector<std::string> cols{
       fmt::format("{}.{} AS {}", kTarget, QuoteIdent("_dl_file"), kFile)};
   if (with_target_rows) {
-    std::vector<std::string> excluded{QuoteIdent("_dl_file")};
-    for (const auto& k : keys_) excluded.push_back(QuoteIdent(k));
-    cols.push_back(fmt::format("{}.* EXCLUDE ({})", kTarget, fmt::join(excluded, ", ")));
+    for (const auto& c : TargetColumnsUpdatesKeep()) cols.push_back(Q(kTarget, c));
+    cols.push_back(Q(kTarget, "_dl_row"));
   }
   for (const auto& k : keys_) cols.push_back(Q(kSource, k));
   cols.push_back(MatchedAction() + " AS " + kAction);
@@ -148,9 +147,26 @@ std::string MergeSql::SourceOutcomes(const std::string& file_column, bool with_h
       QuoteIdent(kHitTable), KeyJoin(kSource, h));
 }
 
+std::vector<std::string> MergeSql::TargetColumnsUpdatesKeep() const {
+  std::vector<std::string> out;
+  for (const auto& c : target_columns_) {
+    if (std::count(keys_.begin(), keys_.end(), c)) continue;  // equal to the source's
+    bool in_source = std::count(source_columns_.begin(), source_columns_.end(), c) > 0;
+    // merge_condition may read any target column.
+    if (table_.merge_condition || !in_source || !Updatable(c)) out.push_back(c);
+  }
+  return out;
+}
+
 std::string MergeSql::CreateUpdatedTargetRows() const {
+  // Columns an update overwrites are never read from the target (Output takes the source's).
+  const auto kept = TargetColumnsUpdatesKeep();
   std::vector<std::string> cols;
-  for (const auto& c : target_columns_) cols.push_back(QuoteIdent(c));
+  for (const auto& c : target_columns_) {
+    bool key = std::count(keys_.begin(), keys_.end(), c) > 0;
+    bool read = key || std::count(kept.begin(), kept.end(), c) > 0;
+    cols.push_back(read ? QuoteIdent(c) : "NULL AS " + QuoteIdent(c));
+  }
   return fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {} WHERE {} = 1",
                      QuoteIdent(kRewriteView), fmt::join(cols, ", "), QuoteIdent(kHitTable),
                      kAction);

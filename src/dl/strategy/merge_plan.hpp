@@ -61,8 +61,8 @@ class MergeSql {
   /// "target.k = source.k AND ...".
   std::string MatchPredicate() const;
   /// CREATE kHitTable: per matched row of kScanView, its file, key and action (0 keep,
-  /// 1 update, 2 delete); `with_target_rows` adds the target row's other columns and its
-  /// `_dl_row` (for deletion vectors).
+  /// 1 update, 2 delete); `with_target_rows` adds its `_dl_row` and the target columns an
+  /// update keeps (for deletion vectors: the updated rows are written from kHitTable).
   std::string CreateHits(bool with_target_rows) const;
   /// Deletion vectors: kRewriteView as the matched target rows that are updated (from a
   /// kHitTable made with target rows); Output then writes just their new versions.
@@ -83,6 +83,8 @@ class MergeSql {
 
  private:
   std::string MatchedAction() const;  // over source/target of a matched pair
+  // Non-key target columns an update keeps or may read (not overwritten by the source).
+  std::vector<std::string> TargetColumnsUpdatesKeep() const;
   bool Updatable(const std::string& column) const;
   std::string KeyJoin(const std::string& left, const std::string& right) const;
 

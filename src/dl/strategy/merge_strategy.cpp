@@ -117,7 +117,7 @@ Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
                         const delta::Snapshot& snapshot, MergeSql& sql, MergeCounts& counts,
                         std::vector<delta::AddFile>& rewrite,
                         std::vector<table::RowDeletes>* row_deletes,
-                        std::map<std::string, int64_t>* rows_per_file) {
+                        std::map<std::string, int64_t>* rows_per_file, PhaseTimer& phase) {
   engine::Engine& engine = ctx.engine;
   const bool delete_unmatched =
       target.config.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
@@ -125,11 +125,13 @@ Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
   DL_ASSIGN_OR_RETURN(auto candidates,
                       PruneFilesByKeyStats(engine, snapshot, sql.keys().at(0), keys_sql));
   counts.candidate_files = static_cast<int64_t>(candidates.size());
+  phase("prune by stats");
   // With deletion vectors, changed rows are marked deleted and only their new versions are
   // written; when_not_matched_by_source: delete still rewrites (it touches every file).
   const bool in_place = table::UsesDeletionVectors(snapshot) && !delete_unmatched;
   DL_RETURN_IF_ERROR(engine.RegisterSnapshotWithFileColumn(kScanView, snapshot, &candidates));
   DL_RETURN_IF_ERROR(engine.Execute(sql.CreateHits(in_place)));
+  phase("hits");
   MergeCounts by_row;
   DL_ASSIGN_OR_RETURN(by_row, CountBySourceRow(engine, sql, target, true, rows_per_file));
   by_row.source_rows = counts.source_rows;
@@ -140,9 +142,11 @@ Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
     DL_ASSIGN_OR_RETURN(auto n, engine.Query(sql.CountUnmatchedTargetRows()));
     counts.unmatched_deleted = std::stoll(n.rows.at(0).at(0).value_or("0"));
   }
+  phase("counts");
   if (in_place) {
     DL_ASSIGN_OR_RETURN(*row_deletes,
                         table::CollectRowDeletes(engine, snapshot, sql.DeletedTargetRows()));
+    phase("deleted rows");
     return engine.Execute(sql.CreateUpdatedTargetRows());
   }
   DL_ASSIGN_OR_RETURN(rewrite, FilesToRewrite(engine, snapshot, sql, delete_unmatched));
@@ -272,14 +276,16 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   }
   MergeSql sql(t, target_columns);
   MergeCounts counts;
+  PhaseTimer phase("merge", target.display_name);
   DL_ASSIGN_OR_RETURN(auto bad, StageSource(ctx, target, batch, snapshot.get(), sql, counts));
+  phase("source");
 
   BatchOutcome out;
   std::vector<delta::AddFile> rewrite;
   table::WriteRequest req;
   if (snapshot) {
     DL_RETURN_IF_ERROR(PlanAgainstTable(ctx, target, *snapshot, sql, counts, rewrite,
-                                        &req.row_deletes, &out.rows_per_file));
+                                        &req.row_deletes, &out.rows_per_file, phase));
     counts.deletion_vector_files = static_cast<int64_t>(req.row_deletes.size());
     req.source_sql = sql.Output();
   } else {
@@ -304,6 +310,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
 
   auto written = table::Write(ctx, target.root, req);
+  phase("write and commit");
   if (written.ok() && written->skipped) return TxnTakenError(app_id, target);
   if (!written.ok()) {
     *lost_race = written.status().code() == StatusCode::kCommitConflict;

@@ -7,7 +7,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,6 +17,7 @@
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
 #include "dl/strategy/scd2_sql.hpp"
+#include "dl/strategy/strategy_internal.hpp"
 
 namespace dl::strategy::scd2 {
 
@@ -61,7 +61,12 @@ inline bool Contains(const std::vector<std::string>& v, const std::string& x) {
 class Scd2Batch {
  public:
   Scd2Batch(table::TableContext& ctx, const Target& target, const Batch& batch)
-      : ctx_(ctx), engine_(ctx.engine), target_(target), t_(target.config), batch_(batch) {}
+      : ctx_(ctx),
+        engine_(ctx.engine),
+        target_(target),
+        t_(target.config),
+        batch_(batch),
+        phase_("scd2", target.display_name) {}
   ~Scd2Batch() { Release(); }
 
   // Plan and commit. `*replan` is set when the commit lost to a conflicting writer.
@@ -72,7 +77,6 @@ class Scd2Batch {
   // store's new files.
   Status Plan(const delta::CommitOptions& commit_options);
   // Debug log of the time since the last phase (what a slow batch spent its time on).
-  void Phase(const char* name);
   Status LoadTables(const delta::CommitOptions& commit_options);
   Status ReadEvents();
   Result<std::string> EventsWithDeleteFlag(const std::string& aligned,
@@ -113,7 +117,7 @@ class Scd2Batch {
   std::vector<delta::AddFile> rewritten_;  // files the commit replaces
   std::vector<table::RowDeletes> row_deletes_;  // or, with deletion vectors, rows it deletes
   std::optional<CompanionFiles> changes_;  // the change store's files of this batch
-  std::chrono::steady_clock::time_point phase_start_ = std::chrono::steady_clock::now();
+  internal::PhaseTimer phase_;  // phase_("name"): debug log of the time since the last one
 };
 
 }  // namespace dl::strategy::scd2

@@ -147,15 +147,15 @@ Status Scd2Batch::BuildVersions() {
   // its rowid.
   DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
                                                  QuoteIdent(kAll), events)));
-  Phase("all events");
+  phase_("all events");
   DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
                                                  QuoteIdent(kSteps),
                                                  StepsSql(cols_, QuoteIdent(kAll)))));
-  Phase("steps");
+  phase_("steps");
   DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
                                                  QuoteIdent(kTouched),
                                                  TouchedKeysSql(cols_, QuoteIdent(kSteps)))));
-  Phase("touched keys");
+  phase_("touched keys");
   return engine_.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE {} AS {}", QuoteIdent(kVersions),
       VersionsSql(cols_, QuoteIdent(kSteps), QuoteIdent(kTouched), QuoteIdent(kAll))));

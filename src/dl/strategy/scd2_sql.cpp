@@ -175,9 +175,11 @@ std::string OutputSql(const Columns& c, const std::string& rewritten, const std:
 }
 
 std::string ReplacedRowsSql(const Columns& c, const std::string& old, const std::string& touched) {
+  // An inner join (touched has one row per key) with the condition after it: as a SEMI JOIN
+  // condition the OR kept DuckDB from hashing on the keys.
   return fmt::format(
-      "SELECT o.\"_dl_file\", o.\"_dl_row\" FROM {0} o SEMI JOIN {1} t ON {2} AND (t.{3} OR "
-      "o.{4} IS TRUE)",
+      "SELECT o.\"_dl_file\", o.\"_dl_row\" FROM {0} o JOIN {1} t ON {2} WHERE t.{3} OR "
+      "o.{4} IS TRUE",
       old, touched, KeyMatch(c.keys, "t", "o"), QuoteIdent(kLate), QuoteIdent(c.current));
 }
 

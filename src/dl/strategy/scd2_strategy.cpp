@@ -194,16 +194,9 @@ Status Scd2Batch::ResolveOpenEnd() {
   return Status::OK();
 }
 
-void Scd2Batch::Phase(const char* name) {
-  auto now = std::chrono::steady_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - phase_start_).count();
-  log::Debug("scd2 phase", {{"table", target_.display_name}, {"phase", name}, {"ms", ms}});
-  phase_start_ = now;
-}
-
 Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
   auto phase = [&](const char* name, const Status& st) {
-    Phase(name);
+    phase_(name);
     return st;
   };
   if (t_.delete_condition) {
@@ -239,9 +232,9 @@ Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
       DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kRewritten, *snapshot_, &rewritten_));
     }
   }
-  Phase("rewritten files");
+  phase_("rewritten files");
   DL_ASSIGN_OR_RETURN(changes_, WriteChangeStore());
-  Phase("change store");
+  phase_("change store");
   return Status::OK();
 }
 
@@ -269,7 +262,7 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   if (bad_.quarantine) RecordCompanion(req.data_loader_info, *bad_.quarantine);
   std::string app_id = PrepareBatchCommit(ctx_, batch_, snapshot_.get(), commit_options, req);
   auto written = table::Write(ctx_, target_.root, req);
-  Phase("target commit");
+  phase_("target commit");
   if (!written.ok()) {
     *replan = written.status().code() == StatusCode::kCommitConflict;
     return written.status();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dl/common/logging.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/engine/sql_util.hpp"
@@ -101,6 +102,13 @@ Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const
                                           QuoteIdent(col), engine::SqlStringList(files))));
   for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
   return out;
+}
+
+void PhaseTimer::operator()(const char* name) {
+  auto now = std::chrono::steady_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
+  log::Debug(message_, {{"table", table_}, {"phase", name}, {"ms", ms}});
+  start_ = now;
 }
 
 }  // namespace dl::strategy::internal

@@ -1,6 +1,7 @@
 // Pieces every strategy's commit shares (private to dl/strategy).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,5 +38,18 @@ Status TxnTakenError(const std::string& app_id, const Target& target);
 /// Rows each source file contributed, read back from the audit column of the files written.
 Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const Target& target,
                                                    const table::WriteResult& written);
+
+/// Debug log of how long each phase of a batch took ("<what> phase", table, phase, ms).
+class PhaseTimer {
+ public:
+  PhaseTimer(std::string what, std::string table)
+      : message_(std::move(what) + " phase"), table_(std::move(table)) {}
+  /// Log the time since the previous call (or construction) as phase `name`.
+  void operator()(const char* name);
+
+ private:
+  std::string message_, table_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
 
 }  // namespace dl::strategy::internal
