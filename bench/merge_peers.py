@@ -2,7 +2,7 @@
 
 Run by the driver in its own process (so its peak RSS can be sampled alone):
 
-    merge_peers.py {spark|deltars} --dim DIR --batch DIR TASK=TABLE_PATH [TASK=TABLE_PATH ...]
+    merge_peers.py {spark|spark_dv|deltars} --dim DIR --batch DIR TASK=TABLE_PATH [TASK=TABLE_PATH ...]
 
 TASK is setup_scd2 / setup_upsert (build the table from the dimension files) or scd2 / upsert
 (apply the batch to an existing table). One JSON line per task on stdout: {"task", "seconds"};
@@ -58,7 +58,7 @@ def spark_session():
     return spark
 
 
-def spark_setup(spark, dim, path, scd2):
+def spark_setup(spark, dim, path, scd2, dv=False):
     from pyspark.sql import functions as F
 
     df = spark.read.parquet(*sorted(glob.glob(f"{dim}/*.parquet")))
@@ -67,6 +67,9 @@ def spark_setup(spark, dim, path, scd2):
               .withColumn("end_date", F.lit(None).cast("timestamp"))
               .withColumn("is_current", F.lit(True)))
     df.write.format("delta").save(path)
+    if dv:  # MERGE then marks changed rows deleted instead of rewriting their files
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES "
+                  "('delta.enableDeletionVectors' = 'true')")
 
 
 def spark_scd2_sql(path):
@@ -115,7 +118,7 @@ def run_spark(args, tasks):
     for task, path in tasks:
         t = time.perf_counter()
         if task.startswith("setup_"):
-            spark_setup(spark, args.dim, path, task == "setup_scd2")
+            spark_setup(spark, args.dim, path, task == "setup_scd2", args.system == "spark_dv")
         else:
             spark.read.parquet(*sorted(glob.glob(f"{args.batch}/*.parquet"))) \
                 .createOrReplaceTempView("batch")
@@ -225,7 +228,7 @@ def emit(obj):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("system", choices=["spark", "deltars"])
+    ap.add_argument("system", choices=["spark", "spark_dv", "deltars"])
     ap.add_argument("--dim", required=True)
     ap.add_argument("--batch", required=True)
     ap.add_argument("tasks", nargs="+", help="TASK=TABLE_PATH")
@@ -234,7 +237,7 @@ def main():
     for task, _ in tasks:
         if task not in ("setup_scd2", "setup_upsert", "scd2", "upsert"):
             sys.exit(f"unknown task {task!r}")
-    (run_spark if args.system == "spark" else run_deltars)(args, tasks)
+    (run_deltars if args.system == "deltars" else run_spark)(args, tasks)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ VARIANTS = [
     Variant("sequence_dv", dv=True),
     Variant("merge_condition_dv", merge_condition="source.seq > target.seq", dv=True),
     Variant("snapshot_delete_dv", snapshot=True, dv=True),
+    Variant("except_columns_dv", except_columns=("category", "op"), dv=True),
 ]
 SEEDS = [5, 17]
 N_BATCHES = 3
@@ -198,7 +199,7 @@ def test_merge_matches_spark_merge_into(env: LoaderEnv, spark, variant: Variant,
     run_scenario(env, spark, variant, seed)
 
 
-@pytest.mark.parametrize("variant", [VARIANTS[0], VARIANTS[-3]], ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", [VARIANTS[0], VARIANTS[-4]], ids=lambda v: v.name)
 def test_spark_delta_rs_and_duckdb_read_the_same_merged_table(env: LoaderEnv, spark,
                                                               variant: Variant):
     path = run_scenario(env, spark, variant, seed=99)
