@@ -127,6 +127,11 @@ def test_our_deletion_vectors_read_by_every_engine(spark, dl, readers, tmp_path)
     check_readers(readers, dl, path, expected(keep3), "readers disagree after DVs from both writers")
     # Time travel to before any delete still shows every row.
     assert dl.scan(path, version=2) == expected(range(2500))
+    # A checkpoint of ours carries the deletion vectors (the JSON commits are then not needed).
+    dl.run("table", "checkpoint", path)
+    for v in il.commit_versions(path):
+        il.commit_path(path, v).unlink()
+    check_readers(readers, dl, path, expected(keep3), "readers disagree reading our checkpoint")
 
 
 def test_optimize_purges_deleted_rows_and_vacuum_keeps_live_dv_files(spark, dl, readers, tmp_path):
