@@ -412,5 +412,40 @@ TEST_F(MergeDvTest, PropertyAddedToAnExistingTableTakesEffectFromTheNextBatch) {
   EXPECT_THAT(Table(), ::testing::ElementsAre("1:A", "2:B"));
 }
 
+TEST_F(MergeDvTest, ConcurrentDeletionVectorWritersNeverLoseADelete) {
+  MustLoad("a.csv", "id,name\n0,v0\n1,v0\n2,v0\n100,b\n101,b\n102,b\n103,b\n104,b\n105,b\n");
+  // Another writer deletes rows of the same file in place while merges update it.
+  std::thread deleter([this] {
+    auto fs = MakeLocalFileSystem();
+    auto engine = engine::MakeDuckDbEngine();
+    ASSERT_TRUE(engine.ok());
+    table::TableContext ctx{*fs, **engine};
+    for (int i = 0; i < 4; ++i) {
+      Result<table::WriteResult> w = Status::CommitConflict("not run yet");
+      for (int attempt = 0; attempt < 20 && !w.ok(); ++attempt) {
+        w = table::DeleteWhere(ctx, root(), fmt::format("id = {}", 100 + i));
+        if (!w.ok()) {
+          ASSERT_EQ(w.status().code(), StatusCode::kCommitConflict) << w.status().ToString();
+        }
+      }
+      ASSERT_TRUE(w.ok()) << w.status().ToString();
+    }
+  });
+  for (int j = 1; j <= 6; ++j) {
+    auto file = Write(fmt::format("m{}.csv", j), fmt::format("id,name\n{},v{}\n", j % 3, j));
+    Result<BatchOutcome> r = Status::CommitConflict("not run yet");
+    for (int attempt = 0; attempt < 20 && !r.ok(); ++attempt) {
+      r = Load({file});
+      if (!r.ok()) {
+        ASSERT_EQ(r.status().code(), StatusCode::kCommitConflict) << r.status().ToString();
+      }
+    }
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  deleter.join();
+  EXPECT_THAT(Table(), ::testing::ElementsAre("0:v6", "1:v4", "2:v5", "104:b", "105:b"));
+  EXPECT_FALSE(DvCardinalities().empty());
+}
+
 }  // namespace
 }  // namespace dl::strategy
