@@ -447,5 +447,23 @@ TEST_F(MergeDvTest, ConcurrentDeletionVectorWritersNeverLoseADelete) {
   EXPECT_FALSE(DvCardinalities().empty());
 }
 
+TEST_F(MergeDvTest, PartitionedTableUpdatesMayMoveRowsBetweenPartitions) {
+  table_.partition_columns = {"region"};
+  MustLoad("a.csv", "id,name,region\n1,a,eu\n2,b,us\n3,c,us\n4,d,us\n");
+  auto before = LivePaths();
+  MustLoad("b.csv", "id,name,region\n2,B,eu\n3,C,us\n");
+  EXPECT_THAT(Table("id || name || region"),
+              ::testing::ElementsAre("1aeu", "2Beu", "3Cus", "4dus"));
+  auto after = LivePaths();
+  for (const auto& p : before) EXPECT_TRUE(after.count(p)) << p << " was rewritten";
+  EXPECT_THAT(DvCardinalities(), ::testing::ElementsAre(2));  // 2 and 3 in the us file
+  EXPECT_EQ(Query("SELECT count(*) FROM tbl WHERE region = 'us'"), (Rows{{"2"}}));
+  // Every row of the eu file updated: the file goes, no deletion vector hides it all.
+  MustLoad("c.csv", "id,name,region\n1,A,eu\n");
+  EXPECT_THAT(DvCardinalities(), ::testing::UnorderedElementsAre(2));
+  EXPECT_THAT(Table("id || name || region"),
+              ::testing::ElementsAre("1Aeu", "2Beu", "3Cus", "4dus"));
+}
+
 }  // namespace
 }  // namespace dl::strategy
