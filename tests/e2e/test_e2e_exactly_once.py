@@ -59,6 +59,24 @@ def test_sigkill_mid_run_then_rerun_loads_each_row_once(env: LoaderEnv):
     assert "t" and r.rc == 0
 
 
+def test_temp_of_a_commit_killed_before_the_run_is_removed_once_its_version_exists(
+        env: LoaderEnv):
+    """A writer killed between writing its commit temp and linking it leaves a temp for a
+    version not committed yet: the next run must not touch it at its start (a live writer may
+    own it) but removes it once that version is committed."""
+    files = many_csv(env, 2)
+    env.write_config([env.table_entry("t", "t/*.csv", "csv", max_files_per_batch=1)])
+    env.load()
+    version = env.version("t")
+    stale = env.table_path("t") / "_delta_log" / f".{version + 1:020d}.json.0123abcd.tmp"
+    stale.write_text('{"commitInfo":{}}\n')
+    files.update({write_csv(env.raw / "t" / "g.csv", csv_rows(9000, 5, "g")): 5})
+    env.load()
+    assert env.version("t") == version + 1
+    assert_loaded_exactly(env, "t", files)
+    assert_log_clean(env)
+
+
 def test_deleted_tracker_is_reconciled_from_target_log(env: LoaderEnv):
     files = many_csv(env, 6)
     pq = write_parquet(env.raw / "p" / "a.parquet", {"id": [1, 2, 3]})
