@@ -55,3 +55,25 @@ def test_missing_source_table_is_a_table_error(env: LoaderEnv):
     r = env.run("run")
     assert r.rc == 1, str(r)
     assert "not a Delta table" in r.out or "nowhere" in r.out, str(r)
+
+
+def test_merge_from_a_delta_source_last_row_of_a_file_wins(env: LoaderEnv, spark):
+    """Without a sequence column, several rows for a key resolve by delivery order: file
+    order, then row order within the file (the data file's row index), as for parquet."""
+    source = env.root / "cdc_source"
+    rows = [(1, f"v{i}") for i in range(50)] + [(2, "only")]
+    spark.createDataFrame(rows, "id BIGINT, name STRING").coalesce(1) \
+        .write.format("delta").save(str(source))
+    entry = delta_entry(env, "t", source)
+    entry.update(loading_strategy="merge", primary_keys=["id"], audit_columns=False)
+    env.write_config([entry])
+    env.load()
+    got = dict(zip(env.read("t").column("id").to_pylist(), env.read("t").column("name").to_pylist()))
+    assert got == {1: "v49", 2: "only"}
+    # In-place deletes in the source (deletion vectors) bring nothing new to load.
+    spark.sql(f"ALTER TABLE delta.`{source}` SET TBLPROPERTIES "
+              "('delta.enableDeletionVectors' = 'true')")
+    spark.sql(f"DELETE FROM delta.`{source}` WHERE name = 'v3'")
+    v = env.version("t")
+    env.load()
+    assert env.version("t") == v, "a source's in-place delete must not reload its file"

@@ -172,16 +172,19 @@ Result<SourceProjection> ProjectDeltaSource(engine::Engine& engine, const std::s
   DL_RETURN_IF_ERROR(
       engine.RegisterSnapshotWithFileColumn(files_view, *source.snapshot, &source.adds));
   // The file column holds add.path as logged (relative); audit columns want the full path.
+  // The row index orders rows within a file, as parquet sources' file_row_number does.
   std::string root = source.snapshot->table_root();
   DL_RETURN_IF_ERROR(engine.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT * EXCLUDE ({1}, {5}), {2} || {1} AS {3} FROM {4}",
+      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT * EXCLUDE ({1}, {5}), {2} || {1} AS {3}, {5} AS "
+      "{6} FROM {4}",
       QuoteIdent(view), QuoteIdent("_dl_file"), QuoteLiteral(root + "/"),
-      QuoteIdent(kSourceFileColumn), QuoteIdent(files_view), QuoteIdent("_dl_row"))));
+      QuoteIdent(kSourceFileColumn), QuoteIdent(files_view), QuoteIdent("_dl_row"),
+      QuoteIdent("file_row_number"))));
   DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
   std::vector<std::string> files;
   for (const auto& a : source.adds) files.push_back(root + "/" + a.path);
   return Project(view, table, columns, files, target_schema, batch_id, load_time_ms,
-                 with_order ? "0" : "");
+                 with_order ? "file_row_number" : "");
 }
 
 }  // namespace
