@@ -128,6 +128,13 @@ def test_our_deletion_vectors_read_by_every_engine(spark, dl, readers, tmp_path)
     check_readers(readers, dl, path, expected(keep3), "readers disagree after DVs from both writers")
     # Time travel to before any delete still shows every row.
     assert dl.scan(path, version=2) == expected(range(2500))
+    # Restore to the first delete: the same files with their older deletion vectors.
+    first_delete = 3
+    before_restore = il.replay_log(path).version
+    dl.run("table", "restore", path, "--version", str(first_delete))
+    check_readers(readers, dl, path, expected(keep1), "readers disagree after RESTORE")
+    dl.run("table", "restore", path, "--version", str(before_restore))
+    check_readers(readers, dl, path, expected(keep3), "readers disagree after RESTORE back")
     # A checkpoint of ours carries the deletion vectors (the earlier commits are then not
     # needed: removed as log cleanup would).
     dl.run("table", "checkpoint", path)

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/maintenance.hpp"
 #include "dl/delta/partition.hpp"
@@ -93,9 +94,13 @@ Result<WriteResult> Restore(TableContext& ctx, const std::string& root, int64_t 
     return Status::InvalidArgument("table {} is already at version {}", root, version);
   }
   DL_ASSIGN_OR_RETURN(auto target, LoadSnapshot(ctx, root, version));
+  // A logical file is its path and deletion vector: the same path with another DV differs.
+  auto key = [](const delta::AddFile& f) {
+    return f.path + (f.deletion_vector ? "\n" + f.deletion_vector->UniqueId() : "");
+  };
   std::set<std::string> target_paths, current_paths;
-  for (const auto& f : target->files()) target_paths.insert(f.path);
-  for (const auto& f : current->files()) current_paths.insert(f.path);
+  for (const auto& f : target->files()) target_paths.insert(key(f));
+  for (const auto& f : current->files()) current_paths.insert(key(f));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, current);
   tx.read_set().whole_table = true;
@@ -103,20 +108,26 @@ Result<WriteResult> Restore(TableContext& ctx, const std::string& root, int64_t 
   result.version = -1;
   int64_t now = NowMs();
   for (const auto& f : current->files()) {
-    if (target_paths.count(f.path)) continue;
+    if (target_paths.count(key(f))) continue;
     tx.Add(delta::RemoveFile{f.path, now, true, true, f.partition_values, f.size, std::nullopt,
                              f.tags, f.deletion_vector, f.base_row_id,
                              f.default_row_commit_version});
     result.files_removed++;
   }
   for (auto f : target->files()) {
-    if (current_paths.count(f.path)) continue;
-    std::string abs = delta::ResolveDataPath(root, f.path);
-    DL_ASSIGN_OR_RETURN(bool exists, ctx.fs.Exists(abs));
-    if (!exists) {
-      return Status::NotFound(
-          "cannot restore {} to version {}: data file {} no longer exists (removed by VACUUM)",
-          root, version, abs);
+    if (current_paths.count(key(f))) continue;
+    std::vector<std::string> needed{delta::ResolveDataPath(root, f.path)};
+    if (f.deletion_vector && f.deletion_vector->storage_type != "i") {
+      DL_ASSIGN_OR_RETURN(std::string dv, delta::DeletionVectorPath(root, *f.deletion_vector));
+      needed.push_back(dv);
+    }
+    for (const auto& abs : needed) {
+      DL_ASSIGN_OR_RETURN(bool exists, ctx.fs.Exists(abs));
+      if (!exists) {
+        return Status::NotFound(
+            "cannot restore {} to version {}: file {} no longer exists (removed by VACUUM)", root,
+            version, abs);
+      }
     }
     f.data_change = true;
     tx.Add(std::move(f));
