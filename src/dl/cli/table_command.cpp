@@ -32,6 +32,7 @@ struct TableArgs {
   std::string mode = "append";
   std::vector<std::string> partition_by;
   std::string schema_evolution = "none";
+  std::vector<std::string> properties;  // KEY=VALUE
   int64_t target_size = 128LL << 20;
   std::vector<std::string> zorder_by, sort_by;
   bool dry_run = false, force = false;
@@ -266,6 +267,13 @@ Status WriteCmd(const TableArgs& a) {
   req.schema_evolution = a.schema_evolution == "add_new_columns"
                              ? table::SchemaEvolution::kAddNewColumns
                              : table::SchemaEvolution::kNone;
+  for (const auto& p : a.properties) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--property takes KEY=VALUE, not '{}'", p);
+    }
+    req.configuration[p.substr(0, eq)] = p.substr(eq + 1);
+  }
   for (const auto& f : files) {
     DL_ASSIGN_OR_RETURN(auto st, s.fs->Stat(f));
     req.source_files.push_back({f, st.size, st.modification_time_ms});
@@ -282,6 +290,10 @@ Status Delete(const TableArgs& a) {
   DL_ASSIGN_OR_RETURN(auto r, table::DeleteWhere(*s.ctx, a.path, a.where));
   if (r.version < 0) {
     std::cout << "no rows match; nothing changed\n";
+  } else if (r.deletion_vectors_added > 0 || r.files_added == 0) {
+    std::cout << "version " << r.version << ": deleted " << r.rows_deleted_in_place
+              << " rows in place (" << r.deletion_vectors_added << " deletion vectors, "
+              << r.files_removed - r.deletion_vectors_added << " files emptied)\n";
   } else {
     std::cout << "version " << r.version << ": rewrote " << r.files_removed << " files into "
               << r.files_added << "\n";
@@ -397,8 +409,10 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
   w->add_option("--partition-by", args->partition_by, "Partition columns of a new table")
       ->delimiter(',');
   w->add_option("--schema-evolution", args->schema_evolution, "none | add_new_columns");
+  w->add_option("--property", args->properties,
+                "Table property KEY=VALUE (e.g. delta.enableDeletionVectors=true), repeatable");
 
-  auto* del = Verb(table, args, "delete", "Delete rows (copy-on-write)", Delete, exit_code);
+  auto* del = Verb(table, args, "delete", "Delete rows (copy-on-write, or deletion vectors)", Delete, exit_code);
   del->add_option("--where", args->where, "SQL predicate of rows to delete")->required();
 
   auto* o = Verb(table, args, "optimize", "Compact small files", OptimizeCmd, exit_code);
