@@ -144,10 +144,12 @@ def test_our_deletion_vectors_read_by_every_engine(spark, dl, readers, tmp_path)
 
 
 def test_optimize_purges_deleted_rows_and_vacuum_keeps_live_dv_files(spark, dl, readers, tmp_path):
-    path = str(tmp_path / "purge")
-    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING, part STRING) USING delta "
-              "TBLPROPERTIES ('delta.enableDeletionVectors' = 'true')")
-    dl.write(path, il.write_parquet(rows(range(0, 3000)), tmp_path / "a.parquet"))
+    path = str(tmp_path / "purge")  # created by us this time, deletion vectors on
+    dl.run("table", "write", path, "--source", il.write_parquet(rows(range(0, 3000)),
+                                                              tmp_path / "a.parquet"),
+           "--property", "delta.enableDeletionVectors=true")
+    proto = il.replay_log(path).protocol
+    assert proto["minReaderVersion"] == 3 and "deletionVectors" in proto["readerFeatures"]
     dl.run("table", "delete", path, "--where", "id % 4 = 0")
     dv_files = [f for f in os.listdir(path) if f.startswith("deletion_vector_")]
     assert dv_files, "no DV file beside the data"
