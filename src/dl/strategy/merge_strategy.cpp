@@ -6,6 +6,8 @@
 //   3. one write: the rows of the files with an update or delete (every file with
 //      when_not_matched_by_source: delete), changed as planned, plus the inserts; the commit
 //      removes exactly those files. Other files are never read in full nor rewritten.
+//      With deletion vectors enabled, the updated and deleted rows are marked deleted in
+//      their files instead, and the write holds only the updates and inserts.
 #include "dl/strategy/merge_strategy.hpp"
 
 #include <fmt/format.h>
