@@ -7,8 +7,9 @@
 #include "dl/cli/output.hpp"
 #include "dl/cluster/health.hpp"
 #include "dl/common/logging.hpp"
-#include "dl/orchestration/dependencies.hpp"
+#include "dl/delta/stats.hpp"
 #include "dl/monitoring/run_metrics.hpp"
+#include "dl/orchestration/dependencies.hpp"
 #include "dl/table/table.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
@@ -37,6 +38,8 @@ Result<cluster::TableFacts> Facts(const config::LoaderConfig& cfg, const config:
       ++f.data_files;
       f.data_bytes += file.size;
       if (file.size < cfg.cluster.small_file_bytes) ++f.small_files;
+      f.rows += delta::ParseStats(file.stats).num_records.value_or(0);
+      if (file.deletion_vector) f.deleted_rows += file.deletion_vector->cardinality;
     }
   } else if (snap.status().code() != StatusCode::kNotFound) {
     f.error = snap.status().ToString();  // reported; the other tables still count
@@ -102,7 +105,8 @@ ordered_json StatusJson(const cluster::Environment& env, const cluster::Resource
     tables.push_back({{"table", t.name}, {"path", t.path}, {"exists", t.exists},
                       {"data_files", t.data_files}, {"data_bytes", t.data_bytes},
                       {"small_files", t.small_files}, {"files_completed", t.files_completed},
-                      {"files_failed", t.files_failed},
+                      {"files_failed", t.files_failed}, {"rows", t.rows},
+                      {"deleted_rows", t.deleted_rows},
                       {"error", t.error.empty() ? ordered_json(nullptr) : ordered_json(t.error)}});
   }
   for (const auto& d : in.dependencies) {

@@ -112,6 +112,13 @@ void CheckFiles(const HealthInput& in, Checks& c) {
                               t.name, t.small_files, t.data_files, HumanBytes(s.small_file_bytes),
                               HumanBytes(t.data_files ? t.data_bytes / t.data_files : 0), t.path));
     }
+    // Readers skip rows deletion vectors hide, but still read them: purge when it adds up.
+    if (t.deleted_rows > 0 && t.deleted_rows * 10 >= t.rows) {
+      c.Recommend(fmt::format("{}: {:.0f}% of the rows in its files are deleted by deletion "
+                              "vectors; `data_loader table optimize {}` rewrites those files "
+                              "without them",
+                              t.name, Percent(t.deleted_rows, t.rows), t.path));
+    }
   }
   double pct = Percent(failed, done + failed);
   if (failed == 0 || pct < s.failed_files_warning_percent) return;

@@ -25,6 +25,8 @@ struct TableFacts {
   int64_t small_files = 0;  ///< data files below cluster.small_file_bytes
   int64_t files_completed = 0, files_failed = 0;
   std::string error;  ///< the table could not be read (it counts as a warning)
+  int64_t rows = 0;          ///< rows in the data files (numRecords)
+  int64_t deleted_rows = 0;  ///< of those, hidden by deletion vectors
 };
 
 /// An upstream dependency's state: ok | waiting | timeout | failed | unknown.

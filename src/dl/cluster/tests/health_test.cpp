@@ -111,6 +111,18 @@ TEST(HealthTest, SmallFilesRecommendOptimize) {
   EXPECT_THAT(f.Eval().recommendations, IsEmpty());
 }
 
+TEST(HealthTest, RowsHiddenByDeletionVectorsRecommendOptimize) {
+  Fixture f;
+  f.in.tables.push_back({"db.d", "/p/db/d", true, 4, 4 << 30, 0, 4, 0});
+  f.in.tables[0].rows = 1000;
+  f.in.tables[0].deleted_rows = 99;  // under 10%: nothing to say
+  EXPECT_THAT(f.Eval().recommendations, IsEmpty());
+  f.in.tables[0].deleted_rows = 250;
+  EXPECT_THAT(Joined(f.Eval().recommendations),
+              HasSubstr("db.d: 25% of the rows in its files are deleted by deletion vectors; "
+                        "`data_loader table optimize /p/db/d`"));
+}
+
 TEST(HealthTest, DependencyStates) {
   Fixture f;
   f.in.dependencies = {{"file:/x", "waiting", "the file does not exist yet"}};
