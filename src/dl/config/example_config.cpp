@@ -80,6 +80,8 @@ tables:
       - address
     # sequence_column: updated_at      # (ours) orders changes; late ones land in history
     # delete_condition: "op = 'D'"     # (ours) rows that close the key's current version
+    # table_properties:                # (ours) Delta table properties; deletion vectors make
+    #   delta.enableDeletionVectors: true  # SCD2/merge mark rows deleted instead of rewriting
     file_format: csv                   # parquet | csv | json | delta
     csv_options:                       # (ours) unset options are detected from the file
       header: true
