@@ -412,7 +412,8 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
   w->add_option("--property", args->properties,
                 "Table property KEY=VALUE (e.g. delta.enableDeletionVectors=true), repeatable");
 
-  auto* del = Verb(table, args, "delete", "Delete rows (copy-on-write, or deletion vectors)", Delete, exit_code);
+  auto* del = Verb(table, args, "delete", "Delete rows (copy-on-write, or deletion vectors)",
+                   Delete, exit_code);
   del->add_option("--where", args->where, "SQL predicate of rows to delete")->required();
 
   auto* o = Verb(table, args, "optimize", "Compact small files", OptimizeCmd, exit_code);

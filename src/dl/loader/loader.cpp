@@ -9,7 +9,6 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
-#include "dl/delta/maintenance.hpp"
 #include "dl/loader/batch_runner.hpp"
 #include "dl/loader/table_state.hpp"
 #include "dl/monitoring/progress.hpp"
@@ -361,11 +360,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
       t.metrics.target_version = (*snap)->version();
       // A writer killed mid-commit leaves a temp for a version that was not yet committed
       // when this run started (so its start left it alone); now that version exists.
-      auto removed = delta::RemoveStaleLogTemps(*fs, t.root, (*snap)->version());
-      if (removed.ok() && !removed->empty()) {
-        log::Info("removed temp files of interrupted commits",
-                  {{"table", t.name}, {"files", removed->size()}});
-      }
+      RemoveInterruptedCommitTemps(*fs, t.root, (*snap)->version(), t.name);
     }
     metrics.tables.push_back(t.metrics);
   }

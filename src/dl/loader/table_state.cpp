@@ -146,12 +146,7 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   auto snapshot = delta::Snapshot::LoadWithoutFiles(fs, &engine, root);
   if (snapshot.ok()) {
     start.snapshot = *snapshot;
-    // Leftovers of a writer killed mid-commit: harmless to readers, but not ours to keep.
-    auto removed = delta::RemoveStaleLogTemps(fs, root, start.snapshot->version());
-    if (removed.ok() && !removed->empty()) {
-      log::Info("removed temp files of interrupted commits",
-                {{"table", name}, {"files", removed->size()}});
-    }
+    RemoveInterruptedCommitTemps(fs, root, start.snapshot->version(), name);
   } else if (snapshot.status().code() == StatusCode::kNotFound) {
     DL_RETURN_IF_ERROR(table::CheckCanCreateAt(fs, root));
   } else {
@@ -174,6 +169,15 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   }
   start.plan = PlanTable(table, config.retry_attempts, *discovered, start.state);
   return start;
+}
+
+void RemoveInterruptedCommitTemps(FileSystem& fs, const std::string& root, int64_t version,
+                                  const std::string& table_name) {
+  auto removed = delta::RemoveStaleLogTemps(fs, root, version);
+  if (removed.ok() && !removed->empty()) {
+    log::Info("removed temp files of interrupted commits",
+              {{"table", table_name}, {"files", removed->size()}});
+  }
 }
 
 }  // namespace dl::loader

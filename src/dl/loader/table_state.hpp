@@ -32,4 +32,9 @@ struct TableStart {
 Result<TableStart> StartTable(const config::LoaderConfig& config, const config::TableConfig& table,
                               FileSystem& fs, engine::Engine& engine, tracker::FileTracker& tracker);
 
+/// Delete the log temps a writer killed mid-commit left for versions up to `version` (they
+/// are harmless to readers, but not ours to keep); logs how many.
+void RemoveInterruptedCommitTemps(FileSystem& fs, const std::string& root, int64_t version,
+                                  const std::string& table_name);
+
 }  // namespace dl::loader

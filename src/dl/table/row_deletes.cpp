@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <map>
 
-#include "dl/delta/protocol_features.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"

@@ -156,7 +156,10 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     schema = source_schema;
     partition_by = req.partition_by;
     DL_ASSIGN_OR_RETURN(auto md, NewTableMetadata(schema, partition_by, req.configuration, root));
-    tx.Add(delta::RequiredProtocol(schema, md.configuration));
+    delta::Protocol protocol = delta::RequiredProtocol(schema, md.configuration);
+    // Refused before any data file is written (a property may need a feature we lack).
+    DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
+    tx.Add(std::move(protocol));
     tx.Add(std::move(md));
   } else {
     partition_by = snapshot->partition_columns();
@@ -189,6 +192,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     if (result.schema_changed || properties_changed) {
       delta::Protocol upgraded =
           delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
+      DL_RETURN_IF_ERROR(delta::CheckCanWrite(upgraded, md, root));
       if (!(upgraded == snapshot->protocol())) tx.Add(upgraded);
       tx.Add(std::move(md));
     }

@@ -40,6 +40,16 @@ class MergeTest : public StrategyTest {
     return out;
   }
 
+  // `attempt()` again while it loses a commit race (at most 20 times); its last result.
+  template <typename F>
+  static auto UntilNoConflict(F attempt) {
+    auto r = attempt();
+    for (int i = 1; i < 20 && !r.ok() && r.status().code() == StatusCode::kCommitConflict; ++i) {
+      r = attempt();
+    }
+    return r;
+  }
+
   std::set<std::string> LivePaths() {
     std::set<std::string> out;
     auto snap = Snapshot();  // keeps the file list alive through the loop
@@ -255,13 +265,7 @@ TEST_F(MergeTest, ConcurrentCommitsNeverLoseRows) {
   });
   for (int j = 1; j <= 8; ++j) {
     auto file = Write(fmt::format("m{}.csv", j), fmt::format("id,name\n{},v{}\n", j % 3, j));
-    Result<BatchOutcome> r = Status::CommitConflict("not run yet");
-    for (int attempt = 0; attempt < 20 && !r.ok(); ++attempt) {
-      r = Load({file});
-      if (!r.ok()) {
-        ASSERT_EQ(r.status().code(), StatusCode::kCommitConflict) << r.status().ToString();
-      }
-    }
+    auto r = UntilNoConflict([&] { return Load({file}); });
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
   appender.join();
@@ -421,25 +425,14 @@ TEST_F(MergeDvTest, ConcurrentDeletionVectorWritersNeverLoseADelete) {
     ASSERT_TRUE(engine.ok());
     table::TableContext ctx{*fs, **engine};
     for (int i = 0; i < 4; ++i) {
-      Result<table::WriteResult> w = Status::CommitConflict("not run yet");
-      for (int attempt = 0; attempt < 20 && !w.ok(); ++attempt) {
-        w = table::DeleteWhere(ctx, root(), fmt::format("id = {}", 100 + i));
-        if (!w.ok()) {
-          ASSERT_EQ(w.status().code(), StatusCode::kCommitConflict) << w.status().ToString();
-        }
-      }
+      auto w = UntilNoConflict(
+          [&] { return table::DeleteWhere(ctx, root(), fmt::format("id = {}", 100 + i)); });
       ASSERT_TRUE(w.ok()) << w.status().ToString();
     }
   });
   for (int j = 1; j <= 6; ++j) {
     auto file = Write(fmt::format("m{}.csv", j), fmt::format("id,name\n{},v{}\n", j % 3, j));
-    Result<BatchOutcome> r = Status::CommitConflict("not run yet");
-    for (int attempt = 0; attempt < 20 && !r.ok(); ++attempt) {
-      r = Load({file});
-      if (!r.ok()) {
-        ASSERT_EQ(r.status().code(), StatusCode::kCommitConflict) << r.status().ToString();
-      }
-    }
+    auto r = UntilNoConflict([&] { return Load({file}); });
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
   deleter.join();
