@@ -219,6 +219,8 @@ struct LoaderConfig {
   /// Key paths ("tables[0].source_path_pattern") whose value came through ${ENV}
   /// interpolation: possibly secrets, so ToRedactedJson prints them as "***".
   std::set<std::string> env_keys;
+  /// The values ${ENV} references substituted (RedactEnvValues masks them in output).
+  std::set<std::string> env_values;
 };
 
 // Table-level keys that may also be given at the top level as defaults for every table:
@@ -275,5 +277,10 @@ Result<std::vector<const TableConfig*>> SelectTables(const LoaderConfig& cfg,
 /// The resolved config as pretty JSON (keys as in YAML), with every value that came from an
 /// environment variable replaced by "***". Safe to log.
 std::string ToRedactedJson(const LoaderConfig& cfg);
+
+/// `text` with every value that came from an environment variable (4 characters or more:
+/// shorter ones would mask ordinary text) replaced by "***". For output built from config
+/// values, such as paths derived from an interpolated processed_data_path.
+std::string RedactEnvValues(const LoaderConfig& cfg, std::string text);
 
 }  // namespace dl::config

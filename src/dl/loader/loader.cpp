@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -30,6 +31,7 @@ struct TableRun {
   int64_t planned_version = -1;  // the table version the plan was made against
   size_t next_batch = 0;
   int in_flight = 0;
+  int64_t files_not_attempted = 0;  // a stop signal came first
   monitoring::TableMetrics metrics;
 };
 
@@ -221,6 +223,7 @@ class Scheduler {
           ++m.files_skipped;
           break;
         case FileOutcome::Kind::kNotAttempted:
+          ++t.files_not_attempted;
           break;
       }
     }
@@ -352,8 +355,12 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
   }
   DL_RETURN_IF_ERROR(ran);
-  result.stopped = stop.stopping();
-  if (!result.stopped) Maintain(options, *fs, *engine, tables);
+  // Stopped with work left: batches never started, or files a batch did not get to.
+  result.stopped =
+      stop.stopping() && std::any_of(tables.begin(), tables.end(), [](const TableRun& t) {
+        return t.next_batch < t.start.plan.batches.size() || t.files_not_attempted > 0;
+      });
+  if (!stop.stopping()) Maintain(options, *fs, *engine, tables);
 
   for (auto& t : tables) {
     if (auto snap = delta::Snapshot::LoadWithoutFiles(*fs, engine.get(), t.root); snap.ok()) {
