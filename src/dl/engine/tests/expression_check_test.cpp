@@ -89,7 +89,7 @@ TEST(ExpressionCheck, EscapesAreRefused) {
       {"user = 'root'", "reads the session"},
       {"a::my_type = 1", "cast to USER"},
       {"a COLLATE nocase = 'x'", "COLLATE"},
-      {"a = ?", "parameter"},
+      {"a = ?", "must be one expression"},  // a parameter
       {"count(*) OVER () > 1", "window"},
       {"a = U&'\\0061'", "not a single SQL expression"},
       {"a = 'x') FROM read_text('/etc/passwd') --", "must be one expression"},
