@@ -135,6 +135,11 @@ def test_table_where_escapes_are_refused(env: LoaderEnv):
     r = env.run("table", "scan", path, "--where", "id % 2 = 1", config=False)
     assert r.rc == 0, str(r)
     assert len(r.stdout.strip().splitlines()) == 3, str(r)  # header + ids 1 and 3
+    out = env.root / "out.csv"
+    for _ in range(2):  # the locked engine may write the --output file, also over itself
+        r = env.run("table", "scan", path, "--output", out, config=False)
+        assert r.rc == 0, str(r)
+    assert len(out.read_text().strip().splitlines()) == 4
 
 
 def test_engine_refuses_a_data_file_outside_the_allowed_locations(env: LoaderEnv):

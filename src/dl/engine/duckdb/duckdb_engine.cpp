@@ -279,8 +279,9 @@ Status DuckDbEngine::Export(const std::string& sql, const std::string& path,
   std::string target =
       to_stdout ? (std::filesystem::temp_directory_path() / ("dl_export_" + NewUuid())).string()
                 : path;
-  std::string copy =
-      fmt::format("COPY ({}) TO {} ({})", StripStatementEnd(sql), QuoteLiteral(target), options);
+  // Written in place: a locked engine may write only `path`, not DuckDB's tmp_<name> beside it.
+  std::string copy = fmt::format("COPY ({}) TO {} ({}, USE_TMP_FILE false)", StripStatementEnd(sql),
+                                 QuoteLiteral(target), options);
   Status st = conn_.Execute(copy, fmt::format("exporting to '{}'", path));
   if (to_stdout) {
     if (st.ok()) st = CopyToStdout(target);
