@@ -9,6 +9,7 @@
 #include "dl/cluster/health.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/loader/locked_engine.hpp"
 #include "dl/monitoring/run_metrics.hpp"
 #include "dl/orchestration/dependencies.hpp"
 #include "dl/table/table.hpp"
@@ -211,7 +212,7 @@ int ClusterStatus(const ConfigArgs& args, bool json) {
     in.disks.push_back({label, *disk});
   }
   auto fs = MakeLocalFileSystem();
-  engine::EngineOptions eopts;
+  engine::EngineOptions eopts = loader::LockedEngineOptions(*cfg);
   eopts.threads = 1;
   auto engine = engine::MakeDuckDbEngine(eopts);
   if (!engine.ok()) return ReportError(engine.status());

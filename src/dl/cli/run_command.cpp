@@ -15,6 +15,7 @@
 #include "dl/cli/run_hooks.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/loader.hpp"
+#include "dl/loader/locked_engine.hpp"
 #include "dl/monitoring/progress.hpp"
 #include "dl/storage/file_system.hpp"
 
@@ -176,6 +177,8 @@ Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args) {
   log::Level level = args.log_level.empty() ? ToLogLevel(cfg->log_level)
                                             : log::ParseLevel(args.log_level).value();
   log::Configure(level, format);
+  // Every command that reads a config refuses SQL fragments beyond the allowlist up front.
+  DL_RETURN_IF_ERROR(loader::CheckSqlFragments(*cfg));
   return cfg;
 }
 

@@ -95,11 +95,8 @@ void CheckStrategyKeys(MapReader& r, const TableConfig& t) {
 
 void CheckSql(MapReader& r, std::string_view key, const std::optional<std::string>& sql) {
   if (!sql) return;
-  if (sql->find_first_not_of(" \t\r\n") == std::string::npos) {
-    r.Error(key, "must not be empty");
-  } else if (auto why = CheckSqlFragment(*sql)) {
-    r.Error(key, *why);
-  }
+  // What it may contain is checked by the engine's parser (loader::CheckSqlFragments).
+  if (sql->find_first_not_of(" \t\r\n") == std::string::npos) r.Error(key, "must not be empty");
 }
 
 void CheckReaderOptions(MapReader& r, TableConfig& t) {
@@ -208,32 +205,6 @@ bool IsIdentifier(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
   });
-}
-
-std::optional<std::string> CheckSqlFragment(std::string_view sql) {
-  int depth = 0;
-  char quote = 0;  // inside '...', "..." or `...`
-  for (size_t i = 0; i < sql.size(); ++i) {
-    char c = sql[i];
-    if (quote) {
-      if (c == quote) quote = 0;  // a doubled quote closes and reopens: still balanced
-      continue;
-    }
-    if (c == '\'' || c == '"' || c == '`') {
-      quote = c;
-    } else if (c == ';') {
-      return "must be a single expression: ';' is not allowed";
-    } else if (sql.compare(i, 2, "--") == 0 || sql.compare(i, 2, "/*") == 0) {
-      return "comments are not allowed";
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')' && --depth < 0) {
-      return "has a ')' without a matching '('";
-    }
-  }
-  if (quote) return fmt::format("has an unterminated {} quote", quote);
-  if (depth != 0) return "has a '(' without a matching ')'";
-  return std::nullopt;
 }
 
 void ValidateTable(MapReader& r, const TableParseInfo& info, TableConfig& t) {

@@ -9,8 +9,10 @@
 #include <thread>
 
 #include "dl/common/clock.hpp"
+#include "dl/common/error_text.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/batch_runner.hpp"
+#include "dl/loader/locked_engine.hpp"
 #include "dl/loader/table_state.hpp"
 #include "dl/monitoring/progress.hpp"
 #include "dl/strategy/load_strategy.hpp"
@@ -286,7 +288,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   metrics.command = options.command;
   DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(config, options.tables));
   auto fs = MakeLocalFileSystem();
-  engine::EngineOptions eopts;
+  engine::EngineOptions eopts = LockedEngineOptions(config);
   eopts.threads = options.engine_threads;
   eopts.memory_limit = options.memory_limit;
   DL_ASSIGN_OR_RETURN(auto engine, engine::MakeDuckDbEngine(eopts));
@@ -302,8 +304,9 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     run.metrics.strategy = std::string(config::ToString(t->loading_strategy));
     auto start = StartTable(config, *t, *fs, *engine, tracker);
     if (!start.ok()) {
-      std::string error = fmt::format("{}: {}", run.name, start.status().ToString());
-      log::Error("table not loaded", {{"table", run.name}, {"error", start.status().ToString()}});
+      const std::string why = BoundedErrorText(start.status().ToString());
+      std::string error = fmt::format("{}: {}", run.name, why);
+      log::Error("table not loaded", {{"table", run.name}, {"error", why}});
       result.table_errors.push_back(error);
       metrics.tables.push_back(run.metrics);
       continue;
