@@ -363,7 +363,7 @@ struct Location {
   std::string what;  // "tables[1] (d.b.c)", "the file tracker (...)", "checkpoint_path"
   std::string key;   // the key path errors name
   int line = 0;
-  std::string path;  // canonical, lower-case (the equality check above does the same)
+  std::string path;  // canonical; compared lower-case (as the equality check above does)
 };
 
 std::vector<Location> WrittenLocations(MapReader& r, const LoaderConfig& cfg) {
@@ -372,15 +372,15 @@ std::vector<Location> WrittenLocations(MapReader& r, const LoaderConfig& cfg) {
     const TableConfig& t = cfg.tables[i];
     if (t.table_name.empty() || t.database_name.empty()) continue;
     out.push_back({fmt::format("tables[{}] ({})", i, DisplayName(cfg, t)),
-                   fmt::format("tables[{}]", i), t.line, Lower(CanonicalPath(TablePath(cfg, t)))});
+                   fmt::format("tables[{}]", i), t.line, CanonicalPath(TablePath(cfg, t))});
   }
   out.push_back(
       {fmt::format("the file tracker ({}.{})", cfg.file_tracker_database, cfg.file_tracker_table),
        "file_tracker_database", r.LineOfKey("file_tracker_database"),
-       Lower(CanonicalPath(TrackerPath(cfg)))});
+       CanonicalPath(TrackerPath(cfg))});
   if (!cfg.checkpoint_path.empty()) {
     out.push_back({"checkpoint_path", "checkpoint_path", r.LineOfKey("checkpoint_path"),
-                   Lower(CanonicalPath(cfg.checkpoint_path))});
+                   CanonicalPath(cfg.checkpoint_path)});
   }
   return out;
 }
@@ -391,8 +391,9 @@ void CheckNoNesting(MapReader& r, const LoaderConfig& cfg) {
   const std::vector<Location> locations = WrittenLocations(r, cfg);
   for (const Location& inner : locations) {
     for (const Location& outer : locations) {
-      if (&inner == &outer || inner.path == outer.path) continue;  // equal: reported above
-      if (!IsSameOrInside(inner.path, outer.path)) continue;
+      const std::string in = Lower(inner.path), out = Lower(outer.path);
+      if (&inner == &outer || in == out) continue;  // equal: reported above
+      if (!IsSameOrInside(in, out)) continue;
       r.diag().Add(inner.line, inner.key,
                    fmt::format("{} at {} is inside {} at {}: the outer table's VACUUM would "
                                "delete its files; give them locations side by side",
@@ -426,27 +427,28 @@ std::string PatternBase(const std::string& pattern) {
 // A source inside a table of this config reads that table's data files (and removed ones) as
 // raw input: its own target doubles itself every run. Delta sources may read other tables.
 void CheckSourcesAreNotTargets(MapReader& r, const LoaderConfig& cfg) {
-  const std::string tracker = Lower(CanonicalPath(TrackerPath(cfg)));
+  const std::string tracker = CanonicalPath(TrackerPath(cfg));
   for (size_t i = 0; i < cfg.tables.size(); ++i) {
     const TableConfig& t = cfg.tables[i];
     if (t.source_path_pattern.empty() || t.table_name.empty() || t.database_name.empty()) continue;
     const bool delta = t.file_format == FileFormat::kDelta;
     const std::string base =
         Lower(CanonicalPath(delta ? t.source_path_pattern : PatternBase(t.source_path_pattern)));
+    const std::string key = fmt::format("tables[{}].source_path_pattern", i);
     for (size_t j = 0; j < cfg.tables.size(); ++j) {
       const TableConfig& target = cfg.tables[j];
       if ((delta && j != i) || target.table_name.empty() || target.database_name.empty()) continue;
-      const std::string root = Lower(CanonicalPath(TablePath(cfg, target)));
-      if (!IsSameOrInside(base, root)) continue;
-      r.diag().Add(t.line, fmt::format("tables[{}].source_path_pattern", i),
+      const std::string root = CanonicalPath(TablePath(cfg, target));
+      if (!IsSameOrInside(base, Lower(root))) continue;
+      r.diag().Add(t.line, key,
                    fmt::format("{} reads {}, the Delta table {}{}: {}", t.source_path_pattern, root,
                                DisplayName(cfg, target), j == i ? " (its own target)" : "",
                                j == i ? "every run would load its own output again"
                                       : "read it with file_format: delta"));
     }
-    if (IsSameOrInside(base, tracker)) {
+    if (IsSameOrInside(base, Lower(tracker))) {
       r.diag().Add(
-          t.line, fmt::format("tables[{}].source_path_pattern", i),
+          t.line, key,
           fmt::format("{} reads the file tracker's table {}", t.source_path_pattern, tracker));
     }
   }
