@@ -392,12 +392,16 @@ void CheckNoNesting(MapReader& r, const LoaderConfig& cfg) {
   for (const Location& inner : locations) {
     for (const Location& outer : locations) {
       const std::string in = Lower(inner.path), out = Lower(outer.path);
-      if (&inner == &outer || in == out) continue;  // equal: reported above
-      if (!IsSameOrInside(in, out)) continue;
-      r.diag().Add(inner.line, inner.key,
-                   fmt::format("{} at {} is inside {} at {}: the outer table's VACUUM would "
-                               "delete its files; give them locations side by side",
-                               inner.what, inner.path, outer.what, outer.path));
+      if (&inner == &outer || !IsSameOrInside(in, out)) continue;
+      const bool same = in == out;
+      if (same && inner.key != "checkpoint_path") continue;  // tables, tracker: reported above
+      r.diag().Add(
+          inner.line, inner.key,
+          fmt::format("{} at {} is {} {} at {}: {}; give them locations side by side", inner.what,
+                      inner.path, same ? "the same directory as" : "inside", outer.what, outer.path,
+                      outer.key == "checkpoint_path"
+                          ? "the loader's state and metrics would mix with table data"
+                          : "the outer table's VACUUM would delete its files"));
     }
   }
 }

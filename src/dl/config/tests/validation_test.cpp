@@ -346,6 +346,15 @@ TEST(ValidationTest, TablesTrackerAndCheckpointsMustNotNest) {
                      "tables:\n  - {table_name: b, database_name: d, source_path_pattern: /r}\n"),
               HasSubstr("config.yaml:3: checkpoint_path: checkpoint_path at /p/d/b/state is "
                         "inside tables[0] (d.b) at /p/d/b"));
+  EXPECT_THAT(Errors("raw_data_path: /r\nprocessed_data_path: /p\ncheckpoint_path: /p/d/b\n"
+                     "tables:\n  - {table_name: b, database_name: d, source_path_pattern: /r}\n"),
+              HasSubstr("checkpoint_path: checkpoint_path at /p/d/b is the same directory as "
+                        "tables[0] (d.b) at /p/d/b: the outer table's VACUUM would delete its "
+                        "files"));
+  EXPECT_THAT(Errors("raw_data_path: /r\nprocessed_data_path: /p\ncheckpoint_path: /p\n"
+                     "tables:\n  - {table_name: b, database_name: d, source_path_pattern: /r}\n"),
+              HasSubstr("tables[0]: tables[0] (d.b) at /p/d/b is inside checkpoint_path at /p: "
+                        "the loader's state and metrics would mix with table data"));
   // Side by side is fine, also when one name starts with the other's.
   EXPECT_EQ(Errors(std::string(kHeader) +
                    "tables:\n"
