@@ -78,9 +78,12 @@ def test_raw_above_processed_does_not_load_its_own_output(env: LoaderEnv, audit:
     entry["source_path_pattern"] = "**/*.parquet"
     # Without audit columns the table's own files load cleanly: 10 -> 21 -> 34 rows before.
     env.write_config([entry], raw_data_path=str(env.root))
+    r = env.run("validate")
+    assert r.rc == 0 and "warning: raw_data_path contains processed_data_path" in r.stdout, str(r)
     for _ in range(3):
-        env.load()
+        r = env.load()
         assert env.read("t").num_rows == 10
+    assert "not looking inside Delta tables" in r.stderr, str(r)
     if audit:
         assert_loaded_exactly(env, "t", {landing: 10})
     assert list(env.tracker_for("t")) == [str(landing)]

@@ -160,9 +160,9 @@ Result<TablePlan> PlanSourceFiles(const config::LoaderConfig& config,
         fmt::format("source_path_pattern {} matches no file", table.source_path_pattern));
   }
   if (!stats.delta_tables_skipped.empty()) {
-    log::Info(
+    log::Warn(
         "not looking inside Delta tables below the source's base (their files are "
-        "table data, not source files)",
+        "table data, not source files; is raw_data_path above processed_data_path?)",
         {{"table", name},
          {"tables", stats.delta_tables_skipped.size()},
          {"first", stats.delta_tables_skipped.front()}});
