@@ -18,6 +18,7 @@
 #include "dl/loader/locked_engine.hpp"
 #include "dl/monitoring/progress.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::cli {
 namespace {
@@ -124,6 +125,11 @@ int Validate(const ConfigArgs& args) {
     out += fmt::format("  {} ({}, {}) <- {}\n  -> {}\n", config::DisplayName(*cfg, t),
                        config::ToString(t.loading_strategy), config::ToString(t.file_format),
                        t.source_path_pattern, config::TablePath(*cfg, t));
+  }
+  // Allowed (discovery skips Delta tables and checkpoint_path), but rarely meant.
+  if (IsSameOrInside(CanonicalPath(cfg->processed_data_path), CanonicalPath(cfg->raw_data_path))) {
+    out += "warning: raw_data_path contains processed_data_path; discovery skips the Delta "
+           "tables below it, but every run walks them: give raw files their own directory\n";
   }
   std::cout << config::RedactEnvValues(*cfg, out);  // values from ${ENV} print as ***
   return 0;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "dl/cli/output.hpp"
 #include "dl/common/clock.hpp"
@@ -370,9 +371,15 @@ CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const ch
                const char* help, Status (*run)(const TableArgs&), int& exit_code) {
   auto* cmd = table->add_subcommand(name, help);
   cmd->add_option("path", args->path, "Table directory")->required();
-  cmd->callback([args, run, &exit_code] {
+  // The verbs that change files refuse a table nested in another (see CheckNotNested).
+  static const std::set<std::string> kChangesFiles = {"write",  "delete",  "optimize",
+                                                      "vacuum", "restore", "checkpoint"};
+  const bool changes_files = kChangesFiles.count(name) != 0;
+  cmd->callback([args, run, changes_files, &exit_code] {
     args->path = StripSlash(args->path);
-    Status st = run(*args);
+    Status st =
+        changes_files ? table::CheckNotNested(*MakeLocalFileSystem(), args->path) : Status::OK();
+    if (st.ok()) st = run(*args);
     exit_code = st.ok() ? 0 : ReportError(st);
   });
   return cmd;

@@ -83,7 +83,8 @@ struct TableConfig {
   std::string table_name;     ///< required; [A-Za-z0-9_]+
   std::string database_name;  ///< required; `schema` or `catalog.schema`
   /// required; a glob (see dl/discovery/glob.hpp). A relative pattern is resolved against
-  /// raw_data_path when the config is loaded; absolute paths and URLs are kept as written.
+  /// raw_data_path when the config is loaded (its glob characters escaped: the base is a
+  /// literal directory); absolute paths and URLs are kept as written.
   std::string source_path_pattern;
   LoadingStrategy loading_strategy = LoadingStrategy::kAppend;
   FileFormat file_format = FileFormat::kParquet;

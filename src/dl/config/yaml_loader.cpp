@@ -110,13 +110,25 @@ void ReadStrategyOptions(MapReader& r, TableConfig& t) {
   r.GetOptString("replace_where", t.replace_where);
 }
 
-// Relative patterns are taken relative to raw_data_path; URLs and absolute paths stay.
+// raw_data_path is a directory, not a glob: "br[1]/raw" must match itself, not "br1/raw".
+std::string EscapeGlob(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Relative patterns are taken relative to raw_data_path; URLs and absolute paths stay. A
+// Delta source is a directory, not a glob, so its base needs no escaping.
 void ResolvePattern(const LoaderConfig& cfg, const std::string& table_path, TableConfig& t,
                     std::set<std::string>& env_keys) {
   const std::string& p = t.source_path_pattern;
   if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos) return;
   if (cfg.raw_data_path.empty()) return;
-  t.source_path_pattern = JoinPath(cfg.raw_data_path, p);
+  const bool glob = t.file_format != FileFormat::kDelta;
+  t.source_path_pattern = JoinPath(glob ? EscapeGlob(cfg.raw_data_path) : cfg.raw_data_path, p);
   if (cfg.env_keys.count("raw_data_path")) env_keys.insert(table_path + ".source_path_pattern");
 }
 

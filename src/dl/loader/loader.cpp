@@ -59,9 +59,31 @@ std::string DescribePlan(const std::vector<TableRun>& tables,
     for (const auto& s : p.skipped) {
       out += fmt::format("  skip  {} ({})\n", s.file.path, s.detail);
     }
+    for (const auto& w : p.waiting) out += fmt::format("  wait  {} ({})\n", w.path, w.reason);
+    for (const auto& w : p.warnings) out += fmt::format("  warning: {}\n", w);
   }
   for (const auto& e : errors) out += fmt::format("error: {}\n", e);
   return out;
+}
+
+// Files left for later and source warnings: counted in the metrics and said in the log.
+void ReportWaitingAndWarnings(const std::string& table, const TablePlan& plan,
+                              monitoring::TableMetrics& m) {
+  m.files_waiting = static_cast<int64_t>(plan.waiting.size());
+  m.warnings = plan.warnings;
+  for (const auto& w : plan.warnings)
+    log::Warn("source warning", {{"table", table}, {"warning", w}});
+  for (const auto& w : plan.waiting) {
+    // A file from the future waits until the clocks agree: worth a warning, not just info.
+    if (w.reason.rfind("modified in the future", 0) == 0) {
+      log::Warn("file waiting", {{"table", table}, {"file", w.path}, {"reason", w.reason}});
+    }
+  }
+  if (!plan.waiting.empty()) {
+    log::Info(
+        "files waiting for a later run",
+        {{"table", table}, {"files", plan.waiting.size()}, {"reason", plan.waiting[0].reason}});
+  }
 }
 
 tracker::FileRecord RecordFor(const TableRun& t, const FileOutcome& o) {
@@ -318,6 +340,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     auto& m = run.metrics;
     m.files_discovered = run.start.plan.files_discovered;
     m.files_skipped = static_cast<int64_t>(run.start.plan.skipped.size());
+    ReportWaitingAndWarnings(run.name, run.start.plan, m);
     for (const auto& s : run.start.plan.skipped) {
       log::Warn("file skipped", {{"table", run.name}, {"file", s.file.path}, {"reason", s.detail}});
       if (s.reason == SkipReason::kRetriesExhausted) {
