@@ -185,7 +185,6 @@ class Runner {
     strategy::Batch batch;
     batch.id = NewUuid();
     batch.load_time_ms = NowMs();
-    batch.slot = ctx_.slot;
     batch.checked_version = checked_version_;
     if (ctx_.delta_source) {
       // Files another loader committed meanwhile are gone from `files`; keep the rest.
