@@ -4,7 +4,8 @@
 // table_name, status, processing_start_time, processing_end_time, error_message, retry_count,
 // created_at, updated_at) plus batch_id, rows_loaded and target_version, partitioned by
 // table_name. Updates are appended as new rows (blind appends never conflict, so concurrent
-// loaders never lose an update); the current state of a file is its newest row. Compact()
+// loaders never lose an update); the current state of a file is its newest version's
+// completed row, or else that version's newest row (see kCurrentRows). Compact()
 // rewrites the table to one row per file. The tracker is a record, not the source of truth
 // for exactly-once: target commits are (see the loader's reconciliation).
 #pragma once
