@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "dl/common/clock.hpp"
@@ -28,6 +29,7 @@ struct TableRun {
   bool exists = false;       // the table has a first commit (parallel batches need one)
   bool parallel_ok = false;  // batches may commit side by side
   int64_t planned_version = -1;  // the table version the plan was made against
+  std::set<std::string> loaded;  // paths this run loaded
   size_t next_batch = 0;
   int in_flight = 0;
   monitoring::TableMetrics metrics;
@@ -79,7 +81,7 @@ tracker::FileRecord RecordFor(const TableRun& t, const FileOutcome& o) {
   } else {
     r.status = tracker::FileStatus::kFailed;
     r.error_message = o.error;
-    r.retry_count = o.file.retry_count + 1;
+    r.retry_count = o.file.retry_count + (o.counts_attempt ? 1 : 0);
   }
   return r;
 }
@@ -182,6 +184,7 @@ class Scheduler {
                        t.start.delta_source};
       BatchReport report = RunBatch(ctx, std::move(job->second));
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      // Deferred files get no record: a lost race says nothing about the file.
       for (const auto& o : report.files) {
         if (o.kind == FileOutcome::Kind::kLoaded || o.kind == FileOutcome::Kind::kFailed) {
           tracker_.Record(RecordFor(t, o));
@@ -208,6 +211,7 @@ class Scheduler {
     for (const auto& o : report.files) {
       switch (o.kind) {
         case FileOutcome::Kind::kLoaded:
+          t.loaded.insert(o.file.file.path);
           ++m.files_loaded;
           m.bytes_loaded += o.file.file.size;
           progress_.FileDone(1, o.rows.value_or(0), o.file.file.size);
@@ -219,6 +223,9 @@ class Scheduler {
           break;
         case FileOutcome::Kind::kLoadedElsewhere:
           ++m.files_skipped;
+          break;
+        case FileOutcome::Kind::kDeferred:
+          ++m.files_deferred;
           break;
         case FileOutcome::Kind::kNotAttempted:
           break;
@@ -267,6 +274,24 @@ void Maintain(const RunOptions& options, FileSystem& fs, engine::Engine& engine,
   }
 }
 
+// Once the tracker holds what reconciliation found, later runs need not read those commits
+// again. A file loaded again by this run is no longer missing.
+void WriteReconcileMarks(FileSystem& fs, tracker::FileTracker& tracker,
+                         const std::vector<TableRun>& tables) {
+  auto tracker_id = tracker.ReadTableId();
+  if (!tracker_id.ok() || tracker_id->empty()) return;
+  for (const auto& t : tables) {
+    if (!t.start.mark) continue;
+    ReconcileMark mark = *t.start.mark;
+    mark.tracker_id = *tracker_id;
+    std::erase_if(mark.missing, [&](const auto& f) { return t.loaded.count(f.path) != 0; });
+    if (Status st = WriteReconcileMark(fs, t.start.mark_path, mark); !st.ok()) {
+      log::Warn("reconciliation mark not written; the next run reads more of the log",
+                {{"table", t.name}, {"error", st.ToString()}});
+    }
+  }
+}
+
 }  // namespace
 
 int RunResult::ExitCode() const {
@@ -297,7 +322,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     run.name = config::DisplayName(config, *t);
     run.metrics.table = run.name;
     run.metrics.strategy = std::string(config::ToString(t->loading_strategy));
-    auto start = StartTable(config, *t, *fs, *engine, tracker);
+    auto start = StartTable(config, *t, *fs, *engine, tracker, options.reload_missing);
     if (!start.ok()) {
       std::string error = fmt::format("{}: {}", run.name, start.status().ToString());
       log::Error("table not loaded", {{"table", run.name}, {"error", start.status().ToString()}});
@@ -318,6 +343,14 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
         m.errors.push_back({s.file.path, s.detail});
         ++result.files_left_failed;
       }
+    }
+    if (run.start.mark && !run.start.mark->missing.empty()) {
+      m.warnings.push_back(fmt::format(
+          "{} file(s) the tracker records as loaded are not in the table (it was deleted, "
+          "recreated or restored to an older version){}",
+          run.start.mark->missing.size(),
+          options.reload_missing ? "; loading them again"
+                                 : "; `run --reload-missing` loads them again"));
     }
     log::Info("planned", {{"table", run.name},
                           {"files", run.start.plan.files_planned()},
@@ -348,8 +381,11 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   if (!flushed.ok()) {
     // The loads are committed in their tables; the next run reconciles the tracker from them.
     log::Error("tracker update failed", {{"error", flushed.ToString()}});
-  } else if (Status c = tracker.Compact(); !c.ok()) {
-    log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
+  } else {
+    WriteReconcileMarks(*fs, tracker, tables);
+    if (Status c = tracker.Compact(); !c.ok()) {
+      log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
+    }
   }
   DL_RETURN_IF_ERROR(ran);
   result.stopped = stop.stopping();

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/snapshot.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::tracker {
@@ -101,6 +102,10 @@ Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& t
   std::map<std::string, FileRecord> out;
   table::TableContext ctx{fs_, engine_};
   auto snapshot = table::LoadSnapshot(ctx, path_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    table_id_ = snapshot.ok() ? (*snapshot)->metadata().id : "";
+  }
   if (!snapshot.ok()) {
     if (snapshot.status().code() == StatusCode::kNotFound) return out;  // nothing tracked yet
     return snapshot.status().WithContext("reading the file tracker");
@@ -129,6 +134,18 @@ Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& t
     out.emplace(std::move(key), std::move(r));
   }
   return out;
+}
+
+std::string FileTracker::table_id() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_id_;
+}
+
+Result<std::string> FileTracker::ReadTableId() {
+  auto snapshot = delta::Snapshot::LoadWithoutFiles(fs_, &engine_, path_);
+  if (!snapshot.ok() && snapshot.status().code() == StatusCode::kNotFound) return std::string();
+  if (!snapshot.ok()) return snapshot.status().WithContext("reading the file tracker");
+  return (*snapshot)->metadata().id;
 }
 
 void FileTracker::Record(FileRecord record) {

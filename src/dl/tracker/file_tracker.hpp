@@ -52,6 +52,11 @@ class FileTracker {
 
   /// Current record of every file of `table_name` (all tables when empty), by file path.
   Result<std::map<std::string, FileRecord>> Load(const std::string& table_name = "");
+  /// The tracker table's metaData id as of the last Load ("" before, or when there was no
+  /// tracker): state kept beside the tracker is valid only for the table it was written with.
+  std::string table_id() const;
+  /// The tracker table's metaData id now ("" when there is no tracker yet).
+  Result<std::string> ReadTableId();
 
   /// Buffer a record; nothing is written until Flush. Thread-safe.
   void Record(FileRecord record);
@@ -67,6 +72,7 @@ class FileTracker {
   std::string path_;
   mutable std::mutex mu_;
   std::vector<FileRecord> buffer_;
+  std::string table_id_;
 };
 
 }  // namespace dl::tracker
