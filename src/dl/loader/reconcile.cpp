@@ -37,24 +37,24 @@ std::vector<table::SourceFile> RecordedSourceFiles(const std::vector<delta::Acti
 
 namespace {
 
-// The version a RESTORE commit went back to (its operationParameters.version).
+// The version a RESTORE commit went back to (its operationParameters.version). A restore by
+// timestamp that does not record the version is not followed: guessing could make
+// --reload-missing load files the table still holds.
 std::optional<int64_t> RestoredVersion(const std::vector<delta::Action>& actions) {
   for (const auto& a : actions) {
     const auto* ci = std::get_if<delta::CommitInfo>(&a);
     if (ci == nullptr || ci->operation() != "RESTORE") continue;
     auto params = ci->json.find("operationParameters");
-    if (params == ci->json.end() || !params->is_object()) return -1;
+    if (params == ci->json.end() || !params->is_object()) return std::nullopt;
     auto v = params->find("version");
-    if (v == params->end()) return -1;
+    if (v == params->end()) return std::nullopt;
     if (v->is_number_integer()) return v->get<int64_t>();
-    if (v->is_string()) {
-      try {
-        return std::stoll(v->get<std::string>());
-      } catch (const std::exception&) {
-        return -1;
-      }
+    if (!v->is_string()) return std::nullopt;
+    try {
+      return std::stoll(v->get<std::string>());
+    } catch (const std::exception&) {
+      return std::nullopt;
     }
-    return -1;  // restored by timestamp: every earlier load may be gone
   }
   return std::nullopt;
 }
