@@ -287,13 +287,16 @@ class LoaderEnv:
         return out
 
     def tracker(self) -> dict[tuple[str, str], dict]:
-        """The tracker's current state: the latest row per (table_name, file_path)."""
+        """The tracker's current state, by the loader's rule: per (table_name, file_path), of the
+        newest file version (size, mtime) its completed row if any, else its newest row."""
         t = DeltaTable(str(self.tracker_path)).to_pyarrow_table()
         con = duckdb.connect()
         con.register("tracker", t)
         rows = con.execute(
-            "SELECT * FROM tracker QUALIFY row_number() OVER (PARTITION BY table_name, file_path "
-            "ORDER BY updated_at DESC, status = 'completed' DESC) = 1").fetch_arrow_table().to_pylist()
+            "SELECT * EXCLUDE (v_updated) FROM (SELECT *, max(updated_at) OVER (PARTITION BY "
+            "table_name, file_path, file_size, file_modified_time) AS v_updated FROM tracker) "
+            "QUALIFY row_number() OVER (PARTITION BY table_name, file_path ORDER BY v_updated "
+            "DESC, status = 'completed' DESC, updated_at DESC) = 1").fetch_arrow_table().to_pylist()
         return {(r["table_name"], r["file_path"]): r for r in rows}
 
     def tracker_for(self, name: str, db: str | None = None) -> dict[str, dict]:

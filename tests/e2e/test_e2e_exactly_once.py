@@ -1,16 +1,18 @@
 """Exactly-once under crashes, lost trackers, concurrent loaders and watch mode."""
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from deltalake import DeltaTable
 
 from e2e_lib import (LoaderEnv, assert_completed, assert_loaded_exactly, csv_rows, stop_process,
-                     wait_for, write_csv, write_parquet)
+                     to_yaml, wait_for, write_csv, write_parquet)
 
 
 def many_csv(env: LoaderEnv, n: int, rows: int = 20, sub: str = "t") -> dict[Path, int]:
@@ -176,3 +178,156 @@ def test_sigterm_during_batches_exits_cleanly(env: LoaderEnv):
     assert_loaded_exactly(env, "t", files)
     assert_completed(env, "t", files)
     assert_log_clean(env)
+
+
+# ---- Lost commit races (issue 11): deterministic with the DL_TEST_PAUSE_BEFORE_COMMIT hook ----
+
+def tracker_rows(env: LoaderEnv, table: str = "t") -> list[dict]:
+    """Every row the tracker holds for the table (not only the current ones)."""
+    rows = DeltaTable(str(env.tracker_path)).to_pyarrow_table().to_pylist()
+    return [r for r in rows if r["table_name"] == f"{env.DB}.{table}"]
+
+
+def held_loader(env: LoaderEnv, release: Path) -> subprocess.Popen:
+    """A `run` whose every commit waits, data written, until `release` exists."""
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "DL_TEST_PAUSE_BEFORE_COMMIT": str(release)})
+    wait_for(lambda: Path(f"{release}.waiting").exists() or p.poll() is not None, 60, 0.02,
+             "the held loader to reach its commit")
+    assert p.poll() is None, f"the held loader exited early: {p.communicate()}"
+    return p
+
+
+@pytest.mark.parametrize("retry_attempts", [1, 0])
+def test_a_lost_commit_race_is_not_a_file_failure(env: LoaderEnv, retry_attempts: int):
+    """Two loaders plan the same files; one is held before its commit while the other loads
+    them all, then released. Before: its txn app id collided (`data_loader/0`) and it recorded
+    the winner's files as failed, so the next run loaded them again (duplicates) or, with
+    retry_attempts 0, left them failed forever."""
+    first = write_parquet(env.raw / "t" / "a00.parquet", {"id": [0]})
+    env.write_config([env.table_entry("t", "t/*.parquet", "parquet", max_files_per_batch=3)],
+                     max_parallel_jobs=1, retry_attempts=retry_attempts)
+    env.load()
+    files = {first: 1}
+    for i in range(1, 7):
+        files[write_parquet(env.raw / "t" / f"f{i:02d}.parquet",
+                            {"id": list(range(i * 10, i * 10 + 5))})] = 5
+    release = env.root / "release"
+    held = held_loader(env, release)
+    try:
+        winner = env.load()
+        assert "6 files loaded" in winner.stdout, str(winner)
+        release.write_text("")
+        out, err = held.communicate(timeout=120)
+    finally:
+        stop_process(held)
+    assert held.returncode == 0, f"the loser exited {held.returncode}\n{out}\n{err}"
+    assert "0 failed" in out, out
+    assert "concurrent transaction for the same app id" not in out + err
+    assert_loaded_exactly(env, "t", files)
+    assert not [r for r in tracker_rows(env) if r["status"] == "failed"], tracker_rows(env)
+    assert_completed(env, "t", files)
+    version = env.version("t")
+    again = env.load()
+    assert "0 files loaded, 0 failed" in again.stdout, str(again)
+    assert env.version("t") == version
+    assert env.status()[f"{env.DB}.t"]["files"]["completed"] == len(files)
+
+
+def test_a_batch_that_loses_its_last_race_is_deferred_not_failed(env: LoaderEnv):
+    """Two configs load different files into one table with dedup_keys (the batch reads the
+    table, so any concurrent commit conflicts). The held loader loses its only attempt
+    (retry_attempts 0) to a commit that did not load its file. Before: the file was recorded
+    failed with its retries used up and never loaded."""
+    def entry(src: str) -> dict:
+        return env.table_entry("t", f"{src}/*.parquet", "parquet", dedup_keys=["id"])
+    seed = write_parquet(env.raw / "a" / "a0.parquet", {"id": [0]})
+    env.write_config([entry("a")], retry_attempts=0)
+    other = env.root / "other.yaml"
+    other.write_text(to_yaml(env.config_dict([entry("b")], retry_attempts=0)) + "\n")
+    env.load()
+    mine = write_parquet(env.raw / "a" / "a1.parquet", {"id": [1, 2]})
+    theirs = write_parquet(env.raw / "b" / "b1.parquet", {"id": [3]})
+    release = env.root / "release"
+    held = held_loader(env, release)
+    try:
+        r = env.run("run", config=other)
+        assert r.rc == 0 and "1 files loaded" in r.stdout, str(r)
+        release.write_text("")
+        out, err = held.communicate(timeout=120)
+    finally:
+        stop_process(held)
+    assert held.returncode == 0, f"exit {held.returncode}\n{out}\n{err}"
+    assert "0 failed" in out and "1 file(s) deferred" in out, out
+    assert str(mine) not in env.tracker_for("t"), "a deferred file got a tracker row"
+    r = env.load()
+    assert "1 files loaded, 0 failed" in r.stdout, str(r)
+    assert_loaded_exactly(env, "t", {seed: 1, mine: 2, theirs: 1})
+    assert not [r for r in tracker_rows(env) if r["status"] == "failed"], tracker_rows(env)
+
+
+def test_a_deleted_table_is_reported_and_reload_missing_loads_it_again(env: LoaderEnv):
+    """Before: the tracker said the files were loaded, so a run after the table was deleted
+    loaded nothing and said nothing."""
+    files = many_csv(env, 4, rows=3)
+    env.write_config([env.table_entry("t", "t/*.csv", "csv", max_files_per_batch=2)])
+    env.load()
+    env.load()
+    shutil.rmtree(env.table_path("t"))
+    r = env.load()
+    assert "[e2e.t] 4 file(s) the tracker records as loaded are not in the table" in r.stdout, str(r)
+    assert env.status()["e2e.t"]["files_missing_from_table"] == 4
+    shown = env.run("status")
+    assert "warning: 4 file(s)" in shown.stdout and "--reload-missing" in shown.stdout, str(shown)
+    r = env.load("--reload-missing")
+    assert "4 files loaded" in r.stdout, str(r)
+    assert_loaded_exactly(env, "t", files)
+    assert env.status()["e2e.t"]["files_missing_from_table"] == 0
+    version = env.version("t")
+    r = env.load()
+    assert env.version("t") == version and "not in the table" not in r.stdout, str(r)
+
+
+def test_a_restored_table_is_reported_and_reload_missing_loads_what_the_restore_undid(
+        env: LoaderEnv):
+    files = many_csv(env, 4, rows=3)
+    env.write_config([env.table_entry("t", "t/*.csv", "csv", max_files_per_batch=2)],
+                     max_parallel_jobs=1)
+    env.load()
+    env.load()  # the reconciliation mark now covers both commits
+    r = env.run("table", "restore", env.table_path("t"), "--version", "0", config=False)
+    assert r.rc == 0, str(r)
+    r = env.load()
+    assert "[e2e.t] 2 file(s) the tracker records as loaded are not in the table" in r.stdout, (
+        str(r))
+    assert env.status()["e2e.t"]["files_missing_from_table"] == 2
+    env.load("--reload-missing")
+    assert_loaded_exactly(env, "t", files)
+    assert env.status()["e2e.t"]["files_missing_from_table"] == 0
+
+
+def test_a_reader_option_the_engine_refuses_uses_up_no_retries(env: LoaderEnv):
+    """csv_options null_value ',' with the delimiter left to the sniffer: only the engine can
+    tell (it finds ','). Before: a file failure using up the file's retries, so after the
+    config was fixed the file stayed skipped."""
+    f = write_csv(env.raw / "t" / "a.csv", "id,name\n1,x\n2,NA\n")
+    entry = env.table_entry("t", "t/*.csv", "csv", csv_options={"null_value": ","})
+    env.write_config([entry], retry_attempts=0)
+    for _ in range(2):
+        r = env.load(expect=1)
+        assert "csv_options of e2e.t" in r.out and "NULL specification" in r.out, str(r)
+        rec = env.tracker_for("t")[str(f)]
+        assert rec["status"] == "failed" and rec["retry_count"] == 0, rec
+    entry["csv_options"] = {"null_value": "NA"}
+    env.write_config([entry], retry_attempts=0)
+    env.load()
+    assert_loaded_exactly(env, "t", {f: 2})
+
+
+def test_validate_refuses_a_null_value_that_contains_the_delimiter(env: LoaderEnv):
+    write_csv(env.raw / "t" / "a.csv", "id\n1\n")
+    env.write_config([env.table_entry("t", "t/*.csv", "csv",
+                                      csv_options={"delimiter": ";", "null_value": ";"})])
+    r = env.run("validate")
+    assert r.rc == 2 and "null_value ';' and delimiter ';' must not contain each other" in r.out, (
+        str(r))

@@ -67,6 +67,7 @@ int Run(const RunArgs& args, const RunHooks& hooks) {
   options.dry_run = dry_run;
   options.optimize = args.optimize;
   options.vacuum = args.vacuum;
+  options.reload_missing = args.reload_missing;
   options.progress = !dry_run && monitoring::StderrIsTerminal() &&
                      log::CurrentFormat() == log::Format::kText;
   if (hooks.prepare) {
@@ -211,6 +212,9 @@ void AddRunOptions(CLI::App& cmd, RunArgs& args) {
       ->envname("DATALOADER_OPTIMIZE");
   cmd.add_flag("--vacuum", args.vacuum, "delete unreferenced files afterwards (7-day retention)")
       ->envname("DATALOADER_VACUUM");
+  cmd.add_flag("--reload-missing", args.reload_missing,
+               "load again the files the tracker says were loaded that a deleted, recreated or "
+               "restored table no longer holds");
   cmd.add_flag("--watch", args.watch, "keep loading new files until stopped (SIGINT/SIGTERM)")
       ->envname("DATALOADER_WATCH");
   // CLI::PositiveNumber's message prints the range of double (308 digits): say it plainly.

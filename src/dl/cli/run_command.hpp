@@ -23,7 +23,7 @@ struct ConfigArgs {
 struct RunArgs {
   ConfigArgs config;
   std::string tables;
-  bool dry_run = false, optimize = false, vacuum = false, watch = false;
+  bool dry_run = false, optimize = false, vacuum = false, watch = false, reload_missing = false;
   double interval = 60;
 };
 

@@ -6,6 +6,7 @@
 #include "dl/cli/run_command.hpp"
 #include "dl/common/clock.hpp"
 #include "dl/loader/locked_engine.hpp"
+#include "dl/loader/reconcile.hpp"
 #include "dl/table/table.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
@@ -51,6 +52,12 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
     }
   }
   out["files"] = counts;
+  // What the last run found (see loader/reconcile.hpp); with no table, every completed file.
+  auto mark = loader::ReadReconcileMark(fs, loader::ReconcileMarkPath(tracker.path(), name));
+  out["files_missing_from_table"] =
+      out["version"].is_null() && !out.contains("table_error")
+          ? counts["completed"]
+          : (mark ? static_cast<int64_t>(mark->missing.size()) : int64_t{0});
   out["rows_loaded"] = rows;
   out["last_load"] = last_load >= 0 ? ordered_json(FormatTimestampMs(last_load)) : nullptr;
   out["failures"] = failures;
@@ -75,6 +82,12 @@ void PrintText(const ordered_json& tables) {
     std::cout << fmt::format("  rows loaded: {}   last load: {}\n", t["rows_loaded"].get<int64_t>(),
                              t["last_load"].is_null() ? "never"
                                                       : t["last_load"].get<std::string>());
+    if (int64_t missing = t["files_missing_from_table"].get<int64_t>(); missing > 0) {
+      std::cout << fmt::format(
+          "  warning: {} file(s) the tracker records as loaded are not in the table (it was "
+          "deleted, recreated or restored); `run --reload-missing` loads them again\n",
+          missing);
+    }
     for (const auto& fail : t["failures"]) {
       std::cout << fmt::format("  failed: {} (attempts {}): {}\n", fail["file"].get<std::string>(),
                                fail["retries"].get<int>(), fail["error"].get<std::string>());

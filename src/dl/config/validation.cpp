@@ -130,6 +130,23 @@ void CheckReaderOptions(MapReader& r, TableConfig& t) {
       r.Error(at, "delimiter and quote must differ");
     }
   }
+  // The reader refuses a NULL text that contains the delimiter or quote (or the reverse),
+  // but only when it reads a file: say so now, not as a failure of every file.
+  if (csv.null_value && !csv.null_value->empty()) {
+    const std::string& n = *csv.null_value;
+    // Unset, they are sniffed from the file: nothing to compare yet.
+    const std::string d = csv.delimiter.value_or("");
+    const std::string q = csv.quote.value_or("");
+    auto overlaps = [&](const std::string& x) {
+      return !x.empty() && (n.find(x) != std::string::npos || x.find(n) != std::string::npos);
+    };
+    if (overlaps(d)) {
+      r.Error(at,
+              fmt::format("null_value '{}' and delimiter '{}' must not contain each other", n, d));
+    } else if (overlaps(q)) {
+      r.Error(at, fmt::format("null_value '{}' and quote '{}' must not contain each other", n, q));
+    }
+  }
   if (csv.quote && csv.quote->size() > 1) r.Error(at, "quote must be one character or \"\"");
   if (csv.escape && csv.escape->size() > 1) r.Error(at, "escape must be one character or \"\"");
   static const std::map<std::string, std::string> kEncodings = {

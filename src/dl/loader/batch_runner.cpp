@@ -93,6 +93,20 @@ bool IsTableLevel(const Status& status) {
   }
 }
 
+// The engine refusing the reader options the config gave (DuckDB binds read_csv's options
+// only when it reads: "DELIMITER must not appear in the NULL specification and vice versa").
+Status AsConfigError(const Status& status, const std::string& table) {
+  const std::string& m = status.message();
+  if (status.code() != StatusCode::kEngine ||
+      m.find("must not appear in the") == std::string::npos ||
+      m.find("specification") == std::string::npos) {
+    return status;
+  }
+  std::string engine = m.substr(m.find("Error: ") == std::string::npos ? 0 : m.find("Error: ") + 7);
+  return Status::Config("csv_options of {}: the reader refuses them: {}", table,
+                        engine.substr(0, engine.find("\n")));
+}
+
 // DuckDB echoes the failing SQL after "\n\nLINE n:"; users need the error, not our SQL.
 std::string WithoutSqlEcho(const std::string& message) {
   return message.substr(0, message.find("\n\nLINE "));
@@ -132,13 +146,18 @@ class Runner {
     }
     files.erase(empty, files.end());
     if (files.empty()) return;
-    Status st = Attempt(files);
+    Status st = AsConfigError(Attempt(files), ctx_.display_name);
     if (st.ok()) return;
     if (st.code() == StatusCode::kCancelled) return NotAttempted(files);
+    // Whatever went wrong, files another loader committed meanwhile are loaded.
+    DropLoadedElsewhere(files);
+    if (files.empty()) return;
+    // Losing commit races is no fault of the files: the next run loads them.
+    if (st.code() == StatusCode::kCommitConflict) return Defer(files, st.message());
     // A Delta source's batch is one source version range: it loads whole or not at all.
     if (files.size() == 1 || st.code() == StatusCode::kTimeout || IsTransient(st) ||
         IsTableLevel(st) || ctx_.delta_source) {
-      return Fail(files, st.ToString());
+      return Fail(files, st.ToString(), st.code() != StatusCode::kConfig);
     }
     std::vector<size_t> named_at = FilesNamedIn(st.message(), files);
     std::vector<PlannedFile> named, rest;
@@ -186,7 +205,6 @@ class Runner {
     strategy::Batch batch;
     batch.id = NewUuid();
     batch.load_time_ms = NowMs();
-    batch.slot = ctx_.slot;
     batch.checked_version = checked_version_;
     if (ctx_.delta_source) {
       // Files another loader committed meanwhile are gone from `files`; keep the rest.
@@ -224,8 +242,13 @@ class Runner {
     if (version >= 0) report_.version = std::max(report_.version.value_or(-1), version);
     report_.rows += result->write.rows_written;
     for (const auto& f : files) {
-      FileOutcome o{f, FileOutcome::Kind::kLoaded, "", std::nullopt, version, batch.id,
-                    batch.load_time_ms, end};
+      FileOutcome o;
+      o.file = f;
+      o.kind = FileOutcome::Kind::kLoaded;
+      o.version = version;
+      o.batch_id = batch.id;
+      o.start_ms = batch.load_time_ms;
+      o.end_ms = end;
       auto rows = result->rows_per_file.find(f.file.path);
       if (rows != result->rows_per_file.end()) {
         o.rows = rows->second;
@@ -285,7 +308,8 @@ class Runner {
     return !ctx_.stop.stopping();
   }
 
-  void Fail(const std::vector<PlannedFile>& files, const std::string& full_error) {
+  void Fail(const std::vector<PlannedFile>& files, const std::string& full_error,
+            bool counts_attempt = true) {
     const std::string error = BoundedErrorText(full_error);
     int64_t now = NowMs();
     for (const auto& f : files) {
@@ -293,11 +317,24 @@ class Runner {
       o.file = f;
       o.kind = FileOutcome::Kind::kFailed;
       o.error = error;
+      o.counts_attempt = counts_attempt;
       o.start_ms = o.end_ms = now;
       report_.files.push_back(std::move(o));
       log::Error("file failed",
                  {{"table", ctx_.display_name}, {"file", f.file.path}, {"error", error}});
     }
+  }
+
+  void Defer(const std::vector<PlannedFile>& files, const std::string& error) {
+    for (const auto& f : files) {
+      FileOutcome o;
+      o.file = f;
+      o.kind = FileOutcome::Kind::kDeferred;
+      o.error = error;
+      report_.files.push_back(std::move(o));
+    }
+    log::Warn("batch deferred to the next run: it lost commit races to other loaders",
+              {{"table", ctx_.display_name}, {"files", files.size()}, {"error", error}});
   }
 
   void NotAttempted(const std::vector<PlannedFile>& files) {

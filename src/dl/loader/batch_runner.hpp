@@ -47,12 +47,16 @@ class Watchdog {
   std::thread thread_;
 };
 
-/// What happened to one file of a batch.
+/// What happened to one file of a batch. kDeferred: its batch lost commit races to other
+/// loaders until its retries were used up; not a failure of the file, the next run loads it.
 struct FileOutcome {
-  enum class Kind { kLoaded, kFailed, kLoadedElsewhere, kNotAttempted };
+  enum class Kind { kLoaded, kFailed, kLoadedElsewhere, kDeferred, kNotAttempted };
   PlannedFile file;
   Kind kind = Kind::kNotAttempted;
   std::string error;
+  /// kFailed: whether the failure uses up one of the file's attempts (a config error is not
+  /// the file's fault: fixed, the file loads).
+  bool counts_attempt = true;
   std::optional<int64_t> rows;
   int64_t version = -1;
   std::string batch_id;
@@ -83,7 +87,8 @@ struct BatchContext {
 };
 
 /// Load `files` (isolating bad ones; each sub-batch is its own commit) and report every
-/// file's outcome. Never fails as a whole: errors are per file.
+/// file's outcome. Never fails as a whole: errors are per file. A file the target's log holds
+/// by the time its batch gives up is reported loaded elsewhere, never failed or deferred.
 BatchReport RunBatch(const BatchContext& ctx, std::vector<PlannedFile> files);
 
 /// Transient failures are worth retrying in the same run: lost commit races, I/O hiccups,

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "dl/common/clock.hpp"
@@ -31,6 +32,7 @@ struct TableRun {
   bool exists = false;       // the table has a first commit (parallel batches need one)
   bool parallel_ok = false;  // batches may commit side by side
   int64_t planned_version = -1;  // the table version the plan was made against
+  std::set<std::string> loaded;  // paths this run loaded
   size_t next_batch = 0;
   int in_flight = 0;
   int64_t files_not_attempted = 0;  // a stop signal came first
@@ -105,7 +107,7 @@ tracker::FileRecord RecordFor(const TableRun& t, const FileOutcome& o) {
   } else {
     r.status = tracker::FileStatus::kFailed;
     r.error_message = o.error;
-    r.retry_count = o.file.retry_count + 1;
+    r.retry_count = o.file.retry_count + (o.counts_attempt ? 1 : 0);
   }
   return r;
 }
@@ -208,6 +210,7 @@ class Scheduler {
                        t.start.delta_source};
       BatchReport report = RunBatch(ctx, std::move(job->second));
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      // Deferred files get no record: a lost race says nothing about the file.
       for (const auto& o : report.files) {
         if (o.kind == FileOutcome::Kind::kLoaded || o.kind == FileOutcome::Kind::kFailed) {
           tracker_.Record(RecordFor(t, o));
@@ -234,6 +237,7 @@ class Scheduler {
     for (const auto& o : report.files) {
       switch (o.kind) {
         case FileOutcome::Kind::kLoaded:
+          t.loaded.insert(o.file.file.path);
           ++m.files_loaded;
           m.bytes_loaded += o.file.file.size;
           progress_.FileDone(1, o.rows.value_or(0), o.file.file.size);
@@ -245,6 +249,9 @@ class Scheduler {
           break;
         case FileOutcome::Kind::kLoadedElsewhere:
           ++m.files_skipped;
+          break;
+        case FileOutcome::Kind::kDeferred:
+          ++m.files_deferred;
           break;
         case FileOutcome::Kind::kNotAttempted:
           ++t.files_not_attempted;
@@ -294,6 +301,24 @@ void Maintain(const RunOptions& options, FileSystem& fs, engine::Engine& engine,
   }
 }
 
+// Once the tracker holds what reconciliation found, later runs need not read those commits
+// again. A file loaded again by this run is no longer missing.
+void WriteReconcileMarks(FileSystem& fs, tracker::FileTracker& tracker,
+                         const std::vector<TableRun>& tables) {
+  auto tracker_id = tracker.ReadTableId();
+  if (!tracker_id.ok() || tracker_id->empty()) return;
+  for (const auto& t : tables) {
+    if (!t.start.mark) continue;
+    ReconcileMark mark = *t.start.mark;
+    mark.tracker_id = *tracker_id;
+    std::erase_if(mark.missing, [&](const auto& f) { return t.loaded.count(f.path) != 0; });
+    if (Status st = WriteReconcileMark(fs, t.start.mark_path, mark); !st.ok()) {
+      log::Warn("reconciliation mark not written; the next run reads more of the log",
+                {{"table", t.name}, {"error", st.ToString()}});
+    }
+  }
+}
+
 }  // namespace
 
 int RunResult::ExitCode() const {
@@ -324,7 +349,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     run.name = config::DisplayName(config, *t);
     run.metrics.table = run.name;
     run.metrics.strategy = std::string(config::ToString(t->loading_strategy));
-    auto start = StartTable(config, *t, *fs, *engine, tracker);
+    auto start = StartTable(config, *t, *fs, *engine, tracker, options.reload_missing);
     if (!start.ok()) {
       const std::string why = BoundedErrorText(start.status().ToString());
       std::string error = fmt::format("{}: {}", run.name, why);
@@ -347,6 +372,14 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
         m.errors.push_back({s.file.path, s.detail});
         ++result.files_left_failed;
       }
+    }
+    if (run.start.mark && !run.start.mark->missing.empty()) {
+      m.warnings.push_back(fmt::format(
+          "{} file(s) the tracker records as loaded are not in the table (it was deleted, "
+          "recreated or restored to an older version){}",
+          run.start.mark->missing.size(),
+          options.reload_missing ? "; loading them again"
+                                 : "; `run --reload-missing` loads them again"));
     }
     log::Info("planned", {{"table", run.name},
                           {"files", run.start.plan.files_planned()},
@@ -377,8 +410,11 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   if (!flushed.ok()) {
     // The loads are committed in their tables; the next run reconciles the tracker from them.
     log::Error("tracker update failed", {{"error", flushed.ToString()}});
-  } else if (Status c = tracker.Compact(); !c.ok()) {
-    log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
+  } else {
+    WriteReconcileMarks(*fs, tracker, tables);
+    if (Status c = tracker.Compact(); !c.ok()) {
+      log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
+    }
   }
   DL_RETURN_IF_ERROR(ran);
   // Stopped with work left: batches never started, or files a batch did not get to.

@@ -18,6 +18,9 @@ struct RunOptions {
   bool dry_run = false;             ///< plan and print, touch nothing
   bool optimize = false;            ///< OPTIMIZE each loaded table afterwards
   bool vacuum = false;              ///< VACUUM each table afterwards (default retention)
+  /// Load again the files the tracker records as loaded that the table does not hold (it was
+  /// deleted, recreated or restored to an older version).
+  bool reload_missing = false;
   bool progress = false;            ///< live progress display on stderr
   int engine_threads = 0;           ///< engine threads (0: every core)
   std::string memory_limit;         ///< engine memory limit (empty: engine default)
@@ -37,7 +40,8 @@ struct RunResult {
   bool stopped = false;  ///< a stop signal ended the run with work left for the next run
   int64_t files_left_failed = 0;          ///< failed before, retries used up, not tried again
   /// 0 when every file loaded, 1 when a file or table failed (in this run, or earlier with
-  /// its retries used up: it is still not loaded).
+  /// its retries used up: it is still not loaded). Files deferred after lost commit races are
+  /// no failure (the next run loads them): 0, with metrics' files_deferred saying so.
   int ExitCode() const;
 };
 

@@ -1,6 +1,9 @@
 #include "dl/loader/reconcile.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cctype>
 
 #include "dl/delta/log_segment.hpp"
 
@@ -30,6 +33,74 @@ std::vector<table::SourceFile> RecordedSourceFiles(const std::vector<delta::Acti
     }
   }
   return out;
+}
+
+namespace {
+
+// The version a RESTORE commit went back to (its operationParameters.version). A restore by
+// timestamp that does not record the version is not followed: guessing could make
+// --reload-missing load files the table still holds.
+std::optional<int64_t> RestoredVersion(const std::vector<delta::Action>& actions) {
+  for (const auto& a : actions) {
+    const auto* ci = std::get_if<delta::CommitInfo>(&a);
+    if (ci == nullptr || ci->operation() != "RESTORE") continue;
+    auto params = ci->json.find("operationParameters");
+    if (params == ci->json.end() || !params->is_object()) return std::nullopt;
+    auto v = params->find("version");
+    if (v == params->end()) return std::nullopt;
+    if (v->is_number_integer()) return v->get<int64_t>();
+    if (!v->is_string()) return std::nullopt;
+    try {
+      return std::stoll(v->get<std::string>());
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+nlohmann::json FileJson(const table::SourceFile& f) {
+  return {{"path", f.path}, {"size", f.size}, {"modificationTime", f.modification_time_ms}};
+}
+
+}  // namespace
+
+std::string ReconcileMarkPath(const std::string& tracker_path, const std::string& table_name) {
+  // Table names are "db.table" (letters, digits, _ . -); anything else is escaped.
+  std::string name;
+  for (unsigned char c : table_name) {
+    if (std::isalnum(c) || c == '_' || c == '.' || c == '-') {
+      name += static_cast<char>(c);
+    } else {
+      name += fmt::format("%{:02X}", c);
+    }
+  }
+  return JoinPath(JoinPath(JoinPath(tracker_path, "_dl_"), "reconciled"), name + ".json");
+}
+
+std::optional<ReconcileMark> ReadReconcileMark(FileSystem& fs, const std::string& path) {
+  auto text = fs.Read(path);
+  if (!text.ok()) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || !j.contains("table_id") || !j.contains("version")) return std::nullopt;
+  ReconcileMark mark;
+  mark.tracker_id = j.value("tracker_id", "");
+  mark.table_id = j.value("table_id", "");
+  mark.version = j.value("version", int64_t{-1});
+  for (const auto& f : j.value("missing", nlohmann::json::array())) {
+    mark.missing.push_back({f.value("path", ""), f.value("size", int64_t{0}),
+                            f.value("modificationTime", int64_t{0})});
+  }
+  return mark;
+}
+
+Status WriteReconcileMark(FileSystem& fs, const std::string& path, const ReconcileMark& mark) {
+  nlohmann::json j = {
+      {"tracker_id", mark.tracker_id}, {"table_id", mark.table_id}, {"version", mark.version}};
+  j["missing"] = nlohmann::json::array();
+  for (const auto& f : mark.missing) j["missing"].push_back(FileJson(f));
+  DL_RETURN_IF_ERROR(fs.CreateDirs(path.substr(0, path.rfind('/'))));
+  return fs.WriteAtomic(path, j.dump());
 }
 
 Result<CommitScan> ScanLoaderCommits(FileSystem& fs, const std::string& table_root,
@@ -68,6 +139,7 @@ Result<CommitScan> ScanLoaderCommits(FileSystem& fs, const std::string& table_ro
     for (auto& f : RecordedSourceFiles(actions)) {
       scan.loads.push_back(RecordedLoad{std::move(f), c.version});
     }
+    if (auto restored = RestoredVersion(actions)) scan.restores.emplace_back(c.version, *restored);
   }
   return scan;
 }

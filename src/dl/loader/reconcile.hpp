@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dl/delta/actions.hpp"
@@ -30,11 +32,32 @@ struct CommitScan {
   /// Commits after `after_version` that no longer exist (log cleanup): what they loaded is
   /// unknown to this scan.
   bool gap = false;
+  /// RESTORE commits seen: (the restore's version, the version it restored).
+  std::vector<std::pair<int64_t, int64_t>> restores;
 };
 
 /// The source files recorded by the table's commits after `after_version` (-1: all).
 Result<CommitScan> ScanLoaderCommits(FileSystem& fs, const std::string& table_root,
                                      int64_t after_version);
+
+/// How far reconciliation got for one table, kept beside the tracker (in its `_dl_` folder,
+/// so deleting the tracker deletes it too): every load the table's log holds up to `version`
+/// is in the tracker. A run scans the log only after it.
+struct ReconcileMark {
+  /// The tracker's metaData id: a tracker deleted (or recreated) lost what the mark vouches for.
+  std::string tracker_id;
+  std::string table_id;  ///< the table's metaData id (another id: the table was recreated)
+  int64_t version = -1;
+  /// Files the tracker records as loaded that the table does not hold (it was recreated or
+  /// restored to an older version); kept until they are loaded again.
+  std::vector<table::SourceFile> missing;
+};
+
+/// <tracker>/_dl_/reconciled/<table name, escaped>.json
+std::string ReconcileMarkPath(const std::string& tracker_path, const std::string& table_name);
+/// nullopt when there is none (or it is unreadable: then the whole log is scanned).
+std::optional<ReconcileMark> ReadReconcileMark(FileSystem& fs, const std::string& path);
+Status WriteReconcileMark(FileSystem& fs, const std::string& path, const ReconcileMark& mark);
 
 /// The source files one commit's actions record (from its commitInfo).
 std::vector<table::SourceFile> RecordedSourceFiles(const std::vector<delta::Action>& actions);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "dl/common/clock.hpp"
@@ -14,23 +15,22 @@
 namespace dl::loader {
 namespace {
 
-// Loads the table's log records that the tracker does not know yet.
-Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConfig& table,
-                 const std::string& name, const std::string& root, TableStart& start) {
-  int64_t known = -1;
-  for (const auto& [path, rec] : start.state.records) {
-    if (rec.status == tracker::FileStatus::kCompleted && rec.target_version) {
-      known = std::max(known, *rec.target_version);
-    }
-  }
-  DL_ASSIGN_OR_RETURN(auto scan, ScanLoaderCommits(fs, root, known));
+void WarnMissing(const std::string& name, size_t files) {
+  log::Warn(
+      "files the tracker records as loaded are not in the table (it was deleted, "
+      "recreated or restored); run with --reload-missing to load them again",
+      {{"table", name}, {"files", files}});
+}
+
+// Tracker rows for the loads the tracker does not know yet: of each path, the load the
+// table holds (a file's older versions stay what the tracker says).
+void RecordUnknownLoads(const std::string& name, TableStart& start) {
   int64_t now = NowMs();
-  for (const auto& load : scan.loads) {
-    start.state.committed[load.file.path] = load;
-    auto rec = start.state.records.find(load.file.path);
-    bool tracked = rec != start.state.records.end() &&
-                   rec->second.status == tracker::FileStatus::kCompleted &&
-                   rec->second.target_version == load.version;
+  for (const auto& [path, load] : start.state.committed) {
+    auto rec = start.state.records.find(path);
+    bool tracked =
+        rec != start.state.records.end() && rec->second.status == tracker::FileStatus::kCompleted &&
+        SameVersion({path, rec->second.file_size, rec->second.file_modified_time_ms}, load.file);
     if (tracked) continue;
     tracker::FileRecord r;
     r.file_path = load.file.path;
@@ -48,23 +48,132 @@ Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConf
     log::Warn("reconciled loads the tracker missed",
               {{"table", name}, {"files", start.reconciled.size()}});
   }
-  if (scan.gap && start.snapshot) {
-    // The commits that would say what was loaded are gone (log cleanup): ask the data.
-    const std::string& col = table.audit_columns.source_file;
-    if (!table.audit_columns.enabled || !start.snapshot->schema().Find(col)) {
-      log::Warn("the table's log no longer lists every load and it has no source-file column; "
-                "files loaded before the oldest remaining commit cannot be recognised",
-                {{"table", name}});
-      return Status::OK();
-    }
-    table::TableContext ctx{fs, engine};
-    DL_ASSIGN_OR_RETURN(auto full, table::LoadSnapshot(ctx, root, start.snapshot->version()));
-    DL_RETURN_IF_ERROR(engine.RegisterSnapshot("__dl_reconcile", *full));
-    DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
-                                       "SELECT DISTINCT {} FROM __dl_reconcile WHERE {} IS NOT NULL",
-                                       engine::QuoteIdent(col), engine::QuoteIdent(col))));
-    for (const auto& row : rows.rows) start.state.loaded_paths.insert(row.at(0).value_or(""));
+}
+
+// Whether the table at version `v` holds what commit `load_version` loaded: the newest
+// RESTORE after that commit (and at or before v) decides, by the version it went back to.
+bool HeldAt(int64_t load_version, int64_t v,
+            const std::vector<std::pair<int64_t, int64_t>>& restores) {
+  const std::pair<int64_t, int64_t>* last = nullptr;
+  for (const auto& r : restores) {
+    if (r.first > load_version && r.first <= v && (!last || r.first > last->first)) last = &r;
   }
+  if (last == nullptr) return true;
+  return last->second >= load_version && HeldAt(load_version, last->second, restores);
+}
+
+// The loads the table still holds, by path (the newest held load of each path).
+std::map<std::string, RecordedLoad> HeldLoads(const CommitScan& scan) {
+  std::map<std::string, RecordedLoad> held;
+  for (const auto& load : scan.loads) {
+    if (HeldAt(load.version, scan.latest_version, scan.restores)) held[load.file.path] = load;
+  }
+  return held;
+}
+
+// Files the tracker records as loaded that the table does not hold: carried over from the
+// last mark until loaded again, plus (the table recreated) every completed record it lacks,
+// plus the loads a restore undid. A path the table holds in any version is not missing; a
+// load the tracker never recorded is not either (the planner loads it again by itself).
+std::vector<table::SourceFile> MissingFiles(const std::optional<ReconcileMark>& mark,
+                                            bool recreated, const CommitScan& scan,
+                                            const TableStart& start) {
+  auto holds = [&](const std::string& path) {
+    return start.state.committed.count(path) != 0 || start.state.loaded_paths.count(path) != 0;
+  };
+  auto tracked_loaded = [&](const table::SourceFile& f) {
+    auto rec = start.state.records.find(f.path);
+    return rec != start.state.records.end() &&
+           rec->second.status == tracker::FileStatus::kCompleted &&
+           SameVersion({f.path, rec->second.file_size, rec->second.file_modified_time_ms}, f);
+  };
+  std::vector<table::SourceFile> candidates;
+  if (mark) candidates = mark->missing;
+  if (recreated) {
+    for (const auto& [path, rec] : start.state.records) {
+      candidates.push_back({path, rec.file_size, rec.file_modified_time_ms});
+    }
+  }
+  // Loads the table no longer holds (a restore undid them), newest first.
+  for (auto it = scan.loads.rbegin(); it != scan.loads.rend(); ++it) candidates.push_back(it->file);
+  std::vector<table::SourceFile> missing;
+  std::set<std::string> seen;
+  for (const auto& f : candidates) {
+    if (!holds(f.path) && tracked_loaded(f) && seen.insert(f.path).second) missing.push_back(f);
+  }
+  return missing;
+}
+
+// No table at all (deleted): every file the tracker says loaded is missing from it.
+void NoTable(const std::string& tracker_path, const std::string& name, TableStart& start) {
+  start.mark_path = ReconcileMarkPath(tracker_path, name);
+  ReconcileMark mark;
+  for (const auto& [path, rec] : start.state.records) {
+    if (rec.status != tracker::FileStatus::kCompleted) continue;
+    mark.missing.push_back({path, rec.file_size, rec.file_modified_time_ms});
+  }
+  if (mark.missing.empty()) return;
+  WarnMissing(name, mark.missing.size());
+  start.mark = std::move(mark);
+}
+
+// The commits with gaps (log cleanup) leave only the data to ask: the source-file column.
+Status AskTheData(FileSystem& fs, engine::Engine& engine, const config::TableConfig& table,
+                  const std::string& name, const std::string& root, TableStart& start) {
+  const std::string& col = table.audit_columns.source_file;
+  if (!table.audit_columns.enabled || !start.snapshot->schema().Find(col)) {
+    log::Warn(
+        "the table's log no longer lists every load and it has no source-file column; "
+        "files loaded before the oldest remaining commit cannot be recognised",
+        {{"table", name}});
+    return Status::OK();
+  }
+  table::TableContext ctx{fs, engine};
+  DL_ASSIGN_OR_RETURN(auto full, table::LoadSnapshot(ctx, root, start.snapshot->version()));
+  DL_RETURN_IF_ERROR(engine.RegisterSnapshot("__dl_reconcile", *full));
+  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
+                                     "SELECT DISTINCT {} FROM __dl_reconcile WHERE {} IS NOT NULL",
+                                     engine::QuoteIdent(col), engine::QuoteIdent(col))));
+  for (const auto& row : rows.rows) start.state.loaded_paths.insert(row.at(0).value_or(""));
+  return Status::OK();
+}
+
+// Reads the table's log after the reconciliation mark (all of it without one, or when the
+// table was recreated), records the loads the tracker missed, and finds the files the tracker
+// says loaded that the table does not hold.
+Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConfig& table,
+                 const std::string& name, const std::string& root, tracker::FileTracker& tracker,
+                 TableStart& start) {
+  const std::string id = start.snapshot->metadata().id;
+  start.mark_path = ReconcileMarkPath(tracker.path(), name);
+  std::optional<ReconcileMark> mark = ReadReconcileMark(fs, start.mark_path);
+  // Written with another tracker (its log deleted or recreated since): it vouches for nothing.
+  if (mark && (mark->tracker_id.empty() || mark->tracker_id != tracker.table_id())) mark.reset();
+  // Another table id, or a version the table never reached: the table was recreated.
+  const bool recreated =
+      mark && (mark->table_id != id || mark->version > start.snapshot->version());
+  int64_t after = mark && !recreated ? mark->version : -1;
+  DL_ASSIGN_OR_RETURN(auto scan, ScanLoaderCommits(fs, root, after));
+  // A restore undoes the loads after the version it went back to: read back that far.
+  int64_t back_to = after;
+  for (const auto& [at, to] : scan.restores) back_to = std::min(back_to, to);
+  if (back_to < after) {
+    DL_ASSIGN_OR_RETURN(scan, ScanLoaderCommits(fs, root, std::max<int64_t>(back_to, -1)));
+  }
+  start.state.committed = HeldLoads(scan);
+  RecordUnknownLoads(name, start);
+  if (scan.gap) DL_RETURN_IF_ERROR(AskTheData(fs, engine, table, name, root, start));
+
+  ReconcileMark next{"", id, scan.latest_version, MissingFiles(mark, recreated, scan, start)};
+  if (!next.missing.empty()) WarnMissing(name, next.missing.size());
+  // Loads found only in the data are not in the tracker: the next run must look again.
+  bool data_untracked = std::any_of(start.state.loaded_paths.begin(),
+                                    start.state.loaded_paths.end(), [&](const auto& p) {
+                                      auto rec = start.state.records.find(p);
+                                      return rec == start.state.records.end() ||
+                                             rec->second.status != tracker::FileStatus::kCompleted;
+                                    });
+  if (!data_untracked) start.mark = std::move(next);
   return Status::OK();
 }
 
@@ -170,11 +279,22 @@ Result<TablePlan> PlanSourceFiles(const config::LoaderConfig& config,
   return plan;
 }
 
+// --reload-missing: the planner sees no tracker record for the missing files, so loads them.
+void ForgetMissing(const ReconcileMark& mark, TableStart& start) {
+  for (const auto& f : mark.missing) {
+    auto rec = start.state.records.find(f.path);
+    if (rec != start.state.records.end() &&
+        SameVersion({f.path, rec->second.file_size, rec->second.file_modified_time_ms}, f)) {
+      start.state.records.erase(rec);
+    }
+  }
+}
+
 }  // namespace
 
 Result<TableStart> StartTable(const config::LoaderConfig& config, const config::TableConfig& table,
-                              FileSystem& fs, engine::Engine& engine,
-                              tracker::FileTracker& tracker) {
+                              FileSystem& fs, engine::Engine& engine, tracker::FileTracker& tracker,
+                              bool reload_missing) {
   TableStart start;
   const std::string root = config::TablePath(config, table);
   const std::string name = config::DisplayName(config, table);
@@ -194,7 +314,12 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   }
 
   DL_ASSIGN_OR_RETURN(start.state.records, tracker.Load(name));
-  if (start.snapshot) DL_RETURN_IF_ERROR(Reconcile(fs, engine, table, name, root, start));
+  if (start.snapshot) {
+    DL_RETURN_IF_ERROR(Reconcile(fs, engine, table, name, root, tracker, start));
+  } else {
+    NoTable(tracker.path(), name, start);
+  }
+  if (reload_missing && start.mark) ForgetMissing(*start.mark, start);
 
   if (table.file_format == config::FileFormat::kDelta) {
     DL_RETURN_IF_ERROR(PlanDeltaSource(fs, engine, table, start));

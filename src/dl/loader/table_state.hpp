@@ -23,14 +23,20 @@ struct TableStart {
   /// between the target commit and the tracker update).
   std::vector<tracker::FileRecord> reconciled;
   TablePlan plan;
+  /// The reconciliation mark to write once the tracker holds `reconciled` (unset: keep the
+  /// old one), and where it goes.
+  std::optional<ReconcileMark> mark;
+  std::string mark_path;
   /// file_format delta: the source table and its new files (the plan's one batch).
   std::shared_ptr<const strategy::DeltaSource> delta_source;
 };
 
 /// Everything up to the plan. Errors are about the table as a whole (its path is not a Delta
 /// table, its log is unreadable, its pattern is bad): the caller reports them and moves on.
+/// `reload_missing`: plan the files the tracker says loaded that the table does not hold.
 Result<TableStart> StartTable(const config::LoaderConfig& config, const config::TableConfig& table,
-                              FileSystem& fs, engine::Engine& engine, tracker::FileTracker& tracker);
+                              FileSystem& fs, engine::Engine& engine, tracker::FileTracker& tracker,
+                              bool reload_missing = false);
 
 /// Delete the log temps a writer killed mid-commit left for versions up to `version` (they
 /// are harmless to readers, but not ours to keep); logs how many.

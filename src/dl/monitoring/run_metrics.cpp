@@ -35,7 +35,7 @@ nlohmann::ordered_json TableJson(const TableMetrics& t) {
   j["files_failed"] = t.files_failed;
   j["files_skipped"] = t.files_skipped;
   j["files_waiting"] = t.files_waiting;
-  j["warnings"] = t.warnings;
+  j["files_deferred"] = t.files_deferred;
   j["batches"] = t.batches;
   j["batches_failed"] = t.batches_failed;
   j["retries"] = t.retries;
@@ -48,6 +48,7 @@ nlohmann::ordered_json TableJson(const TableMetrics& t) {
   for (const auto& e : t.errors) {
     j["errors"].push_back({{"file", CleanError(e.file)}, {"error", CleanError(e.error)}});
   }
+  j["warnings"] = t.warnings;
   return j;
 }
 
@@ -222,6 +223,7 @@ std::string OneLine(std::string s, size_t max_len) {
 int64_t RunMetrics::files_loaded() const { return Sum(*this, &TableMetrics::files_loaded); }
 int64_t RunMetrics::files_failed() const { return Sum(*this, &TableMetrics::files_failed); }
 int64_t RunMetrics::files_skipped() const { return Sum(*this, &TableMetrics::files_skipped); }
+int64_t RunMetrics::files_deferred() const { return Sum(*this, &TableMetrics::files_deferred); }
 int64_t RunMetrics::files_discovered() const { return Sum(*this, &TableMetrics::files_discovered); }
 int64_t RunMetrics::rows_loaded() const { return Sum(*this, &TableMetrics::rows_loaded); }
 int64_t RunMetrics::bytes_loaded() const { return Sum(*this, &TableMetrics::bytes_loaded); }
@@ -285,6 +287,7 @@ std::string ToJson(const RunMetrics& m) {
   totals["files_loaded"] = m.files_loaded();
   totals["files_failed"] = m.files_failed();
   totals["files_skipped"] = m.files_skipped();
+  totals["files_deferred"] = m.files_deferred();
   totals["batches"] = Sum(m, &TableMetrics::batches);
   totals["batches_failed"] = Sum(m, &TableMetrics::batches_failed);
   totals["retries"] = Sum(m, &TableMetrics::retries);
@@ -316,6 +319,9 @@ std::string ToPrometheus(const RunMetrics& m) {
           t.files_failed);
     w.Add(p + "table_files_skipped", "Source files skipped (already loaded) in the last run.", l,
           t.files_skipped);
+    w.Add(p + "table_files_deferred",
+          "Source files left for the next run after losing commit races in the last run.", l,
+          t.files_deferred);
     w.Add(p + "table_batches", "Batches committed to the table in the last run.", l, t.batches);
     w.Add(p + "table_batches_failed", "Batches that failed in the last run.", l, t.batches_failed);
     w.Add(p + "table_retries", "Retries (commit conflicts, transient errors) in the last run.", l,
@@ -342,6 +348,8 @@ std::string ToPrometheus(const RunMetrics& m) {
   w.Add(p + "run_files_loaded", "Source files loaded by the last run.", {}, m.files_loaded());
   w.Add(p + "run_files_failed", "Source files that failed in the last run.", {}, m.files_failed());
   w.Add(p + "run_files_skipped", "Source files skipped by the last run.", {}, m.files_skipped());
+  w.Add(p + "run_files_deferred", "Source files the last run left for the next (lost races).", {},
+        m.files_deferred());
   w.Add(p + "run_rows_loaded", "Rows loaded by the last run.", {}, m.rows_loaded());
   w.Add(p + "run_bytes_loaded", "Source file bytes loaded by the last run.", {}, m.bytes_loaded());
   w.Add(p + "run_rows_per_second", "Rows per second of wall time in the last run.", {},
@@ -423,6 +431,16 @@ std::string FormatSummary(const RunMetrics& m) {
                        "{} backpressure pause(s), parallelism {}\n",
                        r.cpu_percent_avg, r.cpu_percent_max, HumanBytes(r.rss_peak_bytes),
                        HumanBytes(r.memory_budget_bytes), r.backpressure_pauses, r.parallelism);
+  }
+
+  if (m.files_deferred() > 0) {
+    out += fmt::format(
+        "{} file(s) deferred: their batches lost commit races to concurrent "
+        "loaders; the next run loads them\n",
+        Grouped(m.files_deferred()));
+  }
+  for (const auto& t : m.tables) {
+    for (const auto& w : t.warnings) out += fmt::format("warning: [{}] {}\n", t.table, w);
   }
 
   constexpr size_t kMaxErrors = 20;

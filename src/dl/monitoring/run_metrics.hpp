@@ -20,13 +20,16 @@ struct TableMetrics {
   std::string table;     // display name, e.g. "sales.orders"
   std::string strategy;  // "append", ...
   int64_t files_discovered = 0, files_loaded = 0, files_failed = 0, files_skipped = 0;
-  int64_t files_waiting = 0;          // too young (min_file_age_seconds) or from the future
-  std::vector<std::string> warnings;  // about the source as a whole (its base is missing)
+  int64_t files_waiting = 0;  // too young (min_file_age_seconds) or from the future
+  /// Files whose batch lost commit races to other loaders: left for the next run, not failed.
+  int64_t files_deferred = 0;
   int64_t batches = 0, batches_failed = 0, retries = 0;
   int64_t rows_loaded = 0, bytes_loaded = 0;  // bytes = source file bytes
   double seconds = 0;                         // wall time spent on this table
   std::optional<int64_t> target_version;      // table version after the run
   std::vector<FileError> errors;              // failed files with their errors
+  /// About the source or the table as a whole (a missing base, loads a table lost).
+  std::vector<std::string> warnings;
 };
 
 /// Cluster mode (`run-cluster --monitoring`): the process's CPU and memory over the run, sampled
@@ -56,6 +59,7 @@ struct RunMetrics {
   int64_t files_loaded() const;
   int64_t files_failed() const;
   int64_t files_skipped() const;
+  int64_t files_deferred() const;
   int64_t files_discovered() const;
   int64_t rows_loaded() const;
   int64_t bytes_loaded() const;

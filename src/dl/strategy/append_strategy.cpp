@@ -121,7 +121,7 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
 
   auto written = table::Write(ctx, target.root, req);
   if (written.ok() && written->skipped) {
-    // Our token was already applied: a commit we did not make used this slot's txn.
+    // The source version was already loaded by another writer.
     written = TxnTakenError(app_id, target);
   }
   BatchOutcome out;
@@ -164,8 +164,6 @@ bool LoadsWholeRunAsOneBatch(const TableConfig& table) {
   return table.loading_strategy == config::LoadingStrategy::kOverwrite ||
          (table.loading_strategy == config::LoadingStrategy::kScd2 && table.retire_absent_keys);
 }
-
-std::string TxnAppId(int slot) { return fmt::format("data_loader/{}", slot); }
 
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options) {

@@ -20,9 +20,6 @@ struct Batch {
   std::string id;
   std::vector<table::SourceFile> files;
   int64_t load_time_ms = 0;
-  /// The loader's worker slot; names the batch's txn app id so in-process batches running in
-  /// parallel never collide on it while another process using the same slot does.
-  int slot = 0;
   /// Commits up to this version are known not to hold any of `files` (-1: none checked).
   /// Later ones, up to the snapshot the batch reads, are checked with the commit options'
   /// check_winner before anything is written; the commit itself checks the rest.
@@ -54,9 +51,6 @@ bool BatchesMayRunInParallel(const config::TableConfig& table);
 /// everything that arrived, and an SCD2 batch with retire_absent_keys is a full snapshot
 /// (keys it lacks are closed), so neither can be split into commits.
 bool LoadsWholeRunAsOneBatch(const config::TableConfig& table);
-
-/// The txn app id a loader slot writes to a table: "data_loader/<slot>".
-std::string TxnAppId(int slot);
 
 /// Apply commit_options.check_winner to the table's commits (after, until]: what happened
 /// between planning a batch and reading the snapshot it is computed from.

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <thread>
 
 #include "dl/common/logging.hpp"
 #include "dl/delta/log_segment.hpp"
@@ -49,23 +51,47 @@ table::SchemaEvolution WriteEvolution(const config::TableConfig& t) {
   return table::SchemaEvolution::kNone;
 }
 
+namespace {
+
+// Test hook (never set in production): with DL_TEST_PAUSE_BEFORE_COMMIT=<path>, every batch
+// commit of this process waits, its data files written, until <path> exists; it creates
+// <path>.waiting first so a test knows the commit is held. Tests use it to let another loader
+// win a commit race deterministically.
+Status PauseBeforeCommitForTests(FileSystem& fs) {
+  static const char* release = std::getenv("DL_TEST_PAUSE_BEFORE_COMMIT");
+  if (release == nullptr || *release == '\0') return Status::OK();
+  (void)fs.WriteAtomic(std::string(release) + ".waiting", "");
+  for (;;) {
+    DL_ASSIGN_OR_RETURN(bool released, fs.Exists(release));
+    if (released) return Status::OK();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
 std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
                                const delta::Snapshot* snapshot,
                                const delta::CommitOptions& commit_options,
                                table::WriteRequest& req) {
-  std::string app_id = TxnAppId(batch.slot);
-  int64_t applied = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
-  req.txn = delta::SetTransaction{app_id, applied + 1, std::nullopt};
+  // File batches write no txn: the commit's source files (checked against every commit that
+  // won a race) are their idempotency, and a per-process token would collide between
+  // processes or grow the snapshot's txn set forever. A Delta source's txn records the source
+  // version loaded, which nothing else does.
+  std::string app_id;
   if (batch.delta_source) {
     app_id = batch.delta_source->app_id;
     req.txn = delta::SetTransaction{app_id, batch.delta_source->version, std::nullopt};
   }
   req.source_files = batch.files;
   req.commit_options = commit_options;
-  if (!batch.delta_source) {
+  if (batch.delta_source) {
+    req.before_commit = [&ctx]() { return PauseBeforeCommitForTests(ctx.fs); };
+  } else {
     // The commit records each file's size and mtime as planned; a file rewritten (or deleted)
     // while it was read may have given us part of either version, so it must not commit.
     req.before_commit = [&ctx, &batch]() -> Status {
+      DL_RETURN_IF_ERROR(PauseBeforeCommitForTests(ctx.fs));
       for (const auto& f : batch.files) {
         auto now = ctx.fs.Stat(f.path);
         if (!now.ok()) {

@@ -24,15 +24,15 @@ Status CheckColumnsPresent(const std::vector<std::string>& wanted,
 /// The table-write evolution mode for the table's schema_evolution_mode.
 table::SchemaEvolution WriteEvolution(const config::TableConfig& t);
 
-/// Fill what every batch commit carries: the txn (idempotency token: the slot's batch
-/// counter, or for a Delta source the source version), the source files, commit options and
-/// the check that no source file changed while it was read. Returns the txn's app id.
+/// Fill what every batch commit carries: the source files, commit options, the check that no
+/// source file changed while it was read and, for a Delta source, the txn recording the
+/// source version. Returns the txn's app id (empty: no txn).
 std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
                                const delta::Snapshot* snapshot,
                                const delta::CommitOptions& commit_options,
                                table::WriteRequest& req);
 
-/// A write skipped because its txn was applied: someone else used this slot's token.
+/// A write skipped because its txn was applied: another loader loaded that source version.
 Status TxnTakenError(const std::string& app_id, const Target& target);
 
 /// Rows each source file contributed, read back from the audit column of the files written.

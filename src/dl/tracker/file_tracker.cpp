@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/snapshot.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::tracker {
@@ -57,13 +58,21 @@ std::optional<int64_t> ToOptInt(const std::optional<std::string>& v) {
   return std::stoll(*v);
 }
 
-// Latest row per (table, file): the tracker's current state.
+// The current row per (table, file): of the file's newest version (path, size, mtime; the
+// one updated last), its completed row if it has one, else its newest row. A version once
+// loaded stays loaded whatever a later row says (an older loader recorded the files of a race
+// it lost as failed).
+constexpr const char* kCurrentRows =
+    "SELECT * EXCLUDE (__dl_version_updated) FROM (SELECT *, max(updated_at) OVER (PARTITION "
+    "BY table_name, file_path, file_size, file_modified_time) AS __dl_version_updated FROM "
+    "__dl_tracker {}) QUALIFY row_number() OVER (PARTITION BY table_name, file_path ORDER BY "
+    "__dl_version_updated DESC, status = 'completed' DESC, updated_at DESC) = 1";
+
 constexpr const char* kLatestSql =
     "SELECT file_path, file_size, epoch_ms(file_modified_time), table_name, status, "
     "epoch_ms(processing_start_time), epoch_ms(processing_end_time), error_message, "
     "retry_count, epoch_ms(created_at), epoch_ms(updated_at), batch_id, rows_loaded, "
-    "target_version FROM __dl_tracker {} QUALIFY row_number() OVER (PARTITION BY table_name, "
-    "file_path ORDER BY updated_at DESC, status = 'completed' DESC) = 1";
+    "target_version FROM ({})";
 
 }  // namespace
 
@@ -93,13 +102,18 @@ Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& t
   std::map<std::string, FileRecord> out;
   table::TableContext ctx{fs_, engine_};
   auto snapshot = table::LoadSnapshot(ctx, path_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    table_id_ = snapshot.ok() ? (*snapshot)->metadata().id : "";
+  }
   if (!snapshot.ok()) {
     if (snapshot.status().code() == StatusCode::kNotFound) return out;  // nothing tracked yet
     return snapshot.status().WithContext("reading the file tracker");
   }
   DL_RETURN_IF_ERROR(engine_.RegisterSnapshot("__dl_tracker", **snapshot));
   std::string where = table_name.empty() ? "" : "WHERE table_name = " + QuoteLiteral(table_name);
-  DL_ASSIGN_OR_RETURN(auto rows, engine_.Query(fmt::format(kLatestSql, where)));
+  DL_ASSIGN_OR_RETURN(auto rows,
+                      engine_.Query(fmt::format(kLatestSql, fmt::format(kCurrentRows, where))));
   for (const auto& row : rows.rows) {
     FileRecord r;
     r.file_path = row[0].value_or("");
@@ -120,6 +134,18 @@ Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& t
     out.emplace(std::move(key), std::move(r));
   }
   return out;
+}
+
+std::string FileTracker::table_id() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return table_id_;
+}
+
+Result<std::string> FileTracker::ReadTableId() {
+  auto snapshot = delta::Snapshot::LoadWithoutFiles(fs_, &engine_, path_);
+  if (!snapshot.ok() && snapshot.status().code() == StatusCode::kNotFound) return std::string();
+  if (!snapshot.ok()) return snapshot.status().WithContext("reading the file tracker");
+  return (*snapshot)->metadata().id;
 }
 
 void FileTracker::Record(FileRecord record) {
@@ -179,10 +205,8 @@ Status FileTracker::Compact(double max_ratio) {
   double rows = static_cast<double>(ToInt(counts.rows[0][0]));
   double files = static_cast<double>(ToInt(counts.rows[0][1]));
   if (files == 0 || rows / files <= max_ratio) return Status::OK();
-  DL_RETURN_IF_ERROR(engine_.Execute(
-      "CREATE OR REPLACE TEMP TABLE __dl_tracker_latest AS SELECT * FROM __dl_tracker QUALIFY "
-      "row_number() OVER (PARTITION BY table_name, file_path ORDER BY updated_at DESC, "
-      "status = 'completed' DESC) = 1"));
+  DL_RETURN_IF_ERROR(engine_.Execute("CREATE OR REPLACE TEMP TABLE __dl_tracker_latest AS " +
+                                     fmt::format(kCurrentRows, "")));
   table::WriteRequest req;
   req.source_sql = "SELECT * FROM __dl_tracker_latest";
   req.mode = table::WriteMode::kOverwrite;

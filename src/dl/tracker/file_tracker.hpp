@@ -4,7 +4,8 @@
 // table_name, status, processing_start_time, processing_end_time, error_message, retry_count,
 // created_at, updated_at) plus batch_id, rows_loaded and target_version, partitioned by
 // table_name. Updates are appended as new rows (blind appends never conflict, so concurrent
-// loaders never lose an update); the current state of a file is its newest row. Compact()
+// loaders never lose an update); the current state of a file is its newest version's
+// completed row, or else that version's newest row (see kCurrentRows). Compact()
 // rewrites the table to one row per file. The tracker is a record, not the source of truth
 // for exactly-once: target commits are (see the loader's reconciliation).
 #pragma once
@@ -51,6 +52,11 @@ class FileTracker {
 
   /// Current record of every file of `table_name` (all tables when empty), by file path.
   Result<std::map<std::string, FileRecord>> Load(const std::string& table_name = "");
+  /// The tracker table's metaData id as of the last Load ("" before, or when there was no
+  /// tracker): state kept beside the tracker is valid only for the table it was written with.
+  std::string table_id() const;
+  /// The tracker table's metaData id now ("" when there is no tracker yet).
+  Result<std::string> ReadTableId();
 
   /// Buffer a record; nothing is written until Flush. Thread-safe.
   void Record(FileRecord record);
@@ -66,6 +72,7 @@ class FileTracker {
   std::string path_;
   mutable std::mutex mu_;
   std::vector<FileRecord> buffer_;
+  std::string table_id_;
 };
 
 }  // namespace dl::tracker

@@ -99,6 +99,25 @@ TEST(ValidationTest, UnknownKeys) {
             "config.yaml:4: unknown key 'max_paralel_jobs' (did you mean 'max_parallel_jobs'?)");
 }
 
+// The reader refuses these only when it reads a file; caught here, they fail no file (issue 11).
+TEST(ValidationTest, CsvNullValueMustNotOverlapTheDelimiterOrQuote) {
+  EXPECT_EQ(Errors(OneTable("    file_format: csv\n    csv_options: {delimiter: ',', null_value: "
+                            "','}\n")),
+            "config.yaml:9: tables[0].csv_options: null_value ',' and delimiter ',' must not "
+            "contain each other");
+  EXPECT_EQ(Errors(OneTable("    file_format: csv\n    csv_options: {delimiter: ';', null_value: "
+                            "'N;A'}\n")),
+            "config.yaml:9: tables[0].csv_options: null_value 'N;A' and delimiter ';' must not "
+            "contain each other");
+  EXPECT_EQ(Errors(OneTable("    file_format: csv\n    csv_options: {quote: '|', null_value: "
+                            "'|NA'}\n")),
+            "config.yaml:9: tables[0].csv_options: null_value '|NA' and quote '|' must not "
+            "contain each other");
+  EXPECT_EQ(Errors(OneTable("    file_format: csv\n    csv_options: {delimiter: ';', null_value: "
+                            "NA}\n")),
+            "");
+}
+
 TEST(ValidationTest, WrongTypes) {
   EXPECT_EQ(Errors(OneTable("    primary_keys: id\n")),
             "config.yaml:8: tables[0].primary_keys: expected a list of strings, got a value "

@@ -8,9 +8,11 @@
 #include <fstream>
 #include <thread>
 
+#include "dl/common/clock.hpp"
 #include "dl/common/testing/temp_dir.hpp"
 #include "dl/engine/engine.hpp"
 #include "dl/loader/batch_runner.hpp"
+#include "dl/strategy/load_strategy.hpp"
 #include "dl/table/table.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
@@ -146,6 +148,70 @@ TEST_F(LoaderTest, ALostTrackerIsRebuiltFromTheTableLog) {
     EXPECT_EQ(r.status, tracker::FileStatus::kCompleted);
     EXPECT_THAT(r.error_message.value_or(""), HasSubstr("reconciled"));
   }
+}
+
+// Process A commits f and dies before its tracker update; process B, which read the log
+// before A's commit, commits g after it and records g (issue 11). The tracker's newest
+// version is then g's: the next run must still find f in the log, not load it twice.
+TEST_F(LoaderTest, ALoadCommittedBeforeAnotherLoadersTrackedLoadIsReconciled) {
+  Csv("in/a.csv", "id\n1\n");
+  auto cfg = Config(CsvTable("t", "in/*.csv"));
+  ASSERT_EQ(Run(cfg).metrics.files_loaded(), 1);
+  ASSERT_EQ(Run(cfg).metrics.files_loaded(), 0);  // reconciled through version 0
+  Csv("in/f.csv", "id\n2\n");
+  Csv("in/g.csv", "id\n3\n");
+  auto fs = MakeLocalFileSystem();
+  auto commit = [&](const std::string& name) -> table::SourceFile {
+    std::string path = dir_.path() + "/raw/in/" + name;
+    auto st = fs->Stat(path);
+    EXPECT_TRUE(st.ok());
+    strategy::Batch batch;
+    batch.id = NewUuid();
+    batch.load_time_ms = NowMs();
+    batch.files.push_back({path, st->size, st->modification_time_ms});
+    table::TableContext ctx{*fs, *engine_};
+    strategy::Target target{cfg.tables[0], dir_.path() + "/processed/db/t", "db.t"};
+    auto r = strategy::LoadBatch(ctx, target, batch, {});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return batch.files[0];
+  };
+  table::SourceFile f = commit("f.csv");  // A: committed at version 1, never tracked
+  table::SourceFile g = commit("g.csv");  // B: committed at version 2 and tracked
+  tracker::FileTracker tracker(*fs, *engine_,
+                               dir_.path() + "/processed/metadata/file_processing_tracker");
+  tracker::FileRecord r;
+  r.file_path = g.path;
+  r.file_size = g.size;
+  r.file_modified_time_ms = g.modification_time_ms;
+  r.table_name = "db.t";
+  r.status = tracker::FileStatus::kCompleted;
+  r.created_at_ms = r.updated_at_ms = NowMs();
+  r.target_version = 2;
+  tracker.Record(r);
+  ASSERT_TRUE(tracker.Flush().ok());
+
+  auto next = Run(cfg);
+  EXPECT_EQ(next.metrics.files_loaded(), 0);
+  EXPECT_EQ(Query("t", "SELECT count(*) FROM tbl"), "3");
+  auto records = TrackerRecords("db.t");
+  ASSERT_EQ(records.count(f.path), 1u);
+  EXPECT_EQ(records[f.path].status, tracker::FileStatus::kCompleted);
+  EXPECT_EQ(records[f.path].target_version, 1);
+}
+
+// The reconciliation mark lives beside the tracker; a tracker whose log was deleted (or
+// recreated) lost what the mark vouches for, so the whole table log is read again.
+TEST_F(LoaderTest, AReconciliationMarkOutlivingItsTrackerIsIgnored) {
+  for (int i = 0; i < 3; ++i) Csv(fmt::format("in/f{}.csv", i), "id\n1\n");
+  auto cfg = Config(CsvTable("t", "in/*.csv", "    max_files_per_batch: 1\n"));
+  ASSERT_EQ(Run(cfg).metrics.files_loaded(), 3);
+  ASSERT_EQ(Run(cfg).metrics.files_loaded(), 0);  // writes the mark
+  const std::string tracker = dir_.path() + "/processed/metadata/file_processing_tracker";
+  ASSERT_TRUE(std::filesystem::exists(tracker + "/_dl_/reconciled/db.t.json"));
+  std::filesystem::remove_all(tracker + "/_delta_log");
+  EXPECT_EQ(Run(cfg).metrics.files_loaded(), 0);
+  EXPECT_EQ(Query("t", "SELECT count(*) FROM tbl"), "3");
+  EXPECT_EQ(TrackerRecords("db.t").size(), 3u);
 }
 
 TEST_F(LoaderTest, ABadFileFailsAloneAndIsRetriedUntilAttemptsRunOut) {

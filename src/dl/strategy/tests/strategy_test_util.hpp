@@ -37,11 +37,10 @@ class StrategyTest : public ::testing::Test {
   }
 
   /// Load `paths` as one batch with the table's strategy (through `load_fs()`).
-  Result<BatchOutcome> Load(const std::vector<std::string>& paths, int slot = 0) {
+  Result<BatchOutcome> Load(const std::vector<std::string>& paths) {
     Batch batch;
     batch.id = NewUuid();
     batch.load_time_ms = NowMs();
-    batch.slot = slot;
     for (const auto& p : paths) {
       auto st = fs_->Stat(p);
       if (!st.ok()) return st.status();
