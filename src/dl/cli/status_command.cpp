@@ -50,7 +50,11 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
     }
   }
   out["files"] = counts;
-  out["rows_loaded"] = rows;
+  // The tracker's count is a claim the table's log backs; with the log unreadable (an empty
+  // or corrupt commit) it cannot be checked, so status makes no claim.
+  out["rows_loaded"] = out.contains("table_error") && snap.status().code() != StatusCode::kNotFound
+                           ? ordered_json(nullptr)
+                           : ordered_json(rows);
   out["last_load"] = last_load >= 0 ? ordered_json(FormatTimestampMs(last_load)) : nullptr;
   out["failures"] = failures;
   return out;
@@ -71,9 +75,11 @@ void PrintText(const ordered_json& tables) {
         "  files: {} completed, {} failed, {} skipped, {} pending, {} processing\n",
         f["completed"].get<int64_t>(), f["failed"].get<int64_t>(), f["skipped"].get<int64_t>(),
         f["pending"].get<int64_t>(), f["processing"].get<int64_t>());
-    std::cout << fmt::format("  rows loaded: {}   last load: {}\n", t["rows_loaded"].get<int64_t>(),
-                             t["last_load"].is_null() ? "never"
-                                                      : t["last_load"].get<std::string>());
+    std::cout << fmt::format(
+        "  rows loaded: {}   last load: {}\n",
+        t["rows_loaded"].is_null() ? "unknown (the table cannot be read)"
+                                   : std::to_string(t["rows_loaded"].get<int64_t>()),
+        t["last_load"].is_null() ? "never" : t["last_load"].get<std::string>());
     for (const auto& fail : t["failures"]) {
       std::cout << fmt::format("  failed: {} (attempts {}): {}\n", fail["file"].get<std::string>(),
                                fail["retries"].get<int>(), fail["error"].get<std::string>());
