@@ -105,7 +105,8 @@ Result<StagingDir> StagingDir::Create(const std::string& table_root) {
   int fd = ::open(owner.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status::Io("cannot create {}: {}", owner, std::strerror(errno));
   StagingDir dir(path, fd);  // from here on, destruction removes the directory
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // Blocking: a cleaner probing the new, still unrecorded directory holds the lock briefly.
+  if (::flock(fd, LOCK_EX) != 0) {
     return Status::Io("cannot lock {}: {}", owner, std::strerror(errno));
   }
   // Recorded only once locked: a record whose lock is free proves its writer is gone.
