@@ -121,7 +121,8 @@ def test_min_file_age_skips_fresh_files(env: LoaderEnv):
     fresh = write_csv(env.raw / "t" / "fresh.csv", csv_rows(10, 3))
     env.write_config([env.table_entry("t", "t/*.csv", "csv", min_file_age_seconds=60)])
     r = env.load("--dry-run")
-    assert str(old) in r.stdout and str(fresh) not in r.stdout, r.stdout
+    assert f"load  {old}" in r.stdout and f"load  {fresh}" not in r.stdout, r.stdout
+    assert f"wait  {fresh} (younger than min_file_age_seconds)" in r.stdout, r.stdout
     env.load()
     assert_loaded_exactly(env, "t", {old: 2})
     assert str(fresh) not in env.tracker_for("t") or env.tracker_for("t")[str(fresh)][

@@ -2,12 +2,14 @@
 // recommendations and dependency states, as text or JSON.
 #include <algorithm>
 #include <iostream>
+#include <sstream>
 
 #include "dl/cli/cluster_command.hpp"
 #include "dl/cli/output.hpp"
 #include "dl/cluster/health.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/loader/locked_engine.hpp"
 #include "dl/monitoring/run_metrics.hpp"
 #include "dl/orchestration/dependencies.hpp"
 #include "dl/table/table.hpp"
@@ -61,36 +63,36 @@ ordered_json HealthJson(const cluster::HealthReport& h) {
   return {{"status", cluster::ToString(h.level)}, {"reasons", reasons}};
 }
 
-void PrintText(const cluster::Environment& env, const cluster::ResourcePlan& plan,
-               const cluster::HealthInput& in, const cluster::HealthReport& h) {
-  std::cout << EnvironmentText(env) << PlanText(plan);
+void PrintText(std::ostream& out, const cluster::Environment& env,
+               const cluster::ResourcePlan& plan, const cluster::HealthInput& in,
+               const cluster::HealthReport& h) {
+  out << EnvironmentText(env) << PlanText(plan);
   for (const auto& d : in.disks) {
-    std::cout << fmt::format("disk {}: {} free of {} under {}\n", d.label,
-                             HumanBytes(d.disk.free_bytes), HumanBytes(d.disk.total_bytes),
-                             d.disk.path);
+    out << fmt::format("disk {}: {} free of {} under {}\n", d.label, HumanBytes(d.disk.free_bytes),
+                       HumanBytes(d.disk.total_bytes), d.disk.path);
   }
   for (const auto& t : in.tables) {
-    std::cout << fmt::format("table {}: {} data files ({}), {} small; {} files loaded, {} failed\n",
-                             t.name, t.data_files, HumanBytes(t.data_bytes), t.small_files,
-                             t.files_completed, t.files_failed);
+    out << fmt::format("table {}: {} data files ({}), {} small; {} files loaded, {} failed\n",
+                       t.name, t.data_files, HumanBytes(t.data_bytes), t.small_files,
+                       t.files_completed, t.files_failed);
   }
   if (in.last_run) {
     const auto& m = *in.last_run;
-    std::cout << fmt::format("last monitored run: cpu {:.0f}% avg, peak RSS {}, {} backpressure "
-                             "pause(s)\n",
-                             m.cpu_percent_avg, HumanBytes(m.rss_peak_bytes),
-                             m.backpressure_pauses);
+    out << fmt::format(
+        "last monitored run: cpu {:.0f}% avg, peak RSS {}, {} backpressure "
+        "pause(s)\n",
+        m.cpu_percent_avg, HumanBytes(m.rss_peak_bytes), m.backpressure_pauses);
   }
-  std::cout << "dependencies:" << (in.dependencies.empty() ? " none configured\n" : "\n");
+  out << "dependencies:" << (in.dependencies.empty() ? " none configured\n" : "\n");
   for (const auto& d : in.dependencies) {
-    std::cout << fmt::format("  {}: {} ({})\n", d.dependency, d.state, d.detail);
+    out << fmt::format("  {}: {} ({})\n", d.dependency, d.state, d.detail);
   }
-  std::cout << "health: " << cluster::ToString(h.level) << "\n";
+  out << "health: " << cluster::ToString(h.level) << "\n";
   for (const auto& r : h.reasons) {
-    std::cout << fmt::format("  {} [{}]: {}\n", cluster::ToString(r.level), r.check, r.message);
+    out << fmt::format("  {} [{}]: {}\n", cluster::ToString(r.level), r.check, r.message);
   }
-  std::cout << "recommendations:" << (h.recommendations.empty() ? " none\n" : "\n");
-  for (const auto& r : h.recommendations) std::cout << "  - " << r << "\n";
+  out << "recommendations:" << (h.recommendations.empty() ? " none\n" : "\n");
+  for (const auto& r : h.recommendations) out << "  - " << r << "\n";
 }
 
 ordered_json StatusJson(const cluster::Environment& env, const cluster::ResourcePlan& plan,
@@ -210,7 +212,7 @@ int ClusterStatus(const ConfigArgs& args, bool json) {
     in.disks.push_back({label, *disk});
   }
   auto fs = MakeLocalFileSystem();
-  engine::EngineOptions eopts;
+  engine::EngineOptions eopts = loader::LockedEngineOptions(*cfg);
   eopts.threads = 1;
   auto engine = engine::MakeDuckDbEngine(eopts);
   if (!engine.ok()) return ReportError(engine.status());
@@ -235,11 +237,14 @@ int ClusterStatus(const ConfigArgs& args, bool json) {
   }
   in.last_run = cluster::LastRunResources(config::MetricsDir(*cfg));
   cluster::HealthReport health = cluster::EvaluateHealth(in);
+  // Paths and dependencies may hold values from ${ENV}: shown as *** (as validate does).
+  std::ostringstream out;
   if (json) {
-    PrintJson(StatusJson(env, plan, in, health));
+    out << StatusJson(env, plan, in, health).dump(2) << "\n";
   } else {
-    PrintText(env, plan, in, health);
+    PrintText(out, env, plan, in, health);
   }
+  std::cout << config::RedactEnvValues(*cfg, out.str());
   return health.level == cluster::HealthLevel::kCritical ? 1 : 0;
 }
 

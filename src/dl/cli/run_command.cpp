@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -14,11 +15,15 @@
 #include "dl/cli/run_hooks.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/loader.hpp"
+#include "dl/loader/locked_engine.hpp"
 #include "dl/monitoring/progress.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::cli {
 namespace {
+
+constexpr double kMaxIntervalSeconds = 7 * 24 * 3600;  // --interval: a week at most
 
 log::Level ToLogLevel(config::LogLevel level) {
   switch (level) {
@@ -47,6 +52,10 @@ std::vector<std::string> SplitList(const std::string& text) {
     start = comma + 1;
   }
   return out;
+}
+
+int InterruptedExitCode(const loader::StopToken& stop) {
+  return 128 + (stop.signal_number() > 0 ? stop.signal_number() : SIGINT);
 }
 
 int Run(const RunArgs& args, const RunHooks& hooks) {
@@ -92,6 +101,9 @@ int Run(const RunArgs& args, const RunHooks& hooks) {
       pass_code = AfterPass(*cfg, options, *result, pass_code, stop);
     }
     exit_code = std::max(exit_code, pass_code);
+    // Stopped with work left for the next run: a scheduler must see it (the shell's
+    // convention, 128 + the signal). A pass that finished its work keeps its code.
+    if (result->stopped) exit_code = InterruptedExitCode(stop);
     if (!watch || dry_run || stop.stopping()) break;
     // Wait for the next pass; a stop signal ends the wait at once.
     auto until = std::chrono::steady_clock::now() +
@@ -108,12 +120,18 @@ int Run(const RunArgs& args, const RunHooks& hooks) {
 int Validate(const ConfigArgs& args) {
   auto cfg = LoadConfig(args);
   if (!cfg.ok()) return ReportError(cfg.status());
-  std::cout << fmt::format("{}: valid, {} table(s)\n", cfg->source_name, cfg->tables.size());
+  std::string out = fmt::format("{}: valid, {} table(s)\n", cfg->source_name, cfg->tables.size());
   for (const auto& t : cfg->tables) {
-    std::cout << fmt::format("  {} ({}, {}) <- {}\n  -> {}\n", config::DisplayName(*cfg, t),
-                             config::ToString(t.loading_strategy), config::ToString(t.file_format),
-                             t.source_path_pattern, config::TablePath(*cfg, t));
+    out += fmt::format("  {} ({}, {}) <- {}\n  -> {}\n", config::DisplayName(*cfg, t),
+                       config::ToString(t.loading_strategy), config::ToString(t.file_format),
+                       t.source_path_pattern, config::TablePath(*cfg, t));
   }
+  // Allowed (discovery skips Delta tables and checkpoint_path), but rarely meant.
+  if (IsSameOrInside(CanonicalPath(cfg->processed_data_path), CanonicalPath(cfg->raw_data_path))) {
+    out += "warning: raw_data_path contains processed_data_path; discovery skips the Delta "
+           "tables below it, but every run walks them: give raw files their own directory\n";
+  }
+  std::cout << config::RedactEnvValues(*cfg, out);  // values from ${ENV} print as ***
   return 0;
 }
 
@@ -165,6 +183,8 @@ Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args) {
   log::Level level = args.log_level.empty() ? ToLogLevel(cfg->log_level)
                                             : log::ParseLevel(args.log_level).value();
   log::Configure(level, format);
+  // Every command that reads a config refuses SQL fragments beyond the allowlist up front.
+  DL_RETURN_IF_ERROR(loader::CheckSqlFragments(*cfg));
   return cfg;
 }
 
@@ -193,8 +213,25 @@ void AddRunOptions(CLI::App& cmd, RunArgs& args) {
       ->envname("DATALOADER_VACUUM");
   cmd.add_flag("--watch", args.watch, "keep loading new files until stopped (SIGINT/SIGTERM)")
       ->envname("DATALOADER_WATCH");
+  // CLI::PositiveNumber's message prints the range of double (308 digits): say it plainly.
   cmd.add_option("--interval", args.interval, "seconds between passes with --watch")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            double v = 0;
+            try {
+              size_t used = 0;
+              v = std::stod(text, &used);
+              if (used != text.size()) return "'" + text + "' is not a number of seconds";
+            } catch (const std::exception&) {
+              return "'" + text + "' is not a number of seconds";
+            }
+            if (!(v > 0) || v > kMaxIntervalSeconds) {
+              return fmt::format("must be more than 0 and at most {} seconds (7 days), not {}",
+                                 kMaxIntervalSeconds, text);
+            }
+            return {};
+          },
+          "SECONDS"))
       ->envname("DATALOADER_INTERVAL");
 }
 

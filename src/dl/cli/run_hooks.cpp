@@ -8,6 +8,7 @@
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/engine/engine.hpp"
+#include "dl/loader/locked_engine.hpp"
 #include "dl/orchestration/dependencies.hpp"
 #include "dl/orchestration/notifications.hpp"
 
@@ -37,7 +38,7 @@ void PrintStates(const std::vector<orchestration::DependencyState>& states) {
 
 int CheckUpstream(const config::LoaderConfig& cfg, bool dry_run, loader::StopToken& stop) {
   if (cfg.upstream_dependencies.empty()) return 0;
-  auto engine = engine::MakeDuckDbEngine();  // reads table checkpoints
+  auto engine = orchestration::MakeDependencyEngine(cfg);  // reads table checkpoints
   orchestration::DependencyContext ctx;
   ctx.parquet = engine.ok() ? engine->get() : nullptr;
   if (dry_run) {
@@ -75,7 +76,7 @@ int AfterPass(const config::LoaderConfig& cfg, const loader::RunOptions& options
   auto fs = MakeLocalFileSystem();
   if (catalog::RegistrationEnabled(cfg)) {
     auto selected = config::SelectTables(cfg, options.tables);
-    auto engine = engine::MakeDuckDbEngine();
+    auto engine = loader::MakeLockedEngine(cfg);
     if (selected.ok()) {
       auto regs = catalog::RegisterTables(cfg, *selected, *fs,
                                           engine.ok() ? engine->get() : nullptr);

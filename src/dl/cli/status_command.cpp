@@ -5,6 +5,7 @@
 #include "dl/cli/output.hpp"
 #include "dl/cli/run_command.hpp"
 #include "dl/common/clock.hpp"
+#include "dl/loader/locked_engine.hpp"
 #include "dl/table/table.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
@@ -99,7 +100,7 @@ int ShowStatus(const ConfigArgs& args, const std::string& tables, bool json) {
   auto selected = config::SelectTables(*cfg, names);
   if (!selected.ok()) return ReportError(selected.status());
   auto fs = MakeLocalFileSystem();
-  auto engine = engine::MakeDuckDbEngine();
+  auto engine = loader::MakeLockedEngine(*cfg);
   if (!engine.ok()) return ReportError(engine.status());
   tracker::FileTracker tracker(*fs, **engine, config::TrackerPath(*cfg));
   ordered_json out = ordered_json::array();

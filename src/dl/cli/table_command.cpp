@@ -6,10 +6,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "dl/cli/output.hpp"
 #include "dl/common/clock.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/engine/expression_check.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::cli {
@@ -39,17 +41,25 @@ struct TableArgs {
   std::optional<double> retention_hours;
 };
 
-// Every verb needs a filesystem and an engine (checkpoints are Parquet).
+// Every verb needs a filesystem and an engine (checkpoints are Parquet). The engine reaches
+// only the table (PATH) and `files` (sources, output), and --where is an allowed expression.
 struct Session {
   std::unique_ptr<FileSystem> fs;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<table::TableContext> ctx;
 };
 
-Result<Session> OpenSession() {
+Result<Session> OpenSession(const TableArgs& a, std::vector<std::string> files = {}) {
   Session s;
   s.fs = MakeLocalFileSystem();
-  DL_ASSIGN_OR_RETURN(s.engine, engine::MakeDuckDbEngine());
+  engine::EngineOptions options;
+  options.allowed_directories = std::vector<std::string>{a.path};
+  options.allowed_files = std::move(files);
+  DL_ASSIGN_OR_RETURN(s.engine, engine::MakeDuckDbEngine(options));
+  if (!a.where.empty()) {
+    DL_RETURN_IF_ERROR(
+        engine::CheckExpression(*s.engine, a.where, "--where", engine::Qualifiers::kAny).status());
+  }
   s.ctx = std::make_unique<table::TableContext>(table::TableContext{*s.fs, *s.engine});
   return s;
 }
@@ -82,7 +92,7 @@ ordered_json ProtocolJson(const delta::Protocol& p) {
 }
 
 Status Describe(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
   const auto& md = snap->metadata();
   ordered_json j{{"path", a.path},
@@ -115,7 +125,7 @@ Status Describe(const TableArgs& a) {
 }
 
 Status History(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto entries, table::History(*s.ctx, a.path, a.limit));
   ordered_json out = ordered_json::array();
   for (const auto& e : entries) {
@@ -141,7 +151,7 @@ Status History(const TableArgs& a) {
 }
 
 Status Files(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
   ordered_json out = ordered_json::array();
   for (const auto& f : snap->files()) {
@@ -195,7 +205,13 @@ std::string FormatFromPath(const std::string& path, const std::string& fallback)
 }
 
 Status Scan(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  std::string format = a.format.empty() ? FormatFromPath(a.output, "csv") : a.format;
+  // The engine opens its output with truncation, which would wipe a redirected stdout
+  // file; export to a temp file and copy it to stdout instead.
+  const std::string out = a.output != "/dev/stdout"
+                              ? a.output
+                              : fmt::format("{}/dl_scan_{}.{}", TempDir(), NewUuid(), format);
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a, {out}));
   DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
   DL_RETURN_IF_ERROR(s.engine->RegisterSnapshot("__dl_scan", *snap));
   std::string select = "*";
@@ -216,18 +232,14 @@ Status Scan(const TableArgs& a) {
     sql += " ORDER BY " + order;
   }
   if (a.limit) sql += " LIMIT " + std::to_string(*a.limit);
-  std::string format = a.format.empty() ? FormatFromPath(a.output, "csv") : a.format;
-  if (a.output != "/dev/stdout") return s.engine->Export(sql, a.output, format);
-  // The engine opens its output with truncation, which would wipe a redirected stdout
-  // file; export to a temp file and copy it to stdout instead.
-  std::string tmp = fmt::format("{}/dl_scan_{}.{}", TempDir(), NewUuid(), format);
-  Status st = s.engine->Export(sql, tmp, format);
+  if (a.output != "/dev/stdout") return s.engine->Export(sql, out, format);
+  Status st = s.engine->Export(sql, out, format);
   if (st.ok()) {
-    auto content = s.fs->Read(tmp);
+    auto content = s.fs->Read(out);
     if (content.ok()) std::cout << *content << std::flush;
     st = content.status();
   }
-  (void)s.fs->Delete(tmp);
+  (void)s.fs->Delete(out);
   return st;
 }
 
@@ -256,7 +268,7 @@ Status WriteCmd(const TableArgs& a) {
   DL_ASSIGN_OR_RETURN(auto files, ExpandSources(a.sources));
   std::string format = a.format.empty() ? FormatFromPath(files.front(), "parquet") : a.format;
   if (format == "jsonl") format = "json";
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a, files));
   engine::SourceOptions sopts;
   sopts.format = format;
   DL_RETURN_IF_ERROR(s.engine->RegisterFiles("__dl_source", files, sopts));
@@ -286,7 +298,7 @@ Status WriteCmd(const TableArgs& a) {
 }
 
 Status Delete(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto r, table::DeleteWhere(*s.ctx, a.path, a.where));
   if (r.version < 0) {
     std::cout << "no rows match; nothing changed\n";
@@ -305,7 +317,7 @@ Status OptimizeCmd(const TableArgs& a) {
   if (!a.zorder_by.empty() && !a.sort_by.empty()) {
     return Status::InvalidArgument("--zorder-by and --sort-by cannot be combined");
   }
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   table::OptimizeOptions o;
   o.target_file_size_bytes = a.target_size;
   o.zorder = !a.zorder_by.empty();
@@ -327,7 +339,7 @@ Status OptimizeCmd(const TableArgs& a) {
 }
 
 Status VacuumCmd(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   table::VacuumOptions o{a.dry_run, a.retention_hours, a.force};
   DL_ASSIGN_OR_RETURN(auto r, table::Vacuum(*s.ctx, a.path, o));
   if (a.json) {
@@ -346,14 +358,14 @@ Status VacuumCmd(const TableArgs& a) {
 }
 
 Status CheckpointCmd(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_RETURN_IF_ERROR(table::Checkpoint(*s.ctx, a.path));
   std::cout << "checkpoint written\n";
   return Status::OK();
 }
 
 Status RestoreCmd(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession());
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto r, table::Restore(*s.ctx, a.path, a.version.value()));
   std::cout << "version " << r.version << ": restored to version " << *a.version << " (removed "
             << r.files_removed << " files, re-added " << r.files_added << ")\n";
@@ -364,9 +376,15 @@ CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const ch
                const char* help, Status (*run)(const TableArgs&), int& exit_code) {
   auto* cmd = table->add_subcommand(name, help);
   cmd->add_option("path", args->path, "Table directory")->required();
-  cmd->callback([args, run, &exit_code] {
+  // The verbs that change files refuse a table nested in another (see CheckNotNested).
+  static const std::set<std::string> kChangesFiles = {"write",  "delete",  "optimize",
+                                                      "vacuum", "restore", "checkpoint"};
+  const bool changes_files = kChangesFiles.count(name) != 0;
+  cmd->callback([args, run, changes_files, &exit_code] {
     args->path = StripSlash(args->path);
-    Status st = run(*args);
+    Status st =
+        changes_files ? table::CheckNotNested(*MakeLocalFileSystem(), args->path) : Status::OK();
+    if (st.ok()) st = run(*args);
     exit_code = st.ok() ? 0 : ReportError(st);
   });
   return cmd;

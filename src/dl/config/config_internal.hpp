@@ -45,10 +45,6 @@ void ValidateRoot(MapReader& r, const LoaderConfig& cfg);
 /// Cluster mode: check the `cluster:` map (`r` reads it) once its keys are parsed.
 void ValidateClusterSettings(MapReader& r, const ClusterSettings& c);
 
-/// Why a SQL fragment from the config could escape its clause (';', comments, unbalanced
-/// quotes or parentheses), or nullopt if it looks self-contained.
-std::optional<std::string> CheckSqlFragment(std::string_view sql);
-
 /// True for [A-Za-z0-9_]+.
 bool IsIdentifier(std::string_view name);
 

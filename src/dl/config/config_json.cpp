@@ -1,4 +1,5 @@
 // ToRedactedJson: the resolved config as JSON, values from ${ENV} replaced by "***".
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "dl/common/http_client.hpp"
@@ -175,6 +176,20 @@ std::string ToRedactedJson(const LoaderConfig& cfg) {
   Json j = ConfigJson(cfg);
   Redact(j, "", cfg.env_keys);
   return j.dump(2);
+}
+
+std::string RedactEnvValues(const LoaderConfig& cfg, std::string text) {
+  // Longest first, so a value containing another is masked whole.
+  std::vector<std::string> values(cfg.env_values.begin(), cfg.env_values.end());
+  std::sort(values.begin(), values.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  for (const auto& v : values) {
+    if (v.size() < 4) continue;
+    for (size_t at = text.find(v); at != std::string::npos; at = text.find(v, at + 3)) {
+      text.replace(at, v.size(), "***");
+    }
+  }
+  return text;
 }
 
 }  // namespace dl::config

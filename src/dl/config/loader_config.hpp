@@ -83,7 +83,8 @@ struct TableConfig {
   std::string table_name;     ///< required; [A-Za-z0-9_]+
   std::string database_name;  ///< required; `schema` or `catalog.schema`
   /// required; a glob (see dl/discovery/glob.hpp). A relative pattern is resolved against
-  /// raw_data_path when the config is loaded; absolute paths and URLs are kept as written.
+  /// raw_data_path when the config is loaded (its glob characters escaped: the base is a
+  /// literal directory); absolute paths and URLs are kept as written.
   std::string source_path_pattern;
   LoadingStrategy loading_strategy = LoadingStrategy::kAppend;
   FileFormat file_format = FileFormat::kParquet;
@@ -219,6 +220,8 @@ struct LoaderConfig {
   /// Key paths ("tables[0].source_path_pattern") whose value came through ${ENV}
   /// interpolation: possibly secrets, so ToRedactedJson prints them as "***".
   std::set<std::string> env_keys;
+  /// The values ${ENV} references substituted (RedactEnvValues masks them in output).
+  std::set<std::string> env_values;
 };
 
 // Table-level keys that may also be given at the top level as defaults for every table:
@@ -275,5 +278,10 @@ Result<std::vector<const TableConfig*>> SelectTables(const LoaderConfig& cfg,
 /// The resolved config as pretty JSON (keys as in YAML), with every value that came from an
 /// environment variable replaced by "***". Safe to log.
 std::string ToRedactedJson(const LoaderConfig& cfg);
+
+/// `text` with every value that came from an environment variable (4 characters or more:
+/// shorter ones would mask ordinary text) replaced by "***". For output built from config
+/// values, such as paths derived from an interpolated processed_data_path.
+std::string RedactEnvValues(const LoaderConfig& cfg, std::string text);
 
 }  // namespace dl::config

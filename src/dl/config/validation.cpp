@@ -5,11 +5,13 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/config/config_internal.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::config::internal {
 namespace {
 
 constexpr size_t kMaxUnityCatalogName = 255;
+constexpr size_t kMaxPathComponent = 255;  // NAME_MAX of Linux filesystems, and of S3 keys' parts
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -18,16 +20,30 @@ std::string Lower(std::string_view s) {
 }
 
 // Names become directory names: [A-Za-z0-9_]+, or two of them joined by one dot when
-// allow_dot (catalog.schema). Never '/', '..' or empty.
+// allow_dot (catalog.schema). Never '/', '..', empty, `_delta_log` (a table's log directory)
+// or longer than a directory name may be.
 void CheckName(MapReader& r, std::string_view key, const std::string& value, bool allow_dot) {
   if ((!r.Has(key) && value.empty()) || r.Failed(key)) return;  // reported already
   size_t dot = value.find('.');
-  bool ok = allow_dot && dot != std::string::npos
-                ? IsIdentifier(value.substr(0, dot)) && IsIdentifier(value.substr(dot + 1))
-                : IsIdentifier(value);
-  if (ok) return;
-  r.Error(key, fmt::format("'{}' is not a valid name: use letters, digits and '_'{}", value,
-                           allow_dot ? " (or catalog.schema)" : ""));
+  std::vector<std::string> parts = {value};
+  if (allow_dot && dot != std::string::npos) parts = {value.substr(0, dot), value.substr(dot + 1)};
+  bool ok = std::all_of(parts.begin(), parts.end(), IsIdentifier);
+  if (!ok) {
+    r.Error(key, fmt::format("'{}' is not a valid name: use letters, digits and '_'{}", value,
+                             allow_dot ? " (or catalog.schema)" : ""));
+    return;
+  }
+  for (const std::string& part : parts) {
+    if (Lower(part) == kDeltaLogDirName) {
+      r.Error(key, fmt::format("'{}' is the name of a Delta table's log directory: a table "
+                               "there would write inside another table's log",
+                               part));
+    } else if (part.size() > kMaxPathComponent) {
+      r.Error(key, fmt::format("'{}...' has {} characters: it becomes a directory name, and "
+                               "those are limited to {} bytes",
+                               part.substr(0, 20), part.size(), kMaxPathComponent));
+    }
+  }
 }
 
 void CheckUnique(MapReader& r, std::string_view key, const std::vector<std::string>& values) {
@@ -95,11 +111,8 @@ void CheckStrategyKeys(MapReader& r, const TableConfig& t) {
 
 void CheckSql(MapReader& r, std::string_view key, const std::optional<std::string>& sql) {
   if (!sql) return;
-  if (sql->find_first_not_of(" \t\r\n") == std::string::npos) {
-    r.Error(key, "must not be empty");
-  } else if (auto why = CheckSqlFragment(*sql)) {
-    r.Error(key, *why);
-  }
+  // What it may contain is checked by the engine's parser (loader::CheckSqlFragments).
+  if (sql->find_first_not_of(" \t\r\n") == std::string::npos) r.Error(key, "must not be empty");
 }
 
 void CheckReaderOptions(MapReader& r, TableConfig& t) {
@@ -210,32 +223,6 @@ bool IsIdentifier(std::string_view name) {
   });
 }
 
-std::optional<std::string> CheckSqlFragment(std::string_view sql) {
-  int depth = 0;
-  char quote = 0;  // inside '...', "..." or `...`
-  for (size_t i = 0; i < sql.size(); ++i) {
-    char c = sql[i];
-    if (quote) {
-      if (c == quote) quote = 0;  // a doubled quote closes and reopens: still balanced
-      continue;
-    }
-    if (c == '\'' || c == '"' || c == '`') {
-      quote = c;
-    } else if (c == ';') {
-      return "must be a single expression: ';' is not allowed";
-    } else if (sql.compare(i, 2, "--") == 0 || sql.compare(i, 2, "/*") == 0) {
-      return "comments are not allowed";
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')' && --depth < 0) {
-      return "has a ')' without a matching '('";
-    }
-  }
-  if (quote) return fmt::format("has an unterminated {} quote", quote);
-  if (depth != 0) return "has a '(' without a matching ')'";
-  return std::nullopt;
-}
-
 void ValidateTable(MapReader& r, const TableParseInfo& info, TableConfig& t) {
   CheckName(r, "table_name", t.table_name, /*allow_dot=*/false);
   CheckName(r, "database_name", t.database_name, /*allow_dot=*/true);
@@ -342,6 +329,106 @@ void CheckTablesAreDistinct(MapReader& r, const LoaderConfig& cfg) {
   }
 }
 
+// A place the loader writes: a table, the tracker, or checkpoint_path.
+struct Location {
+  std::string what;  // "tables[1] (d.b.c)", "the file tracker (...)", "checkpoint_path"
+  std::string key;   // the key path errors name
+  int line = 0;
+  std::string path;  // canonical; compared lower-case (as the equality check above does)
+};
+
+std::vector<Location> WrittenLocations(MapReader& r, const LoaderConfig& cfg) {
+  std::vector<Location> out;
+  for (size_t i = 0; i < cfg.tables.size(); ++i) {
+    const TableConfig& t = cfg.tables[i];
+    if (t.table_name.empty() || t.database_name.empty()) continue;
+    out.push_back({fmt::format("tables[{}] ({})", i, DisplayName(cfg, t)),
+                   fmt::format("tables[{}]", i), t.line, CanonicalPath(TablePath(cfg, t))});
+  }
+  out.push_back(
+      {fmt::format("the file tracker ({}.{})", cfg.file_tracker_database, cfg.file_tracker_table),
+       "file_tracker_database", r.LineOfKey("file_tracker_database"),
+       CanonicalPath(TrackerPath(cfg))});
+  if (!cfg.checkpoint_path.empty()) {
+    out.push_back({"checkpoint_path", "checkpoint_path", r.LineOfKey("checkpoint_path"),
+                   CanonicalPath(cfg.checkpoint_path)});
+  }
+  return out;
+}
+
+// No table, tracker or checkpoint directory inside another: VACUUM or OPTIMIZE of the outer
+// table would take the inner one's files for its own and delete them.
+void CheckNoNesting(MapReader& r, const LoaderConfig& cfg) {
+  const std::vector<Location> locations = WrittenLocations(r, cfg);
+  for (const Location& inner : locations) {
+    for (const Location& outer : locations) {
+      const std::string in = Lower(inner.path), out = Lower(outer.path);
+      if (&inner == &outer || !IsSameOrInside(in, out)) continue;
+      const bool same = in == out;
+      if (same && inner.key != "checkpoint_path") continue;  // tables, tracker: reported above
+      r.diag().Add(
+          inner.line, inner.key,
+          fmt::format("{} at {} is {} {} at {}: {}; give them locations side by side", inner.what,
+                      inner.path, same ? "the same directory as" : "inside", outer.what, outer.path,
+                      outer.key == "checkpoint_path"
+                          ? "the loader's state and metrics would mix with table data"
+                          : "the outer table's VACUUM would delete its files"));
+    }
+  }
+}
+
+// The literal directory a glob starts from: the segments before the first one with an
+// unescaped wildcard, unescaped ("br\\[1]/raw/*.csv" -> "br[1]/raw").
+std::string PatternBase(const std::string& pattern) {
+  std::string done, current;  // unescaped: up to the last '/', and since
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      current.push_back(pattern[++i]);
+    } else if (c == '*' || c == '?' || c == '[') {
+      while (done.size() > 1 && done.back() == '/') done.pop_back();
+      return done.empty() ? "." : done;
+    } else {
+      current.push_back(c);
+      if (c == '/') {
+        done += current;
+        current.clear();
+      }
+    }
+  }
+  return done + current;  // no wildcard: a file or directory named in full
+}
+
+// A source inside a table of this config reads that table's data files (and removed ones) as
+// raw input: its own target doubles itself every run. Delta sources may read other tables.
+void CheckSourcesAreNotTargets(MapReader& r, const LoaderConfig& cfg) {
+  const std::string tracker = CanonicalPath(TrackerPath(cfg));
+  for (size_t i = 0; i < cfg.tables.size(); ++i) {
+    const TableConfig& t = cfg.tables[i];
+    if (t.source_path_pattern.empty() || t.table_name.empty() || t.database_name.empty()) continue;
+    const bool delta = t.file_format == FileFormat::kDelta;
+    const std::string base =
+        Lower(CanonicalPath(delta ? t.source_path_pattern : PatternBase(t.source_path_pattern)));
+    const std::string key = fmt::format("tables[{}].source_path_pattern", i);
+    for (size_t j = 0; j < cfg.tables.size(); ++j) {
+      const TableConfig& target = cfg.tables[j];
+      if ((delta && j != i) || target.table_name.empty() || target.database_name.empty()) continue;
+      const std::string root = CanonicalPath(TablePath(cfg, target));
+      if (!IsSameOrInside(base, Lower(root))) continue;
+      r.diag().Add(t.line, key,
+                   fmt::format("{} reads {}, the Delta table {}{}: {}", t.source_path_pattern, root,
+                               DisplayName(cfg, target), j == i ? " (its own target)" : "",
+                               j == i ? "every run would load its own output again"
+                                      : "read it with file_format: delta"));
+    }
+    if (IsSameOrInside(base, Lower(tracker))) {
+      r.diag().Add(
+          t.line, key,
+          fmt::format("{} reads the file tracker's table {}", t.source_path_pattern, tracker));
+    }
+  }
+}
+
 }  // namespace
 
 // ---- Cluster mode: `cluster:` settings ----
@@ -407,7 +494,11 @@ void ValidateRoot(MapReader& r, const LoaderConfig& cfg) {
                     {"table", "file", "job"});
   CheckDependencies(r, "downstream_notifications", cfg.downstream_notifications,
                     {"webhook", "job"});
-  if (!cfg.processed_data_path.empty()) CheckTablesAreDistinct(r, cfg);
+  if (!cfg.processed_data_path.empty()) {
+    CheckTablesAreDistinct(r, cfg);
+    CheckNoNesting(r, cfg);
+    CheckSourcesAreNotTargets(r, cfg);
+  }
 }
 
 }  // namespace dl::config::internal

@@ -3,6 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include "dl/config/config_internal.hpp"
@@ -16,6 +19,7 @@ using internal::LineOf;
 using internal::MapReader;
 
 constexpr int64_t kMaxFilesPerBatch = 10'000'000;
+constexpr size_t kMaxConfigBytes = size_t{8} << 20;
 constexpr int64_t kTenYearsSeconds = int64_t{10} * 366 * 24 * 3600;
 
 // Keys given at the top level as defaults for all tables (see kTableDefaultKeys).
@@ -56,7 +60,7 @@ std::optional<MapReader> SubMap(MapReader& r, std::string_view key) {
     r.Error(key, "expected a mapping of options");
     return std::nullopt;
   }
-  return MapReader(r.diag(), r.env_keys(), *node, r.PathOf(key), r.LineOfKey(key));
+  return MapReader(r.diag(), r.env(), *node, r.PathOf(key), r.LineOfKey(key));
 }
 
 void ReadReaderOptions(MapReader& r, TableConfig& t) {
@@ -106,13 +110,25 @@ void ReadStrategyOptions(MapReader& r, TableConfig& t) {
   r.GetOptString("replace_where", t.replace_where);
 }
 
-// Relative patterns are taken relative to raw_data_path; URLs and absolute paths stay.
+// raw_data_path is a directory, not a glob: "br[1]/raw" must match itself, not "br1/raw".
+std::string EscapeGlob(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Relative patterns are taken relative to raw_data_path; URLs and absolute paths stay. A
+// Delta source is a directory, not a glob, so its base needs no escaping.
 void ResolvePattern(const LoaderConfig& cfg, const std::string& table_path, TableConfig& t,
                     std::set<std::string>& env_keys) {
   const std::string& p = t.source_path_pattern;
   if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos) return;
   if (cfg.raw_data_path.empty()) return;
-  t.source_path_pattern = JoinPath(cfg.raw_data_path, p);
+  const bool glob = t.file_format != FileFormat::kDelta;
+  t.source_path_pattern = JoinPath(glob ? EscapeGlob(cfg.raw_data_path) : cfg.raw_data_path, p);
   if (cfg.env_keys.count("raw_data_path")) env_keys.insert(table_path + ".source_path_pattern");
 }
 
@@ -254,13 +270,13 @@ void ReadTables(MapReader& r, const TableConfig& defaults, LoaderConfig& cfg) {
       r.diag().Add(line, path, "expected a mapping of table keys (table_name: ...)");
       continue;
     }
-    MapReader tr(r.diag(), cfg.env_keys, item, path, line);
+    MapReader tr(r.diag(), {cfg.env_keys, cfg.env_values}, item, path, line);
     cfg.tables.push_back(ParseTable(tr, defaults, cfg));
   }
 }
 
 void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
-  MapReader r(diag, cfg.env_keys, root, "", LineOf(root) > 0 ? LineOf(root) : 1);
+  MapReader r(diag, {cfg.env_keys, cfg.env_values}, root, "", LineOf(root) > 0 ? LineOf(root) : 1);
   for (std::string_view key : {"raw_data_path", "processed_data_path", "checkpoint_path"}) {
     r.Require(key);
   }
@@ -380,10 +396,19 @@ Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json,
 }
 
 Result<LoaderConfig> LoadConfigFile(const std::string& path) {
-  auto fs = MakeLocalFileSystem();
-  auto text = fs->Read(path);
-  if (!text.ok()) return Status::Config("cannot read config file: {}", text.status().message());
-  return Parse(*text, path);
+  // Read at most one byte past the cap: `--config /dev/zero` (or a log file given by mistake)
+  // must fail fast, not fill memory.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Config("cannot read config file {}: {}", path, std::strerror(errno));
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return Status::Config("cannot read config file {}: {}", path, std::strerror(errno));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    return Status::Config("config file {} is larger than {} MiB; is it the right file?", path,
+                          kMaxConfigBytes >> 20);
+  }
+  return Parse(text, path);
 }
 
 }  // namespace dl::config

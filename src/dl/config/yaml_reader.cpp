@@ -92,7 +92,8 @@ int LineOf(const YAML::Node& node) {
   return mark.is_null() ? 0 : mark.line + 1;
 }
 
-Result<std::string> Interpolate(std::string_view text, bool* expanded) {
+Result<std::string> Interpolate(std::string_view text, bool* expanded,
+                                std::set<std::string>* values) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -125,6 +126,7 @@ Result<std::string> Interpolate(std::string_view text, bool* expanded) {
           name, name);
     } else {
       out += value;
+      if (values != nullptr && *value != '\0') values->insert(value);
     }
     *expanded = true;
     i = close;
@@ -172,9 +174,9 @@ std::string JoinKeyPath(std::string_view parent, std::string_view key) {
   return fmt::format("{}.{}", parent, key);
 }
 
-MapReader::MapReader(Diagnostics& diag, std::set<std::string>& env_keys, const YAML::Node& map,
-                     std::string path, int line)
-    : diag_(diag), env_keys_(env_keys), path_(std::move(path)), line_(line) {
+MapReader::MapReader(Diagnostics& diag, EnvUse env, const YAML::Node& map, std::string path,
+                     int line)
+    : diag_(diag), env_(env), path_(std::move(path)), line_(line) {
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key = it->first;
     int key_line = LineOf(key) > 0 ? LineOf(key) : line_;
@@ -233,12 +235,12 @@ std::optional<std::string> MapReader::Scalar(const YAML::Node& node, const std::
     return std::nullopt;
   }
   bool expanded = false;
-  auto value = Interpolate(node.Scalar(), &expanded);
+  auto value = Interpolate(node.Scalar(), &expanded, &env_.values);
   if (!value.ok()) {
     diag_.Add(line, path, value.status().message());
     return std::nullopt;
   }
-  if (expanded) env_keys_.insert(path);
+  if (expanded) env_.keys.insert(path);
   failed_.erase(path);
   return std::move(value).value();
 }
@@ -370,7 +372,7 @@ bool MapReader::GetStringMap(std::string_view key,
     Error(key, fmt::format("expected a mapping of name: value, got {}", NodeKind(*node)));
     return false;
   }
-  MapReader sub(diag_, env_keys_, *node, PathOf(key), LineOfKey(key));
+  MapReader sub(diag_, env_, *node, PathOf(key), LineOfKey(key));
   std::vector<std::pair<std::string, std::string>> values;
   bool ok = true;
   for (const auto& [name, value] : sub.entries_) {

@@ -34,14 +34,23 @@ class Diagnostics {
 int LineOf(const YAML::Node& node);
 
 /// Expand `${VAR}` and `${VAR:-default}`; `$${` is a literal `${`. Sets *expanded when a
-/// `${...}` was present. Errors (unset variable, bad syntax) carry no key path.
-Result<std::string> Interpolate(std::string_view text, bool* expanded);
+/// `${...}` was present, and adds each non-empty variable value to *values (when given).
+/// Errors (unset variable, bad syntax) carry no key path.
+Result<std::string> Interpolate(std::string_view text, bool* expanded,
+                                std::set<std::string>* values = nullptr);
 
 /// Levenshtein distance (for "did you mean" suggestions).
 size_t EditDistance(std::string_view a, std::string_view b);
 
 /// Parse "512MB", "1 GiB", "64k", "1000" into bytes (binary units). nullopt if malformed.
 std::optional<int64_t> ParseByteSize(std::string_view text);
+
+/// Where interpolation records what came from the environment: the key paths, and the
+/// substituted values themselves (to mask them in printed output).
+struct EnvUse {
+  std::set<std::string>& keys;
+  std::set<std::string>& values;
+};
 
 /// A (name, value) table for an enum's YAML spellings.
 template <typename E>
@@ -52,8 +61,7 @@ using EnumNames = std::vector<std::pair<std::string_view, E>>;
 /// type or value error itself. A key set to null (`key:` or `key: ~`) counts as absent.
 class MapReader {
  public:
-  MapReader(Diagnostics& diag, std::set<std::string>& env_keys, const YAML::Node& map,
-            std::string path, int line);
+  MapReader(Diagnostics& diag, EnvUse env, const YAML::Node& map, std::string path, int line);
 
   /// True if the key is present and not null.
   bool Has(std::string_view key) const;
@@ -62,7 +70,8 @@ class MapReader {
   int line() const { return line_; }
   const std::string& path() const { return path_; }
   Diagnostics& diag() { return diag_; }
-  std::set<std::string>& env_keys() { return env_keys_; }
+  EnvUse env() { return env_; }
+  std::set<std::string>& env_keys() { return env_.keys; }
 
   /// True if an error was already reported for the key (so checks on its value can skip).
   bool Failed(std::string_view key) const { return failed_.count(PathOf(key)) > 0; }
@@ -103,7 +112,7 @@ class MapReader {
                     const std::vector<std::string_view>& names);
 
   Diagnostics& diag_;
-  std::set<std::string>& env_keys_;
+  EnvUse env_;
   std::string path_;
   int line_;
   std::vector<std::pair<std::string, YAML::Node>> entries_;  // key -> value, document order

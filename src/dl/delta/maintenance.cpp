@@ -14,6 +14,7 @@
 #include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/partition.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::delta {
 namespace {
@@ -242,9 +243,8 @@ std::optional<std::string> DeletionVectorFile(const std::string& root,
   return *path;
 }
 
-std::string Normal(const std::string& path) {
-  return std::filesystem::path(path).lexically_normal().string();
-}
+// Lexical only (URI-aware: "s3://b" stays "s3://b"); the paths come from one listing.
+std::string Normal(const std::string& path) { return LexicallyNormal(path); }
 
 // '_' and '.' names are hidden (the log, _change_data, temp and checksum files) unless they
 // are directories of a partition column that itself starts with '_'.
@@ -306,11 +306,12 @@ Result<VacuumPlan> PlanVacuum(FileSystem& fs, const Snapshot& snapshot, int64_t 
   }
 
   const int64_t cutoff = now_ms - plan.retention_ms;
-  DL_ASSIGN_OR_RETURN(auto entries, fs.ListRecursive(root));
+  // A directory holding its own _delta_log is another table nested in this one: not ours.
+  DL_ASSIGN_OR_RETURN(auto entries, fs.ListRecursive(root, kDeltaLogDirName));
   for (auto& entry : entries) {
     std::string path = Normal(entry.path);
-    auto relative = std::filesystem::path(path).lexically_relative(root);
-    if (relative.empty() || *relative.begin() == "..") continue;
+    if (path.size() <= root.size() + 1 || !IsSameOrInside(path, root)) continue;
+    std::filesystem::path relative(path.substr(root.size() + (root.back() == '/' ? 0 : 1)));
     if (IsHidden(relative, snapshot.partition_columns()) || live.count(path) != 0) continue;
     // A tombstoned file must also outlive its tombstone: readers of versions before the
     // remove may still open it.

@@ -5,6 +5,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/discovery/glob.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::discovery {
 namespace {
@@ -40,6 +41,12 @@ class Walker {
       return listed.status();
     }
     ++stats_.directories_listed;
+    // A Delta table below the base: its files are table data (maybe the loader's own
+    // output), never source files. The base itself may be one when the pattern says so.
+    if (depth > 0 && HoldsDeltaLog(*listed)) {
+      stats_.delta_tables_skipped.push_back(dir.empty() ? "." : dir);
+      return Status::OK();
+    }
     for (const FileEntry& e : *listed) {
       std::string_view name = BaseName(e.path);
       GlobMatcher::States next = matcher_.Step(states, name, /*skip_hidden=*/true);
@@ -50,18 +57,29 @@ class Walker {
         continue;
       }
       if (!matcher_.CanContinue(next)) continue;
+      const std::string child = ChildPath(dir, name);
+      if (std::find(opts_.excluded_dirs.begin(), opts_.excluded_dirs.end(), child) !=
+          opts_.excluded_dirs.end()) {
+        continue;
+      }
       if (depth + 1 >= opts_.max_depth) {
         return Status::Io(
             "{}: more than {} directory levels below the pattern's base "
             "(a symlink loop?)",
-            ChildPath(dir, name), opts_.max_depth);
+            child, opts_.max_depth);
       }
-      DL_RETURN_IF_ERROR(Walk(ChildPath(dir, name), next, depth + 1));
+      DL_RETURN_IF_ERROR(Walk(child, next, depth + 1));
     }
     return Status::OK();
   }
 
  private:
+  static bool HoldsDeltaLog(const std::vector<FileEntry>& entries) {
+    return std::any_of(entries.begin(), entries.end(), [](const FileEntry& e) {
+      return e.is_dir && BaseName(e.path) == kDeltaLogDirName;
+    });
+  }
+
   FileSystem& fs_;
   const GlobMatcher& matcher_;
   const DiscoverOptions& opts_;
@@ -78,6 +96,24 @@ Status WalkBase(FileSystem& fs, const std::string& base_dir, const std::string& 
   return walker.Walk(base_dir, matcher.Start(), 0);
 }
 
+// The canonical spelling of a base directory, "" for the working directory (so relative
+// patterns give "x.csv", never "./x.csv").
+std::string CanonicalBase(const std::string& base) {
+  std::string canonical = CanonicalPath(base.empty() ? "." : base);
+  return canonical == "." ? "" : canonical;
+}
+
+// Record the pattern's own spelling of each file found below `canonical` (older versions
+// used it as the file's identity) where it differs.
+void AddSpellings(std::vector<DiscoveredFile>& files, size_t first, const std::string& canonical,
+                  const std::string& spelled) {
+  if (canonical == spelled) return;
+  const size_t skip = canonical.empty() ? 0 : canonical.size() + (canonical.back() != '/');
+  for (size_t i = first; i < files.size(); ++i) {
+    files[i].spelled_path = ChildPath(spelled, std::string_view(files[i].path).substr(skip));
+  }
+}
+
 // Find the files for the pattern, before the age filter and sorting.
 Status Collect(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& opts,
                DiscoverStats& stats, std::vector<DiscoveredFile>& out) {
@@ -87,15 +123,47 @@ Status Collect(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& o
   std::string base = literal ? TrimTrailingSlashes(UnescapeGlob(pattern)) : split.base_dir;
   const std::string stat_path = base.empty() ? "." : base;
   DL_ASSIGN_OR_RETURN(bool exists, fs.Exists(stat_path));
-  if (!exists) return Status::OK();
+  if (!exists) {
+    stats.base_missing = true;
+    return Status::OK();
+  }
   DL_ASSIGN_OR_RETURN(FileEntry entry, fs.Stat(stat_path));
+  const std::string canonical = CanonicalBase(base);
   if (!entry.is_dir) {
     // The base itself is a file: it is the answer if the pattern matches it (a literal
     // path, or "dir/file/**" since `**` also matches zero directories).
-    if (literal || full.Match(base)) out.push_back({base, entry.size, entry.modification_time_ms});
+    if (literal || full.Match(base)) {
+      out.push_back(
+          {canonical, entry.size, entry.modification_time_ms, canonical == base ? "" : base});
+    }
     return Status::OK();
   }
-  return WalkBase(fs, base, literal ? "**" : split.rest, opts, stats, out);
+  const size_t first = out.size();
+  DL_RETURN_IF_ERROR(WalkBase(fs, canonical, literal ? "**" : split.rest, opts, stats, out));
+  AddSpellings(out, first, canonical, base);
+  return Status::OK();
+}
+
+// Leave out the files too young to load (still being written, or stamped in the future by a
+// skewed clock) and list them as waiting.
+void SetAsideYoungFiles(const DiscoverOptions& opts, std::vector<DiscoveredFile>& files,
+                        DiscoverStats& st) {
+  if (opts.min_file_age_seconds <= 0) return;
+  const int64_t now = opts.now_ms ? *opts.now_ms : NowMs();
+  const int64_t newest_allowed = now - opts.min_file_age_seconds * 1000;
+  auto it = std::stable_partition(files.begin(), files.end(), [&](const DiscoveredFile& f) {
+    return f.modification_time_ms <= newest_allowed;
+  });
+  for (auto young = it; young != files.end(); ++young) {
+    const bool future = young->modification_time_ms > now;
+    ++(future ? st.skipped_future : st.skipped_too_young);
+    st.waiting.push_back(
+        {young->path, future ? fmt::format("modified in the future ({} s ahead of this "
+                                           "machine's clock; clock skew?)",
+                                           (young->modification_time_ms - now + 999) / 1000)
+                             : "younger than min_file_age_seconds"});
+  }
+  files.erase(it, files.end());
 }
 
 }  // namespace
@@ -110,14 +178,7 @@ Result<std::vector<DiscoveredFile>> Discover(FileSystem& fs, const std::string& 
   DL_RETURN_IF_ERROR(
       Collect(fs, matcher, opts, st, files).WithContext(fmt::format("discovering '{}'", pattern)));
   st.files_matched = static_cast<int64_t>(files.size());
-  if (opts.min_file_age_seconds > 0) {
-    const int64_t now = opts.now_ms ? *opts.now_ms : NowMs();
-    const int64_t newest_allowed = now - opts.min_file_age_seconds * 1000;
-    auto young = [&](const DiscoveredFile& f) { return f.modification_time_ms > newest_allowed; };
-    auto it = std::remove_if(files.begin(), files.end(), young);
-    st.skipped_too_young = static_cast<int64_t>(files.end() - it);
-    files.erase(it, files.end());
-  }
+  SetAsideYoungFiles(opts, files, st);
   std::sort(files.begin(), files.end(), [](const DiscoveredFile& a, const DiscoveredFile& b) {
     if (a.modification_time_ms != b.modification_time_ms)
       return a.modification_time_ms < b.modification_time_ms;

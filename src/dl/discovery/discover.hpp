@@ -12,9 +12,14 @@
 namespace dl::discovery {
 
 struct DiscoveredFile {
-  std::string path;  ///< the base directory of the pattern joined with the relative path
+  /// The file's identity: the pattern's base directory in canonical form (CanonicalPath:
+  /// no "./", "..", doubled slashes or symlinks) joined with the path below it.
+  std::string path;
   int64_t size = 0;
   int64_t modification_time_ms = 0;
+  /// The path as the pattern spelled it, when that differs from `path` (older versions
+  /// recorded files under this spelling); empty otherwise.
+  std::string spelled_path;
   bool operator==(const DiscoveredFile&) const = default;
 };
 
@@ -25,6 +30,15 @@ struct DiscoverOptions {
   std::optional<int64_t> now_ms;
   /// Give up below this many directory levels under the base (guards against symlink loops).
   int max_depth = 64;
+  /// Directories never walked, in canonical form (the loader's own checkpoint_path: its
+  /// metrics and state are not source files).
+  std::vector<std::string> excluded_dirs;
+};
+
+/// A matching file left for a later run, and why.
+struct WaitingFile {
+  std::string path;
+  std::string reason;  ///< "younger than min_file_age_seconds" or "modified in the future ..."
 };
 
 /// What the walk saw, for logs and dry runs.
@@ -32,6 +46,12 @@ struct DiscoverStats {
   int64_t directories_listed = 0;
   int64_t files_matched = 0;  ///< before the age filter
   int64_t skipped_too_young = 0;
+  int64_t skipped_future = 0;        ///< modified after "now" (clock skew?), also waiting
+  std::vector<WaitingFile> waiting;  ///< the files of the two counts above
+  bool base_missing = false;         ///< the pattern's base directory does not exist
+  /// Directories below the base that hold a `_delta_log` (Delta tables, e.g. the loader's own
+  /// output): never walked, their files are not source files.
+  std::vector<std::string> delta_tables_skipped;
 };
 
 /// List the files matching `pattern` (GlobMatcher syntax), sorted by modification time,
@@ -44,7 +64,12 @@ struct DiscoverStats {
 ///   with that literal character. Names inside the literal prefix are never filtered.
 /// - A pattern without wildcards names a file (returned if it exists) or a directory (every
 ///   visible file below it, as with Spark's load(dir), e.g. Hive-style partitions).
-/// - A missing base directory gives an empty list, not an error.
+/// - A directory below the base holding a `_delta_log` (a Delta table) is not walked: its data
+///   files are table internals, never source files (see stats). Config validation refuses a
+///   base at or inside a table of the config.
+/// - A missing base directory gives an empty list and stats->base_missing, not an error.
+/// - With min_file_age_seconds, files younger than that, or modified in the future, are left
+///   out and listed in stats->waiting.
 /// Errors: InvalidArgument for a bad pattern, Io if a directory cannot be listed.
 Result<std::vector<DiscoveredFile>> Discover(FileSystem& fs, const std::string& pattern,
                                              const DiscoverOptions& opts = {},

@@ -23,6 +23,12 @@ struct EngineOptions {
   int threads = 0;               ///< 0: engine default (all cores)
   std::string memory_limit;      ///< e.g. "4GB"; empty: engine default
   std::string temp_directory;    ///< spill directory; empty: engine default
+  /// Lock-down of file access: when set, the engine reads and writes files only below these
+  /// directories and `allowed_files` (paths compared as written, not resolved), and the
+  /// spill directory. Unset: no file restriction (unit tests). Either way the engine never
+  /// installs or loads an extension after start-up and its settings are locked once set.
+  std::optional<std::vector<std::string>> allowed_directories;
+  std::vector<std::string> allowed_files;
 };
 
 /// Source file format and reader options (csv: header, delim, quote, escape, nullstr,

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "dl/common/clock.hpp"
+#include "dl/common/error_text.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/reconcile.hpp"
 
@@ -285,7 +286,7 @@ class Runner {
   }
 
   void Fail(const std::vector<PlannedFile>& files, const std::string& full_error) {
-    const std::string error = WithoutSqlEcho(full_error);
+    const std::string error = BoundedErrorText(full_error);
     int64_t now = NowMs();
     for (const auto& f : files) {
       FileOutcome o;

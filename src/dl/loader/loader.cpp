@@ -2,14 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "dl/common/clock.hpp"
+#include "dl/common/error_text.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/batch_runner.hpp"
+#include "dl/loader/locked_engine.hpp"
 #include "dl/loader/table_state.hpp"
 #include "dl/monitoring/progress.hpp"
 #include "dl/strategy/load_strategy.hpp"
@@ -30,6 +33,7 @@ struct TableRun {
   int64_t planned_version = -1;  // the table version the plan was made against
   size_t next_batch = 0;
   int in_flight = 0;
+  int64_t files_not_attempted = 0;  // a stop signal came first
   monitoring::TableMetrics metrics;
 };
 
@@ -55,9 +59,31 @@ std::string DescribePlan(const std::vector<TableRun>& tables,
     for (const auto& s : p.skipped) {
       out += fmt::format("  skip  {} ({})\n", s.file.path, s.detail);
     }
+    for (const auto& w : p.waiting) out += fmt::format("  wait  {} ({})\n", w.path, w.reason);
+    for (const auto& w : p.warnings) out += fmt::format("  warning: {}\n", w);
   }
   for (const auto& e : errors) out += fmt::format("error: {}\n", e);
   return out;
+}
+
+// Files left for later and source warnings: counted in the metrics and said in the log.
+void ReportWaitingAndWarnings(const std::string& table, const TablePlan& plan,
+                              monitoring::TableMetrics& m) {
+  m.files_waiting = static_cast<int64_t>(plan.waiting.size());
+  m.warnings = plan.warnings;
+  for (const auto& w : plan.warnings)
+    log::Warn("source warning", {{"table", table}, {"warning", w}});
+  for (const auto& w : plan.waiting) {
+    // A file from the future waits until the clocks agree: worth a warning, not just info.
+    if (w.reason.rfind("modified in the future", 0) == 0) {
+      log::Warn("file waiting", {{"table", table}, {"file", w.path}, {"reason", w.reason}});
+    }
+  }
+  if (!plan.waiting.empty()) {
+    log::Info(
+        "files waiting for a later run",
+        {{"table", table}, {"files", plan.waiting.size()}, {"reason", plan.waiting[0].reason}});
+  }
 }
 
 tracker::FileRecord RecordFor(const TableRun& t, const FileOutcome& o) {
@@ -221,6 +247,7 @@ class Scheduler {
           ++m.files_skipped;
           break;
         case FileOutcome::Kind::kNotAttempted:
+          ++t.files_not_attempted;
           break;
       }
     }
@@ -285,7 +312,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   metrics.command = options.command;
   DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(config, options.tables));
   auto fs = MakeLocalFileSystem();
-  engine::EngineOptions eopts;
+  engine::EngineOptions eopts = LockedEngineOptions(config);
   eopts.threads = options.engine_threads;
   eopts.memory_limit = options.memory_limit;
   DL_ASSIGN_OR_RETURN(auto engine, engine::MakeDuckDbEngine(eopts));
@@ -301,8 +328,9 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     run.metrics.strategy = std::string(config::ToString(t->loading_strategy));
     auto start = StartTable(config, *t, *fs, *engine, tracker);
     if (!start.ok()) {
-      std::string error = fmt::format("{}: {}", run.name, start.status().ToString());
-      log::Error("table not loaded", {{"table", run.name}, {"error", start.status().ToString()}});
+      const std::string why = BoundedErrorText(start.status().ToString());
+      std::string error = fmt::format("{}: {}", run.name, why);
+      log::Error("table not loaded", {{"table", run.name}, {"error", why}});
       result.table_errors.push_back(error);
       metrics.tables.push_back(run.metrics);
       continue;
@@ -314,6 +342,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     auto& m = run.metrics;
     m.files_discovered = run.start.plan.files_discovered;
     m.files_skipped = static_cast<int64_t>(run.start.plan.skipped.size());
+    ReportWaitingAndWarnings(run.name, run.start.plan, m);
     for (const auto& s : run.start.plan.skipped) {
       log::Warn("file skipped", {{"table", run.name}, {"file", s.file.path}, {"reason", s.detail}});
       if (s.reason == SkipReason::kRetriesExhausted) {
@@ -354,8 +383,12 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
   }
   DL_RETURN_IF_ERROR(ran);
-  result.stopped = stop.stopping();
-  if (!result.stopped) Maintain(options, *fs, *engine, tables);
+  // Stopped with work left: batches never started, or files a batch did not get to.
+  result.stopped =
+      stop.stopping() && std::any_of(tables.begin(), tables.end(), [](const TableRun& t) {
+        return t.next_batch < t.start.plan.batches.size() || t.files_not_attempted > 0;
+      });
+  if (!stop.stopping()) Maintain(options, *fs, *engine, tables);
 
   for (auto& t : tables) {
     if (auto snap = delta::Snapshot::LoadWithoutFiles(*fs, engine.get(), t.root); snap.ok()) {

@@ -34,7 +34,7 @@ struct RunResult {
   monitoring::RunMetrics metrics;
   std::vector<std::string> table_errors;  ///< tables that could not be loaded at all
   std::string plan;                       ///< --dry-run: what would be loaded
-  bool stopped = false;                   ///< a stop signal ended the run early
+  bool stopped = false;  ///< a stop signal ended the run with work left for the next run
   int64_t files_left_failed = 0;          ///< failed before, retries used up, not tried again
   /// 0 when every file loaded, 1 when a file or table failed (in this run, or earlier with
   /// its retries used up: it is still not loaded).

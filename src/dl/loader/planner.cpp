@@ -30,11 +30,17 @@ TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
   plan.files_discovered = static_cast<int64_t>(discovered.size());
   std::vector<PlannedFile> todo;
   const int64_t now = NowMs();
+  // A file is known under its canonical path, or under the spelling older versions recorded.
+  auto find = [](const auto& map, const discovery::DiscoveredFile& d) {
+    auto it = map.find(d.path);
+    if (it == map.end() && !d.spelled_path.empty()) it = map.find(d.spelled_path);
+    return it;
+  };
   for (const auto& d : discovered) {
     table::SourceFile file{d.path, d.size, d.modification_time_ms};
     PlannedFile p{file, 0, now, false};
-    auto committed = state.committed.find(d.path);
-    auto rec = state.records.find(d.path);
+    auto committed = find(state.committed, d);
+    auto rec = find(state.records, d);
     if (rec != state.records.end()) p.created_at_ms = rec->second.created_at_ms;
 
     // The version the table holds, if any: the log's record beats the tracker's.
@@ -45,8 +51,10 @@ TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
                rec->second.status == tracker::FileStatus::kCompleted) {
       loaded = table::SourceFile{d.path, rec->second.file_size, rec->second.file_modified_time_ms};
     }
+    if (loaded) loaded->path = d.path;  // found under either spelling: compare the versions
     if ((loaded && SameVersion(*loaded, file)) ||
-        (!loaded && state.loaded_paths.count(d.path) != 0)) {
+        (!loaded && (state.loaded_paths.count(d.path) != 0 ||
+                     (!d.spelled_path.empty() && state.loaded_paths.count(d.spelled_path))))) {
       ++plan.already_loaded;
       continue;
     }

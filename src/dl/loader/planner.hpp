@@ -38,6 +38,10 @@ struct SkippedFile {
 struct TablePlan {
   std::vector<std::vector<PlannedFile>> batches;
   std::vector<SkippedFile> skipped;  ///< except kAlreadyLoaded (counted only)
+  /// Files left for a later run (min_file_age_seconds), with why.
+  std::vector<discovery::WaitingFile> waiting;
+  /// Problems with the source as a whole that are not errors (its base does not exist).
+  std::vector<std::string> warnings;
   int64_t already_loaded = 0;
   int64_t files_discovered = 0;
   int64_t bytes_planned = 0;

@@ -7,8 +7,8 @@ namespace {
 
 std::atomic<StopToken*> g_token{nullptr};
 
-extern "C" void OnStopSignal(int) {
-  if (StopToken* t = g_token.load()) t->Escalate();
+extern "C" void OnStopSignal(int signal_number) {
+  if (StopToken* t = g_token.load()) t->OnSignal(signal_number);
 }
 
 }  // namespace

@@ -12,10 +12,22 @@ class StopToken {
   int level() const { return level_.load(); }
   bool stopping() const { return level() >= kFinishBatches; }
   void Escalate() { level_.fetch_add(1); }
-  void Reset() { level_.store(kRun); }
+  /// A signal asks to stop; the first signal's number is kept for the exit code.
+  void OnSignal(int signal_number) {
+    int none = 0;
+    signal_.compare_exchange_strong(none, signal_number);
+    Escalate();
+  }
+  /// The first stop signal received (0: none, or stopped without a signal).
+  int signal_number() const { return signal_.load(); }
+  void Reset() {
+    level_.store(kRun);
+    signal_.store(0);
+  }
 
  private:
   std::atomic<int> level_{kRun};
+  std::atomic<int> signal_{0};
 };
 
 /// Route SIGINT and SIGTERM to `token` for the life of the process (async-signal-safe: the

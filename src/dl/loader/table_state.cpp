@@ -8,6 +8,7 @@
 #include "dl/common/logging.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/maintenance.hpp"
+#include "dl/storage/paths.hpp"
 #include "dl/storage/staging_dir.hpp"
 #include "dl/table/table.hpp"
 
@@ -73,8 +74,8 @@ Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConf
 // The first load takes every live file of the source's latest version.
 Status PlanDeltaSource(FileSystem& fs, engine::Engine& engine, const config::TableConfig& table,
                        TableStart& start) {
-  std::string root = table.source_path_pattern;
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  // One spelling of the source, so its files' paths are canonical too.
+  const std::string root = CanonicalPath(table.source_path_pattern);
   table::TableContext ctx{fs, engine};
   auto loaded = table::LoadSnapshot(ctx, root);
   if (!loaded.ok()) return loaded.status().WithContext("reading the source Delta table " + root);
@@ -134,6 +135,42 @@ Status PlanDeltaSource(FileSystem& fs, engine::Engine& engine, const config::Tab
   return Status::OK();
 }
 
+// Discover the pattern's files and plan them; what discovery set aside becomes the plan's
+// waiting files and warnings.
+Result<TablePlan> PlanSourceFiles(const config::LoaderConfig& config,
+                                  const config::TableConfig& table, FileSystem& fs,
+                                  const std::string& name, const LoadState& state) {
+  discovery::DiscoverOptions dopts;
+  dopts.min_file_age_seconds = table.min_file_age_seconds;
+  if (!config.checkpoint_path.empty()) {
+    dopts.excluded_dirs.push_back(CanonicalPath(config.checkpoint_path));
+  }
+  discovery::DiscoverStats stats;
+  auto discovered = discovery::Discover(fs, table.source_path_pattern, dopts, &stats);
+  if (!discovered.ok()) {
+    return discovered.status().WithContext("listing source_path_pattern " +
+                                           table.source_path_pattern);
+  }
+  TablePlan plan = PlanTable(table, config.retry_attempts, *discovered, state);
+  plan.waiting = std::move(stats.waiting);
+  if (stats.base_missing) {
+    plan.warnings.push_back(fmt::format("source_path_pattern {}: its base directory does not exist",
+                                        table.source_path_pattern));
+  } else if (stats.files_matched == 0) {
+    plan.warnings.push_back(
+        fmt::format("source_path_pattern {} matches no file", table.source_path_pattern));
+  }
+  if (!stats.delta_tables_skipped.empty()) {
+    log::Warn(
+        "not looking inside Delta tables below the source's base (their files are "
+        "table data, not source files; is raw_data_path above processed_data_path?)",
+        {{"table", name},
+         {"tables", stats.delta_tables_skipped.size()},
+         {"first", stats.delta_tables_skipped.front()}});
+  }
+  return plan;
+}
+
 }  // namespace
 
 Result<TableStart> StartTable(const config::LoaderConfig& config, const config::TableConfig& table,
@@ -142,6 +179,9 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   TableStart start;
   const std::string root = config::TablePath(config, table);
   const std::string name = config::DisplayName(config, table);
+  // Also for tables the config does not know (made by `table write`): an outer table's VACUUM
+  // would delete this one's files.
+  DL_RETURN_IF_ERROR(table::CheckNotNested(fs, root));
   // Planning needs the version, schema and txns; the file list is read only if reconciliation
   // has to ask the data (see Reconcile).
   auto snapshot = delta::Snapshot::LoadWithoutFiles(fs, &engine, root);
@@ -163,14 +203,7 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
     DL_RETURN_IF_ERROR(PlanDeltaSource(fs, engine, table, start));
     return start;
   }
-  discovery::DiscoverOptions dopts;
-  dopts.min_file_age_seconds = table.min_file_age_seconds;
-  auto discovered = discovery::Discover(fs, table.source_path_pattern, dopts);
-  if (!discovered.ok()) {
-    return discovered.status().WithContext("listing source_path_pattern " +
-                                           table.source_path_pattern);
-  }
-  start.plan = PlanTable(table, config.retry_attempts, *discovered, start.state);
+  DL_ASSIGN_OR_RETURN(start.plan, PlanSourceFiles(config, table, fs, name, start.state));
   return start;
 }
 

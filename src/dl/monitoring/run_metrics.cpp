@@ -34,6 +34,8 @@ nlohmann::ordered_json TableJson(const TableMetrics& t) {
   j["files_loaded"] = t.files_loaded;
   j["files_failed"] = t.files_failed;
   j["files_skipped"] = t.files_skipped;
+  j["files_waiting"] = t.files_waiting;
+  j["warnings"] = t.warnings;
   j["batches"] = t.batches;
   j["batches_failed"] = t.batches_failed;
   j["retries"] = t.retries;

@@ -20,6 +20,8 @@ struct TableMetrics {
   std::string table;     // display name, e.g. "sales.orders"
   std::string strategy;  // "append", ...
   int64_t files_discovered = 0, files_loaded = 0, files_failed = 0, files_skipped = 0;
+  int64_t files_waiting = 0;          // too young (min_file_age_seconds) or from the future
+  std::vector<std::string> warnings;  // about the source as a whole (its base is missing)
   int64_t batches = 0, batches_failed = 0, retries = 0;
   int64_t rows_loaded = 0, bytes_loaded = 0;  // bytes = source file bytes
   double seconds = 0;                         // wall time spent on this table

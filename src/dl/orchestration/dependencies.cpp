@@ -141,6 +141,19 @@ Result<std::string> ResolveTablePath(const config::LoaderConfig& cfg, const std:
   return config::TablePath(cfg, t);
 }
 
+Result<std::unique_ptr<engine::Engine>> MakeDependencyEngine(const config::LoaderConfig& cfg) {
+  engine::EngineOptions options;
+  options.threads = 1;
+  options.allowed_directories = std::vector<std::string>{cfg.processed_data_path};
+  for (const std::string& spec : cfg.upstream_dependencies) {
+    auto d = ParseDependency(spec);
+    if (!d.ok() || d->kind != DependencyKind::kTable) continue;
+    auto path = ResolveTablePath(cfg, d->target);
+    if (path.ok()) options.allowed_directories->push_back(*path);
+  }
+  return engine::MakeDuckDbEngine(options);
+}
+
 std::vector<DependencyState> CheckDependenciesOnce(const config::LoaderConfig& cfg,
                                                    const DependencyContext& ctx) {
   std::unique_ptr<FileSystem> own_fs;
@@ -156,7 +169,7 @@ std::vector<DependencyState> CheckDependenciesOnce(const config::LoaderConfig& c
   bool has_table = std::any_of(cfg.upstream_dependencies.begin(), cfg.upstream_dependencies.end(),
                                [](const std::string& d) { return d.rfind("table:", 0) == 0; });
   if (!local.parquet && has_table) {
-    auto e = engine::MakeDuckDbEngine();
+    auto e = MakeDependencyEngine(cfg);
     if (e.ok()) {
       own_engine = std::move(*e);
       local.parquet = own_engine.get();

@@ -9,12 +9,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "dl/config/loader_config.hpp"
 #include "dl/delta/parquet_handler.hpp"
+#include "dl/engine/engine.hpp"
 #include "dl/storage/file_system.hpp"
 
 namespace dl::orchestration {
@@ -51,6 +53,10 @@ struct DependencyContext {
 
 /// Check every upstream dependency once, without waiting: one state per entry, in config
 /// order. Network or storage errors make that dependency unmet (with the error as detail).
+/// An engine that may read only the tables `cfg`'s table: dependencies name (and
+/// processed_data_path), to read their checkpoints.
+Result<std::unique_ptr<engine::Engine>> MakeDependencyEngine(const config::LoaderConfig& cfg);
+
 std::vector<DependencyState> CheckDependenciesOnce(const config::LoaderConfig& cfg,
                                                    const DependencyContext& ctx = {});
 

@@ -25,8 +25,11 @@ class FileSystem {
 
   /// List the entries of a directory (not recursive), sorted by path. NotFound if missing.
   virtual Result<std::vector<FileEntry>> List(const std::string& dir) = 0;
-  /// List every regular file below dir (recursive), sorted by path.
-  virtual Result<std::vector<FileEntry>> ListRecursive(const std::string& dir) = 0;
+  /// List every regular file below dir (recursive), sorted by path. A subdirectory that holds
+  /// an entry named `prune_marker` (non-empty) is neither entered nor listed: VACUUM passes
+  /// "_delta_log" so a table nested in another is never touched.
+  virtual Result<std::vector<FileEntry>> ListRecursive(const std::string& dir,
+                                                       const std::string& prune_marker) = 0;
   virtual Result<FileEntry> Stat(const std::string& path) = 0;
   virtual Result<bool> Exists(const std::string& path) = 0;
   virtual Result<std::string> Read(const std::string& path) = 0;

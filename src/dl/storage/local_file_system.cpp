@@ -88,7 +88,8 @@ class LocalFileSystem final : public FileSystem {
     return out;
   }
 
-  Result<std::vector<FileEntry>> ListRecursive(const std::string& dir) override {
+  Result<std::vector<FileEntry>> ListRecursive(const std::string& dir,
+                                               const std::string& prune_marker) override {
     std::vector<FileEntry> out;
     std::error_code ec;
     stdfs::recursive_directory_iterator it(dir, ec);
@@ -97,6 +98,11 @@ class LocalFileSystem final : public FileSystem {
       if (ec) return ErrnoStatus("cannot list", dir, ec.value());
       struct stat st;
       std::string p = it->path().string();
+      if (!prune_marker.empty() && it->is_directory(ec) && !it->is_symlink(ec) &&
+          ::lstat((p + "/" + prune_marker).c_str(), &st) == 0) {
+        it.disable_recursion_pending();
+        continue;
+      }
       if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       out.push_back(EntryFromStat(p, st));
     }

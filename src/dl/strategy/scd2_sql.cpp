@@ -4,9 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "dl/engine/engine.hpp"
+#include "dl/engine/expression_check.hpp"
 #include "dl/strategy/source.hpp"
 
 namespace dl::strategy::scd2 {
@@ -28,54 +28,14 @@ std::string Pack(const std::vector<std::string>& cols) {
   return fmt::format("struct_pack({})", fmt::join(fields, ", "));
 }
 
-// Column references of a parsed expression; false when it holds something beyond the row.
-bool CollectColumns(const nlohmann::json& node, std::vector<std::string>& out) {
-  if (node.is_array()) {
-    for (const auto& child : node) {
-      if (!CollectColumns(child, out)) return false;
-    }
-    return true;
-  }
-  if (!node.is_object()) return true;
-  const std::string cls = node.value("class", "");
-  if (cls == "SUBQUERY") return false;
-  if (cls == "COLUMN_REF") {
-    const auto& names = node.at("column_names");
-    if (!names.empty() && names.back().is_string()) out.push_back(names.back());
-    return true;
-  }
-  for (const auto& [name, child] : node.items()) {
-    if (!CollectColumns(child, out)) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
                                                   const std::string& predicate, const char* key) {
-  auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument("{} '{}' {}", key, predicate, why);
-  };
-  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
-                                     "SELECT json_serialize_sql({})",
-                                     engine::QuoteLiteral("SELECT (" + predicate + ")"))));
-  auto tree = nlohmann::json::parse(rows.rows.at(0).at(0).value_or("{}"), nullptr, false);
-  if (tree.is_discarded() || tree.value("error", true)) {
-    return bad("is not a SQL expression: " +
-               (tree.is_object() ? tree.value("error_message", std::string()) : std::string()));
-  }
-  const auto& statements = tree["statements"];
-  if (!statements.is_array() || statements.size() != 1) return bad("must be one expression");
-  const auto& node = statements[0]["node"];
-  if (node.value("from_table", nlohmann::json::object()).value("type", "") != "EMPTY" ||
-      node["select_list"].size() != 1) {
-    return bad("must be one expression");
-  }
+  DL_ASSIGN_OR_RETURN(
+      auto refs, engine::CheckExpression(engine, predicate, key, engine::Qualifiers::kNotTarget));
   std::vector<std::string> out;
-  if (!CollectColumns(node["select_list"], out)) {
-    return bad("must not contain a subquery: it is evaluated on each row alone");
-  }
+  for (const auto& names : refs) out.push_back(names.back());
   return out;
 }
 

@@ -48,8 +48,8 @@ struct Columns {
 };
 
 /// The columns a SQL predicate (delete_condition, named by `key`) refers to, as the engine's
-/// parser reads it. InvalidArgument when it is not one expression or holds a subquery (it
-/// may only look at the row it is evaluated on).
+/// parser reads it (engine::CheckExpression). InvalidArgument when it is not an allowed
+/// expression over the row.
 Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
                                                   const std::string& predicate, const char* key);
 

@@ -108,6 +108,11 @@ struct WriteResult {
 /// leave (data files, partition directories, hidden files); InvalidArgument otherwise.
 Status CheckCanCreateAt(FileSystem& fs, const std::string& root);
 
+/// Refuse a table root that lies inside another Delta table (an ancestor directory holds a
+/// `_delta_log`) or inside a `_delta_log`: that table's VACUUM, OPTIMIZE or overwrite would
+/// treat this one's files as its own. InvalidArgument naming both.
+Status CheckNotNested(FileSystem& fs, const std::string& root);
+
 /// Append or overwrite `request.source_sql` into the table at root (creating it if missing).
 Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& request);
 

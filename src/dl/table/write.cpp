@@ -5,6 +5,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/delta/protocol_features.hpp"
+#include "dl/storage/paths.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
 
@@ -115,6 +116,28 @@ Status CheckCanCreateAt(FileSystem& fs, const std::string& root) {
         "{} is not a Delta table (no _delta_log) but holds other files (e.g. {}); refusing "
         "to create a table over them: point the table somewhere else or move those files",
         root, name);
+  }
+  return Status::OK();
+}
+
+Status CheckNotNested(FileSystem& fs, const std::string& root) {
+  const std::string path = CanonicalPath(root);
+  if (HasSegment(path, kDeltaLogDirName)) {
+    return Status::InvalidArgument(
+        "{} is inside a {} directory: a table there would corrupt the log of the table around it",
+        root, kDeltaLogDirName);
+  }
+  for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0;
+       slash = path.rfind('/', slash - 1)) {
+    const std::string parent = path.substr(0, slash);
+    if (IsUri(path) && parent.find('/', parent.find("://") + 3) == std::string::npos) break;
+    DL_ASSIGN_OR_RETURN(bool table, fs.Exists(JoinPath(parent, kDeltaLogDirName)));
+    if (table) {
+      return Status::InvalidArgument(
+          "{} is inside the Delta table {}: that table's VACUUM would delete this one's files; "
+          "put the tables side by side",
+          root, parent);
+    }
   }
   return Status::OK();
 }

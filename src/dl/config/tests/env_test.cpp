@@ -109,6 +109,22 @@ tables:
   EXPECT_EQ(j["tables"][0]["csv_options"]["columns"]["id"], "***");
   EXPECT_EQ(j["tables"][0]["max_bytes_per_batch"], "***");
   EXPECT_EQ(j["tables"][0]["table_name"], "t");
+
+  // Output derived from those values (table paths, patterns) masks them too.
+  // Defaults after :- are the config's own text, not the environment's.
+  EXPECT_EQ(r->env_values, (std::set<std::string>{"/data", "s3cr3t-token"}));
+  EXPECT_EQ(RedactEnvValues(*r, TablePath(*r, r->tables[0]) + " <- " +
+                                    r->tables[0].source_path_pattern + " " + *r->unity_catalog_url),
+            "/processed/" + r->tables[0].database_name + "/" + r->tables[0].table_name +
+                " <- ***/raw/customers/*.csv https://uc.example.com/?token=***");
+}
+
+TEST_F(EnvTest, RedactEnvValuesMasksLongestFirstAndSkipsTinyValues) {
+  LoaderConfig cfg;
+  cfg.env_values = {"ab", "/data", "/data/raw-secret"};
+  // Values under 4 characters would mask ordinary text (a "12" of max_parallel_jobs).
+  EXPECT_EQ(RedactEnvValues(cfg, "ab /data/raw-secret/x and /data/y"), "ab ***/x and ***/y");
+  EXPECT_EQ(RedactEnvValues(cfg, "/data/data"), "******");
 }
 
 TEST_F(EnvTest, RedactedJsonOfPlainConfigHasEverything) {

@@ -29,17 +29,6 @@ TEST(HelpersTest, ParseByteSize) {
   EXPECT_FALSE(ParseByteSize("99999999999TB").has_value());
 }
 
-TEST(HelpersTest, CheckSqlFragment) {
-  using internal::CheckSqlFragment;
-  EXPECT_FALSE(CheckSqlFragment("source.v > target.v AND (a = 'x;y' OR b IS NULL)"));
-  EXPECT_FALSE(CheckSqlFragment("note = 'it''s'"));
-  EXPECT_FALSE(CheckSqlFragment("\"weird;col\" = 1"));
-  EXPECT_TRUE(CheckSqlFragment("a = 1; DELETE FROM t"));
-  EXPECT_TRUE(CheckSqlFragment("a = 1 /* x */"));
-  EXPECT_TRUE(CheckSqlFragment("a = 1) OR (1 = 1"));
-  EXPECT_TRUE(CheckSqlFragment("a = 'x"));
-}
-
 TEST(HelpersTest, EnumNames) {
   EXPECT_EQ(ToString(LoadingStrategy::kScd2), "scd2");
   EXPECT_EQ(ToString(FileFormat::kDelta), "delta");

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "dl/common/testing/temp_dir.hpp"
@@ -23,8 +25,9 @@ class CountingFileSystem : public FileSystem {
     listed.insert(dir);
     return inner_->List(dir);
   }
-  Result<std::vector<FileEntry>> ListRecursive(const std::string& d) override {
-    return inner_->ListRecursive(d);
+  Result<std::vector<FileEntry>> ListRecursive(const std::string& d,
+                                               const std::string& m) override {
+    return inner_->ListRecursive(d, m);
   }
   Result<FileEntry> Stat(const std::string& p) override { return inner_->Stat(p); }
   Result<bool> Exists(const std::string& p) override { return inner_->Exists(p); }
@@ -161,7 +164,8 @@ TEST_F(DiscoverTest, MinFileAge) {
   DiscoverStats stats;
   ASSERT_TRUE(Discover(*fs_, P("d/*.csv"), opts, &stats).ok());
   EXPECT_EQ(stats.files_matched, 4);
-  EXPECT_EQ(stats.skipped_too_young, 2);
+  EXPECT_EQ(stats.skipped_too_young, 1);
+  EXPECT_EQ(stats.skipped_future, 1);
   opts.min_file_age_seconds = 0;
   EXPECT_EQ(Paths(P("d/*.csv"), opts).size(), 4u);
 }
@@ -232,8 +236,84 @@ TEST_F(DiscoverTest, SymlinkLoopIsAnError) {
   auto r = Discover(*fs_, P("d/**/*.csv"), opts);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("symlink loop"), std::string::npos);
-  // Without `**` the walk is bounded by the pattern.
-  EXPECT_EQ(Paths(P("d/loop/*.csv")), (Names{"d/loop/a.csv"}));
+  // Without `**` the walk is bounded by the pattern; the symlinked base is resolved.
+  EXPECT_EQ(Paths(P("d/loop/*.csv")), (Names{"d/a.csv"}));
+}
+
+// Issue 11 item 4: with raw_data_path above processed_data_path, `**/*.parquet` loaded the
+// tables' own data files and the tracker's.
+TEST_F(DiscoverTest, NeverLooksInsideDeltaTablesBelowTheBase) {
+  Touch("root/raw/a.parquet");
+  Touch("root/processed/d/t/part-0.parquet");
+  Touch("root/processed/d/t/_delta_log/00000000000000000000.json");
+  Touch("root/processed/d/t/p=1/part-1.parquet");
+  Touch("root/processed/metadata/tracker/part-2.parquet");
+  Touch("root/processed/metadata/tracker/_delta_log/00000000000000000000.json");
+  Touch("root/processed/not_a_table/x.parquet");
+  DiscoverStats stats;
+  auto r = Discover(*fs_, P("root/**/*.parquet"), {}, &stats);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> got;
+  for (const auto& f : *r) got.push_back(f.path.substr(root_.size() + 1));
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (Names{"root/processed/not_a_table/x.parquet", "root/raw/a.parquet"}));
+  EXPECT_EQ(stats.delta_tables_skipped,
+            (Names{P("root/processed/d/t"), P("root/processed/metadata/tracker")}));
+  // A pattern that names the table directory itself still reads it (validation refuses that
+  // for the config's own tables).
+  EXPECT_EQ(Paths(P("root/processed/d/t/*.parquet")), (Names{"root/processed/d/t/part-0.parquet"}));
+}
+
+TEST_F(DiscoverTest, ExcludedDirectoriesAreNotWalked) {
+  Touch("root/a.json");
+  Touch("root/checkpoints/metrics/run-1.json");
+  DiscoverOptions opts;
+  opts.excluded_dirs = {P("root/checkpoints")};
+  EXPECT_EQ(Paths(P("root/**/*.json"), opts), (Names{"root/a.json"}));
+}
+
+// Issue 11 item 5: `*.csv` then `./*.csv`, or the base through a symlink, gave one file two
+// identities and loaded it twice.
+TEST_F(DiscoverTest, PathsAreCanonicalAndKeepTheirOldSpelling) {
+  Touch("raw/sub/x.csv");
+  stdfs::create_directory_symlink(P("raw"), P("rawlink"));
+  for (const std::string pattern :
+       {P("raw/sub/*.csv"), P("raw/./sub/*.csv"), P("raw//sub/../sub/*.csv"),
+        P("rawlink/sub/*.csv"), P("raw/sub/x.csv"), P("rawlink/sub/x.csv"), P("rawlink/**")}) {
+    auto r = Discover(*fs_, pattern);
+    ASSERT_TRUE(r.ok()) << pattern << ": " << r.status().ToString();
+    ASSERT_EQ(r->size(), 1u) << pattern;
+    EXPECT_EQ((*r)[0].path, P("raw/sub/x.csv")) << pattern;
+  }
+  auto r = Discover(*fs_, P("raw/./sub/*.csv"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].spelled_path, P("raw/./sub/x.csv"));
+  r = Discover(*fs_, P("rawlink/sub/*.csv"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].spelled_path, P("rawlink/sub/x.csv"));
+  r = Discover(*fs_, P("raw/sub/*.csv"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].spelled_path, "");
+}
+
+TEST_F(DiscoverTest, MissingBaseAndFutureFilesAreReported) {
+  DiscoverStats stats;
+  ASSERT_TRUE(Discover(*fs_, P("nope/*.csv"), {}, &stats).ok());
+  EXPECT_TRUE(stats.base_missing);
+  const int64_t now = kBaseMs + 3'600'000;
+  Touch("d/future.csv", now + 3'600'000);
+  Touch("d/young.csv", now - 1'000);
+  DiscoverOptions opts;
+  opts.min_file_age_seconds = 60;
+  opts.now_ms = now;
+  ASSERT_TRUE(Discover(*fs_, P("d/*.csv"), opts, &stats).ok());
+  EXPECT_FALSE(stats.base_missing);
+  ASSERT_EQ(stats.waiting.size(), 2u);
+  std::map<std::string, std::string> why;
+  for (const auto& w : stats.waiting) why[w.path.substr(root_.size() + 1)] = w.reason;
+  EXPECT_EQ(why["d/future.csv"],
+            "modified in the future (3600 s ahead of this machine's clock; clock skew?)");
+  EXPECT_EQ(why["d/young.csv"], "younger than min_file_age_seconds");
 }
 
 // Run with --gtest_also_run_disabled_tests: lists 100,000 files and prints the time.

@@ -23,10 +23,46 @@
 
 namespace dl::engine {
 
+namespace {
+
+// Database-wide settings, then the lock: file access limited to the allowed locations, and
+// no statement can change a setting afterwards (SET, PRAGMA, RESET all fail).
+Status ConfigureAndLock(duck::Connection& conn, const EngineOptions& options) {
+  const char* what = "configuring the engine";
+  // Delta timestamps are UTC instants; the time zone decides how DuckDB casts and prints
+  // TIMESTAMPTZ, so pin it (ICU is built into libduckdb). Global: every session inherits it.
+  DL_RETURN_IF_ERROR(conn.Execute("SET GLOBAL TimeZone = 'UTC'", what));
+  // Delta data files are immutable, so cached Parquet footers never go stale; views over
+  // snapshots re-bind (re-read footers) on every query otherwise. An extension setting, so it
+  // cannot go into the open-time config.
+  DL_RETURN_IF_ERROR(conn.Execute("SET GLOBAL parquet_metadata_cache = true", what));
+  if (options.allowed_directories) {
+    std::vector<std::string> dirs, files;
+    for (const auto& d : *options.allowed_directories) dirs.push_back(QuoteLiteral(d));
+    for (const auto& f : options.allowed_files) files.push_back(QuoteLiteral(f));
+    if (!dirs.empty()) {
+      DL_RETURN_IF_ERROR(
+          conn.Execute(fmt::format("SET allowed_directories = [{}]", fmt::join(dirs, ", ")), what));
+    }
+    if (!files.empty()) {
+      DL_RETURN_IF_ERROR(
+          conn.Execute(fmt::format("SET allowed_paths = [{}]", fmt::join(files, ", ")), what));
+    }
+    DL_RETURN_IF_ERROR(conn.Execute("SET enable_external_access = false", what));
+  }
+  return conn.Execute("SET lock_configuration = true", what);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Engine>> MakeDuckDbEngine(const EngineOptions& options) {
   DL_ASSIGN_OR_RETURN(duck::Database db, duck::Database::Open(options));
-  DL_ASSIGN_OR_RETURN(auto engine,
-                      duck::DuckDbEngine::Open(std::make_shared<duck::Database>(std::move(db))));
+  auto shared = std::make_shared<duck::Database>(std::move(db));
+  {
+    DL_ASSIGN_OR_RETURN(duck::Connection setup, duck::Connection::Open(*shared));
+    DL_RETURN_IF_ERROR(ConfigureAndLock(setup, options));
+  }
+  DL_ASSIGN_OR_RETURN(auto engine, duck::DuckDbEngine::Open(std::move(shared)));
   return std::unique_ptr<Engine>(std::move(engine));
 }
 
@@ -34,14 +70,6 @@ namespace duck {
 
 Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::Open(std::shared_ptr<Database> db) {
   DL_ASSIGN_OR_RETURN(Connection conn, Connection::Open(*db));
-  // Delta timestamps are UTC instants; the session time zone decides how DuckDB casts and
-  // prints TIMESTAMPTZ, so pin it (ICU is built into libduckdb).
-  DL_RETURN_IF_ERROR(conn.Execute("SET TimeZone = 'UTC'", "configuring session"));
-  // Delta data files are immutable, so cached Parquet footers never go stale; views over
-  // snapshots re-bind (re-read footers) on every query otherwise. An extension setting, so it
-  // cannot go into the open-time config.
-  DL_RETURN_IF_ERROR(
-      conn.Execute("SET GLOBAL parquet_metadata_cache = true", "configuring session"));
   return std::make_unique<DuckDbEngine>(std::move(db), std::move(conn));
 }
 
@@ -275,8 +303,9 @@ Status DuckDbEngine::Export(const std::string& sql, const std::string& path,
   std::string target =
       to_stdout ? (std::filesystem::temp_directory_path() / ("dl_export_" + NewUuid())).string()
                 : path;
-  std::string copy =
-      fmt::format("COPY ({}) TO {} ({})", StripStatementEnd(sql), QuoteLiteral(target), options);
+  // Written in place: a locked engine may write only `path`, not DuckDB's tmp_<name> beside it.
+  std::string copy = fmt::format("COPY ({}) TO {} ({}, USE_TMP_FILE false)", StripStatementEnd(sql),
+                                 QuoteLiteral(target), options);
   Status st = conn_.Execute(copy, fmt::format("exporting to '{}'", path));
   if (to_stdout) {
     if (st.ok()) st = CopyToStdout(target);

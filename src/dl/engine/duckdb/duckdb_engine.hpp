@@ -26,7 +26,7 @@ class DuckDbEngine final : public Engine {
   DuckDbEngine(std::shared_ptr<Database> db, Connection conn)
       : db_(std::move(db)), conn_(std::move(conn)) {}
 
-  /// Open a session on `db` (connection with the session settings applied).
+  /// Open a session on `db` (its settings were applied and locked by MakeDuckDbEngine).
   static Result<std::unique_ptr<DuckDbEngine>> Open(std::shared_ptr<Database> db);
 
   std::string_view name() const override { return "duckdb"; }

@@ -266,8 +266,10 @@ Result<Database> Database::Open(const EngineOptions& options) {
     return Status::Engine("cannot create DuckDB config");
   }
   std::vector<std::pair<std::string, std::string>> settings = {
-      // No network access behind the user's back.
+      // No extension comes in after start-up: built-in ones only, nothing from the network.
       {"autoinstall_known_extensions", "false"},
+      {"autoload_known_extensions", "false"},
+      {"allow_community_extensions", "false"},
   };
   if (options.threads > 0) settings.emplace_back("threads", std::to_string(options.threads));
   if (!options.memory_limit.empty()) settings.emplace_back("memory_limit", options.memory_limit);

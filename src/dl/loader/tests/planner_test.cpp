@@ -57,6 +57,33 @@ TEST(PlannerTest, SkipsWhatTheTableHolds) {
   EXPECT_EQ(plan.batches[0][0].file.path, "e");
 }
 
+// Older versions recorded files as the pattern spelled them ("raw/./x.csv", a symlinked base):
+// after the switch to canonical paths those files are still known, in all three records.
+TEST(PlannerTest, KnowsFilesRecordedUnderTheirOldSpelling) {
+  config::TableConfig t;
+  LoadState state;
+  state.records["raw/./a"] = Record("raw/./a", 10, tracker::FileStatus::kCompleted);
+  state.committed["link/b"] = RecordedLoad{{"link/b", 20, 1000}, 4};
+  state.loaded_paths.insert("raw//c");
+  auto spelled = [](std::string path, std::string old_spelling, int64_t size) {
+    discovery::DiscoveredFile f = File(path, size);
+    f.spelled_path = std::move(old_spelling);
+    return f;
+  };
+  auto plan = PlanTable(t, 3,
+                        {spelled("raw/a", "raw/./a", 10), spelled("raw/b", "link/b", 20),
+                         spelled("raw/c", "raw//c", 1), spelled("raw/d", "raw/./d", 2)},
+                        state);
+  EXPECT_EQ(plan.already_loaded, 3);
+  ASSERT_EQ(plan.batches.size(), 1u);
+  ASSERT_EQ(plan.batches[0].size(), 1u);
+  EXPECT_EQ(plan.batches[0][0].file.path, "raw/d");  // new files go by their canonical path
+  // A changed file found under its old spelling is a new version, as under its new one.
+  plan = PlanTable(t, 3, {spelled("raw/a", "raw/./a", 11)}, state);
+  ASSERT_EQ(plan.skipped.size(), 1u);
+  EXPECT_EQ(plan.skipped[0].reason, SkipReason::kModifiedAfterLoad);
+}
+
 TEST(PlannerTest, ModifiedFilesFollowAllowOverwrites) {
   config::TableConfig t;
   LoadState state;

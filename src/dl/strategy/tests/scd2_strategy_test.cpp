@@ -25,8 +25,9 @@ class HookedFileSystem : public FileSystem {
   std::function<void()> on_stat;
 
   Result<std::vector<FileEntry>> List(const std::string& d) override { return base_.List(d); }
-  Result<std::vector<FileEntry>> ListRecursive(const std::string& d) override {
-    return base_.ListRecursive(d);
+  Result<std::vector<FileEntry>> ListRecursive(const std::string& d,
+                                               const std::string& m) override {
+    return base_.ListRecursive(d, m);
   }
   Result<FileEntry> Stat(const std::string& path) override {
     if (path == trigger && on_stat) on_stat();

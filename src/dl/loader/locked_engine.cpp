@@ -1,0 +1,76 @@
+#include "dl/loader/locked_engine.hpp"
+
+#include <fmt/format.h>
+
+#include "dl/engine/expression_check.hpp"
+
+namespace dl::loader {
+namespace {
+
+// The directory a pattern's files lie below: the part before its first wildcard, cut back to
+// a '/'. A pattern without wildcards may be a directory (a Delta source) or a single file.
+void AddSource(const std::string& pattern, engine::EngineOptions& out) {
+  size_t wild = pattern.find_first_of("*?[{");
+  if (wild == std::string::npos) {
+    out.allowed_directories->push_back(pattern);
+    out.allowed_files.push_back(pattern);
+    return;
+  }
+  size_t slash = pattern.rfind('/', wild);
+  out.allowed_directories->push_back(slash == std::string::npos ? "."
+                                                                : pattern.substr(0, slash + 1));
+}
+
+}  // namespace
+
+engine::EngineOptions LockedEngineOptions(const config::LoaderConfig& cfg,
+                                          const std::vector<std::string>& extra) {
+  engine::EngineOptions options;
+  options.allowed_directories.emplace();
+  for (const std::string& dir : {cfg.processed_data_path, cfg.checkpoint_path}) {
+    if (!dir.empty()) options.allowed_directories->push_back(dir);
+  }
+  for (const auto& t : cfg.tables) AddSource(t.source_path_pattern, options);
+  for (const auto& e : extra) options.allowed_directories->push_back(e);
+  return options;
+}
+
+Result<std::unique_ptr<engine::Engine>> MakeLockedEngine(const config::LoaderConfig& cfg) {
+  return engine::MakeDuckDbEngine(LockedEngineOptions(cfg));
+}
+
+Status CheckSqlFragments(const config::LoaderConfig& cfg) {
+  bool any = false;
+  for (const auto& t : cfg.tables) {
+    any = any || t.merge_condition || t.delete_condition || t.replace_where;
+  }
+  if (!any) return Status::OK();
+  engine::EngineOptions none;
+  none.allowed_directories.emplace();  // parsing needs no file
+  none.threads = 1;
+  DL_ASSIGN_OR_RETURN(auto engine, engine::MakeDuckDbEngine(none));
+  using engine::Qualifiers;
+  for (size_t i = 0; i < cfg.tables.size(); ++i) {
+    const config::TableConfig& t = cfg.tables[i];
+    const std::pair<const char*, const std::optional<std::string>*> keys[] = {
+        {"merge_condition", &t.merge_condition},
+        {"delete_condition", &t.delete_condition},
+        {"replace_where", &t.replace_where}};
+    for (const auto& [key, value] : keys) {
+      if (!*value) continue;
+      Qualifiers q = std::string_view(key) == "merge_condition"    ? Qualifiers::kSourceOrTarget
+                     : std::string_view(key) == "delete_condition" ? Qualifiers::kNotTarget
+                                                                   : Qualifiers::kAny;
+      auto checked = engine::CheckExpression(*engine, **value, key, q);
+      if (!checked.ok()) {
+        std::string where =
+            t.line > 0 ? fmt::format("{}:{}", cfg.source_name, t.line) : cfg.source_name;
+        return Status::Config("{}: tables[{}] ({}).{}", where, i, config::DisplayName(cfg, t),
+                              checked.status().message());
+      }
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace dl::loader

@@ -1,0 +1,33 @@
+// Path spellings: one canonical form per location, so a file never has two identities.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dl {
+
+/// The directory whose presence makes a directory a Delta table. Storage-level code needs it
+/// to leave tables alone (discovery, VACUUM, path checks).
+inline constexpr char kDeltaLogDirName[] = "_delta_log";
+
+/// True for "scheme://..." locations (object stores), which have no symlinks or cwd.
+bool IsUri(std::string_view path);
+
+/// The path with "." segments, repeated and trailing slashes removed and ".." folded, by text
+/// alone. A URI keeps its "scheme://authority"; ".." never climbs above it or above "/".
+/// Cheap (no I/O); for comparing paths that one listing produced.
+std::string LexicallyNormal(std::string_view path);
+
+/// The one spelling of a location that becomes a file's identity. URIs: LexicallyNormal. Local
+/// paths: symlinks and ".." resolved (realpath) for the part that exists, the rest lexically
+/// normalised. A relative path stays relative to the working directory when it lies below it
+/// (so "raw/x.csv", "./raw/x.csv" and "raw//x.csv" are all "raw/x.csv"), else it is absolute.
+std::string CanonicalPath(const std::string& path);
+
+/// True if `inner` is `outer` or lies below it. Both in the same (canonical) form.
+bool IsSameOrInside(std::string_view inner, std::string_view outer);
+
+/// True if one of the path's '/'-separated segments is exactly `name`.
+bool HasSegment(std::string_view path, std::string_view name);
+
+}  // namespace dl

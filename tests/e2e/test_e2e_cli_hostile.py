@@ -1,0 +1,114 @@
+"""Careless or hostile command lines and configs: interrupted runs, huge configs, secrets from
+the environment, nonsense intervals (issue 11's "should fix" list, docs/reliability.md)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from e2e_lib import LoaderEnv, csv_rows, stop_process, wait_for, write_csv
+
+
+def _start_and_wait_for_plan(env: LoaderEnv) -> tuple[subprocess.Popen, list[str]]:
+    """Start `run`; return once it logged its plan (its signal handlers are installed)."""
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(p.stderr.readline, "")),
+                              daemon=True)
+    reader.start()
+    wait_for(lambda: any("planned" in ln for ln in lines) or p.poll() is not None, 60, 0.002,
+             "the run's plan")
+    return p, lines
+
+
+def test_double_sigterm_with_nothing_committed_exits_non_zero(env: LoaderEnv):
+    """Two SIGTERMs abandon the running batch before anything commits: the run must not look
+    successful (exit 0) to a scheduler; it exits 128 + SIGTERM and the next run loads
+    everything once."""
+    write_csv(env.raw / "t" / "big.csv", csv_rows(0, 300_000))
+    for i in range(1, 6):
+        write_csv(env.raw / "t" / f"f{i}.csv", csv_rows(i * 1_000_000, 5))
+    env.write_config([env.table_entry("t", "t/*.csv", "csv", max_files_per_batch=1)],
+                     max_parallel_jobs=1)
+    p, lines = _start_and_wait_for_plan(env)
+    try:
+        p.send_signal(signal.SIGTERM)
+        time.sleep(0.01)
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=60)
+    finally:
+        stop_process(p)
+    assert not env.is_delta("t"), "the big file committed before the signals: make it bigger"
+    assert p.returncode == 128 + signal.SIGTERM, f"exit {p.returncode}\n" + "".join(lines)
+    env.load()
+    assert sorted(env.rows_by_file("t").values()) == [5] * 5 + [300_000]
+
+
+def test_sigint_exit_code_is_130(env: LoaderEnv):
+    for i in range(30):
+        write_csv(env.raw / "t" / f"f{i:02d}.csv", csv_rows(i * 100, 5))
+    env.write_config([env.table_entry("t", "t/*.csv", "csv", max_files_per_batch=1)],
+                     max_parallel_jobs=1)
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        log = env.table_path("t") / "_delta_log"
+        wait_for(lambda: (log.is_dir() and any(log.glob("*.json"))) or p.poll() is not None,
+                 60, 0.002, "the first commit")
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        stop_process(p)
+    if len(env.rows_by_file("t")) < 30:
+        assert p.returncode == 130, f"exit {p.returncode}\n{out}\n{err}"
+    env.load()
+    assert len(env.rows_by_file("t")) == 30
+
+
+def test_config_from_dev_zero_fails_fast(env: LoaderEnv):
+    r = env.run("validate", "--config", "/dev/zero", config=False, timeout=30)
+    assert r.rc == 2, str(r)
+    assert "/dev/zero" in r.stderr and "larger than 8 MiB" in r.stderr, str(r)
+
+
+def test_config_that_is_a_directory_is_a_config_error(env: LoaderEnv):
+    r = env.run("validate", "--config", str(env.raw), config=False, timeout=30)
+    assert r.rc == 2, str(r)
+    assert str(env.raw) in r.stderr, str(r)
+
+
+def test_values_from_environment_are_masked_by_validate_and_cluster_status(env: LoaderEnv):
+    secret_root = env.root / "s3cr3t-customer-area"
+    secret_root.mkdir()
+    text = env.root / "cfg.yaml"
+    text.write_text(
+        "raw_data_path: ${DL_TEST_SECRET_ROOT}/raw\n"
+        "processed_data_path: ${DL_TEST_SECRET_ROOT}/processed\n"
+        "checkpoint_path: ${DL_TEST_SECRET_ROOT}/checkpoints\n"
+        "upstream_dependencies: ['file:${DL_TEST_SECRET_ROOT}/raw/ready.flag']\n"
+        "tables:\n"
+        "  - table_name: t\n"
+        "    database_name: d\n"
+        "    source_path_pattern: 't/*.csv'\n"
+        "    loading_strategy: append\n"
+        "    file_format: csv\n")
+    e = dict(os.environ, DL_TEST_SECRET_ROOT=str(secret_root))
+    for args in (["validate"], ["cluster-status"], ["cluster-status", "--json"]):
+        p = subprocess.run([env.bin, *args, "--config", str(text)], capture_output=True,
+                           text=True, env=e, timeout=60)
+        assert p.returncode in (0, 1), f"{args}: exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+        assert "s3cr3t-customer-area" not in p.stdout + p.stderr, (args, p.stdout, p.stderr)
+        assert "***" in p.stdout, (args, p.stdout)
+
+
+def test_interval_zero_is_a_readable_usage_error(env: LoaderEnv):
+    env.write_config([env.table_entry("t", "t/*.csv", "csv")])
+    for value in ("0", "-1", "1e300", "soon"):
+        r = env.run("run", "--watch", "--interval", value, timeout=30)
+        assert r.rc == 2, str(r)
+        assert "--interval" in r.out, str(r)
+        assert "e-308" not in r.out and "e+308" not in r.out, str(r)
+        assert len(r.stderr) < 600, str(r)
