@@ -58,7 +58,11 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
       out["version"].is_null() && !out.contains("table_error")
           ? counts["completed"]
           : (mark ? static_cast<int64_t>(mark->missing.size()) : int64_t{0});
-  out["rows_loaded"] = rows;
+  // The tracker's count is a claim the table's log backs; with the log unreadable (an empty
+  // or corrupt commit) it cannot be checked, so status makes no claim.
+  out["rows_loaded"] = out.contains("table_error") && snap.status().code() != StatusCode::kNotFound
+                           ? ordered_json(nullptr)
+                           : ordered_json(rows);
   out["last_load"] = last_load >= 0 ? ordered_json(FormatTimestampMs(last_load)) : nullptr;
   out["failures"] = failures;
   return out;
@@ -79,9 +83,11 @@ void PrintText(const ordered_json& tables) {
         "  files: {} completed, {} failed, {} skipped, {} pending, {} processing\n",
         f["completed"].get<int64_t>(), f["failed"].get<int64_t>(), f["skipped"].get<int64_t>(),
         f["pending"].get<int64_t>(), f["processing"].get<int64_t>());
-    std::cout << fmt::format("  rows loaded: {}   last load: {}\n", t["rows_loaded"].get<int64_t>(),
-                             t["last_load"].is_null() ? "never"
-                                                      : t["last_load"].get<std::string>());
+    std::cout << fmt::format(
+        "  rows loaded: {}   last load: {}\n",
+        t["rows_loaded"].is_null() ? "unknown (the table cannot be read)"
+                                   : std::to_string(t["rows_loaded"].get<int64_t>()),
+        t["last_load"].is_null() ? "never" : t["last_load"].get<std::string>());
     if (int64_t missing = t["files_missing_from_table"].get<int64_t>(); missing > 0) {
       std::cout << fmt::format(
           "  warning: {} file(s) the tracker records as loaded are not in the table (it was "

@@ -343,12 +343,17 @@ Status VacuumCmd(const TableArgs& a) {
   table::VacuumOptions o{a.dry_run, a.retention_hours, a.force};
   DL_ASSIGN_OR_RETURN(auto r, table::Vacuum(*s.ctx, a.path, o));
   if (a.json) {
-    PrintJson({{"dry_run", a.dry_run}, {"files", r.files}, {"bytes", r.bytes}});
+    PrintJson({{"dry_run", a.dry_run},
+               {"files", r.files},
+               {"staging_dirs", r.staging_dirs},
+               {"bytes", r.bytes}});
     return Status::OK();
   }
   for (const auto& f : r.files) std::cout << f << "\n";
-  std::cout << (a.dry_run ? "would delete " : "deleted ") << r.files.size() << " files ("
-            << r.bytes << " bytes)\n";
+  for (const auto& d : r.staging_dirs) std::cout << d << "/ (staging of a dead writer)\n";
+  std::cout << (a.dry_run ? "would delete " : "deleted ") << r.files.size() << " files";
+  if (!r.staging_dirs.empty()) std::cout << " and " << r.staging_dirs.size() << " staging dirs";
+  std::cout << " (" << r.bytes << " bytes)\n";
   return Status::OK();
 }
 

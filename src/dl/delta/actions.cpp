@@ -551,6 +551,7 @@ Status ForEachAction(std::string_view content, std::string_view source,
                      const std::function<void(Action&&)>& fn) {
   size_t pos = 0;
   int64_t line_no = 0;
+  int64_t known = 0;
   while (pos < content.size()) {
     size_t end = content.find('\n', pos);
     if (end == std::string_view::npos) end = content.size();
@@ -563,7 +564,17 @@ Status ForEachAction(std::string_view content, std::string_view source,
     if (!parsed.ok()) {
       return parsed.status().WithContext(fmt::format("{} line {}", source, line_no));
     }
-    if (*parsed) fn(std::move(**parsed));
+    if (*parsed) {
+      ++known;
+      fn(std::move(**parsed));
+    }
+  }
+  // Every writer commits at least a commitInfo; an empty commit is a truncated file (a crash
+  // or a bad copy) and replaying it as "nothing happened" would drop its rows silently.
+  if (known == 0) {
+    bool blank = content.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    return Status::CorruptLog("commit file {} {}", source,
+                              blank ? "is empty" : "holds no action data_loader knows");
   }
   return Status::OK();
 }

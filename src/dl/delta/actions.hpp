@@ -119,9 +119,11 @@ using Action = std::variant<CommitInfo, Protocol, Metadata, AddFile, RemoveFile,
 /// CorruptLog when the line is not JSON or a known action lacks a required field.
 Result<std::optional<Action>> ParseAction(std::string_view line);
 /// Parse a whole commit file (newline-delimited JSON). `source` names the file in errors.
+/// A commit that is empty (0 bytes, blank lines) or holds no known action is CorruptLog.
 Result<std::vector<Action>> ParseActions(std::string_view content, std::string_view source);
 /// Parse a commit file line by line, handing each known action to `fn` without building a
-/// vector (log replay of large commits). Errors name `source` and the line.
+/// vector (log replay of large commits). Errors name `source` and the line; an empty commit
+/// is CorruptLog as in ParseActions.
 Status ForEachAction(std::string_view content, std::string_view source,
                      const std::function<void(Action&&)>& fn);
 /// Serialize one action as a single JSON line (no newline), field names as Spark writes them.

@@ -123,6 +123,9 @@ Status ReplayCommit(FileSystem& fs, const LogPath& commit, State* state) {
 // Only lines mentioning commitInfo are parsed (it is normally the first line).
 Result<int64_t> CommitFileTimestamp(FileSystem& fs, const LogPath& commit) {
   DL_ASSIGN_OR_RETURN(std::string content, fs.Read(commit.path));
+  if (content.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Status::CorruptLog("commit file {} is empty", commit.path);  // as ForEachAction says
+  }
   size_t pos = 0;
   for (int64_t line_no = 1; pos < content.size(); ++line_no) {
     size_t end = content.find('\n', pos);

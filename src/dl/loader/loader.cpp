@@ -293,7 +293,9 @@ void Maintain(const RunOptions& options, FileSystem& fs, engine::Engine& engine,
     if (options.vacuum) {
       auto r = table::Vacuum(ctx, t.root, {});
       if (r.ok()) {
-        log::Info("vacuumed", {{"table", t.name}, {"files_deleted", r->files.size()}});
+        log::Info("vacuumed", {{"table", t.name},
+                               {"files_deleted", r->files.size()},
+                               {"staging_dirs_deleted", r->staging_dirs.size()}});
       } else {
         log::Error("vacuum failed", {{"table", t.name}, {"error", r.status().ToString()}});
       }

@@ -10,6 +10,7 @@
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/maintenance.hpp"
 #include "dl/storage/paths.hpp"
+#include "dl/storage/staging_dir.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::loader {
@@ -307,8 +308,10 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   if (snapshot.ok()) {
     start.snapshot = *snapshot;
     RemoveInterruptedCommitTemps(fs, root, start.snapshot->version(), name);
+    RemoveAbandonedStaging(root, name);
   } else if (snapshot.status().code() == StatusCode::kNotFound) {
     DL_RETURN_IF_ERROR(table::CheckCanCreateAt(fs, root));
+    RemoveAbandonedStaging(root, name);  // a first write that was killed
   } else {
     return snapshot.status().WithContext("reading target table " + root);
   }
@@ -327,6 +330,25 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   }
   DL_ASSIGN_OR_RETURN(start.plan, PlanSourceFiles(config, table, fs, name, start.state));
   return start;
+}
+
+void RemoveAbandonedStaging(const std::string& root, const std::string& table_name) {
+  auto abandoned = AbandonedStagingDirs(root);
+  if (!abandoned.ok()) {
+    log::Warn("cannot look for staging directories of killed writers",
+              {{"table", table_name}, {"error", abandoned.status().message()}});
+    return;
+  }
+  for (const auto& dir : *abandoned) {
+    Status st = RemoveStagingDir(dir.path);
+    if (st.ok()) {
+      log::Info("removed the staging directory of a writer that died",
+                {{"table", table_name}, {"path", dir.path}, {"bytes", dir.bytes}});
+    } else {
+      log::Warn("cannot remove a dead writer's staging directory",
+                {{"table", table_name}, {"error", st.message()}});
+    }
+  }
 }
 
 void RemoveInterruptedCommitTemps(FileSystem& fs, const std::string& root, int64_t version,

@@ -38,6 +38,10 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
                               FileSystem& fs, engine::Engine& engine, tracker::FileTracker& tracker,
                               bool reload_missing = false);
 
+/// Delete the staging directories (`_dl_staging_*`) of writers on this host that died while
+/// writing data files (no live writer owns them any more); logs each one.
+void RemoveAbandonedStaging(const std::string& root, const std::string& table_name);
+
 /// Delete the log temps a writer killed mid-commit left for versions up to `version` (they
 /// are harmless to readers, but not ours to keep); logs how many.
 void RemoveInterruptedCommitTemps(FileSystem& fs, const std::string& root, int64_t version,

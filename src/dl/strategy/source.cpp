@@ -8,6 +8,7 @@
 #include <map>
 
 #include "dl/common/clock.hpp"
+#include "dl/common/logging.hpp"
 #include "dl/engine/sql_util.hpp"
 
 namespace dl::strategy {
@@ -45,6 +46,38 @@ Result<std::vector<std::string>> SourceColumns(engine::Engine& engine, const std
     if (name != kSourceFileColumn && name != "file_row_number") out.push_back(std::move(name));
   }
   return out;
+}
+
+// Readers rename the second of two columns that differ only in case (`id`, `ID`) to `ID_1`
+// (Delta column names ignore case): warn, naming both and the files that hold it, since
+// its values would otherwise land in a column nobody asked for without a word.
+void WarnCaseDuplicates(engine::Engine& engine, const std::string& view,
+                        const config::TableConfig& table, const std::vector<std::string>& columns) {
+  for (const auto& renamed : columns) {
+    size_t us = renamed.rfind('_');
+    if (us == std::string::npos || us == 0 || us + 1 == renamed.size() ||
+        !std::all_of(renamed.begin() + us + 1, renamed.end(),
+                     [](unsigned char c) { return std::isdigit(c); })) {
+      continue;
+    }
+    const std::string base = renamed.substr(0, us);
+    auto first = std::find_if(columns.begin(), columns.end(), [&](const std::string& c) {
+      return c != base && Lower(c) == Lower(base);
+    });
+    if (first == columns.end()) continue;
+    auto files = engine.Query(
+        fmt::format("SELECT DISTINCT {0} FROM {1} WHERE {2} IS NOT NULL "
+                    "ORDER BY {0} LIMIT 3",
+                    QuoteIdent(kSourceFileColumn), QuoteIdent(view), QuoteIdent(renamed)));
+    std::vector<std::string> named;
+    if (files.ok()) {
+      for (const auto& row : files->rows) named.push_back(row.at(0).value_or(""));
+    }
+    log::Warn(fmt::format("columns '{}' and '{}' differ only in case; Delta column names ignore "
+                          "case, so '{}' is loaded as '{}'",
+                          *first, base, base, renamed),
+              {{"table", table.table_name}, {"files", named}});
+  }
 }
 
 // union_by_name fills a column a file lacks with NULL; for a partition column that would file
@@ -264,6 +297,7 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
   }
   DL_RETURN_IF_ERROR(st);
   DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
+  WarnCaseDuplicates(engine, view, table, columns);
   DL_RETURN_IF_ERROR(CheckPartitionColumns(engine, view, table, columns, options));
   return Project(
       view, table, columns, files, target_schema, batch_id, load_time_ms,

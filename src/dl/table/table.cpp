@@ -10,6 +10,7 @@
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/maintenance.hpp"
 #include "dl/delta/partition.hpp"
+#include "dl/storage/staging_dir.hpp"
 
 namespace dl::table {
 
@@ -84,6 +85,15 @@ Result<VacuumResult> Vacuum(TableContext& ctx, const std::string& root,
       if (!st.ok() && st.code() != StatusCode::kNotFound) return st;
     }
     result.files.push_back(f.path);
+  }
+  // Staging directories of writers that died mid-write: VACUUM skips '_' directories for
+  // data files, but these are no one's, once no live writer owns them and they are as old
+  // as the retention.
+  DL_ASSIGN_OR_RETURN(auto staging, StaleStagingDirs(root, NowMs() - plan.retention_ms));
+  for (const auto& dir : staging) {
+    if (!options.dry_run) DL_RETURN_IF_ERROR(RemoveStagingDir(dir.path));
+    result.staging_dirs.push_back(dir.path);
+    result.bytes += dir.bytes;
   }
   return result;
 }

@@ -145,7 +145,9 @@ struct VacuumOptions {
 
 struct VacuumResult {
   std::vector<std::string> files;  ///< deleted (or to delete, for a dry run)
-  int64_t bytes = 0;
+  /// `_dl_staging_*` directories of dead writers, deleted (or to delete) with their files
+  std::vector<std::string> staging_dirs;
+  int64_t bytes = 0;  ///< of files and staging_dirs
 };
 
 Result<VacuumResult> Vacuum(TableContext& ctx, const std::string& root,

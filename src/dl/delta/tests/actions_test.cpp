@@ -164,6 +164,24 @@ TEST(ActionsTest, ParseActionsSkipsBlankLinesAndCrLf) {
   EXPECT_TRUE(std::holds_alternative<SetTransaction>((*r)[1]));
 }
 
+TEST(ActionsTest, EmptyOrActionlessCommitIsCorruptNamingTheFile) {
+  const std::string file = "_delta_log/00000000000000000001.json";
+  for (std::string content : {"", "\n", "  \r\n\t\n"}) {
+    auto r = ParseActions(content, file);
+    ASSERT_FALSE(r.ok()) << "content: '" << content << "'";
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruptLog);
+    EXPECT_EQ(r.status().message(), "commit file " + file + " is empty");
+  }
+  for (std::string content : {"{}", "{\"commitInfo\":null}\n", "{\"futureAction\":{}}\n"}) {
+    auto r = ParseActions(content, file);
+    ASSERT_FALSE(r.ok()) << content;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruptLog);
+    EXPECT_NE(r.status().message().find(file), std::string::npos) << r.status().message();
+    EXPECT_EQ(ForEachAction(content, file, [](Action&&) {}).code(), StatusCode::kCorruptLog);
+  }
+  EXPECT_TRUE(ParseActions(std::string(kSparkLines[6]) + "\n", file).ok());
+}
+
 TEST(ActionsTest, SerializeActionsOneLineEach) {
   std::vector<Action> actions{MustParse(kSparkLines[0]), MustParse(kSparkLines[1])};
   std::string s = SerializeActions(actions);

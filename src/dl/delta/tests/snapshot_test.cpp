@@ -360,6 +360,22 @@ TEST_F(SnapshotTest, CorruptCommitNamesFileAndLine) {
   EXPECT_TRUE(MustLoad(0));
 }
 
+TEST_F(SnapshotTest, EmptyCommitIsCorruptNotAnEmptyVersion) {
+  Create();
+  WriteCommit(root(), 1, {MakeCommitInfo(2000), MakeAdd("a")});
+  WriteCommit(root(), 2, {MakeCommitInfo(3000), MakeAdd("b")});
+  WriteFile(CommitPath(root(), 1), "");  // truncated to 0 bytes
+  auto s = Load();
+  ASSERT_EQ(s.status().code(), StatusCode::kCorruptLog);
+  EXPECT_TRUE(Contains(s.status().message(), CommitPath(root(), 1) + " is empty"))
+      << s.status().message();
+  EXPECT_EQ(Load(1).status().code(), StatusCode::kCorruptLog);
+  EXPECT_TRUE(MustLoad(0));
+  // Time travel reads commit timestamps: an empty commit is no timestamp either.
+  auto at = Snapshot::LoadAtTimestamp(*fs_, &parquet_, root(), 2500);
+  EXPECT_EQ(at.status().code(), StatusCode::kCorruptLog) << at.status().ToString();
+}
+
 TEST_F(SnapshotTest, UnknownActionsAndFieldsAreIgnored) {
   Create();
   WriteFile(CommitPath(root(), 1),

@@ -171,6 +171,25 @@ Result<std::string> CsvByHeaderSql(Engine& engine, const std::vector<std::string
   return fmt::format("{}", fmt::join(selects, " UNION ALL BY NAME "));
 }
 
+// DuckDB reports JSON rows that are not objects without naming the file: find the files
+// (each read alone) so the batch runner can fail just them.
+Status NonObjectJsonError(Connection& conn, const std::vector<std::string>& files,
+                          const SourceOptions& options, const Status& error) {
+  std::vector<std::string> bad;
+  for (const auto& f : files) {
+    auto call = SourceReaderCall({f}, options, false);
+    if (!call.ok()) return call.status();
+    if (files.size() == 1 || !conn.Execute("DESCRIBE SELECT * FROM " + *call).ok()) {
+      bad.push_back(f);
+    }
+  }
+  if (bad.empty()) return error;  // only the files together fail: report DuckDB's error
+  return Status(StatusCode::kEngine,
+                fmt::format("{}: {} JSON values that are not objects; each row must be a JSON "
+                            "object (one per line, or a top-level array of objects)",
+                            fmt::join(bad, ", "), bad.size() == 1 ? "holds" : "hold"));
+}
+
 }  // namespace
 
 Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<std::string>& files,
@@ -185,7 +204,12 @@ Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<st
     body = "SELECT * FROM " + call;
   }
   std::string sql = fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", QuoteIdent(view), body);
-  return conn_.Execute(sql, fmt::format("reading {}", DescribeFiles(files)));
+  Status st = conn_.Execute(sql, fmt::format("reading {}", DescribeFiles(files)));
+  if (!st.ok() &&
+      st.message().find("expected records, but got non-record JSON") != std::string::npos) {
+    return NonObjectJsonError(conn_, files, options, st);
+  }
+  return st;
 }
 
 Result<delta::Schema> DuckDbEngine::SchemaOf(const std::string& sql) {

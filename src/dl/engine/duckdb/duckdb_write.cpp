@@ -9,8 +9,9 @@
 // (delta::PartitionDirectory), not by DuckDB. DuckDB cannot combine PARTITION_BY with a file
 // size limit, and rotates files only between (large) row groups, so files well over the
 // target are split in a second COPY.
-// On failure the staging directory is removed; files already moved are unreferenced (no
-// commit names them) and VACUUM removes them.
+// The staging directory is removed when the write ends; one a killed writer left is removed
+// by the next run (StagingDir records its owner). On failure, files already moved are
+// deleted; if the writer dies instead, no commit names them and VACUUM removes them.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "dl/engine/duckdb/write_sql.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/staging_dir.hpp"
 
 namespace dl::engine::duck {
 
@@ -163,20 +165,17 @@ Result<delta::AddFile> PublishFile(FileSystem& fs, const StagedFile& f,
   return add;
 }
 
-// Deletes the staging directory (and, unless released, the files already published).
+// Deletes, unless released, the files already published.
 class WriteCleanup {
  public:
-  explicit WriteCleanup(std::string staging) : staging_(std::move(staging)) {}
   ~WriteCleanup() {
     std::error_code ec;
-    std::filesystem::remove_all(staging_, ec);
     for (const auto& f : published_) std::filesystem::remove(f, ec);
   }
   void Published(std::string path) { published_.push_back(std::move(path)); }
   void Release() { published_.clear(); }
 
  private:
-  std::string staging_;
   std::vector<std::string> published_;
 };
 
@@ -192,8 +191,10 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(const std::stri
                       BuildWriteSelect(sql, query_columns, table_schema, options));
   auto fs = MakeLocalFileSystem();
   DL_RETURN_IF_ERROR(fs->CreateDirs(table_root));
-  std::string staging = JoinPath(table_root, "_dl_staging_" + NewUuid());
-  WriteCleanup cleanup(staging);
+  // Owned while it lives, so the next run can tell a killed writer's leftovers from ours.
+  DL_ASSIGN_OR_RETURN(StagingDir staging_dir, StagingDir::Create(table_root));
+  WriteCleanup cleanup;
+  const std::string staging = JoinPath(staging_dir.path(), "data");
   const auto& partition_columns = options.partition_columns;
   std::string copy = fmt::format("COPY ({}) TO {} ({})", select, QuoteLiteral(staging),
                                  CopyOptions(partition_columns, options.target_file_size_bytes));

@@ -58,6 +58,8 @@ const OptionTable& AllowedOptions(std::string_view format) {
       {"sample_size", Kind::kInt},
       {"maximum_object_size", Kind::kInt},
       {"maximum_depth", Kind::kInt},
+      {"map_inference_threshold", Kind::kInt},
+      {"field_appearance_threshold", Kind::kInt},
       {"convert_strings_to_integers", Kind::kBool},
       {"filename", Kind::kString},
   };
@@ -144,6 +146,21 @@ class LiteralScanner {
   size_t pos_ = 0;
 };
 
+// JSON inference defaults (a batch's schema must not hinge on one odd file):
+// - records: every row is an object whose keys are columns; a file of other values (`42`)
+//   fails and is named, where DuckDB's 'auto' turns the whole batch into one `json` column.
+// - map_inference_threshold: objects keep their keys as columns (struct fields when nested)
+//   up to 10,000 keys, where DuckDB's 200 turns a wider object into one MAP.
+// - field_appearance_threshold 0: keys that appear in few rows (files of one batch with
+//   different columns) stay columns, where DuckDB's 0.1 turns the object into a MAP.
+// The JSON sample size (DuckDB's sample_size, 20,480 rows) and maximum_object_size (16 MB)
+// keep their defaults.
+constexpr std::pair<const char*, const char*> kJsonDefaults[] = {
+    {"records", "'true'"},
+    {"map_inference_threshold", "10000"},
+    {"field_appearance_threshold", "0"},
+};
+
 }  // namespace
 
 Result<std::string> SanitizeColumnsLiteral(std::string_view text) {
@@ -189,6 +206,13 @@ Result<std::string> SourceReaderCall(const std::vector<std::string>& files,
     }
     DL_ASSIGN_OR_RETURN(std::string v, OptionValue(key, value, it->second));
     call += fmt::format(", {}={}", key, v);
+  }
+  if (format == "json") {
+    for (const auto& [key, value] : kJsonDefaults) {
+      bool given = std::any_of(options.options.begin(), options.options.end(),
+                               [&](const auto& o) { return AsciiLower(o.first) == key; });
+      if (!given) call += fmt::format(", {}={}", key, value);
+    }
   }
   return call + ")";
 }
