@@ -97,6 +97,8 @@ def test_staging_of_a_writer_killed_mid_write_is_removed_by_the_next_run(env: Lo
     left = staging_dirs(env)
     assert left and staged_bytes(env) > 0, "the killed writer left no staging files to clean"
 
+    r = env.load("--dry-run")  # a dry run touches nothing
+    assert staging_dirs(env) == left, f"the dry run changed the staging dirs\n{r}"
     r = env.load()
     assert staging_dirs(env) == [], f"staging left after the next run: {staging_dirs(env)}\n{r}"
     assert "removed the staging directory of a writer that died" in r.stderr, str(r)

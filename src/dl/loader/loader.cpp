@@ -360,6 +360,15 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
       metrics.tables.push_back(run.metrics);
       continue;
     }
+    if (!options.dry_run) {
+      // What killed writers left: log temps of versions that exist now, and staging
+      // directories no live writer owns (also of a first write, before the table exists).
+      // A dry run touches nothing.
+      if (start->snapshot) {
+        RemoveInterruptedCommitTemps(*fs, run.root, start->snapshot->version(), run.name);
+      }
+      RemoveAbandonedStaging(run.root, run.name);
+    }
     run.start = std::move(*start);
     run.exists = run.start.snapshot != nullptr;
     run.planned_version = run.start.snapshot ? run.start.snapshot->version() : -1;

@@ -307,11 +307,8 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
   auto snapshot = delta::Snapshot::LoadWithoutFiles(fs, &engine, root);
   if (snapshot.ok()) {
     start.snapshot = *snapshot;
-    RemoveInterruptedCommitTemps(fs, root, start.snapshot->version(), name);
-    RemoveAbandonedStaging(root, name);
   } else if (snapshot.status().code() == StatusCode::kNotFound) {
     DL_RETURN_IF_ERROR(table::CheckCanCreateAt(fs, root));
-    RemoveAbandonedStaging(root, name);  // a first write that was killed
   } else {
     return snapshot.status().WithContext("reading target table " + root);
   }
