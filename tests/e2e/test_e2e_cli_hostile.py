@@ -112,3 +112,40 @@ def test_interval_zero_is_a_readable_usage_error(env: LoaderEnv):
         assert "--interval" in r.out, str(r)
         assert "e-308" not in r.out and "e+308" not in r.out, str(r)
         assert len(r.stderr) < 600, str(r)
+
+
+def test_object_store_and_unknown_schemes_are_config_errors_not_zero_files(env: LoaderEnv):
+    """`s3://...` used to pass validate and load "0 files" with exit 0: every scheme this build
+    cannot read is a config error naming the key and the scheme, in validate and run."""
+    cases = {
+        "source_path_pattern": "s3://bucket/raw/t/*.parquet",
+        "raw_data_path": "gs://bucket/raw",
+        "processed_data_path": "abfss://c@acct.dfs.core.windows.net/processed",
+        "checkpoint_path": "dbfs:/mnt/checkpoints",  # no Databricks driver's /dbfs view here
+    }
+    for key, value in cases.items():
+        entry = env.table_entry("t", "t/*.parquet", "parquet")
+        globals_ = {}
+        if key == "source_path_pattern":
+            entry[key] = value
+        else:
+            globals_[key] = value
+        env.write_config([entry], **globals_)
+        for cmd in ("validate", "run"):
+            r = env.run(cmd)
+            assert r.rc == 2, f"{key}={value}: {r}"
+            assert key in r.stderr and value.split(":")[0] + ":" in r.stderr, str(r)
+        assert not env.processed.exists(), "a refused config wrote something"
+    r = env.run("table", "describe", "s3://bucket/tables/t", config=False)
+    assert r.rc == 2 and "object storage" in r.stderr, str(r)
+
+
+def test_file_uris_are_local_paths(env: LoaderEnv):
+    a = write_csv(env.raw / "t" / "a.csv", csv_rows(1, 3))
+    entry = env.table_entry("t", "t/*.csv", "csv")
+    entry["source_path_pattern"] = "file://" + str(env.raw / "t" / "*.csv")
+    env.write_config([entry], processed_data_path="file://" + str(env.processed))
+    env.load()
+    assert env.rows_by_file("t") == {str(a): 3}
+    r = env.run("table", "describe", "file://" + str(env.table_path("t")), config=False)
+    assert r.rc == 0, str(r)

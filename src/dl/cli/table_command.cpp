@@ -12,6 +12,7 @@
 #include "dl/common/clock.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/engine/expression_check.hpp"
+#include "dl/storage/paths.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::cli {
@@ -245,7 +246,8 @@ Status Scan(const TableArgs& a) {
 
 Result<std::vector<std::string>> ExpandSources(const std::vector<std::string>& patterns) {
   std::vector<std::string> files;
-  for (const auto& p : patterns) {
+  for (const auto& given : patterns) {
+    DL_ASSIGN_OR_RETURN(std::string p, ResolveLocation(given));
     glob_t g{};
     int rc = ::glob(p.c_str(), 0, nullptr, &g);
     if (rc == GLOB_NOMATCH) {
@@ -381,7 +383,12 @@ CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const ch
                                                       "vacuum", "restore", "checkpoint"};
   const bool changes_files = kChangesFiles.count(name) != 0;
   cmd->callback([args, run, changes_files, &exit_code] {
-    args->path = StripSlash(args->path);
+    auto resolved = ResolveLocation(args->path);  // file:, dbfs:; other schemes refused
+    if (!resolved.ok()) {
+      exit_code = ReportError(resolved.status());
+      return;
+    }
+    args->path = StripSlash(*resolved);
     Status st =
         changes_files ? table::CheckNotNested(*MakeLocalFileSystem(), args->path) : Status::OK();
     if (st.ok()) st = run(*args);

@@ -48,4 +48,8 @@ void ValidateClusterSettings(MapReader& r, const ClusterSettings& c);
 /// True for [A-Za-z0-9_]+.
 bool IsIdentifier(std::string_view name);
 
+/// A literal directory with its glob wildcards escaped, so a pattern under it matches it
+/// exactly ("br[1]/raw" matches itself, not "br1/raw").
+std::string EscapeGlob(const std::string& path);
+
 }  // namespace dl::config::internal

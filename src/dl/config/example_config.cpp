@@ -1,4 +1,5 @@
 // ExampleConfig: the commented config `create-example-config` writes.
+#include "dl/config/config_internal.hpp"
 #include "dl/config/loader_config.hpp"
 #include "dl/storage/file_system.hpp"
 
@@ -15,16 +16,6 @@ std::string Quote(const std::string& text) {
     out.push_back(c);
   }
   return out + "\"";
-}
-
-// Escape glob wildcards in a literal directory so a pattern under it matches it exactly.
-std::string EscapeGlob(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
 }
 
 constexpr const char* kTemplate = R"yaml(# data_loader configuration.
@@ -124,7 +115,7 @@ tables:
 
 std::string ExampleConfig(const std::string& base_dir) {
   const std::string raw = JoinPath(base_dir, "raw");
-  const std::string raw_glob = EscapeGlob(raw);
+  const std::string raw_glob = internal::EscapeGlob(raw);
   return fmt::format(kTemplate, fmt::arg("raw", Quote(raw)),
                      fmt::arg("processed", Quote(JoinPath(base_dir, "processed"))),
                      fmt::arg("checkpoints", Quote(JoinPath(base_dir, "checkpoints"))),

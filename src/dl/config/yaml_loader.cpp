@@ -10,8 +10,19 @@
 
 #include "dl/config/config_internal.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::config {
+
+std::string internal::EscapeGlob(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 namespace {
 
 using internal::Diagnostics;
@@ -110,14 +121,16 @@ void ReadStrategyOptions(MapReader& r, TableConfig& t) {
   r.GetOptString("replace_where", t.replace_where);
 }
 
-// raw_data_path is a directory, not a glob: "br[1]/raw" must match itself, not "br1/raw".
-std::string EscapeGlob(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
+// file: and dbfs: locations become local paths; any other scheme is refused here, naming the
+// key: a location read the wrong way must never look like a directory with no files.
+void ResolveLocationKey(MapReader& r, std::string_view key, std::string& value) {
+  if (value.empty() || r.Failed(key)) return;
+  auto resolved = ResolveLocation(value);
+  if (!resolved.ok()) {
+    r.Error(key, resolved.status().message());
+    return;
   }
-  return out;
+  value = std::move(*resolved);
 }
 
 // Relative patterns are taken relative to raw_data_path; URLs and absolute paths stay. A
@@ -128,7 +141,8 @@ void ResolvePattern(const LoaderConfig& cfg, const std::string& table_path, Tabl
   if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos) return;
   if (cfg.raw_data_path.empty()) return;
   const bool glob = t.file_format != FileFormat::kDelta;
-  t.source_path_pattern = JoinPath(glob ? EscapeGlob(cfg.raw_data_path) : cfg.raw_data_path, p);
+  t.source_path_pattern =
+      JoinPath(glob ? internal::EscapeGlob(cfg.raw_data_path) : cfg.raw_data_path, p);
   if (cfg.env_keys.count("raw_data_path")) env_keys.insert(table_path + ".source_path_pattern");
 }
 
@@ -171,6 +185,7 @@ TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderCo
   for (std::string_view key : internal::kTableDefaultKeys) {
     if (!r.Has(key) && cfg.env_keys.count(std::string(key))) r.env_keys().insert(r.PathOf(key));
   }
+  ResolveLocationKey(r, "source_path_pattern", t.source_path_pattern);
   ResolvePattern(cfg, r.path(), t, r.env_keys());
   internal::ValidateTable(r, info, t);
   return t;
@@ -283,6 +298,9 @@ void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
   r.GetString("raw_data_path", cfg.raw_data_path);
   r.GetString("processed_data_path", cfg.processed_data_path);
   r.GetString("checkpoint_path", cfg.checkpoint_path);
+  ResolveLocationKey(r, "raw_data_path", cfg.raw_data_path);
+  ResolveLocationKey(r, "processed_data_path", cfg.processed_data_path);
+  ResolveLocationKey(r, "checkpoint_path", cfg.checkpoint_path);
   r.GetString("file_tracker_table", cfg.file_tracker_table);
   r.GetString("file_tracker_database", cfg.file_tracker_database);
   r.GetInt("max_parallel_jobs", cfg.max_parallel_jobs, 1, 1024);

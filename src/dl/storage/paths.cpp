@@ -1,6 +1,8 @@
 // Path spellings: lexical normalisation for URIs, realpath of the existing prefix locally.
 #include "dl/storage/paths.hpp"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <climits>
 #include <cstdlib>
@@ -116,6 +118,77 @@ bool HasSegment(std::string_view path, std::string_view name) {
     start = slash + 1;
   }
   return false;
+}
+
+namespace {
+
+// "s3" of "s3://b/k", "dbfs" of "dbfs:/x"; empty for plain paths. One-letter schemes are
+// taken for paths ("c:/x" is a directory named "c:" here).
+std::string_view SchemeOf(std::string_view location) {
+  size_t colon = location.find(':');
+  if (colon == std::string_view::npos || colon < 2 || colon + 1 >= location.size() ||
+      location[colon + 1] != '/' || !std::isalpha(static_cast<unsigned char>(location[0]))) {
+    return {};
+  }
+  for (size_t i = 1; i < colon; ++i) {
+    char c = location[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return {};
+  }
+  return location.substr(0, colon);
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> ResolveLocation(const std::string& location, const std::string& dbfs_root) {
+  const std::string scheme = Lower(SchemeOf(location));
+  if (scheme.empty()) return location;
+  std::string_view rest = std::string_view(location).substr(scheme.size() + 1);  // after ':'
+  if (scheme == "file") {
+    // file:/x, file:///x and file://localhost/x are the local /x.
+    if (rest.rfind("//", 0) == 0) {
+      rest.remove_prefix(2);
+      size_t slash = rest.find('/');
+      std::string_view host = rest.substr(0, slash);
+      if (!host.empty() && Lower(host) != "localhost") {
+        return Status::InvalidArgument("{}: a file: URI of another host ({}) is not a local path",
+                                       location, host);
+      }
+      if (slash == std::string_view::npos) return std::string("/");
+      rest.remove_prefix(slash);
+    }
+    return std::string(rest);
+  }
+  if (scheme == "dbfs") {
+    while (rest.rfind("//", 0) == 0) rest.remove_prefix(1);
+    struct stat st {};
+    if (::stat(dbfs_root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return dbfs_root + std::string(rest);
+    }
+    return Status::InvalidArgument(
+        "{}: dbfs: paths are read through a Databricks driver's local view of DBFS ({}), which "
+        "this machine does not have; elsewhere give a local path",
+        location, dbfs_root);
+  }
+  static const char* const kObjectStores[] = {"s3",    "s3a",  "s3n",   "gs",  "gcs", "az", "abfs",
+                                              "abfss", "wasb", "wasbs", "adl", "r2",  "oss"};
+  for (const char* store : kObjectStores) {
+    if (scheme == store) {
+      return Status::InvalidArgument(
+          "{}: {}:// is object storage, which data_loader cannot read or write yet; give a local "
+          "path (or the bucket mounted on a local path)",
+          location, scheme);
+    }
+  }
+  return Status::InvalidArgument(
+      "{}: unsupported scheme '{}:' (supported: local paths, file:, and dbfs: on a Databricks "
+      "driver)",
+      location, scheme);
 }
 
 }  // namespace dl

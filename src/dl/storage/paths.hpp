@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "dl/common/status.hpp"
+
 namespace dl {
 
 /// The directory whose presence makes a directory a Delta table. Storage-level code needs it
@@ -29,5 +31,12 @@ bool IsSameOrInside(std::string_view inner, std::string_view outer);
 
 /// True if one of the path's '/'-separated segments is exactly `name`.
 bool HasSegment(std::string_view path, std::string_view name);
+
+/// A location as this loader can use it. `file:` URIs become local paths; `dbfs:/x` becomes
+/// `<dbfs_root>/x` where that directory exists (a Databricks driver's local view of DBFS).
+/// Any other `scheme:/...` location is InvalidArgument naming the scheme: a location read the
+/// wrong way must be an error, never "0 files". Plain paths are returned unchanged.
+Result<std::string> ResolveLocation(const std::string& location,
+                                    const std::string& dbfs_root = "/dbfs");
 
 }  // namespace dl

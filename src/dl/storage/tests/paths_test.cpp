@@ -66,5 +66,43 @@ TEST(IsSameOrInside, ComparesWholeSegments) {
   EXPECT_TRUE(IsSameOrInside("/x", "/"));
 }
 
+TEST(ResolveLocation, PlainPathsAndFileUrisAreLocal) {
+  EXPECT_EQ(*ResolveLocation("/data/raw"), "/data/raw");
+  EXPECT_EQ(*ResolveLocation("raw/t/*.csv"), "raw/t/*.csv");
+  EXPECT_EQ(*ResolveLocation("c:/x"), "c:/x");  // a directory named "c:", not a scheme
+  EXPECT_EQ(*ResolveLocation("file:///data/raw"), "/data/raw");
+  EXPECT_EQ(*ResolveLocation("file:/data/raw"), "/data/raw");
+  EXPECT_EQ(*ResolveLocation("FILE://localhost/data/raw/*.csv"), "/data/raw/*.csv");
+  auto other_host = ResolveLocation("file://nas/data");
+  ASSERT_FALSE(other_host.ok());
+  EXPECT_NE(other_host.status().message().find("another host (nas)"), std::string::npos);
+}
+
+TEST(ResolveLocation, DbfsGoesThroughTheDriversLocalViewOrIsRefused) {
+  testing::TempDir dir;
+  const std::string view = dir.path() + "/dbfs";
+  auto missing = ResolveLocation("dbfs:/mnt/raw", view);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("Databricks driver"), std::string::npos);
+  stdfs::create_directories(view);
+  EXPECT_EQ(*ResolveLocation("dbfs:/mnt/raw", view), view + "/mnt/raw");
+  EXPECT_EQ(*ResolveLocation("dbfs:///mnt/raw/*.json", view), view + "/mnt/raw/*.json");
+}
+
+TEST(ResolveLocation, ObjectStoresAndOtherSchemesAreRefusedByName) {
+  for (const char* uri : {"s3://bucket/raw/t/*.parquet", "s3a://b/k", "gs://b/k",
+                          "abfss://c@acct.dfs.core.windows.net/raw", "az://c/raw"}) {
+    auto r = ResolveLocation(uri);
+    ASSERT_FALSE(r.ok()) << uri;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("object storage"), std::string::npos) << uri;
+    EXPECT_NE(r.status().message().find(uri), std::string::npos) << uri;
+  }
+  auto ftp = ResolveLocation("ftp://host/raw");
+  ASSERT_FALSE(ftp.ok());
+  EXPECT_NE(ftp.status().message().find("unsupported scheme 'ftp:'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dl
