@@ -166,3 +166,16 @@ def test_a_table_name_too_long_for_a_directory_is_a_config_error(env: LoaderEnv)
     r = env.run("validate")
     assert r.rc == 2, str(r)
     assert "tables[0].table_name" in r.stderr and "limited to 255 bytes" in r.stderr, str(r)
+
+
+def test_a_symlinked_raw_data_path_loads_under_the_engine_lock_down(env: LoaderEnv):
+    """File identities resolve symlinks, and the locked engine must then be allowed to read
+    the resolved directory too, not only the spelling the config gave."""
+    real = env.root / "landing"
+    f = write_csv(real / "x.csv", csv_rows(1, 4))
+    (env.root / "rawlink").symlink_to(real)
+    entry = env.table_entry("t", "x", "csv")
+    entry["source_path_pattern"] = "*.csv"
+    env.write_config([entry], raw_data_path=str(env.root / "rawlink"))
+    env.load()
+    assert_loaded_exactly(env, "t", {f: 4})

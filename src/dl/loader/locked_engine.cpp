@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "dl/engine/expression_check.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::loader {
 namespace {
@@ -32,6 +33,18 @@ engine::EngineOptions LockedEngineOptions(const config::LoaderConfig& cfg,
   }
   for (const auto& t : cfg.tables) AddSource(t.source_path_pattern, options);
   for (const auto& e : extra) options.allowed_directories->push_back(e);
+  // Files are named by their canonical path (symlinks resolved, see storage/paths.hpp), and
+  // the engine compares paths as written: allow the resolved spelling of each location too.
+  auto& dirs = *options.allowed_directories;
+  for (size_t i = 0, n = dirs.size(); i < n; ++i) {
+    std::string resolved = CanonicalPath(dirs[i]);
+    if (!resolved.empty() && resolved.back() != '/') resolved += '/';
+    if (resolved != dirs[i]) dirs.push_back(std::move(resolved));
+  }
+  for (size_t i = 0, n = options.allowed_files.size(); i < n; ++i) {
+    std::string resolved = CanonicalPath(options.allowed_files[i]);
+    if (resolved != options.allowed_files[i]) options.allowed_files.push_back(std::move(resolved));
+  }
   return options;
 }
 
