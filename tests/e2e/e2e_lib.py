@@ -362,3 +362,18 @@ def stop_process(p: subprocess.Popen, sig=signal.SIGKILL):
     if p.poll() is None:
         p.send_signal(sig)
         p.wait(timeout=30)
+
+
+def run_and_kill_when(env: LoaderEnv, pred, timeout: float, what: str) -> subprocess.Popen:
+    """Start `run`, SIGKILL it as soon as pred() holds, and check it was killed (not done)."""
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: pred() or p.poll() is not None, timeout, 0.002, what)
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+    finally:
+        stop_process(p)
+    assert p.returncode == -signal.SIGKILL, (
+        f"the loader finished before it could be killed (exit {p.returncode}); make the test "
+        f"data bigger")
+    return p

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from e2e_lib import (LoaderEnv, assert_completed, assert_loaded_exactly, csv_rows, stop_process,
-                     to_yaml, wait_for, write_csv, write_parquet)
+from e2e_lib import (LoaderEnv, assert_completed, assert_loaded_exactly, csv_rows,
+                     run_and_kill_when, stop_process, to_yaml, wait_for, write_csv, write_parquet)
 
 
 def many_csv(env: LoaderEnv, n: int, rows: int = 20, sub: str = "t") -> dict[Path, int]:
@@ -37,17 +37,7 @@ def test_sigkill_mid_run_then_rerun_loads_each_row_once(env: LoaderEnv):
     files = many_csv(env, 60)
     env.write_config([env.table_entry("t", "t/*.csv", "csv", max_files_per_batch=1)],
                      max_parallel_jobs=2)
-    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        wait_for(lambda: len(commits(env)) >= 2 or p.poll() is not None, 60, 0.002,
-                 "the first commits")
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=30)
-    finally:
-        stop_process(p)
-    assert p.returncode == -signal.SIGKILL, (
-        f"the loader finished before it could be killed (exit {p.returncode}); make the test "
-        f"data bigger")
+    run_and_kill_when(env, lambda: len(commits(env)) >= 2, 60, "the first commits")
     done = len(commits(env))
     assert 0 < done < len(files), f"{done} commits: not killed mid-run"
     r = env.load()

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from e2e_lib import (LoaderEnv, assert_completed, assert_file_failed, assert_loaded_exactly,
-                     csv_rows, stop_process, wait_for, write_csv, write_jsonl, write_parquet)
+                     csv_rows, run_and_kill_when, write_csv, write_jsonl, write_parquet)
 
 
 def other_table(env: LoaderEnv):
@@ -83,17 +81,7 @@ def test_staging_of_a_writer_killed_mid_write_is_removed_by_the_next_run(env: Lo
                         {"id": ids, "name": pc.binary_join_element_wise(
                             "name-", pc.cast(ids, pa.string()), "")})
     env.write_config([env.table_entry("t", "t/*.parquet", "parquet")])
-    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        wait_for(lambda: staged_bytes(env) > 0 or p.poll() is not None, 120, 0.002,
-                 "data files in a staging directory")
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=30)
-    finally:
-        stop_process(p)
-    assert p.returncode == -signal.SIGKILL, (
-        f"the loader finished before it could be killed (exit {p.returncode}); make the test "
-        f"data bigger")
+    run_and_kill_when(env, lambda: staged_bytes(env) > 0, 120, "data files in a staging directory")
     left = staging_dirs(env)
     assert left and staged_bytes(env) > 0, "the killed writer left no staging files to clean"
 
