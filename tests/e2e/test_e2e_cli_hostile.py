@@ -8,7 +8,10 @@ import subprocess
 import threading
 import time
 
-from e2e_lib import LoaderEnv, csv_rows, stop_process, wait_for, write_csv
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from e2e_lib import LoaderEnv, csv_rows, stop_process, wait_for, write_csv, write_parquet
 
 
 def _start_and_wait_for_plan(env: LoaderEnv) -> tuple[subprocess.Popen, list[str]]:
@@ -27,11 +30,18 @@ def _start_and_wait_for_plan(env: LoaderEnv) -> tuple[subprocess.Popen, list[str
 def test_double_sigterm_with_nothing_committed_exits_non_zero(env: LoaderEnv):
     """Two SIGTERMs abandon the running batch before anything commits: the run must not look
     successful (exit 0) to a scheduler; it exits 128 + SIGTERM and the next run loads
-    everything once."""
-    write_csv(env.raw / "t" / "big.csv", csv_rows(0, 300_000))
+    everything once. The first file is big enough (3M rows) that its write is still running
+    when the abandonment interrupts it."""
+    n = 3_000_000
+    ids = pa.array(range(n), pa.int64())
+    write_parquet(env.raw / "t" / "big.parquet",
+                  {"id": ids, "name": pc.binary_join_element_wise(
+                      "name-", pc.cast(ids, pa.string()), "")})
     for i in range(1, 6):
-        write_csv(env.raw / "t" / f"f{i}.csv", csv_rows(i * 1_000_000, 5))
-    env.write_config([env.table_entry("t", "t/*.csv", "csv", max_files_per_batch=1)],
+        write_parquet(env.raw / "t" / f"f{i}.parquet",
+                      {"id": pa.array(range(n + i * 10, n + i * 10 + 5), pa.int64()),
+                       "name": pa.array([f"x{j}" for j in range(5)])})
+    env.write_config([env.table_entry("t", "t/*.parquet", "parquet", max_files_per_batch=1)],
                      max_parallel_jobs=1)
     p, lines = _start_and_wait_for_plan(env)
     try:
@@ -44,7 +54,7 @@ def test_double_sigterm_with_nothing_committed_exits_non_zero(env: LoaderEnv):
     assert not env.is_delta("t"), "the big file committed before the signals: make it bigger"
     assert p.returncode == 128 + signal.SIGTERM, f"exit {p.returncode}\n" + "".join(lines)
     env.load()
-    assert sorted(env.rows_by_file("t").values()) == [5] * 5 + [300_000]
+    assert sorted(env.rows_by_file("t").values()) == [5] * 5 + [n]
 
 
 def test_sigint_exit_code_is_130(env: LoaderEnv):
