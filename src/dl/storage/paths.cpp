@@ -145,8 +145,19 @@ std::string Lower(std::string_view text) {
 
 }  // namespace
 
+std::string UriScheme(std::string_view location) { return Lower(SchemeOf(location)); }
+
+std::string UriAuthority(std::string_view location) {
+  std::string_view scheme = SchemeOf(location);
+  if (scheme.empty()) return {};
+  std::string_view rest = location.substr(scheme.size() + 1);
+  if (rest.rfind("//", 0) != 0) return {};
+  rest.remove_prefix(2);
+  return std::string(rest.substr(0, rest.find('/')));
+}
+
 Result<std::string> ResolveLocation(const std::string& location, const std::string& dbfs_root) {
-  const std::string scheme = Lower(SchemeOf(location));
+  const std::string scheme = UriScheme(location);
   if (scheme.empty()) return location;
   std::string_view rest = std::string_view(location).substr(scheme.size() + 1);  // after ':'
   if (scheme == "file") {

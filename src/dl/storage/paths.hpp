@@ -32,6 +32,13 @@ bool IsSameOrInside(std::string_view inner, std::string_view outer);
 /// True if one of the path's '/'-separated segments is exactly `name`.
 bool HasSegment(std::string_view path, std::string_view name);
 
+/// "s3" of "s3://bucket/key", "dbfs" of "dbfs:/x" (lower case); empty for plain paths.
+std::string UriScheme(std::string_view location);
+
+/// "bucket" of "s3://bucket/key", "container@account.dfs.core.windows.net" of an abfss URI;
+/// empty when the location has no "//authority".
+std::string UriAuthority(std::string_view location);
+
 /// A location as this loader can use it. `file:` URIs become local paths; `dbfs:/x` becomes
 /// `<dbfs_root>/x` where that directory exists (a Databricks driver's local view of DBFS).
 /// Any other `scheme:/...` location is InvalidArgument naming the scheme: a location read the
