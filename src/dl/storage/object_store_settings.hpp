@@ -1,0 +1,44 @@
+// Resolved settings of each object store: credentials and endpoints from the storage options
+// (delta-rs key names) and the cloud's standard environment variables. Shared by the storage
+// backends (listing, commits) and the engine (data files), so both reach the same store the
+// same way.
+#pragma once
+
+#include <string>
+
+#include "dl/common/status.hpp"
+#include "dl/storage/storage_options.hpp"
+
+namespace dl {
+
+struct S3Settings {
+  std::string access_key_id;
+  std::string secret_access_key;  ///< secret
+  std::string session_token;      ///< secret
+  std::string region = "us-east-1";
+  /// "http://127.0.0.1:9000" for S3-compatible stores; empty for AWS.
+  std::string endpoint_url;
+  bool virtual_hosted_style = false;  ///< bucket in the host name instead of the path
+  /// The store does not honour conditional PUTs and the user vouches for a single writer.
+  bool single_writer = false;
+};
+
+/// Options first (aws_access_key_id, aws_secret_access_key, aws_session_token, aws_region,
+/// aws_endpoint_url, aws_virtual_hosted_style_request, ...), then AWS_* environment variables
+/// and the shared credentials/config files. InvalidArgument naming what is missing.
+Result<S3Settings> ResolveS3Settings(const StorageOptions& options);
+
+struct AzureSettings {
+  std::string account_name;
+  std::string account_key;  ///< secret (base64)
+  std::string sas_token;    ///< secret, without the leading '?'
+  /// "http://127.0.0.1:10000/devstoreaccount1" for Azurite; empty for Azure itself.
+  std::string blob_endpoint;
+};
+
+/// Options first (azure_storage_account_name, azure_storage_account_key,
+/// azure_storage_sas_token, azure_storage_connection_string, azure_storage_use_emulator, ...),
+/// then AZURE_STORAGE_* environment variables. InvalidArgument naming what is missing.
+Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options);
+
+}  // namespace dl
