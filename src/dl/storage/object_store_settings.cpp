@@ -100,8 +100,8 @@ Result<AzureSettings> ParseConnectionString(const std::string& text, const char*
   const std::string suffix = kv["endpointsuffix"];
   if (s.blob_endpoint.empty() && !s.account_name.empty() &&
       (protocol == "http" || !suffix.empty())) {
-    s.blob_endpoint = (protocol.empty() ? "https" : protocol) + "://" + s.account_name +
-                      ".blob." + (suffix.empty() ? "core.windows.net" : suffix);
+    s.blob_endpoint = (protocol.empty() ? "https" : protocol) + "://" + s.account_name + ".blob." +
+                      (suffix.empty() ? "core.windows.net" : suffix);
   }
   return s;
 }
@@ -152,11 +152,10 @@ Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options) {
   DL_RETURN_IF_ERROR(
       MergeConnectionString(FirstOption(options, {"azure_storage_connection_string"}),
                             "azure_storage_connection_string", s, emulator));
-  FillMissing(s, AzureSettings{
-                     FirstEnv({"AZURE_STORAGE_ACCOUNT_NAME"}),
-                     FirstEnv({"AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY"}),
-                     FirstEnv({"AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_SAS_KEY"}),
-                     FirstEnv({"AZURE_STORAGE_ENDPOINT"})});
+  FillMissing(s, AzureSettings{FirstEnv({"AZURE_STORAGE_ACCOUNT_NAME"}),
+                               FirstEnv({"AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY"}),
+                               FirstEnv({"AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_SAS_KEY"}),
+                               FirstEnv({"AZURE_STORAGE_ENDPOINT"})});
   emulator = emulator || Truthy(FirstEnv({"AZURE_STORAGE_USE_EMULATOR"}));
   DL_RETURN_IF_ERROR(MergeConnectionString(FirstEnv({"AZURE_STORAGE_CONNECTION_STRING"}),
                                            "AZURE_STORAGE_CONNECTION_STRING", s, emulator));
