@@ -315,7 +315,12 @@ Result<AzureResponse> AzureBlobClient::Send(const AzureRequest& request) const {
                                 : response->status >= 500 || response->status == 408 ||
                                       response->status == 429;
     if (!retry || attempt > max_retries) {
-      if (response.ok()) response->attempts = attempt;
+      if (response.ok()) {
+        response->attempts = attempt;
+      } else if (attempt > 1) {
+        return Status(response.status().code(),
+                      fmt::format("{} (after {} attempts)", response.status().message(), attempt));
+      }
       return response;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));

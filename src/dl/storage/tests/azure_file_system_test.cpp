@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "dl/common/testing/temp_dir.hpp"
@@ -131,6 +133,100 @@ class AzuriteEnvironment : public ::testing::Environment {
 
 AzuriteEnvironment* AzuriteEnvironment::instance =
     static_cast<AzuriteEnvironment*>(::testing::AddGlobalTestEnvironment(new AzuriteEnvironment));
+
+// A loopback TCP relay to Azurite that injects faults into its first connections: a 503
+// answer, or the request passed on and Azurite's answer dropped (the client sees the
+// connection close with no reply). Later connections are relayed untouched.
+class FaultProxy {
+ public:
+  enum class Fault { k503, kDropAnswer };
+
+  FaultProxy(int upstream_port, std::vector<Fault> script)
+      : upstream_port_(upstream_port), script_(std::move(script)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = Loopback(0);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(listener_, 16);
+    socklen_t len = sizeof(addr);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~FaultProxy() {
+    stop_ = true;
+    acceptor_.join();
+    for (auto& t : workers_) t.join();
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_; }
+
+ private:
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    return addr;
+  }
+
+  void Accept() {
+    while (!stop_) {
+      pollfd p{listener_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int client = ::accept(listener_, nullptr, nullptr);
+      if (client < 0) continue;
+      size_t i = connections_++;
+      std::optional<Fault> fault;
+      if (i < script_.size()) fault = script_[i];
+      workers_.emplace_back([this, client, fault] { Serve(client, fault); });
+    }
+  }
+
+  void Serve(int client, std::optional<Fault> fault) {
+    if (fault == Fault::k503) {
+      char buf[65536];
+      pollfd p{client, POLLIN, 0};
+      if (::poll(&p, 1, 2000) > 0 && ::read(client, buf, sizeof(buf)) > 0) {
+        const char answer[] =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        (void)!::write(client, answer, sizeof(answer) - 1);
+      }
+      ::close(client);
+      return;
+    }
+    int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = Loopback(upstream_port_);
+    if (::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      Relay(client, upstream, fault == Fault::kDropAnswer);
+    }
+    ::close(upstream);
+    ::close(client);
+  }
+
+  void Relay(int client, int upstream, bool drop_answer) {
+    char buf[65536];
+    while (!stop_) {
+      pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+      if (::poll(p, 2, 50) <= 0) continue;
+      for (int side = 0; side < 2; ++side) {
+        if (!(p[side].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = ::read(p[side].fd, buf, sizeof(buf));
+        if (n <= 0 || (side == 1 && drop_answer)) return;  // Azurite answered: drop it
+        if (::write(p[1 - side].fd, buf, static_cast<size_t>(n)) != n) return;
+      }
+    }
+  }
+
+  int upstream_port_;
+  std::vector<Fault> script_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::thread acceptor_;
+  std::vector<std::thread> workers_;
+};
 
 class AzureFileSystemTest : public ::testing::Test {
  protected:
@@ -383,6 +479,44 @@ TEST_F(AzureFileSystemTest, ConnectionStringAndAbfssUrisThroughTheRegistry) {
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].path, abfss);
   EXPECT_EQ(*fs->Read("azure://" + container_ + "/cs/one.json"), "1");
+}
+
+TEST_F(AzureFileSystemTest, RetriesServerErrorsAndLostAnswersButNotPreconditionFailures) {
+  const int port = std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1));
+  using Fault = FaultProxy::Fault;
+  auto through = [&](const FaultProxy& proxy) {
+    StorageOptions options = KeyOptions();
+    options["azure_storage_endpoint"] =
+        "http://127.0.0.1:" + std::to_string(proxy.port()) + "/" + kAccount;
+    return Fs(options);
+  };
+  {
+    FaultProxy proxy(port, {Fault::k503, Fault::k503});
+    auto fs = through(proxy);
+    Status put = fs->PutIfAbsent(Path("r/a.json"), "a");
+    EXPECT_TRUE(put.ok()) << put.ToString();
+    EXPECT_EQ(proxy.connections(), 3);  // two 503 answers, then the put
+  }
+  {
+    // Our put is stored but its answer lost: the retry meets our own blob, which is a win.
+    FaultProxy proxy(port, {Fault::kDropAnswer});
+    auto fs = through(proxy);
+    Status put = fs->PutIfAbsent(Path("r/b.json"), "ours");
+    EXPECT_TRUE(put.ok()) << put.ToString();
+    EXPECT_EQ(proxy.connections(), 2);
+    // Another writer's blob stays a lost race, retried or not.
+    FaultProxy again(port, {Fault::k503});
+    auto fs2 = through(again);
+    EXPECT_EQ(fs2->PutIfAbsent(Path("r/b.json"), "theirs").code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(*fs2->Read(Path("r/b.json")), "ours");
+  }
+  {
+    // A lost race (409) is answered at once: one connection, no retry.
+    FaultProxy proxy(port, {});
+    auto fs = through(proxy);
+    EXPECT_EQ(fs->PutIfAbsent(Path("r/a.json"), "late").code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(proxy.connections(), 1);
+  }
 }
 
 TEST(AzureAuthorityTest, ContainerAndAccountFromTheAuthority) {
