@@ -20,6 +20,11 @@ namespace {
 // conditional headers, synchronous same-account Copy Blob).
 constexpr char kApiVersion[] = "2021-08-06";
 
+// Retries of transport errors, 5xx, 408 and 429: 200 ms, doubling, at most 5 s apart.
+constexpr int kMaxRetries = 4;
+constexpr int64_t kFirstBackoffMs = 200;
+constexpr int64_t kMaxBackoffMs = 5000;
+
 std::string Lower(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
@@ -130,6 +135,48 @@ std::string Describe(const std::string& account, const AzureRequest& r) {
   std::string out = "account " + account + ", container " + r.container;
   if (!r.blob.empty()) out += ", blob " + r.blob;
   return out;
+}
+
+// One HTTP exchange. A transport failure is Io (Timeout) with curl's words, which name the
+// host but never the URL's query.
+Result<AzureResponse> Perform(const AzureRequest& request, const std::string& url,
+                              const std::map<std::string, std::string>& headers) {
+  CURL* curl = ThreadHandle();
+  curl_slist* list = curl_slist_append(nullptr, "Expect:");
+  for (const auto& [name, value] : headers) {
+    if (name != "content-length") list = curl_slist_append(list, (name + ": " + value).c_str());
+  }
+  AzureResponse response;
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);  // stalled for a minute: give up
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (request.method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(list);
+  if (rc != CURLE_OK) {
+    return Status(rc == CURLE_OPERATION_TIMEDOUT ? StatusCode::kTimeout : StatusCode::kIo,
+                  error[0] != '\0' ? error : curl_easy_strerror(rc));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
 }
 
 }  // namespace
@@ -254,8 +301,7 @@ Result<AzureResponse> AzureBlobClient::SendOnce(const AzureRequest& request) con
   std::map<std::string, std::string> headers = request.headers;
   headers["x-ms-date"] = HttpDateNow();
   headers["x-ms-version"] = kApiVersion;
-  const bool put = request.method == "PUT";
-  if (put) {
+  if (request.method == "PUT") {
     headers["content-length"] = std::to_string(request.body.size());
     if (!headers.count("content-type")) headers["content-type"] = "application/octet-stream";
   }
@@ -265,56 +311,23 @@ Result<AzureResponse> AzureBlobClient::SendOnce(const AzureRequest& request) con
   } else if (!settings_.sas_token.empty()) {
     url += (request.query.empty() ? "?" : "&") + settings_.sas_token;
   }
-
-  CURL* curl = ThreadHandle();
-  curl_slist* list = curl_slist_append(nullptr, "Expect:");
-  for (const auto& [name, value] : headers) {
-    if (name != "content-length") list = curl_slist_append(list, (name + ": " + value).c_str());
+  auto response = Perform(request, url, headers);
+  if (!response.ok()) {
+    return Status(response.status().code(), Redact("Azure Blob " + request.method + " (" +
+                                                   Describe(settings_.account_name, request) +
+                                                   ") failed: " + response.status().message()));
   }
-  AzureResponse response;
-  char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);  // stalled for a minute: give up
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
-  if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (request.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
-  if (put) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
-  }
-  CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(list);
-  if (rc != CURLE_OK) {
-    std::string detail = error[0] != '\0' ? error : curl_easy_strerror(rc);
-    auto status = rc == CURLE_OPERATION_TIMEDOUT ? StatusCode::kTimeout : StatusCode::kIo;
-    return Status(status,
-                  Redact("Azure Blob " + request.method + " (" +
-                         Describe(settings_.account_name, request) + ") failed: " + detail));
-  }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
 Result<AzureResponse> AzureBlobClient::Send(const AzureRequest& request) const {
-  int64_t delay = backoff_ms;
+  int64_t delay = kFirstBackoffMs;
   for (int attempt = 1;; ++attempt) {
     auto response = SendOnce(request);
     bool retry = !response.ok() ? response.status().code() != StatusCode::kInvalidArgument
                                 : response->status >= 500 || response->status == 408 ||
                                       response->status == 429;
-    if (!retry || attempt > max_retries) {
+    if (!retry || attempt > kMaxRetries) {
       if (response.ok()) {
         response->attempts = attempt;
       } else if (attempt > 1) {
@@ -324,7 +337,7 @@ Result<AzureResponse> AzureBlobClient::Send(const AzureRequest& request) const {
       return response;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-    delay = std::min(delay * 2, max_backoff_ms);
+    delay = std::min(delay * 2, kMaxBackoffMs);
   }
 }
 

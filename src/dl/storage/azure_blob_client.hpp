@@ -48,7 +48,8 @@ class AzureBlobClient {
   /// InvalidArgument if the account key is not base64 (the key itself is never named).
   static Result<AzureBlobClient> Make(AzureSettings settings);
 
-  /// Sends with retries (transport errors, 5xx, 408, 429); any HTTP status is a response.
+  /// Sends with retries (transport errors, 5xx, 408, 429: up to 4, 200 ms doubling); any HTTP
+  /// status is a response.
   Result<AzureResponse> Send(const AzureRequest& request) const;
 
   /// The blob's URL without credentials (for x-ms-copy-source add CopySourceUrl).
@@ -60,10 +61,6 @@ class AzureBlobClient {
   const std::string& account() const { return settings_.account_name; }
   /// `text` with the key, SAS token and any signature replaced by "***".
   std::string Redact(std::string text) const;
-
-  int max_retries = 4;
-  int64_t backoff_ms = 200;  ///< first delay, doubled per retry
-  int64_t max_backoff_ms = 5000;
 
  private:
   AzureBlobClient(AzureSettings settings, std::string key, std::string endpoint)
