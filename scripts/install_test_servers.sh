@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install the object-store servers the tests start on loopback, into git-ignored third_party/.
-# Idempotent: a server already installed at the pinned version is kept.
+# Install the object-store servers the tests start on loopback, into the git-ignored
+# third_party/bin. Idempotent: a server already there is kept.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="$root/third_party/bin"
+mkdir -p "$bin"
 
 # --- Azure: Azurite (Blob endpoint), npm package pinned by scripts/azurite/package-lock.json --
 # Installed with `npm ci` (the lockfile's integrity hashes) into third_party/azurite; no

@@ -31,11 +31,16 @@ constexpr char kAccount[] = "devstoreaccount1";
 constexpr char kKey[] =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-// third_party/azurite/node_modules/.bin/azurite-blob of the checkout this binary was built in
-// (DL_AZURITE_BLOB overrides).
+// third_party/azurite/node_modules/.bin/azurite-blob of the source tree (DL_SOURCE_DIR when
+// defined) or of a directory above this binary; DL_AZURITE_BLOB overrides.
 std::string FindAzurite() {
   if (const char* bin = std::getenv("DL_AZURITE_BLOB")) return bin;
   std::error_code ec;
+#ifdef DL_SOURCE_DIR
+  std::filesystem::path in_source(DL_SOURCE_DIR
+                                  "/third_party/azurite/node_modules/.bin/azurite-blob");
+  if (std::filesystem::exists(in_source, ec)) return in_source.string();
+#endif
   auto dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
   for (; !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
     auto bin = dir / "third_party/azurite/node_modules/.bin/azurite-blob";
