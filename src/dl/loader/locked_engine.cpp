@@ -27,6 +27,9 @@ void AddSource(const std::string& pattern, engine::EngineOptions& out) {
 engine::EngineOptions LockedEngineOptions(const config::LoaderConfig& cfg,
                                           const std::vector<std::string>& extra) {
   engine::EngineOptions options;
+  // Object-store locations among these become the engine's allowed URI prefixes, each with a
+  // secret from the config's storage options (see MakeDuckDbEngine).
+  options.storage = cfg.storage;
   options.allowed_directories.emplace();
   for (const std::string& dir : {cfg.processed_data_path, cfg.checkpoint_path}) {
     if (!dir.empty()) options.allowed_directories->push_back(dir);
