@@ -216,7 +216,7 @@ class AzuriteServer {
   /// Create a container (SharedKey-signed PUT by curl, HMAC by the openssl tool).
   bool CreateContainer(const std::string& name) const {
     std::string script = dir_ / "mkcontainer.sh";
-    WriteFile(script, R"(set -eu
+    WriteFile(script, R"SH(set -eu
 date="$(LC_ALL=C TZ=GMT date '+%a, %d %b %Y %H:%M:%S GMT')"
 ver=2021-08-06
 sts="PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:$date\nx-ms-version:$ver\n/$2/$2/$4\nrestype:container"
@@ -226,7 +226,7 @@ code="$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "x-ms-date: $date" \
   -H "x-ms-version: $ver" -H "Content-Length: 0" -H "Authorization: SharedKey $2:$sig" \
   "$1/$4?restype=container")"
 test "$code" = 201
-)");
+)SH");
     std::string cmd = "bash " + script + " '" + endpoint_ + "' " + kAccount + " '" + kKey + "' '" +
                       name + "'";
     return std::system(cmd.c_str()) == 0;
