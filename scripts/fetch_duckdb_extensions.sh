@@ -27,9 +27,11 @@ fetch() {  # fetch NAME -> prints wheel path
   if python3 -m pip --version >/dev/null 2>&1; then
     python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux2014_x86_64 \
       -d "$work" "duckdb-extension-$name==$version" >&2
-  else  # no pip: PyPI serves files by name under this path too
-    curl -fsSL -o "$work/$wheel" \
-      "https://files.pythonhosted.org/packages/py3/d/duckdb-extension-$name/$wheel"
+  else  # no pip: find the wheel on PyPI's simple index
+    local url
+    url="$(curl -fsSL "https://pypi.org/simple/duckdb-extension-$name/" |
+      python3 -c 'import re, sys; print(next(m.group(1) for m in re.finditer(r"href=\"([^\"#]+)", sys.stdin.read()) if m.group(1).endswith("/" + sys.argv[1])))' "$wheel")"
+    curl -fsSL -o "$work/$wheel" "$url"
   fi
   [[ -f "$work/$wheel" ]] || { echo "fetch_duckdb_extensions: could not download $wheel" >&2; exit 1; }
   local got

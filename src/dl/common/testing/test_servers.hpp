@@ -75,7 +75,11 @@ inline std::string FirstExecutable(const std::vector<std::string>& candidates) {
 
 /// The repository root (this header lives in src/dl/common/testing).
 inline std::string RepoRoot() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path()
+  return std::filesystem::path(__FILE__)
+      .parent_path()
+      .parent_path()
+      .parent_path()
+      .parent_path()
       .parent_path()
       .string();
 }
@@ -149,10 +153,10 @@ class VersitygwServer {
     std::filesystem::create_directories(server->data_dir());
     int port = FreeLoopbackPort();
     server->endpoint_ = "http://127.0.0.1:" + std::to_string(port);
-    server->process_ = ServerProcess::Start(
-        {bin, "--access", kAccessKey, "--secret", kSecretKey, "--port",
-         "127.0.0.1:" + std::to_string(port), "posix", server->data_dir()},
-        server->dir_ / "versitygw.log", port);
+    server->process_ =
+        ServerProcess::Start({bin, "--access", kAccessKey, "--secret", kSecretKey, "--port",
+                              "127.0.0.1:" + std::to_string(port), "posix", server->data_dir()},
+                             server->dir_ / "versitygw.log", port);
     if (!server->process_) return nullptr;
     return server;
   }
@@ -198,11 +202,11 @@ class AzuriteServer {
     server->endpoint_ = "http://127.0.0.1:" + std::to_string(port) + "/" + kAccount;
     std::string node = FirstExecutable({"/usr/bin/node", "/usr/local/bin/node"});
     // The .bin entry is a node script: run it with node so PATH does not matter.
-    server->process_ = ServerProcess::Start(
-        {node.empty() ? bin : node, bin, "--blobHost", "127.0.0.1", "--blobPort",
-         std::to_string(port), "--location", server->dir_.path(), "--skipApiVersionCheck",
-         "--loose", "--silent"},
-        server->dir_ / "azurite.log", port);
+    server->process_ =
+        ServerProcess::Start({node.empty() ? bin : node, bin, "--blobHost", "127.0.0.1",
+                              "--blobPort", std::to_string(port), "--location", server->dir_.path(),
+                              "--skipApiVersionCheck", "--loose", "--silent"},
+                             server->dir_ / "azurite.log", port);
     if (!server->process_) return nullptr;
     return server;
   }
@@ -227,8 +231,8 @@ code="$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "x-ms-date: $date" \
   "$1/$4?restype=container")"
 test "$code" = 201
 )SH");
-    std::string cmd = "bash " + script + " '" + endpoint_ + "' " + kAccount + " '" + kKey + "' '" +
-                      name + "'";
+    std::string cmd =
+        "bash " + script + " '" + endpoint_ + "' " + kAccount + " '" + kKey + "' '" + name + "'";
     return std::system(cmd.c_str()) == 0;
   }
   std::string log_path() const { return dir_ / "azurite.log"; }

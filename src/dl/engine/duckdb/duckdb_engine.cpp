@@ -80,7 +80,7 @@ Result<std::unique_ptr<Engine>> MakeDuckDbEngine(const EngineOptions& options) {
 namespace duck {
 
 Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::Open(std::shared_ptr<Database> db,
-                                                        std::shared_ptr<FileSystem> fs) {
+                                                         std::shared_ptr<FileSystem> fs) {
   DL_ASSIGN_OR_RETURN(Connection conn, Connection::Open(*db));
   return std::make_unique<DuckDbEngine>(std::move(db), std::move(conn), std::move(fs));
 }

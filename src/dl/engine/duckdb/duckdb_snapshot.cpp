@@ -45,8 +45,7 @@ bool HasDeletionVectors(const std::vector<delta::AddFile>& files) {
 
 // Fill the temp table of (resolved file, deleted row index) from the files' deletion vectors.
 Status FillDeletedRows(Connection& conn, FileSystem& fs, const std::string& table,
-                       const delta::Snapshot& snapshot,
-                       const std::vector<std::string>& paths,
+                       const delta::Snapshot& snapshot, const std::vector<std::string>& paths,
                        const std::vector<delta::AddFile>& files) {
   DL_RETURN_IF_ERROR(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({} VARCHAR, {} "
                                               "BIGINT)",

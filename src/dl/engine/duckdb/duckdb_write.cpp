@@ -168,8 +168,8 @@ Result<std::vector<StagedFile>> SplitOversized(Connection& conn, FileSystem& fs,
       continue;
     }
     bool in_place = staging.empty();
-    std::string dir = in_place ? f.path.substr(0, f.path.rfind('/'))
-                               : JoinPath(staging, "split-" + NewUuid());
+    std::string dir =
+        in_place ? f.path.substr(0, f.path.rfind('/')) : JoinPath(staging, "split-" + NewUuid());
     DL_ASSIGN_OR_RETURN(auto parts, SplitFile(conn, fs, f, dir, in_place,
                                               in_place ? "snappy.parquet" : "parquet", target));
     for (auto& p : parts) ready.push_back(std::move(p));
@@ -217,8 +217,7 @@ class WriteCleanup {
 
 // The add action of a file COPY wrote straight to its final key below `root`.
 Result<delta::AddFile> DescribeWrittenFile(const StagedFile& f, const std::string& root,
-                                           const delta::Schema& data_schema,
-                                           int num_indexed_cols) {
+                                           const delta::Schema& data_schema, int num_indexed_cols) {
   std::string prefix = root + "/";
   if (f.path.compare(0, prefix.size(), prefix) != 0) {
     return Status::Internal("COPY wrote '{}' outside the table root '{}'", f.path, root);
@@ -317,8 +316,8 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteToObjectStore(
       DL_RETURN_IF_ERROR(fs_->Delete(f.path));
       continue;
     }
-    DL_ASSIGN_OR_RETURN(delta::AddFile add, DescribeWrittenFile(f, root, data_schema,
-                                                                options.num_indexed_cols));
+    DL_ASSIGN_OR_RETURN(delta::AddFile add,
+                        DescribeWrittenFile(f, root, data_schema, options.num_indexed_cols));
     adds.push_back(std::move(add));
   }
   cleanup.Release();

@@ -145,8 +145,8 @@ Status ConfigureObjectStores(Connection& conn, const EngineOptions& options,
                                                                : AzureSecretBody(location, storage);
     if (!body.ok()) return body.status().WithContext(Where(location));
     // The statement holds credentials: DuckDB's error may quote it, so it is never passed on.
-    Status st = conn.Execute(
-        fmt::format("CREATE OR REPLACE SECRET {} ({})", QuoteIdent(fmt::format("dl_{}", i)), *body));
+    Status st = conn.Execute(fmt::format("CREATE OR REPLACE SECRET {} ({})",
+                                         QuoteIdent(fmt::format("dl_{}", i)), *body));
     if (!st.ok()) {
       return Status::Config("could not configure credentials for {}", Where(location));
     }

@@ -39,8 +39,7 @@ StorageOptions S3Options(const VersitygwServer& server, const std::string& secre
           {"aws_region", "us-east-1"}};
 }
 
-std::unique_ptr<Engine> S3Engine(const VersitygwServer& server,
-                                 std::vector<std::string> locations,
+std::unique_ptr<Engine> S3Engine(const VersitygwServer& server, std::vector<std::string> locations,
                                  std::string secret = VersitygwServer::kSecretKey) {
   EngineOptions options;
   options.threads = 2;
@@ -95,8 +94,8 @@ TEST(DuckDbObjectStore, S3WritesDataFilesToFinalKeysAndReadsThemBack) {
   // The objects are exactly the files the add actions name: no staging, no leftovers.
   EXPECT_EQ(FilesBelow(server->LocalPath("lake", "t/plain")), DecodedPaths(*adds));
   for (const auto& a : *adds) {
-    EXPECT_EQ(a.size, static_cast<int64_t>(
-                          fs::file_size(server->LocalPath("lake", "t/plain/" + a.path))));
+    EXPECT_EQ(a.size,
+              static_cast<int64_t>(fs::file_size(server->LocalPath("lake", "t/plain/" + a.path))));
     EXPECT_GT(a.modification_time, 0);
     EXPECT_NE(a.path.find(".snappy.parquet"), std::string::npos) << a.path;
   }
@@ -188,8 +187,9 @@ TEST(DuckDbObjectStore, S3CsvFilesAreGroupedByTheirHeaders) {
   Status st = engine->RegisterFiles(
       "src", {"s3://raw/in/a.csv", "s3://raw/in/b.csv", "s3://raw/in/c.csv"}, csv);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(Scalar(*engine, "SELECT string_agg(id || name || coalesce(extra, '-'), ' ' ORDER BY "
-                            "id) FROM src"),
+  EXPECT_EQ(Scalar(*engine,
+                   "SELECT string_agg(id || name || coalesce(extra, '-'), ' ' ORDER BY "
+                   "id) FROM src"),
             "1x- 2y- 3z- 4we");
 }
 
