@@ -28,6 +28,8 @@ config::LoaderConfig ObjectStoreConfig(const std::string& endpoint) {
   StorageOptions right = base;
   right["aws_secret_access_key"] = VersitygwServer::kSecretKey;
   cfg.storage.scopes.push_back({"s3://raw/in", right});
+  // A table root below processed_data_path, as the config's per-table options are scoped.
+  cfg.storage.scopes.push_back({"s3://lake/processed/db/t", right});
   return cfg;
 }
 
@@ -39,8 +41,9 @@ TEST(LockedEngine, ObjectStoreLocationsAreAllowedWithTheirScopedOptions) {
   for (const char* want : {"s3://lake/processed", "s3://lake/state", "s3://raw/in/"}) {
     EXPECT_NE(std::find(dirs.begin(), dirs.end(), want), dirs.end()) << want;
   }
-  EXPECT_EQ(options.object_store_locations, std::vector<std::string>{"s3://raw/in"});
-  EXPECT_EQ(options.storage.scopes.size(), 1u);
+  EXPECT_EQ(options.object_store_locations,
+            (std::vector<std::string>{"s3://raw/in", "s3://lake/processed/db/t"}));
+  EXPECT_EQ(options.storage.scopes.size(), 2u);
 }
 
 TEST(LockedEngine, ATablesOwnCredentialsWinBelowItsLocation) {
@@ -48,11 +51,15 @@ TEST(LockedEngine, ATablesOwnCredentialsWinBelowItsLocation) {
   DL_REQUIRE_SERVER(server, VersitygwServer::MissingReason());
   dl::testing::WriteFile(server->LocalPath("raw", "in/a.csv"), "id\n1\n2\n");
   dl::testing::WriteFile(server->LocalPath("lake", "processed/x.csv"), "id\n1\n");
+  dl::testing::WriteFile(server->LocalPath("lake", "processed/db/t/y.csv"), "id\n1\n2\n3\n");
   auto engine = MakeLockedEngine(ObjectStoreConfig(server->endpoint()));
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   auto rows = (*engine)->Query("SELECT count(*) FROM read_csv('s3://raw/in/a.csv')");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(rows->rows.at(0).at(0), "2");
+  auto table = (*engine)->Query("SELECT count(*) FROM read_csv('s3://lake/processed/db/t/y.csv')");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->rows.at(0).at(0), "3");
   // The processed location has only the global (wrong) secret: the store refuses it.
   auto refused = (*engine)->Query("SELECT count(*) FROM read_csv('s3://lake/processed/x.csv')");
   ASSERT_FALSE(refused.ok());
