@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "dl/engine/duckdb/checkpoint_reader.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
@@ -260,18 +261,42 @@ Result<size_t> WriteActionLines(const std::string& json_path,
   return longest;
 }
 
-// A local scratch path for the NDJSON of a checkpoint on an object store: in the engine's
-// spill directory, which a locked engine may read.
-Result<std::string> ScratchJsonPath(Connection& conn) {
-  DL_ASSIGN_OR_RETURN(QueryResult result,
-                      conn.Query("SELECT current_setting('temp_directory')", "writing checkpoint"));
-  QueryRows rows = result.ToText();
-  std::string dir = rows.rows.empty() ? "" : rows.rows[0][0].value_or("");
-  if (dir.empty()) dir = fs::temp_directory_path().string();
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  return (fs::path(dir) / ("dl_checkpoint_" + NewUuid() + ".ndjson.tmp")).string();
-}
+// A local scratch file for the NDJSON of a checkpoint on an object store: in the engine's
+// spill directory, which a locked engine may read (by default ".tmp" in the working directory,
+// so a directory made for it is removed again when empty).
+class ScratchFile {
+ public:
+  static Result<ScratchFile> Create(Connection& conn) {
+    DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query("SELECT current_setting('temp_directory')",
+                                                       "writing checkpoint"));
+    QueryRows rows = result.ToText();
+    std::string dir = rows.rows.empty() ? "" : rows.rows[0][0].value_or("");
+    if (dir.empty()) dir = fs::temp_directory_path().string();
+    ScratchFile f;
+    std::error_code ec;
+    if (fs::create_directories(dir, ec)) f.made_dir_ = dir;
+    f.path_ = (fs::path(dir) / ("dl_checkpoint_" + NewUuid() + ".ndjson.tmp")).string();
+    return f;
+  }
+  ScratchFile() = default;
+  ScratchFile(ScratchFile&& o) noexcept
+      : path_(std::exchange(o.path_, "")), made_dir_(std::exchange(o.made_dir_, "")) {}
+  ScratchFile& operator=(ScratchFile&& o) noexcept {
+    std::swap(path_, o.path_);
+    std::swap(made_dir_, o.made_dir_);
+    return *this;
+  }
+  ~ScratchFile() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove(path_, ec);
+    if (!made_dir_.empty()) fs::remove(made_dir_, ec);  // only if empty
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string made_dir_;
+};
 
 }  // namespace
 
@@ -284,8 +309,10 @@ Status DuckDbEngine::WriteCheckpoint(const std::string& path,
   // An object store cannot take the temp file beside the checkpoint: it goes to local scratch.
   const bool direct = IsUri(path);
   std::string json_path = HiddenSibling(path, ".ndjson.tmp");
+  ScratchFile scratch;
   if (direct) {
-    DL_ASSIGN_OR_RETURN(json_path, ScratchJsonPath(conn_));
+    DL_ASSIGN_OR_RETURN(scratch, ScratchFile::Create(conn_));
+    json_path = scratch.path();
   }
   auto longest = WriteActionLines(json_path, action_lines);
   if (!longest.ok()) return longest.status().WithContext(context);

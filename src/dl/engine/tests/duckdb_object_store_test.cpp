@@ -158,8 +158,14 @@ TEST(DuckDbObjectStore, S3CheckpointIsWrittenWholeToItsKey) {
   auto server = VersitygwServer::Start();
   DL_REQUIRE_SERVER(server, VersitygwServer::MissingReason());
   server->CreateBucket("lake");
-  auto engine = S3Engine(*server, {"s3://lake/t"});
-  ASSERT_TRUE(engine);
+  testing::TempDir spill;
+  EngineOptions eo;
+  eo.storage.global = S3Options(*server, VersitygwServer::kSecretKey);
+  eo.allowed_directories = std::vector<std::string>{"s3://lake/t/"};
+  eo.temp_directory = spill / "duckdb";  // the NDJSON input goes here, locally
+  auto made = MakeDuckDbEngine(eo);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto engine = std::move(made).value();
   std::vector<std::string> lines = {
       R"({"protocol":{"minReaderVersion":1,"minWriterVersion":2}})",
       R"({"metaData":{"id":"x","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[]}","partitionColumns":[],"configuration":{},"createdTime":1}})",
@@ -169,6 +175,7 @@ TEST(DuckDbObjectStore, S3CheckpointIsWrittenWholeToItsKey) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(FilesBelow(server->LocalPath("lake", "t/_delta_log")),
             (std::set<std::string>{"00000000000000000003.checkpoint.parquet"}));
+  EXPECT_FALSE(fs::exists(spill / "duckdb"));  // the scratch file and its directory are gone
   auto read = engine->ReadCheckpointActions({path});
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->size(), 3u);
