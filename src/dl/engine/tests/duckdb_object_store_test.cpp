@@ -289,5 +289,33 @@ TEST(DuckDbObjectStore, AzureWritesAndReadsThroughTheAzureExtension) {
   EXPECT_FALSE((*engine)->Query("SELECT count(*) FROM read_parquet('az://lake/u/*.parquet')").ok());
 }
 
+TEST(DuckDbObjectStore, AzureWrongSasFailsWithoutShowingIt) {
+  auto server = AzuriteServer::Start();
+  DL_REQUIRE_SERVER(server, AzuriteServer::MissingReason());
+  ASSERT_TRUE(server->CreateContainer("lake"));
+  const std::string sig = "wrongSignatureValue7f3a";
+  EngineOptions options;
+  options.storage.global = {{"azure_storage_account_name", AzuriteServer::kAccount},
+                            {"azure_storage_sas_token",
+                             "sv=2021-08-06&ss=b&srt=sco&sp=rwdlac&se=2099-01-01T00:00:00Z"
+                             "&spr=https,http&sig=" +
+                                 sig},
+                            {"azure_storage_endpoint", server->blob_endpoint()}};
+  auto resolved = ResolveAzureSettings(options.storage.global);
+  ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
+  if (resolved->blob_endpoint.empty()) {
+    GTEST_SKIP() << "ResolveAzureSettings does not read azure_storage_endpoint yet";
+  }
+  options.allowed_directories = std::vector<std::string>{"az://lake/t/"};
+  auto engine = MakeDuckDbEngine(options);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto schema = Schema(Field("id", "\"long\"") + "," + Field("p", "\"string\""));
+  auto adds = (*engine)->WriteDataFiles(kRows, "az://lake/t", schema, {});
+  ASSERT_FALSE(adds.ok());
+  std::string message = adds.status().ToString();
+  EXPECT_NE(message.find("AuthorizationFailure"), std::string::npos) << message;
+  EXPECT_EQ(message.find(sig), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace dl::engine
