@@ -23,3 +23,4 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 "$root/scripts/fetch_duckdb.sh"
+"$root/scripts/fetch_duckdb_extensions.sh"

@@ -16,6 +16,8 @@
 #include "dl/delta/parquet_handler.hpp"
 #include "dl/delta/schema.hpp"
 #include "dl/delta/snapshot.hpp"
+#include "dl/storage/file_system.hpp"
+#include "dl/storage/storage_options.hpp"
 
 namespace dl::engine {
 
@@ -27,8 +29,26 @@ struct EngineOptions {
   /// directories and `allowed_files` (paths compared as written, not resolved), and the
   /// spill directory. Unset: no file restriction (unit tests). Either way the engine never
   /// installs or loads an extension after start-up and its settings are locked once set.
+  /// URIs here name object-store locations (s3://bucket/prefix/, az://container/prefix/): the
+  /// engine reads and writes them through DuckDB's httpfs / azure extensions, and nothing
+  /// else in those stores.
   std::optional<std::vector<std::string>> allowed_directories;
   std::vector<std::string> allowed_files;
+
+  // -- Object storage --
+  /// Object-store locations the engine may use besides the URIs in allowed_directories and
+  /// allowed_files (for an engine without a lock-down; a locked engine allows them too).
+  /// For every such location the engine loads its extension and creates a secret scoped to
+  /// it from `storage.For(location)` (see storage/object_store_settings.hpp).
+  std::vector<std::string> object_store_locations;
+  StorageConfig storage;
+  /// Directory of httpfs.duckdb_extension / azure.duckdb_extension. Empty: the environment
+  /// variable DATA_LOADER_DUCKDB_EXTENSIONS, else where scripts/fetch_duckdb_extensions.sh
+  /// put them at build time. Never downloaded at run time.
+  std::string extension_directory;
+  /// The storage the engine touches itself (deletion vectors, deleting data files of a failed
+  /// write, csv headers): the loader's routing FileSystem. Null: MakeFileSystem(storage).
+  std::shared_ptr<FileSystem> file_system;
 };
 
 /// Source file format and reader options (csv: header, delim, quote, escape, nullstr,

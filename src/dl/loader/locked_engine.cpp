@@ -27,11 +27,19 @@ void AddSource(const std::string& pattern, engine::EngineOptions& out) {
 engine::EngineOptions LockedEngineOptions(const config::LoaderConfig& cfg,
                                           const std::vector<std::string>& extra) {
   engine::EngineOptions options;
+  // Object-store locations among these become the engine's allowed URI prefixes, each with a
+  // secret from the config's storage options (see MakeDuckDbEngine).
+  options.storage = cfg.storage;
   options.allowed_directories.emplace();
   for (const std::string& dir : {cfg.processed_data_path, cfg.checkpoint_path}) {
     if (!dir.empty()) options.allowed_directories->push_back(dir);
   }
   for (const auto& t : cfg.tables) AddSource(t.source_path_pattern, options);
+  // A table's own storage options are scoped to its locations (below the ones above): each
+  // object-store scope gets its own engine secret, which wins over its parent's.
+  for (const auto& scope : cfg.storage.scopes) {
+    if (IsUri(scope.prefix)) options.object_store_locations.push_back(scope.prefix);
+  }
   for (const auto& e : extra) options.allowed_directories->push_back(e);
   // Files are named by their canonical path (symlinks resolved, see storage/paths.hpp), and
   // the engine compares paths as written: allow the resolved spelling of each location too.

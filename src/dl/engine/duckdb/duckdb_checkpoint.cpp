@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "dl/engine/duckdb/checkpoint_reader.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
@@ -23,6 +24,7 @@
 #include "dl/engine/duckdb/source_reader.hpp"
 #include "dl/engine/duckdb/vector_json.hpp"
 #include "dl/engine/sql_util.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::engine::duck {
 
@@ -235,25 +237,85 @@ Result<delta::CheckpointActions> DuckDbEngine::ReadCheckpoint(const std::vector<
   return actions;
 }
 
+namespace {
+
+// "<dir>/.<name>.<uuid><suffix>": a hidden temp name beside `path` (log listing ignores it).
+std::string HiddenSibling(const std::string& path, const std::string& suffix) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + "." + name + "." + NewUuid() + suffix;
+}
+
+// The action lines as NDJSON in the local file `json_path`; returns the longest line's length.
+Result<size_t> WriteActionLines(const std::string& json_path,
+                                const std::vector<std::string>& action_lines) {
+  size_t longest = 0;
+  std::ofstream out(json_path, std::ios::binary);
+  for (const auto& line : action_lines) {
+    out << line << '\n';
+    longest = std::max(longest, line.size());
+  }
+  out.close();
+  if (!out) return Status::Io("cannot write temp file '{}'", json_path);
+  return longest;
+}
+
+// A local scratch file for the NDJSON of a checkpoint on an object store: in the engine's
+// spill directory, which a locked engine may read (by default ".tmp" in the working directory,
+// so a directory made for it is removed again when empty).
+class ScratchFile {
+ public:
+  static Result<ScratchFile> Create(Connection& conn) {
+    DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query("SELECT current_setting('temp_directory')",
+                                                       "writing checkpoint"));
+    QueryRows rows = result.ToText();
+    std::string dir = rows.rows.empty() ? "" : rows.rows[0][0].value_or("");
+    if (dir.empty()) dir = fs::temp_directory_path().string();
+    ScratchFile f;
+    std::error_code ec;
+    if (fs::create_directories(dir, ec)) f.made_dir_ = dir;
+    f.path_ = (fs::path(dir) / ("dl_checkpoint_" + NewUuid() + ".ndjson.tmp")).string();
+    return f;
+  }
+  ScratchFile() = default;
+  ScratchFile(ScratchFile&& o) noexcept
+      : path_(std::exchange(o.path_, "")), made_dir_(std::exchange(o.made_dir_, "")) {}
+  ScratchFile& operator=(ScratchFile&& o) noexcept {
+    std::swap(path_, o.path_);
+    std::swap(made_dir_, o.made_dir_);
+    return *this;
+  }
+  ~ScratchFile() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove(path_, ec);
+    if (!made_dir_.empty()) fs::remove(made_dir_, ec);  // only if empty
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string made_dir_;
+};
+
+}  // namespace
+
 Status DuckDbEngine::WriteCheckpoint(const std::string& path,
                                      const std::vector<std::string>& action_lines) {
   std::string context = fmt::format("writing checkpoint '{}'", path);
   // The lines go through a temp NDJSON file: DuckDB's read_json parses it in parallel with
   // the explicit checkpoint schema, about twice as fast as from_json over a table. It lies
   // beside the checkpoint, where a locked engine may read (a hidden temp name, as below).
-  fs::path target(path);
-  fs::path json_path =
-      target.parent_path() / ("." + target.filename().string() + "." + NewUuid() + ".ndjson.tmp");
-  size_t longest = 0;
-  {
-    std::ofstream out(json_path, std::ios::binary);
-    for (const auto& line : action_lines) {
-      out << line << '\n';
-      longest = std::max(longest, line.size());
-    }
-    out.close();
-    if (!out) return Status::Io("{}: cannot write temp file '{}'", context, json_path.string());
+  // An object store cannot take the temp file beside the checkpoint: it goes to local scratch.
+  const bool direct = IsUri(path);
+  std::string json_path = HiddenSibling(path, ".ndjson.tmp");
+  ScratchFile scratch;
+  if (direct) {
+    DL_ASSIGN_OR_RETURN(scratch, ScratchFile::Create(conn_));
+    json_path = scratch.path();
   }
+  auto longest = WriteActionLines(json_path, action_lines);
+  if (!longest.ok()) return longest.status().WithContext(context);
   std::string columns, items, any;
   for (const auto& [name, type] : CheckpointColumns()) {
     columns += fmt::format("{}{}: {}", columns.empty() ? "" : ", ", QuoteLiteral(name),
@@ -261,22 +323,21 @@ Status DuckDbEngine::WriteCheckpoint(const std::string& path,
     items += (items.empty() ? "" : ", ") + QuoteIdent(name);
     any += (any.empty() ? "" : " OR ") + QuoteIdent(name) + " IS NOT NULL";
   }
-  // A temp name in the same directory, renamed into place: readers never see a partial file,
-  // and log listing ignores the temp name.
-  std::string tmp =
-      (target.parent_path() / ("." + target.filename().string() + "." + NewUuid() + ".tmp"))
-          .string();
+  // Locally a temp name in the same directory, renamed into place: readers never see a
+  // partial file, and log listing ignores the temp name. An object store has no rename, but
+  // an object appears whole or not at all: written to its final key.
+  std::string tmp = direct ? path : HiddenSibling(path, ".tmp");
   std::string sql = fmt::format(
       "COPY (SELECT {} FROM read_json({}, format='newline_delimited', columns={{{}}}, "
       "maximum_object_size={}) WHERE {}) TO {} (FORMAT parquet, COMPRESSION snappy, "
       "ROW_GROUP_SIZE 32768)",
-      items, QuoteLiteral(json_path.string()), columns,
-      std::max<size_t>(size_t{16} << 20, longest + 1024), any, QuoteLiteral(tmp));
+      items, QuoteLiteral(json_path), columns, std::max<size_t>(size_t{16} << 20, *longest + 1024),
+      any, QuoteLiteral(tmp));
   Status st = conn_.Execute(sql, context);
   std::error_code ec;
   fs::remove(json_path, ec);
-  if (!st.ok()) {
-    fs::remove(tmp, ec);
+  if (direct || !st.ok()) {
+    if (!st.ok() && !direct) fs::remove(tmp, ec);
     return st;
   }
   fs::rename(tmp, path, ec);

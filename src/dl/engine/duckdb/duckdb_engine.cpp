@@ -17,9 +17,12 @@
 
 #include "dl/engine/duckdb/duckdb_types.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
+#include "dl/engine/duckdb/object_store.hpp"
 #include "dl/engine/duckdb/source_reader.hpp"
 #include "dl/engine/duckdb/write_sql.hpp"
 #include "dl/engine/sql_util.hpp"
+#include "dl/storage/paths.hpp"
+#include "dl/storage/registry.hpp"
 
 namespace dl::engine {
 
@@ -36,11 +39,17 @@ Status ConfigureAndLock(duck::Connection& conn, const EngineOptions& options) {
   // snapshots re-bind (re-read footers) on every query otherwise. An extension setting, so it
   // cannot go into the open-time config.
   DL_RETURN_IF_ERROR(conn.Execute("SET GLOBAL parquet_metadata_cache = true", what));
+  // Extensions load by path before the lock-down; afterwards nothing can load or install one.
+  std::vector<std::string> stores = duck::ObjectStoreLocations(options);
+  DL_RETURN_IF_ERROR(duck::ConfigureObjectStores(conn, options, stores));
   if (options.allowed_directories) {
     std::vector<std::string> dirs, files;
     for (const auto& d : *options.allowed_directories) dirs.push_back(QuoteLiteral(d));
+    // DuckDB checks object-store URIs against these prefixes too; the trailing '/' keeps
+    // s3://bucket/t from allowing s3://bucket/t2.
+    for (const auto& l : stores) dirs.push_back(QuoteLiteral(l + "/"));
     for (const auto& f : options.allowed_files) files.push_back(QuoteLiteral(f));
-    if (!dirs.empty()) {
+    if (!dirs.empty()) {  // (duplicates are harmless)
       DL_RETURN_IF_ERROR(
           conn.Execute(fmt::format("SET allowed_directories = [{}]", fmt::join(dirs, ", ")), what));
     }
@@ -62,19 +71,22 @@ Result<std::unique_ptr<Engine>> MakeDuckDbEngine(const EngineOptions& options) {
     DL_ASSIGN_OR_RETURN(duck::Connection setup, duck::Connection::Open(*shared));
     DL_RETURN_IF_ERROR(ConfigureAndLock(setup, options));
   }
-  DL_ASSIGN_OR_RETURN(auto engine, duck::DuckDbEngine::Open(std::move(shared)));
+  std::shared_ptr<FileSystem> fs = options.file_system;
+  if (!fs) fs = MakeFileSystem(options.storage);
+  DL_ASSIGN_OR_RETURN(auto engine, duck::DuckDbEngine::Open(std::move(shared), std::move(fs)));
   return std::unique_ptr<Engine>(std::move(engine));
 }
 
 namespace duck {
 
-Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::Open(std::shared_ptr<Database> db) {
+Result<std::unique_ptr<DuckDbEngine>> DuckDbEngine::Open(std::shared_ptr<Database> db,
+                                                         std::shared_ptr<FileSystem> fs) {
   DL_ASSIGN_OR_RETURN(Connection conn, Connection::Open(*db));
-  return std::make_unique<DuckDbEngine>(std::move(db), std::move(conn));
+  return std::make_unique<DuckDbEngine>(std::move(db), std::move(conn), std::move(fs));
 }
 
 Result<std::unique_ptr<Engine>> DuckDbEngine::NewSession() {
-  DL_ASSIGN_OR_RETURN(auto session, Open(db_));
+  DL_ASSIGN_OR_RETURN(auto session, Open(db_, fs_));
   return std::unique_ptr<Engine>(std::move(session));
 }
 
@@ -86,8 +98,23 @@ Result<std::vector<Column>> DuckDbEngine::Describe(const std::string& sql,
 
 namespace {
 
+// The first line of an object-store file, read by DuckDB (a ranged read, not the whole
+// object). A file whose first line it cannot read gets a key of its own (sniffed alone).
+std::string FirstLineOfUri(Connection& conn, const std::string& path) {
+  auto rows = conn.Query(fmt::format(
+      "SELECT l FROM read_csv({}, columns={{'l': 'VARCHAR'}}, header=false, auto_detect=false, "
+      "delim=E'\\x01', quote='', escape='', strict_mode=false) LIMIT 1",
+      QuoteLiteral(path)));
+  if (rows.ok()) {
+    QueryRows text = rows->ToText();
+    if (!text.rows.empty() && !text.rows[0].empty()) return text.rows[0][0].value_or("");
+  }
+  return std::string("\x01") + path;
+}
+
 // The first line of a file (its csv header), at most 64 KiB; empty if unreadable.
-std::string FirstLine(const std::string& path) {
+std::string FirstLine(Connection& conn, const std::string& path) {
+  if (IsUri(path)) return FirstLineOfUri(conn, path);
   std::ifstream in(path, std::ios::binary);
   std::string line;
   char buf[4096];
@@ -122,12 +149,13 @@ bool CsvFastPathApplies(const std::vector<std::string>& files, const SourceOptio
 // header's first file is sniffed and the others are read with its column types; the groups
 // are combined by name. Callers retry with sniff_every_file when a later file's values do not
 // fit the first one's types.
-Result<std::string> CsvByHeaderSql(Engine& engine, const std::vector<std::string>& files,
+Result<std::string> CsvByHeaderSql(Engine& engine, Connection& conn,
+                                   const std::vector<std::string>& files,
                                    const SourceOptions& options) {
   std::vector<std::vector<std::string>> groups;
   std::map<std::string, size_t> by_header;
   for (const auto& f : files) {
-    auto [it, added] = by_header.try_emplace(FirstLine(f), groups.size());
+    auto [it, added] = by_header.try_emplace(FirstLine(conn, f), groups.size());
     if (added) groups.emplace_back();
     groups[it->second].push_back(f);
   }
@@ -196,7 +224,7 @@ Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<st
                                    const SourceOptions& options) {
   std::string body;
   if (CsvFastPathApplies(files, options)) {
-    auto sql = CsvByHeaderSql(*this, files, options);
+    auto sql = CsvByHeaderSql(*this, conn_, files, options);
     if (!sql.ok()) return sql.status().WithContext(fmt::format("reading {}", DescribeFiles(files)));
     body = *sql;
   } else {

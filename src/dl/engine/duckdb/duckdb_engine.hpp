@@ -23,11 +23,13 @@ struct CheckpointLayout {
 
 class DuckDbEngine final : public Engine {
  public:
-  DuckDbEngine(std::shared_ptr<Database> db, Connection conn)
-      : db_(std::move(db)), conn_(std::move(conn)) {}
+  DuckDbEngine(std::shared_ptr<Database> db, Connection conn, std::shared_ptr<FileSystem> fs)
+      : db_(std::move(db)), conn_(std::move(conn)), fs_(std::move(fs)) {}
 
-  /// Open a session on `db` (its settings were applied and locked by MakeDuckDbEngine).
-  static Result<std::unique_ptr<DuckDbEngine>> Open(std::shared_ptr<Database> db);
+  /// Open a session on `db` (its settings were applied and locked by MakeDuckDbEngine); `fs`
+  /// is the storage the engine touches itself, shared by all sessions.
+  static Result<std::unique_ptr<DuckDbEngine>> Open(std::shared_ptr<Database> db,
+                                                    std::shared_ptr<FileSystem> fs);
 
   std::string_view name() const override { return "duckdb"; }
   Result<std::unique_ptr<Engine>> NewSession() override;
@@ -71,11 +73,17 @@ class DuckDbEngine final : public Engine {
                                      const CheckpointLayout& layout);
   /// Result columns of `sql` (prepared, not run).
   Result<std::vector<Column>> Describe(const std::string& sql, std::string_view context);
+  /// WriteDataFiles for an object-store table root: COPY straight to the final keys.
+  Result<std::vector<delta::AddFile>> WriteToObjectStore(const std::string& select,
+                                                         const std::string& table_root,
+                                                         const delta::Schema& table_schema,
+                                                         const WriteOptions& options);
   Status RegisterSnapshotView(const std::string& view, const delta::Snapshot& snapshot,
                               const std::vector<delta::AddFile>* subset, bool with_file_column);
 
   std::shared_ptr<Database> db_;
   Connection conn_;
+  std::shared_ptr<FileSystem> fs_;
 };
 
 }  // namespace dl::engine::duck

@@ -44,19 +44,18 @@ bool HasDeletionVectors(const std::vector<delta::AddFile>& files) {
 }
 
 // Fill the temp table of (resolved file, deleted row index) from the files' deletion vectors.
-Status FillDeletedRows(Connection& conn, const std::string& table, const delta::Snapshot& snapshot,
-                       const std::vector<std::string>& paths,
+Status FillDeletedRows(Connection& conn, FileSystem& fs, const std::string& table,
+                       const delta::Snapshot& snapshot, const std::vector<std::string>& paths,
                        const std::vector<delta::AddFile>& files) {
   DL_RETURN_IF_ERROR(conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({} VARCHAR, {} "
                                               "BIGINT)",
                                               QuoteIdent(table), QuoteIdent(kFileColumn),
                                               QuoteIdent(kRowColumn)),
                                   "creating deleted-rows table"));
-  auto fs = MakeLocalFileSystem();
   DL_ASSIGN_OR_RETURN(Appender app, Appender::Create(conn, "temp", "main", table));
   for (size_t f = 0; f < files.size(); ++f) {
     if (!files[f].deletion_vector) continue;
-    auto rows = delta::ReadDeletionVector(*fs, snapshot.table_root(), *files[f].deletion_vector);
+    auto rows = delta::ReadDeletionVector(fs, snapshot.table_root(), *files[f].deletion_vector);
     if (!rows.ok()) {
       return rows.status().WithContext(
           fmt::format("reading the deletion vector of '{}'", files[f].path));
@@ -210,7 +209,7 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
   }
   if (deletes) {
     std::string table = "__dl_deleted_" + view;
-    DL_RETURN_IF_ERROR(FillDeletedRows(conn_, table, snapshot, paths, files));
+    DL_RETURN_IF_ERROR(FillDeletedRows(conn_, *fs_, table, snapshot, paths, files));
     from += fmt::format(" ANTI JOIN {0} AS x ON d.{1} = x.{1} AND d.\"file_row_number\" = x.{2}",
                         QuoteIdent(table), QuoteIdent(kFileColumn), QuoteIdent(kRowColumn));
   }

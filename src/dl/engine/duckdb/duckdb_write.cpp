@@ -12,8 +12,15 @@
 // The staging directory is removed when the write ends; one a killed writer left is removed
 // by the next run (StagingDir records its owner). On failure, files already moved are
 // deleted; if the writer dies instead, no commit names them and VACUUM removes them.
+//
+// Object stores have no rename: there COPY writes straight to the final keys (DuckDB's own
+// Hive-style directories under the table root, part-<uuid>.snappy.parquet), which no reader
+// sees until a commit names them. On failure the files COPY reported are deleted; files of a
+// COPY that failed midway (or of a killed writer) are named by no commit, and VACUUM removes
+// them.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "dl/delta/partition.hpp"
@@ -23,6 +30,7 @@
 #include "dl/engine/duckdb/write_sql.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/paths.hpp"
 #include "dl/storage/staging_dir.hpp"
 
 namespace dl::engine::duck {
@@ -73,8 +81,10 @@ delta::FileColumnStats ReadColumnStats(duckdb_vector stats_vec, idx_t row) {
 
 // The rows of COPY ... RETURN_STATS: filename, count, file_size_bytes, footer_size_bytes,
 // column_statistics, partition_keys.
+// `key_columns[i]` is the COPY column holding partition_columns[i] (empty: PartitionKeyColumn).
 Result<std::vector<StagedFile>> ReadCopyResult(QueryResult& result,
-                                               const std::vector<std::string>& partition_columns) {
+                                               const std::vector<std::string>& partition_columns,
+                                               const std::vector<std::string>& key_columns = {}) {
   std::vector<StagedFile> files;
   if (result.column_count() < 6) return Status::Internal("unexpected COPY RETURN_STATS result");
   while (DataChunk chunk = result.Next()) {
@@ -86,9 +96,10 @@ Result<std::vector<StagedFile>> ReadCopyResult(QueryResult& result,
       f.stats = ReadColumnStats(chunk.column(4), r);
       auto keys = VectorStringMap(chunk.column(5), r);
       for (size_t i = 0; i < partition_columns.size(); ++i) {
+        std::string key = key_columns.empty() ? PartitionKeyColumn(i) : key_columns[i];
         std::optional<std::string> value;
         for (const auto& [k, v] : keys) {
-          if (k == PartitionKeyColumn(i)) value = v;
+          if (k == key) value = v;
         }
         if (value && value->empty()) value.reset();  // "" means null in Delta
         f.partition_values[partition_columns[i]] = value;
@@ -104,42 +115,66 @@ Result<std::vector<StagedFile>> ReadCopyResult(QueryResult& result,
 // table: 10% less writer CPU for 2% larger files; low-cardinality columns keep theirs).
 constexpr const char* kDictionaryLimit = "DICTIONARY_SIZE_LIMIT 10000";
 
-std::string CopyOptions(const std::vector<std::string>& partition_columns, int64_t file_size) {
+// `key_columns`: the partition key columns of the COPY query (none: not partitioned).
+std::string CopyOptions(const std::vector<std::string>& key_columns, int64_t file_size) {
   std::string options = fmt::format(
       "FORMAT parquet, COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', "
       "RETURN_STATS true, {}",
       kDictionaryLimit);
-  if (!partition_columns.empty()) {
+  if (!key_columns.empty()) {
     std::string keys;
-    for (size_t i = 0; i < partition_columns.size(); ++i) {
-      keys += (i ? ", " : "") + QuoteIdent(PartitionKeyColumn(i));
+    for (size_t i = 0; i < key_columns.size(); ++i) {
+      keys += (i ? ", " : "") + QuoteIdent(key_columns[i]);
     }
     return options + ", PARTITION_BY (" + keys + ")";
   }
   return options + fmt::format(", FILE_SIZE_BYTES {}", std::max<int64_t>(file_size, 1));
 }
 
-// Re-split one oversized file. COPY only rotates files between row groups (122,880 rows by
-// default) and not at all with PARTITION_BY, so size the row groups from the file's own bytes
-// per row and put one row group in each file.
-Result<std::vector<StagedFile>> SplitFile(Connection& conn, const StagedFile& big,
-                                          const std::string& staging, int64_t target) {
+// Re-split one oversized file into `dir` (appending to it when `in_place`: on object stores
+// the parts go beside the big file, under their final keys). COPY only rotates files between
+// row groups (122,880 rows by default) and not at all with PARTITION_BY, so size the row
+// groups from the file's own bytes per row and put one row group in each file.
+Result<std::vector<StagedFile>> SplitFile(Connection& conn, FileSystem& fs, const StagedFile& big,
+                                          const std::string& dir, bool in_place,
+                                          const char* extension, int64_t target) {
   int64_t rows_per_file = std::max<int64_t>(
       1, static_cast<int64_t>(static_cast<double>(big.rows) * static_cast<double>(target) /
                               static_cast<double>(big.size)));
   if (rows_per_file >= big.rows) return std::vector<StagedFile>{big};
-  std::string dir = JoinPath(staging, "split-" + NewUuid());
   std::string sql = fmt::format(
       "COPY (SELECT * FROM read_parquet({}, hive_partitioning=false)) TO {} (FORMAT parquet, "
-      "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', RETURN_STATS true, {}, "
-      "ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1)",
-      QuoteLiteral(big.path), QuoteLiteral(dir), kDictionaryLimit, rows_per_file);
+      "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', FILE_EXTENSION '{}', "
+      "RETURN_STATS true, {}, ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1{})",
+      QuoteLiteral(big.path), QuoteLiteral(dir), extension, kDictionaryLimit, rows_per_file,
+      in_place ? ", APPEND true" : "");
   DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query(sql, "splitting a large data file"));
   DL_ASSIGN_OR_RETURN(auto parts, ReadCopyResult(result, {}));
   for (auto& p : parts) p.partition_values = big.partition_values;
-  std::error_code ec;
-  std::filesystem::remove(big.path, ec);
+  Status removed = fs.Delete(big.path);
+  if (!removed.ok() && !in_place) return parts;  // a staged leftover goes with the staging dir
+  DL_RETURN_IF_ERROR(removed);
   return parts;
+}
+
+// Split the files well over the target size (COPY overshoots a little anyway).
+Result<std::vector<StagedFile>> SplitOversized(Connection& conn, FileSystem& fs,
+                                               std::vector<StagedFile> files,
+                                               const std::string& staging, int64_t target) {
+  std::vector<StagedFile> ready;
+  for (auto& f : files) {
+    if (target <= 0 || f.size <= target + target / 2) {
+      ready.push_back(std::move(f));
+      continue;
+    }
+    bool in_place = staging.empty();
+    std::string dir =
+        in_place ? f.path.substr(0, f.path.rfind('/')) : JoinPath(staging, "split-" + NewUuid());
+    DL_ASSIGN_OR_RETURN(auto parts, SplitFile(conn, fs, f, dir, in_place,
+                                              in_place ? "snappy.parquet" : "parquet", target));
+    for (auto& p : parts) ready.push_back(std::move(p));
+  }
+  return ready;
 }
 
 // Move a staged file to <table_root>/<partition dir>/part-<uuid>.snappy.parquet.
@@ -168,16 +203,36 @@ Result<delta::AddFile> PublishFile(FileSystem& fs, const StagedFile& f,
 // Deletes, unless released, the files already published.
 class WriteCleanup {
  public:
+  explicit WriteCleanup(FileSystem& fs) : fs_(fs) {}
   ~WriteCleanup() {
-    std::error_code ec;
-    for (const auto& f : published_) std::filesystem::remove(f, ec);
+    for (const auto& f : published_) (void)fs_.Delete(f);
   }
   void Published(std::string path) { published_.push_back(std::move(path)); }
   void Release() { published_.clear(); }
 
  private:
+  FileSystem& fs_;
   std::vector<std::string> published_;
 };
+
+// The add action of a file COPY wrote straight to its final key below `root`.
+Result<delta::AddFile> DescribeWrittenFile(const StagedFile& f, const std::string& root,
+                                           const delta::Schema& data_schema, int num_indexed_cols) {
+  std::string prefix = root + "/";
+  if (f.path.compare(0, prefix.size(), prefix) != 0) {
+    return Status::Internal("COPY wrote '{}' outside the table root '{}'", f.path, root);
+  }
+  delta::AddFile add;
+  add.path = delta::UriEncodePath(f.path.substr(prefix.size()));
+  add.partition_values = f.partition_values;
+  add.size = f.size;
+  add.modification_time = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  add.data_change = true;
+  add.stats = delta::BuildStatsJson(data_schema, f.rows, f.stats, num_indexed_cols);
+  return add;
+}
 
 }  // namespace
 
@@ -189,40 +244,81 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(const std::stri
   DL_ASSIGN_OR_RETURN(auto query_columns, Describe(sql, context));
   DL_ASSIGN_OR_RETURN(std::string select,
                       BuildWriteSelect(sql, query_columns, table_schema, options));
-  auto fs = MakeLocalFileSystem();
-  DL_RETURN_IF_ERROR(fs->CreateDirs(table_root));
+  if (IsUri(table_root)) {
+    auto adds = WriteToObjectStore(select, table_root, table_schema, options);
+    if (!adds.ok()) return adds.status().WithContext(context);
+    return adds;
+  }
+  FileSystem& fs = *fs_;
+  DL_RETURN_IF_ERROR(fs.CreateDirs(table_root));
   // Owned while it lives, so the next run can tell a killed writer's leftovers from ours.
   DL_ASSIGN_OR_RETURN(StagingDir staging_dir, StagingDir::Create(table_root));
-  WriteCleanup cleanup;
+  WriteCleanup cleanup(fs);
   const std::string staging = JoinPath(staging_dir.path(), "data");
   const auto& partition_columns = options.partition_columns;
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < partition_columns.size(); ++i) keys.push_back(PartitionKeyColumn(i));
   std::string copy = fmt::format("COPY ({}) TO {} ({})", select, QuoteLiteral(staging),
-                                 CopyOptions(partition_columns, options.target_file_size_bytes));
+                                 CopyOptions(keys, options.target_file_size_bytes));
   DL_ASSIGN_OR_RETURN(QueryResult result, conn_.Query(copy, context));
   DL_ASSIGN_OR_RETURN(auto staged, ReadCopyResult(result, partition_columns));
-
-  std::vector<StagedFile> ready;
-  for (auto& f : staged) {
-    // Allow some slack: COPY rotates files per row group, so sizes overshoot a little anyway.
-    bool oversized = options.target_file_size_bytes > 0 &&
-                     f.size > options.target_file_size_bytes + options.target_file_size_bytes / 2;
-    if (!oversized) {
-      ready.push_back(std::move(f));
-      continue;
-    }
-    DL_ASSIGN_OR_RETURN(auto parts, SplitFile(conn_, f, staging, options.target_file_size_bytes));
-    for (auto& p : parts) ready.push_back(std::move(p));
-  }
+  DL_ASSIGN_OR_RETURN(auto ready, SplitOversized(conn_, fs, std::move(staged), staging,
+                                                 options.target_file_size_bytes));
 
   delta::Schema data_schema = DataSchema(table_schema, partition_columns);
   std::vector<delta::AddFile> adds;
   for (const auto& f : ready) {
     if (f.rows == 0) continue;  // COPY may leave an empty file for an empty result
     auto add =
-        PublishFile(*fs, f, table_root, partition_columns, data_schema, options.num_indexed_cols);
+        PublishFile(fs, f, table_root, partition_columns, data_schema, options.num_indexed_cols);
     if (!add.ok()) return add.status().WithContext(context);
     cleanup.Published(delta::ResolveDataPath(table_root, add->path));
     adds.push_back(std::move(*add));
+  }
+  cleanup.Release();
+  return adds;
+}
+
+Result<std::vector<delta::AddFile>> DuckDbEngine::WriteToObjectStore(
+    const std::string& select, const std::string& table_root, const delta::Schema& table_schema,
+    const WriteOptions& options) {
+  std::string root = table_root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  const auto& partition_columns = options.partition_columns;
+  // The key columns take the partition columns' names, so DuckDB's directories are the usual
+  // <column>=<value> (escaped by DuckDB; the add path records the key exactly).
+  std::string query = select;
+  if (!partition_columns.empty()) {
+    std::vector<std::string> renames;
+    for (size_t i = 0; i < partition_columns.size(); ++i) {
+      renames.push_back(fmt::format("{} AS {}", QuoteIdent(PartitionKeyColumn(i)),
+                                    QuoteIdent(partition_columns[i])));
+    }
+    query = fmt::format("SELECT * RENAME ({}) FROM ({}) AS \"_dl_w\"", fmt::join(renames, ", "),
+                        select);
+  }
+  // APPEND: the table root already holds files; new names are fresh uuids.
+  std::string copy = fmt::format(
+      "COPY ({}) TO {} ({}, FILE_EXTENSION 'snappy.parquet', APPEND true)", query,
+      QuoteLiteral(root), CopyOptions(partition_columns, options.target_file_size_bytes));
+  DL_ASSIGN_OR_RETURN(QueryResult result, conn_.Query(copy));
+  DL_ASSIGN_OR_RETURN(auto written, ReadCopyResult(result, partition_columns, partition_columns));
+  WriteCleanup cleanup(*fs_);
+  for (const auto& f : written) cleanup.Published(f.path);
+  DL_ASSIGN_OR_RETURN(auto ready, SplitOversized(conn_, *fs_, std::move(written), "",
+                                                 options.target_file_size_bytes));
+  for (const auto& f : ready) cleanup.Published(f.path);
+
+  delta::Schema data_schema = DataSchema(table_schema, partition_columns);
+  std::vector<delta::AddFile> adds;
+  for (const auto& f : ready) {
+    if (f.rows == 0) {  // COPY may leave an empty file for an empty result
+      DL_RETURN_IF_ERROR(fs_->Delete(f.path));
+      continue;
+    }
+    DL_ASSIGN_OR_RETURN(delta::AddFile add,
+                        DescribeWrittenFile(f, root, data_schema, options.num_indexed_cols));
+    adds.push_back(std::move(add));
   }
   cleanup.Release();
   return adds;
