@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "dl/storage/azure_file_system.hpp"
 #include "dl/storage/paths.hpp"
 
 namespace dl {
@@ -33,6 +34,10 @@ const std::map<std::string, FileSystemFactory, std::less<>>& Backends() {
               const StorageOptions&) -> Result<std::unique_ptr<FileSystem>> {
          return MakeLocalFileSystem();
        }},
+      {"az", MakeAzureFileSystem},
+      {"azure", MakeAzureFileSystem},
+      {"abfs", MakeAzureFileSystem},
+      {"abfss", MakeAzureFileSystem},
   };
   return *backends;
 }
