@@ -79,8 +79,9 @@ int Run(const RunArgs& args, const RunHooks& hooks) {
     if (Status st = catalog::ValidateUcNames(*cfg); !st.ok()) return ReportError(st);
   }
   const double interval_seconds = args.interval;
-  auto fs = MakeFileSystem(cfg->storage);  // every location of the command, one storage
-  options.fs = fs.get();
+  // Every location of the command, one storage.
+  std::shared_ptr<FileSystem> fs = MakeFileSystem(cfg->storage);
+  options.fs = fs;
   loader::StopToken stop;
   loader::InstallSignalHandlers(stop);
   // Upstream dependencies gate the run (exit 3 when unmet); see run_hooks.hpp.

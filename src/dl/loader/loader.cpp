@@ -337,8 +337,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   metrics.dry_run = options.dry_run;
   metrics.command = options.command;
   DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(config, options.tables));
-  std::unique_ptr<FileSystem> own_fs = options.fs ? nullptr : MakeFileSystem(config.storage);
-  FileSystem* fs = options.fs ? options.fs : own_fs.get();
+  std::shared_ptr<FileSystem> fs = options.fs ? options.fs : MakeFileSystem(config.storage);
   engine::EngineOptions eopts = LockedEngineOptions(config);
   eopts.threads = options.engine_threads;
   eopts.memory_limit = options.memory_limit;

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,9 @@ namespace dl::loader {
 
 struct RunOptions {
   /// Storage for every location of the run (sources, tables, tracker, state, metrics), made
-  /// once per command with MakeFileSystem(config.storage); null: RunOnce makes its own.
-  FileSystem* fs = nullptr;
+  /// once per command with MakeFileSystem(config.storage) (shared: the engine uses it too);
+  /// null: RunOnce makes its own.
+  std::shared_ptr<FileSystem> fs;
   std::vector<std::string> tables;  ///< --tables (empty: all)
   bool dry_run = false;             ///< plan and print, touch nothing
   bool optimize = false;            ///< OPTIMIZE each loaded table afterwards
