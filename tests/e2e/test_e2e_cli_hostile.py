@@ -124,13 +124,14 @@ def test_interval_zero_is_a_readable_usage_error(env: LoaderEnv):
         assert len(r.stderr) < 600, str(r)
 
 
-def test_object_store_and_unknown_schemes_are_config_errors_not_zero_files(env: LoaderEnv):
+def test_unsupported_schemes_are_config_errors_not_zero_files(env: LoaderEnv):
     """`s3://...` used to pass validate and load "0 files" with exit 0: every scheme this build
-    cannot read is a config error naming the key and the scheme, in validate and run."""
+    has no storage backend for is a config error naming the key and the scheme, in validate
+    and run (these schemes stay unsupported when the object-store backends are in)."""
     cases = {
-        "source_path_pattern": "s3://bucket/raw/t/*.parquet",
-        "raw_data_path": "gs://bucket/raw",
-        "processed_data_path": "abfss://c@acct.dfs.core.windows.net/processed",
+        "source_path_pattern": "hdfs://namenode/raw/t/*.parquet",
+        "raw_data_path": "oss://bucket/raw",
+        "processed_data_path": "adl://acct.azuredatalakestore.net/processed",
         "checkpoint_path": "dbfs:/mnt/checkpoints",  # no Databricks driver's /dbfs view here
     }
     for key, value in cases.items():
@@ -146,8 +147,26 @@ def test_object_store_and_unknown_schemes_are_config_errors_not_zero_files(env: 
             assert r.rc == 2, f"{key}={value}: {r}"
             assert key in r.stderr and value.split(":")[0] + ":" in r.stderr, str(r)
         assert not env.processed.exists(), "a refused config wrote something"
-    r = env.run("table", "describe", "s3://bucket/tables/t", config=False)
-    assert r.rc == 2 and "object storage" in r.stderr, str(r)
+    r = env.run("table", "describe", "hdfs://namenode/tables/t", config=False)
+    assert r.rc == 2 and "hdfs:" in r.stderr and "PATH" in r.stderr, str(r)
+
+
+def test_object_store_without_credentials_is_a_config_error_naming_key_and_scheme(
+        env: LoaderEnv, monkeypatch):
+    """An s3:// location is a config error (exit 2) naming the key and the scheme when the
+    build has no S3 backend, and when it has one but no credentials resolve: never 0 files."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(env.root / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(env.root / "no-config"))
+    entry = env.table_entry("t", "t/*.parquet", "parquet")
+    entry["source_path_pattern"] = "s3://bucket/raw/t/*.parquet"
+    env.write_config([entry])
+    for cmd in ("validate", "run"):
+        r = env.run(cmd)
+        assert r.rc == 2, str(r)
+        assert "tables[0].source_path_pattern" in r.stderr and "s3:" in r.stderr, str(r)
+    assert not env.processed.exists(), "a refused config wrote something"
 
 
 def test_file_uris_are_local_paths(env: LoaderEnv):

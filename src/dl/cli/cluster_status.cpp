@@ -12,6 +12,8 @@
 #include "dl/loader/locked_engine.hpp"
 #include "dl/monitoring/run_metrics.hpp"
 #include "dl/orchestration/dependencies.hpp"
+#include "dl/storage/paths.hpp"
+#include "dl/storage/registry.hpp"
 #include "dl/table/table.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
@@ -207,19 +209,20 @@ int ClusterStatus(const ConfigArgs& args, bool json) {
   const std::pair<std::string, std::string> paths[] = {
       {"processed_data_path", cfg->processed_data_path}, {"checkpoint_path", cfg->checkpoint_path}};
   for (const auto& [label, path] : paths) {
+    if (IsUri(path)) continue;  // object stores have no disk to fill up
     auto disk = cluster::MeasureDisk(path);
-    if (!disk.ok()) return ReportError(disk.status());
+    if (!disk.ok()) return ReportError(disk.status(), *cfg);
     in.disks.push_back({label, *disk});
   }
-  auto fs = MakeLocalFileSystem();
+  auto fs = MakeFileSystem(cfg->storage);
   engine::EngineOptions eopts = loader::LockedEngineOptions(*cfg);
   eopts.threads = 1;
   auto engine = engine::MakeDuckDbEngine(eopts);
-  if (!engine.ok()) return ReportError(engine.status());
+  if (!engine.ok()) return ReportError(engine.status(), *cfg);
   tracker::FileTracker tracker(*fs, **engine, config::TrackerPath(*cfg));
   for (const auto& t : cfg->tables) {
     auto f = Facts(*cfg, t, *fs, **engine, tracker);
-    if (!f.ok()) return ReportError(f.status());
+    if (!f.ok()) return ReportError(f.status(), *cfg);
     in.tables.push_back(std::move(*f));
   }
   // One non-waiting check of each upstream dependency (what a run would check first).

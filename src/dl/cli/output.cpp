@@ -20,6 +20,11 @@ int ReportError(const Status& status) {
   return ExitCode(status);
 }
 
+int ReportError(const Status& status, const config::LoaderConfig& cfg) {
+  if (status.ok()) return 0;
+  return ReportError(Status(status.code(), config::RedactEnvValues(cfg, status.message())));
+}
+
 void PrintJson(const nlohmann::ordered_json& value) { std::cout << value.dump(2) << "\n"; }
 
 }  // namespace dl::cli

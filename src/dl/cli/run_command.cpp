@@ -19,6 +19,7 @@
 #include "dl/monitoring/progress.hpp"
 #include "dl/storage/file_system.hpp"
 #include "dl/storage/paths.hpp"
+#include "dl/storage/registry.hpp"
 
 namespace dl::cli {
 namespace {
@@ -78,17 +79,20 @@ int Run(const RunArgs& args, const RunHooks& hooks) {
     if (Status st = catalog::ValidateUcNames(*cfg); !st.ok()) return ReportError(st);
   }
   const double interval_seconds = args.interval;
+  // Every location of the command, one storage.
+  std::shared_ptr<FileSystem> fs = MakeFileSystem(cfg->storage);
+  options.fs = fs;
   loader::StopToken stop;
   loader::InstallSignalHandlers(stop);
   // Upstream dependencies gate the run (exit 3 when unmet); see run_hooks.hpp.
-  if (int code = CheckUpstream(*cfg, dry_run, stop); code != 0) return code;
+  if (int code = CheckUpstream(*cfg, *fs, dry_run, stop); code != 0) return code;
   int exit_code = 0;
   for (int pass = 1;; ++pass) {
     auto result = loader::RunOnce(*cfg, options, stop);
     if (!result.ok()) {
       // Usage errors (exit 2) are the caller's mistake, not a run to report downstream.
       if (!dry_run && ExitCode(result.status()) == 1) NotifyRunError(*cfg, result.status(), stop);
-      return ReportError(result.status());
+      return ReportError(result.status(), *cfg);
     }
     const bool did_work = result->metrics.files_loaded() + result->metrics.files_failed() > 0;
     int pass_code = result->ExitCode();
@@ -137,7 +141,7 @@ int Validate(const ConfigArgs& args) {
 }
 
 int CreateExampleConfig(const std::string& output, const std::string& base_dir, bool force) {
-  auto fs = MakeLocalFileSystem();
+  auto fs = MakeFileSystem();
   if (!force) {
     auto exists = fs->Exists(output);
     if (exists.ok() && *exists) {

@@ -11,6 +11,7 @@
 #include "dl/loader/locked_engine.hpp"
 #include "dl/orchestration/dependencies.hpp"
 #include "dl/orchestration/notifications.hpp"
+#include "dl/storage/registry.hpp"
 
 namespace dl::cli {
 namespace {
@@ -36,21 +37,22 @@ void PrintStates(const std::vector<orchestration::DependencyState>& states) {
 
 }  // namespace
 
-int CheckUpstream(const config::LoaderConfig& cfg, bool dry_run, loader::StopToken& stop) {
+int CheckUpstream(const config::LoaderConfig& cfg, FileSystem& fs, bool dry_run,
+                  loader::StopToken& stop) {
   if (cfg.upstream_dependencies.empty()) return 0;
   auto engine = orchestration::MakeDependencyEngine(cfg);  // reads table checkpoints
   orchestration::DependencyContext ctx;
+  ctx.fs = &fs;
   ctx.parquet = engine.ok() ? engine->get() : nullptr;
   if (dry_run) {
     PrintStates(orchestration::CheckDependenciesOnce(cfg, ctx));
     return 0;
   }
   auto outcome = orchestration::AwaitDependencies(cfg, ctx, StoppableSleep(stop));
-  auto fs = MakeLocalFileSystem();
   if (outcome.met) {
     log::Info("upstream dependencies met", {{"dependencies", outcome.states.size()},
                                              {"checks", outcome.checks}});
-    (void)orchestration::ClearUnmet(cfg, *fs);
+    (void)orchestration::ClearUnmet(cfg, fs);
     return 0;
   }
   if (outcome.stopped) {
@@ -59,8 +61,7 @@ int CheckUpstream(const config::LoaderConfig& cfg, bool dry_run, loader::StopTok
   }
   // Kept for cluster-status: a dependency waited for in vain is a critical health finding.
   const bool waited = cfg.on_unmet_dependencies == config::OnUnmetDependencies::kWait;
-  if (Status st = orchestration::RecordUnmet(cfg, *fs, outcome.states, waited, NowMs());
-      !st.ok()) {
+  if (Status st = orchestration::RecordUnmet(cfg, fs, outcome.states, waited, NowMs()); !st.ok()) {
     log::Warn("could not record the unmet dependencies", {{"error", st.message()}});
   }
   std::cerr << "error: " << log::RedactSecrets(orchestration::UnmetMessage(outcome.states))
@@ -73,20 +74,20 @@ int CheckUpstream(const config::LoaderConfig& cfg, bool dry_run, loader::StopTok
 
 int AfterPass(const config::LoaderConfig& cfg, const loader::RunOptions& options,
               const loader::RunResult& result, int exit_code, loader::StopToken& stop) {
-  auto fs = MakeLocalFileSystem();
+  FileSystem& fs = *options.fs;
   if (catalog::RegistrationEnabled(cfg)) {
     auto selected = config::SelectTables(cfg, options.tables);
     auto engine = loader::MakeLockedEngine(cfg);
     if (selected.ok()) {
-      auto regs = catalog::RegisterTables(cfg, *selected, *fs,
-                                          engine.ok() ? engine->get() : nullptr);
+      auto regs =
+          catalog::RegisterTables(cfg, *selected, fs, engine.ok() ? engine->get() : nullptr);
       for (const auto& r : regs) {
         if (!r.ok) exit_code = std::max(exit_code, 1);
       }
     }
   }
   const auto& m = result.metrics;
-  Status st = orchestration::RecordRun(cfg, *fs, m.run_id, m.start_ms, m.end_ms ? m.end_ms : NowMs(),
+  Status st = orchestration::RecordRun(cfg, fs, m.run_id, m.start_ms, m.end_ms ? m.end_ms : NowMs(),
                                        exit_code == 0 && !result.stopped);
   if (!st.ok()) log::Warn("cannot record the run state", {{"error", st.message()}});
   if (!cfg.downstream_notifications.empty()) {

@@ -7,6 +7,7 @@
 #include "dl/common/clock.hpp"
 #include "dl/loader/locked_engine.hpp"
 #include "dl/loader/reconcile.hpp"
+#include "dl/storage/registry.hpp"
 #include "dl/table/table.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
@@ -112,14 +113,14 @@ int ShowStatus(const ConfigArgs& args, const std::string& tables, bool json) {
   }
   auto selected = config::SelectTables(*cfg, names);
   if (!selected.ok()) return ReportError(selected.status());
-  auto fs = MakeLocalFileSystem();
+  auto fs = MakeFileSystem(cfg->storage);
   auto engine = loader::MakeLockedEngine(*cfg);
-  if (!engine.ok()) return ReportError(engine.status());
+  if (!engine.ok()) return ReportError(engine.status(), *cfg);
   tracker::FileTracker tracker(*fs, **engine, config::TrackerPath(*cfg));
   ordered_json out = ordered_json::array();
   for (const auto* t : *selected) {
     auto st = TableStatus(*cfg, *t, *fs, **engine, tracker);
-    if (!st.ok()) return ReportError(st.status());
+    if (!st.ok()) return ReportError(st.status(), *cfg);
     out.push_back(std::move(*st));
   }
   if (json) {

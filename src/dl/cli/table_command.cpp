@@ -10,9 +10,12 @@
 
 #include "dl/cli/output.hpp"
 #include "dl/common/clock.hpp"
+#include "dl/config/loader_config.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/discovery/discover.hpp"
 #include "dl/engine/expression_check.hpp"
 #include "dl/storage/paths.hpp"
+#include "dl/storage/registry.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::cli {
@@ -40,19 +43,25 @@ struct TableArgs {
   std::vector<std::string> zorder_by, sort_by;
   bool dry_run = false, force = false;
   std::optional<double> retention_hours;
+  std::vector<std::string> storage_options;  // KEY=VALUE
+  // Set once the path is resolved: storage for every location of the command, and the
+  // option values to mask in error texts.
+  StorageConfig storage;
+  std::shared_ptr<FileSystem> fs;
+  std::set<std::string> masked;
 };
 
 // Every verb needs a filesystem and an engine (checkpoints are Parquet). The engine reaches
 // only the table (PATH) and `files` (sources, output), and --where is an allowed expression.
 struct Session {
-  std::unique_ptr<FileSystem> fs;
+  FileSystem* fs = nullptr;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<table::TableContext> ctx;
 };
 
 Result<Session> OpenSession(const TableArgs& a, std::vector<std::string> files = {}) {
   Session s;
-  s.fs = MakeLocalFileSystem();
+  s.fs = a.fs.get();
   engine::EngineOptions options;
   options.allowed_directories = std::vector<std::string>{a.path};
   options.allowed_files = std::move(files);
@@ -244,10 +253,17 @@ Status Scan(const TableArgs& a) {
   return st;
 }
 
-Result<std::vector<std::string>> ExpandSources(const std::vector<std::string>& patterns) {
+Result<std::vector<std::string>> ExpandSources(FileSystem& fs,
+                                               const std::vector<std::string>& patterns) {
   std::vector<std::string> files;
   for (const auto& given : patterns) {
     DL_ASSIGN_OR_RETURN(std::string p, ResolveLocation(given));
+    if (IsUri(p)) {  // object stores have no glob(3): list below the pattern's base
+      DL_ASSIGN_OR_RETURN(auto found, discovery::Discover(fs, p));
+      if (found.empty()) return Status::NotFound("--source {} matches no file", p);
+      for (auto& f : found) files.push_back(std::move(f.path));
+      continue;
+    }
     glob_t g{};
     int rc = ::glob(p.c_str(), 0, nullptr, &g);
     if (rc == GLOB_NOMATCH) {
@@ -267,7 +283,7 @@ Status WriteCmd(const TableArgs& a) {
   if (a.schema_evolution != "none" && a.schema_evolution != "add_new_columns") {
     return Status::InvalidArgument("--schema-evolution must be none or add_new_columns");
   }
-  DL_ASSIGN_OR_RETURN(auto files, ExpandSources(a.sources));
+  DL_ASSIGN_OR_RETURN(auto files, ExpandSources(*a.fs, a.sources));
   std::string format = a.format.empty() ? FormatFromPath(files.front(), "parquet") : a.format;
   if (format == "jsonl") format = "json";
   DL_ASSIGN_OR_RETURN(auto s, OpenSession(a, files));
@@ -374,6 +390,31 @@ Status RestoreCmd(const TableArgs& a) {
   return Status::OK();
 }
 
+// PATH as a location (file:, dbfs: and object stores with a backend; other schemes refused)
+// and the storage of the command. A backend that cannot be made with the options (no
+// credentials) is a config error naming PATH and the scheme; no request is made here.
+Status OpenStorage(TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(StorageOptions options,
+                      config::StorageOptionsFromArgs(a.storage_options, &a.masked));
+  auto resolved = ResolveLocation(a.path);
+  if (!resolved.ok()) return Status::Config("PATH {}", resolved.status().message());
+  a.path = StripSlash(*resolved);
+  a.storage = StorageConfig{options, {}};
+  if (IsUri(a.path)) {
+    auto backend = MakeFileSystemFor(a.path, a.storage);
+    if (!backend.ok()) {
+      return Status::Config("PATH {}: {}:// storage cannot be used: {}", a.path, UriScheme(a.path),
+                            backend.status().message());
+    }
+  }
+  a.fs = MakeFileSystem(a.storage);
+  return Status::OK();
+}
+
+Status MaskStatus(const Status& st, const std::set<std::string>& masked) {
+  return Status(st.code(), config::RedactText(masked, st.message()));
+}
+
 CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const char* name,
                const char* help, Status (*run)(const TableArgs&), int& exit_code) {
   auto* cmd = table->add_subcommand(name, help);
@@ -382,17 +423,15 @@ CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const ch
   static const std::set<std::string> kChangesFiles = {"write",  "delete",  "optimize",
                                                       "vacuum", "restore", "checkpoint"};
   const bool changes_files = kChangesFiles.count(name) != 0;
+  cmd->add_option("--storage-option", args->storage_options,
+                  "Object store option KEY=VALUE as in storage_options: (delta-rs key names, "
+                  "e.g. aws_region=eu-west-1; values may use ${VAR}), repeatable");
   cmd->callback([args, run, changes_files, &exit_code] {
-    auto resolved = ResolveLocation(args->path);  // file:, dbfs:; other schemes refused
-    if (!resolved.ok()) {
-      exit_code = ReportError(resolved.status());
-      return;
-    }
-    args->path = StripSlash(*resolved);
-    Status st =
-        changes_files ? table::CheckNotNested(*MakeLocalFileSystem(), args->path) : Status::OK();
+    Status st = OpenStorage(*args);
+    if (st.ok() && changes_files) st = table::CheckNotNested(*args->fs, args->path);
     if (st.ok()) st = run(*args);
-    exit_code = st.ok() ? 0 : ReportError(st);
+    // Option values never reach the terminal, whatever error carries them.
+    exit_code = st.ok() ? 0 : ReportError(MaskStatus(st, args->masked));
   });
   return cmd;
 }

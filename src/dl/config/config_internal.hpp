@@ -52,4 +52,30 @@ bool IsIdentifier(std::string_view name);
 /// exactly ("br[1]/raw" matches itself, not "br1/raw").
 std::string EscapeGlob(const std::string& path);
 
+/// The literal directory a glob starts from: the segments before the first one with an
+/// unescaped wildcard, unescaped ("br\\[1]/raw/*.csv" -> "br[1]/raw"; "s3://b/raw/*.csv" ->
+/// "s3://b/raw"). A pattern without wildcards is returned whole.
+std::string SourcePatternBase(const std::string& pattern);
+
+// ---- `storage_options:` (storage_config.cpp) ----
+
+/// The spelling our backends read for a delta-rs / object_store option key (case-insensitive;
+/// aliases such as aws_endpoint -> aws_endpoint_url), or nullopt for an unknown key.
+std::optional<std::string> CanonicalStorageOption(std::string_view key);
+
+/// Read the `storage_options:` map of `r` into `out` (canonical keys). An unknown key is an
+/// error naming its path and line, with a "did you mean". Values are strings (with ${VAR});
+/// every value is added to the masked values (RedactEnvValues) except plain settings
+/// (true/false/numbers), which no secret looks like.
+void ReadStorageOptions(MapReader& r, StorageOptions& out);
+
+/// Scope a table's own options to its table root and its source base (SourcePatternBase).
+void AddTableStorageScopes(const LoaderConfig& cfg, const TableConfig& t,
+                           const StorageOptions& options, StorageConfig& storage);
+
+/// Every object-store location of the config (raw_data_path, processed_data_path,
+/// checkpoint_path, each source base) can have its backend made with its options: else a
+/// config error naming the key and the scheme. Makes no request.
+void CheckStorageBackends(MapReader& r, const LoaderConfig& cfg);
+
 }  // namespace dl::config::internal

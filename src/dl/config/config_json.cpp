@@ -90,6 +90,18 @@ Json TableJson(const TableConfig& t) {
   return j;
 }
 
+// Every storage option value may be a secret: only the keys are shown, per scope.
+Json StorageJson(const StorageConfig& storage) {
+  auto masked = [](const StorageOptions& options) {
+    Json j = Json::object();
+    for (const auto& [key, value] : options) j[key] = "***";
+    return j;
+  };
+  Json j = masked(storage.global);
+  for (const auto& scope : storage.scopes) j["scoped"][scope.prefix] = masked(scope.options);
+  return j;
+}
+
 // ---- Cluster mode: `cluster:` ----
 Json ClusterJson(const ClusterSettings& c) {
   Json j = {{"environment", c.environment}, {"system_root", c.system_root}};
@@ -151,6 +163,7 @@ Json ConfigJson(const LoaderConfig& cfg) {
   j["notification_backoff_ms"] = cfg.notification_backoff_ms;
   j["http_timeout_seconds"] = cfg.http_timeout_seconds;
   j["cluster"] = ClusterJson(cfg.cluster);  // cluster mode
+  j["storage_options"] = StorageJson(cfg.storage);
   Json tables = Json::array();
   for (const auto& t : cfg.tables) tables.push_back(TableJson(t));
   j["tables"] = std::move(tables);
@@ -179,11 +192,15 @@ std::string ToRedactedJson(const LoaderConfig& cfg) {
 }
 
 std::string RedactEnvValues(const LoaderConfig& cfg, std::string text) {
+  return RedactText(cfg.env_values, std::move(text));
+}
+
+std::string RedactText(const std::set<std::string>& values, std::string text) {
   // Longest first, so a value containing another is masked whole.
-  std::vector<std::string> values(cfg.env_values.begin(), cfg.env_values.end());
-  std::sort(values.begin(), values.end(),
+  std::vector<std::string> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end(),
             [](const auto& a, const auto& b) { return a.size() > b.size(); });
-  for (const auto& v : values) {
+  for (const auto& v : sorted) {
     if (v.size() < 4) continue;
     for (size_t at = text.find(v); at != std::string::npos; at = text.find(v, at + 3)) {
       text.replace(at, v.size(), "***");

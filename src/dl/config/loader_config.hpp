@@ -226,7 +226,8 @@ struct LoaderConfig {
   /// Key paths ("tables[0].source_path_pattern") whose value came through ${ENV}
   /// interpolation: possibly secrets, so ToRedactedJson prints them as "***".
   std::set<std::string> env_keys;
-  /// The values ${ENV} references substituted (RedactEnvValues masks them in output).
+  /// The values ${ENV} references substituted, and every storage option value but plain
+  /// settings (true, 42): RedactEnvValues masks them in output.
   std::set<std::string> env_values;
 };
 
@@ -281,8 +282,18 @@ std::string DisplayName(const LoaderConfig& cfg, const TableConfig& table);
 Result<std::vector<const TableConfig*>> SelectTables(const LoaderConfig& cfg,
                                                      const std::vector<std::string>& names);
 
+/// `--storage-option KEY=VALUE` arguments (the `table` verbs) as storage options: keys as in
+/// `storage_options:` (delta-rs names, case-insensitive, aliases), values may use ${VAR}.
+/// Config error naming the argument for a malformed pair or an unknown key. Every value is
+/// added to `*masked` (for RedactText) except plain settings.
+Result<StorageOptions> StorageOptionsFromArgs(const std::vector<std::string>& key_values,
+                                              std::set<std::string>* masked);
+
+/// `text` with each of `values` (4 characters or more) replaced by "***", longest first.
+std::string RedactText(const std::set<std::string>& values, std::string text);
+
 /// The resolved config as pretty JSON (keys as in YAML), with every value that came from an
-/// environment variable replaced by "***". Safe to log.
+/// environment variable, and every storage option value, replaced by "***". Safe to log.
 std::string ToRedactedJson(const LoaderConfig& cfg);
 
 /// `text` with every value that came from an environment variable (4 characters or more:

@@ -234,6 +234,26 @@ void ResolveModes(MapReader& r, const TableParseInfo& info, TableConfig& t) {
 
 }  // namespace
 
+std::string SourcePatternBase(const std::string& pattern) {
+  std::string done, current;  // unescaped: up to the last '/', and since
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      current.push_back(pattern[++i]);
+    } else if (c == '*' || c == '?' || c == '[') {
+      while (done.size() > 1 && done.back() == '/') done.pop_back();
+      return done.empty() ? "." : done;
+    } else {
+      current.push_back(c);
+      if (c == '/') {
+        done += current;
+        current.clear();
+      }
+    }
+  }
+  return done + current;  // no wildcard: a file or directory named in full
+}
+
 bool IsIdentifier(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
@@ -394,28 +414,6 @@ void CheckNoNesting(MapReader& r, const LoaderConfig& cfg) {
   }
 }
 
-// The literal directory a glob starts from: the segments before the first one with an
-// unescaped wildcard, unescaped ("br\\[1]/raw/*.csv" -> "br[1]/raw").
-std::string PatternBase(const std::string& pattern) {
-  std::string done, current;  // unescaped: up to the last '/', and since
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size()) {
-      current.push_back(pattern[++i]);
-    } else if (c == '*' || c == '?' || c == '[') {
-      while (done.size() > 1 && done.back() == '/') done.pop_back();
-      return done.empty() ? "." : done;
-    } else {
-      current.push_back(c);
-      if (c == '/') {
-        done += current;
-        current.clear();
-      }
-    }
-  }
-  return done + current;  // no wildcard: a file or directory named in full
-}
-
 // A source inside a table of this config reads that table's data files (and removed ones) as
 // raw input: its own target doubles itself every run. Delta sources may read other tables.
 void CheckSourcesAreNotTargets(MapReader& r, const LoaderConfig& cfg) {
@@ -424,8 +422,8 @@ void CheckSourcesAreNotTargets(MapReader& r, const LoaderConfig& cfg) {
     const TableConfig& t = cfg.tables[i];
     if (t.source_path_pattern.empty() || t.table_name.empty() || t.database_name.empty()) continue;
     const bool delta = t.file_format == FileFormat::kDelta;
-    const std::string base =
-        Lower(CanonicalPath(delta ? t.source_path_pattern : PatternBase(t.source_path_pattern)));
+    const std::string base = Lower(
+        CanonicalPath(delta ? t.source_path_pattern : SourcePatternBase(t.source_path_pattern)));
     const std::string key = fmt::format("tables[{}].source_path_pattern", i);
     for (size_t j = 0; j < cfg.tables.size(); ++j) {
       const TableConfig& target = cfg.tables[j];

@@ -121,8 +121,9 @@ void ReadStrategyOptions(MapReader& r, TableConfig& t) {
   r.GetOptString("replace_where", t.replace_where);
 }
 
-// file: and dbfs: locations become local paths; any other scheme is refused here, naming the
-// key: a location read the wrong way must never look like a directory with no files.
+// file: and dbfs: locations become local paths, object-store URIs with a backend stay; any
+// other scheme is refused here, naming the key: a location read the wrong way must never look
+// like a directory with no files.
 void ResolveLocationKey(MapReader& r, std::string_view key, std::string& value) {
   if (value.empty() || r.Failed(key)) return;
   auto resolved = ResolveLocation(value);
@@ -146,7 +147,8 @@ void ResolvePattern(const LoaderConfig& cfg, const std::string& table_path, Tabl
   if (cfg.env_keys.count("raw_data_path")) env_keys.insert(table_path + ".source_path_pattern");
 }
 
-TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderConfig& cfg) {
+TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderConfig& cfg,
+                       StorageOptions& storage_options) {
   TableConfig t = defaults;
   t.line = r.line();
   for (std::string_view key : {"table_name", "database_name", "source_path_pattern"}) {
@@ -179,6 +181,7 @@ TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderCo
   r.GetString("rescued_data_column", t.rescued_data_column);
   ReadStrategyOptions(r, t);
   ReadTableProperties(r, t);
+  internal::ReadStorageOptions(r, storage_options);
   r.CheckUnknownKeys(internal::kRootOnlyKeys, "at the top level");
 
   // Inherited defaults that came from ${ENV} stay redacted in the table too.
@@ -286,7 +289,9 @@ void ReadTables(MapReader& r, const TableConfig& defaults, LoaderConfig& cfg) {
       continue;
     }
     MapReader tr(r.diag(), {cfg.env_keys, cfg.env_values}, item, path, line);
-    cfg.tables.push_back(ParseTable(tr, defaults, cfg));
+    StorageOptions options;
+    cfg.tables.push_back(ParseTable(tr, defaults, cfg, options));
+    internal::AddTableStorageScopes(cfg, cfg.tables.back(), options, cfg.storage);
   }
 }
 
@@ -309,6 +314,7 @@ void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
   r.GetInt("retry_backoff_ms", cfg.retry_backoff_ms, 0, 600000);
   r.GetEnum("log_level", cfg.log_level, internal::kLogLevelNames);
   r.GetBool("enable_metrics", cfg.enable_metrics);
+  internal::ReadStorageOptions(r, cfg.storage.global);
   ReadCluster(r, cfg);
   ReadCatalogAndOrchestration(r, cfg);
   ReadClusterSettings(r, cfg);  // cluster mode: environment and resources
@@ -317,6 +323,7 @@ void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
   ReadTables(r, defaults, cfg);
   r.CheckUnknownKeys(internal::kTableOnlyKeys, "in a table entry under tables:");
   internal::ValidateRoot(r, cfg);
+  internal::CheckStorageBackends(r, cfg);
 }
 
 // The original documents `--config-json 'raw_data_path: /mnt/raw/\n...'`, where the shell

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -166,7 +165,7 @@ std::optional<int64_t> CrcVersion(const std::string& name) {
 }
 
 void Classify(const FileEntry& entry, std::map<int64_t, VersionFiles>& versions) {
-  std::string name = std::filesystem::path(entry.path).filename().string();
+  std::string name = entry.path.substr(entry.path.rfind('/') + 1);
   if (auto crc = CrcVersion(name)) {
     versions[*crc].files.push_back(entry);
     return;
@@ -248,9 +247,11 @@ std::string Normal(const std::string& path) { return LexicallyNormal(path); }
 
 // '_' and '.' names are hidden (the log, _change_data, temp and checksum files) unless they
 // are directories of a partition column that itself starts with '_'.
-bool IsHidden(const std::filesystem::path& relative, const std::vector<std::string>& columns) {
-  for (const auto& part : relative) {
-    std::string name = part.string();
+bool IsHidden(std::string_view relative, const std::vector<std::string>& columns) {
+  for (size_t start = 0; start < relative.size();) {
+    const size_t slash = std::min(relative.find('/', start), relative.size());
+    const std::string name(relative.substr(start, slash - start));
+    start = slash + 1;
     if (name.empty() || (name[0] != '_' && name[0] != '.')) continue;
     bool partition_dir = std::any_of(columns.begin(), columns.end(), [&](const std::string& c) {
       return name.rfind(c + "=", 0) == 0;
@@ -311,7 +312,8 @@ Result<VacuumPlan> PlanVacuum(FileSystem& fs, const Snapshot& snapshot, int64_t 
   for (auto& entry : entries) {
     std::string path = Normal(entry.path);
     if (path.size() <= root.size() + 1 || !IsSameOrInside(path, root)) continue;
-    std::filesystem::path relative(path.substr(root.size() + (root.back() == '/' ? 0 : 1)));
+    std::string_view relative =
+        std::string_view(path).substr(root.size() + (root.back() == '/' ? 0 : 1));
     if (IsHidden(relative, snapshot.partition_columns()) || live.count(path) != 0) continue;
     // A tombstoned file must also outlive its tombstone: readers of versions before the
     // remove may still open it.

@@ -114,10 +114,77 @@ void AddSpellings(std::vector<DiscoveredFile>& files, size_t first, const std::s
   }
 }
 
+// "s3://bucket" of "s3://bucket/raw/*.csv".
+std::string UriRoot(const std::string& uri) {
+  return uri.substr(0, UriScheme(uri).size() + 3 + UriAuthority(uri).size());
+}
+
+// Match one listed key below `base` against the glob, segment by segment, with the walker's
+// rules: hidden names need a literal match, excluded directories are never entered.
+bool MatchesBelow(const GlobMatcher& matcher, const std::string& base, std::string_view rel,
+                  const DiscoverOptions& opts) {
+  GlobMatcher::States states = matcher.Start();
+  size_t start = 0;
+  while (true) {
+    size_t slash = rel.find('/', start);
+    std::string_view name =
+        rel.substr(start, slash == std::string_view::npos ? rel.npos : slash - start);
+    states = matcher.Step(states, name, /*skip_hidden=*/true);
+    if (states.empty()) return false;
+    if (slash == std::string_view::npos) return matcher.Accepts(states);
+    if (!matcher.CanContinue(states)) return false;
+    const std::string dir = base + "/" + std::string(rel.substr(0, slash));
+    if (std::find(opts.excluded_dirs.begin(), opts.excluded_dirs.end(), dir) !=
+        opts.excluded_dirs.end()) {
+      return false;
+    }
+    start = slash + 1;
+  }
+}
+
+// Object stores have no directories to walk: one recursive listing below the pattern's
+// literal prefix (Delta tables below it pruned), each key matched against the rest. A
+// prefix with no objects is a missing base.
+Status CollectUri(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& opts,
+                  DiscoverStats& stats, std::vector<DiscoveredFile>& out) {
+  const std::string& pattern = full.pattern();
+  const std::string root = UriRoot(pattern);
+  const bool literal = !HasWildcards(pattern) && pattern.find("**") == std::string::npos;
+  std::string path = pattern.substr(root.size());
+  while (!path.empty() && path.front() == '/') path.erase(0, 1);
+  GlobSplit split = SplitLiteralPrefix(path);
+  std::string below = literal ? TrimTrailingSlashes(UnescapeGlob(path)) : split.base_dir;
+  const std::string base = LexicallyNormal(below.empty() ? root : root + "/" + below);
+  if (literal) {  // a literal pattern may name one object
+    auto entry = fs.Stat(base);
+    if (entry.ok() && !entry->is_dir) {
+      out.push_back({base, entry->size, entry->modification_time_ms, ""});
+      return Status::OK();
+    }
+  }
+  DL_ASSIGN_OR_RETURN(GlobMatcher matcher, GlobMatcher::Compile(literal ? "**" : split.rest));
+  auto listed = fs.ListRecursive(base, kDeltaLogDirName);
+  if (!listed.ok() && listed.status().code() != StatusCode::kNotFound) return listed.status();
+  ++stats.directories_listed;
+  if (!listed.ok() || listed->empty()) {
+    stats.base_missing = true;
+    return Status::OK();
+  }
+  for (const FileEntry& e : *listed) {
+    if (e.is_dir || !IsSameOrInside(e.path, base) || e.path.size() <= base.size() + 1) continue;
+    std::string_view rel = std::string_view(e.path).substr(base.size() + 1);
+    if (MatchesBelow(matcher, base, rel, opts)) {
+      out.push_back({e.path, e.size, e.modification_time_ms, ""});
+    }
+  }
+  return Status::OK();
+}
+
 // Find the files for the pattern, before the age filter and sorting.
 Status Collect(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& opts,
                DiscoverStats& stats, std::vector<DiscoveredFile>& out) {
   const std::string& pattern = full.pattern();
+  if (IsUri(pattern)) return CollectUri(fs, full, opts, stats, out);
   const bool literal = !HasWildcards(pattern) && pattern.find("**") == std::string::npos;
   GlobSplit split = SplitLiteralPrefix(pattern);
   std::string base = literal ? TrimTrailingSlashes(UnescapeGlob(pattern)) : split.base_dir;

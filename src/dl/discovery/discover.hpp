@@ -68,6 +68,10 @@ struct DiscoverStats {
 ///   files are table internals, never source files (see stats). Config validation refuses a
 ///   base at or inside a table of the config.
 /// - A missing base directory gives an empty list and stats->base_missing, not an error.
+/// - On object stores (a URI pattern, "s3://bucket/raw/**/*.parquet") the prefix is listed
+///   once, recursively (FileSystem::ListRecursive, Delta tables pruned), and each key is
+///   matched against the rest of the pattern with the same rules; a prefix without objects
+///   is a missing base.
 /// - With min_file_age_seconds, files younger than that, or modified in the future, are left
 ///   out and listed in stats->waiting.
 /// Errors: InvalidArgument for a bad pattern, Io if a directory cannot be listed.

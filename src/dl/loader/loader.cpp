@@ -16,6 +16,7 @@
 #include "dl/loader/locked_engine.hpp"
 #include "dl/loader/table_state.hpp"
 #include "dl/monitoring/progress.hpp"
+#include "dl/storage/registry.hpp"
 #include "dl/strategy/load_strategy.hpp"
 #include "dl/table/table.hpp"
 
@@ -336,7 +337,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   metrics.dry_run = options.dry_run;
   metrics.command = options.command;
   DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(config, options.tables));
-  auto fs = MakeLocalFileSystem();
+  std::shared_ptr<FileSystem> fs = options.fs ? options.fs : MakeFileSystem(config.storage);
   engine::EngineOptions eopts = LockedEngineOptions(config);
   eopts.threads = options.engine_threads;
   eopts.memory_limit = options.memory_limit;
@@ -353,7 +354,9 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     run.metrics.strategy = std::string(config::ToString(t->loading_strategy));
     auto start = StartTable(config, *t, *fs, *engine, tracker, options.reload_missing);
     if (!start.ok()) {
-      const std::string why = BoundedErrorText(start.status().ToString());
+      // A backend's error may quote a storage option (an endpoint, an account): masked.
+      const std::string why =
+          BoundedErrorText(config::RedactEnvValues(config, start.status().ToString()));
       std::string error = fmt::format("{}: {}", run.name, why);
       log::Error("table not loaded", {{"table", run.name}, {"error", why}});
       result.table_errors.push_back(error);
@@ -447,7 +450,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   metrics.end_ms = NowMs();
   if (options.finish_metrics) options.finish_metrics(metrics);
   if (config.enable_metrics) {
-    auto written = monitoring::WriteMetricsFiles(config::MetricsDir(config), metrics);
+    auto written = monitoring::WriteMetricsFiles(*fs, config::MetricsDir(config), metrics);
     if (!written.ok()) {
       log::Warn("metrics not written", {{"error", written.status().ToString()}});
     }

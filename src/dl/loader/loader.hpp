@@ -4,16 +4,22 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "dl/config/loader_config.hpp"
 #include "dl/loader/stop_token.hpp"
 #include "dl/monitoring/run_metrics.hpp"
+#include "dl/storage/file_system.hpp"
 
 namespace dl::loader {
 
 struct RunOptions {
+  /// Storage for every location of the run (sources, tables, tracker, state, metrics), made
+  /// once per command with MakeFileSystem(config.storage) (shared: the engine uses it too);
+  /// null: RunOnce makes its own.
+  std::shared_ptr<FileSystem> fs;
   std::vector<std::string> tables;  ///< --tables (empty: all)
   bool dry_run = false;             ///< plan and print, touch nothing
   bool optimize = false;            ///< OPTIMIZE each loaded table afterwards

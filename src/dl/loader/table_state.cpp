@@ -330,6 +330,7 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
 }
 
 void RemoveAbandonedStaging(const std::string& root, const std::string& table_name) {
+  if (IsUri(root)) return;  // object stores get no staging directories (no renames there)
   auto abandoned = AbandonedStagingDirs(root);
   if (!abandoned.ok()) {
     log::Warn("cannot look for staging directories of killed writers",
@@ -350,6 +351,7 @@ void RemoveAbandonedStaging(const std::string& root, const std::string& table_na
 
 void RemoveInterruptedCommitTemps(FileSystem& fs, const std::string& root, int64_t version,
                                   const std::string& table_name) {
+  if (IsUri(root)) return;  // commits there are conditional PUTs: no temps are written
   auto removed = delta::RemoveStaleLogTemps(fs, root, version);
   if (removed.ok() && !removed->empty()) {
     log::Info("removed temp files of interrupted commits",

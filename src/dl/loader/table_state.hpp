@@ -39,11 +39,13 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
                               bool reload_missing = false);
 
 /// Delete the staging directories (`_dl_staging_*`) of writers on this host that died while
-/// writing data files (no live writer owns them any more); logs each one.
+/// writing data files (no live writer owns them any more); logs each one. Local tables only:
+/// on object stores no staging directories are written (orphaned data files are VACUUM's).
 void RemoveAbandonedStaging(const std::string& root, const std::string& table_name);
 
 /// Delete the log temps a writer killed mid-commit left for versions up to `version` (they
-/// are harmless to readers, but not ours to keep); logs how many.
+/// are harmless to readers, but not ours to keep); logs how many. Local tables only: on
+/// object stores commits are conditional PUTs and leave no temps.
 void RemoveInterruptedCommitTemps(FileSystem& fs, const std::string& root, int64_t version,
                                   const std::string& table_name);
 

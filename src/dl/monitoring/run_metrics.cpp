@@ -368,18 +368,17 @@ std::string ToPrometheus(const RunMetrics& m) {
   return w.Text();
 }
 
-Result<std::string> WriteMetricsFiles(const std::string& dir, const RunMetrics& m) {
-  auto fs = MakeLocalFileSystem();
-  DL_RETURN_IF_ERROR(fs->CreateDirs(dir).WithContext("creating metrics directory"));
+Result<std::string> WriteMetricsFiles(FileSystem& fs, const std::string& dir, const RunMetrics& m) {
+  DL_RETURN_IF_ERROR(fs.CreateDirs(dir).WithContext("creating metrics directory"));
   std::string base = "run-" + CompactUtc(m.start_ms > 0 ? m.start_ms : NowMs());
   if (!m.run_id.empty()) base += "-" + FileSafe(m.run_id);
   std::string json_path = JoinPath(dir, base + ".json");
   std::string prom = ToPrometheus(m);
-  DL_RETURN_IF_ERROR(fs->WriteAtomic(json_path, ToJson(m)).WithContext("writing run metrics"));
+  DL_RETURN_IF_ERROR(fs.WriteAtomic(json_path, ToJson(m)).WithContext("writing run metrics"));
   DL_RETURN_IF_ERROR(
-      fs->WriteAtomic(JoinPath(dir, base + ".prom"), prom).WithContext("writing run metrics"));
+      fs.WriteAtomic(JoinPath(dir, base + ".prom"), prom).WithContext("writing run metrics"));
   DL_RETURN_IF_ERROR(
-      fs->WriteAtomic(JoinPath(dir, "latest.prom"), prom).WithContext("writing run metrics"));
+      fs.WriteAtomic(JoinPath(dir, "latest.prom"), prom).WithContext("writing run metrics"));
   return json_path;
 }
 

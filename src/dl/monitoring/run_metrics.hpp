@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dl/common/status.hpp"
+#include "dl/storage/file_system.hpp"
 
 namespace dl::monitoring {
 
@@ -78,7 +79,7 @@ std::string ToPrometheus(const RunMetrics& m);
 /// Write <dir>/run-<UTC yyyymmddThhmmssZ>-<run_id>.json and .prom (atomically: temp + rename),
 /// and also <dir>/latest.prom (overwritten) so a node_exporter textfile collector can scrape
 /// it. Creates dir. Returns the .json path. The timestamp is the run's start (now if unset).
-Result<std::string> WriteMetricsFiles(const std::string& dir, const RunMetrics& m);
+Result<std::string> WriteMetricsFiles(FileSystem& fs, const std::string& dir, const RunMetrics& m);
 /// Human summary printed at the end of a run: one line per table (loaded/failed/skipped files,
 /// rows, bytes human-readable, seconds, rows/s) and a total line; failed files listed with
 /// their errors (at most 20, then "... and N more").

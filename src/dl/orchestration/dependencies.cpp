@@ -1,8 +1,7 @@
 #include "dl/orchestration/dependencies.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "dl/common/clock.hpp"
@@ -10,6 +9,7 @@
 #include "dl/delta/snapshot.hpp"
 #include "dl/engine/engine.hpp"
 #include "dl/orchestration/jobs_api.hpp"
+#include "dl/storage/registry.hpp"
 
 namespace dl::orchestration {
 namespace {
@@ -159,7 +159,7 @@ std::vector<DependencyState> CheckDependenciesOnce(const config::LoaderConfig& c
   std::unique_ptr<FileSystem> own_fs;
   FileSystem* fs = ctx.fs;
   if (!fs) {
-    own_fs = MakeLocalFileSystem();
+    own_fs = MakeFileSystem(cfg.storage);
     fs = own_fs.get();
   }
   const int64_t now = ctx.now_ms ? ctx.now_ms : NowMs();

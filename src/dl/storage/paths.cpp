@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "dl/storage/registry.hpp"
+
 namespace dl {
 namespace {
 
@@ -186,19 +188,22 @@ Result<std::string> ResolveLocation(const std::string& location, const std::stri
         "this machine does not have; elsewhere give a local path",
         location, dbfs_root);
   }
+  // A scheme with a storage backend is used as written; its credentials are checked where
+  // the options are known (MakeFileSystemFor).
+  if (FindBackend(scheme) != nullptr) return location;
   static const char* const kObjectStores[] = {"s3",    "s3a",  "s3n",   "gs",  "gcs", "az", "abfs",
                                               "abfss", "wasb", "wasbs", "adl", "r2",  "oss"};
   for (const char* store : kObjectStores) {
     if (scheme == store) {
       return Status::InvalidArgument(
-          "{}: {}:// is object storage, which data_loader cannot read or write yet; give a local "
-          "path (or the bucket mounted on a local path)",
+          "{}: {}:// is object storage that this build has no backend for; give a location on a "
+          "supported store (or the bucket mounted on a local path)",
           location, scheme);
     }
   }
   return Status::InvalidArgument(
-      "{}: unsupported scheme '{}:' (supported: local paths, file:, and dbfs: on a Databricks "
-      "driver)",
+      "{}: unsupported scheme '{}:' (supported: local paths, file:, dbfs: on a Databricks "
+      "driver, and object stores with a backend in this build)",
       location, scheme);
 }
 

@@ -41,8 +41,9 @@ std::string UriAuthority(std::string_view location);
 
 /// A location as this loader can use it. `file:` URIs become local paths; `dbfs:/x` becomes
 /// `<dbfs_root>/x` where that directory exists (a Databricks driver's local view of DBFS).
-/// Any other `scheme:/...` location is InvalidArgument naming the scheme: a location read the
-/// wrong way must be an error, never "0 files". Plain paths are returned unchanged.
+/// A scheme with a storage backend (FindBackend) is returned unchanged; any other
+/// `scheme:/...` location is InvalidArgument naming the scheme: a location read the wrong way
+/// must be an error, never "0 files". Plain paths are returned unchanged.
 Result<std::string> ResolveLocation(const std::string& location,
                                     const std::string& dbfs_root = "/dbfs");
 

@@ -316,6 +316,97 @@ TEST_F(DiscoverTest, MissingBaseAndFutureFilesAreReported) {
   EXPECT_EQ(why["d/young.csv"], "younger than min_file_age_seconds");
 }
 
+// A bucket as an object store shows it: "s3://bucket/<key>" are the files below a local
+// directory (the real local filesystem does the listing). It has no directories to List:
+// discovery on a URI must list the prefix once, recursively.
+class BucketFileSystem : public FileSystem {
+ public:
+  explicit BucketFileSystem(std::string root) : root_(std::move(root)) {}
+  Result<std::vector<FileEntry>> List(const std::string& dir) override {
+    return Status::Internal("List({}) on an object store", dir);
+  }
+  Result<std::vector<FileEntry>> ListRecursive(const std::string& d,
+                                               const std::string& m) override {
+    ++recursive_listings;
+    auto r = local_->ListRecursive(Local(d), m);
+    if (!r.ok()) return r;
+    for (auto& e : *r) e.path = kBucket + e.path.substr(root_.size());
+    return r;
+  }
+  Result<FileEntry> Stat(const std::string& p) override {
+    auto r = local_->Stat(Local(p));
+    if (r.ok()) r->path = p;
+    return r;
+  }
+  Result<bool> Exists(const std::string& p) override { return local_->Exists(Local(p)); }
+  Result<std::string> Read(const std::string& p) override { return local_->Read(Local(p)); }
+  Status PutIfAbsent(const std::string& p, const std::string& c) override {
+    return local_->PutIfAbsent(Local(p), c);
+  }
+  Status WriteAtomic(const std::string& p, const std::string& c) override {
+    return local_->WriteAtomic(Local(p), c);
+  }
+  Status Rename(const std::string& a, const std::string& b) override {
+    return local_->Rename(Local(a), Local(b));
+  }
+  Status Delete(const std::string& p) override { return local_->Delete(Local(p)); }
+  Status CreateDirs(const std::string& d) override { return local_->CreateDirs(Local(d)); }
+
+  static constexpr char kBucket[] = "s3://bucket";
+  int recursive_listings = 0;
+
+ private:
+  std::string Local(const std::string& uri) const {
+    EXPECT_EQ(uri.rfind(kBucket, 0), 0u) << uri;
+    return root_ + uri.substr(std::string(kBucket).size());
+  }
+  std::string root_;
+  std::unique_ptr<FileSystem> local_ = MakeLocalFileSystem();
+};
+
+TEST_F(DiscoverTest, ObjectStorePatternsListThePrefixOnceAndMatchTheUri) {
+  Touch("raw/t/a.parquet", kBaseMs + 1);
+  Touch("raw/t/2026/01/b.parquet", kBaseMs + 2);
+  Touch("raw/t/2026/01/b.csv");
+  Touch("raw/t/_tmp/c.parquet");         // hidden: `**` never enters it
+  Touch("raw/t/tbl/_delta_log/0.json");  // a Delta table below the base: never source files
+  Touch("raw/t/tbl/part-0.parquet");
+  Touch("raw/t/state/x.parquet");  // an excluded directory (checkpoint_path)
+  BucketFileSystem bucket(root_);
+  DiscoverOptions opts;
+  opts.excluded_dirs = {"s3://bucket/raw/t/state"};
+  auto r = Discover(bucket, "s3://bucket/raw/t/**/*.parquet", opts);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> paths;
+  for (const auto& f : *r) paths.push_back(f.path);
+  EXPECT_EQ(paths, (Names{"s3://bucket/raw/t/a.parquet", "s3://bucket/raw/t/2026/01/b.parquet"}));
+  EXPECT_EQ(bucket.recursive_listings, 1);
+  EXPECT_EQ((*r)[0].modification_time_ms, kBaseMs + 1);
+
+  // One level only, a literal object, a literal prefix ("every visible file below it").
+  auto one = Discover(bucket, "s3://bucket/raw/t/*.parquet");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].path, "s3://bucket/raw/t/a.parquet");
+  auto file = Discover(bucket, "s3://bucket/raw/t/2026/01/b.csv");
+  ASSERT_TRUE(file.ok());
+  ASSERT_EQ(file->size(), 1u);
+  EXPECT_EQ((*file)[0].path, "s3://bucket/raw/t/2026/01/b.csv");
+  auto prefix = Discover(bucket, "s3://bucket/raw/t/2026/");
+  ASSERT_TRUE(prefix.ok());
+  EXPECT_EQ(prefix->size(), 2u);
+}
+
+TEST_F(DiscoverTest, AMissingObjectStorePrefixIsAMissingBase) {
+  Touch("raw/t/a.parquet");
+  BucketFileSystem bucket(root_);
+  DiscoverStats stats;
+  auto r = Discover(bucket, "s3://bucket/raw/nothing-here/**/*.parquet", {}, &stats);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->empty());
+  EXPECT_TRUE(stats.base_missing);
+}
+
 // Run with --gtest_also_run_disabled_tests: lists 100,000 files and prints the time.
 TEST_F(DiscoverTest, DISABLED_Benchmark100kFiles) {
   for (int d = 0; d < 10; ++d) {

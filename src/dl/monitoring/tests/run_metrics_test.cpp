@@ -243,7 +243,7 @@ class MetricsFilesTest : public ::testing::Test {
 TEST_F(MetricsFilesTest, WritesJsonPromAndLatest) {
   fs::path dir = root_ / "checkpoint" / "metrics";  // created on demand
   RunMetrics m = Sample();
-  auto path = WriteMetricsFiles(dir.string(), m);
+  auto path = WriteMetricsFiles(*MakeLocalFileSystem(), dir.string(), m);
   ASSERT_TRUE(path.ok()) << path.status().ToString();
   EXPECT_EQ(*path, (dir / "run-20261125T100000Z-0b5e3c1a-run.json").string());
   EXPECT_EQ(ReadFile(*path), ToJson(m));
@@ -256,7 +256,7 @@ TEST_F(MetricsFilesTest, WritesJsonPromAndLatest) {
   m2.start_ms += 3'600'000;
   m2.end_ms += 3'600'000;
   m2.tables.resize(1);
-  auto path2 = WriteMetricsFiles(dir.string(), m2);
+  auto path2 = WriteMetricsFiles(*MakeLocalFileSystem(), dir.string(), m2);
   ASSERT_TRUE(path2.ok()) << path2.status().ToString();
   EXPECT_EQ(fs::path(*path2).parent_path(), dir);
   EXPECT_EQ(fs::path(*path2).filename(), "run-20261125T110000Z-second_.._run.json");
@@ -273,7 +273,7 @@ TEST_F(MetricsFilesTest, WritesJsonPromAndLatest) {
 TEST_F(MetricsFilesTest, ReportsUnwritableDirectory) {
   fs::path file = root_ / "a_file";
   std::ofstream(file) << "x";
-  auto path = WriteMetricsFiles((file / "metrics").string(), Sample());
+  auto path = WriteMetricsFiles(*MakeLocalFileSystem(), (file / "metrics").string(), Sample());
   ASSERT_FALSE(path.ok());
   EXPECT_NE(path.status().message().find("metrics"), std::string::npos) << path.status().ToString();
 }

@@ -1,0 +1,215 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "dl/config/config_internal.hpp"
+#include "dl/config/loader_config.hpp"
+#include "dl/storage/paths.hpp"
+#include "dl/storage/registry.hpp"
+
+namespace dl::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kSecret[] = "FAKE-SECRET-d41d8cd98f00b204";
+
+class StorageOptionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { setenv("DL_TEST_S3_SECRET", kSecret, 1); }
+  void TearDown() override { unsetenv("DL_TEST_S3_SECRET"); }
+
+  static Result<LoaderConfig> Load(const std::string& global, const std::string& table) {
+    return LoadConfigText("raw_data_path: /r\nprocessed_data_path: /p\ncheckpoint_path: /c\n" +
+                              global +
+                              "tables:\n"
+                              "  - table_name: t\n"
+                              "    database_name: d\n"
+                              "    source_path_pattern: /in/t/**/*.csv\n"
+                              "    file_format: csv\n" +
+                              table,
+                          "config.yaml");
+  }
+};
+
+TEST_F(StorageOptionsTest, GlobalAndTableOptionsAreScopedToTheTablesLocations) {
+  auto cfg = Load(
+      "storage_options:\n"
+      "  AWS_REGION: eu-west-1\n"
+      "  aws_endpoint: http://127.0.0.1:9000\n"
+      "  aws_secret_access_key: ${DL_TEST_S3_SECRET}\n",
+      "    storage_options:\n"
+      "      aws_region: us-east-2\n"
+      "      azure_storage_access_key: k3y-of-the-table\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  // Keys are case-insensitive and aliases become the spelling the backends read.
+  EXPECT_EQ(cfg->storage.global, (StorageOptions{{"aws_endpoint_url", "http://127.0.0.1:9000"},
+                                                 {"aws_region", "eu-west-1"},
+                                                 {"aws_secret_access_key", kSecret}}));
+  ASSERT_EQ(cfg->storage.scopes.size(), 2u);
+  EXPECT_EQ(cfg->storage.scopes[0].prefix, "/p/d/t");
+  EXPECT_EQ(cfg->storage.scopes[1].prefix, "/in/t");
+  const StorageOptions table_options = {{"aws_region", "us-east-2"},
+                                        {"azure_storage_account_key", "k3y-of-the-table"}};
+  EXPECT_EQ(cfg->storage.scopes[0].options, table_options);
+  // A source file and a table file get the table's options over the global ones; the tracker
+  // and other places only the global ones.
+  for (const char* path : {"/in/t/2026/a.csv", "/p/d/t/_delta_log/00.json"}) {
+    StorageOptions o = cfg->storage.For(path);
+    EXPECT_EQ(o["aws_region"], "us-east-2") << path;
+    EXPECT_EQ(o["aws_secret_access_key"], kSecret) << path;
+    EXPECT_EQ(o["azure_storage_account_key"], "k3y-of-the-table") << path;
+  }
+  StorageOptions tracker = cfg->storage.For(TrackerPath(*cfg));
+  EXPECT_EQ(tracker["aws_region"], "eu-west-1");
+  EXPECT_EQ(tracker.count("azure_storage_account_key"), 0u);
+}
+
+TEST_F(StorageOptionsTest, UnknownKeyIsAnErrorNamingPathAndLineWithASuggestion) {
+  auto cfg = Load("", "    storage_options:\n      aws_regoin: us-east-2\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().code(), StatusCode::kConfig);
+  EXPECT_THAT(cfg.status().message(),
+              HasSubstr("config.yaml:10: tables[0].storage_options.aws_regoin: unknown storage "
+                        "option 'aws_regoin' (did you mean 'aws_region'?)"));
+
+  auto global = Load("storage_options:\n  totally_unrelated_thing: x\n", "");
+  ASSERT_FALSE(global.ok());
+  EXPECT_THAT(global.status().message(),
+              HasSubstr("config.yaml:5: storage_options.totally_unrelated_thing: unknown storage "
+                        "option 'totally_unrelated_thing'"));
+  EXPECT_THAT(global.status().message(), Not(HasSubstr("did you mean")));
+}
+
+TEST_F(StorageOptionsTest, TheSingleWriterOptInAndTheAliasesAreKnown) {
+  auto cfg = Load(
+      "storage_options:\n"
+      "  aws_conditional_put: disabled\n"
+      "  aws_s3_allow_unsafe_rename: true\n"
+      "  azure_storage_sas_token: sv=2020&sig=abc\n"
+      "  google_service_account_path: /keys/sa.json\n"
+      "  azure_storage_account_name: devstoreaccount1\n",
+      "");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->storage.global.at("aws_conditional_put"), "disabled");
+  EXPECT_EQ(cfg->storage.global.at("aws_s3_allow_unsafe_rename"), "true");
+  EXPECT_EQ(cfg->storage.global.at("google_service_account"), "/keys/sa.json");
+  EXPECT_EQ(internal::CanonicalStorageOption("azure_storage_sas_key"), "azure_storage_sas_token");
+  EXPECT_EQ(internal::CanonicalStorageOption("Azure_Storage_Account_Key"),
+            "azure_storage_account_key");
+  EXPECT_EQ(internal::CanonicalStorageOption("aws_endpoint"), "aws_endpoint_url");
+  EXPECT_EQ(internal::CanonicalStorageOption("aws_secret"), std::nullopt);
+}
+
+TEST_F(StorageOptionsTest, TwoSpellingsOfOneOptionAndNonStringValuesAreErrors) {
+  auto twice =
+      Load("storage_options:\n  aws_endpoint: http://a\n  aws_endpoint_url: http://b\n", "");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_THAT(twice.status().message(),
+              HasSubstr("storage_options.aws_endpoint_url: 'aws_endpoint' and 'aws_endpoint_url' "
+                        "set the same option (aws_endpoint_url)"));
+  auto nested = Load("storage_options:\n  aws_region: [a, b]\n", "");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_THAT(nested.status().message(), HasSubstr("storage_options.aws_region: expected"));
+  auto not_map = Load("storage_options: aws_region=x\n", "");
+  ASSERT_FALSE(not_map.ok());
+  EXPECT_THAT(not_map.status().message(), HasSubstr("storage_options: expected a mapping"));
+}
+
+TEST_F(StorageOptionsTest, EveryValueIsMaskedInPrintedConfigAndText) {
+  auto cfg = Load(
+      "storage_options:\n"
+      "  aws_access_key_id: AKIAFAKEACCESSKEY0001\n"
+      "  aws_secret_access_key: ${DL_TEST_S3_SECRET}\n"
+      "  aws_allow_http: true\n",
+      "    storage_options:\n      azure_storage_account_key: written-in-the-config-k3y\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  const std::string json = ToRedactedJson(*cfg);
+  for (const char* secret : {kSecret, "AKIAFAKEACCESSKEY0001", "written-in-the-config-k3y"}) {
+    EXPECT_THAT(json, Not(HasSubstr(secret)));
+    EXPECT_EQ(RedactEnvValues(*cfg, fmt::format("error: 403 for key {} here", secret)),
+              "error: 403 for key *** here");
+  }
+  EXPECT_THAT(json, HasSubstr("\"aws_access_key_id\": \"***\""));
+  EXPECT_THAT(json, HasSubstr("\"azure_storage_account_key\": \"***\""));
+  // Plain settings are not secrets: masking every "true" would garble the output.
+  EXPECT_EQ(RedactEnvValues(*cfg, "header: true"), "header: true");
+}
+
+// Clears the credentials a cloud's environment could give, for one test.
+class NoCloudCredentials {
+ public:
+  NoCloudCredentials() {
+    for (const char* v :
+         {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+          "AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY",
+          "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_SAS_KEY", "AZURE_STORAGE_CONNECTION_STRING",
+          "AZURE_STORAGE_USE_EMULATOR"}) {
+      if (const char* old = std::getenv(v)) saved_.emplace_back(v, old);
+      unsetenv(v);
+    }
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+    setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+  }
+  ~NoCloudCredentials() {
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    unsetenv("AWS_CONFIG_FILE");
+    for (const auto& [k, v] : saved_) setenv(k.c_str(), v.c_str(), 1);
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> saved_;
+};
+
+TEST_F(StorageOptionsTest, AnObjectStoreWithoutUsableCredentialsFailsValidation) {
+  int served = 0;
+  for (const char* base :
+       {"s3://bucket", "az://container", "abfss://c@acct.dfs.core.windows.net"}) {
+    const std::string scheme = UriScheme(base);
+    if (FindBackend(scheme) == nullptr) continue;  // refused as unsupported: paths_test
+    ++served;
+    NoCloudCredentials no_credentials;
+    auto cfg = LoadConfigText(
+        fmt::format("raw_data_path: {}/raw\nprocessed_data_path: /p\ncheckpoint_path: /c\n"
+                    "tables:\n  - table_name: t\n    database_name: d\n"
+                    "    source_path_pattern: t/*.csv\n    file_format: csv\n",
+                    base),
+        "config.yaml");
+    ASSERT_FALSE(cfg.ok()) << base;
+    EXPECT_EQ(cfg.status().code(), StatusCode::kConfig);
+    const std::string what = scheme + ":// storage cannot be used";
+    EXPECT_THAT(cfg.status().message(), HasSubstr("config.yaml:1: raw_data_path: " + what));
+    EXPECT_THAT(cfg.status().message(), HasSubstr("tables[0].source_path_pattern: " + what));
+  }
+  if (served == 0) GTEST_SKIP() << "no object-store backend in this build";
+}
+
+TEST_F(StorageOptionsTest, AnObjectStoreWithCredentialsInTheTablesOptionsValidates) {
+  if (FindBackend("az") == nullptr) GTEST_SKIP() << "no Azure backend in this build";
+  NoCloudCredentials no_credentials;
+  // The table's own options reach its source; the global locations stay local.
+  constexpr char kKey[] = "RkFLRS1BWlVSRS1LRVktZm9yLXRlc3Rz";  // base64, as account keys are
+  auto in_azure = LoadConfigText(
+      "raw_data_path: /r\nprocessed_data_path: /p\ncheckpoint_path: /c\ntables:\n"
+      "  - table_name: t\n    database_name: d\n"
+      "    source_path_pattern: az://container/raw/t/*.csv\n    file_format: csv\n"
+      "    storage_options:\n      azure_storage_account_name: devstoreaccount1\n"
+      "      azure_storage_access_key: RkFLRS1BWlVSRS1LRVktZm9yLXRlc3Rz\n",
+      "config.yaml");
+  ASSERT_TRUE(in_azure.ok()) << in_azure.status().ToString();
+  EXPECT_EQ(in_azure->storage.For("az://container/raw/t/a.csv").at("azure_storage_account_key"),
+            kKey);
+  // Without them, the same source is refused naming the key.
+  auto without = LoadConfigText(
+      "raw_data_path: /r\nprocessed_data_path: /p\ncheckpoint_path: /c\ntables:\n"
+      "  - table_name: t\n    database_name: d\n"
+      "    source_path_pattern: az://container/raw/t/*.csv\n    file_format: csv\n",
+      "config.yaml");
+  ASSERT_FALSE(without.ok());
+  EXPECT_THAT(without.status().message(),
+              HasSubstr("tables[0].source_path_pattern: az:// storage cannot be used"));
+}
+
+}  // namespace
+}  // namespace dl::config
