@@ -65,6 +65,8 @@ Result<Session> OpenSession(const TableArgs& a, std::vector<std::string> files =
   engine::EngineOptions options;
   options.allowed_directories = std::vector<std::string>{a.path};
   options.allowed_files = std::move(files);
+  options.storage = a.storage;
+  options.file_system = a.fs;
   DL_ASSIGN_OR_RETURN(s.engine, engine::MakeDuckDbEngine(options));
   if (!a.where.empty()) {
     DL_RETURN_IF_ERROR(

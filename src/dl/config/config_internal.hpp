@@ -61,6 +61,8 @@ std::string SourcePatternBase(const std::string& pattern);
 
 /// The spelling our backends read for a delta-rs / object_store option key (case-insensitive;
 /// aliases such as aws_endpoint -> aws_endpoint_url), or nullopt for an unknown key.
+/// Options that hold secrets (keys, tokens, connection strings): masked in all output.
+bool IsSecretStorageOption(std::string_view canonical);
 std::optional<std::string> CanonicalStorageOption(std::string_view key);
 
 /// Read the `storage_options:` map of `r` into `out` (canonical keys). An unknown key is an

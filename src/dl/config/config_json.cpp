@@ -90,11 +90,12 @@ Json TableJson(const TableConfig& t) {
   return j;
 }
 
-// Every storage option value may be a secret: only the keys are shown, per scope.
+// Secret storage options are shown as "***", per scope.
 Json StorageJson(const StorageConfig& storage) {
   auto masked = [](const StorageOptions& options) {
     Json j = Json::object();
-    for (const auto& [key, value] : options) j[key] = "***";
+    for (const auto& [key, value] : options)
+      j[key] = internal::IsSecretStorageOption(key) ? "***" : value;
     return j;
   };
   Json j = masked(storage.global);

@@ -142,6 +142,14 @@ bool IsPlainSetting(const std::string& value) {
 
 }  // namespace
 
+bool IsSecretStorageOption(std::string_view canonical) {
+  auto has = [&](std::string_view part) { return canonical.find(part) != std::string_view::npos; };
+  if (has("access_key_id")) return true;  // half of a credential pair: never printed either
+  if (has("_file") || has("_url") || has("_endpoint") || has("_id")) return false;
+  return has("secret") || has("token") || has("_key") || has("connection_string") ||
+         has("password");
+}
+
 std::optional<std::string> CanonicalStorageOption(std::string_view key) {
   const auto& known = KnownOptions();
   auto it = known.find(Lower(key));
@@ -176,8 +184,9 @@ void ReadStorageOptions(MapReader& r, StorageOptions& out) {
     }
     std::string value;
     if (!sub.GetString(key, value)) continue;
-    // Every value may be a secret: printed output masks it (RedactEnvValues).
-    if (!IsPlainSetting(value)) r.env().values.insert(value);
+    // Secrets are masked in printed output (RedactEnvValues); endpoints, regions and account
+    // names stay readable so errors can name where they went.
+    if (IsSecretStorageOption(*canonical) && !IsPlainSetting(value)) r.env().values.insert(value);
     out[*canonical] = std::move(value);
   }
 }
@@ -250,7 +259,8 @@ Result<StorageOptions> StorageOptionsFromArgs(const std::vector<std::string>& ke
     auto value = internal::Interpolate(std::string_view(kv).substr(eq + 1), &expanded, masked);
     if (!value.ok())
       return Status::Config("--storage-option {}: {}", key, value.status().message());
-    if (masked && !internal::IsPlainSetting(*value)) masked->insert(*value);
+    if (masked && internal::IsSecretStorageOption(*canonical) && !internal::IsPlainSetting(*value))
+      masked->insert(*value);
     out[*canonical] = std::move(*value);
   }
   return out;

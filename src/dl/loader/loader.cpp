@@ -339,6 +339,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(config, options.tables));
   std::shared_ptr<FileSystem> fs = options.fs ? options.fs : MakeFileSystem(config.storage);
   engine::EngineOptions eopts = LockedEngineOptions(config);
+  eopts.file_system = fs;
   eopts.threads = options.engine_threads;
   eopts.memory_limit = options.memory_limit;
   DL_ASSIGN_OR_RETURN(auto engine, engine::MakeDuckDbEngine(eopts));

@@ -144,6 +144,7 @@ Result<std::string> ResolveTablePath(const config::LoaderConfig& cfg, const std:
 Result<std::unique_ptr<engine::Engine>> MakeDependencyEngine(const config::LoaderConfig& cfg) {
   engine::EngineOptions options;
   options.threads = 1;
+  options.storage = cfg.storage;
   options.allowed_directories = std::vector<std::string>{cfg.processed_data_path};
   for (const std::string& spec : cfg.upstream_dependencies) {
     auto d = ParseDependency(spec);

@@ -117,9 +117,10 @@ TEST_F(StorageOptionsTest, TwoSpellingsOfOneOptionAndNonStringValuesAreErrors) {
   EXPECT_THAT(not_map.status().message(), HasSubstr("storage_options: expected a mapping"));
 }
 
-TEST_F(StorageOptionsTest, EveryValueIsMaskedInPrintedConfigAndText) {
+TEST_F(StorageOptionsTest, SecretValuesAreMaskedInPrintedConfigAndText) {
   auto cfg = Load(
       "storage_options:\n"
+      "  aws_region: eu-west-3\n"
       "  aws_access_key_id: AKIAFAKEACCESSKEY0001\n"
       "  aws_secret_access_key: ${DL_TEST_S3_SECRET}\n"
       "  aws_allow_http: true\n",
@@ -133,6 +134,9 @@ TEST_F(StorageOptionsTest, EveryValueIsMaskedInPrintedConfigAndText) {
   }
   EXPECT_THAT(json, HasSubstr("\"aws_access_key_id\": \"***\""));
   EXPECT_THAT(json, HasSubstr("\"azure_storage_account_key\": \"***\""));
+  // Regions, endpoints and account names are not secrets: errors may name them.
+  EXPECT_THAT(json, HasSubstr("\"aws_region\": \"eu-west-3\""));
+  EXPECT_EQ(RedactEnvValues(*cfg, "region eu-west-3"), "region eu-west-3");
   // Plain settings are not secrets: masking every "true" would garble the output.
   EXPECT_EQ(RedactEnvValues(*cfg, "header: true"), "header: true");
 }
