@@ -8,7 +8,9 @@ if(NOT TARGET CLI11::CLI11)
   add_library(CLI11::CLI11 INTERFACE IMPORTED)  # Debian's CLI11 is header-only
 endif()
 find_package(yaml-cpp REQUIRED)
-find_package(CURL REQUIRED)  # cluster mode's REST calls (src/dl/common/http_client)
+find_package(CURL REQUIRED)  # cluster mode's REST calls (src/dl/common/http_client), S3 requests
+find_package(OpenSSL REQUIRED)  # SHA-256 / MD5 of S3 request bodies (EVP)
+find_package(pugixml REQUIRED)  # S3 XML answers (libpugixml-dev)
 find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)  # CRC-32 of deletion vector files
 # CRoaring (libroaring-dev) ships neither a CMake config nor a .pc file in Debian 12.
