@@ -32,7 +32,10 @@ class VersityGw : public ::testing::Environment {
     *why = error_;
     return server_ ? port_ : -1;
   }
-  void TearDown() override { server_.reset(); }
+  void TearDown() override {
+    server_.reset();
+    dir_.reset();
+  }
 
  private:
   void Start() {
