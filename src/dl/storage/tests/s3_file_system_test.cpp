@@ -301,6 +301,22 @@ TEST_F(S3FaultTest, SlowDownIsRetriedWithBackoff) {
   EXPECT_NE(st.message().find("SlowDown"), std::string::npos) << st.message();
 }
 
+TEST_F(S3FaultTest, ACommitWhoseAnswerWasLostIsStillOurs) {
+  auto fs = Through();
+  ASSERT_TRUE(fs->PutIfAbsent(P("_delta_log/00000000000000000000.json"), "zero").ok());  // probe
+  // Our PUT lands but its answer is lost; the retry gets 412 for our own object.
+  const std::string commit = P("_delta_log/00000000000000000001.json");
+  proxy_->DropNextAnswers(1);
+  Status ours = fs->PutIfAbsent(commit, "ours");
+  EXPECT_TRUE(ours.ok()) << ours.ToString();
+  EXPECT_EQ(*fs_->Read(commit), "ours");
+  // Someone else's object after a lost answer is still a lost race.
+  ASSERT_TRUE(fs_->PutIfAbsent(P("_delta_log/00000000000000000002.json"), "theirs").ok());
+  proxy_->FailNext(1);
+  EXPECT_EQ(fs->PutIfAbsent(P("_delta_log/00000000000000000002.json"), "ours").code(),
+            StatusCode::kAlreadyExists);
+}
+
 TEST_F(S3FaultTest, AStoreWithoutConditionalWritesIsRefused) {
   proxy_->IgnoreConditionalWrites(true);
   auto fs = Through();

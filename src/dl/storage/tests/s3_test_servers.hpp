@@ -143,6 +143,9 @@ class FaultProxy {
   int port() const { return port_; }
   /// Answer the next n requests with 503 SlowDown without forwarding them.
   void FailNext(int n) { fail_next_ = n; }
+  /// Forward the next n requests but drop the server's answers (close the connection): the
+  /// request took effect and the client cannot know.
+  void DropNextAnswers(int n) { drop_next_ = n; }
   /// Turn every 412 of the server into 200: a store that ignores If-None-Match.
   void IgnoreConditionalWrites(bool on) { ignore_conditional_ = on; }
   int forwarded() const { return forwarded_; }
@@ -210,6 +213,10 @@ class FaultProxy {
                  "\r\n\r\n" + body;
       } else {
         answer = Forward(request);
+        if (drop_next_ > 0) {
+          --drop_next_;
+          answer.clear();
+        }
         if (ignore_conditional_ && answer.rfind("HTTP/1.1 412", 0) == 0) {
           answer = "HTTP/1.1 200 OK\r\n" + close + "Content-Length: 0\r\n\r\n";
         }
@@ -224,6 +231,7 @@ class FaultProxy {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> fail_next_{0};
+  std::atomic<int> drop_next_{0};
   std::atomic<bool> ignore_conditional_{false};
   std::atomic<int> forwarded_{0};
   std::thread thread_;
