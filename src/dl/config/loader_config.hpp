@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dl/common/status.hpp"
+#include "dl/storage/storage_options.hpp"
 
 namespace dl::config {
 
@@ -214,6 +215,11 @@ struct LoaderConfig {
   // -- Cluster mode: environment and resources (run-cluster, cluster-status) --
   ClusterSettings cluster;                ///< `cluster:`
   bool max_parallel_jobs_given = false;  ///< max_parallel_jobs was written (run-cluster keeps it)
+
+  // -- Object storage (issue 13) --
+  /// `storage_options:` (global) and each table's own (scoped to its table root and source
+  /// base): credentials and endpoints of object stores, delta-rs key names. Secrets.
+  StorageConfig storage;
 
   // -- Provenance --
   std::string source_name;  ///< file path or "--config-json", for messages

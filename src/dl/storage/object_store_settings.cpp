@@ -1,6 +1,7 @@
 // Object store settings from storage options and the environment.
 #include "dl/storage/object_store_settings.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -120,18 +121,137 @@ Result<S3Settings> ResolveS3Settings(const StorageOptions& options) {
   return s;
 }
 
-Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options) {
+namespace {
+
+// Azurite's (and the old storage emulator's) published development account: not a secret.
+constexpr char kEmulatorAccount[] = "devstoreaccount1";
+constexpr char kEmulatorKey[] =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+// The first of the option keys (delta-rs / object_store aliases) that is set, else "".
+std::string FirstOption(const StorageOptions& options, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    auto it = options.find(key);
+    if (it != options.end() && !it->second.empty()) return it->second;
+  }
+  return {};
+}
+
+std::string FirstEnv(std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && *value != '\0') return value;
+  }
+  return {};
+}
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// An Azure connection string ("Key=Value;..."; values may hold '='; keys in any case) named
+// `what` in errors.
+Result<AzureSettings> ParseConnectionString(const std::string& text, const char* what,
+                                            bool* emulator) {
+  std::map<std::string, std::string> kv;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(';', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string part = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (part.find_first_not_of(" \t") == std::string::npos) continue;
+    size_t eq = part.find('=');
+    if (eq == std::string::npos) {
+      return Status::InvalidArgument("{}: a part has no '=' (expected Key=Value;...)", what);
+    }
+    kv[Lower(part.substr(0, eq))] = part.substr(eq + 1);
+  }
   AzureSettings s;
-  s.account_name =
-      Setting(options, "azure_storage_account_name", {"AZURE_STORAGE_ACCOUNT_NAME"});
-  s.account_key = Setting(options, "azure_storage_account_key", {"AZURE_STORAGE_ACCOUNT_KEY"});
-  s.sas_token = Setting(options, "azure_storage_sas_token", {"AZURE_STORAGE_SAS_TOKEN"});
+  *emulator = Truthy(kv["usedevelopmentstorage"]);
+  s.account_name = kv["accountname"];
+  s.account_key = kv["accountkey"];
+  s.sas_token = kv["sharedaccesssignature"];
+  s.blob_endpoint = kv["blobendpoint"];
+  const std::string protocol = kv["defaultendpointsprotocol"];
+  const std::string suffix = kv["endpointsuffix"];
+  if (s.blob_endpoint.empty() && !s.account_name.empty() &&
+      (protocol == "http" || !suffix.empty())) {
+    s.blob_endpoint = (protocol.empty() ? "https" : protocol) + "://" + s.account_name + ".blob." +
+                      (suffix.empty() ? "core.windows.net" : suffix);
+  }
+  return s;
+}
+
+// Fills each empty field of `into` from `from`.
+void FillMissing(AzureSettings& into, const AzureSettings& from) {
+  if (into.account_name.empty()) into.account_name = from.account_name;
+  if (into.account_key.empty()) into.account_key = from.account_key;
+  if (into.sas_token.empty()) into.sas_token = from.sas_token;
+  if (into.blob_endpoint.empty()) into.blob_endpoint = from.blob_endpoint;
+}
+
+// The emulator's service root (AZURITE_BLOB_STORAGE_URL, as object_store reads it) with the
+// account as the first path segment: Azurite serves accounts path-style.
+std::string EmulatorEndpoint(const std::string& endpoint, const std::string& account) {
+  std::string root = endpoint;
+  if (root.empty()) root = FirstEnv({"AZURITE_BLOB_STORAGE_URL"});
+  if (root.empty()) root = "http://127.0.0.1:10000";
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  size_t host = root.find("://");
+  bool has_path = root.find('/', host == std::string::npos ? 0 : host + 3) != std::string::npos;
+  return has_path ? root : root + "/" + account;
+}
+
+// Fills the empty fields of `s` from a connection string (if any).
+Status MergeConnectionString(const std::string& text, const char* what, AzureSettings& s,
+                             bool& emulator) {
+  if (text.empty()) return Status::OK();
+  bool dev = false;
+  DL_ASSIGN_OR_RETURN(AzureSettings parsed, ParseConnectionString(text, what, &dev));
+  FillMissing(s, parsed);
+  emulator = emulator || dev;
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options) {
+  // Per field: explicit options, then the options' connection string, then the environment,
+  // then AZURE_STORAGE_CONNECTION_STRING, then the emulator's well-known account.
+  AzureSettings s;
+  s.account_name = FirstOption(options, {"azure_storage_account_name"});
+  s.account_key = FirstOption(options, {"azure_storage_account_key", "azure_storage_access_key",
+                                        "azure_storage_master_key"});
+  s.sas_token = FirstOption(options, {"azure_storage_sas_token", "azure_storage_sas_key"});
+  s.blob_endpoint = FirstOption(options, {"azure_storage_endpoint", "azure_endpoint"});
+  bool emulator = Truthy(FirstOption(options, {"azure_storage_use_emulator"}));
+  DL_RETURN_IF_ERROR(
+      MergeConnectionString(FirstOption(options, {"azure_storage_connection_string"}),
+                            "azure_storage_connection_string", s, emulator));
+  FillMissing(s, AzureSettings{FirstEnv({"AZURE_STORAGE_ACCOUNT_NAME"}),
+                               FirstEnv({"AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY"}),
+                               FirstEnv({"AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_SAS_KEY"}),
+                               FirstEnv({"AZURE_STORAGE_ENDPOINT"})});
+  emulator = emulator || Truthy(FirstEnv({"AZURE_STORAGE_USE_EMULATOR"}));
+  DL_RETURN_IF_ERROR(MergeConnectionString(FirstEnv({"AZURE_STORAGE_CONNECTION_STRING"}),
+                                           "AZURE_STORAGE_CONNECTION_STRING", s, emulator));
+  if (emulator) {
+    if (s.account_name.empty()) s.account_name = kEmulatorAccount;
+    if (s.account_key.empty() && s.sas_token.empty()) s.account_key = kEmulatorKey;
+    s.blob_endpoint = EmulatorEndpoint(s.blob_endpoint, s.account_name);
+  }
   if (!s.sas_token.empty() && s.sas_token.front() == '?') s.sas_token.erase(0, 1);
   if (s.account_name.empty() || (s.account_key.empty() && s.sas_token.empty())) {
+    std::string bearer = FirstOption(options, {"azure_storage_token", "azure_storage_client_id"});
     return Status::InvalidArgument(
-        "no Azure credentials: set storage_options azure_storage_account_name with "
-        "azure_storage_account_key or azure_storage_sas_token (or AZURE_STORAGE_ACCOUNT_NAME "
-        "with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN)");
+        "no Azure credentials{}: set storage_options azure_storage_account_name with "
+        "azure_storage_account_key or azure_storage_sas_token, or "
+        "azure_storage_connection_string, or azure_storage_use_emulator: true (or "
+        "AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN, "
+        "or AZURE_STORAGE_CONNECTION_STRING)",
+        bearer.empty() ? "" : " (bearer tokens and service principals are not supported yet)");
   }
   return s;
 }

@@ -38,13 +38,21 @@ struct AzureSettings {
   std::string account_name;
   std::string account_key;  ///< secret (base64)
   std::string sas_token;    ///< secret, without the leading '?'
-  /// "http://127.0.0.1:10000/devstoreaccount1" for Azurite; empty for Azure itself.
+  /// The account's Blob service URL (containers below it): "http://127.0.0.1:10000/
+  /// devstoreaccount1" for Azurite; empty for Azure itself (https://<account>.blob.core...).
   std::string blob_endpoint;
 };
 
-/// Options first (azure_storage_account_name, azure_storage_account_key,
-/// azure_storage_sas_token, azure_storage_connection_string, azure_storage_use_emulator, ...),
-/// then AZURE_STORAGE_* environment variables. InvalidArgument naming what is missing.
+/// Each field from, in order: the options (delta-rs / object_store key names:
+/// azure_storage_account_name; azure_storage_account_key, _access_key or _master_key;
+/// azure_storage_sas_token or _sas_key; azure_storage_endpoint or azure_endpoint), the options'
+/// azure_storage_connection_string (AccountName, AccountKey, SharedAccessSignature,
+/// BlobEndpoint, DefaultEndpointsProtocol, EndpointSuffix, UseDevelopmentStorage), the
+/// AZURE_STORAGE_* environment variables, AZURE_STORAGE_CONNECTION_STRING. With
+/// azure_storage_use_emulator (or UseDevelopmentStorage=true) the missing parts are Azurite's
+/// well-known account, key and http://127.0.0.1:10000/<account> (AZURITE_BLOB_STORAGE_URL
+/// overrides the host; an endpoint without a path gets /<account> appended). InvalidArgument
+/// naming what is missing; never a secret in the message.
 Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options);
 
 }  // namespace dl

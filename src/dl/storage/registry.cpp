@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "dl/storage/azure_file_system.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/storage/s3_file_system.hpp"
 
@@ -36,6 +37,10 @@ const std::map<std::string, FileSystemFactory, std::less<>>& Backends() {
        }},
       {"s3", MakeS3FileSystem},
       {"s3a", MakeS3FileSystem},
+      {"az", MakeAzureFileSystem},
+      {"azure", MakeAzureFileSystem},
+      {"abfs", MakeAzureFileSystem},
+      {"abfss", MakeAzureFileSystem},
   };
   return *backends;
 }

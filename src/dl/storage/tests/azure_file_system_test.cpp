@@ -1,0 +1,542 @@
+// The Azure Blob backend against a real Azurite (started on a free loopback port on first use,
+// stopped at the end). Without Azurite installed (scripts/install_test_servers.sh) the tests
+// are skipped, and fail under CI=true.
+#include "dl/storage/azure_file_system.hpp"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include "dl/common/testing/temp_dir.hpp"
+#include "dl/storage/azure_blob_client.hpp"
+#include "dl/storage/registry.hpp"
+
+namespace dl {
+namespace {
+
+constexpr char kAccount[] = "devstoreaccount1";
+constexpr char kKey[] =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+// third_party/azurite/node_modules/.bin/azurite-blob of the source tree (DL_SOURCE_DIR when
+// defined) or of a directory above this binary; DL_AZURITE_BLOB overrides.
+std::string FindAzurite() {
+  if (const char* bin = std::getenv("DL_AZURITE_BLOB")) return bin;
+  std::error_code ec;
+#ifdef DL_SOURCE_DIR
+  std::filesystem::path in_source(DL_SOURCE_DIR
+                                  "/third_party/azurite/node_modules/.bin/azurite-blob");
+  if (std::filesystem::exists(in_source, ec)) return in_source.string();
+#endif
+  auto dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (; !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    auto bin = dir / "third_party/azurite/node_modules/.bin/azurite-blob";
+    if (std::filesystem::exists(bin, ec)) return bin.string();
+  }
+  return {};
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool Accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Azurite's Blob service, started by the first test that needs it; stopped by the
+// environment's TearDown at the end of the test binary.
+class AzuriteEnvironment : public ::testing::Environment {
+ public:
+  static AzuriteEnvironment* instance;
+
+  // The account's Blob endpoint, or "" with the reason in `why`.
+  std::string Endpoint(std::string& why) {
+    if (pid_ == 0 && why_.empty()) Start();
+    why = why_;
+    return why_.empty() ? "http://127.0.0.1:" + std::to_string(port_) + "/" + kAccount : "";
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);  // Azurite waits for idle keep-alive connections: not for long
+      for (int i = 0; i < 40 && ::waitpid(pid_, nullptr, WNOHANG) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (::waitpid(pid_, nullptr, WNOHANG) == 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+      }
+      pid_ = 0;
+    }
+    dir_.reset();
+  }
+
+ private:
+  void Start() {
+    std::string bin = FindAzurite();
+    if (bin.empty()) {
+      why_ = "Azurite is not installed (run scripts/install_test_servers.sh)";
+      return;
+    }
+    dir_ = std::make_unique<testing::TempDir>();
+    port_ = FreePort();
+    std::string port = std::to_string(port_), log = *dir_ / "azurite.log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
+      FILE* out = std::freopen(log.c_str(), "w", stdout);
+      if (out != nullptr) ::dup2(::fileno(out), 2);
+      ::execl(bin.c_str(), bin.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(),
+              "--location", dir_->path().c_str(), "--skipApiVersionCheck", "--loose", "--silent",
+              "--disableTelemetry", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 300 && !Accepts(port_); ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!Accepts(port_)) {
+      why_ = "Azurite did not start (see " + log + ")";
+      TearDown();
+    }
+  }
+
+  pid_t pid_ = 0;
+  int port_ = 0;
+  std::string why_;
+  std::unique_ptr<testing::TempDir> dir_;
+};
+
+AzuriteEnvironment* AzuriteEnvironment::instance =
+    static_cast<AzuriteEnvironment*>(::testing::AddGlobalTestEnvironment(new AzuriteEnvironment));
+
+// A loopback TCP relay to Azurite that injects faults into its first connections: a 503
+// answer, or the request passed on and Azurite's answer dropped (the client sees the
+// connection close with no reply). Later connections are relayed untouched.
+class FaultProxy {
+ public:
+  enum class Fault { k503, kDropAnswer };
+
+  FaultProxy(int upstream_port, std::vector<Fault> script)
+      : upstream_port_(upstream_port), script_(std::move(script)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = Loopback(0);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(listener_, 16);
+    socklen_t len = sizeof(addr);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~FaultProxy() {
+    stop_ = true;
+    acceptor_.join();
+    for (auto& t : workers_) t.join();
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_; }
+
+ private:
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    return addr;
+  }
+
+  void Accept() {
+    while (!stop_) {
+      pollfd p{listener_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int client = ::accept(listener_, nullptr, nullptr);
+      if (client < 0) continue;
+      size_t i = connections_++;
+      std::optional<Fault> fault;
+      if (i < script_.size()) fault = script_[i];
+      workers_.emplace_back([this, client, fault] { Serve(client, fault); });
+    }
+  }
+
+  void Serve(int client, std::optional<Fault> fault) {
+    if (fault == Fault::k503) {
+      char buf[65536];
+      pollfd p{client, POLLIN, 0};
+      if (::poll(&p, 1, 2000) > 0 && ::read(client, buf, sizeof(buf)) > 0) {
+        const char answer[] =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        (void)!::write(client, answer, sizeof(answer) - 1);
+      }
+      ::close(client);
+      return;
+    }
+    int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = Loopback(upstream_port_);
+    if (::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      Relay(client, upstream, fault == Fault::kDropAnswer);
+    }
+    ::close(upstream);
+    ::close(client);
+  }
+
+  void Relay(int client, int upstream, bool drop_answer) {
+    char buf[65536];
+    while (!stop_) {
+      pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+      if (::poll(p, 2, 50) <= 0) continue;
+      for (int side = 0; side < 2; ++side) {
+        if (!(p[side].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = ::read(p[side].fd, buf, sizeof(buf));
+        if (n <= 0 || (side == 1 && drop_answer)) return;  // Azurite answered: drop it
+        if (::write(p[1 - side].fd, buf, static_cast<size_t>(n)) != n) return;
+      }
+    }
+  }
+
+  int upstream_port_;
+  std::vector<Fault> script_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::thread acceptor_;
+  std::vector<std::thread> workers_;
+};
+
+class AzureFileSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    endpoint_ = AzuriteEnvironment::instance->Endpoint(why);
+    if (endpoint_.empty()) {
+      const char* ci = std::getenv("CI");
+      if (ci != nullptr && std::string(ci) == "true") FAIL() << why;
+      GTEST_SKIP() << why;
+    }
+    static std::atomic<int> counter{0};
+    container_ = "c" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    auto client = AzureBlobClient::Make({kAccount, kKey, "", endpoint_});
+    ASSERT_TRUE(client.ok());
+    auto made = client->Send(AzureRequest("PUT", container_, "", {{"restype", "container"}}));
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    ASSERT_EQ(made->status, 201) << made->body;
+  }
+
+  StorageOptions KeyOptions(const std::string& key = kKey) const {
+    return {{"azure_storage_account_name", kAccount},
+            {"azure_storage_account_key", key},
+            {"azure_storage_endpoint", endpoint_}};
+  }
+
+  std::unique_ptr<FileSystem> Fs(const StorageOptions& options, int page_size = 5000) {
+    auto fs = MakeAzureFileSystemPaged("az", container_, options, page_size);
+    EXPECT_TRUE(fs.ok()) << fs.status().ToString();
+    return fs.ok() ? std::move(fs).value() : nullptr;
+  }
+
+  std::string Path(const std::string& key) const { return "az://" + container_ + "/" + key; }
+
+  std::vector<std::string> Paths(const Result<std::vector<FileEntry>>& entries) const {
+    std::vector<std::string> out;
+    if (!entries.ok()) {
+      ADD_FAILURE() << entries.status().ToString();
+      return out;
+    }
+    for (const auto& e : *entries) out.push_back(e.path + (e.is_dir ? "/" : ""));
+    return out;
+  }
+
+  std::string endpoint_;
+  std::string container_;
+};
+
+TEST_F(AzureFileSystemTest, PutReadStatAndPaginatedListings) {
+  auto fs = Fs(KeyOptions(), /*page_size=*/2);
+  for (const char* key : {"t/a.json", "t/b.json", "t/c.json", "t/d/e.json", "t/f/g/h.json",
+                          "t/with space/ü+x=y.json", "u.json"}) {
+    ASSERT_TRUE(fs->PutIfAbsent(Path(key), std::string("content of ") + key).ok()) << key;
+  }
+  auto read = fs->Read(Path("t/with space/ü+x=y.json"));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, "content of t/with space/ü+x=y.json");
+
+  auto stat = fs->Stat(Path("t/a.json"));
+  ASSERT_TRUE(stat.ok()) << stat.status().ToString();
+  EXPECT_EQ(stat->size, static_cast<int64_t>(std::string("content of t/a.json").size()));
+  EXPECT_FALSE(stat->is_dir);
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  EXPECT_LT(std::abs(stat->modification_time_ms - now_ms), 300000);
+  auto dir = fs->Stat(Path("t/f"));
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  EXPECT_TRUE(dir->is_dir);
+  EXPECT_TRUE(*fs->Exists(Path("t/d")));
+  EXPECT_TRUE(fs->Stat("az://" + container_)->is_dir);
+
+  EXPECT_EQ(Paths(fs->List(Path("t"))),
+            (std::vector<std::string>{Path("t/a.json"), Path("t/b.json"), Path("t/c.json"),
+                                      Path("t/d/"), Path("t/f/"), Path("t/with space/")}));
+  EXPECT_EQ(Paths(fs->List("az://" + container_)),
+            (std::vector<std::string>{Path("t/"), Path("u.json")}));
+  EXPECT_EQ(Paths(fs->ListRecursive(Path("t/"), "")),
+            (std::vector<std::string>{Path("t/a.json"), Path("t/b.json"), Path("t/c.json"),
+                                      Path("t/d/e.json"), Path("t/f/g/h.json"),
+                                      Path("t/with space/ü+x=y.json")}));
+  auto sized = fs->ListRecursive(Path("t/d"), "");
+  ASSERT_TRUE(sized.ok());
+  ASSERT_EQ(sized->size(), 1u);
+  EXPECT_EQ((*sized)[0].size, static_cast<int64_t>(std::string("content of t/d/e.json").size()));
+  EXPECT_GT((*sized)[0].modification_time_ms, 0);
+}
+
+TEST_F(AzureFileSystemTest, ListRecursiveSkipsDirectoriesHoldingThePruneMarker) {
+  auto fs = Fs(KeyOptions(), /*page_size=*/2);
+  for (const char* key : {"t/x.parquet", "t/_delta_log/0.json", "t/nested/_delta_log/0.json",
+                          "t/nested/p.parquet", "t/nested/deep/q.parquet", "t/a/y.parquet",
+                          "t/a/b/_delta_log/0.json", "t/a/b/z.parquet", "t/other/q.parquet"}) {
+    ASSERT_TRUE(fs->PutIfAbsent(Path(key), "x").ok()) << key;
+  }
+  EXPECT_EQ(Paths(fs->ListRecursive(Path("t"), "_delta_log")),
+            (std::vector<std::string>{Path("t/_delta_log/0.json"), Path("t/a/y.parquet"),
+                                      Path("t/other/q.parquet"), Path("t/x.parquet")}));
+  EXPECT_EQ(Paths(fs->ListRecursive(Path("t"), "")).size(), 9u);
+}
+
+TEST_F(AzureFileSystemTest, PutIfAbsentNeverOverwritesAndMissingBlobsAreNotFound) {
+  auto fs = Fs(KeyOptions());
+  const std::string commit = Path("t/_delta_log/00000000000000000000.json");
+  ASSERT_TRUE(fs->PutIfAbsent(commit, "first").ok());
+  Status again = fs->PutIfAbsent(commit, "second");
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+  EXPECT_EQ(*fs->Read(commit), "first");
+
+  ASSERT_TRUE(fs->WriteAtomic(Path("t/_delta_log/_last_checkpoint"), "v1").ok());
+  ASSERT_TRUE(fs->WriteAtomic(Path("t/_delta_log/_last_checkpoint"), "v2").ok());
+  EXPECT_EQ(*fs->Read(Path("t/_delta_log/_last_checkpoint")), "v2");
+
+  ASSERT_TRUE(fs->Rename(Path("t/_delta_log/_last_checkpoint"), Path("t/moved")).ok());
+  EXPECT_EQ(*fs->Read(Path("t/moved")), "v2");
+  EXPECT_FALSE(*fs->Exists(Path("t/_delta_log/_last_checkpoint")));
+
+  ASSERT_TRUE(fs->Delete(commit).ok());
+  for (const Status& st :
+       {fs->Read(commit).status(), fs->Stat(commit).status(), fs->Delete(commit),
+        fs->List(Path("nosuch")).status(), fs->Rename(commit, Path("t/other"))}) {
+    EXPECT_EQ(st.code(), StatusCode::kNotFound) << st.ToString();
+  }
+  EXPECT_FALSE(*fs->Exists(commit));
+  EXPECT_TRUE(fs->CreateDirs(Path("t/new/dir")).ok());
+}
+
+TEST_F(AzureFileSystemTest, ExactlyOneOfSixteenRacingWritersWins) {
+  auto fs = Fs(KeyOptions());
+  const std::string commit = Path("race/_delta_log/00000000000000000001.json");
+  std::atomic<int> won{0}, lost{0};
+  std::vector<std::thread> writers;
+  for (int i = 0; i < 16; ++i) {
+    writers.emplace_back([&, i] {
+      Status st = fs->PutIfAbsent(commit, "writer " + std::to_string(i));
+      if (st.ok()) ++won;
+      if (st.code() == StatusCode::kAlreadyExists) ++lost;
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(lost.load(), 15);
+  EXPECT_EQ(fs->Read(commit)->rfind("writer ", 0), 0u);
+}
+
+TEST_F(AzureFileSystemTest, WrongKeyAndMissingContainerAreClearErrorsWithoutSecrets) {
+  // A valid base64 key of the right length that is not the account's.
+  const std::string wrong =
+      "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+      "K1SZFPTOtr/KBHBeksoGMGw==";
+  auto fs = Fs(KeyOptions(wrong));
+  for (const Status& st : {fs->List(Path("t")).status(), fs->PutIfAbsent(Path("t/x"), "x"),
+                           fs->Read(Path("t/x")).status(), fs->Stat(Path("t/x")).status()}) {
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+    EXPECT_NE(st.message().find("authentication failed for Azure account devstoreaccount1"),
+              std::string::npos)
+        << st.message();
+    EXPECT_NE(st.message().find(container_), std::string::npos) << st.message();
+    EXPECT_EQ(st.message().find(wrong), std::string::npos);
+    EXPECT_EQ(st.message().find("SharedKey"), std::string::npos) << st.message();
+  }
+  auto bad = MakeAzureFileSystem("az", container_, KeyOptions("not base64!"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().find("not base64!"), std::string::npos);
+
+  auto missing = MakeAzureFileSystem("az", "nosuchcontainer", KeyOptions());
+  ASSERT_TRUE(missing.ok());
+  for (const Status& st : {(*missing)->List("az://nosuchcontainer/t").status(),
+                           (*missing)->Exists("az://nosuchcontainer/t/x").status(),
+                           (*missing)->Read("az://nosuchcontainer/t/x").status(),
+                           (*missing)->PutIfAbsent("az://nosuchcontainer/t/x", "x")}) {
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+    EXPECT_NE(st.message().find("container nosuchcontainer does not exist"), std::string::npos)
+        << st.message();
+  }
+}
+
+// An account SAS (version 2019-12-12 string-to-sign), signed with OpenSSL's HMAC-SHA256.
+std::string AccountSas(const std::string& key_base64) {
+  const std::string sv = "2019-12-12", ss = "b", srt = "sco", sp = "rwdlac",
+                    se = "2099-01-01T00:00:00Z", spr = "https,http";
+  const std::string to_sign = std::string(kAccount) + "\n" + sp + "\n" + ss + "\n" + srt + "\n\n" +
+                              se + "\n\n" + spr + "\n" + sv + "\n";
+  unsigned char key[64];
+  int key_len = EVP_DecodeBlock(key, reinterpret_cast<const unsigned char*>(key_base64.data()),
+                                static_cast<int>(key_base64.size())) -
+                2;  // the key ends in "=="
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), key, key_len, reinterpret_cast<const unsigned char*>(to_sign.data()),
+       to_sign.size(), mac, &mac_len);
+  char sig[128];
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(sig), mac, static_cast<int>(mac_len));
+  std::string encoded;
+  for (int i = 0; i < n; ++i) {
+    if (sig[i] == '+')
+      encoded += "%2B";
+    else if (sig[i] == '/')
+      encoded += "%2F";
+    else if (sig[i] == '=')
+      encoded += "%3D";
+    else
+      encoded += sig[i];
+  }
+  return "sv=" + sv + "&ss=" + ss + "&srt=" + srt + "&sp=" + sp +
+         "&se=" + "2099-01-01T00%3A00%3A00Z" + "&spr=" + "https%2Chttp" + "&sig=" + encoded;
+}
+
+TEST_F(AzureFileSystemTest, SasTokenAuthenticatesAndAWrongOneIsAClearError) {
+  const std::string sas = AccountSas(kKey);
+  auto fs = Fs({{"azure_storage_account_name", kAccount},
+                {"azure_storage_sas_token", "?" + sas},
+                {"azure_storage_endpoint", endpoint_}},
+               /*page_size=*/1);
+  ASSERT_TRUE(fs->PutIfAbsent(Path("s/a"), "a").ok());
+  ASSERT_TRUE(fs->PutIfAbsent(Path("s/b"), "b").ok());
+  EXPECT_EQ(fs->PutIfAbsent(Path("s/a"), "again").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*fs->Read(Path("s/b")), "b");
+  EXPECT_EQ(Paths(fs->List(Path("s"))), (std::vector<std::string>{Path("s/a"), Path("s/b")}));
+  ASSERT_TRUE(fs->Rename(Path("s/b"), Path("s/c")).ok());
+  EXPECT_EQ(*fs->Read(Path("s/c")), "b");
+
+  const std::string forged = sas.substr(0, sas.size() - 8) + "AAAA%3D";
+  auto bad = Fs({{"azure_storage_account_name", kAccount},
+                 {"azure_storage_sas_key", forged},
+                 {"azure_storage_endpoint", endpoint_}});
+  Status st = bad->Read(Path("s/a")).status();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+  EXPECT_NE(st.message().find("authentication failed"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("sig="), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find(forged.substr(forged.find("sig=") + 4)), std::string::npos);
+}
+
+TEST_F(AzureFileSystemTest, ConnectionStringAndAbfssUrisThroughTheRegistry) {
+  StorageConfig config;
+  config.global = {{"azure_storage_connection_string",
+                    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" +
+                        std::string(kKey) + ";BlobEndpoint=" + endpoint_ + ";"}};
+  auto fs = MakeFileSystem(config);
+  ASSERT_TRUE(fs->PutIfAbsent(Path("cs/one.json"), "1").ok());
+  // The same blob through the Hadoop-style URI: the account comes from the host, the calls
+  // go to the Blob endpoint (Azurite serves no DFS endpoint).
+  const std::string abfss =
+      "abfss://" + container_ + "@devstoreaccount1.dfs.core.windows.net/cs/one.json";
+  auto read = fs->Read(abfss);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, "1");
+  auto listed = fs->List("abfss://" + container_ + "@devstoreaccount1.dfs.core.windows.net/cs");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].path, abfss);
+  EXPECT_EQ(*fs->Read("azure://" + container_ + "/cs/one.json"), "1");
+}
+
+TEST_F(AzureFileSystemTest, RetriesServerErrorsAndLostAnswersButNotPreconditionFailures) {
+  const int port = std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1));
+  using Fault = FaultProxy::Fault;
+  auto through = [&](const FaultProxy& proxy) {
+    StorageOptions options = KeyOptions();
+    options["azure_storage_endpoint"] =
+        "http://127.0.0.1:" + std::to_string(proxy.port()) + "/" + kAccount;
+    return Fs(options);
+  };
+  {
+    FaultProxy proxy(port, {Fault::k503, Fault::k503});
+    auto fs = through(proxy);
+    Status put = fs->PutIfAbsent(Path("r/a.json"), "a");
+    EXPECT_TRUE(put.ok()) << put.ToString();
+    EXPECT_EQ(proxy.connections(), 3);  // two 503 answers, then the put
+  }
+  {
+    // Our put is stored but its answer lost: the retry meets our own blob, which is a win.
+    FaultProxy proxy(port, {Fault::kDropAnswer});
+    auto fs = through(proxy);
+    Status put = fs->PutIfAbsent(Path("r/b.json"), "ours");
+    EXPECT_TRUE(put.ok()) << put.ToString();
+    EXPECT_EQ(proxy.connections(), 2);
+    // Another writer's blob stays a lost race, retried or not.
+    FaultProxy again(port, {Fault::k503});
+    auto fs2 = through(again);
+    EXPECT_EQ(fs2->PutIfAbsent(Path("r/b.json"), "theirs").code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(*fs2->Read(Path("r/b.json")), "ours");
+  }
+  {
+    // A lost race (409) is answered at once: one connection, no retry.
+    FaultProxy proxy(port, {});
+    auto fs = through(proxy);
+    EXPECT_EQ(fs->PutIfAbsent(Path("r/a.json"), "late").code(), StatusCode::kAlreadyExists);
+    EXPECT_EQ(proxy.connections(), 1);
+  }
+}
+
+TEST(AzureAuthorityTest, ContainerAndAccountFromTheAuthority) {
+  auto plain = ParseAzureAuthority("data");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->container, "data");
+  EXPECT_EQ(plain->account, "");
+  auto dfs = ParseAzureAuthority("data@acct.dfs.core.windows.net");
+  ASSERT_TRUE(dfs.ok());
+  EXPECT_EQ(dfs->container, "data");
+  EXPECT_EQ(dfs->account, "acct");
+  EXPECT_EQ(ParseAzureAuthority("data@acct.blob.core.windows.net")->account, "acct");
+  EXPECT_FALSE(ParseAzureAuthority("data@acct.example.com").ok());
+  EXPECT_FALSE(ParseAzureAuthority("").ok());
+}
+
+}  // namespace
+}  // namespace dl
