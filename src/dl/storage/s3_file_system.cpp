@@ -284,7 +284,16 @@ Result<bool> S3FileSystem::Probe(const std::string& key) {
   const std::vector<std::pair<std::string, std::string>> inm = {
       {"If-None-Match", "*"}, {"Content-Type", "application/octet-stream"}};
   DL_ASSIGN_OR_RETURN(auto first, client_.Send({s3::Kind::kPut, "PUT", probe, {}, inm, "probe"}));
-  if (!first.ok()) return s3::ErrorStatus(first, "PUT", client_.bucket(), probe);
+  if (!first.ok()) {
+    // If-None-Match is a signed header: a proxy or gateway that drops it breaks the signature
+    // of conditional PUTs only. If plain requests pass, conditional writes cannot work here.
+    bool plain_ok = false;
+    if (first.status == 403 && s3::ParseError(first.body).code == "SignatureDoesNotMatch" &&
+        ListOnePage(dir.empty() ? dir : dir + "/", &plain_ok).ok()) {
+      return false;
+    }
+    return s3::ErrorStatus(first, "PUT", client_.bucket(), probe);
+  }
   DL_ASSIGN_OR_RETURN(auto second, client_.Send({s3::Kind::kPut, "PUT", probe, {}, inm, "probe"}));
   (void)Delete(Path(probe));  // best effort: a left-over probe object harms nobody
   if (second.status == 412) return true;

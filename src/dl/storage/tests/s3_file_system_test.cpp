@@ -329,6 +329,20 @@ TEST_F(S3FaultTest, AStoreWithoutConditionalWritesIsRefused) {
   EXPECT_EQ(fs_->List(P("_delta_log")).status().code(), StatusCode::kNotFound);  // no probe left
 }
 
+TEST_F(S3FaultTest, AProxyThatDropsIfNoneMatchIsRefusedAsWithoutConditionalWrites) {
+  // The dropped header breaks the conditional PUT's signature while plain requests pass: that
+  // is a store without conditional writes, not a credentials problem.
+  proxy_->StripIfNoneMatch(true);
+  auto fs = Through();
+  Status st = fs->PutIfAbsent(P("_delta_log/00000000000000000000.json"), "c");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("does not honour conditional writes"), std::string::npos)
+      << st.message();
+  auto single = Through({{"aws_conditional_put", "disabled"}});
+  ASSERT_TRUE(single->PutIfAbsent(P("_delta_log/00000000000000000000.json"), "c").ok());
+  EXPECT_EQ(*fs_->Read(P("_delta_log/00000000000000000000.json")), "c");
+}
+
 TEST_F(S3FaultTest, SingleWriterModeChecksBeforeWriting) {
   proxy_->IgnoreConditionalWrites(true);
   auto fs = Through({{"aws_conditional_put", "disabled"}});

@@ -146,6 +146,8 @@ class FaultProxy {
   /// Forward the next n requests but drop the server's answers (close the connection): the
   /// request took effect and the client cannot know.
   void DropNextAnswers(int n) { drop_next_ = n; }
+  /// Drop the If-None-Match header from requests (which breaks their signature).
+  void StripIfNoneMatch(bool on) { strip_if_none_match_ = on; }
   /// Turn every 412 of the server into 200: a store that ignores If-None-Match.
   void IgnoreConditionalWrites(bool on) { ignore_conditional_ = on; }
   int forwarded() const { return forwarded_; }
@@ -184,6 +186,14 @@ class FaultProxy {
   std::string Forward(std::string request) {
     // One request per connection: the server closes after answering, so read to EOF.
     request.insert(request.find("\r\n") + 2, "Connection: close\r\n");
+    if (strip_if_none_match_) {
+      const size_t end = request.find("\r\n\r\n");
+      std::string lower = request.substr(0, end);
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (size_t at = lower.find("\r\nif-none-match:"); at != std::string::npos) {
+        request.erase(at, lower.find("\r\n", at + 2) - at);
+      }
+    }
     int fd = ConnectLoopback(upstream_);
     if (fd < 0) return {};
     SendAll(fd, request);
@@ -233,6 +243,7 @@ class FaultProxy {
   std::atomic<int> fail_next_{0};
   std::atomic<int> drop_next_{0};
   std::atomic<bool> ignore_conditional_{false};
+  std::atomic<bool> strip_if_none_match_{false};
   std::atomic<int> forwarded_{0};
   std::thread thread_;
 };
