@@ -6,6 +6,16 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/third_party/bin"
 mkdir -p "$bin"
 
+# --- S3: versitygw (checks signatures; its conditional PUTs are atomic) -------------------
+# moto, the second S3 server, comes from tests/requirements.txt (moto_server in .venv/bin).
+versitygw_version=v1.8.0
+if [[ ! -x "$bin/versitygw" ]]; then
+  command -v go >/dev/null 2>&1 || { echo "install_test_servers: go is required to build versitygw" >&2; exit 1; }
+  echo "install_test_servers: building versitygw $versitygw_version (about 1.5 min)"
+  GOBIN="$bin" go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
+fi
+# --- end S3 ------------------------------------------------------------------------------
+
 # --- Azure: Azurite (Blob endpoint), npm package pinned by scripts/azurite/package-lock.json --
 # Installed with `npm ci` (the lockfile's integrity hashes) into third_party/azurite; no
 # install scripts run. The tests start third_party/azurite/node_modules/.bin/azurite-blob.

@@ -182,11 +182,16 @@ std::string LastCheckpointPath(const std::string& table_root) {
   return JoinPath(LogDir(table_root), "_last_checkpoint");
 }
 
-Result<std::vector<LogPath>> ListLogFiles(FileSystem& fs, const std::string& table_root) {
+namespace {
+
+// The log files named after `start_after` (all of them when empty), sorted.
+Result<std::vector<LogPath>> ListLogFilesAfter(FileSystem& fs, const std::string& table_root,
+                                               const std::string& start_after) {
   auto not_a_table = [&] {
     return Status::NotFound("{} is not a Delta table (no _delta_log)", table_root);
   };
-  auto entries = fs.List(LogDir(table_root));
+  auto entries = start_after.empty() ? fs.List(LogDir(table_root))
+                                     : fs.ListAfter(LogDir(table_root), start_after);
   if (!entries.ok()) {
     if (entries.status().code() == StatusCode::kNotFound) return not_a_table();
     return entries.status();
@@ -211,6 +216,27 @@ Result<std::vector<LogPath>> ListLogFiles(FileSystem& fs, const std::string& tab
   return files;
 }
 
+// The version _last_checkpoint names; any problem with the file means "no hint".
+std::optional<int64_t> HintedCheckpointVersion(FileSystem& fs, const std::string& root) {
+  auto content = fs.Read(LastCheckpointPath(root));
+  if (!content.ok()) return std::nullopt;
+  try {
+    auto j = nlohmann::json::parse(*content);
+    if (!j.is_object() || !j.contains("version") || !j["version"].is_number_integer()) {
+      return std::nullopt;
+    }
+    return j["version"].get<int64_t>();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Result<std::vector<LogPath>> ListLogFiles(FileSystem& fs, const std::string& table_root) {
+  return ListLogFilesAfter(fs, table_root, "");
+}
+
 std::optional<int64_t> EarliestRecoverableVersion(const std::vector<LogPath>& files) {
   for (const LogPath& f : files) {
     if (f.kind == LogPath::Kind::kCommit && f.version == 0) return 0;
@@ -222,8 +248,21 @@ std::optional<int64_t> EarliestRecoverableVersion(const std::vector<LogPath>& fi
 
 Result<LogSegment> LogSegment::Build(FileSystem& fs, const std::string& table_root,
                                      std::optional<int64_t> version) {
-  // FileSystem::List returns the whole directory, so the listing is authoritative and
-  // _last_checkpoint is only a tie-breaker: a stale, corrupt or dangling hint cannot mislead.
+  // The listing is authoritative and _last_checkpoint only a hint: with one, list from its
+  // checkpoint on (object stores then list only the log's tail), and use that listing only if
+  // it holds a complete checkpoint of the hinted version. A stale, corrupt or dangling hint
+  // falls back to listing the whole log, so it cannot mislead.
+  if (auto hinted = HintedCheckpointVersion(fs, table_root);
+      hinted && *hinted >= 0 && (!version || *version >= *hinted)) {
+    auto tail = ListLogFilesAfter(fs, table_root, VersionName(*hinted));
+    if (tail.ok()) {
+      auto complete = CompleteCheckpoints(*tail);
+      if (std::any_of(complete.begin(), complete.end(),
+                      [&](const Checkpoint& c) { return c.version == *hinted; })) {
+        return FromListing(*tail, fs, table_root, version);
+      }
+    }
+  }
   DL_ASSIGN_OR_RETURN(auto files, ListLogFiles(fs, table_root));
   return FromListing(files, fs, table_root, version);
 }

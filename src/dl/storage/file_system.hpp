@@ -15,6 +15,18 @@ struct FileEntry {
   int64_t size = 0;
   int64_t modification_time_ms = 0;
   bool is_dir = false;
+  /// The object store's entity tag (S3 List/Stat); empty on the local filesystem.
+  std::string etag;
+};
+
+/// Requests a FileSystem sent to its store, by kind (every attempt counts, retries too).
+struct RequestCounts {
+  int64_t list = 0;
+  int64_t get = 0;
+  int64_t head = 0;
+  int64_t put = 0;
+  int64_t del = 0;
+  RequestCounts& operator+=(const RequestCounts& o);
 };
 
 /// Storage behind a table. Paths are plain strings; the local implementation uses POSIX paths.
@@ -41,6 +53,17 @@ class FileSystem {
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status Delete(const std::string& path) = 0;
   virtual Status CreateDirs(const std::string& dir) = 0;
+
+  /// The entries of dir whose name sorts after `start_after` (a name, not a path), sorted.
+  /// Object stores list from there (Delta log listing from a checkpoint); the default
+  /// filters List.
+  virtual Result<std::vector<FileEntry>> ListAfter(const std::string& dir,
+                                                   const std::string& start_after);
+  /// Delete every path; a missing one is not an error. Object stores batch the requests;
+  /// the default deletes one by one and stops at the first error.
+  virtual Status DeleteMany(const std::vector<std::string>& paths);
+  /// Requests sent so far; zero for the local filesystem.
+  virtual RequestCounts Requests() const { return {}; }
 };
 
 /// The local POSIX filesystem. PutIfAbsent uses link() of a fully written, fsynced temp file.

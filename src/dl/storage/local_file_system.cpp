@@ -30,7 +30,7 @@ int64_t MtimeMs(const struct stat& st) {
 }
 
 FileEntry EntryFromStat(const std::string& path, const struct stat& st) {
-  return FileEntry{path, static_cast<int64_t>(st.st_size), MtimeMs(st), S_ISDIR(st.st_mode)};
+  return FileEntry{path, static_cast<int64_t>(st.st_size), MtimeMs(st), S_ISDIR(st.st_mode), {}};
 }
 
 std::string TempName(const std::string& path) {

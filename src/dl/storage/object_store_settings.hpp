@@ -19,13 +19,19 @@ struct S3Settings {
   /// "http://127.0.0.1:9000" for S3-compatible stores; empty for AWS.
   std::string endpoint_url;
   bool virtual_hosted_style = false;  ///< bucket in the host name instead of the path
-  /// The store does not honour conditional PUTs and the user vouches for a single writer.
+  /// Plain http to the endpoint (aws_allow_http, or an endpoint that says http://).
+  bool allow_http = false;
+  /// The store does not honour conditional PUTs and the user vouches for a single writer
+  /// (aws_conditional_put: disabled, or delta-rs' aws_s3_allow_unsafe_rename: true).
   bool single_writer = false;
 };
 
 /// Options first (aws_access_key_id, aws_secret_access_key, aws_session_token, aws_region,
-/// aws_endpoint_url, aws_virtual_hosted_style_request, ...), then AWS_* environment variables
-/// and the shared credentials/config files. InvalidArgument naming what is missing.
+/// aws_endpoint_url, aws_virtual_hosted_style_request, aws_allow_http, aws_profile, ...), then
+/// AWS_* environment variables, then the profile (aws_profile, AWS_PROFILE, else "default") of
+/// the shared credentials and config files (~/.aws/credentials and ~/.aws/config, or
+/// AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE). The access key, secret and token come
+/// from one source together. InvalidArgument naming what is missing.
 Result<S3Settings> ResolveS3Settings(const StorageOptions& options);
 
 struct AzureSettings {

@@ -7,6 +7,7 @@
 
 #include "dl/storage/azure_file_system.hpp"
 #include "dl/storage/paths.hpp"
+#include "dl/storage/s3_file_system.hpp"
 
 namespace dl {
 
@@ -34,6 +35,8 @@ const std::map<std::string, FileSystemFactory, std::less<>>& Backends() {
               const StorageOptions&) -> Result<std::unique_ptr<FileSystem>> {
          return MakeLocalFileSystem();
        }},
+      {"s3", MakeS3FileSystem},
+      {"s3a", MakeS3FileSystem},
       {"az", MakeAzureFileSystem},
       {"azure", MakeAzureFileSystem},
       {"abfs", MakeAzureFileSystem},
@@ -92,6 +95,26 @@ class RoutingFileSystem final : public FileSystem {
     DL_ASSIGN_OR_RETURN(FileSystem * fs, For(dir));
     return fs->CreateDirs(dir);
   }
+  Result<std::vector<FileEntry>> ListAfter(const std::string& dir,
+                                           const std::string& start_after) override {
+    DL_ASSIGN_OR_RETURN(FileSystem * fs, For(dir));
+    return fs->ListAfter(dir, start_after);
+  }
+  Status DeleteMany(const std::vector<std::string>& paths) override {
+    std::map<FileSystem*, std::vector<std::string>> by_backend;
+    for (const auto& path : paths) {
+      DL_ASSIGN_OR_RETURN(FileSystem * fs, For(path));
+      by_backend[fs].push_back(path);
+    }
+    for (auto& [fs, batch] : by_backend) DL_RETURN_IF_ERROR(fs->DeleteMany(batch));
+    return Status::OK();
+  }
+  RequestCounts Requests() const override {
+    RequestCounts total;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, fs] : made_) total += fs->Requests();
+    return total;
+  }
 
  private:
   Result<FileSystem*> For(const std::string& path) {
@@ -115,7 +138,7 @@ class RoutingFileSystem final : public FileSystem {
   }
 
   StorageConfig config_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<FileSystem>> made_;
 };
 

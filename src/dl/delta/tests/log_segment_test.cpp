@@ -184,6 +184,64 @@ TEST_F(LogSegmentTest, HintBreaksTiesBetweenCheckpointsOfOneVersion) {
   EXPECT_EQ(multi->checkpoint_parts.size(), 2u);
 }
 
+// The local filesystem, noting which listings the log segment asks for.
+class ListingRecorder final : public FileSystem {
+ public:
+  explicit ListingRecorder(FileSystem& fs) : fs_(fs) {}
+  Result<std::vector<FileEntry>> List(const std::string& dir) override {
+    calls.push_back("List");
+    return fs_.List(dir);
+  }
+  Result<std::vector<FileEntry>> ListAfter(const std::string& dir,
+                                           const std::string& start_after) override {
+    calls.push_back("ListAfter " + start_after);
+    return fs_.ListAfter(dir, start_after);
+  }
+  Result<std::vector<FileEntry>> ListRecursive(const std::string& d,
+                                               const std::string& m) override {
+    return fs_.ListRecursive(d, m);
+  }
+  Result<FileEntry> Stat(const std::string& p) override { return fs_.Stat(p); }
+  Result<bool> Exists(const std::string& p) override { return fs_.Exists(p); }
+  Result<std::string> Read(const std::string& p) override { return fs_.Read(p); }
+  Status PutIfAbsent(const std::string& p, const std::string& c) override {
+    return fs_.PutIfAbsent(p, c);
+  }
+  Status WriteAtomic(const std::string& p, const std::string& c) override {
+    return fs_.WriteAtomic(p, c);
+  }
+  Status Rename(const std::string& f, const std::string& t) override { return fs_.Rename(f, t); }
+  Status Delete(const std::string& p) override { return fs_.Delete(p); }
+  Status CreateDirs(const std::string& d) override { return fs_.CreateDirs(d); }
+  std::vector<std::string> calls;
+
+ private:
+  FileSystem& fs_;
+};
+
+TEST_F(LogSegmentTest, ListsOnlyFromTheHintedCheckpoint) {
+  Commits(0, 12);
+  Touch("00000000000000000010.checkpoint.parquet");
+  Touch("_last_checkpoint", R"({"version":10,"size":3})");
+  ListingRecorder fs(*fs_);
+  auto s = LogSegment::Build(fs, dir_.path(), std::nullopt);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->checkpoint_version, 10);
+  ASSERT_TRUE(s->checkpoint_commit);
+  EXPECT_EQ(Versions(*s), (std::vector<int64_t>{11, 12}));
+  EXPECT_EQ(fs.calls, std::vector<std::string>{"ListAfter 00000000000000000010"});
+  // Older versions need the whole log; so does a hint whose checkpoint is gone.
+  fs.calls.clear();
+  ASSERT_TRUE(LogSegment::Build(fs, dir_.path(), 7).ok());
+  EXPECT_EQ(fs.calls, std::vector<std::string>{"List"});
+  std::filesystem::remove(LogFile(dir_.path(), "00000000000000000010.checkpoint.parquet"));
+  fs.calls.clear();
+  auto full = LogSegment::Build(fs, dir_.path(), std::nullopt);
+  ASSERT_TRUE(full.ok());
+  EXPECT_FALSE(full->checkpoint_version);
+  EXPECT_EQ(fs.calls, (std::vector<std::string>{"ListAfter 00000000000000000010", "List"}));
+}
+
 TEST_F(LogSegmentTest, GapIsCorrupt) {
   Commits(0, 2);
   Commits(4, 5);

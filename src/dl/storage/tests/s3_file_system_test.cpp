@@ -1,0 +1,383 @@
+// The S3 backend against real servers on loopback: versitygw (signatures, atomic conditional
+// PUTs), moto (the conditional-write probe), and versitygw behind a fault-injecting proxy.
+#include "dl/storage/s3_file_system.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "dl/common/http_client.hpp"
+#include "dl/storage/registry.hpp"
+#include "dl/storage/tests/s3_test_servers.hpp"
+
+namespace dl {
+namespace {
+
+constexpr char kAccessKey[] = "dl-test-access";
+constexpr char kSecret[] = "dl-test-secret-8d1f0c";
+constexpr char kBucket[] = "tables";
+
+// One versitygw for the whole test binary: started by the first test that needs it (so the
+// binary's other tests do not pay for it), stopped when the binary's tests end.
+class VersityGw : public ::testing::Environment {
+ public:
+  static VersityGw* Get() { return instance_; }
+  // The port, or -1 with `why` set when the server cannot run here.
+  int Port(std::string* why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!server_ && error_.empty()) Start();
+    *why = error_;
+    return server_ ? port_ : -1;
+  }
+  void TearDown() override {
+    server_.reset();
+    dir_.reset();
+  }
+
+ private:
+  void Start() {
+    const std::string bin = testing::ServerBinary("DL_VERSITYGW", "third_party/bin/versitygw");
+    if (bin.empty()) {
+      error_ = "versitygw not installed (run scripts/install_test_servers.sh or set DL_VERSITYGW)";
+      return;
+    }
+    dir_ = std::make_unique<testing::TempDir>();
+    std::filesystem::create_directories(dir_->path() + "/data/" + kBucket);
+    port_ = testing::FreeLoopbackPort();
+    server_ = testing::ServerProcess::Start(
+        {bin, "--access", kAccessKey, "--secret", kSecret, "--port",
+         "127.0.0.1:" + std::to_string(port_), "posix", dir_->path() + "/data"},
+        port_, dir_->path() + "/versitygw.log", &error_);
+  }
+  std::mutex mu_;
+  std::unique_ptr<testing::TempDir> dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  int port_ = -1;
+  std::string error_;
+  static VersityGw* const instance_;
+};
+
+VersityGw* const VersityGw::instance_ =
+    static_cast<VersityGw*>(::testing::AddGlobalTestEnvironment(new VersityGw));
+
+StorageOptions Options(int port, const std::string& secret = kSecret) {
+  return {{"aws_access_key_id", kAccessKey},
+          {"aws_secret_access_key", secret},
+          {"aws_region", "us-east-1"},
+          {"aws_endpoint_url", "http://127.0.0.1:" + std::to_string(port)}};
+}
+
+std::string Unique(const std::string& name) {
+  static std::atomic<int> n{0};
+  return name + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+}
+
+class S3FileSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    port_ = VersityGw::Get()->Port(&why);
+    if (port_ < 0) {
+      if (testing::InCi()) FAIL() << why;
+      GTEST_SKIP() << why;
+    }
+    S3Tuning tuning;
+    tuning.list_page_size = 2;  // every listing below spans several pages
+    tuning.first_backoff_ms = 5;
+    auto fs = MakeS3FileSystemWith("s3", kBucket, Options(port_), tuning);
+    ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+    fs_ = std::move(*fs);
+    root_ = std::string("s3://") + kBucket + "/" + Unique("t");
+  }
+  std::string P(const std::string& rel) const { return root_ + "/" + rel; }
+  void Put(const std::string& rel, const std::string& content = "x") {
+    ASSERT_TRUE(fs_->WriteAtomic(P(rel), content).ok()) << rel;
+  }
+  std::vector<std::string> Names(const std::vector<FileEntry>& entries) const {
+    std::vector<std::string> out;
+    for (const auto& e : entries) out.push_back(e.path.substr(root_.size() + 1));
+    return out;
+  }
+
+  int port_ = -1;
+  std::unique_ptr<FileSystem> fs_;
+  std::string root_;
+};
+
+TEST_F(S3FileSystemTest, PutReadStatAndPaginatedList) {
+  for (const char* f : {"d/a.csv", "d/b.csv", "d/c.csv", "d/sub/x.csv", "d/sub2/y.csv"}) Put(f, f);
+  EXPECT_EQ(*fs_->Read(P("d/b.csv")), "d/b.csv");
+  auto st = fs_->Stat(P("d/a.csv"));
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->size, 7);
+  EXPECT_FALSE(st->is_dir);
+  EXPECT_FALSE(st->etag.empty());
+  EXPECT_GT(st->modification_time_ms, 1'600'000'000'000);
+  auto dir = fs_->Stat(P("d/sub"));
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  EXPECT_TRUE(dir->is_dir);
+
+  const RequestCounts before = fs_->Requests();
+  auto listed = fs_->List(P("d"));
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(Names(*listed),
+            (std::vector<std::string>{"d/a.csv", "d/b.csv", "d/c.csv", "d/sub", "d/sub2"}));
+  EXPECT_TRUE((*listed)[3].is_dir);
+  EXPECT_EQ((*listed)[0].etag, st->etag);
+  EXPECT_EQ(fs_->Requests().list - before.list, 3);  // 5 entries, 2 per page
+  EXPECT_TRUE(*fs_->Exists(P("d/sub")));
+  EXPECT_FALSE(*fs_->Exists(P("d/nothing")));
+}
+
+TEST_F(S3FileSystemTest, ListRecursivePaginatesAndPrunesNestedTables) {
+  for (const char* f : {"_delta_log/0.json", "a.parquet", "p=1/b.parquet", "p=1/q=2/c.parquet",
+                        "nested/_delta_log/0.json", "nested/x.parquet", "deep/n2/_delta_log",
+                        "deep/n2/y.parquet", "deep/z.parquet"}) {
+    Put(f);
+  }
+  auto all = fs_->ListRecursive(root_, "_delta_log");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(Names(*all),
+            (std::vector<std::string>{"_delta_log/0.json", "a.parquet", "deep/z.parquet",
+                                      "p=1/b.parquet", "p=1/q=2/c.parquet"}));
+  auto unpruned = fs_->ListRecursive(P("p=1"), "");
+  ASSERT_TRUE(unpruned.ok());
+  EXPECT_EQ(Names(*unpruned), (std::vector<std::string>{"p=1/b.parquet", "p=1/q=2/c.parquet"}));
+  EXPECT_EQ(fs_->ListRecursive(P("missing"), "").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(S3FileSystemTest, ListAfterStartsAfterTheName) {
+  for (const char* f :
+       {"_delta_log/00000000000000000000.json", "_delta_log/00000000000000000001.json",
+        "_delta_log/00000000000000000002.checkpoint.parquet",
+        "_delta_log/00000000000000000002.json", "_delta_log/00000000000000000003.json"}) {
+    Put(f);
+  }
+  auto tail = fs_->ListAfter(P("_delta_log"), "00000000000000000002");
+  ASSERT_TRUE(tail.ok()) << tail.status().ToString();
+  EXPECT_EQ(Names(*tail),
+            (std::vector<std::string>{"_delta_log/00000000000000000002.checkpoint.parquet",
+                                      "_delta_log/00000000000000000002.json",
+                                      "_delta_log/00000000000000000003.json"}));
+  EXPECT_TRUE(fs_->ListAfter(P("_delta_log"), "00000000000000000009")->empty());
+}
+
+TEST_F(S3FileSystemTest, PutIfAbsentLosesTheSecondTime) {
+  const std::string commit = P("_delta_log/00000000000000000000.json");
+  ASSERT_TRUE(fs_->PutIfAbsent(commit, "first").ok());
+  Status second = fs_->PutIfAbsent(commit, "second");
+  EXPECT_EQ(second.code(), StatusCode::kAlreadyExists) << second.ToString();
+  EXPECT_EQ(*fs_->Read(commit), "first");
+  // The probe ran once (2 PUTs + 1 DELETE) and left nothing behind.
+  EXPECT_EQ(fs_->Requests().put, 4);
+  EXPECT_EQ(Names(*fs_->List(P("_delta_log"))),
+            std::vector<std::string>{"_delta_log/00000000000000000000.json"});
+}
+
+TEST_F(S3FileSystemTest, SixteenRacingWritersExactlyOneWins) {
+  const std::string commit = P("_delta_log/00000000000000000001.json");
+  std::vector<Status> results(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = fs_->PutIfAbsent(commit, "writer " + std::to_string(i)); });
+  }
+  for (auto& t : threads) t.join();
+  int won = -1;
+  for (int i = 0; i < 16; ++i) {
+    if (results[i].ok()) {
+      EXPECT_EQ(won, -1) << "two writers won";
+      won = i;
+    } else {
+      EXPECT_EQ(results[i].code(), StatusCode::kAlreadyExists) << results[i].ToString();
+    }
+  }
+  ASSERT_NE(won, -1);
+  EXPECT_EQ(*fs_->Read(commit), "writer " + std::to_string(won));
+}
+
+TEST_F(S3FileSystemTest, DeleteManyAndDelete) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < 5; ++i) {
+    Put("v/f" + std::to_string(i));
+    paths.push_back(P("v/f" + std::to_string(i)));
+  }
+  paths.push_back(P("v/never-existed"));
+  const int64_t deletes = fs_->Requests().del;
+  ASSERT_TRUE(fs_->DeleteMany(paths).ok());
+  EXPECT_EQ(fs_->Requests().del - deletes, 1);  // one DeleteObjects request
+  EXPECT_EQ(fs_->List(P("v")).status().code(), StatusCode::kNotFound);
+  Put("w/one");
+  ASSERT_TRUE(fs_->Delete(P("w/one")).ok());
+  EXPECT_FALSE(*fs_->Exists(P("w/one")));
+}
+
+TEST_F(S3FileSystemTest, RenameCopiesThenDeletes) {
+  Put("r/from", "payload");
+  ASSERT_TRUE(fs_->Rename(P("r/from"), P("r/to")).ok());
+  EXPECT_EQ(*fs_->Read(P("r/to")), "payload");
+  EXPECT_FALSE(*fs_->Exists(P("r/from")));
+}
+
+TEST_F(S3FileSystemTest, MissingKeyIsNotFound) {
+  EXPECT_EQ(fs_->Read(P("no/such.json")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Stat(P("no/such.json")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->List(P("no")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(S3FileSystemTest, WrongSecretIsAClearErrorWithoutTheSecret) {
+  const std::string wrong = "wrong-secret-Zq81xv";
+  auto fs = MakeS3FileSystem("s3", kBucket, Options(port_, wrong));
+  ASSERT_TRUE(fs.ok());
+  for (const Status& st : {(*fs)->List(root_).status(), (*fs)->Read(P("k")).status(),
+                           (*fs)->PutIfAbsent(P("_delta_log/0.json"), "x")}) {
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("access denied"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find(kBucket), std::string::npos) << st.message();
+    EXPECT_EQ(st.message().find(wrong), std::string::npos) << st.message();
+    EXPECT_EQ(st.message().find(kSecret), std::string::npos) << st.message();
+  }
+}
+
+TEST_F(S3FileSystemTest, MissingBucketIsAClearError) {
+  auto fs = MakeS3FileSystem("s3", "no-such-bucket", Options(port_));
+  ASSERT_TRUE(fs.ok());
+  Status st = (*fs)->List("s3://no-such-bucket/t").status();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("bucket 'no-such-bucket' does not exist"), std::string::npos)
+      << st.message();
+  EXPECT_NE((*fs)->Stat("s3://no-such-bucket/t/x").status().message().find("does not exist"),
+            std::string::npos);
+}
+
+TEST_F(S3FileSystemTest, TheRegistryRoutesS3AndS3a) {
+  StorageConfig config;
+  config.global = Options(port_);
+  auto fs = MakeFileSystem(config);
+  const std::string s3a = "s3a://" + root_.substr(5);
+  ASSERT_TRUE(fs->WriteAtomic(P("x.json"), "via s3").ok());
+  EXPECT_EQ(*fs->Read(s3a + "/x.json"), "via s3");
+  auto listed = fs->List(s3a);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->at(0).path, s3a + "/x.json");
+  EXPECT_GE(fs->Requests().get, 1);
+  EXPECT_GE(fs->Requests().put, 1);
+}
+
+// Faults injected by a loopback proxy in front of versitygw.
+class S3FaultTest : public S3FileSystemTest {
+ protected:
+  void SetUp() override {
+    S3FileSystemTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    proxy_ = std::make_unique<testing::FaultProxy>(port_);
+  }
+  std::unique_ptr<FileSystem> Through(StorageOptions extra = {}) {
+    StorageOptions options = Options(proxy_->port());
+    for (auto& [k, v] : extra) options[k] = v;
+    S3Tuning tuning;
+    tuning.first_backoff_ms = 5;
+    auto fs = MakeS3FileSystemWith("s3", kBucket, options, tuning);
+    EXPECT_TRUE(fs.ok()) << fs.status().ToString();
+    return fs.ok() ? std::move(*fs) : nullptr;
+  }
+  std::unique_ptr<testing::FaultProxy> proxy_;
+};
+
+TEST_F(S3FaultTest, SlowDownIsRetriedWithBackoff) {
+  Put("k", "v");
+  auto fs = Through();
+  proxy_->FailNext(3);
+  auto read = fs->Read(P("k"));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, "v");
+  EXPECT_EQ(fs->Requests().get, 4);
+  proxy_->FailNext(5);  // as many as the attempts: the error says what the store answered
+  Status st = fs->Read(P("k")).status();
+  EXPECT_EQ(st.code(), StatusCode::kIo);
+  EXPECT_NE(st.message().find("SlowDown"), std::string::npos) << st.message();
+}
+
+TEST_F(S3FaultTest, ACommitWhoseAnswerWasLostIsStillOurs) {
+  auto fs = Through();
+  ASSERT_TRUE(fs->PutIfAbsent(P("_delta_log/00000000000000000000.json"), "zero").ok());  // probe
+  // Our PUT lands but its answer is lost; the retry gets 412 for our own object.
+  const std::string commit = P("_delta_log/00000000000000000001.json");
+  proxy_->DropNextAnswers(1);
+  Status ours = fs->PutIfAbsent(commit, "ours");
+  EXPECT_TRUE(ours.ok()) << ours.ToString();
+  EXPECT_EQ(*fs_->Read(commit), "ours");
+  // Someone else's object after a lost answer is still a lost race.
+  ASSERT_TRUE(fs_->PutIfAbsent(P("_delta_log/00000000000000000002.json"), "theirs").ok());
+  proxy_->FailNext(1);
+  EXPECT_EQ(fs->PutIfAbsent(P("_delta_log/00000000000000000002.json"), "ours").code(),
+            StatusCode::kAlreadyExists);
+}
+
+TEST_F(S3FaultTest, AStoreWithoutConditionalWritesIsRefused) {
+  proxy_->IgnoreConditionalWrites(true);
+  auto fs = Through();
+  Status st = fs->PutIfAbsent(P("_delta_log/00000000000000000000.json"), "c");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("'tables' does not honour conditional writes"), std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("aws_conditional_put: disabled"), std::string::npos);
+  EXPECT_FALSE(*fs_->Exists(P("_delta_log/00000000000000000000.json")));
+  EXPECT_EQ(fs_->List(P("_delta_log")).status().code(), StatusCode::kNotFound);  // no probe left
+}
+
+TEST_F(S3FaultTest, AProxyThatDropsIfNoneMatchIsRefusedAsWithoutConditionalWrites) {
+  // The dropped header breaks the conditional PUT's signature while plain requests pass: that
+  // is a store without conditional writes, not a credentials problem.
+  proxy_->StripIfNoneMatch(true);
+  auto fs = Through();
+  Status st = fs->PutIfAbsent(P("_delta_log/00000000000000000000.json"), "c");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("does not honour conditional writes"), std::string::npos)
+      << st.message();
+  auto single = Through({{"aws_conditional_put", "disabled"}});
+  ASSERT_TRUE(single->PutIfAbsent(P("_delta_log/00000000000000000000.json"), "c").ok());
+  EXPECT_EQ(*fs_->Read(P("_delta_log/00000000000000000000.json")), "c");
+}
+
+TEST_F(S3FaultTest, SingleWriterModeChecksBeforeWriting) {
+  proxy_->IgnoreConditionalWrites(true);
+  auto fs = Through({{"aws_conditional_put", "disabled"}});
+  const std::string commit = P("_delta_log/00000000000000000000.json");
+  ASSERT_TRUE(fs->PutIfAbsent(commit, "one").ok());
+  EXPECT_EQ(fs->PutIfAbsent(commit, "two").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*fs_->Read(commit), "one");
+}
+
+// moto answers 412 to a second conditional PUT but does not check signatures.
+TEST(S3MotoTest, TheProbeFindsConditionalWritesHonoured) {
+  const std::string bin = testing::ServerBinary("DL_MOTO_SERVER", ".venv/bin/moto_server");
+  if (bin.empty()) {
+    if (testing::InCi()) FAIL() << "moto_server not installed (.venv, tests/requirements.txt)";
+    GTEST_SKIP() << "moto_server not installed (scripts/setup_python.sh or DL_MOTO_SERVER)";
+  }
+  testing::TempDir dir;
+  const int port = testing::FreeLoopbackPort();
+  std::string error;
+  auto server = testing::ServerProcess::Start({bin, "-H", "127.0.0.1", "-p", std::to_string(port)},
+                                              port, dir / "moto.log", &error);
+  ASSERT_NE(server, nullptr) << error;
+  http::Request create;
+  create.method = "PUT";
+  create.url = "http://127.0.0.1:" + std::to_string(port) + "/motobucket";
+  auto created = http::Send(create);
+  ASSERT_TRUE(created.ok() && created->ok()) << "cannot create the bucket";
+  auto fs = MakeS3FileSystem("s3", "motobucket", Options(port));
+  ASSERT_TRUE(fs.ok());
+  const std::string commit = "s3://motobucket/t/_delta_log/00000000000000000000.json";
+  ASSERT_TRUE((*fs)->PutIfAbsent(commit, "first").ok());
+  EXPECT_EQ((*fs)->PutIfAbsent(commit, "second").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*(*fs)->Read(commit), "first");
+  EXPECT_EQ((*fs)->ListRecursive("s3://motobucket/t", "")->size(), 1u);  // the probe is gone
+}
+
+}  // namespace
+}  // namespace dl
