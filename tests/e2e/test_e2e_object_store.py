@@ -141,6 +141,7 @@ def test_demo_config_on_s3_loads_exactly_once_and_matches_a_local_load(s3env, de
     """The demo (csv SCD2, parquet append with dedup, json with rescue) with every path in a
     bucket loads what the same demo loads on local disk, and a second run only the new files."""
     local = tmp_path / "local"
+    local.mkdir()
     r = subprocess.run([s3env.bin, "create-example-config", "--output", str(local / "c.yaml"),
                         "--base-dir", str(local)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -206,7 +207,7 @@ def test_every_file_loaded_once_across_runs_and_readers_agree(s3env):
     assert s3env.s3.keys(s3env.bucket, "checkpoints/")
     status = json.loads(s3env.run("status", "--json").stdout)
     t = {x["table"]: x for x in status["tables"]}[f"{DB}.events"]
-    assert t["files_completed"] == 15, t
+    assert t["files"]["completed"] == 15, t
 
 
 def test_killed_run_then_rerun_loses_and_duplicates_nothing(s3env):
