@@ -10,6 +10,8 @@ mkdir -p "$bin"
 # moto, the second S3 server, comes from tests/requirements.txt (moto_server in .venv/bin).
 versitygw_version=v1.8.0
 if [[ ! -x "$bin/versitygw" ]]; then
+  # The official Go distribution's place, when it is not on PATH (Debian's golang is too old).
+  [[ -x /usr/local/go/bin/go ]] && PATH="/usr/local/go/bin:$PATH"
   command -v go >/dev/null 2>&1 || { echo "install_test_servers: go is required to build versitygw" >&2; exit 1; }
   echo "install_test_servers: building versitygw $versitygw_version (about 1.5 min)"
   GOBIN="$bin" go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"

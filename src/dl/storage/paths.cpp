@@ -145,6 +145,23 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
+bool IsDir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// On a Databricks driver, the original's "/mnt/raw/..." means the DBFS mount dbfs:/mnt/raw,
+// which the driver sees at /dbfs/mnt/raw. A real local /mnt/<name> keeps its meaning.
+std::string ResolveDatabricksMount(const std::string& location, const std::string& dbfs_root) {
+  if (location != "/mnt" && location.rfind("/mnt/", 0) != 0) return location;
+  const char* runtime = std::getenv("DATABRICKS_RUNTIME_VERSION");
+  if (runtime == nullptr || *runtime == '\0' || !IsDir(dbfs_root)) return location;
+  const size_t end = location.find('/', 5);
+  const std::string mount = location.substr(0, end);  // "/mnt/<name>"
+  if (mount.size() > 5 && IsDir(mount)) return location;
+  return dbfs_root + location;
+}
+
 }  // namespace
 
 std::string UriScheme(std::string_view location) { return Lower(SchemeOf(location)); }
@@ -160,7 +177,7 @@ std::string UriAuthority(std::string_view location) {
 
 Result<std::string> ResolveLocation(const std::string& location, const std::string& dbfs_root) {
   const std::string scheme = UriScheme(location);
-  if (scheme.empty()) return location;
+  if (scheme.empty()) return ResolveDatabricksMount(location, dbfs_root);
   std::string_view rest = std::string_view(location).substr(scheme.size() + 1);  // after ':'
   if (scheme == "file") {
     // file:/x, file:///x and file://localhost/x are the local /x.
@@ -179,10 +196,7 @@ Result<std::string> ResolveLocation(const std::string& location, const std::stri
   }
   if (scheme == "dbfs") {
     while (rest.rfind("//", 0) == 0) rest.remove_prefix(1);
-    struct stat st {};
-    if (::stat(dbfs_root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      return dbfs_root + std::string(rest);
-    }
+    if (IsDir(dbfs_root)) return dbfs_root + std::string(rest);
     return Status::InvalidArgument(
         "{}: dbfs: paths are read through a Databricks driver's local view of DBFS ({}), which "
         "this machine does not have; elsewhere give a local path",

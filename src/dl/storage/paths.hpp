@@ -40,7 +40,9 @@ std::string UriScheme(std::string_view location);
 std::string UriAuthority(std::string_view location);
 
 /// A location as this loader can use it. `file:` URIs become local paths; `dbfs:/x` becomes
-/// `<dbfs_root>/x` where that directory exists (a Databricks driver's local view of DBFS).
+/// `<dbfs_root>/x` where that directory exists (a Databricks driver's local view of DBFS); on a
+/// Databricks driver (DATABRICKS_RUNTIME_VERSION set) `/mnt/<name>/...` does too, unless a
+/// local /mnt/<name> exists.
 /// A scheme with a storage backend (FindBackend) is returned unchanged; any other
 /// `scheme:/...` location is InvalidArgument naming the scheme: a location read the wrong way
 /// must be an error, never "0 files". Plain paths are returned unchanged.

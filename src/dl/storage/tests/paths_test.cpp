@@ -91,6 +91,20 @@ TEST(ResolveLocation, DbfsGoesThroughTheDriversLocalViewOrIsRefused) {
   EXPECT_EQ(*ResolveLocation("dbfs:///mnt/raw/*.json", view), view + "/mnt/raw/*.json");
 }
 
+TEST(ResolveLocation, MntIsTheDbfsMountOnADatabricksDriverOnly) {
+  testing::TempDir dir;
+  const std::string view = dir.path() + "/dbfs";
+  stdfs::create_directories(view);
+  ::unsetenv("DATABRICKS_RUNTIME_VERSION");
+  EXPECT_EQ(*ResolveLocation("/mnt/raw/t/*.csv", view), "/mnt/raw/t/*.csv");  // not a driver
+  ::setenv("DATABRICKS_RUNTIME_VERSION", "15.4", 1);
+  EXPECT_EQ(*ResolveLocation("/mnt/dl-test-mount-x/t/*.csv", view),
+            view + "/mnt/dl-test-mount-x/t/*.csv");
+  EXPECT_EQ(*ResolveLocation("/mntx/raw", view), "/mntx/raw");
+  EXPECT_EQ(*ResolveLocation("/mnt/raw", dir.path() + "/no-view"), "/mnt/raw");  // no /dbfs
+  ::unsetenv("DATABRICKS_RUNTIME_VERSION");
+}
+
 TEST(ResolveLocation, SchemesWithoutABackendAreRefusedByName) {
   // Object stores no backend serves (these stay unsupported), and schemes that are no store.
   for (const char* uri :
