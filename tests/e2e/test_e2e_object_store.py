@@ -285,8 +285,16 @@ def test_table_commands_on_s3(s3env):
     assert "5" in table("scan", uri, "--where", "id = 5")
     table("optimize", uri)
     table("checkpoint", uri)
+    prefix = f"processed/{DB}/t/"
+    before = [k for k in s3env.s3.keys(s3env.bucket, prefix) if k.endswith(".parquet")
+              and "_delta_log" not in k]
     table("vacuum", uri, "--retention-hours", "0", "--force")
     assert sorted(s3env.read("t").column("id").to_pylist()) == [1, 2, 3, 4, 5]
+    after = {k[len(prefix):] for k in s3env.s3.keys(s3env.bucket, prefix)
+             if k.endswith(".parquet") and "_delta_log" not in k}
+    live = {u[len(uri) + 1:] for u in s3env.delta("t").file_uris()}
+    assert after == live, f"VACUUM left or took the wrong files: {after} != {live}"
+    assert len(before) > len(after), "OPTIMIZE + VACUUM removed no file"
 
 
 # -- faults ------------------------------------------------------------------------------------

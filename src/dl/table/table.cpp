@@ -78,13 +78,15 @@ Result<VacuumResult> Vacuum(TableContext& ctx, const std::string& root,
                       delta::PlanVacuum(ctx.fs, *snapshot, NowMs(), retention_ms, options.force));
   VacuumResult result;
   result.bytes = plan.bytes;
-  for (const auto& f : plan.files) {
-    if (!options.dry_run) {
-      Status st = ctx.fs.Delete(f.path);
-      // A file deleted concurrently (another VACUUM) is already gone: not an error.
-      if (!st.ok() && st.code() != StatusCode::kNotFound) return st;
-    }
-    result.files.push_back(f.path);
+  for (const auto& f : plan.files) result.files.push_back(f.path);
+  // In batches (one request per 1000 keys on S3). A file deleted concurrently (another
+  // VACUUM) is already gone: not an error.
+  constexpr size_t kDeleteBatch = 1000;
+  for (size_t i = 0; !options.dry_run && i < result.files.size(); i += kDeleteBatch) {
+    const auto first = result.files.begin() + static_cast<std::ptrdiff_t>(i);
+    const auto last = result.files.begin() +
+                      static_cast<std::ptrdiff_t>(std::min(result.files.size(), i + kDeleteBatch));
+    DL_RETURN_IF_ERROR(ctx.fs.DeleteMany(std::vector<std::string>(first, last)));
   }
   // Staging directories of writers that died mid-write: VACUUM skips '_' directories for
   // data files, but these are no one's, once no live writer owns them and they are as old
