@@ -289,12 +289,19 @@ def make_spark():
 
 def configure_s3a(spark, bucket: str, endpoint: str, access_key: str, secret_key: str) -> None:
     """Point Spark's s3a:// at an S3-compatible server for one bucket (per-bucket keys, so tests
-    sharing the session do not clash): path-style, plain HTTP."""
+    sharing the session do not clash): path-style, plain HTTP.
+
+    Directory markers are kept: by default S3A deletes the parent "directory" markers after
+    every write, and versitygw's posix backend refuses to delete a non-empty directory object
+    (DeleteObjects answers ErrDirectoryNotEmpty), which S3A retries for minutes per write.
+    Fewer retries make any other failure surface quickly."""
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     conf.set("fs.s3a.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem")
     for key, value in {"endpoint": endpoint, "endpoint.region": "us-east-1",
                        "path.style.access": "true", "connection.ssl.enabled": "false",
-                       "access.key": access_key, "secret.key": secret_key}.items():
+                       "access.key": access_key, "secret.key": secret_key,
+                       "directory.marker.retention": "keep", "retry.limit": "2",
+                       "attempts.maximum": "2"}.items():
         conf.set(f"fs.s3a.bucket.{bucket}.{key}", value)
 
 
