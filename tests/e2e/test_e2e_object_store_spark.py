@@ -14,7 +14,6 @@ import io
 import json
 
 import interop_lib as il
-import pyarrow as pa
 from deltalake import DeltaTable
 from object_stores import S3_ACCESS_KEY, S3_SECRET_KEY, s3_server  # noqa: F401  (fixture)
 from test_e2e_object_store import DB, s3env  # noqa: F401  (fixture)
