@@ -254,8 +254,16 @@ class Mismatches:
 # --------------------------------------------------------------------------------------------
 
 
+# The S3A connector for the object-store tests (tests/e2e/test_e2e_object_store_spark.py): the
+# hadoop-aws matching pyspark 3.5's bundled Hadoop 3.3.4; it pulls aws-java-sdk-bundle (~280 MB,
+# resolved once into the Ivy cache).  Endpoints and keys are set per bucket at run time
+# (`configure_s3a`), so the session itself stays store-agnostic.
+SPARK_EXTRA_PACKAGES = ["org.apache.hadoop:hadoop-aws:3.3.4"]
+
+
 def make_spark():
-    """local[2] Spark + delta-spark session: UTC, no UI, 2 shuffle partitions, quiet logs."""
+    """local[2] Spark + delta-spark (+ S3A) session: UTC, no UI, 2 shuffle partitions, quiet
+    logs."""
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
 
@@ -274,9 +282,27 @@ def make_spark():
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
     )
-    session = configure_spark_with_delta_pip(builder).getOrCreate()
+    session = configure_spark_with_delta_pip(builder, extra_packages=SPARK_EXTRA_PACKAGES).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def configure_s3a(spark, bucket: str, endpoint: str, access_key: str, secret_key: str) -> None:
+    """Point Spark's s3a:// at an S3-compatible server for one bucket (per-bucket keys, so tests
+    sharing the session do not clash): path-style, plain HTTP.
+
+    Directory markers are kept: by default S3A deletes the parent "directory" markers after
+    every write, and versitygw's posix backend refuses to delete a non-empty directory object
+    (DeleteObjects answers ErrDirectoryNotEmpty), which S3A retries for minutes per write.
+    Fewer retries make any other failure surface quickly."""
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    conf.set("fs.s3a.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem")
+    for key, value in {"endpoint": endpoint, "endpoint.region": "us-east-1",
+                       "path.style.access": "true", "connection.ssl.enabled": "false",
+                       "access.key": access_key, "secret.key": secret_key,
+                       "directory.marker.retention": "keep", "retry.limit": "2",
+                       "attempts.maximum": "2"}.items():
+        conf.set(f"fs.s3a.bucket.{bucket}.{key}", value)
 
 
 # --------------------------------------------------------------------------------------------
