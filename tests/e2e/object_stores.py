@@ -10,7 +10,10 @@ A missing server binary FAILS the tests that need it (nothing is skipped in CI).
 """
 from __future__ import annotations
 
+import base64
+import glob
 import http.client
+import importlib
 import os
 import shutil
 import socket
@@ -22,6 +25,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pyarrow.fs as pafs
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,6 +89,8 @@ class S3Server:
                                    aws_secret_access_key=S3_SECRET_KEY, region_name="us-east-1")
 
     scheme = "s3"
+    secret = S3_SECRET_KEY
+    wrong_secret = "wrong-secret-abcdef-987654"
 
     def new_bucket(self) -> str:
         name = "b-" + uuid.uuid4().hex[:16]
@@ -109,6 +115,9 @@ class S3Server:
                 return out
             token = page["NextContinuationToken"]
 
+    def get(self, bucket: str, key: str) -> bytes:
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
     def uri(self, bucket: str, key: str = "") -> str:
         return f"s3://{bucket}/{key}".rstrip("/")
 
@@ -124,18 +133,120 @@ class S3Server:
                 "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY, "AWS_REGION": "us-east-1",
                 "AWS_ALLOW_HTTP": "true", "aws_conditional_put": "etag"}
 
-    def duckdb_secret_sql(self) -> str:
-        return (f"CREATE OR REPLACE SECRET dl_s3 (TYPE s3, KEY_ID '{S3_ACCESS_KEY}', SECRET "
-                f"'{S3_SECRET_KEY}', ENDPOINT '127.0.0.1:{self.port}', URL_STYLE 'path', "
-                f"USE_SSL false, REGION 'us-east-1')")
+    def duckdb(self):
+        """A DuckDB connection that reads this server (httpfs + delta extensions)."""
+        con = duckdb_with("httpfs")
+        con.execute(f"CREATE OR REPLACE SECRET dl_s3 (TYPE s3, KEY_ID '{S3_ACCESS_KEY}', SECRET "
+                    f"'{S3_SECRET_KEY}', ENDPOINT '127.0.0.1:{self.port}', URL_STYLE 'path', "
+                    f"USE_SSL false, REGION 'us-east-1')")
+        return con
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        stop_server(self.proc, self.dir)
+
+
+class AzuriteServer:
+    """Azurite's Blob service; containers play the part of buckets. Blobs are put and read
+    through pyarrow's AzureFileSystem (a real Blob REST client, SharedKey signed)."""
+
+    scheme = "az"
+    secret = AZURITE_KEY
+    # A valid base64 key that is not the account's: Azurite answers 403.
+    wrong_secret = base64.b64encode(b"wrong-key-" + bytes(54)).decode()
+
+    def __init__(self):
+        binary = find_binary("DL_AZURITE",
+                             REPO / "third_party/azurite/node_modules/.bin/azurite-blob")
+        if binary is None:
+            pytest.fail("Azurite not found (run scripts/install_test_servers.sh, or set "
+                        "DL_AZURITE)", pytrace=False)
+        self.dir = Path(tempfile.mkdtemp(prefix="dl_azurite_"))
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [binary, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location",
+             str(self.dir), "--skipApiVersionCheck", "--loose", "--silent",
+             "--disableTelemetry"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc, "azurite")
+        authority = f"127.0.0.1:{self.port}"
+        self.fs = pafs.AzureFileSystem(account_name=AZURITE_ACCOUNT, account_key=AZURITE_KEY,
+                                       blob_storage_authority=authority,
+                                       blob_storage_scheme="http",
+                                       dfs_storage_authority=authority, dfs_storage_scheme="http")
+
+    def new_bucket(self) -> str:
+        name = "c-" + uuid.uuid4().hex[:16]
+        self.fs.create_dir(name)
+        return name
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        with self.fs.open_output_stream(f"{bucket}/{key}") as out:
+            out.write(data)
+
+    def get(self, bucket: str, key: str) -> bytes:
+        with self.fs.open_input_stream(f"{bucket}/{key}") as f:
+            return f.read()
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.fs.delete_file(f"{bucket}/{key}")
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Blob names under a "directory" prefix (the suite lists only such prefixes)."""
+        base = f"{bucket}/{prefix}".rstrip("/")
+        infos = self.fs.get_file_info(pafs.FileSelector(base, recursive=True,
+                                                        allow_not_found=True))
+        return sorted(i.path[len(bucket) + 1:] for i in infos if i.type == pafs.FileType.File)
+
+    def uri(self, bucket: str, key: str = "") -> str:
+        return f"az://{bucket}/{key}".rstrip("/")
+
+    def storage_options(self, endpoint: str | None = None, secret: str | None = None) -> dict:
+        """Our config's storage_options (delta-rs key names); Azurite serves the account as
+        the first path segment."""
+        return {"azure_storage_account_name": AZURITE_ACCOUNT,
+                "azure_storage_account_key": secret or AZURITE_KEY,
+                "azure_storage_endpoint": f"{endpoint or self.endpoint}/{AZURITE_ACCOUNT}"}
+
+    def deltalake_options(self) -> dict:
+        # delta-rs reaches Azurite on any port through an explicit endpoint (+ allow_http);
+        # azure_storage_use_emulator would only read AZURITE_BLOB_STORAGE_URL.
+        return self.storage_options() | {"allow_http": "true"}
+
+    def duckdb(self):
+        """A DuckDB connection that reads this server (azure + delta extensions)."""
+        con = duckdb_with("azure")
+        conn = (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey="
+                f"{AZURITE_KEY};BlobEndpoint={self.endpoint}/{AZURITE_ACCOUNT};")
+        con.execute(f"CREATE OR REPLACE SECRET dl_az (TYPE azure, CONNECTION_STRING '{conn}')")
+        # delta_scan's kernel sees the devstoreaccount1 account as the emulator, which it
+        # looks for at AZURITE_BLOB_STORAGE_URL (default port 10000 otherwise).
+        os.environ["AZURITE_BLOB_STORAGE_URL"] = self.endpoint
+        return con
+
+    def stop(self) -> None:
+        stop_server(self.proc, self.dir)
+
+
+def duckdb_with(store_extension: str):
+    """An in-memory DuckDB with the store's extension and delta loaded from their wheels."""
+    import duckdb
+
+    con = duckdb.connect()
+    for name in (store_extension, "delta"):
+        mod = importlib.import_module(f"duckdb_extension_{name}")
+        path = glob.glob(os.path.join(os.path.dirname(mod.__file__), "extensions", "*",
+                                      name + ".duckdb_extension"))[0]
+        con.execute(f"LOAD '{path}'")
+    return con
+
+
+def stop_server(proc: subprocess.Popen, folder: Path) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class FaultProxy:
@@ -213,5 +324,12 @@ class FaultProxy:
 @pytest.fixture(scope="session")
 def s3_server():
     server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azure_server():
+    server = AzuriteServer()
     yield server
     server.stop()
