@@ -67,21 +67,38 @@ def find_binary(env_var: str, *candidates: Path) -> str | None:
     return None
 
 
-class S3Server:
-    def __init__(self):
-        binary = find_binary("DL_VERSITYGW", REPO / "third_party" / "bin" / "versitygw",
-                             Path.home() / "go" / "bin" / "versitygw")
+class ServerProcess:
+    """A server binary listening on a free loopback port, serving a temp folder."""
+
+    def __init__(self, what: str, env_var: str, candidates: list[Path], args):
+        """`args(port, folder)`: the binary's arguments."""
+        binary = find_binary(env_var, *candidates)
         if binary is None:
-            pytest.fail("versitygw not found (run scripts/install_test_servers.sh, or set "
-                        "DL_VERSITYGW)", pytrace=False)
-        self.dir = Path(tempfile.mkdtemp(prefix="dl_s3_"))
+            pytest.fail(f"{what} not found (run scripts/install_test_servers.sh, or set "
+                        f"{env_var})", pytrace=False)
+        self.dir = Path(tempfile.mkdtemp(prefix=f"dl_{what}_"))
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [binary, "--access", S3_ACCESS_KEY, "--secret", S3_SECRET_KEY, "--port",
-             f"127.0.0.1:{self.port}", "posix", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, self.proc, "versitygw")
+        self.proc = subprocess.Popen([binary, *args(self.port, self.dir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc, what)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class S3Server(ServerProcess):
+    def __init__(self):
+        super().__init__(
+            "versitygw", "DL_VERSITYGW",
+            [REPO / "third_party" / "bin" / "versitygw", Path.home() / "go" / "bin" / "versitygw"],
+            lambda port, folder: ["--access", S3_ACCESS_KEY, "--secret", S3_SECRET_KEY, "--port",
+                                  f"127.0.0.1:{port}", "posix", str(folder)])
         import boto3
 
         self.client = boto3.client("s3", endpoint_url=self.endpoint,
@@ -141,11 +158,8 @@ class S3Server:
                     f"USE_SSL false, REGION 'us-east-1')")
         return con
 
-    def stop(self) -> None:
-        stop_server(self.proc, self.dir)
 
-
-class AzuriteServer:
+class AzuriteServer(ServerProcess):
     """Azurite's Blob service; containers play the part of buckets. Blobs are put and read
     through pyarrow's AzureFileSystem (a real Blob REST client, SharedKey signed)."""
 
@@ -155,19 +169,11 @@ class AzuriteServer:
     wrong_secret = base64.b64encode(b"wrong-key-" + bytes(54)).decode()
 
     def __init__(self):
-        binary = find_binary("DL_AZURITE",
-                             REPO / "third_party/azurite/node_modules/.bin/azurite-blob")
-        if binary is None:
-            pytest.fail("Azurite not found (run scripts/install_test_servers.sh, or set "
-                        "DL_AZURITE)", pytrace=False)
-        self.dir = Path(tempfile.mkdtemp(prefix="dl_azurite_"))
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [binary, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location",
-             str(self.dir), "--skipApiVersionCheck", "--loose", "--silent",
-             "--disableTelemetry"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, self.proc, "azurite")
+        super().__init__(
+            "azurite", "DL_AZURITE", [REPO / "third_party/azurite/node_modules/.bin/azurite-blob"],
+            lambda port, folder: ["--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
+                                  str(folder), "--skipApiVersionCheck", "--loose", "--silent",
+                                  "--disableTelemetry"])
         authority = f"127.0.0.1:{self.port}"
         self.fs = pafs.AzureFileSystem(account_name=AZURITE_ACCOUNT, account_key=AZURITE_KEY,
                                        blob_storage_authority=authority,
@@ -223,9 +229,6 @@ class AzuriteServer:
         os.environ["AZURITE_BLOB_STORAGE_URL"] = self.endpoint
         return con
 
-    def stop(self) -> None:
-        stop_server(self.proc, self.dir)
-
 
 def duckdb_with(store_extension: str):
     """An in-memory DuckDB with the store's extension and delta loaded from their wheels."""
@@ -238,15 +241,6 @@ def duckdb_with(store_extension: str):
                                       name + ".duckdb_extension"))[0]
         con.execute(f"LOAD '{path}'")
     return con
-
-
-def stop_server(proc: subprocess.Popen, folder: Path) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 class FaultProxy:
