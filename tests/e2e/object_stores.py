@@ -150,13 +150,13 @@ class S3Server(ServerProcess):
                 "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY, "AWS_REGION": "us-east-1",
                 "AWS_ALLOW_HTTP": "true", "aws_conditional_put": "etag"}
 
-    def duckdb(self):
-        """A DuckDB connection that reads this server (httpfs + delta extensions)."""
+    def delta_scan(self, uri: str):
+        """The table as DuckDB's delta_scan reads it through httpfs."""
         con = duckdb_with("httpfs")
         con.execute(f"CREATE OR REPLACE SECRET dl_s3 (TYPE s3, KEY_ID '{S3_ACCESS_KEY}', SECRET "
                     f"'{S3_SECRET_KEY}', ENDPOINT '127.0.0.1:{self.port}', URL_STYLE 'path', "
                     f"USE_SSL false, REGION 'us-east-1')")
-        return con
+        return con.execute("SELECT * FROM delta_scan(?)", [uri]).fetch_arrow_table()
 
 
 class AzuriteServer(ServerProcess):
@@ -218,16 +218,23 @@ class AzuriteServer(ServerProcess):
         # azure_storage_use_emulator would only read AZURITE_BLOB_STORAGE_URL.
         return self.storage_options() | {"allow_http": "true"}
 
-    def duckdb(self):
-        """A DuckDB connection that reads this server (azure + delta extensions)."""
+    def delta_scan(self, uri: str):
+        """The table as DuckDB's delta_scan reads it through the azure extension."""
         con = duckdb_with("azure")
         conn = (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey="
                 f"{AZURITE_KEY};BlobEndpoint={self.endpoint}/{AZURITE_ACCOUNT};")
         con.execute(f"CREATE OR REPLACE SECRET dl_az (TYPE azure, CONNECTION_STRING '{conn}')")
-        # delta_scan's kernel sees the devstoreaccount1 account as the emulator, which it
-        # looks for at AZURITE_BLOB_STORAGE_URL (default port 10000 otherwise).
+        # delta_scan's kernel takes the devstoreaccount1 account for the emulator, which it
+        # looks for at AZURITE_BLOB_STORAGE_URL (else port 10000); set only for this scan.
+        before = os.environ.get("AZURITE_BLOB_STORAGE_URL")
         os.environ["AZURITE_BLOB_STORAGE_URL"] = self.endpoint
-        return con
+        try:
+            return con.execute("SELECT * FROM delta_scan(?)", [uri]).fetch_arrow_table()
+        finally:
+            if before is None:
+                del os.environ["AZURITE_BLOB_STORAGE_URL"]
+            else:
+                os.environ["AZURITE_BLOB_STORAGE_URL"] = before
 
 
 def duckdb_with(store_extension: str):
