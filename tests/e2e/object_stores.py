@@ -2,9 +2,11 @@
 
 - `S3Server`: versitygw (checks signatures; atomic conditional PUTs) serving a temp folder.
   Built by scripts/install_test_servers.sh into third_party/bin (or $DL_VERSITYGW).
-- `AzuriteServer`: Azurite's Blob service (third_party/azurite, installed by the same script).
-- `FaultProxy`: a loopback HTTP proxy in front of a server that injects faults (5xx answers,
-  dropped `If-None-Match` headers) - real requests, a real server behind it.
+- `AzuriteServer`: Azurite's Blob service (third_party/azurite, installed by the same script);
+  containers play the part of buckets.
+- `FaultProxy`: a loopback HTTP proxy in front of either server that injects faults (5xx
+  answers, dropped `If-None-Match` headers) - real requests, a real server behind it. Requests
+  keep their signatures: SigV4 signs the Host the client sent, SharedKey signs no Host.
 
 A missing server binary FAILS the tests that need it (nothing is skipped in CI).
 """
