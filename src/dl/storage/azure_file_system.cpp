@@ -80,7 +80,7 @@ class AzureFileSystem final : public FileSystem {
       AzureRequest request("GET", container_, "", {{"restype", "container"}});
       DL_ASSIGN_OR_RETURN(AzureResponse r, client_.Send(request));
       if (r.status != 200) return Error(r, path, "cannot stat");
-      return FileEntry{path, 0, 0, true};
+      return FileEntry{path, 0, 0, true, {}};
     }
     DL_ASSIGN_OR_RETURN(AzureResponse r, client_.Send(AzureRequest("HEAD", container_, key)));
     if (r.status == 200) {
@@ -93,7 +93,7 @@ class AzureFileSystem final : public FileSystem {
     std::vector<BlobItem> items;  // no blob: a "directory" when blobs lie below it
     DL_RETURN_IF_ERROR(ListBlobs(path, key + "/", true, 1, items));
     if (items.empty()) return Status::NotFound("cannot stat {}: not found", path);
-    return FileEntry{path, 0, 0, true};
+    return FileEntry{path, 0, 0, true, {}};
   }
 
   Result<bool> Exists(const std::string& path) override {
