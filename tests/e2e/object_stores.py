@@ -2,15 +2,20 @@
 
 - `S3Server`: versitygw (checks signatures; atomic conditional PUTs) serving a temp folder.
   Built by scripts/install_test_servers.sh into third_party/bin (or $DL_VERSITYGW).
-- `AzuriteServer`: Azurite's Blob service (third_party/azurite, installed by the same script).
-- `FaultProxy`: a loopback HTTP proxy in front of a server that injects faults (5xx answers,
-  dropped `If-None-Match` headers) - real requests, a real server behind it.
+- `AzuriteServer`: Azurite's Blob service (third_party/azurite, installed by the same script);
+  containers play the part of buckets.
+- `FaultProxy`: a loopback HTTP proxy in front of either server that injects faults (5xx
+  answers, dropped `If-None-Match` headers) - real requests, a real server behind it. Requests
+  keep their signatures: SigV4 signs the Host the client sent, SharedKey signs no Host.
 
 A missing server binary FAILS the tests that need it (nothing is skipped in CI).
 """
 from __future__ import annotations
 
+import base64
+import glob
 import http.client
+import importlib
 import os
 import shutil
 import socket
@@ -22,6 +27,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pyarrow.fs as pafs
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,21 +69,38 @@ def find_binary(env_var: str, *candidates: Path) -> str | None:
     return None
 
 
-class S3Server:
-    def __init__(self):
-        binary = find_binary("DL_VERSITYGW", REPO / "third_party" / "bin" / "versitygw",
-                             Path.home() / "go" / "bin" / "versitygw")
+class ServerProcess:
+    """A server binary listening on a free loopback port, serving a temp folder."""
+
+    def __init__(self, what: str, env_var: str, candidates: list[Path], args):
+        """`args(port, folder)`: the binary's arguments."""
+        binary = find_binary(env_var, *candidates)
         if binary is None:
-            pytest.fail("versitygw not found (run scripts/install_test_servers.sh, or set "
-                        "DL_VERSITYGW)", pytrace=False)
-        self.dir = Path(tempfile.mkdtemp(prefix="dl_s3_"))
+            pytest.fail(f"{what} not found (run scripts/install_test_servers.sh, or set "
+                        f"{env_var})", pytrace=False)
+        self.dir = Path(tempfile.mkdtemp(prefix=f"dl_{what}_"))
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [binary, "--access", S3_ACCESS_KEY, "--secret", S3_SECRET_KEY, "--port",
-             f"127.0.0.1:{self.port}", "posix", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, self.proc, "versitygw")
+        self.proc = subprocess.Popen([binary, *args(self.port, self.dir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc, what)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class S3Server(ServerProcess):
+    def __init__(self):
+        super().__init__(
+            "versitygw", "DL_VERSITYGW",
+            [REPO / "third_party" / "bin" / "versitygw", Path.home() / "go" / "bin" / "versitygw"],
+            lambda port, folder: ["--access", S3_ACCESS_KEY, "--secret", S3_SECRET_KEY, "--port",
+                                  f"127.0.0.1:{port}", "posix", str(folder)])
         import boto3
 
         self.client = boto3.client("s3", endpoint_url=self.endpoint,
@@ -85,6 +108,8 @@ class S3Server:
                                    aws_secret_access_key=S3_SECRET_KEY, region_name="us-east-1")
 
     scheme = "s3"
+    secret = S3_SECRET_KEY
+    wrong_secret = "wrong-secret-abcdef-987654"
 
     def new_bucket(self) -> str:
         name = "b-" + uuid.uuid4().hex[:16]
@@ -109,6 +134,9 @@ class S3Server:
                 return out
             token = page["NextContinuationToken"]
 
+    def get(self, bucket: str, key: str) -> bytes:
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
     def uri(self, bucket: str, key: str = "") -> str:
         return f"s3://{bucket}/{key}".rstrip("/")
 
@@ -124,18 +152,104 @@ class S3Server:
                 "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY, "AWS_REGION": "us-east-1",
                 "AWS_ALLOW_HTTP": "true", "aws_conditional_put": "etag"}
 
-    def duckdb_secret_sql(self) -> str:
-        return (f"CREATE OR REPLACE SECRET dl_s3 (TYPE s3, KEY_ID '{S3_ACCESS_KEY}', SECRET "
-                f"'{S3_SECRET_KEY}', ENDPOINT '127.0.0.1:{self.port}', URL_STYLE 'path', "
-                f"USE_SSL false, REGION 'us-east-1')")
+    def delta_scan(self, uri: str):
+        """The table as DuckDB's delta_scan reads it through httpfs."""
+        con = duckdb_with("httpfs")
+        con.execute(f"CREATE OR REPLACE SECRET dl_s3 (TYPE s3, KEY_ID '{S3_ACCESS_KEY}', SECRET "
+                    f"'{S3_SECRET_KEY}', ENDPOINT '127.0.0.1:{self.port}', URL_STYLE 'path', "
+                    f"USE_SSL false, REGION 'us-east-1')")
+        return con.execute("SELECT * FROM delta_scan(?)", [uri]).fetch_arrow_table()
 
-    def stop(self) -> None:
-        self.proc.terminate()
+
+class AzuriteServer(ServerProcess):
+    """Azurite's Blob service; containers play the part of buckets. Blobs are put and read
+    through pyarrow's AzureFileSystem (a real Blob REST client, SharedKey signed)."""
+
+    scheme = "az"
+    secret = AZURITE_KEY
+    # A valid base64 key that is not the account's: Azurite answers 403.
+    wrong_secret = base64.b64encode(b"wrong-key-" + bytes(54)).decode()
+
+    def __init__(self):
+        super().__init__(
+            "azurite", "DL_AZURITE", [REPO / "third_party/azurite/node_modules/.bin/azurite-blob"],
+            lambda port, folder: ["--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
+                                  str(folder), "--skipApiVersionCheck", "--loose", "--silent",
+                                  "--disableTelemetry"])
+        authority = f"127.0.0.1:{self.port}"
+        self.fs = pafs.AzureFileSystem(account_name=AZURITE_ACCOUNT, account_key=AZURITE_KEY,
+                                       blob_storage_authority=authority,
+                                       blob_storage_scheme="http",
+                                       dfs_storage_authority=authority, dfs_storage_scheme="http")
+
+    def new_bucket(self) -> str:
+        name = "c-" + uuid.uuid4().hex[:16]
+        self.fs.create_dir(name)
+        return name
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        with self.fs.open_output_stream(f"{bucket}/{key}") as out:
+            out.write(data)
+
+    def get(self, bucket: str, key: str) -> bytes:
+        with self.fs.open_input_stream(f"{bucket}/{key}") as f:
+            return f.read()
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.fs.delete_file(f"{bucket}/{key}")
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Blob names under a "directory" prefix (the suite lists only such prefixes)."""
+        base = f"{bucket}/{prefix}".rstrip("/")
+        infos = self.fs.get_file_info(pafs.FileSelector(base, recursive=True,
+                                                        allow_not_found=True))
+        return sorted(i.path[len(bucket) + 1:] for i in infos if i.type == pafs.FileType.File)
+
+    def uri(self, bucket: str, key: str = "") -> str:
+        return f"az://{bucket}/{key}".rstrip("/")
+
+    def storage_options(self, endpoint: str | None = None, secret: str | None = None) -> dict:
+        """Our config's storage_options (delta-rs key names); Azurite serves the account as
+        the first path segment."""
+        return {"azure_storage_account_name": AZURITE_ACCOUNT,
+                "azure_storage_account_key": secret or AZURITE_KEY,
+                "azure_storage_endpoint": f"{endpoint or self.endpoint}/{AZURITE_ACCOUNT}"}
+
+    def deltalake_options(self) -> dict:
+        # delta-rs reaches Azurite on any port through an explicit endpoint (+ allow_http);
+        # azure_storage_use_emulator would only read AZURITE_BLOB_STORAGE_URL.
+        return self.storage_options() | {"allow_http": "true"}
+
+    def delta_scan(self, uri: str):
+        """The table as DuckDB's delta_scan reads it through the azure extension."""
+        con = duckdb_with("azure")
+        conn = (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey="
+                f"{AZURITE_KEY};BlobEndpoint={self.endpoint}/{AZURITE_ACCOUNT};")
+        con.execute(f"CREATE OR REPLACE SECRET dl_az (TYPE azure, CONNECTION_STRING '{conn}')")
+        # delta_scan's kernel takes the devstoreaccount1 account for the emulator, which it
+        # looks for at AZURITE_BLOB_STORAGE_URL (else port 10000); set only for this scan.
+        before = os.environ.get("AZURITE_BLOB_STORAGE_URL")
+        os.environ["AZURITE_BLOB_STORAGE_URL"] = self.endpoint
         try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+            return con.execute("SELECT * FROM delta_scan(?)", [uri]).fetch_arrow_table()
+        finally:
+            if before is None:
+                del os.environ["AZURITE_BLOB_STORAGE_URL"]
+            else:
+                os.environ["AZURITE_BLOB_STORAGE_URL"] = before
+
+
+def duckdb_with(store_extension: str):
+    """An in-memory DuckDB with the store's extension and delta loaded from their wheels."""
+    import duckdb
+
+    con = duckdb.connect()
+    for name in (store_extension, "delta"):
+        mod = importlib.import_module(f"duckdb_extension_{name}")
+        path = glob.glob(os.path.join(os.path.dirname(mod.__file__), "extensions", "*",
+                                      name + ".duckdb_extension"))[0]
+        con.execute(f"LOAD '{path}'")
+    return con
 
 
 class FaultProxy:
@@ -213,5 +327,12 @@ class FaultProxy:
 @pytest.fixture(scope="session")
 def s3_server():
     server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azure_server():
+    server = AzuriteServer()
     yield server
     server.stop()

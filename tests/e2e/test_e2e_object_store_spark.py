@@ -33,7 +33,7 @@ def csv_bytes(rows: list[tuple]) -> bytes:
 
 def delta_rs_snapshot(s3env, uri: str) -> il.Snapshot:
     return il.snapshot_from_arrow(
-        DeltaTable(uri, storage_options=s3env.s3.deltalake_options()).to_pyarrow_table())
+        DeltaTable(uri, storage_options=s3env.server.deltalake_options()).to_pyarrow_table())
 
 
 def assert_spark_reads_as_delta_rs(spark, s3env, uri: str) -> il.Snapshot:
@@ -47,7 +47,7 @@ def log_operations(s3env, prefix: str) -> dict[int, str]:
     ops = {}
     for v in s3env.log_versions_of(prefix):
         key = f"{prefix}/_delta_log/{v:020d}.json"
-        body = s3env.s3.client.get_object(Bucket=s3env.bucket, Key=key)["Body"].read()
+        body = s3env.server.client.get_object(Bucket=s3env.bucket, Key=key)["Body"].read()
         infos = [a["commitInfo"] for a in map(json.loads, body.decode().splitlines())
                  if "commitInfo" in a]
         ops[v] = infos[0]["operation"] if infos else None

@@ -3,13 +3,8 @@
 runs, status, errors)."""
 from __future__ import annotations
 
-import subprocess
-
-import pyarrow.fs as pafs
-import pytest
-
 from e2e_lib import LoaderEnv, csv_rows, write_csv
-from object_stores import AZURITE_ACCOUNT, AZURITE_KEY, REPO, find_binary, free_port, wait_port
+from object_stores import AZURITE_ACCOUNT, AZURITE_KEY, azure_server  # noqa: F401  (fixture)
 
 # Recognisable fake secrets: none of them may ever be printed.
 SECRET = "FAKE-SECRET-7f3a9c21e4b8d605"
@@ -105,42 +100,15 @@ def test_table_verbs_take_storage_options_and_never_print_them(env: LoaderEnv):
 # -- on a real store: Azurite's Blob service ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def azurite(tmp_path_factory):
-    """Azurite on a free loopback port (third_party/azurite, or $DL_AZURITE), and a pyarrow
-    filesystem on it to put blobs. A missing Azurite fails the tests (nothing is skipped)."""
-    binary = find_binary("DL_AZURITE",
-                         REPO / "third_party/azurite/node_modules/.bin/azurite-blob")
-    assert binary, "Azurite is not installed: run scripts/install_test_servers.sh"
-    port = free_port()
-    folder = tmp_path_factory.mktemp("azurite")
-    proc = subprocess.Popen([binary, "--blobHost", "127.0.0.1", "--blobPort", str(port),
-                             "--location", str(folder), "--skipApiVersionCheck", "--loose",
-                             "--silent", "--disableTelemetry"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_port(port, proc, "azurite")
-        authority = f"127.0.0.1:{port}"
-        fs = pafs.AzureFileSystem(account_name=AZURITE_ACCOUNT, account_key=AZURITE_KEY,
-                                  blob_storage_authority=authority, blob_storage_scheme="http",
-                                  dfs_storage_authority=authority, dfs_storage_scheme="http")
-        yield fs, f"http://{authority}/{AZURITE_ACCOUNT}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_azure_source_is_discovered_with_the_tables_own_options(env: LoaderEnv, azurite,
+def test_azure_source_is_discovered_with_the_tables_own_options(env: LoaderEnv, azure_server,
                                                                 monkeypatch):
     """A source in a container: one listing of its prefix through the Azure backend, with the
     credentials of the table's storage_options (never printed); hidden blobs and a missing
     prefix behave as on a local disk; without credentials the config is refused (exit 2)."""
-    fs, endpoint = azurite
-    fs.create_dir("wiring")  # the container
+    container = azure_server.new_bucket()
     for key, body in {"raw/t/2026/a.csv": b"id\n1\n", "raw/t/b.csv": b"id\n2\n",
                       "raw/t/_tmp/c.csv": b"id\n3\n", "raw/t/d.json": b"{}"}.items():
-        with fs.open_output_stream(f"wiring/{key}") as out:
-            out.write(body)
+        azure_server.put(container, key, body)
     for var in ("AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT_KEY",
                 "AZURE_STORAGE_ACCESS_KEY", "AZURE_STORAGE_SAS_TOKEN",
                 "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_USE_EMULATOR"):
@@ -148,11 +116,11 @@ def test_azure_source_is_discovered_with_the_tables_own_options(env: LoaderEnv, 
     monkeypatch.setenv("DL_E2E_AZ_KEY", AZURITE_KEY)
     options = {"azure_storage_account_name": AZURITE_ACCOUNT,
                "azure_storage_access_key": "${DL_E2E_AZ_KEY}",
-               "azure_storage_endpoint": endpoint}
+               "azure_storage_endpoint": f"{azure_server.endpoint}/{AZURITE_ACCOUNT}"}
     t = env.table_entry("t", "t/*.csv", "csv", storage_options=options)
-    t["source_path_pattern"] = "az://wiring/raw/t/**/*.csv"
+    t["source_path_pattern"] = f"az://{container}/raw/t/**/*.csv"
     m = env.table_entry("m", "m/*.csv", "csv", storage_options=options)
-    m["source_path_pattern"] = "az://wiring/raw/nothing/*.csv"
+    m["source_path_pattern"] = f"az://{container}/raw/nothing/*.csv"
     env.write_config([t, m])
     r = env.run("validate")
     assert r.rc == 0, str(r)
@@ -162,8 +130,10 @@ def test_azure_source_is_discovered_with_the_tables_own_options(env: LoaderEnv, 
     assert AZURITE_KEY not in r.out, str(r)
     planned = sorted(line.split()[-1] for line in r.stdout.splitlines()
                      if line.strip().startswith("load "))
-    assert planned == ["az://wiring/raw/t/2026/a.csv", "az://wiring/raw/t/b.csv"], str(r)
-    assert "az://wiring/raw/nothing/*.csv: its base directory does not exist" in r.stdout, str(r)
+    assert planned == [f"az://{container}/raw/t/2026/a.csv", f"az://{container}/raw/t/b.csv"], \
+        str(r)
+    assert f"az://{container}/raw/nothing/*.csv: its base directory does not exist" in r.stdout, \
+        str(r)
 
     del t["storage_options"]
     env.write_config([t])

@@ -297,7 +297,29 @@ std::string AzureBlobClient::Authorization(
   return "SharedKey " + settings_.account_name + ":" + Base64Encode(mac, mac_len);
 }
 
+void AzureBlobClient::Count(const AzureRequest& request) const {
+  int kind = 1;  // GET
+  if (request.method == "HEAD") {
+    kind = 2;
+  } else if (request.method == "PUT") {
+    kind = 3;
+  } else if (request.method == "DELETE") {
+    kind = 4;
+  } else if (std::find(request.query.begin(), request.query.end(),
+                       std::pair<std::string, std::string>("comp", "list")) !=
+             request.query.end()) {
+    kind = 0;
+  }
+  (*counts_)[kind]++;
+}
+
+RequestCounts AzureBlobClient::Counts() const {
+  const Tally& t = *counts_;
+  return RequestCounts{t[0], t[1], t[2], t[3], t[4]};
+}
+
 Result<AzureResponse> AzureBlobClient::SendOnce(const AzureRequest& request) const {
+  Count(request);
   std::map<std::string, std::string> headers = request.headers;
   headers["x-ms-date"] = HttpDateNow();
   headers["x-ms-version"] = kApiVersion;

@@ -3,13 +3,17 @@
 // container and blob but never a key, a SAS token or a signature.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "dl/common/status.hpp"
+#include "dl/storage/file_system.hpp"
 #include "dl/storage/object_store_settings.hpp"
 
 namespace dl {
@@ -59,12 +63,22 @@ class AzureBlobClient {
   std::string CopySourceUrl(const std::string& container, const std::string& blob) const;
 
   const std::string& account() const { return settings_.account_name; }
+  /// Requests sent so far (every attempt), by kind: listings, GET, HEAD, PUT (Copy Blob
+  /// too), DELETE.
+  RequestCounts Counts() const;
   /// `text` with the key, SAS token and any signature replaced by "***".
   std::string Redact(std::string text) const;
 
  private:
   AzureBlobClient(AzureSettings settings, std::string key, std::string endpoint)
-      : settings_(std::move(settings)), key_(std::move(key)), endpoint_(std::move(endpoint)) {}
+      : settings_(std::move(settings)),
+        key_(std::move(key)),
+        endpoint_(std::move(endpoint)),
+        counts_(std::make_shared<Tally>()) {}
+
+  // list, get, head, put, del; shared so the client stays movable.
+  using Tally = std::array<std::atomic<int64_t>, 5>;
+  void Count(const AzureRequest& request) const;
 
   Result<AzureResponse> SendOnce(const AzureRequest& request) const;
   std::string Authorization(const AzureRequest& request, const std::string& url_path,
@@ -73,6 +87,7 @@ class AzureBlobClient {
   AzureSettings settings_;
   std::string key_;       ///< decoded account key (binary); empty with SAS
   std::string endpoint_;  ///< Blob service URL of the account, no trailing '/'
+  std::shared_ptr<Tally> counts_;
 };
 
 /// The SharedKey string-to-sign of a Blob request (protocol text, no cryptography): verb,

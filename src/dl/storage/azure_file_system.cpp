@@ -29,6 +29,13 @@ int64_t HttpDateMs(const std::string& text) {
   return t < 0 ? 0 : static_cast<int64_t>(t) * 1000;
 }
 
+// Listings carry the ETag bare, HEAD answers quoted: both become the bare tag (as on S3).
+std::string BareEtag(std::string etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
+  return etag;
+}
+
 // Names are percent-encoded (Encoded="true") when they hold characters XML cannot carry.
 std::string ItemName(const pugi::xml_node& name) {
   std::string text = name.child_value();
@@ -73,12 +80,12 @@ class AzureFileSystem final : public FileSystem {
       AzureRequest request("GET", container_, "", {{"restype", "container"}});
       DL_ASSIGN_OR_RETURN(AzureResponse r, client_.Send(request));
       if (r.status != 200) return Error(r, path, "cannot stat");
-      return FileEntry{path, 0, 0, true};
+      return FileEntry{path, 0, 0, true, {}};
     }
     DL_ASSIGN_OR_RETURN(AzureResponse r, client_.Send(AzureRequest("HEAD", container_, key)));
     if (r.status == 200) {
       return FileEntry{path, std::strtoll(r.Header("content-length").c_str(), nullptr, 10),
-                       HttpDateMs(r.Header("last-modified")), false};
+                       HttpDateMs(r.Header("last-modified")), false, BareEtag(r.Header("etag"))};
     }
     if (r.status != 404 || r.ErrorCode() == "ContainerNotFound") {
       return Error(r, path, "cannot stat");
@@ -86,7 +93,7 @@ class AzureFileSystem final : public FileSystem {
     std::vector<BlobItem> items;  // no blob: a "directory" when blobs lie below it
     DL_RETURN_IF_ERROR(ListBlobs(path, key + "/", true, 1, items));
     if (items.empty()) return Status::NotFound("cannot stat {}: not found", path);
-    return FileEntry{path, 0, 0, true};
+    return FileEntry{path, 0, 0, true, {}};
   }
 
   Result<bool> Exists(const std::string& path) override {
@@ -119,6 +126,16 @@ class AzureFileSystem final : public FileSystem {
       }
       return Status::AlreadyExists("{} already exists", path);
     }
+    if (r.status == 403 && PlainRequestsPass(key)) {
+      // If-None-Match is signed (SharedKey): a proxy or gateway that drops it breaks the
+      // signature of conditional writes only. Commits cannot be made safely through it.
+      return Status::InvalidArgument(
+          "Azure container '{}' (account {}) does not honour conditional writes "
+          "(If-None-Match: *): they fail authentication while plain requests pass, so something "
+          "between data_loader and the store drops the header and two writers could overwrite "
+          "each other's commits; refusing to write {}",
+          container_, client_.account(), path);
+    }
     return Error(r, path, "cannot create");
   }
 
@@ -140,6 +157,8 @@ class AzureFileSystem final : public FileSystem {
     if (r.status == 404 && r.attempts > 1 && r.ErrorCode() == "BlobNotFound") return Status::OK();
     return Error(r, path, "cannot delete");
   }
+
+  RequestCounts Requests() const override { return client_.Counts(); }
 
   Status CreateDirs(const std::string& dir) override {
     // Blob storage has no directories: a prefix exists while blobs lie below it.
@@ -164,6 +183,16 @@ class AzureFileSystem final : public FileSystem {
 
   static std::string DirPrefix(const std::string& key) { return key.empty() ? "" : key + "/"; }
 
+  // Whether an unconditional request of the same credentials (one listing entry beside `key`)
+  // is accepted.
+  bool PlainRequestsPass(const std::string& key) const {
+    std::vector<BlobItem> items;
+    size_t slash = key.rfind('/');
+    return ListBlobs(key, slash == std::string::npos ? "" : key.substr(0, slash + 1), true, 1,
+                     items)
+        .ok();
+  }
+
   AzureRequest PutRequest(const std::string& key, const std::string& content) const {
     AzureRequest request("PUT", container_, key);
     request.headers = {{"x-ms-blob-type", "BlockBlob"},
@@ -178,8 +207,8 @@ class AzureFileSystem final : public FileSystem {
     std::vector<FileEntry> out;
     out.reserve(items.size());
     for (const auto& item : items) {
-      // item.etag is the blob's identity beside size and time (FileEntry has no field yet).
-      out.push_back(FileEntry{PathOf(item.name), item.size, item.mtime_ms, item.is_prefix});
+      out.push_back(
+          FileEntry{PathOf(item.name), item.size, item.mtime_ms, item.is_prefix, item.etag});
     }
     std::sort(out.begin(), out.end(),
               [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
@@ -234,7 +263,7 @@ Status AzureFileSystem::ParseListPage(const std::string& path, const std::string
       pugi::xml_node props = node.child("Properties");
       item.size = std::strtoll(props.child_value("Content-Length"), nullptr, 10);
       item.mtime_ms = HttpDateMs(props.child_value("Last-Modified"));
-      item.etag = props.child_value("Etag");
+      item.etag = BareEtag(props.child_value("Etag"));
     } else {
       continue;
     }

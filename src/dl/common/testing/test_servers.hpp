@@ -1,6 +1,7 @@
 // Test helpers: object-store servers (versitygw for S3, Azurite for Azure Blob) started on a
-// free loopback port for one test and stopped after it. A test whose server binary is absent
-// skips, naming what is missing, except in CI (CI=true), where it fails.
+// free loopback port and stopped when the object goes (per test, or once per test binary from
+// a ::testing::Environment). A test whose server binary is absent skips, naming what is
+// missing, except in CI (CI=true), where it fails. fault_proxy.hpp puts faults in between.
 #pragma once
 
 #include <arpa/inet.h>
@@ -54,15 +55,24 @@ inline int FreeLoopbackPort() {
   return port;
 }
 
-inline bool PortAcceptsConnections(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+/// A connected socket to 127.0.0.1:port, or -1.
+inline int ConnectLoopback(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+inline bool PortAcceptsConnections(int port) {
+  int fd = ConnectLoopback(port);
+  if (fd >= 0) ::close(fd);
+  return fd >= 0;
 }
 
 /// The first of `candidates` that is an executable file ("" if none). Empty entries skipped.
@@ -152,6 +162,7 @@ class VersitygwServer {
     auto server = std::unique_ptr<VersitygwServer>(new VersitygwServer());
     std::filesystem::create_directories(server->data_dir());
     int port = FreeLoopbackPort();
+    server->port_ = port;
     server->endpoint_ = "http://127.0.0.1:" + std::to_string(port);
     server->process_ =
         ServerProcess::Start({bin, "--access", kAccessKey, "--secret", kSecretKey, "--port",
@@ -167,6 +178,7 @@ class VersitygwServer {
 
   /// "http://127.0.0.1:<port>"
   const std::string& endpoint() const { return endpoint_; }
+  int port() const { return port_; }
   /// Make a bucket (a directory of the served folder).
   void CreateBucket(const std::string& name) {
     std::filesystem::create_directories(data_dir() + "/" + name);
@@ -180,6 +192,7 @@ class VersitygwServer {
  private:
   VersitygwServer() = default;
   TempDir dir_;
+  int port_ = 0;
   std::string endpoint_;
   std::unique_ptr<ServerProcess> process_;
 };
@@ -205,7 +218,7 @@ class AzuriteServer {
     server->process_ =
         ServerProcess::Start({node.empty() ? bin : node, bin, "--blobHost", "127.0.0.1",
                               "--blobPort", std::to_string(port), "--location", server->dir_.path(),
-                              "--skipApiVersionCheck", "--loose", "--silent"},
+                              "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"},
                              server->dir_ / "azurite.log", port);
     if (!server->process_) return nullptr;
     return server;

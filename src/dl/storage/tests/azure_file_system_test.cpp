@@ -1,248 +1,60 @@
-// The Azure Blob backend against a real Azurite (started on a free loopback port on first use,
-// stopped at the end). Without Azurite installed (scripts/install_test_servers.sh) the tests
-// are skipped, and fail under CI=true.
+// The Azure Blob backend against a real Azurite (one per test binary, started on a free
+// loopback port on first use, stopped at the end). Without Azurite installed
+// (scripts/install_test_servers.sh) the tests are skipped, and fail under CI=true.
 #include "dl/storage/azure_file_system.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <optional>
 #include <thread>
 
-#include "dl/common/testing/temp_dir.hpp"
+#include "dl/common/testing/fault_proxy.hpp"
+#include "dl/common/testing/test_servers.hpp"
 #include "dl/storage/azure_blob_client.hpp"
 #include "dl/storage/registry.hpp"
 
 namespace dl {
 namespace {
 
-constexpr char kAccount[] = "devstoreaccount1";
-constexpr char kKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+using testing::AzuriteServer;
+using testing::FaultProxy;
 
-// third_party/azurite/node_modules/.bin/azurite-blob of the source tree (DL_SOURCE_DIR when
-// defined) or of a directory above this binary; DL_AZURITE_BLOB overrides.
-std::string FindAzurite() {
-  if (const char* bin = std::getenv("DL_AZURITE_BLOB")) return bin;
-  std::error_code ec;
-#ifdef DL_SOURCE_DIR
-  std::filesystem::path in_source(DL_SOURCE_DIR
-                                  "/third_party/azurite/node_modules/.bin/azurite-blob");
-  if (std::filesystem::exists(in_source, ec)) return in_source.string();
-#endif
-  auto dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-  for (; !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
-    auto bin = dir / "third_party/azurite/node_modules/.bin/azurite-blob";
-    if (std::filesystem::exists(bin, ec)) return bin.string();
-  }
-  return {};
-}
+constexpr const char* kAccount = AzuriteServer::kAccount;
+constexpr const char* kKey = AzuriteServer::kKey;
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// Azurite's Blob service, started by the first test that needs it; stopped by the
-// environment's TearDown at the end of the test binary.
+// One Azurite for the whole test binary: started by the first test that needs it, stopped by
+// the environment's TearDown at the end.
 class AzuriteEnvironment : public ::testing::Environment {
  public:
   static AzuriteEnvironment* instance;
 
-  // The account's Blob endpoint, or "" with the reason in `why`.
-  std::string Endpoint(std::string& why) {
-    if (pid_ == 0 && why_.empty()) Start();
-    why = why_;
-    return why_.empty() ? "http://127.0.0.1:" + std::to_string(port_) + "/" + kAccount : "";
-  }
-
-  void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);  // Azurite waits for idle keep-alive connections: not for long
-      for (int i = 0; i < 40 && ::waitpid(pid_, nullptr, WNOHANG) == 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (::waitpid(pid_, nullptr, WNOHANG) == 0) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-      }
-      pid_ = 0;
+  // The account's Blob endpoint, or "" when Azurite cannot run here.
+  std::string Endpoint() {
+    if (!server_ && !tried_) {
+      tried_ = true;
+      server_ = AzuriteServer::Start();
     }
-    dir_.reset();
+    return server_ ? server_->blob_endpoint() : "";
   }
+  void TearDown() override { server_.reset(); }
 
  private:
-  void Start() {
-    std::string bin = FindAzurite();
-    if (bin.empty()) {
-      why_ = "Azurite is not installed (run scripts/install_test_servers.sh)";
-      return;
-    }
-    dir_ = std::make_unique<testing::TempDir>();
-    port_ = FreePort();
-    std::string port = std::to_string(port_), log = *dir_ / "azurite.log";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
-      FILE* out = std::freopen(log.c_str(), "w", stdout);
-      if (out != nullptr) ::dup2(::fileno(out), 2);
-      ::execl(bin.c_str(), bin.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(),
-              "--location", dir_->path().c_str(), "--skipApiVersionCheck", "--loose", "--silent",
-              "--disableTelemetry", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 300 && !Accepts(port_); ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!Accepts(port_)) {
-      why_ = "Azurite did not start (see " + log + ")";
-      TearDown();
-    }
-  }
-
-  pid_t pid_ = 0;
-  int port_ = 0;
-  std::string why_;
-  std::unique_ptr<testing::TempDir> dir_;
+  bool tried_ = false;
+  std::unique_ptr<AzuriteServer> server_;
 };
 
 AzuriteEnvironment* AzuriteEnvironment::instance =
     static_cast<AzuriteEnvironment*>(::testing::AddGlobalTestEnvironment(new AzuriteEnvironment));
 
-// A loopback TCP relay to Azurite that injects faults into its first connections: a 503
-// answer, or the request passed on and Azurite's answer dropped (the client sees the
-// connection close with no reply). Later connections are relayed untouched.
-class FaultProxy {
- public:
-  enum class Fault { k503, kDropAnswer };
-
-  FaultProxy(int upstream_port, std::vector<Fault> script)
-      : upstream_port_(upstream_port), script_(std::move(script)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr = Loopback(0);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::listen(listener_, 16);
-    socklen_t len = sizeof(addr);
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    acceptor_ = std::thread([this] { Accept(); });
-  }
-  ~FaultProxy() {
-    stop_ = true;
-    acceptor_.join();
-    for (auto& t : workers_) t.join();
-    ::close(listener_);
-  }
-  int port() const { return port_; }
-  int connections() const { return connections_; }
-
- private:
-  static sockaddr_in Loopback(int port) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    return addr;
-  }
-
-  void Accept() {
-    while (!stop_) {
-      pollfd p{listener_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int client = ::accept(listener_, nullptr, nullptr);
-      if (client < 0) continue;
-      size_t i = connections_++;
-      std::optional<Fault> fault;
-      if (i < script_.size()) fault = script_[i];
-      workers_.emplace_back([this, client, fault] { Serve(client, fault); });
-    }
-  }
-
-  void Serve(int client, std::optional<Fault> fault) {
-    if (fault == Fault::k503) {
-      char buf[65536];
-      pollfd p{client, POLLIN, 0};
-      if (::poll(&p, 1, 2000) > 0 && ::read(client, buf, sizeof(buf)) > 0) {
-        const char answer[] =
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        (void)!::write(client, answer, sizeof(answer) - 1);
-      }
-      ::close(client);
-      return;
-    }
-    int upstream = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr = Loopback(upstream_port_);
-    if (::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-      Relay(client, upstream, fault == Fault::kDropAnswer);
-    }
-    ::close(upstream);
-    ::close(client);
-  }
-
-  void Relay(int client, int upstream, bool drop_answer) {
-    char buf[65536];
-    while (!stop_) {
-      pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
-      if (::poll(p, 2, 50) <= 0) continue;
-      for (int side = 0; side < 2; ++side) {
-        if (!(p[side].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        ssize_t n = ::read(p[side].fd, buf, sizeof(buf));
-        if (n <= 0 || (side == 1 && drop_answer)) return;  // Azurite answered: drop it
-        if (::write(p[1 - side].fd, buf, static_cast<size_t>(n)) != n) return;
-      }
-    }
-  }
-
-  int upstream_port_;
-  std::vector<Fault> script_;
-  int listener_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0};
-  std::thread acceptor_;
-  std::vector<std::thread> workers_;
-};
-
 class AzureFileSystemTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string why;
-    endpoint_ = AzuriteEnvironment::instance->Endpoint(why);
-    if (endpoint_.empty()) {
-      const char* ci = std::getenv("CI");
-      if (ci != nullptr && std::string(ci) == "true") FAIL() << why;
-      GTEST_SKIP() << why;
-    }
+    endpoint_ = AzuriteEnvironment::instance->Endpoint();
+    DL_REQUIRE_SERVER(!endpoint_.empty(), AzuriteServer::MissingReason());
     static std::atomic<int> counter{0};
     container_ = "c" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     auto client = AzureBlobClient::Make({kAccount, kKey, "", endpoint_});
@@ -265,6 +77,16 @@ class AzureFileSystemTest : public ::testing::Test {
   }
 
   std::string Path(const std::string& key) const { return "az://" + container_ + "/" + key; }
+
+  int Port() const { return std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1)); }
+
+  // A FileSystem on the container whose requests go through `proxy`.
+  std::unique_ptr<FileSystem> Through(const FaultProxy& proxy) {
+    StorageOptions options = KeyOptions();
+    options["azure_storage_endpoint"] =
+        "http://127.0.0.1:" + std::to_string(proxy.port()) + "/" + kAccount;
+    return Fs(options);
+  }
 
   std::vector<std::string> Paths(const Result<std::vector<FileEntry>>& entries) const {
     std::vector<std::string> out;
@@ -318,6 +140,38 @@ TEST_F(AzureFileSystemTest, PutReadStatAndPaginatedListings) {
   ASSERT_EQ(sized->size(), 1u);
   EXPECT_EQ((*sized)[0].size, static_cast<int64_t>(std::string("content of t/d/e.json").size()));
   EXPECT_GT((*sized)[0].modification_time_ms, 0);
+}
+
+TEST_F(AzureFileSystemTest, EtagsIdentifyBlobContentsAndRequestsAreCounted) {
+  auto fs = Fs(KeyOptions(), /*page_size=*/2);
+  ASSERT_TRUE(fs->WriteAtomic(Path("e/a.json"), "one").ok());
+  auto first = fs->Stat(Path("e/a.json"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->etag.empty());
+  EXPECT_EQ(first->etag.find('"'), std::string::npos) << first->etag;  // bare, as on S3
+  auto listed = fs->List(Path("e"));
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].etag, first->etag);  // listing and HEAD agree
+  ASSERT_TRUE(fs->WriteAtomic(Path("e/a.json"), "two").ok());
+  EXPECT_NE(fs->Stat(Path("e/a.json"))->etag, first->etag);  // new content, new tag
+  ASSERT_TRUE(fs->WriteAtomic(Path("e/b.json"), "b").ok());
+  ASSERT_TRUE(fs->WriteAtomic(Path("e/c/d.json"), "d").ok());
+  ASSERT_EQ(fs->ListRecursive(Path("e"), "")->size(), 3u);  // two pages of two
+  EXPECT_EQ(*fs->Read(Path("e/b.json")), "b");
+  ASSERT_TRUE(fs->Delete(Path("e/b.json")).ok());
+  RequestCounts n = fs->Requests();
+  EXPECT_EQ(n.put, 4);
+  EXPECT_EQ(n.head, 2);
+  EXPECT_EQ(n.list, 3);
+  EXPECT_EQ(n.get, 1);
+  EXPECT_EQ(n.del, 1);
+  // Every attempt counts: two 503 answers, then the read.
+  FaultProxy proxy(Port());
+  proxy.FailNext(2);
+  auto through = Through(proxy);
+  ASSERT_TRUE(through->Read(Path("e/a.json")).ok());
+  EXPECT_EQ(through->Requests().get, 3);
 }
 
 TEST_F(AzureFileSystemTest, ListRecursiveSkipsDirectoriesHoldingThePruneMarker) {
@@ -487,41 +341,52 @@ TEST_F(AzureFileSystemTest, ConnectionStringAndAbfssUrisThroughTheRegistry) {
 }
 
 TEST_F(AzureFileSystemTest, RetriesServerErrorsAndLostAnswersButNotPreconditionFailures) {
-  const int port = std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1));
-  using Fault = FaultProxy::Fault;
-  auto through = [&](const FaultProxy& proxy) {
-    StorageOptions options = KeyOptions();
-    options["azure_storage_endpoint"] =
-        "http://127.0.0.1:" + std::to_string(proxy.port()) + "/" + kAccount;
-    return Fs(options);
-  };
   {
-    FaultProxy proxy(port, {Fault::k503, Fault::k503});
-    auto fs = through(proxy);
+    FaultProxy proxy(Port());
+    proxy.FailNext(2);
+    auto fs = Through(proxy);
     Status put = fs->PutIfAbsent(Path("r/a.json"), "a");
     EXPECT_TRUE(put.ok()) << put.ToString();
-    EXPECT_EQ(proxy.connections(), 3);  // two 503 answers, then the put
+    EXPECT_EQ(proxy.forwarded(), 1);  // two 503 answers, then the put
   }
   {
     // Our put is stored but its answer lost: the retry meets our own blob, which is a win.
-    FaultProxy proxy(port, {Fault::kDropAnswer});
-    auto fs = through(proxy);
+    FaultProxy proxy(Port());
+    proxy.DropNextAnswers(1);
+    auto fs = Through(proxy);
     Status put = fs->PutIfAbsent(Path("r/b.json"), "ours");
     EXPECT_TRUE(put.ok()) << put.ToString();
-    EXPECT_EQ(proxy.connections(), 2);
+    EXPECT_EQ(proxy.forwarded(), 3);  // the put, its retry (409), the read of our content
     // Another writer's blob stays a lost race, retried or not.
-    FaultProxy again(port, {Fault::k503});
-    auto fs2 = through(again);
+    FaultProxy again(Port());
+    again.FailNext(1);
+    auto fs2 = Through(again);
     EXPECT_EQ(fs2->PutIfAbsent(Path("r/b.json"), "theirs").code(), StatusCode::kAlreadyExists);
     EXPECT_EQ(*fs2->Read(Path("r/b.json")), "ours");
   }
   {
-    // A lost race (409) is answered at once: one connection, no retry.
-    FaultProxy proxy(port, {});
-    auto fs = through(proxy);
+    // A lost race (409) is answered at once: one request, no retry.
+    FaultProxy proxy(Port());
+    auto fs = Through(proxy);
     EXPECT_EQ(fs->PutIfAbsent(Path("r/a.json"), "late").code(), StatusCode::kAlreadyExists);
-    EXPECT_EQ(proxy.connections(), 1);
+    EXPECT_EQ(proxy.forwarded(), 1);
   }
+}
+
+TEST_F(AzureFileSystemTest, AProxyThatDropsIfNoneMatchIsRefusedAsWithoutConditionalWrites) {
+  // If-None-Match is signed (SharedKey): a proxy that drops it breaks conditional writes only.
+  // That is a store without conditional writes, not a wrong key.
+  FaultProxy proxy(Port());
+  proxy.StripIfNoneMatch(true);
+  auto fs = Through(proxy);
+  ASSERT_TRUE(fs->WriteAtomic(Path("t/a.json"), "plain").ok());
+  Status st = fs->PutIfAbsent(Path("t/_delta_log/00000000000000000000.json"), "c");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("does not honour conditional writes (If-None-Match: *)"),
+            std::string::npos)
+      << st.message();
+  EXPECT_EQ(st.message().find("account key"), std::string::npos) << st.message();
+  EXPECT_FALSE(*Fs(KeyOptions())->Exists(Path("t/_delta_log/00000000000000000000.json")));
 }
 
 TEST(AzureAuthorityTest, ContainerAndAccountFromTheAuthority) {

@@ -4,20 +4,20 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "dl/common/http_client.hpp"
+#include "dl/common/testing/fault_proxy.hpp"
+#include "dl/common/testing/test_servers.hpp"
 #include "dl/storage/registry.hpp"
-#include "dl/storage/tests/s3_test_servers.hpp"
 
 namespace dl {
 namespace {
 
-constexpr char kAccessKey[] = "dl-test-access";
-constexpr char kSecret[] = "dl-test-secret-8d1f0c";
+using testing::VersitygwServer;
+
 constexpr char kBucket[] = "tables";
 
 // One versitygw for the whole test binary: started by the first test that needs it (so the
@@ -28,43 +28,28 @@ class VersityGw : public ::testing::Environment {
   // The port, or -1 with `why` set when the server cannot run here.
   int Port(std::string* why) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!server_ && error_.empty()) Start();
-    *why = error_;
-    return server_ ? port_ : -1;
+    if (!server_ && !tried_) {
+      tried_ = true;
+      server_ = VersitygwServer::Start();
+      if (server_) server_->CreateBucket(kBucket);
+    }
+    if (!server_) *why = VersitygwServer::MissingReason();
+    return server_ ? server_->port() : -1;
   }
-  void TearDown() override {
-    server_.reset();
-    dir_.reset();
-  }
+  void TearDown() override { server_.reset(); }
 
  private:
-  void Start() {
-    const std::string bin = testing::ServerBinary("DL_VERSITYGW", "third_party/bin/versitygw");
-    if (bin.empty()) {
-      error_ = "versitygw not installed (run scripts/install_test_servers.sh or set DL_VERSITYGW)";
-      return;
-    }
-    dir_ = std::make_unique<testing::TempDir>();
-    std::filesystem::create_directories(dir_->path() + "/data/" + kBucket);
-    port_ = testing::FreeLoopbackPort();
-    server_ = testing::ServerProcess::Start(
-        {bin, "--access", kAccessKey, "--secret", kSecret, "--port",
-         "127.0.0.1:" + std::to_string(port_), "posix", dir_->path() + "/data"},
-        port_, dir_->path() + "/versitygw.log", &error_);
-  }
   std::mutex mu_;
-  std::unique_ptr<testing::TempDir> dir_;
-  std::unique_ptr<testing::ServerProcess> server_;
-  int port_ = -1;
-  std::string error_;
+  bool tried_ = false;
+  std::unique_ptr<VersitygwServer> server_;
   static VersityGw* const instance_;
 };
 
 VersityGw* const VersityGw::instance_ =
     static_cast<VersityGw*>(::testing::AddGlobalTestEnvironment(new VersityGw));
 
-StorageOptions Options(int port, const std::string& secret = kSecret) {
-  return {{"aws_access_key_id", kAccessKey},
+StorageOptions Options(int port, const std::string& secret = VersitygwServer::kSecretKey) {
+  return {{"aws_access_key_id", VersitygwServer::kAccessKey},
           {"aws_secret_access_key", secret},
           {"aws_region", "us-east-1"},
           {"aws_endpoint_url", "http://127.0.0.1:" + std::to_string(port)}};
@@ -238,7 +223,7 @@ TEST_F(S3FileSystemTest, WrongSecretIsAClearErrorWithoutTheSecret) {
     EXPECT_NE(st.message().find("access denied"), std::string::npos) << st.message();
     EXPECT_NE(st.message().find(kBucket), std::string::npos) << st.message();
     EXPECT_EQ(st.message().find(wrong), std::string::npos) << st.message();
-    EXPECT_EQ(st.message().find(kSecret), std::string::npos) << st.message();
+    EXPECT_EQ(st.message().find(VersitygwServer::kSecretKey), std::string::npos) << st.message();
   }
 }
 
@@ -354,17 +339,18 @@ TEST_F(S3FaultTest, SingleWriterModeChecksBeforeWriting) {
 
 // moto answers 412 to a second conditional PUT but does not check signatures.
 TEST(S3MotoTest, TheProbeFindsConditionalWritesHonoured) {
-  const std::string bin = testing::ServerBinary("DL_MOTO_SERVER", ".venv/bin/moto_server");
+  const char* env = std::getenv("DL_MOTO_SERVER");
+  const std::string bin =
+      testing::FirstExecutable({env ? env : "", testing::RepoRoot() + "/.venv/bin/moto_server"});
   if (bin.empty()) {
     if (testing::InCi()) FAIL() << "moto_server not installed (.venv, tests/requirements.txt)";
     GTEST_SKIP() << "moto_server not installed (scripts/setup_python.sh or DL_MOTO_SERVER)";
   }
   testing::TempDir dir;
   const int port = testing::FreeLoopbackPort();
-  std::string error;
   auto server = testing::ServerProcess::Start({bin, "-H", "127.0.0.1", "-p", std::to_string(port)},
-                                              port, dir / "moto.log", &error);
-  ASSERT_NE(server, nullptr) << error;
+                                              dir / "moto.log", port);
+  ASSERT_NE(server, nullptr) << "moto_server did not start; see " << (dir / "moto.log");
   http::Request create;
   create.method = "PUT";
   create.url = "http://127.0.0.1:" + std::to_string(port) + "/motobucket";

@@ -1,120 +1,21 @@
-// Real S3 servers for the storage tests, on loopback: versitygw (checks signatures, atomic
-// conditional PUTs) and moto, started on a free port and stopped after; and a loopback proxy
-// that injects faults between our client and versitygw (503 answers, a store that ignores
-// If-None-Match). Nothing here answers in the server's place except the injected faults.
+// A loopback HTTP/1.1 proxy for tests, in front of a real object-store server (versitygw,
+// Azurite): it forwards real requests and injects faults (503 answers, lost answers, a
+// dropped If-None-Match header, a store that ignores conditional writes). Nothing here
+// answers in the server's place except the injected faults.
 #pragma once
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <memory>
+#include <cctype>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "dl/common/testing/temp_dir.hpp"
-#include "dl/storage/storage_options.hpp"
-
-extern char** environ;
+#include "dl/common/testing/test_servers.hpp"
 
 namespace dl::testing {
-
-inline int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-inline int ConnectLoopback(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-/// A server process, killed (SIGTERM, then waited for) on destruction.
-class ServerProcess {
- public:
-  /// Starts argv with output to log_path and waits up to 20 s for the port to accept.
-  static std::unique_ptr<ServerProcess> Start(const std::vector<std::string>& argv, int port,
-                                              const std::string& log_path, std::string* error) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      *error = "cannot start " + argv[0];
-      return nullptr;
-    }
-    auto server = std::unique_ptr<ServerProcess>(new ServerProcess(pid));
-    for (int i = 0; i < 400; ++i) {
-      int fd = ConnectLoopback(port);
-      if (fd >= 0) {
-        ::close(fd);
-        return server;
-      }
-      if (::waitpid(pid, nullptr, WNOHANG) == pid) {
-        server->pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    *error =
-        argv[0] + " did not start listening on port " + std::to_string(port) + "; see " + log_path;
-    return nullptr;
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
- private:
-  explicit ServerProcess(pid_t pid) : pid_(pid) {}
-  pid_t pid_;
-};
-
-/// A server binary: the environment variable if set, else <repo>/<relative>; empty if absent.
-inline std::string ServerBinary(const char* env, const std::string& relative) {
-  if (const char* p = std::getenv(env); p != nullptr && *p != '\0') return p;
-  std::string path = std::string(DL_SOURCE_DIR) + "/" + relative;
-  return ::access(path.c_str(), X_OK) == 0 ? path : std::string();
-}
-
-inline bool InCi() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
 
 /// A loopback HTTP/1.1 proxy in front of a server, one request per connection. It passes
 /// requests through unchanged (signatures stay valid) and can inject faults into answers.
