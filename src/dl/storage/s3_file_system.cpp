@@ -284,6 +284,12 @@ Result<bool> S3FileSystem::Probe(const std::string& key) {
   const std::vector<std::pair<std::string, std::string>> inm = {
       {"If-None-Match", "*"}, {"Content-Type", "application/octet-stream"}};
   DL_ASSIGN_OR_RETURN(auto first, client_.Send({s3::Kind::kPut, "PUT", probe, {}, inm, "probe"}));
+  if (first.status == 412 && first.earlier_attempt_unknown) {
+    // An earlier attempt stored the probe and lost its answer: only a store that honours the
+    // condition refuses the retry of a fresh random key.
+    (void)Delete(Path(probe));
+    return true;
+  }
   if (!first.ok()) {
     // If-None-Match is a signed header: a proxy or gateway that drops it breaks the signature
     // of conditional PUTs only. If plain requests pass, conditional writes cannot work here.

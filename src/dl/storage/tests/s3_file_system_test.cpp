@@ -302,6 +302,21 @@ TEST_F(S3FaultTest, ACommitWhoseAnswerWasLostIsStillOurs) {
             StatusCode::kAlreadyExists);
 }
 
+TEST_F(S3FaultTest, AProbeWhoseAnswerWasLostStillFindsConditionalWrites) {
+  // The probe's first PUT lands but its answer is lost; the retry's 412 on a fresh random key
+  // shows the store honours the condition (not an error that fails the commit).
+  auto fs = Through();
+  proxy_->DropNextAnswers(1);
+  const std::string commit = P("_delta_log/00000000000000000000.json");
+  Status st = fs->PutIfAbsent(commit, "zero");
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(*fs_->Read(commit), "zero");
+  auto log = fs_->List(P("_delta_log"));
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_EQ(log->size(), 1u);  // no probe left behind
+  EXPECT_EQ(log->at(0).path, commit);
+}
+
 TEST_F(S3FaultTest, AStoreWithoutConditionalWritesIsRefused) {
   proxy_->IgnoreConditionalWrites(true);
   auto fs = Through();
