@@ -24,6 +24,14 @@ std::string Setting(const StorageOptions& options, const char* key,
 
 std::string Env(const char* name) { return Setting({}, "", {name}); }
 
+// The first of the option keys that is set, else "".
+std::string FirstOf(const StorageOptions& options, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    if (auto it = options.find(key); it != options.end()) return it->second;
+  }
+  return {};
+}
+
 bool Truthy(const std::string& value) {
   return value == "true" || value == "1" || value == "TRUE" || value == "True";
 }
@@ -101,11 +109,16 @@ Result<S3Settings> ResolveS3Settings(const StorageOptions& options) {
     s.secret_access_key = Lookup(creds, "aws_secret_access_key");
     s.session_token = Lookup(creds, "aws_session_token");
   }
-  std::string region = Setting(options, "aws_region", {"AWS_REGION", "AWS_DEFAULT_REGION"});
+  // The config accepts these option keys: each must take effect, never be ignored (an
+  // ignored endpoint sends the requests, signed with the user's keys, to AWS itself).
+  std::string region = FirstOf(options, {"aws_region", "aws_default_region"});
+  if (region.empty()) region = Setting({}, "", {"AWS_REGION", "AWS_DEFAULT_REGION"});
   if (region.empty()) region = Lookup(config, "region");
   if (!region.empty()) s.region = region;
-  s.endpoint_url =
-      Setting(options, "aws_endpoint_url", {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"});
+  s.endpoint_url = FirstOf(options, {"aws_endpoint_url", "aws_endpoint_url_s3", "aws_s3_endpoint"});
+  if (s.endpoint_url.empty()) {
+    s.endpoint_url = Setting({}, "", {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"});
+  }
   if (s.endpoint_url.empty()) s.endpoint_url = Lookup(config, "endpoint_url");
   s.virtual_hosted_style = Truthy(Setting(options, "aws_virtual_hosted_style_request"));
   s.allow_http = Truthy(Setting(options, "aws_allow_http", {"AWS_ALLOW_HTTP"})) ||

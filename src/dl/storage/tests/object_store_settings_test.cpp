@@ -114,6 +114,26 @@ TEST_F(S3SettingsTest, EnvironmentBeatsProfileAndOptionsBeatEnvironment) {
   EXPECT_FALSE(o->allow_http);
 }
 
+TEST_F(S3SettingsTest, EveryAcceptedEndpointAndRegionOptionTakesEffect) {
+  // The config accepts these keys: ignoring one would send the requests to AWS itself.
+  auto vars = Files();
+  vars["AWS_ENDPOINT_URL"] = "https://env.example.com";
+  vars["AWS_REGION"] = "us-west-2";
+  AwsEnv env(vars);
+  for (const char* key : {"aws_endpoint_url_s3", "aws_s3_endpoint"}) {
+    auto s = ResolveS3Settings({{key, "http://127.0.0.1:9000"}});
+    ASSERT_TRUE(s.ok()) << key;
+    EXPECT_EQ(s->endpoint_url, "http://127.0.0.1:9000") << key;
+    EXPECT_TRUE(s->allow_http) << key;
+  }
+  auto r = ResolveS3Settings({{"aws_default_region", "eu-north-1"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->region, "eu-north-1");
+  EXPECT_EQ(r->endpoint_url, "https://env.example.com");  // no option: the environment's
+  auto both = ResolveS3Settings({{"aws_region", "sa-east-1"}, {"aws_default_region", "x"}});
+  EXPECT_EQ(both->region, "sa-east-1");
+}
+
 TEST_F(S3SettingsTest, SingleWriterOptInAndAllowHttp) {
   AwsEnv env(Files());
   EXPECT_TRUE(ResolveS3Settings({{"aws_conditional_put", "disabled"}})->single_writer);
