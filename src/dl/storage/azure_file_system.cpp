@@ -383,6 +383,14 @@ Result<std::unique_ptr<FileSystem>> MakeAzureFileSystemPaged(const std::string& 
                                                              const StorageOptions& options,
                                                              int list_page_size) {
   DL_ASSIGN_OR_RETURN(AzureAuthority where, ParseAzureAuthority(authority));
+  if (!where.account.empty() && scheme != "abfs" && scheme != "abfss") {
+    // DuckDB (data files) and delta-rs read "az://x.y/..." as account x.y: they would not see
+    // the container the commits go to.
+    return Status::InvalidArgument(
+        "{}://{}: container@account is the abfss:// form; write {}://{}/... with the account in "
+        "storage_options (azure_storage_account_name), or abfss://{}",
+        scheme, authority, scheme, where.container, authority);
+  }
   StorageOptions resolved = options;
   if (!where.account.empty()) resolved["azure_storage_account_name"] = where.account;
   auto settings = ResolveAzureSettings(resolved);

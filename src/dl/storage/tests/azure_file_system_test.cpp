@@ -403,5 +403,25 @@ TEST(AzureAuthorityTest, ContainerAndAccountFromTheAuthority) {
   EXPECT_FALSE(ParseAzureAuthority("").ok());
 }
 
+TEST(AzureAuthorityTest, ContainerAtAccountOnlyWithAbfs) {
+  // DuckDB and delta-rs read az://a.b/... as account a.b: refused, naming the forms that work.
+  const StorageOptions options = {{"azure_storage_use_emulator", "true"}};
+  for (const char* scheme : {"az", "azure"}) {
+    auto fs = MakeAzureFileSystem(scheme, "data@acct.blob.core.windows.net", options);
+    ASSERT_FALSE(fs.ok()) << scheme;
+    EXPECT_EQ(fs.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(fs.status().message().find(std::string(scheme) + "://data/..."), std::string::npos)
+        << fs.status().message();
+    EXPECT_NE(fs.status().message().find("abfss://data@acct.blob.core.windows.net"),
+              std::string::npos)
+        << fs.status().message();
+    EXPECT_TRUE(MakeAzureFileSystem(scheme, "data", options).ok()) << scheme;
+  }
+  for (const char* scheme : {"abfs", "abfss"}) {
+    EXPECT_TRUE(MakeAzureFileSystem(scheme, "data@acct.dfs.core.windows.net", options).ok())
+        << scheme;
+  }
+}
+
 }  // namespace
 }  // namespace dl
