@@ -12,6 +12,11 @@ RequestCounts& RequestCounts::operator+=(const RequestCounts& o) {
   return *this;
 }
 
+RequestCounts RequestCounts::Since(const RequestCounts& earlier) const {
+  return {list - earlier.list, get - earlier.get, head - earlier.head, put - earlier.put,
+          del - earlier.del};
+}
+
 Result<std::vector<FileEntry>> FileSystem::ListAfter(const std::string& dir,
                                                      const std::string& start_after) {
   DL_ASSIGN_OR_RETURN(auto entries, List(dir));
