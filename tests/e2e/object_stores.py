@@ -255,7 +255,8 @@ def duckdb_with(store_extension: str):
 class FaultProxy:
     """Forwards every request to `upstream_port`; `fail_next(n, status)` answers the next n
     requests matching `method` with `status` instead; `strip_if_none_match` drops that header
-    (a store that ignores conditional writes). Counts requests by method."""
+    (a store that ignores conditional writes). Counts requests by method, and keeps each
+    request's method and path (`requests`) for the benchmarks to say where they go."""
 
     def __init__(self, upstream_port: int):
         self.upstream_port = upstream_port
@@ -263,10 +264,14 @@ class FaultProxy:
         self.failures: list[tuple[str, int]] = []
         self.strip_if_none_match = False
         self.counts: dict[str, int] = {}
+        self.requests: list[tuple[str, str]] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this, Nagle's algorithm and
+            # delayed ACKs stall every answer for ~40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, *a):  # quiet
                 pass
@@ -276,6 +281,7 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 with proxy.lock:
                     proxy.counts[self.command] = proxy.counts.get(self.command, 0) + 1
+                    proxy.requests.append((self.command, self.path))
                     fail = None
                     for i, (method, status) in enumerate(proxy.failures):
                         if method in ("*", self.command):

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from e2e_lib import Result, stop_process, to_yaml, wait_for
-from object_stores import FaultProxy, azure_server, s3_server  # noqa: F401  (fixtures)
+from e2e_lib import Result, stop_process, to_yaml, wait_for, write_parquet
+from object_stores import FaultProxy  # noqa: F401
 
 DB = "e2e"
 
@@ -323,6 +323,43 @@ def test_server_errors_are_retried(store):
         assert not proxy.failures, "the injected faults were not all hit"
     finally:
         proxy.stop()
+
+
+
+def run_metrics_json(text: str) -> dict:
+    return json.loads(text)["storage_requests"]
+
+
+def test_a_run_reports_its_storage_requests_s3_nonzero_local_zero(s3env, env):
+    """The run's metrics and summary carry the requests our own storage client sent; the
+    counting proxy sees those and DuckDB's data-file requests, so at least as many."""
+    proxy = FaultProxy(s3env.server.port)
+    try:
+        for i in range(3):
+            s3env.put_parquet(f"raw/rq/p{i}.parquet", {"id": [i]})
+        s3env.write_config([s3env.table_entry("rq", "rq/*.parquet")], endpoint=proxy.endpoint)
+        r = s3env.load()
+        seen = sum(proxy.counts.values())
+    finally:
+        proxy.stop()
+    [key] = [k for k in s3env.server.keys(s3env.bucket, "checkpoints/metrics/")
+             if k.endswith(".json")]
+    body = s3env.server.client.get_object(Bucket=s3env.bucket, Key=key)["Body"].read()
+    req = run_metrics_json(body)
+    assert req["list"] > 0 and req["get"] > 0 and req["put"] > 0, req
+    assert req["total"] == sum(req[k] for k in ("list", "get", "head", "put", "delete")), req
+    assert req["per_file_loaded"] == pytest.approx(req["total"] / 3), req
+    assert req["total"] <= seen, (req, proxy.counts)
+    assert f"storage requests: {req['total']} (LIST {req['list']}," in r.stdout, r.stdout
+
+    write_parquet(env.raw / "rq" / "p0.parquet", {"id": [1]})
+    env.write_config([env.table_entry("rq", "rq/*.parquet", "parquet")], enable_metrics=True)
+    local = env.load()
+    [metrics] = (env.checkpoints / "metrics").glob("run-*.json")
+    req = run_metrics_json(metrics.read_text())
+    assert req == {"list": 0, "get": 0, "head": 0, "put": 0, "delete": 0, "total": 0,
+                   "per_file_loaded": 0.0}, req
+    assert "storage requests" not in local.stdout, local.stdout
 
 
 def test_a_store_without_conditional_writes_is_refused(store):

@@ -338,6 +338,8 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   metrics.command = options.command;
   DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(config, options.tables));
   std::shared_ptr<FileSystem> fs = options.fs ? options.fs : MakeFileSystem(config.storage);
+  // The command's storage is shared across passes (--watch): count this run's requests only.
+  const RequestCounts requests_before = fs->Requests();
   engine::EngineOptions eopts = LockedEngineOptions(config);
   eopts.file_system = fs;
   eopts.threads = options.engine_threads;
@@ -410,6 +412,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   if (options.dry_run) {
     result.plan = DescribePlan(tables, result.table_errors);
     metrics.end_ms = NowMs();
+    metrics.requests = fs->Requests().Since(requests_before);
     for (auto& t : tables) metrics.tables.push_back(t.metrics);
     return result;
   }
@@ -449,6 +452,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     metrics.tables.push_back(t.metrics);
   }
   metrics.end_ms = NowMs();
+  metrics.requests = fs->Requests().Since(requests_before);
   if (options.finish_metrics) options.finish_metrics(metrics);
   if (config.enable_metrics) {
     auto written = monitoring::WriteMetricsFiles(*fs, config::MetricsDir(config), metrics);

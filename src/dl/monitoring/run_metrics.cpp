@@ -139,6 +139,23 @@ class PromWriter {
   std::vector<Family> families_;
 };
 
+double PerFile(int64_t n, int64_t files) {
+  return files > 0 ? static_cast<double>(n) / static_cast<double>(files) : 0.0;
+}
+
+// Our FileSystem's requests only; DuckDB's own data-file requests are not counted (see hpp).
+nlohmann::ordered_json RequestsJson(const RequestCounts& r, int64_t files_loaded) {
+  nlohmann::ordered_json j;
+  j["list"] = r.list;
+  j["get"] = r.get;
+  j["head"] = r.head;
+  j["put"] = r.put;
+  j["delete"] = r.del;
+  j["total"] = r.total();
+  j["per_file_loaded"] = PerFile(r.total(), files_loaded);
+  return j;
+}
+
 nlohmann::ordered_json ResourcesJson(const ResourceMetrics& r) {
   nlohmann::ordered_json j;
   j["environment"] = r.environment;
@@ -299,6 +316,7 @@ std::string ToJson(const RunMetrics& m) {
   j["totals"] = std::move(totals);
   j["tables"] = nlohmann::ordered_json::array();
   for (const auto& t : m.tables) j["tables"].push_back(TableJson(t));
+  j["storage_requests"] = RequestsJson(m.requests, m.files_loaded());
   if (m.resources) j["resources"] = ResourcesJson(*m.resources);
   // File names are not guaranteed UTF-8; replace bad bytes rather than throw.
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
@@ -360,6 +378,17 @@ std::string ToPrometheus(const RunMetrics& m) {
   if (m.start_ms > 0) {
     w.Add(p + "last_run_start_timestamp_seconds", "Unix time the last run started.", {},
           static_cast<double>(m.start_ms) / 1000.0);
+  }
+  const std::pair<const char*, int64_t> kinds[] = {{"list", m.requests.list},
+                                                   {"get", m.requests.get},
+                                                   {"head", m.requests.head},
+                                                   {"put", m.requests.put},
+                                                   {"delete", m.requests.del}};
+  for (const auto& [kind, n] : kinds) {
+    w.Add(p + "run_storage_requests",
+          "Storage requests the loader's own storage client sent in the last run, by kind "
+          "(DuckDB's data-file requests not included).",
+          Labels{{"kind", kind}}, n);
   }
   if (m.resources) AddResources(w, p, *m.resources);
   int64_t last = m.end_ms > 0 ? m.end_ms : (m.start_ms > 0 ? m.start_ms : NowMs());
@@ -432,6 +461,13 @@ std::string FormatSummary(const RunMetrics& m) {
                        HumanBytes(r.memory_budget_bytes), r.backpressure_pauses, r.parallelism);
   }
 
+  if (const RequestCounts& r = m.requests; r.total() > 0) {
+    out += fmt::format(
+        "storage requests: {} (LIST {}, GET {}, HEAD {}, PUT {}, DELETE {}), {:.2f} per file "
+        "loaded; data files read and written by the engine not included\n",
+        Grouped(r.total()), r.list, r.get, r.head, r.put, r.del,
+        PerFile(r.total(), m.files_loaded()));
+  }
   if (m.files_deferred() > 0) {
     out += fmt::format(
         "{} file(s) deferred: their batches lost commit races to concurrent "

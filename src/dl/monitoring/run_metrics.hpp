@@ -55,6 +55,11 @@ struct RunMetrics {
   bool dry_run = false;
   std::vector<TableMetrics> tables;
   std::optional<ResourceMetrics> resources;  ///< run-cluster --monitoring
+  /// Storage requests our own FileSystem sent during the run: listings, Delta log reads and
+  /// commits, state files (counted on S3 and Azure; zero on local storage). DuckDB
+  /// reads and writes data files (sources, the Parquet files of tables and of the tracker)
+  /// through its own extensions: those requests are not in here.
+  RequestCounts requests;
 
   // totals over tables
   int64_t files_loaded() const;

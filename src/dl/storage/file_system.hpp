@@ -27,6 +27,9 @@ struct RequestCounts {
   int64_t put = 0;
   int64_t del = 0;
   RequestCounts& operator+=(const RequestCounts& o);
+  /// The requests sent since `earlier` (a count taken before from the same FileSystem).
+  RequestCounts Since(const RequestCounts& earlier) const;
+  int64_t total() const { return list + get + head + put + del; }
 };
 
 /// Storage behind a table. Paths are plain strings; the local implementation uses POSIX paths.

@@ -10,6 +10,7 @@
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/engine/sql_util.hpp"
+#include "dl/storage/stat_many.hpp"
 
 namespace dl::strategy::internal {
 
@@ -92,8 +93,13 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
     // while it was read may have given us part of either version, so it must not commit.
     req.before_commit = [&ctx, &batch]() -> Status {
       DL_RETURN_IF_ERROR(PauseBeforeCommitForTests(ctx.fs));
-      for (const auto& f : batch.files) {
-        auto now = ctx.fs.Stat(f.path);
+      std::vector<std::string> paths;
+      for (const auto& f : batch.files) paths.push_back(f.path);
+      // Concurrently: one round trip per file on an object store.
+      std::vector<Result<FileEntry>> stats = StatMany(ctx.fs, paths);
+      for (size_t i = 0; i < batch.files.size(); ++i) {
+        const auto& f = batch.files[i];
+        const auto& now = stats[i];
         if (!now.ok()) {
           return Status::NotFound("{} disappeared while it was being loaded", f.path);
         }

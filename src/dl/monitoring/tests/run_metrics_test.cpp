@@ -367,5 +367,48 @@ TEST(ResourceMetricsTest, JsonPrometheusAndSummaryCarryThem) {
             std::string::npos);
 }
 
+TEST(RequestMetricsTest, JsonPrometheusAndSummaryCarryThem) {
+  RunMetrics m;
+  m.run_id = "r1";
+  m.start_ms = 1'000'000;
+  m.end_ms = 1'002'000;
+  TableMetrics t;
+  t.table = "db.t";
+  t.files_loaded = 4;
+  m.tables.push_back(t);
+  // A local run: zero everywhere, and no summary line.
+  auto local = nlohmann::json::parse(ToJson(m));
+  EXPECT_EQ(local["storage_requests"]["total"], 0);
+  EXPECT_EQ(local["storage_requests"]["per_file_loaded"], 0.0);
+  EXPECT_EQ(FormatSummary(m).find("storage requests"), std::string::npos);
+  m.requests = {.list = 2, .get = 3, .head = 1, .put = 3, .del = 1};
+  auto j = nlohmann::json::parse(ToJson(m));
+  EXPECT_EQ(j["storage_requests"]["list"], 2);
+  EXPECT_EQ(j["storage_requests"]["get"], 3);
+  EXPECT_EQ(j["storage_requests"]["head"], 1);
+  EXPECT_EQ(j["storage_requests"]["put"], 3);
+  EXPECT_EQ(j["storage_requests"]["delete"], 1);
+  EXPECT_EQ(j["storage_requests"]["total"], 10);
+  EXPECT_DOUBLE_EQ(j["storage_requests"]["per_file_loaded"].get<double>(), 2.5);
+  std::string prom = ToPrometheus(m);
+  EXPECT_NE(prom.find("data_loader_run_storage_requests{kind=\"put\"} 3\n"), std::string::npos);
+  EXPECT_NE(prom.find("data_loader_run_storage_requests{kind=\"delete\"} 1\n"), std::string::npos);
+  EXPECT_NE(FormatSummary(m).find("storage requests: 10 (LIST 2, GET 3, HEAD 1, PUT 3, DELETE "
+                                  "1), 2.50 per file loaded"),
+            std::string::npos);
+}
+
+TEST(RequestCountsTest, SinceSubtractsAnEarlierCount) {
+  RequestCounts before{.list = 1, .get = 2, .head = 0, .put = 1, .del = 0};
+  RequestCounts now{.list = 4, .get = 7, .head = 1, .put = 3, .del = 2};
+  RequestCounts d = now.Since(before);
+  EXPECT_EQ(d.list, 3);
+  EXPECT_EQ(d.get, 5);
+  EXPECT_EQ(d.head, 1);
+  EXPECT_EQ(d.put, 2);
+  EXPECT_EQ(d.del, 2);
+  EXPECT_EQ(d.total(), 13);
+}
+
 }  // namespace
 }  // namespace dl::monitoring

@@ -12,6 +12,7 @@
 #include "dl/common/testing/fault_proxy.hpp"
 #include "dl/common/testing/test_servers.hpp"
 #include "dl/storage/registry.hpp"
+#include "dl/storage/stat_many.hpp"
 
 namespace dl {
 namespace {
@@ -205,6 +206,31 @@ TEST_F(S3FileSystemTest, RenameCopiesThenDeletes) {
   ASSERT_TRUE(fs_->Rename(P("r/from"), P("r/to")).ok());
   EXPECT_EQ(*fs_->Read(P("r/to")), "payload");
   EXPECT_FALSE(*fs_->Exists(P("r/from")));
+}
+
+TEST_F(S3FileSystemTest, StatManyAnswersInOrderWithOneHeadPerObject) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < 40; ++i) {
+    const std::string key = fmt::format("many/f{:02}.csv", i);
+    Put(key, std::string(static_cast<size_t>(i), 'x'));
+    paths.push_back(P(key));
+  }
+  paths.insert(paths.begin() + 7, P("many/missing.csv"));
+  const RequestCounts before = fs_->Requests();
+  auto stats = StatMany(*fs_, paths, 8);
+  ASSERT_EQ(stats.size(), paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (i == 7) {
+      EXPECT_EQ(stats[i].status().code(), StatusCode::kNotFound);
+      continue;
+    }
+    ASSERT_TRUE(stats[i].ok()) << stats[i].status().ToString();
+    EXPECT_EQ(stats[i]->path, paths[i]);
+    EXPECT_EQ(stats[i]->size, static_cast<int64_t>(i < 7 ? i : i - 1));
+  }
+  // A HEAD per path (the missing one also lists, to tell a "directory" from nothing).
+  EXPECT_EQ(fs_->Requests().head - before.head, 41);
+  EXPECT_EQ(fs_->Requests().list - before.list, 1);
 }
 
 TEST_F(S3FileSystemTest, MissingKeyIsNotFound) {
