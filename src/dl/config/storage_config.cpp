@@ -140,6 +140,32 @@ bool IsPlainSetting(const std::string& value) {
          std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(c); });
 }
 
+// The options our backends and engine read (canonical names). Any other known option would
+// be ignored - an ignored aws_server_side_encryption writes unencrypted data - so it is refused.
+bool IsSupportedStorageOption(std::string_view canonical) {
+  static const char* const kSupported[] = {"aws_access_key_id",
+                                           "aws_secret_access_key",
+                                           "aws_session_token",
+                                           "aws_region",
+                                           "aws_default_region",
+                                           "aws_endpoint_url",
+                                           "aws_endpoint_url_s3",
+                                           "aws_s3_endpoint",
+                                           "aws_virtual_hosted_style_request",
+                                           "aws_allow_http",
+                                           "aws_profile",
+                                           "aws_conditional_put",
+                                           "aws_s3_allow_unsafe_rename",
+                                           "azure_storage_account_name",
+                                           "azure_storage_account_key",
+                                           "azure_storage_sas_token",
+                                           "azure_storage_connection_string",
+                                           "azure_storage_endpoint",
+                                           "azure_storage_use_emulator",
+                                           "allow_http"};
+  return std::find(std::begin(kSupported), std::end(kSupported), canonical) != std::end(kSupported);
+}
+
 }  // namespace
 
 bool IsSecretStorageOption(std::string_view canonical) {
@@ -174,6 +200,12 @@ void ReadStorageOptions(MapReader& r, StorageOptions& out) {
     auto canonical = CanonicalStorageOption(key);
     if (!canonical) {
       sub.Error(key, fmt::format("unknown storage option '{}'{}", key, Suggestion(Lower(key))));
+      continue;
+    }
+    if (!IsSupportedStorageOption(*canonical)) {
+      sub.Error(key, fmt::format("storage option '{}' is a delta-rs option that data_loader does "
+                                 "not support yet (it would be ignored); remove it",
+                                 key));
       continue;
     }
     auto [first, fresh] = spelled.emplace(*canonical, key);

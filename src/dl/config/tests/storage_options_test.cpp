@@ -88,18 +88,30 @@ TEST_F(StorageOptionsTest, TheSingleWriterOptInAndTheAliasesAreKnown) {
       "  aws_conditional_put: disabled\n"
       "  aws_s3_allow_unsafe_rename: true\n"
       "  azure_storage_sas_token: sv=2020&sig=abc\n"
-      "  google_service_account_path: /keys/sa.json\n"
       "  azure_storage_account_name: devstoreaccount1\n",
       "");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   EXPECT_EQ(cfg->storage.global.at("aws_conditional_put"), "disabled");
   EXPECT_EQ(cfg->storage.global.at("aws_s3_allow_unsafe_rename"), "true");
-  EXPECT_EQ(cfg->storage.global.at("google_service_account"), "/keys/sa.json");
   EXPECT_EQ(internal::CanonicalStorageOption("azure_storage_sas_key"), "azure_storage_sas_token");
   EXPECT_EQ(internal::CanonicalStorageOption("Azure_Storage_Account_Key"),
             "azure_storage_account_key");
   EXPECT_EQ(internal::CanonicalStorageOption("aws_endpoint"), "aws_endpoint_url");
   EXPECT_EQ(internal::CanonicalStorageOption("aws_secret"), std::nullopt);
+  EXPECT_EQ(internal::CanonicalStorageOption("google_service_account_path"),
+            "google_service_account");
+}
+
+// A delta-rs option no backend reads would be ignored silently (server-side encryption not
+// applied, a proxy not used): refused, naming the key.
+TEST_F(StorageOptionsTest, KnownOptionsNoBackendReadsAreRefused) {
+  for (const char* line : {"  aws_server_side_encryption: aws:kms\n", "  proxy_url: http://p:1\n",
+                           "  google_service_account_path: /keys/sa.json\n",
+                           "  aws_role_arn: arn:aws:iam::1:role/x\n"}) {
+    auto cfg = Load(std::string("storage_options:\n") + line, "");
+    ASSERT_FALSE(cfg.ok()) << line;
+    EXPECT_THAT(cfg.status().message(), HasSubstr("does not support yet")) << line;
+  }
 }
 
 TEST_F(StorageOptionsTest, TwoSpellingsOfOneOptionAndNonStringValuesAreErrors) {
