@@ -301,7 +301,12 @@ Result<bool> S3FileSystem::Probe(const std::string& key) {
     return s3::ErrorStatus(first, "PUT", client_.bucket(), probe);
   }
   DL_ASSIGN_OR_RETURN(auto second, client_.Send({s3::Kind::kPut, "PUT", probe, {}, inm, "probe"}));
-  (void)Delete(Path(probe));  // best effort: a left-over probe object harms nobody
+  // Best effort: a left-over probe object harms no reader, but say so (a bucket without
+  // delete permission keeps one per run).
+  if (Status removed = Delete(Path(probe)); !removed.ok()) {
+    log::Warn("could not delete the conditional-write probe object",
+              {{"bucket", client_.bucket()}, {"key", probe}, {"error", removed.message()}});
+  }
   if (second.status == 412) return true;
   if (second.ok()) return false;
   return s3::ErrorStatus(second, "PUT", client_.bucket(), probe);
