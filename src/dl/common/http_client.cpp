@@ -5,24 +5,15 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "dl/common/logging.hpp"
 
 namespace dl::http {
 namespace {
-
-// curl_global_init is not thread-safe: run it once before the first handle.
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-size_t AppendBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
 
 struct CurlHandle {
   CURL* h = curl_easy_init();
@@ -36,7 +27,7 @@ struct CurlHandle {
 }  // namespace
 
 Result<Response> Send(const Request& req) {
-  GlobalInit();
+  InitCurlOnce();
   CurlHandle c;
   if (!c.h) return Status::Internal("cannot create an HTTP handle");
   const std::string where = req.method + " " + RedactUrl(req.url);
@@ -48,7 +39,7 @@ Result<Response> Send(const Request& req) {
   curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.connect_timeout_ms));
   curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could carry the token away
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, CurlAppendBody);
   curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &resp.body);
   curl_easy_setopt(c.h, CURLOPT_USERAGENT, "data_loader");
   if (!req.body.empty() || req.method == "POST" || req.method == "PATCH") {
@@ -125,6 +116,48 @@ std::string UrlEncode(const std::string& text) {
     }
   }
   return out;
+}
+
+std::string UrlEncodePath(const std::string& path) {
+  std::string out;
+  size_t start = 0;
+  while (true) {
+    size_t slash = path.find('/', start);
+    out += UrlEncode(path.substr(start, slash == std::string::npos ? slash : slash - start));
+    if (slash == std::string::npos) return out;
+    out += '/';
+    start = slash + 1;
+  }
+}
+
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t CurlAppendBody(char* data, size_t size, size_t count, void* body) {
+  static_cast<std::string*>(body)->append(data, size * count);
+  return size * count;
+}
+
+size_t CurlCollectHeader(char* data, size_t size, size_t count, void* headers) {
+  auto& out = *static_cast<std::map<std::string, std::string>*>(headers);
+  std::string_view line(data, size * count);
+  if (line.rfind("HTTP/", 0) == 0) {
+    out.clear();
+    return size * count;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return size * count;
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+    return v;
+  };
+  std::string name(trim(line.substr(0, colon)));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  out[name] = std::string(trim(line.substr(colon + 1)));
+  return size * count;
 }
 
 std::string BodyExcerpt(const std::string& body, size_t max_chars) {

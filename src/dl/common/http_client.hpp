@@ -60,6 +60,17 @@ Attempted SendWithRetries(const Request& request, const RetryPolicy& policy);
 std::string RedactUrl(const std::string& url);
 /// Percent-encode one URL path segment or query value.
 std::string UrlEncode(const std::string& text);
+/// Percent-encode each '/'-separated segment of an object key or blob name, keeping the '/'.
+std::string UrlEncodePath(const std::string& path);
+
+// -- Shared by the libcurl clients here and in storage/ --
+/// curl_global_init, once per process (it is not thread-safe), before the first handle.
+void InitCurlOnce();
+/// CURLOPT_WRITEFUNCTION appending to the std::string in CURLOPT_WRITEDATA.
+size_t CurlAppendBody(char* data, size_t size, size_t count, void* body);
+/// CURLOPT_HEADERFUNCTION filling the std::map<std::string, std::string> in CURLOPT_HEADERDATA
+/// (names lower case, values trimmed); a new status line (after 100 Continue) starts over.
+size_t CurlCollectHeader(char* data, size_t size, size_t count, void* headers);
 /// A short, single-line excerpt of a response body for error messages (secrets redacted).
 std::string BodyExcerpt(const std::string& body, size_t max_chars = 300);
 

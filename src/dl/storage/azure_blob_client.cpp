@@ -9,9 +9,10 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
-#include <mutex>
 #include <pugixml.hpp>
 #include <thread>
+
+#include "dl/common/http_client.hpp"
 
 namespace dl {
 namespace {
@@ -35,21 +36,6 @@ std::string Trim(const std::string& text) {
   if (b == std::string::npos) return {};
   size_t e = text.find_last_not_of(" \t\r\n");
   return text.substr(b, e - b + 1);
-}
-
-std::string UrlEncode(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 Result<std::string> Base64Decode(const std::string& text) {
@@ -97,31 +83,14 @@ std::string QueryString(const std::vector<std::pair<std::string, std::string>>& 
   std::string out;
   for (const auto& [k, v] : query) {
     out += out.empty() ? "?" : "&";
-    out += UrlEncode(k) + "=" + UrlEncode(v);
+    out += http::UrlEncode(k) + "=" + http::UrlEncode(v);
   }
   return out;
 }
 
-size_t WriteBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
-  std::string line(data, size * n);
-  if (line.rfind("HTTP/", 0) == 0) {
-    headers->clear();  // a new response (after 100 Continue or a redirect)
-  } else if (size_t colon = line.find(':'); colon != std::string::npos) {
-    (*headers)[Lower(Trim(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
-  }
-  return size * n;
-}
-
 // One easy handle per thread, reset per request: keeps connections alive between calls.
 CURL* ThreadHandle() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  http::InitCurlOnce();
   struct Handle {
     CURL* curl = curl_easy_init();
     ~Handle() { curl_easy_cleanup(curl); }
@@ -155,9 +124,9 @@ Result<AzureResponse> Perform(const AzureRequest& request, const std::string& ur
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);  // stalled for a minute: give up
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http::CurlAppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http::CurlCollectHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
@@ -181,18 +150,7 @@ Result<AzureResponse> Perform(const AzureRequest& request, const std::string& ur
 
 }  // namespace
 
-std::string EncodeBlobPath(const std::string& name) {
-  std::string out;
-  size_t pos = 0;
-  while (true) {
-    size_t slash = name.find('/', pos);
-    out += UrlEncode(name.substr(pos, slash == std::string::npos ? slash : slash - pos));
-    if (slash == std::string::npos) break;
-    out += '/';
-    pos = slash + 1;
-  }
-  return out;
-}
+std::string EncodeBlobPath(const std::string& name) { return http::UrlEncodePath(name); }
 
 std::string SharedKeyStringToSign(const std::string& account, const std::string& method,
                                   const std::string& url_path,

@@ -15,35 +15,6 @@
 namespace dl::s3 {
 namespace {
 
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-size_t AppendBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
-
-size_t AppendHeader(char* data, size_t size, size_t count, void* user) {
-  std::string_view line(data, size * count);
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
-    while (!value.empty() &&
-           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-      value.remove_suffix(1);
-    }
-    (*static_cast<std::map<std::string, std::string>*>(user))[name] = std::string(value);
-  }
-  return size * count;
-}
-
 // Sorted by name, as the canonical request of SigV4 has it (libcurl 7.88 does not sort).
 std::string EncodeQuery(std::vector<std::pair<std::string, std::string>> query) {
   std::sort(query.begin(), query.end());
@@ -69,18 +40,7 @@ bool Retryable(const Response& r) {
 
 }  // namespace
 
-std::string EncodeKey(const std::string& key) {
-  std::string out;
-  size_t start = 0;
-  while (true) {
-    size_t slash = key.find('/', start);
-    out += http::UrlEncode(key.substr(start, slash == std::string::npos ? slash : slash - start));
-    if (slash == std::string::npos) break;
-    out += '/';
-    start = slash + 1;
-  }
-  return out;
-}
+std::string EncodeKey(const std::string& key) { return http::UrlEncodePath(key); }
 
 std::string Response::Header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
@@ -109,7 +69,7 @@ std::string Md5Base64(const std::string& data) {
 
 Client::Client(S3Settings settings, std::string bucket, RetryPolicy retry)
     : settings_(std::move(settings)), bucket_(std::move(bucket)), retry_(retry) {
-  GlobalInit();
+  http::InitCurlOnce();
   sigv4_ = "aws:amz:" + settings_.region + ":s3";
   if (!settings_.endpoint_url.empty() && settings_.endpoint_url.find("://") == std::string::npos) {
     settings_.endpoint_url = "https://" + settings_.endpoint_url;
@@ -193,9 +153,9 @@ Result<Response> Client::SendOnce(const Request& req) {
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "data_loader");
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http::CurlAppendBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp.body);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, AppendHeader);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http::CurlCollectHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp.headers);
   if (req.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
