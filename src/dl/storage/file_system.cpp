@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <limits>
 #include <thread>
 
 #include "dl/storage/stat_many.hpp"
@@ -44,18 +46,56 @@ Status FileSystem::DeleteMany(const std::vector<std::string>& paths) {
   return Status::OK();
 }
 
+Status CheckReadRange(const std::string& path, int64_t offset, int64_t length) {
+  if (offset >= 0 && length >= 0) return Status::OK();
+  return Status::InvalidArgument("cannot read {}: negative offset {} or length {}", path, offset,
+                                 length);
+}
+
+std::string HttpByteRange(int64_t offset, int64_t length) {
+  const int64_t last = length > std::numeric_limits<int64_t>::max() - offset
+                           ? std::numeric_limits<int64_t>::max()
+                           : offset + length - 1;
+  return "bytes=" + std::to_string(offset) + "-" + std::to_string(last);
+}
+
+Result<std::string> FileSystem::ReadRange(const std::string& path, int64_t offset, int64_t length) {
+  DL_RETURN_IF_ERROR(CheckReadRange(path, offset, length));
+  DL_ASSIGN_OR_RETURN(std::string all, Read(path));
+  if (static_cast<uint64_t>(offset) >= all.size()) return std::string();
+  return all.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
+}
+
+namespace {
+
+// Calls work(i) for every i < count, on up to `parallel` threads (this one included).
+void ParallelFor(size_t count, int parallel, const std::function<void(size_t)>& work) {
+  std::atomic<size_t> next{0};
+  auto loop = [&] {
+    for (size_t i = next++; i < count; i = next++) work(i);
+  };
+  const size_t helpers = std::min(count, static_cast<size_t>(std::max(parallel, 1))) - 1;
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < helpers && count > 1; ++t) threads.emplace_back(loop);
+  loop();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
 std::vector<Result<FileEntry>> StatMany(FileSystem& fs, const std::vector<std::string>& paths,
                                         int parallel) {
   std::vector<Result<FileEntry>> out(paths.size(), Status::Internal("not stat'ed"));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < paths.size(); i = next++) out[i] = fs.Stat(paths[i]);
-  };
-  const size_t helpers = std::min(paths.size(), static_cast<size_t>(std::max(parallel, 1))) - 1;
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < helpers && paths.size() > 1; ++t) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
+  ParallelFor(paths.size(), parallel, [&](size_t i) { out[i] = fs.Stat(paths[i]); });
+  return out;
+}
+
+std::vector<Result<std::string>> ReadRangeMany(FileSystem& fs,
+                                               const std::vector<std::string>& paths,
+                                               int64_t offset, int64_t length, int parallel) {
+  std::vector<Result<std::string>> out(paths.size(), Status::Internal("not read"));
+  ParallelFor(paths.size(), parallel,
+              [&](size_t i) { out[i] = fs.ReadRange(paths[i], offset, length); });
   return out;
 }
 

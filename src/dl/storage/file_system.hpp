@@ -65,12 +65,22 @@ class FileSystem {
   /// Delete every path; a missing one is not an error. Object stores batch the requests;
   /// the default deletes one by one and stops at the first error.
   virtual Status DeleteMany(const std::vector<std::string>& paths);
+  /// At most `length` bytes of the file from byte `offset`: fewer at its end, none from an
+  /// offset at or past it (not an error). NotFound if the file is missing, also for length 0.
+  /// Object stores send one ranged GET; the default reads the whole file.
+  virtual Result<std::string> ReadRange(const std::string& path, int64_t offset, int64_t length);
   /// Requests sent so far; zero for the local filesystem.
   virtual RequestCounts Requests() const { return {}; }
 };
 
 /// The local POSIX filesystem. PutIfAbsent uses link() of a fully written, fsynced temp file.
 std::unique_ptr<FileSystem> MakeLocalFileSystem();
+
+/// InvalidArgument naming path if offset or length is negative (for ReadRange).
+Status CheckReadRange(const std::string& path, int64_t offset, int64_t length);
+
+/// The HTTP Range value "bytes=offset-last" of a ReadRange (length > 0).
+std::string HttpByteRange(int64_t offset, int64_t length);
 
 /// Join two path parts with exactly one '/'.
 std::string JoinPath(const std::string& a, const std::string& b);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 
@@ -125,12 +126,19 @@ class LocalFileSystem final : public FileSystem {
   }
 
   Result<std::string> Read(const std::string& path) override {
+    return ReadRange(path, 0, std::numeric_limits<int64_t>::max());
+  }
+
+  Result<std::string> ReadRange(const std::string& path, int64_t offset, int64_t length) override {
+    DL_RETURN_IF_ERROR(CheckReadRange(path, offset, length));
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("cannot open", path, errno);
     std::string out;
     char buf[1 << 16];
-    while (true) {
-      ssize_t n = ::read(fd, buf, sizeof(buf));
+    while (static_cast<int64_t>(out.size()) < length) {
+      size_t want = static_cast<size_t>(
+          std::min<int64_t>(sizeof(buf), length - static_cast<int64_t>(out.size())));
+      ssize_t n = ::pread(fd, buf, want, offset + static_cast<off_t>(out.size()));
       if (n < 0) {
         if (errno == EINTR) continue;
         int err = errno;

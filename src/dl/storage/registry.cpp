@@ -71,6 +71,10 @@ class RoutingFileSystem final : public FileSystem {
     DL_ASSIGN_OR_RETURN(FileSystem * fs, For(path));
     return fs->Read(path);
   }
+  Result<std::string> ReadRange(const std::string& path, int64_t offset, int64_t length) override {
+    DL_ASSIGN_OR_RETURN(FileSystem * fs, For(path));
+    return fs->ReadRange(path, offset, length);
+  }
   Status PutIfAbsent(const std::string& path, const std::string& content) override {
     DL_ASSIGN_OR_RETURN(FileSystem * fs, For(path));
     return fs->PutIfAbsent(path, content);

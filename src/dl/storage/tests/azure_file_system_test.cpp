@@ -16,6 +16,7 @@
 #include "dl/common/testing/test_servers.hpp"
 #include "dl/storage/azure_blob_client.hpp"
 #include "dl/storage/registry.hpp"
+#include "dl/storage/tests/read_range_contract.hpp"
 
 namespace dl {
 namespace {
@@ -101,6 +102,18 @@ class AzureFileSystemTest : public ::testing::Test {
   std::string endpoint_;
   std::string container_;
 };
+
+TEST_F(AzureFileSystemTest, ReadRangeSendsOneRangedGet) {
+  auto fs = Fs(KeyOptions());
+  ASSERT_TRUE(fs->WriteAtomic(Path("range/ten"), "0123456789").ok());
+  ASSERT_TRUE(fs->WriteAtomic(Path("range/empty"), "").ok());
+  testing::ExpectReadRangeContract(*fs, Path("range/ten"), Path("range/empty"),
+                                   Path("range/missing"));
+  const RequestCounts before = fs->Requests();
+  EXPECT_EQ(testing::Bytes(fs->ReadRange(Path("range/ten"), 2, 3)), "234");
+  EXPECT_EQ(fs->Requests().Since(before).get, 1);
+  EXPECT_EQ(fs->Requests().Since(before).total(), 1);
+}
 
 TEST_F(AzureFileSystemTest, PutReadStatAndPaginatedListings) {
   auto fs = Fs(KeyOptions(), /*page_size=*/2);

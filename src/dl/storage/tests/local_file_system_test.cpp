@@ -2,6 +2,7 @@
 
 #include "dl/common/testing/temp_dir.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/tests/read_range_contract.hpp"
 
 namespace dl {
 namespace {
@@ -26,6 +27,14 @@ TEST(LocalFileSystem, ListRecursiveDoesNotEnterDirectoriesHoldingTheMarker) {
             (std::vector<std::string>{"t/_delta_log/0.json", "t/p=1/part-1.parquet",
                                       "t/part-0.parquet"}));
   EXPECT_EQ(names("").size(), 6u);
+}
+
+TEST(LocalFileSystem, ReadRangeReadsThePartAskedForAndNothingPastTheEnd) {
+  testing::TempDir tmp;
+  testing::WriteFile(tmp / "ten", "0123456789");
+  testing::WriteFile(tmp / "empty", "");
+  auto fs = MakeLocalFileSystem();
+  testing::ExpectReadRangeContract(*fs, tmp / "ten", tmp / "empty", tmp / "missing");
 }
 
 }  // namespace

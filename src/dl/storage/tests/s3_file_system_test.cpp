@@ -13,6 +13,7 @@
 #include "dl/common/testing/test_servers.hpp"
 #include "dl/storage/registry.hpp"
 #include "dl/storage/stat_many.hpp"
+#include "dl/storage/tests/read_range_contract.hpp"
 
 namespace dl {
 namespace {
@@ -231,6 +232,17 @@ TEST_F(S3FileSystemTest, StatManyAnswersInOrderWithOneHeadPerObject) {
   // A HEAD per path (the missing one also lists, to tell a "directory" from nothing).
   EXPECT_EQ(fs_->Requests().head - before.head, 41);
   EXPECT_EQ(fs_->Requests().list - before.list, 1);
+}
+
+TEST_F(S3FileSystemTest, ReadRangeSendsOneRangedGet) {
+  Put("range/ten", "0123456789");
+  Put("range/empty", "");
+  testing::ExpectReadRangeContract(*fs_, P("range/ten"), P("range/empty"), P("range/missing"));
+  // One request: a GET, no HEAD before it.
+  const RequestCounts before = fs_->Requests();
+  EXPECT_EQ(testing::Bytes(fs_->ReadRange(P("range/ten"), 2, 3)), "234");
+  EXPECT_EQ(fs_->Requests().Since(before).get, 1);
+  EXPECT_EQ(fs_->Requests().Since(before).total(), 1);
 }
 
 TEST_F(S3FileSystemTest, MissingKeyIsNotFound) {
