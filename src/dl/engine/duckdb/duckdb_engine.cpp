@@ -23,6 +23,7 @@
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/storage/registry.hpp"
+#include "dl/storage/stat_many.hpp"
 
 namespace dl::engine {
 
@@ -98,34 +99,26 @@ Result<std::vector<Column>> DuckDbEngine::Describe(const std::string& sql,
 
 namespace {
 
-// The first line of an object-store file, read by DuckDB (a ranged read, not the whole
-// object). A file whose first line it cannot read gets a key of its own (sniffed alone).
-std::string FirstLineOfUri(Connection& conn, const std::string& path) {
-  auto rows = conn.Query(fmt::format(
-      "SELECT l FROM read_csv({}, columns={{'l': 'VARCHAR'}}, header=false, auto_detect=false, "
-      "delim=E'\\x01', quote='', escape='', strict_mode=false) LIMIT 1",
-      QuoteLiteral(path)));
-  if (rows.ok()) {
-    QueryRows text = rows->ToText();
-    if (!text.rows.empty() && !text.rows[0].empty()) return text.rows[0][0].value_or("");
+// The first line (the csv header) of every file, at most 64 KiB, read through our storage:
+// ranged reads, 16 at a time (a DuckDB query per file is a HEAD + GET after another, the bulk
+// of a small-file batch). A file whose first line cannot be read gets a key of its own (it
+// is sniffed alone, and fails there naming the file).
+std::vector<std::string> CsvHeaders(FileSystem& fs, const std::vector<std::string>& files) {
+  constexpr int64_t kFirst = 8 << 10, kMost = 64 << 10;
+  std::vector<Result<std::string>> heads = ReadRangeMany(fs, files, 0, kFirst);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < files.size(); ++i) {
+    Result<std::string>& head = heads[i];
+    if (head.ok() && head->size() == kFirst && head->find('\n') == std::string::npos) {
+      head = fs.ReadRange(files[i], 0, kMost);  // a long header line: read up to the limit
+    }
+    if (!head.ok()) {
+      out.push_back("\x01" + files[i]);
+      continue;
+    }
+    out.push_back(head->substr(0, head->find('\n')));
   }
-  return std::string("\x01") + path;
-}
-
-// The first line of a file (its csv header), at most 64 KiB; empty if unreadable.
-std::string FirstLine(Connection& conn, const std::string& path) {
-  if (IsUri(path)) return FirstLineOfUri(conn, path);
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  char buf[4096];
-  while (in && line.size() < (64u << 10)) {
-    in.read(buf, sizeof(buf));
-    std::string_view chunk(buf, static_cast<size_t>(in.gcount()));
-    size_t nl = chunk.find('\n');
-    line.append(chunk.substr(0, nl));
-    if (nl != std::string_view::npos) break;
-  }
-  return line;
+  return out;
 }
 
 bool CsvFastPathApplies(const std::vector<std::string>& files, const SourceOptions& options) {
@@ -149,15 +142,16 @@ bool CsvFastPathApplies(const std::vector<std::string>& files, const SourceOptio
 // header's first file is sniffed and the others are read with its column types; the groups
 // are combined by name. Callers retry with sniff_every_file when a later file's values do not
 // fit the first one's types.
-Result<std::string> CsvByHeaderSql(Engine& engine, Connection& conn,
+Result<std::string> CsvByHeaderSql(Engine& engine, FileSystem& fs,
                                    const std::vector<std::string>& files,
                                    const SourceOptions& options) {
   std::vector<std::vector<std::string>> groups;
   std::map<std::string, size_t> by_header;
-  for (const auto& f : files) {
-    auto [it, added] = by_header.try_emplace(FirstLine(conn, f), groups.size());
+  std::vector<std::string> headers = CsvHeaders(fs, files);
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto [it, added] = by_header.try_emplace(headers[i], groups.size());
     if (added) groups.emplace_back();
-    groups[it->second].push_back(f);
+    groups[it->second].push_back(files[i]);
   }
   // The reader adds the filename column itself; it must not be listed among the columns.
   auto fn = options.options.find("filename");
@@ -224,7 +218,7 @@ Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<st
                                    const SourceOptions& options) {
   std::string body;
   if (CsvFastPathApplies(files, options)) {
-    auto sql = CsvByHeaderSql(*this, conn_, files, options);
+    auto sql = CsvByHeaderSql(*this, *fs_, files, options);
     if (!sql.ok()) return sql.status().WithContext(fmt::format("reading {}", DescribeFiles(files)));
     body = *sql;
   } else {

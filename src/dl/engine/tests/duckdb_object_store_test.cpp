@@ -200,6 +200,42 @@ TEST(DuckDbObjectStore, S3CsvFilesAreGroupedByTheirHeaders) {
             "1x- 2y- 3z- 4we");
 }
 
+// The headers are read by our storage client (a ranged GET per file, concurrently), not by a
+// DuckDB query per file; a header line longer than the first read is read to its end.
+TEST(DuckDbObjectStore, S3CsvHeadersAreReadWithOneRangedGetPerFile) {
+  auto server = VersitygwServer::Start();
+  DL_REQUIRE_SERVER(server, VersitygwServer::MissingReason());
+  std::string common;  // 12 KiB of column names, the same in both long headers
+  size_t columns = 1;
+  for (; common.size() < (12u << 10); ++columns) common += fmt::format("c{:05},", columns - 1);
+  const std::string row = std::string(columns - 1, ',');
+  dl::testing::WriteFile(server->LocalPath("raw", "in/long1.csv"),
+                         common + "tail_a\n" + row + "a\n");
+  dl::testing::WriteFile(server->LocalPath("raw", "in/long2.csv"),
+                         common + "tail_b\n" + row + "b\n");
+  dl::testing::WriteFile(server->LocalPath("raw", "in/short.csv"), "c00000,tail_a\n7,s\n");
+  EngineOptions options;
+  options.threads = 2;
+  options.storage.global = S3Options(*server, VersitygwServer::kSecretKey);
+  options.object_store_locations = {"s3://raw/in/"};
+  options.file_system = MakeFileSystem(options.storage);
+  auto engine = MakeDuckDbEngine(options);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  SourceOptions csv;
+  csv.format = "csv";
+  const RequestCounts before = options.file_system->Requests();
+  Status st = (*engine)->RegisterFiles(
+      "src", {"s3://raw/in/long1.csv", "s3://raw/in/long2.csv", "s3://raw/in/short.csv"}, csv);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  // 3 first reads, and one more for each long header (no newline in its first 8 KiB).
+  EXPECT_EQ(options.file_system->Requests().Since(before).get, 5);
+  // Each long file keeps its own last column: the headers differ only after 12 KiB.
+  EXPECT_EQ(Scalar(**engine,
+                   "SELECT concat_ws(' ', string_agg(tail_a, '' ORDER BY tail_a), "
+                   "string_agg(tail_b, '')) FROM src"),
+            "as b");
+}
+
 TEST(DuckDbObjectStore, LockedEngineReachesOnlyTheConfiguredPrefixes) {
   auto server = VersitygwServer::Start();
   DL_REQUIRE_SERVER(server, VersitygwServer::MissingReason());
