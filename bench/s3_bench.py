@@ -13,14 +13,14 @@ S3 server (versitygw on loopback), peers writing to the same server in the same 
   The timed runs go straight to the server; only the counted runs pay for the proxy.
 
     .venv/bin/python bench/s3_bench.py [--small-files 10000] [--large-files 20]
-        [--large-rows 1000000] [--reps 3] [--quick] [--no-doc]
+        [--large-rows 1000000] [--reps 3] [--quick] [--no-doc] [--small-only]
 
---quick: 1,000 small files, 4 x 200,000 rows, one rep (about a minute).
+--quick: 1,000 small files, 4 x 200,000 rows, one rep (about a minute). DATA_LOADER_BIN: the
+binary to measure (default build/data_loader).
 """
 import argparse
 import collections
 import concurrent.futures
-import glob
 import json
 import os
 import pathlib
@@ -40,9 +40,10 @@ import pyarrow.fs as pafs
 from common import BUILD, ROOT, update_doc, write_large_parquet
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from object_stores import S3_ACCESS_KEY, S3_SECRET_KEY, FaultProxy, S3Server  # noqa: E402
+from object_stores import (S3_ACCESS_KEY, S3_SECRET_KEY, FaultProxy,  # noqa: E402
+                           S3Server, duckdb_with)
 
-DL = BUILD / "data_loader"
+DL = os.environ.get("DATA_LOADER_BIN") or BUILD / "data_loader"
 DB, TABLE = "bench", "t"
 
 
@@ -92,14 +93,11 @@ class Bench:
         return json.loads(body)
 
     def duck(self, endpoint=None):
-        import duckdb_extension_httpfs
-
-        ext = glob.glob(os.path.join(os.path.dirname(duckdb_extension_httpfs.__file__),
-                                     "extensions", "*", "httpfs.duckdb_extension"))[0]
-        con = duckdb.connect()
-        con.execute(f"LOAD '{ext}'")
+        con = duckdb_with("httpfs")
         port = urllib.parse.urlparse(endpoint or self.s3.endpoint).port
-        con.execute(self.s3.duckdb_secret_sql().replace(f":{self.s3.port}'", f":{port}'"))
+        con.execute(f"CREATE OR REPLACE SECRET dl_s3 (TYPE s3, KEY_ID '{S3_ACCESS_KEY}', SECRET "
+                    f"'{S3_SECRET_KEY}', ENDPOINT '127.0.0.1:{port}', URL_STYLE 'path', "
+                    f"USE_SSL false, REGION 'us-east-1')")
         return con
 
     def arrow_fs(self):
@@ -216,18 +214,24 @@ def small_files(bench: Bench, n, reps):
         files[-1].write_text("id,name,amount,day\n" + rows)
     bench.upload(files, "raw/small")
     shutil.rmtree(local)
-    load, rerun = [], []
-    for _ in range(reps):
+    load, rerun, duck = [], [], []
+    for rep in range(reps):
         cfg = bench.config("small/*.csv", "csv")
         load.append(run_loader(cfg))
         rerun.append(run_loader(cfg))
+        # The peer: DuckDB reads the same files in one read_csv and writes one Parquet file.
+        con = bench.duck()
+        t = time.perf_counter()
+        con.execute(f"COPY (SELECT * FROM read_csv('{bench.uri('raw/small/*.csv')}')) TO "
+                    f"'{bench.uri(f'ducksmall{rep}/out.parquet')}' (FORMAT parquet)")
+        duck.append(time.perf_counter() - t)
     cfg = bench.config("small/*.csv", "csv")
     load_req = counted(bench, lambda ep: run_loader(bench.with_endpoint(cfg, ep)))
     load_metrics = bench.metrics(cfg)
     # The no-op rerun through another proxy: same table, tracker and state.
     rerun_req = counted(bench, lambda ep: run_loader(bench.with_endpoint(cfg, ep)))
     rerun_metrics = bench.metrics(cfg)
-    return load, rerun, load_req, load_metrics, rerun_req, rerun_metrics
+    return load, rerun, load_req, load_metrics, rerun_req, rerun_metrics, duck
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -266,15 +270,24 @@ def git_commit():
     return head + (" + uncommitted src changes" if dirty else "")
 
 
+def large_rows(args, large) -> list[str]:
+    out, nl = large[0], args.large_files
+    ours, bare = median(out["ours"]), median(out["ours_bare"])
+    duck, rs = median(out["duck"]), median(out["rs"])
+    return [f"| large append: {nl} parquet x {args.large_rows:,} rows, with the 3 audit columns "
+            f"(default) | {ours:.2f} | DuckDB COPY S3 -> S3: {duck:.2f}; delta-rs "
+            f"write_deltalake S3 -> S3: {rs:.2f} | {ours / duck:.2f}x DuckDB, {rs / ours:.2f}x "
+            "faster than delta-rs | <= 1.3x DuckDB, faster than delta-rs |",
+            f"| same, without audit columns (what the peers write) | {bare:.2f} | same | "
+            f"{bare / duck:.2f}x DuckDB, {rs / bare:.2f}x faster than delta-rs | same |"]
+
+
 def report(args, large, small):
     import deltalake
 
-    l_out, (l_kinds, l_where), l_metrics, (d_kinds, d_where) = large
-    s_load, s_rerun, (s_kinds, s_where), s_metrics, (r_kinds, r_where), r_metrics = small
-    ours, bare = median(l_out["ours"]), median(l_out["ours_bare"])
-    duck, rs = median(l_out["duck"]), median(l_out["rs"])
+    s_load, s_rerun, (s_kinds, s_where), s_metrics, (r_kinds, r_where), r_metrics, s_duck = small
     n, nl = args.small_files, args.large_files
-    load, rerun = median(s_load), median(s_rerun)
+    load, rerun, duck = median(s_load), median(s_rerun), median(s_duck)
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     md = [f"Measured on commit `{git_commit()}` ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())}"
           f" UTC), {platform.machine()}, {os.cpu_count()} cores, {ram:.0f} GiB RAM; versitygw "
@@ -282,29 +295,28 @@ def report(args, large, small):
           f"httpfs wheel, delta-rs (deltalake) {deltalake.__version__}; median of {args.reps} "
           "rep(s), peers in the same run. Everything of ours on S3: sources, table, tracker, "
           "checkpoints and metrics.", "",
-          "| case | data_loader (s) | peer (s) | ratio | goal |", "|---|---|---|---|---|",
-          f"| large append: {nl} parquet x {args.large_rows:,} rows, with the 3 audit columns "
-          f"(default) | {ours:.2f} | DuckDB COPY S3 -> S3: {duck:.2f}; delta-rs "
-          f"write_deltalake S3 -> S3: {rs:.2f} | {ours / duck:.2f}x DuckDB, {rs / ours:.2f}x "
-          "faster than delta-rs | <= 1.3x DuckDB, faster than delta-rs |",
-          f"| same, without audit columns (what the peers write) | {bare:.2f} | same | "
-          f"{bare / duck:.2f}x DuckDB, {rs / bare:.2f}x faster than delta-rs | same |",
-          f"| {n:,} small csv files x 100 rows (listing, tracking, commits) | {load:.2f} "
-          f"({n / load:,.0f} files/s) | - | - | >= 500 files/s |",
-          f"| no-op rerun over the {n:,} tracked files | {rerun:.2f} | - | - | < 2 s |", "",
-          "Requests per run, counted by a loopback proxy in front of the server (one extra run "
-          "of each case; every HTTP request, ours and DuckDB's):", "",
-          f"- large append ({nl} files): {ours_vs_duckdb(l_kinds, l_metrics)}; DuckDB's bare "
-          f"COPY: {sum(d_kinds.values()):,}.",
-          f"- {n:,} small files: {ours_vs_duckdb(s_kinds, s_metrics)}.",
-          f"- no-op rerun: {ours_vs_duckdb(r_kinds, r_metrics)}.", ""]
-    md += where_table([(f"large append ({nl} files)", l_where, nl),
-                       ("DuckDB COPY (large)", d_where, nl),
-                       (f"{n:,} small files", s_where, n),
-                       ("no-op rerun", r_where, n)])
+          "| case | data_loader (s) | peer (s) | ratio | goal |", "|---|---|---|---|---|"]
+    md += large_rows(args, large) if large else []
+    md += [f"| {n:,} small csv files x 100 rows (listing, tracking, commits) | {load:.2f} "
+           f"({n / load:,.0f} files/s) | DuckDB COPY of read_csv('*.csv') S3 -> S3: {duck:.2f} "
+           f"({n / duck:,.0f} files/s) | {load / duck:.2f}x DuckDB | >= 500 files/s |",
+           f"| no-op rerun over the {n:,} tracked files | {rerun:.2f} | - | - | < 2 s |", "",
+           "Requests per run, counted by a loopback proxy in front of the server (one extra run "
+           "of each case; every HTTP request, ours and DuckDB's):", ""]
+    if large:
+        _, (l_kinds, l_where), l_metrics, (d_kinds, d_where) = large
+        md.append(f"- large append ({nl} files): {ours_vs_duckdb(l_kinds, l_metrics)}; DuckDB's "
+                  f"bare COPY: {sum(d_kinds.values()):,}.")
+    md += [f"- {n:,} small files: {ours_vs_duckdb(s_kinds, s_metrics)}.",
+           f"- no-op rerun: {ours_vs_duckdb(r_kinds, r_metrics)}.", ""]
+    places = [(f"large append ({nl} files)", l_where, nl),
+              ("DuckDB COPY (large)", d_where, nl)] if large else []
+    md += where_table(places + [(f"{n:,} small files", s_where, n),
+                                ("no-op rerun", r_where, n)])
+    reps = (list(large[0].items()) if large else []) + [
+        ("small", s_load), ("small_duck", s_duck), ("rerun", s_rerun)]
     md += ["", "Every rep's seconds: " + "; ".join(
-        f"{k} {', '.join(f'{x:.2f}' for x in v)}" for k, v in
-        list(l_out.items()) + [("small", s_load), ("rerun", s_rerun)])]
+        f"{k} {', '.join(f'{x:.2f}' for x in v)}" for k, v in reps)]
     return "\n".join(md)
 
 
@@ -316,6 +328,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small sizes, one rep")
     ap.add_argument("--no-doc", action="store_true", help="print only, leave the doc alone")
+    ap.add_argument("--small-only", action="store_true",
+                    help="only the small-file cases (for iterating; implies --no-doc)")
     args = ap.parse_args()
     if args.quick:
         args.small_files, args.large_files, args.large_rows, args.reps = 1000, 4, 200_000, 1
@@ -324,13 +338,14 @@ def main():
     try:
         bench = Bench(server, work)
         small = small_files(bench, args.small_files, args.reps)
-        large = large_append(bench, args.large_files, args.large_rows, args.reps)
+        large = None if args.small_only else large_append(bench, args.large_files,
+                                                          args.large_rows, args.reps)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     text = report(args, large, small)
     print(text)
-    if not args.no_doc:
+    if not args.no_doc and not args.small_only:
         update_doc("s3", "## Object storage (S3)\n\nReproduce: `.venv/bin/python bench/s3_bench.py`"
                    " (`--quick`: a smoke run in about a minute)\n\n" + text)
 
