@@ -205,6 +205,15 @@ Result<std::string> ResolveLocation(const std::string& location, const std::stri
   // A scheme with a storage backend is used as written; its credentials are checked where
   // the options are known (MakeFileSystemFor).
   if (FindBackend(scheme) != nullptr) return location;
+  if (scheme == "gs" || scheme == "gcs") {
+    // Users expect GCS beside S3 and Azure; say why it is missing (no emulator here serves its
+    // XML API, so no backend is built) rather than a bare "no backend".
+    return Status::InvalidArgument(
+        "{}: {}:// (Google Cloud Storage) is object storage that is not supported yet (see "
+        "docs/object_storage.md, \"Why no GCS yet\"); give a location on a supported store "
+        "(s3://, az://, a local path)",
+        location, scheme);
+  }
   static const char* const kObjectStores[] = {"s3",    "s3a",  "s3n",   "gs",  "gcs", "az", "abfs",
                                               "abfss", "wasb", "wasbs", "adl", "r2",  "oss"};
   for (const char* store : kObjectStores) {
