@@ -206,8 +206,8 @@ Result<std::string> ResolveLocation(const std::string& location, const std::stri
   // the options are known (MakeFileSystemFor).
   if (FindBackend(scheme) != nullptr) return location;
   if (scheme == "gs" || scheme == "gcs") {
-    // Users expect GCS beside S3 and Azure; say why it is missing (no emulator here serves its
-    // XML API, so no backend is built) rather than a bare "no backend".
+    // Users expect GCS beside S3 and Azure; say why it is missing (the emulators we tried do
+    // not serve its XML API, so no backend is built) rather than a bare "no backend".
     return Status::InvalidArgument(
         "{}: {}:// (Google Cloud Storage) is object storage that is not supported yet (see "
         "docs/object_storage.md, \"Why no GCS yet\"); give a location on a supported store "
