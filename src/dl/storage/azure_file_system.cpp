@@ -12,6 +12,7 @@
 
 #include "dl/storage/azure_blob_client.hpp"
 #include "dl/storage/object_store_settings.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl {
 namespace {
@@ -176,9 +177,8 @@ class AzureFileSystem final : public FileSystem {
       return Status::InvalidArgument("{} is not a location of {}", path, root_);
     }
     std::string key = slash == std::string::npos ? "" : path.substr(slash + 1);
-    while (!key.empty() && key.back() == '/') key.pop_back();
     while (!key.empty() && key.front() == '/') key.erase(0, 1);
-    return key;
+    return ObjectKey(root_ + "/" + key, root_);  // as written; a ".." above root_ is refused
   }
 
   static std::string DirPrefix(const std::string& key) { return key.empty() ? "" : key + "/"; }

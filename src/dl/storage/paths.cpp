@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cstdlib>
@@ -103,6 +104,30 @@ std::string CanonicalPath(const std::string& path) {
     return out.substr(cwd.size() + 1);
   if (cwd == "/" && out.size() > 1) return out.substr(1);
   return out;
+}
+
+Result<std::string> ObjectKey(const std::string& path, const std::string& root) {
+  if (path == root) return std::string();
+  if (path.size() <= root.size() || path.compare(0, root.size(), root) != 0 ||
+      path[root.size()] != '/') {
+    return Status::InvalidArgument("{} is not a location in {}", path, root);
+  }
+  std::string key = path.substr(root.size() + 1);
+  while (!key.empty() && key.back() == '/') key.pop_back();
+  int depth = 0;
+  for (size_t start = 0; start <= key.size();) {
+    size_t slash = std::min(key.find('/', start), key.size());
+    std::string_view segment = std::string_view(key).substr(start, slash - start);
+    if (segment == ".." && --depth < 0) {
+      return Status::InvalidArgument(
+          "{}: its '..' segments climb above {} (object keys are used as written, so this "
+          "would name an object outside it)",
+          path, root);
+    }
+    if (!segment.empty() && segment != "." && segment != "..") ++depth;
+    start = slash + 1;
+  }
+  return key;
 }
 
 bool IsSameOrInside(std::string_view inner, std::string_view outer) {

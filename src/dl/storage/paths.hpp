@@ -26,6 +26,14 @@ std::string LexicallyNormal(std::string_view path);
 /// (so "raw/x.csv", "./raw/x.csv" and "raw//x.csv" are all "raw/x.csv"), else it is absolute.
 std::string CanonicalPath(const std::string& path);
 
+/// The object key `path` names below `root` ("s3://bucket"), verbatim: object keys may hold
+/// "//", "." and ".." segments and DuckDB addresses them as written, so nothing is folded and
+/// a listed key reads back as itself. Only the slashes that end a directory go; "" for the
+/// root itself. InvalidArgument for a path outside `root`, or one whose ".." segments climb
+/// above it (read as a path it names something outside the bucket: refused, never mapped to
+/// another key).
+Result<std::string> ObjectKey(const std::string& path, const std::string& root);
+
 /// True if `inner` is `outer` or lies below it. Both in the same (canonical) form.
 bool IsSameOrInside(std::string_view inner, std::string_view outer);
 
