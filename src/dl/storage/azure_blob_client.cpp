@@ -191,10 +191,10 @@ std::string AzureResponse::Header(const std::string& name) const {
 
 std::string AzureResponse::ErrorCode() const {
   std::string code = Header("x-ms-error-code");
-  if (!code.empty() || body.empty()) return code;
+  if (!code.empty() || body.empty()) return http::ServerErrorCode(code);
   pugi::xml_document doc;
   if (!doc.load_buffer(body.data(), body.size())) return {};
-  return doc.child("Error").child_value("Code");
+  return http::ServerErrorCode(doc.child("Error").child_value("Code"));
 }
 
 Result<AzureBlobClient> AzureBlobClient::Make(AzureSettings settings) {

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "dl/common/http_client.hpp"
 #include "dl/storage/azure_blob_client.hpp"
 #include "dl/storage/object_store_settings.hpp"
 #include "dl/storage/paths.hpp"
@@ -316,8 +317,8 @@ Status AzureFileSystem::Error(const AzureResponse& r, const std::string& path,
   std::string detail;
   pugi::xml_document doc;
   if (doc.load_buffer(r.body.data(), r.body.size())) {
-    detail = doc.child("Error").child_value("Message");
-    detail = detail.substr(0, std::min(detail.find('\n'), size_t{200}));  // not RequestId/Time
+    // Its first line (not RequestId/Time), never <AuthenticationErrorDetail> (string to sign).
+    detail = http::ServerErrorMessage(doc.child("Error").child_value("Message"));
   }
   message = fmt::format("{} {}: Azure answered HTTP {}{}{}", action, path, r.status,
                         code.empty() ? "" : " " + code, detail.empty() ? "" : ": " + detail);

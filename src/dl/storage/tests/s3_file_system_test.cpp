@@ -378,6 +378,49 @@ TEST_F(S3FaultTest, SingleWriterModeChecksBeforeWriting) {
   EXPECT_EQ(*fs_->Read(commit), "one");
 }
 
+// An error answer may echo what the request was signed with: AWS's SignatureDoesNotMatch
+// carries <StringToSign>, <CanonicalRequest>, <SignatureProvided> and <AWSAccessKeyId>, and a
+// gateway's message may quote a presigned URL or SAS token. Our message keeps the code, the
+// useful part of the message, bucket and key, and none of those.
+TEST_F(S3FaultTest, ServerErrorTextNeverCarriesSignaturesOrCredentials) {
+  auto fs = Through();
+  const std::vector<std::string> secrets = {"AKIAIOSFODNN7EXAMPLE", "9f86d081884c7d659a",
+                                            "5d672d79c15b13162d", "c2VjcmV0c2ln", "aws4_request"};
+  auto check = [&](const Status& st, std::vector<std::string> kept) {
+    ASSERT_FALSE(st.ok());
+    kept.push_back(kBucket);
+    kept.push_back("k.json");
+    for (const auto& k : kept) EXPECT_NE(st.message().find(k), std::string::npos) << st.message();
+    for (const auto& s : secrets)
+      EXPECT_EQ(st.message().find(s), std::string::npos) << st.message();
+  };
+  proxy_->AnswerNextWith(
+      "403 Forbidden",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SignatureDoesNotMatch</Code>"
+      "<Message>The request signature we calculated does not match the signature you provided. "
+      "Check your key and signing method.</Message><AWSAccessKeyId>AKIAIOSFODNN7EXAMPLE"
+      "</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n20261204T200000Z\n20261204/us-east-1/"
+      "s3/aws4_request\n9f86d081884c7d659a2feaa0c55ad015</StringToSign><SignatureProvided>"
+      "5d672d79c15b13162d9279b0855cfba6</SignatureProvided><CanonicalRequest>GET\n/tables/"
+      "k.json\nX-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261204%2Fus-east-1%2Fs3%2Faws4_request"
+      "</CanonicalRequest></Error>");
+  check(fs->Read(P("k.json")).status(),
+        {"SignatureDoesNotMatch", "The request signature we calculated"});
+  proxy_->AnswerNextWith(
+      "400 Bad Request",
+      "<Error><Code>InvalidRequest</Code><Message>Gateway refused GET /tables/k.json?"
+      "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261204%2Fus-east-1%2Fs3%2Faws4_request&"
+      "X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6&sig=c2VjcmV0c2ln%3D (key "
+      "AKIAIOSFODNN7EXAMPLE)"
+      "</Message></Error>");
+  check(fs->Read(P("k.json")).status(), {"InvalidRequest", "Gateway refused GET /tables/"});
+  proxy_->AnswerNextWith("400 Bad Request",
+                         "<Error><Code>Bad string to sign: AWS4-HMAC-SHA256 9f86d081884c7d659a"
+                         "</Code><Message>Canonical request was GET /tables/k.json "
+                         "9f86d081884c7d659a</Message></Error>");
+  check(fs->Read(P("k.json")).status(), {"HTTP 400"});
+}
+
 // moto, with the bucket "motobucket": it keeps every key as written (versitygw's posix
 // backend maps keys to files, so "a//b" and "a/b" are one object there).
 class S3MotoTest : public ::testing::Test {
