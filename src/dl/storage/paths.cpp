@@ -130,6 +130,12 @@ Result<std::string> ObjectKey(const std::string& path, const std::string& root) 
   return key;
 }
 
+Status CheckUriStaysInRoot(const std::string& location) {
+  const size_t root = UriRootLength(location);
+  if (root == 0) return Status::OK();
+  return ObjectKey(location, location.substr(0, root)).status();
+}
+
 bool IsSameOrInside(std::string_view inner, std::string_view outer) {
   if (outer.empty() || inner.size() < outer.size()) return false;
   if (inner.compare(0, outer.size(), outer) != 0) return false;
@@ -229,7 +235,10 @@ Result<std::string> ResolveLocation(const std::string& location, const std::stri
   }
   // A scheme with a storage backend is used as written; its credentials are checked where
   // the options are known (MakeFileSystemFor).
-  if (FindBackend(scheme) != nullptr) return location;
+  if (FindBackend(scheme) != nullptr) {
+    DL_RETURN_IF_ERROR(CheckUriStaysInRoot(location));
+    return location;
+  }
   static const char* const kObjectStores[] = {"s3",    "s3a",  "s3n",   "gs",  "gcs", "az", "abfs",
                                               "abfss", "wasb", "wasbs", "adl", "r2",  "oss"};
   for (const char* store : kObjectStores) {

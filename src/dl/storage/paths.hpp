@@ -34,6 +34,10 @@ std::string CanonicalPath(const std::string& path);
 /// another key).
 Result<std::string> ObjectKey(const std::string& path, const std::string& root);
 
+/// InvalidArgument when a URI's ".." segments climb above its "scheme://authority" (read as a
+/// path it names another bucket; LexicallyNormal would fold it onto this one). OK otherwise.
+Status CheckUriStaysInRoot(const std::string& location);
+
 /// True if `inner` is `outer` or lies below it. Both in the same (canonical) form.
 bool IsSameOrInside(std::string_view inner, std::string_view outer);
 
@@ -51,7 +55,8 @@ std::string UriAuthority(std::string_view location);
 /// `<dbfs_root>/x` where that directory exists (a Databricks driver's local view of DBFS); on a
 /// Databricks driver (DATABRICKS_RUNTIME_VERSION set) `/mnt/<name>/...` does too, unless a
 /// local /mnt/<name> exists.
-/// A scheme with a storage backend (FindBackend) is returned unchanged; any other
+/// A scheme with a storage backend (FindBackend) is returned unchanged (refused when its ".."
+/// segments climb above the bucket: CheckUriStaysInRoot); any other
 /// `scheme:/...` location is InvalidArgument naming the scheme: a location read the wrong way
 /// must be an error, never "0 files". Plain paths are returned unchanged.
 Result<std::string> ResolveLocation(const std::string& location,

@@ -80,6 +80,12 @@ TEST(ObjectKey, KeepsKeysAsWrittenAndRefusesClimbingAboveTheRoot) {
   }
   EXPECT_FALSE(ObjectKey("s3://bucket2/x", root).ok());
   EXPECT_FALSE(ObjectKey("s3a://b/x", root).ok());
+  // Config locations: the same rule, before LexicallyNormal could fold the ".." away.
+  EXPECT_TRUE(CheckUriStaysInRoot("s3://b/a/../x").ok());
+  EXPECT_TRUE(CheckUriStaysInRoot("/local/../x").ok());
+  EXPECT_EQ(CheckUriStaysInRoot("az://c/../x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveLocation("s3://b/raw/../../x/*.csv").status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(IsSameOrInside, ComparesWholeSegments) {
