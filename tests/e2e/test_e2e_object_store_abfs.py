@@ -94,6 +94,16 @@ def test_demo_on_abfss_loads_once_and_matches_a_local_load(dl_bin, demo_gen, azu
         # The audit column names each source as the config spells it (abfss://...).
         files = set(on_store.to_pyarrow_table().column("_source_file").to_pylist())
         assert files and all(f.startswith(f"{base}/raw/") for f in files), files
+    # The tracker (on abfss too) counts each file's rows as the local run does.
+    def completed(uri: str, prefix: str, **kw) -> list[tuple]:
+        rows = DeltaTable(uri, **kw).to_pyarrow_table().to_pylist()
+        return sorted((r["table_name"], r["file_path"][len(prefix):], r["rows_loaded"])
+                      for r in rows if r["status"] == "completed")
+
+    tracker = "processed/metadata/file_processing_tracker"
+    ours = completed(f"{base}/{tracker}", f"{base}/raw/", storage_options=options)
+    assert ours and sum(n or 0 for _, _, n in ours) > 0, ours
+    assert ours == completed(str(local / tracker), f"{local}/raw/")
     # The same table through the short form (the account from the options) reads the same.
     short = DeltaTable(f"abfss://{bucket}/demo/processed/analytics/events",
                        storage_options=options)
