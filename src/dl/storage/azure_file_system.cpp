@@ -392,9 +392,7 @@ Result<std::unique_ptr<FileSystem>> MakeAzureFileSystemPaged(const std::string& 
         "storage_options (azure_storage_account_name), or abfss://{}",
         scheme, authority, scheme, where.container, authority);
   }
-  StorageOptions resolved = options;
-  if (!where.account.empty()) resolved["azure_storage_account_name"] = where.account;
-  auto settings = ResolveAzureSettings(resolved);
+  auto settings = ResolveAzureSettings(options, where.account);
   if (!settings.ok()) return settings.status().WithContext(scheme + "://" + authority);
   DL_ASSIGN_OR_RETURN(AzureBlobClient client, AzureBlobClient::Make(std::move(settings).value()));
   return std::unique_ptr<FileSystem>(new AzureFileSystem(
