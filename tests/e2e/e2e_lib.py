@@ -288,13 +288,14 @@ class LoaderEnv:
 
     def tracker(self) -> dict[tuple[str, str], dict]:
         """The tracker's current state, by the loader's rule: per (table_name, file_path), of the
-        newest file version (size, mtime) its completed row if any, else its newest row."""
+        newest file version (size, mtime, ETag) its completed row if any, else its newest row."""
         t = DeltaTable(str(self.tracker_path)).to_pyarrow_table()
         con = duckdb.connect()
         con.register("tracker", t)
         rows = con.execute(
             "SELECT * EXCLUDE (v_updated) FROM (SELECT *, max(updated_at) OVER (PARTITION BY "
-            "table_name, file_path, file_size, file_modified_time) AS v_updated FROM tracker) "
+            "table_name, file_path, file_size, file_modified_time, file_etag) AS v_updated "
+            "FROM tracker) "
             "QUALIFY row_number() OVER (PARTITION BY table_name, file_path ORDER BY v_updated "
             "DESC, status = 'completed' DESC, updated_at DESC) = 1").fetch_arrow_table().to_pylist()
         return {(r["table_name"], r["file_path"]): r for r in rows}

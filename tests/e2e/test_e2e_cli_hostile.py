@@ -151,6 +151,29 @@ def test_unsupported_schemes_are_config_errors_not_zero_files(env: LoaderEnv):
     assert r.rc == 2 and "hdfs:" in r.stderr and "PATH" in r.stderr, str(r)
 
 
+def test_gcs_is_refused_as_not_supported_yet_naming_key_and_docs(env: LoaderEnv):
+    """gs:// has no backend (no GCS emulator here serves what one needs): validate, run and a
+    table command exit 2 saying GCS is not supported yet and where to read more."""
+    for key, value in {"source_path_pattern": "gs://bucket/raw/t/*.parquet",
+                       "processed_data_path": "gs://bucket/tables"}.items():
+        entry = env.table_entry("t", "t/*.parquet", "parquet")
+        globals_ = {}
+        if key == "source_path_pattern":
+            entry[key] = value
+        else:
+            globals_[key] = value
+        env.write_config([entry], **globals_)
+        for cmd in ("validate", "run"):
+            r = env.run(cmd)
+            assert r.rc == 2, f"{key}={value}: {r}"
+            for text in (key, "gs://", "Google Cloud Storage", "not supported yet",
+                         "docs/object_storage.md"):
+                assert text in r.stderr, f"{text!r} missing: {r}"
+        assert not env.processed.exists(), "a refused config wrote something"
+    r = env.run("table", "describe", "gs://bucket/tables/t", config=False)
+    assert r.rc == 2 and "Google Cloud Storage" in r.stderr, str(r)
+
+
 def test_object_store_without_credentials_is_a_config_error_naming_key_and_scheme(
         env: LoaderEnv, monkeypatch):
     """An s3:// location is a config error (exit 2) naming the key and the scheme when the

@@ -10,7 +10,7 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
 from e2e_lib import read_delta, to_yaml, wait_for
-from test_e2e_object_store import DB, store  # noqa: F401  (fixture, parametrized per store)
+from test_e2e_object_store import DB, s3env, store  # noqa: F401  (fixtures; store: per store)
 
 
 def test_a_delta_table_on_a_store_is_a_source(store):
@@ -108,3 +108,65 @@ def test_keys_with_spaces_plus_percent_and_unicode_load_once(store):
     store.load()  # nothing new: the tracker knows every key as the listing spells it
     assert store.rows_by_file("s") == {f: 1 for f in files}
     assert sorted(store.read("s").column("id").to_pylist()) == list(range(len(names)))
+
+
+def overwrite_in_place(s3env, key: str, data: bytes) -> None:
+    """Put `data` over the object `key` (same size) so that only its ETag tells: versitygw's
+    LastModified is its file's mtime, set back to the old one (an overwrite within the same
+    second looks just like this on a store with second-resolution times)."""
+    path = s3env.server.dir / s3env.bucket / key
+    before = path.stat()
+    head = s3env.server.client.head_object(Bucket=s3env.bucket, Key=key)
+    s3env.put(key, data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = s3env.server.client.head_object(Bucket=s3env.bucket, Key=key)
+    assert (after["ContentLength"], after["LastModified"]) == (head["ContentLength"],
+                                                               head["LastModified"])
+    assert after["ETag"] != head["ETag"], "the store kept the ETag of an overwritten object"
+
+
+def test_an_object_overwritten_with_the_same_size_and_mtime_is_a_new_version(s3env):
+    """Size and modification time alone miss an overwrite in place within the same second:
+    the ETag tells. Without allow_overwrites the new version is skipped with a warning naming
+    the file; with it, the new version is loaded (once)."""
+    kept = s3env.put("raw/w/a.csv", b"id,v\n1,old\n")
+    reloaded = s3env.put("raw/o/a.csv", b"id,v\n1,old\n")
+    s3env.write_config([s3env.table_entry("w", "w/*.csv", "csv"),
+                        s3env.table_entry("o", "o/*.csv", "csv", allow_overwrites=True)])
+    s3env.load()
+    w_version = s3env.delta("w").version()
+    overwrite_in_place(s3env, "raw/w/a.csv", b"id,v\n1,new\n")
+    overwrite_in_place(s3env, "raw/o/a.csv", b"id,v\n1,new\n")
+    r = s3env.load()
+    assert s3env.delta("w").version() == w_version, "a modified object was reloaded"
+    warn = [line for line in r.stderr.splitlines() if kept in line and "allow_overwrites" in line]
+    assert warn and "ETag" in warn[0], f"no warning naming the object and its ETag\n{r}"
+    assert sorted(s3env.read("o").column("v").to_pylist()) == ["new", "old"]
+    o_version = s3env.delta("o").version()
+    s3env.load()  # the new version is loaded once
+    assert s3env.delta("o").version() == o_version
+    assert s3env.rows_by_file("o") == {reloaded: 2}
+
+
+def test_a_tracker_without_the_etag_column_still_loads_and_gains_it(s3env):
+    """A tracker as versions before the file_etag column wrote it (the same table without that
+    column): the files it records as loaded stay loaded, though their listing now has ETags,
+    and the next append adds the column."""
+    first = s3env.put_parquet("raw/m/a.parquet", {"id": [1]})
+    s3env.write_config([s3env.table_entry("m", "m/*.parquet")])
+    s3env.load()
+    so = s3env.server.deltalake_options()
+    tracker = f"{s3env.processed}/metadata/file_processing_tracker"
+    old = DeltaTable(tracker, storage_options=so).to_pyarrow_table().drop_columns(["file_etag"])
+    write_deltalake(tracker, old, mode="overwrite", schema_mode="overwrite",
+                    partition_by=["table_name"], storage_options=so)
+    assert "file_etag" not in DeltaTable(tracker, storage_options=so).schema().to_arrow().names
+    version = s3env.delta("m").version()
+    s3env.load()
+    assert s3env.delta("m").version() == version, "a tracked file was loaded again"
+    second = s3env.put_parquet("raw/m/b.parquet", {"id": [2]})
+    s3env.load()
+    assert s3env.rows_by_file("m") == {first: 1, second: 1}
+    rows = DeltaTable(tracker, storage_options=so).to_pyarrow_table().to_pylist()
+    etags = {r["file_path"]: r["file_etag"] for r in rows if r["status"] == "completed"}
+    assert etags[first] is None and etags[second], etags

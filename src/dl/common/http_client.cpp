@@ -167,4 +167,40 @@ std::string BodyExcerpt(const std::string& body, size_t max_chars) {
   return log::RedactSecrets(one_line);
 }
 
+std::string ServerErrorCode(std::string_view code) {
+  const bool token =
+      !code.empty() && code.size() <= 64 && std::all_of(code.begin(), code.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
+  return token ? std::string(code) : std::string();
+}
+
+std::string ServerErrorMessage(std::string_view message, size_t max_chars) {
+  std::string text(message.substr(0, message.find_first_of("\r\n")));
+  std::string lower = text;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // What follows these phrases is derived from the request's signature inputs.
+  for (std::string_view phrase : {"string to sign", "stringtosign", "canonical request",
+                                  "canonicalrequest", "signature provided"}) {
+    if (size_t at = lower.find(phrase); at != std::string::npos) {
+      text = text.substr(0, at + phrase.size()) + " ***";
+      lower = lower.substr(0, at + phrase.size());
+    }
+  }
+  // AWS access key ids: AKIA/ASIA and 16 more capitals or digits.
+  for (size_t at = 0; (at = text.find("A", at)) != std::string::npos; ++at) {
+    if ((text.compare(at, 4, "AKIA") != 0 && text.compare(at, 4, "ASIA") != 0) ||
+        at + 20 > text.size()) {
+      continue;
+    }
+    const bool id = std::all_of(text.begin() + at + 4, text.begin() + at + 20, [](char c) {
+      return std::isupper(static_cast<unsigned char>(c)) ||
+             std::isdigit(static_cast<unsigned char>(c));
+    });
+    if (id) text.replace(at + 4, 16, "***");
+  }
+  if (text.size() > max_chars) text = text.substr(0, max_chars) + "...";
+  return log::RedactSecrets(text);
+}
+
 }  // namespace dl::http

@@ -74,4 +74,14 @@ size_t CurlCollectHeader(char* data, size_t size, size_t count, void* headers);
 /// A short, single-line excerpt of a response body for error messages (secrets redacted).
 std::string BodyExcerpt(const std::string& body, size_t max_chars = 300);
 
+/// An object store's error Code as our messages may carry it: a token of letters, digits and
+/// ". _ -" ("AccessDenied"), else "" (anything else is not a code and may echo the request).
+std::string ServerErrorCode(std::string_view code);
+/// An object store's error Message as our messages may carry it: its first line, at most
+/// `max_chars`, with what could echo the request's secrets masked: the rest from "string to
+/// sign" / "canonical request" on, signature, credential and SAS values (RedactSecrets) and
+/// AWS access key ids. Bodies also carry <StringToSign>, <CanonicalRequest>,
+/// <SignatureProvided>, <AWSAccessKeyId>, <AuthenticationErrorDetail>: never pass those on.
+std::string ServerErrorMessage(std::string_view message, size_t max_chars = 200);
+
 }  // namespace dl::http

@@ -166,9 +166,12 @@ std::string RedactKeyValues(std::string_view text) {
     }
     size_t k = j;
     while (k < n && !IsValueEnd(text[k])) ++k;
-    // "Authorization: Bearer abc": the scheme word is not the secret, the next token is.
+    // "Authorization: Bearer abc" (or "SharedKey account:sig"): the scheme word is not the
+    // secret, the next token is.
     std::string lower = Lower(text.substr(j, k - j));
-    if ((lower == "bearer" || lower == "basic" || lower == "token") && k < n && text[k] == ' ') {
+    if ((lower == "bearer" || lower == "basic" || lower == "token" || lower == "sharedkey" ||
+         lower == "sharedkeylite") &&
+        k < n && text[k] == ' ') {
       out.append(text.substr(j, k + 1 - j));
       j = k + 1;
       k = j;

@@ -190,6 +190,11 @@ TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderCo
   }
   ResolveLocationKey(r, "source_path_pattern", t.source_path_pattern);
   ResolvePattern(cfg, r.path(), t, r.env_keys());
+  // A relative pattern's ".." may climb out of raw_data_path's bucket.
+  if (Status st = CheckUriStaysInRoot(t.source_path_pattern);
+      !st.ok() && !r.Failed("source_path_pattern")) {
+    r.Error("source_path_pattern", st.message());
+  }
   internal::ValidateTable(r, info, t);
   return t;
 }

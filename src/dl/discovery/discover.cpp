@@ -158,7 +158,7 @@ Status CollectUri(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions
   if (literal) {  // a literal pattern may name one object
     auto entry = fs.Stat(base);
     if (entry.ok() && !entry->is_dir) {
-      out.push_back({base, entry->size, entry->modification_time_ms, ""});
+      out.push_back({base, entry->size, entry->modification_time_ms, "", entry->etag});
       return Status::OK();
     }
   }
@@ -174,7 +174,7 @@ Status CollectUri(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions
     if (e.is_dir || !IsSameOrInside(e.path, base) || e.path.size() <= base.size() + 1) continue;
     std::string_view rel = std::string_view(e.path).substr(base.size() + 1);
     if (MatchesBelow(matcher, base, rel, opts)) {
-      out.push_back({e.path, e.size, e.modification_time_ms, ""});
+      out.push_back({e.path, e.size, e.modification_time_ms, "", e.etag});
     }
   }
   return Status::OK();

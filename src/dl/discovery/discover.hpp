@@ -20,6 +20,8 @@ struct DiscoveredFile {
   /// The path as the pattern spelled it, when that differs from `path` (older versions
   /// recorded files under this spelling); empty otherwise.
   std::string spelled_path;
+  /// The object store's ETag (part of the file's identity there); "" for local files.
+  std::string etag;
   bool operator==(const DiscoveredFile&) const = default;
 };
 

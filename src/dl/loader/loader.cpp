@@ -94,6 +94,7 @@ tracker::FileRecord RecordFor(const TableRun& t, const FileOutcome& o) {
   r.file_path = o.file.file.path;
   r.file_size = o.file.file.size;
   r.file_modified_time_ms = o.file.file.modification_time_ms;
+  r.file_etag = o.file.file.etag;
   r.table_name = t.name;
   r.created_at_ms = o.file.created_at_ms;
   r.updated_at_ms = NowMs();

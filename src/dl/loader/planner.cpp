@@ -17,6 +17,20 @@ const char* SkipReasonName(SkipReason reason) {
   return "?";
 }
 
+namespace {
+
+// What tells the loaded version and the new one apart, for the skip message.
+std::string Change(const table::SourceFile& loaded, const table::SourceFile& now) {
+  if (loaded.size != now.size) return fmt::format("size {} -> {}", loaded.size, now.size);
+  if (loaded.modification_time_ms != now.modification_time_ms) {
+    return fmt::format("modification time {} -> {} ms", loaded.modification_time_ms,
+                       now.modification_time_ms);
+  }
+  return fmt::format("same size and modification time, ETag {} -> {}", loaded.etag, now.etag);
+}
+
+}  // namespace
+
 int64_t TablePlan::files_planned() const {
   int64_t n = 0;
   for (const auto& b : batches) n += static_cast<int64_t>(b.size());
@@ -37,7 +51,7 @@ TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
     return it;
   };
   for (const auto& d : discovered) {
-    table::SourceFile file{d.path, d.size, d.modification_time_ms};
+    table::SourceFile file{d.path, d.size, d.modification_time_ms, d.etag};
     PlannedFile p{file, 0, now, false};
     auto committed = find(state.committed, d);
     auto rec = find(state.records, d);
@@ -49,7 +63,7 @@ TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
       loaded = committed->second.file;
     } else if (rec != state.records.end() &&
                rec->second.status == tracker::FileStatus::kCompleted) {
-      loaded = table::SourceFile{d.path, rec->second.file_size, rec->second.file_modified_time_ms};
+      loaded = TrackedVersion(d.path, rec->second);
     }
     if (loaded) loaded->path = d.path;  // found under either spelling: compare the versions
     if ((loaded && SameVersion(*loaded, file)) ||
@@ -62,16 +76,14 @@ TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
       if (!table.allow_overwrites) {
         plan.skipped.push_back(SkippedFile{
             file, SkipReason::kModifiedAfterLoad,
-            fmt::format("{} changed after it was loaded (size {} -> {}); set allow_overwrites: "
-                        "true to load the new version",
-                        d.path, loaded->size, d.size)});
+            fmt::format("{} changed after it was loaded ({}); set allow_overwrites: true to "
+                        "load the new version",
+                        d.path, Change(*loaded, file))});
         continue;
       }
       p.reload = true;
-    } else if (rec != state.records.end() &&
-               rec->second.status == tracker::FileStatus::kFailed &&
-               rec->second.file_size == d.size &&
-               rec->second.file_modified_time_ms == d.modification_time_ms) {
+    } else if (rec != state.records.end() && rec->second.status == tracker::FileStatus::kFailed &&
+               SameVersion(TrackedVersion(d.path, rec->second), file)) {
       // A failed file is tried again on later runs until its attempts are used up; a new
       // version of it starts afresh.
       p.retry_count = rec->second.retry_count;

@@ -10,8 +10,12 @@
 namespace dl::loader {
 
 bool SameVersion(const table::SourceFile& a, const table::SourceFile& b) {
-  return a.path == b.path && a.size == b.size &&
-         a.modification_time_ms == b.modification_time_ms;
+  return a.path == b.path && a.size == b.size && a.modification_time_ms == b.modification_time_ms &&
+         (a.etag.empty() || b.etag.empty() || a.etag == b.etag);
+}
+
+table::SourceFile TrackedVersion(const std::string& path, const tracker::FileRecord& record) {
+  return {path, record.file_size, record.file_modified_time_ms, record.file_etag};
 }
 
 std::vector<table::SourceFile> RecordedSourceFiles(const std::vector<delta::Action>& actions) {
@@ -29,6 +33,7 @@ std::vector<table::SourceFile> RecordedSourceFiles(const std::vector<delta::Acti
       sf.path = f["path"].get<std::string>();
       sf.size = f.value("size", int64_t{0});
       sf.modification_time_ms = f.value("modificationTime", int64_t{0});
+      sf.etag = f.value("etag", "");
       out.push_back(std::move(sf));
     }
   }
@@ -60,7 +65,10 @@ std::optional<int64_t> RestoredVersion(const std::vector<delta::Action>& actions
 }
 
 nlohmann::json FileJson(const table::SourceFile& f) {
-  return {{"path", f.path}, {"size", f.size}, {"modificationTime", f.modification_time_ms}};
+  nlohmann::json j = {
+      {"path", f.path}, {"size", f.size}, {"modificationTime", f.modification_time_ms}};
+  if (!f.etag.empty()) j["etag"] = f.etag;
+  return j;
 }
 
 }  // namespace
@@ -89,7 +97,7 @@ std::optional<ReconcileMark> ReadReconcileMark(FileSystem& fs, const std::string
   mark.version = j.value("version", int64_t{-1});
   for (const auto& f : j.value("missing", nlohmann::json::array())) {
     mark.missing.push_back({f.value("path", ""), f.value("size", int64_t{0}),
-                            f.value("modificationTime", int64_t{0})});
+                            f.value("modificationTime", int64_t{0}), f.value("etag", "")});
   }
   return mark;
 }

@@ -14,11 +14,16 @@
 #include "dl/delta/actions.hpp"
 #include "dl/storage/file_system.hpp"
 #include "dl/table/table.hpp"
+#include "dl/tracker/file_tracker.hpp"
 
 namespace dl::loader {
 
-/// One version of a source file: a file rewritten in place is a new version.
+/// One version of a source file: a file rewritten in place is a new version. Same path,
+/// size and modification time, and the same ETag when both sides know one (loads recorded
+/// before ETags were, and local files, have none).
 bool SameVersion(const table::SourceFile& a, const table::SourceFile& b);
+/// The version of the file at `path` a tracker record describes.
+table::SourceFile TrackedVersion(const std::string& path, const tracker::FileRecord& record);
 
 /// A source file a commit recorded.
 struct RecordedLoad {
@@ -63,7 +68,7 @@ Status WriteReconcileMark(FileSystem& fs, const std::string& path, const Reconci
 std::vector<table::SourceFile> RecordedSourceFiles(const std::vector<delta::Action>& actions);
 
 /// A CommitOptions::check_winner refusing a commit when a concurrent commit loaded one of
-/// `files` (same path, size and modification time): another loader got there first.
+/// `files` (the same version, SameVersion): another loader got there first.
 std::function<Status(int64_t, const std::vector<delta::Action>&)> RefuseFilesLoadedBy(
     std::vector<table::SourceFile> files, std::string table_name);
 

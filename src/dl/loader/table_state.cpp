@@ -29,14 +29,15 @@ void RecordUnknownLoads(const std::string& name, TableStart& start) {
   int64_t now = NowMs();
   for (const auto& [path, load] : start.state.committed) {
     auto rec = start.state.records.find(path);
-    bool tracked =
-        rec != start.state.records.end() && rec->second.status == tracker::FileStatus::kCompleted &&
-        SameVersion({path, rec->second.file_size, rec->second.file_modified_time_ms}, load.file);
+    bool tracked = rec != start.state.records.end() &&
+                   rec->second.status == tracker::FileStatus::kCompleted &&
+                   SameVersion(TrackedVersion(path, rec->second), load.file);
     if (tracked) continue;
     tracker::FileRecord r;
     r.file_path = load.file.path;
     r.file_size = load.file.size;
     r.file_modified_time_ms = load.file.modification_time_ms;
+    r.file_etag = load.file.etag;
     r.table_name = name;
     r.status = tracker::FileStatus::kCompleted;
     r.created_at_ms = rec != start.state.records.end() ? rec->second.created_at_ms : now;
@@ -86,13 +87,13 @@ std::vector<table::SourceFile> MissingFiles(const std::optional<ReconcileMark>& 
     auto rec = start.state.records.find(f.path);
     return rec != start.state.records.end() &&
            rec->second.status == tracker::FileStatus::kCompleted &&
-           SameVersion({f.path, rec->second.file_size, rec->second.file_modified_time_ms}, f);
+           SameVersion(TrackedVersion(f.path, rec->second), f);
   };
   std::vector<table::SourceFile> candidates;
   if (mark) candidates = mark->missing;
   if (recreated) {
     for (const auto& [path, rec] : start.state.records) {
-      candidates.push_back({path, rec.file_size, rec.file_modified_time_ms});
+      candidates.push_back(TrackedVersion(path, rec));
     }
   }
   // Loads the table no longer holds (a restore undid them), newest first.
@@ -111,7 +112,7 @@ void NoTable(const std::string& tracker_path, const std::string& name, TableStar
   ReconcileMark mark;
   for (const auto& [path, rec] : start.state.records) {
     if (rec.status != tracker::FileStatus::kCompleted) continue;
-    mark.missing.push_back({path, rec.file_size, rec.file_modified_time_ms});
+    mark.missing.push_back(TrackedVersion(path, rec));
   }
   if (mark.missing.empty()) return;
   WarnMissing(name, mark.missing.size());
@@ -284,8 +285,7 @@ Result<TablePlan> PlanSourceFiles(const config::LoaderConfig& config,
 void ForgetMissing(const ReconcileMark& mark, TableStart& start) {
   for (const auto& f : mark.missing) {
     auto rec = start.state.records.find(f.path);
-    if (rec != start.state.records.end() &&
-        SameVersion({f.path, rec->second.file_size, rec->second.file_modified_time_ms}, f)) {
+    if (rec != start.state.records.end() && SameVersion(TrackedVersion(f.path, rec->second), f)) {
       start.state.records.erase(rec);
     }
   }

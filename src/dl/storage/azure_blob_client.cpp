@@ -118,6 +118,8 @@ Result<AzureResponse> Perform(const AzureRequest& request, const std::string& ur
   AzureResponse response;
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  // Blob names are sent as written: curl would otherwise fold "/./" and "/../" in the path.
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
@@ -189,10 +191,10 @@ std::string AzureResponse::Header(const std::string& name) const {
 
 std::string AzureResponse::ErrorCode() const {
   std::string code = Header("x-ms-error-code");
-  if (!code.empty() || body.empty()) return code;
+  if (!code.empty() || body.empty()) return http::ServerErrorCode(code);
   pugi::xml_document doc;
   if (!doc.load_buffer(body.data(), body.size())) return {};
-  return doc.child("Error").child_value("Code");
+  return http::ServerErrorCode(doc.child("Error").child_value("Code"));
 }
 
 Result<AzureBlobClient> AzureBlobClient::Make(AzureSettings settings) {

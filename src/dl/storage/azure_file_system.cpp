@@ -10,8 +10,10 @@
 #include <set>
 #include <thread>
 
+#include "dl/common/http_client.hpp"
 #include "dl/storage/azure_blob_client.hpp"
 #include "dl/storage/object_store_settings.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl {
 namespace {
@@ -195,9 +197,8 @@ class AzureFileSystem final : public FileSystem {
       return Status::InvalidArgument("{} is not a location of {}", path, root_);
     }
     std::string key = slash == std::string::npos ? "" : path.substr(slash + 1);
-    while (!key.empty() && key.back() == '/') key.pop_back();
     while (!key.empty() && key.front() == '/') key.erase(0, 1);
-    return key;
+    return ObjectKey(root_ + "/" + key, root_);  // as written; a ".." above root_ is refused
   }
 
   static std::string DirPrefix(const std::string& key) { return key.empty() ? "" : key + "/"; }
@@ -335,8 +336,8 @@ Status AzureFileSystem::Error(const AzureResponse& r, const std::string& path,
   std::string detail;
   pugi::xml_document doc;
   if (doc.load_buffer(r.body.data(), r.body.size())) {
-    detail = doc.child("Error").child_value("Message");
-    detail = detail.substr(0, std::min(detail.find('\n'), size_t{200}));  // not RequestId/Time
+    // Its first line (not RequestId/Time), never <AuthenticationErrorDetail> (string to sign).
+    detail = http::ServerErrorMessage(doc.child("Error").child_value("Message"));
   }
   message = fmt::format("{} {}: Azure answered HTTP {}{}{}", action, path, r.status,
                         code.empty() ? "" : " " + code, detail.empty() ? "" : ": " + detail);
@@ -410,9 +411,7 @@ Result<std::unique_ptr<FileSystem>> MakeAzureFileSystemPaged(const std::string& 
         "storage_options (azure_storage_account_name), or abfss://{}",
         scheme, authority, scheme, where.container, authority);
   }
-  StorageOptions resolved = options;
-  if (!where.account.empty()) resolved["azure_storage_account_name"] = where.account;
-  auto settings = ResolveAzureSettings(resolved);
+  auto settings = ResolveAzureSettings(options, where.account);
   if (!settings.ok()) return settings.status().WithContext(scheme + "://" + authority);
   DL_ASSIGN_OR_RETURN(AzureBlobClient client, AzureBlobClient::Make(std::move(settings).value()));
   return std::unique_ptr<FileSystem>(new AzureFileSystem(

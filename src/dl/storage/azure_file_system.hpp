@@ -12,17 +12,18 @@
 namespace dl {
 
 /// Container and account of a location's authority: "container" or
-/// "container@account.dfs.core.windows.net" (also .blob.core.windows.net; the account in the
-/// host wins over the settings). InvalidArgument for anything else.
+/// "container@account.dfs.core.windows.net" (also .blob.core.windows.net; an account the
+/// options name otherwise is an error, see ResolveAzureSettings). InvalidArgument for anything
+/// else.
 struct AzureAuthority {
   std::string container;
   std::string account;  ///< empty when the authority does not name one
 };
 Result<AzureAuthority> ParseAzureAuthority(const std::string& authority);
 
-/// The backend for one container. Credentials and endpoint from ResolveAzureSettings(options),
-/// the account of an abfs(s) authority overriding the options' one. Every call goes to the
-/// Blob endpoint, abfs(s) URIs included (the DFS endpoint is not used).
+/// The backend for one container. Credentials and endpoint from ResolveAzureSettings(options,
+/// account of an abfs(s) authority). Every call goes to the Blob endpoint, abfs(s) URIs
+/// included (the DFS endpoint is not used).
 Result<std::unique_ptr<FileSystem>> MakeAzureFileSystem(const std::string& scheme,
                                                         const std::string& authority,
                                                         const StorageOptions& options);

@@ -217,12 +217,26 @@ std::string EmulatorEndpoint(const std::string& endpoint, const std::string& acc
   return has_path ? root : root + "/" + account;
 }
 
-// Fills the empty fields of `s` from a connection string (if any).
-Status MergeConnectionString(const std::string& text, const char* what, AzureSettings& s,
-                             bool& emulator) {
+// The account a URI names (container@account.dfs.core.windows.net) and one `key` names must
+// agree: credentials for one account are never sent to another. Account names are no secret.
+Status CheckSameAccount(const std::string& uri_account, const std::string& other,
+                        const std::string& key) {
+  if (uri_account.empty() || other.empty() || other == uri_account) return Status::OK();
+  return Status::InvalidArgument(
+      "the location names Azure account '{}' (container@{}.dfs.core.windows.net) but {} names "
+      "account '{}': make them agree, or drop one",
+      uri_account, uri_account, key, other);
+}
+
+// Fills the empty fields of `s` from a connection string (if any), whose AccountName must be
+// `uri_account` when that is set.
+Status MergeConnectionString(const std::string& text, const char* what,
+                             const std::string& uri_account, AzureSettings& s, bool& emulator) {
   if (text.empty()) return Status::OK();
   bool dev = false;
   DL_ASSIGN_OR_RETURN(AzureSettings parsed, ParseConnectionString(text, what, &dev));
+  DL_RETURN_IF_ERROR(
+      CheckSameAccount(uri_account, parsed.account_name, std::string(what) + " (AccountName)"));
   FillMissing(s, parsed);
   emulator = emulator || dev;
   return Status::OK();
@@ -230,11 +244,15 @@ Status MergeConnectionString(const std::string& text, const char* what, AzureSet
 
 }  // namespace
 
-Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options) {
-  // Per field: explicit options, then the options' connection string, then the environment,
-  // then AZURE_STORAGE_CONNECTION_STRING, then the emulator's well-known account.
+Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options,
+                                           const std::string& uri_account) {
+  // Per field: the URI's account, explicit options, then the options' connection string, then
+  // the environment, then AZURE_STORAGE_CONNECTION_STRING, then the emulator's well-known
+  // account.
   AzureSettings s;
   s.account_name = FirstOption(options, {"azure_storage_account_name"});
+  DL_RETURN_IF_ERROR(CheckSameAccount(uri_account, s.account_name, "azure_storage_account_name"));
+  if (!uri_account.empty()) s.account_name = uri_account;
   s.account_key = FirstOption(options, {"azure_storage_account_key", "azure_storage_access_key",
                                         "azure_storage_master_key"});
   s.sas_token = FirstOption(options, {"azure_storage_sas_token", "azure_storage_sas_key"});
@@ -242,14 +260,22 @@ Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options) {
   bool emulator = Truthy(FirstOption(options, {"azure_storage_use_emulator"}));
   DL_RETURN_IF_ERROR(
       MergeConnectionString(FirstOption(options, {"azure_storage_connection_string"}),
-                            "azure_storage_connection_string", s, emulator));
+                            "azure_storage_connection_string", uri_account, s, emulator));
+  // A key or SAS from the environment belongs to the environment's account: it must be the
+  // URI's too. Credentials the options give are used with the URI's account whatever the
+  // environment names.
+  const bool option_credential = !s.account_key.empty() || !s.sas_token.empty();
+  const std::string env_account = option_credential ? "" : uri_account;
+  DL_RETURN_IF_ERROR(CheckSameAccount(env_account, FirstEnv({"AZURE_STORAGE_ACCOUNT_NAME"}),
+                                      "AZURE_STORAGE_ACCOUNT_NAME"));
   FillMissing(s, AzureSettings{FirstEnv({"AZURE_STORAGE_ACCOUNT_NAME"}),
                                FirstEnv({"AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY"}),
                                FirstEnv({"AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_SAS_KEY"}),
                                FirstEnv({"AZURE_STORAGE_ENDPOINT"})});
   emulator = emulator || Truthy(FirstEnv({"AZURE_STORAGE_USE_EMULATOR"}));
   DL_RETURN_IF_ERROR(MergeConnectionString(FirstEnv({"AZURE_STORAGE_CONNECTION_STRING"}),
-                                           "AZURE_STORAGE_CONNECTION_STRING", s, emulator));
+                                           "AZURE_STORAGE_CONNECTION_STRING", env_account, s,
+                                           emulator));
   if (emulator) {
     if (s.account_name.empty()) s.account_name = kEmulatorAccount;
     if (s.account_key.empty() && s.sas_token.empty()) s.account_key = kEmulatorKey;

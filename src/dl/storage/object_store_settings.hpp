@@ -53,6 +53,12 @@ struct AzureSettings {
 /// well-known account, key and http://127.0.0.1:10000/<account> (AZURITE_BLOB_STORAGE_URL
 /// overrides the host; an endpoint without a path gets /<account> appended). InvalidArgument
 /// naming what is missing; never a secret in the message.
-Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options);
+/// `uri_account` is the account a location's authority names (abfss://container@account.dfs.
+/// core.windows.net/...), "" if none: it is the account, and one that azure_storage_account_name
+/// or a connection string's AccountName names otherwise is an InvalidArgument naming both (as
+/// is AZURE_STORAGE_ACCOUNT_NAME or AZURE_STORAGE_CONNECTION_STRING when the credentials come
+/// from the environment).
+Result<AzureSettings> ResolveAzureSettings(const StorageOptions& options,
+                                           const std::string& uri_account = "");
 
 }  // namespace dl

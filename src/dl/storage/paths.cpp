@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cstdlib>
@@ -105,6 +106,36 @@ std::string CanonicalPath(const std::string& path) {
   return out;
 }
 
+Result<std::string> ObjectKey(const std::string& path, const std::string& root) {
+  if (path == root) return std::string();
+  if (path.size() <= root.size() || path.compare(0, root.size(), root) != 0 ||
+      path[root.size()] != '/') {
+    return Status::InvalidArgument("{} is not a location in {}", path, root);
+  }
+  std::string key = path.substr(root.size() + 1);
+  while (!key.empty() && key.back() == '/') key.pop_back();
+  int depth = 0;
+  for (size_t start = 0; start <= key.size();) {
+    size_t slash = std::min(key.find('/', start), key.size());
+    std::string_view segment = std::string_view(key).substr(start, slash - start);
+    if (segment == ".." && --depth < 0) {
+      return Status::InvalidArgument(
+          "{}: its '..' segments climb above {} (object keys are used as written, so this "
+          "would name an object outside it)",
+          path, root);
+    }
+    if (!segment.empty() && segment != "." && segment != "..") ++depth;
+    start = slash + 1;
+  }
+  return key;
+}
+
+Status CheckUriStaysInRoot(const std::string& location) {
+  const size_t root = UriRootLength(location);
+  if (root == 0) return Status::OK();
+  return ObjectKey(location, location.substr(0, root)).status();
+}
+
 bool IsSameOrInside(std::string_view inner, std::string_view outer) {
   if (outer.empty() || inner.size() < outer.size()) return false;
   if (inner.compare(0, outer.size(), outer) != 0) return false;
@@ -204,7 +235,19 @@ Result<std::string> ResolveLocation(const std::string& location, const std::stri
   }
   // A scheme with a storage backend is used as written; its credentials are checked where
   // the options are known (MakeFileSystemFor).
-  if (FindBackend(scheme) != nullptr) return location;
+  if (FindBackend(scheme) != nullptr) {
+    DL_RETURN_IF_ERROR(CheckUriStaysInRoot(location));
+    return location;
+  }
+  if (scheme == "gs" || scheme == "gcs") {
+    // Users expect GCS beside S3 and Azure; say why it is missing (the emulators we tried do
+    // not serve its XML API, so no backend is built) rather than a bare "no backend".
+    return Status::InvalidArgument(
+        "{}: {}:// (Google Cloud Storage) is object storage that is not supported yet (see "
+        "docs/object_storage.md, \"Why no GCS yet\"); give a location on a supported store "
+        "(s3://, az://, a local path)",
+        location, scheme);
+  }
   static const char* const kObjectStores[] = {"s3",    "s3a",  "s3n",   "gs",  "gcs", "az", "abfs",
                                               "abfss", "wasb", "wasbs", "adl", "r2",  "oss"};
   for (const char* store : kObjectStores) {

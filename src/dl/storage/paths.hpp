@@ -26,6 +26,18 @@ std::string LexicallyNormal(std::string_view path);
 /// (so "raw/x.csv", "./raw/x.csv" and "raw//x.csv" are all "raw/x.csv"), else it is absolute.
 std::string CanonicalPath(const std::string& path);
 
+/// The object key `path` names below `root` ("s3://bucket"), verbatim: object keys may hold
+/// "//", "." and ".." segments and DuckDB addresses them as written, so nothing is folded and
+/// a listed key reads back as itself. Only the slashes that end a directory go; "" for the
+/// root itself. InvalidArgument for a path outside `root`, or one whose ".." segments climb
+/// above it (read as a path it names something outside the bucket: refused, never mapped to
+/// another key).
+Result<std::string> ObjectKey(const std::string& path, const std::string& root);
+
+/// InvalidArgument when a URI's ".." segments climb above its "scheme://authority" (read as a
+/// path it names another bucket; LexicallyNormal would fold it onto this one). OK otherwise.
+Status CheckUriStaysInRoot(const std::string& location);
+
 /// True if `inner` is `outer` or lies below it. Both in the same (canonical) form.
 bool IsSameOrInside(std::string_view inner, std::string_view outer);
 
@@ -43,7 +55,8 @@ std::string UriAuthority(std::string_view location);
 /// `<dbfs_root>/x` where that directory exists (a Databricks driver's local view of DBFS); on a
 /// Databricks driver (DATABRICKS_RUNTIME_VERSION set) `/mnt/<name>/...` does too, unless a
 /// local /mnt/<name> exists.
-/// A scheme with a storage backend (FindBackend) is returned unchanged; any other
+/// A scheme with a storage backend (FindBackend) is returned unchanged (refused when its ".."
+/// segments climb above the bucket: CheckUriStaysInRoot); any other
 /// `scheme:/...` location is InvalidArgument naming the scheme: a location read the wrong way
 /// must be an error, never "0 files". Plain paths are returned unchanged.
 Result<std::string> ResolveLocation(const std::string& location,

@@ -142,6 +142,8 @@ Result<Response> Client::SendOnce(const Request& req) {
   if (!settings_.session_token.empty()) add("x-amz-security-token: " + settings_.session_token);
   for (const auto& [k, v] : req.headers) add(k + ": " + v);
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  // Keys are sent as written: curl would otherwise fold "/./" and "/../" in the path.
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, settings_.allow_http ? "http,https" : "https");
   curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4_.c_str());
   curl_easy_setopt(h, CURLOPT_USERNAME, settings_.access_key_id.c_str());

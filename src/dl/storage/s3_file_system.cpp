@@ -193,16 +193,8 @@ class S3FileSystem final : public FileSystem {
   RequestCounts Requests() const override { return client_.Counts(); }
 
  private:
-  // The key of a path of this bucket, without leading or trailing '/'.
-  Result<std::string> Key(const std::string& path) const {
-    const std::string p = LexicallyNormal(path);
-    if (p == root_) return std::string();
-    if (p.size() <= root_.size() || p.compare(0, root_.size(), root_) != 0 ||
-        p[root_.size()] != '/') {
-      return Status::InvalidArgument("{} is not a location in {}", path, root_);
-    }
-    return p.substr(root_.size() + 1);
-  }
+  // The key of a path of this bucket, as written (ObjectKey): keys may hold "//" and "..".
+  Result<std::string> Key(const std::string& path) const { return ObjectKey(path, root_); }
   std::string Path(const std::string& key) const { return root_ + "/" + key; }
 
   FileEntry Entry(const s3::ListedObject& o) const {

@@ -7,6 +7,8 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "dl/common/http_client.hpp"
+
 namespace dl::s3 {
 namespace {
 
@@ -52,8 +54,8 @@ ErrorInfo ParseError(const std::string& body) {
   ErrorInfo out;
   if (!doc.load_buffer(body.data(), body.size())) return out;
   pugi::xml_node err = doc.child("Error");
-  out.code = err.child_value("Code");
-  out.message = err.child_value("Message");
+  out.code = http::ServerErrorCode(err.child_value("Code"));
+  out.message = http::ServerErrorMessage(err.child_value("Message"));
   return out;
 }
 
@@ -78,7 +80,8 @@ Result<std::vector<DeleteError>> ParseDeleteErrors(const std::string& body) {
   if (!root) return Status::Io("S3 DeleteObjects: the answer is not a DeleteResult");
   std::vector<DeleteError> out;
   for (pugi::xml_node e : root.children("Error")) {
-    out.push_back({e.child_value("Key"), e.child_value("Code"), e.child_value("Message")});
+    out.push_back({e.child_value("Key"), http::ServerErrorCode(e.child_value("Code")),
+                   http::ServerErrorMessage(e.child_value("Message"))});
   }
   return out;
 }

@@ -28,10 +28,12 @@ Result<ListPage> ParseListPage(const std::string& body);
 
 struct ErrorInfo {
   std::string code;     ///< "NoSuchBucket", "AccessDenied", ...; empty if the body has none
-  std::string message;  ///< the store's text (never holds credentials)
+  std::string message;  ///< the store's text, cleaned (http::ServerErrorMessage)
 };
 
 /// The <Error><Code/><Message/></Error> of an answer; empty fields if the body is not one.
+/// Nothing else of the body is kept (it may echo the request's signature inputs), and the
+/// code and message are cleaned for our messages (http::ServerErrorCode, ServerErrorMessage).
 ErrorInfo ParseError(const std::string& body);
 
 struct DeleteError {

@@ -129,9 +129,12 @@ Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const
   std::vector<std::string> files;
   for (const auto& p : written.added_paths) files.push_back(delta::ResolveDataPath(target.root, p));
   const std::string& col = target.config.audit_columns.source_file;
-  DL_ASSIGN_OR_RETURN(
-      auto rows, engine.Query(fmt::format("SELECT {0}, count(*) FROM read_parquet({1}) GROUP BY 1",
-                                          QuoteIdent(col), engine::SqlStringList(files))));
+  // Through the engine's reader, which spells the paths the way its storage reads them.
+  const std::string view = "_dl_rows_per_file";
+  DL_RETURN_IF_ERROR(engine.RegisterFiles(view, files, engine::SourceOptions{}));
+  DL_ASSIGN_OR_RETURN(auto rows,
+                      engine.Query(fmt::format("SELECT {0}, count(*) FROM {1} GROUP BY 1",
+                                               QuoteIdent(col), QuoteIdent(view))));
   for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
   return out;
 }

@@ -37,6 +37,9 @@ struct SourceFile {
   std::string path;
   int64_t size = 0;
   int64_t modification_time_ms = 0;
+  /// The object store's ETag ("" for local files and for loads recorded before ETags were):
+  /// an object overwritten with the same size within the same second differs only here.
+  std::string etag;
 };
 
 /// Rows of one data file a write marks deleted.

@@ -87,8 +87,10 @@ void RecordSourceFiles(delta::Transaction& tx, const std::vector<SourceFile>& fi
   if (!files.empty()) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& f : files) {
-      list.push_back(
-          {{"path", f.path}, {"size", f.size}, {"modificationTime", f.modification_time_ms}});
+      nlohmann::ordered_json file = {
+          {"path", f.path}, {"size", f.size}, {"modificationTime", f.modification_time_ms}};
+      if (!f.etag.empty()) file["etag"] = f.etag;
+      list.push_back(std::move(file));
     }
     info["sourceFiles"] = std::move(list);
   }

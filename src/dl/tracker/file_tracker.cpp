@@ -14,13 +14,21 @@ using engine::QuoteLiteral;
 
 // Column order of the tracker table, with the SQL type each value is cast to.
 constexpr const char* kColumns[][2] = {
-    {"file_path", "VARCHAR"},           {"file_size", "BIGINT"},
-    {"file_modified_time", "TIMESTAMPTZ"}, {"table_name", "VARCHAR"},
-    {"status", "VARCHAR"},              {"processing_start_time", "TIMESTAMPTZ"},
-    {"processing_end_time", "TIMESTAMPTZ"}, {"error_message", "VARCHAR"},
-    {"retry_count", "INTEGER"},         {"created_at", "TIMESTAMPTZ"},
-    {"updated_at", "TIMESTAMPTZ"},      {"batch_id", "VARCHAR"},
-    {"rows_loaded", "BIGINT"},          {"target_version", "BIGINT"},
+    {"file_path", "VARCHAR"},
+    {"file_size", "BIGINT"},
+    {"file_modified_time", "TIMESTAMPTZ"},
+    {"table_name", "VARCHAR"},
+    {"status", "VARCHAR"},
+    {"processing_start_time", "TIMESTAMPTZ"},
+    {"processing_end_time", "TIMESTAMPTZ"},
+    {"error_message", "VARCHAR"},
+    {"retry_count", "INTEGER"},
+    {"created_at", "TIMESTAMPTZ"},
+    {"updated_at", "TIMESTAMPTZ"},
+    {"batch_id", "VARCHAR"},
+    {"rows_loaded", "BIGINT"},
+    {"target_version", "BIGINT"},
+    {"file_etag", "VARCHAR"},
 };
 constexpr size_t kNumColumns = sizeof(kColumns) / sizeof(kColumns[0]);
 
@@ -31,13 +39,13 @@ std::string Ts(std::optional<int64_t> ms) {
 }
 
 std::string RowSql(const FileRecord& r) {
-  return fmt::format("({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+  return fmt::format("({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
                      QuoteLiteral(r.file_path), r.file_size, Ts(r.file_modified_time_ms),
                      QuoteLiteral(r.table_name), QuoteLiteral(FileStatusName(r.status)),
                      Ts(r.processing_start_time_ms), Ts(r.processing_end_time_ms),
-                     Str(r.error_message), r.retry_count, Ts(r.created_at_ms),
-                     Ts(r.updated_at_ms), Str(r.batch_id), Int(r.rows_loaded),
-                     Int(r.target_version));
+                     Str(r.error_message), r.retry_count, Ts(r.created_at_ms), Ts(r.updated_at_ms),
+                     Str(r.batch_id), Int(r.rows_loaded), Int(r.target_version),
+                     Str(r.file_etag.empty() ? std::nullopt : std::optional(r.file_etag)));
 }
 
 std::string RowsSql(const std::vector<FileRecord>& rows) {
@@ -58,21 +66,31 @@ std::optional<int64_t> ToOptInt(const std::optional<std::string>& v) {
   return std::stoll(*v);
 }
 
-// The current row per (table, file): of the file's newest version (path, size, mtime; the
-// one updated last), its completed row if it has one, else its newest row. A version once
+// The current row per (table, file): of the file's newest version (path, size, mtime, ETag;
+// the one updated last), its completed row if it has one, else its newest row. A version once
 // loaded stays loaded whatever a later row says (an older loader recorded the files of a race
-// it lost as failed).
+// it lost as failed). {etag} is the file_etag column, or NULL in a tracker written before it.
 constexpr const char* kCurrentRows =
     "SELECT * EXCLUDE (__dl_version_updated) FROM (SELECT *, max(updated_at) OVER (PARTITION "
-    "BY table_name, file_path, file_size, file_modified_time) AS __dl_version_updated FROM "
-    "__dl_tracker {}) QUALIFY row_number() OVER (PARTITION BY table_name, file_path ORDER BY "
-    "__dl_version_updated DESC, status = 'completed' DESC, updated_at DESC) = 1";
+    "BY table_name, file_path, file_size, file_modified_time, {etag}) AS __dl_version_updated "
+    "FROM __dl_tracker {where}) QUALIFY row_number() OVER (PARTITION BY table_name, file_path "
+    "ORDER BY __dl_version_updated DESC, status = 'completed' DESC, updated_at DESC) = 1";
 
 constexpr const char* kLatestSql =
     "SELECT file_path, file_size, epoch_ms(file_modified_time), table_name, status, "
     "epoch_ms(processing_start_time), epoch_ms(processing_end_time), error_message, "
     "retry_count, epoch_ms(created_at), epoch_ms(updated_at), batch_id, rows_loaded, "
-    "target_version FROM ({})";
+    "target_version, {etag} FROM ({rows})";
+
+// The ETag column as a query over the tracker reads it.
+std::string EtagColumn(const delta::Snapshot& snapshot) {
+  return snapshot.schema().Find("file_etag") ? "file_etag" : "CAST(NULL AS VARCHAR)";
+}
+
+std::string CurrentRowsSql(const delta::Snapshot& snapshot, const std::string& where) {
+  return fmt::format(kCurrentRows, fmt::arg("etag", EtagColumn(snapshot)),
+                     fmt::arg("where", where));
+}
 
 }  // namespace
 
@@ -112,8 +130,9 @@ Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& t
   }
   DL_RETURN_IF_ERROR(engine_.RegisterSnapshot("__dl_tracker", **snapshot));
   std::string where = table_name.empty() ? "" : "WHERE table_name = " + QuoteLiteral(table_name);
-  DL_ASSIGN_OR_RETURN(auto rows,
-                      engine_.Query(fmt::format(kLatestSql, fmt::format(kCurrentRows, where))));
+  DL_ASSIGN_OR_RETURN(
+      auto rows, engine_.Query(fmt::format(kLatestSql, fmt::arg("etag", EtagColumn(**snapshot)),
+                                           fmt::arg("rows", CurrentRowsSql(**snapshot, where)))));
   for (const auto& row : rows.rows) {
     FileRecord r;
     r.file_path = row[0].value_or("");
@@ -130,6 +149,7 @@ Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& t
     r.batch_id = row[11];
     r.rows_loaded = ToOptInt(row[12]);
     r.target_version = ToOptInt(row[13]);
+    r.file_etag = row[14].value_or("");
     std::string key = table_name.empty() ? r.table_name + "\n" + r.file_path : r.file_path;
     out.emplace(std::move(key), std::move(r));
   }
@@ -206,7 +226,7 @@ Status FileTracker::Compact(double max_ratio) {
   double files = static_cast<double>(ToInt(counts.rows[0][1]));
   if (files == 0 || rows / files <= max_ratio) return Status::OK();
   DL_RETURN_IF_ERROR(engine_.Execute("CREATE OR REPLACE TEMP TABLE __dl_tracker_latest AS " +
-                                     fmt::format(kCurrentRows, "")));
+                                     CurrentRowsSql(**snapshot, "")));
   table::WriteRequest req;
   req.source_sql = "SELECT * FROM __dl_tracker_latest";
   req.mode = table::WriteMode::kOverwrite;

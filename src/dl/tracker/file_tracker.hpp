@@ -3,11 +3,12 @@
 // The table has the original tool's columns (file_path, file_size, file_modified_time,
 // table_name, status, processing_start_time, processing_end_time, error_message, retry_count,
 // created_at, updated_at) plus batch_id, rows_loaded and target_version, partitioned by
-// table_name. Updates are appended as new rows (blind appends never conflict, so concurrent
-// loaders never lose an update); the current state of a file is its newest version's
-// completed row, or else that version's newest row (see kCurrentRows). Compact()
-// rewrites the table to one row per file. The tracker is a record, not the source of truth
-// for exactly-once: target commits are (see the loader's reconciliation).
+// table_name, and file_etag (the object store's ETag, NULL for local files; trackers written
+// before it lack the column, which the first append adds). Updates are appended as new rows (blind
+// appends never conflict, so concurrent loaders never lose an update); the current state of a file
+// is its newest version's completed row, or else that version's newest row (see kCurrentRows).
+// Compact() rewrites the table to one row per file. The tracker is a record, not the source of
+// truth for exactly-once: target commits are (see the loader's reconciliation).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,7 @@ struct FileRecord {
   std::optional<std::string> batch_id;
   std::optional<int64_t> rows_loaded;
   std::optional<int64_t> target_version;
+  std::string file_etag;  ///< "" (NULL in the table): a local file, or recorded before ETags
 };
 
 class FileTracker {

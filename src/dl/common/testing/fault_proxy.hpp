@@ -10,8 +10,12 @@
 
 #include <atomic>
 #include <cctype>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "dl/common/testing/test_servers.hpp"
 
@@ -47,6 +51,12 @@ class FaultProxy {
   /// Forward the next n requests but drop the server's answers (close the connection): the
   /// request took effect and the client cannot know.
   void DropNextAnswers(int n) { drop_next_ = n; }
+  /// Answer the next request with `status_line` ("403 Forbidden") and an XML `body` without
+  /// forwarding it: an error answer as a store (or a gateway before it) words it.
+  void AnswerNextWith(std::string status_line, std::string body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    canned_.emplace_back(std::move(status_line), std::move(body));
+  }
   /// Drop the If-None-Match header from requests (which breaks their signature).
   void StripIfNoneMatch(bool on) { strip_if_none_match_ = on; }
   /// Turn every 412 of the server into 200: a store that ignores If-None-Match.
@@ -106,6 +116,13 @@ class FaultProxy {
     ++forwarded_;
     return answer;
   }
+  std::optional<std::pair<std::string, std::string>> TakeCanned() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (canned_.empty()) return std::nullopt;
+    auto first = std::move(canned_.front());
+    canned_.erase(canned_.begin());
+    return first;
+  }
   void Serve() {
     while (!stop_) {
       int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -114,6 +131,10 @@ class FaultProxy {
       std::string answer;
       const std::string close = "Connection: close\r\n";
       if (request.empty()) {
+      } else if (auto canned = TakeCanned()) {
+        answer = "HTTP/1.1 " + canned->first + "\r\n" + close +
+                 "Content-Type: application/xml\r\nContent-Length: " +
+                 std::to_string(canned->second.size()) + "\r\n\r\n" + canned->second;
       } else if (fail_next_ > 0) {
         --fail_next_;
         const std::string body =
@@ -146,6 +167,8 @@ class FaultProxy {
   std::atomic<bool> ignore_conditional_{false};
   std::atomic<bool> strip_if_none_match_{false};
   std::atomic<int> forwarded_{0};
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::string>> canned_;  ///< (status line, body)
   std::thread thread_;
 };
 

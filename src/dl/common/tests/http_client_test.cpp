@@ -182,5 +182,25 @@ TEST(HttpClientTest, StopsRetryingWhenSleepSaysStop) {
   EXPECT_EQ(a.last->status, 500);
 }
 
+// What an object store's error may carry into our messages: the code if it is one, and the
+// message's first line without what could echo the request's signature or credentials.
+TEST(ServerErrorTextTest, KeepsCodeAndMessageAndMasksSignaturesAndCredentials) {
+  EXPECT_EQ(ServerErrorCode("AccessDenied"), "AccessDenied");
+  EXPECT_EQ(ServerErrorCode("x-amz-signature=abc"), "");
+  EXPECT_EQ(ServerErrorCode(std::string(65, 'A')), "");
+  EXPECT_EQ(ServerErrorMessage("Access Denied\nRequestId: 1"), "Access Denied");
+  const std::string m = ServerErrorMessage(
+      "Refused /b/k?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F2026&X-Amz-Signature=5d672d79&"
+      "sig=c2ln%3D&se=2027 (id AKIAIOSFODNN7EXAMPLE); string to sign: 'GET\\n/b/k'");
+  EXPECT_EQ(m.rfind("Refused /b/k?X-Amz-Credential=***&X-Amz-Signature=***&sig=***&se=2027 (id "
+                    "AKIA***); string to sign ***",
+                    0),
+            0u)
+      << m;
+  EXPECT_EQ(ServerErrorMessage("The Canonical Request was GET /x 9f86d081"),
+            "The Canonical Request ***");
+  EXPECT_EQ(ServerErrorMessage(std::string(500, 'm')).size(), 203u);
+}
+
 }  // namespace
 }  // namespace dl::http

@@ -178,6 +178,24 @@ class NoCloudCredentials {
   std::vector<std::pair<std::string, std::string>> saved_;
 };
 
+// A ".." above the bucket, written or from a relative pattern below raw_data_path, is a config
+// error naming the key: folded, it would load from (or write to) another place than written.
+TEST_F(StorageOptionsTest, ALocationClimbingAboveItsBucketIsRefused) {
+  auto cfg = LoadConfigText(
+      "raw_data_path: s3://bucket/raw\nprocessed_data_path: s3://bucket/../other\n"
+      "checkpoint_path: /c\nstorage_options:\n  aws_access_key_id: k\n"
+      "  aws_secret_access_key: s\n  aws_region: us-east-1\ntables:\n"
+      "  - table_name: t\n    database_name: d\n"
+      "    source_path_pattern: ../../x/*.csv\n    file_format: csv\n",
+      "config.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().code(), StatusCode::kConfig);
+  EXPECT_THAT(cfg.status().message(),
+              HasSubstr("processed_data_path: s3://bucket/../other: its '..' segments climb"));
+  EXPECT_THAT(cfg.status().message(),
+              HasSubstr("tables[0].source_path_pattern: s3://bucket/raw/../../x/*.csv: its '..'"));
+}
+
 TEST_F(StorageOptionsTest, AnObjectStoreWithoutUsableCredentialsFailsValidation) {
   int served = 0;
   for (const char* base :

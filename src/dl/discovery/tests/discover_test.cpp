@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -318,7 +319,8 @@ TEST_F(DiscoverTest, MissingBaseAndFutureFilesAreReported) {
 
 // A bucket as an object store shows it: "s3://bucket/<key>" are the files below a local
 // directory (the real local filesystem does the listing). It has no directories to List:
-// discovery on a URI must list the prefix once, recursively.
+// discovery on a URI must list the prefix once, recursively. Objects have ETags (here the
+// hash of their content, as a store's are of theirs).
 class BucketFileSystem : public FileSystem {
  public:
   explicit BucketFileSystem(std::string root) : root_(std::move(root)) {}
@@ -330,13 +332,21 @@ class BucketFileSystem : public FileSystem {
     ++recursive_listings;
     auto r = local_->ListRecursive(Local(d), m);
     if (!r.ok()) return r;
-    for (auto& e : *r) e.path = kBucket + e.path.substr(root_.size());
+    for (auto& e : *r) {
+      e.path = kBucket + e.path.substr(root_.size());
+      if (!e.is_dir) e.etag = Etag(e.path);
+    }
     return r;
   }
   Result<FileEntry> Stat(const std::string& p) override {
     auto r = local_->Stat(Local(p));
     if (r.ok()) r->path = p;
+    if (r.ok() && !r->is_dir) r->etag = Etag(p);
     return r;
+  }
+  std::string Etag(const std::string& uri) {
+    auto content = local_->Read(Local(uri));
+    return content.ok() ? std::to_string(std::hash<std::string>{}(*content)) : "";
   }
   Result<bool> Exists(const std::string& p) override { return local_->Exists(Local(p)); }
   Result<std::string> Read(const std::string& p) override { return local_->Read(Local(p)); }
@@ -395,6 +405,19 @@ TEST_F(DiscoverTest, ObjectStorePatternsListThePrefixOnceAndMatchTheUri) {
   auto prefix = Discover(bucket, "s3://bucket/raw/t/2026/");
   ASSERT_TRUE(prefix.ok());
   EXPECT_EQ(prefix->size(), 2u);
+}
+
+// The ETag is part of an object's identity (an overwrite in place may keep size and mtime).
+TEST_F(DiscoverTest, ObjectsCarryTheirEtag) {
+  Touch("raw/t/a.parquet", kBaseMs);
+  BucketFileSystem bucket(root_);
+  for (const char* pattern : {"s3://bucket/raw/t/*.parquet", "s3://bucket/raw/t/a.parquet"}) {
+    auto r = Discover(bucket, pattern);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->size(), 1u) << pattern;
+    EXPECT_EQ((*r)[0].etag, bucket.Etag("s3://bucket/raw/t/a.parquet")) << pattern;
+    EXPECT_FALSE((*r)[0].etag.empty());
+  }
 }
 
 TEST_F(DiscoverTest, AMissingObjectStorePrefixIsAMissingBase) {

@@ -21,6 +21,7 @@
 #include "dl/engine/duckdb/checkpoint_reader.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
+#include "dl/engine/duckdb/object_store.hpp"
 #include "dl/engine/duckdb/source_reader.hpp"
 #include "dl/engine/duckdb/vector_json.hpp"
 #include "dl/engine/sql_util.hpp"
@@ -156,7 +157,7 @@ CheckpointLayout DuckDbEngine::InspectCheckpoint(const std::vector<std::string>&
   // so. Reading such a column still costs (DuckDB builds each null struct), as much as the
   // adds for a checkpoint without removes. A struct whose members are all null is no valid
   // action, so skipping it loses nothing. Missing statistics count as "has values".
-  std::string list = SqlStringList(files);
+  std::string list = SqlStringList(EnginePaths(files));
   auto rows = conn_.Query(fmt::format(
       "WITH m AS (SELECT * FROM parquet_metadata({0})) "
       "SELECT split_part(path_in_schema, ', ', 1), split_part(path_in_schema, ', ', 2), "
@@ -190,7 +191,7 @@ Result<QueryResult> DuckDbEngine::ScanCheckpoint(const std::vector<std::string>&
                                                  const CheckpointLayout& layout) {
   std::string context = fmt::format("reading checkpoint {}", DescribeFiles(files));
   std::string reader = fmt::format("read_parquet({}, union_by_name=true, hive_partitioning=false)",
-                                   SqlStringList(files));
+                                   SqlStringList(EnginePaths(files)));
   auto columns = Describe("SELECT * FROM " + reader, context);
   if (!columns.ok()) return Status::CorruptLog("{}", columns.status().message());
   std::string items;
@@ -326,7 +327,7 @@ Status DuckDbEngine::WriteCheckpoint(const std::string& path,
   // Locally a temp name in the same directory, renamed into place: readers never see a
   // partial file, and log listing ignores the temp name. An object store has no rename, but
   // an object appears whole or not at all: written to its final key.
-  std::string tmp = direct ? path : HiddenSibling(path, ".tmp");
+  std::string tmp = direct ? EnginePath(path) : HiddenSibling(path, ".tmp");
   std::string sql = fmt::format(
       "COPY (SELECT {} FROM read_json({}, format='newline_delimited', columns={{{}}}, "
       "maximum_object_size={}) WHERE {}) TO {} (FORMAT parquet, COMPRESSION snappy, "

@@ -45,11 +45,13 @@ Status ConfigureAndLock(duck::Connection& conn, const EngineOptions& options) {
   DL_RETURN_IF_ERROR(duck::ConfigureObjectStores(conn, options, stores));
   if (options.allowed_directories) {
     std::vector<std::string> dirs, files;
-    for (const auto& d : *options.allowed_directories) dirs.push_back(QuoteLiteral(d));
+    for (const auto& d : *options.allowed_directories) {
+      dirs.push_back(QuoteLiteral(duck::EnginePath(d)));
+    }
     // DuckDB checks object-store URIs against these prefixes too; the trailing '/' keeps
     // s3://bucket/t from allowing s3://bucket/t2.
-    for (const auto& l : stores) dirs.push_back(QuoteLiteral(l + "/"));
-    for (const auto& f : options.allowed_files) files.push_back(QuoteLiteral(f));
+    for (const auto& l : stores) dirs.push_back(QuoteLiteral(duck::EnginePath(l) + "/"));
+    for (const auto& f : options.allowed_files) files.push_back(QuoteLiteral(duck::EnginePath(f)));
     if (!dirs.empty()) {  // (duplicates are harmless)
       DL_RETURN_IF_ERROR(
           conn.Execute(fmt::format("SET allowed_directories = [{}]", fmt::join(dirs, ", ")), what));
@@ -225,6 +227,15 @@ Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<st
     DL_ASSIGN_OR_RETURN(std::string call, SourceReaderCall(files, options));
     body = "SELECT * FROM " + call;
   }
+  // The file name column shows the files as the caller named them, not as DuckDB read them.
+  if (auto fn = options.options.find("filename"); fn != options.options.end()) {
+    std::string column = QuoteIdent(fn->second);
+    std::string user = UserPathSql(column, files);
+    if (user != column) {
+      body =
+          fmt::format("SELECT * REPLACE ({} AS {}) FROM ({}) AS \"_dl_src\"", user, column, body);
+    }
+  }
   std::string sql = fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", QuoteIdent(view), body);
   Status st = conn_.Execute(sql, fmt::format("reading {}", DescribeFiles(files)));
   if (!st.ok() &&
@@ -327,7 +338,7 @@ Status DuckDbEngine::Export(const std::string& sql, const std::string& path,
                 : path;
   // Written in place: a locked engine may write only `path`, not DuckDB's tmp_<name> beside it.
   std::string copy = fmt::format("COPY ({}) TO {} ({}, USE_TMP_FILE false)", StripStatementEnd(sql),
-                                 QuoteLiteral(target), options);
+                                 QuoteLiteral(EnginePath(target)), options);
   Status st = conn_.Execute(copy, fmt::format("exporting to '{}'", path));
   if (to_stdout) {
     if (st.ok()) st = CopyToStdout(target);

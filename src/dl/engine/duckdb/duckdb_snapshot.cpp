@@ -17,6 +17,7 @@
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/duckdb_types.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
+#include "dl/engine/duckdb/object_store.hpp"
 #include "dl/engine/duckdb/partition_sql.hpp"
 #include "dl/engine/sql_util.hpp"
 
@@ -173,8 +174,9 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
   }
   std::vector<std::string> paths;
   paths.reserve(files.size());
-  for (const auto& f : files)
-    paths.push_back(delta::ResolveDataPath(snapshot.table_root(), f.path));
+  for (const auto& f : files) {
+    paths.push_back(EnginePath(delta::ResolveDataPath(snapshot.table_root(), f.path)));
+  }
   const bool deletes = HasDeletionVectors(files);
   const bool row_numbers = deletes || with_file_column;
   std::string reader = fmt::format(

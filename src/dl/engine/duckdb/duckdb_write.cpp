@@ -27,6 +27,7 @@
 #include "dl/delta/stats.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
+#include "dl/engine/duckdb/object_store.hpp"
 #include "dl/engine/duckdb/write_sql.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/file_system.hpp"
@@ -146,11 +147,14 @@ Result<std::vector<StagedFile>> SplitFile(Connection& conn, FileSystem& fs, cons
       "COPY (SELECT * FROM read_parquet({}, hive_partitioning=false)) TO {} (FORMAT parquet, "
       "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', FILE_EXTENSION '{}', "
       "RETURN_STATS true, {}, ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1{})",
-      QuoteLiteral(big.path), QuoteLiteral(dir), extension, kDictionaryLimit, rows_per_file,
-      in_place ? ", APPEND true" : "");
+      QuoteLiteral(EnginePath(big.path)), QuoteLiteral(EnginePath(dir)), extension,
+      kDictionaryLimit, rows_per_file, in_place ? ", APPEND true" : "");
   DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query(sql, "splitting a large data file"));
   DL_ASSIGN_OR_RETURN(auto parts, ReadCopyResult(result, {}));
-  for (auto& p : parts) p.partition_values = big.partition_values;
+  for (auto& p : parts) {
+    p.path = UserPath(p.path, dir);
+    p.partition_values = big.partition_values;
+  }
   Status removed = fs.Delete(big.path);
   if (!removed.ok() && !in_place) return parts;  // a staged leftover goes with the staging dir
   DL_RETURN_IF_ERROR(removed);
@@ -298,13 +302,17 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteToObjectStore(
                         select);
   }
   // APPEND: the table root already holds files; new names are fresh uuids.
-  std::string copy = fmt::format(
-      "COPY ({}) TO {} ({}, FILE_EXTENSION 'snappy.parquet', APPEND true)", query,
-      QuoteLiteral(root), CopyOptions(partition_columns, options.target_file_size_bytes));
+  std::string copy =
+      fmt::format("COPY ({}) TO {} ({}, FILE_EXTENSION 'snappy.parquet', APPEND true)", query,
+                  QuoteLiteral(EnginePath(root)),
+                  CopyOptions(partition_columns, options.target_file_size_bytes));
   DL_ASSIGN_OR_RETURN(QueryResult result, conn_.Query(copy));
   DL_ASSIGN_OR_RETURN(auto written, ReadCopyResult(result, partition_columns, partition_columns));
   WriteCleanup cleanup(*fs_);
-  for (const auto& f : written) cleanup.Published(f.path);
+  for (auto& f : written) {
+    f.path = UserPath(f.path, root);  // as the caller spells the root, so add.path is relative
+    cleanup.Published(f.path);
+  }
   DL_ASSIGN_OR_RETURN(auto ready, SplitOversized(conn_, *fs_, std::move(written), "",
                                                  options.target_file_size_bytes));
   for (const auto& f : ready) cleanup.Published(f.path);

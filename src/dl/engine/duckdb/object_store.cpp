@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/sql_util.hpp"
+#include "dl/storage/azure_file_system.hpp"
 #include "dl/storage/object_store_settings.hpp"
 #include "dl/storage/paths.hpp"
 
@@ -23,13 +25,14 @@ namespace {
 
 enum class Store { kNone, kS3, kAzure };
 
-// httpfs serves s3:// and s3a:// alike; the azure extension az://, azure:// and abfss://.
+bool IsAbfs(const std::string& scheme) { return scheme == "abfs" || scheme == "abfss"; }
+
+// httpfs serves s3:// and s3a:// alike; the azure extension az:// and azure:// (abfs(s) as
+// az://, see EnginePath).
 Store StoreOf(const std::string& location) {
   std::string scheme = UriScheme(location);
   if (scheme == "s3" || scheme == "s3a") return Store::kS3;
-  if (scheme == "az" || scheme == "azure" || scheme == "abfs" || scheme == "abfss") {
-    return Store::kAzure;
-  }
+  if (scheme == "az" || scheme == "azure" || IsAbfs(scheme)) return Store::kAzure;
   return Store::kNone;
 }
 
@@ -69,10 +72,22 @@ Result<std::string> S3SecretBody(const std::string& location, const StorageOptio
   return fmt::format("{}", fmt::join(items, ", "));
 }
 
+// The settings of an Azure location: the account of an abfs(s) authority with the options'
+// credentials, as our storage backend resolves them (one account, or an error naming both).
+Result<AzureSettings> AzureSettingsOf(const std::string& location, const StorageOptions& options) {
+  std::string account;
+  if (IsAbfs(UriScheme(location))) {
+    DL_ASSIGN_OR_RETURN(AzureAuthority where, ParseAzureAuthority(UriAuthority(location)));
+    account = where.account;
+  }
+  return ResolveAzureSettings(options, account);
+}
+
 // A connection string where a key or SAS token is given (with BlobEndpoint for emulators such
-// as Azurite), else the account name with the credential chain.
-Result<std::string> AzureSecretBody(const std::string& location, const StorageOptions& options) {
-  DL_ASSIGN_OR_RETURN(AzureSettings s, ResolveAzureSettings(options));
+// as Azurite), else the account name with the credential chain. Scoped to the location as
+// DuckDB spells it.
+std::string AzureSecretBody(const std::string& location, const AzureSettings& s) {
+  const std::string scope = EnginePath(location);
   std::string endpoint = s.blob_endpoint.empty()
                              ? fmt::format("https://{}.blob.core.windows.net", s.account_name)
                              : s.blob_endpoint;
@@ -86,10 +101,32 @@ Result<std::string> AzureSecretBody(const std::string& location, const StorageOp
   }
   if (conn.empty()) {
     return fmt::format("TYPE azure, PROVIDER credential_chain, ACCOUNT_NAME {}, SCOPE {}",
-                       QuoteLiteral(s.account_name), QuoteLiteral(location));
+                       QuoteLiteral(s.account_name), QuoteLiteral(scope));
   }
   return fmt::format("TYPE azure, CONNECTION_STRING {}, SCOPE {}", QuoteLiteral(conn),
-                     QuoteLiteral(location));
+                     QuoteLiteral(scope));
+}
+
+// DuckDB picks a secret by the longest scope a path starts with: two accounts whose locations
+// share an engine prefix (the same container name) would read each other's files.
+Status CheckOneAccountPerPrefix(const std::vector<std::pair<std::string, std::string>>& azure) {
+  for (size_t i = 0; i < azure.size(); ++i) {
+    for (size_t j = i + 1; j < azure.size(); ++j) {
+      const auto& [a, a_account] = azure[i];
+      const auto& [b, b_account] = azure[j];
+      if (a_account == b_account) continue;
+      if (!IsSameOrInside(EnginePath(a), EnginePath(b)) &&
+          !IsSameOrInside(EnginePath(b), EnginePath(a))) {
+        continue;
+      }
+      return Status::Config(
+          "{} (Azure account '{}') and {} (account '{}') overlap in a container of the same "
+          "name: data files are read through the Blob API as {}, which cannot tell the accounts "
+          "apart; use containers of different names or prefixes that do not nest",
+          a, a_account, b, b_account, EnginePath(a));
+    }
+  }
+  return Status::OK();
 }
 
 Status LoadExtension(Connection& conn, const std::string& dir, const std::string& name) {
@@ -138,11 +175,17 @@ Status ConfigureObjectStores(Connection& conn, const EngineOptions& options,
   const std::string dir = ExtensionDirectory(options);
   if (s3) DL_RETURN_IF_ERROR(LoadExtension(conn, dir, "httpfs"));
   if (azure) DL_RETURN_IF_ERROR(LoadExtension(conn, dir, "azure"));
+  std::vector<std::pair<std::string, std::string>> azure_accounts;  // location, account
   for (size_t i = 0; i < locations.size(); ++i) {
     const std::string& location = locations[i];
     StorageOptions storage = options.storage.For(location);
-    Result<std::string> body = StoreOf(location) == Store::kS3 ? S3SecretBody(location, storage)
-                                                               : AzureSecretBody(location, storage);
+    auto azure_body = [&]() -> Result<std::string> {
+      DL_ASSIGN_OR_RETURN(AzureSettings settings, AzureSettingsOf(location, storage));
+      azure_accounts.emplace_back(location, settings.account_name);
+      return AzureSecretBody(location, settings);
+    };
+    Result<std::string> body =
+        StoreOf(location) == Store::kS3 ? S3SecretBody(location, storage) : azure_body();
     if (!body.ok()) return body.status().WithContext(Where(location));
     // The statement holds credentials: DuckDB's error may quote it, so it is never passed on.
     Status st = conn.Execute(fmt::format("CREATE OR REPLACE SECRET {} ({})",
@@ -151,7 +194,45 @@ Status ConfigureObjectStores(Connection& conn, const EngineOptions& options,
       return Status::Config("could not configure credentials for {}", Where(location));
     }
   }
-  return Status::OK();
+  return CheckOneAccountPerPrefix(azure_accounts);
+}
+
+std::string EnginePath(const std::string& path) {
+  const std::string scheme = UriScheme(path);
+  if (!IsAbfs(scheme) || path.compare(scheme.size(), 3, "://") != 0) return path;
+  const std::string authority = UriAuthority(path);
+  return "az://" + authority.substr(0, authority.find('@')) +
+         path.substr(scheme.size() + 3 + authority.size());
+}
+
+std::vector<std::string> EnginePaths(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  out.reserve(paths.size());
+  for (const auto& p : paths) out.push_back(EnginePath(p));
+  return out;
+}
+
+std::string UserPath(const std::string& engine_path, const std::string& user_root) {
+  const std::string from = EnginePath(user_root);
+  if (from == user_root || engine_path.compare(0, from.size(), from) != 0) return engine_path;
+  return user_root + engine_path.substr(from.size());
+}
+
+std::string UserPathSql(const std::string& column, const std::vector<std::string>& user_paths) {
+  std::map<std::string, std::string> prefixes;  // as DuckDB reports it -> as the user wrote it
+  for (const auto& p : user_paths) {
+    const std::string scheme = UriScheme(p);
+    if (EnginePath(p) == p) continue;
+    const std::string user = p.substr(0, scheme.size() + 3 + UriAuthority(p).size()) + "/";
+    prefixes.emplace(EnginePath(user), user);
+  }
+  if (prefixes.empty()) return column;
+  std::string cases;
+  for (const auto& [from, to] : prefixes) {
+    cases += fmt::format(" WHEN starts_with({0}, {1}) THEN {2} || substr({0}, length({1}) + 1)",
+                         column, QuoteLiteral(from), QuoteLiteral(to));
+  }
+  return fmt::format("CASE{} ELSE {} END", cases, column);
 }
 
 }  // namespace dl::engine::duck

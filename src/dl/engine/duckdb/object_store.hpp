@@ -12,6 +12,20 @@
 
 namespace dl::engine::duck {
 
+/// The spelling DuckDB gets for `path`. abfs[s]://container@account.dfs.core.windows.net/p and
+/// abfs[s]://container/p become az://container/p: DuckDB's azure extension sends abfs(s) to the
+/// ADLS (dfs) endpoint and ignores a configured endpoint, while the Blob API serves the same
+/// data (delta-rs uses it for every Azure URL too). The account goes into the secret scoped to
+/// the rewritten location (ConfigureObjectStores). Other paths are returned as they are.
+/// Every path the engine hands to DuckDB goes through this.
+std::string EnginePath(const std::string& path);
+std::vector<std::string> EnginePaths(const std::vector<std::string>& paths);
+/// A path DuckDB reported below EnginePath(user_root), spelled below `user_root` again.
+std::string UserPath(const std::string& engine_path, const std::string& user_root);
+/// SQL mapping `column` (file names DuckDB reports for reading `user_paths`) back to the
+/// spelling of `user_paths`; `column` itself when EnginePath changes none of them.
+std::string UserPathSql(const std::string& column, const std::vector<std::string>& user_paths);
+
 /// The object-store locations of `options` (URIs among allowed_directories, allowed_files and
 /// object_store_locations), without trailing '/', sorted and unique.
 std::vector<std::string> ObjectStoreLocations(const EngineOptions& options);
@@ -20,8 +34,9 @@ std::vector<std::string> ObjectStoreLocations(const EngineOptions& options);
 /// options.extension_directory, else the directory scripts/fetch_duckdb_extensions.sh fills.
 std::string ExtensionDirectory(const EngineOptions& options);
 
-/// Load the extensions `locations` need and create a secret per location (scoped to it). Must
-/// run before the lock-down. Errors name the scheme and bucket, never a credential.
+/// Load the extensions `locations` need and create a secret per location (scoped to its
+/// EnginePath). Must run before the lock-down. Errors name the scheme and bucket, never a
+/// credential; two Azure accounts behind one engine location are a Config error.
 Status ConfigureObjectStores(Connection& conn, const EngineOptions& options,
                              const std::vector<std::string>& locations);
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "dl/engine/duckdb/engine_util.hpp"
+#include "dl/engine/duckdb/object_store.hpp"
 #include "dl/engine/sql_util.hpp"
 
 namespace dl::engine::duck {
@@ -193,7 +194,7 @@ Result<std::string> SourceReaderCall(const std::vector<std::string>& files,
   }
   if (files.empty()) return Status::InvalidArgument("no source files given");
   const OptionTable& allowed = AllowedOptions(format);
-  std::string call = fmt::format("read_{}({}{}", format, SqlStringList(files),
+  std::string call = fmt::format("read_{}({}{}", format, SqlStringList(EnginePaths(files)),
                                  union_by_name ? ", union_by_name=true" : "");
   for (const auto& [raw_key, value] : options.options) {
     std::string key = AsciiLower(raw_key);

@@ -100,6 +100,53 @@ TEST(PlannerTest, ModifiedFilesFollowAllowOverwrites) {
   EXPECT_TRUE(plan.batches[0][0].reload);
 }
 
+// An object overwritten in place with the same size within the same second differs only by
+// its ETag: a new version, in the tracker's records and in the log's. Loads recorded before
+// ETags were (none recorded) still count as this version.
+TEST(PlannerTest, AnObjectWithTheSameSizeAndMtimeButAnotherEtagIsANewVersion) {
+  config::TableConfig t;
+  LoadState state;
+  auto with_etag = [](discovery::DiscoveredFile f, std::string etag) {
+    f.etag = std::move(etag);
+    return f;
+  };
+  auto tracked = [](tracker::FileRecord r, std::string etag) {
+    r.file_etag = std::move(etag);
+    return r;
+  };
+  state.records["s3://b/a"] =
+      tracked(Record("s3://b/a", 10, tracker::FileStatus::kCompleted), "e1");
+  state.committed["s3://b/c"] = RecordedLoad{{"s3://b/c", 10, 1000, "e1"}, 4};
+  state.records["s3://b/old"] = Record("s3://b/old", 10, tracker::FileStatus::kCompleted);
+  state.records["s3://b/f"] =
+      tracked(Record("s3://b/f", 10, tracker::FileStatus::kFailed, 9), "e1");
+  std::vector<discovery::DiscoveredFile> files = {
+      with_etag(File("s3://b/a", 10), "e2"), with_etag(File("s3://b/c", 10), "e2"),
+      with_etag(File("s3://b/old", 10), "e2"), with_etag(File("s3://b/f", 10), "e2")};
+  auto plan = PlanTable(t, 3, files, state);
+  EXPECT_EQ(plan.already_loaded, 1);  // "old": recorded without an ETag
+  ASSERT_EQ(plan.skipped.size(), 2u);
+  EXPECT_EQ(plan.skipped[0].reason, SkipReason::kModifiedAfterLoad);
+  EXPECT_NE(plan.skipped[0].detail.find("ETag e1 -> e2"), std::string::npos)
+      << plan.skipped[0].detail;
+  EXPECT_EQ(plan.skipped[1].file.path, "s3://b/c");
+  // A failed version whose attempts are used up does not hold back a new one.
+  ASSERT_EQ(plan.batches.size(), 1u);
+  EXPECT_EQ(plan.batches[0][0].file.path, "s3://b/f");
+  EXPECT_EQ(plan.batches[0][0].file.etag, "e2");
+  EXPECT_EQ(plan.batches[0][0].retry_count, 0);
+
+  t.allow_overwrites = true;
+  plan = PlanTable(t, 3, files, state);
+  ASSERT_EQ(plan.batches.size(), 1u);
+  ASSERT_EQ(plan.batches[0].size(), 3u);
+  EXPECT_TRUE(plan.batches[0][0].reload);
+  EXPECT_TRUE(plan.batches[0][1].reload);
+  // The same ETag is the same version.
+  plan = PlanTable(t, 3, {with_etag(File("s3://b/a", 10), "e1")}, state);
+  EXPECT_EQ(plan.already_loaded, 1);
+}
+
 TEST(PlannerTest, FailedFilesAreRetriedUntilAttemptsAreUsedUp) {
   config::TableConfig t;
   LoadState state;

@@ -276,6 +276,32 @@ TEST_F(AzureFileSystemTest, WrongKeyAndMissingContainerAreClearErrorsWithoutSecr
   }
 }
 
+// An error answer may quote the request's signature: Azure's <AuthenticationErrorDetail>
+// holds the string to sign, and a gateway's message may echo an Authorization header or a
+// SAS. Our message keeps the code, the useful part of the message and the blob, none of those.
+TEST_F(AzureFileSystemTest, ServerErrorTextNeverCarriesSignaturesOrStringsToSign) {
+  FaultProxy proxy(Port());
+  auto fs = Through(proxy);
+  proxy.AnswerNextWith(
+      "400 Bad Request",
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>InvalidHeaderValue</Code>"
+      "<Message>Refused Authorization: SharedKey devstoreaccount1:ZmFrZXNpZ25hdHVyZQ== with "
+      "Signature=c2lnbmF0dXJlZWNobw string to sign: 'GET\nx-ms-date:Fri'\nRequestId:1"
+      "</Message><AuthenticationErrorDetail>Server used following string to sign: "
+      "'GET\n\n/devstoreaccount1/c/t/x'</AuthenticationErrorDetail></Error>");
+  Status st = fs->Read(Path("t/x")).status();
+  ASSERT_FALSE(st.ok());
+  for (const char* kept : {"InvalidHeaderValue", "Refused Authorization", "t/x"}) {
+    EXPECT_NE(st.message().find(kept), std::string::npos) << st.message();
+  }
+  for (const char* secret : {"ZmFrZXNpZ25hdHVyZQ", "c2lnbmF0dXJlZWNobw", "x-ms-date",
+                             "/devstoreaccount1/c/t/x", "RequestId"}) {
+    EXPECT_EQ(st.message().find(secret), std::string::npos) << st.message();
+  }
+  // A ".." above the container is refused before any request (keys are used as written).
+  EXPECT_EQ(fs->Read(Path("../other/x")).status().code(), StatusCode::kInvalidArgument);
+}
+
 // An account SAS (version 2019-12-12 string-to-sign), signed with OpenSSL's HMAC-SHA256.
 std::string AccountSas(const std::string& key_base64) {
   const std::string sv = "2019-12-12", ss = "b", srt = "sco", sp = "rwdlac",

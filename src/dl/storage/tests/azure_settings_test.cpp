@@ -133,5 +133,48 @@ TEST_F(AzureSettingsTest, MissingOrMalformedCredentialsNameTheKeysNotTheSecrets)
   EXPECT_EQ(malformed.status().message().find("c2VjcmV0"), std::string::npos);
 }
 
+TEST_F(AzureSettingsTest, TheAccountOfTheUriIsTheAccountAndAnotherOneIsAnError) {
+  // abfss://container@acct.dfs.core.windows.net: the URI's account with the options' key.
+  auto same = ResolveAzureSettings({{"azure_storage_account_key", "a2V5"}}, "acct");
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(same->account_name, "acct");
+  EXPECT_TRUE(
+      ResolveAzureSettings(
+          {{"azure_storage_account_name", "acct"}, {"azure_storage_account_key", "a2V5"}}, "acct")
+          .ok());
+  // Another account in the options: the key is that account's, never sent to the URI's.
+  auto named = ResolveAzureSettings(
+      {{"azure_storage_account_name", "other"}, {"azure_storage_account_key", "c2VjcmV0LWtleQ=="}},
+      "acct");
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.status().code(), StatusCode::kInvalidArgument);
+  for (const char* part : {"'acct'", "azure_storage_account_name", "'other'"}) {
+    EXPECT_NE(named.status().message().find(part), std::string::npos) << named.status().message();
+  }
+  EXPECT_EQ(named.status().message().find("c2VjcmV0LWtleQ"), std::string::npos);
+  auto cs = ResolveAzureSettings(
+      {{"azure_storage_connection_string", "AccountName=other;AccountKey=c2VjcmV0LWtleQ=="}},
+      "acct");
+  ASSERT_FALSE(cs.ok());
+  EXPECT_NE(cs.status().message().find("azure_storage_connection_string (AccountName)"),
+            std::string::npos)
+      << cs.status().message();
+  EXPECT_NE(cs.status().message().find("'other'"), std::string::npos);
+  EXPECT_EQ(cs.status().message().find("c2VjcmV0LWtleQ"), std::string::npos);
+  // A key from the environment is the environment's account's: it must be the URI's too.
+  ::setenv("AZURE_STORAGE_ACCOUNT_NAME", "envacct", 1);
+  ::setenv("AZURE_STORAGE_ACCOUNT_KEY", "ZW52a2V5", 1);
+  auto env = ResolveAzureSettings({}, "acct");
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(env.status().message().find("AZURE_STORAGE_ACCOUNT_NAME names account 'envacct'"),
+            std::string::npos)
+      << env.status().message();
+  // Credentials in the options go with the URI's account whatever the environment names.
+  auto opt = ResolveAzureSettings({{"azure_storage_sas_token", "sv=1&sig=x"}}, "acct");
+  ASSERT_TRUE(opt.ok()) << opt.status().ToString();
+  EXPECT_EQ(opt->account_name, "acct");
+  EXPECT_EQ(opt->sas_token, "sv=1&sig=x");
+}
+
 }  // namespace
 }  // namespace dl

@@ -390,32 +390,114 @@ TEST_F(S3FaultTest, SingleWriterModeChecksBeforeWriting) {
   EXPECT_EQ(*fs_->Read(commit), "one");
 }
 
-// moto answers 412 to a second conditional PUT but does not check signatures.
-TEST(S3MotoTest, TheProbeFindsConditionalWritesHonoured) {
-  const char* env = std::getenv("DL_MOTO_SERVER");
-  const std::string bin =
-      testing::FirstExecutable({env ? env : "", testing::RepoRoot() + "/.venv/bin/moto_server"});
-  if (bin.empty()) {
-    if (testing::InCi()) FAIL() << "moto_server not installed (.venv, tests/requirements.txt)";
-    GTEST_SKIP() << "moto_server not installed (scripts/setup_python.sh or DL_MOTO_SERVER)";
+// An error answer may echo what the request was signed with: AWS's SignatureDoesNotMatch
+// carries <StringToSign>, <CanonicalRequest>, <SignatureProvided> and <AWSAccessKeyId>, and a
+// gateway's message may quote a presigned URL or SAS token. Our message keeps the code, the
+// useful part of the message, bucket and key, and none of those.
+TEST_F(S3FaultTest, ServerErrorTextNeverCarriesSignaturesOrCredentials) {
+  auto fs = Through();
+  const std::vector<std::string> secrets = {"AKIAIOSFODNN7EXAMPLE", "9f86d081884c7d659a",
+                                            "5d672d79c15b13162d", "c2VjcmV0c2ln", "aws4_request"};
+  auto check = [&](const Status& st, std::vector<std::string> kept) {
+    ASSERT_FALSE(st.ok());
+    kept.push_back(kBucket);
+    kept.push_back("k.json");
+    for (const auto& k : kept) EXPECT_NE(st.message().find(k), std::string::npos) << st.message();
+    for (const auto& s : secrets)
+      EXPECT_EQ(st.message().find(s), std::string::npos) << st.message();
+  };
+  proxy_->AnswerNextWith(
+      "403 Forbidden",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SignatureDoesNotMatch</Code>"
+      "<Message>The request signature we calculated does not match the signature you provided. "
+      "Check your key and signing method.</Message><AWSAccessKeyId>AKIAIOSFODNN7EXAMPLE"
+      "</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n20261204T200000Z\n20261204/us-east-1/"
+      "s3/aws4_request\n9f86d081884c7d659a2feaa0c55ad015</StringToSign><SignatureProvided>"
+      "5d672d79c15b13162d9279b0855cfba6</SignatureProvided><CanonicalRequest>GET\n/tables/"
+      "k.json\nX-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261204%2Fus-east-1%2Fs3%2Faws4_request"
+      "</CanonicalRequest></Error>");
+  check(fs->Read(P("k.json")).status(),
+        {"SignatureDoesNotMatch", "The request signature we calculated"});
+  proxy_->AnswerNextWith(
+      "400 Bad Request",
+      "<Error><Code>InvalidRequest</Code><Message>Gateway refused GET /tables/k.json?"
+      "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261204%2Fus-east-1%2Fs3%2Faws4_request&"
+      "X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6&sig=c2VjcmV0c2ln%3D (key "
+      "AKIAIOSFODNN7EXAMPLE)"
+      "</Message></Error>");
+  check(fs->Read(P("k.json")).status(), {"InvalidRequest", "Gateway refused GET /tables/"});
+  proxy_->AnswerNextWith("400 Bad Request",
+                         "<Error><Code>Bad string to sign: AWS4-HMAC-SHA256 9f86d081884c7d659a"
+                         "</Code><Message>Canonical request was GET /tables/k.json "
+                         "9f86d081884c7d659a</Message></Error>");
+  check(fs->Read(P("k.json")).status(), {"HTTP 400"});
+}
+
+// moto, with the bucket "motobucket": it keeps every key as written (versitygw's posix
+// backend maps keys to files, so "a//b" and "a/b" are one object there).
+class S3MotoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* env = std::getenv("DL_MOTO_SERVER");
+    const std::string bin =
+        testing::FirstExecutable({env ? env : "", testing::RepoRoot() + "/.venv/bin/moto_server"});
+    if (bin.empty()) {
+      if (testing::InCi()) FAIL() << "moto_server not installed (.venv, tests/requirements.txt)";
+      GTEST_SKIP() << "moto_server not installed (scripts/setup_python.sh or DL_MOTO_SERVER)";
+    }
+    const int port = testing::FreeLoopbackPort();
+    server_ = testing::ServerProcess::Start({bin, "-H", "127.0.0.1", "-p", std::to_string(port)},
+                                            dir_ / "moto.log", port);
+    ASSERT_NE(server_, nullptr) << "moto_server did not start; see " << (dir_ / "moto.log");
+    http::Request create;
+    create.method = "PUT";
+    create.url = "http://127.0.0.1:" + std::to_string(port) + "/motobucket";
+    auto created = http::Send(create);
+    ASSERT_TRUE(created.ok() && created->ok()) << "cannot create the bucket";
+    auto fs = MakeS3FileSystem("s3", "motobucket", Options(port));
+    ASSERT_TRUE(fs.ok());
+    fs_ = std::move(*fs);
   }
-  testing::TempDir dir;
-  const int port = testing::FreeLoopbackPort();
-  auto server = testing::ServerProcess::Start({bin, "-H", "127.0.0.1", "-p", std::to_string(port)},
-                                              dir / "moto.log", port);
-  ASSERT_NE(server, nullptr) << "moto_server did not start; see " << (dir / "moto.log");
-  http::Request create;
-  create.method = "PUT";
-  create.url = "http://127.0.0.1:" + std::to_string(port) + "/motobucket";
-  auto created = http::Send(create);
-  ASSERT_TRUE(created.ok() && created->ok()) << "cannot create the bucket";
-  auto fs = MakeS3FileSystem("s3", "motobucket", Options(port));
-  ASSERT_TRUE(fs.ok());
+  testing::TempDir dir_;
+  std::unique_ptr<testing::ServerProcess> server_;
+  std::unique_ptr<FileSystem> fs_;
+};
+
+// Keys are used as written, as DuckDB addresses them: "//", "." and ".." segments name their
+// own objects (never folded onto another key), a listed key reads back as itself, and a ".."
+// that climbs above the bucket is refused.
+TEST_F(S3MotoTest, KeysWithDoubledSlashesAndDotSegmentsAreTheirOwnObjects) {
+  const std::vector<std::string> keys = {"k/a/b.csv", "k/a//b.csv", "k/a/./b.csv", "k/a/x/../b.csv",
+                                         "k//c.csv"};
+  for (const auto& key : keys) {
+    ASSERT_TRUE(fs_->WriteAtomic("s3://motobucket/" + key, key).ok()) << key;
+  }
+  for (const auto& key : keys) EXPECT_EQ(*fs_->Read("s3://motobucket/" + key), key);
+  auto listed = fs_->ListRecursive("s3://motobucket/k", "");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), keys.size());
+  for (const auto& e : *listed) {
+    EXPECT_EQ("s3://motobucket/" + *fs_->Read(e.path), e.path);
+    EXPECT_EQ(fs_->Stat(e.path)->size, static_cast<int64_t>(e.path.size() - 16)) << e.path;
+  }
+  EXPECT_EQ(*fs_->Read("s3://motobucket/k/a/b.csv/"), "k/a/b.csv");  // a trailing '/' goes
+  for (const char* outside :
+       {"s3://motobucket/../other/x", "s3://motobucket/k/../../x", "s3://motobucket//../x"}) {
+    Status st = fs_->WriteAtomic(outside, "x");
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << outside;
+    EXPECT_NE(st.message().find(outside), std::string::npos) << st.message();
+    EXPECT_EQ(fs_->Read(outside).status().code(), StatusCode::kInvalidArgument) << outside;
+  }
+}
+
+// moto answers 412 to a second conditional PUT but does not check signatures.
+TEST_F(S3MotoTest, TheProbeFindsConditionalWritesHonoured) {
+  auto& fs = fs_;
   const std::string commit = "s3://motobucket/t/_delta_log/00000000000000000000.json";
-  ASSERT_TRUE((*fs)->PutIfAbsent(commit, "first").ok());
-  EXPECT_EQ((*fs)->PutIfAbsent(commit, "second").code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(*(*fs)->Read(commit), "first");
-  EXPECT_EQ((*fs)->ListRecursive("s3://motobucket/t", "")->size(), 1u);  // the probe is gone
+  ASSERT_TRUE(fs->PutIfAbsent(commit, "first").ok());
+  EXPECT_EQ(fs->PutIfAbsent(commit, "second").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*fs->Read(commit), "first");
+  EXPECT_EQ(fs->ListRecursive("s3://motobucket/t", "")->size(), 1u);  // the probe is gone
 }
 
 }  // namespace
