@@ -83,7 +83,7 @@ int Run(const RunArgs& args, const RunHooks& hooks) {
   std::shared_ptr<FileSystem> fs = MakeFileSystem(cfg->storage);
   options.fs = fs;
   loader::StopToken stop;
-  loader::InstallSignalHandlers(stop);
+  loader::ScopedSignalHandlers signals(stop);
   // Upstream dependencies gate the run (exit 3 when unmet); see run_hooks.hpp.
   if (int code = CheckUpstream(*cfg, *fs, dry_run, stop); code != 0) return code;
   int exit_code = 0;
