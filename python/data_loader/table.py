@@ -4,8 +4,8 @@ The same reads as ``data_loader table scan|describe|history`` (same snapshot, ti
 column and ``where`` checks), run in this process. Rows are handed over through the Arrow C
 data interface, batch by batch as pyarrow pulls them; nothing goes through text.
 
-Errors name the table: a missing table or data file is ``FileNotFoundError``, a bad argument
-(a version that does not exist, an unknown column, a refused ``where``) ``ValueError``,
+Errors name the table: a missing table, version or data file is ``FileNotFoundError``, a bad
+argument (a negative version, an unknown column, a refused ``where``) ``ValueError``,
 anything else ``RuntimeError``.
 """
 
@@ -90,6 +90,12 @@ def _timestamp_arg(timestamp: Optional[Timestamp]) -> Optional[str]:
     raise TypeError(f"timestamp must be an ISO-8601 string or a datetime, not {type(timestamp)}")
 
 
+def _version_arg(path: str, version: Optional[int]) -> Optional[int]:
+    if version is not None and (not isinstance(version, int) or version < 0):
+        raise ValueError(f"table {path}: version must be a number >= 0, not {version!r}")
+    return version
+
+
 def _storage_args(storage_options: Optional[Mapping[str, str]]) -> List[str]:
     # KEY=VALUE, as --storage-option (delta-rs key names; values may use ${VAR}).
     return [f"{k}={v}" for k, v in (storage_options or {}).items()]
@@ -110,7 +116,7 @@ def _stream(
         raise ValueError("columns must name at least one column (None reads all)")
     return _native.table_scan(
         str(path),
-        version,
+        _version_arg(path, version),
         _timestamp_arg(timestamp),
         None if columns is None else list(columns),
         where,
@@ -177,7 +183,10 @@ def describe(
     latest snapshot, or ``version`` / ``timestamp``), as ``table describe --json``."""
     j = json.loads(
         _native.table_describe(
-            str(path), version, _timestamp_arg(timestamp), _storage_args(storage_options)
+            str(path),
+            _version_arg(path, version),
+            _timestamp_arg(timestamp),
+            _storage_args(storage_options),
         )
     )
     p = j["protocol"]
