@@ -4,9 +4,10 @@ The same reads as ``data_loader table scan|describe|history`` (same snapshot, ti
 column and ``where`` checks), run in this process. Rows are handed over through the Arrow C
 data interface, batch by batch as pyarrow pulls them; nothing goes through text.
 
-Errors name the table: a missing table, version or data file is ``FileNotFoundError``, a bad
-argument (a negative version, an unknown column, a refused ``where``) ``ValueError``,
-anything else ``RuntimeError``.
+Errors name the table: a missing table or version is ``FileNotFoundError``, a bad argument (a
+negative version, an unknown column, a refused ``where``) ``ValueError``, anything else (a data
+file that cannot be read) ``RuntimeError``, or pyarrow's ``OSError`` when it happens while
+batches are read.
 """
 
 from __future__ import annotations

@@ -285,3 +285,15 @@ def test_other_threads_run_while_a_scan_reads(tmp_path):
     # held the GIL, it could not have ticked until the scan returned.
     during = [t for t in ticks if t0 <= t <= t0 + elapsed]
     assert len(during) >= min(50, elapsed * 100), (elapsed, len(during))
+
+
+def test_a_data_file_that_cannot_be_read_is_an_error_naming_the_table(tmp_path):
+    src = tmp_path / "a.parquet"
+    pq.write_table(many_types(0), src)
+    path = tmp_path / "gone"
+    cli("table", "write", path, "--source", src)
+    for f in path.glob("*.parquet"):
+        f.unlink()
+    # RuntimeError when the scan cannot start, pyarrow's OSError when a batch cannot be read.
+    with pytest.raises((RuntimeError, OSError), match=str(path)):
+        table.scan(path)
