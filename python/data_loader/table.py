@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Union
 
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 Timestamp = Union[str, _dt.datetime]
+TablePath = Union[str, "os.PathLike[str]"]  # str or pathlib.Path
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def _timestamp_arg(timestamp: Optional[Timestamp]) -> Optional[str]:
     raise TypeError(f"timestamp must be an ISO-8601 string or a datetime, not {type(timestamp)}")
 
 
-def _version_arg(path: str, version: Optional[int]) -> Optional[int]:
+def _version_arg(path: TablePath, version: Optional[int]) -> Optional[int]:
     if version is not None and (not isinstance(version, int) or version < 0):
         raise ValueError(f"table {path}: version must be a number >= 0, not {version!r}")
     return version
@@ -103,7 +105,7 @@ def _storage_args(storage_options: Optional[Mapping[str, str]]) -> List[str]:
 
 
 def _stream(
-    path: str,
+    path: TablePath,
     version: Optional[int],
     timestamp: Optional[Timestamp],
     columns: Optional[Sequence[str]],
@@ -116,7 +118,7 @@ def _stream(
     if columns is not None and len(columns) == 0:
         raise ValueError("columns must name at least one column (None reads all)")
     return _native.table_scan(
-        str(path),
+        os.fspath(path),
         _version_arg(path, version),
         _timestamp_arg(timestamp),
         None if columns is None else list(columns),
@@ -127,14 +129,14 @@ def _stream(
 
 
 def scan_batches(
-    path: str,
+    path: TablePath,
     version: Optional[int] = None,
     timestamp: Optional[Timestamp] = None,
     columns: Optional[Sequence[str]] = None,
     where: Optional[str] = None,
     limit: Optional[int] = None,
     storage_options: Optional[Mapping[str, str]] = None,
-) -> "pyarrow.RecordBatchReader":
+) -> pyarrow.RecordBatchReader:
     """Like :func:`scan`, as a ``pyarrow.RecordBatchReader``: batches are read from the
     table as you iterate, so a table larger than memory can be processed."""
     import pyarrow as pa
@@ -146,14 +148,14 @@ def scan_batches(
 
 
 def scan(
-    path: str,
+    path: TablePath,
     version: Optional[int] = None,
     timestamp: Optional[Timestamp] = None,
     columns: Optional[Sequence[str]] = None,
     where: Optional[str] = None,
     limit: Optional[int] = None,
     storage_options: Optional[Mapping[str, str]] = None,
-) -> "pyarrow.Table":
+) -> pyarrow.Table:
     """The rows of the Delta table at ``path`` as a ``pyarrow.Table``.
 
     :param path: table directory or URI (``s3://``, ``abfss://``, ``dbfs:/`` ...).
@@ -175,7 +177,7 @@ def scan(
 
 
 def describe(
-    path: str,
+    path: TablePath,
     version: Optional[int] = None,
     timestamp: Optional[Timestamp] = None,
     storage_options: Optional[Mapping[str, str]] = None,
@@ -184,7 +186,7 @@ def describe(
     latest snapshot, or ``version`` / ``timestamp``), as ``table describe --json``."""
     j = json.loads(
         _native.table_describe(
-            str(path),
+            os.fspath(path),
             _version_arg(path, version),
             _timestamp_arg(timestamp),
             _storage_args(storage_options),
@@ -213,13 +215,15 @@ def describe(
 
 
 def history(
-    path: str,
+    path: TablePath,
     limit: Optional[int] = None,
     storage_options: Optional[Mapping[str, str]] = None,
 ) -> List[HistoryEntry]:
     """The commits of the table at ``path``, newest first (at most ``limit``), as
     ``table history --json``."""
-    entries = json.loads(_native.table_history(str(path), limit, _storage_args(storage_options)))
+    entries = json.loads(
+        _native.table_history(os.fspath(path), limit, _storage_args(storage_options))
+    )
     return [
         HistoryEntry(
             version=e["version"],
