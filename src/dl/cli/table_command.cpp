@@ -11,12 +11,9 @@
 #include "dl/cli/output.hpp"
 #include "dl/cli/table_session.hpp"
 #include "dl/common/clock.hpp"
-#include "dl/config/loader_config.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/discovery/discover.hpp"
-#include "dl/engine/expression_check.hpp"
 #include "dl/storage/paths.hpp"
-#include "dl/storage/registry.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::cli {

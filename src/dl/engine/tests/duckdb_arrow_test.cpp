@@ -33,10 +33,10 @@ TEST(DuckDbArrow, StreamsTheRowsInBatchesWithTheirTypes) {
   ASSERT_EQ(t.stream.get_schema(&t.stream, &t.schema), 0);
   ASSERT_EQ(t.schema.n_children, 4);
   EXPECT_STREQ(t.schema.children[0]->name, "id");
-  EXPECT_STREQ(t.schema.children[0]->format, "l");       // int64
-  EXPECT_STREQ(t.schema.children[1]->format, "u");       // utf8
-  EXPECT_STREQ(t.schema.children[2]->format, "d:10,2");  // decimal128(10, 2)
-  EXPECT_STREQ(t.schema.children[3]->format, "tdD");     // date32
+  EXPECT_STREQ(t.schema.children[0]->format, "l");           // int64
+  EXPECT_STREQ(t.schema.children[1]->format, "u");           // utf8
+  EXPECT_STREQ(t.schema.children[2]->format, "d:10,2,128");  // decimal128(10, 2)
+  EXPECT_STREQ(t.schema.children[3]->format, "tdD");         // date32
   int64_t rows = 0, batches = 0;
   for (;;) {
     ArrowArray batch{};
