@@ -69,6 +69,8 @@ def many_types(first_id: int) -> pa.Table:
         "ts": pa.array([dt.datetime(2024, 1, 1, 12, 30, 1, 123456, tzinfo=utc), None,
                         dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=utc)],
                        pa.timestamp("us", tz="UTC")),
+        "local": pa.array([dt.datetime(2024, 1, 1, 1, 2, 3, 456789), None,
+                           dt.datetime(1900, 1, 1)], pa.timestamp("us")),  # timestamp_ntz
         "point": pa.array([{"x": 1, "tags": ["p", None]}, None, {"x": None, "tags": []}],
                           pa.struct([("x", pa.int32()), ("tags", pa.list_(pa.string()))])),
         "nums": pa.array([[1, 2, None], None, []], pa.list_(pa.int64())),
@@ -103,9 +105,10 @@ def test_scan_equals_the_cli_scan_with_every_type(typed_table, tmp_path):
     assert by_id(got).equals(by_id(want))
     # and the values are the ones written (not just the same as the CLI's)
     written = pa.concat_tables([many_types(0), many_types(100)])
-    assert by_id(got).select(["id", "price", "big", "ts", "day", "point", "nums"]).to_pylist() \
-        == written.select(["id", "price", "big", "ts", "day", "point", "nums"]).to_pylist()
+    assert by_id(got).select(["id", "price", "big", "ts", "local", "day", "point", "nums"]).to_pylist() \
+        == written.select(["id", "price", "big", "ts", "local", "day", "point", "nums"]).to_pylist()
     assert got.schema.field("ts").type == pa.timestamp("us", tz="UTC")
+    assert got.schema.field("local").type == pa.timestamp("us")
 
 
 def test_scan_arrives_through_the_arrow_c_stream(typed_table):
