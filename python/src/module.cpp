@@ -3,4 +3,5 @@
 NB_MODULE(_native, m) {
   m.doc() = "The data_loader native core (C++); use the data_loader package's modules.";
   dl::python::BindCli(m);
+  dl::python::BindTable(m);
 }

@@ -11,4 +11,7 @@ namespace nb = nanobind;
 /// cli_main(argv): the data_loader command line, in-process.
 void BindCli(nb::module_& m);
 
+/// table_scan/table_describe/table_history: data_loader.table's native half.
+void BindTable(nb::module_& m);
+
 }  // namespace dl::python
