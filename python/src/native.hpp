@@ -10,5 +10,11 @@ namespace nb = nanobind;
 
 /// cli_main(argv): the data_loader command line, in-process.
 void BindCli(nb::module_& m);
+/// load_config, NativeConfig, configure_logging.
+void BindConfig(nb::module_& m);
+/// start_run, RunHandle, status_json.
+void BindProcessor(nb::module_& m);
+/// detect_environment, resource_plan, cluster_status, check_unity_catalog_names.
+void BindCluster(nb::module_& m);
 
 }  // namespace dl::python
