@@ -46,6 +46,10 @@ def test_keyboard_interrupt_stops_the_run_and_the_next_run_completes(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         processor.process_all_tables()
     t.join()
+    # The run had ended when the KeyboardInterrupt came through: nothing commits after it.
+    commits = sorted(log.glob("*.json"))
+    time.sleep(1.0)
+    assert sorted(log.glob("*.json")) == commits
     # Stopped part-way: what the table holds is whole files, each once, and the tracker
     # says the same (status counts only completed files).
     loaded = committed_files(ws)
