@@ -19,3 +19,12 @@ if _os.path.isdir(_os.path.join(_here, "duckdb_extensions")):
     _os.environ.setdefault("DATA_LOADER_DUCKDB_EXTENSIONS", _os.path.join(_here, "duckdb_extensions"))
 
 __version__ = "0.1.0"
+
+
+def configure_logging(level: str = "INFO", format: str = "text") -> None:
+    """Set the loader's log level (DEBUG, INFO, WARNING, ERROR) and format (text, json) for
+    the whole process. The API never changes logging itself (the command line sets it from
+    its options and the config's log_level); logs go to stderr."""
+    from data_loader import _native
+
+    _native.configure_logging(level.upper(), format.lower())
