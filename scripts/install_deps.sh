@@ -4,7 +4,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pkgs=(libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
       libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev ca-certificates
-      libroaring-dev zlib1g-dev libssl-dev libpugixml-dev)
+      libroaring-dev zlib1g-dev libssl-dev libpugixml-dev python3-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -20,7 +20,7 @@ using nlohmann::ordered_json;
 
 struct ClusterArgs {
   RunArgs run;
-  bool unity_catalog = false, monitoring = false;
+  ClusterRunFlags flags;
 };
 
 // --unity-catalog turns use_unity_catalog on after the config was validated without it.
@@ -37,8 +37,11 @@ void PrintDryRunHeader(const config::LoaderConfig& cfg, const cluster::Environme
   std::cout << EnvironmentText(env) << PlanText(plan) << "\n";
 }
 
-Status Prepare(const ClusterArgs& args, config::LoaderConfig& cfg, loader::RunOptions& options) {
-  if (args.unity_catalog) DL_RETURN_IF_ERROR(EnableUnityCatalog(cfg));
+}  // namespace
+
+Status PrepareClusterRun(const ClusterRunFlags& flags, config::LoaderConfig& cfg,
+                         loader::RunOptions& options) {
+  if (flags.unity_catalog) DL_RETURN_IF_ERROR(EnableUnityCatalog(cfg));
   cluster::Environment env = DetectFor(cfg);
   cluster::ResourcePlan plan = cluster::PlanResources(env, cfg);
   cfg.max_parallel_jobs = plan.parallelism;
@@ -57,7 +60,7 @@ Status Prepare(const ClusterArgs& args, config::LoaderConfig& cfg, loader::RunOp
     PrintDryRunHeader(cfg, env, plan);
     return Status::OK();
   }
-  if (!args.monitoring) return Status::OK();
+  if (!flags.monitoring) return Status::OK();
   // The process is real even when detection reads a fake system_root.
   auto monitor =
       std::make_shared<cluster::ResourceMonitor>(plan, cfg.cluster.monitoring_interval_ms);
@@ -72,8 +75,6 @@ Status Prepare(const ClusterArgs& args, config::LoaderConfig& cfg, loader::RunOp
   return Status::OK();
 }
 
-}  // namespace
-
 cluster::Environment DetectFor(const config::LoaderConfig& cfg) {
   cluster::DetectOptions o;
   o.root = cfg.cluster.system_root;
@@ -85,17 +86,17 @@ void AddClusterCommands(CLI::App& app, int& exit_code) {
   auto* run = app.add_subcommand(
       "run-cluster", "`run` with parallelism and engine memory derived from the environment");
   AddRunOptions(*run, args->run);
-  run->add_flag("--unity-catalog", args->unity_catalog,
+  run->add_flag("--unity-catalog", args->flags.unity_catalog,
                 "name tables catalog.schema.table (sets use_unity_catalog)")
       ->envname("DATALOADER_UNITY_CATALOG");
-  run->add_flag("--monitoring", args->monitoring,
+  run->add_flag("--monitoring", args->flags.monitoring,
                 "sample CPU and memory into the run's metrics; hold back batches near the "
                 "memory budget")
       ->envname("DATALOADER_MONITORING");
   run->callback([args, &exit_code] {
     RunHooks hooks;
     hooks.prepare = [args](config::LoaderConfig& cfg, loader::RunOptions& options) {
-      return Prepare(*args, cfg, options);
+      return PrepareClusterRun(args->flags, cfg, options);
     };
     exit_code = RunLoader(args->run, hooks);
   });

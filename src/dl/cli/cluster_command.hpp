@@ -26,4 +26,22 @@ cluster::Environment DetectFor(const config::LoaderConfig& cfg);
 /// `data_loader cluster-status`.
 int ClusterStatus(const ConfigArgs& args, bool json);
 
+/// What cluster-status prints, as JSON and as text (values from ${ENV} shown as ***), and
+/// whether health is critical (its exit code 1).
+struct ClusterStatusReport {
+  std::string json, text;
+  bool critical = false;
+};
+Result<ClusterStatusReport> CollectClusterStatus(const config::LoaderConfig& cfg);
+
+/// run-cluster's additions to the `run` path.
+struct ClusterRunFlags {
+  bool unity_catalog = false;  ///< --unity-catalog: turn use_unity_catalog on
+  bool monitoring = false;     ///< --monitoring: sample resources, hold back batches
+};
+/// Set parallelism and engine resources from the detected environment (and the flags) on
+/// the loaded config and the run's options, as run-cluster does before the run.
+Status PrepareClusterRun(const ClusterRunFlags& flags, config::LoaderConfig& cfg,
+                         loader::RunOptions& options);
+
 }  // namespace dl::cli

@@ -197,40 +197,32 @@ std::string PlanText(const cluster::ResourcePlan& p) {
   return out;
 }
 
-int ClusterStatus(const ConfigArgs& args, bool json) {
-  auto cfg = LoadConfig(WithConfigFromEnv(args));
-  if (!cfg.ok()) return ReportError(cfg.status());
-  cluster::Environment env = DetectFor(*cfg);
-  cluster::ResourcePlan plan = cluster::PlanResources(env, *cfg);
-  cluster::HealthInput in;
-  in.config = &*cfg;
-  in.environment = &env;
-  in.plan = &plan;
+namespace {
+
+// Disks, tables, dependency states and the last monitored run: what health is judged on.
+Status Measure(const config::LoaderConfig& cfg, cluster::HealthInput& in) {
   const std::pair<std::string, std::string> paths[] = {
-      {"processed_data_path", cfg->processed_data_path}, {"checkpoint_path", cfg->checkpoint_path}};
+      {"processed_data_path", cfg.processed_data_path}, {"checkpoint_path", cfg.checkpoint_path}};
   for (const auto& [label, path] : paths) {
     if (IsUri(path)) continue;  // object stores have no disk to fill up
-    auto disk = cluster::MeasureDisk(path);
-    if (!disk.ok()) return ReportError(disk.status(), *cfg);
-    in.disks.push_back({label, *disk});
+    DL_ASSIGN_OR_RETURN(auto disk, cluster::MeasureDisk(path));
+    in.disks.push_back({label, disk});
   }
-  auto fs = MakeFileSystem(cfg->storage);
-  engine::EngineOptions eopts = loader::LockedEngineOptions(*cfg);
+  auto fs = MakeFileSystem(cfg.storage);
+  engine::EngineOptions eopts = loader::LockedEngineOptions(cfg);
   eopts.threads = 1;
-  auto engine = engine::MakeDuckDbEngine(eopts);
-  if (!engine.ok()) return ReportError(engine.status(), *cfg);
-  tracker::FileTracker tracker(*fs, **engine, config::TrackerPath(*cfg));
-  for (const auto& t : cfg->tables) {
-    auto f = Facts(*cfg, t, *fs, **engine, tracker);
-    if (!f.ok()) return ReportError(f.status(), *cfg);
-    in.tables.push_back(std::move(*f));
+  DL_ASSIGN_OR_RETURN(auto engine, engine::MakeDuckDbEngine(eopts));
+  tracker::FileTracker tracker(*fs, *engine, config::TrackerPath(cfg));
+  for (const auto& t : cfg.tables) {
+    DL_ASSIGN_OR_RETURN(auto f, Facts(cfg, t, *fs, *engine, tracker));
+    in.tables.push_back(std::move(f));
   }
   // One non-waiting check of each upstream dependency (what a run would check first).
   orchestration::DependencyContext dctx;
   dctx.fs = fs.get();
-  dctx.parquet = engine->get();
-  auto timed_out = orchestration::TimedOutDependencies(*cfg, *fs);
-  for (const auto& d : orchestration::CheckDependenciesOnce(*cfg, dctx)) {
+  dctx.parquet = engine.get();
+  auto timed_out = orchestration::TimedOutDependencies(cfg, *fs);
+  for (const auto& d : orchestration::CheckDependenciesOnce(cfg, dctx)) {
     std::string state = d.met ? "ok" : "waiting", detail = log::RedactSecrets(d.detail);
     if (!d.met && std::find(timed_out.begin(), timed_out.end(), d.spec) != timed_out.end()) {
       state = "timeout";  // and still unmet: the last run gave up waiting for it
@@ -238,17 +230,38 @@ int ClusterStatus(const ConfigArgs& args, bool json) {
     }
     in.dependencies.push_back({d.spec, state, detail});
   }
-  in.last_run = cluster::LastRunResources(config::MetricsDir(*cfg));
+  in.last_run = cluster::LastRunResources(config::MetricsDir(cfg));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<ClusterStatusReport> CollectClusterStatus(const config::LoaderConfig& cfg) {
+  cluster::Environment env = DetectFor(cfg);
+  cluster::ResourcePlan plan = cluster::PlanResources(env, cfg);
+  cluster::HealthInput in;
+  in.config = &cfg;
+  in.environment = &env;
+  in.plan = &plan;
+  DL_RETURN_IF_ERROR(Measure(cfg, in));
   cluster::HealthReport health = cluster::EvaluateHealth(in);
   // Paths and dependencies may hold values from ${ENV}: shown as *** (as validate does).
-  std::ostringstream out;
-  if (json) {
-    out << StatusJson(env, plan, in, health).dump(2) << "\n";
-  } else {
-    PrintText(out, env, plan, in, health);
-  }
-  std::cout << config::RedactEnvValues(*cfg, out.str());
-  return health.level == cluster::HealthLevel::kCritical ? 1 : 0;
+  ClusterStatusReport report;
+  report.json = config::RedactEnvValues(cfg, StatusJson(env, plan, in, health).dump(2) + "\n");
+  std::ostringstream text;
+  PrintText(text, env, plan, in, health);
+  report.text = config::RedactEnvValues(cfg, text.str());
+  report.critical = health.level == cluster::HealthLevel::kCritical;
+  return report;
+}
+
+int ClusterStatus(const ConfigArgs& args, bool json) {
+  auto cfg = LoadConfig(WithConfigFromEnv(args));
+  if (!cfg.ok()) return ReportError(cfg.status());
+  auto report = CollectClusterStatus(*cfg);
+  if (!report.ok()) return ReportError(report.status(), *cfg);
+  std::cout << (json ? report->json : report->text);
+  return report->critical ? 1 : 0;
 }
 
 }  // namespace dl::cli

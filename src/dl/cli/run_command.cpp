@@ -12,7 +12,7 @@
 
 #include "dl/catalog/uc_names.hpp"
 #include "dl/cli/output.hpp"
-#include "dl/cli/run_hooks.hpp"
+#include "dl/cli/run_session.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/loader/loader.hpp"
 #include "dl/loader/locked_engine.hpp"
@@ -55,71 +55,35 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-int InterruptedExitCode(const loader::StopToken& stop) {
-  return 128 + (stop.signal_number() > 0 ? stop.signal_number() : SIGINT);
-}
-
 int Run(const RunArgs& args, const RunHooks& hooks) {
   auto cfg = LoadConfig(WithConfigFromEnv(args.config));
   if (!cfg.ok()) return ReportError(cfg.status());
-  const bool dry_run = args.dry_run, watch = args.watch;
-  loader::RunOptions options;
+  RunRequest req;
+  loader::RunOptions& options = req.options;
   options.tables = SplitList(args.tables);
-  options.dry_run = dry_run;
+  options.dry_run = args.dry_run;
   options.optimize = args.optimize;
   options.vacuum = args.vacuum;
   options.reload_missing = args.reload_missing;
-  options.progress = !dry_run && monitoring::StderrIsTerminal() &&
-                     log::CurrentFormat() == log::Format::kText;
+  options.progress =
+      !args.dry_run && monitoring::StderrIsTerminal() && log::CurrentFormat() == log::Format::kText;
   if (hooks.prepare) {
     if (Status st = hooks.prepare(*cfg, options); !st.ok()) return ReportError(st);
   }
-  // use_unity_catalog may come from a flag (run-cluster --unity-catalog), after validation.
-  if (cfg->use_unity_catalog) {
-    if (Status st = catalog::ValidateUcNames(*cfg); !st.ok()) return ReportError(st);
-  }
-  const double interval_seconds = args.interval;
-  // Every location of the command, one storage.
-  std::shared_ptr<FileSystem> fs = MakeFileSystem(cfg->storage);
-  options.fs = fs;
-  loader::StopToken stop;
-  loader::InstallSignalHandlers(stop);
-  // Upstream dependencies gate the run (exit 3 when unmet); see run_hooks.hpp.
-  if (int code = CheckUpstream(*cfg, *fs, dry_run, stop); code != 0) return code;
-  int exit_code = 0;
-  for (int pass = 1;; ++pass) {
-    auto result = loader::RunOnce(*cfg, options, stop);
-    if (!result.ok()) {
-      // Usage errors (exit 2) are the caller's mistake, not a run to report downstream.
-      if (!dry_run && ExitCode(result.status()) == 1) NotifyRunError(*cfg, result.status(), stop);
-      return ReportError(result.status(), *cfg);
-    }
-    const bool did_work = result->metrics.files_loaded() + result->metrics.files_failed() > 0;
-    int pass_code = result->ExitCode();
+  req.watch = args.watch;
+  req.interval_seconds = args.interval;
+  req.on_pass = [dry_run = args.dry_run](const loader::RunResult& result) {
     if (dry_run) {
-      std::cout << result->plan;
-    } else if (!watch || did_work) {
-      std::cout << monitoring::FormatSummary(result->metrics) << std::flush;
+      std::cout << result.plan;
+    } else {
+      std::cout << monitoring::FormatSummary(result.metrics) << std::flush;
     }
-    // Unity Catalog registration, run state, notifications (watch: only passes with work).
-    if (!dry_run && (!watch || did_work)) {
-      pass_code = AfterPass(*cfg, options, *result, pass_code, stop);
-    }
-    exit_code = std::max(exit_code, pass_code);
-    // Stopped with work left for the next run: a scheduler must see it (the shell's
-    // convention, 128 + the signal). A pass that finished its work keeps its code.
-    if (result->stopped) exit_code = InterruptedExitCode(stop);
-    if (!watch || dry_run || stop.stopping()) break;
-    // Wait for the next pass; a stop signal ends the wait at once.
-    auto until = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(static_cast<int64_t>(interval_seconds * 1000));
-    while (!stop.stopping() && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (stop.stopping()) break;
-  }
-  if (stop.stopping()) log::Info("stopped by signal; the next run continues from here");
-  return exit_code;
+  };
+  loader::StopToken stop;
+  loader::ScopedSignalHandlers signals(stop);
+  RunOutcome outcome = ExecuteRun(*cfg, std::move(req), stop);
+  if (!outcome.error.ok()) return ReportError(outcome.error, *cfg);
+  return outcome.exit_code;
 }
 
 int Validate(const ConfigArgs& args) {
@@ -181,15 +145,12 @@ Result<config::LoaderConfig> LoadConfig(const ConfigArgs& args) {
   if (args.file.empty() && args.inline_text.empty()) {
     return Status::InvalidArgument("give --config FILE or --config-json TEXT");
   }
-  auto cfg = args.file.empty() ? config::LoadConfigText(args.inline_text, "--config-json")
-                               : config::LoadConfigFile(args.file);
+  auto cfg = LoadCheckedConfig(args.file, args.inline_text, "--config-json", nullptr);
   if (!cfg.ok()) return cfg.status();
   // --log-level wins over the config's log_level.
   log::Level level = args.log_level.empty() ? ToLogLevel(cfg->log_level)
                                             : log::ParseLevel(args.log_level).value();
   log::Configure(level, format);
-  // Every command that reads a config refuses SQL fragments beyond the allowlist up front.
-  DL_RETURN_IF_ERROR(loader::CheckSqlFragments(*cfg));
   return cfg;
 }
 

@@ -111,27 +111,31 @@ int ShowStatus(const ConfigArgs& args, const std::string& tables, bool json) {
     if (comma > start) names.push_back(tables.substr(start, comma - start));
     start = comma + 1;
   }
-  auto selected = config::SelectTables(*cfg, names);
-  if (!selected.ok()) return ReportError(selected.status());
-  auto fs = MakeFileSystem(cfg->storage);
-  auto engine = loader::MakeLockedEngine(*cfg);
-  if (!engine.ok()) return ReportError(engine.status(), *cfg);
-  tracker::FileTracker tracker(*fs, **engine, config::TrackerPath(*cfg));
-  ordered_json out = ordered_json::array();
-  for (const auto* t : *selected) {
-    auto st = TableStatus(*cfg, *t, *fs, **engine, tracker);
-    if (!st.ok()) return ReportError(st.status(), *cfg);
-    out.push_back(std::move(*st));
-  }
+  auto report = StatusReport(*cfg, names);
+  if (!report.ok()) return ReportError(report.status(), *cfg);
   if (json) {
-    PrintJson({{"tracker", config::TrackerPath(*cfg)}, {"tables", out}});
+    PrintJson(*report);
   } else {
-    PrintText(out);
+    PrintText((*report)["tables"]);
   }
   return 0;
 }
 
 }  // namespace
+
+Result<nlohmann::ordered_json> StatusReport(const config::LoaderConfig& cfg,
+                                            const std::vector<std::string>& tables) {
+  DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(cfg, tables));
+  auto fs = MakeFileSystem(cfg.storage);
+  DL_ASSIGN_OR_RETURN(auto engine, loader::MakeLockedEngine(cfg));
+  tracker::FileTracker tracker(*fs, *engine, config::TrackerPath(cfg));
+  ordered_json out = ordered_json::array();
+  for (const auto* t : selected) {
+    DL_ASSIGN_OR_RETURN(auto st, TableStatus(cfg, *t, *fs, *engine, tracker));
+    out.push_back(std::move(st));
+  }
+  return ordered_json{{"tracker", config::TrackerPath(cfg)}, {"tables", std::move(out)}};
+}
 
 void AddStatusCommand(CLI::App& app, int& exit_code) {
   struct Args {

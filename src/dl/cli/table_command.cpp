@@ -9,13 +9,11 @@
 #include <set>
 
 #include "dl/cli/output.hpp"
+#include "dl/cli/table_session.hpp"
 #include "dl/common/clock.hpp"
-#include "dl/config/loader_config.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/discovery/discover.hpp"
-#include "dl/engine/expression_check.hpp"
 #include "dl/storage/paths.hpp"
-#include "dl/storage/registry.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::cli {
@@ -23,102 +21,16 @@ namespace {
 
 using nlohmann::ordered_json;
 
-struct TableArgs {
-  std::string path;
-  bool json = false;
-  std::optional<int64_t> version;
-  std::string timestamp;
-  std::optional<int64_t> limit;
-  std::string output = "/dev/stdout";
-  std::string format;
-  std::string columns;
-  std::string order_by;
-  std::string where;
-  std::vector<std::string> sources;
-  std::string mode = "append";
-  std::vector<std::string> partition_by;
-  std::string schema_evolution = "none";
-  std::vector<std::string> properties;  // KEY=VALUE
-  int64_t target_size = 128LL << 20;
-  std::vector<std::string> zorder_by, sort_by;
-  bool dry_run = false, force = false;
-  std::optional<double> retention_hours;
-  std::vector<std::string> storage_options;  // KEY=VALUE
-  // Set once the path is resolved: storage for every location of the command, and the
-  // option values to mask in error texts.
-  StorageConfig storage;
-  std::shared_ptr<FileSystem> fs;
-  std::set<std::string> masked;
-};
-
-// Every verb needs a filesystem and an engine (checkpoints are Parquet). The engine reaches
-// only the table (PATH) and `files` (sources, output), and --where is an allowed expression.
-struct Session {
-  FileSystem* fs = nullptr;
-  std::unique_ptr<engine::Engine> engine;
-  std::unique_ptr<table::TableContext> ctx;
-};
-
-Result<Session> OpenSession(const TableArgs& a, std::vector<std::string> files = {}) {
-  Session s;
-  s.fs = a.fs.get();
-  engine::EngineOptions options;
-  options.allowed_directories = std::vector<std::string>{a.path};
-  options.allowed_files = std::move(files);
-  options.storage = a.storage;
-  options.file_system = a.fs;
-  DL_ASSIGN_OR_RETURN(s.engine, engine::MakeDuckDbEngine(options));
-  if (!a.where.empty()) {
-    DL_RETURN_IF_ERROR(
-        engine::CheckExpression(*s.engine, a.where, "--where", engine::Qualifiers::kAny).status());
-  }
-  s.ctx = std::make_unique<table::TableContext>(table::TableContext{*s.fs, *s.engine});
-  return s;
-}
-
 std::string TempDir() {
   const char* t = std::getenv("TMPDIR");
   return t && *t ? t : "/tmp";
-}
-
-std::string StripSlash(std::string p) {
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  return p;
-}
-
-Result<std::shared_ptr<const delta::Snapshot>> SnapshotFor(Session& s, const TableArgs& a) {
-  std::optional<int64_t> ts;
-  if (!a.timestamp.empty()) {
-    ts = ParseTimestampMs(a.timestamp);
-    if (!ts) return Status::InvalidArgument("--timestamp '{}' is not an ISO-8601 time", a.timestamp);
-  }
-  return table::LoadSnapshot(*s.ctx, a.path, a.version, ts);
-}
-
-ordered_json ProtocolJson(const delta::Protocol& p) {
-  ordered_json j{{"minReaderVersion", p.min_reader_version},
-                 {"minWriterVersion", p.min_writer_version}};
-  if (p.reader_features) j["readerFeatures"] = *p.reader_features;
-  if (p.writer_features) j["writerFeatures"] = *p.writer_features;
-  return j;
 }
 
 Status Describe(const TableArgs& a) {
   DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
   const auto& md = snap->metadata();
-  ordered_json j{{"path", a.path},
-                 {"version", snap->version()},
-                 {"id", md.id},
-                 {"name", md.name ? ordered_json(*md.name) : ordered_json()},
-                 {"schema", ordered_json::parse(md.schema_string)},
-                 {"partition_columns", md.partition_columns},
-                 {"protocol", ProtocolJson(snap->protocol())},
-                 {"properties", md.configuration},
-                 {"num_files", snap->files().size()},
-                 {"size_bytes", snap->TotalSize()},
-                 {"created_time", md.created_time ? ordered_json(*md.created_time) : ordered_json()},
-                 {"last_commit", FormatTimestampMs(snap->timestamp_ms())}};
+  const ordered_json j = DescribeJson(a, *snap);
   if (a.json) {
     PrintJson(j);
     return Status::OK();
@@ -137,19 +49,7 @@ Status Describe(const TableArgs& a) {
 }
 
 Status History(const TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
-  DL_ASSIGN_OR_RETURN(auto entries, table::History(*s.ctx, a.path, a.limit));
-  ordered_json out = ordered_json::array();
-  for (const auto& e : entries) {
-    const auto& ci = e.commit_info;
-    auto get = [&](const char* k) { return ci.contains(k) ? ci[k] : ordered_json(); };
-    out.push_back({{"version", e.version},
-                   {"timestamp", FormatTimestampMs(e.timestamp_ms)},
-                   {"operation", get("operation")},
-                   {"operationParameters", get("operationParameters")},
-                   {"operationMetrics", get("operationMetrics")},
-                   {"engineInfo", get("engineInfo")}});
-  }
+  DL_ASSIGN_OR_RETURN(ordered_json out, HistoryJson(a));
   if (a.json) {
     PrintJson(out);
     return Status::OK();
@@ -189,22 +89,6 @@ Status Files(const TableArgs& a) {
   return Status::OK();
 }
 
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size() && !s.empty()) {
-    size_t comma = s.find(',', start);
-    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos
-                                                                   : comma - start);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) out.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::string FormatFromPath(const std::string& path, const std::string& fallback) {
   auto ends = [&](const char* ext) {
     std::string e(ext);
@@ -224,26 +108,7 @@ Status Scan(const TableArgs& a) {
                               ? a.output
                               : fmt::format("{}/dl_scan_{}.{}", TempDir(), NewUuid(), format);
   DL_ASSIGN_OR_RETURN(auto s, OpenSession(a, {out}));
-  DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
-  DL_RETURN_IF_ERROR(s.engine->RegisterSnapshot("__dl_scan", *snap));
-  std::string select = "*";
-  if (!a.columns.empty()) {
-    select.clear();
-    for (const auto& c : SplitList(a.columns)) {
-      if (!snap->schema().Find(c)) return Status::InvalidArgument("no column '{}' in {}", c, a.path);
-      select += (select.empty() ? "" : ", ") + engine::QuoteIdent(c);
-    }
-  }
-  std::string sql = "SELECT " + select + " FROM __dl_scan";
-  if (!a.where.empty()) sql += " WHERE (" + a.where + ")";
-  if (!a.order_by.empty()) {
-    std::string order;
-    for (const auto& c : SplitList(a.order_by)) {
-      order += (order.empty() ? "" : ", ") + engine::QuoteIdent(c);
-    }
-    sql += " ORDER BY " + order;
-  }
-  if (a.limit) sql += " LIMIT " + std::to_string(*a.limit);
+  DL_ASSIGN_OR_RETURN(std::string sql, PrepareScan(s, a, SplitList(a.columns)));
   if (a.output != "/dev/stdout") return s.engine->Export(sql, out, format);
   Status st = s.engine->Export(sql, out, format);
   if (st.ok()) {
@@ -390,31 +255,6 @@ Status RestoreCmd(const TableArgs& a) {
   std::cout << "version " << r.version << ": restored to version " << *a.version << " (removed "
             << r.files_removed << " files, re-added " << r.files_added << ")\n";
   return Status::OK();
-}
-
-// PATH as a location (file:, dbfs: and object stores with a backend; other schemes refused)
-// and the storage of the command. A backend that cannot be made with the options (no
-// credentials) is a config error naming PATH and the scheme; no request is made here.
-Status OpenStorage(TableArgs& a) {
-  DL_ASSIGN_OR_RETURN(StorageOptions options,
-                      config::StorageOptionsFromArgs(a.storage_options, &a.masked));
-  auto resolved = ResolveLocation(a.path);
-  if (!resolved.ok()) return Status::Config("PATH {}", resolved.status().message());
-  a.path = StripSlash(*resolved);
-  a.storage = StorageConfig{options, {}};
-  if (IsUri(a.path)) {
-    auto backend = MakeFileSystemFor(a.path, a.storage);
-    if (!backend.ok()) {
-      return Status::Config("PATH {}: {}:// storage cannot be used: {}", a.path, UriScheme(a.path),
-                            backend.status().message());
-    }
-  }
-  a.fs = MakeFileSystem(a.storage);
-  return Status::OK();
-}
-
-Status MaskStatus(const Status& st, const std::set<std::string>& masked) {
-  return Status(st.code(), config::RedactText(masked, st.message()));
 }
 
 CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const char* name,

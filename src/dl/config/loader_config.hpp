@@ -237,19 +237,31 @@ struct LoaderConfig {
 
 // ---- Loading ----
 
+/// One config problem: 1-based line (0: unknown), key path ("tables[1].loading_strategy";
+/// empty: the whole document) and the message without either.
+struct ConfigProblem {
+  int line = 0;
+  std::string path;
+  std::string message;
+};
+
 /// Load and validate a YAML (or JSON) config file. Errors are StatusCode::kConfig with one
 /// line per problem: "config.yaml:14: tables[1].loading_strategy: 'scd3' is not one of
 /// scd2, append, overwrite, merge". Every problem is reported, not just the first.
 ///
 /// String values may use `${VAR}` or `${VAR:-default}` (environment variables); `$${` is a
 /// literal `${`. An unset variable without a default is an error naming key and variable.
-Result<LoaderConfig> LoadConfigFile(const std::string& path);
+///
+/// With `problems`, each problem is also appended there as (line, key path, message), for
+/// callers that report them structurally (the Python package's ConfigError).
+Result<LoaderConfig> LoadConfigFile(const std::string& path,
+                                    std::vector<ConfigProblem>* problems = nullptr);
 
 /// Same for inline text (`--config-json`): YAML or JSON (JSON is YAML). Single-line text
 /// that is not JSON and contains a literal "\n" (the original's documented
 /// `--config-json 'raw_data_path: /mnt/raw/\n...'`) has those turned into newlines.
-Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json,
-                                    const std::string& source_name);
+Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json, const std::string& source_name,
+                                    std::vector<ConfigProblem>* problems = nullptr);
 
 /// A commented example config with every path under base_dir (raw/, processed/,
 /// checkpoints/), shaped for the quickstart demo data. LoadConfigText accepts it as is.

@@ -388,7 +388,8 @@ Result<int> CountDocuments(const std::string& text, const std::string& source) {
   return Status::Config("{}: YAML syntax error: the text does not parse", source);
 }
 
-Result<LoaderConfig> Parse(const std::string& text, const std::string& source) {
+Result<LoaderConfig> Parse(const std::string& text, const std::string& source,
+                           std::vector<ConfigProblem>* problems) {
   YAML::Node root;
   try {
     DL_ASSIGN_OR_RETURN(int docs, CountDocuments(text, source));
@@ -397,6 +398,10 @@ Result<LoaderConfig> Parse(const std::string& text, const std::string& source) {
     }
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
+    if (problems) {
+      problems->push_back(
+          {e.mark.is_null() ? 0 : e.mark.line + 1, "", "YAML syntax error: " + e.msg});
+    }
     if (e.mark.is_null()) return Status::Config("{}: YAML syntax error: {}", source, e.msg);
     return Status::Config("{}:{}:{}: YAML syntax error: {}", source, e.mark.line + 1,
                           e.mark.column + 1, e.msg);
@@ -414,18 +419,19 @@ Result<LoaderConfig> Parse(const std::string& text, const std::string& source) {
   } catch (const std::exception& e) {  // yaml-cpp throws; nothing may escape the module
     return Status::Config("{}: cannot read the config: {}", source, e.what());
   }
+  if (problems) *problems = diag.Problems();
   DL_RETURN_IF_ERROR(diag.ToStatus());
   return cfg;
 }
 
 }  // namespace
 
-Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json,
-                                    const std::string& source_name) {
-  return Parse(UnescapeInlineNewlines(yaml_or_json), source_name);
+Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json, const std::string& source_name,
+                                    std::vector<ConfigProblem>* problems) {
+  return Parse(UnescapeInlineNewlines(yaml_or_json), source_name, problems);
 }
 
-Result<LoaderConfig> LoadConfigFile(const std::string& path) {
+Result<LoaderConfig> LoadConfigFile(const std::string& path, std::vector<ConfigProblem>* problems) {
   // Read at most one byte past the cap: `--config /dev/zero` (or a log file given by mistake)
   // must fail fast, not fill memory.
   std::ifstream in(path, std::ios::binary);
@@ -438,7 +444,7 @@ Result<LoaderConfig> LoadConfigFile(const std::string& path) {
     return Status::Config("config file {} is larger than {} MiB; is it the right file?", path,
                           kMaxConfigBytes >> 20);
   }
-  return Parse(text, path);
+  return Parse(text, path, problems);
 }
 
 }  // namespace dl::config

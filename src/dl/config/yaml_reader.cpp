@@ -62,7 +62,9 @@ std::string_view AliasFor(std::string_view key) {
 
 }  // namespace
 
-void Diagnostics::Add(int line, std::string_view path, std::string_view message) {
+void Diagnostics::Add(int line, std::string_view path, std::string_view message,
+                      std::optional<std::string_view> key_path) {
+  problems_.push_back({line, std::string(key_path.value_or(path)), std::string(message)});
   std::string where = line > 0 ? fmt::format("{}:{}", source_, line) : source_;
   if (path.empty()) {
     errors_.emplace_back(line, fmt::format("{}: {}", where, message));
@@ -71,13 +73,22 @@ void Diagnostics::Add(int line, std::string_view path, std::string_view message)
   }
 }
 
+namespace {
+bool ByLine(int a, int b) { return (a > 0 ? a : INT32_MAX) < (b > 0 ? b : INT32_MAX); }
+}  // namespace
+
+std::vector<ConfigProblem> Diagnostics::Problems() const {
+  auto sorted = problems_;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return ByLine(a.line, b.line); });
+  return sorted;
+}
+
 Status Diagnostics::ToStatus() const {
   if (errors_.empty()) return Status::OK();
   auto sorted = errors_;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    int la = a.first > 0 ? a.first : INT32_MAX, lb = b.first > 0 ? b.first : INT32_MAX;
-    return la < lb;
-  });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return ByLine(a.first, b.first); });
   std::string text;
   for (const auto& [line, message] : sorted) {
     if (!text.empty()) text += '\n';
@@ -413,7 +424,7 @@ void MapReader::Require(std::string_view key) {
   known_.insert(std::string(key));
   const YAML::Node* node = Find(key);
   if (!node) {
-    MapError(fmt::format("required key '{}' is missing", key));
+    diag_.Add(line_, path_, fmt::format("required key '{}' is missing", key), PathOf(key));
   } else if (node->IsNull()) {
     Error(key, "a value is required");
   }
@@ -444,7 +455,7 @@ void MapReader::CheckUnknownKeys(const std::vector<std::string_view>& other_keys
         message += fmt::format(" (did you mean '{}'?)", alias);
       }
     }
-    diag_.Add(key_lines_[i], path_, message);
+    diag_.Add(key_lines_[i], path_, message, PathOf(name));
   }
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dl/common/status.hpp"
+#include "dl/config/loader_config.hpp"
 
 namespace dl::config::internal {
 
@@ -18,16 +19,22 @@ namespace dl::config::internal {
 class Diagnostics {
  public:
   explicit Diagnostics(std::string source) : source_(std::move(source)) {}
-  /// line is 1-based; 0 when unknown. path may be empty (the whole document).
-  void Add(int line, std::string_view path, std::string_view message);
+  /// line is 1-based; 0 when unknown. path may be empty (the whole document). key_path:
+  /// the key the problem is about when the message is reported at its map (a missing or
+  /// unknown key); Problems() names it instead of path.
+  void Add(int line, std::string_view path, std::string_view message,
+           std::optional<std::string_view> key_path = std::nullopt);
   bool ok() const { return errors_.empty(); }
   /// Config status with every error, one per line, sorted by line (stable).
   Status ToStatus() const;
   const std::string& source() const { return source_; }
+  /// Every problem as reported (line, key path, message), in the order of ToStatus.
+  std::vector<ConfigProblem> Problems() const;
 
  private:
   std::string source_;
   std::vector<std::pair<int, std::string>> errors_;
+  std::vector<ConfigProblem> problems_;
 };
 
 /// 1-based line of a node, 0 if it has none (e.g. a missing key).

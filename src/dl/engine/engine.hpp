@@ -19,6 +19,8 @@
 #include "dl/storage/file_system.hpp"
 #include "dl/storage/storage_options.hpp"
 
+struct ArrowArrayStream;  // the Arrow C stream interface (dl/engine/arrow_c.hpp)
+
 namespace dl::engine {
 
 struct EngineOptions {
@@ -130,6 +132,11 @@ class Engine : public delta::ParquetHandler {
   /// parquet.
   virtual Status Export(const std::string& sql, const std::string& path,
                         std::string_view format) = 0;
+  /// Run a SELECT and hand its rows over as an Arrow C stream in `out` (the consumer releases
+  /// it): rows are computed and converted batch by batch as the consumer pulls them, never
+  /// materialized first. This session runs nothing else until the stream is released, and
+  /// must outlive it.
+  virtual Status QueryArrow(const std::string& sql, ArrowArrayStream* out) = 0;
   /// Interrupt the running query of this session (from another thread).
   virtual void Interrupt() = 0;
 };

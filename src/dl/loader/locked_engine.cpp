@@ -60,7 +60,8 @@ Result<std::unique_ptr<engine::Engine>> MakeLockedEngine(const config::LoaderCon
   return engine::MakeDuckDbEngine(LockedEngineOptions(cfg));
 }
 
-Status CheckSqlFragments(const config::LoaderConfig& cfg) {
+Status CheckSqlFragments(const config::LoaderConfig& cfg,
+                         std::vector<config::ConfigProblem>* problems) {
   bool any = false;
   for (const auto& t : cfg.tables) {
     any = any || t.merge_condition || t.delete_condition || t.replace_where;
@@ -84,6 +85,10 @@ Status CheckSqlFragments(const config::LoaderConfig& cfg) {
                                                                    : Qualifiers::kAny;
       auto checked = engine::CheckExpression(*engine, **value, key, q);
       if (!checked.ok()) {
+        if (problems) {
+          problems->push_back(
+              {t.line, fmt::format("tables[{}].{}", i, key), checked.status().message()});
+        }
         std::string where =
             t.line > 0 ? fmt::format("{}:{}", cfg.source_name, t.line) : cfg.source_name;
         return Status::Config("{}: tables[{}] ({}).{}", where, i, config::DisplayName(cfg, t),

@@ -23,7 +23,9 @@ Result<std::unique_ptr<engine::Engine>> MakeLockedEngine(const config::LoaderCon
 
 /// merge_condition, delete_condition and replace_where of every table checked by
 /// engine::CheckExpression in an engine with no file access. Config error naming the config
-/// source and line, the table and the key.
-Status CheckSqlFragments(const config::LoaderConfig& cfg);
+/// source and line, the table and the key; with `problems`, the same as (line, key path,
+/// message) there too.
+Status CheckSqlFragments(const config::LoaderConfig& cfg,
+                         std::vector<config::ConfigProblem>* problems = nullptr);
 
 }  // namespace dl::loader

@@ -2,6 +2,8 @@
 // ones; the second abandons them (their queries are interrupted, nothing is committed).
 #pragma once
 
+#include <csignal>
+
 #include <atomic>
 
 namespace dl::loader {
@@ -30,8 +32,19 @@ class StopToken {
   std::atomic<int> signal_{0};
 };
 
-/// Route SIGINT and SIGTERM to `token` for the life of the process (async-signal-safe: the
-/// handler only increments an atomic).
-void InstallSignalHandlers(StopToken& token);
+/// Routes SIGINT and SIGTERM to a token while it lives (async-signal-safe: the handler only
+/// increments an atomic), then puts the previous handlers back: a host process (Python)
+/// keeps its own handling once the run returns.
+class ScopedSignalHandlers {
+ public:
+  explicit ScopedSignalHandlers(StopToken& token);
+  ~ScopedSignalHandlers();
+  ScopedSignalHandlers(const ScopedSignalHandlers&) = delete;
+  ScopedSignalHandlers& operator=(const ScopedSignalHandlers&) = delete;
+
+ private:
+  StopToken* previous_token_;
+  struct sigaction previous_int_ {}, previous_term_ {};
+};
 
 }  // namespace dl::loader

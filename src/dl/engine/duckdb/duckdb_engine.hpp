@@ -53,6 +53,7 @@ class DuckDbEngine final : public Engine {
   Status Execute(const std::string& sql) override;
   Result<QueryRows> Query(const std::string& sql) override;
   Status Export(const std::string& sql, const std::string& path, std::string_view format) override;
+  Status QueryArrow(const std::string& sql, ArrowArrayStream* out) override;
   void Interrupt() override { conn_.Interrupt(); }
 
   Result<std::vector<std::string>> ReadCheckpointActions(

@@ -57,6 +57,7 @@ class DataChunk {
   explicit operator bool() const { return c_ != nullptr; }
   idx_t size() const { return duckdb_data_chunk_get_size(c_); }
   duckdb_vector column(idx_t i) const { return duckdb_data_chunk_get_vector(c_, i); }
+  duckdb_data_chunk get() const { return c_; }
 
  private:
   duckdb_data_chunk c_ = nullptr;

@@ -1,0 +1,265 @@
+"""Cluster mode: ``run-cluster`` and ``cluster-status`` from Python.
+
+>>> from data_loader.cluster import ClusterConfig, ClusterDataProcessor, DatabricksEnvironment
+>>> environment = DatabricksEnvironment.detect_environment()            # doctest: +SKIP
+>>> cluster_config = ClusterConfig.from_base_config(
+...     base_config=base_config, environment=environment,
+...     enable_cluster_optimizations=True, use_unity_catalog=True)      # doctest: +SKIP
+>>> processor = ClusterDataProcessor(cluster_config)                     # doctest: +SKIP
+>>> processor.validate_cluster_configuration()["valid"]                  # doctest: +SKIP
+True
+>>> results = processor.process_all_tables()                             # doctest: +SKIP
+>>> processor.get_cluster_status().health.status                         # doctest: +SKIP
+'ok'
+
+Environment detection, the resource plan, health and recommendations are the native
+loader's (the command line's ``cluster-status`` and ``run-cluster``), not re-implemented here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+from data_loader import _native
+from data_loader.config.table_config import DataLoaderConfig
+from data_loader.core._runner import wait_for_run
+from data_loader.core.results import RunResult
+
+__all__ = [
+    "ClusterConfig",
+    "ClusterDataProcessor",
+    "ClusterStatus",
+    "DatabricksEnvironment",
+    "DatabricksInfo",
+    "Environment",
+    "HealthReason",
+    "HealthReport",
+    "ResourcePlan",
+]
+
+
+class _Record:
+    def to_dict(self) -> Dict[str, Any]:
+        """The fields as plain data (the shape of ``cluster-status --json``)."""
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class DatabricksInfo(_Record):
+    """What the Databricks runtime says about the cluster (None: not provided)."""
+
+    runtime_version: Optional[str] = None
+    cluster_id: Optional[str] = None
+    cluster_name: Optional[str] = None
+    cluster_type: Optional[str] = None
+    node_type: Optional[str] = None
+    spark_version: Optional[str] = None
+    workers: Optional[int] = None
+    is_driver: Optional[bool] = None
+    is_job_cluster: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class Environment(_Record):
+    """Where the loader runs (``environment`` of ``cluster-status --json``).
+
+    Attributes:
+        kind: ``databricks``, ``container`` or ``host``.
+        cpu_cores, memory_limit_bytes: the usable limits (overrides, else the tightest of
+            cgroup and host).
+        host, container: what the host and the cgroup say.
+        databricks: the Databricks runtime's facts.
+        sources: (fact, where it came from) pairs, in detection order.
+    """
+
+    kind: str
+    cpu_cores: int
+    memory_limit_bytes: int
+    host: Dict[str, Any] = field(default_factory=dict)
+    container: Dict[str, Any] = field(default_factory=dict)
+    databricks: DatabricksInfo = field(default_factory=DatabricksInfo)
+    sources: List[Dict[str, str]] = field(default_factory=list)
+
+    @property
+    def is_databricks(self) -> bool:
+        """True on a Databricks cluster."""
+        return self.kind == "databricks"
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Environment":
+        d = dict(d)
+        d["databricks"] = DatabricksInfo(**d.get("databricks", {}))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class ResourcePlan(_Record):
+    """Parallelism and engine resources run-cluster derives (``resources``)."""
+
+    parallelism: int
+    parallelism_from_config: bool
+    cpu_parallelism: int
+    memory_parallelism: int
+    engine_threads: int
+    engine_memory_bytes: int
+    memory_budget_bytes: int
+    backpressure_at_bytes: int
+    hard_limit_bytes: int
+    reasons: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HealthReason(_Record):
+    """One health finding: level ``warning`` or ``critical``, the check, the message."""
+
+    level: str
+    check: str
+    message: str
+
+
+@dataclass(frozen=True)
+class HealthReport(_Record):
+    """Health: ``ok``, ``warning`` or ``critical``, with the reasons."""
+
+    status: str
+    reasons: List[HealthReason] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClusterStatus(_Record):
+    """``get_cluster_status()``: the same as ``data_loader cluster-status --json``.
+
+    ``critical`` is True when health is critical (the command then exits 1).
+    """
+
+    environment: Environment
+    resources: ResourcePlan
+    disks: List[Dict[str, Any]]
+    tables: List[Dict[str, Any]]
+    last_run: Optional[Dict[str, Any]]
+    health: HealthReport
+    recommendations: List[str]
+    dependencies: List[Dict[str, Any]]
+    critical: bool = False
+    text: str = field(default="", repr=False)  # what cluster-status prints without --json
+
+    @classmethod
+    def from_native(cls, text_json: str, text: str, critical: bool) -> "ClusterStatus":
+        d = json.loads(text_json)
+        health = d["health"]
+        return cls(
+            environment=Environment.from_dict(d["environment"]),
+            resources=ResourcePlan(**d["resources"]),
+            disks=d["disks"],
+            tables=d["tables"],
+            last_run=d["last_run"],
+            health=HealthReport(health["status"], [HealthReason(**r) for r in health["reasons"]]),
+            recommendations=d["recommendations"],
+            dependencies=d["dependencies"],
+            critical=critical,
+            text=text,
+        )
+
+
+class DatabricksEnvironment:
+    """Detects the environment the loader runs in."""
+
+    @staticmethod
+    def detect_environment(config: Optional[DataLoaderConfig] = None) -> Environment:
+        """Detect Databricks, a container (cgroup limits) or a plain host. With ``config``,
+        its ``cluster:`` settings (overrides, system_root) apply, as in cluster-status."""
+        native = config._native if config is not None else None
+        return Environment.from_dict(json.loads(_native.detect_environment(native)))
+
+
+@dataclass
+class ClusterConfig:
+    """A config prepared for cluster mode.
+
+    Attributes:
+        base_config: the loader config.
+        environment: the detected environment (informational: every run detects again, as
+            run-cluster does, so the plan fits the machine it runs on).
+        enable_cluster_optimizations: derive parallelism and engine memory from the
+            environment (``run-cluster``); False runs as plain ``run``.
+        use_unity_catalog: name tables ``catalog.schema.table`` (``run-cluster --unity-catalog``).
+        enable_monitoring: sample CPU and memory into the run's metrics and hold back batches
+            near the memory budget (``run-cluster --monitoring``).
+    """
+
+    base_config: DataLoaderConfig
+    environment: Environment
+    enable_cluster_optimizations: bool = True
+    use_unity_catalog: bool = False
+    enable_monitoring: bool = False
+
+    @classmethod
+    def from_base_config(
+        cls,
+        base_config: DataLoaderConfig,
+        environment: Optional[Environment] = None,
+        enable_cluster_optimizations: bool = True,
+        use_unity_catalog: bool = False,
+        enable_monitoring: bool = False,
+    ) -> "ClusterConfig":
+        """A cluster config from a loader config (the environment detected when not given)."""
+        if environment is None:
+            environment = DatabricksEnvironment.detect_environment(base_config)
+        return cls(base_config, environment, enable_cluster_optimizations, use_unity_catalog,
+                   enable_monitoring)
+
+    @property
+    def resource_plan(self) -> ResourcePlan:
+        """The parallelism and engine resources a cluster run would use here."""
+        return ResourcePlan(**json.loads(_native.resource_plan(self.base_config._native)))
+
+
+class ClusterDataProcessor:
+    """``run-cluster`` and ``cluster-status`` on a :class:`ClusterConfig`."""
+
+    def __init__(self, cluster_config: ClusterConfig) -> None:
+        self.cluster_config = cluster_config
+
+    @property
+    def _native_config(self) -> Any:
+        return self.cluster_config.base_config._native
+
+    def validate_cluster_configuration(self) -> Dict[str, Any]:
+        """Check the config for a cluster run.
+
+        Returns ``{'valid': bool, 'errors': [...], 'warnings': [...]}``: errors are Unity
+        Catalog names that are not valid (with ``use_unity_catalog``) and critical health
+        findings; warnings are the other health findings.
+        """
+        errors: List[str] = []
+        warnings: List[str] = []
+        if self.cluster_config.use_unity_catalog:
+            problem = _native.check_unity_catalog_names(self._native_config)
+            if problem:
+                errors.append(problem)
+        status = self.get_cluster_status()
+        for reason in status.health.reasons:
+            (errors if reason.level == "critical" else warnings).append(
+                f"{reason.check}: {reason.message}"
+            )
+        return {"valid": not errors, "errors": errors, "warnings": warnings}
+
+    def process_all_tables(self, tables: Optional[List[str]] = None) -> RunResult:
+        """Load every new file (of ``tables``, default all) as ``data_loader run-cluster``
+        does; returns the run's :class:`RunResult`. Ctrl-C stops it as in DataProcessor."""
+        c = self.cluster_config
+        handle = _native.start_run(
+            self._native_config,
+            list(tables or []),
+            cluster=c.enable_cluster_optimizations,
+            unity_catalog=c.use_unity_catalog,
+            monitoring=c.enable_monitoring,
+        )
+        return wait_for_run(handle)
+
+    def get_cluster_status(self) -> ClusterStatus:
+        """Environment, resource plan, disks, tables, the last monitored run, health with
+        reasons, recommendations and dependency states: ``cluster-status --json``."""
+        return ClusterStatus.from_native(*_native.cluster_status(self._native_config))
