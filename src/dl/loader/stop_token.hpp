@@ -2,9 +2,8 @@
 // ones; the second abandons them (their queries are interrupted, nothing is committed).
 #pragma once
 
-#include <csignal>
-
 #include <atomic>
+#include <csignal>
 
 namespace dl::loader {
 
@@ -44,7 +43,8 @@ class ScopedSignalHandlers {
 
  private:
   StopToken* previous_token_;
-  struct sigaction previous_int_ {}, previous_term_ {};
+  struct sigaction previous_int_ = {};
+  struct sigaction previous_term_ = {};
 };
 
 }  // namespace dl::loader
