@@ -124,6 +124,17 @@ def test_interval_zero_is_a_readable_usage_error(env: LoaderEnv):
         assert len(r.stderr) < 600, str(r)
 
 
+def write_config_with(env: LoaderEnv, key: str, value: str) -> None:
+    """A one-table config with `key` (the table's source_path_pattern, or a global) = value."""
+    entry = env.table_entry("t", "t/*.parquet", "parquet")
+    globals_ = {}
+    if key == "source_path_pattern":
+        entry[key] = value
+    else:
+        globals_[key] = value
+    env.write_config([entry], **globals_)
+
+
 def test_unsupported_schemes_are_config_errors_not_zero_files(env: LoaderEnv):
     """`s3://...` used to pass validate and load "0 files" with exit 0: every scheme this build
     has no storage backend for is a config error naming the key and the scheme, in validate
@@ -135,13 +146,7 @@ def test_unsupported_schemes_are_config_errors_not_zero_files(env: LoaderEnv):
         "checkpoint_path": "dbfs:/mnt/checkpoints",  # no Databricks driver's /dbfs view here
     }
     for key, value in cases.items():
-        entry = env.table_entry("t", "t/*.parquet", "parquet")
-        globals_ = {}
-        if key == "source_path_pattern":
-            entry[key] = value
-        else:
-            globals_[key] = value
-        env.write_config([entry], **globals_)
+        write_config_with(env, key, value)
         for cmd in ("validate", "run"):
             r = env.run(cmd)
             assert r.rc == 2, f"{key}={value}: {r}"
@@ -156,13 +161,7 @@ def test_gcs_is_refused_as_not_supported_yet_naming_key_and_docs(env: LoaderEnv)
     table command exit 2 saying GCS is not supported yet and where to read more."""
     for key, value in {"source_path_pattern": "gs://bucket/raw/t/*.parquet",
                        "processed_data_path": "gs://bucket/tables"}.items():
-        entry = env.table_entry("t", "t/*.parquet", "parquet")
-        globals_ = {}
-        if key == "source_path_pattern":
-            entry[key] = value
-        else:
-            globals_[key] = value
-        env.write_config([entry], **globals_)
+        write_config_with(env, key, value)
         for cmd in ("validate", "run"):
             r = env.run(cmd)
             assert r.rc == 2, f"{key}={value}: {r}"
