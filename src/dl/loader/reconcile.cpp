@@ -103,17 +103,16 @@ Result<CommitScan> ScanLoaderCommits(FileSystem& fs, const std::string& table_ro
   // Only commitInfo matters here, and we and Spark write it first: adds are not parsed.
   delta::CommitRangeOptions options;
   options.commit_info_only = true;
-  auto range = delta::ForEachCommit(fs, table_root, after_version, std::nullopt, options,
-                                    [&](delta::Commit&& c) -> Status {
-                                      auto files = RecordedSourceFiles(c.actions);
-                                      if (!files.ok()) return files.status().WithContext(c.path);
-                                      for (auto& f : *files)
-                                        scan.loads.push_back(RecordedLoad{std::move(f), c.version});
-                                      if (auto restored = RestoredVersion(c.actions)) {
-                                        scan.restores.emplace_back(c.version, *restored);
-                                      }
-                                      return Status::OK();
-                                    });
+  auto record = [&scan](delta::Commit&& c) -> Status {
+    auto files = RecordedSourceFiles(c.actions);
+    if (!files.ok()) return files.status().WithContext(c.path);
+    for (auto& f : *files) scan.loads.push_back(RecordedLoad{std::move(f), c.version});
+    if (auto restored = RestoredVersion(c.actions)) {
+      scan.restores.emplace_back(c.version, *restored);
+    }
+    return Status::OK();
+  };
+  auto range = delta::ForEachCommit(fs, table_root, after_version, std::nullopt, options, record);
   if (!range.ok()) {
     if (range.status().code() == StatusCode::kNotFound) return scan;  // no table yet
     return range.status();
