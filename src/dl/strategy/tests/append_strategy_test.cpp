@@ -44,6 +44,10 @@ TEST_F(AppendTest, RecordsSourceFilesAndNoTxnInTheCommit) {
   const auto& files = history->at(0).commit_info["dataLoader"]["sourceFiles"];
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0]["path"], a);
+  // The batch id, as the _batch_id audit column has it.
+  auto ids = Query("SELECT DISTINCT _batch_id FROM tbl");
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(history->at(0).commit_info["dataLoader"]["batchId"], ids[0][0].value_or(""));
   ASSERT_TRUE(Load({Write("b.csv", "id\n2\n")}).ok());
   for (int64_t v : {0, 1}) {
     auto commit = fs_->Read(delta::CommitPath(root(), v));
