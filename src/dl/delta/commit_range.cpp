@@ -21,6 +21,9 @@ struct Planned {
 struct Plan {
   std::vector<Planned> versions;
   int64_t until = -1;
+  // Versions before `versions` the listing has no commit for (a long log's cleaned-up past:
+  // one range, not one entry per version).
+  std::optional<ExpiredVersions> missing_first;
   // The oldest commit the log keeps, when the planning already knows it (or knows it is at
   // most `after`); unknown: listed in full if a version turns out to be missing.
   std::optional<int64_t> oldest;
@@ -62,7 +65,12 @@ Result<Plan> PlanFromListing(FileSystem& fs, const std::string& root, int64_t af
   plan.until = until.value_or(newest);
   if (after < 0 && !commits.empty()) plan.oldest = commits.begin()->first;
   if (commits.count(after)) plan.oldest = after;
-  for (int64_t v = after + 1; v <= plan.until; ++v) {
+  auto first = commits.upper_bound(after);
+  const int64_t first_listed = first == commits.end() ? plan.until + 1 : first->first;
+  if (first_listed > after + 1) {
+    plan.missing_first = ExpiredVersions{after + 1, std::min(first_listed - 1, plan.until)};
+  }
+  for (int64_t v = first_listed; v <= plan.until; ++v) {
     auto it = commits.find(v);
     if (it != commits.end()) {
       plan.versions.push_back({v, it->second->path, it->second->modification_time_ms});
@@ -105,7 +113,9 @@ class RangeReader {
  public:
   RangeReader(FileSystem& fs, const std::string& root, const CommitRangeOptions& options,
               const std::function<Status(Commit&&)>& fn, Plan plan)
-      : fs_(fs), root_(root), options_(options), fn_(fn), plan_(std::move(plan)) {}
+      : fs_(fs), root_(root), options_(options), fn_(fn), plan_(std::move(plan)) {
+    missing_prefix_ = plan_.missing_first;
+  }
 
   Result<CommitRangeInfo> Run() {
     info_.until = plan_.until;
@@ -155,21 +165,22 @@ class RangeReader {
   Status OnMissing(int64_t version) {
     // After a commit of the range was found, the log keeps an older commit than this one.
     if (found_any_) return MissingVersion(root_, version);
-    missing_prefix_.push_back(version);
+    if (!missing_prefix_) missing_prefix_ = ExpiredVersions{version, version};
+    missing_prefix_->last = version;  // versions come in order: the prefix stays contiguous
     return Status::OK();
   }
 
   Status SettleMissingPrefix() {
-    if (missing_prefix_.empty()) return Status::OK();
+    if (!missing_prefix_) return Status::OK();
     std::optional<int64_t> oldest = plan_.oldest;
     if (!oldest) {
       DL_ASSIGN_OR_RETURN(oldest, OldestCommit(fs_, root_));
     }
-    for (int64_t v : missing_prefix_) {
-      if (oldest && v >= *oldest) return MissingVersion(root_, v);
+    if (oldest && missing_prefix_->last >= *oldest) {
+      return MissingVersion(root_, std::max(missing_prefix_->first, *oldest));
     }
-    info_.expired = ExpiredVersions{missing_prefix_.front(), missing_prefix_.back()};
-    missing_prefix_.clear();
+    info_.expired = missing_prefix_;
+    missing_prefix_.reset();
     return Status::OK();
   }
 
@@ -179,7 +190,7 @@ class RangeReader {
   const std::function<Status(Commit&&)>& fn_;
   Plan plan_;
   CommitRangeInfo info_;
-  std::vector<int64_t> missing_prefix_;
+  std::optional<ExpiredVersions> missing_prefix_;  // missing before any commit was found
   bool found_any_ = false;
 };
 
