@@ -84,7 +84,8 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
     app_id = batch.delta_source->app_id;
     req.txn = delta::SetTransaction{app_id, batch.delta_source->version, std::nullopt};
   }
-  req.source_files = batch.files;
+  req.loader_info.source_files = batch.files;
+  req.loader_info.batch_id = batch.id;
   req.commit_options = commit_options;
   if (batch.delta_source) {
     req.before_commit = [&ctx]() { return PauseBeforeCommitForTests(ctx.fs); };

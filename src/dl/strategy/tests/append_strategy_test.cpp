@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/loader_commit_info.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/strategy/source.hpp"
 #include "dl/strategy/tests/strategy_test_util.hpp"
@@ -41,9 +42,15 @@ TEST_F(AppendTest, RecordsSourceFilesAndNoTxnInTheCommit) {
   table::TableContext ctx{*fs_, *engine_};
   auto history = table::History(ctx, root());
   ASSERT_TRUE(history.ok());
-  const auto& files = history->at(0).commit_info["dataLoader"]["sourceFiles"];
+  auto info = delta::LoaderCommitInfo::Of(delta::CommitInfo{history->at(0).commit_info});
+  ASSERT_TRUE(info.ok() && *info);
+  const auto& files = (*info)->source_files;
   ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files[0]["path"], a);
+  EXPECT_EQ(files[0].path, a);
+  // The batch id, as the _batch_id audit column has it.
+  auto ids = Query("SELECT DISTINCT _batch_id FROM tbl");
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ((*info)->batch_id, ids[0][0]);
   ASSERT_TRUE(Load({Write("b.csv", "id\n2\n")}).ok());
   for (int64_t v : {0, 1}) {
     auto commit = fs_->Read(delta::CommitPath(root(), v));
