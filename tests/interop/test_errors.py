@@ -75,34 +75,6 @@ def test_usage_errors_exit_2(dl, args):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def column_mapping_table(spark, tmp_path_factory) -> str:
-    path = str(tmp_path_factory.mktemp("cm") / "table")
-    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, s STRING) USING delta "
-              f"TBLPROPERTIES ('delta.columnMapping.mode' = 'name', "
-              f"'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')")
-    spark.range(0, 20).selectExpr("id", "cast(id as string) as s") \
-        .write.format("delta").mode("append").save(path)
-    return path
-
-
-def test_unsupported_feature_scan_refused(dl, column_mapping_table):
-    p = dl.run("table", "scan", column_mapping_table, check=False)
-    assert p.returncode == 1, f"scan of a column-mapped table must be refused (exit {p.returncode}): {_out(p)[:500]}"
-    assert "column mapping" in _out(p) or "columnMapping" in _out(p), \
-        f"message must name column mapping: {_out(p)!r}"
-
-
-def test_unsupported_feature_write_refused(dl, column_mapping_table, tmp_path):
-    before = _tree(column_mapping_table)
-    src = il.write_parquet(_small(range(1000, 1003)), tmp_path / "new.parquet")
-    p = dl.run("table", "write", column_mapping_table, "--source", src, check=False)
-    assert p.returncode == 1, f"write to a column-mapped table must be refused (exit {p.returncode})"
-    assert "column mapping" in _out(p) or "columnMapping" in _out(p), \
-        f"message must name column mapping: {_out(p)!r}"
-    assert _tree(column_mapping_table) == before, "a refused write must not touch the table"
-
-
 def test_property_needing_an_unsupported_feature_is_refused_before_any_write(dl, tmp_path):
     src = il.write_parquet(_small(range(3)), tmp_path / "src.parquet")
     path = tmp_path / "t"

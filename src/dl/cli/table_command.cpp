@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 
 #include "dl/cli/output.hpp"
 #include "dl/cli/table_session.hpp"
 #include "dl/common/clock.hpp"
+#include "dl/delta/column_mapping.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/discovery/discover.hpp"
 #include "dl/storage/paths.hpp"
@@ -65,10 +67,20 @@ Status History(const TableArgs& a) {
 Status Files(const TableArgs& a) {
   DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto snap, SnapshotFor(s, a));
+  // Column mapping keys partition values by physical name; show the display names.
+  std::map<std::string, std::string> display;
+  if (delta::UsesColumnMapping(snap->metadata().configuration)) {
+    for (const auto& c : snap->partition_columns()) {
+      display[delta::PhysicalColumnName(snap->schema(), c)] = c;
+    }
+  }
   ordered_json out = ordered_json::array();
   for (const auto& f : snap->files()) {
     ordered_json pv = ordered_json::object();
-    for (const auto& [k, v] : f.partition_values) pv[k] = v ? ordered_json(*v) : ordered_json();
+    for (const auto& [k, v] : f.partition_values) {
+      auto name = display.find(k);
+      pv[name == display.end() ? k : name->second] = v ? ordered_json(*v) : ordered_json();
+    }
     auto stats = delta::ParseStats(f.stats);
     out.push_back({{"path", f.path},
                    {"size", f.size},
@@ -257,13 +269,29 @@ Status RestoreCmd(const TableArgs& a) {
   return Status::OK();
 }
 
+Status RenameColumnCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
+  DL_ASSIGN_OR_RETURN(auto r, table::RenameColumn(*s.ctx, a.path, a.column, a.new_name));
+  std::cout << "version " << r.version << ": renamed column " << a.column << " to " << a.new_name
+            << "\n";
+  return Status::OK();
+}
+
+Status DropColumnCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
+  DL_ASSIGN_OR_RETURN(auto r, table::DropColumn(*s.ctx, a.path, a.column));
+  std::cout << "version " << r.version << ": dropped column " << a.column << "\n";
+  return Status::OK();
+}
+
 CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const char* name,
                const char* help, Status (*run)(const TableArgs&), int& exit_code) {
   auto* cmd = table->add_subcommand(name, help);
   cmd->add_option("path", args->path, "Table directory")->required();
   // The verbs that change files refuse a table nested in another (see CheckNotNested).
-  static const std::set<std::string> kChangesFiles = {"write",  "delete",  "optimize",
-                                                      "vacuum", "restore", "checkpoint"};
+  static const std::set<std::string> kChangesFiles = {"write",         "delete",     "optimize",
+                                                      "vacuum",        "restore",    "checkpoint",
+                                                      "rename-column", "drop-column"};
   const bool changes_files = kChangesFiles.count(name) != 0;
   cmd->add_option("--storage-option", args->storage_options,
                   "Object store option KEY=VALUE as in storage_options: (delta-rs key names, "
@@ -343,6 +371,16 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
   auto* r = Verb(table, args, "restore", "Return the table to an earlier version (new commit)",
                  RestoreCmd, exit_code);
   r->add_option("--version", args->version, "Version to restore")->required();
+
+  auto* rc =
+      Verb(table, args, "rename-column", "Rename a column of a column-mapped table (metadata only)",
+           RenameColumnCmd, exit_code);
+  rc->add_option("--column", args->column, "Column (a.b for a nested field)")->required();
+  rc->add_option("--to", args->new_name, "New name")->required();
+  auto* dc =
+      Verb(table, args, "drop-column", "Drop a column of a column-mapped table (metadata only)",
+           DropColumnCmd, exit_code);
+  dc->add_option("--column", args->column, "Column (a.b for a nested field)")->required();
 }
 
 }  // namespace dl::cli

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "dl/delta/column_mapping.hpp"
+
 namespace dl::delta {
 namespace {
 
@@ -51,7 +53,7 @@ bool HasConfigPrefix(const StringMap& config, std::string_view prefix) {
   return it != config.end() && it->first.starts_with(prefix);
 }
 
-std::string ColumnMappingMode(const StringMap& config) {
+std::string MappingModeName(const StringMap& config) {
   auto it = config.find("delta.columnMapping.mode");
   return it == config.end() ? "none" : it->second;
 }
@@ -99,7 +101,7 @@ Features NeededFeatures(const Schema& schema, const StringMap& config) {
   need("checkConstraints", HasConfigPrefix(config, "delta.constraints."));
   need("changeDataFeed", ConfigTrue(config, "delta.enableChangeDataFeed"));
   need("generatedColumns", !ColumnWithMetadata(schema, "delta.generationExpression").empty());
-  need("columnMapping", ColumnMappingMode(config) != "none");
+  need("columnMapping", MappingModeName(config) != "none");
   need("identityColumns", !ColumnWithMetadata(schema, "delta.identity.").empty());
   need("deletionVectors", ConfigTrue(config, "delta.enableDeletionVectors"));
   need("timestampNtz", SchemaUses(schema, "timestamp_ntz"));
@@ -153,13 +155,13 @@ Status CannotRead(const std::string& table, std::string_view feature) {
                              table, feature);
 }
 
+// Name and id modes are read by physical name (see column_mapping.hpp); the schema must carry
+// a physical name and id for every column.
 Status CheckColumnMappingReadable(const Metadata& metadata, const std::string& table) {
-  std::string mode = ColumnMappingMode(metadata.configuration);
-  if (mode == "none") return Status::OK();
-  return Status::Unsupported(
-      "table {} uses reader feature columnMapping (delta.columnMapping.mode={}), which "
-      "data_loader cannot read yet",
-      table, mode);
+  if (MappingModeName(metadata.configuration) == "none") return Status::OK();
+  auto schema = ParseSchemaString(metadata.schema_string);
+  if (!schema.ok()) return schema.status().WithContext(fmt::format("table {}", table));
+  return CheckColumnMapping(*schema, metadata.configuration, table);
 }
 
 // Whether one writer feature puts an obligation on us that we do not implement. Features
@@ -197,11 +199,9 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
                ? refuse(" (delta.enableInCommitTimestamps=true)")
                : Status::OK();
   }
-  if (f == "columnMapping") {
-    std::string mode = ColumnMappingMode(config);
-    return mode == "none" ? Status::OK()
-                          : refuse(fmt::format(" (delta.columnMapping.mode={})", mode));
-  }
+  // columnMapping: data files, partition values and stats use physical names, new columns get
+  // fresh ids (checked readable before any writer feature).
+  if (f == "columnMapping") return Status::OK();
   const char* meta_key = f == "generatedColumns"  ? "delta.generationExpression"
                          : f == "identityColumns" ? "delta.identity."
                                                   : nullptr;
@@ -262,7 +262,6 @@ Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const st
   for (const std::string& f : *protocol.reader_features) {
     // deletionVectors: the engine drops the rows each file's DV marks deleted.
     if (f == "timestampNtz" || f == "vacuumProtocolCheck" || f == "deletionVectors") continue;
-    // With mode "none" a columnMapping table stores logical names: readable as is.
     if (f == "columnMapping") {
       DL_RETURN_IF_ERROR(CheckColumnMappingReadable(metadata, table));
       continue;

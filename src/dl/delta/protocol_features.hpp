@@ -20,12 +20,13 @@ Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
                          const StringMap& configuration);
 
 /// Unsupported naming the feature and `table` if a reader feature (or reader version > 3)
-/// is one we cannot read (columnMapping other than "none", typeWidening, v2Checkpoint, ...).
-/// deletionVectors is readable: the engine applies each file's DV.
+/// is one we cannot read (typeWidening, v2Checkpoint, ...). deletionVectors is readable (the
+/// engine applies each file's DV), and so is columnMapping in modes name and id when every
+/// column has its physical name and id (CorruptLog naming the column otherwise).
 Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 /// Unsupported naming the feature and `table` if the table needs a writer feature we do not
 /// implement (changeDataFeed enabled, generatedColumns, identityColumns, checkConstraints,
-/// rowTracking, inCommitTimestamp, columnMapping, ...). deletionVectors is writable.
+/// rowTracking, inCommitTimestamp, ...). deletionVectors and columnMapping are writable.
 Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 
 /// Validate the protocol action's shape (features present iff versions 3/7, reader features

@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "dl/delta/column_mapping.hpp"
 #include "dl/delta/conflict_checker.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/maintenance.hpp"
@@ -87,10 +88,16 @@ Status ValidateShape(const std::vector<Action>& actions, const std::string& tabl
   return Status::OK();
 }
 
-// Every add must carry a value (possibly null) for exactly the table's partition columns.
+// Every add must carry a value (possibly null) for exactly the table's partition columns (by
+// physical name under column mapping).
 Status ValidatePartitionValues(const std::vector<Action>& actions, const Metadata& metadata,
                                const std::string& table) {
   std::set<std::string> want(metadata.partition_columns.begin(), metadata.partition_columns.end());
+  if (UsesColumnMapping(metadata.configuration) && !want.empty()) {
+    DL_ASSIGN_OR_RETURN(Schema schema, ParseSchemaString(metadata.schema_string));
+    want.clear();
+    for (const auto& c : metadata.partition_columns) want.insert(PhysicalColumnName(schema, c));
+  }
   for (const auto& a : actions) {
     const auto* add = std::get_if<AddFile>(&a);
     if (add == nullptr) continue;

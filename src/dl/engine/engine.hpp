@@ -70,6 +70,10 @@ struct WriteOptions {
   std::vector<std::string> order_by;  ///< sort rows within files by these columns
   bool zorder = false;                ///< order by a Z-order (bit interleave) of order_by
   int num_indexed_cols = 32;          ///< delta.dataSkippingNumIndexedCols
+  /// Column mapping (name or id mode): files name columns, nested ones too, by their physical
+  /// names and carry their ids as Parquet field_ids; partition values and stats use the
+  /// physical names.
+  bool column_mapping = false;
 };
 
 /// Small query results as text (NULL as nullopt).
@@ -91,8 +95,8 @@ class Engine : public delta::ParquetHandler {
                                const SourceOptions& options) = 0;
   /// Create or replace temp view `view` over a snapshot's live files (or `subset` of them):
   /// every schema column with the table's type, partition columns from the log, columns
-  /// missing from older files as NULL, rows deleted by deletion vectors left out.
-  /// Unsupported for column mapping.
+  /// missing from older files as NULL, rows deleted by deletion vectors left out. With column
+  /// mapping the files are read by physical names and the view shows the display names.
   virtual Status RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
                                   const std::vector<delta::AddFile>* subset = nullptr) = 0;
 

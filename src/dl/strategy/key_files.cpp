@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "dl/delta/column_mapping.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/engine/sql_util.hpp"
 
@@ -43,9 +44,13 @@ Result<std::vector<delta::AddFile>> PruneFilesByKeyStats(engine::Engine& engine,
 
   std::vector<delta::AddFile> out;
   std::vector<std::string> ranges;
+  // Stats name columns as the files do: by physical name under column mapping.
+  const std::string stat_key = delta::UsesColumnMapping(snapshot.metadata().configuration)
+                                   ? delta::PhysicalName(*field)
+                                   : key;
   for (size_t i = 0; i < files.size(); ++i) {
     auto stats = delta::ParseStats(files[i].stats);
-    auto lo = StatText(stats.min_values, key), hi = StatText(stats.max_values, key);
+    auto lo = StatText(stats.min_values, stat_key), hi = StatText(stats.max_values, stat_key);
     if (!lo || !hi) {
       out.push_back(files[i]);
       continue;

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <map>
 
-#include "dl/delta/stats.hpp"
-
 #include "dl/common/clock.hpp"
+#include "dl/delta/column_mapping.hpp"
+#include "dl/delta/stats.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
 
@@ -76,6 +76,7 @@ Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
   int64_t now = NowMs();
   engine::WriteOptions wopts;
   wopts.partition_columns = snapshot->partition_columns();
+  wopts.column_mapping = delta::UsesColumnMapping(snapshot->metadata().configuration);
   wopts.target_file_size_bytes = options.target_file_size_bytes;
   wopts.order_by = options.order_by;
   wopts.zorder = options.zorder;

@@ -152,6 +152,14 @@ Result<VacuumResult> Vacuum(TableContext& ctx, const std::string& root,
 /// A new commit that makes the table's contents those of `version`.
 Result<WriteResult> Restore(TableContext& ctx, const std::string& root, int64_t version);
 
+/// Column mapping tables only (Unsupported otherwise): rename `column` (a dotted path for a
+/// nested field) to `new_name`, or drop it, in a metadata-only commit; the data files keep the
+/// physical names. A partition column cannot be dropped.
+Result<WriteResult> RenameColumn(TableContext& ctx, const std::string& root,
+                                 const std::string& column, const std::string& new_name);
+Result<WriteResult> DropColumn(TableContext& ctx, const std::string& root,
+                               const std::string& column);
+
 /// Write a checkpoint for the latest version now.
 Status Checkpoint(TableContext& ctx, const std::string& root);
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/column_mapping.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/table/table.hpp"
@@ -159,11 +160,17 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   delta::Schema schema;
   std::vector<std::string> partition_by;
+  bool column_mapping = false;
   if (!snapshot) {
     result.created = true;
     schema = source_schema;
     partition_by = req.partition_by;
     DL_ASSIGN_OR_RETURN(auto md, NewTableMetadata(schema, partition_by, req.configuration, root));
+    column_mapping = delta::UsesColumnMapping(md.configuration);
+    if (column_mapping) {
+      schema = delta::AssignColumnMapping(schema, &md.configuration);
+      md.schema_string = delta::SerializeSchema(schema);
+    }
     delta::Protocol protocol = delta::RequiredProtocol(schema, md.configuration);
     // Refused before any data file is written (a property may need a feature we lack).
     DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
@@ -186,14 +193,28 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     DL_ASSIGN_OR_RETURN(
         schema, EvolveSchema(snapshot->schema(), source_schema, req.schema_evolution, root));
     delta::Metadata md = snapshot->metadata();
+    column_mapping = delta::UsesColumnMapping(md.configuration);
     result.schema_changed = !(schema == snapshot->schema());
-    if (result.schema_changed) md.schema_string = delta::SerializeSchema(schema);
+    if (result.schema_changed) {
+      // New columns of a column-mapped table get fresh ids and physical names.
+      if (column_mapping) {
+        schema = delta::AssignColumnMapping(schema, &md.configuration);
+      }
+      md.schema_string = delta::SerializeSchema(schema);
+    }
     // Table properties of the config that the table lacks (or has with another value) are
     // set, as ALTER TABLE SET TBLPROPERTIES would; properties are never unset this way.
     bool properties_changed = false;
     for (const auto& [key, value] : req.configuration) {
       auto it = md.configuration.find(key);
       if (it != md.configuration.end() && it->second == value) continue;
+      if (key == delta::kColumnMappingModeKey || key == delta::kMaxColumnIdKey) {
+        // Existing files name columns as they are; a new mode would need every column mapped.
+        return Status::Unsupported(
+            "table {}: the table property {} of an existing table cannot be changed by a write "
+            "(Spark's ALTER TABLE ... SET TBLPROPERTIES can)",
+            root, key);
+      }
       md.configuration[key] = value;
       properties_changed = true;
     }
@@ -210,6 +231,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, schema));
   engine::WriteOptions wopts = req.write_options;
   wopts.partition_columns = partition_by;
+  wopts.column_mapping = column_mapping;
   DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(aligned, root, schema, wopts));
   result.files_added = static_cast<int64_t>(adds.size());
   result.rows_written = internal::CountRecords(adds);
@@ -344,6 +366,7 @@ Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
       fmt::format("SELECT * FROM {} WHERE ({}) IS NOT TRUE", QuoteIdent(src), predicate);
   engine::WriteOptions wopts;
   wopts.partition_columns = snapshot->partition_columns();
+  wopts.column_mapping = delta::UsesColumnMapping(snapshot->metadata().configuration);
   DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(keep, root, snapshot->schema(), wopts));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);

@@ -137,15 +137,25 @@ TEST(ProtocolFeaturesTest, CheckCanRead) {
               fmt::format("table /t uses reader feature {}, which data_loader cannot read yet", f));
   }
   EXPECT_EQ(CheckCanRead(P(4, 7, Features{}, Features{}), m, "t").code(), StatusCode::kUnsupported);
-  // Column mapping is readable only while the mode is none.
+  // Column mapping in modes name and id is readable when every column has its physical name
+  // and id; a column without them, or an unknown mode, is refused naming it.
   EXPECT_TRUE(CheckCanRead(P(2, 5), m, "t").ok());
-  Metadata named = M(kPlain, {{"delta.columnMapping.mode", "name"}});
-  EXPECT_EQ(CheckCanRead(P(2, 5), named, "t").code(), StatusCode::kUnsupported);
+  Schema mapped{
+      {F("a", "long", true,
+         {{"delta.columnMapping.id", 1}, {"delta.columnMapping.physicalName", "col-1"}})}};
   Protocol cm = P(3, 7, Features{"columnMapping"}, Features{"columnMapping"});
+  for (const char* mode : {"name", "id"}) {
+    EXPECT_TRUE(CheckCanRead(P(2, 5), M(mapped, {{"delta.columnMapping.mode", mode}}), "t").ok());
+    EXPECT_TRUE(CheckCanRead(cm, M(mapped, {{"delta.columnMapping.mode", mode}}), "t").ok());
+  }
   EXPECT_TRUE(CheckCanRead(cm, m, "t").ok());
-  Status st = CheckCanRead(cm, named, "t");
+  Status st = CheckCanRead(cm, M(kPlain, {{"delta.columnMapping.mode", "name"}}), "t");
+  EXPECT_EQ(st.code(), StatusCode::kCorruptLog);
+  EXPECT_NE(st.message().find("column a lacks delta.columnMapping.id"), std::string::npos)
+      << st.message();
+  st = CheckCanRead(cm, M(mapped, {{"delta.columnMapping.mode", "bogus"}}), "t");
   EXPECT_EQ(st.code(), StatusCode::kUnsupported);
-  EXPECT_NE(st.message().find("columnMapping"), std::string::npos);
+  EXPECT_NE(st.message().find("bogus"), std::string::npos);
 }
 
 TEST(ProtocolFeaturesTest, CheckCanWriteLegacyVersions) {
@@ -167,7 +177,10 @@ TEST(ProtocolFeaturesTest, CheckCanWriteLegacyVersions) {
       CheckCanWrite(P(1, 4), M(kPlain, {{"delta.enableChangeDataFeed", "false"}}), "t").ok());
   Schema generated{{F("g", "long", true, {{"delta.generationExpression", "a + 1"}})}};
   refused(P(1, 4), M(generated), "generatedColumns");
-  refused(P(2, 5), M(kPlain, {{"delta.columnMapping.mode", "id"}}), "columnMapping");
+  Schema mapped{
+      {F("a", "long", true,
+         {{"delta.columnMapping.id", 1}, {"delta.columnMapping.physicalName", "col-1"}})}};
+  EXPECT_TRUE(CheckCanWrite(P(2, 5), M(mapped, {{"delta.columnMapping.mode", "id"}}), "t").ok());
   Schema identity{{F("id", "long", false, {{"delta.identity.start", 1}})}};
   refused(P(1, 6), M(identity), "identityColumns");
   Schema invariant{{F("x", "long", true, {{"delta.invariants", "{\"expression\":\"x>0\"}"}})}};

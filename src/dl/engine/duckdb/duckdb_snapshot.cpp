@@ -7,13 +7,19 @@
 // the table schema whatever the files hold (older narrower types, Spark's INT96 timestamps).
 // Rows a deletion vector marks deleted go into a temp table of (file, row index) that the
 // scan anti-joins on DuckDB's file_row_number.
+// Column mapping (modes name and id): columns are read by physical name, nested struct fields
+// renamed back to the display names. The protocol resolves id mode by Parquet field_id;
+// DuckDB's read_parquet(schema=...) could do that for top-level columns only, and not with
+// union_by_name, so id mode is read by physical name too, which is how Spark writes its files.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
+#include "dl/delta/column_mapping.hpp"
 #include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/partition.hpp"
+#include "dl/engine/duckdb/column_mapping_sql.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/duckdb_types.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
@@ -27,17 +33,6 @@ namespace {
 
 constexpr const char* kFileColumn = "__dl_file";
 constexpr const char* kRowColumn = "__dl_row";
-
-Status CheckReadable(const delta::Snapshot& snapshot) {
-  const auto& conf = snapshot.metadata().configuration;
-  auto mode = conf.find("delta.columnMapping.mode");
-  if (mode != conf.end() && mode->second != "none") {
-    return Status::Unsupported(
-        "table '{}' uses column mapping (mode '{}'), which the DuckDB engine cannot read",
-        snapshot.table_root(), mode->second);
-  }
-  return Status::OK();
-}
 
 bool HasDeletionVectors(const std::vector<delta::AddFile>& files) {
   return std::any_of(files.begin(), files.end(),
@@ -82,11 +77,17 @@ std::optional<std::string> PartitionValueOf(const delta::PartitionValues& values
   return it->second;
 }
 
-// Data column as stored in the files -> the table's type.
-Result<std::string> DataColumnSql(const delta::StructField& field, const Column* file_column) {
+// Data column as stored in the files -> the table's type. `mapped`: the files name columns
+// (nested ones too) physically.
+Result<std::string> DataColumnSql(const delta::StructField& field, const Column* file_column,
+                                  bool mapped) {
   DL_ASSIGN_OR_RETURN(std::string target, DuckDbTypeFromDelta(*field.type));
   if (file_column == nullptr) return fmt::format("CAST(NULL AS {})", target);
-  std::string ref = "d." + QuoteIdent(field.name);
+  std::string ref = "d." + QuoteIdent(mapped ? file_column->name : field.name);
+  if (mapped) {
+    DL_ASSIGN_OR_RETURN(auto stored, DeltaTypeFromDuckDb(file_column->type->get(), field.name));
+    DL_ASSIGN_OR_RETURN(ref, RemapNestedSql(ref, *stored.type, *field.type, false));
+  }
   duckdb_type file_type = file_column->type->id();
   bool naive_ts = file_type == DUCKDB_TYPE_TIMESTAMP || file_type == DUCKDB_TYPE_TIMESTAMP_NS ||
                   file_type == DUCKDB_TYPE_TIMESTAMP_MS || file_type == DUCKDB_TYPE_TIMESTAMP_S;
@@ -157,9 +158,14 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
                             snapshot.table_root());
   }
   const std::vector<delta::AddFile>& files = subset ? *subset : snapshot.files();
-  DL_RETURN_IF_ERROR(CheckReadable(snapshot));
   const delta::Schema& schema = snapshot.schema();
   const std::vector<std::string>& partition_columns = snapshot.partition_columns();
+  // Column mapping: files, partition values and stats use physical names (name and id mode
+  // alike: the files Spark writes in id mode carry the physical names too).
+  const bool mapped = delta::UsesColumnMapping(snapshot.metadata().configuration);
+  auto stored_name = [&](const delta::StructField& f) {
+    return mapped ? delta::PhysicalName(f) : f.name;
+  };
   std::string context = fmt::format("reading table '{}'", snapshot.table_root());
   if (schema.fields.empty()) return Status::CorruptLog("{}: the schema has no columns", context);
   std::string create = fmt::format("CREATE OR REPLACE TEMP VIEW {} AS ", QuoteIdent(view));
@@ -167,10 +173,13 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
     DL_ASSIGN_OR_RETURN(std::string select, EmptyViewSelect(schema, with_file_column));
     return conn_.Execute(create + select, context);
   }
+  std::vector<std::string> partition_keys;  // as add.partitionValues names them
   for (const auto& column : partition_columns) {
-    if (schema.Find(column) == nullptr) {
+    const delta::StructField* field = schema.Find(column);
+    if (field == nullptr) {
       return Status::CorruptLog("{}: partition column '{}' is not in the schema", context, column);
     }
+    partition_keys.push_back(stored_name(*field));
   }
   std::vector<std::string> paths;
   paths.reserve(files.size());
@@ -194,8 +203,9 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
       std::string ref = fmt::format("p.\"p{}\"", pos - partition_columns.begin());
       DL_ASSIGN_OR_RETURN(expr, PartitionFromStringSql(ref, *field.type, field.name));
     } else {
-      auto it = by_name.find(AsciiLower(field.name));
-      DL_ASSIGN_OR_RETURN(expr, DataColumnSql(field, it == by_name.end() ? nullptr : it->second));
+      auto it = by_name.find(AsciiLower(stored_name(field)));
+      DL_ASSIGN_OR_RETURN(expr,
+                          DataColumnSql(field, it == by_name.end() ? nullptr : it->second, mapped));
     }
     items += fmt::format("{}{} AS {}", items.empty() ? "" : ", ", expr, QuoteIdent(field.name));
   }
@@ -205,7 +215,7 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
   }
   if (!partition_columns.empty() || with_file_column) {
     std::string table = "__dl_files_" + view;
-    DL_RETURN_IF_ERROR(FillFileTable(conn_, table, paths, files, partition_columns));
+    DL_RETURN_IF_ERROR(FillFileTable(conn_, table, paths, files, partition_keys));
     from += fmt::format(" JOIN {} AS p ON d.{} = p.{}", QuoteIdent(table), QuoteIdent(kFileColumn),
                         QuoteIdent(kFileColumn));
   }

@@ -23,8 +23,10 @@
 #include <chrono>
 #include <filesystem>
 
+#include "dl/delta/column_mapping.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/engine/duckdb/column_mapping_sql.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/duckdb/object_store.hpp"
@@ -117,11 +119,13 @@ Result<std::vector<StagedFile>> ReadCopyResult(QueryResult& result,
 constexpr const char* kDictionaryLimit = "DICTIONARY_SIZE_LIMIT 10000";
 
 // `key_columns`: the partition key columns of the COPY query (none: not partitioned).
-std::string CopyOptions(const std::vector<std::string>& key_columns, int64_t file_size) {
+// `field_ids`: ", FIELD_IDS {...}" for column mapping, else "".
+std::string CopyOptions(const std::vector<std::string>& key_columns, int64_t file_size,
+                        const std::string& field_ids) {
   std::string options = fmt::format(
       "FORMAT parquet, COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', "
-      "RETURN_STATS true, {}",
-      kDictionaryLimit);
+      "RETURN_STATS true, {}{}",
+      kDictionaryLimit, field_ids);
   if (!key_columns.empty()) {
     std::string keys;
     for (size_t i = 0; i < key_columns.size(); ++i) {
@@ -138,7 +142,8 @@ std::string CopyOptions(const std::vector<std::string>& key_columns, int64_t fil
 // groups from the file's own bytes per row and put one row group in each file.
 Result<std::vector<StagedFile>> SplitFile(Connection& conn, FileSystem& fs, const StagedFile& big,
                                           const std::string& dir, bool in_place,
-                                          const char* extension, int64_t target) {
+                                          const char* extension, int64_t target,
+                                          const std::string& field_ids) {
   int64_t rows_per_file = std::max<int64_t>(
       1, static_cast<int64_t>(static_cast<double>(big.rows) * static_cast<double>(target) /
                               static_cast<double>(big.size)));
@@ -146,9 +151,9 @@ Result<std::vector<StagedFile>> SplitFile(Connection& conn, FileSystem& fs, cons
   std::string sql = fmt::format(
       "COPY (SELECT * FROM read_parquet({}, hive_partitioning=false)) TO {} (FORMAT parquet, "
       "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', FILE_EXTENSION '{}', "
-      "RETURN_STATS true, {}, ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1{})",
+      "RETURN_STATS true, {}, ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1{}{})",
       QuoteLiteral(EnginePath(big.path)), QuoteLiteral(EnginePath(dir)), extension,
-      kDictionaryLimit, rows_per_file, in_place ? ", APPEND true" : "");
+      kDictionaryLimit, rows_per_file, in_place ? ", APPEND true" : "", field_ids);
   DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query(sql, "splitting a large data file"));
   DL_ASSIGN_OR_RETURN(auto parts, ReadCopyResult(result, {}));
   for (auto& p : parts) {
@@ -164,7 +169,8 @@ Result<std::vector<StagedFile>> SplitFile(Connection& conn, FileSystem& fs, cons
 // Split the files well over the target size (COPY overshoots a little anyway).
 Result<std::vector<StagedFile>> SplitOversized(Connection& conn, FileSystem& fs,
                                                std::vector<StagedFile> files,
-                                               const std::string& staging, int64_t target) {
+                                               const std::string& staging, int64_t target,
+                                               const std::string& field_ids) {
   std::vector<StagedFile> ready;
   for (auto& f : files) {
     if (target <= 0 || f.size <= target + target / 2) {
@@ -174,8 +180,9 @@ Result<std::vector<StagedFile>> SplitOversized(Connection& conn, FileSystem& fs,
     bool in_place = staging.empty();
     std::string dir =
         in_place ? f.path.substr(0, f.path.rfind('/')) : JoinPath(staging, "split-" + NewUuid());
-    DL_ASSIGN_OR_RETURN(auto parts, SplitFile(conn, fs, f, dir, in_place,
-                                              in_place ? "snappy.parquet" : "parquet", target));
+    DL_ASSIGN_OR_RETURN(
+        auto parts, SplitFile(conn, fs, f, dir, in_place, in_place ? "snappy.parquet" : "parquet",
+                              target, field_ids));
     for (auto& p : parts) ready.push_back(std::move(p));
   }
   return ready;
@@ -202,6 +209,25 @@ Result<delta::AddFile> PublishFile(FileSystem& fs, const StagedFile& f,
   add.data_change = true;
   add.stats = delta::BuildStatsJson(data_schema, f.rows, f.stats, num_indexed_cols);
   return add;
+}
+
+// How the files name things: the partition keys of add.partitionValues (and of the
+// directories), the data schema the stats follow, and COPY's FIELD_IDS option. Under column
+// mapping all of these use physical names.
+struct FileLayout {
+  std::vector<std::string> partition_keys;
+  delta::Schema data_schema;
+  std::string field_ids;
+};
+
+FileLayout LayoutFor(const delta::Schema& table_schema, const WriteOptions& options) {
+  FileLayout layout{options.partition_columns, DataSchema(table_schema, options.partition_columns),
+                    ""};
+  if (!options.column_mapping) return layout;
+  for (auto& key : layout.partition_keys) key = delta::PhysicalColumnName(table_schema, key);
+  layout.field_ids = ", FIELD_IDS " + FieldIdsSql(layout.data_schema);
+  layout.data_schema = delta::PhysicalSchema(layout.data_schema);
+  return layout;
 }
 
 // Deletes, unless released, the files already published.
@@ -259,17 +285,19 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(const std::stri
   DL_ASSIGN_OR_RETURN(StagingDir staging_dir, StagingDir::Create(table_root));
   WriteCleanup cleanup(fs);
   const std::string staging = JoinPath(staging_dir.path(), "data");
-  const auto& partition_columns = options.partition_columns;
+  const FileLayout layout = LayoutFor(table_schema, options);
+  const auto& partition_columns = layout.partition_keys;
   std::vector<std::string> keys;
   for (size_t i = 0; i < partition_columns.size(); ++i) keys.push_back(PartitionKeyColumn(i));
-  std::string copy = fmt::format("COPY ({}) TO {} ({})", select, QuoteLiteral(staging),
-                                 CopyOptions(keys, options.target_file_size_bytes));
+  std::string copy =
+      fmt::format("COPY ({}) TO {} ({})", select, QuoteLiteral(staging),
+                  CopyOptions(keys, options.target_file_size_bytes, layout.field_ids));
   DL_ASSIGN_OR_RETURN(QueryResult result, conn_.Query(copy, context));
   DL_ASSIGN_OR_RETURN(auto staged, ReadCopyResult(result, partition_columns));
   DL_ASSIGN_OR_RETURN(auto ready, SplitOversized(conn_, fs, std::move(staged), staging,
-                                                 options.target_file_size_bytes));
+                                                 options.target_file_size_bytes, layout.field_ids));
 
-  delta::Schema data_schema = DataSchema(table_schema, partition_columns);
+  const delta::Schema& data_schema = layout.data_schema;
   std::vector<delta::AddFile> adds;
   for (const auto& f : ready) {
     if (f.rows == 0) continue;  // COPY may leave an empty file for an empty result
@@ -288,7 +316,8 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteToObjectStore(
     const WriteOptions& options) {
   std::string root = table_root;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
-  const auto& partition_columns = options.partition_columns;
+  const FileLayout layout = LayoutFor(table_schema, options);
+  const auto& partition_columns = layout.partition_keys;
   // The key columns take the partition columns' names, so DuckDB's directories are the usual
   // <column>=<value> (escaped by DuckDB; the add path records the key exactly).
   std::string query = select;
@@ -305,7 +334,7 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteToObjectStore(
   std::string copy =
       fmt::format("COPY ({}) TO {} ({}, FILE_EXTENSION 'snappy.parquet', APPEND true)", query,
                   QuoteLiteral(EnginePath(root)),
-                  CopyOptions(partition_columns, options.target_file_size_bytes));
+                  CopyOptions(partition_columns, options.target_file_size_bytes, layout.field_ids));
   DL_ASSIGN_OR_RETURN(QueryResult result, conn_.Query(copy));
   DL_ASSIGN_OR_RETURN(auto written, ReadCopyResult(result, partition_columns, partition_columns));
   WriteCleanup cleanup(*fs_);
@@ -314,10 +343,10 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteToObjectStore(
     cleanup.Published(f.path);
   }
   DL_ASSIGN_OR_RETURN(auto ready, SplitOversized(conn_, *fs_, std::move(written), "",
-                                                 options.target_file_size_bytes));
+                                                 options.target_file_size_bytes, layout.field_ids));
   for (const auto& f : ready) cleanup.Published(f.path);
 
-  delta::Schema data_schema = DataSchema(table_schema, partition_columns);
+  const delta::Schema& data_schema = layout.data_schema;
   std::vector<delta::AddFile> adds;
   for (const auto& f : ready) {
     if (f.rows == 0) {  // COPY may leave an empty file for an empty result

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "dl/delta/column_mapping.hpp"
+#include "dl/engine/duckdb/column_mapping_sql.hpp"
 #include "dl/engine/duckdb/duckdb_types.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/duckdb/partition_sql.hpp"
@@ -167,7 +169,12 @@ Result<std::string> BuildWriteSelect(const std::string& sql,
       continue;
     }
     DL_ASSIGN_OR_RETURN(std::string expr, ColumnValueSql(index, field));
-    add_item(expr, field.name);
+    if (!options.column_mapping) {
+      add_item(expr, field.name);
+      continue;
+    }
+    DL_ASSIGN_OR_RETURN(expr, RemapNestedSql(expr, *field.type, *field.type, true));
+    add_item(expr, delta::PhysicalName(field));
   }
   if (items.empty())
     return Status::InvalidArgument("the table has no data (non-partition) columns");

@@ -27,7 +27,8 @@ std::string PartitionKeyColumn(size_t i);
 
 /// The SELECT over (`sql`, whose result columns are `query_columns`) that yields the table's
 /// data columns in schema order, cast to the table types (NULL for columns the query lacks),
-/// then one PartitionKeyColumn per partition column, in the requested order.
+/// then one PartitionKeyColumn per partition column, in the requested order. With
+/// options.column_mapping the data columns (and nested fields) take their physical names.
 /// SchemaMismatch for query columns the table lacks; InvalidArgument for unknown partition or
 /// order columns.
 Result<std::string> BuildWriteSelect(const std::string& sql,
