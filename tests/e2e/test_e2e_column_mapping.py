@@ -13,7 +13,7 @@ deletion vectors, deletes a row in place. Then:
 - our `table rename-column` (top-level and nested) and `drop-column` commit metadata only, and
   dropping a partition column is refused;
 - Spark then reads exactly the modelled rows, its DESCRIBE HISTORY lists our commits, and
-  data_loader reads the same rows as Spark.
+  data_loader reads the same rows as Spark, also when loading the table as a Delta source.
 """
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def test_column_mapped_spark_table_read_appended_and_merged(env: LoaderEnv, spar
         r = env.run("table", args[0], str(path), *args[1:], config=False)
         assert r.rc == 0, str(r)
     r = env.run("table", "drop-column", str(path), "--column", "p", config=False)
-    assert r.rc == 1 and "partition column" in r.out, str(r)
+    assert r.rc == 2 and "it is a partition column" in r.out, str(r)
 
     # -- Spark reads our commits ------------------------------------------------------------------
     final = pa.schema([("id", pa.int64()), ("label", pa.string()),
@@ -156,6 +156,14 @@ def test_column_mapped_spark_table_read_appended_and_merged(env: LoaderEnv, spar
     history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").collect()
     assert history[0]["version"] == max(il.commit_versions(path)), history[0]
     assert len(history) == len(il.commit_versions(path))
+
+    # -- the table as a Delta source (file_format: delta) -----------------------------------------
+    copy = env.table_entry("copy", "unused", "delta", audit_columns=False)
+    copy["source_path_pattern"] = str(path)
+    env.write_config([copy])
+    env.load()
+    il.assert_same(il.snapshot_from_arrow(env.read("copy")), after,
+                   "a column-mapped table loaded as a Delta source")
 
 
 class _Dl:
