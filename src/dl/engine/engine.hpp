@@ -74,6 +74,11 @@ struct WriteOptions {
   /// names and carry their ids as Parquet field_ids; partition values and stats use the
   /// physical names.
   bool column_mapping = false;
+  /// Count the rows written per value of this string column (e.g. the source-file audit
+  /// column) in the same pass that writes them, into *rows_by_value (NULL counts as ""; left
+  /// empty when the column is not a string). Empty or null: no counting.
+  std::string count_rows_by;
+  std::map<std::string, int64_t>* rows_by_value = nullptr;
 };
 
 /// Small query results as text (NULL as nullopt).

@@ -116,6 +116,8 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
+  // Counted as the rows are written (for the tracker), not read back from the new files.
+  if (t.audit_columns.enabled) req.write_options.count_rows_by = t.audit_columns.source_file;
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
 
   auto written = table::Write(ctx, target.root, req);
@@ -125,9 +127,8 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   }
   BatchOutcome out;
   if (written.ok()) {
+    out.rows_per_file = std::move(written->rows_by_value);
     out.write = std::move(*written);
-    auto rows = RowsPerFile(ctx.engine, target, out.write);
-    if (rows.ok()) out.rows_per_file = std::move(*rows);
   }
   ReleaseSource(ctx.engine, view);
   if (!written.ok()) return written.status();

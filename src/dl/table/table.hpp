@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +99,8 @@ struct WriteResult {
   int64_t rows_written = 0, bytes_written = 0;
   bool schema_changed = false;
   std::vector<std::string> added_paths;  ///< add.path of each new data file
+  /// Rows written per value of write_options.count_rows_by (see engine::WriteOptions).
+  std::map<std::string, int64_t> rows_by_value;
 };
 
 /// OK when a table may be created at `root`: nothing there, or only what writers of a table

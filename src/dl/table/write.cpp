@@ -232,6 +232,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   engine::WriteOptions wopts = req.write_options;
   wopts.partition_columns = partition_by;
   wopts.column_mapping = column_mapping;
+  wopts.rows_by_value = wopts.count_rows_by.empty() ? nullptr : &result.rows_by_value;
   DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(aligned, root, schema, wopts));
   result.files_added = static_cast<int64_t>(adds.size());
   result.rows_written = internal::CountRecords(adds);

@@ -18,6 +18,7 @@
 #include "dl/engine/duckdb/duckdb_types.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/duckdb/object_store.hpp"
+#include "dl/engine/duckdb/row_tally.hpp"
 #include "dl/engine/duckdb/source_reader.hpp"
 #include "dl/engine/duckdb/write_sql.hpp"
 #include "dl/engine/sql_util.hpp"
@@ -73,6 +74,7 @@ Result<std::unique_ptr<Engine>> MakeDuckDbEngine(const EngineOptions& options) {
   {
     DL_ASSIGN_OR_RETURN(duck::Connection setup, duck::Connection::Open(*shared));
     DL_RETURN_IF_ERROR(ConfigureAndLock(setup, options));
+    DL_RETURN_IF_ERROR(duck::RegisterRowTally(setup));
   }
   std::shared_ptr<FileSystem> fs = options.file_system;
   if (!fs) fs = MakeFileSystem(options.storage);

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "dl/common/clock.hpp"
 #include "dl/delta/loader_commit_info.hpp"
@@ -64,9 +65,12 @@ TEST_F(AppendTest, DedupWithinTheBatchAndAgainstTheTable) {
   auto a = Write("a.csv", "id,v\n1,first\n1,second\n2,x\n");
   ASSERT_TRUE(Load({a}).ok());
   auto b = Write("b.csv", "id,v\n2,again\n3,new\n");
-  auto r = Load({b});
+  auto c = Write("c.csv", "id,v\n3,later\n");
+  auto r = Load({b, c});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->write.rows_written, 1);
+  // Rows per source file count what landed, after dedup: c's only row lost to b's.
+  EXPECT_EQ(r->rows_per_file, (std::map<std::string, int64_t>{{b, 1}}));
   auto rows = Query("SELECT id, v FROM tbl ORDER BY id");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][1], "first");  // the first delivery wins
