@@ -281,7 +281,8 @@ def test_column_mapping_table_read_correctly_or_refused(dl, spark, tmp_path):
     else:
         assert p.returncode == 1 and "columnMapping" in _out(p), f"exit {p.returncode}: {_out(p)!r}"
     versions = il.commit_versions(path)
-    src = il.write_parquet(pa.table({"id": pa.array([4], pa.int64()), "s_renamed": ["d"], "p": [None]}),
+    src = il.write_parquet(pa.table({"id": pa.array([4], pa.int64()), "s_renamed": ["d"],
+                                     "p": pa.array([None], pa.string())}),
                            tmp_path / "n.parquet")
     w = dl.run("table", "write", path, "--source", src, check=False)
     if w.returncode == 0:
