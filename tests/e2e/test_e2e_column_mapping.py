@@ -184,3 +184,31 @@ def env_json(env: LoaderEnv, *args):
     r = env.run(*args, config=False)
     assert r.rc == 0, str(r)
     return json.loads(r.stdout)
+
+
+def test_new_table_with_column_mapping_and_mode_changes_refused(env: LoaderEnv, spark):
+    """A table we create with delta.columnMapping.mode=name maps every column (Spark reads it);
+    a write cannot switch an existing table's mode (its files name columns as they are)."""
+    rows = _rows([(1, "a", {"x_new": 1, "y": "b"}, "p 1", "e"), (2, None, None, None, None)])
+    src = il.write_parquet(rows, env.root / "src.parquet")
+    path = env.root / "ours"
+    r = env.run("table", "write", str(path), "--source", src, "--partition-by", "p",
+                "--property", "delta.columnMapping.mode=name", config=False)
+    assert r.rc == 0, str(r)
+    log = il.replay_log(path)
+    assert (log.protocol["minReaderVersion"], log.protocol["minWriterVersion"]) == (2, 5)
+    fields = _fields(log.metadata["schemaString"])
+    ids = sorted(_cm(f)[0] for f in fields.values())
+    assert log.metadata["configuration"]["delta.columnMapping.maxColumnId"] == "7", ids  # 5 + 2 nested
+    assert all(set(a["partitionValues"]) == {_cm(fields["p"])[1]} for a in log.adds.values())
+    il.assert_same(il.read_spark(spark, path), il.snapshot_from_arrow(rows),
+                   "Spark's read of a column-mapped table data_loader created")
+
+    for table, mode in ((path, "id"), (env.root / "plain", "name")):
+        if mode == "name":  # a plain table first
+            assert env.run("table", "write", str(table), "--source", src, config=False).rc == 0
+        before = il.commit_versions(table)
+        r = env.run("table", "write", str(table), "--source", src, "--property",
+                    f"delta.columnMapping.mode={mode}", config=False)
+        assert r.rc == 1 and "delta.columnMapping.mode" in r.out, str(r)
+        assert il.commit_versions(table) == before
