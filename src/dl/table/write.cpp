@@ -61,6 +61,27 @@ Result<delta::Schema> EvolveSchema(const delta::Schema& table, const delta::Sche
   return merged;
 }
 
+// Table properties of the config that the table lacks (or has with another value) are set, as
+// ALTER TABLE SET TBLPROPERTIES would; properties are never unset this way. True if any changed.
+Result<bool> SetTableProperties(const delta::StringMap& wanted, delta::StringMap* configuration,
+                                const std::string& root) {
+  bool changed = false;
+  for (const auto& [key, value] : wanted) {
+    auto it = configuration->find(key);
+    if (it != configuration->end() && it->second == value) continue;
+    if (key == delta::kColumnMappingModeKey || key == delta::kMaxColumnIdKey) {
+      // Existing files name columns as they are; a new mode would need every column mapped.
+      return Status::Unsupported(
+          "table {}: the table property {} of an existing table cannot be changed by a write "
+          "(Spark's ALTER TABLE ... SET TBLPROPERTIES can)",
+          root, key);
+    }
+    (*configuration)[key] = value;
+    changed = true;
+  }
+  return changed;
+}
+
 // Delta NOT NULL columns (from Spark tables) are invariants a writer must enforce.
 Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta::Schema& schema,
                     const delta::Schema& source, const std::string& root) {
@@ -202,22 +223,8 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
       }
       md.schema_string = delta::SerializeSchema(schema);
     }
-    // Table properties of the config that the table lacks (or has with another value) are
-    // set, as ALTER TABLE SET TBLPROPERTIES would; properties are never unset this way.
-    bool properties_changed = false;
-    for (const auto& [key, value] : req.configuration) {
-      auto it = md.configuration.find(key);
-      if (it != md.configuration.end() && it->second == value) continue;
-      if (key == delta::kColumnMappingModeKey || key == delta::kMaxColumnIdKey) {
-        // Existing files name columns as they are; a new mode would need every column mapped.
-        return Status::Unsupported(
-            "table {}: the table property {} of an existing table cannot be changed by a write "
-            "(Spark's ALTER TABLE ... SET TBLPROPERTIES can)",
-            root, key);
-      }
-      md.configuration[key] = value;
-      properties_changed = true;
-    }
+    DL_ASSIGN_OR_RETURN(bool properties_changed,
+                        SetTableProperties(req.configuration, &md.configuration, root));
     if (result.schema_changed || properties_changed) {
       delta::Protocol upgraded =
           delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);

@@ -136,6 +136,34 @@ Status FillFileTable(Connection& conn, const std::string& table,
   return app.Close();
 }
 
+std::string StoredName(const delta::StructField& field, bool mapped) {
+  return mapped ? delta::PhysicalName(field) : field.name;
+}
+
+// The view's columns: data columns from the files (`d`, by physical name when `mapped`),
+// partition columns parsed from the file table's strings (`p`).
+Result<std::string> ColumnItemsSql(const delta::Schema& schema,
+                                   const std::vector<std::string>& partition_columns,
+                                   const std::vector<Column>& file_columns, bool mapped) {
+  std::map<std::string, const Column*> by_name;
+  for (const auto& c : file_columns) by_name.emplace(AsciiLower(c.name), &c);
+  std::string items;
+  for (const auto& field : schema.fields) {
+    std::string expr;
+    auto pos = std::find(partition_columns.begin(), partition_columns.end(), field.name);
+    if (pos != partition_columns.end()) {
+      std::string ref = fmt::format("p.\"p{}\"", pos - partition_columns.begin());
+      DL_ASSIGN_OR_RETURN(expr, PartitionFromStringSql(ref, *field.type, field.name));
+    } else {
+      auto it = by_name.find(AsciiLower(StoredName(field, mapped)));
+      DL_ASSIGN_OR_RETURN(expr,
+                          DataColumnSql(field, it == by_name.end() ? nullptr : it->second, mapped));
+    }
+    items += fmt::format("{}{} AS {}", items.empty() ? "" : ", ", expr, QuoteIdent(field.name));
+  }
+  return items;
+}
+
 }  // namespace
 
 Status DuckDbEngine::RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
@@ -163,9 +191,6 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
   // Column mapping: files, partition values and stats use physical names (name and id mode
   // alike: the files Spark writes in id mode carry the physical names too).
   const bool mapped = delta::UsesColumnMapping(snapshot.metadata().configuration);
-  auto stored_name = [&](const delta::StructField& f) {
-    return mapped ? delta::PhysicalName(f) : f.name;
-  };
   std::string context = fmt::format("reading table '{}'", snapshot.table_root());
   if (schema.fields.empty()) return Status::CorruptLog("{}: the schema has no columns", context);
   std::string create = fmt::format("CREATE OR REPLACE TEMP VIEW {} AS ", QuoteIdent(view));
@@ -179,7 +204,7 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
     if (field == nullptr) {
       return Status::CorruptLog("{}: partition column '{}' is not in the schema", context, column);
     }
-    partition_keys.push_back(stored_name(*field));
+    partition_keys.push_back(StoredName(*field, mapped));
   }
   std::vector<std::string> paths;
   paths.reserve(files.size());
@@ -192,23 +217,8 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
       "read_parquet({}, union_by_name=true, hive_partitioning=false, filename={}{})",
       SqlStringList(paths), QuoteLiteral(kFileColumn), row_numbers ? ", file_row_number=true" : "");
   DL_ASSIGN_OR_RETURN(auto file_columns, Describe("SELECT * FROM " + reader, context));
-  std::map<std::string, const Column*> by_name;
-  for (const auto& c : file_columns) by_name.emplace(AsciiLower(c.name), &c);
-
-  std::string items;
-  for (const auto& field : schema.fields) {
-    std::string expr;
-    auto pos = std::find(partition_columns.begin(), partition_columns.end(), field.name);
-    if (pos != partition_columns.end()) {
-      std::string ref = fmt::format("p.\"p{}\"", pos - partition_columns.begin());
-      DL_ASSIGN_OR_RETURN(expr, PartitionFromStringSql(ref, *field.type, field.name));
-    } else {
-      auto it = by_name.find(AsciiLower(stored_name(field)));
-      DL_ASSIGN_OR_RETURN(expr,
-                          DataColumnSql(field, it == by_name.end() ? nullptr : it->second, mapped));
-    }
-    items += fmt::format("{}{} AS {}", items.empty() ? "" : ", ", expr, QuoteIdent(field.name));
-  }
+  DL_ASSIGN_OR_RETURN(std::string items,
+                      ColumnItemsSql(schema, partition_columns, file_columns, mapped));
   std::string from = reader + " AS d";
   if (with_file_column) {
     items += ", p.\"add_path\" AS \"_dl_file\", d.\"file_row_number\" AS \"_dl_row\"";
