@@ -40,8 +40,9 @@ foreach(proto ${spark_protos})
   list(APPEND spark_gen_srcs ${outs})
 endforeach()
 add_library(dl_spark_proto STATIC ${spark_gen_srcs})
-# Generated code: compiled as it comes, with its warnings silenced.
-target_compile_options(dl_spark_proto PRIVATE -w)
+# Generated code: compiled as it comes, with its warnings silenced; -O1 without debug info
+# halves its compile time (these messages are small, their speed does not matter).
+target_compile_options(dl_spark_proto PRIVATE -w -O1 -g0)
 target_include_directories(dl_spark_proto SYSTEM PUBLIC "${spark_gen_dir}")
 target_link_libraries(dl_spark_proto PUBLIC gRPC::grpc++ protobuf::libprotobuf)
 
