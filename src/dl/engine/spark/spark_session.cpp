@@ -4,7 +4,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "dl/engine/spark/arrow_decode.hpp"
 #include "dl/engine/spark/grpc_error.hpp"
@@ -28,6 +30,24 @@ std::string NewUuid() {
                      hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
 }
 
+// The system's CA bundle for TLS. gRPC's own default is where its build put roots.pem
+// (/usr/share/grpc on Debian), absent on other systems the wheel runs on; its environment
+// variable GRPC_DEFAULT_SSL_ROOTS_FILE_PATH still wins when set.
+grpc::SslCredentialsOptions TlsOptions() {
+  grpc::SslCredentialsOptions options;
+  if (std::getenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")) return options;
+  for (const char* path : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+                           "/etc/ssl/cert.pem", "/usr/share/grpc/roots.pem"}) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) continue;
+    std::ostringstream pem;
+    pem << in.rdbuf();
+    options.pem_root_certs = pem.str();
+    if (!options.pem_root_certs.empty()) break;
+  }
+  return options;
+}
+
 std::string LocalUser() {
   const char* user = std::getenv("USER");
   return user && *user ? user : "data_loader";
@@ -40,8 +60,7 @@ class SparkSession::Impl {
   Impl(SparkRemote remote, Options options) : remote_(std::move(remote)), options_(options) {
     session_id_ = remote_.session_id.empty() ? NewUuid() : remote_.session_id;
     std::shared_ptr<grpc::ChannelCredentials> creds =
-        remote_.use_ssl ? grpc::SslCredentials(grpc::SslCredentialsOptions())
-                        : grpc::InsecureChannelCredentials();
+        remote_.use_ssl ? grpc::SslCredentials(TlsOptions()) : grpc::InsecureChannelCredentials();
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(128 << 20);  // Spark's default maximum message size
     args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, kClientType);
