@@ -38,7 +38,7 @@ const EnumNames<OnBadRows> kOnBadRowsNames = {{"fail", OnBadRows::kFail},
 const EnumNames<OnUnmetDependencies> kOnUnmetDependenciesNames = {
     {"fail", OnUnmetDependencies::kFail}, {"wait", OnUnmetDependencies::kWait}};
 const EnumNames<EngineKind> kEngineNames = {{"duckdb", EngineKind::kDuckdb},
-                                           {"spark", EngineKind::kSpark}};
+                                            {"spark", EngineKind::kSpark}};
 
 // clang-format off
 const std::vector<std::string_view> kRootOnlyKeys = {
