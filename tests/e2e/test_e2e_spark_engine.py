@@ -36,20 +36,20 @@ def spark_config(env, remote: str | None = None, table_engine: str | None = None
 
 
 def test_cluster_status_reports_the_remote(env, spark_connect, monkeypatch):
-    # The token comes through ${VAR} and is sent as a bearer header (the local server has no
-    # authentication and ignores it); it must never be printed.
-    monkeypatch.setenv("DL_E2E_SPARK_TOKEN", TOKEN)
-    remote = spark_connect.remote + "/;token=${DL_E2E_SPARK_TOKEN};use_ssl=false"
+    # The token comes through ${VAR} and is sent as a bearer header (the server requires it);
+    # it must never be printed.
+    monkeypatch.setenv("DL_E2E_SPARK_TOKEN", spark_connect.token)
+    remote = spark_connect.endpoint + "/;token=${DL_E2E_SPARK_TOKEN};use_ssl=false"
     spark_config(env, remote=remote, engine="spark")
     r = env.run("cluster-status")
     assert r.rc == 0, str(r)
-    assert TOKEN not in r.out
+    assert spark_connect.token not in r.out
     assert f"remote: sc://127.0.0.1:{spark_connect.port}/;token=***" in r.stdout, str(r)
     assert "reachable: yes" in r.stdout and "spark version: 4.1.0" in r.stdout, str(r)
     assert "memory" not in r.stdout.lower(), "local resources are not the Spark engine's"
     j = env.run("cluster-status", "--json")
     assert j.rc == 0, str(j)
-    assert TOKEN not in j.out
+    assert spark_connect.token not in j.out
     data = json.loads(j.stdout)
     assert data["engine"] == "spark" and data["reachable"] is True, data
     assert data["spark_version"] == "4.1.0"
@@ -63,7 +63,20 @@ def test_cluster_status_uses_spark_remote_variable(env, spark_connect, monkeypat
     r = env.run("cluster-status", "--json")
     assert r.rc == 0, str(r)
     data = json.loads(r.stdout)
-    assert data["remote"] == f"sc://127.0.0.1:{spark_connect.port}/" and data["reachable"], data
+    assert data["reachable"], data
+    assert data["remote"] == f"sc://127.0.0.1:{spark_connect.port}/;token=***;use_ssl=false", data
+    assert spark_connect.token not in r.out
+
+
+def test_cluster_status_wrong_token_is_refused(env, spark_connect, monkeypatch):
+    monkeypatch.setenv("DL_E2E_SPARK_TOKEN", TOKEN)
+    spark_config(env, remote=spark_connect.endpoint + "/;token=${DL_E2E_SPARK_TOKEN};use_ssl=false",
+                 engine="spark")
+    r = env.run("cluster-status", "--json")
+    assert r.rc == 1, str(r)
+    assert TOKEN not in r.out and spark_connect.token not in r.out
+    data = json.loads(r.stdout)
+    assert data["reachable"] is False and "refused the credentials" in data["error"], data
 
 
 def test_cluster_status_unreachable_remote(env, monkeypatch):

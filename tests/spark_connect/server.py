@@ -5,11 +5,14 @@ tests/conftest.py) starts one server on a free loopback port, waits until it acc
 connections and stops it at the end of the session. The server is pyspark 4.1.0's
 SparkConnectServer from the venv scripts/install_spark_connect.sh makes, with
 io.delta:delta-spark_2.13:4.1.0 from Maven Central (--packages: ivy caches it in ~/.ivy2*),
-local[2] and a 1 GB driver. A server that cannot start FAILS the tests that need it.
+local[2] and a 1 GB driver. It requires a bearer token (Spark's pre-shared key
+authentication, `SPARK_CONNECT_AUTHENTICATE_TOKEN`), random per session, so the tests also
+prove the client sends it. A server that cannot start FAILS the tests that need it.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -35,13 +38,20 @@ def free_port() -> int:
 class SparkConnectServer:
     port: int
     workdir: Path
+    token: str = ""
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     startup_seconds: float = 0.0
 
     @property
-    def remote(self) -> str:
+    def endpoint(self) -> str:
+        """The connection string without the token."""
         return f"sc://127.0.0.1:{self.port}"
+
+    @property
+    def remote(self) -> str:
+        """The full connection string (no TLS on loopback; the token is still required)."""
+        return f"{self.endpoint}/;token={self.token};use_ssl=false"
 
     def command(self) -> list[str]:
         confs = {
@@ -74,7 +84,9 @@ class SparkConnectServer:
         self.log_path = self.workdir / "server.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARK_", "PYSPARK_"))}
         spark_home = next(VENV.glob("lib/python3*/site-packages/pyspark"))
+        self.token = self.token or secrets.token_hex(16)
         env.update(SPARK_HOME=str(spark_home), SPARK_LOCAL_IP="127.0.0.1", TZ="UTC",
+                   SPARK_CONNECT_AUTHENTICATE_TOKEN=self.token,
                    PATH=f"{VENV / 'bin'}:{env.get('PATH', '')}")
         started = time.monotonic()
         with open(self.log_path, "wb") as log:
@@ -110,7 +122,7 @@ def spark_connect(tmp_path_factory):
     """One Spark Connect server (with Delta) for the whole test session."""
     server = SparkConnectServer(port=free_port(), workdir=tmp_path_factory.mktemp("spark-connect"))
     server.start()
-    print(f"\nspark_connect: server {server.remote} up in {server.startup_seconds:.1f}s")
+    print(f"\nspark_connect: server {server.endpoint} up in {server.startup_seconds:.1f}s")
     try:
         yield server
     finally:

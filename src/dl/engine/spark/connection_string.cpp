@@ -138,6 +138,7 @@ std::string SparkRemote::Redacted() const {
   std::string out = fmt::format("sc://{}/", Endpoint());
   if (!token.empty()) out += ";token=***";
   if (use_ssl) out += ";use_ssl=true";
+  if (!use_ssl && !token.empty()) out += ";use_ssl=false";  // not the default with a token
   if (!user_id.empty()) out += ";user_id=" + user_id;
   if (!user_agent.empty()) out += ";user_agent=" + user_agent;
   if (!session_id.empty()) out += ";session_id=" + session_id;

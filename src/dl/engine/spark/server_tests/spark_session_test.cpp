@@ -113,6 +113,25 @@ TEST(SparkSessionTest, ErrorsCarrySparksErrorClass) {
   EXPECT_EQ(MustSql(*s, "SELECT 1 AS one").rows.size(), 1u);
 }
 
+// The test server requires its bearer token (tests/spark_connect/server.py).
+TEST(SparkSessionTest, MissingOrWrongTokenIsRefused) {
+  auto remote = ResolveRemote("", [](const char* name) { return std::getenv(name); });
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  ASSERT_FALSE(remote->token.empty()) << "the test server's SPARK_REMOTE carries a token";
+  const std::string right = remote->token;
+  for (const std::string& token : {std::string(), std::string("wrong-") + right}) {
+    SparkRemote bad = *remote;
+    bad.token = token;
+    auto session = SparkSession::Connect(bad);
+    ASSERT_TRUE(session.ok());
+    auto version = (*session)->SparkVersion();
+    ASSERT_FALSE(version.ok()) << "token '" << token << "' was accepted";
+    EXPECT_EQ(version.status().code(), StatusCode::kInvalidArgument) << version.status().ToString();
+    EXPECT_THAT(version.status().message(), HasSubstr("refused the credentials"));
+    EXPECT_THAT(version.status().message(), ::testing::Not(HasSubstr(right)));
+  }
+}
+
 // The writes the Spark engine relies on: Delta skips a second write with the same txn
 // (txnAppId, txnVersion), and userMetadata lands in commitInfo, which our own log reader sees.
 TEST(SparkSessionTest, DeltaTxnWriteIsIdempotentAndCarriesUserMetadata) {

@@ -66,6 +66,7 @@ TEST(ConnectionStringTest, ExplicitUseSsl) {
   auto local = ParseConnectionString("sc://127.0.0.1:1/;token=t;use_ssl=false");
   ASSERT_TRUE(local.ok()) << local.status().ToString();
   EXPECT_FALSE(local->use_ssl);
+  EXPECT_EQ(local->Redacted(), "sc://127.0.0.1:1/;token=***;use_ssl=false");
   auto remote = ParseConnectionString("sc://h/;token=t;use_ssl=false");
   ASSERT_FALSE(remote.ok());
   EXPECT_THAT(remote.status().message(), HasSubstr("loopback"));
