@@ -7,6 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/install_deps.sh"
 "$root/scripts/setup_python.sh"
 "$root/scripts/install_test_servers.sh"  # object-store servers the tests start on loopback
+"$root/scripts/install_spark_connect.sh"  # the Spark Connect server of tests/spark_connect
 "$root/scripts/build.sh"
 status=0
 (cd "$root/build" && ctest --output-on-failure -j2) || status=1

@@ -5,10 +5,12 @@
 #include <sstream>
 
 #include "dl/cli/cluster_command.hpp"
+#include "dl/cli/engine_choice.hpp"
 #include "dl/cli/output.hpp"
 #include "dl/cluster/health.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/engine/spark/spark_session.hpp"
 #include "dl/loader/locked_engine.hpp"
 #include "dl/monitoring/run_metrics.hpp"
 #include "dl/orchestration/dependencies.hpp"
@@ -236,7 +238,36 @@ Status Measure(const config::LoaderConfig& cfg, cluster::HealthInput& in) {
 
 }  // namespace
 
+// The Spark engine's cluster is the remote one: where it is, whether it answers, its Spark
+// version and our session there; the local machine's resources do not matter to it.
+Result<ClusterStatusReport> CollectSparkStatus(const config::LoaderConfig& cfg) {
+  DL_ASSIGN_OR_RETURN(engine::spark::SparkRemote remote, SparkRemoteOf(cfg));
+  ordered_json j;
+  j["engine"] = "spark";
+  j["remote"] = remote.Redacted();
+  auto session = engine::spark::SparkSession::Connect(remote);
+  Result<std::string> version =
+      session.ok() ? (*session)->SparkVersion() : Result<std::string>(session.status());
+  j["reachable"] = version.ok();
+  j["spark_version"] = version.ok() ? ordered_json(*version) : ordered_json(nullptr);
+  j["session_id"] = session.ok() ? ordered_json((*session)->session_id()) : ordered_json(nullptr);
+  j["error"] = version.ok() ? ordered_json(nullptr) : ordered_json(version.status().ToString());
+  std::string text = fmt::format("engine: spark\nremote: {}\nreachable: {}\n", remote.Redacted(),
+                                 version.ok() ? "yes" : "no");
+  if (version.ok()) {
+    text += fmt::format("spark version: {}\nsession: {}\n", *version, (*session)->session_id());
+  } else {
+    text += fmt::format("error: {}\n", version.status().ToString());
+  }
+  ClusterStatusReport report;
+  report.json = config::RedactEnvValues(cfg, j.dump(2) + "\n");
+  report.text = config::RedactEnvValues(cfg, text);
+  report.critical = !version.ok();
+  return report;
+}
+
 Result<ClusterStatusReport> CollectClusterStatus(const config::LoaderConfig& cfg) {
+  if (UsesSpark(cfg)) return CollectSparkStatus(cfg);
   cluster::Environment env = DetectFor(cfg);
   cluster::ResourcePlan plan = cluster::PlanResources(env, cfg);
   cluster::HealthInput in;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dl/catalog/uc_names.hpp"
+#include "dl/cli/engine_choice.hpp"
 #include "dl/cli/output.hpp"
 #include "dl/cli/run_session.hpp"
 #include "dl/common/logging.hpp"
@@ -89,6 +90,7 @@ int Run(const RunArgs& args, const RunHooks& hooks) {
 int Validate(const ConfigArgs& args) {
   auto cfg = LoadConfig(args);
   if (!cfg.ok()) return ReportError(cfg.status());
+  if (Status st = RefuseSparkLoading(*cfg); !st.ok()) return ReportError(st);
   std::string out = fmt::format("{}: valid, {} table(s)\n", cfg->source_name, cfg->tables.size());
   for (const auto& t : cfg->tables) {
     out += fmt::format("  {} ({}, {}) <- {}\n  -> {}\n", config::DisplayName(*cfg, t),

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "dl/catalog/uc_names.hpp"
+#include "dl/cli/engine_choice.hpp"
 #include "dl/cli/output.hpp"
 #include "dl/cli/run_hooks.hpp"
 #include "dl/common/logging.hpp"
@@ -61,6 +62,7 @@ bool RunPass(const config::LoaderConfig& cfg, const RunRequest& req, loader::Sto
 }  // namespace
 
 RunOutcome ExecuteRun(const config::LoaderConfig& cfg, RunRequest req, loader::StopToken& stop) {
+  if (Status st = RefuseSparkLoading(cfg); !st.ok()) return Failed(st);
   // use_unity_catalog may come from a flag (run-cluster --unity-catalog), after validation.
   if (cfg.use_unity_catalog) {
     if (Status st = catalog::ValidateUcNames(cfg); !st.ok()) return Failed(st);
@@ -96,6 +98,7 @@ Result<config::LoaderConfig> LoadCheckedConfig(const std::string& file, const st
   if (!cfg.ok()) return cfg.status();
   // Every command that reads a config refuses SQL fragments beyond the allowlist up front.
   DL_RETURN_IF_ERROR(loader::CheckSqlFragments(*cfg, problems));
+  DL_RETURN_IF_ERROR(CheckSparkRemote(*cfg, problems));
   return cfg;
 }
 

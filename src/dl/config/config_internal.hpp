@@ -20,6 +20,7 @@ extern const EnumNames<WhenNotMatchedBySource> kWhenNotMatchedBySourceNames;
 extern const EnumNames<OverwriteMode> kOverwriteModeNames;
 extern const EnumNames<OnBadRows> kOnBadRowsNames;
 extern const EnumNames<OnUnmetDependencies> kOnUnmetDependenciesNames;
+extern const EnumNames<EngineKind> kEngineNames;
 
 /// Keys valid only at the top level, and keys valid only in a table entry (for the
 /// "it belongs elsewhere" hint on unknown keys).

@@ -37,6 +37,8 @@ const EnumNames<OnBadRows> kOnBadRowsNames = {{"fail", OnBadRows::kFail},
                                               {"quarantine", OnBadRows::kQuarantine}};
 const EnumNames<OnUnmetDependencies> kOnUnmetDependenciesNames = {
     {"fail", OnUnmetDependencies::kFail}, {"wait", OnUnmetDependencies::kWait}};
+const EnumNames<EngineKind> kEngineNames = {{"duckdb", EngineKind::kDuckdb},
+                                            {"spark", EngineKind::kSpark}};
 
 // clang-format off
 const std::vector<std::string_view> kRootOnlyKeys = {
@@ -50,7 +52,8 @@ const std::vector<std::string_view> kRootOnlyKeys = {
     "on_unmet_dependencies", "dependency_wait_timeout_seconds",
     "dependency_poll_interval_seconds", "dependency_max_age_seconds", "notification_retries",
     "notification_backoff_ms", "http_timeout_seconds",
-    "cluster"};  // cluster: cluster mode (environment and resources)
+    "cluster",  // cluster: cluster mode (environment and resources)
+    "spark"};   // spark: the Spark engine's remote
 const std::vector<std::string_view> kTableOnlyKeys = {
     "table_name", "database_name", "source_path_pattern", "loading_strategy", "file_format",
     "schema_evolution", "partition_columns", "primary_keys", "tracking_columns",
@@ -62,7 +65,7 @@ const std::vector<std::string_view> kTableOnlyKeys = {
     "table_properties"};
 const std::vector<std::string_view> kTableDefaultKeys = {
     "max_files_per_batch", "max_bytes_per_batch", "min_file_age_seconds", "allow_overwrites",
-    "on_bad_rows"};
+    "on_bad_rows", "engine"};
 // clang-format on
 
 }  // namespace internal
@@ -101,6 +104,7 @@ std::pair<std::string, std::string> SplitDatabase(const LoaderConfig& cfg,
 }  // namespace
 
 std::string_view ToString(LoadingStrategy v) { return NameOf(internal::kLoadingStrategyNames, v); }
+std::string_view ToString(EngineKind v) { return NameOf(internal::kEngineNames, v); }
 std::string_view ToString(FileFormat v) { return NameOf(internal::kFileFormatNames, v); }
 std::string_view ToString(LogLevel v) { return NameOf(internal::kLogLevelNames, v); }
 std::string_view ToString(SchemaEvolutionMode v) {

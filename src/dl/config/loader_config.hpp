@@ -31,8 +31,10 @@ enum class WhenNotMatchedBySource { kKeep, kDelete };  // keep delete
 enum class OverwriteMode { kStatic, kDynamic };        // static dynamic
 enum class OnBadRows { kFail, kQuarantine };           // fail quarantine
 enum class OnUnmetDependencies { kFail, kWait };       // fail wait
+enum class EngineKind { kDuckdb, kSpark };             // duckdb spark
 
 std::string_view ToString(LoadingStrategy v);
+std::string_view ToString(EngineKind v);
 std::string_view ToString(FileFormat v);
 std::string_view ToString(LogLevel v);
 std::string_view ToString(SchemaEvolutionMode v);
@@ -136,6 +138,11 @@ struct TableConfig {
   /// when the table is created and added to an existing table's on its next write.
   std::map<std::string, std::string> table_properties;
 
+  /// `engine:` (a table default too): where the table's data work runs. spark: a Spark
+  /// Connect remote (`spark:`); see docs/spark_engine.md.
+  EngineKind engine = EngineKind::kDuckdb;
+  std::string engine_key = "engine";  ///< where `engine` was set ("tables[2].engine")
+
   int line = 0;  ///< where the entry starts in the config source (for later messages)
 
   /// "database_name.table_name".
@@ -215,6 +222,13 @@ struct LoaderConfig {
   // -- Cluster mode: environment and resources (run-cluster, cluster-status) --
   ClusterSettings cluster;                ///< `cluster:`
   bool max_parallel_jobs_given = false;  ///< max_parallel_jobs was written (run-cluster keeps it)
+
+  // -- The Spark engine (issue 15): `spark:` --
+  /// `spark.remote`: a Spark Connect connection string (sc://host:port/;token=...); may use
+  /// ${VAR}. Empty: SPARK_REMOTE, else DATABRICKS_HOST/TOKEN/CLUSTER_ID. Its token is masked
+  /// in all output.
+  std::string spark_remote;
+  int spark_line = 0;
 
   // -- Object storage (issue 13) --
   /// `storage_options:` (global) and each table's own (scoped to its table root and source

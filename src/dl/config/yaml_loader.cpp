@@ -40,6 +40,7 @@ void ReadTableDefaults(MapReader& r, TableConfig& t) {
   r.GetInt("min_file_age_seconds", t.min_file_age_seconds, 0, kTenYearsSeconds);
   r.GetBool("allow_overwrites", t.allow_overwrites);
   r.GetEnum("on_bad_rows", t.on_bad_rows, internal::kOnBadRowsNames);
+  if (r.GetEnum("engine", t.engine, internal::kEngineNames)) t.engine_key = r.PathOf("engine");
 }
 
 void ReadColumns(MapReader& r, std::vector<ColumnSpec>& out) {
@@ -273,6 +274,24 @@ void ReadClusterSettings(MapReader& root, LoaderConfig& cfg) {
 }
 // ---- end of cluster mode ----
 
+// `spark: {remote: ...}`. The connection string is checked where it is used (the Spark
+// engine parses it); its token is masked in every output from here on.
+void ReadSparkSettings(MapReader& root, LoaderConfig& cfg) {
+  auto r = SubMap(root, "spark");
+  if (!r) return;
+  cfg.spark_line = root.LineOfKey("spark");
+  r->GetString("remote", cfg.spark_remote);
+  r->CheckUnknownKeys();
+  std::string_view rest = cfg.spark_remote;
+  for (size_t semi = rest.find(';'); semi != std::string_view::npos; semi = rest.find(';')) {
+    rest.remove_prefix(semi + 1);
+    std::string_view param = rest.substr(0, rest.find(';'));
+    if (param.rfind("token=", 0) == 0 && param.size() > 6) {
+      cfg.env_values.insert(std::string(param.substr(6)));
+    }
+  }
+}
+
 void ReadTables(MapReader& r, const TableConfig& defaults, LoaderConfig& cfg) {
   r.Require("tables");
   auto tables = r.GetNode("tables");
@@ -323,6 +342,7 @@ void ParseRoot(const YAML::Node& root, Diagnostics& diag, LoaderConfig& cfg) {
   ReadCluster(r, cfg);
   ReadCatalogAndOrchestration(r, cfg);
   ReadClusterSettings(r, cfg);  // cluster mode: environment and resources
+  ReadSparkSettings(r, cfg);
   TableConfig defaults;
   ReadTableDefaults(r, defaults);
   ReadTables(r, defaults, cfg);

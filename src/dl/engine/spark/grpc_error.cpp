@@ -1,0 +1,69 @@
+#include "dl/engine/spark/grpc_error.hpp"
+
+#include <fmt/format.h>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace dl::engine::spark {
+
+namespace {
+
+// Spark's messages can carry the whole plan; the first lines say what went wrong.
+constexpr size_t kMaxMessage = 2000;
+
+// The error class Spark put in the status details' ErrorInfo ("TABLE_OR_VIEW_NOT_FOUND");
+// empty when there is none.
+std::string ErrorClass(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    return "";
+  }
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (!any.Is<google::rpc::ErrorInfo>() || !any.UnpackTo(&info)) continue;
+    auto it = info.metadata().find("errorClass");
+    if (it != info.metadata().end()) return it->second;
+  }
+  return "";
+}
+
+std::string Scrub(std::string text, const SparkRemote& remote) {
+  if (!remote.token.empty()) {
+    for (size_t at = text.find(remote.token); at != std::string::npos;
+         at = text.find(remote.token, at)) {
+      text.replace(at, remote.token.size(), "***");
+    }
+  }
+  if (text.size() > kMaxMessage) text = text.substr(0, kMaxMessage) + " ...";
+  return text;
+}
+
+}  // namespace
+
+Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
+  std::string message = Scrub(status.error_message(), remote);
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Status::Io("Spark Connect server {} is unavailable (transient, retry later): {}",
+                        remote.Endpoint(), message);
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return Status::InvalidArgument(
+          "Spark Connect server {} refused the credentials (check the token): {}",
+          remote.Endpoint(), message);
+    case grpc::StatusCode::CANCELLED:
+      return Status::Cancelled("Spark Connect call cancelled: {}", message);
+    default:
+      break;
+  }
+  std::string error_class = ErrorClass(status);
+  // Spark's messages usually start with "[ERROR_CLASS]" already.
+  if (!error_class.empty() && message.rfind("[" + error_class + "]", 0) != 0) {
+    message = fmt::format("[{}] {}", error_class, message);
+  }
+  return Status::Engine("Spark: {}", message);
+}
+
+}  // namespace dl::engine::spark

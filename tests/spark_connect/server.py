@@ -1,0 +1,129 @@
+"""A local Spark Connect server with Delta, for the Spark engine's tests.
+
+`spark_connect` (session-scoped pytest fixture, registered for the whole suite by
+tests/conftest.py) starts one server on a free loopback port, waits until it accepts
+connections and stops it at the end of the session. The server is pyspark 4.1.0's
+SparkConnectServer from the venv scripts/install_spark_connect.sh makes, with
+io.delta:delta-spark_2.13:4.1.0 from Maven Central (--packages: ivy caches it in ~/.ivy2*),
+local[2] and a 1 GB driver. It requires a bearer token (Spark's pre-shared key
+authentication, `SPARK_CONNECT_AUTHENTICATE_TOKEN`), random per session, so the tests also
+prove the client sends it. A server that cannot start FAILS the tests that need it.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VENV = REPO / "third_party" / "spark-connect" / "venv"
+DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.1.0"
+START_TIMEOUT_S = 600  # the first start downloads the Delta jars
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class SparkConnectServer:
+    port: int
+    workdir: Path
+    token: str = ""
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    startup_seconds: float = 0.0
+
+    @property
+    def endpoint(self) -> str:
+        """The connection string without the token."""
+        return f"sc://127.0.0.1:{self.port}"
+
+    @property
+    def remote(self) -> str:
+        """The full connection string (no TLS on loopback; the token is still required)."""
+        return f"{self.endpoint}/;token={self.token};use_ssl=false"
+
+    def command(self) -> list[str]:
+        confs = {
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": str(self.port),
+            "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+            "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+            "spark.sql.warehouse.dir": str(self.workdir / "warehouse"),
+            "spark.sql.session.timeZone": "UTC",
+            "spark.ui.enabled": "false",
+            "spark.sql.shuffle.partitions": "2",
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.workdir / 'derby'}",
+        }
+        cmd = [str(VENV / "bin" / "spark-submit"), "--master", "local[2]",
+               "--driver-memory", "1g", "--packages", DELTA_PACKAGE,
+               "--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
+        for key, value in confs.items():
+            cmd += ["--conf", f"{key}={value}"]
+        return cmd + ["spark-internal"]
+
+    def log_tail(self, n: int = 60) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+    def start(self) -> None:
+        if not (VENV / "bin" / "spark-submit").exists():
+            raise RuntimeError(f"{VENV} is missing: run scripts/install_spark_connect.sh")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.workdir / "server.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARK_", "PYSPARK_"))}
+        spark_home = next(VENV.glob("lib/python3*/site-packages/pyspark"))
+        self.token = self.token or secrets.token_hex(16)
+        env.update(SPARK_HOME=str(spark_home), SPARK_LOCAL_IP="127.0.0.1", TZ="UTC",
+                   SPARK_CONNECT_AUTHENTICATE_TOKEN=self.token,
+                   PATH=f"{VENV / 'bin'}:{env.get('PATH', '')}")
+        started = time.monotonic()
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=env, cwd=self.workdir,
+                                            start_new_session=True)
+        while time.monotonic() - started < START_TIMEOUT_S:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Spark Connect server exited with {self.process.returncode}:\n"
+                                   f"{self.log_tail()}")
+            try:  # the gRPC port opens once the session and Delta are set up
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    self.startup_seconds = time.monotonic() - started
+                    return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"Spark Connect server not up after {START_TIMEOUT_S}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)  # its own session: spark-submit and the JVM
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def spark_connect(tmp_path_factory):
+    """One Spark Connect server (with Delta) for the whole test session."""
+    server = SparkConnectServer(port=free_port(), workdir=tmp_path_factory.mktemp("spark-connect"))
+    server.start()
+    print(f"\nspark_connect: server {server.endpoint} up in {server.startup_seconds:.1f}s")
+    try:
+        yield server
+    finally:
+        server.stop()
