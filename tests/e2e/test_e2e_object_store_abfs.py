@@ -4,13 +4,17 @@ The storage layer and the engine (DuckDB's azure extension, through the az:// sp
 same blobs) reach them through the Blob endpoint, as delta-rs does."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
+from e2e_lib import to_yaml
 from object_stores import AZURITE_ACCOUNT
 
 TABLES = ("customers", "transactions", "events")
@@ -21,6 +25,12 @@ DROP = ("_load_timestamp", "_batch_id", "_source_file", "effective_date", "end_d
 def sorted_rows(table) -> list[tuple]:
     cols = [c for c in table.column_names if c not in DROP]
     return sorted(tuple((k, str(r[k])) for k in cols) for r in table.select(cols).to_pylist())
+
+
+def parquet_bytes(columns: dict) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(pa.table(columns), buf)
+    return buf.getvalue()
 
 
 def store_options(server, **extra) -> dict:
@@ -125,3 +135,51 @@ def test_another_account_in_the_options_is_a_config_error_naming_both(dl_bin, az
             assert part in out, out
         assert azure_server.secret not in out
     assert not azure_server.keys(bucket, "demo/")  # nothing was written
+
+
+def test_a_corrupt_source_is_named_by_its_abfss_path_and_the_rest_of_its_batch_loads(
+        dl_bin, azure_server, tmp_path):
+    """DuckDB reads abfss:// sources as az://...; its error must still name the bad file as the
+    config spells it, so that file alone fails and the others load in the same batch. Before,
+    no file of the batch was found in the error and the batch was split in halves."""
+    bucket = azure_server.new_bucket()
+    base = f"abfss://{bucket}@{AZURITE_ACCOUNT}.dfs.core.windows.net"
+    good = {}
+    for i, name in enumerate("acd"):
+        key = f"raw/t/{name}.parquet"
+        azure_server.put(bucket, key, parquet_bytes({"id": [i, i + 10]}))
+        good[f"{base}/{key}"] = 2
+    # Last in the batch: not among the files the error's context lists.
+    azure_server.put(bucket, "raw/t/e.parquet", b"PAR1 this is not a parquet file PAR1")
+    bad = f"{base}/raw/t/e.parquet"
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(to_yaml({
+        "raw_data_path": f"{base}/raw", "processed_data_path": f"{base}/processed",
+        "checkpoint_path": f"{base}/checkpoints", "retry_attempts": 0,
+        "storage_options": store_options(azure_server),
+        "tables": [{"table_name": "t", "database_name": "e2e", "file_format": "parquet",
+                    "source_path_pattern": f"{base}/raw/t/*.parquet",
+                    "loading_strategy": "append"}]}) + "\n")
+
+    r = run(dl_bin, cfg, "run", "--log-format", "json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    records = [json.loads(line) for line in r.stderr.splitlines() if line.startswith("{")]
+    failed = [x for x in records if x["msg"] == "file failed"]
+    assert [x["file"] for x in failed] == [bad], records
+    assert f"in file '{bad}'" in failed[0]["error"], failed
+    # One attempt of the whole batch, then one commit of the good files: no halving.
+    assert not [x for x in records if x["msg"].startswith("isolating bad files")], records
+    committed = [x for x in records if x["msg"] == "batch committed"]
+    assert [(x["table"], x["files"]) for x in committed] == [("e2e.t", 3)], records
+
+    options = azure_server.deltalake_options()
+    table = DeltaTable(f"{base}/processed/e2e/t", storage_options=options).to_pyarrow_table()
+    by_file: dict[str, int] = {}
+    for f in table.column("_source_file").to_pylist():
+        by_file[f] = by_file.get(f, 0) + 1
+    assert by_file == good
+    tracker = DeltaTable(f"{base}/processed/metadata/file_processing_tracker",
+                         storage_options=options).to_pyarrow_table().to_pylist()
+    status = {r["file_path"]: r for r in tracker if r["table_name"] == "e2e.t"}
+    assert status[bad]["status"] == "failed" and bad in status[bad]["error_message"], status[bad]
+    assert {f for f, r in status.items() if r["status"] == "completed"} == set(good), status

@@ -173,7 +173,7 @@ Status WriteCmd(const TableArgs& a) {
   }
   for (const auto& f : files) {
     DL_ASSIGN_OR_RETURN(auto st, s.fs->Stat(f));
-    req.source_files.push_back({f, st.size, st.modification_time_ms});
+    req.loader_info.source_files.push_back({f, st.size, st.modification_time_ms});
   }
   DL_ASSIGN_OR_RETURN(auto r, table::Write(*s.ctx, a.path, req));
   std::cout << "version " << r.version << ": wrote " << r.rows_written << " rows in "

@@ -29,7 +29,21 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
-  return Status(code_, std::string(context) + ": " + message_);
+  Status out(code_, std::string(context) + ": " + message_);
+  out.detail_ = detail_;
+  return out;
+}
+
+const ErrorDetail& Status::detail() const {
+  static const ErrorDetail kNone;
+  return detail_ ? *detail_ : kNone;
+}
+
+Status Status::WithDetail(ErrorDetail detail) const {
+  if (ok()) return *this;
+  Status out = *this;
+  out.detail_ = std::make_shared<const ErrorDetail>(std::move(detail));
+  return out;
 }
 
 }  // namespace dl

@@ -3,10 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace dl {
 
@@ -28,6 +30,22 @@ enum class StatusCode {
 };
 
 const char* StatusCodeName(StatusCode code);
+
+/// What is known about a failure beyond its message, filled by the component that knows it
+/// (an engine knows which source file it could not read, and why), so callers decide what to
+/// do next without parsing text another component wrote.
+struct ErrorDetail {
+  enum class Cause {
+    kUnknown,
+    kTransient,  ///< retrying may help: network, HTTP 5xx, throttling, out of memory, a lock
+    kData,       ///< the data: a corrupt or unreadable file, values or a schema that do not fit
+    kQuery,      ///< the statement: it does not parse or bind (bad SQL, unknown column)
+  };
+  Cause cause = Cause::kUnknown;
+  /// The source files at fault, as the caller named them (the config's and the plan's
+  /// paths, never an engine's spelling of them).
+  std::vector<std::string> files;
+};
 
 class [[nodiscard]] Status {
  public:
@@ -62,12 +80,18 @@ class [[nodiscard]] Status {
   /// "CodeName: message", for logs and the command line.
   std::string ToString() const;
 
-  /// Prefix the message with context ("reading X: <message>"), keeping the code.
+  /// Prefix the message with context ("reading X: <message>"), keeping code and detail.
   Status WithContext(std::string_view context) const;
+
+  /// The failure's detail; empty (cause unknown, no files) when nobody knew more.
+  const ErrorDetail& detail() const;
+  /// The same status carrying `detail`.
+  Status WithDetail(ErrorDetail detail) const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::shared_ptr<const ErrorDetail> detail_;  // shared: statuses are copied along the way
 };
 
 template <typename T>

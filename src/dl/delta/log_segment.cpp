@@ -237,6 +237,12 @@ Result<std::vector<LogPath>> ListLogFiles(FileSystem& fs, const std::string& tab
   return ListLogFilesAfter(fs, table_root, "");
 }
 
+Result<std::vector<LogPath>> ListLogFilesFrom(FileSystem& fs, const std::string& table_root,
+                                              int64_t version) {
+  // Every name of `version` starts with its 20 digits, so all sort after them.
+  return ListLogFilesAfter(fs, table_root, VersionName(version));
+}
+
 std::optional<int64_t> EarliestRecoverableVersion(const std::vector<LogPath>& files) {
   for (const LogPath& f : files) {
     if (f.kind == LogPath::Kind::kCommit && f.version == 0) return 0;

@@ -54,6 +54,10 @@ struct LogSegment {
 /// "<table_root> is not a Delta table (no _delta_log)" if the log is missing or holds neither
 /// a commit nor a checkpoint.
 Result<std::vector<LogPath>> ListLogFiles(FileSystem& fs, const std::string& table_root);
+/// ListLogFiles of `version` and later (its own files included): object stores list only the
+/// log's tail from there.
+Result<std::vector<LogPath>> ListLogFilesFrom(FileSystem& fs, const std::string& table_root,
+                                              int64_t version);
 
 /// The oldest version a reader can still rebuild from `files`: 0 while commit 0 exists, else
 /// the oldest complete checkpoint. nullopt if none.

@@ -70,6 +70,11 @@ struct WriteOptions {
   std::vector<std::string> order_by;  ///< sort rows within files by these columns
   bool zorder = false;                ///< order by a Z-order (bit interleave) of order_by
   int num_indexed_cols = 32;          ///< delta.dataSkippingNumIndexedCols
+  /// Count the rows written per value of this string column (e.g. the source-file audit
+  /// column) in the same pass that writes them, into *rows_by_value (NULL counts as ""; left
+  /// empty when the column is not a string). Empty or null: no counting.
+  std::string count_rows_by;
+  std::map<std::string, int64_t>* rows_by_value = nullptr;
 };
 
 /// Small query results as text (NULL as nullopt).

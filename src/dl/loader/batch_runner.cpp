@@ -64,16 +64,10 @@ void Watchdog::Loop() {
 bool IsTransient(const Status& status) {
   switch (status.code()) {
     case StatusCode::kCommitConflict:
-      return true;
     case StatusCode::kIo:
       return true;
-    case StatusCode::kEngine: {
-      const std::string& m = status.message();
-      return m.find("Out of Memory") != std::string::npos ||
-             m.find("Could not set lock") != std::string::npos;
-    }
     default:
-      return false;
+      return status.detail().cause == ErrorDetail::Cause::kTransient;
   }
 }
 
@@ -91,37 +85,6 @@ bool IsTableLevel(const Status& status) {
     default:
       return false;
   }
-}
-
-// The engine refusing the reader options the config gave (DuckDB binds read_csv's options
-// only when it reads: "DELIMITER must not appear in the NULL specification and vice versa").
-Status AsConfigError(const Status& status, const std::string& table) {
-  const std::string& m = status.message();
-  if (status.code() != StatusCode::kEngine ||
-      m.find("must not appear in the") == std::string::npos ||
-      m.find("specification") == std::string::npos) {
-    return status;
-  }
-  std::string engine = m.substr(m.find("Error: ") == std::string::npos ? 0 : m.find("Error: ") + 7);
-  return Status::Config("csv_options of {}: the reader refuses them: {}", table,
-                        engine.substr(0, engine.find("\n")));
-}
-
-// DuckDB echoes the failing SQL after "\n\nLINE n:"; users need the error, not our SQL.
-std::string WithoutSqlEcho(const std::string& message) {
-  return message.substr(0, message.find("\n\nLINE "));
-}
-
-// The batch files an engine error names. Our own context ("reading 6 files ('a', ...): ")
-// and the SQL echo list every file, so only the engine's own words after them count.
-std::vector<size_t> FilesNamedIn(const std::string& message, const std::vector<PlannedFile>& files) {
-  std::string text = WithoutSqlEcho(message);
-  if (size_t e = text.find(" Error: "); e != std::string::npos) text = text.substr(e);
-  std::vector<size_t> named;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (text.find(files[i].file.path) != std::string::npos) named.push_back(i);
-  }
-  return named;
 }
 
 std::mt19937_64& Rng() {
@@ -146,7 +109,7 @@ class Runner {
     }
     files.erase(empty, files.end());
     if (files.empty()) return;
-    Status st = AsConfigError(Attempt(files), ctx_.display_name);
+    Status st = Attempt(files);
     if (st.ok()) return;
     if (st.code() == StatusCode::kCancelled) return NotAttempted(files);
     // Whatever went wrong, files another loader committed meanwhile are loaded.
@@ -159,11 +122,12 @@ class Runner {
         IsTableLevel(st) || ctx_.delta_source) {
       return Fail(files, st.ToString(), st.code() != StatusCode::kConfig);
     }
-    std::vector<size_t> named_at = FilesNamedIn(st.message(), files);
+    // The files the error is about (as the plan names them) fail; the others load.
+    const std::vector<std::string>& at_fault = st.detail().files;
     std::vector<PlannedFile> named, rest;
-    for (size_t i = 0; i < files.size(); ++i) {
-      bool is_named = std::find(named_at.begin(), named_at.end(), i) != named_at.end();
-      (is_named ? named : rest).push_back(files[i]);
+    for (const auto& f : files) {
+      bool is_named = std::find(at_fault.begin(), at_fault.end(), f.file.path) != at_fault.end();
+      (is_named ? named : rest).push_back(f);
     }
     if (!named.empty() && !rest.empty()) {
       Fail(named, st.ToString());

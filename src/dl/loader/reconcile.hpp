@@ -1,7 +1,7 @@
 // Reconciliation: which source files a table already holds, read from the table's own log.
-// Every loader commit lists its source files in commitInfo.dataLoader.sourceFiles, so the
-// target's log is the truth about what was loaded, whatever the tracker managed to record
-// before a crash.
+// Every loader commit lists its source files in commitInfo.dataLoader.sourceFiles (a commit
+// Spark made for us: in commitInfo.userMetadata), so the target's log is the truth about what
+// was loaded, whatever the tracker managed to record before a crash.
 #pragma once
 
 #include <cstdint>
@@ -64,8 +64,11 @@ std::string ReconcileMarkPath(const std::string& tracker_path, const std::string
 std::optional<ReconcileMark> ReadReconcileMark(FileSystem& fs, const std::string& path);
 Status WriteReconcileMark(FileSystem& fs, const std::string& path, const ReconcileMark& mark);
 
-/// The source files one commit's actions record (from its commitInfo).
-std::vector<table::SourceFile> RecordedSourceFiles(const std::vector<delta::Action>& actions);
+/// The source files one commit's actions record (our metadata in its commitInfo, see
+/// delta::LoaderCommitInfo); none for a commit that is not ours. CorruptLog when our
+/// metadata is malformed.
+Result<std::vector<table::SourceFile>> RecordedSourceFiles(
+    const std::vector<delta::Action>& actions);
 
 /// A CommitOptions::check_winner refusing a commit when a concurrent commit loaded one of
 /// `files` (the same version, SameVersion): another loader got there first.

@@ -7,7 +7,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
-#include "dl/delta/log_segment.hpp"
+#include "dl/delta/commit_range.hpp"
 #include "dl/delta/maintenance.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/storage/staging_dir.hpp"
@@ -179,6 +179,26 @@ Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConf
   return Status::OK();
 }
 
+// The data files one commit of a Delta source added (dataChange); counts its removes.
+void TakeNewAdds(std::vector<delta::Action>& actions, std::vector<delta::AddFile>* adds,
+                 int64_t* removes) {
+  // A file removed and added back in one commit with a deletion vector had rows deleted in
+  // place: nothing new to load from it.
+  std::set<std::string> removed_paths;
+  for (const auto& a : actions) {
+    if (auto* rm = std::get_if<delta::RemoveFile>(&a); rm && rm->data_change) {
+      removed_paths.insert(rm->path);
+      ++*removes;
+    }
+  }
+  for (auto& a : actions) {
+    auto* add = std::get_if<delta::AddFile>(&a);
+    if (!add || !add->data_change) continue;
+    if (add->deletion_vector && removed_paths.count(add->path)) continue;
+    adds->push_back(std::move(*add));
+  }
+}
+
 // A Delta source is loaded version by version: the target's txn for the source says up to
 // which version it holds; the data files its later commits added (dataChange) are the batch.
 // The first load takes every live file of the source's latest version.
@@ -199,31 +219,20 @@ Status PlanDeltaSource(FileSystem& fs, engine::Engine& engine, const config::Tab
   if (!done) {
     source->adds = source->snapshot->files();
   } else {
-    for (int64_t v = *done + 1; v <= source->version; ++v) {
-      std::string path = delta::CommitPath(root, v);
-      auto content = fs.Read(path);
-      if (!content.ok()) {
-        return content.status().WithContext(fmt::format(
-            "version {} of source {} is no longer in its log (last loaded: {}); the versions "
-            "in between cannot be loaded incrementally",
-            v, root, *done));
-      }
-      DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(*content, path));
-      // A file removed and added back in one commit with a deletion vector had rows
-      // deleted in place: nothing new to load from it.
-      std::set<std::string> removed_paths;
-      for (const auto& a : actions) {
-        if (auto* rm = std::get_if<delta::RemoveFile>(&a); rm && rm->data_change) {
-          removed_paths.insert(rm->path);
-          ++removes;
-        }
-      }
-      for (auto& a : actions) {
-        auto* add = std::get_if<delta::AddFile>(&a);
-        if (!add || !add->data_change) continue;
-        if (add->deletion_vector && removed_paths.count(add->path)) continue;
-        source->adds.push_back(std::move(*add));
-      }
+    // The source snapshot's log segment lists its recent commits: read them without listing.
+    delta::CommitRangeOptions options;
+    options.known = &source->snapshot->log_segment();
+    auto range =
+        delta::ForEachCommit(fs, root, *done, source->version, options, [&](delta::Commit&& c) {
+          TakeNewAdds(c.actions, &source->adds, &removes);
+          return Status::OK();
+        });
+    if (!range.ok()) return range.status();
+    if (range->expired) {
+      return Status::NotFound(
+          "version {} of source {} is no longer in its log (last loaded: {}); the versions in "
+          "between cannot be loaded incrementally",
+          range->expired->first, root, *done);
     }
   }
   if (removes > 0) {

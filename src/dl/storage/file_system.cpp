@@ -90,6 +90,13 @@ std::vector<Result<FileEntry>> StatMany(FileSystem& fs, const std::vector<std::s
   return out;
 }
 
+std::vector<Result<std::string>> ReadMany(FileSystem& fs, const std::vector<std::string>& paths,
+                                          int parallel) {
+  std::vector<Result<std::string>> out(paths.size(), Status::Internal("not read"));
+  ParallelFor(paths.size(), parallel, [&](size_t i) { out[i] = fs.Read(paths[i]); });
+  return out;
+}
+
 std::vector<Result<std::string>> ReadRangeMany(FileSystem& fs,
                                                const std::vector<std::string>& paths,
                                                int64_t offset, int64_t length, int parallel) {

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "dl/delta/log_segment.hpp"
+#include "dl/delta/commit_range.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/load_strategy.hpp"
@@ -87,8 +87,7 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
     return loaded.status();
   }
   if (snapshot) {
-    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, target.root, batch.checked_version,
-                                         snapshot->version(), commit_options));
+    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, *snapshot, batch.checked_version, commit_options));
   }
 
   std::vector<std::string> paths;
@@ -117,6 +116,8 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   req.partition_by = t.partition_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
+  // Counted as the rows are written (for the tracker), not read back from the new files.
+  if (t.audit_columns.enabled) req.write_options.count_rows_by = t.audit_columns.source_file;
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
 
   auto written = table::Write(ctx, target.root, req);
@@ -126,9 +127,8 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   }
   BatchOutcome out;
   if (written.ok()) {
+    out.rows_per_file = std::move(written->rows_by_value);
     out.write = std::move(*written);
-    auto rows = RowsPerFile(ctx.engine, target, out.write);
-    if (rows.ok()) out.rows_per_file = std::move(*rows);
   }
   ReleaseSource(ctx.engine, view);
   if (!written.ok()) return written.status();
@@ -137,21 +137,16 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
 
 }  // namespace
 
-Status CheckCommitsSince(table::TableContext& ctx, const std::string& root, int64_t after,
-                         int64_t until, const delta::CommitOptions& options) {
+Status CheckCommitsSince(table::TableContext& ctx, const delta::Snapshot& snapshot, int64_t after,
+                         const delta::CommitOptions& options) {
   if (!options.check_winner) return Status::OK();
-  for (int64_t v = std::max<int64_t>(after + 1, 0); v <= until; ++v) {
-    std::string path = delta::CommitPath(root, v);
-    auto content = ctx.fs.Read(path);
-    if (!content.ok()) {
-      // Cleaned up long ago: older than anything a running loader can have planned against.
-      if (content.status().code() == StatusCode::kNotFound) continue;
-      return content.status();
-    }
-    DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(*content, path));
-    DL_RETURN_IF_ERROR(options.check_winner(v, actions));
-  }
-  return Status::OK();
+  // The snapshot's log segment lists its recent commits: they are read without a listing.
+  delta::CommitRangeOptions range;
+  range.known = &snapshot.log_segment();
+  auto checked = delta::ForEachCommit(
+      ctx.fs, snapshot.table_root(), after, snapshot.version(), range,
+      [&](delta::Commit&& c) { return options.check_winner(c.version, c.actions); });
+  return checked.status();
 }
 
 bool BatchesMayRunInParallel(const TableConfig& table) {

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "dl/common/clock.hpp"
-#include "dl/delta/log_segment.hpp"
+#include "dl/delta/commit_range.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/delta/transaction.hpp"
@@ -16,24 +16,6 @@ constexpr const char* kCompanionAppId = "data_loader/companion";
 // Loader commits are found by walking back from the latest target version; other writers
 // (OPTIMIZE, Spark jobs) may have committed since, but not this many.
 constexpr int64_t kMaxWalkBack = 100;
-
-Result<CompanionFiles> ParseRecorded(const nlohmann::json& j, const std::string& role,
-                                     const std::string& root) {
-  CompanionFiles out;
-  out.role = role;
-  out.root = root;
-  out.schema_string = j.value("schemaString", "");
-  if (!j.contains("adds") || !j["adds"].is_array() || out.schema_string.empty()) {
-    return Status::CorruptLog("commitInfo.dataLoader.{} is malformed", role);
-  }
-  for (const auto& a : j["adds"]) {
-    DL_ASSIGN_OR_RETURN(auto action, delta::ParseAction(a.dump()));
-    const auto* add = action ? std::get_if<delta::AddFile>(&*action) : nullptr;
-    if (!add) return Status::CorruptLog("commitInfo.dataLoader.{} holds a non-add", role);
-    out.adds.push_back(*add);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -73,12 +55,10 @@ Result<CompanionFiles> WriteCompanionFiles(table::TableContext& ctx, const std::
   return out;
 }
 
-void RecordCompanion(nlohmann::ordered_json& info, const CompanionFiles& files) {
-  nlohmann::ordered_json adds = nlohmann::ordered_json::array();
-  for (const auto& a : files.adds) {
-    adds.push_back(nlohmann::ordered_json::parse(delta::SerializeAction(a)));
+void RecordCompanion(delta::LoaderCommitInfo& info, const CompanionFiles& files) {
+  if (auto* field = info.companion(files.role)) {
+    *field = delta::CompanionRecord{files.schema_string, files.adds};
   }
-  info[files.role] = {{"schemaString", files.schema_string}, {"adds", std::move(adds)}};
 }
 
 Status CommitCompanion(table::TableContext& ctx, const CompanionFiles& files,
@@ -125,30 +105,28 @@ Status CommitCompanion(table::TableContext& ctx, const CompanionFiles& files,
 
 Status RollForwardCompanion(table::TableContext& ctx, const delta::Snapshot& target,
                             const std::string& role, const std::string& root) {
+  // Newest first, one commit at a time: the loader commit is nearly always the latest.
+  delta::CommitRangeOptions options;
+  options.known = &target.log_segment();
+  options.commit_info_only = true;
   for (int64_t v = target.version(); v >= 0 && v > target.version() - kMaxWalkBack; --v) {
-    std::string path = delta::CommitPath(target.table_root(), v);
-    auto content = ctx.fs.Read(path);
-    if (!content.ok()) {
-      if (content.status().code() == StatusCode::kNotFound) return Status::OK();  // cleaned up
-      return content.status();
+    DL_ASSIGN_OR_RETURN(auto range,
+                        delta::ReadCommitRange(ctx.fs, target.table_root(), v - 1, v, options));
+    if (range.commits.empty()) return Status::OK();  // cleaned up
+    const delta::Commit& commit = range.commits.front();
+    auto info = delta::LoaderCommitInfo::Of(commit.actions);
+    if (!info.ok()) return info.status().WithContext(commit.path);
+    if (!*info) continue;
+    // The latest loader commit: earlier ones were rolled forward before it was made.
+    const auto* recorded = (*info)->companion(role);
+    if (recorded == nullptr || !*recorded) return Status::OK();
+    CompanionFiles files{role, root, (*recorded)->adds, (*recorded)->schema_string};
+    for (const auto& add : files.adds) {
+      // Gone with the companion (deleted by hand): committing them would break it.
+      DL_ASSIGN_OR_RETURN(bool there, ctx.fs.Exists(delta::ResolveDataPath(root, add.path)));
+      if (!there) return Status::OK();
     }
-    DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(*content, path));
-    for (const auto& a : actions) {
-      const auto* ci = std::get_if<delta::CommitInfo>(&a);
-      if (!ci) continue;
-      auto dl = ci->json.find("dataLoader");
-      if (dl == ci->json.end() || !dl->is_object()) continue;
-      // The latest loader commit: earlier ones were rolled forward before it was made.
-      auto recorded = dl->find(role);
-      if (recorded == dl->end()) return Status::OK();
-      DL_ASSIGN_OR_RETURN(auto files, ParseRecorded(*recorded, role, root));
-      for (const auto& add : files.adds) {
-        // Gone with the companion (deleted by hand): committing them would break it.
-        DL_ASSIGN_OR_RETURN(bool there, ctx.fs.Exists(delta::ResolveDataPath(root, add.path)));
-        if (!there) return Status::OK();
-      }
-      return CommitCompanion(ctx, files, v);
-    }
+    return CommitCompanion(ctx, files, v);
   }
   return Status::OK();
 }

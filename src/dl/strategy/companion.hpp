@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dl/delta/loader_commit_info.hpp"
 #include "dl/delta/snapshot.hpp"
 #include "dl/table/table.hpp"
 
@@ -19,7 +20,7 @@ namespace dl::strategy {
 
 /// Data files written for a companion, not yet committed.
 struct CompanionFiles {
-  std::string role;  ///< commitInfo.dataLoader key: "changeStore" or "quarantine"
+  std::string role;  ///< delta::LoaderCommitInfo::companion: "changeStore" or "quarantine"
   std::string root;  ///< the companion table's directory
   std::vector<delta::AddFile> adds;
   std::string schema_string;  ///< the companion's schema once these files are in
@@ -41,7 +42,7 @@ Result<CompanionFiles> WriteCompanionFiles(table::TableContext& ctx, const std::
                                            const std::string& sql);
 
 /// Record `files` in the target commit's commitInfo.dataLoader fields.
-void RecordCompanion(nlohmann::ordered_json& data_loader_info, const CompanionFiles& files);
+void RecordCompanion(delta::LoaderCommitInfo& info, const CompanionFiles& files);
 
 /// Commit `files` to their companion as belonging to target version `target_version`;
 /// nothing happens when the companion already holds them.

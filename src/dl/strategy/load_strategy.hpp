@@ -52,10 +52,11 @@ bool BatchesMayRunInParallel(const config::TableConfig& table);
 /// (keys it lacks are closed), so neither can be split into commits.
 bool LoadsWholeRunAsOneBatch(const config::TableConfig& table);
 
-/// Apply commit_options.check_winner to the table's commits (after, until]: what happened
-/// between planning a batch and reading the snapshot it is computed from.
-Status CheckCommitsSince(table::TableContext& ctx, const std::string& root, int64_t after,
-                         int64_t until, const delta::CommitOptions& options);
+/// Apply commit_options.check_winner to the table's commits (after, snapshot's version]: what
+/// happened between planning a batch and reading the snapshot it is computed from. Commits
+/// log cleanup removed are older than anything a running loader planned against: skipped.
+Status CheckCommitsSince(table::TableContext& ctx, const delta::Snapshot& snapshot, int64_t after,
+                         const delta::CommitOptions& options);
 
 /// Load `batch` into `target` with the table's strategy and commit it. `commit_options`
 /// carries the loader's check of concurrent winners (files another writer loaded).

@@ -248,12 +248,9 @@ Status CheckBinds(engine::Engine& engine, const std::string& select, const char*
                   const Target& target) {
   auto r = engine.Query(fmt::format("SELECT * FROM ({}) LIMIT 0", select));
   if (r.ok()) return Status::OK();
-  const std::string& m = r.status().message();
   // Only errors of the fragment itself are the config's fault (not e.g. an unreadable file).
-  bool fragment = m.find("Binder Error") != std::string::npos ||
-                  m.find("Parser Error") != std::string::npos ||
-                  m.find("Catalog Error") != std::string::npos;
-  if (!fragment) return r.status();
+  if (r.status().detail().cause != ErrorDetail::Cause::kQuery) return r.status();
+  const std::string& m = r.status().message();
   return Status::Config("{} of {} does not fit the data: {}", key, target.display_name,
                         m.substr(0, m.find("\n\nLINE ")));
 }

@@ -179,13 +179,16 @@ delta::StringMap OperationParameters(const TableConfig& t, const MergeSql& sql) 
           {"notMatchedBySourcePredicates", by_source.dump()}};
 }
 
-nlohmann::ordered_json CountsJson(const MergeCounts& c) {
-  return {{"sourceRows", c.source_rows},         {"collapsedDuplicates", c.collapsed},
-          {"inserted", c.inserted},              {"updated", c.updated},
-          {"deleted", c.deleted + c.unmatched_deleted},
-          {"unchanged", c.unchanged},            {"candidateFiles", c.candidate_files},
-          {"rewrittenFiles", c.rewritten_files},
-          {"deletionVectorFiles", c.deletion_vector_files}};
+delta::MergeStats Stats(const MergeCounts& c) {
+  return {.source_rows = c.source_rows,
+          .collapsed_duplicates = c.collapsed,
+          .inserted = c.inserted,
+          .updated = c.updated,
+          .deleted = c.deleted + c.unmatched_deleted,
+          .unchanged = c.unchanged,
+          .candidate_files = c.candidate_files,
+          .rewritten_files = c.rewritten_files,
+          .deletion_vector_files = c.deletion_vector_files};
 }
 
 void LogMerge(const Target& target, const Batch& batch, const MergeCounts& c, int64_t version) {
@@ -269,8 +272,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   if (snapshot) {
     DL_RETURN_IF_ERROR(
         RollForwardCompanion(ctx, *snapshot, "quarantine", QuarantineRoot(target.root)));
-    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, target.root, batch.checked_version,
-                                         snapshot->version(), commit_options));
+    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, *snapshot, batch.checked_version, commit_options));
   }
   std::vector<std::string> target_columns;
   if (snapshot) {
@@ -307,8 +309,8 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   req.configuration = t.table_properties;
   req.operation = "MERGE";
   req.operation_parameters = OperationParameters(t, sql);
-  req.data_loader_info["merge"] = CountsJson(counts);
-  if (bad.quarantine) RecordCompanion(req.data_loader_info, *bad.quarantine);
+  req.loader_info.merge = Stats(counts);
+  if (bad.quarantine) RecordCompanion(req.loader_info, *bad.quarantine);
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
 
   auto written = table::Write(ctx, target.root, req);

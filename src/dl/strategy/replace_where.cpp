@@ -70,11 +70,11 @@ void Describe(const config::TableConfig& t, bool table_exists, const Replaced& r
   req.operation_parameters = {{"mode", table_exists ? "Overwrite" : "ErrorIfExists"},
                               {"partitionBy", nlohmann::json(t.partition_columns).dump()},
                               {"predicate", nlohmann::json::array({predicate}).dump()}};
-  req.data_loader_info["replaceWhere"] = {
-      {"predicate", predicate},
-      {"replacedRows", replaced.rows},
-      {"removedFiles", static_cast<int64_t>(replaced.removed.size())},
-      {"rewrittenFiles", static_cast<int64_t>(replaced.partial.size())}};
+  req.loader_info.replace_where =
+      delta::ReplaceWhereStats{.predicate = predicate,
+                               .replaced_rows = replaced.rows,
+                               .removed_files = static_cast<int64_t>(replaced.removed.size()),
+                               .rewritten_files = static_cast<int64_t>(replaced.partial.size())};
 }
 
 // The files with rows matching the predicate; the engine reads only the predicate's columns
@@ -122,8 +122,7 @@ Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
   const std::string& predicate = *t.replace_where;
   DL_ASSIGN_OR_RETURN(auto snapshot, LoadTarget(ctx, target.root));
   if (snapshot) {
-    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, target.root, batch.checked_version,
-                                         snapshot->version(), commit_options));
+    DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, *snapshot, batch.checked_version, commit_options));
   }
   std::vector<std::string> paths;
   for (const auto& f : batch.files) paths.push_back(f.path);

@@ -34,8 +34,7 @@ Status Scd2Batch::LoadTables(const delta::CommitOptions& commit_options) {
           target_.display_name, *col);
     }
   }
-  DL_RETURN_IF_ERROR(CheckCommitsSince(ctx_, target_.root, batch_.checked_version,
-                                       snapshot_->version(), commit_options));
+  DL_RETURN_IF_ERROR(CheckCommitsSince(ctx_, *snapshot_, batch_.checked_version, commit_options));
   // A crash between a target commit and its companions' leaves them behind: commit them now.
   DL_RETURN_IF_ERROR(RollForwardCompanion(ctx_, *snapshot_, "quarantine",
                                           QuarantineRoot(target_.root)));
@@ -258,8 +257,8 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
       {"predicate", nlohmann::json::array({"scd2 on " + fmt::format("{}", fmt::join(
                                                                          cols_.keys, ", "))})
                         .dump()}};
-  if (changes) RecordCompanion(req.data_loader_info, *changes);
-  if (bad_.quarantine) RecordCompanion(req.data_loader_info, *bad_.quarantine);
+  if (changes) RecordCompanion(req.loader_info, *changes);
+  if (bad_.quarantine) RecordCompanion(req.loader_info, *bad_.quarantine);
   std::string app_id = PrepareBatchCommit(ctx_, batch_, snapshot_.get(), commit_options, req);
   auto written = table::Write(ctx_, target_.root, req);
   phase_("target commit");

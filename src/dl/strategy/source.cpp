@@ -106,7 +106,8 @@ Status CheckPartitionColumns(engine::Engine& engine, const std::string& view,
       bool has = std::any_of(own.begin(), own.end(),
                              [&](const std::string& c) { return Lower(c) == Lower(col); });
       if (!has) {
-        return Status::SchemaMismatch("{} has no partition column '{}'", file, col);
+        return Status::SchemaMismatch("{} has no partition column '{}'", file, col)
+            .WithDetail({ErrorDetail::Cause::kData, {file}});
       }
     }
   }
@@ -279,20 +280,29 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
   if (with_order && table.file_format == FileFormat::kParquet) {
     options.options["file_row_number"] = "true";
   }
-  const std::string files_view = view + "_files";
-  DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
   // Each bind of a csv/json view sniffs every file again, and a batch is bound several times
   // (schema, alignment, write): read such files once into a temp table. Parquet binds from
-  // its footer, so it stays a view and streams.
-  const char* kind = table.file_format == FileFormat::kParquet ? "VIEW" : "TABLE";
-  const std::string materialize = fmt::format("CREATE OR REPLACE TEMP {} {} AS SELECT * FROM {}",
-                                              kind, QuoteIdent(view), QuoteIdent(files_view));
-  Status st = engine.Execute(materialize);
+  // its footer, so the batch is the files' view itself and streams (a view over it would
+  // bind, on an object store HEAD, every file once more).
+  const bool parquet = table.file_format == FileFormat::kParquet;
+  const std::string files_view = parquet ? view : view + "_files";
+  // Options the engine refuses are the config's fault: say which key.
+  auto reg = [&] {
+    Status st = engine.RegisterFiles(files_view, files, options);
+    if (st.code() != StatusCode::kConfig) return st;
+    return st.WithContext(fmt::format(
+        "{} of {}", table.file_format == FileFormat::kJson ? "json_options" : "csv_options",
+        table.QualifiedName()));
+  };
+  DL_RETURN_IF_ERROR(reg());
+  const std::string materialize = fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM {}",
+                                              QuoteIdent(view), QuoteIdent(files_view));
+  Status st = parquet ? Status::OK() : engine.Execute(materialize);
   if (!st.ok() && table.file_format == FileFormat::kCsv && files.size() > 1) {
     // Types inferred from the first file of each header may not fit later files (integers
     // first, decimals later): infer per file, which is slower but exact.
     options.sniff_every_file = true;
-    DL_RETURN_IF_ERROR(engine.RegisterFiles(files_view, files, options));
+    DL_RETURN_IF_ERROR(reg());
     st = engine.Execute(materialize);
   }
   DL_RETURN_IF_ERROR(st);

@@ -1,20 +1,13 @@
 #include "dl/strategy/strategy_internal.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
 
 #include "dl/common/logging.hpp"
-#include "dl/delta/log_segment.hpp"
-#include "dl/delta/partition.hpp"
-#include "dl/engine/sql_util.hpp"
 #include "dl/storage/stat_many.hpp"
 
 namespace dl::strategy::internal {
-
-using engine::QuoteIdent;
 
 Result<std::shared_ptr<const delta::Snapshot>> LoadTarget(table::TableContext& ctx,
                                                           const std::string& root) {
@@ -84,7 +77,8 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
     app_id = batch.delta_source->app_id;
     req.txn = delta::SetTransaction{app_id, batch.delta_source->version, std::nullopt};
   }
-  req.source_files = batch.files;
+  req.loader_info.source_files = batch.files;
+  req.loader_info.batch_id = batch.id;
   req.commit_options = commit_options;
   if (batch.delta_source) {
     req.before_commit = [&ctx]() { return PauseBeforeCommitForTests(ctx.fs); };
@@ -119,24 +113,6 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
 Status TxnTakenError(const std::string& app_id, const Target& target) {
   return Status::CommitConflict("txn {} of {} was already applied by another writer", app_id,
                                 target.display_name);
-}
-
-// One dictionary-encoded column: cheap, and it counts what landed (after dedup).
-Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const Target& target,
-                                                   const table::WriteResult& written) {
-  std::map<std::string, int64_t> out;
-  if (!target.config.audit_columns.enabled || written.added_paths.empty()) return out;
-  std::vector<std::string> files;
-  for (const auto& p : written.added_paths) files.push_back(delta::ResolveDataPath(target.root, p));
-  const std::string& col = target.config.audit_columns.source_file;
-  // Through the engine's reader, which spells the paths the way its storage reads them.
-  const std::string view = "_dl_rows_per_file";
-  DL_RETURN_IF_ERROR(engine.RegisterFiles(view, files, engine::SourceOptions{}));
-  DL_ASSIGN_OR_RETURN(auto rows,
-                      engine.Query(fmt::format("SELECT {0}, count(*) FROM {1} GROUP BY 1",
-                                               QuoteIdent(col), QuoteIdent(view))));
-  for (const auto& r : rows.rows) out[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
-  return out;
 }
 
 void PhaseTimer::operator()(const char* name) {

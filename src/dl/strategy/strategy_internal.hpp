@@ -35,10 +35,6 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
 /// A write skipped because its txn was applied: another loader loaded that source version.
 Status TxnTakenError(const std::string& app_id, const Target& target);
 
-/// Rows each source file contributed, read back from the audit column of the files written.
-Result<std::map<std::string, int64_t>> RowsPerFile(engine::Engine& engine, const Target& target,
-                                                   const table::WriteResult& written);
-
 /// Debug log of how long each phase of a batch took ("<what> phase", table, phase, ms).
 class PhaseTimer {
  public:

@@ -6,8 +6,8 @@
 #include <set>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/commit_range.hpp"
 #include "dl/delta/deletion_vector.hpp"
-#include "dl/delta/log_segment.hpp"
 #include "dl/delta/maintenance.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/storage/staging_dir.hpp"
@@ -27,34 +27,22 @@ Result<std::shared_ptr<const delta::Snapshot>> LoadSnapshot(TableContext& ctx,
 Result<std::vector<HistoryEntry>> History(TableContext& ctx, const std::string& root,
                                           std::optional<int64_t> limit) {
   DL_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(ctx, root));
-  DL_ASSIGN_OR_RETURN(auto entries, ctx.fs.List(delta::LogDir(root)));
-  std::vector<delta::LogPath> commits;
-  for (const auto& e : entries) {
-    auto name = e.path.substr(e.path.rfind('/') + 1);
-    auto lp = delta::LogPath::Parse(name);
-    if (lp && lp->kind == delta::LogPath::Kind::kCommit && lp->version <= snapshot->version()) {
-      lp->path = e.path;
-      lp->modification_time_ms = e.modification_time_ms;
-      commits.push_back(*lp);
-    }
-  }
-  std::sort(commits.begin(), commits.end(),
-            [](const auto& a, const auto& b) { return a.version > b.version; });
+  // Newest first: only the last `limit` commits are read. Versions log cleanup removed are
+  // simply not in the history.
+  const int64_t until = snapshot->version();
+  const int64_t after = limit ? std::max<int64_t>(until - *limit, -1) : -1;
+  delta::CommitRangeOptions options;
+  options.commit_info_only = true;
+  DL_ASSIGN_OR_RETURN(auto range, delta::ReadCommitRange(ctx.fs, root, after, until, options));
   std::vector<HistoryEntry> out;
-  for (const auto& c : commits) {
-    if (limit && static_cast<int64_t>(out.size()) >= *limit) break;
-    DL_ASSIGN_OR_RETURN(std::string content, ctx.fs.Read(c.path));
-    DL_ASSIGN_OR_RETURN(auto actions, delta::ParseActions(content, c.path));
-    HistoryEntry entry{c.version, c.modification_time_ms, nlohmann::ordered_json::object()};
-    for (const auto& a : actions) {
-      if (const auto* ci = std::get_if<delta::CommitInfo>(&a)) {
-        entry.commit_info = ci->json;
-        if (auto ts = ci->in_commit_timestamp()) {
-          entry.timestamp_ms = *ts;
-        } else if (auto ts2 = ci->timestamp()) {
-          entry.timestamp_ms = *ts2;
-        }
-        break;
+  for (auto c = range.commits.rbegin(); c != range.commits.rend(); ++c) {
+    HistoryEntry entry{c->version, c->modification_time_ms, nlohmann::ordered_json::object()};
+    if (const delta::CommitInfo* ci = c->commit_info()) {
+      entry.commit_info = ci->json;
+      if (auto ts = ci->in_commit_timestamp()) {
+        entry.timestamp_ms = *ts;
+      } else if (auto ts2 = ci->timestamp()) {
+        entry.timestamp_ms = *ts2;
       }
     }
     out.push_back(std::move(entry));

@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "dl/delta/deletion_vector.hpp"
+#include "dl/delta/loader_commit_info.hpp"
 #include "dl/delta/snapshot.hpp"
 #include "dl/delta/transaction.hpp"
 #include "dl/engine/engine.hpp"
@@ -33,14 +35,7 @@ enum class SchemaEvolution { kNone, kAddNewColumns };
 
 /// A source file a commit loaded; recorded in commitInfo so the table's own log says which
 /// files it contains (exactly-once reconciliation reads it back).
-struct SourceFile {
-  std::string path;
-  int64_t size = 0;
-  int64_t modification_time_ms = 0;
-  /// The object store's ETag ("" for local files and for loads recorded before ETags were):
-  /// an object overwritten with the same size within the same second differs only here.
-  std::string etag;
-};
+using SourceFile = delta::SourceFile;
 
 /// Rows of one data file a write marks deleted.
 struct RowDeletes {
@@ -68,7 +63,6 @@ struct WriteRequest {
   SchemaEvolution schema_evolution = SchemaEvolution::kNone;
   delta::StringMap configuration;            ///< table properties for a new table
   std::optional<delta::SetTransaction> txn;  ///< idempotent write: skipped if already applied
-  std::vector<SourceFile> source_files;
   /// The rows were computed from the table (e.g. dedup against it): a concurrent commit that
   /// adds or removes files then conflicts instead of being blindly appended past.
   bool reads_table = false;
@@ -86,8 +80,8 @@ struct WriteRequest {
   /// commitInfo operation and parameters; empty: "WRITE" with mode and partitionBy.
   std::string operation;
   delta::StringMap operation_parameters;
-  /// Extra fields of commitInfo.dataLoader (beside sourceFiles).
-  nlohmann::ordered_json data_loader_info = nlohmann::ordered_json::object();
+  /// Our commitInfo.dataLoader: the source files loaded, and what the strategy did.
+  delta::LoaderCommitInfo loader_info;
   /// Called after the data files are written and before the commit; an error abandons the
   /// write (e.g. a source file changed while it was read).
   std::function<Status()> before_commit;
@@ -105,6 +99,8 @@ struct WriteResult {
   int64_t rows_written = 0, bytes_written = 0;
   bool schema_changed = false;
   std::vector<std::string> added_paths;  ///< add.path of each new data file
+  /// Rows written per value of write_options.count_rows_by (see engine::WriteOptions).
+  std::map<std::string, int64_t> rows_by_value;
 };
 
 /// OK when a table may be created at `root`: nothing there, or only what writers of a table

@@ -81,23 +81,6 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
   return Status::OK();
 }
 
-void RecordSourceFiles(delta::Transaction& tx, const std::vector<SourceFile>& files,
-                       const nlohmann::ordered_json& extra) {
-  nlohmann::ordered_json info = nlohmann::ordered_json::object();
-  if (!files.empty()) {
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const auto& f : files) {
-      nlohmann::ordered_json file = {
-          {"path", f.path}, {"size", f.size}, {"modificationTime", f.modification_time_ms}};
-      if (!f.etag.empty()) file["etag"] = f.etag;
-      list.push_back(std::move(file));
-    }
-    info["sourceFiles"] = std::move(list);
-  }
-  for (const auto& [k, v] : extra.items()) info[k] = v;
-  if (!info.empty()) tx.SetCommitInfoField("dataLoader", std::move(info));
-}
-
 }  // namespace
 
 // A missing table may be created only where there is nothing else: never over a folder of
@@ -227,6 +210,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, schema));
   engine::WriteOptions wopts = req.write_options;
   wopts.partition_columns = partition_by;
+  wopts.rows_by_value = wopts.count_rows_by.empty() ? nullptr : &result.rows_by_value;
   DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(aligned, root, schema, wopts));
   result.files_added = static_cast<int64_t>(adds.size());
   result.rows_written = internal::CountRecords(adds);
@@ -290,7 +274,9 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     metrics["numDeletedRows"] = std::to_string(result.rows_deleted_in_place);
   }
   tx.SetOperationMetrics(std::move(metrics));
-  RecordSourceFiles(tx, req.source_files, req.data_loader_info);
+  if (!req.loader_info.empty()) {
+    tx.SetCommitInfoField(delta::kLoaderCommitInfoKey, req.loader_info.ToJson());
+  }
   if (req.before_commit) DL_RETURN_IF_ERROR(req.before_commit());
   DL_ASSIGN_OR_RETURN(auto commit, tx.Commit(req.commit_options));
   result.version = commit.version;

@@ -51,8 +51,8 @@ class FaultProxy {
   /// Forward the next n requests but drop the server's answers (close the connection): the
   /// request took effect and the client cannot know.
   void DropNextAnswers(int n) { drop_next_ = n; }
-  /// Answer the next request with `status_line` ("403 Forbidden") and an XML `body` without
-  /// forwarding it: an error answer as a store (or a gateway before it) words it.
+  /// Answer the next request with `status_line` ("403 Forbidden") and an XML `body` (none if
+  /// empty) without forwarding it: an error answer as a store (or a gateway before it) words it.
   void AnswerNextWith(std::string status_line, std::string body) {
     std::lock_guard<std::mutex> lock(mu_);
     canned_.emplace_back(std::move(status_line), std::move(body));
@@ -132,9 +132,11 @@ class FaultProxy {
       const std::string close = "Connection: close\r\n";
       if (request.empty()) {
       } else if (auto canned = TakeCanned()) {
-        answer = "HTTP/1.1 " + canned->first + "\r\n" + close +
-                 "Content-Type: application/xml\r\nContent-Length: " +
-                 std::to_string(canned->second.size()) + "\r\n\r\n" + canned->second;
+        // No body, no content type: a store's error answer to a HEAD.
+        const std::string type = canned->second.empty() ? "" : "Content-Type: application/xml\r\n";
+        answer = "HTTP/1.1 " + canned->first + "\r\n" + close + type +
+                 "Content-Length: " + std::to_string(canned->second.size()) + "\r\n\r\n" +
+                 canned->second;
       } else if (fail_next_ > 0) {
         --fail_next_;
         const std::string body =

@@ -30,5 +30,22 @@ TEST(StatusTest, AssignOrReturnPropagates) {
   EXPECT_EQ(r.status().message(), "3 is odd");
 }
 
+TEST(StatusTest, DetailSurvivesContextAndCopies) {
+  Status plain = Status::Engine("reading 'x': no magic bytes");
+  EXPECT_EQ(plain.detail().cause, ErrorDetail::Cause::kUnknown);
+  EXPECT_TRUE(plain.detail().files.empty());
+  Status st = plain.WithDetail({ErrorDetail::Cause::kData, {"abfss://c@a.dfs.core.windows.net/x"}});
+  EXPECT_EQ(plain.detail().cause, ErrorDetail::Cause::kUnknown);  // the original is unchanged
+  Result<int> wrapped = st.WithContext("loading t");
+  ASSERT_FALSE(wrapped.ok());
+  EXPECT_EQ(wrapped.status().message(), "loading t: reading 'x': no magic bytes");
+  EXPECT_EQ(wrapped.status().code(), StatusCode::kEngine);
+  EXPECT_EQ(wrapped.status().detail().cause, ErrorDetail::Cause::kData);
+  EXPECT_EQ(wrapped.status().detail().files,
+            std::vector<std::string>{"abfss://c@a.dfs.core.windows.net/x"});
+  // OK has no detail to carry.
+  EXPECT_TRUE(Status::OK().WithDetail({ErrorDetail::Cause::kData, {"x"}}).detail().files.empty());
+}
+
 }  // namespace
 }  // namespace dl

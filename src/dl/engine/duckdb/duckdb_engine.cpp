@@ -18,6 +18,7 @@
 #include "dl/engine/duckdb/duckdb_types.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/duckdb/object_store.hpp"
+#include "dl/engine/duckdb/row_tally.hpp"
 #include "dl/engine/duckdb/source_reader.hpp"
 #include "dl/engine/duckdb/write_sql.hpp"
 #include "dl/engine/sql_util.hpp"
@@ -73,6 +74,7 @@ Result<std::unique_ptr<Engine>> MakeDuckDbEngine(const EngineOptions& options) {
   {
     DL_ASSIGN_OR_RETURN(duck::Connection setup, duck::Connection::Open(*shared));
     DL_RETURN_IF_ERROR(ConfigureAndLock(setup, options));
+    DL_RETURN_IF_ERROR(duck::RegisterRowTally(setup));
   }
   std::shared_ptr<FileSystem> fs = options.file_system;
   if (!fs) fs = MakeFileSystem(options.storage);
@@ -208,20 +210,39 @@ Status NonObjectJsonError(Connection& conn, const std::vector<std::string>& file
     }
   }
   if (bad.empty()) return error;  // only the files together fail: report DuckDB's error
-  return Status(StatusCode::kEngine,
-                fmt::format("{}: {} JSON values that are not objects; each row must be a JSON "
-                            "object (one per line, or a top-level array of objects)",
-                            fmt::join(bad, ", "), bad.size() == 1 ? "holds" : "hold"));
+  Status st(StatusCode::kEngine,
+            fmt::format("{}: {} JSON values that are not objects; each row must be a JSON object "
+                        "(one per line, or a top-level array of objects)",
+                        fmt::join(bad, ", "), bad.size() == 1 ? "holds" : "hold"));
+  return st.WithDetail({ErrorDetail::Cause::kData, std::move(bad)});
+}
+
+// DuckDB checks some reader options only when it binds the reader: "DELIMITER must not
+// appear in the NULL specification and vice versa". No file can fix that; the config can.
+Status ReaderOptionsError(const Status& st, const SourceOptions& options) {
+  if (st.detail().cause != ErrorDetail::Cause::kQuery) return st;
+  std::string words = DuckWords(st);
+  if (words.find("must not appear in the") == std::string::npos ||
+      words.find("specification") == std::string::npos) {
+    return st;
+  }
+  return Status::Config("the {} reader refuses the options: {}", AsciiLower(options.format), words)
+      .WithDetail({ErrorDetail::Cause::kQuery, {}});
 }
 
 }  // namespace
 
 Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<std::string>& files,
                                    const SourceOptions& options) {
+  // From here on, errors of this session that name one of these files name it as given.
+  conn_.sources().Set(view, files);
   std::string body;
   if (CsvFastPathApplies(files, options)) {
     auto sql = CsvByHeaderSql(*this, *fs_, files, options);
-    if (!sql.ok()) return sql.status().WithContext(fmt::format("reading {}", DescribeFiles(files)));
+    if (!sql.ok()) {
+      return ReaderOptionsError(
+          sql.status().WithContext(fmt::format("reading {}", DescribeFiles(files))), options);
+    }
     body = *sql;
   } else {
     DL_ASSIGN_OR_RETURN(std::string call, SourceReaderCall(files, options));
@@ -242,7 +263,7 @@ Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<st
       st.message().find("expected records, but got non-record JSON") != std::string::npos) {
     return NonObjectJsonError(conn_, files, options, st);
   }
-  return st;
+  return ReaderOptionsError(st, options);
 }
 
 Result<delta::Schema> DuckDbEngine::SchemaOf(const std::string& sql) {

@@ -74,6 +74,11 @@ class DuckDbEngine final : public Engine {
                                      const CheckpointLayout& layout);
   /// Result columns of `sql` (prepared, not run).
   Result<std::vector<Column>> Describe(const std::string& sql, std::string_view context);
+  /// WriteDataFiles for a local table root: COPY to a staging directory, then move the files.
+  Result<std::vector<delta::AddFile>> WriteLocal(const std::string& select,
+                                                 const std::string& table_root,
+                                                 const delta::Schema& table_schema,
+                                                 const WriteOptions& options);
   /// WriteDataFiles for an object-store table root: COPY straight to the final keys.
   Result<std::vector<delta::AddFile>> WriteToObjectStore(const std::string& select,
                                                          const std::string& table_root,

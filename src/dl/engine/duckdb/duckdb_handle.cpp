@@ -4,13 +4,6 @@
 
 namespace dl::engine::duck {
 
-Status DuckError(duckdb_error_type type, std::string_view message, std::string_view context) {
-  std::string text =
-      context.empty() ? std::string(message) : fmt::format("{}: {}", context, message);
-  if (type == DUCKDB_ERROR_INTERRUPT) return Status(StatusCode::kCancelled, std::move(text));
-  return Status(StatusCode::kEngine, std::move(text));
-}
-
 // ---- LogicalType / DataChunk ----
 
 LogicalType& LogicalType::operator=(LogicalType&& o) noexcept {
@@ -145,6 +138,7 @@ QueryResult& QueryResult::operator=(QueryResult&& o) noexcept {
     if (r_ && valid_) duckdb_destroy_result(r_.get());
     r_ = std::move(o.r_);
     valid_ = std::exchange(o.valid_, false);
+    sources_ = std::move(o.sources_);
   }
   return *this;
 }
@@ -182,7 +176,7 @@ QueryRows QueryResult::ToText() {
 Status QueryResult::FetchStatus(std::string_view context) const {
   const char* err = duckdb_result_error(r_.get());
   if (err == nullptr) return Status::OK();
-  return DuckError(duckdb_result_error_type(r_.get()), err, context);
+  return DuckError(duckdb_result_error_type(r_.get()), err, context, sources_.get());
 }
 
 // ---- PreparedStatement ----
@@ -191,6 +185,7 @@ PreparedStatement& PreparedStatement::operator=(PreparedStatement&& o) noexcept 
   if (this != &o) {
     if (s_) duckdb_destroy_prepare(&s_);
     s_ = std::exchange(o.s_, nullptr);
+    sources_ = std::move(o.sources_);
   }
   return *this;
 }
@@ -221,9 +216,10 @@ Status PreparedStatement::BindNull(idx_t index) {
 Result<QueryResult> PreparedStatement::Execute(std::string_view context) {
   QueryResult result;
   result.set_valid();
+  result.set_sources(sources_);
   if (duckdb_execute_prepared(s_, result.raw()) == DuckDBError) {
     return DuckError(duckdb_result_error_type(result.raw()), duckdb_result_error(result.raw()),
-                     context);
+                     context, sources_.get());
   }
   return result;
 }
@@ -232,17 +228,19 @@ Result<QueryResult> PreparedStatement::ExecuteStreaming(std::string_view context
   duckdb_pending_result pending = nullptr;
   if (duckdb_pending_prepared_streaming(s_, &pending) == DuckDBError) {
     const char* err = pending ? duckdb_pending_error(pending) : nullptr;
-    Status st = DuckError(DUCKDB_ERROR_INVALID, err ? err : "cannot start the query", context);
+    Status st = DuckError(DUCKDB_ERROR_INVALID, err ? err : "cannot start the query", context,
+                          sources_.get());
     if (pending) duckdb_destroy_pending(&pending);
     return st;
   }
   QueryResult result;
   result.set_valid();
+  result.set_sources(sources_);
   duckdb_state state = duckdb_execute_pending(pending, result.raw());
   duckdb_destroy_pending(&pending);
   if (state == DuckDBError) {
     return DuckError(duckdb_result_error_type(result.raw()), duckdb_result_error(result.raw()),
-                     context);
+                     context, sources_.get());
   }
   return result;
 }
@@ -320,6 +318,7 @@ Connection& Connection::operator=(Connection&& o) noexcept {
   if (this != &o) {
     if (c_) duckdb_disconnect(&c_);
     c_ = std::exchange(o.c_, nullptr);
+    sources_ = std::move(o.sources_);
   }
   return *this;
 }
@@ -336,9 +335,10 @@ Status Connection::Execute(const std::string& sql, std::string_view context) {
 Result<QueryResult> Connection::Query(const std::string& sql, std::string_view context) {
   QueryResult result;
   result.set_valid();
+  result.set_sources(sources_);
   if (duckdb_query(c_, sql.c_str(), result.raw()) == DuckDBError) {
     return DuckError(duckdb_result_error_type(result.raw()), duckdb_result_error(result.raw()),
-                     context);
+                     context, sources_.get());
   }
   return result;
 }
@@ -346,10 +346,10 @@ Result<QueryResult> Connection::Query(const std::string& sql, std::string_view c
 Result<PreparedStatement> Connection::Prepare(const std::string& sql, std::string_view context) {
   duckdb_prepared_statement raw = nullptr;
   duckdb_state state = duckdb_prepare(c_, sql.c_str(), &raw);
-  PreparedStatement stmt(raw);  // destroyed even when prepare fails
+  PreparedStatement stmt(raw, sources_);  // destroyed even when prepare fails
   if (state == DuckDBError) {
     const char* err = duckdb_prepare_error(raw);
-    return DuckError(DUCKDB_ERROR_INVALID, err ? err : "prepare failed", context);
+    return DuckError(DUCKDB_ERROR_INVALID, err ? err : "prepare failed", context, sources_.get());
   }
   return stmt;
 }

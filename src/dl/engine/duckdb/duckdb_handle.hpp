@@ -13,12 +13,10 @@
 #include <vector>
 
 #include "dl/common/status.hpp"
+#include "dl/engine/duckdb/duck_error.hpp"
 #include "dl/engine/engine.hpp"
 
 namespace dl::engine::duck {
-
-/// Engine status for a DuckDB error message; interrupts become Cancelled.
-Status DuckError(duckdb_error_type type, std::string_view message, std::string_view context);
 
 /// Owns one duckdb_logical_type.
 class LogicalType {
@@ -97,17 +95,24 @@ class QueryResult {
   Status FetchStatus(std::string_view context) const;
 
   void set_valid() { valid_ = true; }
+  /// The files its errors may name (the session's).
+  void set_sources(std::shared_ptr<const SourceFiles> sources) { sources_ = std::move(sources); }
 
  private:
   std::unique_ptr<duckdb_result> r_;
   bool valid_ = false;  // duckdb_result must be destroyed even after an error
+  std::shared_ptr<const SourceFiles> sources_;
 };
 
 /// Owns a prepared statement.
 class PreparedStatement {
  public:
-  explicit PreparedStatement(duckdb_prepared_statement s) : s_(s) {}
-  PreparedStatement(PreparedStatement&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  /// `sources`: the files its errors may name (the session's).
+  explicit PreparedStatement(duckdb_prepared_statement s,
+                             std::shared_ptr<const SourceFiles> sources = nullptr)
+      : s_(s), sources_(std::move(sources)) {}
+  PreparedStatement(PreparedStatement&& o) noexcept
+      : s_(std::exchange(o.s_, nullptr)), sources_(std::move(o.sources_)) {}
   PreparedStatement& operator=(PreparedStatement&& o) noexcept;
   PreparedStatement(const PreparedStatement&) = delete;
   PreparedStatement& operator=(const PreparedStatement&) = delete;
@@ -129,6 +134,7 @@ class PreparedStatement {
  private:
   Status BindResult(duckdb_state state, idx_t index);
   duckdb_prepared_statement s_ = nullptr;
+  std::shared_ptr<const SourceFiles> sources_;
 };
 
 /// Owns a database (in-memory). Shared by the sessions of one engine.
@@ -152,7 +158,8 @@ class Database {
 class Connection {
  public:
   static Result<Connection> Open(const Database& db);
-  Connection(Connection&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Connection(Connection&& o) noexcept
+      : c_(std::exchange(o.c_, nullptr)), sources_(std::move(o.sources_)) {}
   Connection& operator=(Connection&& o) noexcept;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -166,10 +173,13 @@ class Connection {
   /// Thread-safe: interrupt the running query of this connection.
   void Interrupt() { duckdb_interrupt(c_); }
   duckdb_connection get() const { return c_; }
+  /// The source files this session reads: its errors name those DuckDB's message names.
+  SourceFiles& sources() { return *sources_; }
 
  private:
   Connection() = default;
   duckdb_connection c_ = nullptr;
+  std::shared_ptr<SourceFiles> sources_ = std::make_shared<SourceFiles>();
 };
 
 /// Owns an appender on a (temp) table.

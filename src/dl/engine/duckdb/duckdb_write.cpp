@@ -28,6 +28,7 @@
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
 #include "dl/engine/duckdb/object_store.hpp"
+#include "dl/engine/duckdb/row_tally.hpp"
 #include "dl/engine/duckdb/write_sql.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/file_system.hpp"
@@ -246,13 +247,25 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(const std::stri
                                                                  const WriteOptions& options) {
   std::string context = fmt::format("writing data files to '{}'", table_root);
   DL_ASSIGN_OR_RETURN(auto query_columns, Describe(sql, context));
-  DL_ASSIGN_OR_RETURN(std::string select,
-                      BuildWriteSelect(sql, query_columns, table_schema, options));
-  if (IsUri(table_root)) {
-    auto adds = WriteToObjectStore(select, table_root, table_schema, options);
-    if (!adds.ok()) return adds.status().WithContext(context);
-    return adds;
+  std::optional<RowTally> tally;
+  if (!options.count_rows_by.empty() && options.rows_by_value != nullptr) tally.emplace();
+  DL_ASSIGN_OR_RETURN(std::string select, BuildWriteSelect(sql, query_columns, table_schema,
+                                                           options, tally ? &*tally : nullptr));
+  Result<std::vector<delta::AddFile>> adds =
+      IsUri(table_root) ? WriteToObjectStore(select, table_root, table_schema, options)
+                        : WriteLocal(select, table_root, table_schema, options);
+  if (!adds.ok()) {
+    return IsUri(table_root) ? adds.status().WithContext(context) : adds.status();
   }
+  if (tally) *options.rows_by_value = tally->Counts();
+  return adds;
+}
+
+Result<std::vector<delta::AddFile>> DuckDbEngine::WriteLocal(const std::string& select,
+                                                             const std::string& table_root,
+                                                             const delta::Schema& table_schema,
+                                                             const WriteOptions& options) {
+  std::string context = fmt::format("writing data files to '{}'", table_root);
   FileSystem& fs = *fs_;
   DL_RETURN_IF_ERROR(fs.CreateDirs(table_root));
   // Owned while it lives, so the next run can tell a killed writer's leftovers from ours.

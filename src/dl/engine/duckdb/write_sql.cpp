@@ -37,6 +37,17 @@ Result<std::string> ColumnValueSql(const ColumnIndex& index, const delta::Struct
   return fmt::format("CAST(s.{} AS {})", QuoteIdent(*name), type);
 }
 
+// `expr` (the value of `field` in the write's SELECT), counted by `tally` when the field is
+// the string column options.count_rows_by.
+std::string Tallied(const std::string& expr, const delta::StructField& field,
+                    const WriteOptions& options, const RowTally* tally) {
+  if (tally == nullptr || AsciiLower(field.name) != AsciiLower(options.count_rows_by) ||
+      !field.type->is_primitive("string")) {
+    return expr;
+  }
+  return tally->Sql(expr);
+}
+
 bool IsScalar(const delta::DataType& t) {
   return t.kind == delta::DataType::Kind::kPrimitive || t.kind == delta::DataType::Kind::kDecimal;
 }
@@ -153,8 +164,8 @@ std::string ZOrderKeySql(const std::vector<std::string>& rank_columns, int bits)
 
 Result<std::string> BuildWriteSelect(const std::string& sql,
                                      const std::vector<Column>& query_columns,
-                                     const delta::Schema& table_schema,
-                                     const WriteOptions& options) {
+                                     const delta::Schema& table_schema, const WriteOptions& options,
+                                     const RowTally* tally) {
   DL_RETURN_IF_ERROR(CheckQueryColumns(query_columns, table_schema, StatusCode::kSchemaMismatch));
   ColumnIndex index = IndexColumns(query_columns);
   std::string items;
@@ -167,7 +178,7 @@ Result<std::string> BuildWriteSelect(const std::string& sql,
       continue;
     }
     DL_ASSIGN_OR_RETURN(std::string expr, ColumnValueSql(index, field));
-    add_item(expr, field.name);
+    add_item(Tallied(expr, field, options, tally), field.name);
   }
   if (items.empty())
     return Status::InvalidArgument("the table has no data (non-partition) columns");
@@ -179,7 +190,8 @@ Result<std::string> BuildWriteSelect(const std::string& sql,
     }
     DL_ASSIGN_OR_RETURN(std::string value, ColumnValueSql(index, *field));
     DL_ASSIGN_OR_RETURN(std::string text, PartitionToStringSql(value, *field->type, column));
-    add_item(text, PartitionKeyColumn(i));
+    // Tallied outside PartitionToStringSql, which may evaluate its argument twice.
+    add_item(Tallied(text, *field, options, tally), PartitionKeyColumn(i));
   }
   std::string source = fmt::format("({})", StripStatementEnd(sql));
   DL_ASSIGN_OR_RETURN(auto order, OrderSql(index, source, options));

@@ -10,6 +10,7 @@
 #include "dl/common/status.hpp"
 #include "dl/delta/schema.hpp"
 #include "dl/engine/duckdb/duckdb_handle.hpp"
+#include "dl/engine/duckdb/row_tally.hpp"
 #include "dl/engine/engine.hpp"
 
 namespace dl::engine::duck {
@@ -28,12 +29,13 @@ std::string PartitionKeyColumn(size_t i);
 /// The SELECT over (`sql`, whose result columns are `query_columns`) that yields the table's
 /// data columns in schema order, cast to the table types (NULL for columns the query lacks),
 /// then one PartitionKeyColumn per partition column, in the requested order.
+/// With `tally`, the string column options.count_rows_by goes through it (counted per value).
 /// SchemaMismatch for query columns the table lacks; InvalidArgument for unknown partition or
 /// order columns.
 Result<std::string> BuildWriteSelect(const std::string& sql,
                                      const std::vector<Column>& query_columns,
-                                     const delta::Schema& table_schema,
-                                     const WriteOptions& options);
+                                     const delta::Schema& table_schema, const WriteOptions& options,
+                                     const RowTally* tally = nullptr);
 
 /// ORDER BY key for a Z-order over `columns` (already quoted references to rank columns in
 /// [0, 2^bits)). Exposed for tests.

@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "dl/common/testing/fault_proxy.hpp"
 #include "dl/common/testing/test_servers.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/snapshot.hpp"
@@ -16,6 +17,7 @@ namespace dl::engine {
 namespace {
 
 using dl::testing::AzuriteServer;
+using dl::testing::FaultProxy;
 using testing::Scalar;
 
 constexpr char kRows[] =
@@ -117,6 +119,48 @@ TEST(DuckDbAbfs, DataFilesAreWrittenAndReadThroughTheBlobApi) {
   for (const auto& r : names->rows) got.insert(r[0].value_or(""));
   EXPECT_EQ(got, std::set<std::string>(paths.begin(), paths.end()));
   EXPECT_EQ(Scalar(engine, "SELECT count(*) FROM s"), "1000");
+}
+
+// DuckDB reads az://lake/t/...: its errors must still name the file as the caller did, and
+// say whether retrying may help.
+TEST(DuckDbAbfs, ErrorsNameTheSourceFileAsGivenAndWhetherItMayPass) {
+  auto server = AzuriteServer::Start();
+  DL_REQUIRE_SERVER(server, AzuriteServer::MissingReason());
+  ASSERT_TRUE(server->CreateContainer("lake"));
+  const StorageOptions storage = {{"azure_storage_account_key", AzuriteServer::kKey},
+                                  {"azure_storage_endpoint", server->blob_endpoint()}};
+  const std::string root = kAbfss + "/t";
+  auto made = LockedEngine(storage, {root + "/"});
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  Engine& engine = **made;
+  auto adds = engine.WriteDataFiles(kRows, root, IdAndP(), {});
+  ASSERT_TRUE(adds.ok() && !adds->empty()) << adds.status().ToString();
+  const std::string good = delta::ResolveDataPath(root, adds->front().path);
+  const std::string bad = root + "/raw/bad.parquet";
+  auto fs = MakeFileSystem(StorageConfig{storage, {}});
+  ASSERT_TRUE(fs->WriteAtomic(bad, "PAR1 not a parquet file PAR1").ok());
+
+  Status st = engine.RegisterFiles("s", {good, bad}, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.detail().files, std::vector<std::string>{bad}) << st.ToString();
+  EXPECT_EQ(st.detail().cause, ErrorDetail::Cause::kData) << st.ToString();
+  // DuckDB's words name it so too.
+  EXPECT_NE(st.message().find("in file '" + bad + "'"), std::string::npos) << st.message();
+
+  // The store answering 503 Server Busy (as Azure does, no body to a HEAD) to every request,
+  // beyond DuckDB's own retries: transient.
+  FaultProxy proxy(
+      std::stoi(server->blob_endpoint().substr(server->blob_endpoint().rfind(':') + 1)));
+  StorageOptions through = storage;
+  through["azure_storage_endpoint"] =
+      "http://127.0.0.1:" + std::to_string(proxy.port()) + "/" + AzuriteServer::kAccount;
+  auto flaky = LockedEngine(through, {root + "/"});
+  ASSERT_TRUE(flaky.ok()) << flaky.status().ToString();
+  for (int i = 0; i < 100; ++i) proxy.AnswerNextWith("503 Server Busy", "");
+  st = (*flaky)->RegisterFiles("s", {good}, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.detail().cause, ErrorDetail::Cause::kTransient) << st.ToString();
+  EXPECT_EQ(st.detail().files, std::vector<std::string>{good}) << st.ToString();
 }
 
 TEST(DuckDbAbfs, CheckpointsAndSplitFilesUnderTheirAbfssKeys) {

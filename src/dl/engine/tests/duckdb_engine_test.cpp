@@ -88,6 +88,62 @@ TEST(DuckDbEngine, CorruptParquetErrorNamesFile) {
   EXPECT_NE(st.message().find("magic bytes"), std::string::npos) << st.message();
 }
 
+// The detail names the file at fault as the caller gave it (not the files the statement
+// echoes, nor a file whose path is a prefix of it), and calls the failure permanent.
+TEST(DuckDbEngine, ErrorsNameTheCorruptParquetFileAtFault) {
+  TempDir dir;
+  const std::string good = dir / "b.parquet";
+  const std::string bad = dir / "b.parquet.1";
+  auto engine = NewEngine();
+  ASSERT_TRUE(
+      engine->Execute("COPY (SELECT 1 AS id) TO " + QuoteLiteral(good) + " (FORMAT parquet)").ok());
+  WriteText(bad, "PAR1 this is not parquet at all PAR1");
+  Status st = engine->RegisterFiles("src", {good, bad}, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.detail().files, std::vector<std::string>{bad}) << st.ToString();
+  EXPECT_EQ(st.detail().cause, ErrorDetail::Cause::kData) << st.ToString();
+  EXPECT_NE(st.message().find("in file '" + bad + "'"), std::string::npos) << st.message();
+}
+
+TEST(DuckDbEngine, ErrorsNameTheMalformedCsvFileAtFault) {
+  TempDir dir;
+  const std::string a = dir / "a.csv", b = dir / "b.csv", c = dir / "c.csv";
+  WriteText(a, "id,name\n1,x\n2,y\n");
+  WriteText(b, "id,name\n3,x\n4,y,z,w\n5,\"unterminated\n");
+  WriteText(c, "id,name\n6,x\n");
+  auto engine = NewEngine();
+  SourceOptions csv;
+  csv.format = "csv";
+  csv.options = {{"header", "true"}, {"delim", ","}};
+  Status st = engine->RegisterFiles("src", {a, b, c}, csv);
+  if (st.ok()) st = engine->Execute("CREATE TEMP TABLE m AS SELECT * FROM src");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.detail().files, std::vector<std::string>{b}) << st.ToString();
+  EXPECT_EQ(st.detail().cause, ErrorDetail::Cause::kData) << st.ToString();
+}
+
+TEST(DuckDbEngine, ErrorsSayWhetherRetryingMayHelp) {
+  auto engine = NewEngine();
+  using Cause = ErrorDetail::Cause;
+  EXPECT_EQ(engine->Execute("SELECT * FROM no_such_table").detail().cause, Cause::kQuery);
+  EXPECT_EQ(engine->Query("SELEC 1").status().detail().cause, Cause::kQuery);
+  EXPECT_EQ(engine->SchemaOf("SELECT no_such_column FROM range(3)").status().detail().cause,
+            Cause::kQuery);
+  EXPECT_EQ(
+      engine->Query("SELECT CAST(x AS INTEGER) FROM (VALUES ('abc')) t(x)").status().detail().cause,
+      Cause::kData);
+  // Memory runs out (a list cannot spill): another time, with less going on, it may not.
+  EngineOptions small;
+  small.threads = 1;
+  small.memory_limit = "8MB";
+  auto tight = MakeDuckDbEngine(small);
+  ASSERT_TRUE(tight.ok()) << tight.status().ToString();
+  Status oom = (*tight)->Execute("SELECT len(list(i)) FROM range(10000000) t(i)");
+  ASSERT_FALSE(oom.ok());
+  EXPECT_EQ(oom.code(), StatusCode::kEngine) << oom.ToString();
+  EXPECT_EQ(oom.detail().cause, Cause::kTransient) << oom.ToString();
+}
+
 TEST(DuckDbEngine, RegisterFilesCsvWithOptions) {
   TempDir dir;
   WriteText(dir / "a.csv", "id;name\n1;x\n2;NA\n");

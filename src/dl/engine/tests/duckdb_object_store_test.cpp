@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "dl/common/testing/fault_proxy.hpp"
 #include "dl/common/testing/test_servers.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/stats.hpp"
@@ -19,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using dl::testing::AzuriteServer;
+using dl::testing::FaultProxy;
 using dl::testing::VersitygwServer;
 using testing::Scalar;
 
@@ -100,6 +102,44 @@ TEST(DuckDbObjectStore, S3WritesDataFilesToFinalKeysAndReadsThemBack) {
     EXPECT_NE(a.path.find(".snappy.parquet"), std::string::npos) << a.path;
   }
   EXPECT_EQ(CountAndSum(*engine, "s3://lake/t/plain", *adds), "1000,499500");
+}
+
+// A store answering 503 beyond httpfs's own retries may answer the next time; one refusing
+// access will not. Either way the error names the file.
+TEST(DuckDbObjectStore, S3ErrorsSayWhetherRetryingMayHelp) {
+  auto server = VersitygwServer::Start();
+  DL_REQUIRE_SERVER(server, VersitygwServer::MissingReason());
+  server->CreateBucket("lake");
+  auto engine = S3Engine(*server, {"s3://lake/t"});
+  ASSERT_TRUE(engine);
+  auto adds = engine->WriteDataFiles("SELECT i AS id FROM range(10) t(i)", "s3://lake/t",
+                                     Schema(Field("id", "\"long\"")), {});
+  ASSERT_TRUE(adds.ok() && !adds->empty()) << adds.status().ToString();
+  const std::string file = delta::ResolveDataPath("s3://lake/t", adds->front().path);
+
+  FaultProxy proxy(std::stoi(server->endpoint().substr(server->endpoint().rfind(':') + 1)));
+  EngineOptions options;
+  options.threads = 1;
+  options.storage.global = S3Options(*server, VersitygwServer::kSecretKey);
+  options.storage.global["aws_endpoint_url"] = "http://127.0.0.1:" + std::to_string(proxy.port());
+  options.object_store_locations = {"s3://lake/t"};
+  auto flaky = MakeDuckDbEngine(options);
+  ASSERT_TRUE(flaky.ok()) << flaky.status().ToString();
+  proxy.FailNext(1000);
+  Status st = (*flaky)->RegisterFiles("s", {file}, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.detail().cause, ErrorDetail::Cause::kTransient) << st.ToString();
+  EXPECT_EQ(st.detail().files, std::vector<std::string>{file}) << st.ToString();
+
+  proxy.FailNext(0);
+  for (int i = 0; i < 100; ++i) {
+    proxy.AnswerNextWith("403 Forbidden",
+                         "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>");
+  }
+  st = (*flaky)->RegisterFiles("s", {file}, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.detail().cause, ErrorDetail::Cause::kTransient) << st.ToString();
+  EXPECT_EQ(st.detail().files, std::vector<std::string>{file}) << st.ToString();
 }
 
 TEST(DuckDbObjectStore, S3PartitionedWriteRecordsExactKeys) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -286,6 +287,40 @@ TEST(DuckDbWrite, MissingColumnsAreNullAndExtraColumnsRejected) {
   EXPECT_EQ(stats.null_count["later"], 1);
   auto extra = engine->WriteDataFiles("SELECT 1 AS id, 2 AS other", dir.path(), schema, {});
   EXPECT_EQ(extra.status().code(), StatusCode::kSchemaMismatch);
+}
+
+// Rows per value of a column, counted in the pass that writes them (the tracker's rows per
+// source file): exact across DuckDB's threads, NULL under "", once per row when the column is
+// a partition column too (its key expression names the value twice).
+TEST(DuckDbWrite, CountsRowsPerValueOfAColumnAsItWrites) {
+  auto engine = NewEngine();
+  auto schema = Schema(Field("id", "\"long\"") + "," + Field("f", "\"string\""));
+  const std::string sql =
+      "SELECT i AS id, CASE WHEN i % 1000 = 0 THEN NULL WHEN i < 250000 THEN 'run' "
+      "ELSE 'f' || (i % 7) END AS f FROM range(400000) t(i)";
+  auto want = engine->Query("SELECT coalesce(f, ''), count(*) FROM (" + sql + ") GROUP BY 1");
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  std::map<std::string, int64_t> expected;
+  for (const auto& r : want->rows) expected[*r[0]] = std::stoll(*r[1]);
+  ASSERT_EQ(expected.size(), 9u);
+  for (bool partitioned : {false, true}) {
+    TempDir dir;
+    std::map<std::string, int64_t> counts;
+    WriteOptions opts;
+    if (partitioned) opts.partition_columns = {"f"};
+    opts.count_rows_by = "f";
+    opts.rows_by_value = &counts;
+    auto adds = engine->WriteDataFiles(sql, dir.path(), schema, opts);
+    ASSERT_TRUE(adds.ok()) << adds.status().ToString();
+    EXPECT_EQ(counts, expected) << "partitioned " << partitioned;
+  }
+  TempDir dir;
+  std::map<std::string, int64_t> counts;
+  WriteOptions opts;
+  opts.count_rows_by = "id";  // not a string column: nothing counted, the write succeeds
+  opts.rows_by_value = &counts;
+  ASSERT_TRUE(engine->WriteDataFiles(sql, dir.path(), schema, opts).ok());
+  EXPECT_TRUE(counts.empty());
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/common/testing/temp_dir.hpp"
+#include "dl/delta/loader_commit_info.hpp"
+#include "dl/delta/transaction.hpp"
 #include "dl/engine/engine.hpp"
 #include "dl/loader/batch_runner.hpp"
 #include "dl/strategy/load_strategy.hpp"
@@ -197,6 +199,47 @@ TEST_F(LoaderTest, ALoadCommittedBeforeAnotherLoadersTrackedLoadIsReconciled) {
   ASSERT_EQ(records.count(f.path), 1u);
   EXPECT_EQ(records[f.path].status, tracker::FileStatus::kCompleted);
   EXPECT_EQ(records[f.path].target_version, 1);
+}
+
+// A commit Spark makes for us (the Spark engine) carries our metadata only in
+// commitInfo.userMetadata: reconciliation counts the files it names as loaded.
+TEST_F(LoaderTest, FilesACommitNamesInUserMetadataCountAsLoaded) {
+  Csv("in/a.csv", "id\n1\n");
+  auto cfg = Config(CsvTable("t", "in/*.csv"));
+  ASSERT_EQ(Run(cfg).metrics.files_loaded(), 1);
+  ASSERT_EQ(Run(cfg).metrics.files_loaded(), 0);  // reconciled through version 0
+  Csv("in/b.csv", "id\n2\n");
+  const std::string b = dir_.path() + "/raw/in/b.csv";
+  const std::string root = dir_.path() + "/processed/db/t";
+  auto fs = MakeLocalFileSystem();
+  auto st = fs->Stat(b);
+  ASSERT_TRUE(st.ok());
+
+  // As Spark would commit it: b's row, and our metadata naming b in userMetadata only.
+  table::TableContext ctx{*fs, *engine_};
+  auto snap = table::LoadSnapshot(ctx, root);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  ASSERT_TRUE(engine_->RegisterSnapshot("tbl", **snap).ok());
+  auto sql = engine_->AlignToSchema("SELECT * REPLACE (2 AS id) FROM tbl", (*snap)->schema());
+  ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+  auto adds = engine_->WriteDataFiles(*sql, root, (*snap)->schema(), {});
+  ASSERT_TRUE(adds.ok()) << adds.status().ToString();
+  delta::Transaction tx(*fs, engine_.get(), root, *snap);
+  for (auto& add : *adds) tx.Add(add);
+  delta::LoaderCommitInfo info;
+  info.source_files = {{b, st->size, st->modification_time_ms, st->etag}};
+  tx.SetCommitInfoField("userMetadata", info.ToUserMetadata());
+  auto committed = tx.Commit();
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  ASSERT_EQ(committed->version, 1);
+
+  auto next = Run(cfg);
+  EXPECT_EQ(next.metrics.files_loaded(), 0);
+  EXPECT_EQ(Query("t", "SELECT count(*) FROM tbl"), "2");
+  auto records = TrackerRecords("db.t");
+  ASSERT_EQ(records.count(b), 1u);
+  EXPECT_EQ(records[b].status, tracker::FileStatus::kCompleted);
+  EXPECT_EQ(records[b].target_version, 1);
 }
 
 // The reconciliation mark lives beside the tracker; a tracker whose log was deleted (or

@@ -3,8 +3,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/loader_commit_info.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/strategy/source.hpp"
 #include "dl/strategy/tests/strategy_test_util.hpp"
@@ -41,9 +43,15 @@ TEST_F(AppendTest, RecordsSourceFilesAndNoTxnInTheCommit) {
   table::TableContext ctx{*fs_, *engine_};
   auto history = table::History(ctx, root());
   ASSERT_TRUE(history.ok());
-  const auto& files = history->at(0).commit_info["dataLoader"]["sourceFiles"];
+  auto info = delta::LoaderCommitInfo::Of(delta::CommitInfo{history->at(0).commit_info});
+  ASSERT_TRUE(info.ok() && *info);
+  const auto& files = (*info)->source_files;
   ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files[0]["path"], a);
+  EXPECT_EQ(files[0].path, a);
+  // The batch id, as the _batch_id audit column has it.
+  auto ids = Query("SELECT DISTINCT _batch_id FROM tbl");
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ((*info)->batch_id, ids[0][0]);
   ASSERT_TRUE(Load({Write("b.csv", "id\n2\n")}).ok());
   for (int64_t v : {0, 1}) {
     auto commit = fs_->Read(delta::CommitPath(root(), v));
@@ -57,9 +65,12 @@ TEST_F(AppendTest, DedupWithinTheBatchAndAgainstTheTable) {
   auto a = Write("a.csv", "id,v\n1,first\n1,second\n2,x\n");
   ASSERT_TRUE(Load({a}).ok());
   auto b = Write("b.csv", "id,v\n2,again\n3,new\n");
-  auto r = Load({b});
+  auto c = Write("c.csv", "id,v\n3,later\n");
+  auto r = Load({b, c});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->write.rows_written, 1);
+  // Rows per source file count what landed, after dedup: c's only row lost to b's.
+  EXPECT_EQ(r->rows_per_file, (std::map<std::string, int64_t>{{b, 1}}));
   auto rows = Query("SELECT id, v FROM tbl ORDER BY id");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0][1], "first");  // the first delivery wins

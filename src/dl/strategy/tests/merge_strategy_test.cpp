@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <set>
-#include <sstream>
 #include <thread>
 
-#include "dl/delta/log_segment.hpp"
+#include "dl/delta/commit_range.hpp"
+#include "dl/delta/loader_commit_info.hpp"
 #include "dl/strategy/merge_strategy.hpp"
 #include "dl/strategy/tests/strategy_test_util.hpp"
 
@@ -57,15 +57,21 @@ class MergeTest : public StrategyTest {
     return out;
   }
 
-  nlohmann::json CommitInfo(int64_t version) {
-    auto content = fs_->Read(delta::CommitPath(root(), version));
-    EXPECT_TRUE(content.ok());
-    std::istringstream lines(content.ok() ? *content : "");
-    for (std::string line; std::getline(lines, line);) {
-      auto j = nlohmann::json::parse(line);
-      if (j.contains("commitInfo")) return j["commitInfo"];
-    }
-    return {};
+  // Commit `version` as the loader reads it back.
+  delta::Commit ReadCommit(int64_t version) {
+    auto range = delta::ReadCommitRange(*fs_, root(), version - 1, version);
+    EXPECT_TRUE(range.ok()) << range.status().ToString();
+    return range.ok() && !range->commits.empty() ? std::move(range->commits[0]) : delta::Commit{};
+  }
+  delta::LoaderCommitInfo Loaded(int64_t version) {
+    auto info = delta::LoaderCommitInfo::Of(ReadCommit(version).actions);
+    EXPECT_TRUE(info.ok() && *info) << version;
+    return info.ok() && *info ? std::move(**info) : delta::LoaderCommitInfo{};
+  }
+  delta::MergeStats Merged(int64_t version) {
+    auto merge = Loaded(version).merge;
+    EXPECT_TRUE(merge) << version;
+    return merge.value_or(delta::MergeStats{});
   }
 };
 
@@ -74,10 +80,9 @@ TEST_F(MergeTest, InsertsNewKeysAndUpdatesMatchedOnes) {
   auto r = MustLoad("b.csv", "id,name\n2,B\n3,c\n");
   EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:B", "3:c"));
   EXPECT_EQ(r.write.rows_written, 2);  // one update, one insert
-  auto info = CommitInfo(1);
-  EXPECT_EQ(info["operation"], "MERGE");
-  EXPECT_EQ(info["dataLoader"]["merge"]["inserted"], 1);
-  EXPECT_EQ(info["dataLoader"]["merge"]["updated"], 1);
+  EXPECT_EQ(ReadCommit(1).commit_info()->operation(), "MERGE");
+  EXPECT_EQ(Merged(1).inserted, 1);
+  EXPECT_EQ(Merged(1).updated, 1);
 }
 
 TEST_F(MergeTest, RewritesOnlyTheFilesHoldingChangedKeys) {
@@ -95,7 +100,7 @@ TEST_F(MergeTest, RewritesOnlyTheFilesHoldingChangedKeys) {
   EXPECT_EQ(kept.size(), 1u);
   EXPECT_EQ(r.write.files_removed, 1);
   EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:b", "10:x", "11:Y", "20:z"));
-  EXPECT_EQ(CommitInfo(2)["dataLoader"]["merge"]["rewrittenFiles"], 1);
+  EXPECT_EQ(Merged(2).rewritten_files, 1);
 }
 
 TEST_F(MergeTest, UnchangedTableFilesAreNotRewrittenForInsertsOnly) {
@@ -112,7 +117,7 @@ TEST_F(MergeTest, SeveralRowsPerKeyLastDeliveredWins) {
   auto r = Load({f1, f2});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(Table(), ::testing::ElementsAre("1:second", "2:x2"));
-  EXPECT_EQ(CommitInfo(1)["dataLoader"]["merge"]["collapsedDuplicates"], 2);
+  EXPECT_EQ(Merged(1).collapsed_duplicates, 2);
 }
 
 TEST_F(MergeTest, SequenceColumnPicksTheLatestOfSeveralRows) {
@@ -128,9 +133,9 @@ TEST_F(MergeTest, DeleteConditionDeletesMatchedRowsAndInsertsNothing) {
   MustLoad("a.csv", "id,name,op\n1,a,U\n2,b,U\n");
   MustLoad("b.csv", "id,name,op\n1,a,D\n3,c,D\n4,d,U\n");
   EXPECT_THAT(Table(), ::testing::ElementsAre("2:b", "4:d"));
-  auto merge = CommitInfo(1)["dataLoader"]["merge"];
-  EXPECT_EQ(merge["deleted"], 1);
-  EXPECT_EQ(merge["inserted"], 1);
+  auto merge = Merged(1);
+  EXPECT_EQ(merge.deleted, 1);
+  EXPECT_EQ(merge.inserted, 1);
 }
 
 TEST_F(MergeTest, MergeConditionGuardsUpdatesAndDeletes) {
@@ -139,7 +144,7 @@ TEST_F(MergeTest, MergeConditionGuardsUpdatesAndDeletes) {
   MustLoad("a.csv", "id,name,ts,op\n1,a,10,U\n2,b,10,U\n3,c,10,U\n");
   MustLoad("b.csv", "id,name,ts,op\n1,stale,5,U\n2,fresh,20,U\n3,gone,5,D\n");
   EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:fresh", "3:c"));
-  EXPECT_EQ(CommitInfo(1)["dataLoader"]["merge"]["unchanged"], 2);
+  EXPECT_EQ(Merged(1).unchanged, 2);
 }
 
 TEST_F(MergeTest, UpdateColumnsAndExceptColumnsLimitWhatAnUpdateWrites) {
@@ -158,7 +163,7 @@ TEST_F(MergeTest, WhenNotMatchedBySourceDeleteKeepsOnlyTheBatchKeys) {
   table_.when_not_matched_by_source = config::WhenNotMatchedBySource::kDelete;
   auto r = MustLoad("b.csv", "id,name\n2,B\n4,d\n");
   EXPECT_THAT(Table(), ::testing::ElementsAre("2:B", "4:d"));
-  EXPECT_EQ(CommitInfo(1)["dataLoader"]["merge"]["deleted"], 2);
+  EXPECT_EQ(Merged(1).deleted, 2);
   EXPECT_EQ(r.write.files_removed, 1);
 }
 
@@ -320,8 +325,9 @@ TEST_F(ReplaceWhereTest, ReplacesMatchingRowsAndKeepsTheRest) {
   size_t still = 0;
   for (const auto& p : LivePaths()) still += untouched.count(p);
   EXPECT_EQ(still, 1u);
-  auto info = CommitInfo(2);
-  EXPECT_EQ(info["dataLoader"]["replaceWhere"]["replacedRows"], 1);
+  auto replaced = Loaded(2).replace_where;
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->replaced_rows, 1);
   // Time travel to the previous version still sees the replaced rows.
   table::TableContext ctx{*fs_, *engine_};
   auto v1 = table::LoadSnapshot(ctx, root(), 1);
@@ -379,9 +385,9 @@ TEST_F(MergeDvTest, UpdatesAndDeletesMarkRowsDeletedWithoutRewritingFiles) {
   auto after = LivePaths();
   for (const auto& p : before) EXPECT_TRUE(after.count(p)) << p << " was rewritten";
   EXPECT_THAT(DvCardinalities(), ::testing::ElementsAre(2));
-  auto merge = CommitInfo(1)["dataLoader"]["merge"];
-  EXPECT_EQ(merge["rewrittenFiles"], 0);
-  EXPECT_EQ(merge["deletionVectorFiles"], 1);
+  auto merge = Merged(1);
+  EXPECT_EQ(merge.rewritten_files, 0);
+  EXPECT_EQ(merge.deletion_vector_files, 1);
   EXPECT_EQ(r.write.rows_written, 2);  // the update and the insert
 }
 

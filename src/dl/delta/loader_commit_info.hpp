@@ -1,0 +1,93 @@
+// Our own commit metadata: what a loader commit records about itself, so the table's log
+// says which source files it holds (exactly-once reconciliation reads it back). Our commits
+// carry it as commitInfo.dataLoader; commits Spark makes for us carry the same object as
+// commitInfo.userMetadata, a JSON string {"dataLoader": {...}} (Spark sets it from the
+// session conf spark.databricks.delta.commitInfo.userMetadata).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dl/common/status.hpp"
+#include "dl/delta/actions.hpp"
+
+namespace dl::delta {
+
+/// The commitInfo key of our metadata, and the key wrapping it inside userMetadata.
+inline constexpr char kLoaderCommitInfoKey[] = "dataLoader";
+
+/// One version of a source file a commit loaded: a file rewritten in place is a new version.
+struct SourceFile {
+  std::string path;
+  int64_t size = 0;
+  int64_t modification_time_ms = 0;
+  /// The object store's ETag ("" for local files and for loads recorded before ETags were):
+  /// an object overwritten with the same size within the same second differs only here.
+  std::string etag;
+  bool operator==(const SourceFile&) const = default;
+};
+
+/// What a merge did (commitInfo.dataLoader.merge).
+struct MergeStats {
+  int64_t source_rows = 0;
+  int64_t collapsed_duplicates = 0;
+  int64_t inserted = 0;
+  int64_t updated = 0;
+  int64_t deleted = 0;
+  int64_t unchanged = 0;
+  int64_t candidate_files = 0;
+  int64_t rewritten_files = 0;
+  int64_t deletion_vector_files = 0;
+  bool operator==(const MergeStats&) const = default;
+};
+
+/// What a replaceWhere overwrite replaced (commitInfo.dataLoader.replaceWhere).
+struct ReplaceWhereStats {
+  std::string predicate;
+  int64_t replaced_rows = 0;
+  int64_t removed_files = 0;
+  int64_t rewritten_files = 0;
+  bool operator==(const ReplaceWhereStats&) const = default;
+};
+
+/// Data files of a companion table (change store, quarantine) that its own commit adds right
+/// after the target's (see strategy/companion.hpp).
+struct CompanionRecord {
+  std::string schema_string;
+  std::vector<AddFile> adds;
+};
+
+struct LoaderCommitInfo {
+  std::vector<SourceFile> source_files;            ///< "sourceFiles"
+  std::optional<std::string> batch_id;             ///< "batchId"
+  std::optional<MergeStats> merge;                 ///< "merge"
+  std::optional<ReplaceWhereStats> replace_where;  ///< "replaceWhere"
+  std::optional<CompanionRecord> change_store;     ///< "changeStore"
+  std::optional<CompanionRecord> quarantine;       ///< "quarantine"
+
+  /// The companion field named `role` ("changeStore" or "quarantine"); null for another name.
+  std::optional<CompanionRecord>* companion(std::string_view role);
+  const std::optional<CompanionRecord>* companion(std::string_view role) const;
+
+  bool empty() const;
+  /// The commitInfo.dataLoader object (fields in a fixed order; unset ones left out).
+  nlohmann::ordered_json ToJson() const;
+  /// CorruptLog naming the field when a known field is malformed; unknown fields are ignored.
+  static Result<LoaderCommitInfo> FromJson(const nlohmann::ordered_json& json);
+  /// The commitInfo.userMetadata string for a commit another engine makes for us.
+  std::string ToUserMetadata() const;
+
+  /// Ours from a commitInfo: its dataLoader field, else its userMetadata when that is our
+  /// JSON. nullopt when the commit is not ours. A userMetadata that is not ours (text, other
+  /// JSON, or malformed under our key) is the user's and is ignored; a malformed dataLoader
+  /// field is CorruptLog.
+  static Result<std::optional<LoaderCommitInfo>> Of(const CommitInfo& commit_info);
+  /// The same from a commit's actions (its commitInfo; nullopt without one).
+  static Result<std::optional<LoaderCommitInfo>> Of(const std::vector<Action>& actions);
+};
+
+}  // namespace dl::delta
