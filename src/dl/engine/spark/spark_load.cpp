@@ -53,10 +53,12 @@ std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
   if (op.format == "csv") out["inferSchema"] = "true";
   static const std::map<std::string, std::string> kSparkName = {
       {"header", "header"}, {"delimiter", "sep"},        {"quote", "quote"},
-      {"escape", "escape"}, {"null_value", "nullValue"}, {"encoding", "encoding"}};
+      {"escape", "escape"}, {"null_value", "nullValue"}};
   for (const auto& [key, value] : op.reader_options) {
     if (key == "format") {
       out["multiLine"] = value == "array" ? "true" : "false";
+    } else if (key == "encoding") {
+      out["encoding"] = value == "latin-1" ? "ISO-8859-1" : value;  // Java's charset names
     } else if (auto it = kSparkName.find(key); it != kSparkName.end()) {
       out[it->second] = value;
     }
