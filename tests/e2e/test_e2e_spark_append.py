@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import duckdb
@@ -130,6 +131,16 @@ def test_sigkill_after_spark_committed_before_tracker_update(env: LoaderEnv):
             p.kill()
             p.wait()
     assert p.returncode == -signal.SIGKILL, "the run ended before it was killed"
+    # The batch Spark was running when we died may still commit (or be cancelled) on the
+    # server: wait until the log is quiet, so the rerun plans against a settled table.
+    settled = {"n": -1, "since": time.monotonic()}
+
+    def quiet() -> bool:
+        n = len(commits(env))
+        if n != settled["n"]:
+            settled.update(n=n, since=time.monotonic())
+        return time.monotonic() - settled["since"] > 5
+    wait_for(quiet, 120, 0.2, "the Spark table's log to settle")
     assert 1 <= len(commits(env)) < len(files)
     tracker_log = env.tracker_path / "_delta_log"
     assert not tracker_log.exists() or not env.tracker_for("t"), "the tracker knew already"
