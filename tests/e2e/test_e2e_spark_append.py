@@ -184,3 +184,16 @@ def test_what_spark_cannot_do_yet_is_refused_naming_the_key(env: LoaderEnv, extr
         assert r.rc == 2, str(r)
         assert f"{key}:" in r.stderr and "not yet supported on the spark engine" in r.stderr, str(r)
     assert not env.processed.exists() or not any(env.processed.iterdir())
+
+
+def test_file_names_with_glob_characters_and_spaces(env: LoaderEnv):
+    # Spark globs the paths it is given: [ ] { } * ? in a file name must reach it escaped, and
+    # the file's URI (spaces %-escaped) must map back to its path.
+    files = {write_csv(env.raw / "a [1] {x}.csv", csv_rows(1, 2)): 2,
+             write_csv(env.raw / "b%20c.csv", csv_rows(10, 3)): 3,
+             write_csv(env.raw / "[1].csv", csv_rows(20, 1)): 1}
+    env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark")])
+    env.load()
+    assert_loaded_exactly(env, "t", files)
+    assert {p: r["rows_loaded"] for p, r in env.tracker_for("t").items()} == {
+        str(f): n for f, n in files.items()}

@@ -66,12 +66,22 @@ std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
   return out;
 }
 
+// Spark globs the paths it reads (Hadoop's globStatus): a file's own [ ] { } * ? \ escaped.
+std::string GlobEscaped(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (std::string_view("[]{}*?\\").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 pb::Relation Source(const AppendOperation& op) {
   pb::Relation r;
   auto* ds = r.mutable_read()->mutable_data_source();
   ds->set_format(op.format);
   for (const auto& [k, v] : ReaderOptions(op)) (*ds->mutable_options())[k] = v;
-  for (const auto& p : op.paths) ds->add_paths(p);
+  for (const auto& p : op.paths) ds->add_paths(GlobEscaped(p));
   return r;
 }
 
