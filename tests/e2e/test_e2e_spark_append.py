@@ -197,3 +197,31 @@ def test_file_names_with_glob_characters_and_spaces(env: LoaderEnv):
     assert_loaded_exactly(env, "t", files)
     assert {p: r["rows_loaded"] for p, r in env.tracker_for("t").items()} == {
         str(f): n for f, n in files.items()}
+
+
+def test_two_loaders_started_together_load_each_file_once(env: LoaderEnv):
+    # Both plan every file and take the same txn versions: Delta refuses or skips the loser's
+    # commits (a lost race, retried with the next version); every row lands once.
+    files = {write_csv(env.raw / f"f{i:02d}.csv", csv_rows(i * 100, 4, f"f{i}")): 4
+             for i in range(8)}
+    env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark",
+                                      max_files_per_batch=2)], retry_attempts=8)
+    procs = [subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            outs.append((p.returncode, out, err))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    report = "\n\n".join(f"exit {rc}\n{out}\n{err[-3000:]}" for rc, out, err in outs)
+    assert_loaded_exactly(env, "t", files)
+    assert all(rc == 0 for rc, _, _ in outs), report
+    env.load()  # files the other loader committed are recorded by reconciliation
+    tracked = env.tracker_for("t")
+    assert set(tracked) == {str(f) for f in files}, report
+    assert all(t["status"] == "completed" for t in tracked.values()), report

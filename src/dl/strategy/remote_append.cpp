@@ -108,7 +108,12 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
   info.batch_id = batch.id;
   op.user_metadata = info.ToUserMetadata();
 
-  DL_ASSIGN_OR_RETURN(engine::AppendOutcome appended, target.remote->Append(op));
+  auto appended = target.remote->Append(op);
+  if (!appended.ok()) {
+    // Another writer committed first (maybe with this txn version): take the next one.
+    if (appended.status().code() == StatusCode::kCommitConflict) txn_version = 0;
+    return appended.status();
+  }
   DL_ASSIGN_OR_RETURN(
       int64_t version,
       FindBatchCommit(ctx, target, batch, std::max<int64_t>(batch.checked_version, -1)));
@@ -122,8 +127,8 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
   }
   BatchOutcome out;
   out.write.version = version;
-  out.write.rows_written = appended.rows;
-  out.rows_per_file = std::move(appended.rows_per_file);
+  out.write.rows_written = appended->rows;
+  out.rows_per_file = std::move(appended->rows_per_file);
   return out;
 }
 

@@ -51,9 +51,11 @@ pb::Expression FilePath() { return Attr("_metadata.file_path"); }
 std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
   std::map<std::string, std::string> out;
   if (op.format == "csv") out["inferSchema"] = "true";
-  static const std::map<std::string, std::string> kSparkName = {
-      {"header", "header"}, {"delimiter", "sep"},        {"quote", "quote"},
-      {"escape", "escape"}, {"null_value", "nullValue"}};
+  static const std::map<std::string, std::string> kSparkName = {{"header", "header"},
+                                                                {"delimiter", "sep"},
+                                                                {"quote", "quote"},
+                                                                {"escape", "escape"},
+                                                                {"null_value", "nullValue"}};
   for (const auto& [key, value] : op.reader_options) {
     if (key == "format") {
       out["multiLine"] = value == "array" ? "true" : "false";
@@ -147,8 +149,19 @@ pb::Plan WritePlan(const AppendOperation& op, pb::Relation input) {
   return plan;
 }
 
+// Delta's optimistic concurrency: another writer committed first (both took the same txn
+// version, or created the table at once). Worth a retry, like our own lost races.
+bool IsLostCommitRace(const Status& st) {
+  for (const char* cls :
+       {"[DELTA_CONCURRENT_", "[DELTA_METADATA_CHANGED", "[DELTA_PROTOCOL_CHANGED"}) {
+    if (st.message().find(cls) != std::string::npos) return true;
+  }
+  return false;
+}
+
 // Spark names a file it failed on in its own spelling: the error is the plan's file's.
-Status NameFailingFiles(Status st, const AppendOperation& op) {
+Status ClassifyError(Status st, const AppendOperation& op) {
+  if (IsLostCommitRace(st)) return Status::CommitConflict("{}", st.message());
   ErrorDetail detail = st.detail();
   std::string named;
   for (const auto& p : op.paths) {
@@ -190,7 +203,7 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
   std::map<std::string, std::string> path_of_uri;
   // The write reads the files again: a second scan, the price of per-file counts.
   auto counted = session_->Execute(RowsPerFilePlan(op));
-  if (!counted.ok()) return NameFailingFiles(counted.status(), op);
+  if (!counted.ok()) return ClassifyError(counted.status(), op);
   for (const auto& row : counted->rows) {
     if (row.size() != 2 || !row[0] || !row[1]) {
       return Status::Engine("Spark: unexpected row in the per-file row counts");
@@ -207,7 +220,7 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
   }
   if (op.source_file_column.empty()) out.rows_per_file.clear();
   auto written = session_->Execute(WritePlan(op, WithAuditColumns(op, path_of_uri)));
-  if (!written.ok()) return NameFailingFiles(written.status(), op);
+  if (!written.ok()) return ClassifyError(written.status(), op);
   return out;
 }
 
