@@ -1,7 +1,7 @@
 """`engine: spark` through build/data_loader (docs/spark_engine.md): the config keys, their
 validation, `cluster-status` against the session's local Spark Connect server (the
 `spark_connect` fixture, tests/spark_connect/server.py), and `run`/`validate` refusing to load
-on Spark until the Spark strategies exist (never silently on DuckDB)."""
+what Spark cannot load yet (never silently on DuckDB)."""
 from __future__ import annotations
 
 import json
@@ -93,17 +93,20 @@ def test_cluster_status_unreachable_remote(env, monkeypatch):
 
 
 @pytest.mark.parametrize("where", ["global", "table"])
-def test_run_and_validate_refuse_spark_loading(env, where):
-    if where == "global":
-        spark_config(env, remote="sc://127.0.0.1:1", engine="spark")
-        key = "engine"
-    else:
-        spark_config(env, remote="sc://127.0.0.1:1", table_engine="spark")
-        key = "tables[0].engine"
+def test_run_and_validate_refuse_what_spark_cannot_load_yet(env, where):
+    # Append loads on Spark (test_e2e_spark_append.py); the other strategies are refused
+    # naming their key, never loaded on DuckDB instead.
+    write_csv(env.raw / "a.csv", "id,v\n1,x\n")
+    extra = {} if where == "global" else {"engine": "spark"}
+    entry = env.table_entry("t1", "*.csv", "csv", loading_strategy="merge", primary_keys=["id"],
+                            **extra)
+    globals_ = {"engine": "spark"} if where == "global" else {}
+    env.write_config([entry], spark={"remote": "sc://127.0.0.1:1"}, **globals_)
     for cmd in ("run", "validate"):
         r = env.run(cmd)
         assert r.rc == 2, str(r)
-        assert f"{key}: loading e2e.t1 is not yet supported on the spark engine" in r.stderr, str(r)
+        assert ("tables[0].loading_strategy: merge of e2e.t1 is not yet supported on the spark "
+                "engine") in r.stderr, str(r)
     assert not env.processed.exists() or not any(env.processed.iterdir()), "nothing was loaded"
     assert not env.checkpoints.exists() or not any(env.checkpoints.iterdir())
 

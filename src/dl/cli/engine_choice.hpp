@@ -19,8 +19,9 @@ Result<engine::spark::SparkRemote> SparkRemoteOf(const config::LoaderConfig& cfg
 Status CheckSparkRemote(const config::LoaderConfig& cfg,
                         std::vector<config::ConfigProblem>* problems);
 
-/// Loading (run, run-cluster, validate): refused for Spark tables until the Spark strategies
-/// exist, a Config error naming the table's engine key; never silently run on DuckDB.
+/// Loading (run, run-cluster, validate): a Spark table asking for what the Spark engine cannot
+/// do yet (any strategy but append, dedup, ...) is a Config error naming that key; never
+/// silently run on DuckDB.
 Status RefuseSparkLoading(const config::LoaderConfig& cfg);
 
 }  // namespace dl::cli

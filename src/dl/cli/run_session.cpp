@@ -8,6 +8,7 @@
 #include "dl/cli/output.hpp"
 #include "dl/cli/run_hooks.hpp"
 #include "dl/common/logging.hpp"
+#include "dl/engine/spark/spark_load.hpp"
 #include "dl/loader/locked_engine.hpp"
 #include "dl/storage/registry.hpp"
 
@@ -63,6 +64,13 @@ bool RunPass(const config::LoaderConfig& cfg, const RunRequest& req, loader::Sto
 
 RunOutcome ExecuteRun(const config::LoaderConfig& cfg, RunRequest req, loader::StopToken& stop) {
   if (Status st = RefuseSparkLoading(cfg); !st.ok()) return Failed(st);
+  if (UsesSpark(cfg)) {
+    auto remote = SparkRemoteOf(cfg);
+    if (!remote.ok()) return Failed(remote.status());
+    req.options.remote_engine = [remote = *remote] {
+      return engine::spark::SparkLoadEngine::Connect(remote);
+    };
+  }
   // use_unity_catalog may come from a flag (run-cluster --unity-catalog), after validation.
   if (cfg.use_unity_catalog) {
     if (Status st = catalog::ValidateUcNames(cfg); !st.ok()) return Failed(st);

@@ -184,7 +184,8 @@ class Runner {
       batch.delta_source = std::move(source);
     }
     for (const auto& f : files) batch.files.push_back(f.file);
-    strategy::Target target{ctx_.table, ctx_.root, ctx_.display_name};
+    batch.txn_version = &txn_version_;
+    strategy::Target target{ctx_.table, ctx_.root, ctx_.display_name, ctx_.remote};
     table::TableContext tctx{ctx_.fs, ctx_.session};
     delta::CommitOptions commit;
     commit.check_winner = RefuseFilesLoadedBy(batch.files, ctx_.display_name);
@@ -312,6 +313,8 @@ class Runner {
   const BatchContext& ctx_;
   BatchReport& report_;
   int64_t checked_version_;
+  // A remote engine's txn version for these files, kept across their retries (0: unset).
+  int64_t txn_version_ = 0;
 };
 
 }  // namespace

@@ -84,6 +84,8 @@ struct BatchContext {
   int64_t planned_version = -1;
   /// file_format delta: the source's new files (the batch is loaded whole or not at all).
   std::shared_ptr<const strategy::DeltaSource> delta_source;
+  /// engine: spark: the worker's session of the engine that writes and commits the batch.
+  engine::RemoteLoadEngine* remote = nullptr;
 };
 
 /// Load `files` (isolating bad ones; each sub-batch is its own commit) and report every

@@ -128,13 +128,23 @@ class Scheduler {
     for (const auto& t : tables_) batches += t.start.plan.batches.size();
     int workers = static_cast<int>(std::min<size_t>(config_.max_parallel_jobs, batches));
     std::vector<std::unique_ptr<engine::Engine>> sessions;
+    std::vector<std::unique_ptr<engine::RemoteLoadEngine>> remotes(workers);
+    const bool remote = std::any_of(tables_.begin(), tables_.end(), [](const TableRun& t) {
+      return t.config->engine == config::EngineKind::kSpark;
+    });
     for (int i = 0; i < workers; ++i) {
       DL_ASSIGN_OR_RETURN(auto s, engine.NewSession());
       sessions.push_back(std::move(s));
+      if (!remote) continue;
+      if (!options_.remote_engine) {
+        return Status::Internal("engine: spark tables but no Spark session was configured");
+      }
+      DL_ASSIGN_OR_RETURN(remotes[i], options_.remote_engine());
     }
     std::vector<std::thread> threads;
     for (int i = 0; i < workers; ++i) {
-      threads.emplace_back([this, i, s = sessions[i].get()] { Work(i, *s); });
+      threads.emplace_back(
+          [this, i, s = sessions[i].get(), r = remotes[i].get()] { Work(i, *s, r); });
     }
     // Tracker writes are batched: one commit every few seconds, not one per status change.
     {
@@ -189,7 +199,7 @@ class Scheduler {
     return false;
   }
 
-  void Work(int slot, engine::Engine& session) {
+  void Work(int slot, engine::Engine& session, engine::RemoteLoadEngine* remote) {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       std::optional<std::pair<TableRun*, std::vector<PlannedFile>>> job;
@@ -210,6 +220,7 @@ class Scheduler {
       BatchContext ctx{config_,  *t.config, t.root, t.name,          fs_,
                        session,  watchdog_, stop_,  slot,   t.planned_version,
                        t.start.delta_source};
+      if (t.config->engine == config::EngineKind::kSpark) ctx.remote = remote;
       BatchReport report = RunBatch(ctx, std::move(job->second));
       double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       // Deferred files get no record: a lost race says nothing about the file.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dl/config/loader_config.hpp"
+#include "dl/engine/remote_load.hpp"
 #include "dl/loader/stop_token.hpp"
 #include "dl/monitoring/run_metrics.hpp"
 #include "dl/storage/file_system.hpp"
@@ -37,6 +38,9 @@ struct RunOptions {
   /// Called with the finished run's metrics before they are written (cluster mode adds the
   /// process's CPU and memory figures).
   std::function<void(monitoring::RunMetrics&)> finish_metrics;
+  /// A new session of the remote engine that `engine: spark` tables load on (one per worker);
+  /// unset when the config has none.
+  std::function<Result<std::unique_ptr<engine::RemoteLoadEngine>>()> remote_engine;
 };
 
 struct RunResult {

@@ -150,6 +150,8 @@ Status CheckCommitsSince(table::TableContext& ctx, const delta::Snapshot& snapsh
 }
 
 bool BatchesMayRunInParallel(const TableConfig& table) {
+  // On Spark each batch takes the table's next txn version: one at a time.
+  if (table.engine == config::EngineKind::kSpark) return false;
   return table.loading_strategy == config::LoadingStrategy::kAppend && !DedupEnabled(table);
 }
 
@@ -162,6 +164,14 @@ bool LoadsWholeRunAsOneBatch(const TableConfig& table) {
 
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options) {
+  if (target.remote != nullptr) {
+    if (target.config.loading_strategy == config::LoadingStrategy::kAppend) {
+      return LoadRemoteAppend(ctx, target, batch, commit_options);
+    }
+    return Status::Unsupported("loading_strategy '{}' of {} is not supported on the {} engine",
+                               config::ToString(target.config.loading_strategy),
+                               target.display_name, config::ToString(target.config.engine));
+  }
   switch (target.config.loading_strategy) {
     case config::LoadingStrategy::kAppend:
       return LoadRows(ctx, target, batch, commit_options, table::WriteMode::kAppend);

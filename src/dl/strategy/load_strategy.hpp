@@ -10,6 +10,7 @@
 
 #include "dl/config/loader_config.hpp"
 #include "dl/delta/transaction.hpp"
+#include "dl/engine/remote_load.hpp"
 #include "dl/strategy/source.hpp"
 #include "dl/table/table.hpp"
 
@@ -27,6 +28,10 @@ struct Batch {
   /// Set when the table's source is a Delta table: `files` are its data files, and the
   /// commit records the source version loaded in a txn.
   std::shared_ptr<const DeltaSource> delta_source;
+  /// On an engine that commits itself (Spark): the batch's txn version, kept by the caller
+  /// across retries of the same files so the engine skips a write that already landed
+  /// (0: take the next one; reset to 0 when the version turns out to be another's).
+  int64_t* txn_version = nullptr;
 };
 
 /// Where a batch goes.
@@ -34,6 +39,8 @@ struct Target {
   const config::TableConfig& config;
   std::string root;          ///< the Delta table's directory
   std::string display_name;  ///< "database.table" for messages
+  /// Set when the table runs on an engine that writes and commits itself (engine: spark).
+  engine::RemoteLoadEngine* remote = nullptr;
 };
 
 struct BatchOutcome {
@@ -62,5 +69,13 @@ Status CheckCommitsSince(table::TableContext& ctx, const delta::Snapshot& snapsh
 /// carries the loader's check of concurrent winners (files another writer loaded).
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options);
+
+/// Append on target.remote (an engine that writes and commits itself): one command per batch.
+Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& target,
+                                      const Batch& batch,
+                                      const delta::CommitOptions& commit_options);
+
+/// The txn app id of the table's commits on a remote engine.
+std::string RemoteTxnAppId(const Target& target);
 
 }  // namespace dl::strategy

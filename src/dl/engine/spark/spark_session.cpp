@@ -106,6 +106,12 @@ class SparkSession::Impl {
     return rows;
   }
 
+  Result<QueryRows> Run(const pb::Plan& plan) {
+    QueryRows rows;
+    DL_RETURN_IF_ERROR(Execute(plan, &rows, nullptr));
+    return rows;
+  }
+
   Status Config(const pb::ConfigRequest::Operation& op, pb::ConfigResponse* resp) {
     pb::ConfigRequest req;
     Fill(&req);
@@ -201,6 +207,7 @@ const SparkRemote& SparkSession::remote() const { return impl_->remote(); }
 const std::string& SparkSession::session_id() const { return impl_->session_id(); }
 Result<QueryRows> SparkSession::Sql(const std::string& sql) { return impl_->Sql(sql); }
 Result<std::string> SparkSession::SparkVersion() { return impl_->SparkVersion(); }
+Result<QueryRows> SparkSession::Execute(const pb::Plan& plan) { return impl_->Run(plan); }
 
 Status SparkSession::SetConf(const std::string& key, const std::string& value) {
   pb::ConfigRequest::Operation op;

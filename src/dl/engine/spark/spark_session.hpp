@@ -11,6 +11,10 @@
 #include "dl/engine/engine.hpp"
 #include "dl/engine/spark/connection_string.hpp"
 
+namespace spark::connect {
+class Plan;
+}
+
 namespace dl::engine::spark {
 
 /// Errors: a statement Spark rejects is Engine with Spark's error class first
@@ -38,6 +42,9 @@ class SparkSession {
 
   /// Run one SQL statement; a query's rows (or a command's result rows) come back as text.
   Result<QueryRows> Sql(const std::string& sql);
+  /// Run a plan built with the generated protocol classes (a query's rows as text; a command
+  /// such as WriteOperation answers none).
+  Result<QueryRows> Execute(const ::spark::connect::Plan& plan);
   /// Session confs (spark.databricks.delta.write.txnAppId, ...), via the Config call.
   Status SetConf(const std::string& key, const std::string& value);
   Status UnsetConf(const std::string& key);

@@ -1,0 +1,227 @@
+"""`loading_strategy: append` on the Spark engine through build/data_loader, against the
+session's local Spark Connect server (the `spark_connect` fixture): each batch is one Spark
+command that writes and commits (Delta's txnAppId/txnVersion/userMetadata), loaded exactly
+once across reruns and a SIGKILL between Spark's commit and our tracker update; the table
+equals what the DuckDB engine loads from the same files, and our reader and DuckDB read it."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from e2e_lib import (LoaderEnv, assert_loaded_exactly, csv_rows, read_delta, wait_for,
+                     write_csv, write_parquet)
+
+IGNORED = {"_load_timestamp", "_batch_id"}  # differ between any two loads
+
+
+@pytest.fixture(autouse=True)
+def spark_remote(spark_connect, monkeypatch):
+    for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CLUSTER_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SPARK_REMOTE", spark_connect.remote)
+    return spark_connect
+
+
+def write_configs(env: LoaderEnv, entry: dict, **globals_) -> tuple[Path, Path]:
+    """The same table on Spark (env's dirs) and on DuckDB (dirs of its own)."""
+    duck = env.root / "duck"
+    duck_cfg = env.root / "duck.yaml"
+    env.write_config([dict(entry, engine="duckdb")], processed_data_path=str(duck / "processed"),
+                     checkpoint_path=str(duck / "checkpoints"), **globals_)
+    env.config_path.rename(duck_cfg)
+    env.write_config([dict(entry, engine="spark")], **globals_)
+    return env.config_path, duck_cfg
+
+
+def rows(table) -> list[dict]:
+    out = [{k: v for k, v in r.items() if k not in IGNORED} for r in table.to_pylist()]
+    return sorted(out, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+
+
+def assert_same_as_duckdb(env: LoaderEnv, duck_cfg: Path, name: str = "t"):
+    r = env.run("run", config=duck_cfg)
+    assert r.rc == 0, str(r)
+    spark_table = env.read(name)
+    duck_table = read_delta(env.root / "duck" / "processed" / env.DB / name)
+    assert sorted(spark_table.column_names) == sorted(duck_table.column_names)
+    assert rows(spark_table) == rows(duck_table)
+
+
+def commits(env: LoaderEnv, name: str = "t") -> list[Path]:
+    log = env.table_path(name) / "_delta_log"
+    return sorted(log.glob("*.json")) if log.is_dir() else []
+
+
+def commit_infos(env: LoaderEnv, name: str = "t") -> list[dict]:
+    out = []
+    for c in commits(env, name):
+        for line in c.read_text().splitlines():
+            action = json.loads(line)
+            if "commitInfo" in action:
+                out.append(action["commitInfo"])
+    return out
+
+
+def test_two_runs_load_exactly_once_like_duckdb(env: LoaderEnv):
+    files = {write_csv(env.raw / f"f{i}.csv", csv_rows(i * 100, 5, f"f{i}")): 5 for i in range(3)}
+    parquet = write_parquet(env.raw / "p.parquet", {"id": [7, 8], "v": ["a", "b"]})
+    spark_cfg, duck_cfg = write_configs(
+        env, env.table_entry("t", "*.csv", "csv", max_files_per_batch=2))
+    env.load()
+    assert_loaded_exactly(env, "t", files)
+    tracked = env.tracker_for("t")
+    assert {str(f) for f in files} == set(tracked), tracked
+    assert all(r["status"] == "completed" and r["rows_loaded"] == 5 for r in tracked.values())
+    # Each batch is one Spark commit carrying our metadata and a txn.
+    infos = commit_infos(env)
+    assert len(infos) == 2 and all(i.get("engineInfo", "").startswith("Apache-Spark") for i in infos)
+    loaded = [f["path"] for i in infos for f in json.loads(i["userMetadata"])["dataLoader"]["sourceFiles"]]
+    assert sorted(loaded) == sorted(str(f) for f in files)
+    version = env.version("t")
+    env.load()  # nothing new: no commit, no duplicate
+    assert env.version("t") == version
+    assert_loaded_exactly(env, "t", files)
+    assert_same_as_duckdb(env, duck_cfg)
+    assert parquet.exists()
+
+
+def test_parquet_partitioned_like_duckdb_and_readable_by_our_reader_and_duckdb(env: LoaderEnv):
+    write_parquet(env.raw / "a.parquet", {"id": [1, 2, 3], "region": ["eu", "us", "eu"]})
+    write_parquet(env.raw / "b.parquet", {"id": [4], "region": ["us"]})
+    _, duck_cfg = write_configs(env, env.table_entry("t", "*.parquet", "parquet",
+                                                     partition_columns=["region"]))
+    env.load()
+    assert_same_as_duckdb(env, duck_cfg)
+    root = env.table_path("t")
+    scan = subprocess.run([env.bin, "table", "scan", str(root), "--format", "jsonl",
+                           "--order-by", "id"], capture_output=True, text=True, timeout=120)
+    assert scan.returncode == 0, scan.stderr
+    got = [json.loads(line) for line in scan.stdout.splitlines() if line.strip()]
+    assert [(r["id"], r["region"], r["_source_file"]) for r in got] == [
+        (1, "eu", str(env.raw / "a.parquet")), (2, "us", str(env.raw / "a.parquet")),
+        (3, "eu", str(env.raw / "a.parquet")), (4, "us", str(env.raw / "b.parquet"))]
+    con = duckdb.connect()
+    n = con.execute("SELECT count(*) FROM read_parquet(?, hive_partitioning=true)",
+                    [str(root / "**" / "*.parquet")]).fetchone()[0]
+    assert n == 4  # the data files as DuckDB reads them
+    assert read_delta(root).num_rows == 4  # delta-rs / DuckDB's delta_scan
+
+
+def test_sigkill_after_spark_committed_before_tracker_update(env: LoaderEnv):
+    files = {write_csv(env.raw / f"f{i:02d}.csv", csv_rows(i * 100, 3, f"f{i}")): 3
+             for i in range(8)}
+    env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark",
+                                      max_files_per_batch=1)], max_parallel_jobs=1)
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # The tracker is written every 10 s or at the end: a kill right after Spark's first
+        # commit leaves that commit unknown to the tracker.
+        wait_for(lambda: len(commits(env)) >= 1 or p.poll() is not None, 300, 0.002,
+                 "Spark's first commit")
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == -signal.SIGKILL, "the run ended before it was killed"
+    # The batch Spark was running when we died may still commit (or be cancelled) on the
+    # server: wait until the log is quiet, so the rerun plans against a settled table.
+    settled = {"n": -1, "since": time.monotonic()}
+
+    def quiet() -> bool:
+        n = len(commits(env))
+        if n != settled["n"]:
+            settled.update(n=n, since=time.monotonic())
+        return time.monotonic() - settled["since"] > 5
+    wait_for(quiet, 120, 0.2, "the Spark table's log to settle")
+    assert 1 <= len(commits(env)) < len(files)
+    tracker_log = env.tracker_path / "_delta_log"
+    assert not tracker_log.exists() or not env.tracker_for("t"), "the tracker knew already"
+    r = env.load()
+    assert_loaded_exactly(env, "t", files)
+    tracked = env.tracker_for("t")
+    assert set(tracked) == {str(f) for f in files}
+    assert all(t["status"] == "completed" for t in tracked.values()), tracked
+    assert r.rc == 0
+
+
+def test_a_corrupt_file_fails_by_name_and_the_rest_loads(env: LoaderEnv):
+    good = write_parquet(env.raw / "a.parquet", {"id": [1, 2]})
+    bad = env.raw / "b.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet at all PAR1")
+    env.write_config([env.table_entry("t", "*.parquet", "parquet", engine="spark")],
+                     retry_attempts=0)
+    r = env.load(expect=1)
+    assert str(bad) in r.stderr, str(r)
+    tracked = env.tracker_for("t")
+    assert tracked[str(bad)]["status"] == "failed" and str(bad) in tracked[str(bad)]["error_message"]
+    assert tracked[str(good)]["status"] == "completed"
+    assert_loaded_exactly(env, "t", {good: 2})
+    # The failed attempt committed nothing: one commit, the good file's.
+    infos = commit_infos(env)
+    assert len(infos) == 1
+    assert [f["path"] for f in json.loads(infos[0]["userMetadata"])["dataLoader"]["sourceFiles"]] \
+        == [str(good)]
+
+
+@pytest.mark.parametrize("extra,key", [
+    ({"loading_strategy": "merge", "primary_keys": ["id"]}, "tables[0].loading_strategy"),
+    ({"dedup": True}, "tables[0].dedup"),
+    ({"schema_evolution_mode": "rescue"}, "tables[0].schema_evolution_mode"),
+])
+def test_what_spark_cannot_do_yet_is_refused_naming_the_key(env: LoaderEnv, extra, key):
+    write_csv(env.raw / "a.csv", "id,v\n1,x\n")
+    env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark", **extra)])
+    for cmd in ("validate", "run"):
+        r = env.run(cmd)
+        assert r.rc == 2, str(r)
+        assert f"{key}:" in r.stderr and "not yet supported on the spark engine" in r.stderr, str(r)
+    assert not env.processed.exists() or not any(env.processed.iterdir())
+
+
+def test_file_names_with_glob_characters_and_spaces(env: LoaderEnv):
+    # Spark globs the paths it is given: [ ] { } * ? in a file name must reach it escaped, and
+    # the file's URI (spaces %-escaped) must map back to its path.
+    files = {write_csv(env.raw / "a [1] {x}.csv", csv_rows(1, 2)): 2,
+             write_csv(env.raw / "b%20c.csv", csv_rows(10, 3)): 3,
+             write_csv(env.raw / "[1].csv", csv_rows(20, 1)): 1}
+    env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark")])
+    env.load()
+    assert_loaded_exactly(env, "t", files)
+    assert {p: r["rows_loaded"] for p, r in env.tracker_for("t").items()} == {
+        str(f): n for f, n in files.items()}
+
+
+def test_two_loaders_started_together_load_each_file_once(env: LoaderEnv):
+    # Both plan every file and take the same txn versions: Delta refuses or skips the loser's
+    # commits (a lost race, retried with the next version); every row lands once.
+    files = {write_csv(env.raw / f"f{i:02d}.csv", csv_rows(i * 100, 4, f"f{i}")): 4
+             for i in range(8)}
+    env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark",
+                                      max_files_per_batch=2)], retry_attempts=8)
+    procs = [subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            outs.append((p.returncode, out, err))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    report = "\n\n".join(f"exit {rc}\n{out}\n{err[-3000:]}" for rc, out, err in outs)
+    assert_loaded_exactly(env, "t", files)
+    assert all(rc == 0 for rc, _, _ in outs), report
+    env.load()  # files the other loader committed are recorded by reconciliation
+    tracked = env.tracker_for("t")
+    assert set(tracked) == {str(f) for f in files}, report
+    assert all(t["status"] == "completed" for t in tracked.values()), report
