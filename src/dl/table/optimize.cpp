@@ -54,7 +54,11 @@ std::map<delta::PartitionValues, std::vector<delta::AddFile>> PlanBins(
     // A single small file gains nothing from being rewritten alone (unless re-sorting or
     // dropping deleted rows).
     bool purge = std::any_of(it->second.begin(), it->second.end(), WorthPurging);
-    if (it->second.size() < 2 && !ordering && !purge) {
+    // A lone file of ours is already clustered; only unclustered files need it alone.
+    bool unclustered = std::any_of(it->second.begin(), it->second.end(),
+                                   [](const delta::AddFile& f) { return !f.clustering_provider; });
+    bool reorder = clustered ? unclustered : ordering;
+    if (it->second.size() < 2 && !reorder && !purge) {
       it = by_partition.erase(it);
     } else {
       ++it;
