@@ -62,7 +62,7 @@ Status CheckClusteringColumns(const std::vector<std::string>& columns, const Sch
                               const std::string& key, const std::string& table) {
   if (columns.empty()) return Status::OK();
   if (!partition_columns.empty()) {
-    return Status::InvalidArgument(
+    return Status::Config(
         "{}: table {} is partitioned; a table is either clustered or partitioned, not both",
         key, table);
   }
@@ -70,18 +70,18 @@ Status CheckClusteringColumns(const std::vector<std::string>& columns, const Sch
   for (const auto& c : columns) {
     const StructField* f = schema.Find(c);
     if (f == nullptr) {
-      return Status::InvalidArgument("{}: '{}' is not a (top-level) column of table {}", key, c,
+      return Status::Config("{}: '{}' is not a (top-level) column of table {}", key, c,
                                      table);
     }
     if (!seen.insert(c).second) {
-      return Status::InvalidArgument("{}: '{}' is listed twice", key, c);
+      return Status::Config("{}: '{}' is listed twice", key, c);
     }
     const DataType& t = *f->type;
     bool has_bounds = (t.kind == DataType::Kind::kPrimitive && !t.is_primitive("boolean") &&
                        !t.is_primitive("binary") && !t.is_primitive("variant")) ||
                       t.kind == DataType::Kind::kDecimal;
     if (!has_bounds) {
-      return Status::InvalidArgument(
+      return Status::Config(
           "{}: column '{}' of table {} has type {}, which has no min/max statistics to cluster "
           "by",
           key, c, table, t.ToString());

@@ -32,7 +32,7 @@ Result<std::vector<std::string>> ClusteringColumns(
 /// Spark writes it: {"clusteringColumns":[["<physical name>"],...],"domainName":...}.
 DomainMetadata ClusteringDomain(const std::vector<std::string>& columns, const Schema& schema);
 
-/// InvalidArgument naming `key` when `columns` cannot cluster a table with `schema`: a column
+/// Config (a config error: exit 2 from `table write`) naming `key` when `columns` cannot cluster a table with `schema`: a column
 /// is not a top-level column, is listed twice, has a type without min/max stats (struct,
 /// array, map, boolean, binary), or the table is also partitioned.
 Status CheckClusteringColumns(const std::vector<std::string>& columns, const Schema& schema,

@@ -109,7 +109,7 @@ Status CheckClusteredBy(const delta::Snapshot& snapshot, const std::vector<std::
                         delta::ClusteringColumns(snapshot.domains(), snapshot.schema(), root));
   }
   if (have == wanted) return Status::OK();
-  return Status::InvalidArgument(
+  return Status::Config(
       "{}: table {} is {}, not by {}; clustering is set when a table is created (change it "
       "with Spark's ALTER TABLE ... CLUSTER BY)",
       kClusteringKey, root,

@@ -55,7 +55,7 @@ TEST(ClusteringTest, ConfigColumnsAreChecked) {
            {{"st"}, {}, "struct"},
            {{"id"}, {"flag"}, "partitioned"}}) {
     Status st = CheckClusteringColumns(cols, schema, parts, "clustering_columns", "t");
-    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << want;
+    EXPECT_EQ(st.code(), StatusCode::kConfig) << want;
     EXPECT_NE(st.message().find("clustering_columns"), std::string::npos) << st.message();
     EXPECT_NE(st.message().find(want), std::string::npos) << st.message();
   }
