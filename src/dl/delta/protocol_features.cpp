@@ -90,7 +90,7 @@ std::string ColumnWithMetadata(const Schema& schema, std::string_view prefix) {
 
 // Every feature the schema and configuration make necessary, in a stable order
 // (legacy features first, as Spark lists them after an upgrade).
-Features NeededFeatures(const Schema& schema, const StringMap& config) {
+Features NeededFeatures(const Schema& schema, const StringMap& config, bool clustered = false) {
   Features out;
   auto need = [&](const char* name, bool cond) {
     if (cond) out.push_back(name);
@@ -108,7 +108,10 @@ Features NeededFeatures(const Schema& schema, const StringMap& config) {
   need("variantType", SchemaUses(schema, "variant"));
   need("typeWidening", ConfigTrue(config, "delta.enableTypeWidening"));
   need("inCommitTimestamp", ConfigTrue(config, "delta.enableInCommitTimestamps"));
-  need("rowTracking", ConfigTrue(config, "delta.enableRowTracking"));
+  const bool row_tracking = ConfigTrue(config, "delta.enableRowTracking");
+  need("domainMetadata", row_tracking || clustered);  // both keep state in a domain
+  need("rowTracking", row_tracking);
+  need("clustering", clustered);
   return out;
 }
 
@@ -175,6 +178,10 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
         table, f, why);
   };
   const StringMap& config = m.configuration;
+  // rowTracking: every add gets fresh row ids (delta/row_tracking.hpp); rewrites that would
+  // need materialized row ids are refused in table/ while delta.enableRowTracking is true.
+  // clustering: appends are not constrained; OPTIMIZE sorts by the clustering columns.
+  if (f == "rowTracking" || f == "clustering") return Status::OK();
   // deletionVectors: writers that delete rows may mark them in a DV (only while
   // delta.enableDeletionVectors is true); appends are unaffected, vacuum keeps DV files.
   if (f == "appendOnly" || f == "timestampNtz" || f == "domainMetadata" ||
@@ -214,8 +221,9 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
 
 }  // namespace
 
-Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration) {
-  Features needed = NeededFeatures(schema, configuration);
+Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration,
+                          bool clustered) {
+  Features needed = NeededFeatures(schema, configuration, clustered);
   if (auto legacy = LegacyProtocol(needed, Protocol{1, 2, std::nullopt, std::nullopt})) {
     return *legacy;
   }
@@ -286,6 +294,12 @@ Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const s
                              : ImpliedByLegacy(protocol.min_reader_version, v);
   for (const std::string& f : features) {
     DL_RETURN_IF_ERROR(CheckWriterFeature(f, metadata, *schema, table));
+    if ((f == "rowTracking" || f == "clustering") && !Contains(features, "domainMetadata")) {
+      return Status::Unsupported(
+          "table {} lists writer feature {} without domainMetadata, which it requires; "
+          "data_loader does not write to it",
+          table, f);
+    }
   }
   return Status::OK();
 }

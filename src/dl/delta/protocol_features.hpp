@@ -11,8 +11,11 @@ namespace dl::delta {
 /// The smallest protocol for a new table with this schema and configuration: (1,2) unless a
 /// feature is needed (timestamp_ntz -> (3,7) with timestampNtz reader+writer features, plus
 /// invariants when a column is NOT NULL, appendOnly when delta.appendOnly is set,
-/// deletionVectors (reader+writer, so (3,7)) when delta.enableDeletionVectors=true).
-Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration);
+/// deletionVectors (reader+writer, so (3,7)) when delta.enableDeletionVectors=true,
+/// rowTracking + domainMetadata when delta.enableRowTracking=true, clustering +
+/// domainMetadata when `clustered`).
+Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration,
+                          bool clustered = false);
 
 /// Merge `current` with what `schema`/`configuration` need (used on schema evolution, e.g. a
 /// new timestamp_ntz column upgrades (1,2) to (3,7) listing the features implied by (1,2)).
@@ -26,7 +29,8 @@ Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
 Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 /// Unsupported naming the feature and `table` if the table needs a writer feature we do not
 /// implement (changeDataFeed enabled, generatedColumns, identityColumns, checkConstraints,
-/// rowTracking, inCommitTimestamp, ...). deletionVectors and columnMapping are writable.
+/// inCommitTimestamp, ...). deletionVectors, columnMapping, domainMetadata, rowTracking and
+/// clustering are writable (rowTracking and clustering only with domainMetadata listed).
 Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 
 /// Validate the protocol action's shape (features present iff versions 3/7, reader features

@@ -17,6 +17,7 @@
 #include "dl/delta/maintenance.hpp"
 #include "dl/delta/parquet_handler.hpp"
 #include "dl/delta/protocol_features.hpp"
+#include "dl/delta/row_tracking.hpp"
 
 namespace dl::delta {
 namespace {
@@ -165,6 +166,24 @@ Status CheckAppendOnly(const Snapshot* snapshot, const Metadata& metadata,
   return Status::OK();
 }
 
+// domainMetadata actions need the writer feature (PROTOCOL.md "Domain Metadata").
+Status CheckDomains(const Protocol& protocol, const std::vector<Action>& actions,
+                    const std::string& table) {
+  const auto& features = protocol.writer_features;
+  if (features && std::count(features->begin(), features->end(), "domainMetadata") > 0) {
+    return Status::OK();
+  }
+  for (const auto& a : actions) {
+    if (const auto* d = std::get_if<DomainMetadata>(&a)) {
+      return Status::InvalidArgument(
+          "commit to {} writes domain {} but the table's protocol lacks the domainMetadata "
+          "writer feature",
+          table, d->domain);
+    }
+  }
+  return Status::OK();
+}
+
 // All pre-commit checks. Returns the metadata the table will have after the commit.
 Result<const Metadata*> ValidateCommit(const Snapshot* snapshot, const std::vector<Action>& actions,
                                        const std::string& table) {
@@ -176,6 +195,7 @@ Result<const Metadata*> ValidateCommit(const Snapshot* snapshot, const std::vect
   const Protocol& protocol = new_protocol ? *new_protocol : snapshot->protocol();
   const Metadata& metadata = new_metadata ? *new_metadata : snapshot->metadata();
   DL_RETURN_IF_ERROR(CheckCanWrite(protocol, metadata, table));
+  DL_RETURN_IF_ERROR(CheckDomains(protocol, actions, table));
   DL_RETURN_IF_ERROR(ValidatePartitionValues(actions, metadata, table));
   DL_RETURN_IF_ERROR(CheckAppendOnly(snapshot, metadata, actions, table));
   return &metadata;
@@ -252,14 +272,19 @@ struct Published {
   int attempts = 0;
 };
 
+// The commit's bytes for an attempt at `version`; row ids make them depend on it.
+using ContentFn = std::function<Result<std::string>(int64_t version)>;
+
 // Put-if-absent at read_version + 1; on a lost race check each winning commit and move on to
-// the first free version, or fail with the conflict.
+// the first free version, or fail with the conflict. `high_water_mark` (when set) follows the
+// winners' delta.rowTracking domain, so the next attempt assigns row ids above theirs.
 Result<Published> PublishWithRetries(FileSystem& fs, const std::string& root, int64_t read_version,
-                                     const std::string& content, const ConflictChecker& checker,
-                                     const CommitOptions& options) {
+                                     const ContentFn& content, const ConflictChecker& checker,
+                                     const CommitOptions& options, int64_t* high_water_mark) {
   int64_t version = read_version + 1;
   for (int attempt = 1;; ++attempt) {
-    Status st = fs.PutIfAbsent(CommitPath(root, version), content);
+    DL_ASSIGN_OR_RETURN(std::string bytes, content(version));
+    Status st = fs.PutIfAbsent(CommitPath(root, version), bytes);
     if (st.ok()) return Published{version, attempt};
     if (st.code() != StatusCode::kAlreadyExists) {
       return st.WithContext(fmt::format("committing version {} of {}", version, root));
@@ -277,6 +302,10 @@ Result<Published> PublishWithRetries(FileSystem& fs, const std::string& root, in
       }
       if (conflict) return ConflictStatus(root, version, *conflict, WinningOperation(actions));
       if (options.check_winner) DL_RETURN_IF_ERROR(options.check_winner(version, actions));
+      if (high_water_mark != nullptr) {
+        DL_ASSIGN_OR_RETURN(int64_t theirs, RowIdHighWaterMark(actions, root));
+        *high_water_mark = std::max(*high_water_mark, theirs);
+      }
     }
     if (attempt > options.max_retries) {
       return Status::CommitConflict(
@@ -344,13 +373,34 @@ Result<CommitResult> Transaction::Commit(const CommitOptions& options) {
   info["engineInfo"] = EngineInfo();
   info["txnId"] = NewUuid();
   for (const auto& [key, value] : extra_commit_info_.items()) info[key] = value;
-  std::string content = SerializeActions(OrderForCommit(CommitInfo{std::move(info)}, actions_));
+  const Protocol& protocol = FindProtocol(actions_) ? *FindProtocol(actions_)
+                                                    : read_snapshot_->protocol();
+  const bool row_ids = AssignsRowIds(protocol, *metadata);
+  int64_t high_water_mark = -1;
+  if (row_ids && read_snapshot_) {
+    DL_ASSIGN_OR_RETURN(high_water_mark,
+                        RowIdHighWaterMark(read_snapshot_->domains(), table_root_));
+  }
+  if (RowTrackingEnabled(protocol, *metadata)) {
+    // Rewrites that would move rows are refused before they get here (table/), so every
+    // stable row id and commit version survives this commit.
+    info["tags"] = {{"delta.rowTracking.preserved", "true"}};
+  }
+  const std::vector<Action> ordered = OrderForCommit(CommitInfo{std::move(info)}, actions_);
+  ContentFn content = [&](int64_t version) -> Result<std::string> {
+    if (!row_ids) return SerializeActions(ordered);
+    std::vector<Action> with_ids = ordered;
+    DL_RETURN_IF_ERROR(AssignRowIds(&with_ids, high_water_mark, version, table_root_));
+    return SerializeActions(with_ids);
+  };
 
   if (read_snapshot_ == nullptr) DL_RETURN_IF_ERROR(fs_.CreateDirs(LogDir(table_root_)));
   ConflictChecker checker(
       MakeTransactionInfo(read_snapshot_.get(), read_set_, actions_, isolation));
-  DL_ASSIGN_OR_RETURN(Published published, PublishWithRetries(fs_, table_root_, read_version(),
-                                                              content, checker, options));
+  DL_ASSIGN_OR_RETURN(
+      Published published,
+      PublishWithRetries(fs_, table_root_, read_version(), content, checker, options,
+                         row_ids ? &high_water_mark : nullptr));
   committed_ = true;
 
   CommitResult result;

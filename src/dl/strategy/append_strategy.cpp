@@ -114,6 +114,7 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   req.mode = mode;
   req.dynamic_partition_overwrite = t.overwrite_mode == config::OverwriteMode::kDynamic;
   req.partition_by = t.partition_columns;
+  req.cluster_by = t.clustering_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
   // Counted as the rows are written (for the tracker), not read back from the new files.

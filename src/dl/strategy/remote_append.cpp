@@ -87,6 +87,12 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
     txn_version = (snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0) + 1;
   }
 
+  if (!t.clustering_columns.empty()) {
+    return Status::InvalidArgument(
+        "clustering_columns: table {} uses engine: spark, which does not create clustered "
+        "tables yet; drop the key or use the duckdb engine",
+        target.display_name);
+  }
   engine::AppendOperation op;
   op.table_root = target.root;
   op.format = std::string(config::ToString(t.file_format));

@@ -193,7 +193,7 @@ TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {
                   Features{"appendOnly", "invariants", "timestampNtz", "domainMetadata",
                            "vacuumProtocolCheck", "changeDataFeed", "checkConstraints"});
   EXPECT_TRUE(CheckCanWrite(ok, m, "t").ok());  // listed but inactive features are fine
-  for (const char* f : {"rowTracking", "clustering", "icebergCompatV2", "allowColumnDefaults",
+  for (const char* f : {"icebergCompatV2", "allowColumnDefaults",
                         "catalogManaged", "futureWriterFeature"}) {
     Status st = CheckCanWrite(P(1, 7, std::nullopt, Features{f}), m, "/t");
     EXPECT_EQ(st.code(), StatusCode::kUnsupported) << f;
