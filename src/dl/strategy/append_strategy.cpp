@@ -168,6 +168,9 @@ Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, c
     if (target.config.loading_strategy == config::LoadingStrategy::kAppend) {
       return LoadRemoteAppend(ctx, target, batch, commit_options);
     }
+    if (target.config.loading_strategy == config::LoadingStrategy::kMerge) {
+      return LoadRemoteMerge(ctx, target, batch, commit_options);
+    }
     return Status::Unsupported("loading_strategy '{}' of {} is not supported on the {} engine",
                                config::ToString(target.config.loading_strategy),
                                target.display_name, config::ToString(target.config.engine));
