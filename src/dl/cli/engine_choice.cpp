@@ -59,10 +59,10 @@ namespace {
 std::pair<std::string, std::string> SparkGap(const config::LoaderConfig& cfg,
                                              const config::TableConfig& t) {
   using config::ToString;
-  if (t.loading_strategy != config::LoadingStrategy::kAppend &&
-      t.loading_strategy != config::LoadingStrategy::kMerge) {
+  if (t.loading_strategy == config::LoadingStrategy::kScd2) {
     return {"loading_strategy", std::string(ToString(t.loading_strategy))};
   }
+  if (t.replace_where) return {"replace_where", "overwrite with replace_where"};
   // "x" is an identifier to DuckDB and a string to Spark, and a backslash escapes in Spark's
   // literals only: such a fragment would mean two things. Bare names mean the same on both.
   const char* kTwoMeanings = "a double quote or backslash (Spark reads them differently)";
@@ -100,7 +100,7 @@ Status RefuseSparkLoading(const config::LoaderConfig& cfg) {
         key == "use_unity_catalog" ? key : fmt::format("tables[{}].{}", i, key);
     return ConfigError(cfg, t.line, path,
                        fmt::format("{} of {} is not yet supported on the spark engine ({}; only "
-                                   "append and merge are so far); use engine: duckdb for it",
+                                   "append, overwrite and merge are so far); use engine: duckdb for it",
                                    what, config::DisplayName(cfg, t), t.engine_key),
                        nullptr);
   }

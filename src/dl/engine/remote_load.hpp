@@ -26,8 +26,13 @@ struct Dedup {
   bool drop_keys_in_table = false;
 };
 
-/// Append one batch of source files to a Delta table in one commit.
+/// How the rows meet the table: added, replacing it, or replacing the partitions they hold.
+enum class WriteMode { kAppend, kOverwrite, kOverwritePartitions };
+
+/// Append one batch of source files to a Delta table in one commit (or, with mode, overwrite
+/// the table or the partitions the batch holds).
 struct AppendOperation {
+  WriteMode mode = WriteMode::kAppend;
   std::string display_name;        ///< "database.table" for messages
   std::string table_root;          ///< the table's directory (as the remote can reach it)
   std::string format;              ///< parquet | csv | json

@@ -165,7 +165,9 @@ bool LoadsWholeRunAsOneBatch(const TableConfig& table) {
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options) {
   if (target.remote != nullptr) {
-    if (target.config.loading_strategy == config::LoadingStrategy::kAppend) {
+    const auto strategy = target.config.loading_strategy;
+    if (strategy == config::LoadingStrategy::kAppend ||
+        (strategy == config::LoadingStrategy::kOverwrite && !target.config.replace_where)) {
       return LoadRemoteAppend(ctx, target, batch, commit_options);
     }
     if (target.config.loading_strategy == config::LoadingStrategy::kMerge) {

@@ -70,7 +70,8 @@ Status CheckCommitsSince(table::TableContext& ctx, const delta::Snapshot& snapsh
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options);
 
-/// Append on target.remote (an engine that writes and commits itself): one command per batch.
+/// Append, or overwrite without replace_where, on target.remote (an engine that writes and
+/// commits itself): one command per batch.
 Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& target,
                                       const Batch& batch,
                                       const delta::CommitOptions& commit_options);

@@ -160,6 +160,11 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
   DL_ASSIGN_OR_RETURN(RemoteBatch remote,
                       PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
   engine::AppendOperation& op = remote.op;
+  if (t.loading_strategy == config::LoadingStrategy::kOverwrite) {
+    op.mode = t.overwrite_mode == config::OverwriteMode::kDynamic
+                  ? engine::WriteMode::kOverwritePartitions
+                  : engine::WriteMode::kOverwrite;
+  }
   if (t.dedup || !t.dedup_keys.empty()) {
     // As on DuckDB: dedup_keys, else primary_keys, else every data column; the first
     // delivery of each key wins, then rows whose key the table holds are dropped.

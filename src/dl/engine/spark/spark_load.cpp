@@ -21,9 +21,11 @@ pb::Plan WritePlan(const AppendOperation& op, pb::Relation input) {
   *w->mutable_input() = std::move(input);
   w->set_source("delta");
   w->set_path(op.table_root);
-  w->set_mode(pb::WriteOperation::SAVE_MODE_APPEND);
+  w->set_mode(op.mode == WriteMode::kAppend ? pb::WriteOperation::SAVE_MODE_APPEND
+                                             : pb::WriteOperation::SAVE_MODE_OVERWRITE);
   for (const auto& c : op.partition_columns) w->add_partitioning_columns(c);
   auto& o = *w->mutable_options();
+  if (op.mode == WriteMode::kOverwritePartitions) o["partitionOverwriteMode"] = "dynamic";
   o["txnAppId"] = op.txn_app_id;
   o["txnVersion"] = std::to_string(op.txn_version);
   o["userMetadata"] = op.user_metadata;
