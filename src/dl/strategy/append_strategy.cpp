@@ -166,8 +166,13 @@ bool LoadsWholeRunAsOneBatch(const TableConfig& table) {
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options) {
   if (target.remote != nullptr) {
-    if (target.config.loading_strategy == config::LoadingStrategy::kAppend) {
+    const auto strategy = target.config.loading_strategy;
+    if (strategy == config::LoadingStrategy::kAppend ||
+        (strategy == config::LoadingStrategy::kOverwrite && !target.config.replace_where)) {
       return LoadRemoteAppend(ctx, target, batch, commit_options);
+    }
+    if (target.config.loading_strategy == config::LoadingStrategy::kMerge) {
+      return LoadRemoteMerge(ctx, target, batch, commit_options);
     }
     return Status::Unsupported("loading_strategy '{}' of {} is not supported on the {} engine",
                                config::ToString(target.config.loading_strategy),
