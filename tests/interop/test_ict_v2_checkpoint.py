@@ -136,6 +136,7 @@ def test_spark_ict_table_append_history_and_time_travel(dl, spark, tmp_path):
     hist = {h["version"]: il.parse_ts_ms(h["timestamp"]) for h in dl.history(path)}
     assert hist == dict(enumerate(icts))
     il.assert_same(il.read_spark(spark, path), _expected([1, 2, 3, 4]), "spark")
+    il.assert_same(il.read_delta_rs(path), _expected([1, 2, 3, 4]), "delta-rs (a writer feature only)")
     for v, ids in ((1, [1]), (2, [1, 2]), (3, [1, 2, 3])):
         ts = il.ms_to_iso(icts[v])
         il.assert_same(dl.scan(path, timestamp=ts), _expected(ids), f"data_loader as of {ts}")
