@@ -112,6 +112,8 @@ Features NeededFeatures(const Schema& schema, const StringMap& config, bool clus
   need("domainMetadata", row_tracking || clustered);  // both keep state in a domain
   need("rowTracking", row_tracking);
   need("clustering", clustered);
+  auto policy = config.find("delta.checkpointPolicy");
+  need("v2Checkpoint", policy != config.end() && policy->second == "v2");
   return out;
 }
 
@@ -184,8 +186,11 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
   if (f == "rowTracking" || f == "clustering") return Status::OK();
   // deletionVectors: writers that delete rows may mark them in a DV (only while
   // delta.enableDeletionVectors is true); appends are unaffected, vacuum keeps DV files.
+  // inCommitTimestamp: Transaction writes commitInfo.inCommitTimestamp while enabled.
+  // v2Checkpoint: our checkpoints of such a table follow the v2 spec (maintenance.hpp).
   if (f == "appendOnly" || f == "timestampNtz" || f == "domainMetadata" ||
-      f == "vacuumProtocolCheck" || f == "deletionVectors") {
+      f == "vacuumProtocolCheck" || f == "deletionVectors" || f == "inCommitTimestamp" ||
+      f == "v2Checkpoint") {
     return Status::OK();
   }
   if (f == "invariants") {  // NOT NULL is enforced; SQL invariants are not
@@ -199,11 +204,6 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
   if (f == "changeDataFeed") {
     return ConfigTrue(config, "delta.enableChangeDataFeed")
                ? refuse(" (delta.enableChangeDataFeed=true)")
-               : Status::OK();
-  }
-  if (f == "inCommitTimestamp") {
-    return ConfigTrue(config, "delta.enableInCommitTimestamps")
-               ? refuse(" (delta.enableInCommitTimestamps=true)")
                : Status::OK();
   }
   // columnMapping: data files, partition values and stats use physical names, new columns get
@@ -269,7 +269,10 @@ Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const st
   if (v < 3 || !protocol.reader_features) return Status::OK();
   for (const std::string& f : *protocol.reader_features) {
     // deletionVectors: the engine drops the rows each file's DV marks deleted.
-    if (f == "timestampNtz" || f == "vacuumProtocolCheck" || f == "deletionVectors") continue;
+    if (f == "timestampNtz" || f == "vacuumProtocolCheck" || f == "deletionVectors" ||
+        f == "v2Checkpoint") {
+      continue;
+    }
     if (f == "columnMapping") {
       DL_RETURN_IF_ERROR(CheckColumnMappingReadable(metadata, table));
       continue;
@@ -302,6 +305,10 @@ Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const s
     }
   }
   return Status::OK();
+}
+
+bool UsesV2Checkpoints(const Protocol& protocol) {
+  return protocol.reader_features && Contains(*protocol.reader_features, "v2Checkpoint");
 }
 
 Status ValidateProtocol(const Protocol& p, const std::string& table) {

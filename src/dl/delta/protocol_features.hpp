@@ -23,15 +23,20 @@ Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
                          const StringMap& configuration);
 
 /// Unsupported naming the feature and `table` if a reader feature (or reader version > 3)
-/// is one we cannot read (typeWidening, v2Checkpoint, ...). deletionVectors is readable (the
-/// engine applies each file's DV), and so is columnMapping in modes name and id when every
+/// is one we cannot read (typeWidening, variantType, ...). deletionVectors is readable (the
+/// engine applies each file's DV), v2Checkpoint too (UUID-named checkpoints, sidecars), and
+/// so is columnMapping in modes name and id when every
 /// column has its physical name and id (CorruptLog naming the column otherwise).
 Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 /// Unsupported naming the feature and `table` if the table needs a writer feature we do not
 /// implement (changeDataFeed enabled, generatedColumns, identityColumns, checkConstraints,
-/// inCommitTimestamp, ...). deletionVectors, columnMapping, domainMetadata, rowTracking and
-/// clustering are writable (rowTracking and clustering only with domainMetadata listed).
+/// ...). deletionVectors, columnMapping, inCommitTimestamp, v2Checkpoint, domainMetadata,
+/// rowTracking and clustering are writable (rowTracking and clustering only with
+/// domainMetadata listed).
 Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table);
+
+/// Whether checkpoints of this table follow the v2 spec (reader-writer feature v2Checkpoint).
+bool UsesV2Checkpoints(const Protocol& protocol);
 
 /// Validate the protocol action's shape (features present iff versions 3/7, reader features
 /// also listed as writer features, no (3,<7)). CorruptLog naming the table on violation.
