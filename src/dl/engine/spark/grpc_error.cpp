@@ -39,7 +39,16 @@ std::string Scrub(std::string text, const SparkRemote& remote) {
   return text;
 }
 
+bool SessionLostClass(const std::string& error_class) {
+  return error_class.rfind("INVALID_HANDLE.SESSION_", 0) == 0;
+}
+
 }  // namespace
+
+bool SessionMayBeLost(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         SessionLostClass(ErrorClass(status));
+}
 
 Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
   std::string message = Scrub(status.error_message(), remote);
@@ -59,6 +68,12 @@ Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
       break;
   }
   std::string error_class = ErrorClass(status);
+  if (SessionLostClass(error_class)) {
+    return Status::Io(
+        "Spark Connect server {} no longer holds our session (it restarted?); the next call "
+        "starts a new one (transient, retry): [{}] {}",
+        remote.Endpoint(), error_class, message);
+  }
   // Spark's messages usually start with "[ERROR_CLASS]" already.
   if (!error_class.empty() && message.rfind("[" + error_class + "]", 0) != 0) {
     message = fmt::format("[{}] {}", error_class, message);

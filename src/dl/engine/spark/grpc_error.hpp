@@ -11,6 +11,13 @@ namespace dl::engine::spark {
 /// A failed call's status: Spark's error class (from the ErrorInfo in the status details)
 /// first in an Engine error; Io for a server that is unreachable or too slow (transient);
 /// InvalidArgument for refused credentials. The remote's token never appears.
+/// A session the server lost (error class INVALID_HANDLE.SESSION_*: it restarted, or dropped
+/// the session) is Io too: the operation may succeed again in a new session.
 Status FromGrpc(const grpc::Status& status, const SparkRemote& remote);
+
+/// Whether after this failure the server may no longer hold our session (it was unreachable,
+/// or said it lost the session): the client starts a new session before its next call, and
+/// its caller redoes the whole operation (session confs included).
+bool SessionMayBeLost(const grpc::Status& status);
 
 }  // namespace dl::engine::spark

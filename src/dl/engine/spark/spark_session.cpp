@@ -59,6 +59,7 @@ class SparkSession::Impl {
  public:
   Impl(SparkRemote remote, Options options) : remote_(std::move(remote)), options_(options) {
     session_id_ = remote_.session_id.empty() ? NewUuid() : remote_.session_id;
+    configured_session_id_ = !remote_.session_id.empty();
     std::shared_ptr<grpc::ChannelCredentials> creds =
         remote_.use_ssl ? grpc::SslCredentials(TlsOptions()) : grpc::InsecureChannelCredentials();
     grpc::ChannelArguments args;
@@ -118,7 +119,7 @@ class SparkSession::Impl {
     *req.mutable_operation() = op;
     auto ctx = Context(options_.call_timeout);
     grpc::Status st = stub_->Config(ctx.get(), req, resp);
-    if (!st.ok()) return FromGrpc(st, remote_);
+    if (!st.ok()) return Failed(st);
     Observe(resp->server_side_session_id());
     return Status::OK();
   }
@@ -130,7 +131,7 @@ class SparkSession::Impl {
     pb::AnalyzePlanResponse resp;
     auto ctx = Context(options_.call_timeout);
     grpc::Status st = stub_->AnalyzePlan(ctx.get(), req, &resp);
-    if (!st.ok()) return FromGrpc(st, remote_);
+    if (!st.ok()) return Failed(st);
     Observe(resp.server_side_session_id());
     return resp.spark_version().version();
   }
@@ -159,6 +160,18 @@ class SparkSession::Impl {
     return ctx;
   }
 
+  // A failed call's status. When the server may have lost our session (it restarted or was
+  // unreachable), the next call starts a new one: sending the old one would be refused
+  // forever once the server restarted. Nothing server-side outlives an operation (each sets
+  // its confs afresh), so the caller's retry of the whole operation is safe in a new session.
+  Status Failed(const grpc::Status& st) {
+    if (SessionMayBeLost(st) && !configured_session_id_) {
+      session_id_ = NewUuid();
+      server_side_session_id_.clear();
+    }
+    return FromGrpc(st, remote_);
+  }
+
   void Observe(const std::string& server_side_session_id) {
     if (server_side_session_id_.empty()) server_side_session_id_ = server_side_session_id;
   }
@@ -184,13 +197,14 @@ class SparkSession::Impl {
       }
     }
     grpc::Status st = reader->Finish();
-    if (!st.ok()) return FromGrpc(st, remote_);
+    if (!st.ok()) return Failed(st);
     return decoded;
   }
 
   SparkRemote remote_;
   Options options_;
   std::string session_id_;
+  bool configured_session_id_ = false;  ///< the connection string named it: never replaced
   std::string server_side_session_id_;
   std::unique_ptr<pb::SparkConnectService::Stub> stub_;
 };
