@@ -181,13 +181,10 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
       f == "vacuumProtocolCheck" || f == "deletionVectors") {
     return Status::OK();
   }
-  if (f == "invariants") {  // NOT NULL is enforced; SQL invariants are not
-    std::string col = ColumnWithMetadata(schema, "delta.invariants");
-    return col.empty() ? Status::OK() : refuse(fmt::format(" (delta.invariants on {})", col));
-  }
-  if (f == "checkConstraints") {
-    return HasConfigPrefix(config, "delta.constraints.") ? refuse(" (delta.constraints.*)")
-                                                         : Status::OK();
+  // invariants (NOT NULL and SQL), checkConstraints and generatedColumns: every row written
+  // is checked (table/table_rules.hpp); generated columns the data lacks are computed.
+  if (f == "invariants" || f == "checkConstraints" || f == "generatedColumns") {
+    return Status::OK();
   }
   if (f == "changeDataFeed") {
     return ConfigTrue(config, "delta.enableChangeDataFeed")
@@ -202,11 +199,8 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
   // columnMapping: data files, partition values and stats use physical names, new columns get
   // fresh ids (checked readable before any writer feature).
   if (f == "columnMapping") return Status::OK();
-  const char* meta_key = f == "generatedColumns"  ? "delta.generationExpression"
-                         : f == "identityColumns" ? "delta.identity."
-                                                  : nullptr;
-  if (meta_key) {
-    std::string col = ColumnWithMetadata(schema, meta_key);
+  if (f == "identityColumns") {
+    std::string col = ColumnWithMetadata(schema, "delta.identity.");
     return col.empty() ? Status::OK() : refuse(fmt::format(" (column {})", col));
   }
   return refuse("");

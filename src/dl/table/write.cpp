@@ -5,10 +5,12 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/delta/column_mapping.hpp"
+#include "dl/delta/constraints.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
+#include "dl/table/table_rules.hpp"
 
 namespace dl::table {
 namespace {
@@ -69,6 +71,13 @@ Result<bool> SetTableProperties(const delta::StringMap& wanted, delta::StringMap
   for (const auto& [key, value] : wanted) {
     auto it = configuration->find(key);
     if (it != configuration->end() && it->second == value) continue;
+    if (key.starts_with(delta::kConstraintPrefix)) {
+      // The rows already in the table must be checked first.
+      return Status::Unsupported(
+          "table {}: a CHECK constraint ({}) cannot be added to an existing table by a write; "
+          "use `data_loader table add-constraint`, which checks the rows already there",
+          root, key);
+    }
     if (key == delta::kColumnMappingModeKey || key == delta::kMaxColumnIdKey) {
       // Existing files name columns as they are; a new mode would need every column mapped.
       return Status::Unsupported(
@@ -88,6 +97,8 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
   for (const auto& f : schema.fields) {
     if (f.nullable) continue;
     if (!source.Find(f.name)) {
+      // A generated column the data lacks is computed (its NULLs are not checked here).
+      if (f.metadata.contains(delta::kGenerationExpressionKey)) continue;
       return Status::SchemaMismatch("column '{}' of {} is NOT NULL but the data lacks it", f.name,
                                     root);
     }
@@ -180,6 +191,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   delta::Schema schema;
+  delta::StringMap configuration;  // the table's, after this write
   std::vector<std::string> partition_by;
   bool column_mapping = false;
   if (!snapshot) {
@@ -195,6 +207,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     delta::Protocol protocol = delta::RequiredProtocol(schema, md.configuration);
     // Refused before any data file is written (a property may need a feature we lack).
     DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
+    configuration = md.configuration;
     tx.Add(std::move(protocol));
     tx.Add(std::move(md));
   } else {
@@ -225,6 +238,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     }
     DL_ASSIGN_OR_RETURN(bool properties_changed,
                         SetTableProperties(req.configuration, &md.configuration, root));
+    configuration = md.configuration;
     if (result.schema_changed || properties_changed) {
       delta::Protocol upgraded =
           delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
@@ -236,6 +250,13 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   }
 
   DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, schema));
+  // CHECK constraints, invariants and generated columns: before any data file is written.
+  DL_ASSIGN_OR_RETURN(auto rules,
+                      internal::CompileTableRules(ctx.engine, schema, configuration, root));
+  internal::RowOrigin origin{req.source_file_column, {}};
+  for (const auto& f : req.loader_info.source_files) origin.source_files.push_back(f.path);
+  DL_ASSIGN_OR_RETURN(aligned, internal::EnforceTableRules(ctx.engine, aligned, schema, rules,
+                                                           configuration, origin, root));
   engine::WriteOptions wopts = req.write_options;
   wopts.partition_columns = partition_by;
   wopts.column_mapping = column_mapping;
