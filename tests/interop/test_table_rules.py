@@ -137,3 +137,31 @@ def test_generated_columns_of_a_spark_table(dl, spark, tmp_path):
     assert _spark_rows(spark, path, ["id", "g", "d"]) == [
         (1, 2, d), (2, 4, d), (3, 6, None), (4, 8, d), (5, 10, d), (9, 18, d)]
     il.assert_same(il.read_dl(dl, path, out_dir=dl.scratch), il.read_spark(spark, path), "data_loader vs spark")
+
+
+def test_identity_column_of_a_spark_table(dl, spark, tmp_path):
+    from delta.tables import DeltaTable, IdentityGenerator
+
+    path = tmp_path / "t"
+    DeltaTable.create(spark).location(str(path)) \
+        .addColumn("k", "BIGINT", generatedAlwaysAs=IdentityGenerator(start=10, step=5)) \
+        .addColumn("s", "STRING").execute()
+    spark.createDataFrame([("a",), ("b",)], "s string").write.format("delta").mode("append").save(str(path))
+    src = pa.table({"s": ["c", "d", "e"]})
+    dl.write(path, il.write_parquet(src, tmp_path / "s.parquet"))
+    fields = {f["name"]: f for f in __import__("json").loads(il.replay_log(path).metadata["schemaString"])["fields"]}
+    assert fields["k"]["metadata"]["delta.identity.highWaterMark"] == 30, fields["k"]
+
+    versions = il.commit_versions(path)
+    by_hand = pa.table({"k": pa.array([1000], pa.int64()), "s": ["x"]})
+    p = dl.write(path, il.write_parquet(by_hand, tmp_path / "hand.parquet"), check=False)
+    assert p.returncode == 1, _out(p)
+    assert re.search(r"1 row of \S*hand\.parquet violates identity column k", _out(p)), _out(p)
+    assert il.commit_versions(path) == versions
+
+    # Spark continues above our high-water mark (with gaps of its own): start + k * step, unique.
+    spark.createDataFrame([("f",)], "s string").write.format("delta").mode("append").save(str(path))
+    rows = dict((s, k) for k, s in _spark_rows(spark, path, ["k", "s"]))
+    assert sorted(rows[s] for s in "abcde") == [10, 15, 20, 25, 30], rows
+    assert rows["f"] > 30 and (rows["f"] - 10) % 5 == 0, rows
+    il.assert_same(il.read_dl(dl, path, out_dir=dl.scratch), il.read_spark(spark, path), "data_loader vs spark")

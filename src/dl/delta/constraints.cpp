@@ -59,6 +59,54 @@ std::vector<TableExpression> GeneratedColumns(const Schema& schema) {
   return out;
 }
 
+Result<std::vector<IdentityColumn>> IdentityColumns(const Schema& schema) {
+  std::vector<IdentityColumn> out;
+  for (const auto& f : schema.fields) {
+    const auto& m = f.metadata;
+    if (!m.is_object() || (!m.contains(kIdentityStartKey) && !m.contains(kIdentityStepKey))) {
+      continue;
+    }
+    auto integer = [&](std::string_view key) -> std::optional<int64_t> {
+      auto it = m.find(std::string(key));
+      if (it == m.end()) return std::nullopt;
+      if (it->is_number_integer()) return it->get<int64_t>();
+      if (it->is_string()) {  // some writers store numbers as text
+        try {
+          size_t used = 0;
+          int64_t v = std::stoll(it->get<std::string>(), &used);
+          if (used == it->get<std::string>().size()) return v;
+        } catch (...) {
+        }
+      }
+      return std::nullopt;
+    };
+    IdentityColumn c;
+    c.name = f.name;
+    auto start = integer(kIdentityStartKey);
+    auto step = integer(kIdentityStepKey);
+    if (!start || !step || *step == 0) {
+      return Status::CorruptLog(
+          "identity column {} needs integer {} and {} (a step other than 0)", f.name,
+          kIdentityStartKey, kIdentityStepKey);
+    }
+    c.start = *start;
+    c.step = *step;
+    c.high_water_mark = integer(kIdentityHighWaterMarkKey);
+    auto allow = m.find(std::string(kIdentityAllowExplicitInsertKey));
+    c.allow_explicit_insert = allow != m.end() && allow->is_boolean() && allow->get<bool>();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Schema WithHighWaterMark(const Schema& schema, const std::string& column, int64_t value) {
+  Schema out = schema;
+  for (auto& f : out.fields) {
+    if (f.name == column) f.metadata[std::string(kIdentityHighWaterMarkKey)] = value;
+  }
+  return out;
+}
+
 Result<std::string> ConstraintKey(std::string_view name) {
   if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) {
         return std::isalnum(c) || c == '_';

@@ -4,6 +4,8 @@
 // `delta.generationExpression`). Evaluating them is the engine's job (engine/table_rules.hpp).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,28 @@ Result<std::vector<TableExpression>> ColumnInvariants(const Schema& schema);
 
 /// Generated columns (top-level, as Spark allows them), named by the column.
 std::vector<TableExpression> GeneratedColumns(const Schema& schema);
+
+/// An identity column (field metadata delta.identity.*): values start + k * step, k >= 0,
+/// allocated above the high-water mark (the highest value generated so far; none yet: absent).
+struct IdentityColumn {
+  std::string name;
+  int64_t start = 1;
+  int64_t step = 1;
+  std::optional<int64_t> high_water_mark;
+  bool allow_explicit_insert = false;
+};
+inline constexpr std::string_view kIdentityStartKey = "delta.identity.start";
+inline constexpr std::string_view kIdentityStepKey = "delta.identity.step";
+inline constexpr std::string_view kIdentityHighWaterMarkKey = "delta.identity.highWaterMark";
+inline constexpr std::string_view kIdentityAllowExplicitInsertKey =
+    "delta.identity.allowExplicitInsert";
+
+/// Identity columns (top-level, as Spark allows them). CorruptLog naming the column when
+/// start or step is missing or not an integer, or step is 0.
+Result<std::vector<IdentityColumn>> IdentityColumns(const Schema& schema);
+
+/// `schema` with the high-water mark of identity column `column` set to `value`.
+Schema WithHighWaterMark(const Schema& schema, const std::string& column, int64_t value);
 
 /// The configuration key of constraint `name`, and the name as tables store it (lower case).
 /// InvalidArgument for an empty name or one with characters other than letters, digits and _.

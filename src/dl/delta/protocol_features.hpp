@@ -25,9 +25,10 @@ Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
 /// column has its physical name and id (CorruptLog naming the column otherwise).
 Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 /// Unsupported naming the feature and `table` if the table needs a writer feature we do not
-/// implement (changeDataFeed enabled, identityColumns, rowTracking, inCommitTimestamp, ...).
-/// deletionVectors, columnMapping, invariants, checkConstraints and generatedColumns are
-/// writable (Write checks every row against the table's rules, table/table_rules.hpp).
+/// implement (changeDataFeed enabled, rowTracking, inCommitTimestamp, ...). deletionVectors,
+/// columnMapping, invariants, checkConstraints, generatedColumns and identityColumns are
+/// writable (Write checks every row against the table's rules and allocates identity values,
+/// table/table_rules.hpp).
 Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 
 /// Validate the protocol action's shape (features present iff versions 3/7, reader features

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "dl/engine/expression_check.hpp"
+#include "dl/engine/sql_util.hpp"
 
 namespace dl::engine {
 namespace {
@@ -210,6 +211,35 @@ Result<std::string> CompileTableExpression(Engine& engine, std::string_view spar
     if (!found) return refuse(fmt::format("column {} is not in the table", parts.front()));
   }
   return *translated;
+}
+
+RowRule IdentityValueGivenRule(const std::string& column) {
+  return {fmt::format("identity column {}", column), QuoteIdent(column) + " IS NULL", ""};
+}
+
+Result<IdentityAllocation> AllocateIdentityValues(Engine& engine, const std::string& sql,
+                                                  const std::string& column, int64_t first,
+                                                  int64_t step) {
+  const std::string col = QuoteIdent(column);
+  const std::string body = StripStatementEnd(sql);
+  DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
+                                     "SELECT count(*) FILTER (WHERE {} IS NULL) FROM ({}) AS "
+                                     "\"_dl_identity\"",
+                                     col, body)));
+  IdentityAllocation out;
+  out.allocated = std::stoll(rows.rows.at(0).at(0).value_or("0"));
+  if (out.allocated == 0) {
+    out.sql = sql;
+    return out;
+  }
+  // The n-th NULL (in the engine's row order) gets first + (n - 1) * step; the caller has
+  // checked that the last value fits a BIGINT.
+  out.sql = fmt::format(
+      "SELECT * REPLACE (CASE WHEN {0} IS NULL THEN CAST({1} AS BIGINT) + CAST({2} AS BIGINT) * "
+      "(CAST(sum(CASE WHEN {0} IS NULL THEN 1 ELSE 0 END) OVER (ROWS BETWEEN UNBOUNDED PRECEDING "
+      "AND CURRENT ROW) AS BIGINT) - 1) ELSE {0} END AS {0}) FROM ({3}) AS \"_dl_identity\"",
+      col, first, step, body);
+  return out;
 }
 
 }  // namespace dl::engine

@@ -25,4 +25,18 @@ Result<std::string> TranslateSparkExpression(std::string_view spark_sql);
 Result<std::string> CompileTableExpression(Engine& engine, std::string_view spark_sql,
                                            const delta::Schema& schema, std::string_view what);
 
+/// The rule of an identity column whose values only the table allocates
+/// (delta.identity.allowExplicitInsert false): broken by a row that gives a value (not NULL).
+RowRule IdentityValueGivenRule(const std::string& column);
+
+/// `sql` with the NULLs of BIGINT `column` replaced by first, first + step, ... one value per
+/// NULL (unique; which row gets which is the engine's choice), and how many were allocated.
+struct IdentityAllocation {
+  std::string sql;
+  int64_t allocated = 0;
+};
+Result<IdentityAllocation> AllocateIdentityValues(Engine& engine, const std::string& sql,
+                                                  const std::string& column, int64_t first,
+                                                  int64_t step);
+
 }  // namespace dl::engine

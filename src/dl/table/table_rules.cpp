@@ -37,6 +37,11 @@ Result<std::vector<engine::RowRule>> CompileTableRules(engine::Engine& engine,
   for (const auto& g : delta::GeneratedColumns(schema)) {
     DL_RETURN_IF_ERROR(add(g.name, g.expression, g.name));
   }
+  auto identities = delta::IdentityColumns(schema);
+  if (!identities.ok()) return identities.status().WithContext(fmt::format("table {}", root));
+  for (const auto& id : *identities) {
+    if (!id.allow_explicit_insert) rules.push_back(engine::IdentityValueGivenRule(id.name));
+  }
   return rules;
 }
 
@@ -62,6 +67,13 @@ Result<std::string> EnforceTableRules(engine::Engine& engine, const std::string&
   for (const auto& g : delta::GeneratedColumns(schema)) text[g.name] = g.expression;
   if (auto inv = delta::ColumnInvariants(schema); inv.ok()) {
     for (const auto& i : *inv) text["invariant of column " + i.name] = i.expression;
+  }
+  if (auto ids = delta::IdentityColumns(schema); ids.ok()) {
+    for (const auto& i : *ids) {
+      text["identity column " + i.name] =
+          "GENERATED ALWAYS AS IDENTITY: the table allocates its values, "
+          "delta.identity.allowExplicitInsert is false";
+    }
   }
   ErrorDetail detail{ErrorDetail::Cause::kData, {}};
   std::vector<std::string> parts;
@@ -92,6 +104,36 @@ Result<std::string> EnforceTableRules(engine::Engine& engine, const std::string&
   return Status::SchemaMismatch("table {}: {}; nothing was written", root,
                                 fmt::join(parts, "; "))
       .WithDetail(std::move(detail));
+}
+
+Result<std::string> AllocateIdentityValues(engine::Engine& engine, const std::string& sql,
+                                           delta::Schema* schema, bool* changed,
+                                           const std::string& root) {
+  auto identities = delta::IdentityColumns(*schema);
+  if (!identities.ok()) return identities.status().WithContext(fmt::format("table {}", root));
+  std::string out = sql;
+  for (const auto& id : *identities) {
+    int64_t first = id.start;
+    if (id.high_water_mark &&
+        __builtin_add_overflow(*id.high_water_mark, id.step, &first)) {
+      return Status::InvalidArgument("table {}: identity column {} has no values left above {}",
+                                     root, id.name, *id.high_water_mark);
+    }
+    DL_ASSIGN_OR_RETURN(auto alloc,
+                        engine::AllocateIdentityValues(engine, out, id.name, first, id.step));
+    if (alloc.allocated == 0) continue;
+    int64_t span = 0, last = 0;
+    if (__builtin_mul_overflow(alloc.allocated - 1, id.step, &span) ||
+        __builtin_add_overflow(first, span, &last)) {
+      return Status::InvalidArgument(
+          "table {}: the {} values of identity column {} from {} by {} overflow a BIGINT", root,
+          alloc.allocated, id.name, first, id.step);
+    }
+    out = std::move(alloc.sql);
+    *schema = delta::WithHighWaterMark(*schema, id.name, last);
+    *changed = true;
+  }
+  return out;
 }
 
 }  // namespace dl::table::internal

@@ -36,4 +36,13 @@ Result<std::string> EnforceTableRules(engine::Engine& engine, const std::string&
                                       const delta::StringMap& configuration,
                                       const RowOrigin& origin, const std::string& root);
 
+/// `sql` (rows aligned to `schema`, already through EnforceTableRules) with identity values
+/// allocated for the rows that leave an identity column NULL: start + k * step above the
+/// column's high-water mark. `*schema` gets the new high-water marks and `*changed` is set
+/// when one moved (the write must then commit the new metaData). InvalidArgument when the
+/// values would overflow a BIGINT.
+Result<std::string> AllocateIdentityValues(engine::Engine& engine, const std::string& sql,
+                                           delta::Schema* schema, bool* changed,
+                                           const std::string& root);
+
 }  // namespace dl::table::internal

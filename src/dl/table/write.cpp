@@ -99,6 +99,7 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
     if (!source.Find(f.name)) {
       // A generated column the data lacks is computed (its NULLs are not checked here).
       if (f.metadata.contains(delta::kGenerationExpressionKey)) continue;
+      if (f.metadata.contains(delta::kIdentityStartKey)) continue;  // allocated
       return Status::SchemaMismatch("column '{}' of {} is NOT NULL but the data lacks it", f.name,
                                     root);
     }
@@ -112,6 +113,21 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
     }
   }
   return Status::OK();
+}
+
+// Identity values are allocated for new rows only: a write that carries rows of the table
+// again (merge, SCD2 and replace_where rewrites) would hand them new values or take their
+// kept values for values given by hand.
+Status CheckIdentityWrite(const delta::Schema& schema, const WriteRequest& req,
+                          const std::string& root) {
+  if (req.rewritten_files.empty() && req.row_deletes.empty()) return Status::OK();
+  auto identities = delta::IdentityColumns(schema);
+  if (!identities.ok()) return identities.status().WithContext(fmt::format("table {}", root));
+  if (identities->empty()) return Status::OK();
+  return Status::Unsupported(
+      "table {} has identity column {} (writer feature identityColumns): data_loader appends "
+      "and overwrites such tables but cannot yet rewrite their rows (merge, SCD2, replace_where)",
+      root, identities->front().name);
 }
 
 }  // namespace
@@ -194,6 +210,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   delta::StringMap configuration;  // the table's, after this write
   std::vector<std::string> partition_by;
   bool column_mapping = false;
+  std::optional<delta::Metadata> new_md;  // committed when the write changes it
   if (!snapshot) {
     result.created = true;
     schema = source_schema;
@@ -244,12 +261,13 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
           delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
       DL_RETURN_IF_ERROR(delta::CheckCanWrite(upgraded, md, root));
       if (!(upgraded == snapshot->protocol())) tx.Add(upgraded);
-      tx.Add(std::move(md));
+      new_md = std::move(md);
     }
     DL_RETURN_IF_ERROR(CheckNotNull(ctx.engine, source_sql, schema, source_schema, root));
   }
 
   DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, schema));
+  DL_RETURN_IF_ERROR(CheckIdentityWrite(schema, req, root));
   // CHECK constraints, invariants and generated columns: before any data file is written.
   DL_ASSIGN_OR_RETURN(auto rules,
                       internal::CompileTableRules(ctx.engine, schema, configuration, root));
@@ -257,6 +275,16 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   for (const auto& f : req.loader_info.source_files) origin.source_files.push_back(f.path);
   DL_ASSIGN_OR_RETURN(aligned, internal::EnforceTableRules(ctx.engine, aligned, schema, rules,
                                                            configuration, origin, root));
+  bool high_water_marks_moved = false;
+  DL_ASSIGN_OR_RETURN(aligned, internal::AllocateIdentityValues(ctx.engine, aligned, &schema,
+                                                                &high_water_marks_moved, root));
+  if (high_water_marks_moved) {
+    // The new high-water marks are committed with the rows: a concurrent writer allocating
+    // from the same marks then conflicts on this metaData and re-plans with ours.
+    if (!new_md) new_md = snapshot->metadata();
+    new_md->schema_string = delta::SerializeSchema(schema);
+  }
+  if (new_md) tx.Add(std::move(*new_md));
   engine::WriteOptions wopts = req.write_options;
   wopts.partition_columns = partition_by;
   wopts.column_mapping = column_mapping;

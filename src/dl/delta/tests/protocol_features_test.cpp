@@ -182,7 +182,7 @@ TEST(ProtocolFeaturesTest, CheckCanWriteLegacyVersions) {
          {{"delta.columnMapping.id", 1}, {"delta.columnMapping.physicalName", "col-1"}})}};
   EXPECT_TRUE(CheckCanWrite(P(2, 5), M(mapped, {{"delta.columnMapping.mode", "id"}}), "t").ok());
   Schema identity{{F("id", "long", false, {{"delta.identity.start", 1}})}};
-  refused(P(1, 6), M(identity), "identityColumns");
+  EXPECT_TRUE(CheckCanWrite(P(1, 6), M(identity), "t").ok());
   Schema invariant{{F("x", "long", true, {{"delta.invariants", "{\"expression\":\"x>0\"}"}})}};
   EXPECT_TRUE(CheckCanWrite(P(1, 2), M(invariant), "t").ok());
 }

@@ -154,5 +154,41 @@ TEST_F(TableRulesTest, GeneratedColumnsAreComputedAndChecked) {
   EXPECT_EQ(rows[3][1], "10");
 }
 
+TEST_F(TableRulesTest, IdentityValuesAreAllocatedAboveTheHighWaterMark) {
+  ASSERT_TRUE(Append("(NULL::BIGINT, 'a')", "k, s").ok());
+  // k becomes GENERATED ALWAYS AS IDENTITY (START WITH 10 INCREMENT BY 5), as Spark makes it.
+  auto snap = LoadSnapshot(*ctx_, root());
+  ASSERT_TRUE(snap.ok());
+  delta::Metadata md = (*snap)->metadata();
+  delta::Schema schema = (*snap)->schema();
+  schema.fields[0].metadata = {{"delta.identity.start", 10},
+                               {"delta.identity.step", 5},
+                               {"delta.identity.allowExplicitInsert", false}};
+  md.schema_string = delta::SerializeSchema(schema);
+  delta::Transaction tx(*fs_, engine_.get(), root(), *snap);
+  tx.Add(delta::Protocol{1, 6, std::nullopt, std::nullopt});
+  tx.Add(std::move(md));
+  ASSERT_TRUE(tx.Commit().ok());
+
+  ASSERT_TRUE(Append("('b'), ('c')", "s").ok());
+  ASSERT_TRUE(Append("('d')", "s").ok());
+  auto rows = Rows("SELECT k, s FROM tbl WHERE s <> 'a' ORDER BY k");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][0], "10");
+  EXPECT_EQ(rows[1][0], "15");
+  EXPECT_EQ(rows[2][0], "20");
+  EXPECT_EQ(rows[2][1], "d");
+  auto after = LoadSnapshot(*ctx_, root());
+  auto ids = delta::IdentityColumns((*after)->schema());
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->at(0).high_water_mark, 20);
+
+  auto by_hand = Append("(99::BIGINT, 'e')", "k, s");
+  ASSERT_EQ(by_hand.status().code(), StatusCode::kSchemaMismatch);
+  EXPECT_THAT(by_hand.status().message(), HasSubstr("1 row violates identity column k"));
+  EXPECT_THAT(by_hand.status().message(), HasSubstr("allowExplicitInsert is false"));
+  EXPECT_EQ(Version(), 3);
+}
+
 }  // namespace
 }  // namespace dl::table
