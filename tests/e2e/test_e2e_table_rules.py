@@ -54,3 +54,49 @@ def test_merge_computes_generated_columns(env: LoaderEnv, spark):
     spark.createDataFrame([(5, "e")], "id bigint, v string").write.format("delta").mode("append").save(str(path))
     spark.catalog.clearCache()
     assert sorted(r["g"] for r in spark.read.format("delta").load(str(path)).collect()) == [10, 20, 30, 50]
+
+
+def test_concurrent_loaders_allocate_unique_identity_values(env: LoaderEnv, spark):
+    """Two loaders append to one identity table (Spark's GENERATED ALWAYS AS IDENTITY). One is
+    held before its commit, values allocated from the high-water mark, while the other commits
+    values from the same mark; released, it loses the race on the other's metaData (the new
+    mark), re-plans and allocates above it: every value unique, the mark the largest."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from delta.tables import DeltaTable, IdentityGenerator
+    from e2e_lib import stop_process, wait_for
+
+    path = env.table_path("i")
+    DeltaTable.create(spark).location(str(path)) \
+        .addColumn("k", "BIGINT", generatedAlwaysAs=IdentityGenerator()).addColumn("s", "STRING").execute()
+    spark.createDataFrame([("seed",)], "s string").write.format("delta").mode("append").save(str(path))
+    write_parquet(env.raw / "a" / "a.parquet", {"s": ["a1", "a2", "a3"]})
+    write_parquet(env.raw / "b" / "b.parquet", {"s": ["b1", "b2"]})
+    configs = {}
+    for src in ("a", "b"):
+        configs[src] = env.root / f"{src}.yaml"
+        env.write_config([env.table_entry("i", f"{src}/*.parquet", "parquet", audit_columns=False)])
+        configs[src].write_text(env.config_path.read_text())
+    release = env.root / "release"
+    held = subprocess.Popen(env.cmd("run", config=configs["a"]), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "DL_TEST_PAUSE_BEFORE_COMMIT": str(release)})
+    try:
+        wait_for(lambda: Path(f"{release}.waiting").exists() or held.poll() is not None, 60, 0.02,
+                 "the held loader to reach its commit")
+        assert held.poll() is None, held.communicate()
+        env.load(config=configs["b"])
+        release.write_text("")
+        out, err = held.communicate(timeout=120)
+    finally:
+        stop_process(held)
+    assert held.returncode == 0, f"{out}\n{err}"
+    spark.catalog.clearCache()
+    rows = {r["s"]: r["k"] for r in spark.read.format("delta").load(str(path)).collect()}
+    assert len(rows) == 6 and len(set(rows.values())) == 6, f"identity values must be unique: {rows}"
+    schema = json.loads(il.replay_log(path).metadata["schemaString"])
+    hwm = schema["fields"][0]["metadata"]["delta.identity.highWaterMark"]
+    assert hwm == max(rows.values()), (hwm, rows)
