@@ -165,3 +165,23 @@ def test_identity_column_of_a_spark_table(dl, spark, tmp_path):
     assert sorted(rows[s] for s in "abcde") == [10, 15, 20, 25, 30], rows
     assert rows["f"] > 30 and (rows["f"] - 10) % 5 == 0, rows
     il.assert_same(il.read_dl(dl, path, out_dir=dl.scratch), il.read_spark(spark, path), "data_loader vs spark")
+
+
+def test_generated_partition_column_of_a_spark_table(dl, spark, tmp_path):
+    """The common Databricks layout: partitioned by a date generated from a timestamp."""
+    from delta.tables import DeltaTable
+
+    path = tmp_path / "t"
+    DeltaTable.create(spark).location(str(path)).addColumn("id", "BIGINT").addColumn("ts", "TIMESTAMP") \
+        .addColumn("d", "DATE", generatedAlwaysAs="CAST(ts AS DATE)").partitionedBy("d").execute()
+    t0 = dt.datetime(2024, 3, 1, 12, tzinfo=UTC)
+    spark.createDataFrame([(1, t0)], "id bigint, ts timestamp").write.format("delta").mode("append").save(str(path))
+    src = pa.table({"id": pa.array([2, 3], pa.int64()),
+                    "ts": pa.array([t0 + dt.timedelta(days=1), t0], pa.timestamp("us", tz="UTC"))})
+    dl.write(path, il.write_parquet(src, tmp_path / "ts.parquet"))
+    assert _spark_rows(spark, path, ["id", "d"]) == [
+        (1, dt.date(2024, 3, 1)), (2, dt.date(2024, 3, 2)), (3, dt.date(2024, 3, 1))]
+    # Spark prunes by the partition value we wrote.
+    spark.catalog.clearCache()
+    got = spark.read.format("delta").load(str(path)).where("d = DATE'2024-03-02'").collect()
+    assert [r["id"] for r in got] == [2]

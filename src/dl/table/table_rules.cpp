@@ -20,8 +20,8 @@ Result<std::vector<engine::RowRule>> CompileTableRules(engine::Engine& engine,
                                                        const std::string& root) {
   std::vector<engine::RowRule> rules;
   auto add = [&](std::string name, const std::string& spark_sql, std::string generated) {
-    auto compiled = engine::CompileTableExpression(engine, spark_sql, schema,
-                                                   generated.empty() ? name : "generated column " + generated);
+    const std::string what = generated.empty() ? name : "generated column " + generated;
+    auto compiled = engine::CompileTableExpression(engine, spark_sql, schema, what);
     if (!compiled.ok()) return compiled.status().WithContext(fmt::format("table {}", root));
     rules.push_back({std::move(name), *compiled, std::move(generated)});
     return Status::OK();

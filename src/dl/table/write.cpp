@@ -236,7 +236,9 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
           root, internal::JsonList(partition_by), internal::JsonList(req.partition_by));
     }
     for (const auto& col : partition_by) {
-      if (!source_schema.Find(col)) {
+      const delta::StructField* field = snapshot->schema().Find(col);
+      const bool generated = field && field->metadata.contains(delta::kGenerationExpressionKey);
+      if (!source_schema.Find(col) && !generated) {  // a generated one is computed
         return Status::SchemaMismatch("partition column '{}' of {} is missing from the data", col,
                                       root);
       }

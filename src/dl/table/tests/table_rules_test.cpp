@@ -154,6 +154,32 @@ TEST_F(TableRulesTest, GeneratedColumnsAreComputedAndChecked) {
   EXPECT_EQ(rows[3][1], "10");
 }
 
+TEST_F(TableRulesTest, GeneratedPartitionColumnIsComputed) {
+  WriteRequest req;
+  req.source_sql = "SELECT 1::BIGINT AS id, DATE '2024-01-02' AS d";
+  req.partition_by = {"d"};
+  ASSERT_TRUE(Write(*ctx_, root(), req).ok());
+  auto snap = LoadSnapshot(*ctx_, root());
+  ASSERT_TRUE(snap.ok());
+  delta::Metadata md = (*snap)->metadata();
+  delta::Schema schema = (*snap)->schema();
+  schema.fields[1].metadata[std::string(delta::kGenerationExpressionKey)] =
+      "CAST(DATE '2024-01-01' + CAST(id AS INT) AS DATE)";
+  md.schema_string = delta::SerializeSchema(schema);
+  delta::Transaction tx(*fs_, engine_.get(), root(), *snap);
+  tx.Add(delta::Protocol{1, 4, std::nullopt, std::nullopt});
+  tx.Add(std::move(md));
+  ASSERT_TRUE(tx.Commit().ok());
+  auto written = Append("(4::BIGINT)", "id");
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  auto after = LoadSnapshot(*ctx_, root());
+  bool found = false;
+  for (const auto& f : (*after)->files()) {
+    found |= f.partition_values.at("d") == std::optional<std::string>("2024-01-05");
+  }
+  EXPECT_TRUE(found) << "the computed partition value is the file's";
+}
+
 TEST_F(TableRulesTest, IdentityValuesAreAllocatedAboveTheHighWaterMark) {
   ASSERT_TRUE(Append("(NULL::BIGINT, 'a')", "k, s").ok());
   // k becomes GENERATED ALWAYS AS IDENTITY (START WITH 10 INCREMENT BY 5), as Spark makes it.
