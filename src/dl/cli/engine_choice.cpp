@@ -59,11 +59,19 @@ namespace {
 std::pair<std::string, std::string> SparkGap(const config::LoaderConfig& cfg,
                                              const config::TableConfig& t) {
   using config::ToString;
-  if (t.loading_strategy != config::LoadingStrategy::kAppend) {
+  if (t.loading_strategy == config::LoadingStrategy::kScd2) {
     return {"loading_strategy", std::string(ToString(t.loading_strategy))};
   }
-  if (!t.dedup_keys.empty()) return {"dedup_keys", "dedup"};
-  if (t.dedup) return {"dedup", "dedup"};
+  if (t.replace_where) return {"replace_where", "overwrite with replace_where"};
+  // "x" is an identifier to DuckDB and a string to Spark, and a backslash escapes in Spark's
+  // literals only: such a fragment would mean two things. Bare names mean the same on both.
+  const char* kTwoMeanings = "a double quote or backslash (Spark reads them differently)";
+  if (t.merge_condition && t.merge_condition->find_first_of("\"\\") != std::string::npos) {
+    return {"merge_condition", kTwoMeanings};
+  }
+  if (t.delete_condition && t.delete_condition->find_first_of("\"\\") != std::string::npos) {
+    return {"delete_condition", kTwoMeanings};
+  }
   if (t.file_format == config::FileFormat::kDelta) return {"file_format", "delta"};
   if (t.schema_evolution_mode == config::SchemaEvolutionMode::kRescue ||
       t.schema_evolution_mode == config::SchemaEvolutionMode::kNone) {
@@ -92,7 +100,7 @@ Status RefuseSparkLoading(const config::LoaderConfig& cfg) {
         key == "use_unity_catalog" ? key : fmt::format("tables[{}].{}", i, key);
     return ConfigError(cfg, t.line, path,
                        fmt::format("{} of {} is not yet supported on the spark engine ({}; only "
-                                   "append without dedup is so far); use engine: duckdb for it",
+                                   "append, overwrite and merge are so far); use engine: duckdb for it",
                                    what, config::DisplayName(cfg, t), t.engine_key),
                        nullptr);
   }

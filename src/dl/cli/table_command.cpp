@@ -173,6 +173,7 @@ Status WriteCmd(const TableArgs& a) {
   req.source_sql = "SELECT * FROM __dl_source";
   req.mode = a.mode == "overwrite" ? table::WriteMode::kOverwrite : table::WriteMode::kAppend;
   req.partition_by = a.partition_by;
+  req.cluster_by = a.cluster_by;
   req.schema_evolution = a.schema_evolution == "add_new_columns"
                              ? table::SchemaEvolution::kAddNewColumns
                              : table::SchemaEvolution::kNone;
@@ -362,6 +363,9 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"parquet", "csv", "json", "jsonl"}));
   w->add_option("--mode", args->mode, "append | overwrite");
   w->add_option("--partition-by", args->partition_by, "Partition columns of a new table")
+      ->delimiter(',');
+  w->add_option("--cluster-by", args->cluster_by,
+                "Clustering columns of a new table (an existing one must have them)")
       ->delimiter(',');
   w->add_option("--schema-evolution", args->schema_evolution, "none | add_new_columns");
   w->add_option("--property", args->properties,

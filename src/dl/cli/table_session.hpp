@@ -37,6 +37,7 @@ struct TableArgs {
   std::vector<std::string> sources;
   std::string mode = "append";
   std::vector<std::string> partition_by;
+  std::vector<std::string> cluster_by;
   std::string schema_evolution = "none";
   std::vector<std::string> properties;  // KEY=VALUE
   int64_t target_size = 128LL << 20;

@@ -87,6 +87,7 @@ Json TableJson(const TableConfig& t) {
     PutOptional(j, "replace_where", t.replace_where);
   }
   if (!t.table_properties.empty()) j["table_properties"] = t.table_properties;
+  if (!t.clustering_columns.empty()) j["clustering_columns"] = t.clustering_columns;
   return j;
 }
 

@@ -73,6 +73,7 @@ tables:
     # delete_condition: "op = 'D'"     # (ours) rows that close the key's current version
     # table_properties:                # (ours) Delta table properties; deletion vectors make
     #   delta.enableDeletionVectors: true  # SCD2/merge mark rows deleted instead of rewriting
+    #   delta.enableRowTracking: true      # row ids (Spark's _metadata.row_id) for new tables
     file_format: csv                   # parquet | csv | json | delta
     csv_options:                       # (ours) unset options are detected from the file
       header: true
@@ -92,6 +93,7 @@ tables:
       - transaction_date
     dedup_keys:                        # (ours) drop rows whose id was already loaded
       - transaction_id
+    # clustering_columns: [customer_id]  # (ours) replaces partition_columns: a clustered table
 
   # Events as JSON; unexpected fields are kept in a JSON column instead of failing.
   - table_name: events

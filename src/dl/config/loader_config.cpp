@@ -62,7 +62,7 @@ const std::vector<std::string_view> kTableOnlyKeys = {
     "schema_evolution_mode", "rescued_data_column", "sequence_column", "delete_condition",
     "retire_absent_keys", "scd2_open_end_value", "merge_condition", "update_columns",
     "except_columns", "when_not_matched_by_source", "overwrite_mode", "replace_where",
-    "table_properties"};
+    "table_properties", "clustering_columns"};
 const std::vector<std::string_view> kTableDefaultKeys = {
     "max_files_per_batch", "max_bytes_per_batch", "min_file_age_seconds", "allow_overwrites",
     "on_bad_rows", "engine"};

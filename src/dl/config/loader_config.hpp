@@ -95,6 +95,9 @@ struct TableConfig {
   /// add_new_columns, false picks fail_on_new_columns, unless schema_evolution_mode is set.
   bool schema_evolution = true;
   std::vector<std::string> partition_columns;
+  /// (ours) Delta clustering columns: a new table is created clustered by them (writer
+  /// feature clustering) and `table optimize` orders its rows by them. Not with partitions.
+  std::vector<std::string> clustering_columns;
   std::vector<std::string> primary_keys;  ///< required for scd2 and merge
   /// scd2 only; empty = every column that is not a key, audit or SCD2 column.
   std::vector<std::string> tracking_columns;

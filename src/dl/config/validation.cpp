@@ -271,14 +271,21 @@ void ValidateTable(MapReader& r, const TableParseInfo& info, TableConfig& t) {
   CheckStrategyKeys(r, t);
   CheckReaderOptions(r, t);
   for (std::string_view key : {"partition_columns", "primary_keys", "tracking_columns",
-                               "dedup_keys", "update_columns", "except_columns"}) {
-    const auto& v = key == "partition_columns"  ? t.partition_columns
+                               "dedup_keys", "update_columns", "except_columns",
+                               "clustering_columns"}) {
+    const auto& v = key == "partition_columns"    ? t.partition_columns
+                    : key == "clustering_columns" ? t.clustering_columns
                     : key == "primary_keys"     ? t.primary_keys
                     : key == "tracking_columns" ? t.tracking_columns
                     : key == "dedup_keys"       ? t.dedup_keys
                     : key == "update_columns"   ? t.update_columns
                                                 : t.except_columns;
     CheckUnique(r, key, v);
+  }
+  if (!t.clustering_columns.empty() && !t.partition_columns.empty()) {
+    r.Error("clustering_columns",
+            "a Delta table is clustered or partitioned, not both: drop partition_columns or "
+            "clustering_columns");
   }
   if (t.sequence_column && t.sequence_column->empty()) {
     r.Error("sequence_column", "must not be empty");

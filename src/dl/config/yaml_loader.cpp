@@ -162,6 +162,7 @@ TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderCo
   r.GetEnum("file_format", t.file_format, internal::kFileFormatNames);
   r.GetBool("schema_evolution", t.schema_evolution);
   r.GetStringList("partition_columns", t.partition_columns);
+  r.GetStringList("clustering_columns", t.clustering_columns);
   r.GetStringList("primary_keys", t.primary_keys);
   r.GetStringList("tracking_columns", t.tracking_columns);
   r.GetString("scd2_effective_date_column", t.scd2_effective_date_column);

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "dl/delta/partition.hpp"
+#include "dl/delta/row_tracking.hpp"
 
 namespace dl::delta {
 namespace {
@@ -124,7 +125,10 @@ CurrentTransactionInfo MakeTransactionInfo(const Snapshot* read_snapshot, const 
     if (const auto* r = std::get_if<RemoveFile>(&a)) info.removed_paths.insert(PathKey(r->path));
     // Writing a txn means we checked its version: a concurrent txn for it must conflict.
     if (const auto* t = std::get_if<SetTransaction>(&a)) info.app_ids.insert(t->app_id);
-    if (const auto* d = std::get_if<DomainMetadata>(&a)) info.domains.insert(d->domain);
+    // The row id high-water mark is not a conflict: a retry assigns ids above the winner's.
+    if (const auto* d = std::get_if<DomainMetadata>(&a); d && d->domain != kRowTrackingDomain) {
+      info.domains.insert(d->domain);
+    }
   }
   return info;
 }

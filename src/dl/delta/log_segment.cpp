@@ -178,6 +178,11 @@ std::string CheckpointPath(const std::string& table_root, int64_t version) {
   return JoinPath(LogDir(table_root), VersionName(version) + ".checkpoint.parquet");
 }
 
+std::string V2CheckpointPath(const std::string& table_root, int64_t version,
+                             const std::string& uuid) {
+  return JoinPath(LogDir(table_root), VersionName(version) + ".checkpoint." + uuid + ".parquet");
+}
+
 std::string LastCheckpointPath(const std::string& table_root) {
   return JoinPath(LogDir(table_root), "_last_checkpoint");
 }

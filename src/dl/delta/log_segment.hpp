@@ -28,6 +28,9 @@ struct LogPath {
 std::string LogDir(const std::string& table_root);
 std::string CommitPath(const std::string& table_root, int64_t version);
 std::string CheckpointPath(const std::string& table_root, int64_t version);
+/// %020d.checkpoint.<uuid>.parquet: a UUID-named (v2 spec) checkpoint.
+std::string V2CheckpointPath(const std::string& table_root, int64_t version,
+                             const std::string& uuid);
 std::string LastCheckpointPath(const std::string& table_root);
 
 /// The files needed to build one version: the newest complete checkpoint at or before it

@@ -9,10 +9,12 @@
 #include <set>
 #include <unordered_map>
 
+#include "dl/common/clock.hpp"
 #include "dl/delta/actions.hpp"
 #include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/partition.hpp"
+#include "dl/delta/protocol_features.hpp"
 #include "dl/storage/paths.hpp"
 
 namespace dl::delta {
@@ -109,7 +111,15 @@ Status WriteCheckpoint(FileSystem& fs, ParquetHandler& parquet, const Snapshot& 
       int64_t retention,
       PropertyIntervalMs(snapshot, "delta.deletedFileRetentionDuration", kDefaultFileRetention));
   std::vector<std::string> lines;
-  lines.reserve(snapshot.files().size() + snapshot.tombstones().size() + 2);
+  lines.reserve(snapshot.files().size() + snapshot.tombstones().size() + 3);
+  // A v2Checkpoint table gets a UUID-named v2 spec checkpoint (checkpointMetadata first, file
+  // actions inline, no sidecars); others the classic V1 one.
+  const bool v2 = UsesV2Checkpoints(snapshot.protocol());
+  if (v2) {
+    nlohmann::ordered_json cm = {{"checkpointMetadata", {{"version", snapshot.version()},
+                                                         {"tags", nlohmann::json::object()}}}};
+    lines.push_back(cm.dump());
+  }
   lines.push_back(SerializeAction(snapshot.protocol()));
   lines.push_back(SerializeAction(snapshot.metadata()));
   for (const auto& [app_id, txn] : snapshot.transactions()) lines.push_back(SerializeAction(txn));
@@ -125,7 +135,8 @@ Status WriteCheckpoint(FileSystem& fs, ParquetHandler& parquet, const Snapshot& 
   }
 
   const std::string& root = snapshot.table_root();
-  std::string path = CheckpointPath(root, snapshot.version());
+  std::string path = v2 ? V2CheckpointPath(root, snapshot.version(), NewUuid())
+                        : CheckpointPath(root, snapshot.version());
   DL_RETURN_IF_ERROR(parquet.WriteCheckpoint(path, lines));
   DL_ASSIGN_OR_RETURN(FileEntry written, fs.Stat(path));
 

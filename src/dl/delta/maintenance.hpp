@@ -17,7 +17,9 @@ Result<int64_t> ParseIntervalMs(std::string_view text);
 
 /// Write %020d.checkpoint.parquet for the snapshot's version (protocol, metaData, live adds,
 /// unexpired tombstones without stats, txns, domainMetadata) and then _last_checkpoint
-/// {"version","size","sizeInBytes","numOfAddFiles"}.
+/// {"version","size","sizeInBytes","numOfAddFiles"}. A table with the v2Checkpoint feature
+/// gets a v2 spec checkpoint instead: %020d.checkpoint.<uuid>.parquet, the same actions after
+/// a checkpointMetadata action (never a classic one without it).
 Status WriteCheckpoint(FileSystem& fs, ParquetHandler& parquet, const Snapshot& snapshot,
                        int64_t now_ms);
 

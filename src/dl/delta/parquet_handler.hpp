@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,13 +12,21 @@
 
 namespace dl::delta {
 
+/// A v2 checkpoint's `sidecar` action: a Parquet file of some of its adds and removes.
+struct SidecarFile {
+  std::string path;  ///< URI-encoded, relative to _delta_log/_sidecars (or absolute)
+  int64_t size_in_bytes = 0;
+  int64_t modification_time = 0;
+};
+
 /// The actions of a checkpoint as structs, grouped for log replay. A checkpoint holds at most
 /// one action per logical file, so the order of adds against removes carries no meaning.
 struct CheckpointActions {
   std::vector<AddFile> adds;
   std::vector<RemoveFile> removes;
   std::vector<Action> others;  ///< protocol, metaData, txn, domainMetadata, in file order
-  size_t sidecars = 0;         ///< v2 sidecar actions (their files are not read here)
+  std::vector<SidecarFile> sidecars;  ///< v2 spec: their files are not read here
+  std::optional<int64_t> checkpoint_metadata_version;  ///< v2 spec: checkpointMetadata.version
 };
 
 class ParquetHandler {
@@ -41,7 +50,8 @@ class ParquetHandler {
   /// Write `action_lines` (one action per line, as SerializeAction produces) as a checkpoint
   /// Parquet file at `path`, with the schema Spark writes (see delta-lake-notes: one row per
   /// action, top-level columns txn, add, remove, metaData, protocol, domainMetadata, every
-  /// field optional, maps as key_value, lists as list/element, feature lists null unless set).
+  /// field optional, maps as key_value, lists as list/element, feature lists null unless set;
+  /// a first line {"checkpointMetadata":...} adds that column, for a v2 spec checkpoint).
   /// Must write to a temp name then rename, so a reader never sees a partial file.
   virtual Status WriteCheckpoint(const std::string& path,
                                  const std::vector<std::string>& action_lines) = 0;
@@ -54,5 +64,9 @@ Status ParseCheckpointLines(const std::vector<std::string>& lines, const std::st
 
 /// Put one parsed checkpoint action into its group of `out`; commitInfo and cdc are dropped.
 void AddCheckpointAction(Action&& action, CheckpointActions* out);
+
+/// A line ParseAction does not know: a v2 checkpoint's sidecar or checkpointMetadata goes into
+/// `out` (true); anything else is ignored (false). CorruptLog when one lacks a required field.
+Result<bool> ParseCheckpointOnlyAction(std::string_view line, CheckpointActions* out);
 
 }  // namespace dl::delta

@@ -90,7 +90,7 @@ std::string ColumnWithMetadata(const Schema& schema, std::string_view prefix) {
 
 // Every feature the schema and configuration make necessary, in a stable order
 // (legacy features first, as Spark lists them after an upgrade).
-Features NeededFeatures(const Schema& schema, const StringMap& config) {
+Features NeededFeatures(const Schema& schema, const StringMap& config, bool clustered = false) {
   Features out;
   auto need = [&](const char* name, bool cond) {
     if (cond) out.push_back(name);
@@ -108,7 +108,12 @@ Features NeededFeatures(const Schema& schema, const StringMap& config) {
   need("variantType", SchemaUses(schema, "variant"));
   need("typeWidening", ConfigTrue(config, "delta.enableTypeWidening"));
   need("inCommitTimestamp", ConfigTrue(config, "delta.enableInCommitTimestamps"));
-  need("rowTracking", ConfigTrue(config, "delta.enableRowTracking"));
+  const bool row_tracking = ConfigTrue(config, "delta.enableRowTracking");
+  need("domainMetadata", row_tracking || clustered);  // both keep state in a domain
+  need("rowTracking", row_tracking);
+  need("clustering", clustered);
+  auto policy = config.find("delta.checkpointPolicy");
+  need("v2Checkpoint", policy != config.end() && policy->second == "v2");
   return out;
 }
 
@@ -175,10 +180,17 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
         table, f, why);
   };
   const StringMap& config = m.configuration;
+  // rowTracking: every add gets fresh row ids (delta/row_tracking.hpp); rewrites that would
+  // need materialized row ids are refused in table/ while delta.enableRowTracking is true.
+  // clustering: appends are not constrained; OPTIMIZE sorts by the clustering columns.
+  if (f == "rowTracking" || f == "clustering") return Status::OK();
   // deletionVectors: writers that delete rows may mark them in a DV (only while
   // delta.enableDeletionVectors is true); appends are unaffected, vacuum keeps DV files.
+  // inCommitTimestamp: Transaction writes commitInfo.inCommitTimestamp while enabled.
+  // v2Checkpoint: our checkpoints of such a table follow the v2 spec (maintenance.hpp).
   if (f == "appendOnly" || f == "timestampNtz" || f == "domainMetadata" ||
-      f == "vacuumProtocolCheck" || f == "deletionVectors") {
+      f == "vacuumProtocolCheck" || f == "deletionVectors" || f == "inCommitTimestamp" ||
+      f == "v2Checkpoint") {
     return Status::OK();
   }
   // invariants (NOT NULL and SQL), checkConstraints and generatedColumns: every row written
@@ -189,11 +201,6 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
   if (f == "changeDataFeed") {
     return ConfigTrue(config, "delta.enableChangeDataFeed")
                ? refuse(" (delta.enableChangeDataFeed=true)")
-               : Status::OK();
-  }
-  if (f == "inCommitTimestamp") {
-    return ConfigTrue(config, "delta.enableInCommitTimestamps")
-               ? refuse(" (delta.enableInCommitTimestamps=true)")
                : Status::OK();
   }
   // columnMapping: data files, partition values and stats use physical names, new columns get
@@ -207,8 +214,9 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
 
 }  // namespace
 
-Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration) {
-  Features needed = NeededFeatures(schema, configuration);
+Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration,
+                          bool clustered) {
+  Features needed = NeededFeatures(schema, configuration, clustered);
   if (auto legacy = LegacyProtocol(needed, Protocol{1, 2, std::nullopt, std::nullopt})) {
     return *legacy;
   }
@@ -254,7 +262,10 @@ Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const st
   if (v < 3 || !protocol.reader_features) return Status::OK();
   for (const std::string& f : *protocol.reader_features) {
     // deletionVectors: the engine drops the rows each file's DV marks deleted.
-    if (f == "timestampNtz" || f == "vacuumProtocolCheck" || f == "deletionVectors") continue;
+    if (f == "timestampNtz" || f == "vacuumProtocolCheck" || f == "deletionVectors" ||
+        f == "v2Checkpoint") {
+      continue;
+    }
     if (f == "columnMapping") {
       DL_RETURN_IF_ERROR(CheckColumnMappingReadable(metadata, table));
       continue;
@@ -279,8 +290,18 @@ Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const s
                              : ImpliedByLegacy(protocol.min_reader_version, v);
   for (const std::string& f : features) {
     DL_RETURN_IF_ERROR(CheckWriterFeature(f, metadata, *schema, table));
+    if ((f == "rowTracking" || f == "clustering") && !Contains(features, "domainMetadata")) {
+      return Status::Unsupported(
+          "table {} lists writer feature {} without domainMetadata, which it requires; "
+          "data_loader does not write to it",
+          table, f);
+    }
   }
   return Status::OK();
+}
+
+bool UsesV2Checkpoints(const Protocol& protocol) {
+  return protocol.reader_features && Contains(*protocol.reader_features, "v2Checkpoint");
 }
 
 Status ValidateProtocol(const Protocol& p, const std::string& table) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "dl/delta/in_commit_timestamp.hpp"
 #include "dl/delta/parquet_handler.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/protocol_features.hpp"
@@ -86,6 +87,32 @@ void AdoptCheckpoint(CheckpointActions&& cp, State* state) {
   for (auto& s : state->remove_seq) s = state->seq++;
 }
 
+// A v2 spec checkpoint's adds and removes may sit in sidecar files under _delta_log/_sidecars.
+Status ReadSidecars(ParquetHandler* parquet, const LogPath& checkpoint, CheckpointActions* out) {
+  if (parquet == nullptr) {
+    return Status::Internal("reading the sidecars of checkpoint {} needs a ParquetHandler",
+                            checkpoint.path);
+  }
+  const std::string dir =
+      JoinPath(checkpoint.path.substr(0, checkpoint.path.rfind('/')), "_sidecars");
+  std::vector<std::string> paths;
+  for (const SidecarFile& s : out->sidecars) paths.push_back(ResolveDataPath(dir, s.path));
+  auto read = parquet->ReadCheckpoint(paths, /*with_files=*/true);
+  if (!read.ok()) {
+    return read.status().WithContext(fmt::format("sidecars of checkpoint {}", checkpoint.path));
+  }
+  auto append = [](auto& to, auto& from) {
+    if (to.empty()) {
+      to = std::move(from);
+    } else {
+      to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    }
+  };
+  append(out->adds, read->adds);
+  append(out->removes, read->removes);
+  return Status::OK();
+}
+
 Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegment& seg,
                         State* state) {
   const LogPath& first = seg.checkpoint_parts.front();
@@ -102,10 +129,16 @@ Status ReplayCheckpoint(FileSystem& fs, ParquetHandler* parquet, const LogSegmen
     for (const LogPath& p : seg.checkpoint_parts) paths.push_back(p.path);
     DL_ASSIGN_OR_RETURN(actions, parquet->ReadCheckpoint(paths, state->keep_files));
   }
-  if (actions.sidecars > 0) {
-    // Skipping them would silently drop the files listed in the sidecars.
-    return Status::Unsupported("{} uses v2 checkpoint sidecars, which data_loader cannot read yet",
-                               first.path);
+  // UUID-named checkpoints follow the v2 spec, which makes checkpointMetadata mandatory.
+  if (first.kind == LogPath::Kind::kUuidCheckpoint && !actions.checkpoint_metadata_version) {
+    return Status::CorruptLog("v2 checkpoint {} has no checkpointMetadata action", first.path);
+  }
+  if (actions.checkpoint_metadata_version && *actions.checkpoint_metadata_version != first.version) {
+    return Status::CorruptLog("checkpoint {} says it is of version {} (checkpointMetadata)",
+                              first.path, *actions.checkpoint_metadata_version);
+  }
+  if (!actions.sidecars.empty() && state->keep_files) {
+    DL_RETURN_IF_ERROR(ReadSidecars(parquet, first, &actions));
   }
   AdoptCheckpoint(std::move(actions), state);
   state->commit_info.reset();  // checkpoints carry no commitInfo; never carry one forward
@@ -119,9 +152,9 @@ Status ReplayCommit(FileSystem& fs, const LogPath& commit, State* state) {
   return ForEachAction(content, commit.path, [state](Action&& a) { state->Apply(std::move(a)); });
 }
 
-// Commit time of one commit file: inCommitTimestamp, else commitInfo.timestamp, else mtime.
-// Only lines mentioning commitInfo are parsed (it is normally the first line).
-Result<int64_t> CommitFileTimestamp(FileSystem& fs, const LogPath& commit) {
+// The commitInfo of one commit file, if it has one. Only lines mentioning commitInfo are
+// parsed (it is normally the first line).
+Result<std::optional<CommitInfo>> ReadCommitInfo(FileSystem& fs, const LogPath& commit) {
   DL_ASSIGN_OR_RETURN(std::string content, fs.Read(commit.path));
   if (content.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Status::CorruptLog("commit file {} is empty", commit.path);  // as ForEachAction says
@@ -138,11 +171,18 @@ Result<int64_t> CommitFileTimestamp(FileSystem& fs, const LogPath& commit) {
       return parsed.status().WithContext(fmt::format("{} line {}", commit.path, line_no));
     }
     if (*parsed && std::holds_alternative<CommitInfo>(**parsed)) {
-      const auto& ci = std::get<CommitInfo>(**parsed);
-      if (auto t = ci.in_commit_timestamp()) return *t;
-      if (auto t = ci.timestamp()) return *t;
-      break;
+      return std::optional<CommitInfo>(std::get<CommitInfo>(std::move(**parsed)));
     }
+  }
+  return std::optional<CommitInfo>();
+}
+
+// Commit time of one commit file: inCommitTimestamp, else commitInfo.timestamp, else mtime.
+Result<int64_t> CommitFileTimestamp(FileSystem& fs, const LogPath& commit) {
+  DL_ASSIGN_OR_RETURN(std::optional<CommitInfo> info, ReadCommitInfo(fs, commit));
+  if (info) {
+    if (auto t = info->in_commit_timestamp()) return *t;
+    if (auto t = info->timestamp()) return *t;
   }
   return commit.modification_time_ms;
 }
@@ -303,7 +343,17 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::LoadSegment(FileSystem& fs,
   if (!seg.checkpoint_parts.empty()) {
     DL_RETURN_IF_ERROR(ReplayCheckpoint(fs, parquet, seg, &state));
   }
-  for (const LogPath& commit : seg.commits) DL_RETURN_IF_ERROR(ReplayCommit(fs, commit, &state));
+  std::optional<int64_t> previous_ict;  // of the commit replayed before, if it had one
+  for (const LogPath& commit : seg.commits) {
+    DL_RETURN_IF_ERROR(ReplayCommit(fs, commit, &state));
+    if (state.protocol && state.metadata &&
+        InCommitTimestampsEnabled(*state.protocol, *state.metadata)) {
+      DL_ASSIGN_OR_RETURN(previous_ict, RequireInCommitTimestamp(state.commit_info, previous_ict,
+                                                                 commit.version, table_root));
+    } else {
+      previous_ict.reset();
+    }
+  }
   DL_RETURN_IF_ERROR(Validate(state, table_root, seg.version));
   DL_ASSIGN_OR_RETURN(Schema schema, TableSchema(*state.metadata, table_root));
   DL_ASSIGN_OR_RETURN(int64_t timestamp, VersionTimestamp(fs, seg, state));
@@ -335,25 +385,45 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::LoadAtTimestamp(FileSystem& fs
   for (const LogPath& f : files) {
     if (f.kind == LogPath::Kind::kCommit) commits[f.version] = &f;
   }
+  // With in-commit timestamps, versions from the enablement on are searched by their ICT and
+  // only when the timestamp is at or after the enablement's; older versions otherwise.
+  int64_t lo = *earliest, hi = latest.version;
+  std::optional<IctEnablement> ict;
+  {
+    DL_ASSIGN_OR_RETURN(auto now, LoadSegment(fs, parquet, table_root, latest, false));
+    if (InCommitTimestampsEnabled(now->protocol(), now->metadata())) {
+      DL_ASSIGN_OR_RETURN(ict, IctEnablementOf(now->metadata(), table_root));
+      if (!ict->timestamp_ms || timestamp_ms >= *ict->timestamp_ms) {
+        lo = std::max(lo, ict->version);
+      } else {
+        hi = ict->version - 1;
+      }
+    }
+  }
   // Timestamp of version v: its commit file, or (cleaned-up commit) its checkpoint's mtime.
   auto timestamp_of = [&](int64_t v) -> Result<int64_t> {
-    if (auto it = commits.find(v); it != commits.end()) return CommitFileTimestamp(fs, *it->second);
+    if (auto it = commits.find(v); it != commits.end()) {
+      if (!ict || v < ict->version) return CommitFileTimestamp(fs, *it->second);
+      DL_ASSIGN_OR_RETURN(std::optional<CommitInfo> info, ReadCommitInfo(fs, *it->second));
+      return RequireInCommitTimestamp(info, std::nullopt, v, table_root);
+    }
     DL_ASSIGN_OR_RETURN(LogSegment seg, LogSegment::FromListing(files, fs, table_root, v));
     if (seg.checkpoint_version != v) {
       return Status::CorruptLog("missing version {} in {}", v, LogDir(table_root));
     }
     return CheckpointMtime(seg);
   };
-  DL_ASSIGN_OR_RETURN(int64_t first_ts, timestamp_of(*earliest));
+  // Before the enablement with no older version left: lo's ICT is after timestamp_ms.
+  hi = std::max(hi, lo);
+  DL_ASSIGN_OR_RETURN(int64_t first_ts, timestamp_of(lo));
   if (timestamp_ms < first_ts) {
     return Status::NotFound(
         "{} has no version at or before {} ({}); the earliest available version {} was "
         "committed at {} ({})",
-        table_root, internal::FormatIsoMillis(timestamp_ms, true), timestamp_ms, *earliest,
+        table_root, internal::FormatIsoMillis(timestamp_ms, true), timestamp_ms, lo,
         internal::FormatIsoMillis(first_ts, true), first_ts);
   }
   // Commit timestamps increase with the version, so binary-search the last one <= timestamp.
-  int64_t lo = *earliest, hi = latest.version;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo + 1) / 2;
     DL_ASSIGN_OR_RETURN(int64_t ts, timestamp_of(mid));

@@ -21,13 +21,16 @@ class ParquetHandler;
 class Snapshot {
  public:
   /// Load the latest version (or `version`). NotFound if table_root has no _delta_log;
-  /// CorruptLog for gaps, unreadable commits or checkpoints; Unsupported for unknown reader
-  /// features (naming feature and table).
+  /// CorruptLog for gaps, unreadable commits or checkpoints (v2 ones with their sidecars), a
+  /// replayed commit lacking its in-commit timestamp or not after the previous one while they
+  /// are enabled; Unsupported for unknown reader features (naming feature and table).
   static Result<std::shared_ptr<const Snapshot>> Load(FileSystem& fs, ParquetHandler* parquet,
                                                        const std::string& table_root,
                                                        std::optional<int64_t> version = {});
   /// Load the latest version whose commit timestamp is <= timestamp_ms (in-commit timestamp
-  /// when enabled, else commitInfo.timestamp, else file modification time).
+  /// when enabled, else commitInfo.timestamp, else file modification time). With in-commit
+  /// timestamps enabled later, a time at or after the enablement timestamp searches only the
+  /// versions from the enablement on, an earlier one only those before it (PROTOCOL.md).
   static Result<std::shared_ptr<const Snapshot>> LoadAtTimestamp(FileSystem& fs,
                                                                   ParquetHandler* parquet,
                                                                   const std::string& table_root,

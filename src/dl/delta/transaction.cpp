@@ -13,10 +13,12 @@
 
 #include "dl/delta/column_mapping.hpp"
 #include "dl/delta/conflict_checker.hpp"
+#include "dl/delta/in_commit_timestamp.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/delta/maintenance.hpp"
 #include "dl/delta/parquet_handler.hpp"
 #include "dl/delta/protocol_features.hpp"
+#include "dl/delta/row_tracking.hpp"
 
 namespace dl::delta {
 namespace {
@@ -165,6 +167,24 @@ Status CheckAppendOnly(const Snapshot* snapshot, const Metadata& metadata,
   return Status::OK();
 }
 
+// domainMetadata actions need the writer feature (PROTOCOL.md "Domain Metadata").
+Status CheckDomains(const Protocol& protocol, const std::vector<Action>& actions,
+                    const std::string& table) {
+  const auto& features = protocol.writer_features;
+  if (features && std::count(features->begin(), features->end(), "domainMetadata") > 0) {
+    return Status::OK();
+  }
+  for (const auto& a : actions) {
+    if (const auto* d = std::get_if<DomainMetadata>(&a)) {
+      return Status::InvalidArgument(
+          "commit to {} writes domain {} but the table's protocol lacks the domainMetadata "
+          "writer feature",
+          table, d->domain);
+    }
+  }
+  return Status::OK();
+}
+
 // All pre-commit checks. Returns the metadata the table will have after the commit.
 Result<const Metadata*> ValidateCommit(const Snapshot* snapshot, const std::vector<Action>& actions,
                                        const std::string& table) {
@@ -176,17 +196,17 @@ Result<const Metadata*> ValidateCommit(const Snapshot* snapshot, const std::vect
   const Protocol& protocol = new_protocol ? *new_protocol : snapshot->protocol();
   const Metadata& metadata = new_metadata ? *new_metadata : snapshot->metadata();
   DL_RETURN_IF_ERROR(CheckCanWrite(protocol, metadata, table));
+  DL_RETURN_IF_ERROR(CheckDomains(protocol, actions, table));
   DL_RETURN_IF_ERROR(ValidatePartitionValues(actions, metadata, table));
   DL_RETURN_IF_ERROR(CheckAppendOnly(snapshot, metadata, actions, table));
   return &metadata;
 }
 
-// commitInfo first (mandatory with inCommitTimestamp), then protocol and metaData, then the
-// rest in the caller's order.
-std::vector<Action> OrderForCommit(CommitInfo info, const std::vector<Action>& actions) {
+// Protocol and metaData first, then the rest in the caller's order (commitInfo goes before
+// all of them, see CommitBody).
+std::vector<Action> OrderForCommit(const std::vector<Action>& actions) {
   std::vector<Action> out;
-  out.reserve(actions.size() + 1);
-  out.push_back(std::move(info));
+  out.reserve(actions.size());
   for (const auto& a : actions) {
     if (std::holds_alternative<Protocol>(a)) out.push_back(a);
   }
@@ -199,6 +219,51 @@ std::vector<Action> OrderForCommit(CommitInfo info, const std::vector<Action>& a
     }
   }
   return out;
+}
+
+// The content of a commit. With in-commit timestamps it depends on the version it lands at:
+// the timestamp follows the previous commit's, and a commit that enables them on an existing
+// table records its version and timestamp in the metaData it carries.
+struct CommitBody {
+  nlohmann::ordered_json info;  // commitInfo, without inCommitTimestamp
+  std::vector<Action> actions;  // ordered, without commitInfo
+  bool ict = false;             // carries commitInfo.inCommitTimestamp
+  bool enabling_ict = false;    // ... and enables them on a table with earlier commits
+  bool row_ids = false;         // new adds get row ids above the high-water mark
+  std::string table;            // for errors
+  std::string rest;             // the actions serialized, unless they depend on the version
+
+  bool DependsOnVersion() const { return enabling_ict || row_ids; }
+
+  // commitInfo first: mandatory with in-commit timestamps, which lead it as Spark writes them.
+  Result<std::string> Render(int64_t version, int64_t ict_ms, int64_t high_water_mark) const {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    if (ict) j["inCommitTimestamp"] = ict_ms;
+    for (const auto& [key, value] : info.items()) j[key] = value;
+    std::string out = SerializeAction(CommitInfo{std::move(j)}) + "\n";
+    if (!DependsOnVersion()) return out + rest;
+    std::vector<Action> copy = actions;
+    if (enabling_ict) {
+      for (Action& a : copy) {
+        if (auto* m = std::get_if<Metadata>(&a)) SetIctEnablement(m, version, ict_ms);
+      }
+    }
+    if (row_ids) DL_RETURN_IF_ERROR(AssignRowIds(&copy, high_water_mark, version, table));
+    return out + SerializeActions(copy);
+  }
+};
+
+// The lowest in-commit timestamp the next commit after `snapshot` may take: one past the
+// snapshot's, or past its commit file's mtime when the next commit enables them.
+int64_t IctFloor(const Snapshot* snapshot) {
+  if (snapshot == nullptr) return 0;
+  if (InCommitTimestampsEnabled(snapshot->protocol(), snapshot->metadata())) {
+    return snapshot->timestamp_ms() + 1;
+  }
+  const LogSegment& seg = snapshot->log_segment();
+  if (!seg.commits.empty()) return seg.commits.back().modification_time_ms + 1;
+  if (seg.checkpoint_commit) return seg.checkpoint_commit->modification_time_ms + 1;
+  return 0;
 }
 
 bool IsBlindAppend(const ReadSet& read_set, const std::vector<Action>& actions) {
@@ -252,13 +317,32 @@ struct Published {
   int attempts = 0;
 };
 
+// The in-commit timestamp a commit after `winner` (version `version`) must exceed: its own,
+// or its file's mtime when it has none (a commit before the enablement).
+Result<int64_t> WinnerIct(FileSystem& fs, const std::string& root, int64_t version,
+                          const std::vector<Action>& winner) {
+  for (const auto& a : winner) {
+    const auto* ci = std::get_if<CommitInfo>(&a);
+    if (ci == nullptr) continue;
+    if (auto ict = ci->in_commit_timestamp()) return *ict;
+    break;
+  }
+  DL_ASSIGN_OR_RETURN(FileEntry entry, fs.Stat(CommitPath(root, version)));
+  return entry.modification_time_ms;
+}
+
 // Put-if-absent at read_version + 1; on a lost race check each winning commit and move on to
-// the first free version, or fail with the conflict.
+// the first free version, or fail with the conflict. In-commit timestamps follow the winners',
+// and so does the row id high-water mark (the next attempt assigns row ids above theirs).
 Result<Published> PublishWithRetries(FileSystem& fs, const std::string& root, int64_t read_version,
-                                     const std::string& content, const ConflictChecker& checker,
+                                     const CommitBody& body, int64_t ict_floor,
+                                     int64_t high_water_mark, const ConflictChecker& checker,
                                      const CommitOptions& options) {
   int64_t version = read_version + 1;
   for (int attempt = 1;; ++attempt) {
+    DL_ASSIGN_OR_RETURN(
+        std::string content,
+        body.Render(version, body.ict ? std::max(NowMs(), ict_floor) : 0, high_water_mark));
     Status st = fs.PutIfAbsent(CommitPath(root, version), content);
     if (st.ok()) return Published{version, attempt};
     if (st.code() != StatusCode::kAlreadyExists) {
@@ -277,6 +361,14 @@ Result<Published> PublishWithRetries(FileSystem& fs, const std::string& root, in
       }
       if (conflict) return ConflictStatus(root, version, *conflict, WinningOperation(actions));
       if (options.check_winner) DL_RETURN_IF_ERROR(options.check_winner(version, actions));
+      if (body.row_ids) {
+        DL_ASSIGN_OR_RETURN(int64_t theirs, RowIdHighWaterMark(actions, root));
+        high_water_mark = std::max(high_water_mark, theirs);
+      }
+      if (body.ict) {
+        DL_ASSIGN_OR_RETURN(int64_t winner_ict, WinnerIct(fs, root, version, actions));
+        ict_floor = std::max(ict_floor, winner_ict + 1);
+      }
     }
     if (attempt > options.max_retries) {
       return Status::CommitConflict(
@@ -325,14 +417,7 @@ void Transaction::AddAll(std::vector<Action> actions) {
   for (auto& a : actions) Add(std::move(a));
 }
 
-Result<CommitResult> Transaction::Commit(const CommitOptions& options) {
-  if (committed_) {
-    return Status::InvalidArgument("transaction on {} was already committed", table_root_);
-  }
-  DL_ASSIGN_OR_RETURN(const Metadata* metadata,
-                      ValidateCommit(read_snapshot_.get(), actions_, table_root_));
-  IsolationLevel isolation = TableIsolationLevel(*metadata);
-
+nlohmann::ordered_json Transaction::CommitInfoJson(IsolationLevel isolation) const {
   nlohmann::ordered_json info = nlohmann::ordered_json::object();
   info["timestamp"] = NowMs();
   info["operation"] = operation_;
@@ -344,13 +429,51 @@ Result<CommitResult> Transaction::Commit(const CommitOptions& options) {
   info["engineInfo"] = EngineInfo();
   info["txnId"] = NewUuid();
   for (const auto& [key, value] : extra_commit_info_.items()) info[key] = value;
-  std::string content = SerializeActions(OrderForCommit(CommitInfo{std::move(info)}, actions_));
+  return info;
+}
+
+Result<CommitResult> Transaction::Commit(const CommitOptions& options) {
+  if (committed_) {
+    return Status::InvalidArgument("transaction on {} was already committed", table_root_);
+  }
+  DL_ASSIGN_OR_RETURN(const Metadata* metadata,
+                      ValidateCommit(read_snapshot_.get(), actions_, table_root_));
+  IsolationLevel isolation = TableIsolationLevel(*metadata);
+
+  CommitBody body;
+  const Protocol& protocol = FindProtocol(actions_) ? *FindProtocol(actions_)
+                                                    : read_snapshot_->protocol();
+  body.ict = InCommitTimestampsEnabled(protocol, *metadata);
+  body.enabling_ict =
+      body.ict && read_snapshot_ &&
+      !InCommitTimestampsEnabled(read_snapshot_->protocol(), read_snapshot_->metadata());
+  body.row_ids = AssignsRowIds(protocol, *metadata);
+  const bool row_tracking = RowTrackingEnabled(protocol, *metadata);
+  // The enablement properties need a metaData action (the feature may come alone); after
+  // this push `protocol` may dangle.
+  if (body.enabling_ict && !FindMetadata(actions_)) actions_.push_back(Metadata(*metadata));
+  int64_t high_water_mark = -1;
+  if (body.row_ids && read_snapshot_) {
+    DL_ASSIGN_OR_RETURN(high_water_mark,
+                        RowIdHighWaterMark(read_snapshot_->domains(), table_root_));
+  }
+  body.table = table_root_;
+  body.info = CommitInfoJson(isolation);
+  if (row_tracking) {
+    // Rewrites that would move rows are refused before they get here (table/), so every
+    // stable row id and commit version survives this commit.
+    body.info["tags"] = {{"delta.rowTracking.preserved", "true"}};
+  }
+  body.actions = OrderForCommit(actions_);
+  if (!body.DependsOnVersion()) body.rest = SerializeActions(body.actions);
 
   if (read_snapshot_ == nullptr) DL_RETURN_IF_ERROR(fs_.CreateDirs(LogDir(table_root_)));
   ConflictChecker checker(
       MakeTransactionInfo(read_snapshot_.get(), read_set_, actions_, isolation));
-  DL_ASSIGN_OR_RETURN(Published published, PublishWithRetries(fs_, table_root_, read_version(),
-                                                              content, checker, options));
+  DL_ASSIGN_OR_RETURN(Published published,
+                      PublishWithRetries(fs_, table_root_, read_version(), body,
+                                         IctFloor(read_snapshot_.get()), high_water_mark,
+                                         checker, options));
   committed_ = true;
 
   CommitResult result;

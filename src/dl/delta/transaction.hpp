@@ -42,6 +42,7 @@ struct CommitResult {
 };
 
 class ParquetHandler;
+enum class IsolationLevel;
 
 class Transaction {
  public:
@@ -66,6 +67,8 @@ class Transaction {
 
   /// Validate (protocol features we can write, one metaData/protocol, no duplicate paths,
   /// appendOnly, NOT NULL only when the data was checked by the caller), then commit.
+  /// With in-commit timestamps (see in_commit_timestamp.hpp) commitInfo.inCommitTimestamp is
+  /// max(now, previous commit's + 1), the previous being the last winner after a lost race.
   /// On a lost race: check every winning commit for conflicts (protocol/metadata change,
   /// concurrent append into what we read, delete of a file we read or removed, same txn app
   /// id, same domain); retry at the next version if none, else CommitConflict naming the
@@ -74,6 +77,8 @@ class Transaction {
   Result<CommitResult> Commit(const CommitOptions& options = {});
 
  private:
+  nlohmann::ordered_json CommitInfoJson(IsolationLevel isolation) const;
+
   FileSystem& fs_;
   ParquetHandler* parquet_;
   std::string table_root_;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,25 @@
 
 namespace dl::engine {
 
-/// Append one batch of source files to a Delta table in one commit.
+/// One row per key of a batch: the row with the highest sequence column value, then the
+/// first delivered (file order, then row order) or, with last_wins, the last.
+struct Dedup {
+  std::vector<std::string> keys;  ///< empty: every data column (whole-row duplicates)
+  std::string keys_key;           ///< the config key that named them (for messages)
+  std::optional<std::string> sequence_column;
+  bool last_wins = false;
+  /// Also drop rows whose key the table (AppendOperation::table_columns) already holds.
+  bool drop_keys_in_table = false;
+};
+
+/// How the rows meet the table: added, replacing it, or replacing the partitions they hold.
+enum class WriteMode { kAppend, kOverwrite, kOverwritePartitions };
+
+/// Append one batch of source files to a Delta table in one commit (or, with mode, overwrite
+/// the table or the partitions the batch holds).
 struct AppendOperation {
+  WriteMode mode = WriteMode::kAppend;
+  std::string display_name;        ///< "database.table" for messages
   std::string table_root;          ///< the table's directory (as the remote can reach it)
   std::string format;              ///< parquet | csv | json
   std::vector<std::string> paths;  ///< the batch's files, as the plan names them
@@ -30,6 +48,11 @@ struct AppendOperation {
   int64_t load_time_ms = 0;
   std::vector<std::string> partition_columns;
   bool merge_schema = false;  ///< new source columns are added to the table
+  /// Dedup of the batch; with drop_keys_in_table and table_columns holding every key, rows
+  /// whose key the table already holds are dropped too (NULL keys equal).
+  std::optional<Dedup> dedup;
+  /// The table's columns; nullopt when there is no table yet.
+  std::optional<std::vector<std::string>> table_columns;
   /// Idempotency: the engine's commit is skipped when the table already holds this txn
   /// version (or a later one) of this app id.
   std::string txn_app_id;
@@ -38,9 +61,33 @@ struct AppendOperation {
 };
 
 struct AppendOutcome {
-  /// Rows per source file (as `paths` names them); only when source_file_column is set.
+  /// Rows per source file (as `paths` names them) written (after dedup); only when
+  /// source_file_column is set.
   std::map<std::string, int64_t> rows_per_file;
   int64_t rows = 0;
+};
+
+/// Merge (upsert) one batch into a Delta table in one commit, as the DuckDB engine does:
+/// the batch deduplicated per key (rows.dedup, last delivered wins), matched rows updated
+/// (or deleted when delete_condition holds), the others inserted. NULL keys (or sequence
+/// values) fail the files holding them. Without a table, the batch's inserts create it.
+struct MergeOperation {
+  /// The batch as an append would read it (files, reader, audit columns, partitioning, txn,
+  /// metadata, merge_schema) with dedup set and table_columns the table's columns.
+  AppendOperation rows;
+  /// Config fragments, checked by engine/expression_check when the config was read:
+  /// merge_condition over source.col and target.col, delete_condition over the source row.
+  std::optional<std::string> merge_condition, delete_condition;
+  std::vector<std::string> update_columns, except_columns;  ///< as configured
+  bool delete_unmatched = false;  ///< when_not_matched_by_source: delete
+};
+
+struct MergeOutcome {
+  /// Rows inserted or updated per source file (as `paths` names them); only when
+  /// source_file_column is set.
+  std::map<std::string, int64_t> rows_per_file;
+  int64_t source_rows = 0, collapsed = 0, inserted = 0, updated = 0, deleted = 0,
+          unchanged = 0;
 };
 
 /// One session on a remote engine; one per loader worker.
@@ -49,6 +96,7 @@ class RemoteLoadEngine {
   virtual ~RemoteLoadEngine() = default;
   /// Errors name the failing source file in detail().files when the engine says which.
   virtual Result<AppendOutcome> Append(const AppendOperation& op) = 0;
+  virtual Result<MergeOutcome> Merge(const MergeOperation& op) = 0;
 };
 
 }  // namespace dl::engine

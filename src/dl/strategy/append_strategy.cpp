@@ -114,6 +114,7 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   req.mode = mode;
   req.dynamic_partition_overwrite = t.overwrite_mode == config::OverwriteMode::kDynamic;
   req.partition_by = t.partition_columns;
+  req.cluster_by = t.clustering_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
   // Rows breaking the table's CHECK constraints or generated columns are named per file.
@@ -167,8 +168,13 @@ bool LoadsWholeRunAsOneBatch(const TableConfig& table) {
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options) {
   if (target.remote != nullptr) {
-    if (target.config.loading_strategy == config::LoadingStrategy::kAppend) {
+    const auto strategy = target.config.loading_strategy;
+    if (strategy == config::LoadingStrategy::kAppend ||
+        (strategy == config::LoadingStrategy::kOverwrite && !target.config.replace_where)) {
       return LoadRemoteAppend(ctx, target, batch, commit_options);
+    }
+    if (target.config.loading_strategy == config::LoadingStrategy::kMerge) {
+      return LoadRemoteMerge(ctx, target, batch, commit_options);
     }
     return Status::Unsupported("loading_strategy '{}' of {} is not supported on the {} engine",
                                config::ToString(target.config.loading_strategy),

@@ -70,12 +70,19 @@ Status CheckCommitsSince(table::TableContext& ctx, const delta::Snapshot& snapsh
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options);
 
-/// Append on target.remote (an engine that writes and commits itself): one command per batch.
+/// Append, or overwrite without replace_where, on target.remote (an engine that writes and
+/// commits itself): one command per batch.
 Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& target,
                                       const Batch& batch,
                                       const delta::CommitOptions& commit_options);
 
-/// The txn app id of the table's commits on a remote engine.
+/// Merge on target.remote: one MERGE command per batch.
+Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& target,
+                                     const Batch& batch,
+                                     const delta::CommitOptions& commit_options);
+
+/// The txn app id of the table's commits on a remote engine (named for the first strategy
+/// that used it; kept so that a table's recorded versions stay its own).
 std::string RemoteTxnAppId(const Target& target);
 
 }  // namespace dl::strategy

@@ -305,6 +305,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   req.read_snapshot = snapshot;
   req.mode = table::WriteMode::kAppend;
   req.partition_by = t.partition_columns;
+  req.cluster_by = t.clustering_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
   // Rows breaking the table's CHECK constraints or generated columns are named per file.

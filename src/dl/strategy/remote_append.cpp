@@ -1,11 +1,13 @@
-// Append on an engine that writes and commits itself (Spark): the batch becomes one
-// engine-neutral AppendOperation. Exactly-once: the commit carries our metadata as
-// userMetadata (reconcile reads it) and a txn (appId per table, a version kept across
-// retries of the batch), so a retry of a write that already landed is skipped by the engine.
+// Append and merge on an engine that writes and commits itself (Spark): the batch becomes
+// one engine-neutral AppendOperation or MergeOperation. Exactly-once: the commit carries our
+// metadata as userMetadata (reconcile reads it) and a txn (appId per table, a version kept
+// across retries of the batch), so a retry of a write that already landed is skipped by the
+// engine.
 #include <fmt/format.h>
 
 #include <algorithm>
 
+#include "dl/common/logging.hpp"
 #include "dl/delta/commit_range.hpp"
 #include "dl/delta/loader_commit_info.hpp"
 #include "dl/strategy/load_strategy.hpp"
@@ -70,9 +72,19 @@ std::string RemoteTxnAppId(const Target& target) {
   return "data_loader/append/" + target.config.QualifiedName();
 }
 
-Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& target,
-                                      const Batch& batch,
-                                      const delta::CommitOptions& commit_options) {
+namespace {
+
+// The batch as the remote engine reads and commits it; `txn_version` is the batch's (kept
+// across retries of the same files).
+struct RemoteBatch {
+  engine::AppendOperation op;
+  int64_t* txn_version = nullptr;
+};
+
+Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& target,
+                                       const Batch& batch,
+                                       const delta::CommitOptions& commit_options,
+                                       int64_t& fallback_version) {
   const TableConfig& t = target.config;
   auto loaded = delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, target.root);
   if (!loaded.ok() && loaded.status().code() != StatusCode::kNotFound) return loaded.status();
@@ -81,13 +93,21 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
     DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, *snapshot, batch.checked_version, commit_options));
   }
   const std::string app_id = RemoteTxnAppId(target);
-  int64_t fallback_version = 0;
   int64_t& txn_version = batch.txn_version ? *batch.txn_version : fallback_version;
   if (txn_version == 0) {
     txn_version = (snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0) + 1;
   }
 
-  engine::AppendOperation op;
+  if (!t.clustering_columns.empty()) {
+    return Status::InvalidArgument(
+        "clustering_columns: table {} uses engine: spark, which does not create clustered "
+        "tables yet; drop the key or use the duckdb engine",
+        target.display_name);
+  }
+  RemoteBatch out;
+  out.txn_version = &txn_version;
+  engine::AppendOperation& op = out.op;
+  op.display_name = target.display_name;
   op.table_root = target.root;
   op.format = std::string(config::ToString(t.file_format));
   for (const auto& f : batch.files) op.paths.push_back(f.path);
@@ -101,34 +121,115 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
   op.load_time_ms = batch.load_time_ms;
   op.partition_columns = t.partition_columns;
   op.merge_schema = t.schema_evolution_mode == config::SchemaEvolutionMode::kAddNewColumns;
+  if (snapshot) {
+    auto& columns = op.table_columns.emplace();
+    for (const auto& f : snapshot->schema().fields) columns.push_back(f.name);
+  }
   op.txn_app_id = app_id;
   op.txn_version = txn_version;
   delta::LoaderCommitInfo info;
   info.source_files = batch.files;
   info.batch_id = batch.id;
   op.user_metadata = info.ToUserMetadata();
+  return out;
+}
 
-  auto appended = target.remote->Append(op);
-  if (!appended.ok()) {
+// After the engine's call: the commit holding the batch, or the error to retry with.
+Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target,
+                                  const Batch& batch, RemoteBatch& remote, const Status& called) {
+  if (!called.ok()) {
     // Another writer committed first (maybe with this txn version): take the next one.
-    if (appended.status().code() == StatusCode::kCommitConflict) txn_version = 0;
-    return appended.status();
+    if (called.code() == StatusCode::kCommitConflict) *remote.txn_version = 0;
+    return called;
   }
   DL_ASSIGN_OR_RETURN(
       int64_t version,
       FindBatchCommit(ctx, target, batch, std::max<int64_t>(batch.checked_version, -1)));
   if (version < 0) {
     // The engine skipped the write: the txn version is another batch's. Take the next.
-    txn_version = 0;
+    *remote.txn_version = 0;
     return Status::CommitConflict(
         "txn {} version {} of {} was already applied by another writer; the batch is planned "
         "again",
-        app_id, op.txn_version, target.display_name);
+        remote.op.txn_app_id, remote.op.txn_version, target.display_name);
   }
+  return version;
+}
+
+}  // namespace
+
+Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& target,
+                                      const Batch& batch,
+                                      const delta::CommitOptions& commit_options) {
+  const TableConfig& t = target.config;
+  int64_t fallback_version = 0;
+  DL_ASSIGN_OR_RETURN(RemoteBatch remote,
+                      PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
+  engine::AppendOperation& op = remote.op;
+  if (t.loading_strategy == config::LoadingStrategy::kOverwrite) {
+    op.mode = t.overwrite_mode == config::OverwriteMode::kDynamic
+                  ? engine::WriteMode::kOverwritePartitions
+                  : engine::WriteMode::kOverwrite;
+  }
+  if (t.dedup || !t.dedup_keys.empty()) {
+    // As on DuckDB: dedup_keys, else primary_keys, else every data column; the first
+    // delivery of each key wins, then rows whose key the table holds are dropped.
+    engine::Dedup& d = op.dedup.emplace();
+    d.keys = !t.dedup_keys.empty() ? t.dedup_keys : t.primary_keys;
+    d.keys_key = t.dedup_keys.empty() ? "primary_keys" : "dedup_keys";
+    d.sequence_column = t.sequence_column;
+    d.drop_keys_in_table = true;
+  }
+  auto appended = target.remote->Append(op);
+  DL_ASSIGN_OR_RETURN(int64_t version,
+                      FinishRemoteBatch(ctx, target, batch, remote, appended.status()));
   BatchOutcome out;
   out.write.version = version;
   out.write.rows_written = appended->rows;
   out.rows_per_file = std::move(appended->rows_per_file);
+  return out;
+}
+
+Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& target,
+                                     const Batch& batch,
+                                     const delta::CommitOptions& commit_options) {
+  const TableConfig& t = target.config;
+  int64_t fallback_version = 0;
+  DL_ASSIGN_OR_RETURN(RemoteBatch remote,
+                      PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
+  engine::MergeOperation op;
+  op.rows = std::move(remote.op);
+  // As on DuckDB: one row per primary key, the highest sequence_column, then the last
+  // delivered.
+  engine::Dedup& d = op.rows.dedup.emplace();
+  d.keys = t.primary_keys;
+  d.keys_key = "primary_keys";
+  d.sequence_column = t.sequence_column;
+  d.last_wins = true;
+  op.merge_condition = t.merge_condition;
+  op.delete_condition = t.delete_condition;
+  op.update_columns = t.update_columns;
+  op.except_columns = t.except_columns;
+  op.delete_unmatched = t.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
+  auto merged = target.remote->Merge(op);
+  remote.op = op.rows;
+  DL_ASSIGN_OR_RETURN(int64_t version,
+                      FinishRemoteBatch(ctx, target, batch, remote, merged.status()));
+  log::Info("merge applied", {{"table", target.display_name},
+                              {"batch", batch.id},
+                              {"version", version},
+                              {"engine", "spark"},
+                              {"source_rows", merged->source_rows},
+                              {"collapsed_duplicates", merged->collapsed},
+                              {"inserted", merged->inserted},
+                              {"updated", merged->updated},
+                              {"deleted", merged->deleted},
+                              {"unchanged", merged->unchanged}});
+  BatchOutcome out;
+  out.write.version = version;
+  // As on DuckDB: what the batch brought in, not rows copied along.
+  out.write.rows_written = merged->inserted + merged->updated;
+  out.rows_per_file = std::move(merged->rows_per_file);
   return out;
 }
 

@@ -156,6 +156,7 @@ Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
   req.read_snapshot = snapshot;
   req.mode = table::WriteMode::kAppend;
   req.partition_by = t.partition_columns;
+  req.cluster_by = t.clustering_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
   // Rows breaking the table's CHECK constraints or generated columns are named per file.

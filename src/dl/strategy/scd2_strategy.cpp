@@ -250,6 +250,7 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   req.rewritten_files = rewritten;
   req.row_deletes = row_deletes_;
   req.partition_by = t_.partition_columns;
+  req.cluster_by = t_.clustering_columns;
   req.schema_evolution = WriteEvolution(t_);
   req.configuration = t_.table_properties;
   // Rows breaking the table's CHECK constraints or generated columns are named per file.

@@ -1,11 +1,14 @@
 // OPTIMIZE: bin-pack small files per partition into files near the target size
-// (dataChange=false, so streaming readers skip the rewrite), optionally ordered. Files whose
+// (dataChange=false, so streaming readers skip the rewrite), optionally ordered. A clustered
+// table is clustered instead: its unclustered and small files are rewritten sorted (one
+// clustering column) or Z-ordered (several) by the clustering columns. Files whose
 // deletion vector hides more than 5% of their rows are rewritten without those rows (as
 // Delta's OPTIMIZE does with delta.optimize.maxDeletedRowsRatio).
 #include <algorithm>
 #include <map>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/clustering.hpp"
 #include "dl/delta/column_mapping.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/table/table.hpp"
@@ -26,12 +29,21 @@ bool WorthPurging(const delta::AddFile& f) {
 
 // The files of one partition that OPTIMIZE should rewrite together.
 std::map<delta::PartitionValues, std::vector<delta::AddFile>> PlanBins(
-    const delta::Snapshot& snapshot, const OptimizeOptions& options) {
+    const delta::Snapshot& snapshot, const OptimizeOptions& options, bool clustered) {
   int64_t min_size = options.min_file_size_bytes > 0 ? options.min_file_size_bytes
                                                      : options.target_file_size_bytes * 3 / 4;
   bool ordering = !options.order_by.empty();
   std::map<delta::PartitionValues, std::vector<delta::AddFile>> by_partition;
   for (const auto& f : snapshot.files()) {
+    if (clustered) {
+      // Files another clustering implementation wrote are its to recluster (PROTOCOL.md
+      // "Clustered Table"); ours that are big enough are already clustered.
+      const auto& provider = f.clustering_provider;
+      bool ours = provider && *provider == delta::kClusteringProvider;
+      if ((provider && !ours) || (ours && f.size >= min_size && !WorthPurging(f))) continue;
+      by_partition[f.partition_values].push_back(f);
+      continue;
+    }
     // With an ordering every file takes part (the point is to re-cluster the partition);
     // plain compaction leaves files that are already big enough alone.
     if (ordering || f.size < min_size || WorthPurging(f)) {
@@ -42,7 +54,11 @@ std::map<delta::PartitionValues, std::vector<delta::AddFile>> PlanBins(
     // A single small file gains nothing from being rewritten alone (unless re-sorting or
     // dropping deleted rows).
     bool purge = std::any_of(it->second.begin(), it->second.end(), WorthPurging);
-    if (it->second.size() < 2 && !ordering && !purge) {
+    // A lone file of ours is already clustered; only unclustered files need it alone.
+    bool unclustered = std::any_of(it->second.begin(), it->second.end(),
+                                   [](const delta::AddFile& f) { return !f.clustering_provider; });
+    bool reorder = clustered ? unclustered : ordering;
+    if (it->second.size() < 2 && !reorder && !purge) {
       it = by_partition.erase(it);
     } else {
       ++it;
@@ -51,11 +67,34 @@ std::map<delta::PartitionValues, std::vector<delta::AddFile>> PlanBins(
   return by_partition;
 }
 
+// A clustered table is optimized by its clustering columns: sorted by one, Z-ordered by
+// several. Empty when the table is not clustered (or clustered by no column).
+Result<std::vector<std::string>> ClusterBy(const delta::Snapshot& snapshot,
+                                           const OptimizeOptions& options,
+                                           const std::string& root) {
+  if (!delta::IsClustered(snapshot.protocol())) return std::vector<std::string>{};
+  DL_ASSIGN_OR_RETURN(auto columns,
+                      delta::ClusteringColumns(snapshot.domains(), snapshot.schema(), root));
+  if (!columns.empty() && !options.order_by.empty() && options.order_by != columns) {
+    return Status::InvalidArgument(
+        "table {} is clustered by {}: OPTIMIZE orders its rows by those columns, not by {}",
+        root, internal::JsonList(columns), internal::JsonList(options.order_by));
+  }
+  return columns;
+}
+
 }  // namespace
 
 Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
-                                const OptimizeOptions& options) {
+                                const OptimizeOptions& requested) {
   DL_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(ctx, root));
+  DL_ASSIGN_OR_RETURN(auto cluster_by, ClusterBy(*snapshot, requested, root));
+  const bool clustered = !cluster_by.empty();
+  OptimizeOptions options = requested;
+  if (clustered) {
+    options.order_by = cluster_by;
+    options.zorder = cluster_by.size() > 1;
+  }
   for (const auto& col : options.order_by) {
     if (!snapshot->schema().Find(col)) {
       return Status::InvalidArgument("cannot order {} by '{}': no such column", root, col);
@@ -68,9 +107,10 @@ Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
       }
     }
   }
-  auto bins = PlanBins(*snapshot, options);
+  auto bins = PlanBins(*snapshot, options, clustered);
   OptimizeResult result;
   if (bins.empty()) return result;
+  DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot.get(), root, "OPTIMIZE"));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   int64_t now = NowMs();
@@ -89,6 +129,7 @@ Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
     for (const auto& f : files) tx.Add(internal::RemoveFor(f, now, false));
     for (auto& a : adds) {
       a.data_change = false;
+      if (clustered) a.clustering_provider = delta::kClusteringProvider;
       tx.Add(std::move(a));
       result.files_added++;
     }

@@ -60,6 +60,9 @@ struct WriteRequest {
   /// With kOverwrite on a partitioned table: replace only the partitions the rows fall into.
   bool dynamic_partition_overwrite = false;
   std::vector<std::string> partition_by;  ///< for a new table; must match an existing one
+  /// Clustering columns (config `clustering_columns`): a new table is created clustered by
+  /// them; an existing table must be clustered by exactly these. Empty: no requirement.
+  std::vector<std::string> cluster_by;
   SchemaEvolution schema_evolution = SchemaEvolution::kNone;
   delta::StringMap configuration;            ///< table properties for a new table
   std::optional<delta::SetTransaction> txn;  ///< idempotent write: skipped if already applied

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dl/delta/row_tracking.hpp"
 #include "dl/delta/stats.hpp"
 
 namespace dl::table::internal {
@@ -31,6 +32,20 @@ int64_t TotalBytes(const std::vector<delta::AddFile>& adds) {
   int64_t n = 0;
   for (const auto& a : adds) n += a.size;
   return n;
+}
+
+Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
+                          std::string_view what) {
+  if (snapshot == nullptr ||
+      !delta::RowTrackingEnabled(snapshot->protocol(), snapshot->metadata())) {
+    return Status::OK();
+  }
+  return Status::Unsupported(
+      "table {} uses writer feature rowTracking (delta.enableRowTracking=true): {} would copy "
+      "or update existing rows, and data_loader cannot keep their row ids stable yet; nothing "
+      "was written (appends, inserts, whole-table overwrites and deletes with deletion vectors "
+      "are supported; run this one with Spark)",
+      root, what);
 }
 
 std::string JsonList(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }

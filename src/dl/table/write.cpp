@@ -4,9 +4,11 @@
 #include <set>
 
 #include "dl/common/clock.hpp"
+#include "dl/delta/clustering.hpp"
 #include "dl/delta/column_mapping.hpp"
 #include "dl/delta/constraints.hpp"
 #include "dl/delta/protocol_features.hpp"
+#include "dl/delta/row_tracking.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
@@ -40,6 +42,9 @@ Result<delta::Metadata> NewTableMetadata(const delta::Schema& schema,
   md.schema_string = delta::SerializeSchema(schema);
   md.partition_columns = partition_by;
   md.configuration = configuration;
+  if (delta::EnablesRowTracking(md.configuration)) {
+    delta::AddRowTrackingColumnNames(&md.configuration);
+  }
   md.created_time = NowMs();
   return md;
 }
@@ -78,6 +83,15 @@ Result<bool> SetTableProperties(const delta::StringMap& wanted, delta::StringMap
           "use `data_loader table add-constraint`, which checks the rows already there",
           root, key);
     }
+    if (key == delta::kEnableRowTrackingKey || key == delta::kRowIdColumnKey ||
+        key == delta::kRowCommitVersionColumnKey) {
+      // Enabling it needs a row id on every existing file first (a backfill).
+      return Status::Unsupported(
+          "table {}: the table property {} of an existing table cannot be changed by a write; "
+          "enable row tracking when the table is created, or with Spark's ALTER TABLE ... SET "
+          "TBLPROPERTIES",
+          root, key);
+    }
     if (key == delta::kColumnMappingModeKey || key == delta::kMaxColumnIdKey) {
       // Existing files name columns as they are; a new mode would need every column mapped.
       return Status::Unsupported(
@@ -89,6 +103,27 @@ Result<bool> SetTableProperties(const delta::StringMap& wanted, delta::StringMap
     changed = true;
   }
   return changed;
+}
+
+constexpr char kClusteringKey[] = "clustering_columns";
+
+// Clustering is chosen when a table is created; a config naming other columns than the
+// table's (or clustering an unclustered table) is a config error, not silently ignored.
+Status CheckClusteredBy(const delta::Snapshot& snapshot, const std::vector<std::string>& wanted,
+                        const std::string& root) {
+  if (wanted.empty()) return Status::OK();
+  std::vector<std::string> have;
+  if (delta::IsClustered(snapshot.protocol())) {
+    DL_ASSIGN_OR_RETURN(have,
+                        delta::ClusteringColumns(snapshot.domains(), snapshot.schema(), root));
+  }
+  if (have == wanted) return Status::OK();
+  return Status::Config(
+      "{}: table {} is {}, not by {}; clustering is set when a table is created (change it "
+      "with Spark's ALTER TABLE ... CLUSTER BY)",
+      kClusteringKey, root,
+      have.empty() ? std::string("not clustered") : "clustered by " + internal::JsonList(have),
+      internal::JsonList(wanted));
 }
 
 // Delta NOT NULL columns (from Spark tables) are invariants a writer must enforce.
@@ -202,6 +237,14 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
       return result;
     }
   }
+  if (!req.rewritten_files.empty()) {
+    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot.get(), root,
+                                                    "rewriting files (copy-on-write)"));
+  }
+  if (!req.row_deletes.empty()) {
+    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(
+        snapshot.get(), root, "replacing rows (deletion vectors plus their new versions)"));
+  }
   DL_ASSIGN_OR_RETURN(std::string source_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
   DL_ASSIGN_OR_RETURN(delta::Schema source_schema, ctx.engine.SchemaOf(source_sql));
 
@@ -221,12 +264,16 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
       schema = delta::AssignColumnMapping(schema, &md.configuration);
       md.schema_string = delta::SerializeSchema(schema);
     }
-    delta::Protocol protocol = delta::RequiredProtocol(schema, md.configuration);
+    DL_RETURN_IF_ERROR(delta::CheckClusteringColumns(req.cluster_by, schema, partition_by,
+                                                     kClusteringKey, root));
+    delta::Protocol protocol =
+        delta::RequiredProtocol(schema, md.configuration, !req.cluster_by.empty());
     // Refused before any data file is written (a property may need a feature we lack).
     DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
     configuration = md.configuration;
     tx.Add(std::move(protocol));
     tx.Add(std::move(md));
+    if (!req.cluster_by.empty()) tx.Add(delta::ClusteringDomain(req.cluster_by, schema));
   } else {
     partition_by = snapshot->partition_columns();
     if (!req.partition_by.empty() && req.partition_by != partition_by) {
@@ -243,6 +290,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
                                       root);
       }
     }
+    DL_RETURN_IF_ERROR(CheckClusteredBy(*snapshot, req.cluster_by, root));
     DL_ASSIGN_OR_RETURN(
         schema, EvolveSchema(snapshot->schema(), source_schema, req.schema_evolution, root));
     delta::Metadata md = snapshot->metadata();
@@ -415,6 +463,8 @@ Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
                          predicate, deleted_rows);
   }
 
+  DL_RETURN_IF_ERROR(
+      internal::RefuseRowIdRewrite(snapshot.get(), root, "a copy-on-write DELETE"));
   std::vector<delta::AddFile> rewrite;
   for (const auto& f : snapshot->files()) {
     if (touched.count(f.path)) rewrite.push_back(f);

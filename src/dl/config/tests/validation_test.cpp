@@ -232,6 +232,11 @@ TEST(ValidationTest, StrategyCombinations) {
   EXPECT_THAT(Errors(OneTable("    loading_strategy: overwrite\n    overwrite_mode: dynamic\n"
                               "    partition_columns: [p]\n    replace_where: p = 1\n")),
               HasSubstr("replace_where: not allowed with overwrite_mode: dynamic"));
+  EXPECT_EQ(Errors(OneTable("    clustering_columns: [a, b]\n")), "");
+  EXPECT_THAT(Errors(OneTable("    clustering_columns: [a]\n    partition_columns: [p]\n")),
+              HasSubstr("clustering_columns: a Delta table is clustered or partitioned"));
+  EXPECT_THAT(Errors(OneTable("    clustering_columns: [a, a]\n")),
+              HasSubstr("clustering_columns"));
   EXPECT_THAT(Errors(OneTable("    loading_strategy: merge\n    primary_keys: [k]\n"
                               "    update_columns: [a]\n    except_columns: [b]\n")),
               HasSubstr("give update_columns or except_columns, not both"));

@@ -125,12 +125,11 @@ TEST(ProtocolFeaturesTest, ValidateProtocolShape) {
 TEST(ProtocolFeaturesTest, CheckCanRead) {
   Metadata m = M(kPlain);
   EXPECT_TRUE(CheckCanRead(P(1, 2), m, "t").ok());
-  EXPECT_TRUE(CheckCanRead(P(3, 7, Features{"timestampNtz", "vacuumProtocolCheck"},
-                             Features{"timestampNtz", "vacuumProtocolCheck"}),
+  EXPECT_TRUE(CheckCanRead(P(3, 7, Features{"timestampNtz", "vacuumProtocolCheck", "v2Checkpoint"},
+                             Features{"timestampNtz", "vacuumProtocolCheck", "v2Checkpoint"}),
                            m, "t")
                   .ok());
-  for (const char* f :
-       {"typeWidening", "v2Checkpoint", "variantType", "someFutureFeature"}) {
+  for (const char* f : {"typeWidening", "variantType", "someFutureFeature"}) {
     Status st = CheckCanRead(P(3, 7, Features{f}, Features{f}), m, "/t");
     EXPECT_EQ(st.code(), StatusCode::kUnsupported) << f;
     EXPECT_EQ(st.message(),
@@ -193,7 +192,7 @@ TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {
                   Features{"appendOnly", "invariants", "timestampNtz", "domainMetadata",
                            "vacuumProtocolCheck", "changeDataFeed", "checkConstraints"});
   EXPECT_TRUE(CheckCanWrite(ok, m, "t").ok());  // listed but inactive features are fine
-  for (const char* f : {"rowTracking", "clustering", "icebergCompatV2", "allowColumnDefaults",
+  for (const char* f : {"icebergCompatV2", "allowColumnDefaults",
                         "catalogManaged", "futureWriterFeature"}) {
     Status st = CheckCanWrite(P(1, 7, std::nullopt, Features{f}), m, "/t");
     EXPECT_EQ(st.code(), StatusCode::kUnsupported) << f;
@@ -203,8 +202,13 @@ TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {
   }
   Metadata ict = M(kPlain, {{"delta.enableInCommitTimestamps", "true"}});
   Protocol ict_p = P(1, 7, std::nullopt, Features{"inCommitTimestamp"});
-  EXPECT_EQ(CheckCanWrite(ict_p, ict, "t").code(), StatusCode::kUnsupported);
+  EXPECT_TRUE(CheckCanWrite(ict_p, ict, "t").ok());  // Transaction writes the timestamps
   EXPECT_TRUE(CheckCanWrite(ict_p, M(kPlain), "t").ok());
+  Protocol v2 = P(3, 7, Features{"v2Checkpoint"}, Features{"v2Checkpoint"});
+  EXPECT_TRUE(CheckCanWrite(v2, M(kPlain), "t").ok());  // our checkpoints follow the v2 spec
+  EXPECT_TRUE(UsesV2Checkpoints(v2));
+  EXPECT_FALSE(UsesV2Checkpoints(ict_p));
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.checkpointPolicy", "v2"}}), v2);
   // Reader features we cannot read also block writing.
   Protocol tw = P(3, 7, Features{"typeWidening"}, Features{"typeWidening"});
   EXPECT_EQ(CheckCanWrite(tw, M(kPlain), "t").code(), StatusCode::kUnsupported);

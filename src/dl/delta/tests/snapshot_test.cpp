@@ -240,14 +240,6 @@ TEST_F(SnapshotTest, CorruptCheckpointNamesTheFile) {
       << s.status().message();
 }
 
-TEST_F(SnapshotTest, V2CheckpointSidecarsAreRefusedNotSkipped) {
-  WriteFile(CheckpointPath(root(), 5),
-            SerializeActions({MakeProtocol(), MakeMetadata()}) +
-                R"({"checkpointMetadata":{"version":5}})" + "\n" +
-                R"({"sidecar":{"path":"a.parquet","sizeInBytes":1,"modificationTime":1}})" + "\n");
-  EXPECT_EQ(Load().status().code(), StatusCode::kUnsupported);
-}
-
 TEST_F(SnapshotTest, CheckpointOnlyVersionTimestamps) {
   WriteCheckpointFile(CheckpointPath(root(), 10), {MakeProtocol(), MakeMetadata(), MakeAdd("x")});
   SetMtimeMs(CheckpointPath(root(), 10), 123456000);
@@ -263,7 +255,8 @@ TEST_F(SnapshotTest, UuidJsonCheckpointNeedsNoParquet) {
   WriteFile(LogFile(root(),
                     "00000000000000000003.checkpoint.3a0d65cd-4056-49b8-937b-"
                     "95f9e3ee90e5.json"),
-            SerializeActions({MakeProtocol(), MakeMetadata(), MakeAdd("x")}));
+            std::string(R"({"checkpointMetadata":{"version":3}})") + "\n" +
+                SerializeActions({MakeProtocol(), MakeMetadata(), MakeAdd("x")}));
   auto s = Snapshot::Load(*fs_, nullptr, root());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ((*s)->files().size(), 1u);

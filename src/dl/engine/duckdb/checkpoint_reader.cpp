@@ -80,7 +80,7 @@ bool Readable(int m, duckdb_logical_type type) {
 
 // How one action column of the scan is read.
 struct ColumnPlan {
-  enum class Kind { kAdd, kRemove, kSidecar, kOther };
+  enum class Kind { kAdd, kRemove, kOther };
   Kind kind = Kind::kOther;
   std::string prefix;  // {"<column>":
   JsonPlan json;
@@ -91,10 +91,9 @@ struct ColumnPlan {
 
 ColumnPlan MakePlan(const std::string& name, duckdb_logical_type type) {
   ColumnPlan plan;
-  plan.kind = name == "add"       ? ColumnPlan::Kind::kAdd
-              : name == "remove"  ? ColumnPlan::Kind::kRemove
-              : name == "sidecar" ? ColumnPlan::Kind::kSidecar
-                                  : ColumnPlan::Kind::kOther;
+  plan.kind = name == "add"      ? ColumnPlan::Kind::kAdd
+              : name == "remove" ? ColumnPlan::Kind::kRemove
+                                 : ColumnPlan::Kind::kOther;
   plan.prefix = "{";
   AppendJsonString(name, plan.prefix);
   plan.prefix += ":";
@@ -261,10 +260,6 @@ Status ReadChunk(const std::vector<ColumnPlan>& plans, const DataChunk& chunk,
       if (!VectorIsValid(v, r)) continue;
       if (file_action && !(members && members->Valid(kPath, r)) && AllMembersNull(v, r)) continue;
       ++*action_no;
-      if (plan.kind == ColumnPlan::Kind::kSidecar) {
-        ++out->sidecars;
-        continue;
-      }
       if (members) {
         bool done = plan.kind == ColumnPlan::Kind::kAdd ? TryDirect(*members, r, &out->adds)
                                                         : TryDirect(*members, r, &out->removes);
@@ -277,7 +272,14 @@ Status ReadChunk(const std::vector<ColumnPlan>& plans, const DataChunk& chunk,
       if (!parsed.ok()) {
         return parsed.status().WithContext(fmt::format("{} action {}", source, *action_no));
       }
-      if (*parsed) delta::AddCheckpointAction(std::move(**parsed), out);
+      if (*parsed) {
+        delta::AddCheckpointAction(std::move(**parsed), out);
+        continue;
+      }
+      auto other = delta::ParseCheckpointOnlyAction(line, out);  // sidecar, checkpointMetadata
+      if (!other.ok()) {
+        return other.status().WithContext(fmt::format("{} action {}", source, *action_no));
+      }
     }
   }
   return Status::OK();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 
+#include "dl/common/http_client.hpp"
 #include "dl/engine/duckdb/object_store.hpp"
 
 namespace dl::engine::duck {
@@ -71,13 +72,14 @@ bool TransientAzureAnswer(std::string_view words) {
 }
 
 // httpfs names an S3 object by its URL, quoted: http(s)://host/bucket/key (path style) or
-// http(s)://bucket.host/key (virtual hosts).
+// http(s)://bucket.host/key (virtual hosts), the key %-encoded ("a b.csv" as "a%20b.csv").
 bool UrlNamesObject(std::string_view words, std::string_view uri) {
   if (uri.rfind("s3://", 0) != 0) return false;
   std::string_view rest = uri.substr(5);
   size_t slash = rest.find('/');
   if (slash == std::string_view::npos) return false;
-  std::string_view bucket = rest.substr(0, slash), key = rest.substr(slash + 1);
+  std::string_view bucket = rest.substr(0, slash);
+  std::string key = http::UrlEncodePath(std::string(rest.substr(slash + 1)));
   if (words.find(fmt::format("/{}/{}'", bucket, key)) != std::string_view::npos) return true;
   size_t host = words.find(fmt::format("://{}.", bucket));
   return host != std::string_view::npos &&

@@ -44,9 +44,15 @@ constexpr const char* kDeletionVector =
     "INTEGER, cardinality BIGINT, maxRowIndex BIGINT)";
 
 // The checkpoint columns as written, with Spark's field order (delta-lake-notes
-// "Checkpoints"); clusteringProvider is the optional newer add field.
-std::vector<std::pair<std::string, std::string>> CheckpointColumns() {
-  return {
+// "Checkpoints"); clusteringProvider is the optional newer add field. A v2 spec checkpoint
+// starts with its checkpointMetadata column.
+std::vector<std::pair<std::string, std::string>> CheckpointColumns(bool v2) {
+  std::vector<std::pair<std::string, std::string>> columns;
+  if (v2) {
+    columns.emplace_back("checkpointMetadata",
+                         fmt::format("STRUCT(version BIGINT, tags {})", kStringMap));
+  }
+  std::vector<std::pair<std::string, std::string>> v1 = {
       {"txn", "STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)"},
       {"add", fmt::format("STRUCT(path VARCHAR, partitionValues {0}, size BIGINT, "
                           "modificationTime BIGINT, dataChange BOOLEAN, tags {0}, "
@@ -68,6 +74,8 @@ std::vector<std::pair<std::string, std::string>> CheckpointColumns() {
        "readerFeatures VARCHAR[], writerFeatures VARCHAR[])"},
       {"domainMetadata", "STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)"},
   };
+  columns.insert(columns.end(), v1.begin(), v1.end());
+  return columns;
 }
 
 bool IsParsedField(const std::string& name) {
@@ -318,7 +326,9 @@ Status DuckDbEngine::WriteCheckpoint(const std::string& path,
   auto longest = WriteActionLines(json_path, action_lines);
   if (!longest.ok()) return longest.status().WithContext(context);
   std::string columns, items, any;
-  for (const auto& [name, type] : CheckpointColumns()) {
+  const bool v2 =
+      !action_lines.empty() && action_lines.front().starts_with("{\"checkpointMetadata\"");
+  for (const auto& [name, type] : CheckpointColumns(v2)) {
     columns += fmt::format("{}{}: {}", columns.empty() ? "" : ", ", QuoteLiteral(name),
                            QuoteLiteral(type));
     items += (items.empty() ? "" : ", ") + QuoteIdent(name);

@@ -1,137 +1,19 @@
 #include "dl/engine/spark/spark_load.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <vector>
 
-#include "spark/connect/base.pb.h"
+#include "dl/engine/spark/spark_plan.hpp"
 
 namespace dl::engine::spark {
-
-namespace pb = ::spark::connect;
-
 namespace {
 
-constexpr const char* kFilePathColumn = "__dl_file_path";
-
-pb::Expression Attr(const std::string& name) {
-  pb::Expression e;
-  e.mutable_unresolved_attribute()->set_unparsed_identifier(name);
-  return e;
-}
-
-pb::Expression Str(const std::string& value) {
-  pb::Expression e;
-  e.mutable_literal()->set_string(value);
-  return e;
-}
-
-pb::Expression Fn(const std::string& name, std::vector<pb::Expression> args) {
-  pb::Expression e;
-  auto* f = e.mutable_unresolved_function();
-  f->set_function_name(name);
-  for (auto& a : args) *f->add_arguments() = std::move(a);
-  return e;
-}
-
-pb::Expression As(pb::Expression expr, const std::string& name) {
-  pb::Expression e;
-  *e.mutable_alias()->mutable_expr() = std::move(expr);
-  e.mutable_alias()->add_name(name);
-  return e;
-}
-
-// The hidden metadata column resolves on the file scan itself, never through a view.
-pb::Expression FilePath() { return Attr("_metadata.file_path"); }
-
-// Spark's DataFrameReader options for the neutral reader settings; types are inferred.
-std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
-  std::map<std::string, std::string> out;
-  if (op.format == "csv") out["inferSchema"] = "true";
-  static const std::map<std::string, std::string> kSparkName = {{"header", "header"},
-                                                                {"delimiter", "sep"},
-                                                                {"quote", "quote"},
-                                                                {"escape", "escape"},
-                                                                {"null_value", "nullValue"}};
-  for (const auto& [key, value] : op.reader_options) {
-    if (key == "format") {
-      out["multiLine"] = value == "array" ? "true" : "false";
-    } else if (key == "encoding") {
-      out["encoding"] = value == "latin-1" ? "ISO-8859-1" : value;  // Java's charset names
-    } else if (auto it = kSparkName.find(key); it != kSparkName.end()) {
-      out[it->second] = value;
-    }
-  }
-  return out;
-}
-
-// Spark globs the paths it reads (Hadoop's globStatus): a file's own [ ] { } * ? \ escaped.
-std::string GlobEscaped(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (std::string_view("[]{}*?\\").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-pb::Relation Source(const AppendOperation& op) {
-  pb::Relation r;
-  auto* ds = r.mutable_read()->mutable_data_source();
-  ds->set_format(op.format);
-  for (const auto& [k, v] : ReaderOptions(op)) (*ds->mutable_options())[k] = v;
-  for (const auto& p : op.paths) ds->add_paths(GlobEscaped(p));
-  return r;
-}
-
-pb::Relation Project(pb::Relation input, std::vector<pb::Expression> exprs) {
-  pb::Relation r;
-  auto* p = r.mutable_project();
-  *p->mutable_input() = std::move(input);
-  for (auto& e : exprs) *p->add_expressions() = std::move(e);
-  return r;
-}
-
-// SELECT _metadata.file_path, count(1) FROM source GROUP BY 1.
-pb::Plan RowsPerFilePlan(const AppendOperation& op) {
-  pb::Plan plan;
-  auto* agg = plan.mutable_root()->mutable_aggregate();
-  *agg->mutable_input() = Project(Source(op), {As(FilePath(), kFilePathColumn)});
-  agg->set_group_type(pb::Aggregate::GROUP_TYPE_GROUPBY);
-  *agg->add_grouping_expressions() = Attr(kFilePathColumn);
-  pb::Expression one;
-  one.mutable_literal()->set_integer(1);
-  *agg->add_aggregate_expressions() = As(Fn("count", {one}), "rows");
-  return plan;
-}
-
-// The source with the audit columns; Spark's file URIs mapped back to the planned paths.
-pb::Relation WithAuditColumns(const AppendOperation& op,
-                              const std::map<std::string, std::string>& path_of_uri) {
-  std::vector<pb::Expression> exprs;
-  exprs.emplace_back().mutable_unresolved_star();
-  if (!op.source_file_column.empty()) {
-    std::vector<pb::Expression> pairs;
-    for (const auto& [uri, path] : path_of_uri) {
-      pairs.push_back(Str(uri));
-      pairs.push_back(Str(path));
-    }
-    // No rows at all: nothing to map (an empty map has no key type to look up with).
-    pb::Expression file =
-        pairs.empty() ? FilePath() : Fn("element_at", {Fn("map", std::move(pairs)), FilePath()});
-    exprs.push_back(As(std::move(file), op.source_file_column));
-  }
-  if (!op.load_timestamp_column.empty()) {
-    pb::Expression ts;
-    ts.mutable_literal()->set_timestamp(op.load_time_ms * 1000);  // micros since the epoch
-    exprs.push_back(As(std::move(ts), op.load_timestamp_column));
-  }
-  if (!op.batch_id_column.empty()) exprs.push_back(As(Str(op.batch_id), op.batch_id_column));
-  return Project(Source(op), std::move(exprs));
-}
+constexpr const char* kBatchView = "__dl_batch";
 
 pb::Plan WritePlan(const AppendOperation& op, pb::Relation input) {
   pb::Plan plan;
@@ -139,9 +21,11 @@ pb::Plan WritePlan(const AppendOperation& op, pb::Relation input) {
   *w->mutable_input() = std::move(input);
   w->set_source("delta");
   w->set_path(op.table_root);
-  w->set_mode(pb::WriteOperation::SAVE_MODE_APPEND);
+  w->set_mode(op.mode == WriteMode::kAppend ? pb::WriteOperation::SAVE_MODE_APPEND
+                                             : pb::WriteOperation::SAVE_MODE_OVERWRITE);
   for (const auto& c : op.partition_columns) w->add_partitioning_columns(c);
   auto& o = *w->mutable_options();
+  if (op.mode == WriteMode::kOverwritePartitions) o["partitionOverwriteMode"] = "dynamic";
   o["txnAppId"] = op.txn_app_id;
   o["txnVersion"] = std::to_string(op.txn_version);
   o["userMetadata"] = op.user_metadata;
@@ -149,32 +33,43 @@ pb::Plan WritePlan(const AppendOperation& op, pb::Relation input) {
   return plan;
 }
 
-// Delta's optimistic concurrency: another writer committed first (both took the same txn
-// version, or created the table at once). Worth a retry, like our own lost races.
-bool IsLostCommitRace(const Status& st) {
-  for (const char* cls :
-       {"[DELTA_CONCURRENT_", "[DELTA_METADATA_CHANGED", "[DELTA_PROTOCOL_CHANGED"}) {
-    if (st.message().find(cls) != std::string::npos) return true;
-  }
-  return false;
-}
-
-// Spark names a file it failed on in its own spelling: the error is the plan's file's.
-Status ClassifyError(Status st, const AppendOperation& op) {
-  if (IsLostCommitRace(st)) return Status::CommitConflict("{}", st.message());
-  ErrorDetail detail = st.detail();
-  std::string named;
-  for (const auto& p : op.paths) {
-    if (st.message().find(p) == std::string::npos) continue;
-    detail.files.push_back(p);
-    named += (named.empty() ? "" : ", ") + p;
-  }
-  if (detail.files.empty()) return st;
-  detail.cause = ErrorDetail::Cause::kData;
-  return Status(st.code(), fmt::format("reading {}: {}", named, st.message())).WithDetail(detail);
-}
-
 }  // namespace
+
+Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
+                               const std::string& view) {
+  const Dedup& d = *op.dedup;
+  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(view)));
+  const std::vector<std::string> data = DataColumns(op, columns);
+  const std::vector<std::string>& keys = d.keys.empty() ? data : d.keys;
+  for (const auto& k : keys) DL_RETURN_IF_ERROR(CheckPresent(data, k, d.keys_key, op));
+  std::vector<std::string> partition, order;
+  for (const auto& k : keys) partition.push_back(SparkIdent(k));
+  if (d.sequence_column) {
+    DL_RETURN_IF_ERROR(CheckPresent(data, *d.sequence_column, "sequence_column", op));
+    order.push_back(SparkIdent(*d.sequence_column) + " DESC NULLS LAST");
+  }
+  const char* dir = d.last_wins ? " DESC" : "";
+  order.push_back(SparkIdent(kFileOrderColumn) + dir);
+  order.push_back(SparkIdent(kRowOrderColumn) + dir);
+  const std::string rn = SparkIdent("__dl_rn");
+  std::string query = fmt::format(
+      "SELECT * EXCEPT ({0}) FROM (SELECT *, row_number() OVER (PARTITION BY {1} ORDER BY {2}) "
+      "AS {0} FROM {3}) AS `s` WHERE {0} = 1",
+      rn, fmt::join(partition, ", "), fmt::join(order, ", "), SparkIdent(view));
+  if (!d.drop_keys_in_table || !op.table_columns) return query;
+  for (const auto& k : keys) {
+    if (!HasColumn(*op.table_columns, k)) return query;  // the table cannot hold it yet
+  }
+  std::vector<std::string> match;
+  for (const auto& k : keys) match.push_back(fmt::format("`t`.{0} <=> `s`.{0}", SparkIdent(k)));
+  return fmt::format("{} AND NOT EXISTS (SELECT 1 FROM delta.{} AS `t` WHERE {})", query,
+                     SparkIdent(op.table_root), fmt::join(match, " AND "));
+}
+
+std::string WithoutHiddenColumns(const std::string& query) {
+  return fmt::format("SELECT * EXCEPT ({}, {}, {}) FROM ({})", SparkIdent(kFileColumn),
+                     SparkIdent(kFileOrderColumn), SparkIdent(kRowOrderColumn), query);
+}
 
 std::string PathOfSparkUri(std::string_view uri) {
   std::string out;
@@ -199,27 +94,28 @@ Result<std::unique_ptr<RemoteLoadEngine>> SparkLoadEngine::Connect(const SparkRe
 }
 
 Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
-  AppendOutcome out;
-  std::map<std::string, std::string> path_of_uri;
   // The write reads the files again: a second scan, the price of per-file counts.
-  auto counted = session_->Execute(RowsPerFilePlan(op));
-  if (!counted.ok()) return ClassifyError(counted.status(), op);
-  for (const auto& row : counted->rows) {
-    if (row.size() != 2 || !row[0] || !row[1]) {
-      return Status::Engine("Spark: unexpected row in the per-file row counts");
-    }
-    const std::string path = PathOfSparkUri(*row[0]);
-    auto planned = std::find(op.paths.begin(), op.paths.end(), path);
-    if (planned == op.paths.end()) {
-      return Status::Internal("Spark read {}, which is not one of the batch's files", *row[0]);
-    }
-    path_of_uri[*row[0]] = *planned;
-    const int64_t rows = std::stoll(*row[1]);
-    out.rows_per_file[*planned] += rows;
-    out.rows += rows;
+  DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op));
+  pb::Relation input;
+  if (op.dedup) {
+    // The batch as a view with its rows' delivery order, deduplicated in SQL: a third scan
+    // counts what survives per file.
+    Status st = CreateView(*session_, kBatchView, WithAuditColumns(op, files, true));
+    if (!st.ok()) return ClassifyError(st, op);
+    DL_ASSIGN_OR_RETURN(std::string query, DedupQuery(*session_, op, kBatchView));
+    auto kept = CountRowsByFile(*session_, query);
+    if (!kept.ok()) return ClassifyError(kept.status(), op);
+    files.rows_per_file = std::move(kept->rows_per_file);
+    files.rows = kept->rows;
+    input = SqlRelation(WithoutHiddenColumns(query));
+  } else {
+    input = WithAuditColumns(op, files, false);
   }
-  if (op.source_file_column.empty()) out.rows_per_file.clear();
-  auto written = session_->Execute(WritePlan(op, WithAuditColumns(op, path_of_uri)));
+  AppendOutcome out;
+  out.rows = files.rows;
+  if (!op.source_file_column.empty()) out.rows_per_file = std::move(files.rows_per_file);
+  auto written = session_->Execute(WritePlan(op, std::move(input)));
+  if (op.dedup) (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
   if (!written.ok()) return ClassifyError(written.status(), op);
   return out;
 }

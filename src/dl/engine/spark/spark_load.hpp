@@ -18,12 +18,24 @@ class SparkLoadEngine : public RemoteLoadEngine {
   static Result<std::unique_ptr<RemoteLoadEngine>> Connect(const SparkRemote& remote);
 
   /// Two scans of the sources: rows per file (a GROUP BY on the file-path metadata column,
-  /// which also gives Spark's spelling of each path) and the write itself.
+  /// which also gives Spark's spelling of each path) and the write itself; with dedup a
+  /// third counts the rows kept per file.
   Result<AppendOutcome> Append(const AppendOperation& op) override;
+  /// One MERGE per batch (spark_merge.cpp); scans: rows per file, NULL keys, the outcome
+  /// counts (a join with the table) and the MERGE itself.
+  Result<MergeOutcome> Merge(const MergeOperation& op) override;
 
  private:
   std::unique_ptr<SparkSession> session_;
 };
+
+/// The deduplicating SELECT over `view` (a batch view with the hidden columns of
+/// spark_plan.hpp) for op.dedup; keys missing from the files are a SchemaMismatch naming them.
+Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
+                               const std::string& view);
+
+/// `query` without the batch view's hidden columns.
+std::string WithoutHiddenColumns(const std::string& query);
 
 /// A path as Spark reports a file (`file:/x`, `file:///x`, %-escaped) in the form the plan
 /// names local files (`/x`); other URIs only unescaped.

@@ -268,22 +268,29 @@ TEST(DuckDbCheckpoint, ReadCheckpointReportsAddWithoutPath) {
       << read.status().message();
 }
 
-TEST(DuckDbCheckpoint, ReadCheckpointCountsSidecarsAndKeepsIntegerWidths) {
+TEST(DuckDbCheckpoint, ReadCheckpointReadsV2ActionsAndKeepsIntegerWidths) {
   TempDir dir;
   auto engine = NewEngine();
   std::string path = dir / "v2.parquet";
   // INTEGER size/modificationTime (a lenient writer) are read as int64.
-  ASSERT_TRUE(engine
-                  ->Execute("COPY (SELECT {'path': 'a.parquet', 'partitionValues': MAP {'p': ''}, "
-                            "'size': 7::INTEGER, 'modificationTime': 9::INTEGER, 'dataChange': "
-                            "true} AS add, NULL::STRUCT(path VARCHAR, sizeInBytes BIGINT) AS "
-                            "sidecar UNION ALL SELECT NULL, {'path': 's.parquet', 'sizeInBytes': "
-                            "1}) TO " +
-                            QuoteLiteral(path) + " (FORMAT parquet)")
-                  .ok());
+  ASSERT_TRUE(
+      engine
+          ->Execute("COPY (SELECT {'path': 'a.parquet', 'partitionValues': MAP {'p': ''}, "
+                    "'size': 7::INTEGER, 'modificationTime': 9::INTEGER, 'dataChange': "
+                    "true} AS add, NULL::STRUCT(path VARCHAR, sizeInBytes BIGINT, "
+                    "modificationTime BIGINT) AS sidecar, NULL::STRUCT(version BIGINT, tags "
+                    "MAP(VARCHAR, VARCHAR)) AS checkpointMetadata UNION ALL SELECT NULL, "
+                    "{'path': 's%20x.parquet', 'sizeInBytes': 1, 'modificationTime': 2}, NULL "
+                    "UNION ALL SELECT NULL, NULL, {'version': 4, 'tags': MAP {}}) TO " +
+                    QuoteLiteral(path) + " (FORMAT parquet)")
+          .ok());
   auto read = engine->ReadCheckpoint({path}, true);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
-  EXPECT_EQ(read->sidecars, 1u);
+  ASSERT_EQ(read->sidecars.size(), 1u);
+  EXPECT_EQ(read->sidecars[0].path, "s%20x.parquet");
+  EXPECT_EQ(read->sidecars[0].size_in_bytes, 1);
+  EXPECT_EQ(read->sidecars[0].modification_time, 2);
+  EXPECT_EQ(read->checkpoint_metadata_version, 4);
   ASSERT_EQ(read->adds.size(), 1u);
   EXPECT_EQ(read->adds[0].size, 7);
   EXPECT_EQ(read->adds[0].modification_time, 9);

@@ -142,6 +142,38 @@ TEST(DuckDbObjectStore, S3ErrorsSayWhetherRetryingMayHelp) {
   EXPECT_EQ(st.detail().files, std::vector<std::string>{file}) << st.ToString();
 }
 
+// httpfs names an object by its %-encoded URL; the error still names the file as we did.
+TEST(DuckDbObjectStore, S3ErrorsNameFilesWithSpacesAsTheCallerDid) {
+  auto server = VersitygwServer::Start();
+  DL_REQUIRE_SERVER(server, VersitygwServer::MissingReason());
+  server->CreateBucket("lake");
+  auto engine = S3Engine(*server, {"s3://lake/t"});
+  ASSERT_TRUE(engine);
+  auto adds = engine->WriteDataFiles("SELECT i AS id FROM range(10) t(i)", "s3://lake/t",
+                                     Schema(Field("id", "\"long\"")), {});
+  ASSERT_TRUE(adds.ok() && !adds->empty()) << adds.status().ToString();
+  const std::string key = "t/" + adds->front().path;
+  fs::create_directories(server->LocalPath("lake", "t/in box"));
+  fs::copy_file(server->LocalPath("lake", key), server->LocalPath("lake", "t/in box/a b+c.parquet"));
+  const std::string file = "s3://lake/t/in box/a b+c.parquet";
+
+  FaultProxy proxy(std::stoi(server->endpoint().substr(server->endpoint().rfind(':') + 1)));
+  EngineOptions options;
+  options.threads = 1;
+  options.storage.global = S3Options(*server, VersitygwServer::kSecretKey);
+  options.storage.global["aws_endpoint_url"] = "http://127.0.0.1:" + std::to_string(proxy.port());
+  options.object_store_locations = {"s3://lake/t"};
+  auto denied = MakeDuckDbEngine(options);
+  ASSERT_TRUE(denied.ok()) << denied.status().ToString();
+  for (int i = 0; i < 100; ++i) {
+    proxy.AnswerNextWith("403 Forbidden",
+                         "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>");
+  }
+  Status st = (*denied)->RegisterFiles("s", {file}, {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.detail().files, std::vector<std::string>{file}) << st.ToString();
+}
+
 TEST(DuckDbObjectStore, S3PartitionedWriteRecordsExactKeys) {
   auto server = VersitygwServer::Start();
   DL_REQUIRE_SERVER(server, VersitygwServer::MissingReason());

@@ -1,0 +1,293 @@
+// Merge on Spark: the batch as a temp view (files, audit columns, delivery order), checked for
+// NULL keys, deduplicated per key (last delivered wins) with each row's delete_condition, then
+// ONE `MERGE INTO delta.`root`` whose commit carries our txn and metadata (Delta's session
+// confs: a retried MERGE whose txn version was applied is skipped, as a retried write is).
+// Without a table, the batch's inserts create it in one write with the same txn options.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "dl/engine/spark/spark_load.hpp"
+#include "dl/engine/spark/spark_plan.hpp"
+
+namespace dl::engine::spark {
+namespace {
+
+constexpr const char* kBatchView = "__dl_merge_batch";
+constexpr const char* kSourceView = "__dl_merge_src";
+constexpr const char* kDeleteColumn = "__dl_delete";
+constexpr const char* kTxnAppIdConf = "spark.databricks.delta.write.txnAppId";
+constexpr const char* kTxnVersionConf = "spark.databricks.delta.write.txnVersion";
+constexpr const char* kUserMetadataConf = "spark.databricks.delta.commitInfo.userMetadata";
+
+std::string Q(const char* alias, const std::string& column) {
+  return fmt::format("`{}`.{}", alias, SparkIdent(column));
+}
+
+std::string KeyJoin(const std::vector<std::string>& keys) {
+  std::vector<std::string> eq;
+  for (const auto& k : keys) eq.push_back(fmt::format("{} = {}", Q("target", k), Q("source", k)));
+  return fmt::format("{}", fmt::join(eq, " AND "));
+}
+
+// A fragment that does not analyse over the data is the config's fault: say which key.
+Status FragmentError(const Status& st, const char* key, const MergeOperation& op) {
+  if (st.code() != StatusCode::kEngine) return st;
+  return Status::Config("{} of {} does not fit the data: {}", key, op.rows.display_name,
+                        st.message());
+}
+
+// NULL in a key or the sequence column: the files holding such rows fail by name (as
+// SeparateBadRows does on DuckDB with on_bad_rows: fail).
+Status CheckNullKeys(SparkSession& session, const MergeOperation& op) {
+  const Dedup& d = *op.rows.dedup;
+  std::vector<std::pair<std::string, std::string>> required;
+  for (const auto& k : d.keys) required.emplace_back(k, "primary_keys");
+  if (d.sequence_column) required.emplace_back(*d.sequence_column, "sequence_column");
+  std::vector<std::string> is_null, reasons;
+  for (const auto& [column, key] : required) {
+    is_null.push_back(SparkIdent(column) + " IS NULL");
+    reasons.push_back(
+        fmt::format("WHEN {} IS NULL THEN {}", SparkIdent(column),
+                    SparkLiteral(fmt::format("NULL in {} column '{}'", key, column))));
+  }
+  DL_ASSIGN_OR_RETURN(
+      auto counts,
+      session.Sql(fmt::format("SELECT {0}, CASE {1} END, count(1) FROM {2} WHERE {3} GROUP BY 1, "
+                              "2 ORDER BY 1, 2",
+                              SparkIdent(kFileColumn), fmt::join(reasons, " "),
+                              SparkIdent(kBatchView), fmt::join(is_null, " OR "))));
+  if (counts.rows.empty()) return Status::OK();
+  std::vector<std::string> parts;
+  ErrorDetail detail{ErrorDetail::Cause::kData, {}};
+  for (const auto& row : counts.rows) {
+    parts.push_back(fmt::format("{}: {} rows with {}", row.at(0).value_or("?"),
+                                row.at(2).value_or("0"), row.at(1).value_or("?")));
+    if (row.at(0) && (detail.files.empty() || detail.files.back() != *row.at(0))) {
+      detail.files.push_back(*row.at(0));
+    }
+  }
+  return Status::SchemaMismatch("rows that {} cannot load ({}); fix the source",
+                                op.rows.display_name, fmt::join(parts, "; "))
+      .WithDetail(std::move(detail));
+}
+
+// Keys never change (they matched); audit columns always say which load wrote the row.
+bool Updatable(const MergeOperation& op, const std::string& column) {
+  const auto& keys = op.rows.dedup->keys;
+  if (std::find(keys.begin(), keys.end(), column) != keys.end()) return false;
+  const AppendOperation& r = op.rows;
+  if (column == r.source_file_column || column == r.load_timestamp_column ||
+      column == r.batch_id_column) {
+    return true;
+  }
+  const auto& only = op.update_columns;
+  if (!only.empty()) return std::find(only.begin(), only.end(), column) != only.end();
+  const auto& except = op.except_columns;
+  return std::find(except.begin(), except.end(), column) == except.end();
+}
+
+// Columns the batch has and the table lacks: added before the merge (add_new_columns; Delta's
+// MERGE evolves the schema only for UPDATE SET * / INSERT *, which would also take our hidden
+// columns), else refused naming the column as a write on DuckDB does.
+Status AddNewColumns(SparkSession& session, const MergeOperation& op,
+                     const std::vector<Column>& written) {
+  std::vector<std::string> added;
+  for (const auto& c : written) {
+    if (HasColumn(*op.rows.table_columns, c.name)) continue;
+    if (!op.rows.merge_schema) {
+      return Status::SchemaMismatch("column {} ({}) is not in the table schema of {}", c.name,
+                                    c.type, op.rows.display_name);
+    }
+    added.push_back(SparkIdent(c.name) + " " + c.type);
+  }
+  if (added.empty()) return Status::OK();
+  return session
+      .Sql(fmt::format("ALTER TABLE delta.{} ADD COLUMNS ({})", SparkIdent(op.rows.table_root),
+                       fmt::join(added, ", ")))
+      .status();
+}
+
+// Per source file and outcome (insert, update, delete, unchanged, absent_delete): rows.
+std::string OutcomesQuery(const MergeOperation& op) {
+  const std::string unmatched = fmt::format(
+      "CASE WHEN {} THEN 'absent_delete' ELSE 'insert' END", Q("source", kDeleteColumn));
+  if (!op.rows.table_columns) {
+    return fmt::format("SELECT {}, {}, count(1) FROM {} AS `source` GROUP BY 1, 2",
+                       Q("source", kFileColumn), unmatched, SparkIdent(kSourceView));
+  }
+  std::string cond;
+  if (op.merge_condition) {
+    cond = fmt::format(" WHEN NOT coalesce(({}), false) THEN 'unchanged'", *op.merge_condition);
+  }
+  return fmt::format(
+      "SELECT {0}, CASE WHEN `target`.`__dl_hit` IS NULL THEN {1}{2} WHEN {3} THEN 'delete' "
+      "ELSE 'update' END, count(1) FROM {4} AS `source` LEFT JOIN (SELECT *, true AS "
+      "`__dl_hit` FROM delta.{5}) AS `target` ON {6} GROUP BY 1, 2",
+      Q("source", kFileColumn), unmatched, cond, Q("source", kDeleteColumn),
+      SparkIdent(kSourceView), SparkIdent(op.rows.table_root), KeyJoin(op.rows.dedup->keys));
+}
+
+std::string MergeStatement(const MergeOperation& op, const std::vector<Column>& written) {
+  const std::string cond =
+      op.merge_condition ? fmt::format(" AND coalesce(({}), false)", *op.merge_condition) : "";
+  std::vector<std::string> sets, cols, values;
+  for (const auto& c : written) {
+    if (Updatable(op, c.name)) {
+      sets.push_back(fmt::format("{} = {}", Q("target", c.name), Q("source", c.name)));
+    }
+    cols.push_back(SparkIdent(c.name));
+    values.push_back(Q("source", c.name));
+  }
+  std::string sql = fmt::format(
+      "MERGE INTO delta.{} AS `target` USING {} AS `source` ON {} WHEN MATCHED{} AND {} THEN "
+      "DELETE",
+      SparkIdent(op.rows.table_root), SparkIdent(kSourceView), KeyJoin(op.rows.dedup->keys), cond,
+      Q("source", kDeleteColumn));
+  if (!sets.empty()) {
+    sql += fmt::format(" WHEN MATCHED{} THEN UPDATE SET {}", cond, fmt::join(sets, ", "));
+  }
+  sql += fmt::format(" WHEN NOT MATCHED AND NOT {} THEN INSERT ({}) VALUES ({})",
+                     Q("source", kDeleteColumn), fmt::join(cols, ", "), fmt::join(values, ", "));
+  if (op.delete_unmatched) sql += " WHEN NOT MATCHED BY SOURCE THEN DELETE";
+  return sql;
+}
+
+// The MERGE with our txn and metadata as session confs, unset again whatever happens.
+Result<QueryRows> MergeWithTxn(SparkSession& session, const AppendOperation& op,
+                               const std::string& sql) {
+  Status st = session.SetConf(kTxnAppIdConf, op.txn_app_id);
+  if (st.ok()) st = session.SetConf(kTxnVersionConf, std::to_string(op.txn_version));
+  if (st.ok()) st = session.SetConf(kUserMetadataConf, op.user_metadata);
+  Result<QueryRows> merged = st.ok() ? session.Sql(sql) : Result<QueryRows>(st);
+  for (const char* conf : {kTxnAppIdConf, kTxnVersionConf, kUserMetadataConf}) {
+    Status unset = session.UnsetConf(conf);
+    if (merged.ok() && !unset.ok()) return unset;
+  }
+  return merged;
+}
+
+// The first batch of a table: its inserts create it (one write with the txn options).
+pb::Plan CreatePlan(const AppendOperation& op, const std::vector<Column>& written) {
+  std::vector<std::string> cols;
+  for (const auto& c : written) cols.push_back(SparkIdent(c.name));
+  pb::Plan plan;
+  auto* w = plan.mutable_command()->mutable_write_operation();
+  *w->mutable_input() =
+      SqlRelation(fmt::format("SELECT {} FROM {} WHERE NOT {}", fmt::join(cols, ", "),
+                              SparkIdent(kSourceView), SparkIdent(kDeleteColumn)));
+  w->set_source("delta");
+  w->set_path(op.table_root);
+  w->set_mode(pb::WriteOperation::SAVE_MODE_APPEND);
+  for (const auto& c : op.partition_columns) w->add_partitioning_columns(c);
+  auto& o = *w->mutable_options();
+  o["txnAppId"] = op.txn_app_id;
+  o["txnVersion"] = std::to_string(op.txn_version);
+  o["userMetadata"] = op.user_metadata;
+  return plan;
+}
+
+// The configured columns must be in the files, keys and sequence values must not be NULL.
+Status CheckColumns(SparkSession& session, const MergeOperation& op,
+                    const std::vector<Column>& columns) {
+  const AppendOperation& rows = op.rows;
+  const std::vector<std::string> data = DataColumns(rows, columns);
+  for (const auto& k : rows.dedup->keys) {
+    DL_RETURN_IF_ERROR(CheckPresent(data, k, "primary_keys", rows));
+  }
+  if (rows.dedup->sequence_column) {
+    DL_RETURN_IF_ERROR(CheckPresent(data, *rows.dedup->sequence_column, "sequence_column", rows));
+  }
+  for (const auto& c : op.update_columns) {
+    DL_RETURN_IF_ERROR(CheckPresent(data, c, "update_columns", rows));
+  }
+  for (const auto& c : op.except_columns) {
+    DL_RETURN_IF_ERROR(CheckPresent(data, c, "except_columns", rows));
+  }
+  return CheckNullKeys(session, op);
+}
+
+// kSourceView: the batch deduplicated, with each row's delete_condition; the fragments are
+// analysed here (a Config error naming the key when they do not fit the data).
+Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
+  const AppendOperation& rows = op.rows;
+  DL_ASSIGN_OR_RETURN(std::string deduped, DedupQuery(session, rows, kBatchView));
+  const std::string is_delete =
+      op.delete_condition ? fmt::format("coalesce(({}), false)", *op.delete_condition) : "false";
+  const std::string source = fmt::format("SELECT `source`.*, {} AS {} FROM ({}) AS `source`",
+                                         is_delete, SparkIdent(kDeleteColumn), deduped);
+  Status st = CreateView(session, kSourceView, SqlRelation(source));
+  if (!st.ok()) return op.delete_condition ? FragmentError(st, "delete_condition", op) : st;
+  if (!op.merge_condition) return Status::OK();
+  // Before the table exists, the batch stands in for it (as on DuckDB).
+  const std::string target =
+      rows.table_columns ? "delta." + SparkIdent(rows.table_root) : SparkIdent(kSourceView);
+  auto checked = ColumnsOf(session, fmt::format("SELECT coalesce(({}), false) FROM {} AS "
+                                                "`source`, {} AS `target`",
+                                                *op.merge_condition, SparkIdent(kSourceView),
+                                                target));
+  return checked.ok() ? Status::OK() : FragmentError(checked.status(), "merge_condition", op);
+}
+
+// Everything after the batch view exists; the caller drops the views.
+Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
+                                const ReadFiles& files) {
+  const AppendOperation& rows = op.rows;
+  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
+  DL_RETURN_IF_ERROR(CheckColumns(session, op, columns));
+  DL_RETURN_IF_ERROR(CreateSourceView(session, op));
+  // What is written: the batch's data and audit columns, not the hidden ones.
+  std::vector<Column> written;
+  for (const auto& c : columns) {
+    if (c.name != kFileColumn && c.name != kFileOrderColumn && c.name != kRowOrderColumn) {
+      written.push_back(c);
+    }
+  }
+
+  MergeOutcome out;
+  out.source_rows = files.rows;
+  DL_ASSIGN_OR_RETURN(auto outcomes, session.Sql(OutcomesQuery(op)));
+  int64_t kept = 0;
+  for (const auto& r : outcomes.rows) {
+    const std::string kind = r.at(1).value_or("");
+    const int64_t n = std::stoll(r.at(2).value_or("0"));
+    kept += n;
+    if (kind == "insert") out.inserted += n;
+    if (kind == "update") out.updated += n;
+    if (kind == "delete") out.deleted += n;
+    if (kind == "unchanged") out.unchanged += n;
+    if (!rows.source_file_column.empty() && (kind == "insert" || kind == "update")) {
+      out.rows_per_file[r.at(0).value_or("")] += n;
+    }
+  }
+  out.collapsed = out.source_rows - kept;
+
+  if (!rows.table_columns) {
+    DL_RETURN_IF_ERROR(session.Execute(CreatePlan(rows, written)).status());
+    return out;
+  }
+  DL_RETURN_IF_ERROR(AddNewColumns(session, op, written));
+  DL_ASSIGN_OR_RETURN(auto merged, MergeWithTxn(session, rows, MergeStatement(op, written)));
+  // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows; none when
+  // Delta skipped the MERGE (its txn version was applied): the caller finds that commit.
+  if (!merged.rows.empty() && merged.rows[0].size() == 4) {
+    out.deleted = std::stoll(merged.rows[0][2].value_or("0"));  // with unmatched deletes
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
+  DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
+  Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));
+  Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op, files) : Result<MergeOutcome>(st);
+  for (const char* view : {kSourceView, kBatchView}) {
+    (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(view));
+  }
+  if (!out.ok()) return ClassifyError(out.status(), op.rows);
+  return out;
+}
+
+}  // namespace dl::engine::spark

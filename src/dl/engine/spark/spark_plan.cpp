@@ -1,0 +1,291 @@
+#include "dl/engine/spark/spark_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+
+#include "dl/engine/spark/spark_load.hpp"
+
+namespace dl::engine::spark {
+namespace {
+
+constexpr const char* kUriColumn = "__dl_file_uri";
+
+pb::Expression Attr(const std::string& name) {
+  pb::Expression e;
+  e.mutable_unresolved_attribute()->set_unparsed_identifier(name);
+  return e;
+}
+
+pb::Expression Str(const std::string& value) {
+  pb::Expression e;
+  e.mutable_literal()->set_string(value);
+  return e;
+}
+
+pb::Expression Int(int32_t value) {
+  pb::Expression e;
+  e.mutable_literal()->set_integer(value);
+  return e;
+}
+
+pb::Expression Fn(const std::string& name, std::vector<pb::Expression> args) {
+  pb::Expression e;
+  auto* f = e.mutable_unresolved_function();
+  f->set_function_name(name);
+  for (auto& a : args) *f->add_arguments() = std::move(a);
+  return e;
+}
+
+pb::Expression As(pb::Expression expr, const std::string& name) {
+  pb::Expression e;
+  *e.mutable_alias()->mutable_expr() = std::move(expr);
+  e.mutable_alias()->add_name(name);
+  return e;
+}
+
+// The hidden metadata column resolves on the file scan itself, never through a view.
+pb::Expression FilePath() { return Attr("_metadata.file_path"); }
+
+// Spark's DataFrameReader options for the neutral reader settings; types are inferred.
+std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
+  std::map<std::string, std::string> out;
+  if (op.format == "csv") out["inferSchema"] = "true";
+  static const std::map<std::string, std::string> kSparkName = {{"header", "header"},
+                                                                {"delimiter", "sep"},
+                                                                {"quote", "quote"},
+                                                                {"escape", "escape"},
+                                                                {"null_value", "nullValue"}};
+  for (const auto& [key, value] : op.reader_options) {
+    if (key == "format") {
+      out["multiLine"] = value == "array" ? "true" : "false";
+    } else if (key == "encoding") {
+      out["encoding"] = value == "latin-1" ? "ISO-8859-1" : value;  // Java's charset names
+    } else if (auto it = kSparkName.find(key); it != kSparkName.end()) {
+      out[it->second] = value;
+    }
+  }
+  return out;
+}
+
+// Spark globs the paths it reads (Hadoop's globStatus): a file's own [ ] { } * ? \ escaped.
+std::string GlobEscaped(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (std::string_view("[]{}*?\\").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+pb::Relation Source(const AppendOperation& op) {
+  pb::Relation r;
+  auto* ds = r.mutable_read()->mutable_data_source();
+  ds->set_format(op.format);
+  for (const auto& [k, v] : ReaderOptions(op)) (*ds->mutable_options())[k] = v;
+  for (const auto& p : op.paths) ds->add_paths(GlobEscaped(p));
+  return r;
+}
+
+pb::Relation Project(pb::Relation input, std::vector<pb::Expression> exprs) {
+  pb::Relation r;
+  auto* p = r.mutable_project();
+  *p->mutable_input() = std::move(input);
+  for (auto& e : exprs) *p->add_expressions() = std::move(e);
+  return r;
+}
+
+// SELECT _metadata.file_path, count(1) FROM source GROUP BY 1.
+pb::Plan RowsPerFilePlan(const AppendOperation& op) {
+  pb::Plan plan;
+  auto* agg = plan.mutable_root()->mutable_aggregate();
+  *agg->mutable_input() = Project(Source(op), {As(FilePath(), kUriColumn)});
+  agg->set_group_type(pb::Aggregate::GROUP_TYPE_GROUPBY);
+  *agg->add_grouping_expressions() = Attr(kUriColumn);
+  *agg->add_aggregate_expressions() = As(Fn("count", {Int(1)}), "rows");
+  return plan;
+}
+
+// element_at(map(uri, value, ...), _metadata.file_path); no rows: nothing to map (an empty
+// map has no key type to look up with).
+pb::Expression ByFile(const std::map<std::string, std::string>& path_of_uri,
+                      const std::function<pb::Expression(const std::string&)>& value,
+                      pb::Expression fallback) {
+  std::vector<pb::Expression> pairs;
+  for (const auto& [uri, path] : path_of_uri) {
+    pairs.push_back(Str(uri));
+    pairs.push_back(value(path));
+  }
+  if (pairs.empty()) return fallback;
+  return Fn("element_at", {Fn("map", std::move(pairs)), FilePath()});
+}
+
+bool IsLostCommitRace(const Status& st) {
+  for (const char* cls :
+       {"[DELTA_CONCURRENT_", "[DELTA_METADATA_CHANGED", "[DELTA_PROTOCOL_CHANGED"}) {
+    if (st.message().find(cls) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string SparkIdent(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
+}
+
+std::string SparkLiteral(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation& op) {
+  ReadFiles out;
+  auto counted = session.Execute(RowsPerFilePlan(op));
+  if (!counted.ok()) return ClassifyError(counted.status(), op);
+  for (const auto& row : counted->rows) {
+    if (row.size() != 2 || !row[0] || !row[1]) {
+      return Status::Engine("Spark: unexpected row in the per-file row counts");
+    }
+    const std::string path = PathOfSparkUri(*row[0]);
+    auto planned = std::find(op.paths.begin(), op.paths.end(), path);
+    if (planned == op.paths.end()) {
+      return Status::Internal("Spark read {}, which is not one of the batch's files", *row[0]);
+    }
+    out.path_of_uri[*row[0]] = *planned;
+    const int64_t rows = std::stoll(*row[1]);
+    out.rows_per_file[*planned] += rows;
+    out.rows += rows;
+  }
+  return out;
+}
+
+pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden) {
+  std::vector<pb::Expression> exprs;
+  exprs.emplace_back().mutable_unresolved_star();
+  // Spark's file URIs mapped back to the planned paths.
+  auto path = [&] { return ByFile(files.path_of_uri, Str, FilePath()); };
+  if (!op.source_file_column.empty()) exprs.push_back(As(path(), op.source_file_column));
+  if (!op.load_timestamp_column.empty()) {
+    pb::Expression ts;
+    ts.mutable_literal()->set_timestamp(op.load_time_ms * 1000);  // micros since the epoch
+    exprs.push_back(As(std::move(ts), op.load_timestamp_column));
+  }
+  if (!op.batch_id_column.empty()) exprs.push_back(As(Str(op.batch_id), op.batch_id_column));
+  if (hidden) {
+    exprs.push_back(As(path(), kFileColumn));
+    auto position = [&](const std::string& p) {
+      return Int(static_cast<int32_t>(std::find(op.paths.begin(), op.paths.end(), p) -
+                                      op.paths.begin()));
+    };
+    exprs.push_back(As(ByFile(files.path_of_uri, position, Int(0)), kFileOrderColumn));
+    // Parquet knows each row's index in its file; csv/json rows keep their order within a
+    // file in the scan's ids (a file is read as one split, or as splits in offset order).
+    exprs.push_back(As(op.format == "parquet" ? Attr("_metadata.row_index")
+                                              : Fn("monotonically_increasing_id", {}),
+                       kRowOrderColumn));
+  }
+  return Project(Source(op), std::move(exprs));
+}
+
+pb::Relation SqlRelation(const std::string& query) {
+  pb::Relation r;
+  r.mutable_sql()->set_query(query);
+  return r;
+}
+
+Status CreateView(SparkSession& session, const std::string& name, pb::Relation input) {
+  pb::Plan plan;
+  auto* view = plan.mutable_command()->mutable_create_dataframe_view();
+  *view->mutable_input() = std::move(input);
+  view->set_name(name);
+  view->set_is_global(false);
+  view->set_replace(true);
+  return session.Execute(plan).status();
+}
+
+Result<std::vector<Column>> ColumnsOf(SparkSession& session, const std::string& query) {
+  DL_ASSIGN_OR_RETURN(auto described, session.Sql("DESCRIBE QUERY " + query));
+  std::vector<Column> out;
+  for (const auto& row : described.rows) {
+    if (row.size() >= 2 && row[0] && row[1]) out.push_back({*row[0], *row[1]});
+  }
+  return out;
+}
+
+std::vector<std::string> DataColumns(const AppendOperation& op,
+                                     const std::vector<Column>& columns) {
+  std::vector<std::string> out;
+  for (const auto& c : columns) {
+    const std::string& n = c.name;
+    bool added = n == op.source_file_column || n == op.load_timestamp_column ||
+                 n == op.batch_id_column || n == kFileColumn || n == kFileOrderColumn ||
+                 n == kRowOrderColumn;
+    if (!added) out.push_back(n);
+  }
+  return out;
+}
+
+Status CheckPresent(const std::vector<std::string>& columns, const std::string& column,
+                    const std::string& key, const AppendOperation& op) {
+  if (std::find(columns.begin(), columns.end(), column) != columns.end()) return Status::OK();
+  return Status::SchemaMismatch("{} column '{}' of {} is not in the files", key, column,
+                                op.display_name);
+}
+
+bool SameName(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool HasColumn(const std::vector<std::string>& names, const std::string& name) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return SameName(n, name); });
+}
+
+Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& query) {
+  DL_ASSIGN_OR_RETURN(auto counted, session.Sql(fmt::format("SELECT {0}, count(1) FROM ({1}) "
+                                                            "GROUP BY {0}",
+                                                            SparkIdent(kFileColumn), query)));
+  ReadFiles out;
+  for (const auto& row : counted.rows) {
+    if (row.size() != 2 || !row[1]) return Status::Engine("Spark: unexpected row in a count");
+    const int64_t rows = std::stoll(*row[1]);
+    out.rows_per_file[row[0].value_or("")] += rows;
+    out.rows += rows;
+  }
+  return out;
+}
+
+// Spark names a file it failed on in its own spelling: the error is the plan's file's.
+Status ClassifyError(Status st, const AppendOperation& op) {
+  // Delta's optimistic concurrency: another writer committed first (both took the same txn
+  // version, or created the table at once). Worth a retry, like our own lost races.
+  if (IsLostCommitRace(st)) return Status::CommitConflict("{}", st.message());
+  ErrorDetail detail = st.detail();
+  if (!detail.files.empty()) return st;  // ours, already naming its files
+  std::string named;
+  for (const auto& p : op.paths) {
+    if (st.message().find(p) == std::string::npos) continue;
+    detail.files.push_back(p);
+    named += (named.empty() ? "" : ", ") + p;
+  }
+  if (detail.files.empty()) return st;
+  detail.cause = ErrorDetail::Cause::kData;
+  return Status(st.code(), fmt::format("reading {}: {}", named, st.message())).WithDetail(detail);
+}
+
+}  // namespace dl::engine::spark

@@ -1,0 +1,74 @@
+// Building Spark Connect plans for the loading operations (private to dl/engine/spark): the
+// batch's files as a relation with the audit columns, SQL text with Spark's quoting, and the
+// error mapping every operation shares.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dl/engine/remote_load.hpp"
+#include "dl/engine/spark/spark_session.hpp"
+#include "spark/connect/base.pb.h"
+
+namespace dl::engine::spark {
+
+namespace pb = ::spark::connect;
+
+/// Hidden columns of a batch view (dropped before anything is written): the row's file as the
+/// plan names it, its position in the batch and the row's position within its file.
+inline constexpr const char* kFileColumn = "__dl_file";
+inline constexpr const char* kFileOrderColumn = "__dl_file_order";
+inline constexpr const char* kRowOrderColumn = "__dl_row_order";
+
+/// Spark SQL quoting: `ident` (backticks doubled), 'literal' (backslash and quote escaped).
+std::string SparkIdent(std::string_view name);
+std::string SparkLiteral(std::string_view value);
+
+/// The batch's files: rows per file (which also gives Spark's spelling of each path, mapped
+/// here to the plan's) and the total. A file Spark cannot read fails by name.
+struct ReadFiles {
+  std::map<std::string, std::string> path_of_uri;
+  std::map<std::string, int64_t> rows_per_file;
+  int64_t rows = 0;
+};
+Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation& op);
+
+/// The source with the audit columns op asks for; with `hidden`, also kFileColumn,
+/// kFileOrderColumn and kRowOrderColumn.
+pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden);
+
+/// A relation from SQL text.
+pb::Relation SqlRelation(const std::string& query);
+
+/// CREATE OR REPLACE TEMP VIEW `name` over `input`.
+Status CreateView(SparkSession& session, const std::string& name, pb::Relation input);
+
+/// The columns of a query, in order, with their Spark SQL types (DESCRIBE QUERY: analysed,
+/// not run).
+struct Column {
+  std::string name, type;
+};
+Result<std::vector<Column>> ColumnsOf(SparkSession& session, const std::string& query);
+
+/// The columns of a batch view that came from the files (not audit nor hidden ones).
+std::vector<std::string> DataColumns(const AppendOperation& op,
+                                     const std::vector<Column>& columns);
+
+/// SchemaMismatch "<key> column '<column>' of <table> is not in the files" (as on DuckDB).
+Status CheckPresent(const std::vector<std::string>& columns, const std::string& column,
+                    const std::string& key, const AppendOperation& op);
+
+/// Case-insensitive (Spark's default resolution).
+bool SameName(const std::string& a, const std::string& b);
+bool HasColumn(const std::vector<std::string>& names, const std::string& name);
+
+/// Rows per kFileColumn value of `query` (which must have it).
+Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& query);
+
+/// A Spark error as ours: Delta's concurrent-commit refusals are CommitConflict; an error
+/// naming one of op's files is that file's (cause data).
+Status ClassifyError(Status st, const AppendOperation& op);
+
+}  // namespace dl::engine::spark

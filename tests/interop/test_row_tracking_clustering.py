@@ -1,0 +1,221 @@
+"""Tables as Databricks creates them today: row tracking and liquid clustering.
+
+- Spark creates a table with delta.enableRowTracking; data_loader reads it identically and
+  appends; Spark's `_metadata.row_id` / `_metadata.row_commit_version` then agree with the
+  row ids data_loader assigned (baseRowId + row position), are unique, and are unchanged for
+  the rows that existed before.
+- A table data_loader creates with row tracking gets row ids Spark reads back (and Spark can
+  write on).
+- Rewrites that would move rows (copy-on-write DELETE, OPTIMIZE) are refused on a row-tracking
+  table, naming the feature and the table, before anything is written.
+- Spark creates a clustered table (CLUSTER BY); data_loader appends; Spark and data_loader
+  agree and the clustering columns are kept. A table data_loader creates clustered is seen as
+  clustered by Spark (DESCRIBE DETAIL) and read identically by Spark, delta-rs and DuckDB;
+  `table optimize` sorts its rows by the clustering column.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import interop_lib as il
+
+SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string())])
+
+
+def rows(ids) -> pa.Table:
+    ids = list(ids)
+    return pa.table({"id": ids, "name": [f"n{i}" for i in ids]}, schema=SCHEMA)
+
+
+def expected(ids) -> il.Snapshot:
+    return il.snapshot_from_arrow(rows(sorted(ids)))
+
+
+def spark_row_ids(spark, path) -> dict[int, tuple[int, int]]:
+    """id -> (row_id, row_commit_version) as Spark reads them."""
+    got = spark.sql(f"SELECT id, _metadata.row_id AS rid, _metadata.row_commit_version AS rcv "
+                    f"FROM delta.`{path}`").collect()
+    return {r["id"]: (r["rid"], r["rcv"]) for r in got}
+
+
+def our_row_ids(path, version) -> dict[int, tuple[int, int]]:
+    """id -> (baseRowId + position, defaultRowCommitVersion) for the files added in `version`,
+    computed from the log and the data files alone."""
+    out = {}
+    for action in il.read_commit(path, version):
+        add = action.get("add")
+        if not add:
+            continue
+        assert "baseRowId" in add and "defaultRowCommitVersion" in add, f"add without row ids: {add}"
+        ids = pq.read_table(il.file_abs_path(path, add["path"]), columns=["id"]).column("id").to_pylist()
+        for pos, i in enumerate(ids):
+            out[i] = (add["baseRowId"] + pos, add["defaultRowCommitVersion"])
+    return out
+
+
+def high_water_mark(path) -> int:
+    hwm = -1
+    for v in il.commit_versions(path):
+        for a in il.read_commit(path, v):
+            d = a.get("domainMetadata")
+            if d and d["domain"] == "delta.rowTracking":
+                hwm = json.loads(d["configuration"])["rowIdHighWaterMark"]
+    return hwm
+
+
+@pytest.fixture
+def spark_rt_table(spark, tmp_path):
+    """Spark table with row tracking: two appends and an UPDATE (which materializes row ids)."""
+    path = str(tmp_path / "spark_rt")
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta "
+              "TBLPROPERTIES ('delta.enableRowTracking' = 'true')")
+    for lo in (0, 100):
+        spark.createDataFrame(rows(range(lo, lo + 100)).to_pandas()) \
+            .coalesce(1).write.format("delta").mode("append").save(path)
+    spark.sql(f"UPDATE delta.`{path}` SET name = concat('u', name) WHERE id % 10 = 0")
+    return path
+
+
+def test_data_loader_appends_to_spark_row_tracking_table(spark_rt_table, spark, dl, readers, tmp_path):
+    path = spark_rt_table
+    assert "rowTracking" in il.replay_log(path).protocol.get("writerFeatures", [])
+    theirs = il.read_spark(spark, path)
+    assert il.diff_snapshots(dl.scan(path), theirs) == ""
+    before = spark_row_ids(spark, path)
+    hwm_before = high_water_mark(path)
+
+    dl.write(path, il.write_parquet(rows(range(1000, 1050)), tmp_path / "new1.parquet"))
+    dl.write(path, il.write_parquet(rows(range(2000, 2030)), tmp_path / "new2.parquet"))
+    latest = il.replay_log(path).version
+
+    after = spark_row_ids(spark, path)
+    assert len(after) == 280
+    row_ids = [rid for rid, _ in after.values()]
+    assert len(set(row_ids)) == len(row_ids), "Spark sees duplicate row ids"
+    for i, ids in before.items():
+        assert after[i] == ids, f"row {i}: row id / commit version changed from {ids} to {after[i]}"
+    ours = {**our_row_ids(path, latest - 1), **our_row_ids(path, latest)}
+    assert set(ours) == set(range(1000, 1050)) | set(range(2000, 2030))
+    for i, ids in ours.items():
+        assert after[i] == ids, f"new row {i}: Spark reads {after[i]}, we assigned {ids}"
+    assert min(rid for rid, _ in ours.values()) == hwm_before + 1
+    assert high_water_mark(path) == max(rid for rid, _ in ours.values())
+
+    exp = il.snapshot_from_arrow(il.concat([
+        pa.Table.from_pylist(sorted(theirs.row_dicts(), key=lambda r: r["id"]), schema=SCHEMA),
+        rows(range(1000, 1050)), rows(range(2000, 2030))]))
+    mm = il.Mismatches()
+    for name, read in readers.items():
+        mm.check(name, lambda: read(path), exp)
+    mm.check("data_loader", lambda: dl.scan(path), exp)
+    mm.assert_none("Spark row-tracking table after data_loader appends")
+    # Spark goes on writing (an UPDATE materializes ids of our rows too) without complaint.
+    spark.sql(f"UPDATE delta.`{path}` SET name = 'x' WHERE id = 1001")
+    assert spark_row_ids(spark, path)[1001][0] == after[1001][0]
+
+
+def test_spark_reads_row_ids_of_a_table_we_create(spark, dl, tmp_path):
+    path = str(tmp_path / "ours_rt")
+    dl.run("table", "write", path, "--source", il.write_parquet(rows(range(10)), tmp_path / "a.parquet"),
+           "--property", "delta.enableRowTracking=true")
+    log = il.replay_log(path)
+    assert {"domainMetadata", "rowTracking"} <= set(log.protocol["writerFeatures"])
+    conf = log.metadata["configuration"]
+    assert conf["delta.rowTracking.materializedRowIdColumnName"].startswith("_row-id-col-")
+    ids = spark_row_ids(spark, path)
+    assert sorted(rid for rid, _ in ids.values()) == list(range(10))
+    assert {v for _, v in ids.values()} == {0}
+    spark.createDataFrame(rows(range(10, 15)).to_pandas()).write.format("delta").mode("append").save(path)
+    dl.write(path, il.write_parquet(rows(range(20, 25)), tmp_path / "b.parquet"))
+    ids = spark_row_ids(spark, path)
+    assert len({rid for rid, _ in ids.values()}) == 20
+    assert ids[20][1] == 2 and ids[10][1] == 1
+
+
+def test_rewrites_of_row_tracking_tables_are_refused(spark_rt_table, dl, tmp_path):
+    path = spark_rt_table
+    version = il.replay_log(path).version
+    for args in (["table", "delete", path, "--where", "id < 5"], ["table", "optimize", path]):
+        p = dl.run(*args, check=False)
+        assert p.returncode == 1, p.stderr
+        assert "rowTracking" in p.stderr and path in p.stderr, p.stderr
+    assert il.replay_log(path).version == version, "a refused rewrite committed"
+
+
+def detail_clustering(spark, path) -> list[str]:
+    return list(spark.sql(f"DESCRIBE DETAIL delta.`{path}`").collect()[0]["clusteringColumns"])
+
+
+def test_data_loader_appends_to_spark_clustered_table(spark, dl, readers, tmp_path):
+    path = str(tmp_path / "spark_clustered")
+    name = f"clustered_{uuid.uuid4().hex[:8]}"
+    spark.sql(f"CREATE TABLE {name} (id BIGINT, name STRING) USING delta CLUSTER BY (id) "
+              f"LOCATION '{path}'")
+    try:
+        spark.createDataFrame(rows(range(100)).to_pandas()).write.format("delta").mode("append").save(path)
+    finally:
+        spark.sql(f"DROP TABLE {name}")  # external: the files stay
+    assert "clustering" in il.replay_log(path).protocol["writerFeatures"]
+    assert il.diff_snapshots(dl.scan(path), il.read_spark(spark, path)) == ""
+    dl.write(path, il.write_parquet(rows(range(100, 150)), tmp_path / "new.parquet"))
+    assert detail_clustering(spark, path) == ["id"]
+    mm = il.Mismatches()
+    for n, read in readers.items():
+        mm.check(n, lambda: read(path), expected(range(150)))
+    mm.check("data_loader", lambda: dl.scan(path), expected(range(150)))
+    mm.assert_none("Spark clustered table after data_loader append")
+    # OPTIMIZE leaves Spark's (liquid) files alone and clusters ours.
+    dl.run("table", "optimize", path)
+    for a in il.replay_log(path).adds.values():
+        assert a.get("clusteringProvider") in (None, "liquid", "data_loader")
+    assert il.diff_snapshots(il.read_spark(spark, path), expected(range(150))) == ""
+
+
+def test_table_we_create_clustered(spark, dl, readers, tmp_path):
+    path = str(tmp_path / "ours_clustered")
+    for n, lo in enumerate((0, 300, 150)):  # overlapping id ranges across files
+        ids = [i for i in range(lo, lo + 300) if i % 3 == n]
+        dl.run("table", "write", path, "--source", il.write_parquet(rows(ids), tmp_path / f"{n}.parquet"),
+               "--cluster-by", "id")
+    all_ids = sorted(i for n, lo in enumerate((0, 300, 150)) for i in range(lo, lo + 300) if i % 3 == n)
+    log = il.replay_log(path)
+    assert {"domainMetadata", "clustering"} <= set(log.protocol["writerFeatures"])
+    assert detail_clustering(spark, path) == ["id"]
+    mm = il.Mismatches()
+    for n, read in readers.items():
+        mm.check(n, lambda: read(path), expected(all_ids))
+    mm.assert_none("table data_loader created clustered")
+
+    dl.run("table", "optimize", path)
+    adds = list(il.replay_log(path).adds.values())
+    assert adds and all(a.get("clusteringProvider") == "data_loader" for a in adds)
+    for a in adds:  # each file's rows in clustering order, files not overlapping
+        ids = pq.read_table(il.file_abs_path(path, a["path"]), columns=["id"]).column("id").to_pylist()
+        assert ids == sorted(ids), f"{a['path']} is not sorted by id"
+    ranges = sorted((json.loads(a["stats"])["minValues"]["id"], json.loads(a["stats"])["maxValues"]["id"])
+                    for a in adds)
+    for (_, hi), (lo, _) in zip(ranges, ranges[1:]):
+        assert hi < lo, f"optimized files overlap in id: {ranges}"
+    # Our clustered files are not reclustered again.
+    assert dl.run_json("table", "optimize", path, "--json")["version"] is None
+    mm = il.Mismatches()
+    for n, read in readers.items():
+        mm.check(f"{n} after optimize", lambda: read(path), expected(all_ids))
+    mm.check("data_loader after optimize", lambda: dl.scan(path), expected(all_ids))
+    mm.assert_none("clustered table after optimize")
+    assert detail_clustering(spark, path) == ["id"]
+
+
+def test_clustering_errors_name_the_key(dl, tmp_path):
+    src = il.write_parquet(rows(range(3)), tmp_path / "a.parquet")
+    p = dl.run("table", "write", str(tmp_path / "t"), "--source", src, "--cluster-by", "nope", check=False)
+    assert p.returncode == 2 and "clustering_columns" in p.stderr and "nope" in p.stderr, p.stderr
+    assert not (tmp_path / "t" / "_delta_log").exists()
+    dl.run("table", "write", str(tmp_path / "t"), "--source", src, "--cluster-by", "id")
+    p = dl.run("table", "write", str(tmp_path / "t"), "--source", src, "--cluster-by", "name", check=False)
+    assert p.returncode == 2 and "clustered by [\"id\"]" in p.stderr, p.stderr
