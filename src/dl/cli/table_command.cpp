@@ -285,6 +285,21 @@ Status DropColumnCmd(const TableArgs& a) {
   return Status::OK();
 }
 
+Status AddConstraintCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
+  DL_ASSIGN_OR_RETURN(auto r, table::AddConstraint(*s.ctx, a.path, a.constraint, a.expression));
+  std::cout << "version " << r.version << ": added CHECK constraint " << a.constraint << " ("
+            << a.expression << ")\n";
+  return Status::OK();
+}
+
+Status DropConstraintCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
+  DL_ASSIGN_OR_RETURN(auto r, table::DropConstraint(*s.ctx, a.path, a.constraint));
+  std::cout << "version " << r.version << ": dropped CHECK constraint " << a.constraint << "\n";
+  return Status::OK();
+}
+
 CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const char* name,
                const char* help, Status (*run)(const TableArgs&), int& exit_code) {
   auto* cmd = table->add_subcommand(name, help);
@@ -292,7 +307,8 @@ CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const ch
   // The verbs that change files refuse a table nested in another (see CheckNotNested).
   static const std::set<std::string> kChangesFiles = {"write",         "delete",     "optimize",
                                                       "vacuum",        "restore",    "checkpoint",
-                                                      "rename-column", "drop-column"};
+                                                      "rename-column", "drop-column",
+                                                      "add-constraint", "drop-constraint"};
   const bool changes_files = kChangesFiles.count(name) != 0;
   cmd->add_option("--storage-option", args->storage_options,
                   "Object store option KEY=VALUE as in storage_options: (delta-rs key names, "
@@ -385,6 +401,16 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
       Verb(table, args, "drop-column", "Drop a column of a column-mapped table (metadata only)",
            DropColumnCmd, exit_code);
   dc->add_option("--column", args->column, "Column (a.b for a nested field)")->required();
+
+  auto* ac = Verb(table, args, "add-constraint",
+                  "Add a CHECK constraint (Spark SQL) after checking every row of the table",
+                  AddConstraintCmd, exit_code);
+  ac->add_option("name", args->constraint, "Constraint name")->required();
+  ac->add_option("expression", args->expression, "Boolean SQL expression, e.g. 'id > 0'")
+      ->required();
+  auto* dcon = Verb(table, args, "drop-constraint", "Drop a CHECK constraint", DropConstraintCmd,
+                    exit_code);
+  dcon->add_option("name", args->constraint, "Constraint name")->required();
 }
 
 }  // namespace dl::cli

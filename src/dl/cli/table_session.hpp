@@ -32,6 +32,7 @@ struct TableArgs {
   std::string order_by;
   std::string where;
   std::string column, new_name;        ///< rename-column / drop-column
+  std::string constraint, expression;  ///< add-constraint / drop-constraint
   std::string where_name = "--where";  ///< how errors name the filter
   std::vector<std::string> sources;
   std::string mode = "append";

@@ -87,6 +87,23 @@ struct QueryRows {
   std::vector<std::vector<std::optional<std::string>>> rows;
 };
 
+/// A rule every row written to a table must satisfy, in the engine's dialect (compiled from
+/// the table's Spark SQL by CompileTableExpression, engine/table_rules.hpp).
+struct RowRule {
+  std::string name;        ///< for messages: the constraint's name, or the column's
+  std::string expression;  ///< a boolean (check), or the generated column's value
+  /// Empty: a check, broken by a row where `expression` is not TRUE (FALSE or NULL). Else the
+  /// generated column whose value must equal `expression` cast to its type, NULL-safe.
+  std::string generated_column;
+};
+
+/// Rows breaking rule `rule` (an index into the rules given), per source file.
+struct RuleViolation {
+  size_t rule = 0;
+  std::optional<std::string> source_file;  ///< nullopt: no source-file column, or NULL in it
+  int64_t rows = 0;
+};
+
 class Engine : public delta::ParquetHandler {
  public:
   ~Engine() override = default;
@@ -134,6 +151,18 @@ class Engine : public delta::ParquetHandler {
                                                             const std::string& table_root,
                                                             const delta::Schema& table_schema,
                                                             const WriteOptions& options) = 0;
+
+  /// `sql` (rows aligned to `schema`) with the NULLs of each generated column of `generated`
+  /// (rules with generated_column set) replaced by its expression cast to the column's type.
+  virtual Result<std::string> FillGeneratedColumns(const std::string& sql,
+                                                   const delta::Schema& schema,
+                                                   const std::vector<RowRule>& generated) = 0;
+  /// Count the rows of `sql` (aligned to `schema`) that break each of `rules`, per value of
+  /// `source_file_column` (a string column of `sql`; empty: not per file). Nothing when every
+  /// row satisfies every rule.
+  virtual Result<std::vector<RuleViolation>> FindRuleViolations(
+      const std::string& sql, const delta::Schema& schema, const std::vector<RowRule>& rules,
+      const std::string& source_file_column) = 0;
 
   virtual Status Execute(const std::string& sql) = 0;
   virtual Result<QueryRows> Query(const std::string& sql) = 0;

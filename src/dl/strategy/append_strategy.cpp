@@ -117,6 +117,8 @@ Result<BatchOutcome> LoadRows(table::TableContext& ctx, const Target& target, co
   req.cluster_by = t.clustering_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
+  // Rows breaking the table's CHECK constraints or generated columns are named per file.
+  if (t.audit_columns.enabled) req.source_file_column = t.audit_columns.source_file;
   // Counted as the rows are written (for the tracker), not read back from the new files.
   if (t.audit_columns.enabled) req.write_options.count_rows_by = t.audit_columns.source_file;
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);

@@ -308,6 +308,8 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   req.cluster_by = t.clustering_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
+  // Rows breaking the table's CHECK constraints or generated columns are named per file.
+  if (t.audit_columns.enabled) req.source_file_column = t.audit_columns.source_file;
   req.operation = "MERGE";
   req.operation_parameters = OperationParameters(t, sql);
   req.loader_info.merge = Stats(counts);

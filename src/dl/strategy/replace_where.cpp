@@ -159,6 +159,8 @@ Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
   req.cluster_by = t.clustering_columns;
   req.schema_evolution = WriteEvolution(t);
   req.configuration = t.table_properties;
+  // Rows breaking the table's CHECK constraints or generated columns are named per file.
+  if (t.audit_columns.enabled) req.source_file_column = t.audit_columns.source_file;
   Describe(t, snapshot != nullptr, replaced, req);
   std::string app_id = PrepareBatchCommit(ctx, batch, snapshot.get(), commit_options, req);
   auto written = table::Write(ctx, target.root, req);

@@ -253,6 +253,8 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   req.cluster_by = t_.clustering_columns;
   req.schema_evolution = WriteEvolution(t_);
   req.configuration = t_.table_properties;
+  // Rows breaking the table's CHECK constraints or generated columns are named per file.
+  if (t_.audit_columns.enabled) req.source_file_column = t_.audit_columns.source_file;
   req.operation = "MERGE";
   req.operation_parameters = {
       {"predicate", nlohmann::json::array({"scd2 on " + fmt::format("{}", fmt::join(

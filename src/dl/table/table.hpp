@@ -85,6 +85,10 @@ struct WriteRequest {
   delta::StringMap operation_parameters;
   /// Our commitInfo.dataLoader: the source files loaded, and what the strategy did.
   delta::LoaderCommitInfo loader_info;
+  /// A column of the rows naming each row's source file (the audit column), so rows that
+  /// break the table's CHECK constraints or generated columns are reported per file. Empty:
+  /// a single source file of loader_info is named; with several none is.
+  std::string source_file_column;
   /// Called after the data files are written and before the commit; an error abandons the
   /// write (e.g. a source file changed while it was read).
   std::function<Status()> before_commit;
@@ -165,6 +169,15 @@ Result<WriteResult> RenameColumn(TableContext& ctx, const std::string& root,
                                  const std::string& column, const std::string& new_name);
 Result<WriteResult> DropColumn(TableContext& ctx, const std::string& root,
                                const std::string& column);
+
+/// Add CHECK constraint `name` (stored lower case) with the Spark SQL `expression` after
+/// checking every row of the table against it (SchemaMismatch with the count otherwise), in a
+/// metadata-only commit that adds the checkConstraints feature if needed; Unsupported when the
+/// expression cannot be evaluated here. Drop: NotFound when the table has no such constraint.
+Result<WriteResult> AddConstraint(TableContext& ctx, const std::string& root,
+                                  const std::string& name, const std::string& expression);
+Result<WriteResult> DropConstraint(TableContext& ctx, const std::string& root,
+                                   const std::string& name);
 
 /// Write a checkpoint for the latest version now.
 Status Checkpoint(TableContext& ctx, const std::string& root);

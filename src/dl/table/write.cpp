@@ -6,11 +6,13 @@
 #include "dl/common/clock.hpp"
 #include "dl/delta/clustering.hpp"
 #include "dl/delta/column_mapping.hpp"
+#include "dl/delta/constraints.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/delta/row_tracking.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
+#include "dl/table/table_rules.hpp"
 
 namespace dl::table {
 namespace {
@@ -74,6 +76,13 @@ Result<bool> SetTableProperties(const delta::StringMap& wanted, delta::StringMap
   for (const auto& [key, value] : wanted) {
     auto it = configuration->find(key);
     if (it != configuration->end() && it->second == value) continue;
+    if (key.starts_with(delta::kConstraintPrefix)) {
+      // The rows already in the table must be checked first.
+      return Status::Unsupported(
+          "table {}: a CHECK constraint ({}) cannot be added to an existing table by a write; "
+          "use `data_loader table add-constraint`, which checks the rows already there",
+          root, key);
+    }
     if (key == delta::kEnableRowTrackingKey || key == delta::kRowIdColumnKey ||
         key == delta::kRowCommitVersionColumnKey) {
       // Enabling it needs a row id on every existing file first (a backfill).
@@ -123,6 +132,9 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
   for (const auto& f : schema.fields) {
     if (f.nullable) continue;
     if (!source.Find(f.name)) {
+      // A generated column the data lacks is computed (its NULLs are not checked here).
+      if (f.metadata.contains(delta::kGenerationExpressionKey)) continue;
+      if (f.metadata.contains(delta::kIdentityStartKey)) continue;  // allocated
       return Status::SchemaMismatch("column '{}' of {} is NOT NULL but the data lacks it", f.name,
                                     root);
     }
@@ -136,6 +148,21 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
     }
   }
   return Status::OK();
+}
+
+// Identity values are allocated for new rows only: a write that carries rows of the table
+// again (merge, SCD2 and replace_where rewrites) would hand them new values or take their
+// kept values for values given by hand.
+Status CheckIdentityWrite(const delta::Schema& schema, const WriteRequest& req,
+                          const std::string& root) {
+  if (req.rewritten_files.empty() && req.row_deletes.empty()) return Status::OK();
+  auto identities = delta::IdentityColumns(schema);
+  if (!identities.ok()) return identities.status().WithContext(fmt::format("table {}", root));
+  if (identities->empty()) return Status::OK();
+  return Status::Unsupported(
+      "table {} has identity column {} (writer feature identityColumns): data_loader appends "
+      "and overwrites such tables but cannot yet rewrite their rows (merge, SCD2, replace_where)",
+      root, identities->front().name);
 }
 
 }  // namespace
@@ -223,8 +250,10 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   delta::Schema schema;
+  delta::StringMap configuration;  // the table's, after this write
   std::vector<std::string> partition_by;
   bool column_mapping = false;
+  std::optional<delta::Metadata> new_md;  // committed when the write changes it
   if (!snapshot) {
     result.created = true;
     schema = source_schema;
@@ -241,6 +270,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
         delta::RequiredProtocol(schema, md.configuration, !req.cluster_by.empty());
     // Refused before any data file is written (a property may need a feature we lack).
     DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
+    configuration = md.configuration;
     tx.Add(std::move(protocol));
     tx.Add(std::move(md));
     if (!req.cluster_by.empty()) tx.Add(delta::ClusteringDomain(req.cluster_by, schema));
@@ -253,7 +283,9 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
           root, internal::JsonList(partition_by), internal::JsonList(req.partition_by));
     }
     for (const auto& col : partition_by) {
-      if (!source_schema.Find(col)) {
+      const delta::StructField* field = snapshot->schema().Find(col);
+      const bool generated = field && field->metadata.contains(delta::kGenerationExpressionKey);
+      if (!source_schema.Find(col) && !generated) {  // a generated one is computed
         return Status::SchemaMismatch("partition column '{}' of {} is missing from the data", col,
                                       root);
       }
@@ -273,17 +305,36 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     }
     DL_ASSIGN_OR_RETURN(bool properties_changed,
                         SetTableProperties(req.configuration, &md.configuration, root));
+    configuration = md.configuration;
     if (result.schema_changed || properties_changed) {
       delta::Protocol upgraded =
           delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
       DL_RETURN_IF_ERROR(delta::CheckCanWrite(upgraded, md, root));
       if (!(upgraded == snapshot->protocol())) tx.Add(upgraded);
-      tx.Add(std::move(md));
+      new_md = std::move(md);
     }
     DL_RETURN_IF_ERROR(CheckNotNull(ctx.engine, source_sql, schema, source_schema, root));
   }
 
   DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, schema));
+  DL_RETURN_IF_ERROR(CheckIdentityWrite(schema, req, root));
+  // CHECK constraints, invariants and generated columns: before any data file is written.
+  DL_ASSIGN_OR_RETURN(auto rules,
+                      internal::CompileTableRules(ctx.engine, schema, configuration, root));
+  internal::RowOrigin origin{req.source_file_column, {}};
+  for (const auto& f : req.loader_info.source_files) origin.source_files.push_back(f.path);
+  DL_ASSIGN_OR_RETURN(aligned, internal::EnforceTableRules(ctx.engine, aligned, schema, rules,
+                                                           configuration, origin, root));
+  bool high_water_marks_moved = false;
+  DL_ASSIGN_OR_RETURN(aligned, internal::AllocateIdentityValues(ctx.engine, aligned, &schema,
+                                                                &high_water_marks_moved, root));
+  if (high_water_marks_moved) {
+    // The new high-water marks are committed with the rows: a concurrent writer allocating
+    // from the same marks then conflicts on this metaData and re-plans with ours.
+    if (!new_md) new_md = snapshot->metadata();
+    new_md->schema_string = delta::SerializeSchema(schema);
+  }
+  if (new_md) tx.Add(std::move(*new_md));
   engine::WriteOptions wopts = req.write_options;
   wopts.partition_columns = partition_by;
   wopts.column_mapping = column_mapping;

@@ -168,22 +168,22 @@ TEST(ProtocolFeaturesTest, CheckCanWriteLegacyVersions) {
     EXPECT_NE(st.message().find(feature), std::string::npos) << st.message();
     EXPECT_NE(st.message().find("/t"), std::string::npos);
   };
-  refused(P(1, 3), M(kPlain, {{"delta.constraints.positive", "a > 0"}}), "checkConstraints");
-  EXPECT_TRUE(CheckCanWrite(P(1, 2), M(kPlain, {{"delta.constraints.positive", "a > 0"}}), "t")
-                  .ok());  // writer 2 does not imply constraints
+  // CHECK constraints, SQL invariants and generated columns are enforced by every write.
+  EXPECT_TRUE(CheckCanWrite(P(1, 3), M(kPlain, {{"delta.constraints.positive", "a > 0"}}), "t")
+                  .ok());
   refused(P(1, 4), M(kPlain, {{"delta.enableChangeDataFeed", "true"}}), "changeDataFeed");
   EXPECT_TRUE(
       CheckCanWrite(P(1, 4), M(kPlain, {{"delta.enableChangeDataFeed", "false"}}), "t").ok());
   Schema generated{{F("g", "long", true, {{"delta.generationExpression", "a + 1"}})}};
-  refused(P(1, 4), M(generated), "generatedColumns");
+  EXPECT_TRUE(CheckCanWrite(P(1, 4), M(generated), "t").ok());
   Schema mapped{
       {F("a", "long", true,
          {{"delta.columnMapping.id", 1}, {"delta.columnMapping.physicalName", "col-1"}})}};
   EXPECT_TRUE(CheckCanWrite(P(2, 5), M(mapped, {{"delta.columnMapping.mode", "id"}}), "t").ok());
   Schema identity{{F("id", "long", false, {{"delta.identity.start", 1}})}};
-  refused(P(1, 6), M(identity), "identityColumns");
+  EXPECT_TRUE(CheckCanWrite(P(1, 6), M(identity), "t").ok());
   Schema invariant{{F("x", "long", true, {{"delta.invariants", "{\"expression\":\"x>0\"}"}})}};
-  refused(P(1, 2), M(invariant), "invariants");
+  EXPECT_TRUE(CheckCanWrite(P(1, 2), M(invariant), "t").ok());
 }
 
 TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {

@@ -50,6 +50,12 @@ class DuckDbEngine final : public Engine {
                                                      const delta::Schema& table_schema,
                                                      const WriteOptions& options) override;
 
+  Result<std::string> FillGeneratedColumns(const std::string& sql, const delta::Schema& schema,
+                                           const std::vector<RowRule>& generated) override;
+  Result<std::vector<RuleViolation>> FindRuleViolations(
+      const std::string& sql, const delta::Schema& schema, const std::vector<RowRule>& rules,
+      const std::string& source_file_column) override;
+
   Status Execute(const std::string& sql) override;
   Result<QueryRows> Query(const std::string& sql) override;
   Status Export(const std::string& sql, const std::string& path, std::string_view format) override;

@@ -1,0 +1,187 @@
+"""CHECK constraints and generated columns on tables Spark creates (SQL CREATE TABLE ... USING
+delta LOCATION and ALTER TABLE ... ADD CONSTRAINT; DeltaTable.create(...).addColumn(...,
+generatedAlwaysAs=...)): data_loader appends to
+them, Spark reads exactly the rows written and its own later INSERT still works. Rows that break
+a rule are refused (exit 1) naming the rule, its expression, the source file and the number of
+rows, and nothing is committed. Constraints data_loader adds (`table add-constraint`) are
+enforced by Spark, after every existing row was checked."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+import pyarrow as pa
+import pytest
+
+import interop_lib as il
+
+UTC = dt.timezone.utc
+
+
+def _out(p) -> str:
+    return (p.stdout or "") + (p.stderr or "")
+
+
+def _create(spark, path, columns: str) -> str:
+    name = f"rules_{uuid.uuid4().hex[:12]}"
+    spark.sql(f"CREATE TABLE {name} ({columns}) USING delta LOCATION '{path}'")
+    return name
+
+
+def _ids(ids, s=None) -> pa.Table:
+    cols = {"id": pa.array(list(ids), pa.int64())}
+    cols["s"] = pa.array(s if s is not None else [f"v{i}" for i in ids], pa.string())
+    return pa.table(cols)
+
+
+def _spark_rows(spark, path, cols):
+    spark.catalog.clearCache()
+    return sorted(tuple(r[c] for c in cols) for r in spark.read.format("delta").load(str(path)).collect())
+
+
+def test_check_constraints_of_a_spark_table(dl, spark, tmp_path):
+    path = tmp_path / "t"
+    name = _create(spark, path, "id BIGINT, s STRING")
+    spark.sql(f"INSERT INTO {name} VALUES (1, 'a')")
+    spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT id_positive CHECK (id > 0)")
+    spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT s_short CHECK (length(`s`) < 5 AND s != \"bad\")")
+
+    dl.write(path, il.write_parquet(_ids([2, 3]), tmp_path / "good.parquet"))
+    assert _spark_rows(spark, path, ["id"]) == [(1,), (2,), (3,)]
+
+    versions = il.commit_versions(path)
+    bad = il.write_parquet(_ids([4, -1, -2]), tmp_path / "bad.parquet")
+    p = dl.write(path, bad, check=False)
+    assert p.returncode == 1, _out(p)
+    assert re.search(r"2 rows of \S*bad\.parquet violate CHECK constraint id_positive \(id > 0\)",
+                     _out(p)), _out(p)
+    assert il.commit_versions(path) == versions, "a refused write committed"
+    # NULL breaks a constraint as in Spark: the expression must be TRUE.
+    nul = il.write_parquet(pa.table({"id": pa.array([None], pa.int64()), "s": ["x"]}), tmp_path / "null.parquet")
+    p = dl.write(path, nul, check=False)
+    assert p.returncode == 1 and "1 row of" in _out(p) and "id_positive" in _out(p), _out(p)
+    with pytest.raises(Exception, match=r"(?i)id_positive"):
+        spark.sql(f"INSERT INTO {name} VALUES (NULL, 'x')")
+    long = il.write_parquet(_ids([9], ["toolong"]), tmp_path / "long.parquet")
+    p = dl.write(path, long, check=False)
+    assert p.returncode == 1 and "s_short" in _out(p), _out(p)
+    assert il.commit_versions(path) == versions
+
+    # Spark's own writes still work after ours.
+    spark.sql(f"INSERT INTO {name} VALUES (10, 'j')")
+    assert _spark_rows(spark, path, ["id"]) == [(1,), (2,), (3,), (10,)]
+    il.assert_same(il.read_dl(dl, path, out_dir=dl.scratch), il.read_spark(spark, path), "data_loader vs spark")
+
+
+def test_constraints_we_add_are_enforced_by_spark(dl, spark, tmp_path):
+    path = tmp_path / "t"
+    name = _create(spark, path, "id BIGINT, s STRING")
+    spark.sql(f"INSERT INTO {name} VALUES (1, 'a'), (5, 'e')")
+    versions = il.commit_versions(path)
+    p = dl.run("table", "add-constraint", path, "small", "id < 3", check=False)
+    assert p.returncode == 1 and "1 existing row violates CHECK constraint small (id < 3)" in _out(p), _out(p)
+    p = dl.run("table", "add-constraint", path, "odd", "date_format(s, 'y') = 'x'", check=False)
+    assert p.returncode == 1 and "date_format" in _out(p) and "odd" in _out(p), _out(p)
+    assert il.commit_versions(path) == versions
+
+    dl.run("table", "add-constraint", path, "Not_Z", "s <> 'z'")
+    log = il.replay_log(path)
+    assert log.metadata["configuration"]["delta.constraints.not_z"] == "s <> 'z'"
+    assert log.protocol["minWriterVersion"] >= 3
+    hist = spark.sql(f"DESCRIBE HISTORY {name}").orderBy("version").collect()
+    assert hist[-1]["operation"] == "ADD CONSTRAINT"
+    with pytest.raises(Exception, match=r"(?i)not_z"):
+        spark.sql(f"INSERT INTO {name} VALUES (7, 'z')")
+    p = dl.write(path, il.write_parquet(_ids([7], ["z"]), tmp_path / "z.parquet"), check=False)
+    assert p.returncode == 1 and "not_z" in _out(p), _out(p)
+
+    dl.run("table", "drop-constraint", path, "not_z")
+    assert "delta.constraints.not_z" not in il.replay_log(path).metadata["configuration"]
+    spark.sql(f"INSERT INTO {name} VALUES (7, 'z')")
+    dl.write(path, il.write_parquet(_ids([8], ["z"]), tmp_path / "z2.parquet"))
+    assert _spark_rows(spark, path, ["id", "s"]) == [(1, "a"), (5, "e"), (7, "z"), (8, "z")]
+    p = dl.run("table", "drop-constraint", path, "not_z", check=False)
+    assert p.returncode == 1 and "no CHECK constraint not_z" in _out(p), _out(p)
+
+
+def test_generated_columns_of_a_spark_table(dl, spark, tmp_path):
+    path = tmp_path / "t"
+    from delta.tables import DeltaTable
+
+    # (This session's catalog is not Delta's, so SQL DDL cannot declare generated columns.)
+    DeltaTable.create(spark).location(str(path)).addColumn("id", "BIGINT").addColumn("ts", "TIMESTAMP") \
+        .addColumn("g", "BIGINT", generatedAlwaysAs="id * 2") \
+        .addColumn("d", "DATE", generatedAlwaysAs="CAST(ts AS DATE)").execute()
+    t0 = dt.datetime(2024, 1, 2, 23, 30, tzinfo=UTC)
+    spark.createDataFrame([(1, t0)], "id bigint, ts timestamp").write.format("delta").mode("append").save(str(path))
+    assert "generatedColumns" in str(il.replay_log(path).protocol) or il.replay_log(path).protocol["minWriterVersion"] >= 4
+
+    # Without the generated columns: computed.
+    src = pa.table({"id": pa.array([2, 3], pa.int64()), "ts": pa.array([t0, None], pa.timestamp("us", tz="UTC"))})
+    dl.write(path, il.write_parquet(src, tmp_path / "computed.parquet"))
+    # With them, agreeing (and a NULL, computed): accepted.
+    given = pa.table({"id": pa.array([4, 5], pa.int64()), "ts": pa.array([t0, t0], pa.timestamp("us", tz="UTC")),
+                      "g": pa.array([8, None], pa.int64()), "d": pa.array([dt.date(2024, 1, 2)] * 2, pa.date32())})
+    dl.write(path, il.write_parquet(given, tmp_path / "given.parquet"))
+    versions = il.commit_versions(path)
+    wrong = pa.table({"id": pa.array([6, 7], pa.int64()), "g": pa.array([12, 15], pa.int64())})
+    p = dl.write(path, il.write_parquet(wrong, tmp_path / "wrong.parquet"), check=False)
+    assert p.returncode == 1, _out(p)
+    assert re.search(r"1 row of \S*wrong\.parquet holds a value of column g that disagrees with its "
+                     r"generation expression \(id \* 2\)", _out(p)), _out(p)
+    assert il.commit_versions(path) == versions
+
+    spark.createDataFrame([(9, t0)], "id bigint, ts timestamp").write.format("delta").mode("append").save(str(path))
+    d = dt.date(2024, 1, 2)
+    assert _spark_rows(spark, path, ["id", "g", "d"]) == [
+        (1, 2, d), (2, 4, d), (3, 6, None), (4, 8, d), (5, 10, d), (9, 18, d)]
+    il.assert_same(il.read_dl(dl, path, out_dir=dl.scratch), il.read_spark(spark, path), "data_loader vs spark")
+
+
+def test_identity_column_of_a_spark_table(dl, spark, tmp_path):
+    from delta.tables import DeltaTable, IdentityGenerator
+
+    path = tmp_path / "t"
+    DeltaTable.create(spark).location(str(path)) \
+        .addColumn("k", "BIGINT", generatedAlwaysAs=IdentityGenerator(start=10, step=5)) \
+        .addColumn("s", "STRING").execute()
+    spark.createDataFrame([("a",), ("b",)], "s string").write.format("delta").mode("append").save(str(path))
+    src = pa.table({"s": ["c", "d", "e"]})
+    dl.write(path, il.write_parquet(src, tmp_path / "s.parquet"))
+    fields = {f["name"]: f for f in __import__("json").loads(il.replay_log(path).metadata["schemaString"])["fields"]}
+    assert fields["k"]["metadata"]["delta.identity.highWaterMark"] == 30, fields["k"]
+
+    versions = il.commit_versions(path)
+    by_hand = pa.table({"k": pa.array([1000], pa.int64()), "s": ["x"]})
+    p = dl.write(path, il.write_parquet(by_hand, tmp_path / "hand.parquet"), check=False)
+    assert p.returncode == 1, _out(p)
+    assert re.search(r"1 row of \S*hand\.parquet violates identity column k", _out(p)), _out(p)
+    assert il.commit_versions(path) == versions
+
+    # Spark continues above our high-water mark (with gaps of its own): start + k * step, unique.
+    spark.createDataFrame([("f",)], "s string").write.format("delta").mode("append").save(str(path))
+    rows = dict((s, k) for k, s in _spark_rows(spark, path, ["k", "s"]))
+    assert sorted(rows[s] for s in "abcde") == [10, 15, 20, 25, 30], rows
+    assert rows["f"] > 30 and (rows["f"] - 10) % 5 == 0, rows
+    il.assert_same(il.read_dl(dl, path, out_dir=dl.scratch), il.read_spark(spark, path), "data_loader vs spark")
+
+
+def test_generated_partition_column_of_a_spark_table(dl, spark, tmp_path):
+    """The common Databricks layout: partitioned by a date generated from a timestamp."""
+    from delta.tables import DeltaTable
+
+    path = tmp_path / "t"
+    DeltaTable.create(spark).location(str(path)).addColumn("id", "BIGINT").addColumn("ts", "TIMESTAMP") \
+        .addColumn("d", "DATE", generatedAlwaysAs="CAST(ts AS DATE)").partitionedBy("d").execute()
+    t0 = dt.datetime(2024, 3, 1, 12, tzinfo=UTC)
+    spark.createDataFrame([(1, t0)], "id bigint, ts timestamp").write.format("delta").mode("append").save(str(path))
+    src = pa.table({"id": pa.array([2, 3], pa.int64()),
+                    "ts": pa.array([t0 + dt.timedelta(days=1), t0], pa.timestamp("us", tz="UTC"))})
+    dl.write(path, il.write_parquet(src, tmp_path / "ts.parquet"))
+    assert _spark_rows(spark, path, ["id", "d"]) == [
+        (1, dt.date(2024, 3, 1)), (2, dt.date(2024, 3, 2)), (3, dt.date(2024, 3, 1))]
+    # Spark prunes by the partition value we wrote.
+    spark.catalog.clearCache()
+    got = spark.read.format("delta").load(str(path)).where("d = DATE'2024-03-02'").collect()
+    assert [r["id"] for r in got] == [2]
