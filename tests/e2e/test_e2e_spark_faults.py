@@ -40,6 +40,28 @@ def commits(env: LoaderEnv) -> list[Path]:
     return sorted(log.glob("*.json")) if log.is_dir() else []
 
 
+def run_killing_the_server(env: LoaderEnv, server: SparkConnectServer, after_commits: int,
+                           restart: bool) -> tuple[int, str, str]:
+    """`run`, the server SIGKILLed once the table has `after_commits` commits (and restarted at
+    once when `restart`); the run's exit code, stdout and stderr."""
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        wait_for(lambda: len(commits(env)) >= after_commits or p.poll() is not None, 300, 0.01,
+                 f"Spark's commit {after_commits}")
+        assert p.poll() is None, "the run ended before the server was killed"
+        kill_server(server)
+        if restart:
+            time.sleep(1)
+            server.start()  # same port and token
+        out, err = p.communicate(timeout=600)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return p.returncode, out, err
+
+
 def test_server_killed_mid_run_fails_clearly_and_the_rerun_loads_each_file_once(
         env: LoaderEnv, own_server: SparkConnectServer):
     files = {write_csv(env.raw / f"f{i:02d}.csv", csv_rows(i * 100, 4, f"f{i}")): 4
@@ -47,19 +69,8 @@ def test_server_killed_mid_run_fails_clearly_and_the_rerun_loads_each_file_once(
     env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark",
                                       max_files_per_batch=1)],
                      max_parallel_jobs=1, retry_attempts=1, retry_backoff_ms=200)
-    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    try:
-        wait_for(lambda: len(commits(env)) >= 2 or p.poll() is not None, 300, 0.01,
-                 "Spark's second commit")
-        assert p.poll() is None, "the run ended before the server was killed"
-        kill_server(own_server)
-        out, err = p.communicate(timeout=300)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    assert p.returncode not in (0, -signal.SIGKILL), (p.returncode, err)
+    rc, out, err = run_killing_the_server(env, own_server, 2, restart=False)
+    assert rc not in (0, -signal.SIGKILL), (rc, err)
     # The failure names the server, never its token.
     assert f"127.0.0.1:{own_server.port}" in err, err[-3000:]
     assert own_server.token not in err + out
@@ -86,21 +97,8 @@ def test_a_server_that_comes_back_within_the_retries_is_ridden_out(
     env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark",
                                       max_files_per_batch=1)],
                      max_parallel_jobs=1, retry_attempts=6, retry_backoff_ms=2000)
-    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    try:
-        wait_for(lambda: len(commits(env)) >= 1 or p.poll() is not None, 300, 0.01,
-                 "Spark's first commit")
-        assert p.poll() is None, "the run ended before the server was killed"
-        kill_server(own_server)
-        time.sleep(1)
-        own_server.start()
-        out, err = p.communicate(timeout=600)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    assert p.returncode == 0, err[-4000:]
+    rc, out, err = run_killing_the_server(env, own_server, 1, restart=True)
+    assert rc == 0, err[-4000:]
     assert own_server.token not in err + out
     assert_loaded_exactly(env, "t", files)
     tracked = env.tracker_for("t")

@@ -52,6 +52,17 @@ std::unique_ptr<Engine> S3Engine(const VersitygwServer& server, std::vector<std:
   return engine.ok() ? std::move(engine).value() : nullptr;
 }
 
+// An engine reaching s3://lake/t of `server` through `proxy` (which injects faults).
+Result<std::unique_ptr<Engine>> ProxiedS3Engine(const VersitygwServer& server,
+                                                const FaultProxy& proxy) {
+  EngineOptions options;
+  options.threads = 1;
+  options.storage.global = S3Options(server, VersitygwServer::kSecretKey);
+  options.storage.global["aws_endpoint_url"] = "http://127.0.0.1:" + std::to_string(proxy.port());
+  options.object_store_locations = {"s3://lake/t"};
+  return MakeDuckDbEngine(options);
+}
+
 // Every file below `dir` (relative paths).
 std::set<std::string> FilesBelow(const std::string& dir) {
   std::set<std::string> out;
@@ -118,12 +129,7 @@ TEST(DuckDbObjectStore, S3ErrorsSayWhetherRetryingMayHelp) {
   const std::string file = delta::ResolveDataPath("s3://lake/t", adds->front().path);
 
   FaultProxy proxy(std::stoi(server->endpoint().substr(server->endpoint().rfind(':') + 1)));
-  EngineOptions options;
-  options.threads = 1;
-  options.storage.global = S3Options(*server, VersitygwServer::kSecretKey);
-  options.storage.global["aws_endpoint_url"] = "http://127.0.0.1:" + std::to_string(proxy.port());
-  options.object_store_locations = {"s3://lake/t"};
-  auto flaky = MakeDuckDbEngine(options);
+  auto flaky = ProxiedS3Engine(*server, proxy);
   ASSERT_TRUE(flaky.ok()) << flaky.status().ToString();
   proxy.FailNext(1000);
   Status st = (*flaky)->RegisterFiles("s", {file}, {});
@@ -158,12 +164,7 @@ TEST(DuckDbObjectStore, S3ErrorsNameFilesWithSpacesAsTheCallerDid) {
   const std::string file = "s3://lake/t/in box/a b+c.parquet";
 
   FaultProxy proxy(std::stoi(server->endpoint().substr(server->endpoint().rfind(':') + 1)));
-  EngineOptions options;
-  options.threads = 1;
-  options.storage.global = S3Options(*server, VersitygwServer::kSecretKey);
-  options.storage.global["aws_endpoint_url"] = "http://127.0.0.1:" + std::to_string(proxy.port());
-  options.object_store_locations = {"s3://lake/t"};
-  auto denied = MakeDuckDbEngine(options);
+  auto denied = ProxiedS3Engine(*server, proxy);
   ASSERT_TRUE(denied.ok()) << denied.status().ToString();
   for (int i = 0; i < 100; ++i) {
     proxy.AnswerNextWith("403 Forbidden",
