@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -105,6 +106,25 @@ Result<int64_t> ParseIntervalMs(std::string_view text) {
   return total;
 }
 
+namespace {
+
+// Writes a file through `write(target)` so that no reader sees it partial: an object store
+// shows an object whole or not at all, so it goes straight to its key; a local file is written
+// under a hidden temp name beside it (log listing ignores it) and renamed into place.
+Status WriteWhole(FileSystem& fs, const std::string& path,
+                  const std::function<Status(const std::string&)>& write) {
+  if (IsUri(path)) return write(path);
+  size_t slash = path.rfind('/');
+  std::string tmp = path.substr(0, slash + 1) + "." + path.substr(slash + 1) + "." + NewUuid() +
+                    ".tmp";
+  Status st = write(tmp);
+  if (st.ok()) st = fs.Rename(tmp, path);
+  if (!st.ok()) (void)fs.Delete(tmp);
+  return st;
+}
+
+}  // namespace
+
 Status WriteCheckpoint(FileSystem& fs, ParquetHandler& parquet, const Snapshot& snapshot,
                        int64_t now_ms) {
   DL_ASSIGN_OR_RETURN(
@@ -137,7 +157,9 @@ Status WriteCheckpoint(FileSystem& fs, ParquetHandler& parquet, const Snapshot& 
   const std::string& root = snapshot.table_root();
   std::string path = v2 ? V2CheckpointPath(root, snapshot.version(), NewUuid())
                         : CheckpointPath(root, snapshot.version());
-  DL_RETURN_IF_ERROR(parquet.WriteCheckpoint(path, lines));
+  DL_RETURN_IF_ERROR(WriteWhole(fs, path, [&](const std::string& target) {
+    return parquet.WriteCheckpoint(target, lines);
+  }));
   DL_ASSIGN_OR_RETURN(FileEntry written, fs.Stat(path));
 
   // Never move the hint backwards past a newer checkpoint written concurrently.

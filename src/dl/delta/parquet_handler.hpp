@@ -52,7 +52,8 @@ class ParquetHandler {
   /// action, top-level columns txn, add, remove, metaData, protocol, domainMetadata, every
   /// field optional, maps as key_value, lists as list/element, feature lists null unless set;
   /// a first line {"checkpointMetadata":...} adds that column, for a v2 spec checkpoint).
-  /// Must write to a temp name then rename, so a reader never sees a partial file.
+  /// Writes `path` itself; WriteCheckpoint (maintenance.hpp) passes a temp name where a
+  /// reader could otherwise see a partial file, and renames it through the FileSystem.
   virtual Status WriteCheckpoint(const std::string& path,
                                  const std::vector<std::string>& action_lines) = 0;
 };

@@ -248,14 +248,6 @@ Result<delta::CheckpointActions> DuckDbEngine::ReadCheckpoint(const std::vector<
 
 namespace {
 
-// "<dir>/.<name>.<uuid><suffix>": a hidden temp name beside `path` (log listing ignores it).
-std::string HiddenSibling(const std::string& path, const std::string& suffix) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  return dir + "." + name + "." + NewUuid() + suffix;
-}
-
 // The action lines as NDJSON in the local file `json_path`; returns the longest line's length.
 Result<size_t> WriteActionLines(const std::string& json_path,
                                 const std::vector<std::string>& action_lines) {
@@ -312,18 +304,12 @@ class ScratchFile {
 Status DuckDbEngine::WriteCheckpoint(const std::string& path,
                                      const std::vector<std::string>& action_lines) {
   std::string context = fmt::format("writing checkpoint '{}'", path);
-  // The lines go through a temp NDJSON file: DuckDB's read_json parses it in parallel with
-  // the explicit checkpoint schema, about twice as fast as from_json over a table. It lies
-  // beside the checkpoint, where a locked engine may read (a hidden temp name, as below).
-  // An object store cannot take the temp file beside the checkpoint: it goes to local scratch.
-  const bool direct = IsUri(path);
-  std::string json_path = HiddenSibling(path, ".ndjson.tmp");
-  ScratchFile scratch;
-  if (direct) {
-    DL_ASSIGN_OR_RETURN(scratch, ScratchFile::Create(conn_));
-    json_path = scratch.path();
-  }
-  auto longest = WriteActionLines(json_path, action_lines);
+  // The lines go through a temp NDJSON file in the engine's scratch directory: DuckDB's
+  // read_json parses it in parallel with the explicit checkpoint schema, about twice as fast
+  // as from_json over a table. The Parquet goes straight to `path`: the caller (delta/) picks
+  // a temp name where readers could see a partial file.
+  DL_ASSIGN_OR_RETURN(ScratchFile scratch, ScratchFile::Create(conn_));
+  auto longest = WriteActionLines(scratch.path(), action_lines);
   if (!longest.ok()) return longest.status().WithContext(context);
   std::string columns, items, any;
   const bool v2 =
@@ -334,29 +320,13 @@ Status DuckDbEngine::WriteCheckpoint(const std::string& path,
     items += (items.empty() ? "" : ", ") + QuoteIdent(name);
     any += (any.empty() ? "" : " OR ") + QuoteIdent(name) + " IS NOT NULL";
   }
-  // Locally a temp name in the same directory, renamed into place: readers never see a
-  // partial file, and log listing ignores the temp name. An object store has no rename, but
-  // an object appears whole or not at all: written to its final key.
-  std::string tmp = direct ? EnginePath(path) : HiddenSibling(path, ".tmp");
   std::string sql = fmt::format(
       "COPY (SELECT {} FROM read_json({}, format='newline_delimited', columns={{{}}}, "
       "maximum_object_size={}) WHERE {}) TO {} (FORMAT parquet, COMPRESSION snappy, "
       "ROW_GROUP_SIZE 32768)",
-      items, QuoteLiteral(json_path), columns, std::max<size_t>(size_t{16} << 20, *longest + 1024),
-      any, QuoteLiteral(tmp));
-  Status st = conn_.Execute(sql, context);
-  std::error_code ec;
-  fs::remove(json_path, ec);
-  if (direct || !st.ok()) {
-    if (!st.ok() && !direct) fs::remove(tmp, ec);
-    return st;
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Status::Io("{}: cannot rename '{}' into place: {}", context, tmp, ec.message());
-  }
-  return Status::OK();
+      items, QuoteLiteral(scratch.path()), columns,
+      std::max<size_t>(size_t{16} << 20, *longest + 1024), any, QuoteLiteral(EnginePath(path)));
+  return conn_.Execute(sql, context);
 }
 
 }  // namespace dl::engine::duck
