@@ -68,6 +68,31 @@ def commit_infos(env: LoaderEnv, name: str = "t") -> list[dict]:
     return out
 
 
+def kill_after_commits(env: LoaderEnv, n: int, name: str = "t") -> None:
+    """`run`, SIGKILLed once the Spark table has `n` commits; then waits until its log is quiet:
+    the batch Spark was running when we died may still commit (or be cancelled) on the server,
+    and a rerun must plan against a settled table."""
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: len(commits(env, name)) >= n or p.poll() is not None, 300, 0.002,
+                 f"Spark's commit {n}")
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == -signal.SIGKILL, "the run ended before it was killed"
+    settled = {"n": -1, "since": time.monotonic()}
+
+    def quiet() -> bool:
+        count = len(commits(env, name))
+        if count != settled["n"]:
+            settled.update(n=count, since=time.monotonic())
+        return time.monotonic() - settled["since"] > 5
+    wait_for(quiet, 120, 0.2, "the Spark table's log to settle")
+
+
 def test_two_runs_load_exactly_once_like_duckdb(env: LoaderEnv):
     files = {write_csv(env.raw / f"f{i}.csv", csv_rows(i * 100, 5, f"f{i}")): 5 for i in range(3)}
     parquet = write_parquet(env.raw / "p.parquet", {"id": [7, 8], "v": ["a", "b"]})
@@ -118,29 +143,9 @@ def test_sigkill_after_spark_committed_before_tracker_update(env: LoaderEnv):
              for i in range(8)}
     env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark",
                                       max_files_per_batch=1)], max_parallel_jobs=1)
-    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        # The tracker is written every 10 s or at the end: a kill right after Spark's first
-        # commit leaves that commit unknown to the tracker.
-        wait_for(lambda: len(commits(env)) >= 1 or p.poll() is not None, 300, 0.002,
-                 "Spark's first commit")
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=30)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    assert p.returncode == -signal.SIGKILL, "the run ended before it was killed"
-    # The batch Spark was running when we died may still commit (or be cancelled) on the
-    # server: wait until the log is quiet, so the rerun plans against a settled table.
-    settled = {"n": -1, "since": time.monotonic()}
-
-    def quiet() -> bool:
-        n = len(commits(env))
-        if n != settled["n"]:
-            settled.update(n=n, since=time.monotonic())
-        return time.monotonic() - settled["since"] > 5
-    wait_for(quiet, 120, 0.2, "the Spark table's log to settle")
+    # The tracker is written every 10 s or at the end: a kill right after Spark's first commit
+    # leaves that commit unknown to the tracker.
+    kill_after_commits(env, 1)
     assert 1 <= len(commits(env)) < len(files)
     tracker_log = env.tracker_path / "_delta_log"
     assert not tracker_log.exists() or not env.tracker_for("t"), "the tracker knew already"

@@ -13,7 +13,8 @@ import pytest
 
 from e2e_lib import LoaderEnv, assert_loaded_exactly, read_delta, write_csv, write_parquet
 from test_e2e_merge import VARIANTS, loader_entry, random_batch, write_file
-from test_e2e_spark_append import commit_infos, rows, spark_remote, write_configs  # noqa: F401
+from test_e2e_spark_append import (commit_infos, commits, kill_after_commits, rows,  # noqa: F401
+                                   spark_remote, write_configs)
 
 SPARK_VARIANTS = [v for v in VARIANTS if not v.dv]  # table_properties: refused on Spark
 
@@ -134,40 +135,13 @@ def test_new_source_columns_like_duckdb(env: LoaderEnv):
 
 
 def test_sigkill_after_spark_merged_before_tracker_update(env: LoaderEnv):
-    import signal
-    import subprocess
-    import time
-
-    from e2e_lib import wait_for
     files = [write_csv(env.raw / f"f{i:02d}.csv", f"id,v\n{i % 3},v{i}\n{i + 10},w{i}\n")
              for i in range(6)]
     entry = env.table_entry("t", "*.csv", "csv", loading_strategy="merge", primary_keys=["id"],
                             max_files_per_batch=1)
     _, duck_cfg = write_configs(env, entry, max_parallel_jobs=1)
-    log = env.table_path("t") / "_delta_log"
-
-    def n_commits() -> int:
-        return len(list(log.glob("*.json"))) if log.is_dir() else 0
-    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        wait_for(lambda: n_commits() >= 2 or p.poll() is not None, 300, 0.002,
-                 "Spark's first MERGE")
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=30)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    assert p.returncode == -signal.SIGKILL, "the run ended before it was killed"
-    settled = {"n": -1, "since": time.monotonic()}
-
-    def quiet() -> bool:
-        n = n_commits()
-        if n != settled["n"]:
-            settled.update(n=n, since=time.monotonic())
-        return time.monotonic() - settled["since"] > 5
-    wait_for(quiet, 120, 0.2, "the Spark table's log to settle")
-    assert 2 <= n_commits() < len(files)
+    kill_after_commits(env, 2)  # the first batch creates the table, the second MERGEs
+    assert 2 <= len(commits(env)) < len(files)
     env.load()
     tracked = env.tracker_for("t")
     assert set(tracked) == {str(f) for f in files}
