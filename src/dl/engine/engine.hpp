@@ -87,6 +87,11 @@ struct QueryRows {
   std::vector<std::vector<std::optional<std::string>>> rows;
 };
 
+/// SchemaMismatch for rows `table` refuses, from `counts` (file, reason, rows; sorted by file):
+/// the message says how many rows of which file and why, then `advice`; detail().files names
+/// the files, so they fail alone and the rest of the batch loads.
+Status RefusedRows(const QueryRows& counts, const std::string& table, std::string_view advice);
+
 /// A rule every row written to a table must satisfy, in the engine's dialect (compiled from
 /// the table's Spark SQL by CompileTableExpression, engine/table_rules.hpp).
 struct RowRule {

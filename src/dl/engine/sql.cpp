@@ -1,6 +1,9 @@
 // SQL quoting for DuckDB: identifiers in double quotes, literals in single quotes, with the
 // quote character doubled. Standard strings treat backslashes literally, so nothing else needs
 // escaping. A NUL byte would end the C string early, so it is dropped.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "dl/engine/engine.hpp"
 #include "dl/engine/sql_util.hpp"
 
@@ -45,6 +48,21 @@ std::string StripStatementEnd(std::string_view sql) {
     }
   }
   return std::string(sql);
+}
+
+Status RefusedRows(const QueryRows& counts, const std::string& table, std::string_view advice) {
+  std::vector<std::string> parts;
+  ErrorDetail detail{ErrorDetail::Cause::kData, {}};
+  for (const auto& row : counts.rows) {
+    parts.push_back(fmt::format("{}: {} rows with {}", row.at(0).value_or("?"),
+                                row.at(2).value_or("0"), row.at(1).value_or("?")));
+    if (row.at(0) && (detail.files.empty() || detail.files.back() != *row.at(0))) {
+      detail.files.push_back(*row.at(0));
+    }
+  }
+  return Status::SchemaMismatch("rows that {} cannot load ({}); {}", table,
+                                fmt::join(parts, "; "), advice)
+      .WithDetail(std::move(detail));
 }
 
 }  // namespace dl::engine

@@ -45,20 +45,9 @@ Result<BadRows> SeparateBadRows(table::TableContext& ctx, const Target& target, 
   if (counts.rows.empty()) return out;
 
   if (target.config.on_bad_rows == config::OnBadRows::kFail) {
-    std::vector<std::string> parts;
-    ErrorDetail detail{ErrorDetail::Cause::kData, {}};
-    for (const auto& row : counts.rows) {
-      parts.push_back(fmt::format("{}: {} rows with {}", row.at(0).value_or("?"),
-                                  row.at(2).value_or("0"), row.at(1).value_or("?")));
-      if (row.at(0) && (detail.files.empty() || detail.files.back() != *row.at(0))) {
-        detail.files.push_back(*row.at(0));
-      }
-    }
     // The files at fault fail alone; the rest of the batch loads.
-    return Status::SchemaMismatch(
-               "rows that {} cannot load ({}); fix the source or set on_bad_rows: quarantine",
-               target.display_name, fmt::join(parts, "; "))
-        .WithDetail(std::move(detail));
+    return engine::RefusedRows(counts, target.display_name,
+                               "fix the source or set on_bad_rows: quarantine");
   }
   for (const auto& row : counts.rows) out.quarantined += std::stoll(row.at(2).value_or("0"));
   DL_ASSIGN_OR_RETURN(auto current, LoadCompanion(ctx, QuarantineRoot(target.root)));

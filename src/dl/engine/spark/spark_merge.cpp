@@ -59,18 +59,7 @@ Status CheckNullKeys(SparkSession& session, const MergeOperation& op) {
                               SparkIdent(kFileColumn), fmt::join(reasons, " "),
                               SparkIdent(kBatchView), fmt::join(is_null, " OR "))));
   if (counts.rows.empty()) return Status::OK();
-  std::vector<std::string> parts;
-  ErrorDetail detail{ErrorDetail::Cause::kData, {}};
-  for (const auto& row : counts.rows) {
-    parts.push_back(fmt::format("{}: {} rows with {}", row.at(0).value_or("?"),
-                                row.at(2).value_or("0"), row.at(1).value_or("?")));
-    if (row.at(0) && (detail.files.empty() || detail.files.back() != *row.at(0))) {
-      detail.files.push_back(*row.at(0));
-    }
-  }
-  return Status::SchemaMismatch("rows that {} cannot load ({}); fix the source",
-                                op.rows.display_name, fmt::join(parts, "; "))
-      .WithDetail(std::move(detail));
+  return RefusedRows(counts, op.rows.display_name, "fix the source");
 }
 
 // Keys never change (they matched); audit columns always say which load wrote the row.
