@@ -285,6 +285,14 @@ Status DropColumnCmd(const TableArgs& a) {
   return Status::OK();
 }
 
+Status WidenColumnCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
+  DL_ASSIGN_OR_RETURN(auto r, table::WidenColumn(*s.ctx, a.path, a.column, a.type));
+  std::cout << "version " << r.version << ": widened column " << a.column << " to " << a.type
+            << "\n";
+  return Status::OK();
+}
+
 Status AddConstraintCmd(const TableArgs& a) {
   DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto r, table::AddConstraint(*s.ctx, a.path, a.constraint, a.expression));
@@ -308,7 +316,8 @@ CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const ch
   static const std::set<std::string> kChangesFiles = {"write",         "delete",     "optimize",
                                                       "vacuum",        "restore",    "checkpoint",
                                                       "rename-column", "drop-column",
-                                                      "add-constraint", "drop-constraint"};
+                                                      "widen-column",  "add-constraint",
+                                                      "drop-constraint"};
   const bool changes_files = kChangesFiles.count(name) != 0;
   cmd->add_option("--storage-option", args->storage_options,
                   "Object store option KEY=VALUE as in storage_options: (delta-rs key names, "
@@ -401,6 +410,12 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
       Verb(table, args, "drop-column", "Drop a column of a column-mapped table (metadata only)",
            DropColumnCmd, exit_code);
   dc->add_option("--column", args->column, "Column (a.b for a nested field)")->required();
+  auto* wc = Verb(table, args, "widen-column",
+                  "Widen a column's type (delta.enableTypeWidening=true; metadata only)",
+                  WidenColumnCmd, exit_code);
+  wc->add_option("--column", args->column, "Top-level column")->required();
+  wc->add_option("--type", args->type, "Wider Delta type: long, double, decimal(12,2), ...")
+      ->required();
 
   auto* ac = Verb(table, args, "add-constraint",
                   "Add a CHECK constraint (Spark SQL) after checking every row of the table",
