@@ -1,0 +1,58 @@
+"""Type widening in a `run`: a source file whose column is wider than the table's widens the
+column when the table allows it (table_properties delta.enableTypeWidening) and schema
+evolution is on, for append and merge alike; without the property that file alone fails,
+naming the column and both types, and the others load."""
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+import interop_lib as il
+from e2e_lib import LoaderEnv, assert_file_failed, assert_loaded_exactly, write_parquet
+
+
+def ids(path, values, t) -> object:
+    return write_parquet(path, {"id": pa.array(values, t), "name": [f"n{v}" for v in values]})
+
+
+def type_changes(path) -> dict:
+    md = il.replay_log(path).metadata
+    return {f["name"]: f["metadata"].get("delta.typeChanges") for f in
+            json.loads(md["schemaString"])["fields"]}
+
+
+def test_wider_file_fails_alone_without_the_property(env: LoaderEnv):
+    g1 = ids(env.raw / "t" / "a.parquet", [1, 2], pa.int32())
+    env.write_config([env.table_entry("t", "t/*.parquet", "parquet")])
+    env.load()
+    g2 = ids(env.raw / "t" / "b.parquet", [3], pa.int32())
+    bad = ids(env.raw / "t" / "c.parquet", [5_000_000_000], pa.int64())
+    r = env.run("run")
+    assert r.rc == 1, str(r)
+    assert_file_failed(env, r, "t", bad,
+                       r"column id has type integer in the table but long.*enableTypeWidening")
+    assert_loaded_exactly(env, "t", {g1: 2, g2: 1})
+    assert all(v is None for v in type_changes(env.table_path("t")).values())
+
+
+def test_append_and_merge_widen_with_the_property(env: LoaderEnv):
+    props = {"delta.enableTypeWidening": True}
+    ids(env.raw / "a" / "1.parquet", [1, 2], pa.int32())
+    ids(env.raw / "m" / "1.parquet", [1, 2], pa.int32())
+    env.write_config([
+        env.table_entry("a", "a/*.parquet", "parquet", table_properties=props),
+        env.table_entry("m", "m/*.parquet", "parquet", loading_strategy="merge",
+                        primary_keys=["id"], audit_columns=False, table_properties=props)])
+    env.load()
+    ids(env.raw / "a" / "2.parquet", [5_000_000_000], pa.int64())
+    ids(env.raw / "m" / "2.parquet", [2, 5_000_000_000], pa.int64())
+    env.load()
+    for name, want in [("a", [1, 2, 5_000_000_000]), ("m", [1, 2, 5_000_000_000])]:
+        path = env.table_path(name)
+        assert type_changes(path)["id"] == [{"fromType": "integer", "toType": "long"}], name
+        tbl = env.read(name)
+        assert tbl.schema.field("id").type == pa.int64(), name
+        assert sorted(tbl.column("id").to_pylist()) == want, name
+        protocol = il.replay_log(path).protocol
+        assert "typeWidening" in protocol["readerFeatures"], protocol
