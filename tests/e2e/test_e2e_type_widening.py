@@ -56,3 +56,28 @@ def test_append_and_merge_widen_with_the_property(env: LoaderEnv):
         assert sorted(tbl.column("id").to_pylist()) == want, name
         protocol = il.replay_log(path).protocol
         assert "typeWidening" in protocol["readerFeatures"], protocol
+
+
+def test_scd2_widens_and_reads_the_older_versions(env: LoaderEnv):
+    """SCD2 rewrites the files holding a changed key: the older, narrower files are read in
+    the widened type, and the closed version keeps its value."""
+    def batch(name, rows, t):
+        write_parquet(env.raw / "d" / name, {
+            "id": pa.array([r[0] for r in rows], pa.int64()), "a": [r[1] for r in rows],
+            "seq": pa.array([r[2] for r in rows], pa.int64()),
+            "b": pa.array([r[3] for r in rows], t)})
+
+    batch("1.parquet", [(1, "x", 1, 10), (2, "y", 1, 20)], pa.int32())
+    env.write_config([env.table_entry("d", "d/*.parquet", "parquet", loading_strategy="scd2",
+                                      primary_keys=["id"], sequence_column="seq",
+                                      audit_columns=False,
+                                      table_properties={"delta.enableTypeWidening": True})])
+    env.load()
+    batch("2.parquet", [(1, "z", 2, 5_000_000_000)], pa.int64())
+    env.load()
+    path = env.table_path("d")
+    assert type_changes(path)["b"] == [{"fromType": "integer", "toType": "long"}]
+    tbl = env.read("d")
+    assert tbl.schema.field("b").type == pa.int64()
+    got = sorted((r["id"], r["a"], r["b"], r["is_current"]) for r in tbl.to_pylist())
+    assert got == [(1, "x", 10, False), (1, "z", 5_000_000_000, True), (2, "y", 20, True)], got
