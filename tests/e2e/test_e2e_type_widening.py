@@ -81,3 +81,26 @@ def test_scd2_widens_and_reads_the_older_versions(env: LoaderEnv):
     assert tbl.schema.field("b").type == pa.int64()
     got = sorted((r["id"], r["a"], r["b"], r["is_current"]) for r in tbl.to_pylist())
     assert got == [(1, "x", 10, False), (1, "z", 5_000_000_000, True), (2, "y", 20, True)], got
+
+
+def test_widened_delta_source(env: LoaderEnv):
+    """A Delta source whose column was widened: its older files are read in the new type, and
+    the target (allowing it) widens too."""
+    source = env.root / "source"
+
+    def write_source(name, values, t, *extra):
+        f = ids(env.root / name, values, t)
+        r = env.run("table", "write", source, "--source", f, *extra, config=False)
+        assert r.rc == 0, str(r)
+
+    write_source("s1.parquet", [1, 2], pa.int32(), "--property", "delta.enableTypeWidening=true")
+    entry = env.table_entry("t", "unused", "delta",
+                            table_properties={"delta.enableTypeWidening": True})
+    entry["source_path_pattern"] = str(source)
+    env.write_config([entry])
+    env.load()
+    write_source("s2.parquet", [5_000_000_000], pa.int64(), "--schema-evolution", "add_new_columns")
+    assert type_changes(source)["id"] == [{"fromType": "integer", "toType": "long"}]
+    env.load()
+    assert type_changes(env.table_path("t"))["id"] == [{"fromType": "integer", "toType": "long"}]
+    assert sorted(env.read("t").column("id").to_pylist()) == [1, 2, 5_000_000_000]
