@@ -289,7 +289,7 @@ def test_widening_needs_the_property_and_schema_evolution(dl, tmp_path):
     out = _out(p)
     assert p.returncode == 1, out
     for part in ("column id has type integer in the table but long", "delta.enableTypeWidening",
-                 path):
+                 path, f"source {wide}"):
         assert part in out, out
     assert _tree(path) == before
     p = dl.run("table", "widen-column", path, "--column", "id", "--type", "long", check=False)

@@ -188,7 +188,20 @@ Status WriteCmd(const TableArgs& a) {
     DL_ASSIGN_OR_RETURN(auto st, s.fs->Stat(f));
     req.loader_info.source_files.push_back({f, st.size, st.modification_time_ms});
   }
-  DL_ASSIGN_OR_RETURN(auto r, table::Write(*s.ctx, a.path, req));
+  auto written = table::Write(*s.ctx, a.path, req);
+  if (written.status().code() == StatusCode::kSchemaMismatch) {
+    // A column or type mismatch comes from the data: name the files it was read from
+    // (unless the error does already, as a violated rule's does).
+    const std::string& message = written.status().message();
+    std::string names;
+    bool named = false;
+    for (const auto& f : files) {
+      names += (names.empty() ? "" : ", ") + f;
+      named |= message.find(f) != std::string::npos;
+    }
+    if (!named) return written.status().WithContext("source " + names);
+  }
+  DL_ASSIGN_OR_RETURN(auto r, std::move(written));
   std::cout << "version " << r.version << ": wrote " << r.rows_written << " rows in "
             << r.files_added << " files" << (r.files_removed ? ", removed " : "")
             << (r.files_removed ? std::to_string(r.files_removed) + " files" : "") << "\n";
