@@ -318,7 +318,7 @@ def _refused(p, feature: str) -> bool:
 # In-commit timestamps and v2 checkpoints are implemented: test_ict_v2_checkpoint.py.
 
 
-@pytest.mark.parametrize("feature", ["typeWidening", "madeUpReaderFeature"])
+@pytest.mark.parametrize("feature", ["variantType", "madeUpReaderFeature"])
 def test_unsupported_feature_scan_and_write_refused(dl, tmp_path, feature):
     """A reader feature we cannot read: scan and write fail naming the feature and the table, and
     the write changes nothing."""
