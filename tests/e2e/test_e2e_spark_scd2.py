@@ -134,3 +134,12 @@ def test_new_columns_batch_by_batch_like_duckdb(env: LoaderEnv):
     got = sorted(((r["id"], r["extra"], r["is_current"]) for r in env.read("t").to_pylist()),
                  key=repr)
     assert got == [(1, "e", True), (1, None, False), (2, None, True), (3, None, True)]
+    # An identical re-delivery changes no version: its MERGE still commits (its txn and
+    # metadata), so the file counts as loaded once and is never retried.
+    again = write_csv(env.raw / "c.csv", "id,a,seq,extra\n3,z,2,\n")
+    version = env.version("t")
+    env.load()
+    assert env.version("t") == version + 1
+    assert env.tracker_for("t")[str(again)]["status"] == "completed"
+    assert env.run("run", config=duck_cfg).rc == 0
+    assert rows(env.read("t")) == rows(duck_table(env, "t"))

@@ -122,6 +122,7 @@ Result<std::unique_ptr<RemoteLoadEngine>> SparkLoadEngine::Connect(const SparkRe
 }
 
 Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
+  DL_RETURN_IF_ERROR(PrepareSession(*session_));
   // The write reads the files again: a second scan, the price of per-file counts.
   DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op));
   pb::Relation input;

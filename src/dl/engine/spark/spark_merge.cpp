@@ -185,6 +185,7 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
 }  // namespace
 
 Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
+  DL_RETURN_IF_ERROR(PrepareSession(*session_));
   DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
   Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));
   Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op, files) : Result<MergeOutcome>(st);

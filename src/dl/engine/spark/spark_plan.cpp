@@ -209,6 +209,10 @@ pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files,
   return Project(Source(op), std::move(exprs));
 }
 
+Status PrepareSession(SparkSession& session) {
+  return session.SetConf("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS");
+}
+
 pb::Relation SqlRelation(const std::string& query) {
   pb::Relation r;
   r.mutable_sql()->set_query(query);

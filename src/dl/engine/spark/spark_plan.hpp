@@ -40,6 +40,12 @@ Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation&
 /// kFileOrderColumn and kRowOrderColumn.
 pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden);
 
+/// The session confs every load sets before it writes (set per operation: a session Spark
+/// restarted has lost them): Parquet timestamps as INT64 microseconds, as the DuckDB engine
+/// writes them, not Spark's default INT96 (which readers decode as nanoseconds: 9999-12-31,
+/// a common SCD2 open end, overflows there).
+Status PrepareSession(SparkSession& session);
+
 /// A relation from SQL text.
 pb::Relation SqlRelation(const std::string& query);
 
