@@ -59,10 +59,6 @@ namespace {
 std::pair<std::string, std::string> SparkGap(const config::LoaderConfig& cfg,
                                              const config::TableConfig& t) {
   using config::ToString;
-  if (t.loading_strategy == config::LoadingStrategy::kScd2) {
-    return {"loading_strategy", std::string(ToString(t.loading_strategy))};
-  }
-  if (t.replace_where) return {"replace_where", "overwrite with replace_where"};
   // "x" is an identifier to DuckDB and a string to Spark, and a backslash escapes in Spark's
   // literals only: such a fragment would mean two things. Bare names mean the same on both.
   const char* kTwoMeanings = "a double quote or backslash (Spark reads them differently)";
@@ -71,6 +67,9 @@ std::pair<std::string, std::string> SparkGap(const config::LoaderConfig& cfg,
   }
   if (t.delete_condition && t.delete_condition->find_first_of("\"\\") != std::string::npos) {
     return {"delete_condition", kTwoMeanings};
+  }
+  if (t.replace_where && t.replace_where->find_first_of("\"\\") != std::string::npos) {
+    return {"replace_where", kTwoMeanings};
   }
   if (t.file_format == config::FileFormat::kDelta) return {"file_format", "delta"};
   if (t.schema_evolution_mode == config::SchemaEvolutionMode::kRescue ||
@@ -99,8 +98,8 @@ Status RefuseSparkLoading(const config::LoaderConfig& cfg) {
     const std::string path =
         key == "use_unity_catalog" ? key : fmt::format("tables[{}].{}", i, key);
     return ConfigError(cfg, t.line, path,
-                       fmt::format("{} of {} is not yet supported on the spark engine ({}; only "
-                                   "append, overwrite and merge are so far); use engine: duckdb for it",
+                       fmt::format("{} of {} is not yet supported on the spark engine ({}; see "
+                                   "docs/spark_engine.md); use engine: duckdb for it",
                                    what, config::DisplayName(cfg, t), t.engine_key),
                        nullptr);
   }
