@@ -360,12 +360,12 @@ Result<std::string> PrepareRows(TableContext& ctx, const WriteRequest& req,
   return aligned;
 }
 
-// The removes of `kind` (and the deletion vectors of a rewrite), with the read set that makes
-// a concurrent change to what they replace conflict.
+// The removes of `kind` (and the deletion vectors of a rewrite) into `files`, with the read
+// set that makes a concurrent change to what they replace conflict.
 Status AddRemoves(TableContext& ctx, const std::string& root, WriteKind kind,
                   const WriteRequest& req, const delta::Snapshot* snapshot,
                   const std::vector<delta::AddFile>& adds, int64_t now, delta::Transaction& tx,
-                  WriteResult& result) {
+                  std::vector<delta::Action>& files, WriteResult& result) {
   switch (kind) {
     case WriteKind::kCreate:
     case WriteKind::kAppend:
@@ -377,7 +377,7 @@ Status AddRemoves(TableContext& ctx, const std::string& root, WriteKind kind,
       for (const auto& a : adds) touched.insert(a.partition_values);
       for (const auto& f : snapshot->files()) {
         if (touched.count(f.partition_values) == 0) continue;
-        tx.Add(internal::RemoveFor(f, now, true));
+        files.emplace_back(internal::RemoveFor(f, now, true));
         ++result.files_removed;
       }
       tx.read_set().partitions.assign(touched.begin(), touched.end());
@@ -385,19 +385,19 @@ Status AddRemoves(TableContext& ctx, const std::string& root, WriteKind kind,
     }
     case WriteKind::kOverwrite:
       tx.read_set().whole_table = true;
-      for (const auto& f : snapshot->files()) tx.Add(internal::RemoveFor(f, now, true));
+      for (const auto& f : snapshot->files()) files.emplace_back(internal::RemoveFor(f, now, true));
       result.files_removed = static_cast<int64_t>(snapshot->files().size());
       return Status::OK();
     case WriteKind::kRewrite:
       tx.read_set().whole_table = true;
-      for (const auto& f : req.rewritten_files) tx.Add(internal::RemoveFor(f, now, true));
+      for (const auto& f : req.rewritten_files) files.emplace_back(internal::RemoveFor(f, now, true));
       result.files_removed = static_cast<int64_t>(req.rewritten_files.size());
       if (req.row_deletes.empty()) return Status::OK();
       if (!UsesDeletionVectors(*snapshot)) {
         return Status::Internal("deleting rows in place in {}, which has no deletion vectors",
                                 root);
       }
-      return internal::AddRowDeletes(ctx.fs, root, req.row_deletes, now, tx, result);
+      return internal::AddRowDeletes(ctx.fs, root, req.row_deletes, now, files, result);
   }
   return Status::OK();
 }
@@ -472,6 +472,10 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
                                : PlanNewTable(req, source_schema, root, tx));
   DL_ASSIGN_OR_RETURN(std::string rows,
                       PrepareRows(ctx, req, snapshot.get(), source_sql, root, plan));
+  // The table's metadata after the write (what its change data is read with).
+  const delta::Metadata metadata = plan.new_md ? *plan.new_md
+                                   : snapshot  ? snapshot->metadata()
+                                               : delta::Metadata{};
   if (plan.new_md) tx.Add(std::move(*plan.new_md));
 
   engine::WriteOptions wopts = req.write_options;
@@ -486,8 +490,16 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
 
   const int64_t now = NowMs();
   if (req.reads_table && snapshot) tx.read_set().whole_table = true;
-  DL_RETURN_IF_ERROR(AddRemoves(ctx, root, kind, req, snapshot.get(), adds, now, tx, result));
-  for (auto& a : adds) tx.Add(std::move(a));
+  std::vector<delta::Action> files;
+  DL_RETURN_IF_ERROR(
+      AddRemoves(ctx, root, kind, req, snapshot.get(), adds, now, tx, files, result));
+  for (auto& a : adds) files.emplace_back(std::move(a));
+  if (kind == WriteKind::kRewrite) {
+    // Rewritten files carry rows that did not change: the change data says which did.
+    DL_RETURN_IF_ERROR(internal::AddChangeData(ctx, root, snapshot->protocol(), metadata,
+                                               plan.schema, req.change_keys, files));
+  }
+  tx.AddAll(std::move(files));
   if (req.txn) {
     delta::SetTransaction txn = *req.txn;
     txn.last_updated = now;
@@ -512,7 +524,11 @@ Result<WriteResult> DeleteInPlace(TableContext& ctx, const std::string& root,
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   tx.read_set().whole_table = true;
   WriteResult result;
-  DL_RETURN_IF_ERROR(internal::AddRowDeletes(ctx.fs, root, deletes, NowMs(), tx, result));
+  std::vector<delta::Action> files;
+  DL_RETURN_IF_ERROR(internal::AddRowDeletes(ctx.fs, root, deletes, NowMs(), files, result));
+  DL_RETURN_IF_ERROR(internal::AddChangeData(ctx, root, snapshot->protocol(),
+                                             snapshot->metadata(), snapshot->schema(), {}, files));
+  tx.AddAll(std::move(files));
   tx.SetOperation("DELETE", {{"predicate", nlohmann::json::array({predicate}).dump()}});
   tx.SetOperationMetrics({{"numRemovedFiles", std::to_string(result.files_removed)},
                           {"numAddedFiles", "0"},
@@ -571,12 +587,16 @@ Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   tx.read_set().whole_table = true;
   int64_t now = NowMs();
-  for (const auto& f : rewrite) tx.Add(internal::RemoveFor(f, now, true));
+  std::vector<delta::Action> files;
+  for (const auto& f : rewrite) files.emplace_back(internal::RemoveFor(f, now, true));
   result.files_removed = static_cast<int64_t>(rewrite.size());
   result.files_added = static_cast<int64_t>(adds.size());
   result.rows_written = internal::CountRecords(adds);
   result.bytes_written = internal::TotalBytes(adds);
-  for (auto& a : adds) tx.Add(std::move(a));
+  for (auto& a : adds) files.emplace_back(std::move(a));
+  DL_RETURN_IF_ERROR(internal::AddChangeData(ctx, root, snapshot->protocol(),
+                                             snapshot->metadata(), snapshot->schema(), {}, files));
+  tx.AddAll(std::move(files));
   tx.SetOperation("DELETE", {{"predicate", nlohmann::json::array({predicate}).dump()}});
   tx.SetOperationMetrics({{"numRemovedFiles", std::to_string(result.files_removed)},
                           {"numAddedFiles", std::to_string(result.files_added)},
