@@ -78,14 +78,14 @@ def test_usage_errors_exit_2(dl, args):
 def test_property_needing_an_unsupported_feature_is_refused_before_any_write(dl, tmp_path):
     src = il.write_parquet(_small(range(3)), tmp_path / "src.parquet")
     path = tmp_path / "t"
-    prop = "delta.enableChangeDataFeed=true"
+    prop = "delta.enableTypeWidening=true"
     p = dl.run("table", "write", path, "--source", src, "--property", prop, check=False)
-    assert p.returncode == 1 and "delta.enableChangeDataFeed" in _out(p), _out(p)
+    assert p.returncode == 1 and "typeWidening" in _out(p), _out(p)
     assert not path.exists(), "a refused create left files behind"
     dl.run("table", "write", path, "--source", src)
     before = _tree(path)
     p = dl.run("table", "write", path, "--source", src, "--property", prop, check=False)
-    assert p.returncode == 1 and "delta.enableChangeDataFeed" in _out(p), _out(p)
+    assert p.returncode == 1 and "typeWidening" in _out(p), _out(p)
     assert _tree(path) == before, "a refused write must not touch the table"
     p = dl.run("table", "write", path, "--source", src, "--property", "noequals", check=False)
     assert p.returncode == 2 and "KEY=VALUE" in _out(p), _out(p)  # a usage error
