@@ -225,3 +225,24 @@ def test_bad_ranges_are_errors_naming_the_version(dl, tmp_path):
     p = dl.run("table", "changes", plain, "--from", "0", check=False)
     assert p.returncode != 0, p.stdout
     assert "not enabled at version 0" in p.stderr and "delta.enableChangeDataFeed" in p.stderr, p.stderr
+
+
+def test_column_mapped_table_changes_both_ways(dl, spark, tmp_path):
+    """Spark's column-mapped CDF table (a renamed column): our merge and delete write cdc files
+    by physical name that Spark reads, and we read Spark's update."""
+    ld = Loader(dl, tmp_path, {"table_name": "cm", "loading_strategy": "merge",
+                               "primary_keys": ["id"]})
+    path = str(ld.table)
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta TBLPROPERTIES "
+              f"('delta.enableChangeDataFeed' = 'true', 'delta.columnMapping.mode' = 'name', "
+              f"'delta.minReaderVersion' = '2', 'delta.minWriterVersion' = '5')")
+    spark.sql(f"INSERT INTO delta.`{path}` VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    spark.sql(f"ALTER TABLE delta.`{path}` RENAME COLUMN name TO label")
+    start = _versions(path) + 1  # Spark reads no changes across a rename
+    spark.sql(f"UPDATE delta.`{path}` SET label = 'b2' WHERE id = 2")
+    v = ld.load(pa.table({"id": pa.array([1, 4], pa.int64()), "label": ["a1", "d"]}))
+    assert _has_cdc(path, v)
+    dl.run("table", "delete", path, "--where", "id = 3")
+    changes = assert_same_changes(dl, spark, path, ["id", "label"], start)
+    assert sorted((c[0], c[1], c[2]) for c in changes if c[-2] == v) == [
+        (1, "a", "update_preimage"), (1, "a1", "update_postimage"), (4, "d", "insert")]
