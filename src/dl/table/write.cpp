@@ -360,6 +360,22 @@ Result<std::string> PrepareRows(TableContext& ctx, const WriteRequest& req,
   return aligned;
 }
 
+// The data files of the rows, counted in `result`.
+Result<std::vector<delta::AddFile>> WriteRows(TableContext& ctx, const WriteRequest& req,
+                                              const TablePlan& plan, const std::string& rows,
+                                              const std::string& root, WriteResult& result) {
+  engine::WriteOptions wopts = req.write_options;
+  wopts.partition_columns = plan.partition_by;
+  wopts.column_mapping = plan.column_mapping;
+  wopts.rows_by_value = wopts.count_rows_by.empty() ? nullptr : &result.rows_by_value;
+  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(rows, root, plan.schema, wopts));
+  result.files_added = static_cast<int64_t>(adds.size());
+  result.rows_written = internal::CountRecords(adds);
+  result.bytes_written = internal::TotalBytes(adds);
+  for (const auto& a : adds) result.added_paths.push_back(a.path);
+  return adds;
+}
+
 // The removes of `kind` (and the deletion vectors of a rewrite) into `files`, with the read
 // set that makes a concurrent change to what they replace conflict.
 Status AddRemoves(TableContext& ctx, const std::string& root, WriteKind kind,
@@ -478,15 +494,7 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
                                                : delta::Metadata{};
   if (plan.new_md) tx.Add(std::move(*plan.new_md));
 
-  engine::WriteOptions wopts = req.write_options;
-  wopts.partition_columns = plan.partition_by;
-  wopts.column_mapping = plan.column_mapping;
-  wopts.rows_by_value = wopts.count_rows_by.empty() ? nullptr : &result.rows_by_value;
-  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(rows, root, plan.schema, wopts));
-  result.files_added = static_cast<int64_t>(adds.size());
-  result.rows_written = internal::CountRecords(adds);
-  result.bytes_written = internal::TotalBytes(adds);
-  for (const auto& a : adds) result.added_paths.push_back(a.path);
+  DL_ASSIGN_OR_RETURN(auto adds, WriteRows(ctx, req, plan, rows, root, result));
 
   const int64_t now = NowMs();
   if (req.reads_table && snapshot) tx.read_set().whole_table = true;
