@@ -167,9 +167,11 @@ def test_spark_reads_the_changes_of_our_overwrites_and_replace_where_as_we_do(dl
         (1, "delete"), (2, "delete"), (3, "delete"), (4, "delete"), (9, "insert")]
 
 
-def test_spark_reads_the_changes_of_our_scd2_as_we_do(dl, spark, tmp_path):
+@pytest.mark.parametrize("dv", [False, True], ids=["copy_on_write", "deletion_vectors"])
+def test_spark_reads_the_changes_of_our_scd2_as_we_do(dl, spark, tmp_path, dv):
+    props = dict(CDF, **({"delta.enableDeletionVectors": "true"} if dv else {}))
     ld = Loader(dl, tmp_path, {"table_name": "hist", "loading_strategy": "scd2",
-                               "primary_keys": ["id"], "table_properties": CDF})
+                               "primary_keys": ["id"], "table_properties": props})
     seq = pa.array
     ld.load(pa.table({"id": seq([1, 2], pa.int64()), "name": ["a", "b"]}))
     v1 = ld.load(pa.table({"id": seq([2, 3], pa.int64()), "name": ["b2", "c"]}))
