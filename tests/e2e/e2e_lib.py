@@ -154,12 +154,12 @@ def bump_mtime(path: Path, seconds: float = 5.0) -> None:
 
 
 def read_delta(path: Path) -> pa.Table:
-    """The table's rows as delta-rs reads them; a table with deletion vectors (which delta-rs
-    1.6 refuses to read) through DuckDB's delta extension instead."""
+    """The table's rows as delta-rs reads them; a table with deletion vectors or type widening
+    (which delta-rs 1.6 refuses to read) through DuckDB's delta extension instead."""
     try:
         return DeltaTable(str(path)).to_pyarrow_table()
     except Exception as e:  # noqa: BLE001
-        if "deletionVectors" not in str(e):
+        if "deletionVectors" not in str(e) and "typeWidening" not in str(e):
             raise
     con = il._duckdb_connect_with_delta().cursor()
     try:

@@ -199,7 +199,20 @@ Status WriteCmd(const TableArgs& a) {
     DL_ASSIGN_OR_RETURN(auto st, s.fs->Stat(f));
     req.loader_info.source_files.push_back({f, st.size, st.modification_time_ms});
   }
-  DL_ASSIGN_OR_RETURN(auto r, table::Write(*s.ctx, a.path, req));
+  auto written = table::Write(*s.ctx, a.path, req);
+  if (written.status().code() == StatusCode::kSchemaMismatch) {
+    // A column or type mismatch comes from the data: name the files it was read from
+    // (unless the error does already, as a violated rule's does).
+    const std::string& message = written.status().message();
+    std::string names;
+    bool named = false;
+    for (const auto& f : files) {
+      names += (names.empty() ? "" : ", ") + f;
+      named |= message.find(f) != std::string::npos;
+    }
+    if (!named) return written.status().WithContext("source " + names);
+  }
+  DL_ASSIGN_OR_RETURN(auto r, std::move(written));
   std::cout << "version " << r.version << ": wrote " << r.rows_written << " rows in "
             << r.files_added << " files" << (r.files_removed ? ", removed " : "")
             << (r.files_removed ? std::to_string(r.files_removed) + " files" : "") << "\n";
@@ -296,6 +309,14 @@ Status DropColumnCmd(const TableArgs& a) {
   return Status::OK();
 }
 
+Status WidenColumnCmd(const TableArgs& a) {
+  DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
+  DL_ASSIGN_OR_RETURN(auto r, table::WidenColumn(*s.ctx, a.path, a.column, a.type));
+  std::cout << "version " << r.version << ": widened column " << a.column << " to " << a.type
+            << "\n";
+  return Status::OK();
+}
+
 Status AddConstraintCmd(const TableArgs& a) {
   DL_ASSIGN_OR_RETURN(auto s, OpenSession(a));
   DL_ASSIGN_OR_RETURN(auto r, table::AddConstraint(*s.ctx, a.path, a.constraint, a.expression));
@@ -319,7 +340,8 @@ CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const ch
   static const std::set<std::string> kChangesFiles = {"write",         "delete",     "optimize",
                                                       "vacuum",        "restore",    "checkpoint",
                                                       "rename-column", "drop-column",
-                                                      "add-constraint", "drop-constraint"};
+                                                      "widen-column",  "add-constraint",
+                                                      "drop-constraint"};
   const bool changes_files = kChangesFiles.count(name) != 0;
   cmd->add_option("--storage-option", args->storage_options,
                   "Object store option KEY=VALUE as in storage_options: (delta-rs key names, "
@@ -422,6 +444,12 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
       Verb(table, args, "drop-column", "Drop a column of a column-mapped table (metadata only)",
            DropColumnCmd, exit_code);
   dc->add_option("--column", args->column, "Column (a.b for a nested field)")->required();
+  auto* wc = Verb(table, args, "widen-column",
+                  "Widen a column's type (delta.enableTypeWidening=true; metadata only)",
+                  WidenColumnCmd, exit_code);
+  wc->add_option("--column", args->column, "Top-level column")->required();
+  wc->add_option("--type", args->type, "Wider Delta type: long, double, decimal(12,2), ...")
+      ->required();
 
   auto* ac = Verb(table, args, "add-constraint",
                   "Add a CHECK constraint (Spark SQL) after checking every row of the table",

@@ -32,7 +32,8 @@ struct TableArgs {
   std::string columns;
   std::string order_by;
   std::string where;
-  std::string column, new_name;        ///< rename-column / drop-column
+  std::string column, new_name;        ///< rename-column / drop-column / widen-column
+  std::string type;                    ///< widen-column
   std::string constraint, expression;  ///< add-constraint / drop-constraint
   std::string where_name = "--where";  ///< how errors name the filter
   std::vector<std::string> sources;

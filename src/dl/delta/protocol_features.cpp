@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "dl/delta/column_mapping.hpp"
+#include "dl/delta/type_widening.hpp"
 
 namespace dl::delta {
 namespace {
@@ -106,7 +107,8 @@ Features NeededFeatures(const Schema& schema, const StringMap& config, bool clus
   need("deletionVectors", ConfigTrue(config, "delta.enableDeletionVectors"));
   need("timestampNtz", SchemaUses(schema, "timestamp_ntz"));
   need("variantType", SchemaUses(schema, "variant"));
-  need("typeWidening", ConfigTrue(config, "delta.enableTypeWidening"));
+  need("typeWidening", ConfigTrue(config, kEnableTypeWideningKey) ||
+                           !ColumnWithMetadata(schema, kTypeChangesKey).empty());
   need("inCommitTimestamp", ConfigTrue(config, "delta.enableInCommitTimestamps"));
   const bool row_tracking = ConfigTrue(config, "delta.enableRowTracking");
   need("domainMetadata", row_tracking || clustered);  // both keep state in a domain
@@ -169,6 +171,13 @@ Status CheckColumnMappingReadable(const Metadata& metadata, const std::string& t
   return CheckColumnMapping(*schema, metadata.configuration, table);
 }
 
+// Type widening: every recorded type change must be one we convert on read.
+Status CheckTypeWideningReadable(const Metadata& metadata, const std::string& table) {
+  auto schema = ParseSchemaString(metadata.schema_string);
+  if (!schema.ok()) return schema.status().WithContext(fmt::format("table {}", table));
+  return CheckTypeChanges(*schema, table);
+}
+
 // Whether one writer feature puts an obligation on us that we do not implement. Features
 // whose obligations only apply when enabled are checked against the table's metadata.
 Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema& schema,
@@ -205,6 +214,10 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
   // identityColumns: values are allocated above the high-water mark, which the commit moves
   // (table/table_rules.hpp); rewrites of such tables are refused by the write itself.
   if (f == "identityColumns") return Status::OK();
+  // typeWidening: schema evolution widens only as the protocol allows, while
+  // delta.enableTypeWidening is true, recording each change in delta.typeChanges (schema.hpp);
+  // schema updates keep the field metadata.
+  if (f == "typeWidening" || f == "typeWidening-preview") return Status::OK();
   return refuse();
 }
 
@@ -222,6 +235,10 @@ Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration,
 Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
                          const StringMap& configuration) {
   Features needed = NeededFeatures(schema, configuration);
+  if (current.writer_features && Contains(*current.writer_features, "typeWidening-preview")) {
+    // Delta 3's preview of the feature serves; readers of the table may not know the stable one.
+    std::erase(needed, "typeWidening");
+  }
   if (current.min_writer_version < 7) {
     if (auto legacy = LegacyProtocol(needed, current)) return *legacy;
     // Moving to table features: keep what the old versions implied, then add the new needs.
@@ -264,6 +281,11 @@ Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const st
     }
     if (f == "columnMapping") {
       DL_RETURN_IF_ERROR(CheckColumnMappingReadable(metadata, table));
+      continue;
+    }
+    // typeWidening: files written before a type change are cast to the current type on read.
+    if (f == "typeWidening" || f == "typeWidening-preview") {
+      DL_RETURN_IF_ERROR(CheckTypeWideningReadable(metadata, table));
       continue;
     }
     return CannotRead(table, f);

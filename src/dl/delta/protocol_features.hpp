@@ -23,17 +23,18 @@ Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
                          const StringMap& configuration);
 
 /// Unsupported naming the feature and `table` if a reader feature (or reader version > 3)
-/// is one we cannot read (typeWidening, variantType, ...). deletionVectors is readable (the
-/// engine applies each file's DV), v2Checkpoint too (UUID-named checkpoints, sidecars), and
-/// so is columnMapping in modes name and id when every
-/// column has its physical name and id (CorruptLog naming the column otherwise).
+/// is one we cannot read (variantType, ...). deletionVectors is readable (the engine applies
+/// each file's DV), v2Checkpoint too (UUID-named checkpoints, sidecars), typeWidening and
+/// typeWidening-preview when every recorded type change is one the protocol allows
+/// (type_widening.hpp), and columnMapping in modes name and id when every column has its
+/// physical name and id (CorruptLog naming the column otherwise).
 Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 /// Unsupported naming the feature and `table` if the table needs a writer feature we do not
-/// implement (icebergCompat, allowColumnDefaults, ...). changeDataFeed, deletionVectors, columnMapping, inCommitTimestamp,
-/// v2Checkpoint, domainMetadata, rowTracking and clustering are writable (rowTracking and
-/// clustering only with domainMetadata listed), and so are invariants, checkConstraints,
-/// generatedColumns and identityColumns (Write checks every row against the table's rules and
-/// allocates identity values, table/table_rules.hpp).
+/// implement (icebergCompat, allowColumnDefaults, ...). changeDataFeed, deletionVectors,
+/// columnMapping, inCommitTimestamp, v2Checkpoint, domainMetadata, rowTracking, clustering and
+/// typeWidening are writable (rowTracking and clustering only with domainMetadata listed), and
+/// so are invariants, checkConstraints, generatedColumns and identityColumns (Write checks
+/// every row against the table's rules and allocates identity values, table/table_rules.hpp).
 Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 
 /// Whether the table records its change data feed (delta.enableChangeDataFeed=true; its

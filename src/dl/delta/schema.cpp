@@ -5,6 +5,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "dl/delta/type_widening.hpp"
+
 namespace dl::delta {
 namespace {
 
@@ -134,47 +136,24 @@ J TypeToJson(const DataType& t) {
 
 // ---------------------------------------------------------------- merge
 
-int IntegerRank(const DataType& t) {
-  if (t.kind != DataType::Kind::kPrimitive) return -1;
-  if (t.name == "byte") return 0;
-  if (t.name == "short") return 1;
-  if (t.name == "integer") return 2;
-  if (t.name == "long") return 3;
-  return -1;
-}
-
-int FloatRank(const DataType& t) {
-  if (t.is_primitive("float")) return 0;
-  if (t.is_primitive("double")) return 1;
-  return -1;
-}
-
-// True if every value of `narrow` converts losslessly to `wide`.
-bool FitsIn(const DataType& narrow, const DataType& wide) {
-  int ni = IntegerRank(narrow), wi = IntegerRank(wide);
-  if (ni >= 0 && wi >= 0) return ni <= wi;
-  int nf = FloatRank(narrow), wf = FloatRank(wide);
-  if (nf >= 0 && wf >= 0) return nf <= wf;
-  if (narrow.kind == DataType::Kind::kDecimal && wide.kind == DataType::Kind::kDecimal) {
-    return narrow.scale <= wide.scale &&
-           narrow.precision - narrow.scale <= wide.precision - wide.scale;
-  }
-  return false;
-}
-
-// Changes Delta's typeWidening feature allows (besides the integer/float/decimal ones).
-bool WidenableTo(const DataType& from, const DataType& to) {
-  if (FitsIn(from, to)) return true;
-  if (IntegerRank(from) >= 0 && IntegerRank(from) <= 2 && to.is_primitive("double")) return true;
-  return from.is_primitive("date") && to.is_primitive("timestamp_ntz");
-}
-
 std::string ColumnPath(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
 
+// A type change made while merging: recorded on the nearest enclosing struct field.
+struct TypeChange {
+  DataTypePtr from, to;
+  std::string field_path;  // below that field: "", "element", "key", "value.element", ...
+};
+
+// `below`: the path of this type below its nearest struct field ("" for the field itself).
 Result<DataTypePtr> MergeType(const DataTypePtr& table, const DataTypePtr& in,
-                              const std::string& path, const SchemaMergeOptions& opt);
+                              const std::string& path, const SchemaMergeOptions& opt,
+                              const std::string& below, std::vector<TypeChange>* changes);
+
+std::string Below(const std::string& below, const char* step) {
+  return below.empty() ? step : below + "." + step;
+}
 
 Result<std::vector<StructField>> MergeFields(const std::vector<StructField>& table,
                                              const std::vector<StructField>& incoming,
@@ -192,7 +171,9 @@ Result<std::vector<StructField>> MergeFields(const std::vector<StructField>& tab
     auto it = std::find_if(out.begin(), out.end(),
                            [&](const StructField& f) { return f.name == in.name; });
     if (it != out.end()) {
-      DL_ASSIGN_OR_RETURN(it->type, MergeType(it->type, in.type, path, opt));
+      std::vector<TypeChange> changes;
+      DL_ASSIGN_OR_RETURN(it->type, MergeType(it->type, in.type, path, opt, "", &changes));
+      for (const TypeChange& c : changes) RecordTypeChange(&*it, *c.from, *c.to, c.field_path);
       continue;
     }
     auto ci = std::find_if(out.begin(), out.end(), [&](const StructField& f) {
@@ -215,7 +196,8 @@ Result<std::vector<StructField>> MergeFields(const std::vector<StructField>& tab
 }
 
 Result<DataTypePtr> MergeType(const DataTypePtr& table, const DataTypePtr& in,
-                              const std::string& path, const SchemaMergeOptions& opt) {
+                              const std::string& path, const SchemaMergeOptions& opt,
+                              const std::string& below, std::vector<TypeChange>* changes) {
   if (DeepEqual(table, in)) return table;
   using K = DataType::Kind;
   if (table->kind == K::kStruct && in->kind == K::kStruct) {
@@ -223,18 +205,30 @@ Result<DataTypePtr> MergeType(const DataTypePtr& table, const DataTypePtr& in,
     return DataType::Struct(std::move(fields));
   }
   if (table->kind == K::kArray && in->kind == K::kArray) {
-    DL_ASSIGN_OR_RETURN(auto elem, MergeType(table->element, in->element, path + ".element", opt));
+    DL_ASSIGN_OR_RETURN(auto elem, MergeType(table->element, in->element, path + ".element", opt,
+                                             Below(below, "element"), changes));
     return DataType::Array(std::move(elem), table->contains_null);
   }
   if (table->kind == K::kMap && in->kind == K::kMap) {
-    DL_ASSIGN_OR_RETURN(auto key, MergeType(table->key, in->key, path + ".key", opt));
-    DL_ASSIGN_OR_RETURN(auto value, MergeType(table->value, in->value, path + ".value", opt));
+    DL_ASSIGN_OR_RETURN(auto key, MergeType(table->key, in->key, path + ".key", opt,
+                                            Below(below, "key"), changes));
+    DL_ASSIGN_OR_RETURN(auto value, MergeType(table->value, in->value, path + ".value", opt,
+                                              Below(below, "value"), changes));
     return DataType::Map(std::move(key), std::move(value), table->value_contains_null);
   }
-  if (FitsIn(*in, *table)) return table;  // narrower incoming: cast up on write
-  if (opt.allow_type_widening && WidenableTo(*table, *in)) return in;
-  return Status::SchemaMismatch("column {} has type {} in the table but {} in the incoming data",
-                                path, table->ToString(), in->ToString());
+  // Narrower incoming: cast up on write (every widening is lossless).
+  if (IsTypeWidening(*in, *table)) return table;
+  const bool widening = IsTypeWidening(*table, *in);
+  if (widening && opt.allow_type_widening) {
+    changes->push_back(TypeChange{table, in, below});
+    return in;
+  }
+  return Status::SchemaMismatch(
+      "column {} has type {} in the table but {} in the incoming data{}", path, table->ToString(),
+      in->ToString(),
+      widening ? "; widening the column needs the table property delta.enableTypeWidening=true "
+                 "and schema evolution on"
+               : "");
 }
 
 bool TypeUses(const DataType& t, std::string_view primitive) {

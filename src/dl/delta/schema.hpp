@@ -64,12 +64,15 @@ nlohmann::json DataTypeToJson(const DataType& type);
 /// How MergeSchema treats columns of `incoming` that `table` lacks, and type differences.
 struct SchemaMergeOptions {
   bool allow_new_columns = true;   ///< add new columns (always nullable)
-  bool allow_type_widening = false;  ///< only with the typeWidening table feature
+  /// widen a column to a wider incoming type (delta/type_widening.hpp), recording the change
+  /// in delta.typeChanges; only while the table's delta.enableTypeWidening is true
+  bool allow_type_widening = false;
 };
 
 /// Evolve `table` to accept `incoming`: new (nested) columns are appended as nullable; an
-/// identical or narrower incoming type keeps the table's type; any other type change is a
-/// SchemaMismatch naming the column and both types.
+/// identical or narrower incoming type keeps the table's type (the data is cast up); a wider
+/// one widens the column when allowed; any other type change is a SchemaMismatch naming the
+/// column and both types.
 Result<Schema> MergeSchema(const Schema& table, const Schema& incoming,
                            const SchemaMergeOptions& options = {});
 

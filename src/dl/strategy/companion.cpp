@@ -42,6 +42,9 @@ Result<CompanionFiles> WriteCompanionFiles(table::TableContext& ctx, const std::
   if (current) {
     delta::SchemaMergeOptions opts;
     opts.allow_new_columns = true;
+    // Our own table, following its target's columns: whether a column may widen is the
+    // target's write to decide (a refused one never commits these files).
+    opts.allow_type_widening = true;
     auto merged = delta::MergeSchema(current->schema(), schema, opts);
     if (!merged.ok()) return merged.status().WithContext("writing " + root);
     schema = std::move(*merged);

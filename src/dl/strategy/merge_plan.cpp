@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "dl/delta/type_widening.hpp"
 #include "dl/engine/engine.hpp"
 #include "dl/strategy/merge_strategy.hpp"
 #include "dl/strategy/source.hpp"
@@ -261,6 +262,8 @@ Result<std::string> TypedLikeTable(engine::Engine& engine, const std::string& sq
   DL_ASSIGN_OR_RETURN(delta::Schema incoming, engine.SchemaOf(sql));
   delta::SchemaMergeOptions opts;
   opts.allow_new_columns = true;  // whether new columns may stay is the write's decision
+  // and so is whether a column may widen: the write refuses it without schema evolution.
+  opts.allow_type_widening = delta::TypeWideningEnabled(snapshot->metadata().configuration);
   DL_ASSIGN_OR_RETURN(delta::Schema merged,
                       delta::MergeSchema(snapshot->schema(), incoming, opts));
   delta::Schema typed;

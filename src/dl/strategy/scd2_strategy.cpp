@@ -11,6 +11,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
+#include "dl/delta/type_widening.hpp"
 #include "dl/strategy/key_files.hpp"
 #include "dl/strategy/scd2_batch.hpp"
 #include "dl/strategy/strategy_internal.hpp"
@@ -78,7 +79,9 @@ Status Scd2Batch::ReadEvents() {
   DL_ASSIGN_OR_RETURN(std::string compatible, engine_.DeltaCompatibleSelect(rows));
   DL_ASSIGN_OR_RETURN(delta::Schema schema, engine_.SchemaOf(compatible));
   if (snapshot_) {
-    DL_ASSIGN_OR_RETURN(schema, delta::MergeSchema(snapshot_->schema(), schema));
+    delta::SchemaMergeOptions opts;  // the write refuses widening without schema evolution
+    opts.allow_type_widening = delta::TypeWideningEnabled(snapshot_->metadata().configuration);
+    DL_ASSIGN_OR_RETURN(schema, delta::MergeSchema(snapshot_->schema(), schema, opts));
   }
   delta::Schema event_schema;
   for (const auto& f : schema.fields) {

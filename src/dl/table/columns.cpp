@@ -1,10 +1,13 @@
-// Renaming and dropping columns of a column-mapped table: metadata-only commits. The data files
-// keep the physical names, so nothing is rewritten (what Spark's ALTER TABLE ... RENAME COLUMN
-// and DROP COLUMN do).
+// Renaming and dropping columns of a column-mapped table, and widening a column's type:
+// metadata-only commits. The data files keep the physical names (and, once widened, the older
+// narrower types, converted on read), so nothing is rewritten (what Spark's ALTER TABLE ...
+// RENAME COLUMN, DROP COLUMN and ALTER COLUMN ... TYPE do).
 #include <algorithm>
 
 #include "dl/common/clock.hpp"
 #include "dl/delta/column_mapping.hpp"
+#include "dl/delta/protocol_features.hpp"
+#include "dl/delta/type_widening.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
 
@@ -67,6 +70,42 @@ Result<WriteResult> DropColumn(TableContext& ctx, const std::string& root,
   if (!schema.ok()) return schema.status().WithContext(fmt::format("table {}", root));
   return CommitSchema(ctx, root, snapshot, snapshot->metadata(), *schema, "DROP COLUMNS",
                       {{"columns", internal::JsonList({column})}});
+}
+
+Result<WriteResult> WidenColumn(TableContext& ctx, const std::string& root,
+                                const std::string& column, const std::string& type) {
+  DL_ASSIGN_OR_RETURN(auto snapshot, delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, root));
+  delta::Metadata md = snapshot->metadata();
+  if (!delta::TypeWideningEnabled(md.configuration)) {
+    return Status::InvalidArgument(
+        "widening column {} of {} needs the table property {}=true (writers must refuse type "
+        "changes without it)",
+        column, root, delta::kEnableTypeWideningKey);
+  }
+  auto to = delta::ParseDataType(nlohmann::json(type));
+  if (!to.ok()) {
+    return to.status().WithContext(fmt::format("widening column {} of {}", column, root));
+  }
+  DL_ASSIGN_OR_RETURN(delta::Schema schema,
+                      delta::WidenColumn(snapshot->schema(), column, **to, root));
+  if (schema == snapshot->schema()) {
+    return Status::InvalidArgument("column {} of {} already has type {}", column, root, type);
+  }
+  md.schema_string = delta::SerializeSchema(schema);
+  delta::Protocol protocol =
+      delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
+  DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
+  delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
+  if (!(protocol == snapshot->protocol())) tx.Add(std::move(protocol));
+  tx.Add(std::move(md));
+  const delta::StructField* field = schema.Find(column);
+  nlohmann::json described = {{"name", column}, {"type", delta::DataTypeToJson(*field->type)}};
+  tx.SetOperation("CHANGE COLUMN", {{"column", described.dump()}});
+  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit());
+  WriteResult result;
+  result.version = commit.version;
+  result.schema_changed = true;
+  return result;
 }
 
 }  // namespace dl::table

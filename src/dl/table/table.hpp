@@ -185,6 +185,14 @@ Result<WriteResult> RenameColumn(TableContext& ctx, const std::string& root,
 Result<WriteResult> DropColumn(TableContext& ctx, const std::string& root,
                                const std::string& column);
 
+/// ALTER COLUMN TYPE for a table with delta.enableTypeWidening=true (InvalidArgument naming
+/// the property otherwise): widen top-level `column` to `type` (a Delta type name, e.g. "long",
+/// "decimal(12,2)") in a metadata-only commit that records the change in delta.typeChanges and
+/// adds the typeWidening feature if needed; the data files keep their narrower types.
+/// SchemaMismatch naming both types for a change that is not a widening.
+Result<WriteResult> WidenColumn(TableContext& ctx, const std::string& root,
+                                const std::string& column, const std::string& type);
+
 /// Add CHECK constraint `name` (stored lower case) with the Spark SQL `expression` after
 /// checking every row of the table against it (SchemaMismatch with the count otherwise), in a
 /// metadata-only commit that adds the checkConstraints feature if needed; Unsupported when the

@@ -9,6 +9,7 @@
 #include "dl/delta/constraints.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/delta/row_tracking.hpp"
+#include "dl/delta/type_widening.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
@@ -49,9 +50,11 @@ Result<delta::Metadata> NewTableMetadata(const delta::Schema& schema,
   return md;
 }
 
-// New source columns are an error unless evolution is on; type conflicts always are.
+// New source columns are an error unless evolution is on; a wider source type widens the
+// column only when evolution is on and `widen` (delta.enableTypeWidening), as Spark's
+// mergeSchema does; other type conflicts always are errors.
 Result<delta::Schema> EvolveSchema(const delta::Schema& table, const delta::Schema& source,
-                                   SchemaEvolution mode, const std::string& root) {
+                                   SchemaEvolution mode, bool widen, const std::string& root) {
   if (mode == SchemaEvolution::kNone) {
     for (const auto& f : source.fields) {
       if (!table.Find(f.name)) {
@@ -63,6 +66,7 @@ Result<delta::Schema> EvolveSchema(const delta::Schema& table, const delta::Sche
   }
   delta::SchemaMergeOptions opts;
   opts.allow_new_columns = mode == SchemaEvolution::kAddNewColumns;
+  opts.allow_type_widening = widen && opts.allow_new_columns;
   auto merged = delta::MergeSchema(table, source, opts);
   if (!merged.ok()) return merged.status().WithContext("writing to " + root);
   return merged;
@@ -310,8 +314,10 @@ Result<TablePlan> PlanExistingTable(TableContext& ctx, const WriteRequest& req,
     }
   }
   DL_RETURN_IF_ERROR(CheckClusteredBy(snapshot, req.cluster_by, root));
-  DL_ASSIGN_OR_RETURN(plan.schema,
-                      EvolveSchema(snapshot.schema(), source_schema, req.schema_evolution, root));
+  const bool widen = delta::TypeWideningEnabled(snapshot.metadata().configuration) ||
+                     delta::TypeWideningEnabled(req.configuration);  // set by this write
+  DL_ASSIGN_OR_RETURN(plan.schema, EvolveSchema(snapshot.schema(), source_schema,
+                                                req.schema_evolution, widen, root));
   delta::Metadata md = snapshot.metadata();
   plan.column_mapping = delta::UsesColumnMapping(md.configuration);
   result.schema_changed = !(plan.schema == snapshot.schema());

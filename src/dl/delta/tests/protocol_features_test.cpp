@@ -129,7 +129,7 @@ TEST(ProtocolFeaturesTest, CheckCanRead) {
                              Features{"timestampNtz", "vacuumProtocolCheck", "v2Checkpoint"}),
                            m, "t")
                   .ok());
-  for (const char* f : {"typeWidening", "variantType", "someFutureFeature"}) {
+  for (const char* f : {"variantType", "someFutureFeature"}) {
     Status st = CheckCanRead(P(3, 7, Features{f}, Features{f}), m, "/t");
     EXPECT_EQ(st.code(), StatusCode::kUnsupported) << f;
     EXPECT_EQ(st.message(),
@@ -206,9 +206,37 @@ TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {
   EXPECT_FALSE(UsesV2Checkpoints(ict_p));
   EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.checkpointPolicy", "v2"}}), v2);
   // Reader features we cannot read also block writing.
-  Protocol tw = P(3, 7, Features{"typeWidening"}, Features{"typeWidening"});
-  EXPECT_EQ(CheckCanWrite(tw, M(kPlain), "t").code(), StatusCode::kUnsupported);
+  Protocol vt = P(3, 7, Features{"variantType"}, Features{"variantType"});
+  EXPECT_EQ(CheckCanWrite(vt, M(kPlain), "t").code(), StatusCode::kUnsupported);
   EXPECT_EQ(CheckCanWrite(P(1, 8), M(kPlain), "t").code(), StatusCode::kUnsupported);
+}
+
+TEST(ProtocolFeaturesTest, TypeWidening) {
+  Schema widened{{F("a", "long", true,
+                    nlohmann::json::parse(
+                        R"({"delta.typeChanges":[{"fromType":"integer","toType":"long"}]})"))}};
+  const StringMap on{{"delta.enableTypeWidening", "true"}};
+  Protocol tw = P(3, 7, Features{"typeWidening"}, Features{"typeWidening"});
+  Protocol preview = P(3, 7, Features{"typeWidening-preview"}, Features{"typeWidening-preview"});
+  for (const Protocol& p : {tw, preview}) {
+    EXPECT_TRUE(CheckCanRead(p, M(widened, on), "t").ok());
+    EXPECT_TRUE(CheckCanWrite(p, M(widened, on), "t").ok());
+    EXPECT_TRUE(CheckCanWrite(p, M(kPlain), "t").ok());
+  }
+  // A recorded change the protocol does not allow makes the table unreadable.
+  Schema odd{{F("a", "string", true,
+                nlohmann::json::parse(
+                    R"({"delta.typeChanges":[{"fromType":"integer","toType":"string"}]})"))}};
+  Status st = CheckCanRead(tw, M(odd, on), "/t");
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
+  EXPECT_NE(st.message().find("integer -> string"), std::string::npos) << st.message();
+  // The property, or a recorded change, needs the feature.
+  EXPECT_EQ(RequiredProtocol(kPlain, on), tw);
+  EXPECT_EQ(UpgradeProtocol(P(1, 2), widened, {}),
+            P(3, 7, Features{"typeWidening"},
+              Features{"appendOnly", "invariants", "typeWidening"}));
+  // Delta 3's preview feature serves: the stable one is not added beside it.
+  EXPECT_EQ(UpgradeProtocol(preview, widened, on), preview);
 }
 
 }  // namespace

@@ -324,12 +324,12 @@ TEST_F(SnapshotTest, MissingProtocolOrMetadataIsCorrupt) {
 }
 
 TEST_F(SnapshotTest, UnreadableTablesAreRejected) {
-  Protocol tw{3, 7, std::vector<std::string>{"typeWidening"},
-              std::vector<std::string>{"typeWidening"}};
-  Create(MakeMetadata(), tw);
+  Protocol vt{3, 7, std::vector<std::string>{"variantType"},
+              std::vector<std::string>{"variantType"}};
+  Create(MakeMetadata(), vt);
   auto s = Load();
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
-  EXPECT_EQ(s.status().message(), fmt::format("table {} uses reader feature typeWidening, "
+  EXPECT_EQ(s.status().message(), fmt::format("table {} uses reader feature variantType, "
                                               "which data_loader cannot read yet",
                                               root()));
   Create(MakeMetadata(), Protocol{3, 2, std::vector<std::string>{"timestampNtz"}, {}});
