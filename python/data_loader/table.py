@@ -1,4 +1,5 @@
-"""Read Delta tables: rows as a pyarrow Table, the table's description and its history.
+"""Read Delta tables: rows as a pyarrow Table, the change data feed, the table's description
+and its history.
 
 The same reads as ``data_loader table scan|describe|history`` (same snapshot, time travel,
 column and ``where`` checks), run in this process. Rows are handed over through the Arrow C
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # pyarrow is needed by scan() only
 __all__ = [
     "scan",
     "scan_batches",
+    "changes",
     "describe",
     "history",
     "TableDescription",
@@ -174,6 +176,30 @@ def scan(
     """
     reader = scan_batches(path, version, timestamp, columns, where, limit, storage_options)
     return reader.read_all()
+
+
+def changes(
+    path: TablePath,
+    from_version: int,
+    to_version: Optional[int] = None,
+    storage_options: Optional[Mapping[str, str]] = None,
+) -> pyarrow.Table:
+    """The change data feed of the table at ``path`` for versions ``from_version`` through
+    ``to_version`` (default the latest), as ``table changes``: the table's columns plus
+    ``_change_type`` (insert, delete, update_preimage, update_postimage), ``_commit_version``
+    and ``_commit_timestamp``. A version the table does not have is ``FileNotFoundError``, a
+    range where ``delta.enableChangeDataFeed`` was off ``ValueError``. Needs pyarrow."""
+    import pyarrow as pa
+
+    stream = _native.table_changes(
+        os.fspath(path),
+        _version_arg(path, from_version),
+        _version_arg(path, to_version),
+        _storage_args(storage_options),
+    )
+    if hasattr(pa.RecordBatchReader, "from_stream"):  # pyarrow >= 15
+        return pa.RecordBatchReader.from_stream(stream).read_all()
+    return pa.RecordBatchReader._import_from_c_capsule(stream.__arrow_c_stream__()).read_all()
 
 
 def describe(

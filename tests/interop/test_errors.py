@@ -75,17 +75,20 @@ def test_usage_errors_exit_2(dl, args):
 # --------------------------------------------------------------------------------------------
 
 
-def test_property_needing_an_unsupported_feature_is_refused_before_any_write(dl, tmp_path):
+def test_property_that_cannot_be_honoured_is_refused_before_any_write(dl, tmp_path):
+    # Every table property that implies a feature is implemented now (change data feed, type
+    # widening, ...); an unknown column mapping mode cannot be honoured on a new table, and
+    # no mode can be switched on by a write to an existing one.
     src = il.write_parquet(_small(range(3)), tmp_path / "src.parquet")
     path = tmp_path / "t"
-    prop = "delta.enableChangeDataFeed=true"
+    prop = "delta.columnMapping.mode=bogus"
     p = dl.run("table", "write", path, "--source", src, "--property", prop, check=False)
-    assert p.returncode == 1 and "delta.enableChangeDataFeed" in _out(p), _out(p)
+    assert p.returncode == 1 and "delta.columnMapping.mode" in _out(p), _out(p)
     assert not path.exists(), "a refused create left files behind"
     dl.run("table", "write", path, "--source", src)
     before = _tree(path)
     p = dl.run("table", "write", path, "--source", src, "--property", prop, check=False)
-    assert p.returncode == 1 and "delta.enableChangeDataFeed" in _out(p), _out(p)
+    assert p.returncode == 1 and "delta.columnMapping.mode" in _out(p), _out(p)
     assert _tree(path) == before, "a refused write must not touch the table"
     p = dl.run("table", "write", path, "--source", src, "--property", "noequals", check=False)
     assert p.returncode == 2 and "KEY=VALUE" in _out(p), _out(p)  # a usage error

@@ -1,6 +1,7 @@
 #include "dl/cli/table_api.hpp"
 
 #include <cerrno>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,8 @@ Result<TableArgs> Open(const TableRequest& r) {
   TableArgs a;
   a.path = r.path;
   a.version = r.version;
+  a.from_version = r.from_version;
+  a.to_version = r.to_version;
   a.timestamp = r.timestamp;
   a.where = r.where;
   a.where_name = "where";
@@ -72,9 +75,9 @@ void Release(ArrowArrayStream* s) {
   s->release = nullptr;
 }
 
-}  // namespace
-
-Status ScanTableToArrow(const TableRequest& request, ArrowArrayStream* out) {
+// The rows of the query `prepare` returns as a stream in `out` that owns its session.
+Status StreamRows(const TableRequest& request, ArrowArrayStream* out,
+                  const std::function<Result<std::string>(Session&, const TableArgs&)>& prepare) {
   DL_ASSIGN_OR_RETURN(TableArgs args, Open(request));
   auto owned = std::make_unique<OwnedStream>();
   owned->args = std::move(args);
@@ -82,7 +85,7 @@ Status ScanTableToArrow(const TableRequest& request, ArrowArrayStream* out) {
   auto session = OpenSession(a);
   if (!session.ok()) return Named(session.status(), a);
   owned->session = std::move(*session);
-  auto sql = PrepareScan(owned->session, a, request.columns);
+  auto sql = prepare(owned->session, a);
   if (!sql.ok()) return Named(sql.status(), a);
   Status st = owned->session.engine->QueryArrow(*sql, &owned->inner);
   if (!st.ok()) return Named(st, a);
@@ -92,6 +95,18 @@ Status ScanTableToArrow(const TableRequest& request, ArrowArrayStream* out) {
   out->release = Release;
   out->private_data = owned.release();
   return Status::OK();
+}
+
+}  // namespace
+
+Status ScanTableToArrow(const TableRequest& request, ArrowArrayStream* out) {
+  return StreamRows(request, out, [&](Session& s, const TableArgs& a) {
+    return PrepareScan(s, a, request.columns);
+  });
+}
+
+Status TableChangesToArrow(const TableRequest& request, ArrowArrayStream* out) {
+  return StreamRows(request, out, PrepareChanges);
 }
 
 Result<nlohmann::ordered_json> DescribeTable(const TableRequest& request) {

@@ -21,6 +21,7 @@ struct TableRequest {
   std::vector<std::string> columns;          ///< empty: all
   std::string where;                         ///< SQL filter, checked as `table scan --where` is
   std::optional<int64_t> limit;              ///< rows for a scan, commits for a history
+  std::optional<int64_t> from_version, to_version;  ///< changes
   std::vector<std::string> storage_options;  ///< KEY=VALUE, as --storage-option
 };
 
@@ -28,6 +29,9 @@ struct TableRequest {
 /// The stream owns the engine session and the storage; the consumer releases it. Errors, of
 /// opening and of reading, name the table.
 Status ScanTableToArrow(const TableRequest& request, ArrowArrayStream* out);
+
+/// `table changes` as an Arrow C stream in `out`, as ScanTableToArrow.
+Status TableChangesToArrow(const TableRequest& request, ArrowArrayStream* out);
 
 /// `table describe --json`.
 Result<nlohmann::ordered_json> DescribeTable(const TableRequest& request);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -112,7 +113,9 @@ std::string FormatFromPath(const std::string& path, const std::string& fallback)
   return fallback;
 }
 
-Status Scan(const TableArgs& a) {
+// The rows of the query `prepare` returns, to a.output in a.format (or the output's).
+Status ExportRows(const TableArgs& a,
+                  const std::function<Result<std::string>(Session&)>& prepare) {
   std::string format = a.format.empty() ? FormatFromPath(a.output, "csv") : a.format;
   // The engine opens its output with truncation, which would wipe a redirected stdout
   // file; export to a temp file and copy it to stdout instead.
@@ -120,7 +123,7 @@ Status Scan(const TableArgs& a) {
                               ? a.output
                               : fmt::format("{}/dl_scan_{}.{}", TempDir(), NewUuid(), format);
   DL_ASSIGN_OR_RETURN(auto s, OpenSession(a, {out}));
-  DL_ASSIGN_OR_RETURN(std::string sql, PrepareScan(s, a, SplitList(a.columns)));
+  DL_ASSIGN_OR_RETURN(std::string sql, prepare(s));
   if (a.output != "/dev/stdout") return s.engine->Export(sql, out, format);
   Status st = s.engine->Export(sql, out, format);
   if (st.ok()) {
@@ -130,6 +133,14 @@ Status Scan(const TableArgs& a) {
   }
   (void)s.fs->Delete(out);
   return st;
+}
+
+Status Scan(const TableArgs& a) {
+  return ExportRows(a, [&](Session& s) { return PrepareScan(s, a, SplitList(a.columns)); });
+}
+
+Status Changes(const TableArgs& a) {
+  return ExportRows(a, [&](Session& s) { return PrepareChanges(s, a); });
 }
 
 Result<std::vector<std::string>> ExpandSources(FileSystem& fs,
@@ -377,6 +388,16 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
   sc->add_option("--where", args->where, "SQL filter");
   sc->add_option("--order-by", args->order_by, "Comma-separated columns");
   sc->add_option("--limit", args->limit, "At most this many rows");
+
+  auto* ch = Verb(table, args, "changes",
+                  "Change data feed: rows inserted, updated and deleted by a range of versions",
+                  Changes, exit_code);
+  ch->add_option("--from", args->from_version, "First version")->required();
+  ch->add_option("--to", args->to_version, "Last version (default: the latest)");
+  ch->add_option("--output", args->output,
+                 "Output file (.csv, .jsonl, .parquet); default stdout");
+  ch->add_option("--format", args->format, "csv | jsonl | parquet")
+      ->check(CLI::IsMember({"csv", "jsonl", "parquet"}));
 
   auto* w = Verb(table, args, "write", "Append or overwrite files into the table (creates it)",
                  WriteCmd, exit_code);

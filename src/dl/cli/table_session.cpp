@@ -99,6 +99,10 @@ Result<std::string> PrepareScan(Session& s, const TableArgs& a,
   return sql;
 }
 
+Result<std::string> PrepareChanges(Session& s, const TableArgs& a) {
+  return table::ChangeFeed(*s.ctx, a.path, a.from_version.value_or(0), a.to_version);
+}
+
 ordered_json DescribeJson(const TableArgs& a, const delta::Snapshot& snap) {
   const auto& md = snap.metadata();
   return ordered_json{

@@ -24,6 +24,7 @@ struct TableArgs {
   std::string path;
   bool json = false;
   std::optional<int64_t> version;
+  std::optional<int64_t> from_version, to_version;  ///< changes
   std::string timestamp;
   std::optional<int64_t> limit;
   std::string output = "/dev/stdout";
@@ -79,6 +80,10 @@ Result<std::shared_ptr<const delta::Snapshot>> SnapshotFor(Session& s, const Tab
 /// `a.limit`.
 Result<std::string> PrepareScan(Session& s, const TableArgs& a,
                                 const std::vector<std::string>& columns);
+
+/// The SELECT of `table changes`: the change data feed of versions a.from_version through
+/// a.to_version (the latest when unset), see table::ChangeFeed.
+Result<std::string> PrepareChanges(Session& s, const TableArgs& a);
 
 /// `table describe --json` of `snapshot`.
 nlohmann::ordered_json DescribeJson(const TableArgs& a, const delta::Snapshot& snapshot);

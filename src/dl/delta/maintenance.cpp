@@ -278,10 +278,14 @@ std::optional<std::string> DeletionVectorFile(const std::string& root,
 // Lexical only (URI-aware: "s3://b" stays "s3://b"); the paths come from one listing.
 std::string Normal(const std::string& path) { return LexicallyNormal(path); }
 
-// '_' and '.' names are hidden (the log, _change_data, temp and checksum files) unless they
-// are directories of a partition column that itself starts with '_'.
+// '_' and '.' names are hidden (the log, temp and checksum files) unless they are directories
+// of a partition column that itself starts with '_'. The change data files below
+// `_change_data/` are not: no snapshot lists them, they age like any unreferenced file (as
+// Spark's VACUUM has them).
 bool IsHidden(std::string_view relative, const std::vector<std::string>& columns) {
-  for (size_t start = 0; start < relative.size();) {
+  constexpr std::string_view kChangeData = "_change_data/";
+  size_t first = relative.starts_with(kChangeData) ? kChangeData.size() : 0;
+  for (size_t start = first; start < relative.size();) {
     const size_t slash = std::min(relative.find('/', start), relative.size());
     const std::string name(relative.substr(start, slash - start));
     start = slash + 1;

@@ -182,13 +182,10 @@ Status CheckTypeWideningReadable(const Metadata& metadata, const std::string& ta
 // whose obligations only apply when enabled are checked against the table's metadata.
 Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema& schema,
                           const std::string& table) {
-  auto refuse = [&](std::string_view why) {
-    return Status::Unsupported(
-        "table {} uses writer feature {}{}, which data_loader cannot "
-        "write yet",
-        table, f, why);
+  auto refuse = [&]() {
+    return Status::Unsupported("table {} uses writer feature {}, which data_loader cannot write yet",
+                               table, f);
   };
-  const StringMap& config = m.configuration;
   // rowTracking: every add gets fresh row ids (delta/row_tracking.hpp); rewrites that would
   // need materialized row ids are refused in table/ while delta.enableRowTracking is true.
   // clustering: appends are not constrained; OPTIMIZE sorts by the clustering columns.
@@ -207,11 +204,10 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
   if (f == "invariants" || f == "checkConstraints" || f == "generatedColumns") {
     return Status::OK();
   }
-  if (f == "changeDataFeed") {
-    return ConfigTrue(config, "delta.enableChangeDataFeed")
-               ? refuse(" (delta.enableChangeDataFeed=true)")
-               : Status::OK();
-  }
+  // changeDataFeed: while enabled, writes that rewrite rows (copy-on-write, deletion vectors)
+  // add cdc files with the changed rows (table/change_data.cpp); appends, overwrites and
+  // removes of whole files need none.
+  if (f == "changeDataFeed") return Status::OK();
   // columnMapping: data files, partition values and stats use physical names, new columns get
   // fresh ids (checked readable before any writer feature).
   if (f == "columnMapping") return Status::OK();
@@ -222,7 +218,7 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
   // delta.enableTypeWidening is true, recording each change in delta.typeChanges (schema.hpp);
   // schema updates keep the field metadata.
   if (f == "typeWidening" || f == "typeWidening-preview") return Status::OK();
-  return refuse("");
+  return refuse();
 }
 
 }  // namespace
@@ -320,6 +316,10 @@ Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const s
     }
   }
   return Status::OK();
+}
+
+bool ChangeDataFeedEnabled(const StringMap& configuration) {
+  return ConfigTrue(configuration, "delta.enableChangeDataFeed");
 }
 
 bool UsesV2Checkpoints(const Protocol& protocol) {

@@ -30,12 +30,17 @@ Protocol UpgradeProtocol(const Protocol& current, const Schema& schema,
 /// physical name and id (CorruptLog naming the column otherwise).
 Status CheckCanRead(const Protocol& protocol, const Metadata& metadata, const std::string& table);
 /// Unsupported naming the feature and `table` if the table needs a writer feature we do not
-/// implement (changeDataFeed enabled, ...). deletionVectors, columnMapping, inCommitTimestamp,
-/// v2Checkpoint, domainMetadata, rowTracking, clustering and typeWidening are writable
-/// (rowTracking and clustering only with domainMetadata listed), and so are invariants,
-/// checkConstraints, generatedColumns and identityColumns (Write checks every row against the
-/// table's rules and allocates identity values, table/table_rules.hpp).
+/// implement (icebergCompat, allowColumnDefaults, ...). changeDataFeed, deletionVectors,
+/// columnMapping, inCommitTimestamp, v2Checkpoint, domainMetadata, rowTracking, clustering and
+/// typeWidening are writable (rowTracking and clustering only with domainMetadata listed), and
+/// so are invariants, checkConstraints, generatedColumns and identityColumns (Write checks
+/// every row against the table's rules and allocates identity values, table/table_rules.hpp).
 Status CheckCanWrite(const Protocol& protocol, const Metadata& metadata, const std::string& table);
+
+/// Whether the table records its change data feed (delta.enableChangeDataFeed=true; its
+/// protocol then has the changeDataFeed feature, which RequiredProtocol/UpgradeProtocol add):
+/// writes that rewrite rows add cdc files (table/change_data.cpp).
+bool ChangeDataFeedEnabled(const StringMap& configuration);
 
 /// Whether checkpoints of this table follow the v2 spec (reader-writer feature v2Checkpoint).
 bool UsesV2Checkpoints(const Protocol& protocol);

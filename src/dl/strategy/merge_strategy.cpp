@@ -310,6 +310,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   req.configuration = t.table_properties;
   // Rows breaking the table's CHECK constraints or generated columns are named per file.
   if (t.audit_columns.enabled) req.source_file_column = t.audit_columns.source_file;
+  req.change_keys = t.primary_keys;  // a matched row's old and new values are an update
   req.operation = "MERGE";
   req.operation_parameters = OperationParameters(t, sql);
   req.loader_info.merge = Stats(counts);

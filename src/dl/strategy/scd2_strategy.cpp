@@ -252,6 +252,10 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   req.reads_table = snapshot_ != nullptr;
   req.rewritten_files = rewritten;
   req.row_deletes = row_deletes_;
+  // A version row is its key and effective date: closing it is an update, opening one an
+  // insert.
+  req.change_keys = cols_.keys;
+  req.change_keys.push_back(cols_.effective);
   req.partition_by = t_.partition_columns;
   req.cluster_by = t_.clustering_columns;
   req.schema_evolution = WriteEvolution(t_);

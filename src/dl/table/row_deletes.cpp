@@ -54,7 +54,7 @@ namespace internal {
 
 Status AddRowDeletes(FileSystem& fs, const std::string& root,
                      const std::vector<RowDeletes>& deletes, int64_t now_ms,
-                     delta::Transaction& tx, WriteResult& result) {
+                     std::vector<delta::Action>& actions, WriteResult& result) {
   for (const auto& d : deletes) {
     if (d.rows.empty()) continue;
     delta::RowIndexes rows = d.rows;
@@ -68,7 +68,7 @@ Status AddRowDeletes(FileSystem& fs, const std::string& root,
     }
     const int64_t before = d.file.deletion_vector ? d.file.deletion_vector->cardinality : 0;
     result.rows_deleted_in_place += static_cast<int64_t>(rows.size()) - before;
-    tx.Add(RemoveFor(d.file, now_ms, true));
+    actions.emplace_back(RemoveFor(d.file, now_ms, true));
     ++result.files_removed;
     auto records = delta::ParseStats(d.file.stats).num_records;
     if (records && static_cast<int64_t>(rows.size()) >= *records) continue;  // no row left
@@ -81,7 +81,7 @@ Status AddRowDeletes(FileSystem& fs, const std::string& root,
       if (!wide.ok()) return wide.status().WithContext(fmt::format("stats of '{}'", add.path));
       add.stats = std::move(*wide);
     }
-    tx.Add(std::move(add));
+    actions.emplace_back(std::move(add));
     ++result.deletion_vectors_added;
   }
   return Status::OK();

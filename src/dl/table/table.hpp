@@ -80,6 +80,11 @@ struct WriteRequest {
   /// (the file stays; its deletion vector grows). Only for tables with deletion vectors
   /// enabled (see UsesDeletionVectors).
   std::vector<RowDeletes> row_deletes;
+  /// Change data feed (delta.enableChangeDataFeed): the columns that identify a row across a
+  /// rewrite (merge: the keys; SCD2: the keys and the effective date). A deleted and an
+  /// inserted row with equal values of these are recorded as an update's preimage and
+  /// postimage; without any, rewritten rows are deletes and inserts.
+  std::vector<std::string> change_keys;
   /// commitInfo operation and parameters; empty: "WRITE" with mode and partitionBy.
   std::string operation;
   delta::StringMap operation_parameters;
@@ -121,6 +126,16 @@ Status CheckNotNested(FileSystem& fs, const std::string& root);
 
 /// Append or overwrite `request.source_sql` into the table at root (creating it if missing).
 Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& request);
+
+/// The change data feed of versions [from, to] (to unset: the latest) as a query over views
+/// this registers on ctx.engine: the table's columns, `_change_type` (insert, delete,
+/// update_preimage, update_postimage), `_commit_version` and `_commit_timestamp` (in-commit
+/// timestamp, else the commit file's time). A commit's cdc files when it has them, else its
+/// adds as inserts and its data-changing removes as deletes (PROTOCOL.md "Add CDC File").
+/// NotFound naming the version for versions the table does not have (or log cleanup
+/// removed); InvalidArgument naming the version for a range where the feed was not enabled.
+Result<std::string> ChangeFeed(TableContext& ctx, const std::string& root, int64_t from,
+                               std::optional<int64_t> to = {});
 
 /// Copy-on-write delete: rewrite only the files containing rows matching `predicate`.
 Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,

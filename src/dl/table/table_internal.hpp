@@ -12,17 +12,27 @@
 
 namespace dl::table {
 struct RowDeletes;
+struct TableContext;
 struct WriteResult;
 }  // namespace dl::table
 
 namespace dl::table::internal {
 
-/// Add to `tx`, per file of `deletes`, the remove of its current version and the add of the
-/// same file with a deletion vector of its old and new deleted rows (written under root); a
-/// file left with no row is only removed. Counts go to `result`.
+/// Add to `actions`, per file of `deletes`, the remove of its current version and the add of
+/// the same file with a deletion vector of its old and new deleted rows (written under root);
+/// a file left with no row is only removed. Counts go to `result`.
 Status AddRowDeletes(FileSystem& fs, const std::string& root,
                      const std::vector<RowDeletes>& deletes, int64_t now_ms,
-                     delta::Transaction& tx, WriteResult& result);
+                     std::vector<delta::Action>& actions, WriteResult& result);
+
+/// Change data feed: when `metadata` enables it and `actions` (a commit's file actions) both
+/// remove and add data, write the changed rows (the removed files' rows against the added
+/// files' rows, see engine::WriteChangeRowsSql; `keys` pair deletes and inserts into updates)
+/// as cdc files under root/_change_data and append their cdc actions. When nothing changed
+/// (rows only moved) the adds and removes become dataChange=false instead.
+Status AddChangeData(TableContext& ctx, const std::string& root, const delta::Protocol& protocol,
+                     const delta::Metadata& metadata, const delta::Schema& schema,
+                     const std::vector<std::string>& keys, std::vector<delta::Action>& actions);
 
 /// The remove action that retires `add` (carrying its deletion vector, per the protocol).
 delta::RemoveFile RemoveFor(const delta::AddFile& add, int64_t now_ms, bool data_change);

@@ -1,5 +1,5 @@
-// Writes: append/overwrite (with table creation and schema evolution) and copy-on-write
-// delete.
+// Writes: append/overwrite (with table creation and schema evolution), and rewrites of
+// rows (copy-on-write files, deletion vectors) for merge, SCD2 and replace_where.
 #include <algorithm>
 #include <set>
 
@@ -215,9 +215,33 @@ Status CheckNotNested(FileSystem& fs, const std::string& root) {
   return Status::OK();
 }
 
-Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& req) {
+namespace {
+
+// What a write does to the table's files, decided once from the request and the table.
+enum class WriteKind {
+  kCreate,               // no table yet: protocol, metaData and the rows
+  kAppend,               // adds files only
+  kOverwrite,            // removes every live file
+  kOverwritePartitions,  // removes the live files of the partitions the rows fall into
+  kRewrite,              // removes the files it rewrites and/or marks rows deleted in place
+};
+
+WriteKind KindOf(const WriteRequest& req, const delta::Snapshot* snapshot) {
+  if (!snapshot) return WriteKind::kCreate;
+  if (req.mode == WriteMode::kOverwrite) {
+    return req.dynamic_partition_overwrite && !snapshot->partition_columns().empty()
+               ? WriteKind::kOverwritePartitions
+               : WriteKind::kOverwrite;
+  }
+  if (!req.rewritten_files.empty() || !req.row_deletes.empty()) return WriteKind::kRewrite;
+  return WriteKind::kAppend;
+}
+
+// The table as it is before the write: null when there is none yet (and one may be made).
+Result<std::shared_ptr<const delta::Snapshot>> LoadForWrite(TableContext& ctx,
+                                                            const std::string& root,
+                                                            const WriteRequest& req) {
   using SnapshotResult = Result<std::shared_ptr<const delta::Snapshot>>;
-  std::shared_ptr<const delta::Snapshot> snapshot;
   // A blind append needs the table's metadata, not its file list (the costly part of a big
   // log); an overwrite removes every file and a write that read the table checks them.
   bool blind_append = req.mode == WriteMode::kAppend && !req.reads_table;
@@ -226,178 +250,195 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
                                           : SnapshotResult(Status::NotFound("no table yet")))
                 : blind_append ? delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, root)
                                : LoadSnapshot(ctx, root);
-  if (loaded.ok()) {
-    snapshot = *loaded;
-  } else if (loaded.status().code() == StatusCode::kNotFound) {
-    DL_RETURN_IF_ERROR(CheckCanCreateAt(ctx.fs, root));
-  } else {
-    return loaded.status();
-  }
-  WriteResult result;
-  if (snapshot && req.txn) {
-    auto applied = snapshot->TxnVersion(req.txn->app_id);
-    if (applied && *applied >= req.txn->version) {
-      result.skipped = true;
-      return result;
-    }
-  }
-  if (!req.rewritten_files.empty()) {
-    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot.get(), root,
-                                                    "rewriting files (copy-on-write)"));
-  }
-  if (!req.row_deletes.empty()) {
-    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(
-        snapshot.get(), root, "replacing rows (deletion vectors plus their new versions)"));
-  }
-  DL_ASSIGN_OR_RETURN(std::string source_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
-  DL_ASSIGN_OR_RETURN(delta::Schema source_schema, ctx.engine.SchemaOf(source_sql));
+  if (loaded.ok()) return loaded;
+  if (loaded.status().code() != StatusCode::kNotFound) return loaded.status();
+  DL_RETURN_IF_ERROR(CheckCanCreateAt(ctx.fs, root));
+  return std::shared_ptr<const delta::Snapshot>();
+}
 
-  delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
+// The table after the write: its schema, properties and layout.
+struct TablePlan {
   delta::Schema schema;
-  delta::StringMap configuration;  // the table's, after this write
+  delta::StringMap configuration;
   std::vector<std::string> partition_by;
   bool column_mapping = false;
   std::optional<delta::Metadata> new_md;  // committed when the write changes it
-  if (!snapshot) {
-    result.created = true;
-    schema = source_schema;
-    partition_by = req.partition_by;
-    DL_ASSIGN_OR_RETURN(auto md, NewTableMetadata(schema, partition_by, req.configuration, root));
-    column_mapping = delta::UsesColumnMapping(md.configuration);
-    if (column_mapping) {
-      schema = delta::AssignColumnMapping(schema, &md.configuration);
-      md.schema_string = delta::SerializeSchema(schema);
-    }
-    DL_RETURN_IF_ERROR(delta::CheckClusteringColumns(req.cluster_by, schema, partition_by,
-                                                     kClusteringKey, root));
-    delta::Protocol protocol =
-        delta::RequiredProtocol(schema, md.configuration, !req.cluster_by.empty());
-    // Refused before any data file is written (a property may need a feature we lack).
-    DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
-    configuration = md.configuration;
-    tx.Add(std::move(protocol));
-    tx.Add(std::move(md));
-    if (!req.cluster_by.empty()) tx.Add(delta::ClusteringDomain(req.cluster_by, schema));
-  } else {
-    partition_by = snapshot->partition_columns();
-    if (!req.partition_by.empty() && req.partition_by != partition_by) {
-      return Status::InvalidArgument(
-          "table {} is partitioned by {}, not by {}; the partitioning of an existing table "
-          "cannot change",
-          root, internal::JsonList(partition_by), internal::JsonList(req.partition_by));
-    }
-    for (const auto& col : partition_by) {
-      const delta::StructField* field = snapshot->schema().Find(col);
-      const bool generated = field && field->metadata.contains(delta::kGenerationExpressionKey);
-      if (!source_schema.Find(col) && !generated) {  // a generated one is computed
-        return Status::SchemaMismatch("partition column '{}' of {} is missing from the data", col,
-                                      root);
-      }
-    }
-    DL_RETURN_IF_ERROR(CheckClusteredBy(*snapshot, req.cluster_by, root));
-    const bool widen = delta::TypeWideningEnabled(snapshot->metadata().configuration) ||
-                       delta::TypeWideningEnabled(req.configuration);  // set by this write
-    DL_ASSIGN_OR_RETURN(schema, EvolveSchema(snapshot->schema(), source_schema,
-                                             req.schema_evolution, widen, root));
-    delta::Metadata md = snapshot->metadata();
-    column_mapping = delta::UsesColumnMapping(md.configuration);
-    result.schema_changed = !(schema == snapshot->schema());
-    if (result.schema_changed) {
-      // New columns of a column-mapped table get fresh ids and physical names.
-      if (column_mapping) {
-        schema = delta::AssignColumnMapping(schema, &md.configuration);
-      }
-      md.schema_string = delta::SerializeSchema(schema);
-    }
-    DL_ASSIGN_OR_RETURN(bool properties_changed,
-                        SetTableProperties(req.configuration, &md.configuration, root));
-    configuration = md.configuration;
-    if (result.schema_changed || properties_changed) {
-      delta::Protocol upgraded =
-          delta::UpgradeProtocol(snapshot->protocol(), schema, md.configuration);
-      DL_RETURN_IF_ERROR(delta::CheckCanWrite(upgraded, md, root));
-      if (!(upgraded == snapshot->protocol())) tx.Add(upgraded);
-      new_md = std::move(md);
-    }
-    DL_RETURN_IF_ERROR(CheckNotNull(ctx.engine, source_sql, schema, source_schema, root));
-  }
+};
 
-  DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, schema));
-  DL_RETURN_IF_ERROR(CheckIdentityWrite(schema, req, root));
+// A new table: protocol, metaData and clustering domain go into `tx`.
+Result<TablePlan> PlanNewTable(const WriteRequest& req, const delta::Schema& source_schema,
+                               const std::string& root, delta::Transaction& tx) {
+  TablePlan plan;
+  plan.schema = source_schema;
+  plan.partition_by = req.partition_by;
+  DL_ASSIGN_OR_RETURN(auto md,
+                      NewTableMetadata(plan.schema, plan.partition_by, req.configuration, root));
+  plan.column_mapping = delta::UsesColumnMapping(md.configuration);
+  if (plan.column_mapping) {
+    plan.schema = delta::AssignColumnMapping(plan.schema, &md.configuration);
+    md.schema_string = delta::SerializeSchema(plan.schema);
+  }
+  DL_RETURN_IF_ERROR(delta::CheckClusteringColumns(req.cluster_by, plan.schema, plan.partition_by,
+                                                   kClusteringKey, root));
+  delta::Protocol protocol =
+      delta::RequiredProtocol(plan.schema, md.configuration, !req.cluster_by.empty());
+  // Refused before any data file is written (a property may need a feature we lack).
+  DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
+  plan.configuration = md.configuration;
+  tx.Add(std::move(protocol));
+  tx.Add(std::move(md));
+  if (!req.cluster_by.empty()) tx.Add(delta::ClusteringDomain(req.cluster_by, plan.schema));
+  return plan;
+}
+
+// An existing table: the layout must match, the schema may evolve and properties be set (a
+// protocol upgrade goes into `tx`, the new metaData into the plan).
+Result<TablePlan> PlanExistingTable(TableContext& ctx, const WriteRequest& req,
+                                    const delta::Snapshot& snapshot, const std::string& source_sql,
+                                    const delta::Schema& source_schema, const std::string& root,
+                                    delta::Transaction& tx, WriteResult& result) {
+  TablePlan plan;
+  plan.partition_by = snapshot.partition_columns();
+  if (!req.partition_by.empty() && req.partition_by != plan.partition_by) {
+    return Status::InvalidArgument(
+        "table {} is partitioned by {}, not by {}; the partitioning of an existing table "
+        "cannot change",
+        root, internal::JsonList(plan.partition_by), internal::JsonList(req.partition_by));
+  }
+  for (const auto& col : plan.partition_by) {
+    const delta::StructField* field = snapshot.schema().Find(col);
+    const bool generated = field && field->metadata.contains(delta::kGenerationExpressionKey);
+    if (!source_schema.Find(col) && !generated) {  // a generated one is computed
+      return Status::SchemaMismatch("partition column '{}' of {} is missing from the data", col,
+                                    root);
+    }
+  }
+  DL_RETURN_IF_ERROR(CheckClusteredBy(snapshot, req.cluster_by, root));
+  const bool widen = delta::TypeWideningEnabled(snapshot.metadata().configuration) ||
+                     delta::TypeWideningEnabled(req.configuration);  // set by this write
+  DL_ASSIGN_OR_RETURN(plan.schema, EvolveSchema(snapshot.schema(), source_schema,
+                                                req.schema_evolution, widen, root));
+  delta::Metadata md = snapshot.metadata();
+  plan.column_mapping = delta::UsesColumnMapping(md.configuration);
+  result.schema_changed = !(plan.schema == snapshot.schema());
+  if (result.schema_changed) {
+    // New columns of a column-mapped table get fresh ids and physical names.
+    if (plan.column_mapping) plan.schema = delta::AssignColumnMapping(plan.schema, &md.configuration);
+    md.schema_string = delta::SerializeSchema(plan.schema);
+  }
+  DL_ASSIGN_OR_RETURN(bool properties_changed,
+                      SetTableProperties(req.configuration, &md.configuration, root));
+  plan.configuration = md.configuration;
+  if (result.schema_changed || properties_changed) {
+    delta::Protocol upgraded =
+        delta::UpgradeProtocol(snapshot.protocol(), plan.schema, md.configuration);
+    DL_RETURN_IF_ERROR(delta::CheckCanWrite(upgraded, md, root));
+    if (!(upgraded == snapshot.protocol())) tx.Add(upgraded);
+    plan.new_md = std::move(md);
+  }
+  DL_RETURN_IF_ERROR(CheckNotNull(ctx.engine, source_sql, plan.schema, source_schema, root));
+  return plan;
+}
+
+// The rows as the table stores them: aligned to its schema, checked against its rules, with
+// generated and identity columns filled in (a moved high-water mark changes the metaData).
+Result<std::string> PrepareRows(TableContext& ctx, const WriteRequest& req,
+                                const delta::Snapshot* snapshot, const std::string& source_sql,
+                                const std::string& root, TablePlan& plan) {
+  DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, plan.schema));
+  DL_RETURN_IF_ERROR(CheckIdentityWrite(plan.schema, req, root));
   // CHECK constraints, invariants and generated columns: before any data file is written.
-  DL_ASSIGN_OR_RETURN(auto rules,
-                      internal::CompileTableRules(ctx.engine, schema, configuration, root));
+  DL_ASSIGN_OR_RETURN(auto rules, internal::CompileTableRules(ctx.engine, plan.schema,
+                                                              plan.configuration, root));
   internal::RowOrigin origin{req.source_file_column, {}};
   for (const auto& f : req.loader_info.source_files) origin.source_files.push_back(f.path);
-  DL_ASSIGN_OR_RETURN(aligned, internal::EnforceTableRules(ctx.engine, aligned, schema, rules,
-                                                           configuration, origin, root));
+  DL_ASSIGN_OR_RETURN(aligned, internal::EnforceTableRules(ctx.engine, aligned, plan.schema, rules,
+                                                           plan.configuration, origin, root));
   bool high_water_marks_moved = false;
-  DL_ASSIGN_OR_RETURN(aligned, internal::AllocateIdentityValues(ctx.engine, aligned, &schema,
+  DL_ASSIGN_OR_RETURN(aligned, internal::AllocateIdentityValues(ctx.engine, aligned, &plan.schema,
                                                                 &high_water_marks_moved, root));
   if (high_water_marks_moved) {
     // The new high-water marks are committed with the rows: a concurrent writer allocating
     // from the same marks then conflicts on this metaData and re-plans with ours.
-    if (!new_md) new_md = snapshot->metadata();
-    new_md->schema_string = delta::SerializeSchema(schema);
+    if (!plan.new_md) plan.new_md = snapshot->metadata();
+    plan.new_md->schema_string = delta::SerializeSchema(plan.schema);
   }
-  if (new_md) tx.Add(std::move(*new_md));
+  return aligned;
+}
+
+// The data files of the rows, counted in `result`.
+Result<std::vector<delta::AddFile>> WriteRows(TableContext& ctx, const WriteRequest& req,
+                                              const TablePlan& plan, const std::string& rows,
+                                              const std::string& root, WriteResult& result) {
   engine::WriteOptions wopts = req.write_options;
-  wopts.partition_columns = partition_by;
-  wopts.column_mapping = column_mapping;
+  wopts.partition_columns = plan.partition_by;
+  wopts.column_mapping = plan.column_mapping;
   wopts.rows_by_value = wopts.count_rows_by.empty() ? nullptr : &result.rows_by_value;
-  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(aligned, root, schema, wopts));
+  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(rows, root, plan.schema, wopts));
   result.files_added = static_cast<int64_t>(adds.size());
   result.rows_written = internal::CountRecords(adds);
   result.bytes_written = internal::TotalBytes(adds);
   for (const auto& a : adds) result.added_paths.push_back(a.path);
+  return adds;
+}
 
-  int64_t now = NowMs();
-  if (req.reads_table && snapshot) tx.read_set().whole_table = true;
-  bool overwrite = req.mode == WriteMode::kOverwrite && snapshot;
-  bool dynamic = overwrite && req.dynamic_partition_overwrite && !partition_by.empty();
-  if (dynamic) {
-    // Replace only the partitions the new rows fall into (Spark's
-    // partitionOverwriteMode=dynamic); a concurrent change to them conflicts.
-    std::set<delta::PartitionValues> touched;
-    for (const auto& a : adds) touched.insert(a.partition_values);
-    for (const auto& f : snapshot->files()) {
-      if (touched.count(f.partition_values) == 0) continue;
-      tx.Add(internal::RemoveFor(f, now, true));
-      ++result.files_removed;
+// The removes of `kind` (and the deletion vectors of a rewrite) into `files`, with the read
+// set that makes a concurrent change to what they replace conflict.
+Status AddRemoves(TableContext& ctx, const std::string& root, WriteKind kind,
+                  const WriteRequest& req, const delta::Snapshot* snapshot,
+                  const std::vector<delta::AddFile>& adds, int64_t now, delta::Transaction& tx,
+                  std::vector<delta::Action>& files, WriteResult& result) {
+  switch (kind) {
+    case WriteKind::kCreate:
+    case WriteKind::kAppend:
+      return Status::OK();
+    case WriteKind::kOverwritePartitions: {
+      // Replace only the partitions the new rows fall into (Spark's
+      // partitionOverwriteMode=dynamic); a concurrent change to them conflicts.
+      std::set<delta::PartitionValues> touched;
+      for (const auto& a : adds) touched.insert(a.partition_values);
+      for (const auto& f : snapshot->files()) {
+        if (touched.count(f.partition_values) == 0) continue;
+        files.emplace_back(internal::RemoveFor(f, now, true));
+        ++result.files_removed;
+      }
+      tx.read_set().partitions.assign(touched.begin(), touched.end());
+      return Status::OK();
     }
-    tx.read_set().partitions.assign(touched.begin(), touched.end());
-  } else if (overwrite) {
-    tx.read_set().whole_table = true;
-    for (const auto& f : snapshot->files()) tx.Add(internal::RemoveFor(f, now, true));
-    result.files_removed = static_cast<int64_t>(snapshot->files().size());
-  } else if (!req.rewritten_files.empty()) {
-    if (!snapshot) return Status::Internal("rewriting files of a table that does not exist");
-    tx.read_set().whole_table = true;
-    for (const auto& f : req.rewritten_files) tx.Add(internal::RemoveFor(f, now, true));
-    result.files_removed = static_cast<int64_t>(req.rewritten_files.size());
+    case WriteKind::kOverwrite:
+      tx.read_set().whole_table = true;
+      for (const auto& f : snapshot->files()) files.emplace_back(internal::RemoveFor(f, now, true));
+      result.files_removed = static_cast<int64_t>(snapshot->files().size());
+      return Status::OK();
+    case WriteKind::kRewrite:
+      tx.read_set().whole_table = true;
+      for (const auto& f : req.rewritten_files) files.emplace_back(internal::RemoveFor(f, now, true));
+      result.files_removed = static_cast<int64_t>(req.rewritten_files.size());
+      if (req.row_deletes.empty()) return Status::OK();
+      if (!UsesDeletionVectors(*snapshot)) {
+        return Status::Internal("deleting rows in place in {}, which has no deletion vectors",
+                                root);
+      }
+      return internal::AddRowDeletes(ctx.fs, root, req.row_deletes, now, files, result);
   }
-  if (!req.row_deletes.empty()) {
-    if (!snapshot || !UsesDeletionVectors(*snapshot)) {
-      return Status::Internal("deleting rows in place in {}, which has no deletion vectors", root);
-    }
-    tx.read_set().whole_table = true;
-    DL_RETURN_IF_ERROR(
-        internal::AddRowDeletes(ctx.fs, root, req.row_deletes, now, tx, result));
-  }
-  for (auto& a : adds) tx.Add(std::move(a));
-  if (req.txn) {
-    delta::SetTransaction txn = *req.txn;
-    txn.last_updated = now;
-    tx.read_set().app_ids.insert(txn.app_id);
-    tx.Add(std::move(txn));
-  }
+  return Status::OK();
+}
+
+// commitInfo: the operation (WRITE with its mode unless the request names one), its metrics
+// and our metadata.
+void DescribeCommit(WriteKind kind, const WriteRequest& req, const TablePlan& plan,
+                    const WriteResult& result, delta::Transaction& tx) {
   delta::StringMap metrics{{"numFiles", std::to_string(result.files_added)},
                            {"numOutputRows", std::to_string(result.rows_written)},
                            {"numOutputBytes", std::to_string(result.bytes_written)}};
   if (req.operation.empty()) {
-    const char* mode = !snapshot ? "ErrorIfExists" : overwrite ? "Overwrite" : "Append";
-    delta::StringMap parameters{{"mode", mode}, {"partitionBy", internal::JsonList(partition_by)}};
-    if (dynamic) parameters["partitionOverwriteMode"] = "DYNAMIC";
+    const bool overwrite = kind == WriteKind::kOverwrite || kind == WriteKind::kOverwritePartitions;
+    const char* mode = kind == WriteKind::kCreate ? "ErrorIfExists"
+                       : overwrite                ? "Overwrite"
+                                                  : "Append";
+    delta::StringMap parameters{{"mode", mode},
+                                {"partitionBy", internal::JsonList(plan.partition_by)}};
+    if (kind == WriteKind::kOverwritePartitions) parameters["partitionOverwriteMode"] = "DYNAMIC";
     tx.SetOperation("WRITE", std::move(parameters));
   } else {
     tx.SetOperation(req.operation, req.operation_parameters);
@@ -411,94 +452,77 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   if (!req.loader_info.empty()) {
     tx.SetCommitInfoField(delta::kLoaderCommitInfoKey, req.loader_info.ToJson());
   }
-  if (req.before_commit) DL_RETURN_IF_ERROR(req.before_commit());
-  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit(req.commit_options));
-  result.version = commit.version;
-  return result;
-}
-
-namespace {
-
-// DELETE on a table with deletion vectors: no data file is rewritten.
-Result<WriteResult> DeleteInPlace(TableContext& ctx, const std::string& root,
-                                  const std::shared_ptr<const delta::Snapshot>& snapshot,
-                                  const std::string& rows_sql, const std::string& predicate,
-                                  int64_t deleted_rows) {
-  DL_ASSIGN_OR_RETURN(auto deletes, CollectRowDeletes(ctx.engine, *snapshot, rows_sql));
-  delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
-  tx.read_set().whole_table = true;
-  WriteResult result;
-  DL_RETURN_IF_ERROR(internal::AddRowDeletes(ctx.fs, root, deletes, NowMs(), tx, result));
-  tx.SetOperation("DELETE", {{"predicate", nlohmann::json::array({predicate}).dump()}});
-  tx.SetOperationMetrics({{"numRemovedFiles", std::to_string(result.files_removed)},
-                          {"numAddedFiles", "0"},
-                          {"numDeletionVectorsAdded", std::to_string(result.deletion_vectors_added)},
-                          {"numDeletedRows", std::to_string(deleted_rows)},
-                          {"numCopiedRows", "0"}});
-  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit());
-  result.version = commit.version;
-  return result;
 }
 
 }  // namespace
 
-Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
-                                const std::string& predicate) {
-  if (predicate.find(';') != std::string::npos) {
-    return Status::InvalidArgument("delete predicate must be a single SQL expression: {}",
-                                   predicate);
-  }
-  DL_ASSIGN_OR_RETURN(auto snapshot, LoadSnapshot(ctx, root));
-  const std::string scan = "__dl_delete_scan";
-  DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshotWithFileColumn(scan, *snapshot, nullptr));
-  // Parenthesised so the predicate cannot escape its clause.
-  DL_ASSIGN_OR_RETURN(auto hit, ctx.engine.Query(fmt::format(
-                                    "SELECT _dl_file, count(*) FROM {} WHERE ({}) GROUP BY 1",
-                                    QuoteIdent(scan), predicate)));
-  std::set<std::string> touched;
-  int64_t deleted_rows = 0;
-  for (const auto& row : hit.rows) {
-    touched.insert(row.at(0).value_or(""));
-    deleted_rows += std::stoll(row.at(1).value_or("0"));
-  }
+Result<WriteResult> Write(TableContext& ctx, const std::string& root, const WriteRequest& req) {
+  DL_ASSIGN_OR_RETURN(std::shared_ptr<const delta::Snapshot> snapshot,
+                      LoadForWrite(ctx, root, req));
   WriteResult result;
-  if (touched.empty()) return result;  // nothing matches: no commit, like Spark
-  if (UsesDeletionVectors(*snapshot)) {
-    return DeleteInPlace(ctx, root, snapshot,
-                         fmt::format("SELECT * FROM {} WHERE ({})", QuoteIdent(scan), predicate),
-                         predicate, deleted_rows);
+  if (snapshot && req.txn) {
+    auto applied = snapshot->TxnVersion(req.txn->app_id);
+    if (applied && *applied >= req.txn->version) {
+      result.skipped = true;
+      return result;
+    }
   }
-
-  DL_RETURN_IF_ERROR(
-      internal::RefuseRowIdRewrite(snapshot.get(), root, "a copy-on-write DELETE"));
-  std::vector<delta::AddFile> rewrite;
-  for (const auto& f : snapshot->files()) {
-    if (touched.count(f.path)) rewrite.push_back(f);
+  const bool rewrites = !req.rewritten_files.empty() || !req.row_deletes.empty();
+  if (rewrites && !snapshot) {
+    return Status::Internal("rewriting files of a table that does not exist");
   }
-  const std::string src = "__dl_delete_src";
-  DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(src, *snapshot, &rewrite));
-  std::string keep =
-      fmt::format("SELECT * FROM {} WHERE ({}) IS NOT TRUE", QuoteIdent(src), predicate);
-  engine::WriteOptions wopts;
-  wopts.partition_columns = snapshot->partition_columns();
-  wopts.column_mapping = delta::UsesColumnMapping(snapshot->metadata().configuration);
-  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(keep, root, snapshot->schema(), wopts));
+  if (rewrites && req.mode == WriteMode::kOverwrite) {
+    return Status::Internal("an overwrite of {} that also rewrites files", root);
+  }
+  const WriteKind kind = KindOf(req, snapshot.get());
+  if (!req.rewritten_files.empty()) {
+    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot.get(), root,
+                                                    "rewriting files (copy-on-write)"));
+  }
+  if (!req.row_deletes.empty()) {
+    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(
+        snapshot.get(), root, "replacing rows (deletion vectors plus their new versions)"));
+  }
+  DL_ASSIGN_OR_RETURN(std::string source_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
+  DL_ASSIGN_OR_RETURN(delta::Schema source_schema, ctx.engine.SchemaOf(source_sql));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
-  tx.read_set().whole_table = true;
-  int64_t now = NowMs();
-  for (const auto& f : rewrite) tx.Add(internal::RemoveFor(f, now, true));
-  result.files_removed = static_cast<int64_t>(rewrite.size());
-  result.files_added = static_cast<int64_t>(adds.size());
-  result.rows_written = internal::CountRecords(adds);
-  result.bytes_written = internal::TotalBytes(adds);
-  for (auto& a : adds) tx.Add(std::move(a));
-  tx.SetOperation("DELETE", {{"predicate", nlohmann::json::array({predicate}).dump()}});
-  tx.SetOperationMetrics({{"numRemovedFiles", std::to_string(result.files_removed)},
-                          {"numAddedFiles", std::to_string(result.files_added)},
-                          {"numDeletedRows", std::to_string(deleted_rows)},
-                          {"numCopiedRows", std::to_string(result.rows_written)}});
-  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit());
+  result.created = kind == WriteKind::kCreate;
+  DL_ASSIGN_OR_RETURN(TablePlan plan,
+                      snapshot ? PlanExistingTable(ctx, req, *snapshot, source_sql, source_schema,
+                                                   root, tx, result)
+                               : PlanNewTable(req, source_schema, root, tx));
+  DL_ASSIGN_OR_RETURN(std::string rows,
+                      PrepareRows(ctx, req, snapshot.get(), source_sql, root, plan));
+  // The table's metadata after the write (what its change data is read with).
+  const delta::Metadata metadata = plan.new_md ? *plan.new_md
+                                   : snapshot  ? snapshot->metadata()
+                                               : delta::Metadata{};
+  if (plan.new_md) tx.Add(std::move(*plan.new_md));
+
+  DL_ASSIGN_OR_RETURN(auto adds, WriteRows(ctx, req, plan, rows, root, result));
+
+  const int64_t now = NowMs();
+  if (req.reads_table && snapshot) tx.read_set().whole_table = true;
+  std::vector<delta::Action> files;
+  DL_RETURN_IF_ERROR(
+      AddRemoves(ctx, root, kind, req, snapshot.get(), adds, now, tx, files, result));
+  for (auto& a : adds) files.emplace_back(std::move(a));
+  if (kind == WriteKind::kRewrite) {
+    // Rewritten files carry rows that did not change: the change data says which did.
+    DL_RETURN_IF_ERROR(internal::AddChangeData(ctx, root, snapshot->protocol(), metadata,
+                                               plan.schema, req.change_keys, files));
+  }
+  tx.AddAll(std::move(files));
+  if (req.txn) {
+    delta::SetTransaction txn = *req.txn;
+    txn.last_updated = now;
+    tx.read_set().app_ids.insert(txn.app_id);
+    tx.Add(std::move(txn));
+  }
+  DescribeCommit(kind, req, plan, result, tx);
+  if (req.before_commit) DL_RETURN_IF_ERROR(req.before_commit());
+  DL_ASSIGN_OR_RETURN(auto commit, tx.Commit(req.commit_options));
   result.version = commit.version;
   return result;
 }

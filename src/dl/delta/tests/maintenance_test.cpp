@@ -338,6 +338,9 @@ TEST_F(MaintenanceVacuumTest, PlansUnreferencedFilesPastRetention) {
     SetMtime(P(f), old);
   }
   WriteFile(P("k=b/new-orphan.parquet"));  // a running writer's file: too young
+  WriteFile(P("_change_data/new-cdc.parquet"));  // change data of a recent commit
+  WriteFile(P("_change_data/_dl_staging_x/data.parquet"));  // hidden below it too
+  SetMtime(P("_change_data/_dl_staging_x/data.parquet"), old);
   TableState s;
   s.partition_columns = {"k"};
   AddFile live = MakeAdd("k=a/live.parquet", {{"k", "a"}});
@@ -348,9 +351,10 @@ TEST_F(MaintenanceVacuumTest, PlansUnreferencedFilesPastRetention) {
   auto plan = PlanVacuum(*fs_, MakeSnapshot(root_, s), now_, std::nullopt, false);
   EXPECT_EQ(Planned(plan),
             (std::set<std::string>{"k=a/gone.parquet", "k=b/orphan.parquet",
+                                   "_change_data/cdc.parquet",
                                    "deletion_vector_00000000-0000-0000-0000-000000000000.bin"}));
   EXPECT_EQ(plan->retention_ms, 7 * kDayMs);
-  EXPECT_EQ(plan->bytes, 3);
+  EXPECT_EQ(plan->bytes, 4);
   for (const auto& f : plan->files) EXPECT_EQ(f.path.front(), '/');
 }
 
