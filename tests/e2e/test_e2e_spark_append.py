@@ -177,8 +177,9 @@ def test_a_corrupt_file_fails_by_name_and_the_rest_loads(env: LoaderEnv):
 
 
 @pytest.mark.parametrize("extra,key", [
-    ({"loading_strategy": "scd2", "primary_keys": ["id"]}, "tables[0].loading_strategy"),
-    ({"loading_strategy": "overwrite", "replace_where": "id > 0"}, "tables[0].replace_where"),
+    ({"loading_strategy": "scd2", "primary_keys": ["id"], "on_bad_rows": "quarantine"},
+     "tables[0].on_bad_rows"),
+    ({"loading_strategy": "overwrite", "replace_where": 'v = "x"'}, "tables[0].replace_where"),
     ({"schema_evolution_mode": "rescue"}, "tables[0].schema_evolution_mode"),
 ])
 def test_what_spark_cannot_do_yet_is_refused_naming_the_key(env: LoaderEnv, extra, key):

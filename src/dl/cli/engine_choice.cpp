@@ -58,10 +58,6 @@ namespace {
 // everything is supported.
 std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
   using config::ToString;
-  if (t.loading_strategy == config::LoadingStrategy::kScd2) {
-    return {"loading_strategy", std::string(ToString(t.loading_strategy))};
-  }
-  if (t.replace_where) return {"replace_where", "overwrite with replace_where"};
   // "x" is an identifier to DuckDB and a string to Spark, and a backslash escapes in Spark's
   // literals only: such a fragment would mean two things. Bare names mean the same on both.
   const char* kTwoMeanings = "a double quote or backslash (Spark reads them differently)";
@@ -70,6 +66,9 @@ std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
   }
   if (t.delete_condition && t.delete_condition->find_first_of("\"\\") != std::string::npos) {
     return {"delete_condition", kTwoMeanings};
+  }
+  if (t.replace_where && t.replace_where->find_first_of("\"\\") != std::string::npos) {
+    return {"replace_where", kTwoMeanings};
   }
   if (t.file_format == config::FileFormat::kDelta) return {"file_format", "delta"};
   if (t.schema_evolution_mode == config::SchemaEvolutionMode::kRescue ||
@@ -95,8 +94,8 @@ Status RefuseSparkLoading(const config::LoaderConfig& cfg) {
     auto [key, what] = SparkGap(t);
     if (key.empty()) continue;
     return ConfigError(cfg, t.line, fmt::format("tables[{}].{}", i, key),
-                       fmt::format("{} of {} is not yet supported on the spark engine ({}; only "
-                                   "append, overwrite and merge are so far); use engine: duckdb for it",
+                       fmt::format("{} of {} is not yet supported on the spark engine ({}; see "
+                                   "docs/spark_engine.md); use engine: duckdb for it",
                                    what, config::DisplayName(cfg, t), t.engine_key),
                        nullptr);
   }

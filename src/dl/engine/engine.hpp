@@ -92,6 +92,11 @@ struct QueryRows {
 /// the files, so they fail alone and the rest of the batch loads.
 Status RefusedRows(const QueryRows& counts, const std::string& table, std::string_view advice);
 
+/// InvalidArgument for an overwrite with replace_where whose batch holds `bad` of `total` rows
+/// where the predicate is not TRUE (every engine refuses such a batch before writing).
+Status ReplaceWhereViolated(const std::string& bad, const std::string& total,
+                            const std::string& table, const std::string& predicate);
+
 /// A rule every row written to a table must satisfy, in the engine's dialect (compiled from
 /// the table's Spark SQL by CompileTableExpression, engine/table_rules.hpp).
 struct RowRule {

@@ -48,6 +48,10 @@ struct AppendOperation {
   int64_t load_time_ms = 0;
   std::vector<std::string> partition_columns;
   bool merge_schema = false;  ///< new source columns are added to the table
+  /// With kOverwrite: only the table's rows where this predicate (a checked config fragment)
+  /// is TRUE are replaced; every batch row must satisfy it (else InvalidArgument, nothing
+  /// written).
+  std::optional<std::string> replace_where;
   /// Dedup of the batch; with drop_keys_in_table and table_columns holding every key, rows
   /// whose key the table already holds are dropped too (NULL keys equal).
   std::optional<Dedup> dedup;
@@ -90,6 +94,38 @@ struct MergeOutcome {
           unchanged = 0;
 };
 
+/// SCD Type 2: one batch's rows applied as events to the table's version history in one
+/// commit, as the DuckDB engine does (docs/architecture.md, "SCD Type 2"). NULL keys (or
+/// sequence values) fail the files holding them.
+struct Scd2Operation {
+  /// The batch as an append would read it, with table_columns the table's columns; the txn
+  /// version also orders the batch's events after every earlier batch's.
+  AppendOperation rows;
+  std::vector<std::string> keys;
+  std::vector<std::string> tracking_columns;  ///< empty: every data column
+  std::optional<std::string> sequence_column;
+  /// Checked config fragment over the row; `delete_columns` are the columns it names (NULL
+  /// where neither the table nor the batch has them).
+  std::optional<std::string> delete_condition;
+  std::vector<std::string> delete_columns;
+  std::string effective_column, end_column, current_column;
+  std::optional<std::string> open_end_value;
+  bool retire_absent_keys = false;
+  /// With sequence_column: the change store (every event ever applied, to replay keys with a
+  /// late event), its columns when it exists, and the table's applied txn version: the
+  /// store's rows of later batches are left over from attempts whose commit never landed.
+  std::string change_store_root;
+  std::optional<std::vector<std::string>> change_store_columns;
+  int64_t applied_txn_version = 0;
+};
+
+struct Scd2Outcome {
+  /// Versions each source file's rows became (as `paths` names them); only when
+  /// source_file_column is set.
+  std::map<std::string, int64_t> rows_per_file;
+  int64_t versions = 0;  ///< versions opened, closed or updated
+};
+
 /// One session on a remote engine; one per loader worker.
 class RemoteLoadEngine {
  public:
@@ -97,6 +133,7 @@ class RemoteLoadEngine {
   /// Errors name the failing source file in detail().files when the engine says which.
   virtual Result<AppendOutcome> Append(const AppendOperation& op) = 0;
   virtual Result<MergeOutcome> Merge(const MergeOperation& op) = 0;
+  virtual Result<Scd2Outcome> Scd2(const Scd2Operation& op) = 0;
 };
 
 }  // namespace dl::engine

@@ -65,4 +65,12 @@ Status RefusedRows(const QueryRows& counts, const std::string& table, std::strin
       .WithDetail(std::move(detail));
 }
 
+Status ReplaceWhereViolated(const std::string& bad, const std::string& total,
+                            const std::string& table, const std::string& predicate) {
+  return Status::InvalidArgument(
+      "{} of the batch's {} rows for {} violate replace_where ({}): every row an overwrite "
+      "with replace_where writes must match it (NULL does not); nothing was written",
+      bad, total, table, predicate);
+}
+
 }  // namespace dl::engine

@@ -170,11 +170,14 @@ Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, c
   if (target.remote != nullptr) {
     const auto strategy = target.config.loading_strategy;
     if (strategy == config::LoadingStrategy::kAppend ||
-        (strategy == config::LoadingStrategy::kOverwrite && !target.config.replace_where)) {
+        strategy == config::LoadingStrategy::kOverwrite) {
       return LoadRemoteAppend(ctx, target, batch, commit_options);
     }
     if (target.config.loading_strategy == config::LoadingStrategy::kMerge) {
       return LoadRemoteMerge(ctx, target, batch, commit_options);
+    }
+    if (strategy == config::LoadingStrategy::kScd2) {
+      return LoadRemoteScd2(ctx, target, batch, commit_options);
     }
     return Status::Unsupported("loading_strategy '{}' of {} is not supported on the {} engine",
                                config::ToString(target.config.loading_strategy),

@@ -70,7 +70,7 @@ Status CheckCommitsSince(table::TableContext& ctx, const delta::Snapshot& snapsh
 Result<BatchOutcome> LoadBatch(table::TableContext& ctx, const Target& target, const Batch& batch,
                                const delta::CommitOptions& commit_options);
 
-/// Append, or overwrite without replace_where, on target.remote (an engine that writes and
+/// Append or overwrite (full, dynamic partitions, replace_where) on target.remote (an engine that writes and
 /// commits itself): one command per batch.
 Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& target,
                                       const Batch& batch,
@@ -80,6 +80,12 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
 Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& target,
                                      const Batch& batch,
                                      const delta::CommitOptions& commit_options);
+
+/// SCD2 on target.remote: one MERGE command per batch (and, with sequence_column, an append
+/// to the change store before it).
+Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& target,
+                                    const Batch& batch,
+                                    const delta::CommitOptions& commit_options);
 
 /// The txn app id of the table's commits on a remote engine (named for the first strategy
 /// that used it; kept so that a table's recorded versions stay its own).

@@ -10,7 +10,9 @@
 #include "dl/common/logging.hpp"
 #include "dl/delta/commit_range.hpp"
 #include "dl/delta/loader_commit_info.hpp"
+#include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/scd2_sql.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 
 namespace dl::strategy {
@@ -79,6 +81,7 @@ namespace {
 struct RemoteBatch {
   engine::AppendOperation op;
   int64_t* txn_version = nullptr;
+  int64_t applied_txn_version = 0;  ///< the table's (0: none, or no table)
 };
 
 Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& target,
@@ -106,6 +109,7 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   }
   RemoteBatch out;
   out.txn_version = &txn_version;
+  out.applied_txn_version = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
   engine::AppendOperation& op = out.op;
   op.display_name = target.display_name;
   op.table_root = target.root;
@@ -170,8 +174,10 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
     op.mode = t.overwrite_mode == config::OverwriteMode::kDynamic
                   ? engine::WriteMode::kOverwritePartitions
                   : engine::WriteMode::kOverwrite;
+    op.replace_where = t.replace_where;
   }
-  if (t.dedup || !t.dedup_keys.empty()) {
+  // As on DuckDB, replace_where writes the batch as it is (no dedup).
+  if ((t.dedup || !t.dedup_keys.empty()) && !op.replace_where) {
     // As on DuckDB: dedup_keys, else primary_keys, else every data column; the first
     // delivery of each key wins, then rows whose key the table holds are dropped.
     engine::Dedup& d = op.dedup.emplace();
@@ -230,6 +236,74 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
   // As on DuckDB: what the batch brought in, not rows copied along.
   out.write.rows_written = merged->inserted + merged->updated;
   out.rows_per_file = std::move(merged->rows_per_file);
+  return out;
+}
+
+namespace {
+
+// The change store of an SCD2 table with sequence_column, as the Spark engine keeps it: its
+// events are tagged with the txn versions of this app id, so a table Spark did not load from
+// its first batch (no txn yet) or whose store is gone cannot place late events: refused.
+Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
+                             const RemoteBatch& remote, engine::Scd2Operation& op) {
+  op.change_store_root = ChangeStoreRoot(target.root);
+  op.applied_txn_version = remote.applied_txn_version;
+  DL_ASSIGN_OR_RETURN(auto store, LoadCompanion(ctx, op.change_store_root));
+  if (store) {
+    auto& columns = op.change_store_columns.emplace();
+    for (const auto& f : store->schema().fields) columns.push_back(f.name);
+  }
+  if (!op.rows.table_columns || (store && remote.applied_txn_version > 0)) return Status::OK();
+  return Status::InvalidArgument(
+      "sequence_column: {} exists but {} (the SCD2 change store the spark engine keeps from the "
+      "table's first batch, to place late events); load this table with engine: duckdb",
+      target.display_name,
+      store ? "its change store was not written by the spark engine"
+            : "its change store " + op.change_store_root + " is missing");
+}
+
+}  // namespace
+
+Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& target,
+                                    const Batch& batch,
+                                    const delta::CommitOptions& commit_options) {
+  const TableConfig& t = target.config;
+  int64_t fallback_version = 0;
+  DL_ASSIGN_OR_RETURN(RemoteBatch remote,
+                      PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
+  engine::Scd2Operation op;
+  op.rows = std::move(remote.op);
+  op.keys = t.primary_keys;
+  op.tracking_columns = t.tracking_columns;
+  op.sequence_column = t.sequence_column;
+  op.delete_condition = t.delete_condition;
+  if (t.delete_condition) {
+    // Checked before anything is read, as on DuckDB: one expression over the row.
+    DL_ASSIGN_OR_RETURN(op.delete_columns, scd2::PredicateColumns(ctx.engine, *t.delete_condition,
+                                                                  "delete_condition"));
+  }
+  op.effective_column = t.scd2_effective_date_column;
+  op.end_column = t.scd2_end_date_column;
+  op.current_column = t.scd2_current_flag_column;
+  op.open_end_value = t.scd2_open_end_value;
+  op.retire_absent_keys = t.retire_absent_keys;
+  if (t.sequence_column) {
+    DL_RETURN_IF_ERROR(OpenRemoteChangeStore(ctx, target, remote, op));
+  }
+  auto applied = target.remote->Scd2(op);
+  remote.op = op.rows;
+  DL_ASSIGN_OR_RETURN(int64_t version,
+                      FinishRemoteBatch(ctx, target, batch, remote, applied.status()));
+  log::Info("scd2 applied", {{"table", target.display_name},
+                             {"batch", batch.id},
+                             {"version", version},
+                             {"engine", "spark"},
+                             {"versions", applied->versions}});
+  BatchOutcome out;
+  out.write.version = version;
+  // As on DuckDB: the versions the batch opened, closed or updated.
+  out.write.rows_written = applied->versions;
+  out.rows_per_file = std::move(applied->rows_per_file);
   return out;
 }
 

@@ -40,10 +40,8 @@ Status CheckBatchRows(engine::Engine& engine, const Target& target, const std::s
                                   predicate, batch_sql)));
   const std::string bad = r.rows.at(0).at(0).value_or("0");
   if (bad == "0") return Status::OK();
-  return Status::InvalidArgument(
-      "{} of the batch's {} rows for {} violate replace_where ({}): every row an overwrite "
-      "with replace_where writes must match it (NULL does not); nothing was written",
-      bad, r.rows.at(0).at(1).value_or("?"), target.display_name, predicate);
+  return engine::ReplaceWhereViolated(bad, r.rows.at(0).at(1).value_or("?"), target.display_name,
+                                      predicate);
 }
 
 // The predicate binds against the batch and the table; every batch row satisfies it.

@@ -8,12 +8,15 @@
 #include <map>
 #include <vector>
 
+#include "dl/engine/engine.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
 
 namespace dl::engine::spark {
 namespace {
 
 constexpr const char* kBatchView = "__dl_batch";
+
+}  // namespace
 
 pb::Plan WritePlan(const AppendOperation& op, pb::Relation input) {
   pb::Plan plan;
@@ -26,11 +29,36 @@ pb::Plan WritePlan(const AppendOperation& op, pb::Relation input) {
   for (const auto& c : op.partition_columns) w->add_partitioning_columns(c);
   auto& o = *w->mutable_options();
   if (op.mode == WriteMode::kOverwritePartitions) o["partitionOverwriteMode"] = "dynamic";
-  o["txnAppId"] = op.txn_app_id;
-  o["txnVersion"] = std::to_string(op.txn_version);
-  o["userMetadata"] = op.user_metadata;
+  if (op.replace_where) o["replaceWhere"] = *op.replace_where;
+  if (!op.txn_app_id.empty()) {  // a companion table's write carries no batch
+    o["txnAppId"] = op.txn_app_id;
+    o["txnVersion"] = std::to_string(op.txn_version);
+    o["userMetadata"] = op.user_metadata;
+  }
   o["mergeSchema"] = op.merge_schema ? "true" : "false";
   return plan;
+}
+
+namespace {
+
+// replace_where: the predicate analyses over the batch and the table, and holds for every
+// batch row (as on DuckDB: a violating batch fails before anything is written).
+Status CheckReplaceWhere(SparkSession& session, const AppendOperation& op,
+                         const std::string& view) {
+  const std::string& predicate = *op.replace_where;
+  std::vector<std::string> relations = {SparkIdent(view)};
+  if (op.table_columns) relations.push_back("delta." + SparkIdent(op.table_root));
+  for (const auto& relation : relations) {
+    auto bound = ColumnsOf(session, fmt::format("SELECT ({}) IS TRUE FROM {}", predicate, relation));
+    if (!bound.ok()) return FragmentError(bound.status(), "replace_where", op);
+  }
+  DL_ASSIGN_OR_RETURN(auto counted,
+                      session.Sql(fmt::format("SELECT count_if(({}) IS NOT TRUE), count(1) FROM {}",
+                                              predicate, SparkIdent(view))));
+  const std::string bad = counted.rows.at(0).at(0).value_or("0");
+  if (bad == "0") return Status::OK();
+  return ReplaceWhereViolated(bad, counted.rows.at(0).at(1).value_or("?"), op.display_name,
+                              predicate);
 }
 
 }  // namespace
@@ -94,20 +122,31 @@ Result<std::unique_ptr<RemoteLoadEngine>> SparkLoadEngine::Connect(const SparkRe
 }
 
 Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
+  DL_RETURN_IF_ERROR(PrepareSession(*session_));
   // The write reads the files again: a second scan, the price of per-file counts.
   DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op));
   pb::Relation input;
-  if (op.dedup) {
-    // The batch as a view with its rows' delivery order, deduplicated in SQL: a third scan
-    // counts what survives per file.
+  const bool view = op.dedup || op.replace_where;
+  if (view) {
+    // The batch as a view (with its rows' delivery order for dedup): checked against
+    // replace_where, or deduplicated in SQL, where a third scan counts what survives per file.
     Status st = CreateView(*session_, kBatchView, WithAuditColumns(op, files, true));
     if (!st.ok()) return ClassifyError(st, op);
+  }
+  if (op.dedup) {
     DL_ASSIGN_OR_RETURN(std::string query, DedupQuery(*session_, op, kBatchView));
     auto kept = CountRowsByFile(*session_, query);
     if (!kept.ok()) return ClassifyError(kept.status(), op);
     files.rows_per_file = std::move(kept->rows_per_file);
     files.rows = kept->rows;
     input = SqlRelation(WithoutHiddenColumns(query));
+  } else if (op.replace_where) {
+    Status st = CheckReplaceWhere(*session_, op, kBatchView);
+    if (!st.ok()) {
+      (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
+      return ClassifyError(st, op);
+    }
+    input = SqlRelation(WithoutHiddenColumns("SELECT * FROM " + SparkIdent(kBatchView)));
   } else {
     input = WithAuditColumns(op, files, false);
   }
@@ -115,7 +154,7 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
   out.rows = files.rows;
   if (!op.source_file_column.empty()) out.rows_per_file = std::move(files.rows_per_file);
   auto written = session_->Execute(WritePlan(op, std::move(input)));
-  if (op.dedup) (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
+  if (view) (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
   if (!written.ok()) return ClassifyError(written.status(), op);
   return out;
 }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "dl/engine/remote_load.hpp"
+#include "dl/engine/spark/spark_plan.hpp"
 #include "dl/engine/spark/spark_session.hpp"
 
 namespace dl::engine::spark {
@@ -24,6 +25,9 @@ class SparkLoadEngine : public RemoteLoadEngine {
   /// One MERGE per batch (spark_merge.cpp); scans: rows per file, NULL keys, the outcome
   /// counts (a join with the table) and the MERGE itself.
   Result<MergeOutcome> Merge(const MergeOperation& op) override;
+  /// One MERGE per batch (spark_scd2.cpp) over the versions computed with window functions
+  /// from the batch, the table's current rows of its keys and the change store.
+  Result<Scd2Outcome> Scd2(const Scd2Operation& op) override;
 
  private:
   std::unique_ptr<SparkSession> session_;
@@ -33,6 +37,10 @@ class SparkLoadEngine : public RemoteLoadEngine {
 /// spark_plan.hpp) for op.dedup; keys missing from the files are a SchemaMismatch naming them.
 Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
                                const std::string& view);
+
+/// The write of `input` to op.table_root in op.mode, committed with op's txn options and
+/// userMetadata (Delta's DataFrameWriter options).
+pb::Plan WritePlan(const AppendOperation& op, pb::Relation input);
 
 /// `query` without the batch view's hidden columns.
 std::string WithoutHiddenColumns(const std::string& query);

@@ -17,9 +17,6 @@ namespace {
 constexpr const char* kBatchView = "__dl_merge_batch";
 constexpr const char* kSourceView = "__dl_merge_src";
 constexpr const char* kDeleteColumn = "__dl_delete";
-constexpr const char* kTxnAppIdConf = "spark.databricks.delta.write.txnAppId";
-constexpr const char* kTxnVersionConf = "spark.databricks.delta.write.txnVersion";
-constexpr const char* kUserMetadataConf = "spark.databricks.delta.commitInfo.userMetadata";
 
 std::string Q(const char* alias, const std::string& column) {
   return fmt::format("`{}`.{}", alias, SparkIdent(column));
@@ -29,37 +26,6 @@ std::string KeyJoin(const std::vector<std::string>& keys) {
   std::vector<std::string> eq;
   for (const auto& k : keys) eq.push_back(fmt::format("{} = {}", Q("target", k), Q("source", k)));
   return fmt::format("{}", fmt::join(eq, " AND "));
-}
-
-// A fragment that does not analyse over the data is the config's fault: say which key.
-Status FragmentError(const Status& st, const char* key, const MergeOperation& op) {
-  if (st.code() != StatusCode::kEngine) return st;
-  return Status::Config("{} of {} does not fit the data: {}", key, op.rows.display_name,
-                        st.message());
-}
-
-// NULL in a key or the sequence column: the files holding such rows fail by name (as
-// SeparateBadRows does on DuckDB with on_bad_rows: fail).
-Status CheckNullKeys(SparkSession& session, const MergeOperation& op) {
-  const Dedup& d = *op.rows.dedup;
-  std::vector<std::pair<std::string, std::string>> required;
-  for (const auto& k : d.keys) required.emplace_back(k, "primary_keys");
-  if (d.sequence_column) required.emplace_back(*d.sequence_column, "sequence_column");
-  std::vector<std::string> is_null, reasons;
-  for (const auto& [column, key] : required) {
-    is_null.push_back(SparkIdent(column) + " IS NULL");
-    reasons.push_back(
-        fmt::format("WHEN {} IS NULL THEN {}", SparkIdent(column),
-                    SparkLiteral(fmt::format("NULL in {} column '{}'", key, column))));
-  }
-  DL_ASSIGN_OR_RETURN(
-      auto counts,
-      session.Sql(fmt::format("SELECT {0}, CASE {1} END, count(1) FROM {2} WHERE {3} GROUP BY 1, "
-                              "2 ORDER BY 1, 2",
-                              SparkIdent(kFileColumn), fmt::join(reasons, " "),
-                              SparkIdent(kBatchView), fmt::join(is_null, " OR "))));
-  if (counts.rows.empty()) return Status::OK();
-  return RefusedRows(counts, op.rows.display_name, "fix the source");
 }
 
 // Keys never change (they matched); audit columns always say which load wrote the row.
@@ -75,27 +41,6 @@ bool Updatable(const MergeOperation& op, const std::string& column) {
   if (!only.empty()) return std::find(only.begin(), only.end(), column) != only.end();
   const auto& except = op.except_columns;
   return std::find(except.begin(), except.end(), column) == except.end();
-}
-
-// Columns the batch has and the table lacks: added before the merge (add_new_columns; Delta's
-// MERGE evolves the schema only for UPDATE SET * / INSERT *, which would also take our hidden
-// columns), else refused naming the column as a write on DuckDB does.
-Status AddNewColumns(SparkSession& session, const MergeOperation& op,
-                     const std::vector<Column>& written) {
-  std::vector<std::string> added;
-  for (const auto& c : written) {
-    if (HasColumn(*op.rows.table_columns, c.name)) continue;
-    if (!op.rows.merge_schema) {
-      return Status::SchemaMismatch("column {} ({}) is not in the table schema of {}", c.name,
-                                    c.type, op.rows.display_name);
-    }
-    added.push_back(SparkIdent(c.name) + " " + c.type);
-  }
-  if (added.empty()) return Status::OK();
-  return session
-      .Sql(fmt::format("ALTER TABLE delta.{} ADD COLUMNS ({})", SparkIdent(op.rows.table_root),
-                       fmt::join(added, ", ")))
-      .status();
 }
 
 // Per source file and outcome (insert, update, delete, unchanged, absent_delete): rows.
@@ -143,40 +88,6 @@ std::string MergeStatement(const MergeOperation& op, const std::vector<Column>& 
   return sql;
 }
 
-// The MERGE with our txn and metadata as session confs, unset again whatever happens.
-Result<QueryRows> MergeWithTxn(SparkSession& session, const AppendOperation& op,
-                               const std::string& sql) {
-  Status st = session.SetConf(kTxnAppIdConf, op.txn_app_id);
-  if (st.ok()) st = session.SetConf(kTxnVersionConf, std::to_string(op.txn_version));
-  if (st.ok()) st = session.SetConf(kUserMetadataConf, op.user_metadata);
-  Result<QueryRows> merged = st.ok() ? session.Sql(sql) : Result<QueryRows>(st);
-  for (const char* conf : {kTxnAppIdConf, kTxnVersionConf, kUserMetadataConf}) {
-    Status unset = session.UnsetConf(conf);
-    if (merged.ok() && !unset.ok()) return unset;
-  }
-  return merged;
-}
-
-// The first batch of a table: its inserts create it (one write with the txn options).
-pb::Plan CreatePlan(const AppendOperation& op, const std::vector<Column>& written) {
-  std::vector<std::string> cols;
-  for (const auto& c : written) cols.push_back(SparkIdent(c.name));
-  pb::Plan plan;
-  auto* w = plan.mutable_command()->mutable_write_operation();
-  *w->mutable_input() =
-      SqlRelation(fmt::format("SELECT {} FROM {} WHERE NOT {}", fmt::join(cols, ", "),
-                              SparkIdent(kSourceView), SparkIdent(kDeleteColumn)));
-  w->set_source("delta");
-  w->set_path(op.table_root);
-  w->set_mode(pb::WriteOperation::SAVE_MODE_APPEND);
-  for (const auto& c : op.partition_columns) w->add_partitioning_columns(c);
-  auto& o = *w->mutable_options();
-  o["txnAppId"] = op.txn_app_id;
-  o["txnVersion"] = std::to_string(op.txn_version);
-  o["userMetadata"] = op.user_metadata;
-  return plan;
-}
-
 // The configured columns must be in the files, keys and sequence values must not be NULL.
 Status CheckColumns(SparkSession& session, const MergeOperation& op,
                     const std::vector<Column>& columns) {
@@ -194,7 +105,7 @@ Status CheckColumns(SparkSession& session, const MergeOperation& op,
   for (const auto& c : op.except_columns) {
     DL_RETURN_IF_ERROR(CheckPresent(data, c, "except_columns", rows));
   }
-  return CheckNullKeys(session, op);
+  return CheckNullKeys(session, rows, kBatchView, rows.dedup->keys, rows.dedup->sequence_column);
 }
 
 // kSourceView: the batch deduplicated, with each row's delete_condition; the fragments are
@@ -207,7 +118,7 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
   const std::string source = fmt::format("SELECT `source`.*, {} AS {} FROM ({}) AS `source`",
                                          is_delete, SparkIdent(kDeleteColumn), deduped);
   Status st = CreateView(session, kSourceView, SqlRelation(source));
-  if (!st.ok()) return op.delete_condition ? FragmentError(st, "delete_condition", op) : st;
+  if (!st.ok()) return op.delete_condition ? FragmentError(st, "delete_condition", op.rows) : st;
   if (!op.merge_condition) return Status::OK();
   // Before the table exists, the batch stands in for it (as on DuckDB).
   const std::string target =
@@ -216,7 +127,7 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
                                                 "`source`, {} AS `target`",
                                                 *op.merge_condition, SparkIdent(kSourceView),
                                                 target));
-  return checked.ok() ? Status::OK() : FragmentError(checked.status(), "merge_condition", op);
+  return checked.ok() ? Status::OK() : FragmentError(checked.status(), "merge_condition", op.rows);
 }
 
 // Everything after the batch view exists; the caller drops the views.
@@ -253,11 +164,16 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
   out.collapsed = out.source_rows - kept;
 
   if (!rows.table_columns) {
-    DL_RETURN_IF_ERROR(session.Execute(CreatePlan(rows, written)).status());
+    std::vector<std::string> cols;
+    for (const auto& c : written) cols.push_back(SparkIdent(c.name));
+    const std::string inserts =
+        fmt::format("SELECT {} FROM {} WHERE NOT {}", fmt::join(cols, ", "),
+                    SparkIdent(kSourceView), SparkIdent(kDeleteColumn));
+    DL_RETURN_IF_ERROR(session.Execute(WritePlan(rows, SqlRelation(inserts))).status());
     return out;
   }
-  DL_RETURN_IF_ERROR(AddNewColumns(session, op, written));
-  DL_ASSIGN_OR_RETURN(auto merged, MergeWithTxn(session, rows, MergeStatement(op, written)));
+  DL_RETURN_IF_ERROR(AddNewColumns(session, rows, written));
+  DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(session, rows, MergeStatement(op, written)));
   // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows; none when
   // Delta skipped the MERGE (its txn version was applied): the caller finds that commit.
   if (!merged.rows.empty() && merged.rows[0].size() == 4) {
@@ -269,6 +185,7 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
 }  // namespace
 
 Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
+  DL_RETURN_IF_ERROR(PrepareSession(*session_));
   DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
   Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));
   Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op, files) : Result<MergeOutcome>(st);

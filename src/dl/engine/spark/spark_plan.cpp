@@ -1,17 +1,22 @@
 #include "dl/engine/spark/spark_plan.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
 #include <functional>
 
+#include "dl/engine/engine.hpp"
 #include "dl/engine/spark/spark_load.hpp"
 
 namespace dl::engine::spark {
 namespace {
 
 constexpr const char* kUriColumn = "__dl_file_uri";
+constexpr const char* kTxnAppIdConf = "spark.databricks.delta.write.txnAppId";
+constexpr const char* kTxnVersionConf = "spark.databricks.delta.write.txnVersion";
+constexpr const char* kUserMetadataConf = "spark.databricks.delta.commitInfo.userMetadata";
 
 pb::Expression Attr(const std::string& name) {
   pb::Expression e;
@@ -52,7 +57,12 @@ pb::Expression FilePath() { return Attr("_metadata.file_path"); }
 // Spark's DataFrameReader options for the neutral reader settings; types are inferred.
 std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
   std::map<std::string, std::string> out;
-  if (op.format == "csv") out["inferSchema"] = "true";
+  // Spark maps csv columns by position: a csv file whose header differs from the first
+  // file's fails instead of being read into the wrong columns.
+  if (op.format == "csv") {
+    out["inferSchema"] = "true";
+    out["enforceSchema"] = "false";
+  }
   static const std::map<std::string, std::string> kSparkName = {{"header", "header"},
                                                                 {"delimiter", "sep"},
                                                                 {"quote", "quote"},
@@ -199,6 +209,10 @@ pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files,
   return Project(Source(op), std::move(exprs));
 }
 
+Status PrepareSession(SparkSession& session) {
+  return session.SetConf("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS");
+}
+
 pb::Relation SqlRelation(const std::string& query) {
   pb::Relation r;
   r.mutable_sql()->set_query(query);
@@ -256,6 +270,60 @@ bool HasColumn(const std::vector<std::string>& names, const std::string& name) {
                      [&](const std::string& n) { return SameName(n, name); });
 }
 
+Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std::string& view,
+                     const std::vector<std::string>& keys,
+                     const std::optional<std::string>& sequence_column) {
+  std::vector<std::pair<std::string, std::string>> required;
+  for (const auto& k : keys) required.emplace_back(k, "primary_keys");
+  if (sequence_column) required.emplace_back(*sequence_column, "sequence_column");
+  std::vector<std::string> is_null, reasons;
+  for (const auto& [column, key] : required) {
+    is_null.push_back(SparkIdent(column) + " IS NULL");
+    reasons.push_back(
+        fmt::format("WHEN {} IS NULL THEN {}", SparkIdent(column),
+                    SparkLiteral(fmt::format("NULL in {} column '{}'", key, column))));
+  }
+  DL_ASSIGN_OR_RETURN(
+      auto counts,
+      session.Sql(fmt::format("SELECT {0}, CASE {1} END, count(1) FROM {2} WHERE {3} GROUP BY 1, "
+                              "2 ORDER BY 1, 2",
+                              SparkIdent(kFileColumn), fmt::join(reasons, " "), SparkIdent(view),
+                              fmt::join(is_null, " OR "))));
+  if (counts.rows.empty()) return Status::OK();
+  return RefusedRows(counts, op.display_name, "fix the source");
+}
+
+Status AddNewColumns(SparkSession& session, const AppendOperation& op,
+                     const std::vector<Column>& written) {
+  std::vector<std::string> added;
+  for (const auto& c : written) {
+    if (HasColumn(*op.table_columns, c.name)) continue;
+    if (!op.merge_schema) {
+      return Status::SchemaMismatch("column {} ({}) is not in the table schema of {}", c.name,
+                                    c.type, op.display_name);
+    }
+    added.push_back(SparkIdent(c.name) + " " + c.type);
+  }
+  if (added.empty()) return Status::OK();
+  return session
+      .Sql(fmt::format("ALTER TABLE delta.{} ADD COLUMNS ({})", SparkIdent(op.table_root),
+                       fmt::join(added, ", ")))
+      .status();
+}
+
+Result<QueryRows> SqlWithTxn(SparkSession& session, const AppendOperation& op,
+                             const std::string& sql) {
+  Status st = session.SetConf(kTxnAppIdConf, op.txn_app_id);
+  if (st.ok()) st = session.SetConf(kTxnVersionConf, std::to_string(op.txn_version));
+  if (st.ok()) st = session.SetConf(kUserMetadataConf, op.user_metadata);
+  Result<QueryRows> done = st.ok() ? session.Sql(sql) : Result<QueryRows>(st);
+  for (const char* conf : {kTxnAppIdConf, kTxnVersionConf, kUserMetadataConf}) {
+    Status unset = session.UnsetConf(conf);
+    if (done.ok() && !unset.ok()) return unset;
+  }
+  return done;
+}
+
 Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& query) {
   DL_ASSIGN_OR_RETURN(auto counted, session.Sql(fmt::format("SELECT {0}, count(1) FROM ({1}) "
                                                             "GROUP BY {0}",
@@ -268,6 +336,11 @@ Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& quer
     out.rows += rows;
   }
   return out;
+}
+
+Status FragmentError(const Status& st, const char* key, const AppendOperation& op) {
+  if (st.code() != StatusCode::kEngine) return st;
+  return Status::Config("{} of {} does not fit the data: {}", key, op.display_name, st.message());
 }
 
 // Spark names a file it failed on in its own spelling: the error is the plan's file's.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,12 @@ Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation&
 /// kFileOrderColumn and kRowOrderColumn.
 pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden);
 
+/// The session confs every load sets before it writes (set per operation: a session Spark
+/// restarted has lost them): Parquet timestamps as INT64 microseconds, as the DuckDB engine
+/// writes them, not Spark's default INT96 (which readers decode as nanoseconds: 9999-12-31,
+/// a common SCD2 open end, overflows there).
+Status PrepareSession(SparkSession& session);
+
 /// A relation from SQL text.
 pb::Relation SqlRelation(const std::string& query);
 
@@ -64,8 +71,30 @@ Status CheckPresent(const std::vector<std::string>& columns, const std::string& 
 bool SameName(const std::string& a, const std::string& b);
 bool HasColumn(const std::vector<std::string>& names, const std::string& name);
 
+/// NULL in a key or the sequence column of batch view `view`: the files holding such rows fail
+/// by name (RefusedRows, as on DuckDB with on_bad_rows: fail).
+Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std::string& view,
+                     const std::vector<std::string>& keys,
+                     const std::optional<std::string>& sequence_column);
+
+/// Columns of `written` that op.table_columns lacks: added by an ALTER TABLE commit with
+/// merge_schema (Delta's MERGE evolves the schema only for UPDATE SET * / INSERT *), else a
+/// SchemaMismatch naming the column, as a write on DuckDB refuses it.
+Status AddNewColumns(SparkSession& session, const AppendOperation& op,
+                     const std::vector<Column>& written);
+
+/// A statement (MERGE) whose commit carries op's txn and userMetadata: Delta's session confs,
+/// set for it and unset again whatever happens. A statement whose txn version was applied is
+/// skipped by Delta (no commit, no rows).
+Result<QueryRows> SqlWithTxn(SparkSession& session, const AppendOperation& op,
+                             const std::string& sql);
+
 /// Rows per kFileColumn value of `query` (which must have it).
 Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& query);
+
+/// An Engine error from analysing a config fragment is the config's: a Config error naming
+/// `key` (merge_condition, delete_condition, replace_where) and the table.
+Status FragmentError(const Status& st, const char* key, const AppendOperation& op);
 
 /// A Spark error as ours: Delta's concurrent-commit refusals are CommitConflict; an error
 /// naming one of op's files is that file's (cause data).

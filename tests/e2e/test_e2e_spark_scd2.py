@@ -1,0 +1,145 @@
+"""`loading_strategy: scd2` on the Spark engine: one Spark `MERGE INTO` per batch (and, with
+sequence_column, an append to the change store before it) whose commit carries our txn and
+metadata. The randomized scenarios of test_e2e_scd2.py (late events, deletes, retire_absent_keys,
+tracking columns, open end values, new columns, composite keys, csv and parquet) run on both
+engines side by side: after every batch each table equals the reference row for row, and the
+two engines' tables equal each other. A SIGKILL after Spark's commit and a rerun load each file
+once."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+
+import pyarrow as pa
+import pytest
+
+from e2e_lib import AUDIT_COLUMNS, LoaderEnv, write_csv
+from scd2_harness import FAR_END_TS, Scd2Harness
+from scd2_reference import Scd2Config
+from test_e2e_scd2 import DELETE_SQL, SEEDS, VARIANTS, Generator, Variant, is_delete
+from test_e2e_spark_append import (commit_infos, commits, kill_after_commits, rows,  # noqa: F401
+                                   spark_remote, write_configs)
+from test_e2e_spark_merge import duck_table
+
+# table_properties (deletion vectors) are refused on Spark. The files of one batch must share
+# their columns on Spark (it reads one parquet file's schema, and maps csv columns by position):
+# new columns arrive batch by batch there (test_new_columns_batch_by_batch_like_duckdb).
+SPARK_VARIANTS = [dataclasses.replace(v, evolve_at=None) for v in VARIANTS if not v.dv]
+
+
+def harness(env: LoaderEnv, v: Variant, seed: int, name: str, engine: str) -> Scd2Harness:
+    """test_e2e_scd2.run_scenario's table, on `engine`."""
+    keys = ("id", "k2") if v.composite else ("id",)
+    cfg = Scd2Config(keys=keys, tracking=v.tracking, sequence="seq" if v.seq else None,
+                     is_delete=is_delete if v.deletes else None, retire_absent_keys=v.retire,
+                     open_end=(FAR_END_TS if v.seq != "int" else 99999999) if v.open_end else None)
+    types = {"seq": pa.timestamp("us", tz="UTC")} if v.seq == "ts" else None
+    return Scd2Harness(env, cfg, fmt=v.fmt, name=name, types=types, engine=engine,
+                       label=f"[{engine}, variant {v.name}, seed {seed}] ",
+                       delete_sql=DELETE_SQL if v.deletes else None,
+                       open_end_sql=(("9999-12-31" if v.seq != "int" else "99999999")
+                                     if v.open_end else None))
+
+
+def comparable(h: Scd2Harness, v: Variant) -> list[str]:
+    """The rows without what differs between two loads: the audit columns, and without a
+    sequence column the effective and end values (each load's own load time)."""
+    drop = set(AUDIT_COLUMNS) | ({"effective_date", "end_date"} if not v.seq else set())
+    out = [{k: x for k, x in r.items() if k not in drop} for r in h.actual()]
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in out)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:1])
+@pytest.mark.parametrize("variant", SPARK_VARIANTS, ids=lambda v: v.name)
+def test_randomized_batches_match_the_reference_and_duckdb(env: LoaderEnv, variant: Variant,
+                                                           seed: int):
+    spark = harness(env, variant, seed, "dim", "spark")
+    duck = harness(env, variant, seed, "dimd", "duckdb")
+    spark.other_tables, duck.other_tables = [duck.entry], [spark.entry]
+    gen = Generator(variant, seed, n_keys=random.Random(seed).randint(12, 24))
+    for b in range(4):
+        files = gen.batch(b)
+        duck.load(files)
+        spark.load(files)
+        duck.check()
+        spark.check()
+        assert comparable(spark, variant) == comparable(duck, variant), \
+            f"{spark.label}after batch {b}: the engines' tables differ"
+    # One commit per batch (the first creates the table; new columns add one before the
+    # MERGE), each batch's with our metadata and the next txn version.
+    infos = [i for i in commit_infos(env, "dim") if "userMetadata" in i]
+    assert len(infos) == 4
+    assert all("dataLoader" in json.loads(i["userMetadata"]) for i in infos)
+    assert [i["operation"] for i in infos][1:] == ["MERGE"] * 3
+
+
+def test_sigkill_after_spark_committed_then_rerun_loads_each_file_once(env: LoaderEnv):
+    # Late events (seq going back) replayed from the change store, across batches of one file.
+    files = [write_csv(env.raw / f"f{i:02d}.csv",
+                       f"id,a,seq\n{i % 3},v{i},{10 * i}\n{i % 2},w{i},{25 - 3 * i}\n")
+             for i in range(6)]
+    entry = env.table_entry("t", "*.csv", "csv", loading_strategy="scd2", primary_keys=["id"],
+                            sequence_column="seq", max_files_per_batch=1)
+    _, duck_cfg = write_configs(env, entry, max_parallel_jobs=1)
+    kill_after_commits(env, 2)
+    assert 2 <= len(commits(env)) < len(files)
+    env.load()
+    tracked = env.tracker_for("t")
+    assert set(tracked) == {str(f) for f in files}
+    assert all(t["status"] == "completed" for t in tracked.values()), tracked
+    infos = [i for i in commit_infos(env) if "userMetadata" in i]
+    loaded = [f["path"] for i in infos
+              for f in json.loads(i["userMetadata"])["dataLoader"]["sourceFiles"]]
+    assert sorted(loaded) == sorted(str(f) for f in files)
+    version = env.version("t")
+    env.load()  # nothing new: nothing applied twice
+    assert env.version("t") == version
+    d = env.run("run", config=duck_cfg)
+    assert d.rc == 0, str(d)
+    assert rows(env.read("t")) == rows(duck_table(env, "t"))
+
+
+def test_null_keys_fail_their_file_and_a_missing_key_is_named(env: LoaderEnv):
+    write_csv(env.raw / "a.csv", "id,a,seq\n1,x,1\n2,y,2\n")
+    nulls = write_csv(env.raw / "b.csv", "id,a,seq\n,x,3\n3,z,\n")
+    entry = env.table_entry("t", "*.csv", "csv", loading_strategy="scd2", primary_keys=["id"],
+                            sequence_column="seq", max_files_per_batch=1)
+    _, duck_cfg = write_configs(env, entry, retry_attempts=0)
+    r = env.load(expect=1)
+    assert "NULL in primary_keys column 'id'" in r.out and str(nulls) in r.out, str(r)
+    d = env.run("run", config=duck_cfg)
+    assert d.rc == 1, str(d)
+    assert rows(env.read("t")) == rows(duck_table(env, "t"))
+    env.write_config([dict(entry, engine="spark", table_name="u", primary_keys=["nope"])],
+                     retry_attempts=0)
+    r = env.load(expect=1)
+    assert "primary_keys column 'nope'" in r.out, str(r)
+    assert not env.is_delta("u")
+
+
+def test_new_columns_batch_by_batch_like_duckdb(env: LoaderEnv):
+    write_csv(env.raw / "a.csv", "id,a,seq\n1,x,1\n2,y,1\n")
+    entry = env.table_entry("t", "*.csv", "csv", loading_strategy="scd2", primary_keys=["id"],
+                            sequence_column="seq")
+    _, duck_cfg = write_configs(env, entry)
+    env.load()
+    assert env.run("run", config=duck_cfg).rc == 0
+    # A new column: added to the table (its own commit) before the MERGE; it is tracked, so
+    # key 1 opens a version, and key 3 is new.
+    write_csv(env.raw / "b.csv", "id,a,seq,extra\n1,x,2,e\n3,z,2,\n")
+    env.load()
+    assert env.run("run", config=duck_cfg).rc == 0
+    assert rows(env.read("t")) == rows(duck_table(env, "t"))
+    got = sorted(((r["id"], r["extra"], r["is_current"]) for r in env.read("t").to_pylist()),
+                 key=repr)
+    assert got == [(1, "e", True), (1, None, False), (2, None, True), (3, None, True)]
+    # An identical re-delivery changes no version: its MERGE still commits (its txn and
+    # metadata), so the file counts as loaded once and is never retried.
+    again = write_csv(env.raw / "c.csv", "id,a,seq,extra\n3,z,2,\n")
+    version = env.version("t")
+    env.load()
+    assert env.version("t") == version + 1
+    assert env.tracker_for("t")[str(again)]["status"] == "completed"
+    assert env.run("run", config=duck_cfg).rc == 0
+    assert rows(env.read("t")) == rows(duck_table(env, "t"))
