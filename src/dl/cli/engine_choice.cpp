@@ -56,8 +56,7 @@ namespace {
 
 // What a Spark table asks for that the Spark engine cannot do yet: the key and why; "" when
 // everything is supported.
-std::pair<std::string, std::string> SparkGap(const config::LoaderConfig& cfg,
-                                             const config::TableConfig& t) {
+std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
   using config::ToString;
   // "x" is an identifier to DuckDB and a string to Spark, and a backslash escapes in Spark's
   // literals only: such a fragment would mean two things. Bare names mean the same on both.
@@ -83,7 +82,6 @@ std::pair<std::string, std::string> SparkGap(const config::LoaderConfig& cfg,
   }
   if (t.on_bad_rows != config::OnBadRows::kFail) return {"on_bad_rows", "quarantine"};
   if (!t.table_properties.empty()) return {"table_properties", "table properties"};
-  if (cfg.use_unity_catalog) return {"use_unity_catalog", "Unity Catalog names"};
   return {};
 }
 
@@ -93,11 +91,9 @@ Status RefuseSparkLoading(const config::LoaderConfig& cfg) {
   for (size_t i = 0; i < cfg.tables.size(); ++i) {
     const config::TableConfig& t = cfg.tables[i];
     if (t.engine != config::EngineKind::kSpark) continue;
-    auto [key, what] = SparkGap(cfg, t);
+    auto [key, what] = SparkGap(t);
     if (key.empty()) continue;
-    const std::string path =
-        key == "use_unity_catalog" ? key : fmt::format("tables[{}].{}", i, key);
-    return ConfigError(cfg, t.line, path,
+    return ConfigError(cfg, t.line, fmt::format("tables[{}].{}", i, key),
                        fmt::format("{} of {} is not yet supported on the spark engine ({}; see "
                                    "docs/spark_engine.md); use engine: duckdb for it",
                                    what, config::DisplayName(cfg, t), t.engine_key),

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "dl/catalog/registration.hpp"
+#include "dl/cli/engine_choice.hpp"
+#include "dl/cli/spark_catalog.hpp"
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/engine/engine.hpp"
@@ -82,6 +84,22 @@ int AfterPass(const config::LoaderConfig& cfg, const loader::RunOptions& options
       auto regs =
           catalog::RegisterTables(cfg, *selected, fs, engine.ok() ? engine->get() : nullptr);
       for (const auto& r : regs) {
+        if (!r.ok) exit_code = std::max(exit_code, 1);
+      }
+    }
+  }
+  if (cfg.use_unity_catalog && UsesSpark(cfg)) {
+    auto selected = config::SelectTables(cfg, options.tables);
+    auto remote = SparkRemoteOf(cfg);
+    auto session = remote.ok() ? engine::spark::SparkSession::Connect(*remote)
+                               : Result<std::unique_ptr<engine::spark::SparkSession>>(
+                                     remote.status());
+    if (!selected.ok() || !session.ok()) {
+      log::Error("cannot register tables in the Spark catalog",
+                 {{"error", (selected.ok() ? session.status() : selected.status()).message()}});
+      exit_code = std::max(exit_code, 1);
+    } else {
+      for (const auto& r : RegisterInSparkCatalog(cfg, *selected, fs, **session)) {
         if (!r.ok) exit_code = std::max(exit_code, 1);
       }
     }

@@ -7,6 +7,7 @@
 #include "dl/cli/engine_choice.hpp"
 #include "dl/cli/output.hpp"
 #include "dl/cli/run_hooks.hpp"
+#include "dl/cli/spark_catalog.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/engine/spark/spark_load.hpp"
 #include "dl/loader/locked_engine.hpp"
@@ -62,18 +63,25 @@ bool RunPass(const config::LoaderConfig& cfg, const RunRequest& req, loader::Sto
 
 }  // namespace
 
-RunOutcome ExecuteRun(const config::LoaderConfig& cfg, RunRequest req, loader::StopToken& stop) {
+RunOutcome ExecuteRun(const config::LoaderConfig& loaded, RunRequest req,
+                      loader::StopToken& stop) {
+  config::LoaderConfig cfg = loaded;  // the Spark catalog may say where tables live
   if (Status st = RefuseSparkLoading(cfg); !st.ok()) return Failed(st);
-  if (UsesSpark(cfg)) {
-    auto remote = SparkRemoteOf(cfg);
-    if (!remote.ok()) return Failed(remote.status());
-    req.options.remote_engine = [remote = *remote] {
-      return engine::spark::SparkLoadEngine::Connect(remote);
-    };
-  }
   // use_unity_catalog may come from a flag (run-cluster --unity-catalog), after validation.
   if (cfg.use_unity_catalog) {
     if (Status st = catalog::ValidateUcNames(cfg); !st.ok()) return Failed(st);
+  }
+  if (UsesSpark(cfg)) {
+    auto remote = SparkRemoteOf(cfg);
+    if (!remote.ok()) return Failed(remote.status());
+    if (cfg.use_unity_catalog) {
+      auto session = engine::spark::SparkSession::Connect(*remote);
+      Status st = session.ok() ? ResolveSparkCatalogLocations(cfg, **session) : session.status();
+      if (!st.ok()) return Failed(st);
+    }
+    req.options.remote_engine = [remote = *remote] {
+      return engine::spark::SparkLoadEngine::Connect(remote);
+    };
   }
   // Every location of the command, one storage.
   if (!req.options.fs) req.options.fs = MakeFileSystem(cfg.storage);

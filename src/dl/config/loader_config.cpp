@@ -128,6 +128,7 @@ std::string DatabasePath(const LoaderConfig& cfg, const std::string& database_na
 }
 
 std::string TablePath(const LoaderConfig& cfg, const TableConfig& table) {
+  if (!table.location.empty()) return table.location;
   return JoinPath(DatabasePath(cfg, table.database_name), UcCase(cfg, table.table_name));
 }
 

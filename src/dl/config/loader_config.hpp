@@ -144,6 +144,10 @@ struct TableConfig {
   /// `engine:` (a table default too): where the table's data work runs. spark: a Spark
   /// Connect remote (`spark:`); see docs/spark_engine.md.
   EngineKind engine = EngineKind::kDuckdb;
+  /// Where the table lives when a catalog says so (the Spark engine's catalog under
+  /// use_unity_catalog; set at run start): TablePath answers it instead of the path below
+  /// processed_data_path. Empty: that path.
+  std::string location;
   std::string engine_key = "engine";  ///< where `engine` was set ("tables[2].engine")
 
   int line = 0;  ///< where the entry starts in the config source (for later messages)
