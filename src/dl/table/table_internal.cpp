@@ -34,6 +34,12 @@ int64_t TotalBytes(const std::vector<delta::AddFile>& adds) {
   return n;
 }
 
+std::string JsonList(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
+
+}  // namespace dl::table::internal
+
+namespace dl::table {
+
 Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
                           std::string_view what) {
   if (snapshot == nullptr ||
@@ -48,6 +54,4 @@ Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& ro
       root, what);
 }
 
-std::string JsonList(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
-
-}  // namespace dl::table::internal
+}  // namespace dl::table

@@ -31,12 +31,6 @@ delta::RemoveFile RemoveFor(const delta::AddFile& add, int64_t now_ms, bool data
 int64_t CountRecords(const std::vector<delta::AddFile>& adds);
 int64_t TotalBytes(const std::vector<delta::AddFile>& adds);
 
-/// Unsupported naming the table and the rowTracking feature when row tracking is enabled on
-/// `snapshot`: `what` would copy or update rows, and data_loader does not yet write the
-/// materialized row id / row commit version columns that keep their ids stable.
-Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
-                          std::string_view what);
-
 /// JSON array text of names, as Spark writes partitionBy/zOrderBy: ["a","b"].
 std::string JsonList(const std::vector<std::string>& names);
 
