@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -45,6 +46,7 @@ class Spark41:
                                      stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         self.lock = threading.Lock()
         self.count = 0
+        self.seconds = 0.0  # spent in statements, for the summary at the end of the session
         self.version = self._answer("connecting")["ready"]
 
     def _answer(self, what: str) -> dict:
@@ -59,9 +61,11 @@ class Spark41:
         with self.lock:
             self.count += 1
             out = self.scratch / f"result_{self.count}.arrow"
+            started = time.monotonic()
             self.proc.stdin.write(json.dumps(dict(req, out=str(out))) + "\n")
             self.proc.stdin.flush()
             ans = self._answer(f"running {req}")
+            self.seconds += time.monotonic() - started
         if "error" in ans:
             raise Spark41Error(f"Spark 4.1 failed: {ans['error']}\n--- request ---\n{req}")
         with pa.OSFile(str(out), "rb") as f:
@@ -93,8 +97,11 @@ class Spark41:
 @pytest.fixture(scope="session")
 def spark41(spark_connect, tmp_path_factory):
     """pyspark 4.1's Connect client on the session's Spark Connect server (Delta 4.1)."""
+    started = time.monotonic()
     client = Spark41(spark_connect, tmp_path_factory.mktemp("spark41"))
+    print(f"\nspark41: Spark {client.version} client up in {time.monotonic() - started:.1f}s")
     try:
         yield client
     finally:
+        print(f"\nspark41: {client.count} statements in {client.seconds:.1f}s")
         client.close()
