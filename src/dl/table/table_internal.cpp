@@ -4,6 +4,7 @@
 
 #include "dl/delta/row_tracking.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/table/table.hpp"
 
 namespace dl::table::internal {
 
