@@ -110,7 +110,7 @@ Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
   auto bins = PlanBins(*snapshot, options, clustered);
   OptimizeResult result;
   if (bins.empty()) return result;
-  DL_RETURN_IF_ERROR(RefuseRowIdRewrite(snapshot.get(), root, "OPTIMIZE"));
+  DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot.get(), root, "OPTIMIZE"));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   int64_t now = NowMs();

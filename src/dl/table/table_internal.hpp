@@ -9,6 +9,7 @@
 #include "dl/delta/snapshot.hpp"
 #include "dl/delta/transaction.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/table/table.hpp"
 
 namespace dl::table {
 struct RowDeletes;
@@ -30,6 +31,9 @@ delta::RemoveFile RemoveFor(const delta::AddFile& add, int64_t now_ms, bool data
 /// Sum of numRecords over adds (files without stats count as 0).
 int64_t CountRecords(const std::vector<delta::AddFile>& adds);
 int64_t TotalBytes(const std::vector<delta::AddFile>& adds);
+
+/// Declared in table.hpp (strategies refuse before writing anything of their own).
+using table::RefuseRowIdRewrite;
 
 /// JSON array text of names, as Spark writes partitionBy/zOrderBy: ["a","b"].
 std::string JsonList(const std::vector<std::string>& names);

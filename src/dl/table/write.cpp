@@ -242,11 +242,11 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     }
   }
   if (!req.rewritten_files.empty()) {
-    DL_RETURN_IF_ERROR(RefuseRowIdRewrite(snapshot.get(), root,
+    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot.get(), root,
                                                     "rewriting files (copy-on-write)"));
   }
   if (!req.row_deletes.empty()) {
-    DL_RETURN_IF_ERROR(RefuseRowIdRewrite(
+    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(
         snapshot.get(), root, "replacing rows (deletion vectors plus their new versions)"));
   }
   DL_ASSIGN_OR_RETURN(std::string source_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
@@ -470,7 +470,7 @@ Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
   }
 
   DL_RETURN_IF_ERROR(
-      RefuseRowIdRewrite(snapshot.get(), root, "a copy-on-write DELETE"));
+      internal::RefuseRowIdRewrite(snapshot.get(), root, "a copy-on-write DELETE"));
   std::vector<delta::AddFile> rewrite;
   for (const auto& f : snapshot->files()) {
     if (touched.count(f.path)) rewrite.push_back(f);
