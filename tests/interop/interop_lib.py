@@ -326,6 +326,13 @@ def read_spark(spark, path: str | os.PathLike, version: int | None = None, times
     return snapshot_from_arrow(tbl, schema_override=schema)
 
 
+def read_spark41(spark41, path: str | os.PathLike, version: int | None = None,
+                 timestamp: str | None = None) -> Snapshot:
+    """Spark 4.1 + Delta 4.1 (the `spark41` fixture's Connect client) reads the table."""
+    tbl, spark_schema = spark41.read(path, version=version, timestamp=timestamp)
+    return snapshot_from_arrow(tbl, schema_override=schema_of_delta_json(spark_schema))
+
+
 def read_delta_rs(path: str | os.PathLike, version: int | None = None) -> Snapshot:
     from deltalake import DeltaTable
 

@@ -1,4 +1,6 @@
-"""In-commit timestamps and v2 checkpoints, both ways.
+"""In-commit timestamps and v2 checkpoints, both ways, with Spark 4.1 + Delta 4.1 (fixture
+`spark41`; the `readers` comparison adds the in-process Spark 3.5 + Delta 3.3, delta-rs and
+DuckDB).
 
 - Spark creates a table with `delta.checkpointPolicy = v2` and checkpoints it (UUID-named
   checkpoint with sidecars): data_loader reads it as Spark does, appends to it, writes its own
@@ -48,8 +50,8 @@ def _ict(path, version) -> int:
     return first["commitInfo"]["inCommitTimestamp"]
 
 
-def _spark_history_ms(spark, path) -> dict[int, int]:
-    rows = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").collect()
+def _spark_history_ms(spark41, path) -> dict[int, int]:
+    rows = spark41.rows(f"DESCRIBE HISTORY delta.`{path}`")
     return {r["version"]: int(round(r["timestamp"].timestamp() * 1000)) for r in rows}
 
 
@@ -81,13 +83,13 @@ def _check_readers(readers, dl, path, ids, header, delta_rs_notes: list[str]):
     mm.assert_none(header)
 
 
-def test_spark_v2_checkpoint_with_sidecars_read_append_checkpoint(dl, spark, readers, tmp_path):
+def test_spark_v2_checkpoint_with_sidecars_read_append_checkpoint(dl, spark41, readers, tmp_path):
     path = str(tmp_path / "t")
-    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta "
+    spark41.sql(f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta "
               f"TBLPROPERTIES ('delta.checkpointPolicy' = 'v2', 'delta.checkpointInterval' = '3')")
     for i in range(4):
-        spark.sql(f"INSERT INTO delta.`{path}` VALUES ({i}), ({i + 100})")
-    spark.sql(f"DELETE FROM delta.`{path}` WHERE id = 100")
+        spark41.sql(f"INSERT INTO delta.`{path}` VALUES ({i}), ({i + 100})")
+    spark41.sql(f"DELETE FROM delta.`{path}` WHERE id = 100")
     ids = [0, 1, 2, 3, 101, 102, 103]
     names = _log_names(path)
     assert _uuid_checkpoints(path), f"precondition: Spark wrote a UUID-named checkpoint: {names}"
@@ -96,16 +98,16 @@ def test_spark_v2_checkpoint_with_sidecars_read_append_checkpoint(dl, spark, rea
     last = json.loads((Path(path) / "_delta_log" / "_last_checkpoint").read_text())
     assert last["version"] == 3 and "v2Checkpoint" in last, last
 
-    il.assert_same(dl.scan(path), il.read_spark(spark, path), "data_loader scan of Spark's v2 table")
+    il.assert_same(dl.scan(path), il.read_spark41(spark41, path), "data_loader scan of Spark's v2 table")
     il.assert_same(dl.scan(path), _expected(ids), "data_loader scan")
     # Only the checkpoint and the commits after it: drop the commits it covers.
     for v in range(3):
         os.remove(il.commit_path(path, v))
-    il.assert_same(dl.scan(path, version=4), il.read_spark(spark, path, version=4), "version 4")
+    il.assert_same(dl.scan(path, version=4), il.read_spark41(spark41, path, version=4), "version 4")
 
     _append(dl, path, [7], tmp_path)
     ids.append(7)
-    il.assert_same(il.read_spark(spark, path), _expected(ids), "spark after our append")
+    il.assert_same(il.read_spark41(spark41, path), _expected(ids), "spark after our append")
     dl.run("table", "checkpoint", path)
     # Version 6 is also the interval's: the append checkpointed it already, `table checkpoint`
     # adds a second UUID-named one.
@@ -118,38 +120,38 @@ def test_spark_v2_checkpoint_with_sidecars_read_append_checkpoint(dl, spark, rea
     notes: list[str] = []
     _check_readers(readers, dl, path, ids, "readers of our v2 checkpoint", notes)
     print(f"delta-rs on a v2-checkpoint table: {notes}")
-    spark.sql(f"INSERT INTO delta.`{path}` VALUES (8)")
+    spark41.sql(f"INSERT INTO delta.`{path}` VALUES (8)")
     il.assert_same(dl.scan(path), _expected(ids + [8]), "data_loader after Spark appended again")
 
 
-def test_spark_ict_table_append_history_and_time_travel(dl, spark, tmp_path):
+def test_spark_ict_table_append_history_and_time_travel(dl, spark41, tmp_path):
     path = str(tmp_path / "t")
-    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta "
+    spark41.sql(f"CREATE TABLE delta.`{path}` (id BIGINT) USING delta "
               f"TBLPROPERTIES ('delta.enableInCommitTimestamps' = 'true')")
-    spark.sql(f"INSERT INTO delta.`{path}` VALUES (1)")
+    spark41.sql(f"INSERT INTO delta.`{path}` VALUES (1)")
     _append(dl, path, [2], tmp_path)
     _append(dl, path, [3], tmp_path)
-    spark.sql(f"INSERT INTO delta.`{path}` VALUES (4)")
+    spark41.sql(f"INSERT INTO delta.`{path}` VALUES (4)")
     icts = [_ict(path, v) for v in range(5)]
     assert icts == sorted(set(icts)), f"in-commit timestamps must increase: {icts}"
-    assert _spark_history_ms(spark, path) == dict(enumerate(icts)), "DESCRIBE HISTORY shows our ICTs"
+    assert _spark_history_ms(spark41, path) == dict(enumerate(icts)), "DESCRIBE HISTORY shows our ICTs"
     hist = {h["version"]: il.parse_ts_ms(h["timestamp"]) for h in dl.history(path)}
     assert hist == dict(enumerate(icts))
-    il.assert_same(il.read_spark(spark, path), _expected([1, 2, 3, 4]), "spark")
+    il.assert_same(il.read_spark41(spark41, path), _expected([1, 2, 3, 4]), "spark")
     il.assert_same(il.read_delta_rs(path), _expected([1, 2, 3, 4]), "delta-rs (a writer feature only)")
     for v, ids in ((1, [1]), (2, [1, 2]), (3, [1, 2, 3])):
         ts = il.ms_to_iso(icts[v])
         il.assert_same(dl.scan(path, timestamp=ts), _expected(ids), f"data_loader as of {ts}")
-        il.assert_same(il.read_spark(spark, path, timestamp=ts), _expected(ids), f"spark as of {ts}")
+        il.assert_same(il.read_spark41(spark41, path, timestamp=ts), _expected(ids), f"spark as of {ts}")
 
 
-def test_ict_enabled_on_existing_tables_by_spark_and_by_us(dl, spark, tmp_path):
+def test_ict_enabled_on_existing_tables_by_spark_and_by_us(dl, spark41, tmp_path):
     for who in ("spark", "data_loader"):
         path = str(tmp_path / who)
         _append(dl, path, [1], tmp_path)
         _append(dl, path, [2], tmp_path)
         if who == "spark":
-            spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('delta.enableInCommitTimestamps' = 'true')")
+            spark41.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('delta.enableInCommitTimestamps' = 'true')")
             _append(dl, path, [3], tmp_path)
         else:
             _append(dl, path, [3], tmp_path, "delta.enableInCommitTimestamps=true")
@@ -162,16 +164,16 @@ def test_ict_enabled_on_existing_tables_by_spark_and_by_us(dl, spark, tmp_path):
         last = il.commit_versions(path)[-1]
         icts = {v: _ict(path, v) for v in range(enable, last + 1)}
         assert list(icts.values()) == sorted(set(icts.values())), (who, icts)
-        shist = _spark_history_ms(spark, path)
+        shist = _spark_history_ms(spark41, path)
         assert {v: shist[v] for v in icts} == icts, (who, shist, icts)
-        il.assert_same(il.read_spark(spark, path), _expected([1, 2, 3, 4]), f"spark ({who} enabled)")
+        il.assert_same(il.read_spark41(spark41, path), _expected([1, 2, 3, 4]), f"spark ({who} enabled)")
         # Time travel on both sides of the enablement, compared with Spark.
         for ts in (il.ms_to_iso(icts[enable]), il.ms_to_iso(icts[last]), il.ms_to_iso(icts[enable] - 1)):
-            il.assert_same(dl.scan(path, timestamp=ts), il.read_spark(spark, path, timestamp=ts),
+            il.assert_same(dl.scan(path, timestamp=ts), il.read_spark41(spark41, path, timestamp=ts),
                            f"as of {ts} ({who} enabled)")
 
 
-def test_we_create_tables_with_both_features(dl, spark, readers, tmp_path):
+def test_we_create_tables_with_both_features(dl, spark41, readers, tmp_path):
     path = str(tmp_path / "t")
     _append(dl, path, [1, 2], tmp_path, "delta.enableInCommitTimestamps=true", "delta.checkpointPolicy=v2",
             "delta.checkpointInterval=3")
@@ -189,8 +191,8 @@ def test_we_create_tables_with_both_features(dl, spark, readers, tmp_path):
     notes: list[str] = []
     _check_readers(readers, dl, path, range(1, 6), "readers of our ICT + v2-checkpoint table", notes)
     print(f"delta-rs on our ICT + v2-checkpoint table: {notes}")
-    assert _spark_history_ms(spark, path) == dict(enumerate(icts))
-    spark.sql(f"INSERT INTO delta.`{path}` VALUES (6)")
+    assert _spark_history_ms(spark41, path) == dict(enumerate(icts))
+    spark41.sql(f"INSERT INTO delta.`{path}` VALUES (6)")
     assert _ict(path, len(icts)) > icts[-1]
     il.assert_same(dl.scan(path), _expected(range(1, 7)), "data_loader after Spark's append")
 

@@ -1,4 +1,7 @@
-"""Tables as Databricks creates them today: row tracking and liquid clustering.
+"""Tables as Databricks creates them today: row tracking and liquid clustering, with Spark 4.1 +
+Delta 4.1 (fixture `spark41`; the `readers` comparison adds the in-process Spark 3.5 + Delta 3.3,
+delta-rs and DuckDB). The combination with deletion vectors, in-commit timestamps and column
+mapping: test_databricks_table.py.
 
 - Spark creates a table with delta.enableRowTracking; data_loader reads it identically and
   appends; Spark's `_metadata.row_id` / `_metadata.row_commit_version` then agree with the
@@ -36,10 +39,16 @@ def expected(ids) -> il.Snapshot:
     return il.snapshot_from_arrow(rows(sorted(ids)))
 
 
-def spark_row_ids(spark, path) -> dict[int, tuple[int, int]]:
+def spark_append(spark41, path, tbl: pa.Table, scratch) -> None:
+    """Spark appends `tbl` in one file (INSERT from a Parquet file)."""
+    src = il.write_parquet(tbl, scratch / f"spark_src_{len(list(scratch.iterdir()))}.parquet")
+    spark41.sql(f"INSERT INTO delta.`{path}` SELECT * FROM parquet.`{src}`")
+
+
+def spark_row_ids(spark41, path) -> dict[int, tuple[int, int]]:
     """id -> (row_id, row_commit_version) as Spark reads them."""
-    got = spark.sql(f"SELECT id, _metadata.row_id AS rid, _metadata.row_commit_version AS rcv "
-                    f"FROM delta.`{path}`").collect()
+    got = spark41.rows(f"SELECT id, _metadata.row_id AS rid, _metadata.row_commit_version AS rcv "
+                       f"FROM delta.`{path}`")
     return {r["id"]: (r["rid"], r["rcv"]) for r in got}
 
 
@@ -69,31 +78,30 @@ def high_water_mark(path) -> int:
 
 
 @pytest.fixture
-def spark_rt_table(spark, tmp_path):
+def spark_rt_table(spark41, tmp_path):
     """Spark table with row tracking: two appends and an UPDATE (which materializes row ids)."""
     path = str(tmp_path / "spark_rt")
-    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta "
+    spark41.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta "
               "TBLPROPERTIES ('delta.enableRowTracking' = 'true')")
     for lo in (0, 100):
-        spark.createDataFrame(rows(range(lo, lo + 100)).to_pandas()) \
-            .coalesce(1).write.format("delta").mode("append").save(path)
-    spark.sql(f"UPDATE delta.`{path}` SET name = concat('u', name) WHERE id % 10 = 0")
+        spark_append(spark41, path, rows(range(lo, lo + 100)), tmp_path)
+    spark41.sql(f"UPDATE delta.`{path}` SET name = concat('u', name) WHERE id % 10 = 0")
     return path
 
 
-def test_data_loader_appends_to_spark_row_tracking_table(spark_rt_table, spark, dl, readers, tmp_path):
+def test_data_loader_appends_to_spark_row_tracking_table(spark_rt_table, spark41, dl, readers, tmp_path):
     path = spark_rt_table
     assert "rowTracking" in il.replay_log(path).protocol.get("writerFeatures", [])
-    theirs = il.read_spark(spark, path)
+    theirs = il.read_spark41(spark41, path)
     assert il.diff_snapshots(dl.scan(path), theirs) == ""
-    before = spark_row_ids(spark, path)
+    before = spark_row_ids(spark41, path)
     hwm_before = high_water_mark(path)
 
     dl.write(path, il.write_parquet(rows(range(1000, 1050)), tmp_path / "new1.parquet"))
     dl.write(path, il.write_parquet(rows(range(2000, 2030)), tmp_path / "new2.parquet"))
     latest = il.replay_log(path).version
 
-    after = spark_row_ids(spark, path)
+    after = spark_row_ids(spark41, path)
     assert len(after) == 280
     row_ids = [rid for rid, _ in after.values()]
     assert len(set(row_ids)) == len(row_ids), "Spark sees duplicate row ids"
@@ -115,11 +123,11 @@ def test_data_loader_appends_to_spark_row_tracking_table(spark_rt_table, spark, 
     mm.check("data_loader", lambda: dl.scan(path), exp)
     mm.assert_none("Spark row-tracking table after data_loader appends")
     # Spark goes on writing (an UPDATE materializes ids of our rows too) without complaint.
-    spark.sql(f"UPDATE delta.`{path}` SET name = 'x' WHERE id = 1001")
-    assert spark_row_ids(spark, path)[1001][0] == after[1001][0]
+    spark41.sql(f"UPDATE delta.`{path}` SET name = 'x' WHERE id = 1001")
+    assert spark_row_ids(spark41, path)[1001][0] == after[1001][0]
 
 
-def test_spark_reads_row_ids_of_a_table_we_create(spark, dl, tmp_path):
+def test_spark_reads_row_ids_of_a_table_we_create(spark41, dl, tmp_path):
     path = str(tmp_path / "ours_rt")
     dl.run("table", "write", path, "--source", il.write_parquet(rows(range(10)), tmp_path / "a.parquet"),
            "--property", "delta.enableRowTracking=true")
@@ -127,12 +135,12 @@ def test_spark_reads_row_ids_of_a_table_we_create(spark, dl, tmp_path):
     assert {"domainMetadata", "rowTracking"} <= set(log.protocol["writerFeatures"])
     conf = log.metadata["configuration"]
     assert conf["delta.rowTracking.materializedRowIdColumnName"].startswith("_row-id-col-")
-    ids = spark_row_ids(spark, path)
+    ids = spark_row_ids(spark41, path)
     assert sorted(rid for rid, _ in ids.values()) == list(range(10))
     assert {v for _, v in ids.values()} == {0}
-    spark.createDataFrame(rows(range(10, 15)).to_pandas()).write.format("delta").mode("append").save(path)
+    spark_append(spark41, path, rows(range(10, 15)), tmp_path)
     dl.write(path, il.write_parquet(rows(range(20, 25)), tmp_path / "b.parquet"))
-    ids = spark_row_ids(spark, path)
+    ids = spark_row_ids(spark41, path)
     assert len({rid for rid, _ in ids.values()}) == 20
     assert ids[20][1] == 2 and ids[10][1] == 1
 
@@ -147,23 +155,23 @@ def test_rewrites_of_row_tracking_tables_are_refused(spark_rt_table, dl, tmp_pat
     assert il.replay_log(path).version == version, "a refused rewrite committed"
 
 
-def detail_clustering(spark, path) -> list[str]:
-    return list(spark.sql(f"DESCRIBE DETAIL delta.`{path}`").collect()[0]["clusteringColumns"])
+def detail_clustering(spark41, path) -> list[str]:
+    return list(spark41.rows(f"DESCRIBE DETAIL delta.`{path}`")[0]["clusteringColumns"])
 
 
-def test_data_loader_appends_to_spark_clustered_table(spark, dl, readers, tmp_path):
+def test_data_loader_appends_to_spark_clustered_table(spark41, dl, readers, tmp_path):
     path = str(tmp_path / "spark_clustered")
     name = f"clustered_{uuid.uuid4().hex[:8]}"
-    spark.sql(f"CREATE TABLE {name} (id BIGINT, name STRING) USING delta CLUSTER BY (id) "
+    spark41.sql(f"CREATE TABLE {name} (id BIGINT, name STRING) USING delta CLUSTER BY (id) "
               f"LOCATION '{path}'")
     try:
-        spark.createDataFrame(rows(range(100)).to_pandas()).write.format("delta").mode("append").save(path)
+        spark_append(spark41, path, rows(range(100)), tmp_path)
     finally:
-        spark.sql(f"DROP TABLE {name}")  # external: the files stay
+        spark41.sql(f"DROP TABLE {name}")  # external: the files stay
     assert "clustering" in il.replay_log(path).protocol["writerFeatures"]
-    assert il.diff_snapshots(dl.scan(path), il.read_spark(spark, path)) == ""
+    assert il.diff_snapshots(dl.scan(path), il.read_spark41(spark41, path)) == ""
     dl.write(path, il.write_parquet(rows(range(100, 150)), tmp_path / "new.parquet"))
-    assert detail_clustering(spark, path) == ["id"]
+    assert detail_clustering(spark41, path) == ["id"]
     mm = il.Mismatches()
     for n, read in readers.items():
         mm.check(n, lambda: read(path), expected(range(150)))
@@ -173,10 +181,10 @@ def test_data_loader_appends_to_spark_clustered_table(spark, dl, readers, tmp_pa
     dl.run("table", "optimize", path)
     for a in il.replay_log(path).adds.values():
         assert a.get("clusteringProvider") in (None, "liquid", "data_loader")
-    assert il.diff_snapshots(il.read_spark(spark, path), expected(range(150))) == ""
+    assert il.diff_snapshots(il.read_spark41(spark41, path), expected(range(150))) == ""
 
 
-def test_table_we_create_clustered(spark, dl, readers, tmp_path):
+def test_table_we_create_clustered(spark41, dl, readers, tmp_path):
     path = str(tmp_path / "ours_clustered")
     for n, lo in enumerate((0, 300, 150)):  # overlapping id ranges across files
         ids = [i for i in range(lo, lo + 300) if i % 3 == n]
@@ -185,7 +193,7 @@ def test_table_we_create_clustered(spark, dl, readers, tmp_path):
     all_ids = sorted(i for n, lo in enumerate((0, 300, 150)) for i in range(lo, lo + 300) if i % 3 == n)
     log = il.replay_log(path)
     assert {"domainMetadata", "clustering"} <= set(log.protocol["writerFeatures"])
-    assert detail_clustering(spark, path) == ["id"]
+    assert detail_clustering(spark41, path) == ["id"]
     mm = il.Mismatches()
     for n, read in readers.items():
         mm.check(n, lambda: read(path), expected(all_ids))
@@ -208,7 +216,7 @@ def test_table_we_create_clustered(spark, dl, readers, tmp_path):
         mm.check(f"{n} after optimize", lambda: read(path), expected(all_ids))
     mm.check("data_loader after optimize", lambda: dl.scan(path), expected(all_ids))
     mm.assert_none("clustered table after optimize")
-    assert detail_clustering(spark, path) == ["id"]
+    assert detail_clustering(spark41, path) == ["id"]
 
 
 def test_clustering_errors_name_the_key(dl, tmp_path):

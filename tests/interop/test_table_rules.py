@@ -1,7 +1,10 @@
-"""CHECK constraints and generated columns on tables Spark creates (SQL CREATE TABLE ... USING
-delta LOCATION and ALTER TABLE ... ADD CONSTRAINT; DeltaTable.create(...).addColumn(...,
-generatedAlwaysAs=...)): data_loader appends to
-them, Spark reads exactly the rows written and its own later INSERT still works. Rows that break
+"""CHECK constraints on tables Spark 4.1 + Delta 4.1 creates (fixture `spark41`: CREATE TABLE
+... LOCATION, ALTER TABLE ... ADD CONSTRAINT), and generated and identity columns on tables the
+in-process Spark 3.5 + Delta 3.3 creates (DeltaTable.create(...).addColumn(...,
+generatedAlwaysAs=...): Spark 4.1's SQL DDL refuses both through the Connect server with
+UNSUPPORTED_FEATURE.TABLE_OPERATION, and the Python DeltaTable builder needs delta-spark's
+Connect client): data_loader appends to them, Spark reads exactly the rows written and its own
+later INSERT still works. Rows that break
 a rule are refused (exit 1) naming the rule, its expression, the source file and the number of
 rows, and nothing is committed. Constraints data_loader adds (`table add-constraint`) are
 enforced by Spark, after every existing row was checked."""
@@ -23,9 +26,10 @@ def _out(p) -> str:
     return (p.stdout or "") + (p.stderr or "")
 
 
-def _create(spark, path, columns: str) -> str:
+def _create(spark41, path, columns: str) -> str:
+    """A catalog table at `path` (identity and generated columns need one, not delta.`path`)."""
     name = f"rules_{uuid.uuid4().hex[:12]}"
-    spark.sql(f"CREATE TABLE {name} ({columns}) USING delta LOCATION '{path}'")
+    spark41.sql(f"CREATE TABLE {name} ({columns}) USING delta LOCATION '{path}'")
     return name
 
 
@@ -36,19 +40,25 @@ def _ids(ids, s=None) -> pa.Table:
 
 
 def _spark_rows(spark, path, cols):
+    """Delta 3.3 (in-process) reads the table."""
     spark.catalog.clearCache()
     return sorted(tuple(r[c] for c in cols) for r in spark.read.format("delta").load(str(path)).collect())
 
 
-def test_check_constraints_of_a_spark_table(dl, spark, tmp_path):
+def _spark41_rows(spark41, path, cols, where: str = ""):
+    got = spark41.rows(f"SELECT {', '.join(cols)} FROM delta.`{path}` {where}")
+    return sorted(tuple(r[c] for c in cols) for r in got)
+
+
+def test_check_constraints_of_a_spark_table(dl, spark41, tmp_path):
     path = tmp_path / "t"
-    name = _create(spark, path, "id BIGINT, s STRING")
-    spark.sql(f"INSERT INTO {name} VALUES (1, 'a')")
-    spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT id_positive CHECK (id > 0)")
-    spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT s_short CHECK (length(`s`) < 5 AND s != \"bad\")")
+    name = _create(spark41, path, "id BIGINT, s STRING")
+    spark41.sql(f"INSERT INTO {name} VALUES (1, 'a')")
+    spark41.sql(f"ALTER TABLE {name} ADD CONSTRAINT id_positive CHECK (id > 0)")
+    spark41.sql(f"ALTER TABLE {name} ADD CONSTRAINT s_short CHECK (length(`s`) < 5 AND s != \"bad\")")
 
     dl.write(path, il.write_parquet(_ids([2, 3]), tmp_path / "good.parquet"))
-    assert _spark_rows(spark, path, ["id"]) == [(1,), (2,), (3,)]
+    assert _spark41_rows(spark41, path, ["id"]) == [(1,), (2,), (3,)]
 
     versions = il.commit_versions(path)
     bad = il.write_parquet(_ids([4, -1, -2]), tmp_path / "bad.parquet")
@@ -62,22 +72,22 @@ def test_check_constraints_of_a_spark_table(dl, spark, tmp_path):
     p = dl.write(path, nul, check=False)
     assert p.returncode == 1 and "1 row of" in _out(p) and "id_positive" in _out(p), _out(p)
     with pytest.raises(Exception, match=r"(?i)id_positive"):
-        spark.sql(f"INSERT INTO {name} VALUES (NULL, 'x')")
+        spark41.sql(f"INSERT INTO {name} VALUES (NULL, 'x')")
     long = il.write_parquet(_ids([9], ["toolong"]), tmp_path / "long.parquet")
     p = dl.write(path, long, check=False)
     assert p.returncode == 1 and "s_short" in _out(p), _out(p)
     assert il.commit_versions(path) == versions
 
     # Spark's own writes still work after ours.
-    spark.sql(f"INSERT INTO {name} VALUES (10, 'j')")
-    assert _spark_rows(spark, path, ["id"]) == [(1,), (2,), (3,), (10,)]
-    il.assert_same(il.read_dl(dl, path, out_dir=dl.scratch), il.read_spark(spark, path), "data_loader vs spark")
+    spark41.sql(f"INSERT INTO {name} VALUES (10, 'j')")
+    assert _spark41_rows(spark41, path, ["id"]) == [(1,), (2,), (3,), (10,)]
+    il.assert_same(il.read_dl(dl, path, out_dir=dl.scratch), il.read_spark41(spark41, path), "data_loader vs spark")
 
 
-def test_constraints_we_add_are_enforced_by_spark(dl, spark, tmp_path):
+def test_constraints_we_add_are_enforced_by_spark(dl, spark41, tmp_path):
     path = tmp_path / "t"
-    name = _create(spark, path, "id BIGINT, s STRING")
-    spark.sql(f"INSERT INTO {name} VALUES (1, 'a'), (5, 'e')")
+    name = _create(spark41, path, "id BIGINT, s STRING")
+    spark41.sql(f"INSERT INTO {name} VALUES (1, 'a'), (5, 'e')")
     versions = il.commit_versions(path)
     p = dl.run("table", "add-constraint", path, "small", "id < 3", check=False)
     assert p.returncode == 1 and "1 existing row violates CHECK constraint small (id < 3)" in _out(p), _out(p)
@@ -89,18 +99,18 @@ def test_constraints_we_add_are_enforced_by_spark(dl, spark, tmp_path):
     log = il.replay_log(path)
     assert log.metadata["configuration"]["delta.constraints.not_z"] == "s <> 'z'"
     assert log.protocol["minWriterVersion"] >= 3
-    hist = spark.sql(f"DESCRIBE HISTORY {name}").orderBy("version").collect()
+    hist = sorted(spark41.rows(f"DESCRIBE HISTORY {name}"), key=lambda r: r["version"])
     assert hist[-1]["operation"] == "ADD CONSTRAINT"
     with pytest.raises(Exception, match=r"(?i)not_z"):
-        spark.sql(f"INSERT INTO {name} VALUES (7, 'z')")
+        spark41.sql(f"INSERT INTO {name} VALUES (7, 'z')")
     p = dl.write(path, il.write_parquet(_ids([7], ["z"]), tmp_path / "z.parquet"), check=False)
     assert p.returncode == 1 and "not_z" in _out(p), _out(p)
 
     dl.run("table", "drop-constraint", path, "not_z")
     assert "delta.constraints.not_z" not in il.replay_log(path).metadata["configuration"]
-    spark.sql(f"INSERT INTO {name} VALUES (7, 'z')")
+    spark41.sql(f"INSERT INTO {name} VALUES (7, 'z')")
     dl.write(path, il.write_parquet(_ids([8], ["z"]), tmp_path / "z2.parquet"))
-    assert _spark_rows(spark, path, ["id", "s"]) == [(1, "a"), (5, "e"), (7, "z"), (8, "z")]
+    assert _spark41_rows(spark41, path, ["id", "s"]) == [(1, "a"), (5, "e"), (7, "z"), (8, "z")]
     p = dl.run("table", "drop-constraint", path, "not_z", check=False)
     assert p.returncode == 1 and "no CHECK constraint not_z" in _out(p), _out(p)
 

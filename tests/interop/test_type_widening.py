@@ -13,10 +13,7 @@
 - Bad cases: widening without the property or without schema evolution, narrowing, a change
   that is no widening, a table recording an unsupported change.
 
-Spark 4.1 runs through the spark-sql CLI of the Spark Connect server's install
-(third_party/spark-connect/venv: pyspark 4.1.0, io.delta:delta-spark_2.13:4.1.0 from the Ivy
-cache): the pytest venv's pyspark is 3.5, and the Connect client needs Python packages that
-install does not have.
+Spark 4.1 is the session's Spark Connect server (fixture `spark41`, tests/spark_connect/client.py).
 """
 from __future__ import annotations
 
@@ -24,19 +21,12 @@ import datetime as dt
 import decimal
 import json
 import os
-import subprocess
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import interop_lib as il
-
-REPO = Path(__file__).resolve().parents[2]
-SPARK41_VENV = REPO / "third_party" / "spark-connect" / "venv"
-DELTA41 = "io.delta:delta-spark_2.13:4.1.0"
-
 
 def _out(p) -> str:
     return (p.stdout or "") + (p.stderr or "")
@@ -57,36 +47,16 @@ def _row_sql(path, columns) -> str:
     return f"SELECT concat_ws('|', 'ROW', {cells}) FROM delta.`{path}`"
 
 
-def spark41(statements: list[str], workdir: Path) -> list[tuple[str, ...]]:
-    """Run `statements` in one local Spark 4.1 + Delta 4.1 session; the rows that queries made
-    with _row_sql printed, sorted."""
-    if not (SPARK41_VENV / "bin" / "spark-sql").exists():
-        pytest.fail(f"{SPARK41_VENV} is missing: run scripts/install_spark_connect.sh")
-    workdir.mkdir(parents=True, exist_ok=True)
-    script = workdir / "script.sql"
-    script.write_text(";\n".join(statements) + ";\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARK_", "PYSPARK_"))}
-    env.update(SPARK_HOME=str(next(SPARK41_VENV.glob("lib/python3*/site-packages/pyspark"))),
-               SPARK_LOCAL_IP="127.0.0.1", TZ="UTC",
-               PATH=f"{SPARK41_VENV / 'bin'}:{env.get('PATH', '')}")
-    confs = {"spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-             "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-             "spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false",
-             "spark.sql.shuffle.partitions": "2",
-             "spark.sql.warehouse.dir": str(workdir / "warehouse"),
-             "spark.driver.extraJavaOptions": f"-Dderby.system.home={workdir / 'derby'}"}
-    cmd = [str(SPARK41_VENV / "bin" / "spark-sql"), "--master", "local[2]", "--driver-memory",
-           "1g", "--packages", DELTA41]
-    for k, v in confs.items():
-        cmd += ["--conf", f"{k}={v}"]
-    p = subprocess.run(cmd + ["-S", "-f", str(script)], capture_output=True, text=True,
-                       timeout=900, env=env, cwd=workdir, stdin=subprocess.DEVNULL)
-    errors = [line for line in p.stderr.splitlines()
-              if ("Exception" in line or "[DELTA_" in line) and " WARN " not in line]
-    assert p.returncode == 0 and not errors, f"spark-sql exited {p.returncode}:\n" + \
-        "\n".join(errors[:20] or p.stderr.splitlines()[-40:])
-    return sorted(tuple(line.split("|")[1:]) for line in p.stdout.splitlines()
-                  if line.startswith("ROW|"))
+def run41(spark41, statements: list[str]) -> list[tuple[str, ...]]:
+    """Run `statements` in Spark 4.1 + Delta 4.1 (the session's Spark Connect server); the rows
+    that queries made with _row_sql returned, sorted."""
+    out = []
+    for stmt in statements:
+        tbl = spark41.sql(stmt)
+        if tbl.num_columns == 1 and tbl.num_rows:
+            out += [tuple(v.split("|")[1:]) for v in tbl.column(0).to_pylist()
+                    if isinstance(v, str) and v.startswith("ROW|")]
+    return sorted(out)
 
 
 def _cell(v) -> str:
@@ -149,9 +119,9 @@ def _assert_delta_rs_refuses(path):
 COLS = ["id", "price", "f", "d", "s"]
 
 
-def test_spark4_widened_table_read_appended_optimized(dl, tmp_path):
+def test_spark4_widened_table_read_appended_optimized(dl, spark41, tmp_path):
     path = str(tmp_path / "t")
-    spark_rows = spark41([
+    spark_rows = run41(spark41, [
         f"CREATE TABLE delta.`{path}` (id INT, price DECIMAL(6,2), f FLOAT, d DATE, s SMALLINT) "
         f"USING delta TBLPROPERTIES ('delta.enableTypeWidening' = 'true', "
         f"'delta.feature.timestampNtz' = 'supported')",
@@ -165,7 +135,7 @@ def test_spark4_widened_table_read_appended_optimized(dl, tmp_path):
         f"INSERT INTO delta.`{path}` VALUES (5000000000, 123456.7891, 2.25, "
         f"TIMESTAMP_NTZ'2021-01-01 10:00:00', 100000)",
         _row_sql(path, COLS),
-    ], tmp_path / "spark_create")
+    ])
     readers, writers = _features(path)
     assert "typeWidening" in readers and "typeWidening" in writers, (readers, writers)
     assert _type_changes(path)["id"] == [("integer", "long")]
@@ -199,11 +169,11 @@ def test_spark4_widened_table_read_appended_optimized(dl, tmp_path):
     expected = sorted([r for r in spark_rows if r[0] != "2"] +
                       [("3", "9.5000", "0.5", "2022-03-04 00:00:00", "4")])
     assert dl_rows(dl, path, COLS) == expected
-    assert spark41([_row_sql(path, COLS)], tmp_path / "spark_read") == expected
+    assert run41(spark41, [_row_sql(path, COLS)]) == expected
     assert _duckdb_rows(path, COLS) == expected
 
 
-def test_we_widen_and_spark4_duckdb_read(dl, tmp_path):
+def test_we_widen_and_spark4_duckdb_read(dl, spark41, tmp_path):
     path = str(tmp_path / "t")
     v0 = il.write_parquet(pa.table({
         "id": pa.array([1, 2], pa.int32()), "price": pa.array([decimal.Decimal("1.25"), None], pa.decimal128(6, 2)),
@@ -240,7 +210,7 @@ def test_we_widen_and_spark4_duckdb_read(dl, tmp_path):
                        ("7", "12345.6789", "2023-07-08 09:10:11")])
     assert dl_rows(dl, path, cols) == expected
     assert dl_rows(dl, path, cols, version=0) == [("1", "1.25", "2020-01-02"), ("2", "NULL", "2020-05-06")]
-    assert spark41([_row_sql(path, cols)], tmp_path / "spark_read") == expected
+    assert run41(spark41, [_row_sql(path, cols)]) == expected
     assert _duckdb_rows(path, cols) == expected
     _assert_delta_rs_refuses(path)
 

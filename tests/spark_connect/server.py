@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-VENV = REPO / "third_party" / "spark-connect" / "venv"
+# scripts/install_spark_connect.sh makes it (DL_SPARK_CONNECT_VENV: elsewhere)
+VENV = Path(os.environ.get("DL_SPARK_CONNECT_VENV") or REPO / "third_party" / "spark-connect" / "venv")
 DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.1.0"
 START_TIMEOUT_S = 600  # the first start downloads the Delta jars
 

@@ -235,6 +235,11 @@ Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
     }
   }
   phase_("rewritten files");
+  if (snapshot_ && (!rewritten_.empty() || !row_deletes_.empty())) {
+    // The target write would refuse it: refuse before the change store is written.
+    DL_RETURN_IF_ERROR(table::RefuseRowIdRewrite(snapshot_.get(), target_.root,
+                                                 "closing or replacing current versions (SCD2)"));
+  }
   DL_ASSIGN_OR_RETURN(changes_, WriteChangeStore());
   phase_("change store");
   return Status::OK();

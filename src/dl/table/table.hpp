@@ -54,6 +54,12 @@ Result<std::vector<RowDeletes>> CollectRowDeletes(engine::Engine& engine,
                                                   const delta::Snapshot& snapshot,
                                                   const std::string& rows_sql);
 
+/// Unsupported naming the table and the rowTracking feature when row tracking is enabled on
+/// `snapshot`: `what` would copy or update rows, and data_loader does not yet write the
+/// materialized row id / row commit version columns that keep their ids stable.
+Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
+                          std::string_view what);
+
 struct WriteRequest {
   std::string source_sql;  ///< rows to write (a query over registered views)
   WriteMode mode = WriteMode::kAppend;

@@ -4,6 +4,7 @@
 
 #include "dl/delta/row_tracking.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/table/table.hpp"
 
 namespace dl::table::internal {
 
@@ -34,6 +35,12 @@ int64_t TotalBytes(const std::vector<delta::AddFile>& adds) {
   return n;
 }
 
+std::string JsonList(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
+
+}  // namespace dl::table::internal
+
+namespace dl::table {
+
 Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
                           std::string_view what) {
   if (snapshot == nullptr ||
@@ -48,6 +55,4 @@ Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& ro
       root, what);
 }
 
-std::string JsonList(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
-
-}  // namespace dl::table::internal
+}  // namespace dl::table

@@ -9,6 +9,7 @@
 #include "dl/delta/snapshot.hpp"
 #include "dl/delta/transaction.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/table/table.hpp"
 
 namespace dl::table {
 struct RowDeletes;
@@ -41,11 +42,8 @@ delta::RemoveFile RemoveFor(const delta::AddFile& add, int64_t now_ms, bool data
 int64_t CountRecords(const std::vector<delta::AddFile>& adds);
 int64_t TotalBytes(const std::vector<delta::AddFile>& adds);
 
-/// Unsupported naming the table and the rowTracking feature when row tracking is enabled on
-/// `snapshot`: `what` would copy or update rows, and data_loader does not yet write the
-/// materialized row id / row commit version columns that keep their ids stable.
-Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
-                          std::string_view what);
+/// Declared in table.hpp (strategies refuse before writing anything of their own).
+using table::RefuseRowIdRewrite;
 
 /// JSON array text of names, as Spark writes partitionBy/zOrderBy: ["a","b"].
 std::string JsonList(const std::vector<std::string>& names);
