@@ -9,6 +9,7 @@
   that updates rows our first merge moved keeps their ids too (we read our own materialized
   columns). All readers see the same rows, and the materialized columns stay out of our scans.
 - A table data_loader creates with row tracking: the same through two merges.
+- Copy-on-write `table delete` and `table optimize` keep every copied row's id and version.
 - Rewrites data_loader cannot yet keep ids for (SCD2) stay refused, naming the feature and the
   table, before anything is written.
 """
@@ -165,6 +166,37 @@ def test_our_merges_keep_row_ids_of_a_table_we_create(spark, dl, readers, tmp_pa
     assert conf["delta.rowTracking.materializedRowIdColumnName"].startswith("_row-id-col-")
     merge_and_check(spark, dl, readers, ld, path, rows([1, 2, 30], "a"))
     merge_and_check(spark, dl, readers, ld, path, rows([2, 5, 30, 31], "b"))
+
+
+def test_delete_and_optimize_keep_row_ids(spark, dl, readers, tmp_path):
+    """Copy-on-write `table delete` and `table optimize` copy rows: each keeps its row id and
+    row commit version (Spark's UPDATE materialized some of them first)."""
+    path = str(tmp_path / "rt_cow")
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta TBLPROPERTIES "
+              "('delta.enableRowTracking' = 'true', 'delta.enableDeletionVectors' = 'false')")
+    for lo in (0, 50, 100):
+        spark.createDataFrame(rows(range(lo, lo + 50)).to_pandas()) \
+            .coalesce(1).write.format("delta").mode("append").save(path)
+    spark.sql(f"UPDATE delta.`{path}` SET name = concat('u', name) WHERE id % 7 = 0")
+    before = spark_row_ids(spark, path)
+    current = names(il.read_spark(spark, path).row_dicts())
+
+    dl.run("table", "delete", path, "--where", "id IN (3, 13)")
+    deleted = il.replay_log(path).version
+    assert any("remove" in a for a in il.read_commit(path, deleted))
+    after = spark_row_ids(spark, path)
+    assert after == {i: ids for i, ids in before.items() if i not in (3, 13)}
+
+    dl.run("table", "optimize", path)
+    optimized = il.replay_log(path).version
+    assert optimized == deleted + 1 and len(il.replay_log(path).adds) == 1
+    assert spark_row_ids(spark, path) == after
+    exp = expected_after({i: n for i, n in current.items() if i not in (3, 13)}, {})
+    mm = il.Mismatches()
+    for name, read in readers.items():
+        mm.check(name, lambda: read(path), exp)
+    mm.check("data_loader", lambda: dl.scan(path), exp)
+    mm.assert_none("row-tracking table after our delete and optimize")
 
 
 def test_scd2_into_row_tracking_table_is_refused(spark, dl, tmp_path):
