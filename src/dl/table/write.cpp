@@ -252,6 +252,19 @@ Result<std::shared_ptr<const delta::Snapshot>> LoadForWrite(TableContext& ctx,
   return std::shared_ptr<const delta::Snapshot>();
 }
 
+// With WriteRequest::carries_row_ids: `rows` becomes the rows to write (the row ids under the
+// table's materialized names, or dropped where ids are not kept); returns the rows without
+// them (what the table's schema is checked against).
+std::string WithRowIdsAs(const WriteRequest& req, std::string& rows,
+                         const std::vector<delta::StructField>& row_id_columns) {
+  if (!req.carries_row_ids) return rows;
+  std::string without = engine::WithoutRowIdsSql(rows);
+  rows = row_id_columns.empty() ? without
+                                : engine::MaterializedRowIdsSql(rows, row_id_columns[0].name,
+                                                                row_id_columns[1].name);
+  return without;
+}
+
 // The table after the write: its schema, properties and layout.
 struct TablePlan {
   delta::Schema schema;
@@ -506,16 +519,8 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
   }
   const WriteKind kind = KindOf(req, snapshot.get());
   DL_ASSIGN_OR_RETURN(auto row_id_columns, RowIdColumns(req, snapshot.get(), root));
-  DL_ASSIGN_OR_RETURN(std::string source_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
-  // The rows to write: with the row ids under the table's materialized names, or without.
-  std::string rows_sql = source_sql;
-  if (req.carries_row_ids) {
-    source_sql = engine::WithoutRowIdsSql(source_sql);
-    rows_sql = row_id_columns.empty()
-                   ? source_sql
-                   : engine::MaterializedRowIdsSql(rows_sql, row_id_columns[0].name,
-                                                   row_id_columns[1].name);
-  }
+  DL_ASSIGN_OR_RETURN(std::string rows_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
+  const std::string source_sql = WithRowIdsAs(req, rows_sql, row_id_columns);
   DL_ASSIGN_OR_RETURN(delta::Schema source_schema, ctx.engine.SchemaOf(source_sql));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);

@@ -155,7 +155,8 @@ TEST(DuckDbSnapshot, FileColumnAndSubset) {
 TEST(DuckDbSnapshot, RowIdsFromMaterializedColumnsOrDefaults) {
   TempDir dir;
   auto engine = NewEngine();
-  delta::AddFile plain = WriteFile(*engine, dir.path(), "a.parquet", "SELECT range AS id FROM range(2)");
+  delta::AddFile plain =
+      WriteFile(*engine, dir.path(), "a.parquet", "SELECT range AS id FROM range(2)");
   plain.base_row_id = 10;
   plain.default_row_commit_version = 1;
   delta::AddFile rewritten = WriteFile(

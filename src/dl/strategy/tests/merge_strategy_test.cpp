@@ -495,7 +495,8 @@ class MergeRowIdsTest : public MergeTest, public ::testing::WithParamInterface<b
 
 TEST_P(MergeRowIdsTest, CopiedAndUpdatedRowsKeepTheirIds) {
   MustLoad("a.csv", "id,name\n1,a\n2,b\n3,c\n");
-  EXPECT_EQ(RowIds(), (std::map<std::string, std::string>{{"1", "0@0"}, {"2", "1@0"}, {"3", "2@0"}}));
+  EXPECT_EQ(RowIds(),
+            (std::map<std::string, std::string>{{"1", "0@0"}, {"2", "1@0"}, {"3", "2@0"}}));
   MustLoad("b.csv", "id,name\n2,B\n4,d\n");
   EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:B", "3:c", "4:d"));
   auto ids = RowIds();
@@ -513,8 +514,9 @@ TEST_P(MergeRowIdsTest, CopiedAndUpdatedRowsKeepTheirIds) {
   EXPECT_EQ(again["3"], "2@0");
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, MergeRowIdsTest, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "DeletionVectors" : "CopyOnWrite"; });
+INSTANTIATE_TEST_SUITE_P(Modes, MergeRowIdsTest, ::testing::Bool(), [](const auto& info) {
+  return info.param ? "DeletionVectors" : "CopyOnWrite";
+});
 
 }  // namespace
 }  // namespace dl::strategy
