@@ -8,7 +8,8 @@
   version, inserted rows get fresh unique ids above the old high-water mark. A second merge
   that updates rows our first merge moved keeps their ids too (we read our own materialized
   columns). All readers see the same rows, and the materialized columns stay out of our scans.
-- A table data_loader creates with row tracking: the same through two merges.
+- A table data_loader creates with row tracking (and with column mapping): the same through
+  two merges.
 - Copy-on-write `table delete` and `table optimize` keep every copied row's id and version.
 - Rewrites data_loader cannot yet keep ids for (SCD2) stay refused, naming the feature and the
   table, before anything is written.
@@ -158,11 +159,13 @@ def test_our_merge_keeps_spark_row_ids(spark, dl, readers, tmp_path, dv):
     merge_and_check(spark, dl, readers, ld, path, rows([7, 50, 300, 302], "b"))
 
 
-def test_our_merges_keep_row_ids_of_a_table_we_create(spark, dl, readers, tmp_path):
+@pytest.mark.parametrize("mapping", [None, "name"], ids=["plain", "column_mapping"])
+def test_our_merges_keep_row_ids_of_a_table_we_create(spark, dl, readers, tmp_path, mapping):
+    props = {"delta.enableRowTracking": "true", "delta.enableDeletionVectors": "true"}
+    if mapping:
+        props["delta.columnMapping.mode"] = mapping
     ld = Loader(dl, tmp_path, {"table_name": "ours", "loading_strategy": "merge",
-                               "primary_keys": ["id"],
-                               "table_properties": {"delta.enableRowTracking": "true",
-                                                    "delta.enableDeletionVectors": "true"}})
+                               "primary_keys": ["id"], "table_properties": props})
     path = str(ld.table)
     ld.load(rows(range(20)))
     conf = il.replay_log(path).metadata["configuration"]
