@@ -7,9 +7,9 @@ clustering + column mapping (name mode, with a renamed column).
   Spark reads the result identically, its DESCRIBE HISTORY timestamps are our in-commit
   timestamps, and its `_metadata.row_id` / `row_commit_version` are the ids we assigned, the
   earlier rows' unchanged.
-- A merge that would update rows, and an SCD2 batch that would close a version, are refused on
-  row-tracking tables (stable row ids across rewrites are not implemented yet), naming the
-  feature and the table, before anything is written.
+- Our merge into it keeps row ids stable (updated rows keep their ids, unchanged rows their ids
+  and commit versions); an SCD2 batch that would close a version is still refused on
+  row-tracking tables, naming the feature and the table, before anything is written.
 """
 from __future__ import annotations
 
@@ -146,17 +146,25 @@ def test_spark41_databricks_style_table(dl, spark41, tmp_path):
     detail = spark41.rows(f"DESCRIBE DETAIL delta.`{path}`")[0]
     assert list(detail["clusteringColumns"]) == ["id"], detail
 
-    # A merge updating existing rows would rewrite them: refused before anything is written.
+    # Our merge updates row 5 and inserts 500: the updated row keeps its row id and takes the
+    # merge's commit version, every other row keeps both, the insert gets a new id.
     (tmp_path / "raw" / "t").mkdir(parents=True)
     il.write_parquet(_rows([5, 500], tag="u"), tmp_path / "raw" / "t" / "b.parquet")
-    files = _tree(path)
     p = _run_config(dl, tmp_path, {"table_name": "t", "loading_strategy": "merge",
                                    "source_path_pattern": str(tmp_path / "raw" / "t" / "*.parquet"),
                                    "primary_keys": ["id"]})
-    out = p.stdout + p.stderr
-    assert p.returncode != 0 and "rowTracking" in out and path in out, out
-    assert _tree(path) == files, "a refused merge wrote"
-    il.assert_same(il.read_spark41(spark41, path), _expected(ids), "Spark 4.1 after the refusal")
+    assert p.returncode == 0, p.stdout + p.stderr
+    merged = il.replay_log(path).version
+    want = il.snapshot_from_arrow(pa.concat_tables([_rows(sorted(i for i in ids if i != 5)),
+                                                    _rows([5, 500], tag="u")]))
+    il.assert_same(il.read_spark41(spark41, path), want, "Spark 4.1 after our merge")
+    il.assert_same(dl.scan(path), want, "data_loader after our merge")
+    final = _spark_row_ids(spark41, path)
+    for i in ids:
+        if i != 5:
+            assert final[i] == after[i], f"row {i}: row id {after[i]} became {final[i]}"
+    assert final[5] == (after[5][0], merged), (after[5], final[5], merged)
+    assert final[500][0] > max(rid for rid, _ in after.values()) and final[500][1] == merged
 
 
 def test_scd2_into_spark41_row_tracking_table_refused(dl, spark41, tmp_path):

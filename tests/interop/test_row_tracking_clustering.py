@@ -9,8 +9,7 @@ mapping: test_databricks_table.py.
   the rows that existed before.
 - A table data_loader creates with row tracking gets row ids Spark reads back (and Spark can
   write on).
-- Rewrites that would move rows (copy-on-write DELETE, OPTIMIZE) are refused on a row-tracking
-  table, naming the feature and the table, before anything is written.
+- Rewrites that move rows keep their ids: see test_row_ids_stable.py.
 - Spark creates a clustered table (CLUSTER BY); data_loader appends; Spark and data_loader
   agree and the clustering columns are kept. A table data_loader creates clustered is seen as
   clustered by Spark (DESCRIBE DETAIL) and read identically by Spark, delta-rs and DuckDB;
@@ -143,16 +142,6 @@ def test_spark_reads_row_ids_of_a_table_we_create(spark41, dl, tmp_path):
     ids = spark_row_ids(spark41, path)
     assert len({rid for rid, _ in ids.values()}) == 20
     assert ids[20][1] == 2 and ids[10][1] == 1
-
-
-def test_rewrites_of_row_tracking_tables_are_refused(spark_rt_table, dl, tmp_path):
-    path = spark_rt_table
-    version = il.replay_log(path).version
-    for args in (["table", "delete", path, "--where", "id < 5"], ["table", "optimize", path]):
-        p = dl.run(*args, check=False)
-        assert p.returncode == 1, p.stderr
-        assert "rowTracking" in p.stderr and path in p.stderr, p.stderr
-    assert il.replay_log(path).version == version, "a refused rewrite committed"
 
 
 def detail_clustering(spark41, path) -> list[str]:

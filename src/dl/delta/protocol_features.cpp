@@ -186,8 +186,8 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
     return Status::Unsupported("table {} uses writer feature {}, which data_loader cannot write yet",
                                table, f);
   };
-  // rowTracking: every add gets fresh row ids (delta/row_tracking.hpp); rewrites that would
-  // need materialized row ids are refused in table/ while delta.enableRowTracking is true.
+  // rowTracking: every add gets fresh row ids (delta/row_tracking.hpp); rewritten rows keep
+  // theirs in the materialized columns (table/), and rewrites that cannot are refused there.
   // clustering: appends are not constrained; OPTIMIZE sorts by the clustering columns.
   if (f == "rowTracking" || f == "clustering") return Status::OK();
   // deletionVectors: writers that delete rows may mark them in a DV (only while

@@ -23,6 +23,11 @@ struct ArrowArrayStream;  // the Arrow C stream interface (dl/engine/arrow_c.hpp
 
 namespace dl::engine {
 
+/// Columns of a snapshot view with row ids (RegisterSnapshotWithFileColumn), and of the rows
+/// a write that keeps row ids gives (table::WriteRequest::carries_row_ids).
+inline constexpr char kRowIdColumn[] = "_dl_row_id";
+inline constexpr char kRowCommitVersionColumn[] = "_dl_row_commit_version";
+
 struct EngineOptions {
   int threads = 0;               ///< 0: engine default (all cores)
   std::string memory_limit;      ///< e.g. "4GB"; empty: engine default
@@ -135,9 +140,14 @@ class Engine : public delta::ParquetHandler {
   /// Same view as RegisterSnapshot plus trailing columns `_dl_file` (VARCHAR: each row's
   /// add.path exactly as written in the log) and `_dl_row` (BIGINT: its row index in that
   /// file), for planning which files, and which rows of them, a write changes.
+  /// With `row_ids` (row tracking tables only) also `_dl_row_id` and `_dl_row_commit_version`
+  /// (BIGINT): each row's stable row id and row commit version, from the materialized columns
+  /// where a file has them, else add.baseRowId + row index and add.defaultRowCommitVersion
+  /// (PROTOCOL.md "Row Tracking"). Unsupported naming the file when one has no baseRowId.
   virtual Status RegisterSnapshotWithFileColumn(const std::string& view,
                                                 const delta::Snapshot& snapshot,
-                                                const std::vector<delta::AddFile>* subset) = 0;
+                                                const std::vector<delta::AddFile>* subset,
+                                                bool row_ids = false) = 0;
 
   /// A SELECT over `sql` whose columns are exactly `schema`'s, by name and in order: columns
   /// present are cast to the schema type (nested structs aligned recursively), absent ones
@@ -194,5 +204,12 @@ Result<std::unique_ptr<Engine>> MakeDuckDbEngine(const EngineOptions& options = 
 /// SQL quoting: every identifier and literal that reaches SQL goes through these.
 std::string QuoteIdent(std::string_view ident);
 std::string QuoteLiteral(std::string_view text);
+
+/// `sql` without its kRowIdColumn and kRowCommitVersionColumn columns.
+std::string WithoutRowIdsSql(const std::string& sql);
+/// `sql` with kRowIdColumn and kRowCommitVersionColumn renamed to `id_column` and
+/// `version_column` (a row tracking table's materialized column names), last.
+std::string MaterializedRowIdsSql(const std::string& sql, const std::string& id_column,
+                                  const std::string& version_column);
 
 }  // namespace dl::engine

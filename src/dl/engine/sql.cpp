@@ -73,4 +73,18 @@ Status ReplaceWhereViolated(const std::string& bad, const std::string& total,
       bad, total, table, predicate);
 }
 
+std::string WithoutRowIdsSql(const std::string& sql) {
+  return fmt::format("SELECT * EXCLUDE ({}, {}) FROM ({}) AS \"_dl_rid\"", QuoteIdent(kRowIdColumn),
+                     QuoteIdent(kRowCommitVersionColumn), StripStatementEnd(sql));
+}
+
+std::string MaterializedRowIdsSql(const std::string& sql, const std::string& id_column,
+                                  const std::string& version_column) {
+  return fmt::format(
+      "SELECT * EXCLUDE ({0}, {1}), CAST({0} AS BIGINT) AS {2}, CAST({1} AS BIGINT) AS {3} FROM "
+      "({4}) AS \"_dl_rid\"",
+      QuoteIdent(kRowIdColumn), QuoteIdent(kRowCommitVersionColumn), QuoteIdent(id_column),
+      QuoteIdent(version_column), StripStatementEnd(sql));
+}
+
 }  // namespace dl::engine

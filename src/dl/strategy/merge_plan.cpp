@@ -120,6 +120,7 @@ std::string MergeSql::CreateHits(bool with_target_rows) const {
   if (with_target_rows) {
     for (const auto& c : TargetColumnsUpdatesKeep()) cols.push_back(Q(kTarget, c));
     cols.push_back(Q(kTarget, "_dl_row"));
+    if (row_ids_) cols.push_back(Q(kTarget, engine::kRowIdColumn));
   }
   for (const auto& k : keys_) cols.push_back(Q(kSource, k));
   cols.push_back(MatchedAction() + " AS " + kAction);
@@ -167,6 +168,10 @@ std::string MergeSql::CreateUpdatedTargetRows() const {
     bool key = std::count(keys_.begin(), keys_.end(), c) > 0;
     bool read = key || std::count(kept.begin(), kept.end(), c) > 0;
     cols.push_back(read ? QuoteIdent(c) : "NULL AS " + QuoteIdent(c));
+  }
+  if (row_ids_) {  // updated rows keep their id and take this commit's version
+    cols.push_back(QuoteIdent(engine::kRowIdColumn));
+    cols.push_back("CAST(NULL AS BIGINT) AS " + QuoteIdent(engine::kRowCommitVersionColumn));
   }
   return fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {} WHERE {} = 1",
                      QuoteIdent(kRewriteView), fmt::join(cols, ", "), QuoteIdent(kHitTable),
@@ -222,6 +227,20 @@ std::string MergeSql::Output() const {
                                                Slot('s', j), QuoteIdent(c))
                                  : fmt::format("NULL AS {}", QuoteIdent(c)));
     inserts.push_back(Q(kSource, c));
+  }
+  if (row_ids_) {
+    // A target row keeps its id; an updated one takes this commit's version (NULL), a copied
+    // one keeps its version; inserts get fresh ids (NULL).
+    const std::string id = QuoteIdent(engine::kRowIdColumn);
+    const std::string version = QuoteIdent(engine::kRowCommitVersionColumn);
+    inner.push_back(fmt::format("{} AS {}", Q(kTarget, engine::kRowIdColumn), Slot('r', 0)));
+    inner.push_back(
+        fmt::format("{} AS {}", Q(kTarget, engine::kRowCommitVersionColumn), Slot('r', 1)));
+    outer.push_back(fmt::format("{} AS {}", Slot('r', 0), id));
+    outer.push_back(fmt::format("CASE WHEN {} = 1 THEN NULL ELSE {} END AS {}", kAction,
+                                Slot('r', 1), version));
+    inserts.push_back("CAST(NULL AS BIGINT)");
+    inserts.push_back("CAST(NULL AS BIGINT)");
   }
   std::vector<std::string> keys;
   for (const auto& k : keys_) keys.push_back(QuoteIdent(k));

@@ -43,6 +43,10 @@ class MergeSql {
   const std::vector<std::string>& keys() const { return keys_; }
   /// The columns of kSourceTable that came from the batch (data and audit columns).
   void set_source_columns(std::vector<std::string> columns);
+  /// Row tracking: the scans carry row ids (engine::kRowIdColumn, kRowCommitVersionColumn) and
+  /// Output gives each row the ids it keeps (table::WriteRequest::carries_row_ids): copied rows
+  /// their id and commit version, updated rows their id, inserts none.
+  void set_row_ids(bool row_ids) { row_ids_ = row_ids; }
 
   /// The batch rows passing `keep` (empty: all), one per key: the highest sequence_column,
   /// then the last delivered (file order, then row order); kDupCountColumn counts the others.
@@ -93,6 +97,7 @@ class MergeSql {
   std::vector<std::string> target_columns_;
   std::vector<std::string> source_columns_;
   std::set<std::string> audit_columns_;
+  bool row_ids_ = false;
 };
 
 }  // namespace dl::strategy

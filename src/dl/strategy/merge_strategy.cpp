@@ -17,6 +17,7 @@
 #include <set>
 
 #include "dl/common/logging.hpp"
+#include "dl/delta/row_tracking.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/bad_rows.hpp"
@@ -131,7 +132,10 @@ Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
   // With deletion vectors, changed rows are marked deleted and only their new versions are
   // written; when_not_matched_by_source: delete still rewrites (it touches every file).
   const bool in_place = table::UsesDeletionVectors(snapshot) && !delete_unmatched;
-  DL_RETURN_IF_ERROR(engine.RegisterSnapshotWithFileColumn(kScanView, snapshot, &candidates));
+  const bool row_ids = delta::RowTrackingEnabled(snapshot.protocol(), snapshot.metadata());
+  sql.set_row_ids(row_ids);
+  DL_RETURN_IF_ERROR(
+      engine.RegisterSnapshotWithFileColumn(kScanView, snapshot, &candidates, row_ids));
   DL_RETURN_IF_ERROR(engine.Execute(sql.CreateHits(in_place)));
   phase("hits");
   MergeCounts by_row;
@@ -153,6 +157,7 @@ Status PlanAgainstTable(table::TableContext& ctx, const Target& target,
   }
   DL_ASSIGN_OR_RETURN(rewrite, FilesToRewrite(engine, snapshot, sql, delete_unmatched));
   // An empty subset still has the table's columns (and no rows).
+  if (row_ids) return engine.RegisterSnapshotWithFileColumn(kRewriteView, snapshot, &rewrite, true);
   return engine.RegisterSnapshot(kRewriteView, snapshot, &rewrite);
 }
 
@@ -292,6 +297,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
                                         &req.row_deletes, &out.rows_per_file, phase));
     counts.deletion_vector_files = static_cast<int64_t>(req.row_deletes.size());
     req.source_sql = sql.Output();
+    req.carries_row_ids = delta::RowTrackingEnabled(snapshot->protocol(), snapshot->metadata());
   } else {
     DL_ASSIGN_OR_RETURN(auto by_row,
                         CountBySourceRow(ctx.engine, sql, target, false, &out.rows_per_file));

@@ -67,20 +67,19 @@ Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
                          predicate, deleted_rows);
   }
 
-  DL_RETURN_IF_ERROR(
-      internal::RefuseRowIdRewrite(snapshot.get(), root, "a copy-on-write DELETE"));
   std::vector<delta::AddFile> rewrite;
   for (const auto& f : snapshot->files()) {
     if (touched.count(f.path)) rewrite.push_back(f);
   }
-  const std::string src = "__dl_delete_src";
-  DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(src, *snapshot, &rewrite));
+  // Kept rows keep their row ids and row commit versions on a row tracking table.
+  DL_ASSIGN_OR_RETURN(auto copied,
+                      internal::CopyRows(ctx, *snapshot, "__dl_delete_src", rewrite, root));
   std::string keep =
-      fmt::format("SELECT * FROM {} WHERE ({}) IS NOT TRUE", QuoteIdent(src), predicate);
+      fmt::format("SELECT * FROM ({}) WHERE ({}) IS NOT TRUE", copied.sql, predicate);
   engine::WriteOptions wopts;
   wopts.partition_columns = snapshot->partition_columns();
   wopts.column_mapping = delta::UsesColumnMapping(snapshot->metadata().configuration);
-  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(keep, root, snapshot->schema(), wopts));
+  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(keep, root, copied.file_schema, wopts));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   tx.read_set().whole_table = true;

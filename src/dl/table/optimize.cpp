@@ -110,7 +110,6 @@ Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
   auto bins = PlanBins(*snapshot, options, clustered);
   OptimizeResult result;
   if (bins.empty()) return result;
-  DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot.get(), root, "OPTIMIZE"));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
   int64_t now = NowMs();
@@ -122,10 +121,10 @@ Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
   wopts.zorder = options.zorder;
   const std::string view = "__dl_optimize_src";
   for (auto& [partition, files] : bins) {
-    DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(view, *snapshot, &files));
+    // Rows keep their row ids and row commit versions on a row tracking table.
+    DL_ASSIGN_OR_RETURN(auto copied, internal::CopyRows(ctx, *snapshot, view, files, root));
     DL_ASSIGN_OR_RETURN(auto adds,
-                        ctx.engine.WriteDataFiles("SELECT * FROM " + engine::QuoteIdent(view),
-                                                  root, snapshot->schema(), wopts));
+                        ctx.engine.WriteDataFiles(copied.sql, root, copied.file_schema, wopts));
     for (const auto& f : files) tx.Add(internal::RemoveFor(f, now, false));
     for (auto& a : adds) {
       a.data_change = false;

@@ -55,8 +55,8 @@ Result<std::vector<RowDeletes>> CollectRowDeletes(engine::Engine& engine,
                                                   const std::string& rows_sql);
 
 /// Unsupported naming the table and the rowTracking feature when row tracking is enabled on
-/// `snapshot`: `what` would copy or update rows, and data_loader does not yet write the
-/// materialized row id / row commit version columns that keep their ids stable.
+/// `snapshot`: `what` would copy or update rows whose row ids its rows do not carry (see
+/// WriteRequest::carries_row_ids).
 Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
                           std::string_view what);
 
@@ -86,6 +86,12 @@ struct WriteRequest {
   /// (the file stays; its deletion vector grows). Only for tables with deletion vectors
   /// enabled (see UsesDeletionVectors).
   std::vector<RowDeletes> row_deletes;
+  /// Row tracking: `source_sql` also has the columns engine::kRowIdColumn and
+  /// engine::kRowCommitVersionColumn (BIGINT): the row id a row keeps (NULL: a new row, fresh
+  /// id) and the row commit version it keeps (NULL: changed by this commit). They are written
+  /// to the table's materialized row tracking columns (not to its schema), which is what lets
+  /// a write rewrite rows of a table with delta.enableRowTracking=true; dropped on other tables.
+  bool carries_row_ids = false;
   /// Change data feed (delta.enableChangeDataFeed): the columns that identify a row across a
   /// rewrite (merge: the keys; SCD2: the keys and the effective date). A deleted and an
   /// inserted row with equal values of these are recorded as an update's preimage and

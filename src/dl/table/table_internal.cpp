@@ -1,5 +1,8 @@
 #include "dl/table/table_internal.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <nlohmann/json.hpp>
 
 #include "dl/delta/row_tracking.hpp"
@@ -49,10 +52,57 @@ Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& ro
   }
   return Status::Unsupported(
       "table {} uses writer feature rowTracking (delta.enableRowTracking=true): {} would copy "
-      "or update existing rows, and data_loader cannot keep their row ids stable yet; nothing "
-      "was written (appends, inserts, whole-table overwrites and deletes with deletion vectors "
-      "are supported; run this one with Spark)",
+      "or update existing rows, and data_loader does not keep their row ids stable there yet; "
+      "nothing was written (appends, overwrites, merge, `table delete` and `table optimize` "
+      "keep row ids; run this one with Spark)",
       root, what);
 }
 
 }  // namespace dl::table
+
+namespace dl::table::internal {
+
+Result<std::vector<delta::StructField>> MaterializedRowIdColumns(const delta::Snapshot& snapshot,
+                                                                 const std::string& root) {
+  std::vector<delta::StructField> out;
+  const auto& config = snapshot.metadata().configuration;
+  for (const char* key : {delta::kRowIdColumnKey, delta::kRowCommitVersionColumnKey}) {
+    auto it = config.find(key);
+    if (it == config.end() || it->second.empty()) {
+      return Status::Unsupported(
+          "table {} has delta.enableRowTracking=true but no table property {}, so rewritten "
+          "rows cannot keep their row ids; nothing was written",
+          root, key);
+    }
+    if (snapshot.schema().Find(it->second) != nullptr) {
+      return Status::CorruptLog(
+          "table {}: the materialized row tracking column {} ({}) is also a column of the schema",
+          root, it->second, key);
+    }
+    out.push_back(delta::StructField{it->second, delta::DataType::Primitive("long"), true});
+  }
+  return out;
+}
+
+Result<CopiedRows> CopyRows(TableContext& ctx, const delta::Snapshot& snapshot,
+                            const std::string& view, const std::vector<delta::AddFile>& files,
+                            const std::string& root) {
+  CopiedRows out{"SELECT * FROM " + engine::QuoteIdent(view), snapshot.schema()};
+  if (!delta::RowTrackingEnabled(snapshot.protocol(), snapshot.metadata())) {
+    DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(view, snapshot, &files));
+    return out;
+  }
+  DL_ASSIGN_OR_RETURN(auto materialized, MaterializedRowIdColumns(snapshot, root));
+  DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshotWithFileColumn(view, snapshot, &files, true));
+  std::vector<std::string> items;
+  for (const auto& f : snapshot.schema().fields) items.push_back(engine::QuoteIdent(f.name));
+  items.push_back(fmt::format("{} AS {}", engine::QuoteIdent(engine::kRowIdColumn),
+                              engine::QuoteIdent(materialized[0].name)));
+  items.push_back(fmt::format("{} AS {}", engine::QuoteIdent(engine::kRowCommitVersionColumn),
+                              engine::QuoteIdent(materialized[1].name)));
+  out.sql = fmt::format("SELECT {} FROM {}", fmt::join(items, ", "), engine::QuoteIdent(view));
+  for (auto& f : materialized) out.file_schema.fields.push_back(std::move(f));
+  return out;
+}
+
+}  // namespace dl::table::internal

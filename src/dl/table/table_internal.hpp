@@ -45,6 +45,25 @@ int64_t TotalBytes(const std::vector<delta::AddFile>& adds);
 /// Declared in table.hpp (strategies refuse before writing anything of their own).
 using table::RefuseRowIdRewrite;
 
+/// The table's materialized row id and row commit version columns (BIGINT, in that order),
+/// which files rewritten by a write carry beside the schema's columns to keep row ids stable
+/// (PROTOCOL.md "Row Tracking"). Unsupported naming the table and the property when one is
+/// not set.
+Result<std::vector<delta::StructField>> MaterializedRowIdColumns(const delta::Snapshot& snapshot,
+                                                                 const std::string& root);
+
+/// Rows of `files` copied unchanged into new files (copy-on-write DELETE, OPTIMIZE): a query
+/// over view `view` (registered here) and the schema to write it with. On a table with row
+/// tracking enabled the query also has the materialized row tracking columns, so copied rows
+/// keep their row ids and row commit versions.
+struct CopiedRows {
+  std::string sql;
+  delta::Schema file_schema;
+};
+Result<CopiedRows> CopyRows(TableContext& ctx, const delta::Snapshot& snapshot,
+                            const std::string& view, const std::vector<delta::AddFile>& files,
+                            const std::string& root);
+
 /// JSON array text of names, as Spark writes partitionBy/zOrderBy: ["a","b"].
 std::string JsonList(const std::vector<std::string>& names);
 

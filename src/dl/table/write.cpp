@@ -256,6 +256,19 @@ Result<std::shared_ptr<const delta::Snapshot>> LoadForWrite(TableContext& ctx,
   return std::shared_ptr<const delta::Snapshot>();
 }
 
+// With WriteRequest::carries_row_ids: `rows` becomes the rows to write (the row ids under the
+// table's materialized names, or dropped where ids are not kept); returns the rows without
+// them (what the table's schema is checked against).
+std::string WithRowIdsAs(const WriteRequest& req, std::string& rows,
+                         const std::vector<delta::StructField>& row_id_columns) {
+  if (!req.carries_row_ids) return rows;
+  std::string without = engine::WithoutRowIdsSql(rows);
+  rows = row_id_columns.empty() ? without
+                                : engine::MaterializedRowIdsSql(rows, row_id_columns[0].name,
+                                                                row_id_columns[1].name);
+  return without;
+}
+
 // The table after the write: its schema, properties and layout.
 struct TablePlan {
   delta::Schema schema;
@@ -263,7 +276,42 @@ struct TablePlan {
   std::vector<std::string> partition_by;
   bool column_mapping = false;
   std::optional<delta::Metadata> new_md;  // committed when the write changes it
+  // Row tracking: the materialized row id and row commit version columns the files carry
+  // beside the schema's (hidden from readers; see WriteRequest::carries_row_ids).
+  std::vector<delta::StructField> row_id_columns;
 };
+
+// The columns of the data files: the schema's, then the materialized row tracking columns.
+delta::Schema FileSchema(const TablePlan& plan) {
+  delta::Schema schema = plan.schema;
+  schema.fields.insert(schema.fields.end(), plan.row_id_columns.begin(),
+                       plan.row_id_columns.end());
+  return schema;
+}
+
+// Row tracking (delta.enableRowTracking=true): a write that copies or updates rows must keep
+// their row ids in the materialized columns the table names; one whose rows carry no row ids
+// is refused before anything is written. The columns to fill (none when ids are not relied on).
+Result<std::vector<delta::StructField>> RowIdColumns(const WriteRequest& req,
+                                                     const delta::Snapshot* snapshot,
+                                                     const std::string& root) {
+  std::vector<delta::StructField> out;
+  if (!snapshot || !delta::RowTrackingEnabled(snapshot->protocol(), snapshot->metadata())) {
+    return out;
+  }
+  if (!req.carries_row_ids) {
+    if (!req.rewritten_files.empty()) {
+      DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot, root,
+                                                      "rewriting files (copy-on-write)"));
+    }
+    if (!req.row_deletes.empty()) {
+      DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(
+          snapshot, root, "replacing rows (deletion vectors plus their new versions)"));
+    }
+    return out;
+  }
+  return internal::MaterializedRowIdColumns(*snapshot, root);
+}
 
 // A new table: protocol, metaData and clustering domain go into `tx`.
 Result<TablePlan> PlanNewTable(const WriteRequest& req, const delta::Schema& source_schema,
@@ -345,7 +393,8 @@ Result<TablePlan> PlanExistingTable(TableContext& ctx, const WriteRequest& req,
 Result<std::string> PrepareRows(TableContext& ctx, const WriteRequest& req,
                                 const delta::Snapshot* snapshot, const std::string& source_sql,
                                 const std::string& root, TablePlan& plan) {
-  DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(source_sql, plan.schema));
+  DL_ASSIGN_OR_RETURN(std::string aligned,
+                      ctx.engine.AlignToSchema(source_sql, FileSchema(plan)));
   DL_RETURN_IF_ERROR(CheckIdentityWrite(plan.schema, req, root));
   // CHECK constraints, invariants and generated columns: before any data file is written.
   DL_ASSIGN_OR_RETURN(auto rules, internal::CompileTableRules(ctx.engine, plan.schema,
@@ -374,7 +423,7 @@ Result<std::vector<delta::AddFile>> WriteRows(TableContext& ctx, const WriteRequ
   wopts.partition_columns = plan.partition_by;
   wopts.column_mapping = plan.column_mapping;
   wopts.rows_by_value = wopts.count_rows_by.empty() ? nullptr : &result.rows_by_value;
-  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(rows, root, plan.schema, wopts));
+  DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(rows, root, FileSchema(plan), wopts));
   result.files_added = static_cast<int64_t>(adds.size());
   result.rows_written = internal::CountRecords(adds);
   result.bytes_written = internal::TotalBytes(adds);
@@ -475,15 +524,9 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
     return Status::Internal("an overwrite of {} that also rewrites files", root);
   }
   const WriteKind kind = KindOf(req, snapshot.get());
-  if (!req.rewritten_files.empty()) {
-    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(snapshot.get(), root,
-                                                    "rewriting files (copy-on-write)"));
-  }
-  if (!req.row_deletes.empty()) {
-    DL_RETURN_IF_ERROR(internal::RefuseRowIdRewrite(
-        snapshot.get(), root, "replacing rows (deletion vectors plus their new versions)"));
-  }
-  DL_ASSIGN_OR_RETURN(std::string source_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
+  DL_ASSIGN_OR_RETURN(auto row_id_columns, RowIdColumns(req, snapshot.get(), root));
+  DL_ASSIGN_OR_RETURN(std::string rows_sql, ctx.engine.DeltaCompatibleSelect(req.source_sql));
+  const std::string source_sql = WithRowIdsAs(req, rows_sql, row_id_columns);
   DL_ASSIGN_OR_RETURN(delta::Schema source_schema, ctx.engine.SchemaOf(source_sql));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);
@@ -492,8 +535,9 @@ Result<WriteResult> Write(TableContext& ctx, const std::string& root, const Writ
                       snapshot ? PlanExistingTable(ctx, req, *snapshot, source_sql, source_schema,
                                                    root, tx, result)
                                : PlanNewTable(req, source_schema, root, tx));
+  plan.row_id_columns = std::move(row_id_columns);
   DL_ASSIGN_OR_RETURN(std::string rows,
-                      PrepareRows(ctx, req, snapshot.get(), source_sql, root, plan));
+                      PrepareRows(ctx, req, snapshot.get(), rows_sql, root, plan));
   // The table's metadata after the write (what its change data is read with).
   const delta::Metadata metadata = plan.new_md ? *plan.new_md
                                    : snapshot  ? snapshot->metadata()

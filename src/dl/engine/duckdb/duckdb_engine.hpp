@@ -39,7 +39,8 @@ class DuckDbEngine final : public Engine {
   Status RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
                           const std::vector<delta::AddFile>* subset) override;
   Status RegisterSnapshotWithFileColumn(const std::string& view, const delta::Snapshot& snapshot,
-                                        const std::vector<delta::AddFile>* subset) override;
+                                        const std::vector<delta::AddFile>* subset,
+                                        bool row_ids = false) override;
   Result<std::string> AlignToSchema(const std::string& sql, const delta::Schema& schema) override;
 
   Result<delta::Schema> SchemaOf(const std::string& sql) override;
@@ -91,7 +92,8 @@ class DuckDbEngine final : public Engine {
                                                          const delta::Schema& table_schema,
                                                          const WriteOptions& options);
   Status RegisterSnapshotView(const std::string& view, const delta::Snapshot& snapshot,
-                              const std::vector<delta::AddFile>* subset, bool with_file_column);
+                              const std::vector<delta::AddFile>* subset, bool with_file_column,
+                              bool row_ids);
 
   std::shared_ptr<Database> db_;
   Connection conn_;

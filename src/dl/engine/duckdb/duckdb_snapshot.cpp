@@ -19,6 +19,7 @@
 #include "dl/delta/column_mapping.hpp"
 #include "dl/delta/deletion_vector.hpp"
 #include "dl/delta/partition.hpp"
+#include "dl/delta/row_tracking.hpp"
 #include "dl/engine/duckdb/column_mapping_sql.hpp"
 #include "dl/engine/duckdb/duckdb_engine.hpp"
 #include "dl/engine/duckdb/duckdb_types.hpp"
@@ -99,7 +100,8 @@ Result<std::string> DataColumnSql(const delta::StructField& field, const Column*
   return fmt::format("CAST({} AS {})", ref, target);
 }
 
-Result<std::string> EmptyViewSelect(const delta::Schema& schema, bool with_file_column) {
+Result<std::string> EmptyViewSelect(const delta::Schema& schema, bool with_file_column,
+                                    bool row_ids) {
   std::string items;
   for (const auto& field : schema.fields) {
     DL_ASSIGN_OR_RETURN(std::string type, DuckDbTypeFromDelta(*field.type));
@@ -109,18 +111,24 @@ Result<std::string> EmptyViewSelect(const delta::Schema& schema, bool with_file_
   if (with_file_column) {
     items += ", CAST(NULL AS VARCHAR) AS \"_dl_file\", CAST(NULL AS BIGINT) AS \"_dl_row\"";
   }
+  if (row_ids) {
+    items += fmt::format(", CAST(NULL AS BIGINT) AS {}, CAST(NULL AS BIGINT) AS {}",
+                         QuoteIdent(kRowIdColumn), QuoteIdent(kRowCommitVersionColumn));
+  }
   return fmt::format("SELECT {} WHERE false", items);
 }
 
-// Fill the temp table of (resolved file, add.path, partition strings) of the files.
+// Fill the temp table of (resolved file, add.path, partition strings) of the files, with
+// `row_ids` also their baseRowId and defaultRowCommitVersion.
 Status FillFileTable(Connection& conn, const std::string& table,
                      const std::vector<std::string>& paths,
                      const std::vector<delta::AddFile>& files,
-                     const std::vector<std::string>& partition_columns) {
+                     const std::vector<std::string>& partition_columns, bool row_ids) {
   std::string columns = fmt::format("{} VARCHAR, \"add_path\" VARCHAR", QuoteIdent(kFileColumn));
   for (size_t i = 0; i < partition_columns.size(); ++i) {
     columns += fmt::format(", \"p{}\" VARCHAR", i);
   }
+  if (row_ids) columns += ", \"base_row_id\" BIGINT, \"row_commit_version\" BIGINT";
   DL_RETURN_IF_ERROR(
       conn.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", QuoteIdent(table), columns),
                    "creating partition table"));
@@ -130,6 +138,10 @@ Status FillFileTable(Connection& conn, const std::string& table,
     DL_RETURN_IF_ERROR(app.AppendVarchar(files[f].path));
     for (const auto& column : partition_columns) {
       DL_RETURN_IF_ERROR(app.AppendOptional(PartitionValueOf(files[f].partition_values, column)));
+    }
+    if (row_ids) {
+      DL_RETURN_IF_ERROR(app.AppendInt64(*files[f].base_row_id));
+      DL_RETURN_IF_ERROR(app.AppendInt64(files[f].default_row_commit_version.value_or(0)));
     }
     DL_RETURN_IF_ERROR(app.EndRow());
   }
@@ -164,22 +176,60 @@ Result<std::string> ColumnItemsSql(const delta::Schema& schema,
   return items;
 }
 
+// Every file of a row tracking table has row ids once the feature is enabled (a backfill
+// assigns them); one without cannot say which ids its rows have.
+Status CheckRowIdsAssigned(const std::vector<delta::AddFile>& files, const std::string& root) {
+  for (const auto& f : files) {
+    if (f.base_row_id) continue;
+    return Status::Unsupported(
+        "table {}: file {} has no baseRowId, so the row ids of its rows are unknown (row "
+        "tracking was enabled without a backfill); nothing was written",
+        root, f.path);
+  }
+  return Status::OK();
+}
+
+// `_dl_row_id` and `_dl_row_commit_version`: the materialized column's value where a file has
+// the column and the row a value (it was copied or updated by a rewrite), else the default of
+// its file (PROTOCOL.md "Row Tracking").
+std::string RowIdItemsSql(const delta::StringMap& configuration,
+                          const std::vector<Column>& file_columns) {
+  auto stored = [&](const char* key) -> std::optional<std::string> {
+    auto it = configuration.find(key);
+    if (it == configuration.end()) return std::nullopt;
+    for (const auto& c : file_columns) {
+      if (AsciiLower(c.name) == AsciiLower(it->second)) return "d." + QuoteIdent(c.name);
+    }
+    return std::nullopt;
+  };
+  auto value = [](const std::optional<std::string>& column, const std::string& fallback) {
+    return column ? fmt::format("coalesce(CAST({} AS BIGINT), {})", *column, fallback) : fallback;
+  };
+  return fmt::format(
+      ", {} AS {}, {} AS {}",
+      value(stored(delta::kRowIdColumnKey), "p.\"base_row_id\" + d.\"file_row_number\""),
+      QuoteIdent(kRowIdColumn),
+      value(stored(delta::kRowCommitVersionColumnKey), "p.\"row_commit_version\""),
+      QuoteIdent(kRowCommitVersionColumn));
+}
+
 }  // namespace
 
 Status DuckDbEngine::RegisterSnapshot(const std::string& view, const delta::Snapshot& snapshot,
                                       const std::vector<delta::AddFile>* subset) {
-  return RegisterSnapshotView(view, snapshot, subset, false);
+  return RegisterSnapshotView(view, snapshot, subset, false, false);
 }
 
 Status DuckDbEngine::RegisterSnapshotWithFileColumn(const std::string& view,
                                                     const delta::Snapshot& snapshot,
-                                                    const std::vector<delta::AddFile>* subset) {
-  return RegisterSnapshotView(view, snapshot, subset, true);
+                                                    const std::vector<delta::AddFile>* subset,
+                                                    bool row_ids) {
+  return RegisterSnapshotView(view, snapshot, subset, true, row_ids);
 }
 
 Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::Snapshot& snapshot,
                                           const std::vector<delta::AddFile>* subset,
-                                          bool with_file_column) {
+                                          bool with_file_column, bool row_ids) {
   if (!subset && !snapshot.has_files()) {
     // Scanning it would silently show an empty table.
     return Status::Internal("the snapshot of {} was loaded without its file list",
@@ -195,7 +245,7 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
   if (schema.fields.empty()) return Status::CorruptLog("{}: the schema has no columns", context);
   std::string create = fmt::format("CREATE OR REPLACE TEMP VIEW {} AS ", QuoteIdent(view));
   if (files.empty()) {
-    DL_ASSIGN_OR_RETURN(std::string select, EmptyViewSelect(schema, with_file_column));
+    DL_ASSIGN_OR_RETURN(std::string select, EmptyViewSelect(schema, with_file_column, row_ids));
     return conn_.Execute(create + select, context);
   }
   std::vector<std::string> partition_keys;  // as add.partitionValues names them
@@ -223,9 +273,13 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
   if (with_file_column) {
     items += ", p.\"add_path\" AS \"_dl_file\", d.\"file_row_number\" AS \"_dl_row\"";
   }
+  if (row_ids) {
+    DL_RETURN_IF_ERROR(CheckRowIdsAssigned(files, snapshot.table_root()));
+    items += RowIdItemsSql(snapshot.metadata().configuration, file_columns);
+  }
   if (!partition_columns.empty() || with_file_column) {
     std::string table = "__dl_files_" + view;
-    DL_RETURN_IF_ERROR(FillFileTable(conn_, table, paths, files, partition_keys));
+    DL_RETURN_IF_ERROR(FillFileTable(conn_, table, paths, files, partition_keys, row_ids));
     from += fmt::format(" JOIN {} AS p ON d.{} = p.{}", QuoteIdent(table), QuoteIdent(kFileColumn),
                         QuoteIdent(kFileColumn));
   }

@@ -149,6 +149,47 @@ TEST(DuckDbSnapshot, FileColumnAndSubset) {
   EXPECT_EQ(Scalar(*engine, "SELECT sum(id) FROM part"), "21");
 }
 
+// Row tracking: a row's id is its file's materialized value when set (a rewritten row), else
+// baseRowId + its row index; its commit version likewise. The materialized columns stay out
+// of the table's columns.
+TEST(DuckDbSnapshot, RowIdsFromMaterializedColumnsOrDefaults) {
+  TempDir dir;
+  auto engine = NewEngine();
+  delta::AddFile plain =
+      WriteFile(*engine, dir.path(), "a.parquet", "SELECT range AS id FROM range(2)");
+  plain.base_row_id = 10;
+  plain.default_row_commit_version = 1;
+  delta::AddFile rewritten = WriteFile(
+      *engine, dir.path(), "b.parquet",
+      "SELECT * FROM (VALUES (5, 3::BIGINT, 1::BIGINT), (6, NULL, NULL)) "
+      "AS t(id, \"_row-id-col-x\", \"_row-commit-version-col-x\")");
+  rewritten.base_row_id = 40;
+  rewritten.default_row_commit_version = 4;
+  auto snapshot = MakeSnapshot(dir.path(), Field("id", "\"long\""), {}, {plain, rewritten},
+                               {{"delta.rowTracking.materializedRowIdColumnName", "_row-id-col-x"},
+                                {"delta.rowTracking.materializedRowCommitVersionColumnName",
+                                 "_row-commit-version-col-x"}});
+  ASSERT_TRUE(engine->RegisterSnapshotWithFileColumn("snap", snapshot, nullptr, true).ok());
+  auto rows = engine->Query("SELECT * EXCLUDE (_dl_file, _dl_row) FROM snap ORDER BY id");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->columns,
+            (std::vector<std::string>{"id", kRowIdColumn, kRowCommitVersionColumn}));
+  std::vector<std::string> got;
+  for (const auto& r : rows->rows) got.push_back(*r.at(0) + ":" + *r.at(1) + "@" + *r.at(2));
+  EXPECT_EQ(got, (std::vector<std::string>{"0:10@1", "1:11@1", "5:3@1", "6:41@4"}));
+  ASSERT_TRUE(engine->RegisterSnapshot("plain", snapshot).ok());
+  auto cols = engine->Query("SELECT * FROM plain LIMIT 0");
+  ASSERT_TRUE(cols.ok());
+  EXPECT_EQ(cols->columns, (std::vector<std::string>{"id"}));
+
+  // A file without row ids cannot say which ids its rows have.
+  rewritten.base_row_id.reset();
+  auto bad = MakeSnapshot(dir.path(), Field("id", "\"long\""), {}, {plain, rewritten});
+  Status st = engine->RegisterSnapshotWithFileColumn("snap", bad, nullptr, true);
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
+  EXPECT_NE(st.message().find("b.parquet"), std::string::npos) << st.message();
+}
+
 TEST(DuckDbSnapshot, DeletionVectorsHideTheirRows) {
   TempDir dir;
   auto engine = NewEngine();

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -463,6 +464,59 @@ TEST_F(MergeDvTest, PartitionedTableUpdatesMayMoveRowsBetweenPartitions) {
   EXPECT_THAT(Table("id || name || region"),
               ::testing::ElementsAre("1Aeu", "2Beu", "3Cus", "4dus"));
 }
+
+}  // namespace
+}  // namespace dl::strategy
+
+namespace dl::strategy {
+namespace {
+
+// Row tracking (delta.enableRowTracking): rows a merge copies or updates keep their row ids
+// (updated ones take the merge's commit version), inserts get fresh ones; with deletion
+// vectors and copy-on-write alike.
+class MergeRowIdsTest : public MergeTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    MergeTest::SetUp();
+    table_.table_properties["delta.enableRowTracking"] = "true";
+    if (GetParam()) table_.table_properties["delta.enableDeletionVectors"] = "true";
+  }
+  // id -> "row id@row commit version", as the table's row tracking says.
+  std::map<std::string, std::string> RowIds() {
+    auto snap = Snapshot();
+    EXPECT_TRUE(engine_->RegisterSnapshotWithFileColumn("rids", *snap, nullptr, true).ok());
+    auto rows = engine_->Query("SELECT id, _dl_row_id, _dl_row_commit_version FROM rids");
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::map<std::string, std::string> out;
+    for (const auto& r : rows->rows) out[*r.at(0)] = *r.at(1) + "@" + *r.at(2);
+    return out;
+  }
+};
+
+TEST_P(MergeRowIdsTest, CopiedAndUpdatedRowsKeepTheirIds) {
+  MustLoad("a.csv", "id,name\n1,a\n2,b\n3,c\n");
+  EXPECT_EQ(RowIds(),
+            (std::map<std::string, std::string>{{"1", "0@0"}, {"2", "1@0"}, {"3", "2@0"}}));
+  MustLoad("b.csv", "id,name\n2,B\n4,d\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "2:B", "3:c", "4:d"));
+  auto ids = RowIds();
+  EXPECT_EQ(ids["1"], "0@0");
+  EXPECT_EQ(ids["2"], "1@1");  // updated: same id, this commit's version
+  EXPECT_EQ(ids["3"], "2@0");
+  EXPECT_EQ(ids["4"].substr(ids["4"].find('@')), "@1");
+  EXPECT_GT(std::stoll(ids["4"]), 2);
+  // Rows the first merge wrote (their ids materialized) are updated again.
+  MustLoad("c.csv", "id,name\n2,BB\n4,D\n");
+  auto again = RowIds();
+  EXPECT_EQ(again["2"], "1@2");
+  EXPECT_EQ(again["4"], ids["4"].substr(0, ids["4"].find('@')) + "@2");
+  EXPECT_EQ(again["1"], "0@0");
+  EXPECT_EQ(again["3"], "2@0");
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, MergeRowIdsTest, ::testing::Bool(), [](const auto& info) {
+  return info.param ? "DeletionVectors" : "CopyOnWrite";
+});
 
 }  // namespace
 }  // namespace dl::strategy

@@ -1,0 +1,218 @@
+"""Row ids stay stable when data_loader rewrites rows of a row-tracking table (PROTOCOL.md
+"Row Tracking": rewritten files carry the materialized row id and row commit version columns).
+
+- Spark creates a table with row tracking (with and without deletion vectors, as Databricks
+  does) and runs its own MERGE (which materializes row ids). Our merge (upsert) then updates
+  and inserts rows: Spark's `_metadata.row_id` of every row that existed keeps its value,
+  unchanged rows keep their `_metadata.row_commit_version`, updated rows take our commit's
+  version, inserted rows get fresh unique ids above the old high-water mark. A second merge
+  that updates rows our first merge moved keeps their ids too (we read our own materialized
+  columns). All readers see the same rows, and the materialized columns stay out of our scans.
+- A table data_loader creates with row tracking (and with column mapping): the same through
+  two merges.
+- Copy-on-write `table delete` and `table optimize` keep every copied row's id and version.
+- Rewrites data_loader cannot yet keep ids for (SCD2) stay refused, naming the feature and the
+  table, before anything is written.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import interop_lib as il
+
+SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string())])
+
+
+def rows(ids, name="n") -> pa.Table:
+    ids = list(ids)
+    return pa.table({"id": ids, "name": [f"{name}{i}" for i in ids]}, schema=SCHEMA)
+
+
+def spark_row_ids(spark, path) -> dict[int, tuple[int, int]]:
+    """id -> (row_id, row_commit_version) as Spark reads them."""
+    got = spark.sql(f"SELECT id, _metadata.row_id AS rid, _metadata.row_commit_version AS rcv "
+                    f"FROM delta.`{path}`").collect()
+    out = {r["id"]: (r["rid"], r["rcv"]) for r in got}
+    assert len(out) == len(got), "duplicate ids in the table"
+    return out
+
+
+def high_water_mark(path) -> int:
+    hwm = -1
+    for v in il.commit_versions(path):
+        for a in il.read_commit(path, v):
+            d = a.get("domainMetadata")
+            if d and d["domain"] == "delta.rowTracking":
+                hwm = json.loads(d["configuration"])["rowIdHighWaterMark"]
+    return hwm
+
+
+class Loader:
+    """`data_loader run` over one merge table entry (config as JSON, which YAML reads)."""
+
+    def __init__(self, dl, root: Path, entry: dict):
+        self.dl = dl
+        self.raw = root / "raw"
+        self.raw.mkdir(parents=True, exist_ok=True)
+        self.table = root / "processed" / "db" / entry["table_name"]
+        self.config = root / "config.yaml"
+        cfg = {"raw_data_path": str(self.raw), "processed_data_path": str(root / "processed"),
+               "checkpoint_path": str(root / "checkpoints"), "max_parallel_jobs": 1,
+               "retry_attempts": 0, "enable_metrics": False,
+               "tables": [{"database_name": "db", "file_format": "parquet",
+                           "source_path_pattern": str(self.raw / "*.parquet"),
+                           "audit_columns": False, **entry}]}
+        self.config.write_text(json.dumps(cfg))
+        self.n = 0
+
+    def load(self, table: pa.Table, check: bool = True):
+        self.n += 1
+        pq.write_table(table, self.raw / f"b{self.n:03d}.parquet")
+        return self.dl.run("run", "--config", self.config, check=check)
+
+
+def check_merge_kept_ids(before, after, updated, inserted, version, hwm_before):
+    """Protocol expectations for a merge committed as `version`."""
+    assert set(after) == set(before) | set(inserted)
+    row_ids = [rid for rid, _ in after.values()]
+    assert len(set(row_ids)) == len(row_ids), "duplicate row ids"
+    for i, (rid, rcv) in before.items():
+        if i in updated:
+            assert after[i] == (rid, version), f"updated row {i}: {before[i]} -> {after[i]}"
+        else:
+            assert after[i] == (rid, rcv), f"unchanged row {i}: {before[i]} -> {after[i]}"
+    for i in inserted:
+        assert after[i][0] > hwm_before, f"inserted row {i} reuses id {after[i][0]}"
+        assert after[i][1] == version, f"inserted row {i}: commit version {after[i][1]}"
+
+
+def expected_after(before: dict[int, str], updates: dict[int, str]) -> il.Snapshot:
+    merged = {**before, **updates}
+    ids = sorted(merged)
+    return il.snapshot_from_arrow(
+        pa.table({"id": ids, "name": [merged[i] for i in ids]}, schema=SCHEMA))
+
+
+def names(snap_rows) -> dict[int, str]:
+    return {r["id"]: r["name"] for r in snap_rows}
+
+
+def merge_and_check(spark, dl, readers, ld, path, batch: pa.Table):
+    before = spark_row_ids(spark, path)
+    current = names(il.read_spark(spark, path).row_dicts())
+    hwm = high_water_mark(path)
+    ld.load(batch)
+    version = il.replay_log(path).version
+    after = spark_row_ids(spark, path)
+    ids = batch.column("id").to_pylist()
+    check_merge_kept_ids(before, after, {i for i in ids if i in before},
+                         [i for i in ids if i not in before], version, hwm)
+    assert high_water_mark(path) >= max(rid for rid, _ in after.values())
+    exp = expected_after(current, names(batch.to_pylist()))
+    mm = il.Mismatches()
+    dv = "deletionVectors" in il.replay_log(path).protocol.get("readerFeatures", [])
+    for name, read in readers.items():
+        if dv and name == "delta-rs":
+            continue  # deltalake 1.6.6 refuses the deletionVectors reader feature
+        mm.check(name, lambda: read(path), exp)
+    mm.check("data_loader", lambda: dl.scan(path), exp)  # no materialized columns in our scan
+    mm.assert_none(f"row-tracking table after our merge (version {version})")
+    return version
+
+
+@pytest.mark.parametrize("dv", [True, False], ids=["deletion_vectors", "copy_on_write"])
+def test_our_merge_keeps_spark_row_ids(spark, dl, readers, tmp_path, dv):
+    ld = Loader(dl, tmp_path, {"table_name": "rt", "loading_strategy": "merge",
+                               "primary_keys": ["id"]})
+    path = str(ld.table)
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta TBLPROPERTIES "
+              f"('delta.enableRowTracking' = 'true', "
+              f"'delta.enableDeletionVectors' = '{str(dv).lower()}')")
+    for lo in (0, 100):
+        spark.createDataFrame(rows(range(lo, lo + 100)).to_pandas()) \
+            .coalesce(1).write.format("delta").mode("append").save(path)
+    # Spark's own MERGE materializes the row ids of the rows it moves.
+    spark.createDataFrame(rows([3, 50, 150, 250], "s").to_pandas()).createOrReplaceTempView("src")
+    spark.sql(f"MERGE INTO delta.`{path}` t USING src s ON t.id = s.id "
+              "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    conf = il.replay_log(path).metadata["configuration"]
+    materialized = conf["delta.rowTracking.materializedRowIdColumnName"]
+    assert names(dl.scan(path).row_dicts()) == names(il.read_spark(spark, path).row_dicts())
+
+    # Rows Spark moved (3, 50, 150), untouched rows (7, 120) and new ones.
+    v1 = merge_and_check(spark, dl, readers, ld, path, rows([3, 7, 120, 150, 300, 301], "a"))
+    adds = [a["add"] for a in il.read_commit(path, v1) if "add" in a]
+    assert adds and all("baseRowId" in a for a in adds)
+    if dv:
+        assert il.deletion_vector_count(path) > 0, "the merge marks rows deleted in place"
+    new_files = [a for a in adds if not a.get("deletionVector")]  # not a DV re-add
+    assert new_files
+    for add in new_files:
+        written = pq.read_table(il.file_abs_path(path, add["path"]))
+        assert materialized in written.column_names, written.column_names
+    # Updates of rows our merge wrote (our materialized ids) and of Spark's.
+    merge_and_check(spark, dl, readers, ld, path, rows([7, 50, 300, 302], "b"))
+
+
+@pytest.mark.parametrize("mapping", [None, "name"], ids=["plain", "column_mapping"])
+def test_our_merges_keep_row_ids_of_a_table_we_create(spark, dl, readers, tmp_path, mapping):
+    props = {"delta.enableRowTracking": "true", "delta.enableDeletionVectors": "true"}
+    if mapping:
+        props["delta.columnMapping.mode"] = mapping
+    ld = Loader(dl, tmp_path, {"table_name": "ours", "loading_strategy": "merge",
+                               "primary_keys": ["id"], "table_properties": props})
+    path = str(ld.table)
+    ld.load(rows(range(20)))
+    conf = il.replay_log(path).metadata["configuration"]
+    assert conf["delta.rowTracking.materializedRowIdColumnName"].startswith("_row-id-col-")
+    merge_and_check(spark, dl, readers, ld, path, rows([1, 2, 30], "a"))
+    merge_and_check(spark, dl, readers, ld, path, rows([2, 5, 30, 31], "b"))
+
+
+def test_delete_and_optimize_keep_row_ids(spark, dl, readers, tmp_path):
+    """Copy-on-write `table delete` and `table optimize` copy rows: each keeps its row id and
+    row commit version (Spark's UPDATE materialized some of them first)."""
+    path = str(tmp_path / "rt_cow")
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta TBLPROPERTIES "
+              "('delta.enableRowTracking' = 'true', 'delta.enableDeletionVectors' = 'false')")
+    for lo in (0, 50, 100):
+        spark.createDataFrame(rows(range(lo, lo + 50)).to_pandas()) \
+            .coalesce(1).write.format("delta").mode("append").save(path)
+    spark.sql(f"UPDATE delta.`{path}` SET name = concat('u', name) WHERE id % 7 = 0")
+    before = spark_row_ids(spark, path)
+    current = names(il.read_spark(spark, path).row_dicts())
+
+    dl.run("table", "delete", path, "--where", "id IN (3, 13)")
+    deleted = il.replay_log(path).version
+    assert any("remove" in a for a in il.read_commit(path, deleted))
+    after = spark_row_ids(spark, path)
+    assert after == {i: ids for i, ids in before.items() if i not in (3, 13)}
+
+    dl.run("table", "optimize", path)
+    optimized = il.replay_log(path).version
+    assert optimized == deleted + 1 and len(il.replay_log(path).adds) == 1
+    assert spark_row_ids(spark, path) == after
+    exp = expected_after({i: n for i, n in current.items() if i not in (3, 13)}, {})
+    mm = il.Mismatches()
+    for name, read in readers.items():
+        mm.check(name, lambda: read(path), exp)
+    mm.check("data_loader", lambda: dl.scan(path), exp)
+    mm.assert_none("row-tracking table after our delete and optimize")
+
+
+def test_scd2_into_row_tracking_table_is_refused(spark, dl, tmp_path):
+    ld = Loader(dl, tmp_path, {"table_name": "hist", "loading_strategy": "scd2",
+                               "primary_keys": ["id"]})
+    path = str(ld.table)
+    ld.load(rows(range(5)))
+    version = il.replay_log(path).version
+    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('delta.enableRowTracking' = 'true')")
+    version = il.replay_log(path).version
+    p = ld.load(rows([1, 9], "x"), check=False)
+    assert "rowTracking" in (p.stdout + p.stderr) and path in (p.stdout + p.stderr), p.stderr
+    assert il.replay_log(path).version == version, "a refused rewrite committed"
