@@ -4,9 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "dl/common/testing/temp_dir.hpp"
 #include "dl/delta/commit_range.hpp"
 #include "dl/table/table.hpp"
+#include "dl/table/tests/table_test_base.hpp"
 
 namespace dl::table {
 namespace {
@@ -14,19 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 using Rows = std::vector<std::vector<std::optional<std::string>>>;
 
-class ChangeDataTest : public ::testing::Test {
+class ChangeDataTest : public TableTestBase {
  protected:
-  void SetUp() override {
-    engine::EngineOptions options;
-    options.threads = 2;
-    auto engine = engine::MakeDuckDbEngine(options);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(engine).value();
-    fs_ = MakeLocalFileSystem();
-    ctx_ = std::make_unique<TableContext>(TableContext{*fs_, *engine_});
-    root_ = dir_ / "t";
-  }
-
   // Creates the table with the change data feed on (and deletion vectors when asked).
   void Create(const std::string& sql, bool deletion_vectors = false,
               std::vector<std::string> partition_by = {}) {
@@ -83,12 +72,6 @@ class ChangeDataTest : public ::testing::Test {
                                        sql)));
     return rows.rows;
   }
-
-  dl::testing::TempDir dir_;
-  std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<FileSystem> fs_;
-  std::unique_ptr<TableContext> ctx_;
-  std::string root_;
 };
 
 TEST_F(ChangeDataTest, ANewTableWithTheFeedGetsTheChangeDataFeedFeature) {

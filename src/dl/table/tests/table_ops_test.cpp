@@ -4,9 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "dl/common/testing/temp_dir.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/table/table.hpp"
+#include "dl/table/tests/table_test_base.hpp"
 
 namespace dl::table {
 namespace {
@@ -14,19 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 using Rows = std::vector<std::vector<std::optional<std::string>>>;
 
-class TableOpsTest : public ::testing::Test {
+class TableOpsTest : public TableTestBase {
  protected:
-  void SetUp() override {
-    engine::EngineOptions options;
-    options.threads = 2;
-    auto engine = engine::MakeDuckDbEngine(options);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(engine).value();
-    fs_ = MakeLocalFileSystem();
-    ctx_ = std::make_unique<TableContext>(TableContext{*fs_, *engine_});
-    root_ = dir_ / "t";
-  }
-
   Result<WriteResult> Put(const std::string& sql, WriteRequest request = {}) {
     request.source_sql = sql;
     return Write(*ctx_, root_, request);
@@ -52,12 +41,6 @@ class TableOpsTest : public ::testing::Test {
   static Rows R(std::initializer_list<std::vector<std::optional<std::string>>> rows) {
     return Rows(rows);
   }
-
-  dl::testing::TempDir dir_;
-  std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<FileSystem> fs_;
-  std::unique_ptr<TableContext> ctx_;
-  std::string root_;
 };
 
 TEST_F(TableOpsTest, CreatesThenAppendsAndKeepsEachVersion) {

@@ -4,9 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "dl/common/testing/temp_dir.hpp"
 #include "dl/delta/type_widening.hpp"
 #include "dl/table/table.hpp"
+#include "dl/table/tests/table_test_base.hpp"
 
 namespace dl::table {
 namespace {
@@ -14,19 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 using Rows = std::vector<std::vector<std::optional<std::string>>>;
 
-class WideningTest : public ::testing::Test {
+class WideningTest : public TableTestBase {
  protected:
-  void SetUp() override {
-    engine::EngineOptions options;
-    options.threads = 2;
-    auto engine = engine::MakeDuckDbEngine(options);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(engine).value();
-    fs_ = MakeLocalFileSystem();
-    ctx_ = std::make_unique<TableContext>(TableContext{*fs_, *engine_});
-    root_ = dir_ / "t";
-  }
-
   Result<WriteResult> Put(const std::string& sql, bool evolve = true,
                           delta::StringMap configuration = {}) {
     WriteRequest request;
@@ -58,12 +47,6 @@ class WideningTest : public ::testing::Test {
     for (const auto& f : snapshot->schema().fields) out += f.name + ":" + f.type->ToString() + " ";
     return out;
   }
-
-  dl::testing::TempDir dir_;
-  std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<FileSystem> fs_;
-  std::unique_ptr<TableContext> ctx_;
-  std::string root_;
 };
 
 constexpr char kNarrow[] =
