@@ -2,8 +2,8 @@
 
 - A merge batch into a Spark table with delta.enableRowTracking whose keys are all new only
   inserts: it commits, and Spark's row ids stay unique and unchanged for the existing rows. A
-  batch that would update an existing key is refused naming rowTracking and the table, and
-  nothing is committed.
+  batch that updates an existing key keeps that row's id (with the merge's commit version),
+  every other row's id and version, and gives the insert a new id.
 - `clustering_columns` creates a clustered table (Spark's DESCRIBE DETAIL shows the columns);
   a column the data lacks fails the batch naming the key (a config error, exit 2, from
   `table write --cluster-by`), and nothing is written.
@@ -48,12 +48,17 @@ def test_merge_into_row_tracking_table(env: LoaderEnv, spark):
     assert all(after[i] == before[i] for i in before)
     version = il.replay_log(path).version
 
+    # An update keeps its row id and takes the merge's commit version; the other rows keep
+    # both; the insert gets a new id.
     il.write_parquet(_rows([5, 200], tag="u"), env.raw / "t" / "b1.parquet")
-    r = env.run("run")
-    assert r.rc != 0, str(r)
-    assert "rowTracking" in r.out and str(path) in r.out, str(r)
-    assert il.replay_log(path).version == version, "a refused merge committed"
-    assert _row_ids(spark, path) == after
+    env.load()
+    merged = il.replay_log(path).version
+    assert merged == version + 1
+    final = _row_ids(spark, path)
+    assert len(final) == 31
+    assert all(final[i] == after[i] for i in after if i != 5)
+    assert final[5] == (after[5][0], merged), (after[5], final[5])
+    assert final[200][0] > max(rid for rid, _ in after.values()) and final[200][1] == merged
 
 
 def test_clustering_columns_config(env: LoaderEnv, spark):
