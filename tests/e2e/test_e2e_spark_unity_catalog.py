@@ -69,6 +69,10 @@ def test_table_the_catalog_knows_is_loaded_where_it_lives(env: LoaderEnv, spark4
     write_csv(env.raw / "b.csv", "id,v\n2,b\n")
     env.load()
     assert sorted(r["id"] for r in spark41.rows(f"SELECT id FROM {name}")) == [0, 1, 2]
+    # status reads the table where the catalog says it lives, not at our default path.
+    st = env.status()[f"spark_catalog.{schema}.orders"]
+    assert st["path"].rstrip("/").endswith(managed.rstrip("/").removeprefix("file:")), st
+    assert st["version"] == 3 and st["files"]["completed"] == 2, st
 
 
 def test_a_name_held_by_a_table_that_is_not_delta_is_refused(env: LoaderEnv, spark41, schema):

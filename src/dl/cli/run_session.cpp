@@ -74,11 +74,7 @@ RunOutcome ExecuteRun(const config::LoaderConfig& loaded, RunRequest req,
   if (UsesSpark(cfg)) {
     auto remote = SparkRemoteOf(cfg);
     if (!remote.ok()) return Failed(remote.status());
-    if (cfg.use_unity_catalog) {
-      auto session = engine::spark::SparkSession::Connect(*remote);
-      Status st = session.ok() ? ResolveSparkCatalogLocations(cfg, **session) : session.status();
-      if (!st.ok()) return Failed(st);
-    }
+    if (Status st = ResolveSparkCatalogLocations(cfg); !st.ok()) return Failed(st);
     req.options.remote_engine = [remote = *remote] {
       return engine::spark::SparkLoadEngine::Connect(remote);
     };

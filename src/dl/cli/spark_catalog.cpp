@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "dl/catalog/uc_names.hpp"
+#include "dl/cli/engine_choice.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/delta/log_segment.hpp"
 #include "dl/engine/spark/spark_load.hpp"
@@ -123,6 +124,13 @@ std::vector<catalog::TableRegistration> RegisterInSparkCatalog(
     out.push_back(std::move(r));
   }
   return out;
+}
+
+Status ResolveSparkCatalogLocations(config::LoaderConfig& cfg) {
+  if (!cfg.use_unity_catalog || !UsesSpark(cfg)) return Status::OK();
+  DL_ASSIGN_OR_RETURN(auto remote, SparkRemoteOf(cfg));
+  DL_ASSIGN_OR_RETURN(auto session, SparkSession::Connect(remote));
+  return ResolveSparkCatalogLocations(cfg, *session);
 }
 
 }  // namespace dl::cli

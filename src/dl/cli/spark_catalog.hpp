@@ -20,6 +20,10 @@ namespace dl::cli {
 Status ResolveSparkCatalogLocations(config::LoaderConfig& cfg,
                                     engine::spark::SparkSession& session);
 
+/// The same for a command that has no session yet (run, status): connects to cfg's remote
+/// when cfg uses Unity Catalog names and has Spark tables; otherwise changes nothing.
+Status ResolveSparkCatalogLocations(config::LoaderConfig& cfg);
+
 /// After a pass: each selected Spark table that exists on storage and that the catalog does
 /// not know yet is registered (CREATE SCHEMA / TABLE IF NOT EXISTS ... USING delta LOCATION).
 /// One table's error never stops the others.

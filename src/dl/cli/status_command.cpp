@@ -4,6 +4,7 @@
 
 #include "dl/cli/output.hpp"
 #include "dl/cli/run_command.hpp"
+#include "dl/cli/spark_catalog.hpp"
 #include "dl/common/clock.hpp"
 #include "dl/loader/locked_engine.hpp"
 #include "dl/loader/reconcile.hpp"
@@ -123,8 +124,10 @@ int ShowStatus(const ConfigArgs& args, const std::string& tables, bool json) {
 
 }  // namespace
 
-Result<nlohmann::ordered_json> StatusReport(const config::LoaderConfig& cfg,
+Result<nlohmann::ordered_json> StatusReport(const config::LoaderConfig& loaded,
                                             const std::vector<std::string>& tables) {
+  config::LoaderConfig cfg = loaded;  // the Spark catalog may say where tables live
+  DL_RETURN_IF_ERROR(ResolveSparkCatalogLocations(cfg));
   DL_ASSIGN_OR_RETURN(auto selected, config::SelectTables(cfg, tables));
   auto fs = MakeFileSystem(cfg.storage);
   DL_ASSIGN_OR_RETURN(auto engine, loader::MakeLockedEngine(cfg));
