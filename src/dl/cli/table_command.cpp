@@ -356,6 +356,20 @@ CLI::App* Verb(CLI::App* table, const std::shared_ptr<TableArgs>& args, const ch
   return cmd;
 }
 
+// --version and --timestamp: the table as of a version or a time.
+void AsOfOptions(CLI::App* cmd, TableArgs& args, const char* version_help) {
+  cmd->add_option("--version", args.version, version_help);
+  cmd->add_option("--timestamp", args.timestamp, "Table as of this time (ISO-8601)");
+}
+
+// --output and --format of the verbs that print or export rows.
+void ExportOptions(CLI::App* cmd, TableArgs& args) {
+  cmd->add_option("--output", args.output,
+                  "Output file (.csv, .jsonl, .parquet); default stdout");
+  cmd->add_option("--format", args.format, "csv | jsonl | parquet")
+      ->check(CLI::IsMember({"csv", "jsonl", "parquet"}));
+}
+
 }  // namespace
 
 void AddTableCommand(CLI::App& app, int& exit_code) {
@@ -366,8 +380,7 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
   auto* d = Verb(table, args, "describe", "Schema, partitioning, protocol, properties, size",
                  Describe, exit_code);
   d->add_flag("--json", args->json, "Machine-readable output");
-  d->add_option("--version", args->version, "Table version");
-  d->add_option("--timestamp", args->timestamp, "Table as of this time (ISO-8601)");
+  AsOfOptions(d, *args, "Table version");
 
   auto* h = Verb(table, args, "history", "Commits, newest first", History, exit_code);
   h->add_flag("--json", args->json, "Machine-readable output");
@@ -375,15 +388,11 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
 
   auto* f = Verb(table, args, "files", "Live data files", Files, exit_code);
   f->add_flag("--json", args->json, "Machine-readable output");
-  f->add_option("--version", args->version, "Table version");
-  f->add_option("--timestamp", args->timestamp, "Table as of this time (ISO-8601)");
+  AsOfOptions(f, *args, "Table version");
 
   auto* sc = Verb(table, args, "scan", "Print or export rows", Scan, exit_code);
-  sc->add_option("--version", args->version, "Table version (time travel)");
-  sc->add_option("--timestamp", args->timestamp, "Table as of this time (ISO-8601)");
-  sc->add_option("--output", args->output, "Output file (.csv, .jsonl, .parquet); default stdout");
-  sc->add_option("--format", args->format, "csv | jsonl | parquet")
-      ->check(CLI::IsMember({"csv", "jsonl", "parquet"}));
+  AsOfOptions(sc, *args, "Table version (time travel)");
+  ExportOptions(sc, *args);
   sc->add_option("--columns", args->columns, "Comma-separated columns");
   sc->add_option("--where", args->where, "SQL filter");
   sc->add_option("--order-by", args->order_by, "Comma-separated columns");
@@ -394,10 +403,7 @@ void AddTableCommand(CLI::App& app, int& exit_code) {
                   Changes, exit_code);
   ch->add_option("--from", args->from_version, "First version")->required();
   ch->add_option("--to", args->to_version, "Last version (default: the latest)");
-  ch->add_option("--output", args->output,
-                 "Output file (.csv, .jsonl, .parquet); default stdout");
-  ch->add_option("--format", args->format, "csv | jsonl | parquet")
-      ->check(CLI::IsMember({"csv", "jsonl", "parquet"}));
+  ExportOptions(ch, *args);
 
   auto* w = Verb(table, args, "write", "Append or overwrite files into the table (creates it)",
                  WriteCmd, exit_code);

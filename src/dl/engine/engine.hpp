@@ -67,6 +67,12 @@ struct SourceOptions {
   /// csv: infer each file's types on its own (slow: ms per file). By default files sharing a
   /// header line are read with the types inferred from the first of them.
   bool sniff_every_file = false;
+  /// Read the files once into a temp table, so later binds and scans of the view read (and,
+  /// for csv/json, sniff) them no more.
+  bool materialize = false;
+  /// Non-empty: the view also has a BIGINT column of this name that orders each file's rows as
+  /// the file holds them (delivery order; a format without row numbers is materialized).
+  std::string row_order_column;
 };
 
 struct WriteOptions {
@@ -119,6 +125,29 @@ struct RuleViolation {
   int64_t rows = 0;
 };
 
+/// A result column: its name and its type in the engine's own spelling (usable in its casts).
+struct ColumnInfo {
+  std::string name;
+  std::string type;
+};
+
+/// A column to order rows by; NULLs come last unless nulls_first.
+struct SortKey {
+  std::string column;
+  bool descending = false;
+  bool nulls_first = false;
+};
+
+/// One row per key (Engine::Deduplicate): of the rows sharing the values of `keys` (NULLs
+/// equal; no keys: the whole relation is one key), the first in `order` is kept.
+struct Deduplication {
+  std::vector<std::string> keys;
+  std::vector<SortKey> order;
+  std::vector<std::string> drop_columns;  ///< left out of the result (e.g. order-only columns)
+  /// Non-empty: a trailing BIGINT column of this name counts the rows dropped for its key.
+  std::string dropped_count_column;
+};
+
 class Engine : public delta::ParquetHandler {
  public:
   ~Engine() override = default;
@@ -148,6 +177,25 @@ class Engine : public delta::ParquetHandler {
                                                 const delta::Snapshot& snapshot,
                                                 const std::vector<delta::AddFile>* subset,
                                                 bool row_ids = false) = 0;
+
+  /// A snapshot's data files `files` as a batch's source, as RegisterFiles reads files: the
+  /// snapshot's columns, then `file_column` (each row's file as table root + "/" + add.path)
+  /// and, when not empty, `row_order_column` (BIGINT: the row's index in its file).
+  virtual Status RegisterSnapshotSource(const std::string& view, const delta::Snapshot& snapshot,
+                                        const std::vector<delta::AddFile>& files,
+                                        const std::string& file_column,
+                                        const std::string& row_order_column) = 0;
+  /// Drop what RegisterFiles or RegisterSnapshotSource registered as `view` (a materialized
+  /// batch holds memory). Nothing if there is none.
+  virtual void DropSource(const std::string& view) = 0;
+
+  /// The result columns of `sql`, in order.
+  virtual Result<std::vector<ColumnInfo>> DescribeColumns(const std::string& sql) = 0;
+  /// A SELECT of `sql`'s rows, one per key (see Deduplication).
+  virtual std::string Deduplicate(const std::string& sql, const Deduplication& dedup) const = 0;
+  /// A SELECT of `sql`'s rows with every column but `columns`, in their order.
+  virtual std::string WithoutColumns(const std::string& sql,
+                                     const std::vector<std::string>& columns) const = 0;
 
   /// A SELECT over `sql` whose columns are exactly `schema`'s, by name and in order: columns
   /// present are cast to the schema type (nested structs aligned recursively), absent ones

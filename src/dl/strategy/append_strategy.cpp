@@ -40,20 +40,15 @@ Result<std::string> DedupSql(engine::Engine& engine, const Target& target,
   std::vector<std::string> keys = DedupKeys(t, source.data_columns);
   DL_RETURN_IF_ERROR(CheckColumnsPresent(
       keys, source.data_columns, t.dedup_keys.empty() ? "primary_keys" : "dedup_keys", target));
-  std::vector<std::string> partition, order;
-  for (const auto& k : keys) partition.push_back(QuoteIdent(k));
+  engine::Deduplication dedup{keys, {}, {kFileOrderColumn, kRowOrderColumn}, ""};
   if (t.sequence_column) {
     DL_RETURN_IF_ERROR(
         CheckColumnsPresent({*t.sequence_column}, source.data_columns, "sequence_column", target));
-    order.push_back(QuoteIdent(*t.sequence_column) + " DESC NULLS LAST");
+    dedup.order.push_back({*t.sequence_column, /*descending=*/true});
   }
-  order.push_back(QuoteIdent(kFileOrderColumn));
-  order.push_back(QuoteIdent(kRowOrderColumn));
-  std::string sql = fmt::format(
-      "SELECT * EXCLUDE ({}, {}) FROM ({}) QUALIFY row_number() OVER (PARTITION BY {} ORDER BY "
-      "{}) = 1",
-      QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn), source.sql,
-      fmt::join(partition, ", "), fmt::join(order, ", "));
+  dedup.order.push_back({kFileOrderColumn});
+  dedup.order.push_back({kRowOrderColumn});
+  std::string sql = engine.Deduplicate(source.sql, dedup);
   if (snapshot == nullptr) return sql;
 
   for (const auto& k : keys) {

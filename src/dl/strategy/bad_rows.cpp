@@ -54,11 +54,12 @@ Result<BadRows> SeparateBadRows(table::TableContext& ctx, const Target& target, 
   const auto& audit = target.config.audit_columns;
   std::string source_file =
       audit.enabled ? "" : fmt::format(", {} AS {}", file, QuoteIdent(audit.source_file));
-  std::string rows = fmt::format(
-      "SELECT * EXCLUDE ({}, {}){}, {} AS _quarantine_reason, CAST({} AS TIMESTAMPTZ) AS "
-      "_quarantined_at FROM ({}) WHERE {}",
-      QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn), source_file, reason,
-      QuoteLiteral(FormatTimestampMs(batch.load_time_ms)), source_sql, bad);
+  std::string rows = ctx.engine.WithoutColumns(
+      fmt::format("SELECT *{}, {} AS _quarantine_reason, CAST({} AS TIMESTAMPTZ) AS "
+                  "_quarantined_at FROM ({}) WHERE {}",
+                  source_file, reason, QuoteLiteral(FormatTimestampMs(batch.load_time_ms)),
+                  source_sql, bad),
+      {kFileOrderColumn, kRowOrderColumn});
   DL_ASSIGN_OR_RETURN(
       out.quarantine,
       WriteCompanionFiles(ctx, "quarantine", QuarantineRoot(target.root), current.get(), rows));

@@ -26,6 +26,12 @@ std::string Q(const std::string& alias, const std::string& column) {
 
 std::string Slot(char side, size_t i) { return QuoteIdent(fmt::format("__dl_{}{}", side, i)); }
 
+// The rows of `source_sql` passing `keep` (a condition on its columns; empty: every row).
+std::string Kept(const std::string& source_sql, const std::string& keep) {
+  return fmt::format("SELECT * FROM ({}) AS \"_dl_kept\" WHERE {}", source_sql,
+                     keep.empty() ? "true" : "(" + keep + ")");
+}
+
 }  // namespace
 
 MergeSql::MergeSql(const config::TableConfig& table, std::vector<std::string> target_columns)
@@ -54,20 +60,13 @@ std::string MergeSql::KeyJoin(const std::string& left, const std::string& right)
   return fmt::format("{}", fmt::join(eq, " AND "));
 }
 
-std::string MergeSql::Deduplicated(const std::string& source_sql, const std::string& keep) const {
-  std::vector<std::string> partition, order;
-  for (const auto& k : keys_) partition.push_back(QuoteIdent(k));
-  if (table_.sequence_column) {
-    order.push_back(QuoteIdent(*table_.sequence_column) + " DESC NULLS LAST");
-  }
-  order.push_back(QuoteIdent(kFileOrderColumn) + " DESC");
-  order.push_back(QuoteIdent(kRowOrderColumn) + " DESC");
-  const std::string by = fmt::format("{}", fmt::join(partition, ", "));
-  return fmt::format(
-      "SELECT * EXCLUDE ({0}, {1}), count(*) OVER (PARTITION BY {2}) - 1 AS {3} FROM ({4}) "
-      "WHERE {5} QUALIFY row_number() OVER (PARTITION BY {2} ORDER BY {6}) = 1",
-      QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn), by, QuoteIdent(kDupCountColumn),
-      source_sql, keep.empty() ? "true" : "(" + keep + ")", fmt::join(order, ", "));
+std::string MergeSql::Deduplicated(const engine::Engine& engine, const std::string& source_sql,
+                                   const std::string& keep) const {
+  engine::Deduplication dedup{keys_, {}, {kFileOrderColumn, kRowOrderColumn}, kDupCountColumn};
+  if (table_.sequence_column) dedup.order.push_back({*table_.sequence_column, true});
+  dedup.order.push_back({kFileOrderColumn, true});
+  dedup.order.push_back({kRowOrderColumn, true});
+  return engine.Deduplicate(Kept(source_sql, keep), dedup);
 }
 
 std::string MergeSql::DuplicateKeys(const std::string& source_sql, const std::string& keep) const {
@@ -78,11 +77,12 @@ std::string MergeSql::DuplicateKeys(const std::string& source_sql, const std::st
       source_sql, keep.empty() ? "true" : "(" + keep + ")", fmt::join(partition, ", "));
 }
 
-std::string MergeSql::Distinct(const std::string& source_sql, const std::string& keep) const {
-  return fmt::format("SELECT * EXCLUDE ({}, {}), CAST(0 AS BIGINT) AS {} FROM ({}) WHERE {}",
-                     QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn),
-                     QuoteIdent(kDupCountColumn), source_sql,
-                     keep.empty() ? "true" : "(" + keep + ")");
+std::string MergeSql::Distinct(const engine::Engine& engine, const std::string& source_sql,
+                               const std::string& keep) const {
+  return fmt::format(
+      "SELECT *, CAST(0 AS BIGINT) AS {} FROM ({}) AS \"_dl_distinct\"",
+      QuoteIdent(kDupCountColumn),
+      engine.WithoutColumns(Kept(source_sql, keep), {kFileOrderColumn, kRowOrderColumn}));
 }
 
 std::string MergeSql::CreateSource(const std::string& typed) const {

@@ -10,6 +10,10 @@
 
 #include "dl/config/loader_config.hpp"
 
+namespace dl::engine {
+class Engine;
+}
+
 namespace dl::strategy {
 
 inline constexpr const char* kBatchView = "__dl_merge_batch";    ///< the projected batch
@@ -50,12 +54,14 @@ class MergeSql {
 
   /// The batch rows passing `keep` (empty: all), one per key: the highest sequence_column,
   /// then the last delivered (file order, then row order); kDupCountColumn counts the others.
-  std::string Deduplicated(const std::string& source_sql, const std::string& keep) const;
+  std::string Deduplicated(const engine::Engine& engine, const std::string& source_sql,
+                           const std::string& keep) const;
   /// One row, one column: 1 when two rows passing `keep` share a key, else 0 (reads only the
   /// key columns, so the windows of Deduplicated can be skipped for a batch without repeats).
   std::string DuplicateKeys(const std::string& source_sql, const std::string& keep) const;
   /// Deduplicated for a batch whose keys are all distinct: the rows passing `keep` as they are.
-  std::string Distinct(const std::string& source_sql, const std::string& keep) const;
+  std::string Distinct(const engine::Engine& engine, const std::string& source_sql,
+                       const std::string& keep) const;
   /// CREATE kSourceTable from `typed` with kDeleteColumn (delete_condition IS TRUE).
   std::string CreateSource(const std::string& typed) const;
   /// Rows kept and rows collapsed, from kSourceTable.

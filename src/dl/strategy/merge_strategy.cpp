@@ -255,8 +255,9 @@ Result<BadRows> StageSource(table::TableContext& ctx, const Target& target, cons
   DL_ASSIGN_OR_RETURN(auto dups, engine.Query(sql.DuplicateKeys(source.sql, bad.keep)));
   const bool repeated = dups.rows.at(0).at(0).value_or("0") != "0";
   DL_ASSIGN_OR_RETURN(std::string deduped,
-                      engine.DeltaCompatibleSelect(repeated ? sql.Deduplicated(source.sql, bad.keep)
-                                                            : sql.Distinct(source.sql, bad.keep)));
+                      engine.DeltaCompatibleSelect(
+                          repeated ? sql.Deduplicated(engine, source.sql, bad.keep)
+                                   : sql.Distinct(engine, source.sql, bad.keep)));
   DL_ASSIGN_OR_RETURN(std::string typed, TypedLikeTable(engine, deduped, snapshot));
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(engine, typed));
   DL_RETURN_IF_ERROR(engine.Execute(sql.CreateSource(typed)));

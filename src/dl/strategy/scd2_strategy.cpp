@@ -172,16 +172,15 @@ Status Scd2Batch::ResolveColumns(const delta::Schema& event_schema) {
     cols_.values.push_back(c);
     cols_.columns.push_back(c);
   }
-  DL_ASSIGN_OR_RETURN(auto type, engine_.Query(fmt::format(
-                                     "SELECT column_type FROM (DESCRIBE SELECT {} FROM {})",
-                                     QuoteIdent(kSeq), QuoteIdent(kEvents))));
-  seq_type_ = type.rows.at(0).at(0).value_or("VARCHAR");
+  DL_ASSIGN_OR_RETURN(auto seq, engine_.DescribeColumns(fmt::format(
+                                    "SELECT {} FROM {}", QuoteIdent(kSeq), QuoteIdent(kEvents))));
+  seq_type_ = seq.at(0).type;
   return ResolveOpenEnd();
 }
 
 Status Scd2Batch::ResolveOpenEnd() {
   if (!t_.scd2_open_end_value) return Status::OK();
-  // seq_type_ comes from the engine (DESCRIBE), not from the user.
+  // seq_type_ comes from the engine (DescribeColumns), not from the user.
   std::string value = fmt::format("CAST({} AS {})", QuoteLiteral(*t_.scd2_open_end_value),
                                   seq_type_);
   auto ok = engine_.Query(fmt::format("SELECT TRY_{}", value));

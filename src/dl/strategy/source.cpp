@@ -37,13 +37,11 @@ std::string ColumnsLiteral(const std::vector<config::ColumnSpec>& columns) {
 // Source columns, by exact name, keyed by their lower-case spelling (Delta column names are
 // case-insensitive).
 Result<std::vector<std::string>> SourceColumns(engine::Engine& engine, const std::string& view) {
-  DL_ASSIGN_OR_RETURN(
-      auto rows, engine.Query(fmt::format("SELECT column_name FROM (DESCRIBE SELECT * FROM {})",
-                                          QuoteIdent(view))));
+  DL_ASSIGN_OR_RETURN(auto columns,
+                      engine.DescribeColumns(fmt::format("SELECT * FROM {}", QuoteIdent(view))));
   std::vector<std::string> out;
-  for (const auto& row : rows.rows) {
-    std::string name = row.at(0).value_or("");
-    if (name != kSourceFileColumn && name != "file_row_number") out.push_back(std::move(name));
+  for (auto& c : columns) {
+    if (c.name != kSourceFileColumn && c.name != kSourceRowColumn) out.push_back(std::move(c.name));
   }
   return out;
 }
@@ -86,7 +84,10 @@ void WarnCaseDuplicates(engine::Engine& engine, const std::string& view,
 Status CheckPartitionColumns(engine::Engine& engine, const std::string& view,
                              const config::TableConfig& table,
                              const std::vector<std::string>& columns,
-                             const engine::SourceOptions& options) {
+                             engine::SourceOptions options) {
+  // A probe reads one file's columns: no rows, no row numbers.
+  options.materialize = false;
+  options.row_order_column.clear();
   for (const auto& col : table.partition_columns) {
     bool present = std::any_of(columns.begin(), columns.end(),
                                [&](const std::string& c) { return Lower(c) == Lower(col); });
@@ -102,7 +103,7 @@ Status CheckPartitionColumns(engine::Engine& engine, const std::string& view,
       const std::string probe = view + "_probe";
       DL_RETURN_IF_ERROR(engine.RegisterFiles(probe, {file}, options));
       DL_ASSIGN_OR_RETURN(auto own, SourceColumns(engine, probe));
-      (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(probe)));
+      engine.DropSource(probe);
       bool has = std::any_of(own.begin(), own.end(),
                              [&](const std::string& c) { return Lower(c) == Lower(col); });
       if (!has) {
@@ -118,7 +119,7 @@ Result<SourceProjection> Project(const std::string& view, const config::TableCon
                                  const std::vector<std::string>& columns,
                                  const std::vector<std::string>& files,
                                  const delta::Schema* target_schema, const std::string& batch_id,
-                                 int64_t load_time_ms, const std::string& row_order) {
+                                 int64_t load_time_ms, bool with_order) {
   const auto& audit = table.audit_columns;
   std::map<std::string, std::string> reserved;  // lower-case name -> config key
   if (audit.enabled) {
@@ -186,11 +187,11 @@ Result<SourceProjection> Project(const std::string& view, const config::TableCon
         fmt::format("{} AS {}", QuoteIdent(kSourceFileColumn), QuoteIdent(audit.source_file)));
     select.push_back(fmt::format("{} AS {}", QuoteLiteral(batch_id), QuoteIdent(audit.batch_id)));
   }
-  if (!row_order.empty()) {
+  if (with_order) {
     select.push_back(fmt::format("list_position({}, {}) AS {}", engine::SqlStringList(files),
                                  QuoteIdent(kSourceFileColumn), QuoteIdent(kFileOrderColumn)));
-    // Parquet reports row numbers; a materialized csv/json batch keeps insertion order.
-    select.push_back(fmt::format("{} AS {}", row_order, QuoteIdent(kRowOrderColumn)));
+    select.push_back(
+        fmt::format("{} AS {}", QuoteIdent(kSourceRowColumn), QuoteIdent(kRowOrderColumn)));
   }
   out.sql = fmt::format("SELECT {} FROM {}", fmt::join(select, ", "), QuoteIdent(view));
   return out;
@@ -202,23 +203,13 @@ Result<SourceProjection> ProjectDeltaSource(engine::Engine& engine, const std::s
                                             const delta::Schema* target_schema,
                                             const std::string& batch_id, int64_t load_time_ms,
                                             bool with_order) {
-  const std::string files_view = view + "_files";
-  DL_RETURN_IF_ERROR(
-      engine.RegisterSnapshotWithFileColumn(files_view, *source.snapshot, &source.adds));
-  // The file column holds add.path as logged (relative); audit columns want the full path.
-  // The row index orders rows within a file, as parquet sources' file_row_number does.
-  std::string root = source.snapshot->table_root();
-  DL_RETURN_IF_ERROR(engine.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT * EXCLUDE ({1}, {5}), {2} || {1} AS {3}, {5} AS "
-      "{6} FROM {4}",
-      QuoteIdent(view), QuoteIdent("_dl_file"), QuoteLiteral(root + "/"),
-      QuoteIdent(kSourceFileColumn), QuoteIdent(files_view), QuoteIdent("_dl_row"),
-      QuoteIdent("file_row_number"))));
+  DL_RETURN_IF_ERROR(engine.RegisterSnapshotSource(view, *source.snapshot, source.adds,
+                                                    kSourceFileColumn,
+                                                    with_order ? kSourceRowColumn : ""));
   DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
   std::vector<std::string> files;
-  for (const auto& a : source.adds) files.push_back(root + "/" + a.path);
-  return Project(view, table, columns, files, target_schema, batch_id, load_time_ms,
-                 with_order ? "file_row_number" : "");
+  for (const auto& a : source.adds) files.push_back(DeltaSourceFilePath(*source.snapshot, a));
+  return Project(view, table, columns, files, target_schema, batch_id, load_time_ms, with_order);
 }
 
 }  // namespace
@@ -277,52 +268,29 @@ Result<SourceProjection> ProjectSource(engine::Engine& engine, const std::string
   }
   DL_ASSIGN_OR_RETURN(auto options, SourceOptionsFor(table));
   // Row positions cost a column per row; only "first delivery wins" decisions need them.
-  if (with_order && table.file_format == FileFormat::kParquet) {
-    options.options["file_row_number"] = "true";
-  }
+  if (with_order) options.row_order_column = kSourceRowColumn;
   // Each bind of a csv/json view sniffs every file again, and a batch is bound several times
-  // (schema, alignment, write): read such files once into a temp table. Parquet binds from
-  // its footer, so the batch is the files' view itself and streams (a view over it would
-  // bind, on an object store HEAD, every file once more).
-  const bool parquet = table.file_format == FileFormat::kParquet;
-  const std::string files_view = parquet ? view : view + "_files";
-  // Options the engine refuses are the config's fault: say which key.
-  auto reg = [&] {
-    Status st = engine.RegisterFiles(files_view, files, options);
-    if (st.code() != StatusCode::kConfig) return st;
-    return st.WithContext(fmt::format(
+  // (schema, alignment, write): read such files once. Parquet binds from its footer, so the
+  // batch is the files' view itself and streams (a copy would read every file first).
+  options.materialize = table.file_format != FileFormat::kParquet;
+  Status st = engine.RegisterFiles(view, files, options);
+  if (st.code() == StatusCode::kConfig) {
+    // Options the engine refuses are the config's fault: say which key.
+    st = st.WithContext(fmt::format(
         "{} of {}", table.file_format == FileFormat::kJson ? "json_options" : "csv_options",
         table.QualifiedName()));
-  };
-  DL_RETURN_IF_ERROR(reg());
-  const std::string materialize = fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM {}",
-                                              QuoteIdent(view), QuoteIdent(files_view));
-  Status st = parquet ? Status::OK() : engine.Execute(materialize);
-  if (!st.ok() && table.file_format == FileFormat::kCsv && files.size() > 1) {
-    // Types inferred from the first file of each header may not fit later files (integers
-    // first, decimals later): infer per file, which is slower but exact.
-    options.sniff_every_file = true;
-    DL_RETURN_IF_ERROR(reg());
-    st = engine.Execute(materialize);
   }
   DL_RETURN_IF_ERROR(st);
   DL_ASSIGN_OR_RETURN(auto columns, SourceColumns(engine, view));
   WarnCaseDuplicates(engine, view, table, columns);
   DL_RETURN_IF_ERROR(CheckPartitionColumns(engine, view, table, columns, options));
-  return Project(
-      view, table, columns, files, target_schema, batch_id, load_time_ms,
-      with_order ? (table.file_format == FileFormat::kParquet ? "file_row_number" : "rowid") : "");
+  return Project(view, table, columns, files, target_schema, batch_id, load_time_ms, with_order);
 }
 
 std::string DeltaSourceFilePath(const delta::Snapshot& source, const delta::AddFile& add) {
   return source.table_root() + "/" + add.path;
 }
 
-void ReleaseSource(engine::Engine& engine, const std::string& view) {
-  // Either may not exist (the batch failed early); errors here change nothing.
-  (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(view)));
-  (void)engine.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(view)));
-  (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(view + "_files")));
-}
+void ReleaseSource(engine::Engine& engine, const std::string& view) { engine.DropSource(view); }
 
 }  // namespace dl::strategy

@@ -16,6 +16,8 @@ namespace dl::strategy {
 /// The column the reader adds with each row's source file (dropped or renamed to the audit
 /// column before anything is written).
 inline constexpr const char* kSourceFileColumn = "__dl_source_file";
+/// The column the reader adds with each row's position in its file (with `with_order`).
+inline constexpr const char* kSourceRowColumn = "__dl_source_row";
 /// With `with_order`, the projection ends with these: the row's file position in the batch
 /// and its position within the file (delivery order, for "first/last wins" decisions).
 inline constexpr const char* kFileOrderColumn = "__dl_file_order";

@@ -70,11 +70,10 @@ std::optional<int64_t> ToOptInt(const std::optional<std::string>& v) {
 // the one updated last), its completed row if it has one, else its newest row. A version once
 // loaded stays loaded whatever a later row says (an older loader recorded the files of a race
 // it lost as failed). {etag} is the file_etag column, or NULL in a tracker written before it.
-constexpr const char* kCurrentRows =
-    "SELECT * EXCLUDE (__dl_version_updated) FROM (SELECT *, max(updated_at) OVER (PARTITION "
-    "BY table_name, file_path, file_size, file_modified_time, {etag}) AS __dl_version_updated "
-    "FROM __dl_tracker {where}) QUALIFY row_number() OVER (PARTITION BY table_name, file_path "
-    "ORDER BY __dl_version_updated DESC, status = 'completed' DESC, updated_at DESC) = 1";
+constexpr const char* kVersionedRows =
+    "SELECT *, max(updated_at) OVER (PARTITION BY table_name, file_path, file_size, "
+    "file_modified_time, {etag}) AS __dl_version_updated, status = 'completed' AS "
+    "__dl_completed FROM __dl_tracker {where}";
 
 constexpr const char* kLatestSql =
     "SELECT file_path, file_size, epoch_ms(file_modified_time), table_name, status, "
@@ -87,9 +86,15 @@ std::string EtagColumn(const delta::Snapshot& snapshot) {
   return snapshot.schema().Find("file_etag") ? "file_etag" : "CAST(NULL AS VARCHAR)";
 }
 
-std::string CurrentRowsSql(const delta::Snapshot& snapshot, const std::string& where) {
-  return fmt::format(kCurrentRows, fmt::arg("etag", EtagColumn(snapshot)),
-                     fmt::arg("where", where));
+std::string CurrentRowsSql(const engine::Engine& engine, const delta::Snapshot& snapshot,
+                           const std::string& where) {
+  engine::Deduplication current;
+  current.keys = {"table_name", "file_path"};
+  current.order = {{"__dl_version_updated", true}, {"__dl_completed", true}, {"updated_at", true}};
+  current.drop_columns = {"__dl_version_updated", "__dl_completed"};
+  return engine.Deduplicate(fmt::format(kVersionedRows, fmt::arg("etag", EtagColumn(snapshot)),
+                                        fmt::arg("where", where)),
+                            current);
 }
 
 }  // namespace
@@ -130,9 +135,10 @@ Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& t
   }
   DL_RETURN_IF_ERROR(engine_.RegisterSnapshot("__dl_tracker", **snapshot));
   std::string where = table_name.empty() ? "" : "WHERE table_name = " + QuoteLiteral(table_name);
+  const std::string current = CurrentRowsSql(engine_, **snapshot, where);
   DL_ASSIGN_OR_RETURN(
       auto rows, engine_.Query(fmt::format(kLatestSql, fmt::arg("etag", EtagColumn(**snapshot)),
-                                           fmt::arg("rows", CurrentRowsSql(**snapshot, where)))));
+                                           fmt::arg("rows", current))));
   for (const auto& row : rows.rows) {
     FileRecord r;
     r.file_path = row[0].value_or("");
@@ -226,7 +232,7 @@ Status FileTracker::Compact(double max_ratio) {
   double files = static_cast<double>(ToInt(counts.rows[0][1]));
   if (files == 0 || rows / files <= max_ratio) return Status::OK();
   DL_RETURN_IF_ERROR(engine_.Execute("CREATE OR REPLACE TEMP TABLE __dl_tracker_latest AS " +
-                                     CurrentRowsSql(**snapshot, "")));
+                                     CurrentRowsSql(engine_, **snapshot, "")));
   table::WriteRequest req;
   req.source_sql = "SELECT * FROM __dl_tracker_latest";
   req.mode = table::WriteMode::kOverwrite;

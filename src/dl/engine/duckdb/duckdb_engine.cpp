@@ -234,6 +234,44 @@ Status ReaderOptionsError(const Status& st, const SourceOptions& options) {
 
 Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<std::string>& files,
                                    const SourceOptions& options) {
+  // Parquet numbers each file's rows itself; csv/json rows are numbered by their place in a
+  // materialized table (it keeps insertion order).
+  const bool parquet = AsciiLower(options.format) == "parquet";
+  const bool numbered = !options.row_order_column.empty() && !parquet;
+  if (!options.materialize && !numbered) return RegisterReaderView(view, files, options);
+  const std::string reader = view + "_files";
+  const std::string table = numbered ? view + "_rows" : view;
+  DL_RETURN_IF_ERROR(RegisterReaderView(reader, files, options));
+  const std::string materialize = fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT * FROM {}",
+                                              QuoteIdent(table), QuoteIdent(reader));
+  Status st = conn_.Execute(materialize);
+  if (!st.ok() && AsciiLower(options.format) == "csv" && files.size() > 1 &&
+      !options.sniff_every_file) {
+    // Types inferred from the first file of each header may not fit later files (integers
+    // first, decimals later): infer per file, which is slower but exact.
+    SourceOptions each = options;
+    each.sniff_every_file = true;
+    DL_RETURN_IF_ERROR(RegisterReaderView(reader, files, each));
+    st = conn_.Execute(materialize);
+  }
+  DL_RETURN_IF_ERROR(st);
+  if (!numbered) return Status::OK();
+  return conn_.Execute(
+      fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT *, rowid AS {} FROM {}",
+                  QuoteIdent(view), QuoteIdent(options.row_order_column), QuoteIdent(table)));
+}
+
+Status DuckDbEngine::RegisterReaderView(const std::string& view,
+                                        const std::vector<std::string>& files,
+                                        const SourceOptions& given) {
+  const bool row_numbers =
+      !given.row_order_column.empty() && AsciiLower(given.format) == "parquet";
+  SourceOptions numbered;
+  if (row_numbers) {
+    numbered = given;
+    numbered.options["file_row_number"] = "true";
+  }
+  const SourceOptions& options = row_numbers ? numbered : given;
   // From here on, errors of this session that name one of these files name it as given.
   conn_.sources().Set(view, files);
   std::string body;
@@ -256,6 +294,12 @@ Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<st
       body =
           fmt::format("SELECT * REPLACE ({} AS {}) FROM ({}) AS \"_dl_src\"", user, column, body);
     }
+  }
+  if (row_numbers) {
+    body = fmt::format(
+        "SELECT * EXCLUDE (\"file_row_number\"), \"file_row_number\" AS {} FROM ({}) AS "
+        "\"_dl_rows\"",
+        QuoteIdent(options.row_order_column), body);
   }
   std::string sql = fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", QuoteIdent(view), body);
   Status st = conn_.Execute(sql, fmt::format("reading {}", DescribeFiles(files)));

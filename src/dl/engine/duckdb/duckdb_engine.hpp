@@ -41,6 +41,15 @@ class DuckDbEngine final : public Engine {
   Status RegisterSnapshotWithFileColumn(const std::string& view, const delta::Snapshot& snapshot,
                                         const std::vector<delta::AddFile>* subset,
                                         bool row_ids = false) override;
+  Status RegisterSnapshotSource(const std::string& view, const delta::Snapshot& snapshot,
+                                const std::vector<delta::AddFile>& files,
+                                const std::string& file_column,
+                                const std::string& row_order_column) override;
+  void DropSource(const std::string& view) override;
+  Result<std::vector<ColumnInfo>> DescribeColumns(const std::string& sql) override;
+  std::string Deduplicate(const std::string& sql, const Deduplication& dedup) const override;
+  std::string WithoutColumns(const std::string& sql,
+                             const std::vector<std::string>& columns) const override;
   Result<std::string> AlignToSchema(const std::string& sql, const delta::Schema& schema) override;
 
   Result<delta::Schema> SchemaOf(const std::string& sql) override;
@@ -91,6 +100,9 @@ class DuckDbEngine final : public Engine {
                                                          const std::string& table_root,
                                                          const delta::Schema& table_schema,
                                                          const WriteOptions& options);
+  /// RegisterFiles without materialize: a view over the files' reader.
+  Status RegisterReaderView(const std::string& view, const std::vector<std::string>& files,
+                            const SourceOptions& options);
   Status RegisterSnapshotView(const std::string& view, const delta::Snapshot& snapshot,
                               const std::vector<delta::AddFile>* subset, bool with_file_column,
                               bool row_ids);

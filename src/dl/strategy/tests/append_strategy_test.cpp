@@ -88,6 +88,31 @@ TEST_F(AppendTest, DedupWithSequenceColumnKeepsTheLatest) {
   EXPECT_EQ(rows[0][0], "newest");
 }
 
+// Parquet rows are ordered by their row numbers in the file: the first delivery wins there too.
+TEST_F(AppendTest, DedupOfParquetKeepsEachFilesFirstRow) {
+  table_.file_format = config::FileFormat::kParquet;
+  table_.dedup_keys = {"id"};
+  std::filesystem::create_directories(dir_.path() + "/raw");
+  const std::string a = dir_.path() + "/raw/a.parquet", b = dir_.path() + "/raw/b.parquet";
+  for (const auto& [path, values] :
+       {std::pair{a, "(2, 'a0'), (1, 'a1'), (1, 'a2'), (3, 'a3')"},
+        std::pair{b, "(3, 'b0'), (4, 'b1'), (4, 'b2')"}}) {
+    ASSERT_TRUE(engine_
+                    ->Execute(fmt::format("COPY (SELECT * FROM (VALUES {}) t(id, v)) TO {} "
+                                          "(FORMAT parquet)",
+                                          values, engine::QuoteLiteral(path)))
+                    .ok());
+  }
+  auto r = Load({a, b});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto rows = Query("SELECT id, v FROM tbl ORDER BY id");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0][1], "a1");
+  EXPECT_EQ(rows[1][1], "a0");
+  EXPECT_EQ(rows[2][1], "a3");  // a before b
+  EXPECT_EQ(rows[3][1], "b1");
+}
+
 TEST_F(AppendTest, NewColumnsAreAddedByDefault) {
   ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
   auto r = Load({Write("b.csv", "id,extra\n2,e\n")});
