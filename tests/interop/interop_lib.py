@@ -612,3 +612,147 @@ def parse_ts_ms(v: Any) -> int:
     if d.tzinfo is None:
         d = d.replace(tzinfo=UTC)
     return int(round(d.timestamp() * 1000))
+
+
+# --------------------------------------------------------------------------------------------
+# Change data feed
+# --------------------------------------------------------------------------------------------
+
+CHANGE_META = ("_change_type", "_commit_version", "_commit_timestamp")
+
+
+def _change_ms(v: Any) -> int:
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)
+        return int(round(v.timestamp() * 1000))
+    return parse_ts_ms(v)
+
+
+def canon_changes(rows: list[dict], columns: list[str]) -> list[tuple]:
+    """Change rows as sorted tuples: `columns`, then change type, commit version and commit
+    timestamp (epoch ms)."""
+    out = []
+    for r in rows:
+        out.append(tuple(r[c] for c in columns) +
+                   (r["_change_type"], int(r["_commit_version"]), _change_ms(r["_commit_timestamp"])))
+    return sorted(out, key=repr)
+
+
+def dl_changes(dl, path, start: int, end: int | None = None) -> list[dict]:
+    """`data_loader table changes PATH --from START [--to END]` as rows."""
+    out = Path(dl.scratch) / f"changes_{start}_{end}_{abs(hash(str(path)))}.parquet"
+    args = ["table", "changes", str(path), "--from", str(start), "--output", str(out)]
+    if end is not None:
+        args += ["--to", str(end)]
+    dl.run(*args)
+    try:
+        return pq.read_table(out).to_pylist()
+    finally:
+        out.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------------------------
+# `data_loader run` over one table
+# --------------------------------------------------------------------------------------------
+
+
+class Loader:
+    """`data_loader run` over one table entry (config as JSON, which YAML reads): each `load`
+    writes one Parquet file into the raw folder and runs the loader over it."""
+
+    def __init__(self, dl, root: Path, entry: dict):
+        self.dl = dl
+        self.raw = root / "raw"
+        self.raw.mkdir(parents=True, exist_ok=True)
+        self.table = root / "processed" / "db" / entry["table_name"]
+        self.config = root / "config.yaml"
+        cfg = {"raw_data_path": str(self.raw), "processed_data_path": str(root / "processed"),
+               "checkpoint_path": str(root / "checkpoints"), "max_parallel_jobs": 1,
+               "retry_attempts": 0, "enable_metrics": False,
+               "tables": [{"database_name": "db", "file_format": "parquet",
+                           "source_path_pattern": str(self.raw / "*.parquet"),
+                           "audit_columns": False, **entry}]}
+        self.config.write_text(json.dumps(cfg))
+        self.n = 0
+
+    def load(self, table: pa.Table, check: bool = True) -> subprocess.CompletedProcess:
+        self.n += 1
+        pq.write_table(table, self.raw / f"b{self.n:03d}.parquet")
+        return self.dl.run("run", "--config", self.config, check=check)
+
+    def version(self) -> int:
+        return commit_versions(self.table)[-1]
+
+
+# --------------------------------------------------------------------------------------------
+# Processes, files, row tracking
+# --------------------------------------------------------------------------------------------
+
+
+def output(p: subprocess.CompletedProcess) -> str:
+    """A finished process's stdout and stderr together."""
+    return (p.stdout or "") + (p.stderr or "")
+
+
+def file_tree(path: str | os.PathLike) -> dict[str, int]:
+    """Every file under `path` (relative path -> size): to show that nothing was written."""
+    out = {}
+    for root, _, files in os.walk(path):
+        for f in files:
+            fp = os.path.join(root, f)
+            out[os.path.relpath(fp, path)] = os.path.getsize(fp)
+    return out
+
+
+def row_ids_sql(path: str | os.PathLike, keys: Sequence[str]) -> str:
+    """A Spark query of each row's `keys` with its row id (rid) and row commit version (rcv)."""
+    return (f"SELECT {', '.join(keys)}, _metadata.row_id AS rid, "
+            f"_metadata.row_commit_version AS rcv FROM delta.`{path}`")
+
+
+def row_ids_of(rows: Iterable[dict], keys: Sequence[str]) -> dict[Any, tuple[int, int]]:
+    """row_ids_sql's rows as key -> (row id, row commit version); the key is the one column's
+    value, or a tuple for several. Keys and row ids must be unique."""
+    rows = list(rows)
+    out = {(r[keys[0]] if len(keys) == 1 else tuple(r[k] for k in keys)): (r["rid"], r["rcv"])
+           for r in rows}
+    assert len(out) == len(rows), f"duplicate keys {keys} in {rows}"
+    assert len({v[0] for v in out.values()}) == len(rows), f"duplicate row ids in {rows}"
+    return out
+
+
+def row_id_high_water_mark(path: str | os.PathLike) -> int:
+    """The `delta.rowTracking` domain's rowIdHighWaterMark (-1 without one)."""
+    hwm = -1
+    for v in commit_versions(path):
+        for a in read_commit(path, v):
+            d = a.get("domainMetadata")
+            if d and d["domain"] == "delta.rowTracking":
+                hwm = json.loads(d["configuration"])["rowIdHighWaterMark"]
+    return hwm
+
+
+def added_row_ids(path: str | os.PathLike, version: int, column: str = "id") -> dict[Any, tuple[int, int]]:
+    """`column` value -> (baseRowId + position, defaultRowCommitVersion) of the rows of the files
+    commit `version` added, from the log and the data files alone (`column` as the files name
+    it: its physical name on a column-mapped table)."""
+    out = {}
+    for action in read_commit(path, version):
+        add = action.get("add")
+        if not add:
+            continue
+        assert "baseRowId" in add and "defaultRowCommitVersion" in add, f"add without row ids: {add}"
+        values = pq.read_table(file_abs_path(path, add["path"]), columns=[column]).column(column)
+        for pos, v in enumerate(values.to_pylist()):
+            out[v] = (add["baseRowId"] + pos, add["defaultRowCommitVersion"])
+    return out
+
+
+def scd2_snapshot(rows: Sequence[tuple], value: str = "label") -> Snapshot:
+    """SCD2 versions (id, `value`, seq, effective_date, end_date, is_current) as a Snapshot."""
+    cols = list(zip(*rows))
+    return snapshot_from_arrow(pa.table({
+        "id": pa.array(cols[0], pa.int64()), value: pa.array(cols[1], pa.string()),
+        "seq": pa.array(cols[2], pa.int64()), "effective_date": pa.array(cols[3], pa.int64()),
+        "end_date": pa.array(cols[4], pa.int64()), "is_current": pa.array(cols[5], pa.bool_())}))

@@ -12,45 +12,10 @@
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
-from pathlib import Path
-
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 import interop_lib as il
-
-META = ("_change_type", "_commit_version", "_commit_timestamp")
-
-
-def _ms(v) -> int:
-    if isinstance(v, dt.datetime):
-        if v.tzinfo is None:
-            v = v.replace(tzinfo=dt.timezone.utc)
-        return int(round(v.timestamp() * 1000))
-    return il.parse_ts_ms(v)
-
-
-def _canon(rows: list[dict], columns: list[str]) -> list[tuple]:
-    out = []
-    for r in rows:
-        out.append(tuple(r[c] for c in columns) +
-                   (r["_change_type"], int(r["_commit_version"]), _ms(r["_commit_timestamp"])))
-    return sorted(out, key=repr)
-
-
-def ours(dl, path, start: int, end: int | None = None) -> list[dict]:
-    out = Path(dl.scratch) / f"changes_{start}_{end}_{abs(hash(str(path)))}.parquet"
-    args = ["table", "changes", str(path), "--from", str(start), "--output", str(out)]
-    if end is not None:
-        args += ["--to", str(end)]
-    dl.run(*args)
-    try:
-        return pq.read_table(out).to_pylist()
-    finally:
-        out.unlink(missing_ok=True)
 
 
 def sparks(spark, path, start: int, end: int | None = None) -> list[dict]:
@@ -61,8 +26,8 @@ def sparks(spark, path, start: int, end: int | None = None) -> list[dict]:
 
 
 def assert_same_changes(dl, spark, path, columns, start=0, end=None) -> list[tuple]:
-    a = _canon(ours(dl, path, start, end), columns)
-    b = _canon(sparks(spark, path, start, end), columns)
+    a = il.canon_changes(il.dl_changes(dl, path, start, end), columns)
+    b = il.canon_changes(sparks(spark, path, start, end), columns)
     assert a == b, f"table changes differ from Spark's for {path}:\n ours:  {a}\n spark: {b}"
     assert a, "the range has changes"
     return a
@@ -84,29 +49,11 @@ def _has_cdc(path, version: int) -> bool:
 # Tables data_loader writes
 # --------------------------------------------------------------------------------------------
 
-class Loader:
-    """`data_loader run` over one table entry (config as JSON, which YAML reads)."""
-
-    def __init__(self, dl, root: Path, entry: dict):
-        self.dl = dl
-        self.raw = root / "raw"
-        self.raw.mkdir(parents=True, exist_ok=True)
-        self.table = root / "processed" / "db" / entry["table_name"]
-        self.config = root / "config.yaml"
-        cfg = {"raw_data_path": str(self.raw), "processed_data_path": str(root / "processed"),
-               "checkpoint_path": str(root / "checkpoints"), "max_parallel_jobs": 1,
-               "retry_attempts": 0, "enable_metrics": False,
-               "tables": [{"database_name": "db", "file_format": "parquet",
-                           "source_path_pattern": str(self.raw / "*.parquet"),
-                           "audit_columns": False, **entry}]}
-        self.config.write_text(json.dumps(cfg))
-        self.n = 0
-
+class Loader(il.Loader):
     def load(self, table: pa.Table) -> int:
-        self.n += 1
-        pq.write_table(table, self.raw / f"b{self.n:03d}.parquet")
-        self.dl.run("run", "--config", self.config)
-        return _versions(self.table)
+        """The version the run committed."""
+        super().load(table)
+        return self.version()
 
 
 def batch(ids, name="n", op=None) -> pa.Table:

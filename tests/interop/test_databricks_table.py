@@ -8,18 +8,16 @@ clustering + column mapping (name mode, with a renamed column).
   timestamps, and its `_metadata.row_id` / `row_commit_version` are the ids we assigned, the
   earlier rows' unchanged.
 - Our merge into it keeps row ids stable (updated rows keep their ids, unchanged rows their ids
-  and commit versions); an SCD2 batch that would close a version is still refused on
-  row-tracking tables, naming the feature and the table, before anything is written.
+  and commit versions), and so do SCD2 batches (closed and split versions keep their ids, new
+  versions get fresh ones), late events included; with the change data feed on, Spark's
+  `table_changes_by_path` returns the changes our `table changes` reads.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 import interop_lib as il
 
@@ -40,29 +38,15 @@ def _expected(ids) -> il.Snapshot:
     return il.snapshot_from_arrow(_rows(sorted(ids)))
 
 
-def _spark_row_ids(spark41, path) -> dict[int, tuple[int, int]]:
-    got = spark41.rows(f"SELECT id, _metadata.row_id AS rid, _metadata.row_commit_version AS rcv "
-                       f"FROM delta.`{path}`")
-    return {r["id"]: (r["rid"], r["rcv"]) for r in got}
+def _spark_row_ids(spark41, path, keys=("id",)) -> dict:
+    """key -> (row_id, row_commit_version) as Spark 4.1 reads them (keys and row ids unique)."""
+    return il.row_ids_of(spark41.rows(il.row_ids_sql(path, keys)), keys)
 
 
 def _physical(path, column) -> str:
     fields = json.loads(il.replay_log(path).metadata["schemaString"])["fields"]
     return next(f["metadata"]["delta.columnMapping.physicalName"] for f in fields
                 if f["name"] == column)
-
-
-def _our_row_ids(path, version) -> dict[int, tuple[int, int]]:
-    """id -> (baseRowId + position, defaultRowCommitVersion) of the files `version` added, from
-    the log and the files alone (the files hold physical column names)."""
-    out, col = {}, _physical(path, "id")
-    for a in il.read_commit(path, version):
-        add = a.get("add")
-        if add:
-            ids = pq.read_table(il.file_abs_path(path, add["path"]), columns=[col]).column(col)
-            for pos, i in enumerate(ids.to_pylist()):
-                out[i] = (add["baseRowId"] + pos, add["defaultRowCommitVersion"])
-    return out
 
 
 def _ict(path, version) -> int:
@@ -76,24 +60,10 @@ def _spark_history_ms(spark41, path) -> dict[int, int]:
             for r in spark41.rows(f"DESCRIBE HISTORY delta.`{path}`")}
 
 
-def _tree(path) -> dict[str, int]:
-    return {str(p.relative_to(path)): p.stat().st_size for p in Path(path).rglob("*") if p.is_file()}
-
-
-def _run_config(dl, tmp_path, entry) -> subprocess.CompletedProcess:
-    """`data_loader run` with one table (JSON is YAML) under tmp_path/processed/e2e."""
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({
-        "raw_data_path": str(tmp_path / "raw"), "processed_data_path": str(tmp_path / "processed"),
-        "checkpoint_path": str(tmp_path / "checkpoints"), "max_parallel_jobs": 1,
-        "retry_attempts": 1, "timeout_minutes": 5, "enable_metrics": False,
-        "tables": [dict({"database_name": "e2e", "file_format": "parquet", "audit_columns": False},
-                        **entry)]}))
-    return dl.run("run", "--config", config, check=False)
-
-
 def test_spark41_databricks_style_table(dl, spark41, tmp_path):
-    path = str(tmp_path / "processed" / "e2e" / "t")
+    ld = il.Loader(dl, tmp_path, {"table_name": "t", "loading_strategy": "merge",
+                                  "primary_keys": ["id"]})
+    path = str(ld.table)
     spark41.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING, ts TIMESTAMP) USING delta "
                 f"CLUSTER BY (id) TBLPROPERTIES ({FEATURES})")
     select = f"SELECT id, concat('n', id), timestamp_seconds({T0} + id) FROM range"
@@ -132,7 +102,7 @@ def test_spark41_databricks_style_table(dl, spark41, tmp_path):
     for i in ids:
         if i < 100:
             assert after[i] == before[i], f"row {i}: row id {before[i]} became {after[i]}"
-    ours = _our_row_ids(path, appended)
+    ours = il.added_row_ids(path, appended, _physical(path, "id"))
     assert min(rid for rid, _ in ours.values()) == hwm + 1
     for i in ids:
         if i >= 100:
@@ -148,12 +118,7 @@ def test_spark41_databricks_style_table(dl, spark41, tmp_path):
 
     # Our merge updates row 5 and inserts 500: the updated row keeps its row id and takes the
     # merge's commit version, every other row keeps both, the insert gets a new id.
-    (tmp_path / "raw" / "t").mkdir(parents=True)
-    il.write_parquet(_rows([5, 500], tag="u"), tmp_path / "raw" / "t" / "b.parquet")
-    p = _run_config(dl, tmp_path, {"table_name": "t", "loading_strategy": "merge",
-                                   "source_path_pattern": str(tmp_path / "raw" / "t" / "*.parquet"),
-                                   "primary_keys": ["id"]})
-    assert p.returncode == 0, p.stdout + p.stderr
+    ld.load(_rows([5, 500], tag="u"))
     merged = il.replay_log(path).version
     want = il.snapshot_from_arrow(pa.concat_tables([_rows(sorted(i for i in ids if i != 5)),
                                                     _rows([5, 500], tag="u")]))
@@ -167,22 +132,60 @@ def test_spark41_databricks_style_table(dl, spark41, tmp_path):
     assert final[500][0] > max(rid for rid, _ in after.values()) and final[500][1] == merged
 
 
-def test_scd2_into_spark41_row_tracking_table_refused(dl, spark41, tmp_path):
-    path = str(tmp_path / "processed" / "e2e" / "dim")
+def test_scd2_into_spark41_databricks_style_table(dl, spark41, tmp_path):
+    """SCD2 batches (a tracked change, a new key, a no-op, then a late event) into the
+    Databricks-style table with the change data feed on: Spark reads the versions we wrote; a
+    closed or split version keeps its row id and takes our commit's version, an unchanged one
+    keeps both, new versions get fresh ids; DESCRIBE HISTORY shows our in-commit timestamps and
+    table_changes_by_path the changes our `table changes` reads."""
+    ld = il.Loader(dl, tmp_path, {"table_name": "dim", "loading_strategy": "scd2",
+                                  "primary_keys": ["id"], "sequence_column": "seq"})
+    path = str(ld.table)
     spark41.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, label STRING, seq BIGINT, "
                 f"effective_date BIGINT, end_date BIGINT, is_current BOOLEAN) USING delta "
-                f"TBLPROPERTIES ('delta.enableRowTracking' = 'true')")
-    spark41.sql(f"INSERT INTO delta.`{path}` VALUES (1, 'a', 1, 1, NULL, true)")
-    raw = tmp_path / "raw" / "dim"
-    raw.mkdir(parents=True)
-    il.write_parquet(pa.table({"id": pa.array([1], pa.int64()), "label": ["b"],
-                               "seq": pa.array([5], pa.int64())}), raw / "b.parquet")
-    files = _tree(path)
-    p = _run_config(dl, tmp_path, {"table_name": "dim", "loading_strategy": "scd2",
-                                   "source_path_pattern": str(raw / "*.parquet"),
-                                   "primary_keys": ["id"], "sequence_column": "seq"})
-    out = p.stdout + p.stderr
-    assert p.returncode != 0 and "rowTracking" in out and path in out, out
-    assert _tree(path) == files, "a refused SCD2 batch wrote"
-    assert spark41.rows(f"SELECT id, label, is_current FROM delta.`{path}`") == \
-        [{"id": 1, "label": "a", "is_current": True}]
+                f"TBLPROPERTIES ({FEATURES}, 'delta.enableChangeDataFeed' = 'true')")
+    spark41.sql(f"INSERT INTO delta.`{path}` VALUES (1, 'a', 1, 1, NULL, true), "
+                f"(2, 'b', 1, 1, NULL, true), (3, 'c', 1, 1, NULL, true)")
+    before = _spark_row_ids(spark41, path, ("id", "effective_date"))
+    hwm = max(rid for rid, _ in before.values())
+
+    def load(ids, labels, seqs):
+        ld.load(pa.table({"id": pa.array(ids, pa.int64()), "label": labels,
+                          "seq": pa.array(seqs, pa.int64())}))
+        return ld.version()
+
+    v1 = load([1, 2, 4], ["a2", "b", "d"], [5, 5, 5])
+    want = il.scd2_snapshot([(1, "a", 1, 1, 5, False), (1, "a2", 5, 5, None, True),
+                             (2, "b", 1, 1, None, True), (3, "c", 1, 1, None, True),
+                             (4, "d", 5, 5, None, True)])
+    il.assert_same(il.read_spark41(spark41, path), want, "Spark 4.1 after our SCD2 batch")
+    il.assert_same(dl.scan(path), want, "data_loader after our SCD2 batch")
+    after = _spark_row_ids(spark41, path, ("id", "effective_date"))
+    assert after[(1, 1)] == (before[(1, 1)][0], v1), "the closed version keeps its row id"
+    assert after[(2, 1)] == before[(2, 1)] and after[(3, 1)] == before[(3, 1)]
+    for new in ((1, 5), (4, 5)):
+        assert after[new][0] > hwm and after[new][1] == v1, (new, after[new], hwm)
+
+    # A late event at 3 splits key 1's first version: it keeps its id (closed earlier), the
+    # version from 5 is unchanged, the one from 3 is new.
+    v2 = load([1], ["x"], [3])
+    want = il.scd2_snapshot([(1, "a", 1, 1, 3, False), (1, "x", 3, 3, 5, False),
+                             (1, "a2", 5, 5, None, True), (2, "b", 1, 1, None, True),
+                             (3, "c", 1, 1, None, True), (4, "d", 5, 5, None, True)])
+    il.assert_same(il.read_spark41(spark41, path), want, "Spark 4.1 after a late event")
+    il.assert_same(dl.scan(path), want, "data_loader after a late event")
+    late = _spark_row_ids(spark41, path, ("id", "effective_date"))
+    assert late[(1, 1)] == (before[(1, 1)][0], v2)
+    assert all(late[k] == after[k] for k in after if k != (1, 1)), (after, late)
+    assert late[(1, 3)][0] > max(rid for rid, _ in after.values()) and late[(1, 3)][1] == v2
+
+    icts = {v: _ict(path, v) for v in range(v2 + 1)}
+    assert _spark_history_ms(spark41, path) == icts, "Spark's DESCRIBE HISTORY shows our ICTs"
+    ops = {r["version"]: r["operation"] for r in spark41.rows(f"DESCRIBE HISTORY delta.`{path}`")}
+    assert ops[v1] == ops[v2] == "MERGE", ops
+    cols = ["id", "label", "seq", "effective_date", "end_date", "is_current"]
+    theirs = il.canon_changes(
+        spark41.rows(f"SELECT * FROM table_changes_by_path('{path}', {v1}, {v2})"), cols)
+    assert theirs == il.canon_changes(il.dl_changes(dl, path, v1, v2), cols)
+    assert sorted(c[-3] for c in theirs if c[-2] == v2) == \
+        ["insert", "update_postimage", "update_preimage"], theirs

@@ -30,19 +30,6 @@ def _delta_rs_table(path, versions: int = 3) -> str:
     return str(path)
 
 
-def _out(p) -> str:
-    return (p.stdout or "") + (p.stderr or "")
-
-
-def _tree(path) -> dict[str, int]:
-    out = {}
-    for root, _, files in os.walk(path):
-        for f in files:
-            fp = os.path.join(root, f)
-            out[os.path.relpath(fp, path)] = os.path.getsize(fp)
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # Not a Delta table
 # --------------------------------------------------------------------------------------------
@@ -53,21 +40,21 @@ def test_not_a_delta_table(dl, tmp_path, verb):
     d = tmp_path / "plain_parquet_folder"
     il.write_parquet(_small(range(3)), d / "part-0.parquet")
     p = dl.run("table", verb[0], d, *verb[1:], check=False)
-    assert p.returncode == 1, f"exit {p.returncode}: {_out(p)}"
-    assert re.search(r"not a delta table", _out(p), re.I), f"message should say it is not a Delta table: {_out(p)!r}"
+    assert p.returncode == 1, f"exit {p.returncode}: {il.output(p)}"
+    assert re.search(r"not a delta table", il.output(p), re.I), f"message should say it is not a Delta table: {il.output(p)!r}"
 
 
 def test_missing_path_is_an_error(dl, tmp_path):
     p = dl.run("table", "scan", tmp_path / "does_not_exist", check=False)
-    assert p.returncode == 1, _out(p)
-    assert _out(p).strip(), "no error message"
+    assert p.returncode == 1, il.output(p)
+    assert il.output(p).strip(), "no error message"
 
 
 @pytest.mark.parametrize("args", [["table", "scan"], ["table", "write", "/tmp/x"], ["table", "frobnicate", "/tmp/x"],
                                   ["table", "scan", "/tmp/x", "--no-such-flag"]])
 def test_usage_errors_exit_2(dl, args):
     p = dl.run(*args, check=False)
-    assert p.returncode == 2, f"{args}: exit {p.returncode} (usage errors must exit 2): {_out(p)}"
+    assert p.returncode == 2, f"{args}: exit {p.returncode} (usage errors must exit 2): {il.output(p)}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -83,15 +70,15 @@ def test_property_that_cannot_be_honoured_is_refused_before_any_write(dl, tmp_pa
     path = tmp_path / "t"
     prop = "delta.columnMapping.mode=bogus"
     p = dl.run("table", "write", path, "--source", src, "--property", prop, check=False)
-    assert p.returncode == 1 and "delta.columnMapping.mode" in _out(p), _out(p)
+    assert p.returncode == 1 and "delta.columnMapping.mode" in il.output(p), il.output(p)
     assert not path.exists(), "a refused create left files behind"
     dl.run("table", "write", path, "--source", src)
-    before = _tree(path)
+    before = il.file_tree(path)
     p = dl.run("table", "write", path, "--source", src, "--property", prop, check=False)
-    assert p.returncode == 1 and "delta.columnMapping.mode" in _out(p), _out(p)
-    assert _tree(path) == before, "a refused write must not touch the table"
+    assert p.returncode == 1 and "delta.columnMapping.mode" in il.output(p), il.output(p)
+    assert il.file_tree(path) == before, "a refused write must not touch the table"
     p = dl.run("table", "write", path, "--source", src, "--property", "noequals", check=False)
-    assert p.returncode == 2 and "KEY=VALUE" in _out(p), _out(p)  # a usage error
+    assert p.returncode == 2 and "KEY=VALUE" in il.output(p), il.output(p)  # a usage error
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,8 +97,8 @@ def test_corrupt_commit_names_the_file(dl, tmp_path, damage):
         victim.write_text('{"add": {"path": "x.parquet", "size": \n')
     for verb in (["scan"], ["describe", "--json"]):
         p = dl.run("table", verb[0], path, *verb[1:], check=False)
-        assert p.returncode == 1, f"{verb}: exit {p.returncode}: {_out(p)[:300]}"
-        assert victim.name in _out(p), f"{verb}: error must name {victim.name}: {_out(p)!r}"
+        assert p.returncode == 1, f"{verb}: exit {p.returncode}: {il.output(p)[:300]}"
+        assert victim.name in il.output(p), f"{verb}: error must name {victim.name}: {il.output(p)!r}"
 
 
 def test_missing_commit_names_the_version(dl, tmp_path):
@@ -120,8 +107,8 @@ def test_missing_commit_names_the_version(dl, tmp_path):
     pat = re.compile(r"version\D{0,20}\b1\b|0{19}1\.json", re.I)
     for extra in ([], ["--version", "3"], ["--version", "2"]):
         p = dl.run("table", "scan", path, *extra, check=False)
-        assert p.returncode == 1, f"scan {extra} of a log with a gap must fail, exit {p.returncode}: {_out(p)[:300]}"
-        assert pat.search(_out(p)), f"scan {extra}: error must name missing version 1: {_out(p)!r}"
+        assert p.returncode == 1, f"scan {extra} of a log with a gap must fail, exit {p.returncode}: {il.output(p)[:300]}"
+        assert pat.search(il.output(p)), f"scan {extra}: error must name missing version 1: {il.output(p)!r}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -134,8 +121,8 @@ def test_type_conflict_names_the_column(dl, tmp_path):
     src = il.write_parquet(_small(range(3), id_type=pa.string()), tmp_path / "bad.parquet")
     for evo in ([], ["--schema-evolution", "add_new_columns"]):
         p = dl.run("table", "write", path, "--source", src, *evo, check=False)
-        assert p.returncode == 1, f"writing a string into long column id must fail ({evo}): {_out(p)}"
-        assert re.search(r"\bid\b", _out(p)), f"error must name column id: {_out(p)!r}"
+        assert p.returncode == 1, f"writing a string into long column id must fail ({evo}): {il.output(p)}"
+        assert re.search(r"\bid\b", il.output(p)), f"error must name column id: {il.output(p)!r}"
     assert il.commit_versions(path) == [0]
 
 
@@ -143,8 +130,8 @@ def test_new_column_without_evolution_names_the_column(dl, tmp_path):
     path = _delta_rs_table(tmp_path / "t", versions=1)
     src = il.write_parquet(_small(range(3), extra_col="brand_new_col"), tmp_path / "new.parquet")
     p = dl.run("table", "write", path, "--source", src, check=False)
-    assert p.returncode == 1, _out(p)
-    assert "brand_new_col" in _out(p), _out(p)
+    assert p.returncode == 1, il.output(p)
+    assert "brand_new_col" in il.output(p), il.output(p)
     assert il.commit_versions(path) == [0]
     dl.run("table", "write", path, "--source", src, "--schema-evolution", "add_new_columns")
     assert il.commit_versions(path) == [0, 1]
@@ -170,18 +157,18 @@ def test_vacuum_retention(dl, spark, tmp_path):
         k.parent.mkdir(exist_ok=True)
         k.write_text("not table data")
     log_before = {f: (Path(path) / "_delta_log" / f).read_bytes() for f in os.listdir(Path(path) / "_delta_log")}
-    before = _tree(path)
+    before = il.file_tree(path)
 
     p = dl.run("table", "vacuum", path, "--retention-hours", "0", check=False)
-    assert p.returncode == 2, f"vacuum below the retention period without --force is a usage error (exit 2): {_out(p)}"
-    assert re.search(r"retention", _out(p), re.I), _out(p)
-    assert _tree(path) == before
+    assert p.returncode == 2, f"vacuum below the retention period without --force is a usage error (exit 2): {il.output(p)}"
+    assert re.search(r"retention", il.output(p), re.I), il.output(p)
+    assert il.file_tree(path) == before
 
     p = dl.run("table", "vacuum", path)  # default retention (7 days): nothing is old enough
-    assert _tree(path) == before, "default-retention vacuum deleted fresh files"
+    assert il.file_tree(path) == before, "default-retention vacuum deleted fresh files"
 
     p = dl.run("table", "vacuum", path, "--retention-hours", "0", "--force", "--dry-run")
-    assert _tree(path) == before, "--dry-run deleted files"
+    assert il.file_tree(path) == before, "--dry-run deleted files"
     for f in v0_files:
         assert f.name in p.stdout, f"dry run does not list {f.name}: {p.stdout!r}"
 
@@ -219,8 +206,8 @@ def test_not_null_column_enforced(dl, spark, tmp_path):
     versions = il.commit_versions(path)
     bad = pa.table({"id": pa.array([3, None], pa.int64()), "s": pa.array(["c", "d"])})
     p = dl.run("table", "write", path, "--source", il.write_parquet(bad, tmp_path / "bad.parquet"), check=False)
-    assert p.returncode == 1, f"a null in NOT NULL column id must be refused: exit {p.returncode} {_out(p)}"
-    assert re.search(r"\bid\b", _out(p)), f"error must name column id: {_out(p)!r}"
+    assert p.returncode == 1, f"a null in NOT NULL column id must be refused: exit {p.returncode} {il.output(p)}"
+    assert re.search(r"\bid\b", il.output(p)), f"error must name column id: {il.output(p)!r}"
     assert il.commit_versions(path) == versions
     good = pa.table({"id": pa.array([3, 4], pa.int64()), "s": pa.array(["c", None])})
     dl.run("table", "write", path, "--source", il.write_parquet(good, tmp_path / "good.parquet"))
@@ -234,10 +221,10 @@ def test_append_only_table(dl, spark, tmp_path):
     path = _spark_table(spark, str(tmp_path / "t"), "id BIGINT, s STRING", {"delta.appendOnly": "true"})
     versions = il.commit_versions(path)
     p = dl.run("table", "delete", path, "--where", "id = 1", check=False)
-    assert p.returncode == 1 and "appendOnly" in _out(p), f"delete on an appendOnly table: exit {p.returncode} {_out(p)!r}"
+    assert p.returncode == 1 and "appendOnly" in il.output(p), f"delete on an appendOnly table: exit {p.returncode} {il.output(p)!r}"
     src = il.write_parquet(pa.table({"id": pa.array([3], pa.int64()), "s": ["c"]}), tmp_path / "n.parquet")
     p = dl.run("table", "write", path, "--source", src, "--mode", "overwrite", check=False)
-    assert p.returncode == 1 and "appendOnly" in _out(p), f"overwrite of an appendOnly table: exit {p.returncode} {_out(p)!r}"
+    assert p.returncode == 1 and "appendOnly" in il.output(p), f"overwrite of an appendOnly table: exit {p.returncode} {il.output(p)!r}"
     assert il.commit_versions(path) == versions, "a refused operation committed"
     dl.run("table", "write", path, "--source", src)
     il.assert_same(il.read_spark(spark, path), il.snapshot_from_arrow(pa.table({"id": [1, 2, 3], "s": ["a", "b", "c"]})),
@@ -259,7 +246,7 @@ def test_check_constraint_never_violated(dl, spark, tmp_path):
                        il.snapshot_from_arrow(pa.table({"id": [1, 2, 5], "s": ["a", "b", "e"]})), "spark")
         assert "delta.constraints.id_positive" in il.replay_log(path).metadata["configuration"]
     else:  # or refused as a whole, naming the feature
-        assert p.returncode == 1 and re.search(r"checkConstraints|constraint", _out(p), re.I), _out(p)
+        assert p.returncode == 1 and re.search(r"checkConstraints|constraint", il.output(p), re.I), il.output(p)
         assert il.commit_versions(path) == versions
 
 
@@ -282,7 +269,7 @@ def test_column_mapping_table_read_correctly_or_refused(dl, spark, tmp_path):
         il.assert_same(il.snapshot_from_arrow(pq.read_table(tmp_path / "o.parquet")), expected,
                        "data_loader scan of a column-mapping table")
     else:
-        assert p.returncode == 1 and "columnMapping" in _out(p), f"exit {p.returncode}: {_out(p)!r}"
+        assert p.returncode == 1 and "columnMapping" in il.output(p), f"exit {p.returncode}: {il.output(p)!r}"
     versions = il.commit_versions(path)
     src = il.write_parquet(pa.table({"id": pa.array([4], pa.int64()), "s_renamed": ["d"],
                                      "p": pa.array([None], pa.string())}),
@@ -294,7 +281,7 @@ def test_column_mapping_table_read_correctly_or_refused(dl, spark, tmp_path):
                                                 "p": ["x y", None, "x y", None]}))
         il.assert_same(got, want, "spark after data_loader append to a column-mapping table")
     else:
-        assert w.returncode == 1 and "columnMapping" in _out(w), f"exit {w.returncode}: {_out(w)!r}"
+        assert w.returncode == 1 and "columnMapping" in il.output(w), f"exit {w.returncode}: {il.output(w)!r}"
         assert il.commit_versions(path) == versions
 
 
@@ -312,9 +299,9 @@ def _refused(p, feature: str) -> bool:
     `feature` is a regex, e.g. the protocol feature name or a plain-words spelling of it)."""
     if p.returncode == 0:
         return False
-    assert p.returncode == 1 and re.search(feature, _out(p), re.I), \
-        f"expected success or a refusal naming {feature}: exit {p.returncode} {_out(p)!r}"
-    print(f"refused ({' '.join(map(str, p.args[1:3]))}): {_out(p).strip()}")
+    assert p.returncode == 1 and re.search(feature, il.output(p), re.I), \
+        f"expected success or a refusal naming {feature}: exit {p.returncode} {il.output(p)!r}"
+    print(f"refused ({' '.join(map(str, p.args[1:3]))}): {il.output(p).strip()}")
     return True
 
 
@@ -333,11 +320,11 @@ def test_unsupported_feature_scan_and_write_refused(dl, tmp_path, feature):
     il.commit_path(path, 1).write_text(json.dumps({"commitInfo": {"operation": "UPGRADE PROTOCOL"}}) + "\n" +
                                        json.dumps(protocol) + "\n")
     p = dl.run("table", "scan", path, "--output", tmp_path / "o.parquet", check=False)
-    assert p.returncode == 1 and feature in _out(p) and str(path) in _out(p), _out(p)
-    before = _tree(path)
+    assert p.returncode == 1 and feature in il.output(p) and str(path) in il.output(p), il.output(p)
+    before = il.file_tree(path)
     p = dl.run("table", "write", path, "--source", src, check=False)
-    assert p.returncode == 1 and feature in _out(p) and str(path) in _out(p), _out(p)
-    assert _tree(path) == before, "a refused write must not touch the table"
+    assert p.returncode == 1 and feature in il.output(p) and str(path) in il.output(p), il.output(p)
+    assert il.file_tree(path) == before, "a refused write must not touch the table"
 
 
 def test_change_data_feed_table(dl, spark, tmp_path):

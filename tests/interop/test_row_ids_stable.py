@@ -11,13 +11,11 @@
 - A table data_loader creates with row tracking (and with column mapping): the same through
   two merges.
 - Copy-on-write `table delete` and `table optimize` keep every copied row's id and version.
-- Rewrites data_loader cannot yet keep ids for (SCD2) stay refused, naming the feature and the
-  table, before anything is written.
+- SCD2 (copy-on-write, late events too) and overwrite with replace_where keep the ids of the rows
+  they copy or close; new versions and new rows get fresh ids.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,47 +31,10 @@ def rows(ids, name="n") -> pa.Table:
     return pa.table({"id": ids, "name": [f"{name}{i}" for i in ids]}, schema=SCHEMA)
 
 
-def spark_row_ids(spark, path) -> dict[int, tuple[int, int]]:
-    """id -> (row_id, row_commit_version) as Spark reads them."""
-    got = spark.sql(f"SELECT id, _metadata.row_id AS rid, _metadata.row_commit_version AS rcv "
-                    f"FROM delta.`{path}`").collect()
-    out = {r["id"]: (r["rid"], r["rcv"]) for r in got}
-    assert len(out) == len(got), "duplicate ids in the table"
-    return out
-
-
-def high_water_mark(path) -> int:
-    hwm = -1
-    for v in il.commit_versions(path):
-        for a in il.read_commit(path, v):
-            d = a.get("domainMetadata")
-            if d and d["domain"] == "delta.rowTracking":
-                hwm = json.loads(d["configuration"])["rowIdHighWaterMark"]
-    return hwm
-
-
-class Loader:
-    """`data_loader run` over one merge table entry (config as JSON, which YAML reads)."""
-
-    def __init__(self, dl, root: Path, entry: dict):
-        self.dl = dl
-        self.raw = root / "raw"
-        self.raw.mkdir(parents=True, exist_ok=True)
-        self.table = root / "processed" / "db" / entry["table_name"]
-        self.config = root / "config.yaml"
-        cfg = {"raw_data_path": str(self.raw), "processed_data_path": str(root / "processed"),
-               "checkpoint_path": str(root / "checkpoints"), "max_parallel_jobs": 1,
-               "retry_attempts": 0, "enable_metrics": False,
-               "tables": [{"database_name": "db", "file_format": "parquet",
-                           "source_path_pattern": str(self.raw / "*.parquet"),
-                           "audit_columns": False, **entry}]}
-        self.config.write_text(json.dumps(cfg))
-        self.n = 0
-
-    def load(self, table: pa.Table, check: bool = True):
-        self.n += 1
-        pq.write_table(table, self.raw / f"b{self.n:03d}.parquet")
-        return self.dl.run("run", "--config", self.config, check=check)
+def spark_row_ids(spark, path, keys=("id",)) -> dict:
+    """key -> (row_id, row_commit_version) as Spark reads them (keys and row ids unique)."""
+    return il.row_ids_of((r.asDict() for r in spark.sql(il.row_ids_sql(path, keys)).collect()),
+                         keys)
 
 
 def check_merge_kept_ids(before, after, updated, inserted, version, hwm_before):
@@ -105,14 +66,14 @@ def names(snap_rows) -> dict[int, str]:
 def merge_and_check(spark, dl, readers, ld, path, batch: pa.Table):
     before = spark_row_ids(spark, path)
     current = names(il.read_spark(spark, path).row_dicts())
-    hwm = high_water_mark(path)
+    hwm = il.row_id_high_water_mark(path)
     ld.load(batch)
     version = il.replay_log(path).version
     after = spark_row_ids(spark, path)
     ids = batch.column("id").to_pylist()
     check_merge_kept_ids(before, after, {i for i in ids if i in before},
                          [i for i in ids if i not in before], version, hwm)
-    assert high_water_mark(path) >= max(rid for rid, _ in after.values())
+    assert il.row_id_high_water_mark(path) >= max(rid for rid, _ in after.values())
     exp = expected_after(current, names(batch.to_pylist()))
     mm = il.Mismatches()
     dv = "deletionVectors" in il.replay_log(path).protocol.get("readerFeatures", [])
@@ -127,7 +88,7 @@ def merge_and_check(spark, dl, readers, ld, path, batch: pa.Table):
 
 @pytest.mark.parametrize("dv", [True, False], ids=["deletion_vectors", "copy_on_write"])
 def test_our_merge_keeps_spark_row_ids(spark, dl, readers, tmp_path, dv):
-    ld = Loader(dl, tmp_path, {"table_name": "rt", "loading_strategy": "merge",
+    ld = il.Loader(dl, tmp_path, {"table_name": "rt", "loading_strategy": "merge",
                                "primary_keys": ["id"]})
     path = str(ld.table)
     spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING) USING delta TBLPROPERTIES "
@@ -164,7 +125,7 @@ def test_our_merges_keep_row_ids_of_a_table_we_create(spark, dl, readers, tmp_pa
     props = {"delta.enableRowTracking": "true", "delta.enableDeletionVectors": "true"}
     if mapping:
         props["delta.columnMapping.mode"] = mapping
-    ld = Loader(dl, tmp_path, {"table_name": "ours", "loading_strategy": "merge",
+    ld = il.Loader(dl, tmp_path, {"table_name": "ours", "loading_strategy": "merge",
                                "primary_keys": ["id"], "table_properties": props})
     path = str(ld.table)
     ld.load(rows(range(20)))
@@ -205,14 +166,95 @@ def test_delete_and_optimize_keep_row_ids(spark, dl, readers, tmp_path):
     mm.assert_none("row-tracking table after our delete and optimize")
 
 
-def test_scd2_into_row_tracking_table_is_refused(spark, dl, tmp_path):
-    ld = Loader(dl, tmp_path, {"table_name": "hist", "loading_strategy": "scd2",
-                               "primary_keys": ["id"]})
+def check_kept(path, before, after, changed, version, hwm_before):
+    """Row ids after a rewrite committed as `version`: keys of `changed` keep their row id and
+    take `version`, the other keys of `before` keep both, keys new in `after` get fresh ids
+    (within the table's high-water mark)."""
+    row_ids = [rid for rid, _ in after.values()]
+    assert len(set(row_ids)) == len(row_ids), "duplicate row ids"
+    for k, (rid, rcv) in before.items():
+        if k in after:
+            assert after[k] == ((rid, version) if k in changed else (rid, rcv)), \
+                f"row {k}: {before[k]} -> {after[k]}"
+    for k in set(after) - set(before):
+        assert after[k][0] > hwm_before and after[k][1] == version, f"new row {k}: {after[k]}"
+    assert il.row_id_high_water_mark(path) >= max(row_ids)
+
+
+def check_readers(spark, dl, readers, path, exp: il.Snapshot, what: str):
+    mm = il.Mismatches()
+    mm.check("Spark", lambda: il.read_spark(spark, path), exp)
+    for name, read in readers.items():
+        mm.check(name, lambda: read(path), exp)
+    mm.check("data_loader", lambda: dl.scan(path), exp)
+    mm.assert_none(what)
+
+
+def test_scd2_copy_on_write_keeps_spark_row_ids(spark, dl, readers, tmp_path):
+    """SCD2 batches rewrite the files of a Spark-made row-tracking table (no deletion
+    vectors): closed and split versions keep their row ids, the rows copied along keep their
+    ids and versions (Spark's UPDATE materialized some), new versions get fresh ids."""
+    ld = il.Loader(dl, tmp_path, {"table_name": "hist", "loading_strategy": "scd2",
+                               "primary_keys": ["id"], "sequence_column": "seq"})
     path = str(ld.table)
-    ld.load(rows(range(5)))
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING, seq BIGINT, "
+              f"effective_date BIGINT, end_date BIGINT, is_current BOOLEAN) USING delta "
+              f"TBLPROPERTIES ('delta.enableRowTracking' = 'true', "
+              f"'delta.enableDeletionVectors' = 'false')")
+    spark.sql(f"INSERT INTO delta.`{path}` SELECT id, concat('n', id), 1, 1, NULL, true "
+              f"FROM range(10)")
+    spark.sql(f"UPDATE delta.`{path}` SET name = concat('u', name) WHERE id % 4 = 0")
+    names = {i: ("un" if i % 4 == 0 else "n") + str(i) for i in range(10)}
+    before = spark_row_ids(spark, path, ("id", "effective_date"))
+    hwm = il.row_id_high_water_mark(path)
+
+    def batch(ids, labels, seq):
+        return pa.table({"id": pa.array(ids, pa.int64()), "name": labels,
+                         "seq": pa.array([seq] * len(ids), pa.int64())})
+
+    ld.load(batch([0, 3, 30], ["x0", "x3", "x30"], 5))
+    v1 = il.replay_log(path).version
+    assert any("remove" in a for a in il.read_commit(path, v1)), "copy-on-write"
+    after = spark_row_ids(spark, path, ("id", "effective_date"))
+    check_kept(path, before, after, {(0, 1), (3, 1)}, v1, hwm)
+    rows = [(i, names[i], 1, 1, 5 if i in (0, 3) else None, i not in (0, 3)) for i in range(10)]
+    rows += [(0, "x0", 5, 5, None, True), (3, "x3", 5, 5, None, True), (30, "x30", 5, 5, None, True)]
+    check_readers(spark, dl, readers, path, il.scd2_snapshot(rows, "name"), "after our SCD2 batch")
+
+    ld.load(batch([3], ["late3"], 3))  # splits key 3's first version
+    v2 = il.replay_log(path).version
+    late = spark_row_ids(spark, path, ("id", "effective_date"))
+    check_kept(path, after, late, {(3, 1)}, v2, max(rid for rid, _ in after.values()))
+    assert (3, 3) in late
+    rows = [r for r in rows if r[0] != 3 or r[3] == 5]
+    rows += [(3, "n3", 1, 1, 3, False), (3, "late3", 3, 3, 5, False)]
+    check_readers(spark, dl, readers, path, il.scd2_snapshot(rows, "name"), "after a late event")
+
+
+def test_replace_where_keeps_row_ids(spark, dl, readers, tmp_path):
+    """Overwrite with replace_where: the rows it copies from partly replaced files keep their
+    row ids and versions, a file whose rows all match goes, the batch's rows are new rows."""
+    ld = il.Loader(dl, tmp_path, {"table_name": "rw", "loading_strategy": "overwrite",
+                               "replace_where": "day = 2"})
+    path = str(ld.table)
+    spark.sql(f"CREATE TABLE delta.`{path}` (id BIGINT, name STRING, day INT) USING delta "
+              f"TBLPROPERTIES ('delta.enableRowTracking' = 'true', "
+              f"'delta.enableDeletionVectors' = 'false')")
+    spark.sql(f"INSERT INTO delta.`{path}` SELECT id, concat('n', id), CAST(id % 3 AS INT) "
+              f"FROM range(10)")
+    spark.sql(f"INSERT INTO delta.`{path}` SELECT id, concat('n', id), 2 FROM range(10, 13)")
+    spark.sql(f"UPDATE delta.`{path}` SET name = 'u4' WHERE id = 4")
+    before = spark_row_ids(spark, path)
+    hwm = il.row_id_high_water_mark(path)
+    ld.load(pa.table({"id": pa.array([100, 101], pa.int64()), "name": ["a", "b"],
+                      "day": pa.array([2, 2], pa.int32())}))
     version = il.replay_log(path).version
-    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('delta.enableRowTracking' = 'true')")
-    version = il.replay_log(path).version
-    p = ld.load(rows([1, 9], "x"), check=False)
-    assert "rowTracking" in (p.stdout + p.stderr) and path in (p.stdout + p.stderr), p.stderr
-    assert il.replay_log(path).version == version, "a refused rewrite committed"
+    after = spark_row_ids(spark, path)
+    kept = [i for i in range(10) if i % 3 != 2]
+    assert sorted(after) == kept + [100, 101]
+    check_kept(path, before, after, set(), version, hwm)
+    exp = il.snapshot_from_arrow(pa.table({
+        "id": pa.array(kept + [100, 101], pa.int64()),
+        "name": ["u4" if i == 4 else f"n{i}" for i in kept] + ["a", "b"],
+        "day": pa.array([i % 3 for i in kept] + [2, 2], pa.int32())}))
+    check_readers(spark, dl, readers, path, exp, "after our replace_where")

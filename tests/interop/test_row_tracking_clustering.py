@@ -46,34 +46,7 @@ def spark_append(spark41, path, tbl: pa.Table, scratch) -> None:
 
 def spark_row_ids(spark41, path) -> dict[int, tuple[int, int]]:
     """id -> (row_id, row_commit_version) as Spark reads them."""
-    got = spark41.rows(f"SELECT id, _metadata.row_id AS rid, _metadata.row_commit_version AS rcv "
-                       f"FROM delta.`{path}`")
-    return {r["id"]: (r["rid"], r["rcv"]) for r in got}
-
-
-def our_row_ids(path, version) -> dict[int, tuple[int, int]]:
-    """id -> (baseRowId + position, defaultRowCommitVersion) for the files added in `version`,
-    computed from the log and the data files alone."""
-    out = {}
-    for action in il.read_commit(path, version):
-        add = action.get("add")
-        if not add:
-            continue
-        assert "baseRowId" in add and "defaultRowCommitVersion" in add, f"add without row ids: {add}"
-        ids = pq.read_table(il.file_abs_path(path, add["path"]), columns=["id"]).column("id").to_pylist()
-        for pos, i in enumerate(ids):
-            out[i] = (add["baseRowId"] + pos, add["defaultRowCommitVersion"])
-    return out
-
-
-def high_water_mark(path) -> int:
-    hwm = -1
-    for v in il.commit_versions(path):
-        for a in il.read_commit(path, v):
-            d = a.get("domainMetadata")
-            if d and d["domain"] == "delta.rowTracking":
-                hwm = json.loads(d["configuration"])["rowIdHighWaterMark"]
-    return hwm
+    return il.row_ids_of(spark41.rows(il.row_ids_sql(path, ["id"])), ["id"])
 
 
 @pytest.fixture
@@ -94,7 +67,7 @@ def test_data_loader_appends_to_spark_row_tracking_table(spark_rt_table, spark41
     theirs = il.read_spark41(spark41, path)
     assert il.diff_snapshots(dl.scan(path), theirs) == ""
     before = spark_row_ids(spark41, path)
-    hwm_before = high_water_mark(path)
+    hwm_before = il.row_id_high_water_mark(path)
 
     dl.write(path, il.write_parquet(rows(range(1000, 1050)), tmp_path / "new1.parquet"))
     dl.write(path, il.write_parquet(rows(range(2000, 2030)), tmp_path / "new2.parquet"))
@@ -106,12 +79,12 @@ def test_data_loader_appends_to_spark_row_tracking_table(spark_rt_table, spark41
     assert len(set(row_ids)) == len(row_ids), "Spark sees duplicate row ids"
     for i, ids in before.items():
         assert after[i] == ids, f"row {i}: row id / commit version changed from {ids} to {after[i]}"
-    ours = {**our_row_ids(path, latest - 1), **our_row_ids(path, latest)}
+    ours = {**il.added_row_ids(path, latest - 1), **il.added_row_ids(path, latest)}
     assert set(ours) == set(range(1000, 1050)) | set(range(2000, 2030))
     for i, ids in ours.items():
         assert after[i] == ids, f"new row {i}: Spark reads {after[i]}, we assigned {ids}"
     assert min(rid for rid, _ in ours.values()) == hwm_before + 1
-    assert high_water_mark(path) == max(rid for rid, _ in ours.values())
+    assert il.row_id_high_water_mark(path) == max(rid for rid, _ in ours.values())
 
     exp = il.snapshot_from_arrow(il.concat([
         pa.Table.from_pylist(sorted(theirs.row_dicts(), key=lambda r: r["id"]), schema=SCHEMA),

@@ -28,19 +28,6 @@ import pytest
 
 import interop_lib as il
 
-def _out(p) -> str:
-    return (p.stdout or "") + (p.stderr or "")
-
-
-def _tree(path) -> dict[str, int]:
-    out = {}
-    for root, _, files in os.walk(path):
-        for f in files:
-            fp = os.path.join(root, f)
-            out[os.path.relpath(fp, path)] = os.path.getsize(fp)
-    return out
-
-
 def _row_sql(path, columns) -> str:
     """A query printing each row as 'ROW|v1|v2...' with Spark's CAST AS STRING of each value."""
     cells = ", ".join(f"coalesce(CAST({c} AS STRING), 'NULL')" for c in columns)
@@ -191,10 +178,10 @@ def test_we_widen_and_spark4_duckdb_read(dl, spark41, tmp_path):
     assert any("metaData" in a for a in actions) and any("add" in a for a in actions), \
         "the schema change must be committed with the data"
     # By hand, as ALTER COLUMN ... TYPE: metadata only.
-    before = {f for f in _tree(path) if not f.startswith("_delta_log")}
+    before = {f for f in il.file_tree(path) if not f.startswith("_delta_log")}
     dl.run("table", "widen-column", path, "--column", "price", "--type", "decimal(10,4)")
     dl.run("table", "widen-column", path, "--column", "d", "--type", "timestamp_ntz")
-    assert {f for f in _tree(path) if not f.startswith("_delta_log")} == before
+    assert {f for f in il.file_tree(path) if not f.startswith("_delta_log")} == before
     assert _type_changes(path) == {"id": [("integer", "long")],
                                    "price": [("decimal(6,2)", "decimal(10,4)")],
                                    "d": [("date", "timestamp_ntz")]}
@@ -253,26 +240,26 @@ def test_widening_needs_the_property_and_schema_evolution(dl, tmp_path):
     path = str(tmp_path / "t")
     dl.run("table", "write", path, "--source", _ints(tmp_path / "a.parquet"))
     wide = _ints(tmp_path / "wide.parquet", values=[5_000_000_000], t=pa.int64())
-    before = _tree(path)
+    before = il.file_tree(path)
     p = dl.run("table", "write", path, "--source", wide, "--schema-evolution", "add_new_columns",
                check=False)
-    out = _out(p)
+    out = il.output(p)
     assert p.returncode == 1, out
     for part in ("column id has type integer in the table but long", "delta.enableTypeWidening",
                  path, f"source {wide}"):
         assert part in out, out
-    assert _tree(path) == before
+    assert il.file_tree(path) == before
     p = dl.run("table", "widen-column", path, "--column", "id", "--type", "long", check=False)
-    assert p.returncode != 0 and "delta.enableTypeWidening=true" in _out(p), _out(p)
-    assert _tree(path) == before
+    assert p.returncode != 0 and "delta.enableTypeWidening=true" in il.output(p), il.output(p)
+    assert il.file_tree(path) == before
     # With the property but schema evolution off, the write is refused too.
     path2 = str(tmp_path / "t2")
     dl.run("table", "write", path2, "--source", _ints(tmp_path / "b.parquet"), "--property",
            "delta.enableTypeWidening=true")
-    before = _tree(path2)
+    before = il.file_tree(path2)
     p = dl.run("table", "write", path2, "--source", wide, check=False)
-    assert p.returncode == 1 and "schema evolution" in _out(p), _out(p)
-    assert _tree(path2) == before
+    assert p.returncode == 1 and "schema evolution" in il.output(p), il.output(p)
+    assert il.file_tree(path2) == before
 
 
 def test_narrowing_and_unsupported_changes_refused(dl, tmp_path):
@@ -281,19 +268,19 @@ def test_narrowing_and_unsupported_changes_refused(dl, tmp_path):
                                      "d": pa.array([dt.date(2020, 1, 1)], pa.date32())}),
                            tmp_path / "a.parquet")
     dl.run("table", "write", path, "--source", src, "--property", "delta.enableTypeWidening=true")
-    before = _tree(path)
+    before = il.file_tree(path)
     for column, to, words in [("id", "integer", "cannot change from long to integer"),
                               ("id", "double", "cannot change from long to double"),
                               ("d", "timestamp", "cannot change from date to timestamp"),
                               ("id", "string", "cannot change from long to string")]:
         p = dl.run("table", "widen-column", path, "--column", column, "--type", to, check=False)
-        assert p.returncode == 1 and words in _out(p) and path in _out(p), _out(p)
+        assert p.returncode == 1 and words in il.output(p) and path in il.output(p), il.output(p)
     for name, t, value in [("id", pa.string(), "x"), ("id", pa.float64(), 1.5)]:
         bad = il.write_parquet(pa.table({name: pa.array([value], t)}), tmp_path / "bad.parquet")
         p = dl.run("table", "write", path, "--source", bad, "--schema-evolution", "add_new_columns",
                    check=False)
-        assert p.returncode == 1 and "column id has type long in the table" in _out(p), _out(p)
-    assert _tree(path) == before
+        assert p.returncode == 1 and "column id has type long in the table" in il.output(p), il.output(p)
+    assert il.file_tree(path) == before
 
 
 def test_unsupported_recorded_change_refused(dl, tmp_path):
@@ -310,5 +297,5 @@ def test_unsupported_recorded_change_refused(dl, tmp_path):
     il.commit_path(path, 1).write_text(json.dumps({"commitInfo": {"operation": "CHANGE COLUMN"}}) +
                                        "\n" + json.dumps({"metaData": md}) + "\n")
     p = dl.run("table", "scan", path, "--output", tmp_path / "o.parquet", check=False)
-    assert p.returncode == 1, _out(p)
-    assert "integer -> string" in _out(p) and path in _out(p), _out(p)
+    assert p.returncode == 1, il.output(p)
+    assert "integer -> string" in il.output(p) and path in il.output(p), il.output(p)

@@ -212,7 +212,7 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
   // fresh ids (checked readable before any writer feature).
   if (f == "columnMapping") return Status::OK();
   // identityColumns: values are allocated above the high-water mark, which the commit moves
-  // (table/table_rules.hpp); rewrites of such tables are refused by the write itself.
+  // (table/table_rules.hpp); rewrites keep the values of the table's rows (table/write.cpp).
   if (f == "identityColumns") return Status::OK();
   // typeWidening: schema evolution widens only as the protocol allows, while
   // delta.enableTypeWidening is true, recording each change in delta.typeChanges (schema.hpp);

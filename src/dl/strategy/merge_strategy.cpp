@@ -239,6 +239,10 @@ Result<BadRows> StageSource(table::TableContext& ctx, const Target& target, cons
                                     batch.load_time_ms, /*with_order=*/true,
                                     batch.delta_source.get()));
   DL_RETURN_IF_ERROR(CheckMergeColumns(target, source));
+  if (snapshot) {  // updated rows keep their identity values, inserts get the table's
+    DL_RETURN_IF_ERROR(
+        table::RefuseGivenIdentityValues(*snapshot, source.data_columns, target.root));
+  }
   std::string target_sql = source.sql;
   if (snapshot) {
     DL_RETURN_IF_ERROR(engine.RegisterSnapshot(kTargetView, *snapshot));
@@ -299,6 +303,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
     counts.deletion_vector_files = static_cast<int64_t>(req.row_deletes.size());
     req.source_sql = sql.Output();
     req.carries_row_ids = delta::RowTrackingEnabled(snapshot->protocol(), snapshot->metadata());
+    req.keeps_identity_values = true;  // target rows keep theirs; the batch gives none
   } else {
     DL_ASSIGN_OR_RETURN(auto by_row,
                         CountBySourceRow(ctx.engine, sql, target, false, &out.rows_per_file));

@@ -113,6 +113,32 @@ Result<std::map<std::string, int64_t>> BatchRowsPerFile(engine::Engine& engine,
   return out;
 }
 
+// The batch typed like the table, and the rows of the partly replaced files the predicate
+// does not match. With `row_ids` those keep their row ids and commit versions; the batch's
+// rows are new rows (fresh ids).
+Result<std::string> RowsToWrite(engine::Engine& engine, const Target& target,
+                                const delta::Snapshot& snapshot, const std::string& batch_sql,
+                                const Replaced& replaced, bool row_ids) {
+  DL_ASSIGN_OR_RETURN(std::string compatible, engine.DeltaCompatibleSelect(batch_sql));
+  DL_ASSIGN_OR_RETURN(std::string typed, TypedLikeTable(engine, compatible, &snapshot));
+  if (row_ids) {
+    typed = fmt::format("SELECT *, CAST(NULL AS BIGINT) AS {}, CAST(NULL AS BIGINT) AS {} FROM ({})",
+                        QuoteIdent(engine::kRowIdColumn),
+                        QuoteIdent(engine::kRowCommitVersionColumn), typed);
+  }
+  if (replaced.partial.empty()) return typed;
+  std::string kept = "*";
+  if (row_ids) {
+    DL_RETURN_IF_ERROR(
+        engine.RegisterSnapshotWithFileColumn(kKeptView, snapshot, &replaced.partial, true));
+    kept = "* EXCLUDE (\"_dl_file\", \"_dl_row\")";
+  } else {
+    DL_RETURN_IF_ERROR(engine.RegisterSnapshot(kKeptView, snapshot, &replaced.partial));
+  }
+  return fmt::format("SELECT * FROM ({}) UNION ALL BY NAME SELECT {} FROM {} WHERE ({}) IS NOT TRUE",
+                     typed, kept, QuoteIdent(kKeptView), *target.config.replace_where);
+}
+
 Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
                                  const Batch& batch, const delta::CommitOptions& commit_options,
                                  bool* lost_race) {
@@ -129,6 +155,10 @@ Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
                                     snapshot ? &snapshot->schema() : nullptr, batch.id,
                                     batch.load_time_ms, false, batch.delta_source.get()));
   DL_RETURN_IF_ERROR(CheckPredicate(ctx.engine, target, source.sql, snapshot.get()));
+  if (snapshot) {  // copied rows keep their identity values, the batch's get the table's
+    DL_RETURN_IF_ERROR(table::RefuseGivenIdentityValues(*snapshot, source.data_columns,
+                                                        target.root));
+  }
 
   BatchOutcome out;
   DL_ASSIGN_OR_RETURN(out.rows_per_file, BatchRowsPerFile(ctx.engine, target, source.sql));
@@ -139,15 +169,10 @@ Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,
   Replaced replaced;
   if (snapshot) {
     DL_ASSIGN_OR_RETURN(replaced, FindReplaced(ctx.engine, *snapshot, predicate));
-    DL_ASSIGN_OR_RETURN(std::string compatible, ctx.engine.DeltaCompatibleSelect(source.sql));
-    DL_ASSIGN_OR_RETURN(std::string typed, TypedLikeTable(ctx.engine, compatible, snapshot.get()));
-    req.source_sql = typed;
-    if (!replaced.partial.empty()) {
-      DL_RETURN_IF_ERROR(ctx.engine.RegisterSnapshot(kKeptView, *snapshot, &replaced.partial));
-      req.source_sql = fmt::format(
-          "SELECT * FROM ({}) UNION ALL BY NAME SELECT * FROM {} WHERE ({}) IS NOT TRUE", typed,
-          QuoteIdent(kKeptView), predicate);
-    }
+    DL_ASSIGN_OR_RETURN(req.carries_row_ids, table::KeepsRowIds(*snapshot, target.root));
+    req.keeps_identity_values = true;
+    DL_ASSIGN_OR_RETURN(req.source_sql, RowsToWrite(ctx.engine, target, *snapshot, source.sql,
+                                                    replaced, req.carries_row_ids));
   }
   req.rewritten_files = replaced.removed;
   req.reads_table = snapshot != nullptr;

@@ -39,6 +39,7 @@ inline constexpr const char* kSteps = "__dl_scd2_steps";
 inline constexpr const char* kTouched = "__dl_scd2_touched";
 inline constexpr const char* kVersions = "__dl_scd2_versions";
 inline constexpr const char* kRewritten = "__dl_scd2_rewritten";
+inline constexpr const char* kRewrittenScan = "__dl_scd2_rewritten_scan";  // with row ids
 
 inline std::string Join(const std::vector<std::string>& quoted, const char* sep = ", ") {
   return fmt::format("{}", fmt::join(quoted, sep));
@@ -90,6 +91,8 @@ class Scd2Batch {
   Status FindLateKeys();
   Status BuildVersions();
   Result<std::vector<delta::AddFile>> RewrittenFiles();
+  Status RegisterRewritten();
+  Result<std::string> VersionsRelation() const;
   Result<std::optional<CompanionFiles>> WriteChangeStore();
   Result<std::map<std::string, int64_t>> RowsPerSourceFile();
   Result<int64_t> Count(const std::string& relation);
@@ -108,6 +111,7 @@ class Scd2Batch {
   std::string store_relation_;
   std::set<std::string> store_columns_;
   std::vector<delta::AddFile> key_files_;            // files holding the batch's keys
+  bool row_ids_ = false;  // row tracking: kOld and kRewritten carry row ids, the write keeps them
   SourceProjection source_;
   BadRows bad_;
   Columns cols_;

@@ -134,13 +134,54 @@ std::string OutputSql(const Columns& c, const std::string& rewritten, const std:
       rewritten, touched, match, QuoteIdent(c.current), QuoteIdent(kLate), versions);
 }
 
-std::string ReplacedRowsSql(const Columns& c, const std::string& old, const std::string& touched) {
+std::string ReplacedSql(const Columns& c, const std::string& old, const std::string& touched) {
   // An inner join (touched has one row per key) with the condition after it: as a SEMI JOIN
   // condition the OR kept DuckDB from hashing on the keys.
+  return fmt::format("SELECT o.* FROM {0} o JOIN {1} t ON {2} WHERE t.{3} OR o.{4} IS TRUE", old,
+                     touched, KeyMatch(c.keys, "t", "o"), QuoteIdent(kLate),
+                     QuoteIdent(c.current));
+}
+
+std::string ReplacedRowsSql(const Columns& c, const std::string& old, const std::string& touched) {
+  return fmt::format("SELECT \"_dl_file\", \"_dl_row\" FROM ({})", ReplacedSql(c, old, touched));
+}
+
+std::string VersionsKeepingSql(const Columns& c, const std::string& versions,
+                               const std::string& replaced, const KeptFromReplaced& kept) {
+  const std::string id = QuoteIdent(engine::kRowIdColumn);
+  const std::string version = QuoteIdent(engine::kRowCommitVersionColumn);
+  std::vector<std::string> part = Quoted(c.keys);
+  part.push_back(QuoteIdent(c.effective));
+  const std::string order =
+      fmt::format("{} NULLS LAST, {}", QuoteIdent(c.end), QuoteIdent(c.current));
+  std::vector<std::string> match, excluded = {"__dl_vn"}, items;
+  for (const auto& k : part) match.push_back(fmt::format("v.{0} IS NOT DISTINCT FROM r.{0}", k));
+  match.push_back("v.__dl_vn = r.__dl_vn");
+  for (const auto& col : kept.identity) {
+    excluded.push_back(QuoteIdent(col));
+    items.push_back(fmt::format("coalesce(v.{0}, r.{0}) AS {0}", QuoteIdent(col)));
+  }
+  if (kept.row_ids) {
+    std::vector<std::string> same;
+    for (const auto& col : kept.compared) {
+      const bool identity =
+          std::find(kept.identity.begin(), kept.identity.end(), col) != kept.identity.end();
+      const std::string q = QuoteIdent(col);
+      const std::string value = identity ? fmt::format("coalesce(v.{0}, r.{0})", q) : "v." + q;
+      same.push_back(fmt::format("{} IS NOT DISTINCT FROM r.{}", value, q));
+    }
+    if (same.empty()) same.push_back("false");
+    items.push_back(fmt::format("r.{0} AS {0}", id));
+    items.push_back(fmt::format("CASE WHEN {} THEN r.{} END AS {}", fmt::join(same, " AND "),
+                                version, version));
+  }
   return fmt::format(
-      "SELECT o.\"_dl_file\", o.\"_dl_row\" FROM {0} o JOIN {1} t ON {2} WHERE t.{3} OR "
-      "o.{4} IS TRUE",
-      old, touched, KeyMatch(c.keys, "t", "o"), QuoteIdent(kLate), QuoteIdent(c.current));
+      "SELECT v.* EXCLUDE ({0}), {1} "
+      "FROM (SELECT *, row_number() OVER (PARTITION BY {2} ORDER BY {3}) AS __dl_vn FROM {4}) v "
+      "LEFT JOIN (SELECT *, row_number() OVER (PARTITION BY {2} ORDER BY {3}, \"_dl_file\", "
+      "\"_dl_row\") AS __dl_vn FROM ({5})) r ON {6}",
+      fmt::join(excluded, ", "), fmt::join(items, ", "), fmt::join(part, ", "), order, versions,
+      replaced, fmt::join(match, " AND "));
 }
 
 }  // namespace dl::strategy::scd2

@@ -82,9 +82,29 @@ std::string VersionsSql(const Columns& c, const std::string& steps, const std::s
 std::string OutputSql(const Columns& c, const std::string& rewritten, const std::string& touched,
                       const std::string& versions);
 
-/// Deletion vectors: the `_dl_file`, `_dl_row` of the rows of `old` (the table's files
-/// holding batch keys) that OutputSql would not copy: every row of a late key (its history is
-/// rebuilt) and the current row of every other touched key (closed or replaced).
+/// The rows of `old` (the table's files holding batch keys) that OutputSql would not copy:
+/// every row of a late key (its history is rebuilt) and the current row of every other touched
+/// key (closed or replaced).
+std::string ReplacedSql(const Columns& c, const std::string& old, const std::string& touched);
+
+/// Deletion vectors: the `_dl_file`, `_dl_row` of ReplacedSql's rows.
 std::string ReplacedRowsSql(const Columns& c, const std::string& old, const std::string& touched);
+
+/// What a version keeps of the row it replaces: the replaced row (of `replaced`, ReplacedSql)
+/// of its key with its effective value (one to one: ties on both sides are paired in end
+/// order) is the same row, closed or updated.
+struct KeptFromReplaced {
+  /// Row tracking (`replaced` over a view with row ids): the version gets engine::kRowIdColumn
+  /// and kRowCommitVersionColumn: the row's id, and its commit version too when none of the
+  /// `compared` columns (those the table had) changed; new versions get none (fresh ids, this
+  /// commit's version).
+  bool row_ids = false;
+  std::vector<std::string> compared;
+  /// Identity columns: a version whose events left them NULL keeps the row's values; new
+  /// versions stay NULL (allocated by the write).
+  std::vector<std::string> identity;
+};
+std::string VersionsKeepingSql(const Columns& c, const std::string& versions,
+                               const std::string& replaced, const KeptFromReplaced& kept);
 
 }  // namespace dl::strategy::scd2

@@ -11,6 +11,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
+#include "dl/delta/constraints.hpp"
 #include "dl/delta/type_widening.hpp"
 #include "dl/strategy/key_files.hpp"
 #include "dl/strategy/scd2_batch.hpp"
@@ -65,6 +66,10 @@ Status Scd2Batch::ReadEvents() {
   }
   DL_RETURN_IF_ERROR(
       CheckColumnsPresent(t_.primary_keys, source_.data_columns, "primary_keys", target_));
+  if (snapshot_) {  // a version keeps its identity values, a new one gets the table's
+    DL_RETURN_IF_ERROR(
+        table::RefuseGivenIdentityValues(*snapshot_, source_.data_columns, target_.root));
+  }
   std::vector<RequiredColumn> required;
   for (const auto& k : t_.primary_keys) required.push_back({k, "primary_keys"});
   if (t_.sequence_column) {
@@ -210,11 +215,15 @@ Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
   DL_RETURN_IF_ERROR(phase("retire", AddRetireEvents()));
   DL_RETURN_IF_ERROR(phase("late keys", FindLateKeys()));
   if (snapshot_) {
+    // Row tracking: replaced rows' ids go to their versions, copied rows keep theirs (a file
+    // without row ids is refused here, before the change store is written).
+    DL_ASSIGN_OR_RETURN(row_ids_, table::KeepsRowIds(*snapshot_, target_.root));
     DL_ASSIGN_OR_RETURN(auto found,
                         FindFilesWithKeys(engine_, *snapshot_, cols_.keys,
                                           fmt::format("SELECT * FROM {}", QuoteIdent(kBatchKeys))));
     key_files_ = std::move(found.files);
-    DL_RETURN_IF_ERROR(engine_.RegisterSnapshotWithFileColumn(kOld, *snapshot_, &key_files_));
+    DL_RETURN_IF_ERROR(
+        engine_.RegisterSnapshotWithFileColumn(kOld, *snapshot_, &key_files_, row_ids_));
     DL_RETURN_IF_ERROR(
         phase("key files", engine_.RegisterSnapshot(kKeyRows, *snapshot_, &key_files_)));
   }
@@ -229,16 +238,9 @@ Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
     }
   } else {
     DL_ASSIGN_OR_RETURN(rewritten_, RewrittenFiles());
-    if (!rewritten_.empty()) {
-      DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kRewritten, *snapshot_, &rewritten_));
-    }
+    DL_RETURN_IF_ERROR(RegisterRewritten());
   }
   phase_("rewritten files");
-  if (snapshot_ && (!rewritten_.empty() || !row_deletes_.empty())) {
-    // The target write would refuse it: refuse before the change store is written.
-    DL_RETURN_IF_ERROR(table::RefuseRowIdRewrite(snapshot_.get(), target_.root,
-                                                 "closing or replacing current versions (SCD2)"));
-  }
   DL_ASSIGN_OR_RETURN(changes_, WriteChangeStore());
   phase_("change store");
   return Status::OK();
@@ -250,8 +252,11 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   auto& rewritten = rewritten_;
   auto& changes = changes_;
   table::WriteRequest req;
+  DL_ASSIGN_OR_RETURN(std::string new_versions, VersionsRelation());
   req.source_sql = OutputSql(cols_, rewritten.empty() ? "" : QuoteIdent(kRewritten),
-                             QuoteIdent(kTouched), QuoteIdent(kVersions));
+                             QuoteIdent(kTouched), new_versions);
+  req.carries_row_ids = row_ids_;
+  req.keeps_identity_values = true;  // versions keep them, the batch gives none (ReadEvents)
   req.read_snapshot = snapshot_;
   req.reads_table = snapshot_ != nullptr;
   req.rewritten_files = rewritten;
@@ -303,13 +308,42 @@ Result<BatchOutcome> Scd2Batch::Run(const delta::CommitOptions& commit_options, 
   return out;
 }
 
+// The rows of the files the commit replaces (copy-on-write), with their row ids when kept.
+Status Scd2Batch::RegisterRewritten() {
+  if (rewritten_.empty()) return Status::OK();
+  if (!row_ids_) return engine_.RegisterSnapshot(kRewritten, *snapshot_, &rewritten_);
+  DL_RETURN_IF_ERROR(
+      engine_.RegisterSnapshotWithFileColumn(kRewrittenScan, *snapshot_, &rewritten_, true));
+  return engine_.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP VIEW {} AS SELECT * EXCLUDE (\"_dl_file\", \"_dl_row\") FROM {}",
+      QuoteIdent(kRewritten), QuoteIdent(kRewrittenScan)));
+}
+
+// The new and changed versions as the write takes them: with what they keep of the rows they
+// replace (row ids with row tracking, identity values).
+Result<std::string> Scd2Batch::VersionsRelation() const {
+  KeptFromReplaced kept;
+  if (snapshot_) {
+    kept.row_ids = row_ids_;
+    for (const auto& f : snapshot_->schema().fields) kept.compared.push_back(f.name);
+    DL_ASSIGN_OR_RETURN(auto identities, delta::IdentityColumns(snapshot_->schema()));
+    for (const auto& id : identities) kept.identity.push_back(id.name);
+  }
+  if (!kept.row_ids && kept.identity.empty()) return QuoteIdent(kVersions);
+  return "(" +
+         VersionsKeepingSql(cols_, QuoteIdent(kVersions),
+                            ReplacedSql(cols_, QuoteIdent(kOld), QuoteIdent(kTouched)), kept) +
+         ")";
+}
+
 void Scd2Batch::Release() {
   ReleaseSource(engine_, kView);
   for (const char* table :
        {kEvents, kBatchKeys, kLateKeys, kSeed, kAll, kSteps, kTouched, kVersions}) {
     (void)engine_.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(table)));
   }
-  for (const char* view : {kStoreView, kTargetView, kOld, kKeyRows, kRewritten}) {
+  for (const char* view :
+       {kStoreView, kTargetView, kOld, kKeyRows, kRewritten, kRewrittenScan}) {
     (void)engine_.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(view)));
   }
 }

@@ -54,11 +54,18 @@ Result<std::vector<RowDeletes>> CollectRowDeletes(engine::Engine& engine,
                                                   const delta::Snapshot& snapshot,
                                                   const std::string& rows_sql);
 
-/// Unsupported naming the table and the rowTracking feature when row tracking is enabled on
-/// `snapshot`: `what` would copy or update rows whose row ids its rows do not carry (see
-/// WriteRequest::carries_row_ids).
-Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
-                          std::string_view what);
+/// Row tracking: whether a write that copies or updates rows of `snapshot` must carry their
+/// row ids (WriteRequest::carries_row_ids), i.e. delta.enableRowTracking is on. Unsupported
+/// naming the table when it is on but rewritten rows cannot keep their ids (the table names no
+/// materialized row tracking columns).
+Result<bool> KeepsRowIds(const delta::Snapshot& snapshot, const std::string& root);
+
+/// Unsupported naming the table and the column when `columns` (a batch's) include an identity
+/// column of `snapshot` whose values the table allocates (delta.identity.allowExplicitInsert
+/// false): a rewrite could not tell a value given by hand from a row's kept one.
+Status RefuseGivenIdentityValues(const delta::Snapshot& snapshot,
+                                 const std::vector<std::string>& columns,
+                                 const std::string& root);
 
 struct WriteRequest {
   std::string source_sql;  ///< rows to write (a query over registered views)
@@ -92,6 +99,12 @@ struct WriteRequest {
   /// to the table's materialized row tracking columns (not to its schema), which is what lets
   /// a write rewrite rows of a table with delta.enableRowTracking=true; dropped on other tables.
   bool carries_row_ids = false;
+  /// Identity columns: the rows of the table the write carries again (copied, updated, closed)
+  /// keep their identity values and new rows leave them NULL (allocated above the high-water
+  /// mark), or give one where delta.identity.allowExplicitInsert allows it (the strategy
+  /// refused a batch giving values the table allocates: RefuseGivenIdentityValues). A rewrite
+  /// of an identity table without it is refused.
+  bool keeps_identity_values = false;
   /// Change data feed (delta.enableChangeDataFeed): the columns that identify a row across a
   /// rewrite (merge: the keys; SCD2: the keys and the effective date). A deleted and an
   /// inserted row with equal values of these are recorded as an update's preimage and

@@ -40,10 +40,6 @@ int64_t TotalBytes(const std::vector<delta::AddFile>& adds) {
 
 std::string JsonList(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
 
-}  // namespace dl::table::internal
-
-namespace dl::table {
-
 Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
                           std::string_view what) {
   if (snapshot == nullptr ||
@@ -52,15 +48,9 @@ Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& ro
   }
   return Status::Unsupported(
       "table {} uses writer feature rowTracking (delta.enableRowTracking=true): {} would copy "
-      "or update existing rows, and data_loader does not keep their row ids stable there yet; "
-      "nothing was written (appends, overwrites, merge, `table delete` and `table optimize` "
-      "keep row ids; run this one with Spark)",
+      "or update existing rows without their row ids; nothing was written",
       root, what);
 }
-
-}  // namespace dl::table
-
-namespace dl::table::internal {
 
 Result<std::vector<delta::StructField>> MaterializedRowIdColumns(const delta::Snapshot& snapshot,
                                                                  const std::string& root) {
@@ -106,3 +96,13 @@ Result<CopiedRows> CopyRows(TableContext& ctx, const delta::Snapshot& snapshot,
 }
 
 }  // namespace dl::table::internal
+
+namespace dl::table {
+
+Result<bool> KeepsRowIds(const delta::Snapshot& snapshot, const std::string& root) {
+  if (!delta::RowTrackingEnabled(snapshot.protocol(), snapshot.metadata())) return false;
+  DL_RETURN_IF_ERROR(internal::MaterializedRowIdColumns(snapshot, root).status());
+  return true;
+}
+
+}  // namespace dl::table

@@ -42,8 +42,11 @@ delta::RemoveFile RemoveFor(const delta::AddFile& add, int64_t now_ms, bool data
 int64_t CountRecords(const std::vector<delta::AddFile>& adds);
 int64_t TotalBytes(const std::vector<delta::AddFile>& adds);
 
-/// Declared in table.hpp (strategies refuse before writing anything of their own).
-using table::RefuseRowIdRewrite;
+/// Unsupported naming the table and the rowTracking feature when row tracking is enabled on
+/// `snapshot`: `what` would copy or update rows whose row ids its rows do not carry (see
+/// WriteRequest::carries_row_ids).
+Status RefuseRowIdRewrite(const delta::Snapshot* snapshot, const std::string& root,
+                          std::string_view what);
 
 /// The table's materialized row id and row commit version columns (BIGINT, in that order),
 /// which files rewritten by a write carry beside the schema's columns to keep row ids stable

@@ -4,10 +4,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "dl/delta/constraints.hpp"
 #include "dl/engine/table_rules.hpp"
+#include "dl/table/table.hpp"
 
 namespace dl::table::internal {
 namespace {
@@ -17,7 +19,8 @@ namespace {
 Result<std::vector<engine::RowRule>> CompileTableRules(engine::Engine& engine,
                                                        const delta::Schema& schema,
                                                        const delta::StringMap& configuration,
-                                                       const std::string& root) {
+                                                       const std::string& root,
+                                                       bool kept_identity_values) {
   std::vector<engine::RowRule> rules;
   auto add = [&](std::string name, const std::string& spark_sql, std::string generated) {
     const std::string what = generated.empty() ? name : "generated column " + generated;
@@ -40,7 +43,15 @@ Result<std::vector<engine::RowRule>> CompileTableRules(engine::Engine& engine,
   auto identities = delta::IdentityColumns(schema);
   if (!identities.ok()) return identities.status().WithContext(fmt::format("table {}", root));
   for (const auto& id : *identities) {
-    if (!id.allow_explicit_insert) rules.push_back(engine::IdentityValueGivenRule(id.name));
+    if (id.allow_explicit_insert) continue;
+    auto rule = engine::IdentityValueGivenRule(id.name);
+    if (kept_identity_values && id.high_water_mark) {
+      // Values past the mark were never allocated: they were given by hand.
+      rule.expression = fmt::format("{0} OR {1} {2} {3}", rule.expression,
+                                    engine::QuoteIdent(id.name), id.step > 0 ? "<=" : ">=",
+                                    *id.high_water_mark);
+    }
+    rules.push_back(std::move(rule));
   }
   return rules;
 }
@@ -137,3 +148,28 @@ Result<std::string> AllocateIdentityValues(engine::Engine& engine, const std::st
 }
 
 }  // namespace dl::table::internal
+
+namespace dl::table {
+
+Status RefuseGivenIdentityValues(const delta::Snapshot& snapshot,
+                                 const std::vector<std::string>& columns,
+                                 const std::string& root) {
+  auto identities = delta::IdentityColumns(snapshot.schema());
+  if (!identities.ok()) return identities.status().WithContext(fmt::format("table {}", root));
+  for (const auto& id : *identities) {
+    if (id.allow_explicit_insert) continue;
+    for (const auto& c : columns) {
+      auto same = [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); };
+      if (!std::equal(c.begin(), c.end(), id.name.begin(), id.name.end(), same)) continue;
+      return Status::Unsupported(
+          "table {}: the data has identity column {} (writer feature identityColumns), whose "
+          "values the table allocates (delta.identity.allowExplicitInsert is false); a rewrite "
+          "keeps the values of the table's rows and allocates new rows' own, so drop the "
+          "column from the data; nothing was written",
+          root, id.name);
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace dl::table

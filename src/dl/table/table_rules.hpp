@@ -14,11 +14,15 @@
 namespace dl::table::internal {
 
 /// Every rule of a table with this schema and configuration, compiled for the engine.
-/// Unsupported naming the rule and `root` when one cannot be evaluated here.
+/// Unsupported naming the rule and `root` when one cannot be evaluated here. With
+/// `kept_identity_values` (a rewrite whose rows of the table keep their identity values) an
+/// identity column the table allocates may hold values the table allocated (within its
+/// high-water mark); otherwise only NULL (allocated on write).
 Result<std::vector<engine::RowRule>> CompileTableRules(engine::Engine& engine,
                                                        const delta::Schema& schema,
                                                        const delta::StringMap& configuration,
-                                                       const std::string& root);
+                                                       const std::string& root,
+                                                       bool kept_identity_values = false);
 
 /// Where the rows about to be written came from, for naming the files that break a rule.
 struct RowOrigin {

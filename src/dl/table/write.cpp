@@ -135,10 +135,10 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
                     const delta::Schema& source, const std::string& root) {
   for (const auto& f : schema.fields) {
     if (f.nullable) continue;
+    if (f.metadata.contains(delta::kIdentityStartKey)) continue;  // NULLs are allocated values
     if (!source.Find(f.name)) {
       // A generated column the data lacks is computed (its NULLs are not checked here).
       if (f.metadata.contains(delta::kGenerationExpressionKey)) continue;
-      if (f.metadata.contains(delta::kIdentityStartKey)) continue;  // allocated
       return Status::SchemaMismatch("column '{}' of {} is NOT NULL but the data lacks it", f.name,
                                     root);
     }
@@ -155,17 +155,18 @@ Status CheckNotNull(engine::Engine& engine, const std::string& sql, const delta:
 }
 
 // Identity values are allocated for new rows only: a write that carries rows of the table
-// again (merge, SCD2 and replace_where rewrites) would hand them new values or take their
-// kept values for values given by hand.
+// again must keep their values (WriteRequest::keeps_identity_values), or it would hand them
+// new values or take their kept values for values given by hand.
 Status CheckIdentityWrite(const delta::Schema& schema, const WriteRequest& req,
                           const std::string& root) {
+  if (req.keeps_identity_values) return Status::OK();
   if (req.rewritten_files.empty() && req.row_deletes.empty()) return Status::OK();
   auto identities = delta::IdentityColumns(schema);
   if (!identities.ok()) return identities.status().WithContext(fmt::format("table {}", root));
   if (identities->empty()) return Status::OK();
   return Status::Unsupported(
-      "table {} has identity column {} (writer feature identityColumns): data_loader appends "
-      "and overwrites such tables but cannot yet rewrite their rows (merge, SCD2, replace_where)",
+      "table {} has identity column {} (writer feature identityColumns): this rewrite of its "
+      "rows would not keep their identity values; nothing was written",
       root, identities->front().name);
 }
 
@@ -397,8 +398,11 @@ Result<std::string> PrepareRows(TableContext& ctx, const WriteRequest& req,
                       ctx.engine.AlignToSchema(source_sql, FileSchema(plan)));
   DL_RETURN_IF_ERROR(CheckIdentityWrite(plan.schema, req, root));
   // CHECK constraints, invariants and generated columns: before any data file is written.
-  DL_ASSIGN_OR_RETURN(auto rules, internal::CompileTableRules(ctx.engine, plan.schema,
-                                                              plan.configuration, root));
+  const bool kept_identity_values =
+      req.keeps_identity_values && (!req.rewritten_files.empty() || !req.row_deletes.empty());
+  DL_ASSIGN_OR_RETURN(auto rules,
+                      internal::CompileTableRules(ctx.engine, plan.schema, plan.configuration,
+                                                  root, kept_identity_values));
   internal::RowOrigin origin{req.source_file_column, {}};
   for (const auto& f : req.loader_info.source_files) origin.source_files.push_back(f.path);
   DL_ASSIGN_OR_RETURN(aligned, internal::EnforceTableRules(ctx.engine, aligned, plan.schema, rules,

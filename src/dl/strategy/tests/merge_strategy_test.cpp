@@ -514,6 +514,40 @@ TEST_P(MergeRowIdsTest, CopiedAndUpdatedRowsKeepTheirIds) {
   EXPECT_EQ(again["3"], "2@0");
 }
 
+// Identity columns: matched rows keep their values, inserts get values above the high-water
+// mark; a batch giving values the table allocates is refused before anything is written.
+TEST_F(MergeTest, RewritesKeepIdentityValuesInsertsGetNewOnes) {
+  MustLoad("a.csv", "id,k,name\n1,1,a\n2,2,b\n3,3,c\n");
+  MakeIdentity("k", 3);
+  MustLoad("b.csv", "id,name\n2,B\n9,n\n");
+  EXPECT_THAT(Table("id || ':' || k || ':' || name"),
+              ::testing::ElementsAre("1:1:a", "2:2:B", "3:3:c", "9:4:n"));
+  auto by_hand = Load({Write("c.csv", "id,k,name\n2,7,x\n")});
+  ASSERT_FALSE(by_hand.ok());
+  EXPECT_THAT(by_hand.status().message(), HasSubstr("identity column k"));
+  EXPECT_THAT(by_hand.status().message(), HasSubstr("db/t"));
+  EXPECT_THAT(Table("id || ':' || k || ':' || name"),
+              ::testing::ElementsAre("1:1:a", "2:2:B", "3:3:c", "9:4:n"));
+}
+
+// replace_where copies the rows of partly replaced files the predicate does not match: they
+// keep their ids and commit versions; the batch's rows are new rows.
+TEST_P(MergeRowIdsTest, ReplaceWhereKeepsTheIdsOfTheRowsItCopies) {
+  table_.loading_strategy = config::LoadingStrategy::kAppend;
+  table_.primary_keys.clear();
+  MustLoad("a.csv", "id,name,day\n1,a,1\n2,b,2\n3,c,1\n");
+  MustLoad("b.csv", "id,name,day\n4,d,2\n");  // a file all of whose rows are replaced
+  table_.loading_strategy = config::LoadingStrategy::kOverwrite;
+  table_.replace_where = "day = 2";
+  MustLoad("c.csv", "id,name,day\n20,x,2\n");
+  EXPECT_THAT(Table(), ::testing::ElementsAre("1:a", "3:c", "20:x"));
+  auto ids = RowIds();
+  EXPECT_EQ(ids["1"], "0@0");
+  EXPECT_EQ(ids["3"], "2@0");
+  EXPECT_GT(std::stoll(ids["20"]), 3);
+  EXPECT_EQ(ids["20"].substr(ids["20"].find('@')), "@2");
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, MergeRowIdsTest, ::testing::Bool(), [](const auto& info) {
   return info.param ? "DeletionVectors" : "CopyOnWrite";
 });

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "dl/strategy/companion.hpp"
@@ -104,6 +105,26 @@ TEST_F(Scd2Test, TrackedChangeClosesAndOpensUntrackedUpdatesInPlace) {
   EXPECT_EQ(Versions(), (Rows{V("1", "x", "10", "20", false), V("1", "y", "20", std::nullopt, true),
                               V("2", "p", "10", std::nullopt, true)}));
   EXPECT_EQ(Query(root(), "SELECT b, seq FROM tbl WHERE id = 2"), (Rows{{"5", "20"}}));
+}
+
+// Identity columns: a closed or updated version keeps its value, a new version (a new row)
+// gets one above the high-water mark; a batch giving values is refused.
+TEST_F(Scd2Test, VersionsKeepTheirIdentityValuesNewOnesGetNewValues) {
+  table_.tracking_columns = {"a"};
+  ASSERT_TRUE(Load({Write("1.csv", "id,a,b,k,op,seq\n1,x,1,1,U,10\n2,p,1,2,U,10\n")}).ok());
+  MakeIdentity("k", 2);
+  auto r = Load({Write("2.csv", "id,a,b,op,seq\n1,y,1,U,20\n2,p,5,U,20\n3,q,1,U,20\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Query(root(), "SELECT id, a, k FROM tbl WHERE effective_date = 10 ORDER BY id"),
+            (Rows{{"1", "x", "1"}, {"2", "p", "2"}}));
+  EXPECT_EQ(Query(root(), "SELECT b FROM tbl WHERE id = 2"), (Rows{{"5"}}));  // in place
+  // Which new row gets which value is the engine's choice.
+  EXPECT_EQ(Query(root(), "SELECT string_agg(k, ',' ORDER BY k) FROM tbl WHERE effective_date = "
+                          "20"),
+            (Rows{{"3,4"}}));
+  r = Load({Write("3.csv", "id,a,b,k,op,seq\n3,z,1,9,U,30\n")});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("identity column k"));
 }
 
 TEST_F(Scd2Test, SeveralChangesInOneBatchFollowSequenceAndCollapseDuplicates) {
@@ -393,6 +414,67 @@ TEST_F(Scd2DvTest, LateEventsAndDeletesGiveTheSameHistory) {
                   V("1", "z", "40", std::nullopt, true), V("2", "k", "10", "15", false),
                   V("2", "m", "50", std::nullopt, true)}));
 }
+
+// Row tracking (delta.enableRowTracking): a version that is closed or updated keeps the row id
+// of the row it replaces (and takes the batch's commit version), a new version gets a fresh
+// id, other rows keep both; a late event's replay keeps the ids and, where a version did not
+// change, its commit version. With deletion vectors and copy-on-write alike.
+class Scd2RowIdsTest : public Scd2Test, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    Scd2Test::SetUp();
+    table_.table_properties["delta.enableRowTracking"] = "true";
+    if (GetParam()) table_.table_properties["delta.enableDeletionVectors"] = "true";
+  }
+  // "id:effective_date" -> "row id@row commit version", as the table's row tracking says.
+  std::map<std::string, std::string> RowIds() {
+    auto snap = Snapshot();
+    EXPECT_TRUE(engine_->RegisterSnapshotWithFileColumn("rids", *snap, nullptr, true).ok());
+    auto rows = engine_->Query(
+        "SELECT id || ':' || effective_date, _dl_row_id, _dl_row_commit_version FROM rids");
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::map<std::string, std::string> out;
+    for (const auto& r : rows->rows) out[*r.at(0)] = *r.at(1) + "@" + *r.at(2);
+    EXPECT_EQ(out.size(), rows->rows.size());
+    return out;
+  }
+  static std::string Id(const std::string& rid) { return rid.substr(0, rid.find('@')); }
+};
+
+TEST_P(Scd2RowIdsTest, ClosedVersionsKeepTheirIdsNewOnesGetFreshIds) {
+  ASSERT_TRUE(Load({Write("1.csv", "id,a,op,seq\n1,x,U,10\n2,p,U,10\n3,q,U,10\n")}).ok());
+  EXPECT_EQ(RowIds(), (std::map<std::string, std::string>{
+                          {"1:10", "0@0"}, {"2:10", "1@0"}, {"3:10", "2@0"}}));
+  auto r = Load({Write("2.csv", "id,a,op,seq\n1,y,U,20\n2,p,U,20\n3,q,D,20\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto ids = RowIds();
+  EXPECT_EQ(ids["1:10"], "0@1");  // closed: same row, this commit's version
+  EXPECT_EQ(ids["2:10"], "1@0");  // a no-op re-delivery changes nothing
+  EXPECT_EQ(ids["3:10"], "2@1");  // closed by a delete
+  EXPECT_GT(std::stoll(Id(ids["1:20"])), 2);
+  EXPECT_EQ(ids["1:20"].substr(ids["1:20"].find('@')), "@1");
+  // A late event at 15 splits key 1's first version: x keeps its id, w is new, y unchanged.
+  r = Load({Write("3.csv", "id,a,op,seq\n1,w,U,15\n")});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Versions(), (Rows{V("1", "x", "10", "15", false), V("1", "w", "15", "20", false),
+                              V("1", "y", "20", std::nullopt, true),
+                              V("2", "p", "10", std::nullopt, true),
+                              V("3", "q", "10", "20", false)}));
+  auto late = RowIds();
+  EXPECT_EQ(late["1:10"], "0@2");
+  EXPECT_EQ(late["1:20"], ids["1:20"]);
+  EXPECT_EQ(late["2:10"], "1@0");
+  EXPECT_EQ(late["3:10"], "2@1");
+  std::set<std::string> distinct;
+  for (const auto& [k, v] : late) distinct.insert(Id(v));
+  EXPECT_EQ(distinct.size(), late.size());
+  EXPECT_GT(std::stoll(Id(late["1:15"])), std::stoll(Id(ids["1:20"])));
+  EXPECT_EQ(late["1:15"].substr(late["1:15"].find('@')), "@2");
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, Scd2RowIdsTest, ::testing::Bool(), [](const auto& info) {
+  return info.param ? "DeletionVectors" : "CopyOnWrite";
+});
 
 }  // namespace
 }  // namespace dl::strategy

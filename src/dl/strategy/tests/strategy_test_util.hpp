@@ -72,6 +72,28 @@ class StrategyTest : public ::testing::Test {
   }
   Rows Query(const std::string& select) { return Query(root(), select); }
 
+  /// Make `column` of the table GENERATED ALWAYS AS IDENTITY (start 1, step 1, values by hand
+  /// not allowed) with the high-water mark given, as Spark records such a column.
+  void MakeIdentity(const std::string& column, int64_t high_water_mark) {
+    auto snap = Snapshot();
+    ASSERT_TRUE(snap);
+    delta::Metadata md = snap->metadata();
+    delta::Schema schema = snap->schema();
+    for (auto& f : schema.fields) {
+      if (f.name != column) continue;
+      f.metadata = {{"delta.identity.start", 1},
+                    {"delta.identity.step", 1},
+                    {"delta.identity.highWaterMark", high_water_mark},
+                    {"delta.identity.allowExplicitInsert", false}};
+    }
+    md.schema_string = delta::SerializeSchema(schema);
+    delta::Transaction tx(*fs_, engine_.get(), root(), snap);
+    tx.Add(delta::Protocol{1, 6, std::nullopt, std::nullopt});
+    tx.Add(std::move(md));
+    auto committed = tx.Commit();
+    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  }
+
   /// The file system batches are loaded through (a test may hook it).
   virtual FileSystem& load_fs() { return *fs_; }
 
