@@ -87,10 +87,6 @@ struct CommittedRows {
   std::string table_root;
   int64_t version = 0;
   std::string source_file_column, batch_id_column, batch_id;
-  /// Read the table's newest version instead of `version` (the caller knows they are the
-  /// same and checks after): a time-travelled read costs Delta a rebuild of that version's
-  /// state, many times the count itself.
-  bool at_newest = false;
 };
 
 /// SCD Type 2: one batch's rows applied as events to the table's version history in one

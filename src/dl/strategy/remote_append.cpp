@@ -52,7 +52,6 @@ bool SameFiles(const std::vector<table::SourceFile>& recorded,
 // because an earlier attempt of the same files landed, that attempt's.
 struct BatchCommit {
   int64_t version = -1;  ///< -1: none
-  int64_t newest = -1;   ///< the table's newest version when it was found
   std::optional<std::string> batch_id;
   nlohmann::ordered_json metrics;  ///< its commitInfo.operationMetrics (Delta's, as strings)
 };
@@ -76,18 +75,7 @@ Result<BatchCommit> FindBatchCommit(table::TableContext& ctx, const Target& targ
         return Status::OK();
       });
   if (!range.ok()) return range.status().WithContext(target.display_name);
-  found.newest = range->until;
   return found;
-}
-
-// The table's newest version, knowing `version` exists.
-Result<int64_t> NewestVersion(table::TableContext& ctx, const Target& target, int64_t version) {
-  delta::CommitRangeOptions options;
-  options.commit_info_only = true;
-  auto range = delta::ForEachCommit(ctx.fs, target.root, version, std::nullopt, options,
-                                    [](delta::Commit&&) { return Status::OK(); });
-  if (!range.ok()) return range.status().WithContext(target.display_name);
-  return range->until;
 }
 
 // A count in operationMetrics (Delta writes them as strings); nullopt when absent.
@@ -198,25 +186,14 @@ Result<BatchCommit> FinishRemoteBatch(table::TableContext& ctx, const Target& ta
 // What the batch's commit wrote, counted from the commit rather than by reading the sources
 // again: rows per source file (with audit columns: the commit's rows by batch id), and the
 // rows it brought in (Delta's operationMetrics: written, or inserted + updated by a MERGE).
-Result<BatchOutcome> CommittedOutcome(table::TableContext& ctx, const Target& target,
-                                      const engine::AppendOperation& op,
+Result<BatchOutcome> CommittedOutcome(const Target& target, const engine::AppendOperation& op,
                                       const BatchCommit& commit) {
   BatchOutcome out;
   out.write.version = commit.version;
   if (!op.source_file_column.empty() && !op.batch_id_column.empty() && commit.batch_id) {
     engine::CommittedRows rows{op.table_root, commit.version, op.source_file_column,
                                op.batch_id_column, *commit.batch_id};
-    // Counted at the newest version when that is the commit's: exact if it still is after
-    // the count (versions only grow), else counted again at the commit's version.
-    rows.at_newest = commit.newest == commit.version;
     DL_ASSIGN_OR_RETURN(out.rows_per_file, target.remote->RowsPerFile(rows));
-    if (rows.at_newest) {
-      DL_ASSIGN_OR_RETURN(int64_t newest, NewestVersion(ctx, target, commit.version));
-      if (newest != commit.version) {
-        rows.at_newest = false;
-        DL_ASSIGN_OR_RETURN(out.rows_per_file, target.remote->RowsPerFile(rows));
-      }
-    }
   }
   auto inserted = Metric(commit.metrics, "numTargetRowsInserted");
   if (auto written = Metric(commit.metrics, "numOutputRows"); written && !inserted) {
@@ -259,7 +236,7 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
   Status appended = target.remote->Append(op);
   DL_ASSIGN_OR_RETURN(BatchCommit commit,
                       FinishRemoteBatch(ctx, target, batch, remote, appended));
-  return CommittedOutcome(ctx, target, op, commit);
+  return CommittedOutcome(target, op, commit);
 }
 
 Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& target,
@@ -296,7 +273,7 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
                               {"updated", Metric(m, "numTargetRowsUpdated").value_or(0)},
                               {"deleted", Metric(m, "numTargetRowsDeleted").value_or(0)}});
   // As on DuckDB: what the batch brought in, not rows copied along.
-  return CommittedOutcome(ctx, target, op.rows, commit);
+  return CommittedOutcome(target, op.rows, commit);
 }
 
 namespace {

@@ -150,11 +150,11 @@ Status SparkLoadEngine::Append(const AppendOperation& op) {
 Result<std::map<std::string, int64_t>> SparkLoadEngine::RowsPerFile(const CommittedRows& rows) {
   DL_ASSIGN_OR_RETURN(
       auto counted,
-      session_->Sql(fmt::format(
-          "SELECT {0}, count(1) FROM delta.{1}{2} WHERE {3} = {4} GROUP BY {0}",
-          SparkIdent(rows.source_file_column), SparkIdent(rows.table_root),
-          rows.at_newest ? "" : fmt::format(" VERSION AS OF {}", rows.version),
-          SparkIdent(rows.batch_id_column), SparkLiteral(rows.batch_id))));
+      session_->Sql(fmt::format("SELECT {0}, count(1) FROM delta.{1} VERSION AS OF {2} WHERE {3} "
+                                "= {4} GROUP BY {0}",
+                                SparkIdent(rows.source_file_column), SparkIdent(rows.table_root),
+                                rows.version, SparkIdent(rows.batch_id_column),
+                                SparkLiteral(rows.batch_id))));
   std::map<std::string, int64_t> out;
   for (const auto& row : counted.rows) {
     if (row.size() != 2 || !row[1]) return Status::Engine("Spark: unexpected row in a count");
