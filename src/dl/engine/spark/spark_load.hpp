@@ -21,8 +21,8 @@ class SparkLoadEngine : public RemoteLoadEngine {
   /// One scan of the sources: the write itself (the rows it wrote are counted from the
   /// commit, RowsPerFile).
   Status Append(const AppendOperation& op) override;
-  /// One MERGE per batch (spark_merge.cpp), which is the only scan of the sources (the
-  /// NULL-key check rides in it).
+  /// One MERGE per batch (spark_merge.cpp); scans of the sources: the NULL-key check and the
+  /// MERGE itself.
   Status Merge(const MergeOperation& op) override;
   /// One MERGE per batch (spark_scd2.cpp) over the versions computed with window functions
   /// from the batch, the table's current rows of its keys and the change store.

@@ -1,5 +1,5 @@
 // Merge on Spark: the batch as a temp view (files, audit columns, delivery order), checked for
-// NULL keys within the MERGE's own scan, deduplicated per key (last delivered wins) with each row's delete_condition, then
+// NULL keys, deduplicated per key (last delivered wins) with each row's delete_condition, then
 // ONE `MERGE INTO delta.`root`` whose commit carries our txn and metadata (Delta's session
 // confs: a retried MERGE whose txn version was applied is skipped, as a retried write is).
 // Without a table, the batch's inserts create it in one write with the same txn options.
@@ -16,8 +16,6 @@ namespace {
 
 constexpr const char* kBatchView = "__dl_merge_batch";
 constexpr const char* kSourceView = "__dl_merge_src";
-constexpr const char* kCheckedView = "__dl_merge_checked";
-constexpr const char* kNullKeyMarker = "__dl_null_key_or_sequence";
 constexpr const char* kDeleteColumn = "__dl_delete";
 
 std::string Q(const char* alias, const std::string& column) {
@@ -70,7 +68,7 @@ std::string MergeStatement(const MergeOperation& op, const std::vector<Column>& 
   return sql;
 }
 
-// The configured columns must be in the files.
+// The configured columns must be in the files, keys and sequence values must not be NULL.
 Status CheckColumns(SparkSession& session, const MergeOperation& op,
                     const std::vector<Column>& columns) {
   const AppendOperation& rows = op.rows;
@@ -87,41 +85,14 @@ Status CheckColumns(SparkSession& session, const MergeOperation& op,
   for (const auto& c : op.except_columns) {
     DL_RETURN_IF_ERROR(CheckPresent(data, c, "except_columns", rows));
   }
-  return Status::OK();
-}
-
-// kCheckedView: the batch, whose scan fails (raise_error, before anything commits) on a row
-// with a NULL key or sequence value, so the check costs no scan of its own: every source row
-// goes through it in the MERGE's (or the creating write's) pass over the source. Only then
-// are the files holding such rows counted for the error (NullKeysError).
-Status CreateCheckedView(SparkSession& session, const MergeOperation& op) {
-  std::vector<std::string> is_null;
-  for (const auto& k : op.rows.dedup->keys) is_null.push_back(SparkIdent(k) + " IS NULL");
-  if (const auto& seq = op.rows.dedup->sequence_column) {
-    is_null.push_back(SparkIdent(*seq) + " IS NULL");
-  }
-  return CreateView(session, kCheckedView,
-                    SqlRelation(fmt::format(
-                        "SELECT * FROM {} WHERE CASE WHEN {} THEN raise_error({}) ELSE true END",
-                        SparkIdent(kBatchView), fmt::join(is_null, " OR "),
-                        SparkLiteral(kNullKeyMarker))));
-}
-
-// A failure of kCheckedView's check as the files holding NULL keys (as on DuckDB); any other
-// error as it is.
-Status NullKeysError(SparkSession& session, const MergeOperation& op, Status st) {
-  if (st.ok() || st.message().find(kNullKeyMarker) == std::string::npos) return st;
-  Status named = CheckNullKeys(session, op.rows, kBatchView, op.rows.dedup->keys,
-                               op.rows.dedup->sequence_column);
-  return named.ok() ? st : named;
+  return CheckNullKeys(session, rows, kBatchView, rows.dedup->keys, rows.dedup->sequence_column);
 }
 
 // kSourceView: the batch deduplicated, with each row's delete_condition; the fragments are
 // analysed here (a Config error naming the key when they do not fit the data).
 Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
   const AppendOperation& rows = op.rows;
-  DL_RETURN_IF_ERROR(CreateCheckedView(session, op));
-  DL_ASSIGN_OR_RETURN(std::string deduped, DedupQuery(session, rows, kCheckedView));
+  DL_ASSIGN_OR_RETURN(std::string deduped, DedupQuery(session, rows, kBatchView));
   const std::string is_delete =
       op.delete_condition ? fmt::format("coalesce(({}), false)", *op.delete_condition) : "false";
   const std::string source = fmt::format("SELECT `source`.*, {} AS {} FROM ({}) AS `source`",
@@ -171,8 +142,8 @@ Status MergeViews(SparkSession& session, const MergeOperation& op) {
 Status SparkLoadEngine::Merge(const MergeOperation& op) {
   DL_RETURN_IF_ERROR(PrepareSession(*session_));
   Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, true));
-  if (st.ok()) st = NullKeysError(*session_, op, MergeViews(*session_, op));
-  for (const char* view : {kSourceView, kCheckedView, kBatchView}) {
+  if (st.ok()) st = MergeViews(*session_, op);
+  for (const char* view : {kSourceView, kBatchView}) {
     (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(view));
   }
   return st.ok() ? st : ClassifyError(st, op.rows);
