@@ -64,6 +64,13 @@ struct AppendOperation {
   std::string user_metadata;  ///< commitInfo.userMetadata (LoaderCommitInfo::ToUserMetadata)
 };
 
+struct AppendOutcome {
+  /// Rows per source file (as `paths` names them) written (after dedup); only when
+  /// source_file_column is set.
+  std::map<std::string, int64_t> rows_per_file;
+  int64_t rows = 0;
+};
+
 /// Merge (upsert) one batch into a Delta table in one commit, as the DuckDB engine does:
 /// the batch deduplicated per key (rows.dedup, last delivered wins), matched rows updated
 /// (or deleted when delete_condition holds), the others inserted. NULL keys (or sequence
@@ -79,14 +86,12 @@ struct MergeOperation {
   bool delete_unmatched = false;  ///< when_not_matched_by_source: delete
 };
 
-/// The rows one commit wrote per source file: the table's rows at `version` whose
-/// batch_id_column holds `batch_id`, counted by source_file_column (a file none of whose rows
-/// was written is absent). Appends and merges count this way after their commit, not by
-/// reading the sources a second time; their row totals are the commit's operationMetrics.
-struct CommittedRows {
-  std::string table_root;
-  int64_t version = 0;
-  std::string source_file_column, batch_id_column, batch_id;
+struct MergeOutcome {
+  /// Rows inserted or updated per source file (as `paths` names them); only when
+  /// source_file_column is set.
+  std::map<std::string, int64_t> rows_per_file;
+  int64_t source_rows = 0, collapsed = 0, inserted = 0, updated = 0, deleted = 0,
+          unchanged = 0;
 };
 
 /// SCD Type 2: one batch's rows applied as events to the table's version history in one
@@ -126,10 +131,9 @@ class RemoteLoadEngine {
  public:
   virtual ~RemoteLoadEngine() = default;
   /// Errors name the failing source file in detail().files when the engine says which.
-  virtual Status Append(const AppendOperation& op) = 0;
-  virtual Status Merge(const MergeOperation& op) = 0;
+  virtual Result<AppendOutcome> Append(const AppendOperation& op) = 0;
+  virtual Result<MergeOutcome> Merge(const MergeOperation& op) = 0;
   virtual Result<Scd2Outcome> Scd2(const Scd2Operation& op) = 0;
-  virtual Result<std::map<std::string, int64_t>> RowsPerFile(const CommittedRows& rows) = 0;
 };
 
 }  // namespace dl::engine

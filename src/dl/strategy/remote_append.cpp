@@ -49,46 +49,23 @@ bool SameFiles(const std::vector<table::SourceFile>& recorded,
 }
 
 // The commit that holds the batch: ours (its batch id) or, when the engine skipped the write
-// because an earlier attempt of the same files landed, that attempt's.
-struct BatchCommit {
-  int64_t version = -1;  ///< -1: none
-  std::optional<std::string> batch_id;
-  nlohmann::ordered_json metrics;  ///< its commitInfo.operationMetrics (Delta's, as strings)
-};
-
-Result<BatchCommit> FindBatchCommit(table::TableContext& ctx, const Target& target,
-                                    const Batch& batch, int64_t after) {
+// because an earlier attempt of the same files landed, that attempt's. -1: none.
+Result<int64_t> FindBatchCommit(table::TableContext& ctx, const Target& target, const Batch& batch,
+                                int64_t after) {
   delta::CommitRangeOptions options;
   options.commit_info_only = true;
-  BatchCommit found;
+  int64_t found = -1;
   auto range = delta::ForEachCommit(
       ctx.fs, target.root, after, std::nullopt, options, [&](delta::Commit&& c) -> Status {
         DL_ASSIGN_OR_RETURN(auto info, delta::LoaderCommitInfo::Of(c.actions));
         if (!info) return Status::OK();
         if (info->batch_id == batch.id || SameFiles(info->source_files, batch.files)) {
-          found.version = c.version;
-          found.batch_id = info->batch_id;
-          const delta::CommitInfo* ci = c.commit_info();
-          found.metrics = ci ? ci->json.value("operationMetrics", nlohmann::ordered_json::object())
-                             : nlohmann::ordered_json::object();
+          found = c.version;
         }
         return Status::OK();
       });
   if (!range.ok()) return range.status().WithContext(target.display_name);
   return found;
-}
-
-// A count in operationMetrics (Delta writes them as strings); nullopt when absent.
-std::optional<int64_t> Metric(const nlohmann::ordered_json& metrics, const char* name) {
-  auto it = metrics.find(name);
-  if (it == metrics.end()) return std::nullopt;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  if (!it->is_string()) return std::nullopt;
-  try {
-    return std::stoll(it->get<std::string>());
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 }  // namespace
@@ -162,7 +139,7 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
 }
 
 // After the engine's call: the commit holding the batch, or the error to retry with.
-Result<BatchCommit> FinishRemoteBatch(table::TableContext& ctx, const Target& target,
+Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target,
                                   const Batch& batch, RemoteBatch& remote, const Status& called) {
   if (!called.ok()) {
     // Another writer committed first (maybe with this txn version): take the next one.
@@ -170,9 +147,9 @@ Result<BatchCommit> FinishRemoteBatch(table::TableContext& ctx, const Target& ta
     return called;
   }
   DL_ASSIGN_OR_RETURN(
-      BatchCommit commit,
+      int64_t version,
       FindBatchCommit(ctx, target, batch, std::max<int64_t>(batch.checked_version, -1)));
-  if (commit.version < 0) {
+  if (version < 0) {
     // The engine skipped the write: the txn version is another batch's. Take the next.
     *remote.txn_version = 0;
     return Status::CommitConflict(
@@ -180,31 +157,7 @@ Result<BatchCommit> FinishRemoteBatch(table::TableContext& ctx, const Target& ta
         "again",
         remote.op.txn_app_id, remote.op.txn_version, target.display_name);
   }
-  return commit;
-}
-
-// What the batch's commit wrote, counted from the commit rather than by reading the sources
-// again: rows per source file (with audit columns: the commit's rows by batch id), and the
-// rows it brought in (Delta's operationMetrics: written, or inserted + updated by a MERGE).
-Result<BatchOutcome> CommittedOutcome(const Target& target, const engine::AppendOperation& op,
-                                      const BatchCommit& commit) {
-  BatchOutcome out;
-  out.write.version = commit.version;
-  if (!op.source_file_column.empty() && !op.batch_id_column.empty() && commit.batch_id) {
-    engine::CommittedRows rows{op.table_root, commit.version, op.source_file_column,
-                               op.batch_id_column, *commit.batch_id};
-    DL_ASSIGN_OR_RETURN(out.rows_per_file, target.remote->RowsPerFile(rows));
-  }
-  auto inserted = Metric(commit.metrics, "numTargetRowsInserted");
-  if (auto written = Metric(commit.metrics, "numOutputRows"); written && !inserted) {
-    out.write.rows_written = *written;
-  } else if (inserted) {
-    out.write.rows_written =
-        *inserted + Metric(commit.metrics, "numTargetRowsUpdated").value_or(0);
-  } else {
-    for (const auto& [file, n] : out.rows_per_file) out.write.rows_written += n;
-  }
-  return out;
+  return version;
 }
 
 }  // namespace
@@ -233,10 +186,14 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
     d.sequence_column = t.sequence_column;
     d.drop_keys_in_table = true;
   }
-  Status appended = target.remote->Append(op);
-  DL_ASSIGN_OR_RETURN(BatchCommit commit,
-                      FinishRemoteBatch(ctx, target, batch, remote, appended));
-  return CommittedOutcome(target, op, commit);
+  auto appended = target.remote->Append(op);
+  DL_ASSIGN_OR_RETURN(int64_t version,
+                      FinishRemoteBatch(ctx, target, batch, remote, appended.status()));
+  BatchOutcome out;
+  out.write.version = version;
+  out.write.rows_written = appended->rows;
+  out.rows_per_file = std::move(appended->rows_per_file);
+  return out;
 }
 
 Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& target,
@@ -260,20 +217,26 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
   op.update_columns = t.update_columns;
   op.except_columns = t.except_columns;
   op.delete_unmatched = t.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
-  Status merged = target.remote->Merge(op);
+  auto merged = target.remote->Merge(op);
   remote.op = op.rows;
-  DL_ASSIGN_OR_RETURN(BatchCommit commit, FinishRemoteBatch(ctx, target, batch, remote, merged));
-  const auto& m = commit.metrics;
+  DL_ASSIGN_OR_RETURN(int64_t version,
+                      FinishRemoteBatch(ctx, target, batch, remote, merged.status()));
   log::Info("merge applied", {{"table", target.display_name},
                               {"batch", batch.id},
-                              {"version", commit.version},
+                              {"version", version},
                               {"engine", "spark"},
-                              {"source_rows", Metric(m, "numSourceRows").value_or(0)},
-                              {"inserted", Metric(m, "numTargetRowsInserted").value_or(0)},
-                              {"updated", Metric(m, "numTargetRowsUpdated").value_or(0)},
-                              {"deleted", Metric(m, "numTargetRowsDeleted").value_or(0)}});
+                              {"source_rows", merged->source_rows},
+                              {"collapsed_duplicates", merged->collapsed},
+                              {"inserted", merged->inserted},
+                              {"updated", merged->updated},
+                              {"deleted", merged->deleted},
+                              {"unchanged", merged->unchanged}});
+  BatchOutcome out;
+  out.write.version = version;
   // As on DuckDB: what the batch brought in, not rows copied along.
-  return CommittedOutcome(target, op.rows, commit);
+  out.write.rows_written = merged->inserted + merged->updated;
+  out.rows_per_file = std::move(merged->rows_per_file);
+  return out;
 }
 
 namespace {
@@ -329,9 +292,8 @@ Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& targ
   }
   auto applied = target.remote->Scd2(op);
   remote.op = op.rows;
-  DL_ASSIGN_OR_RETURN(BatchCommit commit,
+  DL_ASSIGN_OR_RETURN(int64_t version,
                       FinishRemoteBatch(ctx, target, batch, remote, applied.status()));
-  const int64_t version = commit.version;
   log::Info("scd2 applied", {{"table", target.display_name},
                              {"batch", batch.id},
                              {"version", version},

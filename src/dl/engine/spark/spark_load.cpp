@@ -121,45 +121,41 @@ Result<std::unique_ptr<RemoteLoadEngine>> SparkLoadEngine::Connect(const SparkRe
   return std::unique_ptr<RemoteLoadEngine>(new SparkLoadEngine(std::move(session)));
 }
 
-Status SparkLoadEngine::Append(const AppendOperation& op) {
+Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
   DL_RETURN_IF_ERROR(PrepareSession(*session_));
+  // The write reads the files again: a second scan, the price of per-file counts.
+  DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op));
   pb::Relation input;
   const bool view = op.dedup || op.replace_where;
   if (view) {
     // The batch as a view (with its rows' delivery order for dedup): checked against
-    // replace_where, or deduplicated in SQL.
-    Status st = CreateView(*session_, kBatchView, WithAuditColumns(op, true));
+    // replace_where, or deduplicated in SQL, where a third scan counts what survives per file.
+    Status st = CreateView(*session_, kBatchView, WithAuditColumns(op, files, true));
     if (!st.ok()) return ClassifyError(st, op);
   }
-  Status st;
   if (op.dedup) {
-    auto query = DedupQuery(*session_, op, kBatchView);
-    if (query.ok()) input = SqlRelation(WithoutHiddenColumns(*query));
-    st = query.status();
+    DL_ASSIGN_OR_RETURN(std::string query, DedupQuery(*session_, op, kBatchView));
+    auto kept = CountRowsByFile(*session_, query);
+    if (!kept.ok()) return ClassifyError(kept.status(), op);
+    files.rows_per_file = std::move(kept->rows_per_file);
+    files.rows = kept->rows;
+    input = SqlRelation(WithoutHiddenColumns(query));
   } else if (op.replace_where) {
-    st = CheckReplaceWhere(*session_, op, kBatchView);
+    Status st = CheckReplaceWhere(*session_, op, kBatchView);
+    if (!st.ok()) {
+      (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
+      return ClassifyError(st, op);
+    }
     input = SqlRelation(WithoutHiddenColumns("SELECT * FROM " + SparkIdent(kBatchView)));
   } else {
-    input = WithAuditColumns(op, false);
+    input = WithAuditColumns(op, files, false);
   }
-  if (st.ok()) st = session_->Execute(WritePlan(op, std::move(input))).status();
+  AppendOutcome out;
+  out.rows = files.rows;
+  if (!op.source_file_column.empty()) out.rows_per_file = std::move(files.rows_per_file);
+  auto written = session_->Execute(WritePlan(op, std::move(input)));
   if (view) (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
-  return st.ok() ? st : ClassifyError(st, op);
-}
-
-Result<std::map<std::string, int64_t>> SparkLoadEngine::RowsPerFile(const CommittedRows& rows) {
-  DL_ASSIGN_OR_RETURN(
-      auto counted,
-      session_->Sql(fmt::format("SELECT {0}, count(1) FROM delta.{1} VERSION AS OF {2} WHERE {3} "
-                                "= {4} GROUP BY {0}",
-                                SparkIdent(rows.source_file_column), SparkIdent(rows.table_root),
-                                rows.version, SparkIdent(rows.batch_id_column),
-                                SparkLiteral(rows.batch_id))));
-  std::map<std::string, int64_t> out;
-  for (const auto& row : counted.rows) {
-    if (row.size() != 2 || !row[1]) return Status::Engine("Spark: unexpected row in a count");
-    out[row[0].value_or("")] += std::stoll(*row[1]);
-  }
+  if (!written.ok()) return ClassifyError(written.status(), op);
   return out;
 }
 

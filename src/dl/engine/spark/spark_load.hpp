@@ -18,18 +18,16 @@ class SparkLoadEngine : public RemoteLoadEngine {
   explicit SparkLoadEngine(std::unique_ptr<SparkSession> session) : session_(std::move(session)) {}
   static Result<std::unique_ptr<RemoteLoadEngine>> Connect(const SparkRemote& remote);
 
-  /// One scan of the sources: the write itself (the rows it wrote are counted from the
-  /// commit, RowsPerFile).
-  Status Append(const AppendOperation& op) override;
-  /// One MERGE per batch (spark_merge.cpp); scans of the sources: the NULL-key check and the
-  /// MERGE itself.
-  Status Merge(const MergeOperation& op) override;
+  /// Two scans of the sources: rows per file (a GROUP BY on the file-path metadata column,
+  /// which also gives Spark's spelling of each path) and the write itself; with dedup a
+  /// third counts the rows kept per file.
+  Result<AppendOutcome> Append(const AppendOperation& op) override;
+  /// One MERGE per batch (spark_merge.cpp); scans: rows per file, NULL keys, the outcome
+  /// counts (a join with the table) and the MERGE itself.
+  Result<MergeOutcome> Merge(const MergeOperation& op) override;
   /// One MERGE per batch (spark_scd2.cpp) over the versions computed with window functions
   /// from the batch, the table's current rows of its keys and the change store.
   Result<Scd2Outcome> Scd2(const Scd2Operation& op) override;
-  /// A GROUP BY over the commit's version of the table; Delta's data skipping on the batch id
-  /// column's statistics keeps it to the files holding the batch.
-  Result<std::map<std::string, int64_t>> RowsPerFile(const CommittedRows& rows) override;
 
  private:
   std::unique_ptr<SparkSession> session_;

@@ -43,6 +43,26 @@ bool Updatable(const MergeOperation& op, const std::string& column) {
   return std::find(except.begin(), except.end(), column) == except.end();
 }
 
+// Per source file and outcome (insert, update, delete, unchanged, absent_delete): rows.
+std::string OutcomesQuery(const MergeOperation& op) {
+  const std::string unmatched = fmt::format(
+      "CASE WHEN {} THEN 'absent_delete' ELSE 'insert' END", Q("source", kDeleteColumn));
+  if (!op.rows.table_columns) {
+    return fmt::format("SELECT {}, {}, count(1) FROM {} AS `source` GROUP BY 1, 2",
+                       Q("source", kFileColumn), unmatched, SparkIdent(kSourceView));
+  }
+  std::string cond;
+  if (op.merge_condition) {
+    cond = fmt::format(" WHEN NOT coalesce(({}), false) THEN 'unchanged'", *op.merge_condition);
+  }
+  return fmt::format(
+      "SELECT {0}, CASE WHEN `target`.`__dl_hit` IS NULL THEN {1}{2} WHEN {3} THEN 'delete' "
+      "ELSE 'update' END, count(1) FROM {4} AS `source` LEFT JOIN (SELECT *, true AS "
+      "`__dl_hit` FROM delta.{5}) AS `target` ON {6} GROUP BY 1, 2",
+      Q("source", kFileColumn), unmatched, cond, Q("source", kDeleteColumn),
+      SparkIdent(kSourceView), SparkIdent(op.rows.table_root), KeyJoin(op.rows.dedup->keys));
+}
+
 std::string MergeStatement(const MergeOperation& op, const std::vector<Column>& written) {
   const std::string cond =
       op.merge_condition ? fmt::format(" AND coalesce(({}), false)", *op.merge_condition) : "";
@@ -110,9 +130,9 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
   return checked.ok() ? Status::OK() : FragmentError(checked.status(), "merge_condition", op.rows);
 }
 
-// Everything after the batch view exists; the caller drops the views. What the MERGE did is
-// read from its commit (operationMetrics) by the caller, not counted by a join beforehand.
-Status MergeViews(SparkSession& session, const MergeOperation& op) {
+// Everything after the batch view exists; the caller drops the views.
+Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
+                                const ReadFiles& files) {
   const AppendOperation& rows = op.rows;
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
   DL_RETURN_IF_ERROR(CheckColumns(session, op, columns));
@@ -124,29 +144,56 @@ Status MergeViews(SparkSession& session, const MergeOperation& op) {
       written.push_back(c);
     }
   }
+
+  MergeOutcome out;
+  out.source_rows = files.rows;
+  DL_ASSIGN_OR_RETURN(auto outcomes, session.Sql(OutcomesQuery(op)));
+  int64_t kept = 0;
+  for (const auto& r : outcomes.rows) {
+    const std::string kind = r.at(1).value_or("");
+    const int64_t n = std::stoll(r.at(2).value_or("0"));
+    kept += n;
+    if (kind == "insert") out.inserted += n;
+    if (kind == "update") out.updated += n;
+    if (kind == "delete") out.deleted += n;
+    if (kind == "unchanged") out.unchanged += n;
+    if (!rows.source_file_column.empty() && (kind == "insert" || kind == "update")) {
+      out.rows_per_file[r.at(0).value_or("")] += n;
+    }
+  }
+  out.collapsed = out.source_rows - kept;
+
   if (!rows.table_columns) {
     std::vector<std::string> cols;
     for (const auto& c : written) cols.push_back(SparkIdent(c.name));
     const std::string inserts =
         fmt::format("SELECT {} FROM {} WHERE NOT {}", fmt::join(cols, ", "),
                     SparkIdent(kSourceView), SparkIdent(kDeleteColumn));
-    return session.Execute(WritePlan(rows, SqlRelation(inserts))).status();
+    DL_RETURN_IF_ERROR(session.Execute(WritePlan(rows, SqlRelation(inserts))).status());
+    return out;
   }
   DL_RETURN_IF_ERROR(AddNewColumns(session, rows, written));
-  // A MERGE whose txn version was applied is skipped by Delta: the caller finds that commit.
-  return SqlWithTxn(session, rows, MergeStatement(op, written)).status();
+  DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(session, rows, MergeStatement(op, written)));
+  // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows; none when
+  // Delta skipped the MERGE (its txn version was applied): the caller finds that commit.
+  if (!merged.rows.empty() && merged.rows[0].size() == 4) {
+    out.deleted = std::stoll(merged.rows[0][2].value_or("0"));  // with unmatched deletes
+  }
+  return out;
 }
 
 }  // namespace
 
-Status SparkLoadEngine::Merge(const MergeOperation& op) {
+Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
   DL_RETURN_IF_ERROR(PrepareSession(*session_));
-  Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, true));
-  if (st.ok()) st = MergeViews(*session_, op);
+  DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
+  Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));
+  Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op, files) : Result<MergeOutcome>(st);
   for (const char* view : {kSourceView, kBatchView}) {
     (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(view));
   }
-  return st.ok() ? st : ClassifyError(st, op.rows);
+  if (!out.ok()) return ClassifyError(out.status(), op.rows);
+  return out;
 }
 
 }  // namespace dl::engine::spark

@@ -13,6 +13,7 @@
 namespace dl::engine::spark {
 namespace {
 
+constexpr const char* kUriColumn = "__dl_file_uri";
 constexpr const char* kTxnAppIdConf = "spark.databricks.delta.write.txnAppId";
 constexpr const char* kTxnVersionConf = "spark.databricks.delta.write.txnVersion";
 constexpr const char* kUserMetadataConf = "spark.databricks.delta.commitInfo.userMetadata";
@@ -106,41 +107,29 @@ pb::Relation Project(pb::Relation input, std::vector<pb::Expression> exprs) {
   return r;
 }
 
-// The plan's path of a file Spark names in its own spelling, decoded in SQL: %-escapes (a
-// '+' is literal in a URI path), then `file:` or `file://` of an empty authority.
-pb::Expression DecodedFilePath() {
-  pb::Expression plus_kept = Fn("replace", {FilePath(), Str("+"), Str("%2B")});
-  return Fn("regexp_replace",
-            {Fn("url_decode", {std::move(plus_kept)}), Str("^file:(//(?=/))?"), Str("")});
+// SELECT _metadata.file_path, count(1) FROM source GROUP BY 1.
+pb::Plan RowsPerFilePlan(const AppendOperation& op) {
+  pb::Plan plan;
+  auto* agg = plan.mutable_root()->mutable_aggregate();
+  *agg->mutable_input() = Project(Source(op), {As(FilePath(), kUriColumn)});
+  agg->set_group_type(pb::Aggregate::GROUP_TYPE_GROUPBY);
+  *agg->add_grouping_expressions() = Attr(kUriColumn);
+  *agg->add_aggregate_expressions() = As(Fn("count", {Int(1)}), "rows");
+  return plan;
 }
 
-pb::Expression Map(std::vector<pb::Expression> pairs) { return Fn("map", std::move(pairs)); }
-
-// value(i) for each row's file (op.paths[i]), in the scan itself: a lookup of the spelling
-// Spark is expected to give (cheap per row), else of the decoded path; a file that is not one
-// of the plan's fails the scan, naming it. No paths: nothing is read.
-pb::Expression ByFile(const AppendOperation& op,
-                      const std::function<pb::Expression(size_t)>& value) {
-  if (op.paths.empty()) return value(0);
-  std::vector<pb::Expression> by_uri, by_path;
-  for (size_t i = 0; i < op.paths.size(); ++i) {
-    const std::string uri = SparkUriOf(op.paths[i]);
-    by_uri.push_back(Str(uri));
-    by_uri.push_back(value(i));
-    if (uri.rfind("file:/", 0) == 0) {  // also file:///x (an empty authority)
-      by_uri.push_back(Str("file://" + uri.substr(5)));
-      by_uri.push_back(value(i));
-    }
-    by_path.push_back(Str(op.paths[i]));
-    by_path.push_back(value(i));
+// element_at(map(uri, value, ...), _metadata.file_path); no rows: nothing to map (an empty
+// map has no key type to look up with).
+pb::Expression ByFile(const std::map<std::string, std::string>& path_of_uri,
+                      const std::function<pb::Expression(const std::string&)>& value,
+                      pb::Expression fallback) {
+  std::vector<pb::Expression> pairs;
+  for (const auto& [uri, path] : path_of_uri) {
+    pairs.push_back(Str(uri));
+    pairs.push_back(value(path));
   }
-  pb::Expression unknown = Fn(
-      "raise_error",
-      {Fn("concat",
-          {Str("Spark read "), FilePath(), Str(", which is not one of the batch's files")})});
-  return Fn("coalesce", {Fn("element_at", {Map(std::move(by_uri)), FilePath()}),
-                         Fn("element_at", {Map(std::move(by_path)), DecodedFilePath()}),
-                         std::move(unknown)});
+  if (pairs.empty()) return fallback;
+  return Fn("element_at", {Fn("map", std::move(pairs)), FilePath()});
 }
 
 bool IsLostCommitRace(const Status& st) {
@@ -171,27 +160,32 @@ std::string SparkLiteral(std::string_view value) {
   return out + "'";
 }
 
-std::string SparkUriOf(const std::string& path) {
-  if (path.empty() || path[0] != '/') return path;
-  // java.net.URI quotes what a path may not hold; other non-ASCII characters stay.
-  std::string out = "file:";
-  for (unsigned char c : path) {
-    if (c >= 0x80 || std::isalnum(c) || std::string_view("_-!.~'()*,;:$&+=/@").find(c) !=
-                                            std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
+Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation& op) {
+  ReadFiles out;
+  auto counted = session.Execute(RowsPerFilePlan(op));
+  if (!counted.ok()) return ClassifyError(counted.status(), op);
+  for (const auto& row : counted->rows) {
+    if (row.size() != 2 || !row[0] || !row[1]) {
+      return Status::Engine("Spark: unexpected row in the per-file row counts");
     }
+    const std::string path = PathOfSparkUri(*row[0]);
+    auto planned = std::find(op.paths.begin(), op.paths.end(), path);
+    if (planned == op.paths.end()) {
+      return Status::Internal("Spark read {}, which is not one of the batch's files", *row[0]);
+    }
+    out.path_of_uri[*row[0]] = *planned;
+    const int64_t rows = std::stoll(*row[1]);
+    out.rows_per_file[*planned] += rows;
+    out.rows += rows;
   }
   return out;
 }
 
-pb::Relation WithAuditColumns(const AppendOperation& op, bool hidden) {
+pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden) {
   std::vector<pb::Expression> exprs;
   exprs.emplace_back().mutable_unresolved_star();
-  auto path = [&] {
-    return ByFile(op, [&](size_t i) { return Str(op.paths.empty() ? "" : op.paths[i]); });
-  };
+  // Spark's file URIs mapped back to the planned paths.
+  auto path = [&] { return ByFile(files.path_of_uri, Str, FilePath()); };
   if (!op.source_file_column.empty()) exprs.push_back(As(path(), op.source_file_column));
   if (!op.load_timestamp_column.empty()) {
     pb::Expression ts;
@@ -201,8 +195,11 @@ pb::Relation WithAuditColumns(const AppendOperation& op, bool hidden) {
   if (!op.batch_id_column.empty()) exprs.push_back(As(Str(op.batch_id), op.batch_id_column));
   if (hidden) {
     exprs.push_back(As(path(), kFileColumn));
-    exprs.push_back(
-        As(ByFile(op, [](size_t i) { return Int(static_cast<int32_t>(i)); }), kFileOrderColumn));
+    auto position = [&](const std::string& p) {
+      return Int(static_cast<int32_t>(std::find(op.paths.begin(), op.paths.end(), p) -
+                                      op.paths.begin()));
+    };
+    exprs.push_back(As(ByFile(files.path_of_uri, position, Int(0)), kFileOrderColumn));
     // Parquet knows each row's index in its file; csv/json rows keep their order within a
     // file in the scan's ids (a file is read as one split, or as splits in offset order).
     exprs.push_back(As(op.format == "parquet" ? Attr("_metadata.row_index")
@@ -325,6 +322,20 @@ Result<QueryRows> SqlWithTxn(SparkSession& session, const AppendOperation& op,
     if (done.ok() && !unset.ok()) return unset;
   }
   return done;
+}
+
+Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& query) {
+  DL_ASSIGN_OR_RETURN(auto counted, session.Sql(fmt::format("SELECT {0}, count(1) FROM ({1}) "
+                                                            "GROUP BY {0}",
+                                                            SparkIdent(kFileColumn), query)));
+  ReadFiles out;
+  for (const auto& row : counted.rows) {
+    if (row.size() != 2 || !row[1]) return Status::Engine("Spark: unexpected row in a count");
+    const int64_t rows = std::stoll(*row[1]);
+    out.rows_per_file[row[0].value_or("")] += rows;
+    out.rows += rows;
+  }
+  return out;
 }
 
 Status FragmentError(const Status& st, const char* key, const AppendOperation& op) {

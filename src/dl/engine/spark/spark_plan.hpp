@@ -27,15 +27,18 @@ inline constexpr const char* kRowOrderColumn = "__dl_row_order";
 std::string SparkIdent(std::string_view name);
 std::string SparkLiteral(std::string_view value);
 
-/// The source with the audit columns op asks for; with `hidden`, also kFileColumn,
-/// kFileOrderColumn and kRowOrderColumn. Each row's file is mapped back to the plan's path
-/// in the same scan (Spark's spelling as predicted, else decoded); a file that is not one of
-/// the plan's fails the scan by name before anything is committed.
-pb::Relation WithAuditColumns(const AppendOperation& op, bool hidden);
+/// The batch's files: rows per file (which also gives Spark's spelling of each path, mapped
+/// here to the plan's) and the total. A file Spark cannot read fails by name.
+struct ReadFiles {
+  std::map<std::string, std::string> path_of_uri;
+  std::map<std::string, int64_t> rows_per_file;
+  int64_t rows = 0;
+};
+Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation& op);
 
-/// How Spark spells a local path in _metadata.file_path (`file:` and java.net.URI's escapes);
-/// other paths as they are.
-std::string SparkUriOf(const std::string& path);
+/// The source with the audit columns op asks for; with `hidden`, also kFileColumn,
+/// kFileOrderColumn and kRowOrderColumn.
+pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden);
 
 /// The session confs every load sets before it writes (set per operation: a session Spark
 /// restarted has lost them): Parquet timestamps as INT64 microseconds, as the DuckDB engine
@@ -85,6 +88,9 @@ Status AddNewColumns(SparkSession& session, const AppendOperation& op,
 /// skipped by Delta (no commit, no rows).
 Result<QueryRows> SqlWithTxn(SparkSession& session, const AppendOperation& op,
                              const std::string& sql);
+
+/// Rows per kFileColumn value of `query` (which must have it).
+Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& query);
 
 /// An Engine error from analysing a config fragment is the config's: a Config error naming
 /// `key` (merge_condition, delete_condition, replace_where) and the table.

@@ -84,7 +84,7 @@ std::string Pack(const std::vector<std::string>& cols) {
 class Scd2Plan {
  public:
   Scd2Plan(SparkSession& session, const Scd2Operation& op) : s_(session), op_(op) {}
-  Result<Scd2Outcome> Run();
+  Result<Scd2Outcome> Run(const ReadFiles& files);
   void Release();
 
  private:
@@ -400,8 +400,8 @@ Status Scd2Plan::Commit() {
   return SqlWithTxn(s_, rows, merge).status();
 }
 
-Result<Scd2Outcome> Scd2Plan::Run() {
-  DL_RETURN_IF_ERROR(CreateView(s_, kBatchView, WithAuditColumns(op_.rows, true)));
+Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
+  DL_RETURN_IF_ERROR(CreateView(s_, kBatchView, WithAuditColumns(op_.rows, files, true)));
   DL_RETURN_IF_ERROR(ResolveColumns());
   DL_RETURN_IF_ERROR(CreateEvents());
   DL_RETURN_IF_ERROR(CreateLateKeys());
@@ -438,8 +438,9 @@ void Scd2Plan::Release() {
 
 Result<Scd2Outcome> SparkLoadEngine::Scd2(const Scd2Operation& op) {
   DL_RETURN_IF_ERROR(PrepareSession(*session_));
+  DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
   Scd2Plan plan(*session_, op);
-  Result<Scd2Outcome> out = plan.Run();
+  Result<Scd2Outcome> out = plan.Run(files);
   plan.Release();
   if (!out.ok()) return ClassifyError(out.status(), op.rows);
   return out;
