@@ -5,7 +5,7 @@ typed by hand into the same server through pyspark's Connect client (bench/spark
 which is the overhead our orchestration adds on Spark (goal: at most 1.10x).
 
     .venv/bin/python bench/spark_engine_bench.py [--scales 1,4] [--reps 3] [--quick]
-        [--cases append,small,upsert,scd2] [--no-doc] [--driver-memory 4g]
+        [--cases append,small,upsert,scd2] [--no-doc] [--driver-memory 4g] [--before BIN]
 
 Sizes at 1x: append 4 parquet x 500,000 rows (5 columns); small files 250 csv x 100 rows;
 upsert and SCD2 a 25,000-row change batch into a 250,000-row, 20-column dimension
@@ -16,7 +16,9 @@ upsert and SCD2 a 25,000-row change batch into a 250,000-row, 20-column dimensio
 file in the tracker and commit, and orders changes by `sequence_column` (the hand-typed MERGE
 applies out-of-order changes too). The hand-typed client needs pyspark[connect] and its
 dependencies: the first run makes third_party/spark-connect/client-venv from
-bench/requirements-spark-client.txt (pinned). --quick: 1x only, one rep.
+bench/requirements-spark-client.txt (pinned). --quick: 1x only, one rep. --before BIN: also
+time another data_loader binary (an earlier build) on the Spark engine in the same run, so a
+change's effect is measured under the same load.
 """
 import argparse
 import json
@@ -44,6 +46,7 @@ CLIENT_VENV = ROOT / "third_party" / "spark-connect" / "client-venv"
 CLIENT_REQ = ROOT / "bench" / "requirements-spark-client.txt"
 PEER = ROOT / "bench" / "spark_sql_peer.py"
 CASES = ("append", "small", "upsert", "scd2")
+BEFORE = None  # --before: an earlier data_loader binary, timed as a fourth side
 LABEL = {"append": "large append: {n} parquet x 500,000 rows, 3 audit columns",
          "small": "small-file storm: {n} csv x 100 rows, 3 audit columns",
          "upsert": "upsert: {b:,}-row batch into {r:,} rows (merge, deletes)",
@@ -115,8 +118,8 @@ def merge_extra(op):
     return extra
 
 
-def dl_run(cfg, env):
-    res = run_measured([str(DL), "run", "--config", str(cfg)])
+def dl_run(cfg, env, binary=None):
+    res = run_measured([str(binary or DL), "run", "--config", str(cfg)])
     if res.rc != 0:
         raise RuntimeError(f"data_loader run {cfg.name} failed (exit {res.rc}):\n"
                            f"{res.stdout[-1500:]}\n{res.stderr[-3000:]}")
@@ -134,6 +137,11 @@ def peer(server, py, task, **kw):
     return json.loads(p.stdout.strip().splitlines()[-1])["seconds"]
 
 
+def spark_sides():
+    """(result key, binary) of each timed Spark-engine side."""
+    return [("spark", DL)] + ([("before", BEFORE)] if BEFORE else [])
+
+
 def fresh(path: pathlib.Path):
     if path.exists():
         shutil.rmtree(path)
@@ -147,12 +155,14 @@ def fresh(path: pathlib.Path):
 def bench_append(work, server, py, reps, case):
     raw, fmt, ext = ((work / "append_raw", "parquet", "parquet") if case == "append"
                      else (work / "small_raw", "csv", "csv"))
-    out = {"duckdb": [], "spark": [], "hand": []}
+    out = {"duckdb": [], "hand": [], **{k: [] for k, _ in spark_sides()}}
     for rep in range(reps):
-        for engine in ("duckdb", "spark"):
-            name = f"{case}_{engine}"
+        for key, binary in [("duckdb", DL)] + spark_sides():
+            engine = "duckdb" if key == "duckdb" else "spark"
+            name = f"{case}_{key}"
             fresh(work / name)
-            out[engine].append(dl_run(config(work, name, engine, f"{raw}/*.{ext}", fmt), None))
+            out[key].append(dl_run(config(work, name, engine, f"{raw}/*.{ext}", fmt), None,
+                                   binary))
         fresh(work / f"{case}_hand")
         task = "append_parquet" if fmt == "parquet" else "append_csv"
         out["hand"].append(peer(server, py, task, raw=f"{raw}/*.{ext}",
@@ -168,23 +178,25 @@ def bench_merge(work, server, py, reps, op):
     raw.mkdir()
     for f in sorted((work / "dim").glob("*.parquet")):
         os.link(f, raw / f.name)
-    for engine in ("duckdb", "spark"):
-        name = f"{op}_{engine}"
+    for key, binary in [("duckdb", DL)] + spark_sides():
+        engine = "duckdb" if key == "duckdb" else "spark"
+        name = f"{op}_{key}"
         fresh(work / name)
-        dl_run(config(work, name, engine, f"{raw}/*.parquet", "parquet", merge_extra(op)), None)
+        dl_run(config(work, name, engine, f"{raw}/*.parquet", "parquet", merge_extra(op)), None,
+               binary)
         fresh(work / f"{name}_base")
         shutil.copytree(work / name, work / f"{name}_base")
     fresh(work / f"{op}_hand_base")
     peer(server, py, f"setup_{op}", dim=work / "dim", out=work / f"{op}_hand_base")
     for f in sorted((work / "batch").glob("*.parquet")):
         os.link(f, raw / f.name)
-    out = {"duckdb": [], "spark": [], "hand": []}
+    out = {"duckdb": [], "hand": [], **{k: [] for k, _ in spark_sides()}}
     for rep in range(reps):
-        for engine in ("duckdb", "spark"):
-            name = f"{op}_{engine}"
+        for key, binary in [("duckdb", DL)] + spark_sides():
+            name = f"{op}_{key}"
             fresh(work / name)
             shutil.copytree(work / f"{name}_base", work / name)
-            out[engine].append(dl_run(work / f"{name}.yaml", None))
+            out[key].append(dl_run(work / f"{name}.yaml", None, binary))
         fresh(work / f"{op}_hand")
         shutil.copytree(work / f"{op}_hand_base", work / f"{op}_hand")
         out["hand"].append(peer(server, py, op, batch=work / "batch", out=work / f"{op}_hand"))
@@ -201,9 +213,11 @@ def med(xs):
 
 
 def report(results, sizes_by_scale, reps, startup):
+    before = any("before" in r for r in results.values())
     lines = ["| case | scale | DuckDB engine (s) | Spark engine (s) | hand-typed Spark (s) | "
-             "Spark engine / hand-typed (goal <= 1.10) | Spark engine / DuckDB engine |",
-             "|---|---|---|---|---|---|---|"]
+             "Spark engine / hand-typed (goal <= 1.10) | Spark engine / DuckDB engine |"
+             + (" Spark engine before (s) | before / hand-typed |" if before else ""),
+             "|---|---|---|---|---|---|---|" + ("---|---|" if before else "")]
     for (case, scale), r in results.items():
         s = sizes_by_scale[scale]
         label = LABEL[case].format(n=s["append_files"] if case == "append" else s["small_files"],
@@ -212,8 +226,11 @@ def report(results, sizes_by_scale, reps, startup):
             lines.append(f"| {label} | {scale}x | {r['error']} | | | | |")
             continue
         d, sp, h = med(r["duckdb"]), med(r["spark"]), med(r["hand"])
-        lines.append(f"| {label} | {scale}x | {d:.2f} | {sp:.2f} | {h:.2f} | {sp / h:.2f}x | "
-                     f"{sp / d:.1f}x |")
+        line = (f"| {label} | {scale}x | {d:.2f} | {sp:.2f} | {h:.2f} | {sp / h:.2f}x | "
+                f"{sp / d:.1f}x |")
+        if r.get("before"):
+            line += f" {med(r['before']):.2f} | {med(r['before']) / h:.2f}x |"
+        lines.append(line)
     growth = ["", "How time grows from 1x to 4x data (4x time / 1x time):", "",
               "| case | DuckDB engine | Spark engine | hand-typed Spark |", "|---|---|---|---|"]
     for case in CASES:
@@ -239,7 +256,10 @@ def main():
     ap.add_argument("--no-doc", action="store_true")
     ap.add_argument("--driver-memory", default="4g")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--before", type=pathlib.Path)
     args = ap.parse_args()
+    global BEFORE
+    BEFORE = args.before
     scales = [1] if args.quick else [int(s) for s in args.scales.split(",")]
     reps = 1 if args.quick else args.reps
     cases = [c for c in args.cases.split(",") if c]
