@@ -122,21 +122,22 @@ Result<std::string> RowsToWrite(engine::Engine& engine, const Target& target,
   DL_ASSIGN_OR_RETURN(std::string compatible, engine.DeltaCompatibleSelect(batch_sql));
   DL_ASSIGN_OR_RETURN(std::string typed, TypedLikeTable(engine, compatible, &snapshot));
   if (row_ids) {
-    typed = fmt::format("SELECT *, CAST(NULL AS BIGINT) AS {}, CAST(NULL AS BIGINT) AS {} FROM ({})",
-                        QuoteIdent(engine::kRowIdColumn),
-                        QuoteIdent(engine::kRowCommitVersionColumn), typed);
+    typed = fmt::format(
+        "SELECT *, CAST(NULL AS BIGINT) AS {}, CAST(NULL AS BIGINT) AS {} FROM ({})",
+        QuoteIdent(engine::kRowIdColumn), QuoteIdent(engine::kRowCommitVersionColumn), typed);
   }
   if (replaced.partial.empty()) return typed;
-  std::string kept = "*";
+  std::string kept = "SELECT * FROM " + QuoteIdent(kKeptView);
   if (row_ids) {
     DL_RETURN_IF_ERROR(
         engine.RegisterSnapshotWithFileColumn(kKeptView, snapshot, &replaced.partial, true));
-    kept = "* EXCLUDE (\"_dl_file\", \"_dl_row\")";
+    kept = engine.WithoutColumns(kept, {"_dl_file", "_dl_row"});
   } else {
     DL_RETURN_IF_ERROR(engine.RegisterSnapshot(kKeptView, snapshot, &replaced.partial));
   }
-  return fmt::format("SELECT * FROM ({}) UNION ALL BY NAME SELECT {} FROM {} WHERE ({}) IS NOT TRUE",
-                     typed, kept, QuoteIdent(kKeptView), *target.config.replace_where);
+  return fmt::format(
+      "SELECT * FROM ({}) UNION ALL BY NAME SELECT * FROM ({}) WHERE ({}) IS NOT TRUE", typed,
+      kept, *target.config.replace_where);
 }
 
 Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,

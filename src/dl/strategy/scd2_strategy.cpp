@@ -315,8 +315,9 @@ Status Scd2Batch::RegisterRewritten() {
   DL_RETURN_IF_ERROR(
       engine_.RegisterSnapshotWithFileColumn(kRewrittenScan, *snapshot_, &rewritten_, true));
   return engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP VIEW {} AS SELECT * EXCLUDE (\"_dl_file\", \"_dl_row\") FROM {}",
-      QuoteIdent(kRewritten), QuoteIdent(kRewrittenScan)));
+      "CREATE OR REPLACE TEMP VIEW {} AS {}", QuoteIdent(kRewritten),
+      engine_.WithoutColumns("SELECT * FROM " + QuoteIdent(kRewrittenScan),
+                             {"_dl_file", "_dl_row"})));
 }
 
 // The new and changed versions as the write takes them: with what they keep of the rows they

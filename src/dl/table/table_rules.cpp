@@ -156,10 +156,10 @@ Status RefuseGivenIdentityValues(const delta::Snapshot& snapshot,
                                  const std::string& root) {
   auto identities = delta::IdentityColumns(snapshot.schema());
   if (!identities.ok()) return identities.status().WithContext(fmt::format("table {}", root));
+  auto same = [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); };
   for (const auto& id : *identities) {
     if (id.allow_explicit_insert) continue;
     for (const auto& c : columns) {
-      auto same = [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); };
       if (!std::equal(c.begin(), c.end(), id.name.begin(), id.name.end(), same)) continue;
       return Status::Unsupported(
           "table {}: the data has identity column {} (writer feature identityColumns), whose "
