@@ -16,7 +16,7 @@ from test_e2e_merge import VARIANTS, loader_entry, random_batch, write_file
 from test_e2e_spark_append import (commit_infos, commits, kill_after_commits, rows,  # noqa: F401
                                    spark_remote, write_configs)
 
-SPARK_VARIANTS = [v for v in VARIANTS if not v.dv]  # table_properties: refused on Spark
+SPARK_VARIANTS = VARIANTS  # the dv variants: a table created with deletion vectors on both
 
 
 def duck_table(env: LoaderEnv, name: str):

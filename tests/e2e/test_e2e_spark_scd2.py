@@ -22,10 +22,11 @@ from test_e2e_spark_append import (commit_infos, commits, kill_after_commits, ro
                                    spark_remote, write_configs)
 from test_e2e_spark_merge import duck_table
 
-# table_properties (deletion vectors) are refused on Spark. The files of one batch must share
-# their columns on Spark (it reads one parquet file's schema, and maps csv columns by position):
-# new columns arrive batch by batch there (test_new_columns_batch_by_batch_like_duckdb).
-SPARK_VARIANTS = [dataclasses.replace(v, evolve_at=None) for v in VARIANTS if not v.dv]
+# The dv variants create the table with deletion vectors on both engines. The files of one
+# batch must share their columns on Spark (it reads one parquet file's schema, and maps csv
+# columns by position): new columns arrive batch by batch there
+# (test_new_columns_batch_by_batch_like_duckdb).
+SPARK_VARIANTS = [dataclasses.replace(v, evolve_at=None) for v in VARIANTS]
 
 
 def harness(env: LoaderEnv, v: Variant, seed: int, name: str, engine: str) -> Scd2Harness:

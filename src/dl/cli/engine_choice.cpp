@@ -81,7 +81,6 @@ std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
     return {"json_options.format", "auto (say lines or array)"};
   }
   if (t.on_bad_rows != config::OnBadRows::kFail) return {"on_bad_rows", "quarantine"};
-  if (!t.table_properties.empty()) return {"table_properties", "table properties"};
   return {};
 }
 

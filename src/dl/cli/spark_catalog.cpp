@@ -24,10 +24,8 @@ std::string Quoted(const catalog::UcTableName& n) {
 }
 
 bool NotFound(const Status& st) {
-  for (const char* cls : {"[TABLE_OR_VIEW_NOT_FOUND]", "[SCHEMA_NOT_FOUND]"}) {
-    if (st.message().find(cls) != std::string::npos) return true;
-  }
-  return false;
+  const std::string& error_class = st.detail().error_class;
+  return error_class == "TABLE_OR_VIEW_NOT_FOUND" || error_class == "SCHEMA_NOT_FOUND";
 }
 
 struct CatalogEntry {

@@ -45,6 +45,9 @@ struct ErrorDetail {
   /// The source files at fault, as the caller named them (the config's and the plan's
   /// paths, never an engine's spelling of them).
   std::vector<std::string> files;
+  /// The engine's own class of the error (Spark's "TABLE_OR_VIEW_NOT_FOUND",
+  /// "DELTA_CONCURRENT_APPEND"), empty when it gave none: checked instead of the message.
+  std::string error_class;
 };
 
 class [[nodiscard]] Status {

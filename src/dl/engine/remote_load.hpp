@@ -57,6 +57,13 @@ struct AppendOperation {
   std::optional<Dedup> dedup;
   /// The table's columns; nullopt when there is no table yet.
   std::optional<std::vector<std::string>> table_columns;
+  /// Delta table properties (config `table_properties`): a table the write creates gets them
+  /// in its first commit, with the protocol features they enable; for an existing table,
+  /// those it lacks or holds with another value, set by a commit of their own before the
+  /// batch's (idempotent: a rerun finds them set).
+  std::map<std::string, std::string> table_properties;
+  /// Clustering columns (config `clustering_columns`) of a table the write creates.
+  std::vector<std::string> clustering_columns;
   /// Idempotency: the engine's commit is skipped when the table already holds this txn
   /// version (or a later one) of this app id.
   std::string txn_app_id;

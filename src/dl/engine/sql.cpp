@@ -52,7 +52,7 @@ std::string StripStatementEnd(std::string_view sql) {
 
 Status RefusedRows(const QueryRows& counts, const std::string& table, std::string_view advice) {
   std::vector<std::string> parts;
-  ErrorDetail detail{ErrorDetail::Cause::kData, {}};
+  ErrorDetail detail{ErrorDetail::Cause::kData, {}, {}};
   for (const auto& row : counts.rows) {
     parts.push_back(fmt::format("{}: {} rows with {}", row.at(0).value_or("?"),
                                 row.at(2).value_or("0"), row.at(1).value_or("?")));

@@ -14,6 +14,7 @@
 #include "dl/strategy/load_strategy.hpp"
 #include "dl/strategy/scd2_sql.hpp"
 #include "dl/strategy/strategy_internal.hpp"
+#include "dl/table/table_settings.hpp"
 
 namespace dl::strategy {
 namespace {
@@ -84,6 +85,28 @@ struct RemoteBatch {
   int64_t applied_txn_version = 0;  ///< the table's (0: none, or no table)
 };
 
+// Table properties and clustering as the DuckDB engine applies them: a new table is created
+// with them; an existing one must be clustered as configured and gets the properties it lacks
+// (refused before anything is written where a write cannot change them).
+Status RemoteTableSettings(const Target& target, const delta::Snapshot* snapshot,
+                           engine::AppendOperation& op) {
+  const TableConfig& t = target.config;
+  if (!snapshot) {
+    op.table_properties = t.table_properties;
+    op.clustering_columns = t.clustering_columns;
+    return Status::OK();
+  }
+  DL_RETURN_IF_ERROR(table::CheckClusteredBy(*snapshot, t.clustering_columns, target.root));
+  const delta::StringMap& have = snapshot->metadata().configuration;
+  delta::StringMap wanted = have;
+  DL_RETURN_IF_ERROR(table::SetTableProperties(t.table_properties, &wanted, target.root).status());
+  for (const auto& [key, value] : wanted) {
+    auto it = have.find(key);
+    if (it == have.end() || it->second != value) op.table_properties[key] = value;
+  }
+  return Status::OK();
+}
+
 Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& target,
                                        const Batch& batch,
                                        const delta::CommitOptions& commit_options,
@@ -101,12 +124,6 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
     txn_version = (snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0) + 1;
   }
 
-  if (!t.clustering_columns.empty()) {
-    return Status::InvalidArgument(
-        "clustering_columns: table {} uses engine: spark, which does not create clustered "
-        "tables yet; drop the key or use the duckdb engine",
-        target.display_name);
-  }
   RemoteBatch out;
   out.txn_version = &txn_version;
   out.applied_txn_version = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
@@ -129,6 +146,7 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
     auto& columns = op.table_columns.emplace();
     for (const auto& f : snapshot->schema().fields) columns.push_back(f.name);
   }
+  DL_RETURN_IF_ERROR(RemoteTableSettings(target, snapshot.get(), op));
   op.txn_app_id = app_id;
   op.txn_version = txn_version;
   delta::LoaderCommitInfo info;

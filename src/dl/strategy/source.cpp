@@ -108,7 +108,7 @@ Status CheckPartitionColumns(engine::Engine& engine, const std::string& view,
                              [&](const std::string& c) { return Lower(c) == Lower(col); });
       if (!has) {
         return Status::SchemaMismatch("{} has no partition column '{}'", file, col)
-            .WithDetail({ErrorDetail::Cause::kData, {file}});
+            .WithDetail({ErrorDetail::Cause::kData, {file}, {}});
       }
     }
   }

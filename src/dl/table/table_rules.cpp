@@ -86,7 +86,7 @@ Result<std::string> EnforceTableRules(engine::Engine& engine, const std::string&
           "delta.identity.allowExplicitInsert is false";
     }
   }
-  ErrorDetail detail{ErrorDetail::Cause::kData, {}};
+  ErrorDetail detail{ErrorDetail::Cause::kData, {}, {}};
   std::vector<std::string> parts;
   for (const auto& v : violations) {
     const auto& rule = rules.at(v.rule);

@@ -14,6 +14,7 @@
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
 #include "dl/table/table_rules.hpp"
+#include "dl/table/table_settings.hpp"
 
 namespace dl::table {
 namespace {
@@ -70,64 +71,6 @@ Result<delta::Schema> EvolveSchema(const delta::Schema& table, const delta::Sche
   auto merged = delta::MergeSchema(table, source, opts);
   if (!merged.ok()) return merged.status().WithContext("writing to " + root);
   return merged;
-}
-
-// Table properties of the config that the table lacks (or has with another value) are set, as
-// ALTER TABLE SET TBLPROPERTIES would; properties are never unset this way. True if any changed.
-Result<bool> SetTableProperties(const delta::StringMap& wanted, delta::StringMap* configuration,
-                                const std::string& root) {
-  bool changed = false;
-  for (const auto& [key, value] : wanted) {
-    auto it = configuration->find(key);
-    if (it != configuration->end() && it->second == value) continue;
-    if (key.starts_with(delta::kConstraintPrefix)) {
-      // The rows already in the table must be checked first.
-      return Status::Unsupported(
-          "table {}: a CHECK constraint ({}) cannot be added to an existing table by a write; "
-          "use `data_loader table add-constraint`, which checks the rows already there",
-          root, key);
-    }
-    if (key == delta::kEnableRowTrackingKey || key == delta::kRowIdColumnKey ||
-        key == delta::kRowCommitVersionColumnKey) {
-      // Enabling it needs a row id on every existing file first (a backfill).
-      return Status::Unsupported(
-          "table {}: the table property {} of an existing table cannot be changed by a write; "
-          "enable row tracking when the table is created, or with Spark's ALTER TABLE ... SET "
-          "TBLPROPERTIES",
-          root, key);
-    }
-    if (key == delta::kColumnMappingModeKey || key == delta::kMaxColumnIdKey) {
-      // Existing files name columns as they are; a new mode would need every column mapped.
-      return Status::Unsupported(
-          "table {}: the table property {} of an existing table cannot be changed by a write "
-          "(Spark's ALTER TABLE ... SET TBLPROPERTIES can)",
-          root, key);
-    }
-    (*configuration)[key] = value;
-    changed = true;
-  }
-  return changed;
-}
-
-constexpr char kClusteringKey[] = "clustering_columns";
-
-// Clustering is chosen when a table is created; a config naming other columns than the
-// table's (or clustering an unclustered table) is a config error, not silently ignored.
-Status CheckClusteredBy(const delta::Snapshot& snapshot, const std::vector<std::string>& wanted,
-                        const std::string& root) {
-  if (wanted.empty()) return Status::OK();
-  std::vector<std::string> have;
-  if (delta::IsClustered(snapshot.protocol())) {
-    DL_ASSIGN_OR_RETURN(have,
-                        delta::ClusteringColumns(snapshot.domains(), snapshot.schema(), root));
-  }
-  if (have == wanted) return Status::OK();
-  return Status::Config(
-      "{}: table {} is {}, not by {}; clustering is set when a table is created (change it "
-      "with Spark's ALTER TABLE ... CLUSTER BY)",
-      kClusteringKey, root,
-      have.empty() ? std::string("not clustered") : "clustered by " + internal::JsonList(have),
-      internal::JsonList(wanted));
 }
 
 // Delta NOT NULL columns (from Spark tables) are invariants a writer must enforce.

@@ -34,7 +34,8 @@ TEST(StatusTest, DetailSurvivesContextAndCopies) {
   Status plain = Status::Engine("reading 'x': no magic bytes");
   EXPECT_EQ(plain.detail().cause, ErrorDetail::Cause::kUnknown);
   EXPECT_TRUE(plain.detail().files.empty());
-  Status st = plain.WithDetail({ErrorDetail::Cause::kData, {"abfss://c@a.dfs.core.windows.net/x"}});
+  Status st =
+      plain.WithDetail({ErrorDetail::Cause::kData, {"abfss://c@a.dfs.core.windows.net/x"}, {}});
   EXPECT_EQ(plain.detail().cause, ErrorDetail::Cause::kUnknown);  // the original is unchanged
   Result<int> wrapped = st.WithContext("loading t");
   ASSERT_FALSE(wrapped.ok());
@@ -44,7 +45,7 @@ TEST(StatusTest, DetailSurvivesContextAndCopies) {
   EXPECT_EQ(wrapped.status().detail().files,
             std::vector<std::string>{"abfss://c@a.dfs.core.windows.net/x"});
   // OK has no detail to carry.
-  EXPECT_TRUE(Status::OK().WithDetail({ErrorDetail::Cause::kData, {"x"}}).detail().files.empty());
+  EXPECT_TRUE(Status::OK().WithDetail({ErrorDetail::Cause::kData, {"x"}, {}}).detail().files.empty());
 }
 
 }  // namespace

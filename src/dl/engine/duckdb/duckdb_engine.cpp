@@ -214,7 +214,7 @@ Status NonObjectJsonError(Connection& conn, const std::vector<std::string>& file
             fmt::format("{}: {} JSON values that are not objects; each row must be a JSON object "
                         "(one per line, or a top-level array of objects)",
                         fmt::join(bad, ", "), bad.size() == 1 ? "holds" : "hold"));
-  return st.WithDetail({ErrorDetail::Cause::kData, std::move(bad)});
+  return st.WithDetail({ErrorDetail::Cause::kData, std::move(bad), {}});
 }
 
 // DuckDB checks some reader options only when it binds the reader: "DELIMITER must not
@@ -227,7 +227,7 @@ Status ReaderOptionsError(const Status& st, const SourceOptions& options) {
     return st;
   }
   return Status::Config("the {} reader refuses the options: {}", AsciiLower(options.format), words)
-      .WithDetail({ErrorDetail::Cause::kQuery, {}});
+      .WithDetail({ErrorDetail::Cause::kQuery, {}, {}});
 }
 
 }  // namespace

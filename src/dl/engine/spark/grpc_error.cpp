@@ -67,18 +67,21 @@ Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
     default:
       break;
   }
-  std::string error_class = ErrorClass(status);
+  ErrorDetail detail;
+  detail.error_class = ErrorClass(status);
+  const std::string& error_class = detail.error_class;
   if (SessionLostClass(error_class)) {
     return Status::Io(
-        "Spark Connect server {} no longer holds our session (it restarted?); the next call "
-        "starts a new one (transient, retry): [{}] {}",
-        remote.Endpoint(), error_class, message);
+               "Spark Connect server {} no longer holds our session (it restarted?); the next "
+               "call starts a new one (transient, retry): [{}] {}",
+               remote.Endpoint(), error_class, message)
+        .WithDetail(std::move(detail));
   }
   // Spark's messages usually start with "[ERROR_CLASS]" already.
   if (!error_class.empty() && message.rfind("[" + error_class + "]", 0) != 0) {
     message = fmt::format("[{}] {}", error_class, message);
   }
-  return Status::Engine("Spark: {}", message);
+  return Status::Engine("Spark: {}", message).WithDetail(std::move(detail));
 }
 
 }  // namespace dl::engine::spark

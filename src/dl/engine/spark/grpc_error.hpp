@@ -9,7 +9,7 @@
 namespace dl::engine::spark {
 
 /// A failed call's status: Spark's error class (from the ErrorInfo in the status details)
-/// first in an Engine error; Io for a server that is unreachable or too slow (transient);
+/// first in an Engine error's message and in its detail().error_class (what callers check); Io for a server that is unreachable or too slow (transient);
 /// InvalidArgument for refused credentials. The remote's token never appears.
 /// A session the server lost (error class INVALID_HANDLE.SESSION_*: it restarted, or dropped
 /// the session) is Io too: the operation may succeed again in a new session.

@@ -10,6 +10,7 @@
 
 #include "dl/engine/engine.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
+#include "dl/engine/spark/spark_table.hpp"
 
 namespace dl::engine::spark {
 namespace {
@@ -153,9 +154,9 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
   AppendOutcome out;
   out.rows = files.rows;
   if (!op.source_file_column.empty()) out.rows_per_file = std::move(files.rows_per_file);
-  auto written = session_->Execute(WritePlan(op, std::move(input)));
+  Status written = WriteBatch(*session_, op, std::move(input));
   if (view) (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
-  if (!written.ok()) return ClassifyError(written.status(), op);
+  if (!written.ok()) return ClassifyError(written, op);
   return out;
 }
 

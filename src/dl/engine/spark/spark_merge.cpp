@@ -10,6 +10,7 @@
 
 #include "dl/engine/spark/spark_load.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
+#include "dl/engine/spark/spark_table.hpp"
 
 namespace dl::engine::spark {
 namespace {
@@ -169,10 +170,11 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
     const std::string inserts =
         fmt::format("SELECT {} FROM {} WHERE NOT {}", fmt::join(cols, ", "),
                     SparkIdent(kSourceView), SparkIdent(kDeleteColumn));
-    DL_RETURN_IF_ERROR(session.Execute(WritePlan(rows, SqlRelation(inserts))).status());
+    DL_RETURN_IF_ERROR(WriteBatch(session, rows, SqlRelation(inserts)));
     return out;
   }
   DL_RETURN_IF_ERROR(AddNewColumns(session, rows, written));
+  DL_RETURN_IF_ERROR(SetTableProperties(session, rows));
   DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(session, rows, MergeStatement(op, written)));
   // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows; none when
   // Delta skipped the MERGE (its txn version was applied): the caller finds that commit.

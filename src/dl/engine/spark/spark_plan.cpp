@@ -133,9 +133,10 @@ pb::Expression ByFile(const std::map<std::string, std::string>& path_of_uri,
 }
 
 bool IsLostCommitRace(const Status& st) {
+  const std::string& error_class = st.detail().error_class;
   for (const char* cls :
-       {"[DELTA_CONCURRENT_", "[DELTA_METADATA_CHANGED", "[DELTA_PROTOCOL_CHANGED"}) {
-    if (st.message().find(cls) != std::string::npos) return true;
+       {"DELTA_CONCURRENT_", "DELTA_METADATA_CHANGED", "DELTA_PROTOCOL_CHANGED"}) {
+    if (error_class.rfind(cls, 0) == 0) return true;
   }
   return false;
 }
@@ -347,7 +348,9 @@ Status FragmentError(const Status& st, const char* key, const AppendOperation& o
 Status ClassifyError(Status st, const AppendOperation& op) {
   // Delta's optimistic concurrency: another writer committed first (both took the same txn
   // version, or created the table at once). Worth a retry, like our own lost races.
-  if (IsLostCommitRace(st)) return Status::CommitConflict("{}", st.message());
+  if (IsLostCommitRace(st)) {
+    return Status::CommitConflict("{}", st.message()).WithDetail(st.detail());
+  }
   ErrorDetail detail = st.detail();
   if (!detail.files.empty()) return st;  // ours, already naming its files
   std::string named;

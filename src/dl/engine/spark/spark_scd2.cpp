@@ -16,6 +16,7 @@
 
 #include "dl/engine/spark/spark_load.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
+#include "dl/engine/spark/spark_table.hpp"
 
 namespace dl::engine::spark {
 namespace {
@@ -377,9 +378,10 @@ Status Scd2Plan::Commit() {
   const AppendOperation& rows = op_.rows;
   DL_ASSIGN_OR_RETURN(auto written, ColumnsOf(s_, "SELECT * FROM " + Id(kVersions)));
   if (!rows.table_columns) {
-    return s_.Execute(WritePlan(rows, SqlRelation("SELECT * FROM " + Id(kVersions)))).status();
+    return WriteBatch(s_, rows, SqlRelation("SELECT * FROM " + Id(kVersions)));
   }
   DL_RETURN_IF_ERROR(AddNewColumns(s_, rows, written));
+  DL_RETURN_IF_ERROR(SetTableProperties(s_, rows));
   std::vector<std::string> old, cols, values;
   for (const auto& c : written) {
     old.push_back(In(op_.keys, c.name) ? "`t`." + Id(c.name)

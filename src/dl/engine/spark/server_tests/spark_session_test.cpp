@@ -105,10 +105,12 @@ TEST(SparkSessionTest, ErrorsCarrySparksErrorClass) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kEngine);
   EXPECT_THAT(missing.status().message(), StartsWith("Spark: [TABLE_OR_VIEW_NOT_FOUND]"));
+  EXPECT_EQ(missing.status().detail().error_class, "TABLE_OR_VIEW_NOT_FOUND");
   EXPECT_THAT(missing.status().message(), HasSubstr("dl_no_such_table"));
   auto syntax = s->Sql("SELEC 1");
   ASSERT_FALSE(syntax.ok());
   EXPECT_THAT(syntax.status().message(), StartsWith("Spark: [PARSE_SYNTAX_ERROR]"));
+  EXPECT_EQ(syntax.status().detail().error_class, "PARSE_SYNTAX_ERROR");
   // The session still works after errors.
   EXPECT_EQ(MustSql(*s, "SELECT 1 AS one").rows.size(), 1u);
 }

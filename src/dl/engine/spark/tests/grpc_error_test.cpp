@@ -1,0 +1,91 @@
+// gRPC failures as dl::Status: Spark's error class comes from the ErrorInfo in the status
+// details (as the Spark Connect server sends it) into detail().error_class, which callers
+// check instead of the message text.
+#include "dl/engine/spark/grpc_error.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace dl::engine::spark {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+// A status as Spark Connect fails a call: code INTERNAL, the message, and the details holding
+// an ErrorInfo whose metadata names the error class (none when error_class is empty).
+grpc::Status SparkFailure(grpc::StatusCode code, const std::string& message,
+                          const std::string& error_class) {
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(code));
+  details.set_message(message);
+  google::rpc::ErrorInfo info;
+  info.set_reason("org.apache.spark.sql.AnalysisException");
+  info.set_domain("org.apache.spark");
+  if (!error_class.empty()) (*info.mutable_metadata())["errorClass"] = error_class;
+  details.add_details()->PackFrom(info);
+  return grpc::Status(code, message, details.SerializeAsString());
+}
+
+SparkRemote Remote() {
+  SparkRemote remote;
+  remote.host = "spark-host";
+  remote.port = 15002;
+  remote.token = "sekrit";
+  return remote;
+}
+
+TEST(GrpcErrorTest, ErrorClassFromErrorInfo) {
+  Status st = FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                    "[TABLE_OR_VIEW_NOT_FOUND] The table `x` cannot be found.",
+                                    "TABLE_OR_VIEW_NOT_FOUND"),
+                       Remote());
+  EXPECT_EQ(st.code(), StatusCode::kEngine);
+  EXPECT_EQ(st.detail().error_class, "TABLE_OR_VIEW_NOT_FOUND");
+  EXPECT_THAT(st.message(), StartsWith("Spark: [TABLE_OR_VIEW_NOT_FOUND] The table"));
+  // Context keeps the class.
+  EXPECT_EQ(st.WithContext("reading x").detail().error_class, "TABLE_OR_VIEW_NOT_FOUND");
+}
+
+TEST(GrpcErrorTest, ClassPutFirstWhenTheMessageLacksIt) {
+  Status st = FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                    "Files were added by a concurrent update.",
+                                    "DELTA_CONCURRENT_APPEND.WITHOUT_HINT"),
+                       Remote());
+  EXPECT_EQ(st.detail().error_class, "DELTA_CONCURRENT_APPEND.WITHOUT_HINT");
+  EXPECT_THAT(st.message(), StartsWith("Spark: [DELTA_CONCURRENT_APPEND.WITHOUT_HINT] Files"));
+}
+
+TEST(GrpcErrorTest, NoClassInTheTextIsNoClass) {
+  // A message that merely quotes a class (a value, a file name) gives no error class.
+  Status st = FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                    "cannot read file [TABLE_OR_VIEW_NOT_FOUND].csv", ""),
+                       Remote());
+  EXPECT_EQ(st.code(), StatusCode::kEngine);
+  EXPECT_EQ(st.detail().error_class, "");
+  Status plain = FromGrpc(grpc::Status(grpc::StatusCode::INTERNAL, "boom"), Remote());
+  EXPECT_EQ(plain.detail().error_class, "");
+  EXPECT_EQ(plain.message(), "Spark: boom");
+}
+
+TEST(GrpcErrorTest, LostSessionIsIoCarryingItsClass) {
+  grpc::Status lost = SparkFailure(grpc::StatusCode::INTERNAL,
+                                   "[INVALID_HANDLE.SESSION_CHANGED] The existing Spark server "
+                                   "driver instance has restarted. token sekrit",
+                                   "INVALID_HANDLE.SESSION_CHANGED");
+  EXPECT_TRUE(SessionMayBeLost(lost));
+  Status st = FromGrpc(lost, Remote());
+  EXPECT_EQ(st.code(), StatusCode::kIo);
+  EXPECT_EQ(st.detail().error_class, "INVALID_HANDLE.SESSION_CHANGED");
+  EXPECT_THAT(st.message(), HasSubstr("spark-host:15002"));
+  EXPECT_THAT(st.message(), Not(HasSubstr("sekrit")));
+  EXPECT_FALSE(SessionMayBeLost(
+      SparkFailure(grpc::StatusCode::INTERNAL, "x", "INVALID_HANDLE.OPERATION_NOT_FOUND")));
+}
+
+}  // namespace
+}  // namespace dl::engine::spark
