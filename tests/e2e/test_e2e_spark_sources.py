@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from e2e_lib import LoaderEnv, read_delta, write_csv, write_jsonl, write_parquet
 from test_e2e_spark_append import rows, spark_remote, write_configs  # noqa: F401
@@ -131,16 +132,18 @@ def test_schema_evolution_none_ignores_new_columns_like_duckdb(env: LoaderEnv):
     rerun_loads_nothing(env, duck_cfg, types=False)
 
 
-def test_schema_evolution_none_merge_like_duckdb(env: LoaderEnv):
+@pytest.mark.parametrize("mode", ["none", "rescue"])
+def test_schema_evolution_none_and_rescue_merge_like_duckdb(env: LoaderEnv, mode: str):
     write_csv(env.raw / "a.csv", "id,v\n1,x\n2,y\n")
     _, duck_cfg = write_configs(env, env.table_entry(
         "t", "*.csv", "csv", loading_strategy="merge", primary_keys=["id"],
-        schema_evolution_mode="none"))
+        schema_evolution_mode=mode))
     run_both(env, duck_cfg, types=False)
-    write_csv(env.raw / "b.csv", "id,v,extra\n2,z,q\n3,w,r\n")
+    write_csv(env.raw / "b.csv", "id,v,extra\n2,z,q\n3,w,\n")
     run_both(env, duck_cfg, types=False)
-    assert sorted((r["id"], r["v"]) for r in env.read("t").to_pylist()) == \
-        [(1, "x"), (2, "z"), (3, "w")]
+    got = sorted((r["id"], r["v"], r.get("_rescued_data")) for r in env.read("t").to_pylist())
+    rescued = {"none": [None, None, None], "rescue": [None, '{"extra":"q"}', None]}[mode]
+    assert got == [(1, "x", rescued[0]), (2, "z", rescued[1]), (3, "w", rescued[2])]
 
 
 def test_schema_evolution_rescue_like_duckdb_byte_for_byte(env: LoaderEnv):
