@@ -108,6 +108,27 @@ def test_json_format_auto_lines_and_arrays_in_one_batch_like_duckdb(env: LoaderE
     rerun_loads_nothing(env, duck_cfg)
 
 
+def test_json_format_auto_a_file_spark_cannot_infer_is_isolated(env: LoaderEnv):
+    # Pretty-printed objects (DuckDB's 'unstructured') fail Spark's schema inference, whose
+    # error names no file: the batch is split until the file is alone, and the halves that
+    # load each take their own txn version (none is deferred to the next run).
+    good = write_jsonl(env.raw / "a.json", [{"id": 1}])
+    pretty = env.raw / "b.json"
+    pretty.write_text('{\n  "id": 2\n}\n')
+    array = env.raw / "c.json"
+    array.write_text('[{"id": 3}]')
+    env.write_config([env.table_entry("t", "*.json", "json", engine="spark",
+                                      max_files_per_batch=3, json_options={"format": "auto"})],
+                     retry_attempts=0)
+    r = env.run("run")
+    assert r.rc == 1, str(r)
+    assert "deferred" not in r.stdout, str(r)
+    tracked = env.tracker_for("t")
+    assert {p: t["status"] for p, t in tracked.items()} == {
+        str(good): "completed", str(pretty): "failed", str(array): "completed"}, tracked
+    assert sorted(x["id"] for x in env.read("t").to_pylist()) == [1, 3]
+
+
 def test_json_format_auto_with_explicit_columns_like_duckdb(env: LoaderEnv):
     write_jsonl(env.raw / "a.json", [{"id": 1, "v": "x"}])
     (env.raw / "b.json").write_text('[{"id": 2, "v": "y", "w": 1}]')

@@ -212,6 +212,8 @@ Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target
         "again",
         remote.op.txn_app_id, remote.op.txn_version, target.display_name);
   }
+  // Landed: files loaded after these (the other half of a split batch) take the next version.
+  *remote.txn_version = 0;
   return version;
 }
 
