@@ -57,7 +57,6 @@ namespace {
 // What a Spark table asks for that the Spark engine cannot do yet: the key and why; "" when
 // everything is supported.
 std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
-  using config::ToString;
   // "x" is an identifier to DuckDB and a string to Spark, and a backslash escapes in Spark's
   // literals only: such a fragment would mean two things. Bare names mean the same on both.
   const char* kTwoMeanings = "a double quote or backslash (Spark reads them differently)";
@@ -71,15 +70,6 @@ std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
     return {"replace_where", kTwoMeanings};
   }
   if (t.file_format == config::FileFormat::kDelta) return {"file_format", "delta"};
-  if (t.schema_evolution_mode == config::SchemaEvolutionMode::kRescue ||
-      t.schema_evolution_mode == config::SchemaEvolutionMode::kNone) {
-    return {"schema_evolution_mode", std::string(ToString(t.schema_evolution_mode))};
-  }
-  if (!t.csv.columns.empty()) return {"csv_options.columns", "explicit columns"};
-  if (!t.json.columns.empty()) return {"json_options.columns", "explicit columns"};
-  if (t.file_format == config::FileFormat::kJson && t.json.format == config::JsonFormat::kAuto) {
-    return {"json_options.format", "auto (say lines or array)"};
-  }
   if (t.on_bad_rows != config::OnBadRows::kFail) return {"on_bad_rows", "quarantine"};
   return {};
 }

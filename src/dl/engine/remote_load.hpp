@@ -8,10 +8,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "dl/common/status.hpp"
+#include "dl/delta/schema.hpp"
 
 namespace dl::engine {
 
@@ -41,6 +43,21 @@ struct AppendOperation {
   /// (true|false), `delimiter`, `quote`, `escape`, `null_value`, `encoding`; json `format`
   /// (lines|array).
   std::map<std::string, std::string> reader_options;
+  /// Explicit csv/json columns (name and Delta type, in order): the files are read with this
+  /// schema (csv by position, json by key) and a value that does not fit fails its file.
+  /// Empty: types are inferred.
+  std::vector<delta::StructField> columns;
+  /// json `format` auto: the files holding one top-level array (the others hold lines),
+  /// decided per file from its first bytes.
+  std::set<std::string> json_array_paths;
+  /// What happens to source columns the table (table_columns) lacks.
+  enum class NewColumns {
+    kKeep,    ///< written (merge_schema decides whether the table takes them)
+    kDrop,    ///< left out (schema_evolution_mode none)
+    kRescue,  ///< packed into rescued_data_column as a JSON object (rescue)
+  };
+  NewColumns new_columns = NewColumns::kKeep;
+  std::string rescued_data_column;  ///< with kRescue
   /// Audit columns (empty name: not added): the row's source file (as `paths` names it), the
   /// batch's load time and id.
   std::string source_file_column, load_timestamp_column, batch_id_column;

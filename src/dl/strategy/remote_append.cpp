@@ -4,12 +4,17 @@
 // across retries of the batch), so a retry of a write that already landed is skipped by the
 // engine.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "dl/common/logging.hpp"
 #include "dl/delta/commit_range.hpp"
 #include "dl/delta/loader_commit_info.hpp"
+#include "dl/engine/sql_util.hpp"
+#include "dl/storage/stat_many.hpp"
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
 #include "dl/strategy/scd2_sql.hpp"
@@ -31,9 +36,49 @@ std::map<std::string, std::string> ReaderSettings(const TableConfig& t) {
     if (t.csv.null_value) o["null_value"] = *t.csv.null_value;
     o["encoding"] = t.csv.encoding;
   } else if (t.file_format == config::FileFormat::kJson) {
-    o["format"] = t.json.format == config::JsonFormat::kArray ? "array" : "lines";
+    o["format"] = std::string(config::ToString(t.json.format));  // lines | array | auto
   }
   return o;
+}
+
+// Explicit csv/json columns with the Delta types the DuckDB engine would load them as (its
+// reader takes the same type names): the remote engine reads the files with these.
+Result<std::vector<delta::StructField>> ExplicitColumns(engine::Engine& engine,
+                                                        const TableConfig& t) {
+  const bool csv = t.file_format == config::FileFormat::kCsv;
+  const auto& specs = csv ? t.csv.columns : t.json.columns;
+  if (specs.empty() || (!csv && t.file_format != config::FileFormat::kJson)) {
+    return std::vector<delta::StructField>{};
+  }
+  std::vector<std::string> casts;
+  for (const auto& c : specs) {
+    casts.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.type, engine::QuoteIdent(c.name)));
+  }
+  auto schema = engine.SchemaOf(fmt::format("SELECT {}", fmt::join(casts, ", ")));
+  if (!schema.ok()) {
+    return Status::Config("{}.columns of {}: {}", csv ? "csv_options" : "json_options",
+                          t.QualifiedName(), schema.status().message());
+  }
+  return schema->fields;
+}
+
+// json format auto, decided per file as DuckDB's reader does: a file whose first byte past
+// blanks is '[' holds one array; any other holds lines (DuckDB skips no byte order mark).
+Result<std::set<std::string>> JsonArrayFiles(FileSystem& fs,
+                                             const std::vector<std::string>& paths) {
+  constexpr int64_t kHead = 64 << 10;
+  std::vector<Result<std::string>> heads = ReadRangeMany(fs, paths, 0, kHead);
+  std::set<std::string> out;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (!heads[i].ok()) {
+      return heads[i].status().WithContext("reading " + paths[i]).WithDetail(
+          {ErrorDetail::Cause::kData, {paths[i]}});
+    }
+    std::string_view head = *heads[i];
+    const size_t first = head.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && head[first] == '[') out.insert(paths[i]);
+  }
+  return out;
 }
 
 bool SameFiles(const std::vector<table::SourceFile>& recorded,
@@ -133,6 +178,16 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   op.format = std::string(config::ToString(t.file_format));
   for (const auto& f : batch.files) op.paths.push_back(f.path);
   op.reader_options = ReaderSettings(t);
+  DL_ASSIGN_OR_RETURN(op.columns, ExplicitColumns(ctx.engine, t));
+  if (t.file_format == config::FileFormat::kJson && t.json.format == config::JsonFormat::kAuto) {
+    DL_ASSIGN_OR_RETURN(op.json_array_paths, JsonArrayFiles(ctx.fs, op.paths));
+  }
+  if (snapshot && t.schema_evolution_mode == config::SchemaEvolutionMode::kNone) {
+    op.new_columns = engine::AppendOperation::NewColumns::kDrop;
+  } else if (t.schema_evolution_mode == config::SchemaEvolutionMode::kRescue) {
+    op.new_columns = engine::AppendOperation::NewColumns::kRescue;
+    op.rescued_data_column = t.rescued_data_column;
+  }
   if (t.audit_columns.enabled) {
     op.source_file_column = t.audit_columns.source_file;
     op.load_timestamp_column = t.audit_columns.load_timestamp;
@@ -175,6 +230,8 @@ Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target
         "again",
         remote.op.txn_app_id, remote.op.txn_version, target.display_name);
   }
+  // Landed: files loaded after these (the other half of a split batch) take the next version.
+  *remote.txn_version = 0;
   return version;
 }
 

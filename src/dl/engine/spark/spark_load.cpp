@@ -126,6 +126,7 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
   DL_RETURN_IF_ERROR(PrepareSession(*session_));
   // The write reads the files again: a second scan, the price of per-file counts.
   DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op));
+  DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op, files));
   pb::Relation input;
   const bool view = op.dedup || op.replace_where;
   if (view) {

@@ -189,6 +189,7 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
 Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
   DL_RETURN_IF_ERROR(PrepareSession(*session_));
   DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
+  DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op.rows, files));
   Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));
   Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op, files) : Result<MergeOutcome>(st);
   for (const char* view : {kSourceView, kBatchView}) {

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <functional>
 
+#include <nlohmann/json.hpp>
+
 #include "dl/engine/engine.hpp"
 #include "dl/engine/spark/spark_load.hpp"
 
@@ -51,18 +53,29 @@ pb::Expression As(pb::Expression expr, const std::string& name) {
   return e;
 }
 
+pb::Expression SqlExpr(const std::string& sql) {
+  pb::Expression e;
+  e.mutable_expression_string()->set_expression(sql);
+  return e;
+}
+
 // The hidden metadata column resolves on the file scan itself, never through a view.
 pb::Expression FilePath() { return Attr("_metadata.file_path"); }
 
-// Spark's DataFrameReader options for the neutral reader settings; types are inferred.
+// Spark's DataFrameReader options for the neutral reader settings; types are inferred
+// unless op names the columns.
 std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
   std::map<std::string, std::string> out;
   // Spark maps csv columns by position: a csv file whose header differs from the first
-  // file's fails instead of being read into the wrong columns.
-  if (op.format == "csv") {
+  // file's fails instead of being read into the wrong columns. Explicit columns are taken by
+  // position whatever the header says, as DuckDB does.
+  if (op.format == "csv" && op.columns.empty()) {
     out["inferSchema"] = "true";
     out["enforceSchema"] = "false";
   }
+  // A value that does not fit its column (or a malformed json line) fails the file, as on
+  // DuckDB, instead of becoming NULL (or a _corrupt_record column).
+  if (!op.columns.empty() || op.format == "json") out["mode"] = "FAILFAST";
   static const std::map<std::string, std::string> kSparkName = {{"header", "header"},
                                                                 {"delimiter", "sep"},
                                                                 {"quote", "quote"},
@@ -90,12 +103,46 @@ std::string GlobEscaped(const std::string& path) {
   return out;
 }
 
-pb::Relation Source(const AppendOperation& op) {
+// Spark SQL's spelling of a Delta type.
+std::string SparkType(const delta::DataType& t) {
+  using Kind = delta::DataType::Kind;
+  switch (t.kind) {
+    case Kind::kDecimal:
+      return fmt::format("DECIMAL({},{})", t.precision, t.scale);
+    case Kind::kArray:
+      return fmt::format("ARRAY<{}>", SparkType(*t.element));
+    case Kind::kMap:
+      return fmt::format("MAP<{}, {}>", SparkType(*t.key), SparkType(*t.value));
+    case Kind::kStruct: {
+      std::vector<std::string> fields;
+      for (const auto& f : t.fields) {
+        fields.push_back(SparkIdent(f.name) + ": " + SparkType(*f.type));
+      }
+      return fmt::format("STRUCT<{}>", fmt::join(fields, ", "));
+    }
+    case Kind::kPrimitive:
+      break;
+  }
+  static const std::map<std::string, std::string> kNames = {
+      {"long", "BIGINT"}, {"integer", "INT"}, {"short", "SMALLINT"}, {"byte", "TINYINT"}};
+  auto it = kNames.find(t.name);
+  return it != kNames.end() ? it->second : t.name;  // string, double, timestamp_ntz, ...
+}
+
+// The files of `paths` (all of op's when empty); multi_line overrides json's layout.
+pb::Relation Source(const AppendOperation& op, const std::vector<std::string>& paths,
+                    std::optional<bool> multi_line = std::nullopt) {
   pb::Relation r;
   auto* ds = r.mutable_read()->mutable_data_source();
   ds->set_format(op.format);
   for (const auto& [k, v] : ReaderOptions(op)) (*ds->mutable_options())[k] = v;
-  for (const auto& p : op.paths) ds->add_paths(GlobEscaped(p));
+  if (multi_line) (*ds->mutable_options())["multiLine"] = *multi_line ? "true" : "false";
+  if (!op.columns.empty()) {
+    std::vector<std::string> ddl;
+    for (const auto& c : op.columns) ddl.push_back(SparkIdent(c.name) + " " + SparkType(*c.type));
+    ds->set_schema(fmt::format("{}", fmt::join(ddl, ", ")));
+  }
+  for (const auto& p : paths.empty() ? op.paths : paths) ds->add_paths(GlobEscaped(p));
   return r;
 }
 
@@ -107,14 +154,48 @@ pb::Relation Project(pb::Relation input, std::vector<pb::Expression> exprs) {
   return r;
 }
 
+// The batch's files with `exprs` evaluated on each file scan (where _metadata resolves): one
+// scan, or with json format auto two (array files, line files) united by name, the first
+// file's group first (its columns lead, as in DuckDB's union by name).
+pb::Relation ProjectedSource(const AppendOperation& op, const std::vector<pb::Expression>& exprs) {
+  auto layout = op.reader_options.find("format");
+  if (op.format != "json" || layout == op.reader_options.end() || layout->second != "auto") {
+    return Project(Source(op, op.paths), exprs);
+  }
+  std::vector<std::string> arrays, lines;
+  for (const auto& p : op.paths) (op.json_array_paths.count(p) ? arrays : lines).push_back(p);
+  if (arrays.empty()) return Project(Source(op, lines, false), exprs);
+  if (lines.empty()) return Project(Source(op, arrays, true), exprs);
+  pb::Relation a = Project(Source(op, arrays, true), exprs);
+  pb::Relation l = Project(Source(op, lines, false), exprs);
+  const bool array_first = op.json_array_paths.count(op.paths.front()) != 0;
+  pb::Relation r;
+  auto* u = r.mutable_set_op();
+  *u->mutable_left_input() = array_first ? std::move(a) : std::move(l);
+  *u->mutable_right_input() = array_first ? std::move(l) : std::move(a);
+  u->set_set_op_type(pb::SetOperation::SET_OP_TYPE_UNION);
+  u->set_is_all(true);
+  u->set_by_name(true);
+  u->set_allow_missing_columns(true);
+  return r;
+}
+
 // SELECT _metadata.file_path, count(1) FROM source GROUP BY 1.
 pb::Plan RowsPerFilePlan(const AppendOperation& op) {
   pb::Plan plan;
   auto* agg = plan.mutable_root()->mutable_aggregate();
-  *agg->mutable_input() = Project(Source(op), {As(FilePath(), kUriColumn)});
+  std::vector<pb::Expression> exprs = {As(FilePath(), kUriColumn)};
+  pb::Expression counted = Fn("count", {Int(1)});
+  if (!op.columns.empty()) {
+    // A count alone parses no value: with explicit columns every value is parsed, so one that
+    // does not fit fails here, naming its file (min(hash) keeps the optimizer from pruning).
+    exprs.push_back(As(SqlExpr("hash(*)"), "__dl_parsed"));
+    counted = SqlExpr("count(1) + 0 * min(`__dl_parsed`)");
+  }
+  *agg->mutable_input() = ProjectedSource(op, exprs);
   agg->set_group_type(pb::Aggregate::GROUP_TYPE_GROUPBY);
   *agg->add_grouping_expressions() = Attr(kUriColumn);
-  *agg->add_aggregate_expressions() = As(Fn("count", {Int(1)}), "rows");
+  *agg->add_aggregate_expressions() = As(std::move(counted), "rows");
   return plan;
 }
 
@@ -130,6 +211,67 @@ pb::Expression ByFile(const std::map<std::string, std::string>& path_of_uri,
   }
   if (pairs.empty()) return fallback;
   return Fn("element_at", {Fn("map", std::move(pairs)), FilePath()});
+}
+
+// A column's value as JSON text the way DuckDB's to_json writes it: decimals as plain numbers
+// without trailing zeros but one decimal (2.50 -> 2.5, 100 -> 100.0), timestamps as DuckDB's
+// text (UTC, "+00" when zoned); any other value as Spark's to_json writes it.
+std::string JsonValueSql(const Column& c) {
+  const std::string col = SparkIdent(c.name);
+  if (c.type.rfind("decimal", 0) == 0) {
+    const std::string text = fmt::format("CAST({} AS STRING)", col);
+    return fmt::format(
+        "CASE WHEN {0} IS NULL THEN 'null' WHEN instr({1}, '.') = 0 THEN concat({1}, '.0') "
+        "ELSE regexp_replace(regexp_replace({1}, {2}, ''), {3}, '.0') END",
+        col, text, SparkLiteral("0+$"), SparkLiteral("\\.$"));
+  }
+  std::string value = col;
+  if (c.type == "timestamp") {
+    value = fmt::format("concat(CAST(to_utc_timestamp({}, current_timezone()) AS STRING), '+00')",
+                        col);
+  } else if (c.type == "timestamp_ntz") {
+    value = fmt::format("CAST({} AS STRING)", col);
+  }
+  // {"v":<value>} without its first 5 and last characters.
+  const std::string json =
+      fmt::format("to_json(named_struct('v', {}), map('ignoreNullFields', 'false'))", value);
+  return fmt::format("substr({0}, 6, length({0}) - 6)", json);
+}
+
+// The rescued-data column as the DuckDB engine writes it: NULL when every rescued value is
+// NULL, else one JSON object of them (NULLs included), keys as the files spell them.
+std::string RescuedSql(const std::vector<Column>& rescued) {
+  if (rescued.empty()) return "CAST(NULL AS STRING)";
+  std::vector<std::string> parts, nulls;
+  for (size_t i = 0; i < rescued.size(); ++i) {
+    const std::string key = nlohmann::json(rescued[i].name).dump();
+    parts.push_back(SparkLiteral(fmt::format("{}{}:", i == 0 ? "{" : ",", key)));
+    parts.push_back(JsonValueSql(rescued[i]));
+    nulls.push_back(SparkIdent(rescued[i].name) + " IS NULL");
+  }
+  parts.push_back("'}'");
+  return fmt::format("CASE WHEN {} THEN CAST(NULL AS STRING) ELSE concat({}) END",
+                     fmt::join(nulls, " AND "), fmt::join(parts, ", "));
+}
+
+// Over `scanned` (the files' columns, then `added`): the columns the table has (all of them
+// while there is no table), the rescued-data column with kRescue, then `added`.
+pb::Relation KeepTableColumns(const AppendOperation& op, const ReadFiles& files,
+                              pb::Relation scanned, const std::vector<std::string>& added) {
+  std::vector<pb::Expression> exprs;
+  std::vector<Column> rescued;
+  for (const auto& c : files.source_columns) {
+    if (op.table_columns && !HasColumn(*op.table_columns, c.name)) {
+      rescued.push_back(c);
+      continue;
+    }
+    exprs.push_back(Attr(SparkIdent(c.name)));
+  }
+  if (op.new_columns == AppendOperation::NewColumns::kRescue) {
+    exprs.push_back(As(SqlExpr(RescuedSql(rescued)), op.rescued_data_column));
+  }
+  for (const auto& a : added) exprs.push_back(Attr(SparkIdent(a)));
+  return Project(std::move(scanned), std::move(exprs));
 }
 
 bool IsLostCommitRace(const Status& st) {
@@ -207,7 +349,38 @@ pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files,
                                               : Fn("monotonically_increasing_id", {}),
                        kRowOrderColumn));
   }
-  return Project(Source(op), std::move(exprs));
+  if (op.new_columns == AppendOperation::NewColumns::kKeep) return ProjectedSource(op, exprs);
+  std::vector<std::string> added;
+  for (size_t i = 1; i < exprs.size(); ++i) added.push_back(exprs[i].alias().name(0));
+  return KeepTableColumns(op, files, ProjectedSource(op, exprs), added);
+}
+
+Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadFiles& files) {
+  using NewColumns = AppendOperation::NewColumns;
+  if (op.new_columns == NewColumns::kKeep) return Status::OK();
+  constexpr const char* kView = "__dl_source";
+  std::vector<pb::Expression> star(1);
+  star[0].mutable_unresolved_star();
+  Status st = CreateView(session, kView, ProjectedSource(op, star));
+  if (!st.ok()) return ClassifyError(st, op);
+  auto columns = ColumnsOf(session, "SELECT * FROM " + SparkIdent(kView));
+  (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(kView));
+  if (!columns.ok()) return ClassifyError(columns.status(), op);
+  bool any_kept = !op.table_columns;
+  for (const auto& c : *columns) {
+    if (op.new_columns == NewColumns::kRescue && SameName(c.name, op.rescued_data_column)) {
+      return Status::SchemaMismatch(
+          "column '{}' of the source clashes with the column the loader adds "
+          "(rescued_data_column); rename it there",
+          c.name);
+    }
+    any_kept = any_kept || HasColumn(*op.table_columns, c.name);
+  }
+  if (!any_kept) {
+    return Status::SchemaMismatch("the files have no columns to load into {}", op.display_name);
+  }
+  files.source_columns = std::move(*columns);
+  return Status::OK();
 }
 
 Status PrepareSession(SparkSession& session) {

@@ -27,17 +27,31 @@ inline constexpr const char* kRowOrderColumn = "__dl_row_order";
 std::string SparkIdent(std::string_view name);
 std::string SparkLiteral(std::string_view value);
 
+/// A column and its Spark SQL type.
+struct Column {
+  std::string name, type;
+};
+
 /// The batch's files: rows per file (which also gives Spark's spelling of each path, mapped
 /// here to the plan's) and the total. A file Spark cannot read fails by name.
 struct ReadFiles {
   std::map<std::string, std::string> path_of_uri;
   std::map<std::string, int64_t> rows_per_file;
   int64_t rows = 0;
+  /// The files' columns: read (ReadSourceColumns) only when op drops or rescues the columns
+  /// the table lacks.
+  std::vector<Column> source_columns;
 };
 Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation& op);
 
+/// With op.new_columns kDrop or kRescue: the files' columns into files.source_columns (an
+/// analysis; csv/json inference reads the files). A column clashing with the rescued-data
+/// column, or no column the table has, is a SchemaMismatch as on DuckDB.
+Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadFiles& files);
+
 /// The source with the audit columns op asks for; with `hidden`, also kFileColumn,
-/// kFileOrderColumn and kRowOrderColumn.
+/// kFileOrderColumn and kRowOrderColumn. The data columns are the files' (kKeep), or the
+/// ones the table has with, for kRescue, the rescued-data column after them.
 pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden);
 
 /// The session confs every load sets before it writes (set per operation: a session Spark
@@ -54,9 +68,6 @@ Status CreateView(SparkSession& session, const std::string& name, pb::Relation i
 
 /// The columns of a query, in order, with their Spark SQL types (DESCRIBE QUERY: analysed,
 /// not run).
-struct Column {
-  std::string name, type;
-};
 Result<std::vector<Column>> ColumnsOf(SparkSession& session, const std::string& query);
 
 /// The columns of a batch view that came from the files (not audit nor hidden ones).

@@ -441,6 +441,7 @@ void Scd2Plan::Release() {
 Result<Scd2Outcome> SparkLoadEngine::Scd2(const Scd2Operation& op) {
   DL_RETURN_IF_ERROR(PrepareSession(*session_));
   DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
+  DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op.rows, files));
   Scd2Plan plan(*session_, op);
   Result<Scd2Outcome> out = plan.Run(files);
   plan.Release();
