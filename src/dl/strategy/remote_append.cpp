@@ -72,7 +72,7 @@ Result<std::set<std::string>> JsonArrayFiles(FileSystem& fs,
   for (size_t i = 0; i < paths.size(); ++i) {
     if (!heads[i].ok()) {
       return heads[i].status().WithContext("reading " + paths[i]).WithDetail(
-          {ErrorDetail::Cause::kData, {paths[i]}});
+          {ErrorDetail::Cause::kData, {paths[i]}, {}});
     }
     std::string_view head = *heads[i];
     const size_t first = head.find_first_not_of(" \t\r\n");
