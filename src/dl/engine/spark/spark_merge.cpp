@@ -89,7 +89,7 @@ std::string MergeStatement(const MergeOperation& op, const std::vector<Column>& 
   return sql;
 }
 
-// The configured columns must be in the files, keys and sequence values must not be NULL.
+// The configured columns must be in the files.
 Status CheckColumns(SparkSession& session, const MergeOperation& op,
                     const std::vector<Column>& columns) {
   const AppendOperation& rows = op.rows;
@@ -106,7 +106,7 @@ Status CheckColumns(SparkSession& session, const MergeOperation& op,
   for (const auto& c : op.except_columns) {
     DL_RETURN_IF_ERROR(CheckPresent(data, c, "except_columns", rows));
   }
-  return CheckNullKeys(session, rows, kBatchView, rows.dedup->keys, rows.dedup->sequence_column);
+  return Status::OK();
 }
 
 // kSourceView: the batch deduplicated, with each row's delete_condition; the fragments are
@@ -132,11 +132,15 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
 }
 
 // Everything after the batch view exists; the caller drops the views.
-Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
-                                const ReadFiles& files) {
+Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op) {
   const AppendOperation& rows = op.rows;
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
   DL_RETURN_IF_ERROR(CheckColumns(session, op, columns));
+  MergeOutcome out;
+  // Keys and sequence values must not be NULL; one scan also counts the batch's rows.
+  DL_ASSIGN_OR_RETURN(out.source_rows,
+                      CountRowsCheckingNullKeys(session, rows, kBatchView, rows.dedup->keys,
+                                                rows.dedup->sequence_column));
   DL_RETURN_IF_ERROR(CreateSourceView(session, op));
   // What is written: the batch's data and audit columns, not the hidden ones.
   std::vector<Column> written;
@@ -146,8 +150,6 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
     }
   }
 
-  MergeOutcome out;
-  out.source_rows = files.rows;
   DL_ASSIGN_OR_RETURN(auto outcomes, session.Sql(OutcomesQuery(op)));
   int64_t kept = 0;
   for (const auto& r : outcomes.rows) {
@@ -188,10 +190,16 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op,
 
 Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
   DL_RETURN_IF_ERROR(PrepareSession(*session_));
-  DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
+  // Each row's file is mapped back to the plan's path in the view's own scan (no count
+  // before: the NULL check counts the rows), except with explicit columns, where the count
+  // parses every value so a file that does not fit fails by name before the MERGE.
+  ReadFiles files;
+  if (!op.rows.columns.empty()) {
+    DL_ASSIGN_OR_RETURN(files, CountRowsPerFile(*session_, op.rows));
+  }
   DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op.rows, files));
   Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));
-  Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op, files) : Result<MergeOutcome>(st);
+  Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op) : Result<MergeOutcome>(st);
   for (const char* view : {kSourceView, kBatchView}) {
     (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(view));
   }

@@ -199,18 +199,52 @@ pb::Plan RowsPerFilePlan(const AppendOperation& op) {
   return plan;
 }
 
-// element_at(map(uri, value, ...), _metadata.file_path); no rows: nothing to map (an empty
-// map has no key type to look up with).
-pb::Expression ByFile(const std::map<std::string, std::string>& path_of_uri,
-                      const std::function<pb::Expression(const std::string&)>& value,
+// The plan's path of a file Spark names in its own spelling, decoded in SQL: %-escapes (a
+// '+' is literal in a URI path), then `file:` or `file://` of an empty authority.
+pb::Expression DecodedFilePath() {
+  pb::Expression plus_kept = Fn("replace", {FilePath(), Str("+"), Str("%2B")});
+  return Fn("regexp_replace",
+            {Fn("url_decode", {std::move(plus_kept)}), Str("^file:(//(?=/))?"), Str("")});
+}
+
+pb::Expression Map(std::vector<pb::Expression> pairs) { return Fn("map", std::move(pairs)); }
+
+// value(i) for each row's file (op.paths[i]). With Spark's spellings from a count
+// (files.path_of_uri), a lookup of them (no rows: nothing to map, `fallback`). Without, in
+// the scan itself: a lookup of the spelling Spark is expected to give (cheap per row), else
+// of the decoded path; a file that is not one of the plan's fails the scan, naming it.
+pb::Expression ByFile(const AppendOperation& op, const ReadFiles& files,
+                      const std::function<pb::Expression(size_t)>& value,
                       pb::Expression fallback) {
-  std::vector<pb::Expression> pairs;
-  for (const auto& [uri, path] : path_of_uri) {
-    pairs.push_back(Str(uri));
-    pairs.push_back(value(path));
+  auto index = [&](const std::string& path) {
+    return static_cast<size_t>(std::find(op.paths.begin(), op.paths.end(), path) -
+                               op.paths.begin());
+  };
+  std::vector<pb::Expression> by_uri, by_path;
+  for (const auto& [uri, path] : files.path_of_uri) {
+    by_uri.push_back(Str(uri));
+    by_uri.push_back(value(index(path)));
   }
-  if (pairs.empty()) return fallback;
-  return Fn("element_at", {Fn("map", std::move(pairs)), FilePath()});
+  if (!by_uri.empty()) return Fn("element_at", {Map(std::move(by_uri)), FilePath()});
+  if (op.paths.empty()) return fallback;
+  for (size_t i = 0; i < op.paths.size(); ++i) {
+    const std::string uri = SparkUriOf(op.paths[i]);
+    by_uri.push_back(Str(uri));
+    by_uri.push_back(value(i));
+    if (uri.rfind("file:/", 0) == 0) {  // also file:///x (an empty authority)
+      by_uri.push_back(Str("file://" + uri.substr(5)));
+      by_uri.push_back(value(i));
+    }
+    by_path.push_back(Str(op.paths[i]));
+    by_path.push_back(value(i));
+  }
+  pb::Expression unknown = Fn(
+      "raise_error",
+      {Fn("concat",
+          {Str("Spark read "), FilePath(), Str(", which is not one of the batch's files")})});
+  return Fn("coalesce", {Fn("element_at", {Map(std::move(by_uri)), FilePath()}),
+                         Fn("element_at", {Map(std::move(by_path)), DecodedFilePath()}),
+                         std::move(unknown)});
 }
 
 // A column's value as JSON text the way DuckDB's to_json writes it: decimals as plain numbers
@@ -324,11 +358,28 @@ Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation&
   return out;
 }
 
+std::string SparkUriOf(const std::string& path) {
+  if (path.empty() || path[0] != '/') return path;
+  // java.net.URI quotes what a path may not hold; other non-ASCII characters stay.
+  std::string out = "file:";
+  for (unsigned char c : path) {
+    if (c >= 0x80 || std::isalnum(c) ||
+        std::string_view("_-!.~'()*,;:$&+=/@").find(c) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
 pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden) {
   std::vector<pb::Expression> exprs;
   exprs.emplace_back().mutable_unresolved_star();
   // Spark's file URIs mapped back to the planned paths.
-  auto path = [&] { return ByFile(files.path_of_uri, Str, FilePath()); };
+  auto path = [&] {
+    return ByFile(op, files, [&](size_t i) { return Str(op.paths.at(i)); }, FilePath());
+  };
   if (!op.source_file_column.empty()) exprs.push_back(As(path(), op.source_file_column));
   if (!op.load_timestamp_column.empty()) {
     pb::Expression ts;
@@ -338,11 +389,8 @@ pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files,
   if (!op.batch_id_column.empty()) exprs.push_back(As(Str(op.batch_id), op.batch_id_column));
   if (hidden) {
     exprs.push_back(As(path(), kFileColumn));
-    auto position = [&](const std::string& p) {
-      return Int(static_cast<int32_t>(std::find(op.paths.begin(), op.paths.end(), p) -
-                                      op.paths.begin()));
-    };
-    exprs.push_back(As(ByFile(files.path_of_uri, position, Int(0)), kFileOrderColumn));
+    auto position = [](size_t i) { return Int(static_cast<int32_t>(i)); };
+    exprs.push_back(As(ByFile(op, files, position, Int(0)), kFileOrderColumn));
     // Parquet knows each row's index in its file; csv/json rows keep their order within a
     // file in the scan's ids (a file is read as one split, or as splits in offset order).
     exprs.push_back(As(op.format == "parquet" ? Attr("_metadata.row_index")
@@ -465,6 +513,27 @@ Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std
                               fmt::join(is_null, " OR "))));
   if (counts.rows.empty()) return Status::OK();
   return RefusedRows(counts, op.display_name, "fix the source");
+}
+
+Result<int64_t> CountRowsCheckingNullKeys(SparkSession& session, const AppendOperation& op,
+                                          const std::string& view,
+                                          const std::vector<std::string>& keys,
+                                          const std::optional<std::string>& sequence_column) {
+  std::vector<std::string> is_null;
+  for (const auto& k : keys) is_null.push_back(SparkIdent(k) + " IS NULL");
+  if (sequence_column) is_null.push_back(SparkIdent(*sequence_column) + " IS NULL");
+  DL_ASSIGN_OR_RETURN(auto counted,
+                      session.Sql(fmt::format("SELECT count(1), count_if({}) FROM {}",
+                                              fmt::join(is_null, " OR "), SparkIdent(view))));
+  if (counted.rows.size() != 1 || counted.rows[0].size() != 2) {
+    return Status::Engine("Spark: unexpected row in a count");
+  }
+  if (counted.rows[0][1].value_or("0") != "0") {
+    DL_RETURN_IF_ERROR(CheckNullKeys(session, op, view, keys, sequence_column));
+    return Status::Internal("Spark counted NULL keys in {} that it then did not find",
+                            op.display_name);
+  }
+  return std::stoll(counted.rows[0][0].value_or("0"));
 }
 
 Status AddNewColumns(SparkSession& session, const AppendOperation& op,

@@ -51,8 +51,15 @@ Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadF
 
 /// The source with the audit columns op asks for; with `hidden`, also kFileColumn,
 /// kFileOrderColumn and kRowOrderColumn. The data columns are the files' (kKeep), or the
-/// ones the table has with, for kRescue, the rescued-data column after them.
+/// ones the table has with, for kRescue, the rescued-data column after them. Each row's file
+/// is mapped back to the plan's path: by files.path_of_uri when a count gave Spark's
+/// spellings, else in the same scan (the spelling Spark is expected to give, else decoded; a
+/// file that is not one of the plan's fails the scan by name before anything is committed).
 pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden);
+
+/// How Spark spells a local path in _metadata.file_path (`file:` and java.net.URI's escapes);
+/// other paths as they are.
+std::string SparkUriOf(const std::string& path);
 
 /// The session confs every load sets before it writes (set per operation: a session Spark
 /// restarted has lost them): Parquet timestamps as INT64 microseconds, as the DuckDB engine
@@ -87,6 +94,13 @@ bool HasColumn(const std::vector<std::string>& names, const std::string& name);
 Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std::string& view,
                      const std::vector<std::string>& keys,
                      const std::optional<std::string>& sequence_column);
+
+/// The rows of batch view `view`, and in the same scan CheckNullKeys' check (whose breakdown
+/// by file runs only when a NULL was found).
+Result<int64_t> CountRowsCheckingNullKeys(SparkSession& session, const AppendOperation& op,
+                                          const std::string& view,
+                                          const std::vector<std::string>& keys,
+                                          const std::optional<std::string>& sequence_column);
 
 /// Columns of `written` that op.table_columns lacks: added by an ALTER TABLE commit with
 /// merge_schema (Delta's MERGE evolves the schema only for UPDATE SET * / INSERT *), else a

@@ -18,6 +18,20 @@ TEST(PathOfSparkUriTest, OtherUrisAreOnlyUnescaped) {
   EXPECT_EQ(PathOfSparkUri("s3://bucket/raw/100%"), "s3://bucket/raw/100%");
 }
 
+// Spark names a file it reads as a URI; without a count before (merge), the batch view maps
+// it back to the plan's path by this expected spelling first (a miss falls back to decoding,
+// checked end to end).
+TEST(SparkUriOfTest, LocalPathsAreFileUrisWithJavasEscapes) {
+  EXPECT_EQ(SparkUriOf("/data/raw/a.csv"), "file:/data/raw/a.csv");
+  EXPECT_EQ(SparkUriOf("/data/raw dir/a%b#c.csv"), "file:/data/raw%20dir/a%25b%23c.csv");
+  EXPECT_EQ(SparkUriOf("/data/a+b=c,d@e.csv"), "file:/data/a+b=c,d@e.csv");
+  EXPECT_EQ(SparkUriOf("/data/caf\xc3\xa9.csv"), "file:/data/caf\xc3\xa9.csv");
+}
+
+TEST(SparkUriOfTest, OtherPathsAreKept) {
+  EXPECT_EQ(SparkUriOf("s3a://bucket/raw/a.parquet"), "s3a://bucket/raw/a.parquet");
+}
+
 // Names and values reach Spark SQL text only through these: nothing in them can end the
 // quoted token early.
 TEST(SparkQuotingTest, IdentifiersAreBackquotedWithBackquotesDoubled) {
