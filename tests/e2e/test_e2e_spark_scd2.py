@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import subprocess
 
 import pyarrow as pa
 import pytest
 
-from e2e_lib import AUDIT_COLUMNS, LoaderEnv, write_csv
+from e2e_lib import AUDIT_COLUMNS, LoaderEnv, read_delta, write_csv
 from scd2_harness import FAR_END_TS, Scd2Harness
 from scd2_reference import Scd2Config
 from test_e2e_scd2 import DELETE_SQL, SEEDS, VARIANTS, Generator, Variant, is_delete
@@ -144,3 +145,92 @@ def test_new_columns_batch_by_batch_like_duckdb(env: LoaderEnv):
     assert env.tracker_for("t")[str(again)]["status"] == "completed"
     assert env.run("run", config=duck_cfg).rc == 0
     assert rows(env.read("t")) == rows(duck_table(env, "t"))
+
+
+def run_together(env: LoaderEnv, configs: list) -> list[tuple[int, str]]:
+    """`run` with each config, all started at once; (exit code, stdout + stderr) of each."""
+    procs = [subprocess.Popen(env.cmd("run", config=c), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for c in configs]
+    outs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=600)
+            outs.append((p.returncode, out + "\n" + err))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return outs
+
+
+def landed_batches(env: LoaderEnv, name: str = "t") -> dict[int, tuple[str, list[str]]]:
+    """txn version -> (batch id, source files) of each commit of the table that applied one."""
+    out = {}
+    for c in commits(env, name):
+        actions = [json.loads(line) for line in c.read_text().splitlines()]
+        txns = [a["txn"]["version"] for a in actions if "txn" in a]
+        infos = [a["commitInfo"] for a in actions if "userMetadata" in a.get("commitInfo", {})]
+        if txns and infos:
+            meta = json.loads(infos[0]["userMetadata"])["dataLoader"]
+            out[txns[0]] = (meta["batchId"], [f["path"] for f in meta["sourceFiles"]])
+    return out
+
+
+def test_two_loaders_at_once_with_late_events_store_each_event_once(env: LoaderEnv):
+    # Two `run`s started together on the same table, in three rounds of new files (keys
+    # overlapping across files, sequence values going back: late events replayed from the
+    # store). Their batches differ (one file per batch against two), so both take the same
+    # txn versions with different events: the loser's events must never be read, and the
+    # winner's never deleted.
+    entry = env.table_entry("t", "*.csv", "csv", loading_strategy="scd2", primary_keys=["id"],
+                            sequence_column="seq", max_files_per_batch=1)
+    other = env.root / "spark2.yaml"
+    env.write_config([dict(entry, engine="spark", max_files_per_batch=2)], retry_attempts=8,
+                     max_parallel_jobs=1)
+    env.config_path.rename(other)
+    spark_cfg, duck_cfg = write_configs(env, entry, retry_attempts=8, max_parallel_jobs=1)
+    rng = random.Random(5)
+    seqs = rng.sample(range(1, 1000), 27)  # unique: no ties between files
+    files, events, raced = [], [], 0
+    for r in range(3):
+        for i in range(3):
+            lines = []
+            for j in range(3):
+                key, seq = rng.randrange(5), seqs.pop()
+                lines.append(f"{key},r{r}f{i}x{j},{seq}")
+                events.append((key, f"r{r}f{i}x{j}", seq))
+            files.append(write_csv(env.raw / f"r{r}f{i}.csv", "id,a,seq\n" + "\n".join(lines)
+                                   + "\n"))
+        outs = run_together(env, [spark_cfg, other])
+        report = "\n\n".join(f"exit {rc}\n{out[-4000:]}" for rc, out in outs)
+        assert all(rc == 0 for rc, _ in outs), report
+        # They overlapped: each committed a batch of this round, or one lost a race on a txn
+        # version (a commit conflict, retried with the next one).
+        retried = sum("will retry" in out for _, out in outs)
+        assert retried or all("batch committed" in out for _, out in outs), report
+        raced += retried
+        d = env.run("run", config=duck_cfg)
+        assert d.rc == 0, str(d)
+        assert rows(env.read("t")) == rows(duck_table(env, "t")), f"round {r}\n{report}"
+    assert raced, "no loader ever lost a race on a txn version: the test did not race"
+    # Each file in the log once.
+    landed = landed_batches(env)
+    loaded = [p for _, paths in landed.values() for p in paths]
+    assert sorted(loaded) == sorted(str(f) for f in files)
+    assert sorted(landed) == list(range(1, len(landed) + 1))
+    # The store as the loader reads it: of each applied txn version the rows of the batch id
+    # its marker (or, for the latest, the log) names. Markers name only landed batches, every
+    # version below the latest has one, and the events read are every file's rows once.
+    store = read_delta(env.table_path("t") / "_dl_scd2_changes").to_pylist()
+    pairs = {(v, b) for v, (b, _) in landed.items()}
+    markers = {(s["_dl_event_batch"], s["_dl_event_batch_id"]) for s in store
+               if s["_dl_event_delete"] is None}
+    assert markers <= pairs, (markers, pairs)
+    applied = max(landed)
+    assert {v for v, _ in markers} == set(range(1, applied)), markers
+    read = markers | {(applied, landed[applied][0])}
+    stored = sorted((s["id"], s["a"], s["seq"]) for s in store
+                    if s["_dl_event_delete"] is not None
+                    and (s["_dl_event_batch"], s["_dl_event_batch_id"]) in read)
+    assert stored == sorted(events)

@@ -137,10 +137,16 @@ struct Scd2Operation {
   bool retire_absent_keys = false;
   /// With sequence_column: the change store (every event ever applied, to replay keys with a
   /// late event), its columns when it exists, and the table's applied txn version: the
-  /// store's rows of later batches are left over from attempts whose commit never landed.
+  /// store's rows of later batches belong to attempts whose commit has not landed (yet).
+  /// Each stored event carries its attempt's batch id; of an applied txn version only the
+  /// events of the attempt that landed it are read.
   std::string change_store_root;
   std::optional<std::vector<std::string>> change_store_columns;
+  int64_t change_store_version = 0;  ///< the version those columns are of (what is read)
   int64_t applied_txn_version = 0;
+  /// The batch id of the commit that applied applied_txn_version (the table's log, newest
+  /// commits first); nullopt when no such commit is left in the log.
+  std::optional<std::string> applied_batch_id;
 };
 
 struct Scd2Outcome {

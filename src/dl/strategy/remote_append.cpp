@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <set>
 #include <string_view>
+#include <variant>
 
 #include "dl/common/logging.hpp"
 #include "dl/delta/commit_range.hpp"
@@ -128,6 +129,7 @@ struct RemoteBatch {
   engine::AppendOperation op;
   int64_t* txn_version = nullptr;
   int64_t applied_txn_version = 0;  ///< the table's (0: none, or no table)
+  std::shared_ptr<const delta::Snapshot> snapshot;  ///< the table's (null: none yet)
 };
 
 // Table properties and clustering as the DuckDB engine applies them: a new table is created
@@ -172,6 +174,7 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   RemoteBatch out;
   out.txn_version = &txn_version;
   out.applied_txn_version = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
+  out.snapshot = snapshot;
   engine::AppendOperation& op = out.op;
   op.display_name = target.display_name;
   op.table_root = target.root;
@@ -316,6 +319,33 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
 
 namespace {
 
+constexpr int64_t kMaxTxnWalkBack = 100;
+
+// The batch id of the commit that applied txn `version` of `app_id`: newest commits first,
+// one at a time (it is nearly always the latest). nullopt when the log no longer holds it.
+Result<std::optional<std::string>> AppliedBatchId(table::TableContext& ctx,
+                                                  const delta::Snapshot& table,
+                                                  const std::string& app_id, int64_t version) {
+  delta::CommitRangeOptions options;
+  options.known = &table.log_segment();
+  for (int64_t v = table.version(); v >= 0 && v > table.version() - kMaxTxnWalkBack; --v) {
+    DL_ASSIGN_OR_RETURN(auto range,
+                        delta::ReadCommitRange(ctx.fs, table.table_root(), v - 1, v, options));
+    if (range.commits.empty()) break;  // cleaned up
+    const delta::Commit& commit = range.commits.front();
+    for (const auto& action : commit.actions) {
+      const auto* txn = std::get_if<delta::SetTransaction>(&action);
+      if (!txn || txn->app_id != app_id) continue;
+      if (txn->version != version) return std::optional<std::string>();
+      auto info = delta::LoaderCommitInfo::Of(commit.actions);
+      if (!info.ok()) return info.status().WithContext(commit.path);
+      if (!*info || !(*info)->batch_id) return std::optional<std::string>();
+      return (*info)->batch_id;
+    }
+  }
+  return std::optional<std::string>();
+}
+
 // The change store of an SCD2 table with sequence_column, as the Spark engine keeps it: its
 // events are tagged with the txn versions of this app id, so a table Spark did not load from
 // its first batch (no txn yet) or whose store is gone cannot place late events: refused.
@@ -323,10 +353,16 @@ Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
                              const RemoteBatch& remote, engine::Scd2Operation& op) {
   op.change_store_root = ChangeStoreRoot(target.root);
   op.applied_txn_version = remote.applied_txn_version;
+  if (remote.snapshot && remote.applied_txn_version > 0) {
+    DL_ASSIGN_OR_RETURN(op.applied_batch_id,
+                        AppliedBatchId(ctx, *remote.snapshot, op.rows.txn_app_id,
+                                       remote.applied_txn_version));
+  }
   DL_ASSIGN_OR_RETURN(auto store, LoadCompanion(ctx, op.change_store_root));
   if (store) {
     auto& columns = op.change_store_columns.emplace();
     for (const auto& f : store->schema().fields) columns.push_back(f.name);
+    op.change_store_version = store->version();
   }
   if (!op.rows.table_columns || (store && remote.applied_txn_version > 0)) return Status::OK();
   return Status::InvalidArgument(

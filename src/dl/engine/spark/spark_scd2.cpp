@@ -4,9 +4,13 @@
 // their stored events from the change store, window functions per key give every version;
 // ONE `MERGE INTO` then deletes the touched keys' replaced rows and inserts their versions,
 // committed with our txn and metadata as a merge is. The change store (with sequence_column)
-// is appended to before that MERGE, each event tagged with the batch's txn version: rows
-// tagged above the table's applied txn version come from attempts whose MERGE never landed,
-// are never read, and are deleted by the next attempt.
+// is appended to before that MERGE, each event tagged with the batch's txn version and the
+// attempt's batch id. Loaders may run the same table at once, so an attempt's events are
+// read only once its MERGE landed: of an applied txn version, only the rows of the batch id
+// that landed it (a "landed" marker row written by a later attempt, or the table's log for the
+// latest version); rows above the applied version are in flight or dead, never read, and
+// never deleted; rows of an applied version with another batch id can never land (Delta
+// skips a second write of a txn version) and are deleted.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -25,10 +29,11 @@ constexpr const char* kBatchView = "__dl_scd2_batch";
 constexpr const char* kNewEvents = "__dl_scd2_new";
 constexpr const char* kEvents = "__dl_scd2_events";  // cached: read by every later step
 constexpr const char* kBatchKeys = "__dl_scd2_keys";
-constexpr const char* kLateKeys = "__dl_scd2_late";
+constexpr const char* kLateKeys = "__dl_scd2_late";  // cached with a store (read 3 times)
 constexpr const char* kSteps = "__dl_scd2_steps";  // cached
 constexpr const char* kTouched = "__dl_scd2_touched";
 constexpr const char* kVersions = "__dl_scd2_versions";  // cached
+constexpr const char* kLanded = "__dl_scd2_landed";  // (txn version, batch id) landed
 
 // Event columns beside the row's (as in strategy/scd2_sql.hpp) and the change store's.
 constexpr const char* kSeq = "__dl_seq";
@@ -41,6 +46,9 @@ constexpr const char* kStoreDelete = "_dl_event_delete";
 constexpr const char* kStoreBatch = "_dl_event_batch";
 constexpr const char* kStoreFile = "_dl_event_file";
 constexpr const char* kStoreRow = "_dl_event_row";
+// The attempt's batch id (NULL: written before it existed, read as landed). A row whose
+// delete flag is NULL is no event but a marker: its batch id landed its txn version.
+constexpr const char* kStoreBatchId = "_dl_event_batch_id";
 
 std::string Id(const std::string& name) { return SparkIdent(name); }
 
@@ -91,17 +99,37 @@ class Scd2Plan {
  private:
   Status ResolveColumns();
   Status CreateEvents();
+  Status OpenStore();
+  Status ResolveLanded();
   Status CreateLateKeys();
   Status CreateVersions();
+  Status CleanStore();
   Status WriteChangeStore();
   Status Commit();
   Status Sql(const std::string& sql) { return s_.Sql(sql).status(); }
   std::string Table() const { return "delta." + Id(op_.rows.table_root); }
   std::string Ordinal() const { return fmt::format("CAST({} AS BIGINT)", op_.rows.txn_version); }
+  std::string Store() const { return "delta." + Id(op_.change_store_root); }
 
   SparkSession& s_;
   const Scd2Operation& op_;
   Scd2Columns c_;
+  std::optional<std::string> landed_;  ///< the batch id that applied applied_txn_version
+  std::string store_at_;               ///< the store at the version read
+  std::string stored_where_;           ///< its rows read (alias `s`): landed events
+  /// (txn version, batch id) rows of the store never read: of an applied version whose
+  /// landed id is known (deleted by the clean-up) or not; with a NULL id, above the applied one.
+  struct DeadPair {
+    int64_t version = 0;
+    std::optional<std::string> id;
+    bool known = false;
+    std::string Condition() const {
+      return fmt::format("({} = {} AND {})", Id(kStoreBatch), version,
+                         id ? fmt::format("{} = {}", Id(kStoreBatchId), SparkLiteral(*id))
+                            : fmt::format("{} IS NULL", Id(kStoreBatchId)));
+    }
+  };
+  std::vector<DeadPair> dead_;
 };
 
 Status Scd2Plan::ResolveColumns() {
@@ -256,12 +284,92 @@ Status Scd2Plan::CreateLateKeys() {
                            Id(kLateKeys), fmt::join(keys, ", "), Id(kBatchKeys)));
   }
   return Sql(fmt::format(
-      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT {1} FROM {2} AS `b` JOIN (SELECT {3}, max({4}) "
-      "AS `__dl_max` FROM delta.{5} WHERE {6} <= {7} GROUP BY {3}) AS `s` ON {8} WHERE "
-      "`b`.`__dl_min` < `s`.`__dl_max`",
+      "CACHE TABLE {0} AS SELECT {1} FROM {2} AS `b` JOIN (SELECT {3}, max({4}) "
+      "AS `__dl_max` FROM {5} AS `s` WHERE {6} GROUP BY {3}) AS `s` ON {7} WHERE `b`.`__dl_min` < "
+      "`s`.`__dl_max`",
       Id(kLateKeys), fmt::join(b_keys, ", "), Id(kBatchKeys), fmt::join(keys, ", "),
-      Id(*op_.sequence_column), Id(op_.change_store_root), Id(kStoreBatch),
-      op_.applied_txn_version, Match(op_.keys, "b", "s")));
+      Id(*op_.sequence_column), store_at_, stored_where_, Match(op_.keys, "b", "s")));
+}
+
+// kLanded, dead_ and stored_where_, all at the store's version our Delta module read (an
+// attempt appending later changes nothing read). A store written before batch ids were gets
+// the column (its rows stay NULL: landed, as the old layout's rows at or below the applied
+// version all are). The rows read leave the dead pairs out as literals, not by a join of the
+// store with itself: they are few (the clean-up deletes them).
+Status Scd2Plan::OpenStore() {
+  store_at_ = fmt::format("{} VERSION AS OF {}", Store(), op_.change_store_version);
+  const int64_t applied = op_.applied_txn_version;
+  landed_ = op_.applied_batch_id;
+  std::vector<std::string> unread;
+  if (!In(*op_.change_store_columns, kStoreBatchId)) {
+    Status added = Sql(fmt::format("ALTER TABLE {} ADD COLUMNS ({} STRING)", Store(),
+                                   Id(kStoreBatchId)));
+    if (!added.ok()) {  // another loader may have added it meanwhile
+      DL_ASSIGN_OR_RETURN(auto now, ColumnsOf(s_, "SELECT * FROM " + Store()));
+      if (std::none_of(now.begin(), now.end(),
+                       [](const Column& c) { return c.name == kStoreBatchId; })) {
+        return added;
+      }
+    }
+    // Read as it was (every row's id NULL); rows above the applied version are leftovers.
+    DL_ASSIGN_OR_RETURN(auto above, s_.Sql(fmt::format("SELECT DISTINCT {0} FROM {1} WHERE {0} > {2}",
+                                                       Id(kStoreBatch), store_at_, applied)));
+    for (const auto& r : above.rows) {
+      dead_.push_back(DeadPair{std::stoll(r.at(0).value_or("0")), std::nullopt, true});
+    }
+  } else {
+    DL_RETURN_IF_ERROR(ResolveLanded());
+    std::string landed = fmt::format(
+        "SELECT {0} AS `v`, {1} AS `id` FROM {2} WHERE {3} IS NULL AND {1} IS NOT NULL AND {0} "
+        "<= {4}",
+        Id(kStoreBatch), Id(kStoreBatchId), store_at_, Id(kStoreDelete), applied);
+    if (landed_) {
+      landed +=
+          fmt::format(" UNION SELECT CAST({} AS BIGINT), {}", applied, SparkLiteral(*landed_));
+    }
+    DL_RETURN_IF_ERROR(Sql(fmt::format(
+        "CREATE OR REPLACE TEMP VIEW {} AS SELECT DISTINCT * FROM ({})", Id(kLanded), landed)));
+    // Pairs of applied versions not landed (known: the version's landed id is), and
+    // old-layout rows above the applied version.
+    DL_ASSIGN_OR_RETURN(
+        auto dead,
+        s_.Sql(fmt::format(
+            "SELECT DISTINCT `s`.{0}, `s`.{1}, `k`.`v` IS NOT NULL FROM {2} AS `s` LEFT ANTI JOIN "
+            "{3} AS `l` ON `s`.{0} = `l`.`v` AND `s`.{1} = `l`.`id` LEFT JOIN (SELECT DISTINCT "
+            "`v` FROM {3}) AS `k` ON `s`.{0} = `k`.`v` WHERE `s`.{1} IS NOT NULL AND `s`.{0} <= "
+            "{4} UNION SELECT DISTINCT {0}, {1}, true FROM {2} WHERE {1} IS NULL AND {0} > {4}",
+            Id(kStoreBatch), Id(kStoreBatchId), store_at_, Id(kLanded), applied)));
+    for (const auto& r : dead.rows) {
+      DeadPair d{std::stoll(r.at(0).value_or("0")), r.at(1), r.at(2).value_or("") == "true"};
+      if (d.id) unread.push_back(d.Condition());
+      dead_.push_back(std::move(d));
+    }
+  }
+  stored_where_ = fmt::format("`s`.{} IS NOT NULL AND `s`.{} <= {}", Id(kStoreDelete),
+                              Id(kStoreBatch), applied);
+  if (!unread.empty()) stored_where_ += fmt::format(" AND NOT ({})", fmt::join(unread, " OR "));
+  return Status::OK();
+}
+
+// landed_: from the table's log; when its commit is gone from the log, a marker of it in the
+// store, else the one batch id the store holds at that version (several: cannot tell).
+Status Scd2Plan::ResolveLanded() {
+  if (landed_ || op_.applied_txn_version <= 0) return Status::OK();
+  DL_ASSIGN_OR_RETURN(
+      auto ids, s_.Sql(fmt::format("SELECT {0}, max(CAST({1} IS NULL AS INT)) FROM {2} WHERE {3} "
+                                   "= {4} AND {0} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC",
+                                   Id(kStoreBatchId), Id(kStoreDelete), store_at_, Id(kStoreBatch),
+                                   op_.applied_txn_version)));
+  if (ids.rows.empty()) return Status::OK();
+  if (ids.rows.size() == 1 || ids.rows[0].at(1).value_or("0") == "1") {
+    landed_ = ids.rows[0].at(0);
+    return Status::OK();
+  }
+  return Status::InvalidArgument(
+      "sequence_column: the SCD2 change store {} holds events of {} attempts at txn version {} "
+      "of {} and the commit that applied it is no longer in the table's log: which attempt "
+      "landed cannot be told",
+      op_.change_store_root, ids.rows.size(), op_.applied_txn_version, op_.rows.display_name);
 }
 
 // kSteps, kTouched and kVersions over every event of the batch's keys: the new ones, the
@@ -282,11 +390,10 @@ Status Scd2Plan::CreateVersions() {
                                        op_.change_store_columns->end());
     const std::string seq = "`s`." + Id(*op_.sequence_column);
     parts.push_back(fmt::format(
-        "SELECT {0}, {1}, {1}, `s`.{2}, false, `s`.{3}, true, `s`.{4}, `s`.{5} FROM delta.{6} AS "
-        "`s` LEFT SEMI JOIN {7} AS `l` ON {8} WHERE `s`.{3} <= {9}",
+        "SELECT {0}, {1}, {1}, `s`.{2}, false, `s`.{3}, true, `s`.{4}, `s`.{5} FROM {6} AS `s` "
+        "LEFT SEMI JOIN {7} AS `l` ON {8} WHERE {9}",
         RowOf(c_, stored, "s"), seq, Id(kStoreDelete), Id(kStoreBatch), Id(kStoreFile),
-        Id(kStoreRow), Id(op_.change_store_root), Id(kLateKeys), Match(op_.keys, "l", "s"),
-        op_.applied_txn_version));
+        Id(kStoreRow), store_at_, Id(kLateKeys), Match(op_.keys, "l", "s"), stored_where_));
   }
   if (op_.rows.table_columns) {
     parts.push_back(fmt::format(
@@ -349,26 +456,46 @@ Status Scd2Plan::CreateVersions() {
       Id(kSteps), Id(kTouched), Match(op_.keys, "t", "s"), del));
 }
 
-// Every event of the batch, tagged with its txn version; rows of attempts whose MERGE never
-// landed (tagged above the applied version) are deleted first, so a retry stores them once.
+// Rows of applied txn versions whose batch id is not the one that landed it (attempts that
+// lost a race or died before their MERGE): they can never land. Versions whose landed batch
+// id is unknown are left alone (their rows are not read either), and so are rows above the
+// applied version: another loader's attempt may be in flight. Old-layout rows (NULL batch
+// id) above it were left by a crash before batch ids were: no attempt writes those now.
+Status Scd2Plan::CleanStore() {
+  std::vector<std::string> which;
+  for (const auto& d : dead_) {
+    if (d.known) which.push_back(d.Condition());
+  }
+  if (which.empty()) return Status::OK();
+  return Sql(fmt::format("DELETE FROM {} WHERE {}", Store(), fmt::join(which, " OR ")));
+}
+
+// Every event of the batch, tagged with its txn version and batch id, and a marker of the
+// batch id that landed the applied version (so it is known once the log has moved on).
 Status Scd2Plan::WriteChangeStore() {
   if (!op_.sequence_column || op_.rows.txn_version <= op_.applied_txn_version) {
     return Status::OK();  // no store; or the batch landed already (Delta skips the MERGE)
   }
-  if (op_.change_store_columns) {
-    DL_RETURN_IF_ERROR(Sql(fmt::format("DELETE FROM delta.{} WHERE {} > {}",
-                                       Id(op_.change_store_root), Id(kStoreBatch),
-                                       op_.applied_txn_version)));
+  if (op_.change_store_columns) DL_RETURN_IF_ERROR(CleanStore());
+  std::vector<std::string> cols, nulls;
+  for (const auto& col : c_.all) {
+    cols.push_back(Id(col));
+    nulls.push_back(fmt::format("CAST(NULL AS {}) AS {}", c_.type.at(col), Id(col)));
   }
-  std::vector<std::string> cols;
-  for (const auto& col : c_.all) cols.push_back(Id(col));
   AppendOperation store;
   store.table_root = op_.change_store_root;
   store.merge_schema = true;
-  const std::string rows = fmt::format(
-      "SELECT {}, {} AS {}, {} AS {}, {} AS {}, {} AS {} FROM {}", fmt::join(cols, ", "),
-      Id(kDelete), Id(kStoreDelete), Id(kOrdinal), Id(kStoreBatch), Id(kFileOrderColumn),
-      Id(kStoreFile), Id(kRowOrderColumn), Id(kStoreRow), Id(kEvents));
+  std::string rows = fmt::format(
+      "SELECT {}, {} AS {}, {} AS {}, {} AS {}, {} AS {}, {} AS {} FROM {}",
+      fmt::join(cols, ", "), Id(kDelete), Id(kStoreDelete), Id(kOrdinal), Id(kStoreBatch),
+      Id(kFileOrderColumn), Id(kStoreFile), Id(kRowOrderColumn), Id(kStoreRow),
+      SparkLiteral(op_.rows.batch_id), Id(kStoreBatchId), Id(kEvents));
+  if (landed_) {
+    rows += fmt::format(
+        " UNION ALL SELECT {}, CAST(NULL AS BOOLEAN), CAST({} AS BIGINT), CAST(NULL AS BIGINT), "
+        "CAST(NULL AS BIGINT), {}",
+        fmt::join(nulls, ", "), op_.applied_txn_version, SparkLiteral(*landed_));
+  }
   return s_.Execute(WritePlan(store, SqlRelation(rows))).status();
 }
 
@@ -406,6 +533,10 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   DL_RETURN_IF_ERROR(CreateView(s_, kBatchView, WithAuditColumns(op_.rows, files, true)));
   DL_RETURN_IF_ERROR(ResolveColumns());
   DL_RETURN_IF_ERROR(CreateEvents());
+  if (op_.change_store_columns) DL_RETURN_IF_ERROR(OpenStore());
+  // Stored before anything reads the store: a write after would make Spark re-plan the
+  // cached steps, which read it, under the MERGE.
+  DL_RETURN_IF_ERROR(WriteChangeStore());
   DL_RETURN_IF_ERROR(CreateLateKeys());
   DL_RETURN_IF_ERROR(CreateVersions());
   Scd2Outcome out;
@@ -421,17 +552,17 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   }
   DL_ASSIGN_OR_RETURN(auto n, s_.Sql("SELECT count(1) FROM " + Id(kVersions)));
   out.versions = std::stoll(n.rows.at(0).at(0).value_or("0"));
-  DL_RETURN_IF_ERROR(WriteChangeStore());
   DL_RETURN_IF_ERROR(Commit());
   return out;
 }
 
 void Scd2Plan::Release() {
-  for (const char* cached : {kVersions, kSteps, kEvents}) {
+  for (const char* cached : {kVersions, kSteps, kLateKeys, kEvents}) {
     (void)s_.Sql(fmt::format("UNCACHE TABLE IF EXISTS {}", Id(cached)));
   }
   for (const char* view :
-       {kVersions, kTouched, kSteps, kLateKeys, kBatchKeys, kEvents, kNewEvents, kBatchView}) {
+       {kVersions, kTouched, kSteps, kLateKeys, kLanded, kBatchKeys, kEvents, kNewEvents,
+        kBatchView}) {
     (void)s_.Sql("DROP VIEW IF EXISTS " + Id(view));
   }
 }
