@@ -18,7 +18,8 @@ import pytest
 from e2e_lib import AUDIT_COLUMNS, LoaderEnv, read_delta, write_csv
 from scd2_harness import FAR_END_TS, Scd2Harness
 from scd2_reference import Scd2Config
-from test_e2e_scd2 import DELETE_SQL, SEEDS, VARIANTS, Generator, Variant, is_delete
+from test_e2e_scd2 import (DELETE_SQL, DV_PROPERTIES, SEEDS, VARIANTS, Generator, Variant,
+                            is_delete)
 from test_e2e_spark_append import (commit_infos, commits, kill_after_commits, rows,  # noqa: F401
                                    spark_remote, write_configs)
 from test_e2e_spark_merge import duck_table
@@ -41,7 +42,8 @@ def harness(env: LoaderEnv, v: Variant, seed: int, name: str, engine: str) -> Sc
                        label=f"[{engine}, variant {v.name}, seed {seed}] ",
                        delete_sql=DELETE_SQL if v.deletes else None,
                        open_end_sql=(("9999-12-31" if v.seq != "int" else "99999999")
-                                     if v.open_end else None))
+                                     if v.open_end else None),
+                       **(DV_PROPERTIES if v.dv else {}))
 
 
 def comparable(h: Scd2Harness, v: Variant) -> list[str]:

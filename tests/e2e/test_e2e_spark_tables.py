@@ -84,6 +84,35 @@ def test_new_table_with_properties_and_clustering_like_duckdb(env: LoaderEnv, sp
     assert got == [{"n": 12, "k": 12}]
 
 
+def test_new_table_with_properties_only_like_duckdb(env: LoaderEnv, spark41):
+    """Without clustering the table is created by a plain write (the properties as its delta.*
+    options): a directory holding files (a killed attempt's, or the SCD2 change store) does not
+    stop it; a key outside delta.* follows in a commit of its own."""
+    files = {write_csv(env.raw / f"f{i}.csv", csv_rows(i * 100, 4, f"f{i}")): 4 for i in range(2)}
+    props = dict(PROPERTIES, **{"owner.team": "ingest"})
+    entry = env.table_entry("t", "*.csv", "csv", table_properties=props)
+    _, duck_cfg = write_configs(env, entry)
+    # What an attempt killed before its commit leaves: a data file and no log.
+    env.table_path("t").mkdir(parents=True)
+    (env.table_path("t") / "part-00000-left-behind.snappy.parquet").write_bytes(b"PAR1")
+    env.load()
+    assert_loaded_exactly(env, "t", files)
+    infos = commit_infos(env)
+    assert [("dataLoader" in i.get("userMetadata", "")) for i in infos] == [True, False], infos
+    version = env.version("t")
+    env.load()  # a rerun loads nothing and finds every property set
+    assert env.version("t") == version
+    assert env.run("run", config=duck_cfg).rc == 0
+    ours, theirs = describe(env, env.table_path("t")), describe(env, duck_root(env))
+    for d in (ours, theirs):
+        for key, value in props.items():
+            assert d["properties"][key] == str(value).lower(), (key, d["properties"])
+        assert FEATURES - {"clustering"} <= features(d), d["protocol"]
+    assert rows(env.read("t")) == rows(read_delta(duck_root(env)))
+    got = spark41.rows(f"SELECT count(*) AS n FROM delta.`{env.table_path('t')}`")
+    assert got == [{"n": 8}]
+
+
 def test_existing_table_gets_new_properties_like_duckdb(env: LoaderEnv, spark41):
     write_csv(env.raw / "a.csv", csv_rows(0, 3, "a"))
     entry = env.table_entry("t", "*.csv", "csv")

@@ -44,10 +44,16 @@ Status CreateTableAs(SparkSession& session, const AppendOperation& op, pb::Relat
   sql += " AS SELECT * FROM " + SparkIdent(kCreateView);
   Status created = SqlWithTxn(session, op, sql).status();
   (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(kCreateView));
-  // Another writer created the table since we looked: a lost race, planned again against it.
-  if (created.detail().error_class == "TABLE_OR_VIEW_ALREADY_EXISTS") {
-    return Status::CommitConflict("{} was created by another writer meanwhile: {}",
-                                  op.display_name, created.message())
+  // Another writer created the table since we looked (its log, or its files before its
+  // commit): a lost race, planned again against it. Files an attempt killed before its commit
+  // left behind fail the same way on every retry (docs/spark_engine.md).
+  const std::string& error_class = created.detail().error_class;
+  if (error_class == "TABLE_OR_VIEW_ALREADY_EXISTS" ||
+      error_class == "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION") {
+    return Status::CommitConflict(
+               "{} was created by another writer meanwhile (or its directory holds files of an "
+               "attempt that never committed): {}",
+               op.display_name, created.message())
         .WithDetail(created.detail());
   }
   return created;
@@ -64,11 +70,33 @@ Status SetTableProperties(SparkSession& session, const AppendOperation& op) {
 }
 
 Status WriteBatch(SparkSession& session, const AppendOperation& op, pb::Relation input) {
-  if (!op.table_columns && (!op.table_properties.empty() || !op.clustering_columns.empty())) {
+  // Only clustering needs CREATE TABLE ... AS SELECT: Delta ignores clusterBy on a path write.
+  // A CTAS refuses a directory that holds files, so every other new table is a plain write.
+  if (!op.table_columns && !op.clustering_columns.empty()) {
     return CreateTableAs(session, op, std::move(input));
   }
-  DL_RETURN_IF_ERROR(SetTableProperties(session, op));
-  return session.Execute(WritePlan(op, std::move(input))).status();
+  if (op.table_columns) {
+    DL_RETURN_IF_ERROR(SetTableProperties(session, op));
+    return session.Execute(WritePlan(op, std::move(input))).status();
+  }
+  // A new table takes the `delta.*` properties as write options, in the batch's own commit
+  // (Delta enables the protocol features they ask for); Delta drops other keys from a write's
+  // options, so those follow in a commit of their own that carries no batch (if the process
+  // dies before it, the next batch finds them missing and sets them).
+  pb::Plan plan = WritePlan(op, std::move(input));
+  auto& options = *plan.mutable_command()->mutable_write_operation()->mutable_options();
+  AppendOperation rest = op;
+  rest.table_properties.clear();
+  for (const auto& [key, value] : op.table_properties) {
+    if (key.rfind("delta.", 0) == 0) {
+      options[key] = value;
+    } else {
+      rest.table_properties[key] = value;
+    }
+  }
+  DL_RETURN_IF_ERROR(session.Execute(plan).status());
+  rest.table_columns.emplace();
+  return SetTableProperties(session, rest);
 }
 
 }  // namespace dl::engine::spark
