@@ -90,8 +90,7 @@ std::string MergeStatement(const MergeOperation& op, const std::vector<Column>& 
 }
 
 // The configured columns must be in the files.
-Status CheckColumns(SparkSession& session, const MergeOperation& op,
-                    const std::vector<Column>& columns) {
+Status CheckColumns(const MergeOperation& op, const std::vector<Column>& columns) {
   const AppendOperation& rows = op.rows;
   const std::vector<std::string> data = DataColumns(rows, columns);
   for (const auto& k : rows.dedup->keys) {
@@ -135,7 +134,7 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
 Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op) {
   const AppendOperation& rows = op.rows;
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
-  DL_RETURN_IF_ERROR(CheckColumns(session, op, columns));
+  DL_RETURN_IF_ERROR(CheckColumns(op, columns));
   MergeOutcome out;
   // Keys and sequence values must not be NULL; one scan also counts the batch's rows.
   DL_ASSIGN_OR_RETURN(out.source_rows,
