@@ -15,9 +15,11 @@ if [[ ! -x "$tools/bin/auditwheel" || "$(cat "$tools/.req" 2>/dev/null)" != "$(s
 fi
 raw="$root/build/wheel-raw"
 rm -rf "$raw" && mkdir -p "$raw" "$root/dist"
-# ccache, when there, makes the second build of the same sources cheap.
+# ccache, when there, serves these compiles from scripts/build.sh's: same flags, and
+# build-wheel/ sits at build/'s depth, so the paths relative to it are the same.
 if command -v ccache >/dev/null && [[ -z "${CMAKE_ARGS:-}" ]]; then
   export CMAKE_ARGS="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache"
+  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1 CXX="${CXX:-c++}" CC="${CC:-cc}"
 fi
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 "$tools/bin/pip" wheel -q --disable-pip-version-check --no-deps -w "$raw" "$root"

@@ -11,7 +11,17 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/build.sh"
 status=0
 (cd "$root/build" && ctest --output-on-failure -j2) || status=1
-"$root/.venv/bin/python" -m pytest -q -p no:cacheprovider --ignore="$root/tests/python" \
-  "$root/tests" || status=1
+# Two pytest processes side by side: the Spark engine's tier (its Spark Connect server does the
+# work while the loader waits) and everything else. On 2 cores both spend much of their time
+# waiting on JVMs and loopback servers, so together they finish well before one after the
+# other. Each starts its own servers on free ports; the Spark tier's lines are prefixed.
+spark_tier=("$root"/tests/e2e/test_e2e_spark_*.py "$root/tests/spark_connect")
+others=(--ignore="$root/tests/python")
+for t in "${spark_tier[@]}"; do others+=(--ignore="$t"); done
+("$root/.venv/bin/python" -m pytest -q -p no:cacheprovider "${spark_tier[@]}" 2>&1 |
+  sed -u 's/^/[spark tier] /'; exit "${PIPESTATUS[0]}") &
+spark_pid=$!
+"$root/.venv/bin/python" -m pytest -q -p no:cacheprovider "${others[@]}" "$root/tests" || status=1
+wait "$spark_pid" || status=1
 "$root/scripts/build_wheel.sh" && "$root/scripts/test_python.sh" || status=1
 exit $status
