@@ -269,11 +269,10 @@ pb::Expression ByFile(const AppendOperation& op, const ReadFiles& files,
 pb::Expression PartitionLiteral(const std::optional<std::string>& value,
                                 const delta::DataType& type) {
   if (!value || value->empty()) return SqlExpr("CAST(NULL AS STRING)");
-  std::string v = *value;
-  const bool zoned = !v.empty() && (v.back() == 'Z' || (v.size() > 6 && (v[v.size() - 6] == '+' ||
-                                                                         v[v.size() - 6] == '-')));
-  if (type.is_primitive("timestamp") && !zoned) v += "Z";
-  return Str(v);
+  const std::string& v = *value;
+  const size_t n = v.size();
+  const bool zoned = v.back() == 'Z' || (n > 6 && (v[n - 6] == '+' || v[n - 6] == '-'));
+  return Str(type.is_primitive("timestamp") && !zoned ? v + "Z" : v);
 }
 
 // `exprs` over a Delta table's files: the star becomes the table's columns in order, a
