@@ -47,6 +47,17 @@ struct AppendOperation {
   /// schema (csv by position, json by key) and a value that does not fit fails its file.
   /// Empty: types are inferred.
   std::vector<delta::StructField> columns;
+  /// A Delta table's data files as the source (format parquet): `paths` are the files as the
+  /// plan names them (table root + "/" + add.path as logged), `read_paths` the same files as
+  /// they are read (add.path decoded), `columns` the table's columns in order. A column named
+  /// in `partition_values` takes each file's value from there (Delta's partition string of
+  /// paths[i], nullopt: NULL); the others are read from the files with the column's type.
+  struct TableFiles {
+    std::vector<std::string> read_paths;
+    std::vector<delta::StructField> columns;
+    std::map<std::string, std::vector<std::optional<std::string>>> partition_values;
+  };
+  std::optional<TableFiles> table_files;
   /// json `format` auto: the files holding one top-level array (the others hold lines),
   /// decided per file from its first bytes.
   std::set<std::string> json_array_paths;

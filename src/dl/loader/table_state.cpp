@@ -11,6 +11,7 @@
 #include "dl/delta/maintenance.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/storage/staging_dir.hpp"
+#include "dl/strategy/load_strategy.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::loader {
@@ -214,7 +215,13 @@ Status PlanDeltaSource(FileSystem& fs, engine::Engine& engine, const config::Tab
   source->version = source->snapshot->version();
   source->app_id = "data_loader/source/" + source->snapshot->metadata().id;
   std::optional<int64_t> done;
-  if (start.snapshot) done = start.snapshot->TxnVersion(source->app_id);
+  if (start.snapshot) {
+    done = start.snapshot->TxnVersion(source->app_id);
+    // Loaded by the Spark engine: its commits record the next version to load.
+    if (auto next = start.snapshot->TxnVersion(strategy::NextVersionAppId(*source))) {
+      done = std::max(done.value_or(-1), *next - 1);
+    }
+  }
   int64_t removes = 0;
   if (!done) {
     source->adds = source->snapshot->files();
@@ -234,6 +241,9 @@ Status PlanDeltaSource(FileSystem& fs, engine::Engine& engine, const config::Tab
           "between cannot be loaded incrementally",
           range->expired->first, root, *done);
     }
+  }
+  if (table.engine == config::EngineKind::kSpark) {
+    DL_RETURN_IF_ERROR(strategy::CheckRemoteDeltaSource(*source, table.QualifiedName()));
   }
   if (removes > 0) {
     log::Warn("the source deleted or rewrote rows; append loads only what was added",

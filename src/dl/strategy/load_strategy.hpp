@@ -87,6 +87,12 @@ Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& targ
                                     const Batch& batch,
                                     const delta::CommitOptions& commit_options);
 
+/// What the remote engine (Spark, reading a Delta source's data files as parquet) cannot read
+/// correctly in `source`: Unsupported naming the source table, `table` and the feature
+/// (column mapping, type widening, deletion vectors, a binary or nested partition column).
+/// Checked when the run is planned, before anything is written.
+Status CheckRemoteDeltaSource(const DeltaSource& source, const std::string& table);
+
 /// The txn app id of the table's commits on a remote engine (named for the first strategy
 /// that used it; kept so that a table's recorded versions stay its own).
 std::string RemoteTxnAppId(const Target& target);

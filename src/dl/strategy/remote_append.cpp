@@ -12,8 +12,11 @@
 #include <variant>
 
 #include "dl/common/logging.hpp"
+#include "dl/delta/column_mapping.hpp"
 #include "dl/delta/commit_range.hpp"
 #include "dl/delta/loader_commit_info.hpp"
+#include "dl/delta/partition.hpp"
+#include "dl/delta/type_widening.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/stat_many.hpp"
 #include "dl/strategy/companion.hpp"
@@ -123,6 +126,81 @@ std::string RemoteTxnAppId(const Target& target) {
 
 namespace {
 
+// A column widened by type widening, at any depth; "" when none was.
+std::string WidenedColumn(const std::vector<delta::StructField>& fields) {
+  using Kind = delta::DataType::Kind;
+  for (const auto& f : fields) {
+    if (f.metadata.contains(delta::kTypeChangesKey)) return f.name;
+    const delta::DataType* t = f.type.get();
+    while (t && (t->kind == Kind::kArray || t->kind == Kind::kMap)) {
+      t = t->kind == Kind::kArray ? t->element.get() : t->value.get();
+    }
+    if (t && t->kind == Kind::kStruct && !WidenedColumn(t->fields).empty()) {
+      return f.name;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Status CheckRemoteDeltaSource(const DeltaSource& source, const std::string& table) {
+  const delta::Snapshot& s = *source.snapshot;
+  auto refuse = [&](const std::string& feature) {
+    return Status::Unsupported(
+        "the source Delta table {} of {} uses {}, which the spark engine does not read yet "
+        "(it reads the source's parquet files); load this table with engine: duckdb",
+        s.table_root(), table, feature);
+  };
+  // Physical names (or field ids) in the files, not the table's column names.
+  if (delta::UsesColumnMapping(s.metadata().configuration)) {
+    return refuse("column mapping (delta.columnMapping.mode)");
+  }
+  // Files written before the change hold the narrower type.
+  if (std::string c = WidenedColumn(s.schema().fields); !c.empty()) {
+    return refuse(fmt::format("type widening (column {}, delta.typeChanges)", c));
+  }
+  for (const auto& add : source.adds) {
+    if (add.deletion_vector) {
+      return refuse(fmt::format("deletion vectors (data file {} has rows deleted in place)",
+                                add.path));
+    }
+  }
+  for (const auto& c : s.metadata().partition_columns) {
+    for (const auto& f : s.schema().fields) {
+      if (f.name != c) continue;
+      const auto kind = f.type->kind;
+      if (kind != delta::DataType::Kind::kPrimitive && kind != delta::DataType::Kind::kDecimal) {
+        return refuse(fmt::format("a partition column of a nested type ({})", c));
+      }
+      if (f.type->is_primitive("binary")) {
+        return refuse(fmt::format("a binary partition column ({})", c));
+      }
+    }
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// A Delta source's new data files as the remote engine reads them (CheckRemoteDeltaSource
+// refused what it cannot): parquet with the source's columns, partition values per file.
+void DescribeDeltaSource(const DeltaSource& source, engine::AppendOperation& op) {
+  const delta::Snapshot& s = *source.snapshot;
+  op.format = "parquet";
+  auto& files = op.table_files.emplace();
+  files.columns = s.schema().fields;
+  for (const auto& c : s.metadata().partition_columns) files.partition_values[c];
+  for (const auto& add : source.adds) {
+    op.paths.push_back(DeltaSourceFilePath(s, add));
+    files.read_paths.push_back(delta::ResolveDataPath(s.table_root(), add.path));
+    for (auto& [column, values] : files.partition_values) {
+      auto v = add.partition_values.find(column);
+      values.push_back(v == add.partition_values.end() ? std::nullopt : v->second);
+    }
+  }
+}
+
 // The batch as the remote engine reads and commits it; `txn_version` is the batch's (kept
 // across retries of the same files).
 struct RemoteBatch {
@@ -165,9 +243,14 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   if (snapshot) {
     DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, *snapshot, batch.checked_version, commit_options));
   }
-  const std::string app_id = RemoteTxnAppId(target);
-  int64_t& txn_version = batch.txn_version ? *batch.txn_version : fallback_version;
-  if (txn_version == 0) {
+  // A Delta source's batch loads the source up to source->version whatever the attempt: its
+  // txn records the next version to load, which the table's own sequence could not.
+  const DeltaSource* source = batch.delta_source.get();
+  const std::string app_id = source ? NextVersionAppId(*source) : RemoteTxnAppId(target);
+  int64_t& txn_version = batch.txn_version && !source ? *batch.txn_version : fallback_version;
+  if (source) {
+    txn_version = source->version + 1;
+  } else if (txn_version == 0) {
     txn_version = (snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0) + 1;
   }
 
@@ -178,8 +261,12 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   engine::AppendOperation& op = out.op;
   op.display_name = target.display_name;
   op.table_root = target.root;
-  op.format = std::string(config::ToString(t.file_format));
-  for (const auto& f : batch.files) op.paths.push_back(f.path);
+  if (source) {
+    DescribeDeltaSource(*source, op);
+  } else {
+    op.format = std::string(config::ToString(t.file_format));
+    for (const auto& f : batch.files) op.paths.push_back(f.path);
+  }
   op.reader_options = ReaderSettings(t);
   DL_ASSIGN_OR_RETURN(op.columns, ExplicitColumns(ctx.engine, t));
   if (t.file_format == config::FileFormat::kJson && t.json.format == config::JsonFormat::kAuto) {

@@ -38,6 +38,12 @@ struct DeltaSource {
 /// The path a Delta source's data file is known by (audit column, tracker, commitInfo).
 std::string DeltaSourceFilePath(const delta::Snapshot& source, const delta::AddFile& add);
 
+/// The txn a remote engine's (Spark's) commit records a Delta source with: the NEXT source
+/// version to load (loaded + 1, so a txn version is never 0, which Spark's SCD2 change store
+/// takes for none). Spark's commit carries one txn, and this one is the batch's idempotency
+/// too. DuckDB's commits record `app_id` = the version loaded; readers take either.
+std::string NextVersionAppId(const DeltaSource& source);
+
 /// What a batch's rows look like before they meet the table.
 struct SourceProjection {
   std::string sql;  ///< SELECT over the registered files: data columns, then audit columns

@@ -129,6 +129,11 @@ std::string SparkType(const delta::DataType& t) {
   return it != kNames.end() ? it->second : t.name;  // string, double, timestamp_ntz, ...
 }
 
+// The path Spark reads for op.paths[i]: a Delta table's file decoded, any other as planned.
+const std::string& ReadPath(const AppendOperation& op, size_t i) {
+  return op.table_files ? op.table_files->read_paths.at(i) : op.paths.at(i);
+}
+
 // The files of `paths` (all of op's when empty); multi_line overrides json's layout.
 pb::Relation Source(const AppendOperation& op, const std::vector<std::string>& paths,
                     std::optional<bool> multi_line = std::nullopt) {
@@ -137,12 +142,20 @@ pb::Relation Source(const AppendOperation& op, const std::vector<std::string>& p
   ds->set_format(op.format);
   for (const auto& [k, v] : ReaderOptions(op)) (*ds->mutable_options())[k] = v;
   if (multi_line) (*ds->mutable_options())["multiLine"] = *multi_line ? "true" : "false";
-  if (!op.columns.empty()) {
-    std::vector<std::string> ddl;
-    for (const auto& c : op.columns) ddl.push_back(SparkIdent(c.name) + " " + SparkType(*c.type));
-    ds->set_schema(fmt::format("{}", fmt::join(ddl, ", ")));
+  std::vector<std::string> ddl;
+  for (const auto& c : op.columns) ddl.push_back(SparkIdent(c.name) + " " + SparkType(*c.type));
+  if (op.table_files) {
+    // The table's types, not each file's (a column a file lacks is NULL); partition columns
+    // are not in the files.
+    for (const auto& c : op.table_files->columns) {
+      if (op.table_files->partition_values.count(c.name)) continue;
+      ddl.push_back(SparkIdent(c.name) + " " + SparkType(*c.type));
+    }
+    for (const auto& p : op.table_files->read_paths) ds->add_paths(GlobEscaped(p));
+  } else {
+    for (const auto& p : paths.empty() ? op.paths : paths) ds->add_paths(GlobEscaped(p));
   }
-  for (const auto& p : paths.empty() ? op.paths : paths) ds->add_paths(GlobEscaped(p));
+  if (!ddl.empty()) ds->set_schema(fmt::format("{}", fmt::join(ddl, ", ")));
   return r;
 }
 
@@ -154,10 +167,14 @@ pb::Relation Project(pb::Relation input, std::vector<pb::Expression> exprs) {
   return r;
 }
 
+std::vector<pb::Expression> WithTableColumns(const AppendOperation& op,
+                                             const std::vector<pb::Expression>& exprs);
+
 // The batch's files with `exprs` evaluated on each file scan (where _metadata resolves): one
 // scan, or with json format auto two (array files, line files) united by name, the first
 // file's group first (its columns lead, as in DuckDB's union by name).
 pb::Relation ProjectedSource(const AppendOperation& op, const std::vector<pb::Expression>& exprs) {
+  if (op.table_files) return Project(Source(op, op.paths), WithTableColumns(op, exprs));
   auto layout = op.reader_options.find("format");
   if (op.format != "json" || layout == op.reader_options.end() || layout->second != "auto") {
     return Project(Source(op, op.paths), exprs);
@@ -228,14 +245,14 @@ pb::Expression ByFile(const AppendOperation& op, const ReadFiles& files,
   if (!by_uri.empty()) return Fn("element_at", {Map(std::move(by_uri)), FilePath()});
   if (op.paths.empty()) return fallback;
   for (size_t i = 0; i < op.paths.size(); ++i) {
-    const std::string uri = SparkUriOf(op.paths[i]);
+    const std::string uri = SparkUriOf(ReadPath(op, i));
     by_uri.push_back(Str(uri));
     by_uri.push_back(value(i));
     if (uri.rfind("file:/", 0) == 0) {  // also file:///x (an empty authority)
       by_uri.push_back(Str("file://" + uri.substr(5)));
       by_uri.push_back(value(i));
     }
-    by_path.push_back(Str(op.paths[i]));
+    by_path.push_back(Str(ReadPath(op, i)));
     by_path.push_back(value(i));
   }
   pb::Expression unknown = Fn(
@@ -245,6 +262,49 @@ pb::Expression ByFile(const AppendOperation& op, const ReadFiles& files,
   return Fn("coalesce", {Fn("element_at", {Map(std::move(by_uri)), FilePath()}),
                          Fn("element_at", {Map(std::move(by_path)), DecodedFilePath()}),
                          std::move(unknown)});
+}
+
+// A Delta partition string as Spark casts it: "" is NULL (Delta treats both alike) and a
+// `timestamp` without a zone is UTC (PROTOCOL.md; Spark would take the session's zone).
+pb::Expression PartitionLiteral(const std::optional<std::string>& value,
+                                const delta::DataType& type) {
+  if (!value || value->empty()) return SqlExpr("CAST(NULL AS STRING)");
+  const std::string& v = *value;
+  const size_t n = v.size();
+  const bool zoned = v.back() == 'Z' || (n > 6 && (v[n - 6] == '+' || v[n - 6] == '-'));
+  return Str(type.is_primitive("timestamp") && !zoned ? v + "Z" : v);
+}
+
+// `exprs` over a Delta table's files: the star becomes the table's columns in order, a
+// partition column's value picked for the row's file from its files' values.
+std::vector<pb::Expression> WithTableColumns(const AppendOperation& op,
+                                             const std::vector<pb::Expression>& exprs) {
+  const AppendOperation::TableFiles& t = *op.table_files;
+  std::vector<pb::Expression> out;
+  for (const auto& e : exprs) {
+    if (!e.has_unresolved_star()) {
+      out.push_back(e);
+      continue;
+    }
+    for (const auto& c : t.columns) {
+      auto values = t.partition_values.find(c.name);
+      if (values == t.partition_values.end()) {
+        out.push_back(Attr(SparkIdent(c.name)));
+        continue;
+      }
+      std::vector<pb::Expression> per_file;
+      for (const auto& v : values->second) per_file.push_back(PartitionLiteral(v, *c.type));
+      auto position = [](size_t i) { return Int(static_cast<int32_t>(i + 1)); };
+      pb::Expression picked =
+          Fn("element_at", {Fn("array", std::move(per_file)),
+                            ByFile(op, ReadFiles{}, position, Int(1))});
+      pb::Expression cast;
+      *cast.mutable_cast()->mutable_expr() = std::move(picked);
+      cast.mutable_cast()->set_type_str(SparkType(*c.type));
+      out.push_back(As(std::move(cast), c.name));
+    }
+  }
+  return out;
 }
 
 // A column's value as JSON text the way DuckDB's to_json writes it: decimals as plain numbers
@@ -346,10 +406,13 @@ Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation&
       return Status::Engine("Spark: unexpected row in the per-file row counts");
     }
     const std::string path = PathOfSparkUri(*row[0]);
-    auto planned = std::find(op.paths.begin(), op.paths.end(), path);
-    if (planned == op.paths.end()) {
+    const std::vector<std::string>& read =
+        op.table_files ? op.table_files->read_paths : op.paths;
+    auto at = std::find(read.begin(), read.end(), path);
+    if (at == read.end()) {
       return Status::Internal("Spark read {}, which is not one of the batch's files", *row[0]);
     }
+    auto planned = op.paths.begin() + (at - read.begin());
     out.path_of_uri[*row[0]] = *planned;
     const int64_t rows = std::stoll(*row[1]);
     out.rows_per_file[*planned] += rows;

@@ -1,0 +1,156 @@
+"""`file_format: delta` on the Spark engine: a Delta table (written by delta-rs) as the source,
+each run loading the data files its new versions added. Spark reads them as parquet with the
+source's columns, partition values taken from the log; the commit's txn records the next
+source version to load (`data_loader/source/<id>/next`), so reruns and a SIGKILL between
+Spark's commit and our tracker update load nothing twice. Each table equals the DuckDB
+engine's, loaded from the same source versions."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from e2e_lib import LoaderEnv, write_csv
+from test_e2e_spark_append import (commit_infos, commits, kill_after_commits, rows,  # noqa: F401
+                                   spark_remote, write_configs)
+from test_e2e_spark_merge import duck_table
+
+SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string()), ("amount", pa.float64()),
+                    ("region", pa.string()), ("day", pa.date32())])
+
+
+def version_rows(ids: list[int], tag: str, regions: list) -> pa.Table:
+    day = dt.date(2024, 1, 1)
+    return pa.table({"id": ids, "name": [f"{tag}{i}" for i in ids],
+                     "amount": [i * 1.5 for i in ids],
+                     "region": [regions[i % len(regions)] for i in range(len(ids))],
+                     "day": [day + dt.timedelta(days=i % 2) for i in ids]}, schema=SCHEMA)
+
+
+def source_entry(env: LoaderEnv, name: str, source, **extra) -> dict:
+    entry = env.table_entry(name, "unused", "delta", **extra)
+    entry["source_path_pattern"] = str(source)
+    return entry
+
+
+def txns(env: LoaderEnv, name: str) -> list[dict]:
+    out = []
+    for c in commits(env, name):
+        out += [json.loads(line)["txn"] for line in c.read_text().splitlines()
+                if line.strip() and "txn" in json.loads(line)]
+    return out
+
+
+def run_both(env: LoaderEnv, duck_cfg, names: list[str], timeout: float = 120) -> None:
+    env.load(timeout=timeout)
+    d = env.run("run", config=duck_cfg)
+    assert d.rc == 0, str(d)
+    for name in names:
+        assert rows(env.read(name)) == rows(duck_table(env, name)), name
+
+
+def test_append_and_merge_over_source_versions_like_duckdb(env: LoaderEnv):
+    """Partitioned by a string (a space and a NULL among its values: escaped and null
+    partition values) and a date. The second run loads three versions at once: new rows with
+    updates, a compaction (nothing new) and more rows."""
+    source = env.root / "source"
+    regions = ["north east", "west", None]
+    write_deltalake(str(source), version_rows([1, 2, 3, 4, 5, 6], "a", regions),
+                    partition_by=["region", "day"])
+    tables = [source_entry(env, "app", source, partition_columns=["region"]),
+              source_entry(env, "mrg", source, loading_strategy="merge", primary_keys=["id"])]
+    duck_cfg = env.root / "duck.yaml"
+    env.write_config([dict(t, engine="duckdb") for t in tables],
+                     processed_data_path=str(env.root / "duck" / "processed"),
+                     checkpoint_path=str(env.root / "duck" / "checkpoints"))
+    env.config_path.rename(duck_cfg)
+    env.write_config([dict(t, engine="spark") for t in tables])
+    run_both(env, duck_cfg, ["app", "mrg"])
+
+    write_deltalake(str(source), version_rows([7, 8, 2, 3], "b", regions), mode="append")
+    DeltaTable(str(source)).optimize.compact()  # dataChange=false
+    write_deltalake(str(source), version_rows([9, 1], "c", regions), mode="append")
+    run_both(env, duck_cfg, ["app", "mrg"])
+
+    source_version = DeltaTable(str(source)).version()
+    assert sorted(env.read("mrg").column("name").to_pylist()) == \
+        ["a4", "a5", "a6", "b2", "b3", "b7", "b8", "c1", "c9"]
+    assert env.read("app").num_rows == 12
+    for name in ("app", "mrg"):
+        # Two Spark commits, the last recording the next source version to load.
+        infos = [i for i in commit_infos(env, name) if "userMetadata" in i]
+        assert len(infos) == 2 and all(i["engineInfo"].startswith("Apache-Spark") for i in infos)
+        last = txns(env, name)[-1]
+        assert last["appId"].startswith("data_loader/source/") and last["appId"].endswith("/next")
+        assert last["version"] == source_version + 1
+    before = [env.version(name) for name in ("app", "mrg")]
+    env.load()  # nothing new: no commit
+    assert [env.version(name) for name in ("app", "mrg")] == before
+
+
+def test_scd2_with_a_sequence_column_from_a_delta_source_like_duckdb(env: LoaderEnv):
+    """The source's first version is 0: Spark's txn records 1 (0 would be "none" to the change
+    store); a late event in version 1 is replayed from the store."""
+    source = env.root / "source"
+    schema = pa.schema([("id", pa.int64()), ("a", pa.string()), ("seq", pa.int64())])
+    write_deltalake(str(source), pa.table({"id": [1, 2, 3], "a": ["x", "y", "z"],
+                                           "seq": [10, 10, 10]}, schema=schema))
+    entry = source_entry(env, "t", source, loading_strategy="scd2", primary_keys=["id"],
+                         sequence_column="seq")
+    _, duck_cfg = write_configs(env, entry)
+    # Spark's SCD2 is several scans and commits per batch: slow on a loaded machine.
+    run_both(env, duck_cfg, ["t"], timeout=600)
+    write_deltalake(str(source), pa.table({"id": [1, 2, 4], "a": ["x2", "y0", "w"],
+                                           "seq": [20, 5, 20]}, schema=schema), mode="append")
+    run_both(env, duck_cfg, ["t"], timeout=600)
+    assert [t["version"] for t in txns(env, "t")] == [1, 2]
+    before = env.version("t")
+    env.load(timeout=600)
+    assert env.version("t") == before
+
+
+def test_sigkill_after_spark_committed_then_rerun_loads_nothing_twice(env: LoaderEnv):
+    """Two tables on one source, one loader slot: the run is killed once Spark committed the
+    first table's batch (the tracker is written every 10 s or at the end); the rerun loads
+    only the second."""
+    source = env.root / "source"
+    write_deltalake(str(source), version_rows(list(range(1, 21)), "a", ["e", "w"]),
+                    partition_by=["region"])
+    tables = [source_entry(env, name, source, engine="spark") for name in ("t", "u")]
+    env.write_config(tables, max_parallel_jobs=1)
+    kill_after_commits(env, 1, "t")
+    assert len(commits(env, "t")) == 1
+    env.load()
+    for name in ("t", "u"):
+        assert sorted(env.read(name).column("id").to_pylist()) == list(range(1, 21)), name
+        assert len(commits(env, name)) == 1, name
+    tracked = env.tracker_for("t")
+    assert tracked and all(r["status"] == "completed" for r in tracked.values()), tracked
+
+
+@pytest.mark.parametrize("prop,feature", [("delta.columnMapping.mode=name", "column mapping"),
+                                          ("delta.enableDeletionVectors=true", "deletion vectors")])
+def test_a_source_feature_spark_cannot_read_is_refused_before_anything_is_written(
+        env: LoaderEnv, prop, feature):
+    source = env.root / "source"
+    write_csv(env.raw / "a.csv", "id,v\n1,x\n2,y\n3,z\n")
+
+    def table(*args):
+        made = subprocess.run([env.bin, "table", *args], capture_output=True, text=True,
+                              timeout=120)
+        assert made.returncode == 0, made.stderr
+    table("write", str(source), "--source", str(env.raw / "a.csv"), "--format", "csv",
+          "--property", prop)
+    table("delete", str(source), "--where", "id = 3")  # a deletion vector, if enabled
+    env.write_config([source_entry(env, "t", source, engine="spark")])
+    r = env.load(expect=1)
+    assert f"the source Delta table {source} of" in r.out and f"uses {feature}" in r.out, str(r)
+    assert not env.is_delta("t")
+    # The same table loads on DuckDB.
+    env.write_config([source_entry(env, "t", source, engine="duckdb")])
+    env.load()
+    assert sorted(env.read("t").column("id").to_pylist()) == [1, 2]
