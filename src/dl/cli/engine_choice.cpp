@@ -70,7 +70,6 @@ std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
     return {"replace_where", kTwoMeanings};
   }
   if (t.file_format == config::FileFormat::kDelta) return {"file_format", "delta"};
-  if (t.on_bad_rows != config::OnBadRows::kFail) return {"on_bad_rows", "quarantine"};
   // Spark creates a clustered table by CREATE TABLE ... AS SELECT, which refuses a directory
   // that holds anything, and the change store (<table>/_dl_scd2_changes) is written first.
   if (!t.clustering_columns.empty() && t.loading_strategy == config::LoadingStrategy::kScd2 &&
