@@ -111,8 +111,8 @@ struct QuarantineRows {
 
 /// Merge (upsert) one batch into a Delta table in one commit, as the DuckDB engine does:
 /// the batch deduplicated per key (rows.dedup, last delivered wins), matched rows updated
-/// (or deleted when delete_condition holds), the others inserted. NULL keys (or sequence
-/// values) fail the files holding them, or are quarantined (`quarantine`). Without a table, the batch's inserts create it.
+/// (or deleted when delete_condition holds), the others inserted; NULL keys (or sequence
+/// values) fail their files or are quarantined. Without a table, its inserts create it.
 struct MergeOperation {
   /// The batch as an append would read it (files, reader, audit columns, partitioning, txn,
   /// metadata, merge_schema) with dedup set and table_columns the table's columns.

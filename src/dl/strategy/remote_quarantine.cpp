@@ -76,6 +76,7 @@ Status RollForwardRemoteQuarantine(table::TableContext& ctx, const Target& targe
 }
 
 Status CommitRemoteQuarantine(table::TableContext& ctx, const Target& target, int64_t version) {
+  if (target.config.on_bad_rows != config::OnBadRows::kQuarantine) return Status::OK();
   Status st =
       CommitRecordedCompanion(ctx, target.root, version, kRole, QuarantineRoot(target.root));
   if (st.ok()) return st;
