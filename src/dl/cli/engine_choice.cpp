@@ -69,7 +69,6 @@ std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
   if (t.replace_where && t.replace_where->find_first_of("\"\\") != std::string::npos) {
     return {"replace_where", kTwoMeanings};
   }
-  if (t.on_bad_rows != config::OnBadRows::kFail) return {"on_bad_rows", "quarantine"};
   // Spark creates a clustered table by CREATE TABLE ... AS SELECT, which refuses a directory
   // that holds anything, and the change store (<table>/_dl_scd2_changes) is written first.
   if (!t.clustering_columns.empty() && t.loading_strategy == config::LoadingStrategy::kScd2 &&

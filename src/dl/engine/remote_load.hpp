@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -106,10 +107,23 @@ struct AppendOutcome {
   int64_t rows = 0;
 };
 
+/// on_bad_rows: quarantine (merge, scd2): the batch's rows with a NULL key or sequence value
+/// are not loaded. Before the commit they are written, as the DuckDB engine writes them (the
+/// row, `_quarantine_reason`, `_quarantined_at` = the batch's load time, and the row's file as
+/// source_file_column when set), as Parquet files into `dir`: a new directory inside the
+/// quarantine table, whose files nothing commits. Then `record` is called once and the commit
+/// carries the userMetadata it returns (recording those files) instead of
+/// rows.user_metadata. Without a bad row nothing is written and record is not called.
+struct QuarantineRows {
+  std::string dir;
+  std::string source_file_column;  ///< the batch has no source-file audit column: add this
+  std::function<Result<std::string>()> record;
+};
+
 /// Merge (upsert) one batch into a Delta table in one commit, as the DuckDB engine does:
 /// the batch deduplicated per key (rows.dedup, last delivered wins), matched rows updated
-/// (or deleted when delete_condition holds), the others inserted. NULL keys (or sequence
-/// values) fail the files holding them. Without a table, the batch's inserts create it.
+/// (or deleted when delete_condition holds), the others inserted; NULL keys (or sequence
+/// values) fail their files or are quarantined. Without a table, its inserts create it.
 struct MergeOperation {
   /// The batch as an append would read it (files, reader, audit columns, partitioning, txn,
   /// metadata, merge_schema) with dedup set and table_columns the table's columns.
@@ -119,6 +133,8 @@ struct MergeOperation {
   std::optional<std::string> merge_condition, delete_condition;
   std::vector<std::string> update_columns, except_columns;  ///< as configured
   bool delete_unmatched = false;  ///< when_not_matched_by_source: delete
+  /// Set: rows with a NULL key or sequence value are quarantined, else they fail their files.
+  std::optional<QuarantineRows> quarantine;
 };
 
 struct MergeOutcome {
@@ -131,7 +147,7 @@ struct MergeOutcome {
 
 /// SCD Type 2: one batch's rows applied as events to the table's version history in one
 /// commit, as the DuckDB engine does (docs/architecture.md, "SCD Type 2"). NULL keys (or
-/// sequence values) fail the files holding them.
+/// sequence values) fail the files holding them, or are quarantined (`quarantine`).
 struct Scd2Operation {
   /// The batch as an append would read it, with table_columns the table's columns; the txn
   /// version also orders the batch's events after every earlier batch's.
@@ -158,6 +174,8 @@ struct Scd2Operation {
   /// The batch id of the commit that applied applied_txn_version (the table's log, newest
   /// commits first); nullopt when no such commit is left in the log.
   std::optional<std::string> applied_batch_id;
+  /// Set: rows with a NULL key or sequence value are quarantined, else they fail their files.
+  std::optional<QuarantineRows> quarantine;
 };
 
 struct Scd2Outcome {

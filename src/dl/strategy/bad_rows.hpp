@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "dl/engine/remote_load.hpp"
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
 
@@ -31,5 +32,23 @@ struct BadRows {
 Result<BadRows> SeparateBadRows(table::TableContext& ctx, const Target& target, const Batch& batch,
                                 const std::string& source_sql,
                                 const std::vector<RequiredColumn>& required);
+
+/// on_bad_rows: quarantine on an engine that commits the target itself (Spark;
+/// engine::QuarantineRows): the directory of the quarantine table it writes the bad rows into
+/// and, once written, `info`'s userMetadata with those files recorded as the quarantine's.
+/// nullopt when the table does not quarantine.
+std::optional<engine::QuarantineRows> RemoteQuarantine(table::TableContext& ctx,
+                                                       const Target& target,
+                                                       const delta::LoaderCommitInfo& info);
+
+/// Before a batch on such an engine: the quarantine files the table's latest loader commit
+/// recorded, committed if a crash left them behind (RollForwardCompanion).
+Status RollForwardRemoteQuarantine(table::TableContext& ctx, const Target& target,
+                                   const delta::Snapshot* snapshot);
+
+/// After the engine's commit `version` that holds the batch (maybe an earlier attempt's): the
+/// quarantine files it recorded committed to the quarantine table. A failure is logged: the
+/// target commit stands and the next batch rolls the quarantine forward.
+Status CommitRemoteQuarantine(table::TableContext& ctx, const Target& target, int64_t version);
 
 }  // namespace dl::strategy

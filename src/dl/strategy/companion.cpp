@@ -17,6 +17,20 @@ constexpr const char* kCompanionAppId = "data_loader/companion";
 // (OPTIMIZE, Spark jobs) may have committed since, but not this many.
 constexpr int64_t kMaxWalkBack = 100;
 
+// The `role` files `info` (of target version `version`) recorded, committed to `root`.
+Status CommitRecorded(table::TableContext& ctx, const delta::LoaderCommitInfo& info,
+                      int64_t version, const std::string& role, const std::string& root) {
+  const auto* recorded = info.companion(role);
+  if (recorded == nullptr || !*recorded) return Status::OK();
+  CompanionFiles files{role, root, (*recorded)->adds, (*recorded)->schema_string};
+  for (const auto& add : files.adds) {
+    // Gone with the companion (deleted by hand): committing them would break it.
+    DL_ASSIGN_OR_RETURN(bool there, ctx.fs.Exists(delta::ResolveDataPath(root, add.path)));
+    if (!there) return Status::OK();
+  }
+  return CommitCompanion(ctx, files, version);
+}
+
 }  // namespace
 
 std::string ChangeStoreRoot(const std::string& target_root) {
@@ -34,21 +48,25 @@ Result<std::shared_ptr<const delta::Snapshot>> LoadCompanion(table::TableContext
   return loaded;
 }
 
+Result<delta::Schema> CompanionSchema(const delta::Snapshot* current, delta::Schema written,
+                                      const std::string& root) {
+  if (!current) return written;
+  delta::SchemaMergeOptions opts;
+  opts.allow_new_columns = true;
+  // Our own table, following its target's columns: whether a column may widen is the
+  // target's write to decide (a refused one never commits these files).
+  opts.allow_type_widening = true;
+  auto merged = delta::MergeSchema(current->schema(), written, opts);
+  if (!merged.ok()) return merged.status().WithContext("writing " + root);
+  return merged;
+}
+
 Result<CompanionFiles> WriteCompanionFiles(table::TableContext& ctx, const std::string& role,
                                            const std::string& root, const delta::Snapshot* current,
                                            const std::string& sql) {
   DL_ASSIGN_OR_RETURN(std::string select, ctx.engine.DeltaCompatibleSelect(sql));
-  DL_ASSIGN_OR_RETURN(delta::Schema schema, ctx.engine.SchemaOf(select));
-  if (current) {
-    delta::SchemaMergeOptions opts;
-    opts.allow_new_columns = true;
-    // Our own table, following its target's columns: whether a column may widen is the
-    // target's write to decide (a refused one never commits these files).
-    opts.allow_type_widening = true;
-    auto merged = delta::MergeSchema(current->schema(), schema, opts);
-    if (!merged.ok()) return merged.status().WithContext("writing " + root);
-    schema = std::move(*merged);
-  }
+  DL_ASSIGN_OR_RETURN(delta::Schema written, ctx.engine.SchemaOf(select));
+  DL_ASSIGN_OR_RETURN(delta::Schema schema, CompanionSchema(current, std::move(written), root));
   DL_ASSIGN_OR_RETURN(std::string aligned, ctx.engine.AlignToSchema(select, schema));
   CompanionFiles out;
   out.role = role;
@@ -121,17 +139,23 @@ Status RollForwardCompanion(table::TableContext& ctx, const delta::Snapshot& tar
     if (!info.ok()) return info.status().WithContext(commit.path);
     if (!*info) continue;
     // The latest loader commit: earlier ones were rolled forward before it was made.
-    const auto* recorded = (*info)->companion(role);
-    if (recorded == nullptr || !*recorded) return Status::OK();
-    CompanionFiles files{role, root, (*recorded)->adds, (*recorded)->schema_string};
-    for (const auto& add : files.adds) {
-      // Gone with the companion (deleted by hand): committing them would break it.
-      DL_ASSIGN_OR_RETURN(bool there, ctx.fs.Exists(delta::ResolveDataPath(root, add.path)));
-      if (!there) return Status::OK();
-    }
-    return CommitCompanion(ctx, files, v);
+    return CommitRecorded(ctx, **info, v, role, root);
   }
   return Status::OK();
+}
+
+Status CommitRecordedCompanion(table::TableContext& ctx, const std::string& target_root,
+                               int64_t version, const std::string& role,
+                               const std::string& root) {
+  delta::CommitRangeOptions options;
+  options.commit_info_only = true;
+  DL_ASSIGN_OR_RETURN(auto range,
+                      delta::ReadCommitRange(ctx.fs, target_root, version - 1, version, options));
+  if (range.commits.empty()) return Status::OK();  // cleaned up
+  const delta::Commit& commit = range.commits.front();
+  auto info = delta::LoaderCommitInfo::Of(commit.actions);
+  if (!info.ok()) return info.status().WithContext(commit.path);
+  return *info ? CommitRecorded(ctx, **info, version, role, root) : Status::OK();
 }
 
 }  // namespace dl::strategy

@@ -41,6 +41,11 @@ Result<CompanionFiles> WriteCompanionFiles(table::TableContext& ctx, const std::
                                            const std::string& root, const delta::Snapshot* current,
                                            const std::string& sql);
 
+/// The companion's schema once files of schema `written` are in (`current`: its snapshot,
+/// null when none yet): new columns added, widened types kept.
+Result<delta::Schema> CompanionSchema(const delta::Snapshot* current, delta::Schema written,
+                                      const std::string& root);
+
 /// Record `files` in the target commit's commitInfo.dataLoader fields.
 void RecordCompanion(delta::LoaderCommitInfo& info, const CompanionFiles& files);
 
@@ -53,5 +58,12 @@ Status CommitCompanion(table::TableContext& ctx, const CompanionFiles& files,
 /// not committed (a crash between the two commits), commit them now.
 Status RollForwardCompanion(table::TableContext& ctx, const delta::Snapshot& target,
                             const std::string& role, const std::string& root);
+
+/// The `role` files that target commit `version` recorded (if any), committed to their
+/// companion at `root` (nothing when it holds them already): for an engine that commits the
+/// target itself, the commit that landed the batch may be an earlier attempt's.
+Status CommitRecordedCompanion(table::TableContext& ctx, const std::string& target_root,
+                               int64_t version, const std::string& role,
+                               const std::string& root);
 
 }  // namespace dl::strategy

@@ -19,6 +19,7 @@
 #include "dl/delta/type_widening.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/stat_many.hpp"
+#include "dl/strategy/bad_rows.hpp"
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
 #include "dl/strategy/scd2_sql.hpp"
@@ -208,6 +209,7 @@ struct RemoteBatch {
   int64_t* txn_version = nullptr;
   int64_t applied_txn_version = 0;  ///< the table's (0: none, or no table)
   std::shared_ptr<const delta::Snapshot> snapshot;  ///< the table's (null: none yet)
+  delta::LoaderCommitInfo info;                     ///< what op.user_metadata says
 };
 
 // Table properties and clustering as the DuckDB engine applies them: a new table is created
@@ -298,6 +300,7 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   info.source_files = batch.files;
   info.batch_id = batch.id;
   op.user_metadata = info.ToUserMetadata();
+  out.info = std::move(info);
   return out;
 }
 
@@ -368,6 +371,8 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
   int64_t fallback_version = 0;
   DL_ASSIGN_OR_RETURN(RemoteBatch remote,
                       PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
+  // A crash between an earlier batch's commit and its quarantine's leaves them behind.
+  DL_RETURN_IF_ERROR(RollForwardRemoteQuarantine(ctx, target, remote.snapshot.get()));
   engine::MergeOperation op;
   op.rows = std::move(remote.op);
   // As on DuckDB: one row per primary key, the highest sequence_column, then the last
@@ -382,10 +387,12 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
   op.update_columns = t.update_columns;
   op.except_columns = t.except_columns;
   op.delete_unmatched = t.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
+  op.quarantine = RemoteQuarantine(ctx, target, remote.info);
   auto merged = target.remote->Merge(op);
   remote.op = op.rows;
   DL_ASSIGN_OR_RETURN(int64_t version,
                       FinishRemoteBatch(ctx, target, batch, remote, merged.status()));
+  DL_RETURN_IF_ERROR(CommitRemoteQuarantine(ctx, target, version));
   log::Info("merge applied", {{"table", target.display_name},
                               {"batch", batch.id},
                               {"version", version},
@@ -469,6 +476,8 @@ Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& targ
   int64_t fallback_version = 0;
   DL_ASSIGN_OR_RETURN(RemoteBatch remote,
                       PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
+  // A crash between an earlier batch's commit and its quarantine's leaves them behind.
+  DL_RETURN_IF_ERROR(RollForwardRemoteQuarantine(ctx, target, remote.snapshot.get()));
   engine::Scd2Operation op;
   op.rows = std::move(remote.op);
   op.keys = t.primary_keys;
@@ -488,10 +497,12 @@ Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& targ
   if (t.sequence_column) {
     DL_RETURN_IF_ERROR(OpenRemoteChangeStore(ctx, target, remote, op));
   }
+  op.quarantine = RemoteQuarantine(ctx, target, remote.info);
   auto applied = target.remote->Scd2(op);
   remote.op = op.rows;
   DL_ASSIGN_OR_RETURN(int64_t version,
                       FinishRemoteBatch(ctx, target, batch, remote, applied.status()));
+  DL_RETURN_IF_ERROR(CommitRemoteQuarantine(ctx, target, version));
   log::Info("scd2 applied", {{"table", target.display_name},
                              {"batch", batch.id},
                              {"version", version},

@@ -131,10 +131,15 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
 }
 
 // Everything after the batch view exists; the caller drops the views.
-Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op) {
+Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
   const AppendOperation& rows = op.rows;
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
   DL_RETURN_IF_ERROR(CheckColumns(op, columns));
+  // With quarantine, the bad rows leave the batch view here (and the commit records them).
+  DL_ASSIGN_OR_RETURN(auto recorded, SeparateNullKeys(session, rows, op.quarantine, kBatchView,
+                                                      rows.dedup->keys,
+                                                      rows.dedup->sequence_column));
+  if (recorded) op.rows.user_metadata = std::move(*recorded);
   MergeOutcome out;
   // Keys and sequence values must not be NULL; one scan also counts the batch's rows.
   DL_ASSIGN_OR_RETURN(out.source_rows,

@@ -555,9 +555,8 @@ bool HasColumn(const std::vector<std::string>& names, const std::string& name) {
                      [&](const std::string& n) { return SameName(n, name); });
 }
 
-Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std::string& view,
-                     const std::vector<std::string>& keys,
-                     const std::optional<std::string>& sequence_column) {
+NullKeyTests NullKeysOf(const std::vector<std::string>& keys,
+                        const std::optional<std::string>& sequence_column) {
   std::vector<std::pair<std::string, std::string>> required;
   for (const auto& k : keys) required.emplace_back(k, "primary_keys");
   if (sequence_column) required.emplace_back(*sequence_column, "sequence_column");
@@ -568,12 +567,20 @@ Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std
         fmt::format("WHEN {} IS NULL THEN {}", SparkIdent(column),
                     SparkLiteral(fmt::format("NULL in {} column '{}'", key, column))));
   }
+  return {fmt::format("({})", fmt::join(is_null, " OR ")),
+          fmt::format("CASE {} END", fmt::join(reasons, " "))};
+}
+
+Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std::string& view,
+                     const std::vector<std::string>& keys,
+                     const std::optional<std::string>& sequence_column) {
+  const NullKeyTests tests = NullKeysOf(keys, sequence_column);
   DL_ASSIGN_OR_RETURN(
       auto counts,
-      session.Sql(fmt::format("SELECT {0}, CASE {1} END, count(1) FROM {2} WHERE {3} GROUP BY 1, "
-                              "2 ORDER BY 1, 2",
-                              SparkIdent(kFileColumn), fmt::join(reasons, " "), SparkIdent(view),
-                              fmt::join(is_null, " OR "))));
+      session.Sql(fmt::format("SELECT {0}, {1}, count(1) FROM {2} WHERE {3} GROUP BY 1, 2 "
+                              "ORDER BY 1, 2",
+                              SparkIdent(kFileColumn), tests.reason, SparkIdent(view),
+                              tests.any_null)));
   if (counts.rows.empty()) return Status::OK();
   return RefusedRows(counts, op.display_name, "fix the source");
 }

@@ -89,11 +89,28 @@ Status CheckPresent(const std::vector<std::string>& columns, const std::string& 
 bool SameName(const std::string& a, const std::string& b);
 bool HasColumn(const std::vector<std::string>& names, const std::string& name);
 
+/// SQL over a batch view's row: whether a key or the sequence column is NULL, and why
+/// (`NULL in primary_keys column 'id'`, as the DuckDB engine says it).
+struct NullKeyTests {
+  std::string any_null, reason;
+};
+NullKeyTests NullKeysOf(const std::vector<std::string>& keys,
+                        const std::optional<std::string>& sequence_column);
+
 /// NULL in a key or the sequence column of batch view `view`: the files holding such rows fail
 /// by name (RefusedRows, as on DuckDB with on_bad_rows: fail).
 Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std::string& view,
                      const std::vector<std::string>& keys,
                      const std::optional<std::string>& sequence_column);
+
+/// The rows of batch view `view` with a NULL key or sequence value: without `quarantine`,
+/// CheckNullKeys; with it they are written as it asks (spark_quarantine.cpp) and `view` is
+/// replaced by its other rows. The userMetadata quarantine->record gave; nullopt when no row
+/// was written.
+Result<std::optional<std::string>> SeparateNullKeys(
+    SparkSession& session, const AppendOperation& op,
+    const std::optional<QuarantineRows>& quarantine, const std::string& view,
+    const std::vector<std::string>& keys, const std::optional<std::string>& sequence_column);
 
 /// The rows of batch view `view`, and in the same scan CheckNullKeys' check (whose breakdown
 /// by file runs only when a NULL was found).

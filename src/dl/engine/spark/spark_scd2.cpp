@@ -112,7 +112,7 @@ class Scd2Plan {
   std::string Store() const { return "delta." + Id(op_.change_store_root); }
 
   SparkSession& s_;
-  const Scd2Operation& op_;
+  Scd2Operation op_;  // a copy: quarantine changes its userMetadata
   Scd2Columns c_;
   std::optional<std::string> landed_;  ///< the batch id that applied applied_txn_version
   std::string store_at_;               ///< the store at the version read
@@ -148,7 +148,10 @@ Status Scd2Plan::ResolveColumns() {
   if (op_.sequence_column) {
     DL_RETURN_IF_ERROR(CheckPresent(data, *op_.sequence_column, "sequence_column", rows));
   }
-  DL_RETURN_IF_ERROR(CheckNullKeys(s_, rows, kBatchView, op_.keys, op_.sequence_column));
+  // With quarantine, the bad rows leave the batch view here (and the commit records them).
+  DL_ASSIGN_OR_RETURN(auto recorded, SeparateNullKeys(s_, rows, op_.quarantine, kBatchView,
+                                                      op_.keys, op_.sequence_column));
+  if (recorded) op_.rows.user_metadata = std::move(*recorded);
 
   std::vector<std::string> audit;
   for (const auto* a : {&rows.load_timestamp_column, &rows.source_file_column,
