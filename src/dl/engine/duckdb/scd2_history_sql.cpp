@@ -1,5 +1,6 @@
-// The SCD2 history's DuckDB SQL (see scd2_sql.hpp): retire events, stored events, late keys,
-// all events, the files a commit rewrites and the change store's rows.
+// The DuckDB SQL around SCD2's steps (see scd2_sql.hpp): the open end, the batch's events,
+// retire events, stored events, late keys, all events, the files a commit rewrites and the
+// change store's rows.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 

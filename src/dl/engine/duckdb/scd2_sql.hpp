@@ -104,8 +104,9 @@ struct KeptFromReplaced {
 std::string VersionsKeepingSql(const Columns& c, const std::string& versions,
                                const std::string& replaced, const KeptFromReplaced& kept);
 
-// -- Around the steps (scd2_history.cpp; the strategy's strategy/scd2_history.cpp runs them):
-// retire events, stored events, late keys, all events, the files and the change-store rows.
+// -- Around the steps (scd2_history_sql.cpp; strategy/scd2_strategy.cpp and scd2_history.cpp
+// run them): the open end, the batch's events, retire events, stored events, late keys, all
+// events, the files and the change-store rows.
 
 /// `value` (text) as a value of `type` (an engine type: DescribeColumns), for Columns::open_end;
 /// and a query of one row and column: that value, or NULL when `value` is not one of `type`.
