@@ -28,6 +28,11 @@ namespace dl::engine {
 inline constexpr char kRowIdColumn[] = "_dl_row_id";
 inline constexpr char kRowCommitVersionColumn[] = "_dl_row_commit_version";
 
+/// Columns a strategy adds to a batch to order its rows as they were delivered (the file's
+/// place in the batch, the row's in its file); the engine's merge and SCD2 plans order by them.
+inline constexpr const char* kFileOrderColumn = "__dl_file_order";
+inline constexpr const char* kRowOrderColumn = "__dl_row_order";
+
 struct EngineOptions {
   int threads = 0;               ///< 0: engine default (all cores)
   std::string memory_limit;      ///< e.g. "4GB"; empty: engine default
@@ -196,6 +201,18 @@ class Engine : public delta::ParquetHandler {
   /// A SELECT of `sql`'s rows with every column but `columns`, in their order.
   virtual std::string WithoutColumns(const std::string& sql,
                                      const std::vector<std::string>& columns) const = 0;
+
+  /// The Delta types of columns declared with type names of this engine's file readers
+  /// (config csv_options.columns / json_options.columns). InvalidArgument naming the type
+  /// when the engine does not know it.
+  virtual Result<delta::Schema> ResolveColumnTypes(const std::vector<ColumnInfo>& columns) = 0;
+  /// Keep `sql`'s rows in temp table `table` (replacing one of that name), so later queries
+  /// read them without computing `sql` again; the relation is then "SELECT * FROM" it.
+  virtual Status Materialize(const std::string& table, const std::string& sql) = 0;
+  /// A timestamp (with time zone) expression from `ms`, an expression of milliseconds since
+  /// the epoch; and the milliseconds since the epoch of timestamp expression `ts`.
+  virtual std::string TimestampFromEpochMs(const std::string& ms) const = 0;
+  virtual std::string EpochMsOf(const std::string& ts) const = 0;
 
   /// A SELECT over `sql` whose columns are exactly `schema`'s, by name and in order: columns
   /// present are cast to the schema type (nested structs aligned recursively), absent ones

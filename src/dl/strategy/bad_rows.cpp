@@ -4,7 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "dl/common/clock.hpp"
-#include "dl/engine/sql_util.hpp"
+#include "dl/engine/duckdb/batch_sql.hpp"
 
 namespace dl::strategy {
 namespace {
@@ -12,10 +12,10 @@ namespace {
 using engine::QuoteIdent;
 using engine::QuoteLiteral;
 
-std::string BatchFileList(const Batch& batch) {
+std::vector<std::string> BatchFiles(const Batch& batch) {
   std::vector<std::string> paths;
   for (const auto& f : batch.files) paths.push_back(f.path);
-  return engine::SqlStringList(paths);
+  return paths;
 }
 
 }  // namespace
@@ -35,8 +35,7 @@ Result<BadRows> SeparateBadRows(table::TableContext& ctx, const Target& target, 
   const std::string bad = fmt::format("({})", fmt::join(is_null, " OR "));
   out.keep = fmt::format("NOT {}", bad);
   // A Delta source's batch.files are its data files in the same order as the file column.
-  const std::string file =
-      fmt::format("{}[{}]", BatchFileList(batch), QuoteIdent(kFileOrderColumn));
+  const std::string file = engine::duck::FileAtPositionSql(BatchFiles(batch), kFileOrderColumn);
   const std::string reason = fmt::format("CASE {} END", fmt::join(reasons, " "));
   DL_ASSIGN_OR_RETURN(
       auto counts, ctx.engine.Query(fmt::format(
@@ -55,9 +54,10 @@ Result<BadRows> SeparateBadRows(table::TableContext& ctx, const Target& target, 
   std::string source_file =
       audit.enabled ? "" : fmt::format(", {} AS {}", file, QuoteIdent(audit.source_file));
   std::string rows = ctx.engine.WithoutColumns(
-      fmt::format("SELECT *{}, {} AS _quarantine_reason, CAST({} AS TIMESTAMPTZ) AS "
-                  "_quarantined_at FROM ({}) WHERE {}",
-                  source_file, reason, QuoteLiteral(FormatTimestampMs(batch.load_time_ms)),
+      fmt::format("SELECT *{}, {} AS _quarantine_reason, {} AS _quarantined_at FROM ({}) "
+                  "WHERE {}",
+                  source_file, reason,
+                  engine::duck::TimestampConstant(FormatTimestampMs(batch.load_time_ms)),
                   source_sql, bad),
       {kFileOrderColumn, kRowOrderColumn});
   DL_ASSIGN_OR_RETURN(

@@ -19,10 +19,11 @@
 #include "dl/common/logging.hpp"
 #include "dl/delta/row_tracking.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/delta/type_widening.hpp"
+#include "dl/engine/duckdb/merge_sql.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/bad_rows.hpp"
-#include "dl/strategy/key_files.hpp"
-#include "dl/strategy/merge_plan.hpp"
+#include "dl/engine/duckdb/key_files.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 
 namespace dl::strategy {
@@ -32,6 +33,38 @@ using config::TableConfig;
 using engine::QuoteIdent;
 using engine::QuoteLiteral;
 using namespace internal;
+// The merge's SQL is the DuckDB engine's (engine/duckdb/merge_sql.hpp).
+using namespace engine::duck;  // NOLINT(google-build-using-namespace)
+
+/// What a merge did, per source row (after dedup) unless said otherwise.
+struct MergeCounts {
+  int64_t source_rows = 0;     ///< batch rows without bad rows, before dedup
+  int64_t collapsed = 0;       ///< rows dropped as older deliveries of a key
+  int64_t inserted = 0;
+  int64_t updated = 0;
+  int64_t deleted = 0;         ///< delete rows that matched the table
+  int64_t unchanged = 0;       ///< matched, but merge_condition did not hold
+  int64_t absent_deletes = 0;  ///< delete rows for keys the table does not hold
+  int64_t unmatched_deleted = 0;  ///< target rows deleted by when_not_matched_by_source
+  int64_t candidate_files = 0;    ///< files left after pruning by key stats
+  int64_t rewritten_files = 0;
+  int64_t deletion_vector_files = 0;  ///< files whose deletion vector grew instead
+};
+
+// What the merge SQL needs of the table's config.
+MergeRules MergeRulesFor(const TableConfig& t) {
+  MergeRules r;
+  r.keys = t.primary_keys;
+  r.sequence_column = t.sequence_column;
+  const auto& a = t.audit_columns;
+  if (a.enabled) r.audit_columns = {a.load_timestamp, a.source_file, a.batch_id};
+  r.update_columns = t.update_columns;
+  r.except_columns = t.except_columns;
+  r.merge_condition = t.merge_condition;
+  r.delete_condition = t.delete_condition;
+  r.delete_unmatched = t.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
+  return r;
+}
 
 // Re-plans after a lost commit race before the batch fails (the loader may retry it later).
 constexpr int kMaxReplans = 3;
@@ -288,7 +321,7 @@ Result<BatchOutcome> MergeOnce(table::TableContext& ctx, const Target& target, c
   if (snapshot) {
     for (const auto& f : snapshot->schema().fields) target_columns.push_back(f.name);
   }
-  MergeSql sql(t, target_columns);
+  MergeSql sql(MergeRulesFor(t), target_columns);
   MergeCounts counts;
   PhaseTimer phase("merge", target.display_name);
   DL_ASSIGN_OR_RETURN(auto bad, StageSource(ctx, target, batch, snapshot.get(), sql, counts));
@@ -376,6 +409,48 @@ Result<BatchOutcome> internal::Replanning(
   return Status::CommitConflict(
       "{} into {} conflicted with concurrent commits {} times in a row; last: {}", what,
       target.display_name, kMaxReplans + 1, last.message());
+}
+
+Status internal::CheckBinds(engine::Engine& engine, const std::string& select, const char* key,
+                            const Target& target) {
+  auto r = engine.Query(fmt::format("SELECT * FROM ({}) LIMIT 0", select));
+  if (r.ok()) return Status::OK();
+  // Only errors of the fragment itself are the config's fault (not e.g. an unreadable file).
+  if (r.status().detail().cause != ErrorDetail::Cause::kQuery) return r.status();
+  const std::string& m = r.status().message();
+  return Status::Config("{} of {} does not fit the data: {}", key, target.display_name,
+                        m.substr(0, m.find("\n\nLINE ")));
+}
+
+Result<std::string> internal::TypedLikeTable(engine::Engine& engine, const std::string& sql,
+                                             const delta::Snapshot* snapshot) {
+  if (!snapshot) return sql;
+  DL_ASSIGN_OR_RETURN(delta::Schema incoming, engine.SchemaOf(sql));
+  delta::SchemaMergeOptions opts;
+  opts.allow_new_columns = true;  // whether new columns may stay is the write's decision
+  // and so is whether a column may widen: the write refuses it without schema evolution.
+  opts.allow_type_widening = delta::TypeWideningEnabled(snapshot->metadata().configuration);
+  DL_ASSIGN_OR_RETURN(delta::Schema merged,
+                      delta::MergeSchema(snapshot->schema(), incoming, opts));
+  delta::Schema typed;
+  for (const auto& f : incoming.fields) {
+    const auto* m = merged.Find(f.name);
+    typed.fields.push_back(m ? *m : f);
+  }
+  return engine.AlignToSchema(sql, typed);
+}
+
+Result<std::vector<std::string>> internal::ColumnsOf(engine::Engine& engine,
+                                                     const std::string& sql) {
+  DL_ASSIGN_OR_RETURN(auto r, engine.Query(fmt::format("SELECT * FROM ({}) LIMIT 0", sql)));
+  return r.columns;
+}
+
+void internal::DropRelations(engine::Engine& engine, const std::vector<std::string>& names) {
+  for (const auto& n : names) {
+    (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(n)));
+    (void)engine.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(n)));
+  }
 }
 
 }  // namespace dl::strategy

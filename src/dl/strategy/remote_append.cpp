@@ -22,7 +22,6 @@
 #include "dl/strategy/bad_rows.hpp"
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
-#include "dl/strategy/scd2_sql.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 #include "dl/table/table_settings.hpp"
 
@@ -46,8 +45,11 @@ std::map<std::string, std::string> ReaderSettings(const TableConfig& t) {
   return o;
 }
 
-// Explicit csv/json columns with the Delta types the DuckDB engine would load them as (its
-// reader takes the same type names): the remote engine reads the files with these.
+// Explicit csv/json columns with the Delta types the DuckDB engine would load them as: the
+// remote engine reads the files with these. Type resolution stays a service of the local
+// (DuckDB) engine rather than an operation of each remote engine: the configured names are
+// DuckDB reader types (INT4, NUMERIC(10,2), TIMESTAMPTZ, ...), so DuckDB alone knows what
+// they mean, and resolving them once to Delta types makes every engine load the same table.
 Result<std::vector<delta::StructField>> ExplicitColumns(engine::Engine& engine,
                                                         const TableConfig& t) {
   const bool csv = t.file_format == config::FileFormat::kCsv;
@@ -55,11 +57,9 @@ Result<std::vector<delta::StructField>> ExplicitColumns(engine::Engine& engine,
   if (specs.empty() || (!csv && t.file_format != config::FileFormat::kJson)) {
     return std::vector<delta::StructField>{};
   }
-  std::vector<std::string> casts;
-  for (const auto& c : specs) {
-    casts.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.type, engine::QuoteIdent(c.name)));
-  }
-  auto schema = engine.SchemaOf(fmt::format("SELECT {}", fmt::join(casts, ", ")));
+  std::vector<engine::ColumnInfo> columns;
+  for (const auto& c : specs) columns.push_back({c.name, c.type});
+  auto schema = engine.ResolveColumnTypes(columns);
   if (!schema.ok()) {
     return Status::Config("{}.columns of {}: {}", csv ? "csv_options" : "json_options",
                           t.QualifiedName(), schema.status().message());
@@ -486,8 +486,8 @@ Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& targ
   op.delete_condition = t.delete_condition;
   if (t.delete_condition) {
     // Checked before anything is read, as on DuckDB: one expression over the row.
-    DL_ASSIGN_OR_RETURN(op.delete_columns, scd2::PredicateColumns(ctx.engine, *t.delete_condition,
-                                                                  "delete_condition"));
+    DL_ASSIGN_OR_RETURN(op.delete_columns, internal::PredicateColumns(
+                                               ctx.engine, *t.delete_condition, "delete_condition"));
   }
   op.effective_column = t.scd2_effective_date_column;
   op.end_column = t.scd2_end_date_column;

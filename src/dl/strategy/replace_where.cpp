@@ -10,6 +10,7 @@
 
 #include "dl/common/logging.hpp"
 #include "dl/delta/stats.hpp"
+#include "dl/engine/duckdb/batch_sql.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/strategy/merge_strategy.hpp"
 #include "dl/strategy/strategy_internal.hpp"
@@ -135,9 +136,7 @@ Result<std::string> RowsToWrite(engine::Engine& engine, const Target& target,
   } else {
     DL_RETURN_IF_ERROR(engine.RegisterSnapshot(kKeptView, snapshot, &replaced.partial));
   }
-  return fmt::format(
-      "SELECT * FROM ({}) UNION ALL BY NAME SELECT * FROM ({}) WHERE ({}) IS NOT TRUE", typed,
-      kept, *target.config.replace_where);
+  return engine::duck::BatchAndKeptRowsSql(typed, kept, *target.config.replace_where);
 }
 
 Result<BatchOutcome> ReplaceOnce(table::TableContext& ctx, const Target& target,

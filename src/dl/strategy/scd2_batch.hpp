@@ -13,13 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "dl/engine/duckdb/scd2_sql.hpp"
 #include "dl/strategy/bad_rows.hpp"
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
-#include "dl/strategy/scd2_sql.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 
 namespace dl::strategy::scd2 {
+
+// The SQL of SCD2 is the DuckDB engine's (engine/duckdb/scd2_sql.hpp).
+using namespace engine::duck::scd2;  // NOLINT(google-build-using-namespace)
 
 // After every file of the batch: where retire events (retire_absent_keys) sort.
 inline constexpr const char* kRetireFileOrder = "2147483647";

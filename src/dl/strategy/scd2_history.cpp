@@ -1,7 +1,7 @@
 // SCD2 history: retire events, the stored events (change store, or one rebuilt from the
-// table), the keys replayed from them, the versions, and the files the commit rewrites.
+// table), the keys replayed from them, the versions, and the files the commit rewrites. The
+// SQL is the DuckDB engine's (engine/duckdb/scd2_sql.hpp); this file decides what runs when.
 #include "dl/common/logging.hpp"
-#include "dl/strategy/key_files.hpp"
 #include "dl/strategy/scd2_batch.hpp"
 
 namespace dl::strategy::scd2 {
@@ -13,18 +13,10 @@ using engine::QuoteIdent;
 Status Scd2Batch::AddRetireEvents() {
   if (!t_.retire_absent_keys || !snapshot_) return Status::OK();
   DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kTargetView, *snapshot_));
-  std::string seq_col =
-      t_.sequence_column ? fmt::format(", m.s AS {}", QuoteIdent(*t_.sequence_column)) : "";
-  return engine_.Execute(fmt::format(
-      "INSERT INTO {0} BY NAME SELECT {1}, m.s AS {2}, m.s AS {3}{4}, true AS {5}, false AS {6}, "
-      "CAST({7} AS BIGINT) AS {8}, false AS {9}, {10} AS {11}, 0 AS {12} "
-      "FROM (SELECT DISTINCT {13} FROM {14} WHERE {15} IS TRUE) c ANTI JOIN {0} e ON {16} "
-      "CROSS JOIN (SELECT max({2}) AS s FROM {0}) m WHERE m.s IS NOT NULL",
-      QuoteIdent(kEvents), Join(QuotedAs(cols_.keys, "c")), QuoteIdent(kSeq), QuoteIdent(kEff),
-      seq_col, QuoteIdent(kDelete), QuoteIdent(kPseudo), ordinal_, QuoteIdent(kBatch),
-      QuoteIdent(kLate), kRetireFileOrder, QuoteIdent(kFileOrderColumn),
-      QuoteIdent(kRowOrderColumn), Join(QuotedAs(cols_.keys, "")), QuoteIdent(kTargetView),
-      QuoteIdent(cols_.current), KeyMatch(cols_.keys, "e", "c")));
+  return engine_.Execute(InsertRetireEventsSql(cols_, QuoteIdent(kEvents),
+                                               QuoteIdent(kTargetView),
+                                               t_.sequence_column.value_or(""), ordinal_,
+                                               kRetireFileOrder));
 }
 
 std::set<std::string> Scd2Batch::TableColumns() const {
@@ -63,112 +55,65 @@ Status Scd2Batch::SeedStore() {
   DL_RETURN_IF_ERROR(engine_.RegisterSnapshot(kTargetView, *snapshot_));
   std::vector<std::string> cols;
   for (const auto& c : cols_.columns) {
-    if (snapshot_->schema().Find(c) && c != *t_.sequence_column) {
-      cols.push_back("t." + QuoteIdent(c));
-    }
+    if (snapshot_->schema().Find(c) && c != *t_.sequence_column) cols.push_back(c);
   }
-  const std::string seq = QuoteIdent(*t_.sequence_column), eff = QuoteIdent(cols_.effective);
-  const std::string end = QuoteIdent(cols_.end), keys = Join(QuotedAs(cols_.keys, "t"));
-  return engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {0} AS "
-      "SELECT {1}, t.{2} AS {3}, false AS {4}, CAST(-1 AS BIGINT) AS {5}, CAST(0 AS BIGINT) AS "
-      "{6}, CAST(row_number() OVER (ORDER BY {7}, t.{2}, t.{8} NULLS LAST) AS BIGINT) AS {9} "
-      "FROM {10} t UNION ALL BY NAME "
-      "SELECT {7}, t.{8} AS {3}, true AS {4}, CAST(-1 AS BIGINT) AS {5}, CAST(-1 AS BIGINT) AS "
-      "{6}, CAST(0 AS BIGINT) AS {9} FROM {10} t ANTI JOIN {10} n ON {12} AND n.{2} = t.{8} "
-      "WHERE t.{11} IS NOT TRUE AND t.{8} IS NOT NULL",
-      QuoteIdent(kSeed), Join(cols), eff, seq, QuoteIdent(kStoreDelete), QuoteIdent(kStoreBatch),
-      QuoteIdent(kStoreFile), keys, end, QuoteIdent(kStoreRow), QuoteIdent(kTargetView),
-      QuoteIdent(cols_.current), KeyMatch(cols_.keys, "n", "t")));
+  return engine_.Materialize(
+      kSeed, SeedStoreSql(cols_, QuoteIdent(kTargetView), *t_.sequence_column, cols));
 }
 
 // Keys with an event earlier than their latest stored one: their history is replayed.
 Status Scd2Batch::FindLateKeys() {
-  const std::string keys = Join(QuotedAs(cols_.keys, ""));
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {} AS SELECT {}, min({}) AS __dl_min FROM {} GROUP BY {}",
-      QuoteIdent(kBatchKeys), keys, QuoteIdent(kSeq), QuoteIdent(kEvents), keys)));
+  DL_RETURN_IF_ERROR(engine_.Materialize(kBatchKeys, BatchKeysSql(cols_, QuoteIdent(kEvents))));
   DL_RETURN_IF_ERROR(OpenStore());
   if (store_relation_.empty()) {
-    return engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {} FROM {} "
-                                       "WHERE false",
-                                       QuoteIdent(kLateKeys), keys, QuoteIdent(kBatchKeys)));
+    return engine_.Materialize(kLateKeys, NoLateKeysSql(cols_, QuoteIdent(kBatchKeys)));
   }
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {0} AS SELECT {1} FROM {2} b JOIN (SELECT {3}, max(s.{4}) AS "
-      "__dl_max FROM {5} s SEMI JOIN {2} b ON {6} GROUP BY {3}) s ON {7} "
-      "WHERE b.__dl_min < s.__dl_max",
-      QuoteIdent(kLateKeys), Join(QuotedAs(cols_.keys, "b")), QuoteIdent(kBatchKeys),
-      Join(QuotedAs(cols_.keys, "s")), QuoteIdent(*t_.sequence_column), store_relation_,
-      KeyMatch(cols_.keys, "b", "s"), KeyMatch(cols_.keys, "b", "s"))));
-  return engine_.Execute(fmt::format("UPDATE {0} SET {1} = true FROM {2} l WHERE {3}",
-                                     QuoteIdent(kEvents), QuoteIdent(kLate),
-                                     QuoteIdent(kLateKeys),
-                                     KeyMatch(cols_.keys, "l", QuoteIdent(kEvents))));
+  DL_RETURN_IF_ERROR(engine_.Materialize(
+      kLateKeys, LateKeysSql(cols_, QuoteIdent(kBatchKeys), *t_.sequence_column,
+                             store_relation_)));
+  return engine_.Execute(MarkLateSql(cols_, QuoteIdent(kEvents), QuoteIdent(kLateKeys)));
 }
 
 // The batch's events, the stored events of late keys and the current versions of the other
 // keys (pseudo events), stepped (kSteps); the keys that change (kTouched) and their versions.
 Status Scd2Batch::BuildVersions() {
-  std::vector<std::string> parts = {fmt::format("SELECT * FROM {}", QuoteIdent(kEvents))};
   const std::vector<std::string>& row_cols = cols_.columns;
-  auto present = [&](const std::set<std::string>& have, const std::string& alias) {
+  auto present = [&](const std::set<std::string>& have) {
     std::vector<std::string> out;
     for (const auto& c : row_cols) {
-      if (have.count(c)) out.push_back(fmt::format("{}.{}", alias, QuoteIdent(c)));
+      if (have.count(c)) out.push_back(c);
     }
-    return Join(out);
+    return out;
   };
+  std::string stored, pseudo;
   if (!store_relation_.empty()) {
-    const std::string seq = QuoteIdent(*t_.sequence_column);
-    parts.push_back(fmt::format(
-        "SELECT {0}, {1} AS {2}, {1} AS {3}, {4} AS {5}, false AS {6}, {7} AS {8}, true AS {9}, "
-        "{10} AS {11}, {12} AS {13} FROM {14} s SEMI JOIN {15} l ON {16}",
-        present(store_columns_, "s"), "s." + seq, QuoteIdent(kSeq), QuoteIdent(kEff),
-        QuoteIdent(kStoreDelete),
-        QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kStoreBatch), QuoteIdent(kBatch),
-        QuoteIdent(kLate), QuoteIdent(kStoreFile), QuoteIdent(kFileOrderColumn),
-        QuoteIdent(kStoreRow), QuoteIdent(kRowOrderColumn), store_relation_,
-        QuoteIdent(kLateKeys), KeyMatch(cols_.keys, "l", "s")));
+    stored = StoredEventsSql(cols_, store_relation_, present(store_columns_),
+                             *t_.sequence_column, QuoteIdent(kLateKeys));
   }
   if (snapshot_) {
-    parts.push_back(fmt::format(
-        "SELECT {0}, CAST(NULL AS {1}) AS {2}, {3} AS {4}, false AS {5}, true AS {6}, "
-        "CAST(-1 AS BIGINT) AS {7}, false AS {8}, 0 AS {9}, 0 AS {10} FROM {11} o SEMI JOIN {13} b "
-        "ON {14} ANTI JOIN {15} l ON {16} WHERE o.{12} IS TRUE",
-        present(TableColumns(), "o"), seq_type_, QuoteIdent(kSeq), QuoteIdent(cols_.effective),
-        QuoteIdent(kEff), QuoteIdent(kDelete), QuoteIdent(kPseudo), QuoteIdent(kBatch),
-        QuoteIdent(kLate), QuoteIdent(kFileOrderColumn), QuoteIdent(kRowOrderColumn),
-        QuoteIdent(kKeyRows), QuoteIdent(cols_.current), QuoteIdent(kBatchKeys),
-        KeyMatch(cols_.keys, "b", "o"), QuoteIdent(kLateKeys), KeyMatch(cols_.keys, "l", "o")));
+    pseudo = PseudoEventsSql(cols_, QuoteIdent(kKeyRows), present(TableColumns()), seq_type_,
+                             QuoteIdent(kBatchKeys), QuoteIdent(kLateKeys));
   }
-  const std::string events = Join(parts, " UNION ALL BY NAME ");
+  const std::string events = AllEventsSql(QuoteIdent(kEvents), stored, pseudo);
   // A table, so the steps (windows over narrow rows) can point back at each event's row by
   // its rowid.
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
-                                                 QuoteIdent(kAll), events)));
+  DL_RETURN_IF_ERROR(engine_.Materialize(kAll, events));
   phase_("all events");
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
-                                                 QuoteIdent(kSteps),
-                                                 StepsSql(cols_, QuoteIdent(kAll)))));
+  DL_RETURN_IF_ERROR(engine_.Materialize(kSteps, StepsSql(cols_, QuoteIdent(kAll))));
   phase_("steps");
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}",
-                                                 QuoteIdent(kTouched),
-                                                 TouchedKeysSql(cols_, QuoteIdent(kSteps)))));
+  DL_RETURN_IF_ERROR(
+      engine_.Materialize(kTouched, TouchedKeysSql(cols_, QuoteIdent(kSteps))));
   phase_("touched keys");
-  return engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {} AS {}", QuoteIdent(kVersions),
-      VersionsSql(cols_, QuoteIdent(kSteps), QuoteIdent(kTouched), QuoteIdent(kAll))));
+  return engine_.Materialize(
+      kVersions, VersionsSql(cols_, QuoteIdent(kSteps), QuoteIdent(kTouched), QuoteIdent(kAll)));
 }
 
 // The files of the table holding a touched key: exactly the ones the commit replaces.
 Result<std::vector<delta::AddFile>> Scd2Batch::RewrittenFiles() {
   std::vector<delta::AddFile> out;
   if (!snapshot_ || key_files_.empty()) return out;
-  DL_ASSIGN_OR_RETURN(auto hit, engine_.Query(fmt::format(
-                                    "SELECT DISTINCT o._dl_file FROM {} o SEMI JOIN {} t ON {}",
-                                    QuoteIdent(kOld), QuoteIdent(kTouched),
-                                    KeyMatch(cols_.keys, "t", "o"))));
+  DL_ASSIGN_OR_RETURN(auto hit, engine_.Query(TouchedFilesSql(cols_, QuoteIdent(kOld),
+                                                               QuoteIdent(kTouched))));
   std::set<std::string> touched;
   for (const auto& row : hit.rows) touched.insert(row.at(0).value_or(""));
   for (const auto& f : key_files_) {
@@ -183,17 +128,8 @@ Result<std::optional<CompanionFiles>> Scd2Batch::WriteChangeStore() {
   if (!t_.sequence_column) return out;
   DL_ASSIGN_OR_RETURN(int64_t n, Count(QuoteIdent(kEvents)));
   if (n == 0) return out;
-  std::vector<std::string> cols = QuotedAs(cols_.columns, "");
-  cols.push_back(fmt::format("{} AS {}", QuoteIdent(kDelete), QuoteIdent(kStoreDelete)));
-  cols.push_back(fmt::format("{} AS {}", QuoteIdent(kBatch), QuoteIdent(kStoreBatch)));
-  cols.push_back(fmt::format("CAST({} AS BIGINT) AS {}", QuoteIdent(kFileOrderColumn),
-                             QuoteIdent(kStoreFile)));
-  cols.push_back(fmt::format("CAST({} AS BIGINT) AS {}", QuoteIdent(kRowOrderColumn),
-                             QuoteIdent(kStoreRow)));
-  std::string rows = fmt::format("SELECT {} FROM {}", Join(cols), QuoteIdent(kEvents));
-  if (store_relation_ == QuoteIdent(kSeed)) {
-    rows = fmt::format("SELECT * FROM {} UNION ALL BY NAME {}", QuoteIdent(kSeed), rows);
-  }
+  const std::string rows = ChangeStoreRowsSql(
+      cols_, QuoteIdent(kEvents), store_relation_ == QuoteIdent(kSeed) ? store_relation_ : "");
   DL_ASSIGN_OR_RETURN(out, WriteCompanionFiles(ctx_, "changeStore", ChangeStoreRoot(target_.root),
                                                store_.get(), rows));
   return out;

@@ -13,7 +13,7 @@
 #include "dl/common/logging.hpp"
 #include "dl/delta/constraints.hpp"
 #include "dl/delta/type_widening.hpp"
-#include "dl/strategy/key_files.hpp"
+#include "dl/engine/duckdb/key_files.hpp"
 #include "dl/strategy/scd2_batch.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 
@@ -21,7 +21,6 @@ namespace dl::strategy {
 namespace scd2 {
 
 using engine::QuoteIdent;
-using engine::QuoteLiteral;
 using namespace internal;
 
 Status Scd2Batch::LoadTables(const delta::CommitOptions& commit_options) {
@@ -97,16 +96,9 @@ Status Scd2Batch::ReadEvents() {
   }
   DL_ASSIGN_OR_RETURN(std::string aligned, engine_.AlignToSchema(compatible, event_schema));
   DL_ASSIGN_OR_RETURN(std::string from, EventsWithDeleteFlag(aligned, event_schema));
-  const std::string seq =
-      t_.sequence_column
-          ? QuoteIdent(*t_.sequence_column)
-          : fmt::format("CAST({} AS TIMESTAMPTZ)",
-                        QuoteLiteral(FormatTimestampMs(batch_.load_time_ms)));
-  DL_RETURN_IF_ERROR(engine_.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {0} AS SELECT *, {1} AS {2}, {1} AS {3}, false AS {4}, "
-      "CAST({5} AS BIGINT) AS {6}, false AS {7} FROM ({8})",
-      QuoteIdent(kEvents), seq, QuoteIdent(kSeq), QuoteIdent(kEff), QuoteIdent(kPseudo),
-      ordinal_, QuoteIdent(kBatch), QuoteIdent(kLate), from)));
+  DL_RETURN_IF_ERROR(engine_.Materialize(
+      kEvents, BatchEventsSql(t_.sequence_column.value_or(""),
+                              FormatTimestampMs(batch_.load_time_ms), ordinal_, from)));
   return ResolveColumns(event_schema);
 }
 
@@ -127,7 +119,7 @@ Result<std::string> Scd2Batch::EventsWithDeleteFlag(const std::string& aligned,
               "NULL (no row of the batch is a delete by them)",
               {{"table", target_.display_name}, {"columns", Join(missing)}});
     std::vector<std::string> cols;
-    for (const auto& c : missing) cols.push_back("CAST(NULL AS VARCHAR) AS " + QuoteIdent(c));
+    for (const auto& c : missing) cols.push_back(NullColumnSql(c));
     nulls = fmt::format(", (SELECT {}) __dl_nulls", Join(cols));
   }
   // Parenthesised (and checked when the config was read) so it cannot leave its clause.
@@ -186,9 +178,7 @@ Status Scd2Batch::ResolveColumns(const delta::Schema& event_schema) {
 Status Scd2Batch::ResolveOpenEnd() {
   if (!t_.scd2_open_end_value) return Status::OK();
   // seq_type_ comes from the engine (DescribeColumns), not from the user.
-  std::string value = fmt::format("CAST({} AS {})", QuoteLiteral(*t_.scd2_open_end_value),
-                                  seq_type_);
-  auto ok = engine_.Query(fmt::format("SELECT TRY_{}", value));
+  auto ok = engine_.Query(OpenEndCheckSql(*t_.scd2_open_end_value, seq_type_));
   if (!ok.ok() || ok->rows.empty() || !ok->rows[0][0]) {
     return Status::InvalidArgument(
         "scd2_open_end_value '{}' of {} is not a value of the effective/end columns' type {} "
@@ -196,7 +186,7 @@ Status Scd2Batch::ResolveOpenEnd() {
         *t_.scd2_open_end_value, target_.display_name, seq_type_,
         t_.sequence_column ? "sequence column's type" : "load time");
   }
-  cols_.open_end = value;
+  cols_.open_end = OpenEndSql(*t_.scd2_open_end_value, seq_type_);
   return Status::OK();
 }
 
@@ -207,8 +197,8 @@ Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
   };
   if (t_.delete_condition) {
     // Checked before anything is read: one expression over the row, nothing else.
-    DL_ASSIGN_OR_RETURN(delete_columns_,
-                        PredicateColumns(engine_, *t_.delete_condition, "delete_condition"));
+    DL_ASSIGN_OR_RETURN(delete_columns_, internal::PredicateColumns(engine_, *t_.delete_condition,
+                                                                    "delete_condition"));
   }
   DL_RETURN_IF_ERROR(phase("snapshot", LoadTables(commit_options)));
   DL_RETURN_IF_ERROR(phase("events", ReadEvents()));
@@ -218,9 +208,10 @@ Status Scd2Batch::Plan(const delta::CommitOptions& commit_options) {
     // Row tracking: replaced rows' ids go to their versions, copied rows keep theirs (a file
     // without row ids is refused here, before the change store is written).
     DL_ASSIGN_OR_RETURN(row_ids_, table::KeepsRowIds(*snapshot_, target_.root));
-    DL_ASSIGN_OR_RETURN(auto found,
-                        FindFilesWithKeys(engine_, *snapshot_, cols_.keys,
-                                          fmt::format("SELECT * FROM {}", QuoteIdent(kBatchKeys))));
+    DL_ASSIGN_OR_RETURN(
+        auto found, engine::duck::FindFilesWithKeys(
+                        engine_, *snapshot_, cols_.keys,
+                        fmt::format("SELECT * FROM {}", QuoteIdent(kBatchKeys))));
     key_files_ = std::move(found.files);
     DL_RETURN_IF_ERROR(
         engine_.RegisterSnapshotWithFileColumn(kOld, *snapshot_, &key_files_, row_ids_));

@@ -9,7 +9,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
-#include "dl/engine/sql_util.hpp"
+#include "dl/engine/duckdb/batch_sql.hpp"
 
 namespace dl::strategy {
 namespace {
@@ -165,31 +165,22 @@ Result<SourceProjection> Project(const std::string& view, const config::TableCon
   }
   if (rescue) {
     // Values of columns the table lacks, kept as a JSON object instead of being lost.
-    std::string value = "CAST(NULL AS VARCHAR)";
-    if (!rescued.empty()) {
-      std::vector<std::string> fields, nulls;
-      for (const auto& c : rescued) {
-        fields.push_back(fmt::format("{} := {}", QuoteIdent(c), QuoteIdent(c)));
-        nulls.push_back(fmt::format("{} IS NULL", QuoteIdent(c)));
-      }
-      value =
-          fmt::format("CASE WHEN {} THEN NULL ELSE CAST(to_json(struct_pack({})) AS VARCHAR) END",
-                      fmt::join(nulls, " AND "), fmt::join(fields, ", "));
-    }
-    select.push_back(fmt::format("{} AS {}", value, QuoteIdent(table.rescued_data_column)));
+    select.push_back(fmt::format("{} AS {}", engine::duck::RescuedDataSql(rescued),
+                                 QuoteIdent(table.rescued_data_column)));
     out.rescued = true;
   }
   if (audit.enabled) {
-    select.push_back(fmt::format("CAST({} AS TIMESTAMPTZ) AS {}",
-                                 QuoteLiteral(FormatTimestampMs(load_time_ms)),
+    select.push_back(fmt::format("{} AS {}",
+                                 engine::duck::TimestampConstant(FormatTimestampMs(load_time_ms)),
                                  QuoteIdent(audit.load_timestamp)));
     select.push_back(
         fmt::format("{} AS {}", QuoteIdent(kSourceFileColumn), QuoteIdent(audit.source_file)));
     select.push_back(fmt::format("{} AS {}", QuoteLiteral(batch_id), QuoteIdent(audit.batch_id)));
   }
   if (with_order) {
-    select.push_back(fmt::format("list_position({}, {}) AS {}", engine::SqlStringList(files),
-                                 QuoteIdent(kSourceFileColumn), QuoteIdent(kFileOrderColumn)));
+    select.push_back(fmt::format("{} AS {}",
+                                 engine::duck::FilePositionSql(files, kSourceFileColumn),
+                                 QuoteIdent(kFileOrderColumn)));
     select.push_back(
         fmt::format("{} AS {}", QuoteIdent(kSourceRowColumn), QuoteIdent(kRowOrderColumn)));
   }

@@ -20,8 +20,8 @@ inline constexpr const char* kSourceFileColumn = "__dl_source_file";
 inline constexpr const char* kSourceRowColumn = "__dl_source_row";
 /// With `with_order`, the projection ends with these: the row's file position in the batch
 /// and its position within the file (delivery order, for "first/last wins" decisions).
-inline constexpr const char* kFileOrderColumn = "__dl_file_order";
-inline constexpr const char* kRowOrderColumn = "__dl_row_order";
+using engine::kFileOrderColumn;
+using engine::kRowOrderColumn;
 
 /// Reader format and options for a table's file_format and csv_options/json_options.
 Result<engine::SourceOptions> SourceOptionsFor(const config::TableConfig& table);

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "dl/common/logging.hpp"
+#include "dl/engine/expression_check.hpp"
 #include "dl/storage/stat_many.hpp"
 
 namespace dl::strategy::internal {
@@ -120,6 +121,15 @@ void PhaseTimer::operator()(const char* name) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
   log::Debug(message_, {{"table", table_}, {"phase", name}, {"ms", ms}});
   start_ = now;
+}
+
+Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
+                                                  const std::string& predicate, const char* key) {
+  DL_ASSIGN_OR_RETURN(
+      auto refs, engine::CheckExpression(engine, predicate, key, engine::Qualifiers::kNotTarget));
+  std::vector<std::string> out;
+  for (const auto& names : refs) out.push_back(names.back());
+  return out;
 }
 
 }  // namespace dl::strategy::internal

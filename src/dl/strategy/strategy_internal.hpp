@@ -32,6 +32,12 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
                                const delta::CommitOptions& commit_options,
                                table::WriteRequest& req);
 
+/// The columns a SQL predicate (delete_condition, named by `key`) refers to, as the engine's
+/// parser reads it (engine::CheckExpression). InvalidArgument when it is not an allowed
+/// expression over the row.
+Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
+                                                  const std::string& predicate, const char* key);
+
 /// A write skipped because its txn was applied: another loader loaded that source version.
 Status TxnTakenError(const std::string& app_id, const Target& target);
 

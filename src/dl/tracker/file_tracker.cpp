@@ -34,11 +34,10 @@ constexpr size_t kNumColumns = sizeof(kColumns) / sizeof(kColumns[0]);
 
 std::string Str(const std::optional<std::string>& v) { return v ? QuoteLiteral(*v) : "NULL"; }
 std::string Int(std::optional<int64_t> v) { return v ? std::to_string(*v) : "NULL"; }
-std::string Ts(std::optional<int64_t> ms) {
-  return ms ? "epoch_ms(" + std::to_string(*ms) + ")" : "NULL";
-}
-
-std::string RowSql(const FileRecord& r) {
+std::string RowSql(const engine::Engine& engine, const FileRecord& r) {
+  auto Ts = [&](std::optional<int64_t> ms) {
+    return ms ? engine.TimestampFromEpochMs(std::to_string(*ms)) : "NULL";
+  };
   return fmt::format("({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
                      QuoteLiteral(r.file_path), r.file_size, Ts(r.file_modified_time_ms),
                      QuoteLiteral(r.table_name), QuoteLiteral(FileStatusName(r.status)),
@@ -48,7 +47,7 @@ std::string RowSql(const FileRecord& r) {
                      Str(r.file_etag.empty() ? std::nullopt : std::optional(r.file_etag)));
 }
 
-std::string RowsSql(const std::vector<FileRecord>& rows) {
+std::string RowsSql(const engine::Engine& engine, const std::vector<FileRecord>& rows) {
   std::string names, casts;
   for (size_t i = 0; i < kNumColumns; ++i) {
     names += fmt::format("{}c{}", i ? ", " : "", i);
@@ -56,7 +55,7 @@ std::string RowsSql(const std::vector<FileRecord>& rows) {
                          kColumns[i][0]);
   }
   std::string values;
-  for (const auto& r : rows) values += (values.empty() ? "" : ", ") + RowSql(r);
+  for (const auto& r : rows) values += (values.empty() ? "" : ", ") + RowSql(engine, r);
   return fmt::format("SELECT {} FROM (VALUES {}) t({})", casts, values, names);
 }
 
@@ -76,9 +75,9 @@ constexpr const char* kVersionedRows =
     "__dl_completed FROM __dl_tracker {where}";
 
 constexpr const char* kLatestSql =
-    "SELECT file_path, file_size, epoch_ms(file_modified_time), table_name, status, "
-    "epoch_ms(processing_start_time), epoch_ms(processing_end_time), error_message, "
-    "retry_count, epoch_ms(created_at), epoch_ms(updated_at), batch_id, rows_loaded, "
+    "SELECT file_path, file_size, {file_modified_time}, table_name, status, "
+    "{processing_start_time}, {processing_end_time}, error_message, "
+    "retry_count, {created_at}, {updated_at}, batch_id, rows_loaded, "
     "target_version, {etag} FROM ({rows})";
 
 // The ETag column as a query over the tracker reads it.
@@ -137,8 +136,14 @@ Result<std::map<std::string, FileRecord>> FileTracker::Load(const std::string& t
   std::string where = table_name.empty() ? "" : "WHERE table_name = " + QuoteLiteral(table_name);
   const std::string current = CurrentRowsSql(engine_, **snapshot, where);
   DL_ASSIGN_OR_RETURN(
-      auto rows, engine_.Query(fmt::format(kLatestSql, fmt::arg("etag", EtagColumn(**snapshot)),
-                                           fmt::arg("rows", current))));
+      auto rows,
+      engine_.Query(fmt::format(
+          kLatestSql, fmt::arg("file_modified_time", engine_.EpochMsOf("file_modified_time")),
+          fmt::arg("processing_start_time", engine_.EpochMsOf("processing_start_time")),
+          fmt::arg("processing_end_time", engine_.EpochMsOf("processing_end_time")),
+          fmt::arg("created_at", engine_.EpochMsOf("created_at")),
+          fmt::arg("updated_at", engine_.EpochMsOf("updated_at")),
+          fmt::arg("etag", EtagColumn(**snapshot)), fmt::arg("rows", current))));
   for (const auto& row : rows.rows) {
     FileRecord r;
     r.file_path = row[0].value_or("");
@@ -196,7 +201,7 @@ Status FileTracker::Flush() {
   // A write binds its query several times (schema, alignment, write): parse the VALUES list
   // once into a temp table rather than at every bind.
   Status staged =
-      engine_.Execute("CREATE OR REPLACE TEMP TABLE __dl_tracker_rows AS " + RowsSql(rows));
+      engine_.Materialize("__dl_tracker_rows", RowsSql(engine_, rows));
   req.source_sql = "SELECT * FROM __dl_tracker_rows";
   req.partition_by = {"table_name"};
   req.schema_evolution = table::SchemaEvolution::kAddNewColumns;
@@ -231,8 +236,8 @@ Status FileTracker::Compact(double max_ratio) {
   double rows = static_cast<double>(ToInt(counts.rows[0][0]));
   double files = static_cast<double>(ToInt(counts.rows[0][1]));
   if (files == 0 || rows / files <= max_ratio) return Status::OK();
-  DL_RETURN_IF_ERROR(engine_.Execute("CREATE OR REPLACE TEMP TABLE __dl_tracker_latest AS " +
-                                     CurrentRowsSql(engine_, **snapshot, "")));
+  DL_RETURN_IF_ERROR(
+      engine_.Materialize("__dl_tracker_latest", CurrentRowsSql(engine_, **snapshot, "")));
   table::WriteRequest req;
   req.source_sql = "SELECT * FROM __dl_tracker_latest";
   req.mode = table::WriteMode::kOverwrite;

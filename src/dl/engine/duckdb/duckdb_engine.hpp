@@ -50,6 +50,10 @@ class DuckDbEngine final : public Engine {
   std::string Deduplicate(const std::string& sql, const Deduplication& dedup) const override;
   std::string WithoutColumns(const std::string& sql,
                              const std::vector<std::string>& columns) const override;
+  Result<delta::Schema> ResolveColumnTypes(const std::vector<ColumnInfo>& columns) override;
+  Status Materialize(const std::string& table, const std::string& sql) override;
+  std::string TimestampFromEpochMs(const std::string& ms) const override;
+  std::string EpochMsOf(const std::string& ts) const override;
   Result<std::string> AlignToSchema(const std::string& sql, const delta::Schema& schema) override;
 
   Result<delta::Schema> SchemaOf(const std::string& sql) override;

@@ -84,4 +84,23 @@ std::string DuckDbEngine::WithoutColumns(const std::string& sql,
                      StripStatementEnd(sql));
 }
 
+Result<delta::Schema> DuckDbEngine::ResolveColumnTypes(const std::vector<ColumnInfo>& columns) {
+  // DuckDB's readers take the type names its casts do: the schema of typed NULLs.
+  std::vector<std::string> casts;
+  for (const auto& c : columns) {
+    casts.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.type, QuoteIdent(c.name)));
+  }
+  return SchemaOf(fmt::format("SELECT {}", fmt::join(casts, ", ")));
+}
+
+Status DuckDbEngine::Materialize(const std::string& table, const std::string& sql) {
+  return conn_.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} AS {}", QuoteIdent(table), sql));
+}
+
+std::string DuckDbEngine::TimestampFromEpochMs(const std::string& ms) const {
+  return "epoch_ms(" + ms + ")";
+}
+
+std::string DuckDbEngine::EpochMsOf(const std::string& ts) const { return "epoch_ms(" + ts + ")"; }
+
 }  // namespace dl::engine::duck

@@ -9,13 +9,14 @@
 #include <set>
 
 #include "dl/strategy/companion.hpp"
-#include "dl/strategy/scd2_sql.hpp"
+#include "dl/engine/duckdb/scd2_sql.hpp"
 #include "dl/strategy/tests/strategy_test_util.hpp"
 
 namespace dl::strategy {
 namespace {
 
 using ::testing::HasSubstr;
+namespace scd2_sql = engine::duck::scd2;
 
 // A file system that runs `on_stat` when a given path is stat'ed: the loader stats a batch's
 // source files right before committing, so this lets another writer commit in between.
@@ -347,7 +348,7 @@ TEST(Scd2SqlTest, StepsGiveOneVersionPerTrackedChange) {
       "(SELECT row_number() OVER () AS __dl_id, id, a, note, s AS __dl_seq, s AS __dl_eff, "
       "d AS __dl_delete, false AS __dl_pseudo, "
       "0 AS __dl_batch, false AS __dl_late, 0 AS __dl_file_order, 0 AS __dl_row_order FROM ev)";
-  scd2::Columns c;
+  scd2_sql::Columns c;
   c.keys = {"id"};
   c.tracked = {"a"};
   c.untracked = {"note"};
@@ -357,10 +358,10 @@ TEST(Scd2SqlTest, StepsGiveOneVersionPerTrackedChange) {
   c.end = "end";
   c.current = "cur";
   c.event_id = "__dl_id";
-  std::string steps = "(" + scd2::StepsSql(c, events) + ")";
-  std::string touched = "(" + scd2::TouchedKeysSql(c, steps) + ")";
+  std::string steps = "(" + scd2_sql::StepsSql(c, events) + ")";
+  std::string touched = "(" + scd2_sql::TouchedKeysSql(c, steps) + ")";
   auto rows = engine.Query("SELECT a, note, eff, \"end\", cur FROM (" +
-                           scd2::VersionsSql(c, steps, touched, events) + ") ORDER BY eff");
+                           scd2_sql::VersionsSql(c, steps, touched, events) + ") ORDER BY eff");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(rows->rows, (Rows{{"x", "n2", "1", "4", "false"},
                               {"y", "n2", "4", "5", "false"},

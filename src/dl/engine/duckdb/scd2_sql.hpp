@@ -1,4 +1,6 @@
-// The SQL of the SCD2 strategy: how a key's events (in event order) become its versions.
+// The SCD2 strategy's DuckDB SQL: how a key's events (in event order) become its versions.
+// The strategy (strategy/scd2_*.cpp) asks for these relations and runs them on the DuckDB
+// engine; the Spark engine plans SCD2 itself (engine/spark/spark_scd2.cpp).
 //
 // Every key's timeline is the result of applying its events one at a time, but that replay is
 // expressible with window functions because of two facts:
@@ -11,12 +13,13 @@
 // A version ends at the event after its last member (the next opener or a delete).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "dl/engine/engine.hpp"
 
-namespace dl::strategy::scd2 {
+namespace dl::engine::duck::scd2 {
 
 // Columns of the event relation (beside the keys and value columns) and of the change store.
 inline constexpr const char* kSeq = "__dl_seq";        ///< the event's position in time
@@ -46,12 +49,6 @@ struct Columns {
   /// The events' unique id: the rowid of a table, or a column.
   std::string event_id = "rowid";
 };
-
-/// The columns a SQL predicate (delete_condition, named by `key`) refers to, as the engine's
-/// parser reads it (engine::CheckExpression). InvalidArgument when it is not an allowed
-/// expression over the row.
-Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
-                                                  const std::string& predicate, const char* key);
 
 /// "a.k1 = b.k1 AND a.k2 = b.k2"
 std::string KeyMatch(const std::vector<std::string>& keys, const std::string& a,
@@ -107,4 +104,67 @@ struct KeptFromReplaced {
 std::string VersionsKeepingSql(const Columns& c, const std::string& versions,
                                const std::string& replaced, const KeptFromReplaced& kept);
 
-}  // namespace dl::strategy::scd2
+// -- Around the steps (scd2_history_sql.cpp; strategy/scd2_strategy.cpp and scd2_history.cpp
+// run them): the open end, the batch's events, retire events, stored events, late keys, all
+// events, the files and the change-store rows.
+
+/// `value` (text) as a value of `type` (an engine type: DescribeColumns), for Columns::open_end;
+/// and a query of one row and column: that value, or NULL when `value` is not one of `type`.
+std::string OpenEndSql(const std::string& value, const std::string& type);
+std::string OpenEndCheckSql(const std::string& value, const std::string& type);
+
+/// `column` as a NULL text column (what delete_condition reads of a column no row has).
+std::string NullColumnSql(const std::string& column);
+
+/// The batch's events: the rows of `rows` at their `sequence_column` value or, without one
+/// (empty), at the batch's load time `load_time` (text, UTC), in batch `batch`.
+std::string BatchEventsSql(const std::string& sequence_column, const std::string& load_time,
+                           int64_t batch, const std::string& rows);
+
+/// INSERT into `events` a delete for every current key of `target` (a snapshot relation)
+/// that `events` lacks, at `events`' latest kSeq (also as `sequence_column` unless empty),
+/// in batch `batch` after every file of it (`file_order`).
+std::string InsertRetireEventsSql(const Columns& c, const std::string& events,
+                                  const std::string& target, const std::string& sequence_column,
+                                  int64_t batch, const std::string& file_order);
+
+/// The stored events rebuilt from `target`'s versions: each version as an upsert at its
+/// effective value (`columns`: the target's columns it carries besides the sequence column),
+/// and a delete where a closed version ends without another starting.
+std::string SeedStoreSql(const Columns& c, const std::string& target,
+                         const std::string& sequence_column,
+                         const std::vector<std::string>& columns);
+
+/// Per key of `events`: its earliest kSeq (__dl_min).
+std::string BatchKeysSql(const Columns& c, const std::string& events);
+/// No late keys: the key columns of `batch_keys`, no row.
+std::string NoLateKeysSql(const Columns& c, const std::string& batch_keys);
+/// The keys of `batch_keys` with an event earlier than their latest one in `store`.
+std::string LateKeysSql(const Columns& c, const std::string& batch_keys,
+                        const std::string& sequence_column, const std::string& store);
+/// UPDATE `events`: kLate for the keys of `late`.
+std::string MarkLateSql(const Columns& c, const std::string& events, const std::string& late);
+
+/// The events of `store` (`columns`: the row columns it has) of the keys in `late`.
+std::string StoredEventsSql(const Columns& c, const std::string& store,
+                            const std::vector<std::string>& columns,
+                            const std::string& sequence_column, const std::string& late);
+/// The current versions (of `key_rows`, the table's rows; `columns`: the row columns the
+/// table has) of the keys in `batch_keys` but not in `late`, as pseudo events with a NULL
+/// kSeq of type `seq_type`.
+std::string PseudoEventsSql(const Columns& c, const std::string& key_rows,
+                            const std::vector<std::string>& columns, const std::string& seq_type,
+                            const std::string& batch_keys, const std::string& late);
+/// `events`, then `stored` and `pseudo` (each empty when absent), by column name.
+std::string AllEventsSql(const std::string& events, const std::string& stored,
+                         const std::string& pseudo);
+
+/// The distinct `_dl_file` of the rows of `old` whose key is in `touched`.
+std::string TouchedFilesSql(const Columns& c, const std::string& old, const std::string& touched);
+
+/// The change store's rows of `events` (kDelete, kBatch and the order columns as kStore*),
+/// after every row of `seed` (a rebuilt store; empty: none).
+std::string ChangeStoreRowsSql(const Columns& c, const std::string& events,
+                               const std::string& seed);
+
+}  // namespace dl::engine::duck::scd2

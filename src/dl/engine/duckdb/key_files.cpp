@@ -1,4 +1,4 @@
-#include "dl/strategy/key_files.hpp"
+#include "dl/engine/duckdb/key_files.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -9,11 +9,8 @@
 #include "dl/delta/stats.hpp"
 #include "dl/engine/sql_util.hpp"
 
-namespace dl::strategy {
+namespace dl::engine::duck {
 namespace {
-
-using engine::QuoteIdent;
-using engine::QuoteLiteral;
 
 // Types whose stats bound every value exactly (timestamps are cut to milliseconds and floats
 // may hold NaN, so they are not used to prune).
@@ -32,7 +29,7 @@ std::optional<std::string> StatText(const nlohmann::json& values, const std::str
 
 }  // namespace
 
-Result<std::vector<delta::AddFile>> PruneFilesByKeyStats(engine::Engine& engine,
+Result<std::vector<delta::AddFile>> PruneFilesByKeyStats(Engine& engine,
                                                          const delta::Snapshot& snapshot,
                                                          const std::string& key,
                                                          const std::string& keys_sql) {
@@ -75,7 +72,7 @@ Result<std::vector<delta::AddFile>> PruneFilesByKeyStats(engine::Engine& engine,
   return out;
 }
 
-Result<KeyFiles> FindFilesWithKeys(engine::Engine& engine, const delta::Snapshot& snapshot,
+Result<KeyFiles> FindFilesWithKeys(Engine& engine, const delta::Snapshot& snapshot,
                                    const std::vector<std::string>& keys,
                                    const std::string& keys_sql, const std::string& row_filter) {
   KeyFiles out;
@@ -104,4 +101,4 @@ Result<KeyFiles> FindFilesWithKeys(engine::Engine& engine, const delta::Snapshot
   return out;
 }
 
-}  // namespace dl::strategy
+}  // namespace dl::engine::duck

@@ -1,19 +1,14 @@
-#include "dl/strategy/merge_plan.hpp"
+#include "dl/engine/duckdb/merge_sql.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
 
-#include "dl/delta/type_widening.hpp"
 #include "dl/engine/engine.hpp"
-#include "dl/strategy/merge_strategy.hpp"
-#include "dl/strategy/source.hpp"
 
-namespace dl::strategy {
+namespace dl::engine::duck {
 namespace {
-
-using engine::QuoteIdent;
 
 const std::string kSource = QuoteIdent("source");
 const std::string kTarget = QuoteIdent("target");
@@ -34,11 +29,11 @@ std::string Kept(const std::string& source_sql, const std::string& keep) {
 
 }  // namespace
 
-MergeSql::MergeSql(const config::TableConfig& table, std::vector<std::string> target_columns)
-    : table_(table), keys_(table.primary_keys), target_columns_(std::move(target_columns)) {
-  const auto& a = table.audit_columns;
-  if (a.enabled) audit_columns_ = {a.load_timestamp, a.source_file, a.batch_id};
-}
+MergeSql::MergeSql(MergeRules rules, std::vector<std::string> target_columns)
+    : rules_(std::move(rules)),
+      keys_(rules_.keys),
+      target_columns_(std::move(target_columns)),
+      audit_columns_(rules_.audit_columns) {}
 
 void MergeSql::set_source_columns(std::vector<std::string> columns) {
   source_columns_ = std::move(columns);
@@ -48,8 +43,8 @@ void MergeSql::set_source_columns(std::vector<std::string> columns) {
 bool MergeSql::Updatable(const std::string& column) const {
   if (std::count(keys_.begin(), keys_.end(), column)) return false;
   if (audit_columns_.count(column)) return true;
-  const auto& only = table_.update_columns;
-  const auto& except = table_.except_columns;
+  const auto& only = rules_.update_columns;
+  const auto& except = rules_.except_columns;
   if (!only.empty()) return std::count(only.begin(), only.end(), column) > 0;
   return std::count(except.begin(), except.end(), column) == 0;
 }
@@ -60,10 +55,10 @@ std::string MergeSql::KeyJoin(const std::string& left, const std::string& right)
   return fmt::format("{}", fmt::join(eq, " AND "));
 }
 
-std::string MergeSql::Deduplicated(const engine::Engine& engine, const std::string& source_sql,
+std::string MergeSql::Deduplicated(const Engine& engine, const std::string& source_sql,
                                    const std::string& keep) const {
-  engine::Deduplication dedup{keys_, {}, {kFileOrderColumn, kRowOrderColumn}, kDupCountColumn};
-  if (table_.sequence_column) dedup.order.push_back({*table_.sequence_column, true});
+  Deduplication dedup{keys_, {}, {kFileOrderColumn, kRowOrderColumn}, kDupCountColumn};
+  if (rules_.sequence_column) dedup.order.push_back({*rules_.sequence_column, true});
   dedup.order.push_back({kFileOrderColumn, true});
   dedup.order.push_back({kRowOrderColumn, true});
   return engine.Deduplicate(Kept(source_sql, keep), dedup);
@@ -77,7 +72,7 @@ std::string MergeSql::DuplicateKeys(const std::string& source_sql, const std::st
       source_sql, keep.empty() ? "true" : "(" + keep + ")", fmt::join(partition, ", "));
 }
 
-std::string MergeSql::Distinct(const engine::Engine& engine, const std::string& source_sql,
+std::string MergeSql::Distinct(const Engine& engine, const std::string& source_sql,
                                const std::string& keep) const {
   return fmt::format(
       "SELECT *, CAST(0 AS BIGINT) AS {} FROM ({}) AS \"_dl_distinct\"",
@@ -87,7 +82,7 @@ std::string MergeSql::Distinct(const engine::Engine& engine, const std::string& 
 
 std::string MergeSql::CreateSource(const std::string& typed) const {
   const std::string is_delete =
-      table_.delete_condition ? fmt::format("coalesce(({}), false)", *table_.delete_condition)
+      rules_.delete_condition ? fmt::format("coalesce(({}), false)", *rules_.delete_condition)
                               : "false";
   return fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT {}.*, {} AS {} FROM ({}) AS {}",
                      QuoteIdent(kSourceTable), kSource, is_delete, QuoteIdent(kDeleteColumn),
@@ -109,9 +104,9 @@ std::string MergeSql::MatchPredicate() const { return KeyJoin("target", "source"
 
 std::string MergeSql::MatchedAction() const {
   const std::string del = Q(kSource, kDeleteColumn);
-  if (!table_.merge_condition) return fmt::format("CASE WHEN {} THEN 2 ELSE 1 END", del);
+  if (!rules_.merge_condition) return fmt::format("CASE WHEN {} THEN 2 ELSE 1 END", del);
   return fmt::format("CASE WHEN NOT coalesce(({}), false) THEN 0 WHEN {} THEN 2 ELSE 1 END",
-                     *table_.merge_condition, del);
+                     *rules_.merge_condition, del);
 }
 
 std::string MergeSql::CreateHits(bool with_target_rows) const {
@@ -120,7 +115,7 @@ std::string MergeSql::CreateHits(bool with_target_rows) const {
   if (with_target_rows) {
     for (const auto& c : TargetColumnsUpdatesKeep()) cols.push_back(Q(kTarget, c));
     cols.push_back(Q(kTarget, "_dl_row"));
-    if (row_ids_) cols.push_back(Q(kTarget, engine::kRowIdColumn));
+    if (row_ids_) cols.push_back(Q(kTarget, kRowIdColumn));
   }
   for (const auto& k : keys_) cols.push_back(Q(kSource, k));
   cols.push_back(MatchedAction() + " AS " + kAction);
@@ -155,7 +150,7 @@ std::vector<std::string> MergeSql::TargetColumnsUpdatesKeep() const {
     if (std::count(keys_.begin(), keys_.end(), c)) continue;  // equal to the source's
     bool in_source = std::count(source_columns_.begin(), source_columns_.end(), c) > 0;
     // merge_condition may read any target column.
-    if (table_.merge_condition || !in_source || !Updatable(c)) out.push_back(c);
+    if (rules_.merge_condition || !in_source || !Updatable(c)) out.push_back(c);
   }
   return out;
 }
@@ -170,8 +165,8 @@ std::string MergeSql::CreateUpdatedTargetRows() const {
     cols.push_back(read ? QuoteIdent(c) : "NULL AS " + QuoteIdent(c));
   }
   if (row_ids_) {  // updated rows keep their id and take this commit's version
-    cols.push_back(QuoteIdent(engine::kRowIdColumn));
-    cols.push_back("CAST(NULL AS BIGINT) AS " + QuoteIdent(engine::kRowCommitVersionColumn));
+    cols.push_back(QuoteIdent(kRowIdColumn));
+    cols.push_back("CAST(NULL AS BIGINT) AS " + QuoteIdent(kRowCommitVersionColumn));
   }
   return fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {} WHERE {} = 1",
                      QuoteIdent(kRewriteView), fmt::join(cols, ", "), QuoteIdent(kHitTable),
@@ -194,8 +189,7 @@ std::string MergeSql::CountUnmatchedTargetRows() const {
 }
 
 std::string MergeSql::Output() const {
-  const bool delete_unmatched =
-      table_.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
+  const bool delete_unmatched = rules_.delete_unmatched;
   std::vector<std::string> inner, outer, inserts;
   for (size_t i = 0; i < target_columns_.size(); ++i) {
     inner.push_back(fmt::format("{} AS {}", Q(kTarget, target_columns_[i]), Slot('t', i)));
@@ -231,11 +225,11 @@ std::string MergeSql::Output() const {
   if (row_ids_) {
     // A target row keeps its id; an updated one takes this commit's version (NULL), a copied
     // one keeps its version; inserts get fresh ids (NULL).
-    const std::string id = QuoteIdent(engine::kRowIdColumn);
-    const std::string version = QuoteIdent(engine::kRowCommitVersionColumn);
-    inner.push_back(fmt::format("{} AS {}", Q(kTarget, engine::kRowIdColumn), Slot('r', 0)));
+    const std::string id = QuoteIdent(kRowIdColumn);
+    const std::string version = QuoteIdent(kRowCommitVersionColumn);
+    inner.push_back(fmt::format("{} AS {}", Q(kTarget, kRowIdColumn), Slot('r', 0)));
     inner.push_back(
-        fmt::format("{} AS {}", Q(kTarget, engine::kRowCommitVersionColumn), Slot('r', 1)));
+        fmt::format("{} AS {}", Q(kTarget, kRowCommitVersionColumn), Slot('r', 1)));
     outer.push_back(fmt::format("{} AS {}", Slot('r', 0), id));
     outer.push_back(fmt::format("CASE WHEN {} = 1 THEN NULL ELSE {} END AS {}", kAction,
                                 Slot('r', 1), version));
@@ -262,48 +256,4 @@ std::string MergeSql::InsertsOnly() const {
                      QuoteIdent(kSourceTable), QuoteIdent(kDeleteColumn));
 }
 
-namespace internal {
-
-Status CheckBinds(engine::Engine& engine, const std::string& select, const char* key,
-                  const Target& target) {
-  auto r = engine.Query(fmt::format("SELECT * FROM ({}) LIMIT 0", select));
-  if (r.ok()) return Status::OK();
-  // Only errors of the fragment itself are the config's fault (not e.g. an unreadable file).
-  if (r.status().detail().cause != ErrorDetail::Cause::kQuery) return r.status();
-  const std::string& m = r.status().message();
-  return Status::Config("{} of {} does not fit the data: {}", key, target.display_name,
-                        m.substr(0, m.find("\n\nLINE ")));
-}
-
-Result<std::string> TypedLikeTable(engine::Engine& engine, const std::string& sql,
-                                   const delta::Snapshot* snapshot) {
-  if (!snapshot) return sql;
-  DL_ASSIGN_OR_RETURN(delta::Schema incoming, engine.SchemaOf(sql));
-  delta::SchemaMergeOptions opts;
-  opts.allow_new_columns = true;  // whether new columns may stay is the write's decision
-  // and so is whether a column may widen: the write refuses it without schema evolution.
-  opts.allow_type_widening = delta::TypeWideningEnabled(snapshot->metadata().configuration);
-  DL_ASSIGN_OR_RETURN(delta::Schema merged,
-                      delta::MergeSchema(snapshot->schema(), incoming, opts));
-  delta::Schema typed;
-  for (const auto& f : incoming.fields) {
-    const auto* m = merged.Find(f.name);
-    typed.fields.push_back(m ? *m : f);
-  }
-  return engine.AlignToSchema(sql, typed);
-}
-
-Result<std::vector<std::string>> ColumnsOf(engine::Engine& engine, const std::string& sql) {
-  DL_ASSIGN_OR_RETURN(auto r, engine.Query(fmt::format("SELECT * FROM ({}) LIMIT 0", sql)));
-  return r.columns;
-}
-
-void DropRelations(engine::Engine& engine, const std::vector<std::string>& names) {
-  for (const auto& n : names) {
-    (void)engine.Execute(fmt::format("DROP VIEW IF EXISTS {}", QuoteIdent(n)));
-    (void)engine.Execute(fmt::format("DROP TABLE IF EXISTS {}", QuoteIdent(n)));
-  }
-}
-
-}  // namespace internal
-}  // namespace dl::strategy
+}  // namespace dl::engine::duck

@@ -1,4 +1,4 @@
-#include "dl/strategy/scd2_sql.hpp"
+#include "dl/engine/duckdb/scd2_sql.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -6,13 +6,9 @@
 #include <algorithm>
 
 #include "dl/engine/engine.hpp"
-#include "dl/engine/expression_check.hpp"
-#include "dl/strategy/source.hpp"
 
-namespace dl::strategy::scd2 {
+namespace dl::engine::duck::scd2 {
 namespace {
-
-using engine::QuoteIdent;
 
 std::vector<std::string> Quoted(const std::vector<std::string>& names) {
   std::vector<std::string> out;
@@ -29,15 +25,6 @@ std::string Pack(const std::vector<std::string>& cols) {
 }
 
 }  // namespace
-
-Result<std::vector<std::string>> PredicateColumns(engine::Engine& engine,
-                                                  const std::string& predicate, const char* key) {
-  DL_ASSIGN_OR_RETURN(
-      auto refs, engine::CheckExpression(engine, predicate, key, engine::Qualifiers::kNotTarget));
-  std::vector<std::string> out;
-  for (const auto& names : refs) out.push_back(names.back());
-  return out;
-}
 
 std::string KeyMatch(const std::vector<std::string>& keys, const std::string& a,
                      const std::string& b) {
@@ -184,4 +171,4 @@ std::string VersionsKeepingSql(const Columns& c, const std::string& versions,
       replaced, fmt::join(match, " AND "));
 }
 
-}  // namespace dl::strategy::scd2
+}  // namespace dl::engine::duck::scd2

@@ -1,5 +1,6 @@
-// Copy-on-write planning: which data files of a table hold rows with given keys. Only those
-// files are rewritten by a merge or an SCD2 batch; every other file stays as it is.
+// Copy-on-write planning on the DuckDB engine: which data files of a table hold rows with
+// given keys. Only those files are rewritten by a merge or an SCD2 batch (strategy/); every
+// other file stays as it is.
 #pragma once
 
 #include <string>
@@ -8,7 +9,7 @@
 #include "dl/delta/snapshot.hpp"
 #include "dl/engine/engine.hpp"
 
-namespace dl::strategy {
+namespace dl::engine::duck {
 
 struct KeyFiles {
   std::vector<delta::AddFile> files;  ///< live files holding at least one matching row
@@ -22,13 +23,13 @@ struct KeyFiles {
 /// The live files of `snapshot` whose min/max stats of `key` may hold one of the values of
 /// column `key` of `keys_sql`; files without such stats (or a key that is a partition column
 /// or of a type whose stats are inexact) are always kept.
-Result<std::vector<delta::AddFile>> PruneFilesByKeyStats(engine::Engine& engine,
+Result<std::vector<delta::AddFile>> PruneFilesByKeyStats(Engine& engine,
                                                          const delta::Snapshot& snapshot,
                                                          const std::string& key,
                                                          const std::string& keys_sql);
 
-Result<KeyFiles> FindFilesWithKeys(engine::Engine& engine, const delta::Snapshot& snapshot,
+Result<KeyFiles> FindFilesWithKeys(Engine& engine, const delta::Snapshot& snapshot,
                                    const std::vector<std::string>& keys,
                                    const std::string& keys_sql, const std::string& row_filter = "");
 
-}  // namespace dl::strategy
+}  // namespace dl::engine::duck

@@ -1,20 +1,19 @@
-// The SQL of a merge (see merge_strategy.cpp for the steps). Every identifier goes through
-// QuoteIdent; config fragments (merge_condition, delete_condition) are parenthesised and were
-// checked to be single balanced expressions when the config was read.
+// The DuckDB SQL of a merge (the steps are the strategy's: strategy/merge_strategy.cpp; the
+// Spark engine plans its own MERGE INTO: engine/spark/spark_merge.cpp). Every identifier goes
+// through QuoteIdent; config fragments (merge_condition, delete_condition) are parenthesised
+// and were checked to be single balanced expressions when the config was read.
 #pragma once
 
-#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include "dl/config/loader_config.hpp"
 
 namespace dl::engine {
 class Engine;
 }
 
-namespace dl::strategy {
+namespace dl::engine::duck {
 
 inline constexpr const char* kBatchView = "__dl_merge_batch";    ///< the projected batch
 inline constexpr const char* kSourceTable = "__dl_merge_src";    ///< deduplicated, typed
@@ -25,24 +24,21 @@ inline constexpr const char* kRewriteView = "__dl_merge_rewrite";  ///< files re
 inline constexpr const char* kDupCountColumn = "__dl_dups";  ///< rows collapsed into this one
 inline constexpr const char* kDeleteColumn = "__dl_delete";  ///< delete_condition held
 
-/// What a merge did, per source row (after dedup) unless said otherwise.
-struct MergeCounts {
-  int64_t source_rows = 0;     ///< batch rows without bad rows, before dedup
-  int64_t collapsed = 0;       ///< rows dropped as older deliveries of a key
-  int64_t inserted = 0;
-  int64_t updated = 0;
-  int64_t deleted = 0;         ///< delete rows that matched the table
-  int64_t unchanged = 0;       ///< matched, but merge_condition did not hold
-  int64_t absent_deletes = 0;  ///< delete rows for keys the table does not hold
-  int64_t unmatched_deleted = 0;  ///< target rows deleted by when_not_matched_by_source
-  int64_t candidate_files = 0;    ///< files left after pruning by key stats
-  int64_t rewritten_files = 0;
-  int64_t deletion_vector_files = 0;  ///< files whose deletion vector grew instead
+/// What a merge does, from the table's config (the strategy's MergeRulesFor).
+struct MergeRules {
+  std::vector<std::string> keys;  ///< primary_keys
+  std::optional<std::string> sequence_column;
+  std::set<std::string> audit_columns;  ///< always updated: they say which load wrote the row
+  std::vector<std::string> update_columns, except_columns;
+  /// Checked config fragments: merge_condition over source.col and target.col,
+  /// delete_condition over the source row.
+  std::optional<std::string> merge_condition, delete_condition;
+  bool delete_unmatched = false;  ///< when_not_matched_by_source: delete
 };
 
 class MergeSql {
  public:
-  MergeSql(const config::TableConfig& table, std::vector<std::string> target_columns);
+  MergeSql(MergeRules rules, std::vector<std::string> target_columns);
 
   const std::vector<std::string>& keys() const { return keys_; }
   /// The columns of kSourceTable that came from the batch (data and audit columns).
@@ -98,7 +94,7 @@ class MergeSql {
   bool Updatable(const std::string& column) const;
   std::string KeyJoin(const std::string& left, const std::string& right) const;
 
-  const config::TableConfig& table_;
+  MergeRules rules_;
   std::vector<std::string> keys_;
   std::vector<std::string> target_columns_;
   std::vector<std::string> source_columns_;
@@ -106,4 +102,4 @@ class MergeSql {
   bool row_ids_ = false;
 };
 
-}  // namespace dl::strategy
+}  // namespace dl::engine::duck
