@@ -136,10 +136,17 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op)
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
   DL_RETURN_IF_ERROR(CheckColumns(op, columns));
   MergeOutcome out;
+  // The outcome per row needs a join with the table for the rows per file (audit columns)
+  // and for the rows merge_condition leaves unchanged; else the MERGE's own counts tell
+  // inserted, updated and deleted, and the keys counted here what dedup kept.
+  const bool by_join = !rows.source_file_column.empty() || op.merge_condition ||
+                       !rows.table_columns;
+  int64_t keys = 0;
   // Keys and sequence values must not be NULL; one scan also counts the batch's rows.
   DL_ASSIGN_OR_RETURN(out.source_rows,
                       CountRowsCheckingNullKeys(session, rows, kBatchView, rows.dedup->keys,
-                                                rows.dedup->sequence_column));
+                                                rows.dedup->sequence_column,
+                                                by_join ? nullptr : &keys));
   DL_RETURN_IF_ERROR(CreateSourceView(session, op));
   // What is written: the batch's data and audit columns, not the hidden ones.
   std::vector<Column> written;
@@ -149,8 +156,11 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op)
     }
   }
 
-  DL_ASSIGN_OR_RETURN(auto outcomes, session.Sql(OutcomesQuery(op)));
-  int64_t kept = 0;
+  QueryRows outcomes;
+  if (by_join) {
+    DL_ASSIGN_OR_RETURN(outcomes, session.Sql(OutcomesQuery(op)));
+  }
+  int64_t kept = by_join ? 0 : keys;
   for (const auto& r : outcomes.rows) {
     const std::string kind = r.at(1).value_or("");
     const int64_t n = std::stoll(r.at(2).value_or("0"));
@@ -181,6 +191,10 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op)
   // Delta skipped the MERGE (its txn version was applied): the caller finds that commit.
   if (!merged.rows.empty() && merged.rows[0].size() == 4) {
     out.deleted = std::stoll(merged.rows[0][2].value_or("0"));  // with unmatched deletes
+    if (!by_join) {
+      out.updated = std::stoll(merged.rows[0][1].value_or("0"));
+      out.inserted = std::stoll(merged.rows[0][3].value_or("0"));
+    }
   }
   return out;
 }
@@ -188,13 +202,13 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op)
 }  // namespace
 
 Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
-  DL_RETURN_IF_ERROR(PrepareSession(*session_));
+  DL_RETURN_IF_ERROR(PrepareSession(*session_, op.rows));
   // Each row's file is mapped back to the plan's path in the view's own scan (no count
   // before: the NULL check counts the rows), except with explicit columns, where the count
   // parses every value so a file that does not fit fails by name before the MERGE.
   ReadFiles files;
   if (!op.rows.columns.empty()) {
-    DL_ASSIGN_OR_RETURN(files, CountRowsPerFile(*session_, op.rows));
+    DL_RETURN_IF_ERROR(CountRowsPerFile(*session_, op.rows, files));
   }
   DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op.rows, files));
   Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));
