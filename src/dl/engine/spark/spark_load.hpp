@@ -23,8 +23,7 @@ class SparkLoadEngine : public RemoteLoadEngine {
   /// with dedup, the rows it keeps per file instead) and the write itself.
   Result<AppendOutcome> Append(const AppendOperation& op) override;
   /// One MERGE per batch (spark_merge.cpp); scans: the rows with the NULL-key check, the
-  /// outcome counts (a join with the table: only for audit columns or merge_condition) and
-  /// the MERGE itself.
+  /// outcome counts (a join with the table) and the MERGE itself.
   Result<MergeOutcome> Merge(const MergeOperation& op) override;
   /// One MERGE per batch (spark_scd2.cpp) over the versions computed with window functions
   /// from the batch, the table's current rows of its keys and the change store.

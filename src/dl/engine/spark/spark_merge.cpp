@@ -136,17 +136,10 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op)
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
   DL_RETURN_IF_ERROR(CheckColumns(op, columns));
   MergeOutcome out;
-  // The outcome per row needs a join with the table for the rows per file (audit columns)
-  // and for the rows merge_condition leaves unchanged; else the MERGE's own counts tell
-  // inserted, updated and deleted, and the keys counted here what dedup kept.
-  const bool by_join = !rows.source_file_column.empty() || op.merge_condition ||
-                       !rows.table_columns;
-  int64_t keys = 0;
   // Keys and sequence values must not be NULL; one scan also counts the batch's rows.
   DL_ASSIGN_OR_RETURN(out.source_rows,
                       CountRowsCheckingNullKeys(session, rows, kBatchView, rows.dedup->keys,
-                                                rows.dedup->sequence_column,
-                                                by_join ? nullptr : &keys));
+                                                rows.dedup->sequence_column));
   DL_RETURN_IF_ERROR(CreateSourceView(session, op));
   // What is written: the batch's data and audit columns, not the hidden ones.
   std::vector<Column> written;
@@ -156,11 +149,8 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op)
     }
   }
 
-  QueryRows outcomes;
-  if (by_join) {
-    DL_ASSIGN_OR_RETURN(outcomes, session.Sql(OutcomesQuery(op)));
-  }
-  int64_t kept = by_join ? 0 : keys;
+  DL_ASSIGN_OR_RETURN(auto outcomes, session.Sql(OutcomesQuery(op)));
+  int64_t kept = 0;
   for (const auto& r : outcomes.rows) {
     const std::string kind = r.at(1).value_or("");
     const int64_t n = std::stoll(r.at(2).value_or("0"));
@@ -191,10 +181,6 @@ Result<MergeOutcome> MergeViews(SparkSession& session, const MergeOperation& op)
   // Delta skipped the MERGE (its txn version was applied): the caller finds that commit.
   if (!merged.rows.empty() && merged.rows[0].size() == 4) {
     out.deleted = std::stoll(merged.rows[0][2].value_or("0"));  // with unmatched deletes
-    if (!by_join) {
-      out.updated = std::stoll(merged.rows[0][1].value_or("0"));
-      out.inserted = std::stoll(merged.rows[0][3].value_or("0"));
-    }
   }
   return out;
 }

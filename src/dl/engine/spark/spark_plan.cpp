@@ -601,21 +601,14 @@ Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std
 Result<int64_t> CountRowsCheckingNullKeys(SparkSession& session, const AppendOperation& op,
                                           const std::string& view,
                                           const std::vector<std::string>& keys,
-                                          const std::optional<std::string>& sequence_column,
-                                          int64_t* distinct_keys) {
-  std::vector<std::string> is_null, key_names;
-  for (const auto& k : keys) {
-    is_null.push_back(SparkIdent(k) + " IS NULL");
-    key_names.push_back(SparkIdent(k));
-  }
+                                          const std::optional<std::string>& sequence_column) {
+  std::vector<std::string> is_null;
+  for (const auto& k : keys) is_null.push_back(SparkIdent(k) + " IS NULL");
   if (sequence_column) is_null.push_back(SparkIdent(*sequence_column) + " IS NULL");
-  const std::string distinct =
-      distinct_keys ? fmt::format(", count(DISTINCT {})", fmt::join(key_names, ", ")) : "";
   DL_ASSIGN_OR_RETURN(auto counted,
-                      session.Sql(fmt::format("SELECT count(1), count_if({}){} FROM {}",
-                                              fmt::join(is_null, " OR "), distinct,
-                                              SparkIdent(view))));
-  if (counted.rows.size() != 1 || counted.rows[0].size() != (distinct_keys ? 3u : 2u)) {
+                      session.Sql(fmt::format("SELECT count(1), count_if({}) FROM {}",
+                                              fmt::join(is_null, " OR "), SparkIdent(view))));
+  if (counted.rows.size() != 1 || counted.rows[0].size() != 2) {
     return Status::Engine("Spark: unexpected row in a count");
   }
   if (counted.rows[0][1].value_or("0") != "0") {
@@ -623,7 +616,6 @@ Result<int64_t> CountRowsCheckingNullKeys(SparkSession& session, const AppendOpe
     return Status::Internal("Spark counted NULL keys in {} that it then did not find",
                             op.display_name);
   }
-  if (distinct_keys) *distinct_keys = std::stoll(counted.rows[0][2].value_or("0"));
   return std::stoll(counted.rows[0][0].value_or("0"));
 }
 

@@ -112,12 +112,11 @@ Status CheckNullKeys(SparkSession& session, const AppendOperation& op, const std
                      const std::optional<std::string>& sequence_column);
 
 /// The rows of batch view `view`, and in the same scan CheckNullKeys' check (whose breakdown
-/// by file runs only when a NULL was found); with `distinct_keys`, also the number of keys.
+/// by file runs only when a NULL was found).
 Result<int64_t> CountRowsCheckingNullKeys(SparkSession& session, const AppendOperation& op,
                                           const std::string& view,
                                           const std::vector<std::string>& keys,
-                                          const std::optional<std::string>& sequence_column,
-                                          int64_t* distinct_keys = nullptr);
+                                          const std::optional<std::string>& sequence_column);
 
 /// Columns of `written` that op.table_columns lacks: added by an ALTER TABLE commit with
 /// merge_schema (Delta's MERGE evolves the schema only for UPDATE SET * / INSERT *), else a
