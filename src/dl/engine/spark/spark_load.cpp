@@ -122,32 +122,30 @@ Result<std::unique_ptr<RemoteLoadEngine>> SparkLoadEngine::Connect(const SparkRe
   return std::unique_ptr<RemoteLoadEngine>(new SparkLoadEngine(std::move(session)));
 }
 
-Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
-  DL_RETURN_IF_ERROR(PrepareSession(*session_));
-  // The write reads the files again: a second scan, the price of per-file counts.
-  DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op));
-  DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op, files));
+namespace {
+
+// Everything after the source view exists; the caller drops the views. Scans: the rows per
+// file (which also gives Spark's spelling of each path; with dedup, the rows it keeps per
+// file instead, unless explicit columns need their values parsed before anything is
+// written) and the write.
+Result<AppendOutcome> AppendViews(SparkSession& session, const AppendOperation& op,
+                                  ReadFiles& files) {
+  if (!op.dedup || !op.columns.empty()) DL_RETURN_IF_ERROR(CountRowsPerFile(session, op, files));
+  DL_RETURN_IF_ERROR(ReadSourceColumns(session, op, files));
   pb::Relation input;
-  const bool view = op.dedup || op.replace_where;
-  if (view) {
+  if (op.dedup || op.replace_where) {
     // The batch as a view (with its rows' delivery order for dedup): checked against
-    // replace_where, or deduplicated in SQL, where a third scan counts what survives per file.
-    Status st = CreateView(*session_, kBatchView, WithAuditColumns(op, files, true));
-    if (!st.ok()) return ClassifyError(st, op);
+    // replace_where, or deduplicated in SQL, where a scan counts what survives per file.
+    DL_RETURN_IF_ERROR(CreateView(session, kBatchView, WithAuditColumns(op, files, true)));
   }
   if (op.dedup) {
-    DL_ASSIGN_OR_RETURN(std::string query, DedupQuery(*session_, op, kBatchView));
-    auto kept = CountRowsByFile(*session_, query);
-    if (!kept.ok()) return ClassifyError(kept.status(), op);
-    files.rows_per_file = std::move(kept->rows_per_file);
-    files.rows = kept->rows;
+    DL_ASSIGN_OR_RETURN(std::string query, DedupQuery(session, op, kBatchView));
+    DL_ASSIGN_OR_RETURN(ReadFiles kept, CountRowsByFile(session, query));
+    files.rows_per_file = std::move(kept.rows_per_file);
+    files.rows = kept.rows;
     input = SqlRelation(WithoutHiddenColumns(query));
   } else if (op.replace_where) {
-    Status st = CheckReplaceWhere(*session_, op, kBatchView);
-    if (!st.ok()) {
-      (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
-      return ClassifyError(st, op);
-    }
+    DL_RETURN_IF_ERROR(CheckReplaceWhere(session, op, kBatchView));
     input = SqlRelation(WithoutHiddenColumns("SELECT * FROM " + SparkIdent(kBatchView)));
   } else {
     input = WithAuditColumns(op, files, false);
@@ -155,9 +153,23 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
   AppendOutcome out;
   out.rows = files.rows;
   if (!op.source_file_column.empty()) out.rows_per_file = std::move(files.rows_per_file);
-  Status written = WriteBatch(*session_, op, std::move(input));
-  if (view) (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
-  if (!written.ok()) return ClassifyError(written, op);
+  DL_RETURN_IF_ERROR(WriteBatch(session, op, std::move(input)));
+  return out;
+}
+
+}  // namespace
+
+Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
+  DL_RETURN_IF_ERROR(PrepareSession(*session_, op));
+  ReadFiles files;
+  Status st = OpenSource(*session_, op, op.dedup || op.replace_where, files);
+  Result<AppendOutcome> out =
+      st.ok() ? AppendViews(*session_, op, files) : Result<AppendOutcome>(st);
+  if (op.dedup || op.replace_where) {
+    (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
+  }
+  CloseSource(*session_);
+  if (!out.ok()) return ClassifyError(out.status(), op);
   return out;
 }
 

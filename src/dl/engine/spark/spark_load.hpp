@@ -18,12 +18,12 @@ class SparkLoadEngine : public RemoteLoadEngine {
   explicit SparkLoadEngine(std::unique_ptr<SparkSession> session) : session_(std::move(session)) {}
   static Result<std::unique_ptr<RemoteLoadEngine>> Connect(const SparkRemote& remote);
 
-  /// Two scans of the sources: rows per file (a GROUP BY on the file-path metadata column,
-  /// which also gives Spark's spelling of each path) and the write itself; with dedup a
-  /// third counts the rows kept per file.
+  /// The files listed and typed once (a temp view), then two scans: rows per file (a GROUP
+  /// BY on the file-path metadata column, which also gives Spark's spelling of each path;
+  /// with dedup, the rows it keeps per file instead) and the write itself.
   Result<AppendOutcome> Append(const AppendOperation& op) override;
-  /// One MERGE per batch (spark_merge.cpp); scans: rows per file, NULL keys, the outcome
-  /// counts (a join with the table) and the MERGE itself.
+  /// One MERGE per batch (spark_merge.cpp); scans: the rows with the NULL-key check, the
+  /// outcome counts (a join with the table) and the MERGE itself.
   Result<MergeOutcome> Merge(const MergeOperation& op) override;
   /// One MERGE per batch (spark_scd2.cpp) over the versions computed with window functions
   /// from the batch, the table's current rows of its keys and the change store.

@@ -193,13 +193,13 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
 }  // namespace
 
 Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
-  DL_RETURN_IF_ERROR(PrepareSession(*session_));
+  DL_RETURN_IF_ERROR(PrepareSession(*session_, op.rows));
   // Each row's file is mapped back to the plan's path in the view's own scan (no count
   // before: the NULL check counts the rows), except with explicit columns, where the count
   // parses every value so a file that does not fit fails by name before the MERGE.
   ReadFiles files;
   if (!op.rows.columns.empty()) {
-    DL_ASSIGN_OR_RETURN(files, CountRowsPerFile(*session_, op.rows));
+    DL_RETURN_IF_ERROR(CountRowsPerFile(*session_, op.rows, files));
   }
   DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op.rows, files));
   Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));

@@ -16,6 +16,8 @@ namespace dl::engine::spark {
 namespace {
 
 constexpr const char* kUriColumn = "__dl_file_uri";
+constexpr const char* kSourceView = "__dl_source";
+constexpr const char* kSourceRowColumn = "__dl_source_row";  // the source view's row order
 constexpr const char* kTxnAppIdConf = "spark.databricks.delta.write.txnAppId";
 constexpr const char* kTxnVersionConf = "spark.databricks.delta.write.txnVersion";
 constexpr const char* kUserMetadataConf = "spark.databricks.delta.commitInfo.userMetadata";
@@ -59,8 +61,11 @@ pb::Expression SqlExpr(const std::string& sql) {
   return e;
 }
 
-// The hidden metadata column resolves on the file scan itself, never through a view.
-pb::Expression FilePath() { return Attr("_metadata.file_path"); }
+// Each row's file: the hidden metadata column resolves on the file scan itself, never through
+// a view, so the source view (OpenSource) carries it as a column.
+pb::Expression FilePath(const ReadFiles& files) {
+  return Attr(files.view.empty() ? "_metadata.file_path" : kUriColumn);
+}
 
 // Spark's DataFrameReader options for the neutral reader settings; types are inferred
 // unless op names the columns.
@@ -197,11 +202,36 @@ pb::Relation ProjectedSource(const AppendOperation& op, const std::vector<pb::Ex
   return r;
 }
 
+// Each row's position in its file: parquet knows each row's index in its file; csv/json rows
+// keep their order within a file in the scan's ids (a file is read as one split, or as
+// splits in offset order). Evaluated on the file scan.
+pb::Expression RowOrder(const AppendOperation& op) {
+  return op.format == "parquet" ? Attr("_metadata.row_index")
+                                : Fn("monotonically_increasing_id", {});
+}
+
+// The columns the source view adds to the files'.
+std::vector<const char*> SourceViewColumns(const ReadFiles& files) {
+  if (files.view.empty()) return {};
+  if (files.view_row_order) return {kUriColumn, kSourceRowColumn};
+  return {kUriColumn};
+}
+
+// The files with `exprs`: over the source view when there is one (its columns, then
+// kUriColumn), else on the file scans.
+pb::Relation Scanned(const AppendOperation& op, const ReadFiles& files,
+                     const std::vector<pb::Expression>& exprs) {
+  if (files.view.empty()) return ProjectedSource(op, exprs);
+  pb::Relation view;
+  view.mutable_read()->mutable_named_table()->set_unparsed_identifier(SparkIdent(files.view));
+  return Project(std::move(view), exprs);
+}
+
 // SELECT _metadata.file_path, count(1) FROM source GROUP BY 1.
-pb::Plan RowsPerFilePlan(const AppendOperation& op) {
+pb::Plan RowsPerFilePlan(const AppendOperation& op, const ReadFiles& files) {
   pb::Plan plan;
   auto* agg = plan.mutable_root()->mutable_aggregate();
-  std::vector<pb::Expression> exprs = {As(FilePath(), kUriColumn)};
+  std::vector<pb::Expression> exprs = {As(FilePath(files), kUriColumn)};
   pb::Expression counted = Fn("count", {Int(1)});
   if (!op.columns.empty()) {
     // A count alone parses no value: with explicit columns every value is parsed, so one that
@@ -209,7 +239,7 @@ pb::Plan RowsPerFilePlan(const AppendOperation& op) {
     exprs.push_back(As(SqlExpr("hash(*)"), "__dl_parsed"));
     counted = SqlExpr("count(1) + 0 * min(`__dl_parsed`)");
   }
-  *agg->mutable_input() = ProjectedSource(op, exprs);
+  *agg->mutable_input() = Scanned(op, files, exprs);
   agg->set_group_type(pb::Aggregate::GROUP_TYPE_GROUPBY);
   *agg->add_grouping_expressions() = Attr(kUriColumn);
   *agg->add_aggregate_expressions() = As(std::move(counted), "rows");
@@ -218,13 +248,33 @@ pb::Plan RowsPerFilePlan(const AppendOperation& op) {
 
 // The plan's path of a file Spark names in its own spelling, decoded in SQL: %-escapes (a
 // '+' is literal in a URI path), then `file:` or `file://` of an empty authority.
-pb::Expression DecodedFilePath() {
-  pb::Expression plus_kept = Fn("replace", {FilePath(), Str("+"), Str("%2B")});
+pb::Expression DecodedFilePath(const ReadFiles& files) {
+  pb::Expression plus_kept = Fn("replace", {FilePath(files), Str("+"), Str("%2B")});
   return Fn("regexp_replace",
             {Fn("url_decode", {std::move(plus_kept)}), Str("^file:(//(?=/))?"), Str("")});
 }
 
 pb::Expression Map(std::vector<pb::Expression> pairs) { return Fn("map", std::move(pairs)); }
+
+// When every spelling a count gave is one ASCII prefix (`file:`) and the plan's path, the
+// prefix's length: the plan's path is then a substring of Spark's (a map lookup costs a
+// comparison per file and row: seconds for a thousand small files).
+std::optional<int32_t> CommonUriPrefix(const ReadFiles& files) {
+  std::optional<std::string> prefix;
+  for (const auto& [uri, path] : files.path_of_uri) {
+    const size_t n = uri.size() - std::min(uri.size(), path.size());
+    std::string head = uri.substr(0, n);
+    if (uri.compare(n, std::string::npos, path) != 0 || (prefix && *prefix != head)) {
+      return std::nullopt;
+    }
+    prefix = std::move(head);
+  }
+  if (!prefix || std::any_of(prefix->begin(), prefix->end(),
+                             [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    return std::nullopt;
+  }
+  return static_cast<int32_t>(prefix->size());
+}
 
 // value(i) for each row's file (op.paths[i]). With Spark's spellings from a count
 // (files.path_of_uri), a lookup of them (no rows: nothing to map, `fallback`). Without, in
@@ -242,7 +292,7 @@ pb::Expression ByFile(const AppendOperation& op, const ReadFiles& files,
     by_uri.push_back(Str(uri));
     by_uri.push_back(value(index(path)));
   }
-  if (!by_uri.empty()) return Fn("element_at", {Map(std::move(by_uri)), FilePath()});
+  if (!by_uri.empty()) return Fn("element_at", {Map(std::move(by_uri)), FilePath(files)});
   if (op.paths.empty()) return fallback;
   for (size_t i = 0; i < op.paths.size(); ++i) {
     const std::string uri = SparkUriOf(ReadPath(op, i));
@@ -258,9 +308,9 @@ pb::Expression ByFile(const AppendOperation& op, const ReadFiles& files,
   pb::Expression unknown = Fn(
       "raise_error",
       {Fn("concat",
-          {Str("Spark read "), FilePath(), Str(", which is not one of the batch's files")})});
-  return Fn("coalesce", {Fn("element_at", {Map(std::move(by_uri)), FilePath()}),
-                         Fn("element_at", {Map(std::move(by_path)), DecodedFilePath()}),
+          {Str("Spark read "), FilePath(files), Str(", which is not one of the batch's files")})});
+  return Fn("coalesce", {Fn("element_at", {Map(std::move(by_uri)), FilePath(files)}),
+                         Fn("element_at", {Map(std::move(by_path)), DecodedFilePath(files)}),
                          std::move(unknown)});
 }
 
@@ -397,9 +447,25 @@ std::string SparkLiteral(std::string_view value) {
   return out + "'";
 }
 
-Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation& op) {
-  ReadFiles out;
-  auto counted = session.Execute(RowsPerFilePlan(op));
+Status OpenSource(SparkSession& session, const AppendOperation& op, bool row_order,
+                  ReadFiles& files) {
+  std::vector<pb::Expression> exprs(1);
+  exprs[0].mutable_unresolved_star();
+  exprs.push_back(As(FilePath(ReadFiles()), kUriColumn));
+  if (row_order) exprs.push_back(As(RowOrder(op), kSourceRowColumn));
+  Status st = CreateView(session, kSourceView, ProjectedSource(op, exprs));
+  if (!st.ok()) return ClassifyError(st, op);
+  files.view = kSourceView;
+  files.view_row_order = row_order;
+  return Status::OK();
+}
+
+void CloseSource(SparkSession& session) {
+  (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(kSourceView));
+}
+
+Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFiles& out) {
+  auto counted = session.Execute(RowsPerFilePlan(op, out));
   if (!counted.ok()) return ClassifyError(counted.status(), op);
   for (const auto& row : counted->rows) {
     if (row.size() != 2 || !row[0] || !row[1]) {
@@ -418,7 +484,7 @@ Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation&
     out.rows_per_file[*planned] += rows;
     out.rows += rows;
   }
-  return out;
+  return Status::OK();
 }
 
 std::string SparkUriOf(const std::string& path) {
@@ -441,7 +507,8 @@ pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files,
   exprs.emplace_back().mutable_unresolved_star();
   // Spark's file URIs mapped back to the planned paths.
   auto path = [&] {
-    return ByFile(op, files, [&](size_t i) { return Str(op.paths.at(i)); }, FilePath());
+    if (auto n = CommonUriPrefix(files)) return Fn("substr", {FilePath(files), Int(*n + 1)});
+    return ByFile(op, files, [&](size_t i) { return Str(op.paths.at(i)); }, FilePath(files));
   };
   if (!op.source_file_column.empty()) exprs.push_back(As(path(), op.source_file_column));
   if (!op.load_timestamp_column.empty()) {
@@ -454,28 +521,32 @@ pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files,
     exprs.push_back(As(path(), kFileColumn));
     auto position = [](size_t i) { return Int(static_cast<int32_t>(i)); };
     exprs.push_back(As(ByFile(op, files, position, Int(0)), kFileOrderColumn));
-    // Parquet knows each row's index in its file; csv/json rows keep their order within a
-    // file in the scan's ids (a file is read as one split, or as splits in offset order).
-    exprs.push_back(As(op.format == "parquet" ? Attr("_metadata.row_index")
-                                              : Fn("monotonically_increasing_id", {}),
+    exprs.push_back(As(files.view.empty() ? RowOrder(op) : Attr(kSourceRowColumn),
                        kRowOrderColumn));
   }
-  if (op.new_columns == AppendOperation::NewColumns::kKeep) return ProjectedSource(op, exprs);
   std::vector<std::string> added;
   for (size_t i = 1; i < exprs.size(); ++i) added.push_back(exprs[i].alias().name(0));
-  return KeepTableColumns(op, files, ProjectedSource(op, exprs), added);
+  pb::Relation scanned = Scanned(op, files, exprs);
+  if (op.new_columns != AppendOperation::NewColumns::kKeep) {
+    return KeepTableColumns(op, files, std::move(scanned), added);
+  }
+  if (files.view.empty()) return scanned;
+  pb::Relation dropped;  // the source view's own columns
+  *dropped.mutable_drop()->mutable_input() = std::move(scanned);
+  for (const char* c : SourceViewColumns(files)) dropped.mutable_drop()->add_column_names(c);
+  return dropped;
 }
 
 Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadFiles& files) {
   using NewColumns = AppendOperation::NewColumns;
   if (op.new_columns == NewColumns::kKeep) return Status::OK();
-  constexpr const char* kView = "__dl_source";
-  std::vector<pb::Expression> star(1);
-  star[0].mutable_unresolved_star();
-  Status st = CreateView(session, kView, ProjectedSource(op, star));
-  if (!st.ok()) return ClassifyError(st, op);
-  auto columns = ColumnsOf(session, "SELECT * FROM " + SparkIdent(kView));
-  (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(kView));
+  ReadFiles source = files;
+  if (files.view.empty()) DL_RETURN_IF_ERROR(OpenSource(session, op, false, source));
+  std::vector<std::string> added;
+  for (const char* c : SourceViewColumns(source)) added.push_back(SparkIdent(c));
+  auto columns = ColumnsOf(session, fmt::format("SELECT * EXCEPT ({}) FROM {}",
+                                                fmt::join(added, ", "), SparkIdent(kSourceView)));
+  if (files.view.empty()) CloseSource(session);
   if (!columns.ok()) return ClassifyError(columns.status(), op);
   bool any_kept = !op.table_columns;
   for (const auto& c : *columns) {
@@ -494,8 +565,20 @@ Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadF
   return Status::OK();
 }
 
-Status PrepareSession(SparkSession& session) {
-  return session.SetConf("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS");
+Status PrepareSession(SparkSession& session, const AppendOperation& op) {
+  DL_RETURN_IF_ERROR(
+      session.SetConf("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"));
+  // Every analysis of a read of more paths than this threshold runs a Spark job that lists
+  // them (twice when types are inferred): with one task per path, a few seconds for 250 small
+  // files, where a stat of a local file costs microseconds. Remote storage keeps the job
+  // (its stats are round trips, worth spreading over the executors).
+  constexpr const char* kListingThreshold =
+      "spark.sql.sources.parallelPartitionDiscovery.threshold";
+  const bool local = std::all_of(op.paths.begin(), op.paths.end(), [](const std::string& p) {
+    return SparkUriOf(p).rfind("file:", 0) == 0;
+  });
+  if (!local) return session.UnsetConf(kListingThreshold);
+  return session.SetConf(kListingThreshold, std::to_string(std::max<size_t>(32, op.paths.size())));
 }
 
 pb::Relation SqlRelation(const std::string& query) {

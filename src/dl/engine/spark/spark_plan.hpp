@@ -41,8 +41,22 @@ struct ReadFiles {
   /// The files' columns: read (ReadSourceColumns) only when op drops or rescues the columns
   /// the table lacks.
   std::vector<Column> source_columns;
+  /// The source view (OpenSource) every later relation reads the files through; empty: each
+  /// relation scans the files itself.
+  std::string view;
+  bool view_row_order = false;  ///< the view holds each row's position in its file
 };
-Result<ReadFiles> CountRowsPerFile(SparkSession& session, const AppendOperation& op);
+
+/// A temp view of op's files (their columns and each row's file): Spark lists the files and
+/// infers their types once, when the view is made, not again for each relation over it (a
+/// csv batch's inference is a job over every file). With `row_order`, also each row's
+/// position in its file (for WithAuditColumns' hidden columns). Dropped by CloseSource.
+Status OpenSource(SparkSession& session, const AppendOperation& op, bool row_order,
+                  ReadFiles& files);
+void CloseSource(SparkSession& session);
+
+/// Rows per file into `files` (through files.view when open).
+Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFiles& files);
 
 /// With op.new_columns kDrop or kRescue: the files' columns into files.source_columns (an
 /// analysis; csv/json inference reads the files). A column clashing with the rescued-data
@@ -53,8 +67,9 @@ Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadF
 /// kFileOrderColumn and kRowOrderColumn. The data columns are the files' (kKeep), or the
 /// ones the table has with, for kRescue, the rescued-data column after them. Each row's file
 /// is mapped back to the plan's path: by files.path_of_uri when a count gave Spark's
-/// spellings, else in the same scan (the spelling Spark is expected to give, else decoded; a
-/// file that is not one of the plan's fails the scan by name before anything is committed).
+/// spellings (a substring when each is one prefix and the path), else in the same scan (the
+/// spelling Spark is expected to give, else decoded; a file that is not one of the plan's
+/// fails the scan by name before anything is committed). Over files.view when open.
 pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden);
 
 /// How Spark spells a local path in _metadata.file_path (`file:` and java.net.URI's escapes);
@@ -64,8 +79,9 @@ std::string SparkUriOf(const std::string& path);
 /// The session confs every load sets before it writes (set per operation: a session Spark
 /// restarted has lost them): Parquet timestamps as INT64 microseconds, as the DuckDB engine
 /// writes them, not Spark's default INT96 (which readers decode as nanoseconds: 9999-12-31,
-/// a common SCD2 open end, overflows there).
-Status PrepareSession(SparkSession& session);
+/// a common SCD2 open end, overflows there). When op's files are all local paths, Spark
+/// stats them on the driver instead of in a listing job (Spark's default past 32 paths).
+Status PrepareSession(SparkSession& session, const AppendOperation& op);
 
 /// A relation from SQL text.
 pb::Relation SqlRelation(const std::string& query);

@@ -573,8 +573,14 @@ void Scd2Plan::Release() {
 }  // namespace
 
 Result<Scd2Outcome> SparkLoadEngine::Scd2(const Scd2Operation& op) {
-  DL_RETURN_IF_ERROR(PrepareSession(*session_));
-  DL_ASSIGN_OR_RETURN(ReadFiles files, CountRowsPerFile(*session_, op.rows));
+  DL_RETURN_IF_ERROR(PrepareSession(*session_, op.rows));
+  // As for merge: each row's file is mapped back to the plan's path in the batch view's own
+  // scan (the tracker's counts are the versions per file), except with explicit columns,
+  // where a count parses every value so a file that does not fit fails by name first.
+  ReadFiles files;
+  if (!op.rows.columns.empty()) {
+    DL_RETURN_IF_ERROR(CountRowsPerFile(*session_, op.rows, files));
+  }
   DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op.rows, files));
   Scd2Plan plan(*session_, op);
   Result<Scd2Outcome> out = plan.Run(files);
