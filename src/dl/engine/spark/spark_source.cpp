@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <regex>
 
 #include "dl/engine/spark/spark_load.hpp"
 
@@ -167,13 +168,15 @@ pb::Relation Source(const AppendOperation& op, const std::vector<std::string>& p
 }
 
 // A Delta partition string as Spark casts it: "" is NULL (Delta treats both alike) and a
-// `timestamp` without a zone is UTC (PROTOCOL.md; Spark would take the session's zone).
+// `timestamp` without a zone is UTC (PROTOCOL.md; Spark would take the session's zone). A
+// zone is what DuckDB's reading takes for one (engine/duckdb/partition_sql.cpp): Z, or an
+// offset +hh, +hhmm or +hh:mm at the end.
 pb::Expression PartitionLiteral(const std::optional<std::string>& value,
                                 const delta::DataType& type) {
   if (!value || value->empty()) return SqlExpr("CAST(NULL AS STRING)");
+  static const std::regex kZone("(Z|[+-][0-9][0-9](:?[0-9][0-9])?)$");
   const std::string& v = *value;
-  const size_t n = v.size();
-  const bool zoned = v.back() == 'Z' || (n > 6 && (v[n - 6] == '+' || v[n - 6] == '-'));
+  const bool zoned = std::regex_search(v, kZone);
   return Str(type.is_primitive("timestamp") && !zoned ? v + "Z" : v);
 }
 
