@@ -136,10 +136,13 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
   DL_RETURN_IF_ERROR(CheckColumns(op, columns));
   // With quarantine, the bad rows leave the batch view here (and the commit records them).
-  DL_ASSIGN_OR_RETURN(auto recorded, SeparateNullKeys(session, rows, op.quarantine, kBatchView,
-                                                      rows.dedup->keys,
-                                                      rows.dedup->sequence_column));
-  if (recorded) op.rows.user_metadata = std::move(*recorded);
+  // Without, the counting scan below checks them: no scan of its own.
+  if (op.quarantine) {
+    DL_ASSIGN_OR_RETURN(auto recorded, SeparateNullKeys(session, rows, op.quarantine, kBatchView,
+                                                        rows.dedup->keys,
+                                                        rows.dedup->sequence_column));
+    if (recorded) op.rows.user_metadata = std::move(*recorded);
+  }
   MergeOutcome out;
   // Keys and sequence values must not be NULL; one scan also counts the batch's rows.
   DL_ASSIGN_OR_RETURN(out.source_rows,

@@ -1,6 +1,6 @@
 // Building Spark Connect plans for the loading operations (private to dl/engine/spark): the
-// batch's files as a relation with the audit columns, SQL text with Spark's quoting, and the
-// error mapping every operation shares.
+// batch's files as a relation (spark_source.cpp) with the audit columns (spark_columns.cpp),
+// SQL text with Spark's quoting, and the error mapping every operation shares (spark_plan.cpp).
 #pragma once
 
 #include <map>

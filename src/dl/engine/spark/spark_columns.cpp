@@ -1,0 +1,222 @@
+// The batch view's columns: the audit and hidden columns, the rescued-data column, the files'
+// columns and their checks against the table's.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "dl/engine/spark/spark_plan.hpp"
+#include "dl/engine/spark/spark_source.hpp"
+
+namespace dl::engine::spark {
+namespace {
+
+// When every spelling a count gave is one ASCII prefix (`file:`) and the plan's path, the
+// prefix's length: the plan's path is then a substring of Spark's (a map lookup costs a
+// comparison per file and row: seconds for a thousand small files).
+std::optional<int32_t> CommonUriPrefix(const ReadFiles& files) {
+  std::optional<std::string> prefix;
+  for (const auto& [uri, path] : files.path_of_uri) {
+    const size_t n = uri.size() - std::min(uri.size(), path.size());
+    std::string head = uri.substr(0, n);
+    if (uri.compare(n, std::string::npos, path) != 0 || (prefix && *prefix != head)) {
+      return std::nullopt;
+    }
+    prefix = std::move(head);
+  }
+  if (!prefix || std::any_of(prefix->begin(), prefix->end(),
+                             [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    return std::nullopt;
+  }
+  return static_cast<int32_t>(prefix->size());
+}
+
+// A column's value as JSON text the way DuckDB's to_json writes it: decimals as plain numbers
+// without trailing zeros but one decimal (2.50 -> 2.5, 100 -> 100.0), timestamps as DuckDB's
+// text (UTC, "+00" when zoned); any other value as Spark's to_json writes it.
+std::string JsonValueSql(const Column& c) {
+  const std::string col = SparkIdent(c.name);
+  if (c.type.rfind("decimal", 0) == 0) {
+    const std::string text = fmt::format("CAST({} AS STRING)", col);
+    return fmt::format(
+        "CASE WHEN {0} IS NULL THEN 'null' WHEN instr({1}, '.') = 0 THEN concat({1}, '.0') "
+        "ELSE regexp_replace(regexp_replace({1}, {2}, ''), {3}, '.0') END",
+        col, text, SparkLiteral("0+$"), SparkLiteral("\\.$"));
+  }
+  std::string value = col;
+  if (c.type == "timestamp") {
+    value = fmt::format("concat(CAST(to_utc_timestamp({}, current_timezone()) AS STRING), '+00')",
+                        col);
+  } else if (c.type == "timestamp_ntz") {
+    value = fmt::format("CAST({} AS STRING)", col);
+  }
+  // {"v":<value>} without its first 5 and last characters.
+  const std::string json =
+      fmt::format("to_json(named_struct('v', {}), map('ignoreNullFields', 'false'))", value);
+  return fmt::format("substr({0}, 6, length({0}) - 6)", json);
+}
+
+// The rescued-data column as the DuckDB engine writes it: NULL when every rescued value is
+// NULL, else one JSON object of them (NULLs included), keys as the files spell them.
+std::string RescuedSql(const std::vector<Column>& rescued) {
+  if (rescued.empty()) return "CAST(NULL AS STRING)";
+  std::vector<std::string> parts, nulls;
+  for (size_t i = 0; i < rescued.size(); ++i) {
+    const std::string key = nlohmann::json(rescued[i].name).dump();
+    parts.push_back(SparkLiteral(fmt::format("{}{}:", i == 0 ? "{" : ",", key)));
+    parts.push_back(JsonValueSql(rescued[i]));
+    nulls.push_back(SparkIdent(rescued[i].name) + " IS NULL");
+  }
+  parts.push_back("'}'");
+  return fmt::format("CASE WHEN {} THEN CAST(NULL AS STRING) ELSE concat({}) END",
+                     fmt::join(nulls, " AND "), fmt::join(parts, ", "));
+}
+
+// Over `scanned` (the files' columns, then `added`): the columns the table has (all of them
+// while there is no table), the rescued-data column with kRescue, then `added`.
+pb::Relation KeepTableColumns(const AppendOperation& op, const ReadFiles& files,
+                              pb::Relation scanned, const std::vector<std::string>& added) {
+  std::vector<pb::Expression> exprs;
+  std::vector<Column> rescued;
+  for (const auto& c : files.source_columns) {
+    if (op.table_columns && !HasColumn(*op.table_columns, c.name)) {
+      rescued.push_back(c);
+      continue;
+    }
+    exprs.push_back(Attr(SparkIdent(c.name)));
+  }
+  if (op.new_columns == AppendOperation::NewColumns::kRescue) {
+    exprs.push_back(As(SqlExpr(RescuedSql(rescued)), op.rescued_data_column));
+  }
+  for (const auto& a : added) exprs.push_back(Attr(SparkIdent(a)));
+  return Project(std::move(scanned), std::move(exprs));
+}
+
+}  // namespace
+
+pb::Relation WithAuditColumns(const AppendOperation& op, const ReadFiles& files, bool hidden) {
+  std::vector<pb::Expression> exprs;
+  exprs.emplace_back().mutable_unresolved_star();
+  // Spark's file URIs mapped back to the planned paths.
+  auto path = [&] {
+    if (auto n = CommonUriPrefix(files)) return Fn("substr", {FilePath(files), Int(*n + 1)});
+    return ByFile(op, files, [&](size_t i) { return Str(op.paths.at(i)); }, FilePath(files));
+  };
+  if (!op.source_file_column.empty()) exprs.push_back(As(path(), op.source_file_column));
+  if (!op.load_timestamp_column.empty()) {
+    pb::Expression ts;
+    ts.mutable_literal()->set_timestamp(op.load_time_ms * 1000);  // micros since the epoch
+    exprs.push_back(As(std::move(ts), op.load_timestamp_column));
+  }
+  if (!op.batch_id_column.empty()) exprs.push_back(As(Str(op.batch_id), op.batch_id_column));
+  if (hidden) {
+    exprs.push_back(As(path(), kFileColumn));
+    auto position = [](size_t i) { return Int(static_cast<int32_t>(i)); };
+    exprs.push_back(As(ByFile(op, files, position, Int(0)), kFileOrderColumn));
+    exprs.push_back(As(files.view.empty() ? RowOrder(op) : Attr(kSourceRowColumn),
+                       kRowOrderColumn));
+  }
+  std::vector<std::string> added;
+  for (size_t i = 1; i < exprs.size(); ++i) added.push_back(exprs[i].alias().name(0));
+  pb::Relation scanned = Scanned(op, files, exprs);
+  if (op.new_columns != AppendOperation::NewColumns::kKeep) {
+    return KeepTableColumns(op, files, std::move(scanned), added);
+  }
+  if (files.view.empty()) return scanned;
+  pb::Relation dropped;  // the source view's own columns
+  *dropped.mutable_drop()->mutable_input() = std::move(scanned);
+  for (const char* c : SourceViewColumns(files)) dropped.mutable_drop()->add_column_names(c);
+  return dropped;
+}
+
+Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadFiles& files) {
+  using NewColumns = AppendOperation::NewColumns;
+  if (op.new_columns == NewColumns::kKeep) return Status::OK();
+  ReadFiles source = files;
+  if (files.view.empty()) DL_RETURN_IF_ERROR(OpenSource(session, op, false, source));
+  std::vector<std::string> added;
+  for (const char* c : SourceViewColumns(source)) added.push_back(SparkIdent(c));
+  auto columns = ColumnsOf(session, fmt::format("SELECT * EXCEPT ({}) FROM {}",
+                                                fmt::join(added, ", "), SparkIdent(kSourceView)));
+  if (files.view.empty()) CloseSource(session);
+  if (!columns.ok()) return ClassifyError(columns.status(), op);
+  bool any_kept = !op.table_columns;
+  for (const auto& c : *columns) {
+    if (op.new_columns == NewColumns::kRescue && SameName(c.name, op.rescued_data_column)) {
+      return Status::SchemaMismatch(
+          "column '{}' of the source clashes with the column the loader adds "
+          "(rescued_data_column); rename it there",
+          c.name);
+    }
+    any_kept = any_kept || HasColumn(*op.table_columns, c.name);
+  }
+  if (!any_kept) {
+    return Status::SchemaMismatch("the files have no columns to load into {}", op.display_name);
+  }
+  files.source_columns = std::move(*columns);
+  return Status::OK();
+}
+
+Result<std::vector<Column>> ColumnsOf(SparkSession& session, const std::string& query) {
+  DL_ASSIGN_OR_RETURN(auto described, session.Sql("DESCRIBE QUERY " + query));
+  std::vector<Column> out;
+  for (const auto& row : described.rows) {
+    if (row.size() >= 2 && row[0] && row[1]) out.push_back({*row[0], *row[1]});
+  }
+  return out;
+}
+
+std::vector<std::string> DataColumns(const AppendOperation& op,
+                                     const std::vector<Column>& columns) {
+  std::vector<std::string> out;
+  for (const auto& c : columns) {
+    const std::string& n = c.name;
+    bool added = n == op.source_file_column || n == op.load_timestamp_column ||
+                 n == op.batch_id_column || n == kFileColumn || n == kFileOrderColumn ||
+                 n == kRowOrderColumn;
+    if (!added) out.push_back(n);
+  }
+  return out;
+}
+
+Status CheckPresent(const std::vector<std::string>& columns, const std::string& column,
+                    const std::string& key, const AppendOperation& op) {
+  if (std::find(columns.begin(), columns.end(), column) != columns.end()) return Status::OK();
+  return Status::SchemaMismatch("{} column '{}' of {} is not in the files", key, column,
+                                op.display_name);
+}
+
+bool SameName(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool HasColumn(const std::vector<std::string>& names, const std::string& name) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return SameName(n, name); });
+}
+
+Status AddNewColumns(SparkSession& session, const AppendOperation& op,
+                     const std::vector<Column>& written) {
+  std::vector<std::string> added;
+  for (const auto& c : written) {
+    if (HasColumn(*op.table_columns, c.name)) continue;
+    if (!op.merge_schema) {
+      return Status::SchemaMismatch("column {} ({}) is not in the table schema of {}", c.name,
+                                    c.type, op.display_name);
+    }
+    added.push_back(SparkIdent(c.name) + " " + c.type);
+  }
+  if (added.empty()) return Status::OK();
+  return session
+      .Sql(fmt::format("ALTER TABLE delta.{} ADD COLUMNS ({})", SparkIdent(op.table_root),
+                       fmt::join(added, ", ")))
+      .status();
+}
+
+}  // namespace dl::engine::spark
