@@ -143,7 +143,7 @@ const std::optional<CompanionRecord>* LoaderCommitInfo::companion(std::string_vi
 
 bool LoaderCommitInfo::empty() const {
   return source_files.empty() && !batch_id && !merge && !replace_where && !change_store &&
-         !quarantine;
+         !quarantine && !delta_source;
 }
 
 nlohmann::ordered_json LoaderCommitInfo::ToJson() const {
@@ -180,6 +180,9 @@ nlohmann::ordered_json LoaderCommitInfo::ToJson() const {
   }
   if (change_store) j[kChangeStore] = CompanionJson(*change_store);
   if (quarantine) j[kQuarantine] = CompanionJson(*quarantine);
+  if (delta_source) {
+    j["deltaSource"] = {{"appId", delta_source->app_id}, {"version", delta_source->version}};
+  }
   return j;
 }
 
@@ -204,6 +207,16 @@ Result<LoaderCommitInfo> LoaderCommitInfo::FromJson(const nlohmann::ordered_json
     if (const Json* c = r.Find(role)) {
       DL_ASSIGN_OR_RETURN(*info.companion(role), ParseCompanion(*c, role));
     }
+  }
+  if (const Json* d = r.Find("deltaSource")) {
+    if (!d->is_object()) return Status::CorruptLog("{} is not an object", Where("deltaSource"));
+    Reader ds(*d, Where("deltaSource"));
+    auto& out = info.delta_source.emplace();
+    DL_ASSIGN_OR_RETURN(out.app_id, ds.Str("appId"));
+    if (!ds.Find("version") || out.app_id.empty()) {
+      return Status::CorruptLog("{} is malformed", Where("deltaSource"));
+    }
+    DL_ASSIGN_OR_RETURN(out.version, ds.Int("version"));
   }
   return info;
 }

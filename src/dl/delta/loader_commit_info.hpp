@@ -61,6 +61,16 @@ struct CompanionRecord {
   std::vector<AddFile> adds;
 };
 
+/// The Delta source version a commit loaded up to (commitInfo.dataLoader.deltaSource), for an
+/// engine whose commit cannot carry the source's txn itself (Spark's carries only the table's):
+/// the txn `app_id` = `version` is committed right after, and rolled forward from here when a
+/// crash came between the two.
+struct DeltaSourceVersion {
+  std::string app_id;
+  int64_t version = -1;
+  bool operator==(const DeltaSourceVersion&) const = default;
+};
+
 struct LoaderCommitInfo {
   std::vector<SourceFile> source_files;            ///< "sourceFiles"
   std::optional<std::string> batch_id;             ///< "batchId"
@@ -68,6 +78,7 @@ struct LoaderCommitInfo {
   std::optional<ReplaceWhereStats> replace_where;  ///< "replaceWhere"
   std::optional<CompanionRecord> change_store;     ///< "changeStore"
   std::optional<CompanionRecord> quarantine;       ///< "quarantine"
+  std::optional<DeltaSourceVersion> delta_source;  ///< "deltaSource": {"appId", "version"}
 
   /// The companion field named `role` ("changeStore" or "quarantine"); null for another name.
   std::optional<CompanionRecord>* companion(std::string_view role);

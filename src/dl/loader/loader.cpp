@@ -18,6 +18,7 @@
 #include "dl/monitoring/progress.hpp"
 #include "dl/storage/registry.hpp"
 #include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/source_position.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::loader {
@@ -386,6 +387,18 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
         RemoveInterruptedCommitTemps(*fs, run.root, start->snapshot->version(), run.name);
       }
       RemoveAbandonedStaging(run.root, run.name);
+      // A Spark commit of a Delta source's batch whose source txn did not follow (killed in
+      // between): the plan took its version already; recorded now, before the log may lose it.
+      if (const auto& source = start->delta_source; source && source->unrecorded) {
+        table::TableContext tctx{*fs, *engine};
+        Status st = strategy::CommitSourceVersion(tctx, run.root, source->app_id,
+                                                  *source->unrecorded);
+        if (!st.ok()) {
+          log::Warn("cannot record the source version the last Spark commit loaded; the next "
+                    "run tries again",
+                    {{"table", run.name}, {"error", st.message()}});
+        }
+      }
     }
     run.start = std::move(*start);
     run.exists = run.start.snapshot != nullptr;

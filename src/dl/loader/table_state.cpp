@@ -12,6 +12,7 @@
 #include "dl/storage/paths.hpp"
 #include "dl/storage/staging_dir.hpp"
 #include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/source_position.hpp"
 #include "dl/table/table.hpp"
 
 namespace dl::loader {
@@ -217,10 +218,10 @@ Status PlanDeltaSource(FileSystem& fs, engine::Engine& engine, const config::Tab
   std::optional<int64_t> done;
   if (start.snapshot) {
     done = start.snapshot->TxnVersion(source->app_id);
-    // Loaded by the Spark engine: its commits record the next version to load.
-    if (auto next = start.snapshot->TxnVersion(strategy::NextVersionAppId(*source))) {
-      done = std::max(done.value_or(-1), *next - 1);
-    }
+    // Loaded by the Spark engine and killed before the txn followed its commit.
+    DL_ASSIGN_OR_RETURN(auto recorded,
+                        strategy::RecordedSourceVersion(ctx, *start.snapshot, source->app_id));
+    if (recorded && *recorded > done.value_or(-1)) done = source->unrecorded = recorded;
   }
   int64_t removes = 0;
   if (!done) {

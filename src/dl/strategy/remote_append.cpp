@@ -22,6 +22,7 @@
 #include "dl/strategy/bad_rows.hpp"
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/source_position.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 #include "dl/table/table_settings.hpp"
 
@@ -245,14 +246,12 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   if (snapshot) {
     DL_RETURN_IF_ERROR(CheckCommitsSince(ctx, *snapshot, batch.checked_version, commit_options));
   }
-  // A Delta source's batch loads the source up to source->version whatever the attempt: its
-  // txn records the next version to load, which the table's own sequence could not.
+  // Every batch (a Delta source's too) takes the table's next txn version: two loaders
+  // planning from the same table state take the same one, and the engine skips the second.
   const DeltaSource* source = batch.delta_source.get();
-  const std::string app_id = source ? NextVersionAppId(*source) : RemoteTxnAppId(target);
-  int64_t& txn_version = batch.txn_version && !source ? *batch.txn_version : fallback_version;
-  if (source) {
-    txn_version = source->version + 1;
-  } else if (txn_version == 0) {
+  const std::string app_id = RemoteTxnAppId(target);
+  int64_t& txn_version = batch.txn_version ? *batch.txn_version : fallback_version;
+  if (txn_version == 0) {
     txn_version = (snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0) + 1;
   }
 
@@ -299,8 +298,11 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   delta::LoaderCommitInfo info;
   info.source_files = batch.files;
   info.batch_id = batch.id;
+  // The source's own txn is committed after the engine's commit (source_position.hpp).
+  if (source) info.delta_source = delta::DeltaSourceVersion{source->app_id, source->version};
   op.user_metadata = info.ToUserMetadata();
   out.info = std::move(info);
+  DL_RETURN_IF_ERROR(internal::PauseForTests(ctx.fs, internal::kPauseBeforeCommit));
   return out;
 }
 
@@ -325,6 +327,10 @@ Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target
   }
   // Landed: files loaded after these (the other half of a split batch) take the next version.
   *remote.txn_version = 0;
+  if (const DeltaSource* source = batch.delta_source.get()) {
+    DL_RETURN_IF_ERROR(internal::PauseForTests(ctx.fs, internal::kPauseAfterRemoteCommit));
+    DL_RETURN_IF_ERROR(CommitSourceVersion(ctx, target.root, source->app_id, source->version));
+  }
   return version;
 }
 

@@ -282,8 +282,6 @@ std::string DeltaSourceFilePath(const delta::Snapshot& source, const delta::AddF
   return source.table_root() + "/" + add.path;
 }
 
-std::string NextVersionAppId(const DeltaSource& source) { return source.app_id + "/next"; }
-
 void ReleaseSource(engine::Engine& engine, const std::string& view) { engine.DropSource(view); }
 
 }  // namespace dl::strategy

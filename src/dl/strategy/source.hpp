@@ -33,16 +33,13 @@ struct DeltaSource {
   std::vector<delta::AddFile> adds;                 ///< the files to load
   int64_t version = -1;                             ///< loaded up to and including this
   std::string app_id;                               ///< the target txn that records `version`
+  /// The version loaded per the target's latest loader commit (a remote engine's) whose txn
+  /// commit did not follow: the run commits `app_id` = this before its batches.
+  std::optional<int64_t> unrecorded;
 };
 
 /// The path a Delta source's data file is known by (audit column, tracker, commitInfo).
 std::string DeltaSourceFilePath(const delta::Snapshot& source, const delta::AddFile& add);
-
-/// The txn a remote engine's (Spark's) commit records a Delta source with: the NEXT source
-/// version to load (loaded + 1, so a txn version is never 0, which Spark's SCD2 change store
-/// takes for none). Spark's commit carries one txn, and this one is the batch's idempotency
-/// too. DuckDB's commits record `app_id` = the version loaded; readers take either.
-std::string NextVersionAppId(const DeltaSource& source);
 
 /// What a batch's rows look like before they meet the table.
 struct SourceProjection {

@@ -46,14 +46,13 @@ table::SchemaEvolution WriteEvolution(const config::TableConfig& t) {
   return table::SchemaEvolution::kNone;
 }
 
-namespace {
-
-// Test hook (never set in production): with DL_TEST_PAUSE_BEFORE_COMMIT=<path>, every batch
-// commit of this process waits, its data files written, until <path> exists; it creates
-// <path>.waiting first so a test knows the commit is held. Tests use it to let another loader
-// win a commit race deterministically.
-Status PauseBeforeCommitForTests(FileSystem& fs) {
-  static const char* release = std::getenv("DL_TEST_PAUSE_BEFORE_COMMIT");
+// Test hook (never set in production): with <variable>=<path>, the caller waits until <path>
+// exists; it creates <path>.waiting first so a test knows it is held. DL_TEST_PAUSE_BEFORE_COMMIT
+// holds every batch commit of this process, its data files written (a remote engine's batch:
+// before the engine's write, its txn version taken), so another loader can win a commit race
+// deterministically.
+Status PauseForTests(FileSystem& fs, const char* variable) {
+  const char* release = std::getenv(variable);
   if (release == nullptr || *release == '\0') return Status::OK();
   (void)fs.WriteAtomic(std::string(release) + ".waiting", "");
   for (;;) {
@@ -62,8 +61,6 @@ Status PauseBeforeCommitForTests(FileSystem& fs) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
-
-}  // namespace
 
 std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
                                const delta::Snapshot* snapshot,
@@ -82,12 +79,12 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
   req.loader_info.batch_id = batch.id;
   req.commit_options = commit_options;
   if (batch.delta_source) {
-    req.before_commit = [&ctx]() { return PauseBeforeCommitForTests(ctx.fs); };
+    req.before_commit = [&ctx]() { return PauseForTests(ctx.fs, kPauseBeforeCommit); };
   } else {
     // The commit records each file's size and mtime as planned; a file rewritten (or deleted)
     // while it was read may have given us part of either version, so it must not commit.
     req.before_commit = [&ctx, &batch]() -> Status {
-      DL_RETURN_IF_ERROR(PauseBeforeCommitForTests(ctx.fs));
+      DL_RETURN_IF_ERROR(PauseForTests(ctx.fs, kPauseBeforeCommit));
       std::vector<std::string> paths;
       for (const auto& f : batch.files) paths.push_back(f.path);
       // Concurrently: one round trip per file on an object store.

@@ -27,6 +27,7 @@ LoaderCommitInfo Full() {
   info.replace_where = ReplaceWhereStats{"day = '2024-01-01'", 11, 12, 13};
   info.change_store = CompanionRecord{kSimpleSchema, {MakeAdd("c1.parquet", 5)}};
   info.quarantine = CompanionRecord{kSimpleSchema, {MakeAdd("q1.parquet"), MakeAdd("q2.parquet")}};
+  info.delta_source = DeltaSourceVersion{"data_loader/source/abc", 7};
   return info;
 }
 
@@ -35,6 +36,7 @@ void ExpectSame(const LoaderCommitInfo& a, const LoaderCommitInfo& b) {
   EXPECT_EQ(a.batch_id, b.batch_id);
   EXPECT_EQ(a.merge, b.merge);
   EXPECT_EQ(a.replace_where, b.replace_where);
+  EXPECT_EQ(a.delta_source, b.delta_source);
   for (const char* role : {"changeStore", "quarantine"}) {
     const auto& x = *a.companion(role);
     const auto& y = *b.companion(role);
@@ -69,6 +71,7 @@ TEST(LoaderCommitInfoTest, RoundTripsThroughJson) {
   EXPECT_EQ(j["replaceWhere"]["replacedRows"], 11);
   EXPECT_EQ(j["quarantine"]["adds"][1]["add"]["path"], "q2.parquet");  // as in the log
   EXPECT_EQ(j["changeStore"]["schemaString"], kSimpleSchema);
+  EXPECT_EQ(j["deltaSource"], (Json{{"appId", "data_loader/source/abc"}, {"version", 7}}));
 
   LoaderCommitInfo empty;
   EXPECT_TRUE(empty.empty());
@@ -146,6 +149,10 @@ TEST(LoaderCommitInfoTest, AMalformedFieldOfOursIsCorruptLogNamingIt) {
            {Json{{"merge", Json{{"inserted", "2"}}}}, "commitInfo.dataLoader.merge.inserted"},
            {Json{{"quarantine", Json{{"adds", Json::array()}}}},
             "commitInfo.dataLoader.quarantine is malformed"},
+           {Json{{"deltaSource", Json{{"appId", "a"}}}},
+            "commitInfo.dataLoader.deltaSource is malformed"},
+           {Json{{"deltaSource", Json{{"appId", "a"}, {"version", "7"}}}},
+            "commitInfo.dataLoader.deltaSource.version is not an integer"},
            {Json{{"changeStore",
                   Json{{"schemaString", kSimpleSchema},
                        {"adds",
