@@ -14,7 +14,8 @@ upsert and SCD2 a 25,000-row change batch into a 250,000-row, 20-column dimensio
 (discovery, tracking, planning, the Spark session); the hand-typed peer only for its statements
 (its session is opened before the clock). Ours does more than the peer: it records each source
 file in the tracker and commit, and orders changes by `sequence_column` (the hand-typed MERGE
-applies out-of-order changes too). The hand-typed client needs pyspark[connect] and its
+applies out-of-order changes too). The sides that share the Spark server run in a rotated
+order, a different side first in each rep. The hand-typed client needs pyspark[connect] and its
 dependencies: the first run makes third_party/spark-connect/client-venv from
 bench/requirements-spark-client.txt (pinned). --quick: 1x only, one rep. --before BIN: also
 time another data_loader binary (an earlier build) on the Spark engine in the same run, so a
@@ -142,6 +143,14 @@ def spark_sides():
     return [("spark", DL)] + ([("before", BEFORE)] if BEFORE else [])
 
 
+def rotated(sides, rep):
+    """The sides that share the Spark server, in a different order each rep: on a loaded
+    machine the side that runs first after another one was measured slower, so no side may
+    always run first."""
+    k = rep % len(sides)
+    return sides[k:] + sides[:k]
+
+
 def fresh(path: pathlib.Path):
     if path.exists():
         shutil.rmtree(path)
@@ -157,16 +166,18 @@ def bench_append(work, server, py, reps, case):
                      else (work / "small_raw", "csv", "csv"))
     out = {"duckdb": [], "hand": [], **{k: [] for k, _ in spark_sides()}}
     for rep in range(reps):
-        for key, binary in [("duckdb", DL)] + spark_sides():
+        for key, binary in [("duckdb", DL)] + rotated(spark_sides() + [("hand", None)], rep):
+            if key == "hand":
+                fresh(work / f"{case}_hand")
+                task = "append_parquet" if fmt == "parquet" else "append_csv"
+                out["hand"].append(peer(server, py, task, raw=f"{raw}/*.{ext}",
+                                        out=work / f"{case}_hand"))
+                continue
             engine = "duckdb" if key == "duckdb" else "spark"
             name = f"{case}_{key}"
             fresh(work / name)
             out[key].append(dl_run(config(work, name, engine, f"{raw}/*.{ext}", fmt), None,
                                    binary))
-        fresh(work / f"{case}_hand")
-        task = "append_parquet" if fmt == "parquet" else "append_csv"
-        out["hand"].append(peer(server, py, task, raw=f"{raw}/*.{ext}",
-                                out=work / f"{case}_hand"))
     return out
 
 
@@ -192,14 +203,12 @@ def bench_merge(work, server, py, reps, op):
         os.link(f, raw / f.name)
     out = {"duckdb": [], "hand": [], **{k: [] for k, _ in spark_sides()}}
     for rep in range(reps):
-        for key, binary in [("duckdb", DL)] + spark_sides():
+        for key, binary in [("duckdb", DL)] + rotated(spark_sides() + [("hand", None)], rep):
             name = f"{op}_{key}"
             fresh(work / name)
             shutil.copytree(work / f"{name}_base", work / name)
-            out[key].append(dl_run(work / f"{name}.yaml", None, binary))
-        fresh(work / f"{op}_hand")
-        shutil.copytree(work / f"{op}_hand_base", work / f"{op}_hand")
-        out["hand"].append(peer(server, py, op, batch=work / "batch", out=work / f"{op}_hand"))
+            out[key].append(peer(server, py, op, batch=work / "batch", out=work / name)
+                            if key == "hand" else dl_run(work / f"{name}.yaml", None, binary))
     return out
 
 
