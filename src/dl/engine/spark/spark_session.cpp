@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
 
+#include "dl/common/logging.hpp"
 #include "dl/engine/spark/arrow_decode.hpp"
 #include "dl/engine/spark/grpc_error.hpp"
 #include "spark/connect/base.grpc.pb.h"
@@ -48,6 +50,14 @@ grpc::SslCredentialsOptions TlsOptions() {
   return options;
 }
 
+int64_t MsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+bool Debugging() { return log::CurrentLevel() == log::Level::kDebug; }
+
 std::string LocalUser() {
   const char* user = std::getenv("USER");
   return user && *user ? user : "data_loader";
@@ -81,7 +91,21 @@ class SparkSession::Impl {
   const SparkRemote& remote() const { return remote_; }
   const std::string& session_id() const { return session_id_; }
 
+  // Each statement's round trips and time at debug level: where a batch's time goes on the
+  // cluster (docs/spark_engine.md). Statements carry no secrets (credentials travel as
+  // confs, whose values are never logged).
   Result<QueryRows> Sql(const std::string& sql) {
+    if (!Debugging()) return SqlOnce(sql);
+    const auto start = std::chrono::steady_clock::now();
+    Result<QueryRows> out = SqlOnce(sql);
+    log::Debug("spark statement", {{"ms", MsSince(start)},
+                                   {"ok", out.ok()},
+                                   {"rows", out.ok() ? out->rows.size() : 0},
+                                   {"sql", sql.size() > 300 ? sql.substr(0, 300) + "..." : sql}});
+    return out;
+  }
+
+  Result<QueryRows> SqlOnce(const std::string& sql) {
     pb::Plan plan;
     pb::SqlCommand* cmd = plan.mutable_command()->mutable_sql_command();
     cmd->mutable_input()->mutable_sql()->set_query(sql);
@@ -108,8 +132,15 @@ class SparkSession::Impl {
   }
 
   Result<QueryRows> Run(const pb::Plan& plan) {
+    const auto start = std::chrono::steady_clock::now();
     QueryRows rows;
-    DL_RETURN_IF_ERROR(Execute(plan, &rows, nullptr));
+    Status st = Execute(plan, &rows, nullptr);
+    if (Debugging()) {
+      log::Debug("spark plan", {{"ms", MsSince(start)},
+                                {"ok", st.ok()},
+                                {"kind", plan.has_command() ? "command" : "query"}});
+    }
+    DL_RETURN_IF_ERROR(st);
     return rows;
   }
 
@@ -118,7 +149,9 @@ class SparkSession::Impl {
     Fill(&req);
     *req.mutable_operation() = op;
     auto ctx = Context(options_.call_timeout);
+    const auto start = std::chrono::steady_clock::now();
     grpc::Status st = stub_->Config(ctx.get(), req, resp);
+    if (Debugging()) log::Debug("spark conf", {{"ms", MsSince(start)}});
     if (!st.ok()) return Failed(st);
     Observe(resp->server_side_session_id());
     return Status::OK();
