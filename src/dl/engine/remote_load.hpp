@@ -169,7 +169,6 @@ struct Scd2Operation {
   /// events of the attempt that landed it are read.
   std::string change_store_root;
   std::optional<std::vector<std::string>> change_store_columns;
-  int64_t change_store_version = 0;  ///< the version those columns are of (what is read)
   int64_t applied_txn_version = 0;
   /// The batch id of the commit that applied applied_txn_version (the table's log, newest
   /// commits first); nullopt when no such commit is left in the log.

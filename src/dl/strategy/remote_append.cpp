@@ -462,7 +462,6 @@ Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
   if (store) {
     auto& columns = op.change_store_columns.emplace();
     for (const auto& f : store->schema().fields) columns.push_back(f.name);
-    op.change_store_version = store->version();
   }
   if (!op.rows.table_columns || (store && remote.applied_txn_version > 0)) return Status::OK();
   return Status::InvalidArgument(

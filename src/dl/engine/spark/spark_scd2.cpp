@@ -33,7 +33,7 @@ constexpr const char* kLateKeys = "__dl_scd2_late";  // cached with a store (rea
 constexpr const char* kSteps = "__dl_scd2_steps";  // cached
 constexpr const char* kTouched = "__dl_scd2_touched";
 constexpr const char* kVersions = "__dl_scd2_versions";  // cached
-constexpr const char* kLanded = "__dl_scd2_landed";  // (txn version, batch id) landed
+constexpr const char* kLanded = "__dl_scd2_landed";  // (txn version, batch id) landed: cached
 
 // Event columns beside the row's (as in strategy/scd2_sql.hpp) and the change store's.
 constexpr const char* kSeq = "__dl_seq";
@@ -110,13 +110,12 @@ class Scd2Plan {
   std::string Table() const { return "delta." + Id(op_.rows.table_root); }
   std::string Ordinal() const { return fmt::format("CAST({} AS BIGINT)", op_.rows.txn_version); }
   std::string Store() const { return "delta." + Id(op_.change_store_root); }
+  std::string Stored() const;
 
   SparkSession& s_;
   Scd2Operation op_;  // a copy: quarantine changes its userMetadata
   Scd2Columns c_;
   std::optional<std::string> landed_;  ///< the batch id that applied applied_txn_version
-  std::string store_at_;               ///< the store at the version read
-  std::string stored_where_;           ///< its rows read (alias `s`): landed events
   /// (txn version, batch id) rows of the store never read: of an applied version whose
   /// landed id is known (deleted by the clean-up) or not; with a NULL id, above the applied one.
   struct DeadPair {
@@ -288,22 +287,24 @@ Status Scd2Plan::CreateLateKeys() {
   }
   return Sql(fmt::format(
       "CACHE TABLE {0} AS SELECT {1} FROM {2} AS `b` JOIN (SELECT {3}, max({4}) "
-      "AS `__dl_max` FROM {5} AS `s` WHERE {6} GROUP BY {3}) AS `s` ON {7} WHERE `b`.`__dl_min` < "
+      "AS `__dl_max` FROM {5} AS `s` GROUP BY {3}) AS `s` ON {6} WHERE `b`.`__dl_min` < "
       "`s`.`__dl_max`",
       Id(kLateKeys), fmt::join(b_keys, ", "), Id(kBatchKeys), fmt::join(keys, ", "),
-      Id(*op_.sequence_column), store_at_, stored_where_, Match(op_.keys, "b", "s")));
+      Id(*op_.sequence_column), Stored(), Match(op_.keys, "b", "s")));
 }
 
-// kLanded, dead_ and stored_where_, all at the store's version our Delta module read (an
-// attempt appending later changes nothing read). A store written before batch ids were gets
-// the column (its rows stay NULL: landed, as the old layout's rows at or below the applied
-// version all are). The rows read leave the dead pairs out as literals, not by a join of the
-// store with itself: they are few (the clean-up deletes them).
+// kLanded and dead_. The store is read at its latest version, never by time travel (Delta
+// rebuilds an older version's state on every read: seconds each). No pinned version is
+// needed: only events of (txn version, batch id) pairs that landed are read (kLanded: the
+// markers, and the applied version's id from the table's log), at or below the applied
+// version, and such an attempt's events were complete before its MERGE landed and are never
+// deleted. What other loaders append meanwhile (attempts in flight above the applied version,
+// markers, attempts that lost) is never read. A store written before batch ids were gets the
+// column (its rows stay NULL: landed, as the old layout's rows at or below the applied
+// version all are).
 Status Scd2Plan::OpenStore() {
-  store_at_ = fmt::format("{} VERSION AS OF {}", Store(), op_.change_store_version);
   const int64_t applied = op_.applied_txn_version;
   landed_ = op_.applied_batch_id;
-  std::vector<std::string> unread;
   if (!In(*op_.change_store_columns, kStoreBatchId)) {
     Status added = Sql(fmt::format("ALTER TABLE {} ADD COLUMNS ({} STRING)", Store(),
                                    Id(kStoreBatchId)));
@@ -314,44 +315,44 @@ Status Scd2Plan::OpenStore() {
         return added;
       }
     }
-    // Read as it was (every row's id NULL); rows above the applied version are leftovers.
-    DL_ASSIGN_OR_RETURN(auto above, s_.Sql(fmt::format("SELECT DISTINCT {0} FROM {1} WHERE {0} > {2}",
-                                                       Id(kStoreBatch), store_at_, applied)));
-    for (const auto& r : above.rows) {
-      dead_.push_back(DeadPair{std::stoll(r.at(0).value_or("0")), std::nullopt, true});
-    }
-  } else {
-    DL_RETURN_IF_ERROR(ResolveLanded());
-    std::string landed = fmt::format(
-        "SELECT {0} AS `v`, {1} AS `id` FROM {2} WHERE {3} IS NULL AND {1} IS NOT NULL AND {0} "
-        "<= {4}",
-        Id(kStoreBatch), Id(kStoreBatchId), store_at_, Id(kStoreDelete), applied);
-    if (landed_) {
-      landed +=
-          fmt::format(" UNION SELECT CAST({} AS BIGINT), {}", applied, SparkLiteral(*landed_));
-    }
-    DL_RETURN_IF_ERROR(Sql(fmt::format(
-        "CREATE OR REPLACE TEMP VIEW {} AS SELECT DISTINCT * FROM ({})", Id(kLanded), landed)));
-    // Pairs of applied versions not landed (known: the version's landed id is), and
-    // old-layout rows above the applied version.
-    DL_ASSIGN_OR_RETURN(
-        auto dead,
-        s_.Sql(fmt::format(
-            "SELECT DISTINCT `s`.{0}, `s`.{1}, `k`.`v` IS NOT NULL FROM {2} AS `s` LEFT ANTI JOIN "
-            "{3} AS `l` ON `s`.{0} = `l`.`v` AND `s`.{1} = `l`.`id` LEFT JOIN (SELECT DISTINCT "
-            "`v` FROM {3}) AS `k` ON `s`.{0} = `k`.`v` WHERE `s`.{1} IS NOT NULL AND `s`.{0} <= "
-            "{4} UNION SELECT DISTINCT {0}, {1}, true FROM {2} WHERE {1} IS NULL AND {0} > {4}",
-            Id(kStoreBatch), Id(kStoreBatchId), store_at_, Id(kLanded), applied)));
-    for (const auto& r : dead.rows) {
-      DeadPair d{std::stoll(r.at(0).value_or("0")), r.at(1), r.at(2).value_or("") == "true"};
-      if (d.id) unread.push_back(d.Condition());
-      dead_.push_back(std::move(d));
-    }
   }
-  stored_where_ = fmt::format("`s`.{} IS NOT NULL AND `s`.{} <= {}", Id(kStoreDelete),
-                              Id(kStoreBatch), applied);
-  if (!unread.empty()) stored_where_ += fmt::format(" AND NOT ({})", fmt::join(unread, " OR "));
+  DL_RETURN_IF_ERROR(ResolveLanded());
+  std::string landed = fmt::format(
+      "SELECT {0} AS `v`, {1} AS `id` FROM {2} WHERE {3} IS NULL AND {1} IS NOT NULL AND {0} "
+      "<= {4}",
+      Id(kStoreBatch), Id(kStoreBatchId), Store(), Id(kStoreDelete), applied);
+  if (landed_) {
+    landed += fmt::format(" UNION SELECT CAST({} AS BIGINT), {}", applied, SparkLiteral(*landed_));
+  }
+  // Cached: every later read of the store joins it (a few rows per batch ever loaded).
+  DL_RETURN_IF_ERROR(
+      Sql(fmt::format("CACHE TABLE {} AS SELECT DISTINCT * FROM ({})", Id(kLanded), landed)));
+  // For the clean-up: pairs of applied versions that did not land (known: the version's
+  // landed id is), and old-layout rows above the applied version.
+  DL_ASSIGN_OR_RETURN(
+      auto dead,
+      s_.Sql(fmt::format(
+          "SELECT DISTINCT `s`.{0}, `s`.{1}, `k`.`v` IS NOT NULL FROM {2} AS `s` LEFT ANTI JOIN "
+          "{3} AS `l` ON `s`.{0} = `l`.`v` AND `s`.{1} = `l`.`id` LEFT JOIN (SELECT DISTINCT "
+          "`v` FROM {3}) AS `k` ON `s`.{0} = `k`.`v` WHERE `s`.{1} IS NOT NULL AND `s`.{0} <= "
+          "{4} UNION SELECT DISTINCT {0}, {1}, true FROM {2} WHERE {1} IS NULL AND {0} > {4}",
+          Id(kStoreBatch), Id(kStoreBatchId), Store(), Id(kLanded), applied)));
+  for (const auto& r : dead.rows) {
+    dead_.push_back(
+        DeadPair{std::stoll(r.at(0).value_or("0")), r.at(1), r.at(2).value_or("") == "true"});
+  }
   return Status::OK();
+}
+
+// The store's events that are read (a subquery): of landed attempts, at or below the applied
+// version (OpenStore).
+std::string Scd2Plan::Stored() const {
+  return fmt::format(
+      "(SELECT `s`.* FROM {0} AS `s` LEFT JOIN {1} AS `l` ON `s`.{2} = `l`.`v` AND `s`.{3} = "
+      "`l`.`id` WHERE `s`.{4} IS NOT NULL AND `s`.{2} <= {5} AND (`s`.{3} IS NULL OR `l`.`v` IS "
+      "NOT NULL))",
+      Store(), Id(kLanded), Id(kStoreBatch), Id(kStoreBatchId), Id(kStoreDelete),
+      op_.applied_txn_version);
 }
 
 // landed_: from the table's log; when its commit is gone from the log, a marker of it in the
@@ -361,7 +362,7 @@ Status Scd2Plan::ResolveLanded() {
   DL_ASSIGN_OR_RETURN(
       auto ids, s_.Sql(fmt::format("SELECT {0}, max(CAST({1} IS NULL AS INT)) FROM {2} WHERE {3} "
                                    "= {4} AND {0} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC",
-                                   Id(kStoreBatchId), Id(kStoreDelete), store_at_, Id(kStoreBatch),
+                                   Id(kStoreBatchId), Id(kStoreDelete), Store(), Id(kStoreBatch),
                                    op_.applied_txn_version)));
   if (ids.rows.empty()) return Status::OK();
   if (ids.rows.size() == 1 || ids.rows[0].at(1).value_or("0") == "1") {
@@ -394,9 +395,9 @@ Status Scd2Plan::CreateVersions() {
     const std::string seq = "`s`." + Id(*op_.sequence_column);
     parts.push_back(fmt::format(
         "SELECT {0}, {1}, {1}, `s`.{2}, false, `s`.{3}, true, `s`.{4}, `s`.{5} FROM {6} AS `s` "
-        "LEFT SEMI JOIN {7} AS `l` ON {8} WHERE {9}",
+        "LEFT SEMI JOIN {7} AS `l` ON {8}",
         RowOf(c_, stored, "s"), seq, Id(kStoreDelete), Id(kStoreBatch), Id(kStoreFile),
-        Id(kStoreRow), store_at_, Id(kLateKeys), Match(op_.keys, "l", "s"), stored_where_));
+        Id(kStoreRow), Stored(), Id(kLateKeys), Match(op_.keys, "l", "s")));
   }
   if (op_.rows.table_columns) {
     parts.push_back(fmt::format(
@@ -542,25 +543,23 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   DL_RETURN_IF_ERROR(WriteChangeStore());
   DL_RETURN_IF_ERROR(CreateLateKeys());
   DL_RETURN_IF_ERROR(CreateVersions());
+  // The versions in all and per source file (the tracker's counts), in one query.
   Scd2Outcome out;
   const std::string& source_file = op_.rows.source_file_column;
-  if (!source_file.empty()) {
-    DL_ASSIGN_OR_RETURN(auto counted,
-                        s_.Sql(fmt::format("SELECT {0}, count(1) FROM {1} WHERE {0} IS NOT NULL "
-                                           "GROUP BY 1",
-                                           Id(source_file), Id(kVersions))));
-    for (const auto& r : counted.rows) {
-      out.rows_per_file[r.at(0).value_or("")] = std::stoll(r.at(1).value_or("0"));
-    }
+  const std::string by_file = source_file.empty() ? "NULL" : Id(source_file);
+  DL_ASSIGN_OR_RETURN(auto counted, s_.Sql(fmt::format("SELECT {}, count(1) FROM {} GROUP BY 1",
+                                                       by_file, Id(kVersions))));
+  for (const auto& r : counted.rows) {
+    const int64_t n = std::stoll(r.at(1).value_or("0"));
+    out.versions += n;
+    if (!source_file.empty() && r.at(0)) out.rows_per_file[*r.at(0)] = n;
   }
-  DL_ASSIGN_OR_RETURN(auto n, s_.Sql("SELECT count(1) FROM " + Id(kVersions)));
-  out.versions = std::stoll(n.rows.at(0).at(0).value_or("0"));
   DL_RETURN_IF_ERROR(Commit());
   return out;
 }
 
 void Scd2Plan::Release() {
-  for (const char* cached : {kVersions, kSteps, kLateKeys, kEvents}) {
+  for (const char* cached : {kVersions, kSteps, kLateKeys, kLanded, kEvents}) {
     (void)s_.Sql(fmt::format("UNCACHE TABLE IF EXISTS {}", Id(cached)));
   }
   for (const char* view :
