@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from e2e_lib import LoaderEnv, read_delta, write_csv
+import pyarrow as pa
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from e2e_lib import LoaderEnv, il, read_delta, write_csv
 from test_e2e_spark_append import (IGNORED, commit_infos, commits, kill_after_commits,  # noqa: F401
                                    rows, spark_remote, write_configs)
 
@@ -108,3 +111,69 @@ def test_sigkill_between_spark_commit_and_quarantine_commit(env: LoaderEnv):
     assert_like_duckdb(env, duck_cfg, "t")
     q = read_delta(quarantine_path(env, "t")).to_pylist()
     assert sorted(r["v"] for r in q) == ["nokey", "nokey2"], q
+
+
+# Each Delta primitive type of a quarantine column and the Arrow type its Parquet files hold.
+PHYSICAL = {"long": pa.int64(), "integer": pa.int32(), "string": pa.string(),
+            "timestamp": pa.timestamp("us", tz="UTC")}
+
+
+def delta_log_state(table: Path) -> tuple[dict[str, str], dict, list[str]]:
+    """The quarantine table's column types, protocol and data files, from its log."""
+    types, protocol, adds = {}, {}, []
+    for c in sorted((table / "_delta_log").glob("*.json")):
+        for line in c.read_text().splitlines():
+            action = json.loads(line)
+            if "metaData" in action:
+                schema = json.loads(action["metaData"]["schemaString"])
+                types = {f["name"]: f["type"] for f in schema["fields"]}
+            protocol = action.get("protocol", protocol)
+            if "add" in action:
+                adds.append(action["add"]["path"])
+    return types, protocol, adds
+
+
+def assert_files_hold_the_schema_types(table: Path, expected: dict[str, str]) -> None:
+    types, protocol, adds = delta_log_state(table)
+    assert {k: types.get(k) for k in expected} == expected, types
+    assert "typeWidening" not in json.dumps(protocol), protocol
+    for add in adds:
+        footer = pq.read_schema(table / add)
+        for name, t in types.items():
+            if name in footer.names:
+                assert footer.field(name).type == PHYSICAL[t], (add, name, footer)
+    # Both readers take every file with the table's types.
+    by_rs = DeltaTable(str(table)).to_pyarrow_table()
+    con = il._duckdb_connect_with_delta().cursor()
+    try:
+        by_duck = con.execute("SELECT * FROM delta_scan(?)", [str(table)]).fetch_arrow_table()
+    finally:
+        con.close()
+    assert by_rs.num_rows == by_duck.num_rows == 4
+    for name, t in expected.items():
+        assert by_rs.schema.field(name).type == PHYSICAL[t], by_rs.schema
+    assert sorted(by_duck.column("v").to_pylist()) == sorted(by_rs.column("v").to_pylist())
+
+
+def test_quarantine_types_stay_the_tables_whichever_engine_writes(env: LoaderEnv):
+    """csv integers are `bigint` on DuckDB and `int` in Spark's inference: a quarantine table
+    first written by one engine and then by the other keeps one type per column (`long`, as
+    DuckDB makes it), and every file holds it. `t` is loaded by DuckDB then Spark, `u` by
+    Spark then DuckDB (its target widens: the table allows it)."""
+    write_csv(env.raw / "t1.csv", "id,seq,v\n1,1,a\n,2,t-nokey1\n2,,t-noseq1\n")
+    write_csv(env.raw / "u1.csv", "id,seq,v\n1,1,a\n,2,u-nokey1\n2,,u-noseq1\n")
+    common = dict(loading_strategy="merge", primary_keys=["id"], sequence_column="seq",
+                  on_bad_rows="quarantine",
+                  table_properties={"delta.enableTypeWidening": "true"})
+    t = env.table_entry("t", "t*.csv", "csv", **common)
+    u = env.table_entry("u", "u*.csv", "csv", **common)
+    env.write_config([dict(t, engine="duckdb"), dict(u, engine="spark")])
+    env.load(timeout=LOAD_TIMEOUT)
+    write_csv(env.raw / "t2.csv", "id,seq,v\n3,1,c\n,5,t-nokey2\n4,,t-noseq2\n")
+    write_csv(env.raw / "u2.csv", "id,seq,v\n3,1,c\n,5,u-nokey2\n4,,u-noseq2\n")
+    env.write_config([dict(t, engine="spark"), dict(u, engine="duckdb")])
+    env.load(timeout=LOAD_TIMEOUT)
+    expected = {"id": "long", "seq": "long", "v": "string", "_quarantine_reason": "string",
+                "_quarantined_at": "timestamp"}
+    for name in ("t", "u"):
+        assert_files_hold_the_schema_types(quarantine_path(env, name), expected)

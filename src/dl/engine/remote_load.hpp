@@ -114,9 +114,15 @@ struct AppendOutcome {
 /// quarantine table, whose files nothing commits. Then `record` is called once and the commit
 /// carries the userMetadata it returns (recording those files) instead of
 /// rows.user_metadata. Without a bad row nothing is written and record is not called.
+/// The files hold the quarantine table's types: a column of `columns` whose batch type is
+/// narrower (delta/type_widening.hpp: an `int` where the table has `long`) is cast up to it,
+/// as the DuckDB engine aligns its files to the table; a wider or another type is left for
+/// `record` (the table widens, or refuses naming the column, as on DuckDB). Columns the table
+/// lacks (or all, without a table) take the types the DuckDB engine would give them.
 struct QuarantineRows {
   std::string dir;
   std::string source_file_column;  ///< the batch has no source-file audit column: add this
+  std::vector<delta::StructField> columns;  ///< the quarantine table's; empty: no table yet
   std::function<Result<std::string>()> record;
 };
 

@@ -35,11 +35,12 @@ Result<BadRows> SeparateBadRows(table::TableContext& ctx, const Target& target, 
 
 /// on_bad_rows: quarantine on an engine that commits the target itself (Spark;
 /// engine::QuarantineRows): the directory of the quarantine table it writes the bad rows into
-/// and, once written, `info`'s userMetadata with those files recorded as the quarantine's.
+/// and its columns (the types the engine's files must hold) and, once written, `info`'s
+/// userMetadata with those files recorded as the quarantine's (SchemaMismatch naming the
+/// column and the quarantine table when the files hold another type than its schema records).
 /// nullopt when the table does not quarantine.
-std::optional<engine::QuarantineRows> RemoteQuarantine(table::TableContext& ctx,
-                                                       const Target& target,
-                                                       const delta::LoaderCommitInfo& info);
+Result<std::optional<engine::QuarantineRows>> RemoteQuarantine(
+    table::TableContext& ctx, const Target& target, const delta::LoaderCommitInfo& info);
 
 /// Before a batch on such an engine: the quarantine files the table's latest loader commit
 /// recorded, committed if a crash left them behind (RollForwardCompanion).

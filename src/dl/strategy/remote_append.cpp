@@ -393,7 +393,7 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
   op.update_columns = t.update_columns;
   op.except_columns = t.except_columns;
   op.delete_unmatched = t.when_not_matched_by_source == config::WhenNotMatchedBySource::kDelete;
-  op.quarantine = RemoteQuarantine(ctx, target, remote.info);
+  DL_ASSIGN_OR_RETURN(op.quarantine, RemoteQuarantine(ctx, target, remote.info));
   auto merged = target.remote->Merge(op);
   remote.op = op.rows;
   DL_ASSIGN_OR_RETURN(int64_t version,
@@ -502,7 +502,7 @@ Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& targ
   if (t.sequence_column) {
     DL_RETURN_IF_ERROR(OpenRemoteChangeStore(ctx, target, remote, op));
   }
-  op.quarantine = RemoteQuarantine(ctx, target, remote.info);
+  DL_ASSIGN_OR_RETURN(op.quarantine, RemoteQuarantine(ctx, target, remote.info));
   auto applied = target.remote->Scd2(op);
   remote.op = op.rows;
   DL_ASSIGN_OR_RETURN(int64_t version,

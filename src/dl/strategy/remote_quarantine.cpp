@@ -5,6 +5,8 @@
 // engine's (companion.hpp: a crash between the two commits is rolled forward).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
 #include "dl/delta/partition.hpp"
@@ -16,9 +18,54 @@ namespace {
 
 constexpr const char* kRole = "quarantine";
 
-// `info` with the files the engine wrote into <root>/<dir> recorded as the quarantine's.
+// Where the files' type of a column (`written`) is not the schema's (`table`) once merged,
+// i.e. narrower: readers without type widening would refuse or misread such files. Nested
+// types are compared field by field (a struct field the files lack is NULL to readers).
+std::optional<std::string> NarrowerIn(const delta::DataType& written, const delta::DataType& table,
+                                      const std::string& path) {
+  using Kind = delta::DataType::Kind;
+  if (written.kind != table.kind) return path;
+  switch (written.kind) {
+    case Kind::kArray:
+      return NarrowerIn(*written.element, *table.element, path + ".element");
+    case Kind::kMap:
+      if (auto key = NarrowerIn(*written.key, *table.key, path + ".key")) return key;
+      return NarrowerIn(*written.value, *table.value, path + ".value");
+    case Kind::kStruct:
+      for (const auto& f : written.fields) {
+        auto it = std::find_if(table.fields.begin(), table.fields.end(),
+                               [&](const delta::StructField& t) { return t.name == f.name; });
+        if (it == table.fields.end()) return path + "." + f.name;
+        if (auto inner = NarrowerIn(*f.type, *it->type, path + "." + f.name)) return inner;
+      }
+      return std::nullopt;
+    default:
+      return written.ToString() == table.ToString() ? std::nullopt
+                                                    : std::optional<std::string>(path);
+  }
+}
+
+// The engine casts a narrower column up to the table's type (engine::QuarantineRows); files
+// that still hold another type than the schema records are refused, never committed.
+Status CheckWrittenTypes(const delta::Schema& written, const delta::Schema& schema,
+                         const std::string& root) {
+  for (const auto& w : written.fields) {
+    const delta::StructField* field = schema.Find(w.name);
+    if (field == nullptr) continue;  // MergeSchema took every written column
+    if (auto path = NarrowerIn(*w.type, *field->type, w.name)) {
+      return Status::SchemaMismatch(
+          "the engine wrote column {} of quarantine table {} as {} where the table has {}", *path,
+          root, w.type->ToString(), field->type->ToString());
+    }
+  }
+  return Status::OK();
+}
+
+// `info` with the files the engine wrote into <root>/<dir> recorded as the quarantine's;
+// `current` is the quarantine table the engine was given (null: none yet).
 Result<std::string> RecordWritten(table::TableContext& ctx, const std::string& root,
-                                  const std::string& dir, delta::LoaderCommitInfo info) {
+                                  const std::string& dir, const delta::Snapshot* current,
+                                  delta::LoaderCommitInfo info) {
   const std::string path = root + "/" + dir;
   DL_ASSIGN_OR_RETURN(auto entries, ctx.fs.List(path));
   CompanionFiles files{kRole, root, {}, ""};
@@ -43,9 +90,8 @@ Result<std::string> RecordWritten(table::TableContext& ctx, const std::string& r
   auto written = ctx.engine.SchemaOf("SELECT * FROM " + engine::QuoteIdent(view));
   ctx.engine.DropSource(view);
   if (!written.ok()) return written.status().WithContext("reading " + path);
-  DL_ASSIGN_OR_RETURN(auto current, LoadCompanion(ctx, root));
-  DL_ASSIGN_OR_RETURN(delta::Schema schema,
-                      CompanionSchema(current.get(), std::move(*written), root));
+  DL_ASSIGN_OR_RETURN(delta::Schema schema, CompanionSchema(current, *written, root));
+  DL_RETURN_IF_ERROR(CheckWrittenTypes(*written, schema, root));
   files.schema_string = delta::SerializeSchema(schema);
   RecordCompanion(info, files);
   return info.ToUserMetadata();
@@ -53,20 +99,32 @@ Result<std::string> RecordWritten(table::TableContext& ctx, const std::string& r
 
 }  // namespace
 
-std::optional<engine::QuarantineRows> RemoteQuarantine(table::TableContext& ctx,
-                                                       const Target& target,
-                                                       const delta::LoaderCommitInfo& info) {
+Result<std::optional<engine::QuarantineRows>> RemoteQuarantine(
+    table::TableContext& ctx, const Target& target, const delta::LoaderCommitInfo& info) {
   const config::TableConfig& t = target.config;
-  if (t.on_bad_rows != config::OnBadRows::kQuarantine) return std::nullopt;
+  if (t.on_bad_rows != config::OnBadRows::kQuarantine) {
+    return std::optional<engine::QuarantineRows>();
+  }
   engine::QuarantineRows q;
   const std::string root = QuarantineRoot(target.root);
+  // Its schema only (the engine's files take its types; record merges theirs into it).
+  std::shared_ptr<const delta::Snapshot> current;
+  auto loaded = delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, root);
+  if (loaded.ok()) {
+    current = *loaded;
+    q.columns = current->schema().fields;
+  } else if (loaded.status().code() != StatusCode::kNotFound) {
+    return loaded.status().WithContext("reading quarantine table " + root);
+  }
   // Not hidden (no leading '_' or '.'): VACUUM of the quarantine table removes the files of
   // an attempt whose target commit never landed.
   const std::string dir = "batch-" + NewUuid();
   q.dir = root + "/" + dir;
   if (!t.audit_columns.enabled) q.source_file_column = t.audit_columns.source_file;
-  q.record = [&ctx, root, dir, info]() { return RecordWritten(ctx, root, dir, info); };
-  return q;
+  q.record = [&ctx, root, dir, current, info]() {
+    return RecordWritten(ctx, root, dir, current.get(), info);
+  };
+  return std::optional<engine::QuarantineRows>(std::move(q));
 }
 
 Status RollForwardRemoteQuarantine(table::TableContext& ctx, const Target& target,

@@ -4,9 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
 
 #include "dl/engine/engine.hpp"
-#include "dl/engine/spark/spark_load.hpp"
 
 namespace dl::engine::spark {
 namespace {
@@ -42,6 +42,31 @@ std::string SparkLiteral(std::string_view value) {
     out += c;
   }
   return out + "'";
+}
+
+std::string SparkType(const delta::DataType& t) {
+  using Kind = delta::DataType::Kind;
+  switch (t.kind) {
+    case Kind::kDecimal:
+      return fmt::format("DECIMAL({},{})", t.precision, t.scale);
+    case Kind::kArray:
+      return fmt::format("ARRAY<{}>", SparkType(*t.element));
+    case Kind::kMap:
+      return fmt::format("MAP<{}, {}>", SparkType(*t.key), SparkType(*t.value));
+    case Kind::kStruct: {
+      std::vector<std::string> fields;
+      for (const auto& f : t.fields) {
+        fields.push_back(SparkIdent(f.name) + ": " + SparkType(*f.type));
+      }
+      return fmt::format("STRUCT<{}>", fmt::join(fields, ", "));
+    }
+    case Kind::kPrimitive:
+      break;
+  }
+  static const std::map<std::string, std::string> kNames = {
+      {"long", "BIGINT"}, {"integer", "INT"}, {"short", "SMALLINT"}, {"byte", "TINYINT"}};
+  auto it = kNames.find(t.name);
+  return it != kNames.end() ? it->second : t.name;  // string, double, timestamp_ntz, ...
 }
 
 Status PrepareSession(SparkSession& session, const AppendOperation& op) {

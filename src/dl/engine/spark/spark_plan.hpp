@@ -26,6 +26,8 @@ inline constexpr const char* kRowOrderColumn = "__dl_row_order";
 /// Spark SQL quoting: `ident` (backticks doubled), 'literal' (backslash and quote escaped).
 std::string SparkIdent(std::string_view name);
 std::string SparkLiteral(std::string_view value);
+/// Spark SQL's spelling of a Delta type (`BIGINT`, `DECIMAL(10,2)`, `STRUCT<`a`: INT>`).
+std::string SparkType(const delta::DataType& t);
 
 /// A column and its Spark SQL type.
 struct Column {

@@ -3,13 +3,68 @@
 // new directory of the quarantine table (no Delta commit: Spark's Delta writer would commit
 // them at once, before the target commit that records them). The caller lists and records
 // them; our Delta module commits them to the quarantine table after the target commit, as on
-// DuckDB (strategy/companion.hpp).
+// DuckDB (strategy/companion.hpp). The files take the quarantine table's types
+// (WithQuarantineTypes), as DuckDB's are aligned to it.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "dl/delta/type_widening.hpp"
 #include "dl/engine/spark/spark_load.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
 
 namespace dl::engine::spark {
+namespace {
+
+// The Delta type of a Spark SQL type (as DESCRIBE spells it) that a widening may start from
+// (delta/type_widening.hpp); nullptr for the others, which are never cast up.
+delta::DataTypePtr WidenableFrom(const std::string& spark_type) {
+  static const std::map<std::string, std::string> kNames = {
+      {"tinyint", "byte"}, {"smallint", "short"}, {"int", "integer"},
+      {"bigint", "long"},  {"float", "float"},    {"date", "date"}};
+  auto it = kNames.find(spark_type);
+  if (it != kNames.end()) return delta::DataType::Primitive(it->second);
+  int precision = 0, scale = 0;
+  if (std::sscanf(spark_type.c_str(), "decimal(%d,%d)", &precision, &scale) == 2) {
+    return delta::DataType::Decimal(precision, scale);
+  }
+  return nullptr;
+}
+
+// `rows` with the quarantine table's types (QuarantineRows): a column whose type is narrower
+// than the table's is cast up to it (lossless); one the table lacks that Spark inferred as a csv
+// `int` becomes `bigint`, as the DuckDB engine infers it. Other types are Spark's: the
+// caller's record step widens the table or refuses them, as on DuckDB.
+Result<std::string> WithQuarantineTypes(SparkSession& session, const AppendOperation& op,
+                                        const QuarantineRows& quarantine,
+                                        const std::string& rows) {
+  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, rows));
+  const bool inferred_csv = op.format == "csv" && op.columns.empty();
+  std::vector<std::string> items;
+  bool cast = false;
+  for (const auto& c : columns) {
+    auto field =
+        std::find_if(quarantine.columns.begin(), quarantine.columns.end(),
+                     [&](const delta::StructField& f) { return SameName(f.name, c.name); });
+    std::string type;
+    if (field != quarantine.columns.end()) {
+      auto from = WidenableFrom(c.type);
+      if (from && delta::IsTypeWidening(*from, *field->type)) type = SparkType(*field->type);
+    } else if (inferred_csv && c.type == "int") {
+      type = "BIGINT";
+    }
+    const std::string name = SparkIdent(c.name);
+    items.push_back(type.empty() ? name : fmt::format("CAST({0} AS {1}) AS {0}", name, type));
+    cast = cast || !type.empty();
+  }
+  if (!cast) return rows;
+  return fmt::format("SELECT {} FROM ({})", fmt::join(items, ", "), rows);
+}
+
+}  // namespace
 
 Result<std::optional<std::string>> SeparateNullKeys(
     SparkSession& session, const AppendOperation& op,
@@ -35,9 +90,10 @@ Result<std::optional<std::string>> SeparateNullKeys(
       "SELECT *{}, {} AS `_quarantine_reason`, timestamp_millis({}) AS `_quarantined_at` FROM "
       "{} WHERE {}",
       source_file, tests.reason, op.load_time_ms, SparkIdent(view), tests.any_null));
+  DL_ASSIGN_OR_RETURN(std::string typed, WithQuarantineTypes(session, op, *quarantine, rows));
   pb::Plan plan;
   auto* w = plan.mutable_command()->mutable_write_operation();
-  *w->mutable_input() = SqlRelation(rows);
+  *w->mutable_input() = SqlRelation(typed);
   w->set_source("parquet");
   w->set_path(quarantine->dir);
   w->set_mode(pb::WriteOperation::SAVE_MODE_ERROR_IF_EXISTS);

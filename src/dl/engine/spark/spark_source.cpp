@@ -111,32 +111,6 @@ std::string GlobEscaped(const std::string& path) {
   return out;
 }
 
-// Spark SQL's spelling of a Delta type.
-std::string SparkType(const delta::DataType& t) {
-  using Kind = delta::DataType::Kind;
-  switch (t.kind) {
-    case Kind::kDecimal:
-      return fmt::format("DECIMAL({},{})", t.precision, t.scale);
-    case Kind::kArray:
-      return fmt::format("ARRAY<{}>", SparkType(*t.element));
-    case Kind::kMap:
-      return fmt::format("MAP<{}, {}>", SparkType(*t.key), SparkType(*t.value));
-    case Kind::kStruct: {
-      std::vector<std::string> fields;
-      for (const auto& f : t.fields) {
-        fields.push_back(SparkIdent(f.name) + ": " + SparkType(*f.type));
-      }
-      return fmt::format("STRUCT<{}>", fmt::join(fields, ", "));
-    }
-    case Kind::kPrimitive:
-      break;
-  }
-  static const std::map<std::string, std::string> kNames = {
-      {"long", "BIGINT"}, {"integer", "INT"}, {"short", "SMALLINT"}, {"byte", "TINYINT"}};
-  auto it = kNames.find(t.name);
-  return it != kNames.end() ? it->second : t.name;  // string, double, timestamp_ntz, ...
-}
-
 // The path Spark reads for op.paths[i]: a Delta table's file decoded, any other as planned.
 const std::string& ReadPath(const AppendOperation& op, size_t i) {
   return op.table_files ? op.table_files->read_paths.at(i) : op.paths.at(i);

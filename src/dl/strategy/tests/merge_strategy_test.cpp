@@ -2,12 +2,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "dl/delta/commit_range.hpp"
 #include "dl/delta/loader_commit_info.hpp"
+#include "dl/strategy/bad_rows.hpp"
 #include "dl/strategy/merge_strategy.hpp"
 #include "dl/strategy/tests/strategy_test_util.hpp"
 
@@ -222,6 +225,44 @@ TEST_F(MergeTest, QuarantinedRowsGoToTheQuarantineTable) {
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->rows.size(), 1u);
   EXPECT_EQ(rows->rows[0][0], "x");
+}
+
+// On an engine that commits the target itself (Spark): the strategy gives it the quarantine
+// table's column types, and refuses files that hold a narrower one than the table records
+// (readers without type widening refuse or misread them) rather than committing them.
+TEST_F(MergeTest, RemoteQuarantineHasTheTableTypesAndRefusesNarrowerFiles) {
+  table_.on_bad_rows = config::OnBadRows::kQuarantine;
+  MustLoad("a.csv", "id,name\n1,a\n,x\n");  // the quarantine table: id long (csv integers)
+  table::TableContext ctx{*fs_, *engine_};
+  Target target{table_, root(), "db.t"};
+  auto q = RemoteQuarantine(ctx, target, delta::LoaderCommitInfo{});
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_TRUE(q->has_value());
+  const auto& columns = (*q)->columns;
+  auto id = std::find_if(columns.begin(), columns.end(), [](auto& f) { return f.name == "id"; });
+  ASSERT_NE(id, columns.end());
+  EXPECT_EQ(id->type->ToString(), "long");
+
+  // The engine's files as an uncast Spark would write them: id as int32.
+  std::filesystem::create_directories((*q)->dir);
+  const std::string file = (*q)->dir + "/part-0.parquet";
+  auto copy = [&](const char* type) {
+    return engine_->Query("COPY (SELECT CAST(NULL AS " + std::string(type) +
+                          ") AS id, 'y' AS name) TO " + engine::QuoteLiteral(file) +
+                          " (FORMAT parquet)");
+  };
+  ASSERT_TRUE(copy("INTEGER").ok());
+  auto recorded = (*q)->record();
+  ASSERT_FALSE(recorded.ok());
+  EXPECT_EQ(recorded.status().code(), StatusCode::kSchemaMismatch);
+  EXPECT_THAT(recorded.status().message(), HasSubstr("column id of quarantine table"));
+  EXPECT_THAT(recorded.status().message(),
+              HasSubstr("t_quarantine as integer where the table has long"));
+  // Cast up, as the engine must: recorded with the table's schema.
+  ASSERT_TRUE(copy("BIGINT").ok());
+  recorded = (*q)->record();
+  ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
+  EXPECT_THAT(*recorded, HasSubstr("part-0.parquet"));
 }
 
 TEST_F(MergeTest, ConditionNamingAnUnknownColumnFailsBeforeAnythingIsWritten) {
