@@ -197,8 +197,7 @@ void DescribeDeltaSource(const DeltaSource& source, engine::AppendOperation& op)
     op.paths.push_back(DeltaSourceFilePath(s, add));
     files.read_paths.push_back(delta::ResolveDataPath(s.table_root(), add.path));
     for (auto& [column, values] : files.partition_values) {
-      auto v = add.partition_values.find(column);
-      values.push_back(v == add.partition_values.end() ? std::nullopt : v->second);
+      values.push_back(delta::PartitionValueOf(add.partition_values, column));
     }
   }
 }
