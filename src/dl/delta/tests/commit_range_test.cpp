@@ -57,11 +57,7 @@ class CommitRangeTest : public ::testing::Test {
 
   // Commit v: its commitInfo (timestamp 1000 + v) first, then an add of "v.parquet".
   void WriteVersion(int64_t v) {
-    std::vector<Action> actions{MakeCommitInfo(1000 + v)};
-    if (v == 0) {
-      actions.push_back(MakeProtocol());
-      actions.push_back(MakeMetadata());
-    }
+    std::vector<Action> actions = CommitStart(v);
     actions.push_back(MakeAdd(std::to_string(v) + ".parquet"));
     WriteCommit(root_, v, actions);
   }

@@ -65,6 +65,17 @@ inline CommitInfo MakeCommitInfo(int64_t ts, std::optional<int64_t> ict = {}) {
   return c;
 }
 
+/// The first actions of commit `version` of a test log: its commitInfo (timestamp 1000 +
+/// version), and in version 0 the protocol and metadata.
+inline std::vector<Action> CommitStart(int64_t version) {
+  std::vector<Action> actions{MakeCommitInfo(1000 + version)};
+  if (version == 0) {
+    actions.push_back(MakeProtocol());
+    actions.push_back(MakeMetadata());
+  }
+  return actions;
+}
+
 /// Write commit `version` of the table at root.
 inline void WriteCommit(const std::string& root, int64_t version,
                         const std::vector<Action>& actions) {

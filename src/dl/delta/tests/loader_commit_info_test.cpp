@@ -185,11 +185,7 @@ class LatestLoaderCommitTest : public ::testing::Test {
 
   // Commit v of another writer (OPTIMIZE, a txn-only commit): no metadata of ours.
   void WriteOther(int64_t v) {
-    std::vector<Action> actions{MakeCommitInfo(1000 + v)};
-    if (v == 0) {
-      actions.push_back(MakeProtocol());
-      actions.push_back(MakeMetadata());
-    }
+    std::vector<Action> actions = CommitStart(v);
     actions.push_back(SetTransaction{"data_loader/source/other", v, 1000 + v});
     WriteCommit(root_, v, actions);
   }
