@@ -114,8 +114,9 @@ struct LoaderCommit {
 /// crash left between a loader commit and the commit that follows it. Reads only commitInfo,
 /// newest first, as far back as it takes (other writers and our txn-only commits may have
 /// committed any number of times since). nullopt when no commit the log holds is ours: none
-/// was made, or log cleanup removed it (it is then older than the log retention, and so was
-/// any crash after it, with no run of ours on the table since).
+/// was made, or log cleanup removed it. That one is older than the log retention (30 days by
+/// default), and every run of ours rolls forward before it commits, so only a crash right
+/// after it and then no run of ours on the table for that long leaves something behind.
 Result<std::optional<LoaderCommit>> LatestLoaderCommit(FileSystem& fs,
                                                        const std::string& table_root,
                                                        int64_t version,
