@@ -206,6 +206,25 @@ def test_two_loaders_planning_different_source_versions_load_each_row_once(env: 
     assert sorted(env.read("t").column("id").to_pylist()) == list(range(1, 8))
 
 
+def test_partition_values_keyed_in_another_case_load_like_duckdb(env: LoaderEnv):
+    """A writer that keyed add.partitionValues in another case than partitionColumns (column
+    names are case-insensitive in Delta): both engines match the keys ignoring case."""
+    source = env.root / "source"
+    write_deltalake(str(source), version_rows([1, 2, 3], "a", ["north east", "west", None]),
+                    partition_by=["region"])
+    log = source / "_delta_log" / f"{0:020d}.json"
+    actions = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    for a in actions:
+        if "add" in a:
+            a["add"]["partitionValues"] = {k.upper(): v
+                                           for k, v in a["add"]["partitionValues"].items()}
+    log.write_text("".join(json.dumps(a) + "\n" for a in actions))
+    _, duck_cfg = write_configs(env, source_entry(env, "t", source))
+    run_both(env, duck_cfg, ["t"])
+    assert sorted(env.read("t").column("region").to_pylist(), key=str) == \
+        [None, "north east", "west"]
+
+
 @pytest.mark.parametrize("prop,feature", [("delta.columnMapping.mode=name", "column mapping"),
                                           ("delta.enableDeletionVectors=true", "deletion vectors")])
 def test_a_source_feature_spark_cannot_read_is_refused_before_anything_is_written(

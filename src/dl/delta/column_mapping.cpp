@@ -72,11 +72,6 @@ Status VisitType(const DataType& type, const std::string& path, const VisitFn& f
   }
 }
 
-bool SameName(const std::string& a, const std::string& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-}
-
 using EditFn = std::function<Status(std::vector<StructField>*, size_t index)>;
 
 // Calls edit(fields, i) for the struct's field list holding the column at `parts[depth..]`.
@@ -195,7 +190,7 @@ Result<Schema> RenameColumn(const Schema& schema, const std::string& column,
   DL_RETURN_IF_ERROR(EditAt(
       &fields, SplitPath(column), 0, column, [&](std::vector<StructField>* siblings, size_t index) {
         for (size_t i = 0; i < siblings->size(); ++i) {
-          if (i != index && SameName((*siblings)[i].name, new_name)) {
+          if (i != index && SameColumnName((*siblings)[i].name, new_name)) {
             return Status::InvalidArgument("cannot rename column {} to {}: column {} exists",
                                            column, new_name, (*siblings)[i].name);
           }

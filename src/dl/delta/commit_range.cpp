@@ -230,4 +230,20 @@ Result<CommitRange> ReadCommitRange(FileSystem& fs, const std::string& table_roo
   return range;
 }
 
+Result<bool> ForEachCommitNewestFirst(FileSystem& fs, const std::string& table_root,
+                                      int64_t until, const CommitRangeOptions& options,
+                                      const std::function<Result<bool>(const Commit&)>& fn) {
+  const int64_t most = std::max(options.parallel, 1);
+  int64_t chunk = 1;
+  for (int64_t last = until; last >= 0; last -= chunk, chunk = std::min(chunk * 2, most)) {
+    DL_ASSIGN_OR_RETURN(auto range, ReadCommitRange(fs, table_root, last - chunk, last, options));
+    for (auto c = range.commits.rbegin(); c != range.commits.rend(); ++c) {
+      DL_ASSIGN_OR_RETURN(bool stop, fn(*c));
+      if (stop) return true;
+    }
+    if (range.info.expired) return false;  // log cleanup removed the older versions
+  }
+  return false;
+}
+
 }  // namespace dl::delta

@@ -73,4 +73,13 @@ Result<CommitRange> ReadCommitRange(FileSystem& fs, const std::string& table_roo
                                     std::optional<int64_t> until,
                                     const CommitRangeOptions& options = {});
 
+/// Calls `fn` with the commits of versions `until`, `until` - 1, ... (newest first) until it
+/// returns true, after version 0, or at the oldest commit log cleanup left (the versions
+/// below it are not known). For a search that usually ends at the newest commits: read in
+/// ranges growing from one version to options.parallel. Returns whether `fn` stopped it.
+/// Errors as ForEachCommit's.
+Result<bool> ForEachCommitNewestFirst(FileSystem& fs, const std::string& table_root,
+                                      int64_t until, const CommitRangeOptions& options,
+                                      const std::function<Result<bool>(const Commit&)>& fn);
+
 }  // namespace dl::delta

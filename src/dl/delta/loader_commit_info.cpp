@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "dl/delta/commit_range.hpp"
+
 namespace dl::delta {
 namespace {
 
@@ -244,6 +246,23 @@ Result<std::optional<LoaderCommitInfo>> LoaderCommitInfo::Of(const std::vector<A
     if (const auto* ci = std::get_if<CommitInfo>(&a)) return Of(*ci);
   }
   return std::optional<LoaderCommitInfo>();
+}
+
+Result<std::optional<LoaderCommit>> LatestLoaderCommit(FileSystem& fs,
+                                                       const std::string& table_root,
+                                                       int64_t version, const LogSegment* known) {
+  CommitRangeOptions options;
+  options.known = known;
+  options.commit_info_only = true;
+  std::optional<LoaderCommit> found;
+  auto ours = [&found](const Commit& c) -> Result<bool> {
+    auto info = LoaderCommitInfo::Of(c.actions);
+    if (!info.ok()) return info.status().WithContext(c.path);
+    if (*info) found = LoaderCommit{c.version, std::move(**info)};
+    return found.has_value();
+  };
+  DL_RETURN_IF_ERROR(ForEachCommitNewestFirst(fs, table_root, version, options, ours).status());
+  return found;
 }
 
 }  // namespace dl::delta

@@ -14,6 +14,8 @@
 
 #include "dl/common/status.hpp"
 #include "dl/delta/actions.hpp"
+#include "dl/delta/log_segment.hpp"
+#include "dl/storage/file_system.hpp"
 
 namespace dl::delta {
 
@@ -100,5 +102,24 @@ struct LoaderCommitInfo {
   /// The same from a commit's actions (its commitInfo; nullopt without one).
   static Result<std::optional<LoaderCommitInfo>> Of(const std::vector<Action>& actions);
 };
+
+/// A commit of ours: its version and what it recorded.
+struct LoaderCommit {
+  int64_t version = -1;
+  LoaderCommitInfo info;
+};
+
+/// The newest commit of ours at or below `version` of the table at `table_root` (`known`: a
+/// snapshot's log segment, with `version` at most its version), for rolling forward what a
+/// crash left between a loader commit and the commit that follows it. Reads only commitInfo,
+/// newest first, as far back as it takes (other writers and our txn-only commits may have
+/// committed any number of times since). nullopt when no commit the log holds is ours: none
+/// was made, or log cleanup removed it. That one is older than the log retention (30 days by
+/// default), and every run of ours rolls forward before it commits, so only a crash right
+/// after it and then no run of ours on the table for that long leaves something behind.
+Result<std::optional<LoaderCommit>> LatestLoaderCommit(FileSystem& fs,
+                                                       const std::string& table_root,
+                                                       int64_t version,
+                                                       const LogSegment* known = nullptr);
 
 }  // namespace dl::delta

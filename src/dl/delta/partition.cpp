@@ -1,9 +1,11 @@
 // Hive partition directories and add.path URI encoding, as Spark/Hadoop produce them.
 #include "dl/delta/partition.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 
+#include "dl/delta/schema.hpp"
 #include "dl/storage/file_system.hpp"
 
 namespace dl::delta {
@@ -182,6 +184,17 @@ std::string ResolveDataPath(const std::string& table_root, std::string_view add_
   std::string decoded = UriDecodePath(add_path);
   if (!decoded.empty() && decoded.front() == '/') return decoded;
   return JoinPath(table_root, decoded);
+}
+
+std::optional<std::string> PartitionValueOf(const PartitionValues& values,
+                                            const std::string& column) {
+  auto it = values.find(column);
+  if (it == values.end()) {
+    it = std::find_if(values.begin(), values.end(),
+                      [&](const auto& kv) { return SameColumnName(kv.first, column); });
+  }
+  if (it == values.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace dl::delta

@@ -1,6 +1,7 @@
 // Partition values and data-file paths (PROTOCOL.md "Partition Value Serialization").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,12 @@ std::string HiveUnescape(std::string_view value);
 /// Empty strings and nullopt both mean null.
 std::string PartitionDirectory(const std::vector<std::string>& columns,
                                const PartitionValues& values);
+
+/// The value an add's partitionValues hold for partition column `column`: by its exact name,
+/// else by a key equal but for case (Delta's column names are case-insensitive, and some
+/// writers key partitionValues in another case than partitionColumns). nullopt: null or absent.
+std::optional<std::string> PartitionValueOf(const PartitionValues& values,
+                                            const std::string& column);
 
 /// URI-encode a relative path for add.path (RFC 2396: space -> %20, % -> %25, other
 /// reserved/unsafe ASCII escaped; '/' and non-ASCII kept).

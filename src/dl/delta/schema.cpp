@@ -341,6 +341,12 @@ std::string DataType::ToString() const {
   return name;
 }
 
+bool SameColumnName(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](unsigned char x, unsigned char y) {
+    return std::tolower(x) == std::tolower(y);
+  });
+}
+
 const StructField* Schema::Find(std::string_view name) const {
   for (const StructField& f : fields) {
     if (f.name == name) return &f;

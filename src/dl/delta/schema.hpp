@@ -56,6 +56,9 @@ struct Schema {
   bool operator==(const Schema& o) const { return fields == o.fields; }
 };
 
+/// Whether two column names are the same to Delta and Spark: equal but for ASCII case.
+bool SameColumnName(std::string_view a, std::string_view b);
+
 Result<Schema> ParseSchemaString(std::string_view schema_string);
 std::string SerializeSchema(const Schema& schema);
 Result<DataTypePtr> ParseDataType(const nlohmann::json& j);

@@ -13,9 +13,6 @@ namespace {
 
 // The companion's txn: the target version whose files it last committed.
 constexpr const char* kCompanionAppId = "data_loader/companion";
-// Loader commits are found by walking back from the latest target version; other writers
-// (OPTIMIZE, Spark jobs) may have committed since, but not this many.
-constexpr int64_t kMaxWalkBack = 100;
 
 // The `role` files `info` (of target version `version`) recorded, committed to `root`.
 Status CommitRecorded(table::TableContext& ctx, const delta::LoaderCommitInfo& info,
@@ -126,22 +123,12 @@ Status CommitCompanion(table::TableContext& ctx, const CompanionFiles& files,
 
 Status RollForwardCompanion(table::TableContext& ctx, const delta::Snapshot& target,
                             const std::string& role, const std::string& root) {
-  // Newest first, one commit at a time: the loader commit is nearly always the latest.
-  delta::CommitRangeOptions options;
-  options.known = &target.log_segment();
-  options.commit_info_only = true;
-  for (int64_t v = target.version(); v >= 0 && v > target.version() - kMaxWalkBack; --v) {
-    DL_ASSIGN_OR_RETURN(auto range,
-                        delta::ReadCommitRange(ctx.fs, target.table_root(), v - 1, v, options));
-    if (range.commits.empty()) return Status::OK();  // cleaned up
-    const delta::Commit& commit = range.commits.front();
-    auto info = delta::LoaderCommitInfo::Of(commit.actions);
-    if (!info.ok()) return info.status().WithContext(commit.path);
-    if (!*info) continue;
-    // The latest loader commit: earlier ones were rolled forward before it was made.
-    return CommitRecorded(ctx, **info, v, role, root);
-  }
-  return Status::OK();
+  DL_ASSIGN_OR_RETURN(auto latest,
+                      delta::LatestLoaderCommit(ctx.fs, target.table_root(), target.version(),
+                                                &target.log_segment()));
+  // The latest loader commit: earlier ones were rolled forward before it was made.
+  if (!latest) return Status::OK();
+  return CommitRecorded(ctx, latest->info, latest->version, role, root);
 }
 
 Status CommitRecordedCompanion(table::TableContext& ctx, const std::string& target_root,

@@ -197,8 +197,7 @@ void DescribeDeltaSource(const DeltaSource& source, engine::AppendOperation& op)
     op.paths.push_back(DeltaSourceFilePath(s, add));
     files.read_paths.push_back(delta::ResolveDataPath(s.table_root(), add.path));
     for (auto& [column, values] : files.partition_values) {
-      auto v = add.partition_values.find(column);
-      values.push_back(v == add.partition_values.end() ? std::nullopt : v->second);
+      values.push_back(delta::PartitionValueOf(add.partition_values, column));
     }
   }
 }
@@ -419,31 +418,30 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
 
 namespace {
 
-constexpr int64_t kMaxTxnWalkBack = 100;
-
-// The batch id of the commit that applied txn `version` of `app_id`: newest commits first,
-// one at a time (it is nearly always the latest). nullopt when the log no longer holds it.
+// The batch id of the commit that applied txn `version` of `app_id`: newest commits first
+// (it is nearly always the latest). nullopt when the log no longer holds it.
 Result<std::optional<std::string>> AppliedBatchId(table::TableContext& ctx,
                                                   const delta::Snapshot& table,
                                                   const std::string& app_id, int64_t version) {
   delta::CommitRangeOptions options;
   options.known = &table.log_segment();
-  for (int64_t v = table.version(); v >= 0 && v > table.version() - kMaxTxnWalkBack; --v) {
-    DL_ASSIGN_OR_RETURN(auto range,
-                        delta::ReadCommitRange(ctx.fs, table.table_root(), v - 1, v, options));
-    if (range.commits.empty()) break;  // cleaned up
-    const delta::Commit& commit = range.commits.front();
+  std::optional<std::string> batch_id;
+  auto applied = [&](const delta::Commit& commit) -> Result<bool> {
     for (const auto& action : commit.actions) {
       const auto* txn = std::get_if<delta::SetTransaction>(&action);
       if (!txn || txn->app_id != app_id) continue;
-      if (txn->version != version) return std::optional<std::string>();
+      if (txn->version != version) return true;
       auto info = delta::LoaderCommitInfo::Of(commit.actions);
       if (!info.ok()) return info.status().WithContext(commit.path);
-      if (!*info || !(*info)->batch_id) return std::optional<std::string>();
-      return (*info)->batch_id;
+      if (*info) batch_id = (*info)->batch_id;
+      return true;
     }
-  }
-  return std::optional<std::string>();
+    return false;
+  };
+  DL_RETURN_IF_ERROR(delta::ForEachCommitNewestFirst(ctx.fs, table.table_root(), table.version(),
+                                                     options, applied)
+                         .status());
+  return batch_id;
 }
 
 // The change store of an SCD2 table with sequence_column, as the Spark engine keeps it: its

@@ -3,39 +3,22 @@
 #include <fmt/format.h>
 
 #include "dl/common/clock.hpp"
-#include "dl/delta/commit_range.hpp"
 #include "dl/delta/loader_commit_info.hpp"
 #include "dl/delta/transaction.hpp"
 
 namespace dl::strategy {
-namespace {
-
-// Loader commits are found by walking back from the latest target version; other writers
-// (OPTIMIZE, our own txn commits) may have committed since, but not this many.
-constexpr int64_t kMaxWalkBack = 100;
-
-}  // namespace
 
 Result<std::optional<int64_t>> RecordedSourceVersion(table::TableContext& ctx,
                                                      const delta::Snapshot& target,
                                                      const std::string& app_id) {
-  delta::CommitRangeOptions options;
-  options.known = &target.log_segment();
-  options.commit_info_only = true;
-  for (int64_t v = target.version(); v >= 0 && v > target.version() - kMaxWalkBack; --v) {
-    DL_ASSIGN_OR_RETURN(auto range,
-                        delta::ReadCommitRange(ctx.fs, target.table_root(), v - 1, v, options));
-    if (range.commits.empty()) break;  // cleaned up
-    const delta::Commit& commit = range.commits.front();
-    auto info = delta::LoaderCommitInfo::Of(commit.actions);
-    if (!info.ok()) return info.status().WithContext(commit.path);
-    if (!*info) continue;
-    // The latest loader commit: earlier ones had their txn committed before it was made.
-    const auto& recorded = (*info)->delta_source;
-    if (!recorded || recorded->app_id != app_id) break;
-    return std::optional<int64_t>(recorded->version);
-  }
-  return std::optional<int64_t>();
+  DL_ASSIGN_OR_RETURN(auto latest,
+                      delta::LatestLoaderCommit(ctx.fs, target.table_root(), target.version(),
+                                                &target.log_segment()));
+  // The latest loader commit: earlier ones had their txn committed before it was made.
+  if (!latest || !latest->info.delta_source) return std::optional<int64_t>();
+  const delta::DeltaSourceVersion& recorded = *latest->info.delta_source;
+  if (recorded.app_id != app_id) return std::optional<int64_t>();
+  return std::optional<int64_t>(recorded.version);
 }
 
 Status CommitSourceVersion(table::TableContext& ctx, const std::string& target_root,

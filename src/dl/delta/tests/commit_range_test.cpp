@@ -57,11 +57,7 @@ class CommitRangeTest : public ::testing::Test {
 
   // Commit v: its commitInfo (timestamp 1000 + v) first, then an add of "v.parquet".
   void WriteVersion(int64_t v) {
-    std::vector<Action> actions{MakeCommitInfo(1000 + v)};
-    if (v == 0) {
-      actions.push_back(MakeProtocol());
-      actions.push_back(MakeMetadata());
-    }
+    std::vector<Action> actions = CommitStart(v);
     actions.push_back(MakeAdd(std::to_string(v) + ".parquet"));
     WriteCommit(root_, v, actions);
   }
@@ -70,9 +66,7 @@ class CommitRangeTest : public ::testing::Test {
   }
   // Log cleanup: commits below `version` removed, a checkpoint at `version` kept.
   void CleanUpBelow(int64_t version) {
-    WriteCheckpointFile(CheckpointPath(root_, version),
-                        {MakeProtocol(), MakeMetadata(), MakeAdd("cp.parquet")});
-    for (int64_t v = 0; v < version; ++v) std::filesystem::remove(CommitPath(root_, v));
+    CleanUpLogBelow(root_, version, {MakeProtocol(), MakeMetadata(), MakeAdd("cp.parquet")});
   }
 
   static std::vector<int64_t> Versions(const CommitRange& range) {
@@ -284,6 +278,84 @@ TEST_F(CommitRangeTest, ManyCommitsArriveInOrderAndTheCallbackCanStop) {
   ASSERT_FALSE(stopped.ok());
   EXPECT_EQ(stopped.status().message(), "stop at 5");
   EXPECT_EQ(seen.back(), 5);
+}
+
+TEST_F(CommitRangeTest, NewestFirstReadsGrowingRangesUntilTheCallbackStops) {
+  WriteVersions(0, 40);
+  auto seg = LogSegment::Build(*local_, root_);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  CommitRangeOptions options;
+  options.known = &*seg;
+  options.parallel = 4;
+  std::vector<int64_t> seen;
+  auto upto = [&](int64_t stop_at) {
+    return [&seen, stop_at](const Commit& c) -> Result<bool> {
+      seen.push_back(c.version);
+      return c.version == stop_at;
+    };
+  };
+  // The newest commit wanted: one read, no listing.
+  auto newest = ForEachCommitNewestFirst(fs_, root_, 40, options, upto(40));
+  ASSERT_TRUE(newest.ok()) << newest.status().ToString();
+  EXPECT_TRUE(*newest);
+  EXPECT_EQ(seen, (std::vector<int64_t>{40}));
+  EXPECT_EQ(fs_.reads.load(), 1);
+  EXPECT_EQ(fs_.lists.load(), 0);
+
+  // Ranges of 1, 2, 4, 4, ... versions: 40 | 39 38 | 37..34 | 33..30.
+  seen.clear();
+  fs_.reads = 0;
+  auto deeper = ForEachCommitNewestFirst(fs_, root_, 40, options, upto(31));
+  ASSERT_TRUE(deeper.ok()) << deeper.status().ToString();
+  EXPECT_TRUE(*deeper);
+  EXPECT_EQ(seen.front(), 40);
+  EXPECT_EQ(seen.back(), 31);
+  EXPECT_EQ(seen.size(), 10u);
+  EXPECT_EQ(fs_.reads.load(), 11);
+
+  // Not found: every version once, newest first, down to 0.
+  seen.clear();
+  auto none = ForEachCommitNewestFirst(fs_, root_, 40, options, upto(-1));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(*none);
+  ASSERT_EQ(seen.size(), 41u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], 40 - static_cast<int64_t>(i));
+
+  // An error from the callback stops the walk.
+  auto failed = ForEachCommitNewestFirst(fs_, root_, 40, options, [](const Commit& c) {
+    return Result<bool>(Status::InvalidArgument("stop at {}", c.version));
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().message(), "stop at 40");
+}
+
+TEST_F(CommitRangeTest, NewestFirstEndsAtTheOldestCommitLogCleanupLeft) {
+  WriteVersions(0, 30);
+  CleanUpBelow(20);
+  auto seg = LogSegment::Build(*local_, root_);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  const LogSegment* segment = &*seg;
+  for (const LogSegment* known : {static_cast<const LogSegment*>(nullptr), segment}) {
+    CommitRangeOptions options;
+    options.known = known;
+    std::vector<int64_t> seen;
+    auto walked = ForEachCommitNewestFirst(fs_, root_, 30, options, [&](const Commit& c) {
+      seen.push_back(c.version);
+      return Result<bool>(false);
+    });
+    ASSERT_TRUE(walked.ok()) << walked.status().ToString();
+    EXPECT_FALSE(*walked);
+    ASSERT_EQ(seen.size(), 11u);
+    EXPECT_EQ(seen.back(), 20);
+  }
+  // A gap above the oldest retained commit is not taken for cleanup.
+  std::filesystem::remove(CommitPath(root_, 25));
+  auto gap = ForEachCommitNewestFirst(fs_, root_, 30, {}, [](const Commit&) {
+    return Result<bool>(false);
+  });
+  ASSERT_FALSE(gap.ok());
+  EXPECT_EQ(gap.status().code(), StatusCode::kCorruptLog);
+  EXPECT_TRUE(Contains(gap.status().message(), "missing version 25")) << gap.status().message();
 }
 
 TEST_F(CommitRangeTest, AnUnreadableCommitNamesItsFile) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,17 @@ inline CommitInfo MakeCommitInfo(int64_t ts, std::optional<int64_t> ict = {}) {
   return c;
 }
 
+/// The first actions of commit `version` of a test log: its commitInfo (timestamp 1000 +
+/// version), and in version 0 the protocol and metadata.
+inline std::vector<Action> CommitStart(int64_t version) {
+  std::vector<Action> actions{MakeCommitInfo(1000 + version)};
+  if (version == 0) {
+    actions.push_back(MakeProtocol());
+    actions.push_back(MakeMetadata());
+  }
+  return actions;
+}
+
 /// Write commit `version` of the table at root.
 inline void WriteCommit(const std::string& root, int64_t version,
                         const std::vector<Action>& actions) {
@@ -73,6 +85,14 @@ inline void WriteCommit(const std::string& root, int64_t version,
 /// Write a (test-double) classic checkpoint: the given actions as JSON lines.
 inline void WriteCheckpointFile(const std::string& path, const std::vector<Action>& actions) {
   WriteFile(path, SerializeActions(actions));
+}
+
+/// Log cleanup as Delta does it: a checkpoint at `version` (a test double holding `actions`),
+/// and the commits below it removed.
+inline void CleanUpLogBelow(const std::string& root, int64_t version,
+                            const std::vector<Action>& actions) {
+  WriteCheckpointFile(CheckpointPath(root, version), actions);
+  for (int64_t v = 0; v < version; ++v) std::filesystem::remove(CommitPath(root, v));
 }
 
 inline std::string LogFile(const std::string& root, const std::string& name) {

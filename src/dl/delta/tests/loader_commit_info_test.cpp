@@ -178,5 +178,98 @@ TEST(LoaderCommitInfoTest, UnknownFieldsAndMissingCountersAreTolerated) {
   EXPECT_EQ(info->merge->updated, 0);
 }
 
+// Real logs on local disk: commits of other writers, and of ours as we and Spark write them.
+class LatestLoaderCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override { root_ = dir_.path() + "/t"; }
+
+  // Commit v of another writer (OPTIMIZE, a txn-only commit): no metadata of ours.
+  void WriteOther(int64_t v) {
+    std::vector<Action> actions = CommitStart(v);
+    actions.push_back(SetTransaction{"data_loader/source/other", v, 1000 + v});
+    WriteCommit(root_, v, actions);
+  }
+  void WriteOthers(int64_t first, int64_t last) {
+    for (int64_t v = first; v <= last; ++v) WriteOther(v);
+  }
+  // Commit v of ours naming batch `batch`: our field, or Spark's userMetadata.
+  void WriteOurs(int64_t v, const std::string& batch, bool as_spark = false) {
+    LoaderCommitInfo info;
+    info.batch_id = batch;
+    info.delta_source = DeltaSourceVersion{"data_loader/source/abc", v * 10};
+    CommitInfo ci = as_spark ? WithField("userMetadata", info.ToUserMetadata())
+                             : WithField(kLoaderCommitInfoKey, info.ToJson());
+    WriteCommit(root_, v, {ci, MakeAdd(batch + ".parquet")});
+  }
+  Result<std::optional<LoaderCommit>> Latest(int64_t version, bool known = false) {
+    auto seg = LogSegment::Build(*fs_, root_);
+    if (!seg.ok()) return seg.status();
+    return LatestLoaderCommit(*fs_, root_, version, known ? &*seg : nullptr);
+  }
+
+  TempDir dir_;
+  std::string root_;
+  std::unique_ptr<FileSystem> fs_ = MakeLocalFileSystem();
+};
+
+// More commits of others than the old walk's cap (100) since ours: still found.
+TEST_F(LatestLoaderCommitTest, TheNewestOfOursIsFoundBehindAnyNumberOfOtherCommits) {
+  WriteOther(0);
+  WriteOurs(1, "a");
+  WriteOurs(2, "b", true);
+  WriteOthers(3, 152);
+  for (bool known : {false, true}) {
+    auto latest = Latest(152, known);
+    ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+    ASSERT_TRUE(*latest);
+    EXPECT_EQ((*latest)->version, 2);
+    EXPECT_EQ((*latest)->info.batch_id, "b");
+    EXPECT_EQ((*latest)->info.delta_source, (DeltaSourceVersion{"data_loader/source/abc", 20}));
+  }
+  // At or below the version asked for.
+  auto older = Latest(1);
+  ASSERT_TRUE(older.ok()) << older.status().ToString();
+  ASSERT_TRUE(*older);
+  EXPECT_EQ((*older)->version, 1);
+  EXPECT_EQ((*older)->info.batch_id, "a");
+}
+
+TEST_F(LatestLoaderCommitTest, ALogWithoutCommitsOfOursHasNone) {
+  WriteOthers(0, 40);
+  auto latest = Latest(40, true);
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  EXPECT_FALSE(*latest);
+}
+
+// Log cleanup removed the commits below a checkpoint: the search ends at the oldest commit
+// kept, without error; one of ours among those kept is found.
+TEST_F(LatestLoaderCommitTest, TheSearchEndsAtTheOldestCommitLogCleanupLeft) {
+  WriteOurs(0, "gone");
+  WriteOthers(1, 150);
+  CleanUpLogBelow(root_, 120, {MakeProtocol(), MakeMetadata()});
+  for (bool known : {false, true}) {
+    auto latest = Latest(150, known);
+    ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+    EXPECT_FALSE(*latest);
+  }
+  WriteOurs(121, "kept");
+  WriteOthers(122, 150);
+  auto kept = Latest(150, true);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  ASSERT_TRUE(*kept);
+  EXPECT_EQ((*kept)->version, 121);
+}
+
+TEST_F(LatestLoaderCommitTest, AMalformedCommitOfOursIsCorruptLogNamingItsFile) {
+  WriteOther(0);
+  WriteCommit(root_, 1, {WithField(kLoaderCommitInfoKey, Json{{"batchId", 5}})});
+  WriteOthers(2, 3);
+  auto latest = Latest(3);
+  ASSERT_FALSE(latest.ok());
+  EXPECT_EQ(latest.status().code(), StatusCode::kCorruptLog);
+  EXPECT_TRUE(Contains(latest.status().message(), CommitPath(root_, 1)))
+      << latest.status().message();
+}
+
 }  // namespace
 }  // namespace dl::delta

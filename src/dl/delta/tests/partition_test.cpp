@@ -1,4 +1,5 @@
 #include "dl/delta/partition.hpp"
+#include "dl/delta/schema.hpp"
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,21 @@ TEST(PartitionTest, PartitionDirectoryNullsAndOrder) {
             "b=__HIVE_DEFAULT_PARTITION__/a=1/c=__HIVE_DEFAULT_PARTITION__/d%3Dx=y");
   EXPECT_EQ(PartitionDirectory({"missing"}, v), "missing=__HIVE_DEFAULT_PARTITION__");
   EXPECT_EQ(PartitionDirectory({}, v), "");
+}
+
+// As the DuckDB and Spark engines read a Delta table's (or source's) files.
+TEST(PartitionTest, PartitionValuesMatchTheColumnByExactNameThenIgnoringCase) {
+  PartitionValues values{{"Region", "west"}, {"region", "east"}, {"DAY", "2024-01-01"},
+                         {"note", std::nullopt}};
+  EXPECT_EQ(PartitionValueOf(values, "region"), "east");  // the exact key wins
+  EXPECT_EQ(PartitionValueOf(values, "Region"), "west");
+  EXPECT_EQ(PartitionValueOf(values, "day"), "2024-01-01");
+  EXPECT_EQ(PartitionValueOf(values, "Day"), "2024-01-01");
+  EXPECT_EQ(PartitionValueOf(values, "note"), std::nullopt);   // null
+  EXPECT_EQ(PartitionValueOf(values, "month"), std::nullopt);  // absent
+  EXPECT_EQ(PartitionValueOf(values, "da"), std::nullopt);     // not a prefix match
+  EXPECT_TRUE(SameColumnName("Straße_A", "straße_a"));
+  EXPECT_FALSE(SameColumnName("STRASSE", "straße"));  // ASCII case only
 }
 
 TEST(PartitionTest, UriEncodeAndDecode) {

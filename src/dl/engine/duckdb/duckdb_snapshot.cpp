@@ -66,18 +66,6 @@ Status FillDeletedRows(Connection& conn, FileSystem& fs, const std::string& tabl
   return app.Close();
 }
 
-// The partition value of `column` in `values`: exact name first, then case-insensitive.
-std::optional<std::string> PartitionValueOf(const delta::PartitionValues& values,
-                                            const std::string& column) {
-  auto it = values.find(column);
-  if (it == values.end()) {
-    it = std::find_if(values.begin(), values.end(),
-                      [&](const auto& kv) { return AsciiLower(kv.first) == AsciiLower(column); });
-  }
-  if (it == values.end()) return std::nullopt;
-  return it->second;
-}
-
 // Data column as stored in the files -> the table's type. `mapped`: the files name columns
 // (nested ones too) physically.
 Result<std::string> DataColumnSql(const delta::StructField& field, const Column* file_column,
@@ -137,7 +125,7 @@ Status FillFileTable(Connection& conn, const std::string& table,
     DL_RETURN_IF_ERROR(app.AppendVarchar(paths[f]));
     DL_RETURN_IF_ERROR(app.AppendVarchar(files[f].path));
     for (const auto& column : partition_columns) {
-      DL_RETURN_IF_ERROR(app.AppendOptional(PartitionValueOf(files[f].partition_values, column)));
+      DL_RETURN_IF_ERROR(app.AppendOptional(delta::PartitionValueOf(files[f].partition_values, column)));
     }
     if (row_ids) {
       DL_RETURN_IF_ERROR(app.AppendInt64(*files[f].base_row_id));

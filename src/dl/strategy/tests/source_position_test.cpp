@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dl/common/clock.hpp"
 #include "dl/delta/loader_commit_info.hpp"
+#include "dl/delta/maintenance.hpp"
 #include "dl/delta/transaction.hpp"
 #include "dl/strategy/tests/strategy_test_util.hpp"
 
@@ -31,9 +34,15 @@ class SourcePositionTest : public StrategyTest {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : std::nullopt;
   }
-  Status Commit(int64_t version) {
+  Status Commit(int64_t version, const std::string& app_id = kApp) {
     table::TableContext ctx{*fs_, *engine_};
-    return CommitSourceVersion(ctx, root(), kApp, version);
+    return CommitSourceVersion(ctx, root(), app_id, version);
+  }
+  // `n` txn-only commits of other sources' loaders (as many other writers' commits).
+  void CommitOthers(int n) {
+    for (int i = 1; i <= n; ++i) {
+      ASSERT_TRUE(Commit(i, "data_loader/source/other" + std::to_string(i % 3)).ok());
+    }
   }
 };
 
@@ -57,6 +66,35 @@ TEST_F(SourcePositionTest, TheLatestLoaderCommitsSourceVersionIsRolledForwardOnc
   EXPECT_EQ(Recorded(), 7);
   ASSERT_TRUE(Commit(7).ok());
   EXPECT_EQ(Snapshot()->TxnVersion(kApp), 7);
+}
+
+// A crash after Spark's commit, then more commits of others than any fixed walk back would
+// read: the source version is still rolled forward, not loaded twice.
+TEST_F(SourcePositionTest, AManyCommitsOldLoaderCommitIsStillRolledForward) {
+  ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
+  CommitAsSpark(1, 4);
+  CommitOthers(150);
+  EXPECT_EQ(Recorded(), 4);
+}
+
+TEST_F(SourcePositionTest, ATableWithoutLoaderCommitsRecordsNothing) {
+  CreateForeignTable();
+  CommitOthers(20);
+  EXPECT_EQ(Recorded(), std::nullopt);
+}
+
+// Log cleanup removed the loader commit (older than the log retention): nothing recorded is
+// left to roll forward, and the search ends at the oldest commit kept.
+TEST_F(SourcePositionTest, ALoaderCommitLogCleanupRemovedRecordsNothing) {
+  ASSERT_TRUE(Load({Write("a.csv", "id\n1\n")}).ok());
+  CommitAsSpark(1, 4);
+  CommitOthers(30);  // checkpoints every 10 commits
+  constexpr int64_t kDayMs = 24 * 3600 * 1000;
+  auto cleaned = delta::CleanupExpiredLogs(*fs_, *Snapshot(), NowMs() + 31 * kDayMs);
+  ASSERT_TRUE(cleaned.ok()) << cleaned.status().ToString();
+  ASSERT_TRUE(std::find(cleaned->begin(), cleaned->end(), delta::CommitPath(root(), 1)) !=
+              cleaned->end());
+  EXPECT_EQ(Recorded(), std::nullopt);
 }
 
 }  // namespace

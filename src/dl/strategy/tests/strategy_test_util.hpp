@@ -94,6 +94,19 @@ class StrategyTest : public ::testing::Test {
     ASSERT_TRUE(committed.ok()) << committed.status().ToString();
   }
 
+  /// The table (one column `id` BIGINT) as another writer creates it: no loader commit.
+  void CreateForeignTable() {
+    delta::Metadata md;
+    md.id = NewUuid();
+    md.schema_string = R"({"type":"struct","fields":[{"name":"id","type":"long",)"
+                       R"("nullable":true,"metadata":{}}]})";
+    delta::Transaction tx(*fs_, engine_.get(), root(), nullptr);
+    tx.Add(delta::Protocol{1, 2, std::nullopt, std::nullopt});
+    tx.Add(std::move(md));
+    auto committed = tx.Commit();
+    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  }
+
   /// The file system batches are loaded through (a test may hook it).
   virtual FileSystem& load_fs() { return *fs_; }
 
