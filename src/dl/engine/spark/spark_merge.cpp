@@ -130,6 +130,37 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
   return checked.ok() ? Status::OK() : FragmentError(checked.status(), "merge_condition", op.rows);
 }
 
+// The MERGE of a batch whose rows per file are counted in the source view alone (MergeViews).
+Result<MergeOutcome> MergeKept(SparkSession& session, const MergeOperation& op,
+                               const std::vector<Column>& written, MergeOutcome out) {
+  const AppendOperation& rows = op.rows;
+  DL_ASSIGN_OR_RETURN(
+      auto counted,
+      session.Sql(fmt::format("SELECT {0}, count(1), count_if(NOT {1}) FROM {2} GROUP BY 1",
+                              SparkIdent(kFileColumn), SparkIdent(kDeleteColumn),
+                              SparkIdent(kSourceView))));
+  int64_t kept = 0, upserts = 0;
+  for (const auto& r : counted.rows) {
+    kept += std::stoll(r.at(1).value_or("0"));
+    const int64_t n = std::stoll(r.at(2).value_or("0"));
+    upserts += n;
+    if (!rows.source_file_column.empty()) out.rows_per_file[r.at(0).value_or("")] += n;
+  }
+  out.collapsed = out.source_rows - kept;
+  DL_RETURN_IF_ERROR(AddNewColumns(session, rows, written));
+  DL_RETURN_IF_ERROR(SetTableProperties(session, rows));
+  DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(session, rows, MergeStatement(op, written)));
+  // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows; none when
+  // Delta skipped the MERGE (its txn version was applied): its rows then count as inserts.
+  out.inserted = upserts;
+  if (!merged.rows.empty() && merged.rows[0].size() == 4) {
+    out.updated = std::stoll(merged.rows[0][1].value_or("0"));
+    out.deleted = std::stoll(merged.rows[0][2].value_or("0"));
+    out.inserted = std::stoll(merged.rows[0][3].value_or("0"));
+  }
+  return out;
+}
+
 // Everything after the batch view exists; the caller drops the views.
 Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
   const AppendOperation& rows = op.rows;
@@ -157,6 +188,11 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
     }
   }
 
+  // Without merge_condition, every row dedup keeps is an insert or an update unless it is a
+  // delete, so its file's count needs no join with the table (a scan of it as costly as the
+  // MERGE's own): the MERGE's metrics then split inserts from updates. merge_condition leaves
+  // rows unchanged, which only the join tells.
+  if (rows.table_columns && !op.merge_condition) return MergeKept(session, op, written, out);
   DL_ASSIGN_OR_RETURN(auto outcomes, session.Sql(OutcomesQuery(op)));
   int64_t kept = 0;
   for (const auto& r : outcomes.rows) {
