@@ -247,3 +247,25 @@ def test_a_source_feature_spark_cannot_read_is_refused_before_anything_is_writte
     env.write_config([source_entry(env, "t", source, engine="duckdb")])
     env.load()
     assert sorted(env.read("t").column("id").to_pylist()) == [1, 2]
+
+
+def test_a_target_our_delta_module_cannot_commit_to_is_refused_before_spark_writes(
+        env: LoaderEnv):
+    """The source's position is committed to the target by our Delta module after Spark's
+    commit: a target with a writer feature it does not know fails the batch first, naming the
+    feature, and Spark writes nothing."""
+    source = env.root / "source"
+    write_deltalake(str(source), version_rows([1, 2], "a", ["west"]))
+    target = env.table_path("t")
+    write_deltalake(str(target), version_rows([9], "z", ["west"]))
+    log = target / "_delta_log" / f"{0:020d}.json"
+    actions = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    for a in actions:
+        if "protocol" in a:
+            a["protocol"] = {"minReaderVersion": 1, "minWriterVersion": 7,
+                             "writerFeatures": ["someFutureWriterFeature"]}
+    log.write_text("".join(json.dumps(a) + "\n" for a in actions))
+    env.write_config([source_entry(env, "t", source, engine="spark")])
+    r = env.load(expect=1)
+    assert "someFutureWriterFeature" in r.out and "commits its position" in r.out, str(r)
+    assert env.version("t") == 0

@@ -16,6 +16,7 @@
 #include "dl/delta/commit_range.hpp"
 #include "dl/delta/loader_commit_info.hpp"
 #include "dl/delta/partition.hpp"
+#include "dl/delta/protocol_features.hpp"
 #include "dl/delta/type_widening.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/stat_many.hpp"
@@ -254,6 +255,17 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
     txn_version = (snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0) + 1;
   }
 
+  if (source && snapshot) {
+    // After the engine's commit, our Delta module commits the source's position to the
+    // table (source_position.hpp): refused now, before anything is written, if it cannot.
+    Status writable =
+        delta::CheckCanWrite(snapshot->protocol(), snapshot->metadata(), target.display_name);
+    if (!writable.ok()) {
+      return writable.WithContext(fmt::format(
+          "Delta source {}: on this engine data_loader commits its position to the table",
+          t.source_path_pattern));
+    }
+  }
   RemoteBatch out;
   out.txn_version = &txn_version;
   out.applied_txn_version = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;

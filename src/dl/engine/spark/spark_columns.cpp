@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dl/delta/schema.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
 #include "dl/engine/spark/spark_source.hpp"
 
@@ -145,7 +146,7 @@ Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadF
   if (!columns.ok()) return ClassifyError(columns.status(), op);
   bool any_kept = !op.table_columns;
   for (const auto& c : *columns) {
-    if (op.new_columns == NewColumns::kRescue && SameName(c.name, op.rescued_data_column)) {
+    if (op.new_columns == NewColumns::kRescue && delta::SameColumnName(c.name, op.rescued_data_column)) {
       return Status::SchemaMismatch(
           "column '{}' of the source clashes with the column the loader adds "
           "(rescued_data_column); rename it there",
@@ -189,16 +190,9 @@ Status CheckPresent(const std::vector<std::string>& columns, const std::string& 
                                 op.display_name);
 }
 
-bool SameName(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool HasColumn(const std::vector<std::string>& names, const std::string& name) {
   return std::any_of(names.begin(), names.end(),
-                     [&](const std::string& n) { return SameName(n, name); });
+                     [&](const std::string& n) { return delta::SameColumnName(n, name); });
 }
 
 Status AddNewColumns(SparkSession& session, const AppendOperation& op,

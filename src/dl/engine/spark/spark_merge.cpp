@@ -152,12 +152,14 @@ Result<MergeOutcome> MergeKept(SparkSession& session, const MergeOperation& op,
   DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(session, rows, MergeStatement(op, written)));
   // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows; none when
   // Delta skipped the MERGE (its txn version was applied): its rows then count as inserts.
+  // A matched row counts as updated even when no column is updatable (no UPDATE clause), as
+  // on DuckDB and with the join.
   out.inserted = upserts;
   if (!merged.rows.empty() && merged.rows[0].size() == 4) {
-    out.updated = std::stoll(merged.rows[0][1].value_or("0"));
     out.deleted = std::stoll(merged.rows[0][2].value_or("0"));
     out.inserted = std::stoll(merged.rows[0][3].value_or("0"));
   }
+  out.updated = upserts - out.inserted;
   return out;
 }
 

@@ -103,8 +103,7 @@ std::vector<std::string> DataColumns(const AppendOperation& op,
 Status CheckPresent(const std::vector<std::string>& columns, const std::string& column,
                     const std::string& key, const AppendOperation& op);
 
-/// Case-insensitive (Spark's default resolution).
-bool SameName(const std::string& a, const std::string& b);
+/// Case-insensitive (Spark's default resolution, delta::SameColumnName).
 bool HasColumn(const std::vector<std::string>& names, const std::string& name);
 
 /// SQL over a batch view's row: whether a key or the sequence column is NULL, and why

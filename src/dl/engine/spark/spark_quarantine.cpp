@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <map>
 
+#include "dl/delta/schema.hpp"
 #include "dl/delta/type_widening.hpp"
 #include "dl/engine/spark/spark_load.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
@@ -48,7 +49,7 @@ Result<std::string> WithQuarantineTypes(SparkSession& session, const AppendOpera
   for (const auto& c : columns) {
     auto field =
         std::find_if(quarantine.columns.begin(), quarantine.columns.end(),
-                     [&](const delta::StructField& f) { return SameName(f.name, c.name); });
+                     [&](const delta::StructField& f) { return delta::SameColumnName(f.name, c.name); });
     std::string type;
     if (field != quarantine.columns.end()) {
       auto from = WidenableFrom(c.type);

@@ -9,8 +9,9 @@
 // read only once its MERGE landed: of an applied txn version, only the rows of the batch id
 // that landed it (a "landed" marker row written by a later attempt, or the table's log for the
 // latest version); rows above the applied version are in flight or dead, never read, and
-// never deleted; rows of an applied version with another batch id can never land (Delta
-// skips a second write of a txn version) and are deleted.
+// never deleted (but old-layout rows, with no batch id); rows of an applied version with
+// another batch id can never land (Delta skips a second write of a txn version) and are
+// deleted.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -116,8 +117,9 @@ class Scd2Plan {
   Scd2Operation op_;  // a copy: quarantine changes its userMetadata
   Scd2Columns c_;
   std::optional<std::string> landed_;  ///< the batch id that applied applied_txn_version
-  /// (txn version, batch id) rows of the store never read: of an applied version whose
-  /// landed id is known (deleted by the clean-up) or not; with a NULL id, above the applied one.
+  /// (txn version, batch id) pairs of the store that never land: of an applied version whose
+  /// landed id is known (deleted by the clean-up) or not (left alone); with a NULL id, above
+  /// the applied one. None of them is read (Stored()).
   struct DeadPair {
     int64_t version = 0;
     std::optional<std::string> id;
@@ -324,9 +326,12 @@ Status Scd2Plan::OpenStore() {
   if (landed_) {
     landed += fmt::format(" UNION SELECT CAST({} AS BIGINT), {}", applied, SparkLiteral(*landed_));
   }
-  // Cached: every later read of the store joins it (a few rows per batch ever loaded).
-  DL_RETURN_IF_ERROR(
-      Sql(fmt::format("CACHE TABLE {} AS SELECT DISTINCT * FROM ({})", Id(kLanded), landed)));
+  // Cached: every later read of the store joins it (a few rows per batch ever loaded). The
+  // attempt's id makes the cached plan its own: Spark's cache is shared by the server's
+  // sessions, and another loader's UNCACHE of an equal plan would drop ours.
+  DL_RETURN_IF_ERROR(Sql(fmt::format("CACHE TABLE {} AS SELECT DISTINCT *, {} AS `__dl_owner` "
+                                     "FROM ({})",
+                                     Id(kLanded), SparkLiteral(op_.rows.batch_id), landed)));
   // For the clean-up: pairs of applied versions that did not land (known: the version's
   // landed id is), and old-layout rows above the applied version.
   DL_ASSIGN_OR_RETURN(
@@ -538,8 +543,9 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   DL_RETURN_IF_ERROR(ResolveColumns());
   DL_RETURN_IF_ERROR(CreateEvents());
   if (op_.change_store_columns) DL_RETURN_IF_ERROR(OpenStore());
-  // Stored before anything reads the store: a write after would make Spark re-plan the
-  // cached steps, which read it, under the MERGE.
+  // Stored before the steps read the store: a write after would make Spark re-plan the
+  // cached steps, which read it, under the MERGE. (kLanded, read before, is re-read after
+  // this write: the pairs it holds are facts, the same at any version.)
   DL_RETURN_IF_ERROR(WriteChangeStore());
   DL_RETURN_IF_ERROR(CreateLateKeys());
   DL_RETURN_IF_ERROR(CreateVersions());

@@ -56,6 +56,13 @@ int64_t MsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// At most `n` bytes of `text`, never cutting a UTF-8 sequence.
+std::string Shortened(const std::string& text, size_t n) {
+  if (text.size() <= n) return text;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n) + "...";
+}
+
 bool Debugging() { return log::CurrentLevel() == log::Level::kDebug; }
 
 std::string LocalUser() {
@@ -92,8 +99,8 @@ class SparkSession::Impl {
   const std::string& session_id() const { return session_id_; }
 
   // Each statement's round trips and time at debug level: where a batch's time goes on the
-  // cluster (docs/spark_engine.md). Statements carry no secrets (credentials travel as
-  // confs, whose values are never logged).
+  // cluster (docs/spark_engine.md). Statements carry no credentials (the connection's token
+  // travels in the call's metadata; conf values are never logged).
   Result<QueryRows> Sql(const std::string& sql) {
     if (!Debugging()) return SqlOnce(sql);
     const auto start = std::chrono::steady_clock::now();
@@ -101,7 +108,7 @@ class SparkSession::Impl {
     log::Debug("spark statement", {{"ms", MsSince(start)},
                                    {"ok", out.ok()},
                                    {"rows", out.ok() ? out->rows.size() : 0},
-                                   {"sql", sql.size() > 300 ? sql.substr(0, 300) + "..." : sql}});
+                                   {"sql", Shortened(sql, 300)}});
     return out;
   }
 

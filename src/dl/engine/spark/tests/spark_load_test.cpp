@@ -47,9 +47,9 @@ TEST(SparkQuotingTest, LiteralsEscapeQuotesAndBackslashes) {
   EXPECT_EQ(SparkLiteral("a\\'; DROP"), "'a\\\\\\'; DROP'");
 }
 
-TEST(SparkQuotingTest, SameNameIgnoresCaseLikeSparksResolution) {
-  EXPECT_TRUE(SameName("Amount", "amount"));
-  EXPECT_FALSE(SameName("amount", "amounts"));
+TEST(SparkQuotingTest, HasColumnIgnoresCaseLikeSparksResolution) {
+  EXPECT_TRUE(HasColumn({"id", "Amount"}, "amount"));
+  EXPECT_FALSE(HasColumn({"amount"}, "amounts"));
   EXPECT_TRUE(HasColumn({"id", "V"}, "v"));
 }
 
