@@ -468,17 +468,23 @@ Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
                         AppliedBatchId(ctx, *remote.snapshot, op.rows.txn_app_id,
                                        remote.applied_txn_version));
   }
-  DL_ASSIGN_OR_RETURN(auto store, LoadCompanion(ctx, op.change_store_root));
-  if (store) {
-    auto& columns = op.change_store_columns.emplace();
-    for (const auto& f : store->schema().fields) columns.push_back(f.name);
+  // Its columns only (Spark reads its rows): no file list.
+  auto store = delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, op.change_store_root);
+  if (!store.ok() && store.status().code() != StatusCode::kNotFound) {
+    return store.status().WithContext("reading SCD2 change store " + op.change_store_root);
   }
-  if (!op.rows.table_columns || (store && remote.applied_txn_version > 0)) return Status::OK();
+  if (store.ok()) {
+    auto& columns = op.change_store_columns.emplace();
+    for (const auto& f : (*store)->schema().fields) columns.push_back(f.name);
+  }
+  if (!op.rows.table_columns || (store.ok() && remote.applied_txn_version > 0)) {
+    return Status::OK();
+  }
   return Status::InvalidArgument(
       "sequence_column: {} exists but {} (the SCD2 change store the spark engine keeps from the "
       "table's first batch, to place late events); load this table with engine: duckdb",
       target.display_name,
-      store ? "its change store was not written by the spark engine"
+      store.ok() ? "its change store was not written by the spark engine"
             : "its change store " + op.change_store_root + " is missing");
 }
 
