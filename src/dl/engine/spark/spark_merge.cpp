@@ -130,37 +130,43 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
   return checked.ok() ? Status::OK() : FragmentError(checked.status(), "merge_condition", op.rows);
 }
 
-// The MERGE of a batch whose rows per file are counted in the source view alone (MergeViews).
-Result<MergeOutcome> MergeKept(SparkSession& session, const MergeOperation& op,
-                               const std::vector<Column>& written, MergeOutcome out) {
-  const AppendOperation& rows = op.rows;
+// The tracker's counts of a batch MERGE will split (MergeViews): its kept rows per file, all
+// counted as inserts until the MERGE's metrics tell the updates.
+Status CountKept(SparkSession& session, const MergeOperation& op, MergeOutcome& out) {
   DL_ASSIGN_OR_RETURN(
       auto counted,
       session.Sql(fmt::format("SELECT {0}, count(1), count_if(NOT {1}) FROM {2} GROUP BY 1",
                               SparkIdent(kFileColumn), SparkIdent(kDeleteColumn),
                               SparkIdent(kSourceView))));
-  int64_t kept = 0, upserts = 0;
+  int64_t kept = 0;
   for (const auto& r : counted.rows) {
     kept += std::stoll(r.at(1).value_or("0"));
     const int64_t n = std::stoll(r.at(2).value_or("0"));
-    upserts += n;
-    if (!rows.source_file_column.empty()) out.rows_per_file[r.at(0).value_or("")] += n;
+    out.inserted += n;
+    if (!op.rows.source_file_column.empty()) out.rows_per_file[r.at(0).value_or("")] += n;
   }
   out.collapsed = out.source_rows - kept;
-  DL_RETURN_IF_ERROR(AddNewColumns(session, rows, written));
-  DL_RETURN_IF_ERROR(SetTableProperties(session, rows));
-  DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(session, rows, MergeStatement(op, written)));
-  // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows; none when
-  // Delta skipped the MERGE (its txn version was applied): its rows then count as inserts.
-  // A matched row counts as updated even when no column is updatable (no UPDATE clause), as
-  // on DuckDB and with the join.
-  out.inserted = upserts;
-  if (!merged.rows.empty() && merged.rows[0].size() == 4) {
-    out.deleted = std::stoll(merged.rows[0][2].value_or("0"));
-    out.inserted = std::stoll(merged.rows[0][3].value_or("0"));
+  return Status::OK();
+}
+
+// The tracker's counts from each kept row's outcome against the table (a join with it).
+Status CountOutcomes(SparkSession& session, const MergeOperation& op, MergeOutcome& out) {
+  DL_ASSIGN_OR_RETURN(auto outcomes, session.Sql(OutcomesQuery(op)));
+  int64_t kept = 0;
+  for (const auto& r : outcomes.rows) {
+    const std::string kind = r.at(1).value_or("");
+    const int64_t n = std::stoll(r.at(2).value_or("0"));
+    kept += n;
+    if (kind == "insert") out.inserted += n;
+    if (kind == "update") out.updated += n;
+    if (kind == "delete") out.deleted += n;
+    if (kind == "unchanged") out.unchanged += n;
+    if (!op.rows.source_file_column.empty() && (kind == "insert" || kind == "update")) {
+      out.rows_per_file[r.at(0).value_or("")] += n;
+    }
   }
-  out.updated = upserts - out.inserted;
-  return out;
+  out.collapsed = out.source_rows - kept;
+  return Status::OK();
 }
 
 // Everything after the batch view exists; the caller drops the views.
@@ -194,22 +200,9 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
   // delete, so its file's count needs no join with the table (a scan of it as costly as the
   // MERGE's own): the MERGE's metrics then split inserts from updates. merge_condition leaves
   // rows unchanged, which only the join tells.
-  if (rows.table_columns && !op.merge_condition) return MergeKept(session, op, written, out);
-  DL_ASSIGN_OR_RETURN(auto outcomes, session.Sql(OutcomesQuery(op)));
-  int64_t kept = 0;
-  for (const auto& r : outcomes.rows) {
-    const std::string kind = r.at(1).value_or("");
-    const int64_t n = std::stoll(r.at(2).value_or("0"));
-    kept += n;
-    if (kind == "insert") out.inserted += n;
-    if (kind == "update") out.updated += n;
-    if (kind == "delete") out.deleted += n;
-    if (kind == "unchanged") out.unchanged += n;
-    if (!rows.source_file_column.empty() && (kind == "insert" || kind == "update")) {
-      out.rows_per_file[r.at(0).value_or("")] += n;
-    }
-  }
-  out.collapsed = out.source_rows - kept;
+  const bool split_by_merge = rows.table_columns && !op.merge_condition;
+  DL_RETURN_IF_ERROR(split_by_merge ? CountKept(session, op, out)
+                                    : CountOutcomes(session, op, out));
 
   if (!rows.table_columns) {
     std::vector<std::string> cols;
@@ -224,9 +217,16 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
   DL_RETURN_IF_ERROR(SetTableProperties(session, rows));
   DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(session, rows, MergeStatement(op, written)));
   // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows; none when
-  // Delta skipped the MERGE (its txn version was applied): the caller finds that commit.
+  // Delta skipped the MERGE (its txn version was applied): the caller finds that commit, and
+  // the kept rows count as inserts. A matched row counts as updated even when no column is
+  // updatable (no UPDATE clause), as on DuckDB and with the join.
   if (!merged.rows.empty() && merged.rows[0].size() == 4) {
     out.deleted = std::stoll(merged.rows[0][2].value_or("0"));  // with unmatched deletes
+    if (split_by_merge) {
+      const int64_t upserts = out.inserted;
+      out.inserted = std::stoll(merged.rows[0][3].value_or("0"));
+      out.updated = upserts - out.inserted;
+    }
   }
   return out;
 }
