@@ -269,3 +269,23 @@ def test_a_target_our_delta_module_cannot_commit_to_is_refused_before_spark_writ
     r = env.load(expect=1)
     assert "someFutureWriterFeature" in r.out and "commits its position" in r.out, str(r)
     assert env.version("t") == 0
+
+
+@pytest.mark.parametrize("properties", [
+    {"delta.feature.allowColumnDefaults": "supported"},
+    {"delta.enableIcebergCompatV2": "true"},
+])
+def test_a_table_the_batch_would_create_uncommittable_is_refused_before_spark_writes(
+        env: LoaderEnv, properties: dict):
+    """The same check for the table the first batch creates, with the features its
+    properties ask for (Spark would create it with them): refused naming the feature, and no
+    table is created."""
+    source = env.root / "source"
+    write_deltalake(str(source), version_rows([1, 2], "a", ["west"]))
+    env.write_config([source_entry(env, "t", source, engine="spark",
+                                   table_properties=properties)])
+    r = env.load(expect=1)
+    feature = ("allowColumnDefaults" if "delta.feature.allowColumnDefaults" in properties
+               else "icebergCompatV2")
+    assert feature in r.out and "commits its position" in r.out, str(r)
+    assert not (env.table_path("t") / "_delta_log").exists()

@@ -116,6 +116,22 @@ Features NeededFeatures(const Schema& schema, const StringMap& config, bool clus
   need("clustering", clustered);
   auto policy = config.find("delta.checkpointPolicy");
   need("v2Checkpoint", policy != config.end() && policy->second == "v2");
+  need("icebergCompatV1", ConfigTrue(config, "delta.enableIcebergCompatV1"));
+  need("icebergCompatV2", ConfigTrue(config, "delta.enableIcebergCompatV2"));
+  // `delta.feature.<name> = supported` asks for a feature by name (as Spark's TBLPROPERTIES).
+  constexpr std::string_view kFeaturePrefix = "delta.feature.";
+  for (auto it = config.lower_bound(std::string(kFeaturePrefix));
+       it != config.end() && it->first.starts_with(kFeaturePrefix); ++it) {
+    std::string value = it->second;
+    std::transform(value.begin(), value.end(), value.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    const std::string name = it->first.substr(kFeaturePrefix.size());
+    if ((value == "supported" || value == "enabled") && !Contains(out, name)) out.push_back(name);
+  }
+  if ((Contains(out, "rowTracking") || Contains(out, "clustering")) &&
+      !Contains(out, "domainMetadata")) {
+    out.push_back("domainMetadata");  // what both keep their state in
+  }
   return out;
 }
 
@@ -183,8 +199,8 @@ Status CheckTypeWideningReadable(const Metadata& metadata, const std::string& ta
 Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema& schema,
                           const std::string& table) {
   auto refuse = [&]() {
-    return Status::Unsupported("table {} uses writer feature {}, which data_loader cannot write yet",
-                               table, f);
+    return Status::Unsupported(
+        "table {} uses writer feature {}, which data_loader cannot write yet", table, f);
   };
   // rowTracking: every add gets fresh row ids (delta/row_tracking.hpp); rewritten rows keep
   // theirs in the materialized columns (table/), and rewrites that cannot are refused there.
@@ -223,8 +239,7 @@ Status CheckWriterFeature(const std::string& f, const Metadata& m, const Schema&
 
 }  // namespace
 
-Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration,
-                          bool clustered) {
+Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration, bool clustered) {
   Features needed = NeededFeatures(schema, configuration, clustered);
   if (auto legacy = LegacyProtocol(needed, Protocol{1, 2, std::nullopt, std::nullopt})) {
     return *legacy;

@@ -13,7 +13,8 @@ namespace dl::delta {
 /// invariants when a column is NOT NULL, appendOnly when delta.appendOnly is set,
 /// deletionVectors (reader+writer, so (3,7)) when delta.enableDeletionVectors=true,
 /// rowTracking + domainMetadata when delta.enableRowTracking=true, clustering +
-/// domainMetadata when `clustered`).
+/// domainMetadata when `clustered`, icebergCompatV1/V2 when delta.enableIcebergCompatV1/V2=true,
+/// and every feature a `delta.feature.<name>` property sets to supported or enabled).
 Protocol RequiredProtocol(const Schema& schema, const StringMap& configuration,
                           bool clustered = false);
 

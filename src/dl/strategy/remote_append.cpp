@@ -78,8 +78,10 @@ Result<std::set<std::string>> JsonArrayFiles(FileSystem& fs,
   std::set<std::string> out;
   for (size_t i = 0; i < paths.size(); ++i) {
     if (!heads[i].ok()) {
-      return heads[i].status().WithContext("reading " + paths[i]).WithDetail(
-          {ErrorDetail::Cause::kData, {paths[i]}, {}});
+      return heads[i]
+          .status()
+          .WithContext("reading " + paths[i])
+          .WithDetail({ErrorDetail::Cause::kData, {paths[i]}, {}});
     }
     std::string_view head = *heads[i];
     const size_t first = head.find_first_not_of(" \t\r\n");
@@ -165,8 +167,8 @@ Status CheckRemoteDeltaSource(const DeltaSource& source, const std::string& tabl
   }
   for (const auto& add : source.adds) {
     if (add.deletion_vector) {
-      return refuse(fmt::format("deletion vectors (data file {} has rows deleted in place)",
-                                add.path));
+      return refuse(
+          fmt::format("deletion vectors (data file {} has rows deleted in place)", add.path));
     }
   }
   for (const auto& c : s.metadata().partition_columns) {
@@ -208,7 +210,7 @@ void DescribeDeltaSource(const DeltaSource& source, engine::AppendOperation& op)
 struct RemoteBatch {
   engine::AppendOperation op;
   int64_t* txn_version = nullptr;
-  int64_t applied_txn_version = 0;  ///< the table's (0: none, or no table)
+  int64_t applied_txn_version = 0;                  ///< the table's (0: none, or no table)
   std::shared_ptr<const delta::Snapshot> snapshot;  ///< the table's (null: none yet)
   delta::LoaderCommitInfo info;                     ///< what op.user_metadata says
 };
@@ -235,6 +237,30 @@ Status RemoteTableSettings(const Target& target, const delta::Snapshot* snapshot
   return Status::OK();
 }
 
+// After the engine's commit, our Delta module commits a Delta source's position to the table
+// (source_position.hpp): refused now, before anything is written, if it could not, with the
+// table as the batch will leave it (created, or with the properties the batch sets).
+Status CheckPositionCommittable(const Target& target, const delta::Snapshot* snapshot,
+                                const engine::AppendOperation& op) {
+  delta::Metadata md;
+  delta::Protocol protocol;
+  if (snapshot) {
+    md = snapshot->metadata();
+    for (const auto& [key, value] : op.table_properties) md.configuration[key] = value;
+    protocol = delta::UpgradeProtocol(snapshot->protocol(), snapshot->schema(), md.configuration);
+  } else {
+    md.schema_string = delta::SerializeSchema(delta::Schema{});  // the batch's is not known yet
+    md.configuration = op.table_properties;
+    protocol =
+        delta::RequiredProtocol(delta::Schema{}, md.configuration, !op.clustering_columns.empty());
+  }
+  Status writable = delta::CheckCanWrite(protocol, md, target.display_name);
+  if (writable.ok()) return writable;
+  return writable.WithContext(
+      fmt::format("Delta source {}: on this engine data_loader commits its position to the table",
+                  target.config.source_path_pattern));
+}
+
 Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& target,
                                        const Batch& batch,
                                        const delta::CommitOptions& commit_options,
@@ -255,17 +281,6 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
     txn_version = (snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0) + 1;
   }
 
-  if (source && snapshot) {
-    // After the engine's commit, our Delta module commits the source's position to the
-    // table (source_position.hpp): refused now, before anything is written, if it cannot.
-    Status writable =
-        delta::CheckCanWrite(snapshot->protocol(), snapshot->metadata(), target.display_name);
-    if (!writable.ok()) {
-      return writable.WithContext(fmt::format(
-          "Delta source {}: on this engine data_loader commits its position to the table",
-          t.source_path_pattern));
-    }
-  }
   RemoteBatch out;
   out.txn_version = &txn_version;
   out.applied_txn_version = snapshot ? snapshot->TxnVersion(app_id).value_or(0) : 0;
@@ -304,6 +319,7 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
     for (const auto& f : snapshot->schema().fields) columns.push_back(f.name);
   }
   DL_RETURN_IF_ERROR(RemoteTableSettings(target, snapshot.get(), op));
+  if (source) DL_RETURN_IF_ERROR(CheckPositionCommittable(target, snapshot.get(), op));
   op.txn_app_id = app_id;
   op.txn_version = txn_version;
   delta::LoaderCommitInfo info;
@@ -450,9 +466,9 @@ Result<std::optional<std::string>> AppliedBatchId(table::TableContext& ctx,
     }
     return false;
   };
-  DL_RETURN_IF_ERROR(delta::ForEachCommitNewestFirst(ctx.fs, table.table_root(), table.version(),
-                                                     options, applied)
-                         .status());
+  DL_RETURN_IF_ERROR(
+      delta::ForEachCommitNewestFirst(ctx.fs, table.table_root(), table.version(), options, applied)
+          .status());
   return batch_id;
 }
 
@@ -464,9 +480,9 @@ Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
   op.change_store_root = ChangeStoreRoot(target.root);
   op.applied_txn_version = remote.applied_txn_version;
   if (remote.snapshot && remote.applied_txn_version > 0) {
-    DL_ASSIGN_OR_RETURN(op.applied_batch_id,
-                        AppliedBatchId(ctx, *remote.snapshot, op.rows.txn_app_id,
-                                       remote.applied_txn_version));
+    DL_ASSIGN_OR_RETURN(
+        op.applied_batch_id,
+        AppliedBatchId(ctx, *remote.snapshot, op.rows.txn_app_id, remote.applied_txn_version));
   }
   // Its columns only (Spark reads its rows): no file list.
   auto store = delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, op.change_store_root);
@@ -485,7 +501,7 @@ Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
       "table's first batch, to place late events); load this table with engine: duckdb",
       target.display_name,
       store.ok() ? "its change store was not written by the spark engine"
-            : "its change store " + op.change_store_root + " is missing");
+                 : "its change store " + op.change_store_root + " is missing");
 }
 
 }  // namespace
@@ -507,8 +523,9 @@ Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& targ
   op.delete_condition = t.delete_condition;
   if (t.delete_condition) {
     // Checked before anything is read, as on DuckDB: one expression over the row.
-    DL_ASSIGN_OR_RETURN(op.delete_columns, internal::PredicateColumns(
-                                               ctx.engine, *t.delete_condition, "delete_condition"));
+    DL_ASSIGN_OR_RETURN(
+        op.delete_columns,
+        internal::PredicateColumns(ctx.engine, *t.delete_condition, "delete_condition"));
   }
   op.effective_column = t.scd2_effective_date_column;
   op.end_column = t.scd2_end_date_column;

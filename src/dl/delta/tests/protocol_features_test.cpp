@@ -44,6 +44,23 @@ TEST(ProtocolFeaturesTest, RequiredProtocol) {
             P(1, 7, std::nullopt, Features{"inCommitTimestamp"}));
 }
 
+// A feature asked for by name, as Spark's `delta.feature.<name> = supported`, is in the
+// protocol, so a feature we cannot write is refused before a table is created with it.
+TEST(ProtocolFeaturesTest, FeaturesNamedByProperty) {
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.feature.deletionVectors", "supported"}}),
+            P(3, 7, Features{"deletionVectors"}, Features{"deletionVectors"}));
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.feature.rowTracking", "Enabled"}}),
+            P(1, 7, std::nullopt, Features{"rowTracking", "domainMetadata"}));
+  EXPECT_EQ(RequiredProtocol(kPlain, {{"delta.feature.appendOnly", "nonsense"}}), P(1, 2));
+  const StringMap defaults{{"delta.feature.allowColumnDefaults", "supported"}};
+  Status st = CheckCanWrite(RequiredProtocol(kPlain, defaults), M(kPlain, defaults), "t");
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
+  EXPECT_NE(st.message().find("allowColumnDefaults"), std::string::npos) << st.message();
+  const StringMap iceberg{{"delta.enableIcebergCompatV2", "true"}};
+  st = CheckCanWrite(UpgradeProtocol(P(1, 2), kPlain, iceberg), M(kPlain, iceberg), "t");
+  EXPECT_NE(st.message().find("icebergCompatV2"), std::string::npos) << st.message();
+}
+
 TEST(ProtocolFeaturesTest, DeletionVectorsProtocol) {
   const StringMap dv_on{{"delta.enableDeletionVectors", "true"}};
   const Protocol dv = P(3, 7, Features{"deletionVectors"}, Features{"deletionVectors"});
@@ -163,8 +180,8 @@ TEST(ProtocolFeaturesTest, CheckCanWriteLegacyVersions) {
   EXPECT_TRUE(CheckCanWrite(P(1, 2), M(Schema{{F("a", "long", false)}}), "t").ok());
 
   // CHECK constraints, SQL invariants and generated columns are enforced by every write.
-  EXPECT_TRUE(CheckCanWrite(P(1, 3), M(kPlain, {{"delta.constraints.positive", "a > 0"}}), "t")
-                  .ok());
+  EXPECT_TRUE(
+      CheckCanWrite(P(1, 3), M(kPlain, {{"delta.constraints.positive", "a > 0"}}), "t").ok());
   // The change data feed is written (cdc files for rewrites, table/change_data.cpp).
   EXPECT_TRUE(
       CheckCanWrite(P(1, 4), M(kPlain, {{"delta.enableChangeDataFeed", "true"}}), "t").ok());
@@ -188,8 +205,8 @@ TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {
                   Features{"appendOnly", "invariants", "timestampNtz", "domainMetadata",
                            "vacuumProtocolCheck", "changeDataFeed", "checkConstraints"});
   EXPECT_TRUE(CheckCanWrite(ok, m, "t").ok());  // listed but inactive features are fine
-  for (const char* f : {"icebergCompatV2", "allowColumnDefaults",
-                        "catalogManaged", "futureWriterFeature"}) {
+  for (const char* f :
+       {"icebergCompatV2", "allowColumnDefaults", "catalogManaged", "futureWriterFeature"}) {
     Status st = CheckCanWrite(P(1, 7, std::nullopt, Features{f}), m, "/t");
     EXPECT_EQ(st.code(), StatusCode::kUnsupported) << f;
     EXPECT_EQ(
@@ -212,9 +229,9 @@ TEST(ProtocolFeaturesTest, CheckCanWriteFeatureLists) {
 }
 
 TEST(ProtocolFeaturesTest, TypeWidening) {
-  Schema widened{{F("a", "long", true,
-                    nlohmann::json::parse(
-                        R"({"delta.typeChanges":[{"fromType":"integer","toType":"long"}]})"))}};
+  Schema widened{{F(
+      "a", "long", true,
+      nlohmann::json::parse(R"({"delta.typeChanges":[{"fromType":"integer","toType":"long"}]})"))}};
   const StringMap on{{"delta.enableTypeWidening", "true"}};
   Protocol tw = P(3, 7, Features{"typeWidening"}, Features{"typeWidening"});
   Protocol preview = P(3, 7, Features{"typeWidening-preview"}, Features{"typeWidening-preview"});
@@ -232,9 +249,9 @@ TEST(ProtocolFeaturesTest, TypeWidening) {
   EXPECT_NE(st.message().find("integer -> string"), std::string::npos) << st.message();
   // The property, or a recorded change, needs the feature.
   EXPECT_EQ(RequiredProtocol(kPlain, on), tw);
-  EXPECT_EQ(UpgradeProtocol(P(1, 2), widened, {}),
-            P(3, 7, Features{"typeWidening"},
-              Features{"appendOnly", "invariants", "typeWidening"}));
+  EXPECT_EQ(
+      UpgradeProtocol(P(1, 2), widened, {}),
+      P(3, 7, Features{"typeWidening"}, Features{"appendOnly", "invariants", "typeWidening"}));
   // Delta 3's preview feature serves: the stable one is not added beside it.
   EXPECT_EQ(UpgradeProtocol(preview, widened, on), preview);
 }
