@@ -43,9 +43,10 @@ pb::Plan WritePlan(const AppendOperation& op, pb::Relation input) {
 namespace {
 
 // replace_where: the predicate analyses over the batch and the table, and holds for every
-// batch row (as on DuckDB: a violating batch fails before anything is written).
-Status CheckReplaceWhere(SparkSession& session, const AppendOperation& op,
-                         const std::string& view) {
+// batch row (as on DuckDB: a violating batch fails before anything is written, its message
+// showing the predicate as `configured`).
+Status CheckReplaceWhere(SparkSession& session, const AppendOperation& op, const std::string& view,
+                         const std::string& configured) {
   const std::string& predicate = *op.replace_where;
   std::vector<std::string> relations = {SparkIdent(view)};
   if (op.table_columns) relations.push_back("delta." + SparkIdent(op.table_root));
@@ -59,7 +60,7 @@ Status CheckReplaceWhere(SparkSession& session, const AppendOperation& op,
   const std::string bad = counted.rows.at(0).at(0).value_or("0");
   if (bad == "0") return Status::OK();
   return ReplaceWhereViolated(bad, counted.rows.at(0).at(1).value_or("?"), op.display_name,
-                              predicate);
+                              configured);
 }
 
 }  // namespace
@@ -127,9 +128,9 @@ namespace {
 // Everything after the source view exists; the caller drops the views. Scans: the rows per
 // file (which also gives Spark's spelling of each path; with dedup, the rows it keeps per
 // file instead, unless explicit columns need their values parsed before anything is
-// written) and the write.
+// written) and the write. `configured`: the config's replace_where (op's is Spark SQL).
 Result<AppendOutcome> AppendViews(SparkSession& session, const AppendOperation& op,
-                                  ReadFiles& files) {
+                                  ReadFiles& files, const std::optional<std::string>& configured) {
   if (!op.dedup || !op.columns.empty()) DL_RETURN_IF_ERROR(CountRowsPerFile(session, op, files));
   DL_RETURN_IF_ERROR(ReadSourceColumns(session, op, files));
   pb::Relation input;
@@ -145,7 +146,7 @@ Result<AppendOutcome> AppendViews(SparkSession& session, const AppendOperation& 
     files.rows = kept.rows;
     input = SqlRelation(WithoutHiddenColumns(query));
   } else if (op.replace_where) {
-    DL_RETURN_IF_ERROR(CheckReplaceWhere(session, op, kBatchView));
+    DL_RETURN_IF_ERROR(CheckReplaceWhere(session, op, kBatchView, *configured));
     input = SqlRelation(WithoutHiddenColumns("SELECT * FROM " + SparkIdent(kBatchView)));
   } else {
     input = WithAuditColumns(op, files, false);
@@ -159,12 +160,14 @@ Result<AppendOutcome> AppendViews(SparkSession& session, const AppendOperation& 
 
 }  // namespace
 
-Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& op) {
+Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& given) {
+  AppendOperation op = given;  // replace_where in Spark SQL
+  DL_RETURN_IF_ERROR(InSparkDialect(op.replace_where, "replace_where", op));
   DL_RETURN_IF_ERROR(PrepareSession(*session_, op));
   ReadFiles files;
   Status st = OpenSource(*session_, op, op.dedup || op.replace_where, files);
   Result<AppendOutcome> out =
-      st.ok() ? AppendViews(*session_, op, files) : Result<AppendOutcome>(st);
+      st.ok() ? AppendViews(*session_, op, files, given.replace_where) : Result<AppendOutcome>(st);
   if (op.dedup || op.replace_where) {
     (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
   }

@@ -233,7 +233,10 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
 
 }  // namespace
 
-Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& op) {
+Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& given) {
+  MergeOperation op = given;  // its fragments in Spark SQL
+  DL_RETURN_IF_ERROR(InSparkDialect(op.merge_condition, "merge_condition", op.rows));
+  DL_RETURN_IF_ERROR(InSparkDialect(op.delete_condition, "delete_condition", op.rows));
   DL_RETURN_IF_ERROR(PrepareSession(*session_, op.rows));
   // Each row's file is mapped back to the plan's path in the view's own scan (no count
   // before: the NULL check counts the rows), except with explicit columns, where the count

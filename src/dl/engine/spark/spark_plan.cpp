@@ -7,6 +7,7 @@
 #include <map>
 
 #include "dl/engine/engine.hpp"
+#include "dl/engine/spark/spark_fragment.hpp"
 
 namespace dl::engine::spark {
 namespace {
@@ -182,6 +183,18 @@ Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& quer
 Status FragmentError(const Status& st, const char* key, const AppendOperation& op) {
   if (st.code() != StatusCode::kEngine) return st;
   return Status::Config("{} of {} does not fit the data: {}", key, op.display_name, st.message());
+}
+
+Status InSparkDialect(std::optional<std::string>& fragment, const char* key,
+                      const AppendOperation& op) {
+  if (!fragment) return Status::OK();
+  auto spark = SparkFragment(*fragment);
+  if (!spark.ok()) {
+    return Status::Config("{} of {}: {} is not supported on the spark engine", key, op.display_name,
+                          spark.status().message());
+  }
+  *fragment = std::move(*spark);
+  return Status::OK();
 }
 
 // Spark names a file it failed on in its own spelling: the error is the plan's file's.

@@ -155,6 +155,11 @@ Result<ReadFiles> CountRowsByFile(SparkSession& session, const std::string& quer
 /// `key` (merge_condition, delete_condition, replace_where) and the table.
 Status FragmentError(const Status& st, const char* key, const AppendOperation& op);
 
+/// A config fragment `key` of op (nullopt: none) compiled into Spark SQL in place
+/// (spark_fragment.hpp); a Config error naming the key and the table when it cannot be.
+Status InSparkDialect(std::optional<std::string>& fragment, const char* key,
+                      const AppendOperation& op);
+
 /// A Spark error as ours: Delta's concurrent-commit refusals are CommitConflict; an error
 /// naming one of op's files is that file's (cause data).
 Status ClassifyError(Status st, const AppendOperation& op);

@@ -577,7 +577,9 @@ void Scd2Plan::Release() {
 
 }  // namespace
 
-Result<Scd2Outcome> SparkLoadEngine::Scd2(const Scd2Operation& op) {
+Result<Scd2Outcome> SparkLoadEngine::Scd2(const Scd2Operation& given) {
+  Scd2Operation op = given;  // its delete_condition in Spark SQL
+  DL_RETURN_IF_ERROR(InSparkDialect(op.delete_condition, "delete_condition", op.rows));
   DL_RETURN_IF_ERROR(PrepareSession(*session_, op.rows));
   // As for merge: each row's file is mapped back to the plan's path in the batch view's own
   // scan (the tracker's counts are the versions per file), except with explicit columns,
