@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "dl/engine/spark/spark_fragment.hpp"
+
 namespace dl::cli {
 
 namespace {
@@ -57,17 +59,15 @@ namespace {
 // What a Spark table asks for that the Spark engine cannot do yet: the key and why; "" when
 // everything is supported.
 std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
-  // "x" is an identifier to DuckDB and a string to Spark, and a backslash escapes in Spark's
-  // literals only: such a fragment would mean two things. Bare names mean the same on both.
-  const char* kTwoMeanings = "a double quote or backslash (Spark reads them differently)";
-  if (t.merge_condition && t.merge_condition->find_first_of("\"\\") != std::string::npos) {
-    return {"merge_condition", kTwoMeanings};
-  }
-  if (t.delete_condition && t.delete_condition->find_first_of("\"\\") != std::string::npos) {
-    return {"delete_condition", kTwoMeanings};
-  }
-  if (t.replace_where && t.replace_where->find_first_of("\"\\") != std::string::npos) {
-    return {"replace_where", kTwoMeanings};
+  // The fragments reach Spark compiled from DuckDB SQL: what does not compile is refused here.
+  const std::pair<const char*, const std::optional<std::string>*> fragments[] = {
+      {"merge_condition", &t.merge_condition},
+      {"delete_condition", &t.delete_condition},
+      {"replace_where", &t.replace_where}};
+  for (const auto& [key, fragment] : fragments) {
+    if (!*fragment) continue;
+    auto spark = engine::spark::SparkFragment(**fragment);
+    if (!spark.ok()) return {key, spark.status().message()};
   }
   // Spark creates a clustered table by CREATE TABLE ... AS SELECT, which refuses a directory
   // that holds anything, and the change store (<table>/_dl_scd2_changes) is written first.
