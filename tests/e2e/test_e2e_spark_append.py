@@ -177,7 +177,7 @@ def test_a_corrupt_file_fails_by_name_and_the_rest_loads(env: LoaderEnv):
 
 
 @pytest.mark.parametrize("extra,key", [
-    ({"loading_strategy": "overwrite", "replace_where": 'v = "x"'}, "tables[0].replace_where"),
+    ({"loading_strategy": "overwrite", "replace_where": "v = E'x'"}, "tables[0].replace_where"),
     ({"loading_strategy": "scd2", "primary_keys": ["id"], "sequence_column": "v",
       "clustering_columns": ["id"]}, "tables[0].clustering_columns"),
 ])

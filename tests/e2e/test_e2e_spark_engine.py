@@ -94,18 +94,18 @@ def test_cluster_status_unreachable_remote(env, monkeypatch):
 
 @pytest.mark.parametrize("where", ["global", "table"])
 def test_run_and_validate_refuse_what_spark_cannot_load_yet(env, where):
-    # What Spark cannot load (here a replace_where Spark would read differently) is refused
-    # naming its key, never loaded on DuckDB instead.
+    # What Spark cannot load (here a replace_where with an E'...' string, which has no Spark
+    # spelling here) is refused naming its key, never loaded on DuckDB instead.
     write_csv(env.raw / "a.csv", "id,v\n1,x\n")
     extra = {} if where == "global" else {"engine": "spark"}
     entry = env.table_entry("t1", "*.csv", "csv", loading_strategy="overwrite",
-                            replace_where='v = "x"', **extra)
+                            replace_where="v = E'x'", **extra)
     globals_ = {"engine": "spark"} if where == "global" else {}
     env.write_config([entry], spark={"remote": "sc://127.0.0.1:1"}, **globals_)
     for cmd in ("run", "validate"):
         r = env.run(cmd)
         assert r.rc == 2, str(r)
-        assert "tables[0].replace_where: " in r.stderr, str(r)
+        assert "tables[0].replace_where: an E'...' string" in r.stderr, str(r)
         assert "of e2e.t1 is not yet supported on the spark engine" in r.stderr, str(r)
     assert not env.processed.exists() or not any(env.processed.iterdir()), "nothing was loaded"
     assert not env.checkpoints.exists() or not any(env.checkpoints.iterdir())

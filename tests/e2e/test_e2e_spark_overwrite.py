@@ -91,6 +91,29 @@ def test_replace_where_runs_like_duckdb(env: LoaderEnv, partitioned):
     assert env.version("t") == version
 
 
+def test_replace_where_with_quoted_names_and_backslashes_runs_like_duckdb(env: LoaderEnv):
+    # DuckDB SQL: "Day" names a column, a backslash is itself, LIKE has no escape character.
+    runs = [('"Day" = \'2024-01-01\'',
+             {"id": [1, 2], "Day": ["2024-01-01"] * 2, "Dir": ["C:\\a", "D:\\b"]}),
+            ('"Day" = \'2024-01-02\'', {"id": [3], "Day": ["2024-01-02"], "Dir": ["C:%"]}),
+            # Replaces the rows under C:\ (1, not 3) with the batch's.
+            ("\"Dir\" LIKE 'C:\\%'", {"id": [5], "Day": ["2024-01-03"], "Dir": ["C:\\c"]})]
+    for n, (predicate, data) in enumerate(runs):
+        write_parquet(env.raw / f"r{n}.parquet", data)
+        _, duck_cfg = write_configs(env, replace_where_entry(env, predicate))
+        run_both_and_compare(env, duck_cfg, "t", f"run {n}")
+    got = sorted((r["id"], r["Day"], r["Dir"]) for r in env.read("t").to_pylist())
+    assert got == [(2, "2024-01-01", "D:\\b"), (3, "2024-01-02", "C:%"), (5, "2024-01-03", "C:\\c")]
+    # C:% is not under C:\ on either engine: the batch fails, its message quoting the config.
+    version = env.version("t")
+    write_parquet(env.raw / "r3.parquet", {"id": [6], "Day": ["2024-01-04"], "Dir": ["C:%"]})
+    _, duck_cfg = write_configs(env, replace_where_entry(env, runs[2][0]), retry_attempts=0)
+    r = run_both_and_compare(env, duck_cfg, "t", "run 3", expect=1)
+    assert "1 of the batch's 1 rows for e2e.t violate replace_where (\"Dir\" LIKE 'C:\\%')" \
+        in r.out, str(r)
+    assert env.version("t") == version
+
+
 def test_replace_where_batch_rows_outside_the_predicate_fail_like_duckdb(env: LoaderEnv):
     write_parquet(env.raw / "a.parquet", {"id": [1, 2], "day": ["2024-01-01", "2024-01-02"]})
     _, duck_cfg = write_configs(env, replace_where_entry(env, "day >= '2024-01-01'"),
@@ -109,11 +132,11 @@ def test_replace_where_batch_rows_outside_the_predicate_fail_like_duckdb(env: Lo
 
 def test_replace_where_fragments_are_checked(env: LoaderEnv):
     write_parquet(env.raw / "a.parquet", {"id": [1], "day": ["2024-01-01"]})
-    # "x" is a column to DuckDB and a string to Spark: refused before anything runs.
-    env.write_config([replace_where_entry(env, 'day = "x"', engine="spark")])
+    # An E'...' string has no Spark spelling here: refused before anything runs.
+    env.write_config([replace_where_entry(env, "day = E'x'", engine="spark")])
     for cmd in ("validate", "run"):
         r = env.run(cmd)
-        assert r.rc == 2 and "tables[0].replace_where:" in r.stderr, str(r)
+        assert r.rc == 2 and "tables[0].replace_where: an E'...' string" in r.stderr, str(r)
     # A column the data lacks: the batch fails naming the key, nothing is written.
     env.write_config([replace_where_entry(env, "nope = 1", engine="spark")], retry_attempts=0)
     r = env.load(expect=1)
