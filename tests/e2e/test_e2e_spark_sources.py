@@ -19,25 +19,24 @@ def duck_table(env: LoaderEnv, name: str = "t") -> pa.Table:
     return read_delta(env.root / "duck" / "processed" / env.DB / name)
 
 
-def run_both(env: LoaderEnv, duck_cfg: Path, expect: int = 0, types: bool = True):
-    """One run on each engine: same exit code, equal tables (and the columns' types, unless
-    inferred: Spark infers a csv integer as int where DuckDB infers bigint)."""
+def run_both(env: LoaderEnv, duck_cfg: Path, expect: int = 0):
+    """One run on each engine: same exit code, equal tables with the same column types (a csv
+    integer Spark infers as int is bigint, as DuckDB infers it)."""
     spark_run = env.run("run")
     assert spark_run.rc == expect, str(spark_run)
     duck_run = env.run("run", config=duck_cfg)
     assert duck_run.rc == expect, str(duck_run)
     spark, duck = env.read("t"), duck_table(env)
     assert sorted(spark.column_names) == sorted(duck.column_names)
-    if types:
-        assert sorted(zip(spark.column_names, map(str, spark.schema.types))) == \
-            sorted(zip(duck.column_names, map(str, duck.schema.types)))
+    assert sorted(zip(spark.column_names, map(str, spark.schema.types))) == \
+        sorted(zip(duck.column_names, map(str, duck.schema.types)))
     assert rows(spark) == rows(duck)
     return spark_run, duck_run
 
 
-def rerun_loads_nothing(env: LoaderEnv, duck_cfg: Path, types: bool = True):
+def rerun_loads_nothing(env: LoaderEnv, duck_cfg: Path):
     version = env.version("t")
-    run_both(env, duck_cfg, types=types)
+    run_both(env, duck_cfg)
     assert env.version("t") == version
 
 
@@ -143,14 +142,14 @@ def test_schema_evolution_none_ignores_new_columns_like_duckdb(env: LoaderEnv):
     write_csv(env.raw / "a.csv", "id,name\n1,x\n")
     _, duck_cfg = write_configs(env, env.table_entry("t", "*.csv", "csv",
                                                      schema_evolution_mode="none"))
-    run_both(env, duck_cfg, types=False)
+    run_both(env, duck_cfg)
     # New columns (and one spelled in another case) arrive: the table keeps its columns.
     write_csv(env.raw / "b.csv", "ID,extra,name\n2,q,y\n")
-    run_both(env, duck_cfg, types=False)
+    run_both(env, duck_cfg)
     assert sorted(env.read("t").column_names) == ["_batch_id", "_load_timestamp", "_source_file",
                                                   "id", "name"]
     assert sorted((r["id"], r["name"]) for r in env.read("t").to_pylist()) == [(1, "x"), (2, "y")]
-    rerun_loads_nothing(env, duck_cfg, types=False)
+    rerun_loads_nothing(env, duck_cfg)
 
 
 @pytest.mark.parametrize("mode", ["none", "rescue"])
@@ -159,9 +158,9 @@ def test_schema_evolution_none_and_rescue_merge_like_duckdb(env: LoaderEnv, mode
     _, duck_cfg = write_configs(env, env.table_entry(
         "t", "*.csv", "csv", loading_strategy="merge", primary_keys=["id"],
         schema_evolution_mode=mode))
-    run_both(env, duck_cfg, types=False)
+    run_both(env, duck_cfg)
     write_csv(env.raw / "b.csv", "id,v,extra\n2,z,q\n3,w,\n")
-    run_both(env, duck_cfg, types=False)
+    run_both(env, duck_cfg)
     got = sorted((r["id"], r["v"], r.get("_rescued_data")) for r in env.read("t").to_pylist())
     rescued = {"none": [None, None, None], "rescue": [None, '{"extra":"q"}', None]}[mode]
     assert got == [(1, "x", rescued[0]), (2, "z", rescued[1]), (3, "w", rescued[2])]
@@ -195,3 +194,32 @@ def test_schema_evolution_rescue_like_duckdb_byte_for_byte(env: LoaderEnv):
     assert got[5] is None
     assert json.loads(got[3])["s"] == 'q"uo\\te/é\n' and json.loads(got[3])["dec"] == 2.5
     rerun_loads_nothing(env, duck_cfg)
+
+
+@pytest.mark.parametrize("strategy", ["append", "merge", "scd2"])
+def test_csv_tables_switch_engines_with_their_types(env: LoaderEnv, strategy: str):
+    """A csv table one engine created takes the other's batches, both ways, with one type per
+    column: Spark infers a csv integer as int, which Delta refuses to append to DuckDB's bigint
+    column (DELTA_FAILED_TO_MERGE_FIELDS) and which DuckDB would widen a Spark table to; now
+    Spark's batch meets the table's type, and a table Spark creates has DuckDB's bigint. No
+    type change is recorded."""
+    extra = {"append": {},
+             "merge": {"loading_strategy": "merge", "primary_keys": ["id"]},
+             "scd2": {"loading_strategy": "scd2", "primary_keys": ["id"]}}[strategy]
+    for name, first, second in (("d", "duckdb", "spark"), ("s", "spark", "duckdb")):
+        entry = env.table_entry(name, f"{name}/*.csv", "csv", **extra)
+        write_csv(env.raw / name / "a.csv", "id,n,v\n1,10,x\n2,20,y\n")
+        env.write_config([dict(entry, engine=first)])
+        r = env.run("run")
+        assert r.rc == 0, str(r)
+        write_csv(env.raw / name / "b.csv", "id,n,v\n2,21,z\n3,30,w\n")
+        env.write_config([dict(entry, engine=second)])
+        r = env.run("run")
+        assert r.rc == 0, str(r)
+        t = env.read(name)
+        types = dict(zip(t.column_names, map(str, t.schema.types)))
+        assert types["id"] == types["n"] == "int64", (name, types)
+        log = (env.table_path(name) / "_delta_log")
+        assert "delta.typeChanges" not in "".join(p.read_text() for p in log.glob("*.json"))
+        ids = sorted(r["id"] for r in t.to_pylist())
+        assert ids == {"append": [1, 2, 2, 3], "merge": [1, 2, 3], "scd2": [1, 2, 2, 3]}[strategy]

@@ -84,8 +84,8 @@ struct AppendOperation {
   /// Dedup of the batch; with drop_keys_in_table and table_columns holding every key, rows
   /// whose key the table already holds are dropped too (NULL keys equal).
   std::optional<Dedup> dedup;
-  /// The table's columns; nullopt when there is no table yet.
-  std::optional<std::vector<std::string>> table_columns;
+  /// The table's columns (names and types); nullopt when there is no table yet.
+  std::optional<std::vector<delta::StructField>> table_columns;
   /// Delta table properties (config `table_properties`): a table the write creates gets them
   /// in its first commit, with the protocol features they enable; for an existing table,
   /// those it lacks or holds with another value, set by a commit of their own before the

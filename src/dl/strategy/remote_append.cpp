@@ -316,7 +316,7 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   op.merge_schema = t.schema_evolution_mode == config::SchemaEvolutionMode::kAddNewColumns;
   if (snapshot) {
     auto& columns = op.table_columns.emplace();
-    for (const auto& f : snapshot->schema().fields) columns.push_back(f.name);
+    columns = snapshot->schema().fields;
   }
   DL_RETURN_IF_ERROR(RemoteTableSettings(target, snapshot.get(), op));
   if (source) DL_RETURN_IF_ERROR(CheckPositionCommittable(target, snapshot.get(), op));

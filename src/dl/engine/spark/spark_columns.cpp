@@ -195,6 +195,12 @@ bool HasColumn(const std::vector<std::string>& names, const std::string& name) {
                      [&](const std::string& n) { return delta::SameColumnName(n, name); });
 }
 
+bool HasColumn(const std::vector<delta::StructField>& columns, const std::string& name) {
+  return std::any_of(columns.begin(), columns.end(), [&](const delta::StructField& f) {
+    return delta::SameColumnName(f.name, name);
+  });
+}
+
 Status AddNewColumns(SparkSession& session, const AppendOperation& op,
                      const std::vector<Column>& written) {
   std::vector<std::string> added;

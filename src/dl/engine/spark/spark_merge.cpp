@@ -246,10 +246,11 @@ Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& given) {
     DL_RETURN_IF_ERROR(CountRowsPerFile(*session_, op.rows, files));
   }
   DL_RETURN_IF_ERROR(ReadSourceColumns(*session_, op.rows, files));
-  Status st = CreateView(*session_, kBatchView, WithAuditColumns(op.rows, files, true));
+  Status st =
+      CreateTypedView(*session_, op.rows, kBatchView, WithAuditColumns(op.rows, files, true));
   Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op) : Result<MergeOutcome>(st);
   for (const char* view : {kSourceView, kBatchView}) {
-    (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(view));
+    DropView(*session_, view);
   }
   if (!out.ok()) return ClassifyError(out.status(), op.rows);
   return out;

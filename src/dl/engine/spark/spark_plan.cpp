@@ -4,8 +4,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
+#include "dl/delta/schema.hpp"
+#include "dl/delta/type_widening.hpp"
 #include "dl/engine/engine.hpp"
 #include "dl/engine/spark/spark_fragment.hpp"
 
@@ -100,6 +103,74 @@ Status CreateView(SparkSession& session, const std::string& name, pb::Relation i
   view->set_is_global(false);
   view->set_replace(true);
   return session.Execute(plan).status();
+}
+
+namespace {
+
+std::string ReadView(const std::string& name) { return name + "_read"; }
+
+// The Delta type of a Spark SQL type (as DESCRIBE spells it) that a widening may start from
+// (delta/type_widening.hpp); nullptr for the others, which are never cast up.
+delta::DataTypePtr WidenableFrom(const std::string& spark_type) {
+  static const std::map<std::string, std::string> kNames = {
+      {"tinyint", "byte"}, {"smallint", "short"}, {"int", "integer"},
+      {"bigint", "long"},  {"float", "float"},    {"date", "date"}};
+  auto it = kNames.find(spark_type);
+  if (it != kNames.end()) return delta::DataType::Primitive(it->second);
+  int precision = 0, scale = 0;
+  if (std::sscanf(spark_type.c_str(), "decimal(%d,%d)", &precision, &scale) == 2) {
+    return delta::DataType::Decimal(precision, scale);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool InfersCsvTypes(const AppendOperation& op) {
+  return op.format == "csv" && op.columns.empty() && !op.table_files;
+}
+
+std::string AlignedType(const Column& c, const std::vector<delta::StructField>& table,
+                        bool inferred_csv) {
+  auto field = std::find_if(table.begin(), table.end(), [&](const delta::StructField& f) {
+    return delta::SameColumnName(f.name, c.name);
+  });
+  if (field != table.end()) {
+    auto from = WidenableFrom(c.type);
+    return from && delta::IsTypeWidening(*from, *field->type) ? SparkType(*field->type) : "";
+  }
+  return inferred_csv && c.type == "int" ? "BIGINT" : "";
+}
+
+Status CreateTypedView(SparkSession& session, const AppendOperation& op, const std::string& name,
+                       pb::Relation input) {
+  const bool inferred_csv = InfersCsvTypes(op);
+  if (!inferred_csv && !op.table_columns) return CreateView(session, name, std::move(input));
+  // A view over the view: the types are read from its analysed plan, where a view made again
+  // over `input` would infer them again (a job over every csv file).
+  DL_RETURN_IF_ERROR(CreateView(session, ReadView(name), std::move(input)));
+  DL_ASSIGN_OR_RETURN(auto columns,
+                      ColumnsOf(session, "SELECT * FROM " + SparkIdent(ReadView(name))));
+  const std::vector<std::string> data = DataColumns(op, columns);
+  const std::vector<delta::StructField> none;
+  std::vector<std::string> items;
+  for (const auto& c : columns) {
+    std::string type;
+    if (std::find(data.begin(), data.end(), c.name) != data.end()) {
+      type = AlignedType(c, op.table_columns ? *op.table_columns : none, inferred_csv);
+    }
+    const std::string id = SparkIdent(c.name);
+    items.push_back(type.empty() ? id : fmt::format("CAST({0} AS {1}) AS {0}", id, type));
+  }
+  return CreateView(session, name,
+                    SqlRelation(fmt::format("SELECT {} FROM {}", fmt::join(items, ", "),
+                                            SparkIdent(ReadView(name)))));
+}
+
+void DropView(SparkSession& session, const std::string& name) {
+  for (const std::string& view : {name, ReadView(name)}) {
+    (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(view));
+  }
 }
 
 NullKeyTests NullKeysOf(const std::vector<std::string>& keys,

@@ -91,6 +91,24 @@ pb::Relation SqlRelation(const std::string& query);
 /// CREATE OR REPLACE TEMP VIEW `name` over `input`.
 Status CreateView(SparkSession& session, const std::string& name, pb::Relation input);
 
+/// Whether Spark infers op's column types from csv text (no explicit columns).
+bool InfersCsvTypes(const AppendOperation& op);
+
+/// The Spark type to cast a batch column `c` to so that it meets `table`'s columns: up to
+/// the table column's type when that is a widening of `c`'s (lossless: `int` under `long`;
+/// Delta refuses to append a narrower type), `BIGINT` for a csv `int` the table lacks (as
+/// the DuckDB engine infers csv integers); "" leaves it as it is.
+std::string AlignedType(const Column& c, const std::vector<delta::StructField>& table,
+                        bool inferred_csv);
+
+/// CreateView, with the data columns cast to AlignedType against op.table_columns, so a
+/// table either engine creates (or a column either adds) has the same type, and a batch
+/// meets a table the other engine created. The view then reads a second one, `<name>_read`,
+/// made over `input`; DropView drops both.
+Status CreateTypedView(SparkSession& session, const AppendOperation& op, const std::string& name,
+                       pb::Relation input);
+void DropView(SparkSession& session, const std::string& name);
+
 /// The columns of a query, in order, with their Spark SQL types (DESCRIBE QUERY: analysed,
 /// not run).
 Result<std::vector<Column>> ColumnsOf(SparkSession& session, const std::string& query);
@@ -105,6 +123,7 @@ Status CheckPresent(const std::vector<std::string>& columns, const std::string& 
 
 /// Case-insensitive (Spark's default resolution, delta::SameColumnName).
 bool HasColumn(const std::vector<std::string>& names, const std::string& name);
+bool HasColumn(const std::vector<delta::StructField>& columns, const std::string& name);
 
 /// SQL over a batch view's row: whether a key or the sequence column is NULL, and why
 /// (`NULL in primary_keys column 'id'`, as the DuckDB engine says it).

@@ -9,31 +9,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <map>
 
 #include "dl/delta/schema.hpp"
-#include "dl/delta/type_widening.hpp"
 #include "dl/engine/spark/spark_load.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
-
 namespace dl::engine::spark {
 namespace {
-
-// The Delta type of a Spark SQL type (as DESCRIBE spells it) that a widening may start from
-// (delta/type_widening.hpp); nullptr for the others, which are never cast up.
-delta::DataTypePtr WidenableFrom(const std::string& spark_type) {
-  static const std::map<std::string, std::string> kNames = {
-      {"tinyint", "byte"}, {"smallint", "short"}, {"int", "integer"},
-      {"bigint", "long"},  {"float", "float"},    {"date", "date"}};
-  auto it = kNames.find(spark_type);
-  if (it != kNames.end()) return delta::DataType::Primitive(it->second);
-  int precision = 0, scale = 0;
-  if (std::sscanf(spark_type.c_str(), "decimal(%d,%d)", &precision, &scale) == 2) {
-    return delta::DataType::Decimal(precision, scale);
-  }
-  return nullptr;
-}
 
 // `rows` with the quarantine table's types (QuarantineRows): a column whose type is narrower
 // than the table's is cast up to it (lossless); one the table lacks that Spark inferred as a csv
@@ -43,20 +24,10 @@ Result<std::string> WithQuarantineTypes(SparkSession& session, const AppendOpera
                                         const QuarantineRows& quarantine,
                                         const std::string& rows) {
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, rows));
-  const bool inferred_csv = op.format == "csv" && op.columns.empty();
   std::vector<std::string> items;
   bool cast = false;
   for (const auto& c : columns) {
-    auto field =
-        std::find_if(quarantine.columns.begin(), quarantine.columns.end(),
-                     [&](const delta::StructField& f) { return delta::SameColumnName(f.name, c.name); });
-    std::string type;
-    if (field != quarantine.columns.end()) {
-      auto from = WidenableFrom(c.type);
-      if (from && delta::IsTypeWidening(*from, *field->type)) type = SparkType(*field->type);
-    } else if (inferred_csv && c.type == "int") {
-      type = "BIGINT";
-    }
+    const std::string type = AlignedType(c, quarantine.columns, InfersCsvTypes(op));
     const std::string name = SparkIdent(c.name);
     items.push_back(type.empty() ? name : fmt::format("CAST({0} AS {1}) AS {0}", name, type));
     cast = cast || !type.empty();

@@ -539,7 +539,8 @@ Status Scd2Plan::Commit() {
 }
 
 Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
-  DL_RETURN_IF_ERROR(CreateView(s_, kBatchView, WithAuditColumns(op_.rows, files, true)));
+  DL_RETURN_IF_ERROR(
+      CreateTypedView(s_, op_.rows, kBatchView, WithAuditColumns(op_.rows, files, true)));
   DL_RETURN_IF_ERROR(ResolveColumns());
   DL_RETURN_IF_ERROR(CreateEvents());
   if (op_.change_store_columns) DL_RETURN_IF_ERROR(OpenStore());
@@ -569,10 +570,10 @@ void Scd2Plan::Release() {
     (void)s_.Sql(fmt::format("UNCACHE TABLE IF EXISTS {}", Id(cached)));
   }
   for (const char* view :
-       {kVersions, kTouched, kSteps, kLateKeys, kLanded, kBatchKeys, kEvents, kNewEvents,
-        kBatchView}) {
+       {kVersions, kTouched, kSteps, kLateKeys, kLanded, kBatchKeys, kEvents, kNewEvents}) {
     (void)s_.Sql("DROP VIEW IF EXISTS " + Id(view));
   }
+  DropView(s_, kBatchView);
 }
 
 }  // namespace

@@ -313,16 +313,14 @@ Status OpenSource(SparkSession& session, const AppendOperation& op, bool row_ord
   exprs[0].mutable_unresolved_star();
   exprs.push_back(As(FilePath(ReadFiles()), kUriColumn));
   if (row_order) exprs.push_back(As(RowOrder(op), kSourceRowColumn));
-  Status st = CreateView(session, kSourceView, ProjectedSource(op, exprs));
+  Status st = CreateTypedView(session, op, kSourceView, ProjectedSource(op, exprs));
   if (!st.ok()) return ClassifyError(st, op);
   files.view = kSourceView;
   files.view_row_order = row_order;
   return Status::OK();
 }
 
-void CloseSource(SparkSession& session) {
-  (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(kSourceView));
-}
+void CloseSource(SparkSession& session) { DropView(session, kSourceView); }
 
 Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFiles& out) {
   auto counted = session.Execute(RowsPerFilePlan(op, out));

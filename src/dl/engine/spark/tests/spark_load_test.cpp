@@ -48,9 +48,31 @@ TEST(SparkQuotingTest, LiteralsEscapeQuotesAndBackslashes) {
 }
 
 TEST(SparkQuotingTest, HasColumnIgnoresCaseLikeSparksResolution) {
-  EXPECT_TRUE(HasColumn({"id", "Amount"}, "amount"));
-  EXPECT_FALSE(HasColumn({"amount"}, "amounts"));
-  EXPECT_TRUE(HasColumn({"id", "V"}, "v"));
+  using Names = std::vector<std::string>;
+  EXPECT_TRUE(HasColumn(Names{"id", "Amount"}, "amount"));
+  EXPECT_FALSE(HasColumn(Names{"amount"}, "amounts"));
+  EXPECT_TRUE(HasColumn(Names{"id", "V"}, "v"));
+}
+
+// A batch column meets the table's type where that is a widening of Spark's (Delta refuses to
+// append a narrower type); a csv integer the table lacks is bigint, as DuckDB infers it.
+TEST(SparkTypesTest, AlignedTypeCastsUpToTheTableAndCsvIntegersToBigint) {
+  auto field = [](const char* name, delta::DataTypePtr type) {
+    return delta::StructField{name, std::move(type), true, nlohmann::json::object()};
+  };
+  const std::vector<delta::StructField> table = {
+      field("ID", delta::DataType::Primitive("long")),
+      field("n", delta::DataType::Primitive("integer")),
+      field("d", delta::DataType::Decimal(12, 2)),
+      field("s", delta::DataType::Primitive("string"))};
+  EXPECT_EQ(AlignedType({"id", "int"}, table, false), "BIGINT");  // names ignore case
+  EXPECT_EQ(AlignedType({"n", "int"}, table, true), "");           // the table's int stays
+  EXPECT_EQ(AlignedType({"n", "bigint"}, table, true), "");        // never cast down
+  EXPECT_EQ(AlignedType({"d", "decimal(10,2)"}, table, false), "DECIMAL(12,2)");
+  EXPECT_EQ(AlignedType({"s", "int"}, table, true), "");  // not a widening: Delta decides
+  EXPECT_EQ(AlignedType({"new", "int"}, table, true), "BIGINT");
+  EXPECT_EQ(AlignedType({"new", "int"}, table, false), "");  // parquet's int32 is kept
+  EXPECT_EQ(AlignedType({"new", "double"}, {}, true), "");
 }
 
 }  // namespace
