@@ -473,8 +473,9 @@ Result<std::optional<std::string>> AppliedBatchId(table::TableContext& ctx,
 }
 
 // The change store of an SCD2 table with sequence_column, as the Spark engine keeps it: its
-// events are tagged with the txn versions of this app id, so a table Spark did not load from
-// its first batch (no txn yet) or whose store is gone cannot place late events: refused.
+// events are tagged with the txn versions of this app id, so a table holding rows Spark did
+// not load from its first batch (no txn yet), or whose store is gone, cannot place late
+// events: refused.
 Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
                              const RemoteBatch& remote, engine::Scd2Operation& op) {
   op.change_store_root = ChangeStoreRoot(target.root);
@@ -495,6 +496,13 @@ Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
   }
   if (!op.rows.table_columns || (store.ok() && remote.applied_txn_version > 0)) {
     return Status::OK();
+  }
+  if (remote.applied_txn_version == 0) {
+    // No row yet (the empty table a clustered table's first batch creates before its store,
+    // spark_scd2.cpp): no history the store could lack. At the version planned against.
+    DL_ASSIGN_OR_RETURN(auto files, delta::Snapshot::Load(ctx.fs, &ctx.engine, target.root,
+                                                          remote.snapshot->version()));
+    if (files->files().empty()) return Status::OK();
   }
   return Status::InvalidArgument(
       "sequence_column: {} exists but {} (the SCD2 change store the spark engine keeps from the "

@@ -105,6 +105,7 @@ class Scd2Plan {
   Status CreateLateKeys();
   Status CreateVersions();
   Status CleanStore();
+  Status CreateClusteredTable();
   Status WriteChangeStore();
   Status Commit();
   Status Sql(const std::string& sql) { return s_.Sql(sql).status(); }
@@ -131,6 +132,7 @@ class Scd2Plan {
     }
   };
   std::vector<DeadPair> dead_;
+  bool created_ = false;  ///< the table was created empty by CreateClusteredTable
 };
 
 Status Scd2Plan::ResolveColumns() {
@@ -479,6 +481,28 @@ Status Scd2Plan::CleanStore() {
   return Sql(fmt::format("DELETE FROM {} WHERE {}", Store(), fmt::join(which, " OR ")));
 }
 
+// A clustered table is created by CREATE TABLE ... AS SELECT, which refuses a directory that
+// holds anything, and the change store is written inside the table's directory before the
+// batch's commit: so a clustered table's first batch with a store creates the table empty
+// first (a commit carrying no batch), then stores its events and MERGEs into it as into an
+// existing table (docs/spark_engine.md: the exactly-once argument is unchanged).
+Status Scd2Plan::CreateClusteredTable() {
+  const AppendOperation& rows = op_.rows;
+  if (rows.table_columns || rows.clustering_columns.empty() || !op_.sequence_column) {
+    return Status::OK();
+  }
+  // The versions' columns (CreateVersions), the SCD2 ones of the sequence type.
+  std::vector<std::string> cols;
+  for (const auto& col : c_.all) cols.push_back(Id(col));
+  DL_RETURN_IF_ERROR(CreateEmptyTable(
+      s_, rows,
+      SqlRelation(fmt::format("SELECT {}, {} AS {}, {} AS {}, true AS {} FROM {}",
+                              fmt::join(cols, ", "), Id(kEff), Id(op_.effective_column), Id(kSeq),
+                              Id(op_.end_column), Id(op_.current_column), Id(kEvents)))));
+  created_ = true;
+  return Status::OK();
+}
+
 // Every event of the batch, tagged with its txn version and batch id, and a marker of the
 // batch id that landed the applied version (so it is known once the log has moved on).
 Status Scd2Plan::WriteChangeStore() {
@@ -509,15 +533,18 @@ Status Scd2Plan::WriteChangeStore() {
 }
 
 // The table's replaced rows (every row of a late key, the current row of another touched key)
-// deleted and the versions inserted, in one MERGE; without a table, the versions create it.
+// deleted and the versions inserted, in one MERGE; without a table, the versions create it
+// (unless CreateClusteredTable did, with their columns and the properties).
 Status Scd2Plan::Commit() {
   const AppendOperation& rows = op_.rows;
   DL_ASSIGN_OR_RETURN(auto written, ColumnsOf(s_, "SELECT * FROM " + Id(kVersions)));
-  if (!rows.table_columns) {
+  if (!rows.table_columns && !created_) {
     return WriteBatch(s_, rows, SqlRelation("SELECT * FROM " + Id(kVersions)));
   }
-  DL_RETURN_IF_ERROR(AddNewColumns(s_, rows, written));
-  DL_RETURN_IF_ERROR(SetTableProperties(s_, rows));
+  if (rows.table_columns) {
+    DL_RETURN_IF_ERROR(AddNewColumns(s_, rows, written));
+    DL_RETURN_IF_ERROR(SetTableProperties(s_, rows));
+  }
   std::vector<std::string> old, cols, values;
   for (const auto& c : written) {
     old.push_back(In(op_.keys, c.name) ? "`t`." + Id(c.name)
@@ -544,6 +571,7 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   DL_RETURN_IF_ERROR(ResolveColumns());
   DL_RETURN_IF_ERROR(CreateEvents());
   if (op_.change_store_columns) DL_RETURN_IF_ERROR(OpenStore());
+  DL_RETURN_IF_ERROR(CreateClusteredTable());
   // Stored before the steps read the store: a write after would make Spark re-plan the
   // cached steps, which read it, under the MERGE. (kLanded, read before, is re-read after
   // this write: the pairs it holds are facts, the same at any version.)

@@ -28,8 +28,10 @@ std::string Properties(const std::map<std::string, std::string>& properties) {
 }
 
 // The table created with the batch's rows in one commit, the txn and our metadata set as
-// session confs around the statement (as for MERGE).
-Status CreateTableAs(SparkSession& session, const AppendOperation& op, pb::Relation input) {
+// session confs around the statement (as for MERGE); or, without `rows`, created empty with
+// input's columns by a commit carrying neither.
+Status CreateTableAs(SparkSession& session, const AppendOperation& op, pb::Relation input,
+                     bool rows) {
   DL_RETURN_IF_ERROR(CreateView(session, kCreateView, std::move(input)));
   std::string sql = fmt::format("CREATE TABLE delta.{} USING delta", SparkIdent(op.table_root));
   if (!op.partition_columns.empty()) {
@@ -41,8 +43,8 @@ Status CreateTableAs(SparkSession& session, const AppendOperation& op, pb::Relat
   if (!op.table_properties.empty()) {
     sql += fmt::format(" TBLPROPERTIES ({})", Properties(op.table_properties));
   }
-  sql += " AS SELECT * FROM " + SparkIdent(kCreateView);
-  Status created = SqlWithTxn(session, op, sql).status();
+  sql += " AS SELECT * FROM " + SparkIdent(kCreateView) + (rows ? "" : " LIMIT 0");
+  Status created = rows ? SqlWithTxn(session, op, sql).status() : session.Sql(sql).status();
   (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(kCreateView));
   // Another writer created the table since we looked (its log, or its files before its
   // commit): a lost race, planned again against it. Files an attempt killed before its commit
@@ -61,6 +63,10 @@ Status CreateTableAs(SparkSession& session, const AppendOperation& op, pb::Relat
 
 }  // namespace
 
+Status CreateEmptyTable(SparkSession& session, const AppendOperation& op, pb::Relation input) {
+  return CreateTableAs(session, op, std::move(input), false);
+}
+
 Status SetTableProperties(SparkSession& session, const AppendOperation& op) {
   if (!op.table_columns || op.table_properties.empty()) return Status::OK();
   return session
@@ -73,7 +79,7 @@ Status WriteBatch(SparkSession& session, const AppendOperation& op, pb::Relation
   // Only clustering needs CREATE TABLE ... AS SELECT: Delta ignores clusterBy on a path write.
   // A CTAS refuses a directory that holds files, so every other new table is a plain write.
   if (!op.table_columns && !op.clustering_columns.empty()) {
-    return CreateTableAs(session, op, std::move(input));
+    return CreateTableAs(session, op, std::move(input), true);
   }
   if (op.table_columns) {
     DL_RETURN_IF_ERROR(SetTableProperties(session, op));
