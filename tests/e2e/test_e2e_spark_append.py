@@ -178,8 +178,6 @@ def test_a_corrupt_file_fails_by_name_and_the_rest_loads(env: LoaderEnv):
 
 @pytest.mark.parametrize("extra,key", [
     ({"loading_strategy": "overwrite", "replace_where": "v = E'x'"}, "tables[0].replace_where"),
-    ({"loading_strategy": "scd2", "primary_keys": ["id"], "sequence_column": "v",
-      "clustering_columns": ["id"]}, "tables[0].clustering_columns"),
 ])
 def test_what_spark_cannot_do_yet_is_refused_naming_the_key(env: LoaderEnv, extra, key):
     write_csv(env.raw / "a.csv", "id,v\n1,x\n")

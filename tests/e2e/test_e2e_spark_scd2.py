@@ -4,7 +4,9 @@ metadata. The randomized scenarios of test_e2e_scd2.py (late events, deletes, re
 tracking columns, open end values, new columns, composite keys, csv and parquet) run on both
 engines side by side: after every batch each table equals the reference row for row, and the
 two engines' tables equal each other. A SIGKILL after Spark's commit and a rerun load each file
-once."""
+once. A clustered table with sequence_column is created empty first (its change store lives in
+the table's directory): equal to DuckDB's, exactly once under a SIGKILL before its first MERGE
+and with two loaders creating it at once."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +17,7 @@ import subprocess
 import pyarrow as pa
 import pytest
 
-from e2e_lib import AUDIT_COLUMNS, LoaderEnv, read_delta, write_csv
+from e2e_lib import AUDIT_COLUMNS, LoaderEnv, read_delta, write_csv, write_parquet
 from scd2_harness import FAR_END_TS, Scd2Harness
 from scd2_reference import Scd2Config
 from test_e2e_scd2 import (DELETE_SQL, DV_PROPERTIES, SEEDS, VARIANTS, Generator, Variant,
@@ -23,6 +25,9 @@ from test_e2e_scd2 import (DELETE_SQL, DV_PROPERTIES, SEEDS, VARIANTS, Generator
 from test_e2e_spark_append import (commit_infos, commits, kill_after_commits, rows,  # noqa: F401
                                    spark_remote, write_configs)
 from test_e2e_spark_merge import duck_table
+from test_e2e_spark_tables import FEATURES as SPARK_TABLE_FEATURES
+from test_e2e_spark_tables import PROPERTIES as SPARK_TABLE_PROPERTIES
+from test_e2e_spark_tables import clustering, describe, duck_root, features
 
 # The dv variants create the table with deletion vectors on both engines. The files of one
 # batch must share their columns on Spark (it reads one parquet file's schema, and maps csv
@@ -232,6 +237,163 @@ def test_two_loaders_at_once_with_late_events_store_each_event_once(env: LoaderE
     applied = max(landed)
     assert {v for v, _ in markers} == set(range(1, applied)), markers
     read = markers | {(applied, landed[applied][0])}
+    stored = sorted((s["id"], s["a"], s["seq"]) for s in store
+                    if s["_dl_event_delete"] is not None
+                    and (s["_dl_event_batch"], s["_dl_event_batch_id"]) in read)
+    assert stored == sorted(events)
+
+
+# A clustered table with sequence_column: Spark creates a clustered table by CREATE TABLE ...
+# AS SELECT, which refuses a directory holding anything, and the change store lives in the
+# table's directory. So the first batch creates the table empty (a commit of its own, no txn,
+# no metadata), then stores its events and MERGEs into it as into any existing table.
+CLUSTERED = dict(loading_strategy="scd2", primary_keys=["id"], sequence_column="seq",
+                 clustering_columns=["id"], max_files_per_batch=1,
+                 table_properties=dict(SPARK_TABLE_PROPERTIES, **{"owner.team": "ingest"}))
+SLOW = 600  # seconds a run of two batches may take on a busy shared machine
+
+
+TYPED = pa.schema([("id", pa.int64()), ("a", pa.string()), ("seq", pa.int64())])
+
+
+def first_run_files(env: LoaderEnv) -> list:
+    """Two batches; the second holds a late event (key 2 at 5, before its 10)."""
+    return [write_parquet(env.raw / "f0.parquet", {"id": [1, 2, 3], "a": ["x", "y", "z"],
+                                                   "seq": [10, 10, 10]}, TYPED),
+            write_parquet(env.raw / "f1.parquet", {"id": [1, 2], "a": ["x2", "y"],
+                                                   "seq": [20, 5]}, TYPED)]
+
+
+def second_run_file(env: LoaderEnv):
+    """A late event for key 1 (15, between its 10 and 20), key 3's value again, a new key."""
+    return write_parquet(env.raw / "f2.parquet", {"id": [1, 3, 4], "a": ["x1", "z", "w"],
+                                                  "seq": [15, 30, 1]}, TYPED)
+
+
+def assert_clustered_like_duckdb(env: LoaderEnv, duck_cfg) -> None:
+    d = env.run("run", config=duck_cfg, timeout=SLOW)
+    assert d.rc == 0, str(d)
+    assert rows(env.read("t")) == rows(duck_table(env, "t"))
+    ours, theirs = describe(env, env.table_path("t")), describe(env, duck_root(env))
+    fields = [[(f["name"], f["type"], f["nullable"]) for f in d["schema"]["fields"]]
+              for d in (ours, theirs)]
+    assert fields[0] == fields[1], fields
+    for d in (ours, theirs):
+        for key, value in CLUSTERED["table_properties"].items():
+            assert d["properties"][key] == str(value).lower(), (key, d["properties"])
+        assert SPARK_TABLE_FEATURES <= features(d), d["protocol"]
+    assert clustering(env.table_path("t"), ours) == clustering(duck_root(env), theirs) == [["id"]]
+
+
+def store_rows(env: LoaderEnv) -> list[dict]:
+    return read_delta(env.table_path("t") / "_dl_scd2_changes").to_pylist()
+
+
+def test_clustered_table_with_sequence_column_like_duckdb(env: LoaderEnv, spark41):
+    first = first_run_files(env)
+    entry = env.table_entry("t", "*.parquet", "parquet", **CLUSTERED)
+    _, duck_cfg = write_configs(env, entry)
+    env.load(timeout=SLOW)
+    second = second_run_file(env)
+    env.load(timeout=SLOW)
+    # The empty table's commit carries no batch (no txn, no metadata, no file); each batch's
+    # MERGE carries the next txn version and our metadata.
+    actions = [[json.loads(line) for line in c.read_text().splitlines()] for c in commits(env)]
+    assert [a["commitInfo"]["operation"] for c in actions for a in c if "commitInfo" in a] == \
+        ["CREATE TABLE AS SELECT", "MERGE", "MERGE", "MERGE"]
+    assert not any("txn" in a or "add" in a for a in actions[0]), actions[0]
+    assert "userMetadata" not in actions[0][0].get("commitInfo", {}), actions[0]
+    assert sorted(landed_batches(env)) == [1, 2, 3]
+    assert {p for _, paths in landed_batches(env).values() for p in paths} == \
+        {str(f) for f in first + [second]}
+    version = env.version("t")
+    env.load(timeout=SLOW)  # a rerun loads nothing
+    assert env.version("t") == version
+    assert_clustered_like_duckdb(env, duck_cfg)
+    # Every event stored once, all of landed attempts.
+    landed = {b for b, _ in landed_batches(env).values()}
+    events = [s for s in store_rows(env) if s["_dl_event_delete"] is not None]
+    assert {s["_dl_event_batch_id"] for s in events} == landed
+    assert len(events) == 8
+    got = spark41.rows("SELECT count(*) AS n, count_if(is_current) AS c "
+                       f"FROM delta.`{env.table_path('t')}`")
+    assert got == [{"n": len(env.read("t")), "c": 4}]
+
+
+@pytest.mark.parametrize("after", ["the empty table's commit", "the store's first commit"])
+def test_sigkill_between_the_empty_table_and_the_first_batch_then_rerun(env: LoaderEnv, after):
+    first = first_run_files(env)
+    entry = env.table_entry("t", "*.parquet", "parquet", **CLUSTERED)
+    _, duck_cfg = write_configs(env, entry, max_parallel_jobs=1)
+    # Killed once the table exists (empty), or once the first attempt's events are stored: in
+    # both cases before the batch's MERGE.
+    kill_after_commits(env, 1, "t" if after.startswith("the empty") else "t/_dl_scd2_changes")
+    assert len(commits(env)) == 1 and not landed_batches(env), "the MERGE must not have run"
+    stored = bool(commits(env, "t/_dl_scd2_changes"))
+    dead = {s["_dl_event_batch_id"] for s in store_rows(env)} if stored else set()
+    assert after.startswith("the empty") or len(dead) == 1, dead
+    # The rerun finds the empty table and loads each file once, by MERGEs into it.
+    env.load(timeout=SLOW)
+    landed = landed_batches(env)
+    assert sorted(landed) == [1, 2]
+    assert sorted(p for _, paths in landed.values() for p in paths) == sorted(map(str, first))
+    assert all(t["status"] == "completed" for t in env.tracker_for("t").values())
+    version = env.version("t")
+    env.load(timeout=SLOW)
+    assert env.version("t") == version
+    # The late event of the next run replays what landed; the killed attempt's events were
+    # deleted once txn version 1 had landed with another batch id (and were never read).
+    second_run_file(env)
+    env.load(timeout=SLOW)
+    assert sorted(landed_batches(env)) == [1, 2, 3]
+    ids = {b for b, _ in landed_batches(env).values()}
+    assert {s["_dl_event_batch_id"] for s in store_rows(env)} <= ids
+    assert not dead & ids
+    assert_clustered_like_duckdb(env, duck_cfg)
+
+
+def test_two_loaders_create_a_clustered_table_at_once(env: LoaderEnv):
+    # Both find no table: one creates it, the other's CREATE is refused (a lost race, planned
+    # again against the table); their batches differ, so they take the same txn versions with
+    # different events, late ones among them.
+    entry = env.table_entry("t", "*.csv", "csv", **dict(CLUSTERED, table_properties={}))
+    other = env.root / "spark2.yaml"
+    env.write_config([dict(entry, engine="spark", max_files_per_batch=2)], retry_attempts=8,
+                     max_parallel_jobs=1)
+    env.config_path.rename(other)
+    spark_cfg, duck_cfg = write_configs(env, entry, retry_attempts=8, max_parallel_jobs=1)
+    rng = random.Random(7)
+    seqs = rng.sample(range(1, 1000), 12)
+    files, events = [], []
+    for i in range(4):
+        lines = []
+        for j in range(3):
+            key, seq = rng.randrange(4), seqs.pop()
+            lines.append(f"{key},f{i}x{j},{seq}")
+            events.append((key, f"f{i}x{j}", seq))
+        files.append(write_csv(env.raw / f"f{i}.csv", "id,a,seq\n" + "\n".join(lines) + "\n"))
+    outs = run_together(env, [spark_cfg, other])
+    report = "\n\n".join(f"exit {rc}\n{out[-4000:]}" for rc, out in outs)
+    assert all(rc == 0 for rc, _ in outs), report
+    # They overlapped: one lost a race (on the create, seen as DELTA_PROTOCOL_CHANGED or the
+    # table found there, or on a txn version) and retried, or each committed a batch.
+    assert any("will retry" in out for _, out in outs) or \
+        all("batch committed" in out for _, out in outs), report
+    # One table, created once: one commit without a batch, the first.
+    infos = commit_infos(env)
+    assert ["userMetadata" in i for i in infos] == [False] + [True] * (len(infos) - 1), infos
+    landed = landed_batches(env)
+    assert sorted(landed) == list(range(1, len(landed) + 1))
+    assert sorted(p for _, paths in landed.values() for p in paths) == sorted(map(str, files))
+    d = env.run("run", config=duck_cfg, timeout=SLOW)
+    assert d.rc == 0, str(d)
+    assert rows(env.read("t")) == rows(duck_table(env, "t")), report
+    # The events read (of landed attempts) are every file's rows once.
+    store = store_rows(env)
+    markers = {(s["_dl_event_batch"], s["_dl_event_batch_id"]) for s in store
+               if s["_dl_event_delete"] is None}
+    read = markers | {(max(landed), landed[max(landed)][0])}
+    assert {(v, b) for v, (b, _) in landed.items()} == read, (landed, markers)
     stored = sorted((s["id"], s["a"], s["seq"]) for s in store
                     if s["_dl_event_delete"] is not None
                     and (s["_dl_event_batch"], s["_dl_event_batch_id"]) in read)

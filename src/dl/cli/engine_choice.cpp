@@ -69,12 +69,6 @@ std::pair<std::string, std::string> SparkGap(const config::TableConfig& t) {
     auto spark = engine::spark::SparkFragment(**fragment);
     if (!spark.ok()) return {key, spark.status().message()};
   }
-  // Spark creates a clustered table by CREATE TABLE ... AS SELECT, which refuses a directory
-  // that holds anything, and the change store (<table>/_dl_scd2_changes) is written first.
-  if (!t.clustering_columns.empty() && t.loading_strategy == config::LoadingStrategy::kScd2 &&
-      t.sequence_column) {
-    return {"clustering_columns", "clustering with scd2 and sequence_column"};
-  }
   return {};
 }
 
