@@ -108,14 +108,16 @@ TEST_F(DependenciesTest, CheckpointedTableWithoutAGivenEngine) {
 
 TEST_F(DependenciesTest, TableNewerThanLastRunOrMaxAge) {
   MakeTable(cfg_.processed_data_path + "/bronze/events");
-  // Our last successful run started after the table's commit: not met.
-  ASSERT_TRUE(RecordRun(cfg_, *fs_, "r1", NowMs() + 60'000, NowMs() + 61'000, true).ok());
+  // Our last successful run started after the table's commit: not met. (One clock reading:
+  // two could fall either side of a second under load.)
+  const int64_t now = NowMs();
+  ASSERT_TRUE(RecordRun(cfg_, *fs_, "r1", now + 60'000, now + 61'000, true).ok());
   auto s = Only("table:bronze.events");
   EXPECT_FALSE(s.met);
   EXPECT_THAT(s.detail, HasSubstr("not after our last successful run"));
   // A failed run keeps the earlier successful start.
-  ASSERT_TRUE(RecordRun(cfg_, *fs_, "r2", NowMs() + 120'000, NowMs() + 121'000, false).ok());
-  EXPECT_EQ(*LastSuccessfulRunStart(cfg_, *fs_) / 1000, (NowMs() + 60'000) / 1000);
+  ASSERT_TRUE(RecordRun(cfg_, *fs_, "r2", now + 120'000, now + 121'000, false).ok());
+  EXPECT_EQ(*LastSuccessfulRunStart(cfg_, *fs_) / 1000, (now + 60'000) / 1000);
   // An earlier last run: met.
   ctx_.last_run_start_ms = NowMs() - 3'600'000;
   EXPECT_TRUE(Only("table:bronze.events").met);
