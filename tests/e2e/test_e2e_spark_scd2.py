@@ -13,6 +13,7 @@ import dataclasses
 import json
 import random
 import subprocess
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -184,6 +185,17 @@ def landed_batches(env: LoaderEnv, name: str = "t") -> dict[int, tuple[str, list
     return out
 
 
+def two_loaders_configs(env: LoaderEnv, entry: dict) -> tuple[Path, Path, Path]:
+    """A second Spark loader's config (two files per batch, where `entry` takes one), then
+    the first's and the DuckDB engine's (write_configs)."""
+    other = env.root / "spark2.yaml"
+    env.write_config([dict(entry, engine="spark", max_files_per_batch=2)], retry_attempts=8,
+                     max_parallel_jobs=1)
+    env.config_path.rename(other)
+    spark_cfg, duck_cfg = write_configs(env, entry, retry_attempts=8, max_parallel_jobs=1)
+    return other, spark_cfg, duck_cfg
+
+
 def test_two_loaders_at_once_with_late_events_store_each_event_once(env: LoaderEnv):
     # Two `run`s started together on the same table, in three rounds of new files (keys
     # overlapping across files, sequence values going back: late events replayed from the
@@ -192,11 +204,7 @@ def test_two_loaders_at_once_with_late_events_store_each_event_once(env: LoaderE
     # winner's never deleted.
     entry = env.table_entry("t", "*.csv", "csv", loading_strategy="scd2", primary_keys=["id"],
                             sequence_column="seq", max_files_per_batch=1)
-    other = env.root / "spark2.yaml"
-    env.write_config([dict(entry, engine="spark", max_files_per_batch=2)], retry_attempts=8,
-                     max_parallel_jobs=1)
-    env.config_path.rename(other)
-    spark_cfg, duck_cfg = write_configs(env, entry, retry_attempts=8, max_parallel_jobs=1)
+    other, spark_cfg, duck_cfg = two_loaders_configs(env, entry)
     rng = random.Random(5)
     seqs = rng.sample(range(1, 1000), 27)  # unique: no ties between files
     files, events, raced = [], [], 0
@@ -357,11 +365,7 @@ def test_two_loaders_create_a_clustered_table_at_once(env: LoaderEnv):
     # again against the table); their batches differ, so they take the same txn versions with
     # different events, late ones among them.
     entry = env.table_entry("t", "*.csv", "csv", **dict(CLUSTERED, table_properties={}))
-    other = env.root / "spark2.yaml"
-    env.write_config([dict(entry, engine="spark", max_files_per_batch=2)], retry_attempts=8,
-                     max_parallel_jobs=1)
-    env.config_path.rename(other)
-    spark_cfg, duck_cfg = write_configs(env, entry, retry_attempts=8, max_parallel_jobs=1)
+    other, spark_cfg, duck_cfg = two_loaders_configs(env, entry)
     rng = random.Random(7)
     seqs = rng.sample(range(1, 1000), 12)
     files, events = [], []
