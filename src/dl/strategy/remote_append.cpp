@@ -499,7 +499,7 @@ Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
   }
   if (remote.applied_txn_version == 0) {
     // No row yet (the empty table a clustered table's first batch creates before its store,
-    // spark_scd2.cpp): no history the store could lack. At the version planned against.
+    // spark_scd2_store.cpp): no history the store could lack. At the version planned against.
     DL_ASSIGN_OR_RETURN(auto files, delta::Snapshot::Load(ctx.fs, &ctx.engine, target.root,
                                                           remote.snapshot->version()));
     if (files->files().empty()) return Status::OK();

@@ -1,0 +1,193 @@
+// The change store of an SCD2 plan with sequence_column (Scd2Plan, spark_scd2_plan.hpp):
+// which of its events are read (of attempts whose MERGE landed), the clean-up of those that
+// never land, the batch's events appended before its MERGE, the late keys replayed from it,
+// and a clustered table created empty before the store is written in its directory. Why each
+// event is read exactly once: the header comment of spark_scd2.cpp.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "dl/engine/spark/spark_scd2_plan.hpp"
+#include "dl/engine/spark/spark_table.hpp"
+
+namespace dl::engine::spark {
+
+// kLateKeys: keys with an event earlier than their latest stored one (their history is
+// replayed from the change store); kBatchKeys: every key of the events.
+Status Scd2Plan::CreateLateKeys() {
+  std::vector<std::string> keys, b_keys, s_keys;
+  for (const auto& k : op_.keys) {
+    keys.push_back(Id(k));
+    b_keys.push_back("`b`." + Id(k));
+    s_keys.push_back("`s`." + Id(k));
+  }
+  DL_RETURN_IF_ERROR(Sql(fmt::format(
+      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT {1}, min({2}) AS `__dl_min` FROM {3} GROUP BY {1}",
+      Id(kBatchKeys), fmt::join(keys, ", "), Id(kSeq), Id(kEvents))));
+  if (!op_.change_store_columns) {
+    return Sql(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {} WHERE false",
+                           Id(kLateKeys), fmt::join(keys, ", "), Id(kBatchKeys)));
+  }
+  return Sql(fmt::format(
+      "CACHE TABLE {0} AS SELECT {1} FROM {2} AS `b` JOIN (SELECT {3}, max({4}) "
+      "AS `__dl_max` FROM {5} AS `s` GROUP BY {3}) AS `s` ON {6} WHERE `b`.`__dl_min` < "
+      "`s`.`__dl_max`",
+      Id(kLateKeys), fmt::join(b_keys, ", "), Id(kBatchKeys), fmt::join(keys, ", "),
+      Id(*op_.sequence_column), Stored(), Match(op_.keys, "b", "s")));
+}
+
+// kLanded and dead_. The store is read at its latest version, never by time travel (Delta
+// rebuilds an older version's state on every read: seconds each). No pinned version is
+// needed: only events of (txn version, batch id) pairs that landed are read (kLanded: the
+// markers, and the applied version's id from the table's log), at or below the applied
+// version, and such an attempt's events were complete before its MERGE landed and are never
+// deleted. What other loaders append meanwhile (attempts in flight above the applied version,
+// markers, attempts that lost) is never read. A store written before batch ids were gets the
+// column (its rows stay NULL: landed, as the old layout's rows at or below the applied
+// version all are).
+Status Scd2Plan::OpenStore() {
+  const int64_t applied = op_.applied_txn_version;
+  landed_ = op_.applied_batch_id;
+  if (!In(*op_.change_store_columns, kStoreBatchId)) {
+    Status added = Sql(fmt::format("ALTER TABLE {} ADD COLUMNS ({} STRING)", Store(),
+                                   Id(kStoreBatchId)));
+    if (!added.ok()) {  // another loader may have added it meanwhile
+      DL_ASSIGN_OR_RETURN(auto now, ColumnsOf(s_, "SELECT * FROM " + Store()));
+      if (std::none_of(now.begin(), now.end(),
+                       [](const Column& c) { return c.name == kStoreBatchId; })) {
+        return added;
+      }
+    }
+  }
+  DL_RETURN_IF_ERROR(ResolveLanded());
+  std::string landed = fmt::format(
+      "SELECT {0} AS `v`, {1} AS `id` FROM {2} WHERE {3} IS NULL AND {1} IS NOT NULL AND {0} "
+      "<= {4}",
+      Id(kStoreBatch), Id(kStoreBatchId), Store(), Id(kStoreDelete), applied);
+  if (landed_) {
+    landed += fmt::format(" UNION SELECT CAST({} AS BIGINT), {}", applied, SparkLiteral(*landed_));
+  }
+  // Cached: every later read of the store joins it (a few rows per batch ever loaded). The
+  // attempt's id makes the cached plan its own: Spark's cache is shared by the server's
+  // sessions, and another loader's UNCACHE of an equal plan would drop ours.
+  DL_RETURN_IF_ERROR(Sql(fmt::format("CACHE TABLE {} AS SELECT DISTINCT *, {} AS `__dl_owner` "
+                                     "FROM ({})",
+                                     Id(kLanded), SparkLiteral(op_.rows.batch_id), landed)));
+  // For the clean-up: pairs of applied versions that did not land (known: the version's
+  // landed id is), and old-layout rows above the applied version.
+  DL_ASSIGN_OR_RETURN(
+      auto dead,
+      s_.Sql(fmt::format(
+          "SELECT DISTINCT `s`.{0}, `s`.{1}, `k`.`v` IS NOT NULL FROM {2} AS `s` LEFT ANTI JOIN "
+          "{3} AS `l` ON `s`.{0} = `l`.`v` AND `s`.{1} = `l`.`id` LEFT JOIN (SELECT DISTINCT "
+          "`v` FROM {3}) AS `k` ON `s`.{0} = `k`.`v` WHERE `s`.{1} IS NOT NULL AND `s`.{0} <= "
+          "{4} UNION SELECT DISTINCT {0}, {1}, true FROM {2} WHERE {1} IS NULL AND {0} > {4}",
+          Id(kStoreBatch), Id(kStoreBatchId), Store(), Id(kLanded), applied)));
+  for (const auto& r : dead.rows) {
+    dead_.push_back(
+        DeadPair{std::stoll(r.at(0).value_or("0")), r.at(1), r.at(2).value_or("") == "true"});
+  }
+  return Status::OK();
+}
+
+// The store's events that are read (a subquery): of landed attempts, at or below the applied
+// version (OpenStore).
+std::string Scd2Plan::Stored() const {
+  return fmt::format(
+      "(SELECT `s`.* FROM {0} AS `s` LEFT JOIN {1} AS `l` ON `s`.{2} = `l`.`v` AND `s`.{3} = "
+      "`l`.`id` WHERE `s`.{4} IS NOT NULL AND `s`.{2} <= {5} AND (`s`.{3} IS NULL OR `l`.`v` IS "
+      "NOT NULL))",
+      Store(), Id(kLanded), Id(kStoreBatch), Id(kStoreBatchId), Id(kStoreDelete),
+      op_.applied_txn_version);
+}
+
+// landed_: from the table's log; when its commit is gone from the log, a marker of it in the
+// store, else the one batch id the store holds at that version (several: cannot tell).
+Status Scd2Plan::ResolveLanded() {
+  if (landed_ || op_.applied_txn_version <= 0) return Status::OK();
+  DL_ASSIGN_OR_RETURN(
+      auto ids, s_.Sql(fmt::format("SELECT {0}, max(CAST({1} IS NULL AS INT)) FROM {2} WHERE {3} "
+                                   "= {4} AND {0} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC",
+                                   Id(kStoreBatchId), Id(kStoreDelete), Store(), Id(kStoreBatch),
+                                   op_.applied_txn_version)));
+  if (ids.rows.empty()) return Status::OK();
+  if (ids.rows.size() == 1 || ids.rows[0].at(1).value_or("0") == "1") {
+    landed_ = ids.rows[0].at(0);
+    return Status::OK();
+  }
+  return Status::InvalidArgument(
+      "sequence_column: the SCD2 change store {} holds events of {} attempts at txn version {} "
+      "of {} and the commit that applied it is no longer in the table's log: which attempt "
+      "landed cannot be told",
+      op_.change_store_root, ids.rows.size(), op_.applied_txn_version, op_.rows.display_name);
+}
+
+// Rows of applied txn versions whose batch id is not the one that landed it (attempts that
+// lost a race or died before their MERGE): they can never land. Versions whose landed batch
+// id is unknown are left alone (their rows are not read either), and so are rows above the
+// applied version: another loader's attempt may be in flight. Old-layout rows (NULL batch
+// id) above it were left by a crash before batch ids were: no attempt writes those now.
+Status Scd2Plan::CleanStore() {
+  std::vector<std::string> which;
+  for (const auto& d : dead_) {
+    if (d.known) which.push_back(d.Condition());
+  }
+  if (which.empty()) return Status::OK();
+  return Sql(fmt::format("DELETE FROM {} WHERE {}", Store(), fmt::join(which, " OR ")));
+}
+
+// A clustered table is created by CREATE TABLE ... AS SELECT, which refuses a directory that
+// holds anything, and the change store is written inside the table's directory before the
+// batch's commit: so a clustered table's first batch with a store creates the table empty
+// first (a commit carrying no batch), then stores its events and MERGEs into it as into an
+// existing table (docs/spark_engine.md: the exactly-once argument is unchanged).
+Status Scd2Plan::CreateClusteredTable() {
+  const AppendOperation& rows = op_.rows;
+  if (rows.table_columns || rows.clustering_columns.empty() || !op_.sequence_column) {
+    return Status::OK();
+  }
+  // The versions' columns (CreateVersions), the SCD2 ones of the sequence type.
+  std::vector<std::string> cols;
+  for (const auto& col : c_.all) cols.push_back(Id(col));
+  DL_RETURN_IF_ERROR(CreateEmptyTable(
+      s_, rows,
+      SqlRelation(fmt::format("SELECT {}, {} AS {}, {} AS {}, true AS {} FROM {}",
+                              fmt::join(cols, ", "), Id(kEff), Id(op_.effective_column), Id(kSeq),
+                              Id(op_.end_column), Id(op_.current_column), Id(kEvents)))));
+  created_ = true;
+  return Status::OK();
+}
+
+// Every event of the batch, tagged with its txn version and batch id, and a marker of the
+// batch id that landed the applied version (so it is known once the log has moved on).
+Status Scd2Plan::WriteChangeStore() {
+  if (!op_.sequence_column || op_.rows.txn_version <= op_.applied_txn_version) {
+    return Status::OK();  // no store; or the batch landed already (Delta skips the MERGE)
+  }
+  if (op_.change_store_columns) DL_RETURN_IF_ERROR(CleanStore());
+  std::vector<std::string> cols, nulls;
+  for (const auto& col : c_.all) {
+    cols.push_back(Id(col));
+    nulls.push_back(fmt::format("CAST(NULL AS {}) AS {}", c_.type.at(col), Id(col)));
+  }
+  AppendOperation store;
+  store.table_root = op_.change_store_root;
+  store.merge_schema = true;
+  std::string rows = fmt::format(
+      "SELECT {}, {} AS {}, {} AS {}, {} AS {}, {} AS {}, {} AS {} FROM {}",
+      fmt::join(cols, ", "), Id(kDelete), Id(kStoreDelete), Id(kOrdinal), Id(kStoreBatch),
+      Id(kFileOrderColumn), Id(kStoreFile), Id(kRowOrderColumn), Id(kStoreRow),
+      SparkLiteral(op_.rows.batch_id), Id(kStoreBatchId), Id(kEvents));
+  if (landed_) {
+    rows += fmt::format(
+        " UNION ALL SELECT {}, CAST(NULL AS BOOLEAN), CAST({} AS BIGINT), CAST(NULL AS BIGINT), "
+        "CAST(NULL AS BIGINT), {}",
+        fmt::join(nulls, ", "), op_.applied_txn_version, SparkLiteral(*landed_));
+  }
+  return s_.Execute(WritePlan(store, SqlRelation(rows))).status();
+}
+
+}  // namespace dl::engine::spark
