@@ -62,6 +62,8 @@ class Scd2Harness:
                  delete_sql: str | None = None, open_end_sql: str | None = None,
                  types: dict | None = None, label: str = "", **entry_extra):
         self.env, self.cfg, self.fmt, self.name = env, cfg, fmt, name
+        # A Spark batch takes 30-100 s on 2 busy cores; the default 120 s flaked there.
+        self.run_timeout = 600 if entry_extra.get("engine") == "spark" else 120
         self.types = {**PARQUET_TYPES, **(types or {})}
         self.batches: list[Batch] = []
         self.label = label
@@ -103,7 +105,7 @@ class Scd2Harness:
         if not self.env.config_path.exists():
             self.write_config()
         batch = self.write_batch(files)
-        r = self.env.run("run")
+        r = self.env.run("run", timeout=self.run_timeout)
         assert r.rc == expect, f"{self.label}batch {len(self.batches)}: expected exit {expect}\n{r}"
         tracker = self.env.tracker_for(self.name)
         if not keep_failed:
