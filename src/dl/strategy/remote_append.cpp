@@ -314,10 +314,7 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   op.load_time_ms = batch.load_time_ms;
   op.partition_columns = t.partition_columns;
   op.merge_schema = t.schema_evolution_mode == config::SchemaEvolutionMode::kAddNewColumns;
-  if (snapshot) {
-    auto& columns = op.table_columns.emplace();
-    columns = snapshot->schema().fields;
-  }
+  if (snapshot) op.table_columns = snapshot->schema().fields;
   DL_RETURN_IF_ERROR(RemoteTableSettings(target, snapshot.get(), op));
   if (source) DL_RETURN_IF_ERROR(CheckPositionCommittable(target, snapshot.get(), op));
   op.txn_app_id = app_id;

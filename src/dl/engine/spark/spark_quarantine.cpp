@@ -8,11 +8,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <algorithm>
-
-#include "dl/delta/schema.hpp"
 #include "dl/engine/spark/spark_load.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
+
 namespace dl::engine::spark {
 namespace {
 
