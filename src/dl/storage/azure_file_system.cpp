@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <pugixml.hpp>
 #include <set>
@@ -64,6 +66,20 @@ class AzureFileSystem final : public FileSystem {
     if (items.empty() && !key.empty()) return Status::NotFound("cannot list {}: not found", dir);
     return Entries(items);
   }
+
+  // List Blobs (of this service version) cannot start at a name: from the first entry.
+  Status ListEach(const std::string& dir, const std::string&,
+                  const std::function<bool(const FileEntry&)>& visit) override {
+    DL_ASSIGN_OR_RETURN(std::string key, Key(dir));
+    return ListBlobPages(dir, DirPrefix(key), true, page_size_, [&](std::vector<BlobItem>& items) {
+      for (const FileEntry& e : Entries(items)) {
+        if (!visit(e)) return false;
+      }
+      return true;
+    });
+  }
+
+  int ListPageSize(const std::string&) override { return page_size_; }
 
   Result<std::vector<FileEntry>> ListRecursive(const std::string& dir,
                                                const std::string& prune_marker) override {
@@ -237,6 +253,10 @@ class AzureFileSystem final : public FileSystem {
 
   Status ListBlobs(const std::string& path, const std::string& prefix, bool delimited, size_t limit,
                    std::vector<BlobItem>& out) const;
+  // on_page(items of one page) for each page until it returns false or the listing ends.
+  Status ListBlobPages(const std::string& path, const std::string& prefix, bool delimited,
+                       int page_size,
+                       const std::function<bool(std::vector<BlobItem>&)>& on_page) const;
   Status ParseListPage(const std::string& path, const std::string& body, std::vector<BlobItem>& out,
                        std::string& next_marker) const;
   static void Prune(std::vector<BlobItem>& items, size_t prefix_size, const std::string& marker);
@@ -250,18 +270,29 @@ class AzureFileSystem final : public FileSystem {
 
 Status AzureFileSystem::ListBlobs(const std::string& path, const std::string& prefix,
                                   bool delimited, size_t limit, std::vector<BlobItem>& out) const {
+  const int page = limit > 0 ? static_cast<int>(std::min<size_t>(limit, page_size_)) : page_size_;
+  return ListBlobPages(path, prefix, delimited, page, [&](std::vector<BlobItem>& items) {
+    std::move(items.begin(), items.end(), std::back_inserter(out));
+    return limit == 0 || out.size() < limit;
+  });
+}
+
+Status AzureFileSystem::ListBlobPages(
+    const std::string& path, const std::string& prefix, bool delimited, int page_size,
+    const std::function<bool(std::vector<BlobItem>&)>& on_page) const {
   std::string marker;
   do {
     AzureRequest request("GET", container_, "", {{"restype", "container"}, {"comp", "list"}});
     if (!prefix.empty()) request.query.emplace_back("prefix", prefix);
     if (delimited) request.query.emplace_back("delimiter", "/");
-    int page = limit > 0 ? static_cast<int>(std::min<size_t>(limit, page_size_)) : page_size_;
-    request.query.emplace_back("maxresults", std::to_string(page));
+    request.query.emplace_back("maxresults", std::to_string(page_size));
     if (!marker.empty()) request.query.emplace_back("marker", marker);
     DL_ASSIGN_OR_RETURN(AzureResponse r, client_.Send(request));
     if (r.status != 200) return Error(r, path, "cannot list");
-    DL_RETURN_IF_ERROR(ParseListPage(path, r.body, out, marker));
-  } while (!marker.empty() && (limit == 0 || out.size() < limit));
+    std::vector<BlobItem> items;
+    DL_RETURN_IF_ERROR(ParseListPage(path, r.body, items, marker));
+    if (!on_page(items)) break;
+  } while (!marker.empty());
   return Status::OK();
 }
 

@@ -32,6 +32,18 @@ Result<std::vector<FileEntry>> FileSystem::ListAfter(const std::string& dir,
   return out;
 }
 
+Status FileSystem::ListEach(const std::string& dir, const std::string&,
+                            const std::function<bool(const FileEntry&)>& visit) {
+  auto entries = List(dir);
+  if (!entries.ok()) {
+    return entries.status().code() == StatusCode::kNotFound ? Status::OK() : entries.status();
+  }
+  for (const auto& e : *entries) {
+    if (!visit(e)) break;
+  }
+  return Status::OK();
+}
+
 Status FileSystem::DeleteMany(const std::vector<std::string>& paths) {
   for (const auto& path : paths) {
     Status st = Delete(path);

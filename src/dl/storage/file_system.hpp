@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,17 @@ class FileSystem {
   /// filters List.
   virtual Result<std::vector<FileEntry>> ListAfter(const std::string& dir,
                                                    const std::string& start_after);
+  /// visit(entry) for the entries of dir, page by page as the store answers (sorted within a
+  /// page), until visit returns false: no further page is asked for. The listing starts after
+  /// the name `start_after` where the store can (S3's start-after), else at the first entry:
+  /// visit sees every entry the requests brought. A missing directory visits nothing. The
+  /// default visits List's answer.
+  virtual Status ListEach(const std::string& dir, const std::string& start_after,
+                          const std::function<bool(const FileEntry&)>& visit);
+  /// The most entries one listing request of dir answers, where listing a directory costs
+  /// less than a Stat of each file in it (object stores: a Stat is a round trip); 0 where Stat
+  /// is the cheap way (local disks). StatFiles lists or stats by it.
+  virtual int ListPageSize(const std::string& /*dir*/) { return 0; }
   /// Delete every path; a missing one is not an error. Object stores batch the requests;
   /// the default deletes one by one and stops at the first error.
   virtual Status DeleteMany(const std::vector<std::string>& paths);

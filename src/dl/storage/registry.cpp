@@ -104,6 +104,15 @@ class RoutingFileSystem final : public FileSystem {
     DL_ASSIGN_OR_RETURN(FileSystem * fs, For(dir));
     return fs->ListAfter(dir, start_after);
   }
+  Status ListEach(const std::string& dir, const std::string& start_after,
+                  const std::function<bool(const FileEntry&)>& visit) override {
+    DL_ASSIGN_OR_RETURN(FileSystem * fs, For(dir));
+    return fs->ListEach(dir, start_after, visit);
+  }
+  int ListPageSize(const std::string& dir) override {
+    auto fs = For(dir);
+    return fs.ok() ? (*fs)->ListPageSize(dir) : 0;  // Stat reports why there is no backend
+  }
   Status DeleteMany(const std::vector<std::string>& paths) override {
     std::map<FileSystem*, std::vector<std::string>> by_backend;
     for (const auto& path : paths) {

@@ -53,16 +53,9 @@ class S3FileSystem final : public FileSystem {
     DL_RETURN_IF_ERROR(ListPages(prefix, "/", start_after.empty() ? "" : prefix + start_after,
                                  [&](const s3::ListPage& page) {
                                    any |= !page.objects.empty() || !page.common_prefixes.empty();
-                                   for (const auto& o : page.objects) {
-                                     if (o.key == prefix) continue;  // a "directory" marker
-                                     out.push_back(Entry(o));
-                                   }
-                                   for (const auto& p : page.common_prefixes) {
-                                     FileEntry e;
-                                     e.path = Path(p.substr(0, p.size() - 1));
-                                     e.is_dir = true;
+                                   for (auto& e : PageEntries(page, prefix))
                                      out.push_back(std::move(e));
-                                   }
+                                   return true;
                                  }));
     // Object stores have no empty directories: nothing at all below the prefix is "missing",
     // like a missing local directory (but only when listing from the start).
@@ -70,6 +63,21 @@ class S3FileSystem final : public FileSystem {
     SortByPath(out);
     return out;
   }
+
+  Status ListEach(const std::string& dir, const std::string& start_after,
+                  const std::function<bool(const FileEntry&)>& visit) override {
+    DL_ASSIGN_OR_RETURN(std::string key, Key(dir));
+    const std::string prefix = key.empty() ? key : key + "/";
+    return ListPages(prefix, "/", start_after.empty() ? "" : prefix + start_after,
+                     [&](const s3::ListPage& page) {
+                       for (const auto& e : PageEntries(page, prefix)) {
+                         if (!visit(e)) return false;
+                       }
+                       return true;
+                     });
+  }
+
+  int ListPageSize(const std::string&) override { return tuning_.list_page_size; }
 
   Result<std::vector<FileEntry>> ListRecursive(const std::string& dir,
                                                const std::string& prune_marker) override {
@@ -81,6 +89,7 @@ class S3FileSystem final : public FileSystem {
         if (o.key.empty() || o.key.back() == '/') continue;  // "directory" markers
         objects.push_back(o);
       }
+      return true;
     }));
     if (objects.empty()) {
       DL_ASSIGN_OR_RETURN(bool exists, Exists(dir));
@@ -206,11 +215,28 @@ class S3FileSystem final : public FileSystem {
     return e;
   }
 
+  // A delimited page's objects and "directories" below prefix, sorted by path.
+  std::vector<FileEntry> PageEntries(const s3::ListPage& page, const std::string& prefix) const {
+    std::vector<FileEntry> out;
+    for (const auto& o : page.objects) {
+      if (o.key != prefix) out.push_back(Entry(o));  // not a "directory" marker
+    }
+    for (const auto& p : page.common_prefixes) {
+      FileEntry e;
+      e.path = Path(p.substr(0, p.size() - 1));
+      e.is_dir = true;
+      out.push_back(std::move(e));
+    }
+    SortByPath(out);
+    return out;
+  }
+
   static void SortByPath(std::vector<FileEntry>& v) {
     std::sort(v.begin(), v.end(),
               [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
   }
 
+  // on_page(page) for each page until it returns false or the listing ends.
   template <typename OnPage>
   Status ListPages(const std::string& prefix, const std::string& delimiter,
                    const std::string& start_after, OnPage on_page) {
@@ -225,7 +251,7 @@ class S3FileSystem final : public FileSystem {
       DL_ASSIGN_OR_RETURN(auto r, client_.Send(req));
       if (!r.ok()) return s3::ErrorStatus(r, "LIST", client_.bucket(), prefix);
       DL_ASSIGN_OR_RETURN(auto page, s3::ParseListPage(r.body));
-      on_page(page);
+      if (!on_page(page)) break;
       token = page.truncated ? page.next_continuation_token : "";
     } while (!token.empty());
     return Status::OK();
