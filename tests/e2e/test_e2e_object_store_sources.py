@@ -1,8 +1,10 @@
 """Object storage, more sources and mixes (issue 13): a Delta table on a store as a source,
 `**` globs and csv/json on a store, raw files in a bucket with tables and state on local disk,
-a `table:` dependency on a store, and an object deleted between listing and load."""
+a `table:` dependency on a store, an object deleted between listing and load, and the
+pre-commit check's listing (its requests, and a rewrite it catches)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -95,6 +97,45 @@ def test_an_object_deleted_between_listing_and_load_fails_alone(store, tmp_path)
     assert gone in out + err, f"the deleted object is not named\n{out}\n{err}"
     assert store.rows_by_file("a") == {f: 1 for f in a_files}
     assert store.rows_by_file("b") == {kept: 1}
+
+
+def test_the_pre_commit_check_lists_the_directory_instead_of_a_head_per_file(store):
+    """Before a batch commits, the check that no source file changed while it was read takes a
+    directory's files from one listing of it: our own client sends no HEAD per source file
+    (it sent one each, 45 HEADs for these 40 files)."""
+    n = 40
+    files = [store.put(f"raw/s/f{i:03}.csv", f"id,v\n{i},x\n".encode()) for i in range(n)]
+    store.write_config([store.table_entry("s", "s/*.csv", "csv")])
+    store.load()
+    assert store.rows_by_file("s") == {f: 1 for f in files}
+    [key] = [k for k in store.server.keys(store.bucket, "checkpoints/metrics/")
+             if k.endswith(".json")]
+    req = json.loads(store.server.get(store.bucket, key))["storage_requests"]
+    assert req["head"] < 10, req
+
+
+def test_a_file_rewritten_while_its_batch_was_read_is_caught_through_the_listing(store, tmp_path):
+    """The commit is held after the batch's 12 files were read; one of them is rewritten
+    (another size) meanwhile. The check before the commit, which lists the directory, sees it:
+    that file fails, named, and the other 11 load."""
+    files = [store.put(f"raw/r/f{i:02}.csv", f"id\n{i}\n".encode()) for i in range(12)]
+    store.write_config([store.table_entry("r", "r/*.csv", "csv")])
+    release = tmp_path / "release"
+    env = dict(os.environ, DL_TEST_PAUSE_BEFORE_COMMIT=str(release))
+    p = subprocess.Popen(store.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    try:
+        wait_for(lambda: (tmp_path / "release.waiting").exists() or p.poll() is not None, 120,
+                 what="the commit to be held")
+        store.put("raw/r/f05.csv", b"id\n5\n55\n")
+        release.write_text("")
+        out, err = p.communicate(timeout=180)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 1, f"exit {p.returncode}\n{out}\n{err}"
+    assert f"{files[5]} changed while it was being loaded" in out + err, f"{out}\n{err}"
+    assert store.rows_by_file("r") == {f: 1 for i, f in enumerate(files) if i != 5}
 
 
 def test_keys_with_spaces_plus_percent_and_unicode_load_once(store):

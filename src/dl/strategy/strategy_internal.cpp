@@ -87,8 +87,8 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
       DL_RETURN_IF_ERROR(PauseForTests(ctx.fs, kPauseBeforeCommit));
       std::vector<std::string> paths;
       for (const auto& f : batch.files) paths.push_back(f.path);
-      // Concurrently: one round trip per file on an object store.
-      std::vector<Result<FileEntry>> stats = StatMany(ctx.fs, paths);
+      // On an object store a directory's files come from one listing of it, not a HEAD each.
+      std::vector<Result<FileEntry>> stats = StatFiles(ctx.fs, paths);
       for (size_t i = 0; i < batch.files.size(); ++i) {
         const auto& f = batch.files[i];
         const auto& now = stats[i];
