@@ -189,6 +189,31 @@ def test_an_object_overwritten_with_the_same_size_and_mtime_is_a_new_version(s3e
     assert s3env.rows_by_file("o") == {reloaded: 2}
 
 
+def test_an_object_overwritten_in_place_while_its_batch_was_read_does_not_commit(s3env, tmp_path):
+    """Same size, same (whole-second) time, other content: only the ETag tells. Rewritten while
+    the batch's commit is held, after its files were read: the check before the commit sees
+    it through the directory's listing, that file fails, named, and the other 11 load."""
+    files = [s3env.put(f"raw/e/f{i:02}.csv", f"id\n{i}\n".encode()) for i in range(12)]
+    s3env.write_config([s3env.table_entry("e", "e/*.csv", "csv")])
+    release = tmp_path / "release"
+    env = dict(os.environ, DL_TEST_PAUSE_BEFORE_COMMIT=str(release))
+    p = subprocess.Popen(s3env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    try:
+        wait_for(lambda: (tmp_path / "release.waiting").exists() or p.poll() is not None, 120,
+                 what="the commit to be held")
+        overwrite_in_place(s3env, "raw/e/f05.csv", b"id\n9\n")
+        release.write_text("")
+        out, err = p.communicate(timeout=180)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 1, f"exit {p.returncode}\n{out}\n{err}"
+    assert f"{files[5]} changed while it was being loaded" in out + err, f"{out}\n{err}"
+    assert "ETag" in out + err, f"{out}\n{err}"
+    assert s3env.rows_by_file("e") == {f: 1 for i, f in enumerate(files) if i != 5}
+
+
 def test_a_tracker_without_the_etag_column_still_loads_and_gains_it(s3env):
     """A tracker as versions before the file_etag column wrote it (the same table without that
     column): the files it records as loaded stay loaded, though their listing now has ETags,

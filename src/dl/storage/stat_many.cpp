@@ -9,6 +9,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "dl/storage/paths.hpp"
+
 namespace dl {
 namespace {
 
@@ -95,6 +97,12 @@ std::vector<Result<FileEntry>> StatFiles(FileSystem& fs, const std::vector<std::
   std::vector<Result<FileEntry>> stats = StatMany(fs, rest, options.parallel);
   for (size_t k = 0; k < rest.size(); ++k) out[rest_index[k]] = std::move(stats[k]);
   return out;
+}
+
+bool SameModificationTime(const std::string& path, int64_t recorded_ms, int64_t now_ms) {
+  if (recorded_ms == now_ms) return true;
+  const bool whole_second = recorded_ms % 1000 == 0 || now_ms % 1000 == 0;
+  return whole_second && IsUri(path) && recorded_ms / 1000 == now_ms / 1000;
 }
 
 std::vector<Result<FileEntry>> StatMany(FileSystem& fs, const std::vector<std::string>& paths,

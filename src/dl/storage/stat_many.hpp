@@ -33,6 +33,13 @@ struct StatFilesOptions {
 std::vector<Result<FileEntry>> StatFiles(FileSystem& fs, const std::vector<std::string>& paths,
                                          const StatFilesOptions& options = {});
 
+/// Whether a file's modification time now (StatFiles) is the one recorded for it (a listing
+/// or a Stat). A HEAD's Last-Modified has whole seconds, where some S3-compatible stores list
+/// milliseconds (MinIO; AWS lists .000, Azure and versitygw whole seconds): on an object
+/// store a whole-second time matches any time within that second. Local times compare as
+/// they are.
+bool SameModificationTime(const std::string& path, int64_t recorded_ms, int64_t now_ms);
+
 /// Read every path, up to `parallel` at a time; the results are in the order of `paths`.
 std::vector<Result<std::string>> ReadMany(FileSystem& fs, const std::vector<std::string>& paths,
                                           int parallel = 16);

@@ -62,6 +62,34 @@ Status PauseForTests(FileSystem& fs, const char* variable) {
   }
 }
 
+namespace {
+
+// NotFound naming the file when `now` is not the version planned: gone, or another size,
+// modification time or (where both have one) ETag. An object overwritten in place within the
+// second with the same size differs only in its ETag.
+Status CheckUnchanged(const table::SourceFile& planned, const Result<FileEntry>& now) {
+  if (!now.ok()) {
+    return Status::NotFound("{} disappeared while it was being loaded", planned.path);
+  }
+  std::string change;
+  if (now->size != planned.size) {
+    change = fmt::format("size {} -> {}", planned.size, now->size);
+  } else if (!SameModificationTime(planned.path, planned.modification_time_ms,
+                                   now->modification_time_ms)) {
+    change = fmt::format("modification time {} -> {} ms", planned.modification_time_ms,
+                         now->modification_time_ms);
+  } else if (!planned.etag.empty() && !now->etag.empty() && now->etag != planned.etag) {
+    change = fmt::format("same size and modification time, ETag {} -> {}", planned.etag, now->etag);
+  } else {
+    return Status::OK();
+  }
+  return Status::NotFound(
+      "{} changed while it was being loaded ({}); it is loaded again on the next run", planned.path,
+      change);
+}
+
+}  // namespace
+
 std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
                                const delta::Snapshot* snapshot,
                                const delta::CommitOptions& commit_options,
@@ -81,8 +109,9 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
   if (batch.delta_source) {
     req.before_commit = [&ctx]() { return PauseForTests(ctx.fs, kPauseBeforeCommit); };
   } else {
-    // The commit records each file's size and mtime as planned; a file rewritten (or deleted)
-    // while it was read may have given us part of either version, so it must not commit.
+    // The commit records each file's version as planned (size, mtime, ETag); a file rewritten
+    // (or deleted) while it was read may have given us part of either version, so it must not
+    // commit.
     req.before_commit = [&ctx, &batch]() -> Status {
       DL_RETURN_IF_ERROR(PauseForTests(ctx.fs, kPauseBeforeCommit));
       std::vector<std::string> paths;
@@ -90,17 +119,7 @@ std::string PrepareBatchCommit(table::TableContext& ctx, const Batch& batch,
       // On an object store a directory's files come from one listing of it, not a HEAD each.
       std::vector<Result<FileEntry>> stats = StatFiles(ctx.fs, paths);
       for (size_t i = 0; i < batch.files.size(); ++i) {
-        const auto& f = batch.files[i];
-        const auto& now = stats[i];
-        if (!now.ok()) {
-          return Status::NotFound("{} disappeared while it was being loaded", f.path);
-        }
-        if (now->size != f.size || now->modification_time_ms != f.modification_time_ms) {
-          return Status::NotFound(
-              "{} changed while it was being loaded (size {} -> {}); it is loaded again on "
-              "the next run",
-              f.path, f.size, now->size);
-        }
+        DL_RETURN_IF_ERROR(CheckUnchanged(batch.files[i], stats[i]));
       }
       return Status::OK();
     };

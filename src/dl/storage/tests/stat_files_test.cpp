@@ -246,5 +246,16 @@ TEST(StatFilesLocalTest, LocalFilesAreStated) {
   EXPECT_EQ(got.back().status().code(), StatusCode::kNotFound);
 }
 
+TEST(SameModificationTimeTest, AWholeSecondMatchesItsSecondOnObjectStoresOnly) {
+  const std::string object = "s3://b/x.csv", local = "/data/x.csv";
+  EXPECT_TRUE(SameModificationTime(object, 1'700'000'000'123, 1'700'000'000'123));
+  // Listed with milliseconds (MinIO), a HEAD's whole second, either way round.
+  EXPECT_TRUE(SameModificationTime(object, 1'700'000'000'123, 1'700'000'000'000));
+  EXPECT_TRUE(SameModificationTime(object, 1'700'000'000'000, 1'700'000'000'999));
+  EXPECT_FALSE(SameModificationTime(object, 1'700'000'000'123, 1'700'000'000'456));
+  EXPECT_FALSE(SameModificationTime(object, 1'700'000'000'123, 1'700'000'001'000));
+  EXPECT_FALSE(SameModificationTime(local, 1'700'000'000'123, 1'700'000'000'000));
+}
+
 }  // namespace
 }  // namespace dl
