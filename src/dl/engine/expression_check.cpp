@@ -9,9 +9,6 @@
 #include <set>
 
 namespace dl::engine {
-namespace {
-
-using nlohmann::json;
 
 // Scalar functions and operators a fragment may call: pure functions of their arguments (and
 // the clock). Everything else, including every table function, is refused: an allowlist, so
@@ -52,35 +49,44 @@ const std::set<std::string, std::less<>>& AllowedFunctions() {
   return names;
 }
 
+const std::set<std::string, std::less<>>& AllowedCastTypes() {
+  static const std::set<std::string, std::less<>> kCastTypes = {"BOOLEAN",
+                                                                "TINYINT",
+                                                                "SMALLINT",
+                                                                "INTEGER",
+                                                                "BIGINT",
+                                                                "HUGEINT",
+                                                                "UTINYINT",
+                                                                "USMALLINT",
+                                                                "UINTEGER",
+                                                                "UBIGINT",
+                                                                "UHUGEINT",
+                                                                "FLOAT",
+                                                                "DOUBLE",
+                                                                "DECIMAL",
+                                                                "VARCHAR",
+                                                                "BLOB",
+                                                                "DATE",
+                                                                "TIME",
+                                                                "TIMESTAMP",
+                                                                "TIMESTAMP_S",
+                                                                "TIMESTAMP_MS",
+                                                                "TIMESTAMP_NS",
+                                                                "TIMESTAMP WITH TIME ZONE",
+                                                                "INTERVAL",
+                                                                "UUID"};
+  return kCastTypes;
+}
+
+namespace {
+
+using nlohmann::json;
+
 // Parsed-tree node kinds (json_serialize_sql "class"/"type") that build a scalar expression.
 const std::set<std::string, std::less<>> kOperatorTypes = {
     "OPERATOR_NOT",   "OPERATOR_IS_NULL",  "OPERATOR_IS_NOT_NULL", "COMPARE_IN",
     "COMPARE_NOT_IN", "OPERATOR_COALESCE", "ARRAY_EXTRACT",        "STRUCT_EXTRACT"};
-const std::set<std::string, std::less<>> kCastTypes = {"BOOLEAN",
-                                                       "TINYINT",
-                                                       "SMALLINT",
-                                                       "INTEGER",
-                                                       "BIGINT",
-                                                       "HUGEINT",
-                                                       "UTINYINT",
-                                                       "USMALLINT",
-                                                       "UINTEGER",
-                                                       "UBIGINT",
-                                                       "UHUGEINT",
-                                                       "FLOAT",
-                                                       "DOUBLE",
-                                                       "DECIMAL",
-                                                       "VARCHAR",
-                                                       "BLOB",
-                                                       "DATE",
-                                                       "TIME",
-                                                       "TIMESTAMP",
-                                                       "TIMESTAMP_S",
-                                                       "TIMESTAMP_MS",
-                                                       "TIMESTAMP_NS",
-                                                       "TIMESTAMP WITH TIME ZONE",
-                                                       "INTERVAL",
-                                                       "UUID"};
+
 // Bare names DuckDB binds to functions about the session when no column has them.
 const std::set<std::string, std::less<>> kSessionNames = {
     "current_catalog", "current_database", "current_schema", "current_schemas", "current_role",
@@ -185,7 +191,7 @@ class Walker {
     const std::string id = type.value("id", "");
     const json info = type.value("type_info", json());
     const bool plain = info.is_null() || info.value("type", "") == "DECIMAL_TYPE_INFO";
-    if (!kCastTypes.count(id) || !plain) {
+    if (!AllowedCastTypes().count(id) || !plain) {
       return fmt::format("a cast to {} is not allowed (only to plain scalar types){}", id,
                          At(node));
     }

@@ -6,6 +6,7 @@
 // parameters, unknown functions) is refused.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,11 @@ enum class Qualifiers {
 /// Longest fragment accepted, in bytes, and deepest expression nesting.
 inline constexpr size_t kMaxFragmentBytes = 4096;
 inline constexpr int kMaxFragmentDepth = 64;
+
+/// The functions and operators (DuckDB's names, lower case) and the cast target types
+/// (DuckDB's type ids: "INTEGER", "TIMESTAMP WITH TIME ZONE") a fragment may use.
+const std::set<std::string, std::less<>>& AllowedFunctions();
+const std::set<std::string, std::less<>>& AllowedCastTypes();
 
 /// Checks `fragment` (named `key` in messages) and returns the name parts of every column it
 /// references. InvalidArgument "<key>: <why>" naming the offending part on refusal.

@@ -1,50 +1,61 @@
-// The lexer follows DuckDB's (third_party/libpg_query/scan.l of DuckDB 1.4, with
-// standard_conforming_strings on) for every token it keeps; the tokens it does not know are
-// refused, never passed through. Spark then reads each kept token alone: a space separates
-// two that Spark would read as one.
+// DuckDB's tokens (spark_fragment_lex.cpp), grouped by parentheses, become Spark SQL one
+// level at a time: a call, a cast, a CASE or a parenthesized group is one unit, rendered
+// by what it means (spark_fragment_calls.cpp, spark_fragment_casts.cpp); operators are kept
+// where Spark reads them as DuckDB does and refused where it does not; each level's
+// operators are then checked and rewritten (spark_fragment_levels.cpp).
 #include "dl/engine/spark/spark_fragment.hpp"
 
 #include <fmt/format.h>
 
+#include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
+#include "dl/engine/spark/spark_fragment_parts.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
 
 namespace dl::engine::spark {
 namespace {
 
-enum class Kind { kSpace, kWord, kNumber, kString, kName, kSymbol };
+using fragment::Arg;
+using fragment::Is;
+using fragment::Join;
+using fragment::Kind;
+using fragment::Refuse;
+using fragment::Role;
+using fragment::Token;
+using fragment::Unit;
 
-struct Token {
-  Kind kind;
-  std::string text;           ///< kString, kName: the value; the others: the text Spark gets
-  size_t at = 0;              ///< where it starts in the fragment
-  bool like_pattern = false;  ///< kString: the whole pattern of a LIKE without ESCAPE
+// Longest Spark SQL a fragment may compile to (some casts repeat their operand).
+constexpr size_t kMaxSparkBytes = 64 * 1024;
+
+struct Node {
+  const Token* token = nullptr;  ///< a token, or (null) a parenthesized group
+  std::vector<Node> inner;
+  size_t at = 0;
 };
 
-// Single characters DuckDB lexes as operators and punctuation. Spark reads them as the same
-// characters; what an operator does is the allowlist's concern (engine/expression_check).
-constexpr std::string_view kSymbols = ",()[].;:+-*/%^<>=~!@&|{}";
-
-char At(std::string_view s, size_t i) { return i < s.size() ? s[i] : '\0'; }
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-bool IsNewline(char c) { return c == '\n' || c == '\r'; }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-// DuckDB's identifiers: a letter, _ or any byte of a non-ASCII character, then also digits
-// and $. Dollar-quote tags take the same characters but $.
-bool IsWordStart(char c) {
-  return IsAsciiLetter(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
-}
-bool IsWordChar(char c) { return IsWordStart(c) || IsDigit(c) || c == '$'; }
-bool IsTagChar(char c) { return IsWordStart(c) || IsDigit(c); }
-// A bare name Spark reads as the same name (its keywords and functions are all such words).
-bool IsSparkWord(std::string_view w) {
-  for (char c : w) {
-    if (!IsAsciiLetter(c) && !IsDigit(c) && c != '_') return false;
+Result<std::vector<Node>> Group(const std::vector<Token>& tokens, size_t& i, std::string_view s,
+                                bool nested) {
+  std::vector<Node> out;
+  while (i < tokens.size()) {
+    const Token& t = tokens[i];
+    if (t.kind == Kind::kOp && t.text == ")") {
+      if (!nested) return Refuse("a ) that closes nothing", s, t.at);
+      return out;
+    }
+    ++i;
+    if (t.kind == Kind::kOp && t.text == "(") {
+      DL_ASSIGN_OR_RETURN(auto inner, Group(tokens, i, s, true));
+      if (i >= tokens.size()) return Refuse("a ( that is never closed", s, t.at);
+      ++i;  // the )
+      out.push_back({nullptr, std::move(inner), t.at});
+    } else {
+      out.push_back({&t, {}, t.at});
+    }
   }
-  return true;
+  return out;
 }
 
 std::string Lower(std::string_view s) {
@@ -55,252 +66,497 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-Status Refuse(std::string_view what, std::string_view s, size_t at) {
-  std::string_view rest = s.substr(at);
-  return Status::InvalidArgument("{} at '{}{}'", what, rest.substr(0, 30),
-                                 rest.size() > 30 ? "..." : "");
+bool IsWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '$' || static_cast<unsigned char>(c) >= 0x80;
 }
-
-// A number: digits with single _ between them, a decimal point (not "..") and an exponent
-// when digits follow it. Returns where it ends.
-size_t NumberEnd(std::string_view s, size_t i) {
-  auto digits = [&](size_t j) {  // a digit, then digits with single _ between them
-    if (!IsDigit(At(s, j))) return j;
-    for (++j; IsDigit(At(s, j)) || (At(s, j) == '_' && IsDigit(At(s, j + 1)));) {
-      j += At(s, j) == '_' ? 2 : 1;
-    }
-    return j;
-  };
-  i = digits(i);
-  if (At(s, i) == '.' && At(s, i + 1) != '.') i = digits(i + 1);
-  if (At(s, i) == 'e' || At(s, i) == 'E') {
-    size_t j = i + 1;
-    if (At(s, j) == '+' || At(s, j) == '-') ++j;
-    if (IsDigit(At(s, j))) i = digits(j);
+// A bare name Spark reads as the same name (its keywords and functions are all such words).
+bool IsSparkWord(std::string_view w) {
+  for (char c : w) {
+    if (!IsWordChar(c) || c == '$' || static_cast<unsigned char>(c) >= 0x80) return false;
   }
-  return i;
+  return true;
 }
 
-// A standard string from its opening quote: '' is a quote and a backslash itself; the string
-// goes on past its closing quote when whitespace and -- comments holding a newline lead to
-// another opening quote.
-Result<std::string> QuotedString(std::string_view s, size_t& i) {
-  const size_t start = i++;
-  std::string value;
-  while (true) {
-    if (i >= s.size()) return Refuse("an unterminated '...' string", s, start);
-    if (s[i] != '\'') {
-      value += s[i++];
-    } else if (At(s, i + 1) == '\'') {
-      value += '\'';
-      i += 2;
-    } else {
-      size_t j = i + 1;
-      bool newline = false;
-      while (j < s.size()) {
-        if (IsSpace(s[j])) {
-          newline = newline || IsNewline(s[j]);
-          ++j;
-        } else if (s.substr(j, 2) == "--") {
-          while (j < s.size() && !IsNewline(s[j])) ++j;
-        } else {
-          break;
-        }
-      }
-      if (!newline || At(s, j) != '\'') {
-        ++i;
-        return value;
-      }
-      i = j + 1;
-    }
+// Words that build an expression around their operands rather than name a column or call a
+// function (a group after them is an operand, not an argument list).
+const std::set<std::string, std::less<>> kKeywords = {
+    "and",        "or",     "not",  "is",       "in",   "like", "ilike", "between", "symmetric",
+    "asymmetric", "escape", "from", "distinct", "when", "then", "else",  "end",     "to"};
+// DuckDB operators Spark reads otherwise or not at all, and what to write instead.
+const std::map<std::string, std::string, std::less<>> kRefusedOps = {
+    {"^", "`^` (power on DuckDB, XOR on Spark; write the product, x * x)"},
+    {"**", "`**` (power; Spark has no such operator: write the product, x * x)"},
+    {"//",
+     "`//` (integer division of integers, division of other numbers, on DuckDB; write "
+     "(a - a % b) / b)"},
+    {"~",
+     "`~` (bitwise NOT or a regular expression match on DuckDB, grouped otherwise on "
+     "Spark; write -x - 1 for ~x)"},
+    {"~~", "`~~` (write LIKE)"},
+    {"!~~", "`!~~` (write NOT LIKE)"},
+    {"~~*", "`~~*` (write ILIKE)"},
+    {"!~~*", "`!~~*` (write NOT ILIKE)"},
+    {"~~~", "`~~~` (GLOB has no Spark counterpart; write LIKE)"},
+    {"^@", "`^@` (write starts_with(a, b))"},
+    {"->", "`->` (JSON extraction has no Spark counterpart here)"},
+    {"->>", "`->>` (JSON extraction has no Spark counterpart here)"},
+    {"<<", "`<<` (a shift past the width fails on DuckDB and wraps on Spark)"},
+    {">>", "`>>` (a shift past the width fails on DuckDB and wraps on Spark)"}};
+const std::set<std::string, std::less<>> kKeptOps = {
+    "+", "-", "*", "/", "%", "=", "==", "<>", "!=", "<", ">", "<=", ">=", "||", "&", "|", ","};
+
+// Functions whose value is a VARCHAR whatever their arguments.
+const std::set<std::string, std::less<>> kTextFunctions = {
+    "lower",  "lcase",  "trim",      "ltrim",      "rtrim",     "substring", "substr", "left",
+    "right",  "concat", "concat_ws", "replace",    "lpad",      "rpad",      "repeat", "md5",
+    "sha256", "chr",    "translate", "split_part", "monthname", "dayname"};
+
+std::string Stripped(std::string s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+class Compiler {
+ public:
+  explicit Compiler(std::string_view s) : s_(s) {}
+
+  Result<std::string> Sequence(const std::vector<Node>& nodes) {
+    DL_ASSIGN_OR_RETURN(auto units, Units(nodes));
+    DL_RETURN_IF_ERROR(Level(units));
+    return Join(units, 0, units.size());
   }
-}
 
-// A quoted name from its opening quote: "" is a quote.
-Result<std::string> QuotedName(std::string_view s, size_t& i) {
-  const size_t start = i++;
-  std::string name;
-  while (true) {
-    if (i >= s.size()) return Refuse("an unterminated \"...\" name", s, start);
-    if (s[i] == '"' && At(s, i + 1) == '"') {
-      name += '"';
-      i += 2;
-    } else if (s[i] == '"') {
-      ++i;
-      break;
-    } else {
-      name += s[i++];
-    }
-  }
-  if (name.empty()) return Refuse("an empty \"\" name", s, start);
-  return name;
-}
-
-// $tag$...$tag$ (the tag may be empty): the text up to the first same delimiter, as it is.
-Result<std::string> DollarString(std::string_view s, size_t& i) {
-  const size_t start = i;
-  size_t j = i + 1;
-  if (IsWordStart(At(s, j))) {
-    while (IsTagChar(At(s, j))) ++j;
-  }
-  if (At(s, j) != '$') return Refuse("a $ outside a string (a parameter)", s, start);
-  const std::string_view delimiter = s.substr(start, j + 1 - start);
-  const size_t end = s.find(delimiter, j + 1);
-  if (end == std::string_view::npos) return Refuse("an unterminated $...$ string", s, start);
-  i = end + delimiter.size();
-  return std::string(s.substr(j + 1, end - j - 1));
-}
-
-// A comment from its start, nested /* */ included: where it ends.
-Result<size_t> CommentEnd(std::string_view s, size_t i) {
-  if (s.substr(i, 2) == "--") {
-    while (i < s.size() && !IsNewline(s[i])) ++i;
+ private:
+  size_t NextSolid(const std::vector<Node>& nodes, size_t i) const {
+    while (i < nodes.size() && nodes[i].token && nodes[i].token->kind == Kind::kSpace) ++i;
     return i;
   }
-  const size_t start = i;
-  int depth = 0;
-  for (i += 2; i < s.size(); ++i) {
-    if (s.substr(i, 2) == "/*") {
-      ++depth;
-      ++i;
-    } else if (s.substr(i, 2) == "*/") {
-      if (depth-- == 0) return i + 2;
-      ++i;
-    }
+  static bool IsWord(const std::vector<Node>& nodes, size_t i, std::string_view lower) {
+    return i < nodes.size() && nodes[i].token && nodes[i].token->kind == Kind::kWord &&
+           Lower(nodes[i].token->text) == lower;
   }
-  return Refuse("an unterminated /* comment", s, start);
-}
+  static bool IsGroup(const std::vector<Node>& nodes, size_t i) {
+    return i < nodes.size() && !nodes[i].token;
+  }
+  static size_t LastSolid(const std::vector<Unit>& units) {
+    for (size_t k = units.size(); k-- > 0;) {
+      if (units[k].role != Role::kSpace) return k;
+    }
+    return units.size();
+  }
 
-Result<std::vector<Token>> Lex(std::string_view s) {
-  std::vector<Token> out;
+  // The level's operators, checked and rewritten (spark_fragment_levels.cpp).
+  Status Level(std::vector<Unit>& units) const {
+    DL_RETURN_IF_ERROR(fragment::CheckGrouping(units, s_));
+    fragment::WrapConcatOperands(units);
+    return fragment::LikePatterns(units, s_);
+  }
+
+  Result<std::vector<Unit>> Units(const std::vector<Node>& nodes);
+  Result<size_t> Word(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units);
+  Result<size_t> Operator(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units);
+  Result<std::optional<fragment::TypeName>> TypeAt(const std::vector<Node>& nodes, size_t& i);
+  Result<std::string> Call(const std::string& name, const Node& group, size_t at);
+  Result<std::string> Cast(const Node& group, bool try_cast, size_t at);
+  Result<std::string> TrimFrom(const std::vector<Node>& nodes, size_t at);
+  Result<Arg> ArgOf(const std::vector<Node>& nodes, size_t at);
+
+  std::string_view s_;
+};
+
+Result<std::vector<Unit>> Compiler::Units(const std::vector<Node>& nodes) {
+  std::vector<Unit> units;
   size_t i = 0;
-  while (i < s.size()) {
-    const size_t start = i;
-    const char c = s[i];
-    const char next = At(s, i + 1);
-    if (IsSpace(c)) {
-      out.push_back({Kind::kSpace, c == '\f' ? " " : std::string(1, c), start});
+  while (i < nodes.size()) {
+    const Node& n = nodes[i];
+    if (!n.token) {
+      DL_ASSIGN_OR_RETURN(auto inner, Sequence(n.inner));
+      units.emplace_back(Role::kPrimary, "(" + inner + ")", "", n.at);
       ++i;
-    } else if ((c == '-' && next == '-') || (c == '/' && next == '*')) {
-      DL_ASSIGN_OR_RETURN(i, CommentEnd(s, i));
-      out.push_back({Kind::kSpace, " ", start});
-    } else if (next == '\'' && std::string_view("bBeEnNxX").find(c) != std::string_view::npos) {
-      const char letter = static_cast<char>(c & ~0x20);
-      return Refuse(fmt::format("{} {}'...' string", letter == 'B' ? "a" : "an", letter), s, i);
-    } else if ((c == 'u' || c == 'U') && next == '&' &&
-               (At(s, i + 2) == '\'' || At(s, i + 2) == '"')) {
-      return Refuse("a U&'...' string or U&\"...\" name", s, i);
-    } else if (IsWordStart(c)) {
-      while (i < s.size() && IsWordChar(s[i])) ++i;
-      out.push_back({Kind::kWord, std::string(s.substr(start, i - start)), start});
-    } else if (IsDigit(c) || (c == '.' && IsDigit(next))) {
-      i = NumberEnd(s, i);
-      std::string digits;
-      for (char d : s.substr(start, i - start)) {
-        if (d != '_') digits += d;
-      }
-      out.push_back({Kind::kNumber, std::move(digits), start});
-    } else if (c == '\'') {
-      DL_ASSIGN_OR_RETURN(auto value, QuotedString(s, i));
-      out.push_back({Kind::kString, std::move(value), start});
-    } else if (c == '$') {
-      DL_ASSIGN_OR_RETURN(auto value, DollarString(s, i));
-      out.push_back({Kind::kString, std::move(value), start});
-    } else if (c == '"') {
-      DL_ASSIGN_OR_RETURN(auto name, QuotedName(s, i));
-      out.push_back({Kind::kName, std::move(name), start});
-    } else if (c != '\0' && kSymbols.find(c) != std::string_view::npos) {
-      out.push_back({Kind::kSymbol, std::string(1, c), start});
-      ++i;
-    } else {
-      const bool printable = c > ' ' && c < 0x7f;
-      return Refuse(printable ? fmt::format("the character {} outside a string", c)
-                              : fmt::format("the byte 0x{:02x} outside a string",
-                                            static_cast<unsigned char>(c)),
-                    s, i);
-    }
-  }
-  return out;
-}
-
-// DuckDB's LIKE and ILIKE have no escape character; Spark's escape with a backslash. A
-// pattern that is one string has its backslashes doubled; it is one string when the token
-// after it ends the pattern (DuckDB binds LIKE tighter than AND and OR). Any other pattern
-// cannot be delimited by tokens alone: a backslash in a string after its LIKE is refused.
-Status MarkLikePatterns(std::vector<Token>& tokens, std::string_view s) {
-  std::vector<Token*> t;  // without the spaces
-  for (auto& token : tokens) {
-    if (token.kind != Kind::kSpace) t.push_back(&token);
-  }
-  auto word = [&](size_t n) {
-    return n < t.size() && t[n]->kind == Kind::kWord ? Lower(t[n]->text) : std::string();
-  };
-  auto ends_pattern = [&](size_t n) {
-    static const std::set<std::string, std::less<>> kEnds = {"and",  "or",  "then",  "else",
-                                                             "when", "end", "escape"};
-    if (n >= t.size()) return true;
-    const std::string& x = t[n]->text;
-    if (t[n]->kind == Kind::kSymbol) return x == ")" || x == "," || x == "]";
-    return t[n]->kind == Kind::kWord && kEnds.count(Lower(x)) > 0;
-  };
-  for (size_t n = 0; n < t.size(); ++n) {
-    const std::string w = word(n);
-    const bool field = n > 0 && t[n - 1]->kind == Kind::kSymbol && t[n - 1]->text == ".";
-    if ((w != "like" && w != "ilike") || field) continue;
-    if (n + 1 < t.size() && t[n + 1]->kind == Kind::kString && ends_pattern(n + 2)) {
-      t[n + 1]->like_pattern = word(n + 2) != "escape";
       continue;
     }
-    for (size_t m = n + 1; m < t.size(); ++m) {
-      if (t[m]->kind == Kind::kString && t[m]->text.find('\\') != std::string::npos) {
-        const char* op = w == "like" ? "LIKE" : "ILIKE";
-        return Refuse(fmt::format("a backslash in a string after a {} whose pattern is not one "
-                                  "string (DuckDB's {} has no escape character, Spark's "
-                                  "escapes with a backslash)",
-                                  op, op),
-                      s, t[m]->at);
+    const Token& t = *n.token;
+    switch (t.kind) {
+      case Kind::kSpace:
+        units.emplace_back(Role::kSpace, t.text, "", t.at);
+        ++i;
+        break;
+      case Kind::kString:
+        units.emplace_back(Role::kPrimary, SparkLiteral(t.text), "", t.at);
+        units.back().string_value = t.text;
+        units.back().is_text = true;
+        ++i;
+        break;
+      case Kind::kNumber: {
+        Unit u(Role::kPrimary, t.text, "", t.at);
+        u.number = true;
+        if (t.text.find_first_not_of("0123456789") == std::string::npos && t.text.size() < 19) {
+          u.integer = std::stoll(t.text);
+        }
+        units.push_back(std::move(u));
+        ++i;
+        break;
+      }
+      case Kind::kName:
+        units.emplace_back(Role::kPrimary, SparkIdent(t.text), "", t.at);
+        ++i;
+        break;
+      case Kind::kWord: {
+        DL_ASSIGN_OR_RETURN(i, Word(nodes, i, units));
+        break;
+      }
+      case Kind::kOp: {
+        DL_ASSIGN_OR_RETURN(i, Operator(nodes, i, units));
+        break;
       }
     }
   }
-  return Status::OK();
+  return units;
 }
 
-// Characters that make one token of two adjacent ones in Spark's lexer: a number and a word
-// (1and, 1._5), a prefix and a string (r'...'), two quoted tokens.
-bool Joins(char c) { return IsWordChar(c) || c == '\'' || c == '`'; }
-
-std::string Render(const std::vector<Token>& tokens) {
-  std::string out;
-  bool after_number = false;
-  for (const Token& t : tokens) {
-    std::string piece;
-    if (t.kind == Kind::kString && t.like_pattern) {
-      std::string pattern;
-      for (char c : t.text) {
-        pattern += c;
-        if (c == '\\') pattern += c;
-      }
-      piece = SparkLiteral(pattern);
-    } else if (t.kind == Kind::kString) {
-      piece = SparkLiteral(t.text);
-    } else if (t.kind == Kind::kName || (t.kind == Kind::kWord && !IsSparkWord(t.text))) {
-      piece = SparkIdent(t.text);
-    } else {
-      piece = t.text;
+Result<size_t> Compiler::Word(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units) {
+  const Token& t = *nodes[i].token;
+  const std::string w = Lower(t.text);
+  const size_t next = NextSolid(nodes, i + 1);
+  if (w == "case") {  // CASE ... END, nested CASEs included, is one unit
+    size_t end = i + 1;
+    for (int depth = 0; end < nodes.size(); ++end) {
+      if (IsWord(nodes, end, "case")) ++depth;
+      if (IsWord(nodes, end, "end") && depth-- == 0) break;
     }
-    if ((after_number || (!out.empty() && Joins(out.back()))) && Joins(piece.front())) out += ' ';
-    out += piece;
-    after_number = t.kind == Kind::kNumber;
+    if (end >= nodes.size()) return Refuse("a CASE without END", s_, t.at);
+    const std::vector<Node> inner(nodes.begin() + static_cast<long>(i) + 1,
+                                  nodes.begin() + static_cast<long>(end));
+    DL_ASSIGN_OR_RETURN(auto body, Sequence(inner));
+    units.emplace_back(Role::kPrimary, t.text + body + nodes[end].token->text, "", t.at);
+    return end + 1;
   }
-  return out;
+  if (w == "interval") {  // a literal: INTERVAL '1 day', INTERVAL 1 DAY, INTERVAL '1' DAY
+    size_t k = next;
+    std::string text = t.text;
+    if (k < nodes.size() && nodes[k].token &&
+        (nodes[k].token->kind == Kind::kString || nodes[k].token->kind == Kind::kNumber)) {
+      const Token& v = *nodes[k].token;
+      text += " " + (v.kind == Kind::kString ? SparkLiteral(v.text) : v.text);
+      static const std::set<std::string, std::less<>> kUnits = {
+          "year",   "years",   "month",       "months",       "week",        "weeks",
+          "day",    "days",    "hour",        "hours",        "minute",      "minutes",
+          "second", "seconds", "millisecond", "milliseconds", "microsecond", "microseconds"};
+      const size_t u = NextSolid(nodes, k + 1);
+      if (u < nodes.size() && nodes[u].token && nodes[u].token->kind == Kind::kWord &&
+          kUnits.count(Lower(nodes[u].token->text))) {
+        text += " " + nodes[u].token->text;
+        k = u;
+      }
+      units.emplace_back(Role::kPrimary, text, "", t.at);
+      return k + 1;
+    }
+    return Refuse("an INTERVAL that is not a literal (write INTERVAL '1 day' or INTERVAL 1 DAY)",
+                  s_, t.at);
+  }
+  if (w == "glob" || w == "similar") {
+    return Refuse(
+        fmt::format("{} (no Spark counterpart: write LIKE)", w == "glob" ? "GLOB" : "SIMILAR TO"),
+        s_, t.at);
+  }
+  if (w == "at" && IsWord(nodes, next, "time")) {
+    return Refuse("AT TIME ZONE (time zone conversions have no exact Spark counterpart here)", s_,
+                  t.at);
+  }
+  if (w == "current_time" || w == "localtime" || w == "localtimestamp") {
+    return Refuse(fmt::format("{} (Spark has no TIME type here)", w), s_, t.at);
+  }
+  if (w == "isnull" || w == "notnull") {  // postfix forms of IS [NOT] NULL
+    units.emplace_back(Role::kKeyword, w == "isnull" ? "IS NULL" : "IS NOT NULL", "is", t.at);
+    return i + 1;
+  }
+  if (kKeywords.count(w)) {
+    units.emplace_back(Role::kKeyword, t.text, w, t.at);
+    return i + 1;
+  }
+  if (IsGroup(nodes, next)) {
+    std::string call;
+    if (w == "cast" || w == "try_cast") {
+      DL_ASSIGN_OR_RETURN(call, Cast(nodes[next], w == "try_cast", t.at));
+    } else {
+      DL_ASSIGN_OR_RETURN(call, Call(w, nodes[next], t.at));
+    }
+    units.emplace_back(Role::kPrimary, std::move(call), "", t.at);
+    units.back().is_text = kTextFunctions.count(w) > 0;
+    return next + 1;
+  }
+  // A type name before a string: DuckDB's typed literal, a cast of the string.
+  size_t k = i;
+  DL_ASSIGN_OR_RETURN(auto type, TypeAt(nodes, k));
+  const size_t literal = NextSolid(nodes, k);
+  if (literal < nodes.size() && nodes[literal].token &&
+      nodes[literal].token->kind == Kind::kString) {
+    if (!type) return Refuse(fmt::format("a string typed as {}", t.text), s_, t.at);
+    DL_ASSIGN_OR_RETURN(auto cast, fragment::SparkCast(SparkLiteral(nodes[literal].token->text),
+                                                       *type, false, true, s_, t.at));
+    units.emplace_back(Role::kPrimary, std::move(cast), "", t.at);
+    return literal + 1;
+  }
+  units.emplace_back(Role::kPrimary, IsSparkWord(t.text) ? t.text : SparkIdent(t.text), "", t.at);
+  return i + 1;
+}
+
+Result<size_t> Compiler::Operator(const std::vector<Node>& nodes, size_t i,
+                                  std::vector<Unit>& units) {
+  const Token& t = *nodes[i].token;
+  const size_t last = LastSolid(units);
+  const bool after_primary = last < units.size() && units[last].role == Role::kPrimary;
+  if (t.text == ".") {  // a field of what precedes it: one unit with it
+    const size_t f = NextSolid(nodes, i + 1);
+    const Token* field = f < nodes.size() ? nodes[f].token : nullptr;
+    if (!after_primary || !field || (field->kind != Kind::kWord && field->kind != Kind::kName)) {
+      return Refuse("a . that does not name a field", s_, t.at);
+    }
+    if (IsGroup(nodes, NextSolid(nodes, f + 1))) {
+      return Refuse("a function called as x.f() (write f(x))", s_, t.at);
+    }
+    const bool bare = field->kind == Kind::kWord && IsSparkWord(field->text);
+    units[last].text += "." + (bare ? field->text : SparkIdent(field->text));
+    units[last].string_value.reset();
+    units[last].integer.reset();
+    units[last].number = false;
+    units.erase(units.begin() + static_cast<long>(last) + 1,
+                units.end());  // the spaces between are dropped
+    return f + 1;
+  }
+  if (t.text == "::") {
+    size_t k = NextSolid(nodes, i + 1);
+    DL_ASSIGN_OR_RETURN(auto type, TypeAt(nodes, k));
+    if (!type) return Refuse("a :: without a type DuckDB and Spark share", s_, t.at);
+    size_t before = last;
+    while (before > 0 && before < units.size() && units[before - 1].role == Role::kSpace) --before;
+    const bool after_is = before > 0 && before < units.size() &&
+                          units[before - 1].role == Role::kKeyword &&
+                          (units[before - 1].key == "is" || units[before - 1].key == "not");
+    if (!after_primary || after_is) {
+      return Refuse("a :: whose operand is not a value (write CAST(... AS ...))", s_, t.at);
+    }
+    DL_ASSIGN_OR_RETURN(auto cast,
+                        fragment::SparkCast(units[last].text, *type, false,
+                                            units[last].string_value.has_value(), s_, t.at));
+    units.erase(units.begin() + static_cast<long>(last) + 1, units.end());
+    units[last] = Unit(Role::kPrimary, std::move(cast), "", units[last].at);
+    units[last].is_text = type->words == "varchar" || type->words == "text" ||
+                          type->words == "string" || type->words == "char";
+    return k;
+  }
+  if (auto refused = kRefusedOps.find(t.text); refused != kRefusedOps.end()) {
+    return Refuse(refused->second, s_, t.at);
+  }
+  if (!kKeptOps.count(t.text)) {
+    return Refuse(fmt::format("the operator {} (no Spark counterpart)", t.text), s_, t.at);
+  }
+  units.emplace_back(Role::kOp, t.text, t.text, t.at);
+  return i + 1;
+}
+
+// The type after AS or :: (i at its first word; moved past it): nullopt when no word is there.
+Result<std::optional<fragment::TypeName>> Compiler::TypeAt(const std::vector<Node>& nodes,
+                                                           size_t& i) {
+  if (i >= nodes.size() || !nodes[i].token || nodes[i].token->kind != Kind::kWord) {
+    return std::optional<fragment::TypeName>();
+  }
+  fragment::TypeName type{Lower(nodes[i].token->text), {}};
+  size_t k = i + 1;
+  auto word_at = [&](size_t at, std::string_view w) {
+    return IsWord(nodes, NextSolid(nodes, at), w);
+  };
+  if ((type.words == "timestamp" || type.words == "time") && word_at(k, "with")) {
+    size_t j = NextSolid(nodes, k) + 1;
+    if (!word_at(j, "time")) return Refuse("a type WITH what", s_, nodes[i].at);
+    j = NextSolid(nodes, j) + 1;
+    if (!word_at(j, "zone")) return Refuse("a type WITH TIME what", s_, nodes[i].at);
+    type.words += " with time zone";
+    k = NextSolid(nodes, j) + 1;
+  } else if (type.words == "double" && word_at(k, "precision")) {
+    type.words += " precision";
+    k = NextSolid(nodes, k) + 1;
+  }
+  const size_t g = NextSolid(nodes, k);
+  if (IsGroup(nodes, g)) {
+    for (const Node& p : nodes[g].inner) {
+      if (!p.token || p.token->kind == Kind::kSpace || p.token->text == ",") continue;
+      if (p.token->kind != Kind::kNumber ||
+          p.token->text.find_first_not_of("0123456789") != std::string::npos) {
+        return Refuse("a type parameter that is not a whole number", s_, p.at);
+      }
+      type.params.push_back(std::stoll(p.token->text));
+    }
+    k = g + 1;
+  }
+  i = k;
+  return std::optional<fragment::TypeName>(std::move(type));
+}
+
+// The arguments of a call split at the commas of its own level.
+std::vector<std::vector<Node>> SplitArgs(const std::vector<Node>& inner) {
+  std::vector<std::vector<Node>> args(1);
+  for (const Node& n : inner) {
+    if (n.token && n.token->kind == Kind::kOp && n.token->text == ",") {
+      args.emplace_back();
+    } else {
+      args.back().push_back(n);
+    }
+  }
+  if (args.size() == 1 && args[0].empty()) args.clear();
+  return args;
+}
+
+// Where a keyword of the call's own syntax (FROM, FOR, IN, BOTH, ...) is: nodes.size() if
+// none.
+size_t KeywordAt(const std::vector<Node>& nodes, std::string_view word) {
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (nodes[k].token && nodes[k].token->kind == Kind::kWord &&
+        Lower(nodes[k].token->text) == word) {
+      return k;
+    }
+  }
+  return nodes.size();
+}
+
+std::vector<Node> Slice(const std::vector<Node>& nodes, size_t from, size_t to) {
+  return {nodes.begin() + static_cast<long>(from), nodes.begin() + static_cast<long>(to)};
+}
+
+Result<Arg> Compiler::ArgOf(const std::vector<Node>& nodes, size_t at) {
+  DL_ASSIGN_OR_RETURN(auto units, Units(nodes));
+  DL_RETURN_IF_ERROR(Level(units));
+  Arg arg{Stripped(Join(units, 0, units.size())), {}, {}, at};
+  std::vector<const Unit*> solid;
+  for (const Unit& u : units) {
+    if (u.role != Role::kSpace) solid.push_back(&u);
+  }
+  if (solid.empty()) return Refuse("an empty argument", s_, at);
+  arg.at = solid[0]->at;
+  if (solid.size() == 1) {
+    arg.integer = solid[0]->integer;
+    arg.text = solid[0]->string_value;
+  } else if (solid.size() == 2 && Is(*solid[0], Role::kOp, "-") && solid[1]->integer) {
+    arg.integer = -*solid[1]->integer;
+  }
+  return arg;
+}
+
+Result<std::string> Compiler::Call(const std::string& name, const Node& group, size_t at) {
+  auto args_nodes = SplitArgs(group.inner);
+  const auto& first = args_nodes.empty() ? std::vector<Node>() : args_nodes[0];
+  std::vector<Arg> args;
+  if (name == "extract" || name == "position") {  // extract(part FROM x), position(a IN b)
+    const std::string_view word = name == "extract" ? "from" : "in";
+    const size_t k = KeywordAt(first, word);
+    if (args_nodes.size() != 1 || k == first.size()) {
+      return Refuse(fmt::format("{}(...) without {}", name, word), s_, at);
+    }
+    DL_ASSIGN_OR_RETURN(auto a, ArgOf(Slice(first, 0, k), at));
+    DL_ASSIGN_OR_RETURN(auto b, ArgOf(Slice(first, k + 1, first.size()), at));
+    if (name == "position") return fmt::format("position({} IN {})", a.spark, b.spark);
+    const size_t p = NextSolid(first, 0);
+    if (p < k && first[p].token && first[p].token->kind == Kind::kWord) {
+      a.text = Lower(first[p].token->text);  // extract(year FROM x): the part as a word
+    }
+    return fragment::SparkCall("date_part", {a, b}, s_, at);
+  }
+  if (name == "trim" || name == "ltrim" || name == "rtrim") {
+    if (args_nodes.size() == 1 && KeywordAt(first, "from") < first.size()) {
+      return TrimFrom(first, at);
+    }
+  }
+  if ((name == "substring" || name == "substr") && args_nodes.size() == 1 &&
+      (KeywordAt(first, "from") < first.size() || KeywordAt(first, "for") < first.size())) {
+    // substring(x FROM a FOR b) is substring(x, a, b)
+    const size_t from = KeywordAt(first, "from");
+    const size_t for_ = KeywordAt(first, "for");
+    const size_t x_end = std::min(from, for_);
+    DL_ASSIGN_OR_RETURN(auto x, ArgOf(Slice(first, 0, x_end), at));
+    args.push_back(std::move(x));
+    if (from < first.size()) {
+      const size_t a_end = for_ > from ? for_ : first.size();
+      DL_ASSIGN_OR_RETURN(auto a, ArgOf(Slice(first, from + 1, a_end), at));
+      args.push_back(std::move(a));
+    } else {
+      args.push_back({"1", 1, {}, at});
+    }
+    if (for_ < first.size()) {
+      DL_ASSIGN_OR_RETURN(auto b, ArgOf(Slice(first, for_ + 1, first.size()), at));
+      args.push_back(std::move(b));
+    }
+    return fragment::SparkCall(name, args, s_, at);
+  }
+  for (const auto& nodes : args_nodes) {
+    DL_ASSIGN_OR_RETURN(auto arg, ArgOf(nodes, at));
+    args.push_back(std::move(arg));
+  }
+  return fragment::SparkCall(name, args, s_, at);
+}
+
+// The whitespace DuckDB's one-argument trim removes (Unicode's space separators); Spark's
+// removes only ' '.
+std::string TrimSet() {
+  return SparkLiteral(
+      " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f"
+      "\u205f\u3000");
+}
+
+// trim([BOTH | LEADING | TRAILING] [chars] FROM x): Spark's syntax too.
+Result<std::string> Compiler::TrimFrom(const std::vector<Node>& nodes, size_t at) {
+  const size_t from = KeywordAt(nodes, "from");
+  size_t k = NextSolid(nodes, 0);
+  std::string mode = "BOTH";
+  for (const char* m : {"both", "leading", "trailing"}) {
+    if (IsWord(nodes, k, m)) {
+      mode = m == std::string_view("both")
+                 ? "BOTH"
+                 : (m == std::string_view("leading") ? "LEADING" : "TRAILING");
+      ++k;
+    }
+  }
+  std::string chars = TrimSet();
+  if (NextSolid(nodes, k) < from) {
+    DL_ASSIGN_OR_RETURN(auto c, ArgOf(Slice(nodes, k, from), at));
+    chars = c.spark;
+  }
+  DL_ASSIGN_OR_RETURN(auto x, ArgOf(Slice(nodes, from + 1, nodes.size()), at));
+  return fmt::format("trim({} {} FROM {})", mode, chars, x.spark);
+}
+
+Result<std::string> Compiler::Cast(const Node& group, bool try_cast, size_t at) {
+  const auto& inner = group.inner;
+  size_t as = inner.size();
+  for (size_t k = 0; k < inner.size(); ++k) {
+    if (IsWord(inner, k, "as")) as = k;
+  }
+  if (as == inner.size()) return Refuse("a CAST without AS", s_, at);
+  DL_ASSIGN_OR_RETURN(auto operand, ArgOf(Slice(inner, 0, as), at));
+  size_t k = NextSolid(inner, as + 1);
+  DL_ASSIGN_OR_RETURN(auto type, TypeAt(inner, k));
+  if (!type || NextSolid(inner, k) != inner.size()) {
+    return Refuse("a CAST to a type DuckDB and Spark do not share", s_, at);
+  }
+  return fragment::SparkCast(operand.spark, *type, try_cast, operand.text.has_value(), s_, at);
 }
 
 }  // namespace
 
 Result<std::string> SparkFragment(std::string_view fragment) {
-  DL_ASSIGN_OR_RETURN(auto tokens, Lex(fragment));
-  DL_RETURN_IF_ERROR(MarkLikePatterns(tokens, fragment));
-  return Render(tokens);
+  DL_ASSIGN_OR_RETURN(auto tokens, fragment::Lex(fragment));
+  size_t i = 0;
+  DL_ASSIGN_OR_RETURN(auto nodes, Group(tokens, i, fragment, false));
+  Compiler compiler(fragment);
+  DL_ASSIGN_OR_RETURN(auto spark, compiler.Sequence(nodes));
+  if (spark.size() > kMaxSparkBytes) {
+    return Status::InvalidArgument(
+        "an expression whose Spark SQL is {} bytes long (casts repeat their operand; at most {} "
+        "are allowed)",
+        spark.size(), kMaxSparkBytes);
+  }
+  return spark;
 }
 
 }  // namespace dl::engine::spark

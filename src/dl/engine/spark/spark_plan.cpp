@@ -76,6 +76,11 @@ std::string SparkType(const delta::DataType& t) {
 Status PrepareSession(SparkSession& session, const AppendOperation& op) {
   DL_RETURN_IF_ERROR(
       session.SetConf("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"));
+  // The compiled config fragments (spark_fragment.cpp) mean what they mean on DuckDB only
+  // with these, as on DuckDB: a bad cast or an overflow fails rather than giving NULL, and
+  // zoned timestamps are read, cut and printed in UTC.
+  DL_RETURN_IF_ERROR(session.SetConf("spark.sql.ansi.enabled", "true"));
+  DL_RETURN_IF_ERROR(session.SetConf("spark.sql.session.timeZone", "UTC"));
   // Every analysis of a read of more paths than this threshold runs a Spark job that lists
   // them (twice when types are inferred): with one task per path, a few seconds for 250 small
   // files, where a stat of a local file costs microseconds. Remote storage keeps the job

@@ -81,8 +81,10 @@ std::string SparkUriOf(const std::string& path);
 /// The session confs every load sets before it writes (set per operation: a session Spark
 /// restarted has lost them): Parquet timestamps as INT64 microseconds, as the DuckDB engine
 /// writes them, not Spark's default INT96 (which readers decode as nanoseconds: 9999-12-31,
-/// a common SCD2 open end, overflows there). When op's files are all local paths, Spark
-/// stats them on the driver instead of in a listing job (Spark's default past 32 paths).
+/// a common SCD2 open end, overflows there); ANSI mode and the UTC time zone, which the
+/// compiled config fragments need to mean what they mean on DuckDB. When op's files are all
+/// local paths, Spark stats them on the driver instead of in a listing job (Spark's default
+/// past 32 paths).
 Status PrepareSession(SparkSession& session, const AppendOperation& op);
 
 /// A relation from SQL text.

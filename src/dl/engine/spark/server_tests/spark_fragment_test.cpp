@@ -46,7 +46,7 @@ const char* const kFragments[] = {
     "'it''s' = 'it' || chr(39) || 's'",
     "length('\\\\') + length('''')",
     "'\"' || \"a\"\"b\" || '''' || '\\'",
-    "regexp_replace(p, '\\\\', '/')",
+    "replace(p, '\\', '/') || split_part(p, '\\', 2)",
     "coalesce(q, 'none') = 'C:%' AND p <> q -- a comment\n",
 };
 
