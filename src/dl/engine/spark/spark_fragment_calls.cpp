@@ -67,6 +67,20 @@ Rule Template(size_t count, std::string spark) {
   };
 }
 
+// Spark's ceil and floor of a DOUBLE are a BIGINT (the same number; "3" where DuckDB's DOUBLE
+// prints "3.0"), clamped beyond 2^63 where DuckDB's stays a DOUBLE: those, NaN and the
+// infinities fail.
+Rule CeilFloor(std::string name) {
+  return [name](const Call& c) -> Result<std::string> {
+    DL_RETURN_IF_ERROR(c.Arity(1, 1));
+    const std::string& x = c.args[0].spark;
+    return FailWhen(
+        fmt::format("{} AND NOT abs(CAST({} AS DOUBLE)) < 9.2e18", IsFloating(x), x),
+        fmt::format("{} of a DOUBLE beyond 2^63, NaN or infinite is another number on Spark", name),
+        fmt::format("{}({})", name, x));
+  };
+}
+
 // DuckDB's date part names (and the aliases it takes) in one spelling.
 std::string Part(std::string_view part) {
   static const std::map<std::string, std::string, std::less<>> kAliases = {
@@ -309,9 +323,9 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
   static const auto* rules = new std::map<std::string, Rule, std::less<>>{
       // numbers
       {"abs", Named("abs", 1, 1)},
-      {"ceil", Named("ceil", 1, 1)},
-      {"ceiling", Named("ceil", 1, 1)},
-      {"floor", Named("floor", 1, 1)},
+      {"ceil", CeilFloor("ceil")},
+      {"ceiling", CeilFloor("ceil")},
+      {"floor", CeilFloor("floor")},
       {"round", Round},
       {"trunc", Refusal("trunc truncates dates on Spark: write CASE WHEN x < 0 THEN ceil(x) ELSE "
                         "floor(x) END")},

@@ -4,9 +4,11 @@
 // zero, halves, NaN, empty and non-ASCII strings, dates, timestamps with and without a zone),
 // and gives the same value there (or fails on both); or Spark fails it at run time naming
 // why, where the value's type decides and no exact form exists; or SparkFragment refuses it.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cctype>
 #include <cstdlib>
 
@@ -21,53 +23,70 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// The row: name, then its value as DuckDB SQL and as Spark SQL.
+// The rows: each column's name, its type on DuckDB and on Spark, and its value in each row
+// (nullptr: NULL): the first as the cases below expect, the second all NULL, the third other
+// edge values (a negative half, 1969, a leap day, an eszett, a lone percent sign).
 struct Column {
   const char* name;
-  const char* duck;
-  const char* spark;
+  const char* duck_type;
+  const char* spark_type;
+  std::array<const char*, 3> values;
 };
-const Column kRow[] = {
-    {"i", "CAST(7 AS INTEGER)", "CAST(7 AS INT)"},
-    {"ni", "CAST(-7 AS INTEGER)", "CAST(-7 AS INT)"},
-    {"z", "CAST(0 AS INTEGER)", "CAST(0 AS INT)"},
-    {"n", "CAST(NULL AS INTEGER)", "CAST(NULL AS INT)"},
-    {"big", "CAST(9007199254740993 AS BIGINT)", "CAST(9007199254740993 AS BIGINT)"},
-    {"d", "CAST(2.5 AS DOUBLE)", "CAST(2.5 AS DOUBLE)"},
-    {"nd", "CAST(-3.5 AS DOUBLE)", "CAST(-3.5 AS DOUBLE)"},
-    {"tie", "CAST(1.005 AS DOUBLE)", "CAST(1.005 AS DOUBLE)"},
-    {"nan", "CAST('NaN' AS DOUBLE)", "CAST('NaN' AS DOUBLE)"},
-    {"inf", "CAST('-Infinity' AS DOUBLE)", "CAST('-Infinity' AS DOUBLE)"},
-    {"f", "CAST(2.5 AS FLOAT)", "CAST(2.5 AS FLOAT)"},
-    {"dec", "CAST(2.5 AS DECIMAL(10,2))", "CAST(2.5 AS DECIMAL(10,2))"},
-    {"ndec", "CAST(-1.25 AS DECIMAL(10,2))", "CAST(-1.25 AS DECIMAL(10,2))"},
-    {"s", "'h\xc3\xa9llo w\xc3\xb6rld'", "'h\xc3\xa9llo w\xc3\xb6rld'"},
-    {"e", "''", "''"},
-    {"ns", "CAST(NULL AS VARCHAR)", "CAST(NULL AS STRING)"},
+const Column kColumns[] = {
+    {"i", "INTEGER", "INT", {"7", nullptr, "12"}},
+    {"ni", "INTEGER", "INT", {"-7", nullptr, "-12"}},
+    {"z", "INTEGER", "INT", {"0", nullptr, "0"}},
+    {"n", "INTEGER", "INT", {nullptr, nullptr, nullptr}},
+    {"big", "BIGINT", "BIGINT", {"9007199254740993", nullptr, "-9223372036854775808"}},
+    {"d", "DOUBLE", "DOUBLE", {"2.5", nullptr, "-0.5"}},
+    {"nd", "DOUBLE", "DOUBLE", {"-3.5", nullptr, "0.5"}},
+    {"tie", "DOUBLE", "DOUBLE", {"1.005", nullptr, "2.675"}},
+    {"nan", "DOUBLE", "DOUBLE", {"NaN", nullptr, "NaN"}},
+    {"inf", "DOUBLE", "DOUBLE", {"-Infinity", nullptr, "Infinity"}},
+    {"f", "FLOAT", "FLOAT", {"2.5", nullptr, "-2.5"}},
+    {"dec", "DECIMAL(10,2)", "DECIMAL(10,2)", {"2.5", nullptr, "-2.5"}},
+    {"ndec", "DECIMAL(10,2)", "DECIMAL(10,2)", {"-1.25", nullptr, "0.5"}},
+    {"s",
+     "VARCHAR",
+     "STRING",
+     {"h\xc3\xa9llo w\xc3\xb6rld", nullptr,
+      "\xc3\x80\xc3\x89 stra\xc3\x9f"
+      "e"}},
+    {"e", "VARCHAR", "STRING", {"", nullptr, ""}},
+    {"ns", "VARCHAR", "STRING", {nullptr, nullptr, nullptr}},
     // spaces of several kinds (NBSP, ideographic) around x
-    {"sp", "' \xc2\xa0x\xe3\x80\x80 '", "' \xc2\xa0x\xe3\x80\x80 '"},
+    {"sp", "VARCHAR", "STRING", {" \xc2\xa0x\xe3\x80\x80 ", nullptr, "x"}},
     // a final capital sigma, a dotted capital I, an eszett
-    {"uc", "'\xce\x91\xce\xa3 \xc4\xb0x \xc3\x9f'", "'\xce\x91\xce\xa3 \xc4\xb0x \xc3\x9f'"},
-    {"emoji", "'\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbdx'", "'\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbdx'"},
-    {"csv", "'a,b,,c'", "'a,b,,c'"},
-    {"num", "'2.5'", "'2.5'"},
-    {"nnum", "'-2.5'", "'-2.5'"},
-    {"intstr", "' 12 '", "' 12 '"},
-    {"bad", "'abc'", "'abc'"},
-    {"p", "'C:\\x%'", "'C:\\\\x%'"},
-    {"q", "'C:%'", "'C:%'"},
-    {"dt", "DATE '2024-03-10'", "CAST('2024-03-10' AS DATE)"},
-    {"dt2", "DATE '2024-01-31'", "CAST('2024-01-31' AS DATE)"},
-    {"ts", "TIMESTAMP '2024-03-10 12:34:56.789'",
-     "CAST('2024-03-10 12:34:56.789' AS TIMESTAMP_NTZ)"},
-    {"ts2", "TIMESTAMP '2023-12-31 23:59:59.5'", "CAST('2023-12-31 23:59:59.5' AS TIMESTAMP_NTZ)"},
-    {"tz", "TIMESTAMPTZ '2024-03-10 12:34:56.789+00'",
-     "CAST('2024-03-10 12:34:56.789+00:00' AS TIMESTAMP_LTZ)"},
-    {"b", "true", "true"},
+    {"uc", "VARCHAR", "STRING", {"\xce\x91\xce\xa3 \xc4\xb0x \xc3\x9f", nullptr, "\xce\xa3"}},
+    {"emoji", "VARCHAR", "STRING", {"\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbdx", nullptr, "\xc3\xa9"}},
+    {"csv", "VARCHAR", "STRING", {"a,b,,c", nullptr, ","}},
+    {"num", "VARCHAR", "STRING", {"2.5", nullptr, "-0.5"}},
+    {"nnum", "VARCHAR", "STRING", {"-2.5", nullptr, "0.5"}},
+    {"intstr", "VARCHAR", "STRING", {" 12 ", nullptr, "-7"}},
+    {"bad", "VARCHAR", "STRING", {"abc", nullptr, "1x"}},
+    {"p", "VARCHAR", "STRING", {"C:\\x%", nullptr, "%"}},
+    {"q", "VARCHAR", "STRING", {"C:%", nullptr, "\\"}},
+    {"dt", "DATE", "DATE", {"2024-03-10", nullptr, "1969-12-31"}},
+    {"dt2", "DATE", "DATE", {"2024-01-31", nullptr, "2024-02-29"}},
+    {"ts",
+     "TIMESTAMP",
+     "TIMESTAMP_NTZ",
+     {"2024-03-10 12:34:56.789", nullptr, "1969-12-31 23:59:59.999999"}},
+    {"ts2",
+     "TIMESTAMP",
+     "TIMESTAMP_NTZ",
+     {"2023-12-31 23:59:59.5", nullptr, "2024-02-29 00:00:00"}},
+    {"tz",
+     "TIMESTAMPTZ",
+     "TIMESTAMP_LTZ",
+     {"2024-03-10 12:34:56.789+00:00", nullptr, "2000-01-01 00:00:00+00:00"}},
+    {"b", "BOOLEAN", "BOOLEAN", {"true", nullptr, "false"}},
 };
+constexpr size_t kRows = 3;
 
 enum class Expect {
-  kSame,           ///< the same value on both (or both fail)
+  kSame,           ///< the same value on both
+  kBothFail,       ///< an error on both (overflow, a bad cast, ...)
   kSparkFails,     ///< DuckDB gives a value; Spark fails the query, naming why (message)
   kRefused,        ///< SparkFragment refuses it (message)
   kDuckDbRefuses,  ///< the fragment check refuses it before any engine sees it
@@ -85,7 +104,7 @@ const Case kCases[] = {
     {"i + 2"},
     {"ni - 3 * i"},
     {"i * ni"},
-    {"i + 2147483647"},  // both fail: overflow
+    {"i + 2147483647", Expect::kBothFail},  // overflow
     {"i / 2"},
     {"ni / 2"},
     {"i / z", Expect::kSparkFails, "DIVIDE_BY_ZERO"},  // inf on DuckDB
@@ -116,7 +135,7 @@ const Case kCases[] = {
     {"i < d OR s > 'h'"},
     {"num = d AND num = 2.5"},
     {"intstr = 12"},
-    {"bad = 1"},  // both fail
+    {"bad = 1", Expect::kBothFail},
     {"dt = '2024-03-10' AND dt < ts AND ts = tz - INTERVAL 0 DAY"},
     {"b = 'true'"},
     {"n IS NULL AND i IS NOT NULL AND n ISNULL AND i NOTNULL"},
@@ -133,6 +152,7 @@ const Case kCases[] = {
      "'\xc4\xb0stanbul' ILIKE 'istanbul' AND NOT uc NOT ILIKE '%X%'"},
     {"p LIKE 'C:!x%' ESCAPE '!' OR q LIKE 'C!:!%' ESCAPE '!'"},
     {"(s LIKE 'h%') = true"},
+    {"emoji LIKE '__x' AND 'a' || chr(10) || 'b' LIKE 'a%b' AND s LIKE 'h_llo%'"},
     {"s LIKE 'h%' = true", Expect::kRefused, "a comparison beside LIKE"},
     {"i BETWEEN 1 AND 10 AND i NOT BETWEEN 8 AND 9"},
     {"i BETWEEN 1 AND 10 = true", Expect::kRefused, "a comparison beside LIKE, IN or BETWEEN"},
@@ -155,14 +175,16 @@ const Case kCases[] = {
     {"s ~ 'h.*'", Expect::kRefused, "`~`"},
     // numbers
     {"abs(ni) + abs(ndec) + abs(nd)"},
-    {"ceil(dec) + ceiling(ndec) + floor(ndec) + ceil(nd) + floor(d)"},
+    {"ceil(dec) + ceiling(ndec) + floor(ndec) + ceil(nd) + floor(d) + floor(i)"},
+    {"ceil(d * 1e300)", Expect::kSparkFails, "ceil of a DOUBLE beyond 2^63"},
+    {"floor(nan)", Expect::kSparkFails, "floor of a DOUBLE beyond 2^63, NaN"},
     {"round(d) + round(nd) + round(dec) + round(ndec, 1) + round(15, -1) + round(dec, 0)"},
     {"round(tie, 2)", Expect::kSparkFails, "round of a DOUBLE to digits"},
     {"round(dec, 1)"},
     {"trunc(d)", Expect::kRefused, "trunc() (trunc truncates dates on Spark"},
     {"sign(ni) || sign(z) || sign(d)"},
     {"sqrt(i) = sqrt(7.0) AND sqrt(z) = 0"},
-    {"sqrt(ni)"},  // both fail
+    {"sqrt(ni)", Expect::kBothFail},
     {"cbrt(i)", Expect::kRefused, "cbrt()"},
     {"pow(i, 2)", Expect::kRefused, "pow()"},
     {"power(i, 2)", Expect::kRefused, "power()"},
@@ -261,7 +283,7 @@ const Case kCases[] = {
      "tz)"},
     {"datediff('second', ts2, TIMESTAMP '2024-01-01 00:00:00') || "
      "datediff('millisecond', ts2, ts) || datediff('microsecond', tz, ts) || "
-     "date_diff('day', n, dt) IS NULL"},
+     "date_diff('day', CAST(ns AS DATE), dt) IS NULL"},
     {"date_diff('week', dt2, dt)", Expect::kRefused, "date_diff() (the part 'week'"},
     {"date_sub('day', dt2, dt) || date_sub('hour', ts2, ts) || date_sub('minute', ts, ts2) || "
      "date_sub('second', ts2, ts) || date_sub('millisecond', ts2, ts) || "
@@ -281,7 +303,7 @@ const Case kCases[] = {
     {"epoch_us(ts)", Expect::kRefused, "epoch_us()"},
     {"epoch_ns(ts)", Expect::kRefused, "epoch_ns()"},
     {"make_date(2024, 2, 29) = DATE '2024-02-29'"},
-    {"make_date(2024, 2, 30)"},  // both fail
+    {"make_date(2024, 2, 30)", Expect::kBothFail},
     {"make_time(1, 2, 3)", Expect::kRefused, "make_time()"},
     {"make_timestamp(2024, 3, 10, 12, 30, 15.5) || '/' || make_timestamp(1710074096500000)"},
     {"make_timestamptz(2024, 3, 10, 12, 30, 15.5) = TIMESTAMPTZ '2024-03-10 12:30:15.5+00'"},
@@ -330,10 +352,10 @@ const Case kCases[] = {
      "CAST(nd AS BIGINT) || CAST(f AS SMALLINT) || CAST(dec AS TINYINT) || "
      "CAST(ndec AS INTEGER) || CAST(intstr AS INTEGER) || CAST(b AS INTEGER)"},
     {"CAST(big AS BIGINT) || CAST(CAST(big AS VARCHAR) AS BIGINT) || CAST('1e3' AS INT)"},
-    {"CAST(bad AS INTEGER)"},        // both fail
-    {"CAST(i * 1000 AS TINYINT)"},   // both fail: out of range
-    {"CAST(nan AS INTEGER)"},        // both fail
-    {"CAST(inf AS DECIMAL(10,0))"},  // both fail
+    {"CAST(bad AS INTEGER)", Expect::kBothFail},
+    {"CAST(i * 1000 AS TINYINT)", Expect::kBothFail},  // out of range
+    {"CAST(nan AS INTEGER)", Expect::kBothFail},
+    {"CAST(inf AS DECIMAL(10,0))", Expect::kBothFail},
     {"TRY_CAST(nan AS INTEGER) IS NULL AND TRY_CAST(inf AS DECIMAL(10,0)) IS NULL"},
     {"TRY_CAST(bad AS INTEGER) IS NULL AND TRY_CAST(num AS INTEGER) = 3"},
     {"TRY_CAST(d AS INT) = 2 AND TRY_CAST(i * 1000 AS TINYINT) IS NULL"},
@@ -427,10 +449,23 @@ class SparkFragmentFunctionsTest : public ::testing::Test {
     auto duck = MakeDuckDbEngine();
     ASSERT_TRUE(duck.ok()) << duck.status().ToString();
     duck_ = std::move(*duck);
-    for (const Column& c : kRow) {
-      duck_row_ += std::string(duck_row_.empty() ? "" : ", ") + c.duck + " AS " + c.name;
-      spark_row_ += std::string(spark_row_.empty() ? "" : ", ") + c.spark + " AS " + c.name;
+    // One SELECT per row, in order, each value a cast of its text.
+    for (size_t r = 0; r < kRows; ++r) {
+      std::string duck = "SELECT " + std::to_string(r) + " AS _r", spark = duck;
+      for (const Column& c : kColumns) {
+        const char* v = c.values[r];
+        duck += fmt::format(", CAST({} AS {}) AS {}", v ? QuoteLiteral(v) : "NULL", c.duck_type,
+                            c.name);
+        spark += fmt::format(", CAST({} AS {}) AS {}", v ? SparkLiteral(v) : "NULL", c.spark_type,
+                             c.name);
+      }
+      duck_rows_ += (r ? " UNION ALL " : "") + duck;
+      spark_rows_ += (r ? " UNION ALL " : "") + spark;
     }
+    auto duck_count = duck_->Query("SELECT count(*) FROM (" + duck_rows_ + ")");
+    ASSERT_TRUE(duck_count.ok()) << duck_count.status().ToString();
+    auto spark_count = spark_->Sql("SELECT count(*) FROM (" + spark_rows_ + ")");
+    ASSERT_TRUE(spark_count.ok()) << spark_count.status().ToString();
   }
 
   // One case: its failures are reported, and the next case runs.
@@ -450,30 +485,36 @@ class SparkFragmentFunctionsTest : public ::testing::Test {
       return;
     }
     ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
-    auto want = duck_->Query("SELECT (" + std::string(c.fragment) + "\n) AS v FROM (SELECT " +
-                             duck_row_ + ") AS t");
-    auto got =
-        spark_->Sql("SELECT (" + *compiled + "\n) AS v FROM (SELECT " + spark_row_ + ") AS t");
+    auto want = duck_->Query("SELECT (" + std::string(c.fragment) + "\n) AS v FROM (" + duck_rows_ +
+                             ") AS t ORDER BY _r");
+    auto got = spark_->Sql("SELECT (" + *compiled + "\n) AS v FROM (" + spark_rows_ +
+                           ") AS t ORDER BY _r");
     if (c.expect == Expect::kSparkFails) {
       ASSERT_TRUE(want.ok()) << want.status().ToString();
       ASSERT_FALSE(got.ok()) << "Spark gave " << got->rows[0].at(0).value_or("NULL")
-                             << " for DuckDB's " << want->rows[0].at(0).value_or("NULL");
+                             << " for DuckDB's " << want->rows.at(0).at(0).value_or("NULL");
       EXPECT_THAT(got.status().message(), HasSubstr(c.message));
       return;
     }
-    ASSERT_EQ(want.ok(), got.ok())
-        << "DuckDB: " << want.status().ToString()
-        << "\nSpark: " << got.status().ToString().substr(0, 600) << "\nas Spark SQL: " << *compiled;
-    if (!want.ok()) return;
-    ASSERT_EQ(got->rows.size(), 1u);
-    EXPECT_TRUE(SameValue(want->rows.at(0).at(0), got->rows[0].at(0), c.midnight))
-        << "DuckDB: " << want->rows.at(0).at(0).value_or("NULL")
-        << "\nSpark: " << got->rows[0].at(0).value_or("NULL") << "\nas Spark SQL: " << *compiled;
+    if (c.expect == Expect::kBothFail) {
+      EXPECT_FALSE(want.ok());
+      EXPECT_FALSE(got.ok()) << "Spark gave " << got->rows[0].at(0).value_or("NULL");
+      return;
+    }
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    ASSERT_TRUE(got.ok()) << got.status().ToString().substr(0, 600)
+                          << "\nas Spark SQL: " << *compiled;
+    ASSERT_EQ(got->rows.size(), kRows);
+    for (size_t r = 0; r < kRows; ++r) {
+      EXPECT_TRUE(SameValue(want->rows.at(r).at(0), got->rows[r].at(0), c.midnight))
+          << "row " << r << "\nDuckDB: " << want->rows.at(r).at(0).value_or("NULL")
+          << "\nSpark: " << got->rows[r].at(0).value_or("NULL") << "\nas Spark SQL: " << *compiled;
+    }
   }
 
   std::unique_ptr<SparkSession> spark_;
   std::unique_ptr<Engine> duck_;
-  std::string duck_row_, spark_row_;
+  std::string duck_rows_, spark_rows_;
 };
 
 TEST_F(SparkFragmentFunctionsTest, EachCaseMeansOnSparkWhatItMeansOnDuckDb) {

@@ -275,6 +275,10 @@ TEST(SparkFragmentTest, FunctionsAreRewrittenToDuckDbsMeaning) {
       {"split_part(a, ',', -1)", "split_part(a, ',', -1)"},
       {"chr(65)", "chr(65)"},
       {"round(a) + round(a, 0)", "round(a) + round(a, 0)"},
+      {"floor(a)",
+       "CASE WHEN typeof(a) IN ('double', 'float') AND NOT abs(CAST(a AS DOUBLE)) < 9.2e18 THEN "
+       "raise_error('floor of a DOUBLE beyond 2^63, NaN or infinite is another number on Spark') "
+       "ELSE floor(a) END"},
       {"like_escape(a, 'x!y!%', '!')", "((a) LIKE ('xy!%') ESCAPE '!')"},
       {"not_ilike_escape(a, b, '!')", "(NOT (a) ILIKE (b) ESCAPE '!')"},
       {"position('b' IN a)", "position('b' IN a)"},
