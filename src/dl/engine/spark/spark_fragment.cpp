@@ -150,6 +150,7 @@ class Compiler {
   // The level's operators, checked and rewritten (spark_fragment_levels.cpp).
   Status Level(std::vector<Unit>& units) const {
     DL_RETURN_IF_ERROR(fragment::CheckGrouping(units, s_));
+    fragment::DivideAsDoubles(units);
     fragment::WrapConcatOperands(units);
     return fragment::LikePatterns(units, s_);
   }

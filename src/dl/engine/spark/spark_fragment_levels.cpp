@@ -146,6 +146,26 @@ bool KnownText(const std::vector<Unit>& units, size_t from, size_t to) {
 
 }  // namespace
 
+// DuckDB's / divides as DOUBLEs whatever the operands (1.0 / 3 is 0.3333333333333333);
+// Spark's keeps DECIMALs (0.333333). The divisor (the value after /, with its sign) becomes a
+// DOUBLE, and Spark divides the dividend as one too.
+void DivideAsDoubles(std::vector<Unit>& units) {
+  for (size_t k = 0; k < units.size(); ++k) {
+    if (!Is(units[k], Role::kOp, "/")) continue;
+    size_t first = k + 1;
+    while (first < units.size() && units[first].role == Role::kSpace) ++first;
+    size_t last = first;
+    while (last < units.size() && (units[last].role == Role::kSpace ||
+                                   Is(units[last], Role::kOp, "-") ||
+                                   Is(units[last], Role::kOp, "+"))) {
+      ++last;
+    }
+    if (last >= units.size() || units[last].role != Role::kPrimary) continue;  // Spark fails
+    units[first].text = "CAST(" + units[first].text;
+    units[last].text += " AS DOUBLE)";
+  }
+}
+
 // The operands of || become strings as DuckDB's implicit cast spells them (SparkVarchar).
 // An operand is the run of values and *, /, % between two operators of a lower level.
 void WrapConcatOperands(std::vector<Unit>& units) {

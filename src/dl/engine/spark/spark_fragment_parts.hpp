@@ -58,6 +58,9 @@ std::string Join(const std::vector<Unit>& units, size_t from, size_t to);
 /// beside LIKE, IN or BETWEEN, || beside + or -, & beside |, ...), naming the operator.
 Status CheckGrouping(const std::vector<Unit>& units, std::string_view fragment);
 
+/// Each divisor of / as a DOUBLE, as DuckDB divides.
+void DivideAsDoubles(std::vector<Unit>& units);
+
 /// Each operand of || spelled as DuckDB's implicit VARCHAR cast spells it (SparkVarchar).
 void WrapConcatOperands(std::vector<Unit>& units);
 

@@ -106,6 +106,8 @@ const Case kCases[] = {
     {"i * ni"},
     {"i + 2147483647", Expect::kBothFail},  // overflow
     {"i / 2"},
+    {"dec / 3 = 0.8333333333333334 AND 1.0 / 3 = 0.3333333333333333 AND ndec / -dec / i < 1"},
+    {"dec * ndec + dec - ndec"},
     {"ni / 2"},
     {"i / z", Expect::kSparkFails, "DIVIDE_BY_ZERO"},  // inf on DuckDB
     {"i % 3"},

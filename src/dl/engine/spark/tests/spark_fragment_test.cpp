@@ -39,7 +39,13 @@ TEST(SparkFragmentTest, BareFragmentsAreUnchanged) {
             "NOT a = b AND c BETWEEN 1 AND 2 AND d IS DISTINCT FROM e");
   EXPECT_EQ(Spark("CASE WHEN a > 1 THEN 'x' ELSE 'y' END = 'x'"),
             "CASE WHEN a > 1 THEN 'x' ELSE 'y' END = 'x'");
-  EXPECT_EQ(Spark("a * 2 + b / 3 - c % 4 = d & 6 & 3"), "a * 2 + b / 3 - c % 4 = d & 6 & 3");
+  EXPECT_EQ(Spark("a * 2 + b - c % 4 = d & 6 & 3"), "a * 2 + b - c % 4 = d & 6 & 3");
+}
+
+// DuckDB's / divides as DOUBLEs, Spark's keeps DECIMALs: the divisor becomes a DOUBLE.
+TEST(SparkFragmentTest, DivisionIsADoubleDivision) {
+  EXPECT_EQ(Spark("a / 3 + b / -c.d / (e + 1)"),
+            "a / CAST(3 AS DOUBLE) + b / CAST(-c.d AS DOUBLE) / CAST((e + 1) AS DOUBLE)");
 }
 
 // "x" is a name to DuckDB and a string to Spark: it becomes `x`.
