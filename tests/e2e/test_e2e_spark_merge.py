@@ -102,14 +102,16 @@ def test_merge_corrupt_file_and_null_keys_fail_their_files_alone(env: LoaderEnv)
 
 def test_merge_condition_fragments_and_missing_keys_are_named(env: LoaderEnv):
     write_csv(env.raw / "a.csv", "id,v\n1,x\n")
-    # A backslash after a LIKE whose pattern is more than one string: refused before anything
-    # runs (Spark's LIKE escapes with a backslash, DuckDB's has no escape character).
+    # A function that means otherwise on Spark (log is base 10 on DuckDB, natural on Spark):
+    # refused before anything runs, naming the key and why.
     env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark", loading_strategy="merge",
                                       primary_keys=["id"],
-                                      merge_condition="source.v LIKE target.v || '\\%'")])
+                                      merge_condition="log(source.id) > log(target.id)")])
     for cmd in ("validate", "run"):
         r = env.run(cmd)
-        assert r.rc == 2 and "tables[0].merge_condition: a backslash" in r.stderr, str(r)
+        assert r.rc == 2, str(r)
+        assert "tables[0].merge_condition: log() (base 10 on DuckDB, natural on Spark" in r.stderr
+    assert not env.is_delta("t")
     env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark", loading_strategy="merge",
                                       primary_keys=["nope"])], retry_attempts=0)
     r = env.load(expect=1)
@@ -119,11 +121,13 @@ def test_merge_condition_fragments_and_missing_keys_are_named(env: LoaderEnv):
 
 def test_quoted_names_quotes_and_backslashes_merge_like_duckdb(env: LoaderEnv):
     # The fragments are DuckDB SQL: "x" names a column, '' is a quote, a backslash is itself,
-    # and LIKE has no escape character. On Spark they mean the same.
+    # and LIKE has no escape character, also in a pattern built from the row. On Spark they
+    # mean the same.
     entry = env.table_entry(
         "t", "*.parquet", "parquet", loading_strategy="merge", primary_keys=["id"],
         merge_condition='source."SeqNo" > target."SeqNo" AND source."Note""x" <> \'skip\'',
-        delete_condition="\"Path\" = 'C:\\tmp\\it''s' OR source.\"Path\" LIKE 'D:\\%'")
+        delete_condition="\"Path\" = 'C:\\tmp\\it''s' OR source.\"Path\" LIKE 'D:\\%' "
+                         "OR \"Path\" LIKE 'Z\\' || \"Note\"\"x\"")
     _, duck_cfg = write_configs(env, entry)
 
     def batch(name, rows):
@@ -137,13 +141,15 @@ def test_quoted_names_quotes_and_backslashes_merge_like_duckdb(env: LoaderEnv):
                         (8, 5, "y", "a")])
     run_both_and_compare(env, duck_cfg, "t", "batch 1")
     assert sorted(r["id"] for r in env.read("t").to_pylist()) == [3, 4, 5, 6, 8]
-    # 3 and 5 deleted; 4 (skip) and 8 (older) unchanged by merge_condition; 6 updated; 7 new.
+    # 3 and 5 deleted; 4 (skip) and 8 (older) unchanged by merge_condition; 6 updated; 7 new;
+    # 9 an absent delete (Z\b is its pattern, backslash and all); 10 new (Zb is not).
     batch("b.parquet", [(3, 2, "D:\\y", "b"), (4, 2, "C:\\tmp\\it's", "skip"),
                         (5, 2, "C:\\tmp\\it's", "b"), (6, 2, "D:%", "b"), (7, 1, "D:%", "b"),
-                        (8, 1, "C:\\tmp\\it's", "b")])
+                        (8, 1, "C:\\tmp\\it's", "b"), (9, 1, "Z\\b", "b"), (10, 1, "Zb", "b")])
     run_both_and_compare(env, duck_cfg, "t", "batch 2")
     got = sorted((r["id"], r["SeqNo"], r["Path"], r['Note"x']) for r in env.read("t").to_pylist())
-    assert got == [(4, 1, "E:\\", "a"), (6, 2, "D:%", "b"), (7, 1, "D:%", "b"), (8, 5, "y", "a")]
+    assert got == [(4, 1, "E:\\", "a"), (6, 2, "D:%", "b"), (7, 1, "D:%", "b"), (8, 5, "y", "a"),
+                   (10, 1, "Zb", "b")]
 
 
 def test_new_source_columns_like_duckdb(env: LoaderEnv):

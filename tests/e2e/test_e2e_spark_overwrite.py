@@ -137,6 +137,13 @@ def test_replace_where_fragments_are_checked(env: LoaderEnv):
     for cmd in ("validate", "run"):
         r = env.run(cmd)
         assert r.rc == 2 and "tables[0].replace_where: an E'...' string" in r.stderr, str(r)
+    # ^ is power on DuckDB and XOR on Spark: refused naming what to write instead.
+    env.write_config([replace_where_entry(env, "id ^ 2 = 1", engine="spark")])
+    for cmd in ("validate", "run"):
+        r = env.run(cmd)
+        assert r.rc == 2, str(r)
+        assert "tables[0].replace_where: `^` (power on DuckDB, XOR on Spark; write the product" \
+            in r.stderr, str(r)
     # A column the data lacks: the batch fails naming the key, nothing is written.
     env.write_config([replace_where_entry(env, "nope = 1", engine="spark")], retry_attempts=0)
     r = env.load(expect=1)
