@@ -118,6 +118,10 @@ std::string Stripped(std::string s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
+std::vector<Node> Slice(const std::vector<Node>& nodes, size_t from, size_t to) {
+  return {nodes.begin() + static_cast<long>(from), nodes.begin() + static_cast<long>(to)};
+}
+
 class Compiler {
  public:
   explicit Compiler(std::string_view s) : s_(s) {}
@@ -157,6 +161,8 @@ class Compiler {
 
   Result<std::vector<Unit>> Units(const std::vector<Node>& nodes);
   Result<size_t> Word(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units);
+  Result<size_t> CaseUnit(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units);
+  Result<size_t> IntervalUnit(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units);
   Result<size_t> Operator(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units);
   Result<std::optional<fragment::TypeName>> TypeAt(const std::vector<Node>& nodes, size_t& i);
   Result<std::string> Call(const std::string& name, const Node& group, size_t at);
@@ -217,46 +223,54 @@ Result<std::vector<Unit>> Compiler::Units(const std::vector<Node>& nodes) {
   return units;
 }
 
+// CASE ... END, nested CASEs included: one unit.
+Result<size_t> Compiler::CaseUnit(const std::vector<Node>& nodes, size_t i,
+                                  std::vector<Unit>& units) {
+  const Token& t = *nodes[i].token;
+  size_t end = i + 1;
+  for (int depth = 0; end < nodes.size(); ++end) {
+    if (IsWord(nodes, end, "case")) ++depth;
+    if (IsWord(nodes, end, "end") && depth-- == 0) break;
+  }
+  if (end >= nodes.size()) return Refuse("a CASE without END", s_, t.at);
+  DL_ASSIGN_OR_RETURN(auto body, Sequence(Slice(nodes, i + 1, end)));
+  units.emplace_back(Role::kPrimary, t.text + body + nodes[end].token->text, "", t.at);
+  return end + 1;
+}
+
+// An interval literal, which Spark writes alike: INTERVAL '1 day', INTERVAL 1 DAY,
+// INTERVAL '1' DAY.
+Result<size_t> Compiler::IntervalUnit(const std::vector<Node>& nodes, size_t i,
+                                      std::vector<Unit>& units) {
+  static const std::set<std::string, std::less<>> kUnits = {
+      "year",   "years",   "month",       "months",       "week",        "weeks",
+      "day",    "days",    "hour",        "hours",        "minute",      "minutes",
+      "second", "seconds", "millisecond", "milliseconds", "microsecond", "microseconds"};
+  const Token& t = *nodes[i].token;
+  size_t k = NextSolid(nodes, i + 1);
+  if (k >= nodes.size() || !nodes[k].token ||
+      (nodes[k].token->kind != Kind::kString && nodes[k].token->kind != Kind::kNumber)) {
+    return Refuse("an INTERVAL that is not a literal (write INTERVAL '1 day' or INTERVAL 1 DAY)",
+                  s_, t.at);
+  }
+  const Token& v = *nodes[k].token;
+  std::string text = t.text + " " + (v.kind == Kind::kString ? SparkLiteral(v.text) : v.text);
+  const size_t u = NextSolid(nodes, k + 1);
+  if (u < nodes.size() && nodes[u].token && nodes[u].token->kind == Kind::kWord &&
+      kUnits.count(Lower(nodes[u].token->text))) {
+    text += " " + nodes[u].token->text;
+    k = u;
+  }
+  units.emplace_back(Role::kPrimary, text, "", t.at);
+  return k + 1;
+}
+
 Result<size_t> Compiler::Word(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units) {
   const Token& t = *nodes[i].token;
   const std::string w = Lower(t.text);
   const size_t next = NextSolid(nodes, i + 1);
-  if (w == "case") {  // CASE ... END, nested CASEs included, is one unit
-    size_t end = i + 1;
-    for (int depth = 0; end < nodes.size(); ++end) {
-      if (IsWord(nodes, end, "case")) ++depth;
-      if (IsWord(nodes, end, "end") && depth-- == 0) break;
-    }
-    if (end >= nodes.size()) return Refuse("a CASE without END", s_, t.at);
-    const std::vector<Node> inner(nodes.begin() + static_cast<long>(i) + 1,
-                                  nodes.begin() + static_cast<long>(end));
-    DL_ASSIGN_OR_RETURN(auto body, Sequence(inner));
-    units.emplace_back(Role::kPrimary, t.text + body + nodes[end].token->text, "", t.at);
-    return end + 1;
-  }
-  if (w == "interval") {  // a literal: INTERVAL '1 day', INTERVAL 1 DAY, INTERVAL '1' DAY
-    size_t k = next;
-    std::string text = t.text;
-    if (k < nodes.size() && nodes[k].token &&
-        (nodes[k].token->kind == Kind::kString || nodes[k].token->kind == Kind::kNumber)) {
-      const Token& v = *nodes[k].token;
-      text += " " + (v.kind == Kind::kString ? SparkLiteral(v.text) : v.text);
-      static const std::set<std::string, std::less<>> kUnits = {
-          "year",   "years",   "month",       "months",       "week",        "weeks",
-          "day",    "days",    "hour",        "hours",        "minute",      "minutes",
-          "second", "seconds", "millisecond", "milliseconds", "microsecond", "microseconds"};
-      const size_t u = NextSolid(nodes, k + 1);
-      if (u < nodes.size() && nodes[u].token && nodes[u].token->kind == Kind::kWord &&
-          kUnits.count(Lower(nodes[u].token->text))) {
-        text += " " + nodes[u].token->text;
-        k = u;
-      }
-      units.emplace_back(Role::kPrimary, text, "", t.at);
-      return k + 1;
-    }
-    return Refuse("an INTERVAL that is not a literal (write INTERVAL '1 day' or INTERVAL 1 DAY)",
-                  s_, t.at);
-  }
+  if (w == "case") return CaseUnit(nodes, i, units);
+  if (w == "interval") return IntervalUnit(nodes, i, units);
   if (w == "glob" || w == "similar") {
     return Refuse(
         fmt::format("{} (no Spark counterpart: write LIKE)", w == "glob" ? "GLOB" : "SIMILAR TO"),
@@ -266,7 +280,7 @@ Result<size_t> Compiler::Word(const std::vector<Node>& nodes, size_t i, std::vec
     return Refuse("AT TIME ZONE (time zone conversions have no exact Spark counterpart here)", s_,
                   t.at);
   }
-  if (w == "current_time" || w == "localtime" || w == "localtimestamp") {
+  if (w == "current_time") {
     return Refuse(fmt::format("{} (Spark has no TIME type here)", w), s_, t.at);
   }
   if (w == "isnull" || w == "notnull") {  // postfix forms of IS [NOT] NULL
@@ -420,10 +434,6 @@ size_t KeywordAt(const std::vector<Node>& nodes, std::string_view word) {
     }
   }
   return nodes.size();
-}
-
-std::vector<Node> Slice(const std::vector<Node>& nodes, size_t from, size_t to) {
-  return {nodes.begin() + static_cast<long>(from), nodes.begin() + static_cast<long>(to)};
 }
 
 Result<Arg> Compiler::ArgOf(const std::vector<Node>& nodes, size_t at) {

@@ -51,6 +51,26 @@ std::string Join(const std::vector<Unit>& units, size_t from, size_t to) {
   return out;
 }
 
+namespace {
+
+// Whether the k-th unit ends the operands before it: a comma, OR, AND (but BETWEEN's), WHEN,
+// THEN, ELSE, and a NOT that negates what follows (not NOT LIKE, not IS NOT).
+bool EndsOperands(const std::vector<const Unit*>& solid, size_t k, bool in_between) {
+  const Unit& u = *solid[k];
+  if (Is(u, Role::kOp, ",")) return true;
+  if (u.role != Role::kKeyword) return false;
+  if (u.key == "not") {
+    const bool before_predicate = k + 1 < solid.size() && solid[k + 1]->role == Role::kKeyword &&
+                                  kPredicates.count(solid[k + 1]->key);
+    const bool after_is = k > 0 && Is(*solid[k - 1], Role::kKeyword, "is");
+    return !before_predicate && !after_is;
+  }
+  return u.key == "or" || u.key == "when" || u.key == "then" || u.key == "else" ||
+         (u.key == "and" && !in_between);
+}
+
+}  // namespace
+
 // Where DuckDB and Spark group a level's operators otherwise, refuse: a comparison beside
 // LIKE, IN or BETWEEN (DuckDB binds those tighter, Spark looser); || beside binary + or -
 // (DuckDB binds || looser, Spark as tight); &, | and || beside each other (one level on
@@ -65,15 +85,7 @@ Status CheckGrouping(const std::vector<Unit>& units, std::string_view s) {
   }
   for (size_t k = 0; k < solid.size(); ++k) {
     const Unit& u = *solid[k];
-    const bool not_predicate = Is(u, Role::kKeyword, "not") && k + 1 < solid.size() &&
-                               solid[k + 1]->role == Role::kKeyword &&
-                               kPredicates.count(solid[k + 1]->key);
-    const bool after_is = prev && Is(*prev, Role::kKeyword, "is");
-    const bool boundary =
-        (u.role == Role::kKeyword &&
-         (u.key == "or" || u.key == "when" || u.key == "then" || u.key == "else" ||
-          (u.key == "and" && !between) || (u.key == "not" && !not_predicate && !after_is))) ||
-        Is(u, Role::kOp, ",");
+    const bool boundary = EndsOperands(solid, k, between);
     if (Is(u, Role::kKeyword, "and") && between) between = false;
     if (boundary) {
       comparison = predicate = concat = add = band = bor = is = false;

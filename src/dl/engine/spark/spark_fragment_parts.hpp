@@ -1,11 +1,10 @@
 // The parts SparkFragment (spark_fragment.hpp) is made of: DuckDB's tokens
-// (spark_fragment_lex.cpp), and the functions and casts of the allowlist
-// (engine/expression_check.cpp) as Spark SQL that means the same
-// (spark_fragment_calls.cpp). Internal to the Spark fragment compiler.
+// (spark_fragment_lex.cpp), one level's operators (spark_fragment_levels.cpp), and the
+// functions and casts of the allowlist (engine/expression_check.cpp) as Spark SQL that means
+// the same (spark_fragment_calls.cpp, spark_fragment_casts.cpp). Internal to the compiler.
 #pragma once
 
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
