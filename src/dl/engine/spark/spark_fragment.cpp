@@ -336,7 +336,7 @@ Result<size_t> Compiler::Operator(const std::vector<Node>& nodes, size_t i,
     units[last].text += "." + (bare ? field->text : SparkIdent(field->text));
     units[last].string_value.reset();
     units[last].integer.reset();
-    units[last].number = false;
+    units[last].number = units[last].is_text = false;
     units.erase(units.begin() + static_cast<long>(last) + 1,
                 units.end());  // the spaces between are dropped
     return f + 1;
