@@ -167,9 +167,9 @@ void DivideAsDoubles(std::vector<Unit>& units) {
     size_t first = k + 1;
     while (first < units.size() && units[first].role == Role::kSpace) ++first;
     size_t last = first;
-    while (last < units.size() && (units[last].role == Role::kSpace ||
-                                   Is(units[last], Role::kOp, "-") ||
-                                   Is(units[last], Role::kOp, "+"))) {
+    while (last < units.size() &&
+           (units[last].role == Role::kSpace || Is(units[last], Role::kOp, "-") ||
+            Is(units[last], Role::kOp, "+"))) {
       ++last;
     }
     if (last >= units.size() || units[last].role != Role::kPrimary) continue;  // Spark fails
