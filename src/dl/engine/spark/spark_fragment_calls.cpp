@@ -7,6 +7,7 @@
 #include <fmt/args.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <functional>
 #include <map>
@@ -265,6 +266,22 @@ Rule LikeEscape(bool negated, const char* op) {
   };
 }
 
+// Spark upper-cases with Unicode's full mappings (ß -> SS, ﬀ -> FF, ᾳ -> ΑΙ), DuckDB one
+// letter to one (ß -> ẞ): they differ exactly where Spark's result is longer, which fails.
+Result<std::string> UpperCase(const Call& c) {
+  DL_RETURN_IF_ERROR(c.Arity(1, 1));
+  const std::string& x = c.args[0].spark;
+  const std::string call = fmt::format("upper({})", x);
+  const auto ascii = [](const std::string& t) {
+    return std::all_of(t.begin(), t.end(), [](char ch) { return (ch & 0x80) == 0; });
+  };
+  if (c.args[0].text && ascii(*c.args[0].text)) return call;
+  return FailWhen(fmt::format("length({0}) <> length({1})", call, x),
+                  "upper of a string with a letter Unicode upper-cases to two or more (ß, "
+                  "ligatures) is another string on Spark",
+                  call);
+}
+
 Result<std::string> SplitPart(const Call& c) {
   DL_RETURN_IF_ERROR(c.Arity(3, 3));
   const std::string call = fmt::format("split_part({})", Joined(c.args));
@@ -373,10 +390,8 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
       // strings
       {"lower", Template(1, "lower(translate({0}, 'Σİ', 'σi'))")},
       {"lcase", Template(1, "lower(translate({0}, 'Σİ', 'σi'))")},
-      {"upper", Refusal("Spark applies Unicode's full case mappings (ß -> SS, ligatures); write "
-                        "lower() to compare without case")},
-      {"ucase", Refusal("Spark applies Unicode's full case mappings (ß -> SS, ligatures); write "
-                        "lower() to compare without case")},
+      {"upper", UpperCase},
+      {"ucase", UpperCase},
       {"trim", TrimRule("BOTH")},
       {"ltrim", TrimRule("LEADING")},
       {"rtrim", TrimRule("TRAILING")},

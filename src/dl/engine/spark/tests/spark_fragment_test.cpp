@@ -268,6 +268,11 @@ TEST(SparkFragmentTest, FunctionsAreRewrittenToDuckDbsMeaning) {
       {"sha256(a)", "sha2(a, 256)"},
       {"lower(a)", "lower(translate(a, '\xce\xa3\xc4\xb0', '\xcf\x83i'))"},
       {"sign(a)", "CAST(sign(a) AS TINYINT)"},
+      {"upper(a)",
+       "CASE WHEN length(upper(a)) <> length(a) THEN raise_error('upper of a string with a letter "
+       "Unicode upper-cases to two or more (\xc3\x9f, ligatures) is another string on Spark') "
+       "ELSE upper(a) END"},
+      {"ucase('ab')", "upper('ab')"},
       {"sqrt(a)",
        "sqrt(CASE WHEN (a) < 0 THEN raise_error('cannot take square root of a negative number') "
        "ELSE a END)"},
@@ -335,7 +340,6 @@ TEST(SparkFragmentTest, FunctionsWithoutAnExactSparkFormAreRefusedNamingWhatToWr
       {"pow(x, 2)", "write the product, x * x"},
       {"exp(x)", "exp() (Spark's rounds its last digit otherwise"},
       {"trunc(x)", "trunc() (trunc truncates dates on Spark: write CASE WHEN x < 0"},
-      {"upper(x)", "upper() (Spark applies Unicode's full case mappings"},
       {"reverse(x)", "reverse()"},
       {"regexp_matches(x, 'a')", "regexp_matches() (regular expressions are RE2"},
       {"hash(x)", "hash() (another hash function on Spark)"},
