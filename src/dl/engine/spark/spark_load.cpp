@@ -65,8 +65,8 @@ Status CheckReplaceWhere(SparkSession& session, const AppendOperation& op, const
 
 }  // namespace
 
-Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
-                               const std::string& view) {
+Result<Ranked> RankedQuery(SparkSession& session, const AppendOperation& op,
+                           const std::string& view) {
   const Dedup& d = *op.dedup;
   DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(view)));
   const std::vector<std::string> data = DataColumns(op, columns);
@@ -81,12 +81,21 @@ Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
   const char* dir = d.last_wins ? " DESC" : "";
   order.push_back(SparkIdent(kFileOrderColumn) + dir);
   order.push_back(SparkIdent(kRowOrderColumn) + dir);
-  const std::string rn = SparkIdent("__dl_rn");
-  std::string query = fmt::format(
-      "SELECT * EXCEPT ({0}) FROM (SELECT *, row_number() OVER (PARTITION BY {1} ORDER BY {2}) "
-      "AS {0} FROM {3}) AS `s` WHERE {0} = 1",
-      rn, fmt::join(partition, ", "), fmt::join(order, ", "), SparkIdent(view));
-  if (!d.drop_keys_in_table || !op.table_columns) return query;
+  return Ranked{
+      fmt::format("SELECT *, row_number() OVER (PARTITION BY {} ORDER BY {}) AS {} FROM {}",
+                  fmt::join(partition, ", "), fmt::join(order, ", "), SparkIdent(kRankColumn),
+                  SparkIdent(view)),
+      keys};
+}
+
+Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
+                               const std::string& view) {
+  DL_ASSIGN_OR_RETURN(Ranked ranked, RankedQuery(session, op, view));
+  const std::string rn = SparkIdent(kRankColumn);
+  std::string query =
+      fmt::format("SELECT * EXCEPT ({0}) FROM ({1}) AS `s` WHERE {0} = 1", rn, ranked.sql);
+  if (!op.dedup->drop_keys_in_table || !op.table_columns) return query;
+  const std::vector<std::string>& keys = ranked.keys;
   for (const auto& k : keys) {
     if (!HasColumn(*op.table_columns, k)) return query;  // the table cannot hold it yet
   }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dl/engine/remote_load.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
@@ -22,8 +23,9 @@ class SparkLoadEngine : public RemoteLoadEngine {
   /// BY on the file-path metadata column, which also gives Spark's spelling of each path;
   /// with dedup, the rows it keeps per file instead) and the write itself.
   Result<AppendOutcome> Append(const AppendOperation& op) override;
-  /// One MERGE per batch (spark_merge.cpp); scans: the rows with the NULL-key check, the
-  /// outcome counts (a join with the table) and the MERGE itself.
+  /// One MERGE per batch (spark_merge.cpp); scans: the counts with the NULL-key check (one
+  /// scan of the ranked batch; with merge_condition or before the table exists, a count and
+  /// the outcomes' join with the table) and the MERGE itself.
   Result<MergeOutcome> Merge(const MergeOperation& op) override;
   /// One MERGE per batch (spark_scd2.cpp) over the versions computed with window functions
   /// from the batch, the table's current rows of its keys and the change store.
@@ -32,6 +34,17 @@ class SparkLoadEngine : public RemoteLoadEngine {
  private:
   std::unique_ptr<SparkSession> session_;
 };
+
+/// `view` with each row's rank within its key in column kRankColumn (1: the row op.dedup
+/// keeps), and the key columns (op.dedup's, else every data column); keys missing from the
+/// files are a SchemaMismatch naming them.
+inline constexpr const char* kRankColumn = "__dl_rn";
+struct Ranked {
+  std::string sql;
+  std::vector<std::string> keys;
+};
+Result<Ranked> RankedQuery(SparkSession& session, const AppendOperation& op,
+                           const std::string& view);
 
 /// The deduplicating SELECT over `view` (a batch view with the hidden columns of
 /// spark_plan.hpp) for op.dedup; keys missing from the files are a SchemaMismatch naming them.

@@ -130,20 +130,36 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
   return checked.ok() ? Status::OK() : FragmentError(checked.status(), "merge_condition", op.rows);
 }
 
-// The tracker's counts of a batch MERGE will split (MergeViews): its kept rows per file, all
-// counted as inserts until the MERGE's metrics tell the updates.
+// Without merge_condition, into a table: the batch's rows, the rows dedup keeps and those of
+// them that are not deletes (the tracker's rows per file, all inserts until the MERGE's
+// metrics split them into inserts and updates), and the NULL-key check, in one scan of the
+// ranked batch; the MERGE's own is the only other.
 Status CountKept(SparkSession& session, const MergeOperation& op, MergeOutcome& out) {
+  const AppendOperation& rows = op.rows;
+  DL_ASSIGN_OR_RETURN(Ranked ranked, RankedQuery(session, rows, kBatchView));
+  const std::string is_delete =
+      op.delete_condition ? fmt::format("coalesce(({}), false)", *op.delete_condition) : "false";
+  const NullKeyTests nulls = NullKeysOf(rows.dedup->keys, rows.dedup->sequence_column);
   DL_ASSIGN_OR_RETURN(
       auto counted,
-      session.Sql(fmt::format("SELECT {0}, count(1), count_if(NOT {1}) FROM {2} GROUP BY 1",
-                              SparkIdent(kFileColumn), SparkIdent(kDeleteColumn),
-                              SparkIdent(kSourceView))));
-  int64_t kept = 0;
+      session.Sql(fmt::format("SELECT {0}, count(1), count_if({1} = 1), count_if({1} = 1 AND NOT "
+                              "{2}), count_if({3}) FROM ({4}) AS `source` GROUP BY 1",
+                              SparkIdent(kFileColumn), SparkIdent(kRankColumn), is_delete,
+                              nulls.any_null, ranked.sql)));
+  int64_t kept = 0, null_keys = 0;
   for (const auto& r : counted.rows) {
-    kept += std::stoll(r.at(1).value_or("0"));
-    const int64_t n = std::stoll(r.at(2).value_or("0"));
+    out.source_rows += std::stoll(r.at(1).value_or("0"));
+    kept += std::stoll(r.at(2).value_or("0"));
+    const int64_t n = std::stoll(r.at(3).value_or("0"));
     out.inserted += n;
-    if (!op.rows.source_file_column.empty()) out.rows_per_file[r.at(0).value_or("")] += n;
+    null_keys += std::stoll(r.at(4).value_or("0"));
+    if (!rows.source_file_column.empty()) out.rows_per_file[r.at(0).value_or("")] += n;
+  }
+  if (null_keys > 0) {
+    DL_RETURN_IF_ERROR(
+        CheckNullKeys(session, rows, kBatchView, rows.dedup->keys, rows.dedup->sequence_column));
+    return Status::Internal("Spark counted NULL keys in {} that it then did not find",
+                            rows.display_name);
   }
   out.collapsed = out.source_rows - kept;
   return Status::OK();
@@ -183,10 +199,17 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
     if (recorded) op.rows.user_metadata = std::move(*recorded);
   }
   MergeOutcome out;
-  // Keys and sequence values must not be NULL; one scan also counts the batch's rows.
-  DL_ASSIGN_OR_RETURN(out.source_rows,
-                      CountRowsCheckingNullKeys(session, rows, kBatchView, rows.dedup->keys,
-                                                rows.dedup->sequence_column));
+  // Without merge_condition, every row dedup keeps is an insert or an update unless it is a
+  // delete, so its file's count needs no join with the table (a scan of it as costly as the
+  // MERGE's own): the MERGE's metrics then split inserts from updates, and CountKept checks
+  // the keys. merge_condition leaves rows unchanged, which only the join tells.
+  const bool split_by_merge = rows.table_columns && !op.merge_condition;
+  if (!split_by_merge) {
+    // Keys and sequence values must not be NULL; one scan also counts the batch's rows.
+    DL_ASSIGN_OR_RETURN(out.source_rows,
+                        CountRowsCheckingNullKeys(session, rows, kBatchView, rows.dedup->keys,
+                                                  rows.dedup->sequence_column));
+  }
   DL_RETURN_IF_ERROR(CreateSourceView(session, op));
   // What is written: the batch's data and audit columns, not the hidden ones.
   std::vector<Column> written;
@@ -196,11 +219,6 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
     }
   }
 
-  // Without merge_condition, every row dedup keeps is an insert or an update unless it is a
-  // delete, so its file's count needs no join with the table (a scan of it as costly as the
-  // MERGE's own): the MERGE's metrics then split inserts from updates. merge_condition leaves
-  // rows unchanged, which only the join tells.
-  const bool split_by_merge = rows.table_columns && !op.merge_condition;
   DL_RETURN_IF_ERROR(split_by_merge ? CountKept(session, op, out)
                                     : CountOutcomes(session, op, out));
 
