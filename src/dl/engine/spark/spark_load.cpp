@@ -65,10 +65,9 @@ Status CheckReplaceWhere(SparkSession& session, const AppendOperation& op, const
 
 }  // namespace
 
-Result<Ranked> RankedQuery(SparkSession& session, const AppendOperation& op,
-                           const std::string& view) {
+Result<Ranked> RankedQuery(const AppendOperation& op, const std::string& view,
+                           const std::vector<Column>& columns) {
   const Dedup& d = *op.dedup;
-  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(view)));
   const std::vector<std::string> data = DataColumns(op, columns);
   const std::vector<std::string>& keys = d.keys.empty() ? data : d.keys;
   for (const auto& k : keys) DL_RETURN_IF_ERROR(CheckPresent(data, k, d.keys_key, op));
@@ -88,19 +87,24 @@ Result<Ranked> RankedQuery(SparkSession& session, const AppendOperation& op,
       keys};
 }
 
+std::string KeptRows(const Ranked& ranked) {
+  return fmt::format("SELECT * EXCEPT ({0}) FROM ({1}) AS `s` WHERE {0} = 1",
+                     SparkIdent(kRankColumn), ranked.sql);
+}
+
 Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
                                const std::string& view) {
-  DL_ASSIGN_OR_RETURN(Ranked ranked, RankedQuery(session, op, view));
-  const std::string rn = SparkIdent(kRankColumn);
-  std::string query =
-      fmt::format("SELECT * EXCEPT ({0}) FROM ({1}) AS `s` WHERE {0} = 1", rn, ranked.sql);
+  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(view)));
+  DL_ASSIGN_OR_RETURN(Ranked ranked, RankedQuery(op, view, columns));
+  std::string query = KeptRows(ranked);
   if (!op.dedup->drop_keys_in_table || !op.table_columns) return query;
-  const std::vector<std::string>& keys = ranked.keys;
-  for (const auto& k : keys) {
+  for (const auto& k : ranked.keys) {
     if (!HasColumn(*op.table_columns, k)) return query;  // the table cannot hold it yet
   }
   std::vector<std::string> match;
-  for (const auto& k : keys) match.push_back(fmt::format("`t`.{0} <=> `s`.{0}", SparkIdent(k)));
+  for (const auto& k : ranked.keys) {
+    match.push_back(fmt::format("`t`.{0} <=> `s`.{0}", SparkIdent(k)));
+  }
   return fmt::format("{} AND NOT EXISTS (SELECT 1 FROM delta.{} AS `t` WHERE {})", query,
                      SparkIdent(op.table_root), fmt::join(match, " AND "));
 }

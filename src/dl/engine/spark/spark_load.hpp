@@ -35,19 +35,22 @@ class SparkLoadEngine : public RemoteLoadEngine {
   std::unique_ptr<SparkSession> session_;
 };
 
-/// `view` with each row's rank within its key in column kRankColumn (1: the row op.dedup
-/// keeps), and the key columns (op.dedup's, else every data column); keys missing from the
-/// files are a SchemaMismatch naming them.
+/// `view` (whose columns are `columns`) with each row's rank within its key in column
+/// kRankColumn (1: the row op.dedup keeps), and the key columns (op.dedup's, else every data
+/// column); keys missing from the files are a SchemaMismatch naming them.
 inline constexpr const char* kRankColumn = "__dl_rn";
 struct Ranked {
   std::string sql;
   std::vector<std::string> keys;
 };
-Result<Ranked> RankedQuery(SparkSession& session, const AppendOperation& op,
-                           const std::string& view);
+Result<Ranked> RankedQuery(const AppendOperation& op, const std::string& view,
+                           const std::vector<Column>& columns);
+/// The rows of `ranked` that dedup keeps, without the rank.
+std::string KeptRows(const Ranked& ranked);
 
 /// The deduplicating SELECT over `view` (a batch view with the hidden columns of
-/// spark_plan.hpp) for op.dedup; keys missing from the files are a SchemaMismatch naming them.
+/// spark_plan.hpp) for op.dedup: KeptRows, and with drop_keys_in_table only the keys the
+/// table lacks; keys missing from the files are a SchemaMismatch naming them.
 Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
                                const std::string& view);
 

@@ -110,13 +110,12 @@ Status CheckColumns(const MergeOperation& op, const std::vector<Column>& columns
 
 // kSourceView: the batch deduplicated, with each row's delete_condition; the fragments are
 // analysed here (a Config error naming the key when they do not fit the data).
-Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
+Status CreateSourceView(SparkSession& session, const MergeOperation& op, const Ranked& ranked) {
   const AppendOperation& rows = op.rows;
-  DL_ASSIGN_OR_RETURN(std::string deduped, DedupQuery(session, rows, kBatchView));
   const std::string is_delete =
       op.delete_condition ? fmt::format("coalesce(({}), false)", *op.delete_condition) : "false";
   const std::string source = fmt::format("SELECT `source`.*, {} AS {} FROM ({}) AS `source`",
-                                         is_delete, SparkIdent(kDeleteColumn), deduped);
+                                         is_delete, SparkIdent(kDeleteColumn), KeptRows(ranked));
   Status st = CreateView(session, kSourceView, SqlRelation(source));
   if (!st.ok()) return op.delete_condition ? FragmentError(st, "delete_condition", op.rows) : st;
   if (!op.merge_condition) return Status::OK();
@@ -134,9 +133,9 @@ Status CreateSourceView(SparkSession& session, const MergeOperation& op) {
 // them that are not deletes (the tracker's rows per file, all inserts until the MERGE's
 // metrics split them into inserts and updates), and the NULL-key check, in one scan of the
 // ranked batch; the MERGE's own is the only other.
-Status CountKept(SparkSession& session, const MergeOperation& op, MergeOutcome& out) {
+Status CountKept(SparkSession& session, const MergeOperation& op, const Ranked& ranked,
+                 MergeOutcome& out) {
   const AppendOperation& rows = op.rows;
-  DL_ASSIGN_OR_RETURN(Ranked ranked, RankedQuery(session, rows, kBatchView));
   const std::string is_delete =
       op.delete_condition ? fmt::format("coalesce(({}), false)", *op.delete_condition) : "false";
   const NullKeyTests nulls = NullKeysOf(rows.dedup->keys, rows.dedup->sequence_column);
@@ -210,7 +209,8 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
                         CountRowsCheckingNullKeys(session, rows, kBatchView, rows.dedup->keys,
                                                   rows.dedup->sequence_column));
   }
-  DL_RETURN_IF_ERROR(CreateSourceView(session, op));
+  DL_ASSIGN_OR_RETURN(Ranked ranked, RankedQuery(rows, kBatchView, columns));
+  DL_RETURN_IF_ERROR(CreateSourceView(session, op, ranked));
   // What is written: the batch's data and audit columns, not the hidden ones.
   std::vector<Column> written;
   for (const auto& c : columns) {
@@ -219,7 +219,7 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
     }
   }
 
-  DL_RETURN_IF_ERROR(split_by_merge ? CountKept(session, op, out)
+  DL_RETURN_IF_ERROR(split_by_merge ? CountKept(session, op, ranked, out)
                                     : CountOutcomes(session, op, out));
 
   if (!rows.table_columns) {
