@@ -114,20 +114,20 @@ def test_the_pre_commit_check_lists_the_directory_instead_of_a_head_per_file(sto
     assert req["head"] < 10, req
 
 
-def test_a_file_rewritten_while_its_batch_was_read_is_caught_through_the_listing(store, tmp_path):
-    """The commit is held after the batch's 12 files were read; one of them is rewritten
-    (another size) meanwhile. The check before the commit, which lists the directory, sees it:
-    that file fails, named, and the other 11 load."""
-    files = [store.put(f"raw/r/f{i:02}.csv", f"id\n{i}\n".encode()) for i in range(12)]
-    store.write_config([store.table_entry("r", "r/*.csv", "csv")])
+def run_changing_a_file_before_the_commit(env, tmp_path, table, change):
+    """Loads 12 one-row csv files raw/<table>/f00..f11 with the commit held after they were
+    read, calls change() (which alters f05) meanwhile, then lets the commit go. Expects exit 1
+    naming f05 as changed; returns the files and the run's output."""
+    files = [env.put(f"raw/{table}/f{i:02}.csv", f"id\n{i}\n".encode()) for i in range(12)]
+    env.write_config([env.table_entry(table, f"{table}/*.csv", "csv")])
     release = tmp_path / "release"
-    env = dict(os.environ, DL_TEST_PAUSE_BEFORE_COMMIT=str(release))
-    p = subprocess.Popen(store.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env)
+    run_env = dict(os.environ, DL_TEST_PAUSE_BEFORE_COMMIT=str(release))
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=run_env)
     try:
         wait_for(lambda: (tmp_path / "release.waiting").exists() or p.poll() is not None, 120,
                  what="the commit to be held")
-        store.put("raw/r/f05.csv", b"id\n5\n55\n")
+        change()
         release.write_text("")
         out, err = p.communicate(timeout=180)
     finally:
@@ -135,6 +135,15 @@ def test_a_file_rewritten_while_its_batch_was_read_is_caught_through_the_listing
             p.kill()
     assert p.returncode == 1, f"exit {p.returncode}\n{out}\n{err}"
     assert f"{files[5]} changed while it was being loaded" in out + err, f"{out}\n{err}"
+    return files, out + err
+
+
+def test_a_file_rewritten_while_its_batch_was_read_is_caught_through_the_listing(store, tmp_path):
+    """The commit is held after the batch's 12 files were read; one of them is rewritten
+    (another size) meanwhile. The check before the commit, which lists the directory, sees it:
+    that file fails, named, and the other 11 load."""
+    files, out = run_changing_a_file_before_the_commit(
+        store, tmp_path, "r", lambda: store.put("raw/r/f05.csv", b"id\n5\n55\n"))
     assert store.rows_by_file("r") == {f: 1 for i, f in enumerate(files) if i != 5}
 
 
@@ -193,24 +202,9 @@ def test_an_object_overwritten_in_place_while_its_batch_was_read_does_not_commit
     """Same size, same (whole-second) time, other content: only the ETag tells. Rewritten while
     the batch's commit is held, after its files were read: the check before the commit sees
     it through the directory's listing, that file fails, named, and the other 11 load."""
-    files = [s3env.put(f"raw/e/f{i:02}.csv", f"id\n{i}\n".encode()) for i in range(12)]
-    s3env.write_config([s3env.table_entry("e", "e/*.csv", "csv")])
-    release = tmp_path / "release"
-    env = dict(os.environ, DL_TEST_PAUSE_BEFORE_COMMIT=str(release))
-    p = subprocess.Popen(s3env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env)
-    try:
-        wait_for(lambda: (tmp_path / "release.waiting").exists() or p.poll() is not None, 120,
-                 what="the commit to be held")
-        overwrite_in_place(s3env, "raw/e/f05.csv", b"id\n9\n")
-        release.write_text("")
-        out, err = p.communicate(timeout=180)
-    finally:
-        if p.poll() is None:
-            p.kill()
-    assert p.returncode == 1, f"exit {p.returncode}\n{out}\n{err}"
-    assert f"{files[5]} changed while it was being loaded" in out + err, f"{out}\n{err}"
-    assert "ETag" in out + err, f"{out}\n{err}"
+    files, out = run_changing_a_file_before_the_commit(
+        s3env, tmp_path, "e", lambda: overwrite_in_place(s3env, "raw/e/f05.csv", b"id\n9\n"))
+    assert "ETag" in out, out
     assert s3env.rows_by_file("e") == {f: 1 for i, f in enumerate(files) if i != 5}
 
 

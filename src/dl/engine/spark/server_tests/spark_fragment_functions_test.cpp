@@ -14,6 +14,7 @@
 
 #include "dl/engine/engine.hpp"
 #include "dl/engine/expression_check.hpp"
+#include "dl/engine/spark/server_tests/server_session.hpp"
 #include "dl/engine/spark/spark_fragment.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
 #include "dl/engine/spark/spark_session.hpp"
@@ -395,16 +396,12 @@ const Case kCases[] = {
 };
 
 std::unique_ptr<SparkSession> Session() {
-  auto remote = ResolveRemote("", [](const char* name) { return std::getenv(name); });
-  EXPECT_TRUE(remote.ok()) << "SPARK_REMOTE must name the test server";
-  if (!remote.ok()) return nullptr;
-  auto session = SparkSession::Connect(*remote);
-  EXPECT_TRUE(session.ok()) << session.status().ToString();
-  if (!session.ok()) return nullptr;
+  auto session = ServerSession();
+  if (!session) return nullptr;
   // As every load sets them (PrepareSession).
-  EXPECT_TRUE((*session)->SetConf("spark.sql.ansi.enabled", "true").ok());
-  EXPECT_TRUE((*session)->SetConf("spark.sql.session.timeZone", "UTC").ok());
-  return std::move(*session);
+  EXPECT_TRUE(session->SetConf("spark.sql.ansi.enabled", "true").ok());
+  EXPECT_TRUE(session->SetConf("spark.sql.session.timeZone", "UTC").ok());
+  return session;
 }
 
 std::string WithoutTrailingZeros(std::string v) {

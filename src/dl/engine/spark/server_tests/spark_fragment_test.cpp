@@ -9,6 +9,7 @@
 
 #include "dl/engine/engine.hpp"
 #include "dl/engine/expression_check.hpp"
+#include "dl/engine/spark/server_tests/server_session.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
 #include "dl/engine/spark/spark_session.hpp"
 
@@ -50,17 +51,8 @@ const char* const kFragments[] = {
     "coalesce(q, 'none') = 'C:%' AND p <> q -- a comment\n",
 };
 
-std::unique_ptr<SparkSession> Session() {
-  auto remote = ResolveRemote("", [](const char* name) { return std::getenv(name); });
-  EXPECT_TRUE(remote.ok()) << "SPARK_REMOTE must name the test server";
-  if (!remote.ok()) return nullptr;
-  auto session = SparkSession::Connect(*remote);
-  EXPECT_TRUE(session.ok()) << session.status().ToString();
-  return session.ok() ? std::move(*session) : nullptr;
-}
-
 TEST(SparkFragmentServerTest, FragmentsMeanOnSparkWhatTheyMeanOnDuckDb) {
-  auto spark = Session();
+  auto spark = ServerSession();
   ASSERT_TRUE(spark);
   auto duck = MakeDuckDbEngine();
   ASSERT_TRUE(duck.ok()) << duck.status().ToString();

@@ -11,6 +11,7 @@
 
 #include "dl/delta/actions.hpp"
 #include "dl/delta/log_segment.hpp"
+#include "dl/engine/spark/server_tests/server_session.hpp"
 #include "dl/storage/file_system.hpp"
 
 namespace dl::engine::spark {
@@ -20,16 +21,6 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using Row = std::vector<std::optional<std::string>>;
 
-std::unique_ptr<SparkSession> Session() {
-  auto remote = ResolveRemote("", [](const char* name) { return std::getenv(name); });
-  EXPECT_TRUE(remote.ok()) << "SPARK_REMOTE must name the test server: "
-                           << remote.status().ToString();
-  if (!remote.ok()) return nullptr;
-  auto session = SparkSession::Connect(*remote);
-  EXPECT_TRUE(session.ok()) << session.status().ToString();
-  return session.ok() ? std::move(*session) : nullptr;
-}
-
 QueryRows MustSql(SparkSession& s, const std::string& sql) {
   auto rows = s.Sql(sql);
   EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status().ToString();
@@ -37,7 +28,7 @@ QueryRows MustSql(SparkSession& s, const std::string& sql) {
 }
 
 TEST(SparkSessionTest, SqlRoundTripWithTypedValuesAndNulls) {
-  auto s = Session();
+  auto s = ServerSession();
   ASSERT_TRUE(s);
   QueryRows rows = MustSql(
       *s,
@@ -57,7 +48,7 @@ TEST(SparkSessionTest, SqlRoundTripWithTypedValuesAndNulls) {
 }
 
 TEST(SparkSessionTest, CommandsReturnTheirRows) {
-  auto s = Session();
+  auto s = ServerSession();
   ASSERT_TRUE(s);
   MustSql(*s, "CREATE OR REPLACE TEMPORARY VIEW dl_v AS SELECT id FROM range(5)");
   QueryRows rows = MustSql(*s, "SELECT count(*) AS n, sum(id) AS total FROM dl_v");
@@ -66,7 +57,7 @@ TEST(SparkSessionTest, CommandsReturnTheirRows) {
 }
 
 TEST(SparkSessionTest, ConfSetGetUnset) {
-  auto s = Session();
+  auto s = ServerSession();
   ASSERT_TRUE(s);
   ASSERT_TRUE(s->SetConf("dl.test.key", "v1").ok());
   auto got = s->GetConf("dl.test.key");
@@ -82,7 +73,7 @@ TEST(SparkSessionTest, ConfSetGetUnset) {
   EXPECT_EQ(*got, std::nullopt);
   // Another session does not share it.
   ASSERT_TRUE(s->SetConf("dl.test.key", "mine").ok());
-  auto other = Session();
+  auto other = ServerSession();
   ASSERT_TRUE(other);
   EXPECT_NE(other->session_id(), s->session_id());
   auto theirs = other->GetConf("dl.test.key");
@@ -91,7 +82,7 @@ TEST(SparkSessionTest, ConfSetGetUnset) {
 }
 
 TEST(SparkSessionTest, SparkVersion) {
-  auto s = Session();
+  auto s = ServerSession();
   ASSERT_TRUE(s);
   auto version = s->SparkVersion();
   ASSERT_TRUE(version.ok()) << version.status().ToString();
@@ -99,7 +90,7 @@ TEST(SparkSessionTest, SparkVersion) {
 }
 
 TEST(SparkSessionTest, ErrorsCarrySparksErrorClass) {
-  auto s = Session();
+  auto s = ServerSession();
   ASSERT_TRUE(s);
   auto missing = s->Sql("SELECT * FROM dl_no_such_table");
   ASSERT_FALSE(missing.ok());
@@ -137,7 +128,7 @@ TEST(SparkSessionTest, MissingOrWrongTokenIsRefused) {
 // The writes the Spark engine relies on: Delta skips a second write with the same txn
 // (txnAppId, txnVersion), and userMetadata lands in commitInfo, which our own log reader sees.
 TEST(SparkSessionTest, DeltaTxnWriteIsIdempotentAndCarriesUserMetadata) {
-  auto s = Session();
+  auto s = ServerSession();
   ASSERT_TRUE(s);
   const char* tmp = std::getenv("DL_SPARK_TEST_DIR");
   ASSERT_TRUE(tmp) << "DL_SPARK_TEST_DIR must name a scratch directory";
