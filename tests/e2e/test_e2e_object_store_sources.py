@@ -71,6 +71,36 @@ def test_a_table_dependency_on_a_store(store):
     assert store.read("down").num_rows == 1
 
 
+def run_holding_the_commit(env, tmp_path, change, what="the commit to be held"):
+    """`run` with the first commit held (after its batch's files were read) while change()
+    runs, then let go. Returns the exit code and the output."""
+    release = tmp_path / "release"
+    run_env = dict(os.environ, DL_TEST_PAUSE_BEFORE_COMMIT=str(release))
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=run_env)
+    try:
+        wait_for(lambda: (tmp_path / "release.waiting").exists() or p.poll() is not None, 120,
+                 what=what)
+        change()
+        release.write_text("")
+        out, err = p.communicate(timeout=180)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    return p.returncode, out + err
+
+
+def run_changing_a_file_before_the_commit(env, tmp_path, table, change):
+    """Loads 12 one-row csv files raw/<table>/f00..f11 with the commit held while change()
+    alters f05. Expects exit 1 naming f05 as changed; returns the files and the output."""
+    files = [env.put(f"raw/{table}/f{i:02}.csv", f"id\n{i}\n".encode()) for i in range(12)]
+    env.write_config([env.table_entry(table, f"{table}/*.csv", "csv")])
+    rc, out = run_holding_the_commit(env, tmp_path, change)
+    assert rc == 1, f"exit {rc}\n{out}"
+    assert f"{files[5]} changed while it was being loaded" in out, out
+    return files, out
+
+
 def test_an_object_deleted_between_listing_and_load_fails_alone(store, tmp_path):
     """Table `a`'s commit is held until table `b`'s planned source object is deleted; `b`'s
     file then fails on its own, named, and everything else loads."""
@@ -80,21 +110,11 @@ def test_an_object_deleted_between_listing_and_load_fails_alone(store, tmp_path)
     store.write_config([store.table_entry("a", "a/*.parquet"),
                         store.table_entry("b", "b/*.parquet", max_files_per_batch=1)],
                        max_parallel_jobs=1)
-    release = tmp_path / "release"
-    env = dict(os.environ, DL_TEST_PAUSE_BEFORE_COMMIT=str(release))
-    p = subprocess.Popen(store.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env)
-    try:
-        wait_for(lambda: (tmp_path / "release.waiting").exists() or p.poll() is not None, 120,
-                 what="the first commit to be held")
-        store.server.delete(store.bucket, "raw/b/gone.parquet")
-        release.write_text("")
-        out, err = p.communicate(timeout=180)
-    finally:
-        if p.poll() is None:
-            p.kill()
-    assert p.returncode == 1, f"exit {p.returncode}\n{out}\n{err}"
-    assert gone in out + err, f"the deleted object is not named\n{out}\n{err}"
+    rc, output = run_holding_the_commit(
+        store, tmp_path, lambda: store.server.delete(store.bucket, "raw/b/gone.parquet"),
+        what="the first commit to be held")
+    assert rc == 1, f"exit {rc}\n{output}"
+    assert gone in output, f"the deleted object is not named\n{output}"
     assert store.rows_by_file("a") == {f: 1 for f in a_files}
     assert store.rows_by_file("b") == {kept: 1}
 
@@ -112,30 +132,6 @@ def test_the_pre_commit_check_lists_the_directory_instead_of_a_head_per_file(sto
              if k.endswith(".json")]
     req = json.loads(store.server.get(store.bucket, key))["storage_requests"]
     assert req["head"] < 10, req
-
-
-def run_changing_a_file_before_the_commit(env, tmp_path, table, change):
-    """Loads 12 one-row csv files raw/<table>/f00..f11 with the commit held after they were
-    read, calls change() (which alters f05) meanwhile, then lets the commit go. Expects exit 1
-    naming f05 as changed; returns the files and the run's output."""
-    files = [env.put(f"raw/{table}/f{i:02}.csv", f"id\n{i}\n".encode()) for i in range(12)]
-    env.write_config([env.table_entry(table, f"{table}/*.csv", "csv")])
-    release = tmp_path / "release"
-    run_env = dict(os.environ, DL_TEST_PAUSE_BEFORE_COMMIT=str(release))
-    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=run_env)
-    try:
-        wait_for(lambda: (tmp_path / "release.waiting").exists() or p.poll() is not None, 120,
-                 what="the commit to be held")
-        change()
-        release.write_text("")
-        out, err = p.communicate(timeout=180)
-    finally:
-        if p.poll() is None:
-            p.kill()
-    assert p.returncode == 1, f"exit {p.returncode}\n{out}\n{err}"
-    assert f"{files[5]} changed while it was being loaded" in out + err, f"{out}\n{err}"
-    return files, out + err
 
 
 def test_a_file_rewritten_while_its_batch_was_read_is_caught_through_the_listing(store, tmp_path):
