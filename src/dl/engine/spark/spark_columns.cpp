@@ -142,7 +142,7 @@ Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadF
   for (const char* c : SourceViewColumns(source)) added.push_back(SparkIdent(c));
   auto columns = ColumnsOf(session, fmt::format("SELECT * EXCEPT ({}) FROM {}",
                                                 fmt::join(added, ", "), SparkIdent(kSourceView)));
-  if (files.view.empty()) CloseSource(session);
+  if (files.view.empty()) CloseSource(session, op);
   if (!columns.ok()) return ClassifyError(columns.status(), op);
   bool any_kept = !op.table_columns;
   for (const auto& c : *columns) {

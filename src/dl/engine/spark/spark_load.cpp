@@ -184,7 +184,7 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& given) {
   if (op.dedup || op.replace_where) {
     (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
   }
-  CloseSource(*session_);
+  CloseSource(*session_, op);
   if (!out.ok()) return ClassifyError(out.status(), op);
   return out;
 }

@@ -267,9 +267,8 @@ Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& given) {
   Status st =
       CreateTypedView(*session_, op.rows, kBatchView, WithAuditColumns(op.rows, files, true));
   Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op) : Result<MergeOutcome>(st);
-  for (const char* view : {kSourceView, kBatchView}) {
-    DropView(*session_, view);
-  }
+  (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kSourceView));
+  DropView(*session_, kBatchView, op.rows);
   if (!out.ok()) return ClassifyError(out.status(), op.rows);
   return out;
 }

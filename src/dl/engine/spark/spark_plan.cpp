@@ -147,10 +147,17 @@ std::string AlignedType(const Column& c, const std::vector<delta::StructField>& 
   return inferred_csv && c.type == "int" ? "BIGINT" : "";
 }
 
+namespace {
+
+// Whether CreateTypedView reads through a second view: the types may need casting.
+bool ReadsThroughAView(const AppendOperation& op) { return InfersCsvTypes(op) || op.table_columns; }
+
+}  // namespace
+
 Status CreateTypedView(SparkSession& session, const AppendOperation& op, const std::string& name,
                        pb::Relation input) {
   const bool inferred_csv = InfersCsvTypes(op);
-  if (!inferred_csv && !op.table_columns) return CreateView(session, name, std::move(input));
+  if (!ReadsThroughAView(op)) return CreateView(session, name, std::move(input));
   // A view over the view: the types are read from its analysed plan, where a view made again
   // over `input` would infer them again (a job over every csv file).
   DL_RETURN_IF_ERROR(CreateView(session, ReadView(name), std::move(input)));
@@ -172,10 +179,9 @@ Status CreateTypedView(SparkSession& session, const AppendOperation& op, const s
                                             SparkIdent(ReadView(name)))));
 }
 
-void DropView(SparkSession& session, const std::string& name) {
-  for (const std::string& view : {name, ReadView(name)}) {
-    (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(view));
-  }
+void DropView(SparkSession& session, const std::string& name, const AppendOperation& op) {
+  (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(name));
+  if (ReadsThroughAView(op)) (void)session.Sql("DROP VIEW IF EXISTS " + SparkIdent(ReadView(name)));
 }
 
 NullKeyTests NullKeysOf(const std::vector<std::string>& keys,

@@ -55,7 +55,7 @@ struct ReadFiles {
 /// position in its file (for WithAuditColumns' hidden columns). Dropped by CloseSource.
 Status OpenSource(SparkSession& session, const AppendOperation& op, bool row_order,
                   ReadFiles& files);
-void CloseSource(SparkSession& session);
+void CloseSource(SparkSession& session, const AppendOperation& op);
 
 /// Rows per file into `files` (through files.view when open).
 Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFiles& files);
@@ -106,10 +106,10 @@ std::string AlignedType(const Column& c, const std::vector<delta::StructField>& 
 /// CreateView, with the data columns cast to AlignedType against op.table_columns, so a
 /// table either engine creates (or a column either adds) has the same type, and a batch
 /// meets a table the other engine created. The view then reads a second one, `<name>_read`,
-/// made over `input`; DropView drops both.
+/// made over `input` when a type may need a cast; DropView(op) drops what it made.
 Status CreateTypedView(SparkSession& session, const AppendOperation& op, const std::string& name,
                        pb::Relation input);
-void DropView(SparkSession& session, const std::string& name);
+void DropView(SparkSession& session, const std::string& name, const AppendOperation& op);
 
 /// The columns of a query, in order, with their Spark SQL types (DESCRIBE QUERY: analysed,
 /// not run).

@@ -336,7 +336,7 @@ void Scd2Plan::Release() {
        {kVersions, kTouched, kSteps, kLateKeys, kLanded, kBatchKeys, kEvents, kNewEvents}) {
     (void)s_.Sql("DROP VIEW IF EXISTS " + Id(view));
   }
-  DropView(s_, kBatchView);
+  DropView(s_, kBatchView, op_.rows);
 }
 
 Result<Scd2Outcome> SparkLoadEngine::Scd2(const Scd2Operation& given) {

@@ -320,7 +320,9 @@ Status OpenSource(SparkSession& session, const AppendOperation& op, bool row_ord
   return Status::OK();
 }
 
-void CloseSource(SparkSession& session) { DropView(session, kSourceView); }
+void CloseSource(SparkSession& session, const AppendOperation& op) {
+  DropView(session, kSourceView, op);
+}
 
 Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFiles& out) {
   auto counted = session.Execute(RowsPerFilePlan(op, out));
