@@ -19,7 +19,9 @@ namespace dl::engine::spark {
 namespace {
 
 using fragment::Arg;
+using fragment::AsciiLower;
 using fragment::Is;
+using fragment::IsWordChar;
 using fragment::Join;
 using fragment::Kind;
 using fragment::Refuse;
@@ -58,18 +60,6 @@ Result<std::vector<Node>> Group(const std::vector<Token>& tokens, size_t& i, std
   return out;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool IsWordChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '$' || static_cast<unsigned char>(c) >= 0x80;
-}
 // A bare name Spark reads as the same name (its keywords and functions are all such words).
 bool IsSparkWord(std::string_view w) {
   for (char c : w) {
@@ -139,7 +129,7 @@ class Compiler {
   }
   static bool IsWord(const std::vector<Node>& nodes, size_t i, std::string_view lower) {
     return i < nodes.size() && nodes[i].token && nodes[i].token->kind == Kind::kWord &&
-           Lower(nodes[i].token->text) == lower;
+           AsciiLower(nodes[i].token->text) == lower;
   }
   static bool IsGroup(const std::vector<Node>& nodes, size_t i) {
     return i < nodes.size() && !nodes[i].token;
@@ -257,7 +247,7 @@ Result<size_t> Compiler::IntervalUnit(const std::vector<Node>& nodes, size_t i,
   std::string text = t.text + " " + (v.kind == Kind::kString ? SparkLiteral(v.text) : v.text);
   const size_t u = NextSolid(nodes, k + 1);
   if (u < nodes.size() && nodes[u].token && nodes[u].token->kind == Kind::kWord &&
-      kUnits.count(Lower(nodes[u].token->text))) {
+      kUnits.count(AsciiLower(nodes[u].token->text))) {
     text += " " + nodes[u].token->text;
     k = u;
   }
@@ -267,7 +257,7 @@ Result<size_t> Compiler::IntervalUnit(const std::vector<Node>& nodes, size_t i,
 
 Result<size_t> Compiler::Word(const std::vector<Node>& nodes, size_t i, std::vector<Unit>& units) {
   const Token& t = *nodes[i].token;
-  const std::string w = Lower(t.text);
+  const std::string w = AsciiLower(t.text);
   const size_t next = NextSolid(nodes, i + 1);
   if (w == "case") return CaseUnit(nodes, i, units);
   if (w == "interval") return IntervalUnit(nodes, i, units);
@@ -378,7 +368,7 @@ Result<std::optional<fragment::TypeName>> Compiler::TypeAt(const std::vector<Nod
   if (i >= nodes.size() || !nodes[i].token || nodes[i].token->kind != Kind::kWord) {
     return std::optional<fragment::TypeName>();
   }
-  fragment::TypeName type{Lower(nodes[i].token->text), {}};
+  fragment::TypeName type{AsciiLower(nodes[i].token->text), {}};
   size_t k = i + 1;
   auto word_at = [&](size_t at, std::string_view w) {
     return IsWord(nodes, NextSolid(nodes, at), w);
@@ -429,7 +419,7 @@ std::vector<std::vector<Node>> SplitArgs(const std::vector<Node>& inner) {
 size_t KeywordAt(const std::vector<Node>& nodes, std::string_view word) {
   for (size_t k = 0; k < nodes.size(); ++k) {
     if (nodes[k].token && nodes[k].token->kind == Kind::kWord &&
-        Lower(nodes[k].token->text) == word) {
+        AsciiLower(nodes[k].token->text) == word) {
       return k;
     }
   }
@@ -470,7 +460,7 @@ Result<std::string> Compiler::Call(const std::string& name, const Node& group, s
     if (name == "position") return fmt::format("position({} IN {})", a.spark, b.spark);
     const size_t p = NextSolid(first, 0);
     if (p < k && first[p].token && first[p].token->kind == Kind::kWord) {
-      a.text = Lower(first[p].token->text);  // extract(year FROM x): the part as a word
+      a.text = AsciiLower(first[p].token->text);  // extract(year FROM x): the part as a word
     }
     return fragment::SparkCall("date_part", {a, b}, s_, at);
   }
@@ -507,14 +497,6 @@ Result<std::string> Compiler::Call(const std::string& name, const Node& group, s
   return fragment::SparkCall(name, args, s_, at);
 }
 
-// The whitespace DuckDB's one-argument trim removes (Unicode's space separators); Spark's
-// removes only ' '.
-std::string TrimSet() {
-  return SparkLiteral(
-      " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f"
-      "\u205f\u3000");
-}
-
 // trim([BOTH | LEADING | TRAILING] [chars] FROM x): Spark's syntax too.
 Result<std::string> Compiler::TrimFrom(const std::vector<Node>& nodes, size_t at) {
   const size_t from = KeywordAt(nodes, "from");
@@ -528,7 +510,7 @@ Result<std::string> Compiler::TrimFrom(const std::vector<Node>& nodes, size_t at
       ++k;
     }
   }
-  std::string chars = TrimSet();
+  std::string chars = fragment::SpaceSeparators();
   if (NextSolid(nodes, k) < from) {
     DL_ASSIGN_OR_RETURN(auto c, ArgOf(Slice(nodes, k, from), at));
     chars = c.spark;

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <functional>
 #include <map>
 #include <set>
@@ -136,15 +135,8 @@ std::string Part(std::string_view part) {
       {"dayofyear", "doy"},
       {"epoch", "epoch"},
       {"isoyear", "isoyear"}};
-  std::string lower(part);
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  auto it = kAliases.find(lower);
+  auto it = kAliases.find(AsciiLower(part));
   return it == kAliases.end() ? std::string() : it->second;
-}
-
-std::string Upper(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return s;
 }
 
 Result<std::string> PartOf(const Call& c, const std::set<std::string, std::less<>>& allowed) {
@@ -175,7 +167,7 @@ Result<std::string> DatePart(const Call& c) {
   if (part == "isodow") return fmt::format("extract(DOW_ISO FROM {})", x);
   if (part == "isoyear") return fmt::format("extract(YEAROFWEEK FROM {})", x);
   if (part == "epoch") return fmt::format("(unix_micros(CAST({} AS TIMESTAMP_LTZ)) / 1e6)", x);
-  return fmt::format("extract({} FROM {})", Upper(part), x);
+  return fmt::format("extract({} FROM {})", AsciiUpper(part), x);
 }
 
 const std::set<std::string, std::less<>> kTruncParts = {
@@ -185,7 +177,7 @@ const std::set<std::string, std::less<>> kTruncParts = {
 Result<std::string> DateTrunc(const Call& c) {
   DL_RETURN_IF_ERROR(c.Arity(2, 2));
   DL_ASSIGN_OR_RETURN(auto part, PartOf(c, kTruncParts));
-  return fmt::format("date_trunc('{}', {})", Upper(part), c.args[1].spark);
+  return fmt::format("date_trunc('{}', {})", AsciiUpper(part), c.args[1].spark);
 }
 
 // DuckDB's date_diff counts the part's boundaries between the two: whole parts between
@@ -194,7 +186,7 @@ Result<std::string> DateDiff(const Call& c) {
   DL_RETURN_IF_ERROR(c.Arity(3, 3));
   DL_ASSIGN_OR_RETURN(auto part, PartOf(c, {"year", "quarter", "month", "day", "hour", "minute",
                                             "second", "millisecond", "microsecond"}));
-  const std::string unit = Upper(part);
+  const std::string unit = AsciiUpper(part);
   return fmt::format("timestampdiff({0}, date_trunc('{0}', {1}), date_trunc('{0}', {2}))", unit,
                      c.args[1].spark, c.args[2].spark);
 }
@@ -205,7 +197,8 @@ Result<std::string> DateSub(const Call& c) {
   DL_RETURN_IF_ERROR(c.Arity(3, 3));
   DL_ASSIGN_OR_RETURN(auto part,
                       PartOf(c, {"day", "hour", "minute", "second", "millisecond", "microsecond"}));
-  return fmt::format("timestampdiff({}, {}, {})", Upper(part), c.args[1].spark, c.args[2].spark);
+  return fmt::format("timestampdiff({}, {}, {})", AsciiUpper(part), c.args[1].spark,
+                     c.args[2].spark);
 }
 
 // DuckDB's substring: a position 0 counts as one before the first character and a negative
@@ -236,16 +229,13 @@ Rule LeftRight(std::string name) {
   };
 }
 
-// DuckDB's one-argument trim removes Unicode's space separators, Spark's only ' '; the
-// two-argument form takes (string, characters) on DuckDB, (characters, string) on Spark.
+// DuckDB's one-argument trim removes Unicode's space separators, Spark's only ' '
+// (SpaceSeparators); the two-argument form takes (string, characters) on DuckDB, (characters,
+// string) on Spark.
 Rule TrimRule(std::string mode) {
   return [mode](const Call& c) -> Result<std::string> {
     DL_RETURN_IF_ERROR(c.Arity(1, 2));
-    const std::string chars = c.args.size() == 2
-                                  ? c.args[1].spark
-                                  : SparkLiteral(
-                                        " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-                                        "\u2007\u2008\u2009\u200a\u202f\u205f\u3000");
+    const std::string chars = c.args.size() == 2 ? c.args[1].spark : SpaceSeparators();
     return fmt::format("trim({} {} FROM {})", mode, chars, c.args[0].spark);
   };
 }
@@ -526,6 +516,12 @@ const std::map<std::string, Rule, std::less<>>& Rules() {
 }
 
 }  // namespace
+
+std::string SpaceSeparators() {
+  return SparkLiteral(
+      " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f"
+      "\u205f\u3000");
+}
 
 Result<std::string> SparkCall(const std::string& name, const std::vector<Arg>& args,
                               std::string_view s, size_t at) {

@@ -15,11 +15,6 @@ namespace {
 
 enum class Target { kPlain, kIntegral, kDecimal, kVarchar };
 
-std::string Upper(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 }  // namespace
 
 std::string RaiseError(std::string_view message) {
@@ -108,7 +103,7 @@ Result<std::string> SparkCast(const std::string& x, const TypeName& type, bool t
       {"binary", "DuckDB reads \\x escapes in the string, Spark its UTF-8 bytes"},
       {"varbinary", "DuckDB reads \\x escapes in the string, Spark its UTF-8 bytes"},
       {"uuid", "Spark has no UUID type"}};
-  const std::string upper_words = Upper(type.words);
+  const std::string upper_words = AsciiUpper(type.words);
   if (auto r = kRefused.find(type.words); r != kRefused.end()) {
     return Refuse(fmt::format("a cast to {} ({})", upper_words, r->second), s, at);
   }

@@ -16,11 +16,6 @@ const std::set<std::string, std::less<>> kComparisons = {
     "=", "==", "<>", "!=", "<", ">", "<=", ">="};
 const std::set<std::string, std::less<>> kPredicates = {"like", "ilike", "in", "between"};
 
-bool IsWordChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '$' || static_cast<unsigned char>(c) >= 0x80;
-}
-
 // Characters that make one token of two adjacent ones in Spark's lexer: a number and a word
 // (1and, 1._5), a prefix and a string (r'...'), two quoted tokens, two operators.
 bool Joins(char c) { return IsWordChar(c) || c == '\'' || c == '`'; }

@@ -21,7 +21,6 @@ bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 
 bool IsWordStart(char c) {
   return IsAsciiLetter(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
 }
-bool IsWordChar(char c) { return IsWordStart(c) || IsDigit(c) || c == '$'; }
 bool IsTagChar(char c) { return IsWordStart(c) || IsDigit(c); }
 bool IsOpChar(char c) { return c != '\0' && kOpChars.find(c) != std::string_view::npos; }
 
@@ -184,6 +183,24 @@ Result<size_t> LexSymbol(std::string_view s, size_t i, std::vector<Token>& out) 
 }
 
 }  // namespace
+
+bool IsWordChar(char c) { return IsWordStart(c) || IsDigit(c) || c == '$'; }
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string AsciiUpper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
 
 Status Refuse(std::string_view what, std::string_view s, size_t at) {
   std::string_view rest = s.substr(std::min(at, s.size()));

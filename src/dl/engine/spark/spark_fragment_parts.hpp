@@ -26,6 +26,18 @@ struct Token {
 /// naming what it cannot carry over (E'' strings, parameters, brackets, ...).
 Result<std::vector<Token>> Lex(std::string_view fragment);
 
+/// A character of a DuckDB identifier after its first: an ASCII letter or digit, _, $, or a
+/// byte of a non-ASCII character.
+bool IsWordChar(char c);
+
+/// `s` with its ASCII letters in lower (upper) case: keywords, function and type names.
+std::string AsciiLower(std::string_view s);
+std::string AsciiUpper(std::string_view s);
+
+/// The characters DuckDB's one-argument trim removes (Unicode's space separators; Spark's
+/// trim removes only ' '), as a Spark string literal.
+std::string SpaceSeparators();
+
 /// InvalidArgument "<what> at '<the fragment from at>'".
 Status Refuse(std::string_view what, std::string_view fragment, size_t at);
 
