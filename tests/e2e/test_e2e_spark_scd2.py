@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import re
 import subprocess
 from pathlib import Path
 
@@ -153,6 +154,32 @@ def test_new_columns_batch_by_batch_like_duckdb(env: LoaderEnv):
     assert env.tracker_for("t")[str(again)]["status"] == "completed"
     assert env.run("run", config=duck_cfg).rc == 0
     assert rows(env.read("t")) == rows(duck_table(env, "t"))
+
+
+def summary_rows(r) -> int:
+    """The rows a `run` reports (its summary line: "..., N rows, ...")."""
+    m = re.search(r"skipped, ([\d,]+) rows", r.out)
+    assert m, str(r)
+    return int(m.group(1).replace(",", ""))
+
+
+def test_without_audit_columns_the_versions_reported_like_duckdb(env: LoaderEnv):
+    # Without the source file column the versions are the MERGE's inserted rows (no count of
+    # its own): what each run reports equals DuckDB's, on the first write, with late events
+    # and on a batch that changes nothing.
+    entry = env.table_entry("t", "*.csv", "csv", loading_strategy="scd2", primary_keys=["id"],
+                            sequence_column="seq", audit_columns=False)
+    _, duck_cfg = write_configs(env, entry)
+    batches = ["id,a,seq\n1,x,10\n2,y,10\n3,z,10\n",
+               "id,a,seq\n1,x2,20\n2,y,5\n4,w,20\n",  # key 2: a late event
+               "id,a,seq\n3,z,10\n"]  # the stored event again: no version changes
+    for i, text in enumerate(batches):
+        write_csv(env.raw / f"b{i}.csv", text)
+        spark, duck = env.load(), env.run("run", config=duck_cfg)
+        assert duck.rc == 0, str(duck)
+        assert summary_rows(spark) == summary_rows(duck), f"batch {i}:\n{spark}\n{duck}"
+        assert rows(env.read("t")) == rows(duck_table(env, "t")), f"batch {i}"
+    assert summary_rows(spark) == 0
 
 
 def run_together(env: LoaderEnv, configs: list) -> list[tuple[int, str]]:

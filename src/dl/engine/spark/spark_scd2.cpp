@@ -189,14 +189,18 @@ Status Scd2Plan::CreateVersions() {
   std::vector<std::string> parts;
   std::vector<std::string> cols;
   for (const auto& col : c_.all) cols.push_back("`e`." + Id(col));
+  // Without late keys (the usual batch) no stored event is read and no key is late.
+  const std::string late_join =
+      late_ ? fmt::format(" LEFT JOIN (SELECT *, true AS `__dl_hit` FROM {}) AS `l` ON {}",
+                          Id(kLateKeys), Match(op_.keys, "l", "e"))
+            : "";
   parts.push_back(fmt::format(
-      "SELECT {0}, `e`.{1}, `e`.{2}, `e`.{3}, `e`.{4}, `e`.{5}, `l`.`__dl_hit` IS NOT NULL AS "
-      "{6}, `e`.{7}, `e`.{8} FROM {9} AS `e` LEFT JOIN (SELECT *, true AS `__dl_hit` FROM {10}) "
-      "AS `l` ON {11}",
+      "SELECT {0}, `e`.{1}, `e`.{2}, `e`.{3}, `e`.{4}, `e`.{5}, {6} AS {7}, `e`.{8}, `e`.{9} "
+      "FROM {10} AS `e`{11}",
       fmt::join(cols, ", "), Id(kSeq), Id(kEff), Id(kDelete), Id(kPseudo), Id(kOrdinal),
-      Id(kLate), Id(kFileOrderColumn), Id(kRowOrderColumn), Id(kEvents), Id(kLateKeys),
-      Match(op_.keys, "l", "e")));
-  if (op_.change_store_columns) {
+      late_ ? "`l`.`__dl_hit` IS NOT NULL" : "false", Id(kLate), Id(kFileOrderColumn),
+      Id(kRowOrderColumn), Id(kEvents), late_join));
+  if (late_) {
     const std::set<std::string> stored(op_.change_store_columns->begin(),
                                        op_.change_store_columns->end());
     const std::string seq = "`s`." + Id(*op_.sequence_column);
@@ -207,13 +211,15 @@ Status Scd2Plan::CreateVersions() {
         Id(kStoreRow), Stored(), Id(kLateKeys), Match(op_.keys, "l", "s")));
   }
   if (op_.rows.table_columns) {
+    const std::string not_late = late_ ? fmt::format(" LEFT ANTI JOIN {} AS `l` ON {}",
+                                                     Id(kLateKeys), Match(op_.keys, "l", "o"))
+                                       : "";
     parts.push_back(fmt::format(
         "SELECT {0}, CAST(NULL AS {1}), `o`.{2}, false, true, CAST(-1 AS BIGINT), false, CAST(0 "
-        "AS BIGINT), CAST(0 AS BIGINT) FROM {3} AS `o` LEFT SEMI JOIN {4} AS `b` ON {5} LEFT "
-        "ANTI JOIN {6} AS `l` ON {7} WHERE `o`.{8} IS TRUE",
-        RowOf(c_, c_.in_table, "o"), c_.seq_type, Id(op_.effective_column), Table(),
-        Id(kBatchKeys), Match(op_.keys, "b", "o"), Id(kLateKeys), Match(op_.keys, "l", "o"),
-        Id(op_.current_column)));
+        "AS BIGINT), CAST(0 AS BIGINT) FROM {3} AS `o` LEFT SEMI JOIN {4} AS `b` ON {5}{6} WHERE "
+        "`o`.{7} IS TRUE",
+        RowOf(c_, c_.in_table, "o"), c_.seq_type, Id(op_.effective_column), Table(), Id(kBatchKeys),
+        Match(op_.keys, "b", "o"), not_late, Id(op_.current_column)));
   }
   std::vector<std::string> keys;
   for (const auto& k : op_.keys) keys.push_back(Id(k));
@@ -270,11 +276,14 @@ Status Scd2Plan::CreateVersions() {
 // The table's replaced rows (every row of a late key, the current row of another touched key)
 // deleted and the versions inserted, in one MERGE; without a table, the versions create it
 // (unless CreateClusteredTable did, with their columns and the properties).
-Status Scd2Plan::Commit() {
+// Returns the MERGE's inserted rows (the versions): none after a write, or when Delta skipped
+// the MERGE (its txn version was applied).
+Result<std::optional<int64_t>> Scd2Plan::Commit() {
   const AppendOperation& rows = op_.rows;
   DL_ASSIGN_OR_RETURN(auto written, ColumnsOf(s_, "SELECT * FROM " + Id(kVersions)));
   if (!rows.table_columns && !created_) {
-    return WriteBatch(s_, rows, SqlRelation("SELECT * FROM " + Id(kVersions)));
+    DL_RETURN_IF_ERROR(WriteBatch(s_, rows, SqlRelation("SELECT * FROM " + Id(kVersions))));
+    return std::optional<int64_t>();
   }
   if (rows.table_columns) {
     DL_RETURN_IF_ERROR(AddNewColumns(s_, rows, written));
@@ -297,7 +306,24 @@ Status Scd2Plan::Commit() {
       "AND NOT `source`.`__dl_old` THEN INSERT ({4}) VALUES ({5})",
       Table(), source, Match(op_.keys, "target", "source"), Id(op_.current_column),
       fmt::join(cols, ", "), fmt::join(values, ", "));
-  return SqlWithTxn(s_, rows, merge).status();
+  DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(s_, rows, merge));
+  // num_affected_rows, num_updated_rows, num_deleted_rows, num_inserted_rows
+  if (merged.rows.empty() || merged.rows[0].size() != 4) return std::optional<int64_t>();
+  return std::optional<int64_t>(std::stoll(merged.rows[0][3].value_or("0")));
+}
+
+// The versions in all and per source file (the tracker's counts), in one query.
+Status Scd2Plan::CountVersions(Scd2Outcome& out) {
+  const std::string& source_file = op_.rows.source_file_column;
+  const std::string by_file = source_file.empty() ? "NULL" : Id(source_file);
+  DL_ASSIGN_OR_RETURN(auto counted, s_.Sql(fmt::format("SELECT {}, count(1) FROM {} GROUP BY 1",
+                                                       by_file, Id(kVersions))));
+  for (const auto& r : counted.rows) {
+    const int64_t n = std::stoll(r.at(1).value_or("0"));
+    out.versions += n;
+    if (!source_file.empty() && r.at(0)) out.rows_per_file[*r.at(0)] = n;
+  }
+  return Status::OK();
 }
 
 Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
@@ -308,32 +334,33 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   if (op_.change_store_columns) DL_RETURN_IF_ERROR(OpenStore());
   DL_RETURN_IF_ERROR(CreateClusteredTable());
   // Stored before the steps read the store: a write after would make Spark re-plan the
-  // cached steps, which read it, under the MERGE. (kLanded, read before, is re-read after
-  // this write: the pairs it holds are facts, the same at any version.)
+  // cached steps, which read it, under the MERGE. (kPairs, read before, may be re-read after
+  // this write: kLanded takes only its markers, facts the same at any version, and dead_ was
+  // taken before it.)
   DL_RETURN_IF_ERROR(WriteChangeStore());
   DL_RETURN_IF_ERROR(CreateLateKeys());
   DL_RETURN_IF_ERROR(CreateVersions());
-  // The versions in all and per source file (the tracker's counts), in one query.
+  // Without the source file column the MERGE's inserted rows are the versions (a job
+  // fewer): they are counted only where no MERGE tells (a write, or a MERGE Delta skipped).
   Scd2Outcome out;
-  const std::string& source_file = op_.rows.source_file_column;
-  const std::string by_file = source_file.empty() ? "NULL" : Id(source_file);
-  DL_ASSIGN_OR_RETURN(auto counted, s_.Sql(fmt::format("SELECT {}, count(1) FROM {} GROUP BY 1",
-                                                       by_file, Id(kVersions))));
-  for (const auto& r : counted.rows) {
-    const int64_t n = std::stoll(r.at(1).value_or("0"));
-    out.versions += n;
-    if (!source_file.empty() && r.at(0)) out.rows_per_file[*r.at(0)] = n;
+  const bool merge_counts =
+      op_.rows.source_file_column.empty() && (op_.rows.table_columns || created_);
+  if (!merge_counts) DL_RETURN_IF_ERROR(CountVersions(out));
+  DL_ASSIGN_OR_RETURN(auto inserted, Commit());
+  if (merge_counts && inserted) {
+    out.versions = *inserted;
+  } else if (merge_counts) {
+    DL_RETURN_IF_ERROR(CountVersions(out));
   }
-  DL_RETURN_IF_ERROR(Commit());
   return out;
 }
 
 void Scd2Plan::Release() {
-  for (const char* cached : {kVersions, kSteps, kLateKeys, kLanded, kEvents}) {
+  for (const char* cached : {kVersions, kSteps, kLateKeys, kPairs, kEvents}) {
     (void)s_.Sql(fmt::format("UNCACHE TABLE IF EXISTS {}", Id(cached)));
   }
   for (const char* view :
-       {kVersions, kTouched, kSteps, kLateKeys, kLanded, kBatchKeys, kEvents, kNewEvents}) {
+       {kVersions, kTouched, kSteps, kLateKeys, kLanded, kPairs, kBatchKeys, kEvents, kNewEvents}) {
     (void)s_.Sql("DROP VIEW IF EXISTS " + Id(view));
   }
   DropView(s_, kBatchView, op_.rows);

@@ -28,7 +28,10 @@ constexpr const char* kLateKeys = "__dl_scd2_late";  // cached with a store (rea
 constexpr const char* kSteps = "__dl_scd2_steps";  // cached
 constexpr const char* kTouched = "__dl_scd2_touched";
 constexpr const char* kVersions = "__dl_scd2_versions";  // cached
-constexpr const char* kLanded = "__dl_scd2_landed";  // (txn version, batch id) landed: cached
+// The store's (txn version, batch id) pairs (cached: one scan of the store) and, over them,
+// the pairs that landed.
+constexpr const char* kPairs = "__dl_scd2_pairs";
+constexpr const char* kLanded = "__dl_scd2_landed";
 
 // Event columns beside the row's (as in strategy/scd2_sql.hpp) and the change store's.
 constexpr const char* kSeq = "__dl_seq";
@@ -83,7 +86,8 @@ class Scd2Plan {
   Status CleanStore();
   Status CreateClusteredTable();
   Status WriteChangeStore();
-  Status Commit();
+  Status CountVersions(Scd2Outcome& out);
+  Result<std::optional<int64_t>> Commit();
   Status Sql(const std::string& sql) { return s_.Sql(sql).status(); }
   std::string Table() const { return "delta." + Id(op_.rows.table_root); }
   std::string Ordinal() const { return fmt::format("CAST({} AS BIGINT)", op_.rows.txn_version); }
@@ -109,6 +113,7 @@ class Scd2Plan {
   };
   std::vector<DeadPair> dead_;
   bool created_ = false;  ///< the table was created empty by CreateClusteredTable
+  bool late_ = false;     ///< some key of the batch has a late event (CreateLateKeys)
 };
 
 }  // namespace dl::engine::spark

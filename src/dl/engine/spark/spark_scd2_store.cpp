@@ -18,11 +18,10 @@ namespace dl::engine::spark {
 // kLateKeys: keys with an event earlier than their latest stored one (their history is
 // replayed from the change store); kBatchKeys: every key of the events.
 Status Scd2Plan::CreateLateKeys() {
-  std::vector<std::string> keys, b_keys, s_keys;
+  std::vector<std::string> keys, b_keys;
   for (const auto& k : op_.keys) {
     keys.push_back(Id(k));
     b_keys.push_back("`b`." + Id(k));
-    s_keys.push_back("`s`." + Id(k));
   }
   DL_RETURN_IF_ERROR(Sql(fmt::format(
       "CREATE OR REPLACE TEMP VIEW {0} AS SELECT {1}, min({2}) AS `__dl_min` FROM {3} GROUP BY {1}",
@@ -31,12 +30,17 @@ Status Scd2Plan::CreateLateKeys() {
     return Sql(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {} WHERE false",
                            Id(kLateKeys), fmt::join(keys, ", "), Id(kBatchKeys)));
   }
-  return Sql(fmt::format(
-      "CACHE TABLE {0} AS SELECT {1} FROM {2} AS `b` JOIN (SELECT {3}, max({4}) "
-      "AS `__dl_max` FROM {5} AS `s` GROUP BY {3}) AS `s` ON {6} WHERE `b`.`__dl_min` < "
-      "`s`.`__dl_max`",
+  // The stored events of the batch's keys only are aggregated (the store holds every key's).
+  DL_RETURN_IF_ERROR(Sql(fmt::format(
+      "CACHE TABLE {0} AS SELECT {1} FROM {2} AS `b` JOIN (SELECT {3}, max({4}) AS `__dl_max` "
+      "FROM {5} AS `s` LEFT SEMI JOIN {2} AS `k` ON {6} GROUP BY {3}) AS `s` ON {7} WHERE "
+      "`b`.`__dl_min` < `s`.`__dl_max`",
       Id(kLateKeys), fmt::join(b_keys, ", "), Id(kBatchKeys), fmt::join(keys, ", "),
-      Id(*op_.sequence_column), Stored(), Match(op_.keys, "b", "s")));
+      Id(*op_.sequence_column), Stored(), Match(op_.keys, "k", "s"), Match(op_.keys, "b", "s"))));
+  // Without late keys the versions need no stored event (CreateVersions reads none).
+  DL_ASSIGN_OR_RETURN(auto any, s_.Sql(fmt::format("SELECT 1 FROM {} LIMIT 1", Id(kLateKeys))));
+  late_ = !any.rows.empty();
+  return Status::OK();
 }
 
 // kLanded and dead_. The store is read at its latest version, never by time travel (Delta
@@ -62,30 +66,34 @@ Status Scd2Plan::OpenStore() {
       }
     }
   }
+  // Cached: the store's pairs the plan needs (a few rows per batch ever loaded), from one
+  // scan: each of an applied version (marked: a marker row says it landed) and old-layout
+  // ones above the applied version. The attempt's id makes the cached plan its own: Spark's
+  // cache is shared by the server's sessions, and another loader's UNCACHE of an equal plan
+  // would drop ours.
+  DL_RETURN_IF_ERROR(Sql(fmt::format(
+      "CACHE TABLE {0} AS SELECT {1} AS `v`, {2} AS `id`, bool_or({3} IS NULL) AS `marked`, {4} "
+      "AS `__dl_owner` FROM {5} WHERE ({2} IS NOT NULL AND {1} <= {6}) OR ({2} IS NULL AND {1} > "
+      "{6}) GROUP BY {1}, {2}",
+      Id(kPairs), Id(kStoreBatch), Id(kStoreBatchId), Id(kStoreDelete),
+      SparkLiteral(op_.rows.batch_id), Store(), applied)));
   DL_RETURN_IF_ERROR(ResolveLanded());
-  std::string landed = fmt::format(
-      "SELECT {0} AS `v`, {1} AS `id` FROM {2} WHERE {3} IS NULL AND {1} IS NOT NULL AND {0} "
-      "<= {4}",
-      Id(kStoreBatch), Id(kStoreBatchId), Store(), Id(kStoreDelete), applied);
+  std::string landed =
+      fmt::format("SELECT `v`, `id` FROM {} WHERE `marked` AND `id` IS NOT NULL AND `v` <= {}",
+                  Id(kPairs), applied);
   if (landed_) {
     landed += fmt::format(" UNION SELECT CAST({} AS BIGINT), {}", applied, SparkLiteral(*landed_));
   }
-  // Cached: every later read of the store joins it (a few rows per batch ever loaded). The
-  // attempt's id makes the cached plan its own: Spark's cache is shared by the server's
-  // sessions, and another loader's UNCACHE of an equal plan would drop ours.
-  DL_RETURN_IF_ERROR(Sql(fmt::format("CACHE TABLE {} AS SELECT DISTINCT *, {} AS `__dl_owner` "
-                                     "FROM ({})",
-                                     Id(kLanded), SparkLiteral(op_.rows.batch_id), landed)));
+  DL_RETURN_IF_ERROR(Sql(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS {}", Id(kLanded), landed)));
   // For the clean-up: pairs of applied versions that did not land (known: the version's
   // landed id is), and old-layout rows above the applied version.
   DL_ASSIGN_OR_RETURN(
       auto dead,
       s_.Sql(fmt::format(
-          "SELECT DISTINCT `s`.{0}, `s`.{1}, `k`.`v` IS NOT NULL FROM {2} AS `s` LEFT ANTI JOIN "
-          "{3} AS `l` ON `s`.{0} = `l`.`v` AND `s`.{1} = `l`.`id` LEFT JOIN (SELECT DISTINCT "
-          "`v` FROM {3}) AS `k` ON `s`.{0} = `k`.`v` WHERE `s`.{1} IS NOT NULL AND `s`.{0} <= "
-          "{4} UNION SELECT DISTINCT {0}, {1}, true FROM {2} WHERE {1} IS NULL AND {0} > {4}",
-          Id(kStoreBatch), Id(kStoreBatchId), Store(), Id(kLanded), applied)));
+          "SELECT `p`.`v`, `p`.`id`, `p`.`id` IS NULL OR `k`.`v` IS NOT NULL FROM {0} AS `p` "
+          "LEFT ANTI JOIN {1} AS `l` ON `p`.`v` = `l`.`v` AND `p`.`id` = `l`.`id` LEFT JOIN "
+          "(SELECT DISTINCT `v` FROM {1}) AS `k` ON `p`.`v` = `k`.`v`",
+          Id(kPairs), Id(kLanded))));
   for (const auto& r : dead.rows) {
     dead_.push_back(
         DeadPair{std::stoll(r.at(0).value_or("0")), r.at(1), r.at(2).value_or("") == "true"});
@@ -108,13 +116,11 @@ std::string Scd2Plan::Stored() const {
 // store, else the one batch id the store holds at that version (several: cannot tell).
 Status Scd2Plan::ResolveLanded() {
   if (landed_ || op_.applied_txn_version <= 0) return Status::OK();
-  DL_ASSIGN_OR_RETURN(
-      auto ids, s_.Sql(fmt::format("SELECT {0}, max(CAST({1} IS NULL AS INT)) FROM {2} WHERE {3} "
-                                   "= {4} AND {0} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC",
-                                   Id(kStoreBatchId), Id(kStoreDelete), Store(), Id(kStoreBatch),
-                                   op_.applied_txn_version)));
+  DL_ASSIGN_OR_RETURN(auto ids, s_.Sql(fmt::format("SELECT `id`, `marked` FROM {} WHERE `v` = "
+                                                   "{} AND `id` IS NOT NULL ORDER BY 2 DESC",
+                                                   Id(kPairs), op_.applied_txn_version)));
   if (ids.rows.empty()) return Status::OK();
-  if (ids.rows.size() == 1 || ids.rows[0].at(1).value_or("0") == "1") {
+  if (ids.rows.size() == 1 || ids.rows[0].at(1).value_or("") == "true") {
     landed_ = ids.rows[0].at(0);
     return Status::OK();
   }
