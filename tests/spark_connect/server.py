@@ -43,6 +43,8 @@ class SparkConnectServer:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     startup_seconds: float = 0.0
+    # The JVM's and the default session time zone (our loads set UTC in their own sessions).
+    time_zone: str = "UTC"
 
     @property
     def endpoint(self) -> str:
@@ -61,10 +63,11 @@ class SparkConnectServer:
             "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
             "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
             "spark.sql.warehouse.dir": str(self.workdir / "warehouse"),
-            "spark.sql.session.timeZone": "UTC",
+            "spark.sql.session.timeZone": self.time_zone,
             "spark.ui.enabled": "false",
             "spark.sql.shuffle.partitions": "2",
-            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.workdir / 'derby'}",
+            "spark.driver.extraJavaOptions": (f"-Dderby.system.home={self.workdir / 'derby'} "
+                                              f"-Duser.timezone={self.time_zone}"),
         }
         cmd = [str(VENV / "bin" / "spark-submit"), "--master", "local[2]",
                "--driver-memory", "1g", "--packages", DELTA_PACKAGE,
@@ -86,7 +89,7 @@ class SparkConnectServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARK_", "PYSPARK_"))}
         spark_home = next(VENV.glob("lib/python3*/site-packages/pyspark"))
         self.token = self.token or secrets.token_hex(16)
-        env.update(SPARK_HOME=str(spark_home), SPARK_LOCAL_IP="127.0.0.1", TZ="UTC",
+        env.update(SPARK_HOME=str(spark_home), SPARK_LOCAL_IP="127.0.0.1", TZ=self.time_zone,
                    SPARK_CONNECT_AUTHENTICATE_TOKEN=self.token,
                    PATH=f"{VENV / 'bin'}:{env.get('PATH', '')}")
         started = time.monotonic()

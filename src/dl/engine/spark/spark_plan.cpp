@@ -141,6 +141,11 @@ std::string AlignedType(const Column& c, const std::vector<delta::StructField>& 
     return delta::SameColumnName(f.name, c.name);
   });
   if (field != table.end()) {
+    // A table made when Spark read csv timestamps zoned: the naive ones go in as they did
+    // then (and as DuckDB casts them), read in the session's UTC.
+    if (inferred_csv && c.type == "timestamp_ntz" && field->type->is_primitive("timestamp")) {
+      return "TIMESTAMP";
+    }
     auto from = WidenableFrom(c.type);
     return from && delta::IsTypeWidening(*from, *field->type) ? SparkType(*field->type) : "";
   }
@@ -159,8 +164,19 @@ Status CreateTypedView(SparkSession& session, const AppendOperation& op, const s
   const bool inferred_csv = InfersCsvTypes(op);
   if (!ReadsThroughAView(op)) return CreateView(session, name, std::move(input));
   // A view over the view: the types are read from its analysed plan, where a view made again
-  // over `input` would infer them again (a job over every csv file).
-  DL_RETURN_IF_ERROR(CreateView(session, ReadView(name), std::move(input)));
+  // over `input` would infer them again (a job over every csv file). DuckDB infers a csv
+  // timestamp without an offset as TIMESTAMP (Delta timestamp_ntz), one with an offset as
+  // TIMESTAMPTZ; Spark splits them so only under timestampType TIMESTAMP_NTZ (else all are
+  // zoned). Set for the inference alone: our SQL spells zoned types `timestamp`, which that
+  // setting would make naive.
+  constexpr const char* kTimestampType = "spark.sql.timestampType";
+  if (inferred_csv) DL_RETURN_IF_ERROR(session.SetConf(kTimestampType, "TIMESTAMP_NTZ"));
+  Status made = CreateView(session, ReadView(name), std::move(input));
+  if (inferred_csv) {
+    Status unset = session.UnsetConf(kTimestampType);
+    if (made.ok()) made = unset;
+  }
+  DL_RETURN_IF_ERROR(made);
   DL_ASSIGN_OR_RETURN(auto columns,
                       ColumnsOf(session, "SELECT * FROM " + SparkIdent(ReadView(name))));
   const std::vector<std::string> data = DataColumns(op, columns);

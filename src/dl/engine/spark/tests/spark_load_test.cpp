@@ -64,7 +64,9 @@ TEST(SparkTypesTest, AlignedTypeCastsUpToTheTableAndCsvIntegersToBigint) {
       field("ID", delta::DataType::Primitive("long")),
       field("n", delta::DataType::Primitive("integer")),
       field("d", delta::DataType::Decimal(12, 2)),
-      field("s", delta::DataType::Primitive("string"))};
+      field("s", delta::DataType::Primitive("string")),
+      field("ts", delta::DataType::Primitive("timestamp")),
+      field("tn", delta::DataType::Primitive("timestamp_ntz"))};
   EXPECT_EQ(AlignedType({"id", "int"}, table, false), "BIGINT");  // names ignore case
   EXPECT_EQ(AlignedType({"n", "int"}, table, true), "");           // the table's int stays
   EXPECT_EQ(AlignedType({"n", "bigint"}, table, true), "");        // never cast down
@@ -73,6 +75,10 @@ TEST(SparkTypesTest, AlignedTypeCastsUpToTheTableAndCsvIntegersToBigint) {
   EXPECT_EQ(AlignedType({"new", "int"}, table, true), "BIGINT");
   EXPECT_EQ(AlignedType({"new", "int"}, table, false), "");  // parquet's int32 is kept
   EXPECT_EQ(AlignedType({"new", "double"}, {}, true), "");
+  // Naive csv timestamps into a column made when Spark read them zoned; parquet's types stay.
+  EXPECT_EQ(AlignedType({"ts", "timestamp_ntz"}, table, true), "TIMESTAMP");
+  EXPECT_EQ(AlignedType({"tn", "timestamp_ntz"}, table, true), "");
+  EXPECT_EQ(AlignedType({"ts", "timestamp_ntz"}, table, false), "");
 }
 
 }  // namespace
