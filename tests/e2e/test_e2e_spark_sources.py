@@ -201,25 +201,49 @@ def test_csv_tables_switch_engines_with_their_types(env: LoaderEnv, strategy: st
     """A csv table one engine created takes the other's batches, both ways, with one type per
     column: Spark infers a csv integer as int, which Delta refuses to append to DuckDB's bigint
     column (DELTA_FAILED_TO_MERGE_FIELDS) and which DuckDB would widen a Spark table to; now
-    Spark's batch meets the table's type, and a table Spark creates has DuckDB's bigint. No
-    type change is recorded."""
+    Spark's batch meets the table's type, and a table Spark creates has DuckDB's bigint. A
+    timestamp without an offset is naive (timestamp_ntz) on both. No type change is
+    recorded."""
     extra = {"append": {},
              "merge": {"loading_strategy": "merge", "primary_keys": ["id"]},
              "scd2": {"loading_strategy": "scd2", "primary_keys": ["id"]}}[strategy]
     for name, first, second in (("d", "duckdb", "spark"), ("s", "spark", "duckdb")):
         entry = env.table_entry(name, f"{name}/*.csv", "csv", **extra)
-        write_csv(env.raw / name / "a.csv", "id,n,v\n1,10,x\n2,20,y\n")
+        write_csv(env.raw / name / "a.csv",
+                  "id,n,v,t\n1,10,x,2024-01-02 03:04:05\n2,20,y,2024-01-03 00:00:00\n")
         env.write_config([dict(entry, engine=first)])
         r = env.run("run")
         assert r.rc == 0, str(r)
-        write_csv(env.raw / name / "b.csv", "id,n,v\n2,21,z\n3,30,w\n")
+        write_csv(env.raw / name / "b.csv",
+                  "id,n,v,t\n2,21,z,2024-01-04 05:06:07\n3,30,w,2024-01-05 00:00:00\n")
         env.write_config([dict(entry, engine=second)])
         r = env.run("run")
         assert r.rc == 0, str(r)
         t = env.read(name)
         types = dict(zip(t.column_names, map(str, t.schema.types)))
         assert types["id"] == types["n"] == "int64", (name, types)
+        assert types["t"] == "timestamp[us]", (name, types)
         log = (env.table_path(name) / "_delta_log")
         assert "delta.typeChanges" not in "".join(p.read_text() for p in log.glob("*.json"))
         ids = sorted(r["id"] for r in t.to_pylist())
         assert ids == {"append": [1, 2, 2, 3], "merge": [1, 2, 3], "scd2": [1, 2, 2, 3]}[strategy]
+
+
+def test_json_dates_and_timestamps_in_a_duckdb_table_take_spark_batches(env: LoaderEnv):
+    """DuckDB infers json date and naive timestamp text as date and timestamp_ntz; Spark
+    keeps it as strings (docs/spark_engine.md), which Delta refused to append to DuckDB's
+    columns (DELTA_FAILED_TO_MERGE_FIELDS). Spark's batch is cast to the table's types."""
+    entry = env.table_entry("t", "*.json", "json")
+    write_jsonl(env.raw / "a.json", [{"id": 1, "d": "2024-03-10", "ts": "2024-03-10 01:30:00"}])
+    env.write_config([dict(entry, engine="duckdb")])
+    assert env.run("run").rc == 0
+    write_jsonl(env.raw / "b.json", [{"id": 2, "d": "2024-03-11", "ts": "2024-03-11 02:30:00"}])
+    env.write_config([dict(entry, engine="spark")])
+    r = env.run("run")
+    assert r.rc == 0, str(r)
+    t = env.read("t")
+    types = dict(zip(t.column_names, map(str, t.schema.types)))
+    assert (types["d"], types["ts"]) == ("date32[day]", "timestamp[us]"), types
+    got = sorted((r["id"], r["d"], r["ts"]) for r in t.to_pylist())
+    assert got == [(1, dt.date(2024, 3, 10), dt.datetime(2024, 3, 10, 1, 30)),
+                   (2, dt.date(2024, 3, 11), dt.datetime(2024, 3, 11, 2, 30))], got

@@ -131,37 +131,49 @@ delta::DataTypePtr WidenableFrom(const std::string& spark_type) {
 
 }  // namespace
 
-bool InfersCsvTypes(const AppendOperation& op) {
-  return op.format == "csv" && op.columns.empty() && !op.table_files;
+Inferred InferredTypes(const AppendOperation& op) {
+  if (!op.columns.empty() || op.table_files) return Inferred::kNone;
+  if (op.format == "csv") return Inferred::kCsv;
+  return op.format == "json" ? Inferred::kJson : Inferred::kNone;
 }
 
 std::string AlignedType(const Column& c, const std::vector<delta::StructField>& table,
-                        bool inferred_csv) {
+                        Inferred inferred) {
   auto field = std::find_if(table.begin(), table.end(), [&](const delta::StructField& f) {
     return delta::SameColumnName(f.name, c.name);
   });
   if (field != table.end()) {
+    const delta::DataType& to = *field->type;
     // A table made when Spark read csv timestamps zoned: the naive ones go in as they did
     // then (and as DuckDB casts them), read in the session's UTC.
-    if (inferred_csv && c.type == "timestamp_ntz" && field->type->is_primitive("timestamp")) {
+    if (inferred == Inferred::kCsv && c.type == "timestamp_ntz" && to.is_primitive("timestamp")) {
       return "TIMESTAMP";
     }
+    // Json date and time text, a date or timestamp column where DuckDB made the table.
+    if (inferred == Inferred::kJson && c.type == "string" &&
+        (to.is_primitive("date") || to.is_primitive("timestamp_ntz") ||
+         to.is_primitive("timestamp"))) {
+      return SparkType(to);
+    }
     auto from = WidenableFrom(c.type);
-    return from && delta::IsTypeWidening(*from, *field->type) ? SparkType(*field->type) : "";
+    return from && delta::IsTypeWidening(*from, to) ? SparkType(to) : "";
   }
-  return inferred_csv && c.type == "int" ? "BIGINT" : "";
+  return inferred == Inferred::kCsv && c.type == "int" ? "BIGINT" : "";
 }
 
 namespace {
 
 // Whether CreateTypedView reads through a second view: the types may need casting.
-bool ReadsThroughAView(const AppendOperation& op) { return InfersCsvTypes(op) || op.table_columns; }
+bool ReadsThroughAView(const AppendOperation& op) {
+  return InferredTypes(op) == Inferred::kCsv || op.table_columns;
+}
 
 }  // namespace
 
 Status CreateTypedView(SparkSession& session, const AppendOperation& op, const std::string& name,
                        pb::Relation input) {
-  const bool inferred_csv = InfersCsvTypes(op);
+  const Inferred inferred = InferredTypes(op);
+  const bool inferred_csv = inferred == Inferred::kCsv;
   if (!ReadsThroughAView(op)) return CreateView(session, name, std::move(input));
   // A view over the view: the types are read from its analysed plan, where a view made again
   // over `input` would infer them again (a job over every csv file). DuckDB infers a csv
@@ -185,7 +197,7 @@ Status CreateTypedView(SparkSession& session, const AppendOperation& op, const s
   for (const auto& c : columns) {
     std::string type;
     if (std::find(data.begin(), data.end(), c.name) != data.end()) {
-      type = AlignedType(c, op.table_columns ? *op.table_columns : none, inferred_csv);
+      type = AlignedType(c, op.table_columns ? *op.table_columns : none, inferred);
     }
     const std::string id = SparkIdent(c.name);
     items.push_back(type.empty() ? id : fmt::format("CAST({0} AS {1}) AS {0}", id, type));

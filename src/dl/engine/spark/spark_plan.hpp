@@ -93,15 +93,18 @@ pb::Relation SqlRelation(const std::string& query);
 /// CREATE OR REPLACE TEMP VIEW `name` over `input`.
 Status CreateView(SparkSession& session, const std::string& name, pb::Relation input);
 
-/// Whether Spark infers op's column types from csv text (no explicit columns).
-bool InfersCsvTypes(const AppendOperation& op);
+/// Where the batch's column types come from: the files' own (parquet, Delta tables) or
+/// explicit columns, or Spark's inference from csv or json text.
+enum class Inferred { kNone, kCsv, kJson };
+Inferred InferredTypes(const AppendOperation& op);
 
 /// The Spark type to cast a batch column `c` to so that it meets `table`'s columns: up to
 /// the table column's type when that is a widening of `c`'s (lossless: `int` under `long`;
 /// Delta refuses to append a narrower type), `BIGINT` for a csv `int` the table lacks (as
-/// the DuckDB engine infers csv integers); "" leaves it as it is.
+/// the DuckDB engine infers csv integers), the table's date or timestamp type for json text
+/// (which DuckDB infers as such and Spark as strings); "" leaves it as it is.
 std::string AlignedType(const Column& c, const std::vector<delta::StructField>& table,
-                        bool inferred_csv);
+                        Inferred inferred);
 
 /// CreateView, with the data columns cast to AlignedType against op.table_columns, so a
 /// table either engine creates (or a column either adds) has the same type, and a batch

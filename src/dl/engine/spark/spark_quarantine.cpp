@@ -25,7 +25,7 @@ Result<std::string> WithQuarantineTypes(SparkSession& session, const AppendOpera
   std::vector<std::string> items;
   bool cast = false;
   for (const auto& c : columns) {
-    const std::string type = AlignedType(c, quarantine.columns, InfersCsvTypes(op));
+    const std::string type = AlignedType(c, quarantine.columns, InferredTypes(op));
     const std::string name = SparkIdent(c.name);
     items.push_back(type.empty() ? name : fmt::format("CAST({0} AS {1}) AS {0}", name, type));
     cast = cast || !type.empty();

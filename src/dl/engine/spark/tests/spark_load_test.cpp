@@ -66,19 +66,27 @@ TEST(SparkTypesTest, AlignedTypeCastsUpToTheTableAndCsvIntegersToBigint) {
       field("d", delta::DataType::Decimal(12, 2)),
       field("s", delta::DataType::Primitive("string")),
       field("ts", delta::DataType::Primitive("timestamp")),
-      field("tn", delta::DataType::Primitive("timestamp_ntz"))};
-  EXPECT_EQ(AlignedType({"id", "int"}, table, false), "BIGINT");  // names ignore case
-  EXPECT_EQ(AlignedType({"n", "int"}, table, true), "");           // the table's int stays
-  EXPECT_EQ(AlignedType({"n", "bigint"}, table, true), "");        // never cast down
-  EXPECT_EQ(AlignedType({"d", "decimal(10,2)"}, table, false), "DECIMAL(12,2)");
-  EXPECT_EQ(AlignedType({"s", "int"}, table, true), "");  // not a widening: Delta decides
-  EXPECT_EQ(AlignedType({"new", "int"}, table, true), "BIGINT");
-  EXPECT_EQ(AlignedType({"new", "int"}, table, false), "");  // parquet's int32 is kept
-  EXPECT_EQ(AlignedType({"new", "double"}, {}, true), "");
+      field("tn", delta::DataType::Primitive("timestamp_ntz")),
+      field("day", delta::DataType::Primitive("date"))};
+  EXPECT_EQ(AlignedType({"id", "int"}, table, Inferred::kNone), "BIGINT");  // names ignore case
+  EXPECT_EQ(AlignedType({"n", "int"}, table, Inferred::kCsv), "");          // the table's int stays
+  EXPECT_EQ(AlignedType({"n", "bigint"}, table, Inferred::kCsv), "");       // never cast down
+  EXPECT_EQ(AlignedType({"d", "decimal(10,2)"}, table, Inferred::kNone), "DECIMAL(12,2)");
+  EXPECT_EQ(AlignedType({"s", "int"}, table, Inferred::kCsv), "");  // not a widening: Delta decides
+  EXPECT_EQ(AlignedType({"new", "int"}, table, Inferred::kCsv), "BIGINT");
+  EXPECT_EQ(AlignedType({"new", "int"}, table, Inferred::kNone), "");  // parquet's int32 is kept
+  EXPECT_EQ(AlignedType({"new", "double"}, {}, Inferred::kCsv), "");
   // Naive csv timestamps into a column made when Spark read them zoned; parquet's types stay.
-  EXPECT_EQ(AlignedType({"ts", "timestamp_ntz"}, table, true), "TIMESTAMP");
-  EXPECT_EQ(AlignedType({"tn", "timestamp_ntz"}, table, true), "");
-  EXPECT_EQ(AlignedType({"ts", "timestamp_ntz"}, table, false), "");
+  EXPECT_EQ(AlignedType({"ts", "timestamp_ntz"}, table, Inferred::kCsv), "TIMESTAMP");
+  EXPECT_EQ(AlignedType({"tn", "timestamp_ntz"}, table, Inferred::kCsv), "");
+  EXPECT_EQ(AlignedType({"ts", "timestamp_ntz"}, table, Inferred::kNone), "");
+  // Json text where DuckDB made a date or timestamp column; other strings stay.
+  EXPECT_EQ(AlignedType({"day", "string"}, table, Inferred::kJson), "date");
+  EXPECT_EQ(AlignedType({"tn", "string"}, table, Inferred::kJson), "timestamp_ntz");
+  EXPECT_EQ(AlignedType({"ts", "string"}, table, Inferred::kJson), "timestamp");
+  EXPECT_EQ(AlignedType({"s", "string"}, table, Inferred::kJson), "");
+  EXPECT_EQ(AlignedType({"day", "string"}, table, Inferred::kNone), "");
+  EXPECT_EQ(AlignedType({"new", "int"}, table, Inferred::kJson), "");
 }
 
 }  // namespace
