@@ -247,3 +247,9 @@ def test_json_dates_and_timestamps_in_a_duckdb_table_take_spark_batches(env: Loa
     got = sorted((r["id"], r["d"], r["ts"]) for r in t.to_pylist())
     assert got == [(1, dt.date(2024, 3, 10), dt.datetime(2024, 3, 10, 1, 30)),
                    (2, dt.date(2024, 3, 11), dt.datetime(2024, 3, 11, 2, 30))], got
+    # Text that is no date fails its own file, by name; the other file of the batch loads.
+    bad = write_jsonl(env.raw / "c.json", [{"id": 3, "d": "soon", "ts": "2024-03-12 00:00:00"}])
+    write_jsonl(env.raw / "d.json", [{"id": 4, "d": "2024-03-13", "ts": "2024-03-13 00:00:00"}])
+    r = env.run("run")
+    assert r.rc == 1 and str(bad) in r.out, str(r)
+    assert sorted(r["id"] for r in env.read("t").to_pylist()) == [1, 2, 4]

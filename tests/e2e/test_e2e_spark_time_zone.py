@@ -14,7 +14,7 @@ import pytest
 from e2e_lib import LoaderEnv, write_csv, write_parquet
 from spark_connect.client import Spark41
 from spark_connect.server import SparkConnectServer, free_port
-from test_e2e_spark_append import rows
+from test_e2e_spark_append import rows, write_configs
 from test_e2e_spark_merge import duck_table
 
 ZONE = "America/New_York"
@@ -36,16 +36,6 @@ def spark_remote(new_york_server, monkeypatch):
     for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CLUSTER_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SPARK_REMOTE", new_york_server.remote)
-
-
-def write_configs(env: LoaderEnv, entry: dict):
-    duck = env.root / "duck"
-    duck_cfg = env.root / "duck.yaml"
-    env.write_config([dict(entry, engine="duckdb")], processed_data_path=str(duck / "processed"),
-                     checkpoint_path=str(duck / "checkpoints"))
-    env.config_path.rename(duck_cfg)
-    env.write_config([dict(entry, engine="spark")])
-    return duck_cfg
 
 
 def utc(day: int, hour: int) -> dt.datetime:
@@ -71,7 +61,7 @@ def test_fragments_cut_zoned_timestamps_in_utc_like_duckdb(env: LoaderEnv):
     entry = env.table_entry("t", "*.parquet", "parquet", loading_strategy="merge",
                             primary_keys=["id"], delete_condition="hour(ts) >= 22",
                             merge_condition="day(source.ts) >= day(target.ts)")
-    duck_cfg = write_configs(env, entry)
+    _, duck_cfg = write_configs(env, entry)
     env.load()
     write_parquet(env.raw / "b.parquet",
                   {"id": [1, 2, 3, 4, 5], "v": ["a2", "b2", "c2", "d2", "e"],
@@ -89,7 +79,7 @@ def test_naive_csv_timestamps_and_a_replace_where_like_duckdb(env: LoaderEnv):
     write_csv(env.raw / "a.csv", "id,ts\n1,2024-03-10 01:30:00\n2,2024-03-10 23:30:00\n")
     entry = env.table_entry("t", "*.csv", "csv", loading_strategy="overwrite",
                             replace_where="day(ts) = 10")
-    duck_cfg = write_configs(env, entry)
+    _, duck_cfg = write_configs(env, entry)
     env.load()
     assert env.run("run", config=duck_cfg).rc == 0
     assert rows(env.read("t")) == rows(duck_table(env, "t"))
@@ -104,7 +94,7 @@ def test_naive_csv_timestamps_into_a_zoned_column_read_as_utc(env: LoaderEnv):
     # and 07:30). The DuckDB engine refuses that file (timestamp_ntz into timestamp).
     write_csv(env.raw / "a.csv", "id,ts\n1,2024-03-10 01:30:00+00:00\n")
     entry = env.table_entry("t", "*.csv", "csv")
-    duck_cfg = write_configs(env, entry)
+    _, duck_cfg = write_configs(env, entry)
     env.load()
     assert env.run("run", config=duck_cfg).rc == 0
     assert rows(env.read("t")) == rows(duck_table(env, "t"))
