@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -138,6 +139,41 @@ class SparkSession::Impl {
     return rows;
   }
 
+  Result<std::optional<pb::Relation>> LocalCheckpoint(const pb::Relation& input) {
+    if (!checkpoints_) {
+      DL_ASSIGN_OR_RETURN(const std::string version, SparkVersion());
+      checkpoints_ = std::atoi(version.c_str()) >= 4;  // "4.1.0"; CheckpointCommand is 4.0's
+    }
+    if (!*checkpoints_) return std::optional<pb::Relation>();
+    pb::Plan plan;
+    pb::CheckpointCommand* cmd = plan.mutable_command()->mutable_checkpoint_command();
+    *cmd->mutable_relation() = input;
+    cmd->set_local(true);
+    cmd->set_eager(true);
+    const auto start = std::chrono::steady_clock::now();
+    QueryRows rows;
+    pb::Relation out;
+    Status st = Execute(plan, &rows, &out);
+    if (Debugging()) {
+      log::Debug("spark checkpoint",
+                 {{"ms", MsSince(start)},
+                  {"ok", st.ok()},
+                  {"sql", input.has_sql() ? Shortened(input.sql().query(), 300) : ""}});
+    }
+    DL_RETURN_IF_ERROR(st);
+    if (!out.has_cached_remote_relation()) {
+      return Status::Engine("Spark Connect: a local checkpoint answered no relation");
+    }
+    return std::optional<pb::Relation>(std::move(out));
+  }
+
+  Status ReleaseCheckpoint(const pb::Relation& checkpoint) {
+    pb::Plan plan;
+    *plan.mutable_command()->mutable_remove_cached_remote_relation_command()->mutable_relation() =
+        checkpoint.cached_remote_relation();
+    return Run(plan).status();
+  }
+
   Result<QueryRows> Run(const pb::Plan& plan) {
     const auto start = std::chrono::steady_clock::now();
     QueryRows rows;
@@ -216,7 +252,8 @@ class SparkSession::Impl {
     if (server_side_session_id_.empty()) server_side_session_id_ = server_side_session_id;
   }
 
-  // One ExecutePlan call: Arrow batches into rows, a SQL command's relation into relation.
+  // One ExecutePlan call: Arrow batches into rows, a SQL command's (or a checkpoint's)
+  // relation into relation.
   Status Execute(const pb::Plan& plan, QueryRows* rows, pb::Relation* relation) {
     pb::ExecutePlanRequest req;
     Fill(&req);
@@ -234,6 +271,8 @@ class SparkSession::Impl {
         decoded = AppendArrowIpc(resp.arrow_batch().data(), rows);
       } else if (resp.has_sql_command_result() && relation != nullptr) {
         *relation = resp.sql_command_result().relation();
+      } else if (resp.has_checkpoint_command_result() && relation != nullptr) {
+        *relation->mutable_cached_remote_relation() = resp.checkpoint_command_result().relation();
       }
     }
     grpc::Status st = reader->Finish();
@@ -246,6 +285,7 @@ class SparkSession::Impl {
   std::string session_id_;
   bool configured_session_id_ = false;  ///< the connection string named it: never replaced
   std::string server_side_session_id_;
+  std::optional<bool> checkpoints_;  ///< the server has CheckpointCommand (Spark 4.0+)
   std::unique_ptr<pb::SparkConnectService::Stub> stub_;
 };
 
@@ -262,6 +302,12 @@ const std::string& SparkSession::session_id() const { return impl_->session_id()
 Result<QueryRows> SparkSession::Sql(const std::string& sql) { return impl_->Sql(sql); }
 Result<std::string> SparkSession::SparkVersion() { return impl_->SparkVersion(); }
 Result<QueryRows> SparkSession::Execute(const pb::Plan& plan) { return impl_->Run(plan); }
+Result<std::optional<pb::Relation>> SparkSession::LocalCheckpoint(const pb::Relation& input) {
+  return impl_->LocalCheckpoint(input);
+}
+Status SparkSession::ReleaseCheckpoint(const pb::Relation& checkpoint) {
+  return impl_->ReleaseCheckpoint(checkpoint);
+}
 
 Status SparkSession::SetConf(const std::string& key, const std::string& value) {
   pb::ConfigRequest::Operation op;

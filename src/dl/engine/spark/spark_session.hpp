@@ -13,6 +13,7 @@
 
 namespace spark::connect {
 class Plan;
+class Relation;
 }
 
 namespace dl::engine::spark {
@@ -45,6 +46,16 @@ class SparkSession {
   /// Run a plan built with the generated protocol classes (a query's rows as text; a command
   /// such as WriteOperation answers none).
   Result<QueryRows> Execute(const ::spark::connect::Plan& plan);
+  /// The rows of `input`, computed now and held by the server for this session (a local
+  /// checkpoint: Spark 4.0 and later), as a relation whose plan is those rows alone: what
+  /// reads it is not analysed again down to the tables `input` read, nor re-planned when one
+  /// of them is written (a CACHE TABLE's plan is, on every write to such a table: seconds
+  /// each). nullopt from a server before 4.0, which has no such command. Held until
+  /// ReleaseCheckpoint or the session's end; lost with an executor that held part of it
+  /// (a later read then fails: the operation is retried).
+  Result<std::optional<::spark::connect::Relation>> LocalCheckpoint(
+      const ::spark::connect::Relation& input);
+  Status ReleaseCheckpoint(const ::spark::connect::Relation& checkpoint);
   /// Session confs (spark.databricks.delta.write.txnAppId, ...), via the Config call.
   Status SetConf(const std::string& key, const std::string& value);
   Status UnsetConf(const std::string& key);

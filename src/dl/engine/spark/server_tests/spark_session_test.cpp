@@ -13,6 +13,7 @@
 #include "dl/delta/log_segment.hpp"
 #include "dl/engine/spark/server_tests/server_session.hpp"
 #include "dl/storage/file_system.hpp"
+#include "spark/connect/base.pb.h"
 
 namespace dl::engine::spark {
 namespace {
@@ -176,6 +177,40 @@ TEST(SparkSessionTest, DeltaTxnWriteIsIdempotentAndCarriesUserMetadata) {
   }
   EXPECT_EQ(user_metadata, metadata);
   EXPECT_EQ(txn_version, 7);
+}
+
+// A local checkpoint is its rows as computed, read through a view: a write to the table it
+// read changes nothing in it, where a cached table's plan is re-planned and shows the new row
+// (Scd2Plan::Materialize). Releasing it drops the session's reference (the server frees its
+// blocks when its JVM collects them).
+TEST(SparkSessionTest, LocalCheckpointKeepsItsRowsWhereACachedTableIsReplanned) {
+  auto s = ServerSession();
+  ASSERT_TRUE(s);
+  const char* tmp = std::getenv("DL_SPARK_TEST_DIR");
+  ASSERT_TRUE(tmp) << "DL_SPARK_TEST_DIR must name a scratch directory";
+  const std::string table = "delta.`" + std::string(tmp) + "/checkpointed`";
+  std::filesystem::remove_all(std::string(tmp) + "/checkpointed");
+  MustSql(*s, "CREATE TABLE " + table + " USING delta AS SELECT id FROM range(3)");
+  const std::string query = "SELECT sum(id) AS total, count(1) AS n FROM " + table;
+  ::spark::connect::Relation relation;
+  relation.mutable_sql()->set_query(query);
+  auto checkpoint = s->LocalCheckpoint(relation);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().ToString();
+  ASSERT_TRUE(checkpoint->has_value()) << "a Spark 4.1 server has local checkpoints";
+  ::spark::connect::Plan view;
+  auto* create = view.mutable_command()->mutable_create_dataframe_view();
+  *create->mutable_input() = **checkpoint;
+  create->set_name("dl_checkpointed");
+  create->set_replace(true);
+  ASSERT_TRUE(s->Execute(view).ok());
+  MustSql(*s, "CACHE TABLE dl_cached AS " + query);
+
+  MustSql(*s, "INSERT INTO " + table + " VALUES (10)");
+  EXPECT_EQ(MustSql(*s, "SELECT * FROM dl_checkpointed").rows, (std::vector<Row>{{"3", "3"}}));
+  EXPECT_EQ(MustSql(*s, "SELECT * FROM dl_cached").rows, (std::vector<Row>{{"13", "4"}}));
+  MustSql(*s, "UNCACHE TABLE dl_cached");
+  EXPECT_TRUE(s->ReleaseCheckpoint(**checkpoint).ok());
+  MustSql(*s, "DROP VIEW dl_checkpointed");
 }
 
 }  // namespace
