@@ -180,7 +180,7 @@ Status Scd2Plan::CreateEvents() {
         fmt::join(retired, ", "), Ordinal(), fmt::join(keys, ", "), Table(),
         Id(op_.current_column), Id(kNewEvents), Match(op_.keys, "e", "c"), Id(kSeq));
   }
-  return Sql(fmt::format("CACHE TABLE {} AS {}", Id(kEvents), events));
+  return Materialize(kEvents, events);
 }
 
 // kSteps, kTouched and kVersions over every event of the batch's keys: the new ones, the
@@ -240,11 +240,11 @@ Status Scd2Plan::CreateVersions() {
       "WINDOW w AS (PARTITION BY {5} ORDER BY {6} DESC, {1}, {7}, {8}, {9})",
       del, Id(kSeq), Pack(c_.tracked), Pack(c_.untracked), fmt::join(parts, " UNION ALL "), by_key,
       Id(kPseudo), Id(kOrdinal), Id(kFileOrderColumn), Id(kRowOrderColumn));
-  DL_RETURN_IF_ERROR(Sql(fmt::format(
-      "CACHE TABLE {} AS SELECT *, sum(CAST(`__dl_opener` AS INT)) OVER (PARTITION BY {} ORDER "
-      "BY `__dl_rn` ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS `__dl_vid` FROM ({}) AS "
-      "`__dl_f`",
-      Id(kSteps), by_key, flags)));
+  DL_RETURN_IF_ERROR(Materialize(
+      kSteps, fmt::format("SELECT *, sum(CAST(`__dl_opener` AS INT)) OVER (PARTITION BY {} ORDER "
+                          "BY `__dl_rn` ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "
+                          "`__dl_vid` FROM ({}) AS `__dl_f`",
+                          by_key, flags)));
   DL_RETURN_IF_ERROR(Sql(fmt::format(
       "CREATE OR REPLACE TEMP VIEW {0} AS SELECT {1}, bool_or({2}) AS {2} FROM {3} GROUP BY {1} "
       "HAVING bool_or(NOT {4} AND (`__dl_opener` OR `__dl_writer` OR `__dl_closes`))",
@@ -261,16 +261,18 @@ Status Scd2Plan::CreateVersions() {
       packed.empty() ? "" : fmt::format("max_by(named_struct({}), `s`.`__dl_rn`) FILTER (WHERE "
                                         "`s`.`__dl_writer`) AS `__dl_w`, ",
                                         fmt::join(packed, ", "));
-  return Sql(fmt::format(
-      "CACHE TABLE {0} AS SELECT {1}, `g`.`__dl_e` AS {2}, CASE WHEN `g`.`__dl_cur` THEN {3} ELSE "
-      "`g`.`__dl_end` END AS {4}, `g`.`__dl_cur` AS {5} FROM (SELECT {6}, {7}max(`s`.{8}) FILTER "
-      "(WHERE `s`.`__dl_opener`) AS `__dl_e`, max(`s`.`__dl_next`) FILTER (WHERE `s`.`__dl_last`) "
-      "AS `__dl_end`, bool_or(`s`.`__dl_last` AND `s`.`__dl_next` IS NULL) AS `__dl_cur` FROM {9} "
-      "AS `s` LEFT SEMI JOIN {10} AS `t` ON {11} WHERE NOT `s`.{12} GROUP BY {6}, `s`.`__dl_vid`) "
-      "AS `g`",
-      Id(kVersions), fmt::join(g_cols, ", "), Id(op_.effective_column), c_.open_end,
-      Id(op_.end_column), Id(op_.current_column), fmt::join(s_keys, ", "), writer, Id(kEff),
-      Id(kSteps), Id(kTouched), Match(op_.keys, "t", "s"), del));
+  return Materialize(
+      kVersions,
+      fmt::format(
+          "SELECT {0}, `g`.`__dl_e` AS {1}, CASE WHEN `g`.`__dl_cur` THEN {2} ELSE `g`.`__dl_end` "
+          "END AS {3}, `g`.`__dl_cur` AS {4} FROM (SELECT {5}, {6}max(`s`.{7}) FILTER (WHERE "
+          "`s`.`__dl_opener`) AS `__dl_e`, max(`s`.`__dl_next`) FILTER (WHERE `s`.`__dl_last`) AS "
+          "`__dl_end`, bool_or(`s`.`__dl_last` AND `s`.`__dl_next` IS NULL) AS `__dl_cur` FROM {8} "
+          "AS `s` LEFT SEMI JOIN {9} AS `t` ON {10} WHERE NOT `s`.{11} GROUP BY {5}, "
+          "`s`.`__dl_vid`) AS `g`",
+          fmt::join(g_cols, ", "), Id(op_.effective_column), c_.open_end, Id(op_.end_column),
+          Id(op_.current_column), fmt::join(s_keys, ", "), writer, Id(kEff), Id(kSteps),
+          Id(kTouched), Match(op_.keys, "t", "s"), del));
 }
 
 // The table's replaced rows (every row of a late key, the current row of another touched key)
@@ -333,10 +335,10 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   DL_RETURN_IF_ERROR(CreateEvents());
   if (op_.change_store_columns) DL_RETURN_IF_ERROR(OpenStore());
   DL_RETURN_IF_ERROR(CreateClusteredTable());
-  // Stored before the steps read the store: a write after would make Spark re-plan the
-  // cached steps, which read it, under the MERGE. (kPairs, read before, may be re-read after
-  // this write: kLanded takes only its markers, facts the same at any version, and dead_ was
-  // taken before it.)
+  // Stored before the steps read the store: on servers that cache instead of checkpointing
+  // (Materialize), a write after would make Spark re-plan the cached steps, which read it,
+  // under the MERGE. (A cached kPairs, read before, may be re-read after this write: kLanded
+  // takes only its markers, facts the same at any version, and dead_ was taken before it.)
   DL_RETURN_IF_ERROR(WriteChangeStore());
   DL_RETURN_IF_ERROR(CreateLateKeys());
   DL_RETURN_IF_ERROR(CreateVersions());
@@ -355,10 +357,26 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   return out;
 }
 
+// View `view` over the rows of `query`, computed once now: the plan's intermediate results,
+// each read more than once. A local checkpoint where the server has them: its plan is just
+// its rows, so the plan's writes (the change store, the MERGE) re-plan nothing that read
+// the table or the store; a cached table's plan (CACHE TABLE, on servers before Spark 4.0)
+// is re-planned on each such write, and the MERGE analyses it whole (seconds of a batch:
+// docs/benchmarks.md).
+Status Scd2Plan::Materialize(const char* view, const std::string& query) {
+  DL_ASSIGN_OR_RETURN(auto checkpoint, s_.LocalCheckpoint(SqlRelation(query)));
+  if (!checkpoint) return Sql(fmt::format("CACHE TABLE {} AS {}", Id(view), query));
+  checkpoints_.push_back(*checkpoint);
+  return CreateView(s_, view, std::move(*checkpoint));
+}
+
 void Scd2Plan::Release() {
-  for (const char* cached : {kVersions, kSteps, kLateKeys, kPairs, kEvents}) {
-    (void)s_.Sql(fmt::format("UNCACHE TABLE IF EXISTS {}", Id(cached)));
+  if (checkpoints_.empty()) {
+    for (const char* cached : {kVersions, kSteps, kLateKeys, kPairs, kEvents}) {
+      (void)s_.Sql(fmt::format("UNCACHE TABLE IF EXISTS {}", Id(cached)));
+    }
   }
+  for (const auto& checkpoint : checkpoints_) (void)s_.ReleaseCheckpoint(checkpoint);
   for (const char* view :
        {kVersions, kTouched, kSteps, kLateKeys, kLanded, kPairs, kBatchKeys, kEvents, kNewEvents}) {
     (void)s_.Sql("DROP VIEW IF EXISTS " + Id(view));

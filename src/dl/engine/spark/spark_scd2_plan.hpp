@@ -22,14 +22,16 @@ namespace dl::engine::spark {
 
 constexpr const char* kBatchView = "__dl_scd2_batch";
 constexpr const char* kNewEvents = "__dl_scd2_new";
-constexpr const char* kEvents = "__dl_scd2_events";  // cached: read by every later step
+// Materialized (Scd2Plan::Materialize): kEvents, read by every later step; kLateKeys (with a
+// store), kSteps and kVersions, each read again; kPairs.
+constexpr const char* kEvents = "__dl_scd2_events";
 constexpr const char* kBatchKeys = "__dl_scd2_keys";
-constexpr const char* kLateKeys = "__dl_scd2_late";  // cached with a store (read again)
-constexpr const char* kSteps = "__dl_scd2_steps";  // cached
+constexpr const char* kLateKeys = "__dl_scd2_late";
+constexpr const char* kSteps = "__dl_scd2_steps";
 constexpr const char* kTouched = "__dl_scd2_touched";
-constexpr const char* kVersions = "__dl_scd2_versions";  // cached
-// The store's (txn version, batch id) pairs (cached: one scan of the store) and, over them,
-// the pairs that landed.
+constexpr const char* kVersions = "__dl_scd2_versions";
+// The store's (txn version, batch id) pairs (one scan of the store) and, over them, the
+// pairs that landed.
 constexpr const char* kPairs = "__dl_scd2_pairs";
 constexpr const char* kLanded = "__dl_scd2_landed";
 
@@ -89,6 +91,7 @@ class Scd2Plan {
   Status CountVersions(Scd2Outcome& out);
   Result<std::optional<int64_t>> Commit();
   Status Sql(const std::string& sql) { return s_.Sql(sql).status(); }
+  Status Materialize(const char* view, const std::string& query);
   std::string Table() const { return "delta." + Id(op_.rows.table_root); }
   std::string Ordinal() const { return fmt::format("CAST({} AS BIGINT)", op_.rows.txn_version); }
   std::string Store() const { return "delta." + Id(op_.change_store_root); }
@@ -112,6 +115,7 @@ class Scd2Plan {
     }
   };
   std::vector<DeadPair> dead_;
+  std::vector<pb::Relation> checkpoints_;  ///< Materialize's, released by Release
   bool created_ = false;  ///< the table was created empty by CreateClusteredTable
   bool late_ = false;     ///< some key of the batch has a late event (CreateLateKeys)
 };

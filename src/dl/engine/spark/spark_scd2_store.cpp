@@ -31,12 +31,14 @@ Status Scd2Plan::CreateLateKeys() {
                            Id(kLateKeys), fmt::join(keys, ", "), Id(kBatchKeys)));
   }
   // The stored events of the batch's keys only are aggregated (the store holds every key's).
-  DL_RETURN_IF_ERROR(Sql(fmt::format(
-      "CACHE TABLE {0} AS SELECT {1} FROM {2} AS `b` JOIN (SELECT {3}, max({4}) AS `__dl_max` "
-      "FROM {5} AS `s` LEFT SEMI JOIN {2} AS `k` ON {6} GROUP BY {3}) AS `s` ON {7} WHERE "
-      "`b`.`__dl_min` < `s`.`__dl_max`",
-      Id(kLateKeys), fmt::join(b_keys, ", "), Id(kBatchKeys), fmt::join(keys, ", "),
-      Id(*op_.sequence_column), Stored(), Match(op_.keys, "k", "s"), Match(op_.keys, "b", "s"))));
+  DL_RETURN_IF_ERROR(Materialize(
+      kLateKeys,
+      fmt::format("SELECT {0} FROM {1} AS `b` JOIN (SELECT {2}, max({3}) AS `__dl_max` FROM {4} "
+                  "AS `s` LEFT SEMI JOIN {1} AS `k` ON {5} GROUP BY {2}) AS `s` ON {6} WHERE "
+                  "`b`.`__dl_min` < `s`.`__dl_max`",
+                  fmt::join(b_keys, ", "), Id(kBatchKeys), fmt::join(keys, ", "),
+                  Id(*op_.sequence_column), Stored(), Match(op_.keys, "k", "s"),
+                  Match(op_.keys, "b", "s"))));
   // Without late keys the versions need no stored event (CreateVersions reads none).
   DL_ASSIGN_OR_RETURN(auto any, s_.Sql(fmt::format("SELECT 1 FROM {} LIMIT 1", Id(kLateKeys))));
   late_ = !any.rows.empty();
@@ -66,17 +68,17 @@ Status Scd2Plan::OpenStore() {
       }
     }
   }
-  // Cached: the store's pairs the plan needs (a few rows per batch ever loaded), from one
-  // scan: each of an applied version (marked: a marker row says it landed) and old-layout
-  // ones above the applied version. The attempt's id makes the cached plan its own: Spark's
-  // cache is shared by the server's sessions, and another loader's UNCACHE of an equal plan
-  // would drop ours.
-  DL_RETURN_IF_ERROR(Sql(fmt::format(
-      "CACHE TABLE {0} AS SELECT {1} AS `v`, {2} AS `id`, bool_or({3} IS NULL) AS `marked`, {4} "
-      "AS `__dl_owner` FROM {5} WHERE ({2} IS NOT NULL AND {1} <= {6}) OR ({2} IS NULL AND {1} > "
-      "{6}) GROUP BY {1}, {2}",
-      Id(kPairs), Id(kStoreBatch), Id(kStoreBatchId), Id(kStoreDelete),
-      SparkLiteral(op_.rows.batch_id), Store(), applied)));
+  // Materialized: the store's pairs the plan needs (a few rows per batch ever loaded), from
+  // one scan: each of an applied version (marked: a marker row says it landed) and
+  // old-layout ones above the applied version. The attempt's id makes a cached plan (servers
+  // before Spark 4.0) its own: Spark's cache is shared by the server's sessions, and another
+  // loader's UNCACHE of an equal plan would drop ours.
+  DL_RETURN_IF_ERROR(Materialize(
+      kPairs, fmt::format("SELECT {0} AS `v`, {1} AS `id`, bool_or({2} IS NULL) AS `marked`, {3} "
+                          "AS `__dl_owner` FROM {4} WHERE ({1} IS NOT NULL AND {0} <= {5}) OR "
+                          "({1} IS NULL AND {0} > {5}) GROUP BY {0}, {1}",
+                          Id(kStoreBatch), Id(kStoreBatchId), Id(kStoreDelete),
+                          SparkLiteral(op_.rows.batch_id), Store(), applied)));
   DL_RETURN_IF_ERROR(ResolveLanded());
   std::string landed =
       fmt::format("SELECT `v`, `id` FROM {} WHERE `marked` AND `id` IS NOT NULL AND `v` <= {}",
