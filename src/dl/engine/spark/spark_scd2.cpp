@@ -333,15 +333,19 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
       CreateTypedView(s_, op_.rows, kBatchView, WithAuditColumns(op_.rows, files, true)));
   DL_RETURN_IF_ERROR(ResolveColumns());
   DL_RETURN_IF_ERROR(CreateEvents());
+  DL_RETURN_IF_ERROR(CreateBatchKeys());
   if (op_.change_store_columns) DL_RETURN_IF_ERROR(OpenStore());
-  DL_RETURN_IF_ERROR(CreateClusteredTable());
-  // Stored before the steps read the store: on servers that cache instead of checkpointing
-  // (Materialize), a write after would make Spark re-plan the cached steps, which read it,
-  // under the MERGE. (A cached kPairs, read before, may be re-read after this write: kLanded
-  // takes only its markers, facts the same at any version, and dead_ was taken before it.)
-  DL_RETURN_IF_ERROR(WriteChangeStore());
+  // The late keys read only landed events at or below the applied version: the batch's own,
+  // stored later at its txn version above it, are never among them.
   DL_RETURN_IF_ERROR(CreateLateKeys());
+  DL_RETURN_IF_ERROR(CreateClusteredTable());
   DL_RETURN_IF_ERROR(CreateVersions());
+  // The batch's events are stored after the plan read the store (a read after a write to it
+  // pays Delta's update of the store's snapshot) and before the MERGE that lands them. On
+  // servers that cache instead of checkpointing (Materialize), this write re-plans the cached
+  // results that read the store: they read the same rows again (those at or below the
+  // applied version do not change).
+  DL_RETURN_IF_ERROR(WriteChangeStore());
   // Without the source file column the MERGE's inserted rows are the versions (a job
   // fewer): they are counted only where no MERGE tells (a write, or a MERGE Delta skipped).
   Scd2Outcome out;
@@ -372,13 +376,13 @@ Status Scd2Plan::Materialize(const char* view, const std::string& query) {
 
 void Scd2Plan::Release() {
   if (checkpoints_.empty()) {
-    for (const char* cached : {kVersions, kSteps, kLateKeys, kPairs, kEvents}) {
+    for (const char* cached : {kVersions, kSteps, kLateKeys, kStoreKeys, kEvents}) {
       (void)s_.Sql(fmt::format("UNCACHE TABLE IF EXISTS {}", Id(cached)));
     }
   }
   for (const auto& checkpoint : checkpoints_) (void)s_.ReleaseCheckpoint(checkpoint);
-  for (const char* view :
-       {kVersions, kTouched, kSteps, kLateKeys, kLanded, kPairs, kBatchKeys, kEvents, kNewEvents}) {
+  for (const char* view : {kVersions, kTouched, kSteps, kLateKeys, kLanded, kPairs, kStoreKeys,
+                           kBatchKeys, kEvents, kNewEvents}) {
     (void)s_.Sql("DROP VIEW IF EXISTS " + Id(view));
   }
   DropView(s_, kBatchView, op_.rows);

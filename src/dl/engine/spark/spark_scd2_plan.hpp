@@ -22,16 +22,18 @@ namespace dl::engine::spark {
 
 constexpr const char* kBatchView = "__dl_scd2_batch";
 constexpr const char* kNewEvents = "__dl_scd2_new";
-// Materialized (Scd2Plan::Materialize): kEvents, read by every later step; kLateKeys (with a
-// store), kSteps and kVersions, each read again; kPairs.
+// Materialized (Scd2Plan::Materialize): kEvents, read by every later step; kStoreKeys (with a
+// store: what the plan needs of it before its steps, from one scan); kLateKeys (with a
+// store), kSteps and kVersions, each read again.
 constexpr const char* kEvents = "__dl_scd2_events";
 constexpr const char* kBatchKeys = "__dl_scd2_keys";
+constexpr const char* kStoreKeys = "__dl_scd2_store";
 constexpr const char* kLateKeys = "__dl_scd2_late";
 constexpr const char* kSteps = "__dl_scd2_steps";
 constexpr const char* kTouched = "__dl_scd2_touched";
 constexpr const char* kVersions = "__dl_scd2_versions";
-// The store's (txn version, batch id) pairs (one scan of the store) and, over them, the
-// pairs that landed.
+// The store's (txn version, batch id) pairs (over kStoreKeys) and, over them, the pairs that
+// landed.
 constexpr const char* kPairs = "__dl_scd2_pairs";
 constexpr const char* kLanded = "__dl_scd2_landed";
 
@@ -81,6 +83,7 @@ class Scd2Plan {
  private:
   Status ResolveColumns();
   Status CreateEvents();
+  Status CreateBatchKeys();
   Status OpenStore();
   Status ResolveLanded();
   Status CreateLateKeys();

@@ -15,29 +15,38 @@
 
 namespace dl::engine::spark {
 
+// kBatchKeys: every key of the events, with its earliest sequence value.
+Status Scd2Plan::CreateBatchKeys() {
+  std::vector<std::string> keys;
+  for (const auto& k : op_.keys) keys.push_back(Id(k));
+  return Sql(fmt::format(
+      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT {1}, min({2}) AS `__dl_min` FROM {3} GROUP BY {1}",
+      Id(kBatchKeys), fmt::join(keys, ", "), Id(kSeq), Id(kEvents)));
+}
+
 // kLateKeys: keys with an event earlier than their latest stored one (their history is
-// replayed from the change store); kBatchKeys: every key of the events.
+// replayed from the change store), from kStoreKeys: the latest sequence value of each batch
+// key's stored events, of landed pairs at or below the applied version (as Stored() reads).
 Status Scd2Plan::CreateLateKeys() {
-  std::vector<std::string> keys, b_keys;
+  std::vector<std::string> keys, b_keys, s_keys;
   for (const auto& k : op_.keys) {
     keys.push_back(Id(k));
     b_keys.push_back("`b`." + Id(k));
+    s_keys.push_back("`s`." + Id(k));
   }
-  DL_RETURN_IF_ERROR(Sql(fmt::format(
-      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT {1}, min({2}) AS `__dl_min` FROM {3} GROUP BY {1}",
-      Id(kBatchKeys), fmt::join(keys, ", "), Id(kSeq), Id(kEvents))));
   if (!op_.change_store_columns) {
     return Sql(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {} WHERE false",
                            Id(kLateKeys), fmt::join(keys, ", "), Id(kBatchKeys)));
   }
-  // The stored events of the batch's keys only are aggregated (the store holds every key's).
   DL_RETURN_IF_ERROR(Materialize(
       kLateKeys,
-      fmt::format("SELECT {0} FROM {1} AS `b` JOIN (SELECT {2}, max({3}) AS `__dl_max` FROM {4} "
-                  "AS `s` LEFT SEMI JOIN {1} AS `k` ON {5} GROUP BY {2}) AS `s` ON {6} WHERE "
-                  "`b`.`__dl_min` < `s`.`__dl_max`",
-                  fmt::join(b_keys, ", "), Id(kBatchKeys), fmt::join(keys, ", "),
-                  Id(*op_.sequence_column), Stored(), Match(op_.keys, "k", "s"),
+      fmt::format("SELECT {0} FROM {1} AS `b` JOIN (SELECT {2}, max(`s`.`__dl_max`) AS `__dl_max` "
+                  "FROM {3} AS `s` LEFT JOIN {4} AS `l` ON `s`.`__dl_v` = `l`.`v` AND "
+                  "`s`.`__dl_bid` = `l`.`id` WHERE {5} IS NOT NULL AND `s`.`__dl_v` <= {6} AND "
+                  "(`s`.`__dl_bid` IS NULL OR `l`.`v` IS NOT NULL) GROUP BY {2}) AS `s` ON {7} "
+                  "WHERE `b`.`__dl_min` < `s`.`__dl_max`",
+                  fmt::join(b_keys, ", "), Id(kBatchKeys), fmt::join(s_keys, ", "), Id(kStoreKeys),
+                  Id(kLanded), s_keys.front(), op_.applied_txn_version,
                   Match(op_.keys, "b", "s"))));
   // Without late keys the versions need no stored event (CreateVersions reads none).
   DL_ASSIGN_OR_RETURN(auto any, s_.Sql(fmt::format("SELECT 1 FROM {} LIMIT 1", Id(kLateKeys))));
@@ -68,17 +77,33 @@ Status Scd2Plan::OpenStore() {
       }
     }
   }
-  // Materialized: the store's pairs the plan needs (a few rows per batch ever loaded), from
-  // one scan: each of an applied version (marked: a marker row says it landed) and
-  // old-layout ones above the applied version. The attempt's id makes a cached plan (servers
-  // before Spark 4.0) its own: Spark's cache is shared by the server's sessions, and another
-  // loader's UNCACHE of an equal plan would drop ours.
+  // Materialized, from one scan of the store: per (txn version, batch id) pair and key of the
+  // batch (NULL for other keys' events and for markers), whether a marker says the pair
+  // landed and its events' latest sequence value. Scanned: the rows at or below the applied
+  // version, and old-layout ones (NULL batch id) above it for the clean-up; never those of
+  // attempts in flight. The attempt's id makes a cached plan (servers before Spark 4.0) its
+  // own: Spark's cache is shared by the server's sessions, and another loader's UNCACHE of an
+  // equal plan would drop ours.
+  std::vector<std::string> keys, k_keys;
+  for (const auto& k : op_.keys) {
+    keys.push_back(fmt::format("`k`.{0} AS {0}", Id(k)));
+    k_keys.push_back("`k`." + Id(k));
+  }
   DL_RETURN_IF_ERROR(Materialize(
-      kPairs, fmt::format("SELECT {0} AS `v`, {1} AS `id`, bool_or({2} IS NULL) AS `marked`, {3} "
-                          "AS `__dl_owner` FROM {4} WHERE ({1} IS NOT NULL AND {0} <= {5}) OR "
-                          "({1} IS NULL AND {0} > {5}) GROUP BY {0}, {1}",
-                          Id(kStoreBatch), Id(kStoreBatchId), Id(kStoreDelete),
-                          SparkLiteral(op_.rows.batch_id), Store(), applied)));
+      kStoreKeys,
+      fmt::format("SELECT `s`.{0} AS `__dl_v`, `s`.{1} AS `__dl_bid`, {2}, bool_or(`s`.{3} IS "
+                  "NULL) AS `__dl_marked`, max(`s`.{4}) FILTER (WHERE `s`.{3} IS NOT NULL) AS "
+                  "`__dl_max`, {5} AS `__dl_owner` FROM {6} AS `s` LEFT JOIN {7} AS `k` ON {8} "
+                  "WHERE `s`.{0} <= {9} OR `s`.{1} IS NULL GROUP BY `s`.{0}, `s`.{1}, {10}",
+                  Id(kStoreBatch), Id(kStoreBatchId), fmt::join(keys, ", "), Id(kStoreDelete),
+                  Id(*op_.sequence_column), SparkLiteral(op_.rows.batch_id), Store(),
+                  Id(kBatchKeys), Match(op_.keys, "k", "s"), applied, fmt::join(k_keys, ", "))));
+  // The pairs the plan needs: each of an applied version, and old-layout ones above it.
+  DL_RETURN_IF_ERROR(Sql(fmt::format(
+      "CREATE OR REPLACE TEMP VIEW {0} AS SELECT `__dl_v` AS `v`, `__dl_bid` AS `id`, "
+      "bool_or(`__dl_marked`) AS `marked` FROM {1} WHERE (`__dl_bid` IS NOT NULL AND `__dl_v` <= "
+      "{2}) OR (`__dl_bid` IS NULL AND `__dl_v` > {2}) GROUP BY `__dl_v`, `__dl_bid`",
+      Id(kPairs), Id(kStoreKeys), applied)));
   DL_RETURN_IF_ERROR(ResolveLanded());
   std::string landed =
       fmt::format("SELECT `v`, `id` FROM {} WHERE `marked` AND `id` IS NOT NULL AND `v` <= {}",
