@@ -51,8 +51,8 @@ class SparkSession {
   /// reads it is not analysed again down to the tables `input` read, nor re-planned when one
   /// of them is written (a CACHE TABLE's plan is, on every write to such a table: seconds
   /// each). nullopt from a server before 4.0, which has no such command. Held until
-  /// ReleaseCheckpoint or the session's end; lost with an executor that held part of it
-  /// (a later read then fails: the operation is retried).
+  /// ReleaseCheckpoint or the session's end (the server frees its blocks when its JVM
+  /// collects them); lost with an executor that held part of it (a later read then fails).
   Result<std::optional<::spark::connect::Relation>> LocalCheckpoint(
       const ::spark::connect::Relation& input);
   Status ReleaseCheckpoint(const ::spark::connect::Relation& checkpoint);
