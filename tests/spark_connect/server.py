@@ -52,6 +52,10 @@ class SparkConnectServer:
         return f"sc://127.0.0.1:{self.port}"
 
     @property
+    def local_dir(self) -> Path:
+        return self.workdir / "local"
+
+    @property
     def remote(self) -> str:
         """The full connection string (no TLS on loopback; the token is still required)."""
         return f"{self.endpoint}/;token={self.token};use_ssl=false"
@@ -63,6 +67,8 @@ class SparkConnectServer:
             "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
             "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
             "spark.sql.warehouse.dir": str(self.workdir / "warehouse"),
+            # block files where the tests can find them (a lost checkpoint block)
+            "spark.local.dir": str(self.local_dir),
             "spark.sql.session.timeZone": self.time_zone,
             "spark.ui.enabled": "false",
             "spark.sql.shuffle.partitions": "2",

@@ -43,6 +43,13 @@ bool SessionLostClass(const std::string& error_class) {
   return error_class.rfind("INVALID_HANDLE.SESSION_", 0) == 0;
 }
 
+// A block of a local checkpoint is gone: the executor that held it died (a preempted node,
+// a scaled-down cluster). Nothing can recompute it, but the operation, done again, makes a
+// new checkpoint.
+bool LostCheckpointClass(const std::string& error_class) {
+  return error_class == "CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND";
+}
+
 }  // namespace
 
 bool SessionMayBeLost(const grpc::Status& status) {
@@ -80,6 +87,14 @@ Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
   // Spark's messages usually start with "[ERROR_CLASS]" already.
   if (!error_class.empty() && message.rfind("[" + error_class + "]", 0) != 0) {
     message = fmt::format("[{}] {}", error_class, message);
+  }
+  if (LostCheckpointClass(error_class)) {
+    detail.cause = ErrorDetail::Cause::kTransient;
+    return Status::Engine(
+               "Spark: an intermediate result of this operation was lost with the executor "
+               "that held it (transient, retry): {}",
+               message)
+        .WithDetail(std::move(detail));
   }
   return Status::Engine("Spark: {}", message).WithDetail(std::move(detail));
 }

@@ -315,7 +315,8 @@ Status ClassifyError(Status st, const AppendOperation& op) {
     return Status::CommitConflict("{}", st.message()).WithDetail(st.detail());
   }
   ErrorDetail detail = st.detail();
-  if (!detail.files.empty()) return st;  // ours, already naming its files
+  // Ours, already naming its files; or the cluster's (a lost checkpoint), not the files'.
+  if (!detail.files.empty() || detail.cause == ErrorDetail::Cause::kTransient) return st;
   std::string named;
   for (const auto& p : op.paths) {
     if (st.message().find(p) == std::string::npos) continue;

@@ -139,7 +139,8 @@ class SparkSession::Impl {
     return rows;
   }
 
-  Result<std::optional<pb::Relation>> LocalCheckpoint(const pb::Relation& input) {
+  Result<std::optional<pb::Relation>> LocalCheckpoint(const pb::Relation& input,
+                                                      const pb::StorageLevel* level) {
     if (!checkpoints_) {
       DL_ASSIGN_OR_RETURN(const std::string version, SparkVersion());
       checkpoints_ = std::atoi(version.c_str()) >= 4;  // "4.1.0"; CheckpointCommand is 4.0's
@@ -150,6 +151,7 @@ class SparkSession::Impl {
     *cmd->mutable_relation() = input;
     cmd->set_local(true);
     cmd->set_eager(true);
+    if (level != nullptr) *cmd->mutable_storage_level() = *level;
     const auto start = std::chrono::steady_clock::now();
     QueryRows rows;
     pb::Relation out;
@@ -302,8 +304,9 @@ const std::string& SparkSession::session_id() const { return impl_->session_id()
 Result<QueryRows> SparkSession::Sql(const std::string& sql) { return impl_->Sql(sql); }
 Result<std::string> SparkSession::SparkVersion() { return impl_->SparkVersion(); }
 Result<QueryRows> SparkSession::Execute(const pb::Plan& plan) { return impl_->Run(plan); }
-Result<std::optional<pb::Relation>> SparkSession::LocalCheckpoint(const pb::Relation& input) {
-  return impl_->LocalCheckpoint(input);
+Result<std::optional<pb::Relation>> SparkSession::LocalCheckpoint(const pb::Relation& input,
+                                                                  const pb::StorageLevel* level) {
+  return impl_->LocalCheckpoint(input, level);
 }
 Status SparkSession::ReleaseCheckpoint(const pb::Relation& checkpoint) {
   return impl_->ReleaseCheckpoint(checkpoint);

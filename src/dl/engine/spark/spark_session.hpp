@@ -14,6 +14,7 @@
 namespace spark::connect {
 class Plan;
 class Relation;
+class StorageLevel;
 }
 
 namespace dl::engine::spark {
@@ -52,9 +53,11 @@ class SparkSession {
   /// of them is written (a CACHE TABLE's plan is, on every write to such a table: seconds
   /// each). nullopt from a server before 4.0, which has no such command. Held until
   /// ReleaseCheckpoint or the session's end (the server frees its blocks when its JVM
-  /// collects them); lost with an executor that held part of it (a later read then fails).
+  /// collects them); lost with an executor that held part of it (a later read then fails
+  /// with a transient error). Kept at `level`, or in memory spilling to disk when null.
   Result<std::optional<::spark::connect::Relation>> LocalCheckpoint(
-      const ::spark::connect::Relation& input);
+      const ::spark::connect::Relation& input,
+      const ::spark::connect::StorageLevel* level = nullptr);
   Status ReleaseCheckpoint(const ::spark::connect::Relation& checkpoint);
   /// Session confs (spark.databricks.delta.write.txnAppId, ...), via the Config call.
   Status SetConf(const std::string& key, const std::string& value);

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "dl/delta/actions.hpp"
 #include "dl/delta/log_segment.hpp"
@@ -211,6 +212,64 @@ TEST(SparkSessionTest, LocalCheckpointKeepsItsRowsWhereACachedTableIsReplanned) 
   MustSql(*s, "UNCACHE TABLE dl_cached");
   EXPECT_TRUE(s->ReleaseCheckpoint(**checkpoint).ok());
   MustSql(*s, "DROP VIEW dl_checkpointed");
+}
+
+// The block files of the server's block manager under its spark.local.dir.
+std::set<std::string> RddBlockFiles(const std::string& local_dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(local_dir)) {
+    if (e.is_regular_file() && e.path().filename().string().rfind("rdd_", 0) == 0) {
+      out.insert(e.path().string());
+    }
+  }
+  return out;
+}
+
+// What an executor's death does to a local checkpoint on a cluster, done on the local server
+// by deleting the checkpoint's block files: reading it fails, and the failure is transient
+// (the loader's batch runner retries the batch, which checkpoints anew).
+TEST(SparkSessionTest, ALostCheckpointBlockIsTransient) {
+  auto s = ServerSession();
+  ASSERT_TRUE(s);
+  const char* local_dir = std::getenv("DL_SPARK_LOCAL_DIR");
+  ASSERT_TRUE(local_dir) << "DL_SPARK_LOCAL_DIR must name the server's spark.local.dir";
+  const std::set<std::string> before = RddBlockFiles(local_dir);
+  ::spark::connect::Relation relation;
+  relation.mutable_sql()->set_query("SELECT id, id * 2 AS v FROM range(1000)");
+  ::spark::connect::StorageLevel disk_only;
+  disk_only.set_use_disk(true);
+  disk_only.set_replication(1);
+  auto checkpoint = s->LocalCheckpoint(relation, &disk_only);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().ToString();
+  ASSERT_TRUE(checkpoint->has_value());
+  int removed = 0;
+  for (const auto& file : RddBlockFiles(local_dir)) {
+    if (!before.count(file)) removed += std::filesystem::remove(file) ? 1 : 0;
+  }
+  ASSERT_GT(removed, 0) << "no block file of the checkpoint under " << local_dir;
+
+  ::spark::connect::Plan read;
+  auto* agg = read.mutable_root()->mutable_aggregate();
+  *agg->mutable_input() = **checkpoint;
+  agg->set_group_type(::spark::connect::Aggregate::GROUP_TYPE_GROUPBY);
+  auto* sum = agg->add_aggregate_expressions()->mutable_unresolved_function();
+  sum->set_function_name("sum");
+  sum->add_arguments()->mutable_unresolved_attribute()->set_unparsed_identifier("v");
+  // The first read finds the block's file gone (the block manager then forgets the block);
+  // from then on the checkpoint's block is missing, as after its executor's death.
+  Status lost;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto rows = s->Execute(read);
+    ASSERT_FALSE(rows.ok()) << "read a checkpoint whose blocks were deleted";
+    lost = rows.status();
+    if (lost.detail().error_class == "CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND") break;
+  }
+  EXPECT_EQ(lost.detail().error_class, "CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND") << lost.ToString();
+  EXPECT_EQ(lost.detail().cause, ErrorDetail::Cause::kTransient) << lost.ToString();
+  EXPECT_THAT(lost.message(), HasSubstr("lost with the executor"));
+  EXPECT_TRUE(s->ReleaseCheckpoint(**checkpoint).ok());
+  // The session goes on.
+  EXPECT_EQ(MustSql(*s, "SELECT 1").rows, (std::vector<Row>{{"1"}}));
 }
 
 }  // namespace

@@ -87,5 +87,24 @@ TEST(GrpcErrorTest, LostSessionIsIoCarryingItsClass) {
       SparkFailure(grpc::StatusCode::INTERNAL, "x", "INVALID_HANDLE.OPERATION_NOT_FOUND")));
 }
 
+TEST(GrpcErrorTest, LostCheckpointBlockIsTransient) {
+  Status st = FromGrpc(
+      SparkFailure(grpc::StatusCode::INTERNAL,
+                   "[CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND] Checkpoint block rdd_3_0 not found!",
+                   "CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND"),
+      Remote());
+  EXPECT_EQ(st.code(), StatusCode::kEngine);
+  EXPECT_EQ(st.detail().cause, ErrorDetail::Cause::kTransient);
+  EXPECT_EQ(st.detail().error_class, "CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND");
+  EXPECT_THAT(st.message(), HasSubstr("lost with the executor"));
+  EXPECT_THAT(st.message(), HasSubstr("Checkpoint block rdd_3_0"));
+  // Other engine errors say nothing of their cause here.
+  EXPECT_EQ(
+      FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL, "x", "TABLE_OR_VIEW_NOT_FOUND"), Remote())
+          .detail()
+          .cause,
+      ErrorDetail::Cause::kUnknown);
+}
+
 }  // namespace
 }  // namespace dl::engine::spark
