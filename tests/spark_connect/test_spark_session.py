@@ -21,4 +21,4 @@ def test_spark_session_against_server(spark_connect, tmp_path):
     p = subprocess.run([str(BINARY), "--gtest_color=no"], capture_output=True, text=True,
                        env=env, timeout=600)
     assert p.returncode == 0, f"dl_spark_server_test failed:\n{p.stdout[-6000:]}\n{p.stderr[-2000:]}"
-    assert "[  PASSED  ] 12 tests." in p.stdout, p.stdout[-3000:]
+    assert "[  PASSED  ] 13 tests." in p.stdout, p.stdout[-3000:]

@@ -88,7 +88,7 @@ std::vector<catalog::TableRegistration> RegisterInSparkCatalog(
     catalog::TableRegistration r;
     r.table = config::DisplayName(cfg, *t);
     auto name = catalog::ResolveUcName(cfg, *t);
-    Status st = name.status();
+    Status st = name.ok() ? engine::spark::PinStringLiterals(session) : name.status();
     if (st.ok()) {
       r.full_name = name->FullName();
       st = session

@@ -73,7 +73,12 @@ std::string SparkType(const delta::DataType& t) {
   return it != kNames.end() ? it->second : t.name;  // string, double, timestamp_ntz, ...
 }
 
+Status PinStringLiterals(SparkSession& session) {
+  return session.SetConf("spark.sql.parser.escapedStringLiterals", "false");
+}
+
 Status PrepareSession(SparkSession& session, const AppendOperation& op) {
+  DL_RETURN_IF_ERROR(PinStringLiterals(session));
   DL_RETURN_IF_ERROR(
       session.SetConf("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"));
   // The compiled config fragments (spark_fragment.cpp) mean what they mean on DuckDB only

@@ -87,6 +87,12 @@ std::string SparkUriOf(const std::string& path);
 /// past 32 paths).
 Status PrepareSession(SparkSession& session, const AppendOperation& op);
 
+/// String literals as SparkLiteral writes them (backslash escapes) whatever the cluster's
+/// default: with spark.sql.parser.escapedStringLiterals on, Spark keeps the backslashes in
+/// the value, so a path holding ' or \ would name another file. Part of PrepareSession; a
+/// session that sends literals without it (the catalog's) calls this first.
+Status PinStringLiterals(SparkSession& session);
+
 /// A relation from SQL text.
 pb::Relation SqlRelation(const std::string& query);
 

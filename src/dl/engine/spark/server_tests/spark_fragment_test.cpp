@@ -51,9 +51,8 @@ const char* const kFragments[] = {
     "coalesce(q, 'none') = 'C:%' AND p <> q -- a comment\n",
 };
 
-TEST(SparkFragmentServerTest, FragmentsMeanOnSparkWhatTheyMeanOnDuckDb) {
-  auto spark = ServerSession();
-  ASSERT_TRUE(spark);
+// Each fragment's value on DuckDB and, compiled, on `spark`.
+void ExpectSameValues(SparkSession& spark) {
   auto duck = MakeDuckDbEngine();
   ASSERT_TRUE(duck.ok()) << duck.status().ToString();
   std::string duck_row, spark_row;
@@ -70,12 +69,37 @@ TEST(SparkFragmentServerTest, FragmentsMeanOnSparkWhatTheyMeanOnDuckDb) {
     auto want = (*duck)->Query("SELECT CAST((" + std::string(fragment) +
                                "\n) AS VARCHAR) FROM (SELECT " + duck_row + ") AS t");
     ASSERT_TRUE(want.ok()) << want.status().ToString();
-    auto got = spark->Sql("SELECT CAST((" + *compiled + "\n) AS STRING) FROM (SELECT " + spark_row +
-                          ") AS t");
+    auto got = spark.Sql("SELECT CAST((" + *compiled + "\n) AS STRING) FROM (SELECT " + spark_row +
+                         ") AS t");
     ASSERT_TRUE(got.ok()) << *compiled << ": " << got.status().ToString();
     ASSERT_EQ(got->rows.size(), 1u);
     EXPECT_EQ(got->rows[0].at(0), want->rows.at(0).at(0)) << "as Spark SQL: " << *compiled;
   }
+}
+
+TEST(SparkFragmentServerTest, FragmentsMeanOnSparkWhatTheyMeanOnDuckDb) {
+  auto spark = ServerSession();
+  ASSERT_TRUE(spark);
+  ExpectSameValues(*spark);
+}
+
+// A cluster whose default keeps backslashes in string literals
+// (spark.sql.parser.escapedStringLiterals): a batch's session pins them back.
+TEST(SparkFragmentServerTest, LiteralsMeanTheSameUnderAClusterThatKeepsBackslashes) {
+  auto spark = ServerSession();
+  ASSERT_TRUE(spark);
+  ASSERT_TRUE(spark->SetConf("spark.sql.parser.escapedStringLiterals", "true").ok());
+  const std::string value = "C:\\dir\\it's";
+  auto raw = spark->Sql("SELECT " + SparkLiteral(value));
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  ASSERT_NE(raw->rows.at(0).at(0), value) << "the conf no longer changes what a literal means";
+  AppendOperation op;
+  op.paths = {"/tmp/x.parquet"};
+  ASSERT_TRUE(PrepareSession(*spark, op).ok());
+  auto pinned = spark->Sql("SELECT " + SparkLiteral(value));
+  ASSERT_TRUE(pinned.ok()) << pinned.status().ToString();
+  EXPECT_EQ(pinned->rows.at(0).at(0), value);
+  ExpectSameValues(*spark);
 }
 
 }  // namespace
