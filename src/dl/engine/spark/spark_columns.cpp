@@ -138,12 +138,13 @@ Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadF
   if (op.new_columns == NewColumns::kKeep) return Status::OK();
   ReadFiles source = files;
   if (files.view.empty()) DL_RETURN_IF_ERROR(OpenSource(session, op, false, source));
-  std::vector<std::string> added;
-  for (const char* c : SourceViewColumns(source)) added.push_back(SparkIdent(c));
-  auto columns = ColumnsOf(session, fmt::format("SELECT * EXCEPT ({}) FROM {}",
-                                                fmt::join(added, ", "), SparkIdent(kSourceView)));
+  auto columns = ColumnsOf(session, "SELECT * FROM " + SparkIdent(kSourceView));
   if (files.view.empty()) CloseSource(session, op);
   if (!columns.ok()) return ClassifyError(columns.status(), op);
+  const std::vector<const char*> added = SourceViewColumns(source);
+  std::erase_if(*columns, [&](const Column& c) {
+    return std::any_of(added.begin(), added.end(), [&](const char* a) { return c.name == a; });
+  });
   bool any_kept = !op.table_columns;
   for (const auto& c : *columns) {
     if (op.new_columns == NewColumns::kRescue && delta::SameColumnName(c.name, op.rescued_data_column)) {

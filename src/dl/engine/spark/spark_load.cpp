@@ -80,16 +80,28 @@ Result<Ranked> RankedQuery(const AppendOperation& op, const std::string& view,
   const char* dir = d.last_wins ? " DESC" : "";
   order.push_back(SparkIdent(kFileOrderColumn) + dir);
   order.push_back(SparkIdent(kRowOrderColumn) + dir);
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.name);
   return Ranked{
       fmt::format("SELECT *, row_number() OVER (PARTITION BY {} ORDER BY {}) AS {} FROM {}",
                   fmt::join(partition, ", "), fmt::join(order, ", "), SparkIdent(kRankColumn),
                   SparkIdent(view)),
-      keys};
+      keys, std::move(names)};
 }
 
+namespace {
+
+std::string SelectList(const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  for (const auto& n : names) quoted.push_back(SparkIdent(n));
+  return fmt::format("{}", fmt::join(quoted, ", "));
+}
+
+}  // namespace
+
 std::string KeptRows(const Ranked& ranked) {
-  return fmt::format("SELECT * EXCEPT ({0}) FROM ({1}) AS `s` WHERE {0} = 1",
-                     SparkIdent(kRankColumn), ranked.sql);
+  return fmt::format("SELECT {0} FROM ({1}) AS `s` WHERE {2} = 1", SelectList(ranked.columns),
+                     ranked.sql, SparkIdent(kRankColumn));
 }
 
 Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
@@ -109,9 +121,15 @@ Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
                      SparkIdent(op.table_root), fmt::join(match, " AND "));
 }
 
-std::string WithoutHiddenColumns(const std::string& query) {
-  return fmt::format("SELECT * EXCEPT ({}, {}, {}) FROM ({})", SparkIdent(kFileColumn),
-                     SparkIdent(kFileOrderColumn), SparkIdent(kRowOrderColumn), query);
+Result<std::string> WithoutHiddenColumns(SparkSession& session, const std::string& query) {
+  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, query));
+  std::vector<std::string> kept;
+  for (const auto& c : columns) {
+    if (c.name != kFileColumn && c.name != kFileOrderColumn && c.name != kRowOrderColumn) {
+      kept.push_back(c.name);
+    }
+  }
+  return fmt::format("SELECT {} FROM ({}) AS `s`", SelectList(kept), query);
 }
 
 std::string PathOfSparkUri(std::string_view uri) {
@@ -157,10 +175,13 @@ Result<AppendOutcome> AppendViews(SparkSession& session, const AppendOperation& 
     DL_ASSIGN_OR_RETURN(ReadFiles kept, CountRowsByFile(session, query));
     files.rows_per_file = std::move(kept.rows_per_file);
     files.rows = kept.rows;
-    input = SqlRelation(WithoutHiddenColumns(query));
+    DL_ASSIGN_OR_RETURN(std::string written, WithoutHiddenColumns(session, query));
+    input = SqlRelation(written);
   } else if (op.replace_where) {
     DL_RETURN_IF_ERROR(CheckReplaceWhere(session, op, kBatchView, *configured));
-    input = SqlRelation(WithoutHiddenColumns("SELECT * FROM " + SparkIdent(kBatchView)));
+    DL_ASSIGN_OR_RETURN(std::string written,
+                        WithoutHiddenColumns(session, "SELECT * FROM " + SparkIdent(kBatchView)));
+    input = SqlRelation(written);
   } else {
     input = WithAuditColumns(op, files, false);
   }

@@ -42,6 +42,7 @@ inline constexpr const char* kRankColumn = "__dl_rn";
 struct Ranked {
   std::string sql;
   std::vector<std::string> keys;
+  std::vector<std::string> columns;  ///< the view's, in order (what KeptRows selects)
 };
 Result<Ranked> RankedQuery(const AppendOperation& op, const std::string& view,
                            const std::vector<Column>& columns);
@@ -58,8 +59,9 @@ Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
 /// userMetadata (Delta's DataFrameWriter options).
 pb::Plan WritePlan(const AppendOperation& op, pb::Relation input);
 
-/// `query` without the batch view's hidden columns.
-std::string WithoutHiddenColumns(const std::string& query);
+/// `query` without the batch view's hidden columns: its other columns by name (Spark 3.5
+/// has no `SELECT * EXCEPT`).
+Result<std::string> WithoutHiddenColumns(SparkSession& session, const std::string& query);
 
 /// A path as Spark reports a file (`file:/x`, `file:///x`, %-escaped) in the form the plan
 /// names local files (`/x`); other URIs only unescaped.
