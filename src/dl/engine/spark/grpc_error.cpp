@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -26,6 +30,23 @@ std::string ErrorClass(const grpc::Status& status) {
     if (it != info.metadata().end()) return it->second;
   }
   return "";
+}
+
+// Spark 3.5 servers send no error class in the details, only in the message, which starts
+// with it as every SparkThrowable's message does ("[TABLE_OR_VIEW_NOT_FOUND] The table ...",
+// after a line break at times): taken from there only, never from elsewhere in the text.
+std::string LeadingClass(std::string_view message) {
+  const size_t open = message.find_first_not_of(" \n");
+  if (open == std::string_view::npos || message[open] != '[') return "";
+  const size_t close = message.find(']', open);
+  if (close == std::string_view::npos || close == open + 1) return "";
+  const std::string_view name = message.substr(open + 1, close - open - 1);
+  const bool ok = std::isupper(static_cast<unsigned char>(name.front())) &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return std::isupper(static_cast<unsigned char>(c)) ||
+                           std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+                  });
+  return ok ? std::string(name) : "";
 }
 
 std::string Scrub(std::string text, const SparkRemote& remote) {
@@ -76,6 +97,8 @@ Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
   }
   ErrorDetail detail;
   detail.error_class = ErrorClass(status);
+  if (detail.error_class.empty()) detail.error_class = LeadingClass(message);
+  message.erase(0, std::min(message.find_first_not_of(" \n"), message.size()));
   const std::string& error_class = detail.error_class;
   if (SessionLostClass(error_class)) {
     return Status::Io(

@@ -72,6 +72,28 @@ TEST(GrpcErrorTest, NoClassInTheTextIsNoClass) {
   EXPECT_EQ(plain.message(), "Spark: boom");
 }
 
+TEST(GrpcErrorTest, ClassFromTheMessageStartWhenTheDetailsLackIt) {
+  // Spark 3.5 servers: no errorClass in the ErrorInfo, the message starts with it (at times
+  // after a line break).
+  Status st = FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                    "\n[PARSE_SYNTAX_ERROR] Syntax error at or near 'SELEC'.", ""),
+                       Remote());
+  EXPECT_EQ(st.detail().error_class, "PARSE_SYNTAX_ERROR");
+  EXPECT_THAT(st.message(), StartsWith("Spark: [PARSE_SYNTAX_ERROR] Syntax error"));
+  Status race =
+      FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                            "[DELTA_CONCURRENT_APPEND] ConcurrentAppendException: ...", ""),
+               Remote());
+  EXPECT_EQ(race.detail().error_class, "DELTA_CONCURRENT_APPEND");
+  // Only a leading [UPPER_CASE.NAME] is a class.
+  for (const char* text : {"[a].csv is missing", "[] x", "[NOT CLOSED", " x [TABLE_NOT_FOUND]"}) {
+    EXPECT_EQ(
+        FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL, text, ""), Remote()).detail().error_class,
+        "")
+        << text;
+  }
+}
+
 TEST(GrpcErrorTest, LostSessionIsIoCarryingItsClass) {
   grpc::Status lost = SparkFailure(grpc::StatusCode::INTERNAL,
                                    "[INVALID_HANDLE.SESSION_CHANGED] The existing Spark server "
