@@ -8,6 +8,8 @@ io.delta:delta-spark_2.13:4.1.0 from Maven Central (--packages: ivy caches it in
 local[2] and a 1 GB driver. It requires a bearer token (Spark's pre-shared key
 authentication, `SPARK_CONNECT_AUTHENTICATE_TOKEN`), random per session, so the tests also
 prove the client sends it. A server that cannot start FAILS the tests that need it.
+With DL_SPARK_SERVER_FLAVOR=3.5 it is a Spark Connect 3.5 server with Delta 3.3 instead
+(tests/e2e/test_e2e_spark35.py runs a part of the Spark suites that way).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,11 @@ REPO = Path(__file__).resolve().parents[2]
 # scripts/install_spark_connect.sh makes it (DL_SPARK_CONNECT_VENV: elsewhere)
 VENV = Path(os.environ.get("DL_SPARK_CONNECT_VENV") or REPO / "third_party" / "spark-connect" / "venv")
 DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.1.0"
+# A Spark 3.5 server (Databricks' 15.x/16.x LTS runtimes are Spark 3.5): pyspark 3.5 of the
+# test venv (tests/requirements.txt) with the newest Spark Connect 3.5 jar Maven Central
+# serves and Delta 3.3; no pre-shared token there (Spark 3.5 has none).
+VENV_35 = REPO / ".venv"
+PACKAGES_35 = "org.apache.spark:spark-connect_2.12:3.5.7,io.delta:delta-spark_2.12:3.3.3"
 START_TIMEOUT_S = 600  # the first start downloads the Delta jars
 
 
@@ -45,6 +52,12 @@ class SparkConnectServer:
     startup_seconds: float = 0.0
     # The JVM's and the default session time zone (our loads set UTC in their own sessions).
     time_zone: str = "UTC"
+    # "4.1" (the default) or "3.5" (DL_SPARK_SERVER_FLAVOR: the Spark suites on a 3.5 server)
+    flavor: str = field(default_factory=lambda: os.environ.get("DL_SPARK_SERVER_FLAVOR", "4.1"))
+
+    @property
+    def venv(self) -> Path:
+        return VENV_35 if self.flavor == "3.5" else VENV
 
     @property
     def endpoint(self) -> str:
@@ -57,7 +70,10 @@ class SparkConnectServer:
 
     @property
     def remote(self) -> str:
-        """The full connection string (no TLS on loopback; the token is still required)."""
+        """The full connection string (no TLS on loopback; the token is still required, but
+        by a 3.5 server, which has none)."""
+        if self.flavor == "3.5":
+            return f"{self.endpoint}/;use_ssl=false"
         return f"{self.endpoint}/;token={self.token};use_ssl=false"
 
     def command(self) -> list[str]:
@@ -75,8 +91,9 @@ class SparkConnectServer:
             "spark.driver.extraJavaOptions": (f"-Dderby.system.home={self.workdir / 'derby'} "
                                               f"-Duser.timezone={self.time_zone}"),
         }
-        cmd = [str(VENV / "bin" / "spark-submit"), "--master", "local[2]",
-               "--driver-memory", "1g", "--packages", DELTA_PACKAGE,
+        packages = PACKAGES_35 if self.flavor == "3.5" else DELTA_PACKAGE
+        cmd = [str(self.venv / "bin" / "spark-submit"), "--master", "local[2]",
+               "--driver-memory", "1g", "--packages", packages,
                "--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
         for key, value in confs.items():
             cmd += ["--conf", f"{key}={value}"]
@@ -88,16 +105,16 @@ class SparkConnectServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
     def start(self) -> None:
-        if not (VENV / "bin" / "spark-submit").exists():
-            raise RuntimeError(f"{VENV} is missing: run scripts/install_spark_connect.sh")
+        if not (self.venv / "bin" / "spark-submit").exists():
+            raise RuntimeError(f"{self.venv} is missing: run scripts/install_spark_connect.sh")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.workdir / "server.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARK_", "PYSPARK_"))}
-        spark_home = next(VENV.glob("lib/python3*/site-packages/pyspark"))
+        spark_home = next(self.venv.glob("lib/python3*/site-packages/pyspark"))
         self.token = self.token or secrets.token_hex(16)
         env.update(SPARK_HOME=str(spark_home), SPARK_LOCAL_IP="127.0.0.1", TZ=self.time_zone,
                    SPARK_CONNECT_AUTHENTICATE_TOKEN=self.token,
-                   PATH=f"{VENV / 'bin'}:{env.get('PATH', '')}")
+                   PATH=f"{self.venv / 'bin'}:{env.get('PATH', '')}")
         started = time.monotonic()
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
