@@ -104,9 +104,8 @@ std::string KeptRows(const Ranked& ranked) {
                      ranked.sql, SparkIdent(kRankColumn));
 }
 
-Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
-                               const std::string& view) {
-  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, "SELECT * FROM " + SparkIdent(view)));
+Result<std::string> DedupQuery(const AppendOperation& op, const std::string& view,
+                               const std::vector<Column>& columns) {
   DL_ASSIGN_OR_RETURN(Ranked ranked, RankedQuery(op, view, columns));
   std::string query = KeptRows(ranked);
   if (!op.dedup->drop_keys_in_table || !op.table_columns) return query;
@@ -121,8 +120,7 @@ Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
                      SparkIdent(op.table_root), fmt::join(match, " AND "));
 }
 
-Result<std::string> WithoutHiddenColumns(SparkSession& session, const std::string& query) {
-  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, query));
+std::string WithoutHiddenColumns(const std::string& query, const std::vector<Column>& columns) {
   std::vector<std::string> kept;
   for (const auto& c : columns) {
     if (c.name != kFileColumn && c.name != kFileOrderColumn && c.name != kRowOrderColumn) {
@@ -170,18 +168,19 @@ Result<AppendOutcome> AppendViews(SparkSession& session, const AppendOperation& 
     // replace_where, or deduplicated in SQL, where a scan counts what survives per file.
     DL_RETURN_IF_ERROR(CreateView(session, kBatchView, WithAuditColumns(op, files, true)));
   }
+  std::vector<Column> batch;  // the batch view's columns (both queries below keep them)
+  if (op.dedup || op.replace_where) {
+    DL_ASSIGN_OR_RETURN(batch, ColumnsOf(session, "SELECT * FROM " + SparkIdent(kBatchView)));
+  }
   if (op.dedup) {
-    DL_ASSIGN_OR_RETURN(std::string query, DedupQuery(session, op, kBatchView));
+    DL_ASSIGN_OR_RETURN(std::string query, DedupQuery(op, kBatchView, batch));
     DL_ASSIGN_OR_RETURN(ReadFiles kept, CountRowsByFile(session, query));
     files.rows_per_file = std::move(kept.rows_per_file);
     files.rows = kept.rows;
-    DL_ASSIGN_OR_RETURN(std::string written, WithoutHiddenColumns(session, query));
-    input = SqlRelation(written);
+    input = SqlRelation(WithoutHiddenColumns(query, batch));
   } else if (op.replace_where) {
     DL_RETURN_IF_ERROR(CheckReplaceWhere(session, op, kBatchView, *configured));
-    DL_ASSIGN_OR_RETURN(std::string written,
-                        WithoutHiddenColumns(session, "SELECT * FROM " + SparkIdent(kBatchView)));
-    input = SqlRelation(written);
+    input = SqlRelation(WithoutHiddenColumns("SELECT * FROM " + SparkIdent(kBatchView), batch));
   } else {
     input = WithAuditColumns(op, files, false);
   }

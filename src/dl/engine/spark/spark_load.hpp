@@ -49,19 +49,19 @@ Result<Ranked> RankedQuery(const AppendOperation& op, const std::string& view,
 /// The rows of `ranked` that dedup keeps, without the rank.
 std::string KeptRows(const Ranked& ranked);
 
-/// The deduplicating SELECT over `view` (a batch view with the hidden columns of
-/// spark_plan.hpp) for op.dedup: KeptRows, and with drop_keys_in_table only the keys the
+/// The deduplicating SELECT over `view` (whose columns are `columns`: a batch view with the hidden
+/// columns of spark_plan.hpp) for op.dedup: KeptRows, and with drop_keys_in_table only the keys the
 /// table lacks; keys missing from the files are a SchemaMismatch naming them.
-Result<std::string> DedupQuery(SparkSession& session, const AppendOperation& op,
-                               const std::string& view);
+Result<std::string> DedupQuery(const AppendOperation& op, const std::string& view,
+                               const std::vector<Column>& columns);
 
 /// The write of `input` to op.table_root in op.mode, committed with op's txn options and
 /// userMetadata (Delta's DataFrameWriter options).
 pb::Plan WritePlan(const AppendOperation& op, pb::Relation input);
 
-/// `query` without the batch view's hidden columns: its other columns by name (Spark 3.5
-/// has no `SELECT * EXCEPT`).
-Result<std::string> WithoutHiddenColumns(SparkSession& session, const std::string& query);
+/// `query` (whose columns are `columns`) without the batch view's hidden columns: its other
+/// columns by name (Spark 3.5 has no `SELECT * EXCEPT`).
+std::string WithoutHiddenColumns(const std::string& query, const std::vector<Column>& columns);
 
 /// A path as Spark reports a file (`file:/x`, `file:///x`, %-escaped) in the form the plan
 /// names local files (`/x`); other URIs only unescaped.

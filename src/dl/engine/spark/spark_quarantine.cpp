@@ -56,13 +56,12 @@ Result<std::optional<std::string>> SeparateNullKeys(
     source_file = fmt::format(", {} AS {}", SparkIdent(kFileColumn),
                               SparkIdent(quarantine->source_file_column));
   }
-  DL_ASSIGN_OR_RETURN(
-      const std::string rows,
-      WithoutHiddenColumns(
-          session, fmt::format("SELECT *{}, {} AS `_quarantine_reason`, timestamp_millis({}) AS "
-                               "`_quarantined_at` FROM {} WHERE {}",
-                               source_file, tests.reason, op.load_time_ms, SparkIdent(view),
-                               tests.any_null)));
+  const std::string all = fmt::format(
+      "SELECT *{}, {} AS `_quarantine_reason`, timestamp_millis({}) AS `_quarantined_at` FROM "
+      "{} WHERE {}",
+      source_file, tests.reason, op.load_time_ms, SparkIdent(view), tests.any_null);
+  DL_ASSIGN_OR_RETURN(auto columns, ColumnsOf(session, all));
+  const std::string rows = WithoutHiddenColumns(all, columns);
   DL_ASSIGN_OR_RETURN(std::string typed, WithQuarantineTypes(session, op, *quarantine, rows));
   pb::Plan plan;
   auto* w = plan.mutable_command()->mutable_write_operation();
