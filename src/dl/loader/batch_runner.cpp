@@ -87,6 +87,17 @@ bool IsTableLevel(const Status& status) {
   }
 }
 
+// A file that failed alone is the one at fault, even when the engine's message does not say
+// so (Spark 3.5 reports a corrupt footer without its file): its tracker entry names it first,
+// where a cut of a long message keeps it.
+std::string NamingTheFile(const std::vector<PlannedFile>& files, const Status& st) {
+  std::string message = st.ToString();
+  if (files.size() != 1 || IsTableLevel(st)) return message;
+  const std::string& path = files.front().file.path;
+  if (message.find(path) != std::string::npos) return message;
+  return fmt::format("loading {}: {}", path, message);
+}
+
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng;
@@ -120,7 +131,7 @@ class Runner {
     // A Delta source's batch is one source version range: it loads whole or not at all.
     if (files.size() == 1 || st.code() == StatusCode::kTimeout || IsTransient(st) ||
         IsTableLevel(st) || ctx_.delta_source) {
-      return Fail(files, st.ToString(), st.code() != StatusCode::kConfig);
+      return Fail(files, NamingTheFile(files, st), st.code() != StatusCode::kConfig);
     }
     // The files the error is about (as the plan names them) fail; the others load.
     const std::vector<std::string>& at_fault = st.detail().files;
