@@ -14,6 +14,7 @@ import json
 import sys
 import time
 import uuid
+from pathlib import Path
 
 from merge_peers import SEQ, spark_scd2_sql, spark_upsert_sql
 
@@ -56,6 +57,11 @@ def main():
     args = dict(kv.split("=", 1) for kv in sys.argv[3:])
     t = time.perf_counter()
     spark = SparkSession.builder.remote(remote).getOrCreate()
+    if spark.version.startswith("3."):  # DL_SPARK_SERVER_FLAVOR=3.5
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "spark_connect"))
+        from connect_worker import speak_spark35
+
+        speak_spark35()
     spark.sql("SELECT 1").collect()
     connect = time.perf_counter() - t
     t = time.perf_counter()

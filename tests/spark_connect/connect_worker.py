@@ -1,5 +1,6 @@
 """Runs in the Spark Connect venv (pyspark 4.1.0 with its Connect client); driven by
-tests/spark_connect/client.py from the pytest venv, whose pyspark is 3.5.
+tests/spark_connect/client.py from the pytest venv, whose pyspark is 3.5. Talks to a 3.5
+server too.
 
     connect_worker.py REMOTE
 
@@ -38,10 +39,25 @@ def run(spark, req):
     return {"schema": df.schema.jsonValue(), "rows": tbl.num_rows}
 
 
+def speak_spark35() -> None:
+    """A Spark 3.5 server (DL_SPARK_SERVER_FLAVOR=3.5) has no SqlCommand.input, which this
+    client sends: the statement goes in the older `sql` field there."""
+    from pyspark.sql.connect import plan, proto
+
+    def command(self, session):
+        cmd = proto.Command()
+        cmd.sql_command.sql = self._query
+        return cmd
+
+    plan.SQL.command = command
+
+
 def main():
     from pyspark.sql import SparkSession
 
     spark = SparkSession.builder.remote(sys.argv[1]).getOrCreate()
+    if spark.version.startswith("3."):
+        speak_spark35()
     answer({"ready": spark.version})
     for line in sys.stdin:
         req = json.loads(line)

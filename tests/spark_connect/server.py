@@ -60,6 +60,17 @@ class SparkConnectServer:
         return VENV_35 if self.flavor == "3.5" else VENV
 
     @property
+    def spark_version(self) -> str:
+        """The version the server reports: its venv's pyspark."""
+        dist = next(self.venv.glob("lib/python3*/site-packages/pyspark-*.dist-info"))
+        return dist.name.removeprefix("pyspark-").removesuffix(".dist-info")
+
+    @property
+    def has_token(self) -> bool:
+        """Spark 3.5 has no pre-shared token: its server accepts any."""
+        return self.flavor != "3.5"
+
+    @property
     def endpoint(self) -> str:
         """The connection string without the token."""
         return f"sc://127.0.0.1:{self.port}"
@@ -70,9 +81,8 @@ class SparkConnectServer:
 
     @property
     def remote(self) -> str:
-        """The full connection string (no TLS on loopback; the token is still required, but
-        by a 3.5 server, which has none)."""
-        if self.flavor == "3.5":
+        """The full connection string (no TLS on loopback; a token unless the server has none)."""
+        if not self.has_token:
             return f"{self.endpoint}/;use_ssl=false"
         return f"{self.endpoint}/;token={self.token};use_ssl=false"
 

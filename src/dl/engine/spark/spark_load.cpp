@@ -205,7 +205,7 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& given) {
     (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kBatchView));
   }
   CloseSource(*session_, op);
-  if (!out.ok()) return ClassifyError(out.status(), op);
+  if (!out.ok()) return ClassifyLoadError(*session_, out.status(), op);
   return out;
 }
 

@@ -269,7 +269,7 @@ Result<MergeOutcome> SparkLoadEngine::Merge(const MergeOperation& given) {
   Result<MergeOutcome> out = st.ok() ? MergeViews(*session_, op) : Result<MergeOutcome>(st);
   (void)session_->Sql("DROP VIEW IF EXISTS " + SparkIdent(kSourceView));
   DropView(*session_, kBatchView, op.rows);
-  if (!out.ok()) return ClassifyError(out.status(), op.rows);
+  if (!out.ok()) return ClassifyLoadError(*session_, out.status(), op.rows);
   return out;
 }
 

@@ -60,6 +60,10 @@ void CloseSource(SparkSession& session, const AppendOperation& op);
 /// Rows per file into `files` (through files.view when open).
 Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFiles& files);
 
+/// ClassifyError for a load's failure; when Spark named no file, the files of a small batch
+/// are each read alone and the ones that fail are named.
+Status ClassifyLoadError(SparkSession& session, Status st, const AppendOperation& op);
+
 /// With op.new_columns kDrop or kRescue: the files' columns into files.source_columns (an
 /// analysis; csv/json inference reads the files). A column clashing with the rescued-data
 /// column, or no column the table has, is a SchemaMismatch as on DuckDB.

@@ -403,7 +403,7 @@ Result<Scd2Outcome> SparkLoadEngine::Scd2(const Scd2Operation& given) {
   Scd2Plan plan(*session_, op);
   Result<Scd2Outcome> out = plan.Run(files);
   plan.Release();
-  if (!out.ok()) return ClassifyError(out.status(), op.rows);
+  if (!out.ok()) return ClassifyLoadError(*session_, out.status(), op.rows);
   return out;
 }
 

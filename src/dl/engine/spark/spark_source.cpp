@@ -347,6 +347,39 @@ Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFi
   return Status::OK();
 }
 
+Status ClassifyLoadError(SparkSession& session, Status st, const AppendOperation& op) {
+  st = ClassifyError(std::move(st), op);
+  // Spark 3.5 fails a task on a corrupt Parquet footer without naming the file (4.x names
+  // it): each file is then read alone, so the ones at fault fail and the rest load (an
+  // overwrite's run is one batch that cannot be split). Only errors with no class, as task
+  // failures are there; a large batch is left to the batch runner's halving.
+  constexpr size_t kMaxReadAlone = 16;
+  const ErrorDetail& detail = st.detail();
+  if (st.code() != StatusCode::kEngine || !detail.error_class.empty() || !detail.files.empty() ||
+      detail.cause == ErrorDetail::Cause::kTransient || op.table_files || op.paths.size() < 2 ||
+      op.paths.size() > kMaxReadAlone) {
+    return st;
+  }
+  std::vector<std::string> failing;
+  for (const auto& path : op.paths) {
+    AppendOperation alone = op;
+    alone.paths = {path};
+    auto read = session.Execute(RowsPerFilePlan(alone, ReadFiles()));
+    if (read.ok()) continue;
+    if (read.status().code() != StatusCode::kEngine ||
+        read.status().detail().cause == ErrorDetail::Cause::kTransient) {
+      return st;
+    }
+    failing.push_back(path);
+  }
+  if (failing.empty()) return st;
+  ErrorDetail named = detail;
+  named.files = failing;
+  named.cause = ErrorDetail::Cause::kData;
+  return Status(st.code(), fmt::format("reading {}: {}", fmt::join(failing, ", "), st.message()))
+      .WithDetail(std::move(named));
+}
+
 std::string SparkUriOf(const std::string& path) {
   if (path.empty() || path[0] != '/') return path;
   // java.net.URI quotes what a path may not hold; other non-ASCII characters stay.
