@@ -335,17 +335,20 @@ Result<Scd2Outcome> Scd2Plan::Run(const ReadFiles& files) {
   DL_RETURN_IF_ERROR(CreateEvents());
   DL_RETURN_IF_ERROR(CreateBatchKeys());
   if (op_.change_store_columns) DL_RETURN_IF_ERROR(OpenStore());
-  // The late keys read only landed events at or below the applied version: the batch's own,
-  // stored later at its txn version above it, are never among them.
-  DL_RETURN_IF_ERROR(CreateLateKeys());
   DL_RETURN_IF_ERROR(CreateClusteredTable());
+  // The batch's events are stored before the MERGE that lands them, after the plan read the
+  // store where the server checkpoints (a read after a write to it pays Delta's update of the
+  // store's snapshot). Where it caches instead (Materialize), a write to the store re-plans
+  // every cached result that read it, and the MERGE then computes them all again (most of a
+  // batch's time on Spark 3.5): there the store is written as soon as its clean-up is known
+  // (OpenStore), so only the store's pairs are read again. Either way the late keys and the
+  // versions read only landed events at or below the applied version: the batch's own, at
+  // its txn version above it, are never among them.
+  DL_ASSIGN_OR_RETURN(const bool checkpoints, s_.CanCheckpoint());
+  if (!checkpoints) DL_RETURN_IF_ERROR(WriteChangeStore());
+  DL_RETURN_IF_ERROR(CreateLateKeys());
   DL_RETURN_IF_ERROR(CreateVersions());
-  // The batch's events are stored after the plan read the store (a read after a write to it
-  // pays Delta's update of the store's snapshot) and before the MERGE that lands them. On
-  // servers that cache instead of checkpointing (Materialize), this write re-plans the cached
-  // results that read the store: they read the same rows again (those at or below the
-  // applied version do not change).
-  DL_RETURN_IF_ERROR(WriteChangeStore());
+  if (checkpoints) DL_RETURN_IF_ERROR(WriteChangeStore());
   // Without the source file column the MERGE's inserted rows are the versions (a job
   // fewer): they are counted only where no MERGE tells (a write, or a MERGE Delta skipped).
   Scd2Outcome out;

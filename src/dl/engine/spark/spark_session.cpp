@@ -139,13 +139,18 @@ class SparkSession::Impl {
     return rows;
   }
 
-  Result<std::optional<pb::Relation>> LocalCheckpoint(const pb::Relation& input,
-                                                      const pb::StorageLevel* level) {
+  Result<bool> CanCheckpoint() {
     if (!checkpoints_) {
       DL_ASSIGN_OR_RETURN(const std::string version, SparkVersion());
       checkpoints_ = std::atoi(version.c_str()) >= 4;  // "4.1.0"; CheckpointCommand is 4.0's
     }
-    if (!*checkpoints_) return std::optional<pb::Relation>();
+    return *checkpoints_;
+  }
+
+  Result<std::optional<pb::Relation>> LocalCheckpoint(const pb::Relation& input,
+                                                      const pb::StorageLevel* level) {
+    DL_ASSIGN_OR_RETURN(const bool can, CanCheckpoint());
+    if (!can) return std::optional<pb::Relation>();
     pb::Plan plan;
     pb::CheckpointCommand* cmd = plan.mutable_command()->mutable_checkpoint_command();
     *cmd->mutable_relation() = input;
@@ -304,6 +309,7 @@ const std::string& SparkSession::session_id() const { return impl_->session_id()
 Result<QueryRows> SparkSession::Sql(const std::string& sql) { return impl_->Sql(sql); }
 Result<std::string> SparkSession::SparkVersion() { return impl_->SparkVersion(); }
 Result<QueryRows> SparkSession::Execute(const pb::Plan& plan) { return impl_->Run(plan); }
+Result<bool> SparkSession::CanCheckpoint() { return impl_->CanCheckpoint(); }
 Result<std::optional<pb::Relation>> SparkSession::LocalCheckpoint(const pb::Relation& input,
                                                                   const pb::StorageLevel* level) {
   return impl_->LocalCheckpoint(input, level);

@@ -55,6 +55,8 @@ class SparkSession {
   /// ReleaseCheckpoint or the session's end (the server frees its blocks when its JVM
   /// collects them); lost with an executor that held part of it (a later read then fails
   /// with a transient error). Kept at `level`, or in memory spilling to disk when null.
+  /// Whether LocalCheckpoint checkpoints here (a server of Spark 4.0 or later).
+  Result<bool> CanCheckpoint();
   Result<std::optional<::spark::connect::Relation>> LocalCheckpoint(
       const ::spark::connect::Relation& input,
       const ::spark::connect::StorageLevel* level = nullptr);
