@@ -66,6 +66,11 @@ class SparkConnectServer:
         return dist.name.removeprefix("pyspark-").removesuffix(".dist-info")
 
     @property
+    def delta_version(self) -> str:
+        packages = PACKAGES_35 if self.flavor == "3.5" else DELTA_PACKAGE
+        return next(p for p in packages.split(",") if p.startswith("io.delta:")).split(":")[-1]
+
+    @property
     def has_token(self) -> bool:
         """Spark 3.5 has no pre-shared token: its server accepts any."""
         return self.flavor != "3.5"
