@@ -45,7 +45,8 @@ def test_cluster_status_reports_the_remote(env, spark_connect, monkeypatch):
     assert r.rc == 0, str(r)
     assert spark_connect.token not in r.out
     assert f"remote: sc://127.0.0.1:{spark_connect.port}/;token=***" in r.stdout, str(r)
-    assert "reachable: yes" in r.stdout and f"spark version: {spark_connect.spark_version}" in r.stdout, str(r)
+    assert "reachable: yes" in r.stdout, str(r)
+    assert f"spark version: {spark_connect.spark_version}" in r.stdout, str(r)
     assert "memory" not in r.stdout.lower(), "local resources are not the Spark engine's"
     j = env.run("cluster-status", "--json")
     assert j.rc == 0, str(j)

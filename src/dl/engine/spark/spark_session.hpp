@@ -47,6 +47,8 @@ class SparkSession {
   /// Run a plan built with the generated protocol classes (a query's rows as text; a command
   /// such as WriteOperation answers none).
   Result<QueryRows> Execute(const ::spark::connect::Plan& plan);
+  /// Whether LocalCheckpoint checkpoints here (a server of Spark 4.0 or later).
+  Result<bool> CanCheckpoint();
   /// The rows of `input`, computed now and held by the server for this session (a local
   /// checkpoint: Spark 4.0 and later), as a relation whose plan is those rows alone: what
   /// reads it is not analysed again down to the tables `input` read, nor re-planned when one
@@ -55,8 +57,6 @@ class SparkSession {
   /// ReleaseCheckpoint or the session's end (the server frees its blocks when its JVM
   /// collects them); lost with an executor that held part of it (a later read then fails
   /// with a transient error). Kept at `level`, or in memory spilling to disk when null.
-  /// Whether LocalCheckpoint checkpoints here (a server of Spark 4.0 or later).
-  Result<bool> CanCheckpoint();
   Result<std::optional<::spark::connect::Relation>> LocalCheckpoint(
       const ::spark::connect::Relation& input,
       const ::spark::connect::StorageLevel* level = nullptr);
