@@ -123,8 +123,15 @@ class Runner {
     Status st = Attempt(files);
     if (st.ok()) return;
     if (st.code() == StatusCode::kCancelled) return NotAttempted(files);
-    // Whatever went wrong, files another loader committed meanwhile are loaded.
+    // Whatever went wrong, files another loader committed meanwhile are loaded, and so are
+    // files of a commit that landed before a later step of the batch failed.
+    const size_t tried = files.size();
     DropLoadedElsewhere(files);
+    if (files.size() < tried) {
+      log::Warn(
+          "batch failed, but its files are in the table: not loaded again",
+          {{"table", ctx_.display_name}, {"files", tried - files.size()}, {"error", st.message()}});
+    }
     if (files.empty()) return;
     // Losing commit races is no fault of the files: the next run loads them.
     if (st.code() == StatusCode::kCommitConflict) return Defer(files, st.message());
