@@ -40,6 +40,7 @@ struct AppendOperation {
   std::string table_root;          ///< the table's directory (as the remote can reach it)
   std::string format;              ///< parquet | csv | json
   std::vector<std::string> paths;  ///< the batch's files, as the plan names them
+  std::vector<int64_t> sizes;      ///< their sizes in bytes (empty: not known)
   /// Reader settings by neutral name (each engine spells them its own way): csv `header`
   /// (true|false), `delimiter`, `quote`, `escape`, `null_value`, `encoding`; json `format`
   /// (lines|array).
@@ -105,6 +106,10 @@ struct AppendOutcome {
   /// source_file_column is set.
   std::map<std::string, int64_t> rows_per_file;
   int64_t rows = 0;
+  /// The engine counted nothing (rows_per_file and rows are empty): the caller takes them
+  /// from the commit's add actions (a file whose source_file_column min and max name one
+  /// source file: its numRecords) and CountRowsInFiles for the other data files.
+  bool count_from_commit = false;
 };
 
 /// on_bad_rows: quarantine (merge, scd2): the batch's rows with a NULL key or sequence value
@@ -198,6 +203,10 @@ class RemoteLoadEngine {
   virtual Result<AppendOutcome> Append(const AppendOperation& op) = 0;
   virtual Result<MergeOutcome> Merge(const MergeOperation& op) = 0;
   virtual Result<Scd2Outcome> Scd2(const Scd2Operation& op) = 0;
+  /// Rows per value of `column` (a physical column name; empty: all rows, under "") in the
+  /// Parquet data files `files` (as the engine reaches them).
+  virtual Result<std::map<std::string, int64_t>> CountRowsInFiles(
+      const std::vector<std::string>& files, const std::string& column) = 0;
 };
 
 }  // namespace dl::engine

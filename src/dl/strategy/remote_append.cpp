@@ -17,6 +17,7 @@
 #include "dl/delta/loader_commit_info.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/protocol_features.hpp"
+#include "dl/delta/stats.hpp"
 #include "dl/delta/type_widening.hpp"
 #include "dl/engine/sql_util.hpp"
 #include "dl/storage/stat_many.hpp"
@@ -198,6 +199,7 @@ void DescribeDeltaSource(const DeltaSource& source, engine::AppendOperation& op)
   for (const auto& c : s.metadata().partition_columns) files.partition_values[c];
   for (const auto& add : source.adds) {
     op.paths.push_back(DeltaSourceFilePath(s, add));
+    op.sizes.push_back(add.size);
     files.read_paths.push_back(delta::ResolveDataPath(s.table_root(), add.path));
     for (auto& [column, values] : files.partition_values) {
       values.push_back(delta::PartitionValueOf(add.partition_values, column));
@@ -292,7 +294,10 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
     DescribeDeltaSource(*source, op);
   } else {
     op.format = std::string(config::ToString(t.file_format));
-    for (const auto& f : batch.files) op.paths.push_back(f.path);
+    for (const auto& f : batch.files) {
+      op.paths.push_back(f.path);
+      op.sizes.push_back(f.size);
+    }
   }
   op.reader_options = ReaderSettings(t);
   DL_ASSIGN_OR_RETURN(op.columns, ExplicitColumns(ctx.engine, t));
@@ -358,6 +363,63 @@ Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target
   return version;
 }
 
+// The rows of a batch the engine did not count (AppendOutcome::count_from_commit), from the
+// commit that holds it: a data file whose stats bound the source-file column to one of the
+// batch's files adds its numRecords to that file; the engine counts the other data files.
+Status CountFromCommit(table::TableContext& ctx, const Target& target, const RemoteBatch& remote,
+                       int64_t version, engine::AppendOutcome& out) {
+  const std::string& column = remote.op.source_file_column;
+  std::set<std::string> planned(remote.op.paths.begin(), remote.op.paths.end());
+  std::optional<delta::Schema> schema;
+  if (remote.snapshot) schema = remote.snapshot->schema();
+  std::vector<const delta::AddFile*> adds;
+  DL_ASSIGN_OR_RETURN(delta::CommitRange range,
+                      delta::ReadCommitRange(ctx.fs, target.root, version - 1, version));
+  for (const auto& action : range.commits.at(0).actions) {
+    if (const auto* md = std::get_if<delta::Metadata>(&action)) {
+      DL_ASSIGN_OR_RETURN(schema, delta::ParseSchemaString(md->schema_string));
+    } else if (const auto* add = std::get_if<delta::AddFile>(&action)) {
+      adds.push_back(add);
+    }
+  }
+  const std::string physical =
+      column.empty() || !schema ? column : delta::PhysicalColumnName(*schema, column);
+  std::vector<std::string> uncounted;
+  for (const delta::AddFile* add : adds) {
+    const delta::FileStats stats = delta::ParseStats(add->stats);
+    const auto bound = [&](const nlohmann::json& values) -> std::optional<std::string> {
+      auto it = values.find(physical);
+      if (it == values.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto nulls = stats.null_count.find(physical);
+    const bool no_nulls =
+        nulls != stats.null_count.end() && nulls->is_number_integer() && nulls->get<int64_t>() == 0;
+    const std::optional<std::string> min = bound(stats.min_values);
+    if (stats.num_records && column.empty()) {
+      out.rows += *stats.num_records;
+    } else if (stats.num_records && no_nulls && min && min == bound(stats.max_values) &&
+               planned.count(*min)) {
+      out.rows_per_file[*min] += *stats.num_records;
+      out.rows += *stats.num_records;
+    } else {
+      uncounted.push_back(delta::ResolveDataPath(target.root, add->path));
+    }
+  }
+  if (uncounted.empty()) return Status::OK();
+  auto counted = target.remote->CountRowsInFiles(uncounted, physical);
+  if (!counted.ok()) {
+    return counted.status().WithContext(
+        fmt::format("counting the rows of the {} data files of version {} of {}", uncounted.size(),
+                    version, target.display_name));
+  }
+  for (const auto& [value, rows] : *counted) {
+    if (!column.empty()) out.rows_per_file[value] += rows;
+    out.rows += rows;
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& target,
@@ -387,6 +449,9 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
   auto appended = target.remote->Append(op);
   DL_ASSIGN_OR_RETURN(int64_t version,
                       FinishRemoteBatch(ctx, target, batch, remote, appended.status()));
+  if (appended->count_from_commit) {
+    DL_RETURN_IF_ERROR(CountFromCommit(ctx, target, remote, version, *appended));
+  }
   BatchOutcome out;
   out.write.version = version;
   out.write.rows_written = appended->rows;

@@ -154,12 +154,67 @@ Result<std::unique_ptr<RemoteLoadEngine>> SparkLoadEngine::Connect(const SparkRe
 
 namespace {
 
+// Delta cuts a string column's min and max in a file's stats to this many characters (32 by
+// default): raised for a plain append's write to the longest source path, so a data file
+// whose source_file_column min and max are equal holds that one source file and its
+// numRecords are its rows (AppendOutcome::count_from_commit), with no scan to count them.
+// Best effort: a server that refuses the conf gives cut bounds, and the caller counts.
+constexpr const char* kStatsPrefixLength = "spark.databricks.io.skipping.stringPrefixLength";
+constexpr size_t kMaxStatsPrefixLength = 256;  // longer bounds would bloat every string's stats
+
+// A plain append (no dedup, replace_where or explicit columns to parse first) counts its
+// rows from its commit rather than with a scan before the write.
+bool CountsFromCommit(const AppendOperation& op) {
+  const auto& parts = op.partition_columns;
+  return !op.dedup && !op.replace_where && op.columns.empty() &&
+         std::find(parts.begin(), parts.end(), op.source_file_column) == parts.end();
+}
+
+// Spark packs files into a task up to a size it computes, each file counted this much more
+// than its bytes: set above any split size, each task reads one file (or one split of a big
+// one), so each data file holds one source file. Done only for a batch of at most
+// kOwnTaskFiles files of at least kOwnTaskBytes (Spark's default for this setting): smaller
+// files, or many, keep being packed into fewer, larger data files, and their rows are counted
+// in those data files after the write (one job, which a short batch would feel most).
+constexpr const char* kOpenCost = "spark.sql.files.openCostInBytes";
+constexpr int64_t kOwnTaskBytes = int64_t{4} << 20;
+constexpr size_t kOwnTaskFiles = 64;
+
+Status WriteCountedByCommit(SparkSession& session, const AppendOperation& op, pb::Relation input) {
+  std::vector<const char*> raised;
+  if (!op.source_file_column.empty()) {
+    size_t longest = 0;
+    for (const auto& p : op.paths) longest = std::max(longest, p.size());
+    if (longest > 32 && longest <= kMaxStatsPrefixLength &&
+        session.SetConf(kStatsPrefixLength, std::to_string(longest)).ok()) {
+      raised.push_back(kStatsPrefixLength);
+    }
+    const bool large =
+        !op.sizes.empty() && op.sizes.size() <= kOwnTaskFiles &&
+        std::all_of(op.sizes.begin(), op.sizes.end(), [](int64_t s) { return s >= kOwnTaskBytes; });
+    if (large && session.SetConf(kOpenCost, std::to_string(int64_t{1} << 40)).ok()) {
+      raised.push_back(kOpenCost);
+    }
+  }
+  Status st = WriteBatch(session, op, std::move(input));
+  for (const char* key : raised) (void)session.UnsetConf(key);
+  return st;
+}
+
 // Everything after the source view exists; the caller drops the views. Scans: the rows per
 // file (which also gives Spark's spelling of each path; with dedup, the rows it keeps per
 // file instead, unless explicit columns need their values parsed before anything is
-// written) and the write. `configured`: the config's replace_where (op's is Spark SQL).
+// written), none for a plain append (CountsFromCommit), and the write. `configured`: the
+// config's replace_where (op's is Spark SQL).
 Result<AppendOutcome> AppendViews(SparkSession& session, const AppendOperation& op,
                                   ReadFiles& files, const std::optional<std::string>& configured) {
+  if (CountsFromCommit(op)) {
+    DL_RETURN_IF_ERROR(ReadSourceColumns(session, op, files));
+    AppendOutcome out;
+    out.count_from_commit = true;
+    DL_RETURN_IF_ERROR(WriteCountedByCommit(session, op, WithAuditColumns(op, files, false)));
+    return out;
+  }
   if (!op.dedup || !op.columns.empty()) DL_RETURN_IF_ERROR(CountRowsPerFile(session, op, files));
   DL_RETURN_IF_ERROR(ReadSourceColumns(session, op, files));
   pb::Relation input;
@@ -207,6 +262,11 @@ Result<AppendOutcome> SparkLoadEngine::Append(const AppendOperation& given) {
   CloseSource(*session_, op);
   if (!out.ok()) return ClassifyLoadError(*session_, out.status(), op);
   return out;
+}
+
+Result<std::map<std::string, int64_t>> SparkLoadEngine::CountRowsInFiles(
+    const std::vector<std::string>& files, const std::string& column) {
+  return CountRowsInParquet(*session_, files, column);
 }
 
 }  // namespace dl::engine::spark

@@ -19,9 +19,10 @@ class SparkLoadEngine : public RemoteLoadEngine {
   explicit SparkLoadEngine(std::unique_ptr<SparkSession> session) : session_(std::move(session)) {}
   static Result<std::unique_ptr<RemoteLoadEngine>> Connect(const SparkRemote& remote);
 
-  /// The files listed and typed once (a temp view), then two scans: rows per file (a GROUP
-  /// BY on the file-path metadata column, which also gives Spark's spelling of each path;
-  /// with dedup, the rows it keeps per file instead) and the write itself.
+  /// The files listed and typed once (a temp view), then the write itself; before it, with
+  /// dedup, replace_where or explicit columns, a scan counts rows per file (a GROUP BY on the
+  /// file-path metadata column; with dedup, the rows it keeps). A plain append counts nothing:
+  /// count_from_commit.
   Result<AppendOutcome> Append(const AppendOperation& op) override;
   /// One MERGE per batch (spark_merge.cpp); scans: the counts with the NULL-key check (one
   /// scan of the ranked batch; with merge_condition or before the table exists, a count and
@@ -30,6 +31,8 @@ class SparkLoadEngine : public RemoteLoadEngine {
   /// One MERGE per batch (spark_scd2.cpp) over the versions computed with window functions
   /// from the batch, the table's current rows of its keys and the change store.
   Result<Scd2Outcome> Scd2(const Scd2Operation& op) override;
+  Result<std::map<std::string, int64_t>> CountRowsInFiles(const std::vector<std::string>& files,
+                                                          const std::string& column) override;
 
  private:
   std::unique_ptr<SparkSession> session_;

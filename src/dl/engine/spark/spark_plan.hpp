@@ -60,6 +60,11 @@ void CloseSource(SparkSession& session, const AppendOperation& op);
 /// Rows per file into `files` (through files.view when open).
 Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFiles& files);
 
+/// Rows per value of `column` (empty: all rows, under "") in the Parquet files `files`.
+Result<std::map<std::string, int64_t>> CountRowsInParquet(SparkSession& session,
+                                                          const std::vector<std::string>& files,
+                                                          const std::string& column);
+
 /// ClassifyError for a load's failure; when Spark named no file, the files of a small batch
 /// are each read alone and the ones that fail are named.
 Status ClassifyLoadError(SparkSession& session, Status st, const AppendOperation& op);

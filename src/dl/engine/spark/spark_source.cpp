@@ -347,6 +347,33 @@ Status CountRowsPerFile(SparkSession& session, const AppendOperation& op, ReadFi
   return Status::OK();
 }
 
+Result<std::map<std::string, int64_t>> CountRowsInParquet(SparkSession& session,
+                                                          const std::vector<std::string>& files,
+                                                          const std::string& column) {
+  std::map<std::string, int64_t> out;
+  if (files.empty()) return out;
+  pb::Plan plan;
+  auto* agg = plan.mutable_root()->mutable_aggregate();
+  auto* ds = agg->mutable_input()->mutable_read()->mutable_data_source();
+  ds->set_format("parquet");
+  for (const auto& f : files) ds->add_paths(GlobEscaped(f));
+  agg->set_group_type(pb::Aggregate::GROUP_TYPE_GROUPBY);
+  if (!column.empty()) {
+    *agg->add_grouping_expressions() = Attr(SparkIdent(column));  // the first column out
+  }
+  *agg->add_aggregate_expressions() = As(Fn("count", {Int(1)}), "rows");
+  DL_ASSIGN_OR_RETURN(auto counted, session.Execute(plan));
+  for (const auto& row : counted.rows) {
+    const size_t n = column.empty() ? 1 : 2;
+    if (row.size() != n || !row[n - 1]) {
+      return Status::Engine("Spark: unexpected row in the rows per {} of the written files",
+                            column.empty() ? "file" : column);
+    }
+    out[column.empty() ? "" : row[0].value_or("")] += std::stoll(*row[n - 1]);
+  }
+  return out;
+}
+
 Status ClassifyLoadError(SparkSession& session, Status st, const AppendOperation& op) {
   st = ClassifyError(std::move(st), op);
   // Spark 3.5 fails a task on a corrupt Parquet footer without naming the file (4.x names
