@@ -235,7 +235,7 @@ class Runner {
       auto rows = result->rows_per_file.find(f.file.path);
       if (rows != result->rows_per_file.end()) {
         o.rows = rows->second;
-      } else if (ctx_.table.audit_columns.enabled) {
+      } else if (ctx_.table.audit_columns.enabled && result->rows_per_file_known) {
         o.rows = 0;  // every row of it was a duplicate, or the file was empty
       }
       report_.files.push_back(std::move(o));

@@ -48,6 +48,9 @@ struct BatchOutcome {
   /// Rows each source file contributed to the table (after dedup); empty when the audit
   /// source-file column is off.
   std::map<std::string, int64_t> rows_per_file;
+  /// False when they could not be counted after the commit (the files are loaded; their rows
+  /// are not known).
+  bool rows_per_file_known = true;
 };
 
 /// Whether batches of this table may commit in parallel: only blind appends can; anything

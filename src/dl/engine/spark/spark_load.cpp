@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "dl/common/logging.hpp"
 #include "dl/engine/engine.hpp"
 #include "dl/engine/spark/spark_plan.hpp"
 #include "dl/engine/spark/spark_table.hpp"
@@ -180,24 +183,52 @@ constexpr const char* kOpenCost = "spark.sql.files.openCostInBytes";
 constexpr int64_t kOwnTaskBytes = int64_t{4} << 20;
 constexpr size_t kOwnTaskFiles = 64;
 
+// A session conf set for the write, and what the session had before (put back after it: a
+// value the cluster set stays the session's for the operations that follow).
+struct RaisedConf {
+  const char* key;
+  std::optional<std::string> before;
+};
+
+// Sets `key` to `value` unless the session's value (`fallback` when unset) is already at least
+// that; a server that refuses is left as it is.
+void Raise(SparkSession& session, const char* key, int64_t value, int64_t fallback,
+           std::vector<RaisedConf>& raised) {
+  auto before = session.GetConf(key);
+  if (!before.ok()) return;
+  int64_t now = fallback;
+  if (*before) {
+    try {
+      now = std::stoll(**before);
+    } catch (const std::exception&) {
+      now = 0;  // a size with a unit ("4m"): raised anyway
+    }
+  }
+  if (now >= value || !session.SetConf(key, std::to_string(value)).ok()) return;
+  raised.push_back({key, *before});
+}
+
 Status WriteCountedByCommit(SparkSession& session, const AppendOperation& op, pb::Relation input) {
-  std::vector<const char*> raised;
+  std::vector<RaisedConf> raised;
   if (!op.source_file_column.empty()) {
     size_t longest = 0;
     for (const auto& p : op.paths) longest = std::max(longest, p.size());
-    if (longest > 32 && longest <= kMaxStatsPrefixLength &&
-        session.SetConf(kStatsPrefixLength, std::to_string(longest)).ok()) {
-      raised.push_back(kStatsPrefixLength);
-    }
+    // Longer paths keep cut bounds: their data files are counted after the commit.
+    const auto prefix = static_cast<int64_t>(std::min(longest, kMaxStatsPrefixLength));
+    if (prefix > 32) Raise(session, kStatsPrefixLength, prefix, 32, raised);
     const bool large =
         !op.sizes.empty() && op.sizes.size() <= kOwnTaskFiles &&
         std::all_of(op.sizes.begin(), op.sizes.end(), [](int64_t s) { return s >= kOwnTaskBytes; });
-    if (large && session.SetConf(kOpenCost, std::to_string(int64_t{1} << 40)).ok()) {
-      raised.push_back(kOpenCost);
-    }
+    if (large) Raise(session, kOpenCost, int64_t{1} << 40, kOwnTaskBytes, raised);
   }
   Status st = WriteBatch(session, op, std::move(input));
-  for (const char* key : raised) (void)session.UnsetConf(key);
+  for (const auto& r : raised) {
+    Status back = r.before ? session.SetConf(r.key, *r.before) : session.UnsetConf(r.key);
+    if (!back.ok()) {
+      log::Warn("a Spark session setting the write raised could not be put back",
+                {{"key", r.key}, {"error", back.message()}});
+    }
+  }
   return st;
 }
 
