@@ -292,3 +292,38 @@ def test_rows_per_file_come_from_the_commit_or_the_written_files(env: LoaderEnv,
                                                          for f, n in large.items())
     # ... and a data file holding more than one of the small ones.
     assert any(lo != hi for lo, hi, _ in data_file_bounds(env, "s"))
+
+
+def test_a_count_that_fails_after_the_commit_leaves_the_batch_loaded(env: LoaderEnv):
+    # Packed small files are counted in the written data files after the commit. If that count
+    # fails (here the data files are gone when it runs), the batch is still the commit that
+    # holds it: loaded, with a warning, its rows unknown; a rerun loads nothing again.
+    import os
+    files = [write_csv(env.raw / f"f{i}.csv", csv_rows(i * 10, 3)) for i in range(3)]
+    env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark")])
+    release = env.root / "release"
+    p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True,
+                         env={**os.environ, "DL_TEST_PAUSE_AFTER_REMOTE_COMMIT": str(release)})
+    try:
+        wait_for(lambda: Path(f"{release}.waiting").exists() or p.poll() is not None, 300, 0.05,
+                 "the run to hold after Spark's commit")
+        assert p.poll() is None, p.communicate()
+        data = list(env.table_path("t").glob("*.parquet"))
+        assert data and any(lo != hi for lo, hi, _ in data_file_bounds(env))
+        for f in data:
+            f.unlink()
+        release.touch()
+        out, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, f"{out}\n{err}"
+    assert "rows per file not counted" in err and "counting the rows of the" in err, err
+    assert "3 files loaded" in out, out
+    tracked = env.tracker_for("t")
+    assert set(tracked) == {str(f) for f in files}
+    assert all(r["status"] == "completed" and r["rows_loaded"] is None for r in tracked.values())
+    assert len(commits(env)) == 1
+    r = env.load()
+    assert "0 files loaded" in r.stdout and len(commits(env)) == 1, str(r)

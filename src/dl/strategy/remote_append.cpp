@@ -356,8 +356,8 @@ Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target
   }
   // Landed: files loaded after these (the other half of a split batch) take the next version.
   *remote.txn_version = 0;
+  DL_RETURN_IF_ERROR(internal::PauseForTests(ctx.fs, internal::kPauseAfterRemoteCommit));
   if (const DeltaSource* source = batch.delta_source.get()) {
-    DL_RETURN_IF_ERROR(internal::PauseForTests(ctx.fs, internal::kPauseAfterRemoteCommit));
     DL_RETURN_IF_ERROR(CommitSourceVersion(ctx, target.root, source->app_id, source->version));
   }
   return version;

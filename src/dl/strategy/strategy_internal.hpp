@@ -15,7 +15,7 @@ namespace dl::strategy::internal {
 /// Test hooks (strategy_internal.cpp PauseForTests): the environment variables naming a file
 /// whose creation releases the held process.
 inline constexpr const char* kPauseBeforeCommit = "DL_TEST_PAUSE_BEFORE_COMMIT";
-/// Between a remote engine's commit of a Delta source's batch and our commit of the source txn.
+/// After a remote engine commits a batch (a Delta source's: before our commit of the source txn).
 inline constexpr const char* kPauseAfterRemoteCommit = "DL_TEST_PAUSE_AFTER_REMOTE_COMMIT";
 Status PauseForTests(FileSystem& fs, const char* variable);
 

@@ -199,9 +199,9 @@ void Raise(SparkSession& session, const char* key, int64_t value, int64_t fallba
   int64_t now = fallback;
   if (*before) {
     try {
-      now = std::stoll(**before);
+      now = std::stoll(**before);  // the leading number: "4MB" is 4, raised anyway
     } catch (const std::exception&) {
-      now = 0;  // a size with a unit ("4m"): raised anyway
+      now = 0;
     }
   }
   if (now >= value || !session.SetConf(key, std::to_string(value)).ok()) return;
