@@ -24,6 +24,7 @@
 #include "dl/strategy/bad_rows.hpp"
 #include "dl/strategy/companion.hpp"
 #include "dl/strategy/load_strategy.hpp"
+#include "dl/strategy/remote_batch.hpp"
 #include "dl/strategy/source_position.hpp"
 #include "dl/strategy/strategy_internal.hpp"
 #include "dl/table/table_settings.hpp"
@@ -207,16 +208,6 @@ void DescribeDeltaSource(const DeltaSource& source, engine::AppendOperation& op)
   }
 }
 
-// The batch as the remote engine reads and commits it; `txn_version` is the batch's (kept
-// across retries of the same files).
-struct RemoteBatch {
-  engine::AppendOperation op;
-  int64_t* txn_version = nullptr;
-  int64_t applied_txn_version = 0;                  ///< the table's (0: none, or no table)
-  std::shared_ptr<const delta::Snapshot> snapshot;  ///< the table's (null: none yet)
-  delta::LoaderCommitInfo info;                     ///< what op.user_metadata says
-};
-
 // Table properties and clustering as the DuckDB engine applies them: a new table is created
 // with them; an existing one must be clustered as configured and gets the properties it lacks
 // (refused before anything is written where a write cannot change them).
@@ -262,6 +253,75 @@ Status CheckPositionCommittable(const Target& target, const delta::Snapshot* sna
       fmt::format("Delta source {}: on this engine data_loader commits its position to the table",
                   target.config.source_path_pattern));
 }
+
+// The rows of a batch the engine did not count (AppendOutcome::count_from_commit), from the
+// commit that holds it: a data file whose stats bound the source-file column to one of the
+// batch's files adds its numRecords to that file; the engine counts the other data files.
+Status CountFromCommit(table::TableContext& ctx, const Target& target,
+                       const internal::RemoteBatch& remote, int64_t version,
+                       engine::AppendOutcome& out) {
+  const std::string& column = remote.op.source_file_column;
+  std::set<std::string> planned(remote.op.paths.begin(), remote.op.paths.end());
+  std::optional<delta::Schema> schema;
+  if (remote.snapshot) schema = remote.snapshot->schema();
+  std::vector<const delta::AddFile*> adds;
+  DL_ASSIGN_OR_RETURN(delta::CommitRange range,
+                      delta::ReadCommitRange(ctx.fs, target.root, version - 1, version));
+  if (range.commits.empty()) {
+    return Status::CorruptLog("version {} of {} is not in its log", version, target.display_name);
+  }
+  for (const auto& action : range.commits.front().actions) {
+    if (const auto* md = std::get_if<delta::Metadata>(&action)) {
+      DL_ASSIGN_OR_RETURN(schema, delta::ParseSchemaString(md->schema_string));
+    } else if (const auto* add = std::get_if<delta::AddFile>(&action)) {
+      adds.push_back(add);
+    }
+  }
+  const std::string physical =
+      column.empty() || !schema ? column : delta::PhysicalColumnName(*schema, column);
+  std::vector<std::string> uncounted;
+  for (const delta::AddFile* add : adds) {
+    const delta::FileStats stats = delta::ParseStats(add->stats);
+    const auto bound = [&](const nlohmann::json& values) -> std::optional<std::string> {
+      auto it = values.find(physical);
+      if (it == values.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto nulls = stats.null_count.find(physical);
+    const bool no_nulls =
+        nulls != stats.null_count.end() && nulls->is_number_integer() && nulls->get<int64_t>() == 0;
+    const std::optional<std::string> min = bound(stats.min_values);
+    if (stats.num_records && column.empty()) {
+      out.rows += *stats.num_records;
+    } else if (stats.num_records && no_nulls && min && min == bound(stats.max_values) &&
+               planned.count(*min)) {
+      out.rows_per_file[*min] += *stats.num_records;
+      out.rows += *stats.num_records;
+    } else {
+      uncounted.push_back(delta::ResolveDataPath(target.root, add->path));
+    }
+  }
+  if (uncounted.empty()) return Status::OK();
+  auto counted = target.remote->CountRowsInFiles(uncounted, physical);
+  if (!counted.ok()) {
+    return counted.status().WithContext(
+        fmt::format("counting the rows of the {} data files of version {} of {}", uncounted.size(),
+                    version, target.display_name));
+  }
+  for (const auto& [value, rows] : *counted) {
+    if (column.empty()) {
+      out.rows += rows;
+    } else if (planned.count(value)) {  // a commit of an earlier attempt may hold more files
+      out.rows_per_file[value] += rows;
+      out.rows += rows;
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+namespace internal {
 
 Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& target,
                                        const Batch& batch,
@@ -335,7 +395,6 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   return out;
 }
 
-// After the engine's call: the commit holding the batch, or the error to retry with.
 Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target,
                                   const Batch& batch, RemoteBatch& remote, const Status& called) {
   if (!called.ok()) {
@@ -363,79 +422,16 @@ Result<int64_t> FinishRemoteBatch(table::TableContext& ctx, const Target& target
   return version;
 }
 
-// The rows of a batch the engine did not count (AppendOutcome::count_from_commit), from the
-// commit that holds it: a data file whose stats bound the source-file column to one of the
-// batch's files adds its numRecords to that file; the engine counts the other data files.
-Status CountFromCommit(table::TableContext& ctx, const Target& target, const RemoteBatch& remote,
-                       int64_t version, engine::AppendOutcome& out) {
-  const std::string& column = remote.op.source_file_column;
-  std::set<std::string> planned(remote.op.paths.begin(), remote.op.paths.end());
-  std::optional<delta::Schema> schema;
-  if (remote.snapshot) schema = remote.snapshot->schema();
-  std::vector<const delta::AddFile*> adds;
-  DL_ASSIGN_OR_RETURN(delta::CommitRange range,
-                      delta::ReadCommitRange(ctx.fs, target.root, version - 1, version));
-  if (range.commits.empty()) {
-    return Status::CorruptLog("version {} of {} is not in its log", version, target.display_name);
-  }
-  for (const auto& action : range.commits.front().actions) {
-    if (const auto* md = std::get_if<delta::Metadata>(&action)) {
-      DL_ASSIGN_OR_RETURN(schema, delta::ParseSchemaString(md->schema_string));
-    } else if (const auto* add = std::get_if<delta::AddFile>(&action)) {
-      adds.push_back(add);
-    }
-  }
-  const std::string physical =
-      column.empty() || !schema ? column : delta::PhysicalColumnName(*schema, column);
-  std::vector<std::string> uncounted;
-  for (const delta::AddFile* add : adds) {
-    const delta::FileStats stats = delta::ParseStats(add->stats);
-    const auto bound = [&](const nlohmann::json& values) -> std::optional<std::string> {
-      auto it = values.find(physical);
-      if (it == values.end() || !it->is_string()) return std::nullopt;
-      return it->get<std::string>();
-    };
-    auto nulls = stats.null_count.find(physical);
-    const bool no_nulls =
-        nulls != stats.null_count.end() && nulls->is_number_integer() && nulls->get<int64_t>() == 0;
-    const std::optional<std::string> min = bound(stats.min_values);
-    if (stats.num_records && column.empty()) {
-      out.rows += *stats.num_records;
-    } else if (stats.num_records && no_nulls && min && min == bound(stats.max_values) &&
-               planned.count(*min)) {
-      out.rows_per_file[*min] += *stats.num_records;
-      out.rows += *stats.num_records;
-    } else {
-      uncounted.push_back(delta::ResolveDataPath(target.root, add->path));
-    }
-  }
-  if (uncounted.empty()) return Status::OK();
-  auto counted = target.remote->CountRowsInFiles(uncounted, physical);
-  if (!counted.ok()) {
-    return counted.status().WithContext(
-        fmt::format("counting the rows of the {} data files of version {} of {}", uncounted.size(),
-                    version, target.display_name));
-  }
-  for (const auto& [value, rows] : *counted) {
-    if (column.empty()) {
-      out.rows += rows;
-    } else if (planned.count(value)) {  // a commit of an earlier attempt may hold more files
-      out.rows_per_file[value] += rows;
-      out.rows += rows;
-    }
-  }
-  return Status::OK();
-}
-
-}  // namespace
+}  // namespace internal
 
 Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& target,
                                       const Batch& batch,
                                       const delta::CommitOptions& commit_options) {
   const TableConfig& t = target.config;
   int64_t fallback_version = 0;
-  DL_ASSIGN_OR_RETURN(RemoteBatch remote,
-                      PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
+  DL_ASSIGN_OR_RETURN(
+      internal::RemoteBatch remote,
+      internal::PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
   engine::AppendOperation& op = remote.op;
   if (t.loading_strategy == config::LoadingStrategy::kOverwrite) {
     op.mode = t.overwrite_mode == config::OverwriteMode::kDynamic
@@ -455,7 +451,7 @@ Result<BatchOutcome> LoadRemoteAppend(table::TableContext& ctx, const Target& ta
   }
   auto appended = target.remote->Append(op);
   DL_ASSIGN_OR_RETURN(int64_t version,
-                      FinishRemoteBatch(ctx, target, batch, remote, appended.status()));
+                      internal::FinishRemoteBatch(ctx, target, batch, remote, appended.status()));
   BatchOutcome out;
   if (appended->count_from_commit) {
     Status counted = CountFromCommit(ctx, target, remote, version, *appended);
@@ -481,8 +477,9 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
                                      const delta::CommitOptions& commit_options) {
   const TableConfig& t = target.config;
   int64_t fallback_version = 0;
-  DL_ASSIGN_OR_RETURN(RemoteBatch remote,
-                      PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
+  DL_ASSIGN_OR_RETURN(
+      internal::RemoteBatch remote,
+      internal::PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
   // A crash between an earlier batch's commit and its quarantine's leaves them behind.
   DL_RETURN_IF_ERROR(RollForwardRemoteQuarantine(ctx, target, remote.snapshot.get()));
   engine::MergeOperation op;
@@ -503,7 +500,7 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
   auto merged = target.remote->Merge(op);
   remote.op = op.rows;
   DL_ASSIGN_OR_RETURN(int64_t version,
-                      FinishRemoteBatch(ctx, target, batch, remote, merged.status()));
+                      internal::FinishRemoteBatch(ctx, target, batch, remote, merged.status()));
   DL_RETURN_IF_ERROR(CommitRemoteQuarantine(ctx, target, version));
   log::Info("merge applied", {{"table", target.display_name},
                               {"batch", batch.id},
@@ -520,124 +517,6 @@ Result<BatchOutcome> LoadRemoteMerge(table::TableContext& ctx, const Target& tar
   // As on DuckDB: what the batch brought in, not rows copied along.
   out.write.rows_written = merged->inserted + merged->updated;
   out.rows_per_file = std::move(merged->rows_per_file);
-  return out;
-}
-
-namespace {
-
-// The batch id of the commit that applied txn `version` of `app_id`: newest commits first
-// (it is nearly always the latest). nullopt when the log no longer holds it.
-Result<std::optional<std::string>> AppliedBatchId(table::TableContext& ctx,
-                                                  const delta::Snapshot& table,
-                                                  const std::string& app_id, int64_t version) {
-  delta::CommitRangeOptions options;
-  options.known = &table.log_segment();
-  std::optional<std::string> batch_id;
-  auto applied = [&](const delta::Commit& commit) -> Result<bool> {
-    for (const auto& action : commit.actions) {
-      const auto* txn = std::get_if<delta::SetTransaction>(&action);
-      if (!txn || txn->app_id != app_id) continue;
-      if (txn->version != version) return true;
-      auto info = delta::LoaderCommitInfo::Of(commit.actions);
-      if (!info.ok()) return info.status().WithContext(commit.path);
-      if (*info) batch_id = (*info)->batch_id;
-      return true;
-    }
-    return false;
-  };
-  DL_RETURN_IF_ERROR(
-      delta::ForEachCommitNewestFirst(ctx.fs, table.table_root(), table.version(), options, applied)
-          .status());
-  return batch_id;
-}
-
-// The change store of an SCD2 table with sequence_column, as the Spark engine keeps it: its
-// events are tagged with the txn versions of this app id, so a table holding rows Spark did
-// not load from its first batch (no txn yet), or whose store is gone, cannot place late
-// events: refused.
-Status OpenRemoteChangeStore(table::TableContext& ctx, const Target& target,
-                             const RemoteBatch& remote, engine::Scd2Operation& op) {
-  op.change_store_root = ChangeStoreRoot(target.root);
-  op.applied_txn_version = remote.applied_txn_version;
-  if (remote.snapshot && remote.applied_txn_version > 0) {
-    DL_ASSIGN_OR_RETURN(
-        op.applied_batch_id,
-        AppliedBatchId(ctx, *remote.snapshot, op.rows.txn_app_id, remote.applied_txn_version));
-  }
-  // Its columns only (Spark reads its rows): no file list.
-  auto store = delta::Snapshot::LoadWithoutFiles(ctx.fs, &ctx.engine, op.change_store_root);
-  if (!store.ok() && store.status().code() != StatusCode::kNotFound) {
-    return store.status().WithContext("reading SCD2 change store " + op.change_store_root);
-  }
-  if (store.ok()) {
-    auto& columns = op.change_store_columns.emplace();
-    for (const auto& f : (*store)->schema().fields) columns.push_back(f.name);
-  }
-  if (!op.rows.table_columns || (store.ok() && remote.applied_txn_version > 0)) {
-    return Status::OK();
-  }
-  if (remote.applied_txn_version == 0) {
-    // No row yet (the empty table a clustered table's first batch creates before its store,
-    // spark_scd2_store.cpp): no history the store could lack. At the version planned against.
-    DL_ASSIGN_OR_RETURN(auto files, delta::Snapshot::Load(ctx.fs, &ctx.engine, target.root,
-                                                          remote.snapshot->version()));
-    if (files->files().empty()) return Status::OK();
-  }
-  return Status::InvalidArgument(
-      "sequence_column: {} exists but {} (the SCD2 change store the spark engine keeps from the "
-      "table's first batch, to place late events); load this table with engine: duckdb",
-      target.display_name,
-      store.ok() ? "its change store was not written by the spark engine"
-                 : "its change store " + op.change_store_root + " is missing");
-}
-
-}  // namespace
-
-Result<BatchOutcome> LoadRemoteScd2(table::TableContext& ctx, const Target& target,
-                                    const Batch& batch,
-                                    const delta::CommitOptions& commit_options) {
-  const TableConfig& t = target.config;
-  int64_t fallback_version = 0;
-  DL_ASSIGN_OR_RETURN(RemoteBatch remote,
-                      PrepareRemoteBatch(ctx, target, batch, commit_options, fallback_version));
-  // A crash between an earlier batch's commit and its quarantine's leaves them behind.
-  DL_RETURN_IF_ERROR(RollForwardRemoteQuarantine(ctx, target, remote.snapshot.get()));
-  engine::Scd2Operation op;
-  op.rows = std::move(remote.op);
-  op.keys = t.primary_keys;
-  op.tracking_columns = t.tracking_columns;
-  op.sequence_column = t.sequence_column;
-  op.delete_condition = t.delete_condition;
-  if (t.delete_condition) {
-    // Checked before anything is read, as on DuckDB: one expression over the row.
-    DL_ASSIGN_OR_RETURN(
-        op.delete_columns,
-        internal::PredicateColumns(ctx.engine, *t.delete_condition, "delete_condition"));
-  }
-  op.effective_column = t.scd2_effective_date_column;
-  op.end_column = t.scd2_end_date_column;
-  op.current_column = t.scd2_current_flag_column;
-  op.open_end_value = t.scd2_open_end_value;
-  op.retire_absent_keys = t.retire_absent_keys;
-  if (t.sequence_column) {
-    DL_RETURN_IF_ERROR(OpenRemoteChangeStore(ctx, target, remote, op));
-  }
-  DL_ASSIGN_OR_RETURN(op.quarantine, RemoteQuarantine(ctx, target, remote.info));
-  auto applied = target.remote->Scd2(op);
-  remote.op = op.rows;
-  DL_ASSIGN_OR_RETURN(int64_t version,
-                      FinishRemoteBatch(ctx, target, batch, remote, applied.status()));
-  DL_RETURN_IF_ERROR(CommitRemoteQuarantine(ctx, target, version));
-  log::Info("scd2 applied", {{"table", target.display_name},
-                             {"batch", batch.id},
-                             {"version", version},
-                             {"engine", "spark"},
-                             {"versions", applied->versions}});
-  BatchOutcome out;
-  out.write.version = version;
-  // As on DuckDB: the versions the batch opened, closed or updated.
-  out.write.rows_written = applied->versions;
-  out.rows_per_file = std::move(applied->rows_per_file);
   return out;
 }
 
