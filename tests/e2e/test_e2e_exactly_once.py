@@ -87,6 +87,10 @@ def test_deleted_tracker_is_reconciled_from_target_log(env: LoaderEnv):
     assert_completed(env, "p", [pq])
     st = env.status()
     assert st["e2e.t"]["files"]["completed"] == 6 and st["e2e.p"]["files"]["completed"] == 1, st
+    # The log does not say how many rows each file held: status says its count is a lower bound.
+    assert st["e2e.t"]["files_rows_unknown"] == 6 and st["e2e.p"]["files_rows_unknown"] == 1, st
+    text = env.run("status")
+    assert "rows loaded: at least 0 (6 loaded file(s) with rows not counted)" in text.stdout, text
 
 
 def test_two_loaders_started_together_load_each_file_once(env: LoaderEnv):

@@ -189,6 +189,9 @@ class TableStatus(_Record):
     failures: List[FileFailure] = field(default_factory=list)
     data_files: Optional[int] = None
     table_error: Optional[str] = None
+    #: Completed files whose rows were not counted (reconciled from the table's log after a
+    #: crash): ``rows_loaded`` is then a lower bound.
+    files_rows_unknown: int = 0
 
     def to_dict(self) -> Dict[str, Any]:
         """The fields as ``status --json`` has them (data_files and table_error only when

@@ -39,12 +39,15 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
   DL_ASSIGN_OR_RETURN(auto records, tracker.Load(name));
   std::map<std::string, int64_t> counts;
   for (const char* s : {"pending", "processing", "completed", "failed", "skipped"}) counts[s] = 0;
-  int64_t rows = 0, last_load = -1;
+  int64_t rows = 0, rows_unknown = 0, last_load = -1;
   ordered_json failures = ordered_json::array();
   for (const auto& [path, r] : records) {
     ++counts[tracker::FileStatusName(r.status)];
     if (r.status == tracker::FileStatus::kCompleted) {
       rows += r.rows_loaded.value_or(0);
+      // A load reconciled from the table's log (a run killed after its commit) or whose count
+      // failed after a remote engine's commit: loaded, its rows not counted.
+      if (!r.rows_loaded) ++rows_unknown;
       last_load = std::max(last_load, r.processing_end_time_ms.value_or(r.updated_at_ms));
     }
     if (r.status == tracker::FileStatus::kFailed) {
@@ -65,6 +68,7 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
   out["rows_loaded"] = out.contains("table_error") && snap.status().code() != StatusCode::kNotFound
                            ? ordered_json(nullptr)
                            : ordered_json(rows);
+  out["files_rows_unknown"] = rows_unknown;
   out["last_load"] = last_load >= 0 ? ordered_json(FormatTimestampMs(last_load)) : nullptr;
   out["failures"] = failures;
   return out;
@@ -85,10 +89,14 @@ void PrintText(const ordered_json& tables) {
         "  files: {} completed, {} failed, {} skipped, {} pending, {} processing\n",
         f["completed"].get<int64_t>(), f["failed"].get<int64_t>(), f["skipped"].get<int64_t>(),
         f["pending"].get<int64_t>(), f["processing"].get<int64_t>());
+    std::string rows = t["rows_loaded"].is_null() ? "unknown (the table cannot be read)"
+                                                  : std::to_string(t["rows_loaded"].get<int64_t>());
+    if (int64_t unknown = t["files_rows_unknown"].get<int64_t>();
+        unknown > 0 && !t["rows_loaded"].is_null()) {
+      rows = fmt::format("at least {} ({} loaded file(s) with rows not counted)", rows, unknown);
+    }
     std::cout << fmt::format(
-        "  rows loaded: {}   last load: {}\n",
-        t["rows_loaded"].is_null() ? "unknown (the table cannot be read)"
-                                   : std::to_string(t["rows_loaded"].get<int64_t>()),
+        "  rows loaded: {}   last load: {}\n", rows,
         t["last_load"].is_null() ? "never" : t["last_load"].get<std::string>());
     if (int64_t missing = t["files_missing_from_table"].get<int64_t>(); missing > 0) {
       std::cout << fmt::format(

@@ -66,13 +66,15 @@ std::optional<int64_t> ToOptInt(const std::optional<std::string>& v) {
 }
 
 // The current row per (table, file): of the file's newest version (path, size, mtime, ETag;
-// the one updated last), its completed row if it has one, else its newest row. A version once
-// loaded stays loaded whatever a later row says (an older loader recorded the files of a race
-// it lost as failed). {etag} is the file_etag column, or NULL in a tracker written before it.
+// the one updated last), its completed row if it has one (one that knows its rows first: a
+// loader that reconciled the load from the log while the loading run recorded it writes a
+// second completed row without them), else its newest row. A version once loaded stays loaded
+// whatever a later row says (an older loader recorded the files of a race it lost as failed).
+// {etag} is the file_etag column, or NULL in a tracker written before it.
 constexpr const char* kVersionedRows =
     "SELECT *, max(updated_at) OVER (PARTITION BY table_name, file_path, file_size, "
     "file_modified_time, {etag}) AS __dl_version_updated, status = 'completed' AS "
-    "__dl_completed FROM __dl_tracker {where}";
+    "__dl_completed, rows_loaded IS NOT NULL AS __dl_rows_known FROM __dl_tracker {where}";
 
 constexpr const char* kLatestSql =
     "SELECT file_path, file_size, {file_modified_time}, table_name, status, "
@@ -89,8 +91,11 @@ std::string CurrentRowsSql(const engine::Engine& engine, const delta::Snapshot& 
                            const std::string& where) {
   engine::Deduplication current;
   current.keys = {"table_name", "file_path"};
-  current.order = {{"__dl_version_updated", true}, {"__dl_completed", true}, {"updated_at", true}};
-  current.drop_columns = {"__dl_version_updated", "__dl_completed"};
+  current.order = {{"__dl_version_updated", true},
+                   {"__dl_completed", true},
+                   {"__dl_rows_known", true},
+                   {"updated_at", true}};
+  current.drop_columns = {"__dl_version_updated", "__dl_completed", "__dl_rows_known"};
   return engine.Deduplicate(fmt::format(kVersionedRows, fmt::arg("etag", EtagColumn(snapshot)),
                                         fmt::arg("where", where)),
                             current);

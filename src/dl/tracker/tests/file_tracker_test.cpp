@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "dl/common/testing/temp_dir.hpp"
 #include "dl/table/table.hpp"
 
@@ -19,7 +21,7 @@ class FileTrackerTest : public ::testing::Test {
   }
 
   void Add(int64_t size, int64_t mtime, FileStatus status, int64_t updated_at,
-           std::string etag = "") {
+           std::string etag = "", std::optional<int64_t> rows = std::nullopt) {
     FileRecord r;
     r.file_path = "/raw/f.csv";
     r.file_size = size;
@@ -29,6 +31,7 @@ class FileTrackerTest : public ::testing::Test {
     r.created_at_ms = 1000;
     r.updated_at_ms = updated_at;
     r.file_etag = std::move(etag);
+    r.rows_loaded = rows;
     if (status == FileStatus::kCompleted) r.target_version = 5;
     tracker_->Record(std::move(r));
     Status flushed = tracker_->Flush();
@@ -58,6 +61,20 @@ TEST_F(FileTrackerTest, ALoadedVersionStaysLoadedWhateverALaterRowSays) {
   EXPECT_EQ(Current().target_version, 5);
   ASSERT_TRUE(tracker_->Compact(1.0).ok());
   EXPECT_EQ(Current().status, FileStatus::kCompleted);
+}
+
+// Two loaders overlapped: the one that lost the race reconciled the winner's load from the log
+// (rows unknown) after the winner recorded it with its rows; status counts the rows.
+TEST_F(FileTrackerTest, OfTwoCompletedRowsOfAVersionTheOneWithItsRowsIsCurrent) {
+  Add(10, 2000, FileStatus::kCompleted, 100000, "", 200);
+  Add(10, 2000, FileStatus::kCompleted, 200000);
+  EXPECT_EQ(Current().rows_loaded, 200);
+  ASSERT_TRUE(tracker_->Compact(1.0).ok());
+  EXPECT_EQ(Current().rows_loaded, 200);
+  // A newer version of the file is current even though its rows are unknown.
+  Add(20, 3000, FileStatus::kCompleted, 300000);
+  EXPECT_EQ(Current().file_size, 20);
+  EXPECT_EQ(Current().rows_loaded, std::nullopt);
 }
 
 TEST_F(FileTrackerTest, ANewVersionOfTheFileIsCurrentOnceItHasARow) {
