@@ -130,6 +130,22 @@ bool IsValueEnd(char c) {
          c == ')' || c == ']' || c == '}' || c == '"' || c == '\'';
 }
 
+// Error codes of S3 and Azure whose names hold a secret's word: "SignatureDoesNotMatch: The
+// request signature ..." is the store's message, not a key and its value.
+bool IsStoreErrorCode(std::string_view key) {
+  static constexpr std::array<std::string_view, 10> kCodes = {"SignatureDoesNotMatch",
+                                                              "InvalidAccessKeyId",
+                                                              "ExpiredToken",
+                                                              "InvalidToken",
+                                                              "TokenRefreshRequired",
+                                                              "AuthorizationFailure",
+                                                              "AuthorizationPermissionMismatch",
+                                                              "AuthorizationSourceIPMismatch",
+                                                              "AuthorizationProtocolMismatch",
+                                                              "AuthorizationResourceTypeMismatch"};
+  return std::find(kCodes.begin(), kCodes.end(), key) != kCodes.end();
+}
+
 // Masks the values of key=value, key: value and "key":"value" pairs whose key names a secret.
 std::string RedactKeyValues(std::string_view text) {
   std::string out;
@@ -147,7 +163,8 @@ std::string RedactKeyValues(std::string_view text) {
     size_t j = key_end;
     if (j < n && (text[j] == '"' || text[j] == '\'')) ++j;  // closing quote of a JSON key
     while (j < n && text[j] == ' ') ++j;
-    if (j >= n || (text[j] != '=' && text[j] != ':') || !IsSecretKey(key)) {
+    if (j >= n || (text[j] != '=' && text[j] != ':') || !IsSecretKey(key) ||
+        IsStoreErrorCode(key)) {
       out.append(text.substr(i, key_end - i));
       i = key_end;
       continue;

@@ -214,6 +214,12 @@ TEST(RedactSecretsTest, KeepsOrdinaryText) {
   EXPECT_EQ(RedactSecrets("AccountName=a;AccountKey=Zm9v==;EndpointSuffix=x"),
             "AccountName=a;AccountKey=***;EndpointSuffix=x");
   EXPECT_EQ(RedactSecrets("https://user@host/x"), "https://user@host/x");
+  // A store's error code is not a key with a secret value.
+  EXPECT_EQ(RedactSecrets("HTTP 403 SignatureDoesNotMatch: The request signature we calculated"),
+            "HTTP 403 SignatureDoesNotMatch: The request signature we calculated");
+  EXPECT_EQ(RedactSecrets("InvalidAccessKeyId: The AWS Access Key Id does not exist"),
+            "InvalidAccessKeyId: The AWS Access Key Id does not exist");
+  EXPECT_EQ(RedactSecrets("X-Amz-Signature: abc"), "X-Amz-Signature: ***");
   EXPECT_TRUE(IsSecretKey("clientSecret"));
   EXPECT_TRUE(IsSecretKey("PGPASSWORD"));
   EXPECT_FALSE(IsSecretKey("table"));
