@@ -47,6 +47,9 @@ def test_empty_commit_file_is_a_corrupt_log_naming_it(env: LoaderEnv):
     assert r.rc != 0, f"a table with an empty commit must fail the run\n{r}"
     lines = [line for line in r.out.splitlines() if str(commit) in line]
     assert any(re.search(r"empty", line, re.I) for line in lines), f"{lines}\n{r}"
+    # The summary on stdout says why the table did not load, not only the log.
+    summary = r.stdout.split("Tables not loaded (1):", 1)
+    assert len(summary) == 2 and str(commit) in summary[1] and "e2e.t: " in summary[1], str(r)
     assert_loaded_exactly(env, "other", {o: 3})
     assert env.tracker_for("t").get(str(c)) is None or (
         env.tracker_for("t")[str(c)]["status"] != "completed"), "c.csv cannot have loaded"

@@ -77,7 +77,14 @@ int Run(const RunArgs& args, const RunHooks& hooks) {
     if (dry_run) {
       std::cout << result.plan;
     } else {
-      std::cout << monitoring::FormatSummary(result.metrics) << std::flush;
+      std::cout << monitoring::FormatSummary(result.metrics);
+      // A table that could not start (its log unreadable, its bucket missing, ...) has no
+      // failed file to show: its error goes under the table, not only to the log.
+      if (!result.table_errors.empty()) {
+        std::cout << fmt::format("Tables not loaded ({}):\n", result.table_errors.size());
+        for (const auto& e : result.table_errors) std::cout << "  " << e << "\n";
+      }
+      std::cout << std::flush;
     }
   };
   loader::StopToken stop;
