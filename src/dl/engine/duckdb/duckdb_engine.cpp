@@ -103,24 +103,35 @@ Result<std::vector<Column>> DuckDbEngine::Describe(const std::string& sql,
 
 namespace {
 
+struct CsvHead {
+  std::string header;  ///< the first line
+  bool rows = true;    ///< false: nothing but blanks follows the header
+};
+
 // The first line (the csv header) of every file, at most 64 KiB, read through our storage:
 // ranged reads, 16 at a time (a DuckDB query per file is a HEAD + GET after another, the bulk
 // of a small-file batch). A file whose first line cannot be read gets a key of its own (it
 // is sniffed alone, and fails there naming the file).
-std::vector<std::string> CsvHeaders(FileSystem& fs, const std::vector<std::string>& files) {
+std::vector<CsvHead> CsvHeaders(FileSystem& fs, const std::vector<std::string>& files) {
   constexpr int64_t kFirst = 8 << 10, kMost = 64 << 10;
   std::vector<Result<std::string>> heads = ReadRangeMany(fs, files, 0, kFirst);
-  std::vector<std::string> out;
+  std::vector<CsvHead> out;
   for (size_t i = 0; i < files.size(); ++i) {
     Result<std::string>& head = heads[i];
     if (head.ok() && head->size() == kFirst && head->find('\n') == std::string::npos) {
       head = fs.ReadRange(files[i], 0, kMost);  // a long header line: read up to the limit
     }
     if (!head.ok()) {
-      out.push_back("\x01" + files[i]);
+      out.push_back({"\x01" + files[i]});
       continue;
     }
-    out.push_back(head->substr(0, head->find('\n')));
+    const size_t end = head->find('\n');
+    CsvHead h{head->substr(0, end)};
+    // Only a file read whole can be known to hold no rows.
+    h.rows =
+        static_cast<int64_t>(head->size()) >= kFirst ||
+        (end != std::string::npos && head->find_first_not_of(" \t\r\n", end) != std::string::npos);
+    out.push_back(std::move(h));
   }
   return out;
 }
@@ -142,27 +153,34 @@ bool CsvFastPathApplies(const std::vector<std::string>& files, const SourceOptio
 }
 
 // union_by_name makes DuckDB sniff every csv file (milliseconds each: the small-file storm
-// would be bound by it). Files with the same header line have the same columns, so each
-// header's first file is sniffed and the others are read with its column types; the groups
-// are combined by name. Callers retry with sniff_every_file when a later file's values do not
-// fit the first one's types.
+// would be bound by it). Files with the same header line have the same columns, so one file
+// of each header is sniffed (the first holding rows: a header alone reads as all text) and
+// the others are read with its column types; the groups are combined by name. Callers retry
+// with sniff_every_file when a later file's values do not fit the sniffed one's types.
 Result<std::string> CsvByHeaderSql(Engine& engine, FileSystem& fs,
                                    const std::vector<std::string>& files,
                                    const SourceOptions& options) {
   std::vector<std::vector<std::string>> groups;
+  std::vector<size_t> sniffed;  // of each group: the index of the file sniffed
   std::map<std::string, size_t> by_header;
-  std::vector<std::string> headers = CsvHeaders(fs, files);
+  std::vector<CsvHead> heads = CsvHeaders(fs, files);
   for (size_t i = 0; i < files.size(); ++i) {
-    auto [it, added] = by_header.try_emplace(headers[i], groups.size());
-    if (added) groups.emplace_back();
+    auto [it, added] = by_header.try_emplace(heads[i].header, groups.size());
+    if (added) {
+      groups.emplace_back();
+      sniffed.push_back(i);
+    } else if (heads[i].rows && !heads[sniffed[it->second]].rows) {
+      sniffed[it->second] = i;
+    }
     groups[it->second].push_back(files[i]);
   }
   // The reader adds the filename column itself; it must not be listed among the columns.
   auto fn = options.options.find("filename");
   const std::string file_column = fn == options.options.end() ? "" : fn->second;
   std::vector<std::string> selects;
-  for (const auto& group : groups) {
-    DL_ASSIGN_OR_RETURN(std::string one, SourceReaderCall({group.front()}, options, false));
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const std::vector<std::string>& group = groups[g];
+    DL_ASSIGN_OR_RETURN(std::string one, SourceReaderCall({files[sniffed[g]]}, options, false));
     DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
                                        "SELECT column_name, column_type FROM (DESCRIBE SELECT * "
                                        "FROM {})",

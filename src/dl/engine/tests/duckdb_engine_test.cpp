@@ -164,6 +164,25 @@ TEST(DuckDbEngine, RegisterFilesCsvWithOptions) {
   EXPECT_TRUE(schema->fields.at(0).type->is_primitive("string"));
 }
 
+// Files sharing a header are read with the types of one of them: not of a file holding the
+// header alone, whose columns all read as text.
+TEST(DuckDbEngine, CsvTypesComeFromAFileWithRowsNotFromAHeaderAlone) {
+  TempDir dir;
+  WriteText(dir / "a.csv", "id,name\n");
+  WriteText(dir / "b.csv", "id,name");
+  WriteText(dir / "c.csv", "id,name\n3,x\n4,y\n");
+  auto engine = NewEngine();
+  SourceOptions opts;
+  opts.format = "csv";
+  ASSERT_TRUE(
+      engine->RegisterFiles("src", {dir / "a.csv", dir / "b.csv", dir / "c.csv"}, opts).ok());
+  auto schema = engine->SchemaOf("SELECT * FROM src");
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  EXPECT_TRUE(schema->fields.at(0).type->is_primitive("long"))
+      << schema->fields.at(0).type->ToString();
+  EXPECT_EQ(Scalar(*engine, "SELECT sum(id) FROM src"), "7");
+}
+
 TEST(DuckDbEngine, RegisterFilesRejectsUnknownOrUnsafeOptions) {
   TempDir dir;
   WriteText(dir / "a.csv", "id\n1\n");
