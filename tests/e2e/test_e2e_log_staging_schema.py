@@ -174,6 +174,22 @@ def test_wide_json_objects_keep_their_columns(env: LoaderEnv):
     assert rows and all(r["k0"] is not None for r in rows.values())
 
 
+def test_a_json_member_of_mixed_types_is_text_as_spark_reads_it(env: LoaderEnv):
+    """`v` is a number in one row and a string in another: DuckDB reads the column as JSON, which
+    used to be stored as JSON text (`"x"` with its quotes). Strings are now stored as themselves,
+    other values as their JSON text, as Spark loads the same file."""
+    f = write_jsonl(env.raw / "t" / "a.json",
+                    [{"id": 1, "v": 1}, {"id": 2, "v": "x"}, {"id": 3, "v": {"a": 1}},
+                     {"id": 4, "v": None}, {"id": 5, "v": 'say "hi"'}])
+    env.write_config([env.table_entry("t", "t/*.json", "json")])
+    env.load()
+    assert_loaded_exactly(env, "t", {f: 5})
+    t = env.read("t")
+    assert t.schema.field("v").type == pa.string()
+    got = {r["id"]: r["v"] for r in t.to_pylist()}
+    assert got == {1: "1", 2: "x", 3: '{"a":1}', 4: None, 5: 'say "hi"'}, got
+
+
 # -- columns differing only in case -------------------------------------------------------------
 
 def test_columns_differing_only_in_case_are_reported(env: LoaderEnv):

@@ -273,7 +273,15 @@ Result<std::string> DeltaCompatibleSelectSql(const std::string& sql,
     DL_ASSIGN_OR_RETURN(auto m, DeltaTypeFromDuckDb(col.type->get(), col.name));
     std::string ident = QuoteIdent(col.name);
     if (!items.empty()) items += ", ";
-    if (m.needs_cast) {
+    if (duckdb_get_type_id(col.type->get()) == DUCKDB_TYPE_VARCHAR &&
+        Alias(col.type->get()) == "JSON") {
+      // A json member of mixed types (1 in one row, "x" in another) is text as Spark reads
+      // it: a string value without its JSON quotes, any other value as its JSON text.
+      items += fmt::format(
+          "CASE WHEN json_type({0}) = 'VARCHAR' THEN json_extract_string({0}, '$') ELSE "
+          "CAST({0} AS VARCHAR) END AS {0}",
+          ident);
+    } else if (m.needs_cast) {
       DL_ASSIGN_OR_RETURN(std::string target, DuckDbTypeFromDelta(*m.type));
       items += fmt::format("CAST({} AS {}) AS {}", ident, target, ident);
     } else {
