@@ -233,11 +233,13 @@ Result<std::string> ResolveLocation(const std::string& location, const std::stri
         "this machine does not have; elsewhere give a local path",
         location, dbfs_root);
   }
-  // A scheme with a storage backend is used as written; its credentials are checked where
-  // the options are known (MakeFileSystemFor).
+  // A scheme with a storage backend keeps its spelling, with its segments folded as for local
+  // paths ("s3://b//proc/" is "s3://b/proc": every location derived from it, tables and
+  // tracker included, is then one key); its credentials are checked where the options are
+  // known (MakeFileSystemFor).
   if (FindBackend(scheme) != nullptr) {
     DL_RETURN_IF_ERROR(CheckUriStaysInRoot(location));
-    return location;
+    return LexicallyNormal(location);
   }
   if (scheme == "gs" || scheme == "gcs") {
     // Users expect GCS beside S3 and Azure; say why it is missing (the emulators we tried do

@@ -20,7 +20,8 @@ bool IsUri(std::string_view path);
 /// Cheap (no I/O); for comparing paths that one listing produced.
 std::string LexicallyNormal(std::string_view path);
 
-/// The one spelling of a location that becomes a file's identity. URIs: LexicallyNormal. Local
+/// The one spelling of a location that becomes a file's identity. URIs: LexicallyNormal (their
+/// scheme aliases, s3a:// for s3://, are compared through LocationIdentity). Local
 /// paths: symlinks and ".." resolved (realpath) for the part that exists, the rest lexically
 /// normalised. A relative path stays relative to the working directory when it lies below it
 /// (so "raw/x.csv", "./raw/x.csv" and "raw//x.csv" are all "raw/x.csv"), else it is absolute.
@@ -55,8 +56,9 @@ std::string UriAuthority(std::string_view location);
 /// `<dbfs_root>/x` where that directory exists (a Databricks driver's local view of DBFS); on a
 /// Databricks driver (DATABRICKS_RUNTIME_VERSION set) `/mnt/<name>/...` does too, unless a
 /// local /mnt/<name> exists.
-/// A scheme with a storage backend (FindBackend) is returned unchanged (refused when its ".."
-/// segments climb above the bucket: CheckUriStaysInRoot); any other
+/// A scheme with a storage backend (FindBackend) keeps its scheme and authority and is
+/// LexicallyNormal ("s3://b//raw/" is "s3://b/raw"; refused when its ".." segments climb above
+/// the bucket: CheckUriStaysInRoot); any other
 /// `scheme:/...` location is InvalidArgument naming the scheme: a location read the wrong way
 /// must be an error, never "0 files". Plain paths are returned unchanged.
 Result<std::string> ResolveLocation(const std::string& location,
