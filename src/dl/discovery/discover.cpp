@@ -26,6 +26,15 @@ std::string TrimTrailingSlashes(std::string path) {
   return path;
 }
 
+// Whether `dir` is an excluded directory under any spelling (opts.excluded_dirs holds keys:
+// see Discover).
+bool IsExcluded(const DiscoverOptions& opts, const std::string& dir) {
+  if (opts.excluded_dirs.empty()) return false;
+  const std::string key = opts.identity.Key(dir);
+  return std::find(opts.excluded_dirs.begin(), opts.excluded_dirs.end(), key) !=
+         opts.excluded_dirs.end();
+}
+
 class Walker {
  public:
   Walker(FileSystem& fs, const GlobMatcher& matcher, const DiscoverOptions& opts,
@@ -58,10 +67,7 @@ class Walker {
       }
       if (!matcher_.CanContinue(next)) continue;
       const std::string child = ChildPath(dir, name);
-      if (std::find(opts_.excluded_dirs.begin(), opts_.excluded_dirs.end(), child) !=
-          opts_.excluded_dirs.end()) {
-        continue;
-      }
+      if (IsExcluded(opts_, child)) continue;
       if (depth + 1 >= opts_.max_depth) {
         return Status::Io(
             "{}: more than {} directory levels below the pattern's base "
@@ -133,11 +139,7 @@ bool MatchesBelow(const GlobMatcher& matcher, const std::string& base, std::stri
     if (states.empty()) return false;
     if (slash == std::string_view::npos) return matcher.Accepts(states);
     if (!matcher.CanContinue(states)) return false;
-    const std::string dir = base + "/" + std::string(rel.substr(0, slash));
-    if (std::find(opts.excluded_dirs.begin(), opts.excluded_dirs.end(), dir) !=
-        opts.excluded_dirs.end()) {
-      return false;
-    }
+    if (IsExcluded(opts, base + "/" + std::string(rel.substr(0, slash)))) return false;
     start = slash + 1;
   }
 }
@@ -241,9 +243,11 @@ Result<std::vector<DiscoveredFile>> Discover(FileSystem& fs, const std::string& 
   DiscoverStats& st = stats ? *stats : local_stats;
   st = DiscoverStats{};
   DL_ASSIGN_OR_RETURN(GlobMatcher matcher, GlobMatcher::Compile(pattern));
+  DiscoverOptions keyed = opts;  // excluded directories compared by identity key
+  for (auto& dir : keyed.excluded_dirs) dir = keyed.identity.Key(dir);
   std::vector<DiscoveredFile> files;
   DL_RETURN_IF_ERROR(
-      Collect(fs, matcher, opts, st, files).WithContext(fmt::format("discovering '{}'", pattern)));
+      Collect(fs, matcher, keyed, st, files).WithContext(fmt::format("discovering '{}'", pattern)));
   st.files_matched = static_cast<int64_t>(files.size());
   SetAsideYoungFiles(opts, files, st);
   std::sort(files.begin(), files.end(), [](const DiscoveredFile& a, const DiscoveredFile& b) {

@@ -8,6 +8,7 @@
 
 #include "dl/common/status.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/location_identity.hpp"
 
 namespace dl::discovery {
 
@@ -33,8 +34,11 @@ struct DiscoverOptions {
   /// Give up below this many directory levels under the base (guards against symlink loops).
   int max_depth = 64;
   /// Directories never walked, in canonical form (the loader's own checkpoint_path: its
-  /// metrics and state are not source files).
+  /// metrics and state are not source files), under any spelling `identity` folds
+  /// (checkpoint s3://b/ckpt is excluded from a walk of s3a://b).
   std::vector<std::string> excluded_dirs;
+  /// How spellings of one location are told apart (the config's storage options).
+  LocationIdentity identity;
 };
 
 /// A matching file left for a later run, and why.

@@ -106,7 +106,10 @@ std::mt19937_64& Rng() {
 class Runner {
  public:
   Runner(const BatchContext& ctx, BatchReport& report)
-      : ctx_(ctx), report_(report), checked_version_(ctx.planned_version) {}
+      : ctx_(ctx),
+        report_(report),
+        checked_version_(ctx.planned_version),
+        identity_(ctx.config.storage) {}
 
   // Load `files`; on a permanent error isolate the files at fault and load the rest.
   void Run(std::vector<PlannedFile> files) {
@@ -206,7 +209,7 @@ class Runner {
     strategy::Target target{ctx_.table, ctx_.root, ctx_.display_name, ctx_.remote};
     table::TableContext tctx{ctx_.fs, ctx_.session};
     delta::CommitOptions commit;
-    commit.check_winner = RefuseFilesLoadedBy(batch.files, ctx_.display_name);
+    commit.check_winner = RefuseFilesLoadedBy(batch.files, ctx_.display_name, identity_);
     auto timeout = std::chrono::minutes(ctx_.config.timeout_minutes);
     ctx_.watchdog.Arm(ctx_.slot, &ctx_.session, std::chrono::steady_clock::now() + timeout);
     auto result = strategy::LoadBatch(tctx, target, batch, commit);
@@ -257,8 +260,9 @@ class Runner {
     checked_version_ = std::max(checked_version_, scan->latest_version);
     std::vector<PlannedFile> keep;
     for (auto& f : files) {
-      bool elsewhere = std::any_of(scan->loads.begin(), scan->loads.end(),
-                                   [&](const RecordedLoad& l) { return SameVersion(l.file, f.file); });
+      bool elsewhere = std::any_of(
+          scan->loads.begin(), scan->loads.end(),
+          [&](const RecordedLoad& l) { return SameVersion(l.file, f.file, identity_); });
       if (!elsewhere) {
         keep.push_back(std::move(f));
         continue;
@@ -331,6 +335,8 @@ class Runner {
   const BatchContext& ctx_;
   BatchReport& report_;
   int64_t checked_version_;
+  // Another writer's commit may spell a file as its config did (s3a:// for s3://).
+  LocationIdentity identity_;
   // A remote engine's txn version for these files, kept across their retries (0: unset).
   int64_t txn_version_ = 0;
 };

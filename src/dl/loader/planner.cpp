@@ -31,6 +31,24 @@ std::string Change(const table::SourceFile& loaded, const table::SourceFile& now
 
 }  // namespace
 
+std::map<std::string, tracker::FileRecord> RecordsByKey(
+    std::map<std::string, tracker::FileRecord> by_path, const LocationIdentity& identity) {
+  std::map<std::string, tracker::FileRecord> out;
+  for (auto& [path, record] : by_path) {
+    auto [it, fresh] = out.try_emplace(identity.Key(path), record);
+    if (fresh) continue;
+    const tracker::FileRecord& kept = it->second;
+    const bool same_version = SameVersion(TrackedVersion(path, kept), TrackedVersion(path, record));
+    const bool kept_done = kept.status == tracker::FileStatus::kCompleted;
+    const bool done = record.status == tracker::FileStatus::kCompleted;
+    // As the tracker picks among one spelling's rows: a version once loaded stays loaded.
+    const bool better =
+        same_version && kept_done != done ? done : record.updated_at_ms > kept.updated_at_ms;
+    if (better) it->second = std::move(record);
+  }
+  return out;
+}
+
 int64_t TablePlan::files_planned() const {
   int64_t n = 0;
   for (const auto& b : batches) n += static_cast<int64_t>(b.size());
@@ -44,11 +62,16 @@ TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
   plan.files_discovered = static_cast<int64_t>(discovered.size());
   std::vector<PlannedFile> todo;
   const int64_t now = NowMs();
-  // A file is known under its canonical path, or under the spelling older versions recorded.
-  auto find = [](const auto& map, const discovery::DiscoveredFile& d) {
-    auto it = map.find(d.path);
-    if (it == map.end() && !d.spelled_path.empty()) it = map.find(d.spelled_path);
+  // A file is known by its identity key (any spelling of its store's scheme), or under the
+  // local spelling older versions recorded.
+  auto find = [&state](const auto& map, const discovery::DiscoveredFile& d) {
+    auto it = map.find(state.Key(d.path));
+    if (it == map.end() && !d.spelled_path.empty()) it = map.find(state.Key(d.spelled_path));
     return it;
+  };
+  auto loaded_somehow = [&state](const discovery::DiscoveredFile& d) {
+    return state.loaded_paths.count(state.Key(d.path)) != 0 ||
+           (!d.spelled_path.empty() && state.loaded_paths.count(state.Key(d.spelled_path)) != 0);
   };
   for (const auto& d : discovered) {
     table::SourceFile file{d.path, d.size, d.modification_time_ms, d.etag};
@@ -66,9 +89,7 @@ TablePlan PlanTable(const config::TableConfig& table, int retry_attempts,
       loaded = TrackedVersion(d.path, rec->second);
     }
     if (loaded) loaded->path = d.path;  // found under either spelling: compare the versions
-    if ((loaded && SameVersion(*loaded, file)) ||
-        (!loaded && (state.loaded_paths.count(d.path) != 0 ||
-                     (!d.spelled_path.empty() && state.loaded_paths.count(d.spelled_path))))) {
+    if ((loaded && SameVersion(*loaded, file)) || (!loaded && loaded_somehow(d))) {
       ++plan.already_loaded;
       continue;
     }

@@ -5,11 +5,13 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dl/config/loader_config.hpp"
 #include "dl/discovery/discover.hpp"
 #include "dl/loader/reconcile.hpp"
+#include "dl/storage/location_identity.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
 namespace dl::loader {
@@ -49,14 +51,25 @@ struct TablePlan {
 };
 
 /// What the table already holds: the tracker's records, corrected by the commits the target
-/// made after the newest version the tracker knows (reconciliation).
+/// made after the newest version the tracker knows (reconciliation). Every map is by the
+/// file's identity key (`identity.Key(path)`): a file recorded as s3a://b/x is found as
+/// s3://b/x, and the records keep the spelling they were written with.
 struct LoadState {
-  std::map<std::string, tracker::FileRecord> records;  ///< by path, from the tracker
-  std::map<std::string, RecordedLoad> committed;       ///< by path, newest version wins
-  /// Paths the table holds whose version is unknown (found in the audit column because the
+  LocationIdentity identity;
+  std::map<std::string, tracker::FileRecord> records;  ///< from the tracker
+  std::map<std::string, RecordedLoad> committed;       ///< newest version wins
+  /// Files the table holds whose version is unknown (found in the audit column because the
   /// log no longer has the commits that loaded them); never loaded again.
   std::set<std::string> loaded_paths;
+
+  std::string Key(std::string_view path) const { return identity.Key(path); }
 };
+
+/// The tracker's records (by path, as FileTracker::Load gives them) by identity key. Two
+/// spellings of one file (an older run under s3a://, a later one under s3://) are one record:
+/// of the same version the completed one, else the one updated last.
+std::map<std::string, tracker::FileRecord> RecordsByKey(
+    std::map<std::string, tracker::FileRecord> by_path, const LocationIdentity& identity);
 
 /// Decide for each discovered file (in discovery order) and cut batches of at most
 /// max_files_per_batch files and (softly) max_bytes_per_batch bytes.

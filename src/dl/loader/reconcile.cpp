@@ -15,6 +15,14 @@ bool SameVersion(const table::SourceFile& a, const table::SourceFile& b) {
          (a.etag.empty() || b.etag.empty() || a.etag == b.etag);
 }
 
+bool SameVersion(const table::SourceFile& a, const table::SourceFile& b,
+                 const LocationIdentity& identity) {
+  if (a.path == b.path) return SameVersion(a, b);
+  table::SourceFile other = b;
+  other.path = a.path;
+  return identity.Same(a.path, b.path) && SameVersion(a, other);
+}
+
 table::SourceFile TrackedVersion(const std::string& path, const tracker::FileRecord& record) {
   return {path, record.file_size, record.file_modified_time_ms, record.file_etag};
 }
@@ -123,16 +131,17 @@ Result<CommitScan> ScanLoaderCommits(FileSystem& fs, const std::string& table_ro
 }
 
 std::function<Status(int64_t, const std::vector<delta::Action>&)> RefuseFilesLoadedBy(
-    std::vector<table::SourceFile> files, std::string table_name) {
-  return [files = std::move(files), table_name = std::move(table_name)](
-             int64_t version, const std::vector<delta::Action>& winning) -> Status {
+    std::vector<table::SourceFile> files, std::string table_name, LocationIdentity identity) {
+  return [files = std::move(files), table_name = std::move(table_name),
+          identity = std::move(identity)](int64_t version,
+                                          const std::vector<delta::Action>& winning) -> Status {
     auto recorded = RecordedSourceFiles(winning);
     if (!recorded.ok()) {
       return recorded.status().WithContext(fmt::format("version {} of {}", version, table_name));
     }
     for (const auto& theirs : *recorded) {
       for (const auto& mine : files) {
-        if (SameVersion(mine, theirs)) {
+        if (SameVersion(mine, theirs, identity)) {
           return Status::CommitConflict(
               "{} was loaded into {} by version {}, committed by another writer while this "
               "batch ran; the batch is planned again without it",

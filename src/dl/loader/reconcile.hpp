@@ -13,6 +13,7 @@
 
 #include "dl/delta/actions.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/location_identity.hpp"
 #include "dl/table/table.hpp"
 #include "dl/tracker/file_tracker.hpp"
 
@@ -22,6 +23,10 @@ namespace dl::loader {
 /// size and modification time, and the same ETag when both sides know one (loads recorded
 /// before ETags were, and local files, have none).
 bool SameVersion(const table::SourceFile& a, const table::SourceFile& b);
+/// SameVersion with the paths compared by identity (s3a://b/x is s3://b/x; see
+/// LocationIdentity): commits and trackers hold the spellings of the runs that wrote them.
+bool SameVersion(const table::SourceFile& a, const table::SourceFile& b,
+                 const LocationIdentity& identity);
 /// The version of the file at `path` a tracker record describes.
 table::SourceFile TrackedVersion(const std::string& path, const tracker::FileRecord& record);
 
@@ -71,8 +76,10 @@ Result<std::vector<table::SourceFile>> RecordedSourceFiles(
     const std::vector<delta::Action>& actions);
 
 /// A CommitOptions::check_winner refusing a commit when a concurrent commit loaded one of
-/// `files` (the same version, SameVersion): another loader got there first.
+/// `files` (the same version under any spelling, SameVersion with `identity`): another loader
+/// got there first.
 std::function<Status(int64_t, const std::vector<delta::Action>&)> RefuseFilesLoadedBy(
-    std::vector<table::SourceFile> files, std::string table_name);
+    std::vector<table::SourceFile> files, std::string table_name,
+    LocationIdentity identity = LocationIdentity());
 
 }  // namespace dl::loader

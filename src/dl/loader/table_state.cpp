@@ -29,11 +29,11 @@ void WarnMissing(const std::string& name, size_t files) {
 // table holds (a file's older versions stay what the tracker says).
 void RecordUnknownLoads(const std::string& name, TableStart& start) {
   int64_t now = NowMs();
-  for (const auto& [path, load] : start.state.committed) {
-    auto rec = start.state.records.find(path);
+  for (const auto& [key, load] : start.state.committed) {
+    auto rec = start.state.records.find(key);
     bool tracked = rec != start.state.records.end() &&
                    rec->second.status == tracker::FileStatus::kCompleted &&
-                   SameVersion(TrackedVersion(path, rec->second), load.file);
+                   SameVersion(TrackedVersion(load.file.path, rec->second), load.file);
     if (tracked) continue;
     tracker::FileRecord r;
     r.file_path = load.file.path;
@@ -66,11 +66,13 @@ bool HeldAt(int64_t load_version, int64_t v,
   return last->second >= load_version && HeldAt(load_version, last->second, restores);
 }
 
-// The loads the table still holds, by path (the newest held load of each path).
-std::map<std::string, RecordedLoad> HeldLoads(const CommitScan& scan) {
+// The loads the table still holds, by identity key (the newest held load of each file).
+std::map<std::string, RecordedLoad> HeldLoads(const CommitScan& scan, const LoadState& state) {
   std::map<std::string, RecordedLoad> held;
   for (const auto& load : scan.loads) {
-    if (HeldAt(load.version, scan.latest_version, scan.restores)) held[load.file.path] = load;
+    if (HeldAt(load.version, scan.latest_version, scan.restores)) {
+      held[state.Key(load.file.path)] = load;
+    }
   }
   return held;
 }
@@ -82,11 +84,11 @@ std::map<std::string, RecordedLoad> HeldLoads(const CommitScan& scan) {
 std::vector<table::SourceFile> MissingFiles(const std::optional<ReconcileMark>& mark,
                                             bool recreated, const CommitScan& scan,
                                             const TableStart& start) {
-  auto holds = [&](const std::string& path) {
-    return start.state.committed.count(path) != 0 || start.state.loaded_paths.count(path) != 0;
+  auto holds = [&](const std::string& key) {
+    return start.state.committed.count(key) != 0 || start.state.loaded_paths.count(key) != 0;
   };
   auto tracked_loaded = [&](const table::SourceFile& f) {
-    auto rec = start.state.records.find(f.path);
+    auto rec = start.state.records.find(start.state.Key(f.path));
     return rec != start.state.records.end() &&
            rec->second.status == tracker::FileStatus::kCompleted &&
            SameVersion(TrackedVersion(f.path, rec->second), f);
@@ -94,8 +96,8 @@ std::vector<table::SourceFile> MissingFiles(const std::optional<ReconcileMark>& 
   std::vector<table::SourceFile> candidates;
   if (mark) candidates = mark->missing;
   if (recreated) {
-    for (const auto& [path, rec] : start.state.records) {
-      candidates.push_back(TrackedVersion(path, rec));
+    for (const auto& [key, rec] : start.state.records) {
+      candidates.push_back(TrackedVersion(rec.file_path, rec));
     }
   }
   // Loads the table no longer holds (a restore undid them), newest first.
@@ -103,7 +105,8 @@ std::vector<table::SourceFile> MissingFiles(const std::optional<ReconcileMark>& 
   std::vector<table::SourceFile> missing;
   std::set<std::string> seen;
   for (const auto& f : candidates) {
-    if (!holds(f.path) && tracked_loaded(f) && seen.insert(f.path).second) missing.push_back(f);
+    const std::string key = start.state.Key(f.path);
+    if (!holds(key) && tracked_loaded(f) && seen.insert(key).second) missing.push_back(f);
   }
   return missing;
 }
@@ -112,9 +115,9 @@ std::vector<table::SourceFile> MissingFiles(const std::optional<ReconcileMark>& 
 void NoTable(const std::string& tracker_path, const std::string& name, TableStart& start) {
   start.mark_path = ReconcileMarkPath(tracker_path, name);
   ReconcileMark mark;
-  for (const auto& [path, rec] : start.state.records) {
+  for (const auto& [key, rec] : start.state.records) {
     if (rec.status != tracker::FileStatus::kCompleted) continue;
-    mark.missing.push_back(TrackedVersion(path, rec));
+    mark.missing.push_back(TrackedVersion(rec.file_path, rec));
   }
   if (mark.missing.empty()) return;
   WarnMissing(name, mark.missing.size());
@@ -138,7 +141,9 @@ Status AskTheData(FileSystem& fs, engine::Engine& engine, const config::TableCon
   DL_ASSIGN_OR_RETURN(auto rows, engine.Query(fmt::format(
                                      "SELECT DISTINCT {} FROM __dl_reconcile WHERE {} IS NOT NULL",
                                      engine::QuoteIdent(col), engine::QuoteIdent(col))));
-  for (const auto& row : rows.rows) start.state.loaded_paths.insert(row.at(0).value_or(""));
+  for (const auto& row : rows.rows) {
+    start.state.loaded_paths.insert(start.state.Key(row.at(0).value_or("")));
+  }
   return Status::OK();
 }
 
@@ -164,7 +169,7 @@ Status Reconcile(FileSystem& fs, engine::Engine& engine, const config::TableConf
   if (back_to < after) {
     DL_ASSIGN_OR_RETURN(scan, ScanLoaderCommits(fs, root, std::max<int64_t>(back_to, -1)));
   }
-  start.state.committed = HeldLoads(scan);
+  start.state.committed = HeldLoads(scan, start.state);
   RecordUnknownLoads(name, start);
   if (scan.gap) DL_RETURN_IF_ERROR(AskTheData(fs, engine, table, name, root, start));
 
@@ -272,6 +277,8 @@ Result<TablePlan> PlanSourceFiles(const config::LoaderConfig& config,
                                   const std::string& name, const LoadState& state) {
   discovery::DiscoverOptions dopts;
   dopts.min_file_age_seconds = table.min_file_age_seconds;
+  // The checkpoint directory under any spelling (raw s3a://b, checkpoint s3://b/ckpt).
+  dopts.identity = state.identity;
   if (!config.checkpoint_path.empty()) {
     dopts.excluded_dirs.push_back(CanonicalPath(config.checkpoint_path));
   }
@@ -304,7 +311,7 @@ Result<TablePlan> PlanSourceFiles(const config::LoaderConfig& config,
 // --reload-missing: the planner sees no tracker record for the missing files, so loads them.
 void ForgetMissing(const ReconcileMark& mark, TableStart& start) {
   for (const auto& f : mark.missing) {
-    auto rec = start.state.records.find(f.path);
+    auto rec = start.state.records.find(start.state.Key(f.path));
     if (rec != start.state.records.end() && SameVersion(TrackedVersion(f.path, rec->second), f)) {
       start.state.records.erase(rec);
     }
@@ -333,7 +340,11 @@ Result<TableStart> StartTable(const config::LoaderConfig& config, const config::
     return snapshot.status().WithContext("reading target table " + root);
   }
 
-  DL_ASSIGN_OR_RETURN(start.state.records, tracker.Load(name));
+  // Files are compared by identity: trackers and commits hold the spellings earlier configs
+  // used (s3a://, abfss://...), the discovered paths this config's.
+  start.state.identity = LocationIdentity(config.storage);
+  DL_ASSIGN_OR_RETURN(auto records, tracker.Load(name));
+  start.state.records = RecordsByKey(std::move(records), start.state.identity);
   if (start.snapshot) {
     DL_RETURN_IF_ERROR(Reconcile(fs, engine, table, name, root, tracker, start));
   } else {

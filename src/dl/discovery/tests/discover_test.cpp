@@ -407,6 +407,29 @@ TEST_F(DiscoverTest, ObjectStorePatternsListThePrefixOnceAndMatchTheUri) {
   EXPECT_EQ(prefix->size(), 2u);
 }
 
+// checkpoint_path spelled with another scheme of the same store (s3a:// for s3://) is still
+// the loader's own directory: its metrics and state are never source files.
+TEST_F(DiscoverTest, AnExcludedDirectoryIsExcludedUnderEverySpelling) {
+  Touch("raw/a.json");
+  Touch("ckpt/metrics/run-1.json");
+  Touch("ckpt/orchestration/last_run.json");
+  BucketFileSystem bucket(root_);
+  for (const char* excluded : {"s3://bucket/ckpt", "s3a://bucket/ckpt", "S3A://bucket/ckpt"}) {
+    DiscoverOptions opts;
+    opts.excluded_dirs = {excluded};
+    auto r = Discover(bucket, "s3://bucket/**/*.json", opts);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->size(), 1u) << excluded;
+    EXPECT_EQ((*r)[0].path, "s3://bucket/raw/a.json");
+  }
+  // Keys are case-sensitive: another prefix is not the excluded one.
+  DiscoverOptions opts;
+  opts.excluded_dirs = {"s3a://bucket/CKPT"};
+  auto r = Discover(bucket, "s3://bucket/**/*.json", opts);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->size(), 3u);
+}
+
 // The ETag is part of an object's identity (an overwrite in place may keep size and mtime).
 TEST_F(DiscoverTest, ObjectsCarryTheirEtag) {
   Touch("raw/t/a.parquet", kBaseMs);

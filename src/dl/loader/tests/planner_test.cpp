@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dl/delta/loader_commit_info.hpp"
+
 namespace dl::loader {
 namespace {
 
@@ -164,6 +166,83 @@ TEST(PlannerTest, FailedFilesAreRetriedUntilAttemptsAreUsedUp) {
   ASSERT_EQ(plan.skipped.size(), 1u);
   EXPECT_EQ(plan.skipped[0].reason, SkipReason::kRetriesExhausted);
   EXPECT_NE(plan.skipped[0].detail.find("boom"), std::string::npos);
+}
+
+// The product promise: a file is loaded once whatever scheme spells its store. Trackers and
+// commits keep the spelling of the run that wrote them (s3a://), the config now says s3://
+// (and back): the records are found by identity, not text.
+TEST(PlannerTest, AFileRecordedUnderAnotherSchemeOfItsStoreIsAlreadyLoaded) {
+  config::TableConfig t;
+  LoadState state;
+  std::map<std::string, tracker::FileRecord> tracked = {
+      {"s3a://bkt3/land/f0.csv",
+       Record("s3a://bkt3/land/f0.csv", 10, tracker::FileStatus::kCompleted)},
+      {"s3://bkt3/land/f2.csv",
+       Record("s3://bkt3/land/f2.csv", 10, tracker::FileStatus::kFailed, 4)}};
+  state.records = RecordsByKey(tracked, state.identity);
+  state.committed[state.Key("s3a://bkt3/land/f1.csv")] =
+      RecordedLoad{{"s3a://bkt3/land/f1.csv", 20, 1000}, 4};
+  state.loaded_paths.insert(state.Key("azure://c/land/g.csv"));
+  auto plan = PlanTable(t, 3,
+                        {File("s3://bkt3/land/f0.csv", 10), File("s3://bkt3/land/f1.csv", 20),
+                         File("s3a://bkt3/land/f2.csv", 10), File("az://c/land/g.csv", 5),
+                         File("s3://bkt3/land/F0.csv", 10)},
+                        state);
+  EXPECT_EQ(plan.already_loaded, 3);
+  ASSERT_EQ(plan.batches.size(), 1u);
+  ASSERT_EQ(plan.batches[0].size(), 1u);
+  EXPECT_EQ(plan.batches[0][0].file.path, "s3://bkt3/land/F0.csv");  // keys are case-sensitive
+  ASSERT_EQ(plan.skipped.size(), 1u);  // its attempts were used up under the other spelling
+  EXPECT_EQ(plan.skipped[0].reason, SkipReason::kRetriesExhausted);
+  // A new version found under the other spelling is a modified file, as under its own.
+  plan = PlanTable(t, 3, {File("s3://bkt3/land/f0.csv", 11)}, state);
+  ASSERT_EQ(plan.skipped.size(), 1u);
+  EXPECT_EQ(plan.skipped[0].reason, SkipReason::kModifiedAfterLoad);
+}
+
+// A tracker that already holds both spellings of a file (loaded twice before the fix) is one
+// record per file: the completed one of a version, else the newest.
+TEST(PlannerTest, RecordsOfOneFileUnderTwoSpellingsAreOne) {
+  auto at = [](tracker::FileRecord r, int64_t updated) {
+    r.updated_at_ms = updated;
+    return r;
+  };
+  LocationIdentity identity;
+  auto merged = RecordsByKey(
+      {{"s3://b/x", at(Record("s3://b/x", 10, tracker::FileStatus::kCompleted), 100)},
+       {"s3a://b/x", at(Record("s3a://b/x", 10, tracker::FileStatus::kFailed), 200)},
+       {"s3://b/y", at(Record("s3://b/y", 10, tracker::FileStatus::kCompleted), 100)},
+       {"s3a://b/y", at(Record("s3a://b/y", 12, tracker::FileStatus::kFailed, 0, 2000), 200)},
+       {"s3://b/z", at(Record("s3://b/z", 10, tracker::FileStatus::kCompleted), 100)}},
+      identity);
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_EQ(merged.at("s3://b/x").status, tracker::FileStatus::kCompleted);  // same version
+  EXPECT_EQ(merged.at("s3://b/y").status, tracker::FileStatus::kFailed);     // newer version
+  EXPECT_EQ(merged.at("s3://b/y").file_path, "s3a://b/y");  // records keep their spelling
+  EXPECT_EQ(merged.at("s3://b/z").file_path, "s3://b/z");
+}
+
+// A concurrent loader whose config spells the bucket s3a:// commits a file this batch holds as
+// s3://: the same file, so this commit is refused (and the batch planned again without it).
+TEST(PlannerTest, ACommitOfTheSameFileUnderAnotherSchemeWinsTheRace) {
+  delta::LoaderCommitInfo info;
+  info.source_files = {{"s3a://bkt3/land/f0.csv", 10, 1000, "\"e1\""}};
+  delta::CommitInfo commit_info;
+  commit_info.json[delta::kLoaderCommitInfoKey] = info.ToJson();
+  const std::vector<delta::Action> winning = {commit_info};
+  auto check = RefuseFilesLoadedBy({{"s3://bkt3/land/f0.csv", 10, 1000, "\"e1\""}}, "db.t");
+  Status st = check(3, winning);
+  EXPECT_EQ(st.code(), StatusCode::kCommitConflict) << st.ToString();
+  EXPECT_NE(st.message().find("s3://bkt3/land/f0.csv"), std::string::npos) << st.message();
+  // Another version (ETag), or another key, is not the same file.
+  EXPECT_TRUE(
+      RefuseFilesLoadedBy({{"s3://bkt3/land/f0.csv", 10, 1000, "\"e2\""}}, "db.t")(3, winning)
+          .ok());
+  EXPECT_TRUE(
+      RefuseFilesLoadedBy({{"s3://bkt3/Land/f0.csv", 10, 1000, "\"e1\""}}, "db.t")(3, winning)
+          .ok());
+  EXPECT_TRUE(SameVersion({"azure://c/x", 1, 2, ""}, {"az://c/x", 1, 2, "e"}, LocationIdentity()));
+  EXPECT_FALSE(SameVersion({"azure://c/x", 1, 2, ""}, {"az://c/x", 1, 2, "e"}));
 }
 
 TEST(PlannerTest, AnOverwriteTakesTheWholeRunInOneBatch) {
