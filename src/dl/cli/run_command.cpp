@@ -19,6 +19,7 @@
 #include "dl/loader/locked_engine.hpp"
 #include "dl/monitoring/progress.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/location_identity.hpp"
 #include "dl/storage/paths.hpp"
 #include "dl/storage/registry.hpp"
 
@@ -105,7 +106,9 @@ int Validate(const ConfigArgs& args) {
                        t.source_path_pattern, config::TablePath(*cfg, t));
   }
   // Allowed (discovery skips Delta tables and checkpoint_path), but rarely meant.
-  if (IsSameOrInside(CanonicalPath(cfg->processed_data_path), CanonicalPath(cfg->raw_data_path))) {
+  if (LocationIdentity(cfg->storage)
+          .SameOrInside(CanonicalPath(cfg->processed_data_path),
+                        CanonicalPath(cfg->raw_data_path))) {
     out += "warning: raw_data_path contains processed_data_path; discovery skips the Delta "
            "tables below it, but every run walks them: give raw files their own directory\n";
   }

@@ -5,6 +5,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/config/config_internal.hpp"
+#include "dl/storage/location_identity.hpp"
 #include "dl/storage/paths.hpp"
 
 namespace dl::config::internal {
@@ -378,8 +379,15 @@ struct Location {
   std::string what;  // "tables[1] (d.b.c)", "the file tracker (...)", "checkpoint_path"
   std::string key;   // the key path errors name
   int line = 0;
-  std::string path;  // canonical; compared lower-case (as the equality check above does)
+  std::string path;  // canonical; compared by Comparable
 };
+
+// The form two locations are compared in: object stores by identity (s3a://b/x is s3://b/x,
+// azure:// is az://; keys case-sensitive, as the stores are), local paths lower-case (as the
+// equality check above does: a case-insensitive disk would make them one).
+std::string Comparable(const LocationIdentity& identity, const std::string& canonical) {
+  return IsUri(canonical) ? identity.Key(canonical) : Lower(canonical);
+}
 
 std::vector<Location> WrittenLocations(MapReader& r, const LoaderConfig& cfg) {
   std::vector<Location> out;
@@ -404,9 +412,11 @@ std::vector<Location> WrittenLocations(MapReader& r, const LoaderConfig& cfg) {
 // table would take the inner one's files for its own and delete them.
 void CheckNoNesting(MapReader& r, const LoaderConfig& cfg) {
   const std::vector<Location> locations = WrittenLocations(r, cfg);
+  const LocationIdentity identity(cfg.storage);
   for (const Location& inner : locations) {
     for (const Location& outer : locations) {
-      const std::string in = Lower(inner.path), out = Lower(outer.path);
+      const std::string in = Comparable(identity, inner.path);
+      const std::string out = Comparable(identity, outer.path);
       if (&inner == &outer || !IsSameOrInside(in, out)) continue;
       const bool same = in == out;
       if (same && inner.key != "checkpoint_path") continue;  // tables, tracker: reported above
@@ -424,29 +434,40 @@ void CheckNoNesting(MapReader& r, const LoaderConfig& cfg) {
 // A source inside a table of this config reads that table's data files (and removed ones) as
 // raw input: its own target doubles itself every run. Delta sources may read other tables.
 void CheckSourcesAreNotTargets(MapReader& r, const LoaderConfig& cfg) {
+  const LocationIdentity identity(cfg.storage);
   const std::string tracker = CanonicalPath(TrackerPath(cfg));
+  const std::string checkpoint =
+      cfg.checkpoint_path.empty() ? "" : CanonicalPath(cfg.checkpoint_path);
   for (size_t i = 0; i < cfg.tables.size(); ++i) {
     const TableConfig& t = cfg.tables[i];
     if (t.source_path_pattern.empty() || t.table_name.empty() || t.database_name.empty()) continue;
     const bool delta = t.file_format == FileFormat::kDelta;
-    const std::string base = Lower(
+    const std::string base = Comparable(
+        identity,
         CanonicalPath(delta ? t.source_path_pattern : SourcePatternBase(t.source_path_pattern)));
     const std::string key = fmt::format("tables[{}].source_path_pattern", i);
     for (size_t j = 0; j < cfg.tables.size(); ++j) {
       const TableConfig& target = cfg.tables[j];
       if ((delta && j != i) || target.table_name.empty() || target.database_name.empty()) continue;
       const std::string root = CanonicalPath(TablePath(cfg, target));
-      if (!IsSameOrInside(base, Lower(root))) continue;
+      if (!IsSameOrInside(base, Comparable(identity, root))) continue;
       r.diag().Add(t.line, key,
                    fmt::format("{} reads {}, the Delta table {}{}: {}", t.source_path_pattern, root,
                                DisplayName(cfg, target), j == i ? " (its own target)" : "",
                                j == i ? "every run would load its own output again"
                                       : "read it with file_format: delta"));
     }
-    if (IsSameOrInside(base, Lower(tracker))) {
+    if (IsSameOrInside(base, Comparable(identity, tracker))) {
       r.diag().Add(
           t.line, key,
           fmt::format("{} reads the file tracker's table {}", t.source_path_pattern, tracker));
+    }
+    // Discovery skips checkpoint_path below a source's base, but not a base inside it.
+    if (!checkpoint.empty() && IsSameOrInside(base, Comparable(identity, checkpoint))) {
+      r.diag().Add(t.line, key,
+                   fmt::format("{} reads checkpoint_path {}: the loader's own state and metrics "
+                               "would be loaded as source files",
+                               t.source_path_pattern, checkpoint));
     }
   }
 }

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -243,6 +244,103 @@ TEST_F(StorageOptionsTest, AnObjectStoreWithCredentialsInTheTablesOptionsValidat
   ASSERT_FALSE(without.ok());
   EXPECT_THAT(without.status().message(),
               HasSubstr("tables[0].source_path_pattern: az:// storage cannot be used"));
+}
+
+// Config locations on object stores, and the checks between them, go by identity: another
+// scheme of the same store (s3a:// for s3://, azure:// or abfss://c@<the account> for az://)
+// is the same place, while keys stay case-sensitive.
+class ObjectStoreLocationsTest : public StorageOptionsTest {
+ protected:
+  static constexpr char kS3Options[] =
+      "storage_options:\n  aws_access_key_id: k\n  aws_secret_access_key: s\n"
+      "  aws_region: us-east-1\n";
+  static constexpr char kAzureOptions[] =
+      "storage_options:\n  azure_storage_account_name: devstoreaccount1\n"
+      "  azure_storage_account_key: RkFLRS1BWlVSRS1LRVktZm9yLXRlc3Rz\n";
+
+  static Result<LoaderConfig> Config(const std::string& raw, const std::string& processed,
+                                     const std::string& checkpoint, const std::string& pattern,
+                                     const char* options = kS3Options) {
+    return LoadConfigText(fmt::format("raw_data_path: {}\nprocessed_data_path: {}\n"
+                                      "checkpoint_path: {}\n{}tables:\n"
+                                      "  - table_name: t\n    database_name: db\n"
+                                      "    source_path_pattern: '{}'\n    file_format: json\n",
+                                      raw, processed, checkpoint, options, pattern),
+                          "config.yaml");
+  }
+  NoCloudCredentials no_credentials_;
+};
+
+TEST_F(ObjectStoreLocationsTest, ConfigLocationsAreNormalised) {
+  auto cfg = Config("s3://bkt3//land/", "s3://bkt3//proc", "s3://bkt3/./ckpt/", "*.json");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->raw_data_path, "s3://bkt3/land");
+  EXPECT_EQ(cfg->processed_data_path, "s3://bkt3/proc");
+  EXPECT_EQ(cfg->checkpoint_path, "s3://bkt3/ckpt");
+  EXPECT_EQ(TablePath(*cfg, cfg->tables[0]), "s3://bkt3/proc/db/t");
+  EXPECT_EQ(TrackerPath(*cfg), "s3://bkt3/proc/metadata/file_processing_tracker");
+  EXPECT_EQ(cfg->tables[0].source_path_pattern, "s3://bkt3/land/*.json");
+}
+
+TEST_F(ObjectStoreLocationsTest, ASourceReadingItsTargetUnderAnotherSchemeIsRefused) {
+  for (const char* pattern : {"s3://bkt3/proc/db/t/*.parquet", "s3a://bkt3/proc/db/t/*.parquet",
+                              "S3A://bkt3/proc/db/t/**"}) {
+    auto cfg = Config("s3://bkt3/land", "s3://bkt3/proc", "s3://bkt3/ckpt", pattern);
+    ASSERT_FALSE(cfg.ok()) << pattern;
+    EXPECT_THAT(cfg.status().message(),
+                HasSubstr("reads s3://bkt3/proc/db/t, the Delta table db.t (its own target)"));
+  }
+  auto azure =
+      Config("az://bkt3/land", "az://bkt3/proc", "az://bkt3/ckpt",
+             "abfss://bkt3@devstoreaccount1.dfs.core.windows.net/proc/db/t/*.json", kAzureOptions);
+  ASSERT_FALSE(azure.ok());
+  EXPECT_THAT(azure.status().message(), HasSubstr("(its own target)"));
+  EXPECT_FALSE(Config("az://bkt3/land", "azure://bkt3/proc", "az://bkt3/ckpt",
+                      "az://bkt3/proc/db/t/*.json", kAzureOptions)
+                   .ok());
+  // Another account's container of the same name is another place (refused only because
+  // the options name another account for it).
+  auto elsewhere =
+      Config("az://bkt3/land", "az://bkt3/proc", "az://bkt3/ckpt",
+             "abfss://bkt3@elsewhere.dfs.core.windows.net/proc/db/t/*.json", kAzureOptions);
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_THAT(elsewhere.status().message(),
+              HasSubstr("the location names Azure account 'elsewhere'"));
+  EXPECT_THAT(elsewhere.status().message(), Not(HasSubstr("its own target")));
+  // Keys are case-sensitive on a store: proc/DB/t is not the table's prefix proc/db/t.
+  auto other_case =
+      Config("s3://bkt3/land", "s3://bkt3/proc", "s3://bkt3/ckpt", "s3a://bkt3/proc/DB/t/*.json");
+  EXPECT_TRUE(other_case.ok()) << other_case.status().ToString();
+}
+
+TEST_F(ObjectStoreLocationsTest, NestingIsFoundUnderEverySpelling) {
+  auto cfg = Config("s3://bkt3/land", "s3a://bkt3/proc", "s3://bkt3/proc/db/t/state", "*.json");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(cfg.status().message(),
+              HasSubstr("checkpoint_path: checkpoint_path at s3://bkt3/proc/db/t/state is inside "
+                        "tables[0] (db.t) at s3a://bkt3/proc/db/t"));
+  auto azure =
+      Config("az://c/land", "azure://c/proc",
+             "abfss://c@devstoreaccount1.dfs.core.windows.net/proc", "*.json", kAzureOptions);
+  ASSERT_FALSE(azure.ok());
+  EXPECT_THAT(azure.status().message(), HasSubstr("is inside checkpoint_path"));
+}
+
+// raw s3a://bkt7 above checkpoint s3://bkt7/ckpt is allowed (discovery skips the checkpoint
+// under any spelling), but a source inside checkpoint_path would load the loader's own state.
+TEST_F(ObjectStoreLocationsTest, ASourceInsideCheckpointPathIsRefused) {
+  auto above = Config("s3a://bkt7", "s3://bkt7/proc", "s3://bkt7/ckpt", "**/*.json");
+  EXPECT_TRUE(above.ok()) << above.status().ToString();
+  for (const char* pattern : {"s3a://bkt7/ckpt/**/*.json", "s3://bkt7/ckpt/metrics/*.json"}) {
+    auto inside = Config("s3a://bkt7", "s3://bkt7/proc", "s3://bkt7/ckpt", pattern);
+    ASSERT_FALSE(inside.ok()) << pattern;
+    EXPECT_THAT(inside.status().message(),
+                HasSubstr("reads checkpoint_path s3://bkt7/ckpt: the loader's own state and "
+                          "metrics would be loaded as source files"));
+  }
+  EXPECT_FALSE(Config("azure://bkt7", "az://bkt7/proc", "az://bkt7/ckpt", "azure://bkt7/ckpt/**",
+                      kAzureOptions)
+                   .ok());
 }
 
 }  // namespace
