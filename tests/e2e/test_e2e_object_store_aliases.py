@@ -69,6 +69,26 @@ def test_a_rerun_under_another_spelling_of_the_bucket_loads_nothing(store):
     assert store.read("t").num_rows == 31
 
 
+def test_commits_under_one_spelling_rebuild_a_lost_tracker_under_another(store):
+    """Reconciliation reads commitInfo's sourceFiles, written under the spelling of the run
+    that committed: a tracker lost after loads under one spelling is rebuilt by a run under
+    another, which loads nothing."""
+    for i in range(2):
+        store.put(f"land/f{i}.csv", f"id\n{i}\n".encode())
+    raws = spellings(store, "land")
+    store.write_config([csv_table()], raw_data_path=raws[0])
+    assert files_loaded(store.load()) == 2
+    for key in store.server.keys(store.bucket, "processed/metadata/"):
+        store.server.delete(store.bucket, key)
+    store.write_config([csv_table()], raw_data_path=raws[-1])
+    r = store.load()
+    assert files_loaded(r) == 0, str(r)
+    assert "reconciled loads the tracker missed" in r.stderr, str(r)
+    assert store.read("t").num_rows == 2
+    # The rebuilt records say what the commits say (the first run's spelling).
+    assert tracker_paths(store) == [f"{raws[0]}/f{i}.csv" for i in range(2)]
+
+
 def test_checkpoint_path_under_another_spelling_is_never_a_source(store):
     """raw_data_path is the whole bucket under one scheme, checkpoint_path below it under
     another: the metrics and orchestration state written there are not source files."""
