@@ -226,3 +226,56 @@ def test_a_tracker_without_the_etag_column_still_loads_and_gains_it(s3env):
     rows = DeltaTable(tracker, storage_options=so).to_pyarrow_table().to_pylist()
     etags = {r["file_path"]: r["file_etag"] for r in rows if r["status"] == "completed"}
     assert etags[first] is None and etags[second], etags
+
+
+def test_keys_with_glob_characters_are_loaded_as_exactly_those_objects(store):
+    """Keys with '*', '[', ']' and '?' (in raw_data_path, in the directories below it, in the
+    names) are read as exactly those objects, never as patterns: beside each lies an object
+    its key would match as one. Tables and the tracker live below glob characters too, and a
+    merge rewrites the table's files there."""
+    base = "la nd[1]"  # a literal directory, next to "la nd1" with the same names
+    ids = iter(range(0, 10_000, 100))
+    want = {}
+    for key in ("f.csv", "g/st*.csv", "g/stZ.csv", "g/stY.csv", "q?/qq?.csv", "q?/qqz.csv",
+                "qq/qqz.csv", "brk[1]/x[1].csv"):
+        start = next(ids)
+        want[store.put(f"{base}/{key}", csv_text(start))] = 10
+        store.put(f"la nd1/{key.replace('[1]', '1')}", csv_text(5000 + start))
+    raw = store.server.uri(store.bucket, base)
+    entries = [{"table_name": "all", "database_name": DB, "source_path_pattern": "**/*.csv",
+                "file_format": "csv", "loading_strategy": "append"},
+               {"table_name": "dim", "database_name": DB, "source_path_pattern": "g/*.csv",
+                "file_format": "csv", "loading_strategy": "merge", "primary_keys": ["k"]}]
+    store.write_config(entries, raw_data_path=raw,
+                       processed_data_path=store.server.uri(store.bucket, "pro[c]*"),
+                       checkpoint_path=store.server.uri(store.bucket, "chk[1]?"))
+    r = store.load()
+    assert "2 tables, 11 files loaded, 0 failed, 0 skipped, 110 rows" in r.out, r
+    got = read_table(store, "pro[c]*/e2e/all")
+    by_file: dict[str, int] = {}
+    for row in got:
+        by_file[row["_source_file"]] = by_file.get(row["_source_file"], 0) + 1
+    assert by_file == want
+    assert sorted(row["id"] for row in got) == sorted(
+        i for start in range(0, 800, 100) for i in range(start, start + 10))
+    # A second run: nothing new (the tracker below chk[1]? is read); a changed key merges.
+    store.load()
+    store.put(f"{base}/g/stX.csv", csv_text(7000, k_from=100))  # the keys of g/st*.csv again
+    r = store.load()
+    assert "2 tables, 2 files loaded, 0 failed, 0 skipped, 20 rows" in r.out, r
+    dim = read_table(store, "pro[c]*/e2e/dim")
+    assert len(dim) == 30, dim
+    star = f"{raw}/g/st*.csv"
+    assert sum(1 for row in dim if row["_source_file"] == star) == 0
+    assert sum(1 for row in dim if row["_source_file"] == f"{raw}/g/stX.csv") == 10
+
+
+def csv_text(start: int, k_from: int | None = None) -> bytes:
+    """Ten rows `k,id`: ids start.., keys k_from.. (default: the ids)."""
+    k0 = start if k_from is None else k_from
+    return ("k,id\n" + "".join(f"{k0 + i},{start + i}\n" for i in range(10))).encode()
+
+
+def read_table(store, key: str) -> list[dict]:
+    uri = store.server.uri(store.bucket, key)
+    return DeltaTable(uri, storage_options=store.server.deltalake_options()).to_pyarrow_table().to_pylist()

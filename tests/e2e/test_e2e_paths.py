@@ -125,11 +125,41 @@ def test_glob_characters_in_raw_data_path_are_literal(env: LoaderEnv):
     raw = env.root / "br[1]" / "raw"
     f = write_csv(raw / "x.csv", csv_rows(1, 3))
     write_csv(env.root / "br1" / "raw" / "decoy.csv", csv_rows(100, 5))
+    # What br[1]/raw/x.csv matches as a pattern: the engine reads the file, not the pattern.
+    write_csv(env.root / "br1" / "raw" / "x.csv", csv_rows(200, 7))
     entry = env.table_entry("t", "x", "csv")
     entry["source_path_pattern"] = "*.csv"
     env.write_config([entry], raw_data_path=str(raw))
     env.load()
     assert_loaded_exactly(env, "t", {f: 3})
+
+
+def test_file_names_with_glob_characters_are_read_as_exactly_those_files(env: LoaderEnv):
+    """st*.csv beside stZ.csv, q?/qq?.csv beside qq/qqz.csv, brk[1]/x[1].csv with nothing it
+    matches: each file's rows once, named by their own file; tables and the tracker below
+    glob characters too. A name no escape keeps whole (a backslash beside a '[') is read where
+    it matches nothing else, and fails alone, named, where it does."""
+    files = {}
+    for i, name in enumerate(["g/st*.csv", "g/stZ.csv", "g/stY.csv", "q?/qq?.csv",
+                              "q?/qqz.csv", "qq/qqz.csv", "brk[1]/x[1].csv",
+                              "g/back\\slash[1].csv", "g/a/b1.csv"]):
+        files[write_csv(env.raw / name, csv_rows(1000 * i, 10))] = 10
+    bad = write_csv(env.raw / "g" / "a\\b[1].csv", csv_rows(9000, 2))  # matches g/a/b1.csv
+    env.write_config([env.table_entry("t", "**/*.csv", "csv")],
+                     processed_data_path=str(env.root / "pro[c]*?"))
+    r = env.load(expect=1)
+    assert "9 files loaded, 1 failed, 0 skipped, 90 rows" in r.out, r
+    assert (f"{bad}: DuckDB takes this path as a pattern" in r.out and
+            f"it matches '{env.raw / 'g/a/b1.csv'}'; rename the file" in r.out), r
+    t = read_delta(env.root / "pro[c]*?" / env.DB / "t")
+    by_file: dict[str, int] = {}
+    for f in t.column("_source_file").to_pylist():
+        by_file[f] = by_file.get(f, 0) + 1
+    assert by_file == {str(k): v for k, v in files.items()}
+    assert sorted(t.column("id").to_pylist()) == sorted(
+        i for n in range(9) for i in range(1000 * n, 1000 * n + 10))
+    r = env.load(expect=1)  # the tracker (below pro[c]*?) is read: nothing loads again
+    assert "0 files loaded" in r.out, r
 
 
 def test_a_missing_base_is_a_warning(env: LoaderEnv):

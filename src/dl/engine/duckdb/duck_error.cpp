@@ -91,7 +91,11 @@ bool UrlNamesObject(std::string_view words, std::string_view uri) {
 void SourceFiles::Set(const std::string& view, const std::vector<std::string>& user_paths) {
   auto& files = by_view_[view];
   files.clear();
-  for (const auto& p : user_paths) files.emplace_back(EnginePath(p), p);
+  for (const auto& p : user_paths) {
+    files.emplace_back(EnginePath(p), p);
+    // "No files found that match the pattern" names the file as the reader got it.
+    if (ReadPath(p) != EnginePath(p)) files.emplace_back(ReadPath(p), p);
+  }
 }
 
 SourceFiles::Named SourceFiles::NamedIn(std::string_view message) const {

@@ -16,7 +16,8 @@
 namespace dl::engine::duck {
 
 /// The source files a session reads, by view: DuckDB names a file as it read it (EnginePath:
-/// az://... for abfss://...); errors name it as the caller did.
+/// az://... for abfss://...; a pattern that matched nothing as ReadPath); errors name it as
+/// the caller did.
 class SourceFiles {
  public:
   /// The files `view` reads (replacing the files it read before).

@@ -165,7 +165,7 @@ CheckpointLayout DuckDbEngine::InspectCheckpoint(const std::vector<std::string>&
   // so. Reading such a column still costs (DuckDB builds each null struct), as much as the
   // adds for a checkpoint without removes. A struct whose members are all null is no valid
   // action, so skipping it loses nothing. Missing statistics count as "has values".
-  std::string list = SqlStringList(EnginePaths(files));
+  std::string list = SqlStringList(ReadPaths(files));
   auto rows = conn_.Query(fmt::format(
       "WITH m AS (SELECT * FROM parquet_metadata({0})) "
       "SELECT split_part(path_in_schema, ', ', 1), split_part(path_in_schema, ', ', 2), "
@@ -199,7 +199,7 @@ Result<QueryResult> DuckDbEngine::ScanCheckpoint(const std::vector<std::string>&
                                                  const CheckpointLayout& layout) {
   std::string context = fmt::format("reading checkpoint {}", DescribeFiles(files));
   std::string reader = fmt::format("read_parquet({}, union_by_name=true, hive_partitioning=false)",
-                                   SqlStringList(EnginePaths(files)));
+                                   SqlStringList(ReadPaths(files)));
   auto columns = Describe("SELECT * FROM " + reader, context);
   if (!columns.ok()) return Status::CorruptLog("{}", columns.status().message());
   std::string items;
@@ -324,7 +324,7 @@ Status DuckDbEngine::WriteCheckpoint(const std::string& path,
       "COPY (SELECT {} FROM read_json({}, format='newline_delimited', columns={{{}}}, "
       "maximum_object_size={}) WHERE {}) TO {} (FORMAT parquet, COMPRESSION snappy, "
       "ROW_GROUP_SIZE 32768)",
-      items, QuoteLiteral(scratch.path()), columns,
+      items, QuoteLiteral(ReadPath(scratch.path())), columns,
       std::max<size_t>(size_t{16} << 20, *longest + 1024), any, QuoteLiteral(EnginePath(path)));
   return conn_.Execute(sql, context);
 }

@@ -46,13 +46,20 @@ Status ConfigureAndLock(duck::Connection& conn, const EngineOptions& options) {
   DL_RETURN_IF_ERROR(duck::ConfigureObjectStores(conn, options, stores));
   if (options.allowed_directories) {
     std::vector<std::string> dirs, files;
-    for (const auto& d : *options.allowed_directories) {
-      dirs.push_back(QuoteLiteral(duck::EnginePath(d)));
-    }
+    // DuckDB checks the pattern a reader gets (ReadPath: glob characters escaped) as well as
+    // the files it matches, so both spellings are allowed. The escaped one is no wider: as a
+    // pattern it matches only below the literal one.
+    auto allow = [](std::vector<std::string>& list, const std::string& path) {
+      list.push_back(QuoteLiteral(duck::EnginePath(path)));
+      if (duck::ReadPath(path) != duck::EnginePath(path)) {
+        list.push_back(QuoteLiteral(duck::ReadPath(path)));
+      }
+    };
+    for (const auto& d : *options.allowed_directories) allow(dirs, d);
     // DuckDB checks object-store URIs against these prefixes too; the trailing '/' keeps
     // s3://bucket/t from allowing s3://bucket/t2.
-    for (const auto& l : stores) dirs.push_back(QuoteLiteral(duck::EnginePath(l) + "/"));
-    for (const auto& f : options.allowed_files) files.push_back(QuoteLiteral(duck::EnginePath(f)));
+    for (const auto& l : stores) allow(dirs, l + "/");
+    for (const auto& f : options.allowed_files) allow(files, f);
     if (!dirs.empty()) {  // (duplicates are harmless)
       DL_RETURN_IF_ERROR(
           conn.Execute(fmt::format("SET allowed_directories = [{}]", fmt::join(dirs, ", ")), what));
@@ -248,6 +255,35 @@ Status ReaderOptionsError(const Status& st, const SourceOptions& options) {
       .WithDetail({ErrorDetail::Cause::kQuery, {}, {}});
 }
 
+// A file ReadPath gives as written is read only where DuckDB's glob finds it alone (the
+// pattern matches nothing, so DuckDB falls back to the literal path). Others fail, named,
+// before DuckDB reads other files in their place or fails the batch; the batch runner loads
+// the rest.
+Status FilesReadInsteadError(Connection& conn, const std::vector<std::string>& files) {
+  std::vector<std::string> bad, why;
+  for (const auto& f : files) {
+    if (!ReadAsWritten(f)) continue;
+    DL_ASSIGN_OR_RETURN(
+        QueryResult found,
+        conn.Query(fmt::format("SELECT file FROM glob({}) LIMIT 2", QuoteLiteral(EnginePath(f))),
+                   fmt::format("looking up '{}'", f)));
+    QueryRows rows = found.ToText();
+    if (rows.rows.size() == 1 && rows.rows[0].at(0) == EnginePath(f)) continue;
+    std::string other;
+    for (const auto& r : rows.rows) {
+      if (r.at(0) != EnginePath(f)) other = r.at(0).value_or("");
+    }
+    bad.push_back(f);
+    why.push_back(fmt::format(
+        "{}: DuckDB takes this path as a pattern (no escape keeps a name with a backslash and "
+        "'*', '?' or '[' whole, nor one in the root directory), and {}; rename the file",
+        f, other.empty() ? "it matches nothing" : fmt::format("it matches '{}'", other)));
+  }
+  if (bad.empty()) return Status::OK();
+  return Status(StatusCode::kEngine, fmt::format("{}", fmt::join(why, "; ")))
+      .WithDetail({ErrorDetail::Cause::kData, std::move(bad), {}});
+}
+
 }  // namespace
 
 Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<std::string>& files,
@@ -290,6 +326,7 @@ Status DuckDbEngine::RegisterReaderView(const std::string& view,
     numbered.options["file_row_number"] = "true";
   }
   const SourceOptions& options = row_numbers ? numbered : given;
+  DL_RETURN_IF_ERROR(FilesReadInsteadError(conn_, files));
   // From here on, errors of this session that name one of these files name it as given.
   conn_.sources().Set(view, files);
   std::string body;

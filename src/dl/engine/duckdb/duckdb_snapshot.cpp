@@ -244,16 +244,20 @@ Status DuckDbEngine::RegisterSnapshotView(const std::string& view, const delta::
     }
     partition_keys.push_back(StoredName(*field, mapped));
   }
-  std::vector<std::string> paths;
+  std::vector<std::string> paths, read_paths;  // as DuckDB reports them, as it reads them
   paths.reserve(files.size());
+  read_paths.reserve(files.size());
   for (const auto& f : files) {
-    paths.push_back(EnginePath(delta::ResolveDataPath(snapshot.table_root(), f.path)));
+    std::string path = delta::ResolveDataPath(snapshot.table_root(), f.path);
+    paths.push_back(EnginePath(path));
+    read_paths.push_back(ReadPath(path));
   }
   const bool deletes = HasDeletionVectors(files);
   const bool row_numbers = deletes || with_file_column;
-  std::string reader = fmt::format(
-      "read_parquet({}, union_by_name=true, hive_partitioning=false, filename={}{})",
-      SqlStringList(paths), QuoteLiteral(kFileColumn), row_numbers ? ", file_row_number=true" : "");
+  std::string reader =
+      fmt::format("read_parquet({}, union_by_name=true, hive_partitioning=false, filename={}{})",
+                  SqlStringList(read_paths), QuoteLiteral(kFileColumn),
+                  row_numbers ? ", file_row_number=true" : "");
   DL_ASSIGN_OR_RETURN(auto file_columns, Describe("SELECT * FROM " + reader, context));
   DL_ASSIGN_OR_RETURN(std::string items,
                       ColumnItemsSql(schema, partition_columns, file_columns, mapped));

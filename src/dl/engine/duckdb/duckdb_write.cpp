@@ -153,8 +153,8 @@ Result<std::vector<StagedFile>> SplitFile(Connection& conn, FileSystem& fs, cons
       "COPY (SELECT * FROM read_parquet({}, hive_partitioning=false)) TO {} (FORMAT parquet, "
       "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', FILE_EXTENSION '{}', "
       "RETURN_STATS true, {}, ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1{}{})",
-      QuoteLiteral(EnginePath(big.path)), QuoteLiteral(EnginePath(dir)), extension,
-      kDictionaryLimit, rows_per_file, in_place ? ", APPEND true" : "", field_ids);
+      QuoteLiteral(ReadPath(big.path)), QuoteLiteral(EnginePath(dir)), extension, kDictionaryLimit,
+      rows_per_file, in_place ? ", APPEND true" : "", field_ids);
   DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query(sql, "splitting a large data file"));
   DL_ASSIGN_OR_RETURN(auto parts, ReadCopyResult(result, {}));
   for (auto& p : parts) {

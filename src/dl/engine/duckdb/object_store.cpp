@@ -87,7 +87,12 @@ Result<AzureSettings> AzureSettingsOf(const std::string& location, const Storage
 // as Azurite), else the account name with the credential chain. Scoped to the location as
 // DuckDB spells it.
 std::string AzureSecretBody(const std::string& location, const AzureSettings& s) {
-  const std::string scope = EnginePath(location);
+  // Readers escape glob characters (ReadPath): a pattern is matched to a secret as written,
+  // the files it names by their own path.
+  std::string scope = QuoteLiteral(EnginePath(location));
+  if (ReadPath(location) != EnginePath(location)) {
+    scope = fmt::format("[{}, {}]", scope, QuoteLiteral(ReadPath(location)));
+  }
   std::string endpoint = s.blob_endpoint.empty()
                              ? fmt::format("https://{}.blob.core.windows.net", s.account_name)
                              : s.blob_endpoint;
@@ -101,10 +106,9 @@ std::string AzureSecretBody(const std::string& location, const AzureSettings& s)
   }
   if (conn.empty()) {
     return fmt::format("TYPE azure, PROVIDER credential_chain, ACCOUNT_NAME {}, SCOPE {}",
-                       QuoteLiteral(s.account_name), QuoteLiteral(scope));
+                       QuoteLiteral(s.account_name), scope);
   }
-  return fmt::format("TYPE azure, CONNECTION_STRING {}, SCOPE {}", QuoteLiteral(conn),
-                     QuoteLiteral(scope));
+  return fmt::format("TYPE azure, CONNECTION_STRING {}, SCOPE {}", QuoteLiteral(conn), scope);
 }
 
 // DuckDB picks a secret by the longest scope a path starts with: two accounts whose locations
@@ -173,7 +177,15 @@ Status ConfigureObjectStores(Connection& conn, const EngineOptions& options,
     azure = azure || StoreOf(l) == Store::kAzure;
   }
   const std::string dir = ExtensionDirectory(options);
-  if (s3) DL_RETURN_IF_ERROR(LoadExtension(conn, dir, "httpfs"));
+  if (s3) {
+    DL_RETURN_IF_ERROR(LoadExtension(conn, dir, "httpfs"));
+    // The engine names every S3 object exactly (ReadPath leaves S3 paths alone): without this
+    // httpfs globs keys with '*' or '[' (reading other objects) and takes what follows a '?'
+    // as query parameters (failing on every key with one). A secret cannot set it: httpfs
+    // 1.4 stores the secret's url_compatibility_mode under a name it never reads.
+    DL_RETURN_IF_ERROR(conn.Execute("SET GLOBAL s3_url_compatibility_mode = true",
+                                    "configuring the httpfs extension"));
+  }
   if (azure) DL_RETURN_IF_ERROR(LoadExtension(conn, dir, "azure"));
   std::vector<std::pair<std::string, std::string>> azure_accounts;  // location, account
   for (size_t i = 0; i < locations.size(); ++i) {
@@ -210,6 +222,59 @@ std::vector<std::string> EnginePaths(const std::vector<std::string>& paths) {
   out.reserve(paths.size());
   for (const auto& p : paths) out.push_back(EnginePath(p));
   return out;
+}
+
+namespace {
+
+// Where DuckDB's local glob starts matching: it takes the first component of an absolute
+// path as written ("/data" of /data/x), the others it matches ('/' and '\' both separate).
+size_t LocalGlobStart(const std::string& path) {
+  if (path.empty() || path.front() != '/') return 0;
+  size_t name = path.find_first_not_of("/\\");
+  if (name == std::string::npos) return path.size();
+  size_t end = path.find_first_of("/\\", name);
+  return end == std::string::npos ? path.size() : end;
+}
+
+bool HasGlobChar(std::string_view text) { return text.find_first_of("*?[") != std::string::npos; }
+
+}  // namespace
+
+std::string ReadPath(const std::string& path) {
+  std::string engine = EnginePath(path);
+  const Store store = StoreOf(engine);
+  if (store == Store::kS3) return engine;  // compatibility mode: httpfs takes it as written
+  if (ReadAsWritten(engine)) return engine;
+  // The azure extension's glob takes '\\' as an escape; locally it separates, like '/'.
+  const std::string_view special = store == Store::kAzure ? "*?[\\" : "*?[";
+  const size_t from = store == Store::kAzure
+                          ? UriScheme(engine).size() + 3 + UriAuthority(engine).size()
+                          : LocalGlobStart(engine);
+  std::string out = engine.substr(0, from);
+  for (size_t i = from; i < engine.size(); ++i) {
+    const char c = engine[i];
+    if (special.find(c) == std::string_view::npos) {
+      out += c;
+    } else {
+      out += {'[', c, ']'};  // a one-character class matches that character only
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> ReadPaths(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  out.reserve(paths.size());
+  for (const auto& p : paths) out.push_back(ReadPath(p));
+  return out;
+}
+
+bool ReadAsWritten(const std::string& path) {
+  if (StoreOf(path) != Store::kNone) return false;
+  const size_t from = LocalGlobStart(path);
+  std::string_view rest = std::string_view(path).substr(from);
+  if (from == path.size()) return path.starts_with('/') && HasGlobChar(path);  // in the root
+  return HasGlobChar(rest) && rest.find('\\') != std::string_view::npos;
 }
 
 std::string UserPath(const std::string& engine_path, const std::string& user_root) {

@@ -20,6 +20,23 @@ namespace dl::engine::duck {
 /// Every path the engine hands to DuckDB goes through this.
 std::string EnginePath(const std::string& path);
 std::vector<std::string> EnginePaths(const std::vector<std::string>& paths);
+/// The spelling a DuckDB reader (read_parquet / read_csv / read_json, parquet_metadata) gets
+/// for the literal file `path`. Readers glob: '*', '?' and '[' are wildcards locally and on
+/// Azure, so st*.csv would read every st<x>.csv too and d[1]/f.csv would read d1/f.csv. This
+/// is EnginePath with each of them (and '\' on Azure) as a one-character class: [*], [?], [[]
+/// (a backslash escape cannot work locally, where DuckDB's glob splits paths at '\'). The
+/// first component of an absolute local path stays: DuckDB takes it as written. S3 paths stay
+/// as they are: the engine turns httpfs's globbing and query parameters off
+/// (s3_url_compatibility_mode, ConfigureObjectStores). DuckDB names the files it read by
+/// their EnginePath; escaping a directory keeps it a prefix of the files' escaped paths.
+std::string ReadPath(const std::string& path);
+std::vector<std::string> ReadPaths(const std::vector<std::string>& paths);
+/// Whether ReadPath cannot escape the local `path` and gives it as written: DuckDB then reads
+/// it only where it matches nothing as a pattern (its glob falls back to the literal path).
+/// A backslash beside a glob character does that (DuckDB's glob splits paths at '\', so
+/// no escape keeps the name whole), and so does a file in the root directory with a glob
+/// character (which DuckDB never reads). Callers check what DuckDB's glob() finds.
+bool ReadAsWritten(const std::string& path);
 /// A path DuckDB reported below EnginePath(user_root), spelled below `user_root` again.
 std::string UserPath(const std::string& engine_path, const std::string& user_root);
 /// SQL mapping `column` (file names DuckDB reports for reading `user_paths`) back to the
@@ -35,8 +52,8 @@ std::vector<std::string> ObjectStoreLocations(const EngineOptions& options);
 std::string ExtensionDirectory(const EngineOptions& options);
 
 /// Load the extensions `locations` need and create a secret per location (scoped to its
-/// EnginePath). Must run before the lock-down. Errors name the scheme and bucket, never a
-/// credential; two Azure accounts behind one engine location are a Config error.
+/// EnginePath and ReadPath). Must run before the lock-down. Errors name the scheme and bucket,
+/// never a credential; two Azure accounts behind one engine location are a Config error.
 Status ConfigureObjectStores(Connection& conn, const EngineOptions& options,
                              const std::vector<std::string>& locations);
 

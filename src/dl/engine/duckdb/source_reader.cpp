@@ -194,7 +194,7 @@ Result<std::string> SourceReaderCall(const std::vector<std::string>& files,
   }
   if (files.empty()) return Status::InvalidArgument("no source files given");
   const OptionTable& allowed = AllowedOptions(format);
-  std::string call = fmt::format("read_{}({}{}", format, SqlStringList(EnginePaths(files)),
+  std::string call = fmt::format("read_{}({}{}", format, SqlStringList(ReadPaths(files)),
                                  union_by_name ? ", union_by_name=true" : "");
   for (const auto& [raw_key, value] : options.options) {
     std::string key = AsciiLower(raw_key);
