@@ -81,6 +81,16 @@ std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
     out["inferSchema"] = "true";
     out["enforceSchema"] = "false";
   }
+  if (op.format == "csv") {
+    // RFC 4180, as DuckDB reads csv by default: a quote inside a quoted value is doubled
+    // ("a""b" is a"b) and a quoted value may hold line breaks. Spark's defaults escape with a
+    // backslash and end a row at every line break (loading "a""b" as is, and a quoted line
+    // break as two broken rows). multiLine reads each file in one task (never split). The
+    // configured quote and escape still win (below).
+    auto quote = op.reader_options.find("quote");
+    out["escape"] = quote == op.reader_options.end() ? "\"" : quote->second;
+    out["multiLine"] = "true";
+  }
   // A value that does not fit its column (or a malformed json line) fails the file, as on
   // DuckDB, instead of becoming NULL (or a _corrupt_record column).
   if (!op.columns.empty() || op.format == "json") out["mode"] = "FAILFAST";
