@@ -3,13 +3,15 @@ files (found by a user's side-by-side test): each now loads the same table row f
 for type, or fails the same way."""
 from __future__ import annotations
 
-from pathlib import Path
+import datetime as dt
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from e2e_lib import LoaderEnv, write_csv
 from test_e2e_spark_append import spark_remote, write_configs  # noqa: F401
-from test_e2e_spark_sources import duck_table, run_both
+from test_e2e_spark_sources import rerun_loads_nothing, run_both
 
 
 # --- csv quoting: RFC 4180, as DuckDB reads it by default --------------------------------------
@@ -52,3 +54,107 @@ def test_csv_explicit_columns_read_quoted_line_breaks_like_duckdb(env: LoaderEnv
         "t", "*.csv", "csv", csv_options={"columns": {"id": "INTEGER", "name": "VARCHAR"}}))
     run_both(env, duck_cfg)
     assert sorted(r["name"] for r in env.read("t").to_pylist()) == ['two\nlines "q"', "x"]
+
+
+# --- merge and SCD2: the batch's types against the table's, as on DuckDB -----------------------
+
+
+def typed(name_types: dict[str, tuple[list, pa.DataType]]) -> pa.Table:
+    return pa.table({n: pa.array(v, t) for n, (v, t) in name_types.items()})
+
+
+def types_of(t: pa.Table) -> dict[str, str]:
+    return dict(zip(t.column_names, map(str, t.schema.types)))
+
+
+# A sequence column, so that SCD2's effective and end values are no load times.
+NARROW = {"id": ([1, 2], pa.int32()), "v": ([1, 2], pa.int32()), "f": ([1.5, 2.5], pa.float32()),
+          "seq": ([1, 1], pa.int64())}
+WIDE = {"id": ([2, 3], pa.int64()), "v": ([5, 3], pa.int64()), "f": ([1.1, 2.5], pa.float64()),
+        "seq": ([2, 2], pa.int64())}
+
+
+@pytest.mark.parametrize("strategy", ["merge", "scd2"])
+def test_a_wider_batch_type_fails_like_duckdb_without_type_widening(env: LoaderEnv, strategy):
+    # Spark's MERGE cast the batch into the table's types: 1.1 stored as the float
+    # 1.100000023841858, a long that does not fit failing with an opaque TASK_WRITE_FAILED.
+    pq.write_table(typed(NARROW), env.raw / "a.parquet")
+    _, duck_cfg = write_configs(env, env.table_entry(
+        "t", "*.parquet", "parquet", loading_strategy=strategy, primary_keys=["id"],
+        sequence_column="seq", schema_evolution_mode="add_new_columns"), retry_attempts=0)
+    run_both(env, duck_cfg)
+    pq.write_table(typed(WIDE), env.raw / "b.parquet")
+    spark_run, duck_run = run_both(env, duck_cfg, expect=1)
+    message = ("SchemaMismatch: column id has type integer in the table but long in the incoming "
+               "data; widening the column needs the table property delta.enableTypeWidening=true")
+    assert message in spark_run.out and message in duck_run.out, (spark_run, duck_run)
+    assert types_of(env.read("t"))["f"] == "float"
+
+
+@pytest.mark.parametrize("strategy", ["merge", "scd2"])
+def test_a_wider_batch_type_widens_the_table_like_duckdb(env: LoaderEnv, strategy):
+    pq.write_table(typed(NARROW), env.raw / "a.parquet")
+    _, duck_cfg = write_configs(env, env.table_entry(
+        "t", "*.parquet", "parquet", loading_strategy=strategy, primary_keys=["id"],
+        sequence_column="seq", schema_evolution_mode="add_new_columns",
+        table_properties={"delta.enableTypeWidening": True}))
+    run_both(env, duck_cfg)
+    # 2**40 does not fit the table's int: the column widens first.
+    wide = dict(WIDE, v=([2**40, 3], pa.int64()))
+    pq.write_table(typed(wide), env.raw / "b.parquet")
+    run_both(env, duck_cfg)
+    t = env.read("t")
+    assert {k: types_of(t)[k] for k in ("id", "v", "f")} == \
+        {"id": "int64", "v": "int64", "f": "double"}
+    current = {r["id"]: (r["v"], r["f"]) for r in t.to_pylist() if r.get("is_current", True)}
+    assert current == {1: (1, 1.5), 2: (2**40, 1.1), 3: (3, 2.5)}
+    rerun_loads_nothing(env, duck_cfg)
+
+
+def test_scd2_a_widened_sequence_column_widens_the_change_store(env: LoaderEnv):
+    # The effective and end columns and the change store's column widen with the sequence
+    # column; a late event after it replays the stored ones.
+    first = {"id": ([1, 2], pa.int32()), "seq": ([1, 2], pa.int32()), "v": (["a", "b"], pa.string())}
+    pq.write_table(typed(first), env.raw / "a.parquet")
+    _, duck_cfg = write_configs(env, env.table_entry(
+        "t", "*.parquet", "parquet", loading_strategy="scd2", primary_keys=["id"],
+        sequence_column="seq", schema_evolution_mode="add_new_columns",
+        table_properties={"delta.enableTypeWidening": True}))
+    run_both(env, duck_cfg)
+    second = {"id": ([2, 3], pa.int32()), "seq": ([2**40, 3], pa.int64()), "v": (["b2", "c"], pa.string())}
+    pq.write_table(typed(second), env.raw / "b.parquet")
+    run_both(env, duck_cfg)
+    late = {"id": ([2, 1], pa.int32()), "seq": ([5, 0], pa.int64()), "v": (["late", "early"], pa.string())}
+    pq.write_table(typed(late), env.raw / "c.parquet")
+    run_both(env, duck_cfg)
+    types = types_of(env.read("t"))
+    assert (types["seq"], types["effective_date"], types["end_date"]) == ("int64",) * 3
+
+
+@pytest.mark.parametrize("strategy", ["merge", "scd2"])
+@pytest.mark.parametrize("widening", [False, True])
+def test_another_batch_type_fails_like_duckdb(env: LoaderEnv, strategy, widening):
+    # A string column receiving a long (Spark's MERGE loaded "20"), a zoned timestamp column a
+    # naive one (Spark reinterpreted it; its SCD2 failed with a CAST_INVALID_INPUT).
+    utc = pa.timestamp("us", tz="UTC")
+    first = {"id": ([1], pa.int64()), "s": (["x"], pa.string()),
+             "ts": ([dt.datetime(2024, 1, 1)], utc), "seq": ([1], pa.int64())}
+    pq.write_table(typed(first), env.raw / "a.parquet")
+    extra = {"table_properties": {"delta.enableTypeWidening": True}} if widening else {}
+    _, duck_cfg = write_configs(env, env.table_entry(
+        "t", "*.parquet", "parquet", loading_strategy=strategy, primary_keys=["id"],
+        sequence_column="seq", max_files_per_batch=1, **extra), retry_attempts=0)
+    run_both(env, duck_cfg)
+    number = {"id": ([2], pa.int64()), "s": ([20], pa.int64()), "ts": ([dt.datetime(2024, 1, 2)], utc),
+              "seq": ([2], pa.int64())}
+    pq.write_table(typed(number), env.raw / "b.parquet")
+    naive = {"id": ([3], pa.int64()), "s": (["z"], pa.string()),
+             "ts": ([dt.datetime(2024, 1, 3)], pa.timestamp("us")), "seq": ([3], pa.int64())}
+    pq.write_table(typed(naive), env.raw / "c.parquet")
+    spark_run, duck_run = run_both(env, duck_cfg, expect=1)
+    for message in ("SchemaMismatch: column s has type string in the table but long in the "
+                    "incoming data",
+                    "SchemaMismatch: column ts has type timestamp in the table but timestamp_ntz "
+                    "in the incoming data"):
+        assert message in spark_run.out and message in duck_run.out, (spark_run, duck_run)
+    assert [r["id"] for r in env.read("t").to_pylist()] == [1]

@@ -78,6 +78,10 @@ struct AppendOperation {
   int64_t load_time_ms = 0;
   std::vector<std::string> partition_columns;
   bool merge_schema = false;  ///< new source columns are added to the table
+  /// A table column may widen to a wider batch type (delta/type_widening.hpp), as on DuckDB:
+  /// the table has delta.enableTypeWidening=true and merge_schema is set. Otherwise a batch
+  /// type the table's column does not hold losslessly is a SchemaMismatch (merge, SCD2).
+  bool widen_types = false;
   /// With kOverwrite: only the table's rows where this predicate (a checked config fragment)
   /// is TRUE are replaced; every batch row must satisfy it (else InvalidArgument, nothing
   /// written).

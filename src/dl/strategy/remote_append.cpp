@@ -380,6 +380,9 @@ Result<RemoteBatch> PrepareRemoteBatch(table::TableContext& ctx, const Target& t
   op.partition_columns = t.partition_columns;
   op.merge_schema = t.schema_evolution_mode == config::SchemaEvolutionMode::kAddNewColumns;
   if (snapshot) op.table_columns = snapshot->schema().fields;
+  // As the DuckDB engine's write decides (table/write.cpp EvolveSchema).
+  op.widen_types =
+      snapshot && op.merge_schema && delta::TypeWideningEnabled(snapshot->metadata().configuration);
   DL_RETURN_IF_ERROR(RemoteTableSettings(target, snapshot.get(), op));
   if (source) DL_RETURN_IF_ERROR(CheckPositionCommittable(target, snapshot.get(), op));
   op.txn_app_id = app_id;

@@ -220,4 +220,40 @@ Status AddNewColumns(SparkSession& session, const AppendOperation& op,
       .status();
 }
 
+Status AlignTableTypes(SparkSession& session, const AppendOperation& op,
+                       const std::vector<Column>& written) {
+  delta::Schema table{*op.table_columns}, incoming;
+  for (const auto& c : written) {
+    auto field = std::find_if(
+        table.fields.begin(), table.fields.end(),
+        [&](const delta::StructField& f) { return delta::SameColumnName(f.name, c.name); });
+    auto type = DeltaTypeOfSpark(c.type);
+    // A column of NULLs (void) fits any type; new columns are AddNewColumns' part.
+    if (field == table.fields.end() || !type) continue;
+    incoming.fields.push_back({field->name, type});
+  }
+  delta::SchemaMergeOptions opts;
+  opts.allow_type_widening = op.widen_types;
+  // DuckDB's check and message, word for word.
+  DL_ASSIGN_OR_RETURN(auto merged, delta::MergeSchema(table, incoming, opts));
+  for (size_t i = 0; i < table.fields.size(); ++i) {
+    const delta::StructField& was = table.fields[i];
+    const delta::StructField& now = merged.fields[i];
+    if (*was.type == *now.type) continue;
+    const auto kind = now.type->kind;
+    if (kind != delta::DataType::Kind::kPrimitive && kind != delta::DataType::Kind::kDecimal) {
+      return Status::Unsupported(
+          "column {} of {} would widen from {} to {} inside a nested type, which the spark "
+          "engine does not do; widen it by hand or load with engine: duckdb",
+          was.name, op.display_name, was.type->ToString(), now.type->ToString());
+    }
+    DL_RETURN_IF_ERROR(
+        session
+            .Sql(fmt::format("ALTER TABLE delta.{} ALTER COLUMN {} TYPE {}",
+                             SparkIdent(op.table_root), SparkIdent(was.name), SparkType(*now.type)))
+            .status());
+  }
+  return Status::OK();
+}
+
 }  // namespace dl::engine::spark

@@ -231,6 +231,7 @@ Result<MergeOutcome> MergeViews(SparkSession& session, MergeOperation op) {
     DL_RETURN_IF_ERROR(WriteBatch(session, rows, SqlRelation(inserts)));
     return out;
   }
+  DL_RETURN_IF_ERROR(AlignTableTypes(session, rows, written));
   DL_RETURN_IF_ERROR(AddNewColumns(session, rows, written));
   DL_RETURN_IF_ERROR(SetTableProperties(session, rows));
   DL_ASSIGN_OR_RETURN(auto merged, SqlWithTxn(session, rows, MergeStatement(op, written)));

@@ -4,8 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <cctype>
 #include <map>
+#include <optional>
 
 #include "dl/delta/schema.hpp"
 #include "dl/delta/type_widening.hpp"
@@ -73,6 +74,128 @@ std::string SparkType(const delta::DataType& t) {
   return it != kNames.end() ? it->second : t.name;  // string, double, timestamp_ntz, ...
 }
 
+namespace {
+
+// A recursive reader of Spark's catalog type strings (DESCRIBE's second column).
+class SparkTypeReader {
+ public:
+  explicit SparkTypeReader(std::string_view text) : text_(text) {}
+
+  delta::DataTypePtr ReadAll() {
+    auto t = Read();
+    return t && pos_ == text_.size() ? t : nullptr;
+  }
+
+ private:
+  bool Eat(char c) {
+    if (pos_ < text_.size() && text_[pos_] == c) return ++pos_, true;
+    return false;
+  }
+  std::string Word() {
+    size_t start = pos_;
+    while (pos_ < text_.size() &&
+           (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) {
+      ++pos_;
+    }
+    std::string w(text_.substr(start, pos_ - start));
+    for (auto& c : w) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return w;
+  }
+  std::optional<int> Number() {
+    size_t start = pos_;
+    while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    if (start == pos_ || pos_ - start > 6) return std::nullopt;
+    return std::stoi(std::string(text_.substr(start, pos_ - start)));
+  }
+  // A struct field's name: backquoted (`` doubled inside) or up to the ':'.
+  std::optional<std::string> FieldName() {
+    std::string name;
+    if (Eat('`')) {
+      while (pos_ < text_.size()) {
+        char c = text_[pos_++];
+        if (c != '`') {
+          name += c;
+        } else if (Eat('`')) {
+          name += '`';
+        } else {
+          return name;
+        }
+      }
+      return std::nullopt;
+    }
+    size_t end = text_.find(':', pos_);
+    if (end == std::string_view::npos || end == pos_) return std::nullopt;
+    name = std::string(text_.substr(pos_, end - pos_));
+    pos_ = end;
+    return name;
+  }
+  delta::DataTypePtr Read() {
+    static const std::map<std::string, std::string> kPrimitive = {
+        {"tinyint", "byte"},
+        {"smallint", "short"},
+        {"int", "integer"},
+        {"integer", "integer"},
+        {"bigint", "long"},
+        {"float", "float"},
+        {"double", "double"},
+        {"string", "string"},
+        {"boolean", "boolean"},
+        {"binary", "binary"},
+        {"date", "date"},
+        {"timestamp", "timestamp"},
+        {"timestamp_ntz", "timestamp_ntz"},
+        {"variant", "variant"}};
+    const std::string word = Word();
+    if (word == "decimal") {
+      if (!Eat('(')) return delta::DataType::Decimal(10, 0);
+      auto p = Number();
+      if (!p || !Eat(',')) return nullptr;
+      auto sc = Number();
+      if (!sc || !Eat(')')) return nullptr;
+      return delta::DataType::Decimal(*p, *sc);
+    }
+    if ((word == "char" || word == "varchar") && Eat('(')) {  // Delta stores them as strings
+      return Number() && Eat(')') ? delta::DataType::Primitive("string") : nullptr;
+    }
+    if (word == "array") {
+      if (!Eat('<')) return nullptr;
+      auto element = Read();
+      return element && Eat('>') ? delta::DataType::Array(element) : nullptr;
+    }
+    if (word == "map") {
+      if (!Eat('<')) return nullptr;
+      auto key = Read();
+      if (!key || !Eat(',')) return nullptr;
+      auto value = Read();
+      return value && Eat('>') ? delta::DataType::Map(key, value) : nullptr;
+    }
+    if (word == "struct") {
+      if (!Eat('<')) return nullptr;
+      std::vector<delta::StructField> fields;
+      while (!Eat('>')) {
+        if (!fields.empty() && !Eat(',')) return nullptr;
+        auto name = FieldName();
+        if (!name || !Eat(':')) return nullptr;
+        auto type = Read();
+        if (!type) return nullptr;
+        fields.push_back({*name, type});
+      }
+      return delta::DataType::Struct(std::move(fields));
+    }
+    auto it = kPrimitive.find(word);
+    return it == kPrimitive.end() ? nullptr : delta::DataType::Primitive(it->second);
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+delta::DataTypePtr DeltaTypeOfSpark(std::string_view spark_type) {
+  return SparkTypeReader(spark_type).ReadAll();
+}
+
 Status PinStringLiterals(SparkSession& session) {
   return session.SetConf("spark.sql.parser.escapedStringLiterals", "false");
 }
@@ -119,21 +242,6 @@ namespace {
 
 std::string ReadView(const std::string& name) { return name + "_read"; }
 
-// The Delta type of a Spark SQL type (as DESCRIBE spells it) that a widening may start from
-// (delta/type_widening.hpp); nullptr for the others, which are never cast up.
-delta::DataTypePtr WidenableFrom(const std::string& spark_type) {
-  static const std::map<std::string, std::string> kNames = {
-      {"tinyint", "byte"}, {"smallint", "short"}, {"int", "integer"},
-      {"bigint", "long"},  {"float", "float"},    {"date", "date"}};
-  auto it = kNames.find(spark_type);
-  if (it != kNames.end()) return delta::DataType::Primitive(it->second);
-  int precision = 0, scale = 0;
-  if (std::sscanf(spark_type.c_str(), "decimal(%d,%d)", &precision, &scale) == 2) {
-    return delta::DataType::Decimal(precision, scale);
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 Inferred InferredTypes(const AppendOperation& op) {
@@ -160,7 +268,7 @@ std::string AlignedType(const Column& c, const std::vector<delta::StructField>& 
          to.is_primitive("timestamp"))) {
       return SparkType(to);
     }
-    auto from = WidenableFrom(c.type);
+    auto from = DeltaTypeOfSpark(c.type);
     return from && delta::IsTypeWidening(*from, to) ? SparkType(to) : "";
   }
   return inferred == Inferred::kCsv && c.type == "int" ? "BIGINT" : "";

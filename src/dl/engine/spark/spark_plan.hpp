@@ -34,6 +34,11 @@ struct Column {
   std::string name, type;
 };
 
+/// The Delta type of a Spark SQL type as DESCRIBE spells it (`int`, `decimal(10,2)`,
+/// `array<bigint>`, `struct<a:int,b:string>`); nullptr for one Delta has no type for (`void`,
+/// intervals) or text it does not read.
+delta::DataTypePtr DeltaTypeOfSpark(std::string_view spark_type);
+
 /// The batch's files: rows per file (which also gives Spark's spelling of each path, mapped
 /// here to the plan's) and the total. A file Spark cannot read fails by name.
 struct ReadFiles {
@@ -180,6 +185,15 @@ Result<int64_t> CountRowsCheckingNullKeys(SparkSession& session, const AppendOpe
 /// SchemaMismatch naming the column, as a write on DuckDB refuses it.
 Status AddNewColumns(SparkSession& session, const AppendOperation& op,
                      const std::vector<Column>& written);
+
+/// The types of `written`'s columns that op.table_columns has, checked as the DuckDB engine
+/// checks a batch against its table (delta::MergeSchema): a narrower type is fine (the batch
+/// view casts it up), a wider one widens the table's column by an ALTER TABLE ... ALTER COLUMN
+/// ... TYPE commit when op.widen_types, and any other is a SchemaMismatch
+/// naming the column and both types. Delta's MERGE would otherwise cast the batch into the
+/// table's type silently (a long's overflow failing, a double rounded to a float).
+Status AlignTableTypes(SparkSession& session, const AppendOperation& op,
+                       const std::vector<Column>& written);
 
 /// A statement (MERGE) whose commit carries op's txn and userMetadata: Delta's session confs,
 /// set for it and unset again whatever happens. A statement whose txn version was applied is

@@ -61,6 +61,19 @@ Status Scd2Plan::ResolveColumns() {
   if (op_.sequence_column) {
     DL_RETURN_IF_ERROR(CheckPresent(data, *op_.sequence_column, "sequence_column", rows));
   }
+  if (rows.table_columns) {
+    // The batch's types against the table's, before anything is written (the table read
+    // below then has any widened type). The effective and end columns hold the sequence
+    // column's values: they widen with it.
+    std::vector<Column> checked = batch;
+    for (const auto& c : batch) {
+      if (op_.sequence_column && c.name == *op_.sequence_column) {
+        checked.push_back({op_.effective_column, c.type});
+        checked.push_back({op_.end_column, c.type});
+      }
+    }
+    DL_RETURN_IF_ERROR(AlignTableTypes(s_, rows, checked));
+  }
   // With quarantine, the bad rows leave the batch view here (and the commit records them).
   DL_ASSIGN_OR_RETURN(auto recorded, SeparateNullKeys(s_, rows, op_.quarantine, kBatchView,
                                                       op_.keys, op_.sequence_column));

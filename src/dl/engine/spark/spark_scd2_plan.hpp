@@ -89,6 +89,7 @@ class Scd2Plan {
   Status CreateLateKeys();
   Status CreateVersions();
   Status CleanStore();
+  Status WidenStore();
   Status CreateClusteredTable();
   Status WriteChangeStore();
   Status CountVersions(Scd2Outcome& out);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dl/delta/type_widening.hpp"
 #include "dl/engine/spark/spark_scd2_plan.hpp"
 #include "dl/engine/spark/spark_table.hpp"
 
@@ -194,13 +195,38 @@ Status Scd2Plan::CreateClusteredTable() {
   return Status::OK();
 }
 
+// The store's columns widened to the events' where the table's were (AlignTableTypes): an
+// append of a wider type fails (DELTA_FAILED_TO_MERGE_FIELDS). The store is our own table, so
+// it takes type widening whenever its table did (as the DuckDB engine's companion tables).
+Status Scd2Plan::WidenStore() {
+  DL_ASSIGN_OR_RETURN(auto stored, ColumnsOf(s_, "SELECT * FROM " + Store()));
+  std::vector<std::string> changes;
+  for (const auto& c : stored) {
+    auto event = c_.type.find(c.name);
+    if (event == c_.type.end() || event->second == c.type) continue;
+    auto from = DeltaTypeOfSpark(c.type), to = DeltaTypeOfSpark(event->second);
+    if (from && to && delta::IsTypeWidening(*from, *to)) {
+      changes.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}", Store(), Id(c.name),
+                                    SparkType(*to)));
+    }
+  }
+  if (changes.empty()) return Status::OK();
+  DL_RETURN_IF_ERROR(Sql(fmt::format("ALTER TABLE {} SET TBLPROPERTIES ({} = 'true')", Store(),
+                                     SparkLiteral(delta::kEnableTypeWideningKey))));
+  for (const auto& change : changes) DL_RETURN_IF_ERROR(Sql(change));
+  return Status::OK();
+}
+
 // Every event of the batch, tagged with its txn version and batch id, and a marker of the
 // batch id that landed the applied version (so it is known once the log has moved on).
 Status Scd2Plan::WriteChangeStore() {
   if (!op_.sequence_column || op_.rows.txn_version <= op_.applied_txn_version) {
     return Status::OK();  // no store; or the batch landed already (Delta skips the MERGE)
   }
-  if (op_.change_store_columns) DL_RETURN_IF_ERROR(CleanStore());
+  if (op_.change_store_columns) {
+    DL_RETURN_IF_ERROR(CleanStore());
+    DL_RETURN_IF_ERROR(WidenStore());
+  }
   std::vector<std::string> cols, nulls;
   for (const auto& col : c_.all) {
     cols.push_back(Id(col));

@@ -54,6 +54,35 @@ TEST(SparkQuotingTest, HasColumnIgnoresCaseLikeSparksResolution) {
   EXPECT_TRUE(HasColumn(Names{"id", "V"}, "v"));
 }
 
+// DESCRIBE's types read back as Delta types, so a batch is checked against its table by the
+// same rules as on DuckDB (delta::MergeSchema).
+TEST(SparkTypesTest, DeltaTypeOfSparkReadsDescribesTypes) {
+  auto text = [](std::string_view t) {
+    auto d = DeltaTypeOfSpark(t);
+    return d ? d->ToString() : std::string("null");
+  };
+  EXPECT_EQ(text("int"), "integer");
+  EXPECT_EQ(text("bigint"), "long");
+  EXPECT_EQ(text("tinyint"), "byte");
+  EXPECT_EQ(text("smallint"), "short");
+  EXPECT_EQ(text("float"), "float");
+  EXPECT_EQ(text("timestamp"), "timestamp");
+  EXPECT_EQ(text("timestamp_ntz"), "timestamp_ntz");
+  EXPECT_EQ(text("decimal(20,0)"), "decimal(20,0)");
+  EXPECT_EQ(text("varchar(5)"), "string");
+  EXPECT_EQ(text("array<bigint>"), "array<long>");
+  EXPECT_EQ(text("map<string,array<int>>"), "map<string,array<integer>>");
+  // Spark 4.1 spells field names bare; one holding a ':' cannot be told apart (unchecked).
+  EXPECT_EQ(text("struct<a:int,x y:string,q`r:struct<f:date>>"),
+            "struct<a:integer,x y:string,q`r:struct<f:date>>");
+  EXPECT_EQ(text("struct<b:c:int>"), "null");
+  EXPECT_EQ(text("struct<`b:c`:int,`d``e`:int>"), "struct<b:c:integer,d`e:integer>");
+  EXPECT_EQ(text("void"), "null");
+  EXPECT_EQ(text("interval day to second"), "null");
+  EXPECT_EQ(text("array<int"), "null");
+  EXPECT_EQ(text("decimal(10,2"), "null");
+}
+
 // A batch column meets the table's type where that is a widening of Spark's (Delta refuses to
 // append a narrower type); a csv integer the table lacks is bigint, as DuckDB infers it.
 TEST(SparkTypesTest, AlignedTypeCastsUpToTheTableAndCsvIntegersToBigint) {
