@@ -158,3 +158,26 @@ def test_another_batch_type_fails_like_duckdb(env: LoaderEnv, strategy, widening
                     "in the incoming data"):
         assert message in spark_run.out and message in duck_run.out, (spark_run, duck_run)
     assert [r["id"] for r in env.read("t").to_pylist()] == [1]
+
+
+# --- a partition column whose name holds a dot ---------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["merge", "scd2"])
+def test_merge_into_a_table_partitioned_by_a_dotted_name_like_duckdb(env: LoaderEnv, strategy):
+    # Delta's MERGE repartitions by the unquoted name: [UNRESOLVED_COLUMN] p.q from the second
+    # batch on, until that repartition was turned off for such tables.
+    def batch(ids, parts, values, seq):
+        return pa.table({"id": ids, "p.q": parts, "v": values, "seq": [seq] * len(ids)})
+
+    pq.write_table(batch([1, 2], ["x", "y"], ["a", "b"], 1), env.raw / "a.parquet")
+    _, duck_cfg = write_configs(env, env.table_entry(
+        "t", "*.parquet", "parquet", loading_strategy=strategy, primary_keys=["id"],
+        sequence_column="seq", partition_columns=["p.q"]))
+    run_both(env, duck_cfg)
+    pq.write_table(batch([1, 3], ["x", "z"], ["a2", "c"], 2), env.raw / "b.parquet")
+    run_both(env, duck_cfg)
+    pq.write_table(batch([3, 4], ["z", "x"], ["c2", "d"], 3), env.raw / "c.parquet")
+    run_both(env, duck_cfg)
+    assert (env.table_path("t") / "p.q=z").is_dir()
+    rerun_loads_nothing(env, duck_cfg)

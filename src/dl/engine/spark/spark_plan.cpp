@@ -376,15 +376,44 @@ Result<int64_t> CountRowsCheckingNullKeys(SparkSession& session, const AppendOpe
   return std::stoll(counted.rows[0][0].value_or("0"));
 }
 
+namespace {
+
+// Delta's MERGE repartitions its output by the partition columns named unquoted
+// (MergeIntoCommandBase.writeFiles), so a partition column whose name holds a dot or a
+// backquote fails to resolve ([UNRESOLVED_COLUMN] ... RepartitionByExpression) from a
+// table's second batch on. Without that repartition the MERGE writes the same rows (each
+// task may write a file per partition it holds).
+constexpr const char* kMergeRepartitionConf =
+    "spark.databricks.delta.merge.repartitionBeforeWrite.enabled";
+
+bool NeedsQuoting(const std::vector<std::string>& columns) {
+  return std::any_of(columns.begin(), columns.end(), [](const std::string& c) {
+    return c.find_first_of(".`") != std::string::npos;
+  });
+}
+
+}  // namespace
+
 Result<QueryRows> SqlWithTxn(SparkSession& session, const AppendOperation& op,
                              const std::string& sql) {
-  Status st = session.SetConf(kTxnAppIdConf, op.txn_app_id);
+  // The session's own value of the repartition setting is read first and put back after.
+  std::optional<std::optional<std::string>> repartition;
+  if (NeedsQuoting(op.partition_columns)) {
+    DL_ASSIGN_OR_RETURN(repartition, session.GetConf(kMergeRepartitionConf));
+  }
+  Status st = repartition ? session.SetConf(kMergeRepartitionConf, "false") : Status::OK();
+  if (st.ok()) st = session.SetConf(kTxnAppIdConf, op.txn_app_id);
   if (st.ok()) st = session.SetConf(kTxnVersionConf, std::to_string(op.txn_version));
   if (st.ok()) st = session.SetConf(kUserMetadataConf, op.user_metadata);
   Result<QueryRows> done = st.ok() ? session.Sql(sql) : Result<QueryRows>(st);
   for (const char* conf : {kTxnAppIdConf, kTxnVersionConf, kUserMetadataConf}) {
     Status unset = session.UnsetConf(conf);
     if (done.ok() && !unset.ok()) return unset;
+  }
+  if (repartition) {
+    Status back = *repartition ? session.SetConf(kMergeRepartitionConf, **repartition)
+                               : session.UnsetConf(kMergeRepartitionConf);
+    if (done.ok() && !back.ok()) return back;
   }
   return done;
 }

@@ -197,7 +197,9 @@ Status AlignTableTypes(SparkSession& session, const AppendOperation& op,
 
 /// A statement (MERGE) whose commit carries op's txn and userMetadata: Delta's session confs,
 /// set for it and unset again whatever happens. A statement whose txn version was applied is
-/// skipped by Delta (no commit, no rows).
+/// skipped by Delta (no commit, no rows). Into a table with a partition column whose name
+/// holds a dot or backquote, Delta's repartition before a MERGE's write is off for the
+/// statement (it cannot resolve such a name), then the session's own value is put back.
 Result<QueryRows> SqlWithTxn(SparkSession& session, const AppendOperation& op,
                              const std::string& sql);
 
