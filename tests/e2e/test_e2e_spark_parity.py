@@ -181,3 +181,33 @@ def test_merge_into_a_table_partitioned_by_a_dotted_name_like_duckdb(env: Loader
     run_both(env, duck_cfg)
     assert (env.table_path("t") / "p.q=z").is_dir()
     rerun_loads_nothing(env, duck_cfg)
+
+
+# --- json keys that differ only in case ------------------------------------------------------------
+
+
+def test_json_keys_differing_in_case_fail_saying_what_to_do(env: LoaderEnv):
+    # DuckDB loads the second key as name_1 (with a warning); Spark's inference, which ignores
+    # case, cannot make two columns of them: the file fails naming the remedies, the others
+    # load. With json_options.columns (keys matched exactly) both engines load the same table.
+    mixed = env.raw / "a.json"
+    mixed.write_text('{"id":1,"Name":"a"}\n{"id":2,"name":"b"}\n')
+    (env.raw / "b.json").write_text('{"id":3,"name":"c"}\n')
+    env.write_config([env.table_entry("t", "*.json", "json", engine="spark")], retry_attempts=0)
+    r = env.run("run")
+    assert r.rc == 1, str(r)
+    failed = env.tracker_for("t")[str(mixed)]
+    assert failed["status"] == "failed"
+    assert "COLUMN_ALREADY_EXISTS" in failed["error_message"]
+    assert "json_options.columns" in failed["error_message"]
+    assert "engine: duckdb" in failed["error_message"]
+    assert [x["id"] for x in env.read("t").to_pylist()] == [3]
+
+    other = LoaderEnv(env.bin, env.root / "columns")
+    (other.raw / "a.json").write_text(mixed.read_text())
+    _, duck_cfg = write_configs(other, other.table_entry(
+        "t", "*.json", "json", json_options={"format": "lines", "columns": {
+            "id": "BIGINT", "Name": "VARCHAR"}}))
+    run_both(other, duck_cfg)
+    assert sorted((x["id"], x["Name"]) for x in other.read("t").to_pylist()) == \
+        [(1, "a"), (2, None)]

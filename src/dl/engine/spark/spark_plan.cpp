@@ -457,6 +457,16 @@ Status ClassifyError(Status st, const AppendOperation& op) {
     return Status::CommitConflict("{}", st.message()).WithDetail(st.detail());
   }
   ErrorDetail detail = st.detail();
+  // Json keys that differ only in case ({"Name":..} and {"name":..}): Spark's inference,
+  // which ignores case, cannot make them two columns (DuckDB loads the second as name_1).
+  constexpr std::string_view kCaseHint =
+      " (json keys that differ only in case: Spark cannot infer them as two columns; name the "
+      "columns with json_options.columns, whose keys match exactly, make the files spell each "
+      "key one way, or load this table with engine: duckdb, which loads the second as <name>_1)";
+  if (detail.error_class == "COLUMN_ALREADY_EXISTS" && op.format == "json" && op.columns.empty() &&
+      st.message().find(kCaseHint) == std::string::npos) {
+    st = Status(st.code(), st.message() + std::string(kCaseHint)).WithDetail(detail);
+  }
   // Ours, already naming its files; or the cluster's (a lost checkpoint), not the files'.
   if (!detail.files.empty() || detail.cause == ErrorDetail::Cause::kTransient) return st;
   std::string named;
