@@ -211,3 +211,20 @@ def test_json_keys_differing_in_case_fail_saying_what_to_do(env: LoaderEnv):
     run_both(other, duck_cfg)
     assert sorted((x["id"], x["Name"]) for x in other.read("t").to_pylist()) == \
         [(1, "a"), (2, None)]
+
+
+# --- csv inference differences: the documented remedy -----------------------------------------
+
+
+def test_csv_text_spark_infers_otherwise_loads_alike_with_explicit_columns(env: LoaderEnv):
+    # Inferred, Spark makes 01234 a bigint 1234, 10:00:00 a timestamp of today and a 20-digit
+    # integer a decimal(20,0), where DuckDB keeps strings and a double (docs/spark_engine.md).
+    write_csv(env.raw / "a.csv", "zip,t,flag,big\n01234,10:00:00,T,12345678901234567890\n"
+                                 "00042,11:30:00,F,98765432109876543210\n")
+    _, duck_cfg = write_configs(env, env.table_entry(
+        "t", "*.csv", "csv", csv_options={"columns": {
+            "zip": "VARCHAR", "t": "VARCHAR", "flag": "VARCHAR", "big": "DECIMAL(20,0)"}}))
+    run_both(env, duck_cfg)
+    got = sorted((r["zip"], r["t"], r["flag"], str(r["big"])) for r in env.read("t").to_pylist())
+    assert got == [("00042", "11:30:00", "F", "98765432109876543210"),
+                   ("01234", "10:00:00", "T", "12345678901234567890")]
