@@ -56,6 +56,24 @@ def test_csv_explicit_columns_read_quoted_line_breaks_like_duckdb(env: LoaderEnv
     assert sorted(r["name"] for r in env.read("t").to_pylist()) == ['two\nlines "q"', "x"]
 
 
+def test_csv_file_names_with_glob_characters(env: LoaderEnv):
+    # Spark's multiLine inference globs the real names again (matching nothing): with inferred
+    # types such a batch is read without multiLine (a warning says so); with explicit columns
+    # nothing is inferred and quoted line breaks load as on DuckDB.
+    write_csv(env.raw / "a [1].csv", 'id,name\n1,"a""b"\n2,x\n')
+    env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark")])
+    r = env.load()
+    assert "read without multiLine" in r.out, str(r)
+    assert sorted(x["name"] for x in env.read("t").to_pylist()) == ['a"b', "x"]
+
+    other = LoaderEnv(env.bin, env.root / "columns")
+    write_csv(other.raw / "b {2}.csv", 'id,name\n1,"two\nlines"\n2,x\n')
+    _, duck_cfg = write_configs(other, other.table_entry(
+        "t", "*.csv", "csv", csv_options={"columns": {"id": "INTEGER", "name": "VARCHAR"}}))
+    run_both(other, duck_cfg)
+    assert sorted(x["name"] for x in other.read("t").to_pylist()) == ["two\nlines", "x"]
+
+
 # --- merge and SCD2: the batch's types against the table's, as on DuckDB -----------------------
 
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "dl/common/logging.hpp"
 #include "dl/delta/schema.hpp"
 #include "dl/delta/type_widening.hpp"
 #include "dl/engine/engine.hpp"
@@ -201,6 +202,13 @@ Status PinStringLiterals(SparkSession& session) {
 }
 
 Status PrepareSession(SparkSession& session, const AppendOperation& op) {
+  if (CsvWithoutMultiLine(op)) {
+    log::Warn(
+        "csv files whose names hold glob characters ([ ] { } * ? \\) are read without "
+        "multiLine on Spark: a line break inside a quoted value splits its row there (set "
+        "csv_options.columns to read them fully, or rename the files)",
+        {{"table", op.display_name}});
+  }
   DL_RETURN_IF_ERROR(PinStringLiterals(session));
   DL_RETURN_IF_ERROR(
       session.SetConf("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"));

@@ -126,6 +126,11 @@ Inferred InferredTypes(const AppendOperation& op);
 std::string AlignedType(const Column& c, const std::vector<delta::StructField>& table,
                         Inferred inferred);
 
+/// Whether a csv batch is read without multiLine (a quoted line break then splits its row):
+/// types are inferred and a file's name holds a glob character, which Spark's multiLine
+/// inference cannot read.
+bool CsvWithoutMultiLine(const AppendOperation& op);
+
 /// CreateView, with the data columns cast to AlignedType against op.table_columns, so a
 /// table either engine creates (or a column either adds) has the same type, and a batch
 /// meets a table the other engine created. The view then reads a second one, `<name>_read`,

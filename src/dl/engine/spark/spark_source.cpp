@@ -70,6 +70,23 @@ pb::Relation Project(pb::Relation input, std::vector<pb::Expression> exprs) {
 
 namespace {
 
+constexpr std::string_view kGlobCharacters = "[]{}*?\\";
+
+}  // namespace
+
+// Spark infers a multiLine csv's columns through Hadoop's FileInputFormat, which globs the
+// files' real names again: a name with a glob character matches nothing there ("Input
+// Pattern ... matches 0 files"). Such a batch is inferred (and read) without multiLine;
+// explicit columns need no inference.
+bool CsvWithoutMultiLine(const AppendOperation& op) {
+  return op.format == "csv" && op.columns.empty() &&
+         std::any_of(op.paths.begin(), op.paths.end(), [](const std::string& p) {
+           return p.find_first_of(kGlobCharacters) != std::string::npos;
+         });
+}
+
+namespace {
+
 // Spark's DataFrameReader options for the neutral reader settings; types are inferred
 // unless op names the columns.
 std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
@@ -89,7 +106,7 @@ std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
     // configured quote and escape still win (below).
     auto quote = op.reader_options.find("quote");
     out["escape"] = quote == op.reader_options.end() ? "\"" : quote->second;
-    out["multiLine"] = "true";
+    out["multiLine"] = CsvWithoutMultiLine(op) ? "false" : "true";
   }
   // A value that does not fit its column (or a malformed json line) fails the file, as on
   // DuckDB, instead of becoming NULL (or a _corrupt_record column).
@@ -115,7 +132,7 @@ std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
 std::string GlobEscaped(const std::string& path) {
   std::string out;
   for (char c : path) {
-    if (std::string_view("[]{}*?\\").find(c) != std::string_view::npos) out += '\\';
+    if (kGlobCharacters.find(c) != std::string_view::npos) out += '\\';
     out += c;
   }
   return out;
