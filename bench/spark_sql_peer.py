@@ -34,7 +34,10 @@ def run(spark, task, a):
     if task == "append_parquet":
         with_audit(spark.read.parquet(a["raw"])).write.format("delta").save(a["out"])
     elif task == "append_csv":
-        df = spark.read.option("header", True).option("inferSchema", True).csv(a["raw"])
+        # Read as RFC 4180, as the loader reads csv on Spark (and DuckDB by default): a doubled
+        # quote escapes a quote, a line break inside quotes stays in its value.
+        df = (spark.read.option("header", True).option("inferSchema", True)
+              .option("escape", '"').option("multiLine", True).csv(a["raw"]))
         with_audit(df).write.format("delta").save(a["out"])
     elif task in ("setup_upsert", "setup_scd2"):
         df = spark.read.parquet(a["dim"])
