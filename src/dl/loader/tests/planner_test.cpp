@@ -243,6 +243,12 @@ TEST(PlannerTest, ACommitOfTheSameFileUnderAnotherSchemeWinsTheRace) {
           .ok());
   EXPECT_TRUE(SameVersion({"azure://c/x", 1, 2, ""}, {"az://c/x", 1, 2, "e"}, LocationIdentity()));
   EXPECT_FALSE(SameVersion({"azure://c/x", 1, 2, ""}, {"az://c/x", 1, 2, "e"}));
+  // Another name below the same spelling, or another key with the same name, is another file.
+  EXPECT_FALSE(
+      SameVersion({"s3a://b/d/x", 1, 2, ""}, {"s3://b/d/y", 1, 2, ""}, LocationIdentity()));
+  EXPECT_FALSE(
+      SameVersion({"s3a://b/d/x", 1, 2, ""}, {"s3://b/e/x", 1, 2, ""}, LocationIdentity()));
+  EXPECT_TRUE(SameVersion({"s3a://b/d/x", 1, 2, ""}, {"s3://b/d/x", 1, 2, ""}, LocationIdentity()));
 }
 
 TEST(PlannerTest, AnOverwriteTakesTheWholeRunInOneBatch) {
