@@ -175,6 +175,8 @@ def counted(bench: Bench, fn) -> tuple[collections.Counter, collections.Counter]
 
 # -- the cases --------------------------------------------------------------------------------
 
+ZSTD_TABLE = "    table_properties:\n      delta.compression.codec: zstd\n"
+
 def large_append(bench: Bench, n, rows, reps):
     local = bench.work / "large"
     write_large_parquet(local, n, rows)
@@ -182,7 +184,7 @@ def large_append(bench: Bench, n, rows, reps):
     bench.upload(files, "raw/large")
     shutil.rmtree(local)
     src = bench.uri("raw/large/*.parquet")
-    out = {"ours": [], "ours_bare": [], "duck": [], "rs": []}
+    out = {"ours": [], "ours_bare": [], "ours_zstd": [], "duck": [], "rs": [], "rs_zstd": []}
     cpu = {k: [] for k in out}  # CPU seconds of each rep, client and server
 
     def timed(key, fn):
@@ -201,9 +203,12 @@ def large_append(bench: Bench, n, rows, reps):
         timed("ours", lambda: run_loader(bench.config("large/*.parquet", "parquet")))
         timed("ours_bare", lambda: run_loader(bench.config(
             "large/*.parquet", "parquet", extra="    audit_columns: false\n")))
+        timed("ours_zstd", lambda: run_loader(bench.config(
+            "large/*.parquet", "parquet", extra=ZSTD_TABLE)))
         con = bench.duck()  # (opened and its extensions loaded outside the measure)
         timed("duck", lambda: duck_copy(con, rep))
         timed("rs", lambda: delta_rs(bench, f"rs{rep}"))
+        timed("rs_zstd", lambda: delta_rs(bench, f"rsz{rep}", "ZSTD"))
     out["cpu"] = cpu
     # Requests of one more run of ours and of the COPY, through the counting proxy.
     cfg = bench.config("large/*.parquet", "parquet")
@@ -215,13 +220,14 @@ def large_append(bench: Bench, n, rows, reps):
     return out, ours_req, metrics, duck_req
 
 
-def delta_rs(bench: Bench, prefix: str) -> float:
-    from deltalake import write_deltalake
+def delta_rs(bench: Bench, prefix: str, compression: str = "SNAPPY") -> float:
+    from deltalake import WriterProperties, write_deltalake
 
     t = time.perf_counter()
     data = ds.dataset(f"{bench.bucket}/raw/large/", format="parquet", filesystem=bench.arrow_fs())
     write_deltalake(bench.uri(prefix), data.scanner().to_reader(), mode="append",
-                    storage_options=bench.s3.deltalake_options())
+                    storage_options=bench.s3.deltalake_options(),
+                    writer_properties=WriterProperties(compression=compression))
     return time.perf_counter() - t
 
 
@@ -296,19 +302,24 @@ def large_rows(args, large) -> list[str]:
     out, nl = large[0], args.large_files
     ours, bare = median(out["ours"]), median(out["ours_bare"])
     duck, rs = median(out["duck"]), median(out["rs"])
+    zstd, rs_zstd = median(out["ours_zstd"]), median(out["rs_zstd"])
     return [f"| large append: {nl} parquet x {args.large_rows:,} rows, with the 3 audit columns "
             f"(default) | {ours:.2f} | DuckDB COPY S3 -> S3: {duck:.2f}; delta-rs "
             f"write_deltalake S3 -> S3: {rs:.2f} | {ours / duck:.2f}x DuckDB's time, "
             f"{ours / rs:.2f}x delta-rs's time | <= 1.3x DuckDB's time, below delta-rs's time |",
             f"| same, without audit columns (what the peers write) | {bare:.2f} | same | "
-            f"{bare / duck:.2f}x DuckDB's time, {bare / rs:.2f}x delta-rs's time | same |"]
+            f"{bare / duck:.2f}x DuckDB's time, {bare / rs:.2f}x delta-rs's time | same |",
+            f"| with the 3 audit columns, zstd (`delta.compression.codec: zstd`) | {zstd:.2f} | "
+            f"delta-rs with zstd: {rs_zstd:.2f} | {zstd / rs_zstd:.2f}x delta-rs's time with zstd, "
+            f"{zstd / ours:.2f}x ours with snappy | - |"]
 
 
 def large_cpu(large) -> list[str]:
     cpu = {k: median(v) for k, v in large[0]["cpu"].items()}
     return ["", "Large append, CPU seconds per run (median; the process and its children plus the "
             f"S3 server, which share the cores): ours {cpu['ours']:.2f}, without audit columns "
-            f"{cpu['ours_bare']:.2f}, DuckDB's COPY {cpu['duck']:.2f}, delta-rs {cpu['rs']:.2f} "
+            f"{cpu['ours_bare']:.2f}, with zstd {cpu['ours_zstd']:.2f}, DuckDB's COPY "
+            f"{cpu['duck']:.2f}, delta-rs {cpu['rs']:.2f} (with zstd {cpu['rs_zstd']:.2f}) "
             f"(ours {cpu['ours'] / cpu['rs']:.2f}x delta-rs's, {cpu['ours'] / cpu['duck']:.2f}x "
             "the COPY's)."]
 
@@ -316,6 +327,11 @@ def large_cpu(large) -> list[str]:
 def report(args, large, small):
     import deltalake
 
+    if small is None:  # --large-only
+        reps = "; ".join(f"{k} {', '.join(f'{x:.2f}' for x in v)}"
+                         for k, v in large[0].items() if k != "cpu")
+        return "\n".join(large_rows(args, large) + large_cpu(large) +
+                          ["", "Every rep's seconds: " + reps])
     s_load, s_rerun, (s_kinds, s_where), s_metrics, (r_kinds, r_where), r_metrics, s_duck = small
     n, nl = args.small_files, args.large_files
     load, rerun, duck = median(s_load), median(s_rerun), median(s_duck)
@@ -362,6 +378,8 @@ def main():
     ap.add_argument("--no-doc", action="store_true", help="print only, leave the doc alone")
     ap.add_argument("--small-only", action="store_true",
                     help="only the small-file cases (for iterating; implies --no-doc)")
+    ap.add_argument("--large-only", action="store_true",
+                    help="only the large append (for iterating; implies --no-doc)")
     args = ap.parse_args()
     if args.quick:
         args.small_files, args.large_files, args.large_rows, args.reps = 1000, 4, 200_000, 1
@@ -369,7 +387,7 @@ def main():
     server = S3Server()
     try:
         bench = Bench(server, work)
-        small = small_files(bench, args.small_files, args.reps)
+        small = None if args.large_only else small_files(bench, args.small_files, args.reps)
         large = None if args.small_only else large_append(bench, args.large_files,
                                                           args.large_rows, args.reps)
     finally:
@@ -377,7 +395,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     text = report(args, large, small)
     print(text)
-    if not args.no_doc and not args.small_only:
+    if not args.no_doc and not args.small_only and not args.large_only:
         update_doc("s3", "## Object storage (S3)\n\nReproduce: `.venv/bin/python bench/s3_bench.py`"
                    " (`--quick`: a smoke run in about a minute)\n\n" + text)
 

@@ -159,3 +159,24 @@ def test_what_a_write_cannot_change_is_refused_like_duckdb(env: LoaderEnv):
         for r in (spark_run, duck_run):
             assert named in r.out, str(r)
         assert env.version("t") == version, "nothing may be written"
+
+
+def test_the_tables_codec_is_written_by_spark_too(env: LoaderEnv):
+    """delta.compression.codec (Databricks' property) on a table: Apache Spark's Delta ignores
+    it, so the Spark engine writes its batches with the session's codec set to it."""
+    from test_e2e_compression import codecs
+    write_csv(env.raw / "a.csv", csv_rows(0, 3, "a"))
+    entry = env.table_entry("t", "*.csv", "csv", table_properties={"delta.compression.codec": "zstd"})
+    env.write_config([dict(entry, engine="duckdb")])
+    env.load()
+    write_csv(env.raw / "b.csv", csv_rows(10, 3, "b"))
+    env.write_config([dict(entry, engine="spark")])
+    env.load()
+    got = codecs(env.table_path("t"))
+    assert len(got) >= 2 and all(c == {"ZSTD"} for c in got.values()), got
+    # A table without the property: the server's own codec (snappy here), not the last one set.
+    write_csv(env.raw / "u" / "a.csv", csv_rows(0, 3, "a"))
+    env.write_config([dict(entry, engine="spark"),
+                      dict(env.table_entry("u", "u/*.csv", "csv"), engine="spark")])
+    env.load()
+    assert set().union(*codecs(env.table_path("u")).values()) == {"SNAPPY"}

@@ -2,6 +2,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -50,6 +51,14 @@ void ReadColumns(MapReader& r, std::vector<ColumnSpec>& out) {
   for (auto& [name, type] : columns) out.push_back({name, type});
 }
 
+// The data file codecs data_loader writes (delta::kParquetCodecs; config does not link delta).
+bool IsParquetCodec(std::string value) {
+  std::transform(value.begin(), value.end(), value.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return value == "snappy" || value == "zstd" || value == "gzip" || value == "uncompressed" ||
+         value == "none";
+}
+
 // Delta table properties; the ones we act on must have values we understand.
 void ReadTableProperties(MapReader& r, TableConfig& t) {
   std::vector<std::pair<std::string, std::string>> props;
@@ -58,6 +67,11 @@ void ReadTableProperties(MapReader& r, TableConfig& t) {
     bool boolean = name == "delta.enableDeletionVectors" || name == "delta.appendOnly";
     if (boolean && value != "true" && value != "false") {
       r.Error("table_properties", fmt::format("{} must be true or false, got '{}'", name, value));
+      continue;
+    }
+    if (name == "delta.compression.codec" && !IsParquetCodec(value)) {
+      r.Error("table_properties",
+              fmt::format("{} must be snappy, zstd, gzip or uncompressed, got '{}'", name, value));
       continue;
     }
     t.table_properties[name] = value;

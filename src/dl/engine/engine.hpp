@@ -86,6 +86,8 @@ struct WriteOptions {
   std::vector<std::string> order_by;  ///< sort rows within files by these columns
   bool zorder = false;                ///< order by a Z-order (bit interleave) of order_by
   int num_indexed_cols = 32;          ///< delta.dataSkippingNumIndexedCols
+  /// Parquet codec of the data files (delta::ParquetCodecOf: snappy, zstd, gzip, uncompressed).
+  std::string compression = "snappy";
   /// Column mapping (name or id mode): files name columns, nested ones too, by their physical
   /// names and carry their ids as Parquet field_ids; partition values and stats use the
   /// physical names.

@@ -98,6 +98,9 @@ struct AppendOperation {
   std::map<std::string, std::string> table_properties;
   /// Clustering columns (config `clustering_columns`) of a table the write creates.
   std::vector<std::string> clustering_columns;
+  /// The Parquet codec of the data files the write adds when the table (after the write) has
+  /// delta.compression.codec (delta::ParquetCodecOf); empty: the engine's own default.
+  std::string compression;
   /// Idempotency: the engine's commit is skipped when the table already holds this txn
   /// version (or a later one) of this app id.
   std::string txn_app_id;

@@ -15,6 +15,7 @@
 #include "dl/delta/column_mapping.hpp"
 #include "dl/delta/commit_range.hpp"
 #include "dl/delta/loader_commit_info.hpp"
+#include "dl/delta/parquet_codec.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/delta/stats.hpp"
@@ -214,18 +215,24 @@ void DescribeDeltaSource(const DeltaSource& source, engine::AppendOperation& op)
 Status RemoteTableSettings(const Target& target, const delta::Snapshot* snapshot,
                            engine::AppendOperation& op) {
   const TableConfig& t = target.config;
+  delta::StringMap wanted = t.table_properties;
   if (!snapshot) {
     op.table_properties = t.table_properties;
     op.clustering_columns = t.clustering_columns;
-    return Status::OK();
+  } else {
+    DL_RETURN_IF_ERROR(table::CheckClusteredBy(*snapshot, t.clustering_columns, target.root));
+    const delta::StringMap& have = snapshot->metadata().configuration;
+    wanted = have;
+    DL_RETURN_IF_ERROR(
+        table::SetTableProperties(t.table_properties, &wanted, target.root).status());
+    for (const auto& [key, value] : wanted) {
+      auto it = have.find(key);
+      if (it == have.end() || it->second != value) op.table_properties[key] = value;
+    }
   }
-  DL_RETURN_IF_ERROR(table::CheckClusteredBy(*snapshot, t.clustering_columns, target.root));
-  const delta::StringMap& have = snapshot->metadata().configuration;
-  delta::StringMap wanted = have;
-  DL_RETURN_IF_ERROR(table::SetTableProperties(t.table_properties, &wanted, target.root).status());
-  for (const auto& [key, value] : wanted) {
-    auto it = have.find(key);
-    if (it == have.end() || it->second != value) op.table_properties[key] = value;
+  // The engine writes the table's codec itself: Apache Spark's Delta ignores the property.
+  if (wanted.contains(delta::kCompressionCodecKey)) {
+    DL_ASSIGN_OR_RETURN(op.compression, delta::ParquetCodecOf(wanted, target.display_name));
   }
   return Status::OK();
 }

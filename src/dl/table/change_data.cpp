@@ -1,12 +1,14 @@
 // Change data feed (delta.enableChangeDataFeed, PROTOCOL.md "Change Data Files", "Add CDC
 // File"): the cdc files a write adds to its commit, and reading the changes of a range of
 // versions (`table changes`).
+#include "dl/engine/change_data.hpp"
+
 #include <fmt/format.h>
 
 #include "dl/delta/column_mapping.hpp"
 #include "dl/delta/commit_range.hpp"
+#include "dl/delta/parquet_codec.hpp"
 #include "dl/delta/protocol_features.hpp"
-#include "dl/engine/change_data.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
 
@@ -79,6 +81,7 @@ Status AddChangeData(TableContext& ctx, const std::string& root, const delta::Pr
   engine::WriteOptions wopts;
   wopts.partition_columns = metadata.partition_columns;
   wopts.column_mapping = delta::UsesColumnMapping(metadata.configuration);
+  DL_ASSIGN_OR_RETURN(wopts.compression, delta::ParquetCodecOf(metadata.configuration, root));
   DL_ASSIGN_OR_RETURN(
       auto written,
       ctx.engine.WriteDataFiles(

@@ -4,6 +4,7 @@
 
 #include "dl/common/clock.hpp"
 #include "dl/delta/column_mapping.hpp"
+#include "dl/delta/parquet_codec.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
 
@@ -79,6 +80,8 @@ Result<WriteResult> DeleteWhere(TableContext& ctx, const std::string& root,
   engine::WriteOptions wopts;
   wopts.partition_columns = snapshot->partition_columns();
   wopts.column_mapping = delta::UsesColumnMapping(snapshot->metadata().configuration);
+  DL_ASSIGN_OR_RETURN(wopts.compression,
+                      delta::ParquetCodecOf(snapshot->metadata().configuration, root));
   DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(keep, root, copied.file_schema, wopts));
 
   delta::Transaction tx(ctx.fs, &ctx.engine, root, snapshot);

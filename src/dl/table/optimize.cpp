@@ -10,6 +10,7 @@
 #include "dl/common/clock.hpp"
 #include "dl/delta/clustering.hpp"
 #include "dl/delta/column_mapping.hpp"
+#include "dl/delta/parquet_codec.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/table/table.hpp"
 #include "dl/table/table_internal.hpp"
@@ -116,6 +117,8 @@ Result<OptimizeResult> Optimize(TableContext& ctx, const std::string& root,
   engine::WriteOptions wopts;
   wopts.partition_columns = snapshot->partition_columns();
   wopts.column_mapping = delta::UsesColumnMapping(snapshot->metadata().configuration);
+  DL_ASSIGN_OR_RETURN(wopts.compression,
+                      delta::ParquetCodecOf(snapshot->metadata().configuration, root));
   wopts.target_file_size_bytes = options.target_file_size_bytes;
   wopts.order_by = options.order_by;
   wopts.zorder = options.zorder;

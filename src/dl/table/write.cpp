@@ -7,6 +7,7 @@
 #include "dl/delta/clustering.hpp"
 #include "dl/delta/column_mapping.hpp"
 #include "dl/delta/constraints.hpp"
+#include "dl/delta/parquet_codec.hpp"
 #include "dl/delta/protocol_features.hpp"
 #include "dl/delta/row_tracking.hpp"
 #include "dl/delta/type_widening.hpp"
@@ -219,6 +220,7 @@ struct TablePlan {
   delta::StringMap configuration;
   std::vector<std::string> partition_by;
   bool column_mapping = false;
+  std::string compression;                // the data files' codec (delta.compression.codec)
   std::optional<delta::Metadata> new_md;  // committed when the write changes it
   // Row tracking: the materialized row id and row commit version columns the files carry
   // beside the schema's (hidden from readers; see WriteRequest::carries_row_ids).
@@ -276,6 +278,7 @@ Result<TablePlan> PlanNewTable(const WriteRequest& req, const delta::Schema& sou
       delta::RequiredProtocol(plan.schema, md.configuration, !req.cluster_by.empty());
   // Refused before any data file is written (a property may need a feature we lack).
   DL_RETURN_IF_ERROR(delta::CheckCanWrite(protocol, md, root));
+  DL_ASSIGN_OR_RETURN(plan.compression, delta::ParquetCodecOf(md.configuration, root));
   plan.configuration = md.configuration;
   tx.Add(std::move(protocol));
   tx.Add(std::move(md));
@@ -320,6 +323,7 @@ Result<TablePlan> PlanExistingTable(TableContext& ctx, const WriteRequest& req,
   }
   DL_ASSIGN_OR_RETURN(bool properties_changed,
                       SetTableProperties(req.configuration, &md.configuration, root));
+  DL_ASSIGN_OR_RETURN(plan.compression, delta::ParquetCodecOf(md.configuration, root));
   plan.configuration = md.configuration;
   if (result.schema_changed || properties_changed) {
     delta::Protocol upgraded =
@@ -369,6 +373,7 @@ Result<std::vector<delta::AddFile>> WriteRows(TableContext& ctx, const WriteRequ
   engine::WriteOptions wopts = req.write_options;
   wopts.partition_columns = plan.partition_by;
   wopts.column_mapping = plan.column_mapping;
+  wopts.compression = plan.compression;
   wopts.rows_by_value = wopts.count_rows_by.empty() ? nullptr : &result.rows_by_value;
   DL_ASSIGN_OR_RETURN(auto adds, ctx.engine.WriteDataFiles(rows, root, FileSchema(plan), wopts));
   result.files_added = static_cast<int64_t>(adds.size());

@@ -338,6 +338,13 @@ TEST(ValidationTest, TablePropertiesWeActOnNeedBooleans) {
               HasSubstr("table_properties: expected a mapping"));
 }
 
+TEST(ValidationTest, TheCompressionCodecPropertyMustBeOneTheLoaderWrites) {
+  EXPECT_THAT(Errors(OneTable("    table_properties: {delta.compression.codec: brotli}\n")),
+              HasSubstr("table_properties: delta.compression.codec must be snappy, zstd, gzip or "
+                        "uncompressed, got 'brotli'"));
+  EXPECT_EQ(Errors(OneTable("    table_properties: {delta.compression.codec: ZSTD}\n")), "");
+}
+
 }  // namespace dl::config
 
 namespace dl::config {

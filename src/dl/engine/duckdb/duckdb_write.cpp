@@ -2,7 +2,8 @@
 // then move each file to its Hive-style partition directory with a unique name and describe
 // it as an add action.
 //
-// DuckDB writes the files (snappy; TIMESTAMPTZ as isAdjustedToUTC=true and TIMESTAMP as
+// DuckDB writes the files (snappy unless the table's delta.compression.codec says otherwise;
+// TIMESTAMPTZ as isAdjustedToUTC=true and TIMESTAMP as
 // false, which is what Spark expects for timestamp / timestamp_ntz) and reports per-file row
 // counts, column statistics and partition keys (RETURN_STATS). The partition keys are the
 // Delta partition strings, serialized in SQL; the directory names are escaped by us
@@ -14,16 +15,18 @@
 // deleted; if the writer dies instead, no commit names them and VACUUM removes them.
 //
 // Object stores have no rename: there COPY writes straight to the final keys (DuckDB's own
-// Hive-style directories under the table root, part-<uuid>.snappy.parquet), which no reader
+// Hive-style directories under the table root, part-<uuid>.<codec>.parquet), which no reader
 // sees until a commit names them. On failure the files COPY reported are deleted; files of a
 // COPY that failed midway (or of a killed writer) are named by no commit, and VACUUM removes
 // them.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "dl/delta/column_mapping.hpp"
+#include "dl/delta/parquet_codec.hpp"
 #include "dl/delta/partition.hpp"
 #include "dl/delta/stats.hpp"
 #include "dl/engine/duckdb/column_mapping_sql.hpp"
@@ -119,14 +122,34 @@ Result<std::vector<StagedFile>> ReadCopyResult(QueryResult& result,
 // table: 10% less writer CPU for 2% larger files; low-cardinality columns keep theirs).
 constexpr const char* kDictionaryLimit = "DICTIONARY_SIZE_LIMIT 10000";
 
+// How the files name things: the partition keys of add.partitionValues (and of the
+// directories), the data schema the stats follow, and COPY's FIELD_IDS option. Under column
+// mapping all of these use physical names.
+struct FileLayout {
+  std::vector<std::string> partition_keys;
+  delta::Schema data_schema;
+  std::string field_ids;
+  std::string codec;   ///< COPY's COMPRESSION (the neutral names are DuckDB's)
+  std::string suffix;  ///< of the file names: snappy.parquet, zstd.parquet, ...
+};
+
+FileLayout LayoutFor(const delta::Schema& table_schema, const WriteOptions& options) {
+  FileLayout layout{options.partition_columns, DataSchema(table_schema, options.partition_columns),
+                    "", options.compression, delta::ParquetFileSuffix(options.compression)};
+  if (!options.column_mapping) return layout;
+  for (auto& key : layout.partition_keys) key = delta::PhysicalColumnName(table_schema, key);
+  layout.field_ids = ", FIELD_IDS " + FieldIdsSql(layout.data_schema);
+  layout.data_schema = delta::PhysicalSchema(layout.data_schema);
+  return layout;
+}
+
 // `key_columns`: the partition key columns of the COPY query (none: not partitioned).
-// `field_ids`: ", FIELD_IDS {...}" for column mapping, else "".
 std::string CopyOptions(const std::vector<std::string>& key_columns, int64_t file_size,
-                        const std::string& field_ids) {
+                        const FileLayout& layout) {
   std::string options = fmt::format(
-      "FORMAT parquet, COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', "
+      "FORMAT parquet, COMPRESSION {}, FILENAME_PATTERN 'part-{{uuid}}', "
       "RETURN_STATS true, {}{}",
-      kDictionaryLimit, field_ids);
+      layout.codec, kDictionaryLimit, layout.field_ids);
   if (!key_columns.empty()) {
     std::string keys;
     for (size_t i = 0; i < key_columns.size(); ++i) {
@@ -143,18 +166,18 @@ std::string CopyOptions(const std::vector<std::string>& key_columns, int64_t fil
 // groups from the file's own bytes per row and put one row group in each file.
 Result<std::vector<StagedFile>> SplitFile(Connection& conn, FileSystem& fs, const StagedFile& big,
                                           const std::string& dir, bool in_place,
-                                          const char* extension, int64_t target,
-                                          const std::string& field_ids) {
+                                          const std::string& extension, int64_t target,
+                                          const FileLayout& layout) {
   int64_t rows_per_file = std::max<int64_t>(
       1, static_cast<int64_t>(static_cast<double>(big.rows) * static_cast<double>(target) /
                               static_cast<double>(big.size)));
   if (rows_per_file >= big.rows) return std::vector<StagedFile>{big};
   std::string sql = fmt::format(
       "COPY (SELECT * FROM read_parquet({}, hive_partitioning=false)) TO {} (FORMAT parquet, "
-      "COMPRESSION snappy, FILENAME_PATTERN 'part-{{uuid}}', FILE_EXTENSION '{}', "
+      "COMPRESSION {}, FILENAME_PATTERN 'part-{{uuid}}', FILE_EXTENSION '{}', "
       "RETURN_STATS true, {}, ROW_GROUP_SIZE {}, ROW_GROUPS_PER_FILE 1{}{})",
-      QuoteLiteral(ReadPath(big.path)), QuoteLiteral(EnginePath(dir)), extension, kDictionaryLimit,
-      rows_per_file, in_place ? ", APPEND true" : "", field_ids);
+      QuoteLiteral(ReadPath(big.path)), QuoteLiteral(EnginePath(dir)), layout.codec, extension,
+      kDictionaryLimit, rows_per_file, in_place ? ", APPEND true" : "", layout.field_ids);
   DL_ASSIGN_OR_RETURN(QueryResult result, conn.Query(sql, "splitting a large data file"));
   DL_ASSIGN_OR_RETURN(auto parts, ReadCopyResult(result, {}));
   for (auto& p : parts) {
@@ -171,7 +194,7 @@ Result<std::vector<StagedFile>> SplitFile(Connection& conn, FileSystem& fs, cons
 Result<std::vector<StagedFile>> SplitOversized(Connection& conn, FileSystem& fs,
                                                std::vector<StagedFile> files,
                                                const std::string& staging, int64_t target,
-                                               const std::string& field_ids) {
+                                               const FileLayout& layout) {
   std::vector<StagedFile> ready;
   for (auto& f : files) {
     if (target <= 0 || f.size <= target + target / 2) {
@@ -181,22 +204,23 @@ Result<std::vector<StagedFile>> SplitOversized(Connection& conn, FileSystem& fs,
     bool in_place = staging.empty();
     std::string dir =
         in_place ? f.path.substr(0, f.path.rfind('/')) : JoinPath(staging, "split-" + NewUuid());
-    DL_ASSIGN_OR_RETURN(
-        auto parts, SplitFile(conn, fs, f, dir, in_place, in_place ? "snappy.parquet" : "parquet",
-                              target, field_ids));
+    DL_ASSIGN_OR_RETURN(auto parts,
+                        SplitFile(conn, fs, f, dir, in_place, in_place ? layout.suffix : "parquet",
+                                  target, layout));
     for (auto& p : parts) ready.push_back(std::move(p));
   }
   return ready;
 }
 
-// Move a staged file to <table_root>/<partition dir>/part-<uuid>.snappy.parquet.
+// Move a staged file to <table_root>/<partition dir>/part-<uuid>.<layout.suffix>.
 Result<delta::AddFile> PublishFile(FileSystem& fs, const StagedFile& f,
-                                   const std::string& table_root,
-                                   const std::vector<std::string>& partition_columns,
-                                   const delta::Schema& data_schema, int num_indexed_cols) {
+                                   const std::string& table_root, const FileLayout& layout,
+                                   int num_indexed_cols) {
+  const auto& partition_columns = layout.partition_keys;
+  const delta::Schema& data_schema = layout.data_schema;
   std::string stem = std::filesystem::path(f.path).stem().string();  // part-<uuid>
   std::string dir = delta::PartitionDirectory(partition_columns, f.partition_values);
-  std::string name = stem + ".snappy.parquet";
+  std::string name = stem + "." + layout.suffix;
   std::string relative = dir.empty() ? name : dir + "/" + name;
   std::string target = JoinPath(table_root, relative);
   if (!dir.empty()) DL_RETURN_IF_ERROR(fs.CreateDirs(JoinPath(table_root, dir)));
@@ -210,25 +234,6 @@ Result<delta::AddFile> PublishFile(FileSystem& fs, const StagedFile& f,
   add.data_change = true;
   add.stats = delta::BuildStatsJson(data_schema, f.rows, f.stats, num_indexed_cols);
   return add;
-}
-
-// How the files name things: the partition keys of add.partitionValues (and of the
-// directories), the data schema the stats follow, and COPY's FIELD_IDS option. Under column
-// mapping all of these use physical names.
-struct FileLayout {
-  std::vector<std::string> partition_keys;
-  delta::Schema data_schema;
-  std::string field_ids;
-};
-
-FileLayout LayoutFor(const delta::Schema& table_schema, const WriteOptions& options) {
-  FileLayout layout{options.partition_columns, DataSchema(table_schema, options.partition_columns),
-                    ""};
-  if (!options.column_mapping) return layout;
-  for (auto& key : layout.partition_keys) key = delta::PhysicalColumnName(table_schema, key);
-  layout.field_ids = ", FIELD_IDS " + FieldIdsSql(layout.data_schema);
-  layout.data_schema = delta::PhysicalSchema(layout.data_schema);
-  return layout;
 }
 
 // Deletes, unless released, the files already published.
@@ -272,6 +277,11 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteDataFiles(const std::stri
                                                                  const delta::Schema& table_schema,
                                                                  const WriteOptions& options) {
   std::string context = fmt::format("writing data files to '{}'", table_root);
+  // The codec reaches COPY's options as a word: only the ones named there.
+  if (std::find(std::begin(delta::kParquetCodecs), std::end(delta::kParquetCodecs),
+                options.compression) == std::end(delta::kParquetCodecs)) {
+    return Status::InvalidArgument("unknown Parquet codec '{}'", options.compression);
+  }
   DL_ASSIGN_OR_RETURN(auto query_columns, Describe(sql, context));
   std::optional<RowTally> tally;
   if (!options.count_rows_by.empty() && options.rows_by_value != nullptr) tally.emplace();
@@ -302,20 +312,17 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteLocal(const std::string& 
   const auto& partition_columns = layout.partition_keys;
   std::vector<std::string> keys;
   for (size_t i = 0; i < partition_columns.size(); ++i) keys.push_back(PartitionKeyColumn(i));
-  std::string copy =
-      fmt::format("COPY ({}) TO {} ({})", select, QuoteLiteral(staging),
-                  CopyOptions(keys, options.target_file_size_bytes, layout.field_ids));
+  std::string copy = fmt::format("COPY ({}) TO {} ({})", select, QuoteLiteral(staging),
+                                 CopyOptions(keys, options.target_file_size_bytes, layout));
   DL_ASSIGN_OR_RETURN(QueryResult result, conn_.Query(copy, context));
   DL_ASSIGN_OR_RETURN(auto staged, ReadCopyResult(result, partition_columns));
   DL_ASSIGN_OR_RETURN(auto ready, SplitOversized(conn_, fs, std::move(staged), staging,
-                                                 options.target_file_size_bytes, layout.field_ids));
+                                                 options.target_file_size_bytes, layout));
 
-  const delta::Schema& data_schema = layout.data_schema;
   std::vector<delta::AddFile> adds;
   for (const auto& f : ready) {
     if (f.rows == 0) continue;  // COPY may leave an empty file for an empty result
-    auto add =
-        PublishFile(fs, f, table_root, partition_columns, data_schema, options.num_indexed_cols);
+    auto add = PublishFile(fs, f, table_root, layout, options.num_indexed_cols);
     if (!add.ok()) return add.status().WithContext(context);
     cleanup.Published(delta::ResolveDataPath(table_root, add->path));
     adds.push_back(std::move(*add));
@@ -344,10 +351,10 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteToObjectStore(
                         select);
   }
   // APPEND: the table root already holds files; new names are fresh uuids.
-  std::string copy =
-      fmt::format("COPY ({}) TO {} ({}, FILE_EXTENSION 'snappy.parquet', APPEND true)", query,
-                  QuoteLiteral(EnginePath(root)),
-                  CopyOptions(partition_columns, options.target_file_size_bytes, layout.field_ids));
+  std::string copy = fmt::format(
+      "COPY ({}) TO {} ({}, FILE_EXTENSION '{}', APPEND true)", query,
+      QuoteLiteral(EnginePath(root)),
+      CopyOptions(partition_columns, options.target_file_size_bytes, layout), layout.suffix);
   DL_ASSIGN_OR_RETURN(QueryResult result, conn_.Query(copy));
   DL_ASSIGN_OR_RETURN(auto written, ReadCopyResult(result, partition_columns, partition_columns));
   WriteCleanup cleanup(*fs_);
@@ -356,7 +363,7 @@ Result<std::vector<delta::AddFile>> DuckDbEngine::WriteToObjectStore(
     cleanup.Published(f.path);
   }
   DL_ASSIGN_OR_RETURN(auto ready, SplitOversized(conn_, *fs_, std::move(written), "",
-                                                 options.target_file_size_bytes, layout.field_ids));
+                                                 options.target_file_size_bytes, layout));
   for (const auto& f : ready) cleanup.Published(f.path);
 
   const delta::Schema& data_schema = layout.data_schema;

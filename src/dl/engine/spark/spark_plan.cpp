@@ -212,6 +212,11 @@ Status PrepareSession(SparkSession& session, const AppendOperation& op) {
   DL_RETURN_IF_ERROR(PinStringLiterals(session));
   DL_RETURN_IF_ERROR(
       session.SetConf("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS"));
+  // Apache Spark's Delta writes with the session's codec whatever the table's property says
+  // (Databricks honours the property); without one the server's default stays.
+  constexpr const char* kCodec = "spark.sql.parquet.compression.codec";
+  DL_RETURN_IF_ERROR(op.compression.empty() ? session.UnsetConf(kCodec)
+                                            : session.SetConf(kCodec, op.compression));
   // The compiled config fragments (spark_fragment.cpp) mean what they mean on DuckDB only
   // with these, as on DuckDB: a bad cast or an overflow fails rather than giving NULL, and
   // zoned timestamps are read, cut and printed in UTC.
