@@ -191,6 +191,31 @@ def test_object_store_without_credentials_is_a_config_error_naming_key_and_schem
     assert not env.processed.exists(), "a refused config wrote something"
 
 
+def test_dependency_locations_with_unsupported_schemes_are_config_errors(env: LoaderEnv):
+    """A `file:` dependency on a scheme without a backend passed validate and made every run
+    wait for it in vain (exit 3, "not met", or a wait until the timeout): it is a config error
+    (exit 2) naming upstream_dependencies and the scheme, in validate and run, as the path keys
+    are. `file:file:///...` is the local file, as `file:` URIs are everywhere else."""
+    write_csv(env.raw / "t" / "a.csv", csv_rows(1, 3))
+    entry = env.table_entry("t", "t/*.csv", "csv")
+    for dep, scheme in {"file:hdfs://nn/flags/ready": "hdfs:", "file:ftp://h/ready": "ftp:",
+                        "file:gs://b/ready": "gs://", "file:dbfs:/flags/ready": "dbfs:",
+                        "table:oss://b/lake/up": "oss:"}.items():
+        env.write_config([entry], upstream_dependencies=[dep],
+                         on_unmet_dependencies="wait", dependency_wait_timeout_seconds=600)
+        for cmd in ("validate", "run"):
+            r = env.run(cmd, timeout=60)
+            assert r.rc == 2, f"{dep}: {r}"
+            assert "upstream_dependencies" in r.stderr and scheme in r.stderr, f"{dep}: {r}"
+    flag = env.root / "ready.flag"
+    env.write_config([entry], upstream_dependencies=[f"file:file://{flag}"])
+    r = env.run("run")
+    assert r.rc == 3 and f"no file at {flag}" in r.stderr, str(r)
+    flag.write_text("")
+    env.load()
+    assert env.rows_by_file("t"), "the met dependency loaded nothing"
+
+
 def test_file_uris_are_local_paths(env: LoaderEnv):
     a = write_csv(env.raw / "t" / "a.csv", csv_rows(1, 3))
     entry = env.table_entry("t", "t/*.csv", "csv")

@@ -71,6 +71,26 @@ def test_a_table_dependency_on_a_store(store):
     assert store.read("down").num_rows == 1
 
 
+def test_dependencies_on_a_table_and_a_flag_given_by_their_uris(store):
+    """`table:<uri>` (a table on a store, named by its location as `table:/abs/path` names a
+    local one) was refused at run time as not a name (exit 3 on every run, validate passed);
+    it is met once the table exists, as `file:<uri>` is once the flag object exists."""
+    store.put_parquet("raw/down/a.parquet", {"id": [1]})
+    upstream = store.server.uri(store.bucket, "lake/up")
+    flag = store.server.uri(store.bucket, "flags/ready")
+    store.write_config([store.table_entry("down", "down/*.parquet")],
+                       upstream_dependencies=[f"table:{upstream}", f"file:{flag}"])
+    assert store.run("validate").rc == 0
+    r = store.run("run")
+    assert r.rc == 3, str(r)
+    assert f"table:{upstream} (no Delta table at {upstream})" in r.stderr, str(r)
+    assert f"file:{flag} (no file at {flag})" in r.stderr, str(r)
+    write_deltalake(upstream, pa.table({"id": [1]}), storage_options=store.server.deltalake_options())
+    store.put("flags/ready", b"")
+    store.load()
+    assert store.read("down").num_rows == 1
+
+
 def run_holding_the_commit(env, tmp_path, change, what="the commit to be held"):
     """`run` with the first commit held (after its batch's files were read) while change()
     runs, then let go. Returns the exit code and the output."""

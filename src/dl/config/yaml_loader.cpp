@@ -215,11 +215,32 @@ TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderCo
   return t;
 }
 
+// The location of a file: dependency, and of a table: dependency given by its path, resolves
+// as the path keys do (file:// and dbfs: to local paths). A scheme without a backend is refused
+// here: a dependency read the wrong way must never be one that no run can meet.
+void ResolveDependencyLocations(MapReader& r, std::vector<std::string>& deps) {
+  for (std::string& spec : deps) {
+    const size_t colon = spec.find(':');
+    if (colon == std::string::npos) continue;  // ValidateRoot names a malformed entry
+    const std::string kind = spec.substr(0, colon);
+    const std::string target = spec.substr(colon + 1);
+    const bool location = !target.empty() && (target[0] == '/' || !UriScheme(target).empty());
+    if (kind != "file" && !(kind == "table" && location)) continue;
+    auto resolved = ResolveLocation(target);
+    if (!resolved.ok()) {
+      r.Error("upstream_dependencies", fmt::format("'{}': {}", spec, resolved.status().message()));
+      continue;
+    }
+    spec = kind + ":" + *resolved;
+  }
+}
+
 void ReadCluster(MapReader& r, LoaderConfig& cfg) {
   r.GetBool("use_unity_catalog", cfg.use_unity_catalog);
   r.GetOptString("default_catalog", cfg.default_catalog);
   r.GetOptString("unity_catalog_url", cfg.unity_catalog_url);
   r.GetStringList("upstream_dependencies", cfg.upstream_dependencies);
+  ResolveDependencyLocations(r, cfg.upstream_dependencies);
   r.GetStringList("downstream_notifications", cfg.downstream_notifications);
 }
 

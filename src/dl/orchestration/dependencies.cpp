@@ -9,6 +9,7 @@
 #include "dl/delta/snapshot.hpp"
 #include "dl/engine/engine.hpp"
 #include "dl/orchestration/jobs_api.hpp"
+#include "dl/storage/paths.hpp"
 #include "dl/storage/registry.hpp"
 
 namespace dl::orchestration {
@@ -121,7 +122,8 @@ Result<Dependency> ParseDependency(const std::string& spec) {
 }
 
 Result<std::string> ResolveTablePath(const config::LoaderConfig& cfg, const std::string& name) {
-  if (!name.empty() && name[0] == '/') return name;
+  // A path or an object-store URI (the config resolved and checked it) names the table itself.
+  if (!name.empty() && (name[0] == '/' || IsUri(name))) return name;
   size_t last = name.rfind('.');
   std::string database = last == std::string::npos ? "" : name.substr(0, last);
   std::string table = last == std::string::npos ? name : name.substr(last + 1);
@@ -131,8 +133,8 @@ Result<std::string> ResolveTablePath(const config::LoaderConfig& cfg, const std:
                                   : IsName(database.substr(0, first)) &&
                                         IsName(database.substr(first + 1)));
   if (!ok) {
-    return Status::Config("table:{}: write database.table, catalog.schema.table or an absolute "
-                          "path",
+    return Status::Config("table:{}: write database.table, catalog.schema.table, an absolute "
+                          "path or a URI",
                           name);
   }
   config::TableConfig t;

@@ -67,6 +67,7 @@ TEST(DependencySpecTest, ParseAndResolve) {
   EXPECT_EQ(*ResolveTablePath(cfg, "bronze.raw_events"), "/p/bronze/raw_events");
   EXPECT_EQ(*ResolveTablePath(cfg, "main.bronze.raw_events"), "/p/main/bronze/raw_events");
   EXPECT_EQ(*ResolveTablePath(cfg, "/abs/table"), "/abs/table");
+  EXPECT_EQ(*ResolveTablePath(cfg, "s3://lake/bronze/t"), "s3://lake/bronze/t");
   cfg.use_unity_catalog = true;
   cfg.default_catalog = "Prod";
   EXPECT_EQ(*ResolveTablePath(cfg, "Bronze.Events"), "/p/prod/bronze/events");
