@@ -91,6 +91,31 @@ def test_dependencies_on_a_table_and_a_flag_given_by_their_uris(store):
     assert store.read("down").num_rows == 1
 
 
+def test_a_source_prefix_that_does_not_exist_is_a_warning_in_the_run_and_in_status(store):
+    """A source prefix with no object is a warning in the run's summary and its metrics, and
+    in `status` (text and --json), which said nothing: a typo in a prefix looked like a table
+    whose files had not arrived yet. A prefix that exists, and a literal key naming one
+    object, are no warning."""
+    store.put_parquet("raw/here/a.parquet", {"id": [1]})
+    one = store.put_parquet("raw/one/x.parquet", {"id": [2]})
+    gone = f"{store.raw}/nothere/*.parquet"
+    store.write_config([store.table_entry("here", "here/*.parquet"),
+                        store.table_entry("one", "one/x.parquet"),
+                        store.table_entry("gone", "nothere/*.parquet")])
+    want = f"source_path_pattern {gone}: its base directory does not exist"
+    r = store.load()
+    assert f"warning: [{DB}.gone] {want}" in r.stdout, str(r)
+    r = store.run("status")
+    assert r.rc == 0 and f"  warning: {want}" in r.stdout, str(r)
+    assert r.stdout.count("its base directory does not exist") == 1, str(r)
+    r = store.run("status", "--json")
+    tables = {t["table"]: t for t in json.loads(r.stdout)["tables"]}
+    assert tables[f"{DB}.gone"]["source_warnings"] == [want], tables
+    assert tables[f"{DB}.here"]["source_warnings"] == [], tables
+    assert tables[f"{DB}.one"]["source_warnings"] == [], tables
+    assert store.rows_by_file("one") == {one: 1}
+
+
 def run_holding_the_commit(env, tmp_path, change, what="the commit to be held"):
     """`run` with the first commit held (after its batch's files were read) while change()
     runs, then let go. Returns the exit code and the output."""

@@ -170,6 +170,8 @@ def test_a_missing_base_is_a_warning(env: LoaderEnv):
     [run_json] = sorted((env.checkpoints / "metrics").glob("run-*.json"))
     [table] = json.loads(run_json.read_text())["tables"]
     assert any("does not exist" in w for w in table["warnings"]), table
+    r = env.run("status")
+    assert r.rc == 0 and "its base directory does not exist" in r.stdout, str(r)
 
 
 def test_a_file_from_the_future_waits_and_says_why(env: LoaderEnv):

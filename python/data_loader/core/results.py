@@ -192,6 +192,9 @@ class TableStatus(_Record):
     #: Completed files whose rows were not counted (reconciled from the table's log after a
     #: crash): ``rows_loaded`` is then a lower bound.
     files_rows_unknown: int = 0
+    #: What a run would warn about the table's source ("source_path_pattern ...: its base
+    #: directory does not exist").
+    source_warnings: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         """The fields as ``status --json`` has them (data_files and table_error only when

@@ -6,6 +6,7 @@
 #include "dl/cli/run_command.hpp"
 #include "dl/cli/spark_catalog.hpp"
 #include "dl/common/clock.hpp"
+#include "dl/discovery/discover.hpp"
 #include "dl/loader/locked_engine.hpp"
 #include "dl/loader/reconcile.hpp"
 #include "dl/storage/registry.hpp"
@@ -16,6 +17,21 @@ namespace dl::cli {
 namespace {
 
 using nlohmann::ordered_json;
+
+// What a run would warn about the table's source before planning: a missing base (a typo
+// in a prefix looks like files not landed yet). One listing request, not a discovery.
+ordered_json SourceWarnings(FileSystem& fs, const config::TableConfig& t) {
+  ordered_json out = ordered_json::array();
+  auto exists = discovery::PatternBaseExists(fs, t.source_path_pattern);
+  if (!exists.ok()) {
+    out.push_back(fmt::format("source_path_pattern {}: {}", t.source_path_pattern,
+                              exists.status().message()));
+  } else if (!*exists) {
+    out.push_back(fmt::format("source_path_pattern {}: its base directory does not exist",
+                              t.source_path_pattern));
+  }
+  return out;
+}
 
 Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::TableConfig& t,
                                  FileSystem& fs, engine::Engine& engine,
@@ -71,6 +87,7 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
   out["files_rows_unknown"] = rows_unknown;
   out["last_load"] = last_load >= 0 ? ordered_json(FormatTimestampMs(last_load)) : nullptr;
   out["failures"] = failures;
+  out["source_warnings"] = SourceWarnings(fs, t);
   return out;
 }
 
@@ -103,6 +120,9 @@ void PrintText(const ordered_json& tables) {
           "  warning: {} file(s) the tracker records as loaded are not in the table (it was "
           "deleted, recreated or restored); `run --reload-missing` loads them again\n",
           missing);
+    }
+    for (const auto& w : t["source_warnings"]) {
+      std::cout << "  warning: " << w.get<std::string>() << "\n";
     }
     for (const auto& fail : t["failures"]) {
       std::cout << fmt::format("  failed: {} (attempts {}): {}\n", fail["file"].get<std::string>(),

@@ -147,16 +147,38 @@ bool MatchesBelow(const GlobMatcher& matcher, const std::string& base, std::stri
 // Object stores have no directories to walk: one recursive listing below the pattern's
 // literal prefix (Delta tables below it pruned), each key matched against the rest. A
 // prefix with no objects is a missing base.
-Status CollectUri(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& opts,
-                  DiscoverStats& stats, std::vector<DiscoveredFile>& out) {
-  const std::string& pattern = full.pattern();
+// Where a pattern starts: the directory listed below (or, for a literal pattern, the file or
+// directory it names); the rest of the glob, relative to it.
+struct PatternStart {
+  std::string base;
+  std::string rest;
+  bool literal = false;
+};
+
+PatternStart StartOf(const std::string& pattern) {
+  PatternStart s;
+  s.literal = !HasWildcards(pattern) && pattern.find("**") == std::string::npos;
+  if (!IsUri(pattern)) {
+    GlobSplit split = SplitLiteralPrefix(pattern);
+    s.base = s.literal ? TrimTrailingSlashes(UnescapeGlob(pattern)) : split.base_dir;
+    s.rest = std::move(split.rest);
+    return s;
+  }
   const std::string root = UriRoot(pattern);
-  const bool literal = !HasWildcards(pattern) && pattern.find("**") == std::string::npos;
   std::string path = pattern.substr(root.size());
   while (!path.empty() && path.front() == '/') path.erase(0, 1);
   GlobSplit split = SplitLiteralPrefix(path);
-  std::string below = literal ? TrimTrailingSlashes(UnescapeGlob(path)) : split.base_dir;
-  const std::string base = LexicallyNormal(below.empty() ? root : root + "/" + below);
+  std::string below = s.literal ? TrimTrailingSlashes(UnescapeGlob(path)) : split.base_dir;
+  s.base = LexicallyNormal(below.empty() ? root : root + "/" + below);
+  s.rest = std::move(split.rest);
+  return s;
+}
+
+Status CollectUri(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& opts,
+                  DiscoverStats& stats, std::vector<DiscoveredFile>& out) {
+  const PatternStart start = StartOf(full.pattern());
+  const bool literal = start.literal;
+  const std::string& base = start.base;
   if (literal) {  // a literal pattern may name one object
     auto entry = fs.Stat(base);
     if (entry.ok() && !entry->is_dir) {
@@ -164,7 +186,7 @@ Status CollectUri(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions
       return Status::OK();
     }
   }
-  DL_ASSIGN_OR_RETURN(GlobMatcher matcher, GlobMatcher::Compile(literal ? "**" : split.rest));
+  DL_ASSIGN_OR_RETURN(GlobMatcher matcher, GlobMatcher::Compile(literal ? "**" : start.rest));
   auto listed = fs.ListRecursive(base, kDeltaLogDirName);
   if (!listed.ok() && listed.status().code() != StatusCode::kNotFound) return listed.status();
   ++stats.directories_listed;
@@ -187,9 +209,9 @@ Status Collect(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& o
                DiscoverStats& stats, std::vector<DiscoveredFile>& out) {
   const std::string& pattern = full.pattern();
   if (IsUri(pattern)) return CollectUri(fs, full, opts, stats, out);
-  const bool literal = !HasWildcards(pattern) && pattern.find("**") == std::string::npos;
-  GlobSplit split = SplitLiteralPrefix(pattern);
-  std::string base = literal ? TrimTrailingSlashes(UnescapeGlob(pattern)) : split.base_dir;
+  const PatternStart start = StartOf(pattern);
+  const bool literal = start.literal;
+  const std::string& base = start.base;
   const std::string stat_path = base.empty() ? "." : base;
   DL_ASSIGN_OR_RETURN(bool exists, fs.Exists(stat_path));
   if (!exists) {
@@ -208,7 +230,7 @@ Status Collect(FileSystem& fs, const GlobMatcher& full, const DiscoverOptions& o
     return Status::OK();
   }
   const size_t first = out.size();
-  DL_RETURN_IF_ERROR(WalkBase(fs, canonical, literal ? "**" : split.rest, opts, stats, out));
+  DL_RETURN_IF_ERROR(WalkBase(fs, canonical, literal ? "**" : start.rest, opts, stats, out));
   AddSpellings(out, first, canonical, base);
   return Status::OK();
 }
@@ -256,6 +278,22 @@ Result<std::vector<DiscoveredFile>> Discover(FileSystem& fs, const std::string& 
     return a.path < b.path;
   });
   return files;
+}
+
+Result<bool> PatternBaseExists(FileSystem& fs, const std::string& pattern) {
+  const PatternStart start = StartOf(pattern);
+  if (!IsUri(pattern)) return fs.Exists(start.base.empty() ? "." : start.base);
+  // A prefix exists when it holds an object: the first page of its listing, one entry read.
+  bool found = false;
+  DL_RETURN_IF_ERROR(fs.ListEach(start.base, "", [&found](const FileEntry&) {
+    found = true;
+    return false;
+  }));
+  if (found || !start.literal) return found;
+  auto entry = fs.Stat(start.base);  // a literal pattern may name one object
+  if (entry.ok()) return true;
+  if (entry.status().code() == StatusCode::kNotFound) return false;
+  return entry.status();
 }
 
 }  // namespace dl::discovery

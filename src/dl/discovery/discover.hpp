@@ -85,4 +85,10 @@ Result<std::vector<DiscoveredFile>> Discover(FileSystem& fs, const std::string& 
                                              const DiscoverOptions& opts = {},
                                              DiscoverStats* stats = nullptr);
 
+/// Whether the pattern's base (the directory Discover starts from, or what a literal pattern
+/// names) exists, without listing the files below it: on an object store the first page of
+/// the prefix's listing (and a HEAD for a literal key), on a local disk a stat. For `status`,
+/// which warns about a missing base as a run does. Errors: the store's (access denied, ...).
+Result<bool> PatternBaseExists(FileSystem& fs, const std::string& pattern);
+
 }  // namespace dl::discovery
