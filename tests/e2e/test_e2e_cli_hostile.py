@@ -216,6 +216,23 @@ def test_dependency_locations_with_unsupported_schemes_are_config_errors(env: Lo
     assert env.rows_by_file("t"), "the met dependency loaded nothing"
 
 
+def test_a_uri_with_one_slash_is_never_a_pattern_below_raw_data_path(env: LoaderEnv):
+    """`s3:/bucket/raw/*.parquet` (one slash) as raw_data_path is refused, but as a table's
+    source_path_pattern it was taken for a relative pattern and joined below raw_data_path
+    (`<raw>/s3:/bucket/...`): validate passed and runs found nothing. It is the s3 location it
+    spells, refused as raw_data_path is (exit 2 naming the key and the scheme)."""
+    for pattern in ("s3:/bucket/raw/*.parquet", "az:/container/raw/*.parquet"):
+        entry = env.table_entry("t", "t/*.parquet", "parquet")
+        entry["source_path_pattern"] = pattern
+        env.write_config([entry])
+        for cmd in ("validate", "run"):
+            r = env.run(cmd)
+            assert r.rc == 2, f"{pattern}: {r}"
+            scheme = pattern.split(":")[0]
+            assert f"tables[0].source_path_pattern: {scheme}://" in r.stderr, str(r)
+            assert str(env.raw) not in r.stderr, f"joined below raw_data_path: {r}"
+
+
 def test_file_uris_are_local_paths(env: LoaderEnv):
     a = write_csv(env.raw / "t" / "a.csv", csv_rows(1, 3))
     entry = env.table_entry("t", "t/*.csv", "csv")

@@ -154,7 +154,8 @@ void ResolveLocationKey(MapReader& r, std::string_view key, std::string& value) 
 void ResolvePattern(const LoaderConfig& cfg, const std::string& table_path, TableConfig& t,
                     std::set<std::string>& env_keys) {
   const std::string& p = t.source_path_pattern;
-  if (p.empty() || p[0] == '/' || p.find("://") != std::string::npos) return;
+  // Any "scheme:/" location is one (s3:/b/x, a slash short, is not a directory below raw).
+  if (p.empty() || p[0] == '/' || !UriScheme(p).empty()) return;
   if (cfg.raw_data_path.empty()) return;
   const bool glob = t.file_format != FileFormat::kDelta;
   t.source_path_pattern =
