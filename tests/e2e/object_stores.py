@@ -293,7 +293,8 @@ class FaultProxy:
                     self.send_response(fail)
                     self.send_header("Content-Length", str(len(msg)))
                     self.end_headers()
-                    self.wfile.write(msg)
+                    if self.command != "HEAD":  # a HEAD answer has no body: one would be
+                        self.wfile.write(msg)   # read as the start of the next answer
                     return
                 headers = {k: v for k, v in self.headers.items()
                            if not (proxy.strip_if_none_match and k.lower() == "if-none-match")}

@@ -326,6 +326,26 @@ def test_server_errors_are_retried(store):
         proxy.stop()
 
 
+def test_throttling_and_server_errors_on_every_method_are_retried(store):
+    """429 (S3 SlowDown, Azure's throttling) and 5xx answers to listings, reads, HEADs and
+    commits are retried with backoff: every file loads exactly once and every fault was hit.
+    A HEAD answer has no body (the proxy sent one, and the connection's next answer was read
+    from it as "Unsupported protocol")."""
+    proxy = FaultProxy(store.server.port)
+    try:
+        files = [store.put_parquet(f"raw/th/p{i}.parquet", {"id": [i]}) for i in range(6)]
+        store.write_config([store.table_entry("th", "th/*.parquet", max_files_per_batch=2)],
+                           endpoint=proxy.endpoint, max_parallel_jobs=1)
+        for status, method in [(503, "GET"), (429, "GET"), (503, "PUT"), (429, "PUT"),
+                               (500, "HEAD"), (429, "HEAD")]:
+            proxy.fail_next(1, status, method)
+        store.load()
+        assert not proxy.failures, f"faults not hit: {proxy.failures}"
+        assert store.rows_by_file("th") == {f: 1 for f in files}
+        assert store.log_versions("th") == [0, 1, 2]
+    finally:
+        proxy.stop()
+
 
 def run_metrics_json(text: str) -> dict:
     return json.loads(text)["storage_requests"]
