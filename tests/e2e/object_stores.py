@@ -263,6 +263,8 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.failures: list[tuple[str, int]] = []
         self.strip_if_none_match = False
+        # (method, status, path part): forwarded, then answered with status (a lost answer).
+        self.lost_answers: list[tuple[str, int, str]] = []
         self.counts: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []
         proxy = self
@@ -302,6 +304,19 @@ class FaultProxy:
                 conn.request(self.command, self.path, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
+                with proxy.lock:
+                    lost = next((i for i, (m, _, part) in enumerate(proxy.lost_answers)
+                                 if m == self.command and part in self.path), None)
+                    status = proxy.lost_answers.pop(lost)[1] if lost is not None else None
+                if status is not None:
+                    conn.close()
+                    msg = b"<Error><Code>InternalError</Code><Message>lost</Message></Error>"
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(msg)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(msg)
+                    return
                 self.send_response(resp.status)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "content-length", "connection"):

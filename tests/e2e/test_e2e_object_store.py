@@ -346,6 +346,26 @@ def test_throttling_and_server_errors_on_every_method_are_retried(store):
     finally:
         proxy.stop()
 
+def test_a_commit_whose_answer_was_lost_is_not_committed_twice(store):
+    """The store wrote a commit but its answer was lost (a 5xx after the write): the retried
+    conditional PUT finds the version taken, and the loader sees its own commit there instead
+    of committing the batch again under the next version. Also for the tracker's commit."""
+    proxy = FaultProxy(store.server.port)
+    try:
+        files = [store.put_parquet(f"raw/la/p{i}.parquet", {"id": [i]}) for i in range(4)]
+        store.write_config([store.table_entry("la", "la/*.parquet", max_files_per_batch=2)],
+                           endpoint=proxy.endpoint, max_parallel_jobs=1)
+        proxy.lost_answers += [("PUT", 500, f"/{DB}/la/_delta_log/{0:020}.json"),
+                               ("PUT", 503, f"/{DB}/la/_delta_log/{1:020}.json"),
+                               ("PUT", 503, f"file_processing_tracker/_delta_log/{0:020}.json")]
+        store.load()
+        assert not proxy.lost_answers, f"not hit: {proxy.lost_answers}"
+        store.load()
+    finally:
+        proxy.stop()
+    assert store.rows_by_file("la") == {f: 1 for f in files}
+    assert store.log_versions("la") == [0, 1]
+
 
 def run_metrics_json(text: str) -> dict:
     return json.loads(text)["storage_requests"]
