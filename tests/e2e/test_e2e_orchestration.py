@@ -11,7 +11,7 @@ import threading
 import time
 
 import pyarrow as pa
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 
 from e2e_lib import write_parquet
 from loopback_http import JobsApiServer, RecordingServer, closed_port, run
@@ -107,6 +107,22 @@ def test_table_dependency_needs_a_commit_newer_than_our_last_run(env):
     assert r.rc == 3 and "not after our last successful run" in r.out, r
     write_deltalake(str(upstream), pa.table({"x": [2]}), mode="append")
     env.load()
+
+
+def test_cluster_status_reads_a_table_dependency_outside_the_configs_locations(env, tmp_path):
+    """A `table:` dependency on a table with a checkpoint outside the config's locations (here
+    an absolute path; on a store, another bucket): the run found it met, but cluster-status
+    read its checkpoint with its own engine, locked to the config's locations, and called it
+    "not ready" with the engine's "Permission Error"."""
+    upstream = tmp_path / "elsewhere" / "up"
+    for i in range(3):
+        write_deltalake(str(upstream), pa.table({"x": [i]}), mode="append")
+    DeltaTable(str(upstream)).create_checkpoint()
+    config(env, deps=[f"table:{upstream}"], dependency_max_age_seconds=3600)
+    env.load()
+    s = env.run("cluster-status", "--json")
+    [dep] = json.loads(s.stdout)["dependencies"]
+    assert dep["state"] == "ok", dep
 
 
 def test_job_dependency_reads_the_latest_run_through_the_jobs_api(env, monkeypatch):

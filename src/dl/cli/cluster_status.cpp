@@ -220,9 +220,10 @@ Status Measure(const config::LoaderConfig& cfg, cluster::HealthInput& in) {
     in.tables.push_back(std::move(f));
   }
   // One non-waiting check of each upstream dependency (what a run would check first).
+  // No parquet reader of ours: this engine may read only the config's locations, and a
+  // table: dependency may live elsewhere; the check brings an engine allowed to read it.
   orchestration::DependencyContext dctx;
   dctx.fs = fs.get();
-  dctx.parquet = engine.get();
   auto timed_out = orchestration::TimedOutDependencies(cfg, *fs);
   for (const auto& d : orchestration::CheckDependenciesOnce(cfg, dctx)) {
     std::string state = d.met ? "ok" : "waiting", detail = log::RedactSecrets(d.detail);
