@@ -338,6 +338,16 @@ class BucketFileSystem : public FileSystem {
     }
     return r;
   }
+  // One page of a prefix (a missing prefix visits nothing), as a store answers it.
+  Status ListEach(const std::string& d, const std::string& after,
+                  const std::function<bool(const FileEntry&)>& visit) override {
+    auto entry = local_->Stat(Local(d));
+    if (entry.ok() && !entry->is_dir) return Status::OK();  // an object is no prefix
+    return local_->ListEach(Local(d), after, [&](FileEntry e) {
+      e.path = kBucket + e.path.substr(root_.size());
+      return visit(e);
+    });
+  }
   Result<FileEntry> Stat(const std::string& p) override {
     auto r = local_->Stat(Local(p));
     if (r.ok()) r->path = p;
@@ -451,6 +461,30 @@ TEST_F(DiscoverTest, AMissingObjectStorePrefixIsAMissingBase) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->empty());
   EXPECT_TRUE(stats.base_missing);
+}
+
+// `status` warns about a missing base as a run does, without discovering the files.
+TEST_F(DiscoverTest, PatternBaseExistsAgreesWithDiscoversMissingBase) {
+  Touch("raw/t/a.parquet");
+  BucketFileSystem bucket(root_);
+  for (const auto& [pattern, want] : std::vector<std::pair<std::string, bool>>{
+           {"s3://bucket/raw/t/*.parquet", true},
+           {"s3://bucket/raw/**/*.parquet", true},
+           {"s3://bucket/raw/t/a.parquet", true},
+           {"s3://bucket/raw/nothing-here/*.parquet", false},
+           {"s3://bucket/raw/t/b.parquet", false}}) {
+    auto exists = PatternBaseExists(bucket, pattern);
+    ASSERT_TRUE(exists.ok()) << exists.status().ToString();
+    EXPECT_EQ(*exists, want) << pattern;
+  }
+  for (const auto& [pattern, want] : std::vector<std::pair<std::string, bool>>{
+           {P("raw/t/*.parquet"), true},
+           {P("raw/t/a.parquet"), true},
+           {P("nope/*.csv"), false}}) {
+    auto exists = PatternBaseExists(*fs_, pattern);
+    ASSERT_TRUE(exists.ok()) << exists.status().ToString();
+    EXPECT_EQ(*exists, want) << pattern;
+  }
 }
 
 // Run with --gtest_also_run_disabled_tests: lists 100,000 files and prints the time.
