@@ -61,8 +61,8 @@ Result<cluster::TableFacts> Facts(const config::LoaderConfig& cfg, const config:
 ordered_json HealthJson(const cluster::HealthReport& h) {
   ordered_json reasons = ordered_json::array();
   for (const auto& r : h.reasons) {
-    reasons.push_back({{"level", cluster::ToString(r.level)}, {"check", r.check},
-                       {"message", r.message}});
+    reasons.push_back(
+        {{"level", cluster::ToString(r.level)}, {"check", r.check}, {"message", r.message}});
   }
   return {{"status", cluster::ToString(h.level)}, {"reasons", reasons}};
 }
@@ -104,22 +104,31 @@ ordered_json StatusJson(const cluster::Environment& env, const cluster::Resource
   ordered_json disks = ordered_json::array(), tables = ordered_json::array(),
                deps = ordered_json::array();
   for (const auto& d : in.disks) {
-    disks.push_back({{"label", d.label}, {"path", d.disk.path},
-                     {"free_bytes", d.disk.free_bytes}, {"total_bytes", d.disk.total_bytes}});
+    disks.push_back({{"label", d.label},
+                     {"path", d.disk.path},
+                     {"free_bytes", d.disk.free_bytes},
+                     {"total_bytes", d.disk.total_bytes}});
   }
   for (const auto& t : in.tables) {
-    tables.push_back({{"table", t.name}, {"path", t.path}, {"exists", t.exists},
-                      {"data_files", t.data_files}, {"data_bytes", t.data_bytes},
-                      {"small_files", t.small_files}, {"files_completed", t.files_completed},
-                      {"files_failed", t.files_failed}, {"rows", t.rows},
+    tables.push_back({{"table", t.name},
+                      {"path", t.path},
+                      {"exists", t.exists},
+                      {"data_files", t.data_files},
+                      {"data_bytes", t.data_bytes},
+                      {"small_files", t.small_files},
+                      {"files_completed", t.files_completed},
+                      {"files_failed", t.files_failed},
+                      {"rows", t.rows},
                       {"deleted_rows", t.deleted_rows},
                       {"error", t.error.empty() ? ordered_json(nullptr) : ordered_json(t.error)}});
   }
   for (const auto& d : in.dependencies) {
     deps.push_back({{"dependency", d.dependency}, {"state", d.state}, {"detail", d.detail}});
   }
-  ordered_json out = {{"environment", EnvironmentJson(env)}, {"resources", PlanJson(plan)},
-                      {"disks", disks}, {"tables", tables}};
+  ordered_json out = {{"environment", EnvironmentJson(env)},
+                      {"resources", PlanJson(plan)},
+                      {"disks", disks},
+                      {"tables", tables}};
   out["last_run"] = nullptr;
   if (in.last_run) {  // the same fields as the run's metrics file
     monitoring::RunMetrics m;
@@ -141,19 +150,28 @@ ordered_json EnvironmentJson(const cluster::Environment& e) {
   return {{"kind", cluster::ToString(e.kind)},
           {"cpu_cores", e.cpu_cores},
           {"memory_limit_bytes", e.memory_limit},
-          {"host", {{"cores", e.host_cores}, {"memory_bytes", e.host_memory},
-                    {"memory_available_bytes", e.host_memory_available}}},
-          {"container", {{"marker", e.container_marker}, {"cgroup_version", e.cgroup.version},
-                         {"cgroup_path", e.cgroup.path}, {"cpu_quota", Opt(e.cgroup.cpu_quota)},
-                         {"cpuset_cpus", Opt(e.cgroup.cpuset_cpus)},
-                         {"memory_limit_bytes", Opt(e.cgroup.memory_limit)},
-                         {"memory_usage_bytes", Opt(e.cgroup.memory_usage)}}},
-          {"databricks", {{"runtime_version", Opt(d.runtime_version)},
-                          {"cluster_id", Opt(d.cluster_id)}, {"cluster_name", Opt(d.cluster_name)},
-                          {"cluster_type", Opt(d.cluster_type)}, {"node_type", Opt(d.node_type)},
-                          {"spark_version", Opt(d.spark_version)}, {"workers", Opt(d.workers)},
-                          {"is_driver", Opt(d.is_driver)},
-                          {"is_job_cluster", Opt(d.is_job_cluster)}}},
+          {"host",
+           {{"cores", e.host_cores},
+            {"memory_bytes", e.host_memory},
+            {"memory_available_bytes", e.host_memory_available}}},
+          {"container",
+           {{"marker", e.container_marker},
+            {"cgroup_version", e.cgroup.version},
+            {"cgroup_path", e.cgroup.path},
+            {"cpu_quota", Opt(e.cgroup.cpu_quota)},
+            {"cpuset_cpus", Opt(e.cgroup.cpuset_cpus)},
+            {"memory_limit_bytes", Opt(e.cgroup.memory_limit)},
+            {"memory_usage_bytes", Opt(e.cgroup.memory_usage)}}},
+          {"databricks",
+           {{"runtime_version", Opt(d.runtime_version)},
+            {"cluster_id", Opt(d.cluster_id)},
+            {"cluster_name", Opt(d.cluster_name)},
+            {"cluster_type", Opt(d.cluster_type)},
+            {"node_type", Opt(d.node_type)},
+            {"spark_version", Opt(d.spark_version)},
+            {"workers", Opt(d.workers)},
+            {"is_driver", Opt(d.is_driver)},
+            {"is_job_cluster", Opt(d.is_job_cluster)}}},
           {"sources", sources}};
 }
 

@@ -37,7 +37,8 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
                                  FileSystem& fs, engine::Engine& engine,
                                  tracker::FileTracker& tracker) {
   const std::string name = config::DisplayName(cfg, t);
-  ordered_json out = {{"table", name}, {"path", config::TablePath(cfg, t)},
+  ordered_json out = {{"table", name},
+                      {"path", config::TablePath(cfg, t)},
                       {"strategy", config::ToString(t.loading_strategy)}};
   table::TableContext ctx{fs, engine};
   auto snap = table::LoadSnapshot(ctx, config::TablePath(cfg, t));
@@ -67,9 +68,8 @@ Result<ordered_json> TableStatus(const config::LoaderConfig& cfg, const config::
       last_load = std::max(last_load, r.processing_end_time_ms.value_or(r.updated_at_ms));
     }
     if (r.status == tracker::FileStatus::kFailed) {
-      failures.push_back({{"file", path},
-                          {"retries", r.retry_count},
-                          {"error", r.error_message.value_or("")}});
+      failures.push_back(
+          {{"file", path}, {"retries", r.retry_count}, {"error", r.error_message.value_or("")}});
     }
   }
   out["files"] = counts;
@@ -179,7 +179,8 @@ void AddStatusCommand(CLI::App& app, int& exit_code) {
   AddConfigOptions(*cmd, args->config);
   cmd->add_option("--tables", args->tables, "only these tables (comma-separated names)");
   cmd->add_flag("--json", args->json, "print JSON");
-  cmd->callback([args, &exit_code] { exit_code = ShowStatus(args->config, args->tables, args->json); });
+  cmd->callback(
+      [args, &exit_code] { exit_code = ShowStatus(args->config, args->tables, args->json); });
 }
 
 }  // namespace dl::cli

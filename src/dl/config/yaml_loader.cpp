@@ -245,7 +245,8 @@ void ReadCluster(MapReader& r, LoaderConfig& cfg) {
   r.GetStringList("downstream_notifications", cfg.downstream_notifications);
 }
 
-// Unity Catalog, dependencies, notifications: Unity Catalog token, dependency waiting, notifications.
+// Unity Catalog, dependencies, notifications: Unity Catalog token, dependency waiting,
+// notifications.
 void ReadCatalogAndOrchestration(MapReader& r, LoaderConfig& cfg) {
   r.GetString("unity_catalog_token_env", cfg.unity_catalog_token_env);
   r.GetString("databricks_host_env", cfg.databricks_host_env);

@@ -44,9 +44,9 @@ DependencyState CheckTable(const config::LoaderConfig& cfg, const Dependency& d,
   const int64_t version = (*snap)->version();
   if (cfg.dependency_max_age_seconds) {
     s.met = now - ts <= *cfg.dependency_max_age_seconds * 1000;
-    s.detail = fmt::format("version {} committed {}; {} dependency_max_age_seconds {}", version,
-                           Ago(now, ts), s.met ? "within" : "older than",
-                           *cfg.dependency_max_age_seconds);
+    s.detail =
+        fmt::format("version {} committed {}; {} dependency_max_age_seconds {}", version,
+                    Ago(now, ts), s.met ? "within" : "older than", *cfg.dependency_max_age_seconds);
     return s;
   }
   std::optional<int64_t> last = ctx.last_run_start_ms;
@@ -58,9 +58,9 @@ DependencyState CheckTable(const config::LoaderConfig& cfg, const Dependency& d,
     return s;
   }
   s.met = ts > *last;
-  s.detail = fmt::format("version {} committed {}, {} our last successful run ({})", version,
-                         FormatTimestampMs(ts), s.met ? "after" : "not after",
-                         FormatTimestampMs(*last));
+  s.detail =
+      fmt::format("version {} committed {}, {} our last successful run ({})", version,
+                  FormatTimestampMs(ts), s.met ? "after" : "not after", FormatTimestampMs(*last));
   return s;
 }
 
@@ -113,9 +113,10 @@ Result<Dependency> ParseDependency(const std::string& spec) {
   } else if (kind == "job") {
     d.kind = DependencyKind::kJob;
   } else {
-    return Status::Config("upstream_dependencies: '{}' must look like table:..., file:... or "
-                          "job:...",
-                          spec);
+    return Status::Config(
+        "upstream_dependencies: '{}' must look like table:..., file:... or "
+        "job:...",
+        spec);
   }
   if (d.target.empty()) return Status::Config("upstream_dependencies: '{}' names nothing", spec);
   return d;
@@ -128,14 +129,14 @@ Result<std::string> ResolveTablePath(const config::LoaderConfig& cfg, const std:
   std::string database = last == std::string::npos ? "" : name.substr(0, last);
   std::string table = last == std::string::npos ? name : name.substr(last + 1);
   size_t first = database.find('.');
-  bool ok = IsName(table) && (first == std::string::npos
-                                  ? IsName(database)
-                                  : IsName(database.substr(0, first)) &&
-                                        IsName(database.substr(first + 1)));
+  bool ok = IsName(table) && (first == std::string::npos ? IsName(database)
+                                                         : IsName(database.substr(0, first)) &&
+                                                               IsName(database.substr(first + 1)));
   if (!ok) {
-    return Status::Config("table:{}: write database.table, catalog.schema.table, an absolute "
-                          "path or a URI",
-                          name);
+    return Status::Config(
+        "table:{}: write database.table, catalog.schema.table, an absolute "
+        "path or a URI",
+        name);
   }
   config::TableConfig t;
   t.database_name = database;
@@ -204,8 +205,8 @@ WaitOutcome AwaitDependencies(const config::LoaderConfig& cfg, const DependencyC
                               const std::function<bool(int64_t ms)>& sleep) {
   WaitOutcome out;
   const bool wait = cfg.on_unmet_dependencies == config::OnUnmetDependencies::kWait;
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::seconds(cfg.dependency_wait_timeout_seconds);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(cfg.dependency_wait_timeout_seconds);
   for (;;) {
     DependencyContext now_ctx = ctx;
     now_ctx.now_ms = 0;  // each check reads the clock

@@ -32,9 +32,9 @@ struct Dependency {
 /// "table:...", "file:...", "job:..." (config validation already checked the shape).
 Result<Dependency> ParseDependency(const std::string& spec);
 
-/// table:<name>: the Delta table's root: an absolute path or a URI as is, else the name resolved the
-/// way the config resolves database_name.table_name (catalog.schema nests). Config error for
-/// a name that is not 2 or 3 identifiers.
+/// table:<name>: the Delta table's root: an absolute path or a URI as is, else the name resolved
+/// the way the config resolves database_name.table_name (catalog.schema nests). Config error for a
+/// name that is not 2 or 3 identifiers.
 Result<std::string> ResolveTablePath(const config::LoaderConfig& cfg, const std::string& name);
 
 struct DependencyState {

@@ -467,20 +467,18 @@ TEST_F(DiscoverTest, AMissingObjectStorePrefixIsAMissingBase) {
 TEST_F(DiscoverTest, PatternBaseExistsAgreesWithDiscoversMissingBase) {
   Touch("raw/t/a.parquet");
   BucketFileSystem bucket(root_);
-  for (const auto& [pattern, want] : std::vector<std::pair<std::string, bool>>{
-           {"s3://bucket/raw/t/*.parquet", true},
-           {"s3://bucket/raw/**/*.parquet", true},
-           {"s3://bucket/raw/t/a.parquet", true},
-           {"s3://bucket/raw/nothing-here/*.parquet", false},
-           {"s3://bucket/raw/t/b.parquet", false}}) {
+  for (const auto& [pattern, want] :
+       std::vector<std::pair<std::string, bool>>{{"s3://bucket/raw/t/*.parquet", true},
+                                                 {"s3://bucket/raw/**/*.parquet", true},
+                                                 {"s3://bucket/raw/t/a.parquet", true},
+                                                 {"s3://bucket/raw/nothing-here/*.parquet", false},
+                                                 {"s3://bucket/raw/t/b.parquet", false}}) {
     auto exists = PatternBaseExists(bucket, pattern);
     ASSERT_TRUE(exists.ok()) << exists.status().ToString();
     EXPECT_EQ(*exists, want) << pattern;
   }
   for (const auto& [pattern, want] : std::vector<std::pair<std::string, bool>>{
-           {P("raw/t/*.parquet"), true},
-           {P("raw/t/a.parquet"), true},
-           {P("nope/*.csv"), false}}) {
+           {P("raw/t/*.parquet"), true}, {P("raw/t/a.parquet"), true}, {P("nope/*.csv"), false}}) {
     auto exists = PatternBaseExists(*fs_, pattern);
     ASSERT_TRUE(exists.ok()) << exists.status().ToString();
     EXPECT_EQ(*exists, want) << pattern;
