@@ -13,7 +13,8 @@ for p in "${pkgs[@]}"; do
 done
 # Tools may come from elsewhere (e.g. Node.js from its own packages): install only if absent.
 declare -A tool_pkg=([cmake]=cmake [ninja]=ninja-build [g++]=g++ [openssl]=openssl [npm]=npm
-                     [curl]=curl [python3]=python3-venv [ccache]=ccache)
+                     [curl]=curl [python3]=python3-venv [ccache]=ccache
+                     [clang-format]=clang-format)  # the style (.clang-format), for contributors
 for t in "${!tool_pkg[@]}"; do
   command -v "$t" >/dev/null 2>&1 || missing+=("${tool_pkg[$t]}")
 done
