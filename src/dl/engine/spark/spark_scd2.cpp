@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "dl/delta/constraints.hpp"
 #include "dl/engine/spark/spark_scd2_plan.hpp"
 #include "dl/engine/spark/spark_table.hpp"
 
@@ -36,6 +37,27 @@ std::string RowOf(const Scd2Columns& c, const std::set<std::string>& have,
   return fmt::format("{}", fmt::join(out, ", "));
 }
 
+// The MERGE's INSERT names every version column but generated ones, which Delta computes (a
+// version's NULL there broke the generation expression's constraint). An identity column is
+// refused: the DuckDB engine keeps a replaced row's value in its versions, which Delta's MERGE
+// cannot (GENERATED ALWAYS refuses given values; BY DEFAULT would take the NULL of a new
+// version), so each closed version would change its surrogate key.
+Result<std::set<std::string>> ComputedByDelta(const AppendOperation& rows) {
+  std::set<std::string> out;
+  if (!rows.table_columns) return out;
+  const delta::Schema schema{*rows.table_columns};
+  DL_ASSIGN_OR_RETURN(auto identities, delta::IdentityColumns(schema));
+  if (!identities.empty()) {
+    return Status::Unsupported(
+        "table {} has identity column {} (writer feature identityColumns): SCD2 on the Spark "
+        "engine cannot keep its values in the versions that replace rows; nothing was written "
+        "(load it with engine: duckdb)",
+        rows.display_name, identities.front().name);
+  }
+  for (const auto& g : delta::GeneratedColumns(schema)) out.insert(g.name);
+  return out;
+}
+
 std::string Pack(const std::vector<std::string>& cols) {
   if (cols.empty()) return "0";
   std::vector<std::string> fields;
@@ -47,6 +69,7 @@ std::string Pack(const std::vector<std::string>& cols) {
 
 Status Scd2Plan::ResolveColumns() {
   const AppendOperation& rows = op_.rows;
+  DL_ASSIGN_OR_RETURN(computed_, ComputedByDelta(rows));
   DL_ASSIGN_OR_RETURN(auto batch, ColumnsOf(s_, "SELECT * FROM " + Id(kBatchView)));
   const std::vector<std::string> data = DataColumns(rows, batch);
   const std::vector<std::string> scd2 = {op_.effective_column, op_.end_column,
@@ -308,6 +331,7 @@ Result<std::optional<int64_t>> Scd2Plan::Commit() {
   for (const auto& c : written) {
     old.push_back(In(op_.keys, c.name) ? "`t`." + Id(c.name)
                                        : fmt::format("CAST(NULL AS {}) AS {}", c.type, Id(c.name)));
+    if (computed_.count(c.name)) continue;
     cols.push_back(Id(c.name));
     values.push_back("`source`." + Id(c.name));
   }

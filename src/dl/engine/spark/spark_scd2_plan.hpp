@@ -121,6 +121,8 @@ class Scd2Plan {
   std::vector<DeadPair> dead_;
   std::vector<pb::Relation> checkpoints_;  ///< Materialize's, released by Release
   bool created_ = false;  ///< the table was created empty by CreateClusteredTable
+  /// Generated columns of the table: Delta computes them, the MERGE leaves them out.
+  std::set<std::string> computed_;
   bool late_ = false;     ///< some key of the batch has a late event (CreateLateKeys)
 };
 
