@@ -1,6 +1,7 @@
 """SCD2 on the Spark engine into tables Spark created with generated and identity columns (as
-Databricks users make their dimensions): a generated column is computed by Delta for every
-version, as the DuckDB engine computes it, and the table equals DuckDB's; an identity column,
+Databricks users make their dimensions): a generated column the files lack is computed by
+Delta for every version, as the DuckDB engine computes it, and the table equals DuckDB's (a
+file giving it a value that disagrees fails on both); an identity column,
 whose values the DuckDB engine keeps in the versions replacing a row and Spark's MERGE cannot,
 is refused before anything is written, naming the table and the column."""
 from __future__ import annotations
@@ -76,6 +77,14 @@ def test_scd2_computes_a_generated_column_like_duckdb(env: LoaderEnv, spark41, l
     version = len(list((ours / "_delta_log").glob("*.json")))
     env.load()  # a rerun loads nothing
     assert len(list((ours / "_delta_log").glob("*.json"))) == version
+    # A file giving the generated column a value that disagrees fails on both engines.
+    wrong = write_parquet(env.raw / "t" / "wrong.parquet", {
+        "id": pa.array([4], pa.int64()), "name": ["d"], "seq": pa.array([5], pa.int64()),
+        "g": pa.array([41], pa.int64())})
+    for r in (env.run("run"), env.run("run", config=duck_cfg)):
+        assert r.rc == 1 and str(wrong) in r.out, str(r)
+    assert len(list((ours / "_delta_log").glob("*.json"))) == version
+    assert spark_rows(spark41, ours, drop) == spark_rows(spark41, theirs, drop)
 
 
 def test_scd2_into_an_identity_table_is_refused_naming_it(env: LoaderEnv, spark41, local_spark):

@@ -37,10 +37,10 @@ std::string RowOf(const Scd2Columns& c, const std::set<std::string>& have,
   return fmt::format("{}", fmt::join(out, ", "));
 }
 
-// The MERGE's INSERT names every version column but generated ones, which Delta computes (a
-// version's NULL there broke the generation expression's constraint). An identity column is
-// refused: the DuckDB engine keeps a replaced row's value in its versions, which Delta's MERGE
-// cannot (GENERATED ALWAYS refuses given values; BY DEFAULT would take the NULL of a new
+// The MERGE's INSERT names every version column but generated ones the batch lacks, which
+// Delta computes (a version's NULL there broke the generation expression's constraint). An identity
+// column is refused: the DuckDB engine keeps a replaced row's value in its versions, which Delta's
+// MERGE cannot (GENERATED ALWAYS refuses given values; BY DEFAULT would take the NULL of a new
 // version), so each closed version would change its surrogate key.
 Result<std::set<std::string>> ComputedByDelta(const AppendOperation& rows) {
   std::set<std::string> out;
@@ -331,7 +331,8 @@ Result<std::optional<int64_t>> Scd2Plan::Commit() {
   for (const auto& c : written) {
     old.push_back(In(op_.keys, c.name) ? "`t`." + Id(c.name)
                                        : fmt::format("CAST(NULL AS {}) AS {}", c.type, Id(c.name)));
-    if (computed_.count(c.name)) continue;
+    // A generated column the batch holds is written: Delta refuses a value that disagrees.
+    if (computed_.count(c.name) && !c_.in_batch.count(c.name)) continue;
     cols.push_back(Id(c.name));
     values.push_back("`source`." + Id(c.name));
   }

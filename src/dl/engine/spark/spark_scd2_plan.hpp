@@ -121,7 +121,7 @@ class Scd2Plan {
   std::vector<DeadPair> dead_;
   std::vector<pb::Relation> checkpoints_;  ///< Materialize's, released by Release
   bool created_ = false;  ///< the table was created empty by CreateClusteredTable
-  /// Generated columns of the table: Delta computes them, the MERGE leaves them out.
+  /// Generated columns of the table: the MERGE leaves out those the batch lacks.
   std::set<std::string> computed_;
   bool late_ = false;     ///< some key of the batch has a late event (CreateLateKeys)
 };
