@@ -29,6 +29,10 @@ extern const std::vector<std::string_view> kTableOnlyKeys;
 /// Table keys that may also be given at the top level as defaults for every table.
 extern const std::vector<std::string_view> kTableDefaultKeys;
 
+/// The location an upstream dependency names: `file:<location>`, or `table:<location>` given as
+/// a path or URI (not a table name); nullopt for anything else.
+std::optional<std::string> DependencyLocation(const std::string& spec);
+
 /// What the parser saw besides the values, for validation.
 struct TableParseInfo {
   std::optional<SchemaEvolutionMode> explicit_mode;  ///< schema_evolution_mode as written

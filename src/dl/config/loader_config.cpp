@@ -5,6 +5,7 @@
 
 #include "dl/config/config_internal.hpp"
 #include "dl/storage/file_system.hpp"
+#include "dl/storage/paths.hpp"
 
 namespace dl::config {
 namespace internal {
@@ -67,6 +68,16 @@ const std::vector<std::string_view> kTableDefaultKeys = {
     "max_files_per_batch", "max_bytes_per_batch", "min_file_age_seconds", "allow_overwrites",
     "on_bad_rows", "engine"};
 // clang-format on
+
+std::optional<std::string> DependencyLocation(const std::string& spec) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos) return std::nullopt;  // ValidateRoot names a malformed entry
+  const std::string_view kind = std::string_view(spec).substr(0, colon);
+  std::string target = spec.substr(colon + 1);
+  const bool location = !target.empty() && (target[0] == '/' || !UriScheme(target).empty());
+  if (kind == "file" || (kind == "table" && location)) return target;
+  return std::nullopt;
+}
 
 }  // namespace internal
 

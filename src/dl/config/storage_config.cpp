@@ -266,12 +266,10 @@ void CheckStorageBackends(MapReader& r, const LoaderConfig& cfg) {
   }
   if (r.Failed("upstream_dependencies")) return;
   for (const std::string& spec : cfg.upstream_dependencies) {
-    const size_t colon = spec.find(':');
-    if (colon == std::string::npos ||
-        (spec.compare(0, colon, "file") != 0 && spec.compare(0, colon, "table") != 0))
-      continue;
-    CheckBackend(r.diag(), r.LineOfKey("upstream_dependencies"),
-                 fmt::format("upstream_dependencies '{}'", spec), spec.substr(colon + 1), cfg);
+    if (auto target = DependencyLocation(spec)) {
+      CheckBackend(r.diag(), r.LineOfKey("upstream_dependencies"),
+                   fmt::format("upstream_dependencies '{}'", spec), *target, cfg);
+    }
   }
 }
 

@@ -221,18 +221,14 @@ TableConfig ParseTable(MapReader& r, const TableConfig& defaults, const LoaderCo
 // here: a dependency read the wrong way must never be one that no run can meet.
 void ResolveDependencyLocations(MapReader& r, std::vector<std::string>& deps) {
   for (std::string& spec : deps) {
-    const size_t colon = spec.find(':');
-    if (colon == std::string::npos) continue;  // ValidateRoot names a malformed entry
-    const std::string kind = spec.substr(0, colon);
-    const std::string target = spec.substr(colon + 1);
-    const bool location = !target.empty() && (target[0] == '/' || !UriScheme(target).empty());
-    if (kind != "file" && !(kind == "table" && location)) continue;
-    auto resolved = ResolveLocation(target);
+    auto target = internal::DependencyLocation(spec);
+    if (!target) continue;
+    auto resolved = ResolveLocation(*target);
     if (!resolved.ok()) {
       r.Error("upstream_dependencies", fmt::format("'{}': {}", spec, resolved.status().message()));
       continue;
     }
-    spec = kind + ":" + *resolved;
+    spec = spec.substr(0, spec.find(':') + 1) + *resolved;
   }
 }
 
