@@ -11,7 +11,7 @@ import pytest
 
 from e2e_lib import LoaderEnv, write_csv
 from test_e2e_spark_append import spark_remote, write_configs  # noqa: F401
-from test_e2e_spark_sources import rerun_loads_nothing, run_both
+from test_e2e_spark_sources import duck_table, rerun_loads_nothing, run_both
 
 
 # --- csv quoting: RFC 4180, as DuckDB reads it by default --------------------------------------
@@ -72,6 +72,31 @@ def test_csv_file_names_with_glob_characters(env: LoaderEnv):
         "t", "*.csv", "csv", csv_options={"columns": {"id": "INTEGER", "name": "VARCHAR"}}))
     run_both(other, duck_cfg)
     assert sorted(x["name"] for x in other.read("t").to_pylist()) == ["two\nlines", "x"]
+
+
+def test_csv_multi_line_false_reads_a_row_per_line_and_fails_a_split_row_by_name(env: LoaderEnv):
+    # `multi_line: false`: the user says no quoted value holds a line break, so Spark reads
+    # (and splits) files line by line. Doubled quotes still load as on DuckDB; a quoted line
+    # break leaves a row short of columns, which fails its file by name on Spark (DuckDB reads
+    # it whole either way) instead of loading broken rows.
+    good = write_csv(env.raw / "a.csv", 'name,id,v\n"a""b",1,2\n"x, y",2,3\n')
+    # Split at the break, the row's lines are `"multi` (one value of three) and `line",4,5`:
+    # the types inferred stay those of the good rows, only the count of values betrays it.
+    broken = write_csv(env.raw / "b.csv", 'name,id,v\n"multi\nline",4,5\nx,5,6\n')
+    _, duck_cfg = write_configs(env, env.table_entry(
+        "t", "*.csv", "csv", csv_options={"multi_line": False}, max_files_per_batch=1),
+        retry_attempts=0)
+    spark_run = env.run("run")
+    assert spark_run.rc == 1, str(spark_run)
+    tracked = env.tracker_for("t")
+    assert tracked[str(good)]["status"] == "completed", tracked
+    assert tracked[str(broken)]["status"] == "failed", tracked
+    assert str(broken) in tracked[str(broken)]["error_message"], tracked[str(broken)]
+    assert sorted((r["id"], r["name"]) for r in env.read("t").to_pylist()) == \
+        [(1, 'a"b'), (2, "x, y")]
+    assert env.run("run", config=duck_cfg).rc == 0
+    assert sorted(r["name"] for r in duck_table(env).to_pylist()) == ['a"b', "multi\nline", "x",
+                                                                      "x, y"]
 
 
 # --- merge and SCD2: the batch's types against the table's, as on DuckDB -----------------------

@@ -29,6 +29,7 @@ Json ReaderJson(const TableConfig& t, Json j) {
     PutOptional(c, "escape", t.csv.escape);
     PutOptional(c, "null_value", t.csv.null_value);
     c["encoding"] = t.csv.encoding;
+    if (!t.csv.multi_line) c["multi_line"] = false;
     if (!t.csv.columns.empty()) c["columns"] = ColumnsJson(t.csv.columns);
     j["csv_options"] = std::move(c);
   }

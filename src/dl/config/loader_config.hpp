@@ -61,6 +61,9 @@ struct CsvOptions {
   std::optional<std::string> escape;      ///< escape: one character, or "" for none
   std::optional<std::string> null_value;  ///< null_value: text read as NULL (e.g. "NA")
   std::string encoding = "utf-8";         ///< encoding: utf-8 | utf-16 | latin-1
+  /// multi_line: a quoted value may hold line breaks (RFC 4180). false tells the Spark engine
+  /// every row is one line, so it splits large files across tasks (DuckDB reads both ways).
+  bool multi_line = true;
   std::vector<ColumnSpec> columns;        ///< columns: explicit schema (no inference), ordered
 };
 

@@ -97,6 +97,7 @@ void ReadReaderOptions(MapReader& r, TableConfig& t) {
     c->GetOptString("escape", t.csv.escape);
     c->GetOptString("null_value", t.csv.null_value);
     c->GetString("encoding", t.csv.encoding);
+    c->GetBool("multi_line", t.csv.multi_line);
     ReadColumns(*c, t.csv.columns);
     c->CheckUnknownKeys();
   }

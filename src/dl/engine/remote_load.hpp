@@ -42,8 +42,8 @@ struct AppendOperation {
   std::vector<std::string> paths;  ///< the batch's files, as the plan names them
   std::vector<int64_t> sizes;      ///< their sizes in bytes (empty: not known)
   /// Reader settings by neutral name (each engine spells them its own way): csv `header`
-  /// (true|false), `delimiter`, `quote`, `escape`, `null_value`, `encoding`; json `format`
-  /// (lines|array).
+  /// (true|false), `delimiter`, `quote`, `escape`, `null_value`, `encoding`, `multi_line`
+  /// (true|false: whether a quoted value may hold line breaks); json `format` (lines|array).
   std::map<std::string, std::string> reader_options;
   /// Explicit csv/json columns (name and Delta type, in order): the files are read with this
   /// schema (csv by position, json by key) and a value that does not fit fails its file.

@@ -44,6 +44,7 @@ std::map<std::string, std::string> ReaderSettings(const TableConfig& t) {
     if (t.csv.escape) o["escape"] = *t.csv.escape;
     if (t.csv.null_value) o["null_value"] = *t.csv.null_value;
     o["encoding"] = t.csv.encoding;
+    if (!t.csv.multi_line) o["multi_line"] = "false";
   } else if (t.file_format == config::FileFormat::kJson) {
     o["format"] = std::string(config::ToString(t.json.format));  // lines | array | auto
   }

@@ -124,6 +124,7 @@ tables:
   EXPECT_TRUE(t.csv.header);
   EXPECT_FALSE(t.csv.delimiter.has_value());
   EXPECT_EQ(t.csv.encoding, "utf-8");
+  EXPECT_TRUE(t.csv.multi_line);
   EXPECT_EQ(t.json.format, JsonFormat::kAuto);
   EXPECT_EQ(t.overwrite_mode, OverwriteMode::kStatic);
   EXPECT_EQ(t.when_not_matched_by_source, WhenNotMatchedBySource::kKeep);
@@ -146,6 +147,7 @@ TEST(LoadTest, AllAdditions) {
       escape: "\\"
       null_value: NA
       encoding: Latin1
+      multi_line: false
       columns:
         id: BIGINT
         amount: DECIMAL(10,2)
@@ -171,6 +173,7 @@ TEST(LoadTest, AllAdditions) {
   EXPECT_EQ(*t.csv.escape, "\\");
   EXPECT_EQ(*t.csv.null_value, "NA");
   EXPECT_EQ(t.csv.encoding, "latin-1");
+  EXPECT_FALSE(t.csv.multi_line);
   EXPECT_EQ(t.csv.columns,
             (std::vector<ColumnSpec>{
                 {"id", "BIGINT"}, {"amount", "DECIMAL(10,2)"}, {"tags", "VARCHAR[]"}}));

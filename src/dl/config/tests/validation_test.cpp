@@ -295,6 +295,8 @@ TEST(ValidationTest, FormatOptions) {
               HasSubstr("quote must be one character"));
   EXPECT_THAT(Errors(OneTable("    file_format: csv\n    csv_options: {encoding: ebcdic}\n")),
               HasSubstr("encoding 'ebcdic' is not one of utf-8, utf-16, latin-1"));
+  EXPECT_THAT(Errors(OneTable("    file_format: csv\n    csv_options: {multi_line: sometimes}\n")),
+              HasSubstr("multi_line"));
   EXPECT_THAT(Errors(OneTable("    file_format: csv\n    csv_options:\n      columns:\n"
                               "        a: \"INT); DROP TABLE x; --\"\n")),
               HasSubstr("columns: 'a' has type 'INT); DROP TABLE x; --', which is not a SQL"));

@@ -106,7 +106,13 @@ std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
     // configured quote and escape still win (below).
     auto quote = op.reader_options.find("quote");
     out["escape"] = quote == op.reader_options.end() ? "\"" : quote->second;
-    out["multiLine"] = CsvWithoutMultiLine(op) ? "false" : "true";
+    auto multi_line = op.reader_options.find("multi_line");
+    const bool one_row_per_line =
+        multi_line != op.reader_options.end() && multi_line->second == "false";
+    out["multiLine"] = one_row_per_line || CsvWithoutMultiLine(op) ? "false" : "true";
+    // The user says rows are lines: a quoted line break that splits a row anyway leaves a
+    // row short of columns, which then fails its file rather than loading as NULLs.
+    if (one_row_per_line) out["mode"] = "FAILFAST";
   }
   // A value that does not fit its column (or a malformed json line) fails the file, as on
   // DuckDB, instead of becoming NULL (or a _corrupt_record column).
