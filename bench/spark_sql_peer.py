@@ -5,6 +5,7 @@ server. Runs in the client venv the driver makes (pyspark[connect] 4.1.0).
     spark_sql_peer.py REMOTE TASK [key=value ...]
 
 TASK: append_parquet raw=GLOB out=PATH | append_csv raw=GLOB out=PATH |
+      append_csv_lines raw=GLOB out=PATH |
       setup_upsert dim=DIR out=PATH | setup_scd2 dim=DIR out=PATH |
       upsert batch=DIR out=PATH | scd2 batch=DIR out=PATH
 Prints one JSON line: {"task", "seconds", "connect_seconds"}; opening the session is never part
@@ -38,6 +39,11 @@ def run(spark, task, a):
         # quote escapes a quote, a line break inside quotes stays in its value.
         df = (spark.read.option("header", True).option("inferSchema", True)
               .option("escape", '"').option("multiLine", True).csv(a["raw"]))
+        with_audit(df).write.format("delta").save(a["out"])
+    elif task == "append_csv_lines":
+        # The same files known to hold a row per line (the loader's `multi_line: false`).
+        df = (spark.read.option("header", True).option("inferSchema", True)
+              .option("escape", '"').option("mode", "FAILFAST").csv(a["raw"]))
         with_audit(df).write.format("delta").save(a["out"])
     elif task in ("setup_upsert", "setup_scd2"):
         df = spark.read.parquet(a["dim"])

@@ -93,7 +93,9 @@ class SparkSession::Impl {
     Fill(&req);
     pb::ReleaseSessionResponse resp;
     auto ctx = Context(std::chrono::milliseconds(5000));
+    const auto start = std::chrono::steady_clock::now();
     (void)stub_->ReleaseSession(ctx.get(), req, &resp);
+    if (Debugging()) log::Debug("spark release", {{"ms", MsSince(start)}});
   }
 
   const SparkRemote& remote() const { return remote_; }
@@ -213,7 +215,9 @@ class SparkSession::Impl {
     req.mutable_spark_version();
     pb::AnalyzePlanResponse resp;
     auto ctx = Context(options_.call_timeout);
+    const auto start = std::chrono::steady_clock::now();
     grpc::Status st = stub_->AnalyzePlan(ctx.get(), req, &resp);
+    if (Debugging()) log::Debug("spark version", {{"ms", MsSince(start)}});
     if (!st.ok()) return Failed(st);
     Observe(resp.server_side_session_id());
     return resp.spark_version().version();
