@@ -36,6 +36,7 @@ __all__ = [
     "Environment",
     "HealthReason",
     "HealthReport",
+    "ResourceManager",
     "ResourcePlan",
 ]
 
@@ -180,20 +181,63 @@ class ClusterConfig:
 
     Attributes:
         base_config: the loader config.
-        environment: the detected environment (informational: every run detects again, as
-            run-cluster does, so the plan fits the machine it runs on).
+        environment: the detected environment (detected when not given; informational: every
+            run detects again, as run-cluster does, so the plan fits the machine it runs on).
         enable_cluster_optimizations: derive parallelism and engine memory from the
             environment (``run-cluster``); False runs as plain ``run``.
         use_unity_catalog: name tables ``catalog.schema.table`` (``run-cluster --unity-catalog``).
         enable_monitoring: sample CPU and memory into the run's metrics and hold back batches
             near the memory budget (``run-cluster --monitoring``).
+        default_catalog: the catalog of ``database_name`` values without one (the config's
+            ``default_catalog`` key; None keeps the config's).
+        enable_job_dependencies: None: the config's dependencies and notifications, with the
+            lists below replacing them when given; True: the same; False: none at all.
+        upstream_dependencies, downstream_notifications: the config keys of the same names
+            (``table:...``, ``file:...``, ``job:...``; ``webhook:...``, ``job:...``), replacing
+            the config's when given.
+
+    The keys set here are validated as if the config file had them (ConfigError naming the
+    key); :attr:`config` is the config a cluster run uses.
     """
 
     base_config: DataLoaderConfig
-    environment: Environment
+    environment: Optional[Environment] = None
     enable_cluster_optimizations: bool = True
     use_unity_catalog: bool = False
     enable_monitoring: bool = False
+    default_catalog: Optional[str] = None
+    enable_job_dependencies: Optional[bool] = None
+    upstream_dependencies: Optional[List[str]] = None
+    downstream_notifications: Optional[List[str]] = None
+
+    def __post_init__(self) -> None:
+        if self.environment is None:
+            self.environment = DatabricksEnvironment.detect_environment(self.base_config)
+        self.config  # noqa: B018  (validate the keys set here now, not at the first run)
+
+    def _overrides(self) -> Dict[str, Any]:
+        over: Dict[str, Any] = {}
+        if self.default_catalog is not None:
+            over["default_catalog"] = self.default_catalog
+        if self.enable_job_dependencies is False:
+            over["upstream_dependencies"] = []
+            over["downstream_notifications"] = []
+            return over
+        if self.upstream_dependencies is not None:
+            over["upstream_dependencies"] = list(self.upstream_dependencies)
+        if self.downstream_notifications is not None:
+            over["downstream_notifications"] = list(self.downstream_notifications)
+        return over
+
+    @property
+    def config(self) -> DataLoaderConfig:
+        """``base_config`` with the keys this ClusterConfig sets (itself when it sets none)."""
+        over = self._overrides()
+        key = json.dumps(over, sort_keys=True)
+        if getattr(self, "_config_key", None) != key:
+            self._config = self.base_config._with_overrides(over)
+            self._config_key = key
+        return self._config
 
     @classmethod
     def from_base_config(
@@ -203,17 +247,20 @@ class ClusterConfig:
         enable_cluster_optimizations: bool = True,
         use_unity_catalog: bool = False,
         enable_monitoring: bool = False,
+        default_catalog: Optional[str] = None,
+        enable_job_dependencies: Optional[bool] = None,
+        upstream_dependencies: Optional[List[str]] = None,
+        downstream_notifications: Optional[List[str]] = None,
     ) -> "ClusterConfig":
         """A cluster config from a loader config (the environment detected when not given)."""
-        if environment is None:
-            environment = DatabricksEnvironment.detect_environment(base_config)
         return cls(base_config, environment, enable_cluster_optimizations, use_unity_catalog,
-                   enable_monitoring)
+                   enable_monitoring, default_catalog, enable_job_dependencies,
+                   upstream_dependencies, downstream_notifications)
 
     @property
     def resource_plan(self) -> ResourcePlan:
         """The parallelism and engine resources a cluster run would use here."""
-        return ResourcePlan(**json.loads(_native.resource_plan(self.base_config._native)))
+        return ResourcePlan(**json.loads(_native.resource_plan(self.config._native)))
 
 
 class ClusterDataProcessor:
@@ -221,10 +268,11 @@ class ClusterDataProcessor:
 
     def __init__(self, cluster_config: ClusterConfig) -> None:
         self.cluster_config = cluster_config
+        self.resource_manager = ResourceManager(self)
 
     @property
     def _native_config(self) -> Any:
-        return self.cluster_config.base_config._native
+        return self.cluster_config.config._native
 
     def validate_cluster_configuration(self) -> Dict[str, Any]:
         """Check the config for a cluster run.
@@ -263,3 +311,29 @@ class ClusterDataProcessor:
         """Environment, resource plan, disks, tables, the last monitored run, health with
         reasons, recommendations and dependency states: ``cluster-status --json``."""
         return ClusterStatus.from_native(*_native.cluster_status(self._native_config))
+
+
+class ResourceManager:
+    """``processor.resource_manager``: the original's resource monitoring calls, answered from
+    what ``cluster-status`` measures (each call measures again)."""
+
+    def __init__(self, processor: ClusterDataProcessor) -> None:
+        self._processor = processor
+
+    def get_cluster_resources(self) -> Dict[str, Any]:
+        """The environment, the resource plan and the disks: ``{'environment', 'resources',
+        'disks'}`` as in ``cluster-status --json``."""
+        status = self._processor.get_cluster_status()
+        return {
+            "environment": status.environment.to_dict(),
+            "resources": status.resources.to_dict(),
+            "disks": status.disks,
+        }
+
+    def get_health_status(self) -> HealthReport:
+        """Health: ``status`` ok, warning or critical, with the reasons."""
+        return self._processor.get_cluster_status().health
+
+    def get_optimization_recommendations(self) -> List[str]:
+        """The recommendations ``cluster-status`` prints."""
+        return self._processor.get_cluster_status().recommendations

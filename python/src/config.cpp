@@ -23,11 +23,12 @@ using Problem = std::tuple<int, std::string, std::string>;
 /// has no key (e.g. an unreadable file).
 using LoadResult = std::tuple<std::optional<NativeConfig>, std::vector<Problem>, std::string>;
 
-LoadResult Load(const std::string& file, const std::string& text, const std::string& source) {
+LoadResult Load(const std::string& file, const std::string& text, const std::string& source,
+                const std::string& overrides) {
   std::vector<config::ConfigProblem> problems;
   Result<config::LoaderConfig> cfg = [&] {
     nb::gil_scoped_release release;  // the SQL fragment check starts an engine
-    return cli::LoadCheckedConfig(file, text, source, &problems);
+    return cli::LoadCheckedConfig(file, text, source, &problems, overrides);
   }();
   if (cfg.ok()) {
     return {NativeConfig{std::make_shared<const config::LoaderConfig>(std::move(*cfg))}, {}, ""};
@@ -66,7 +67,9 @@ void BindConfig(nb::module_& m) {
       .def("tables_json", &TablesJson, "Per table: resolved settings, display name, path.")
       .def("tracker_path", [](const NativeConfig& c) { return config::TrackerPath(*c.cfg); });
   m.def("load_config", &Load, nb::arg("file"), nb::arg("text"), nb::arg("source"),
-        "Load a config file (file) or text (text, named source) with the CLI's rules; returns "
+        nb::arg("overrides") = "",
+        "Load a config file (file) or text (text, named source) with the CLI's rules, "
+        "top-level keys of overrides (JSON) replacing the document's; returns "
         "(config or None, [(line, key path, message)], message).");
   m.def(
       "configure_logging",

@@ -167,3 +167,131 @@ def test_cluster_mode_snippet(ws_pair):
             api.root / "processed" / "main" / "sales" / name)
         assert stable_rows(api.read(name, "main/sales")) == stable_rows(
             cli.read(name, "main/sales"))
+
+
+# The original's "Cluster Mode Features" snippets: Resource Management, Unity Catalog
+# Integration, Job Dependencies and Orchestration.
+
+def test_resource_management_snippet(ws_pair):
+    api, cli = ws_pair
+    config_dict = make_data(api)
+    cli.write_config(make_data(cli))
+    from data_loader.config.table_config import DataLoaderConfig
+    from data_loader.cluster import ClusterConfig, ClusterDataProcessor
+
+    processor = ClusterDataProcessor(
+        ClusterConfig.from_base_config(base_config=DataLoaderConfig(**config_dict)))
+
+    # --- the snippet -------------------------------------------------------------------
+    # Monitor cluster resources
+    resources = processor.resource_manager.get_cluster_resources()
+    health = processor.resource_manager.get_health_status()
+
+    # Get optimization recommendations
+    recommendations = processor.resource_manager.get_optimization_recommendations()
+    # ------------------------------------------------------------------------------------
+
+    shown = cli.cli("cluster-status", "--json")
+    assert shown.returncode == 0, shown.stderr
+    want = json.loads(shown.stdout)
+    assert resources["resources"] == want["resources"]
+    assert resources["environment"]["kind"] == want["environment"]["kind"]
+    assert resources["environment"]["cpu_cores"] == want["environment"]["cpu_cores"]
+    assert [d["label"] for d in resources["disks"]] == [d["label"] for d in want["disks"]]
+    assert health.to_dict() == want["health"]
+    assert recommendations == want["recommendations"]
+
+
+def test_unity_catalog_integration_snippet(ws_pair):
+    api, cli = ws_pair
+    config_dict = make_data(api)  # database_name "sales": no catalog of its own
+    cli.write_config(make_data(cli) | {"default_catalog": "production"})
+    from data_loader.config.table_config import DataLoaderConfig
+    from data_loader.cluster import ClusterConfig, ClusterDataProcessor
+
+    base_config = DataLoaderConfig(**config_dict)
+    # --- the snippet -------------------------------------------------------------------
+    # Enable Unity Catalog support
+    cluster_config = ClusterConfig.from_base_config(
+        base_config=base_config,
+        use_unity_catalog=True,
+        default_catalog="production"
+    )
+
+    # Tables automatically use: catalog.schema.table format
+    # ------------------------------------------------------------------------------------
+    processor = ClusterDataProcessor(cluster_config)
+    assert processor.validate_cluster_configuration()["errors"] == []
+    results = processor.process_all_tables()
+    assert results.exit_code == 0, results
+    assert {t.table for t in results.tables} == {"production.sales.customers",
+                                                 "production.sales.orders"}
+    assert comparable_run(results.to_dict()) == comparable_run(
+        cli_run(cli, "run-cluster", "--unity-catalog"))
+    for name in ("customers", "orders"):
+        assert stable_rows(api.read(name, "production/sales")) == stable_rows(
+            cli.read(name, "production/sales"))
+    # The base config is unchanged: without Unity Catalog its tables stay sales.<name>.
+    assert base_config.get_table_config("orders").name == "sales.orders"
+
+
+def test_job_dependencies_snippet(ws_pair, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posts = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            posts.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api, _ = ws_pair
+    config_dict = make_data(api)
+    flag = tmp_path / "ready.flag"
+    from data_loader.config import ConfigError
+    from data_loader.config.table_config import DataLoaderConfig
+    from data_loader.cluster import ClusterConfig, ClusterDataProcessor
+
+    base_config = DataLoaderConfig(**config_dict)
+    try:
+        # --- the snippet (its targets: a flag file and a webhook on loopback) -------------
+        cluster_config = ClusterConfig(
+            base_config=base_config,
+            enable_job_dependencies=True,
+            upstream_dependencies=[
+                f"file:{flag}"
+            ],
+            downstream_notifications=[
+                f"webhook:http://127.0.0.1:{server.server_port}/hooks/loader"
+            ]
+        )
+        # ---------------------------------------------------------------------------------
+        processor = ClusterDataProcessor(cluster_config)
+        unmet = processor.process_all_tables()
+        assert unmet.exit_code == 3 and unmet.totals.files_loaded == 0, unmet
+        assert posts == []  # unmet dependencies do not notify
+        flag.write_text("")
+        done = processor.process_all_tables()
+        assert done.exit_code == 0 and done.totals.files_loaded == 4, done
+        assert [(p, b["status"], b["totals"]["files_loaded"]) for p, b in posts] == [
+            ("/hooks/loader", "success", 4)]
+    finally:
+        server.shutdown()
+    # Disabled: the base config's own dependencies are not checked either.
+    gated = DataLoaderConfig(**(config_dict | {"upstream_dependencies": [f"file:{flag}.no"]}))
+    off = ClusterConfig(base_config=gated, enable_job_dependencies=False)
+    assert ClusterDataProcessor(off).process_all_tables().exit_code == 0
+    # An entry the loader cannot check is refused naming the key, as in a config file.
+    try:
+        ClusterConfig(base_config=base_config, upstream_dependencies=["hdfs://nn/ready"])
+    except ConfigError as e:
+        assert e.key == "upstream_dependencies" and e.line is None, e.problems
+    else:
+        raise AssertionError("an upstream dependency without a kind was accepted")

@@ -103,12 +103,23 @@ class TableConfig:
         )
 
 
-def _load(file: str = "", text: str = "", source: str = "", from_dict: bool = False) -> Any:
-    native, problems, message = _native.load_config(file, text, source)
+def _load(
+    file: str = "",
+    text: str = "",
+    source: str = "",
+    from_dict: bool = False,
+    overrides: Optional[Mapping[str, Any]] = None,
+) -> Any:
+    over = _dict_text(overrides) if overrides else ""
+    native, problems, message = _native.load_config(file, text, source, over)
     if native is not None:
         return native
+    over_keys = set(overrides or ())
     found = [
-        ConfigProblem(None if (from_dict or line <= 0) else line, key, msg)
+        # An overridden key's line would be the override text's, not the config's.
+        ConfigProblem(
+            None if (from_dict or line <= 0 or key.split("[")[0].split(".")[0] in over_keys)
+            else line, key, msg)
         for line, key, msg in problems
     ]
     if from_dict and found:
@@ -132,18 +143,30 @@ class DataLoaderConfig:
     """
 
     def __init__(self, **config: Any) -> None:
-        self._init(_load(text=_dict_text(config), source="<dict>", from_dict=True), dict(config))
+        args = dict(text=_dict_text(config), source="<dict>", from_dict=True)
+        self._init(_load(**args), dict(config), args)
 
-    def _init(self, native: Any, original: Optional[Dict[str, Any]]) -> None:
+    def _init(self, native: Any, original: Optional[Dict[str, Any]], args: Dict[str, Any]) -> None:
         self._native = native
         self._original = original
+        self._load_args = args  # how it was loaded, for _with_overrides
         self._tables = [TableConfig._from_native(t) for t in json.loads(native.tables_json())]
 
     @classmethod
-    def _wrap(cls, native: Any, original: Optional[Dict[str, Any]] = None) -> "DataLoaderConfig":
+    def _wrap(cls, args: Dict[str, Any]) -> "DataLoaderConfig":
         self = cls.__new__(cls)
-        self._init(native, original)
+        self._init(_load(**args), None, args)
         return self
+
+    def _with_overrides(self, overrides: Mapping[str, Any]) -> "DataLoaderConfig":
+        """The same config loaded again with top-level keys replaced (validated as if the
+        file had them; ConfigError names the key)."""
+        if not overrides:
+            return self
+        args = dict(self._load_args, overrides=dict(overrides))
+        copy = type(self).__new__(type(self))
+        copy._init(_load(**args), self._original, args)
+        return copy
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> "DataLoaderConfig":
@@ -153,12 +176,12 @@ class DataLoaderConfig:
     @classmethod
     def from_yaml(cls, text: str, source: str = "<yaml>") -> "DataLoaderConfig":
         """A config from YAML (or JSON) text; problems name ``source``, line and key."""
-        return cls._wrap(_load(text=text, source=source))
+        return cls._wrap(dict(text=text, source=source))
 
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> "DataLoaderConfig":
         """A config from a YAML or JSON file; problems name the file, line and key."""
-        return cls._wrap(_load(file=os.fspath(path)))
+        return cls._wrap(dict(file=os.fspath(path)))
 
     @property
     def tables(self) -> List[TableConfig]:

@@ -104,9 +104,10 @@ RunOutcome ExecuteRun(const config::LoaderConfig& loaded, RunRequest req,
 
 Result<config::LoaderConfig> LoadCheckedConfig(const std::string& file, const std::string& text,
                                                const std::string& source,
-                                               std::vector<config::ConfigProblem>* problems) {
-  auto cfg = file.empty() ? config::LoadConfigText(text, source, problems)
-                          : config::LoadConfigFile(file, problems);
+                                               std::vector<config::ConfigProblem>* problems,
+                                               const std::string& overrides) {
+  auto cfg = file.empty() ? config::LoadConfigText(text, source, problems, overrides)
+                          : config::LoadConfigFile(file, problems, overrides);
   if (!cfg.ok()) return cfg.status();
   // Every command that reads a config refuses SQL fragments beyond the allowlist up front.
   DL_RETURN_IF_ERROR(loader::CheckSqlFragments(*cfg, problems));

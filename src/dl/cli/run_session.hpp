@@ -40,9 +40,11 @@ RunOutcome ExecuteRun(const config::LoaderConfig& cfg, RunRequest request, loade
 
 /// Load and validate a config without touching logging: what every command's LoadConfig
 /// checks (the config module's rules, then the SQL fragments). Exactly one of file / text
-/// is non-empty; text's source name is `source`. Problems as in config::LoadConfigFile.
+/// is non-empty; text's source name is `source`. Problems and `overrides` as in
+/// config::LoadConfigFile.
 Result<config::LoaderConfig> LoadCheckedConfig(const std::string& file, const std::string& text,
                                                const std::string& source,
-                                               std::vector<config::ConfigProblem>* problems);
+                                               std::vector<config::ConfigProblem>* problems,
+                                               const std::string& overrides = "");
 
 }  // namespace dl::cli

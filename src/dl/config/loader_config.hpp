@@ -278,14 +278,19 @@ struct ConfigProblem {
 ///
 /// With `problems`, each problem is also appended there as (line, key path, message), for
 /// callers that report them structurally (the Python package's ConfigError).
+///
+/// `overrides` (YAML or JSON mapping text, may be empty): top-level keys that replace the
+/// document's before it is read, validated like them (the Python API's ClusterConfig).
 Result<LoaderConfig> LoadConfigFile(const std::string& path,
-                                    std::vector<ConfigProblem>* problems = nullptr);
+                                    std::vector<ConfigProblem>* problems = nullptr,
+                                    const std::string& overrides = "");
 
 /// Same for inline text (`--config-json`): YAML or JSON (JSON is YAML). Single-line text
 /// that is not JSON and contains a literal "\n" (the original's documented
 /// `--config-json 'raw_data_path: /mnt/raw/\n...'`) has those turned into newlines.
 Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json, const std::string& source_name,
-                                    std::vector<ConfigProblem>* problems = nullptr);
+                                    std::vector<ConfigProblem>* problems = nullptr,
+                                    const std::string& overrides = "");
 
 /// A commented example config with every path under base_dir (raw/, processed/,
 /// checkpoints/), shaped for the quickstart demo data. LoadConfigText accepts it as is.

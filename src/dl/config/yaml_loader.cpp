@@ -443,8 +443,18 @@ Result<int> CountDocuments(const std::string& text, const std::string& source) {
   return Status::Config("{}: YAML syntax error: the text does not parse", source);
 }
 
+// Top-level keys set over the document's: the Python API's ClusterConfig(default_catalog=...,
+// upstream_dependencies=...) changes a loaded config this way, so the keys are validated as if
+// the file had them.
+Status ApplyOverrides(YAML::Node& root, const std::string& overrides, const std::string& source) {
+  YAML::Node over = YAML::Load(overrides);
+  if (!over.IsMap()) return Status::Config("{}: overrides must be a mapping of keys", source);
+  for (const auto& kv : over) root[kv.first.as<std::string>()] = kv.second;
+  return Status::OK();
+}
+
 Result<LoaderConfig> Parse(const std::string& text, const std::string& source,
-                           std::vector<ConfigProblem>* problems) {
+                           std::vector<ConfigProblem>* problems, const std::string& overrides) {
   YAML::Node root;
   try {
     DL_ASSIGN_OR_RETURN(int docs, CountDocuments(text, source));
@@ -452,6 +462,8 @@ Result<LoaderConfig> Parse(const std::string& text, const std::string& source,
       return Status::Config("{}: holds {} YAML documents ('---'); expected one", source, docs);
     }
     root = YAML::Load(text);
+    if (!overrides.empty() && root.IsMap())
+      DL_RETURN_IF_ERROR(ApplyOverrides(root, overrides, source));
   } catch (const YAML::Exception& e) {
     if (problems) {
       problems->push_back(
@@ -482,11 +494,13 @@ Result<LoaderConfig> Parse(const std::string& text, const std::string& source,
 }  // namespace
 
 Result<LoaderConfig> LoadConfigText(const std::string& yaml_or_json, const std::string& source_name,
-                                    std::vector<ConfigProblem>* problems) {
-  return Parse(UnescapeInlineNewlines(yaml_or_json), source_name, problems);
+                                    std::vector<ConfigProblem>* problems,
+                                    const std::string& overrides) {
+  return Parse(UnescapeInlineNewlines(yaml_or_json), source_name, problems, overrides);
 }
 
-Result<LoaderConfig> LoadConfigFile(const std::string& path, std::vector<ConfigProblem>* problems) {
+Result<LoaderConfig> LoadConfigFile(const std::string& path, std::vector<ConfigProblem>* problems,
+                                    const std::string& overrides) {
   // Read at most one byte past the cap: `--config /dev/zero` (or a log file given by mistake)
   // must fail fast, not fill memory.
   std::ifstream in(path, std::ios::binary);
@@ -499,7 +513,7 @@ Result<LoaderConfig> LoadConfigFile(const std::string& path, std::vector<ConfigP
     return Status::Config("config file {} is larger than {} MiB; is it the right file?", path,
                           kMaxConfigBytes >> 20);
   }
-  return Parse(text, path, problems);
+  return Parse(text, path, problems, overrides);
 }
 
 }  // namespace dl::config

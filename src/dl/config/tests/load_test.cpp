@@ -303,6 +303,23 @@ tables:
   EXPECT_EQ(DisplayName(*r, r->tables[0]), "production.sales.t");
 }
 
+TEST(LoadTest, OverridesReplaceTopLevelKeysAndAreValidated) {
+  const std::string text = std::string(kHeader) + R"(upstream_dependencies: ["job:1"]
+tables:
+  - {table_name: t, database_name: sales, source_path_pattern: /r/*}
+)";
+  auto r = LoadConfigText(text, "c.yaml", nullptr,
+                          R"({"default_catalog": "production", "upstream_dependencies": []})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r->default_catalog, "production");
+  EXPECT_TRUE(r->upstream_dependencies.empty());
+  std::vector<ConfigProblem> problems;
+  r = LoadConfigText(text, "c.yaml", &problems, R"({"upstream_dependencies": ["x"]})");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "upstream_dependencies");
+}
+
 TEST(LoadTest, RelativePatternIsUnderRawDataPath) {
   auto r = LoadConfigText(std::string(kHeader) +
                               "tables:\n  - {table_name: t, database_name: d, "
