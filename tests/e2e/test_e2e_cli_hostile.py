@@ -216,6 +216,22 @@ def test_dependency_locations_with_unsupported_schemes_are_config_errors(env: Lo
     assert env.rows_by_file("t"), "the met dependency loaded nothing"
 
 
+def test_a_job_that_is_not_a_job_id_is_a_config_error(env: LoaderEnv):
+    """The original's `job:bronze-pipeline-job-id` passed validate, then every run was
+    "not met" (exit 3; a notification to `job:silver` failed after every run): a job is given
+    by its numeric Databricks job id, and anything else is a config error naming the key."""
+    write_csv(env.raw / "t" / "a.csv", csv_rows(1, 3))
+    entry = env.table_entry("t", "t/*.csv", "csv")
+    for key, spec in (("upstream_dependencies", "job:bronze-pipeline-job-id"),
+                      ("downstream_notifications", "job:silver-transformation-job-id"),
+                      ("upstream_dependencies", "job:0")):
+        env.write_config([entry], **{key: [spec]})
+        for cmd in ("validate", "run"):
+            r = env.run(cmd, timeout=60)
+            assert r.rc == 2, f"{spec}: {r}"
+            assert f"{key}: '{spec}'" in r.stderr and "job id" in r.stderr, f"{spec}: {r}"
+
+
 def test_a_uri_with_one_slash_is_never_a_pattern_below_raw_data_path(env: LoaderEnv):
     """`s3:/bucket/raw/*.parquet` (one slash) as raw_data_path is refused, but as a table's
     source_path_pattern it was taken for a relative pattern and joined below raw_data_path

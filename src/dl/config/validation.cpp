@@ -299,6 +299,12 @@ void ValidateTable(MapReader& r, const TableParseInfo& info, TableConfig& t) {
 
 namespace {
 
+// A Databricks job id as the Jobs API takes it (orchestration::ParseJobId's rule).
+bool IsJobId(std::string_view id) {
+  return !id.empty() && id.size() < 19 && id.find_first_not_of("0123456789") == id.npos &&
+         id.find_first_not_of('0') != id.npos;
+}
+
 // "kind:target" entries of upstream_dependencies / downstream_notifications.
 void CheckDependencies(MapReader& r, std::string_view key, const std::vector<std::string>& list,
                        const std::vector<std::string_view>& kinds) {
@@ -312,6 +318,11 @@ void CheckDependencies(MapReader& r, std::string_view key, const std::vector<std
       for (std::string_view k : kinds)
         expected += (expected.empty() ? "" : ", ") + std::string(k) + ":...";
       r.Error(key, fmt::format("'{}' must look like one of {}", entry, expected));
+    } else if (kind == "job" && !IsJobId(std::string_view(entry).substr(colon + 1))) {
+      // Else every run finds it unmet (or every notification fails) only at run time.
+      r.Error(key, fmt::format("'{}': a job is given by its Databricks job id (a positive "
+                               "number, e.g. job:123456)",
+                               entry));
     }
   }
 }

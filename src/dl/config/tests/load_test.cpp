@@ -285,8 +285,8 @@ TEST(LoadTest, ClusterKeys) {
   auto r = LoadConfigText(std::string(kHeader) + R"(use_unity_catalog: true
 default_catalog: production
 unity_catalog_url: http://localhost:8080
-upstream_dependencies: ["job:bronze-pipeline-job-id", "table:bronze.raw_events", "file:/mnt/config/ready.flag"]
-downstream_notifications: ["webhook:https://hooks.slack.com/x", "job:silver"]
+upstream_dependencies: ["job:123456", "table:bronze.raw_events", "file:/mnt/config/ready.flag"]
+downstream_notifications: ["webhook:https://hooks.slack.com/x", "job:654321"]
 tables:
   - {table_name: t, database_name: sales, source_path_pattern: /r/*}
   - {table_name: t, database_name: other.sales, source_path_pattern: /r/*}
@@ -301,6 +301,25 @@ tables:
   EXPECT_EQ(TablePath(*r, r->tables[0]), "/p/production/sales/t");
   EXPECT_EQ(TablePath(*r, r->tables[1]), "/p/other/sales/t");
   EXPECT_EQ(DisplayName(*r, r->tables[0]), "production.sales.t");
+}
+
+TEST(LoadTest, JobsAreGivenByTheirIds) {
+  // The original's placeholder `job:bronze-pipeline-job-id` could never be met at run time.
+  std::vector<ConfigProblem> problems;
+  auto r =
+      LoadConfigText(std::string(kHeader) + R"(upstream_dependencies: ["job:bronze-pipeline-job-id"]
+downstream_notifications: ["job:0", "job:12"]
+tables:
+  - {table_name: t, database_name: sales, source_path_pattern: /r/*}
+)",
+                     "c.yaml", &problems);
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(problems.size(), 2u) << r.status().ToString();
+  EXPECT_EQ(problems[0].path, "upstream_dependencies");
+  EXPECT_NE(problems[0].message.find("'job:bronze-pipeline-job-id'"), std::string::npos);
+  EXPECT_NE(problems[0].message.find("Databricks job id"), std::string::npos);
+  EXPECT_EQ(problems[1].path, "downstream_notifications");
+  EXPECT_NE(problems[1].message.find("'job:0'"), std::string::npos);
 }
 
 TEST(LoadTest, OverridesReplaceTopLevelKeysAndAreValidated) {
