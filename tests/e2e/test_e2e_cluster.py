@@ -233,6 +233,21 @@ def test_job_runner_mode_from_environment(env):
     assert r.returncode == 2 and "DATALOADER_COMMAND must be run or run-cluster" in r.stderr
 
 
+def test_a_bad_value_from_a_variable_names_the_variable(env):
+    """`DATALOADER_OPTIMIZE=maybe` said only "Could not convert: --optimize = maybe": a job
+    that sets no --optimize could not tell where the value came from."""
+    csv_files(env, "v", 1)
+    cluster_config(env, [env.table_entry("v", "v/*.csv", "csv")])
+    base = {"DATALOADER_CONFIG_FILE": str(env.config_path)}
+    for var, value in (("DATALOADER_OPTIMIZE", "maybe"), ("DATALOADER_INTERVAL", "soon"),
+                       ("DATALOADER_LOG_LEVEL", "LOUD")):
+        extra = {**base, var: value, "DATALOADER_WATCH": "true"}
+        r = run_env(env, config=False, extra_env=extra)
+        assert r.returncode == 2, r.stderr
+        assert f"{var}={value}" in r.stderr, r.stderr
+        assert not env.table_path("v").exists()
+
+
 def test_cluster_status_critical_memory_pressure_exits_1(env, tmp_path):
     root = fake_container(tmp_path / "sysroot", memory_max=str(GIB))
     (root / "sys/fs/cgroup/memory.current").write_text(str(GIB - (20 << 20)) + "\n")  # 98%

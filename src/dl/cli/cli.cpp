@@ -13,6 +13,25 @@
 #include "dl/cli/table_command.hpp"
 
 namespace dl::cli {
+namespace {
+
+// CLI11 names the option whose value it refused; when that value came from the option's
+// DATALOADER_* variable (job runner mode), name the variable too.
+void NameTheVariable(CLI::App& app, const std::string& what) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    for (const CLI::Option* opt : sub->get_options()) {
+      const std::string& var = opt->get_envname();
+      const char* value = var.empty() ? nullptr : std::getenv(var.c_str());
+      if (value && *value && what.find(opt->get_name()) != std::string::npos &&
+          what.find(value) != std::string::npos) {
+        std::cerr << "error: " << var << "=" << value << " (" << opt->get_name() << "): ";
+        return;
+      }
+    }
+  }
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
   CLI::App app{"data_loader: load files into Delta Lake tables, exactly once"};
@@ -45,6 +64,7 @@ int Main(int argc, char** argv) {
       app.parse(argc, argv);
     }
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) NameTheVariable(app, e.what());
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;  // usage errors exit 2
   }
