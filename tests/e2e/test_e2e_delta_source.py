@@ -50,6 +50,38 @@ def test_spark_source_loads_incrementally(env: LoaderEnv, spark):
     assert sorted(env.read("t").column("k").to_pylist()) == sorted(str(i % 2) for i in range(8))
 
 
+def test_a_loader_table_as_the_source_of_another(env: LoaderEnv):
+    # Bronze -> silver in one config: a run loads silver after bronze (the first run too, when
+    # bronze does not exist before it). Bronze carries the loader's audit columns, so silver's
+    # own would clash: with the defaults silver fails naming the key to set, writing nothing;
+    # with other names it keeps bronze's lineage (the raw file) beside its own.
+    from e2e_lib import write_parquet
+
+    raw = write_parquet(env.raw / "a.parquet", pa.table({"id": [1, 2]}))
+    bronze = env.table_entry("bronze", "*.parquet", "parquet")
+    silver = delta_entry(env, "silver", env.table_path("bronze"))
+    env.write_config([bronze, silver])
+    r = env.load(expect=1)
+    assert "audit_columns.load_timestamp" in r.out and "audit_columns: false" in r.out, str(r)
+    assert not env.table_path("silver").exists()
+    assert ids(env, "bronze") == [1, 2]
+
+    silver["audit_columns"] = {"load_timestamp": "_silver_loaded_at",
+                               "source_file": "_silver_source_file",
+                               "batch_id": "_silver_batch_id"}
+    env.write_config([bronze, silver])
+    env.load()
+    rows = env.read("silver").to_pylist()
+    assert sorted(r["id"] for r in rows) == [1, 2]
+    assert {r["_source_file"] for r in rows} == {str(raw)}
+    assert all("/bronze/" in r["_silver_source_file"] for r in rows), rows
+    # One run carries a new file through both: silver is planned after bronze committed.
+    write_parquet(env.raw / "b.parquet", pa.table({"id": [3]}))
+    env.load()
+    assert ids(env, "bronze") == [1, 2, 3]
+    assert ids(env, "silver") == [1, 2, 3]
+
+
 def test_missing_source_table_is_a_table_error(env: LoaderEnv):
     env.write_config([delta_entry(env, "t", env.root / "nowhere")])
     r = env.run("run")

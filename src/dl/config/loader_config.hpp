@@ -317,6 +317,10 @@ std::string DisplayName(const LoaderConfig& cfg, const TableConfig& table);
 
 // ---- Helpers ----
 
+/// The table of `cfg` that `t` reads as its source (file_format: delta on that table's
+/// location, under any spelling of it), or null: a run loads that table before `t`.
+const TableConfig* DeltaSourceTable(const LoaderConfig& cfg, const TableConfig& t);
+
 /// Pick tables by name (`--tables a,b`): each name is a table_name or database.table_name.
 /// Config error for an unknown name or a table_name that is ambiguous across databases.
 /// Empty `names` selects every table. Order follows the config.

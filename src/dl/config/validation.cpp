@@ -556,3 +556,20 @@ void ValidateRoot(MapReader& r, const LoaderConfig& cfg) {
 }
 
 }  // namespace dl::config::internal
+
+namespace dl::config {
+
+const TableConfig* DeltaSourceTable(const LoaderConfig& cfg, const TableConfig& t) {
+  if (t.file_format != FileFormat::kDelta || t.source_path_pattern.empty()) return nullptr;
+  const LocationIdentity identity(cfg.storage);
+  const std::string source = internal::Comparable(identity, CanonicalPath(t.source_path_pattern));
+  for (const TableConfig& other : cfg.tables) {
+    if (&other == &t || other.table_name.empty() || other.database_name.empty()) continue;
+    if (internal::Comparable(identity, CanonicalPath(TablePath(cfg, other))) == source) {
+      return &other;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace dl::config

@@ -335,6 +335,136 @@ void WriteReconcileMarks(FileSystem& fs, tracker::FileTracker& tracker,
   }
 }
 
+// What killed writers left: log temps of versions that exist now, and staging directories no
+// live writer owns (also of a first write, before the table exists).
+void FinishKilledWork(FileSystem& fs, engine::Engine& engine, const TableRun& run,
+                      const TableStart& start) {
+  if (start.snapshot) {
+    RemoveInterruptedCommitTemps(fs, run.root, start.snapshot->version(), run.name);
+  }
+  RemoveAbandonedStaging(run.root, run.name);
+  // A Spark commit of a Delta source's batch whose source txn did not follow (killed in
+  // between): the plan took its version already; recorded now, before the log may lose it.
+  if (const auto& source = start.delta_source; source && source->unrecorded) {
+    table::TableContext tctx{fs, engine};
+    Status st = strategy::CommitSourceVersion(tctx, run.root, source->app_id, *source->unrecorded);
+    if (!st.ok()) {
+      log::Warn(
+          "cannot record the source version the last Spark commit loaded; the next "
+          "run tries again",
+          {{"table", run.name}, {"error", st.message()}});
+    }
+  }
+}
+
+// Plans one table for this run: its start (reconciliation, the plan), what killed writers left
+// removed, warnings and skipped files in its metrics. nullopt when it cannot be loaded at all
+// (the error is in result's table errors and metrics).
+std::optional<TableRun> PlanTable(const config::LoaderConfig& config, const config::TableConfig* t,
+                                  const RunOptions& options, FileSystem& fs, engine::Engine& engine,
+                                  tracker::FileTracker& tracker, RunResult& result) {
+  TableRun run;
+  run.config = t;
+  run.root = config::TablePath(config, *t);
+  run.name = config::DisplayName(config, *t);
+  run.metrics.table = run.name;
+  run.metrics.strategy = std::string(config::ToString(t->loading_strategy));
+  auto start = StartTable(config, *t, fs, engine, tracker, options.reload_missing);
+  if (!start.ok()) {
+    // A backend's error may quote a storage option (an endpoint, an account): masked.
+    const std::string why =
+        BoundedErrorText(config::RedactEnvValues(config, start.status().ToString()));
+    std::string error = fmt::format("{}: {}", run.name, why);
+    log::Error("table not loaded", {{"table", run.name}, {"error", why}});
+    result.table_errors.push_back(error);
+    result.metrics.tables.push_back(run.metrics);
+    return std::nullopt;
+  }
+  if (!options.dry_run) FinishKilledWork(fs, engine, run, *start);  // a dry run touches nothing
+  run.start = std::move(*start);
+  run.exists = run.start.snapshot != nullptr;
+  run.planned_version = run.start.snapshot ? run.start.snapshot->version() : -1;
+  run.parallel_ok = strategy::BatchesMayRunInParallel(*t);
+  auto& m = run.metrics;
+  m.files_discovered = run.start.plan.files_discovered;
+  m.files_skipped = static_cast<int64_t>(run.start.plan.skipped.size());
+  ReportWaitingAndWarnings(run.name, run.start.plan, m);
+  for (const auto& s : run.start.plan.skipped) {
+    log::Warn("file skipped", {{"table", run.name}, {"file", s.file.path}, {"reason", s.detail}});
+    if (s.reason == SkipReason::kRetriesExhausted) {
+      m.errors.push_back({s.file.path, s.detail});
+      ++result.files_left_failed;
+    }
+  }
+  if (run.start.mark && !run.start.mark->missing.empty()) {
+    m.warnings.push_back(fmt::format(
+        "{} file(s) the tracker records as loaded are not in the table (it was deleted, "
+        "recreated or restored to an older version){}",
+        run.start.mark->missing.size(),
+        options.reload_missing ? "; loading them again"
+                               : "; `run --reload-missing` loads them again"));
+  }
+  log::Info("planned", {{"table", run.name},
+                        {"files", run.start.plan.files_planned()},
+                        {"batches", run.start.plan.batches.size()},
+                        {"bytes", run.start.plan.bytes_planned},
+                        {"already_loaded", run.start.plan.already_loaded}});
+  if (!options.dry_run) {
+    for (auto& r : run.start.reconciled) tracker.Record(r);
+  }
+  return run;
+}
+
+// The stage of each selected table: a table whose Delta source is another selected table runs
+// a stage after it, so one run carries new data through bronze -> silver (planned after its
+// source's batches committed, not against the version before them). Tables reading each other
+// in a cycle get no order among them.
+std::vector<std::vector<const config::TableConfig*>> Stages(
+    const config::LoaderConfig& config, const std::vector<const config::TableConfig*>& selected) {
+  const std::set<const config::TableConfig*> chosen(selected.begin(), selected.end());
+  std::vector<std::vector<const config::TableConfig*>> stages;
+  for (const config::TableConfig* t : selected) {
+    size_t depth = 0;
+    std::set<const config::TableConfig*> seen{t};
+    for (const config::TableConfig* cur = t;;) {
+      const config::TableConfig* source = config::DeltaSourceTable(config, *cur);
+      if (source == nullptr || !chosen.count(source)) break;
+      if (!seen.insert(source).second) {
+        depth = 0;  // a cycle
+        break;
+      }
+      ++depth;
+      cur = source;
+    }
+    if (stages.size() <= depth) stages.resize(depth + 1);
+    stages[depth].push_back(t);
+  }
+  return stages;
+}
+
+// Loads one stage's planned tables: the batches, then the tracker's records of them and the
+// reconciliation marks. `tracker_ok` turns false when the tracker could not be written.
+Status RunStage(const config::LoaderConfig& config, const RunOptions& options, FileSystem& fs,
+                engine::Engine& engine, std::vector<TableRun>& tables,
+                tracker::FileTracker& tracker, StopToken& stop, bool& tracker_ok) {
+  monitoring::Progress progress(options.progress);
+  for (const auto& t : tables) {
+    progress.AddPlanned(t.start.plan.files_planned(), t.start.plan.bytes_planned);
+  }
+  Scheduler scheduler(config, options, fs, tables, tracker, progress, stop);
+  Status ran = scheduler.Run(engine);
+  progress.Stop();
+  Status flushed = tracker.Flush();
+  if (!flushed.ok()) {
+    // The loads are committed in their tables; the next run reconciles the tracker from them.
+    log::Error("tracker update failed", {{"error", flushed.ToString()}});
+    tracker_ok = false;
+  } else {
+    WriteReconcileMarks(fs, tracker, tables);
+  }
+  return ran;
+}
+
 }  // namespace
 
 int RunResult::ExitCode() const {
@@ -361,80 +491,13 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
   tracker::FileTracker tracker(*fs, *engine, config::TrackerPath(config));
 
   std::vector<TableRun> tables;
-  for (const config::TableConfig* t : selected) {
-    TableRun run;
-    run.config = t;
-    run.root = config::TablePath(config, *t);
-    run.name = config::DisplayName(config, *t);
-    run.metrics.table = run.name;
-    run.metrics.strategy = std::string(config::ToString(t->loading_strategy));
-    auto start = StartTable(config, *t, *fs, *engine, tracker, options.reload_missing);
-    if (!start.ok()) {
-      // A backend's error may quote a storage option (an endpoint, an account): masked.
-      const std::string why =
-          BoundedErrorText(config::RedactEnvValues(config, start.status().ToString()));
-      std::string error = fmt::format("{}: {}", run.name, why);
-      log::Error("table not loaded", {{"table", run.name}, {"error", why}});
-      result.table_errors.push_back(error);
-      metrics.tables.push_back(run.metrics);
-      continue;
-    }
-    if (!options.dry_run) {
-      // What killed writers left: log temps of versions that exist now, and staging
-      // directories no live writer owns (also of a first write, before the table exists).
-      // A dry run touches nothing.
-      if (start->snapshot) {
-        RemoveInterruptedCommitTemps(*fs, run.root, start->snapshot->version(), run.name);
-      }
-      RemoveAbandonedStaging(run.root, run.name);
-      // A Spark commit of a Delta source's batch whose source txn did not follow (killed in
-      // between): the plan took its version already; recorded now, before the log may lose it.
-      if (const auto& source = start->delta_source; source && source->unrecorded) {
-        table::TableContext tctx{*fs, *engine};
-        Status st = strategy::CommitSourceVersion(tctx, run.root, source->app_id,
-                                                  *source->unrecorded);
-        if (!st.ok()) {
-          log::Warn("cannot record the source version the last Spark commit loaded; the next "
-                    "run tries again",
-                    {{"table", run.name}, {"error", st.message()}});
-        }
-      }
-    }
-    run.start = std::move(*start);
-    run.exists = run.start.snapshot != nullptr;
-    run.planned_version = run.start.snapshot ? run.start.snapshot->version() : -1;
-    run.parallel_ok = strategy::BatchesMayRunInParallel(*t);
-    auto& m = run.metrics;
-    m.files_discovered = run.start.plan.files_discovered;
-    m.files_skipped = static_cast<int64_t>(run.start.plan.skipped.size());
-    ReportWaitingAndWarnings(run.name, run.start.plan, m);
-    for (const auto& s : run.start.plan.skipped) {
-      log::Warn("file skipped", {{"table", run.name}, {"file", s.file.path}, {"reason", s.detail}});
-      if (s.reason == SkipReason::kRetriesExhausted) {
-        m.errors.push_back({s.file.path, s.detail});
-        ++result.files_left_failed;
-      }
-    }
-    if (run.start.mark && !run.start.mark->missing.empty()) {
-      m.warnings.push_back(fmt::format(
-          "{} file(s) the tracker records as loaded are not in the table (it was deleted, "
-          "recreated or restored to an older version){}",
-          run.start.mark->missing.size(),
-          options.reload_missing ? "; loading them again"
-                                 : "; `run --reload-missing` loads them again"));
-    }
-    log::Info("planned", {{"table", run.name},
-                          {"files", run.start.plan.files_planned()},
-                          {"batches", run.start.plan.batches.size()},
-                          {"bytes", run.start.plan.bytes_planned},
-                          {"already_loaded", run.start.plan.already_loaded}});
-    if (!options.dry_run) {
-      for (auto& r : run.start.reconciled) tracker.Record(r);
-    }
-    tables.push_back(std::move(run));
-  }
-
   if (options.dry_run) {
+    // Nothing loads, so every table is planned against what its source holds now.
+    for (const config::TableConfig* t : selected) {
+      if (auto run = PlanTable(config, t, options, *fs, *engine, tracker, result)) {
+        tables.push_back(std::move(*run));
+      }
+    }
     result.plan = DescribePlan(tables, result.table_errors);
     metrics.end_ms = NowMs();
     metrics.requests = fs->Requests().Since(requests_before);
@@ -442,29 +505,34 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
     return result;
   }
 
-  monitoring::Progress progress(options.progress);
-  for (const auto& t : tables) {
-    progress.AddPlanned(t.start.plan.files_planned(), t.start.plan.bytes_planned);
+  bool tracker_ok = true;
+  bool stages_left = false;
+  for (const auto& stage : Stages(config, selected)) {
+    if (stop.stopping()) {
+      stages_left = true;  // tables after their sources: not planned, the next run loads them
+      break;
+    }
+    std::vector<TableRun> runs;
+    for (const config::TableConfig* t : stage) {
+      if (auto run = PlanTable(config, t, options, *fs, *engine, tracker, result)) {
+        runs.push_back(std::move(*run));
+      }
+    }
+    Status ran = RunStage(config, options, *fs, *engine, runs, tracker, stop, tracker_ok);
+    for (auto& r : runs) tables.push_back(std::move(r));
+    DL_RETURN_IF_ERROR(ran);
   }
-  Scheduler scheduler(config, options, *fs, tables, tracker, progress, stop);
-  Status ran = scheduler.Run(*engine);
-  progress.Stop();
-  Status flushed = tracker.Flush();
-  if (!flushed.ok()) {
-    // The loads are committed in their tables; the next run reconciles the tracker from them.
-    log::Error("tracker update failed", {{"error", flushed.ToString()}});
-  } else {
-    WriteReconcileMarks(*fs, tracker, tables);
+  if (tracker_ok) {
     if (Status c = tracker.Compact(); !c.ok()) {
       log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
     }
   }
-  DL_RETURN_IF_ERROR(ran);
   // Stopped with work left: batches never started, or files a batch did not get to.
   result.stopped =
-      stop.stopping() && std::any_of(tables.begin(), tables.end(), [](const TableRun& t) {
-        return t.next_batch < t.start.plan.batches.size() || t.files_not_attempted > 0;
-      });
+      stop.stopping() &&
+      (stages_left || std::any_of(tables.begin(), tables.end(), [](const TableRun& t) {
+         return t.next_batch < t.start.plan.batches.size() || t.files_not_attempted > 0;
+       }));
   if (!stop.stopping()) Maintain(options, *fs, *engine, tables);
 
   for (auto& t : tables) {

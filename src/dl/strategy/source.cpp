@@ -142,10 +142,12 @@ Result<SourceProjection> Project(const std::string& view, const config::TableCon
   for (const auto& c : columns) {
     std::string lower = Lower(c);
     if (auto r = reserved.find(lower); r != reserved.end()) {
+      // A source that is itself a loader table (bronze -> silver) has the audit columns.
       return Status::SchemaMismatch(
-          "column '{}' of the source clashes with the column the loader adds ({}); rename it "
-          "there",
-          c, r->second);
+          "column '{}' of the source clashes with the column the loader adds ({}): give the "
+          "loader's column another name with {}{}",
+          c, r->second, r->second,
+          r->second == "rescued_data_column" ? "" : ", or turn them off (audit_columns: false)");
     }
     auto t = target_names.find(lower);
     bool is_new = target_schema != nullptr && t == target_names.end();
