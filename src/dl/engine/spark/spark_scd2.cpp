@@ -58,10 +58,53 @@ Result<std::set<std::string>> ComputedByDelta(const AppendOperation& rows) {
   return out;
 }
 
-std::string Pack(const std::vector<std::string>& cols) {
+bool HasMap(const delta::DataType& t) {
+  using Kind = delta::DataType::Kind;
+  if (t.kind == Kind::kMap) return true;
+  if (t.kind == Kind::kArray) return HasMap(*t.element);
+  if (t.kind != Kind::kStruct) return false;
+  for (const auto& f : t.fields) {
+    if (HasMap(*f.type)) return true;
+  }
+  return false;
+}
+
+// `expr` as a value Spark can compare with IS DISTINCT FROM: Spark cannot compare maps (the
+// DuckDB engine compares them as their entries, in order), so every map in it becomes the
+// array of its entries; a NULL struct stays NULL, apart from a struct of NULLs.
+std::string Comparable(const std::string& expr, const delta::DataType& t, int depth = 0) {
+  using Kind = delta::DataType::Kind;
+  if (!HasMap(t)) return expr;
+  const std::string var = fmt::format("`__dl_e{}`", depth);
+  if (t.kind == Kind::kMap) {
+    if (!HasMap(*t.key) && !HasMap(*t.value)) return fmt::format("map_entries({})", expr);
+    return fmt::format("transform(map_entries({0}), {1} -> named_struct('key', {2}, 'value', {3}))",
+                       expr, var, Comparable(var + ".`key`", *t.key, depth + 1),
+                       Comparable(var + ".`value`", *t.value, depth + 1));
+  }
+  if (t.kind == Kind::kArray) {
+    return fmt::format("transform({0}, {1} -> {2})", expr, var,
+                       Comparable(var, *t.element, depth + 1));
+  }
+  std::vector<std::string> fields;
+  for (const auto& f : t.fields) {
+    fields.push_back(fmt::format("{}, {}", SparkLiteral(f.name),
+                                 Comparable(expr + "." + Id(f.name), *f.type, depth)));
+  }
+  return fmt::format("CASE WHEN {0} IS NULL THEN NULL ELSE named_struct({1}) END", expr,
+                     fmt::join(fields, ", "));
+}
+
+// The columns as one comparable value (a map's type comes from Spark's DESCRIBE, `types`).
+std::string Pack(const std::vector<std::string>& cols,
+                 const std::map<std::string, std::string>& types) {
   if (cols.empty()) return "0";
   std::vector<std::string> fields;
-  for (const auto& c : cols) fields.push_back(fmt::format("{}, {}", SparkLiteral(c), Id(c)));
+  for (const auto& c : cols) {
+    const auto type = DeltaTypeOfSpark(types.at(c));
+    fields.push_back(
+        fmt::format("{}, {}", SparkLiteral(c), type ? Comparable(Id(c), *type) : Id(c)));
+  }
   return fmt::format("named_struct({})", fmt::join(fields, ", "));
 }
 
@@ -274,8 +317,9 @@ Status Scd2Plan::CreateVersions() {
       "lead(`__dl_t`) OVER w) AS `__dl_last`, lead({1}) OVER w AS `__dl_next` "
       "FROM (SELECT *, {2} AS `__dl_t`, {3} AS `__dl_u` FROM ({4}) AS `__dl_all`) AS `__dl_p` "
       "WINDOW w AS (PARTITION BY {5} ORDER BY {6} DESC, {1}, {7}, {8}, {9})",
-      del, Id(kSeq), Pack(c_.tracked), Pack(c_.untracked), fmt::join(parts, " UNION ALL "), by_key,
-      Id(kPseudo), Id(kOrdinal), Id(kFileOrderColumn), Id(kRowOrderColumn));
+      del, Id(kSeq), Pack(c_.tracked, c_.type), Pack(c_.untracked, c_.type),
+      fmt::join(parts, " UNION ALL "), by_key, Id(kPseudo), Id(kOrdinal), Id(kFileOrderColumn),
+      Id(kRowOrderColumn));
   DL_RETURN_IF_ERROR(Materialize(
       kSteps, fmt::format("SELECT *, sum(CAST(`__dl_opener` AS INT)) OVER (PARTITION BY {} ORDER "
                           "BY `__dl_rn` ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "
