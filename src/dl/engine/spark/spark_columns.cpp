@@ -211,7 +211,7 @@ Status AddNewColumns(SparkSession& session, const AppendOperation& op,
       return Status::SchemaMismatch("column {} ({}) is not in the table schema of {}", c.name,
                                     c.type, op.display_name);
     }
-    added.push_back(SparkIdent(c.name) + " " + c.type);
+    added.push_back(SparkIdent(c.name) + " " + SparkSqlType(c.type));
   }
   if (added.empty()) return Status::OK();
   return session

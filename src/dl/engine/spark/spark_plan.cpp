@@ -197,6 +197,11 @@ delta::DataTypePtr DeltaTypeOfSpark(std::string_view spark_type) {
   return SparkTypeReader(spark_type).ReadAll();
 }
 
+std::string SparkSqlType(const std::string& described) {
+  auto type = DeltaTypeOfSpark(described);
+  return type ? SparkType(*type) : described;
+}
+
 Status PinStringLiterals(SparkSession& session) {
   return session.SetConf("spark.sql.parser.escapedStringLiterals", "false");
 }

@@ -39,6 +39,10 @@ struct Column {
 /// intervals) or text it does not read.
 delta::DataTypePtr DeltaTypeOfSpark(std::string_view spark_type);
 
+/// A type as DESCRIBE spells it, in the form Spark SQL reads back (a CAST, ADD COLUMNS): its
+/// struct field names backquoted (DESCRIBE leaves `b.c` or `a b` bare, which Spark cannot parse).
+std::string SparkSqlType(const std::string& described);
+
 /// The batch's files: rows per file (which also gives Spark's spelling of each path, mapped
 /// here to the plan's) and the total. A file Spark cannot read fails by name.
 struct ReadFiles {

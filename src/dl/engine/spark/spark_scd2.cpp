@@ -32,7 +32,8 @@ std::string RowOf(const Scd2Columns& c, const std::set<std::string>& have,
   std::vector<std::string> out;
   for (const auto& col : c.all) {
     out.push_back(have.count(col) ? fmt::format("`{}`.{} AS {}", alias, Id(col), Id(col))
-                                  : fmt::format("CAST(NULL AS {}) AS {}", c.type.at(col), Id(col)));
+                                  : fmt::format("CAST(NULL AS {}) AS {}",
+                                                SparkSqlType(c.type.at(col)), Id(col)));
   }
   return fmt::format("{}", fmt::join(out, ", "));
 }
@@ -246,7 +247,8 @@ Status Scd2Plan::CreateEvents() {
       } else if (col == op_.sequence_column.value_or("")) {
         retired.push_back(fmt::format("`m`.`s` AS {}", Id(col)));
       } else {
-        retired.push_back(fmt::format("CAST(NULL AS {}) AS {}", c_.type.at(col), Id(col)));
+        retired.push_back(
+            fmt::format("CAST(NULL AS {}) AS {}", SparkSqlType(c_.type.at(col)), Id(col)));
       }
     }
     std::vector<std::string> keys;
@@ -373,8 +375,9 @@ Result<std::optional<int64_t>> Scd2Plan::Commit() {
   }
   std::vector<std::string> old, cols, values;
   for (const auto& c : written) {
-    old.push_back(In(op_.keys, c.name) ? "`t`." + Id(c.name)
-                                       : fmt::format("CAST(NULL AS {}) AS {}", c.type, Id(c.name)));
+    old.push_back(In(op_.keys, c.name)
+                      ? "`t`." + Id(c.name)
+                      : fmt::format("CAST(NULL AS {}) AS {}", SparkSqlType(c.type), Id(c.name)));
     // A generated column the batch holds is written: Delta refuses a value that disagrees.
     if (computed_.count(c.name) && !c_.in_batch.count(c.name)) continue;
     cols.push_back(Id(c.name));

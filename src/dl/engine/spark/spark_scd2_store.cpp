@@ -230,7 +230,7 @@ Status Scd2Plan::WriteChangeStore() {
   std::vector<std::string> cols, nulls;
   for (const auto& col : c_.all) {
     cols.push_back(Id(col));
-    nulls.push_back(fmt::format("CAST(NULL AS {}) AS {}", c_.type.at(col), Id(col)));
+    nulls.push_back(fmt::format("CAST(NULL AS {}) AS {}", SparkSqlType(c_.type.at(col)), Id(col)));
   }
   AppendOperation store;
   store.table_root = op_.change_store_root;
