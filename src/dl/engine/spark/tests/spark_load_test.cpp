@@ -83,6 +83,15 @@ TEST(SparkTypesTest, DeltaTypeOfSparkReadsDescribesTypes) {
   EXPECT_EQ(text("decimal(10,2"), "null");
 }
 
+// DESCRIBE's nested types as Spark SQL reads them back (a CAST, ADD COLUMNS): field names
+// quoted; what it cannot read is passed on as it is.
+TEST(SparkTypesTest, SparkSqlTypeQuotesFieldNames) {
+  EXPECT_EQ(SparkSqlType("struct<x.y:int,z:map<string,array<bigint>>>"),
+            "STRUCT<`x.y`: INT, `z`: MAP<string, ARRAY<BIGINT>>>");
+  EXPECT_EQ(SparkSqlType("decimal(38,10)"), "DECIMAL(38,10)");
+  EXPECT_EQ(SparkSqlType("interval day to second"), "interval day to second");
+}
+
 // A batch column meets the table's type where that is a widening of Spark's (Delta refuses to
 // append a narrower type); a csv integer the table lacks is bigint, as DuckDB infers it.
 TEST(SparkTypesTest, AlignedTypeCastsUpToTheTableAndCsvIntegersToBigint) {
