@@ -197,6 +197,48 @@ delta::DataTypePtr DeltaTypeOfSpark(std::string_view spark_type) {
   return SparkTypeReader(spark_type).ReadAll();
 }
 
+namespace {
+
+bool HasMap(const delta::DataType& t) {
+  using Kind = delta::DataType::Kind;
+  if (t.kind == Kind::kMap) return true;
+  if (t.kind == Kind::kArray) return HasMap(*t.element);
+  if (t.kind != Kind::kStruct) return false;
+  for (const auto& f : t.fields) {
+    if (HasMap(*f.type)) return true;
+  }
+  return false;
+}
+
+std::string Comparable(const std::string& expr, const delta::DataType& t, int depth) {
+  using Kind = delta::DataType::Kind;
+  if (!HasMap(t)) return expr;
+  const std::string var = fmt::format("`__dl_e{}`", depth);
+  if (t.kind == Kind::kMap) {
+    if (!HasMap(*t.key) && !HasMap(*t.value)) return fmt::format("map_entries({})", expr);
+    return fmt::format("transform(map_entries({0}), {1} -> named_struct('key', {2}, 'value', {3}))",
+                       expr, var, Comparable(var + ".`key`", *t.key, depth + 1),
+                       Comparable(var + ".`value`", *t.value, depth + 1));
+  }
+  if (t.kind == Kind::kArray) {
+    return fmt::format("transform({0}, {1} -> {2})", expr, var,
+                       Comparable(var, *t.element, depth + 1));
+  }
+  std::vector<std::string> fields;
+  for (const auto& f : t.fields) {
+    fields.push_back(fmt::format("{}, {}", SparkLiteral(f.name),
+                                 Comparable(expr + "." + SparkIdent(f.name), *f.type, depth)));
+  }
+  return fmt::format("CASE WHEN {0} IS NULL THEN NULL ELSE named_struct({1}) END", expr,
+                     fmt::join(fields, ", "));
+}
+
+}  // namespace
+
+std::string SparkComparable(const std::string& expr, const delta::DataType& type) {
+  return Comparable(expr, type, 0);
+}
+
 std::string SparkSqlType(const std::string& described) {
   auto type = DeltaTypeOfSpark(described);
   return type ? SparkType(*type) : described;

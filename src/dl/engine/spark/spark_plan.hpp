@@ -39,6 +39,12 @@ struct Column {
 /// intervals) or text it does not read.
 delta::DataTypePtr DeltaTypeOfSpark(std::string_view spark_type);
 
+/// `expr` (of `type`) as a value Spark can compare (IS DISTINCT FROM) and hash: Spark does
+/// neither for maps (the DuckDB engine compares them as their entries, in order), so every map
+/// in it becomes the array of its entries; a NULL struct stays NULL, apart from a struct of
+/// NULLs.
+std::string SparkComparable(const std::string& expr, const delta::DataType& type);
+
 /// A type as DESCRIBE spells it, in the form Spark SQL reads back (a CAST, ADD COLUMNS): its
 /// struct field names backquoted (DESCRIBE leaves `b.c` or `a b` bare, which Spark cannot parse).
 std::string SparkSqlType(const std::string& described);

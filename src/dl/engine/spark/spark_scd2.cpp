@@ -59,43 +59,6 @@ Result<std::set<std::string>> ComputedByDelta(const AppendOperation& rows) {
   return out;
 }
 
-bool HasMap(const delta::DataType& t) {
-  using Kind = delta::DataType::Kind;
-  if (t.kind == Kind::kMap) return true;
-  if (t.kind == Kind::kArray) return HasMap(*t.element);
-  if (t.kind != Kind::kStruct) return false;
-  for (const auto& f : t.fields) {
-    if (HasMap(*f.type)) return true;
-  }
-  return false;
-}
-
-// `expr` as a value Spark can compare with IS DISTINCT FROM: Spark cannot compare maps (the
-// DuckDB engine compares them as their entries, in order), so every map in it becomes the
-// array of its entries; a NULL struct stays NULL, apart from a struct of NULLs.
-std::string Comparable(const std::string& expr, const delta::DataType& t, int depth = 0) {
-  using Kind = delta::DataType::Kind;
-  if (!HasMap(t)) return expr;
-  const std::string var = fmt::format("`__dl_e{}`", depth);
-  if (t.kind == Kind::kMap) {
-    if (!HasMap(*t.key) && !HasMap(*t.value)) return fmt::format("map_entries({})", expr);
-    return fmt::format("transform(map_entries({0}), {1} -> named_struct('key', {2}, 'value', {3}))",
-                       expr, var, Comparable(var + ".`key`", *t.key, depth + 1),
-                       Comparable(var + ".`value`", *t.value, depth + 1));
-  }
-  if (t.kind == Kind::kArray) {
-    return fmt::format("transform({0}, {1} -> {2})", expr, var,
-                       Comparable(var, *t.element, depth + 1));
-  }
-  std::vector<std::string> fields;
-  for (const auto& f : t.fields) {
-    fields.push_back(fmt::format("{}, {}", SparkLiteral(f.name),
-                                 Comparable(expr + "." + Id(f.name), *f.type, depth)));
-  }
-  return fmt::format("CASE WHEN {0} IS NULL THEN NULL ELSE named_struct({1}) END", expr,
-                     fmt::join(fields, ", "));
-}
-
 // The columns as one comparable value (a map's type comes from Spark's DESCRIBE, `types`).
 std::string Pack(const std::vector<std::string>& cols,
                  const std::map<std::string, std::string>& types) {
@@ -104,7 +67,7 @@ std::string Pack(const std::vector<std::string>& cols,
   for (const auto& c : cols) {
     const auto type = DeltaTypeOfSpark(types.at(c));
     fields.push_back(
-        fmt::format("{}, {}", SparkLiteral(c), type ? Comparable(Id(c), *type) : Id(c)));
+        fmt::format("{}, {}", SparkLiteral(c), type ? SparkComparable(Id(c), *type) : Id(c)));
   }
   return fmt::format("named_struct({})", fmt::join(fields, ", "));
 }

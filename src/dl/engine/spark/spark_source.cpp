@@ -254,8 +254,11 @@ pb::Plan RowsPerFilePlan(const AppendOperation& op, const ReadFiles& files) {
   pb::Expression counted = Fn("count", {Int(1)});
   if (!op.columns.empty()) {
     // A count alone parses no value: with explicit columns every value is parsed, so one that
-    // does not fit fails here, naming its file (min(hash) keeps the optimizer from pruning).
-    exprs.push_back(As(SqlExpr("hash(*)"), "__dl_parsed"));
+    // does not fit fails here, naming its file (min(hash) keeps the optimizer from pruning;
+    // maps are hashed as their entries: Spark hashes no map).
+    std::vector<std::string> parsed;
+    for (const auto& c : op.columns) parsed.push_back(SparkComparable(SparkIdent(c.name), *c.type));
+    exprs.push_back(As(SqlExpr(fmt::format("hash({})", fmt::join(parsed, ", "))), "__dl_parsed"));
     counted = SqlExpr("count(1) + 0 * min(`__dl_parsed`)");
   }
   *agg->mutable_input() = Scanned(op, files, exprs);
