@@ -78,6 +78,10 @@ struct SourceOptions {
   /// Non-empty: the view also has a BIGINT column of this name that orders each file's rows as
   /// the file holds them (delivery order; a format without row numbers is materialized).
   std::string row_order_column;
+  /// json: explicit decimal columns (name -> type), read exactly: the `columns` option names
+  /// them as JSON, and the engine casts a json string's text or a number's digits, failing
+  /// a number that a double, which DuckDB's json reader parses numbers into, may not hold.
+  std::map<std::string, std::string> json_decimal_columns;
 };
 
 struct WriteOptions {

@@ -26,12 +26,24 @@ std::string Lower(std::string s) {
 }
 
 // {'a': 'INTEGER', 'b': 'VARCHAR'}: the struct literal DuckDB's readers take as `columns`.
-std::string ColumnsLiteral(const std::vector<config::ColumnSpec>& columns) {
+std::string ColumnsLiteral(const std::vector<config::ColumnSpec>& columns,
+                           const std::map<std::string, std::string>& read_as_json = {}) {
   std::vector<std::string> parts;
   for (const auto& c : columns) {
-    parts.push_back(fmt::format("{}: {}", QuoteLiteral(c.name), QuoteLiteral(c.type)));
+    const std::string& type = read_as_json.count(c.name) ? "JSON" : c.type;
+    parts.push_back(fmt::format("{}: {}", QuoteLiteral(c.name), QuoteLiteral(type)));
   }
   return fmt::format("{{{}}}", fmt::join(parts, ", "));
+}
+
+// The explicit json columns of a decimal type (DECIMAL, NUMERIC, with or without (p,s)).
+std::map<std::string, std::string> JsonDecimalColumns(const std::vector<config::ColumnSpec>& cols) {
+  std::map<std::string, std::string> out;
+  for (const auto& c : cols) {
+    const std::string type = Lower(c.type);
+    if (type.rfind("decimal", 0) == 0 || type.rfind("numeric", 0) == 0) out[c.name] = c.type;
+  }
+  return out;
 }
 
 // Source columns, by exact name, keyed by their lower-case spelling (Delta column names are
@@ -239,7 +251,10 @@ Result<engine::SourceOptions> SourceOptionsFor(const config::TableConfig& table)
           o["format"] = "auto";
           break;
       }
-      if (!table.json.columns.empty()) o["columns"] = ColumnsLiteral(table.json.columns);
+      if (!table.json.columns.empty()) {
+        out.json_decimal_columns = JsonDecimalColumns(table.json.columns);
+        o["columns"] = ColumnsLiteral(table.json.columns, out.json_decimal_columns);
+      }
       break;
     }
     case FileFormat::kDelta:
