@@ -416,3 +416,46 @@ def test_a_new_nested_field_and_widened_types_arrive_alike(env: LoaderEnv, spark
     # The float 1.5 widens exactly; the decimals keep their digits at the new scale.
     assert_both_engines_wrote(env, spark41, "t", pa.Table.from_pylist(expected, schema=wide),
                               types)
+
+
+# --- json numbers into decimal columns: exact, or a named failure -----------------------------
+
+
+def test_json_numbers_in_decimal_columns_arrive_exactly(env: LoaderEnv, spark41):
+    # DuckDB's json reader parses numbers into doubles, and the DuckDB engine cast the double:
+    # 1234567.89 arrived in a DECIMAL(38,10) column as 1234567.8899999998 (Spark: 1234567.89).
+    cols = {"id": "BIGINT", "d": "DECIMAL(38,10)", "n": "NUMERIC(18,2)"}
+    write_jsonl(env.raw / "j" / "a.json", [
+        {"id": 1, "d": 1234567.89, "n": 1234567.89},
+        {"id": 2, "d": 123456789012.345, "n": -0.01},
+        {"id": 3, "d": 0.1, "n": 100},
+        {"id": 4, "d": "1234567890123456789012345678.0123456789", "n": "1234567890123456.78"},
+        {"id": 5, "d": None, "n": 9007199254740993}])
+    # 17 significant digits: a double cannot tell 1234567890123456.78 from ...456.8.
+    bad = write_csv(env.raw / "k" / "a.json", '{"id":1,"d":1.0,"n":1234567890123456.78}\n')
+    duck_cfg = both_configs(env, [
+        env.table_entry(name, f"{name}/*.json", "json",
+                        json_options={"format": "lines", "columns": cols})
+        for name in ("j", "k")], retry_attempts=0)
+    run_engines_apart = (env.run("run", timeout=300), env.run("run", config=duck_cfg))
+    assert [r.rc for r in run_engines_apart] == [0, 1], "\n".join(map(str, run_engines_apart))
+    expected = pa.Table.from_pylist([
+        {"id": 1, "d": Decimal("1234567.89"), "n": Decimal("1234567.89")},
+        {"id": 2, "d": Decimal("123456789012.345"), "n": Decimal("-0.01")},
+        {"id": 3, "d": Decimal("0.1"), "n": Decimal("100")},
+        {"id": 4, "d": Decimal("1234567890123456789012345678.0123456789"),
+         "n": Decimal("1234567890123456.78")},
+        {"id": 5, "d": None, "n": Decimal("9007199254740993")}],
+        schema=pa.schema([("id", pa.int64()), ("d", pa.decimal128(38, 10)),
+                          ("n", pa.decimal128(18, 2))]))
+    types = {"id": "long", "d": "decimal(38,10)", "n": "decimal(18,2)"}
+    assert_both_engines_wrote(env, spark41, "j", expected, types)
+    loaded = env.tracker_for("k")  # Spark reads the digits
+    assert loaded[str(bad)]["status"] == "completed", loaded
+    assert [str(r["n"]) for r in env.read("k").to_pylist()] == ["1234567890123456.78"]
+    duck = LoaderEnv(env.bin, env.root)
+    duck.processed = env.root / "duck" / "processed"
+    record = duck.tracker_for("k")[str(bad)]
+    assert record["status"] == "failed", record
+    assert "decimal column n" in record["error_message"] and str(bad) in \
+        record["error_message"], record
