@@ -300,13 +300,12 @@ std::string ExactJsonDecimals(const SourceOptions& options) {
         text);
     auto file = options.options.find("filename");
     const std::string message = fmt::format(
-        "{} || {} || {} || {} || {} || {}", QuoteLiteral("json number "), text,
+        "{} || {} || {} || {} || {}", QuoteLiteral("json number "), text,
         QuoteLiteral(fmt::format(" of decimal column {} in ", name)),
         file != options.options.end() ? QuoteIdent(file->second) : QuoteLiteral("a file"),
         QuoteLiteral(" has more significant digits than DuckDB's json reader keeps (15: it "
                      "reads json numbers as doubles); write it as a json string, or load with "
-                     "engine: spark"),
-        QuoteLiteral(""));
+                     "engine: spark"));
     casts.push_back(fmt::format(
         "CASE WHEN {0} IS NULL THEN NULL WHEN json_type({0}) = 'VARCHAR' THEN CAST({0} ->> '$' AS "
         "{1}) WHEN json_type({0}) IN ('BIGINT', 'UBIGINT') OR {2} <= 15 THEN CAST({3} AS {1}) "
