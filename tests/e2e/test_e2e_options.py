@@ -131,3 +131,20 @@ def test_min_file_age_skips_fresh_files(env: LoaderEnv):
     os.utime(fresh, (time.time() - 120, time.time() - 120))
     env.load()
     assert_loaded_exactly(env, "t", {old: 2, fresh: 3})
+
+
+def test_json_explicit_decimal_columns_scalar_exact_and_lists_load(env: LoaderEnv):
+    # A scalar decimal column is read from the json text (exact); a list of decimals is not a
+    # decimal column: it loads (as DuckDB's reader gives it) instead of failing its file on
+    # the scalar rule's digit count of the whole list.
+    write_jsonl(env.raw / "t" / "a.json", [
+        {"id": 1, "d": 1234567.89, "ds": [1.5, 2.25, 3.75, 4.5, 5.25, 6.75]},
+        {"id": 2, "d": "0.1", "ds": []}])
+    env.write_config([env.table_entry("t", "t/*.json", "json", json_options={
+        "format": "lines",
+        "columns": {"id": "BIGINT", "d": "DECIMAL(38,10)", "ds": "DECIMAL(10,2)[]"}})])
+    env.load()
+    rows = sorted(env.read("t").to_pylist(), key=lambda r: r["id"])
+    assert [str(r["d"]) for r in rows] == ["1234567.8900000000", "0.1000000000"]
+    assert [[str(x) for x in r["ds"]] for r in rows] == [
+        ["1.50", "2.25", "3.75", "4.50", "5.25", "6.75"], []]

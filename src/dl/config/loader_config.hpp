@@ -317,9 +317,9 @@ std::string DisplayName(const LoaderConfig& cfg, const TableConfig& table);
 
 // ---- Helpers ----
 
-/// The table of `cfg` that `t` reads as its source (file_format: delta on that table's
-/// location, under any spelling of it), or null: a run loads that table before `t`.
-const TableConfig* DeltaSourceTable(const LoaderConfig& cfg, const TableConfig& t);
+/// Each table of `cfg` that reads another table of `cfg` as its source (file_format: delta on
+/// that table's location, under any spelling of it), with that table: a run loads it first.
+std::map<const TableConfig*, const TableConfig*> DeltaSourceTables(const LoaderConfig& cfg);
 
 /// Pick tables by name (`--tables a,b`): each name is a table_name or database.table_name.
 /// Config error for an unknown name or a table_name that is ambiguous across databases.

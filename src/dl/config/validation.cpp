@@ -559,17 +559,20 @@ void ValidateRoot(MapReader& r, const LoaderConfig& cfg) {
 
 namespace dl::config {
 
-const TableConfig* DeltaSourceTable(const LoaderConfig& cfg, const TableConfig& t) {
-  if (t.file_format != FileFormat::kDelta || t.source_path_pattern.empty()) return nullptr;
+std::map<const TableConfig*, const TableConfig*> DeltaSourceTables(const LoaderConfig& cfg) {
   const LocationIdentity identity(cfg.storage);
-  const std::string source = internal::Comparable(identity, CanonicalPath(t.source_path_pattern));
-  for (const TableConfig& other : cfg.tables) {
-    if (&other == &t || other.table_name.empty() || other.database_name.empty()) continue;
-    if (internal::Comparable(identity, CanonicalPath(TablePath(cfg, other))) == source) {
-      return &other;
-    }
+  std::map<std::string, const TableConfig*> by_root;
+  for (const TableConfig& t : cfg.tables) {
+    if (t.table_name.empty() || t.database_name.empty()) continue;
+    by_root.emplace(internal::Comparable(identity, CanonicalPath(TablePath(cfg, t))), &t);
   }
-  return nullptr;
+  std::map<const TableConfig*, const TableConfig*> out;
+  for (const TableConfig& t : cfg.tables) {
+    if (t.file_format != FileFormat::kDelta || t.source_path_pattern.empty()) continue;
+    auto it = by_root.find(internal::Comparable(identity, CanonicalPath(t.source_path_pattern)));
+    if (it != by_root.end() && it->second != &t) out[&t] = it->second;
+  }
+  return out;
 }
 
 }  // namespace dl::config

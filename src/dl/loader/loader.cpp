@@ -422,12 +422,14 @@ std::optional<TableRun> PlanTable(const config::LoaderConfig& config, const conf
 std::vector<std::vector<const config::TableConfig*>> Stages(
     const config::LoaderConfig& config, const std::vector<const config::TableConfig*>& selected) {
   const std::set<const config::TableConfig*> chosen(selected.begin(), selected.end());
+  const auto sources = config::DeltaSourceTables(config);
   std::vector<std::vector<const config::TableConfig*>> stages;
   for (const config::TableConfig* t : selected) {
     size_t depth = 0;
     std::set<const config::TableConfig*> seen{t};
     for (const config::TableConfig* cur = t;;) {
-      const config::TableConfig* source = config::DeltaSourceTable(config, *cur);
+      auto it = sources.find(cur);
+      const config::TableConfig* source = it == sources.end() ? nullptr : it->second;
       if (source == nullptr || !chosen.count(source)) break;
       if (!seen.insert(source).second) {
         depth = 0;  // a cycle
@@ -507,6 +509,7 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
 
   bool tracker_ok = true;
   bool stages_left = false;
+  Status ran;
   for (const auto& stage : Stages(config, selected)) {
     if (stop.stopping()) {
       stages_left = true;  // tables after their sources: not planned, the next run loads them
@@ -518,15 +521,16 @@ Result<RunResult> RunOnce(const config::LoaderConfig& config, const RunOptions& 
         runs.push_back(std::move(*run));
       }
     }
-    Status ran = RunStage(config, options, *fs, *engine, runs, tracker, stop, tracker_ok);
+    ran = RunStage(config, options, *fs, *engine, runs, tracker, stop, tracker_ok);
     for (auto& r : runs) tables.push_back(std::move(r));
-    DL_RETURN_IF_ERROR(ran);
+    if (!ran.ok()) break;
   }
   if (tracker_ok) {
     if (Status c = tracker.Compact(); !c.ok()) {
       log::Warn("tracker compaction skipped", {{"error", c.ToString()}});
     }
   }
+  DL_RETURN_IF_ERROR(ran);
   // Stopped with work left: batches never started, or files a batch did not get to.
   result.stopped =
       stop.stopping() &&

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <regex>
 
 #include "dl/common/clock.hpp"
 #include "dl/common/logging.hpp"
@@ -36,12 +37,14 @@ std::string ColumnsLiteral(const std::vector<config::ColumnSpec>& columns,
   return fmt::format("{{{}}}", fmt::join(parts, ", "));
 }
 
-// The explicit json columns of a decimal type (DECIMAL, NUMERIC, with or without (p,s)).
+// The explicit json columns of a scalar decimal type (DECIMAL, NUMERIC, with or without
+// (p,s)); a list or struct of decimals is not one (its json text is no number).
 std::map<std::string, std::string> JsonDecimalColumns(const std::vector<config::ColumnSpec>& cols) {
+  static const std::regex kDecimal(R"(\s*(decimal|numeric)\s*(\(\s*\d+\s*(,\s*\d+\s*)?\))?\s*)",
+                                   std::regex::icase);
   std::map<std::string, std::string> out;
   for (const auto& c : cols) {
-    const std::string type = Lower(c.type);
-    if (type.rfind("decimal", 0) == 0 || type.rfind("numeric", 0) == 0) out[c.name] = c.type;
+    if (std::regex_match(c.type, kDecimal)) out[c.name] = c.type;
   }
   return out;
 }
