@@ -271,18 +271,21 @@ def test_every_type_from_parquet_and_a_delta_source_arrives_alike(env: LoaderEnv
         assert_both_engines_wrote(env, spark41, name, batch(ROWS), DELTA_TYPES)
 
 
-# --- a struct field named with a dot, in SCD2 and in a new column of a merge ---------------
+# --- struct fields named with dots, colons, brackets: in SCD2 and a new column of a merge -
 
 
-def test_struct_fields_with_dots_in_scd2_and_new_merge_columns_alike(env: LoaderEnv, spark41):
+def test_struct_fields_with_dots_colons_and_brackets_in_scd2_and_merge_alike(env: LoaderEnv, spark41):
     # DESCRIBE spells `struct<x.y:int>`, which Spark SQL cannot read back: SCD2's second batch
-    # (its typed NULLs) and a merge adding such a column failed with PARSE_SYNTAX_ERROR.
-    v = pa.struct([("x.y", pa.int32()), ("z", pa.string())])
-    w = pa.struct([("a.b", pa.string())])
+    # (its typed NULLs) and a merge adding such a column failed with PARSE_SYNTAX_ERROR. Names
+    # with ':' or '<' (json keys such as "geo:lat") failed the same way after that was fixed:
+    # DESCRIBE's `struct<geo:lat:double>` cannot be split into name and type at all.
+    v = pa.struct([("x.y", pa.int32()), ("z", pa.string()), ("geo:lat", pa.float64())])
+    w = pa.struct([("a.b", pa.string()), ("x:y<z>", pa.struct([("q`r", pa.int32())]))])
     first = pa.schema([("id", pa.int64()), ("v", v), ("seq", pa.int64())])
     second = first.append(pa.field("w", w))
     pq.write_table(pa.Table.from_pylist(
-        [{"id": 1, "v": {"x.y": 1, "z": "a"}, "seq": 1}, {"id": 2, "v": None, "seq": 1}],
+        [{"id": 1, "v": {"x.y": 1, "z": "a", "geo:lat": 1.5}, "seq": 1},
+         {"id": 2, "v": None, "seq": 1}],
         schema=first), env.raw / "a.parquet")
     duck_cfg = both_configs(env, [
         env.table_entry(name, "*.parquet", "parquet", loading_strategy=strategy,
@@ -290,20 +293,25 @@ def test_struct_fields_with_dots_in_scd2_and_new_merge_columns_alike(env: Loader
                         schema_evolution_mode="add_new_columns")
         for name, strategy in (("s", "scd2"), ("m", "merge"))])
     run_engines(env, duck_cfg)
-    rows = [{"id": 1, "v": {"x.y": 2, "z": "a"}, "seq": 2, "w": {"a.b": "n"}},
-            {"id": 3, "v": {"x.y": None, "z": None}, "seq": 2, "w": None}]
+    rows = [{"id": 1, "v": {"x.y": 2, "z": "a", "geo:lat": 1.5}, "seq": 2,
+             "w": {"a.b": "n", "x:y<z>": {"q`r": 7}}},
+            {"id": 3, "v": {"x.y": None, "z": None, "geo:lat": None}, "seq": 2, "w": None}]
     pq.write_table(pa.Table.from_pylist(rows, schema=second), env.raw / "b.parquet")
     run_engines(env, duck_cfg)
     types = {"id": "long", "seq": "long", "v": {"type": "struct", "fields": [
         {"name": "x.y", "type": "integer", "nullable": True, "metadata": {}},
-        {"name": "z", "type": "string", "nullable": True, "metadata": {}}]},
+        {"name": "z", "type": "string", "nullable": True, "metadata": {}},
+        {"name": "geo:lat", "type": "double", "nullable": True, "metadata": {}}]},
         "w": {"type": "struct", "fields": [
-            {"name": "a.b", "type": "string", "nullable": True, "metadata": {}}]}}
+            {"name": "a.b", "type": "string", "nullable": True, "metadata": {}},
+            {"name": "x:y<z>", "type": {"type": "struct", "fields": [
+                {"name": "q`r", "type": "integer", "nullable": True, "metadata": {}}]},
+             "nullable": True, "metadata": {}}]}}
     merged = pa.Table.from_pylist([rows[0], {"id": 2, "v": None, "seq": 1, "w": None}, rows[1]],
                                   schema=second)
     assert_both_engines_wrote(env, spark41, "m", merged, types)
     versions = pa.Table.from_pylist(
-        [{"id": 1, "v": {"x.y": 1, "z": "a"}, "seq": 1, "w": None}] + merged.to_pylist(),
+        [{"id": 1, "v": {"x.y": 1, "z": "a", "geo:lat": 1.5}, "seq": 1, "w": None}] + merged.to_pylist(),
         schema=second)
     assert_both_engines_wrote(env, spark41, "s", versions, types)
 

@@ -162,11 +162,86 @@ Status ReadSourceColumns(SparkSession& session, const AppendOperation& op, ReadF
   return Status::OK();
 }
 
+std::string SparkTypeText(const pb::DataType& t) {
+  using K = pb::DataType;
+  switch (t.kind_case()) {
+    case K::kNull:
+      return "void";
+    case K::kBinary:
+      return "binary";
+    case K::kBoolean:
+      return "boolean";
+    case K::kByte:
+      return "tinyint";
+    case K::kShort:
+      return "smallint";
+    case K::kInteger:
+      return "int";
+    case K::kLong:
+      return "bigint";
+    case K::kFloat:
+      return "float";
+    case K::kDouble:
+      return "double";
+    case K::kDecimal:
+      return fmt::format("decimal({},{})",
+                         t.decimal().has_precision() ? t.decimal().precision() : 10,
+                         t.decimal().has_scale() ? t.decimal().scale() : 0);
+    case K::kString: {
+      const std::string& collation = t.string().collation();
+      if (collation.empty() || collation == "UTF8_BINARY") return "string";
+      return "string collate " + collation;
+    }
+    case K::kChar:
+      return fmt::format("char({})", t.char_().length());
+    case K::kVarChar:
+      return fmt::format("varchar({})", t.var_char().length());
+    case K::kDate:
+      return "date";
+    case K::kTimestamp:
+      return "timestamp";
+    case K::kTimestampNtz:
+      return "timestamp_ntz";
+    case K::kTime:
+      return fmt::format("time({})", t.time().has_precision() ? t.time().precision() : 6);
+    case K::kCalendarInterval:
+      return "interval";
+    case K::kYearMonthInterval:
+      return "interval year to month";
+    case K::kDayTimeInterval:
+      return "interval day to second";
+    case K::kVariant:
+      return "variant";
+    case K::kArray:
+      return fmt::format("array<{}>", SparkTypeText(t.array().element_type()));
+    case K::kMap:
+      return fmt::format("map<{},{}>", SparkTypeText(t.map().key_type()),
+                         SparkTypeText(t.map().value_type()));
+    case K::kStruct: {
+      std::vector<std::string> fields;
+      for (const auto& f : t.struct_().fields()) {
+        fields.push_back(SparkIdent(f.name()) + ":" + SparkTypeText(f.data_type()));
+      }
+      return fmt::format("struct<{}>", fmt::join(fields, ","));
+    }
+    case K::kUdt:  // stored as its SQL type
+      return t.udt().has_sql_type() ? SparkTypeText(t.udt().sql_type()) : t.udt().type();
+    case K::kUnparsed:
+      return t.unparsed().data_type_string();
+    case K::kGeometry:
+      return "geometry";  // no Delta type: DeltaTypeOfSpark reads none
+    case K::kGeography:
+      return "geography";
+    case K::KIND_NOT_SET:
+      break;
+  }
+}
+
 Result<std::vector<Column>> ColumnsOf(SparkSession& session, const std::string& query) {
-  DL_ASSIGN_OR_RETURN(auto described, session.Sql("DESCRIBE QUERY " + query));
+  DL_ASSIGN_OR_RETURN(pb::DataType schema, session.Schema(SqlRelation(query)));
   std::vector<Column> out;
-  for (const auto& row : described.rows) {
-    if (row.size() >= 2 && row[0] && row[1]) out.push_back({*row[0], *row[1]});
+  for (const auto& f : schema.struct_().fields()) {
+    out.push_back({f.name(), SparkTypeText(f.data_type())});
   }
   return out;
 }

@@ -77,7 +77,7 @@ std::string SparkType(const delta::DataType& t) {
 
 namespace {
 
-// A recursive reader of Spark's catalog type strings (DESCRIBE's second column).
+// A recursive reader of Spark's catalog type strings (SparkTypeText's, or DESCRIBE's).
 class SparkTypeReader {
  public:
   explicit SparkTypeReader(std::string_view text) : text_(text) {}

@@ -29,14 +29,19 @@ std::string SparkLiteral(std::string_view value);
 /// Spark SQL's spelling of a Delta type (`BIGINT`, `DECIMAL(10,2)`, `STRUCT<`a`: INT>`).
 std::string SparkType(const delta::DataType& t);
 
-/// A column and its Spark SQL type.
+/// A column and its Spark SQL type (SparkTypeText's spelling).
 struct Column {
   std::string name, type;
 };
 
-/// The Delta type of a Spark SQL type as DESCRIBE spells it (`int`, `decimal(10,2)`,
-/// `array<bigint>`, `struct<a:int,b:string>`); nullptr for one Delta has no type for (`void`,
-/// intervals) or text it does not read.
+/// A Spark type in Spark's catalog spelling (`int`, `decimal(10,2)`, `array<bigint>`,
+/// `map<string,int>`), every struct field name backquoted: `struct<`a:b`:int>`. DESCRIBE
+/// leaves them bare (`struct<a:b:int>`), which no reader can split back into name and type.
+std::string SparkTypeText(const pb::DataType& type);
+
+/// The Delta type of a Spark SQL type as SparkTypeText or DESCRIBE spells it (`int`,
+/// `decimal(10,2)`, `array<bigint>`, `struct<a:int,b:string>`); nullptr for one Delta has no
+/// type for (`void`, intervals) or text it does not read.
 delta::DataTypePtr DeltaTypeOfSpark(std::string_view spark_type);
 
 /// `expr` (of `type`) as a value Spark can compare (IS DISTINCT FROM) and hash: Spark does
@@ -45,8 +50,7 @@ delta::DataTypePtr DeltaTypeOfSpark(std::string_view spark_type);
 /// NULLs.
 std::string SparkComparable(const std::string& expr, const delta::DataType& type);
 
-/// A type as DESCRIBE spells it, in the form Spark SQL reads back (a CAST, ADD COLUMNS): its
-/// struct field names backquoted (DESCRIBE leaves `b.c` or `a b` bare, which Spark cannot parse).
+/// A type as SparkTypeText spells it, in the form Spark SQL reads back (a CAST, ADD COLUMNS).
 std::string SparkSqlType(const std::string& described);
 
 /// The batch's files: rows per file (which also gives Spark's spelling of each path, mapped
@@ -149,8 +153,8 @@ Status CreateTypedView(SparkSession& session, const AppendOperation& op, const s
                        pb::Relation input);
 void DropView(SparkSession& session, const std::string& name, const AppendOperation& op);
 
-/// The columns of a query, in order, with their Spark SQL types (DESCRIBE QUERY: analysed,
-/// not run).
+/// The columns of a query, in order, with their Spark SQL types (its schema as Spark types
+/// it: analysed, not run).
 Result<std::vector<Column>> ColumnsOf(SparkSession& session, const std::string& query);
 
 /// The columns of a batch view that came from the files (not audit nor hidden ones).

@@ -59,7 +59,7 @@ Result<std::set<std::string>> ComputedByDelta(const AppendOperation& rows) {
   return out;
 }
 
-// The columns as one comparable value (a map's type comes from Spark's DESCRIBE, `types`).
+// The columns as one comparable value (a map's type comes from Spark's schema, `types`).
 std::string Pack(const std::vector<std::string>& cols,
                  const std::map<std::string, std::string>& types) {
   if (cols.empty()) return "0";
@@ -161,7 +161,7 @@ Status Scd2Plan::ResolveColumns() {
   }
   c_.seq_type = op_.sequence_column ? c_.type.at(*op_.sequence_column) : "timestamp";
   if (!op_.open_end_value) return Status::OK();
-  // seq_type comes from Spark (DESCRIBE), not from the user.
+  // seq_type comes from Spark (its schema), not from the user.
   const std::string value =
       fmt::format("CAST({} AS {})", SparkLiteral(*op_.open_end_value), c_.seq_type);
   auto ok = s_.Sql("SELECT try_" + value);

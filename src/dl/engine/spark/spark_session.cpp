@@ -223,6 +223,28 @@ class SparkSession::Impl {
     return resp.spark_version().version();
   }
 
+  Result<pb::DataType> Schema(const pb::Relation& input) {
+    pb::AnalyzePlanRequest req;
+    Fill(&req);
+    *req.mutable_schema()->mutable_plan()->mutable_root() = input;
+    pb::AnalyzePlanResponse resp;
+    auto ctx = Context(std::chrono::milliseconds(0));  // a statement's analysis: no deadline
+    const auto start = std::chrono::steady_clock::now();
+    grpc::Status st = stub_->AnalyzePlan(ctx.get(), req, &resp);
+    if (Debugging()) {
+      log::Debug("spark schema",
+                 {{"ms", MsSince(start)},
+                  {"ok", st.ok()},
+                  {"sql", input.has_sql() ? Shortened(input.sql().query(), 300) : ""}});
+    }
+    if (!st.ok()) return Failed(st);
+    Observe(resp.server_side_session_id());
+    if (!resp.has_schema() || !resp.schema().has_schema()) {
+      return Status::Engine("Spark Connect: the schema analysis answered no schema");
+    }
+    return resp.schema().schema();
+  }
+
  private:
   // The fields every request carries.
   template <typename Request>
@@ -314,6 +336,9 @@ Result<QueryRows> SparkSession::Sql(const std::string& sql) { return impl_->Sql(
 Result<std::string> SparkSession::SparkVersion() { return impl_->SparkVersion(); }
 Result<QueryRows> SparkSession::Execute(const pb::Plan& plan) { return impl_->Run(plan); }
 Result<bool> SparkSession::CanCheckpoint() { return impl_->CanCheckpoint(); }
+Result<pb::DataType> SparkSession::Schema(const pb::Relation& input) {
+  return impl_->Schema(input);
+}
 Result<std::optional<pb::Relation>> SparkSession::LocalCheckpoint(const pb::Relation& input,
                                                                   const pb::StorageLevel* level) {
   return impl_->LocalCheckpoint(input, level);

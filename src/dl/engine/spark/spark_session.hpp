@@ -12,6 +12,7 @@
 #include "dl/engine/spark/connection_string.hpp"
 
 namespace spark::connect {
+class DataType;
 class Plan;
 class Relation;
 class StorageLevel;
@@ -47,6 +48,9 @@ class SparkSession {
   /// Run a plan built with the generated protocol classes (a query's rows as text; a command
   /// such as WriteOperation answers none).
   Result<QueryRows> Execute(const ::spark::connect::Plan& plan);
+  /// The schema of `input`'s rows as Spark types them (AnalyzePlan: nothing runs; the
+  /// files a read names are opened for their schemas, as DESCRIBE QUERY opens them).
+  Result<::spark::connect::DataType> Schema(const ::spark::connect::Relation& input);
   /// Whether LocalCheckpoint checkpoints here (a server of Spark 4.0 or later).
   Result<bool> CanCheckpoint();
   /// The rows of `input`, computed now and held by the server for this session (a local

@@ -92,6 +92,46 @@ TEST(SparkTypesTest, SparkSqlTypeQuotesFieldNames) {
   EXPECT_EQ(SparkSqlType("interval day to second"), "interval day to second");
 }
 
+// Spark's typed schema spelled so that any field name reads back: DESCRIBE's text
+// (`struct<a,b:c<d>:int>`) cannot be split into names and types.
+TEST(SparkTypesTest, SparkTypeTextQuotesEveryFieldNameAndReadsBack) {
+  pb::DataType inner;
+  auto* q = inner.mutable_struct_()->add_fields();
+  q->set_name("q:r");
+  q->mutable_data_type()->mutable_integer();
+  pb::DataType t;
+  auto* fields = t.mutable_struct_();
+  auto* a = fields->add_fields();
+  a->set_name("a,b:c<d>");
+  a->mutable_data_type()->mutable_decimal()->set_precision(12);
+  a->mutable_data_type()->mutable_decimal()->set_scale(4);
+  auto* b = fields->add_fields();
+  b->set_name("x`y");
+  auto* map = b->mutable_data_type()->mutable_map();
+  map->mutable_key_type()->mutable_string();
+  *map->mutable_value_type()->mutable_array()->mutable_element_type() = inner;
+  auto* c = fields->add_fields();
+  c->set_name("v");
+  c->mutable_data_type()->mutable_var_char()->set_length(5);
+  const std::string text = SparkTypeText(t);
+  EXPECT_EQ(text,
+            "struct<`a,b:c<d>`:decimal(12,4),`x``y`:map<string,array<struct<`q:r`:int>>>,"
+            "`v`:varchar(5)>");
+  auto delta_type = DeltaTypeOfSpark(text);
+  ASSERT_NE(delta_type, nullptr);
+  EXPECT_EQ(delta_type->ToString(),
+            "struct<a,b:c<d>:decimal(12,4),x`y:map<string,array<struct<q:r:integer>>>,v:string>");
+  EXPECT_EQ(SparkSqlType(text),
+            "STRUCT<`a,b:c<d>`: DECIMAL(12,4), `x``y`: MAP<string, ARRAY<STRUCT<`q:r`: INT>>>, "
+            "`v`: string>");
+  pb::DataType ts;
+  ts.mutable_timestamp_ntz();
+  EXPECT_EQ(SparkTypeText(ts), "timestamp_ntz");  // top-level names as DESCRIBE gives them
+  pb::DataType none;
+  none.mutable_null();
+  EXPECT_EQ(DeltaTypeOfSpark(SparkTypeText(none)), nullptr);
+}
+
 // A batch column meets the table's type where that is a widening of Spark's (Delta refuses to
 // append a narrower type); a csv integer the table lacks is bigint, as DuckDB infers it.
 TEST(SparkTypesTest, AlignedTypeCastsUpToTheTableAndCsvIntegersToBigint) {
