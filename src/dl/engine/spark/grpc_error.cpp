@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "google/rpc/error_details.pb.h"
@@ -71,6 +73,39 @@ bool LostCheckpointClass(const std::string& error_class) {
   return error_class == "CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND";
 }
 
+// The server's Hadoop cannot reach a path's store: no FileSystem for its scheme (Apache
+// Spark maps none to s3://), or S3A named but its jar (hadoop-aws) missing. A fault of the
+// server's setup, never of the files: a Config error saying what to add. Hadoop says so in
+// a message only (Spark gives it no error class).
+std::optional<std::string> MissingFileSystem(std::string_view message) {
+  constexpr std::string_view kNoScheme = "No FileSystem for scheme \"";
+  if (const size_t at = message.find(kNoScheme); at != std::string_view::npos) {
+    const size_t from = at + kNoScheme.size();
+    const std::string scheme(message.substr(from, message.find('"', from) - from));
+    if (scheme == "s3" || scheme == "s3n") {
+      return fmt::format(
+          "the Spark server has no Hadoop FileSystem for {0}:// paths (Apache Spark maps only "
+          "s3a:// to its S3A connector): set spark.hadoop.fs.{0}.impl="
+          "org.apache.hadoop.fs.s3a.S3AFileSystem on the server (with hadoop-aws on its "
+          "classpath), or spell the config's paths s3a://",
+          scheme);
+    }
+    return fmt::format(
+        "the Spark server has no Hadoop FileSystem for {}:// paths: add that store's Hadoop "
+        "connector to the server (its jar and spark.hadoop.* settings)",
+        scheme);
+  }
+  if (message.find("Class org.apache.hadoop.fs.s3a.S3AFileSystem not found") !=
+      std::string_view::npos) {
+    return std::string(
+        "the Spark server cannot read or write S3 paths (s3a://, or s3:// mapped to S3A): its "
+        "Hadoop has no S3A connector; add org.apache.hadoop:hadoop-aws of the server's Hadoop "
+        "version (3.4.2 for Spark 4.1) to the server (spark.jars.packages) with the store's "
+        "endpoint and credentials as spark.hadoop.fs.s3a.* settings");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool SessionMayBeLost(const grpc::Status& status) {
@@ -110,6 +145,11 @@ Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
   // Spark's messages usually start with "[ERROR_CLASS]" already.
   if (!error_class.empty() && message.rfind("[" + error_class + "]", 0) != 0) {
     message = fmt::format("[{}] {}", error_class, message);
+  }
+  if (auto missing = MissingFileSystem(message)) {
+    return Status::Config("Spark: {} (docs/spark_engine.md, \"Object storage\"); Spark said: {}",
+                          *missing, message)
+        .WithDetail(std::move(detail));
   }
   if (LostCheckpointClass(error_class)) {
     detail.cause = ErrorDetail::Cause::kTransient;
