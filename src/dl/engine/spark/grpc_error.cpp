@@ -86,8 +86,8 @@ std::optional<std::string> MissingFileSystem(std::string_view message) {
       return fmt::format(
           "the Spark server has no Hadoop FileSystem for {0}:// paths (Apache Spark maps only "
           "s3a:// to its S3A connector): set spark.hadoop.fs.{0}.impl="
-          "org.apache.hadoop.fs.s3a.S3AFileSystem on the server (with hadoop-aws on its "
-          "classpath), or spell the config's paths s3a://",
+          "org.apache.hadoop.fs.s3a.S3AFileSystem on the server (with org.apache.hadoop:hadoop-aws "
+          "on its classpath), or spell the config's paths s3a://",
           scheme);
     }
     return fmt::format(
