@@ -24,14 +24,15 @@ from deltalake import DeltaTable
 
 from e2e_lib import to_yaml, wait_for
 from object_stores import S3_ACCESS_KEY, S3_SECRET_KEY, s3_server  # noqa: F401  (fixture)
-from spark_connect.server import HADOOP_AWS_PACKAGE, SparkConnectServer, free_port
+from spark_connect.server import SparkConnectServer, free_port
 
 DB = "e2e"
 
 
 @pytest.fixture(scope="module")
 def spark_s3(s3_server, tmp_path_factory):
-    """A Spark Connect 4.1 server with Delta and S3A, pointed at the session's versitygw."""
+    """A Spark Connect server (4.1, or 3.5 with DL_SPARK_SERVER_FLAVOR=3.5) with Delta and S3A,
+    pointed at the session's versitygw."""
     s3a = {"endpoint": s3_server.endpoint, "endpoint.region": "us-east-1",
            "path.style.access": "true", "connection.ssl.enabled": "false",
            "access.key": S3_ACCESS_KEY, "secret.key": S3_SECRET_KEY,
@@ -42,7 +43,8 @@ def spark_s3(s3_server, tmp_path_factory):
     confs = {f"spark.hadoop.fs.s3a.{k}": v for k, v in s3a.items()}
     confs["spark.hadoop.fs.s3.impl"] = "org.apache.hadoop.fs.s3a.S3AFileSystem"
     server = SparkConnectServer(port=free_port(), workdir=tmp_path_factory.mktemp("spark-s3"),
-                                extra_packages=[HADOOP_AWS_PACKAGE], extra_confs=confs)
+                                extra_confs=confs)
+    server.extra_packages = [server.hadoop_aws_package]  # of the flavor's Hadoop
     server.start()
     print(f"\nspark_s3: server {server.endpoint} up in {server.startup_seconds:.1f}s")
     try:
@@ -252,6 +254,34 @@ def test_dedup_overwrite_scd2_and_partitions_on_s3a(s3env: SparkS3Env):
     commits = {name: s3env.commit_keys(name) for name in ("dd", "sc", "ow", "pt")}
     s3env.load()
     assert {name: s3env.commit_keys(name) for name in commits} == commits
+
+
+def test_two_loaders_at_once_on_s3a_load_each_file_once(s3env: SparkS3Env):
+    """Two runs started together through one server: both plan every file and take the same
+    txn versions; Delta (committing through one driver) refuses or skips the loser's commits,
+    so every row lands once; the tracker, which both keep on S3, ends complete."""
+    files = [s3env.put_csv(f"raw/tw/f{i}.csv", people([i * 10 + j for j in range(3)], f"f{i}_"))
+             for i in range(6)]
+    s3env.write_config([s3env.entry("two", "tw/*.csv", "csv", max_files_per_batch=2)],
+                       retry_attempts=8)
+    procs = [subprocess.Popen(s3env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=600)
+            outs.append((p.returncode, out, err[-3000:]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    report = "\n\n".join(f"exit {rc}\n{out}\n{err}" for rc, out, err in outs)
+    assert all(rc == 0 for rc, _, _ in outs), report
+    assert s3env.rows("two", "id", "_source_file") == sorted(
+        (i * 10 + j, f) for i, f in enumerate(files) for j in range(3)), report
+    s3env.load()  # files the other loader committed are recorded by reconciliation
+    assert sorted(p for (t, p) in s3env.tracker() if t == f"{DB}.two") == sorted(files), report
 
 
 @pytest.mark.parametrize("scheme", ["s3a", "s3"])
