@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import subprocess
+import uuid
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -27,6 +28,7 @@ from object_stores import S3_ACCESS_KEY, S3_SECRET_KEY, s3_server  # noqa: F401 
 from spark_connect.server import SparkConnectServer, free_port
 
 DB = "e2e"
+DENIED_BUCKET = "dl-denied-" + uuid.uuid4().hex[:12]
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,8 @@ def spark_s3(s3_server, tmp_path_factory):
            "retry.limit": "2", "attempts.maximum": "2"}
     confs = {f"spark.hadoop.fs.s3a.{k}": v for k, v in s3a.items()}
     confs["spark.hadoop.fs.s3.impl"] = "org.apache.hadoop.fs.s3a.S3AFileSystem"
+    # a bucket the cluster's credentials do not open (the loader's do)
+    confs[f"spark.hadoop.fs.s3a.bucket.{DENIED_BUCKET}.secret.key"] = "not-the-secret-0123"
     server = SparkConnectServer(port=free_port(), workdir=tmp_path_factory.mktemp("spark-s3"),
                                 extra_confs=confs)
     server.extra_packages = [server.hadoop_aws_package]  # of the flavor's Hadoop
@@ -62,9 +66,10 @@ def no_databricks_env(monkeypatch):
 class SparkS3Env:
     """One test's bucket: raw/, processed/ and checkpoints/ in it, spelled `scheme`://."""
 
-    def __init__(self, binary: str, server, tmp, remote: str, scheme: str = "s3a"):
+    def __init__(self, binary: str, server, tmp, remote: str, scheme: str = "s3a",
+                 bucket: str | None = None):
         self.bin, self.server, self.tmp, self.remote = binary, server, tmp, remote
-        self.bucket = server.new_bucket()
+        self.bucket = bucket or server.new_bucket()
         self.base = f"{scheme}://{self.bucket}"
         self.config_path = tmp / "config.yaml"
 
@@ -308,4 +313,28 @@ def test_a_server_without_s3a_fails_naming_the_scheme_and_the_remedy(dl_bin, s3_
     assert sorted(failed) == sorted(files), failed
     assert all(row["status"] == "failed" and row["retry_count"] == 0
                for row in failed.values()), failed
+    assert not env.server.keys(env.bucket, f"processed/{DB}/events/")
+
+
+def test_a_bucket_refusing_the_clusters_credentials_fails_the_batch_naming_it(
+        dl_bin, s3_server, spark_s3, tmp_path):
+    """The loader's credentials open the bucket, the cluster's do not (S3A's 403): the run
+    fails (exit 1) saying the cluster's access was refused, the batch whole (before, the file
+    Spark named failed as bad data and the rest were tried again, a Spark call per file), and
+    no secret is printed."""
+    s3_server.client.create_bucket(Bucket=DENIED_BUCKET)
+    env = SparkS3Env(dl_bin, s3_server, tmp_path, spark_s3.remote, bucket=DENIED_BUCKET)
+    files = [env.put_parquet(f"raw/ev/p{i}.parquet", people([i], "a")) for i in range(3)]
+    env.write_config([env.entry("events", "ev/*.parquet", "parquet")], log_level="INFO")
+    r = env.run(timeout=600)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, f"exit {r.returncode}\n{out}"
+    assert "S3 refused the Spark cluster's access (HTTP 403)" in out, out
+    assert "splitting the batch" not in out, out
+    assert S3_SECRET_KEY not in out and "not-the-secret-0123" not in out
+    rows = {row["file_path"]: row for row in env.tracker_rows()}
+    assert sorted(rows) == sorted(files), rows
+    assert all(row["status"] == "failed" for row in rows.values()), rows
+    # one failure of the whole batch: the same error for every file
+    assert len({row["error_message"] for row in rows.values()}) == 1, rows
     assert not env.server.keys(env.bucket, f"processed/{DB}/events/")

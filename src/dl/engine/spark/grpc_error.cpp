@@ -106,6 +106,13 @@ std::optional<std::string> MissingFileSystem(std::string_view message) {
   return std::nullopt;
 }
 
+// S3 refused the cluster's credentials (the AWS SDK's "Status Code: 403", v1 and v2 alike):
+// the loader's own reached the files, so it is the cluster's access, as our S3 client's 403
+// is a credentials error (InvalidArgument: the whole batch, never a file's fault).
+bool S3AccessDenied(std::string_view message) {
+  return message.find("Status Code: 403") != std::string_view::npos;
+}
+
 }  // namespace
 
 bool SessionMayBeLost(const grpc::Status& status) {
@@ -149,6 +156,15 @@ Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
   if (auto missing = MissingFileSystem(message)) {
     return Status::Config("Spark: {} (docs/spark_engine.md, \"Object storage\"); Spark said: {}",
                           *missing, message)
+        .WithDetail(std::move(detail));
+  }
+  if (S3AccessDenied(message)) {
+    return Status::InvalidArgument(
+               "Spark: S3 refused the Spark cluster's access (HTTP 403): its credentials must "
+               "read the sources and write the table (spark.hadoop.fs.s3a.* on Apache Spark; an "
+               "instance profile or Unity Catalog external location on Databricks), apart from "
+               "the loader's own; Spark said: {}",
+               message)
         .WithDetail(std::move(detail));
   }
   if (LostCheckpointClass(error_class)) {

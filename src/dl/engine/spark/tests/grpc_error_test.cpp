@@ -165,5 +165,25 @@ TEST(GrpcErrorTest, MissingS3AConnectorIsAConfigErrorNamingTheRemedy) {
             StatusCode::kEngine);
 }
 
+// S3 refusing the cluster's credentials (S3A's 403, whose message names the file) is the
+// cluster's access, not the file: InvalidArgument, as our own S3 client's 403.
+TEST(GrpcErrorTest, S3RefusingTheClustersAccessIsACredentialsError) {
+  Status st = FromGrpc(
+      SparkFailure(grpc::StatusCode::INTERNAL,
+                   "s3a://b/raw/p.parquet: getFileStatus on s3a://b/raw/p.parquet: "
+                   "software.amazon.awssdk.services.s3.model.S3Exception: Forbidden (Service: S3, "
+                   "Status Code: 403, Request ID: X):null",
+                   ""),
+      Remote());
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("refused the Spark cluster's access"));
+  EXPECT_THAT(st.message(), HasSubstr("s3a://b/raw/p.parquet"));
+  EXPECT_EQ(FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                  "Status Code: 404, Not Found: s3a://b/raw/p.parquet", ""),
+                     Remote())
+                .code(),
+            StatusCode::kEngine);
+}
+
 }  // namespace
 }  // namespace dl::engine::spark
