@@ -106,11 +106,14 @@ std::optional<std::string> MissingFileSystem(std::string_view message) {
   return std::nullopt;
 }
 
-// S3 refused the cluster's credentials (the AWS SDK's "Status Code: 403", v1 and v2 alike):
-// the loader's own reached the files, so it is the cluster's access, as our S3 client's 403
-// is a credentials error (InvalidArgument: the whole batch, never a file's fault).
+// S3 refused the cluster's credentials (the AWS SDK's "(Service: S3, Status Code: 403, ..."
+// in v2, "(Service: Amazon S3; Status Code: 403; ..." in v1): the loader's own reached the
+// files, so it is the cluster's access, as our S3 client's 403 is a credentials error
+// (InvalidArgument: the whole batch, never a file's fault).
 bool S3AccessDenied(std::string_view message) {
-  return message.find("Status Code: 403") != std::string_view::npos;
+  const bool s3 = message.find("Service: S3") != std::string_view::npos ||
+                  message.find("Service: Amazon S3") != std::string_view::npos;
+  return s3 && message.find("Status Code: 403") != std::string_view::npos;
 }
 
 }  // namespace

@@ -178,6 +178,21 @@ TEST(GrpcErrorTest, S3RefusingTheClustersAccessIsACredentialsError) {
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("refused the Spark cluster's access"));
   EXPECT_THAT(st.message(), HasSubstr("s3a://b/raw/p.parquet"));
+  // Spark 3.5's Hadoop 3.3.4 (AWS SDK v1) spells it so.
+  EXPECT_EQ(FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                  "getFileStatus on s3a://b/x: com.amazonaws.services.s3.model."
+                                  "AmazonS3Exception: Forbidden (Service: Amazon S3; Status Code: "
+                                  "403; Error Code: 403 Forbidden; Request ID: X)",
+                                  ""),
+                     Remote())
+                .code(),
+            StatusCode::kInvalidArgument);
+  // Another status, or the words in a value of a file's error, are Spark's.
+  EXPECT_EQ(FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                  "Malformed record: 'Status Code: 403' in s3a://b/x", ""),
+                     Remote())
+                .code(),
+            StatusCode::kEngine);
   EXPECT_EQ(FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
                                   "Status Code: 404, Not Found: s3a://b/raw/p.parquet", ""),
                      Remote())
