@@ -33,7 +33,12 @@ DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.1.0"
 # serves and Delta 3.3; no pre-shared token there (Spark 3.5 has none).
 VENV_35 = REPO / ".venv"
 PACKAGES_35 = "org.apache.spark:spark-connect_2.12:3.5.7,io.delta:delta-spark_2.12:3.3.3"
-START_TIMEOUT_S = 600  # the first start downloads the Delta jars
+# Hadoop's S3A connector for the servers that read and write s3a://, of the Hadoop the
+# server ships (Spark 4.1: 3.4.2; Spark 3.5: 3.3.4): only the object-store tests' own server
+# has it, since it pulls the AWS SDK bundle (~600 MB into the ivy cache on a first start).
+HADOOP_AWS_PACKAGE = "org.apache.hadoop:hadoop-aws:3.4.2"
+HADOOP_AWS_PACKAGE_35 = "org.apache.hadoop:hadoop-aws:3.3.4"
+START_TIMEOUT_S = 900  # the first start downloads the Delta jars (and the AWS SDK, with S3A)
 
 
 def free_port() -> int:
@@ -54,6 +59,9 @@ class SparkConnectServer:
     time_zone: str = "UTC"
     # "4.1" (the default) or "3.5" (DL_SPARK_SERVER_FLAVOR: the Spark suites on a 3.5 server)
     flavor: str = field(default_factory=lambda: os.environ.get("DL_SPARK_SERVER_FLAVOR", "4.1"))
+    # More --packages (Maven coordinates) and --conf settings (spark.hadoop.* for Hadoop's)
+    extra_packages: list[str] = field(default_factory=list)
+    extra_confs: dict[str, str] = field(default_factory=dict)
 
     @property
     def venv(self) -> Path:
@@ -69,6 +77,11 @@ class SparkConnectServer:
     def delta_version(self) -> str:
         packages = PACKAGES_35 if self.flavor == "3.5" else DELTA_PACKAGE
         return next(p for p in packages.split(",") if p.startswith("io.delta:")).split(":")[-1]
+
+    @property
+    def hadoop_aws_package(self) -> str:
+        """The S3A connector matching the server's Hadoop."""
+        return HADOOP_AWS_PACKAGE_35 if self.flavor == "3.5" else HADOOP_AWS_PACKAGE
 
     @property
     def has_token(self) -> bool:
@@ -106,7 +119,9 @@ class SparkConnectServer:
             "spark.driver.extraJavaOptions": (f"-Dderby.system.home={self.workdir / 'derby'} "
                                               f"-Duser.timezone={self.time_zone}"),
         }
-        packages = PACKAGES_35 if self.flavor == "3.5" else DELTA_PACKAGE
+        confs.update(self.extra_confs)
+        packages = ",".join([PACKAGES_35 if self.flavor == "3.5" else DELTA_PACKAGE,
+                             *self.extra_packages])
         cmd = [str(self.venv / "bin" / "spark-submit"), "--master", "local[2]",
                "--driver-memory", "1g", "--packages", packages,
                "--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "google/rpc/error_details.pb.h"
@@ -71,6 +73,49 @@ bool LostCheckpointClass(const std::string& error_class) {
   return error_class == "CHECKPOINT_RDD_BLOCK_ID_NOT_FOUND";
 }
 
+// The server's Hadoop cannot reach a path's store: no FileSystem for its scheme (Apache
+// Spark maps none to s3://), or S3A named but its jar (hadoop-aws) missing. A fault of the
+// server's setup, never of the files: a Config error saying what to add. Hadoop says so in
+// a message only (Spark gives it no error class).
+std::optional<std::string> MissingFileSystem(std::string_view message) {
+  constexpr std::string_view kNoScheme = "No FileSystem for scheme \"";
+  if (const size_t at = message.find(kNoScheme); at != std::string_view::npos) {
+    const size_t from = at + kNoScheme.size();
+    const std::string scheme(message.substr(from, message.find('"', from) - from));
+    if (scheme == "s3" || scheme == "s3n") {
+      return fmt::format(
+          "the Spark server has no Hadoop FileSystem for {0}:// paths (Apache Spark maps only "
+          "s3a:// to its S3A connector): set spark.hadoop.fs.{0}.impl="
+          "org.apache.hadoop.fs.s3a.S3AFileSystem on the server (with org.apache.hadoop:hadoop-aws "
+          "on its classpath), or spell the config's paths s3a://",
+          scheme);
+    }
+    return fmt::format(
+        "the Spark server has no Hadoop FileSystem for {}:// paths: add that store's Hadoop "
+        "connector to the server (its jar and spark.hadoop.* settings)",
+        scheme);
+  }
+  if (message.find("Class org.apache.hadoop.fs.s3a.S3AFileSystem not found") !=
+      std::string_view::npos) {
+    return std::string(
+        "the Spark server cannot read or write S3 paths (s3a://, or s3:// mapped to S3A): its "
+        "Hadoop has no S3A connector; add org.apache.hadoop:hadoop-aws of the server's Hadoop "
+        "version (3.4.2 for Spark 4.1) to the server (spark.jars.packages) with the store's "
+        "endpoint and credentials as spark.hadoop.fs.s3a.* settings");
+  }
+  return std::nullopt;
+}
+
+// S3 refused the cluster's credentials (the AWS SDK's "(Service: S3, Status Code: 403, ..."
+// in v2, "(Service: Amazon S3; Status Code: 403; ..." in v1): the loader's own reached the
+// files, so it is the cluster's access, as our S3 client's 403 is a credentials error
+// (InvalidArgument: the whole batch, never a file's fault).
+bool S3AccessDenied(std::string_view message) {
+  const bool s3 = message.find("Service: S3") != std::string_view::npos ||
+                  message.find("Service: Amazon S3") != std::string_view::npos;
+  return s3 && message.find("Status Code: 403") != std::string_view::npos;
+}
+
 }  // namespace
 
 bool SessionMayBeLost(const grpc::Status& status) {
@@ -110,6 +155,20 @@ Status FromGrpc(const grpc::Status& status, const SparkRemote& remote) {
   // Spark's messages usually start with "[ERROR_CLASS]" already.
   if (!error_class.empty() && message.rfind("[" + error_class + "]", 0) != 0) {
     message = fmt::format("[{}] {}", error_class, message);
+  }
+  if (auto missing = MissingFileSystem(message)) {
+    return Status::Config("Spark: {} (docs/spark_engine.md, \"Object storage\"); Spark said: {}",
+                          *missing, message)
+        .WithDetail(std::move(detail));
+  }
+  if (S3AccessDenied(message)) {
+    return Status::InvalidArgument(
+               "Spark: S3 refused the Spark cluster's access (HTTP 403): its credentials must "
+               "read the sources and write the table (spark.hadoop.fs.s3a.* on Apache Spark; an "
+               "instance profile or Unity Catalog external location on Databricks), apart from "
+               "the loader's own; Spark said: {}",
+               message)
+        .WithDetail(std::move(detail));
   }
   if (LostCheckpointClass(error_class)) {
     detail.cause = ErrorDetail::Cause::kTransient;

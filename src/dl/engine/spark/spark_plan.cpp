@@ -516,6 +516,9 @@ Status ClassifyError(Status st, const AppendOperation& op) {
   if (IsLostCommitRace(st)) {
     return Status::CommitConflict("{}", st.message()).WithDetail(st.detail());
   }
+  // The server's setup (no Hadoop connector for the paths' store, its S3 access refused),
+  // whichever files it names.
+  if (st.code() == StatusCode::kConfig || st.code() == StatusCode::kInvalidArgument) return st;
   ErrorDetail detail = st.detail();
   // Json keys that differ only in case ({"Name":..} and {"name":..}): Spark's inference,
   // which ignores case, cannot make them two columns (DuckDB loads the second as name_1).

@@ -128,5 +128,77 @@ TEST(GrpcErrorTest, LostCheckpointBlockIsTransient) {
       ErrorDetail::Cause::kUnknown);
 }
 
+// A server whose Hadoop cannot reach a store (no hadoop-aws; s3:// on Apache Spark) fails
+// with a Hadoop message and no class: a Config error (the server's setup, no file's fault)
+// saying what to add, Spark's own text kept.
+TEST(GrpcErrorTest, MissingS3AConnectorIsAConfigErrorNamingTheRemedy) {
+  Status st = FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                    "java.lang.ClassNotFoundException: Class "
+                                    "org.apache.hadoop.fs.s3a.S3AFileSystem not found",
+                                    ""),
+                       Remote());
+  EXPECT_EQ(st.code(), StatusCode::kConfig);
+  EXPECT_THAT(st.message(), HasSubstr("no S3A connector"));
+  EXPECT_THAT(st.message(), HasSubstr("org.apache.hadoop:hadoop-aws"));
+  EXPECT_THAT(st.message(), HasSubstr("S3AFileSystem not found"));
+
+  Status s3 = FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                    "org.apache.hadoop.fs.UnsupportedFileSystemException: No "
+                                    "FileSystem for scheme \"s3\"",
+                                    ""),
+                       Remote());
+  EXPECT_EQ(s3.code(), StatusCode::kConfig);
+  EXPECT_THAT(s3.message(), HasSubstr("no Hadoop FileSystem for s3:// paths"));
+  EXPECT_THAT(s3.message(),
+              HasSubstr("spark.hadoop.fs.s3.impl=org.apache.hadoop.fs.s3a.S3AFileSystem"));
+
+  Status gs = FromGrpc(
+      SparkFailure(grpc::StatusCode::INTERNAL, "No FileSystem for scheme \"abfss\"", ""), Remote());
+  EXPECT_EQ(gs.code(), StatusCode::kConfig);
+  EXPECT_THAT(gs.message(), HasSubstr("no Hadoop FileSystem for abfss:// paths"));
+
+  // Other failures stay Spark's.
+  EXPECT_EQ(FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL, "Path does not exist: s3a://b/x",
+                                  "PATH_NOT_FOUND"),
+                     Remote())
+                .code(),
+            StatusCode::kEngine);
+}
+
+// S3 refusing the cluster's credentials (S3A's 403, whose message names the file) is the
+// cluster's access, not the file: InvalidArgument, as our own S3 client's 403.
+TEST(GrpcErrorTest, S3RefusingTheClustersAccessIsACredentialsError) {
+  Status st = FromGrpc(
+      SparkFailure(grpc::StatusCode::INTERNAL,
+                   "s3a://b/raw/p.parquet: getFileStatus on s3a://b/raw/p.parquet: "
+                   "software.amazon.awssdk.services.s3.model.S3Exception: Forbidden (Service: S3, "
+                   "Status Code: 403, Request ID: X):null",
+                   ""),
+      Remote());
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("refused the Spark cluster's access"));
+  EXPECT_THAT(st.message(), HasSubstr("s3a://b/raw/p.parquet"));
+  // Spark 3.5's Hadoop 3.3.4 (AWS SDK v1) spells it so.
+  EXPECT_EQ(FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                  "getFileStatus on s3a://b/x: com.amazonaws.services.s3.model."
+                                  "AmazonS3Exception: Forbidden (Service: Amazon S3; Status Code: "
+                                  "403; Error Code: 403 Forbidden; Request ID: X)",
+                                  ""),
+                     Remote())
+                .code(),
+            StatusCode::kInvalidArgument);
+  // Another status, or the words in a value of a file's error, are Spark's.
+  EXPECT_EQ(FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                  "Malformed record: 'Status Code: 403' in s3a://b/x", ""),
+                     Remote())
+                .code(),
+            StatusCode::kEngine);
+  EXPECT_EQ(FromGrpc(SparkFailure(grpc::StatusCode::INTERNAL,
+                                  "Status Code: 404, Not Found: s3a://b/raw/p.parquet", ""),
+                     Remote())
+                .code(),
+            StatusCode::kEngine);
+}
+
 }  // namespace
 }  // namespace dl::engine::spark
