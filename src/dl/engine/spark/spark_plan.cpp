@@ -510,6 +510,31 @@ Status InSparkDialect(std::optional<std::string>& fragment, const char* key,
 }
 
 // Spark names a file it failed on in its own spelling: the error is the plan's file's.
+namespace {
+
+// Parquet types Spark cannot read, as pandas and pyarrow write them by default: what to do.
+Status WithParquetTypeHint(Status st, const AppendOperation& op) {
+  if (op.format != "parquet") return st;
+  const std::string& m = st.message();
+  std::string_view hint;
+  if (m.find("TIMESTAMP(NANOS") != std::string::npos) {
+    hint =
+        " (an INT64 TIMESTAMP(NANOS) column, as pandas and pyarrow write datetime64[ns]: Spark "
+        "reads no nanosecond timestamps; write the file with coerce_timestamps='us' (pandas "
+        "to_parquet and pyarrow write_table take it, with allow_truncated_timestamps=True), or "
+        "load this table with engine: duckdb, which keeps the microseconds)";
+  } else if (st.detail().error_class == "UNSUPPORTED_TIME_TYPE" ||
+             m.find("(TIME(") != std::string::npos) {
+    hint =
+        " (a TIME column, as pyarrow writes time64: Spark reads none; write it as a string, or "
+        "load this table with engine: duckdb, which loads it as a string)";
+  }
+  if (hint.empty() || m.find(hint) != std::string::npos) return st;
+  return Status(st.code(), m + std::string(hint)).WithDetail(st.detail());
+}
+
+}  // namespace
+
 Status ClassifyError(Status st, const AppendOperation& op) {
   // Delta's optimistic concurrency: another writer committed first (both took the same txn
   // version, or created the table at once). Worth a retry, like our own lost races.
@@ -527,6 +552,8 @@ Status ClassifyError(Status st, const AppendOperation& op) {
       st.message().find(kCaseHint) == std::string::npos) {
     st = Status(st.code(), st.message() + std::string(kCaseHint)).WithDetail(detail);
   }
+  st = WithParquetTypeHint(std::move(st), op);
+  detail = st.detail();
   // Ours, already naming its files; or the cluster's (a lost checkpoint), not the files'.
   if (!detail.files.empty() || detail.cause == ErrorDetail::Cause::kTransient) return st;
   std::string named;
