@@ -149,10 +149,10 @@ def loaded(dl_bin, spark_connect, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SPARK_REMOTE", spark_connect.remote)
         frames = write_round_one(env)
-        duck_cfg = both_configs(env, entries(env, "parquet"), retry_attempts=0)
+        duck_cfg = both_configs(env, entries(env, "parquet"), retry_attempts=0, max_parallel_jobs=3)
         first = run_both(env, duck_cfg)
         write_round_two(env, frames)
-        duck_cfg = both_configs(env, entries(env, "json"), retry_attempts=0)
+        duck_cfg = both_configs(env, entries(env, "json"), retry_attempts=0, max_parallel_jobs=3)
         second = run_both(env, duck_cfg)
     return env, frames, first, second
 
