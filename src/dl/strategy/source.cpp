@@ -37,14 +37,14 @@ std::string ColumnsLiteral(const std::vector<config::ColumnSpec>& columns,
   return fmt::format("{{{}}}", fmt::join(parts, ", "));
 }
 
-// The explicit json columns of a scalar decimal type (DECIMAL, NUMERIC, with or without
-// (p,s)); a list or struct of decimals is not one (its json text is no number).
+// The explicit json columns that are or hold a decimal (DECIMAL, NUMERIC, with or without
+// (p,s), also as a struct field, list element or map value): the engine reads them exactly.
+// A field merely named "decimal" costs only that its column is read as JSON first.
 std::map<std::string, std::string> JsonDecimalColumns(const std::vector<config::ColumnSpec>& cols) {
-  static const std::regex kDecimal(R"(\s*(decimal|numeric)\s*(\(\s*\d+\s*(,\s*\d+\s*)?\))?\s*)",
-                                   std::regex::icase);
+  static const std::regex kDecimal(R"(\b(decimal|numeric)\b)", std::regex::icase);
   std::map<std::string, std::string> out;
   for (const auto& c : cols) {
-    if (std::regex_match(c.type, kDecimal)) out[c.name] = c.type;
+    if (std::regex_search(c.type, kDecimal)) out[c.name] = c.type;
   }
   return out;
 }

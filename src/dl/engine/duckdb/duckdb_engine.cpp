@@ -17,6 +17,7 @@
 
 #include "dl/engine/duckdb/duckdb_types.hpp"
 #include "dl/engine/duckdb/engine_util.hpp"
+#include "dl/engine/duckdb/json_decimals.hpp"
 #include "dl/engine/duckdb/object_store.hpp"
 #include "dl/engine/duckdb/row_tally.hpp"
 #include "dl/engine/duckdb/source_reader.hpp"
@@ -284,37 +285,6 @@ Status FilesReadInsteadError(Connection& conn, const std::vector<std::string>& f
       .WithDetail({ErrorDetail::Cause::kData, std::move(bad), {}});
 }
 
-// ` REPLACE (...)` casting the json decimal columns (read as JSON) exactly: a json string by
-// its text, an integer by its digits, a fraction only if its double (DuckDB parses json
-// numbers into doubles) has at most 15 significant digits, which a double always keeps as
-// written; a longer one may have been rounded (1234567890123456.78 -> ...456.8) and fails
-// naming the file, the column and the remedy. Before, the double itself was cast:
-// 1234567.89 into DECIMAL(38,10) was 1234567.8899999998.
-std::string ExactJsonDecimals(const SourceOptions& options) {
-  if (options.json_decimal_columns.empty()) return "";
-  std::vector<std::string> casts;
-  for (const auto& [name, type] : options.json_decimal_columns) {
-    const std::string col = QuoteIdent(name), text = fmt::format("CAST({} AS VARCHAR)", col);
-    const std::string digits = fmt::format(
-        "length(trim(replace(replace(regexp_replace({}, '[eE].*$', ''), '-', ''), '.', ''), '0'))",
-        text);
-    auto file = options.options.find("filename");
-    const std::string message = fmt::format(
-        "{} || {} || {} || {} || {}", QuoteLiteral("json number "), text,
-        QuoteLiteral(fmt::format(" of decimal column {} in ", name)),
-        file != options.options.end() ? QuoteIdent(file->second) : QuoteLiteral("a file"),
-        QuoteLiteral(" has more significant digits than DuckDB's json reader keeps (15: it "
-                     "reads json numbers as doubles); write it as a json string, or load with "
-                     "engine: spark"));
-    casts.push_back(fmt::format(
-        "CASE WHEN {0} IS NULL THEN NULL WHEN json_type({0}) = 'VARCHAR' THEN CAST({0} ->> '$' AS "
-        "{1}) WHEN json_type({0}) IN ('BIGINT', 'UBIGINT') OR {2} <= 15 THEN CAST({3} AS {1}) "
-        "ELSE error({4}) END AS {0}",
-        col, type, digits, text, message));
-  }
-  return fmt::format(" REPLACE ({})", fmt::join(casts, ", "));
-}
-
 }  // namespace
 
 Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<std::string>& files,
@@ -327,9 +297,10 @@ Status DuckDbEngine::RegisterFiles(const std::string& view, const std::vector<st
   const std::string reader = view + "_files";
   const std::string table = numbered ? view + "_rows" : view;
   DL_RETURN_IF_ERROR(RegisterReaderView(reader, files, options));
+  DL_ASSIGN_OR_RETURN(const std::string exact, duck::ExactJsonDecimals(conn_, options));
   const std::string materialize =
-      fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT *{} FROM {}", QuoteIdent(table),
-                  ExactJsonDecimals(options), QuoteIdent(reader));
+      fmt::format("CREATE OR REPLACE TEMP TABLE {} AS SELECT *{} FROM {}", QuoteIdent(table), exact,
+                  QuoteIdent(reader));
   Status st = conn_.Execute(materialize);
   if (!st.ok() && AsciiLower(options.format) == "csv" && files.size() > 1 &&
       !options.sniff_every_file) {

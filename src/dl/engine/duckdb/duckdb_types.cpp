@@ -281,6 +281,11 @@ Result<std::string> DeltaCompatibleSelectSql(const std::string& sql,
           "CASE WHEN json_type({0}) = 'VARCHAR' THEN json_extract_string({0}, '$') ELSE "
           "CAST({0} AS VARCHAR) END AS {0}",
           ident);
+    } else if (duckdb_get_type_id(col.type->get()) == DUCKDB_TYPE_TIMESTAMP_NS) {
+      // DuckDB takes the int64 ends as infinity, and a cast keeps it (year 294247, which
+      // readers refuse): pandas' Timestamp.max and .min, common "open end" values, are such.
+      // From the nanoseconds, truncated to microseconds as the cast truncates the others.
+      items += fmt::format("make_timestamp(epoch_ns({0}) // 1000) AS {0}", ident);
     } else if (m.needs_cast) {
       DL_ASSIGN_OR_RETURN(std::string target, DuckDbTypeFromDelta(*m.type));
       items += fmt::format("CAST({} AS {}) AS {}", ident, target, ident);

@@ -509,6 +509,48 @@ Status InSparkDialect(std::optional<std::string>& fragment, const char* key,
   return Status::OK();
 }
 
+namespace {
+
+// Parquet types Spark cannot read, as pandas and pyarrow write them by default: what to do.
+Status WithParquetTypeHint(Status st, const AppendOperation& op) {
+  if (op.format != "parquet") return st;
+  const std::string& m = st.message();
+  std::string_view hint;
+  if (m.find("TIMESTAMP(NANOS") != std::string::npos) {
+    hint =
+        " (an INT64 TIMESTAMP(NANOS) column, as pandas and pyarrow write datetime64[ns]: Spark "
+        "reads no nanosecond timestamps; write the file with coerce_timestamps='us' (pandas "
+        "to_parquet and pyarrow write_table take it, with allow_truncated_timestamps=True), or "
+        "load this table with engine: duckdb, which keeps the microseconds)";
+  } else if (st.detail().error_class == "UNSUPPORTED_TIME_TYPE" ||
+             m.find("(TIME(") != std::string::npos) {
+    hint =
+        " (a TIME column, as pyarrow writes time64: Spark reads none; write it as a string, or "
+        "load this table with engine: duckdb, which loads it as a string)";
+  }
+  if (hint.empty() || m.find(hint) != std::string::npos) return st;
+  return Status(st.code(), m + std::string(hint)).WithDetail(st.detail());
+}
+
+// Delta's "Failed to merge fields 'd' and 'd'" says neither the types nor what to do: csv and
+// json values are read as inferred (json numbers as doubles), which a decimal or narrower
+// column of the table does not take.
+Status WithMergeFieldsHint(Status st, const AppendOperation& op) {
+  constexpr std::string_view kHint =
+      " (the column's type in the files differs from the table's and does not widen to it: "
+      "csv and json values are read as inferred, json numbers as doubles; give the table's "
+      "types in csv_options.columns or json_options.columns)";
+  const std::string& m = st.message();
+  if (st.detail().error_class != "DELTA_FAILED_TO_MERGE_FIELDS" ||
+      (op.format != "csv" && op.format != "json") || !op.columns.empty() ||
+      m.find(kHint) != std::string::npos) {
+    return st;
+  }
+  return Status(st.code(), m + std::string(kHint)).WithDetail(st.detail());
+}
+
+}  // namespace
+
 // Spark names a file it failed on in its own spelling: the error is the plan's file's.
 Status ClassifyError(Status st, const AppendOperation& op) {
   // Delta's optimistic concurrency: another writer committed first (both took the same txn
@@ -530,6 +572,8 @@ Status ClassifyError(Status st, const AppendOperation& op) {
       st.message().find(kCaseHint) == std::string::npos) {
     st = Status(st.code(), st.message() + std::string(kCaseHint)).WithDetail(detail);
   }
+  st = WithMergeFieldsHint(WithParquetTypeHint(std::move(st), op), op);
+  detail = st.detail();
   // Ours, already naming its files; or the cluster's (a lost checkpoint), not the files'.
   if (!detail.files.empty() || detail.cause == ErrorDetail::Cause::kTransient) return st;
   std::string named;

@@ -91,6 +91,10 @@ namespace {
 // unless op names the columns.
 std::map<std::string, std::string> ReaderOptions(const AppendOperation& op) {
   std::map<std::string, std::string> out;
+  // Spark takes a parquet batch's columns from one file's footer: a column only later files
+  // hold (a producer's new column) was dropped without a word. Every footer is read instead,
+  // the columns unioned by name as DuckDB reads them.
+  if (op.format == "parquet" && !op.table_files) out["mergeSchema"] = "true";
   // Spark maps csv columns by position: a csv file whose header differs from the first
   // file's fails instead of being read into the wrong columns. Explicit columns are taken by
   // position whatever the header says, as DuckDB does.

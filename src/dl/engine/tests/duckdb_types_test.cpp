@@ -153,6 +153,22 @@ TEST(DuckDbTypes, DeltaCompatibleSelectCastsOnlyWhatIsNeeded) {
   EXPECT_EQ(rejected.status().code(), StatusCode::kUnsupported);
 }
 
+// pandas' Timestamp.max and .min are the int64 ends in nanoseconds, DuckDB's infinities (as
+// the parquet reader gives them here): a cast wrote year 294247, which Delta readers refuse.
+TEST(DuckDbTypes, NanosecondTimestampsAtTheInt64EndsKeepTheirValue) {
+  auto engine = NewEngine();
+  auto select = engine->DeltaCompatibleSelect(
+      "SELECT 'infinity'::TIMESTAMP_NS AS hi, '-infinity'::TIMESTAMP_NS AS lo, "
+      "make_timestamp_ns(1999) AS f");
+  ASSERT_TRUE(select.ok()) << select.status().ToString();
+  EXPECT_EQ(Scalar(*engine,
+                   "SELECT hi::VARCHAR || ' ' || lo::VARCHAR || ' ' || f::VARCHAR || ' ' "
+                   "|| typeof(hi) FROM (" +
+                       *select + ")"),
+            "2262-04-11 23:47:16.854775 1677-09-21 00:12:43.145225 1970-01-01 00:00:00.000001 "
+            "TIMESTAMP");
+}
+
 TEST(DuckDbTypes, DuplicateNamesAreRejected) {
   auto engine = NewEngine();
   auto schema = engine->SchemaOf("SELECT 1 AS a, 2 AS A");
