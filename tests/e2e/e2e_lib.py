@@ -365,6 +365,22 @@ def stop_process(p: subprocess.Popen, sig=signal.SIGKILL):
         p.wait(timeout=30)
 
 
+def run_together(cmds: list[list[str]], timeout: float) -> tuple[list[tuple[int, str, str]], str]:
+    """Start every command at once and wait for all: each one's (exit, stdout, stderr) and a
+    report of them for assertion messages. A command still running at the end is killed."""
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for c in cmds]
+    outs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=timeout)
+            outs.append((p.returncode, out, err))
+    finally:
+        for p in procs:
+            stop_process(p)
+    return outs, "\n\n".join(f"exit {rc}\n{out}\n{err[-3000:]}" for rc, out, err in outs)
+
+
 def run_and_kill_when(env: LoaderEnv, pred, timeout: float, what: str) -> subprocess.Popen:
     """Start `run`, SIGKILL it as soon as pred() holds, and check it was killed (not done)."""
     p = subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)

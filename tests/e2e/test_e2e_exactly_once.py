@@ -12,7 +12,7 @@ import pytest
 from deltalake import DeltaTable
 
 from e2e_lib import (LoaderEnv, assert_completed, assert_loaded_exactly, csv_rows,
-                     run_and_kill_when, stop_process, to_yaml, wait_for, write_csv, write_parquet)
+                     run_and_kill_when, run_together, stop_process, to_yaml, wait_for, write_csv, write_parquet)
 
 
 def many_csv(env: LoaderEnv, n: int, rows: int = 20, sub: str = "t") -> dict[Path, int]:
@@ -97,17 +97,7 @@ def test_two_loaders_started_together_load_each_file_once(env: LoaderEnv):
     files = many_csv(env, 50, rows=10)
     env.write_config([env.table_entry("t", "t/*.csv", "csv", max_files_per_batch=5)],
                      max_parallel_jobs=2, retry_attempts=5)
-    procs = [subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
-    outs = []
-    try:
-        for p in procs:
-            out, err = p.communicate(timeout=180)
-            outs.append((p.returncode, out, err))
-    finally:
-        for p in procs:
-            stop_process(p)
-    report = "\n\n".join(f"exit {rc}\n{out}\n{err[-3000:]}" for rc, out, err in outs)
+    outs, report = run_together([env.cmd("run"), env.cmd("run")], timeout=180)
     assert_loaded_exactly(env, "t", files)
     assert_log_clean(env)
     try:

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from e2e_lib import (LoaderEnv, assert_loaded_exactly, csv_rows, read_delta, wait_for,
-                     write_csv, write_parquet)
+from e2e_lib import (LoaderEnv, assert_loaded_exactly, csv_rows, read_delta, run_together,
+                     wait_for, write_csv, write_parquet)
 
 IGNORED = {"_load_timestamp", "_batch_id"}  # differ between any two loads
 
@@ -209,19 +209,7 @@ def test_two_loaders_started_together_load_each_file_once(env: LoaderEnv):
              for i in range(8)}
     env.write_config([env.table_entry("t", "*.csv", "csv", engine="spark",
                                       max_files_per_batch=2)], retry_attempts=8)
-    procs = [subprocess.Popen(env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
-    outs = []
-    try:
-        for p in procs:
-            out, err = p.communicate(timeout=300)
-            outs.append((p.returncode, out, err))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    report = "\n\n".join(f"exit {rc}\n{out}\n{err[-3000:]}" for rc, out, err in outs)
+    outs, report = run_together([env.cmd("run"), env.cmd("run")], timeout=300)
     assert_loaded_exactly(env, "t", files)
     assert all(rc == 0 for rc, _, _ in outs), report
     env.load()  # files the other loader committed are recorded by reconciliation

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
-from e2e_lib import to_yaml, wait_for
+from e2e_lib import run_together, to_yaml, wait_for
 from object_stores import S3_ACCESS_KEY, S3_SECRET_KEY, s3_server  # noqa: F401  (fixture)
 from spark_connect.server import SparkConnectServer, free_port
 
@@ -269,19 +269,7 @@ def test_two_loaders_at_once_on_s3a_load_each_file_once(s3env: SparkS3Env):
              for i in range(6)]
     s3env.write_config([s3env.entry("two", "tw/*.csv", "csv", max_files_per_batch=2)],
                        retry_attempts=8)
-    procs = [subprocess.Popen(s3env.cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
-    outs = []
-    try:
-        for p in procs:
-            out, err = p.communicate(timeout=600)
-            outs.append((p.returncode, out, err[-3000:]))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    report = "\n\n".join(f"exit {rc}\n{out}\n{err}" for rc, out, err in outs)
+    outs, report = run_together([s3env.cmd("run"), s3env.cmd("run")], timeout=600)
     assert all(rc == 0 for rc, _, _ in outs), report
     assert s3env.rows("two", "id", "_source_file") == sorted(
         (i * 10 + j, f) for i, f in enumerate(files) for j in range(3)), report
