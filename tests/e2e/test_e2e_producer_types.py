@@ -318,3 +318,35 @@ def test_nanosecond_timestamps_and_time_columns(env: LoaderEnv, spark41):
     assert spark_rows == duck_rows
 
 
+
+
+def test_infinite_dates_and_timestamps_fail_their_file_on_duckdb(env: LoaderEnv):
+    # DuckDB reads a zoned datetime64[ns] column's Timestamp.max/min as infinity (its parquet
+    # reader, before the loader sees the nanoseconds), and a csv's "infinity" so too; they were
+    # written as years 294247 / 5881580. Each such file now fails naming the column and the
+    # remedy; the other files load.
+    zoned = env.raw / "zoned.parquet"
+    pd.DataFrame({"id": [1, 2], "ts": pd.Series([pd.Timestamp.max, pd.Timestamp("2024-01-01")])
+                  .dt.tz_localize("UTC")}).to_parquet(zoned)
+    fine = env.raw / "fine.parquet"
+    pd.DataFrame({"id": [3], "ts": pd.Series([pd.Timestamp("2024-01-02")])
+                  .dt.tz_localize("UTC")}).to_parquet(fine)
+    text = env.raw / "c" / "open.csv"
+    text.parent.mkdir()
+    text.write_text("id,day\n1,2024-01-01\n2,infinity\n")
+    env.write_config([env.table_entry("t", "*.parquet", "parquet"),
+                      env.table_entry("c", "c/*.csv", "csv")], retry_attempts=0)
+    r = env.load(expect=1)
+    assert_file_failed(env, r, "t", zoned,
+                       r"column ts holds infinity, which a Delta table cannot store.*"
+                       r"coerce_timestamps='us'")
+    assert_file_failed(env, r, "c", text, r"column day holds infinity")
+    assert [(x["id"], x["ts"]) for x in env.read("t").to_pylist()] == [
+        (3, dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc))]
+    # The remedy: the frame written with microseconds keeps Timestamp.max to the microsecond.
+    pd.DataFrame({"id": [1, 2], "ts": pd.Series([pd.Timestamp.max, pd.Timestamp("2024-01-01")])
+                  .dt.tz_localize("UTC")}).to_parquet(zoned, coerce_timestamps="us",
+                                                      allow_truncated_timestamps=True)
+    env.load("--tables", f"{env.DB}.t")
+    assert sorted(x["ts"] for x in env.read("t").to_pylist())[-1] == dt.datetime(
+        2262, 4, 11, 23, 47, 16, 854775, tzinfo=dt.timezone.utc)

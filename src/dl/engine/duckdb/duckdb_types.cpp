@@ -265,6 +265,23 @@ Result<delta::Schema> SchemaFromColumns(const std::vector<Column>& columns) {
   return schema;
 }
 
+namespace {
+
+bool IsDateOrTimestamp(duckdb_logical_type type) {
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+    case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 Result<std::string> DeltaCompatibleSelectSql(const std::string& sql,
                                              const std::vector<Column>& columns) {
   DL_RETURN_IF_ERROR(SchemaFromColumns(columns).status());  // rejects and duplicates
@@ -286,6 +303,22 @@ Result<std::string> DeltaCompatibleSelectSql(const std::string& sql,
       // readers refuse): pandas' Timestamp.max and .min, common "open end" values, are such.
       // From the nanoseconds, truncated to microseconds as the cast truncates the others.
       items += fmt::format("make_timestamp(epoch_ns({0}) // 1000) AS {0}", ident);
+    } else if (IsDateOrTimestamp(col.type->get())) {
+      // DuckDB's infinity (a csv's "infinity", or a zoned nanosecond column's int64 ends,
+      // which its parquet reader turns into infinity before we see them) would be written
+      // as year 294247 or 5881580: no Delta reader takes that for what it was.
+      std::string value = ident;
+      if (m.needs_cast) {
+        DL_ASSIGN_OR_RETURN(std::string target, DuckDbTypeFromDelta(*m.type));
+        value = fmt::format("CAST({} AS {})", ident, target);
+      }
+      items += fmt::format(
+          "CASE WHEN isinf({0}) THEN error({1} || CAST({0} AS VARCHAR) || {2}) ELSE {3} END AS {0}",
+          ident, QuoteLiteral(fmt::format("column {} holds ", col.name)),
+          QuoteLiteral(", which a Delta table cannot store (a zoned datetime64[ns] column's "
+                       "Timestamp.max/min reaches DuckDB so): write such open ends as NULL or "
+                       "a real date, or the file with coerce_timestamps='us'"),
+          value);
     } else if (m.needs_cast) {
       DL_ASSIGN_OR_RETURN(std::string target, DuckDbTypeFromDelta(*m.type));
       items += fmt::format("CAST({} AS {}) AS {}", ident, target, ident);
